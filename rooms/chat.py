@@ -1,0 +1,74 @@
+"""Chat messages and the bounded log a session keeps of them."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from rooms.errors import InvalidPayload, PayloadTooLarge
+from rooms.roles import Role
+
+TEXT_MAX = 2000
+HISTORY_MAX = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    id: int
+    sender_id: str
+    sender_name: str
+    sender_role: Role
+    room: str
+    text: str
+    sent_at: float
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise InvalidPayload("A chat message cannot be empty.")
+        if len(self.text) > TEXT_MAX:
+            raise PayloadTooLarge(f"A chat message can be at most {TEXT_MAX} characters long.")
+
+
+@dataclass(slots=True)
+class ChatLog:
+    """The last ``HISTORY_MAX`` messages of a session, oldest first; ids keep increasing."""
+
+    limit: int = HISTORY_MAX
+    _messages: deque[ChatMessage] = field(init=False)
+    _next_id: int = field(init=False, default=1)
+
+    def __post_init__(self) -> None:
+        self._messages = deque(maxlen=self.limit)
+
+    def append(
+        self,
+        *,
+        sender_id: str,
+        sender_name: str,
+        sender_role: Role,
+        room: str,
+        text: str,
+        now: float,
+    ) -> ChatMessage:
+        message = ChatMessage(
+            id=self._next_id,
+            sender_id=sender_id,
+            sender_name=sender_name,
+            sender_role=sender_role,
+            room=room,
+            text=text,
+            sent_at=now,
+        )
+        self._messages.append(message)
+        self._next_id += 1
+        return message
+
+    def in_room(self, room: str) -> list[ChatMessage]:
+        return [m for m in self._messages if m.room == room]
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    def __iter__(self) -> Iterator[ChatMessage]:
+        return iter(self._messages)

@@ -1,0 +1,47 @@
+"""Roles and what each may do, kept in one table."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from rooms.errors import NotAllowed
+
+
+class Role(StrEnum):
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+    OBSERVER = "observer"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    PUBLISH_MEDIA = "publish_media"
+    CHAT = "chat"
+    SIGNAL = "signal"
+
+
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.MENTOR: frozenset(Action),
+    Role.MENTEE: frozenset(Action),
+    Role.ADMIN: frozenset(Action),
+    # Observers watch and may chat; they never send camera or microphone.
+    Role.OBSERVER: frozenset({Action.CHAT, Action.SIGNAL}),
+}
+
+_DESCRIPTIONS: dict[Action, str] = {
+    Action.PUBLISH_MEDIA: "send camera or microphone",
+    Action.CHAT: "chat",
+    Action.SIGNAL: "set up media connections",
+}
+
+
+def can(role: Role, action: Action) -> bool:
+    return action in PERMISSIONS[role]
+
+
+def require(role: Role, action: Action) -> None:
+    """Raise ``NotAllowed`` unless ``role`` may perform ``action``."""
+    if not can(role, action):
+        raise NotAllowed(
+            f"A participant with the role {role.value!r} cannot {_DESCRIPTIONS[action]}."
+        )

@@ -1,0 +1,1 @@
+"""Tandem's adapters: aiohttp routes and socket.io events around the ``rooms`` domain."""

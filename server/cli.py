@@ -1,0 +1,82 @@
+"""The ``tandem`` command: ``tandem serve`` runs the server."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from server.app import create_app
+from server.settings import SettingsError, load_settings
+
+DEFAULT_DATA_DIR = Path("tandem-data")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tandem", description="Tandem mentoring session server")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="run the server",
+        description="Run the server. Every flag can also be given as TANDEM_<FLAG> in the "
+        "environment (for example TANDEM_PORT=8080); a flag wins over the environment.",
+    )
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="TCP port (default 8080)")
+    serve.add_argument(
+        "--data-dir", help=f"where the secret and data are kept (default ./{DEFAULT_DATA_DIR})"
+    )
+    serve.add_argument("--public-url", help="base URL put in join links (default: the request's)")
+    serve.add_argument(
+        "--secret",
+        help="token signing secret (default: generated and kept in the data dir)",
+    )
+    serve.add_argument("--stun-urls", help="comma-separated STUN URLs given to clients")
+    serve.add_argument("--turn-urls", help="comma-separated TURN URLs given to clients")
+    serve.add_argument("--turn-username", help="static TURN username")
+    serve.add_argument("--turn-credential", help="static TURN credential")
+    serve.add_argument("--turn-secret", help="TURN REST API shared secret (coturn use-auth-secret)")
+    serve.add_argument("--max-session-size", type=int, help="hard cap on people per session")
+    serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    env = dict(os.environ if environ is None else environ)
+    flags = {k: v for k, v in vars(args).items() if k != "command"}
+    try:
+        loaded = load_settings(flags, env, DEFAULT_DATA_DIR)
+    except (SettingsError, OSError) as exc:
+        print(f"tandem: cannot start: {exc}", file=sys.stderr)
+        return 2
+    settings = loaded.settings
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    log = logging.getLogger("tandem")
+    if "admin_key" in loaded.generated:
+        print(
+            f"Generated an admin key (kept in {settings.data_dir / 'admin_key'}):\n"
+            f"  {settings.admin_key}",
+            flush=True,
+        )
+    elif "TANDEM_ADMIN_KEY" not in env:
+        log.info("admin key: the one kept in %s", settings.data_dir / "admin_key")
+    if not settings.ice.stun_urls and not settings.ice.turn_urls:
+        log.warning(
+            "no STUN or TURN server configured: people on different networks may not be able "
+            "to see each other (set TANDEM_STUN_URLS / TANDEM_TURN_URLS)"
+        )
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    print(f"Tandem listening on {base} (data in {settings.data_dir})", flush=True)
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.port, print=None,
+        access_log=None,
+    )
+    return 0

@@ -1,0 +1,266 @@
+"""The wire: pydantic models for every inbound payload, and encoders for what goes out.
+
+Every socket event and REST body is parsed here before the domain sees it; a payload that does
+not fit becomes ``InvalidPayload`` (or ``PayloadTooLarge`` for an over-long field) with a message
+that names the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rooms.chat import TEXT_MAX, ChatMessage
+from rooms.errors import InvalidPayload, PayloadTooLarge, TandemError
+from rooms.participant import ParticipantView, Presence
+from rooms.roles import Role
+from rooms.session import GOAL_MAX, TITLE_MAX, SessionState, SessionView
+
+SDP_MAX = 64 * 1024
+CANDIDATE_MAX = 1024
+PERSONAL_LINKS_MAX = 50
+
+
+class _Inbound(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# -- socket events ------------------------------------------------------------------------------
+
+
+class JoinPayload(_Inbound):
+    name: str | None = Field(default=None, max_length=200)
+    resume: str | None = Field(default=None, max_length=2048)
+    audio: bool = False
+    video: bool = False
+
+
+class ChatPayload(_Inbound):
+    text: str = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class MediaStatePayload(_Inbound):
+    audio: bool
+    video: bool
+
+
+class LeavePayload(_Inbound):
+    pass
+
+
+class SessionDescription(_Inbound):
+    type: Literal["offer", "answer", "pranswer", "rollback"]
+    sdp: str = Field(default="", max_length=SDP_MAX)
+
+
+class IceCandidate(_Inbound):
+    candidate: str = Field(max_length=CANDIDATE_MAX)
+    sdpMid: str | None = Field(default=None, max_length=64)  # noqa: N815 (WebRTC's own names)
+    sdpMLineIndex: int | None = Field(default=None, ge=0, le=1024)  # noqa: N815
+    usernameFragment: str | None = Field(default=None, max_length=256)  # noqa: N815
+
+
+class SignalPayload(_Inbound):
+    to: str = Field(min_length=1, max_length=64)
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SignalPayload:
+        given = {"description", "candidate"} & self.model_fields_set
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'description' and 'candidate'")
+        if "description" in given and self.description is None:
+            raise ValueError("'description' cannot be null")
+        return self
+
+    def relayed(self, sender_id: str) -> dict[str, Any]:
+        """What the target receives: only the validated fields, and who sent them."""
+        out: dict[str, Any] = {"from": sender_id}
+        if self.description is not None:
+            out["description"] = self.description.model_dump()
+        else:
+            out["candidate"] = (
+                None if self.candidate is None else self.candidate.model_dump(exclude_none=True)
+            )
+        return out
+
+
+# -- REST bodies ---------------------------------------------------------------------------------
+
+
+class PersonalLinkRequest(_Inbound):
+    name: str = Field(min_length=1, max_length=60)
+    role: Role
+
+
+class CreateSessionRequest(_Inbound):
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    goal: str = Field(default="", max_length=GOAL_MAX)
+    max_participants: int | None = Field(default=None, ge=2)
+    link_ttl_seconds: int | None = Field(default=None, ge=60)
+    participants: list[PersonalLinkRequest] = Field(default_factory=list, max_length=50)
+
+
+class CreateLinkRequest(_Inbound):
+    role: Role
+    name: str | None = Field(default=None, min_length=1, max_length=60)
+    link_ttl_seconds: int | None = Field(default=None, ge=60)
+
+
+class PreviewRequest(_Inbound):
+    token: str = Field(min_length=1, max_length=2048)
+
+
+# -- REST responses (documented in the OpenAPI document) ---------------------------------------
+
+
+class _Outbound(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ErrorDetail(_Outbound):
+    code: str
+    message: str
+
+
+class ErrorBody(_Outbound):
+    error: ErrorDetail
+
+
+class ParticipantOut(_Outbound):
+    id: str
+    name: str
+    role: Role
+    state: Presence
+    audio: bool
+    video: bool
+    joined_at: float
+    room: str
+
+
+class PersonalLinkOut(_Outbound):
+    name: str
+    role: Role
+    url: str
+
+
+class SessionOut(_Outbound):
+    session_id: str
+    title: str
+    goal: str
+    state: SessionState
+    created_at: float
+    ended_at: float | None
+    max_participants: int
+    participants: list[ParticipantOut]
+    chat_messages: int
+
+
+class SessionCreatedOut(_Outbound):
+    session_id: str
+    title: str
+    goal: str
+    state: SessionState
+    created_at: float
+    max_participants: int
+    links_expire_at: float
+    join_urls: dict[Role, str]
+    personal_links: list[PersonalLinkOut]
+
+
+class LinkOut(_Outbound):
+    role: Role
+    name: str | None
+    url: str
+    expires_at: float
+
+
+class PreviewOut(_Outbound):
+    session_id: str
+    title: str
+    goal: str
+    role: Role
+    name: str | None
+    expires_at: float
+    state: SessionState
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _error_from(exc: ValidationError) -> TandemError:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "payload"
+    message = f"{where}: {first['msg']}"
+    if first["type"] in {"string_too_long", "too_long", "bytes_too_long"}:
+        return PayloadTooLarge(message)
+    return InvalidPayload(message)
+
+
+def parse(model: type[M], data: object) -> M:
+    """Parse ``data`` into ``model`` or raise a ``TandemError`` that names the bad field."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidPayload("The payload must be a map of named fields.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _error_from(exc) from None
+
+
+def parse_json(model: type[M], body: bytes) -> M:
+    """Parse a JSON request body into ``model``; JSON mode lets enums take their string values."""
+    try:
+        return model.model_validate_json(body or b"{}")
+    except ValidationError as exc:
+        raise _error_from(exc) from None
+
+
+# -- outbound encoders --------------------------------------------------------------------------
+
+
+def participant_wire(p: ParticipantView) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "role": p.role.value,
+        "state": p.presence.value,
+        "audio": p.audio,
+        "video": p.video,
+        "joined_at": p.joined_at,
+        "room": p.room,
+    }
+
+
+def message_wire(m: ChatMessage) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "from": m.sender_id,
+        "name": m.sender_name,
+        "role": m.sender_role.value,
+        "text": m.text,
+        "sent_at": m.sent_at,
+    }
+
+
+def session_out(view: SessionView) -> SessionOut:
+    return SessionOut(
+        session_id=view.id,
+        title=view.title,
+        goal=view.goal,
+        state=view.state,
+        created_at=view.created_at,
+        ended_at=view.ended_at,
+        max_participants=view.max_participants,
+        participants=[ParticipantOut(**participant_wire(p)) for p in view.participants],
+        chat_messages=view.chat_messages,
+    )
+
+
+def error_ack(error: TandemError) -> dict[str, Any]:
+    return {"ok": False, "error": error.to_wire()}

@@ -1,0 +1,155 @@
+"""Settings, built once at start from command-line flags and a ``TANDEM_*`` environment.
+
+Nothing else in Tandem reads ``os.environ``. Secrets that are not given are generated once and
+kept in the data directory (readable by the owner only), so links stay valid across restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from media.ice import IceSettings
+
+ENV_PREFIX = "TANDEM_"
+SECRET_FILE = "secret"
+ADMIN_KEY_FILE = "admin_key"
+DAY = 86400
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; Tandem refuses to start."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what one client can send. PROTOCOL.md documents each and what happens at it."""
+
+    max_message_bytes: int = 256 * 1024
+    max_request_bytes: int = 64 * 1024
+    chat_rate: float = 5.0
+    chat_burst: float = 10.0
+    signal_rate: float = 50.0
+    signal_burst: float = 200.0
+    other_rate: float = 20.0
+    other_burst: float = 40.0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    secret: bytes = field(repr=False)
+    admin_key: str = field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str | None = None
+    ice: IceSettings = field(default_factory=IceSettings)
+    max_session_size: int = 25
+    default_max_participants: int = 8
+    default_link_ttl: int = 7 * DAY
+    max_link_ttl: int = 90 * DAY
+    ping_interval: float = 10.0
+    ping_timeout: float = 10.0
+    limits: Limits = field(default_factory=Limits)
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if len(self.secret) < 32:
+            raise SettingsError("the signing secret must be at least 32 bytes")
+        if len(self.admin_key) < 16:
+            raise SettingsError("the admin key must be at least 16 characters")
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"port {self.port} is not a TCP port")
+        if self.max_session_size < 2:
+            raise SettingsError("max session size must be at least 2")
+        if not 2 <= self.default_max_participants <= self.max_session_size:
+            raise SettingsError("default participants must be between 2 and the max session size")
+        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
+            raise SettingsError("the public URL must start with http:// or https://")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSettings:
+    settings: Settings
+    generated: tuple[str, ...]  # names of secrets generated just now, for the start-up message
+
+
+def _read_or_create(path: Path, make: str) -> tuple[str, bool]:
+    if path.exists():
+        value = path.read_text().strip()
+        if not value:
+            raise SettingsError(f"{path} is empty: delete it to have a new value generated")
+        return value, False
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(make + "\n")
+    return make, True
+
+
+def _urls(value: str | None) -> tuple[str, ...]:
+    return tuple(u.strip() for u in (value or "").split(",") if u.strip())
+
+
+def load_settings(
+    flags: Mapping[str, object | None], environ: Mapping[str, str], default_data_dir: Path
+) -> LoadedSettings:
+    """Build settings: a flag wins over ``TANDEM_<NAME>``, which wins over the default."""
+
+    def pick(name: str) -> str | None:
+        flag = flags.get(name)
+        if flag is not None and flag != []:
+            return ",".join(str(v) for v in flag) if isinstance(flag, list) else str(flag)
+        return environ.get(ENV_PREFIX + name.upper()) or None
+
+    def number(name: str, default: int) -> int:
+        raw = pick(name)
+        if raw is None:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+    data_dir = Path(pick("data_dir") or default_data_dir).expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    generated: list[str] = []
+
+    secret_text = pick("secret")
+    if secret_text is None:
+        secret_text, made = _read_or_create(data_dir / SECRET_FILE, secrets.token_hex(32))
+        if made:
+            generated.append("secret")
+    admin_key = pick("admin_key")
+    if admin_key is None:
+        admin_key, made = _read_or_create(data_dir / ADMIN_KEY_FILE, secrets.token_urlsafe(24))
+        if made:
+            generated.append("admin_key")
+
+    try:
+        ice = IceSettings(
+            stun_urls=_urls(pick("stun_urls")),
+            turn_urls=_urls(pick("turn_urls")),
+            turn_username=pick("turn_username"),
+            turn_credential=pick("turn_credential"),
+            turn_secret=pick("turn_secret"),
+        )
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+    max_session_size = number("max_session_size", 25)
+    settings = Settings(
+        data_dir=data_dir,
+        secret=secret_text.encode(),
+        admin_key=admin_key,
+        host=pick("host") or "127.0.0.1",
+        port=number("port", 8080),
+        public_url=(pick("public_url") or "").rstrip("/") or None,
+        ice=ice,
+        max_session_size=max_session_size,
+        default_max_participants=min(8, max_session_size),
+        log_level=(pick("log_level") or "INFO").upper(),
+    )
+    return LoadedSettings(settings, tuple(generated))

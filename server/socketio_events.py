@@ -1,0 +1,359 @@
+"""Socket.IO adapter: checks the join token at connect, parses each event, calls the domain and
+delivers the events it returns. Every event is acknowledged, with an error when it fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import socketio
+
+from media.ice import ice_servers_for
+from rooms.chat import TEXT_MAX
+from rooms.errors import (
+    AlreadyJoined,
+    InvalidPayload,
+    NotJoined,
+    RateLimited,
+    SessionNotFound,
+    TandemError,
+)
+from rooms.errors import SessionEnded as SessionEndedError
+from rooms.events import (
+    ChatPosted,
+    ConnectionReplaced,
+    Event,
+    ParticipantJoined,
+    ParticipantLeft,
+    ParticipantRejoined,
+    ParticipantUpdated,
+    SessionEnded,
+)
+from rooms.participant import ParticipantView
+from rooms.ratelimit import TokenBucket
+from rooms.session import Session, SessionState
+from server.protocol import (
+    ChatPayload,
+    JoinPayload,
+    LeavePayload,
+    MediaStatePayload,
+    SignalPayload,
+    error_ack,
+    message_wire,
+    parse,
+    participant_wire,
+)
+from server.settings import Settings
+from server.store import SessionStore
+from server.tokens import JoinClaims, issue_resume_token, verify_join_token, verify_resume_token
+
+logger = logging.getLogger(__name__)
+
+Ack = dict[str, Any]
+Category = Literal["chat", "signal", "other"]
+# After acknowledging `leave`, the server closes the connection if the client has not already.
+LEAVE_CLOSE_DELAY = 1.0
+
+
+@dataclass(slots=True)
+class Connection:
+    """One socket: what its join token allows, and who it became after `join`."""
+
+    sid: str
+    claims: JoinClaims
+    buckets: dict[Category, TokenBucket]
+    participant_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    participant: ParticipantView
+    events: list[Event]
+    snapshot: dict[str, Any]
+
+
+def room_key(session_id: str, room: str) -> str:
+    return f"{session_id}/{room}"
+
+
+@dataclass(slots=True)
+class SocketGateway:
+    sio: socketio.AsyncServer
+    store: SessionStore
+    settings: Settings
+    clock: Callable[[], float]
+    connections: dict[str, Connection] = field(default_factory=dict)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def register(self) -> None:
+        self.sio.on("connect", self.on_connect)
+        self.sio.on("disconnect", self.on_disconnect)
+        handlers: dict[str, tuple[Category, Callable[[Connection, Any], Awaitable[Ack]]]] = {
+            "join": ("other", self.on_join),
+            "chat": ("chat", self.on_chat),
+            "media_state": ("other", self.on_media_state),
+            "signal": ("signal", self.on_signal),
+            "leave": ("other", self.on_leave),
+        }
+        for name, (category, handler) in handlers.items():
+            self.sio.on(name, self._acked(name, category, handler))
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _acked(
+        self,
+        name: str,
+        category: Category,
+        handler: Callable[[Connection, Any], Awaitable[Ack]],
+    ) -> Callable[..., Awaitable[Ack]]:
+        async def run(sid: str, data: Any = None) -> Ack:
+            conn = self.connections.get(sid)
+            if conn is None:
+                return error_ack(NotJoined("This connection is closing."))
+            try:
+                if not conn.buckets[category].take(self.clock()):
+                    raise RateLimited(f"Too many {name!r} events; slow down and try again.")
+                if name != "join" and conn.participant_id is None:
+                    raise NotJoined("Join the session first.")
+                return await handler(conn, data)
+            except TandemError as exc:
+                logger.info(
+                    "event %s refused for %s in session %s: %s",
+                    name, conn.participant_id or sid, conn.claims.session_id, exc.code,
+                )
+                return error_ack(exc)
+            except Exception:
+                logger.exception(
+                    "event %s failed for %s in session %s",
+                    name, conn.participant_id or sid, conn.claims.session_id,
+                )
+                return {
+                    "ok": False,
+                    "error": {"code": "internal_error", "message": "Something went wrong on "
+                              "the server. Please try again."},
+                }
+
+        return run
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    def _new_buckets(self) -> dict[Category, TokenBucket]:
+        lim = self.settings.limits
+        return {
+            "chat": TokenBucket(lim.chat_rate, lim.chat_burst),
+            "signal": TokenBucket(lim.signal_rate, lim.signal_burst),
+            "other": TokenBucket(lim.other_rate, lim.other_burst),
+        }
+
+    # -- connection lifecycle -------------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            claims = verify_join_token(self.settings.secret, token, self.clock())
+            await self.store.read(claims.session_id, _require_open)
+        except TandemError as exc:
+            logger.info("connection %s refused: %s", sid, exc.code)
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_wire()) from None
+        self.connections[sid] = Connection(sid=sid, claims=claims, buckets=self._new_buckets())
+
+    async def on_disconnect(self, sid: str, reason: object = None) -> None:
+        conn = self.connections.pop(sid, None)
+        if conn is None or conn.participant_id is None:
+            return
+        pid, session_id = conn.participant_id, conn.claims.session_id
+        now = self.clock()
+        try:
+            events = await self.store.update(session_id, lambda s: s.disconnect(pid, sid, now))
+        except SessionNotFound:
+            return
+        logger.info("participant %s disconnected from session %s (%s)", pid, session_id, reason)
+        await self.deliver(events, actor_sid=sid)
+
+    # -- events ---------------------------------------------------------------------------------
+
+    async def on_join(self, conn: Connection, data: Any) -> Ack:
+        if conn.participant_id is not None:
+            raise AlreadyJoined("This connection has already joined the session.")
+        payload = parse(JoinPayload, data)
+        name = payload.name if payload.name is not None else conn.claims.name
+        if name is None:
+            raise InvalidPayload("name: a display name is needed (1 to 60 characters).")
+        session_id = conn.claims.session_id
+        resume_id = (
+            verify_resume_token(self.settings.secret, payload.resume, session_id)
+            if payload.resume
+            else None
+        )
+        now = self.clock()
+        new_id = secrets.token_hex(8)
+
+        def command(s: Session) -> JoinResult:
+            view, events = s.join(
+                connection_id=conn.sid,
+                role=conn.claims.role,
+                name=name,
+                new_participant_id=new_id,
+                audio=payload.audio,
+                video=payload.video,
+                now=now,
+                resume_participant_id=resume_id,
+            )
+            return JoinResult(view, events, _snapshot(s, view))
+
+        result = await self.store.update(session_id, command)
+        me = result.participant
+        conn.participant_id = me.id
+        await self.sio.enter_room(conn.sid, room_key(session_id, me.room))
+        logger.info(
+            "participant %s (%s) %s session %s",
+            me.id, me.role.value, "rejoined" if me.id == resume_id else "joined", session_id,
+        )
+        await self.deliver(result.events, actor_sid=conn.sid)
+        return {
+            "ok": True,
+            "participant": participant_wire(me),
+            "resume": issue_resume_token(self.settings.secret, session_id, me.id),
+            "rejoined": me.id == resume_id,
+            **result.snapshot,
+            "ice_servers": [
+                s.to_wire() for s in ice_servers_for(self.settings.ice, me.id, now)
+            ],
+            "limits": {"chat_text": TEXT_MAX, "max_participants": result.snapshot["session"][
+                "max_participants"]},
+        }
+
+    async def on_chat(self, conn: Connection, data: Any) -> Ack:
+        payload = parse(ChatPayload, data)
+        pid, now = _pid(conn), self.clock()
+        message, events = await self.store.update(
+            conn.claims.session_id, lambda s: s.post_chat(pid, conn.sid, payload.text, now)
+        )
+        await self.deliver(events, actor_sid=conn.sid)
+        return {"ok": True, "message": message_wire(message)}
+
+    async def on_media_state(self, conn: Connection, data: Any) -> Ack:
+        payload = parse(MediaStatePayload, data)
+        pid, now = _pid(conn), self.clock()
+        view, events = await self.store.update(
+            conn.claims.session_id,
+            lambda s: s.set_media(pid, conn.sid, audio=payload.audio, video=payload.video, now=now),
+        )
+        await self.deliver(events, actor_sid=conn.sid)
+        return {"ok": True, "participant": participant_wire(view)}
+
+    async def on_signal(self, conn: Connection, data: Any) -> Ack:
+        payload = parse(SignalPayload, data)
+        pid = _pid(conn)
+        target_sid = await self.store.read(
+            conn.claims.session_id, lambda s: s.route_signal(pid, conn.sid, payload.to)
+        )
+        await self.sio.emit("signal", payload.relayed(pid), to=target_sid)
+        return {"ok": True}
+
+    async def on_leave(self, conn: Connection, data: Any) -> Ack:
+        parse(LeavePayload, data)
+        pid, now = _pid(conn), self.clock()
+        events = await self.store.update(
+            conn.claims.session_id, lambda s: s.leave(pid, conn.sid, now)
+        )
+        conn.participant_id = None
+        logger.info("participant %s left session %s", pid, conn.claims.session_id)
+        await self.deliver(events, actor_sid=conn.sid)
+        self._spawn(self._close_later(conn.sid, LEAVE_CLOSE_DELAY))
+        return {"ok": True}
+
+    async def _close_later(self, sid: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if sid in self.connections:
+            await self.sio.disconnect(sid)
+
+    # -- delivery -------------------------------------------------------------------------------
+
+    async def deliver(self, events: Iterable[Event], actor_sid: str | None = None) -> None:
+        """Send each domain event to those it concerns. The actor learns of its own join, leave
+        or rejoin from its acknowledgement, so room-wide notices skip it."""
+        for event in events:
+            match event:
+                case ParticipantJoined(session_id, p):
+                    await self.sio.emit(
+                        "participant_joined", {"participant": participant_wire(p)},
+                        room=room_key(session_id, p.room), skip_sid=actor_sid,
+                    )
+                case ParticipantRejoined(session_id, p):
+                    await self.sio.emit(
+                        "participant_rejoined", {"participant": participant_wire(p)},
+                        room=room_key(session_id, p.room), skip_sid=actor_sid,
+                    )
+                case ParticipantLeft(session_id, p, reason):
+                    await self.sio.emit(
+                        "participant_left", {"participant_id": p.id, "reason": reason},
+                        room=room_key(session_id, p.room), skip_sid=actor_sid,
+                    )
+                case ParticipantUpdated(session_id, p):
+                    await self.sio.emit(
+                        "participant_updated", {"participant": participant_wire(p)},
+                        room=room_key(session_id, p.room),
+                    )
+                case ChatPosted(session_id, message):
+                    await self.sio.emit(
+                        "chat", {"message": message_wire(message)},
+                        room=room_key(session_id, message.room),
+                    )
+                case ConnectionReplaced(session_id, pid, old_sid):
+                    old = self.connections.get(old_sid)
+                    if old is not None:
+                        old.participant_id = None
+                    logger.info("participant %s in session %s replaced connection %s",
+                                pid, session_id, old_sid)
+                    await self.sio.emit("replaced", {
+                        "code": "replaced",
+                        "message": "You joined this session from another window or device.",
+                    }, to=old_sid)
+                    self._spawn(self._close_later(old_sid, 0.0))
+                case SessionEnded(session_id, reason, sids):
+                    for sid in sids:
+                        conn = self.connections.get(sid)
+                        if conn is not None:
+                            conn.participant_id = None
+                        await self.sio.emit("session_ended", {"reason": reason}, to=sid)
+                        self._spawn(self._close_later(sid, 0.0))
+
+
+def _pid(conn: Connection) -> str:
+    if conn.participant_id is None:
+        raise NotJoined("Join the session first.")
+    return conn.participant_id
+
+
+def _require_open(session: Session) -> None:
+    if session.state is SessionState.ENDED:
+        raise SessionEndedError("This session has ended.")
+
+
+def _snapshot(s: Session, me: ParticipantView) -> dict[str, Any]:
+    view = s.view()
+    return {
+        "session": {
+            "id": view.id,
+            "title": view.title,
+            "goal": view.goal,
+            "state": view.state.value,
+            "max_participants": view.max_participants,
+        },
+        "participants": [participant_wire(p) for p in view.participants],
+        "chat": [message_wire(m) for m in s.chat_history(me.id)],
+    }
