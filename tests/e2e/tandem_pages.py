@@ -1,0 +1,120 @@
+"""Page helpers for the e2e tests: open a join link, join, and read what the page shows.
+
+Every wait is on a condition with a generous timeout, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+WAIT_MS = 30_000
+
+# Inbound media from one peer, read from RTCPeerConnection.getStats() in the page.
+INBOUND_STATS_JS = """
+async (peerId) => {
+  const pc = window.tandem && window.tandem.peers.get(peerId);
+  if (!pc) return null;
+  const stats = await pc.getStats();
+  const out = {framesDecoded: 0, audioPackets: 0, state: pc.connectionState};
+  stats.forEach((r) => {
+    if (r.type !== "inbound-rtp") return;
+    if (r.kind === "video") out.framesDecoded = Math.max(out.framesDecoded, r.framesDecoded || 0);
+    if (r.kind === "audio") out.audioPackets = Math.max(out.audioPackets, r.packetsReceived || 0);
+  });
+  return out;
+}
+"""
+
+# True once the page decodes more video frames (and receives more audio packets) from that peer
+# than the given baselines.
+MEDIA_FLOWING_JS = """
+async ([peerId, frames, packets]) => {
+  const pc = window.tandem && window.tandem.peers.get(peerId);
+  if (!pc) return false;
+  const stats = await pc.getStats();
+  let f = 0, a = 0;
+  stats.forEach((r) => {
+    if (r.type !== "inbound-rtp") return;
+    if (r.kind === "video") f = Math.max(f, r.framesDecoded || 0);
+    if (r.kind === "audio") a = Math.max(a, r.packetsReceived || 0);
+  });
+  return f > frames && a > packets;
+}
+"""
+
+
+async def new_page(browser: Any, viewport: dict[str, int] | None = None) -> Any:
+    """A page in its own browser context (its own localStorage), as a separate person would have."""
+    context = await browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
+    page = await context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.on("pageerror", lambda err: print(f"[page error] {err}"))
+    page.on(
+        "console",
+        lambda msg: print(f"[console.{msg.type}] {msg.text}") if msg.type in ("error", "warning") else None,
+    )
+    return page
+
+
+async def wait_state(page: Any, state: str, timeout: int = WAIT_MS) -> None:
+    await page.wait_for_function(
+        "(s) => window.tandem && window.tandem.state === s", arg=state, timeout=timeout
+    )
+
+
+async def open_join_screen(page: Any, url: str) -> None:
+    await page.goto(url)
+    await wait_state(page, "join")
+    await page.wait_for_function("() => !document.getElementById('join-button').disabled")
+
+
+async def join(browser: Any, url: str, name: str | None = None, viewport: dict[str, int] | None = None) -> Any:
+    """Open a join link in a new context, type the name (if given) and join. Returns the page."""
+    page = await new_page(browser, viewport)
+    await open_join_screen(page, url)
+    if name is not None:
+        await page.get_by_label("Your name").fill(name)
+    await page.locator("#join-button").click()
+    await wait_state(page, "call")
+    return page
+
+
+async def participant_id(page: Any) -> str:
+    pid = await page.evaluate("() => window.tandem.participantId")
+    assert isinstance(pid, str) and len(pid) > 0
+    return pid
+
+
+async def wait_media_from(page: Any, peer_id: str, frames: int = 0, packets: int = 0, timeout: int = 45_000) -> dict[str, Any]:
+    """Wait until `page` decodes video and receives audio from `peer_id`; return the stats."""
+    await page.wait_for_function(
+        MEDIA_FLOWING_JS, arg=[peer_id, frames, packets], polling=250, timeout=timeout
+    )
+    stats = await page.evaluate(INBOUND_STATS_JS, peer_id)
+    assert stats is not None
+    return dict(stats)
+
+
+async def inbound_stats(page: Any, peer_id: str) -> dict[str, Any] | None:
+    stats = await page.evaluate(INBOUND_STATS_JS, peer_id)
+    return None if stats is None else dict(stats)
+
+
+async def wait_text(page: Any, selector: str, text: str, timeout: int = WAIT_MS) -> None:
+    """Wait until the element's text contains `text`."""
+    await page.wait_for_function(
+        """([sel, text]) => {
+            const el = document.querySelector(sel);
+            return !!el && el.textContent.includes(text);
+        }""",
+        arg=[selector, text],
+        timeout=timeout,
+    )
+
+
+async def tile(page: Any, pid: str) -> Any:
+    return page.locator(f'#video-grid li[data-id="{pid}"]')
+
+
+async def close_page(page: Any) -> None:
+    await page.context.close()

@@ -1,0 +1,19 @@
+// Inline SVG icons (decorative: every button also has a text label).
+const svg = (body) =>
+  `<svg viewBox="0 0 24 24" width="24" height="24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" focusable="false">${body}</svg>`;
+
+export const ICONS = {
+  mic: svg('<rect x="9" y="2" width="6" height="12" rx="3"/><path d="M5 10v1a7 7 0 0 0 14 0v-1"/><path d="M12 18v4"/>'),
+  micOff: svg('<path d="M9 9v2a3 3 0 0 0 5.1 2.1"/><path d="M15 9.3V5a3 3 0 0 0-5.9-.7"/><path d="M19 10v1a7 7 0 0 1-1.2 3.9"/><path d="M5 10v1a7 7 0 0 0 11.5 5.4"/><path d="M12 18v4"/><path d="M3 3l18 18"/>'),
+  cam: svg('<rect x="2" y="6" width="14" height="12" rx="2"/><path d="M16 10l6-3v10l-6-3z"/>'),
+  camOff: svg('<path d="M16 16v1a1 1 0 0 1-1 1H4a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h2"/><path d="M10 6h4a2 2 0 0 1 2 2v3l6-3v10"/><path d="M3 3l18 18"/>'),
+  leave: svg('<path d="M10 17l5-5-5-5"/><path d="M15 12H3"/><path d="M14 3h5a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2h-5"/>'),
+};
+
+export function setIcon(button, name) {
+  const slot = button.querySelector(".icon");
+  if (slot && slot.dataset.icon !== name) {
+    slot.innerHTML = ICONS[name];
+    slot.dataset.icon = name;
+  }
+}

@@ -1,0 +1,98 @@
+// Camera and microphone: ask for both, and when that fails find out what does work, so the person
+// can still join with what is available (audio only, camera only, or watch only).
+
+export async function acquireMedia() {
+  const result = { stream: null, audioError: null, videoError: null };
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    const e = new TypeError("getUserMedia is not available");
+    result.audioError = e;
+    result.videoError = e;
+    return result;
+  }
+  const video = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
+  const audio = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+  try {
+    result.stream = await navigator.mediaDevices.getUserMedia({ audio, video });
+    return result;
+  } catch (both) {
+    // Try each device on its own: one may be missing, busy or blocked while the other works.
+    const tracks = [];
+    try {
+      const s = await navigator.mediaDevices.getUserMedia({ audio });
+      tracks.push(...s.getAudioTracks());
+    } catch (e) {
+      result.audioError = e;
+    }
+    try {
+      const s = await navigator.mediaDevices.getUserMedia({ video });
+      tracks.push(...s.getVideoTracks());
+    } catch (e) {
+      result.videoError = e;
+    }
+    if (tracks.length) result.stream = new MediaStream(tracks);
+    if (!tracks.length && !result.audioError) result.audioError = both;
+    if (!tracks.length && !result.videoError) result.videoError = both;
+    return result;
+  }
+}
+
+export function stopStream(stream) {
+  if (!stream) return;
+  for (const t of stream.getTracks()) t.stop();
+}
+
+/** A small microphone level meter so people can see their microphone works before joining. */
+export class MicMeter {
+  constructor(container) {
+    this.container = container;
+    this.fill = container.querySelector(".meter-fill");
+    this.meter = container.querySelector("[role=meter]");
+    this.ctx = null;
+    this.raf = 0;
+    this._resume = () => this.ctx && this.ctx.state === "suspended" && this.ctx.resume().catch(() => {});
+  }
+
+  start(stream) {
+    this.stop();
+    const track = stream && stream.getAudioTracks()[0];
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!track || !Ctx) return;
+    try {
+      this.ctx = new Ctx();
+      const source = this.ctx.createMediaStreamSource(new MediaStream([track]));
+      const analyser = this.ctx.createAnalyser();
+      analyser.fftSize = 512;
+      source.connect(analyser);
+      const data = new Uint8Array(analyser.fftSize);
+      let last = -1;
+      const tick = () => {
+        analyser.getByteTimeDomainData(data);
+        let peak = 0;
+        for (const v of data) peak = Math.max(peak, Math.abs(v - 128));
+        const level = track.enabled ? Math.min(100, Math.round((peak / 128) * 160)) : 0;
+        this.fill.style.width = `${level}%`;
+        const bucket = Math.round(level / 10) * 10;
+        if (bucket !== last) {
+          this.meter.setAttribute("aria-valuenow", String(bucket));
+          last = bucket;
+        }
+        this.raf = requestAnimationFrame(tick);
+      };
+      tick();
+      this.container.hidden = false;
+      document.addEventListener("pointerdown", this._resume);
+      document.addEventListener("keydown", this._resume);
+    } catch (e) {
+      this.stop();
+    }
+  }
+
+  stop() {
+    cancelAnimationFrame(this.raf);
+    document.removeEventListener("pointerdown", this._resume);
+    document.removeEventListener("keydown", this._resume);
+    if (this.ctx) this.ctx.close().catch(() => {});
+    this.ctx = null;
+    this.container.hidden = true;
+  }
+}

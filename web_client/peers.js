@@ -1,0 +1,230 @@
+// WebRTC mesh: one RTCPeerConnection per remote participant, negotiated with the
+// "perfect negotiation" pattern (MDN). The server only relays `signal` events.
+//
+// Who offers first: the participant who joins (or rejoins) opens a connection to everyone already
+// connected and adds one audio and one video transceiver (sendrecv with its track where it has one,
+// recvonly where it has none). The other side creates its connection on `participant_joined` /
+// `participant_rejoined` or on the first `signal`, and attaches its own tracks to the offered
+// transceivers before answering. Polite = the lexicographically greater participant id of the pair.
+
+const FRESH_MS = 5000;
+
+export class PeerManager {
+  /**
+   * @param {object} opts
+   * @param {(msg: object) => void} opts.sendSignal  emit a `signal` event ({to, description} | {to, candidate})
+   * @param {(id: string, stream: MediaStream) => void} opts.onRemoteStream
+   * @param {(id: string, state: string) => void} opts.onStateChange  "connecting" | "connected" | "failed" | "closed"
+   */
+  constructor({ sendSignal, onRemoteStream, onStateChange }) {
+    this.sendSignal = sendSignal;
+    this.onRemoteStream = onRemoteStream;
+    this.onStateChange = onStateChange;
+    this.selfId = null;
+    this.iceServers = [];
+    this.localStream = null; // MediaStream with at most one audio and one video track
+    /** @type {Map<string, Peer>} */
+    this.peers = new Map();
+    /** Map(id -> RTCPeerConnection), the debug view exposed to tests as window.tandem.peers */
+    this.connections = new Map();
+  }
+
+  configure({ selfId, iceServers, localStream }) {
+    this.selfId = selfId;
+    this.iceServers = Array.isArray(iceServers) ? iceServers : [];
+    this.localStream = localStream || null;
+  }
+
+  localTrack(kind) {
+    if (!this.localStream) return null;
+    const tracks = kind === "audio" ? this.localStream.getAudioTracks() : this.localStream.getVideoTracks();
+    return tracks.find((t) => t.readyState === "live") || null;
+  }
+
+  /** We joined or rejoined: open a connection to `id` and make the first offer. */
+  call(id) {
+    this.close(id);
+    const peer = this._create(id, "call");
+    for (const kind of ["audio", "video"]) {
+      const track = this.localTrack(kind);
+      if (track) {
+        peer.pc.addTransceiver(track, { direction: "sendrecv", streams: [this.localStream] });
+        peer.attached.add(kind);
+      } else {
+        peer.pc.addTransceiver(kind, { direction: "recvonly" });
+      }
+    }
+    // onnegotiationneeded sends the offer.
+    return peer;
+  }
+
+  /** Someone else joined or came back: drop what we kept for them and wait for their offer. */
+  expect(id) {
+    const existing = this.peers.get(id);
+    if (existing && existing.origin === "signal" && performance.now() - existing.createdAt < FRESH_MS) {
+      return existing; // their new offer already arrived before the join notice: keep it
+    }
+    this.close(id);
+    return this._create(id, "expect");
+  }
+
+  close(id) {
+    const peer = this.peers.get(id);
+    if (!peer) return;
+    this.peers.delete(id);
+    this.connections.delete(id);
+    peer.closed = true;
+    try {
+      peer.pc.close();
+    } catch (e) {
+      /* already closed */
+    }
+    this.onStateChange(id, "closed");
+  }
+
+  closeAll() {
+    for (const id of [...this.peers.keys()]) this.close(id);
+  }
+
+  /** Incoming `signal` {from, description} or {from, candidate}. Handled in order, per peer. */
+  handleSignal(msg) {
+    const from = msg && msg.from;
+    if (!from || from === this.selfId) return;
+    let peer = this.peers.get(from);
+    if (!peer) peer = this._create(from, "signal");
+    peer.queue = peer.queue.then(() => this._handle(from, msg)).catch((e) => console.warn("signal from", from, e));
+  }
+
+  async _handle(from, { description, candidate }) {
+    let peer = this.peers.get(from);
+    if (!peer) return;
+    if (description) {
+      // A brand-new connection on their side (they reloaded and we missed the notice): its DTLS
+      // fingerprint differs from the one we negotiated with. Start over instead of renegotiating.
+      if (description.type === "offer" && peer.pc.remoteDescription && peer.pc.remoteDescription.sdp) {
+        const before = fingerprint(peer.pc.remoteDescription.sdp);
+        const now = fingerprint(description.sdp);
+        if (before && now && before !== now) {
+          this.close(from);
+          peer = this._create(from, "signal");
+        }
+      }
+      const pc = peer.pc;
+      const readyForOffer = !peer.makingOffer && (pc.signalingState === "stable" || peer.settingRemoteAnswer);
+      const offerCollision = description.type === "offer" && !readyForOffer;
+      peer.ignoreOffer = !peer.polite && offerCollision;
+      if (peer.ignoreOffer) return;
+      peer.settingRemoteAnswer = description.type === "answer";
+      await pc.setRemoteDescription(description);
+      peer.settingRemoteAnswer = false;
+      if (description.type === "offer") {
+        await this._attachLocalTracks(peer);
+        await pc.setLocalDescription();
+        this._sendDescription(peer);
+      }
+    } else if (candidate !== undefined) {
+      if (candidate === null || !candidate.candidate) return; // end of candidates: nothing to do
+      try {
+        await peer.pc.addIceCandidate(candidate);
+      } catch (e) {
+        if (!peer.ignoreOffer) throw e;
+      }
+    }
+  }
+
+  async _attachLocalTracks(peer) {
+    if (!this.localStream) return;
+    for (const t of peer.pc.getTransceivers()) {
+      const kind = t.receiver && t.receiver.track && t.receiver.track.kind;
+      if (!kind || peer.attached.has(kind) || t.stopped || t.currentDirection === "stopped") continue;
+      const track = this.localTrack(kind);
+      if (!track) continue;
+      await t.sender.replaceTrack(track);
+      t.direction = "sendrecv";
+      if (t.sender.setStreams) t.sender.setStreams(this.localStream);
+      peer.attached.add(kind);
+    }
+  }
+
+  _sendDescription(peer) {
+    const d = peer.pc.localDescription;
+    if (!d || peer.closed) return;
+    this.sendSignal({ to: peer.id, description: { type: d.type, sdp: d.sdp } });
+  }
+
+  _create(id, origin) {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const peer = {
+      id,
+      pc,
+      origin,
+      createdAt: performance.now(),
+      polite: this.selfId > id,
+      makingOffer: false,
+      ignoreOffer: false,
+      settingRemoteAnswer: false,
+      attached: new Set(),
+      queue: Promise.resolve(),
+      remoteStream: new MediaStream(),
+      closed: false,
+    };
+    this.peers.set(id, peer);
+    this.connections.set(id, pc);
+
+    pc.onnegotiationneeded = async () => {
+      try {
+        peer.makingOffer = true;
+        await pc.setLocalDescription();
+        this._sendDescription(peer);
+      } catch (e) {
+        console.warn("negotiation with", id, e);
+      } finally {
+        peer.makingOffer = false;
+      }
+    };
+    pc.onicecandidate = ({ candidate }) => {
+      if (peer.closed) return;
+      this.sendSignal({ to: id, candidate: candidate ? cleanCandidate(candidate) : null });
+    };
+    pc.ontrack = ({ track }) => {
+      if (peer.closed) return;
+      for (const old of peer.remoteStream.getTracks()) {
+        if (old.kind === track.kind && old !== track) peer.remoteStream.removeTrack(old);
+      }
+      if (!peer.remoteStream.getTracks().includes(track)) peer.remoteStream.addTrack(track);
+      this.onRemoteStream(id, peer.remoteStream);
+    };
+    pc.oniceconnectionstatechange = () => {
+      if (peer.closed) return;
+      if (pc.iceConnectionState === "failed") {
+        // The network path broke (for example wifi to mobile data): gather new candidates.
+        pc.restartIce();
+      }
+    };
+    pc.onconnectionstatechange = () => {
+      if (peer.closed) return;
+      const s = pc.connectionState;
+      if (s === "connected") this.onStateChange(id, "connected");
+      else if (s === "failed") this.onStateChange(id, "failed");
+      else if (s === "disconnected") this.onStateChange(id, "reconnecting");
+      else if (s === "connecting" || s === "new") this.onStateChange(id, "connecting");
+    };
+    this.onStateChange(id, "connecting");
+    return peer;
+  }
+}
+
+function fingerprint(sdp) {
+  const m = /^a=fingerprint:(.+)$/m.exec(sdp || "");
+  return m ? m[1].trim() : null;
+}
+
+// RTCIceCandidate.toJSON() without null fields (the server validates the map).
+function cleanCandidate(c) {
+  const json = typeof c.toJSON === "function" ? c.toJSON() : c;
+  const out = {};
+  for (const key of ["candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"]) {
+    if (json[key] !== null && json[key] !== undefined) out[key] = json[key];
+  }
+  return out;
+}
