@@ -12,8 +12,6 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 
-_SCHEMES = ("stun:", "stuns:", "turn:", "turns:")
-
 
 @dataclass(frozen=True, slots=True)
 class IceSettings:
@@ -25,9 +23,6 @@ class IceSettings:
     turn_ttl_seconds: int = 6 * 3600
 
     def __post_init__(self) -> None:
-        for url in (*self.stun_urls, *self.turn_urls):
-            if not url.startswith(_SCHEMES):
-                raise ValueError(f"ICE server URL {url!r} must start with one of {_SCHEMES}")
         for url in self.stun_urls:
             if not url.startswith(("stun:", "stuns:")):
                 raise ValueError(f"STUN URL {url!r} must start with stun: or stuns:")

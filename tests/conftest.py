@@ -1,0 +1,65 @@
+"""Fixtures shared by every test folder: a real Tandem app on a real TCP port, REST and
+socket.io clients for it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from server.app import create_app
+from server.settings import Limits, Settings
+from tests.support import ADMIN_KEY, Api, Clock, Peer
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def limits() -> Limits:
+    return Limits()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, limits: Limits) -> Settings:
+    return Settings(
+        data_dir=tmp_path, secret=b"s" * 32, admin_key=ADMIN_KEY, limits=limits,
+        ping_interval=1.0, ping_timeout=1.0,
+    )
+
+
+@pytest.fixture
+async def server(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings, clock: Clock
+) -> TestServer:
+    return await aiohttp_server(create_app(settings, clock=clock))
+
+
+@pytest.fixture
+async def http(server: TestServer) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as session:
+        yield session
+
+
+@pytest.fixture
+def api(http: aiohttp.ClientSession, server: TestServer) -> Api:
+    return Api(http, server)
+
+
+@pytest.fixture
+async def peers(server: TestServer) -> AsyncIterator[Callable[[], Peer]]:
+    made: list[Peer] = []
+
+    def make() -> Peer:
+        peer = Peer(str(server.make_url("/")))
+        made.append(peer)
+        return peer
+
+    yield make
+    for peer in made:
+        await peer.close()

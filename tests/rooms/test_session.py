@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+import pytest
+
+from rooms.chat import ChatLog
+from rooms.errors import (
+    AlreadyJoined,
+    IllegalTransition,
+    InvalidPayload,
+    NotAllowed,
+    NotJoined,
+    NotSameRoom,
+    PayloadTooLarge,
+    SessionEnded,
+    SessionFull,
+    UnknownParticipant,
+)
+from rooms.events import (
+    ChatPosted,
+    ConnectionReplaced,
+    ParticipantJoined,
+    ParticipantLeft,
+    ParticipantRejoined,
+    ParticipantUpdated,
+)
+from rooms.events import SessionEnded as SessionEndedEvent
+from rooms.participant import Presence
+from rooms.roles import Role
+from rooms.session import SEAT_HOLD_SECONDS, Session, SessionState
+
+
+def make_session(max_participants: int = 4) -> Session:
+    return Session.create(
+        session_id="s1", title="  Weekly   check-in ", goal="Plan",
+        max_participants=max_participants, now=100.0,
+    )
+
+
+def join(s: Session, pid: str, conn: str, *, role: Role = Role.MENTEE, now: float = 110.0,
+         resume: str | None = None, audio: bool = True, video: bool = True):
+    return s.join(connection_id=conn, role=role, name=f"Person {pid}", new_participant_id=pid,
+                  audio=audio, video=video, now=now, resume_participant_id=resume)
+
+
+def test_create_cleans_and_checks_fields() -> None:
+    s = make_session()
+    assert s.title == "Weekly check-in"
+    assert s.state is SessionState.SCHEDULED
+    with pytest.raises(InvalidPayload):
+        Session.create(session_id="x", title="   ", max_participants=4, now=0)
+    with pytest.raises(InvalidPayload):
+        Session.create(session_id="x", title="t" * 201, max_participants=4, now=0)
+    with pytest.raises(InvalidPayload):
+        Session.create(session_id="x", title="t", max_participants=1, now=0)
+
+
+def test_first_join_makes_session_live_and_announces_participant() -> None:
+    s = make_session()
+    view, events = join(s, "a", "c1", role=Role.MENTOR)
+    assert s.state is SessionState.LIVE
+    assert view.id == "a" and view.role is Role.MENTOR and view.presence is Presence.CONNECTED
+    assert view.joined_at == 110.0 and view.room == "main"
+    assert events == [ParticipantJoined("s1", view)]
+
+
+def test_same_connection_cannot_join_twice() -> None:
+    s = make_session()
+    join(s, "a", "c1")
+    with pytest.raises(AlreadyJoined):
+        join(s, "b", "c1")
+
+
+def test_names_are_trimmed_and_bounded() -> None:
+    s = make_session()
+    view, _ = s.join(connection_id="c", role=Role.MENTEE, name="  Ana   Lee ",
+                     new_participant_id="a", audio=False, video=False, now=1)
+    assert view.name == "Ana Lee"
+    for bad in ["", "   ", "x" * 61, "bad\x00name"]:
+        with pytest.raises(InvalidPayload):
+            s.join(connection_id="d", role=Role.MENTEE, name=bad, new_participant_id="b",
+                   audio=False, video=False, now=1)
+
+
+def test_observer_never_sends_media() -> None:
+    s = make_session()
+    view, _ = join(s, "o", "c1", role=Role.OBSERVER, audio=True, video=True)
+    assert (view.audio, view.video) == (False, False)
+    with pytest.raises(NotAllowed):
+        s.set_media("o", "c1", audio=True, video=False, now=120)
+    # turning media off is always allowed, and a no-op announces nothing
+    assert s.set_media("o", "c1", audio=False, video=False, now=120)[1] == []
+
+
+def test_session_full_counts_only_people_present() -> None:
+    s = make_session(max_participants=2)
+    join(s, "a", "c1")
+    join(s, "b", "c2")
+    with pytest.raises(SessionFull):
+        join(s, "c", "c3")
+    s.leave("b", "c2", now=120)
+    view, _ = join(s, "c", "c3", now=121)
+    assert view.id == "c"
+
+
+def test_dropped_participant_holds_seat_for_a_while() -> None:
+    s = make_session(max_participants=2)
+    join(s, "a", "c1")
+    join(s, "b", "c2")
+    s.disconnect("b", "c2", now=200)
+    with pytest.raises(SessionFull):
+        join(s, "c", "c3", now=200 + SEAT_HOLD_SECONDS - 1)
+    # b can always come back within the hold
+    view, events = join(s, "ignored", "c4", now=210, resume="b")
+    assert view.id == "b" and isinstance(events[0], ParticipantRejoined)
+    s.disconnect("b", "c4", now=220)
+    view, _ = join(s, "c", "c5", now=220 + SEAT_HOLD_SECONDS)
+    assert view.id == "c"
+
+
+def test_disconnect_then_resume_is_the_same_participant() -> None:
+    s = make_session()
+    join(s, "a", "c1", role=Role.MENTOR)
+    join(s, "b", "c2")
+    events = s.disconnect("b", "c2", now=130)
+    assert len(events) == 1 and isinstance(events[0], ParticipantLeft)
+    assert events[0].reason == "disconnected"
+    assert s.participant("b").presence is Presence.DISCONNECTED
+    view, events = join(s, "new-id-unused", "c3", now=140, resume="b")
+    assert view.id == "b" and view.joined_at == 110.0
+    assert events == [ParticipantRejoined("s1", view)]
+    assert s.participant("b").reconnects == 1
+    assert "new-id-unused" not in s.participants
+
+
+def test_resume_while_still_connected_replaces_old_connection() -> None:
+    s = make_session()
+    join(s, "b", "c1")
+    view, events = join(s, "x", "c2", resume="b", now=150)
+    assert events == [ConnectionReplaced("s1", "b", "c1"), ParticipantRejoined("s1", view)]
+    # the late notice that c1 dropped must not disturb the newer connection
+    assert s.disconnect("b", "c1", now=151) == []
+    assert s.participant("b").presence is Presence.CONNECTED
+    assert s.participant("b").connection_id == "c2"
+
+
+def test_resume_with_other_role_or_unknown_id_joins_as_new_person() -> None:
+    s = make_session()
+    join(s, "a", "c1", role=Role.MENTOR)
+    s.leave("a", "c1", now=120)
+    view, events = join(s, "m", "c2", role=Role.MENTEE, resume="a")
+    assert view.id == "m" and isinstance(events[0], ParticipantJoined)
+    view, events = join(s, "z", "c3", resume="nobody")
+    assert view.id == "z"
+
+
+def test_leave_then_come_back_and_leave_twice_is_refused() -> None:
+    s = make_session()
+    join(s, "a", "c1")
+    events = s.leave("a", "c1", now=120)
+    assert isinstance(events[0], ParticipantLeft) and events[0].reason == "left"
+    with pytest.raises(NotJoined):
+        s.leave("a", "c1", now=121)
+    view, _ = join(s, "q", "c2", resume="a", now=130)
+    assert view.presence is Presence.CONNECTED
+
+
+def test_presence_transition_table_rejects_illegal_moves() -> None:
+    s = make_session()
+    join(s, "a", "c1")
+    p = s.participant("a")
+    p.move_to(Presence.LEFT, 1)
+    with pytest.raises(IllegalTransition) as err:
+        p.move_to(Presence.DISCONNECTED, 2)
+    assert "'left'" in err.value.message and "'disconnected'" in err.value.message
+
+
+def test_chat_is_kept_numbered_and_bounded() -> None:
+    s = make_session()
+    join(s, "a", "c1")
+    m1, events = s.post_chat("a", "c1", "Hello", now=120)
+    m2, _ = s.post_chat("a", "c1", "Again", now=121)
+    assert (m1.id, m2.id) == (1, 2) and events == [ChatPosted("s1", m1)]
+    assert [m.text for m in s.chat_history("a")] == ["Hello", "Again"]
+    with pytest.raises(InvalidPayload):
+        s.post_chat("a", "c1", "   ", now=122)
+    with pytest.raises(PayloadTooLarge):
+        s.post_chat("a", "c1", "x" * 2001, now=122)
+    with pytest.raises(NotJoined):
+        s.post_chat("a", "wrong-connection", "hi", now=122)
+
+
+def test_chat_history_drops_oldest_beyond_limit() -> None:
+    s = make_session()
+    s.chat = ChatLog(limit=3)  # a small log to see the bound
+    join(s, "a", "c1")
+    for i in range(5):
+        s.post_chat("a", "c1", f"m{i}", now=120 + i)
+    assert [m.text for m in s.chat_history("a")] == ["m2", "m3", "m4"]
+    assert [m.id for m in s.chat] == [3, 4, 5]
+
+
+def test_media_state_change_is_announced_once() -> None:
+    s = make_session()
+    join(s, "a", "c1")
+    view, events = s.set_media("a", "c1", audio=False, video=True, now=120)
+    assert view.audio is False and events == [ParticipantUpdated("s1", view)]
+    assert s.set_media("a", "c1", audio=False, video=True, now=121)[1] == []
+
+
+def test_signal_routes_only_within_room_to_connected_people() -> None:
+    s = make_session()
+    join(s, "a", "c1")
+    join(s, "b", "c2")
+    assert s.route_signal("a", "c1", "b") == "c2"
+    with pytest.raises(InvalidPayload):
+        s.route_signal("a", "c1", "a")
+    with pytest.raises(UnknownParticipant):
+        s.route_signal("a", "c1", "ghost")
+    s.participant("b").room = "breakout-1"
+    with pytest.raises(NotSameRoom):
+        s.route_signal("a", "c1", "b")
+    s.participant("b").room = "main"
+    s.disconnect("b", "c2", now=130)
+    with pytest.raises(NotSameRoom):
+        s.route_signal("a", "c1", "b")
+    with pytest.raises(NotJoined):
+        s.route_signal("b", "c2", "a")
+
+
+def test_end_closes_everyone_and_refuses_joins() -> None:
+    s = make_session()
+    join(s, "a", "c1")
+    join(s, "b", "c2")
+    s.disconnect("b", "c2", now=120)
+    events = s.end("over", now=130)
+    assert events == [SessionEndedEvent("s1", "over", ("c1",))]
+    assert s.state is SessionState.ENDED and s.ended_at == 130
+    assert all(p.presence is Presence.LEFT for p in s.participants.values())
+    with pytest.raises(SessionEnded):
+        join(s, "c", "c3")
+    with pytest.raises(IllegalTransition):
+        s.end("again", now=131)
+
+
+def test_view_lists_everyone_including_those_who_left() -> None:
+    s = make_session()
+    join(s, "a", "c1")
+    join(s, "b", "c2")
+    s.leave("b", "c2", now=120)
+    view = s.view()
+    assert [(p.id, p.presence) for p in view.participants] == [
+        ("a", Presence.CONNECTED), ("b", Presence.LEFT)
+    ]
+    assert s.present_count(now=121) == 1

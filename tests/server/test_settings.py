@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from server.cli import main
+from server.settings import SettingsError, load_settings
+
+
+def test_missing_secrets_are_generated_once_and_kept(tmp_path: Path) -> None:
+    first = load_settings({"data_dir": str(tmp_path)}, {}, tmp_path)
+    assert set(first.generated) == {"secret", "admin_key"}
+    for name in ("secret", "admin_key"):
+        mode = (tmp_path / name).stat().st_mode
+        assert stat.S_IMODE(mode) == 0o600
+    second = load_settings({"data_dir": str(tmp_path)}, {}, tmp_path)
+    assert second.generated == ()
+    assert second.settings.secret == first.settings.secret
+    assert second.settings.admin_key == first.settings.admin_key
+    assert len(first.settings.secret) >= 32
+
+
+def test_flags_win_over_environment(tmp_path: Path) -> None:
+    env = {"TANDEM_PORT": "9000", "TANDEM_HOST": "0.0.0.0", "TANDEM_ADMIN_KEY": "k" * 20,
+           "TANDEM_STUN_URLS": "stun:a.example:3478, stun:b.example:3478",
+           "TANDEM_DATA_DIR": str(tmp_path)}
+    loaded = load_settings({"port": 9100}, env, Path("unused"))
+    s = loaded.settings
+    assert (s.port, s.host, s.admin_key) == (9100, "0.0.0.0", "k" * 20)
+    assert s.ice.stun_urls == ("stun:a.example:3478", "stun:b.example:3478")
+    assert s.data_dir == tmp_path.resolve()
+    assert "admin_key" not in loaded.generated
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TANDEM_PORT": "eighty"}, "port"),
+        ({"TANDEM_PORT": "70000"}, "port"),
+        ({"TANDEM_ADMIN_KEY": "short"}, "admin key"),
+        ({"TANDEM_SECRET": "short"}, "secret"),
+        ({"TANDEM_STUN_URLS": "http://x"}, "STUN"),
+        ({"TANDEM_TURN_URLS": "turn:x:3478"}, "TURN"),
+        ({"TANDEM_PUBLIC_URL": "example.org"}, "public URL"),
+    ],
+)
+def test_bad_settings_fail_loudly(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings({"data_dir": str(tmp_path)}, env, tmp_path)
+
+
+def test_empty_secret_file_is_an_error_not_an_empty_secret(tmp_path: Path) -> None:
+    (tmp_path / "secret").write_text("")
+    with pytest.raises(SettingsError, match="empty"):
+        load_settings({"data_dir": str(tmp_path)}, {}, tmp_path)
+
+
+def test_cli_refuses_to_start_with_bad_settings(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["serve", "--data-dir", str(tmp_path), "--port", "0"], environ={})
+    assert code == 2
+    assert "cannot start" in capsys.readouterr().err

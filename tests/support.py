@@ -1,0 +1,105 @@
+"""Helpers shared by the server and media tests: a hand-moved clock, a recording socket.io
+client, and a small REST client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+import aiohttp
+import socketio
+from aiohttp.test_utils import TestServer
+
+ADMIN_KEY = "admin-key-for-tests-0123456789"
+WAIT = 5.0
+
+
+class Clock:
+    """A clock the tests move by hand."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Peer:
+    """A real python-socketio client that records every event it receives."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.sio = socketio.AsyncClient(serializer="msgpack", reconnection=False)
+        self.inbox: dict[str, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
+        self.connect_error: Any = None
+        self.sio.on("*", self._record)
+        self.sio.on("connect_error", self._on_connect_error)
+        self.disconnected = asyncio.Event()
+        self.sio.on("disconnect", self._on_disconnect)
+        self.participant: dict[str, Any] = {}
+        self.resume: str | None = None
+
+    async def _record(self, event: str, data: Any = None) -> None:
+        self.inbox[event].put_nowait(data)
+
+    async def _on_connect_error(self, data: Any = None) -> None:
+        # the wire carries {"message": <sentence>, "data": {"code", "message"}}
+        assert isinstance(data, dict) and data["message"], data
+        self.connect_error = data["data"]
+
+    async def _on_disconnect(self, reason: Any = None) -> None:
+        self.disconnected.set()
+
+    async def connect(self, token: str | None) -> None:
+        auth = {} if token is None else {"token": token}
+        await self.sio.connect(self.url, auth=auth, transports=["websocket"], wait_timeout=WAIT)
+
+    async def call(self, event: str, data: Any = None) -> dict[str, Any]:
+        ack: dict[str, Any] = await self.sio.call(event, data, timeout=WAIT)
+        return ack
+
+    async def join(self, name: str = "Someone", **extra: Any) -> dict[str, Any]:
+        ack = await self.call("join", {"name": name, **extra})
+        assert ack["ok"], ack
+        self.participant = ack["participant"]
+        self.resume = ack["resume"]
+        return ack
+
+    async def next(self, event: str, timeout: float = WAIT) -> Any:
+        return await asyncio.wait_for(self.inbox[event].get(), timeout)
+
+    async def nothing(self, event: str, within: float = 0.3) -> None:
+        """Assert that no ``event`` arrives within ``within`` seconds."""
+        try:
+            got = await asyncio.wait_for(self.inbox[event].get(), within)
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected {event}: {got!r}")
+
+    @property
+    def id(self) -> str:
+        return str(self.participant["id"])
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+class Api:
+    def __init__(self, http: aiohttp.ClientSession, server: TestServer) -> None:
+        self.http = http
+        self.server = server
+
+    async def create_session(self, **body: Any) -> dict[str, Any]:
+        body.setdefault("title", "Weekly check-in")
+        async with self.http.post(
+            "/api/sessions", json=body, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+        ) as resp:
+            assert resp.status == 201, await resp.text()
+            data: dict[str, Any] = await resp.json()
+            return data
+
+    @staticmethod
+    def token(url: str) -> str:
+        return url.split("#token=", 1)[1]
