@@ -96,12 +96,16 @@ class TandemServer:
     log_path: Path
     sessions: list[str] = field(default_factory=list)
 
-    def request(self, method: str, path: str, body: Any = None, admin: bool = True) -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, body: Any = None, admin: bool = True
+    ) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
         headers = {"content-type": "application/json"}
         if admin:
             headers["authorization"] = f"Bearer {self.admin_key}"
-        req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
+        req = urllib.request.Request(
+            self.base_url + path, data=data, method=method, headers=headers
+        )
         try:
             with urllib.request.urlopen(req, timeout=10) as res:
                 return res.status, json.loads(res.read() or b"null")
@@ -146,8 +150,16 @@ def tandem_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TandemSe
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "server", "serve",
-                "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(tmp / "data"),
+                sys.executable,
+                "-m",
+                "server",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp / "data"),
             ],
             cwd=REPO,
             env=env,
@@ -159,7 +171,9 @@ def tandem_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TandemSe
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                pytest.fail(f"the Tandem server exited with {process.returncode}:\n{server.log_tail()}")
+                pytest.fail(
+                    f"the Tandem server exited with {process.returncode}:\n{server.log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(server.base_url + "/healthz", timeout=2) as res:
                     if res.status == 200:
@@ -167,7 +181,9 @@ def tandem_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TandemSe
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"the Tandem server did not answer /healthz in 30 s:\n{server.log_tail()}")
+                pytest.fail(
+                    f"the Tandem server did not answer /healthz in 30 s:\n{server.log_tail()}"
+                )
             time.sleep(0.1)
         yield server
     finally:

@@ -51,7 +51,9 @@ async def new_page(browser: Any, viewport: dict[str, int] | None = None) -> Any:
     page.on("pageerror", lambda err: print(f"[page error] {err}"))
     page.on(
         "console",
-        lambda msg: print(f"[console.{msg.type}] {msg.text}") if msg.type in ("error", "warning") else None,
+        lambda msg: (
+            print(f"[console.{msg.type}] {msg.text}") if msg.type in ("error", "warning") else None
+        ),
     )
     return page
 
@@ -68,7 +70,9 @@ async def open_join_screen(page: Any, url: str) -> None:
     await page.wait_for_function("() => !document.getElementById('join-button').disabled")
 
 
-async def join(browser: Any, url: str, name: str | None = None, viewport: dict[str, int] | None = None) -> Any:
+async def join(
+    browser: Any, url: str, name: str | None = None, viewport: dict[str, int] | None = None
+) -> Any:
     """Open a join link in a new context, type the name (if given) and join. Returns the page."""
     page = await new_page(browser, viewport)
     await open_join_screen(page, url)
@@ -85,7 +89,9 @@ async def participant_id(page: Any) -> str:
     return pid
 
 
-async def wait_media_from(page: Any, peer_id: str, frames: int = 0, packets: int = 0, timeout: int = 45_000) -> dict[str, Any]:
+async def wait_media_from(
+    page: Any, peer_id: str, frames: int = 0, packets: int = 0, timeout: int = 45_000
+) -> dict[str, Any]:
     """Wait until `page` decodes video and receives audio from `peer_id`; return the stats."""
     await page.wait_for_function(
         MEDIA_FLOWING_JS, arg=[peer_id, frames, packets], polling=250, timeout=timeout
@@ -108,6 +114,18 @@ async def wait_text(page: Any, selector: str, text: str, timeout: int = WAIT_MS)
             return !!el && el.textContent.includes(text);
         }""",
         arg=[selector, text],
+        timeout=timeout,
+    )
+
+
+async def wait_tile_camera_off(page: Any, pid: str, timeout: int = WAIT_MS) -> None:
+    """Wait until the participant's tile shows the initials picture instead of video."""
+    await page.wait_for_function(
+        """(id) => {
+            const tile = document.querySelector(`#video-grid li[data-id="${id}"]`);
+            return !!tile && tile.classList.contains("tile-camoff");
+        }""",
+        arg=pid,
         timeout=timeout,
     )
 

@@ -13,6 +13,7 @@ from tandem_pages import (
     wait_media_from,
     wait_state,
     wait_text,
+    wait_tile_camera_off,
 )
 
 SCREENSHOT_DIR = os.environ.get("TANDEM_E2E_SCREENSHOTS")
@@ -57,10 +58,7 @@ async def test_mentor_and_mentee_see_hear_and_chat(tandem_server: Any, browser: 
     # Camera off shows the initials tile on the other side.
     await mentor.get_by_role("button", name="Turn camera off").click()
     await (await tile(mentee, ana)).locator(".badge-camoff").wait_for(state="visible")
-    await mentee.wait_for_function(
-        "(id) => document.querySelector(`#video-grid li[data-id='${id}']`).classList.contains('tile-camoff')",
-        arg=ana,
-    )
+    await wait_tile_camera_off(mentee, ana)
 
     if SCREENSHOT_DIR:
         await mentee.screenshot(path=os.path.join(SCREENSHOT_DIR, "call-two-muted.png"))
@@ -75,6 +73,19 @@ async def test_mentor_and_mentee_see_hear_and_chat(tandem_server: Any, browser: 
     await wait_text(mentor, "#chat-log", "Ben Mentee left")
     await (await tile(mentor, ben)).wait_for(state="detached")
 
+    # Left by mistake: "Rejoin" goes back through the join screen, as the same participant.
+    await mentee.get_by_role("button", name="Rejoin the session").click()
+    await wait_state(mentee, "join")
+    assert await mentee.get_by_label("Your name").input_value() == "Ben Mentee"
+    await mentee.wait_for_function("() => !document.getElementById('join-button').disabled")
+    await mentee.locator("#join-button").click()
+    await wait_state(mentee, "call")
+    assert await participant_id(mentee) == ben
+    await wait_text(mentor, "#chat-log", "Ben Mentee is back")
+    await wait_text(mentee, "#chat-log", "Hello Ana, thanks for making time!")
+    await wait_media_from(mentor, ben)
+    await wait_media_from(mentee, ana)
+
     await close_page(mentee)
     await close_page(mentor)
 
@@ -83,12 +94,17 @@ async def test_three_people_all_see_each_other(tandem_server: Any, browser: Any)
     s = tandem_server.create_session(title="Group session")
     mentor = await join(browser, s["join_urls"]["mentor"], name="Ana")
     mentee1 = await join(browser, s["join_urls"]["mentee"], name="Ben")
+    await mentor.get_by_label("Write a message").fill("Welcome, both of you")
+    await mentor.get_by_label("Write a message").press("Enter")
+    await wait_text(mentee1, "#chat-log", "Welcome, both of you")
     mentee2 = await join(browser, s["join_urls"]["mentee"], name="Chloé")
+    # A late joiner gets the chat history.
+    await wait_text(mentee2, "#chat-log", "Welcome, both of you")
     pages = [mentor, mentee1, mentee2]
     ids = [await participant_id(p) for p in pages]
     assert len(set(ids)) == 3
 
-    for page, me in zip(pages, ids):
+    for page, me in zip(pages, ids, strict=True):
         for other in ids:
             if other != me:
                 await wait_media_from(page, other)
@@ -132,6 +148,33 @@ async def test_reload_comes_back_as_same_participant(tandem_server: Any, browser
     session = tandem_server.get_session(s["session_id"])
     names = [p["name"] for p in session["participants"]]
     assert sorted(names) == ["Ana", "Ben"], names
+
+    await close_page(mentee)
+    await close_page(mentor)
+
+
+async def test_network_drop_reconnects_as_same_participant(
+    tandem_server: Any, browser: Any
+) -> None:
+    """socket.io reconnects by itself after the connection drops; the page re-sends `join` with its
+    resume token and the call is rebuilt."""
+    s = tandem_server.create_session(title="Flaky wifi")
+    mentor = await join(browser, s["join_urls"]["mentor"], name="Ana")
+    mentee = await join(browser, s["join_urls"]["mentee"], name="Ben")
+    ana, ben = await participant_id(mentor), await participant_id(mentee)
+    await wait_media_from(mentor, ben)
+
+    # Drop the mentee's transport, as a network loss would (not a deliberate disconnect).
+    await mentee.evaluate("() => window.tandem.socket.io.engine.close()")
+    await wait_text(mentor, "#chat-log", "Ben lost connection")
+    await wait_text(mentor, "#chat-log", "Ben is back")
+    await wait_state(mentee, "call")
+    assert await participant_id(mentee) == ben
+    await mentee.locator("#connection-banner").wait_for(state="hidden")
+
+    # New peer connections carry media again both ways.
+    await wait_media_from(mentor, ben)
+    await wait_media_from(mentee, ana)
 
     await close_page(mentee)
     await close_page(mentor)
