@@ -160,11 +160,11 @@ class Session:
             self.participants[participant.id] = participant
             self._go_live()
             view = participant.view()
-            events.append(ParticipantJoined(self.id, view))
+            events.append(ParticipantJoined(self.id, now, view))
             return view, events
 
         if returning.presence is Presence.CONNECTED and returning.connection_id is not None:
-            events.append(ConnectionReplaced(self.id, returning.id, returning.connection_id))
+            events.append(ConnectionReplaced(self.id, now, returning.id, returning.connection_id))
         else:
             self._require_seat(now, exclude=returning.id)
         returning.move_to(Presence.CONNECTED, now)
@@ -175,7 +175,7 @@ class Session:
         returning.reconnects += 1
         self._go_live()
         view = returning.view()
-        events.append(ParticipantRejoined(self.id, view))
+        events.append(ParticipantRejoined(self.id, now, view))
         return view, events
 
     def leave(self, participant_id: str, connection_id: str, now: float) -> list[Event]:
@@ -183,7 +183,7 @@ class Session:
         p = self._connected(participant_id, connection_id)
         p.move_to(Presence.LEFT, now)
         p.connection_id = None
-        return [ParticipantLeft(self.id, p.view(), "left")]
+        return [ParticipantLeft(self.id, now, p.view(), "left")]
 
     def disconnect(self, participant_id: str, connection_id: str, now: float) -> list[Event]:
         """The connection dropped. A notice about a connection that was already replaced or
@@ -193,7 +193,7 @@ class Session:
             return []
         p.move_to(Presence.DISCONNECTED, now)
         p.connection_id = None
-        return [ParticipantLeft(self.id, p.view(), "disconnected")]
+        return [ParticipantLeft(self.id, now, p.view(), "disconnected")]
 
     def post_chat(
         self, participant_id: str, connection_id: str, text: str, now: float
@@ -203,7 +203,7 @@ class Session:
         message = self.chat.append(
             sender_id=p.id, sender_name=p.name, sender_role=p.role, room=p.room, text=text, now=now
         )
-        return message, [ChatPosted(self.id, message)]
+        return message, [ChatPosted(self.id, now, message)]
 
     def set_media(
         self, participant_id: str, connection_id: str, *, audio: bool, video: bool, now: float
@@ -216,7 +216,7 @@ class Session:
         p.audio, p.video = audio, video
         p.changed_at = now
         view = p.view()
-        return view, [ParticipantUpdated(self.id, view)]
+        return view, [ParticipantUpdated(self.id, now, view)]
 
     def route_signal(self, sender_id: str, sender_connection: str, target_id: str) -> str:
         """Check that ``sender_id`` may signal ``target_id``; return the target's connection id."""
@@ -247,7 +247,7 @@ class Session:
             if p.presence is not Presence.LEFT:
                 p.move_to(Presence.LEFT, now)
             p.connection_id = None
-        return [SessionEndedEvent(self.id, reason, tuple(connections))]
+        return [SessionEndedEvent(self.id, now, reason, tuple(connections))]
 
     # -- queries --------------------------------------------------------------------------------
 

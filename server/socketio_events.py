@@ -9,7 +9,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import socketio
 
@@ -27,6 +27,7 @@ from rooms.errors import SessionEnded as SessionEndedError
 from rooms.events import (
     ChatPosted,
     ConnectionReplaced,
+    DomainEvent,
     Event,
     ParticipantJoined,
     ParticipantLeft,
@@ -55,9 +56,21 @@ from server.tokens import JoinClaims, issue_resume_token, verify_join_token, ver
 logger = logging.getLogger(__name__)
 
 Ack = dict[str, Any]
-Category = Literal["chat", "signal", "other"]
+EventHandler = Callable[["Connection", Any], Awaitable[Ack]]
+Listener = Callable[[DomainEvent], Awaitable[None]]
+Deliverer = Callable[[Any, "str | None"], Awaitable[None]]
 # After acknowledging `leave`, the server closes the connection if the client has not already.
 LEAVE_CLOSE_DELAY = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """An inbound event: its handler and its own rate limit per connection."""
+
+    handler: EventHandler
+    rate: float
+    burst: float
+    needs_join: bool = True
 
 
 @dataclass(slots=True)
@@ -66,8 +79,14 @@ class Connection:
 
     sid: str
     claims: JoinClaims
-    buckets: dict[Category, TokenBucket]
     participant_id: str | None = None
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+
+    def allow(self, event: str, spec: EventSpec, now: float) -> bool:
+        bucket = self.buckets.get(event)
+        if bucket is None:
+            bucket = self.buckets[event] = TokenBucket(spec.rate, spec.burst)
+        return bucket.take(now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,44 +102,65 @@ def room_key(session_id: str, room: str) -> str:
 
 @dataclass(slots=True)
 class SocketGateway:
+    """Feature modules extend it: ``handle`` adds an inbound event, ``deliver_with`` teaches it
+    to deliver a new kind of domain event, ``add_listener`` lets a recorder see every event."""
+
     sio: socketio.AsyncServer
     store: SessionStore
     settings: Settings
     clock: Callable[[], float]
     connections: dict[str, Connection] = field(default_factory=dict)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    specs: dict[str, EventSpec] = field(default_factory=dict)
+    deliverers: dict[type, Deliverer] = field(default_factory=dict)
+    listeners: list[Listener] = field(default_factory=list)
 
     def register(self) -> None:
+        lim = self.settings.limits
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
-        handlers: dict[str, tuple[Category, Callable[[Connection, Any], Awaitable[Ack]]]] = {
-            "join": ("other", self.on_join),
-            "chat": ("chat", self.on_chat),
-            "media_state": ("other", self.on_media_state),
-            "signal": ("signal", self.on_signal),
-            "leave": ("other", self.on_leave),
-        }
-        for name, (category, handler) in handlers.items():
-            self.sio.on(name, self._acked(name, category, handler))
+        self.handle("join", self.on_join, lim.other_rate, lim.other_burst, needs_join=False)
+        self.handle("chat", self.on_chat, lim.chat_rate, lim.chat_burst)
+        self.handle("media_state", self.on_media_state, lim.other_rate, lim.other_burst)
+        self.handle("signal", self.on_signal, lim.signal_rate, lim.signal_burst)
+        self.handle("leave", self.on_leave, lim.other_rate, lim.other_burst)
+        self.deliver_with(ParticipantJoined, self._participant_joined)
+        self.deliver_with(ParticipantRejoined, self._participant_rejoined)
+        self.deliver_with(ParticipantLeft, self._participant_left)
+        self.deliver_with(ParticipantUpdated, self._participant_updated)
+        self.deliver_with(ChatPosted, self._chat_posted)
+        self.deliver_with(ConnectionReplaced, self._connection_replaced)
+        self.deliver_with(SessionEnded, self._session_ended)
+
+    def handle(
+        self, name: str, handler: EventHandler, rate: float, burst: float, needs_join: bool = True
+    ) -> None:
+        if name in self.specs:
+            raise ValueError(f"event {name!r} already has a handler")
+        self.specs[name] = EventSpec(handler, rate, burst, needs_join)
+        self.sio.on(name, self._acked(name))
+
+    def deliver_with(self, event_type: type, deliverer: Deliverer) -> None:
+        self.deliverers[event_type] = deliverer
+
+    def add_listener(self, listener: Listener) -> None:
+        self.listeners.append(listener)
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def _acked(
-        self,
-        name: str,
-        category: Category,
-        handler: Callable[[Connection, Any], Awaitable[Ack]],
-    ) -> Callable[..., Awaitable[Ack]]:
+    def _acked(self, name: str) -> Callable[..., Awaitable[Ack]]:
+        spec = self.specs[name]
+
         async def run(sid: str, data: Any = None) -> Ack:
             conn = self.connections.get(sid)
             if conn is None:
                 return error_ack(NotJoined("This connection is closing."))
             try:
-                if not conn.buckets[category].take(self.clock()):
+                if not conn.allow(name, spec, self.clock()):
                     raise RateLimited(f"Too many {name!r} events; slow down and try again.")
-                if name != "join" and conn.participant_id is None:
+                if spec.needs_join and conn.participant_id is None:
                     raise NotJoined("Join the session first.")
-                return await handler(conn, data)
+                return await spec.handler(conn, data)
             except TandemError as exc:
                 logger.info(
                     "event %s refused for %s in session %s: %s",
@@ -140,7 +180,8 @@ class SocketGateway:
 
         return run
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def spawn(self, coro: Awaitable[None]) -> None:
+        """Run ``coro`` as a task the gateway owns (cancelled and awaited at shutdown)."""
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -149,14 +190,6 @@ class SocketGateway:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-
-    def _new_buckets(self) -> dict[Category, TokenBucket]:
-        lim = self.settings.limits
-        return {
-            "chat": TokenBucket(lim.chat_rate, lim.chat_burst),
-            "signal": TokenBucket(lim.signal_rate, lim.signal_burst),
-            "other": TokenBucket(lim.other_rate, lim.other_burst),
-        }
 
     # -- connection lifecycle -------------------------------------------------------------------
 
@@ -168,7 +201,7 @@ class SocketGateway:
         except TandemError as exc:
             logger.info("connection %s refused: %s", sid, exc.code)
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_wire()) from None
-        self.connections[sid] = Connection(sid=sid, claims=claims, buckets=self._new_buckets())
+        self.connections[sid] = Connection(sid=sid, claims=claims)
 
     async def on_disconnect(self, sid: str, reason: object = None) -> None:
         conn = self.connections.pop(sid, None)
@@ -273,7 +306,7 @@ class SocketGateway:
         conn.participant_id = None
         logger.info("participant %s left session %s", pid, conn.claims.session_id)
         await self.deliver(events, actor_sid=conn.sid)
-        self._spawn(self._close_later(conn.sid, LEAVE_CLOSE_DELAY))
+        self.spawn(self._close_later(conn.sid, LEAVE_CLOSE_DELAY))
         return {"ok": True}
 
     async def _close_later(self, sid: str, delay: float) -> None:
@@ -283,54 +316,66 @@ class SocketGateway:
 
     # -- delivery -------------------------------------------------------------------------------
 
-    async def deliver(self, events: Iterable[Event], actor_sid: str | None = None) -> None:
-        """Send each domain event to those it concerns. The actor learns of its own join, leave
-        or rejoin from its acknowledgement, so room-wide notices skip it."""
+    async def deliver(self, events: Iterable[DomainEvent], actor_sid: str | None = None) -> None:
+        """Send each domain event to those it concerns, then show it to every listener. A
+        listener that fails is logged and does not stop delivery or the other listeners."""
         for event in events:
-            match event:
-                case ParticipantJoined(session_id, p):
-                    await self.sio.emit(
-                        "participant_joined", {"participant": participant_wire(p)},
-                        room=room_key(session_id, p.room), skip_sid=actor_sid,
-                    )
-                case ParticipantRejoined(session_id, p):
-                    await self.sio.emit(
-                        "participant_rejoined", {"participant": participant_wire(p)},
-                        room=room_key(session_id, p.room), skip_sid=actor_sid,
-                    )
-                case ParticipantLeft(session_id, p, reason):
-                    await self.sio.emit(
-                        "participant_left", {"participant_id": p.id, "reason": reason},
-                        room=room_key(session_id, p.room), skip_sid=actor_sid,
-                    )
-                case ParticipantUpdated(session_id, p):
-                    await self.sio.emit(
-                        "participant_updated", {"participant": participant_wire(p)},
-                        room=room_key(session_id, p.room),
-                    )
-                case ChatPosted(session_id, message):
-                    await self.sio.emit(
-                        "chat", {"message": message_wire(message)},
-                        room=room_key(session_id, message.room),
-                    )
-                case ConnectionReplaced(session_id, pid, old_sid):
-                    old = self.connections.get(old_sid)
-                    if old is not None:
-                        old.participant_id = None
-                    logger.info("participant %s in session %s replaced connection %s",
-                                pid, session_id, old_sid)
-                    await self.sio.emit("replaced", {
-                        "code": "replaced",
-                        "message": "You joined this session from another window or device.",
-                    }, to=old_sid)
-                    self._spawn(self._close_later(old_sid, 0.0))
-                case SessionEnded(session_id, reason, sids):
-                    for sid in sids:
-                        conn = self.connections.get(sid)
-                        if conn is not None:
-                            conn.participant_id = None
-                        await self.sio.emit("session_ended", {"reason": reason}, to=sid)
-                        self._spawn(self._close_later(sid, 0.0))
+            deliverer = self.deliverers.get(type(event))
+            if deliverer is None:
+                raise TypeError(f"no delivery for {type(event).__name__}")
+            await deliverer(event, actor_sid)
+            for listener in self.listeners:
+                try:
+                    await listener(event)
+                except Exception:
+                    logger.exception("listener %r failed on %s in session %s",
+                                     listener, type(event).__name__, event.session_id)
+
+    # The actor learns of its own join, leave or rejoin from its acknowledgement, so room-wide
+    # notices skip it.
+
+    async def _participant_joined(self, e: ParticipantJoined, actor_sid: str | None) -> None:
+        await self.sio.emit("participant_joined", {"participant": participant_wire(e.participant)},
+                            room=room_key(e.session_id, e.participant.room), skip_sid=actor_sid)
+
+    async def _participant_rejoined(self, e: ParticipantRejoined, actor_sid: str | None) -> None:
+        await self.sio.emit("participant_rejoined",
+                            {"participant": participant_wire(e.participant)},
+                            room=room_key(e.session_id, e.participant.room), skip_sid=actor_sid)
+
+    async def _participant_left(self, e: ParticipantLeft, actor_sid: str | None) -> None:
+        await self.sio.emit("participant_left",
+                            {"participant_id": e.participant.id, "reason": e.reason},
+                            room=room_key(e.session_id, e.participant.room), skip_sid=actor_sid)
+
+    async def _participant_updated(self, e: ParticipantUpdated, actor_sid: str | None) -> None:
+        await self.sio.emit("participant_updated",
+                            {"participant": participant_wire(e.participant)},
+                            room=room_key(e.session_id, e.participant.room))
+
+    async def _chat_posted(self, e: ChatPosted, actor_sid: str | None) -> None:
+        await self.sio.emit("chat", {"message": message_wire(e.message)},
+                            room=room_key(e.session_id, e.message.room))
+
+    async def _connection_replaced(self, e: ConnectionReplaced, actor_sid: str | None) -> None:
+        old = self.connections.get(e.connection_id)
+        if old is not None:
+            old.participant_id = None
+        logger.info("participant %s in session %s replaced connection %s",
+                    e.participant_id, e.session_id, e.connection_id)
+        await self.sio.emit("replaced", {
+            "code": "replaced",
+            "message": "You joined this session from another window or device.",
+        }, to=e.connection_id)
+        self.spawn(self._close_later(e.connection_id, 0.0))
+
+    async def _session_ended(self, e: SessionEnded, actor_sid: str | None) -> None:
+        for sid in e.connection_ids:
+            conn = self.connections.get(sid)
+            if conn is not None:
+                conn.participant_id = None
+            await self.sio.emit("session_ended", {"reason": e.reason}, to=sid)
+            self.spawn(self._close_later(sid, 0.0))
 
 
 def _pid(conn: Connection) -> str:

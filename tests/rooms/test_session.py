@@ -60,7 +60,7 @@ def test_first_join_makes_session_live_and_announces_participant() -> None:
     assert s.state is SessionState.LIVE
     assert view.id == "a" and view.role is Role.MENTOR and view.presence is Presence.CONNECTED
     assert view.joined_at == 110.0 and view.room == "main"
-    assert events == [ParticipantJoined("s1", view)]
+    assert events == [ParticipantJoined("s1", 110.0, view)]
 
 
 def test_same_connection_cannot_join_twice() -> None:
@@ -127,7 +127,7 @@ def test_disconnect_then_resume_is_the_same_participant() -> None:
     assert s.participant("b").presence is Presence.DISCONNECTED
     view, events = join(s, "new-id-unused", "c3", now=140, resume="b")
     assert view.id == "b" and view.joined_at == 110.0
-    assert events == [ParticipantRejoined("s1", view)]
+    assert events == [ParticipantRejoined("s1", 140, view)]
     assert s.participant("b").reconnects == 1
     assert "new-id-unused" not in s.participants
 
@@ -136,7 +136,9 @@ def test_resume_while_still_connected_replaces_old_connection() -> None:
     s = make_session()
     join(s, "b", "c1")
     view, events = join(s, "x", "c2", resume="b", now=150)
-    assert events == [ConnectionReplaced("s1", "b", "c1"), ParticipantRejoined("s1", view)]
+    assert events == [
+        ConnectionReplaced("s1", 150, "b", "c1"), ParticipantRejoined("s1", 150, view)
+    ]
     # the late notice that c1 dropped must not disturb the newer connection
     assert s.disconnect("b", "c1", now=151) == []
     assert s.participant("b").presence is Presence.CONNECTED
@@ -179,7 +181,7 @@ def test_chat_is_kept_numbered_and_bounded() -> None:
     join(s, "a", "c1")
     m1, events = s.post_chat("a", "c1", "Hello", now=120)
     m2, _ = s.post_chat("a", "c1", "Again", now=121)
-    assert (m1.id, m2.id) == (1, 2) and events == [ChatPosted("s1", m1)]
+    assert (m1.id, m2.id) == (1, 2) and events == [ChatPosted("s1", 120, m1)]
     assert [m.text for m in s.chat_history("a")] == ["Hello", "Again"]
     with pytest.raises(InvalidPayload):
         s.post_chat("a", "c1", "   ", now=122)
@@ -203,7 +205,7 @@ def test_media_state_change_is_announced_once() -> None:
     s = make_session()
     join(s, "a", "c1")
     view, events = s.set_media("a", "c1", audio=False, video=True, now=120)
-    assert view.audio is False and events == [ParticipantUpdated("s1", view)]
+    assert view.audio is False and events == [ParticipantUpdated("s1", 120, view)]
     assert s.set_media("a", "c1", audio=False, video=True, now=121)[1] == []
 
 
@@ -233,7 +235,7 @@ def test_end_closes_everyone_and_refuses_joins() -> None:
     join(s, "b", "c2")
     s.disconnect("b", "c2", now=120)
     events = s.end("over", now=130)
-    assert events == [SessionEndedEvent("s1", "over", ("c1",))]
+    assert events == [SessionEndedEvent("s1", 130, "over", ("c1",))]
     assert s.state is SessionState.ENDED and s.ended_at == 130
     assert all(p.presence is Presence.LEFT for p in s.participants.values())
     with pytest.raises(SessionEnded):

@@ -332,3 +332,27 @@ async def test_admin_ending_session_disconnects_everyone(
     with pytest.raises(socketio.exceptions.ConnectionError):
         await late.connect(api.token(s["join_urls"]["mentee"]))
     assert late.connect_error["code"] == "session_ended"
+
+
+async def test_a_failing_listener_does_not_stop_delivery(
+    api: Api, peers: Callable[[], Peer], server: Any
+) -> None:
+    from rooms.events import ChatPosted
+    from server.app import GATEWAY
+
+    seen: list[object] = []
+
+    async def broken(event: object) -> None:
+        raise RuntimeError("recorder is down")
+
+    async def recorder(event: object) -> None:
+        seen.append(event)
+
+    gateway = server.app[GATEWAY]
+    gateway.add_listener(broken)
+    gateway.add_listener(recorder)
+    _, mentor, mentee = await pair(api, peers)
+    assert (await mentee.call("chat", {"text": "hello"}))["ok"]
+    assert (await mentor.next("chat"))["message"]["text"] == "hello"
+    chats = [e for e in seen if isinstance(e, ChatPosted)]
+    assert [c.message.text for c in chats] == ["hello"]
