@@ -1,11 +1,13 @@
 """Tandem's real-time load tests.
 
-    python -m load_tests run --scenario many-rooms --target tandem,reference,bare [--clients N --rooms M
-                             --rate R --duration S --abusers K --workers W --json out.json]
-    python -m load_tests compare [--scale 1.0] [--target tandem,reference,bare] [--out load_tests/RESULTS.md]
+    python -m load_tests run --scenario many-rooms --target tandem,reference,bare
+        [--clients N --rooms M --rate R --duration S --abusers K --workers W --json out.json]
+    python -m load_tests compare [--scale 1.0] [--target tandem,reference,bare]
+        [--out load_tests/RESULTS.md]
 
-Scenarios: many-rooms, big-room, join-storm, pairs, abuse (many-rooms with abusive clients; run also
-runs the baseline without them for the comparison). Every run starts a fresh server of each target on
+Scenarios: many-rooms, big-room, join-storm, pairs, abuse (many-rooms with abusive clients; run
+also runs the baseline without them for the comparison). Every run starts a fresh server of each
+target on
 127.0.0.1, pins it to core 0 and the load generator's processes to the other cores (--no-pin to turn
 that off), and prints one row per target plus the ratios of Tandem to the others.
 """
@@ -33,35 +35,70 @@ def _targets(spec: str) -> list[str]:
         if t not in TARGETS:
             raise SystemExit(f"unknown target {t!r}; known: {', '.join(TARGETS)}")
     if "tandem" in names and not tandem_available():
-        print("note: Tandem's server package (server/) is not there yet: skipping target tandem", file=sys.stderr)
+        print(
+            "note: Tandem's server package (server/) is not there yet: skipping target tandem",
+            file=sys.stderr,
+        )
         names.remove("tandem")
     return names
 
 
 def _overrides(a: argparse.Namespace) -> dict:
-    return {k: getattr(a, k) for k in ("clients", "rooms", "rate", "duration", "warmup", "payload", "abusers",
-                                       "candidates", "drain") if getattr(a, k, None) is not None}
+    return {
+        k: getattr(a, k)
+        for k in (
+            "clients",
+            "rooms",
+            "rate",
+            "duration",
+            "warmup",
+            "payload",
+            "abusers",
+            "candidates",
+            "drain",
+        )
+        if getattr(a, k, None) is not None
+    }
 
 
 def _add_size_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clients", type=int, help="clients (pairs: 2 per pair)")
     p.add_argument("--rooms", type=int, help="rooms (many-rooms, join-storm)")
-    p.add_argument("--rate", type=float, help="events/s per client (many-rooms) or the presenter's total (big-room)")
-    p.add_argument("--duration", type=float, help="measured seconds (join-storm, pairs: the window the starts spread over)")
+    p.add_argument(
+        "--rate",
+        type=float,
+        help="events/s per client (many-rooms) or the presenter's total (big-room)",
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        help="measured seconds (join-storm, pairs: the window the starts spread over)",
+    )
     p.add_argument("--warmup", type=float)
     p.add_argument("--payload", type=int, help="chat text bytes")
     p.add_argument("--abusers", type=int)
     p.add_argument("--candidates", type=int, help="ICE candidates per side (pairs)")
-    p.add_argument("--drain", type=float, help="max seconds to wait for deliveries after sending stops")
+    p.add_argument(
+        "--drain", type=float, help="max seconds to wait for deliveries after sending stops"
+    )
     p.add_argument("--workers", type=int, default=2, help="load generator processes (default 2)")
-    p.add_argument("--no-pin", action="store_true", help="do not pin the server to core 0 and the generator to the rest")
+    p.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="do not pin the server to core 0 and the generator to the rest",
+    )
 
 
-async def _run_targets(label: str, sc: Scenario, targets: list[str], a: argparse.Namespace,
-                       keep_samples: bool = False) -> list[tuple[str, RunResult]]:
+async def _run_targets(
+    label: str, sc: Scenario, targets: list[str], a: argparse.Namespace, keep_samples: bool = False
+) -> list[tuple[str, RunResult]]:
     out = []
     for t in targets:
-        print(f"... {label} against {t}: {sc.clients} clients, {sc.duration:g} s", file=sys.stderr, flush=True)
+        print(
+            f"... {label} against {t}: {sc.clients} clients, {sc.duration:g} s",
+            file=sys.stderr,
+            flush=True,
+        )
         r = await run_once(t, sc, workers=a.workers, pin=not a.no_pin, keep_samples=keep_samples)
         out.append((label, r))
     return out
@@ -103,7 +140,9 @@ def cmd_run(a: argparse.Namespace) -> int:
     for v in verdicts:
         print(v)
     if a.json:
-        Path(a.json).write_text(json.dumps([{"label": lb, **r.to_json()} for lb, r in results], indent=1))
+        Path(a.json).write_text(
+            json.dumps([{"label": lb, **r.to_json()} for lb, r in results], indent=1)
+        )
     return 0 if all(r.valid for _, r in results) else 3
 
 
@@ -133,7 +172,9 @@ def cmd_compare(a: argparse.Namespace) -> int:
         main: list[tuple[str, RunResult]] = []
         for name in ("many-rooms", "big-room", "join-storm", "pairs"):
             main += await _run_targets(name, scaled(name), targets, a)
-        abuse_results, verdicts = await _abuse(scaled("abuse"), [t for t in targets if t == "tandem"] or targets[:1], a)
+        abuse_results, verdicts = await _abuse(
+            scaled("abuse"), [t for t in targets if t == "tandem"] or targets[:1], a
+        )
         sweep: dict[str, list[RunResult]] = {}
         sweep_targets = [t for t in targets if t in ("tandem", "reference")] or targets
         if "bare" in targets and a.sweep_bare:
@@ -158,58 +199,80 @@ def cmd_compare(a: argparse.Namespace) -> int:
     print(report.table(sweep_rows))
 
     cmdline = "python -m load_tests " + " ".join(shlex.quote(x) for x in sys.argv[1:])
-    sections.append(("Scenarios", report.table(main, markdown=True) + "\n\n" +
-                     "\n".join(f"- {x}" for x in report.ratios(main)) + "\n\n" +
-                     "\n".join(f"- {x}" for x in report.extras(main))))
-    sections.append(("Bad input under load", report.table(abuse_results, markdown=True) + "\n\n```\n" +
-                     "\n".join(verdicts) + "\n```\n\n" + "\n".join(f"- {x}" for x in report.extras(abuse_results))))
-    sections.append(("Offered-load sweep (many-rooms, rate per client varied)", report.table(sweep_rows, markdown=True)
-                     + "\n\n" + "\n".join(f"- {x}" for x in report.ratios(sweep_rows))))
+    sections.append(
+        (
+            "Scenarios",
+            report.table(main, markdown=True)
+            + "\n\n"
+            + "\n".join(f"- {x}" for x in report.ratios(main))
+            + "\n\n"
+            + "\n".join(f"- {x}" for x in report.extras(main)),
+        )
+    )
+    sections.append(
+        (
+            "Bad input under load",
+            report.table(abuse_results, markdown=True)
+            + "\n\n```\n"
+            + "\n".join(verdicts)
+            + "\n```\n\n"
+            + "\n".join(f"- {x}" for x in report.extras(abuse_results)),
+        )
+    )
+    sections.append(
+        (
+            "Offered-load sweep (many-rooms, rate per client varied)",
+            report.table(sweep_rows, markdown=True)
+            + "\n\n"
+            + "\n".join(f"- {x}" for x in report.ratios(sweep_rows)),
+        )
+    )
     sections.append(("How to read this", HOW_TO_READ))
-    busy = ("Other work was running on the machine during these runs (see the process snapshots below); "
-            "the figures are comparative, measured side by side under the same conditions.")
-    sections.append(("Machine activity", "Before:\n\n```\n" + top_before + "\n```\n\nAfter:\n\n```\n" + top_after + "\n```"))
-    report.plot(sweep, picture, f"many-rooms sweep: {scaled('many-rooms').clients} clients in rooms of "
-                f"{scaled('many-rooms').clients // max(1, scaled('many-rooms').rooms)}, latency vs offered deliveries/s")
-    md = report.results_md(sections, cmdline, report.machine_info(), load_before, load_after, busy, picture.name)
-    md = md.replace("Generated by", f"Generated on {time.strftime('%Y-%m-%d %H:%M', time.localtime(t_start))} by")
+    busy = (
+        "Other work was running on the machine during these runs "
+        "(see the process snapshots below); "
+        "the figures are comparative, measured side by side under the same conditions."
+    )
+    sections.append(
+        (
+            "Machine activity",
+            "Before:\n\n```\n" + top_before + "\n```\n\nAfter:\n\n```\n" + top_after + "\n```",
+        )
+    )
+    report.plot(
+        sweep,
+        picture,
+        f"many-rooms sweep: {scaled('many-rooms').clients} clients in rooms of "
+        f"{scaled('many-rooms').clients // max(1, scaled('many-rooms').rooms)}, "
+        "latency vs offered deliveries/s",
+    )
+    md = report.results_md(
+        sections, cmdline, report.machine_info(), load_before, load_after, busy, picture.name
+    )
+    md = md.replace(
+        "Generated by",
+        f"Generated on {time.strftime('%Y-%m-%d %H:%M', time.localtime(t_start))} by",
+    )
     out.write_text(md)
-    (out.with_suffix(".json")).write_text(json.dumps([{"label": lb, **r.to_json()} for lb, r in everything], indent=1))
+    (out.with_suffix(".json")).write_text(
+        json.dumps([{"label": lb, **r.to_json()} for lb, r in everything], indent=1)
+    )
     print(f"wrote {out} and {picture}")
     return 0
 
 
-HOW_TO_READ = """\
-- **events in/s**: events the server acknowledged with `ok` during the measured window (after warm-up).
-  **deliveries/s**: copies of those events received by well-behaved clients (a chat counts once per room
-  member, the sender included; a signal once). **offered del/s**: what the scenario asks for.
-- **Latency**: `time.time_ns()` is written into the relayed payload (chat text, SDP, ICE candidate string,
-  display name) just before sending and read on receipt by the generator process (same machine, same clock).
-  It includes the generator's own queueing, which is why the generator's CPU and event-loop lag are watched.
-- **errors**: refused acknowledgements, failed connects or joins, unexpected disconnects. **drops**: expected
-  deliveries (acknowledged events x well-behaved room members) that did not arrive within the drain time
-  after sending stopped; a saturated server shows its backlog here.
-- **server CPU %**: CPU time of the server process tree over the measured window, in % of one core
-  (`psutil`, i.e. /proc/<pid>/stat). **CPU us/delivery**: that CPU divided by deliveries: the efficiency figure
-  that compares servers that all keep up. **server peak MB**: VmHWM from /proc/<pid>/status (plus the
-  peak sampled RSS). **KB/client**: (RSS with everyone joined - RSS before the first connect) / clients.
-- **gen CPU %**: each generator process's CPU over the window; a `!` and `valid = NO` mean the generator
-  saturated (a process above 85% of a core, the generator's pinned core(s) above 85% together, or its event
-  loop lagging more than 50 ms at p99) and the row does not measure the server.
-- The server is pinned to core 0 and the generator processes to core 1 (2-core machine), so each target
-  gets one core, as a single-process Node or Python server would use anyway.
-- Tandem has no whiteboard or cursor events yet: `chat` stands in for them (same fan-out to the room,
-  sender included). Tandem limits chat to 5/s per connection, so no generator connection sends more than
-  4/s; the big room's presenter rate is spread over ceil(rate / 4) presenter connections (same for all
-  targets).
-"""
+HOW_TO_READ = (Path(__file__).parent / "how_to_read.md").read_text()
 
 
 def _top() -> str:
     try:
-        return subprocess.run(["top", "-bn1", "-w", "160"], capture_output=True, text=True, timeout=10).stdout.splitlines()[:17] and \
-            "\n".join(subprocess.run(["top", "-bn1", "-w", "160"], capture_output=True, text=True,
-                                     timeout=10).stdout.splitlines()[:17])
+        return subprocess.run(
+            ["top", "-bn1", "-w", "160"], capture_output=True, text=True, timeout=10
+        ).stdout.splitlines()[:17] and "\n".join(
+            subprocess.run(
+                ["top", "-bn1", "-w", "160"], capture_output=True, text=True, timeout=10
+            ).stdout.splitlines()[:17]
+        )
     except (OSError, subprocess.SubprocessError):
         return report.load_snapshot()
 
@@ -223,11 +286,22 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--json", help="also write the results as JSON here")
     _add_size_args(r)
     r.set_defaults(func=cmd_run)
-    c = sub.add_parser("compare", help="all scenarios, abuse and a load sweep against all targets; writes RESULTS.md")
+    c = sub.add_parser(
+        "compare",
+        help="all scenarios, abuse and a load sweep against all targets; writes RESULTS.md",
+    )
     c.add_argument("--target", default="tandem,reference,bare")
-    c.add_argument("--scale", type=float, default=1.0, help="multiply every scenario's clients and rooms")
-    c.add_argument("--duration", type=float, help="measured seconds of many-rooms/big-room/abuse (default: presets)")
-    c.add_argument("--sweep-rates", default="0.25,0.5,1,2", help="many-rooms rates per client for the picture")
+    c.add_argument(
+        "--scale", type=float, default=1.0, help="multiply every scenario's clients and rooms"
+    )
+    c.add_argument(
+        "--duration",
+        type=float,
+        help="measured seconds of many-rooms/big-room/abuse (default: presets)",
+    )
+    c.add_argument(
+        "--sweep-rates", default="0.25,0.5,1,2", help="many-rooms rates per client for the picture"
+    )
     c.add_argument("--sweep-duration", type=float, default=8.0)
     c.add_argument("--sweep-bare", action="store_true", help="include the bare relay in the sweep")
     c.add_argument("--out", default=str(HERE / "RESULTS.md"))

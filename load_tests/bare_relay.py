@@ -58,7 +58,12 @@ def build_app() -> web.Application:
         await sio.enter_room(sid, room)
         me = {"id": sid, "name": name, "state": "connected", "room": room}
         participants = [
-            {"id": other, "name": members.get(other, (room, other))[1], "state": "connected", "room": room}
+            {
+                "id": other,
+                "name": members.get(other, (room, other))[1],
+                "state": "connected",
+                "room": room,
+            }
             for other, _eio in sio.manager.get_participants("/", room)
         ]
         await sio.emit("participant_joined", {"participant": me}, room=room, skip_sid=sid)
@@ -71,7 +76,9 @@ def build_app() -> web.Application:
             return _err("not_joined", "join first")
         if not isinstance(data, dict) or not isinstance(data.get("text"), str):
             return _err("invalid_payload", "text must be a string")
-        await sio.emit("chat", {"message": {"from": sid, "name": m[1], "text": data["text"]}}, room=m[0])
+        await sio.emit(
+            "chat", {"message": {"from": sid, "name": m[1], "text": data["text"]}}, room=m[0]
+        )
         return {"ok": True}
 
     @sio.event
@@ -87,14 +94,18 @@ def build_app() -> web.Application:
 
     @sio.event
     async def leave(sid, data=None):
-        asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(sio.disconnect(sid)))
+        asyncio.get_running_loop().call_later(
+            0.05, lambda: asyncio.ensure_future(sio.disconnect(sid))
+        )
         return {"ok": True}
 
     @sio.event
     async def disconnect(sid, reason=None):
         m = members.pop(sid, None)
         if m is not None:
-            await sio.emit("participant_left", {"participant_id": sid, "reason": "disconnected"}, room=m[0])
+            await sio.emit(
+                "participant_left", {"participant_id": sid, "reason": "disconnected"}, room=m[0]
+            )
 
     return app
 

@@ -12,10 +12,23 @@ from typing import Any
 from .runner import RunResult
 
 COLUMNS = [
-    ("scenario", "scenario"), ("target", "target"), ("events in/s", "ev"), ("deliveries/s", "del"),
-    ("offered del/s", "off"), ("p50 ms", "p50"), ("p90 ms", "p90"), ("p99 ms", "p99"), ("max ms", "max"),
-    ("errors", "err"), ("drops", "drops"), ("server CPU %", "cpu"), ("CPU us/delivery", "cpd"),
-    ("server peak MB", "peak"), ("KB/client", "kbc"), ("gen CPU %", "gen"), ("valid", "valid"),
+    ("scenario", "scenario"),
+    ("target", "target"),
+    ("events in/s", "ev"),
+    ("deliveries/s", "del"),
+    ("offered del/s", "off"),
+    ("p50 ms", "p50"),
+    ("p90 ms", "p90"),
+    ("p99 ms", "p99"),
+    ("max ms", "max"),
+    ("errors", "err"),
+    ("drops", "drops"),
+    ("server CPU %", "cpu"),
+    ("CPU us/delivery", "cpd"),
+    ("server peak MB", "peak"),
+    ("KB/client", "kbc"),
+    ("gen CPU %", "gen"),
+    ("valid", "valid"),
 ]
 
 
@@ -35,11 +48,21 @@ def cpu_us_per_delivery(r: RunResult) -> float:
 
 def row(r: RunResult, label: str | None = None) -> dict[str, str]:
     return {
-        "scenario": label or r.scenario, "target": r.target, "ev": _f(r.events_in_per_s),
-        "del": _f(r.deliveries_per_s), "off": _f(r.offered_deliveries_per_s), "p50": _f(r.p50_ms, 2),
-        "p90": _f(r.p90_ms, 2), "p99": _f(r.p99_ms, 2), "max": _f(r.max_ms, 1), "err": str(r.error_count),
-        "drops": str(r.drops), "cpu": _f(r.server_cpu_pct, 0), "cpd": _f(cpu_us_per_delivery(r), 1),
-        "peak": _f(r.server_peak_mb, 0), "kbc": _f(r.kb_per_client, 0),
+        "scenario": label or r.scenario,
+        "target": r.target,
+        "ev": _f(r.events_in_per_s),
+        "del": _f(r.deliveries_per_s),
+        "off": _f(r.offered_deliveries_per_s),
+        "p50": _f(r.p50_ms, 2),
+        "p90": _f(r.p90_ms, 2),
+        "p99": _f(r.p99_ms, 2),
+        "max": _f(r.max_ms, 1),
+        "err": str(r.error_count),
+        "drops": str(r.drops),
+        "cpu": _f(r.server_cpu_pct, 0),
+        "cpd": _f(cpu_us_per_delivery(r), 1),
+        "peak": _f(r.server_peak_mb, 0),
+        "kbc": _f(r.kb_per_client, 0),
         "gen": "/".join(_f(c, 0) for c in r.gen_cpu_pct) + ("!" if r.gen_saturated else ""),
         "valid": "yes" if r.valid else "NO",
     }
@@ -50,14 +73,18 @@ def table(results: list[tuple[str, RunResult]], markdown: bool = False) -> str:
     heads = [h for h, _ in COLUMNS]
     keys = [k for _, k in COLUMNS]
     if markdown:
-        out = ["| " + " | ".join(heads) + " |", "|" + "|".join(" --- " if k in ("scenario", "target") else " ---: "
-                                                                for k in keys) + "|"]
+        out = [
+            "| " + " | ".join(heads) + " |",
+            "|"
+            + "|".join(" --- " if k in ("scenario", "target") else " ---: " for k in keys)
+            + "|",
+        ]
         out += ["| " + " | ".join(rw[k] for k in keys) + " |" for rw in rows]
         return "\n".join(out)
     widths = [max(len(h), *(len(rw[k]) for rw in rows)) if rows else len(h) for h, k in COLUMNS]
-    line = "  ".join(h.rjust(w) for h, w in zip(heads, widths))
+    line = "  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True))
     out = [line, "-" * len(line)]
-    out += ["  ".join(rw[k].rjust(w) for k, w in zip(keys, widths)) for rw in rows]
+    out += ["  ".join(rw[k].rjust(w) for k, w in zip(keys, widths, strict=True)) for rw in rows]
     return "\n".join(out)
 
 
@@ -94,21 +121,28 @@ def extras(results: list[tuple[str, RunResult]]) -> list[str]:
         e = r.extra
         if "join_latency_ms" in e:
             j = e["join_latency_ms"]
-            out.append(f"{label} [{r.target}]: {e.get('joined')} joined; connect+join latency p50 {_f(j['p50'], 1)} "
-                       f"p90 {_f(j['p90'], 1)} p99 {_f(j['p99'], 1)} max {_f(j['max'], 1)} ms; the latency columns are "
-                       "participant_joined delivery (join sent -> others told)")
+            out.append(
+                f"{label} [{r.target}]: {e.get('joined')} joined; connect+join latency "
+                f"p50 {_f(j['p50'], 1)} p90 {_f(j['p90'], 1)} p99 {_f(j['p99'], 1)} "
+                f"max {_f(j['max'], 1)} ms; the latency columns are participant_joined "
+                "delivery (join sent -> others told)"
+            )
         if "exchange_complete_ms" in e:
             x = e["exchange_complete_ms"]
-            out.append(f"{label} [{r.target}]: {x['pairs_complete']}/{x['pairs']} pairs completed offer+answer+ICE; "
-                       f"offer sent -> last signal received p50 {_f(x['p50'], 1)} p99 {_f(x['p99'], 1)} "
-                       f"max {_f(x['max'], 1)} ms")
+            out.append(
+                f"{label} [{r.target}]: {x['pairs_complete']}/{x['pairs']} pairs completed "
+                "offer+answer+ICE; "
+                f"offer sent -> last signal received p50 {_f(x['p50'], 1)} p99 {_f(x['p99'], 1)} "
+                f"max {_f(x['max'], 1)} ms"
+            )
         for n in r.notes:
             out.append(f"{label} [{r.target}]: {n}")
     return out
 
 
 def abuse_verdict(baseline: RunResult | None, r: RunResult) -> tuple[bool, list[str]]:
-    """Did well-behaved clients stay within bounds, and did every abuser get errors or a disconnect?"""
+    """Did well-behaved clients stay within bounds, and did every abuser get errors or a
+    disconnect?"""
     lines = []
     ok = True
     wb_err = {k: v for k, v in r.errors.items()}
@@ -121,22 +155,38 @@ def abuse_verdict(baseline: RunResult | None, r: RunResult) -> tuple[bool, list[
         bound = max(2 * baseline.p99_ms, baseline.p99_ms + 25.0)
         within = r.p99_ms <= bound
         ok &= within
-        lines.append(f"well-behaved p99 {r.p99_ms:.1f} ms with abusers vs {baseline.p99_ms:.1f} ms without "
-                     f"(bound {bound:.1f} ms): {'within' if within else 'OUTSIDE'}")
+        lines.append(
+            f"well-behaved p99 {r.p99_ms:.1f} ms with abusers vs {baseline.p99_ms:.1f} ms without "
+            f"(bound {bound:.1f} ms): {'within' if within else 'OUTSIDE'}"
+        )
     for i, a in sorted(r.extra.get("abusers", {}).items(), key=lambda kv: int(kv[0])):
         acks = a.get("acks", {})
         errs = {k: v for k, v in acks.items() if k != "ok"}
         stopped = bool(errs) or a.get("disconnected")
         ok &= bool(stopped)
-        disc = f"disconnected ({a.get('disconnect_reason')})" if a.get("disconnected") else "still connected"
-        lines.append(f"abuser {i} ({a.get('kind')}): accepted {acks.get('ok', 0)}, refused {errs or 0}, "
-                     f"unanswered {a.get('no_ack', 0)}, {disc} -> {'contained' if stopped else 'NOT CONTAINED'}")
-    lines.append(f"abusers' accepted messages delivered to well-behaved clients: {r.extra.get('abuse_delivered', 0)}")
+        disc = (
+            f"disconnected ({a.get('disconnect_reason')})"
+            if a.get("disconnected")
+            else "still connected"
+        )
+        lines.append(
+            f"abuser {i} ({a.get('kind')}): accepted {acks.get('ok', 0)}, refused {errs or 0}, "
+            f"unanswered {a.get('no_ack', 0)}, {disc} -> "
+            f"{'contained' if stopped else 'NOT CONTAINED'}"
+        )
+    lines.append(
+        "abusers' accepted messages delivered to well-behaved clients: "
+        f"{r.extra.get('abuse_delivered', 0)}"
+    )
     return ok, lines
 
 
 def machine_info() -> dict[str, str]:
-    info = {"cpu": platform.processor() or "?", "cores": str(os.cpu_count()), "python": platform.python_version()}
+    info = {
+        "cpu": platform.processor() or "?",
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+    }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -147,7 +197,9 @@ def machine_info() -> dict[str, str]:
     except OSError:
         pass
     try:
-        info["node"] = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
+        info["node"] = subprocess.run(
+            ["node", "--version"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         info["node"] = "missing"
     info["kernel"] = platform.release()
@@ -193,17 +245,36 @@ def plot(sweep: dict[str, list[RunResult]], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def results_md(sections: list[tuple[str, str]], command: str, machine: dict[str, str], load_before: str,
-               load_after: str, busy_note: str, picture: str | None) -> str:
-    out = ["# Load-test results", "",
-           "Generated by `load_tests` (do not edit by hand: rerun the command below).", "",
-           f"Command: `{command}`", "",
-           "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()) + ".", "",
-           f"Load on the machine: {load_before} before the runs, {load_after} after. {busy_note}", ""]
+def results_md(
+    sections: list[tuple[str, str]],
+    command: str,
+    machine: dict[str, str],
+    load_before: str,
+    load_after: str,
+    busy_note: str,
+    picture: str | None,
+) -> str:
+    out = [
+        "# Load-test results",
+        "",
+        "Generated by `load_tests` (do not edit by hand: rerun the command below).",
+        "",
+        f"Command: `{command}`",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()) + ".",
+        "",
+        f"Load on the machine: {load_before} before the runs, {load_after} after. {busy_note}",
+        "",
+    ]
     for title, body in sections:
         out += [f"## {title}", "", body.rstrip(), ""]
     if picture:
-        out += ["## Latency against offered load", "", f"![latency percentiles against offered load]({picture})", ""]
+        out += [
+            "## Latency against offered load",
+            "",
+            f"![latency percentiles against offered load]({picture})",
+            "",
+        ]
     return "\n".join(out) + "\n"
 
 

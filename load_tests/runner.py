@@ -1,5 +1,5 @@
-"""Coordinator: starts a target server, spreads the clients over worker processes, runs one scenario,
-and turns the workers' counts into the figures of one run.
+"""Coordinator: starts a target server, spreads the clients over worker processes, runs one
+scenario, and turns the workers' counts into the figures of one run.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ class Scenario:
     kind: str
     clients: int
     rooms: int = 1
-    rate: float = 2.0  # events per second per sender (many-rooms), or the presenter's total (big-room)
+    rate: float = (
+        2.0  # events per second per sender (many-rooms), or the presenter's total (big-room)
+    )
     duration: float = 10.0  # measured seconds (join storm: the window the joins are spread over)
     warmup: float = 1.0
     payload: int = 100  # bytes of chat text
@@ -46,7 +48,9 @@ class Scenario:
 
 PRESETS: dict[str, dict[str, Any]] = {
     # 1,000 clients in 50 rooms of 20, each sending 2 whiteboard/cursor stand-in events per second
-    "many-rooms": dict(kind="many-rooms", clients=1000, rooms=50, rate=2.0, duration=20.0, warmup=2.0),
+    "many-rooms": dict(
+        kind="many-rooms", clients=1000, rooms=50, rate=2.0, duration=20.0, warmup=2.0
+    ),
     # 500 clients in one room, a presenter sending 10 events per second
     "big-room": dict(kind="big-room", clients=500, rooms=1, rate=10.0, duration=20.0, warmup=2.0),
     # 1,000 clients connecting and joining within 10 seconds (into 50 rooms of 20)
@@ -54,7 +58,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 500 pairs exchanging offer, answer and 10 ICE candidates each, pair starts spread over 5 s
     "pairs": dict(kind="pairs", clients=1000, duration=5.0, warmup=0.0, candidates=10),
     # scenario 1 with a few abusive clients mixed in (malformed, oversized, flooding)
-    "abuse": dict(kind="many-rooms", clients=1000, rooms=50, rate=2.0, duration=20.0, warmup=2.0, abusers=6),
+    "abuse": dict(
+        kind="many-rooms", clients=1000, rooms=50, rate=2.0, duration=20.0, warmup=2.0, abusers=6
+    ),
 }
 
 
@@ -106,6 +112,7 @@ class RunResult:
 
 # ---------------------------------------------------------------------------------------- planning
 
+
 def plan_clients(sc: Scenario) -> tuple[list[dict], dict[str, int], list[str]]:
     """Builds the client list (index, room, role, ...) and the room sizes to provision."""
     notes: list[str] = []
@@ -122,7 +129,10 @@ def plan_clients(sc: Scenario) -> tuple[list[dict], dict[str, int], list[str]]:
             for k, c in enumerate(clients):
                 c["at"] = sc.duration * k / max(1, len(clients))
         if sc.kind == "many-rooms" and sc.rate > MAX_CHAT_RATE_PER_CONN:
-            notes.append(f"rate {sc.rate}/s per client is over the {MAX_CHAT_RATE_PER_CONN}/s kept under Tandem's chat limit")
+            notes.append(
+                f"rate {sc.rate}/s per client is over the {MAX_CHAT_RATE_PER_CONN}/s kept "
+                "under Tandem's chat limit"
+            )
         kinds = ["flood", "malformed", "oversized"]
         for k in range(sc.abusers):
             i = sc.clients + k
@@ -132,8 +142,11 @@ def plan_clients(sc: Scenario) -> tuple[list[dict], dict[str, int], list[str]]:
     elif sc.kind == "big-room":
         senders = max(1, math.ceil(sc.rate / MAX_CHAT_RATE_PER_CONN))
         if senders > 1:
-            notes.append(f"the presenter's {sc.rate:g} events/s are sent by {senders} presenter connections at "
-                         f"{sc.rate / senders:g}/s each (Tandem limits chat to 5/s per connection)")
+            notes.append(
+                f"the presenter's {sc.rate:g} events/s are sent by {senders} presenter "
+                "connections at "
+                f"{sc.rate / senders:g}/s each (Tandem limits chat to 5/s per connection)"
+            )
         for i in range(sc.clients):
             clients.append({"i": i, "room": "big", "role": "sender" if i < senders else "listener"})
         rooms["big"] = sc.clients
@@ -142,7 +155,9 @@ def plan_clients(sc: Scenario) -> tuple[list[dict], dict[str, int], list[str]]:
         for p in range(npairs):
             room = f"p{p}"
             at = sc.duration * p / npairs
-            clients.append({"i": 2 * p, "room": room, "role": "offerer", "peer": 2 * p + 1, "at": at})
+            clients.append(
+                {"i": 2 * p, "room": room, "role": "offerer", "peer": 2 * p + 1, "at": at}
+            )
             clients.append({"i": 2 * p + 1, "room": room, "role": "answerer", "peer": 2 * p})
             rooms[room] = 2
     else:
@@ -175,6 +190,7 @@ def offered(sc: Scenario, rooms: dict[str, int]) -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------------------------------- processes
+
 
 def _tree(pid: int) -> list[psutil.Process]:
     try:
@@ -245,9 +261,11 @@ class WorkerProc:
             if self.proc.stderr is not None:
                 try:
                     err = await asyncio.wait_for(self.proc.stderr.read(), 2)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
-            raise RuntimeError(f"load worker {self.proc.pid} exited: {err.decode(errors='replace')[-2000:]}")
+            raise RuntimeError(
+                f"load worker {self.proc.pid} exited: {err.decode(errors='replace')[-2000:]}"
+            )
         return json.loads(line)
 
 
@@ -257,12 +275,24 @@ def _pct(a: np.ndarray, q: float) -> float:
 
 # ---------------------------------------------------------------------------------------- one run
 
-async def run_once(target_name: str, sc: Scenario, workers: int = 2, pin: bool = True,
-                   log=print, keep_samples: bool = False) -> RunResult:
+
+async def run_once(
+    target_name: str,
+    sc: Scenario,
+    workers: int = 2,
+    pin: bool = True,
+    log=print,
+    keep_samples: bool = False,
+) -> RunResult:
     clients, rooms, notes = plan_clients(sc)
     ev_offered, del_offered = offered(sc, rooms)
-    res = RunResult(target=target_name, scenario=sc.kind, params=asdict(sc), notes=list(notes),
-                    offered_deliveries_per_s=del_offered)
+    res = RunResult(
+        target=target_name,
+        scenario=sc.kind,
+        params=asdict(sc),
+        notes=list(notes),
+        offered_deliveries_per_s=del_offered,
+    )
     ncpu = os.cpu_count() or 1
     server_cpus = {0} if pin and ncpu >= 2 else None
     gen_cpus = set(range(1, ncpu)) if pin and ncpu >= 2 else None
@@ -283,17 +313,34 @@ async def run_once(target_name: str, sc: Scenario, workers: int = 2, pin: bool =
         parts: list[list[dict]] = [[] for _ in range(nworkers)]
         for k, c in enumerate(clients):
             parts[k % nworkers].append(c)
-        env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        }
         for w, part in enumerate(parts):
             p = await asyncio.create_subprocess_exec(
-                python_exe(), "-m", "load_tests.worker", cwd=str(REPO), env=env,
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                limit=64 * 1024 * 1024)
+                python_exe(),
+                "-m",
+                "load_tests.worker",
+                cwd=str(REPO),
+                env=env,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                limit=64 * 1024 * 1024,
+            )
             set_affinity(p.pid, gen_cpus)
             wp = WorkerProc(p)
             procs.append(wp)
-            spec = {**asdict(sc), "url": target.url, "clients": part, "lat_path": str(Path(tmp.name) / f"w{w}.lat"),
-                    "seed": w + 1, "rate": per_sender_rate(sc), "event": target.chat_event}
+            spec = {
+                **asdict(sc),
+                "url": target.url,
+                "clients": part,
+                "lat_path": str(Path(tmp.name) / f"w{w}.lat"),
+                "seed": w + 1,
+                "rate": per_sender_rate(sc),
+                "event": target.chat_event,
+            }
             await wp.send(spec)
         t0 = time.perf_counter()
         ready = [await wp.recv(timeout=300) for wp in procs]
@@ -310,7 +357,9 @@ async def run_once(target_name: str, sc: Scenario, workers: int = 2, pin: bool =
         await asyncio.sleep(0.5)
         res.server_rss_joined_mb = rss_mb(target.pid)
         if sc.kind != "join-storm" and res.joined:
-            res.kb_per_client = (res.server_rss_joined_mb - res.server_rss_idle_mb) * 1024 / res.joined
+            res.kb_per_client = (
+                (res.server_rss_joined_mb - res.server_rss_idle_mb) * 1024 / res.joined
+            )
 
         start_at = time.time() + 1.0
         for wp in procs:
@@ -328,12 +377,15 @@ async def run_once(target_name: str, sc: Scenario, workers: int = 2, pin: bool =
             peak_rss = max(peak_rss, rss_mb(target.pid))
         wall = time.perf_counter() - w0
         s_cpu = cpu_seconds(target.pid) - s_cpu0
-        g_cpu = [cpu_seconds(wp.proc.pid) - c0 for wp, c0 in zip(procs, g_cpu0)]
+        g_cpu = [cpu_seconds(wp.proc.pid) - c0 for wp, c0 in zip(procs, g_cpu0, strict=True)]
         done = [await wp.recv(timeout=sc.drain + 120) for wp in procs]
         res.server_peak_mb = max(hwm_mb(target.pid), peak_rss)
         if sc.kind == "join-storm":
-            res.kb_per_client = (rss_mb(target.pid) - res.server_rss_idle_mb) * 1024 / max(1, sum(
-                sum(d.get("joined_rooms", {}).values()) for d in done))
+            res.kb_per_client = (
+                (rss_mb(target.pid) - res.server_rss_idle_mb)
+                * 1024
+                / max(1, sum(sum(d.get("joined_rooms", {}).values()) for d in done))
+            )
         res.server_cpu_pct = 100.0 * s_cpu / wall
         res.gen_cpu_pct = [round(100.0 * c / wall, 1) for c in g_cpu]
         for wp in procs:
@@ -346,7 +398,9 @@ async def run_once(target_name: str, sc: Scenario, workers: int = 2, pin: bool =
         _aggregate(res, sc, done, tmp.name, len(procs), gen_cpus, ev_offered, keep_samples)
         if target.proc is not None and target.proc.poll() is not None:
             res.valid = False
-            res.notes.append(f"the {target_name} server died during the run: {target.log_tail(500)}")
+            res.notes.append(
+                f"the {target_name} server died during the run: {target.log_tail(500)}"
+            )
         return res
     finally:
         for wp in procs:
@@ -360,8 +414,16 @@ async def run_once(target_name: str, sc: Scenario, workers: int = 2, pin: bool =
         tmp.cleanup()
 
 
-def _aggregate(res: RunResult, sc: Scenario, done: list[dict], tmpdir: str, nworkers: int,
-               gen_cpus: set[int] | None, ev_offered: float, keep_samples: bool) -> None:
+def _aggregate(
+    res: RunResult,
+    sc: Scenario,
+    done: list[dict],
+    tmpdir: str,
+    nworkers: int,
+    gen_cpus: set[int] | None,
+    ev_offered: float,
+    keep_samples: bool,
+) -> None:
     for d in done:
         if "crash" in d:
             res.valid = False
@@ -388,14 +450,25 @@ def _aggregate(res: RunResult, sc: Scenario, done: list[dict], tmpdir: str, nwor
     delivered = sum(recv_by_room.values())
     res.expected, res.delivered = expected, delivered
     res.drops = expected - delivered
-    lat = np.concatenate([np.fromfile(Path(tmpdir) / f"w{w}.lat", dtype=np.int64) for w in range(nworkers)
-                          if (Path(tmpdir) / f"w{w}.lat").exists()] or [np.zeros(0, np.int64)])
+    lat = np.concatenate(
+        [
+            np.fromfile(Path(tmpdir) / f"w{w}.lat", dtype=np.int64)
+            for w in range(nworkers)
+            if (Path(tmpdir) / f"w{w}.lat").exists()
+        ]
+        or [np.zeros(0, np.int64)]
+    )
     if sc.kind == "join-storm":
         pj = np.array([x for d in done for x in d.get("pj_lat", [])], dtype=np.int64)
         lat = pj
         jl = np.array([x for d in done for x in d.get("join_lat", [])]) * 1000
-        res.extra["join_latency_ms"] = {"p50": _pct(jl, 50), "p90": _pct(jl, 90), "p99": _pct(jl, 99),
-                                        "max": float(jl.max()) if jl.size else float("nan"), "n": int(jl.size)}
+        res.extra["join_latency_ms"] = {
+            "p50": _pct(jl, 50),
+            "p90": _pct(jl, 90),
+            "p99": _pct(jl, 99),
+            "max": float(jl.max()) if jl.size else float("nan"),
+            "n": int(jl.size),
+        }
         res.extra["joined"] = int(sum(joined_rooms.values()))
     if sc.kind == "pairs":
         per_pair: dict[str, float] = {}
@@ -404,9 +477,14 @@ def _aggregate(res: RunResult, sc: Scenario, done: list[dict], tmpdir: str, nwor
                 pair = key.split("/")[0]
                 per_pair[pair] = max(per_pair.get(pair, 0.0), ms)
         pd = np.array(list(per_pair.values()))
-        res.extra["exchange_complete_ms"] = {"p50": _pct(pd, 50), "p90": _pct(pd, 90), "p99": _pct(pd, 99),
-                                             "max": float(pd.max()) if pd.size else float("nan"),
-                                             "pairs_complete": int(pd.size), "pairs": sc.clients // 2}
+        res.extra["exchange_complete_ms"] = {
+            "p50": _pct(pd, 50),
+            "p90": _pct(pd, 90),
+            "p99": _pct(pd, 99),
+            "max": float(pd.max()) if pd.size else float("nan"),
+            "pairs_complete": int(pd.size),
+            "pairs": sc.clients // 2,
+        }
     lat_ms = lat / 1000.0
     res.samples = int(lat_ms.size)
     res.p50_ms, res.p90_ms, res.p99_ms = _pct(lat_ms, 50), _pct(lat_ms, 90), _pct(lat_ms, 99)
@@ -440,26 +518,39 @@ def _aggregate(res: RunResult, sc: Scenario, done: list[dict], tmpdir: str, nwor
     per_proc = res.gen_cpu_pct
     reasons = []
     if any(c > GEN_SATURATION_CPU for c in per_proc):
-        reasons.append(f"a generator process used {max(per_proc):.0f}% of a core (limit {GEN_SATURATION_CPU:.0f}%)")
+        reasons.append(
+            f"a generator process used {max(per_proc):.0f}% of a core "
+            f"(limit {GEN_SATURATION_CPU:.0f}%)"
+        )
     if gen_cpus is not None:
         budget = 100.0 * len(gen_cpus)
         if sum(per_proc) > GEN_SATURATION_CPU / 100 * budget:
-            reasons.append(f"the generator processes together used {sum(per_proc):.0f}% of the "
-                           f"{len(gen_cpus)} core(s) they are pinned to")
+            reasons.append(
+                f"the generator processes together used {sum(per_proc):.0f}% of the "
+                f"{len(gen_cpus)} core(s) they are pinned to"
+            )
     if res.gen_loop_lag_p99_ms > 50:
         reasons.append(f"generator event-loop lag p99 {res.gen_loop_lag_p99_ms:.0f} ms")
     if reasons:
         res.gen_saturated = True
         res.valid = False
-        res.notes.append("GENERATOR SATURATED, the server's figures are not valid: " + "; ".join(reasons))
+        res.notes.append(
+            "GENERATOR SATURATED, the server's figures are not valid: " + "; ".join(reasons)
+        )
 
     # --- is the server saturated? (a valid measurement of the server, but worth saying)
     if sc.kind in ("many-rooms", "big-room"):
-        if res.drops > 0 or res.server_cpu_pct > 90 or (ev_offered and res.events_in_per_s < 0.9 * ev_offered):
+        if (
+            res.drops > 0
+            or res.server_cpu_pct > 90
+            or (ev_offered and res.events_in_per_s < 0.9 * ev_offered)
+        ):
             res.server_saturated = res.server_cpu_pct > 90 or res.drops > 0
         if res.drops > 0:
-            res.notes.append(f"{res.drops} deliveries missing after {res.extra['drained_s']:.1f} s of drain "
-                             "(server backlog at the end of the run, or lost)")
+            res.notes.append(
+                f"{res.drops} deliveries missing after {res.extra['drained_s']:.1f} s of drain "
+                "(server backlog at the end of the run, or lost)"
+            )
     elif res.drops:
         res.notes.append(f"{res.drops} deliveries missing")
     if res.drops < 0:

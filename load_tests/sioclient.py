@@ -4,13 +4,13 @@ Speaks the wire format directly on aiohttp's websocket client, so that one proce
 thousand connections (python-socketio's AsyncClient costs several times more per connection and per
 message). What it does, and nothing more:
 
-- ``GET /socket.io/?EIO=4&transport=websocket``; the server's Engine.IO OPEN packet (text ``0{...}``)
-  arrives first; PINGs (text ``2``) are answered with PONG (text ``3``).
+- ``GET /socket.io/?EIO=4&transport=websocket``; the server's Engine.IO OPEN packet
+  (text ``0{...}``) arrives first; PINGs (text ``2``) are answered with PONG (text ``3``).
 - Socket.IO packets travel as binary websocket frames holding one msgpack map
   ``{"type", "nsp", "data", "id"?}`` (socket.io-msgpack-parser / python-socketio msgpack format):
   CONNECT 0 (with ``auth`` as data), DISCONNECT 1, EVENT 2, ACK 3, CONNECT_ERROR 4.
-- Events go to ``on_event(client, name, payload)`` (a plain function, called on the reader task, so it
-  must be quick); acknowledgements go to the callback given to :meth:`emit`.
+- Events go to ``on_event(client, name, payload)`` (a plain function, called on the reader
+  task, so it must be quick); acknowledgements go to the callback given to :meth:`emit`.
 """
 
 from __future__ import annotations
@@ -41,8 +41,20 @@ class ConnectRefused(Exception):
 
 class Client:
     __slots__ = (
-        "url", "session", "ws", "on_event", "on_close", "sid", "eio_sid", "_acks", "_next_id",
-        "_reader", "_connected", "closed", "close_reason", "tag",
+        "url",
+        "session",
+        "ws",
+        "on_event",
+        "on_close",
+        "sid",
+        "eio_sid",
+        "_acks",
+        "_next_id",
+        "_reader",
+        "_connected",
+        "closed",
+        "close_reason",
+        "tag",
     )
 
     def __init__(
@@ -69,10 +81,15 @@ class Client:
         self.tag = tag
 
     async def connect(self, auth: dict | None = None, timeout: float = 20.0) -> None:
-        """Open the websocket and the default namespace; raises ConnectRefused or OSError/TimeoutError."""
+        """Open the websocket and the default namespace; raises ConnectRefused, OSError or
+        TimeoutError."""
         ws_url = self.url.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
         self.ws = await self.session.ws_connect(
-            ws_url, autoping=False, autoclose=True, max_msg_size=0, compress=0,
+            ws_url,
+            autoping=False,
+            autoclose=True,
+            max_msg_size=0,
+            compress=0,
             timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5.0),
         )
         loop = asyncio.get_running_loop()
@@ -111,7 +128,9 @@ class Client:
                 else:
                     if self.close_reason is None:
                         code = ws.close_code
-                        self.close_reason = f"websocket closed ({code})" if code is not None else str(t)
+                        self.close_reason = (
+                            f"websocket closed ({code})" if code is not None else str(t)
+                        )
                     break
         except Exception as exc:  # noqa: BLE001 - a load client records why it died, it does not crash
             self.close_reason = f"reader error: {exc!r}"

@@ -1,9 +1,10 @@
-"""The servers under test: Tandem, the Node socket.io reference and the bare python-socketio relay.
+"""The servers under test: Tandem, the Node socket.io reference and the bare python-socketio
+relay.
 
-Each target starts its own server process on 127.0.0.1 (a fresh one per run, so that memory figures
-start from the same place), hands out per-room credentials, and is stopped at the end. The adapter is
-thin: Tandem is joined through its real REST + join-token path; the two relays take a room name in
-``join``.
+Each target starts its own server process on 127.0.0.1 (a fresh one per run, so that memory
+figures start from the same place), hands out per-room credentials, and is stopped at the end.
+The adapter is thin: Tandem is joined through its real REST + join-token path; the two relays
+take a room name in ``join``.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ def ensure_reference_installed(log=print) -> None:
     if npm is None:
         raise RuntimeError("npm is not installed: cannot install the reference server's packages")
     log("installing the reference server's npm packages (npm ci) ...")
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=REFERENCE_DIR, check=True)
+    subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=REFERENCE_DIR, check=True
+    )
 
 
 class Target:
@@ -80,23 +83,36 @@ class Target:
         self.port = free_port()
         cmd, env, cwd = self.command()
         self.log_path = Path(self.tmp.name) / "server.log"
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                cmd,
+                env={**os.environ, **env},
+                cwd=cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession() as s:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} server exited with {self.proc.returncode}: {self.log_tail()}")
+                    raise RuntimeError(
+                        f"{self.name} server exited with {self.proc.returncode}: {self.log_tail()}"
+                    )
                 try:
-                    async with s.get(self.url + "/healthz", timeout=aiohttp.ClientTimeout(total=2)) as r:
+                    async with s.get(
+                        self.url + "/healthz", timeout=aiohttp.ClientTimeout(total=2)
+                    ) as r:
                         if r.status == 200:
                             return
-                except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                except (TimeoutError, aiohttp.ClientError, OSError):
                     pass
                 await asyncio.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"{self.name} server did not answer /healthz within {timeout:.0f} s: {self.log_tail()}")
+        raise RuntimeError(
+            f"{self.name} server did not answer /healthz within {timeout:.0f} s: {self.log_tail()}"
+        )
 
     def log_tail(self, n: int = 2000) -> str:
         try:
@@ -120,7 +136,8 @@ class Target:
             self.tmp = None
 
     async def provision(self, rooms: dict[str, int]) -> dict[str, tuple[dict | None, dict]]:
-        """Returns, per room key, the (auth, join payload template) every client of that room uses."""
+        """Returns, per room key, the (auth, join payload template) every client of that room
+        uses."""
         raise NotImplementedError
 
 
@@ -133,7 +150,19 @@ class BareTarget(RelayTarget):
     name = "bare"
 
     def command(self):
-        return [python_exe(), "-m", "load_tests.bare_relay", "--host", "127.0.0.1", "--port", str(self.port)], {}, REPO
+        return (
+            [
+                python_exe(),
+                "-m",
+                "load_tests.bare_relay",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            {},
+            REPO,
+        )
 
 
 class ReferenceTarget(RelayTarget):
@@ -145,7 +174,18 @@ class ReferenceTarget(RelayTarget):
 
     def command(self):
         node = shutil.which("node") or "node"
-        return [node, str(REFERENCE_DIR / "server.js"), "--host", "127.0.0.1", "--port", str(self.port)], {}, REFERENCE_DIR
+        return (
+            [
+                node,
+                str(REFERENCE_DIR / "server.js"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            {},
+            REFERENCE_DIR,
+        )
 
 
 class TandemTarget(Target):
@@ -155,10 +195,27 @@ class TandemTarget(Target):
         assert self.tmp is not None
         data = Path(self.tmp.name) / "data"
         data.mkdir(exist_ok=True)
-        env = {"TANDEM_ADMIN_KEY": ADMIN_KEY, "TANDEM_MAX_SESSION_SIZE": os.environ.get("TANDEM_MAX_SESSION_SIZE", "1000"),
-               "PYTHONUNBUFFERED": "1"}
-        return [python_exe(), "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                "--data-dir", str(data)], env, REPO
+        env = {
+            "TANDEM_ADMIN_KEY": ADMIN_KEY,
+            "TANDEM_MAX_SESSION_SIZE": os.environ.get("TANDEM_MAX_SESSION_SIZE", "1000"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        return (
+            [
+                python_exe(),
+                "-m",
+                "server",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(data),
+            ],
+            env,
+            REPO,
+        )
 
     async def provision(self, rooms: dict[str, int]) -> dict[str, tuple[dict | None, dict]]:
         out: dict[str, tuple[dict | None, dict]] = {}

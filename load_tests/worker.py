@@ -29,7 +29,7 @@ import random
 import sys
 import time
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter
 from functools import partial
 from typing import Any
 
@@ -90,8 +90,12 @@ class Worker:
         self.abuse: dict[int, dict] = {}
         # measurement
         self.lat = array("q")
-        self.recv_by_room: Counter = Counter()  # well-behaved deliveries (m + w) at well-behaved receivers
-        self.sent_ok_by_room: Counter = Counter()  # acked-ok events (m + w) by room, chat-like fan-out
+        self.recv_by_room: Counter = (
+            Counter()
+        )  # well-behaved deliveries (m + w) at well-behaved receivers
+        self.sent_ok_by_room: Counter = (
+            Counter()
+        )  # acked-ok events (m + w) by room, chat-like fan-out
         self.signals_ok = 0
         self.sent_measured = 0
         self.sent_measured_ok = 0
@@ -170,7 +174,11 @@ class Worker:
             return
         desc = data.get("description")
         cand = data.get("candidate")
-        s = desc.get("sdp") if isinstance(desc, dict) else (cand.get("candidate") if isinstance(cand, dict) else None)
+        s = (
+            desc.get("sdp")
+            if isinstance(desc, dict)
+            else (cand.get("candidate") if isinstance(cand, dict) else None)
+        )
         spec = self.client_spec_by_i[i]
         pair = spec["room"]
         self._delivery(i, s, now, pair)
@@ -228,12 +236,22 @@ class Worker:
         n = int(self.spec.get("candidates", 10))
         sdp_bytes = int(self.spec.get("sdp_bytes", 2000))
         seq = 0
-        first = {"description": {"type": first["type"], "sdp": self._pad(tag(self._flag(), c.tag, seq) + "v=0 ", sdp_bytes)}}
+        first = {
+            "description": {
+                "type": first["type"],
+                "sdp": self._pad(tag(self._flag(), c.tag, seq) + "v=0 ", sdp_bytes),
+            }
+        }
         await self._send_signal(c, to, seq, first)
         for k in range(n):
             seq += 1
-            cand = {"candidate": f"candidate:{k} 1 udp 2122260223 127.0.0.1 {50000 + k} typ host " + tag(self._flag(), c.tag, seq),
-                    "sdpMid": "0", "sdpMLineIndex": 0, "usernameFragment": "ltfr"}
+            cand = {
+                "candidate": f"candidate:{k} 1 udp 2122260223 127.0.0.1 {50000 + k} typ host "
+                + tag(self._flag(), c.tag, seq),
+                "sdpMid": "0",
+                "sdpMLineIndex": 0,
+                "usernameFragment": "ltfr",
+            }
             await self._send_signal(c, to, seq, {"candidate": cand})
 
     async def _answer(self, c: Client, to: Any) -> None:
@@ -256,7 +274,8 @@ class Worker:
             a["disconnect_reason"] = c.close_reason
 
     async def _connect_join(self, cs: dict, join_name: str | None = None) -> float | None:
-        """Connects and joins one client; returns the join latency in seconds, or None on failure."""
+        """Connects and joins one client; returns the join latency in seconds, or None on
+        failure."""
         assert self.session is not None
         i = cs["i"]
         c = Client(self.url, self.session, self.on_event, self._on_close, tag=i)
@@ -302,9 +321,14 @@ class Worker:
             await asyncio.gather(*(one(cs) for cs in self.clients_spec))
         for cs in self.clients_spec:
             if cs["role"] == "abuser":
-                self.abuse[cs["i"]] = {"kind": cs.get("abuse"), "acks": Counter(), "no_ack": 0,
-                                       "disconnected": False, "disconnect_reason": None,
-                                       "joined": cs["i"] in self.ids}
+                self.abuse[cs["i"]] = {
+                    "kind": cs.get("abuse"),
+                    "acks": Counter(),
+                    "no_ack": 0,
+                    "disconnected": False,
+                    "disconnect_reason": None,
+                    "joined": cs["i"] in self.ids,
+                }
 
     # ----------------------------------------------------------------- run
 
@@ -347,7 +371,9 @@ class Worker:
             heapq.heappush(heap, (due + period_ns, i, seq + 1))
 
     async def _run_pairs(self, start_ns: int, window_s: float) -> None:
-        offerers = [cs for cs in self.clients_spec if cs["role"] == "offerer" and cs["i"] in self.ids]
+        offerers = [
+            cs for cs in self.clients_spec if cs["role"] == "offerer" and cs["i"] in self.ids
+        ]
         starts = sorted((start_ns + int(cs["at"] * 1e9), cs["i"], cs) for cs in offerers)
         tasks = []
         for due, i, cs in starts:
@@ -360,7 +386,9 @@ class Worker:
                 self.errors["pair:peer_missing"] += 1
                 continue
             self.pair_t0[cs["room"]] = time_ns()
-            tasks.append(asyncio.ensure_future(self._signals(self.clients[i], to, {"type": "offer"})))
+            tasks.append(
+                asyncio.ensure_future(self._signals(self.clients[i], to, {"type": "offer"}))
+            )
         if tasks:
             for r in await asyncio.gather(*tasks, return_exceptions=True):
                 if isinstance(r, Exception):
@@ -399,7 +427,11 @@ class Worker:
         await self._sleep_until_wall(start_ns)
         self.running = True
         lag_task = asyncio.ensure_future(self._loop_lag(perf() + warmup + duration))
-        abuse_tasks = [asyncio.ensure_future(self._abuse(i, start_ns, end_ns)) for i in self.abuse if i in self.clients]
+        abuse_tasks = [
+            asyncio.ensure_future(self._abuse(i, start_ns, end_ns))
+            for i in self.abuse
+            if i in self.clients
+        ]
         if self.kind in ("pairs", "join-storm"):
             await self._sleep_until_wall(self.measure_from_ns)
         cpu0 = time.process_time()
@@ -421,13 +453,24 @@ class Worker:
         quiet = float(self.spec.get("quiet", 1.0))
         drain_deadline = perf() + float(self.spec.get("drain", 10.0))
         while perf() < drain_deadline:
-            pending = sum(c.pending_acks() for i, c in self.clients.items() if i not in self.abusers and not c.closed)
+            pending = sum(
+                c.pending_acks()
+                for i, c in self.clients.items()
+                if i not in self.abusers and not c.closed
+            )
             if pending == 0 and perf() - self.last_recv >= quiet:
                 break
             await asyncio.sleep(0.05)
         drained_s = perf() - w1
         self.running = False
-        unacked = sum(c.pending_acks() for i, c in self.clients.items() if i not in self.abusers and not c.closed)
+        for i, a in self.abuse.items():
+            c = self.clients.get(i)
+            a["no_ack"] = c.pending_acks() if c is not None else 0
+        unacked = sum(
+            c.pending_acks()
+            for i, c in self.clients.items()
+            if i not in self.abusers and not c.closed
+        )
         if unacked:
             self.errors["ack:none_within_drain"] += unacked
         self.lat.tofile(open(self.spec["lat_path"], "wb"))
@@ -471,7 +514,10 @@ class Worker:
         c = self.clients[i]
         a = self.abuse[i]
         kind = a["kind"]
-        victim = next((v for k, v in self.ids_all.items() if int(k) != i and int(k) not in self.abusers), "nobody")
+        victim = next(
+            (v for k, v in self.ids_all.items() if int(k) != i and int(k) not in self.abusers),
+            "nobody",
+        )
 
         def record(ack: Any) -> None:
             a["acks"][_code(ack)] += 1
@@ -501,7 +547,14 @@ class Worker:
                         ("chat", {"text": ""}),
                         ("signal", {"to": "0000000000000000", "candidate": {"candidate": "x"}}),
                         ("signal", {"to": victim}),
-                        ("signal", {"to": victim, "description": {"type": "bogus", "sdp": "x"}, "candidate": None}),
+                        (
+                            "signal",
+                            {
+                                "to": victim,
+                                "description": {"type": "bogus", "sdp": "x"},
+                                "candidate": None,
+                            },
+                        ),
                         ("join", {"name": "again"}),
                         ("media_state", {"audio": "loud"}),
                         ("no_such_event", {"x": 1}),
@@ -518,8 +571,27 @@ class Worker:
                 if kind == "oversized":
                     big = [
                         ("chat", {"text": self._pad(tag("x", i, seq), 2500)}),
-                        ("signal", {"to": victim, "description": {"type": "offer", "sdp": self._pad(tag("x", i, seq), 70 * 1024)}}),
-                        ("signal", {"to": victim, "candidate": {"candidate": self._pad(tag("x", i, seq), 2048), "sdpMid": "0", "sdpMLineIndex": 0}}),
+                        (
+                            "signal",
+                            {
+                                "to": victim,
+                                "description": {
+                                    "type": "offer",
+                                    "sdp": self._pad(tag("x", i, seq), 70 * 1024),
+                                },
+                            },
+                        ),
+                        (
+                            "signal",
+                            {
+                                "to": victim,
+                                "candidate": {
+                                    "candidate": self._pad(tag("x", i, seq), 2048),
+                                    "sdpMid": "0",
+                                    "sdpMLineIndex": 0,
+                                },
+                            },
+                        ),
                     ]
                     ev, data = big[seq % len(big)]
                     await call(ev, data)
@@ -532,8 +604,6 @@ class Worker:
                 await asyncio.sleep(0.1)
         except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
             a["send_error"] = repr(exc)
-        finally:
-            a["no_ack"] = c.pending_acks()
 
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self.clients.values()), return_exceptions=True)
@@ -561,12 +631,21 @@ async def _main() -> None:
     gc.set_threshold(50_000, 50, 100)
     w = Worker(spec)
     w.session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0, force_close=False), timeout=aiohttp.ClientTimeout(total=None)
+        connector=aiohttp.TCPConnector(limit=0, force_close=False),
+        timeout=aiohttp.ClientTimeout(total=None),
     )
     t0 = perf()
     await w.setup()
-    _write({"phase": "ready", "setup_s": perf() - t0, "ids": {str(k): v for k, v in w.ids.items()},
-            "joined_rooms": dict(w.joined_rooms), "errors": dict(w.errors), "pid": os.getpid()})
+    _write(
+        {
+            "phase": "ready",
+            "setup_s": perf() - t0,
+            "ids": {str(k): v for k, v in w.ids.items()},
+            "joined_rooms": dict(w.joined_rooms),
+            "errors": dict(w.errors),
+            "pid": os.getpid(),
+        }
+    )
     cmd = await read_cmd()
     if cmd.get("cmd") == "go":
         try:
@@ -574,7 +653,11 @@ async def _main() -> None:
         except Exception as exc:  # noqa: BLE001
             import traceback
 
-            result = {"phase": "done", "crash": traceback.format_exc(), "errors": {f"worker:{exc!r}": 1}}
+            result = {
+                "phase": "done",
+                "crash": traceback.format_exc(),
+                "errors": {f"worker:{exc!r}": 1},
+            }
         _write(result)
         cmd = await read_cmd()
     await w.close()
