@@ -22,6 +22,7 @@ class ChatMessage:
     room: str
     text: str
     sent_at: float
+    broadcast: bool = False  # sent by a mentor to every breakout room at once
 
     def __post_init__(self) -> None:
         if not self.text.strip():
@@ -50,6 +51,7 @@ class ChatLog:
         room: str,
         text: str,
         now: float,
+        broadcast: bool = False,
     ) -> ChatMessage:
         message = ChatMessage(
             id=self._next_id,
@@ -59,6 +61,7 @@ class ChatLog:
             room=room,
             text=text,
             sent_at=now,
+            broadcast=broadcast,
         )
         self._messages.append(message)
         self._next_id += 1

@@ -52,6 +52,17 @@ class ParticipantUpdated:
 
 
 @dataclass(frozen=True, slots=True)
+class ParticipantMoved:
+    """A participant changed room (breakouts, a mentor's visit, everyone coming back)."""
+
+    session_id: str
+    at: float
+    participant: ParticipantView
+    from_room: str
+    connection_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ChatPosted:
     session_id: str
     at: float
@@ -81,6 +92,7 @@ Event = (
     | ParticipantRejoined
     | ParticipantLeft
     | ParticipantUpdated
+    | ParticipantMoved
     | ChatPosted
     | ConnectionReplaced
     | SessionEnded

@@ -18,13 +18,16 @@ class Action(StrEnum):
     PUBLISH_MEDIA = "publish_media"
     CHAT = "chat"
     SIGNAL = "signal"
+    MANAGE_BREAKOUTS = "manage_breakouts"
+    JOIN_BREAKOUTS = "join_breakouts"
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.MENTOR: frozenset(Action),
-    Role.MENTEE: frozenset(Action),
+    Role.MENTEE: frozenset(Action) - {Action.MANAGE_BREAKOUTS},
     Role.ADMIN: frozenset(Action),
-    # Observers watch and may chat; they never send camera or microphone.
+    # Observers watch and may chat; they never send camera or microphone, and stay in the main
+    # room unless a mentor moves them.
     Role.OBSERVER: frozenset({Action.CHAT, Action.SIGNAL}),
 }
 
@@ -32,6 +35,8 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.PUBLISH_MEDIA: "send camera or microphone",
     Action.CHAT: "chat",
     Action.SIGNAL: "set up media connections",
+    Action.MANAGE_BREAKOUTS: "run breakout rooms (only mentors and admins can)",
+    Action.JOIN_BREAKOUTS: "choose a breakout room or ask for help there",
 }
 
 

@@ -11,9 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from rooms.breakout import (
+    GROUPS_MAX,
+    BreakoutEvent,
+    BreakoutRound,
+    BreakoutState,
+    BreakoutView,
+    Group,
+)
 from rooms.chat import ChatLog, ChatMessage
 from rooms.errors import (
     AlreadyJoined,
+    IllegalTransition,
     InvalidPayload,
     NotJoined,
     NotSameRoom,
@@ -27,11 +36,12 @@ from rooms.events import (
     Event,
     ParticipantJoined,
     ParticipantLeft,
+    ParticipantMoved,
     ParticipantRejoined,
     ParticipantUpdated,
 )
 from rooms.events import SessionEnded as SessionEndedEvent
-from rooms.participant import Participant, ParticipantView, Presence, clean_name
+from rooms.participant import MAIN_ROOM, Participant, ParticipantView, Presence, clean_name
 from rooms.roles import Action, Role, can, require
 from rooms.transitions import check_transition
 
@@ -41,6 +51,8 @@ MIN_PARTICIPANTS = 2
 # A participant who dropped keeps their seat this long, so that their reconnect is never refused
 # because someone else took the last place meanwhile.
 SEAT_HOLD_SECONDS = 60.0
+
+AnyEvent = Event | BreakoutEvent
 
 
 class SessionState(StrEnum):
@@ -82,6 +94,8 @@ class Session:
     ended_at: float | None = None
     participants: dict[str, Participant] = field(default_factory=dict)
     chat: ChatLog = field(default_factory=ChatLog)
+    groups: list[Group] = field(default_factory=list)
+    breakouts: BreakoutRound | None = None
 
     @classmethod
     def create(
@@ -123,7 +137,7 @@ class Session:
         video: bool,
         now: float,
         resume_participant_id: str | None = None,
-    ) -> tuple[ParticipantView, list[Event]]:
+    ) -> tuple[ParticipantView, list[AnyEvent]]:
         """Admit a person over ``connection_id``: as the participant they were, or as a new one.
 
         ``resume_participant_id`` (from a resume credential the caller has verified) brings back
@@ -142,7 +156,7 @@ class Session:
         returning = self.participants.get(resume_participant_id or "")
         if returning is not None and returning.role is not role:
             returning = None
-        events: list[Event] = []
+        events: list[AnyEvent] = []
         if returning is None:
             self._require_seat(now, exclude=None)
             participant = Participant(
@@ -159,9 +173,10 @@ class Session:
                 raise InvalidPayload("Participant id already in use.")
             self.participants[participant.id] = participant
             self._go_live()
+            placed = self._place(participant, now)
             view = participant.view()
             events.append(ParticipantJoined(self.id, now, view))
-            return view, events
+            return view, [*events, *placed]
 
         if returning.presence is Presence.CONNECTED and returning.connection_id is not None:
             events.append(ConnectionReplaced(self.id, now, returning.id, returning.connection_id))
@@ -174,18 +189,19 @@ class Session:
         returning.video = video
         returning.reconnects += 1
         self._go_live()
+        placed = self._place(returning, now)
         view = returning.view()
         events.append(ParticipantRejoined(self.id, now, view))
-        return view, events
+        return view, [*events, *placed]
 
-    def leave(self, participant_id: str, connection_id: str, now: float) -> list[Event]:
+    def leave(self, participant_id: str, connection_id: str, now: float) -> list[AnyEvent]:
         """The participant leaves on purpose."""
         p = self._connected(participant_id, connection_id)
         p.move_to(Presence.LEFT, now)
         p.connection_id = None
-        return [ParticipantLeft(self.id, now, p.view(), "left")]
+        return [ParticipantLeft(self.id, now, p.view(), "left"), *self._breakouts_refreshed(now)]
 
-    def disconnect(self, participant_id: str, connection_id: str, now: float) -> list[Event]:
+    def disconnect(self, participant_id: str, connection_id: str, now: float) -> list[AnyEvent]:
         """The connection dropped. A notice about a connection that was already replaced or
         closed changes nothing."""
         p = self.participants.get(participant_id)
@@ -193,7 +209,10 @@ class Session:
             return []
         p.move_to(Presence.DISCONNECTED, now)
         p.connection_id = None
-        return [ParticipantLeft(self.id, now, p.view(), "disconnected")]
+        return [
+            ParticipantLeft(self.id, now, p.view(), "disconnected"),
+            *self._breakouts_refreshed(now),
+        ]
 
     def post_chat(
         self, participant_id: str, connection_id: str, text: str, now: float
@@ -240,6 +259,8 @@ class Session:
             SESSION_TRANSITIONS, f"Session {self.id}", self.state, SessionState.ENDED
         )
         self.ended_at = now
+        if self.breakouts is not None:
+            self.breakouts.terminate()
         connections = []
         for p in self.participants.values():
             if p.connection_id is not None:
@@ -248,6 +269,128 @@ class Session:
                 p.move_to(Presence.LEFT, now)
             p.connection_id = None
         return [SessionEndedEvent(self.id, now, reason, tuple(connections))]
+
+    # -- breakout rooms -------------------------------------------------------------------------
+
+    def set_groups(self, groups: list[Group]) -> None:
+        """The session's pre-defined groups (for example its mentor-mentee pairs)."""
+        if len(groups) > GROUPS_MAX:
+            raise InvalidPayload(f"A session can have at most {GROUPS_MAX} groups.")
+        self.groups = list(groups)
+
+    def breakout_create(
+        self,
+        actor_id: str,
+        connection_id: str,
+        *,
+        count: int | None,
+        names: list[str],
+        allow_choice: bool,
+        from_groups: bool,
+        now: float,
+    ) -> list[AnyEvent]:
+        self._manager(actor_id, connection_id)
+        if self.breakouts is not None and self.breakouts.active:
+            raise IllegalTransition(
+                "Breakout rooms already exist; close or discard them before creating new ones."
+            )
+        if from_groups:
+            if not self.groups:
+                raise InvalidPayload("This session has no pre-defined groups to make rooms from.")
+            if count is not None or names:
+                raise InvalidPayload("Rooms made from groups take the groups' names.")
+            names = [g.name for g in self.groups]
+        number = 1 if self.breakouts is None else self.breakouts.number + 1
+        self.breakouts = BreakoutRound.create(
+            session_id=self.id, number=number, count=count, names=names,
+            allow_choice=allow_choice,
+        )
+        if from_groups:
+            return list(self.breakouts.assign_groups(self.participants, self.groups, now))
+        return [self.breakouts.changed(self.participants, now)]
+
+    def breakout_assign(self, actor_id: str, connection_id: str, participant_id: str,
+                        room: str | None, now: float) -> list[AnyEvent]:
+        self._manager(actor_id, connection_id)
+        return list(self._round().assign(self.participants, participant_id, room, now))
+
+    def breakout_auto_assign(self, actor_id: str, connection_id: str, order: list[str],
+                             now: float) -> list[AnyEvent]:
+        """Assign everyone who can join breakouts, except the mentor doing it, in ``order``
+        (shuffled by the caller) evenly over the rooms."""
+        self._manager(actor_id, connection_id)
+        order = [pid for pid in order if pid != actor_id]
+        return list(self._round().auto_assign(self.participants, order, now))
+
+    def breakout_open(self, actor_id: str, connection_id: str, duration: float | None,
+                      now: float) -> list[AnyEvent]:
+        self._manager(actor_id, connection_id)
+        return list(self._round().open(self.participants, duration, now))
+
+    def breakout_adjust(self, actor_id: str, connection_id: str, add_seconds: float,
+                        now: float) -> list[AnyEvent]:
+        self._manager(actor_id, connection_id)
+        return list(self._round().adjust(self.participants, add_seconds, now))
+
+    def breakout_close(self, actor_id: str, connection_id: str, countdown: float,
+                       now: float) -> list[AnyEvent]:
+        self._manager(actor_id, connection_id)
+        return list(self._round().close(self.participants, countdown, now))
+
+    def breakout_discard(self, actor_id: str, connection_id: str, now: float) -> list[AnyEvent]:
+        self._manager(actor_id, connection_id)
+        return list(self._round().discard(self.participants, now))
+
+    def breakout_broadcast(self, actor_id: str, connection_id: str, text: str,
+                           now: float) -> list[AnyEvent]:
+        """A mentor's message to every room at once, kept in each room's chat."""
+        actor = self._manager(actor_id, connection_id)
+        round_ = self._round()
+        if round_.state not in (BreakoutState.OPEN, BreakoutState.CLOSING):
+            raise IllegalTransition("Broadcasts go to open breakout rooms; open them first.")
+        events: list[AnyEvent] = []
+        for room in [MAIN_ROOM, *round_.rooms]:
+            message = self.chat.append(
+                sender_id=actor.id, sender_name=actor.name, sender_role=actor.role, room=room,
+                text=text, now=now, broadcast=True,
+            )
+            events.append(ChatPosted(self.id, now, message))
+        return events
+
+    def breakout_visit(self, actor_id: str, connection_id: str, room: str,
+                       now: float) -> list[AnyEvent]:
+        actor = self._manager(actor_id, connection_id)
+        return list(self._round().visit(self.participants, actor, room, now))
+
+    def breakout_choose(self, participant_id: str, connection_id: str, room: str,
+                        now: float) -> list[AnyEvent]:
+        p = self._connected(participant_id, connection_id)
+        require(p.role, Action.JOIN_BREAKOUTS)
+        return list(self._round().choose(self.participants, p.id, room, now))
+
+    def help_request(self, participant_id: str, connection_id: str, now: float) -> list[AnyEvent]:
+        p = self._connected(participant_id, connection_id)
+        require(p.role, Action.JOIN_BREAKOUTS)
+        return list(self._round().ask_help(self.participants, p, now))
+
+    def help_withdraw(self, participant_id: str, connection_id: str,
+                      now: float) -> list[AnyEvent]:
+        p = self._connected(participant_id, connection_id)
+        return list(self._round().withdraw_help(self.participants, p, now))
+
+    def tick(self, now: float) -> list[AnyEvent]:
+        """Let the breakout timer act: warn, start closing, bring everyone back."""
+        if self.breakouts is None:
+            return []
+        return list(self.breakouts.tick(self.participants, now))
+
+    def next_deadline(self) -> float | None:
+        return None if self.breakouts is None else self.breakouts.next_deadline()
+
+    def breakout_view(self) -> BreakoutView | None:
+        if self.breakouts is None:
+            return None
+        return self.breakouts.view(self.participants.values())
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -281,6 +424,31 @@ class Session:
         )
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _manager(self, participant_id: str, connection_id: str) -> Participant:
+        p = self._connected(participant_id, connection_id)
+        require(p.role, Action.MANAGE_BREAKOUTS)
+        return p
+
+    def _round(self) -> BreakoutRound:
+        if self.breakouts is None or not self.breakouts.active:
+            raise IllegalTransition("There are no breakout rooms now; create them first.")
+        return self.breakouts
+
+    def _place(self, p: Participant, now: float) -> list[AnyEvent]:
+        """Put a (re)joining person in their breakout room if the round has one for them. Their
+        join event carries the room, so no separate move is announced."""
+        if self.breakouts is None or not self.breakouts.active:
+            return []
+        placed = self.breakouts.place_newcomer(self.participants, p, now)
+        if not placed:
+            return [self.breakouts.changed(self.participants, now)]
+        return [e for e in placed if not isinstance(e, ParticipantMoved)]
+
+    def _breakouts_refreshed(self, now: float) -> list[AnyEvent]:
+        if self.breakouts is None or not self.breakouts.active:
+            return []
+        return [self.breakouts.changed(self.participants, now)]
 
     def _connected(self, participant_id: str, connection_id: str) -> Participant:
         p = self.participants.get(participant_id)
