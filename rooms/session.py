@@ -43,6 +43,7 @@ from rooms.events import (
 from rooms.events import SessionEnded as SessionEndedEvent
 from rooms.participant import MAIN_ROOM, Participant, ParticipantView, Presence, clean_name
 from rooms.roles import Action, Role, can, require
+from rooms.roster import SessionPlan, SessionScheduled
 from rooms.transitions import check_transition
 
 TITLE_MAX = 200
@@ -96,6 +97,7 @@ class Session:
     chat: ChatLog = field(default_factory=ChatLog)
     groups: list[Group] = field(default_factory=list)
     breakouts: BreakoutRound | None = None
+    plan: SessionPlan = field(default_factory=SessionPlan)
 
     @classmethod
     def create(
@@ -106,6 +108,7 @@ class Session:
         goal: str = "",
         max_participants: int,
         now: float,
+        plan: SessionPlan | None = None,
     ) -> Session:
         title = " ".join(title.split())
         if not title:
@@ -122,6 +125,13 @@ class Session:
             goal=goal.strip(),
             created_at=now,
             max_participants=max_participants,
+            plan=plan or SessionPlan(),
+        )
+
+    def scheduled(self) -> SessionScheduled:
+        """The event announcing this session and its plan (roster, schedule) to recorders."""
+        return SessionScheduled(
+            self.id, self.created_at, self.title, self.goal, self.max_participants, self.plan
         )
 
     # -- commands -------------------------------------------------------------------------------

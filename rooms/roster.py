@@ -1,0 +1,111 @@
+"""Who a session is for and when: its roster, its schedule, and the event that announces them.
+
+Rules of this module: a roster person's id is chosen by the programme admin and stays the same
+across sessions, so one person's attendance can be followed over a whole programme. A personal
+join link names a roster person by role and name (both signed into the link), so neither person
+ids nor (role, name) pairs may repeat within one roster.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rooms.errors import InvalidPayload
+from rooms.participant import clean_name
+from rooms.roles import Role
+
+PERSON_ID_MAX = 64
+EMAIL_MAX = 254
+PROGRAMME_MAX = 100
+ROSTER_MAX = 50
+# A scheduled session lasts at most this long; anything longer is a typing mistake.
+SCHEDULE_MAX_SECONDS = 24 * 3600.0
+_PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    """One person a session is scheduled for."""
+
+    person_id: str
+    name: str
+    role: Role
+    email: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _PERSON_ID.fullmatch(self.person_id):
+            raise InvalidPayload(
+                f"A person id is 1 to {PERSON_ID_MAX} letters, digits or . _ : @ - "
+                f"(starting with a letter or digit), not {self.person_id!r}."
+            )
+        if clean_name(self.name) != self.name:
+            raise InvalidPayload(f"The roster name {self.name!r} has extra spaces.")
+        if self.email is not None and (
+            len(self.email) > EMAIL_MAX or not _EMAIL.fullmatch(self.email)
+        ):
+            raise InvalidPayload(f"{self.email!r} is not an email address.")
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When a session is meant to start and end (seconds since the epoch)."""
+
+    start: float
+    end: float
+
+    def __post_init__(self) -> None:
+        if not self.end > self.start:
+            raise InvalidPayload("A scheduled end must come after the scheduled start.")
+        if self.end - self.start > SCHEDULE_MAX_SECONDS:
+            raise InvalidPayload("A scheduled session can last at most 24 hours.")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPlan:
+    """What a session was created for: its programme, schedule, roster and chat keeping."""
+
+    programme: str = ""
+    schedule: Schedule | None = None
+    roster: tuple[RosterEntry, ...] = ()
+    keep_chat: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.programme) > PROGRAMME_MAX or self.programme != self.programme.strip():
+            raise InvalidPayload(
+                f"A programme name is at most {PROGRAMME_MAX} characters, without outer spaces."
+            )
+        if len(self.roster) > ROSTER_MAX:
+            raise InvalidPayload(f"A roster can list at most {ROSTER_MAX} people.")
+        ids = [e.person_id for e in self.roster]
+        if len(set(ids)) != len(ids):
+            raise InvalidPayload("Each person on a roster needs a different id.")
+        keys = [(e.role, e.name.casefold()) for e in self.roster]
+        if len(set(keys)) != len(keys):
+            raise InvalidPayload(
+                "Two people on the roster have the same role and name; give them different "
+                "names, so that their personal links tell them apart."
+            )
+
+    def person_for_link(self, role: Role, link_name: str | None) -> RosterEntry | None:
+        """The roster person a personal link (its signed role and name) was issued for."""
+        if link_name is None:
+            return None
+        key = link_name.casefold()
+        for entry in self.roster:
+            if entry.role is role and entry.name.casefold() == key:
+                return entry
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionScheduled:
+    """A session was created; recorders keep its plan so reports outlive the process."""
+
+    session_id: str
+    at: float
+    title: str
+    goal: str
+    max_participants: int
+    plan: SessionPlan
