@@ -28,6 +28,7 @@ COLUMNS = [
     ("server peak MB", "peak"),
     ("KB/client", "kbc"),
     ("gen CPU %", "gen"),
+    ("CPU wait % srv/gen", "wait"),
     ("valid", "valid"),
 ]
 
@@ -64,6 +65,7 @@ def row(r: RunResult, label: str | None = None) -> dict[str, str]:
         "peak": _f(r.server_peak_mb, 0),
         "kbc": _f(r.kb_per_client, 0),
         "gen": "/".join(_f(c, 0) for c in r.gen_cpu_pct) + ("!" if r.gen_saturated else ""),
+        "wait": f"{r.server_runq_wait_pct:.0f}/{r.gen_runq_wait_pct:.0f}",
         "valid": "yes" if r.valid else "NO",
     }
 

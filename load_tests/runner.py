@@ -98,6 +98,8 @@ class RunResult:
     gen_cpu_pct: list = field(default_factory=list)
     gen_loop_lag_p99_ms: float = 0.0
     gen_send_lag_p99_ms: float = 0.0
+    server_runq_wait_pct: float = 0.0
+    gen_runq_wait_pct: float = 0.0
     gen_saturated: bool = False
     server_saturated: bool = False
     valid: bool = True
@@ -209,6 +211,20 @@ def cpu_seconds(pid: int) -> float:
         except psutil.Error:
             pass
     return total
+
+
+def runq_wait_s(pid: int) -> float:
+    """Seconds the process tree's threads spent runnable but waiting for a CPU
+    (/proc/<pid>/task/<tid>/schedstat, second field): other work on the machine shows here."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            for task in os.listdir(f"/proc/{p.pid}/task"):
+                with open(f"/proc/{p.pid}/task/{task}/schedstat") as fh:
+                    total += int(fh.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / 1e9
 
 
 def rss_mb(pid: int) -> float:
@@ -370,6 +386,8 @@ async def run_once(
         await asyncio.sleep(max(0.0, m0 - time.time()))
         peak_rss = rss_mb(target.pid)
         s_cpu0 = cpu_seconds(target.pid)
+        s_wait0 = runq_wait_s(target.pid)
+        g_wait0 = [runq_wait_s(wp.proc.pid) for wp in procs]
         g_cpu0 = [cpu_seconds(wp.proc.pid) for wp in procs]
         w0 = time.perf_counter()
         while time.time() < m1:
@@ -377,6 +395,11 @@ async def run_once(
             peak_rss = max(peak_rss, rss_mb(target.pid))
         wall = time.perf_counter() - w0
         s_cpu = cpu_seconds(target.pid) - s_cpu0
+        res.server_runq_wait_pct = 100.0 * (runq_wait_s(target.pid) - s_wait0) / wall
+        res.gen_runq_wait_pct = max(
+            100.0 * (runq_wait_s(wp.proc.pid) - w0_) / wall
+            for wp, w0_ in zip(procs, g_wait0, strict=True)
+        )
         g_cpu = [cpu_seconds(wp.proc.pid) - c0 for wp, c0 in zip(procs, g_cpu0, strict=True)]
         done = [await wp.recv(timeout=sc.drain + 120) for wp in procs]
         res.server_peak_mb = max(hwm_mb(target.pid), peak_rss)
@@ -555,6 +578,12 @@ def _aggregate(
         res.notes.append(f"{res.drops} deliveries missing")
     if res.drops < 0:
         res.notes.append(f"{-res.drops} more deliveries than expected (duplicates?)")
+    if res.server_runq_wait_pct > 10 or res.gen_runq_wait_pct > 10:
+        res.notes.append(
+            f"CPU contention: the server waited {res.server_runq_wait_pct:.0f}% and a generator "
+            f"process {res.gen_runq_wait_pct:.0f}% of the window for a CPU (other processes on "
+            "the machine); latency is inflated by it"
+        )
     if res.server_cpu_pct > 90:
         res.notes.append(f"server saturated: {res.server_cpu_pct:.0f}% of a core")
     wb_errors = {k: v for k, v in res.errors.items()}

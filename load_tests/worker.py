@@ -33,8 +33,6 @@ from collections import Counter
 from functools import partial
 from typing import Any
 
-import aiohttp
-
 from .sioclient import Client, ConnectRefused
 
 time_ns = time.time_ns
@@ -115,7 +113,6 @@ class Worker:
         self.measure_from_ns = 0
         self.measure_to_ns = 0
         self.last_recv = perf()
-        self.session: aiohttp.ClientSession | None = None
         self.bg: set[asyncio.Task] = set()
 
     # ----------------------------------------------------------------- receive path
@@ -276,9 +273,8 @@ class Worker:
     async def _connect_join(self, cs: dict, join_name: str | None = None) -> float | None:
         """Connects and joins one client; returns the join latency in seconds, or None on
         failure."""
-        assert self.session is not None
         i = cs["i"]
-        c = Client(self.url, self.session, self.on_event, self._on_close, tag=i)
+        c = Client(self.url, None, self.on_event, self._on_close, tag=i)
         t0 = perf()
         try:
             await c.connect(cs.get("auth"), timeout=30.0)
@@ -602,13 +598,11 @@ class Worker:
                     await asyncio.sleep(0.05)
                     continue
                 await asyncio.sleep(0.1)
-        except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
+        except (ConnectionError, RuntimeError, OSError) as exc:
             a["send_error"] = repr(exc)
 
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self.clients.values()), return_exceptions=True)
-        if self.session is not None:
-            await self.session.close()
 
 
 def _write(obj: dict) -> None:
@@ -630,10 +624,6 @@ async def _main() -> None:
     spec = await read_cmd()
     gc.set_threshold(50_000, 50, 100)
     w = Worker(spec)
-    w.session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0, force_close=False),
-        timeout=aiohttp.ClientTimeout(total=None),
-    )
     t0 = perf()
     await w.setup()
     _write(
@@ -664,5 +654,14 @@ async def _main() -> None:
     _write({"phase": "closed"})
 
 
+def main() -> None:
+    try:
+        import uvloop  # optional: a faster event loop for the generator (pip install uvloop)
+    except ImportError:
+        asyncio.run(_main())
+    else:
+        uvloop.run(_main())
+
+
 if __name__ == "__main__":
-    asyncio.run(_main())
+    main()
