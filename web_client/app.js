@@ -7,6 +7,7 @@ import { acquireMedia, stopStream, MicMeter } from "./media.js";
 import { PeerManager } from "./peers.js";
 import { CallView } from "./call.js";
 import { ChatPanel } from "./chat.js";
+import { QualityMonitor } from "./quality.js";
 import { setIcon } from "./icons.js";
 import { refusal, NETWORK, roleSentence, mediaProblem } from "./messages.js";
 
@@ -56,6 +57,7 @@ const chat = new ChatPanel({
   isVisible: () => chatVisible(),
 });
 const meter = new MicMeter($("mic-meter"));
+const quality = new QualityMonitor(peers.connections, (id, info) => view.setQuality(id, info));
 
 // Debug hook for tests and support: the peer connections can be asked for getStats().
 window.tandem = {
@@ -135,9 +137,11 @@ function toast(text) {
 }
 
 function notice(text) {
+  // The chat log is a polite live region: when it is on screen it reads the notice out itself.
+  const readByLog = chatVisible();
   chat.addNotice(text);
   toast(text);
-  announce(text);
+  if (!readByLog) announce(text);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,8 +264,23 @@ function showRefusal(code, message) {
   const r = refusal(code, message);
   stopEverything();
   if (code === "session_ended" || code === "token_invalid" || code === "session_not_found") forget();
-  showMessage({ ...r, state: code === "session_ended" ? "ended" : "refused" });
+  const retryable = code === "session_full" || code === "rate_limited" || !REFUSALS_FINAL.has(code);
+  showMessage({
+    ...r,
+    state: code === "session_ended" ? "ended" : "refused",
+    actions: retryable ? [{ label: "Try again", onClick: () => location.reload() }] : [],
+  });
 }
+
+// Refusals that trying again cannot fix.
+const REFUSALS_FINAL = new Set([
+  "token_missing",
+  "token_invalid",
+  "token_expired",
+  "session_not_found",
+  "session_ended",
+  "not_allowed",
+]);
 
 // ---------------------------------------------------------------------------------------------
 // Join screen
@@ -367,11 +386,15 @@ function renderToggle(button, kind, available, on, callStyle = false) {
     return;
   }
   if (callStyle) {
-    // Toggle buttons keep one name; aria-pressed tells the state.
-    const name = kind === "mic" ? "Mute microphone" : "Turn camera off";
-    label.textContent = kind === "mic" ? (on ? "Mute" : "Unmute") : on ? "Camera off" : "Camera on";
-    button.setAttribute("aria-label", name);
+    // Toggle buttons keep one name (containing the visible text); aria-pressed tells the state,
+    // and the pressed look (light button, crossed-out icon) and the tooltip show it.
+    button.setAttribute("aria-label", kind === "mic" ? "Mute microphone" : "Turn camera off");
+    label.textContent = kind === "mic" ? "Mute" : "Camera off";
     button.setAttribute("aria-pressed", String(!on));
+    button.title =
+      kind === "mic"
+        ? on ? "Mute your microphone (M)" : "Your microphone is muted: press to unmute (M)"
+        : on ? "Turn your camera off (V)" : "Your camera is off: press to turn it on (V)";
   } else {
     label.textContent = `${kind === "mic" ? "Microphone" : "Camera"} ${on ? "on" : "off"}`;
     button.setAttribute("aria-label", kind === "mic" ? "Microphone" : "Camera");
@@ -641,6 +664,7 @@ function onJoined(ack) {
   }
   const others = participants.filter((p) => p.id !== me.id && p.state === "connected");
   for (const p of others) peers.call(p.id);
+  quality.start();
 
   if (first) {
     const n = others.length;
@@ -752,6 +776,7 @@ function stopEverything() {
     app.socket.disconnect();
   }
   peers.closeAll();
+  quality.stop();
   meter.stop();
   stopStream(app.media.stream);
   app.media = { stream: null, audioError: null, videoError: null };

@@ -67,10 +67,27 @@ export class CallView {
   setPeerState(id, state) {
     if (state === "closed") this.peerStates.delete(id);
     else this.peerStates.set(id, state);
+    if (state !== "connected") {
+      const t = this.tiles.get(id);
+      if (t) {
+        t.classList.remove("tile-speaking");
+        t.dataset.weak = "0";
+      }
+    }
     const tile = this.tiles.get(id);
     if (tile) this._renderTile(tile, this.participants.get(id));
     const item = this.list.querySelector(`li[data-id="${cssEscape(id)}"]`);
     if (item) this._renderListItem(item, this.participants.get(id));
+  }
+
+  /** From QualityMonitor: who is speaking, whose connection is weak. */
+  setQuality(id, { speaking, weak }) {
+    const tile = this.tiles.get(id);
+    if (!tile) return;
+    tile.classList.toggle("tile-speaking", !!speaking);
+    const wasWeak = tile.dataset.weak === "1";
+    tile.dataset.weak = weak ? "1" : "0";
+    if (wasWeak !== !!weak) this._renderTile(tile, this.participants.get(id));
   }
 
   setRemoteStream(id, stream) {
@@ -128,6 +145,9 @@ export class CallView {
       video.muted = true; // never play our own microphone back
       video.srcObject = this.localStream;
     }
+    // Show the initials picture until a video frame is on screen (a black box says nothing).
+    const rerender = () => this._renderTile(tile, this.participants.get(p.id));
+    for (const event of ["resize", "loadeddata", "playing", "emptied"]) video.addEventListener(event, rerender);
     const avatar = tile.querySelector(".avatar");
     avatar.style.background = colourFor(p.id);
     tile.querySelector(".tile-sound").addEventListener("click", () => {
@@ -142,7 +162,6 @@ export class CallView {
   _renderTile(tile, p) {
     if (!p) return;
     const self = p.id === this.selfId;
-    const watchOnly = p.role === "observer" || (!p.audio && !p.video && !this._hasVideo(tile));
     const cameraOff = !p.video;
     tile.querySelector(".tile-name").textContent = self ? `${p.name} (you)` : p.name;
     tile.querySelector(".avatar span").textContent = initials(p.name);
@@ -158,24 +177,17 @@ export class CallView {
       if (state === "connecting" || state === undefined) text = "Connecting…";
       else if (state === "reconnecting") text = "Connection unstable…";
       else if (state === "failed") text = "Can't connect video. Retrying…";
+      else if (state === "connected" && tile.dataset.weak === "1") text = "Weak connection";
     }
     status.textContent = text;
     status.hidden = !text;
-    const parts = [self ? `${p.name} (you)` : p.name];
-    if (ROLE_NAMES[p.role]) parts.push(ROLE_NAMES[p.role]);
-    if (p.role === "observer") parts.push("watching");
-    else {
-      parts.push(p.audio ? "microphone on" : "muted");
-      parts.push(p.video ? "camera on" : "camera off");
-    }
-    if (text) parts.push(text.replace("…", ""));
-    tile.setAttribute("aria-label", parts.join(", "));
-    void watchOnly;
+    tile.querySelector(".tile-role").textContent = ROLE_NAMES[p.role] ? `, ${ROLE_NAMES[p.role]}` : "";
   }
 
   _hasVideo(tile) {
-    const stream = tile.querySelector("video").srcObject;
-    return !!(stream && stream.getVideoTracks().length > 0);
+    const video = tile.querySelector("video");
+    const stream = video.srcObject;
+    return !!(stream && stream.getVideoTracks().length > 0) && video.videoWidth > 0;
   }
 
   _play(tile, video) {

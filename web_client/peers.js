@@ -80,6 +80,31 @@ export class PeerManager {
       /* already closed */
     }
     this.onStateChange(id, "closed");
+    this.applyBitrateCaps();
+  }
+
+  /**
+   * In a mesh every person uploads one copy of their video per other person. Cap each copy so
+   * that a weak uplink still carries audio well: the more people, the lower each copy.
+   */
+  applyBitrateCaps() {
+    const n = this.peers.size;
+    const maxBitrate = n <= 1 ? 900_000 : n <= 3 ? 500_000 : n <= 6 ? 300_000 : 200_000;
+    for (const peer of this.peers.values()) {
+      if (peer.closed || peer.pc.connectionState !== "connected") continue;
+      for (const sender of peer.pc.getSenders()) {
+        if (!sender.track || sender.track.kind !== "video") continue;
+        try {
+          const params = sender.getParameters();
+          if (!params.encodings || params.encodings.length === 0) continue;
+          if (params.encodings[0].maxBitrate === maxBitrate) continue;
+          params.encodings[0].maxBitrate = maxBitrate;
+          sender.setParameters(params).catch(() => {});
+        } catch (e) {
+          /* not supported here: keep the browser's own rate control */
+        }
+      }
+    }
   }
 
   closeAll() {
@@ -204,7 +229,10 @@ export class PeerManager {
     pc.onconnectionstatechange = () => {
       if (peer.closed) return;
       const s = pc.connectionState;
-      if (s === "connected") this.onStateChange(id, "connected");
+      if (s === "connected") {
+        this.onStateChange(id, "connected");
+        this.applyBitrateCaps();
+      }
       else if (s === "failed") this.onStateChange(id, "failed");
       else if (s === "disconnected") this.onStateChange(id, "reconnecting");
       else if (s === "connecting" || s === "new") this.onStateChange(id, "connecting");

@@ -118,6 +118,20 @@ async def wait_text(page: Any, selector: str, text: str, timeout: int = WAIT_MS)
     )
 
 
+async def wait_video_shown(page: Any, pid: str, timeout: int = WAIT_MS) -> None:
+    """Wait until the participant's tile plays video frames (not the initials picture)."""
+    await page.wait_for_function(
+        """(id) => {
+            const tile = document.querySelector(`#video-grid li[data-id="${id}"]`);
+            if (!tile || tile.classList.contains("tile-camoff")) return false;
+            const v = tile.querySelector("video");
+            return !v.paused && v.videoWidth > 0 && v.readyState >= 2;
+        }""",
+        arg=pid,
+        timeout=timeout,
+    )
+
+
 async def wait_tile_camera_off(page: Any, pid: str, timeout: int = WAIT_MS) -> None:
     """Wait until the participant's tile shows the initials picture instead of video."""
     await page.wait_for_function(

@@ -14,6 +14,7 @@ from tandem_pages import (
     wait_state,
     wait_text,
     wait_tile_camera_off,
+    wait_video_shown,
 )
 
 SCREENSHOT_DIR = os.environ.get("TANDEM_E2E_SCREENSHOTS")
@@ -36,6 +37,10 @@ async def test_mentor_and_mentee_see_hear_and_chat(tandem_server: Any, browser: 
     await wait_text(mentor, f'#video-grid li[data-id="{ben}"] .tile-name', "Ben Mentee")
     await wait_text(mentor, "#chat-log", "Ben Mentee joined")
 
+    # The video is on screen in the tile, not only decoded.
+    await wait_video_shown(mentor, ben)
+    await wait_video_shown(mentee, ana)
+    await wait_video_shown(mentor, ana)  # self view
     if SCREENSHOT_DIR:
         await mentor.screenshot(path=os.path.join(SCREENSHOT_DIR, "call-two-desktop.png"))
 
@@ -108,6 +113,7 @@ async def test_three_people_all_see_each_other(tandem_server: Any, browser: Any)
         for other in ids:
             if other != me:
                 await wait_media_from(page, other)
+                await wait_video_shown(page, other)
         await wait_text(page, "#people-count", "3")
 
     if SCREENSHOT_DIR:
