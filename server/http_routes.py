@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from rooms.breakout import Group
 from rooms.errors import (
     InvalidPayload,
     PayloadTooLarge,
@@ -23,6 +24,8 @@ from server.protocol import (
     CreateLinkRequest,
     CreateSessionRequest,
     ErrorBody,
+    GroupRequest,
+    GroupsRequest,
     LinkOut,
     PersonalLinkOut,
     PreviewOut,
@@ -127,6 +130,7 @@ class Routes:
         r.add_get("/api/sessions/{session_id}", self.get_session)
         r.add_post("/api/sessions/{session_id}/links", self.create_link)
         r.add_post("/api/sessions/{session_id}/end", self.end_session)
+        r.add_put("/api/sessions/{session_id}/groups", self.put_groups)
         r.add_post("/api/join/preview", self.preview)
         r.add_get("/healthz", self.health)
         r.add_get("/s/{session_id}", self.page)
@@ -188,6 +192,7 @@ class Routes:
             max_participants=max_participants,
             now=now,
         )
+        session.set_groups(_groups(body.groups))
         await self.store.add(session)
         expires = now + ttl
         out = SessionCreatedOut(
@@ -250,6 +255,15 @@ class Routes:
         view = await self.store.read(session_id, lambda s: s.view())
         return web.json_response(session_out(view).model_dump(mode="json"))
 
+    async def put_groups(self, request: web.Request) -> web.Response:
+        """Replace the session's pre-defined groups (used by the next "rooms from groups")."""
+        self._require_admin(request)
+        session_id = request.match_info["session_id"]
+        body = parse_json(GroupsRequest, await self._body(request))
+        groups = _groups(body.groups)
+        await self.store.update(session_id, lambda s: s.set_groups(groups))
+        return web.json_response(GroupsRequest(groups=body.groups).model_dump(mode="json"))
+
     async def preview(self, request: web.Request) -> web.Response:
         body = parse_json(PreviewRequest, await self._body(request))
         claims = verify_join_token(self.settings.secret, body.token, self.clock())
@@ -284,3 +298,7 @@ class Routes:
             ),
             content_type="text/plain",
         )
+
+
+def _groups(groups: list[GroupRequest]) -> list[Group]:
+    return [Group(g.name, tuple(g.members)) for g in groups]

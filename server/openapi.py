@@ -11,6 +11,7 @@ from server.protocol import (
     CreateLinkRequest,
     CreateSessionRequest,
     ErrorBody,
+    GroupsRequest,
     LinkOut,
     PreviewOut,
     PreviewRequest,
@@ -22,6 +23,7 @@ _MODELS: tuple[type[BaseModel], ...] = (
     CreateSessionRequest,
     CreateLinkRequest,
     PreviewRequest,
+    GroupsRequest,
     SessionCreatedOut,
     SessionOut,
     LinkOut,
@@ -99,6 +101,10 @@ def build_openapi() -> dict[str, Any]:
                 body=CreateLinkRequest, session_param=True)},
             "/api/sessions/{session_id}/end": {"post": _op(
                 "End a session; everyone is disconnected", (200, SessionOut), (401, 404, 409),
+                session_param=True)},
+            "/api/sessions/{session_id}/groups": {"put": _op(
+                "Replace the session's pre-defined groups (for breakout rooms)",
+                (200, GroupsRequest), (400, 401, 404, 413), body=GroupsRequest,
                 session_param=True)},
             "/api/join/preview": {"post": _op(
                 "What a join link leads to (no admin key: the token is the credential)",

@@ -11,11 +11,12 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from rooms.breakout import GROUP_SIZE_MAX, GROUPS_MAX, MAX_ROOMS, BreakoutView
 from rooms.chat import TEXT_MAX, ChatMessage
 from rooms.errors import InvalidPayload, PayloadTooLarge, TandemError
-from rooms.participant import ParticipantView, Presence
+from rooms.participant import MAIN_ROOM, ParticipantView, Presence
 from rooms.roles import Role
-from rooms.session import GOAL_MAX, TITLE_MAX, SessionState, SessionView
+from rooms.session import GOAL_MAX, TITLE_MAX, Session, SessionState, SessionView
 
 SDP_MAX = 64 * 1024
 CANDIDATE_MAX = 1024
@@ -45,8 +46,8 @@ class MediaStatePayload(_Inbound):
     video: bool
 
 
-class LeavePayload(_Inbound):
-    pass
+class EmptyPayload(_Inbound):
+    """Events that carry nothing (``leave``, ``help_request``...): anything else is refused."""
 
 
 class SessionDescription(_Inbound):
@@ -87,6 +88,38 @@ class SignalPayload(_Inbound):
         return out
 
 
+class BreakoutCreatePayload(_Inbound):
+    count: int | None = Field(default=None, ge=1, le=MAX_ROOMS)
+    names: list[str] = Field(default_factory=list, max_length=MAX_ROOMS)
+    allow_choice: bool = False
+    from_groups: bool = False
+
+
+class BreakoutAssignPayload(_Inbound):
+    participant_id: str = Field(min_length=1, max_length=64)
+    room: str | None = Field(max_length=16)
+
+
+class BreakoutOpenPayload(_Inbound):
+    duration_seconds: int | None = None
+
+
+class BreakoutAdjustPayload(_Inbound):
+    add_seconds: int = Field(ge=-4 * 3600, le=4 * 3600)
+
+
+class BreakoutClosePayload(_Inbound):
+    countdown_seconds: int = 10
+
+
+class BreakoutBroadcastPayload(_Inbound):
+    text: str = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class RoomPayload(_Inbound):
+    room: str = Field(min_length=1, max_length=16)
+
+
 # -- REST bodies ---------------------------------------------------------------------------------
 
 
@@ -95,12 +128,22 @@ class PersonalLinkRequest(_Inbound):
     role: Role
 
 
+class GroupRequest(_Inbound):
+    name: str = Field(min_length=1, max_length=60)
+    members: list[str] = Field(min_length=1, max_length=GROUP_SIZE_MAX)
+
+
+class GroupsRequest(_Inbound):
+    groups: list[GroupRequest] = Field(max_length=GROUPS_MAX)
+
+
 class CreateSessionRequest(_Inbound):
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     goal: str = Field(default="", max_length=GOAL_MAX)
     max_participants: int | None = Field(default=None, ge=2)
     link_ttl_seconds: int | None = Field(default=None, ge=60)
     participants: list[PersonalLinkRequest] = Field(default_factory=list, max_length=50)
+    groups: list[GroupRequest] = Field(default_factory=list, max_length=GROUPS_MAX)
 
 
 class CreateLinkRequest(_Inbound):
@@ -245,7 +288,36 @@ def message_wire(m: ChatMessage) -> dict[str, Any]:
         "role": m.sender_role.value,
         "text": m.text,
         "sent_at": m.sent_at,
+        "room": m.room,
+        "broadcast": m.broadcast,
     }
+
+
+def breakout_wire(v: BreakoutView) -> dict[str, Any]:
+    return {
+        "round": v.round,
+        "state": v.state.value,
+        "rooms": [
+            {"id": r.id, "name": r.name, "members": list(r.members), "assigned": list(r.assigned)}
+            for r in v.rooms
+        ],
+        "allow_choice": v.allow_choice,
+        "duration": v.duration,
+        "opened_at": v.opened_at,
+        "ends_at": v.ends_at,
+        "closing_ends_at": v.closing_ends_at,
+        "help": [
+            {"participant_id": h.participant_id, "room": h.room, "asked_at": h.asked_at}
+            for h in v.help
+        ],
+    }
+
+
+def room_wire(s: Session, room: str) -> dict[str, str]:
+    """A room's id and the name people see."""
+    if room == MAIN_ROOM or s.breakouts is None or room not in s.breakouts.rooms:
+        return {"id": MAIN_ROOM, "name": "Main room"}
+    return {"id": room, "name": s.breakouts.rooms[room].name}
 
 
 def session_out(view: SessionView) -> SessionOut:

@@ -28,7 +28,6 @@ from rooms.events import (
     ChatPosted,
     ConnectionReplaced,
     DomainEvent,
-    Event,
     ParticipantJoined,
     ParticipantLeft,
     ParticipantRejoined,
@@ -37,17 +36,19 @@ from rooms.events import (
 )
 from rooms.participant import ParticipantView
 from rooms.ratelimit import TokenBucket
-from rooms.session import Session, SessionState
+from rooms.session import AnyEvent, Session, SessionState
 from server.protocol import (
     ChatPayload,
+    EmptyPayload,
     JoinPayload,
-    LeavePayload,
     MediaStatePayload,
     SignalPayload,
+    breakout_wire,
     error_ack,
     message_wire,
     parse,
     participant_wire,
+    room_wire,
 )
 from server.settings import Settings
 from server.store import SessionStore
@@ -92,12 +93,18 @@ class Connection:
 @dataclass(frozen=True, slots=True)
 class JoinResult:
     participant: ParticipantView
-    events: list[Event]
+    events: list[AnyEvent]
     snapshot: dict[str, Any]
 
 
 def room_key(session_id: str, room: str) -> str:
+    """The socket.io room of one room of a session (chat goes there)."""
     return f"{session_id}/{room}"
+
+
+def session_key(session_id: str) -> str:
+    """The socket.io room of everyone joined to a session (presence and breakouts go there)."""
+    return session_id
 
 
 @dataclass(slots=True)
@@ -180,11 +187,12 @@ class SocketGateway:
 
         return run
 
-    def spawn(self, coro: Awaitable[None]) -> None:
+    def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         """Run ``coro`` as a task the gateway owns (cancelled and awaited at shutdown)."""
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
 
     async def close(self) -> None:
         for task in self.tasks:
@@ -250,6 +258,7 @@ class SocketGateway:
         result = await self.store.update(session_id, command)
         me = result.participant
         conn.participant_id = me.id
+        await self.sio.enter_room(conn.sid, session_key(session_id))
         await self.sio.enter_room(conn.sid, room_key(session_id, me.room))
         logger.info(
             "participant %s (%s) %s session %s",
@@ -262,6 +271,7 @@ class SocketGateway:
             "resume": issue_resume_token(self.settings.secret, session_id, me.id),
             "rejoined": me.id == resume_id,
             **result.snapshot,
+            "server_time": now,
             "ice_servers": [
                 s.to_wire() for s in ice_servers_for(self.settings.ice, me.id, now)
             ],
@@ -298,7 +308,7 @@ class SocketGateway:
         return {"ok": True}
 
     async def on_leave(self, conn: Connection, data: Any) -> Ack:
-        parse(LeavePayload, data)
+        parse(EmptyPayload, data)
         pid, now = _pid(conn), self.clock()
         events = await self.store.update(
             conn.claims.session_id, lambda s: s.leave(pid, conn.sid, now)
@@ -331,27 +341,28 @@ class SocketGateway:
                     logger.exception("listener %r failed on %s in session %s",
                                      listener, type(event).__name__, event.session_id)
 
-    # The actor learns of its own join, leave or rejoin from its acknowledgement, so room-wide
-    # notices skip it.
+    # Presence goes to the whole session, so that everyone knows who is where (a mentor's
+    # overview spans every room); each client connects media only to those in its own room. The
+    # actor learns of its own join, leave or rejoin from its acknowledgement, so notices skip it.
 
     async def _participant_joined(self, e: ParticipantJoined, actor_sid: str | None) -> None:
         await self.sio.emit("participant_joined", {"participant": participant_wire(e.participant)},
-                            room=room_key(e.session_id, e.participant.room), skip_sid=actor_sid)
+                            room=session_key(e.session_id), skip_sid=actor_sid)
 
     async def _participant_rejoined(self, e: ParticipantRejoined, actor_sid: str | None) -> None:
         await self.sio.emit("participant_rejoined",
                             {"participant": participant_wire(e.participant)},
-                            room=room_key(e.session_id, e.participant.room), skip_sid=actor_sid)
+                            room=session_key(e.session_id), skip_sid=actor_sid)
 
     async def _participant_left(self, e: ParticipantLeft, actor_sid: str | None) -> None:
         await self.sio.emit("participant_left",
                             {"participant_id": e.participant.id, "reason": e.reason},
-                            room=room_key(e.session_id, e.participant.room), skip_sid=actor_sid)
+                            room=session_key(e.session_id), skip_sid=actor_sid)
 
     async def _participant_updated(self, e: ParticipantUpdated, actor_sid: str | None) -> None:
         await self.sio.emit("participant_updated",
                             {"participant": participant_wire(e.participant)},
-                            room=room_key(e.session_id, e.participant.room))
+                            room=session_key(e.session_id))
 
     async def _chat_posted(self, e: ChatPosted, actor_sid: str | None) -> None:
         await self.sio.emit("chat", {"message": message_wire(e.message)},
@@ -391,6 +402,7 @@ def _require_open(session: Session) -> None:
 
 def _snapshot(s: Session, me: ParticipantView) -> dict[str, Any]:
     view = s.view()
+    breakouts = s.breakout_view()
     return {
         "session": {
             "id": view.id,
@@ -401,4 +413,6 @@ def _snapshot(s: Session, me: ParticipantView) -> dict[str, Any]:
         },
         "participants": [participant_wire(p) for p in view.participants],
         "chat": [message_wire(m) for m in s.chat_history(me.id)],
+        "room": room_wire(s, me.room),
+        "breakouts": None if breakouts is None else breakout_wire(breakouts),
     }

@@ -20,7 +20,7 @@ T0 = 1000.0
 
 
 def setup(*mentees: str, max_participants: int = 25) -> Session:
-    """A live session with mentor "m" (connection "cm") and the given mentees (connection "c<id>")."""
+    """A live session: mentor "m" on connection "cm", mentees "<id>" on connections "c<id>"."""
     s = Session.create(session_id="s", title="Group", max_participants=max_participants, now=T0)
     s.join(connection_id="cm", role=Role.MENTOR, name="Mentor", new_participant_id="m",
            audio=True, video=True, now=T0)

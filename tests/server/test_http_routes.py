@@ -165,7 +165,8 @@ async def test_openapi_document_describes_every_endpoint(http: aiohttp.ClientSes
     assert doc["openapi"].startswith("3.1")
     assert set(doc["paths"]) == {
         "/api/sessions", "/api/sessions/{session_id}", "/api/sessions/{session_id}/links",
-        "/api/sessions/{session_id}/end", "/api/join/preview",
+        "/api/sessions/{session_id}/end", "/api/sessions/{session_id}/groups",
+        "/api/join/preview",
     }
     schemas = doc["components"]["schemas"]
     assert "title" in schemas["CreateSessionRequest"]["properties"]
