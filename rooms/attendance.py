@@ -1,0 +1,685 @@
+"""Attendance: the ledger's records of a session turned into one timeline per person.
+
+Rules of this module: records are facts in ledger order, never changed; everything here is
+derived from them, with the time of the report (``now``) and the grace period passed in.
+
+- A person is a roster person (their stable id, across sessions) or, for someone not on the
+  roster, one participant. All of a person's participants (reloads, second tabs, other devices)
+  merge into one timeline: time counts once however many connections overlap.
+- A drop (connection lost) that ends in a return within ``grace`` seconds is not a leave: the
+  gap counts as present, in the room the person dropped from. A deliberate leave always counts.
+- Minutes per room are counted per room; someone in two rooms at once on two devices counts in
+  both, so the room minutes of a person can add up to more than their minutes present.
+- Talk share is a person's speaking time over all speaking time in the rooms they were in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from rooms.errors import InvalidPayload
+from rooms.participant import MAIN_ROOM
+from rooms.roles import Role
+from rooms.roster import RosterEntry, SessionPlan
+
+GOAL_TEXT_MAX = 500
+COMMENT_MAX = 1000
+RATING_MIN, RATING_MAX = 1, 5
+RECORD_TEXT_MAX = 4000
+MEDIA_AUDIO = 1
+MEDIA_VIDEO = 2
+REACTIONS = ("thumbs_up", "clap", "heart", "laugh", "surprised", "thinking")
+DEFAULT_GRACE_SECONDS = 60.0
+
+Interval = tuple[float, float]
+
+
+class RecordKind(StrEnum):
+    JOINED = "joined"  # a participant's first join; value: media bits, text: name
+    REJOINED = "rejoined"  # came back (reload, drop, second tab); value, text as joined
+    LEFT = "left"  # left on purpose
+    DROPPED = "dropped"  # connection lost; text "server_restart" when closed at a restart
+    MOVED = "moved"  # now in ``room`` (breakouts, visits, everyone back); text: the old room
+    MEDIA = "media"  # microphone and camera: value is MEDIA_AUDIO | MEDIA_VIDEO bits
+    CHAT = "chat"  # value: characters; text: the message only if the session keeps chat
+    REACTION = "reaction"  # text: one of REACTIONS
+    HAND = "hand"  # value 1 raised, 0 lowered
+    HELP = "help"  # asked for help (breakouts)
+    WHITEBOARD = "whiteboard"  # one whiteboard edit
+    SPEAKING = "speaking"  # value 1 started, 0 stopped; text: "client" or "server"
+    CAPTION = "caption"  # value: words spoken (from captions)
+    CHECK_IN = "check_in"  # text: what the person wants from the session
+    CHECK_OUT = "check_out"  # value: rating 1..5; text: comment; no participant if anonymous
+    SESSION_ENDED = "session_ended"  # session-wide; text: reason
+
+
+PRESENCE_KINDS = frozenset({RecordKind.JOINED, RecordKind.REJOINED, RecordKind.LEFT,
+                            RecordKind.DROPPED})
+# Records that may have no participant: session-wide ones and anonymous check-outs.
+UNATTRIBUTED_KINDS = frozenset({RecordKind.SESSION_ENDED, RecordKind.CHECK_OUT})
+_BINARY_KINDS = frozenset({RecordKind.HAND, RecordKind.SPEAKING})
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One line of the ledger: something that happened in a session, to or by a participant.
+
+    ``seq`` is the record's place in the ledger, given by the store when it is written.
+    """
+
+    session_id: str
+    at: float
+    kind: RecordKind
+    participant_id: str = ""
+    person_id: str | None = None
+    room: str = MAIN_ROOM
+    role: Role | None = None
+    value: int | None = None
+    text: str | None = None
+    seq: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.session_id:
+            raise InvalidPayload("A record needs a session id.")
+        if not self.participant_id and self.kind not in UNATTRIBUTED_KINDS:
+            raise InvalidPayload(f"A {self.kind.value!r} record needs a participant.")
+        if self.text is not None and len(self.text) > RECORD_TEXT_MAX:
+            raise InvalidPayload(f"A record's text is at most {RECORD_TEXT_MAX} characters.")
+        if self.kind is RecordKind.CHECK_OUT and not (
+            self.value is not None and RATING_MIN <= self.value <= RATING_MAX
+        ):
+            raise InvalidPayload(f"A rating is a whole number from {RATING_MIN} to {RATING_MAX}.")
+        if self.kind in _BINARY_KINDS and self.value not in (0, 1):
+            raise InvalidPayload(f"A {self.kind.value!r} record's value is 0 or 1.")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """What the ledger keeps about a session itself, so reports outlive the process."""
+
+    session_id: str
+    title: str
+    created_at: float
+    goal: str = ""
+    max_participants: int = 0
+    plan: SessionPlan = field(default_factory=SessionPlan)
+    ended_at: float | None = None
+
+
+class AttendanceStatus(StrEnum):
+    PRESENT = "present"  # in the session now
+    ATTENDED = "attended"  # came, and is not in it now
+    NO_SHOW = "no_show"  # on the roster, never came, and the session is over
+    EXPECTED = "expected"  # on the roster, has not come yet, the session is not over
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of time a person spent in one room."""
+
+    start: float
+    end: float
+    room: str
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    rating: int
+    comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonAttendance:
+    """One person's attendance and participation in one session. Times in seconds."""
+
+    key: str  # the person id, or the participant id of someone not on the roster
+    person_id: str | None
+    participant_ids: tuple[str, ...]
+    name: str
+    role: Role | None
+    email: str | None
+    on_roster: bool
+    status: AttendanceStatus
+    first_join: float | None
+    last_leave: float | None  # None while present, or if they never came
+    present_seconds: float
+    room_seconds: tuple[tuple[str, float], ...]
+    timeline: tuple[Segment, ...]
+    lateness_seconds: float | None
+    left_early_seconds: float | None
+    reconnects: int
+    speaking_seconds: float
+    talk_share: float | None
+    microphone_seconds: float
+    camera_seconds: float
+    chat_messages: int
+    chat_characters: int
+    reactions: int
+    hands_raised: int
+    help_requests: int
+    whiteboard_edits: int
+    caption_words: int
+    check_in: str | None
+    rating: int | None
+    rating_comment: str | None
+
+    def seconds_in(self, room: str) -> float:
+        return dict(self.room_seconds).get(room, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionAttendance:
+    info: SessionInfo
+    as_of: float
+    started_at: float | None
+    ended_at: float | None
+    rooms: tuple[str, ...]
+    people: tuple[PersonAttendance, ...]
+    anonymous_feedback: tuple[Feedback, ...]
+    ratings: int
+    average_rating: float | None
+
+    def person(self, key: str) -> PersonAttendance:
+        for p in self.people:
+            if p.key == key:
+                return p
+        raise KeyError(key)
+
+
+# -- intervals ----------------------------------------------------------------------------------
+
+
+def union(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, non-overlapping intervals covering the same time."""
+    out: list[Interval] = []
+    for start, end in sorted(i for i in intervals if i[1] > i[0]):
+        if out and start <= out[-1][1]:
+            if end > out[-1][1]:
+                out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def measure(intervals: Iterable[Interval]) -> float:
+    return sum(end - start for start, end in union(intervals))
+
+
+def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
+    """The time covered by both; ``a`` and ``b`` must each be sorted and non-overlapping."""
+    out: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if end > start:
+            out.append((start, end))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+# -- replaying one participant --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Track:
+    """One participant while the records are replayed."""
+
+    participant_id: str
+    person_id: str | None = None
+    name: str = ""
+    role: Role | None = None
+    inside: bool = False
+    room: str = MAIN_ROOM
+    since: float = 0.0
+    dropped_at: float | None = None
+    last_at: float = 0.0
+    joins: int = 0
+    segments: list[Segment] = field(default_factory=list)
+    speaking_since: float | None = None
+    speaking: list[Interval] = field(default_factory=list)
+    media: list[tuple[float, int]] = field(default_factory=list)
+    chat_messages: int = 0
+    chat_characters: int = 0
+    reactions: int = 0
+    hands_raised: int = 0
+    help_requests: int = 0
+    whiteboard_edits: int = 0
+    caption_words: int = 0
+    check_in: tuple[float, str] | None = None
+    rating: tuple[float, int, str | None] | None = None
+    last_record: Record | None = None
+
+    def close(self, at: float) -> None:
+        if self.inside:
+            self.segments.append(Segment(self.since, max(at, self.since), self.room))
+            self.inside = False
+        self.stop_speaking(at)
+
+    def stop_speaking(self, at: float) -> None:
+        if self.speaking_since is not None:
+            self.speaking.append((self.speaking_since, max(at, self.speaking_since)))
+            self.speaking_since = None
+
+    def enter(self, at: float, room: str, grace: float) -> None:
+        if self.inside:  # a second tab or a replaced connection: still one presence
+            self.move(at, room)
+            return
+        last = self.segments[-1] if self.segments else None
+        if (
+            self.dropped_at is not None
+            and last is not None
+            and at - self.dropped_at <= grace
+        ):
+            # A brief drop: the person never really left. Resume the dropped segment.
+            self.segments.pop()
+            if last.room == room:
+                self.since = last.start
+            else:
+                self.segments.append(Segment(last.start, at, last.room))
+                self.since = at
+        else:
+            self.since = at
+        self.inside, self.room, self.dropped_at = True, room, None
+
+    def move(self, at: float, room: str) -> None:
+        if self.inside and room != self.room:
+            self.segments.append(Segment(self.since, max(at, self.since), self.room))
+            self.since = at
+        self.room = room
+
+
+@dataclass(slots=True)
+class _Replay:
+    tracks: dict[str, _Track] = field(default_factory=dict)
+    ended_at: float | None = None
+    first_at: float | None = None
+    anonymous: list[tuple[float, Feedback]] = field(default_factory=list)
+
+
+def _replay(records: Iterable[Record], grace: float) -> _Replay:
+    state = _Replay()
+    for r in records:
+        if r.kind is RecordKind.SESSION_ENDED:
+            state.ended_at = r.at if state.ended_at is None else state.ended_at
+            for open_track in state.tracks.values():
+                open_track.close(max(r.at, open_track.last_at))
+            continue
+        if not r.participant_id:
+            if r.kind is RecordKind.CHECK_OUT and r.value is not None:
+                state.anonymous.append((r.at, Feedback(r.value, r.text)))
+            continue
+        t = state.tracks.get(r.participant_id)
+        if t is None:
+            t = state.tracks[r.participant_id] = _Track(r.participant_id)
+        at = max(r.at, t.last_at)  # a clock that stepped back never makes time negative
+        t.last_at = at
+        if r.person_id is not None:
+            t.person_id = r.person_id
+        if r.role is not None:
+            t.role = r.role
+        _apply(t, r, at, grace)
+        t.last_record = r
+        if r.kind in (RecordKind.JOINED, RecordKind.REJOINED):
+            state.first_at = at if state.first_at is None else min(state.first_at, at)
+    return state
+
+
+def _apply(t: _Track, r: Record, at: float, grace: float) -> None:
+    kind = r.kind
+    if kind in (RecordKind.JOINED, RecordKind.REJOINED):
+        t.joins += 1
+        if r.text:
+            t.name = r.text
+        t.enter(at, r.room, grace)
+        t.media.append((at, r.value or 0))
+    elif kind is RecordKind.LEFT:
+        t.close(at)
+        t.dropped_at = None
+    elif kind is RecordKind.DROPPED:
+        was_inside = t.inside
+        t.close(at)
+        t.dropped_at = at if was_inside else t.dropped_at
+    elif kind is RecordKind.MOVED:
+        t.move(at, r.room)
+    elif kind is RecordKind.MEDIA:
+        t.media.append((at, r.value or 0))
+    elif kind is RecordKind.SPEAKING:
+        if r.value == 1 and t.inside and t.speaking_since is None:
+            t.speaking_since = at
+        elif r.value == 0:
+            t.stop_speaking(at)
+    elif kind is RecordKind.CHAT:
+        t.chat_messages += 1
+        t.chat_characters += r.value or 0
+    elif kind is RecordKind.REACTION:
+        t.reactions += 1
+    elif kind is RecordKind.HAND:
+        t.hands_raised += 1 if r.value == 1 else 0
+    elif kind is RecordKind.HELP:
+        t.help_requests += 1
+    elif kind is RecordKind.WHITEBOARD:
+        t.whiteboard_edits += 1
+    elif kind is RecordKind.CAPTION:
+        t.caption_words += max(0, r.value or 0)
+    elif kind is RecordKind.CHECK_IN and r.text:
+        t.check_in = (at, r.text)
+    elif kind is RecordKind.CHECK_OUT and r.value is not None:
+        t.rating = (at, r.value, r.text)
+
+
+def still_inside(records: Iterable[Record]) -> list[Record]:
+    """The latest record of each participant these records leave inside the session: after a
+    crash, the recorder closes their presence."""
+    state = _replay(records, grace=0.0)
+    if state.ended_at is not None:
+        return []
+    return [t.last_record for t in state.tracks.values() if t.inside and t.last_record]
+
+
+def current_room(records: Iterable[Record], participant_id: str) -> str | None:
+    """Where a participant is by these records, or None if they are not inside."""
+    track = _replay(records, grace=0.0).tracks.get(participant_id)
+    return track.room if track is not None and track.inside else None
+
+
+# -- a session's report ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Person:
+    key: str
+    entry: RosterEntry | None
+    tracks: list[_Track] = field(default_factory=list)
+
+
+def summarize(
+    info: SessionInfo,
+    records: Iterable[Record],
+    *,
+    now: float,
+    grace: float = DEFAULT_GRACE_SECONDS,
+) -> SessionAttendance:
+    """Everyone's attendance in one session, from its records in ledger order, as of ``now``.
+
+    Presence still open at the end of the records runs to ``now`` (live sessions) or to the
+    session's end.
+    """
+    if grace < 0:
+        raise InvalidPayload("The grace period cannot be negative.")
+    state = _replay(records, grace)
+    ended_at = info.ended_at if info.ended_at is not None else state.ended_at
+    until = ended_at if ended_at is not None else now
+    present_now: set[str] = set()
+    for t in state.tracks.values():
+        if t.inside:
+            if ended_at is None:
+                present_now.add(t.participant_id)
+            t.close(max(until, t.last_at))
+
+    roster = info.plan.roster
+    people: dict[str, _Person] = {e.person_id: _Person(e.person_id, e) for e in roster}
+    for t in state.tracks.values():
+        key = t.person_id or t.participant_id
+        person = people.get(key)
+        if person is None:
+            person = people[key] = _Person(key, None)
+        person.tracks.append(t)
+
+    rooms = _rooms_in_order(state.tracks.values())
+    over = ended_at is not None or (
+        info.plan.schedule is not None and now >= info.plan.schedule.end
+    )
+    partial = [
+        _person_report(p, info, ended_at, present_now, over) for p in people.values()
+    ]
+    people_out = _with_talk_share(partial)
+    order = {e.person_id: i for i, e in enumerate(roster)}
+    people_out.sort(key=lambda p: (
+        order.get(p.key, len(order)), p.first_join if p.first_join is not None else now, p.key
+    ))
+    anonymous = tuple(f for _, f in sorted(state.anonymous, key=lambda x: x[0]))
+    all_ratings = [p.rating for p in people_out if p.rating is not None]
+    all_ratings += [f.rating for f in anonymous]
+    return SessionAttendance(
+        info=info,
+        as_of=now,
+        started_at=state.first_at,
+        ended_at=ended_at,
+        rooms=rooms,
+        people=tuple(people_out),
+        anonymous_feedback=anonymous,
+        ratings=len(all_ratings),
+        average_rating=sum(all_ratings) / len(all_ratings) if all_ratings else None,
+    )
+
+
+def _rooms_in_order(tracks: Iterable[_Track]) -> tuple[str, ...]:
+    first: dict[str, float] = {MAIN_ROOM: float("-inf")}
+    for t in tracks:
+        for s in t.segments:
+            first[s.room] = min(first.get(s.room, s.start), s.start)
+    return tuple(sorted(first, key=lambda room: (first[room], room)))
+
+
+def _on_intervals(changes: list[tuple[float, int]], bit: int) -> list[Interval]:
+    out: list[Interval] = []
+    for i, (at, bits) in enumerate(changes):
+        if bits & bit:
+            end = changes[i + 1][0] if i + 1 < len(changes) else float("inf")
+            out.append((at, end))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Partial:
+    report: PersonAttendance
+    speaking_by_room: dict[str, float]
+
+
+def _person_report(
+    person: _Person,
+    info: SessionInfo,
+    ended_at: float | None,
+    present_now: set[str],
+    over: bool,
+) -> _Partial:
+    tracks = person.tracks
+    entry = person.entry
+    presence = union((s.start, s.end) for t in tracks for s in t.segments)
+    by_room: dict[str, list[Interval]] = {}
+    speaking_by_room: dict[str, list[Interval]] = {}
+    microphone: list[Interval] = []
+    camera: list[Interval] = []
+    for t in tracks:
+        mine = union((s.start, s.end) for s in t.segments)
+        spoken = union(t.speaking)
+        microphone += intersect(union(_on_intervals(t.media, MEDIA_AUDIO)), mine)
+        camera += intersect(union(_on_intervals(t.media, MEDIA_VIDEO)), mine)
+        for s in t.segments:
+            by_room.setdefault(s.room, []).append((s.start, s.end))
+            speaking_by_room.setdefault(s.room, []).extend(
+                intersect(spoken, [(s.start, s.end)])
+            )
+    timeline = sorted(
+        (Segment(a, b, room) for room, spans in by_room.items() for a, b in union(spans)),
+        key=lambda s: (s.start, s.room),
+    )
+    segments = [s for t in tracks for s in t.segments]
+    first_join = min((s.start for s in segments), default=None)
+    inside = any(t.participant_id in present_now for t in tracks)
+    last_leave = max((s.end for s in segments), default=None) if not inside else None
+    if inside:
+        status = AttendanceStatus.PRESENT
+    elif segments or any(t.joins for t in tracks):
+        status = AttendanceStatus.ATTENDED
+    else:
+        status = AttendanceStatus.NO_SHOW if over else AttendanceStatus.EXPECTED
+
+    schedule = info.plan.schedule
+    lateness = left_early = None
+    if schedule is not None and first_join is not None:
+        lateness = max(0.0, first_join - schedule.start)
+        effective_end = schedule.end if ended_at is None else min(schedule.end, ended_at)
+        if last_leave is not None:
+            left_early = max(0.0, effective_end - last_leave)
+
+    check_in = max((t.check_in for t in tracks if t.check_in), default=None, key=lambda x: x[0])
+    rating = max((t.rating for t in tracks if t.rating), default=None, key=lambda x: x[0])
+    latest = max(tracks, key=lambda t: t.last_at) if tracks else None
+    speaking_total = measure(s for t in tracks for s in t.speaking)
+    report = PersonAttendance(
+        key=person.key,
+        person_id=entry.person_id if entry else (tracks[0].person_id if tracks else None),
+        participant_ids=tuple(t.participant_id for t in tracks),
+        name=entry.name if entry else (latest.name if latest else ""),
+        role=entry.role if entry else (latest.role if latest else None),
+        email=entry.email if entry else None,
+        on_roster=entry is not None,
+        status=status,
+        first_join=first_join,
+        last_leave=last_leave,
+        present_seconds=measure(presence),
+        room_seconds=tuple(
+            (room, measure(spans)) for room, spans in by_room.items()
+        ),
+        timeline=tuple(timeline),
+        lateness_seconds=lateness,
+        left_early_seconds=left_early,
+        reconnects=max(0, sum(t.joins for t in tracks) - 1),
+        speaking_seconds=speaking_total,
+        talk_share=None,
+        microphone_seconds=measure(microphone),
+        camera_seconds=measure(camera),
+        chat_messages=sum(t.chat_messages for t in tracks),
+        chat_characters=sum(t.chat_characters for t in tracks),
+        reactions=sum(t.reactions for t in tracks),
+        hands_raised=sum(t.hands_raised for t in tracks),
+        help_requests=sum(t.help_requests for t in tracks),
+        whiteboard_edits=sum(t.whiteboard_edits for t in tracks),
+        caption_words=sum(t.caption_words for t in tracks),
+        check_in=check_in[1] if check_in else None,
+        rating=rating[1] if rating else None,
+        rating_comment=rating[2] if rating else None,
+    )
+    return _Partial(report, {room: measure(s) for room, s in speaking_by_room.items()})
+
+
+def _with_talk_share(partials: list[_Partial]) -> list[PersonAttendance]:
+    totals: dict[str, float] = {}
+    for p in partials:
+        for room, seconds in p.speaking_by_room.items():
+            totals[room] = totals.get(room, 0.0) + seconds
+    out = []
+    for p in partials:
+        rooms = [room for room, _ in p.report.room_seconds]
+        denominator = sum(totals.get(room, 0.0) for room in rooms)
+        mine = sum(p.speaking_by_room.values())
+        share = mine / denominator if denominator > 0 else None
+        out.append(replace(p.report, talk_share=share))
+    return out
+
+
+# -- a programme ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammePerson:
+    """One roster person over the sessions of a programme."""
+
+    person_id: str
+    name: str
+    role: Role
+    email: str | None
+    sessions_scheduled: int  # sessions listing them that have started or are over
+    sessions_attended: int
+    sessions_upcoming: int
+    no_shows: int
+    total_seconds: float
+    average_lateness_seconds: float | None
+    average_rating: float | None
+    minutes_by_session: tuple[tuple[str, float, float], ...]  # (session id, when, minutes)
+    trend_minutes_per_session: float | None  # least-squares slope over the held sessions
+
+    @property
+    def attendance_rate(self) -> float | None:
+        if not self.sessions_scheduled:
+            return None
+        return self.sessions_attended / self.sessions_scheduled
+
+
+@dataclass(slots=True)
+class _Follow:
+    entry: RosterEntry
+    upcoming: int = 0
+    attended: int = 0
+    no_shows: int = 0
+    seconds: float = 0.0
+    lateness: list[float] = field(default_factory=list)
+    ratings: list[int] = field(default_factory=list)
+    series: list[tuple[str, float, float]] = field(default_factory=list)
+
+
+def programme_summary(reports: Iterable[SessionAttendance]) -> list[ProgrammePerson]:
+    """Each roster person's attendance over many sessions. Reports may come in any order and
+    one at a time, so a large programme is summarised without holding every session."""
+    follows: dict[str, _Follow] = {}
+    for report in reports:
+        schedule = report.info.plan.schedule
+        when = schedule.start if schedule is not None else report.info.created_at
+        for p in report.people:
+            if not p.on_roster or p.person_id is None:
+                continue
+            entry = next(e for e in report.info.plan.roster if e.person_id == p.person_id)
+            f = follows.get(p.person_id)
+            if f is None:
+                f = follows[p.person_id] = _Follow(entry)
+            elif when >= max((s[1] for s in f.series), default=when):
+                f.entry = entry  # the most recent roster name and email win
+            if p.status is AttendanceStatus.EXPECTED:
+                f.upcoming += 1
+                continue
+            f.series.append((report.info.session_id, when, p.present_seconds / 60.0))
+            f.seconds += p.present_seconds
+            if p.status is AttendanceStatus.NO_SHOW:
+                f.no_shows += 1
+            else:
+                f.attended += 1
+            if p.lateness_seconds is not None:
+                f.lateness.append(p.lateness_seconds)
+            if p.rating is not None:
+                f.ratings.append(p.rating)
+    out = []
+    for f in follows.values():
+        series = tuple(sorted(f.series, key=lambda s: (s[1], s[0])))
+        out.append(ProgrammePerson(
+            person_id=f.entry.person_id,
+            name=f.entry.name,
+            role=f.entry.role,
+            email=f.entry.email,
+            sessions_scheduled=len(series),
+            sessions_attended=f.attended,
+            sessions_upcoming=f.upcoming,
+            no_shows=f.no_shows,
+            total_seconds=f.seconds,
+            average_lateness_seconds=sum(f.lateness) / len(f.lateness) if f.lateness else None,
+            average_rating=sum(f.ratings) / len(f.ratings) if f.ratings else None,
+            minutes_by_session=series,
+            trend_minutes_per_session=_slope([m for _, _, m in series]),
+        ))
+    out.sort(key=lambda p: (p.name.casefold(), p.person_id))
+    return out
+
+
+def _slope(values: Sequence[float]) -> float | None:
+    n = len(values)
+    if n < 2:
+        return None
+    mean_x, mean_y = (n - 1) / 2, sum(values) / n
+    num = sum((i - mean_x) * (v - mean_y) for i, v in enumerate(values))
+    den = sum((i - mean_x) ** 2 for i in range(n))
+    return num / den
