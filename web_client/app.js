@@ -302,9 +302,9 @@ async function showJoin() {
   showScreen("join");
   focusHeading("join-title");
 
+  document.querySelector(".join-layout").classList.toggle("no-preview", isObserver());
+  document.querySelector(".join-preview").hidden = isObserver();
   if (isObserver()) {
-    $("preview-tile").hidden = true;
-    document.querySelector(".toggle-row").hidden = true;
     $("media-problem").hidden = true;
     updateJoinButton();
     return;

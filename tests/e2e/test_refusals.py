@@ -98,3 +98,41 @@ async def test_second_tab_replaces_the_first(tandem_server: Any, browser: Any) -
     await wait_state(first, "replaced")
     await wait_text(first, "#message-title", "You opened this session somewhere else")
     await first.context.close()
+
+
+async def test_full_session_is_explained(tandem_server: Any, browser: Any) -> None:
+    s = tandem_server.create_session(max_participants=2)
+    first = await join(browser, s["join_urls"]["mentor"], name="Ana")
+    second = await join(browser, s["join_urls"]["mentee"], name="Ben")
+    third = await new_page(browser)
+    await open_join_screen(third, s["join_urls"]["mentee"])
+    await third.get_by_label("Your name").fill("Chloé")
+    await third.locator("#join-button").click()
+    await wait_state(third, "refused")
+    await wait_text(third, "#message-title", "This session is full")
+    # Trying again is offered, since a seat may free up.
+    assert await third.get_by_role("button", name="Try again").is_visible()
+    for page in (first, second, third):
+        await close_page(page)
+
+
+async def test_expired_link_wording(tandem_server: Any, browser: Any) -> None:
+    """Links live at least 60 s, so the server's answer for an expired link is stood in for here
+    (the server side of expiry has its own tests): the page must explain it in words."""
+    s = tandem_server.create_session()
+    page = await new_page(browser)
+
+    async def expired(route: Any) -> None:
+        await route.fulfill(
+            status=401,
+            content_type="application/json",
+            body='{"error": {"code": "token_expired", "message": "The join link has expired."}}',
+        )
+
+    await page.route("**/api/join/preview", expired)
+    await page.goto(s["join_urls"]["mentee"])
+    await wait_state(page, "refused")
+    await wait_text(page, "#message-title", "This link has expired")
+    await wait_text(page, "#message-body", "Ask your programme coordinator for a new one.")
+    assert await page.get_by_role("button", name="Try again").count() == 0
+    await close_page(page)
