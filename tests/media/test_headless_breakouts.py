@@ -1,0 +1,81 @@
+"""Real aiortc participants in breakout rooms: each decodes video from its partner only, and
+nobody's media crosses rooms."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from media.peers import HeadlessParticipant
+from tests.support import Api
+
+
+@pytest.fixture
+async def people(server: TestServer, api: Api) -> AsyncIterator[list[HeadlessParticipant]]:
+    s = await api.create_session(max_participants=8)
+    url = str(server.make_url("/"))
+    mentor = HeadlessParticipant(url, api.token(s["join_urls"]["mentor"]), "Mentor",
+                                 video=False, media_in_main=False)
+    mentees = [HeadlessParticipant(url, api.token(s["join_urls"]["mentee"]), f"Mentee {i}",
+                                   media_in_main=False) for i in range(4)]
+    everyone = [mentor, *mentees]
+    try:
+        for p in everyone:
+            await p.start()
+        yield everyone
+    finally:
+        for p in everyone:
+            await p.close()
+
+
+async def ok(p: HeadlessParticipant, event: str, data: Any = None) -> dict[str, Any]:
+    ack = await p.call(event, data)
+    assert ack["ok"], ack
+    return ack
+
+
+async def test_pairs_see_only_each_other(people: list[HeadlessParticipant]) -> None:
+    mentor, a, b, c, d = people
+    await ok(mentor, "breakout_create", {"count": 2})
+    for p, room in ((a, "b1"), (b, "b1"), (c, "b2"), (d, "b2")):
+        await ok(mentor, "breakout_assign", {"participant_id": p.id, "room": room})
+    await ok(mentor, "breakout_open", {})
+    partners = {a: b, b: a, c: d, d: c}
+    for p, partner in partners.items():
+        await asyncio.wait_for(p.frame_seen.wait(), 20)
+        assert partner.id in p.first_frame_at
+    await asyncio.sleep(0.5)  # time for any stray media to show up
+    for p, partner in partners.items():
+        assert set(p.first_frame_at) == {partner.id}, p.name
+        assert set(p.links) == {partner.id}
+    assert mentor.links == {} and mentor.first_frame_at == {}
+
+    await ok(mentor, "breakout_close", {"countdown_seconds": 0})
+    for _ in range(50):
+        if all(not p.links for p in people):
+            break
+        await asyncio.sleep(0.1)
+    assert all(p.room == "main" for p in people)
+    assert all(not p.links for p in people)  # these participants keep no media in the main room
+
+
+async def test_mentor_visit_brings_mentor_media_into_the_room(
+    people: list[HeadlessParticipant],
+) -> None:
+    mentor, a, b, _, _ = people
+    mentor.media_in_main = False
+    await ok(mentor, "breakout_create", {"count": 1})
+    for p in (a, b):
+        await ok(mentor, "breakout_assign", {"participant_id": p.id, "room": "b1"})
+    await ok(mentor, "breakout_open", {})
+    await asyncio.wait_for(a.frame_seen.wait(), 20)
+    await ok(mentor, "breakout_visit", {"room": "b1"})
+    for _ in range(100):
+        if {a.id, b.id} <= set(mentor.first_frame_at):
+            break
+        await asyncio.sleep(0.1)
+    assert {a.id, b.id} <= set(mentor.first_frame_at)
