@@ -3,7 +3,7 @@
 // Flow: read the token from the URL fragment -> POST /api/join/preview to greet the person ->
 // camera preview and name -> socket.io connect (auth {token}) -> `join` -> call screen.
 
-import { acquireMedia, stopStream, MicMeter } from "./media.js";
+import { acquireMedia, acquireTrack, stopStream, MicMeter } from "./media.js";
 import { PeerManager } from "./peers.js";
 import { CallView } from "./call.js";
 import { ChatPanel } from "./chat.js";
@@ -379,6 +379,15 @@ function renderToggle(button, kind, available, on, callStyle = false) {
   button.disabled = !available;
   button.classList.toggle("control-off", !available || !on);
   setIcon(button, !available || !on ? (kind === "mic" ? "micOff" : "camOff") : kind === "mic" ? "mic" : "cam");
+  if (!available && callStyle) {
+    // In the call, a missing device shows as off; pressing the button asks for it again.
+    button.disabled = false;
+    button.setAttribute("aria-label", kind === "mic" ? "Mute microphone" : "Turn camera off");
+    label.textContent = kind === "mic" ? "Mute" : "Camera off";
+    button.setAttribute("aria-pressed", "true");
+    button.title = `Your ${noun} is not in use: press to try to turn it on`;
+    return;
+  }
   if (!available) {
     label.textContent = kind === "mic" ? "No microphone" : "No camera";
     button.setAttribute("aria-pressed", "false");
@@ -737,19 +746,63 @@ function sendMediaState() {
 }
 
 $("ctl-mic").addEventListener("click", () => {
-  if (!hasTrack("audio")) return;
+  if (!hasTrack("audio")) {
+    turnOnMissing("audio");
+    return;
+  }
   app.micOn = !app.micOn;
   applyTrackState();
   sendMediaState();
   announce(app.micOn ? "Microphone on" : "Microphone muted");
 });
 $("ctl-cam").addEventListener("click", () => {
-  if (!hasTrack("video")) return;
+  if (!hasTrack("video")) {
+    turnOnMissing("video");
+    return;
+  }
   app.camOn = !app.camOn;
   applyTrackState();
   sendMediaState();
   announce(app.camOn ? "Camera on" : "Camera off");
 });
+// Someone joined without a microphone or camera (blocked, missing or busy) and now wants it.
+async function turnOnMissing(kind) {
+  const button = kind === "audio" ? $("ctl-mic") : $("ctl-cam");
+  if (button.dataset.busy === "1") return;
+  button.dataset.busy = "1";
+  showCallAlert("");
+  try {
+    const track = await acquireTrack(kind);
+    if (app.state !== "call" && app.state !== "reconnecting") {
+      track.stop();
+      return;
+    }
+    let stream = app.media.stream;
+    if (!stream) {
+      stream = new MediaStream();
+      app.media.stream = stream;
+    }
+    stream.addTrack(track);
+    if (kind === "audio") app.micOn = true;
+    else app.camOn = true;
+    applyTrackState();
+    view.setLocalStream(stream);
+    await peers.addLocalTrack(track, stream);
+    sendMediaState();
+    announce(kind === "audio" ? "Microphone on" : "Camera on");
+  } catch (e) {
+    showCallAlert(mediaProblem(kind, e));
+  } finally {
+    delete button.dataset.busy;
+  }
+}
+
+function showCallAlert(text) {
+  $("call-alert-text").textContent = text;
+  $("call-alert").hidden = !text;
+}
+$("call-alert-close").addEventListener("click", () => showCallAlert(""));
+
 $("ctl-leave").addEventListener("click", () => leave());
 setIcon($("ctl-leave"), "leave");
 

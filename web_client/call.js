@@ -106,6 +106,7 @@ export class CallView {
     const tile = this.tiles.get(this.selfId);
     if (tile) {
       const video = tile.querySelector("video");
+      video.srcObject = null; // re-attach, so that a track added to the same stream shows
       video.srcObject = stream;
       this._renderTile(tile, this.participants.get(this.selfId));
     }

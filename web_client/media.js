@@ -1,6 +1,9 @@
 // Camera and microphone: ask for both, and when that fails find out what does work, so the person
 // can still join with what is available (audio only, camera only, or watch only).
 
+const VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
+const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+
 export async function acquireMedia() {
   const result = { stream: null, audioError: null, videoError: null };
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
@@ -9,8 +12,8 @@ export async function acquireMedia() {
     result.videoError = e;
     return result;
   }
-  const video = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
-  const audio = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+  const video = VIDEO;
+  const audio = AUDIO;
   try {
     result.stream = await navigator.mediaDevices.getUserMedia({ audio, video });
     return result;
@@ -34,6 +37,16 @@ export async function acquireMedia() {
     if (!tracks.length && !result.videoError) result.videoError = both;
     return result;
   }
+}
+
+/** Ask for one device (kind "audio" or "video") on its own. Resolves to a track or throws. */
+export async function acquireTrack(kind) {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new TypeError("getUserMedia is not available");
+  const constraints = kind === "audio" ? { audio: AUDIO } : { video: VIDEO };
+  const stream = await navigator.mediaDevices.getUserMedia(constraints);
+  const track = kind === "audio" ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
+  if (!track) throw new DOMException("No track", "NotFoundError");
+  return track;
 }
 
 export function stopStream(stream) {

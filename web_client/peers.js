@@ -84,6 +84,29 @@ export class PeerManager {
   }
 
   /**
+   * A camera or microphone became available during the call (the person allowed it late):
+   * send it on every connection. Changing a transceiver's direction renegotiates by itself.
+   */
+  async addLocalTrack(track, stream) {
+    this.localStream = stream;
+    for (const peer of this.peers.values()) {
+      if (peer.closed || peer.attached.has(track.kind)) continue;
+      const t = peer.pc
+        .getTransceivers()
+        .find((x) => !x.stopped && x.receiver && x.receiver.track && x.receiver.track.kind === track.kind);
+      if (!t) continue; // their offer has not arrived yet: attached when it does
+      try {
+        await t.sender.replaceTrack(track);
+        if (t.sender.setStreams) t.sender.setStreams(stream);
+        t.direction = "sendrecv";
+        peer.attached.add(track.kind);
+      } catch (e) {
+        console.warn("could not add", track.kind, "for", peer.id, e);
+      }
+    }
+  }
+
+  /**
    * In a mesh every person uploads one copy of their video per other person. Cap each copy so
    * that a weak uplink still carries audio well: the more people, the lower each copy.
    */

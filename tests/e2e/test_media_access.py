@@ -15,6 +15,7 @@ from tandem_pages import (
     wait_state,
     wait_text,
     wait_tile_camera_off,
+    wait_video_shown,
 )
 
 SCREENSHOT_DIR = os.environ.get("TANDEM_E2E_SCREENSHOTS")
@@ -54,9 +55,12 @@ async def test_denied_camera_can_join_watch_only(
     await wait_state(mentee, "call")
     ben = await participant_id(mentee)
 
-    # Controls for devices that are not there are disabled and say so.
-    assert await mentee.get_by_role("button", name="No microphone available").is_disabled()
-    assert await mentee.get_by_role("button", name="No camera available").is_disabled()
+    # Without devices the microphone shows as muted; pressing it asks again and says why not.
+    mic = mentee.get_by_role("button", name="Mute microphone")
+    assert await mic.get_attribute("aria-pressed") == "true"
+    await mic.click()
+    await wait_text(mentee, "#call-alert", "blocking your microphone")
+    assert await mic.get_attribute("aria-pressed") == "true"
 
     # The mentor sees Ben in the list and an initials tile; Ben still sees and hears the mentor.
     await wait_text(mentor, f'#participant-list li[data-id="{ben}"]', "Ben")
@@ -118,5 +122,49 @@ async def test_phone_width_layout(tandem_server: Any, browser: Any) -> None:
     assert await mentee.get_by_role("button", name="Leave").is_visible()
     if SCREENSHOT_DIR:
         await mentee.screenshot(path=os.path.join(SCREENSHOT_DIR, "call-phone.png"))
+    await close_page(mentee)
+    await close_page(mentor)
+
+
+async def test_camera_allowed_late_is_sent_to_the_others(tandem_server: Any, browser: Any) -> None:
+    """Someone joins watch-only because the browser refused the devices, then allows them and
+    presses the microphone and camera buttons: the others start receiving their media."""
+    s = tandem_server.create_session(title="Late camera")
+    mentor = await join(browser, s["join_urls"]["mentor"], name="Ana")
+    ana = await participant_id(mentor)
+
+    mentee = await new_page(browser)
+    await mentee.add_init_script(
+        """
+        window.__refuseMedia = true;
+        const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+        navigator.mediaDevices.getUserMedia = (c) => window.__refuseMedia
+            ? Promise.reject(new DOMException("Permission denied", "NotAllowedError"))
+            : real(c);
+        """
+    )
+    await open_join_screen(mentee, s["join_urls"]["mentee"])
+    assert await mentee.locator("#join-button").inner_text() == "Join to watch and chat"
+    await mentee.get_by_label("Your name").fill("Ben")
+    await mentee.locator("#join-button").click()
+    await wait_state(mentee, "call")
+    ben = await participant_id(mentee)
+    await wait_media_from(mentee, ana)
+    await wait_tile_camera_off(mentor, ben)
+
+    # The person allows the camera and microphone in the browser, then turns them on.
+    await mentee.evaluate("() => { window.__refuseMedia = false; }")
+    await mentee.get_by_role("button", name="Mute microphone").click()
+    await mentee.get_by_role("button", name="Turn camera off").click()
+    await mentee.wait_for_function(
+        """() => ["ctl-mic", "ctl-cam"].every(
+            (id) => document.getElementById(id).getAttribute("aria-pressed") === "false")"""
+    )
+    await wait_media_from(mentor, ben)
+    await wait_video_shown(mentor, ben)
+    await wait_text(mentor, f'#participant-list li[data-id="{ben}"]', "mentee")
+    detail = await mentor.locator(f'#participant-list li[data-id="{ben}"]').inner_text()
+    assert "muted" not in detail and "camera off" not in detail, detail
+
     await close_page(mentee)
     await close_page(mentor)
