@@ -21,7 +21,7 @@ import shlex
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from . import report
@@ -99,7 +99,15 @@ async def _run_targets(
             file=sys.stderr,
             flush=True,
         )
-        r = await run_once(t, sc, workers=a.workers, pin=not a.no_pin, keep_samples=keep_samples)
+        try:
+            r = await run_once(
+                t, sc, workers=a.workers, pin=not a.no_pin, keep_samples=keep_samples
+            )
+        except Exception as exc:  # noqa: BLE001 - one broken target must not lose the others' runs
+            r = RunResult(target=t, scenario=sc.kind, params=asdict(sc), valid=False)
+            r.notes.append(f"RUN FAILED: {type(exc).__name__}: {str(exc)[:400]}")
+            r.error_count = 1
+            print(f"    {t} failed: {exc!r}", file=sys.stderr)
         out.append((label, r))
     return out
 
@@ -150,12 +158,14 @@ def cmd_compare(a: argparse.Namespace) -> int:
     targets = _targets(a.target)
     s = a.scale
     out = Path(a.out)
-    picture = out.with_name("latency.png")
-    load_before = report.load_snapshot()
-    top_before = _top()
-    t_start = time.time()
-    sections: list[tuple[str, str]] = []
-    everything: list[tuple[str, RunResult]] = []
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc: dict = {
+        "command": "python -m load_tests " + " ".join(shlex.quote(x) for x in sys.argv[1:]),
+        "started": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": report.machine_info(),
+        "load_before": report.load_snapshot(),
+        "top_before": _top(),
+    }
 
     def scaled(name: str, **kw) -> Scenario:
         p = PRESETS[name]
@@ -163,101 +173,136 @@ def cmd_compare(a: argparse.Namespace) -> int:
         over = {"clients": clients, **kw}
         if "rooms" in p and p["rooms"] > 1:
             over["rooms"] = max(1, int(p["rooms"] * s))
-        if a.duration:
-            over["duration"] = a.duration if name not in ("join-storm", "pairs") else p["duration"]
+        if a.duration and "duration" not in kw and name not in ("join-storm", "pairs"):
+            over["duration"] = a.duration
         return make_scenario(name, **over)
 
     async def go():
-        nonlocal everything
         main: list[tuple[str, RunResult]] = []
         for name in ("many-rooms", "big-room", "join-storm", "pairs"):
             main += await _run_targets(name, scaled(name), targets, a)
-        abuse_results, verdicts = await _abuse(
-            scaled("abuse"), [t for t in targets if t == "tandem"] or targets[:1], a
-        )
-        sweep: dict[str, list[RunResult]] = {}
+        abuse_targets = [t for t in targets if t == "tandem"] or targets[:1]
+        abuse_results, verdicts = await _abuse(scaled("abuse"), abuse_targets, a)
+        sweep: list[tuple[str, RunResult]] = []
         sweep_targets = [t for t in targets if t in ("tandem", "reference")] or targets
         if "bare" in targets and a.sweep_bare:
             sweep_targets.append("bare")
         for rate in [float(x) for x in a.sweep_rates.split(",")]:
             sc = scaled("many-rooms", rate=rate, duration=a.sweep_duration, warmup=1.0)
-            for lb, r in await _run_targets(f"sweep {rate:g}/s", sc, sweep_targets, a):
-                sweep.setdefault(r.target, []).append(r)
-                everything.append((lb, r))
-        everything = main + abuse_results + everything
+            sweep += await _run_targets(f"sweep {rate:g}/s", sc, sweep_targets, a)
         return main, abuse_results, verdicts, sweep
 
     main, abuse_results, verdicts, sweep = asyncio.run(go())
-    load_after = report.load_snapshot()
-    top_after = _top()
-    _print(main)
-    _print(abuse_results)
-    for v in verdicts:
-        print(v)
-    sweep_rows = [(f"sweep {r.params['rate']:g}/s", r) for rs in sweep.values() for r in rs]
-    sweep_rows.sort(key=lambda x: (x[1].params["rate"], x[1].target))
-    print(report.table(sweep_rows))
+    doc["load_after"] = report.load_snapshot()
+    doc["top_after"] = _top()
+    ms = scaled("many-rooms")
+    doc["sweep_title"] = (
+        f"many-rooms sweep: {ms.clients} clients in rooms of {ms.clients // max(1, ms.rooms)}, "
+        "latency vs offered deliveries/s"
+    )
+    doc["main"] = [{"label": lb, **r.to_json()} for lb, r in main]
+    doc["abuse"] = [{"label": lb, **r.to_json()} for lb, r in abuse_results]
+    doc["verdicts"] = verdicts
+    doc["sweep"] = [{"label": lb, **r.to_json()} for lb, r in sweep]
+    out.with_suffix(".json").write_text(json.dumps(doc, indent=1))
+    render(doc, out, echo=True)
+    return 0
 
-    cmdline = "python -m load_tests " + " ".join(shlex.quote(x) for x in sys.argv[1:])
-    sections.append(
+
+def _results(rows: list[dict]) -> list[tuple[str, RunResult]]:
+    out = []
+    for d in rows:
+        d = dict(d)
+        label = d.pop("label")
+        out.append((label, RunResult(**d)))
+    return out
+
+
+def render(doc: dict, out: Path, echo: bool = False) -> None:
+    """Writes RESULTS.md and latency.png from the collected results (see ``render``)."""
+    main, abuse_results, sweep_rows = (_results(doc[k]) for k in ("main", "abuse", "sweep"))
+    verdicts = doc["verdicts"]
+    sweep_rows.sort(key=lambda x: (x[1].params["rate"], x[1].target))
+    if echo:
+        _print(main)
+        _print(abuse_results)
+        for v in verdicts:
+            print(v)
+        _print(sweep_rows)
+    picture = out.with_name("latency.png")
+    sweep: dict[str, list[RunResult]] = {}
+    for _, r in sweep_rows:
+        sweep.setdefault(r.target, []).append(r)
+    report.plot(sweep, picture, doc["sweep_title"])
+    everything = main + abuse_results + sweep_rows
+
+    def bullets(lines: list[str]) -> str:
+        return "\n".join(f"- {x}" for x in lines)
+
+    sections = [
         (
             "Scenarios",
             report.table(main, markdown=True)
             + "\n\n"
-            + "\n".join(f"- {x}" for x in report.ratios(main))
+            + bullets(report.ratios(main))
             + "\n\n"
-            + "\n".join(f"- {x}" for x in report.extras(main)),
-        )
-    )
-    sections.append(
+            + bullets(report.extras(main)),
+        ),
         (
             "Bad input under load",
             report.table(abuse_results, markdown=True)
             + "\n\n```\n"
             + "\n".join(verdicts)
             + "\n```\n\n"
-            + "\n".join(f"- {x}" for x in report.extras(abuse_results)),
-        )
-    )
-    sections.append(
+            + bullets(report.extras(abuse_results)),
+        ),
         (
             "Offered-load sweep (many-rooms, rate per client varied)",
             report.table(sweep_rows, markdown=True)
             + "\n\n"
-            + "\n".join(f"- {x}" for x in report.ratios(sweep_rows)),
-        )
-    )
-    sections.append(("How to read this", HOW_TO_READ))
-    busy = (
-        "Other work was running on the machine during these runs "
-        "(see the process snapshots below); "
-        "the figures are comparative, measured side by side under the same conditions."
-    )
-    sections.append(
+            + bullets(report.ratios(sweep_rows))
+            + "\n\n"
+            + bullets(report.extras(sweep_rows)),
+        ),
+        ("How to read this", HOW_TO_READ),
         (
             "Machine activity",
-            "Before:\n\n```\n" + top_before + "\n```\n\nAfter:\n\n```\n" + top_after + "\n```",
+            "Before the runs:\n\n```\n"
+            + doc["top_before"]
+            + "\n```\n\nAfter the runs:\n\n```\n"
+            + doc["top_after"]
+            + "\n```",
+        ),
+    ]
+    worst = max(
+        (max(r.server_runq_wait_pct, r.gen_runq_wait_pct) for _, r in everything), default=0
+    )
+    if worst > 5:
+        busy = (
+            "Other work was running on the machine at the same time (other processes in the "
+            f"snapshots below; up to {worst:.0f}% of a run's window was spent waiting for a CPU, "
+            "column *CPU wait %*). The targets were measured one after another under the same "
+            "conditions, but latency figures of contended runs are inflated."
         )
-    )
-    report.plot(
-        sweep,
-        picture,
-        f"many-rooms sweep: {scaled('many-rooms').clients} clients in rooms of "
-        f"{scaled('many-rooms').clients // max(1, scaled('many-rooms').rooms)}, "
-        "latency vs offered deliveries/s",
-    )
+    else:
+        busy = "No run waited more than 5% of its window for a CPU (column *CPU wait %*)."
     md = report.results_md(
-        sections, cmdline, report.machine_info(), load_before, load_after, busy, picture.name
+        sections,
+        doc["command"],
+        doc["machine"],
+        doc["load_before"],
+        doc["load_after"],
+        busy,
+        picture.name,
     )
-    md = md.replace(
-        "Generated by",
-        f"Generated on {time.strftime('%Y-%m-%d %H:%M', time.localtime(t_start))} by",
-    )
+    md = md.replace("Generated by", f"Generated on {doc['started']} by")
     out.write_text(md)
-    (out.with_suffix(".json")).write_text(
-        json.dumps([{"label": lb, **r.to_json()} for lb, r in everything], indent=1)
-    )
     print(f"wrote {out} and {picture}")
+
+
+def cmd_render(a: argparse.Namespace) -> int:
+    out = Path(a.out)
+    render(json.loads(out.with_suffix(".json").read_text()), out, echo=False)
     return 0
 
 
@@ -300,7 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         help="measured seconds of many-rooms/big-room/abuse (default: presets)",
     )
     c.add_argument(
-        "--sweep-rates", default="0.25,0.5,1,2", help="many-rooms rates per client for the picture"
+        "--sweep-rates",
+        default="0.1,0.25,0.5,1,2",
+        help="many-rooms rates per client for the picture",
     )
     c.add_argument("--sweep-duration", type=float, default=8.0)
     c.add_argument("--sweep-bare", action="store_true", help="include the bare relay in the sweep")
@@ -308,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--workers", type=int, default=2)
     c.add_argument("--no-pin", action="store_true")
     c.set_defaults(func=cmd_compare)
+    d = sub.add_parser("render", help="rewrite RESULTS.md and latency.png from RESULTS.json")
+    d.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    d.set_defaults(func=cmd_render)
     a = p.parse_args(argv)
     return a.func(a)
 

@@ -189,6 +189,10 @@ class ReferenceTarget(RelayTarget):
 
 
 class TandemTarget(Target):
+    """Tandem itself, from this checkout or from ``TANDEM_DIR``: another checkout of the
+    repository, e.g. ``git archive HEAD server rooms media web_client | tar -x -C DIR``, to
+    measure the last commit while the working tree is being edited."""
+
     name = "tandem"
 
     def command(self):
@@ -199,6 +203,7 @@ class TandemTarget(Target):
             "TANDEM_ADMIN_KEY": ADMIN_KEY,
             "TANDEM_MAX_SESSION_SIZE": os.environ.get("TANDEM_MAX_SESSION_SIZE", "1000"),
             "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(tandem_dir()),
         }
         return (
             [
@@ -214,7 +219,7 @@ class TandemTarget(Target):
                 str(data),
             ],
             env,
-            REPO,
+            tandem_dir(),
         )
 
     async def provision(self, rooms: dict[str, int]) -> dict[str, tuple[dict | None, dict]]:
@@ -242,5 +247,9 @@ class TandemTarget(Target):
 TARGETS = {"tandem": TandemTarget, "reference": ReferenceTarget, "bare": BareTarget}
 
 
+def tandem_dir() -> Path:
+    return Path(os.environ.get("TANDEM_DIR") or REPO).resolve()
+
+
 def tandem_available() -> bool:
-    return (REPO / "server" / "__main__.py").exists() or (REPO / "server" / "__init__.py").exists()
+    return (tandem_dir() / "server" / "__main__.py").exists()
