@@ -53,12 +53,15 @@ class RecordKind(StrEnum):
     CHECK_IN = "check_in"  # text: what the person wants from the session
     CHECK_OUT = "check_out"  # value: rating 1..5; text: comment; no participant if anonymous
     SESSION_ENDED = "session_ended"  # session-wide; text: reason
+    ROOM_NAMED = "room_named"  # session-wide: ``room`` is called ``text`` (value: breakout round)
 
 
 PRESENCE_KINDS = frozenset({RecordKind.JOINED, RecordKind.REJOINED, RecordKind.LEFT,
                             RecordKind.DROPPED})
 # Records that may have no participant: session-wide ones and anonymous check-outs.
-UNATTRIBUTED_KINDS = frozenset({RecordKind.SESSION_ENDED, RecordKind.CHECK_OUT})
+UNATTRIBUTED_KINDS = frozenset({RecordKind.SESSION_ENDED, RecordKind.CHECK_OUT,
+                                RecordKind.ROOM_NAMED})
+MAIN_ROOM_NAME = "Main room"
 _BINARY_KINDS = frozenset({RecordKind.HAND, RecordKind.SPEAKING})
 
 
@@ -151,6 +154,7 @@ class PersonAttendance:
     left_early_seconds: float | None
     reconnects: int
     speaking_seconds: float
+    speaking_room_seconds: tuple[tuple[str, float], ...]
     talk_share: float | None
     microphone_seconds: float
     camera_seconds: float
@@ -176,10 +180,14 @@ class SessionAttendance:
     started_at: float | None
     ended_at: float | None
     rooms: tuple[str, ...]
+    room_names: tuple[tuple[str, str], ...]  # (room, the name people saw), for every room
     people: tuple[PersonAttendance, ...]
     anonymous_feedback: tuple[Feedback, ...]
     ratings: int
     average_rating: float | None
+
+    def room_name(self, room: str) -> str:
+        return dict(self.room_names).get(room, room)
 
     def person(self, key: str) -> PersonAttendance:
         for p in self.people:
@@ -299,6 +307,7 @@ class _Replay:
     ended_at: float | None = None
     first_at: float | None = None
     anonymous: list[tuple[float, Feedback]] = field(default_factory=list)
+    room_names: dict[str, str] = field(default_factory=lambda: {MAIN_ROOM: MAIN_ROOM_NAME})
 
 
 def _replay(records: Iterable[Record], grace: float) -> _Replay:
@@ -308,6 +317,10 @@ def _replay(records: Iterable[Record], grace: float) -> _Replay:
             state.ended_at = r.at if state.ended_at is None else state.ended_at
             for open_track in state.tracks.values():
                 open_track.close(max(r.at, open_track.last_at))
+            continue
+        if r.kind is RecordKind.ROOM_NAMED:
+            if r.text:
+                state.room_names[r.room] = r.text
             continue
         if not r.participant_id:
             if r.kind is RecordKind.CHECK_OUT and r.value is not None:
@@ -451,6 +464,7 @@ def summarize(
         started_at=state.first_at,
         ended_at=ended_at,
         rooms=rooms,
+        room_names=tuple((room, state.room_names.get(room, room)) for room in rooms),
         people=tuple(people_out),
         anonymous_feedback=anonymous,
         ratings=len(all_ratings),
@@ -475,19 +489,13 @@ def _on_intervals(changes: list[tuple[float, int]], bit: int) -> list[Interval]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Partial:
-    report: PersonAttendance
-    speaking_by_room: dict[str, float]
-
-
 def _person_report(
     person: _Person,
     info: SessionInfo,
     ended_at: float | None,
     present_now: set[str],
     over: bool,
-) -> _Partial:
+) -> PersonAttendance:
     tracks = person.tracks
     entry = person.entry
     presence = union((s.start, s.end) for t in tracks for s in t.segments)
@@ -552,6 +560,9 @@ def _person_report(
         left_early_seconds=left_early,
         reconnects=max(0, sum(t.joins for t in tracks) - 1),
         speaking_seconds=speaking_total,
+        speaking_room_seconds=tuple(
+            (room, measure(spans)) for room, spans in speaking_by_room.items()
+        ),
         talk_share=None,
         microphone_seconds=measure(microphone),
         camera_seconds=measure(camera),
@@ -566,21 +577,20 @@ def _person_report(
         rating=rating[1] if rating else None,
         rating_comment=rating[2] if rating else None,
     )
-    return _Partial(report, {room: measure(s) for room, s in speaking_by_room.items()})
+    return report
 
 
-def _with_talk_share(partials: list[_Partial]) -> list[PersonAttendance]:
+def _with_talk_share(people: list[PersonAttendance]) -> list[PersonAttendance]:
     totals: dict[str, float] = {}
-    for p in partials:
-        for room, seconds in p.speaking_by_room.items():
+    for p in people:
+        for room, seconds in p.speaking_room_seconds:
             totals[room] = totals.get(room, 0.0) + seconds
     out = []
-    for p in partials:
-        rooms = [room for room, _ in p.report.room_seconds]
-        denominator = sum(totals.get(room, 0.0) for room in rooms)
-        mine = sum(p.speaking_by_room.values())
+    for p in people:
+        denominator = sum(totals.get(room, 0.0) for room, _ in p.room_seconds)
+        mine = sum(seconds for _, seconds in p.speaking_room_seconds)
         share = mine / denominator if denominator > 0 else None
-        out.append(replace(p.report, talk_share=share))
+        out.append(replace(p, talk_share=share))
     return out
 
 

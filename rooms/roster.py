@@ -25,6 +25,10 @@ _PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 
+def is_person_id(text: str) -> bool:
+    return _PERSON_ID.fullmatch(text) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class RosterEntry:
     """One person a session is scheduled for."""

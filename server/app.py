@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 import socketio
 from aiohttp import web
 
-from server import breakout_events
+from server import attendance_routes, breakout_events
 from server.http_routes import Routes, errors_middleware
 from server.openapi import build_openapi
 from server.settings import Settings
@@ -47,6 +47,7 @@ def create_app(
     gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock)
     gateway.register()
     breakout_events.install(gateway)
+    attendance_routes.install(app, settings, gateway, clock)
     app[SETTINGS] = settings
     app[STORE] = store
     app[GATEWAY] = gateway

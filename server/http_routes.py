@@ -191,9 +191,12 @@ class Routes:
             goal=body.goal,
             max_participants=max_participants,
             now=now,
+            plan=body.plan(lambda: "p-" + secrets.token_hex(6)),
         )
         session.set_groups(_groups(body.groups))
         await self.store.add(session)
+        # Recorders (the attendance ledger) keep the plan before the admin hears back.
+        await self.gateway.deliver([session.scheduled()])
         expires = now + ttl
         out = SessionCreatedOut(
             session_id=session.id,
@@ -208,10 +211,10 @@ class Routes:
             },
             personal_links=[
                 PersonalLinkOut(
-                    name=p.name, role=p.role,
+                    name=p.name, role=p.role, person_id=p.person_id,
                     url=self._join_url(request, session.id, p.role, p.name, expires),
                 )
-                for p in body.participants
+                for p in session.plan.roster
             ],
         )
         logger.info("session %s created (%r, up to %d people)", session.id, session.title,

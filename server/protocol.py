@@ -7,15 +7,25 @@ that names the field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from rooms.breakout import GROUP_SIZE_MAX, GROUPS_MAX, MAX_ROOMS, BreakoutView
 from rooms.chat import TEXT_MAX, ChatMessage
 from rooms.errors import InvalidPayload, PayloadTooLarge, TandemError
 from rooms.participant import MAIN_ROOM, ParticipantView, Presence
 from rooms.roles import Role
+from rooms.roster import PERSON_ID_MAX, PROGRAMME_MAX, RosterEntry, Schedule, SessionPlan
 from rooms.session import GOAL_MAX, TITLE_MAX, Session, SessionState, SessionView
 
 SDP_MAX = 64 * 1024
@@ -120,12 +130,41 @@ class RoomPayload(_Inbound):
     room: str = Field(min_length=1, max_length=16)
 
 
+# Attendance events (server/attendance_events.py); the domain's bounds are in rooms/attendance.py.
+Reaction = Literal["thumbs_up", "clap", "heart", "laugh", "surprised", "thinking"]
+
+
+class CheckInPayload(_Inbound):
+    goal: str = Field(min_length=1, max_length=500)
+
+
+class CheckOutPayload(_Inbound):
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=1000)
+    anonymous: bool = False
+
+
+class SpeakingPayload(_Inbound):
+    speaking: bool
+
+
+class ReactionPayload(_Inbound):
+    reaction: Reaction
+
+
+class HandPayload(_Inbound):
+    raised: bool
+
+
 # -- REST bodies ---------------------------------------------------------------------------------
 
 
 class PersonalLinkRequest(_Inbound):
     name: str = Field(min_length=1, max_length=60)
     role: Role
+    # A stable id for this person across sessions (the programme's own), and their email.
+    id: str | None = Field(default=None, min_length=1, max_length=PERSON_ID_MAX)
+    email: str | None = Field(default=None, max_length=254)
 
 
 class GroupRequest(_Inbound):
@@ -144,6 +183,28 @@ class CreateSessionRequest(_Inbound):
     link_ttl_seconds: int | None = Field(default=None, ge=60)
     participants: list[PersonalLinkRequest] = Field(default_factory=list, max_length=50)
     groups: list[GroupRequest] = Field(default_factory=list, max_length=GROUPS_MAX)
+    programme: str = Field(default="", max_length=PROGRAMME_MAX)
+    scheduled_start: float | None = None
+    scheduled_end: float | None = None
+    keep_chat: bool = False
+
+    @model_validator(mode="after")
+    def _both_ends(self) -> CreateSessionRequest:
+        if (self.scheduled_start is None) != (self.scheduled_end is None):
+            raise ValueError("give both scheduled_start and scheduled_end, or neither")
+        return self
+
+    def plan(self, new_person_id: Callable[[], str]) -> SessionPlan:
+        """The session's plan: everyone asked a personal link for is on its roster."""
+        schedule = None
+        if self.scheduled_start is not None and self.scheduled_end is not None:
+            schedule = Schedule(self.scheduled_start, self.scheduled_end)
+        roster = tuple(
+            RosterEntry(p.id or new_person_id(), " ".join(p.name.split()), p.role, p.email)
+            for p in self.participants
+        )
+        return SessionPlan(programme=self.programme.strip(), schedule=schedule, roster=roster,
+                           keep_chat=self.keep_chat)
 
 
 class CreateLinkRequest(_Inbound):
@@ -187,6 +248,7 @@ class PersonalLinkOut(_Outbound):
     name: str
     role: Role
     url: str
+    person_id: str | None = None
 
 
 class SessionOut(_Outbound):
@@ -228,6 +290,58 @@ class PreviewOut(_Outbound):
     name: str | None
     expires_at: float
     state: SessionState
+
+
+# -- attendance queries (REST query strings) ---------------------------------------------------
+
+
+def parse_when(value: object) -> float | None:
+    """A time in a query: seconds since the epoch, or an ISO 8601 date or date-time (UTC if no
+    zone is given)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError("give a date (2026-11-01), a date-time or seconds since the epoch")
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        if len(value) == 10:
+            d = date.fromisoformat(value)
+            return datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date (2026-11-01), a date-time or seconds since the epoch"
+        ) from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+class AttendanceQuery(BaseModel):
+    """``?format=csv&view=people&since=2026-11-01&until=2026-12-01&programme=…&limit=…``"""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["csv", "json"] = "json"
+    view: Literal["people", "rooms", "records"] = "people"
+    since: float | None = None
+    until: float | None = None
+    programme: str | None = Field(default=None, min_length=1, max_length=PROGRAMME_MAX)
+    limit: int = Field(default=1000, ge=1, le=100_000)
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _time(cls, value: object) -> float | None:
+        return parse_when(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AttendanceQuery:
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            raise ValueError("'since' must come before 'until'")
+        return self
 
 
 # -- parsing ------------------------------------------------------------------------------------

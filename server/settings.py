@@ -36,6 +36,15 @@ class Limits:
     signal_burst: float = 200.0
     other_rate: float = 20.0
     other_burst: float = 40.0
+    # Attendance events (server/attendance_events.py), each per connection.
+    checkin_rate: float = 1.0  # check_in and check_out
+    checkin_burst: float = 3.0
+    speaking_rate: float = 5.0
+    speaking_burst: float = 20.0
+    reaction_rate: float = 2.0  # reaction and hand
+    reaction_burst: float = 10.0
+    report_rate: float = 1.0  # attendance (the live overview)
+    report_burst: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,10 @@ class Settings:
     ping_timeout: float = 10.0
     limits: Limits = field(default_factory=Limits)
     log_level: str = "INFO"
+    # Attendance: a drop shorter than this is not a leave; records are kept this many days
+    # (0: forever).
+    attendance_grace: float = 60.0
+    retention_days: int = 365
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
@@ -69,6 +82,10 @@ class Settings:
             raise SettingsError("default participants must be between 2 and the max session size")
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError("the public URL must start with http:// or https://")
+        if not 0 <= self.attendance_grace <= 3600:
+            raise SettingsError("the attendance grace period must be 0 to 3600 seconds")
+        if self.retention_days < 0:
+            raise SettingsError("the retention period cannot be negative (0 keeps records)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,5 +168,7 @@ def load_settings(
         max_session_size=max_session_size,
         default_max_participants=min(8, max_session_size),
         log_level=(pick("log_level") or "INFO").upper(),
+        attendance_grace=number("attendance_grace", 60),
+        retention_days=number("retention_days", 365),
     )
     return LoadedSettings(settings, tuple(generated))

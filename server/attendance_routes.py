@@ -1,0 +1,283 @@
+"""REST for programme admins: attendance per session and per programme, streamed CSV and JSON
+exports, deletion on request, and the admin page. Every endpoint needs the admin key.
+
+Exports stream: the records view reads the ledger a chunk at a time; the people and rooms views
+summarise one session at a time, so memory follows the largest session, not the whole export.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Iterable
+
+from aiohttp import web
+
+from rooms.attendance import SessionAttendance, programme_summary, summarize
+from rooms.errors import InvalidPayload
+from rooms.roster import is_person_id
+from server import attendance_events
+from server.attendance_wire import (
+    PEOPLE_COLUMNS,
+    PROGRAMME_COLUMNS,
+    RECORDS_COLUMNS,
+    ROOMS_COLUMNS,
+    CsvEncoder,
+    JsonEncoder,
+    Row,
+    people_rows,
+    programme_rows,
+    record_row,
+    report_wire,
+    room_rows,
+    session_fields,
+)
+from server.http_routes import PAGE_HEADERS, WEB_CLIENT_DIR, Unauthorized
+from server.ledger import LedgerUnavailable, SessionQuery
+from server.ledger_sqlite import LEDGER_FILE, SqliteLedger
+from server.protocol import AttendanceQuery, parse
+from server.settings import Settings
+from server.socketio_events import SocketGateway
+
+logger = logging.getLogger(__name__)
+
+LEDGER = web.AppKey("ledger", SqliteLedger)
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+LIST_LIMIT = 200
+EXPORT_LIMIT = 100_000
+RETENTION_INTERVAL = 6 * 3600.0
+DAY = 86400.0
+VIEW_COLUMNS = {"people": PEOPLE_COLUMNS, "rooms": ROOMS_COLUMNS, "records": RECORDS_COLUMNS}
+
+
+def _checked_id(what: str, value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise InvalidPayload(f"{what}: {value[:80]!r} is not a valid id")
+    return value
+
+
+class AttendanceRoutes:
+    def __init__(
+        self, settings: Settings, ledger: SqliteLedger, clock: Callable[[], float]
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.clock = clock
+
+    def add_to(self, app: web.Application) -> None:
+        r = app.router
+        r.add_get("/admin", self.admin_page)
+        r.add_get("/api/attendance/sessions", self.list_sessions)
+        r.add_get("/api/attendance/sessions/{session_id}", self.session_report)
+        r.add_get("/api/attendance/sessions/{session_id}/export", self.session_export)
+        r.add_get("/api/attendance/export", self.export)
+        r.add_get("/api/attendance/programmes/{programme}", self.programme)
+        r.add_delete("/api/attendance/people/{person_id}", self.delete_person)
+        r.add_delete(
+            "/api/attendance/sessions/{session_id}/participants/{participant_id}",
+            self.delete_participant,
+        )
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _require_admin(self, request: web.Request) -> None:
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            key.strip().encode(), self.settings.admin_key.encode()
+        ):
+            raise Unauthorized("This needs the admin key: send 'Authorization: Bearer <key>'.")
+
+    def _query(self, request: web.Request) -> AttendanceQuery:
+        return parse(AttendanceQuery, dict(request.query))
+
+    async def _report(self, session_id: str) -> SessionAttendance:
+        info = await self.ledger.session(session_id)
+        records = await self.ledger.session_records(session_id)
+        return summarize(info, records, now=self.clock(), grace=self.settings.attendance_grace)
+
+    async def _stream(
+        self,
+        request: web.Request,
+        query: AttendanceQuery,
+        filename: str,
+        columns: tuple[str, ...],
+        chunks: AsyncIterator[Iterable[Row]],
+    ) -> web.StreamResponse:
+        csv = query.format == "csv"
+        resp = web.StreamResponse(headers={
+            "Content-Type": "text/csv; charset=utf-8" if csv else "application/json",
+            "Content-Disposition": f'attachment; filename="{filename}.{query.format}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        })
+        await resp.prepare(request)
+        encoder = CsvEncoder(columns) if csv else JsonEncoder(columns)
+        async for rows in chunks:
+            data = encoder.encode(rows)
+            if data:
+                await resp.write(data)
+        await resp.write(encoder.finish())
+        await resp.write_eof()
+        return resp
+
+    async def _rows(
+        self, query: AttendanceQuery, session_ids: list[str]
+    ) -> AsyncIterator[Iterable[Row]]:
+        if query.view == "records":
+            sessions = session_ids if len(session_ids) == 1 else [None]
+            for sid in sessions:
+                async for rows in self.ledger.stream_rows(_session_query(query), sid):
+                    yield [record_row(row) for row in rows]
+            return
+        for sid in session_ids:
+            report = await self._report(sid)
+            yield people_rows(report) if query.view == "people" else room_rows(report)
+
+    # -- endpoints ------------------------------------------------------------------------------
+
+    async def admin_page(self, request: web.Request) -> web.StreamResponse:
+        page = WEB_CLIENT_DIR / "admin.html"
+        if not page.exists():
+            raise web.HTTPNotFound(text="The admin page is not installed.")
+        return web.FileResponse(page, headers=PAGE_HEADERS)
+
+    async def list_sessions(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        query = self._query(request)
+        listings = await self.ledger.sessions(_session_query(query, LIST_LIMIT))
+        return web.json_response({"sessions": [
+            {**session_fields(s.info), "goal": s.info.goal, "created_at": s.info.created_at,
+             "roster": len(s.info.plan.roster), "participants": s.participants,
+             "records": s.records}
+            for s in listings
+        ]})
+
+    async def session_report(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        session_id = _checked_id("session_id", request.match_info["session_id"])
+        if request.query:
+            raise InvalidPayload("This endpoint takes no query parameters.")
+        report = await self._report(session_id)
+        return web.json_response(report_wire(report, admin=True),
+                                 headers={"Cache-Control": "no-store"})
+
+    async def session_export(self, request: web.Request) -> web.StreamResponse:
+        self._require_admin(request)
+        session_id = _checked_id("session_id", request.match_info["session_id"])
+        query = self._query(request)
+        await self.ledger.session(session_id)  # a 404 before the stream starts
+        return await self._stream(
+            request, query, f"attendance-{session_id}-{query.view}", VIEW_COLUMNS[query.view],
+            self._rows(query, [session_id]))
+
+    async def export(self, request: web.Request) -> web.StreamResponse:
+        self._require_admin(request)
+        query = self._query(request)
+        session_ids = await self.ledger.session_ids(_session_query(query, EXPORT_LIMIT))
+        return await self._stream(request, query, f"attendance-{query.view}",
+                                  VIEW_COLUMNS[query.view], self._rows(query, session_ids))
+
+    async def programme(self, request: web.Request) -> web.StreamResponse:
+        self._require_admin(request)
+        name = request.match_info["programme"]
+        query = self._query(request)
+        if query.programme is not None or query.view != "people":
+            raise InvalidPayload("The programme is in the path; only since, until, format and "
+                                 "limit apply here.")
+        session_ids = await self.ledger.session_ids(
+            SessionQuery(query.since, query.until, name, query.limit or EXPORT_LIMIT))
+        reports = [await self._report(sid) for sid in session_ids]
+        people = programme_summary(reports)
+        if query.format == "json":
+            return web.json_response({"programme": name, "sessions": len(session_ids),
+                                      "people": list(programme_rows(people))},
+                                     headers={"Cache-Control": "no-store"})
+
+        async def one_chunk() -> AsyncIterator[Iterable[Row]]:
+            yield programme_rows(people)
+
+        return await self._stream(request, query, f"programme-{_checked_filename(name)}",
+                                  PROGRAMME_COLUMNS, one_chunk())
+
+    async def delete_person(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        person_id = request.match_info["person_id"]
+        if not is_person_id(person_id):
+            raise InvalidPayload(f"person_id: {person_id[:80]!r} is not a valid person id")
+        try:
+            report = await self.ledger.delete_person(person_id)
+        except LedgerUnavailable as exc:
+            return web.json_response({"error": exc.to_wire()}, status=503)
+        logger.info("attendance records of person %s deleted on request (%d records)",
+                    person_id, report.records)
+        return web.json_response({"deleted": {"records": report.records,
+                                              "roster_entries": report.roster_entries}})
+
+    async def delete_participant(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        session_id = _checked_id("session_id", request.match_info["session_id"])
+        participant_id = _checked_id("participant_id", request.match_info["participant_id"])
+        await self.ledger.session(session_id)
+        try:
+            report = await self.ledger.delete_participant(session_id, participant_id)
+        except LedgerUnavailable as exc:
+            return web.json_response({"error": exc.to_wire()}, status=503)
+        logger.info("attendance records of participant %s in session %s deleted on request "
+                    "(%d records)", participant_id, session_id, report.records)
+        return web.json_response({"deleted": {"records": report.records,
+                                              "roster_entries": report.roster_entries}})
+
+
+def _session_query(query: AttendanceQuery, limit: int = EXPORT_LIMIT) -> SessionQuery:
+    return SessionQuery(query.since, query.until, query.programme, min(query.limit or limit,
+                                                                       EXPORT_LIMIT))
+
+
+def _checked_filename(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "programme"
+
+
+# -- wiring ----------------------------------------------------------------------------------------
+
+
+def install(
+    app: web.Application,
+    settings: Settings,
+    gateway: SocketGateway,
+    clock: Callable[[], float],
+) -> SqliteLedger:
+    """Open the ledger, record every domain event into it, add the attendance events, routes and
+    the admin page, and run the ledger (and its retention) with the app."""
+    ledger = SqliteLedger(settings.data_dir / LEDGER_FILE, clock=clock)
+    ledger.open()
+    attendance_events.install(gateway, ledger)
+    AttendanceRoutes(settings, ledger, clock).add_to(app)
+    app[LEDGER] = ledger
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await ledger.start()
+        retention = asyncio.create_task(_retention(ledger, settings), name="ledger-retention")
+        yield
+        retention.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await retention
+        await ledger.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return ledger
+
+
+async def _retention(ledger: SqliteLedger, settings: Settings) -> None:
+    """Delete what is past the retention period, at start and then every few hours."""
+    while settings.retention_days > 0:
+        try:
+            removed = await ledger.purge(ledger.clock() - settings.retention_days * DAY)
+            if removed:
+                logger.info("retention: deleted %d sessions older than %d days", removed,
+                            settings.retention_days)
+        except LedgerUnavailable:
+            logger.exception("retention: the purge failed; trying again later")
+        await asyncio.sleep(RETENTION_INTERVAL)
