@@ -132,6 +132,14 @@ def test_room_moves_give_minutes_per_room() -> None:
     assert {r: minutes(s) for r, s in p.room_seconds} == {"main": 10, "r1": 20}
     assert [s.room for s in p.timeline] == ["main", "r1", "main"]
     assert a.rooms == ("main", "r1")
+    assert a.room_names == (("main", "Main room"), ("r1", "r1"))
+
+
+def test_rooms_keep_the_names_people_saw() -> None:
+    log = (Log().add(0, K.ROOM_NAMED, room="1:b1", text="Pair A", value=1)
+           .add(0, K.JOINED, "p1").add(1, K.MOVED, "p1", room="1:b1").add(2, K.LEFT, "p1"))
+    a = summarize(info(), log, now=T0 + 7200)
+    assert a.rooms == ("main", "1:b1") and a.room_name("1:b1") == "Pair A"
 
 
 def test_joining_straight_into_a_breakout_room() -> None:
