@@ -101,7 +101,12 @@ async def _run_targets(
         )
         try:
             r = await run_once(
-                t, sc, workers=a.workers, pin=not a.no_pin, keep_samples=keep_samples
+                t,
+                sc,
+                workers=a.workers,
+                pin=not a.no_pin,
+                keep_samples=keep_samples,
+                profile_dir=getattr(a, "profile", None),
             )
         except Exception as exc:  # noqa: BLE001 - one broken target must not lose the others' runs
             r = RunResult(target=t, scenario=sc.kind, params=asdict(sc), valid=False)
@@ -329,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--scenario", required=True, choices=list(PRESETS))
     r.add_argument("--target", default="tandem,reference,bare")
     r.add_argument("--json", help="also write the results as JSON here")
+    r.add_argument("--profile", metavar="DIR", help="py-spy the Python servers into DIR")
     _add_size_args(r)
     r.set_defaults(func=cmd_run)
     c = sub.add_parser(

@@ -137,6 +137,10 @@ def extras(results: list[tuple[str, RunResult]]) -> list[str]:
                 f"offer sent -> last signal received p50 {_f(x['p50'], 1)} p99 {_f(x['p99'], 1)} "
                 f"max {_f(x['max'], 1)} ms"
             )
+        prof = e.get("profile_top") or {}
+        for kind in ("inclusive", "self"):
+            for f, pct in prof.get(kind, []):
+                out.append(f"{label} [{r.target}] py-spy {kind}: {pct:4.1f}% {f}")
         for n in r.notes:
             out.append(f"{label} [{r.target}]: {n}")
     return out

@@ -8,6 +8,8 @@ import asyncio
 import json
 import math
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -250,6 +252,76 @@ def hwm_mb(pid: int) -> float:
     return total / 1024
 
 
+def _start_profiler(
+    profile_dir: str | None, target: Target, sc: Scenario, res: RunResult
+) -> subprocess.Popen | None:
+    """py-spy samples the (Python) server over the measured window (``--profile DIR``)."""
+    if not profile_dir or target.name == "reference":
+        return None
+    spy = shutil.which("py-spy") or str(Path(python_exe()).with_name("py-spy"))
+    if not Path(spy).exists():
+        res.notes.append("--profile needs py-spy (pip install py-spy)")
+        return None
+    Path(profile_dir).mkdir(parents=True, exist_ok=True)
+    base = Path(profile_dir) / f"{target.name}-{sc.kind}-{sc.clients}c"
+    res.extra["profile"] = [str(base) + ".svg", str(base) + ".txt"]
+    cmd = [spy, "record", "--pid", str(target.pid), "--rate", "200", "--nonblocking"]
+    cmd += ["--duration", str(max(1, int(sc.duration)))]
+    # flame graph for people, collapsed stacks for a summary by function
+    return subprocess.Popen(
+        cmd + ["--format", "raw", "--output", str(base) + ".txt"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _finish_profiler(spy: subprocess.Popen, res: RunResult) -> None:
+    try:
+        spy.wait(30)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+        spy.wait(5)
+    txt = Path(res.extra["profile"][1])
+    if not txt.exists():
+        res.notes.append("py-spy produced no profile")
+        return
+    res.extra["profile_top"] = summarize_collapsed(txt.read_text())
+    res.extra["profile"] = [str(txt)]
+
+
+INTERESTING = ("server/", "rooms/", "media/", "socketio/", "engineio/", "aiohttp/", "bare_relay")
+
+
+def summarize_collapsed(text: str, top: int = 12) -> dict[str, list[tuple[str, float]]]:
+    """From py-spy's collapsed stacks: the functions with most samples on top of the stack
+    ("self"), and the server's and its libraries' functions with most samples in or below them
+    ("inclusive"), each as (function, % of samples)."""
+    total = 0
+    incl: dict[str, int] = {}
+    self_: dict[str, int] = {}
+    for line in text.splitlines():
+        stack, _, n = line.rpartition(" ")
+        try:
+            count = int(n)
+        except ValueError:
+            continue
+        total += count
+        frames = stack.split(";")
+        for f in set(frames):
+            incl[f] = incl.get(f, 0) + count
+        self_[frames[-1]] = self_.get(frames[-1], 0) + count
+    if not total:
+        return {"self": [], "inclusive": []}
+    cli = ("server/__main__", "server/cli.py", "aiohttp/web.py")
+    inclusive = [
+        (f, 100 * n / total)
+        for f, n in sorted(incl.items(), key=lambda kv: -kv[1])
+        if any(k in f for k in INTERESTING) and not any(k in f for k in cli)
+    ]
+    selfs = [(f, 100 * n / total) for f, n in sorted(self_.items(), key=lambda kv: -kv[1])]
+    return {"self": selfs[:top], "inclusive": inclusive[:top], "samples": total}  # type: ignore[dict-item]
+
+
 def set_affinity(pid: int, cpus: set[int] | None) -> None:
     if cpus is None:
         return
@@ -299,6 +371,7 @@ async def run_once(
     pin: bool = True,
     log=print,
     keep_samples: bool = False,
+    profile_dir: str | None = None,
 ) -> RunResult:
     clients, rooms, notes = plan_clients(sc)
     ev_offered, del_offered = offered(sc, rooms)
@@ -389,6 +462,7 @@ async def run_once(
         s_wait0 = runq_wait_s(target.pid)
         g_wait0 = [runq_wait_s(wp.proc.pid) for wp in procs]
         g_cpu0 = [cpu_seconds(wp.proc.pid) for wp in procs]
+        spy = _start_profiler(profile_dir, target, sc, res)
         w0 = time.perf_counter()
         while time.time() < m1:
             await asyncio.sleep(min(0.25, max(0.0, m1 - time.time())))
@@ -402,6 +476,8 @@ async def run_once(
         )
         g_cpu = [cpu_seconds(wp.proc.pid) - c0 for wp, c0 in zip(procs, g_cpu0, strict=True)]
         done = [await wp.recv(timeout=sc.drain + 120) for wp in procs]
+        if spy is not None:
+            _finish_profiler(spy, res)
         res.server_peak_mb = max(hwm_mb(target.pid), peak_rss)
         if sc.kind == "join-storm":
             res.kb_per_client = (
