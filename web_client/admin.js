@@ -1,0 +1,381 @@
+// Tandem admin page: sessions, one session's attendance (table, timeline, exports), a programme
+// across sessions, and deleting one person's records on request. Uses the admin REST API
+// (docs/PROTOCOL.md, "Attendance"); the admin key stays in this tab's sessionStorage.
+
+import { renderTable, renderTimeline, fmtDateTime, fmtMinutes } from "./attendance_view.js";
+
+const $ = (id) => document.getElementById(id);
+const KEY_STORAGE = "tandem:admin-key";
+const REFRESH_MS = 5000; // a live session's table and picture refresh at least this often
+
+const state = {
+  key: null,
+  sessions: [],
+  sessionId: null,
+  report: null,
+  refreshTimer: 0,
+  filters: { programme: "", since: "", until: "" },
+};
+
+// For tests and support: what the page shows.
+window.tandemAdmin = {
+  get report() {
+    return state.report;
+  },
+  get sessions() {
+    return state.sessions;
+  },
+};
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function setStatus(text, isError = false) {
+  const s = $("status");
+  s.textContent = text || "";
+  s.classList.toggle("error", !!isError);
+}
+
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") q.set(k, v);
+  const text = q.toString();
+  return text ? `?${text}` : "";
+}
+
+async function request(method, path, params = {}) {
+  const res = await fetch(path + query(params), {
+    method,
+    headers: { Authorization: `Bearer ${state.key}` },
+    cache: "no-store",
+  });
+  if (!res.ok) {
+    let error = {};
+    try {
+      error = (await res.json()).error || {};
+    } catch (e) {
+      /* not JSON */
+    }
+    throw new ApiError(res.status, error.code || `http_${res.status}`, error.message || res.statusText);
+  }
+  return res;
+}
+
+async function getJson(path, params) {
+  return (await request("GET", path, params)).json();
+}
+
+function failed(err) {
+  if (err instanceof ApiError && err.status === 401) {
+    signOut();
+    setStatus("That admin key was not accepted. Check it and try again.", true);
+    return;
+  }
+  setStatus(err instanceof ApiError ? `${err.message} (${err.code})` : "Tandem could not be reached. Try again.", true);
+}
+
+// --------------------------------------------------------------------------------------------
+// Key
+
+function signIn(key) {
+  state.key = key;
+  try {
+    sessionStorage.setItem(KEY_STORAGE, key);
+  } catch (e) {
+    /* private mode: the key lives in memory only */
+  }
+  $("key-panel").hidden = true;
+  $("sessions-panel").hidden = false;
+  $("sign-out").hidden = false;
+  loadSessions().then(() => {
+    const wanted = new URLSearchParams(location.hash.replace(/^#/, "")).get("session");
+    if (wanted) openSession(wanted);
+  });
+}
+
+function signOut() {
+  state.key = null;
+  clearInterval(state.refreshTimer);
+  try {
+    sessionStorage.removeItem(KEY_STORAGE);
+  } catch (e) {
+    /* ignore */
+  }
+  for (const id of ["sessions-panel", "session-panel", "programme-panel"]) $(id).hidden = true;
+  $("key-panel").hidden = false;
+  $("sign-out").hidden = true;
+  $("key-input").value = "";
+  $("key-input").focus();
+}
+
+$("key-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const key = $("key-input").value.trim();
+  if (key) signIn(key);
+});
+$("sign-out").addEventListener("click", () => {
+  signOut();
+  setStatus("The key is forgotten in this tab.");
+});
+
+// --------------------------------------------------------------------------------------------
+// Sessions
+
+function readFilters() {
+  state.filters = {
+    programme: $("filter-programme").value.trim(),
+    since: $("filter-since").value,
+    until: $("filter-until").value,
+  };
+  $("programme-button").disabled = !state.filters.programme;
+}
+
+async function loadSessions() {
+  readFilters();
+  setStatus("Loading sessions…");
+  try {
+    const body = await getJson("/api/attendance/sessions", state.filters);
+    state.sessions = body.sessions;
+  } catch (err) {
+    failed(err);
+    return;
+  }
+  const tbody = $("sessions-table").querySelector("tbody");
+  tbody.replaceChildren();
+  for (const s of state.sessions) {
+    const tr = document.createElement("tr");
+    const title = document.createElement("th");
+    title.scope = "row";
+    title.textContent = s.session_title;
+    tr.append(title);
+    for (const text of [
+      s.programme || "–",
+      fmtDateTime(s.scheduled_start ?? s.created_at),
+      s.session_ended_at ? fmtDateTime(s.session_ended_at) : "not ended",
+      String(s.participants),
+      String(s.roster),
+    ]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    const td = document.createElement("td");
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "button button-secondary";
+    open.textContent = "Open";
+    open.setAttribute("aria-label", `Open ${s.session_title}`);
+    open.addEventListener("click", () => openSession(s.session_id));
+    td.append(open);
+    tr.append(td);
+    tbody.append(tr);
+  }
+  setStatus(state.sessions.length ? `${state.sessions.length} sessions.` : "No sessions match.");
+}
+
+$("filter-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  loadSessions();
+});
+$("filter-programme").addEventListener("input", () => {
+  $("programme-button").disabled = !$("filter-programme").value.trim();
+});
+
+// --------------------------------------------------------------------------------------------
+// One session
+
+async function openSession(sessionId) {
+  state.sessionId = sessionId;
+  clearInterval(state.refreshTimer);
+  history.replaceState(null, "", `#session=${encodeURIComponent(sessionId)}`);
+  await refreshSession(true);
+  state.refreshTimer = setInterval(() => {
+    const live = state.report && !state.report.ended_at;
+    if (live && $("auto-refresh").checked && !document.hidden) refreshSession(false);
+  }, REFRESH_MS);
+}
+
+async function refreshSession(focus) {
+  let report;
+  try {
+    report = await getJson(`/api/attendance/sessions/${encodeURIComponent(state.sessionId)}`);
+  } catch (err) {
+    failed(err);
+    return;
+  }
+  state.report = report;
+  const s = report.session;
+  $("session-panel").hidden = false;
+  $("session-title").textContent = s.session_title;
+  const bits = [];
+  if (s.programme) bits.push(`Programme ${s.programme}`);
+  if (s.scheduled_start) bits.push(`scheduled ${fmtDateTime(s.scheduled_start)}–${fmtDateTime(s.scheduled_end)}`);
+  bits.push(report.started_at ? `started ${fmtDateTime(report.started_at)}` : "nobody has joined yet");
+  bits.push(report.ended_at ? `ended ${fmtDateTime(report.ended_at)}` : "live now");
+  $("session-meta").textContent = bits.join(" · ");
+  renderTimeline($("timeline"), report);
+  renderTable($("people-table"), report, {
+    caption: `Attendance in ${s.session_title}`,
+    actions: (p) => deleteButton(p),
+  });
+  renderFeedback(report.feedback);
+  if (focus) {
+    $("session-title").setAttribute("tabindex", "-1");
+    $("session-title").focus();
+  }
+  setStatus(`Updated ${new Date().toLocaleTimeString()}.`);
+}
+
+function renderFeedback(feedback) {
+  const box = $("feedback");
+  box.replaceChildren();
+  if (!feedback || !feedback.ratings) return;
+  const h = document.createElement("h3");
+  h.textContent = `Ratings: ${feedback.ratings}, average ${feedback.average_rating}/5`;
+  box.append(h);
+  if (!feedback.anonymous.length) return;
+  const p = document.createElement("p");
+  p.textContent = "Given anonymously:";
+  const ul = document.createElement("ul");
+  for (const f of feedback.anonymous) {
+    const li = document.createElement("li");
+    li.textContent = `${f.rating}/5${f.comment ? ` – “${f.comment}”` : ""}`;
+    ul.append(li);
+  }
+  box.append(p, ul);
+}
+
+function deleteButton(person) {
+  if (!person.participant_ids.length && !person.on_roster) return null;
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "button button-danger";
+  b.textContent = "Delete";
+  b.setAttribute("aria-label", `Delete the records of ${person.name}`);
+  b.addEventListener("click", async () => {
+    const scope = person.on_roster ? "in every session" : "in this session";
+    if (!confirm(`Delete all attendance records of ${person.name} ${scope}? This cannot be undone.`)) return;
+    const path = person.on_roster
+      ? `/api/attendance/people/${encodeURIComponent(person.person_id)}`
+      : `/api/attendance/sessions/${encodeURIComponent(state.sessionId)}/participants/${encodeURIComponent(person.person_id)}`;
+    try {
+      const body = await (await request("DELETE", path)).json();
+      setStatus(`Deleted ${body.deleted.records} records of ${person.name}.`);
+      await refreshSession(false);
+    } catch (err) {
+      failed(err);
+    }
+  });
+  return b;
+}
+
+// --------------------------------------------------------------------------------------------
+// Exports: fetched with the key, saved as a file.
+
+async function download(path, params, filename) {
+  setStatus("Preparing the export…");
+  try {
+    const res = await request("GET", path, params);
+    const blob = await res.blob();
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = filename;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    setStatus(`Exported ${filename}.`);
+  } catch (err) {
+    failed(err);
+  }
+}
+
+document.addEventListener("click", (e) => {
+  const b = e.target.closest("[data-export]");
+  if (!b) return;
+  const { format, view } = b.dataset;
+  if (b.dataset.export === "session") {
+    download(`/api/attendance/sessions/${encodeURIComponent(state.sessionId)}/export`, { format, view },
+      `attendance-${state.sessionId}-${view}.${format}`);
+  } else {
+    readFilters();
+    download("/api/attendance/export", { format, view, ...state.filters }, `attendance-${view}.${format}`);
+  }
+});
+
+// --------------------------------------------------------------------------------------------
+// A programme
+
+async function openProgramme() {
+  readFilters();
+  const name = state.filters.programme;
+  if (!name) return;
+  let body;
+  try {
+    body = await getJson(`/api/attendance/programmes/${encodeURIComponent(name)}`, {
+      since: state.filters.since, until: state.filters.until,
+    });
+  } catch (err) {
+    failed(err);
+    return;
+  }
+  $("programme-panel").hidden = false;
+  $("programme-title").textContent = `Programme ${name}: ${body.sessions} sessions`;
+  const table = $("programme-table");
+  table.replaceChildren();
+  const head = ["Name", "Role", "Attended", "No-shows", "Upcoming", "Total", "Average lateness", "Average rating", "Trend (min per session)"];
+  const thead = document.createElement("thead");
+  const tr = document.createElement("tr");
+  for (const h of head) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = h;
+    tr.append(th);
+  }
+  thead.append(tr);
+  const tbody = document.createElement("tbody");
+  for (const p of body.people) {
+    const row = document.createElement("tr");
+    const cells = [
+      p.name, p.role, `${p.sessions_attended} of ${p.sessions_scheduled}`, String(p.no_shows), String(p.sessions_upcoming),
+      fmtMinutes(p.total_minutes), fmtMinutes(p.average_lateness_minutes),
+      p.average_rating === null ? "–" : `${p.average_rating}/5`,
+      p.trend_minutes_per_session === null ? "–" : `${p.trend_minutes_per_session > 0 ? "+" : ""}${p.trend_minutes_per_session}`,
+    ];
+    cells.forEach((text, i) => {
+      const cell = document.createElement(i === 0 ? "th" : "td");
+      if (i === 0) cell.scope = "row";
+      cell.textContent = text;
+      row.append(cell);
+    });
+    tbody.append(row);
+  }
+  table.append(thead, tbody);
+  $("programme-title").setAttribute("tabindex", "-1");
+  $("programme-title").focus();
+}
+
+$("programme-button").addEventListener("click", () => openProgramme());
+$("programme-csv").addEventListener("click", () => {
+  const name = state.filters.programme;
+  download(`/api/attendance/programmes/${encodeURIComponent(name)}`, {
+    format: "csv", since: state.filters.since, until: state.filters.until,
+  }, `programme-${name}.csv`);
+});
+
+// --------------------------------------------------------------------------------------------
+
+let saved = null;
+try {
+  saved = sessionStorage.getItem(KEY_STORAGE);
+} catch (e) {
+  saved = null;
+}
+if (saved) signIn(saved);
+else $("key-input").focus();

@@ -1,0 +1,193 @@
+// Attendance report rendering shared by the admin page and the live overview in the call:
+// a table of people and a timeline picture of who was in which room when.
+// Input: the report object of GET /api/attendance/sessions/{id} or the `attendance` socket event
+// (docs/PROTOCOL.md). Only DOM and SVG; no inline styles (the pages' CSP forbids them).
+
+const SVG = "http://www.w3.org/2000/svg";
+// Room colours: main room first, then breakout rooms in order. Chosen to stay apart for the
+// common kinds of colour blindness; the room name is also in every bar's tooltip and the legend.
+const PALETTE = ["#4c6ef5", "#f08c00", "#2f9e44", "#c2255c", "#1098ad", "#7048e8", "#e8590c",
+                 "#5c940d", "#862e9c", "#0b7285"];
+
+export function roomColours(report) {
+  const colours = new Map();
+  (report.rooms || []).forEach((room, i) => colours.set(room.id, PALETTE[i % PALETTE.length]));
+  return colours;
+}
+
+export function roomName(report, id) {
+  const room = (report.rooms || []).find((r) => r.id === id);
+  return room ? room.name : id;
+}
+
+export function fmtMinutes(value) {
+  if (value === null || value === undefined) return "–";
+  const v = Number(value);
+  if (v > 0 && v < 1) return `${Math.round(v * 60)} s`;
+  return `${v.toFixed(v < 10 ? 1 : 0)} min`;
+}
+
+export function fmtTime(epoch, withSeconds = false) {
+  if (epoch === null || epoch === undefined) return "–";
+  const opts = { hour: "2-digit", minute: "2-digit" };
+  if (withSeconds) opts.second = "2-digit";
+  return new Date(epoch * 1000).toLocaleTimeString([], opts);
+}
+
+export function fmtDateTime(epoch) {
+  if (epoch === null || epoch === undefined) return "–";
+  return new Date(epoch * 1000).toLocaleString([], {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  });
+}
+
+function fmtShare(value) {
+  return value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`;
+}
+
+const STATUS = { present: "Here now", attended: "Attended", no_show: "No-show", expected: "Expected" };
+
+function el(tag, attrs = {}, text = null) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else e.setAttribute(k, v);
+  }
+  if (text !== null) e.textContent = text;
+  return e;
+}
+
+function svg(tag, attrs = {}) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  return e;
+}
+
+/** Columns of the people table: [heading, cell(person, report) -> text]. */
+function columns(compact) {
+  const all = [
+    ["Name", (p) => p.name || p.person_id],
+    ["Role", (p) => p.role || "–"],
+    ["Status", (p) => STATUS[p.status] || p.status],
+    ["First join", (p) => fmtTime(p.first_join)],
+    ["Last leave", (p) => (p.status === "present" ? "here" : fmtTime(p.last_leave))],
+    ["Present", (p) => fmtMinutes(p.minutes_present)],
+    ["Rooms", (p, r) => Object.entries(p.minutes_by_room || {})
+      .map(([room, m]) => `${roomName(r, room)} ${fmtMinutes(m)}`).join(", ") || "–"],
+    ["Late", (p) => fmtMinutes(p.lateness_minutes)],
+    ["Reconnects", (p) => String(p.reconnects)],
+    ["Speaking", (p) => fmtMinutes(p.speaking_minutes)],
+    ["Talk share", (p) => fmtShare(p.talk_share)],
+    ["Chat", (p) => String(p.chat_messages)],
+    ["Reactions", (p) => String(p.reactions)],
+    ["Hands", (p) => String(p.hands_raised)],
+    ["Help", (p) => String(p.help_requests)],
+    ["Board edits", (p) => String(p.whiteboard_edits)],
+    ["Check-in goal", (p) => p.check_in || "–"],
+    ["Rating", (p) => (p.rating ? `${p.rating}/5${p.rating_comment ? ` “${p.rating_comment}”` : ""}` : "–")],
+  ];
+  if (!compact) return all;
+  const keep = new Set(["Name", "Status", "Present", "Rooms", "Speaking", "Talk share", "Chat", "Hands", "Check-in goal"]);
+  return all.filter(([h]) => keep.has(h));
+}
+
+/**
+ * Fill `table` with one row per person. options.compact: fewer columns (the call's side panel);
+ * options.actions(person) -> element or null: an extra last cell (the admin's delete button).
+ */
+export function renderTable(table, report, options = {}) {
+  const cols = columns(!!options.compact);
+  table.replaceChildren();
+  if (options.caption) table.append(el("caption", {}, options.caption));
+  const head = el("thead");
+  const tr = el("tr");
+  for (const [h] of cols) tr.append(el("th", { scope: "col" }, h));
+  if (options.actions) tr.append(el("th", { scope: "col" }, "Records"));
+  head.append(tr);
+  const body = el("tbody");
+  for (const p of report.people || []) {
+    const row = el("tr", { "data-person": p.person_id, class: `status-${p.status}` });
+    cols.forEach(([h, cell], i) => {
+      const text = cell(p, report);
+      row.append(i === 0 ? el("th", { scope: "row" }, text) : el("td", { "data-col": h }, text));
+    });
+    if (options.actions) {
+      const td = el("td");
+      const action = options.actions(p);
+      if (action) td.append(action);
+      row.append(td);
+    }
+    body.append(row);
+  }
+  if (!(report.people || []).length) {
+    const row = el("tr");
+    row.append(el("td", { colspan: String(cols.length + (options.actions ? 1 : 0)) }, "Nobody yet."));
+    body.append(row);
+  }
+  table.append(head, body);
+}
+
+/**
+ * Draw the timeline into `container` (an element): one line per person, a bar per stretch of
+ * time in a room, coloured by room, with a legend and a time axis.
+ */
+export function renderTimeline(container, report) {
+  container.replaceChildren();
+  const lines = (report.timeline || []).filter((t) => t.segments.length);
+  const spans = lines.flatMap((t) => t.segments);
+  if (!spans.length) {
+    container.append(el("p", { class: "timeline-empty" }, "Nobody has joined yet."));
+    return;
+  }
+  const colours = roomColours(report);
+  const start = Math.min(...spans.map((s) => s.start));
+  const end = Math.max(report.as_of && !report.ended_at ? report.as_of : 0, ...spans.map((s) => s.end));
+  const total = Math.max(end - start, 1);
+  const labelW = 150;
+  const width = 760;
+  const rowH = 26;
+  const top = 8;
+  const axisH = 24;
+  const height = top + lines.length * rowH + axisH;
+  const x = (t) => labelW + ((t - start) / total) * (width - labelW - 10);
+  const picture = svg("svg", {
+    viewBox: `0 0 ${width} ${height}`, role: "img", class: "timeline-svg",
+    "aria-label": `Timeline of ${lines.length} people from ${fmtTime(start)} to ${fmtTime(end)}: who was in which room when`,
+  });
+  lines.forEach((line, i) => {
+    const y = top + i * rowH;
+    const label = svg("text", { x: labelW - 8, y: y + rowH / 2 + 4, "text-anchor": "end", class: "timeline-name" });
+    label.textContent = line.name || line.person_id;
+    picture.append(label);
+    picture.append(svg("line", { x1: labelW, x2: width - 10, y1: y + rowH / 2, y2: y + rowH / 2, class: "timeline-track" }));
+    for (const s of line.segments) {
+      const bar = svg("rect", {
+        x: x(s.start), y: y + 5, width: Math.max(x(s.end) - x(s.start), 1.5), height: rowH - 10, rx: 3,
+        fill: colours.get(s.room) || "#868e96", "data-room": s.room, class: "timeline-bar",
+      });
+      const title = svg("title");
+      title.textContent = `${line.name}: ${roomName(report, s.room)}, ${fmtTime(s.start, true)}–${fmtTime(s.end, true)} (${fmtMinutes((s.end - s.start) / 60)})`;
+      bar.append(title);
+      picture.append(bar);
+    }
+  });
+  const axisY = top + lines.length * rowH + 4;
+  const ticks = 5;
+  for (let i = 0; i <= ticks; i++) {
+    const t = start + (total * i) / ticks;
+    const tick = svg("text", { x: x(t), y: axisY + 14, "text-anchor": i === 0 ? "start" : i === ticks ? "end" : "middle", class: "timeline-axis" });
+    tick.textContent = fmtTime(t, total < 600);
+    picture.append(tick);
+  }
+  container.append(picture);
+  const legend = el("ul", { class: "timeline-legend", "aria-label": "Rooms" });
+  for (const room of report.rooms || []) {
+    if (!spans.some((s) => s.room === room.id)) continue;
+    const item = el("li");
+    const swatch = svg("svg", { width: 12, height: 12, "aria-hidden": "true" });
+    swatch.append(svg("rect", { width: 12, height: 12, rx: 2, fill: colours.get(room.id) }));
+    item.append(swatch, document.createTextNode(` ${room.name}`));
+    legend.append(item);
+  }
+  container.append(legend);
+}
