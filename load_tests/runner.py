@@ -628,14 +628,21 @@ def _aggregate(
                 f"the generator processes together used {sum(per_proc):.0f}% of the "
                 f"{len(gen_cpus)} core(s) they are pinned to"
             )
+    starved = False
     if res.gen_loop_lag_p99_ms > 50:
-        reasons.append(f"generator event-loop lag p99 {res.gen_loop_lag_p99_ms:.0f} ms")
+        why = f"generator event-loop lag p99 {res.gen_loop_lag_p99_ms:.0f} ms"
+        if not reasons and res.gen_runq_wait_pct > 10:
+            starved = True
+            why += (
+                f" while its processes used little CPU but waited {res.gen_runq_wait_pct:.0f}% "
+                "of the window for one (other work on the machine)"
+            )
+        reasons.append(why)
     if reasons:
         res.gen_saturated = True
         res.valid = False
-        res.notes.append(
-            "GENERATOR SATURATED, the server's figures are not valid: " + "; ".join(reasons)
-        )
+        head = "GENERATOR STARVED" if starved else "GENERATOR SATURATED"
+        res.notes.append(f"{head}, the server's figures are not valid: " + "; ".join(reasons))
 
     # --- is the server saturated? (a valid measurement of the server, but worth saying)
     if sc.kind in ("many-rooms", "big-room"):
