@@ -77,7 +77,6 @@ class _Tracked:
     named_rooms: set[str] = field(default_factory=set)
     help_seen: set[tuple[str, float]] = field(default_factory=set)
     people: dict[str, _Known] = field(default_factory=dict)
-    rated: set[str] = field(default_factory=set)
 
     def room(self, raw: str) -> str:
         return MAIN_ROOM if raw == MAIN_ROOM else f"{self.round}:{raw}"
@@ -111,6 +110,10 @@ class AttendanceEvents:
     ledger: Ledger
     tracked: dict[str, _Tracked] = field(default_factory=dict)
     finished: set[str] = field(default_factory=set)
+    # Who has rated, per session: kept past the session's end (ratings come after leaving).
+    # Sessions themselves stay in the in-memory store for the life of the process, so this
+    # grows no faster than the store does.
+    rated: dict[str, set[str]] = field(default_factory=dict)
 
     def register(self) -> None:
         gw, lim = self.gateway, self.gateway.settings.limits
@@ -279,24 +282,36 @@ class AttendanceEvents:
 
     async def on_check_out(self, conn: Connection, data: Any) -> Ack:
         payload = parse(CheckOutPayload, data)
-        me, state = await self._me(conn)
-        if me.participant_id in state.rated:
+        me, _ = await self._me(conn)
+        await self.check_out(conn.claims.session_id, me.participant_id, payload)
+        return {"ok": True, "anonymous": payload.anonymous}
+
+    async def check_out(self, session_id: str, participant_id: str,
+                        payload: CheckOutPayload) -> None:
+        """Record a participant's rating once, during the session or after leaving it (the
+        REST path, with their resume credential). Returns once it is committed."""
+        room = await self.gateway.store.read(
+            session_id, lambda s: s.participant(participant_id).room)
+        state = await self._track(session_id) or _Tracked(SessionPlan())
+        rated = self.rated.setdefault(session_id, set())
+        if participant_id in rated:
             raise IllegalTransition("You have already rated this session.")
         comment = (payload.comment or "").strip() or None
+        now = self.gateway.clock()
         if payload.anonymous:
             # Nothing in the record says who gave it: not the participant, role or room.
-            record = Record(conn.claims.session_id, self.gateway.clock(), RecordKind.CHECK_OUT,
-                            value=payload.rating, text=comment)
+            record = Record(session_id, now, RecordKind.CHECK_OUT, value=payload.rating,
+                            text=comment)
         else:
-            record = self._record(conn, me, state, RecordKind.CHECK_OUT, value=payload.rating,
-                                  text=comment)
-        state.rated.add(me.participant_id)
+            k = state.known(participant_id)
+            record = Record(session_id, now, RecordKind.CHECK_OUT, participant_id, k.person_id,
+                            state.room(room), value=payload.rating, text=comment)
+        rated.add(participant_id)
         try:
             await self.ledger.append([record])
         except BaseException:
-            state.rated.discard(me.participant_id)
+            rated.discard(participant_id)
             raise
-        return {"ok": True, "anonymous": payload.anonymous}
 
     async def on_speaking(self, conn: Connection, data: Any) -> Ack:
         payload = parse(SpeakingPayload, data)

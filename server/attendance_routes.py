@@ -17,9 +17,10 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from aiohttp import web
 
 from rooms.attendance import SessionAttendance, programme_summary, summarize
-from rooms.errors import InvalidPayload
+from rooms.errors import IllegalTransition, InvalidPayload, TokenInvalid
 from rooms.roster import is_person_id
 from server import attendance_events
+from server.attendance_events import AttendanceEvents
 from server.attendance_wire import (
     PEOPLE_COLUMNS,
     PROGRAMME_COLUMNS,
@@ -38,9 +39,10 @@ from server.attendance_wire import (
 from server.http_routes import PAGE_HEADERS, WEB_CLIENT_DIR, Unauthorized
 from server.ledger import LedgerUnavailable, SessionQuery
 from server.ledger_sqlite import LEDGER_FILE, SqliteLedger
-from server.protocol import AttendanceQuery, parse
+from server.protocol import AttendanceQuery, CheckOutPayload, CheckOutRequest, parse, parse_json
 from server.settings import Settings
 from server.socketio_events import SocketGateway
+from server.tokens import verify_resume_token
 
 logger = logging.getLogger(__name__)
 
@@ -61,15 +63,21 @@ def _checked_id(what: str, value: str) -> str:
 
 class AttendanceRoutes:
     def __init__(
-        self, settings: Settings, ledger: SqliteLedger, clock: Callable[[], float]
+        self,
+        settings: Settings,
+        ledger: SqliteLedger,
+        events: AttendanceEvents,
+        clock: Callable[[], float],
     ) -> None:
         self.settings = settings
         self.ledger = ledger
+        self.events = events
         self.clock = clock
 
     def add_to(self, app: web.Application) -> None:
         r = app.router
         r.add_get("/admin", self.admin_page)
+        r.add_post("/api/attendance/check-out", self.check_out)
         r.add_get("/api/attendance/sessions", self.list_sessions)
         r.add_get("/api/attendance/sessions/{session_id}", self.session_report)
         r.add_get("/api/attendance/sessions/{session_id}/export", self.session_export)
@@ -143,6 +151,24 @@ class AttendanceRoutes:
         if not page.exists():
             raise web.HTTPNotFound(text="The admin page is not installed.")
         return web.FileResponse(page, headers=PAGE_HEADERS)
+
+    async def check_out(self, request: web.Request) -> web.Response:
+        """A participant's rating after leaving (no admin key: their resume credential)."""
+        if request.content_type not in ("application/json", ""):
+            raise InvalidPayload("Send the body as JSON (Content-Type: application/json).")
+        body = parse_json(CheckOutRequest, await request.read())
+        participant_id = verify_resume_token(self.settings.secret, body.resume, body.session_id)
+        if participant_id is None:
+            raise TokenInvalid("This rating link is not valid for that session.")
+        payload = CheckOutPayload(rating=body.rating, comment=body.comment,
+                                  anonymous=body.anonymous)
+        try:
+            await self.events.check_out(body.session_id, participant_id, payload)
+        except IllegalTransition as exc:
+            return web.json_response({"error": exc.to_wire()}, status=409)
+        except LedgerUnavailable as exc:
+            return web.json_response({"error": exc.to_wire()}, status=503)
+        return web.json_response({"recorded": True, "anonymous": body.anonymous})
 
     async def list_sessions(self, request: web.Request) -> web.Response:
         self._require_admin(request)
@@ -253,8 +279,8 @@ def install(
     the admin page, and run the ledger (and its retention) with the app."""
     ledger = SqliteLedger(settings.data_dir / LEDGER_FILE, clock=clock)
     ledger.open()
-    attendance_events.install(gateway, ledger)
-    AttendanceRoutes(settings, ledger, clock).add_to(app)
+    events = attendance_events.install(gateway, ledger)
+    AttendanceRoutes(settings, ledger, events, clock).add_to(app)
     app[LEDGER] = ledger
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -144,6 +144,13 @@ class CheckOutPayload(_Inbound):
     anonymous: bool = False
 
 
+class CheckOutRequest(CheckOutPayload):
+    """The rating after leaving, over REST: the participant's own resume credential says who."""
+
+    session_id: str = Field(min_length=1, max_length=64)
+    resume: str = Field(min_length=1, max_length=2048)
+
+
 class SpeakingPayload(_Inbound):
     speaking: bool
 
@@ -450,3 +457,41 @@ def session_out(view: SessionView) -> SessionOut:
 
 def error_ack(error: TandemError) -> dict[str, Any]:
     return {"ok": False, "error": error.to_wire()}
+
+
+# -- whiteboard (server/whiteboard_events.py; bounds in rooms/whiteboard.py) -------------------
+
+BOARD_STATE_MAX = 64 * 1024  # a state vector: a few bytes per client that ever edited
+CURSOR_RANGE = 1_000_000.0
+
+
+class BoardRoomPayload(_Inbound):
+    """``board_clear``: the room's board (it must be the sender's own room)."""
+
+    room: str = Field(min_length=1, max_length=16)
+
+
+class BoardSyncPayload(_Inbound):
+    room: str = Field(min_length=1, max_length=16)
+    state: bytes = Field(default=b"", max_length=BOARD_STATE_MAX)
+
+
+class BoardUpdatePayload(_Inbound):
+    room: str = Field(min_length=1, max_length=16)
+    update: bytes  # its size limit is a setting, checked by the board (payload_too_large)
+
+
+class BoardCursorPayload(_Inbound):
+    room: str = Field(min_length=1, max_length=16)
+    x: float | None = Field(ge=-CURSOR_RANGE, le=CURSOR_RANGE, allow_inf_nan=False)
+    y: float | None = Field(ge=-CURSOR_RANGE, le=CURSOR_RANGE, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> BoardCursorPayload:
+        if (self.x is None) != (self.y is None):
+            raise ValueError("give both 'x' and 'y', or both null (the pointer left the board)")
+        return self
+
+
+class BoardShowPayload(_Inbound):
+    room: str | None = Field(min_length=1, max_length=16)

@@ -373,3 +373,57 @@ async def test_a_flood_from_one_client_loses_nobody_elses_records(
     assert all(a["ok"] for a in mine)
     body = await report(api, s["session_id"])
     assert row(body, "ana-2026")["reactions"] == 4 and row(body, "ben-2026")["reactions"] == 4
+
+
+# -- rating after leaving (REST, with the participant's own resume credential) ---------------------
+
+
+async def rate(api: Api, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    async with api.http.post("/api/attendance/check-out", json=body) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_rating_after_leaving_with_the_resume_credential(
+    api: Api, peers: Callable[[], Peer], clock: Clock
+) -> None:
+    s, ana, ben = await pair(api, peers, clock)
+    sid = s["session_id"]
+    clock.now += 300
+    assert (await ben.call("leave", {}))["ok"]
+    status, body = await rate(api, {"session_id": sid, "resume": ben.resume, "rating": 3,
+                                    "comment": "Good, a bit short"})
+    assert (status, body) == (200, {"recorded": True, "anonymous": False})
+    status, body = await rate(api, {"session_id": sid, "resume": ben.resume, "rating": 5})
+    assert status == 409 and body["error"]["code"] == "illegal_transition"
+    ben_row = row(await report(api, sid), "ben-2026")
+    assert (ben_row["rating"], ben_row["rating_comment"]) == (3, "Good, a bit short")
+    # Someone else's session, a forged credential, a bad rating: refused.
+    other = await api.create_session()
+    status, body = await rate(api, {"session_id": other["session_id"], "resume": ben.resume,
+                                    "rating": 4})
+    assert status == 401 and body["error"]["code"] == "token_invalid"
+    status, body = await rate(api, {"session_id": sid, "resume": ben.resume[:-2] + "xx",
+                                    "rating": 4})
+    assert status == 401
+    status, body = await rate(api, {"session_id": sid, "resume": ana.resume, "rating": 9})
+    assert status == 400 and body["error"]["code"] == "invalid_payload"
+    status, body = await rate(api, {"session_id": sid, "resume": ana.resume, "rating": 4,
+                                    "participant_id": ben.participant["id"]})
+    assert status == 400  # nobody names whose rating it is but their credential
+
+
+async def test_rating_after_the_session_ended_can_be_anonymous(
+    api: Api, peers: Callable[[], Peer], clock: Clock
+) -> None:
+    s, _, ben = await pair(api, peers, clock)
+    sid = s["session_id"]
+    async with api.http.post(f"/api/sessions/{sid}/end", headers=ADMIN) as resp:
+        assert resp.status == 200
+    status, _ = await rate(api, {"session_id": sid, "resume": ben.resume, "rating": 1,
+                                 "anonymous": True})
+    assert status == 200
+    body = await report(api, sid)
+    assert row(body, "ben-2026")["rating"] is None
+    assert body["feedback"]["anonymous"] == [{"rating": 1, "comment": None}]
+    status, _ = await rate(api, {"session_id": sid, "resume": ben.resume, "rating": 1})
+    assert status == 409
