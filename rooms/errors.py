@@ -79,3 +79,7 @@ class TokenInvalid(TandemError):
 
 class TokenExpired(TandemError):
     code = "token_expired"
+
+
+class BoardFull(TandemError):
+    code = "board_full"

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 import socketio
 from aiohttp import web
 
-from server import attendance_routes, breakout_events
+from server import attendance_routes, breakout_events, whiteboard_routes
 from server.http_routes import Routes, errors_middleware
 from server.openapi import build_openapi
 from server.settings import Settings
@@ -48,6 +48,7 @@ def create_app(
     gateway.register()
     breakout_events.install(gateway)
     attendance_routes.install(app, settings, gateway, clock)
+    whiteboard_routes.install(app, settings, gateway)
     app[SETTINGS] = settings
     app[STORE] = store
     app[GATEWAY] = gateway

@@ -45,6 +45,14 @@ class Limits:
     reaction_burst: float = 10.0
     report_rate: float = 1.0  # attendance (the live overview)
     report_burst: float = 5.0
+    # Whiteboard (server/whiteboard_events.py), per connection. A drawing client sends its
+    # changes merged every 50 ms or so, and its pointer at most 10 times a second.
+    board_update_rate: float = 30.0
+    board_update_burst: float = 60.0
+    board_cursor_rate: float = 15.0
+    board_cursor_burst: float = 30.0
+    board_update_bytes: int = 64 * 1024  # one update; more is payload_too_large
+    board_bytes: int = 2 * 1024 * 1024  # one board's encoded size; more is board_full
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,151 @@
+"""The shared whiteboard's rules: who may draw, clear and show boards, how big a board may grow,
+which board a session's room has, and the events a board change causes.
+
+Rules of this module: a board is the CRDT document of one room of one session (the main room and
+every breakout room each have their own). The document itself lives in the server (pycrdt); here
+are only the decisions about it, so they can be tested without a document, a clock or a socket.
+Whoever may draw may change any item of the board through the CRDT: "only one's own items" is a
+rule of the reference client, while clearing the whole board is a server command for mentors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rooms.errors import BoardFull, InvalidPayload, NotAllowed, PayloadTooLarge
+from rooms.roles import Role
+from rooms.roster import SessionPlan
+
+# The top-level shared types a board document may have; an update that creates any other is
+# refused (it would be invisible to every client, yet stored and sent to every joiner).
+BOARD_ROOTS = frozenset({"items"})
+ITEM_KINDS = frozenset({"pen", "highlighter", "rect", "ellipse", "arrow", "line", "text"})
+_BOARD_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class BoardAction(StrEnum):
+    VIEW = "view"
+    DRAW = "draw"
+    CLEAR = "clear"
+    SHOW = "show"  # show another room's board to the main room, and list a session's boards
+
+
+# Observers watch: they see the board and others' cursors but do not draw (as with media).
+BOARD_PERMISSIONS: dict[Role, frozenset[BoardAction]] = {
+    Role.MENTOR: frozenset(BoardAction),
+    Role.ADMIN: frozenset(BoardAction),
+    Role.MENTEE: frozenset({BoardAction.VIEW, BoardAction.DRAW}),
+    Role.OBSERVER: frozenset({BoardAction.VIEW}),
+}
+
+_REFUSALS: dict[BoardAction, str] = {
+    BoardAction.VIEW: "see the whiteboard",
+    BoardAction.DRAW: "draw on the whiteboard (observers watch only)",
+    BoardAction.CLEAR: "clear the whiteboard (only mentors and admins can)",
+    BoardAction.SHOW: "show or list other rooms' boards (only mentors and admins can)",
+}
+
+
+def board_can(role: Role, action: BoardAction) -> bool:
+    return action in BOARD_PERMISSIONS[role]
+
+
+def board_require(role: Role, action: BoardAction) -> None:
+    """Raise ``NotAllowed`` unless ``role`` may do ``action`` on a board."""
+    if not board_can(role, action):
+        raise NotAllowed(f"A participant with the role {role.value!r} cannot {_REFUSALS[action]}.")
+
+
+@dataclass(frozen=True, slots=True)
+class BoardKey:
+    """Which board: one per room of one session. Both parts are safe as file names."""
+
+    session_id: str
+    room: str
+
+    def __post_init__(self) -> None:
+        for part in (self.session_id, self.room):
+            if not _BOARD_PART.fullmatch(part):
+                raise InvalidPayload(f"{part!r} is not a session or room id.")
+
+
+@dataclass(frozen=True, slots=True)
+class BoardLimits:
+    """Bounds of one board. ``update_bytes``: one update from a client, else
+    ``payload_too_large``. ``board_bytes``: the board's encoded size; an update that would take
+    the board past it is refused with ``board_full`` (clearing always works and frees space)."""
+
+    update_bytes: int = 64 * 1024
+    board_bytes: int = 2 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if not 1024 <= self.update_bytes <= self.board_bytes:
+            raise ValueError("a board update limit must be at least 1 KiB and at most the board")
+
+    def check_update(self, size: int) -> None:
+        if size == 0:
+            raise InvalidPayload("update: an empty board update.")
+        if size > self.update_bytes:
+            raise PayloadTooLarge(
+                f"update: one board change can be at most {self.update_bytes} bytes "
+                f"({size} sent); draw it in smaller pieces."
+            )
+
+    def fits(self, board_size: int, update_size: int) -> bool:
+        return board_size + update_size <= self.board_bytes
+
+    def full(self, board_size: int) -> BoardFull:
+        return BoardFull(
+            f"This board is full ({board_size} of {self.board_bytes} bytes): delete some items "
+            "or ask the mentor to clear it."
+        )
+
+
+def pair_key(plan: SessionPlan) -> str | None:
+    """A key shared by the sessions of the same mentors and mentees (by their roster person
+    ids, which stay the same across a programme), so the next session of a pair can reopen its
+    board. None when the roster names fewer than two such people."""
+    ids = sorted(
+        e.person_id for e in plan.roster if e.role in (Role.MENTOR, Role.MENTEE)
+    )
+    if len(ids) < 2:
+        return None
+    digest = hashlib.sha256("\n".join([plan.programme, *ids]).encode()).hexdigest()
+    return "pair-" + digest[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class BoardEdited:
+    """Someone changed a board (``update`` is the CRDT update, already applied and kept)."""
+
+    session_id: str
+    at: float
+    room: str
+    participant_id: str
+    connection_id: str | None
+    update: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class BoardCleared:
+    """A mentor cleared a board; ``update`` deletes every item."""
+
+    session_id: str
+    at: float
+    room: str
+    participant_id: str
+    update: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class BoardShown:
+    """A mentor shows a room's board (``room``) to everyone in the main room, or stops
+    (``room`` None)."""
+
+    session_id: str
+    at: float
+    participant_id: str
+    room: str | None

@@ -1,0 +1,257 @@
+"""Board documents: one pycrdt ``Doc`` per (session, room), loaded from and kept in the
+``BoardStore``.
+
+An update from a client is checked before it touches a board: its size, then that it decodes, in
+a scratch document of its own, and creates no top-level type but the board's ``items`` map. Only
+then is it applied, queued for the disk, and relayed. A board whose stored size (snapshot plus log)
+grows past ``compact_bytes`` over its snapshot is compacted: the snapshot is re-encoded from the
+document, which also drops what deletions left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycrdt import Doc, Map, TransactionEvent, merge_updates
+
+from rooms.errors import InvalidPayload
+from rooms.whiteboard import BOARD_ROOTS, BoardKey, BoardLimits
+from server.whiteboard_store import BoardStore
+
+logger = logging.getLogger(__name__)
+
+# The origin of changes the server makes itself (a mentor's clear).
+SERVER_ORIGIN = "tandem-server"
+# Boards kept in memory at most; the least recently used idle one is dropped past it (its data
+# is on disk).
+LOADED_MAX = 500
+EMPTY_UPDATE = b"\x00\x00"
+Seed = Callable[[], Awaitable[bytes | None]]
+
+
+class Board:
+    """One board's document, its stored size, and the checks its updates pass."""
+
+    def __init__(self, key: BoardKey, limits: BoardLimits) -> None:
+        self.key = key
+        self.limits = limits
+        self.doc: Doc[Any] = Doc()
+        self.items = self.doc.get("items", type=Map)
+        self.stored_bytes = 0  # snapshot plus log, what the disk holds
+        self.snapshot_bytes = 0
+        self.updates_since_snapshot = 0
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def state_vector(self) -> bytes:
+        return self.doc.get_state()
+
+    def missing(self, state_vector: bytes) -> bytes:
+        """The update a replica with ``state_vector`` lacks (everything for an empty one)."""
+        try:
+            return self.doc.get_update(state_vector)
+        except ValueError:
+            raise InvalidPayload("state: not a CRDT state vector.") from None
+
+    def encoded(self) -> bytes:
+        return self.doc.get_update()
+
+    def to_json(self) -> dict[str, Any]:
+        items = self.items.to_py() or {}
+        return {str(k): v for k, v in items.items()}
+
+    # -- changing -------------------------------------------------------------------------------
+
+    def check(self, update: bytes) -> None:
+        """Refuse an update that is over size or malformed, without touching the board."""
+        self.limits.check_update(len(update))
+        scratch: Doc[Any] = Doc()
+        try:
+            scratch.apply_update(update)
+        except ValueError:
+            raise InvalidPayload("update: not a CRDT update (it does not decode).") from None
+        if merge_updates(update) == EMPTY_UPDATE:
+            raise InvalidPayload("update: it changes nothing.")
+        stray = set(scratch.keys()) - BOARD_ROOTS
+        if stray:
+            raise InvalidPayload(
+                f"update: a board has only {sorted(BOARD_ROOTS)}, not {sorted(stray)[:3]}."
+            )
+
+    def fits(self, update: bytes) -> bool:
+        """Whether the board stays within its size with ``update``. Re-measures the board (and
+        tries the update on a copy) only near the bound."""
+        if self.limits.fits(self.stored_bytes, len(update)):
+            return True
+        exact = len(self.encoded())
+        if self.limits.fits(exact, len(update)):
+            return True
+        trial: Doc[Any] = Doc()
+        trial.apply_update(self.encoded())
+        trial.apply_update(update)
+        return len(trial.get_update()) <= max(exact, self.limits.board_bytes)
+
+    def apply(self, update: bytes) -> None:
+        self.doc.apply_update(update)
+        self.stored_bytes += len(update)
+        self.updates_since_snapshot += 1
+
+    def clear(self) -> bytes:
+        """Delete every item; return the update that does it (empty if there was nothing)."""
+        captured: list[bytes] = []
+
+        def capture(event: TransactionEvent) -> None:
+            captured.append(event.update)
+
+        if not len(self.items):
+            return b""
+        sub = self.doc.observe(capture)
+        try:
+            with self.doc.transaction(origin=SERVER_ORIGIN):
+                for item_id in list(self.items.keys()):
+                    del self.items[item_id]
+        finally:
+            self.doc.unobserve(sub)
+        if not captured:
+            return b""
+        update = captured[0]
+        if update:
+            self.stored_bytes += len(update)
+            self.updates_since_snapshot += 1
+        return update
+
+    def snapshot_taken(self, snapshot: bytes) -> None:
+        self.stored_bytes = self.snapshot_bytes = len(snapshot)
+        self.updates_since_snapshot = 0
+
+    def needs_compaction(self, compact_bytes: int) -> bool:
+        return self.stored_bytes - self.snapshot_bytes > compact_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Cleared:
+    update: bytes  # empty when the board had nothing to clear
+    written: asyncio.Future[None]
+
+
+async def _none(writes: Awaitable[list[None]]) -> None:
+    await writes
+
+
+@dataclass(slots=True)
+class Boards:
+    """The boards loaded in this process, over the durable store."""
+
+    store: BoardStore
+    limits: BoardLimits = field(default_factory=BoardLimits)
+    compact_bytes: int = 256 * 1024
+    loaded: dict[BoardKey, Board] = field(default_factory=dict)
+    loading: dict[BoardKey, asyncio.Future[Board]] = field(default_factory=dict)
+    busy: dict[BoardKey, int] = field(default_factory=dict)  # writes not yet on disk
+
+    async def get(self, key: BoardKey, seed: Seed | None = None) -> Board:
+        """The board of ``key``, loaded from disk on first use. ``seed`` gives the starting
+        state of a board that has never been stored (a pair's earlier board)."""
+        board = self.loaded.get(key)
+        if board is not None:
+            self.loaded[key] = self.loaded.pop(key)  # most recently used last
+            return board
+        pending = self.loading.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Board] = asyncio.get_running_loop().create_future()
+        self.loading[key] = future
+        try:
+            board = await self._load(key, seed)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self.loading[key]
+        future.set_result(board)
+        self.loaded[key] = board
+        self._evict()
+        return board
+
+    async def _load(self, key: BoardKey, seed: Seed | None) -> Board:
+        board = Board(key, self.limits)
+        stored = await self.store.load(key)
+        if stored.snapshot is not None:
+            board.doc.apply_update(stored.snapshot)
+        for update in stored.updates:
+            board.doc.apply_update(update)
+        board.snapshot_bytes = len(stored.snapshot or b"")
+        board.stored_bytes = stored.size
+        board.updates_since_snapshot = len(stored.updates)
+        if stored.snapshot is None and not stored.updates and seed is not None:
+            initial = await seed()
+            if initial:
+                board.doc.apply_update(initial)
+                await self._compact(board)
+                logger.info("board %s/%s starts from an earlier board of the pair",
+                            key.session_id, key.room)
+        return board
+
+    def _evict(self) -> None:
+        while len(self.loaded) > LOADED_MAX:
+            for key in self.loaded:
+                if not self.busy.get(key):
+                    del self.loaded[key]
+                    break
+            else:
+                return
+
+    def apply(self, board: Board, update: bytes) -> asyncio.Future[None]:
+        """Check and apply one client update, and queue it for the disk; the future resolves
+        once it is there. Raises ``InvalidPayload``, ``PayloadTooLarge`` or ``BoardFull`` with
+        the board untouched."""
+        board.check(update)
+        if not board.fits(update):
+            raise board.limits.full(board.stored_bytes)
+        board.apply(update)
+        return self._keep(board, update)
+
+    def clear(self, board: Board) -> Cleared:
+        update = board.clear()
+        if not update:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return Cleared(b"", done)
+        return Cleared(update, self._keep(board, update))
+
+    def _keep(self, board: Board, update: bytes) -> asyncio.Future[None]:
+        key = board.key
+        writes: list[asyncio.Future[None]] = [self.store.append(key, update)]
+        if board.needs_compaction(self.compact_bytes):
+            writes.append(self._compact(board))
+        self.busy[key] = self.busy.get(key, 0) + 1
+
+        def done(_: object) -> None:
+            self.busy[key] -= 1
+            if not self.busy[key]:
+                del self.busy[key]
+
+        kept = asyncio.gather(*writes)
+        kept.add_done_callback(done)
+        return asyncio.ensure_future(_none(kept))
+
+    def _compact(self, board: Board) -> asyncio.Future[None]:
+        snapshot = board.encoded()
+        board.snapshot_taken(snapshot)
+        return self.store.compact(board.key, snapshot)
+
+    async def stored(self, key: BoardKey) -> Board:
+        """A board read for export: the loaded one, or a fresh read from disk."""
+        board = self.loaded.get(key)
+        if board is not None:
+            return board
+        return await self._load(key, None)
+
+    def forget(self, session_id: str) -> None:
+        for key in [k for k in self.loaded if k.session_id == session_id]:
+            del self.loaded[key]
