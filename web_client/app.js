@@ -37,6 +37,10 @@ const app = {
   stopReason: null, // set when the server or the person ends this connection on purpose
   heartbeat: 0,
   reconnectTimer: 0,
+  room: "main", // our room: media connections and chat are per room
+  breakouts: null, // the current breakout round (PROTOCOL.md "Breakouts"), or null
+  clockOffset: 0, // server time minus our clock, in seconds
+  roomTimer: 0,
 };
 
 const view = new CallView();
@@ -529,24 +533,62 @@ function connect() {
   });
   socket.on("disconnect", (reason) => onDisconnect(reason));
 
+  // Presence events come for the whole session; media connections only within our room.
   socket.on("participant_joined", ({ participant } = {}) => {
     if (!participant || participant.id === app.participantId) return;
     view.upsert(participant);
+    if (!view.inRoom(participant)) return;
     peers.expect(participant.id);
     notice(`${participant.name} joined`);
   });
   socket.on("participant_rejoined", ({ participant } = {}) => {
     if (!participant || participant.id === app.participantId) return;
     view.upsert(participant);
+    if (!view.inRoom(participant)) {
+      peers.close(participant.id);
+      return;
+    }
     peers.expect(participant.id);
     notice(`${participant.name} is back`);
   });
   socket.on("participant_left", ({ participant_id: id, reason } = {}) => {
     if (!id || id === app.participantId) return;
     const name = view.name(id);
+    const wasHere = view.inRoom(view.participants.get(id));
     peers.close(id);
     view.markGone(id, reason);
-    notice(reason === "disconnected" ? `${name} lost connection` : `${name} left`);
+    if (wasHere) notice(reason === "disconnected" ? `${name} lost connection` : `${name} left`);
+  });
+  socket.on("participant_moved", ({ participant, from_room: from } = {}) => {
+    if (!participant) return;
+    if (participant.id === app.participantId) return; // room_changed follows for us
+    view.upsert(participant);
+    if (view.inRoom(participant)) {
+      peers.expect(participant.id); // the newcomer offers
+      notice(`${participant.name} joined ${view.roomName(app.room)}`);
+    } else if ((from || "main") === app.room) {
+      peers.close(participant.id);
+      notice(`${participant.name} went to ${view.roomName(participant.room)}`);
+    }
+  });
+  socket.on("room_changed", ({ room, chat: history } = {}) => {
+    if (!room || !room.id) return;
+    if (room.name) view.roomNames.set(room.id, room.name);
+    app.room = room.id;
+    peers.closeAll();
+    view.setRoom(room.id);
+    chat.setHistory(history, app.participantId);
+    // We are the newcomer in this room: we offer to everyone connected here.
+    for (const p of view.participants.values()) {
+      if (p.id !== app.participantId && p.state === "connected" && view.inRoom(p)) peers.call(p.id);
+    }
+    renderRoomStatus();
+    notice(`You are now in ${view.roomName(room.id)}`);
+  });
+  socket.on("breakouts", ({ breakouts } = {}) => applyBreakouts(breakouts));
+  socket.on("breakout_warning", ({ seconds_left: left } = {}) => {
+    const minutes = Math.max(1, Math.round((Number(left) || 60) / 60));
+    notice(`About ${minutes} minute${minutes === 1 ? "" : "s"} left in the breakout rooms.`);
   });
   socket.on("participant_updated", ({ participant } = {}) => {
     if (!participant) return;
@@ -659,9 +701,15 @@ function onJoined(ack) {
   const participants = (ack.participants || []).map((p) => (p.id === me.id ? self : p));
   if (!participants.some((p) => p.id === me.id)) participants.push(self);
 
+  app.room = (ack.room && ack.room.id) || me.room || "main";
+  if (ack.room && ack.room.name) view.roomNames.set(ack.room.id, ack.room.name);
+  if (typeof ack.server_time === "number") app.clockOffset = ack.server_time - Date.now() / 1000;
+  app.breakouts = null;
+  if (ack.breakouts) applyBreakouts(ack.breakouts, { quiet: true });
+
   peers.closeAll();
   peers.configure({ selfId: me.id, iceServers: ack.ice_servers, localStream: app.media.stream });
-  view.reset(me.id, participants, app.media.stream);
+  view.reset(me.id, participants, app.media.stream, app.room);
   if (first || !samePerson) chat.setHistory(ack.chat, me.id);
   else for (const m of ack.chat || []) chat.addMessage(m);
   chat.setEnabled(true);
@@ -671,9 +719,10 @@ function onJoined(ack) {
     showScreen("call");
     focusHeading("call-title");
   }
-  const others = participants.filter((p) => p.id !== me.id && p.state === "connected");
+  const others = participants.filter((p) => p.id !== me.id && p.state === "connected" && view.inRoom(p));
   for (const p of others) peers.call(p.id);
   quality.start();
+  renderRoomStatus();
 
   if (first) {
     const n = others.length;
@@ -729,6 +778,72 @@ function startHeartbeat() {
 
 window.addEventListener("pagehide", () => {
   if (app.state === "call" || app.state === "reconnecting") save();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Breakout rooms (the participant's side: where am I, how long is left, ask for help)
+
+function applyBreakouts(b, { quiet = false } = {}) {
+  const before = app.breakouts;
+  app.breakouts = b && b.state !== "closed" ? b : null;
+  for (const r of (b && b.rooms) || []) if (r.id && r.name) view.roomNames.set(r.id, r.name);
+  if (!quiet && b && before && before.state !== "closing" && b.state === "closing" && app.room !== "main") {
+    const seconds = b.closing_ends_at ? Math.max(0, Math.round(b.closing_ends_at - serverNow())) : null;
+    notice(
+      "The breakout rooms are closing" +
+        (seconds ? `: everyone goes back to the main room in ${seconds} seconds.` : "."),
+    );
+  }
+  view.render();
+  renderRoomStatus();
+}
+
+const serverNow = () => Date.now() / 1000 + app.clockOffset;
+
+function formatLeft(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  const m = Math.floor(s / 60);
+  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m}:${String(s % 60).padStart(2, "0")}`;
+}
+
+// The room we are in and the time left (visible text only: the spoken warnings are notices).
+function renderRoomStatus() {
+  renderRoomStatusText();
+  const b = app.breakouts;
+  const inBreakout = app.room !== "main";
+  const canAsk = !!b && b.state === "open" && inBreakout && (app.role === "mentee" || app.role === "observer");
+  const help = $("ctl-help");
+  help.hidden = !canAsk;
+  const asked = !!b && (b.help || []).some((h) => h.participant_id === app.participantId);
+  help.setAttribute("aria-pressed", String(asked));
+  help.querySelector(".control-label").textContent = asked ? "Help asked" : "Ask for help";
+  help.title = asked ? "Your mentor has been asked to come. Press to withdraw." : "Ask your mentor to come to this room";
+
+  clearInterval(app.roomTimer);
+  if (b && (b.ends_at || b.closing_ends_at)) app.roomTimer = setInterval(renderRoomStatusText, 1000);
+}
+
+// Also run once a second while a countdown is on.
+function renderRoomStatusText() {
+  const b = app.breakouts;
+  const el = $("room-status");
+  const inBreakout = app.room !== "main";
+  let text = inBreakout ? view.roomName(app.room) : b && b.state === "open" ? "Main room" : "";
+  if (b && b.state === "open" && b.ends_at) text += ` · ${formatLeft(b.ends_at - serverNow())} left`;
+  if (b && b.state === "closing" && b.closing_ends_at && inBreakout) {
+    text += ` · back to the main room in ${formatLeft(b.closing_ends_at - serverNow())}`;
+  }
+  el.textContent = text;
+  el.hidden = !text;
+  if (!b) clearInterval(app.roomTimer);
+}
+
+$("ctl-help").addEventListener("click", async () => {
+  const asked = $("ctl-help").getAttribute("aria-pressed") === "true";
+  const ack = await emitWithAck(asked ? "help_withdraw" : "help_request", {});
+  if (ack && ack.ok && ack.breakouts) applyBreakouts(ack.breakouts, { quiet: true });
+  else if (ack && ack.error) showCallAlert(ack.error.message || "That didn't work. Try again.");
+  if (ack && ack.ok) announce(asked ? "Help request withdrawn" : "Your mentor has been asked to come to your room");
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -805,6 +920,7 @@ $("call-alert-close").addEventListener("click", () => showCallAlert(""));
 
 $("ctl-leave").addEventListener("click", () => leave());
 setIcon($("ctl-leave"), "leave");
+setIcon($("ctl-help"), "hand");
 
 async function leave() {
   app.stopReason = "left";
@@ -824,6 +940,7 @@ async function leave() {
 function stopEverything() {
   clearInterval(app.heartbeat);
   clearTimeout(app.reconnectTimer);
+  clearInterval(app.roomTimer);
   if (app.socket) {
     app.socket.removeAllListeners();
     app.socket.disconnect();

@@ -31,10 +31,30 @@ export class CallView {
     this.tiles = new Map();
     this.peerStates = new Map();
     this.localStream = null;
+    this.room = "main";
+    /** @type {Map<string, string>} room id -> name */
+    this.roomNames = new Map([["main", "Main room"]]);
   }
 
-  reset(selfId, participants, localStream) {
+  /** Whether a participant is in our room (media and tiles are per room). */
+  inRoom(p) {
+    return !!p && (p.room || "main") === this.room;
+  }
+
+  roomName(id) {
+    return this.roomNames.get(id || "main") || id;
+  }
+
+  setRoom(room) {
+    this.room = room;
+    const me = this.participants.get(this.selfId);
+    if (me) me.room = room;
+    this.render();
+  }
+
+  reset(selfId, participants, localStream, room = "main") {
     this.selfId = selfId;
+    this.room = room;
     this.localStream = localStream;
     this.participants.clear();
     this.peerStates.clear();
@@ -114,7 +134,9 @@ export class CallView {
 
   /** Re-render tiles and the list from `participants`. */
   render() {
-    const present = [...this.participants.values()].filter((p) => p.state === "connected" || p.id === this.selfId);
+    const present = [...this.participants.values()].filter(
+      (p) => p.id === this.selfId || (p.state === "connected" && this.inRoom(p)),
+    );
     // Self first, then others by join time: a stable order so tiles do not jump around.
     present.sort((a, b) => (a.id === this.selfId ? -1 : b.id === this.selfId ? 1 : (a.joined_at || 0) - (b.joined_at || 0)));
     const keep = new Set(present.map((p) => p.id));
@@ -238,6 +260,7 @@ export class CallView {
     const detail = document.createElement("span");
     detail.className = "person-detail";
     const bits = [ROLE_NAMES[p.role] || p.role];
+    if (!self && p.state === "connected" && !this.inRoom(p)) bits.push(`in ${this.roomName(p.room)}`);
     if (p.state === "disconnected" && !self) bits.push("reconnecting…");
     else if (p.role === "observer") bits.push("watching");
     else {

@@ -89,18 +89,20 @@ export class ChatPanel {
 
   async submit() {
     const text = this.input.value.trim();
-    if (!text || this.sending) return;
+    if (!text) return;
     if (text.length > 2000) {
       this.showError(`That message is too long (${text.length} characters). The limit is 2,000.`);
       return;
     }
     this.sending = true;
+    // Clear at once (feels immediate on a slow connection); put the text back if it fails.
+    this.input.value = "";
     try {
       const ack = await this.send(text);
       if (ack && ack.ok) {
-        this.input.value = "";
         if (ack.message) this.addMessage(ack.message);
       } else {
+        if (!this.input.value) this.input.value = text;
         const code = ack && ack.error && ack.error.code;
         if (code === "rate_limited") this.showError("You are sending messages very quickly. Wait a moment, then press Send again.");
         else if (code === "payload_too_large" || code === "invalid_payload") this.showError("That message couldn't be sent: it is empty or too long.");

@@ -43,6 +43,12 @@ export class PeerManager {
 
   /** We joined or rejoined: open a connection to `id` and make the first offer. */
   call(id) {
+    const existing = this.peers.get(id);
+    if (existing && existing.origin === "signal" && performance.now() - existing.createdAt < FRESH_MS) {
+      // They already offered to us (both of us arrived in a room at once): their connection is
+      // being answered, with our tracks attached. A second one would only collide with it.
+      return existing;
+    }
     this.close(id);
     const peer = this._create(id, "call");
     for (const kind of ["audio", "video"]) {

@@ -24,12 +24,18 @@ FILES=(
   "node_modules/socket.io-client/dist/socket.io.msgpack.min.js|socket.io.msgpack.min.js"
   "node_modules/socket.io-client/dist/socket.io.msgpack.min.js.map|socket.io.msgpack.min.js.map"
   "node_modules/socket.io-client/LICENSE|socket.io-client.LICENSE"
+  "yjs.bundle.js|yjs.bundle.js"
+  "node_modules/yjs/LICENSE|yjs.LICENSE"
+  "node_modules/lib0/LICENSE|lib0.LICENSE"
 )
 
 bundle() {
-  # Bundling steps for libraries that need them go here, run inside "$work", for example:
-  #   npx --no-install esbuild entry-yjs.js --bundle --format=esm --minify --outfile=yjs.bundle.js
-  :
+  # Bundling steps for libraries that need them go here, run inside "$work".
+  # yjs (and lib0, its one dependency) as one ES module; web_client/whiteboard.js imports it.
+  # --legal-comments=none keeps the output byte-identical between runs; the licences are copied.
+  printf 'export * from "yjs";\n' >entry-yjs.js
+  ./node_modules/.bin/esbuild entry-yjs.js --bundle --format=esm --minify --target=es2020 \
+    --legal-comments=none --log-level=warning --outfile=yjs.bundle.js
 }
 
 cp "$here/package.json" "$here/package-lock.json" "$work/"
