@@ -508,11 +508,12 @@ def _person_report(
         spoken = union(t.speaking)
         microphone += intersect(union(_on_intervals(t.media, MEDIA_AUDIO)), mine)
         camera += intersect(union(_on_intervals(t.media, MEDIA_VIDEO)), mine)
+        rooms: dict[str, list[Interval]] = {}
         for s in t.segments:
-            by_room.setdefault(s.room, []).append((s.start, s.end))
-            speaking_by_room.setdefault(s.room, []).extend(
-                intersect(spoken, [(s.start, s.end)])
-            )
+            rooms.setdefault(s.room, []).append((s.start, s.end))
+        for room, spans in rooms.items():
+            by_room.setdefault(room, []).extend(spans)
+            speaking_by_room.setdefault(room, []).extend(intersect(spoken, union(spans)))
     timeline = sorted(
         (Segment(a, b, room) for room, spans in by_room.items() for a, b in union(spans)),
         key=lambda s: (s.start, s.room),

@@ -13,6 +13,7 @@ import hmac
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
 from aiohttp import web
 
@@ -31,7 +32,6 @@ from server.attendance_wire import (
     Row,
     people_rows,
     programme_rows,
-    record_row,
     report_wire,
     room_rows,
     session_fields,
@@ -112,8 +112,11 @@ class AttendanceRoutes:
         query: AttendanceQuery,
         filename: str,
         columns: tuple[str, ...],
-        chunks: AsyncIterator[Iterable[Row]],
+        chunks: AsyncIterator[Iterable[Any]],
+        raw_records: bool = False,
     ) -> web.StreamResponse:
+        """Stream ``chunks`` as CSV or JSON. With ``raw_records`` the chunks are raw ledger
+        rows, encoded without building a dict per row."""
         csv = query.format == "csv"
         resp = web.StreamResponse(headers={
             "Content-Type": "text/csv; charset=utf-8" if csv else "application/json",
@@ -124,7 +127,7 @@ class AttendanceRoutes:
         await resp.prepare(request)
         encoder = CsvEncoder(columns) if csv else JsonEncoder(columns)
         async for rows in chunks:
-            data = encoder.encode(rows)
+            data = encoder.encode_records(rows) if raw_records else encoder.encode(rows)
             if data:
                 await resp.write(data)
         await resp.write(encoder.finish())
@@ -133,12 +136,13 @@ class AttendanceRoutes:
 
     async def _rows(
         self, query: AttendanceQuery, session_ids: list[str]
-    ) -> AsyncIterator[Iterable[Row]]:
+    ) -> AsyncIterator[Iterable[Any]]:
+        """Chunks of rows: raw ledger rows for the records view, report rows otherwise."""
         if query.view == "records":
             sessions = session_ids if len(session_ids) == 1 else [None]
             for sid in sessions:
                 async for rows in self.ledger.stream_rows(_session_query(query), sid):
-                    yield [record_row(row) for row in rows]
+                    yield rows
             return
         for sid in session_ids:
             report = await self._report(sid)
@@ -197,14 +201,15 @@ class AttendanceRoutes:
         await self.ledger.session(session_id)  # a 404 before the stream starts
         return await self._stream(
             request, query, f"attendance-{session_id}-{query.view}", VIEW_COLUMNS[query.view],
-            self._rows(query, [session_id]))
+            self._rows(query, [session_id]), raw_records=query.view == "records")
 
     async def export(self, request: web.Request) -> web.StreamResponse:
         self._require_admin(request)
         query = self._query(request)
         session_ids = await self.ledger.session_ids(_session_query(query, EXPORT_LIMIT))
         return await self._stream(request, query, f"attendance-{query.view}",
-                                  VIEW_COLUMNS[query.view], self._rows(query, session_ids))
+                                  VIEW_COLUMNS[query.view], self._rows(query, session_ids),
+                                  raw_records=query.view == "records")
 
     async def programme(self, request: web.Request) -> web.StreamResponse:
         self._require_admin(request)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from rooms.attendance import (
@@ -49,6 +49,8 @@ PROGRAMME_COLUMNS = (
 TIME_COLUMNS = frozenset({"scheduled_start", "scheduled_end", "session_ended_at", "first_join",
                           "last_leave", "at", "created_at", "ended_at"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# One encoder for every row: json.dumps with options builds a new encoder per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
 def minutes(seconds: float | None) -> float | None:
@@ -131,6 +133,17 @@ def record_row(row: Sequence[Any]) -> Row:
     return dict(zip(RECORDS_COLUMNS, row, strict=True))
 
 
+def record_cells(row: Sequence[Any]) -> list[Any]:
+    """A raw ledger row as CSV cells, without the general per-cell conversion (exports of
+    millions of records go through here)."""
+    seq, session_id, at, kind, participant_id, person_id, room, role, value, text = row
+    if text is not None and text.startswith(_FORMULA_START):
+        text = "'" + text
+    if session_id.startswith(_FORMULA_START):
+        session_id = "'" + session_id
+    return [seq, session_id, _iso(at), kind, participant_id, person_id, room, role, value, text]
+
+
 def programme_rows(people: Iterable[ProgrammePerson]) -> Iterator[Row]:
     for p in people:
         rate = p.attendance_rate
@@ -188,7 +201,7 @@ def report_wire(a: SessionAttendance, *, only: str | None = None, admin: bool = 
 
 
 def _iso(value: float) -> str:
-    return datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
 
 
 def csv_cell(column: str, value: Any) -> str:
@@ -227,6 +240,16 @@ class CsvEncoder:
             writer.writerow([csv_cell(c, row.get(c)) for c in self.columns])
         return buf.getvalue().encode()
 
+    def encode_records(self, rows: Iterable[Sequence[Any]]) -> bytes:
+        """Raw ledger rows (``RECORD_FIELDS`` order) to CSV."""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        if not self._header_sent:
+            writer.writerow(self.columns)
+            self._header_sent = True
+        writer.writerows(record_cells(row) for row in rows)
+        return buf.getvalue().encode()
+
     def finish(self) -> bytes:
         return b"" if self._header_sent else self.encode([])
 
@@ -241,8 +264,17 @@ class JsonEncoder:
     def encode(self, rows: Iterable[Row]) -> bytes:
         parts = []
         for row in rows:
-            parts.append(("[\n" if not self._started else ",\n") + json.dumps(
-                {c: row.get(c) for c in self.columns}, ensure_ascii=False, allow_nan=False))
+            parts.append(("[\n" if not self._started else ",\n")
+                         + _JSON.encode({c: row.get(c) for c in self.columns}))
+            self._started = True
+        return "".join(parts).encode()
+
+    def encode_records(self, rows: Iterable[Sequence[Any]]) -> bytes:
+        encode = _JSON.encode
+        parts = []
+        for row in rows:
+            parts.append(("[\n" if not self._started else ",\n")
+                         + encode(dict(zip(RECORDS_COLUMNS, row, strict=True))))
             self._started = True
         return "".join(parts).encode()
 

@@ -208,11 +208,14 @@ def _record_row(r: Record) -> tuple[Any, ...]:
             r.role.value if r.role is not None else None, r.value, r.text)
 
 
+_KINDS = {k.value: k for k in RecordKind}
+_ROLES = {r.value: r for r in Role}
+
+
 def record_from_row(row: Sequence[Any]) -> Record:
     seq, session_id, at, kind, participant_id, person_id, room, role, value, text = row
-    return Record(session_id=session_id, at=at, kind=RecordKind(kind),
-                  participant_id=participant_id, person_id=person_id, room=room,
-                  role=Role(role) if role is not None else None, value=value, text=text, seq=seq)
+    return Record(session_id, at, _KINDS[kind], participant_id, person_id, room,
+                  _ROLES[role] if role is not None else None, value, text, seq)
 
 
 def _info_from_row(row: Sequence[Any], roster: Iterable[Sequence[Any]]) -> SessionInfo:
@@ -382,13 +385,35 @@ class SqliteLedger:
                 op.future.set_exception(LedgerUnavailable("The attendance ledger is closed."))
 
     def _commit(self, batch: list[_Op]) -> list[Any]:
+        """Apply a batch in one transaction and commit it. The fast path inserts all consecutive
+        appends with one statement; if anything fails, the batch is redone operation by
+        operation, so that one bad operation fails alone."""
         db = self._db
         if db is None:
             raise LedgerUnavailable("The attendance ledger is closed.")
+        try:
+            return self._transaction(db, batch, careful=False)
+        except sqlite3.Error:
+            return self._transaction(db, batch, careful=True)
+
+    def _transaction(self, db: sqlite3.Connection, batch: list[_Op], careful: bool) -> list[Any]:
         results: list[Any] = []
+        pending: list[tuple[Any, ...]] = []
         db.execute("BEGIN IMMEDIATE")
         try:
             for op in batch:
+                if not careful and isinstance(op, _Append) and not any(
+                    r.kind is RecordKind.SESSION_ENDED for r in op.records
+                ):
+                    pending.extend(_record_row(r) for r in op.records)
+                    results.append(None)
+                    continue
+                if pending:
+                    db.executemany(INSERT_RECORD, pending)
+                    pending.clear()
+                if not careful:
+                    results.append(op.run(db))
+                    continue
                 db.execute("SAVEPOINT op")
                 try:
                     results.append(op.run(db))
@@ -396,6 +421,8 @@ class SqliteLedger:
                     db.execute("ROLLBACK TO op")
                     results.append(LedgerUnavailable(f"The ledger refused this write: {exc}"))
                 db.execute("RELEASE op")
+            if pending:
+                db.executemany(INSERT_RECORD, pending)
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_alive', ?)",
                        (repr(self.clock()),))
             db.execute("COMMIT")

@@ -1,0 +1,316 @@
+"""Attendance ledger benchmark: durable write throughput, and export speed and memory for a
+ledger of one million events.
+
+    python -m load_tests.ledger_bench [--events 1000000] [--sessions 1000] [--concurrency 1000]
+                                      [--data-dir DIR] [--json out.json]
+
+1. Writes, through ``SqliteLedger`` (WAL, synchronous=FULL, one writer task, group commit):
+   - sequential: one writer awaits each single-record append (the latency of one commit);
+   - concurrent: ``--concurrency`` writers each await their own single-record appends, as that
+     many connected clients whose acknowledgements wait for the commit do. This phase fills the
+     ledger with ``--events`` records in ``--sessions`` sessions of a realistic mix (joins, media,
+     chat, speaking, reactions, room moves, leaves) and reports events per second committed,
+     commits made, the mean batch and the append latency (p50, p99).
+2. Exports, through the real server (``python -m server serve`` on that data directory, as a
+   subprocess): the records view as CSV and JSON (every event) and the people view as CSV (one
+   attendance summary per person per session, derived session by session). For each: seconds,
+   events or rows per second, bytes, and the server's peak resident memory during the export
+   (its peak RSS is reset before each export through /proc/<pid>/clear_refs).
+
+The machine's load average is printed at the start and the end: the figures mean little without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from rooms.attendance import MEDIA_AUDIO, MEDIA_VIDEO, Record, RecordKind, SessionInfo  # noqa: E402
+from rooms.roles import Role  # noqa: E402
+from rooms.roster import RosterEntry, Schedule, SessionPlan  # noqa: E402
+from server.ledger_sqlite import LEDGER_FILE, SqliteLedger  # noqa: E402
+
+ADMIN_KEY = "ledger-bench-admin-key-0123456789"
+K = RecordKind
+PEOPLE_PER_SESSION = 10
+
+
+@dataclass
+class WriteResult:
+    mode: str
+    writers: int
+    events: int
+    seconds: float
+    events_per_second: float
+    commits: int
+    mean_batch: float
+    p50_ms: float
+    p99_ms: float
+
+
+@dataclass
+class ExportResult:
+    view: str
+    format: str
+    seconds: float
+    units: int
+    units_per_second: float
+    megabytes: float
+    peak_rss_mb: float
+    rss_before_mb: float
+
+
+def session_records(session_id: str, start: float, count: int, rng: random.Random) -> list[Record]:
+    """About ``count`` records of a 10-person session with a breakout round, in time order."""
+    people = [f"{session_id}-p{i}" for i in range(PEOPLE_PER_SESSION)]
+    out: list[Record] = [Record(session_id, start, K.ROOM_NAMED, room="1:b1", text="Room 1",
+                                value=1)]
+    t = start
+    for i, pid in enumerate(people):
+        out.append(Record(session_id, t, K.JOINED, pid, person_id=f"person-{i}",
+                          role=Role.MENTEE, value=MEDIA_AUDIO | MEDIA_VIDEO, text=f"Person {i}"))
+    room = dict.fromkeys(people, "main")
+    body = count - len(out) - 2 * len(people) - 1
+    speaking: set[str] = set()
+    for n in range(max(0, body)):
+        t += rng.uniform(0.5, 4.0)
+        pid = rng.choice(people)
+        kind = rng.choices(
+            [K.SPEAKING, K.CHAT, K.REACTION, K.MEDIA, K.MOVED, K.HAND],
+            weights=[50, 20, 12, 8, 6, 4])[0]
+        if kind is K.SPEAKING:
+            on = pid not in speaking
+            (speaking.add if on else speaking.discard)(pid)
+            out.append(Record(session_id, t, kind, pid, room=room[pid], value=int(on),
+                              text="client"))
+        elif kind is K.CHAT:
+            out.append(Record(session_id, t, kind, pid, room=room[pid],
+                              value=rng.randint(5, 200)))
+        elif kind is K.REACTION:
+            out.append(Record(session_id, t, kind, pid, room=room[pid], text="clap"))
+        elif kind is K.MEDIA:
+            out.append(Record(session_id, t, kind, pid, room=room[pid], value=rng.randint(0, 3)))
+        elif kind is K.MOVED:
+            old, room[pid] = room[pid], "1:b1" if room[pid] == "main" else "main"
+            out.append(Record(session_id, t, kind, pid, room=room[pid], text=old))
+        else:
+            out.append(Record(session_id, t, kind, pid, room=room[pid], value=n % 2))
+    for pid in people:
+        t += 1.0
+        out.append(Record(session_id, t, K.LEFT, pid, room=room[pid]))
+    out.append(Record(session_id, t + 1, K.SESSION_ENDED, text="ended"))
+    return out
+
+
+def session_info(session_id: str, start: float) -> SessionInfo:
+    roster = tuple(RosterEntry(f"person-{i}", f"Person {i}", Role.MENTEE)
+                   for i in range(PEOPLE_PER_SESSION))
+    plan = SessionPlan(programme="bench", schedule=Schedule(start, start + 3 * 3600),
+                       roster=roster)
+    return SessionInfo(session_id, f"Bench session {session_id}", start, plan=plan)
+
+
+def _counting(ledger: SqliteLedger) -> list[int]:
+    batches: list[int] = []
+    commit = ledger._commit
+
+    def counted(batch: list[Any]) -> list[Any]:
+        batches.append(len(batch))
+        return commit(batch)
+
+    ledger._commit = counted  # type: ignore[method-assign]
+    return batches
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+async def write_sequential(path: Path, events: int) -> WriteResult:
+    ledger = SqliteLedger(path)
+    ledger.open()
+    await ledger.start()
+    batches = _counting(ledger)
+    await ledger.put_session(session_info("seq", time.time()))
+    latencies = []
+    t0 = time.perf_counter()
+    for i in range(events):
+        a = time.perf_counter()
+        await ledger.append([Record("seq", time.time(), K.CHAT, "p", value=i)])
+        latencies.append(time.perf_counter() - a)
+    seconds = time.perf_counter() - t0
+    await ledger.close()
+    return WriteResult("sequential", 1, events, seconds, events / seconds, len(batches),
+                       statistics.fmean(batches), _pct(latencies, 0.5), _pct(latencies, 0.99))
+
+
+async def write_concurrent(path: Path, events: int, sessions: int, writers: int) -> WriteResult:
+    """Fill the ledger: ``writers`` coroutines, each awaiting its own single-record appends."""
+    ledger = SqliteLedger(path)
+    ledger.open()
+    await ledger.start()
+    rng = random.Random(7)
+    base = time.time() - 30 * 86400
+    per_session = events // sessions
+    queue: list[list[Record]] = []
+    for s in range(sessions):
+        sid = f"bench-{s:05d}"
+        start = base + s * 3600
+        await ledger.put_session(session_info(sid, start))
+        queue.append(session_records(sid, start, per_session, rng))
+    # Interleave sessions as a busy server would: each writer takes whole sessions in turn, so
+    # every session's records keep their order.
+    batches = _counting(ledger)
+    latencies: list[float] = []
+    total = sum(len(q) for q in queue)
+
+    async def writer(mine: list[list[Record]]) -> None:
+        for records in mine:
+            for r in records:
+                a = time.perf_counter()
+                await ledger.append([r])
+                latencies.append(time.perf_counter() - a)
+
+    shares: list[list[list[Record]]] = [[] for _ in range(writers)]
+    for i, records in enumerate(queue):
+        shares[i % writers].append(records)
+    t0 = time.perf_counter()
+    await asyncio.gather(*(writer(share) for share in shares if share))
+    seconds = time.perf_counter() - t0
+    await ledger.close()
+    return WriteResult("concurrent", writers, total, seconds, total / seconds, len(batches),
+                       statistics.fmean(batches), _pct(latencies, 0.5), _pct(latencies, 0.99))
+
+
+# -- exports through the real server ------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _status_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def export(url: str, pid: int, path: str, params: dict[str, str], view: str,
+                 fmt: str) -> ExportResult:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # reset the peak RSS to the current RSS
+    before = _status_mb(pid, "VmRSS")
+    size = 0
+    lines = 0
+    t0 = time.perf_counter()
+    timeout = aiohttp.ClientTimeout(total=3600)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        async with http.get(url + path, params=params,
+                            headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as resp:
+            assert resp.status == 200, await resp.text()
+            async for chunk in resp.content.iter_chunked(1 << 16):
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+    seconds = time.perf_counter() - t0
+    units = lines - 1 if fmt == "csv" else lines - 2  # header; JSON "[" and "]" lines
+    return ExportResult(view, fmt, seconds, units, units / seconds, size / 1e6,
+                        _status_mb(pid, "VmHWM"), before)
+
+
+async def exports(data_dir: Path) -> tuple[list[ExportResult], float]:
+    port = _free_port()
+    env = dict(os.environ, TANDEM_ADMIN_KEY=ADMIN_KEY, TANDEM_LOG_LEVEL="WARNING")
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "serve", "--port", str(port), "--data-dir",
+         str(data_dir)], cwd=REPO, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            while True:
+                try:
+                    async with http.get(url + "/healthz") as resp:
+                        if resp.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.2)
+        startup = time.perf_counter() - started
+        out = []
+        for view, fmt in [("records", "csv"), ("records", "json"), ("people", "csv")]:
+            out.append(await export(url, proc.pid, "/api/attendance/export",
+                                    {"view": view, "format": fmt}, view, fmt))
+            print(f"  export {view}/{fmt}: {out[-1].seconds:.1f} s, "
+                  f"{out[-1].units_per_second:,.0f}/s, peak RSS {out[-1].peak_rss_mb:.0f} MB",
+                  flush=True)
+        return out, startup
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=1000)
+    parser.add_argument("--sequential", type=int, default=2000)
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="ledger-bench-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    load_start = os.getloadavg()
+    print(f"cores: {os.cpu_count()}, load average at start: "
+          f"{' '.join(f'{x:.2f}' for x in load_start)}", flush=True)
+    scratch = Path(tempfile.mkdtemp(prefix="ledger-seq-"))
+    seq = await write_sequential(scratch / LEDGER_FILE, args.sequential)
+    shutil.rmtree(scratch)
+    print(f"sequential: {seq.events_per_second:,.0f} events/s committed "
+          f"(p50 {seq.p50_ms:.2f} ms, p99 {seq.p99_ms:.2f} ms)", flush=True)
+    ledger_path = data_dir / LEDGER_FILE
+    if ledger_path.exists():
+        raise SystemExit(f"{ledger_path} exists: give an empty --data-dir")
+    con = await write_concurrent(ledger_path, args.events, args.sessions, args.concurrency)
+    print(f"concurrent ({con.writers} writers): {con.events_per_second:,.0f} events/s committed, "
+          f"{con.commits:,} commits (mean batch {con.mean_batch:.0f}), "
+          f"append p50 {con.p50_ms:.1f} ms, p99 {con.p99_ms:.1f} ms", flush=True)
+    size_mb = sum(p.stat().st_size for p in data_dir.glob(LEDGER_FILE + "*")) / 1e6
+    print(f"ledger: {con.events:,} events, {size_mb:.0f} MB on disk", flush=True)
+    results, startup = await exports(data_dir)
+    load_end = os.getloadavg()
+    print(f"server start on the full ledger: {startup:.1f} s; load average at the end: "
+          f"{' '.join(f'{x:.2f}' for x in load_end)}")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "cores": os.cpu_count(), "load_start": load_start, "load_end": load_end,
+            "writes": [asdict(seq), asdict(con)], "ledger_mb": size_mb,
+            "server_start_seconds": startup, "exports": [asdict(r) for r in results],
+        }, indent=2))
+    if not args.data_dir:
+        shutil.rmtree(data_dir)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
