@@ -38,6 +38,7 @@ from rooms.participant import MAIN_ROOM, ParticipantView, Presence
 from rooms.roles import Role
 from rooms.roster import SessionPlan, SessionScheduled
 from rooms.session import Session
+from rooms.whiteboard import BoardCleared, BoardEdited
 from server.attendance_wire import report_wire
 from server.ledger import Ledger
 from server.protocol import (
@@ -55,6 +56,9 @@ logger = logging.getLogger(__name__)
 
 # Roles that see everyone's attendance in their session while it runs; others see their own.
 OVERVIEW_ROLES = frozenset({Role.MENTOR, Role.ADMIN})
+# A drawing client sends a board update every few tens of milliseconds: updates by one person
+# less than this far apart are one whiteboard edit (one record).
+BOARD_EDIT_GAP = 2.0
 
 
 @dataclass(slots=True)
@@ -66,6 +70,7 @@ class _Known:
     person_id: str | None = None
     speaking: bool = False
     hand: bool = False
+    board_at: float = float("-inf")  # the last board update seen
 
 
 @dataclass(slots=True)
@@ -199,6 +204,14 @@ class AttendanceEvents:
                            text=m.text if state.plan.keep_chat else None)]
         if isinstance(event, BreakoutsChanged):
             return self._breakouts(state, event)
+        if isinstance(event, BoardEdited | BoardCleared):
+            k = state.known(event.participant_id)
+            burst_goes_on = at - k.board_at < BOARD_EDIT_GAP
+            k.board_at = at
+            if burst_goes_on:
+                return []
+            return [Record(sid, at, RecordKind.WHITEBOARD, event.participant_id, k.person_id,
+                           state.room(event.room))]
         if isinstance(event, SessionEnded):
             return [Record(sid, at, RecordKind.SESSION_ENDED, text=event.reason[:200])]
         return []

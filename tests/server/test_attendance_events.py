@@ -427,3 +427,24 @@ async def test_rating_after_the_session_ended_can_be_anonymous(
     assert body["feedback"]["anonymous"] == [{"rating": 1, "comment": None}]
     status, _ = await rate(api, {"session_id": sid, "resume": ben.resume, "rating": 1})
     assert status == 409
+
+
+async def test_whiteboard_edits_count_bursts_of_drawing(
+    api: Api, peers: Callable[[], Peer], clock: Clock
+) -> None:
+    from tests.server.whiteboard_replica import Replica, send, synced
+
+    s, ana, ben = await pair(api, peers, clock)
+    board = Replica()
+    await synced(ben, board)
+    stroke = board.stroke([1, 2, 3, 4])
+    assert all(ack["ok"] for ack in await send(ben, board))
+    clock.now += 0.5
+    board.extend(stroke, [5, 6])  # the same stroke goes on: the same edit
+    assert all(ack["ok"] for ack in await send(ben, board))
+    clock.now += 10
+    board.shape("rect", 10, 10, 50, 30)  # a new edit
+    assert all(ack["ok"] for ack in await send(ben, board))
+    body = await report(api, s["session_id"])
+    assert row(body, "ben-2026")["whiteboard_edits"] == 2
+    assert row(body, "ana-2026")["whiteboard_edits"] == 0
