@@ -76,7 +76,7 @@ export function install(ctx) {
   const state = {
     doc: null, items: null, undo: null, room: null, synced: false, syncing: null,
     pending: [], sendTimer: 0, canDraw: false, canClear: false, canShow: false,
-    tool: "pen", color: COLORS[0][0], width: WIDTHS[1][0],
+    tool: "pen", preferred: "pen", color: COLORS[0][0], width: WIDTHS[1][0],
     drawing: null, selected: null, cursors: new Map(), lastCursor: 0, cursorTimer: 0,
     counter: 0, socket: null, shown: null, frame: 0, stopped: false,
   };
@@ -86,7 +86,10 @@ export function install(ctx) {
   const toolGroup = el("div", { class: "wb-group", role: "group", "aria-label": "Tool" });
   for (const [id, label, title] of TOOLS) {
     const b = el("button", { type: "button", class: "wb-tool", "data-tool": id, title, "aria-pressed": "false" }, label);
-    b.addEventListener("click", () => setTool(id));
+    b.addEventListener("click", () => {
+      state.preferred = id;
+      setTool(id);
+    });
     toolButtons.set(id, b);
     toolGroup.append(b);
   }
@@ -139,7 +142,7 @@ export function install(ctx) {
     toolButtons.get("select").disabled = false;
     clearBtn.hidden = !state.canClear;
     showSelect.hidden = !(state.canShow && state.room === "main");
-    if (!state.canDraw) setTool("select");
+    setTool(state.canDraw ? state.preferred : "select");
   }
 
   // -- the document and the server --------------------------------------------------------------
@@ -478,7 +481,10 @@ export function install(ctx) {
       deleteSelected();
     } else if (!event.ctrlKey && !event.metaKey && !event.altKey) {
       const tool = TOOLS.find((t) => t[3] === key);
-      if (tool && (state.canDraw || tool[0] === "select")) setTool(tool[0]);
+      if (tool && (state.canDraw || tool[0] === "select")) {
+        state.preferred = tool[0];
+        setTool(tool[0]);
+      }
     }
   });
 

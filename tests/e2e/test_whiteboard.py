@@ -2,13 +2,14 @@
 page's board (in its document and on its canvas), undo takes it away again, a late joiner gets
 the board, and a PNG export of a non-empty board is a real, non-blank image.
 
-The module runs on a test page of its own (tests/e2e/whiteboard_page.html, served through
-Playwright's routing at the server's origin) until the call page has its whiteboard hook.
+The module runs on a test page of its own (tests/e2e/whiteboard_page.html, written into a page
+of the server's origin) until the call page has its whiteboard hook.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import struct
 from pathlib import Path
 from typing import Any
@@ -51,13 +52,11 @@ async (url) => {
 
 async def open_board(browser: Any, server: TandemServer, url: str, name: str) -> Any:
     page = await new_page(browser)
-
-    async def serve(route: Any) -> None:
-        await route.fulfill(path=str(PAGE), content_type="text/html")
-
-    await page.route("**/client/wb-test.html", serve)
     token = url.split("#token=", 1)[1]
-    await page.goto(f"{server.base_url}/client/wb-test.html#token={token}&name={name}")
+    # A real response of the server first, so the page's origin (and its address space, which
+    # Chromium checks before letting it open a socket to 127.0.0.1) is the server's own.
+    await page.goto(f"{server.base_url}/healthz#token={token}&name={name}")
+    await page.set_content(PAGE.read_text())
     await page.wait_for_function("window.boardReady === true || window.boardError")
     assert await page.evaluate("window.boardError || null") is None
     return page
@@ -85,9 +84,11 @@ async def test_a_mouse_stroke_appears_on_the_other_page_and_undo_removes_it(
         await draw_stroke(ana, [(100, 100), (200, 140), (300, 120), (400, 220)])
 
         # The document on Ben's page: one pen stroke, the same points as on Ana's.
-        await ben.wait_for_function(
-            "window.board.items().length === 1 && window.board.items()[0].points.length >= 8")
         mine = await ana.evaluate("window.board.items()")
+        assert len(mine) == 1 and len(mine[0]["points"]) >= 8
+        await ben.wait_for_function(
+            "(want) => JSON.stringify(window.board.items()) === want", arg=json.dumps(
+                mine, separators=(",", ":")))
         theirs = await ben.evaluate("window.board.items()")
         assert theirs == mine
         assert theirs[0]["type"] == "pen" and theirs[0]["color"] == RED
