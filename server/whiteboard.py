@@ -52,6 +52,8 @@ class Board:
 
     def missing(self, state_vector: bytes) -> bytes:
         """The update a replica with ``state_vector`` lacks (everything for an empty one)."""
+        if not state_vector:
+            return self.doc.get_update()
         try:
             return self.doc.get_update(state_vector)
         except ValueError:

@@ -70,6 +70,11 @@ async def test_a_stroke_reaches_the_room_and_a_late_joiner_gets_the_whole_board(
     assert c.view() == a.view() == b.view()
     assert c.view()[stroke]["points"] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
     assert c.view()[rect]["type"] == "rect"
+    # Without a state vector, the sync is the whole board.
+    whole = await cal.call("board_sync", {"room": "main"})
+    fresh = Replica()
+    fresh.receive(whole["update"])
+    assert fresh.view() == c.view()
 
 
 async def test_concurrent_edits_converge_through_the_server(
