@@ -10,6 +10,7 @@ import { ChatPanel } from "./chat.js";
 import { QualityMonitor } from "./quality.js";
 import { setIcon } from "./icons.js";
 import { refusal, NETWORK, roleSentence, mediaProblem } from "./messages.js";
+import { install as installEngagement } from "./engagement.js";
 
 const $ = (id) => document.getElementById(id);
 const JOIN_TIMEOUT_MS = 10000;
@@ -62,6 +63,19 @@ const chat = new ChatPanel({
 });
 const meter = new MicMeter($("mic-meter"));
 const quality = new QualityMonitor(peers.connections, (id, info) => view.setQuality(id, info));
+// Check-in, reactions, hand, voice activity, participation and rating: engagement.js.
+const engagement = installEngagement({
+  socket: () => app.socket,
+  sessionId: () => app.sessionId,
+  participantId: () => app.participantId,
+  role: () => app.role,
+  resume: () => app.resume,
+  stream: () => app.media.stream,
+  micOn: () => payload_audio(),
+  emit: (event, payload) => emitWithAck(event, payload),
+  announce: (text) => announce(text),
+  nameOf: (id) => view.name(id),
+});
 
 // Debug hook for tests and support: the peer connections can be asked for getStats().
 window.tandem = {
@@ -619,6 +633,7 @@ function connect() {
       body: "Thank you for taking part. You can close this page.",
       state: "ended",
     });
+    engagement.left();
   });
 }
 
@@ -722,6 +737,7 @@ function onJoined(ack) {
   const others = participants.filter((p) => p.id !== me.id && p.state === "connected" && view.inRoom(p));
   for (const p of others) peers.call(p.id);
   quality.start();
+  engagement.joined(ack);
   renderRoomStatus();
 
   if (first) {
@@ -935,6 +951,7 @@ async function leave() {
     state: "left",
     actions: [{ label: "Rejoin the session", onClick: () => location.reload() }],
   });
+  engagement.left();
 }
 
 function stopEverything() {
@@ -947,6 +964,7 @@ function stopEverything() {
   }
   peers.closeAll();
   quality.stop();
+  engagement.stop();
   meter.stop();
   stopStream(app.media.stream);
   app.media = { stream: null, audioError: null, videoError: null };
