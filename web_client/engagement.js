@@ -321,7 +321,7 @@ export function install(ctx) {
       /* no storage: ask anyway */
     }
     if (document.getElementById("checkin-card")) return;
-    const card = el("form", { id: "checkin-card", class: "checkin-card", "aria-labelledby": "checkin-label" });
+    const card = el("form", { id: "checkin-card", class: "checkin-card", "aria-label": "Check-in" });
     const label = el("label", { id: "checkin-label", for: "checkin-goal" }, "What do you want from this session?");
     const input = el("textarea", { id: "checkin-goal", rows: "2", maxlength: String(GOAL_MAX), placeholder: "For example: a plan for my first month" });
     const error = el("p", { class: "checkin-error", role: "alert", hidden: "" });
