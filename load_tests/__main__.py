@@ -62,6 +62,15 @@ def _overrides(a: argparse.Namespace) -> dict:
     }
 
 
+def _add_nice(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--nice",
+        type=int,
+        help="renice the servers and generator processes (e.g. -5, needs root) to shield the "
+        "measurement from other work on a shared machine",
+    )
+
+
 def _add_size_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clients", type=int, help="clients (pairs: 2 per pair)")
     p.add_argument("--rooms", type=int, help="rooms (many-rooms, join-storm)")
@@ -83,6 +92,7 @@ def _add_size_args(p: argparse.ArgumentParser) -> None:
         "--drain", type=float, help="max seconds to wait for deliveries after sending stops"
     )
     p.add_argument("--workers", type=int, default=2, help="load generator processes (default 2)")
+    _add_nice(p)
     p.add_argument(
         "--no-pin",
         action="store_true",
@@ -108,6 +118,7 @@ async def _run_targets(
                 pin=not a.no_pin,
                 keep_samples=keep_samples,
                 profile_dir=getattr(a, "profile", None),
+                nice=a.nice,
             )
         except Exception as exc:  # noqa: BLE001 - one broken target must not lose the others' runs
             r = RunResult(target=t, scenario=sc.kind, params=asdict(sc), valid=False)
@@ -189,7 +200,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
         for name in ("many-rooms", "big-room", "join-storm", "pairs"):
             main += await _run_targets(name, scaled(name), targets, a)
         abuse_targets = [t for t in targets if t == "tandem"] or targets[:1]
-        abuse_results, verdicts = await _abuse(scaled("abuse"), abuse_targets, a)
+        abuse_results, verdicts = await _abuse(scaled("abuse", rate=a.abuse_rate), abuse_targets, a)
         sweep: list[tuple[str, RunResult]] = []
         sweep_targets = [t for t in targets if t in ("tandem", "reference")] or targets
         if "bare" in targets and a.sweep_bare:
@@ -379,6 +390,14 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--out", default=str(HERE / "RESULTS.md"))
     c.add_argument("--workers", type=int, default=2)
     c.add_argument("--no-pin", action="store_true")
+    c.add_argument(
+        "--abuse-rate",
+        type=float,
+        default=0.25,
+        help="events/s per well-behaved client in the abuse runs (default 0.25: a load Tandem "
+        "sustains, so that the abusers' effect is not hidden by overload)",
+    )
+    _add_nice(c)
     c.set_defaults(func=cmd_compare)
     d = sub.add_parser("render", help="rewrite RESULTS.md and latency.png from RESULTS.json")
     d.add_argument("--out", default=str(HERE / "RESULTS.md"))

@@ -81,12 +81,23 @@ class ExportResult:
 def session_records(session_id: str, start: float, count: int, rng: random.Random) -> list[Record]:
     """About ``count`` records of a 10-person session with a breakout round, in time order."""
     people = [f"{session_id}-p{i}" for i in range(PEOPLE_PER_SESSION)]
-    out: list[Record] = [Record(session_id, start, K.ROOM_NAMED, room="1:b1", text="Room 1",
-                                value=1)]
+    out: list[Record] = [
+        Record(session_id, start, K.ROOM_NAMED, room="1:b1", text="Room 1", value=1)
+    ]
     t = start
     for i, pid in enumerate(people):
-        out.append(Record(session_id, t, K.JOINED, pid, person_id=f"person-{i}",
-                          role=Role.MENTEE, value=MEDIA_AUDIO | MEDIA_VIDEO, text=f"Person {i}"))
+        out.append(
+            Record(
+                session_id,
+                t,
+                K.JOINED,
+                pid,
+                person_id=f"person-{i}",
+                role=Role.MENTEE,
+                value=MEDIA_AUDIO | MEDIA_VIDEO,
+                text=f"Person {i}",
+            )
+        )
     room = dict.fromkeys(people, "main")
     body = count - len(out) - 2 * len(people) - 1
     speaking: set[str] = set()
@@ -95,15 +106,16 @@ def session_records(session_id: str, start: float, count: int, rng: random.Rando
         pid = rng.choice(people)
         kind = rng.choices(
             [K.SPEAKING, K.CHAT, K.REACTION, K.MEDIA, K.MOVED, K.HAND],
-            weights=[50, 20, 12, 8, 6, 4])[0]
+            weights=[50, 20, 12, 8, 6, 4],
+        )[0]
         if kind is K.SPEAKING:
             on = pid not in speaking
             (speaking.add if on else speaking.discard)(pid)
-            out.append(Record(session_id, t, kind, pid, room=room[pid], value=int(on),
-                              text="client"))
+            out.append(
+                Record(session_id, t, kind, pid, room=room[pid], value=int(on), text="client")
+            )
         elif kind is K.CHAT:
-            out.append(Record(session_id, t, kind, pid, room=room[pid],
-                              value=rng.randint(5, 200)))
+            out.append(Record(session_id, t, kind, pid, room=room[pid], value=rng.randint(5, 200)))
         elif kind is K.REACTION:
             out.append(Record(session_id, t, kind, pid, room=room[pid], text="clap"))
         elif kind is K.MEDIA:
@@ -121,10 +133,10 @@ def session_records(session_id: str, start: float, count: int, rng: random.Rando
 
 
 def session_info(session_id: str, start: float) -> SessionInfo:
-    roster = tuple(RosterEntry(f"person-{i}", f"Person {i}", Role.MENTEE)
-                   for i in range(PEOPLE_PER_SESSION))
-    plan = SessionPlan(programme="bench", schedule=Schedule(start, start + 3 * 3600),
-                       roster=roster)
+    roster = tuple(
+        RosterEntry(f"person-{i}", f"Person {i}", Role.MENTEE) for i in range(PEOPLE_PER_SESSION)
+    )
+    plan = SessionPlan(programme="bench", schedule=Schedule(start, start + 3 * 3600), roster=roster)
     return SessionInfo(session_id, f"Bench session {session_id}", start, plan=plan)
 
 
@@ -159,8 +171,17 @@ async def write_sequential(path: Path, events: int) -> WriteResult:
         latencies.append(time.perf_counter() - a)
     seconds = time.perf_counter() - t0
     await ledger.close()
-    return WriteResult("sequential", 1, events, seconds, events / seconds, len(batches),
-                       statistics.fmean(batches), _pct(latencies, 0.5), _pct(latencies, 0.99))
+    return WriteResult(
+        "sequential",
+        1,
+        events,
+        seconds,
+        events / seconds,
+        len(batches),
+        statistics.fmean(batches),
+        _pct(latencies, 0.5),
+        _pct(latencies, 0.99),
+    )
 
 
 async def write_concurrent(path: Path, events: int, sessions: int, writers: int) -> WriteResult:
@@ -197,8 +218,17 @@ async def write_concurrent(path: Path, events: int, sessions: int, writers: int)
     await asyncio.gather(*(writer(share) for share in shares if share))
     seconds = time.perf_counter() - t0
     await ledger.close()
-    return WriteResult("concurrent", writers, total, seconds, total / seconds, len(batches),
-                       statistics.fmean(batches), _pct(latencies, 0.5), _pct(latencies, 0.99))
+    return WriteResult(
+        "concurrent",
+        writers,
+        total,
+        seconds,
+        total / seconds,
+        len(batches),
+        statistics.fmean(batches),
+        _pct(latencies, 0.5),
+        _pct(latencies, 0.99),
+    )
 
 
 # -- exports through the real server ------------------------------------------------------------
@@ -217,8 +247,9 @@ def _status_mb(pid: int, field: str) -> float:
     return float("nan")
 
 
-async def export(url: str, pid: int, path: str, params: dict[str, str], view: str,
-                 fmt: str) -> ExportResult:
+async def export(
+    url: str, pid: int, path: str, params: dict[str, str], view: str, fmt: str
+) -> ExportResult:
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # reset the peak RSS to the current RSS
     before = _status_mb(pid, "VmRSS")
     size = 0
@@ -226,16 +257,18 @@ async def export(url: str, pid: int, path: str, params: dict[str, str], view: st
     t0 = time.perf_counter()
     timeout = aiohttp.ClientTimeout(total=3600)
     async with aiohttp.ClientSession(timeout=timeout) as http:
-        async with http.get(url + path, params=params,
-                            headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as resp:
+        async with http.get(
+            url + path, params=params, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+        ) as resp:
             assert resp.status == 200, await resp.text()
             async for chunk in resp.content.iter_chunked(1 << 16):
                 size += len(chunk)
                 lines += chunk.count(b"\n")
     seconds = time.perf_counter() - t0
     units = lines - 1 if fmt == "csv" else lines - 2  # header; JSON "[" and "]" lines
-    return ExportResult(view, fmt, seconds, units, units / seconds, size / 1e6,
-                        _status_mb(pid, "VmHWM"), before)
+    return ExportResult(
+        view, fmt, seconds, units, units / seconds, size / 1e6, _status_mb(pid, "VmHWM"), before
+    )
 
 
 async def exports(data_dir: Path) -> tuple[list[ExportResult], float]:
@@ -243,8 +276,10 @@ async def exports(data_dir: Path) -> tuple[list[ExportResult], float]:
     env = dict(os.environ, TANDEM_ADMIN_KEY=ADMIN_KEY, TANDEM_LOG_LEVEL="WARNING")
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port), "--data-dir",
-         str(data_dir)], cwd=REPO, env=env)
+        [sys.executable, "-m", "server", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        cwd=REPO,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -258,11 +293,21 @@ async def exports(data_dir: Path) -> tuple[list[ExportResult], float]:
         startup = time.perf_counter() - started
         out = []
         for view, fmt in [("records", "csv"), ("records", "json"), ("people", "csv")]:
-            out.append(await export(url, proc.pid, "/api/attendance/export",
-                                    {"view": view, "format": fmt}, view, fmt))
-            print(f"  export {view}/{fmt}: {out[-1].seconds:.1f} s, "
-                  f"{out[-1].units_per_second:,.0f}/s, peak RSS {out[-1].peak_rss_mb:.0f} MB",
-                  flush=True)
+            out.append(
+                await export(
+                    url,
+                    proc.pid,
+                    "/api/attendance/export",
+                    {"view": view, "format": fmt},
+                    view,
+                    fmt,
+                )
+            )
+            print(
+                f"  export {view}/{fmt}: {out[-1].seconds:.1f} s, "
+                f"{out[-1].units_per_second:,.0f}/s, peak RSS {out[-1].peak_rss_mb:.0f} MB",
+                flush=True,
+            )
         return out, startup
     finally:
         proc.terminate()
@@ -282,32 +327,52 @@ async def main() -> None:
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="ledger-bench-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     load_start = os.getloadavg()
-    print(f"cores: {os.cpu_count()}, load average at start: "
-          f"{' '.join(f'{x:.2f}' for x in load_start)}", flush=True)
+    print(
+        f"cores: {os.cpu_count()}, load average at start: "
+        f"{' '.join(f'{x:.2f}' for x in load_start)}",
+        flush=True,
+    )
     scratch = Path(tempfile.mkdtemp(prefix="ledger-seq-"))
     seq = await write_sequential(scratch / LEDGER_FILE, args.sequential)
     shutil.rmtree(scratch)
-    print(f"sequential: {seq.events_per_second:,.0f} events/s committed "
-          f"(p50 {seq.p50_ms:.2f} ms, p99 {seq.p99_ms:.2f} ms)", flush=True)
+    print(
+        f"sequential: {seq.events_per_second:,.0f} events/s committed "
+        f"(p50 {seq.p50_ms:.2f} ms, p99 {seq.p99_ms:.2f} ms)",
+        flush=True,
+    )
     ledger_path = data_dir / LEDGER_FILE
     if ledger_path.exists():
         raise SystemExit(f"{ledger_path} exists: give an empty --data-dir")
     con = await write_concurrent(ledger_path, args.events, args.sessions, args.concurrency)
-    print(f"concurrent ({con.writers} writers): {con.events_per_second:,.0f} events/s committed, "
-          f"{con.commits:,} commits (mean batch {con.mean_batch:.0f}), "
-          f"append p50 {con.p50_ms:.1f} ms, p99 {con.p99_ms:.1f} ms", flush=True)
+    print(
+        f"concurrent ({con.writers} writers): {con.events_per_second:,.0f} events/s committed, "
+        f"{con.commits:,} commits (mean batch {con.mean_batch:.0f}), "
+        f"append p50 {con.p50_ms:.1f} ms, p99 {con.p99_ms:.1f} ms",
+        flush=True,
+    )
     size_mb = sum(p.stat().st_size for p in data_dir.glob(LEDGER_FILE + "*")) / 1e6
     print(f"ledger: {con.events:,} events, {size_mb:.0f} MB on disk", flush=True)
     results, startup = await exports(data_dir)
     load_end = os.getloadavg()
-    print(f"server start on the full ledger: {startup:.1f} s; load average at the end: "
-          f"{' '.join(f'{x:.2f}' for x in load_end)}")
+    print(
+        f"server start on the full ledger: {startup:.1f} s; load average at the end: "
+        f"{' '.join(f'{x:.2f}' for x in load_end)}"
+    )
     if args.json:
-        args.json.write_text(json.dumps({
-            "cores": os.cpu_count(), "load_start": load_start, "load_end": load_end,
-            "writes": [asdict(seq), asdict(con)], "ledger_mb": size_mb,
-            "server_start_seconds": startup, "exports": [asdict(r) for r in results],
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "cores": os.cpu_count(),
+                    "load_start": load_start,
+                    "load_end": load_end,
+                    "writes": [asdict(seq), asdict(con)],
+                    "ledger_mb": size_mb,
+                    "server_start_seconds": startup,
+                    "exports": [asdict(r) for r in results],
+                },
+                indent=2,
+            )
+        )
     if not args.data_dir:
         shutil.rmtree(data_dir)
 

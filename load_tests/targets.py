@@ -165,6 +165,16 @@ class BareTarget(RelayTarget):
         )
 
 
+class BareFastTarget(RelayTarget):
+    """The bare relay with the fan-out proposed for Tandem (not part of the default targets)."""
+
+    name = "bare-fast"
+
+    def command(self):
+        cmd = [python_exe(), "-m", "load_tests.bare_relay", "--host", "127.0.0.1"]
+        return cmd + ["--port", str(self.port), "--fast-fanout"], {}, REPO
+
+
 class ReferenceTarget(RelayTarget):
     name = "reference"
 
@@ -244,7 +254,12 @@ class TandemTarget(Target):
         return out
 
 
-TARGETS = {"tandem": TandemTarget, "reference": ReferenceTarget, "bare": BareTarget}
+TARGETS = {
+    "tandem": TandemTarget,
+    "reference": ReferenceTarget,
+    "bare": BareTarget,
+    "bare-fast": BareFastTarget,
+}
 
 
 def tandem_dir() -> Path:

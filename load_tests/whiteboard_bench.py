@@ -88,9 +88,18 @@ class Drawer:
         with self.doc.transaction():
             if self.stroke is None or len(self.stroke) >= STROKE_POINTS * 2:
                 self.stroke = Array([x, y])
-                self.items[f"{self.key}-{self.seq}"] = Map({
-                    "type": "pen", "author": self.key, "color": "#1d4ed8", "width": 3.0,
-                    "z": float(self.seq), "x": 0.0, "y": 0.0, "points": self.stroke})
+                self.items[f"{self.key}-{self.seq}"] = Map(
+                    {
+                        "type": "pen",
+                        "author": self.key,
+                        "color": "#1d4ed8",
+                        "width": 3.0,
+                        "z": float(self.seq),
+                        "x": 0.0,
+                        "y": 0.0,
+                        "points": self.stroke,
+                    }
+                )
             else:
                 self.stroke.extend([x, y])
             self.items[self.key] = Map({"type": "text", "text": "", "seq": float(self.seq)})
@@ -164,8 +173,11 @@ def _pct(values: list[float], p: float) -> float:
 async def run(args: argparse.Namespace, url: str, pid: int) -> Result:
     headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
     async with aiohttp.ClientSession() as http:
-        async with http.post(url + "/api/sessions", headers=headers, json={
-                "title": "Whiteboard bench", "max_participants": args.members}) as resp:
+        async with http.post(
+            url + "/api/sessions",
+            headers=headers,
+            json={"title": "Whiteboard bench", "max_participants": args.members},
+        ) as resp:
             assert resp.status == 201, await resp.text()
             created = await resp.json()
     tokens = {role: u.split("#token=", 1)[1] for role, u in created["join_urls"].items()}
@@ -185,8 +197,11 @@ async def run(args: argparse.Namespace, url: str, pid: int) -> Result:
 
     for i in range(args.members):
         # Drawers are the first members; measurers the last, so none measures its own updates.
-        tag = measurers[i - (args.members - args.measurers)] if (
-            i >= args.members - args.measurers) else None
+        tag = (
+            measurers[i - (args.members - args.measurers)]
+            if (i >= args.members - args.measurers)
+            else None
+        )
         c = Client(url, on_event=on_event, tag=tag)
         await c.connect({"token": tokens["mentor" if i == 0 else "mentee"]})
         ack = await c.call("join", {"name": f"Member {i}"})
@@ -253,26 +268,38 @@ async def run(args: argparse.Namespace, url: str, pid: int) -> Result:
     load_after = os.getloadavg()
     rss = _rss_mb(pid)
     async with aiohttp.ClientSession() as http:
-        async with http.get(f"{url}/api/sessions/{created['session_id']}/boards",
-                            headers=headers) as resp:
+        async with http.get(
+            f"{url}/api/sessions/{created['session_id']}/boards", headers=headers
+        ) as resp:
             boards = (await resp.json())["boards"]
     for c in clients:
         await c.close()
     window = wall_end - wall_start
     lat = [x for m in measurers for x in m.latencies]
     return Result(
-        members=args.members, drawers=args.drawers, rate_per_drawer=args.rate,
-        cursor_rate=args.cursor_rate, seconds=round(window, 2),
-        updates_sent=sent[0] - sent_start, updates_acked=acked[0] - acked_start,
-        refused=refused, relays_received=relays_end - relays_start,
+        members=args.members,
+        drawers=args.drawers,
+        rate_per_drawer=args.rate,
+        cursor_rate=args.cursor_rate,
+        seconds=round(window, 2),
+        updates_sent=sent[0] - sent_start,
+        updates_acked=acked[0] - acked_start,
+        refused=refused,
+        relays_received=relays_end - relays_start,
         deliveries_per_second=round((relays_end - relays_start) / window, 1),
-        samples=len(lat), p50_ms=round(_pct(lat, 0.5), 2), p90_ms=round(_pct(lat, 0.9), 2),
-        p99_ms=round(_pct(lat, 0.99), 2), max_ms=round(max(lat) * 1000, 2) if lat else 0.0,
+        samples=len(lat),
+        p50_ms=round(_pct(lat, 0.5), 2),
+        p90_ms=round(_pct(lat, 0.9), 2),
+        p99_ms=round(_pct(lat, 0.99), 2),
+        max_ms=round(max(lat) * 1000, 2) if lat else 0.0,
         server_cpu_percent=round(100 * (cpu_end - cpu_start) / window, 1),
         generator_cpu_percent=round(100 * (gen_end - gen_start) / window, 1),
         server_run_queue_wait_percent=round(100 * (wait_end - wait_start) / window, 1),
-        server_rss_mb=round(rss, 1), board_bytes=boards[0]["bytes"] if boards else 0,
-        cores=os.cpu_count(), load_before=load_before, load_after=load_after,
+        server_rss_mb=round(rss, 1),
+        board_bytes=boards[0]["bytes"] if boards else 0,
+        cores=os.cpu_count(),
+        load_before=load_before,
+        load_after=load_after,
     )
 
 
@@ -296,8 +323,21 @@ async def main() -> None:
     port = _free_port()
     env = dict(os.environ, TANDEM_ADMIN_KEY=ADMIN_KEY, TANDEM_LOG_LEVEL="WARNING")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port), "--data-dir",
-         str(data_dir), "--max-session-size", str(max(25, args.members))], cwd=REPO, env=env)
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--max-session-size",
+            str(max(25, args.members)),
+        ],
+        cwd=REPO,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -314,19 +354,29 @@ async def main() -> None:
         proc.wait(timeout=30)
         shutil.rmtree(data_dir, ignore_errors=True)
     r = result
-    print(f"{r.members} members, {r.drawers} drawing at {r.rate_per_drawer:g} updates/s "
-          f"(+ pointer {r.cursor_rate:g}/s), {r.seconds:.1f} s measured, {r.cores} cores")
+    print(
+        f"{r.members} members, {r.drawers} drawing at {r.rate_per_drawer:g} updates/s "
+        f"(+ pointer {r.cursor_rate:g}/s), {r.seconds:.1f} s measured, {r.cores} cores"
+    )
     print(f"  updates: {r.updates_sent} sent, {r.updates_acked} acknowledged, refused {r.refused}")
     print(f"  relays received: {r.relays_received} ({r.deliveries_per_second:,.0f}/s)")
-    print(f"  update to another member: p50 {r.p50_ms:.1f} ms, p90 {r.p90_ms:.1f} ms, "
-          f"p99 {r.p99_ms:.1f} ms, max {r.max_ms:.1f} ms ({r.samples} samples)")
-    print(f"  server: {r.server_cpu_percent:.0f}% of one core, RSS {r.server_rss_mb:.0f} MB; "
-          f"board {r.board_bytes:,} bytes stored; this load generator: "
-          f"{r.generator_cpu_percent:.0f}% of one core")
-    print(f"  server waited for a CPU {r.server_run_queue_wait_percent:.0f}% of the time "
-          "(other work on the machine)")
-    print(f"  load average before {' '.join(f'{x:.2f}' for x in r.load_before)}, after "
-          f"{' '.join(f'{x:.2f}' for x in r.load_after)}")
+    print(
+        f"  update to another member: p50 {r.p50_ms:.1f} ms, p90 {r.p90_ms:.1f} ms, "
+        f"p99 {r.p99_ms:.1f} ms, max {r.max_ms:.1f} ms ({r.samples} samples)"
+    )
+    print(
+        f"  server: {r.server_cpu_percent:.0f}% of one core, RSS {r.server_rss_mb:.0f} MB; "
+        f"board {r.board_bytes:,} bytes stored; this load generator: "
+        f"{r.generator_cpu_percent:.0f}% of one core"
+    )
+    print(
+        f"  server waited for a CPU {r.server_run_queue_wait_percent:.0f}% of the time "
+        "(other work on the machine)"
+    )
+    print(
+        f"  load average before {' '.join(f'{x:.2f}' for x in r.load_before)}, after "
+        f"{' '.join(f'{x:.2f}' for x in r.load_after)}"
+    )
     if args.json:
         args.json.write_text(json.dumps(asdict(r), indent=2))
 
