@@ -338,7 +338,7 @@ class WhiteboardEvents:
         )
 
     async def _presence(self, event: DomainEvent) -> None:
-        """Someone left a room: their cursor goes; a session ended: forget its relays."""
+        """Someone left a room: their cursor goes; a session ended: forget its boards."""
         if isinstance(event, ParticipantMoved):
             self._cursor(BoardKey(event.session_id, event.from_room), event.participant.id,
                          {"from": event.participant.id, "name": event.participant.name,
@@ -349,8 +349,10 @@ class WhiteboardEvents:
                          {"from": event.participant.id, "name": event.participant.name,
                           "x": None, "y": None})
         elif isinstance(event, SessionEnded):
+            # The boards stay on disk (REST reads them there); memory is freed at once.
             self.shown.pop(event.session_id, None)
             self.metas.pop(event.session_id, None)
+            self.boards.forget(event.session_id)
             for key in [k for k in self.outboxes if k.session_id == event.session_id]:
                 if not self.outboxes[key].scheduled:
                     del self.outboxes[key]

@@ -304,3 +304,17 @@ async def test_boards_persist_across_a_restart_and_reopen_for_the_pairs_next_ses
             await p.close()
     await server.close()
 
+
+
+async def test_a_board_outlives_its_session(api: Api, peers: Callable[[], Peer]) -> None:
+    s = await api.create_session()
+    ana, a = await member(api, peers, s, "mentor", "Ana")
+    a.shape("arrow", 10, 10, 100, 40)
+    assert (await send(ana, a))[0]["ok"]
+    async with api.http.post(f"/api/sessions/{s['session_id']}/end", headers=AUTH) as resp:
+        assert resp.status == 200
+    async with api.http.get(f"/api/sessions/{s['session_id']}/boards/main",
+                            headers=AUTH) as resp:
+        body = await resp.json()
+    assert body["items"] == a.view() and body["name"] == "Main room"
+    assert resp.headers["Content-Disposition"].startswith("attachment")
