@@ -8,6 +8,7 @@
 // Protocol: docs/PROTOCOL.md, "Attendance".
 
 import { renderTable, renderTimeline, fmtMinutes } from "./attendance_view.js";
+import { ICONS } from "./icons.js";
 
 const REACTIONS = [
   ["thumbs_up", "👍", "Thumbs up"],
@@ -36,9 +37,21 @@ function el(tag, attrs = {}, text = null) {
   return e;
 }
 
-function controlButton(id, icon, label) {
-  const b = el("button", { type: "button", id, class: "control control-engage" });
-  b.append(el("span", { class: "icon", "aria-hidden": "true" }, icon), el("span", { class: "control-label" }, label));
+// Icons as inline SVG (fonts without emoji show boxes); decorative, every button has a label.
+const svg = (body) =>
+  `<svg viewBox="0 0 24 24" width="24" height="24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" focusable="false">${body}</svg>`;
+const GLYPHS = {
+  hand: ICONS.hand,
+  smile: svg('<circle cx="12" cy="12" r="10"/><path d="M8 14s1.5 2 4 2 4-2 4-2"/><path d="M9 9h.01"/><path d="M15 9h.01"/>'),
+  chart: svg('<path d="M3 3v18h18"/><path d="M8 17v-5"/><path d="M13 17V8"/><path d="M18 17v-8"/>'),
+  more: svg('<circle cx="5" cy="12" r="1.5"/><circle cx="12" cy="12" r="1.5"/><circle cx="19" cy="12" r="1.5"/>'),
+};
+
+function controlButton(id, glyph, label, extraClass = "control-engage") {
+  const b = el("button", { type: "button", id, class: `control ${extraClass}` });
+  const icon = el("span", { class: "icon", "aria-hidden": "true" });
+  icon.innerHTML = GLYPHS[glyph];
+  b.append(icon, el("span", { class: "control-label" }, label));
   return b;
 }
 
@@ -166,14 +179,51 @@ export function install(ctx) {
 
   // -- controls --------------------------------------------------------------------------------
 
-  const handButton = controlButton("ctl-hand", "✋", "Raise hand");
+  const handButton = controlButton("ctl-hand", "hand", "Raise hand");
   handButton.setAttribute("aria-pressed", "false");
-  const reactButton = controlButton("ctl-react", "😊", "React");
+  const reactButton = controlButton("ctl-react", "smile", "React");
   reactButton.setAttribute("aria-expanded", "false");
   reactButton.setAttribute("aria-controls", "reaction-menu");
-  const overviewButton = controlButton("ctl-participation", "📊", "Participation");
+  const overviewButton = controlButton("ctl-participation", "chart", "Participation");
   overviewButton.setAttribute("aria-expanded", "false");
   overviewButton.setAttribute("aria-controls", "participation-panel");
+  // On narrow screens the three collapse into "More", so the call controls fit on a phone.
+  const moreButton = controlButton("ctl-more", "more", "More", "control-more");
+  moreButton.setAttribute("aria-expanded", "false");
+  moreButton.setAttribute("aria-controls", "engage-more-menu");
+  const moreMenu = el("div", { id: "engage-more-menu", class: "engage-more-menu", role: "group", "aria-label": "More actions", hidden: "" });
+  const moreHand = el("button", { type: "button", class: "engage-more-item" }, "Raise hand");
+  const moreReact = el("button", { type: "button", class: "engage-more-item" }, "React");
+  const moreOverview = el("button", { type: "button", class: "engage-more-item" }, "Participation");
+  moreMenu.append(moreHand, moreReact, moreOverview);
+  function closeMore() {
+    moreMenu.hidden = true;
+    moreButton.setAttribute("aria-expanded", "false");
+  }
+  moreButton.addEventListener("click", () => {
+    const open = moreMenu.hidden;
+    moreMenu.hidden = !open;
+    moreButton.setAttribute("aria-expanded", String(open));
+    if (open) moreHand.focus();
+  });
+  moreMenu.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      closeMore();
+      moreButton.focus();
+    }
+  });
+  moreHand.addEventListener("click", () => {
+    closeMore();
+    handButton.click();
+  });
+  moreReact.addEventListener("click", () => {
+    closeMore();
+    reactButton.click();
+  });
+  moreOverview.addEventListener("click", () => {
+    closeMore();
+    overviewButton.click();
+  });
 
   const menu = el("div", { id: "reaction-menu", class: "reaction-menu", role: "group", "aria-label": "Reactions", hidden: "" });
   for (const [id, emoji, label] of REACTIONS) {
@@ -204,12 +254,12 @@ export function install(ctx) {
     const controls = document.querySelector("#screen-call .controls");
     const leaveButton = document.getElementById("ctl-leave");
     if (!controls) return;
-    for (const b of [handButton, reactButton, overviewButton]) {
+    for (const b of [handButton, reactButton, overviewButton, moreButton]) {
       if (leaveButton && leaveButton.parentElement === controls) controls.insertBefore(b, leaveButton);
       else controls.append(b);
     }
     const screen = document.getElementById("screen-call");
-    screen.append(menu, panel);
+    screen.append(menu, moreMenu, panel);
     state.mounted = true;
   }
 
@@ -248,6 +298,7 @@ export function install(ctx) {
     state.hand = raised;
     handButton.setAttribute("aria-pressed", String(raised));
     handButton.querySelector(".control-label").textContent = raised ? "Lower hand" : "Raise hand";
+    moreHand.textContent = raised ? "Lower hand" : "Raise hand";
     const me = ctx.participantId();
     if (me) {
       if (raised) state.hands.add(me);
@@ -267,7 +318,8 @@ export function install(ctx) {
       const up = state.hands.has(tile.dataset.id);
       let badge = tile.querySelector(".hand-badge");
       if (up && !badge) {
-        badge = el("span", { class: "hand-badge", role: "img", "aria-label": "Hand raised" }, "✋");
+        badge = el("span", { class: "hand-badge", role: "img", "aria-label": "Hand raised" });
+        badge.innerHTML = GLYPHS.hand;
         tile.append(badge);
       } else if (!up && badge) {
         badge.remove();
@@ -496,6 +548,7 @@ export function install(ctx) {
       vad.stop();
       closeOverview();
       closeMenu();
+      closeMore();
       const card = document.getElementById("checkin-card");
       if (card) card.remove();
       showRating();
