@@ -513,6 +513,7 @@ async def run_once(
         for wp in procs:
             try:
                 await wp.recv(timeout=30)
+                await asyncio.wait_for(wp.proc.wait(), 15)
             except Exception:  # noqa: BLE001
                 pass
         _aggregate(res, sc, done, tmp.name, len(procs), gen_cpus, ev_offered, keep_samples)
@@ -529,7 +530,9 @@ async def run_once(
                     wp.proc.kill()
                 except ProcessLookupError:
                     pass
-                await wp.proc.wait()
+            await wp.proc.wait()
+            if wp.proc.stdin is not None:
+                wp.proc.stdin.close()
         target.stop()
         tmp.cleanup()
 

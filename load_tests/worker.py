@@ -259,7 +259,7 @@ class Worker:
             await self._send_signal(c, to, seq, {"candidate": cand})
 
     async def _answer(self, c: Client, to: Any) -> None:
-        if not isinstance(to, str) or not self.running:
+        if not isinstance(to, str):
             return
         try:
             await self._signals(c, to, {"type": "answer"})
