@@ -11,6 +11,7 @@ import { QualityMonitor } from "./quality.js";
 import { setIcon } from "./icons.js";
 import { refusal, NETWORK, roleSentence, mediaProblem } from "./messages.js";
 import { install as installEngagement } from "./engagement.js";
+import { install as installWhiteboard } from "./whiteboard.js";
 
 const $ = (id) => document.getElementById(id);
 const JOIN_TIMEOUT_MS = 10000;
@@ -75,6 +76,19 @@ const engagement = installEngagement({
   emit: (event, payload) => emitWithAck(event, payload),
   announce: (text) => announce(text),
   nameOf: (id) => view.name(id),
+});
+// The room's shared whiteboard: whiteboard.js, shown and hidden with the Whiteboard button.
+const board = installWhiteboard({
+  container: $("whiteboard"),
+  socket: () => app.socket,
+  participantId: () => app.participantId,
+  role: () => app.role,
+  announce: (text) => announce(text),
+});
+$("ctl-board").addEventListener("click", () => {
+  const open = $("whiteboard").hidden;
+  $("whiteboard").hidden = !open;
+  $("ctl-board").setAttribute("aria-pressed", String(open));
 });
 
 // Debug hook for tests and support: the peer connections can be asked for getStats().
@@ -634,6 +648,7 @@ function connect() {
       state: "ended",
     });
     engagement.left();
+    board.left();
   });
 }
 
@@ -738,6 +753,7 @@ function onJoined(ack) {
   for (const p of others) peers.call(p.id);
   quality.start();
   engagement.joined(ack);
+  board.joined(ack);
   renderRoomStatus();
 
   if (first) {
@@ -952,6 +968,7 @@ async function leave() {
     actions: [{ label: "Rejoin the session", onClick: () => location.reload() }],
   });
   engagement.left();
+  board.left();
 }
 
 function stopEverything() {
@@ -965,6 +982,7 @@ function stopEverything() {
   peers.closeAll();
   quality.stop();
   engagement.stop();
+  board.stop();
   meter.stop();
   stopStream(app.media.stream);
   app.media = { stream: null, audioError: null, videoError: null };
