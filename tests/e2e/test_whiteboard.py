@@ -2,8 +2,9 @@
 page's board (in its document and on its canvas), undo takes it away again, a late joiner gets
 the board, and a PNG export of a non-empty board is a real, non-blank image.
 
-The module runs on a test page of its own (tests/e2e/whiteboard_page.html, written into a page
-of the server's origin) until the call page has its whiteboard hook.
+Most tests run the module on a test page of its own (tests/e2e/whiteboard_page.html, written
+into a page of the server's origin), where the test can read the board's items; the last one
+goes through the call page's Whiteboard button.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import TandemServer
-from tests.e2e.tandem_pages import close_page, new_page
+from tests.e2e.tandem_pages import close_page, join, new_page
 
 PAGE = Path(__file__).resolve().parent / "whiteboard_page.html"
 RED = "#b91c1c"
@@ -146,3 +147,27 @@ async def test_png_export_of_a_drawn_board_is_a_real_image_with_ink(
         assert svg.count("<polyline") == 1 and svg.count("<rect") == 2  # background + rectangle
     finally:
         await close_page(ana)
+
+
+async def test_the_call_page_shows_the_board_of_the_room(
+    browser: Any, tandem_server: TandemServer
+) -> None:
+    s = tandem_server.create_session(title="Call with a board")
+    ana = await join(browser, s["join_urls"]["mentor"], name="Ana")
+    ben = await join(browser, s["join_urls"]["mentee"], name="Ben")
+    try:
+        for page in (ana, ben):
+            assert await page.locator("#whiteboard").is_hidden()
+            await page.click("#ctl-board")
+            assert await page.locator("#ctl-board").get_attribute("aria-pressed") == "true"
+            await page.wait_for_selector(".wb[data-synced='true'] .wb-canvas")
+        await draw_stroke(ana, [(60, 60), (160, 90), (260, 60)])
+        await ben.wait_for_function(
+            "document.querySelector('.wb-canvas').dataset.items === '1'")
+        assert await ben.locator(".wb-canvas").get_attribute("aria-label") == (
+            "Whiteboard with 1 item")
+        await ben.click("#ctl-board")
+        assert await ben.locator("#whiteboard").is_hidden()
+    finally:
+        await close_page(ana)
+        await close_page(ben)
