@@ -99,7 +99,7 @@ def session_records(session_id: str, start: float, count: int, rng: random.Rando
             )
         )
     room = dict.fromkeys(people, "main")
-    body = count - len(out) - 2 * len(people) - 1
+    body = count - len(out) - len(people) - 1  # the leaves and the end come after
     speaking: set[str] = set()
     for n in range(max(0, body)):
         t += rng.uniform(0.5, 4.0)
@@ -271,7 +271,7 @@ async def export(
     )
 
 
-async def exports(data_dir: Path) -> tuple[list[ExportResult], float]:
+async def exports(data_dir: Path, events: int) -> tuple[list[ExportResult], float]:
     port = _free_port()
     env = dict(os.environ, TANDEM_ADMIN_KEY=ADMIN_KEY, TANDEM_LOG_LEVEL="WARNING")
     started = time.perf_counter()
@@ -303,9 +303,13 @@ async def exports(data_dir: Path) -> tuple[list[ExportResult], float]:
                     fmt,
                 )
             )
+            r = out[-1]
+            unit = "records" if view == "records" else "people rows"
             print(
-                f"  export {view}/{fmt}: {out[-1].seconds:.1f} s, "
-                f"{out[-1].units_per_second:,.0f}/s, peak RSS {out[-1].peak_rss_mb:.0f} MB",
+                f"  export {view}/{fmt}: {r.seconds:.1f} s, {r.units:,} {unit} "
+                f"({r.units_per_second:,.0f}/s; {events / r.seconds:,.0f} ledger events/s), "
+                f"{r.megabytes:.0f} MB, server RSS {r.rss_before_mb:.0f} MB before, "
+                f"peak {r.peak_rss_mb:.0f} MB",
                 flush=True,
             )
         return out, startup
@@ -352,7 +356,7 @@ async def main() -> None:
     )
     size_mb = sum(p.stat().st_size for p in data_dir.glob(LEDGER_FILE + "*")) / 1e6
     print(f"ledger: {con.events:,} events, {size_mb:.0f} MB on disk", flush=True)
-    results, startup = await exports(data_dir)
+    results, startup = await exports(data_dir, con.events)
     load_end = os.getloadavg()
     print(
         f"server start on the full ledger: {startup:.1f} s; load average at the end: "
