@@ -17,8 +17,9 @@ from typing import Any
 
 from aiohttp import web
 
-from rooms.attendance import SessionAttendance, programme_summary, summarize
+from rooms.attendance import SessionAttendance, summarize
 from rooms.errors import IllegalTransition, InvalidPayload, TokenInvalid
+from rooms.programme import programme_summary
 from rooms.roster import is_person_id
 from server import attendance_events
 from server.attendance_events import AttendanceEvents

@@ -15,13 +15,9 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from rooms.attendance import (
-    PersonAttendance,
-    ProgrammePerson,
-    SessionAttendance,
-    SessionInfo,
-)
+from rooms.attendance import PersonAttendance, SessionAttendance, SessionInfo
 from rooms.participant import MAIN_ROOM
+from rooms.programme import ProgrammePerson
 from server.ledger import RECORD_FIELDS
 
 Row = dict[str, Any]
