@@ -3,7 +3,8 @@ the CSV and JSON exports. README.md documents every column.
 
 JSON gives times as seconds since the epoch; CSV gives them as ISO 8601 in UTC, because that is
 what spreadsheets read. Minutes have two decimals. A CSV cell that a spreadsheet would take for
-a formula (starting with = + - @) is prefixed with an apostrophe.
+a formula (starting with = + - @) is prefixed with an apostrophe. XLSX (openpyxl, write-only: rows
+go to a temporary file, not memory) has real numbers and UTC date-times, and text stays text.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from rooms.attendance import PersonAttendance, SessionAttendance, SessionInfo
@@ -248,6 +250,39 @@ class CsvEncoder:
 
     def finish(self) -> bytes:
         return b"" if self._header_sent else self.encode([])
+
+
+class XlsxWriter:
+    """Rows to one XLSX sheet. Write-only: openpyxl spools the rows to a temporary file."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        from openpyxl import Workbook
+
+        self.columns = columns
+        self.book = Workbook(write_only=True)
+        self.sheet = self.book.create_sheet("attendance")
+        self.sheet.append(list(columns))
+
+    def add(self, rows: Iterable[Row]) -> None:
+        for row in rows:
+            self.sheet.append([self._cell(c, row.get(c)) for c in self.columns])
+
+    def _cell(self, column: str, value: Any) -> Any:
+        from openpyxl.cell import WriteOnlyCell
+
+        if value is None or isinstance(value, bool):
+            return value
+        if column in TIME_COLUMNS and isinstance(value, int | float):
+            return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
+        if isinstance(value, int | float):
+            return value
+        text = csv_cell(column, value).removeprefix("'")
+        cell = WriteOnlyCell(self.sheet, value=text)
+        cell.data_type = "s"  # never a formula, whatever the text starts with
+        return cell
+
+    def save(self, path: str) -> None:
+        self.book.save(path)
 
 
 class JsonEncoder:

@@ -332,7 +332,7 @@ class AttendanceQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    format: Literal["csv", "json"] = "json"
+    format: Literal["csv", "json", "xlsx"] = "json"
     view: Literal["people", "rooms", "records"] = "people"
     since: float | None = None
     until: float | None = None

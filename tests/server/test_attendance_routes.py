@@ -314,3 +314,42 @@ async def test_a_live_session_report_counts_to_now(
     body = await report(api, s["session_id"])
     assert row(body, "ana-2026")["minutes_present"] == 2.5
     assert row(body, "ana-2026")["status"] == "present" and body["ended_at"] is None
+
+
+async def test_people_export_as_xlsx(api: Api, peers: Callable[[], Peer], clock: Clock) -> None:
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    sid, _, _ = await finished_pair(api, peers, clock, keep_chat=True)
+    async with api.http.get(f"/api/attendance/sessions/{sid}/export",
+                            params={"format": "xlsx"}, headers=ADMIN) as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].endswith("spreadsheetml.sheet")
+        data = await resp.read()
+    sheet = load_workbook(io.BytesIO(data), read_only=True).active
+    width = len(PEOPLE_COLUMNS)  # a read-only sheet drops empty trailing cells
+    rows = [[*r, *[None] * (width - len(r))] for r in sheet.iter_rows(values_only=True)]
+    assert rows[0] == list(PEOPLE_COLUMNS)
+    ben = dict(zip(PEOPLE_COLUMNS, next(r for r in rows if r[6] == "ben-2026"), strict=True))
+    assert ben["minutes_present"] == 10.0 and ben["chat_messages"] == 1
+    assert isinstance(ben["first_join"], dt.datetime) and ben["on_roster"] is True
+    assert ben["minutes_by_room"] == "main=10.0"
+    status, text, _ = await get(api, f"/api/attendance/sessions/{sid}/export", format="xlsx",
+                                view="records")
+    assert status == 400 and "xlsx" in json.loads(text)["error"]["message"]
+
+
+async def test_xlsx_text_never_becomes_a_formula(
+    api: Api, peers: Callable[[], Peer], clock: Clock
+) -> None:
+    from openpyxl import load_workbook
+
+    s, _, ben = await pair(api, peers, clock)
+    assert (await ben.call("check_in", {"goal": "=1+1"}))["ok"]
+    async with api.http.get("/api/attendance/export", params={"format": "xlsx"},
+                            headers=ADMIN) as resp:
+        data = await resp.read()
+    cells = load_workbook(io.BytesIO(data)).active
+    check_in = [c for row in cells.iter_rows() for c in row if c.value == "=1+1"]
+    assert len(check_in) == 1 and check_in[0].data_type == "s"
