@@ -25,7 +25,8 @@ class World:
 
     def __init__(self, n: int) -> None:
         self.board = Board(BoardKey("s1", "main"), BoardLimits())
-        self.replicas = [Replica() for _ in range(n)]
+        # Fixed client ids: item ids (and so hypothesis's choices among them) repeat exactly.
+        self.replicas = [Replica(client_id=i + 1) for i in range(n)]
         self.up: list[deque[bytes]] = [deque() for _ in range(n)]  # replica -> server
         self.down: list[deque[bytes]] = [deque() for _ in range(n)]  # server -> replica
         self.refused = 0

@@ -14,8 +14,8 @@ LOCAL = "local"
 
 
 class Replica:
-    def __init__(self) -> None:
-        self.doc: Doc[Any] = Doc()
+    def __init__(self, client_id: int | None = None) -> None:
+        self.doc: Doc[Any] = Doc(client_id=client_id)
         self.items = self.doc.get("items", type=Map)
         self.outbox: list[bytes] = []
         self._remote = False
