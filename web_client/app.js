@@ -11,6 +11,7 @@ import { QualityMonitor } from "./quality.js";
 import { setIcon } from "./icons.js";
 import { refusal, NETWORK, roleSentence, mediaProblem } from "./messages.js";
 import { install as installEngagement } from "./engagement.js";
+import { install as installBreakouts } from "./breakouts.js";
 import { install as installWhiteboard } from "./whiteboard.js";
 
 const $ = (id) => document.getElementById(id);
@@ -76,6 +77,17 @@ const engagement = installEngagement({
   emit: (event, payload) => emitWithAck(event, payload),
   announce: (text) => announce(text),
   nameOf: (id) => view.name(id),
+});
+// The mentor's breakout-room panel and the mentees' room chooser: breakouts.js.
+const breakouts = installBreakouts({
+  socket: () => app.socket,
+  participantId: () => app.participantId,
+  role: () => app.role,
+  room: () => app.room,
+  people: () => view.participants,
+  emit: (event, payload) => emitWithAck(event, payload),
+  announce: (text) => announce(text),
+  notice: (text) => notice(text),
 });
 // The room's shared whiteboard: whiteboard.js, shown and hidden with the Whiteboard button.
 const board = installWhiteboard({
@@ -753,6 +765,7 @@ function onJoined(ack) {
   for (const p of others) peers.call(p.id);
   quality.start();
   engagement.joined(ack);
+  breakouts.joined(ack);
   board.joined(ack);
   renderRoomStatus();
 
@@ -982,6 +995,7 @@ function stopEverything() {
   peers.closeAll();
   quality.stop();
   engagement.stop();
+  breakouts.stop();
   board.stop();
   meter.stop();
   stopStream(app.media.stream);
