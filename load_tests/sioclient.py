@@ -30,7 +30,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgpack
-from aiohttp._websocket.helpers import websocket_mask
+
+try:  # aiohttp's C masking routine (a private module: fall back to Python if it moves)
+    from aiohttp._websocket.helpers import websocket_mask
+except ImportError:  # pragma: no cover
+
+    def websocket_mask(mask: bytes, data: bytearray) -> None:
+        n = len(data)
+        key = int.from_bytes((mask * (n // 4 + 1))[:n], "little")
+        data[:] = (int.from_bytes(data, "little") ^ key).to_bytes(n, "little")
+
 
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR = 0, 1, 2, 3, 4
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
