@@ -216,14 +216,13 @@ def cpu_seconds(pid: int) -> float:
 
 
 def runq_wait_s(pid: int) -> float:
-    """Seconds the process tree's threads spent runnable but waiting for a CPU
-    (/proc/<pid>/task/<tid>/schedstat, second field): other work on the machine shows here."""
+    """Seconds the main (event-loop) threads of the process tree spent runnable but waiting for
+    a CPU (/proc/<pid>/schedstat, second field): other work on the machine shows here."""
     total = 0
     for p in _tree(pid):
         try:
-            for task in os.listdir(f"/proc/{p.pid}/task"):
-                with open(f"/proc/{p.pid}/task/{task}/schedstat") as fh:
-                    total += int(fh.read().split()[1])
+            with open(f"/proc/{p.pid}/schedstat") as fh:
+                total += int(fh.read().split()[1])
         except (OSError, IndexError, ValueError):
             pass
     return total / 1e9
