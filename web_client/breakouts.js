@@ -459,7 +459,7 @@ export function install(ctx) {
   function renderGroups() {
     groupsButton.disabled = !!state.groupsMessage;
     groupsHelp.textContent = state.groupsMessage
-      ? `${state.groupsMessage} An admin can add groups (for example the programme's pairs) to the session.`
+      ? `${state.groupsMessage} An admin can add them (for example the programme's pairs); reload this page afterwards.`
       : "One room for each group set up for this session (for example the programme's pairs), with its members already placed.";
     groupsHelp.classList.toggle("bo-unavailable", !!state.groupsMessage);
   }
@@ -681,7 +681,11 @@ export function install(ctx) {
       const n = round.state === "open" ? r.members.length : r.assigned.length;
       const chosen = !!mine && mine.id === r.id;
       const b = el("button", { type: "button", class: "bo-choose-room", "aria-pressed": String(chosen), "data-key": `choose:${r.id}` });
-      b.append(el("span", { class: "bo-choose-name" }, r.name), el("span", { class: "bo-choose-count" }, plural(n, "person", "people")));
+      b.append(
+        el("span", { class: "bo-choose-name" }, r.name),
+        el("span", { class: "visually-hidden" }, ", "),
+        el("span", { class: "bo-choose-count" }, plural(n, "person", "people")),
+      );
       b.addEventListener("click", () => !chosen && choose(r.id, b));
       return b;
     });
