@@ -83,3 +83,9 @@ class TokenExpired(TandemError):
 
 class BoardFull(TandemError):
     code = "board_full"
+
+
+class NotRecorded(TandemError):
+    """The action took effect but its record could not be made durable; it was not confirmed."""
+
+    code = "not_recorded"

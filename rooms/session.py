@@ -151,8 +151,10 @@ class Session:
         """Admit a person over ``connection_id``: as the participant they were, or as a new one.
 
         ``resume_participant_id`` (from a resume credential the caller has verified) brings back
-        the same participant if they exist with the same role; otherwise a new participant with
-        ``new_participant_id`` is created.
+        the same participant if they exist with the same role. If the session no longer knows
+        that id (it was restored after a restart), the person comes back under it, so that their
+        records stay one timeline. Otherwise a new participant with ``new_participant_id`` is
+        created.
         """
         if self.state is SessionState.ENDED:
             raise SessionEnded("This session has ended.")
@@ -169,8 +171,11 @@ class Session:
         events: list[AnyEvent] = []
         if returning is None:
             self._require_seat(now, exclude=None)
+            pid = new_participant_id
+            if resume_participant_id is not None and resume_participant_id not in self.participants:
+                pid = resume_participant_id
             participant = Participant(
-                id=new_participant_id,
+                id=pid,
                 name=name,
                 role=role,
                 joined_at=now,

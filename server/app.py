@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator, Callable
 import socketio
 from aiohttp import web
 
+from rooms.session import MIN_PARTICIPANTS, Session
 from server import attendance_routes, breakout_events, whiteboard_routes
 from server.http_routes import Routes, errors_middleware
+from server.ledger import Ledger, SessionQuery
 from server.openapi import build_openapi
 from server.settings import Settings
 from server.socketio_events import SocketGateway
@@ -23,6 +25,8 @@ SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", SessionStore)
 GATEWAY = web.AppKey("gateway", SocketGateway)
 SIO = web.AppKey("sio", socketio.AsyncServer)
+# At most this many sessions are put back at start-up (the newest links expire after 90 days).
+RESTORE_MAX = 100_000
 
 
 def create_app(
@@ -60,14 +64,44 @@ def create_app(
         return web.json_response(openapi)
 
     app.router.add_get("/api/openapi.json", openapi_json)
-    app.cleanup_ctx.append(_lifecycle)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        # the ledger was opened by the attendance module's own start-up, which runs first
+        restored = await restore_sessions(app[attendance_routes.LEDGER], store, settings, clock())
+        if restored:
+            logger.info("restored %d sessions from the ledger", restored)
+        # Objects created at start-up live for the whole run; keeping them out of the
+        # collector's generations avoids long full collections once many clients are connected.
+        gc.collect()
+        gc.freeze()
+        yield
+        await gateway.close()
+
+    app.cleanup_ctx.append(lifecycle)
     return app
 
 
-async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
-    # Objects created at start-up live for the whole run; keeping them out of the collector's
-    # generations avoids long full collections once many clients are connected.
-    gc.collect()
-    gc.freeze()
-    yield
-    await app[GATEWAY].close()
+async def restore_sessions(
+    ledger: Ledger, store: SessionStore, settings: Settings, now: float
+) -> int:
+    """Put back the sessions the ledger knows whose links may still be valid, so that a restart
+    does not break join links, and people coming back keep their identity (their resume
+    credential names them). What lived only in memory is not restored: chat history, breakout
+    rounds and groups, raised hands."""
+    query = SessionQuery(since=now - settings.max_link_ttl, limit=RESTORE_MAX)
+    known = set(await store.session_ids())
+    restored = 0
+    for session_id in await ledger.session_ids(query):
+        if session_id in known:
+            continue
+        info = await ledger.session(session_id)
+        session = Session.create(
+            session_id=info.session_id, title=info.title, goal=info.goal,
+            max_participants=max(info.max_participants, MIN_PARTICIPANTS),
+            now=info.created_at, plan=info.plan,
+        )
+        if info.ended_at is not None:
+            session.end("ended before the server restarted", info.ended_at)
+        await store.add(session)
+        restored += 1
+    return restored

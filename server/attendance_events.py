@@ -129,7 +129,7 @@ class AttendanceEvents:
         gw.handle("hand", self.on_hand, lim.reaction_rate, lim.reaction_burst)
         gw.handle("attendance", self.on_overview, lim.report_rate, lim.report_burst)
         gw.deliver_with(SessionScheduled, _nothing_to_send)
-        gw.add_listener(self.record)
+        gw.add_listener(self.record, required=True)
 
     # -- the recorder -----------------------------------------------------------------------------
 

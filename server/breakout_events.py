@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rooms.breakout import BreakoutsChanged, BreakoutWarning
-from rooms.errors import SessionNotFound
+from rooms.errors import NotRecorded, SessionNotFound
 from rooms.events import ParticipantMoved
 from rooms.session import AnyEvent, Session
 from server.protocol import (
@@ -66,7 +66,11 @@ class BreakoutTimers:
                     await asyncio.sleep(min(wait, TIMER_POLL_SECONDS))
                     continue
                 events = await gw.store.update(session_id, lambda s: s.tick(gw.clock()))
-                await gw.deliver(events)
+                try:
+                    await gw.deliver(events)
+                except NotRecorded:
+                    # the round moved on regardless; the recorder has logged what it missed
+                    logger.error("breakout timer of session %s: events not recorded", session_id)
         except SessionNotFound:
             return
         except Exception:

@@ -42,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--turn-credential", help="static TURN credential")
     serve.add_argument("--turn-secret", help="TURN REST API shared secret (coturn use-auth-secret)")
     serve.add_argument("--max-session-size", type=int, help="hard cap on people per session")
+    serve.add_argument(
+        "--attendance-grace", type=int,
+        help="seconds a dropped person may be away without counting as leaving (default 60)",
+    )
+    serve.add_argument(
+        "--retention-days", type=int,
+        help="days attendance records are kept; 0 keeps them forever (default 365)",
+    )
     serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
     return parser
 

@@ -64,6 +64,7 @@ STATUS: dict[str, int] = {
     "session_not_found": 404,
     "session_ended": 409,
     "payload_too_large": 413,
+    "not_recorded": 503,
 }
 
 # The page reads its token from the URL fragment; no referrer leaves it, no frame embeds it.

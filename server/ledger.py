@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rooms.attendance import Record, SessionInfo
-from rooms.errors import TandemError
+from rooms.errors import NotRecorded
 
 # The order of the values in a raw record row (``Ledger.stream_rows``).
 RECORD_FIELDS = ("seq", "session_id", "at", "kind", "participant_id", "person_id", "room", "role",
                  "value", "text")
 
 
-class LedgerUnavailable(TandemError):
+class LedgerUnavailable(NotRecorded):
     """The ledger could not commit (disk full, I/O error) or is closed; nothing was recorded."""
 
     code = "not_recorded"

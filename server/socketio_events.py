@@ -19,6 +19,7 @@ from rooms.errors import (
     AlreadyJoined,
     InvalidPayload,
     NotJoined,
+    NotRecorded,
     RateLimited,
     SessionNotFound,
     TandemError,
@@ -120,7 +121,7 @@ class SocketGateway:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     specs: dict[str, EventSpec] = field(default_factory=dict)
     deliverers: dict[type, Deliverer] = field(default_factory=dict)
-    listeners: list[Listener] = field(default_factory=list)
+    listeners: list[tuple[Listener, bool]] = field(default_factory=list)
 
     def register(self) -> None:
         lim = self.settings.limits
@@ -150,8 +151,11 @@ class SocketGateway:
     def deliver_with(self, event_type: type, deliverer: Deliverer) -> None:
         self.deliverers[event_type] = deliverer
 
-    def add_listener(self, listener: Listener) -> None:
-        self.listeners.append(listener)
+    def add_listener(self, listener: Listener, *, required: bool = False) -> None:
+        """Show every delivered event to ``listener``. A required listener is a durable recorder:
+        when it fails, the command that caused the event is acknowledged with ``not_recorded``
+        instead of ``ok``, so that an acknowledged event is always a recorded one."""
+        self.listeners.append((listener, required))
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -222,7 +226,10 @@ class SocketGateway:
         except SessionNotFound:
             return
         logger.info("participant %s disconnected from session %s (%s)", pid, session_id, reason)
-        await self.deliver(events, actor_sid=sid)
+        try:
+            await self.deliver(events, actor_sid=sid)
+        except NotRecorded:
+            logger.error("the disconnect of %s from session %s was not recorded", pid, session_id)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -328,18 +335,26 @@ class SocketGateway:
 
     async def deliver(self, events: Iterable[DomainEvent], actor_sid: str | None = None) -> None:
         """Send each domain event to those it concerns, then show it to every listener. A
-        listener that fails is logged and does not stop delivery or the other listeners."""
+        listener that fails is logged and stops neither delivery nor the other listeners; if a
+        required one failed, ``NotRecorded`` is raised once everything has been delivered."""
+        unrecorded: TandemError | None = None
         for event in events:
             deliverer = self.deliverers.get(type(event))
             if deliverer is None:
                 raise TypeError(f"no delivery for {type(event).__name__}")
             await deliverer(event, actor_sid)
-            for listener in self.listeners:
+            for listener, required in self.listeners:
                 try:
                     await listener(event)
-                except Exception:
+                except Exception as exc:
                     logger.exception("listener %r failed on %s in session %s",
                                      listener, type(event).__name__, event.session_id)
+                    if required and unrecorded is None:
+                        unrecorded = exc if isinstance(exc, NotRecorded) else NotRecorded(
+                            "This was done but could not be recorded; please tell the organiser."
+                        )
+        if unrecorded is not None:
+            raise unrecorded
 
     # Presence goes to the whole session, so that everyone knows who is where (a mentor's
     # overview spans every room); each client connects media only to those in its own room. The

@@ -145,14 +145,21 @@ def test_resume_while_still_connected_replaces_old_connection() -> None:
     assert s.participant("b").connection_id == "c2"
 
 
-def test_resume_with_other_role_or_unknown_id_joins_as_new_person() -> None:
+def test_resume_with_other_role_joins_as_new_person() -> None:
     s = make_session()
     join(s, "a", "c1", role=Role.MENTOR)
     s.leave("a", "c1", now=120)
     view, events = join(s, "m", "c2", role=Role.MENTEE, resume="a")
     assert view.id == "m" and isinstance(events[0], ParticipantJoined)
-    view, events = join(s, "z", "c3", resume="nobody")
-    assert view.id == "z"
+
+
+def test_resume_of_an_id_the_session_no_longer_knows_keeps_that_id() -> None:
+    # after a restart the session is restored without its participants: a person coming back
+    # with a (verified) resume credential keeps their id, so their records stay one timeline
+    s = make_session()
+    view, events = join(s, "fresh-id", "c1", resume="from-before")
+    assert view.id == "from-before" and isinstance(events[0], ParticipantJoined)
+    assert "fresh-id" not in s.participants
 
 
 def test_leave_then_come_back_and_leave_twice_is_refused() -> None:

@@ -356,3 +356,19 @@ async def test_a_failing_listener_does_not_stop_delivery(
     assert (await mentor.next("chat"))["message"]["text"] == "hello"
     chats = [e for e in seen if isinstance(e, ChatPosted)]
     assert [c.message.text for c in chats] == ["hello"]
+
+
+async def test_a_failing_required_recorder_turns_the_ack_into_not_recorded(
+    api: Api, peers: Callable[[], Peer], server: Any
+) -> None:
+    from server.app import GATEWAY
+
+    async def broken(event: object) -> None:
+        raise OSError("disk full")
+
+    _, mentor, mentee = await pair(api, peers)
+    server.app[GATEWAY].add_listener(broken, required=True)
+    ack = await mentee.call("chat", {"text": "said, but not recorded"})
+    assert ack["ok"] is False and ack["error"]["code"] == "not_recorded"
+    # the room still got it: the action happened, only its record is missing
+    assert (await mentor.next("chat"))["message"]["text"] == "said, but not recorded"
