@@ -220,18 +220,28 @@ export function install(ctx) {
     box.textContent = text || "";
   }
 
-  /** Send a command; show the server's message when it is refused. Returns the ack. */
+  /** Send a command; show the server's message when it is refused. Returns the ack. While it
+   * waits, its buttons are aria-disabled and ignore presses (not `disabled`: that would drop
+   * the keyboard focus to the page). */
   async function run(event, payload, { control = null, done = null, box = errorBox } = {}) {
-    fail("", box);
     const controls = Array.isArray(control) ? control : control ? [control] : [];
-    for (const c of controls) c.disabled = true;
+    const buttons = controls.filter((c) => c.tagName === "BUTTON");
+    if (buttons.some((c) => c.dataset.busy)) return { ok: false, error: { code: "busy" } };
+    fail("", box);
+    for (const c of buttons) {
+      c.dataset.busy = "1";
+      c.setAttribute("aria-disabled", "true");
+    }
     state.pending += 1;
     let ack;
     try {
       ack = await ctx.emit(event, payload);
     } finally {
       state.pending -= 1;
-      for (const c of controls) c.disabled = false;
+      for (const c of buttons) {
+        delete c.dataset.busy;
+        c.removeAttribute("aria-disabled");
+      }
     }
     if (ack && ack.ok) {
       if ("breakouts" in ack) setRound(ack.breakouts);
@@ -710,7 +720,7 @@ export function install(ctx) {
         text = `${formatSeconds(left)} left`;
         short = `open · ${formatSeconds(left)} left`;
         urgent = left <= 60;
-        cutButton.disabled = left <= 60 || state.pending > 0;
+        cutButton.disabled = left <= 60;
       } else {
         const open = round.opened_at ? serverNow() - round.opened_at : 0;
         text = `No time limit · open for ${formatSeconds(open)}`;

@@ -214,6 +214,21 @@ async def test_choice_groups_time_and_errors_from_the_panel(
     ) == "true"
     await shot(ben, "breakouts-choose", phone=True)
 
+    # By keyboard: the arrow key on Ben's select moves him; the re-drawn select keeps the focus.
+    await panel.get_by_label("Room for Ben").focus()
+    await mentor.keyboard.press("ArrowUp")
+    await panel.locator(f'.bo-room[data-room="b1"] .bo-person[data-pid="{ben_id}"]').wait_for()
+    await mentor.wait_for_function(
+        "(key) => document.activeElement && document.activeElement.dataset.key === key",
+        arg=f"assign:{ben_id}",
+    )
+    await ben.wait_for_function(
+        """() => [...document.querySelectorAll('#breakouts-choose button[aria-pressed=true]')]
+            .some((b) => b.textContent.includes('Garden'))"""
+    )
+    await chooser.get_by_role("button", name="Library").click()
+    await panel.locator(f'.bo-room[data-room="b2"] .bo-person[data-pid="{ben_id}"]').wait_for()
+
     # Open with no time limit; Ben changes room himself while it is open.
     await panel.get_by_label("No time limit").check()
     await panel.get_by_role("button", name="Open rooms").click()
