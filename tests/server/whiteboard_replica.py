@@ -4,6 +4,7 @@ send, an undo manager that tracks only this replica's own changes."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from pycrdt import Array, Doc, Map, TransactionEvent, UndoManager
@@ -11,11 +12,14 @@ from pycrdt import Array, Doc, Map, TransactionEvent, UndoManager
 from tests.support import Peer
 
 LOCAL = "local"
+# Client ids in creation order (see test_whiteboard_convergence.py on why not random ones).
+_client_ids = itertools.count(1000)
 
 
 class Replica:
     def __init__(self, client_id: int | None = None) -> None:
-        self.doc: Doc[Any] = Doc(client_id=client_id)
+        self.doc: Doc[Any] = Doc(
+            client_id=next(_client_ids) if client_id is None else client_id)
         self.items = self.doc.get("items", type=Map)
         self.outbox: list[bytes] = []
         self._remote = False
