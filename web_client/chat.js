@@ -141,6 +141,13 @@ export class ChatPanel {
       role.textContent = ROLE_NAMES[m.role] || m.role;
       head.append(" ", role);
     }
+    if (m.broadcast) {
+      // A mentor's message to every breakout room at once (breakout_broadcast).
+      const to = document.createElement("span");
+      to.className = "chat-role chat-broadcast";
+      to.textContent = "to every room";
+      head.append(" ", to);
+    }
     head.append(" ", timeElement(m.sent_at));
     const body = document.createElement("p");
     body.className = "chat-text";

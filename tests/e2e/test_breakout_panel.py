@@ -139,6 +139,7 @@ async def test_mentor_runs_pairs_from_the_panel(tandem_server: Any, browser: Any
     await panel.get_by_role("button", name="Send to all rooms").click()
     for name in MENTEES:
         await wait_text(pages[name], "#chat-log", text)
+    await wait_text(pages["Dan"], "#chat-log .chat-broadcast", "to every room")
     await wait_text(mentor, "#breakouts-panel .bo-status", "sent to every room")
 
     # The mentor's page is reloaded: the panel shows the open round, where everyone is, and
