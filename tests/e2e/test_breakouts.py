@@ -1,7 +1,8 @@
 """Breakout rooms, the participant's side: media and chat follow the room, then everyone returns.
 
-The mentor's breakout commands are sent from the mentor's page over its own socket (the page has
-no breakout controls yet); everything asserted is what the pages show and receive.
+The mentor's breakout commands are sent from the mentor's page over its own socket (the mentor's
+panel itself is tested in test_breakout_panel.py); everything asserted is what the pages show and
+receive.
 """
 
 from __future__ import annotations
