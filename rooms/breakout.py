@@ -101,7 +101,8 @@ class BreakoutView:
 
 @dataclass(frozen=True, slots=True)
 class BreakoutsChanged:
-    """The breakout round changed; everyone gets the new view (help requests: mentors only)."""
+    """The breakout round changed; everyone in the session gets the new view, help requests
+    included (a participant sees their own request answered; mentors see them all)."""
 
     session_id: str
     at: float

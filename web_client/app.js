@@ -856,7 +856,8 @@ function renderRoomStatus() {
   renderRoomStatusText();
   const b = app.breakouts;
   const inBreakout = app.room !== "main";
-  const canAsk = !!b && b.state === "open" && inBreakout && (app.role === "mentee" || app.role === "observer");
+  // Observers watch: the server refuses their help requests (not_allowed), so they get no button.
+  const canAsk = !!b && b.state === "open" && inBreakout && app.role === "mentee";
   const help = $("ctl-help");
   help.hidden = !canAsk;
   const asked = !!b && (b.help || []).some((h) => h.participant_id === app.participantId);
