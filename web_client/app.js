@@ -966,6 +966,7 @@ $("call-alert-close").addEventListener("click", () => showCallAlert(""));
 
 $("ctl-leave").addEventListener("click", () => leave());
 setIcon($("ctl-leave"), "leave");
+setIcon($("ctl-board"), "board");
 setIcon($("ctl-help"), "hand");
 
 async function leave() {
