@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from server.protocol import (
+    AttendanceQuery,
+    CheckOutRequest,
     CreateLinkRequest,
     CreateSessionRequest,
     ErrorBody,
@@ -20,6 +22,7 @@ from server.protocol import (
 )
 
 _MODELS: tuple[type[BaseModel], ...] = (
+    CheckOutRequest,
     CreateSessionRequest,
     CreateLinkRequest,
     PreviewRequest,
@@ -75,6 +78,95 @@ def _op(
     return op
 
 
+def _path_params(*names: str) -> list[dict[str, Any]]:
+    return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+            for n in names]
+
+
+def _query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """Query parameters described by the pydantic model that parses them."""
+    schema = model.model_json_schema()
+    return [{"name": name, "in": "query", "required": False, "schema": prop}
+            for name, prop in schema["properties"].items()]
+
+
+def _described(
+    summary: str,
+    ok_status: int,
+    ok_description: str,
+    ok_content: dict[str, Any],
+    errors: tuple[int, ...],
+    parameters: list[dict[str, Any]],
+    admin: bool = True,
+    body: type[BaseModel] | None = None,
+) -> dict[str, Any]:
+    """An operation whose answer is documented in prose (docs/PROTOCOL.md) rather than by a
+    model: reports and exports whose columns are listed in the README."""
+    op: dict[str, Any] = {
+        "summary": summary,
+        "parameters": parameters,
+        "responses": {str(ok_status): {"description": ok_description, "content": ok_content},
+                      **_errors(*errors)},
+    }
+    if admin:
+        op["security"] = [{"adminKey": []}]
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": _json(body)}
+    return op
+
+
+_ANY_JSON = {"application/json": {"schema": {"type": "object"}}}
+_EXPORT = {
+    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "format": "binary"}},
+}
+
+
+def _feature_paths() -> dict[str, Any]:
+    """Attendance and whiteboard endpoints (docs/PROTOCOL.md gives their answers in full)."""
+    q = _query_params(AttendanceQuery)
+    return {
+        "/api/attendance/check-out": {"post": _described(
+            "Rate a session after leaving (the participant's resume credential says who)",
+            200, "the rating was recorded", _ANY_JSON, (400, 401, 404, 409, 413), [],
+            admin=False, body=CheckOutRequest)},
+        "/api/attendance/sessions": {"get": _described(
+            "Sessions with attendance, newest first", 200, "a list of sessions", _ANY_JSON,
+            (400, 401), q)},
+        "/api/attendance/sessions/{session_id}": {"get": _described(
+            "One session's attendance, per person and per room", 200, "the report", _ANY_JSON,
+            (400, 401, 404), _path_params("session_id"))},
+        "/api/attendance/sessions/{session_id}/export": {"get": _described(
+            "One session's attendance as CSV, JSON or XLSX (streamed)", 200,
+            "rows of the chosen view; columns in README.md", _EXPORT, (400, 401, 404),
+            _path_params("session_id") + q)},
+        "/api/attendance/export": {"get": _described(
+            "Attendance across sessions (by dates and programme) as CSV, JSON or XLSX",
+            200, "rows of the chosen view; columns in README.md", _EXPORT, (400, 401), q)},
+        "/api/attendance/programmes/{programme}": {"get": _described(
+            "A programme's summary per person across its sessions", 200, "the summary",
+            _ANY_JSON, (400, 401, 404), _path_params("programme") + q)},
+        "/api/attendance/people/{person_id}": {"delete": _described(
+            "Delete one person's records in every session", 200, "what was deleted",
+            _ANY_JSON, (400, 401), _path_params("person_id"))},
+        "/api/attendance/sessions/{session_id}/participants/{participant_id}": {
+            "delete": _described(
+                "Delete one participant's records in one session", 200, "what was deleted",
+                _ANY_JSON, (400, 401, 404), _path_params("session_id", "participant_id"))},
+        "/api/sessions/{session_id}/boards": {
+            "get": _described("The session's whiteboards", 200, "one entry per room's board",
+                              _ANY_JSON, (401, 404), _path_params("session_id")),
+            "delete": _described("Delete the session's whiteboards", 200, "what was deleted",
+                                 _ANY_JSON, (401, 404), _path_params("session_id")),
+        },
+        "/api/sessions/{session_id}/boards/{room}": {"get": _described(
+            "One whiteboard's items as JSON", 200, "the board's items", _ANY_JSON, (401, 404),
+            _path_params("session_id", "room"))},
+    }
+
+
 def build_openapi() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     for model in _MODELS:
@@ -90,6 +182,7 @@ def build_openapi() -> dict[str, Any]:
                            "(Socket.IO events) is described in docs/PROTOCOL.md.",
         },
         "paths": {
+            **_feature_paths(),
             "/api/sessions": {"post": _op(
                 "Create a session and its join links", (201, SessionCreatedOut),
                 (400, 401, 413), body=CreateSessionRequest)},
