@@ -20,15 +20,20 @@ class Action(StrEnum):
     SIGNAL = "signal"
     MANAGE_BREAKOUTS = "manage_breakouts"
     JOIN_BREAKOUTS = "join_breakouts"
+    VIEW_BOARD = "view_board"
+    DRAW_ON_BOARD = "draw_on_board"
+    CLEAR_BOARD = "clear_board"
+    SHOW_BOARDS = "show_boards"  # list a session's boards, show a breakout's board in main
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.MENTOR: frozenset(Action),
-    Role.MENTEE: frozenset(Action) - {Action.MANAGE_BREAKOUTS},
+    Role.MENTEE: frozenset(Action)
+    - {Action.MANAGE_BREAKOUTS, Action.CLEAR_BOARD, Action.SHOW_BOARDS},
     Role.ADMIN: frozenset(Action),
-    # Observers watch and may chat; they never send camera or microphone, and stay in the main
-    # room unless a mentor moves them.
-    Role.OBSERVER: frozenset({Action.CHAT, Action.SIGNAL}),
+    # Observers watch and may chat; they never send camera or microphone nor draw, and stay in
+    # the main room unless a mentor moves them.
+    Role.OBSERVER: frozenset({Action.CHAT, Action.SIGNAL, Action.VIEW_BOARD}),
 }
 
 _DESCRIPTIONS: dict[Action, str] = {
@@ -37,6 +42,10 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.SIGNAL: "set up media connections",
     Action.MANAGE_BREAKOUTS: "run breakout rooms (only mentors and admins can)",
     Action.JOIN_BREAKOUTS: "choose a breakout room or ask for help there",
+    Action.VIEW_BOARD: "see the whiteboard",
+    Action.DRAW_ON_BOARD: "draw on the whiteboard (observers watch only)",
+    Action.CLEAR_BOARD: "clear the whiteboard (only mentors and admins can)",
+    Action.SHOW_BOARDS: "show or list other rooms' boards (only mentors and admins can)",
 }
 
 

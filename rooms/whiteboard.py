@@ -13,9 +13,8 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
-from rooms.errors import BoardFull, InvalidPayload, NotAllowed, PayloadTooLarge
+from rooms.errors import BoardFull, InvalidPayload, PayloadTooLarge
 from rooms.roles import Role
 from rooms.roster import SessionPlan
 
@@ -24,39 +23,6 @@ from rooms.roster import SessionPlan
 BOARD_ROOTS = frozenset({"items"})
 ITEM_KINDS = frozenset({"pen", "highlighter", "rect", "ellipse", "arrow", "line", "text"})
 _BOARD_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-class BoardAction(StrEnum):
-    VIEW = "view"
-    DRAW = "draw"
-    CLEAR = "clear"
-    SHOW = "show"  # show another room's board to the main room, and list a session's boards
-
-
-# Observers watch: they see the board and others' cursors but do not draw (as with media).
-BOARD_PERMISSIONS: dict[Role, frozenset[BoardAction]] = {
-    Role.MENTOR: frozenset(BoardAction),
-    Role.ADMIN: frozenset(BoardAction),
-    Role.MENTEE: frozenset({BoardAction.VIEW, BoardAction.DRAW}),
-    Role.OBSERVER: frozenset({BoardAction.VIEW}),
-}
-
-_REFUSALS: dict[BoardAction, str] = {
-    BoardAction.VIEW: "see the whiteboard",
-    BoardAction.DRAW: "draw on the whiteboard (observers watch only)",
-    BoardAction.CLEAR: "clear the whiteboard (only mentors and admins can)",
-    BoardAction.SHOW: "show or list other rooms' boards (only mentors and admins can)",
-}
-
-
-def board_can(role: Role, action: BoardAction) -> bool:
-    return action in BOARD_PERMISSIONS[role]
-
-
-def board_require(role: Role, action: BoardAction) -> None:
-    """Raise ``NotAllowed`` unless ``role`` may do ``action`` on a board."""
-    if not board_can(role, action):
-        raise NotAllowed(f"A participant with the role {role.value!r} cannot {_REFUSALS[action]}.")
 
 
 @dataclass(frozen=True, slots=True)

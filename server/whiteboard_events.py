@@ -21,16 +21,14 @@ from pycrdt import merge_updates
 from rooms.errors import InvalidPayload, NotSameRoom
 from rooms.events import DomainEvent, ParticipantLeft, ParticipantMoved, SessionEnded
 from rooms.participant import MAIN_ROOM, Participant
+from rooms.roles import Action, can, require
 from rooms.session import Session
 from rooms.whiteboard import (
-    BoardAction,
     BoardCleared,
     BoardEdited,
     BoardKey,
     BoardLimits,
     BoardShown,
-    board_can,
-    board_require,
     pair_key,
 )
 from server.protocol import (
@@ -106,7 +104,7 @@ class WhiteboardEvents:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    async def _member(self, conn: Connection, room: str, action: BoardAction) -> _Member:
+    async def _member(self, conn: Connection, room: str, action: Action) -> _Member:
         """Who is asking, checked: may do ``action`` and is in ``room`` now."""
         pid = conn.participant_id
         assert pid is not None  # the gateway refuses events before `join`
@@ -116,7 +114,7 @@ class WhiteboardEvents:
             return _Member(p, s.title, room_wire(s, p.room)["name"], pair_key(s.plan))
 
         member = await self.gateway.store.read(conn.claims.session_id, query)
-        board_require(member.participant.role, action)
+        require(member.participant.role, action)
         if member.participant.room != room:
             raise NotSameRoom(
                 f"Your board is the one of your room ({member.participant.room!r}), "
@@ -162,7 +160,7 @@ class WhiteboardEvents:
 
     async def on_sync(self, conn: Connection, data: Any) -> Ack:
         p = parse(BoardSyncPayload, data)
-        member = await self._member(conn, p.room, BoardAction.VIEW)
+        member = await self._member(conn, p.room, Action.VIEW_BOARD)
         session_id = conn.claims.session_id
         board = await self._board(session_id, member)
         role = member.participant.role
@@ -171,9 +169,9 @@ class WhiteboardEvents:
             "room": {"id": p.room, "name": member.room_name},
             "update": board.missing(p.state),
             "state": board.state_vector(),
-            "can_draw": board_can(role, BoardAction.DRAW),
-            "can_clear": board_can(role, BoardAction.CLEAR),
-            "can_show": board_can(role, BoardAction.SHOW),
+            "can_draw": can(role, Action.DRAW_ON_BOARD),
+            "can_clear": can(role, Action.CLEAR_BOARD),
+            "can_show": can(role, Action.SHOW_BOARDS),
             "limits": {"update_bytes": board.limits.update_bytes,
                        "board_bytes": board.limits.board_bytes},
             "shown": None,
@@ -185,7 +183,7 @@ class WhiteboardEvents:
 
     async def on_update(self, conn: Connection, data: Any) -> Ack:
         p = parse(BoardUpdatePayload, data)
-        member = await self._member(conn, p.room, BoardAction.DRAW)
+        member = await self._member(conn, p.room, Action.DRAW_ON_BOARD)
         session_id = conn.claims.session_id
         board = await self._board(session_id, member)
         kept = self.boards.apply(board, p.update)
@@ -197,7 +195,7 @@ class WhiteboardEvents:
 
     async def on_cursor(self, conn: Connection, data: Any) -> Ack:
         p = parse(BoardCursorPayload, data)
-        member = await self._member(conn, p.room, BoardAction.VIEW)
+        member = await self._member(conn, p.room, Action.VIEW_BOARD)
         who = member.participant
         self._cursor(BoardKey(conn.claims.session_id, p.room), who.id,
                      {"from": who.id, "name": who.name, "x": p.x, "y": p.y})
@@ -205,7 +203,7 @@ class WhiteboardEvents:
 
     async def on_clear(self, conn: Connection, data: Any) -> Ack:
         p = parse(BoardRoomPayload, data)
-        member = await self._member(conn, p.room, BoardAction.CLEAR)
+        member = await self._member(conn, p.room, Action.CLEAR_BOARD)
         session_id = conn.claims.session_id
         board = await self._board(session_id, member)
         kept = self.boards.clear(board)
@@ -224,7 +222,7 @@ class WhiteboardEvents:
         assert pid is not None
         session_id = conn.claims.session_id
         role = await self.gateway.store.read(session_id, lambda s: s.participant(pid).role)
-        board_require(role, BoardAction.SHOW)
+        require(role, Action.SHOW_BOARDS)
         return {"ok": True, "boards": await self.board_list(session_id),
                 "shown": self.shown.get(session_id)}
 
@@ -234,7 +232,7 @@ class WhiteboardEvents:
         assert pid is not None
         session_id = conn.claims.session_id
         role = await self.gateway.store.read(session_id, lambda s: s.participant(pid).role)
-        board_require(role, BoardAction.SHOW)
+        require(role, Action.SHOW_BOARDS)
         if p.room is not None and p.room not in {b["room"] for b in
                                                  await self.board_list(session_id)}:
             raise InvalidPayload(f"room: this session has no board in room {p.room!r}.")

@@ -5,23 +5,25 @@ from __future__ import annotations
 import pytest
 
 from rooms.errors import BoardFull, InvalidPayload, NotAllowed, PayloadTooLarge
-from rooms.roles import Role
+from rooms.roles import Action, Role, can, require
 from rooms.roster import RosterEntry, SessionPlan
-from rooms.whiteboard import BoardAction, BoardKey, BoardLimits, board_can, board_require, pair_key
+from rooms.whiteboard import BoardKey, BoardLimits, pair_key
 
 
 def test_who_may_do_what() -> None:
-    assert board_can(Role.MENTEE, BoardAction.DRAW)
-    assert not board_can(Role.MENTEE, BoardAction.CLEAR)
-    assert not board_can(Role.MENTEE, BoardAction.SHOW)
-    assert board_can(Role.OBSERVER, BoardAction.VIEW)
-    assert not board_can(Role.OBSERVER, BoardAction.DRAW)
+    assert can(Role.MENTEE, Action.DRAW_ON_BOARD)
+    assert not can(Role.MENTEE, Action.CLEAR_BOARD)
+    assert not can(Role.MENTEE, Action.SHOW_BOARDS)
+    assert can(Role.OBSERVER, Action.VIEW_BOARD)
+    assert not can(Role.OBSERVER, Action.DRAW_ON_BOARD)
     for role in (Role.MENTOR, Role.ADMIN):
-        assert all(board_can(role, a) for a in BoardAction)
+        board_actions = (Action.VIEW_BOARD, Action.DRAW_ON_BOARD, Action.CLEAR_BOARD,
+                         Action.SHOW_BOARDS)
+        assert all(can(role, a) for a in board_actions)
     with pytest.raises(NotAllowed, match="observers watch only"):
-        board_require(Role.OBSERVER, BoardAction.DRAW)
+        require(Role.OBSERVER, Action.DRAW_ON_BOARD)
     with pytest.raises(NotAllowed, match="only mentors and admins"):
-        board_require(Role.MENTEE, BoardAction.CLEAR)
+        require(Role.MENTEE, Action.CLEAR_BOARD)
 
 
 def test_bounds_say_which_one_was_hit() -> None:
