@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import re
 import tempfile
@@ -39,7 +38,7 @@ from server.attendance_wire import (
     room_rows,
     session_fields,
 )
-from server.http_routes import PAGE_HEADERS, WEB_CLIENT_DIR, Unauthorized
+from server.http_routes import PAGE_HEADERS, WEB_CLIENT_DIR, require_admin
 from server.ledger import LedgerUnavailable, SessionQuery
 from server.ledger_sqlite import LEDGER_FILE, SqliteLedger
 from server.protocol import AttendanceQuery, CheckOutPayload, CheckOutRequest, parse, parse_json
@@ -96,11 +95,7 @@ class AttendanceRoutes:
     # -- helpers --------------------------------------------------------------------------------
 
     def _require_admin(self, request: web.Request) -> None:
-        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            key.strip().encode(), self.settings.admin_key.encode()
-        ):
-            raise Unauthorized("This needs the admin key: send 'Authorization: Bearer <key>'.")
+        require_admin(request, self.settings)
 
     def _query(self, request: web.Request) -> AttendanceQuery:
         return parse(AttendanceQuery, dict(request.query))

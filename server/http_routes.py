@@ -110,6 +110,15 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         raise
 
 
+def require_admin(request: web.Request, settings: Settings) -> None:
+    """Refuse the request unless it carries ``Authorization: Bearer <admin key>``."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        key.strip().encode(), settings.admin_key.encode()
+    ):
+        raise Unauthorized("This needs the admin key: send 'Authorization: Bearer <key>'.")
+
+
 class Routes:
     """The REST handlers; built by ``create_app`` with its shared parts."""
 
@@ -141,12 +150,7 @@ class Routes:
     # -- helpers --------------------------------------------------------------------------------
 
     def _require_admin(self, request: web.Request) -> None:
-        header = request.headers.get("Authorization", "")
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            key.strip().encode(), self.settings.admin_key.encode()
-        ):
-            raise Unauthorized("This needs the admin key: send 'Authorization: Bearer <key>'.")
+        require_admin(request, self.settings)
 
     def _base_url(self, request: web.Request) -> str:
         return self.settings.public_url or str(request.url.origin())

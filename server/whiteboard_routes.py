@@ -7,14 +7,13 @@ the socket events, and the store's worker running with the app.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
 
 from rooms.whiteboard import BoardKey
-from server.http_routes import NotFound, Unauthorized
+from server.http_routes import NotFound, require_admin
 from server.settings import Settings
 from server.socketio_events import SocketGateway
 from server.whiteboard_events import WhiteboardEvents
@@ -39,11 +38,7 @@ class WhiteboardRoutes:
         r.add_get("/api/sessions/{session_id}/boards/{room}", self.get_board)
 
     def _require_admin(self, request: web.Request) -> None:
-        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            key.strip().encode(), self.settings.admin_key.encode()
-        ):
-            raise Unauthorized("This needs the admin key: send 'Authorization: Bearer <key>'.")
+        require_admin(request, self.settings)
 
     async def list_boards(self, request: web.Request) -> web.Response:
         self._require_admin(request)
