@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 import socketio
 from aiohttp import web
 
+from rooms.errors import SessionNotFound
 from rooms.session import MIN_PARTICIPANTS, Session
 from server import attendance_routes, breakout_events, whiteboard_routes
 from server.http_routes import Routes, errors_middleware
@@ -88,13 +89,19 @@ async def restore_sessions(
     does not break join links, and people coming back keep their identity (their resume
     credential names them). What lived only in memory is not restored: chat history, breakout
     rounds and groups, raised hands."""
-    query = SessionQuery(since=now - settings.max_link_ttl, limit=RESTORE_MAX)
+    since = now - settings.max_link_ttl
+    if settings.retention_days > 0:  # nothing the retention period has deleted comes back
+        since = max(since, now - settings.retention_days * 86400)
+    query = SessionQuery(since=since, limit=RESTORE_MAX)
     known = set(await store.session_ids())
     restored = 0
     for session_id in await ledger.session_ids(query):
         if session_id in known:
             continue
-        info = await ledger.session(session_id)
+        try:
+            info = await ledger.session(session_id)
+        except SessionNotFound:  # deleted meanwhile (retention runs at start too)
+            continue
         session = Session.create(
             session_id=info.session_id, title=info.title, goal=info.goal,
             max_participants=max(info.max_participants, MIN_PARTICIPANTS),
