@@ -3,6 +3,8 @@
 // Input: the report object of GET /api/attendance/sessions/{id} or the `attendance` socket event
 // (docs/PROTOCOL.md). Only DOM and SVG; no inline styles (the pages' CSP forbids them).
 
+import { el } from "./dom.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 // Room colours: main room first, then breakout rooms in order. Chosen to stay apart for the
 // common kinds of colour blindness; the room name is also in every bar's tooltip and the legend.
@@ -46,16 +48,6 @@ function fmtShare(value) {
 }
 
 const STATUS = { present: "Here now", attended: "Attended", no_show: "No-show", expected: "Expected" };
-
-function el(tag, attrs = {}, text = null) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else e.setAttribute(k, v);
-  }
-  if (text !== null) e.textContent = text;
-  return e;
-}
 
 function svg(tag, attrs = {}) {
   const e = document.createElementNS(SVG, tag);

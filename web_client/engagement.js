@@ -9,6 +9,7 @@
 
 import { renderTable, renderTimeline, fmtMinutes } from "./attendance_view.js";
 import { ICONS } from "./icons.js";
+import { el } from "./dom.js";
 
 const REACTIONS = [
   ["thumbs_up", "👍", "Thumbs up"],
@@ -26,16 +27,6 @@ const COMMENT_MAX = 1000;
 // starts after the level stays above ON for START_MS, and ends after it stays below OFF for
 // HANG_MS, so pauses between words are not counted as stops.
 const VAD = { everyMs: 100, on: 0.02, off: 0.012, startMs: 200, hangMs: 900 };
-
-function el(tag, attrs = {}, text = null) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else e.setAttribute(k, v);
-  }
-  if (text !== null) e.textContent = text;
-  return e;
-}
 
 // Icons as inline SVG (fonts without emoji show boxes); decorative, every button has a label.
 const svg = (body) =>

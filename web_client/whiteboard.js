@@ -9,6 +9,7 @@
 
 import * as Y from "./vendor/yjs.bundle.js";
 import { BOARD, boardSvg, bounds, drawBoard, hits, readItem, readItems } from "./whiteboard_render.js";
+import { el } from "./dom.js";
 
 const LOCAL = "local"; // origin of this page's own changes (the undo manager tracks only these)
 const REMOTE = "remote";
@@ -37,16 +38,6 @@ const MESSAGES = {
   not_allowed: "You can watch the board but not draw on it.",
   rate_limited: "Drawing too fast for the board; some of it is being sent again.",
 };
-
-function el(tag, attrs = {}, text = null) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else e.setAttribute(k, v);
-  }
-  if (text !== null) e.textContent = text;
-  return e;
-}
 
 function toBuffer(u8) {
   // socket.io sends an ArrayBuffer as binary; a Uint8Array would arrive as a map of indices.
