@@ -100,6 +100,7 @@ class Worker:
         self.sent_measured_refused = 0
         self.sent_total = 0
         self.recv_measured = 0
+        self.recv_in_window = 0  # deliveries received during the measured window, any event
         self.abuse_delivered = 0
         self.other_events: Counter = Counter()
         self.unexpected_disconnects = 0
@@ -144,6 +145,8 @@ class Worker:
                     t = None
                 if t is not None:
                     self.pj_lat.append((now - t[0]) // 1000)
+                if self.measure_from_ns <= now < self.measure_to_ns:
+                    self.recv_in_window += 1
         elif name == "__disconnect__":
             pass
         else:
@@ -161,6 +164,8 @@ class Worker:
             self.abuse_delivered += 1
             return
         self.recv_by_room[room] += 1
+        if self.measure_from_ns <= now < self.measure_to_ns:
+            self.recv_in_window += 1
         if flag == "m":
             self.recv_measured += 1
             self.lat.append((now - ts) // 1000)
@@ -496,6 +501,7 @@ class Worker:
             "signals_not_refused": self.signals_not_refused,
             "recv_by_room": dict(self.recv_by_room),
             "recv_measured": self.recv_measured,
+            "recv_in_window": self.recv_in_window,
             "lat_count": len(self.lat),
             "errors": dict(self.errors),
             "unexpected_disconnects": self.unexpected_disconnects,
