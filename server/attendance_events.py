@@ -50,7 +50,7 @@ from server.protocol import (
     SpeakingPayload,
     parse,
 )
-from server.socketio_events import Ack, Connection, SocketGateway, room_key
+from server.socketio_events import Ack, Connection, SocketGateway, managers_key, room_key
 
 logger = logging.getLogger(__name__)
 
@@ -337,6 +337,12 @@ class AttendanceEvents:
         k.speaking = payload.speaking
         await self.ledger.append([self._record(conn, me, state, RecordKind.SPEAKING,
                                                value=int(payload.speaking), text="client")])
+        # mentors see who is speaking in every room (their overview), without anyone's audio
+        await self.gateway.sio.emit(
+            "participant_speaking",
+            {"participant_id": me.participant_id, "speaking": payload.speaking},
+            room=managers_key(conn.claims.session_id),
+        )
         return {"ok": True, "recorded": True}
 
     async def on_reaction(self, conn: Connection, data: Any) -> Ack:

@@ -37,6 +37,7 @@ from rooms.events import (
 )
 from rooms.participant import ParticipantView
 from rooms.ratelimit import TokenBucket
+from rooms.roles import Action, can
 from rooms.session import AnyEvent, Session, SessionState
 from server.protocol import (
     ChatPayload,
@@ -106,6 +107,11 @@ def room_key(session_id: str, room: str) -> str:
 def session_key(session_id: str) -> str:
     """The socket.io room of everyone joined to a session (presence and breakouts go there)."""
     return session_id
+
+
+def managers_key(session_id: str) -> str:
+    """The socket.io room of a session's mentors and admins (the breakout overview's feed)."""
+    return f"{session_id}#managers"
 
 
 @dataclass(slots=True)
@@ -267,6 +273,8 @@ class SocketGateway:
         conn.participant_id = me.id
         await self.sio.enter_room(conn.sid, session_key(session_id))
         await self.sio.enter_room(conn.sid, room_key(session_id, me.room))
+        if can(me.role, Action.MANAGE_BREAKOUTS):
+            await self.sio.enter_room(conn.sid, managers_key(session_id))
         logger.info(
             "participant %s (%s) %s session %s",
             me.id, me.role.value, "rejoined" if me.id == resume_id else "joined", session_id,

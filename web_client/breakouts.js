@@ -748,12 +748,16 @@ export function install(ctx) {
     renderSpeaking();
   }
 
+  /** Who is speaking in rooms other than ours, from `participant_speaking` (mentors only). */
+  const remoteSpeaking = new Set();
+
   function renderSpeaking() {
     const myRoom = ctx.room() || "main";
     for (const li of liveRooms.querySelectorAll(".bo-person[data-pid]")) {
       const id = li.dataset.pid;
       const p = person(id);
-      let speaking = false;
+      // Other rooms: what the server relays. Our own room: the tiles, which react faster.
+      let speaking = remoteSpeaking.has(id);
       if (p && (p.room || "main") === myRoom) {
         if (id === me()) speaking = !!(window.tandemEngagement && window.tandemEngagement.speaking);
         else {
@@ -774,8 +778,21 @@ export function install(ctx) {
     state.sockets.add(socket);
     // The call page's own listeners were added first, so its participant map is up to date here.
     socket.on("breakouts", ({ breakouts } = {}) => setRound(breakouts));
+    // Mentors and admins are told who starts and stops speaking in every room (no audio).
+    socket.on("participant_speaking", ({ participant_id: id, speaking } = {}) => {
+      if (!id) return;
+      if (speaking) remoteSpeaking.add(id);
+      else remoteSpeaking.delete(id);
+      renderSpeaking();
+    });
     for (const event of ["participant_joined", "participant_rejoined", "participant_left", "participant_updated", "participant_moved", "room_changed"]) {
-      socket.on(event, () => render());
+      socket.on(event, (data = {}) => {
+        // Leaving, moving or muting ends speaking, whatever was said last.
+        const p = data.participant;
+        if (data.participant_id) remoteSpeaking.delete(data.participant_id);
+        if (p && (event !== "participant_updated" || !p.audio)) remoteSpeaking.delete(p.id);
+        render();
+      });
     }
   }
 

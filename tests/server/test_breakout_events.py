@@ -300,3 +300,27 @@ async def test_timer_task_stops_when_no_deadline_is_left(
             break
         await asyncio.sleep(0.1)
     assert not gateway.tasks
+
+
+async def test_mentors_see_who_speaks_in_every_room(api: Api, peers: Callable[[], Peer]) -> None:
+    s = await api.create_session()
+    mentor = peers()
+    await mentor.connect(api.token(s["join_urls"]["mentor"]))
+    await mentor.join("Mentor")
+    talkers = []
+    for name in ("A", "B"):
+        p = peers()
+        await p.connect(api.token(s["join_urls"]["mentee"]))
+        await p.join(name, audio=True)
+        talkers.append(p)
+    a, b = talkers
+    await ok(mentor, "breakout_create", {"count": 1})
+    await ok(mentor, "breakout_assign", {"participant_id": a.id, "room": "b1"})
+    await ok(mentor, "breakout_open", {})
+    await ok(a, "speaking", {"speaking": True})
+    assert await mentor.next("participant_speaking") == {"participant_id": a.id,
+                                                          "speaking": True}
+    await ok(a, "speaking", {"speaking": False})
+    assert (await mentor.next("participant_speaking"))["speaking"] is False
+    await b.nothing("participant_speaking")  # mentees are not told
+    await a.nothing("participant_speaking")
