@@ -89,3 +89,7 @@ class NotRecorded(TandemError):
     """The action took effect but its record could not be made durable; it was not confirmed."""
 
     code = "not_recorded"
+
+
+class UnknownEvent(TandemError):
+    code = "unknown_event"

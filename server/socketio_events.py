@@ -23,6 +23,7 @@ from rooms.errors import (
     RateLimited,
     SessionNotFound,
     TandemError,
+    UnknownEvent,
 )
 from rooms.errors import SessionEnded as SessionEndedError
 from rooms.events import (
@@ -85,10 +86,11 @@ class Connection:
     participant_id: str | None = None
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
-    def allow(self, event: str, spec: EventSpec, now: float) -> bool:
+    def allow(self, event: str, rate: float, burst: float, now: float) -> bool:
+        """Spend one of this connection's tokens for ``event`` (each event has its own bucket)."""
         bucket = self.buckets.get(event)
         if bucket is None:
-            bucket = self.buckets[event] = TokenBucket(spec.rate, spec.burst)
+            bucket = self.buckets[event] = TokenBucket(rate, burst)
         return bucket.take(now)
 
 
@@ -133,6 +135,7 @@ class SocketGateway:
         lim = self.settings.limits
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
+        self.sio.on("*", self.on_unknown)
         self.handle("join", self.on_join, lim.other_rate, lim.other_burst, needs_join=False)
         self.handle("chat", self.on_chat, lim.chat_rate, lim.chat_burst)
         self.handle("media_state", self.on_media_state, lim.other_rate, lim.other_burst)
@@ -173,7 +176,7 @@ class SocketGateway:
             if conn is None:
                 return error_ack(NotJoined("This connection is closing."))
             try:
-                if not conn.allow(name, spec, self.clock()):
+                if not conn.allow(name, spec.rate, spec.burst, self.clock()):
                     raise RateLimited(f"Too many {name!r} events; slow down and try again.")
                 if spec.needs_join and conn.participant_id is None:
                     raise NotJoined("Join the session first.")
@@ -208,6 +211,16 @@ class SocketGateway:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def on_unknown(self, event: str, sid: str, data: Any = None) -> Ack:
+        """Events with no handler still get an answer (limited like the others), so no client
+        waits for one in vain."""
+        lim = self.settings.limits
+        conn = self.connections.get(sid)
+        if conn is not None and not conn.allow("*", lim.other_rate, lim.other_burst, self.clock()):
+            return error_ack(RateLimited("Too many events; slow down and try again."))
+        name = event if len(event) <= 40 else event[:40] + "…"
+        return error_ack(UnknownEvent(f"There is no event called {name!r}; see docs/PROTOCOL.md."))
 
     # -- connection lifecycle -------------------------------------------------------------------
 

@@ -35,3 +35,10 @@ async def test_signal_flood_is_rate_limited(api: Api, peers: Callable[[], Peer])
     relayed = [await mentee.next("signal") for _ in range(5)]
     assert all(r["from"] == mentor.id for r in relayed)
     await mentee.nothing("signal")
+
+
+async def test_unknown_events_are_rate_limited_too(api: Api, peers: Callable[[], Peer]) -> None:
+    _, mentor, _ = await pair(api, peers)
+    codes = [(await mentor.call("nonsense", {}))["error"]["code"] for _ in range(45)]
+    assert codes[:40] == ["unknown_event"] * 40  # the default burst of other events
+    assert codes[40:] == ["rate_limited"] * 5

@@ -372,3 +372,11 @@ async def test_a_failing_required_recorder_turns_the_ack_into_not_recorded(
     assert ack["ok"] is False and ack["error"]["code"] == "not_recorded"
     # the room still got it: the action happened, only its record is missing
     assert (await mentor.next("chat"))["message"]["text"] == "said, but not recorded"
+
+
+async def test_unknown_events_are_answered(api: Api, peers: Callable[[], Peer]) -> None:
+    _, mentor, _ = await pair(api, peers)
+    ack = await mentor.call("no_such_event", {"x": 1})
+    assert ack["ok"] is False and ack["error"]["code"] == "unknown_event"
+    assert "no_such_event" in ack["error"]["message"]
+    assert (await mentor.call("chat", {"text": "still fine"}))["ok"]
