@@ -110,8 +110,7 @@ class BreakoutEvents:
         """Apply a breakout command for this connection's participant, deliver what it caused,
         and keep the round's timer running; acknowledge with the round as it now is."""
         gw = self.gateway
-        pid = conn.participant_id
-        assert pid is not None  # the gateway refuses events before `join`
+        pid = conn.joined_id()
         session_id, now = conn.claims.session_id, gw.clock()
 
         def apply(s: Session) -> tuple[list[AnyEvent], dict[str, Any] | None]:

@@ -86,6 +86,12 @@ class Connection:
     participant_id: str | None = None
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
+    def joined_id(self) -> str:
+        """The participant this connection joined as; ``NotJoined`` before ``join``."""
+        if self.participant_id is None:
+            raise NotJoined("Join the session first.")
+        return self.participant_id
+
     def allow(self, event: str, rate: float, burst: float, now: float) -> bool:
         """Spend one of this connection's tokens for ``event`` (each event has its own bucket)."""
         bucket = self.buckets.get(event)
@@ -309,7 +315,7 @@ class SocketGateway:
 
     async def on_chat(self, conn: Connection, data: Any) -> Ack:
         payload = parse(ChatPayload, data)
-        pid, now = _pid(conn), self.clock()
+        pid, now = conn.joined_id(), self.clock()
         message, events = await self.store.update(
             conn.claims.session_id, lambda s: s.post_chat(pid, conn.sid, payload.text, now)
         )
@@ -318,7 +324,7 @@ class SocketGateway:
 
     async def on_media_state(self, conn: Connection, data: Any) -> Ack:
         payload = parse(MediaStatePayload, data)
-        pid, now = _pid(conn), self.clock()
+        pid, now = conn.joined_id(), self.clock()
         view, events = await self.store.update(
             conn.claims.session_id,
             lambda s: s.set_media(pid, conn.sid, audio=payload.audio, video=payload.video, now=now),
@@ -328,7 +334,7 @@ class SocketGateway:
 
     async def on_signal(self, conn: Connection, data: Any) -> Ack:
         payload = parse(SignalPayload, data)
-        pid = _pid(conn)
+        pid = conn.joined_id()
         target_sid = await self.store.read(
             conn.claims.session_id, lambda s: s.route_signal(pid, conn.sid, payload.to)
         )
@@ -337,7 +343,7 @@ class SocketGateway:
 
     async def on_leave(self, conn: Connection, data: Any) -> Ack:
         parse(EmptyPayload, data)
-        pid, now = _pid(conn), self.clock()
+        pid, now = conn.joined_id(), self.clock()
         events = await self.store.update(
             conn.claims.session_id, lambda s: s.leave(pid, conn.sid, now)
         )
@@ -423,12 +429,6 @@ class SocketGateway:
                 conn.participant_id = None
             await self.sio.emit("session_ended", {"reason": e.reason}, to=sid)
             self.spawn(self._close_later(sid, 0.0))
-
-
-def _pid(conn: Connection) -> str:
-    if conn.participant_id is None:
-        raise NotJoined("Join the session first.")
-    return conn.participant_id
 
 
 def _require_open(session: Session) -> None:

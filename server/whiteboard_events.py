@@ -106,8 +106,7 @@ class WhiteboardEvents:
 
     async def _member(self, conn: Connection, room: str, action: Action) -> _Member:
         """Who is asking, checked: may do ``action`` and is in ``room`` now."""
-        pid = conn.participant_id
-        assert pid is not None  # the gateway refuses events before `join`
+        pid = conn.joined_id()
 
         def query(s: Session) -> _Member:
             p = s.participant(pid)
@@ -218,8 +217,7 @@ class WhiteboardEvents:
 
     async def on_list(self, conn: Connection, data: Any) -> Ack:
         parse(EmptyPayload, data)
-        pid = conn.participant_id
-        assert pid is not None
+        pid = conn.joined_id()
         session_id = conn.claims.session_id
         role = await self.gateway.store.read(session_id, lambda s: s.participant(pid).role)
         require(role, Action.SHOW_BOARDS)
@@ -228,8 +226,7 @@ class WhiteboardEvents:
 
     async def on_show(self, conn: Connection, data: Any) -> Ack:
         p = parse(BoardShowPayload, data)
-        pid = conn.participant_id
-        assert pid is not None
+        pid = conn.joined_id()
         session_id = conn.claims.session_id
         role = await self.gateway.store.read(session_id, lambda s: s.participant(pid).role)
         require(role, Action.SHOW_BOARDS)
