@@ -191,7 +191,9 @@ class Routes:
         now = self.clock()
         ttl = self._link_ttl(body.link_ttl_seconds)
         session = Session.create(
-            session_id=secrets.token_urlsafe(12),
+            # hex: an id never starts with "-", which spreadsheets (and the CSV export's
+            # formula guard) would treat as a formula
+            session_id=secrets.token_hex(12),
             title=body.title,
             goal=body.goal,
             max_participants=max_participants,

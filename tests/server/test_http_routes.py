@@ -187,3 +187,9 @@ async def test_openapi_document_describes_every_endpoint(
 async def test_health(http: aiohttp.ClientSession) -> None:
     async with http.get("/healthz") as resp:
         assert await resp.json() == {"ok": True}
+
+
+async def test_session_ids_are_safe_in_spreadsheets(api: Api) -> None:
+    # an id starting with "-" (or "=", "+", "@") would be read as a formula and guarded in CSV
+    ids = [(await api.create_session())["session_id"] for _ in range(40)]
+    assert all(len(i) == 24 and all(c in "0123456789abcdef" for c in i) for i in ids)
