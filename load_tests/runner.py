@@ -264,7 +264,9 @@ def _start_profiler(
     Path(profile_dir).mkdir(parents=True, exist_ok=True)
     base = Path(profile_dir) / f"{target.name}-{sc.kind}-{sc.clients}c"
     res.extra["profile"] = [str(base) + ".svg", str(base) + ".txt"]
-    cmd = [spy, "record", "--pid", str(target.pid), "--rate", "200", "--nonblocking"]
+    # --gil: only the thread holding the GIL is sampled, so that the profile shows what keeps
+    # the event loop busy rather than threads waiting in I/O (the ledger's commits).
+    cmd = [spy, "record", "--pid", str(target.pid), "--rate", "200", "--nonblocking", "--gil"]
     cmd += ["--duration", str(max(1, int(sc.duration)))]
     # flame graph for people, collapsed stacks for a summary by function
     return subprocess.Popen(

@@ -13,6 +13,7 @@ from aiohttp import web
 from rooms.errors import SessionNotFound
 from rooms.session import MIN_PARTICIPANTS, Session
 from server import attendance_routes, breakout_events, whiteboard_routes
+from server.fanout import TandemSocketServer
 from server.http_routes import Routes, errors_middleware
 from server.ledger import Ledger, SessionQuery
 from server.openapi import build_openapi
@@ -40,7 +41,8 @@ def create_app(
     app = web.Application(
         middlewares=[errors_middleware], client_max_size=settings.limits.max_request_bytes
     )
-    sio = socketio.AsyncServer(
+    sio = TandemSocketServer(
+        send_buffer_bytes=settings.limits.send_buffer_bytes,
         async_mode="aiohttp",
         serializer="msgpack",
         max_http_buffer_size=settings.limits.max_message_bytes,

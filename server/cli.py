@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import uvloop
 from aiohttp import web
 
 from server.app import create_app
-from server.settings import SettingsError, load_settings
+from server.settings import EVENT_LOOPS, SettingsError, load_settings
 
 DEFAULT_DATA_DIR = Path("tandem-data")
 
@@ -51,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
         help="days attendance records are kept; 0 keeps them forever (default 365)",
     )
     serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    serve.add_argument(
+        "--event-loop", choices=EVENT_LOOPS,
+        help="uvloop (default; load_tests/RESULTS.md measures both) or asyncio's own loop",
+    )
     return parser
 
 
@@ -83,8 +89,10 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         )
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     print(f"Tandem listening on {base} (data in {settings.data_dir})", flush=True)
+    loop = uvloop.new_event_loop() if settings.event_loop == "uvloop" else asyncio.new_event_loop()
+    log.info("event loop: %s", settings.event_loop)
     web.run_app(
         create_app(settings), host=settings.host, port=settings.port, print=None,
-        access_log=None,
+        access_log=None, loop=loop,
     )
     return 0

@@ -20,6 +20,9 @@ ADMIN_KEY_FILE = "admin_key"
 DAY = 86400
 
 
+EVENT_LOOPS = ("uvloop", "asyncio")
+
+
 class SettingsError(ValueError):
     """A setting is missing or malformed; Tandem refuses to start."""
 
@@ -30,6 +33,8 @@ class Limits:
 
     max_message_bytes: int = 256 * 1024
     max_request_bytes: int = 64 * 1024
+    # What may wait unsent for one client that does not read; past it the connection is dropped.
+    send_buffer_bytes: int = 4 * 1024 * 1024
     chat_rate: float = 5.0
     chat_burst: float = 10.0
     signal_rate: float = 50.0
@@ -72,6 +77,8 @@ class Settings:
     ping_timeout: float = 10.0
     limits: Limits = field(default_factory=Limits)
     log_level: str = "INFO"
+    # "uvloop" (the default) or "asyncio": the event loop ``tandem serve`` runs on.
+    event_loop: str = "uvloop"
     # Attendance: a drop shorter than this is not a leave; records are kept this many days
     # (0: forever).
     attendance_grace: float = 60.0
@@ -94,6 +101,9 @@ class Settings:
             raise SettingsError("the attendance grace period must be 0 to 3600 seconds")
         if self.retention_days < 0:
             raise SettingsError("the retention period cannot be negative (0 keeps records)")
+        if self.event_loop not in EVENT_LOOPS:
+            raise SettingsError(f"the event loop must be one of {', '.join(EVENT_LOOPS)}, "
+                                f"not {self.event_loop!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +186,7 @@ def load_settings(
         max_session_size=max_session_size,
         default_max_participants=min(8, max_session_size),
         log_level=(pick("log_level") or "INFO").upper(),
+        event_loop=(pick("event_loop") or "uvloop").lower(),
         attendance_grace=number("attendance_grace", 60),
         retention_days=number("retention_days", 365),
     )

@@ -28,8 +28,9 @@ class Clock:
 class Peer:
     """A real python-socketio client that records every event it receives."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, transports: tuple[str, ...] = ("websocket",)) -> None:
         self.url = url
+        self.transports = list(transports)
         self.sio = socketio.AsyncClient(serializer="msgpack", reconnection=False)
         self.inbox: dict[str, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
         self.connect_error: Any = None
@@ -53,7 +54,7 @@ class Peer:
 
     async def connect(self, token: str | None) -> None:
         auth = {} if token is None else {"token": token}
-        await self.sio.connect(self.url, auth=auth, transports=["websocket"], wait_timeout=WAIT)
+        await self.sio.connect(self.url, auth=auth, transports=self.transports, wait_timeout=WAIT)
 
     async def call(self, event: str, data: Any = None) -> dict[str, Any]:
         ack: dict[str, Any] = await self.sio.call(event, data, timeout=WAIT)

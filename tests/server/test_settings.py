@@ -32,6 +32,9 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
     assert s.ice.stun_urls == ("stun:a.example:3478", "stun:b.example:3478")
     assert s.data_dir == tmp_path.resolve()
     assert "admin_key" not in loaded.generated
+    assert s.event_loop == "uvloop"
+    assert load_settings({"event_loop": "asyncio"}, env, Path("unused")).settings.event_loop == (
+        "asyncio")
 
 
 @pytest.mark.parametrize(
@@ -44,6 +47,7 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
         ({"TANDEM_STUN_URLS": "http://x"}, "STUN"),
         ({"TANDEM_TURN_URLS": "turn:x:3478"}, "TURN"),
         ({"TANDEM_PUBLIC_URL": "example.org"}, "public URL"),
+        ({"TANDEM_EVENT_LOOP": "trio"}, "event loop"),
     ],
 )
 def test_bad_settings_fail_loudly(tmp_path: Path, env: dict[str, str], message: str) -> None:

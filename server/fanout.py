@@ -1,0 +1,192 @@
+"""Sending to sockets: each packet encoded once, written to every recipient without a task each.
+
+python-socketio sends a room event by starting one task per recipient, each putting the packet
+on that socket's Engine.IO queue, whose own writer task then wakes up, waits on the queue with a
+timer and writes one websocket frame. At tens of thousands of deliveries a second that machinery,
+not the sending, is what fills the core. Here:
+
+- a socket that opened as a websocket (the web client's first choice, and every load-test
+  client's) gets an :class:`Outbox`: every Socket.IO packet for it is turned into a websocket
+  frame once per fan-out and written straight to its transport, in the order it was sent;
+- any other socket (long-polling, or a websocket upgraded from polling) keeps Engine.IO's own
+  queue, fed without a task per recipient.
+
+Engine.IO's writer still sends its own packets (open, ping, close) on the same transport; they
+need no order with respect to messages beyond what the protocol already gives (nothing is sent
+to a socket before its open packet is out). Frames are sent uncompressed: per-message deflate is
+not offered, as compressing small events costs more than it saves.
+
+Bound: a client that does not read what it is sent has its transport's buffer grow; past
+``send_buffer_bytes`` the server drops the connection (``slow_consumer`` in the log) rather than
+hold an unbounded backlog for it. The client reconnects and catches up through ``join``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+from aiohttp import web
+from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as eio_aiohttp
+from socketio import packet as sio_packet
+
+logger = logging.getLogger(__name__)
+
+_FIN_TEXT, _FIN_BINARY = 0x81, 0x82
+_LEN1, _LEN2, _LEN3 = struct.Struct("!BB"), struct.Struct("!BBH"), struct.Struct("!BBQ")
+
+
+def ws_frame(payload: bytes | str) -> bytes:
+    """One unmasked, unfragmented websocket frame (RFC 6455 §5.2) carrying ``payload``: binary
+    for bytes (msgpack packets), text for str (Engine.IO's own packets)."""
+    if isinstance(payload, str):
+        data, first = payload.encode(), _FIN_TEXT
+    else:
+        data, first = bytes(payload), _FIN_BINARY
+    n = len(data)
+    if n < 126:
+        header = _LEN1.pack(first, n)
+    elif n < 65536:
+        header = _LEN2.pack(first, 126, n)
+    else:
+        header = _LEN3.pack(first, 127, n)
+    return header + data
+
+
+@dataclass(slots=True)
+class Outbox:
+    """The websocket of one Engine.IO socket, written directly."""
+
+    socket: Any  # engineio.async_socket.AsyncSocket
+    transport: asyncio.Transport
+    limit: int
+
+    def write(self, frame: bytes) -> None:
+        transport = self.transport
+        if self.socket.closing or self.socket.closed or transport.is_closing():
+            return
+        transport.write(frame)
+        backlog = transport.get_write_buffer_size()
+        if backlog > self.limit:
+            logger.warning(
+                "slow_consumer: dropping connection %s, %d bytes unsent (limit %d)",
+                self.socket.sid, backlog, self.limit,
+            )
+            transport.abort()
+
+
+class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
+    """Engine.IO's aiohttp websocket, without compression, registering an :class:`Outbox` for
+    a socket that opens as a websocket (one upgraded from polling keeps Engine.IO's queue, which
+    may still hold packets sent while it polled)."""
+
+    outboxes: dict[str, Outbox]
+    limit: int
+
+    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
+        request: web.Request = environ["aiohttp.request"]
+        self._sock = web.WebSocketResponse(
+            max_msg_size=self.server.max_http_buffer_size, compress=False
+        )
+        await self._sock.prepare(request)
+        self.environ = environ
+        socket = getattr(self.handler, "__self__", None)
+        fresh = socket is not None and not socket.connected and request.transport is not None
+        if fresh:
+            assert socket is not None and request.transport is not None
+            self.outboxes[socket.sid] = Outbox(socket, request.transport, self.limit)
+        try:
+            await self.handler(self)
+        finally:
+            if fresh:
+                assert socket is not None
+                self.outboxes.pop(socket.sid, None)
+        return self._sock
+
+
+class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
+    """Room emits encoded once and handed to every recipient in one loop, with no task each."""
+
+    server: TandemSocketServer
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if callback is not None:  # a distinct ack id per recipient: the library's own way
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
+                               callback=callback, to=to, **kwargs)
+            return
+        room = to or room
+        if namespace not in self.rooms:
+            return
+        if isinstance(data, tuple):
+            args = list(data)
+        else:
+            args = [] if data is None else [data]
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        pkt = self.server.packet_class(sio_packet.EVENT, namespace=namespace, data=[event, *args])
+        sends = self.server.prepared(pkt)
+        send = self.server.send_prepared
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid not in skip:
+                send(eio_sid, sends)
+
+
+# A Socket.IO packet ready to send: each Engine.IO message's payload with its websocket frame.
+Prepared = list[tuple[bytes | str, bytes]]
+
+
+class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's server, sending through :mod:`server.fanout` (see the module's doc)."""
+
+    def __init__(self, *, send_buffer_bytes: int, **kwargs: Any) -> None:
+        super().__init__(client_manager=FanoutManager(), **kwargs)
+        self.outboxes: dict[str, Outbox] = {}
+        websocket = type("DirectWebSocket", (_DirectWebSocket,),
+                         {"outboxes": self.outboxes, "limit": send_buffer_bytes})
+        # Engine.IO picks its websocket class from this per-server table of its async driver.
+        self.eio._async = {**self.eio._async, "websocket": websocket}
+
+    @staticmethod
+    def prepared(pkt: Any) -> Prepared:
+        encoded = pkt.encode()
+        parts = encoded if isinstance(encoded, list) else [encoded]
+        # An Engine.IO message is its payload as is when binary, "4" + payload when text.
+        return [(part, ws_frame(part if isinstance(part, bytes) else "4" + part))
+                for part in parts]
+
+    def send_prepared(self, eio_sid: str, sends: Prepared) -> None:
+        outbox = self.outboxes.get(eio_sid)
+        if outbox is not None:
+            for _part, frame in sends:
+                outbox.write(frame)
+            return
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is not None and not socket.closed:
+            # A packet of its own: Engine.IO caches a packet's encoding, which differs between
+            # long-polling (base64) and websocket (raw bytes).
+            for part, _frame in sends:
+                socket.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, part))
+
+    async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
+        self.send_prepared(eio_sid, self.prepared(pkt))
+
+    async def _send_eio_packet(self, eio_sid: str, eio_pkt: eio_packet.Packet) -> None:
+        outbox = self.outboxes.get(eio_sid)
+        if outbox is not None:
+            outbox.write(ws_frame(eio_pkt.encode()))
+        else:
+            await super()._send_eio_packet(eio_sid, eio_pkt)

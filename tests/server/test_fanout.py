@@ -1,0 +1,155 @@
+"""Sending (server/fanout.py): websocket clients are written directly, long-polling and upgraded
+clients through Engine.IO's queue; every client sees one sender's events in the order sent, and
+a client that stops reading is dropped without holding up the room."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from load_tests.sioclient import Client
+from server.app import SIO
+from server.fanout import TandemSocketServer, ws_frame
+from server.settings import Limits
+from tests.support import WAIT, Api, Peer
+
+
+@pytest.fixture
+def limits() -> Limits:
+    return Limits(chat_rate=1000.0, chat_burst=5000.0, send_buffer_bytes=64 * 1024)
+
+
+def test_frames_carry_their_length_in_the_three_rfc_6455_forms() -> None:
+    assert ws_frame(b"abc") == b"\x82\x03abc"
+    assert ws_frame("2") == b"\x81\x012"
+    assert ws_frame(b"x" * 126)[:4] == b"\x82\x7e\x00\x7e"
+    assert ws_frame(b"x" * 65536)[:10] == b"\x82\x7f" + (65536).to_bytes(8, "big")
+    assert len(ws_frame(b"x" * 65536)) == 10 + 65536
+
+
+async def _chats(peer: Peer, n: int) -> list[dict[str, Any]]:
+    return [(await peer.next("chat"))["message"] for _ in range(n)]
+
+
+async def test_websocket_polling_and_upgraded_clients_share_a_room_in_order(
+    api: Api, server: TestServer
+) -> None:
+    s = await api.create_session(max_participants=8)
+    url = str(server.make_url("/"))
+    kinds = {"websocket": ("websocket",), "polling": ("polling",),
+             "upgraded": ("polling", "websocket")}
+    peers = {kind: Peer(url, transports) for kind, transports in kinds.items()}
+    try:
+        for kind, peer in peers.items():
+            await peer.connect(api.token(s["join_urls"]["mentee"]))
+            await peer.join(kind)
+        sio = server.app[SIO]
+        assert isinstance(sio, TandemSocketServer)
+        # Only the client that opened as a websocket is written directly.
+        assert len(sio.outboxes) == 1
+        assert peers["upgraded"].sio.transport() == "websocket"
+        assert peers["polling"].sio.transport() == "polling"
+
+        n = 15
+        for i in range(n):
+            await asyncio.gather(*(
+                peer.call("chat", {"text": f"{kind} {i}"}) for kind, peer in peers.items()
+            ))
+        for peer in peers.values():
+            got = await _chats(peer, n * len(peers))
+            for kind in kinds:
+                texts = [m["text"] for m in got if m["name"] == kind]
+                assert texts == [f"{kind} {i}" for i in range(n)]
+            ids = [m["id"] for m in got]
+            assert ids == sorted(ids)
+    finally:
+        for peer in peers.values():
+            await peer.close()
+
+
+async def test_a_room_event_arrives_before_the_acknowledgement_of_what_caused_it(
+    api: Api, server: TestServer
+) -> None:
+    s = await api.create_session()
+    log: list[tuple[str, Any]] = []
+
+    def on_event(client: Client, name: str, data: Any) -> None:
+        if name == "chat":
+            log.append(("chat", data["message"]["text"]))
+
+    client = Client(str(server.make_url("/")), on_event=on_event)
+    await client.connect({"token": api.token(s["join_urls"]["mentee"])})
+    try:
+        assert (await client.call("join", {"name": "Ana"}))["ok"]
+        done = asyncio.get_running_loop().create_future()
+        n = 50
+
+        def acked(i: int) -> Callable[[Any], None]:
+            def record(ack: Any) -> None:
+                assert ack["ok"], ack
+                log.append(("ack", f"m{i}"))
+                if i == n - 1:
+                    done.set_result(None)
+            return record
+
+        for i in range(n):
+            client.emit_nowait("chat", {"text": f"m{i}"}, acked(i))
+        await asyncio.wait_for(done, WAIT)
+        assert [x for x in log if x[0] == "chat"] == [("chat", f"m{i}") for i in range(n)]
+        for i in range(n):
+            assert log.index(("chat", f"m{i}")) < log.index(("ack", f"m{i}"))
+    finally:
+        await client.close()
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_the_room_carries_on(
+    api: Api, server: TestServer, peers: Callable[[], Peer], caplog: pytest.LogCaptureFixture
+) -> None:
+    s = await api.create_session()
+    writer, reader = peers(), peers()
+    for name, peer in (("Writer", writer), ("Reader", reader)):
+        await peer.connect(api.token(s["join_urls"]["mentee"]))
+        await peer.join(name)
+    stuck = Client(str(server.make_url("/")))
+    await stuck.connect({"token": api.token(s["join_urls"]["mentee"])})
+    try:
+        joined = await stuck.call("join", {"name": "Stuck"})
+        assert joined["ok"]
+        assert stuck.transport is not None
+        sio = server.app[SIO]
+        # Small kernel buffers at both ends (loopback's grow to megabytes), so that what the
+        # stuck client does not read piles up in the server's transport soon.
+        for transport in (stuck.transport, sio.outboxes[stuck.eio_sid].transport):
+            sock = transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        stuck.transport.pause_reading()
+
+        text = "x" * 1990
+        n = 300  # about 600 KB to every member: past the bound of 64 KiB and the socket buffers
+        with caplog.at_level(logging.WARNING, logger="server.fanout"):
+            for batch in range(0, n, 100):
+                acks = await asyncio.gather(*(
+                    writer.call("chat", {"text": f"{i} {text}"})
+                    for i in range(batch, min(n, batch + 100))
+                ))
+                assert all(a["ok"] for a in acks), [a for a in acks if not a["ok"]][:1]
+            got = await _chats(reader, n)
+        assert [int(m["text"].split()[0]) for m in got] == list(range(n))
+        assert any("slow_consumer" in r.getMessage() for r in caplog.records)
+        assert stuck.eio_sid not in sio.outboxes
+        left = await reader.next("participant_left")
+        assert left["participant_id"] == joined["participant"]["id"]
+        assert left["reason"] == "disconnected"
+        # The writer and the reader carry on.
+        assert len(await _chats(writer, n)) == n
+        assert (await reader.call("chat", {"text": "still here"}))["ok"]
+        assert (await writer.next("chat"))["message"]["text"] == "still here"
+    finally:
+        await stuck.close()
