@@ -108,7 +108,10 @@ def _add_size_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--drain", type=float, help="max seconds to wait for deliveries after sending stops"
     )
-    p.add_argument("--workers", type=int, default=2, help="load generator processes (default 2)")
+    p.add_argument(
+        "--workers", type=int, default=None,
+        help="load generator processes (default: one per core left to the generator)",
+    )
     _add_nice(p)
     _add_retries(p)
     p.add_argument(
@@ -243,7 +246,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
             over["duration"] = a.duration
         return make_scenario(name, **over)
 
-    parts = ["many-rooms", "big-room", "join-storm", "pairs", "abuse", "sweep"]
+    parts = ["many-rooms", "big-room", "join-storm", "pairs", "abuse", "sweep", "choices"]
     only = [p.strip() for p in (a.only or ",".join(parts)).split(",") if p.strip()]
     for p in only:
         if p not in parts:
@@ -269,9 +272,12 @@ def cmd_compare(a: argparse.Namespace) -> int:
         for rate in rates:
             sc = scaled("many-rooms", rate=rate, duration=a.sweep_duration, warmup=1.0)
             sweep += await _run_targets(f"sweep {rate:g}/s", sc, sweep_targets, a)
-        return main, abuse_results, verdicts, sweep
+        choices: list[tuple[str, RunResult]] = []
+        if "choices" in only and "tandem" in targets:
+            choices = await _run_targets("many-rooms", scaled("many-rooms"), CHOICE_TARGETS, a)
+        return main, abuse_results, verdicts, sweep, choices
 
-    main, abuse_results, verdicts, sweep = asyncio.run(go())
+    main, abuse_results, verdicts, sweep, choices = asyncio.run(go())
     doc["load_after"] = report.load_snapshot()
     doc["top_after"] = _top()
     ms = scaled("many-rooms")
@@ -283,6 +289,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
     doc["abuse"] = [{"label": lb, **r.to_json()} for lb, r in abuse_results]
     doc["verdicts"] = verdicts
     doc["sweep"] = [{"label": lb, **r.to_json()} for lb, r in sweep]
+    doc["choices"] = [{"label": lb, **r.to_json()} for lb, r in choices]
     if a.only:
         doc = _merge(out.with_suffix(".json"), doc, "abuse" in only)
     out.with_suffix(".json").write_text(json.dumps(doc, indent=1))
@@ -296,7 +303,7 @@ def _merge(path: Path, new: dict, new_abuse: bool) -> dict:
     if not path.exists():
         return new
     old = json.loads(path.read_text())
-    for key in ("main", "sweep", "abuse"):
+    for key in ("main", "sweep", "abuse", "choices"):
         fresh = {(d["label"], d["target"]) for d in new[key]}
         kept = [d for d in old.get(key, []) if (d["label"], d["target"]) not in fresh]
         if key == "abuse" and new_abuse:
@@ -345,6 +352,7 @@ def _results(rows: list[dict]) -> list[tuple[str, RunResult]]:
 def render(doc: dict, out: Path, echo: bool = False) -> None:
     """Writes RESULTS.md and latency.png from the collected results (see ``render``)."""
     main, abuse_results, sweep_rows = (_results(doc[k]) for k in ("main", "abuse", "sweep"))
+    choices = _results(doc.get("choices", []))
     verdicts = doc["verdicts"]
     sweep_rows.sort(key=lambda x: (x[1].params["rate"], x[1].target))
     if echo:
@@ -358,7 +366,7 @@ def render(doc: dict, out: Path, echo: bool = False) -> None:
     for _, r in sweep_rows:
         sweep.setdefault(r.target, []).append(r)
     report.plot(sweep, picture, doc["sweep_title"])
-    everything = main + abuse_results + sweep_rows
+    everything = main + abuse_results + sweep_rows + choices
 
     def bullets(lines: list[str]) -> str:
         return "\n".join(f"- {x}" for x in lines)
@@ -387,6 +395,17 @@ def render(doc: dict, out: Path, echo: bool = False) -> None:
             + bullets(report.ratios(sweep_rows))
             + "\n\n"
             + bullets(report.extras(sweep_rows)),
+        ),
+        (
+            "Measured choices (many-rooms, one after another)",
+            "Tandem as it runs (uvloop, garbage-collector thresholds 50000,20,100) against "
+            "the same code on asyncio's own event loop and with Python's default thresholds "
+            "(700,10,10).\n\n"
+            + report.table(choices, markdown=True)
+            + "\n\n"
+            + bullets(report.ratios(choices, others=CHOICE_TARGETS[1:]))
+            + "\n\n"
+            + bullets(report.extras(choices)),
         ),
         ("How to read this", HOW_TO_READ),
         (
@@ -438,6 +457,8 @@ def cmd_render(a: argparse.Namespace) -> int:
 
 
 HOW_TO_READ = (Path(__file__).parent / "how_to_read.md").read_text()
+# Tandem against variants of itself, for the choices RESULTS.md measures.
+CHOICE_TARGETS = ["tandem", "tandem-asyncio", "tandem-gc-default"]
 
 
 def _top() -> str:
@@ -478,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     c.add_argument(
         "--sweep-rates",
-        default="0.1,0.25,0.5,1,2",
+        default="0.1,0.25,0.5,1,1.5,2,2.5",
         help="many-rooms rates per client for the picture",
     )
     c.add_argument("--sweep-duration", type=float, default=8.0)
@@ -486,10 +507,11 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--out", default=str(HERE / "RESULTS.md"))
     c.add_argument(
         "--only",
-        help="run only some parts (many-rooms,big-room,join-storm,pairs,abuse,sweep) and merge "
+        help="run only some parts (many-rooms,big-room,join-storm,pairs,abuse,sweep,choices) "
+        "and merge "
         "their rows into the RESULTS.json already there",
     )
-    c.add_argument("--workers", type=int, default=2)
+    c.add_argument("--workers", type=int, default=None)
     c.add_argument("--no-pin", action="store_true")
     c.add_argument(
         "--abuse-rate",

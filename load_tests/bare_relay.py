@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import signal
 import sys
-from typing import Any
 
 import socketio
 from aiohttp import web
-from engineio import packet as eio_packet
-from socketio import packet as sio_packet
 
 MAX_MESSAGE = 256 * 1024
 
@@ -29,22 +25,7 @@ def _err(code: str, message: str) -> dict:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
-def fast_room_emit(sio: socketio.AsyncServer, event: str, data: Any, room: str) -> None:
-    """The fan-out proposed for Tandem (``--fast-fanout``): encode the packet once and put the
-    same Engine.IO packet straight on each recipient's send queue, instead of python-socketio's
-    one task per recipient plus ``asyncio.wait`` over them. Each socket's own writer task still
-    does the sending, so the order of packets to one client is kept."""
-    pkt = sio.packet_class(sio_packet.EVENT, namespace="/", data=[event, data])
-    eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, pkt.encode())
-    eio_pkt.encode()  # cached: every recipient's writer reuses the same bytes
-    sockets = sio.eio.sockets
-    for _sid, eio_sid in sio.manager.get_participants("/", room):
-        s = sockets.get(eio_sid)
-        if s is not None and not s.closed:
-            s.queue.put_nowait(eio_pkt)
-
-
-def build_app(fast_fanout: bool = False) -> web.Application:
+def build_app() -> web.Application:
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         serializer="msgpack",
@@ -96,10 +77,7 @@ def build_app(fast_fanout: bool = False) -> web.Application:
         if not isinstance(data, dict) or not isinstance(data.get("text"), str):
             return _err("invalid_payload", "text must be a string")
         msg = {"message": {"from": sid, "name": m[1], "text": data["text"]}}
-        if fast_fanout:
-            fast_room_emit(sio, "chat", msg, m[0])
-        else:
-            await sio.emit("chat", msg, room=m[0])
+        await sio.emit("chat", msg, room=m[0])
         return {"ok": True}
 
     @sio.event
@@ -131,8 +109,8 @@ def build_app(fast_fanout: bool = False) -> web.Application:
     return app
 
 
-async def _main(host: str, port: int, fast_fanout: bool) -> None:
-    runner = web.AppRunner(build_app(fast_fanout), access_log=None)
+async def _main(host: str, port: int) -> None:
+    runner = web.AppRunner(build_app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -151,16 +129,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
-    p.add_argument(
-        "--fast-fanout",
-        action="store_true",
-        help="prototype of the fan-out proposed for Tandem, plus gc.freeze() after start-up",
-    )
     a = p.parse_args()
-    if a.fast_fanout:
-        gc.collect()
-        gc.freeze()
-    asyncio.run(_main(a.host, a.port, a.fast_fanout))
+    asyncio.run(_main(a.host, a.port))
 
 
 if __name__ == "__main__":

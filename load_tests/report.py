@@ -90,15 +90,17 @@ def table(results: list[tuple[str, RunResult]], markdown: bool = False) -> str:
     return "\n".join(out)
 
 
-def ratios(results: list[tuple[str, RunResult]]) -> list[str]:
-    """Tandem against the reference and the bare relay, per scenario label."""
+def ratios(
+    results: list[tuple[str, RunResult]], others: tuple[str, ...] = ("reference", "bare")
+) -> list[str]:
+    """Tandem against ``others`` (the reference and the bare relay), per scenario label."""
     by: dict[str, dict[str, RunResult]] = {}
     for label, r in results:
         by.setdefault(label, {})[r.target] = r
     out = []
     for label, rs in by.items():
         t = rs.get("tandem")
-        for other in ("reference", "bare"):
+        for other in others:
             o = rs.get(other)
             if t is None or o is None:
                 continue

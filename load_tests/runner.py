@@ -384,7 +384,7 @@ def _pct(a: np.ndarray, q: float) -> float:
 async def run_once(
     target_name: str,
     sc: Scenario,
-    workers: int = 2,
+    workers: int | None = None,
     pin: bool = True,
     log=print,
     keep_samples: bool = False,
@@ -419,6 +419,10 @@ async def run_once(
             auth, join = creds[c["room"]]
             c["auth"] = auth
             c["join"] = {**join, "name": f"c{c['i']}"}
+        # One worker per core the generator may use: two workers sharing one core only make each
+        # other wait for it.
+        if workers is None:
+            workers = len(gen_cpus) if gen_cpus else 2
         nworkers = max(1, min(workers, len(clients)))
         parts: list[list[dict]] = [[] for _ in range(nworkers)]
         for k, c in enumerate(clients):

@@ -13,6 +13,8 @@ aiohttp's websocket client, cost several times more per message). What it does, 
   ``{"type", "nsp", "data", "id"?}`` (socket.io-msgpack-parser / python-socketio msgpack format):
   CONNECT 0 (with ``auth`` as data), DISCONNECT 1, EVENT 2, ACK 3, CONNECT_ERROR 4.
 - Client frames are masked with a random key, as the RFC requires (aiohttp's C masking routine).
+- ``on_raw(client, payload)``, if given, sees each binary packet first and returns True when it
+  took care of it (the load generator counts its own chat events without decoding them).
 - Events go to ``on_event(client, name, payload)`` (a plain function, called from
   ``data_received``, so it must be quick); acknowledgements go to the callback given to
   :meth:`emit`.
@@ -80,12 +82,14 @@ class Client(asyncio.Protocol):
         on_event: Callable[[Client, str, Any], None] | None = None,
         on_close: Callable[[Client], None] | None = None,
         tag: Any = None,
+        on_raw: Callable[[Client, bytes], bool] | None = None,
     ):
         parts = urlsplit(url)
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.on_event = on_event or (lambda c, n, d: None)
         self.on_close = on_close
+        self.on_raw = on_raw
         self.tag = tag
         self.sid: str | None = None
         self.eio_sid: str | None = None
@@ -178,7 +182,8 @@ class Client(asyncio.Protocol):
                 self._fragments = []
                 op = self._frag_op
             if op == OP_BINARY:
-                self._on_packet(_unpackb(payload))
+                if self.on_raw is None or not self.on_raw(self, payload):
+                    self._on_packet(_unpackb(payload))
             elif op == OP_TEXT:
                 self._on_text(payload)
             elif op == OP_PING:

@@ -165,16 +165,6 @@ class BareTarget(RelayTarget):
         )
 
 
-class BareFastTarget(RelayTarget):
-    """The bare relay with the fan-out proposed for Tandem (not part of the default targets)."""
-
-    name = "bare-fast"
-
-    def command(self):
-        cmd = [python_exe(), "-m", "load_tests.bare_relay", "--host", "127.0.0.1"]
-        return cmd + ["--port", str(self.port), "--fast-fanout"], {}, REPO
-
-
 class ReferenceTarget(RelayTarget):
     name = "reference"
 
@@ -204,6 +194,7 @@ class TandemTarget(Target):
     measure the last commit while the working tree is being edited."""
 
     name = "tandem"
+    settings: dict[str, str] = {}  # TANDEM_* settings of this variant
 
     def command(self):
         assert self.tmp is not None
@@ -214,6 +205,7 @@ class TandemTarget(Target):
             "TANDEM_MAX_SESSION_SIZE": os.environ.get("TANDEM_MAX_SESSION_SIZE", "1000"),
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(tandem_dir()),
+            **self.settings,
         }
         return (
             [
@@ -254,11 +246,26 @@ class TandemTarget(Target):
         return out
 
 
+class TandemAsyncioTarget(TandemTarget):
+    """Tandem on asyncio's own event loop instead of uvloop (the A/B of that choice)."""
+
+    name = "tandem-asyncio"
+    settings = {"TANDEM_EVENT_LOOP": "asyncio"}
+
+
+class TandemDefaultGcTarget(TandemTarget):
+    """Tandem with Python's default garbage collector thresholds (the A/B of that choice)."""
+
+    name = "tandem-gc-default"
+    settings = {"TANDEM_GC_THRESHOLD": "700,10,10"}
+
+
 TARGETS = {
     "tandem": TandemTarget,
     "reference": ReferenceTarget,
     "bare": BareTarget,
-    "bare-fast": BareFastTarget,
+    "tandem-asyncio": TandemAsyncioTarget,
+    "tandem-gc-default": TandemDefaultGcTarget,
 }
 
 

@@ -43,6 +43,29 @@ def tag(flag: str, sender: int, seq: int) -> str:
     return f"LT|{time_ns()}|{flag}|{sender}|{seq}|"
 
 
+# How an EVENT packet whose event is "chat" begins in msgpack, as python-socketio and the Node
+# reference (socket.io-msgpack-parser) both encode it: {"type": 2, "data": ["chat", ...], ...}.
+# Any other encoding takes the decoding path.
+RAW_CHAT_EVENT = b"\x83\xa4type\x02\xa4data\x92\xa4chat"
+
+
+def raw_chat_tag(payload: bytes) -> tuple[int, str] | None:
+    """(send time ns, flag) of a chat EVENT packet that carries exactly one tag, read from its
+    msgpack bytes without decoding them; None when the packet is anything else."""
+    if not payload.startswith(RAW_CHAT_EVENT):
+        return None
+    k = payload.find(b"LT|")
+    if k < 0 or payload.find(b"LT|", k + 3) >= 0:
+        return None
+    parts = payload[k:k + 64].split(b"|", 3)
+    if len(parts) < 4:
+        return None
+    try:
+        return int(parts[1]), parts[2].decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 def parse_tag(s: Any) -> tuple[int, str] | None:
     """Returns (send time ns, flag) from a string that contains a tag, or None."""
     if not isinstance(s, str):
@@ -81,6 +104,7 @@ class Worker:
         self.clients_spec: list[dict] = spec["clients"]
         self.clients: dict[int, Client] = {}
         self.client_spec_by_i = {c["i"]: c for c in self.clients_spec}
+        self.room_of = {c["i"]: c.get("room") for c in self.clients_spec}
         self.abusers = {c["i"] for c in self.clients_spec if c["role"] == "abuser"}
         self.ids: dict[int, str] = {}  # global client index -> participant id
         self.joined_rooms: Counter = Counter()  # room -> well-behaved clients joined here
@@ -114,14 +138,13 @@ class Worker:
         self.running = False
         self.measure_from_ns = 0
         self.measure_to_ns = 0
-        self.last_recv = perf()
+        self.last_recv = time_ns()
         self.bg: set[asyncio.Task] = set()
 
     # ----------------------------------------------------------------- receive path
 
     def on_event(self, c: Client, name: str, data: Any) -> None:
-        now = time_ns()
-        self.last_recv = perf()
+        self.last_recv = now = time_ns()
         i = c.tag
         if name == "chat":
             try:
@@ -152,12 +175,25 @@ class Worker:
         else:
             self.other_events[name] += 1
 
+    def on_raw(self, c: Client, payload: bytes) -> bool:
+        t = raw_chat_tag(payload)
+        if t is None:
+            return False
+        self.last_recv = now = time_ns()
+        i = c.tag
+        self._tagged(i, t, now, self.room_of[i])
+        return True
+
     def _delivery(self, i: int, s: Any, now: int, room: str) -> None:
-        if i in self.abusers:
-            return
         t = parse_tag(s)
         if t is None:
-            self.other_events["untagged"] += 1
+            if i not in self.abusers:
+                self.other_events["untagged"] += 1
+            return
+        self._tagged(i, t, now, room)
+
+    def _tagged(self, i: int, t: tuple[int, str], now: int, room: str) -> None:
+        if i in self.abusers:
             return
         ts, flag = t
         if flag == "x":
@@ -286,7 +322,7 @@ class Worker:
         """Connects and joins one client; returns the join latency in seconds, or None on
         failure."""
         i = cs["i"]
-        c = Client(self.url, None, self.on_event, self._on_close, tag=i)
+        c = Client(self.url, None, self.on_event, self._on_close, tag=i, on_raw=self.on_raw)
         t0 = perf()
         try:
             await c.connect(cs.get("auth"), timeout=30.0)
@@ -466,7 +502,7 @@ class Worker:
                 for i, c in self.clients.items()
                 if i not in self.abusers and not c.closed
             )
-            if pending == 0 and perf() - self.last_recv >= quiet:
+            if pending == 0 and time_ns() - self.last_recv >= quiet * 1e9:
                 break
             await asyncio.sleep(0.05)
         drained_s = perf() - w1

@@ -44,7 +44,6 @@ def create_app(
     sio = TandemSocketServer(
         send_buffer_bytes=settings.limits.send_buffer_bytes,
         async_mode="aiohttp",
-        serializer="msgpack",
         max_http_buffer_size=settings.limits.max_message_bytes,
         ping_interval=settings.ping_interval,
         ping_timeout=settings.ping_timeout,
@@ -77,6 +76,7 @@ def create_app(
         # collector's generations avoids long full collections once many clients are connected.
         gc.collect()
         gc.freeze()
+        gc.set_threshold(*settings.gc_threshold)
         yield
         await gateway.close()
 

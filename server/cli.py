@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
         "--event-loop", choices=EVENT_LOOPS,
         help="uvloop (default; load_tests/RESULTS.md measures both) or asyncio's own loop",
     )
+    serve.add_argument(
+        "--gc-threshold",
+        help="the garbage collector's thresholds once serving (default 50000,20,100; "
+        "Python's own: 700,10,10)",
+    )
     return parser
 
 

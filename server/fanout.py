@@ -26,14 +26,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import msgpack
 import socketio
-from aiohttp import web
+from aiohttp import WSMsgType, web
+from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
+from socketio.msgpack_packet import MsgPackPacket
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,27 @@ def ws_frame(payload: bytes | str) -> bytes:
     return header + data
 
 
+class Flusher:
+    """Writes what was queued for each outbox once per turn of the event loop: the frames a
+    socket is sent while the loop handles one batch of inbound events leave in one write."""
+
+    def __init__(self) -> None:
+        self.dirty: list[Outbox] = []
+        self.scheduled = False
+
+    def mark(self, outbox: Outbox) -> None:
+        self.dirty.append(outbox)
+        if not self.scheduled:
+            self.scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self.scheduled = False
+        dirty, self.dirty = self.dirty, []
+        for outbox in dirty:
+            outbox.flush()
+
+
 @dataclass(slots=True)
 class Outbox:
     """The websocket of one Engine.IO socket, written directly."""
@@ -65,12 +89,25 @@ class Outbox:
     socket: Any  # engineio.async_socket.AsyncSocket
     transport: asyncio.Transport
     limit: int
+    flusher: Flusher
+    pending: list[bytes] = field(default_factory=list)
 
     def write(self, frame: bytes) -> None:
-        transport = self.transport
-        if self.socket.closing or self.socket.closed or transport.is_closing():
+        if self.pending:
+            self.pending.append(frame)
+        elif not (self.socket.closing or self.socket.closed):
+            self.pending.append(frame)
+            self.flusher.mark(self)
+
+    def flush(self) -> None:
+        frames = self.pending
+        if not frames:
             return
-        transport.write(frame)
+        self.pending = []
+        transport = self.transport
+        if transport.is_closing():
+            return
+        transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
         backlog = transport.get_write_buffer_size()
         if backlog > self.limit:
             logger.warning(
@@ -81,12 +118,14 @@ class Outbox:
 
 
 class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
-    """Engine.IO's aiohttp websocket, without compression, registering an :class:`Outbox` for
-    a socket that opens as a websocket (one upgraded from polling keeps Engine.IO's queue, which
-    may still hold packets sent while it polled)."""
+    """Engine.IO's aiohttp websocket, without compression. A socket that opens as a websocket
+    gets an :class:`Outbox` and is served by :meth:`_serve`; one upgraded from polling keeps
+    Engine.IO's own handler and queue, which may still hold packets sent while it polled."""
 
     outboxes: dict[str, Outbox]
     limit: int
+    flusher: Flusher
+    outbox: Outbox | None = None
 
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
         request: web.Request = environ["aiohttp.request"]
@@ -96,17 +135,81 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         await self._sock.prepare(request)
         self.environ = environ
         socket = getattr(self.handler, "__self__", None)
-        fresh = socket is not None and not socket.connected and request.transport is not None
-        if fresh:
-            assert socket is not None and request.transport is not None
-            self.outboxes[socket.sid] = Outbox(socket, request.transport, self.limit)
-        try:
+        if socket is None or socket.connected or request.transport is None:
             await self.handler(self)
+            return self._sock
+        self.outbox = Outbox(socket, request.transport, self.limit, self.flusher)
+        self.outboxes[socket.sid] = self.outbox
+        try:
+            await self._serve(socket)
         finally:
-            if fresh:
-                assert socket is not None
-                self.outboxes.pop(socket.sid, None)
+            self.outboxes.pop(socket.sid, None)
         return self._sock
+
+    async def _serve(self, socket: Any) -> None:
+        """Engine.IO's websocket loop (``AsyncSocket._websocket_handler``) for a socket that
+        opened as a websocket: each frame is read from aiohttp and handed to the socket directly,
+        where Engine.IO's loop spends a task and a timer on every message."""
+        server = self.server
+        socket.connected = True
+        socket.upgraded = True
+        writer = asyncio.ensure_future(self._send_queue(socket))
+        # No timer per message: a client that goes quiet misses its pongs, and Engine.IO's own
+        # check of ping timeouts closes the socket, which ends this loop.
+        try:
+            while True:
+                msg = await self._sock.receive()
+                if msg.type is not WSMsgType.BINARY and msg.type is not WSMsgType.TEXT:
+                    break  # closed, or an error such as a message over max_msg_size
+                try:
+                    await socket.receive(eio_packet.Packet(encoded_packet=msg.data))
+                except eio_exceptions.UnknownPacketError:
+                    pass
+                except eio_exceptions.SocketIsClosedError:
+                    break
+                except Exception:
+                    logger.exception("error on a packet from %s", socket.sid)
+        finally:
+            socket.queue.put_nowait(None)  # ends the writer
+            await asyncio.gather(writer, return_exceptions=True)
+            await socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+    async def _send_queue(self, socket: Any) -> None:
+        """Engine.IO's own packets (open, ping, noop, close) off its queue."""
+        while True:
+            try:
+                packets = await socket.poll()
+            except eio_exceptions.QueueEmpty:
+                break
+            if not packets:
+                break
+            try:
+                for pkt in packets:
+                    await self.send(pkt.encode())
+            except Exception:  # noqa: BLE001 - the connection is gone; the reader ends too
+                break
+        await self.close()
+
+    # Engine.IO's own packets go after the messages already queued for the socket.
+
+    async def send(self, message: bytes | str) -> None:
+        if self.outbox is not None:
+            self.outbox.flush()
+        await super().send(message)
+
+    async def close(self) -> None:
+        if self.outbox is not None:
+            self.outbox.flush()
+        await super().close()
+
+
+class _Packet(MsgPackPacket):  # type: ignore[misc]
+    """Socket.IO packets in msgpack, encoded by one reused packer rather than a new one each."""
+
+    _pack = msgpack.Packer().pack
+
+    def encode(self) -> bytes:
+        return self._pack(self._to_dict())  # type: ignore[no-any-return]
 
 
 class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
@@ -153,10 +256,13 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio's server, sending through :mod:`server.fanout` (see the module's doc)."""
 
     def __init__(self, *, send_buffer_bytes: int, **kwargs: Any) -> None:
-        super().__init__(client_manager=FanoutManager(), **kwargs)
+        # Events of one connection are handled one after another, in the order they came, inside
+        # its reader rather than in a task each; different connections still run concurrently.
+        super().__init__(client_manager=FanoutManager(), async_handlers=False,
+                         serializer=_Packet, **kwargs)
         self.outboxes: dict[str, Outbox] = {}
-        websocket = type("DirectWebSocket", (_DirectWebSocket,),
-                         {"outboxes": self.outboxes, "limit": send_buffer_bytes})
+        websocket = type("DirectWebSocket", (_DirectWebSocket,), {
+            "outboxes": self.outboxes, "limit": send_buffer_bytes, "flusher": Flusher()})
         # Engine.IO picks its websocket class from this per-server table of its async driver.
         self.eio._async = {**self.eio._async, "websocket": websocket}
 

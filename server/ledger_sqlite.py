@@ -4,8 +4,10 @@ Every write (records, session metadata, deletions) becomes an operation on one b
 The single writer task takes everything waiting (up to ``batch_max`` operations), applies it in
 one transaction on a dedicated thread, commits with a full flush (``synchronous=FULL``) and only
 then resolves each operation's future: callers that await a write know it is on disk. Under load
-many writes share one commit (group commit); an idle writer marks the ledger alive every
-``heartbeat`` seconds so that, after a crash, presence left open can be closed at a known time.
+many writes share one commit (group commit), and commits start at most every
+``commit_interval`` seconds, so that a steady stream of single writes shares commits too instead
+of paying one full flush each; an idle writer marks the ledger alive every ``heartbeat`` seconds
+so that, after a crash, presence left open can be closed at a known time.
 
 Reads open their own read-only connections on worker threads; WAL lets them run while the
 writer commits.
@@ -262,14 +264,16 @@ class SqliteLedger:
         batch_max: int = 1000,
         queue_max: int = 10_000,
         heartbeat: float = 5.0,
+        commit_interval: float = 0.01,
     ) -> None:
-        if batch_max < 1 or queue_max < 1 or heartbeat <= 0:
+        if batch_max < 1 or queue_max < 1 or heartbeat <= 0 or commit_interval < 0:
             raise ValueError("batch_max, queue_max and heartbeat must be positive")
         self.path = path
         self.clock = clock
         self.batch_max = batch_max
         self.queue_max = queue_max
         self.heartbeat = heartbeat
+        self.commit_interval = commit_interval
         self._db: sqlite3.Connection | None = None
         self._queue: asyncio.Queue[_Op] | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -352,11 +356,16 @@ class SqliteLedger:
     async def _write_loop(self) -> None:
         assert self._queue is not None
         queue, loop = self._queue, asyncio.get_running_loop()
+        last_commit = -self.commit_interval
         while True:
             try:
                 first = await asyncio.wait_for(queue.get(), self.heartbeat)
             except TimeoutError:
                 first = _Alive(loop.create_future())
+            gather = last_commit + self.commit_interval - loop.time()
+            if gather > 0 and not isinstance(first, _Stop):
+                await asyncio.sleep(gather)  # let the writes of the next moment join this commit
+            last_commit = loop.time()
             batch = [first]
             while len(batch) < self.batch_max and not isinstance(batch[-1], _Stop):
                 try:

@@ -21,6 +21,7 @@ DAY = 86400
 
 
 EVENT_LOOPS = ("uvloop", "asyncio")
+GC_THRESHOLD = (50_000, 20, 100)
 
 
 class SettingsError(ValueError):
@@ -79,6 +80,11 @@ class Settings:
     log_level: str = "INFO"
     # "uvloop" (the default) or "asyncio": the event loop ``tandem serve`` runs on.
     event_loop: str = "uvloop"
+    # The garbage collector's generation thresholds once serving (``gc.set_threshold``). At
+    # Python's default (700, 10, 10) a busy server collects hundreds of times a second and
+    # its full collections over every connection's objects stall the loop for milliseconds;
+    # load_tests/RESULTS.md measures both.
+    gc_threshold: tuple[int, int, int] = GC_THRESHOLD
     # Attendance: a drop shorter than this is not a leave; records are kept this many days
     # (0: forever).
     attendance_grace: float = 60.0
@@ -101,6 +107,8 @@ class Settings:
             raise SettingsError("the attendance grace period must be 0 to 3600 seconds")
         if self.retention_days < 0:
             raise SettingsError("the retention period cannot be negative (0 keeps records)")
+        if len(self.gc_threshold) != 3 or min(self.gc_threshold) < 1:
+            raise SettingsError("the GC threshold is three positive whole numbers, like 700,10,10")
         if self.event_loop not in EVENT_LOOPS:
             raise SettingsError(f"the event loop must be one of {', '.join(EVENT_LOOPS)}, "
                                 f"not {self.event_loop!r}")
@@ -126,6 +134,17 @@ def _read_or_create(path: Path, make: str) -> tuple[str, bool]:
 
 def _urls(value: str | None) -> tuple[str, ...]:
     return tuple(u.strip() for u in (value or "").split(",") if u.strip())
+
+
+def _gc_threshold(raw: str | None) -> tuple[int, int, int]:
+    if raw is None:
+        return GC_THRESHOLD
+    try:
+        a, b, c = (int(x) for x in raw.split(","))
+    except ValueError:
+        raise SettingsError(
+            f"the GC threshold is three whole numbers like 700,10,10, not {raw!r}") from None
+    return a, b, c
 
 
 def load_settings(
@@ -187,6 +206,7 @@ def load_settings(
         default_max_participants=min(8, max_session_size),
         log_level=(pick("log_level") or "INFO").upper(),
         event_loop=(pick("event_loop") or "uvloop").lower(),
+        gc_threshold=_gc_threshold(pick("gc_threshold")),
         attendance_grace=number("attendance_grace", 60),
         retention_days=number("retention_days", 365),
     )

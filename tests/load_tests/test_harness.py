@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import shutil
 
+import msgpack
 import pytest
+from socketio import packet as sio_packet
+from socketio.msgpack_packet import MsgPackPacket
 
 from load_tests.runner import RunResult, Scenario, make_scenario, offered, plan_clients, run_once
 from load_tests.targets import tandem_available
-from load_tests.worker import parse_tag, tag
+from load_tests.worker import parse_tag, raw_chat_tag, tag
 
 TINY: dict[str, dict] = {
     "many-rooms": dict(clients=8, rooms=2, rate=2.0, duration=1.0, warmup=0.3),
@@ -129,6 +132,21 @@ def test_tag_round_trip() -> None:
     assert flag == "m" and ns > 0
     assert parse_tag("no tag here") is None
     assert parse_tag(123) is None
+
+
+def test_chat_tags_read_from_raw_bytes_match_the_decoded_ones() -> None:
+    t = tag("m", 7, 3)
+    message = {"id": 12, "from": "ab12", "name": "c7", "text": t + "x" * 50, "sent_at": 1.5}
+    event = MsgPackPacket(sio_packet.EVENT, namespace="/", data=["chat", {"message": message}])
+    assert raw_chat_tag(event.encode()) == parse_tag(message["text"])
+    # Anything else is left to the decoder: acks, other events, other key orders, two tags.
+    ack = MsgPackPacket(sio_packet.ACK, namespace="/", id=3, data=[{"message": message}])
+    other = MsgPackPacket(sio_packet.EVENT, namespace="/", data=["signal", {"sdp": t}])
+    node_style = msgpack.packb({"data": ["chat", {"message": message}], "type": 2, "nsp": "/"})
+    twice = MsgPackPacket(sio_packet.EVENT, namespace="/",
+                          data=["chat", {"message": {**message, "name": t}}])
+    for pkt in (ack.encode(), other.encode(), node_style, twice.encode()):
+        assert raw_chat_tag(pkt) is None
 
 
 def test_plans_match_the_presets() -> None:

@@ -33,6 +33,9 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
     assert s.data_dir == tmp_path.resolve()
     assert "admin_key" not in loaded.generated
     assert s.event_loop == "uvloop"
+    assert s.gc_threshold == (50_000, 20, 100)
+    assert load_settings({"gc_threshold": "700,10,10"}, env, Path("x")).settings.gc_threshold == (
+        700, 10, 10)
     assert load_settings({"event_loop": "asyncio"}, env, Path("unused")).settings.event_loop == (
         "asyncio")
 
@@ -48,6 +51,8 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
         ({"TANDEM_TURN_URLS": "turn:x:3478"}, "TURN"),
         ({"TANDEM_PUBLIC_URL": "example.org"}, "public URL"),
         ({"TANDEM_EVENT_LOOP": "trio"}, "event loop"),
+        ({"TANDEM_GC_THRESHOLD": "700,10"}, "GC threshold"),
+        ({"TANDEM_GC_THRESHOLD": "0,10,10"}, "GC threshold"),
     ],
 )
 def test_bad_settings_fail_loudly(tmp_path: Path, env: dict[str, str], message: str) -> None:
