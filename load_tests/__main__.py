@@ -516,9 +516,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument(
         "--abuse-rate",
         type=float,
-        default=0.25,
-        help="events/s per well-behaved client in the abuse runs (default 0.25: a load Tandem "
-        "sustains, so that the abusers' effect is not hidden by overload)",
+        default=1.0,
+        help="events/s per well-behaved client in the abuse runs (default 1: half of "
+        "many-rooms, so that the generator, which also drives the abusers, stays valid)",
     )
     _add_nice(c)
     _add_retries(c)

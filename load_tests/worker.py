@@ -26,6 +26,7 @@ import heapq
 import json
 import os
 import random
+import re
 import sys
 import time
 from array import array
@@ -54,16 +55,14 @@ def raw_chat_tag(payload: bytes) -> tuple[int, str] | None:
     msgpack bytes without decoding them; None when the packet is anything else."""
     if not payload.startswith(RAW_CHAT_EVENT):
         return None
-    k = payload.find(b"LT|")
-    if k < 0 or payload.find(b"LT|", k + 3) >= 0:
+    m = _RAW_TAG.search(payload)
+    if m is None or payload.find(b"LT|", m.end()) >= 0:
         return None
-    parts = payload[k:k + 64].split(b"|", 3)
-    if len(parts) < 4:
-        return None
-    try:
-        return int(parts[1]), parts[2].decode()
-    except (ValueError, UnicodeDecodeError):
-        return None
+    return int(m[1]), _FLAGS[m[2]]
+
+
+_RAW_TAG = re.compile(rb"LT\|(\d+)\|([a-z])\|")
+_FLAGS = {bytes([c]): chr(c) for c in range(ord("a"), ord("z") + 1)}
 
 
 def parse_tag(s: Any) -> tuple[int, str] | None:
