@@ -241,11 +241,22 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
             args = [] if data is None else [data]
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         pkt = self.server.packet_class(sio_packet.EVENT, namespace=namespace, data=[event, *args])
-        sends = self.server.prepared(pkt)
-        send = self.server.send_prepared
-        for sid, eio_sid in self.get_participants(namespace, room):
-            if sid not in skip:
-                send(eio_sid, sends)
+        server = self.server
+        sends = server.prepared(pkt)
+        if isinstance(room, list | tuple | set):
+            members = self.get_participants(namespace, room)
+        else:  # one room, read in place: nothing below can change it while the loop runs
+            members = self.rooms[namespace].get(room, {}).items()
+        outboxes = server.outboxes
+        frame = sends[0][1] if len(sends) == 1 else None
+        for sid, eio_sid in members:
+            if sid in skip:
+                continue
+            outbox = outboxes.get(eio_sid)
+            if outbox is not None and frame is not None:
+                outbox.write(frame)
+            else:
+                server.send_prepared(eio_sid, sends)
 
 
 # A Socket.IO packet ready to send: each Engine.IO message's payload with its websocket frame.

@@ -153,3 +153,26 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_room_carries_on(
         assert (await writer.next("chat"))["message"]["text"] == "still here"
     finally:
         await stuck.close()
+
+
+async def test_a_client_that_stops_answering_pings_is_dropped(
+    api: Api, server: TestServer, peers: Callable[[], Peer]
+) -> None:
+    # The websocket loop keeps no timer per message; Engine.IO's ping check ends a silent client
+    # (the tests' settings ping every second and wait one more for the answer).
+    s = await api.create_session()
+    watcher = peers()
+    await watcher.connect(api.token(s["join_urls"]["mentor"]))
+    await watcher.join("Ana")
+    silent = Client(str(server.make_url("/")))
+    await silent.connect({"token": api.token(s["join_urls"]["mentee"])})
+    try:
+        joined = await silent.call("join", {"name": "Ben"})
+        assert joined["ok"]
+        await watcher.next("participant_joined")
+        silent._on_text = lambda payload: None  # type: ignore[method-assign]  # no more pongs
+        left = await watcher.next("participant_left", timeout=6.0)
+        assert left["participant_id"] == joined["participant"]["id"]
+        assert left["reason"] == "disconnected"
+    finally:
+        await silent.close()
