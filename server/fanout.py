@@ -269,6 +269,8 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     def __init__(self, *, send_buffer_bytes: int, **kwargs: Any) -> None:
         # Events of one connection are handled one after another, in the order they came, inside
         # its reader rather than in a task each; different connections still run concurrently.
+        # So a handler must never wait for something its own connection has yet to send (a
+        # server-to-client call's acknowledgement): that connection is not read meanwhile.
         super().__init__(client_manager=FanoutManager(), async_handlers=False,
                          serializer=_Packet, **kwargs)
         self.outboxes: dict[str, Outbox] = {}
