@@ -6,15 +6,16 @@ timer and writes one websocket frame. At tens of thousands of deliveries a secon
 not the sending, is what fills the core. Here:
 
 - a socket that opened as a websocket (the web client's first choice, and every load-test
-  client's) gets an :class:`Outbox`: every Socket.IO packet for it is turned into a websocket
-  frame once per fan-out and written straight to its transport, in the order it was sent;
+  client's) gets an :class:`Outbox` and is served by Tandem's own loop (``_serve``): every
+  Socket.IO packet for it becomes a websocket frame once per fan-out, and the frames it is sent
+  during one turn of the event loop leave in one write to its transport, in the order sent (under
+  load a turn handles many events, so writes, the main cost left, grow fewer per delivery);
 - any other socket (long-polling, or a websocket upgraded from polling) keeps Engine.IO's own
-  queue, fed without a task per recipient.
+  handler and queue, fed without a task per recipient.
 
-Engine.IO's writer still sends its own packets (open, ping, close) on the same transport; they
-need no order with respect to messages beyond what the protocol already gives (nothing is sent
-to a socket before its open packet is out). Frames are sent uncompressed: per-message deflate is
-not offered, as compressing small events costs more than it saves.
+Engine.IO's own packets (open, ping, close) go out after whatever messages are waiting for the
+same socket. Frames are sent uncompressed: per-message deflate is not offered, as compressing
+small events costs more than it saves.
 
 Bound: a client that does not read what it is sent has its transport's buffer grow; past
 ``send_buffer_bytes`` the server drops the connection (``slow_consumer`` in the log) rather than
@@ -302,10 +303,3 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         self.send_prepared(eio_sid, self.prepared(pkt))
-
-    async def _send_eio_packet(self, eio_sid: str, eio_pkt: eio_packet.Packet) -> None:
-        outbox = self.outboxes.get(eio_sid)
-        if outbox is not None:
-            outbox.write(ws_frame(eio_pkt.encode()))
-        else:
-            await super()._send_eio_packet(eio_sid, eio_pkt)
