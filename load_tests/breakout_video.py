@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,16 +29,11 @@ from typing import Any
 
 import aioice.ice
 
+from load_tests.targets import free_port
 from media.peers import HeadlessParticipant
 
 ADMIN_KEY = "breakout-bench-admin-key-0123"
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +50,7 @@ def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
 
 class Server:
     def __init__(self, data_dir: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "TANDEM_ADMIN_KEY": ADMIN_KEY, "TANDEM_LOG_LEVEL": "WARNING"}
         self.process = subprocess.Popen(

@@ -28,7 +28,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from load_tests.targets import free_port, wait_healthy  # noqa: E402
 from rooms.attendance import MEDIA_AUDIO, MEDIA_VIDEO, Record, RecordKind, SessionInfo  # noqa: E402
 from rooms.roles import Role  # noqa: E402
 from rooms.roster import RosterEntry, Schedule, SessionPlan  # noqa: E402
@@ -234,12 +234,6 @@ async def write_concurrent(path: Path, events: int, sessions: int, writers: int)
 # -- exports through the real server ------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _status_mb(pid: int, field: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -272,7 +266,7 @@ async def export(
 
 
 async def exports(data_dir: Path, events: int) -> tuple[list[ExportResult], float]:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, TANDEM_ADMIN_KEY=ADMIN_KEY, TANDEM_LOG_LEVEL="WARNING")
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -282,14 +276,7 @@ async def exports(data_dir: Path, events: int) -> tuple[list[ExportResult], floa
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession() as http:
-            while True:
-                try:
-                    async with http.get(url + "/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.2)
+        await wait_healthy(url, proc)
         startup = time.perf_counter() - started
         out = []
         for view, fmt in [("records", "csv"), ("records", "json"), ("people", "csv")]:

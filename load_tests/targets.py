@@ -31,7 +31,25 @@ ADMIN_KEY = "load-test-admin-key"
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
+
+
+async def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait until ``url``/healthz answers 200. Raises RuntimeError when ``proc`` exits first or
+    ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as s:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {proc.returncode}")
+            try:
+                async with s.get(url + "/healthz", timeout=aiohttp.ClientTimeout(total=2)) as r:
+                    if r.status == 200:
+                        return
+            except (TimeoutError, aiohttp.ClientError, OSError):
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"the server did not answer /healthz within {timeout:.0f} s")
 
 
 def python_exe() -> str:
@@ -93,26 +111,11 @@ class Target:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as s:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(
-                        f"{self.name} server exited with {self.proc.returncode}: {self.log_tail()}"
-                    )
-                try:
-                    async with s.get(
-                        self.url + "/healthz", timeout=aiohttp.ClientTimeout(total=2)
-                    ) as r:
-                        if r.status == 200:
-                            return
-                except (TimeoutError, aiohttp.ClientError, OSError):
-                    pass
-                await asyncio.sleep(0.2)
-        self.stop()
-        raise RuntimeError(
-            f"{self.name} server did not answer /healthz within {timeout:.0f} s: {self.log_tail()}"
-        )
+        try:
+            await wait_healthy(self.url, self.proc, timeout)
+        except RuntimeError as exc:
+            self.stop()
+            raise RuntimeError(f"{self.name}: {exc}: {self.log_tail()}") from None
 
     def log_tail(self, n: int = 2000) -> str:
         try:

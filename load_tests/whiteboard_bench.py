@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ import aiohttp
 from pycrdt import Array, Doc, Map, TransactionEvent
 
 from load_tests.sioclient import Client
+from load_tests.targets import free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_KEY = "whiteboard-bench-admin-key-0123"
@@ -134,12 +134,6 @@ class Measurer:
                         if sent is not None:
                             self.latencies.append(now - sent)
                 self.seen[d.key] = seq
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -320,7 +314,7 @@ async def main() -> None:
         raise SystemExit("drawers and measurers must be different members")
 
     data_dir = Path(tempfile.mkdtemp(prefix="whiteboard-bench-"))
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, TANDEM_ADMIN_KEY=ADMIN_KEY, TANDEM_LOG_LEVEL="WARNING")
     proc = subprocess.Popen(
         [
@@ -340,14 +334,7 @@ async def main() -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(150):
-                try:
-                    async with http.get(url + "/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.2)
+        await wait_healthy(url, proc)
         result = await run(args, url, proc.pid)
     finally:
         proc.terminate()
