@@ -72,9 +72,8 @@ async def test_appended_records_are_on_disk_when_append_returns(
     assert records[0].seq < records[1].seq
 
 
-async def test_concurrent_appends_share_commits(
-    ledger: SqliteLedger, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def count_commits(ledger: SqliteLedger, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each batch the ledger commits from now on, in order."""
     batches: list[int] = []
     commit = ledger._commit
 
@@ -83,6 +82,13 @@ async def test_concurrent_appends_share_commits(
         return commit(batch)
 
     monkeypatch.setattr(ledger, "_commit", counting)
+    return batches
+
+
+async def test_concurrent_appends_share_commits(
+    ledger: SqliteLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches = count_commits(ledger, monkeypatch)
     await asyncio.gather(*(ledger.append([rec(K.CHAT, f"p{i}", value=i)]) for i in range(300)))
     records = await ledger.session_records("s1")
     assert sorted(r.value or 0 for r in records) == list(range(300))
@@ -256,3 +262,25 @@ async def test_idle_ledger_marks_itself_alive(ledger: SqliteLedger, tmp_path: Pa
         await asyncio.sleep(0.02)
     else:
         raise AssertionError("the heartbeat never wrote last_alive")
+
+
+async def test_writes_arriving_within_the_commit_interval_share_one_commit(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = SqliteLedger(tmp_path / LEDGER_FILE, clock=clock, commit_interval=0.5)
+    ledger.open()
+    await ledger.start()
+    commits = count_commits(ledger, monkeypatch)
+    try:
+        await ledger.put_session(session())  # commits at once: nothing was committed before
+        # Twenty single writes, 5 ms apart, all inside the half second the writer now waits.
+        writes = []
+        for i in range(20):
+            writes.append(asyncio.ensure_future(ledger.append([rec(K.CHAT, value=i)])))
+            await asyncio.sleep(0.005)
+        await asyncio.gather(*writes)
+        assert commits == [1, 20]
+        rows = raw(tmp_path / LEDGER_FILE, "SELECT value FROM records ORDER BY seq")
+        assert [r[0] for r in rows] == list(range(20))
+    finally:
+        await ledger.close()
