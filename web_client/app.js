@@ -65,38 +65,32 @@ const chat = new ChatPanel({
 });
 const meter = new MicMeter($("mic-meter"));
 const quality = new QualityMonitor(peers.connections, (id, info) => view.setQuality(id, info));
-// Check-in, reactions, hand, voice activity, participation and rating: engagement.js.
-const engagement = installEngagement({
+// What every feature module's install(ctx) is given about the call, beside its own entries.
+const callContext = {
   socket: () => app.socket,
-  sessionId: () => app.sessionId,
   participantId: () => app.participantId,
   role: () => app.role,
+  emit: (event, payload) => emitWithAck(event, payload),
+  announce: (text) => announce(text),
+};
+// Check-in, reactions, hand, voice activity, participation and rating: engagement.js.
+const engagement = installEngagement({
+  ...callContext,
+  sessionId: () => app.sessionId,
   resume: () => app.resume,
   stream: () => app.media.stream,
   micOn: () => payload_audio(),
-  emit: (event, payload) => emitWithAck(event, payload),
-  announce: (text) => announce(text),
   nameOf: (id) => view.name(id),
 });
 // The mentor's breakout-room panel and the mentees' room chooser: breakouts.js.
 const breakouts = installBreakouts({
-  socket: () => app.socket,
-  participantId: () => app.participantId,
-  role: () => app.role,
+  ...callContext,
   room: () => app.room,
   people: () => view.participants,
-  emit: (event, payload) => emitWithAck(event, payload),
-  announce: (text) => announce(text),
   notice: (text) => notice(text),
 });
 // The room's shared whiteboard: whiteboard.js, shown and hidden with the Whiteboard button.
-const board = installWhiteboard({
-  container: $("whiteboard"),
-  socket: () => app.socket,
-  participantId: () => app.participantId,
-  role: () => app.role,
-  announce: (text) => announce(text),
-});
+const board = installWhiteboard({ ...callContext, container: $("whiteboard") });
 $("ctl-board").addEventListener("click", () => {
   const open = $("whiteboard").hidden;
   $("whiteboard").hidden = !open;
