@@ -46,7 +46,7 @@ from load_tests.targets import free_port, wait_healthy  # noqa: E402
 from rooms.attendance import MEDIA_AUDIO, MEDIA_VIDEO, Record, RecordKind, SessionInfo  # noqa: E402
 from rooms.roles import Role  # noqa: E402
 from rooms.roster import RosterEntry, Schedule, SessionPlan  # noqa: E402
-from server.ledger_sqlite import LEDGER_FILE, SqliteLedger  # noqa: E402
+from server.ledger.sqlite import LEDGER_FILE, SqliteLedger  # noqa: E402
 
 ADMIN_KEY = "ledger-bench-admin-key-0123456789"
 K = RecordKind

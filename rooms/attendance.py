@@ -20,17 +20,14 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from rooms.errors import InvalidPayload
-from rooms.participant import MAIN_ROOM
 from rooms.roles import Role
+from rooms.room import MAIN_ROOM, MAIN_ROOM_NAME
 from rooms.roster import RosterEntry, SessionPlan
 
-GOAL_TEXT_MAX = 500
-COMMENT_MAX = 1000
 RATING_MIN, RATING_MAX = 1, 5
 RECORD_TEXT_MAX = 4000
 MEDIA_AUDIO = 1
 MEDIA_VIDEO = 2
-REACTIONS = ("thumbs_up", "clap", "heart", "laugh", "surprised", "thinking")
 DEFAULT_GRACE_SECONDS = 60.0
 
 Interval = tuple[float, float]
@@ -44,7 +41,7 @@ class RecordKind(StrEnum):
     MOVED = "moved"  # now in ``room`` (breakouts, visits, everyone back); text: the old room
     MEDIA = "media"  # microphone and camera: value is MEDIA_AUDIO | MEDIA_VIDEO bits
     CHAT = "chat"  # value: characters; text: the message only if the session keeps chat
-    REACTION = "reaction"  # text: one of REACTIONS
+    REACTION = "reaction"  # text: one of rooms.events.REACTIONS
     HAND = "hand"  # value 1 raised, 0 lowered
     HELP = "help"  # asked for help (breakouts)
     WHITEBOARD = "whiteboard"  # one whiteboard edit
@@ -61,7 +58,6 @@ PRESENCE_KINDS = frozenset({RecordKind.JOINED, RecordKind.REJOINED, RecordKind.L
 # Records that may have no participant: session-wide ones and anonymous check-outs.
 UNATTRIBUTED_KINDS = frozenset({RecordKind.SESSION_ENDED, RecordKind.CHECK_OUT,
                                 RecordKind.ROOM_NAMED})
-MAIN_ROOM_NAME = "Main room"
 _BINARY_KINDS = frozenset({RecordKind.HAND, RecordKind.SPEAKING})
 
 
@@ -196,7 +192,7 @@ class SessionAttendance:
         raise KeyError(key)
 
 
-# -- intervals ----------------------------------------------------------------------------------
+# -- intervals ------------------------------------------------------------------------------------
 
 
 def union(intervals: Iterable[Interval]) -> list[Interval]:

@@ -2,8 +2,10 @@
 
 Rules of this module: the round's lifecycle changes only through ``_move_to``, which checks
 ``BREAKOUT_TRANSITIONS``; a participant is in exactly one room at any moment (their ``room``
-field), and every change of it returns a ``ParticipantMoved`` event. Time is passed in; the caller
-asks ``next_deadline()`` when to call ``tick(now)`` so that warnings and closings happen on time.
+field), and every change of it returns a ``ParticipantMoved`` event (and lowers a raised hand:
+a hand belongs to the room it was raised in). Room ids carry the round (``"2:b1"``), so nothing
+of one round's rooms is found under the next round's. Time is passed in; the caller asks
+``next_deadline()`` when to call ``tick(now)`` so that warnings and closings happen on time.
 Permission checks are the session's job; this module trusts its caller.
 """
 
@@ -11,16 +13,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from rooms.errors import IllegalTransition, InvalidPayload, NotAllowed, UnknownParticipant
-from rooms.events import ParticipantMoved
-from rooms.participant import MAIN_ROOM, Participant, Presence
+from rooms.events import (
+    BreakoutsChanged,
+    BreakoutWarning,
+    Event,
+    HandChanged,
+    HelpRequested,
+    ParticipantMoved,
+)
+from rooms.lifecycles import BREAKOUT_TRANSITIONS, BreakoutState, Presence, check_transition
+from rooms.participant import Participant
 from rooms.roles import Action, Role, can
-from rooms.transitions import check_transition
+from rooms.room import MAIN_ROOM, MAIN_ROOM_NAME, ROOM_NAME_MAX, breakout_room_id
+from rooms.views import BreakoutView, HelpView, RoomRef, RoomView
 
 MAX_ROOMS = 50
-ROOM_NAME_MAX = 60
 DURATION_MIN = 60.0
 DURATION_MAX = 4 * 3600.0
 WARNING_SECONDS = 60.0
@@ -31,22 +40,7 @@ GROUP_SIZE_MAX = 25
 AUTO_ASSIGNED_ROLES = frozenset({Role.MENTOR, Role.MENTEE})
 
 
-class BreakoutState(StrEnum):
-    DRAFT = "draft"  # rooms exist, people are being assigned; nobody has moved yet
-    OPEN = "open"  # people are in their rooms; a timer may run
-    CLOSING = "closing"  # a short countdown before everyone returns to the main room
-    CLOSED = "closed"
-
-
-BREAKOUT_TRANSITIONS: dict[BreakoutState, frozenset[BreakoutState]] = {
-    BreakoutState.DRAFT: frozenset({BreakoutState.OPEN, BreakoutState.CLOSED}),
-    BreakoutState.OPEN: frozenset({BreakoutState.CLOSING}),
-    BreakoutState.CLOSING: frozenset({BreakoutState.CLOSED}),
-    BreakoutState.CLOSED: frozenset(),
-}
-
-
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
@@ -69,56 +63,6 @@ class Group:
 class BreakoutRoom:
     id: str
     name: str
-
-
-@dataclass(frozen=True, slots=True)
-class RoomView:
-    id: str
-    name: str
-    members: tuple[str, ...]  # connected participants in the room now
-    assigned: tuple[str, ...]  # participants assigned to it (present or not)
-
-
-@dataclass(frozen=True, slots=True)
-class HelpView:
-    participant_id: str
-    room: str
-    asked_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class BreakoutView:
-    round: int
-    state: BreakoutState
-    rooms: tuple[RoomView, ...]
-    allow_choice: bool
-    duration: float | None
-    opened_at: float | None
-    ends_at: float | None
-    closing_ends_at: float | None
-    help: tuple[HelpView, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class BreakoutsChanged:
-    """The breakout round changed; everyone in the session gets the new view, help requests
-    included (a participant sees their own request answered; mentors see them all)."""
-
-    session_id: str
-    at: float
-    view: BreakoutView
-
-
-@dataclass(frozen=True, slots=True)
-class BreakoutWarning:
-    """One minute (or less) is left before the rooms close."""
-
-    session_id: str
-    at: float
-    ends_at: float
-
-
-BreakoutEvent = ParticipantMoved | BreakoutsChanged | BreakoutWarning
 
 
 @dataclass(slots=True)
@@ -161,12 +105,15 @@ class BreakoutRound:
         for label in labels:
             if not label or len(label) > ROOM_NAME_MAX:
                 raise InvalidPayload(f"A room name has 1 to {ROOM_NAME_MAX} characters.")
-        if len({_name_key(label) for label in labels}) != len(labels):
+        if len({name_key(label) for label in labels}) != len(labels):
             raise InvalidPayload("Two breakout rooms cannot have the same name.")
-        rooms = {f"b{i}": BreakoutRoom(f"b{i}", label) for i, label in enumerate(labels, 1)}
+        rooms = {}
+        for i, label in enumerate(labels, 1):
+            room_id = breakout_room_id(number, i)
+            rooms[room_id] = BreakoutRoom(room_id, label)
         return cls(session_id=session_id, number=number, rooms=rooms, allow_choice=allow_choice)
 
-    # -- lifecycle ------------------------------------------------------------------------------
+    # -- lifecycle --------------------------------------------------------------------------------
 
     def _move_to(self, state: BreakoutState) -> None:
         self.state = check_transition(BREAKOUT_TRANSITIONS, "The breakout round", self.state, state)
@@ -177,7 +124,7 @@ class BreakoutRound:
 
     def open(
         self, participants: Mapping[str, Participant], duration: float | None, now: float
-    ) -> list[BreakoutEvent]:
+    ) -> list[Event]:
         if duration is not None and not DURATION_MIN <= duration <= DURATION_MAX:
             raise InvalidPayload(
                 f"A breakout lasts between {int(DURATION_MIN)} and {int(DURATION_MAX)} seconds, "
@@ -187,15 +134,15 @@ class BreakoutRound:
         self.duration = duration
         self.opened_at = now
         self.ends_at = None if duration is None else now + duration
-        events: list[BreakoutEvent] = []
+        events: list[Event] = []
         for pid, room in self.assignments.items():
             p = participants.get(pid)
             if p is not None and p.presence is not Presence.LEFT:
-                events.extend(_relocate(self.session_id, p, room, now))
+                events.extend(relocate(self.session_id, p, room, now))
         return [*events, self.changed(participants, now)]
 
     def adjust(self, participants: Mapping[str, Participant], add_seconds: float,
-               now: float) -> list[BreakoutEvent]:
+               now: float) -> list[Event]:
         """Extend (positive) or shorten (negative) an open round's time."""
         if self.state is not BreakoutState.OPEN:
             raise IllegalTransition("Only open breakout rooms have time to extend or shorten.")
@@ -208,7 +155,7 @@ class BreakoutRound:
         return [self.changed(participants, now), *self.tick(participants, now)]
 
     def close(self, participants: Mapping[str, Participant], countdown: float,
-              now: float) -> list[BreakoutEvent]:
+              now: float) -> list[Event]:
         if not 0 <= countdown <= RETURN_COUNTDOWN_MAX:
             raise InvalidPayload(
                 f"The return countdown is 0 to {int(RETURN_COUNTDOWN_MAX)} seconds."
@@ -227,7 +174,7 @@ class BreakoutRound:
             self._move_to(BreakoutState.CLOSED)
         self.help.clear()
 
-    def discard(self, participants: Mapping[str, Participant], now: float) -> list[BreakoutEvent]:
+    def discard(self, participants: Mapping[str, Participant], now: float) -> list[Event]:
         if self.state is not BreakoutState.DRAFT:
             raise IllegalTransition("Only a draft can be discarded; close open rooms instead.")
         self._move_to(BreakoutState.CLOSED)
@@ -241,9 +188,9 @@ class BreakoutRound:
             return self.closing_ends_at
         return None
 
-    def tick(self, participants: Mapping[str, Participant], now: float) -> list[BreakoutEvent]:
+    def tick(self, participants: Mapping[str, Participant], now: float) -> list[Event]:
         """Warn, start closing or bring everyone back, as the time ``now`` requires."""
-        events: list[BreakoutEvent] = []
+        events: list[Event] = []
         if self.state is BreakoutState.OPEN and self.ends_at is not None:
             if not self.warned and now >= self.ends_at - WARNING_SECONDS:
                 self.warned = True
@@ -261,16 +208,22 @@ class BreakoutRound:
             self.help.clear()
             for p in participants.values():
                 if p.room != MAIN_ROOM:
-                    events.extend(_relocate(self.session_id, p, MAIN_ROOM, now))
+                    events.extend(relocate(self.session_id, p, MAIN_ROOM, now))
             events.append(self.changed(participants, now))
         return events
 
-    # -- assignment -----------------------------------------------------------------------------
+    # -- assignment -------------------------------------------------------------------------------
 
     def room_id(self, room: str) -> str:
         if room not in self.rooms:
-            raise InvalidPayload(f"There is no breakout room {room!r}.")
+            raise InvalidPayload(f"There is no breakout room {room!r} in this round.")
         return room
+
+    def room_ref(self, room: str) -> RoomRef:
+        found = self.rooms.get(room)
+        if found is None:
+            return RoomRef(MAIN_ROOM, MAIN_ROOM_NAME)
+        return RoomRef(found.id, found.name)
 
     def _require_assignable(self) -> None:
         if self.state not in (BreakoutState.DRAFT, BreakoutState.OPEN):
@@ -279,14 +232,14 @@ class BreakoutRound:
             )
 
     def assign(self, participants: Mapping[str, Participant], participant_id: str,
-               room: str | None, now: float) -> list[BreakoutEvent]:
+               room: str | None, now: float) -> list[Event]:
         """Put a person in a room (``None``: back to no room). Open rounds move them at once."""
         self._require_assignable()
         moves = self._assign(participants, participant_id, room, now)
         return [*moves, self.changed(participants, now)]
 
     def _assign(self, participants: Mapping[str, Participant], participant_id: str,
-                room: str | None, now: float) -> list[ParticipantMoved]:
+                room: str | None, now: float) -> list[Event]:
         p = participants.get(participant_id)
         if p is None:
             raise UnknownParticipant("There is no such participant in this session.")
@@ -298,10 +251,10 @@ class BreakoutRound:
         if self.state is not BreakoutState.OPEN or p.presence is Presence.LEFT:
             return []
         self.help.pop(participant_id, None)
-        return _relocate(self.session_id, p, target, now)
+        return relocate(self.session_id, p, target, now)
 
     def auto_assign(self, participants: Mapping[str, Participant], order: Sequence[str],
-                    now: float) -> list[BreakoutEvent]:
+                    now: float) -> list[Event]:
         """Spread ``order`` (ids, already shuffled by the caller) evenly over the rooms: room
         sizes differ by at most one. Only connected mentors and mentees are taken: observers and
         admins stay where they are unless moved by hand."""
@@ -313,13 +266,13 @@ class BreakoutRound:
             and p.presence is Presence.CONNECTED
             and p.role in AUTO_ASSIGNED_ROLES
         ]
-        events: list[BreakoutEvent] = []
+        events: list[Event] = []
         for i, pid in enumerate(chosen):
             events.extend(self._assign(participants, pid, room_ids[i % len(room_ids)], now))
         return [*events, self.changed(participants, now)]
 
     def assign_groups(self, participants: Mapping[str, Participant], groups: Sequence[Group],
-                      now: float) -> list[BreakoutEvent]:
+                      now: float) -> list[Event]:
         """Assign each group's members to the room of the same position; members not present yet
         are remembered by name and placed when they join."""
         self._require_assignable()
@@ -327,64 +280,65 @@ class BreakoutRound:
             raise InvalidPayload(
                 f"There are {len(groups)} groups but only {len(self.rooms)} rooms."
             )
-        by_name = {_name_key(p.name): p.id for p in participants.values()}
-        events: list[BreakoutEvent] = []
+        by_name = {name_key(p.name): p.id for p in participants.values()}
+        events: list[Event] = []
         for group, room in zip(groups, self.rooms, strict=False):
             for member in group.members:
-                pid = member if member in participants else by_name.get(_name_key(member))
+                pid = member if member in participants else by_name.get(name_key(member))
                 if pid is None:
-                    self.pending_names[_name_key(member)] = room
+                    self.pending_names[name_key(member)] = room
                 else:
                     events.extend(self._assign(participants, pid, room, now))
         return [*events, self.changed(participants, now)]
 
     def choose(self, participants: Mapping[str, Participant], participant_id: str, room: str,
-               now: float) -> list[BreakoutEvent]:
+               now: float) -> list[Event]:
         if not self.allow_choice:
             raise NotAllowed("The mentor assigns the rooms in this round; you cannot choose one.")
         return self.assign(participants, participant_id, room, now)
 
     def place_newcomer(self, participants: Mapping[str, Participant], p: Participant,
-                       now: float) -> list[BreakoutEvent]:
+                       now: float) -> list[Event]:
         """A person joining during the round goes to their pre-assigned room, if any."""
-        room = self.assignments.get(p.id) or self.pending_names.pop(_name_key(p.name), None)
+        room = self.assignments.get(p.id) or self.pending_names.pop(name_key(p.name), None)
         if room is None or not self.active:
             return []
         self.assignments[p.id] = room
         if self.state is not BreakoutState.OPEN:
             return [self.changed(participants, now)]
-        return [*_relocate(self.session_id, p, room, now), self.changed(participants, now)]
+        return [*relocate(self.session_id, p, room, now), self.changed(participants, now)]
 
-    # -- during the round -----------------------------------------------------------------------
+    # -- during the round -------------------------------------------------------------------------
 
     def visit(self, participants: Mapping[str, Participant], p: Participant, room: str,
-              now: float) -> list[BreakoutEvent]:
+              now: float) -> list[Event]:
         """A mentor goes into a room (or back to the main room); it answers help asked there."""
         if self.state is not BreakoutState.OPEN:
             raise IllegalTransition("Rooms can be visited only while they are open.")
         target = MAIN_ROOM if room == MAIN_ROOM else self.room_id(room)
-        events: list[BreakoutEvent] = list(_relocate(self.session_id, p, target, now))
+        events: list[Event] = list(relocate(self.session_id, p, target, now))
         for pid, request in list(self.help.items()):
             if request.room == target:
                 del self.help[pid]
         return [*events, self.changed(participants, now)]
 
     def ask_help(self, participants: Mapping[str, Participant], p: Participant,
-                 now: float) -> list[BreakoutEvent]:
+                 now: float) -> list[Event]:
         if self.state is not BreakoutState.OPEN or p.room == MAIN_ROOM:
             raise IllegalTransition("Help can be asked from inside an open breakout room.")
         if p.id in self.help:
             return []
         self.help[p.id] = HelpView(p.id, p.room, now)
-        return [self.changed(participants, now)]
+        return [HelpRequested(self.session_id, now, p.id, p.person_id, p.room),
+                self.changed(participants, now)]
 
     def withdraw_help(self, participants: Mapping[str, Participant], p: Participant,
-                      now: float) -> list[BreakoutEvent]:
+                      now: float) -> list[Event]:
         if self.help.pop(p.id, None) is None:
             return []
         return [self.changed(participants, now)]
 
-    # -- views ----------------------------------------------------------------------------------
+    # -- views ------------------------------------------------------------------------------------
 
     def view(self, participants: Iterable[Participant]) -> BreakoutView:
         people = list(participants)
@@ -413,13 +367,20 @@ class BreakoutRound:
         return BreakoutsChanged(self.session_id, now, self.view(participants.values()))
 
 
-def _relocate(session_id: str, p: Participant, room: str, now: float) -> list[ParticipantMoved]:
-    """Put ``p`` in ``room``; one event if that is a change."""
+def relocate(session_id: str, p: Participant, room: str, now: float) -> list[Event]:
+    """Put ``p`` in ``room``; events if that is a change (a raised hand comes down first: it was
+    raised to the people of the room being left)."""
     if p.room == room:
         return []
-    before, p.room = p.room, room
+    before = p.room
+    events: list[Event] = []
+    if p.hand_raised_at is not None:
+        p.hand_raised_at = None
+        events.append(HandChanged(session_id, now, p.id, p.person_id, before, False))
+    p.room = room
     p.changed_at = now
-    return [ParticipantMoved(session_id, now, p.view(), before, p.connection_id)]
+    events.append(ParticipantMoved(session_id, now, p.view(), before, p.connection_id))
+    return events
 
 
 def manages(role: Role) -> bool:

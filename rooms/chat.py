@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from rooms.errors import InvalidPayload, PayloadTooLarge
@@ -42,6 +42,18 @@ class ChatLog:
     def __post_init__(self) -> None:
         self._messages = deque(maxlen=self.limit)
 
+    @classmethod
+    def restore(cls, messages: Iterable[ChatMessage], next_id: int,
+                limit: int = HISTORY_MAX) -> ChatLog:
+        log = cls(limit)
+        log._messages.extend(messages)
+        log._next_id = next_id
+        return log
+
+    @property
+    def next_id(self) -> int:
+        return self._next_id
+
     def append(
         self,
         *,
@@ -67,8 +79,11 @@ class ChatLog:
         self._next_id += 1
         return message
 
-    def in_room(self, room: str) -> list[ChatMessage]:
-        return [m for m in self._messages if m.room == room]
+    def in_room(self, room: str) -> tuple[ChatMessage, ...]:
+        return tuple(m for m in self._messages if m.room == room)
+
+    def clear(self) -> None:
+        self._messages.clear()
 
     def __len__(self) -> int:
         return len(self._messages)

@@ -1,25 +1,53 @@
-"""Events the domain returns; adapters deliver them (and may record them). Each carries its
-session and the time it happened."""
+"""Everything the domain says happened: one closed union of frozen events.
+
+Commands return these; adapters deliver them to the people they concern, and the recorder turns
+them into attendance records. Each carries its session and the time it happened. ``Event`` is
+closed: code that must handle every kind (the recorder, the delivery table) matches on it
+exhaustively, so a new kind left unhandled is a type error.
+"""
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 from rooms.chat import ChatMessage
-from rooms.participant import ParticipantView
+from rooms.roster import SessionPlan
+from rooms.views import BreakoutView, ParticipantView
 
-LeaveReason = Literal["left", "disconnected"]
+# "server_restart": the server stopped while the person was connected; their presence is closed
+# by the ledger's own recovery, at its last sign of life.
+LeaveReason = Literal["left", "disconnected", "server_restart"]
+SpeakingSource = Literal["client", "server"]
+Reaction = Literal["thumbs_up", "clap", "heart", "laugh", "surprised", "thinking"]
+REACTIONS: tuple[Reaction, ...] = typing.get_args(Reaction)
 
 
-class DomainEvent(Protocol):
-    """What every event has, whichever module of the domain returns it."""
+# -- the session itself ---------------------------------------------------------------------------
 
-    @property
-    def session_id(self) -> str: ...
 
-    @property
-    def at(self) -> float: ...
+@dataclass(frozen=True, slots=True)
+class SessionScheduled:
+    """A session was created; recorders keep its plan so reports outlive the process."""
+
+    session_id: str
+    at: float
+    title: str
+    goal: str
+    max_participants: int
+    plan: SessionPlan
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded:
+    session_id: str
+    at: float
+    reason: str
+    connection_ids: tuple[str, ...]
+
+
+# -- presence -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +74,8 @@ class ParticipantLeft:
 
 @dataclass(frozen=True, slots=True)
 class ParticipantUpdated:
+    """A participant's microphone or camera changed."""
+
     session_id: str
     at: float
     participant: ParticipantView
@@ -63,13 +93,6 @@ class ParticipantMoved:
 
 
 @dataclass(frozen=True, slots=True)
-class ChatPosted:
-    session_id: str
-    at: float
-    message: ChatMessage
-
-
-@dataclass(frozen=True, slots=True)
 class ConnectionReplaced:
     """A participant connected again; their older connection must be closed."""
 
@@ -79,21 +102,175 @@ class ConnectionReplaced:
     connection_id: str
 
 
+# -- chat -----------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
-class SessionEnded:
+class ChatPosted:
+    """A message, with whether the session keeps chat text in its records."""
+
     session_id: str
     at: float
-    reason: str
-    connection_ids: tuple[str, ...]
+    message: ChatMessage
+    person_id: str | None
+    keep_text: bool
+
+
+# -- breakout rooms -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BreakoutsChanged:
+    """The breakout round changed; everyone in the session gets the new view, help requests
+    included (a participant sees their own request answered; mentors see them all)."""
+
+    session_id: str
+    at: float
+    view: BreakoutView
+
+
+@dataclass(frozen=True, slots=True)
+class BreakoutWarning:
+    """One minute (or less) is left before the rooms close."""
+
+    session_id: str
+    at: float
+    ends_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RoomsCreated:
+    """A breakout round was created with these rooms (id, name), in order."""
+
+    session_id: str
+    at: float
+    round: int
+    rooms: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRequested:
+    session_id: str
+    at: float
+    participant_id: str
+    person_id: str | None
+    room: str
+
+
+# -- engagement -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HandChanged:
+    """A hand went up or down in ``room`` (moving to another room lowers it)."""
+
+    session_id: str
+    at: float
+    participant_id: str
+    person_id: str | None
+    room: str
+    raised: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakingChanged:
+    """Someone started or stopped speaking: measured by their page (``client``), or decided by
+    the server (``server``: muting ends speaking)."""
+
+    session_id: str
+    at: float
+    participant_id: str
+    person_id: str | None
+    room: str
+    speaking: bool
+    source: SpeakingSource
+
+
+@dataclass(frozen=True, slots=True)
+class Reacted:
+    session_id: str
+    at: float
+    participant_id: str
+    person_id: str | None
+    room: str
+    reaction: Reaction
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedIn:
+    session_id: str
+    at: float
+    participant_id: str
+    person_id: str | None
+    room: str
+    goal: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rated:
+    """A rating. An anonymous one names nobody: no participant, person or room."""
+
+    session_id: str
+    at: float
+    participant_id: str | None
+    person_id: str | None
+    room: str | None
+    rating: int
+    comment: str | None
+
+
+# -- whiteboard -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BoardEdited:
+    """Someone changed a board; ``new_burst`` when it is their first change in a while (edits
+    less than ``BOARD_EDIT_GAP`` apart are one edit in the records)."""
+
+    session_id: str
+    at: float
+    participant_id: str
+    person_id: str | None
+    room: str
+    new_burst: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BoardShown:
+    """A mentor shows a room's board (``room``) to everyone in the main room, or stops
+    (``room`` None)."""
+
+    session_id: str
+    at: float
+    participant_id: str
+    room: str | None
 
 
 Event = (
-    ParticipantJoined
+    SessionScheduled
+    | SessionEnded
+    | ParticipantJoined
     | ParticipantRejoined
     | ParticipantLeft
     | ParticipantUpdated
     | ParticipantMoved
-    | ChatPosted
     | ConnectionReplaced
-    | SessionEnded
+    | ChatPosted
+    | BreakoutsChanged
+    | BreakoutWarning
+    | RoomsCreated
+    | HelpRequested
+    | HandChanged
+    | SpeakingChanged
+    | Reacted
+    | CheckedIn
+    | Rated
+    | BoardEdited
+    | BoardShown
+)
+EVENT_TYPES: tuple[type[Event], ...] = (
+    SessionScheduled, SessionEnded, ParticipantJoined, ParticipantRejoined, ParticipantLeft,
+    ParticipantUpdated, ParticipantMoved, ConnectionReplaced, ChatPosted, BreakoutsChanged,
+    BreakoutWarning, RoomsCreated, HelpRequested, HandChanged, SpeakingChanged, Reacted,
+    CheckedIn, Rated, BoardEdited, BoardShown,
 )

@@ -1,35 +1,21 @@
 """A participant of a session and the lifecycle of their presence.
 
 Rules of this module: presence changes only through ``Participant.move_to``, which checks the
-transition table; a participant's id never changes, so reconnects stay one person.
+transition table; a participant's id never changes, so reconnects stay one person. The roster
+person a participant is (``person_id``) is fixed when they first join, from their signed link.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from rooms.errors import InvalidPayload
-from rooms.roles import Action, Role, can
-from rooms.transitions import check_transition
+from rooms.lifecycles import PRESENCE_TRANSITIONS, Presence, check_transition
+from rooms.roles import Role
+from rooms.room import MAIN_ROOM
+from rooms.views import CheckInView, ParticipantView
 
 NAME_MAX = 60
-MAIN_ROOM = "main"
-
-
-class Presence(StrEnum):
-    CONNECTED = "connected"
-    DISCONNECTED = "disconnected"  # dropped without saying goodbye; may come back
-    LEFT = "left"  # left on purpose; may come back through their link
-
-
-PRESENCE_TRANSITIONS: dict[Presence, frozenset[Presence]] = {
-    # connected -> connected: the same person connects again (new tab, or a network change the
-    # server has not noticed yet); the newer connection replaces the older one.
-    Presence.CONNECTED: frozenset({Presence.CONNECTED, Presence.DISCONNECTED, Presence.LEFT}),
-    Presence.DISCONNECTED: frozenset({Presence.CONNECTED, Presence.LEFT}),
-    Presence.LEFT: frozenset({Presence.CONNECTED}),
-}
 
 
 def clean_name(raw: str) -> str:
@@ -44,45 +30,37 @@ def clean_name(raw: str) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
-class ParticipantView:
-    """What others may know of a participant at one moment."""
-
-    id: str
-    name: str
-    role: Role
-    presence: Presence
-    audio: bool
-    video: bool
-    joined_at: float
-    room: str
-
-    def __post_init__(self) -> None:
-        if not self.id:
-            raise InvalidPayload("A participant needs an id.")
-        if not can(self.role, Action.PUBLISH_MEDIA) and (self.audio or self.video):
-            raise InvalidPayload(f"A participant with the role {self.role.value!r} sends no media.")
-
-
 @dataclass(slots=True)
 class Participant:
+    """A participant as the session keeps them; queries hand out ``ParticipantView`` copies."""
+
     id: str
     name: str
     role: Role
     joined_at: float
     connection_id: str | None
+    person_id: str | None = None
     presence: Presence = Presence.CONNECTED
     audio: bool = False
     video: bool = False
     room: str = MAIN_ROOM
     changed_at: float = 0.0
     reconnects: int = 0
+    hand_raised_at: float | None = None
+    speaking: bool = False
+    check_in: CheckInView | None = None
+    rated: bool = False
+    board_edit_at: float | None = None  # the last board change, for edit bursts
 
     def move_to(self, presence: Presence, now: float) -> None:
         self.presence = check_transition(
             PRESENCE_TRANSITIONS, f"Participant {self.id}", self.presence, presence
         )
         self.changed_at = now
+
+    @property
+    def connected(self) -> bool:
+        return self.presence is Presence.CONNECTED
 
     def view(self) -> ParticipantView:
         return ParticipantView(
@@ -94,4 +72,6 @@ class Participant:
             video=self.video,
             joined_at=self.joined_at,
             room=self.room,
+            person_id=self.person_id,
+            hand_raised_at=self.hand_raised_at,
         )

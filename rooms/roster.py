@@ -101,15 +101,3 @@ class SessionPlan:
             if entry.role is role and entry.name.casefold() == key:
                 return entry
         return None
-
-
-@dataclass(frozen=True, slots=True)
-class SessionScheduled:
-    """A session was created; recorders keep its plan so reports outlive the process."""
-
-    session_id: str
-    at: float
-    title: str
-    goal: str
-    max_participants: int
-    plan: SessionPlan

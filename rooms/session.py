@@ -1,24 +1,20 @@
-"""A mentoring session: who is in it, their presence, their chat, and who may signal whom.
+"""A mentoring session: who is in it and where, their chat, the breakout round, and what each
+person did in it (hands, speaking, check-in, rating, whiteboard).
 
 Rules of this module: every command takes ``now`` and returns the events it caused; nothing here
-reads a clock, draws a random number or touches the network. Ids for new participants are passed
-in by the caller. A participant's connection id is opaque here: it is only compared, so that a late
-notice about an old connection never affects the newer one.
+reads a clock, draws a random number or touches the network. Ids for new participants and random
+orders are passed in by the caller, so that a command applied again to the same session gives the
+same result (``rooms.snapshot`` relies on it). A command checks everything before it changes
+anything: a refused command leaves the session as it was. A participant's connection id is opaque
+here: it is only compared, so that a late notice about an old connection never affects the newer
+one. Queries return frozen views.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from rooms.breakout import (
-    GROUPS_MAX,
-    BreakoutEvent,
-    BreakoutRound,
-    BreakoutState,
-    BreakoutView,
-    Group,
-)
+from rooms.breakout import GROUPS_MAX, BreakoutRound, Group
 from rooms.chat import ChatLog, ChatMessage
 from rooms.errors import (
     AlreadyJoined,
@@ -39,12 +35,31 @@ from rooms.events import (
     ParticipantMoved,
     ParticipantRejoined,
     ParticipantUpdated,
+    SessionScheduled,
+    SpeakingChanged,
 )
 from rooms.events import SessionEnded as SessionEndedEvent
-from rooms.participant import MAIN_ROOM, Participant, ParticipantView, Presence, clean_name
+from rooms.lifecycles import (
+    SESSION_TRANSITIONS,
+    BreakoutState,
+    Presence,
+    SessionState,
+    check_transition,
+)
+from rooms.participant import Participant, clean_name
 from rooms.roles import Action, Role, can, require
-from rooms.roster import SessionPlan, SessionScheduled
-from rooms.transitions import check_transition
+from rooms.room import MAIN_ROOM, MAIN_ROOM_NAME
+from rooms.roster import SessionPlan
+from rooms.views import (
+    BreakoutView,
+    JoinView,
+    MemberView,
+    ParticipantView,
+    RoomEntered,
+    RoomRef,
+    SessionView,
+)
+from rooms.whiteboard import pair_key
 
 TITLE_MAX = 200
 GOAL_MAX = 2000
@@ -52,34 +67,6 @@ MIN_PARTICIPANTS = 2
 # A participant who dropped keeps their seat this long, so that their reconnect is never refused
 # because someone else took the last place meanwhile.
 SEAT_HOLD_SECONDS = 60.0
-
-AnyEvent = Event | BreakoutEvent
-
-
-class SessionState(StrEnum):
-    SCHEDULED = "scheduled"  # created, nobody has joined yet
-    LIVE = "live"
-    ENDED = "ended"
-
-
-SESSION_TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
-    SessionState.SCHEDULED: frozenset({SessionState.LIVE, SessionState.ENDED}),
-    SessionState.LIVE: frozenset({SessionState.ENDED}),
-    SessionState.ENDED: frozenset(),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class SessionView:
-    id: str
-    title: str
-    goal: str
-    state: SessionState
-    created_at: float
-    ended_at: float | None
-    max_participants: int
-    participants: tuple[ParticipantView, ...]
-    chat_messages: int
 
 
 @dataclass(slots=True)
@@ -95,9 +82,10 @@ class Session:
     ended_at: float | None = None
     participants: dict[str, Participant] = field(default_factory=dict)
     chat: ChatLog = field(default_factory=ChatLog)
-    groups: list[Group] = field(default_factory=list)
+    groups: tuple[Group, ...] = ()
     breakouts: BreakoutRound | None = None
     plan: SessionPlan = field(default_factory=SessionPlan)
+    board_shown: str | None = None  # a breakout board shown in the main room
 
     @classmethod
     def create(
@@ -134,7 +122,7 @@ class Session:
             self.id, self.created_at, self.title, self.goal, self.max_participants, self.plan
         )
 
-    # -- commands -------------------------------------------------------------------------------
+    # -- presence ---------------------------------------------------------------------------------
 
     def join(
         self,
@@ -147,14 +135,16 @@ class Session:
         video: bool,
         now: float,
         resume_participant_id: str | None = None,
-    ) -> tuple[ParticipantView, list[AnyEvent]]:
+        link_name: str | None = None,
+    ) -> tuple[JoinView, list[Event]]:
         """Admit a person over ``connection_id``: as the participant they were, or as a new one.
 
         ``resume_participant_id`` (from a resume credential the caller has verified) brings back
         the same participant if they exist with the same role. If the session no longer knows
-        that id (it was restored after a restart), the person comes back under it, so that their
-        records stay one timeline. Otherwise a new participant with ``new_participant_id`` is
-        created.
+        that id (it was restored from before a restart that lost it), the person comes back
+        under it, so that their records stay one timeline. Otherwise a new participant with
+        ``new_participant_id`` is created. ``link_name`` is the name signed into a personal
+        link: it says which roster person a new participant is.
         """
         if self.state is SessionState.ENDED:
             raise SessionEnded("This session has ended.")
@@ -162,38 +152,17 @@ class Session:
         if not can(role, Action.PUBLISH_MEDIA):
             audio = video = False
         for p in self.participants.values():
-            if p.connection_id == connection_id and p.presence is Presence.CONNECTED:
+            if p.connection_id == connection_id and p.connected:
                 raise AlreadyJoined("This connection has already joined the session.")
 
         returning = self.participants.get(resume_participant_id or "")
         if returning is not None and returning.role is not role:
             returning = None
-        events: list[AnyEvent] = []
         if returning is None:
-            self._require_seat(now, exclude=None)
-            pid = new_participant_id
-            if resume_participant_id is not None and resume_participant_id not in self.participants:
-                pid = resume_participant_id
-            participant = Participant(
-                id=pid,
-                name=name,
-                role=role,
-                joined_at=now,
-                connection_id=connection_id,
-                audio=audio,
-                video=video,
-                changed_at=now,
-            )
-            if participant.id in self.participants:
-                raise InvalidPayload("Participant id already in use.")
-            self.participants[participant.id] = participant
-            self._go_live()
-            placed = self._place(participant, now)
-            view = participant.view()
-            events.append(ParticipantJoined(self.id, now, view))
-            return view, [*events, *placed]
-
-        if returning.presence is Presence.CONNECTED and returning.connection_id is not None:
+            return self._admit(connection_id, role, name, new_participant_id, audio, video, now,
+                               resume_participant_id, link_name)
+        events: list[Event] = []
+        if returning.connected and returning.connection_id is not None:
             events.append(ConnectionReplaced(self.id, now, returning.id, returning.connection_id))
         else:
             self._require_seat(now, exclude=returning.id)
@@ -202,32 +171,98 @@ class Session:
         returning.name = name
         returning.audio = audio
         returning.video = video
+        returning.speaking = False
         returning.reconnects += 1
         self._go_live()
         placed = self._place(returning, now)
         view = returning.view()
         events.append(ParticipantRejoined(self.id, now, view))
-        return view, [*events, *placed]
+        return self.join_view(returning.id, rejoined=True), [*events, *placed]
 
-    def leave(self, participant_id: str, connection_id: str, now: float) -> list[AnyEvent]:
-        """The participant leaves on purpose."""
+    def _admit(self, connection_id: str, role: Role, name: str, new_id: str, audio: bool,
+               video: bool, now: float, resume_id: str | None,
+               link_name: str | None) -> tuple[JoinView, list[Event]]:
+        self._require_seat(now, exclude=None)
+        pid = new_id
+        if resume_id is not None and resume_id not in self.participants:
+            pid = resume_id
+        if pid in self.participants:
+            raise InvalidPayload("Participant id already in use.")
+        entry = self.plan.person_for_link(role, link_name)
+        participant = Participant(
+            id=pid,
+            name=name,
+            role=role,
+            joined_at=now,
+            connection_id=connection_id,
+            person_id=entry.person_id if entry is not None else None,
+            audio=audio,
+            video=video,
+            changed_at=now,
+        )
+        self.participants[participant.id] = participant
+        self._go_live()
+        placed = self._place(participant, now)
+        joined = ParticipantJoined(self.id, now, participant.view())
+        return self.join_view(participant.id, rejoined=resume_id == pid), [joined, *placed]
+
+    def leave(self, participant_id: str, connection_id: str, now: float) -> list[Event]:
+        """The participant leaves on purpose: a raised hand comes down with them."""
         p = self._connected(participant_id, connection_id)
         p.move_to(Presence.LEFT, now)
         p.connection_id = None
+        p.hand_raised_at = None
+        p.speaking = False
         return [ParticipantLeft(self.id, now, p.view(), "left"), *self._breakouts_refreshed(now)]
 
-    def disconnect(self, participant_id: str, connection_id: str, now: float) -> list[AnyEvent]:
+    def disconnect(self, participant_id: str, connection_id: str, now: float) -> list[Event]:
         """The connection dropped. A notice about a connection that was already replaced or
-        closed changes nothing."""
+        closed changes nothing. A raised hand stays up: the person is likely back in a moment."""
         p = self.participants.get(participant_id)
-        if p is None or p.presence is not Presence.CONNECTED or p.connection_id != connection_id:
+        if p is None or not p.connected or p.connection_id != connection_id:
             return []
         p.move_to(Presence.DISCONNECTED, now)
         p.connection_id = None
+        p.speaking = False
         return [
             ParticipantLeft(self.id, now, p.view(), "disconnected"),
             *self._breakouts_refreshed(now),
         ]
+
+    def server_restarted(self, now: float) -> list[Event]:
+        """The server stopped and started again: nobody is connected any more. Everything else
+        (rooms, the round and its timer, chat, hands) stays as it was, for people coming back."""
+        events: list[Event] = []
+        for p in self.participants.values():
+            if p.connected:
+                p.move_to(Presence.DISCONNECTED, now)
+                p.connection_id = None
+                p.speaking = False
+                events.append(ParticipantLeft(self.id, now, p.view(), "server_restart"))
+        return events
+
+    def end(self, reason: str, now: float) -> list[Event]:
+        if self.state is SessionState.ENDED:
+            raise SessionEnded("This session has already ended.")
+        self.state = check_transition(
+            SESSION_TRANSITIONS, f"Session {self.id}", self.state, SessionState.ENDED
+        )
+        self.ended_at = now
+        if self.breakouts is not None:
+            self.breakouts.terminate()
+        self.board_shown = None
+        connections = []
+        for p in self.participants.values():
+            if p.connection_id is not None:
+                connections.append(p.connection_id)
+            if p.presence is not Presence.LEFT:
+                p.move_to(Presence.LEFT, now)
+            p.connection_id = None
+            p.hand_raised_at = None
+            p.speaking = False
+        return [SessionEndedEvent(self.id, now, reason, tuple(connections))]
+
+    # -- chat, media and signalling ---------------------------------------------------------------
 
     def post_chat(
         self, participant_id: str, connection_id: str, text: str, now: float
@@ -237,11 +272,12 @@ class Session:
         message = self.chat.append(
             sender_id=p.id, sender_name=p.name, sender_role=p.role, room=p.room, text=text, now=now
         )
-        return message, [ChatPosted(self.id, now, message)]
+        return message, [ChatPosted(self.id, now, message, p.person_id, self.plan.keep_chat)]
 
     def set_media(
         self, participant_id: str, connection_id: str, *, audio: bool, video: bool, now: float
     ) -> tuple[ParticipantView, list[Event]]:
+        """Microphone and camera on or off; muting ends speaking."""
         p = self._connected(participant_id, connection_id)
         if audio or video:
             require(p.role, Action.PUBLISH_MEDIA)
@@ -250,7 +286,12 @@ class Session:
         p.audio, p.video = audio, video
         p.changed_at = now
         view = p.view()
-        return view, [ParticipantUpdated(self.id, now, view)]
+        events: list[Event] = [ParticipantUpdated(self.id, now, view)]
+        if p.speaking and not audio:
+            p.speaking = False
+            events.append(SpeakingChanged(self.id, now, p.id, p.person_id, p.room, False,
+                                          "server"))
+        return view, events
 
     def route_signal(self, sender_id: str, sender_connection: str, target_id: str) -> str:
         """Check that ``sender_id`` may signal ``target_id``; return the target's connection id."""
@@ -261,166 +302,103 @@ class Session:
         target = self.participants.get(target_id)
         if target is None:
             raise UnknownParticipant("There is no such participant in this session.")
-        if (
-            target.presence is not Presence.CONNECTED
-            or target.connection_id is None
-            or target.room != sender.room
-        ):
+        if not target.connected or target.connection_id is None or target.room != sender.room:
             raise NotSameRoom("That participant is not connected in your room.")
         return target.connection_id
 
-    def end(self, reason: str, now: float) -> list[Event]:
-        self.state = check_transition(
-            SESSION_TRANSITIONS, f"Session {self.id}", self.state, SessionState.ENDED
-        )
-        self.ended_at = now
-        if self.breakouts is not None:
-            self.breakouts.terminate()
-        connections = []
-        for p in self.participants.values():
-            if p.connection_id is not None:
-                connections.append(p.connection_id)
-            if p.presence is not Presence.LEFT:
-                p.move_to(Presence.LEFT, now)
-            p.connection_id = None
-        return [SessionEndedEvent(self.id, now, reason, tuple(connections))]
+    # -- breakout rooms ---------------------------------------------------------------------------
 
-    # -- breakout rooms -------------------------------------------------------------------------
-
-    def set_groups(self, groups: list[Group]) -> None:
+    def set_groups(self, groups: tuple[Group, ...]) -> list[Event]:
         """The session's pre-defined groups (for example its mentor-mentee pairs)."""
         if len(groups) > GROUPS_MAX:
             raise InvalidPayload(f"A session can have at most {GROUPS_MAX} groups.")
-        self.groups = list(groups)
+        self.groups = tuple(groups)
+        return []
 
-    def breakout_create(
-        self,
-        actor_id: str,
-        connection_id: str,
-        *,
-        count: int | None,
-        names: list[str],
-        allow_choice: bool,
-        from_groups: bool,
-        now: float,
-    ) -> list[AnyEvent]:
-        self._manager(actor_id, connection_id)
-        if self.breakouts is not None and self.breakouts.active:
-            raise IllegalTransition(
-                "Breakout rooms already exist; close or discard them before creating new ones."
-            )
-        if from_groups:
-            if not self.groups:
-                raise InvalidPayload("This session has no pre-defined groups to make rooms from.")
-            if count is not None or names:
-                raise InvalidPayload("Rooms made from groups take the groups' names.")
-            names = [g.name for g in self.groups]
-        number = 1 if self.breakouts is None else self.breakouts.number + 1
-        self.breakouts = BreakoutRound.create(
-            session_id=self.id, number=number, count=count, names=names,
-            allow_choice=allow_choice,
-        )
-        if from_groups:
-            return list(self.breakouts.assign_groups(self.participants, self.groups, now))
-        return [self.breakouts.changed(self.participants, now)]
+    def next_round(self) -> int:
+        return 1 if self.breakouts is None else self.breakouts.number + 1
 
-    def breakout_assign(self, actor_id: str, connection_id: str, participant_id: str,
-                        room: str | None, now: float) -> list[AnyEvent]:
-        self._manager(actor_id, connection_id)
-        return list(self._round().assign(self.participants, participant_id, room, now))
+    def round(self) -> BreakoutRound:
+        """The active round; ``IllegalTransition`` when there is none."""
+        if self.breakouts is None or not self.breakouts.active:
+            raise IllegalTransition("There are no breakout rooms now; create them first.")
+        return self.breakouts
 
-    def breakout_auto_assign(self, actor_id: str, connection_id: str, order: list[str],
-                             now: float) -> list[AnyEvent]:
-        """Assign everyone who can join breakouts, except the mentor doing it, in ``order``
-        (shuffled by the caller) evenly over the rooms."""
-        self._manager(actor_id, connection_id)
-        order = [pid for pid in order if pid != actor_id]
-        return list(self._round().auto_assign(self.participants, order, now))
-
-    def breakout_open(self, actor_id: str, connection_id: str, duration: float | None,
-                      now: float) -> list[AnyEvent]:
-        self._manager(actor_id, connection_id)
-        return list(self._round().open(self.participants, duration, now))
-
-    def breakout_adjust(self, actor_id: str, connection_id: str, add_seconds: float,
-                        now: float) -> list[AnyEvent]:
-        self._manager(actor_id, connection_id)
-        return list(self._round().adjust(self.participants, add_seconds, now))
-
-    def breakout_close(self, actor_id: str, connection_id: str, countdown: float,
-                       now: float) -> list[AnyEvent]:
-        self._manager(actor_id, connection_id)
-        return list(self._round().close(self.participants, countdown, now))
-
-    def breakout_discard(self, actor_id: str, connection_id: str, now: float) -> list[AnyEvent]:
-        self._manager(actor_id, connection_id)
-        return list(self._round().discard(self.participants, now))
+    def manager(self, participant_id: str, connection_id: str) -> Participant:
+        p = self._connected(participant_id, connection_id)
+        require(p.role, Action.MANAGE_BREAKOUTS)
+        return p
 
     def breakout_broadcast(self, actor_id: str, connection_id: str, text: str,
-                           now: float) -> list[AnyEvent]:
+                           now: float) -> list[Event]:
         """A mentor's message to every room at once, kept in each room's chat."""
-        actor = self._manager(actor_id, connection_id)
-        round_ = self._round()
+        actor = self.manager(actor_id, connection_id)
+        round_ = self.round()
         if round_.state not in (BreakoutState.OPEN, BreakoutState.CLOSING):
             raise IllegalTransition("Broadcasts go to open breakout rooms; open them first.")
-        events: list[AnyEvent] = []
+        events: list[Event] = []
         for room in [MAIN_ROOM, *round_.rooms]:
             message = self.chat.append(
                 sender_id=actor.id, sender_name=actor.name, sender_role=actor.role, room=room,
                 text=text, now=now, broadcast=True,
             )
-            events.append(ChatPosted(self.id, now, message))
+            events.append(ChatPosted(self.id, now, message, actor.person_id, self.plan.keep_chat))
         return events
 
-    def breakout_visit(self, actor_id: str, connection_id: str, room: str,
-                       now: float) -> list[AnyEvent]:
-        actor = self._manager(actor_id, connection_id)
-        return list(self._round().visit(self.participants, actor, room, now))
-
-    def breakout_choose(self, participant_id: str, connection_id: str, room: str,
-                        now: float) -> list[AnyEvent]:
-        p = self._connected(participant_id, connection_id)
-        require(p.role, Action.JOIN_BREAKOUTS)
-        return list(self._round().choose(self.participants, p.id, room, now))
-
-    def help_request(self, participant_id: str, connection_id: str, now: float) -> list[AnyEvent]:
-        p = self._connected(participant_id, connection_id)
-        require(p.role, Action.JOIN_BREAKOUTS)
-        return list(self._round().ask_help(self.participants, p, now))
-
-    def help_withdraw(self, participant_id: str, connection_id: str,
-                      now: float) -> list[AnyEvent]:
-        p = self._connected(participant_id, connection_id)
-        return list(self._round().withdraw_help(self.participants, p, now))
-
-    def tick(self, now: float) -> list[AnyEvent]:
+    def tick(self, now: float) -> list[Event]:
         """Let the breakout timer act: warn, start closing, bring everyone back."""
         if self.breakouts is None:
             return []
-        return list(self.breakouts.tick(self.participants, now))
+        return self.breakouts.tick(self.participants, now)
 
     def next_deadline(self) -> float | None:
         return None if self.breakouts is None else self.breakouts.next_deadline()
+
+    # -- queries ----------------------------------------------------------------------------------
+
+    def participant_view(self, participant_id: str) -> ParticipantView:
+        return self._participant(participant_id).view()
+
+    def participant_views(self) -> tuple[ParticipantView, ...]:
+        return tuple(p.view() for p in self.participants.values())
+
+    def room_ref(self, room: str) -> RoomRef:
+        """A room's id and the name people see (the main room for one no longer known)."""
+        if room == MAIN_ROOM or self.breakouts is None:
+            return RoomRef(MAIN_ROOM, MAIN_ROOM_NAME)
+        return self.breakouts.room_ref(room)
+
+    def room_entered(self, participant_id: str) -> RoomEntered:
+        """The room a participant is in now, and its chat (what a mover is handed)."""
+        p = self._participant(participant_id)
+        return RoomEntered(self.room_ref(p.room), self.chat.in_room(p.room))
+
+    def member(self, participant_id: str, connection_id: str) -> MemberView:
+        """A connected participant, with their room and session, for a feature's checks."""
+        p = self._connected(participant_id, connection_id)
+        return MemberView(p.view(), self.room_ref(p.room), self.title, pair_key(self.plan))
 
     def breakout_view(self) -> BreakoutView | None:
         if self.breakouts is None:
             return None
         return self.breakouts.view(self.participants.values())
 
-    # -- queries --------------------------------------------------------------------------------
+    def speaking_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.participants.values() if p.speaking)
 
-    def participant(self, participant_id: str) -> Participant:
-        p = self.participants.get(participant_id)
-        if p is None:
-            raise UnknownParticipant("There is no such participant in this session.")
-        return p
-
-    def participant_views(self) -> list[ParticipantView]:
-        return [p.view() for p in self.participants.values()]
-
-    def chat_history(self, participant_id: str) -> list[ChatMessage]:
-        """The chat a participant may read: the messages of the room they are in."""
-        return self.chat.in_room(self.participant(participant_id).room)
+    def join_view(self, participant_id: str, *, rejoined: bool) -> JoinView:
+        p = self._participant(participant_id)
+        return JoinView(
+            participant=p.view(),
+            rejoined=rejoined,
+            session=self.view(),
+            room=self.room_ref(p.room),
+            chat=self.chat.in_room(p.room),
+            breakouts=self.breakout_view(),
+            speaking=self.speaking_ids() if can(p.role, Action.MANAGE_BREAKOUTS) else (),
+            check_in=p.check_in,
+            rated=p.rated,
+        )
 
     def present_count(self, now: float) -> int:
         return sum(1 for p in self.participants.values() if self._holds_seat(p, now))
@@ -434,23 +412,19 @@ class Session:
             created_at=self.created_at,
             ended_at=self.ended_at,
             max_participants=self.max_participants,
-            participants=tuple(self.participant_views()),
+            participants=self.participant_views(),
             chat_messages=len(self.chat),
         )
 
-    # -- internals ------------------------------------------------------------------------------
+    # -- internals --------------------------------------------------------------------------------
 
-    def _manager(self, participant_id: str, connection_id: str) -> Participant:
-        p = self._connected(participant_id, connection_id)
-        require(p.role, Action.MANAGE_BREAKOUTS)
+    def _participant(self, participant_id: str) -> Participant:
+        p = self.participants.get(participant_id)
+        if p is None:
+            raise UnknownParticipant("There is no such participant in this session.")
         return p
 
-    def _round(self) -> BreakoutRound:
-        if self.breakouts is None or not self.breakouts.active:
-            raise IllegalTransition("There are no breakout rooms now; create them first.")
-        return self.breakouts
-
-    def _place(self, p: Participant, now: float) -> list[AnyEvent]:
+    def _place(self, p: Participant, now: float) -> list[Event]:
         """Put a (re)joining person in their breakout room if the round has one for them. Their
         join event carries the room, so no separate move is announced."""
         if self.breakouts is None or not self.breakouts.active:
@@ -460,14 +434,19 @@ class Session:
             return [self.breakouts.changed(self.participants, now)]
         return [e for e in placed if not isinstance(e, ParticipantMoved)]
 
-    def _breakouts_refreshed(self, now: float) -> list[AnyEvent]:
+    def _breakouts_refreshed(self, now: float) -> list[Event]:
         if self.breakouts is None or not self.breakouts.active:
             return []
         return [self.breakouts.changed(self.participants, now)]
 
+    def connected(self, participant_id: str, connection_id: str) -> Participant:
+        """The participant behind this connection; ``NotJoined`` unless they are connected over
+        it. For commands of this package only (it hands out the entity)."""
+        return self._connected(participant_id, connection_id)
+
     def _connected(self, participant_id: str, connection_id: str) -> Participant:
         p = self.participants.get(participant_id)
-        if p is None or p.presence is not Presence.CONNECTED or p.connection_id != connection_id:
+        if p is None or not p.connected or p.connection_id != connection_id:
             raise NotJoined("Join the session first.")
         return p
 
@@ -492,3 +471,4 @@ class Session:
             self.state = check_transition(
                 SESSION_TRANSITIONS, f"Session {self.id}", self.state, SessionState.LIVE
             )
+

@@ -1,5 +1,5 @@
 """The shared whiteboard's rules: who may draw, clear and show boards, how big a board may grow,
-which board a session's room has, and the events a board change causes.
+which board a session's room has, and when a change starts a new edit.
 
 Rules of this module: a board is the CRDT document of one room of one session (the main room and
 every breakout room each have their own). The document itself lives in the server (pycrdt); here
@@ -22,7 +22,11 @@ from rooms.roster import SessionPlan
 # refused (it would be invisible to every client, yet stored and sent to every joiner).
 BOARD_ROOTS = frozenset({"items"})
 ITEM_KINDS = frozenset({"pen", "highlighter", "rect", "ellipse", "arrow", "line", "text"})
-_BOARD_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_SESSION_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A breakout room id names its round ("2:b1"); ":" is safe in a file name on the server.
+_ROOM_PART = re.compile(r"[A-Za-z0-9_:-]{1,64}")
+# Board changes by one person less than this far apart (seconds) are one edit in the records.
+BOARD_EDIT_GAP = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +37,10 @@ class BoardKey:
     room: str
 
     def __post_init__(self) -> None:
-        for part in (self.session_id, self.room):
-            if not _BOARD_PART.fullmatch(part):
-                raise InvalidPayload(f"{part!r} is not a session or room id.")
+        if not _SESSION_PART.fullmatch(self.session_id):
+            raise InvalidPayload(f"{self.session_id[:80]!r} is not a session id.")
+        if not _ROOM_PART.fullmatch(self.room) or self.room.startswith("."):
+            raise InvalidPayload(f"{self.room[:80]!r} is not a room id.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,37 +86,3 @@ def pair_key(plan: SessionPlan) -> str | None:
         return None
     digest = hashlib.sha256("\n".join([plan.programme, *ids]).encode()).hexdigest()
     return "pair-" + digest[:32]
-
-
-@dataclass(frozen=True, slots=True)
-class BoardEdited:
-    """Someone changed a board (``update`` is the CRDT update, already applied and kept)."""
-
-    session_id: str
-    at: float
-    room: str
-    participant_id: str
-    connection_id: str | None
-    update: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class BoardCleared:
-    """A mentor cleared a board; ``update`` deletes every item."""
-
-    session_id: str
-    at: float
-    room: str
-    participant_id: str
-    update: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class BoardShown:
-    """A mentor shows a room's board (``room``) to everyone in the main room, or stops
-    (``room`` None)."""
-
-    session_id: str
-    at: float
-    participant_id: str
-    room: str | None

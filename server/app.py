@@ -1,4 +1,5 @@
-"""The application factory: one aiohttp app with the REST routes, the web client and Socket.IO."""
+"""The application factory: the core (socket gateway, delivery, session store, ledger) and the
+features installed on it, one after another, the same way."""
 
 from __future__ import annotations
 
@@ -10,32 +11,35 @@ from collections.abc import AsyncIterator, Callable
 import socketio
 from aiohttp import web
 
-from rooms.errors import SessionNotFound
-from rooms.session import MIN_PARTICIPANTS, Session
-from server import attendance_routes, breakout_events, whiteboard_routes
+from server.attendance.install import install as attendance
+from server.breakouts.install import install as breakouts
+from server.context import Context, Feature
+from server.delivery import Delivery
 from server.fanout import TandemSocketServer
-from server.http_routes import Routes, errors_middleware
-from server.ledger import Ledger, SessionQuery
-from server.openapi import build_openapi
+from server.gateway import SocketGateway
+from server.http import errors_middleware
+from server.ledger.sqlite import LEDGER_FILE, SqliteLedger
+from server.sessions.install import install as sessions
 from server.settings import Settings
-from server.socketio_events import SocketGateway
-from server.store import MemoryStore, SessionStore
+from server.store.memory import MemoryStore
+from server.store.sqlite import JOURNAL_FILE, SqliteJournal
+from server.whiteboard.install import install as whiteboard
 
 logger = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
-STORE = web.AppKey("store", SessionStore)
-GATEWAY = web.AppKey("gateway", SocketGateway)
+CONTEXT = web.AppKey("context", Context)
 SIO = web.AppKey("sio", socketio.AsyncServer)
-# At most this many sessions are put back at start-up (the newest links expire after 90 days).
-RESTORE_MAX = 100_000
+LEDGER = web.AppKey("ledger", SqliteLedger)
+STORE = web.AppKey("store", MemoryStore)
+FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance)
 
 
 def create_app(
     settings: Settings,
     *,
-    store: SessionStore | None = None,
     clock: Callable[[], float] = time.time,
+    features: tuple[Feature, ...] = FEATURES,
 ) -> web.Application:
     """Build Tandem's web application. ``clock`` is injectable so tests can move time."""
     app = web.Application(
@@ -49,68 +53,51 @@ def create_app(
         ping_timeout=settings.ping_timeout,
     )
     sio.attach(app)
-    store = store or MemoryStore()
+    store = MemoryStore(SqliteJournal(settings.data_dir / JOURNAL_FILE))
+    ledger = SqliteLedger(settings.data_dir / LEDGER_FILE, clock=clock)
+    ledger.open()
     gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock)
-    gateway.register()
-    breakout_events.install(gateway)
-    attendance_routes.install(app, settings, gateway, clock)
-    whiteboard_routes.install(app, settings, gateway)
-    app[SETTINGS] = settings
-    app[STORE] = store
-    app[GATEWAY] = gateway
-    app[SIO] = sio
-    Routes(settings, store, gateway, clock).add_to(app)
-    openapi = build_openapi()
+    ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
+                  delivery=Delivery())
+    app[SETTINGS], app[CONTEXT], app[SIO], app[LEDGER], app[STORE] = (
+        settings, ctx, sio, ledger, store)
+
+    # Storage starts first and stops last; features' own work runs inside it; serving (the
+    # start-up hooks) comes last, and at shutdown the connections close first.
+    app.cleanup_ctx.append(lambda app: _storage(store, ledger))
+    for install in features:
+        install(app, ctx)
+    ctx.delivery.check_complete()
+    openapi = ctx.openapi.document()
 
     async def openapi_json(request: web.Request) -> web.Response:
         return web.json_response(openapi)
 
     app.router.add_get("/api/openapi.json", openapi_json)
-
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        # the ledger was opened by the attendance module's own start-up, which runs first
-        restored = await restore_sessions(app[attendance_routes.LEDGER], store, settings, clock())
-        if restored:
-            logger.info("restored %d sessions from the ledger", restored)
-        # Objects created at start-up live for the whole run; keeping them out of the
-        # collector's generations avoids long full collections once many clients are connected.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(*settings.gc_threshold)
-        yield
-        await gateway.close()
-
-    app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.append(lambda app: _serving(ctx))
     return app
 
 
-async def restore_sessions(
-    ledger: Ledger, store: SessionStore, settings: Settings, now: float
-) -> int:
-    """Put back the sessions the ledger knows whose links may still be valid, so that a restart
-    does not break join links, and people coming back keep their identity (their resume
-    credential names them). What lived only in memory is not restored: chat history, breakout
-    rounds and groups, raised hands."""
-    since = now - settings.max_link_ttl
-    if settings.retention_days > 0:  # nothing the retention period has deleted comes back
-        since = max(since, now - settings.retention_days * 86400)
-    query = SessionQuery(since=since, limit=RESTORE_MAX)
-    known = set(await store.session_ids())
-    restored = 0
-    for session_id in await ledger.session_ids(query):
-        if session_id in known:
-            continue
-        try:
-            info = await ledger.session(session_id)
-        except SessionNotFound:  # deleted meanwhile (retention runs at start too)
-            continue
-        session = Session.create(
-            session_id=info.session_id, title=info.title, goal=info.goal,
-            max_participants=max(info.max_participants, MIN_PARTICIPANTS),
-            now=info.created_at, plan=info.plan,
-        )
-        if info.ended_at is not None:
-            session.end("ended before the server restarted", info.ended_at)
-        await store.add(session)
-        restored += 1
-    return restored
+async def _storage(store: MemoryStore, ledger: SqliteLedger) -> AsyncIterator[None]:
+    await ledger.start()
+    try:
+        sessions = await store.start()
+        if sessions:
+            logger.info("%d sessions back from the session journal", sessions)
+        yield
+    finally:
+        await store.close()
+        await ledger.close()
+
+
+async def _serving(ctx: Context) -> AsyncIterator[None]:
+    for hook in ctx.on_start:
+        await hook()
+    # Objects created at start-up live for the whole run; keeping them out of the collector's
+    # generations avoids long full collections once many clients are connected.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*ctx.settings.gc_threshold)
+    yield
+    await ctx.gateway.close()
+

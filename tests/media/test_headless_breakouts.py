@@ -41,7 +41,7 @@ async def ok(p: HeadlessParticipant, event: str, data: Any = None) -> dict[str, 
 async def test_pairs_see_only_each_other(people: list[HeadlessParticipant]) -> None:
     mentor, a, b, c, d = people
     await ok(mentor, "breakout_create", {"count": 2})
-    for p, room in ((a, "b1"), (b, "b1"), (c, "b2"), (d, "b2")):
+    for p, room in ((a, "1:b1"), (b, "1:b1"), (c, "1:b2"), (d, "1:b2")):
         await ok(mentor, "breakout_assign", {"participant_id": p.id, "room": room})
     await ok(mentor, "breakout_open", {})
     partners = {a: b, b: a, c: d, d: c}
@@ -70,10 +70,10 @@ async def test_mentor_visit_brings_mentor_media_into_the_room(
     mentor.media_in_main = False
     await ok(mentor, "breakout_create", {"count": 1})
     for p in (a, b):
-        await ok(mentor, "breakout_assign", {"participant_id": p.id, "room": "b1"})
+        await ok(mentor, "breakout_assign", {"participant_id": p.id, "room": "1:b1"})
     await ok(mentor, "breakout_open", {})
     await asyncio.wait_for(a.frame_seen.wait(), 20)
-    await ok(mentor, "breakout_visit", {"room": "b1"})
+    await ok(mentor, "breakout_visit", {"room": "1:b1"})
     for _ in range(100):
         if {a.id, b.id} <= set(mentor.first_frame_at):
             break

@@ -2,19 +2,35 @@ from __future__ import annotations
 
 import pytest
 
-from rooms.breakout import (
-    BREAKOUT_TRANSITIONS,
-    WARNING_SECONDS,
-    BreakoutsChanged,
-    BreakoutState,
-    BreakoutWarning,
-    Group,
+from rooms.breakout import WARNING_SECONDS, Group
+from rooms.commands import (
+    BreakoutAdjust,
+    BreakoutAssign,
+    BreakoutAutoAssign,
+    BreakoutBroadcast,
+    BreakoutChoose,
+    BreakoutClose,
+    BreakoutCreate,
+    BreakoutDiscard,
+    BreakoutOpen,
+    BreakoutVisit,
+    HelpRequest,
+    HelpWithdraw,
 )
 from rooms.errors import IllegalTransition, InvalidPayload, NotAllowed, NotSameRoom
-from rooms.events import ChatPosted, ParticipantJoined, ParticipantMoved
-from rooms.participant import MAIN_ROOM
+from rooms.events import (
+    BreakoutsChanged,
+    BreakoutWarning,
+    ChatPosted,
+    ParticipantJoined,
+    ParticipantMoved,
+    RoomsCreated,
+)
+from rooms.lifecycles import BREAKOUT_TRANSITIONS, BreakoutState, SessionState
 from rooms.roles import Role
-from rooms.session import Session, SessionState
+from rooms.room import MAIN_ROOM
+from rooms.session import Session
+from tests.rooms.helpers import run
 
 T0 = 1000.0
 
@@ -41,8 +57,11 @@ def moves(events: list[object]) -> list[tuple[str, str, str]]:
 
 def create(s: Session, count: int | None = 2, names: list[str] | None = None,
            allow_choice: bool = False, from_groups: bool = False) -> list[object]:
-    return list(s.breakout_create("m", "cm", count=count, names=names or [],
-                                  allow_choice=allow_choice, from_groups=from_groups, now=T0))
+    """A round's creation: the events after ``RoomsCreated`` (which only names the rooms)."""
+    events = run(s, BreakoutCreate("m", "cm", count, tuple(names or []), allow_choice,
+                                   from_groups, T0))
+    assert isinstance(events[0], RoomsCreated)
+    return events[1:]
 
 
 def test_transition_table_is_complete_and_closed_is_final() -> None:
@@ -55,10 +74,14 @@ def test_create_numbered_or_named_rooms() -> None:
     (changed,) = create(s, count=3)
     assert isinstance(changed, BreakoutsChanged)
     assert [(r.id, r.name) for r in changed.view.rooms] == [
-        ("b1", "Room 1"), ("b2", "Room 2"), ("b3", "Room 3")]
+        ("1:b1", "Room 1"), ("1:b2", "Room 2"), ("1:b3", "Room 3")]
     assert changed.view.state is BreakoutState.DRAFT and changed.view.round == 1
-    s.breakout_discard("m", "cm", now=T0)
-    (changed,) = create(s, count=None, names=["  Pair  A ", "Pair B"])
+    run(s, BreakoutDiscard("m", "cm", T0))
+    created, changed = run(s, BreakoutCreate("m", "cm", None, ("  Pair  A ", "Pair B"), False,
+                                             False, T0))
+    # Room ids name their round: nothing of round 1's rooms is found under round 2's.
+    assert created == RoomsCreated("s", T0, 2, (("2:b1", "Pair A"), ("2:b2", "Pair B")))
+    assert isinstance(changed, BreakoutsChanged)
     assert [r.name for r in changed.view.rooms] == ["Pair A", "Pair B"]
     assert changed.view.round == 2
 
@@ -83,18 +106,17 @@ def test_only_one_active_round() -> None:
 def test_mentees_cannot_run_breakouts() -> None:
     s = setup("a")
     with pytest.raises(NotAllowed, match="only mentors and admins"):
-        s.breakout_create("a", "ca", count=2, names=[], allow_choice=False, from_groups=False,
-                          now=T0)
+        run(s, BreakoutCreate("a", "ca", 2, tuple([]), False, False, T0))
     create(s)
     for attempt in (
-        lambda: s.breakout_assign("a", "ca", "a", "b1", T0),
-        lambda: s.breakout_auto_assign("a", "ca", ["a"], T0),
-        lambda: s.breakout_open("a", "ca", None, T0),
-        lambda: s.breakout_broadcast("a", "ca", "hi", T0),
-        lambda: s.breakout_close("a", "ca", 0, T0),
-        lambda: s.breakout_visit("a", "ca", "b1", T0),
-        lambda: s.breakout_discard("a", "ca", T0),
-        lambda: s.breakout_adjust("a", "ca", 60, T0),
+        lambda: run(s, BreakoutAssign("a", "ca", "a", "1:b1", T0)),
+        lambda: run(s, BreakoutAutoAssign("a", "ca", tuple(["a"]), T0)),
+        lambda: run(s, BreakoutOpen("a", "ca", None, T0)),
+        lambda: run(s, BreakoutBroadcast("a", "ca", "hi", T0)),
+        lambda: run(s, BreakoutClose("a", "ca", 0, T0)),
+        lambda: run(s, BreakoutVisit("a", "ca", "1:b1", T0)),
+        lambda: run(s, BreakoutDiscard("a", "ca", T0)),
+        lambda: run(s, BreakoutAdjust("a", "ca", 60, T0)),
     ):
         with pytest.raises(NotAllowed):
             attempt()
@@ -103,13 +125,13 @@ def test_mentees_cannot_run_breakouts() -> None:
 def test_draft_assignments_move_nobody_until_open() -> None:
     s = setup("a", "b", "c")
     create(s)
-    events = s.breakout_assign("m", "cm", "a", "b1", T0)
-    events += s.breakout_assign("m", "cm", "b", "b2", T0)
+    events = run(s, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    events += run(s, BreakoutAssign("m", "cm", "b", "1:b2", T0))
     assert moves(events) == []
     assert set(rooms_of(s).values()) == {MAIN_ROOM}
-    events = s.breakout_open("m", "cm", None, T0 + 1)
-    assert sorted(moves(events)) == [("a", "main", "b1"), ("b", "main", "b2")]
-    assert rooms_of(s) == {"m": "main", "a": "b1", "b": "b2", "c": "main"}
+    events = run(s, BreakoutOpen("m", "cm", None, T0 + 1))
+    assert sorted(moves(events)) == [("a", "main", "1:b1"), ("b", "main", "1:b2")]
+    assert rooms_of(s) == {"m": "main", "a": "1:b1", "b": "1:b2", "c": "main"}
     view = s.breakout_view()
     assert view is not None and view.state is BreakoutState.OPEN and view.ends_at is None
     assert [r.members for r in view.rooms] == [("a",), ("b",)]
@@ -118,13 +140,13 @@ def test_draft_assignments_move_nobody_until_open() -> None:
 def test_reassign_while_open_moves_at_once_and_unassign_returns_to_main() -> None:
     s = setup("a", "b")
     create(s)
-    s.breakout_assign("m", "cm", "a", "b1", T0)
-    s.breakout_open("m", "cm", None, T0)
-    assert moves(s.breakout_assign("m", "cm", "a", "b2", T0)) == [("a", "b1", "b2")]
-    assert moves(s.breakout_assign("m", "cm", "b", "b2", T0)) == [("b", "main", "b2")]
-    assert moves(s.breakout_assign("m", "cm", "a", None, T0)) == [("a", "b2", "main")]
+    run(s, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    run(s, BreakoutOpen("m", "cm", None, T0))
+    assert moves(run(s, BreakoutAssign("m", "cm", "a", "1:b2", T0))) == [("a", "1:b1", "1:b2")]
+    assert moves(run(s, BreakoutAssign("m", "cm", "b", "1:b2", T0))) == [("b", "main", "1:b2")]
+    assert moves(run(s, BreakoutAssign("m", "cm", "a", None, T0))) == [("a", "1:b2", "main")]
     with pytest.raises(InvalidPayload, match="no breakout room"):
-        s.breakout_assign("m", "cm", "a", "b9", T0)
+        run(s, BreakoutAssign("m", "cm", "a", "1:b9", T0))
 
 
 def test_auto_assign_is_balanced_and_skips_who_should_stay() -> None:
@@ -135,7 +157,7 @@ def test_auto_assign_is_balanced_and_skips_who_should_stay() -> None:
            audio=False, video=False, now=T0)
     s.disconnect("e", "ce", now=T0)
     create(s)
-    s.breakout_auto_assign("m", "cm", ["o", "x", "m", "d", "a", "c", "b", "e"], T0)
+    run(s, BreakoutAutoAssign("m", "cm", tuple(["o", "x", "m", "d", "a", "c", "b", "e"]), T0))
     view = s.breakout_view()
     assert view is not None
     assigned = [set(r.assigned) for r in view.rooms]
@@ -146,7 +168,7 @@ def test_auto_assign_sizes_differ_by_at_most_one() -> None:
     people = [f"p{i}" for i in range(7)]
     s = setup(*people)
     create(s, count=3)
-    s.breakout_auto_assign("m", "cm", people, T0)
+    run(s, BreakoutAutoAssign("m", "cm", tuple(people), T0))
     view = s.breakout_view()
     assert view is not None
     assert sorted(len(r.assigned) for r in view.rooms) == [2, 2, 3]
@@ -160,13 +182,13 @@ def test_groups_assign_present_people_and_remember_the_rest() -> None:
     view = events[-1].view  # type: ignore[attr-defined]
     assert [r.name for r in view.rooms] == ["Pair 1", "Pair 2"]
     assert [set(r.assigned) for r in view.rooms] == [{"a", "m"}, set()]
-    s.breakout_open("m", "cm", None, T0)
-    assert rooms_of(s) == {"m": "b1", "a": "b1"}
+    run(s, BreakoutOpen("m", "cm", None, T0))
+    assert rooms_of(s) == {"m": "1:b1", "a": "1:b1"}
     # Ben joins late: straight into his group's room, with one join event carrying the room
     view_b, events = s.join(connection_id="cb", role=Role.MENTEE, name="ben",
                             new_participant_id="b", audio=True, video=True, now=T0 + 5)
-    assert view_b.room == "b2"
-    assert isinstance(events[0], ParticipantJoined) and events[0].participant.room == "b2"
+    assert view_b.participant.room == "1:b2" and view_b.room.id == "1:b2"
+    assert isinstance(events[0], ParticipantJoined) and events[0].participant.room == "1:b2"
     assert moves(events) == []
 
 
@@ -183,39 +205,39 @@ def test_groups_need_groups_and_enough_rooms() -> None:
 def test_late_joiner_without_assignment_goes_to_main() -> None:
     s = setup("a")
     create(s)
-    s.breakout_assign("m", "cm", "a", "b1", T0)
-    s.breakout_open("m", "cm", None, T0)
+    run(s, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    run(s, BreakoutOpen("m", "cm", None, T0))
     view, events = s.join(connection_id="cz", role=Role.MENTEE, name="Zed",
                           new_participant_id="z", audio=True, video=True, now=T0 + 1)
-    assert view.room == MAIN_ROOM
+    assert view.participant.room == MAIN_ROOM
     assert any(isinstance(e, BreakoutsChanged) for e in events)
 
 
 def test_reconnect_returns_to_the_same_breakout() -> None:
     s = setup("a", "b")
     create(s)
-    s.breakout_assign("m", "cm", "a", "b1", T0)
-    s.breakout_open("m", "cm", None, T0)
+    run(s, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    run(s, BreakoutOpen("m", "cm", None, T0))
     s.disconnect("a", "ca", now=T0 + 10)
     view, events = s.join(connection_id="ca2", role=Role.MENTEE, name="Name a",
                           new_participant_id="ignored", audio=True, video=True, now=T0 + 20,
                           resume_participant_id="a")
-    assert view.id == "a" and view.room == "b1"
+    assert view.participant.id == "a" and view.participant.room == "1:b1"
     assert moves(events) == []
     # someone who left on purpose and comes back also returns to their room
     s.leave("a", "ca2", now=T0 + 30)
     view, _ = s.join(connection_id="ca3", role=Role.MENTEE, name="Name a",
                      new_participant_id="ignored", audio=True, video=True, now=T0 + 40,
                      resume_participant_id="a")
-    assert view.room == "b1"
+    assert view.participant.room == "1:b1"
 
 
 def test_timer_warns_once_then_closes_then_brings_everyone_back() -> None:
     s = setup("a", "b")
     create(s)
-    s.breakout_assign("m", "cm", "a", "b1", T0)
-    s.breakout_assign("m", "cm", "b", "b2", T0)
-    s.breakout_open("m", "cm", 300, T0)
+    run(s, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    run(s, BreakoutAssign("m", "cm", "b", "1:b2", T0))
+    run(s, BreakoutOpen("m", "cm", 300, T0))
     ends = T0 + 300
     assert s.next_deadline() == ends - WARNING_SECONDS
     assert s.tick(ends - WARNING_SECONDS - 1) == []
@@ -227,10 +249,10 @@ def test_timer_warns_once_then_closes_then_brings_everyone_back() -> None:
     view = s.breakout_view()
     assert view is not None and view.state is BreakoutState.CLOSING
     assert view.closing_ends_at == ends + 10
-    assert moves(events) == [] and rooms_of(s)["a"] == "b1"
+    assert moves(events) == [] and rooms_of(s)["a"] == "1:b1"
     assert s.next_deadline() == ends + 10
     events = s.tick(ends + 10)
-    assert sorted(moves(events)) == [("a", "b1", "main"), ("b", "b2", "main")]
+    assert sorted(moves(events)) == [("a", "1:b1", "main"), ("b", "1:b2", "main")]
     assert set(rooms_of(s).values()) == {MAIN_ROOM}
     view = s.breakout_view()
     assert view is not None and view.state is BreakoutState.CLOSED
@@ -240,8 +262,8 @@ def test_timer_warns_once_then_closes_then_brings_everyone_back() -> None:
 def test_a_late_tick_does_everything_that_is_due() -> None:
     s = setup("a")
     create(s)
-    s.breakout_assign("m", "cm", "a", "b1", T0)
-    s.breakout_open("m", "cm", 120, T0)
+    run(s, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    run(s, BreakoutOpen("m", "cm", 120, T0))
     events = s.tick(T0 + 10_000)
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "BreakoutWarning" and "ParticipantMoved" in kinds
@@ -252,18 +274,18 @@ def test_a_late_tick_does_everything_that_is_due() -> None:
 def test_extend_and_shorten() -> None:
     s = setup("a")
     create(s)
-    s.breakout_open("m", "cm", 120, T0)
+    run(s, BreakoutOpen("m", "cm", 120, T0))
     s.tick(T0 + 60)  # warned
-    s.breakout_adjust("m", "cm", 300, T0 + 70)
+    run(s, BreakoutAdjust("m", "cm", 300, T0 + 70))
     view = s.breakout_view()
     assert view is not None and view.ends_at == T0 + 420
     assert s.next_deadline() == T0 + 420 - WARNING_SECONDS  # a new warning will come
-    events = s.breakout_adjust("m", "cm", -10_000, T0 + 80)  # shorten to now: closing starts
+    events = run(s, BreakoutAdjust("m", "cm", -10_000, T0 + 80))  # shorten to now: closing starts
     assert any(isinstance(e, BreakoutWarning) for e in events)
     view = s.breakout_view()
     assert view is not None and view.state is BreakoutState.CLOSING
     with pytest.raises(IllegalTransition):
-        s.breakout_adjust("m", "cm", 60, T0 + 81)
+        run(s, BreakoutAdjust("m", "cm", 60, T0 + 81))
 
 
 @pytest.mark.parametrize("duration", [10, 4 * 3600 + 1])
@@ -271,30 +293,30 @@ def test_duration_bounds(duration: float) -> None:
     s = setup()
     create(s)
     with pytest.raises(InvalidPayload):
-        s.breakout_open("m", "cm", duration, T0)
+        run(s, BreakoutOpen("m", "cm", duration, T0))
 
 
 def test_close_by_mentor_with_countdown_and_immediately() -> None:
     s = setup("a")
     create(s)
-    s.breakout_assign("m", "cm", "a", "b1", T0)
-    s.breakout_open("m", "cm", None, T0)
-    s.breakout_close("m", "cm", 15, T0 + 5)
-    assert rooms_of(s)["a"] == "b1" and s.next_deadline() == T0 + 20
-    assert moves(s.tick(T0 + 20)) == [("a", "b1", "main")]
+    run(s, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    run(s, BreakoutOpen("m", "cm", None, T0))
+    run(s, BreakoutClose("m", "cm", 15, T0 + 5))
+    assert rooms_of(s)["a"] == "1:b1" and s.next_deadline() == T0 + 20
+    assert moves(s.tick(T0 + 20)) == [("a", "1:b1", "main")]
     s2 = setup("a")
     create(s2)
-    s2.breakout_assign("m", "cm", "a", "b1", T0)
-    s2.breakout_open("m", "cm", None, T0)
-    assert moves(s2.breakout_close("m", "cm", 0, T0)) == [("a", "b1", "main")]
+    run(s2, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    run(s2, BreakoutOpen("m", "cm", None, T0))
+    assert moves(run(s2, BreakoutClose("m", "cm", 0, T0))) == [("a", "1:b1", "main")]
 
 
 def test_return_countdown_is_bounded() -> None:
     s = setup()
     create(s)
-    s.breakout_open("m", "cm", None, T0)
+    run(s, BreakoutOpen("m", "cm", None, T0))
     with pytest.raises(InvalidPayload, match="countdown"):
-        s.breakout_close("m", "cm", 61, T0)
+        run(s, BreakoutClose("m", "cm", 61, T0))
     view = s.breakout_view()
     assert view is not None and view.state is BreakoutState.OPEN
 
@@ -302,92 +324,92 @@ def test_return_countdown_is_bounded() -> None:
 def test_illegal_transitions_are_errors_not_no_ops() -> None:
     s = setup()
     with pytest.raises(IllegalTransition, match="create them first"):
-        s.breakout_open("m", "cm", None, T0)
+        run(s, BreakoutOpen("m", "cm", None, T0))
     create(s)
     with pytest.raises(IllegalTransition, match="not open"):
-        s.breakout_close("m", "cm", 0, T0)
-    s.breakout_open("m", "cm", None, T0)
+        run(s, BreakoutClose("m", "cm", 0, T0))
+    run(s, BreakoutOpen("m", "cm", None, T0))
     with pytest.raises(IllegalTransition, match="'open' to 'open'"):
-        s.breakout_open("m", "cm", None, T0)
+        run(s, BreakoutOpen("m", "cm", None, T0))
     with pytest.raises(IllegalTransition, match="draft"):
-        s.breakout_discard("m", "cm", T0)
-    s.breakout_close("m", "cm", 10, T0)
+        run(s, BreakoutDiscard("m", "cm", T0))
+    run(s, BreakoutClose("m", "cm", 10, T0))
     with pytest.raises(IllegalTransition, match="assigned while"):
-        s.breakout_assign("m", "cm", "m", "b1", T0)
+        run(s, BreakoutAssign("m", "cm", "m", "1:b1", T0))
     with pytest.raises(IllegalTransition, match="'closing' to 'closing'"):
-        s.breakout_close("m", "cm", 10, T0)
+        run(s, BreakoutClose("m", "cm", 10, T0))
 
 
 def test_visit_and_help() -> None:
     s = setup("a", "b")
     create(s)
-    s.breakout_assign("m", "cm", "a", "b1", T0)
-    s.breakout_assign("m", "cm", "b", "b2", T0)
+    run(s, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    run(s, BreakoutAssign("m", "cm", "b", "1:b2", T0))
     with pytest.raises(IllegalTransition, match="open"):
-        s.help_request("a", "ca", T0)
-    s.breakout_open("m", "cm", None, T0)
+        run(s, HelpRequest("a", "ca", T0))
+    run(s, BreakoutOpen("m", "cm", None, T0))
     with pytest.raises(IllegalTransition, match="inside"):
-        s.help_request("m", "cm", T0)  # the mentor is in the main room
-    s.help_request("a", "ca", T0 + 1)
-    assert s.help_request("a", "ca", T0 + 2) == []  # asking twice is one request
-    s.help_request("b", "cb", T0 + 3)
+        run(s, HelpRequest("m", "cm", T0))  # the mentor is in the main room
+    run(s, HelpRequest("a", "ca", T0 + 1))
+    assert run(s, HelpRequest("a", "ca", T0 + 2)) == []  # asking twice is one request
+    run(s, HelpRequest("b", "cb", T0 + 3))
     view = s.breakout_view()
     assert view is not None
     assert [(h.participant_id, h.room, h.asked_at) for h in view.help] == [
-        ("a", "b1", T0 + 1), ("b", "b2", T0 + 3)]
-    s.help_withdraw("b", "cb", T0 + 4)
-    assert s.help_withdraw("b", "cb", T0 + 5) == []
-    events = s.breakout_visit("m", "cm", "b1", T0 + 6)  # going there answers it
-    assert moves(events) == [("m", "main", "b1")]
+        ("a", "1:b1", T0 + 1), ("b", "1:b2", T0 + 3)]
+    run(s, HelpWithdraw("b", "cb", T0 + 4))
+    assert run(s, HelpWithdraw("b", "cb", T0 + 5)) == []
+    events = run(s, BreakoutVisit("m", "cm", "1:b1", T0 + 6))  # going there answers it
+    assert moves(events) == [("m", "main", "1:b1")]
     view = s.breakout_view()
     assert view is not None and view.help == ()
     assert s.route_signal("m", "cm", "a") == "ca"  # the visitor meets the room
     with pytest.raises(NotSameRoom):
         s.route_signal("m", "cm", "b")
-    assert moves(s.breakout_visit("m", "cm", "main", T0 + 7)) == [("m", "b1", "main")]
+    assert moves(run(s, BreakoutVisit("m", "cm", "main", T0 + 7))) == [("m", "1:b1", "main")]
 
 
 def test_choosing_a_room_needs_permission_from_the_round() -> None:
     s = setup("a")
     create(s)
     with pytest.raises(NotAllowed, match="cannot choose"):
-        s.breakout_choose("a", "ca", "b1", T0)
-    s.breakout_discard("m", "cm", T0)
+        run(s, BreakoutChoose("a", "ca", "1:b1", T0))
+    run(s, BreakoutDiscard("m", "cm", T0))
     create(s, allow_choice=True)
-    assert moves(s.breakout_choose("a", "ca", "b2", T0)) == []
-    s.breakout_open("m", "cm", None, T0)
-    assert rooms_of(s)["a"] == "b2"
-    assert moves(s.breakout_choose("a", "ca", "b1", T0)) == [("a", "b2", "b1")]
+    assert moves(run(s, BreakoutChoose("a", "ca", "2:b2", T0))) == []
+    run(s, BreakoutOpen("m", "cm", None, T0))
+    assert rooms_of(s)["a"] == "2:b2"
+    assert moves(run(s, BreakoutChoose("a", "ca", "2:b1", T0))) == [("a", "2:b2", "2:b1")]
 
 
 def test_broadcast_reaches_every_room_and_stays_in_its_chat() -> None:
     s = setup("a", "b")
     create(s)
     with pytest.raises(IllegalTransition):
-        s.breakout_broadcast("m", "cm", "Five minutes left", T0)
-    s.breakout_assign("m", "cm", "a", "b1", T0)
-    s.breakout_open("m", "cm", None, T0)
-    events = s.breakout_broadcast("m", "cm", "Five minutes left", T0 + 1)
-    assert [e.message.room for e in events if isinstance(e, ChatPosted)] == ["main", "b1", "b2"]
+        run(s, BreakoutBroadcast("m", "cm", "Five minutes left", T0))
+    run(s, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    run(s, BreakoutOpen("m", "cm", None, T0))
+    events = run(s, BreakoutBroadcast("m", "cm", "Five minutes left", T0 + 1))
+    assert [e.message.room for e in events if isinstance(e, ChatPosted)] == ["main", "1:b1", "1:b2"]
     assert all(e.message.broadcast for e in events if isinstance(e, ChatPosted))
-    assert [m.text for m in s.chat_history("a")] == ["Five minutes left"]
+    assert [m.text for m in s.room_entered("a").chat] == ["Five minutes left"]
 
 
 def test_chat_stays_in_its_room() -> None:
     s = setup("a", "b")
     create(s)
-    s.breakout_assign("m", "cm", "a", "b1", T0)
-    s.breakout_open("m", "cm", None, T0)
+    run(s, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    run(s, BreakoutOpen("m", "cm", None, T0))
     s.post_chat("a", "ca", "in the breakout", T0)
     s.post_chat("b", "cb", "in the main room", T0)
-    assert [m.text for m in s.chat_history("a")] == ["in the breakout"]
-    assert [m.text for m in s.chat_history("b")] == ["in the main room"]
+    assert [m.text for m in s.room_entered("a").chat] == ["in the breakout"]
+    assert [m.text for m in s.room_entered("b").chat] == ["in the main room"]
 
 
 def test_ending_the_session_ends_the_round() -> None:
     s = setup("a")
     create(s)
-    s.breakout_open("m", "cm", 600, T0)
+    run(s, BreakoutOpen("m", "cm", 600, T0))
     s.end("over", T0 + 1)
     view = s.breakout_view()
     assert s.state is SessionState.ENDED
@@ -397,8 +419,8 @@ def test_ending_the_session_ends_the_round() -> None:
 def test_overview_membership_follows_presence() -> None:
     s = setup("a")
     create(s)
-    s.breakout_assign("m", "cm", "a", "b1", T0)
-    s.breakout_open("m", "cm", None, T0)
+    run(s, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    run(s, BreakoutOpen("m", "cm", None, T0))
     events = s.disconnect("a", "ca", T0 + 1)
     changed = [e for e in events if isinstance(e, BreakoutsChanged)]
     assert changed and changed[0].view.rooms[0].members == ()

@@ -24,9 +24,9 @@ from rooms.events import (
     ParticipantUpdated,
 )
 from rooms.events import SessionEnded as SessionEndedEvent
-from rooms.participant import Presence
+from rooms.lifecycles import Presence, SessionState
 from rooms.roles import Role
-from rooms.session import SEAT_HOLD_SECONDS, Session, SessionState
+from rooms.session import SEAT_HOLD_SECONDS, Session
 
 
 def make_session(max_participants: int = 4) -> Session:
@@ -38,8 +38,10 @@ def make_session(max_participants: int = 4) -> Session:
 
 def join(s: Session, pid: str, conn: str, *, role: Role = Role.MENTEE, now: float = 110.0,
          resume: str | None = None, audio: bool = True, video: bool = True):
-    return s.join(connection_id=conn, role=role, name=f"Person {pid}", new_participant_id=pid,
-                  audio=audio, video=video, now=now, resume_participant_id=resume)
+    view, events = s.join(connection_id=conn, role=role, name=f"Person {pid}",
+                          new_participant_id=pid, audio=audio, video=video, now=now,
+                          resume_participant_id=resume)
+    return view.participant, events
 
 
 def test_create_cleans_and_checks_fields() -> None:
@@ -72,9 +74,9 @@ def test_same_connection_cannot_join_twice() -> None:
 
 def test_names_are_trimmed_and_bounded() -> None:
     s = make_session()
-    view, _ = s.join(connection_id="c", role=Role.MENTEE, name="  Ana   Lee ",
-                     new_participant_id="a", audio=False, video=False, now=1)
-    assert view.name == "Ana Lee"
+    joined, _ = s.join(connection_id="c", role=Role.MENTEE, name="  Ana   Lee ",
+                       new_participant_id="a", audio=False, video=False, now=1)
+    assert joined.participant.name == "Ana Lee"
     for bad in ["", "   ", "x" * 61, "bad\x00name"]:
         with pytest.raises(InvalidPayload):
             s.join(connection_id="d", role=Role.MENTEE, name=bad, new_participant_id="b",
@@ -124,11 +126,11 @@ def test_disconnect_then_resume_is_the_same_participant() -> None:
     events = s.disconnect("b", "c2", now=130)
     assert len(events) == 1 and isinstance(events[0], ParticipantLeft)
     assert events[0].reason == "disconnected"
-    assert s.participant("b").presence is Presence.DISCONNECTED
+    assert s.participants["b"].presence is Presence.DISCONNECTED
     view, events = join(s, "new-id-unused", "c3", now=140, resume="b")
     assert view.id == "b" and view.joined_at == 110.0
     assert events == [ParticipantRejoined("s1", 140, view)]
-    assert s.participant("b").reconnects == 1
+    assert s.participants["b"].reconnects == 1
     assert "new-id-unused" not in s.participants
 
 
@@ -141,8 +143,8 @@ def test_resume_while_still_connected_replaces_old_connection() -> None:
     ]
     # the late notice that c1 dropped must not disturb the newer connection
     assert s.disconnect("b", "c1", now=151) == []
-    assert s.participant("b").presence is Presence.CONNECTED
-    assert s.participant("b").connection_id == "c2"
+    assert s.participants["b"].presence is Presence.CONNECTED
+    assert s.participants["b"].connection_id == "c2"
 
 
 def test_resume_with_other_role_joins_as_new_person() -> None:
@@ -176,7 +178,7 @@ def test_leave_then_come_back_and_leave_twice_is_refused() -> None:
 def test_presence_transition_table_rejects_illegal_moves() -> None:
     s = make_session()
     join(s, "a", "c1")
-    p = s.participant("a")
+    p = s.participants["a"]
     p.move_to(Presence.LEFT, 1)
     with pytest.raises(IllegalTransition) as err:
         p.move_to(Presence.DISCONNECTED, 2)
@@ -188,8 +190,8 @@ def test_chat_is_kept_numbered_and_bounded() -> None:
     join(s, "a", "c1")
     m1, events = s.post_chat("a", "c1", "Hello", now=120)
     m2, _ = s.post_chat("a", "c1", "Again", now=121)
-    assert (m1.id, m2.id) == (1, 2) and events == [ChatPosted("s1", 120, m1)]
-    assert [m.text for m in s.chat_history("a")] == ["Hello", "Again"]
+    assert (m1.id, m2.id) == (1, 2) and events == [ChatPosted("s1", 120, m1, None, False)]
+    assert [m.text for m in s.room_entered("a").chat] == ["Hello", "Again"]
     with pytest.raises(InvalidPayload):
         s.post_chat("a", "c1", "   ", now=122)
     with pytest.raises(PayloadTooLarge):
@@ -204,7 +206,7 @@ def test_chat_history_drops_oldest_beyond_limit() -> None:
     join(s, "a", "c1")
     for i in range(5):
         s.post_chat("a", "c1", f"m{i}", now=120 + i)
-    assert [m.text for m in s.chat_history("a")] == ["m2", "m3", "m4"]
+    assert [m.text for m in s.room_entered("a").chat] == ["m2", "m3", "m4"]
     assert [m.id for m in s.chat] == [3, 4, 5]
 
 
@@ -225,10 +227,10 @@ def test_signal_routes_only_within_room_to_connected_people() -> None:
         s.route_signal("a", "c1", "a")
     with pytest.raises(UnknownParticipant):
         s.route_signal("a", "c1", "ghost")
-    s.participant("b").room = "breakout-1"
+    s.participants["b"].room = "breakout-1"
     with pytest.raises(NotSameRoom):
         s.route_signal("a", "c1", "b")
-    s.participant("b").room = "main"
+    s.participants["b"].room = "main"
     s.disconnect("b", "c2", now=130)
     with pytest.raises(NotSameRoom):
         s.route_signal("a", "c1", "b")
@@ -247,7 +249,7 @@ def test_end_closes_everyone_and_refuses_joins() -> None:
     assert all(p.presence is Presence.LEFT for p in s.participants.values())
     with pytest.raises(SessionEnded):
         join(s, "c", "c3")
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(SessionEnded, match="already ended"):
         s.end("again", now=131)
 
 

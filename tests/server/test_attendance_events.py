@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from server.ledger_sqlite import LEDGER_FILE
+from server.ledger.sqlite import LEDGER_FILE
 from server.settings import Limits, Settings
 from tests.support import ADMIN_KEY, Api, Clock, Peer
 
@@ -183,7 +183,7 @@ async def test_breakout_minutes_per_room_and_help(
     created = await ana.call("breakout_create", {"names": ["Pair A"]})
     assert created["ok"], created
     assert (await ana.call("breakout_assign", {"participant_id": ben.participant["id"],
-                                               "room": "b1"}))["ok"]
+                                               "room": "1:b1"}))["ok"]
     clock.now += 120
     assert (await ana.call("breakout_open", {"duration_seconds": None}))["ok"]
     clock.now += 60
@@ -281,7 +281,7 @@ async def test_a_client_cannot_write_for_someone_else_or_another_room(
     _, ana, ben = await pair(api, peers, clock)
     for event, payload in [
         ("speaking", {"speaking": True, "participant_id": "0123456789abcdef"}),
-        ("reaction", {"reaction": "clap", "room": "b1"}),
+        ("reaction", {"reaction": "clap", "room": "1:b1"}),
         ("check_in", {"goal": "x", "participant_id": "someone"}),
         ("hand", {"raised": True, "person_id": "ana-2026"}),
     ]:

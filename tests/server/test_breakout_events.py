@@ -46,7 +46,7 @@ async def drain(peer: Peer, event: str) -> list[Any]:
 async def pairs_in_rooms(mentor: Peer, mentees: list[Peer]) -> None:
     await ok(mentor, "breakout_create", {"names": ["Pair A", "Pair B"]})
     for i, p in enumerate(mentees[:4]):
-        room = "b1" if i < 2 else "b2"
+        room = "1:b1" if i < 2 else "1:b2"
         await ok(mentor, "breakout_assign", {"participant_id": p.id, "room": room})
     await ok(mentor, "breakout_open", {})
 
@@ -61,7 +61,7 @@ async def test_open_moves_pairs_and_media_and_chat_stay_in_rooms(
         assert changed["room"]["name"] == room and changed["chat"] == []
     moved = [await mentor.next("participant_moved") for _ in range(4)]
     assert {(m["participant"]["id"], m["from_room"], m["participant"]["room"]) for m in moved} == {
-        (a.id, "main", "b1"), (b.id, "main", "b1"), (c.id, "main", "b2"), (d.id, "main", "b2")}
+        (a.id, "main", "1:b1"), (b.id, "main", "1:b1"), (c.id, "main", "1:b2"), (d.id, "main", "1:b2")}
     # signalling only within a room
     assert (await a.call("signal", {"to": b.id, "description": OFFER}))["ok"]
     assert (await b.next("signal"))["from"] == a.id
@@ -103,7 +103,7 @@ async def test_mentee_gets_not_allowed(api: Api, peers: Callable[[], Peer]) -> N
         ("breakout_open", {}, "illegal_transition"),
         ("breakout_assign", {"participant_id": "x"}, "invalid_payload"),
         ("breakout_adjust", {"add_seconds": 99999}, "invalid_payload"),
-        ("breakout_visit", {"room": "b1"}, "illegal_transition"),
+        ("breakout_visit", {"room": "1:b1"}, "illegal_transition"),
         ("help_request", {"please": True}, "invalid_payload"),
     ],
 )
@@ -130,12 +130,12 @@ async def test_auto_assign_balances_everyone_but_the_mentor(
 async def test_participants_choose_when_allowed(api: Api, peers: Callable[[], Peer]) -> None:
     _, mentor, (a, b) = await group(api, peers, n=2)
     await ok(mentor, "breakout_create", {"count": 2})
-    assert (await a.call("breakout_choose", {"room": "b2"}))["error"]["code"] == "not_allowed"
+    assert (await a.call("breakout_choose", {"room": "1:b2"}))["error"]["code"] == "not_allowed"
     await ok(mentor, "breakout_discard")
     await ok(mentor, "breakout_create", {"count": 2, "allow_choice": True})
-    await ok(a, "breakout_choose", {"room": "b2"})
+    await ok(a, "breakout_choose", {"room": "2:b2"})
     await ok(mentor, "breakout_open", {})
-    assert (await a.next("room_changed"))["room"]["id"] == "b2"
+    assert (await a.next("room_changed"))["room"]["id"] == "2:b2"
     await b.nothing("room_changed")
 
 
@@ -155,13 +155,13 @@ async def test_help_request_visit_and_overview(api: Api, peers: Callable[[], Pee
     await drain(mentor, "breakouts")
     await ok(c, "help_request")
     overview = (await mentor.next("breakouts"))["breakouts"]
-    assert [(h["participant_id"], h["room"]) for h in overview["help"]] == [(c.id, "b2")]
+    assert [(h["participant_id"], h["room"]) for h in overview["help"]] == [(c.id, "1:b2")]
     assert {r["id"]: set(r["members"]) for r in overview["rooms"]} == {
-        "b1": {a.id, b.id}, "b2": {c.id, d.id}}
-    await ok(mentor, "breakout_visit", {"room": "b2"})
+        "1:b1": {a.id, b.id}, "1:b2": {c.id, d.id}}
+    await ok(mentor, "breakout_visit", {"room": "1:b2"})
     changed = await mentor.next("room_changed")
-    assert changed["room"] == {"id": "b2", "name": "Pair B"}
-    latest = (await ok(mentor, "breakout_visit", {"room": "b2"}))["breakouts"]
+    assert changed["room"] == {"id": "1:b2", "name": "Pair B"}
+    latest = (await ok(mentor, "breakout_visit", {"room": "1:b2"}))["breakouts"]
     assert latest["help"] == []
     assert (await mentor.call("signal", {"to": c.id, "description": OFFER}))["ok"]
     await ok(mentor, "breakout_visit", {"room": "main"})
@@ -178,8 +178,8 @@ async def test_reconnect_returns_to_the_same_breakout_with_its_chat(
     back = peers()
     await back.connect(api.token(s["join_urls"]["mentee"]))
     ack = await back.join("Mentee 0", resume=a.resume)
-    assert ack["participant"]["id"] == a.id and ack["participant"]["room"] == "b1"
-    assert ack["room"] == {"id": "b1", "name": "Pair A"}
+    assert ack["participant"]["id"] == a.id and ack["participant"]["room"] == "1:b1"
+    assert ack["room"] == {"id": "1:b1", "name": "Pair A"}
     assert [m["text"] for m in ack["chat"]] == ["in pair A"]
     assert ack["breakouts"]["state"] == "open"
     assert (await back.call("signal", {"to": b.id, "description": OFFER}))["ok"]
@@ -269,7 +269,7 @@ async def test_groups_from_rest_become_rooms(api: Api, peers: Callable[[], Peer]
     late = peers()
     await late.connect(api.token(s["join_urls"]["mentee"]))
     ack = await late.join("not here YET")
-    assert ack["participant"]["room"] == "b2" and ack["room"]["name"] == "Pair 2"
+    assert ack["participant"]["room"] == "1:b2" and ack["room"]["name"] == "Pair 2"
 
 
 async def test_groups_rest_validation(api: Api, http: aiohttp.ClientSession) -> None:
@@ -287,12 +287,12 @@ async def test_groups_rest_validation(api: Api, http: aiohttp.ClientSession) -> 
 async def test_timer_task_stops_when_no_deadline_is_left(
     api: Api, peers: Callable[[], Peer], server: Any
 ) -> None:
-    from server.app import GATEWAY
+    from server.app import CONTEXT
 
     _, mentor, _ = await group(api, peers, n=1)
     await ok(mentor, "breakout_create", {"count": 1})
     await ok(mentor, "breakout_open", {"duration_seconds": 120})
-    gateway = server.app[GATEWAY]
+    gateway = server.app[CONTEXT].gateway
     assert len(gateway.tasks) == 1
     await ok(mentor, "breakout_close", {"countdown_seconds": 0})
     for _ in range(30):
@@ -315,7 +315,7 @@ async def test_mentors_see_who_speaks_in_every_room(api: Api, peers: Callable[[]
         talkers.append(p)
     a, b = talkers
     await ok(mentor, "breakout_create", {"count": 1})
-    await ok(mentor, "breakout_assign", {"participant_id": a.id, "room": "b1"})
+    await ok(mentor, "breakout_assign", {"participant_id": a.id, "room": "1:b1"})
     await ok(mentor, "breakout_open", {})
     await ok(a, "speaking", {"speaking": True})
     assert await mentor.next("participant_speaking") == {"participant_id": a.id,

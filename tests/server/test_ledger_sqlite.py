@@ -15,7 +15,7 @@ from rooms.errors import SessionNotFound
 from rooms.roles import Role
 from rooms.roster import RosterEntry, Schedule, SessionPlan
 from server.ledger import LedgerUnavailable, SessionQuery
-from server.ledger_sqlite import LEDGER_FILE, SqliteLedger, _Op
+from server.ledger.sqlite import LEDGER_FILE, SqliteLedger, _Op
 from tests.support import Clock
 
 K = RecordKind

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -338,19 +338,19 @@ async def test_a_failing_listener_does_not_stop_delivery(
     api: Api, peers: Callable[[], Peer], server: Any
 ) -> None:
     from rooms.events import ChatPosted
-    from server.app import GATEWAY
+    from server.app import CONTEXT
 
     seen: list[object] = []
 
-    async def broken(event: object) -> None:
+    async def broken(events: Sequence[object]) -> None:
         raise RuntimeError("recorder is down")
 
-    async def recorder(event: object) -> None:
-        seen.append(event)
+    async def recorder(events: Sequence[object]) -> None:
+        seen.extend(events)
 
-    gateway = server.app[GATEWAY]
-    gateway.add_listener(broken)
-    gateway.add_listener(recorder)
+    delivery = server.app[CONTEXT].delivery
+    delivery.add_recorder(broken)
+    delivery.add_recorder(recorder)
     _, mentor, mentee = await pair(api, peers)
     assert (await mentee.call("chat", {"text": "hello"}))["ok"]
     assert (await mentor.next("chat"))["message"]["text"] == "hello"
@@ -361,13 +361,13 @@ async def test_a_failing_listener_does_not_stop_delivery(
 async def test_a_failing_required_recorder_turns_the_ack_into_not_recorded(
     api: Api, peers: Callable[[], Peer], server: Any
 ) -> None:
-    from server.app import GATEWAY
+    from server.app import CONTEXT
 
-    async def broken(event: object) -> None:
+    async def broken(events: Sequence[object]) -> None:
         raise OSError("disk full")
 
     _, mentor, mentee = await pair(api, peers)
-    server.app[GATEWAY].add_listener(broken, required=True)
+    server.app[CONTEXT].delivery.add_recorder(broken, required=True)
     ack = await mentee.call("chat", {"text": "said, but not recorded"})
     assert ack["ok"] is False and ack["error"]["code"] == "not_recorded"
     # the room still got it: the action happened, only its record is missing

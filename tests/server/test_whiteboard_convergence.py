@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from rooms.errors import TandemError
 from rooms.whiteboard import BoardKey, BoardLimits
-from server.whiteboard import Board
+from server.whiteboard.boards import Board
 from tests.server.whiteboard_replica import Replica
 
 KINDS = ["rect", "ellipse", "arrow", "line", "text"]

@@ -14,7 +14,6 @@ from aiohttp.test_utils import TestServer
 
 from server.app import create_app
 from server.settings import Settings
-from server.store import MemoryStore
 from tests.server.whiteboard_replica import Replica, send, synced
 from tests.support import ADMIN_KEY, Api, Clock, Peer
 
@@ -177,18 +176,18 @@ async def test_each_room_has_its_own_board_and_breakout_boards_can_be_shown_in_m
     await relayed(ben, b)
     await relayed(cal, c)
     assert (await ana.call("breakout_create", {"names": ["Pair A"]}))["ok"]
-    assert (await ana.call("breakout_assign", {"participant_id": ben.id, "room": "b1"}))["ok"]
+    assert (await ana.call("breakout_assign", {"participant_id": ben.id, "room": "1:b1"}))["ok"]
     assert (await ana.call("breakout_open", {}))["ok"]
-    assert (await ben.next("room_changed"))["room"]["id"] == "b1"
+    assert (await ben.next("room_changed"))["room"]["id"] == "1:b1"
     # A change made for the old room's board after the move is refused, not put on the new one.
     b.shape("ellipse", 1, 1, 1, 1)
     assert (await send(ben, b))[0]["error"]["code"] == "not_same_room"
     # The breakout's board starts empty and is only the breakout's.
     b1 = Replica()
-    ack = await synced(ben, b1, "b1")
-    assert ack["room"] == {"id": "b1", "name": "Pair A"} and b1.view() == {}
+    ack = await synced(ben, b1, "1:b1")
+    assert ack["room"] == {"id": "1:b1", "name": "Pair A"} and b1.view() == {}
     b1.stroke([7, 7, 8, 8])
-    assert (await send(ben, b1, "b1"))[0]["ok"]
+    assert (await send(ben, b1, "1:b1"))[0]["ok"]
     await cal.nothing("board_update")
     await ana.nothing("board_update")
     assert len(c.view()) == 1
@@ -196,14 +195,14 @@ async def test_each_room_has_its_own_board_and_breakout_boards_can_be_shown_in_m
     assert (await ana.call("breakout_close", {"countdown_seconds": 0}))["ok"]
     listed = await ana.call("board_list", {})
     assert [(x["room"], x["name"], x["items"]) for x in listed["boards"]] == [
-        ("main", "Main room", 1), ("b1", "Pair A", 1)]
-    assert (await ana.call("board_show", {"room": "b1"}))["ok"]
+        ("main", "Main room", 1), ("1:b1", "Pair A (round 1)", 1)]
+    assert (await ana.call("board_show", {"room": "1:b1"}))["ok"]
     shown = await cal.next("board_shown")
     view = Replica()
     view.receive(shown["shown"]["update"])
     assert shown["shown"]["name"] == "Pair A" and list(view.view().values())[0]["points"] == [
         7.0, 7.0, 8.0, 8.0]
-    assert (await ana.call("board_show", {"room": "b9"}))["error"]["code"] == "invalid_payload"
+    assert (await ana.call("board_show", {"room": "1:b9"}))["error"]["code"] == "invalid_payload"
     assert (await ana.call("board_show", {"room": None}))["ok"]
     assert (await cal.next("board_shown")) == {"shown": None}
 
@@ -239,11 +238,10 @@ async def test_boards_persist_across_a_restart_and_reopen_for_the_pairs_next_ses
     roster = [{"name": "Ana", "role": "mentor", "id": "ana-1"},
               {"name": "Ben", "role": "mentee", "id": "ben-2"}]
 
-    async def start() -> tuple[TestServer, MemoryStore]:
-        store = MemoryStore()
-        return await aiohttp_server(create_app(settings, store=store, clock=clock)), store
+    async def start() -> TestServer:
+        return await aiohttp_server(create_app(settings, clock=clock))
 
-    server, store = await start()
+    server = await start()
     async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as http:
         api = Api(http, server)
         s = await api.create_session(participants=roster)
@@ -256,16 +254,12 @@ async def test_boards_persist_across_a_restart_and_reopen_for_the_pairs_next_ses
             r.stroke([i + j / 7 for j in range(1000)])
         assert all(ack["ok"] for ack in await send(peer, r))
         await peer.close()
-    session = await store.read(s["session_id"], lambda x: x)
     await server.close()
     files = {p.name for p in (tmp_path / "whiteboards" / s["session_id"]).iterdir()}
     assert {"main.snap", "main.log", "meta.json"} <= files
 
-    # A new process over the same data directory (the session is put back by hand unless the
-    # server restored it itself).
-    server, store = await start()
-    if s["session_id"] not in await store.session_ids():
-        await store.add(session)
+    # A new process over the same data directory: the session comes back with it.
+    server = await start()
     async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as http:
         api = Api(http, server)
         async with http.get(f"/api/sessions/{s['session_id']}/boards/main", headers=AUTH) as resp:

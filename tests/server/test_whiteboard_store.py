@@ -7,8 +7,8 @@ from pathlib import Path
 from pycrdt import Doc, Map
 
 from rooms.whiteboard import BoardKey
-from server.whiteboard import Boards
-from server.whiteboard_store import BoardMeta, BoardStore
+from server.whiteboard.boards import Boards
+from server.whiteboard.store import BoardMeta, BoardStore
 from tests.server.whiteboard_replica import Replica
 
 KEY = BoardKey("s1", "main")

@@ -112,7 +112,7 @@ class BoardStore:
         self._queue: asyncio.Queue[_Op] | None = None
         self._worker: asyncio.Task[None] | None = None
 
-    # -- lifecycle ------------------------------------------------------------------------------
+    # -- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
         await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
@@ -169,7 +169,7 @@ class BoardStore:
     async def _do(self, fn: Callable[[_Batch], T]) -> T:
         return await self._submit(fn)
 
-    # -- paths ----------------------------------------------------------------------------------
+    # -- paths ------------------------------------------------------------------------------------
 
     def _dir(self, session_id: str) -> Path:
         BoardKey(session_id, "main")  # checks the id is a safe file name
@@ -179,7 +179,7 @@ class BoardStore:
         d = self.root / key.session_id
         return d / f"{key.room}.snap", d / f"{key.room}.log"
 
-    # -- boards ---------------------------------------------------------------------------------
+    # -- boards -----------------------------------------------------------------------------------
 
     async def load(self, key: BoardKey) -> StoredBoard:
         snap_path, log_path = self._paths(key)
@@ -274,7 +274,7 @@ class BoardStore:
 
         return await self._do(delete)
 
-    # -- sessions and pairs ---------------------------------------------------------------------
+    # -- sessions and pairs -----------------------------------------------------------------------
 
     async def read_meta(self, session_id: str) -> BoardMeta | None:
         path = self._dir(session_id) / "meta.json"

@@ -20,7 +20,7 @@ from pycrdt import Doc, Map, TransactionEvent, merge_updates
 
 from rooms.errors import InvalidPayload
 from rooms.whiteboard import BOARD_ROOTS, BoardKey, BoardLimits
-from server.whiteboard_store import BoardStore
+from server.whiteboard.store import BoardStore
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class Board:
         self.snapshot_bytes = 0
         self.updates_since_snapshot = 0
 
-    # -- reading --------------------------------------------------------------------------------
+    # -- reading ----------------------------------------------------------------------------------
 
     def state_vector(self) -> bytes:
         return self.doc.get_state()
@@ -66,7 +66,7 @@ class Board:
         items = self.items.to_py() or {}
         return {str(k): v for k, v in items.items()}
 
-    # -- changing -------------------------------------------------------------------------------
+    # -- changing ---------------------------------------------------------------------------------
 
     def check(self, update: bytes) -> None:
         """Refuse an update that is over size or malformed, without touching the board."""

@@ -1,49 +1,49 @@
 """REST for whiteboards (admin key): a session's boards, one board's data as JSON, and deletion
-on request. Boards are read from disk, so they outlive the session and the server process.
-
-``install`` also wires the whiteboard into the app: the durable store under the data directory,
-the socket events, and the store's worker running with the app.
-"""
+on request. Boards are read from disk, so they outlive the session and the server process."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from rooms.room import MAIN_ROOM
 from rooms.whiteboard import BoardKey
-from server.http_routes import NotFound, require_admin
-from server.settings import Settings
-from server.socketio_events import SocketGateway
-from server.whiteboard_events import WhiteboardEvents
-from server.whiteboard_events import install as install_events
-from server.whiteboard_store import BoardStore
-
-BOARDS_DIR = "whiteboards"
-WHITEBOARD = web.AppKey("whiteboard", WhiteboardEvents)
+from server.context import Context
+from server.http import NotFound, require_admin
+from server.openapi import ANY_JSON, path_params
+from server.whiteboard.events import WhiteboardEvents
 
 
+@dataclass(slots=True)
 class WhiteboardRoutes:
-    def __init__(self, settings: Settings, gateway: SocketGateway,
-                 events: WhiteboardEvents) -> None:
-        self.settings = settings
-        self.gateway = gateway
-        self.events = events
+    ctx: Context
+    events: WhiteboardEvents
 
     def add_to(self, app: web.Application) -> None:
         r = app.router
         r.add_get("/api/sessions/{session_id}/boards", self.list_boards)
         r.add_delete("/api/sessions/{session_id}/boards", self.delete_boards)
         r.add_get("/api/sessions/{session_id}/boards/{room}", self.get_board)
+        doc = self.ctx.openapi
+        doc.described("/api/sessions/{session_id}/boards", "get", "The session's whiteboards",
+                      200, "one entry per room's board", ANY_JSON, (401, 404),
+                      path_params("session_id"))
+        doc.described("/api/sessions/{session_id}/boards", "delete",
+                      "Delete the session's whiteboards", 200, "what was deleted", ANY_JSON,
+                      (401, 404), path_params("session_id"))
+        doc.described("/api/sessions/{session_id}/boards/{room}", "get",
+                      "One whiteboard's items as JSON", 200, "the board's items", ANY_JSON,
+                      (401, 404), path_params("session_id", "room"))
 
     def _require_admin(self, request: web.Request) -> None:
-        require_admin(request, self.settings)
+        require_admin(request, self.ctx.settings.admin_key)
 
     async def list_boards(self, request: web.Request) -> web.Response:
         self._require_admin(request)
         session_id = request.match_info["session_id"]
-        BoardKey(session_id, "main")  # a safe id, else invalid_payload
+        BoardKey(session_id, MAIN_ROOM)  # a safe id, else invalid_payload
         boards = await self.events.board_list(session_id)
         meta = await self.events.boards.store.read_meta(session_id)
         return web.json_response({
@@ -65,36 +65,19 @@ class WhiteboardRoutes:
             "session_id": key.session_id,
             "room": key.room,
             "name": listed[key.room]["name"],
-            "exported_at": self.gateway.clock(),
+            "exported_at": self.ctx.clock(),
             "bytes": board.stored_bytes,
             "items": board.to_json(),
         }
+        filename = f"board-{key.session_id}-{key.room.replace(':', '-')}.json"
         return web.json_response(body, headers={
-            "Content-Disposition":
-                f'attachment; filename="board-{key.session_id}-{key.room}.json"'})
+            "Content-Disposition": f'attachment; filename="{filename}"'})
 
     async def delete_boards(self, request: web.Request) -> web.Response:
         self._require_admin(request)
         session_id = request.match_info["session_id"]
-        BoardKey(session_id, "main")
+        BoardKey(session_id, MAIN_ROOM)
         self.events.boards.forget(session_id)
         self.events.metas.pop(session_id, None)
         deleted = await self.events.boards.store.delete_session(session_id)
         return web.json_response({"session_id": session_id, "deleted": deleted})
-
-
-def install(app: web.Application, settings: Settings, gateway: SocketGateway) -> WhiteboardEvents:
-    """Keep boards under ``<data dir>/whiteboards``, add the board events and routes, and run
-    the store with the app (pending writes reach the disk before it stops)."""
-    store = BoardStore(settings.data_dir / BOARDS_DIR)
-    events = install_events(gateway, store)
-    WhiteboardRoutes(settings, gateway, events).add_to(app)
-    app[WHITEBOARD] = events
-
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        await store.start()
-        yield
-        await store.close()
-
-    app.cleanup_ctx.append(lifecycle)
-    return events

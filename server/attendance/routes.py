@@ -1,5 +1,6 @@
 """REST for programme admins: attendance per session and per programme, streamed CSV and JSON
-exports, deletion on request, and the admin page. Every endpoint needs the admin key.
+exports, deletion on request, and the admin page. Every endpoint needs the admin key, except the
+rating a participant gives after leaving (their own resume credential says who they are).
 
 Exports stream: the records view reads the ledger a chunk at a time; the people and rooms views
 summarise one session at a time, so memory follows the largest session, not the whole export.
@@ -8,52 +9,46 @@ summarise one session at a time, so memory follows the largest session, not the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from rooms.attendance import SessionAttendance, summarize
-from rooms.errors import IllegalTransition, InvalidPayload, TokenInvalid
+from rooms.commands import Rate
+from rooms.errors import InvalidPayload, TokenInvalid
 from rooms.programme import programme_summary
 from rooms.roster import is_person_id
-from server import attendance_events
-from server.attendance_events import AttendanceEvents
-from server.attendance_wire import (
+from server.attendance.exports import CsvEncoder, JsonEncoder, XlsxWriter
+from server.attendance.reports import (
     PEOPLE_COLUMNS,
     PROGRAMME_COLUMNS,
     RECORDS_COLUMNS,
     ROOMS_COLUMNS,
-    CsvEncoder,
-    JsonEncoder,
     Row,
-    XlsxWriter,
     people_rows,
     programme_rows,
     report_wire,
     room_rows,
     session_fields,
 )
-from server.http_routes import PAGE_HEADERS, WEB_CLIENT_DIR, require_admin
-from server.ledger import LedgerUnavailable, SessionQuery
-from server.ledger_sqlite import LEDGER_FILE, SqliteLedger
-from server.protocol import AttendanceQuery, CheckOutPayload, CheckOutRequest, parse, parse_json
-from server.settings import Settings
-from server.socketio_events import SocketGateway
+from server.attendance.wire import AttendanceQuery, CheckOutRequest
+from server.context import Context
+from server.http import json_body, page, require_admin
+from server.ledger import SessionQuery
+from server.openapi import ANY_JSON, EXPORT, path_params, query_params
+from server.protocol import parse, parse_json
 from server.tokens import verify_resume_token
 
 logger = logging.getLogger(__name__)
 
-LEDGER = web.AppKey("ledger", SqliteLedger)
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 LIST_LIMIT = 200
 EXPORT_LIMIT = 100_000
-RETENTION_INTERVAL = 6 * 3600.0
-DAY = 86400.0
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VIEW_COLUMNS = {"people": PEOPLE_COLUMNS, "rooms": ROOMS_COLUMNS, "records": RECORDS_COLUMNS}
 
@@ -64,18 +59,9 @@ def _checked_id(what: str, value: str) -> str:
     return value
 
 
+@dataclass(slots=True)
 class AttendanceRoutes:
-    def __init__(
-        self,
-        settings: Settings,
-        ledger: SqliteLedger,
-        events: AttendanceEvents,
-        clock: Callable[[], float],
-    ) -> None:
-        self.settings = settings
-        self.ledger = ledger
-        self.events = events
-        self.clock = clock
+    ctx: Context
 
     def add_to(self, app: web.Application) -> None:
         r = app.router
@@ -91,19 +77,54 @@ class AttendanceRoutes:
             "/api/attendance/sessions/{session_id}/participants/{participant_id}",
             self.delete_participant,
         )
+        self._document()
 
-    # -- helpers --------------------------------------------------------------------------------
+    def _document(self) -> None:
+        """Attendance endpoints in the OpenAPI document (docs/PROTOCOL.md gives their answers
+        in full; README.md lists the export columns)."""
+        doc, q = self.ctx.openapi, query_params(AttendanceQuery)
+        doc.described("/api/attendance/check-out", "post",
+                      "Rate a session after leaving (the participant's resume credential says "
+                      "who)", 200, "the rating was recorded", ANY_JSON, (400, 401, 404, 409, 413),
+                      [], admin=False, body=CheckOutRequest)
+        doc.described("/api/attendance/sessions", "get", "Sessions with attendance, newest first",
+                      200, "a list of sessions", ANY_JSON, (400, 401), q)
+        doc.described("/api/attendance/sessions/{session_id}", "get",
+                      "One session's attendance, per person and per room", 200, "the report",
+                      ANY_JSON, (400, 401, 404), path_params("session_id"))
+        doc.described("/api/attendance/sessions/{session_id}/export", "get",
+                      "One session's attendance as CSV, JSON or XLSX (streamed)", 200,
+                      "rows of the chosen view; columns in README.md", EXPORT, (400, 401, 404),
+                      path_params("session_id") + q)
+        doc.described("/api/attendance/export", "get",
+                      "Attendance across sessions (by dates and programme) as CSV, JSON or XLSX",
+                      200, "rows of the chosen view; columns in README.md", EXPORT, (400, 401),
+                      q)
+        doc.described("/api/attendance/programmes/{programme}", "get",
+                      "A programme's summary per person across its sessions", 200, "the summary",
+                      ANY_JSON, (400, 401, 404), path_params("programme") + q)
+        doc.described("/api/attendance/people/{person_id}", "delete",
+                      "Delete one person's records in every session", 200, "what was deleted",
+                      ANY_JSON, (400, 401), path_params("person_id"))
+        doc.described("/api/attendance/sessions/{session_id}/participants/{participant_id}",
+                      "delete", "Delete one participant's records in one session", 200,
+                      "what was deleted", ANY_JSON, (400, 401, 404),
+                      path_params("session_id", "participant_id"))
+
+    # -- helpers ----------------------------------------------------------------------------------
 
     def _require_admin(self, request: web.Request) -> None:
-        require_admin(request, self.settings)
+        require_admin(request, self.ctx.settings.admin_key)
 
     def _query(self, request: web.Request) -> AttendanceQuery:
         return parse(AttendanceQuery, dict(request.query))
 
     async def _report(self, session_id: str) -> SessionAttendance:
-        info = await self.ledger.session(session_id)
-        records = await self.ledger.session_records(session_id)
-        return summarize(info, records, now=self.clock(), grace=self.settings.attendance_grace)
+        ledger = self.ctx.ledger
+        info = await ledger.session(session_id)
+        records = await ledger.session_records(session_id)
+        return summarize(info, records, now=self.ctx.clock(),
+                         grace=self.ctx.settings.attendance_grace)
 
     async def _stream(
         self,
@@ -172,43 +193,33 @@ class AttendanceRoutes:
         if query.view == "records":
             sessions = session_ids if len(session_ids) == 1 else [None]
             for sid in sessions:
-                async for rows in self.ledger.stream_rows(_session_query(query), sid):
+                async for rows in self.ctx.ledger.stream_rows(_session_query(query), sid):
                     yield rows
             return
         for sid in session_ids:
             report = await self._report(sid)
             yield people_rows(report) if query.view == "people" else room_rows(report)
 
-    # -- endpoints ------------------------------------------------------------------------------
+    # -- endpoints --------------------------------------------------------------------------------
 
     async def admin_page(self, request: web.Request) -> web.StreamResponse:
-        page = WEB_CLIENT_DIR / "admin.html"
-        if not page.exists():
-            raise web.HTTPNotFound(text="The admin page is not installed.")
-        return web.FileResponse(page, headers=PAGE_HEADERS)
+        return page("admin.html")
 
     async def check_out(self, request: web.Request) -> web.Response:
         """A participant's rating after leaving (no admin key: their resume credential)."""
-        if request.content_type not in ("application/json", ""):
-            raise InvalidPayload("Send the body as JSON (Content-Type: application/json).")
-        body = parse_json(CheckOutRequest, await request.read())
-        participant_id = verify_resume_token(self.settings.secret, body.resume, body.session_id)
+        body = parse_json(CheckOutRequest, await json_body(request))
+        participant_id = verify_resume_token(self.ctx.settings.secret, body.resume,
+                                             body.session_id)
         if participant_id is None:
             raise TokenInvalid("This rating link is not valid for that session.")
-        payload = CheckOutPayload(rating=body.rating, comment=body.comment,
-                                  anonymous=body.anonymous)
-        try:
-            await self.events.check_out(body.session_id, participant_id, payload)
-        except IllegalTransition as exc:
-            return web.json_response({"error": exc.to_wire()}, status=409)
-        except LedgerUnavailable as exc:
-            return web.json_response({"error": exc.to_wire()}, status=503)
+        await self.ctx.execute(body.session_id, Rate(
+            participant_id, None, body.rating, body.comment, body.anonymous, self.ctx.clock()))
         return web.json_response({"recorded": True, "anonymous": body.anonymous})
 
     async def list_sessions(self, request: web.Request) -> web.Response:
         self._require_admin(request)
         query = self._query(request)
-        listings = await self.ledger.sessions(_session_query(query, LIST_LIMIT))
+        listings = await self.ctx.ledger.sessions(_session_query(query, LIST_LIMIT))
         return web.json_response({"sessions": [
             {**session_fields(s.info), "goal": s.info.goal, "created_at": s.info.created_at,
              "roster": len(s.info.plan.roster), "participants": s.participants,
@@ -229,7 +240,7 @@ class AttendanceRoutes:
         self._require_admin(request)
         session_id = _checked_id("session_id", request.match_info["session_id"])
         query = self._query(request)
-        await self.ledger.session(session_id)  # a 404 before the stream starts
+        await self.ctx.ledger.session(session_id)  # a 404 before the stream starts
         return await self._stream(
             request, query, f"attendance-{session_id}-{query.view}", VIEW_COLUMNS[query.view],
             self._rows(query, [session_id]), raw_records=query.view == "records")
@@ -237,7 +248,7 @@ class AttendanceRoutes:
     async def export(self, request: web.Request) -> web.StreamResponse:
         self._require_admin(request)
         query = self._query(request)
-        session_ids = await self.ledger.session_ids(_session_query(query, EXPORT_LIMIT))
+        session_ids = await self.ctx.ledger.session_ids(_session_query(query, EXPORT_LIMIT))
         return await self._stream(request, query, f"attendance-{query.view}",
                                   VIEW_COLUMNS[query.view], self._rows(query, session_ids),
                                   raw_records=query.view == "records")
@@ -249,7 +260,7 @@ class AttendanceRoutes:
         if query.programme is not None or query.view != "people":
             raise InvalidPayload("The programme is in the path; only since, until, format and "
                                  "limit apply here.")
-        session_ids = await self.ledger.session_ids(
+        session_ids = await self.ctx.ledger.session_ids(
             SessionQuery(query.since, query.until, name, query.limit or EXPORT_LIMIT))
         reports = [await self._report(sid) for sid in session_ids]
         people = programme_summary(reports)
@@ -269,10 +280,7 @@ class AttendanceRoutes:
         person_id = request.match_info["person_id"]
         if not is_person_id(person_id):
             raise InvalidPayload(f"person_id: {person_id[:80]!r} is not a valid person id")
-        try:
-            report = await self.ledger.delete_person(person_id)
-        except LedgerUnavailable as exc:
-            return web.json_response({"error": exc.to_wire()}, status=503)
+        report = await self.ctx.ledger.delete_person(person_id)
         logger.info("attendance records of person %s deleted on request (%d records)",
                     person_id, report.records)
         return web.json_response({"deleted": {"records": report.records,
@@ -282,11 +290,8 @@ class AttendanceRoutes:
         self._require_admin(request)
         session_id = _checked_id("session_id", request.match_info["session_id"])
         participant_id = _checked_id("participant_id", request.match_info["participant_id"])
-        await self.ledger.session(session_id)
-        try:
-            report = await self.ledger.delete_participant(session_id, participant_id)
-        except LedgerUnavailable as exc:
-            return web.json_response({"error": exc.to_wire()}, status=503)
+        await self.ctx.ledger.session(session_id)
+        report = await self.ctx.ledger.delete_participant(session_id, participant_id)
         logger.info("attendance records of participant %s in session %s deleted on request "
                     "(%d records)", participant_id, session_id, report.records)
         return web.json_response({"deleted": {"records": report.records,
@@ -300,46 +305,3 @@ def _session_query(query: AttendanceQuery, limit: int = EXPORT_LIMIT) -> Session
 
 def _checked_filename(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "programme"
-
-
-# -- wiring ----------------------------------------------------------------------------------------
-
-
-def install(
-    app: web.Application,
-    settings: Settings,
-    gateway: SocketGateway,
-    clock: Callable[[], float],
-) -> SqliteLedger:
-    """Open the ledger, record every domain event into it, add the attendance events, routes and
-    the admin page, and run the ledger (and its retention) with the app."""
-    ledger = SqliteLedger(settings.data_dir / LEDGER_FILE, clock=clock)
-    ledger.open()
-    events = attendance_events.install(gateway, ledger)
-    AttendanceRoutes(settings, ledger, events, clock).add_to(app)
-    app[LEDGER] = ledger
-
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        await ledger.start()
-        retention = asyncio.create_task(_retention(ledger, settings), name="ledger-retention")
-        yield
-        retention.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await retention
-        await ledger.close()
-
-    app.cleanup_ctx.append(lifecycle)
-    return ledger
-
-
-async def _retention(ledger: SqliteLedger, settings: Settings) -> None:
-    """Delete what is past the retention period, at start and then every few hours."""
-    while settings.retention_days > 0:
-        try:
-            removed = await ledger.purge(ledger.clock() - settings.retention_days * DAY)
-            if removed:
-                logger.info("retention: deleted %d sessions older than %d days", removed,
-                            settings.retention_days)
-        except LedgerUnavailable:
-            logger.exception("retention: the purge failed; trying again later")
-        await asyncio.sleep(RETENTION_INTERVAL)

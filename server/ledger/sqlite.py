@@ -99,7 +99,7 @@ SESSION_COLUMNS = (
 )
 
 
-# -- operations the writer applies ---------------------------------------------------------------
+# -- operations the writer applies ----------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -202,7 +202,7 @@ class _Stop(_Op):
         return None
 
 
-# -- rows <-> values -------------------------------------------------------------------------------
+# -- rows <-> values ------------------------------------------------------------------------------
 
 
 def _record_row(r: Record) -> tuple[Any, ...]:
@@ -249,7 +249,7 @@ def _where(query: SessionQuery, alias: str = "") -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
-# -- the ledger ------------------------------------------------------------------------------------
+# -- the ledger -----------------------------------------------------------------------------------
 
 
 class SqliteLedger:
@@ -281,7 +281,7 @@ class SqliteLedger:
         self._closed = False
         self.recovered: list[Record] = []  # presence closed by ``open`` after a crash
 
-    # -- lifecycle ------------------------------------------------------------------------------
+    # -- lifecycle --------------------------------------------------------------------------------
 
     def open(self) -> None:
         """Create or open the file (synchronously: called once at start, before serving)."""
@@ -322,7 +322,7 @@ class SqliteLedger:
             await asyncio.get_running_loop().run_in_executor(self._thread, db.close)
         self._thread.shutdown(wait=True)
 
-    # -- writes ---------------------------------------------------------------------------------
+    # -- writes -----------------------------------------------------------------------------------
 
     async def append(self, records: Sequence[Record]) -> None:
         if records:
@@ -441,12 +441,12 @@ class SqliteLedger:
             raise
         return results
 
-    # -- recovery -------------------------------------------------------------------------------
+    # -- recovery ---------------------------------------------------------------------------------
 
     def _recover(self, db: sqlite3.Connection) -> list[Record]:
         """Close presence that a crash (or a stop without goodbyes) left open, at the last time
-        the ledger was known to be alive. Sessions live in memory only, so nobody can still be
-        in them after a restart."""
+        the ledger was known to be alive. Nobody is connected after a restart: sessions come back
+        with everyone disconnected, and people rejoin (a new presence) when they return."""
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         alive = float(meta["last_alive"]) if "last_alive" in meta else None
         checked = int(meta.get("checked_seq", "0"))
@@ -474,7 +474,7 @@ class SqliteLedger:
                            "open by the last run", len(closed), len(sessions))
         return closed
 
-    # -- reads ----------------------------------------------------------------------------------
+    # -- reads ------------------------------------------------------------------------------------
 
     def _reader(self) -> sqlite3.Connection:
         db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)

@@ -1,0 +1,118 @@
+"""What people do in a session besides talking: raised hands, speaking, reactions, the check-in
+goal, the rating when leaving, whiteboard edits and the board on show in the main room.
+
+Rules of this module: each function is a command of the session (``rooms.commands`` calls them):
+it checks who is asking over which connection, changes the session, and returns what changed and
+the events. A client never says who or where it is: the person and room of every event are the
+session's own.
+"""
+
+from __future__ import annotations
+
+from rooms.attendance import RATING_MAX, RATING_MIN
+from rooms.errors import IllegalTransition, InvalidPayload, NotAllowed, NotSameRoom
+from rooms.events import (
+    BoardEdited,
+    BoardShown,
+    CheckedIn,
+    Event,
+    HandChanged,
+    Rated,
+    Reacted,
+    Reaction,
+    SpeakingChanged,
+)
+from rooms.roles import Action, require
+from rooms.session import Session
+from rooms.views import CheckInView
+from rooms.whiteboard import BOARD_EDIT_GAP
+
+GOAL_TEXT_MAX = 500
+COMMENT_MAX = 1000
+
+
+def raise_hand(s: Session, participant_id: str, connection_id: str, raised: bool,
+               now: float) -> tuple[bool, list[Event]]:
+    """Raise or lower a hand in one's room; says whether anything changed."""
+    p = s.connected(participant_id, connection_id)
+    if (p.hand_raised_at is not None) == raised:
+        return False, []
+    p.hand_raised_at = now if raised else None
+    return True, [HandChanged(s.id, now, p.id, p.person_id, p.room, raised)]
+
+
+def set_speaking(s: Session, participant_id: str, connection_id: str, speaking: bool,
+                 now: float) -> tuple[bool, list[Event]]:
+    """A page says its person started or stopped speaking; says whether that changed."""
+    p = s.connected(participant_id, connection_id)
+    if speaking and not p.audio:
+        raise NotAllowed("Your microphone is off, so you cannot be speaking.")
+    if p.speaking == speaking:
+        return False, []
+    p.speaking = speaking
+    return True, [SpeakingChanged(s.id, now, p.id, p.person_id, p.room, speaking, "client")]
+
+
+def react(s: Session, participant_id: str, connection_id: str, reaction: Reaction,
+          now: float) -> list[Event]:
+    p = s.connected(participant_id, connection_id)
+    return [Reacted(s.id, now, p.id, p.person_id, p.room, reaction)]
+
+
+def check_in(s: Session, participant_id: str, connection_id: str, goal: str,
+             now: float) -> tuple[CheckInView, list[Event]]:
+    """What the person wants from the session (the latest one counts)."""
+    p = s.connected(participant_id, connection_id)
+    goal = goal.strip()
+    if not goal:
+        raise InvalidPayload("goal: write what you want from this session, or skip it.")
+    if len(goal) > GOAL_TEXT_MAX:
+        raise InvalidPayload(f"goal: at most {GOAL_TEXT_MAX} characters.")
+    p.check_in = CheckInView(goal, now)
+    return p.check_in, [CheckedIn(s.id, now, p.id, p.person_id, p.room, goal)]
+
+
+def rate(s: Session, participant_id: str, connection_id: str | None, rating: int,
+         comment: str | None, anonymous: bool, now: float) -> list[Event]:
+    """Rate the session once: during it (over one's connection) or after leaving it (no
+    connection: the caller has checked the person's resume credential)."""
+    p = s.connected(participant_id, connection_id) if connection_id is not None else (
+        s.participants.get(participant_id))
+    if p is None:
+        raise InvalidPayload("There is no such participant in this session.")
+    if not RATING_MIN <= rating <= RATING_MAX:
+        raise InvalidPayload(f"rating: a whole number from {RATING_MIN} to {RATING_MAX}.")
+    if p.rated:
+        raise IllegalTransition("You have already rated this session.")
+    comment = (comment or "").strip() or None
+    if comment is not None and len(comment) > COMMENT_MAX:
+        raise InvalidPayload(f"comment: at most {COMMENT_MAX} characters.")
+    p.rated = True
+    if anonymous:  # nothing in it says who gave it: not the participant, person or room
+        return [Rated(s.id, now, None, None, None, rating, comment)]
+    return [Rated(s.id, now, p.id, p.person_id, p.room, rating, comment)]
+
+
+def edit_board(s: Session, participant_id: str, connection_id: str, room: str, clear: bool,
+               now: float) -> list[Event]:
+    """Someone changes the board of ``room`` (or a mentor clears it): they must be in that room
+    and allowed to. Changes less than ``BOARD_EDIT_GAP`` apart make one edit."""
+    p = s.connected(participant_id, connection_id)
+    require(p.role, Action.CLEAR_BOARD if clear else Action.DRAW_ON_BOARD)
+    if p.room != room:
+        raise NotSameRoom(
+            f"Your board is the one of your room ({p.room!r}), not {room!r}; sync it again."
+        )
+    new_burst = p.board_edit_at is None or now - p.board_edit_at >= BOARD_EDIT_GAP
+    p.board_edit_at = now
+    return [BoardEdited(s.id, now, p.id, p.person_id, room, new_burst)]
+
+
+def show_board(s: Session, participant_id: str, connection_id: str, room: str | None,
+               now: float) -> list[Event]:
+    """A mentor shows a room's board to everyone in the main room (``None``: stops). Which
+    rooms have a board is the caller's to check (boards live outside the session)."""
+    p = s.connected(participant_id, connection_id)
+    require(p.role, Action.SHOW_BOARDS)
+    s.board_shown = room
+    return [BoardShown(s.id, now, p.id, room)]

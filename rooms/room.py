@@ -1,0 +1,36 @@
+"""Rooms of a session: the main room, and breakout rooms whose ids carry their round.
+
+Rules of this module: a room id is unique within its session for the session's whole life. A
+breakout room's id names its round (``"2:b1"`` is the first room of round 2), so everything keyed
+by room (chat history, boards, cursors, help requests, attendance) starts clean in a new round and
+never mixes one round's pair with the next one's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rooms.errors import InvalidPayload
+
+MAIN_ROOM = "main"
+MAIN_ROOM_NAME = "Main room"
+ROOM_NAME_MAX = 60
+ROOM_ID_MAX = 16
+_BREAKOUT_ID = re.compile(r"([1-9][0-9]{0,5}):b([1-9][0-9]{0,2})")
+
+
+def breakout_room_id(round_number: int, index: int) -> str:
+    """The id of the ``index``-th room (from 1) of breakout round ``round_number``."""
+    if round_number < 1 or index < 1:
+        raise InvalidPayload("Breakout rounds and rooms are numbered from 1.")
+    return f"{round_number}:b{index}"
+
+
+def round_of(room: str) -> int | None:
+    """The breakout round a room id belongs to; None for the main room or a malformed id."""
+    match = _BREAKOUT_ID.fullmatch(room)
+    return int(match.group(1)) if match else None
+
+
+def is_room_id(room: str) -> bool:
+    return room == MAIN_ROOM or _BREAKOUT_ID.fullmatch(room) is not None

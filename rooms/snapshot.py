@@ -1,0 +1,243 @@
+"""A session as plain data and back, and commands as plain data and back.
+
+Rules of this module: "plain data" is what any serializer takes (dicts with string keys, lists,
+str, int, float, bool, None); the store turns it into bytes. A snapshot is complete: a session
+restored from it answers every query and every later command exactly as the original would.
+``SNAPSHOT_VERSION`` changes whenever the format does; ``restore`` refuses a version it does not
+know rather than guess.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from enum import Enum
+from functools import cache
+from typing import Any, Literal, Union
+
+from rooms.breakout import BreakoutRoom, BreakoutRound, Group
+from rooms.chat import ChatLog, ChatMessage
+from rooms.commands import COMMAND_TYPES, Command
+from rooms.errors import InvalidPayload
+from rooms.lifecycles import BreakoutState, Presence, SessionState
+from rooms.participant import Participant
+from rooms.roles import Role
+from rooms.roster import RosterEntry, Schedule, SessionPlan
+from rooms.session import Session
+from rooms.views import CheckInView, HelpView
+
+SNAPSHOT_VERSION = 1
+Data = dict[str, Any]
+
+
+class SnapshotError(InvalidPayload):
+    """Stored data that this version of the domain cannot read."""
+
+
+# -- sessions -------------------------------------------------------------------------------------
+
+
+def snapshot(s: Session, *, with_chat: bool = True) -> Data:
+    """The whole session as plain data (``with_chat=False`` leaves the chat history out)."""
+    return {
+        "v": SNAPSHOT_VERSION,
+        "id": s.id,
+        "title": s.title,
+        "goal": s.goal,
+        "created_at": s.created_at,
+        "max_participants": s.max_participants,
+        "state": s.state.value,
+        "ended_at": s.ended_at,
+        "plan": _plan(s.plan),
+        "participants": [_participant(p) for p in s.participants.values()],
+        "chat": {
+            "next_id": s.chat.next_id,
+            "messages": [_message(m) for m in s.chat] if with_chat else [],
+        },
+        "groups": [[g.name, list(g.members)] for g in s.groups],
+        "breakouts": None if s.breakouts is None else _round(s.breakouts),
+        "board_shown": s.board_shown,
+    }
+
+
+def restore(data: Data) -> Session:
+    """The session a snapshot was taken of."""
+    version = data.get("v") if isinstance(data, dict) else None
+    if version != SNAPSHOT_VERSION:
+        raise SnapshotError(f"A session snapshot of version {version!r} cannot be read here "
+                            f"(this server reads version {SNAPSHOT_VERSION}).")
+    try:
+        chat = data["chat"]
+        return Session(
+            id=data["id"],
+            title=data["title"],
+            goal=data["goal"],
+            created_at=data["created_at"],
+            max_participants=data["max_participants"],
+            state=SessionState(data["state"]),
+            ended_at=data["ended_at"],
+            participants={p.id: p for p in map(_participant_from, data["participants"])},
+            chat=ChatLog.restore(map(_message_from, chat["messages"]), chat["next_id"]),
+            groups=tuple(Group(name, tuple(members)) for name, members in data["groups"]),
+            breakouts=None if data["breakouts"] is None else _round_from(data["breakouts"]),
+            plan=_plan_from(data["plan"]),
+            board_shown=data["board_shown"],
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"A session snapshot is damaged: {exc!r}") from None
+
+
+def _plan(plan: SessionPlan) -> Data:
+    return {
+        "programme": plan.programme,
+        "schedule": None if plan.schedule is None else [plan.schedule.start, plan.schedule.end],
+        "roster": [[e.person_id, e.name, e.role.value, e.email] for e in plan.roster],
+        "keep_chat": plan.keep_chat,
+    }
+
+
+def _plan_from(data: Data) -> SessionPlan:
+    schedule = data["schedule"]
+    return SessionPlan(
+        programme=data["programme"],
+        schedule=None if schedule is None else Schedule(schedule[0], schedule[1]),
+        roster=tuple(RosterEntry(pid, name, Role(role), email)
+                     for pid, name, role, email in data["roster"]),
+        keep_chat=data["keep_chat"],
+    )
+
+
+_PARTICIPANT_FIELDS = ("id", "name", "joined_at", "connection_id", "person_id", "audio", "video",
+                       "room", "changed_at", "reconnects", "hand_raised_at", "speaking", "rated",
+                       "board_edit_at")
+
+
+def _participant(p: Participant) -> Data:
+    out: Data = {name: getattr(p, name) for name in _PARTICIPANT_FIELDS}
+    out["role"] = p.role.value
+    out["presence"] = p.presence.value
+    out["check_in"] = None if p.check_in is None else [p.check_in.goal, p.check_in.at]
+    return out
+
+
+def _participant_from(data: Data) -> Participant:
+    p = Participant(**{name: data[name] for name in _PARTICIPANT_FIELDS},
+                    role=Role(data["role"]), presence=Presence(data["presence"]))
+    if data["check_in"] is not None:
+        p.check_in = CheckInView(*data["check_in"])
+    return p
+
+
+def _message(m: ChatMessage) -> list[Any]:
+    return [m.id, m.sender_id, m.sender_name, m.sender_role.value, m.room, m.text, m.sent_at,
+            m.broadcast]
+
+
+def _message_from(data: list[Any]) -> ChatMessage:
+    mid, sender, name, role, room, text, sent_at, broadcast = data
+    return ChatMessage(mid, sender, name, Role(role), room, text, sent_at, broadcast)
+
+
+def _round(r: BreakoutRound) -> Data:
+    return {
+        "number": r.number,
+        "rooms": [[room.id, room.name] for room in r.rooms.values()],
+        "allow_choice": r.allow_choice,
+        "state": r.state.value,
+        "assignments": [[pid, room] for pid, room in r.assignments.items()],
+        "pending_names": [[name, room] for name, room in r.pending_names.items()],
+        "help": [[h.participant_id, h.room, h.asked_at] for h in r.help.values()],
+        "duration": r.duration,
+        "opened_at": r.opened_at,
+        "ends_at": r.ends_at,
+        "warned": r.warned,
+        "closing_ends_at": r.closing_ends_at,
+        "session_id": r.session_id,
+    }
+
+
+def _round_from(data: Data) -> BreakoutRound:
+    return BreakoutRound(
+        session_id=data["session_id"],
+        number=data["number"],
+        rooms={rid: BreakoutRoom(rid, name) for rid, name in data["rooms"]},
+        allow_choice=data["allow_choice"],
+        state=BreakoutState(data["state"]),
+        assignments=dict(map(tuple, data["assignments"])),
+        pending_names=dict(map(tuple, data["pending_names"])),
+        help={pid: HelpView(pid, room, at) for pid, room, at in data["help"]},
+        duration=data["duration"],
+        opened_at=data["opened_at"],
+        ends_at=data["ends_at"],
+        warned=data["warned"],
+        closing_ends_at=data["closing_ends_at"],
+    )
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+_COMMANDS: dict[str, type[Command[object]]] = {c.__name__: c for c in COMMAND_TYPES}
+
+
+def command_data(command: Command[object]) -> list[Any]:
+    """A command as ``[its class name, {field: value}]``."""
+    name = type(command).__name__
+    if name not in _COMMANDS:
+        raise TypeError(f"{name} is not a command of the domain")
+    return [name, _plain(command)]
+
+
+def command_from(data: Any) -> Command[object]:
+    try:
+        name, fields = data
+        cls = _COMMANDS[name]
+    except (KeyError, TypeError, ValueError):
+        raise SnapshotError(f"Not a stored command: {str(data)[:80]}") from None
+    value = _typed(cls, fields)
+    assert isinstance(value, Command)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _typed(tp: Any, value: Any) -> Any:
+    """``value`` (plain data) as an instance of the type ``tp``."""
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        options = typing.get_args(tp)
+        if value is None and type(None) in options:
+            return None
+        (inner,) = [o for o in options if o is not type(None)]
+        return _typed(inner, value)
+    if origin is tuple:
+        item = typing.get_args(tp)[0]
+        return tuple(_typed(item, v) for v in value)
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise SnapshotError(f"{value!r} is not one of {typing.get_args(tp)}")
+        return value
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return tp(value)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        hints = _hints(tp)
+        return tp(**{f.name: _typed(hints[f.name], value[f.name])
+                     for f in dataclasses.fields(tp)})
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, tp):
+        raise SnapshotError(f"{value!r} is not a {tp.__name__}")
+    return value

@@ -1,0 +1,72 @@
+"""Delivery of domain events: each kind to the people it concerns, then to the recorders.
+
+Every kind of event in the domain's union has exactly one deliverer, registered by the feature
+that owns it (``check_complete`` says which are missing). A recorder sees every batch of events
+once everything has been sent; a required recorder is a durable one (the attendance ledger): when
+it fails, ``NotRecorded`` is raised once everything has been delivered, so the command that caused
+the events is acknowledged with ``not_recorded`` rather than ``ok``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from rooms.errors import NotRecorded, TandemError
+from rooms.events import EVENT_TYPES, Event
+
+logger = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+Deliverer = Callable[[Any, "str | None"], Awaitable[None]]
+Recorder = Callable[[Sequence[Event]], Awaitable[None]]
+
+
+async def nothing_to_send(event: Event, actor_sid: str | None) -> None:
+    """For events that concern recorders only."""
+    return None
+
+
+@dataclass(slots=True)
+class Delivery:
+    deliverers: dict[type, Deliverer] = field(default_factory=dict)
+    recorders: list[tuple[Recorder, bool]] = field(default_factory=list)
+
+    def deliver_with(self, event_type: type[E], deliverer: Callable[[E, str | None],
+                                                                     Awaitable[None]]) -> None:
+        if event_type in self.deliverers:
+            raise ValueError(f"{event_type.__name__} already has a deliverer")
+        self.deliverers[event_type] = deliverer
+
+    def add_recorder(self, recorder: Recorder, *, required: bool = False) -> None:
+        self.recorders.append((recorder, required))
+
+    def missing(self) -> list[str]:
+        """Kinds of event nobody delivers."""
+        return [t.__name__ for t in EVENT_TYPES if t not in self.deliverers]
+
+    def check_complete(self) -> None:
+        if missing := self.missing():
+            raise TypeError(f"no delivery for {', '.join(missing)}")
+
+    async def deliver(self, events: Sequence[Event], actor_sid: str | None = None) -> None:
+        """Send each event to those it concerns (``actor_sid`` is the connection whose command
+        caused them), then show the batch to every recorder."""
+        if not events:
+            return
+        for event in events:
+            await self.deliverers[type(event)](event, actor_sid)
+        unrecorded: TandemError | None = None
+        for recorder, required in self.recorders:
+            try:
+                await recorder(events)
+            except Exception as exc:
+                logger.exception("recorder %r failed on %d events of session %s", recorder,
+                                 len(events), events[0].session_id)
+                if required and unrecorded is None:
+                    unrecorded = exc if isinstance(exc, NotRecorded) else NotRecorded(
+                        "This was done but could not be recorded; please tell the organiser.")
+        if unrecorded is not None:
+            raise unrecorded

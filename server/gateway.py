@@ -1,0 +1,214 @@
+"""The socket gateway: connections and their join tokens, event registration with rate limits
+and parsing, acknowledgements, and typed emits. It knows no handlers: features register theirs.
+
+Every inbound event is answered: with the handler's acknowledgement, or with
+``{"ok": false, "error": {"code", "message"}}`` when it is refused. Before a handler runs, the
+gateway spends a token of that event's bucket for the connection (``rate_limited``), checks that the
+connection has joined when the event needs it (``not_joined``), and parses the payload with the
+event's model (``invalid_payload``, ``payload_too_large``): a handler only ever sees a valid
+payload from a connection that may send it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import socketio
+from pydantic import BaseModel
+
+from rooms.errors import NotJoined, RateLimited, SessionEnded, TandemError, UnknownEvent
+from rooms.lifecycles import SessionState
+from rooms.ratelimit import TokenBucket
+from rooms.session import Session
+from server.protocol import ErrorAck, Inbound, Message, error_ack, parse
+from server.settings import Settings
+from server.store import SessionStore
+from server.tokens import JoinClaims, verify_join_token
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+A = TypeVar("A")
+DisconnectHook = Callable[["Connection", object], Awaitable[None]]
+
+INTERNAL_ERROR: ErrorAck = {"ok": False, "error": {
+    "code": "internal_error", "message": "Something went wrong on the server. Please try again."}}
+
+
+@dataclass(slots=True)
+class Connection:
+    """One socket: what its join token allows, and who it became after ``join``."""
+
+    sid: str
+    claims: JoinClaims
+    participant_id: str | None = None
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+
+    @property
+    def session_id(self) -> str:
+        return self.claims.session_id
+
+    def joined_id(self) -> str:
+        """The participant this connection joined as; ``NotJoined`` before ``join``."""
+        if self.participant_id is None:
+            raise NotJoined("Join the session first.")
+        return self.participant_id
+
+    def allow(self, event: str, rate: float, burst: float, now: float) -> bool:
+        """Spend one of this connection's tokens for ``event`` (each event has its own bucket)."""
+        bucket = self.buckets.get(event)
+        if bucket is None:
+            bucket = self.buckets[event] = TokenBucket(rate, burst)
+        return bucket.take(now)
+
+
+def room_key(session_id: str, room: str) -> str:
+    """The socket.io room of one room of a session (chat and room events go there)."""
+    return f"{session_id}/{room}"
+
+
+def session_key(session_id: str) -> str:
+    """The socket.io room of everyone joined to a session (presence and breakouts go there)."""
+    return session_id
+
+
+def managers_key(session_id: str) -> str:
+    """The socket.io room of a session's mentors and admins (the overview's feeds)."""
+    return f"{session_id}#managers"
+
+
+@dataclass(slots=True)
+class SocketGateway:
+    sio: socketio.AsyncServer
+    store: SessionStore
+    settings: Settings
+    clock: Callable[[], float]
+    connections: dict[str, Connection] = field(default_factory=dict)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    registered: set[str] = field(default_factory=set)
+    disconnect_hooks: list[DisconnectHook] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self.sio.on("*", self._on_unknown)
+
+    # -- registration -----------------------------------------------------------------------------
+
+    def on(
+        self,
+        spec: Inbound[M, A],
+        handler: Callable[[Connection, M], Awaitable[A]],
+        rate: float,
+        burst: float,
+        *,
+        needs_join: bool = True,
+    ) -> None:
+        """Handle the event ``spec`` with ``handler``, at most ``rate`` per second (bursts of
+        ``burst``) per connection."""
+        if spec.name in self.registered:
+            raise ValueError(f"event {spec.name!r} already has a handler")
+        self.registered.add(spec.name)
+        name, model = spec.name, spec.model
+
+        async def run(sid: str, data: Any = None) -> A | ErrorAck:
+            conn = self.connections.get(sid)
+            if conn is None:
+                return error_ack(NotJoined("This connection is closing."))
+            try:
+                if not conn.allow(name, rate, burst, self.clock()):
+                    raise RateLimited(f"Too many {name!r} events; slow down and try again.")
+                if needs_join and conn.participant_id is None:
+                    raise NotJoined("Join the session first.")
+                return await handler(conn, parse(model, data))
+            except TandemError as exc:
+                logger.debug("event %s refused for %s in session %s: %s",
+                             name, conn.participant_id or sid, conn.session_id, exc.code)
+                return error_ack(exc)
+            except Exception:
+                logger.exception("event %s failed for %s in session %s",
+                                 name, conn.participant_id or sid, conn.session_id)
+                return INTERNAL_ERROR
+
+        self.sio.on(name, run)
+
+    def on_disconnect(self, hook: DisconnectHook) -> None:
+        """Run ``hook(connection, reason)`` when a connection closes (after it is forgotten)."""
+        self.disconnect_hooks.append(hook)
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    async def emit(self, message: Message, *, room: str | None = None, to: str | None = None,
+                   skip_sid: str | None = None) -> None:
+        """Send ``message`` (an ``Outbound`` spec called with its payload) to a socket.io room
+        or to one connection."""
+        await self.sio.emit(message.event, message.payload, room=room, to=to, skip_sid=skip_sid)
+
+    async def enter_room(self, sid: str, room: str) -> None:
+        await self.sio.enter_room(sid, room)
+
+    async def leave_room(self, sid: str, room: str) -> None:
+        await self.sio.leave_room(sid, room)
+
+    def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
+        """Run ``coro`` as a task the gateway owns (cancelled and awaited at shutdown)."""
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    def close_later(self, sid: str, delay: float) -> None:
+        """Close a connection after ``delay`` seconds unless it has closed by then."""
+        self.spawn(self._close_later(sid, delay))
+
+    async def _close_later(self, sid: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if sid in self.connections:
+            await self.sio.disconnect(sid)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    # -- connection lifecycle ---------------------------------------------------------------------
+
+    async def _on_unknown(self, event: str, sid: str, data: Any = None) -> ErrorAck:
+        """Events with no handler still get an answer (limited like the others), so no client
+        waits for one in vain."""
+        lim = self.settings.limits
+        conn = self.connections.get(sid)
+        if conn is not None and not conn.allow("*", lim.other_rate, lim.other_burst, self.clock()):
+            return error_ack(RateLimited("Too many events; slow down and try again."))
+        name = event if len(event) <= 40 else event[:40] + "…"
+        return error_ack(UnknownEvent(f"There is no event called {name!r}; see docs/PROTOCOL.md."))
+
+    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            claims = verify_join_token(self.settings.secret, token, self.clock())
+            await self.store.read(claims.session_id, _require_open)
+        except TandemError as exc:
+            logger.debug("connection %s refused: %s", sid, exc.code)
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_wire()) from None
+        self.connections[sid] = Connection(sid=sid, claims=claims)
+
+    async def _on_disconnect(self, sid: str, reason: object = None) -> None:
+        conn = self.connections.pop(sid, None)
+        if conn is None:
+            return
+        for hook in self.disconnect_hooks:
+            try:
+                await hook(conn, reason)
+            except Exception:
+                logger.exception("disconnect of %s in session %s: a hook failed", sid,
+                                 conn.session_id)
+
+
+def _require_open(session: Session) -> None:
+    if session.state is SessionState.ENDED:
+        raise SessionEnded("This session has ended.")

@@ -1,0 +1,115 @@
+"""The HTTP edge: how errors become responses, the admin key check, request bodies, and the
+headers of the pages people open."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from rooms.errors import InvalidPayload, PayloadTooLarge, TandemError
+
+WEB_CLIENT_DIR = Path(__file__).resolve().parent.parent / "web_client"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Unauthorized(TandemError):
+    code = "unauthorized"
+
+
+class NotFound(TandemError):
+    code = "not_found"
+
+
+STATUS: dict[str, int] = {
+    "invalid_payload": 400,
+    "unauthorized": 401,
+    "token_missing": 401,
+    "token_invalid": 401,
+    "token_expired": 401,
+    "not_found": 404,
+    "session_not_found": 404,
+    "session_ended": 409,
+    "illegal_transition": 409,
+    "payload_too_large": 413,
+    "not_recorded": 503,
+}
+
+# The page reads its token from the URL fragment; no referrer leaves it, no frame embeds it.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Permissions-Policy": "camera=(self), microphone=(self), display-capture=(self)",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def error_response(exc: TandemError) -> web.Response:
+    body = ErrorBody(error=ErrorDetail(code=exc.code, message=exc.message))
+    return web.json_response(body.model_dump(), status=STATUS.get(exc.code, 400))
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except TandemError as exc:
+        return error_response(exc)
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(PayloadTooLarge("The request body is too large."))
+    except web.HTTPNotFound:
+        if request.path.startswith("/api/"):
+            return error_response(NotFound(f"There is no API endpoint at {request.path}."))
+        raise
+    except web.HTTPMethodNotAllowed as exc:
+        if request.path.startswith("/api/"):
+            resp = web.json_response(
+                {"error": {"code": "method_not_allowed",
+                           "message": f"{request.method} is not allowed here."}},
+                status=405,
+            )
+            resp.headers["Allow"] = ",".join(sorted(exc.allowed_methods))
+            return resp
+        raise
+
+
+def require_admin(request: web.Request, admin_key: str) -> None:
+    """Refuse the request unless it carries ``Authorization: Bearer <admin key>``."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        key.strip().encode(), admin_key.encode()
+    ):
+        raise Unauthorized("This needs the admin key: send 'Authorization: Bearer <key>'.")
+
+
+async def json_body(request: web.Request) -> bytes:
+    """The raw body of a JSON request (parsed by the caller's model)."""
+    if request.content_type not in ("application/json", "application/octet-stream", ""):
+        raise InvalidPayload("Send the body as JSON (Content-Type: application/json).")
+    return await request.read()
+
+
+def page(name: str) -> web.FileResponse:
+    """A page of the web client, with the headers that keep its link's token private."""
+    path = WEB_CLIENT_DIR / name
+    if not path.exists():
+        raise web.HTTPNotFound(text=f"The page {name} is not installed.")
+    return web.FileResponse(path, headers=PAGE_HEADERS)

@@ -1,0 +1,247 @@
+"""Socket events of a session: joining, chat, media state, signalling and leaving, and the
+delivery of presence, chat and the session's end."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from media.ice import ice_servers_for
+from rooms.commands import Disconnect, Join, Leave, PostChat, SetMedia
+from rooms.errors import AlreadyJoined, InvalidPayload, NotRecorded, SessionNotFound
+from rooms.events import (
+    ChatPosted,
+    ConnectionReplaced,
+    ParticipantJoined,
+    ParticipantLeft,
+    ParticipantRejoined,
+    ParticipantUpdated,
+    SessionEnded,
+)
+from rooms.roles import Action, can
+from server.context import Context
+from server.gateway import Connection, managers_key, room_key, session_key
+from server.protocol import OK, EmptyPayload, OkAck, message_wire, participant_wire
+from server.sessions.wire import (
+    CHAT,
+    CHAT_MESSAGE,
+    JOIN,
+    LEAVE,
+    MEDIA_STATE,
+    PARTICIPANT_JOINED,
+    PARTICIPANT_LEFT,
+    PARTICIPANT_REJOINED,
+    PARTICIPANT_UPDATED,
+    REPLACED,
+    SESSION_ENDED,
+    SIGNAL,
+    SIGNAL_RELAYED,
+    ChatAck,
+    ChatPayload,
+    JoinAck,
+    JoinPayload,
+    MediaStateAck,
+    MediaStatePayload,
+    SignalPayload,
+    join_ack,
+)
+from server.tokens import issue_resume_token, verify_resume_token
+
+logger = logging.getLogger(__name__)
+
+# After acknowledging `leave`, the server closes the connection if the client has not already.
+LEAVE_CLOSE_DELAY = 1.0
+
+
+@dataclass(slots=True)
+class SessionEvents:
+    ctx: Context
+
+    def register(self) -> None:
+        gw, d, lim = self.ctx.gateway, self.ctx.delivery, self.ctx.settings.limits
+        gw.on(JOIN, self.on_join, lim.other_rate, lim.other_burst, needs_join=False)
+        gw.on(CHAT, self.on_chat, lim.chat_rate, lim.chat_burst)
+        gw.on(MEDIA_STATE, self.on_media_state, lim.other_rate, lim.other_burst)
+        gw.on(SIGNAL, self.on_signal, lim.signal_rate, lim.signal_burst)
+        gw.on(LEAVE, self.on_leave, lim.other_rate, lim.other_burst)
+        gw.on_disconnect(self.on_disconnect)
+        d.deliver_with(ParticipantJoined, self._joined)
+        d.deliver_with(ParticipantRejoined, self._rejoined)
+        d.deliver_with(ParticipantLeft, self._left)
+        d.deliver_with(ParticipantUpdated, self._updated)
+        d.deliver_with(ChatPosted, self._chat)
+        d.deliver_with(ConnectionReplaced, self._replaced)
+        d.deliver_with(SessionEnded, self._ended)
+
+    # -- events -----------------------------------------------------------------------------------
+
+    async def on_join(self, conn: Connection, payload: JoinPayload) -> JoinAck:
+        if conn.participant_id is not None:
+            raise AlreadyJoined("This connection has already joined the session.")
+        name = payload.name if payload.name is not None else conn.claims.name
+        if name is None:
+            raise InvalidPayload("name: a display name is needed (1 to 60 characters).")
+        ctx, session_id = self.ctx, conn.session_id
+        secret = ctx.settings.secret
+        resume_id = (
+            verify_resume_token(secret, payload.resume, session_id) if payload.resume else None
+        )
+        now = ctx.clock()
+        applied = await ctx.store.update(
+            session_id,
+            Join(
+                connection_id=conn.sid,
+                role=conn.claims.role,
+                name=name,
+                new_participant_id=secrets.token_hex(8),
+                audio=payload.audio,
+                video=payload.video,
+                at=now,
+                resume_participant_id=resume_id,
+                link_name=conn.claims.name,
+            ),
+        )
+        view = applied.value
+        me = view.participant
+        conn.participant_id = me.id
+        gw = ctx.gateway
+        await gw.enter_room(conn.sid, session_key(session_id))
+        await gw.enter_room(conn.sid, room_key(session_id, me.room))
+        if can(me.role, Action.MANAGE_BREAKOUTS):
+            await gw.enter_room(conn.sid, managers_key(session_id))
+        logger.info(
+            "participant %s (%s) %s session %s",
+            me.id,
+            me.role.value,
+            "rejoined" if view.rejoined else "joined",
+            session_id,
+        )
+        await ctx.settle(applied, conn.sid)
+        ice = [s.to_wire() for s in ice_servers_for(ctx.settings.ice, me.id, now)]
+        return join_ack(
+            view, resume=issue_resume_token(secret, session_id, me.id), now=now, ice_servers=ice
+        )
+
+    async def on_chat(self, conn: Connection, payload: ChatPayload) -> ChatAck:
+        message = await self.ctx.execute(
+            conn.session_id,
+            PostChat(conn.joined_id(), conn.sid, payload.text, self.ctx.clock()),
+            conn.sid,
+        )
+        return {"ok": True, "message": message_wire(message)}
+
+    async def on_media_state(self, conn: Connection, payload: MediaStatePayload) -> MediaStateAck:
+        view = await self.ctx.execute(
+            conn.session_id,
+            SetMedia(conn.joined_id(), conn.sid, payload.audio, payload.video, self.ctx.clock()),
+            conn.sid,
+        )
+        return {"ok": True, "participant": participant_wire(view)}
+
+    async def on_signal(self, conn: Connection, payload: SignalPayload) -> OkAck:
+        pid = conn.joined_id()
+        target_sid = await self.ctx.store.read(
+            conn.session_id, lambda s: s.route_signal(pid, conn.sid, payload.to)
+        )
+        await self.ctx.gateway.emit(SIGNAL_RELAYED(payload.relayed(pid)), to=target_sid)
+        return OK
+
+    async def on_leave(self, conn: Connection, payload: EmptyPayload) -> OkAck:
+        pid = conn.joined_id()
+        applied = await self.ctx.store.update(
+            conn.session_id, Leave(pid, conn.sid, self.ctx.clock())
+        )
+        conn.participant_id = None
+        logger.info("participant %s left session %s", pid, conn.session_id)
+        await self.ctx.settle(applied, conn.sid)
+        self.ctx.gateway.close_later(conn.sid, LEAVE_CLOSE_DELAY)
+        return OK
+
+    async def on_disconnect(self, conn: Connection, reason: object) -> None:
+        pid = conn.participant_id
+        if pid is None:
+            return
+        try:
+            await self.ctx.execute(
+                conn.session_id, Disconnect(pid, conn.sid, self.ctx.clock()), conn.sid
+            )
+        except SessionNotFound:
+            return
+        except NotRecorded:
+            logger.error(
+                "the disconnect of %s from session %s was not recorded", pid, conn.session_id
+            )
+        logger.info(
+            "participant %s disconnected from session %s (%s)", pid, conn.session_id, reason
+        )
+
+    # -- delivery ---------------------------------------------------------------------------------
+
+    # Presence goes to the whole session, so that everyone knows who is where (a mentor's
+    # overview spans every room); each client connects media only to those in its own room. The
+    # actor learns of its own join, leave or rejoin from its acknowledgement, so notices skip it.
+
+    async def _joined(self, e: ParticipantJoined, actor_sid: str | None) -> None:
+        await self.ctx.gateway.emit(
+            PARTICIPANT_JOINED({"participant": participant_wire(e.participant)}),
+            room=session_key(e.session_id),
+            skip_sid=actor_sid,
+        )
+
+    async def _rejoined(self, e: ParticipantRejoined, actor_sid: str | None) -> None:
+        await self.ctx.gateway.emit(
+            PARTICIPANT_REJOINED({"participant": participant_wire(e.participant)}),
+            room=session_key(e.session_id),
+            skip_sid=actor_sid,
+        )
+
+    async def _left(self, e: ParticipantLeft, actor_sid: str | None) -> None:
+        await self.ctx.gateway.emit(
+            PARTICIPANT_LEFT({"participant_id": e.participant.id, "reason": e.reason}),
+            room=session_key(e.session_id),
+            skip_sid=actor_sid,
+        )
+
+    async def _updated(self, e: ParticipantUpdated, actor_sid: str | None) -> None:
+        await self.ctx.gateway.emit(
+            PARTICIPANT_UPDATED({"participant": participant_wire(e.participant)}),
+            room=session_key(e.session_id),
+        )
+
+    async def _chat(self, e: ChatPosted, actor_sid: str | None) -> None:
+        await self.ctx.gateway.emit(
+            CHAT_MESSAGE({"message": message_wire(e.message)}),
+            room=room_key(e.session_id, e.message.room),
+        )
+
+    async def _replaced(self, e: ConnectionReplaced, actor_sid: str | None) -> None:
+        gw = self.ctx.gateway
+        old = gw.connections.get(e.connection_id)
+        if old is not None:
+            old.participant_id = None
+        logger.info(
+            "participant %s in session %s replaced connection %s",
+            e.participant_id,
+            e.session_id,
+            e.connection_id,
+        )
+        await gw.emit(
+            REPLACED(
+                {
+                    "code": "replaced",
+                    "message": "You joined this session from another window or device.",
+                }
+            ),
+            to=e.connection_id,
+        )
+        gw.close_later(e.connection_id, 0.0)
+
+    async def _ended(self, e: SessionEnded, actor_sid: str | None) -> None:
+        gw = self.ctx.gateway
+        for sid in e.connection_ids:
+            conn = gw.connections.get(sid)
+            if conn is not None:
+                conn.participant_id = None
+            await gw.emit(SESSION_ENDED({"reason": e.reason}), to=sid)
+            gw.close_later(sid, 0.0)

@@ -1,0 +1,222 @@
+"""REST for sessions: creating them and their links (admin), previews of a link, ending a
+session; the page people open and the health check."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from rooms.breakout import Group
+from rooms.commands import End, SetGroups
+from rooms.errors import InvalidPayload, SessionEnded
+from rooms.lifecycles import SessionState
+from rooms.roles import Role
+from rooms.session import Session
+from server.context import Context
+from server.http import WEB_CLIENT_DIR, json_body, page, require_admin
+from server.protocol import parse_json
+from server.sessions.wire import (
+    CreateLinkRequest,
+    CreateSessionRequest,
+    GroupRequest,
+    GroupsRequest,
+    LinkOut,
+    PersonalLinkOut,
+    PreviewOut,
+    PreviewRequest,
+    SessionCreatedOut,
+    SessionOut,
+    session_out,
+)
+from server.tokens import JoinClaims, issue_join_token, verify_join_token
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class SessionRoutes:
+    ctx: Context
+
+    def add_to(self, app: web.Application) -> None:
+        r = app.router
+        r.add_post("/api/sessions", self.create_session)
+        r.add_get("/api/sessions/{session_id}", self.get_session)
+        r.add_post("/api/sessions/{session_id}/links", self.create_link)
+        r.add_post("/api/sessions/{session_id}/end", self.end_session)
+        r.add_put("/api/sessions/{session_id}/groups", self.put_groups)
+        r.add_post("/api/join/preview", self.preview)
+        r.add_get("/healthz", self.health)
+        r.add_get("/s/{session_id}", self.page)
+        r.add_get("/", self.home)
+        r.add_static("/client/", WEB_CLIENT_DIR, follow_symlinks=False)
+        doc = self.ctx.openapi
+        doc.operation("/api/sessions", "post", "Create a session and its join links",
+                      (201, SessionCreatedOut), (400, 401, 413), body=CreateSessionRequest)
+        doc.operation("/api/sessions/{session_id}", "get", "A session and its participants",
+                      (200, SessionOut), (401, 404), session_param=True)
+        doc.operation("/api/sessions/{session_id}/links", "post", "A new join link for a role",
+                      (201, LinkOut), (400, 401, 404, 409, 413), body=CreateLinkRequest,
+                      session_param=True)
+        doc.operation("/api/sessions/{session_id}/end", "post",
+                      "End a session; everyone is disconnected", (200, SessionOut),
+                      (401, 404, 409), session_param=True)
+        doc.operation("/api/sessions/{session_id}/groups", "put",
+                      "Replace the session's pre-defined groups (for breakout rooms)",
+                      (200, GroupsRequest), (400, 401, 404, 413), body=GroupsRequest,
+                      session_param=True)
+        doc.operation("/api/join/preview", "post",
+                      "What a join link leads to (no admin key: the token is the credential)",
+                      (200, PreviewOut), (400, 401, 404, 409, 413), body=PreviewRequest,
+                      admin=False)
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _require_admin(self, request: web.Request) -> None:
+        require_admin(request, self.ctx.settings.admin_key)
+
+    def _base_url(self, request: web.Request) -> str:
+        return self.ctx.settings.public_url or str(request.url.origin())
+
+    def _link_ttl(self, requested: int | None) -> int:
+        settings = self.ctx.settings
+        ttl = requested or settings.default_link_ttl
+        if ttl > settings.max_link_ttl:
+            raise InvalidPayload(
+                f"link_ttl_seconds: at most {settings.max_link_ttl} seconds (90 days)"
+            )
+        return ttl
+
+    def _join_url(
+        self, request: web.Request, session_id: str, role: Role, name: str | None, expires: float
+    ) -> str:
+        token = issue_join_token(
+            self.ctx.settings.secret,
+            JoinClaims(session_id=session_id, role=role, name=name,
+                       issued_at=self.ctx.clock(), expires_at=expires),
+        )
+        return f"{self._base_url(request)}/s/{session_id}#token={token}"
+
+    # -- endpoints --------------------------------------------------------------------------------
+
+    async def create_session(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        settings = self.ctx.settings
+        body = parse_json(CreateSessionRequest, await json_body(request))
+        max_participants = body.max_participants or settings.default_max_participants
+        if max_participants > settings.max_session_size:
+            raise InvalidPayload(
+                f"max_participants: at most {settings.max_session_size} on this server"
+            )
+        now = self.ctx.clock()
+        ttl = self._link_ttl(body.link_ttl_seconds)
+        session = Session.create(
+            # hex: an id never starts with "-", which spreadsheets (and the CSV export's
+            # formula guard) would treat as a formula
+            session_id=secrets.token_hex(12),
+            title=body.title,
+            goal=body.goal,
+            max_participants=max_participants,
+            now=now,
+            plan=body.plan(lambda: "p-" + secrets.token_hex(6)),
+        )
+        session.set_groups(_groups(body.groups))
+        await self.ctx.store.add(session)
+        # Recorders (the attendance ledger) keep the plan before the admin hears back.
+        await self.ctx.delivery.deliver([session.scheduled()])
+        expires = now + ttl
+        out = SessionCreatedOut(
+            session_id=session.id,
+            title=session.title,
+            goal=session.goal,
+            state=session.state,
+            created_at=session.created_at,
+            max_participants=session.max_participants,
+            links_expire_at=expires,
+            join_urls={
+                role: self._join_url(request, session.id, role, None, expires) for role in Role
+            },
+            personal_links=[
+                PersonalLinkOut(
+                    name=p.name, role=p.role, person_id=p.person_id,
+                    url=self._join_url(request, session.id, p.role, p.name, expires),
+                )
+                for p in session.plan.roster
+            ],
+        )
+        logger.info("session %s created (up to %d people)", session.id, max_participants)
+        return web.json_response(out.model_dump(mode="json"), status=201)
+
+    async def get_session(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        view = await self.ctx.store.read(request.match_info["session_id"], lambda s: s.view())
+        return web.json_response(session_out(view).model_dump(mode="json"))
+
+    async def create_link(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        session_id = request.match_info["session_id"]
+        body = parse_json(CreateLinkRequest, await json_body(request))
+        state = await self.ctx.store.read(session_id, lambda s: s.state)
+        if state is SessionState.ENDED:
+            raise SessionEnded("This session has ended; it takes no new links.")
+        expires = self.ctx.clock() + self._link_ttl(body.link_ttl_seconds)
+        out = LinkOut(
+            role=body.role,
+            name=body.name,
+            url=self._join_url(request, session_id, body.role, body.name, expires),
+            expires_at=expires,
+        )
+        return web.json_response(out.model_dump(mode="json"), status=201)
+
+    async def end_session(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        session_id = request.match_info["session_id"]
+        view = await self.ctx.execute(session_id, End("ended by an admin", self.ctx.clock()))
+        logger.info("session %s ended by an admin", session_id)
+        return web.json_response(session_out(view).model_dump(mode="json"))
+
+    async def put_groups(self, request: web.Request) -> web.Response:
+        """Replace the session's pre-defined groups (used by the next "rooms from groups")."""
+        self._require_admin(request)
+        session_id = request.match_info["session_id"]
+        body = parse_json(GroupsRequest, await json_body(request))
+        await self.ctx.execute(session_id, SetGroups(_groups(body.groups)))
+        return web.json_response(GroupsRequest(groups=body.groups).model_dump(mode="json"))
+
+    async def preview(self, request: web.Request) -> web.Response:
+        body = parse_json(PreviewRequest, await json_body(request))
+        claims = verify_join_token(self.ctx.settings.secret, body.token, self.ctx.clock())
+        view = await self.ctx.store.read(claims.session_id, lambda s: s.view())
+        if view.state is SessionState.ENDED:
+            raise SessionEnded("This session has ended.")
+        out = PreviewOut(
+            session_id=view.id,
+            title=view.title,
+            goal=view.goal,
+            role=claims.role,
+            name=claims.name,
+            expires_at=claims.expires_at,
+            state=view.state,
+        )
+        return web.json_response(out.model_dump(mode="json"))
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        return page("index.html")
+
+    async def home(self, request: web.Request) -> web.Response:
+        return web.Response(
+            text=(
+                "Tandem is running. Create a session with POST /api/sessions "
+                "(see docs/PROTOCOL.md or /api/openapi.json) and open one of its join links.\n"
+            ),
+            content_type="text/plain",
+        )
+
+
+def _groups(groups: list[GroupRequest]) -> tuple[Group, ...]:
+    return tuple(Group(g.name, tuple(g.members)) for g in groups)

@@ -1,0 +1,354 @@
+"""The sessions feature on the wire: joining, chat, media state, signalling and leaving over the
+socket; creating sessions and links, previews and ending over REST."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing_extensions import TypedDict
+
+from rooms.breakout import GROUP_SIZE_MAX, GROUPS_MAX
+from rooms.chat import TEXT_MAX
+from rooms.lifecycles import SessionState
+from rooms.participant import NAME_MAX
+from rooms.roles import Role
+from rooms.room import ROOM_NAME_MAX
+from rooms.roster import (
+    EMAIL_MAX,
+    PERSON_ID_MAX,
+    PROGRAMME_MAX,
+    ROSTER_MAX,
+    RosterEntry,
+    Schedule,
+    SessionPlan,
+)
+from rooms.session import GOAL_MAX, TITLE_MAX
+from rooms.views import JoinView, SessionView
+from server.protocol import (
+    BreakoutWire,
+    ChatMessageWire,
+    EmptyPayload,
+    Inbound,
+    InboundModel,
+    OkAck,
+    Outbound,
+    ParticipantWire,
+    RoomWire,
+    breakout_wire,
+    message_wire,
+    participant_wire,
+    room_wire,
+)
+
+SDP_MAX = 64 * 1024
+CANDIDATE_MAX = 1024
+TOKEN_MAX = 2048
+
+
+# -- socket: inbound ------------------------------------------------------------------------------
+
+
+class JoinPayload(InboundModel):
+    name: str | None = Field(default=None, max_length=200)
+    resume: str | None = Field(default=None, max_length=TOKEN_MAX)
+    audio: bool = False
+    video: bool = False
+
+
+class ChatPayload(InboundModel):
+    text: str = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class MediaStatePayload(InboundModel):
+    audio: bool
+    video: bool
+
+
+class SessionDescription(InboundModel):
+    type: Literal["offer", "answer", "pranswer", "rollback"]
+    sdp: str = Field(default="", max_length=SDP_MAX)
+
+
+class IceCandidate(InboundModel):
+    candidate: str = Field(max_length=CANDIDATE_MAX)
+    sdpMid: str | None = Field(default=None, max_length=64)  # noqa: N815 (WebRTC's own names)
+    sdpMLineIndex: int | None = Field(default=None, ge=0, le=1024)  # noqa: N815
+    usernameFragment: str | None = Field(default=None, max_length=256)  # noqa: N815
+
+
+class SignalPayload(InboundModel):
+    to: str = Field(min_length=1, max_length=64)
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SignalPayload:
+        given = {"description", "candidate"} & self.model_fields_set
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'description' and 'candidate'")
+        if "description" in given and self.description is None:
+            raise ValueError("'description' cannot be null")
+        return self
+
+    def relayed(self, sender_id: str) -> SignalOut:
+        """What the target receives: only the validated fields, and who sent them."""
+        out: SignalOut = {"from": sender_id}
+        if self.description is not None:
+            out["description"] = self.description.model_dump()
+        else:
+            out["candidate"] = (
+                None if self.candidate is None else self.candidate.model_dump(exclude_none=True)
+            )
+        return out
+
+
+# -- socket: acknowledgements ---------------------------------------------------------------------
+
+
+class SessionBrief(TypedDict):
+    id: str
+    title: str
+    goal: str
+    state: str
+    max_participants: int
+
+
+class JoinLimits(TypedDict):
+    chat_text: int
+    max_participants: int
+
+
+class CheckInWire(TypedDict):
+    goal: str
+    at: float
+
+
+class JoinAck(TypedDict):
+    ok: Literal[True]
+    participant: ParticipantWire
+    resume: str
+    rejoined: bool
+    session: SessionBrief
+    participants: list[ParticipantWire]
+    chat: list[ChatMessageWire]
+    room: RoomWire
+    breakouts: BreakoutWire | None
+    speaking: list[str]
+    check_in: CheckInWire | None
+    rated: bool
+    server_time: float
+    ice_servers: list[dict[str, Any]]
+    limits: JoinLimits
+
+
+class ChatAck(TypedDict):
+    ok: Literal[True]
+    message: ChatMessageWire
+
+
+class MediaStateAck(TypedDict):
+    ok: Literal[True]
+    participant: ParticipantWire
+
+
+def join_ack(view: JoinView, *, resume: str, now: float,
+             ice_servers: list[dict[str, Any]]) -> JoinAck:
+    s = view.session
+    return {
+        "ok": True,
+        "participant": participant_wire(view.participant),
+        "resume": resume,
+        "rejoined": view.rejoined,
+        "session": {"id": s.id, "title": s.title, "goal": s.goal, "state": s.state.value,
+                    "max_participants": s.max_participants},
+        "participants": [participant_wire(p) for p in s.participants],
+        "chat": [message_wire(m) for m in view.chat],
+        "room": room_wire(view.room),
+        "breakouts": None if view.breakouts is None else breakout_wire(view.breakouts),
+        "speaking": list(view.speaking),
+        "check_in": None if view.check_in is None else {"goal": view.check_in.goal,
+                                                        "at": view.check_in.at},
+        "rated": view.rated,
+        "server_time": now,
+        "ice_servers": ice_servers,
+        "limits": {"chat_text": TEXT_MAX, "max_participants": s.max_participants},
+    }
+
+
+# -- socket: outbound -----------------------------------------------------------------------------
+
+
+class ParticipantOut(TypedDict):
+    participant: ParticipantWire
+
+
+class ParticipantLeftOut(TypedDict):
+    participant_id: str
+    reason: str
+
+
+class ChatOut(TypedDict):
+    message: ChatMessageWire
+
+
+SignalOut = TypedDict("SignalOut", {
+    "from": str, "description": dict[str, Any], "candidate": dict[str, Any] | None,
+}, total=False)
+
+
+class ReplacedOut(TypedDict):
+    code: str
+    message: str
+
+
+class SessionEndedOut(TypedDict):
+    reason: str
+
+
+JOIN: Inbound[JoinPayload, JoinAck] = Inbound("join", JoinPayload)
+CHAT: Inbound[ChatPayload, ChatAck] = Inbound("chat", ChatPayload)
+MEDIA_STATE: Inbound[MediaStatePayload, MediaStateAck] = Inbound("media_state", MediaStatePayload)
+SIGNAL: Inbound[SignalPayload, OkAck] = Inbound("signal", SignalPayload)
+LEAVE: Inbound[EmptyPayload, OkAck] = Inbound("leave", EmptyPayload)
+
+PARTICIPANT_JOINED: Outbound[ParticipantOut] = Outbound("participant_joined")
+PARTICIPANT_REJOINED: Outbound[ParticipantOut] = Outbound("participant_rejoined")
+PARTICIPANT_LEFT: Outbound[ParticipantLeftOut] = Outbound("participant_left")
+PARTICIPANT_UPDATED: Outbound[ParticipantOut] = Outbound("participant_updated")
+CHAT_MESSAGE: Outbound[ChatOut] = Outbound("chat")
+SIGNAL_RELAYED: Outbound[SignalOut] = Outbound("signal")
+REPLACED: Outbound[ReplacedOut] = Outbound("replaced")
+SESSION_ENDED: Outbound[SessionEndedOut] = Outbound("session_ended")
+
+
+# -- REST bodies ----------------------------------------------------------------------------------
+
+
+class PersonalLinkRequest(InboundModel):
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    role: Role
+    # A stable id for this person across sessions (the programme's own), and their email.
+    id: str | None = Field(default=None, min_length=1, max_length=PERSON_ID_MAX)
+    email: str | None = Field(default=None, max_length=EMAIL_MAX)
+
+
+class GroupRequest(InboundModel):
+    name: str = Field(min_length=1, max_length=ROOM_NAME_MAX)
+    members: list[str] = Field(min_length=1, max_length=GROUP_SIZE_MAX)
+
+
+class GroupsRequest(InboundModel):
+    groups: list[GroupRequest] = Field(max_length=GROUPS_MAX)
+
+
+class CreateSessionRequest(InboundModel):
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    goal: str = Field(default="", max_length=GOAL_MAX)
+    max_participants: int | None = Field(default=None, ge=2)
+    link_ttl_seconds: int | None = Field(default=None, ge=60)
+    participants: list[PersonalLinkRequest] = Field(default_factory=list, max_length=ROSTER_MAX)
+    groups: list[GroupRequest] = Field(default_factory=list, max_length=GROUPS_MAX)
+    programme: str = Field(default="", max_length=PROGRAMME_MAX)
+    scheduled_start: float | None = None
+    scheduled_end: float | None = None
+    keep_chat: bool = False
+
+    @model_validator(mode="after")
+    def _both_ends(self) -> CreateSessionRequest:
+        if (self.scheduled_start is None) != (self.scheduled_end is None):
+            raise ValueError("give both scheduled_start and scheduled_end, or neither")
+        return self
+
+    def plan(self, new_person_id: Callable[[], str]) -> SessionPlan:
+        """The session's plan: everyone asked a personal link for is on its roster."""
+        schedule = None
+        if self.scheduled_start is not None and self.scheduled_end is not None:
+            schedule = Schedule(self.scheduled_start, self.scheduled_end)
+        roster = tuple(
+            RosterEntry(p.id or new_person_id(), " ".join(p.name.split()), p.role, p.email)
+            for p in self.participants
+        )
+        return SessionPlan(programme=self.programme.strip(), schedule=schedule, roster=roster,
+                           keep_chat=self.keep_chat)
+
+
+class CreateLinkRequest(InboundModel):
+    role: Role
+    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+    link_ttl_seconds: int | None = Field(default=None, ge=60)
+
+
+class PreviewRequest(InboundModel):
+    token: str = Field(min_length=1, max_length=TOKEN_MAX)
+
+
+# -- REST responses (documented in the OpenAPI document) ------------------------------------------
+
+
+class _Outbound(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PersonalLinkOut(_Outbound):
+    name: str
+    role: Role
+    url: str
+    person_id: str | None = None
+
+
+class SessionOut(_Outbound):
+    session_id: str
+    title: str
+    goal: str
+    state: SessionState
+    created_at: float
+    ended_at: float | None
+    max_participants: int
+    participants: list[ParticipantWire]
+    chat_messages: int
+
+
+class SessionCreatedOut(_Outbound):
+    session_id: str
+    title: str
+    goal: str
+    state: SessionState
+    created_at: float
+    max_participants: int
+    links_expire_at: float
+    join_urls: dict[Role, str]
+    personal_links: list[PersonalLinkOut]
+
+
+class LinkOut(_Outbound):
+    role: Role
+    name: str | None
+    url: str
+    expires_at: float
+
+
+class PreviewOut(_Outbound):
+    session_id: str
+    title: str
+    goal: str
+    role: Role
+    name: str | None
+    expires_at: float
+    state: SessionState
+
+
+def session_out(view: SessionView) -> SessionOut:
+    return SessionOut(
+        session_id=view.id,
+        title=view.title,
+        goal=view.goal,
+        state=view.state,
+        created_at=view.created_at,
+        ended_at=view.ended_at,
+        max_participants=view.max_participants,
+        participants=[participant_wire(p) for p in view.participants],
+        chat_messages=view.chat_messages,
+    )
+

@@ -1,0 +1,66 @@
+"""Where sessions live. Handlers reach sessions only through ``SessionStore``: a command goes in
+(``rooms.commands``), its value and events come out, and the store keeps the change.
+
+The contract every implementation keeps:
+- ``update`` applies the command atomically: no other command of the same session runs between
+  reading the session and keeping the result; a refused command (a ``TandemError``) changes
+  nothing and keeps nothing.
+- ``Applied.durable`` resolves once the change is kept where a restart finds it, or fails with
+  ``NotRecorded``; a caller acknowledges the command only after awaiting it.
+- A store can be rebuilt from what it kept: a session is its latest snapshot
+  (``rooms.snapshot``) plus the commands applied since, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from rooms.commands import Command
+from rooms.events import Event
+from rooms.session import Session
+
+T = TypeVar("T")
+V = TypeVar("V", covariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied(Generic[V]):
+    """A command that took effect: its value, its events, and when it is kept."""
+
+    value: V
+    events: tuple[Event, ...]
+    durable: Awaitable[None]
+
+
+class SessionStore(Protocol):
+    async def add(self, session: Session) -> None:
+        """Keep a new session; returns once it is durable."""
+        ...
+
+    async def read(self, session_id: str, query: Callable[[Session], T]) -> T:
+        """Run a read-only ``query`` on the session; ``SessionNotFound`` if there is none."""
+        ...
+
+    async def update(self, session_id: str, command: Command[V]) -> Applied[V]:
+        """Apply ``command`` to the session atomically and keep the result."""
+        ...
+
+    async def session_ids(self) -> list[str]: ...
+
+    async def delete(self, session_ids: list[str]) -> None:
+        """Forget these sessions, in memory and wherever they are kept."""
+        ...
+
+    async def created_before(self, when: float) -> list[str]:
+        """Sessions created before ``when`` (for the retention rule)."""
+        ...
+
+
+def done() -> asyncio.Future[None]:
+    """An already-resolved durability future (for what needs no disk)."""
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    future.set_result(None)
+    return future

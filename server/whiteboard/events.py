@@ -1,0 +1,271 @@
+"""Socket events of the shared whiteboard: syncing a client with its room's board, applying and
+relaying updates, cursors, a mentor's clear, and showing a breakout's board in the main room.
+
+A client's board is the board of the room it is in: every event names the room, and one that
+names another room is refused (``not_same_room``), so an update drawn just before a move can never
+land on the new room's board. Which board is on show in the main room is the session's (it comes
+back after a restart); the boards themselves are pycrdt documents kept by ``Boards``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rooms.commands import EditBoard, ShowBoard
+from rooms.errors import InvalidPayload, NotSameRoom
+from rooms.events import (
+    BoardEdited,
+    BoardShown,
+    Event,
+    ParticipantLeft,
+    ParticipantMoved,
+    SessionEnded,
+)
+from rooms.roles import Action, can, require
+from rooms.room import MAIN_ROOM
+from rooms.views import MemberView
+from rooms.whiteboard import BoardKey
+from server.context import Context
+from server.delivery import nothing_to_send
+from server.gateway import Connection, room_key
+from server.protocol import OK, EmptyPayload, OkAck
+from server.whiteboard import wire as w
+from server.whiteboard.boards import Board, Boards
+from server.whiteboard.relay import Relay
+from server.whiteboard.store import BoardMeta
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class WhiteboardEvents:
+    ctx: Context
+    boards: Boards
+    relay: Relay
+    metas: dict[str, BoardMeta] = field(default_factory=dict)  # read-through cache of the disk
+
+    def register(self) -> None:
+        gw, d, lim = self.ctx.gateway, self.ctx.delivery, self.ctx.settings.limits
+        gw.on(w.SYNC, self.on_sync, lim.other_rate, lim.other_burst)
+        gw.on(w.UPDATE, self.on_update, lim.board_update_rate, lim.board_update_burst)
+        gw.on(w.CURSOR, self.on_cursor, lim.board_cursor_rate, lim.board_cursor_burst)
+        gw.on(w.CLEAR, self.on_clear, lim.other_rate, lim.other_burst)
+        gw.on(w.LIST, self.on_list, lim.other_rate, lim.other_burst)
+        gw.on(w.SHOW, self.on_show, lim.other_rate, lim.other_burst)
+        d.deliver_with(BoardEdited, nothing_to_send)  # the update itself is relayed coalesced
+        d.deliver_with(BoardShown, self._shown)
+        d.add_recorder(self._presence)
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    async def _member(self, conn: Connection, room: str, action: Action) -> MemberView:
+        """Who is asking, checked: may do ``action`` and is in ``room`` now."""
+        pid = conn.joined_id()
+        member = await self.ctx.store.read(conn.session_id, lambda s: s.member(pid, conn.sid))
+        require(member.participant.role, action)
+        if member.participant.room != room:
+            raise NotSameRoom(
+                f"Your board is the one of your room ({member.participant.room!r}), "
+                f"not {room!r}; sync it again."
+            )
+        return member
+
+    async def _board(self, session_id: str, member: MemberView) -> Board:
+        room = member.room.id
+        await self._remember(session_id, member)
+        key = BoardKey(session_id, room)
+
+        async def seed() -> bytes | None:
+            return await self._earlier_board(session_id, member.pair_key)
+
+        return await self.boards.get(key, seed if room == MAIN_ROOM else None)
+
+    async def _remember(self, session_id: str, member: MemberView) -> None:
+        """Keep the session's title, pair and room names beside its boards, for listings and
+        for the pair's next session."""
+        room = member.room
+        meta = self.metas.get(session_id)
+        if meta is None:
+            meta = await self.boards.store.read_meta(session_id) or BoardMeta(
+                session_id, member.session_title, member.pair_key, self.ctx.clock()
+            )
+        if meta.rooms.get(room.id) != room.name or session_id not in self.metas:
+            meta = BoardMeta(
+                meta.session_id,
+                meta.title,
+                meta.pair_key,
+                meta.created_at,
+                {**meta.rooms, room.id: room.name},
+            )
+            self.metas[session_id] = meta
+            await self.boards.store.write_meta(meta)
+
+    async def _earlier_board(self, session_id: str, key: str | None) -> bytes | None:
+        if key is None:
+            return None
+        for earlier in reversed(await self.boards.store.pair_sessions(key)):
+            if earlier == session_id:
+                continue
+            board = await self.boards.stored(BoardKey(earlier, MAIN_ROOM))
+            if len(board.items):
+                return board.encoded()
+        return None
+
+    # -- events -----------------------------------------------------------------------------------
+
+    async def on_sync(self, conn: Connection, p: w.BoardSyncPayload) -> w.SyncAck:
+        member = await self._member(conn, p.room, Action.VIEW_BOARD)
+        session_id = conn.session_id
+        board = await self._board(session_id, member)
+        role = member.participant.role
+        shown = None
+        if p.room == MAIN_ROOM:
+            room = await self.ctx.store.read(session_id, lambda s: s.board_shown)
+            shown = None if room is None else await self._shown_wire(session_id, room)
+        return {
+            "ok": True,
+            "room": {"id": p.room, "name": member.room.name},
+            "update": board.missing(p.state),
+            "state": board.state_vector(),
+            "can_draw": can(role, Action.DRAW_ON_BOARD),
+            "can_clear": can(role, Action.CLEAR_BOARD),
+            "can_show": can(role, Action.SHOW_BOARDS),
+            "limits": {
+                "update_bytes": board.limits.update_bytes,
+                "board_bytes": board.limits.board_bytes,
+            },
+            "shown": shown,
+        }
+
+    async def on_update(self, conn: Connection, p: w.BoardUpdatePayload) -> OkAck:
+        member = await self._member(conn, p.room, Action.DRAW_ON_BOARD)
+        board = await self._board(conn.session_id, member)
+        kept = self.boards.apply(board, p.update)
+        pid = member.participant.id
+        await self.relay.update(board.key, p.update, pid, conn.sid)
+        await self.ctx.execute(
+            conn.session_id, EditBoard(pid, conn.sid, p.room, False, self.ctx.clock()), conn.sid
+        )
+        await kept
+        return OK
+
+    async def on_cursor(self, conn: Connection, p: w.BoardCursorPayload) -> OkAck:
+        member = await self._member(conn, p.room, Action.VIEW_BOARD)
+        who = member.participant
+        self.relay.cursor(
+            BoardKey(conn.session_id, p.room),
+            who.id,
+            {"from": who.id, "name": who.name, "x": p.x, "y": p.y},
+        )
+        return OK
+
+    async def on_clear(self, conn: Connection, p: w.BoardRoomPayload) -> OkAck:
+        member = await self._member(conn, p.room, Action.CLEAR_BOARD)
+        session_id = conn.session_id
+        board = await self._board(session_id, member)
+        cleared = self.boards.clear(board)
+        pid = member.participant.id
+        if cleared.update:
+            # The mentor's own replica learns of the clear from the relay too: it did not make it.
+            await self.relay.update(board.key, cleared.update, pid, None)
+            await self.ctx.execute(
+                session_id, EditBoard(pid, conn.sid, p.room, True, self.ctx.clock()), conn.sid
+            )
+        await cleared.written
+        logger.info("board %s of session %s cleared by %s", p.room, session_id, pid)
+        return OK
+
+    async def on_list(self, conn: Connection, p: EmptyPayload) -> w.ListAck:
+        pid = conn.joined_id()
+        member = await self.ctx.store.read(conn.session_id, lambda s: s.member(pid, conn.sid))
+        require(member.participant.role, Action.SHOW_BOARDS)
+        shown = await self.ctx.store.read(conn.session_id, lambda s: s.board_shown)
+        return {"ok": True, "boards": await self.board_list(conn.session_id), "shown": shown}
+
+    async def on_show(self, conn: Connection, p: w.BoardShowPayload) -> w.ShowAck:
+        pid = conn.joined_id()
+        session_id = conn.session_id
+        member = await self.ctx.store.read(session_id, lambda s: s.member(pid, conn.sid))
+        require(member.participant.role, Action.SHOW_BOARDS)
+        if p.room is not None and p.room not in {
+            b["room"] for b in await self.board_list(session_id)
+        }:
+            raise InvalidPayload(f"room: this session has no board in room {p.room!r}.")
+        await self.ctx.execute(
+            session_id, ShowBoard(pid, conn.sid, p.room, self.ctx.clock()), conn.sid
+        )
+        return {"ok": True, "shown": p.room}
+
+    async def board_list(self, session_id: str) -> list[w.BoardListing]:
+        """Every board of a session, on disk or in memory: room, name, items, bytes."""
+        rooms = set(await self.boards.store.rooms(session_id))
+        rooms |= {k.room for k in self.boards.loaded if k.session_id == session_id}
+        meta = self.metas.get(session_id) or await self.boards.store.read_meta(session_id)
+        names = meta.rooms if meta is not None else {}
+        out: list[w.BoardListing] = []
+        for room in sorted(rooms, key=_room_order):
+            board = await self.boards.stored(BoardKey(session_id, room))
+            out.append(
+                {
+                    "room": room,
+                    "name": _listed_name(room, names.get(room, room)),
+                    "items": len(board.items),
+                    "bytes": board.stored_bytes,
+                }
+            )
+        return out
+
+    async def _shown_wire(self, session_id: str, room: str) -> w.ShownWire:
+        board = await self.boards.stored(BoardKey(session_id, room))
+        meta = self.metas.get(session_id) or await self.boards.store.read_meta(session_id)
+        name = meta.rooms.get(room, room) if meta is not None else room
+        return {"room": room, "name": name, "update": board.encoded()}
+
+    # -- delivery ---------------------------------------------------------------------------------
+
+    async def _shown(self, e: BoardShown, actor_sid: str | None) -> None:
+        shown = None if e.room is None else await self._shown_wire(e.session_id, e.room)
+        await self.ctx.gateway.emit(
+            w.BOARD_SHOWN({"shown": shown}), room=room_key(e.session_id, MAIN_ROOM)
+        )
+
+    async def _presence(self, events: Sequence[Event]) -> None:
+        """Someone left a room: their pointer goes; a session ended: forget its boards."""
+        for event in events:
+            if isinstance(event, ParticipantMoved):
+                self.relay.gone(
+                    BoardKey(event.session_id, event.from_room),
+                    event.participant.id,
+                    event.participant.name,
+                )
+            elif isinstance(event, ParticipantLeft) and event.reason != "server_restart":
+                self.relay.gone(
+                    BoardKey(event.session_id, event.participant.room),
+                    event.participant.id,
+                    event.participant.name,
+                )
+            elif isinstance(event, SessionEnded):
+                # The boards stay on disk (REST reads them there); memory is freed at once.
+                self.metas.pop(event.session_id, None)
+                self.boards.forget(event.session_id)
+                self.relay.forget(event.session_id)
+
+
+def _room_order(room: str) -> tuple[bool, int, str]:
+    """The main room first, then rounds in order, rooms in order within a round."""
+    round_, _, index = room.partition(":b")
+    if room == MAIN_ROOM:
+        return (False, 0, "")
+    if round_.isdigit() and index.isdigit():
+        return (True, int(round_), f"{int(index):06d}")
+    return (True, 0, room)
+
+
+def _listed_name(room: str, name: str) -> str:
+    """A breakout board's name with its round, since rooms' names repeat from round to round."""
+    round_, _, index = room.partition(":b")
+    if round_.isdigit() and index.isdigit() and name != room:
+        return f"{name} (round {round_})"
+    return name

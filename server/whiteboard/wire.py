@@ -1,0 +1,114 @@
+"""The whiteboard on the wire: syncing, updates, cursors, clearing, listing and showing boards
+(bounds of a board are in ``rooms.whiteboard``)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from typing_extensions import TypedDict
+
+from rooms.room import ROOM_ID_MAX
+from server.protocol import EmptyPayload, Inbound, InboundModel, OkAck, Outbound, RoomWire
+
+BOARD_STATE_MAX = 64 * 1024  # a state vector: a few bytes per client that ever edited
+CURSOR_RANGE = 1_000_000.0
+# Boards of rooms from before room ids named their round ("b1") can still be listed and shown.
+BOARD_ROOM_MAX = 64
+
+
+class BoardRoomPayload(InboundModel):
+    """``board_clear``: the room's board (it must be the sender's own room)."""
+
+    room: str = Field(min_length=1, max_length=ROOM_ID_MAX)
+
+
+class BoardSyncPayload(InboundModel):
+    room: str = Field(min_length=1, max_length=ROOM_ID_MAX)
+    state: bytes = Field(default=b"", max_length=BOARD_STATE_MAX)
+
+
+class BoardUpdatePayload(InboundModel):
+    room: str = Field(min_length=1, max_length=ROOM_ID_MAX)
+    update: bytes  # its size limit is a setting, checked by the board (payload_too_large)
+
+
+class BoardCursorPayload(InboundModel):
+    room: str = Field(min_length=1, max_length=ROOM_ID_MAX)
+    x: float | None = Field(ge=-CURSOR_RANGE, le=CURSOR_RANGE, allow_inf_nan=False)
+    y: float | None = Field(ge=-CURSOR_RANGE, le=CURSOR_RANGE, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> BoardCursorPayload:
+        if (self.x is None) != (self.y is None):
+            raise ValueError("give both 'x' and 'y', or both null (the pointer left the board)")
+        return self
+
+
+class BoardShowPayload(InboundModel):
+    room: str | None = Field(min_length=1, max_length=BOARD_ROOM_MAX)
+
+
+class BoardLimitsWire(TypedDict):
+    update_bytes: int
+    board_bytes: int
+
+
+class ShownWire(TypedDict):
+    room: str
+    name: str
+    update: bytes
+
+
+class BoardListing(TypedDict):
+    room: str
+    name: str
+    items: int
+    bytes: int
+
+
+class SyncAck(TypedDict):
+    ok: Literal[True]
+    room: RoomWire
+    update: bytes
+    state: bytes
+    can_draw: bool
+    can_clear: bool
+    can_show: bool
+    limits: BoardLimitsWire
+    shown: ShownWire | None
+
+
+class ListAck(TypedDict):
+    ok: Literal[True]
+    boards: list[BoardListing]
+    shown: str | None
+
+
+class ShowAck(TypedDict):
+    ok: Literal[True]
+    shown: str | None
+
+
+BoardUpdateOut = TypedDict("BoardUpdateOut", {"room": str, "update": bytes, "from": list[str]})
+
+
+class CursorsOut(TypedDict):
+    room: str
+    cursors: list[dict[str, Any]]
+
+
+class ShownOut(TypedDict):
+    shown: ShownWire | None
+
+
+SYNC: Inbound[BoardSyncPayload, SyncAck] = Inbound("board_sync", BoardSyncPayload)
+UPDATE: Inbound[BoardUpdatePayload, OkAck] = Inbound("board_update", BoardUpdatePayload)
+CURSOR: Inbound[BoardCursorPayload, OkAck] = Inbound("board_cursor", BoardCursorPayload)
+CLEAR: Inbound[BoardRoomPayload, OkAck] = Inbound("board_clear", BoardRoomPayload)
+LIST: Inbound[EmptyPayload, ListAck] = Inbound("board_list", EmptyPayload)
+SHOW: Inbound[BoardShowPayload, ShowAck] = Inbound("board_show", BoardShowPayload)
+
+BOARD_UPDATE: Outbound[BoardUpdateOut] = Outbound("board_update")
+BOARD_CURSORS: Outbound[CursorsOut] = Outbound("board_cursors")
+BOARD_SHOWN: Outbound[ShownOut] = Outbound("board_shown")
