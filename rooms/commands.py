@@ -5,8 +5,8 @@ connection, new ids, a shuffled order), so applying it is a pure function of the
 command: applied again to a copy of the session (restored from a snapshot), it gives the same
 outcome. That is what lets a store keep a session as a snapshot plus the commands applied since.
 Only a command that succeeded changed the session; a refused one raises a ``TandemError`` and
-leaves the session as it was. Command class names are part of the stored format: rename one only
-together with ``rooms.snapshot``'s version.
+leaves the session as it was. Command class names and the order of their fields are part of the
+stored format: change them only together with ``rooms.snapshot``'s version.
 """
 
 from __future__ import annotations

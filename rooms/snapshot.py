@@ -181,27 +181,28 @@ _COMMANDS: dict[str, type[Command[object]]] = {c.__name__: c for c in COMMAND_TY
 
 
 def command_data(command: Command[object]) -> list[Any]:
-    """A command as ``[its class name, {field: value}]``."""
+    """A command as ``[its class name, its fields' values in order]``."""
     name = type(command).__name__
     if name not in _COMMANDS:
         raise TypeError(f"{name} is not a command of the domain")
-    return [name, _plain(command)]
+    return [name, *_plain(command)]
 
 
 def command_from(data: Any) -> Command[object]:
     try:
-        name, fields = data
+        name, *values = data
         cls = _COMMANDS[name]
     except (KeyError, TypeError, ValueError):
         raise SnapshotError(f"Not a stored command: {str(data)[:80]}") from None
-    value = _typed(cls, fields)
+    value = _typed(cls, values)
     assert isinstance(value, Command)
     return value
 
 
 def _plain(value: Any) -> Any:
+    """Plain data; a dataclass as the list of its fields' values, in order."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return [_plain(getattr(value, f.name)) for f in dataclasses.fields(value)]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple | list):
@@ -233,9 +234,10 @@ def _typed(tp: Any, value: Any) -> Any:
     if isinstance(tp, type) and issubclass(tp, Enum):
         return tp(value)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        hints = _hints(tp)
-        return tp(**{f.name: _typed(hints[f.name], value[f.name])
-                     for f in dataclasses.fields(tp)})
+        hints, fields = _hints(tp), dataclasses.fields(tp)
+        if not isinstance(value, list) or len(value) != len(fields):
+            raise SnapshotError(f"{str(value)[:80]} is not a stored {tp.__name__}")
+        return tp(*(_typed(hints[f.name], v) for f, v in zip(fields, value, strict=True)))
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, tp):

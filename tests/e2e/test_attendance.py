@@ -120,7 +120,7 @@ async def test_attendance_minutes_per_room_in_the_admins_csv(
     # Main room, then the breakout room, then main again.
     await ben_page.wait_for_timeout(max(0.0, MAIN_BEFORE - (time.time() - ben_joined)) * 1000)
     await command(ana_page, "breakout_create", {"names": ["Pair A"]})
-    await command(ana_page, "breakout_assign", {"participant_id": ben, "room": "b1"})
+    await command(ana_page, "breakout_assign", {"participant_id": ben, "room": "1:b1"})
     opened = await timed_command(ana_page, "breakout_open", {"duration_seconds": None})
     await wait_text(ben_page, "#chat-log", "You are now in Pair A")
     await ben_page.wait_for_timeout(BREAKOUT * 1000)

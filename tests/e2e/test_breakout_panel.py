@@ -81,10 +81,10 @@ async def test_mentor_runs_pairs_from_the_panel(tandem_server: Any, browser: Any
     # Two numbered rooms; a pair in each, chosen person by person.
     await panel.get_by_label("Number of rooms").fill("2")
     await panel.get_by_role("button", name="Create rooms").click()
-    await panel.locator('.bo-room[data-room="b2"]').wait_for()
+    await panel.locator('.bo-room[data-room="1:b2"]').wait_for()
     for name in MENTEES:
         await panel.get_by_label(f"Room for {name}").select_option(label=ROOM_OF[name])
-        room = "b1" if ROOM_OF[name] == "Room 1" else "b2"
+        room = "1:b1" if ROOM_OF[name] == "Room 1" else "1:b2"
         await panel.locator(
             f'.bo-room[data-room="{room}"] .bo-person[data-pid="{ids[name]}"]'
         ).wait_for()
@@ -112,7 +112,7 @@ async def test_mentor_runs_pairs_from_the_panel(tandem_server: Any, browser: Any
     help_box = panel.locator(".bo-help-box")
     await help_box.wait_for(state="visible")
     await wait_text(mentor, "#breakouts-panel .bo-help-list", "Ben in Room 1, asked at")
-    room1 = panel.locator('.bo-room[data-room="b1"]')
+    room1 = panel.locator('.bo-room[data-room="1:b1"]')
     assert "bo-room-help" in (await room1.get_attribute("class") or "")
     await shot(mentor, "breakouts-open-help")
     await shot(mentor, "breakouts-phone", phone=True)
@@ -150,7 +150,7 @@ async def test_mentor_runs_pairs_from_the_panel(tandem_server: Any, browser: Any
     await wait_text(mentor, "#breakouts-panel .bo-clock", "left")
     await wait_text(mentor, "#breakouts-panel .bo-where", "You are visiting Room 1")
     for name in MENTEES:
-        room = "b1" if ROOM_OF[name] == "Room 1" else "b2"
+        room = "1:b1" if ROOM_OF[name] == "Room 1" else "1:b2"
         await panel.locator(
             f'.bo-room[data-room="{room}"] .bo-person[data-pid="{ids[name]}"]'
         ).wait_for()
@@ -204,12 +204,12 @@ async def test_choice_groups_time_and_errors_from_the_panel(
     await panel.get_by_label("Room names (optional)").fill("Garden\nLibrary")
     await panel.get_by_label("Let participants choose their room").check()
     await panel.get_by_role("button", name="Create rooms").click()
-    await panel.locator('.bo-room[data-room="b2"]').wait_for()
+    await panel.locator('.bo-room[data-room="1:b2"]').wait_for()
     assert await mentor.locator("#breakouts-panel .bo-error").inner_text() == ""
     chooser = ben.locator("#breakouts-choose")
     await chooser.wait_for()
     await chooser.get_by_role("button", name="Library").click()
-    await panel.locator(f'.bo-room[data-room="b2"] .bo-person[data-pid="{ben_id}"]').wait_for()
+    await panel.locator(f'.bo-room[data-room="1:b2"] .bo-person[data-pid="{ben_id}"]').wait_for()
     # Ben's own page shows his choice once his copy of the round arrives (it may come after the
     # mentor's): wait for it rather than read it at once.
     await chooser.locator('button[aria-pressed="true"]', has_text="Library").wait_for()
@@ -218,7 +218,7 @@ async def test_choice_groups_time_and_errors_from_the_panel(
     # By keyboard: the arrow key on Ben's select moves him; the re-drawn select keeps the focus.
     await panel.get_by_label("Room for Ben").focus()
     await mentor.keyboard.press("ArrowUp")
-    await panel.locator(f'.bo-room[data-room="b1"] .bo-person[data-pid="{ben_id}"]').wait_for()
+    await panel.locator(f'.bo-room[data-room="1:b1"] .bo-person[data-pid="{ben_id}"]').wait_for()
     await mentor.wait_for_function(
         "(key) => document.activeElement && document.activeElement.dataset.key === key",
         arg=f"assign:{ben_id}",
@@ -228,7 +228,7 @@ async def test_choice_groups_time_and_errors_from_the_panel(
             .some((b) => b.textContent.includes('Garden'))"""
     )
     await chooser.get_by_role("button", name="Library").click()
-    await panel.locator(f'.bo-room[data-room="b2"] .bo-person[data-pid="{ben_id}"]').wait_for()
+    await panel.locator(f'.bo-room[data-room="1:b2"] .bo-person[data-pid="{ben_id}"]').wait_for()
 
     # Open with no time limit; Ben changes room himself while it is open.
     await panel.get_by_label("No time limit").check()
@@ -237,7 +237,7 @@ async def test_choice_groups_time_and_errors_from_the_panel(
     await wait_text(mentor, "#breakouts-panel .bo-clock", "No time limit")
     await chooser.get_by_role("button", name="Garden").click()
     await wait_text(ben, "#room-status", "Garden")
-    await panel.locator(f'.bo-room[data-room="b1"] .bo-person[data-pid="{ben_id}"]').wait_for()
+    await panel.locator(f'.bo-room[data-room="1:b1"] .bo-person[data-pid="{ben_id}"]').wait_for()
 
     # A help request withdrawn by the asker leaves the mentor's overview.
     await ben.get_by_role("button", name="Ask for help").click()
@@ -283,10 +283,10 @@ async def test_choice_groups_time_and_errors_from_the_panel(
     dan_id = await participant_id(dan)
     panel = mentor.locator("#breakouts-panel")
     await panel.get_by_role("button", name="Rooms from the session's groups").click()
-    await wait_text(mentor, '#breakouts-panel .bo-room[data-room="b1"]', "Pair 1")
-    await panel.locator(f'.bo-room[data-room="b1"] .bo-person[data-pid="{dan_id}"]').wait_for()
-    await wait_text(mentor, '#breakouts-panel .bo-room[data-room="b2"]', "Nobody yet")
-    await wait_text(mentor, '#breakouts-panel .bo-room[data-room="b1"]', "Ana (you)")
+    await wait_text(mentor, '#breakouts-panel .bo-room[data-room="1:b1"]', "Pair 1")
+    await panel.locator(f'.bo-room[data-room="1:b1"] .bo-person[data-pid="{dan_id}"]').wait_for()
+    await wait_text(mentor, '#breakouts-panel .bo-room[data-room="1:b2"]', "Nobody yet")
+    await wait_text(mentor, '#breakouts-panel .bo-room[data-room="1:b1"]', "Ana (you)")
     await panel.get_by_role("button", name="Discard").click()
     await panel.get_by_role("button", name="Create rooms").wait_for()
     await close_page(dan)

@@ -42,7 +42,7 @@ async def test_breakout_room_and_back(tandem_server: Any, browser: Any) -> None:
 
     await mentor_command(ana_page, "breakout_create", {"names": ["Pair A"]})
     for who in (ben, chloe):
-        await mentor_command(ana_page, "breakout_assign", {"participant_id": who, "room": "b1"})
+        await mentor_command(ana_page, "breakout_assign", {"participant_id": who, "room": "1:b1"})
     await mentor_command(ana_page, "breakout_open", {"duration_seconds": 600})
 
     # Ben and Chloé are in Pair A with a countdown, and see and hear each other there.
