@@ -134,6 +134,11 @@ ChatMessageWire = TypedDict("ChatMessageWire", {
 })
 
 
+class CheckInWire(TypedDict):
+    goal: str
+    at: float
+
+
 class RoomWire(TypedDict):
     id: str
     name: str

@@ -1,39 +1,142 @@
-"""The domain stays free of I/O; only media/ may import aiortc; nothing imports server/."""
+"""The shape of the house, checked: the domain is free of I/O and of the libraries of the edge;
+only media/ (and the headless test clients) may import aiortc; nothing imports server/ but the
+server; features sit above the core and never import each other; no import circles."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN_IN_DOMAIN = {"asyncio", "aiohttp", "socketio", "engineio", "aiortc", "redis", "logging",
-                       "time", "random", "secrets", "os", "socket", "server", "media"}
+PACKAGES = ("rooms", "server", "media")
+FORBIDDEN_IN_DOMAIN = {
+    "asyncio", "aiohttp", "socketio", "engineio", "aiortc", "av", "redis", "logging", "time",
+    "random", "secrets", "os", "socket", "threading", "sqlite3", "msgpack", "pydantic", "pycrdt",
+    "server", "media",
+}
+# Subpackages of server/ that are features; everything else in server/ is the core or a family
+# of backends (store/, ledger/).
+FEATURES = ("sessions", "breakouts", "whiteboard", "attendance")
+BACKENDS = ("store", "ledger")
 
 
-def imported_modules(package: str) -> dict[Path, set[str]]:
-    found: dict[Path, set[str]] = {}
-    for path in (ROOT / package).rglob("*.py"):
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                names.update(alias.name.split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.split(".")[0])
-        found[path] = names
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports(path: Path) -> Iterator[str]:
+    """Every module ``path`` imports, relative imports resolved to absolute names."""
+    package = module_name(path).split(".")
+    if path.name != "__init__.py":
+        package.pop()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            yield module
+            # "from pkg import mod" imports the submodule when there is one
+            for alias in node.names:
+                candidate = f"{module}.{alias.name}"
+                if (ROOT / Path(*candidate.split("."))).with_suffix(".py").exists() or (
+                        ROOT / Path(*candidate.split(".")) / "__init__.py").exists():
+                    yield candidate
+
+
+def modules(package: str) -> dict[str, set[str]]:
+    found = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        found[module_name(path)] = set(imports(path))
+    assert found, f"{package}/ has no modules"
     return found
 
 
-def test_domain_imports_no_io() -> None:
-    modules = imported_modules("rooms")
-    assert modules, "rooms/ has no modules"
-    for path, names in modules.items():
-        assert not names & FORBIDDEN_IN_DOMAIN, f"{path} imports {names & FORBIDDEN_IN_DOMAIN}"
+def top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def test_domain_imports_no_io_and_no_edge_library() -> None:
+    for name, imported in modules("rooms").items():
+        bad = {top(m) for m in imported} & FORBIDDEN_IN_DOMAIN
+        assert not bad, f"{name} imports {sorted(bad)}"
+
+
+def test_relative_imports_are_checked_too(tmp_path: Path) -> None:
+    fake = ROOT / "rooms" / "_architecture_probe.py"
+    try:
+        fake.write_text("from .session import Session\nfrom . import snapshot\n")
+        assert {"rooms.session", "rooms", "rooms.snapshot"} <= set(imports(fake))
+    finally:
+        fake.unlink()
 
 
 def test_only_media_imports_aiortc_and_nothing_imports_server() -> None:
     for package in ("rooms", "server"):
-        for path, names in imported_modules(package).items():
-            assert "aiortc" not in names and "av" not in names, f"{path} imports aiortc"
+        for name, imported in modules(package).items():
+            assert not {top(m) for m in imported} & {"aiortc", "av"}, f"{name} imports aiortc"
     for package in ("rooms", "media"):
-        for path, names in imported_modules(package).items():
-            assert "server" not in names, f"{path} imports server"
+        for name, imported in modules(package).items():
+            assert "server" not in {top(m) for m in imported}, f"{name} imports server"
+
+
+def _layer(module: str) -> tuple[str, str | None]:
+    parts = module.split(".")
+    if parts[0] != "server" or len(parts) < 2:
+        return ("other", None)
+    if parts[1] in FEATURES:
+        return ("feature", parts[1])
+    return ("core", parts[1] if parts[1] in BACKENDS else None)
+
+
+def test_features_sit_above_the_core_and_never_import_each_other() -> None:
+    for name, imported in modules("server").items():
+        layer, feature = _layer(name)
+        for other in imported:
+            other_layer, other_feature = _layer(other)
+            if other_layer != "feature":
+                continue
+            if layer == "core":
+                # the application factory is the one place that knows every feature
+                assert name == "server.app" and other.endswith(".install"), (
+                    f"core module {name} imports feature module {other}")
+            else:
+                assert other_feature == feature, f"{name} imports another feature: {other}"
+
+
+def test_no_import_circles() -> None:
+    graph: dict[str, set[str]] = {}
+    for package in PACKAGES:
+        for name, imported in modules(package).items():
+            graph[name] = {m for m in imported if top(m) in PACKAGES}
+    known = set(graph)
+    for name in graph:
+        graph[name] = {m for m in graph[name] if m in known and m != name}
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            # a package's __init__ imported by its own submodules is not a circle of modules
+            if node.startswith(nxt + "."):
+                continue
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt):] + [nxt]
+                raise AssertionError("import circle: " + " -> ".join(cycle))
+            if nxt not in state:
+                visit(nxt)
+        path.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)

@@ -13,8 +13,8 @@ from rooms.activity import COMMENT_MAX, GOAL_TEXT_MAX
 from rooms.attendance import RATING_MAX, RATING_MIN
 from rooms.events import Reaction
 from rooms.roster import PROGRAMME_MAX
-from server.protocol import EmptyPayload, Inbound, InboundModel, OkAck, Outbound
-from server.sessions.wire import TOKEN_MAX, CheckInWire
+from server.protocol import CheckInWire, EmptyPayload, Inbound, InboundModel, OkAck, Outbound
+from server.tokens import TOKEN_MAX
 
 
 class CheckInPayload(InboundModel):

@@ -29,6 +29,7 @@ from rooms.views import JoinView, SessionView
 from server.protocol import (
     BreakoutWire,
     ChatMessageWire,
+    CheckInWire,
     EmptyPayload,
     Inbound,
     InboundModel,
@@ -41,10 +42,10 @@ from server.protocol import (
     participant_wire,
     room_wire,
 )
+from server.tokens import TOKEN_MAX
 
 SDP_MAX = 64 * 1024
 CANDIDATE_MAX = 1024
-TOKEN_MAX = 2048
 
 
 # -- socket: inbound ------------------------------------------------------------------------------
@@ -118,11 +119,6 @@ class SessionBrief(TypedDict):
 class JoinLimits(TypedDict):
     chat_text: int
     max_participants: int
-
-
-class CheckInWire(TypedDict):
-    goal: str
-    at: float
 
 
 class JoinAck(TypedDict):
