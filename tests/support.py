@@ -1,10 +1,13 @@
 """Helpers shared by the server and media tests: a hand-moved clock, a recording socket.io
-client, and a small REST client."""
+client with a barrier for "nothing arrives" checks, one ``eventually`` for waiting on a
+condition, and a small REST client."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -70,13 +73,19 @@ class Peer:
     async def next(self, event: str, timeout: float = WAIT) -> Any:
         return await asyncio.wait_for(self.inbox[event].get(), timeout)
 
-    async def nothing(self, event: str, within: float = 0.3) -> None:
-        """Assert that no ``event`` arrives within ``within`` seconds."""
-        try:
-            got = await asyncio.wait_for(self.inbox[event].get(), within)
-        except TimeoutError:
-            return
-        raise AssertionError(f"unexpected {event}: {got!r}")
+    async def barrier(self) -> None:
+        """A round trip to the server. The server answers one connection's events in order and
+        sends everything an event causes before its acknowledgement, so once this answer is back,
+        everything the server sent this client before handling it has been received."""
+        ack = await self.call("barrier", {})  # no such event: answered unknown_event, in order
+        assert ack["error"]["code"] == "unknown_event", ack
+
+    async def nothing(self, event: str) -> None:
+        """Assert that no ``event`` has arrived, after a barrier: call it once the action that
+        must not cause ``event`` has been acknowledged."""
+        await self.barrier()
+        if not self.inbox[event].empty():
+            raise AssertionError(f"unexpected {event}: {self.inbox[event].get_nowait()!r}")
 
     @property
     def id(self) -> str:
@@ -85,6 +94,22 @@ class Peer:
     async def close(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+
+
+async def eventually(predicate: Callable[[], Awaitable[bool] | bool], timeout: float = WAIT,
+                     every: float = 0.02, what: str = "the condition") -> None:
+    """Wait until ``predicate()`` is true (it may be a coroutine function); fail after
+    ``timeout`` seconds saying ``what`` was awaited."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = predicate()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        await asyncio.sleep(every)
 
 
 class Api:

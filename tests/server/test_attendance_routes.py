@@ -3,7 +3,6 @@ and clear errors for bad requests."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -19,7 +18,7 @@ from server.app import create_app
 from server.attendance.reports import PEOPLE_COLUMNS, RECORDS_COLUMNS, ROOMS_COLUMNS
 from server.settings import Settings
 from tests.server.test_attendance_events import ADMIN, pair, report, row
-from tests.support import ADMIN_KEY, Api, Clock, Peer
+from tests.support import ADMIN_KEY, Api, Clock, Peer, eventually
 
 
 async def get(api: Api, path: str, headers: dict[str, str] | None = None,
@@ -195,13 +194,11 @@ async def test_retention_deletes_old_sessions_at_start(
     clock.now += 31 * 86400
     server = await aiohttp_server(create_app(settings, clock=clock))
     async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as http:
-        for _ in range(200):  # the purge runs in the background at start: wait up to ~10 s
+        async def purged() -> bool:  # the purge runs in the background at start
             async with http.get("/api/attendance/sessions", headers=ADMIN) as resp:
-                if (await resp.json())["sessions"] == []:
-                    break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the old session was not purged")
+                return bool((await resp.json())["sessions"] == [])
+
+        await eventually(purged, timeout=10, what="the purge of the old session")
 
 
 # -- bad requests ----------------------------------------------------------------------------------

@@ -3,14 +3,13 @@ python-socketio client."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.support import ADMIN_KEY, Api, Clock, Peer
+from tests.support import ADMIN_KEY, Api, Clock, Peer, eventually
 
 OFFER = {"type": "offer", "sdp": "v=0\r\n"}
 
@@ -61,7 +60,8 @@ async def test_open_moves_pairs_and_media_and_chat_stay_in_rooms(
         assert changed["room"]["name"] == room and changed["chat"] == []
     moved = [await mentor.next("participant_moved") for _ in range(4)]
     assert {(m["participant"]["id"], m["from_room"], m["participant"]["room"]) for m in moved} == {
-        (a.id, "main", "1:b1"), (b.id, "main", "1:b1"), (c.id, "main", "1:b2"), (d.id, "main", "1:b2")}
+        (a.id, "main", "1:b1"), (b.id, "main", "1:b1"), (c.id, "main", "1:b2"),
+        (d.id, "main", "1:b2")}
     # signalling only within a room
     assert (await a.call("signal", {"to": b.id, "description": OFFER}))["ok"]
     assert (await b.next("signal"))["from"] == a.id
@@ -146,7 +146,7 @@ async def test_broadcast_reaches_every_room(api: Api, peers: Callable[[], Peer])
     for peer in [mentor, *mentees]:
         message = (await peer.next("chat"))["message"]
         assert message["text"] == "Five minutes left" and message["broadcast"] is True
-        await peer.nothing("chat", within=0.1)
+        await peer.nothing("chat")
 
 
 async def test_help_request_visit_and_overview(api: Api, peers: Callable[[], Peer]) -> None:
@@ -295,11 +295,7 @@ async def test_timer_task_stops_when_no_deadline_is_left(
     gateway = server.app[CONTEXT].gateway
     assert len(gateway.tasks) == 1
     await ok(mentor, "breakout_close", {"countdown_seconds": 0})
-    for _ in range(30):
-        if not gateway.tasks:
-            break
-        await asyncio.sleep(0.1)
-    assert not gateway.tasks
+    await eventually(lambda: not gateway.tasks, what="the timer task to end")
 
 
 async def test_mentors_see_who_speaks_in_every_room(api: Api, peers: Callable[[], Peer]) -> None:

@@ -16,7 +16,7 @@ from rooms.roles import Role
 from rooms.roster import RosterEntry, Schedule, SessionPlan
 from server.ledger import LedgerUnavailable, SessionQuery
 from server.ledger.sqlite import LEDGER_FILE, SqliteLedger, _Op
-from tests.support import Clock
+from tests.support import Clock, eventually
 
 K = RecordKind
 T0 = 1_800_000_000.0
@@ -255,13 +255,12 @@ async def test_presence_left_open_by_a_crash_is_closed_at_the_last_sign_of_life(
 async def test_idle_ledger_marks_itself_alive(ledger: SqliteLedger, tmp_path: Path,
                                               clock: Clock) -> None:
     clock.now = T0 + 123
-    for _ in range(100):
+
+    def alive() -> bool:
         rows = raw(tmp_path / LEDGER_FILE, "SELECT value FROM meta WHERE key = 'last_alive'")
-        if rows and float(rows[0][0]) == T0 + 123:
-            break
-        await asyncio.sleep(0.02)
-    else:
-        raise AssertionError("the heartbeat never wrote last_alive")
+        return bool(rows) and float(rows[0][0]) == T0 + 123
+
+    await eventually(alive, timeout=2, what="the heartbeat writing last_alive")
 
 
 async def test_writes_arriving_within_the_commit_interval_share_one_commit(
