@@ -1,8 +1,9 @@
 """A session as plain data and back, and commands as plain data and back.
 
-Rules of this module: "plain data" is what any serializer takes (dicts with string keys, lists,
-str, int, float, bool, None); the store turns it into bytes. A snapshot is complete: a session
-restored from it answers every query and every later command exactly as the original would.
+Rules of this module: "plain data" is what any serializer takes (dicts with string keys, lists
+or tuples, str and its subclasses such as the domain's ``StrEnum``s, int, float, bool, None); the
+store turns it into bytes. A snapshot is complete: a session restored from it answers every query
+and every later command exactly as the original would.
 ``SNAPSHOT_VERSION`` changes whenever the format does; ``restore`` refuses a version it does not
 know rather than guess.
 """
@@ -53,7 +54,7 @@ def snapshot(s: Session, *, with_chat: bool = True) -> Data:
         "participants": [_participant(p) for p in s.participants.values()],
         "chat": {
             "next_id": s.chat.next_id,
-            "messages": [_message(m) for m in s.chat] if with_chat else [],
+            "messages": list(map(_message, s.chat)) if with_chat else [],
         },
         "groups": [[g.name, list(g.members)] for g in s.groups],
         "breakouts": None if s.breakouts is None else _round(s.breakouts),
@@ -129,9 +130,10 @@ def _participant_from(data: Data) -> Participant:
     return p
 
 
-def _message(m: ChatMessage) -> list[Any]:
-    return [m.id, m.sender_id, m.sender_name, m.sender_role.value, m.room, m.text, m.sent_at,
-            m.broadcast]
+def _message(m: ChatMessage) -> tuple[Any, ...]:
+    # The role is a StrEnum, so a str already: a serializer takes it as it is.
+    return (m.id, m.sender_id, m.sender_name, m.sender_role, m.room, m.text, m.sent_at,
+            m.broadcast)
 
 
 def _message_from(data: list[Any]) -> ChatMessage:
@@ -182,10 +184,30 @@ _COMMANDS: dict[str, type[Command[object]]] = {c.__name__: c for c in COMMAND_TY
 
 def command_data(command: Command[object]) -> list[Any]:
     """A command as ``[its class name, its fields' values in order]``."""
-    name = type(command).__name__
-    if name not in _COMMANDS:
-        raise TypeError(f"{name} is not a command of the domain")
-    return [name, *_plain(command)]
+    plan = _PLANS.get(type(command))
+    if plan is None:
+        raise TypeError(f"{type(command).__name__} is not a command of the domain")
+    name, fields = plan
+    # Most fields are already plain (str, float, bool, None); only the others are converted.
+    return [name, *[getattr(command, f) if plain else _plain(getattr(command, f))
+                    for f, plain in fields]]
+
+
+def _is_plain(tp: Any) -> bool:
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        return all(_is_plain(t) for t in typing.get_args(tp))
+    if typing.get_origin(tp) is Literal:
+        return True
+    return tp in (str, int, float, bool, type(None))
+
+
+def _command_plan(cls: type[Command[object]]) -> tuple[str, tuple[tuple[str, bool], ...]]:
+    hints = typing.get_type_hints(cls)
+    return cls.__name__, tuple((f.name, _is_plain(hints[f.name]))
+                               for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+
+_PLANS = {cls: _command_plan(cls) for cls in COMMAND_TYPES}
 
 
 def command_from(data: Any) -> Command[object]:

@@ -2,8 +2,11 @@
 server process.
 
 Every command applied is appended to the journal (``server.store.sqlite``) as its session's next
-numbered entry; every ``SNAPSHOT_EVERY`` entries, and when a session ends, the whole session is
-written as a snapshot instead, which lets the journal forget the entries before it. A session that
+numbered entry. Once the entries written since a session's last snapshot weigh as much as that
+snapshot (at least ``SNAPSHOT_MIN_BYTES``), and when a session ends, the whole session is written
+as a snapshot instead, which lets the journal forget the entries before it: the disk and the
+replay at start stay within about twice the session's size, and a busy session's snapshots cost
+as little per command as its entries do. A session that
 has ended is kept without its chat history: chat text lives on disk only for the life of the
 session (the attendance ledger keeps it when the session keeps chat). On start, each session is
 rebuilt from its snapshot and the entries after it. Without a journal (tests of the domain's
@@ -29,10 +32,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 V = TypeVar("V")
-# A snapshot replaces the journal entries of a session this often (a snapshot of a busy session
-# with its chat is a few hundred kilobytes: writing one costs about as much as a few hundred
-# entries).
-SNAPSHOT_EVERY = 500
+SNAPSHOT_MIN_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,20 @@ class StoredSession:
     commands: tuple[tuple[int, bytes], ...]
 
 
+@dataclass(slots=True)
+class _Kept:
+    """Where a session's journal stands: its last entry, and the weight of its last snapshot and
+    of the entries after it."""
+
+    seq: int
+    snapshot_bytes: int
+    since_snapshot: int = 0
+
+
 class Journal(Protocol):
+    # Told which sessions lost writes when a commit fails.
+    on_lost: Callable[[set[str]], None] | None
+
     async def start(self) -> list[StoredSession]:
         """Open the journal and return everything it holds."""
         ...
@@ -62,12 +75,13 @@ class Journal(Protocol):
 
 class MemoryStore:
     def __init__(self, journal: Journal | None = None, *,
-                 snapshot_every: int = SNAPSHOT_EVERY) -> None:
+                 snapshot_min_bytes: int = SNAPSHOT_MIN_BYTES) -> None:
         self._sessions: dict[str, Session] = {}
-        self._seq: dict[str, int] = {}
-        self._snapshot_seq: dict[str, int] = {}
+        self._kept: dict[str, _Kept] = {}
         self._journal = journal
-        self._snapshot_every = snapshot_every
+        self._snapshot_min_bytes = snapshot_min_bytes
+        if journal is not None:
+            journal.on_lost = self._lost
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -80,8 +94,10 @@ class MemoryStore:
             if session is None:
                 continue
             self._sessions[session.id] = session
-            self._seq[session.id] = max([stored.seq, *(seq for seq, _ in stored.commands)])
-            self._snapshot_seq[session.id] = stored.seq
+            self._kept[session.id] = _Kept(
+                seq=max([stored.seq, *(seq for seq, _ in stored.commands)]),
+                snapshot_bytes=len(stored.snapshot),
+                since_snapshot=sum(len(data) for _, data in stored.commands))
         return len(self._sessions)
 
     @staticmethod
@@ -112,10 +128,10 @@ class MemoryStore:
         if session.id in self._sessions:
             raise ValueError(f"session {session.id} already exists")
         self._sessions[session.id] = session
-        self._seq[session.id] = self._snapshot_seq[session.id] = 0
+        data = encode_session(session)
+        self._kept[session.id] = _Kept(seq=0, snapshot_bytes=len(data))
         if self._journal is not None:
-            await self._journal.snapshot(session.id, 0, session.created_at,
-                                         encode_session(session))
+            await self._journal.snapshot(session.id, 0, session.created_at, data)
 
     def _get(self, session_id: str) -> Session:
         session = self._sessions.get(session_id)
@@ -136,21 +152,24 @@ class MemoryStore:
         if journal is None:
             return done()
         sid = session.id
-        seq = self._seq[sid] = self._seq[sid] + 1
+        kept = self._kept[sid]
+        kept.seq += 1
         ended = session.state is SessionState.ENDED
-        if ended or seq - self._snapshot_seq[sid] >= self._snapshot_every:
-            self._snapshot_seq[sid] = seq
-            kept = journal.snapshot(sid, seq, session.created_at,
-                                    encode_session(session, with_chat=not ended))
-        else:
-            kept = journal.append(sid, seq, encode_command(command))
-        kept.add_done_callback(lambda f: self._after_write(sid, f))
-        return kept
+        if not ended and kept.since_snapshot < max(kept.snapshot_bytes, self._snapshot_min_bytes):
+            data = encode_command(command)
+            kept.since_snapshot += len(data)
+            return journal.append(sid, kept.seq, data)
+        data = encode_session(session, with_chat=not ended)
+        kept.snapshot_bytes, kept.since_snapshot = len(data), 0
+        return journal.snapshot(sid, kept.seq, session.created_at, data)
 
-    def _after_write(self, session_id: str, future: asyncio.Future[None]) -> None:
-        if not future.cancelled() and future.exception() is not None:
-            # Lost: the journal no longer says what memory holds. Snapshot at the next change.
-            self._snapshot_seq[session_id] = -self._snapshot_every
+    def _lost(self, session_ids: set[str]) -> None:
+        """Writes of these sessions were lost: the journal no longer says what memory holds, so
+        their next change is kept as a whole snapshot."""
+        for sid in session_ids:
+            kept = self._kept.get(sid)
+            if kept is not None:
+                kept.since_snapshot = max(kept.snapshot_bytes, self._snapshot_min_bytes)
 
     async def session_ids(self) -> list[str]:
         return list(self._sessions)
@@ -158,8 +177,7 @@ class MemoryStore:
     async def delete(self, session_ids: list[str]) -> None:
         for sid in session_ids:
             self._sessions.pop(sid, None)
-            self._seq.pop(sid, None)
-            self._snapshot_seq.pop(sid, None)
+            self._kept.pop(sid, None)
         if self._journal is not None and session_ids:
             await self._journal.delete(session_ids)
 

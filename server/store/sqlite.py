@@ -1,16 +1,18 @@
 """The session journal in SQLite: one file in the data directory (``sessions.sqlite3``), WAL mode,
 one writer.
 
-Every write (a command entry, a snapshot, a deletion) joins one queue. The writer takes everything
-waiting, applies it in one transaction on a thread of its own, commits with a full flush
-(``synchronous=FULL``) and only then resolves each write's future: a caller that awaited one knows
-it is on disk. Under load many writes share one commit; commits start at most every
-``commit_interval`` seconds, so that single writes arriving together share one flush too.
+Every write (a command entry, a snapshot, a deletion) joins the pending batch. The writer takes the
+whole batch, applies it in one transaction on a thread of its own, commits with a full flush
+(``synchronous=FULL``) and only then resolves the batch's future, which every write of the batch
+shares: a caller that awaited it knows its write is on disk. Commits start at most every
+``commit_interval`` seconds, so that writes arriving together share one flush. When a commit
+fails, every write of the batch fails with ``JournalUnavailable`` and ``on_lost`` is told which
+sessions lost writes (their store then writes a whole snapshot at their next change).
 
 A snapshot of a session at entry ``seq`` replaces its row in ``sessions`` and deletes its entries
-up to ``seq`` in the same transaction. The queue needs no bound of its own: each connection has at
-most one command in flight (its events are handled one after another), so it holds at most one
-write per connection.
+up to ``seq`` in the same transaction. The batch needs no bound of its own: each connection has at
+most one command in flight (its events are handled one after another), so a batch holds at most
+one write per connection, besides the server's own (timers, snapshots).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from rooms.errors import NotRecorded
 from server.store.memory import StoredSession
@@ -45,38 +46,37 @@ CREATE TABLE IF NOT EXISTS commands (
     PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
 """
+INSERT_COMMAND = "INSERT OR REPLACE INTO commands (session_id, seq, command) VALUES (?, ?, ?)"
+Change = Callable[[sqlite3.Connection], None]
 
 
 class JournalUnavailable(NotRecorded):
     """The journal could not commit (disk full, I/O error) or is closed."""
 
 
-INSERT_COMMAND = "INSERT OR REPLACE INTO commands (session_id, seq, command) VALUES (?, ?, ?)"
-
-
 @dataclass(slots=True)
-class _Write:
-    """A command entry (``row``), or any other change (``run``)."""
+class _Batch:
+    """Writes waiting for the next commit: command entries as rows, anything else as changes, in
+    the order they came."""
 
-    future: asyncio.Future[None] = field(repr=False)
-    row: tuple[str, int, bytes] | None = None
-    run: Callable[[sqlite3.Connection], None] | None = None
+    future: asyncio.Future[None]
+    writes: list[tuple[str, int, bytes] | Change] = field(default_factory=list)
+    sessions: set[str] = field(default_factory=set)
 
 
 class SqliteJournal:
-    def __init__(self, path: Path, *, commit_interval: float = 0.01,
-                 batch_max: int = 2000) -> None:
+    def __init__(self, path: Path, *, commit_interval: float = 0.01) -> None:
         self.path = path
         self.commit_interval = commit_interval
-        self.batch_max = batch_max
+        self.on_lost: Callable[[set[str]], None] | None = None
         self._db: sqlite3.Connection | None = None
-        self._pending: list[_Write] = []
+        self._batch: _Batch | None = None
         self._wake: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-writer")
         self._closing = False
 
-    # -- lifecycle --------------------------------------------------------------------------------
+    # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> list[StoredSession]:
         loop = asyncio.get_running_loop()
@@ -117,47 +117,51 @@ class SqliteJournal:
             except TimeoutError:
                 logger.error("journal writer did not finish in 30 s; stopping it")
                 self._writer.cancel()
-        for write in self._pending:
-            if not write.future.done():
-                write.future.set_exception(JournalUnavailable("The session journal is closed."))
-        self._pending.clear()
+        if self._batch is not None:
+            self._fail(self._batch, JournalUnavailable("The session journal is closed."))
+            self._batch = None
         if self._db is not None:
             db, self._db = self._db, None
             await asyncio.get_running_loop().run_in_executor(self._thread, db.close)
         self._thread.shutdown(wait=True)
 
-    # -- writes -----------------------------------------------------------------------------------
+    # -- writes ---------------------------------------------------------------------------------
 
     def append(self, session_id: str, seq: int, command: bytes) -> asyncio.Future[None]:
-        return self._submit(row=(session_id, seq, command))
+        return self._submit(session_id, (session_id, seq, command))
 
     def snapshot(self, session_id: str, seq: int, created_at: float,
                  data: bytes) -> asyncio.Future[None]:
-        def run(db: sqlite3.Connection) -> None:
+        def change(db: sqlite3.Connection) -> None:
             db.execute("INSERT OR REPLACE INTO sessions (id, created_at, seq, snapshot) "
                        "VALUES (?, ?, ?, ?)", (session_id, created_at, seq, data))
             db.execute("DELETE FROM commands WHERE session_id = ? AND seq <= ?",
                        (session_id, seq))
-        return self._submit(run=run)
+        return self._submit(session_id, change)
 
     def delete(self, session_ids: list[str]) -> asyncio.Future[None]:
         ids = [(sid,) for sid in session_ids]
 
-        def run(db: sqlite3.Connection) -> None:
+        def change(db: sqlite3.Connection) -> None:
             db.executemany("DELETE FROM commands WHERE session_id = ?", ids)
             db.executemany("DELETE FROM sessions WHERE id = ?", ids)
-        return self._submit(run=run)
+        return self._submit(None, change)
 
-    def _submit(self, *, row: tuple[str, int, bytes] | None = None,
-                run: Callable[[sqlite3.Connection], None] | None = None) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def _submit(self, session_id: str | None,
+                write: tuple[str, int, bytes] | Change) -> asyncio.Future[None]:
         if self._closing or self._wake is None:
-            future.set_exception(JournalUnavailable(
+            failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            failed.set_exception(JournalUnavailable(
                 "The session journal is not running; the change was not kept."))
-            return future
-        self._pending.append(_Write(future, row, run))
-        self._wake.set()
-        return future
+            return failed
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = _Batch(asyncio.get_running_loop().create_future())
+            self._wake.set()
+        batch.writes.append(write)
+        if session_id is not None:
+            batch.sessions.add(session_id)
+        return batch.future
 
     async def _write_loop(self) -> None:
         assert self._wake is not None
@@ -169,42 +173,43 @@ class SqliteJournal:
             gather = last_commit + self.commit_interval - loop.time()
             if gather > 0 and not self._closing:
                 await asyncio.sleep(gather)  # let the writes of the next moment join this commit
-            while self._pending:
-                batch = self._pending[:self.batch_max]
-                del self._pending[:self.batch_max]
+            batch, self._batch = self._batch, None
+            if batch is not None:
                 last_commit = loop.time()
                 try:
-                    await loop.run_in_executor(self._thread, self._commit, batch)
-                    error: BaseException | None = None
+                    await loop.run_in_executor(self._thread, self._commit, batch.writes)
                 except Exception as exc:  # nothing in the batch is kept
-                    logger.exception("journal commit of %d writes failed", len(batch))
-                    error = JournalUnavailable(f"The session journal could not commit: {exc}")
-                for write in batch:
-                    if write.future.done():
-                        continue
-                    if error is None:
-                        write.future.set_result(None)
-                    else:
-                        write.future.set_exception(error)
-            if self._closing:
+                    logger.exception("journal commit of %d writes failed", len(batch.writes))
+                    self._fail(batch, JournalUnavailable(
+                        f"The session journal could not commit: {exc}"))
+                else:
+                    if not batch.future.done():
+                        batch.future.set_result(None)
+            if self._closing and self._batch is None:
                 return
 
-    def _commit(self, batch: list[_Write]) -> None:
+    def _fail(self, batch: _Batch, error: JournalUnavailable) -> None:
+        if not batch.future.done():
+            batch.future.set_exception(error)
+            batch.future.exception()  # retrieved here: the writers see it when they await
+        if self.on_lost is not None and batch.sessions:
+            self.on_lost(batch.sessions)
+
+    def _commit(self, writes: list[tuple[str, int, bytes] | Change]) -> None:
         db = self._db
         if db is None:
             raise JournalUnavailable("The session journal is closed.")
         db.execute("BEGIN IMMEDIATE")
         try:
             rows: list[tuple[str, int, bytes]] = []
-            for write in batch:
-                if write.row is not None:
-                    rows.append(write.row)
+            for write in writes:
+                if isinstance(write, tuple):
+                    rows.append(write)
                     continue
                 if rows:
                     db.executemany(INSERT_COMMAND, rows)
                     rows.clear()
-                assert write.run is not None
-                write.run(db)
+                write(db)
             if rows:
                 db.executemany(INSERT_COMMAND, rows)
             db.execute("COMMIT")
@@ -214,8 +219,8 @@ class SqliteJournal:
             raise
 
 
-def stats(path: Path) -> dict[str, Any]:
-    """Row counts of a journal file (for tests and support)."""
+def counts(path: Path) -> dict[str, int]:
+    """How many sessions and command entries a journal file holds (for tests and support)."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return {

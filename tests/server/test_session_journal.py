@@ -1,0 +1,136 @@
+"""The session journal: sessions come back from it as they were, it stays compact, an ended
+session keeps no chat, and a failed commit is reported and healed by the next snapshot."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from rooms import commands as c
+from rooms.errors import NotRecorded
+from rooms.roles import Role
+from rooms.session import Session
+from server.store.codec import decode_session, encode_session
+from server.store.memory import MemoryStore
+from server.store.sqlite import JOURNAL_FILE, JournalUnavailable, SqliteJournal, counts
+
+T0 = 1_800_000_000.0
+
+
+async def opened(path: Path, **kw: int) -> MemoryStore:
+    store = MemoryStore(SqliteJournal(path / JOURNAL_FILE), **kw)
+    await store.start()
+    return store
+
+
+async def apply(store: MemoryStore, command: c.Command[object]) -> None:
+    await (await store.update("s1", command)).durable
+
+
+async def populated(store: MemoryStore) -> None:
+    await store.add(Session.create(session_id="s1", title="T", max_participants=8, now=T0))
+    await apply(store, c.Join("cm", Role.MENTOR, "Ana", "m", True, True, T0))
+    await apply(store, c.Join("cb", Role.MENTEE, "Ben", "b", True, True, T0))
+    await apply(store, c.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 1))
+    await apply(store, c.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 1))
+    await apply(store, c.BreakoutOpen("m", "cm", 600.0, T0 + 2))
+    await apply(store, c.PostChat("b", "cb", "in the breakout", T0 + 3))
+    await apply(store, c.RaiseHand("b", "cb", True, T0 + 4))
+
+
+async def test_sessions_come_back_as_they_were(tmp_path: Path) -> None:
+    store = await opened(tmp_path)
+    await populated(store)
+    before = await store.read("s1", encode_session)
+    await store.close()
+    again = await opened(tmp_path)
+    assert await again.session_ids() == ["s1"]
+    assert await again.read("s1", encode_session) == before
+    s = decode_session(before)
+    assert s.participants["b"].room == "1:b1" and s.next_deadline() == T0 + 2 + 600 - 60
+    # and it carries on: entries numbered after the ones it came back with
+    await apply(again, c.PostChat("b", "cb", "after", T0 + 5))
+    await again.close()
+    third = await opened(tmp_path)
+    assert [m.text for m in await third.read("s1", lambda s: s.room_entered("b").chat)] == [
+        "in the breakout", "after"]
+    await third.close()
+
+
+async def test_the_journal_stays_compact(tmp_path: Path) -> None:
+    store = await opened(tmp_path, snapshot_min_bytes=4096)
+    await populated(store)
+    for i in range(400):
+        await apply(store, c.PostChat("m", "cm", f"message {i} " + "x" * 80, T0 + 10 + i))
+    held = counts(tmp_path / JOURNAL_FILE)
+    # snapshots replaced most entries: what is left weighs less than one snapshot
+    assert held["sessions"] == 1 and 0 < held["commands"] < 100
+    before = await store.read("s1", encode_session)
+    await store.close()
+    again = await opened(tmp_path)
+    assert await again.read("s1", encode_session) == before
+    await again.close()
+
+
+async def test_an_ended_session_is_kept_without_its_chat(tmp_path: Path) -> None:
+    store = await opened(tmp_path)
+    await populated(store)
+    await apply(store, c.End("over", T0 + 10))
+    await store.close()
+    assert counts(tmp_path / JOURNAL_FILE) == {"sessions": 1, "commands": 0}
+    db = sqlite3.connect(tmp_path / JOURNAL_FILE)
+    (data,) = db.execute("SELECT snapshot FROM sessions").fetchone()
+    db.close()
+    assert b"in the breakout" not in data
+    again = await opened(tmp_path)
+    assert await again.read("s1", lambda s: (s.state.value, len(s.chat))) == ("ended", 0)
+    await again.close()
+
+
+async def test_a_failed_commit_is_reported_and_the_next_change_is_a_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await opened(tmp_path)
+    await populated(store)
+    journal = store._journal
+    assert isinstance(journal, SqliteJournal)
+    real = journal._commit
+
+    def full(writes: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(journal, "_commit", full)
+    applied = await store.update("s1", c.PostChat("b", "cb", "lost on the way", T0 + 5))
+    with pytest.raises(JournalUnavailable) as lost:
+        await applied.durable
+    assert isinstance(lost.value, NotRecorded)
+    monkeypatch.setattr(journal, "_commit", real)
+    # Memory has the message; the next change writes the whole session, so nothing diverges.
+    await apply(store, c.PostChat("b", "cb", "and then", T0 + 6))
+    assert counts(tmp_path / JOURNAL_FILE)["commands"] == 0
+    before = await store.read("s1", encode_session)
+    await store.close()
+    again = await opened(tmp_path)
+    assert await again.read("s1", encode_session) == before
+    await again.close()
+
+
+async def test_deleted_sessions_are_gone_from_memory_and_disk(tmp_path: Path) -> None:
+    store = await opened(tmp_path)
+    await populated(store)
+    assert await store.created_before(T0 + 1) == ["s1"]
+    await store.delete(["s1"])
+    assert await store.session_ids() == []
+    await store.close()
+    assert counts(tmp_path / JOURNAL_FILE) == {"sessions": 0, "commands": 0}
+
+
+async def test_a_closed_journal_refuses_writes(tmp_path: Path) -> None:
+    store = await opened(tmp_path)
+    await populated(store)
+    await store.close()
+    applied = await store.update("s1", c.PostChat("b", "cb", "too late", T0 + 9))
+    with pytest.raises(JournalUnavailable):
+        await applied.durable
