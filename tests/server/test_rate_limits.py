@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from server.settings import Limits
-from tests.server.test_socketio_events import OFFER, pair
+from tests.server.sessions.test_events import OFFER, pair
 from tests.support import Api, Peer
 
 

@@ -9,7 +9,7 @@ from pycrdt import Doc, Map
 from rooms.whiteboard import BoardKey
 from server.whiteboard.boards import Boards
 from server.whiteboard.store import BoardMeta, BoardStore
-from tests.server.whiteboard_replica import Replica
+from tests.server.whiteboard.replica import Replica
 
 KEY = BoardKey("s1", "main")
 

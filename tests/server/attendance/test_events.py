@@ -432,7 +432,7 @@ async def test_rating_after_the_session_ended_can_be_anonymous(
 async def test_whiteboard_edits_count_bursts_of_drawing(
     api: Api, peers: Callable[[], Peer], clock: Clock
 ) -> None:
-    from tests.server.whiteboard_replica import Replica, send, synced
+    from tests.server.whiteboard.replica import Replica, send, synced
 
     s, ana, ben = await pair(api, peers, clock)
     board = Replica()

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from server.app import create_app
 from server.settings import Settings
-from tests.server.whiteboard_replica import Replica, send, synced
+from tests.server.whiteboard.replica import Replica, send, synced
 from tests.support import ADMIN_KEY, Clock, Peer
 
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}

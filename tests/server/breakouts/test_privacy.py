@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.server.whiteboard_replica import Replica, send, synced
+from tests.server.whiteboard.replica import Replica, send, synced
 from tests.support import ADMIN_KEY, Api, Peer
 
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}

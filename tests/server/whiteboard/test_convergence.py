@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rooms.errors import TandemError
 from rooms.whiteboard import BoardKey, BoardLimits
 from server.whiteboard.boards import Board
-from tests.server.whiteboard_replica import Replica
+from tests.server.whiteboard.replica import Replica
 
 KINDS = ["rect", "ellipse", "arrow", "line", "text"]
 coordinate = st.floats(-500, 500, allow_nan=False, width=32)

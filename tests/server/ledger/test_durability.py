@@ -23,7 +23,7 @@ import pytest
 
 from tests.support import Peer
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ADMIN_KEY = "durability-admin-key-0123456789"
 HEADERS = {"Authorization": f"Bearer {ADMIN_KEY}"}
 BUSY_PEERS = 6  # with Ana and Ben: the default maximum of 8 people

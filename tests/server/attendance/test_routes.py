@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestServer
 from server.app import create_app
 from server.attendance.reports import PEOPLE_COLUMNS, RECORDS_COLUMNS, ROOMS_COLUMNS
 from server.settings import Settings
-from tests.server.test_attendance_events import ADMIN, pair, report, row
+from tests.server.attendance.test_events import ADMIN, pair, report, row
 from tests.support import ADMIN_KEY, Api, Clock, Peer, eventually
 
 

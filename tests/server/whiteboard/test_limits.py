@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from server.settings import Limits
-from tests.server.test_whiteboard_events import member, relayed
-from tests.server.whiteboard_replica import Replica, send, synced
+from tests.server.whiteboard.replica import Replica, send, synced
+from tests.server.whiteboard.test_events import member, relayed
 from tests.support import Api, Clock, Peer
 
 
