@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from server.app import create_app
 from server.settings import Settings
 from tests.server.whiteboard.replica import Replica, send, synced
-from tests.support import ADMIN_KEY, Api, Clock, Peer
+from tests.support import ADMIN_KEY, Api, Clock, Peer, eventually
 
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
@@ -36,16 +36,19 @@ async def relayed(peer: Peer, replica: Replica) -> dict[str, Any]:
     return got
 
 
-async def settle(peer: Peer, replica: Replica, quiet: float = 0.3) -> int:
-    """Apply every relayed update until none comes for ``quiet`` seconds; how many came."""
-    count = 0
-    while True:
-        try:
-            got = await peer.next("board_update", timeout=quiet)
-        except TimeoutError:
-            return count
-        replica.receive(got["update"])
-        count += 1
+async def converge(peer: Peer, replica: Replica, room: str = "main") -> None:
+    """Apply what the room relays until the replica holds everything the server's board held
+    once every change sent so far was acknowledged (one sync tells what that is)."""
+    whole = await peer.call("board_sync", {"room": room, "state": b""})
+    server = Replica()
+    server.receive(whole["update"])
+
+    def complete() -> bool:
+        while not peer.inbox["board_update"].empty():
+            replica.receive(peer.inbox["board_update"].get_nowait()["update"])
+        return replica.view() == server.view()
+
+    await eventually(complete, what="the relayed updates to reach the replica")
 
 
 async def test_a_stroke_reaches_the_room_and_a_late_joiner_gets_the_whole_board(
@@ -63,7 +66,7 @@ async def test_a_stroke_reaches_the_room_and_a_late_joiner_gets_the_whole_board(
     b.extend(stroke, [5, 6])
     rect = b.shape("rect", 10, 10, 50, 30)
     await send(ben, b)
-    await settle(ana, a)
+    await converge(ana, a)
     # Someone arriving late (or reloading) gets the whole board in the sync acknowledgement.
     cal, c = await member(api, peers, s, "mentee", "Cal")
     assert c.view() == a.view() == b.view()
@@ -92,7 +95,7 @@ async def test_concurrent_edits_converge_through_the_server(
         replica.extend(first, [float(i)])
     await asyncio.gather(*(send(peer, replica) for peer, replica in people))
     for peer, replica in people:
-        await settle(peer, replica)
+        await converge(peer, replica)
     views = [replica.view() for _, replica in people]
     assert all(v == views[0] for v in views) and len(views[0]) == 5
     async with aiohttp.ClientSession() as http:
@@ -223,7 +226,7 @@ async def test_undo_reverts_only_ones_own_change(api: Api, peers: Callable[[], P
     assert a.undo.undo()  # undoes Ana's move, not Ben's rectangle
     assert a.undo.undo()  # and then Ana's stroke
     await send(ana, a)
-    await settle(ben, b)
+    await converge(ben, b)
     assert set(b.view()) == set(a.view()) == {theirs}
     assert a.undo.redo()
     await send(ana, a)
