@@ -1,10 +1,11 @@
 """Time from "open rooms" to first decoded partner video in every breakout room.
 
 A real Tandem server runs as a subprocess; a mentor and 2 x N headless participants (aiortc,
-media/peers.py, 160x120 test video) join one session. For each round the mentor creates N rooms,
-assigns pairs and opens them; each participant then offers to its partner, as the web client does,
-and notes when it decodes the partner's first video frame. A room "has video" when both partners
-have decoded the other; the round's figure is the time until the last room has video.
+clients/headless.py, 160x120 test video) join one session. For each round the mentor creates N
+rooms, assigns pairs and opens them; each participant then offers to its partner, as the web
+client does, and notes when it decodes the partner's first video frame. A room "has video" when
+both partners have decoded the other; the round's figure is the time until the last room has
+video.
 
     python -m load_tests.breakout_video --rooms 2,4,6,8,10 --runs 5
 
@@ -29,8 +30,8 @@ from typing import Any
 
 import aioice.ice
 
+from clients.headless import HeadlessParticipant
 from load_tests.targets import free_port
-from media.peers import HeadlessParticipant
 
 ADMIN_KEY = "breakout-bench-admin-key-0123"
 REPO = Path(__file__).resolve().parent.parent
