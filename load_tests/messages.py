@@ -126,7 +126,7 @@ class Closed:
 
 
 Message = WorkerSpec | Ready | Go | Done | Close | Closed
-M = TypeVar("M", WorkerSpec, Ready, Go, Done, Close, Closed)
+MessageT = TypeVar("MessageT", WorkerSpec, Ready, Go, Done, Close, Closed)
 
 _NAMES: dict[type[Any], str] = {
     WorkerSpec: "spec", Ready: "ready", Go: "go", Done: "done", Close: "close", Closed: "closed",
@@ -154,7 +154,7 @@ def decode(line: bytes | str) -> Message:
     return message
 
 
-def decode_as(line: bytes | str, kind: type[M]) -> M:
+def decode_as(line: bytes | str, kind: type[MessageT]) -> MessageT:
     """``decode``, failing unless the line is a ``kind``."""
     message = decode(line)
     if not isinstance(message, kind):
