@@ -12,10 +12,8 @@ lines over stdin/stdout (the messages are in ``messages.py``):
    its counts;
 5. coordinator -> worker: ``Close``; the worker closes its connections, sends ``Closed`` and exits.
 
-Every event carries its send time inside the part of the payload the server passes through (chat
-text, SDP, ICE candidate string, display name): ``LT|<time.time_ns()>|<flag>|<sender>|<seq>|``, read
-back on receipt with the same clock (all processes run on one machine). Flags: ``m`` measured,
-``w`` warm-up (counted for drops, not for latency or rates), ``x`` sent by an abuser.
+Every event carries its send time in a tag (``tags.py``) inside the part of the payload the server
+passes through; the bad traffic of abusive clients is in ``abuse.py``.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ import gc
 import heapq
 import os
 import random
-import re
 import sys
 import time
 import traceback
@@ -35,6 +32,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
+from .abuse import malformed, oversized
 from .messages import (
     AbuserReport,
     ClientPlan,
@@ -50,50 +48,10 @@ from .messages import (
 )
 from .sioclient import Client, ConnectRefused
 from .stats import percentile
+from .tags import parse_tag, raw_chat_tag, tag
 
 time_ns = time.time_ns
 perf = time.perf_counter
-
-
-def tag(flag: str, sender: int, seq: int) -> str:
-    return f"LT|{time_ns()}|{flag}|{sender}|{seq}|"
-
-
-# How an EVENT packet whose event is "chat" begins in msgpack, as python-socketio and the Node
-# reference (socket.io-msgpack-parser) both encode it: {"type": 2, "data": ["chat", ...], ...}.
-# Any other encoding takes the decoding path.
-RAW_CHAT_EVENT = b"\x83\xa4type\x02\xa4data\x92\xa4chat"
-
-
-def raw_chat_tag(payload: bytes) -> tuple[int, str] | None:
-    """(send time ns, flag) of a chat EVENT packet that carries exactly one tag, read from its
-    msgpack bytes without decoding them; None when the packet is anything else."""
-    if not payload.startswith(RAW_CHAT_EVENT):
-        return None
-    m = _RAW_TAG.search(payload)
-    if m is None or payload.find(b"LT|", m.end()) >= 0:
-        return None
-    return int(m[1]), _FLAGS[m[2]]
-
-
-_RAW_TAG = re.compile(rb"LT\|(\d+)\|([a-z])\|")
-_FLAGS = {bytes([c]): chr(c) for c in range(ord("a"), ord("z") + 1)}
-
-
-def parse_tag(s: Any) -> tuple[int, str] | None:
-    """Returns (send time ns, flag) from a string that contains a tag, or None."""
-    if not isinstance(s, str):
-        return None
-    k = s.find("LT|")
-    if k < 0:
-        return None
-    parts = s[k:].split("|", 3)
-    if len(parts) < 3:
-        return None
-    try:
-        return int(parts[1]), parts[2]
-    except ValueError:
-        return None
 
 
 def _code(ack: Any) -> str:
@@ -588,7 +546,7 @@ class Worker:
                     await asyncio.sleep(1 / self.spec.flood_rate)
                     continue
                 if kind == "malformed":
-                    ev, data = _malformed(seq, victim)
+                    ev, data = malformed(seq, victim)
                     await call(ev, data)
                     if not final_done and time_ns() >= mid_ns:
                         final_done = True
@@ -598,7 +556,7 @@ class Worker:
                     await asyncio.sleep(0.02)
                     continue
                 if kind == "oversized":
-                    ev, data = _oversized(tag("x", i, seq), victim, seq, self._pad)
+                    ev, data = oversized(tag("x", i, seq), victim, seq, self._pad)
                     await call(ev, data)
                     if not final_done and time_ns() >= mid_ns:
                         final_done = True
@@ -621,41 +579,6 @@ def _refusal_code(exc: ConnectRefused) -> Any:
         d = exc.data.get("data")
         code = d.get("code") if isinstance(d, dict) else None
     return code or exc.data
-
-
-def _malformed(seq: int, victim: str) -> tuple[str, Any]:
-    """The ``seq``-th of the malformed messages, in turn."""
-    bad: list[tuple[str, Any]] = [
-        ("chat", {"text": 123}),
-        ("chat", "not a map"),
-        ("chat", {}),
-        ("chat", {"text": ""}),
-        ("signal", {"to": "0000000000000000", "candidate": {"candidate": "x"}}),
-        ("signal", {"to": victim}),
-        ("signal", {"to": victim, "description": {"type": "bogus", "sdp": "x"}, "candidate": None}),
-        ("join", {"name": "again"}),
-        ("media_state", {"audio": "loud"}),
-        ("no_such_event", {"x": 1}),
-    ]
-    return bad[seq % len(bad)]
-
-
-def _oversized(
-    tagged: str, victim: str, seq: int, pad: Any
-) -> tuple[str, dict[str, Any]]:
-    """The ``seq``-th of the oversized messages, in turn: chat text, an SDP, an ICE candidate."""
-    big: list[tuple[str, dict[str, Any]]] = [
-        ("chat", {"text": pad(tagged, 2500)}),
-        ("signal", {"to": victim, "description": {"type": "offer", "sdp": pad(tagged, 70 * 1024)}}),
-        (
-            "signal",
-            {
-                "to": victim,
-                "candidate": {"candidate": pad(tagged, 2048), "sdpMid": "0", "sdpMLineIndex": 0},
-            },
-        ),
-    ]
-    return big[seq % len(big)]
 
 
 def _write(message: Message) -> None:

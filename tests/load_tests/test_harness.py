@@ -13,8 +13,8 @@ from socketio import packet as sio_packet
 from socketio.msgpack_packet import MsgPackPacket
 
 from load_tests.runner import RunResult, Scenario, make_scenario, offered, plan_clients, run_once
+from load_tests.tags import parse_tag, raw_chat_tag, tag
 from load_tests.targets import tandem_available
-from load_tests.worker import parse_tag, raw_chat_tag, tag
 
 TINY: dict[str, dict] = {
     "many-rooms": dict(clients=8, rooms=2, rate=2.0, duration=1.0, warmup=0.3),
