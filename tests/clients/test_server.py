@@ -3,6 +3,7 @@ data directory, and a failed start explained by the tail of its log."""
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import urllib.request
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from clients.admin import ApiError
-from clients.server import HOST, ChildServer, ServerProcess, ServerStartError
+from clients.server import HOST, ChildServer, ServerProcess, ServerStartError, checkout_dir
 
 
 def healthz(url: str) -> int:
@@ -111,3 +112,20 @@ def test_a_chosen_port_taken_meanwhile_is_swapped_but_never_on_restart(tmp_path:
         with pytest.raises(ServerStartError, match="address already in use"):
             server.restart()
     assert not server.running
+
+
+def test_another_checkout_is_run_from_its_own_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other-checkout"
+    monkeypatch.setenv("TANDEM_DIR", str(other))
+    monkeypatch.setenv("PYTHONPATH", "/somewhere")
+    assert checkout_dir() == other.resolve()
+    server = ServerProcess(tmp_path / "data", checkout=checkout_dir(), admin_key="a" * 24,
+                           env={"TANDEM_ADMIN_KEY": "ignored", "TANDEM_LOG_LEVEL": "WARNING"})
+    env = server.environ()
+    assert server.cwd == other.resolve()
+    assert env["PYTHONPATH"] == f"{other.resolve()}{os.pathsep}/somewhere"
+    assert env["TANDEM_ADMIN_KEY"] == "a" * 24 and env["TANDEM_LOG_LEVEL"] == "WARNING"
+    assert server.command()[1:] == ["-m", "server", "serve", "--host", "127.0.0.1", "--port",
+                                    str(server.port), "--data-dir", str(tmp_path / "data")]
