@@ -24,7 +24,7 @@ test: $(STAMP) browser
 	scripts/test.sh
 
 check: $(STAMP)
-	$(BIN)/ruff check rooms server media tests load_tests
+	$(BIN)/ruff check rooms server media clients tests load_tests
 	$(BIN)/mypy
 
 clean:

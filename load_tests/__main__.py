@@ -22,12 +22,32 @@ import shlex
 import subprocess
 import sys
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
+
+from clients.server import checkout_dir
 
 from . import report
 from .runner import PRESETS, RunResult, Scenario, make_scenario, run_once
-from .targets import HERE, TARGETS, tandem_available, tandem_dir
+from .targets import HERE, TARGETS, tandem_available
+
+Rows = list[tuple[str, RunResult]]  # (label, result) in the order run
+COMPARE_PARTS = ["many-rooms", "big-room", "join-storm", "pairs", "abuse", "sweep", "choices"]
+# Tandem against variants of itself, for the choices RESULTS.md measures.
+CHOICE_TARGETS = ["tandem", "tandem-asyncio", "tandem-gc-default"]
+HOW_TO_READ = (Path(__file__).parent / "how_to_read.md").read_text()
+
+
+@dataclass
+class Comparison:
+    """Every run of ``compare``, by part of RESULTS.md."""
+
+    main: Rows
+    abuse: Rows
+    verdicts: list[str]
+    sweep: Rows
+    choices: Rows
 
 
 def _targets(spec: str) -> list[str]:
@@ -150,7 +170,7 @@ async def _run_one(t: str, sc: Scenario, a: argparse.Namespace, keep_samples: bo
 
 async def _run_targets(
     label: str, sc: Scenario, targets: list[str], a: argparse.Namespace, keep_samples: bool = False
-) -> list[tuple[str, RunResult]]:
+) -> Rows:
     """Runs each target; with ``--retries N`` a run disturbed by other work on the machine
     (server or generator waiting more than ``--max-wait`` % of the window for a CPU, or the
     generator starved) is repeated up to N times and the least disturbed attempt is kept."""
@@ -180,7 +200,7 @@ async def _run_targets(
     return out
 
 
-def _print(results: list[tuple[str, RunResult]]) -> None:
+def _print(results: Rows) -> None:
     print(report.table(results))
     for line in report.ratios(results):
         print(line)
@@ -188,8 +208,8 @@ def _print(results: list[tuple[str, RunResult]]) -> None:
         print(line)
 
 
-async def _abuse(sc: Scenario, targets: list[str], a: argparse.Namespace) -> tuple[list, list[str]]:
-    results: list[tuple[str, RunResult]] = []
+async def _abuse(sc: Scenario, targets: list[str], a: argparse.Namespace) -> tuple[Rows, list[str]]:
+    results: Rows = []
     verdicts: list[str] = []
     for t in targets:
         base = (await _run_targets("abuse baseline", replace(sc, abusers=0), [t], a))[0]
@@ -224,9 +244,9 @@ def cmd_run(a: argparse.Namespace) -> int:
 
 def cmd_compare(a: argparse.Namespace) -> int:
     targets = _targets(a.target)
-    s = a.scale
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    only = _compare_parts(a.only)
     doc: dict = {
         "command": "python -m load_tests " + " ".join(shlex.quote(x) for x in sys.argv[1:]),
         "started": time.strftime("%Y-%m-%d %H:%M %Z"),
@@ -235,66 +255,79 @@ def cmd_compare(a: argparse.Namespace) -> int:
         "top_before": _top(),
         "tandem": _tandem_source(),
     }
-
-    def scaled(name: str, **kw) -> Scenario:
-        p = PRESETS[name]
-        clients = max(4, int(p["clients"] * s))
-        over = {"clients": clients, **kw}
-        if "rooms" in p and p["rooms"] > 1:
-            over["rooms"] = max(1, int(p["rooms"] * s))
-        if a.duration and "duration" not in kw and name not in ("join-storm", "pairs"):
-            over["duration"] = a.duration
-        return make_scenario(name, **over)
-
-    parts = ["many-rooms", "big-room", "join-storm", "pairs", "abuse", "sweep", "choices"]
-    only = [p.strip() for p in (a.only or ",".join(parts)).split(",") if p.strip()]
-    for p in only:
-        if p not in parts:
-            raise SystemExit(f"--only takes some of {', '.join(parts)}, not {p!r}")
-
-    async def go():
-        main: list[tuple[str, RunResult]] = []
-        for name in ("many-rooms", "big-room", "join-storm", "pairs"):
-            if name in only:
-                main += await _run_targets(name, scaled(name), targets, a)
-        abuse_results: list[tuple[str, RunResult]] = []
-        verdicts: list[str] = []
-        if "abuse" in only:
-            abuse_targets = [t for t in targets if t == "tandem"] or targets[:1]
-            abuse_results, verdicts = await _abuse(
-                scaled("abuse", rate=a.abuse_rate), abuse_targets, a
-            )
-        sweep: list[tuple[str, RunResult]] = []
-        sweep_targets = [t for t in targets if t in ("tandem", "reference")] or targets
-        if "bare" in targets and a.sweep_bare:
-            sweep_targets.append("bare")
-        rates = [float(x) for x in a.sweep_rates.split(",")] if "sweep" in only else []
-        for rate in rates:
-            sc = scaled("many-rooms", rate=rate, duration=a.sweep_duration, warmup=1.0)
-            sweep += await _run_targets(f"sweep {rate:g}/s", sc, sweep_targets, a)
-        choices: list[tuple[str, RunResult]] = []
-        if "choices" in only and "tandem" in targets:
-            choices = await _run_targets("many-rooms", scaled("many-rooms"), CHOICE_TARGETS, a)
-        return main, abuse_results, verdicts, sweep, choices
-
-    main, abuse_results, verdicts, sweep, choices = asyncio.run(go())
+    runs = asyncio.run(_compare_runs(a, targets, only))
     doc["load_after"] = report.load_snapshot()
     doc["top_after"] = _top()
-    ms = scaled("many-rooms")
+    ms = _scaled(a, "many-rooms")
     doc["sweep_title"] = (
         f"many-rooms sweep: {ms.clients} clients in rooms of {ms.clients // max(1, ms.rooms)}, "
         "latency vs offered deliveries/s"
     )
-    doc["main"] = [{"label": lb, **r.to_json()} for lb, r in main]
-    doc["abuse"] = [{"label": lb, **r.to_json()} for lb, r in abuse_results]
-    doc["verdicts"] = verdicts
-    doc["sweep"] = [{"label": lb, **r.to_json()} for lb, r in sweep]
-    doc["choices"] = [{"label": lb, **r.to_json()} for lb, r in choices]
+    doc["main"] = _rows_json(runs.main)
+    doc["abuse"] = _rows_json(runs.abuse)
+    doc["verdicts"] = runs.verdicts
+    doc["sweep"] = _rows_json(runs.sweep)
+    doc["choices"] = _rows_json(runs.choices)
     if a.only:
         doc = _merge(out.with_suffix(".json"), doc, "abuse" in only)
     out.with_suffix(".json").write_text(json.dumps(doc, indent=1))
     render(doc, out, echo=True)
     return 0
+
+
+def _compare_parts(spec: str | None) -> list[str]:
+    only = [p.strip() for p in (spec or ",".join(COMPARE_PARTS)).split(",") if p.strip()]
+    for p in only:
+        if p not in COMPARE_PARTS:
+            raise SystemExit(f"--only takes some of {', '.join(COMPARE_PARTS)}, not {p!r}")
+    return only
+
+
+def _scaled(a: argparse.Namespace, name: str, **kw: Any) -> Scenario:
+    """Preset ``name`` with its clients and rooms multiplied by ``--scale``."""
+    p = PRESETS[name]
+    clients = max(4, int(p["clients"] * a.scale))
+    over = {"clients": clients, **kw}
+    if "rooms" in p and p["rooms"] > 1:
+        over["rooms"] = max(1, int(p["rooms"] * a.scale))
+    if a.duration and "duration" not in kw and name not in ("join-storm", "pairs"):
+        over["duration"] = a.duration
+    return make_scenario(name, **over)
+
+
+async def _compare_runs(a: argparse.Namespace, targets: list[str], only: list[str]) -> Comparison:
+    main: Rows = []
+    for name in ("many-rooms", "big-room", "join-storm", "pairs"):
+        if name in only:
+            main += await _run_targets(name, _scaled(a, name), targets, a)
+    abuse_results: Rows = []
+    verdicts: list[str] = []
+    if "abuse" in only:
+        abuse_targets = [t for t in targets if t == "tandem"] or targets[:1]
+        abuse_results, verdicts = await _abuse(
+            _scaled(a, "abuse", rate=a.abuse_rate), abuse_targets, a
+        )
+    sweep = await _sweep(a, targets) if "sweep" in only else []
+    choices: Rows = []
+    if "choices" in only and "tandem" in targets:
+        choices = await _run_targets("many-rooms", _scaled(a, "many-rooms"), CHOICE_TARGETS, a)
+    return Comparison(main, abuse_results, verdicts, sweep, choices)
+
+
+async def _sweep(a: argparse.Namespace, targets: list[str]) -> Rows:
+    """many-rooms at each of ``--sweep-rates``: latency against offered load."""
+    sweep: Rows = []
+    sweep_targets = [t for t in targets if t in ("tandem", "reference")] or targets
+    if "bare" in targets and a.sweep_bare:
+        sweep_targets.append("bare")
+    for rate in [float(x) for x in a.sweep_rates.split(",")]:
+        sc = _scaled(a, "many-rooms", rate=rate, duration=a.sweep_duration, warmup=1.0)
+        sweep += await _run_targets(f"sweep {rate:g}/s", sc, sweep_targets, a)
+    return sweep
+
+
+def _rows_json(rows: Rows) -> list[dict]:
+    return [{"label": lb, **r.to_json()} for lb, r in rows]
 
 
 def _merge(path: Path, new: dict, new_abuse: bool) -> dict:
@@ -335,12 +368,12 @@ def _tandem_source() -> str:
 
     head = git("rev-parse", "--short", "HEAD") or "?"
     if os.environ.get("TANDEM_DIR"):
-        return f"{tandem_dir()} (TANDEM_DIR; repository HEAD was {head})"
+        return f"{checkout_dir()} (TANDEM_DIR; repository HEAD was {head})"
     dirty = git("status", "--porcelain", "--", "server", "rooms", "media")
     return f"this checkout at {head}" + (" with uncommitted changes" if dirty else "")
 
 
-def _results(rows: list[dict]) -> list[tuple[str, RunResult]]:
+def _results(rows: list[dict]) -> Rows:
     out = []
     for d in rows:
         d = dict(d)
@@ -350,62 +383,66 @@ def _results(rows: list[dict]) -> list[tuple[str, RunResult]]:
 
 
 def render(doc: dict, out: Path, echo: bool = False) -> None:
-    """Writes RESULTS.md and latency.png from the collected results (see ``render``)."""
-    main, abuse_results, sweep_rows = (_results(doc[k]) for k in ("main", "abuse", "sweep"))
-    choices = _results(doc.get("choices", []))
-    verdicts = doc["verdicts"]
-    sweep_rows.sort(key=lambda x: (x[1].params["rate"], x[1].target))
+    """Writes RESULTS.md and latency.png from the collected results (RESULTS.json's shape)."""
+    runs = Comparison(
+        main=_results(doc["main"]),
+        abuse=_results(doc["abuse"]),
+        verdicts=doc["verdicts"],
+        sweep=_results(doc["sweep"]),
+        choices=_results(doc.get("choices", [])),
+    )
+    runs.sweep.sort(key=lambda x: (x[1].params["rate"], x[1].target))
     if echo:
-        _print(main)
-        _print(abuse_results)
-        for v in verdicts:
+        _print(runs.main)
+        _print(runs.abuse)
+        for v in runs.verdicts:
             print(v)
-        _print(sweep_rows)
+        _print(runs.sweep)
     picture = out.with_name("latency.png")
-    sweep: dict[str, list[RunResult]] = {}
-    for _, r in sweep_rows:
-        sweep.setdefault(r.target, []).append(r)
-    report.plot(sweep, picture, doc["sweep_title"])
-    everything = main + abuse_results + sweep_rows + choices
+    by_target: dict[str, list[RunResult]] = {}
+    for _, r in runs.sweep:
+        by_target.setdefault(r.target, []).append(r)
+    report.plot(by_target, picture, doc["sweep_title"])
+    everything = runs.main + runs.abuse + runs.sweep + runs.choices
+    md = report.results_md(
+        _sections(doc, runs),
+        doc["command"],
+        doc["machine"],
+        doc["load_before"],
+        doc["load_after"],
+        _busy_note(everything),
+        picture.name,
+    )
+    out.write_text(_stamp(md, doc))
+    print(f"wrote {out} and {picture}")
 
-    def bullets(lines: list[str]) -> str:
-        return "\n".join(f"- {x}" for x in lines)
 
-    sections = [
-        (
-            "Scenarios",
-            report.table(main, markdown=True)
-            + "\n\n"
-            + bullets(report.ratios(main))
-            + "\n\n"
-            + bullets(report.extras(main)),
-        ),
-        (
-            "Bad input under load",
-            report.table(abuse_results, markdown=True)
-            + "\n\n```\n"
-            + "\n".join(verdicts)
-            + "\n```\n\n"
-            + bullets(report.extras(abuse_results)),
-        ),
-        (
-            "Offered-load sweep (many-rooms, rate per client varied)",
-            report.table(sweep_rows, markdown=True)
-            + "\n\n"
-            + bullets(report.ratios(sweep_rows))
-            + "\n\n"
-            + bullets(report.extras(sweep_rows)),
-        ),
+def _bullets(lines: list[str]) -> str:
+    return "\n".join(f"- {x}" for x in lines)
+
+
+def _section(rows: Rows, *between: str, others: tuple[str, ...] | None = None) -> str:
+    """A table, the ratios of Tandem to the others (unless ``others`` is empty), the notes."""
+    ratios = report.ratios(rows) if others is None else report.ratios(rows, others=others)
+    parts = [report.table(rows, markdown=True), *between]
+    if others != ():
+        parts.append(_bullets(ratios))
+    parts.append(_bullets(report.extras(rows)))
+    return "\n\n".join(parts)
+
+
+def _sections(doc: dict, runs: Comparison) -> list[tuple[str, str]]:
+    verdicts = "```\n" + "\n".join(runs.verdicts) + "\n```"
+    return [
+        ("Scenarios", _section(runs.main)),
+        ("Bad input under load", _section(runs.abuse, verdicts, others=())),
+        ("Offered-load sweep (many-rooms, rate per client varied)", _section(runs.sweep)),
         (
             "Measured choices (many-rooms, one after another)",
             "Tandem as it runs (uvloop, garbage-collector thresholds 50000,20,100) against "
             "the same code on asyncio's own event loop and with Python's default thresholds "
             "(700,10,10).\n\n"
-            + report.table(choices, markdown=True)
-            + "\n\n"
-            + bullets(report.ratios(choices, others=CHOICE_TARGETS[1:]))
-            + "\n\n"
-            + bullets(report.extras(choices)),
+            + _section(runs.choices, others=tuple(CHOICE_TARGETS[1:])),
         ),
         ("How to read this", HOW_TO_READ),
         (
@@ -417,27 +454,24 @@ def render(doc: dict, out: Path, echo: bool = False) -> None:
             + "\n```",
         ),
     ]
+
+
+def _busy_note(everything: Rows) -> str:
     worst = max(
         (max(r.server_runq_wait_pct, r.gen_runq_wait_pct) for _, r in everything), default=0
     )
     if worst > 5:
-        busy = (
+        return (
             "Other work was running on the machine at the same time (other processes in the "
             f"snapshots below; up to {worst:.0f}% of a run's window was spent waiting for a CPU, "
             "column *CPU wait %*). The targets were measured one after another under the same "
             "conditions, but latency figures of contended runs are inflated."
         )
-    else:
-        busy = "No run waited more than 5% of its window for a CPU (column *CPU wait %*)."
-    md = report.results_md(
-        sections,
-        doc["command"],
-        doc["machine"],
-        doc["load_before"],
-        doc["load_after"],
-        busy,
-        picture.name,
-    )
+    return "No run waited more than 5% of its window for a CPU (column *CPU wait %*)."
+
+
+def _stamp(md: str, doc: dict) -> str:
+    """The date, the commands (several when rows were merged in) and what Tandem was measured."""
     md = md.replace("Generated by", f"Generated on {doc['started']} by")
     if len(doc.get("commands", [])) > 1:
         md = md.replace(
@@ -445,9 +479,9 @@ def render(doc: dict, out: Path, echo: bool = False) -> None:
             "Commands (the later ones re-ran some rows and merged them in):\n\n"
             + "\n".join(f"- {c}" if c.startswith("`") else f"- `{c}`" for c in doc["commands"]),
         )
-    md = md.replace("\nMachine: ", f"\nTandem measured: {doc.get('tandem', '?')}.\n\nMachine: ", 1)
-    out.write_text(md)
-    print(f"wrote {out} and {picture}")
+    return md.replace(
+        "\nMachine: ", f"\nTandem measured: {doc.get('tandem', '?')}.\n\nMachine: ", 1
+    )
 
 
 def cmd_render(a: argparse.Namespace) -> int:
@@ -456,22 +490,15 @@ def cmd_render(a: argparse.Namespace) -> int:
     return 0
 
 
-HOW_TO_READ = (Path(__file__).parent / "how_to_read.md").read_text()
-# Tandem against variants of itself, for the choices RESULTS.md measures.
-CHOICE_TARGETS = ["tandem", "tandem-asyncio", "tandem-gc-default"]
-
-
 def _top() -> str:
+    """The first lines of ``top``: what else the machine was doing."""
     try:
-        return subprocess.run(
+        out = subprocess.run(
             ["top", "-bn1", "-w", "160"], capture_output=True, text=True, timeout=10
-        ).stdout.splitlines()[:17] and "\n".join(
-            subprocess.run(
-                ["top", "-bn1", "-w", "160"], capture_output=True, text=True, timeout=10
-            ).stdout.splitlines()[:17]
-        )
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return report.load_snapshot()
+    return "\n".join(out.splitlines()[:17])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,74 @@ def _err(code: str, message: str) -> dict:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
+class Relay:
+    """The relay's event handlers, with the room and name of each joined connection."""
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self.sio = sio
+        self.members: dict[str, tuple[str, str]] = {}  # sid -> (room, name)
+        for name in ("connect", "join", "chat", "signal", "leave", "disconnect"):
+            sio.on(name, getattr(self, name))
+
+    async def connect(self, sid, environ, auth=None):
+        return True
+
+    async def join(self, sid, data):
+        if not isinstance(data, dict) or not isinstance(data.get("room"), str):
+            return _err("invalid_payload", "room must be a string")
+        if sid in self.members:
+            return _err("already_joined", "join was sent twice")
+        room = data["room"]
+        name = data.get("name") if isinstance(data.get("name"), str) else sid
+        self.members[sid] = (room, name)
+        await self.sio.enter_room(sid, room)
+        me = {"id": sid, "name": name, "state": "connected", "room": room}
+        participants = [
+            {
+                "id": other,
+                "name": self.members.get(other, (room, other))[1],
+                "state": "connected",
+                "room": room,
+            }
+            for other, _eio in self.sio.manager.get_participants("/", room)
+        ]
+        await self.sio.emit("participant_joined", {"participant": me}, room=room, skip_sid=sid)
+        return {"ok": True, "participant": me, "participants": participants}
+
+    async def chat(self, sid, data):
+        m = self.members.get(sid)
+        if m is None:
+            return _err("not_joined", "join first")
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+            return _err("invalid_payload", "text must be a string")
+        msg = {"message": {"from": sid, "name": m[1], "text": data["text"]}}
+        await self.sio.emit("chat", msg, room=m[0])
+        return {"ok": True}
+
+    async def signal(self, sid, data):
+        if sid not in self.members:
+            return _err("not_joined", "join first")
+        if not isinstance(data, dict) or not isinstance(data.get("to"), str):
+            return _err("invalid_payload", "to must be a string")
+        out = {k: v for k, v in data.items() if k != "to"}
+        out["from"] = sid
+        await self.sio.emit("signal", out, to=data["to"])
+        return {"ok": True}
+
+    async def leave(self, sid, data=None):
+        asyncio.get_running_loop().call_later(
+            0.05, lambda: asyncio.ensure_future(self.sio.disconnect(sid))
+        )
+        return {"ok": True}
+
+    async def disconnect(self, sid, reason=None):
+        m = self.members.pop(sid, None)
+        if m is not None:
+            await self.sio.emit(
+                "participant_left", {"participant_id": sid, "reason": "disconnected"}, room=m[0]
+            )
+
+
 def build_app() -> web.Application:
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
@@ -34,78 +102,12 @@ def build_app() -> web.Application:
     )
     app = web.Application()
     sio.attach(app)
-    # sid -> (room, name)
-    members: dict[str, tuple[str, str]] = {}
+    Relay(sio)
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
     app.router.add_get("/healthz", healthz)
-
-    @sio.event
-    async def connect(sid, environ, auth=None):
-        return True
-
-    @sio.event
-    async def join(sid, data):
-        if not isinstance(data, dict) or not isinstance(data.get("room"), str):
-            return _err("invalid_payload", "room must be a string")
-        if sid in members:
-            return _err("already_joined", "join was sent twice")
-        room = data["room"]
-        name = data.get("name") if isinstance(data.get("name"), str) else sid
-        members[sid] = (room, name)
-        await sio.enter_room(sid, room)
-        me = {"id": sid, "name": name, "state": "connected", "room": room}
-        participants = [
-            {
-                "id": other,
-                "name": members.get(other, (room, other))[1],
-                "state": "connected",
-                "room": room,
-            }
-            for other, _eio in sio.manager.get_participants("/", room)
-        ]
-        await sio.emit("participant_joined", {"participant": me}, room=room, skip_sid=sid)
-        return {"ok": True, "participant": me, "participants": participants}
-
-    @sio.event
-    async def chat(sid, data):
-        m = members.get(sid)
-        if m is None:
-            return _err("not_joined", "join first")
-        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-            return _err("invalid_payload", "text must be a string")
-        msg = {"message": {"from": sid, "name": m[1], "text": data["text"]}}
-        await sio.emit("chat", msg, room=m[0])
-        return {"ok": True}
-
-    @sio.event
-    async def signal(sid, data):
-        if sid not in members:
-            return _err("not_joined", "join first")
-        if not isinstance(data, dict) or not isinstance(data.get("to"), str):
-            return _err("invalid_payload", "to must be a string")
-        out = {k: v for k, v in data.items() if k != "to"}
-        out["from"] = sid
-        await sio.emit("signal", out, to=data["to"])
-        return {"ok": True}
-
-    @sio.event
-    async def leave(sid, data=None):
-        asyncio.get_running_loop().call_later(
-            0.05, lambda: asyncio.ensure_future(sio.disconnect(sid))
-        )
-        return {"ok": True}
-
-    @sio.event
-    async def disconnect(sid, reason=None):
-        m = members.pop(sid, None)
-        if m is not None:
-            await sio.emit(
-                "participant_left", {"participant_id": sid, "reason": "disconnected"}, room=m[0]
-            )
-
     return app
 
 

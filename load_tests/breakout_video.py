@@ -1,10 +1,11 @@
 """Time from "open rooms" to first decoded partner video in every breakout room.
 
 A real Tandem server runs as a subprocess; a mentor and 2 x N headless participants (aiortc,
-media/peers.py, 160x120 test video) join one session. For each round the mentor creates N rooms,
-assigns pairs and opens them; each participant then offers to its partner, as the web client does,
-and notes when it decodes the partner's first video frame. A room "has video" when both partners
-have decoded the other; the round's figure is the time until the last room has video.
+clients/headless.py, 160x120 test video) join one session. For each round the mentor creates N
+rooms, assigns pairs and opens them; each participant then offers to its partner, as the web
+client does, and notes when it decodes the partner's first video frame. A room "has video" when
+both partners have decoded the other; the round's figure is the time until the last room has
+video.
 
     python -m load_tests.breakout_video --rooms 2,4,6,8,10 --runs 5
 
@@ -18,76 +19,23 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import aioice.ice
 
-from load_tests.targets import free_port
-from media.peers import HeadlessParticipant
-
-ADMIN_KEY = "breakout-bench-admin-key-0123"
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
-    req = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {ADMIN_KEY}"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        data: dict[str, Any] = json.loads(resp.read())
-        return data
+from clients.admin import join_token
+from clients.headless import HeadlessParticipant
+from clients.server import ServerProcess
+from load_tests.stats import percentile
+from load_tests.targets import tandem_process
 
 
-class Server:
-    def __init__(self, data_dir: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "TANDEM_ADMIN_KEY": ADMIN_KEY, "TANDEM_LOG_LEVEL": "WARNING"}
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "server",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                data_dir,
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+def bench_server(workdir: Path) -> ServerProcess:
+    """The Tandem server these media benchmarks measure (warnings only in its log)."""
+    return tandem_process(workdir / "data", env={"TANDEM_LOG_LEVEL": "WARNING"})
 
 
 async def _ok(p: HeadlessParticipant, event: str, data: Any = None) -> dict[str, Any]:
@@ -97,16 +45,53 @@ async def _ok(p: HeadlessParticipant, event: str, data: Any = None) -> dict[str,
     return ack
 
 
-async def measure(url: str, rooms: int, runs: int, timeout: float) -> dict[str, Any]:
-    session = _post(
-        url + "/api/sessions", {"title": f"{rooms} rooms", "max_participants": 2 * rooms + 1}
-    )
-    token = session["join_urls"]
+Pair = tuple[HeadlessParticipant, HeadlessParticipant]
+
+
+async def _round(
+    mentor: HeadlessParticipant, people: list[HeadlessParticipant], rooms: int, timeout: float
+) -> list[float | None]:
+    """One round: open ``rooms`` rooms of two; per room, the seconds until both partners decoded
+    each other's video (None: not within ``timeout``)."""
+    for p in people:
+        p.first_frame_at.clear()
+        p.frame_seen.clear()
+    await _ok(mentor, "breakout_create", {"count": rooms})
+    for i, p in enumerate(people):
+        await _ok(mentor, "breakout_assign", {"participant_id": p.id, "room": f"b{i // 2 + 1}"})
+    opened = time.time()
+    await _ok(mentor, "breakout_open", {})
+    deadline = time.monotonic() + timeout
+    pairs: list[Pair] = [(people[i], people[i + 1]) for i in range(0, len(people), 2)]
+    while time.monotonic() < deadline and not all(_has_video(pair) for pair in pairs):
+        await asyncio.sleep(0.02)
+    times = [
+        max(a.first_frame_at[b.id], b.first_frame_at[a.id]) - opened if _has_video((a, b))
+        else None
+        for a, b in pairs
+    ]
+    await _ok(mentor, "breakout_close", {"countdown_seconds": 0})
+    await asyncio.sleep(0.5)  # let the peer connections of this round close
+    return times
+
+
+def _has_video(pair: Pair) -> bool:
+    a, b = pair
+    return b.id in a.first_frame_at and a.id in b.first_frame_at
+
+
+async def measure(server: ServerProcess, rooms: int, runs: int, timeout: float) -> dict[str, Any]:
+    async with server.admin_async() as api:
+        session = await api.create_session(
+            title=f"{rooms} rooms", max_participants=2 * rooms + 1
+        )
+    links = session["join_urls"]
+    url = server.url
     mentor = HeadlessParticipant(
-        url, token["mentor"].split("#token=")[1], "Mentor", video=False, media_in_main=False
+        url, join_token(links["mentor"]), "Mentor", video=False, media_in_main=False
     )
     people = [
-        HeadlessParticipant(url, token["mentee"].split("#token=")[1], f"P{i}", media_in_main=False)
+        HeadlessParticipant(url, join_token(links["mentee"]), f"P{i}", media_in_main=False)
         for i in range(2 * rooms)
     ]
     per_room: list[float] = []
@@ -116,52 +101,28 @@ async def measure(url: str, rooms: int, runs: int, timeout: float) -> dict[str, 
         for p in [mentor, *people]:
             await p.start()
         for _ in range(runs):
-            for p in people:
-                p.first_frame_at.clear()
-                p.frame_seen.clear()
-            await _ok(mentor, "breakout_create", {"count": rooms})
-            for i, p in enumerate(people):
-                await _ok(
-                    mentor, "breakout_assign", {"participant_id": p.id, "room": f"b{i // 2 + 1}"}
-                )
-            opened = time.time()
-            await _ok(mentor, "breakout_open", {})
-            deadline = time.monotonic() + timeout
-            pairs = [(people[i], people[i + 1]) for i in range(0, len(people), 2)]
-            while time.monotonic() < deadline:
-                if all(b.id in a.first_frame_at and a.id in b.first_frame_at for a, b in pairs):
-                    break
-                await asyncio.sleep(0.02)
-            times = []
-            for a, b in pairs:
-                if b.id in a.first_frame_at and a.id in b.first_frame_at:
-                    times.append(max(a.first_frame_at[b.id], b.first_frame_at[a.id]) - opened)
-                else:
-                    failures += 1
-            per_room.extend(times)
-            if len(times) == len(pairs):
-                all_rooms.append(max(times))
-            await _ok(mentor, "breakout_close", {"countdown_seconds": 0})
-            await asyncio.sleep(0.5)  # let the peer connections of this round close
+            times = await _round(mentor, people, rooms, timeout)
+            done = [t for t in times if t is not None]
+            failures += len(times) - len(done)
+            per_room.extend(done)
+            if len(done) == len(times):
+                all_rooms.append(max(done))
     finally:
         for p in [mentor, *people]:
             await p.close()
     return {
         "rooms": rooms,
         "runs": runs,
-        "room_median_s": statistics.median(per_room) if per_room else None,
-        "room_p90_s": _quantile(per_room, 0.9),
-        "all_rooms_median_s": statistics.median(all_rooms) if all_rooms else None,
+        "room_median_s": _percentile(per_room, 50),
+        "room_p90_s": _percentile(per_room, 90),
+        "all_rooms_median_s": _percentile(all_rooms, 50),
         "all_rooms_max_s": max(all_rooms) if all_rooms else None,
         "rooms_without_video": failures,
     }
 
 
-def _quantile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+def _percentile(values: list[float], q: float) -> float | None:
+    return percentile(values, q) if values else None
 
 
 def _fmt(value: float | None) -> str:
@@ -172,14 +133,10 @@ async def main_async(rooms: list[int], runs: int, timeout: float) -> list[dict[s
     # aioice leaves 127.0.0.1 out of its candidates; keep every packet on loopback.
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
     results = []
-    with tempfile.TemporaryDirectory() as data_dir:
-        server = Server(data_dir)
-        try:
-            server.wait_ready()
+    with tempfile.TemporaryDirectory() as workdir:
+        async with bench_server(Path(workdir)) as server:
             for n in rooms:
-                results.append(await measure(server.url, n, runs, timeout))
-        finally:
-            server.stop()
+                results.append(await measure(server, n, runs, timeout))
     return results
 
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import statistics
 import tempfile
 import time
-import urllib.request
-from typing import Any
+from pathlib import Path
 
 from playwright.async_api import Browser, async_playwright
 
-from load_tests.breakout_video import ADMIN_KEY, Server
+from clients.server import ServerProcess
+from load_tests.breakout_video import bench_server
+from load_tests.stats import percentile
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -42,18 +41,9 @@ ALL_DECODING = """() => {
 }"""
 
 
-def _session(url: str) -> dict[str, Any]:
-    req = urllib.request.Request(
-        url + "/api/sessions", method="POST", data=json.dumps({"title": "Measure"}).encode(),
-        headers={"Authorization": f"Bearer {ADMIN_KEY}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        data: dict[str, Any] = json.loads(resp.read())
-        return data
-
-
-async def once(browser: Browser, url: str) -> float:
-    s = _session(url)
+async def once(browser: Browser, server: ServerProcess) -> float:
+    async with server.admin_async() as api:
+        s = await api.create_session(title="Measure")
     pages = []
     for role, name in (("mentor", "Ana"), ("mentee", "Ben")):
         context = await browser.new_context()
@@ -74,17 +64,12 @@ async def once(browser: Browser, url: str) -> float:
 
 
 async def main_async(runs: int) -> list[float]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        server = Server(data_dir)
-        try:
-            server.wait_ready()
-            async with async_playwright() as p:
-                browser = await p.chromium.launch(executable_path="/usr/bin/chromium",
-                                                  args=CHROMIUM_ARGS)
-                times = [await once(browser, server.url) for _ in range(runs)]
-                await browser.close()
-        finally:
-            server.stop()
+    with tempfile.TemporaryDirectory() as workdir:
+        async with bench_server(Path(workdir)) as server, async_playwright() as p:
+            browser = await p.chromium.launch(executable_path="/usr/bin/chromium",
+                                              args=CHROMIUM_ARGS)
+            times = [await once(browser, server) for _ in range(runs)]
+            await browser.close()
     return times
 
 
@@ -96,7 +81,7 @@ def main() -> None:
     times = asyncio.run(main_async(args.runs))
     print(f"machine: {os.cpu_count()} cores, load average before the run {load_before:.2f}")
     print(f"join to first decoded video both ways, {len(times)} runs: "
-          f"median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
+          f"median {percentile(times, 50) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

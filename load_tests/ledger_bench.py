@@ -29,7 +29,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,13 +41,15 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from load_tests.targets import free_port, wait_healthy  # noqa: E402
+from clients.server import ServerProcess  # noqa: E402
+from load_tests.stats import percentile  # noqa: E402
 from rooms.attendance import MEDIA_AUDIO, MEDIA_VIDEO, Record, RecordKind, SessionInfo  # noqa: E402
 from rooms.roles import Role  # noqa: E402
 from rooms.roster import RosterEntry, Schedule, SessionPlan  # noqa: E402
 from server.ledger.sqlite import LEDGER_FILE, SqliteLedger  # noqa: E402
 
 ADMIN_KEY = "ledger-bench-admin-key-0123456789"
+STARTUP_TIMEOUT = 60.0
 K = RecordKind
 PEOPLE_PER_SESSION = 10
 
@@ -152,9 +153,8 @@ def _counting(ledger: SqliteLedger) -> list[int]:
     return batches
 
 
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+def _ms(values: list[float], q: float) -> float:
+    return percentile(values, q) * 1000
 
 
 async def write_sequential(path: Path, events: int) -> WriteResult:
@@ -179,8 +179,8 @@ async def write_sequential(path: Path, events: int) -> WriteResult:
         events / seconds,
         len(batches),
         statistics.fmean(batches),
-        _pct(latencies, 0.5),
-        _pct(latencies, 0.99),
+        _ms(latencies, 50),
+        _ms(latencies, 99),
     )
 
 
@@ -226,8 +226,8 @@ async def write_concurrent(path: Path, events: int, sessions: int, writers: int)
         total / seconds,
         len(batches),
         statistics.fmean(batches),
-        _pct(latencies, 0.5),
-        _pct(latencies, 0.99),
+        _ms(latencies, 50),
+        _ms(latencies, 99),
     )
 
 
@@ -266,31 +266,21 @@ async def export(
 
 
 async def exports(data_dir: Path, events: int) -> tuple[list[ExportResult], float]:
-    port = free_port()
-    env = dict(os.environ, TANDEM_ADMIN_KEY=ADMIN_KEY, TANDEM_LOG_LEVEL="WARNING")
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port), "--data-dir", str(data_dir)],
-        cwd=REPO,
-        env=env,
+    """The three exports through the real server on ``data_dir`` (this checkout's, as the writes
+    above); also returns the seconds the server took to start on that ledger."""
+    server = ServerProcess(
+        data_dir, log_path=data_dir / "server.log", admin_key=ADMIN_KEY,
+        env={"TANDEM_LOG_LEVEL": "WARNING"}, startup_timeout=STARTUP_TIMEOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    await server.start_async()
     try:
-        await wait_healthy(url, proc)
         startup = time.perf_counter() - started
         out = []
         for view, fmt in [("records", "csv"), ("records", "json"), ("people", "csv")]:
-            out.append(
-                await export(
-                    url,
-                    proc.pid,
-                    "/api/attendance/export",
-                    {"view": view, "format": fmt},
-                    view,
-                    fmt,
-                )
-            )
-            r = out[-1]
+            params = {"view": view, "format": fmt}
+            r = await export(server.url, server.pid, "/api/attendance/export", params, view, fmt)
+            out.append(r)
             unit = "records" if view == "records" else "people rows"
             print(
                 f"  export {view}/{fmt}: {r.seconds:.1f} s, {r.units:,} {unit} "
@@ -301,8 +291,7 @@ async def exports(data_dir: Path, events: int) -> tuple[list[ExportResult], floa
             )
         return out, startup
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        server.stop(timeout=30)
 
 
 async def main() -> None:

@@ -7,9 +7,8 @@ import os
 import platform
 import subprocess
 from pathlib import Path
-from typing import Any
 
-from .runner import RunResult
+from .results import RunResult
 
 COLUMNS = [
     ("scenario", "scenario"),
@@ -284,7 +283,3 @@ def results_md(
             "",
         ]
     return "\n".join(out) + "\n"
-
-
-def dump(obj: Any) -> Any:
-    return obj

@@ -2,9 +2,9 @@
 relay.
 
 Each target starts its own server process on 127.0.0.1 (a fresh one per run, so that memory
-figures start from the same place), hands out per-room credentials, and is stopped at the end.
-The adapter is thin: Tandem is joined through its real REST + join-token path; the two relays
-take a room name in ``join``.
+figures start from the same place; ``clients/server.py`` runs it), hands out per-room credentials,
+and is stopped at the end. The adapter is thin: Tandem is joined through its real REST + join-token
+path; the two relays take a room name in ``join``.
 """
 
 from __future__ import annotations
@@ -12,44 +12,23 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-import aiohttp
+from clients.admin import AsyncAdminApi, join_token
+from clients.server import HOST, REPO, ChildServer, ServerProcess, checkout_dir
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
 REFERENCE_DIR = HERE / "reference"
 ADMIN_KEY = "load-test-admin-key"
+STARTUP_TIMEOUT = 60.0
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Wait until ``url``/healthz answers 200. Raises RuntimeError when ``proc`` exits first or
-    ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as s:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited with {proc.returncode}")
-            try:
-                async with s.get(url + "/healthz", timeout=aiohttp.ClientTimeout(total=2)) as r:
-                    if r.status == 200:
-                        return
-            except (TimeoutError, aiohttp.ClientError, OSError):
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"the server did not answer /healthz within {timeout:.0f} s")
+# Per room: the Socket.IO CONNECT auth and the join payload every client of that room uses.
+Credentials = dict[str, tuple[dict[str, Any] | None, dict[str, Any]]]
 
 
 def python_exe() -> str:
@@ -57,7 +36,7 @@ def python_exe() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
-def ensure_reference_installed(log=print) -> None:
+def ensure_reference_installed(log: Callable[[str], Any] = print) -> None:
     """Installs the pinned npm packages of the reference server (``npm ci``) when missing."""
     if shutil.which("node") is None:
         raise RuntimeError("node is not installed: the reference server needs Node.js 18+ and npm")
@@ -74,176 +53,148 @@ def ensure_reference_installed(log=print) -> None:
     )
 
 
+def tandem_process(
+    data_dir: Path,
+    *,
+    flags: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    log_path: Path | None = None,
+) -> ServerProcess:
+    """Tandem as the load tests run it: the checkout under test (``TANDEM_DIR``, else this one)
+    with this repository's interpreter, and the load tests' admin key."""
+    return ServerProcess(
+        data_dir, log_path=log_path, admin_key=ADMIN_KEY, flags=flags, env=env,
+        checkout=checkout_dir(), python=python_exe(), startup_timeout=STARTUP_TIMEOUT,
+    )
+
+
+def tandem_available() -> bool:
+    return (checkout_dir() / "server" / "__main__.py").exists()
+
+
+class BareRelayProcess(ChildServer):
+    name = "bare"
+
+    def command(self) -> list[str]:
+        return [python_exe(), "-m", "load_tests.bare_relay", "--host", HOST, "--port",
+                str(self.port)]
+
+
+class ReferenceProcess(ChildServer):
+    name = "reference"
+
+    def command(self) -> list[str]:
+        node = shutil.which("node") or "node"
+        return [node, str(REFERENCE_DIR / "server.js"), "--host", HOST, "--port", str(self.port)]
+
+    @property
+    def cwd(self) -> Path:
+        return REFERENCE_DIR
+
+
 class Target:
     name = "?"
     chat_event = "chat"
 
     def __init__(self) -> None:
-        self.proc: subprocess.Popen | None = None
-        self.port = 0
-        self.tmp: tempfile.TemporaryDirectory | None = None
-        self.log_path: Path | None = None
+        self.server: ChildServer | None = None
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def _server(self) -> ChildServer:
+        if self.server is None:
+            raise RuntimeError(f"the {self.name} target was not started")
+        return self.server
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self._server().url
 
     @property
     def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
+        return self._server().pid
 
-    def command(self) -> tuple[list[str], dict[str, str], Path]:
+    @property
+    def died(self) -> bool:
+        """True when the server has exited by itself."""
+        return self.server is not None and self.server.returncode is not None
+
+    def make_server(self, workdir: Path) -> ChildServer:
         raise NotImplementedError
 
-    async def start(self, timeout: float = 60.0) -> None:
+    async def start(self, timeout: float = STARTUP_TIMEOUT) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix=f"lt-{self.name}-")
-        self.port = free_port()
-        cmd, env, cwd = self.command()
-        self.log_path = Path(self.tmp.name) / "server.log"
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                cmd,
-                env={**os.environ, **env},
-                cwd=cwd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        self.server = self.make_server(Path(self.tmp.name))
         try:
-            await wait_healthy(self.url, self.proc, timeout)
-        except RuntimeError as exc:
+            await self.server.start_async(timeout)
+        except BaseException:
             self.stop()
-            raise RuntimeError(f"{self.name}: {exc}: {self.log_tail()}") from None
+            raise
 
-    def log_tail(self, n: int = 2000) -> str:
-        try:
-            return self.log_path.read_bytes()[-n:].decode(errors="replace") if self.log_path else ""
-        except OSError:
-            return ""
+    def log_tail(self, lines: int = 40) -> str:
+        return self.server.log_tail(lines) if self.server is not None else ""
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        if self.server is not None:
+            self.server.stop()
         if self.tmp is not None:
             self.tmp.cleanup()
             self.tmp = None
 
-    async def provision(self, rooms: dict[str, int]) -> dict[str, tuple[dict | None, dict]]:
+    async def provision(self, rooms: dict[str, int]) -> Credentials:
         """Returns, per room key, the (auth, join payload template) every client of that room
         uses."""
         raise NotImplementedError
 
 
 class RelayTarget(Target):
-    async def provision(self, rooms: dict[str, int]) -> dict[str, tuple[dict | None, dict]]:
+    async def provision(self, rooms: dict[str, int]) -> Credentials:
         return {room: ({}, {"room": room}) for room in rooms}
 
 
 class BareTarget(RelayTarget):
     name = "bare"
 
-    def command(self):
-        return (
-            [
-                python_exe(),
-                "-m",
-                "load_tests.bare_relay",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            {},
-            REPO,
-        )
+    def make_server(self, workdir: Path) -> ChildServer:
+        return BareRelayProcess(workdir / "server.log", startup_timeout=STARTUP_TIMEOUT)
 
 
 class ReferenceTarget(RelayTarget):
     name = "reference"
 
-    async def start(self, timeout: float = 60.0) -> None:
+    async def start(self, timeout: float = STARTUP_TIMEOUT) -> None:
         ensure_reference_installed()
         await super().start(timeout)
 
-    def command(self):
-        node = shutil.which("node") or "node"
-        return (
-            [
-                node,
-                str(REFERENCE_DIR / "server.js"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            {},
-            REFERENCE_DIR,
-        )
+    def make_server(self, workdir: Path) -> ChildServer:
+        return ReferenceProcess(workdir / "server.log", startup_timeout=STARTUP_TIMEOUT)
 
 
 class TandemTarget(Target):
-    """Tandem itself, from this checkout or from ``TANDEM_DIR``: another checkout of the
-    repository, e.g. ``git archive HEAD server rooms media web_client | tar -x -C DIR``, to
-    measure the last commit while the working tree is being edited."""
+    """Tandem itself, from this checkout or from ``TANDEM_DIR`` (see ``clients.server``)."""
 
     name = "tandem"
     settings: dict[str, str] = {}  # TANDEM_* settings of this variant
 
-    def command(self):
-        assert self.tmp is not None
-        data = Path(self.tmp.name) / "data"
-        data.mkdir(exist_ok=True)
+    def make_server(self, workdir: Path) -> ChildServer:
         env = {
-            "TANDEM_ADMIN_KEY": ADMIN_KEY,
             "TANDEM_MAX_SESSION_SIZE": os.environ.get("TANDEM_MAX_SESSION_SIZE", "1000"),
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": str(tandem_dir()),
             **self.settings,
         }
-        return (
-            [
-                python_exe(),
-                "-m",
-                "server",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(data),
-            ],
-            env,
-            tandem_dir(),
-        )
+        return tandem_process(workdir / "data", env=env)
 
-    async def provision(self, rooms: dict[str, int]) -> dict[str, tuple[dict | None, dict]]:
-        out: dict[str, tuple[dict | None, dict]] = {}
-        headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    async def provision(self, rooms: dict[str, int]) -> Credentials:
+        out: Credentials = {}
         sem = asyncio.Semaphore(8)
-        async with aiohttp.ClientSession(headers=headers) as s:
+        async with AsyncAdminApi(self.url, ADMIN_KEY) as api:
 
             async def one(room: str, n: int) -> None:
-                body = {"title": f"load test {room}", "max_participants": max(2, n)}
                 async with sem:
-                    async with s.post(self.url + "/api/sessions", json=body) as r:
-                        data = await r.json()
-                        if r.status != 201:
-                            raise RuntimeError(f"POST /api/sessions -> {r.status}: {data}")
-                urls = data["join_urls"]
+                    session = await api.create_session(
+                        title=f"load test {room}", max_participants=max(2, n)
+                    )
+                urls = session["join_urls"]
                 link = urls.get("mentee") or next(iter(urls.values()))
-                token = link.split("#token=", 1)[1]
-                out[room] = ({"token": token}, {"audio": False, "video": False})
+                out[room] = ({"token": join_token(link)}, {"audio": False, "video": False})
 
             await asyncio.gather(*(one(room, n) for room, n in rooms.items()))
         return out
@@ -263,18 +214,10 @@ class TandemDefaultGcTarget(TandemTarget):
     settings = {"TANDEM_GC_THRESHOLD": "700,10,10"}
 
 
-TARGETS = {
+TARGETS: dict[str, type[Target]] = {
     "tandem": TandemTarget,
     "reference": ReferenceTarget,
     "bare": BareTarget,
     "tandem-asyncio": TandemAsyncioTarget,
     "tandem-gc-default": TandemDefaultGcTarget,
 }
-
-
-def tandem_dir() -> Path:
-    return Path(os.environ.get("TANDEM_DIR") or REPO).resolve()
-
-
-def tandem_available() -> bool:
-    return (tandem_dir() / "server" / "__main__.py").exists()

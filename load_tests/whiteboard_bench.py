@@ -21,22 +21,20 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from pycrdt import Array, Doc, Map, TransactionEvent
 
+from clients.admin import join_token
+from clients.server import ServerProcess
 from load_tests.sioclient import Client
-from load_tests.targets import free_port, wait_healthy
+from load_tests.stats import percentile
+from load_tests.targets import tandem_process
 
-REPO = Path(__file__).resolve().parent.parent
-ADMIN_KEY = "whiteboard-bench-admin-key-0123"
 STROKE_POINTS = 60  # a new stroke after this many points
 
 
@@ -159,44 +157,45 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else float("nan")
+def _ms(values: list[float], q: float) -> float:
+    return round(percentile(values, q) * 1000, 2)
 
 
-async def run(args: argparse.Namespace, url: str, pid: int) -> Result:
-    headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
-            url + "/api/sessions",
-            headers=headers,
-            json={"title": "Whiteboard bench", "max_participants": args.members},
-        ) as resp:
-            assert resp.status == 201, await resp.text()
-            created = await resp.json()
-    tokens = {role: u.split("#token=", 1)[1] for role, u in created["join_urls"].items()}
+@dataclass
+class Room:
+    """The members of the room on the lean client, and what they sent and received."""
 
-    drawers = [Drawer(i) for i in range(args.drawers)]
-    measurers = [Measurer(drawers) for _ in range(args.measurers)]
-    relays = [0]
-    clients: list[Client] = []
+    clients: list[Client] = field(default_factory=list)
+    relays: int = 0  # board updates received, by any member
+    sent: int = 0
+    acked: int = 0
+    refused: dict[str, int] = field(default_factory=dict)
 
-    def on_event(client: Client, name: str, data: Any) -> None:
+    def on_event(self, client: Client, name: str, data: Any) -> None:
         if name != "board_update":
             return
-        relays[0] += 1
-        m = client.tag
-        if m is not None:
-            m.receive(data["update"], time.perf_counter())
+        self.relays += 1
+        if client.tag is not None:
+            client.tag.receive(data["update"], time.perf_counter())
 
+    def on_ack(self, ack: Any) -> None:
+        if isinstance(ack, dict) and ack.get("ok"):
+            self.acked += 1
+        else:
+            code = ack.get("error", {}).get("code", "?") if isinstance(ack, dict) else "?"
+            self.refused[code] = self.refused.get(code, 0) + 1
+
+
+async def _join(
+    args: argparse.Namespace, url: str, tokens: dict[str, str], measurers: list[Measurer]
+) -> Room:
+    """Every member joins and syncs the board; the measurers apply what they receive."""
+    room = Room()
     for i in range(args.members):
         # Drawers are the first members; measurers the last, so none measures its own updates.
-        tag = (
-            measurers[i - (args.members - args.measurers)]
-            if (i >= args.members - args.measurers)
-            else None
-        )
-        c = Client(url, on_event=on_event, tag=tag)
+        first_measurer = args.members - args.measurers
+        tag = measurers[i - first_measurer] if i >= first_measurer else None
+        c = Client(url, on_event=room.on_event, tag=tag)
         await c.connect({"token": tokens["mentor" if i == 0 else "mentee"]})
         ack = await c.call("join", {"name": f"Member {i}"})
         assert ack["ok"], ack
@@ -204,91 +203,120 @@ async def run(args: argparse.Namespace, url: str, pid: int) -> Result:
         assert ack["ok"], ack
         if tag is not None:
             tag.receive(ack["update"], time.perf_counter())
-        clients.append(c)
+        room.clients.append(c)
+    return room
 
-    sent = [0]
-    acked = [0]
-    refused: dict[str, int] = {}
 
-    def on_ack(ack: Any) -> None:
-        if isinstance(ack, dict) and ack.get("ok"):
-            acked[0] += 1
-        else:
-            code = ack.get("error", {}).get("code", "?") if isinstance(ack, dict) else "?"
-            refused[code] = refused.get(code, 0) + 1
+async def _draw(
+    args: argparse.Namespace, room: Room, drawer: Drawer, i: int, until: float
+) -> None:
+    """Drawer ``i``: ``--rate`` updates a second, its pointer every so often, until ``until``."""
+    c = room.clients[i]
+    period = 1.0 / args.rate
+    cursor_every = max(1, round(args.rate / args.cursor_rate)) if args.cursor_rate else 0
+    start = time.perf_counter() + (i / max(1, args.drawers)) * period  # spread the drawers
+    n = 0
+    while True:
+        due = start + n * period
+        now = time.perf_counter()
+        if due > until:
+            return
+        if due > now:
+            await asyncio.sleep(due - now)
+        x, y = 100 + (n * 7) % 1400, 100 + (n * 13) % 700
+        update = drawer.next_update(float(x), float(y))
+        drawer.sent_at[drawer.seq] = time.perf_counter()
+        c.emit_nowait("board_update", {"room": "main", "update": update}, room.on_ack)
+        room.sent += 1
+        if cursor_every and n % cursor_every == 0:
+            c.emit_nowait("board_cursor", {"room": "main", "x": float(x), "y": float(y)})
+        n += 1
 
-    async def draw(i: int, until: float) -> None:
-        d, c = drawers[i], clients[i]
-        period = 1.0 / args.rate
-        cursor_every = max(1, round(args.rate / args.cursor_rate)) if args.cursor_rate else 0
-        start = time.perf_counter() + (i / max(1, args.drawers)) * period  # spread the drawers
-        n = 0
-        while True:
-            due = start + n * period
-            now = time.perf_counter()
-            if due > until:
-                return
-            if due > now:
-                await asyncio.sleep(due - now)
-            x, y = 100 + (n * 7) % 1400, 100 + (n * 13) % 700
-            update = d.next_update(float(x), float(y))
-            d.sent_at[d.seq] = time.perf_counter()
-            c.emit_nowait("board_update", {"room": "main", "update": update}, on_ack)
-            sent[0] += 1
-            if cursor_every and n % cursor_every == 0:
-                c.emit_nowait("board_cursor", {"room": "main", "x": float(x), "y": float(y)})
-            n += 1
+
+@dataclass
+class Window:
+    """Counts and clocks at the start of the measured window, and their growth over it."""
+
+    pid: int
+    relays: int
+    sent: int
+    acked: int
+    server_cpu: float
+    wall: float
+    generator_cpu: float
+    server_wait: float
+
+    @classmethod
+    def start(cls, pid: int, room: Room) -> Window:
+        relays, sent, acked = room.relays, room.sent, room.acked
+        server_cpu, wall = _cpu_seconds(pid), time.perf_counter()
+        generator_cpu = time.process_time()
+        return cls(pid, relays, sent, acked, server_cpu, wall, generator_cpu, _run_queue_wait(pid))
+
+    def end(self, room: Room) -> dict[str, float]:
+        server_cpu, wall = _cpu_seconds(self.pid), time.perf_counter()
+        generator_cpu = time.process_time()
+        server_wait = _run_queue_wait(self.pid)
+        window = wall - self.wall
+        return {
+            "window": window,
+            "relays": room.relays - self.relays,
+            "server_cpu_percent": round(100 * (server_cpu - self.server_cpu) / window, 1),
+            "generator_cpu_percent": round(100 * (generator_cpu - self.generator_cpu) / window, 1),
+            "server_run_queue_wait_percent": round(
+                100 * (server_wait - self.server_wait) / window, 1
+            ),
+        }
+
+
+async def run(args: argparse.Namespace, server: ServerProcess) -> Result:
+    async with server.admin_async() as api:
+        created = await api.create_session(title="Whiteboard bench", max_participants=args.members)
+    tokens = {role: join_token(u) for role, u in created["join_urls"].items()}
+    drawers = [Drawer(i) for i in range(args.drawers)]
+    measurers = [Measurer(drawers) for _ in range(args.measurers)]
+    room = await _join(args, server.url, tokens, measurers)
 
     load_before = os.getloadavg()
-    t0 = time.perf_counter()
-    warm_end = t0 + args.warmup
+    warm_end = time.perf_counter() + args.warmup
     end = warm_end + args.seconds
-    tasks = [asyncio.create_task(draw(i, end)) for i in range(args.drawers)]
+    tasks = [asyncio.create_task(_draw(args, room, d, i, end)) for i, d in enumerate(drawers)]
     await asyncio.sleep(max(0.0, warm_end - time.perf_counter()))
     for m in measurers:
         m.measuring = True
-    relays_start, sent_start, acked_start = relays[0], sent[0], acked[0]
-    cpu_start, wall_start = _cpu_seconds(pid), time.perf_counter()
-    gen_start = time.process_time()
-    wait_start = _run_queue_wait(pid)
+    window = Window.start(server.pid, room)
     await asyncio.gather(*tasks)
-    cpu_end, wall_end = _cpu_seconds(pid), time.perf_counter()
-    gen_end = time.process_time()
-    wait_end = _run_queue_wait(pid)
-    relays_end = relays[0]
+    figures = window.end(room)
     await asyncio.sleep(1.0)  # let the last relays and acks arrive
     for m in measurers:
         m.measuring = False
     load_after = os.getloadavg()
-    rss = _rss_mb(pid)
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
-            f"{url}/api/sessions/{created['session_id']}/boards", headers=headers
-        ) as resp:
-            boards = (await resp.json())["boards"]
-    for c in clients:
+    rss = _rss_mb(server.pid)
+    async with server.admin_async() as api:
+        boards = (await api.call("GET", f"/api/sessions/{created['session_id']}/boards"))["boards"]
+    for c in room.clients:
         await c.close()
-    window = wall_end - wall_start
     lat = [x for m in measurers for x in m.latencies]
+    seconds = figures["window"]
     return Result(
         members=args.members,
         drawers=args.drawers,
         rate_per_drawer=args.rate,
         cursor_rate=args.cursor_rate,
-        seconds=round(window, 2),
-        updates_sent=sent[0] - sent_start,
-        updates_acked=acked[0] - acked_start,
-        refused=refused,
-        relays_received=relays_end - relays_start,
-        deliveries_per_second=round((relays_end - relays_start) / window, 1),
+        seconds=round(seconds, 2),
+        updates_sent=room.sent - window.sent,
+        updates_acked=room.acked - window.acked,
+        refused=room.refused,
+        relays_received=int(figures["relays"]),
+        deliveries_per_second=round(figures["relays"] / seconds, 1),
         samples=len(lat),
-        p50_ms=round(_pct(lat, 0.5), 2),
-        p90_ms=round(_pct(lat, 0.9), 2),
-        p99_ms=round(_pct(lat, 0.99), 2),
+        p50_ms=_ms(lat, 50),
+        p90_ms=_ms(lat, 90),
+        p99_ms=_ms(lat, 99),
         max_ms=round(max(lat) * 1000, 2) if lat else 0.0,
-        server_cpu_percent=round(100 * (cpu_end - cpu_start) / window, 1),
-        generator_cpu_percent=round(100 * (gen_end - gen_start) / window, 1),
-        server_run_queue_wait_percent=round(100 * (wait_end - wait_start) / window, 1),
+        server_cpu_percent=figures["server_cpu_percent"],
+        generator_cpu_percent=figures["generator_cpu_percent"],
+        server_run_queue_wait_percent=figures["server_run_queue_wait_percent"],
         server_rss_mb=round(rss, 1),
         board_bytes=boards[0]["bytes"] if boards else 0,
         cores=os.cpu_count(),
@@ -297,50 +325,7 @@ async def run(args: argparse.Namespace, url: str, pid: int) -> Result:
     )
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=30)
-    parser.add_argument("--drawers", type=int, default=5)
-    parser.add_argument("--rate", type=float, default=20.0, help="updates per second per drawer")
-    parser.add_argument("--cursor-rate", type=float, default=10.0)
-    parser.add_argument("--measurers", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    if not 0 < args.measurers <= args.members - 1 or args.drawers > args.members:
-        raise SystemExit("need 1 <= measurers < members and drawers <= members")
-    if args.drawers + args.measurers > args.members:
-        raise SystemExit("drawers and measurers must be different members")
-
-    data_dir = Path(tempfile.mkdtemp(prefix="whiteboard-bench-"))
-    port = free_port()
-    env = dict(os.environ, TANDEM_ADMIN_KEY=ADMIN_KEY, TANDEM_LOG_LEVEL="WARNING")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-            "--max-session-size",
-            str(max(25, args.members)),
-        ],
-        cwd=REPO,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await wait_healthy(url, proc)
-        result = await run(args, url, proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
-    r = result
+def _print(r: Result) -> None:
     print(
         f"{r.members} members, {r.drawers} drawing at {r.rate_per_drawer:g} updates/s "
         f"(+ pointer {r.cursor_rate:g}/s), {r.seconds:.1f} s measured, {r.cores} cores"
@@ -364,6 +349,36 @@ async def main() -> None:
         f"  load average before {' '.join(f'{x:.2f}' for x in r.load_before)}, after "
         f"{' '.join(f'{x:.2f}' for x in r.load_after)}"
     )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=30)
+    parser.add_argument("--drawers", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=20.0, help="updates per second per drawer")
+    parser.add_argument("--cursor-rate", type=float, default=10.0)
+    parser.add_argument("--measurers", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if not 0 < args.measurers <= args.members - 1 or args.drawers > args.members:
+        raise SystemExit("need 1 <= measurers < members and drawers <= members")
+    if args.drawers + args.measurers > args.members:
+        raise SystemExit("drawers and measurers must be different members")
+
+    workdir = Path(tempfile.mkdtemp(prefix="whiteboard-bench-"))
+    server = tandem_process(
+        workdir / "data",
+        flags=["--max-session-size", str(max(25, args.members))],
+        env={"TANDEM_LOG_LEVEL": "WARNING"},
+    )
+    try:
+        async with server:
+            r = await run(args, server)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    _print(r)
     if args.json:
         args.json.write_text(json.dumps(asdict(r), indent=2))
 

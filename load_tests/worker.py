@@ -1,21 +1,19 @@
 """Load-generator worker process: holds a share of the clients and drives one scenario.
 
 Run by the coordinator (``load_tests.runner``) as ``python -m load_tests.worker``; they talk in JSON
-lines over stdin/stdout:
+lines over stdin/stdout (the messages are in ``messages.py``):
 
-1. coordinator -> worker: the spec (url, scenario kind and parameters, this worker's clients);
-2. worker: connects and joins its clients (except in the join storm), then prints
-   ``{"phase": "ready", ...}`` with the participant ids it got;
-3. coordinator -> worker: ``{"cmd": "go", "start_at": <wall clock>, "ids": {...}}``;
+1. coordinator -> worker: ``WorkerSpec`` (url, scenario kind and parameters, this worker's clients);
+2. worker: connects and joins its clients (except in the join storm), then sends ``Ready`` with the
+   participant ids it got;
+3. coordinator -> worker: ``Go`` (the wall-clock start and every worker's participant ids);
 4. worker: drives the scenario until ``start_at + warmup + duration``, waits for the deliveries to
-   drain, writes its latency samples (int64 microseconds) to ``lat_path`` and prints
-   ``{"phase": "done", ...}`` with its counts;
-5. coordinator -> worker: ``{"cmd": "close"}``; the worker closes its connections and exits.
+   drain, writes its latency samples (int64 microseconds) to ``lat_path`` and sends ``Done`` with
+   its counts;
+5. coordinator -> worker: ``Close``; the worker closes its connections, sends ``Closed`` and exits.
 
-Every event carries its send time inside the part of the payload the server passes through (chat
-text, SDP, ICE candidate string, display name): ``LT|<time.time_ns()>|<flag>|<sender>|<seq>|``, read
-back on receipt with the same clock (all processes run on one machine). Flags: ``m`` measured,
-``w`` warm-up (counted for drops, not for latency or rates), ``x`` sent by an abuser.
+Every event carries its send time in a tag (``tags.py``) inside the part of the payload the server
+passes through; the bad traffic of abusive clients is in ``abuse.py``.
 """
 
 from __future__ import annotations
@@ -23,62 +21,37 @@ from __future__ import annotations
 import asyncio
 import gc
 import heapq
-import json
 import os
 import random
-import re
 import sys
 import time
+import traceback
 from array import array
 from collections import Counter
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
+from .abuse import malformed, oversized
+from .messages import (
+    AbuserReport,
+    ClientPlan,
+    Close,
+    Closed,
+    Done,
+    Go,
+    Message,
+    Ready,
+    WorkerSpec,
+    decode,
+    encode,
+)
 from .sioclient import Client, ConnectRefused
+from .stats import percentile
+from .tags import parse_tag, raw_chat_tag, tag
 
 time_ns = time.time_ns
 perf = time.perf_counter
-
-
-def tag(flag: str, sender: int, seq: int) -> str:
-    return f"LT|{time_ns()}|{flag}|{sender}|{seq}|"
-
-
-# How an EVENT packet whose event is "chat" begins in msgpack, as python-socketio and the Node
-# reference (socket.io-msgpack-parser) both encode it: {"type": 2, "data": ["chat", ...], ...}.
-# Any other encoding takes the decoding path.
-RAW_CHAT_EVENT = b"\x83\xa4type\x02\xa4data\x92\xa4chat"
-
-
-def raw_chat_tag(payload: bytes) -> tuple[int, str] | None:
-    """(send time ns, flag) of a chat EVENT packet that carries exactly one tag, read from its
-    msgpack bytes without decoding them; None when the packet is anything else."""
-    if not payload.startswith(RAW_CHAT_EVENT):
-        return None
-    m = _RAW_TAG.search(payload)
-    if m is None or payload.find(b"LT|", m.end()) >= 0:
-        return None
-    return int(m[1]), _FLAGS[m[2]]
-
-
-_RAW_TAG = re.compile(rb"LT\|(\d+)\|([a-z])\|")
-_FLAGS = {bytes([c]): chr(c) for c in range(ord("a"), ord("z") + 1)}
-
-
-def parse_tag(s: Any) -> tuple[int, str] | None:
-    """Returns (send time ns, flag) from a string that contains a tag, or None."""
-    if not isinstance(s, str):
-        return None
-    k = s.find("LT|")
-    if k < 0:
-        return None
-    parts = s[k:].split("|", 3)
-    if len(parts) < 3:
-        return None
-    try:
-        return int(parts[1]), parts[2]
-    except ValueError:
-        return None
 
 
 def _code(ack: Any) -> str:
@@ -94,29 +67,29 @@ def _code(ack: Any) -> str:
 
 
 class Worker:
-    def __init__(self, spec: dict):
+    def __init__(self, spec: WorkerSpec):
         self.spec = spec
-        self.url: str = spec["url"]
-        self.kind: str = spec["kind"]
-        self.event: str = spec.get("event", "chat")
-        self.payload: int = int(spec.get("payload", 100))
-        self.clients_spec: list[dict] = spec["clients"]
+        self.url = spec.url
+        self.kind = spec.kind
+        self.event = spec.event
+        self.payload = spec.payload
+        self.plans = spec.clients
         self.clients: dict[int, Client] = {}
-        self.client_spec_by_i = {c["i"]: c for c in self.clients_spec}
-        self.room_of = {c["i"]: c.get("room") for c in self.clients_spec}
-        self.abusers = {c["i"] for c in self.clients_spec if c["role"] == "abuser"}
+        self.plan_of = {c.i: c for c in self.plans}
+        self.room_of = {c.i: c.room for c in self.plans}
+        self.abusers = {c.i for c in self.plans if c.role == "abuser"}
         self.ids: dict[int, str] = {}  # global client index -> participant id
-        self.joined_rooms: Counter = Counter()  # room -> well-behaved clients joined here
-        self.errors: Counter = Counter()  # well-behaved errors by code
-        self.abuse: dict[int, dict] = {}
+        self.ids_all: dict[str, str] = {}  # every worker's, from Go
+        self.joined_rooms: Counter[str] = Counter()  # room -> well-behaved clients joined here
+        self.errors: Counter[str] = Counter()  # well-behaved errors by code
+        self.abuse: dict[int, AbuserReport] = {}
+        self.abuse_acks: dict[int, Counter[str]] = {}
         # measurement
         self.lat = array("q")
-        self.recv_by_room: Counter = (
-            Counter()
-        )  # well-behaved deliveries (m + w) at well-behaved receivers
-        self.not_refused_by_room: Counter = (
-            Counter()
-        )  # acked-ok events (m + w) by room, chat-like fan-out
+        # well-behaved deliveries (m + w) at well-behaved receivers
+        self.recv_by_room: Counter[str] = Counter()
+        # acked-ok events (m + w) by room, chat-like fan-out
+        self.not_refused_by_room: Counter[str] = Counter()
         self.signals_not_refused = 0
         self.sent_measured = 0
         self.sent_measured_ok = 0
@@ -125,12 +98,12 @@ class Worker:
         self.recv_measured = 0
         self.recv_in_window = 0  # deliveries received during the measured window, any event
         self.abuse_delivered = 0
-        self.other_events: Counter = Counter()
+        self.other_events: Counter[str] = Counter()
         self.unexpected_disconnects = 0
         self.send_lag = array("d")
         self.loop_lag = array("d")
         self.pair_done: dict[str, float] = {}
-        self.pair_recv: Counter = Counter()
+        self.pair_recv: Counter[str] = Counter()
         self.pair_t0: dict[str, int] = {}
         self.join_lat = array("d")
         self.pj_lat = array("q")
@@ -138,7 +111,7 @@ class Worker:
         self.measure_from_ns = 0
         self.measure_to_ns = 0
         self.last_recv = time_ns()
-        self.bg: set[asyncio.Task] = set()
+        self.bg: set[asyncio.Task[None]] = set()
 
     # ----------------------------------------------------------------- receive path
 
@@ -151,28 +124,31 @@ class Worker:
             except (TypeError, KeyError):
                 self.other_events["chat_malformed"] += 1
                 return
-            self._delivery(i, text, now, self.client_spec_by_i[i]["room"])
+            self._delivery(i, text, now, self.plan_of[i].room)
         elif name == "signal":
             self._on_signal(c, data, now)
         elif name == "participant_joined":
-            self.other_events[name] += 1
-            if i in self.abusers:
-                return
-            room = self.client_spec_by_i[i]["room"]
-            self.recv_by_room[room] += 1 if self.kind == "join-storm" else 0
-            if self.kind == "join-storm":
-                try:
-                    t = parse_tag(data["participant"]["name"])
-                except (TypeError, KeyError):
-                    t = None
-                if t is not None:
-                    self.pj_lat.append((now - t[0]) // 1000)
-                if self.measure_from_ns <= now < self.measure_to_ns:
-                    self.recv_in_window += 1
+            self._on_participant_joined(i, data, now)
         elif name == "__disconnect__":
             pass
         else:
             self.other_events[name] += 1
+
+    def _on_participant_joined(self, i: int, data: Any, now: int) -> None:
+        self.other_events["participant_joined"] += 1
+        if i in self.abusers:
+            return
+        room = self.plan_of[i].room
+        self.recv_by_room[room] += 1 if self.kind == "join-storm" else 0
+        if self.kind == "join-storm":
+            try:
+                t = parse_tag(data["participant"]["name"])
+            except (TypeError, KeyError):
+                t = None
+            if t is not None:
+                self.pj_lat.append((now - t[0]) // 1000)
+            if self.measure_from_ns <= now < self.measure_to_ns:
+                self.recv_in_window += 1
 
     def on_raw(self, c: Client, payload: bytes) -> bool:
         t = raw_chat_tag(payload)
@@ -217,20 +193,20 @@ class Worker:
             if isinstance(desc, dict)
             else (cand.get("candidate") if isinstance(cand, dict) else None)
         )
-        spec = self.client_spec_by_i[i]
-        pair = spec["room"]
+        plan = self.plan_of[i]
+        pair = plan.room
         self._delivery(i, s, now, pair)
         t = parse_tag(s)
         if t is None or t[1] == "x":
             return
-        if isinstance(desc, dict) and desc.get("type") == "offer" and spec["role"] == "answerer":
+        if isinstance(desc, dict) and desc.get("type") == "offer" and plan.role == "answerer":
             self.pair_t0[pair] = t[0]
             task = asyncio.get_running_loop().create_task(self._answer(c, data.get("from")))
             self.bg.add(task)
             task.add_done_callback(self.bg.discard)
-        key = f"{pair}/{spec['role']}"
+        key = f"{pair}/{plan.role}"
         self.pair_recv[key] += 1
-        if self.pair_recv[key] == 1 + int(self.spec.get("candidates", 10)) and pair in self.pair_t0:
+        if self.pair_recv[key] == 1 + self.spec.candidates and pair in self.pair_t0:
             self.pair_done[key] = (now - self.pair_t0[pair]) / 1e6
 
     # ----------------------------------------------------------------- send path
@@ -267,7 +243,7 @@ class Worker:
             self.sent_measured += 1
         await c.emit(self.event, {"text": text}, partial(self._on_ack, room, measured))
 
-    async def _send_signal(self, c: Client, to: str, seq: int, body: dict) -> None:
+    async def _send_signal(self, c: Client, to: str, seq: int, body: dict[str, Any]) -> None:
         flag = self._flag()
         measured = flag == "m"
         self.sent_total += 1
@@ -276,18 +252,17 @@ class Worker:
             self.sent_measured += 1
         await c.emit("signal", {"to": to, **body}, partial(self._on_ack, None, measured))
 
-    async def _signals(self, c: Client, to: str, first: dict) -> None:
-        n = int(self.spec.get("candidates", 10))
-        sdp_bytes = int(self.spec.get("sdp_bytes", 2000))
+    async def _signals(self, c: Client, to: str, kind: str) -> None:
+        """A description of type ``kind`` (offer or answer), then the ICE candidates."""
         seq = 0
         first = {
             "description": {
-                "type": first["type"],
-                "sdp": self._pad(tag(self._flag(), c.tag, seq) + "v=0 ", sdp_bytes),
+                "type": kind,
+                "sdp": self._pad(tag(self._flag(), c.tag, seq) + "v=0 ", self.spec.sdp_bytes),
             }
         }
         await self._send_signal(c, to, seq, first)
-        for k in range(n):
+        for k in range(self.spec.candidates):
             seq += 1
             cand = {
                 "candidate": f"candidate:{k} 1 udp 2122260223 127.0.0.1 {50000 + k} typ host "
@@ -302,7 +277,7 @@ class Worker:
         if not isinstance(to, str):
             return
         try:
-            await self._signals(c, to, {"type": "answer"})
+            await self._signals(c, to, "answer")
         except Exception as exc:  # noqa: BLE001
             self.errors[f"send:{type(exc).__name__}"] += 1
 
@@ -317,26 +292,22 @@ class Worker:
             a["disconnected"] = True
             a["disconnect_reason"] = c.close_reason
 
-    async def _connect_join(self, cs: dict, join_name: str | None = None) -> float | None:
+    async def _connect_join(self, plan: ClientPlan, join_name: str | None = None) -> float | None:
         """Connects and joins one client; returns the join latency in seconds, or None on
         failure."""
-        i = cs["i"]
+        i = plan.i
         c = Client(self.url, None, self.on_event, self._on_close, tag=i, on_raw=self.on_raw)
         t0 = perf()
         try:
-            await c.connect(cs.get("auth"), timeout=30.0)
+            await c.connect(plan.auth, timeout=30.0)
         except ConnectRefused as exc:
-            code = exc.data.get("code") if isinstance(exc.data, dict) else None
-            if not code and isinstance(exc.data, dict):
-                d = exc.data.get("data")
-                code = d.get("code") if isinstance(d, dict) else None
-            self.errors[f"connect:{code or exc.data}"] += 1
+            self.errors[f"connect:{_refusal_code(exc)}"] += 1
             return None
         except Exception as exc:  # noqa: BLE001
             self.errors[f"connect:{type(exc).__name__}"] += 1
             return None
         self.clients[i] = c
-        join = dict(cs["join"])
+        join = dict(plan.join)
         if join_name is not None:
             join["name"] = join_name
         try:
@@ -349,29 +320,26 @@ class Worker:
             self.errors[f"join:{code}"] += 1
             return None
         self.ids[i] = ack["participant"]["id"]
-        if cs["role"] != "abuser":
-            self.joined_rooms[cs["room"]] += 1
+        if plan.role != "abuser":
+            self.joined_rooms[plan.room] += 1
         return perf() - t0
 
     async def setup(self) -> None:
-        sem = asyncio.Semaphore(int(self.spec.get("join_concurrency", 50)))
+        sem = asyncio.Semaphore(self.spec.join_concurrency)
 
-        async def one(cs: dict) -> None:
+        async def one(plan: ClientPlan) -> None:
             async with sem:
-                await self._connect_join(cs)
+                await self._connect_join(plan)
 
         if self.kind != "join-storm":
-            await asyncio.gather(*(one(cs) for cs in self.clients_spec))
-        for cs in self.clients_spec:
-            if cs["role"] == "abuser":
-                self.abuse[cs["i"]] = {
-                    "kind": cs.get("abuse"),
-                    "acks": Counter(),
-                    "no_ack": 0,
-                    "disconnected": False,
-                    "disconnect_reason": None,
-                    "joined": cs["i"] in self.ids,
-                }
+            await asyncio.gather(*(one(plan) for plan in self.plans))
+        for plan in self.plans:
+            if plan.role == "abuser":
+                self.abuse_acks[plan.i] = Counter()
+                self.abuse[plan.i] = AbuserReport(
+                    kind=plan.abuse, acks={}, no_ack=0, disconnected=False,
+                    disconnect_reason=None, joined=plan.i in self.ids,
+                )
 
     # ----------------------------------------------------------------- run
 
@@ -388,13 +356,12 @@ class Worker:
 
     async def _run_senders(self, start_ns: int, end_ns: int) -> None:
         """Chat-like senders at a fixed rate each, random phase, one heap-driven loop."""
-        rate = float(self.spec["rate"])
-        period_ns = int(1e9 / rate)
+        period_ns = int(1e9 / self.spec.rate)
         heap: list[tuple[int, int, int]] = []
-        rng = random.Random(self.spec.get("seed", 1))
-        for cs in self.clients_spec:
-            if cs["role"] == "sender" and cs["i"] in self.ids:
-                heapq.heappush(heap, (start_ns + rng.randrange(period_ns), cs["i"], 0))
+        rng = random.Random(self.spec.seed)
+        for plan in self.plans:
+            if plan.role == "sender" and plan.i in self.ids:
+                heapq.heappush(heap, (start_ns + rng.randrange(period_ns), plan.i, 0))
         while heap:
             due, i, seq = heap[0]
             if due >= end_ns:
@@ -408,30 +375,28 @@ class Worker:
             if not c.closed:
                 self.send_lag.append((now - due) / 1e9)
                 try:
-                    await self._send_chat(c, self.client_spec_by_i[i]["room"], seq)
+                    await self._send_chat(c, self.plan_of[i].room, seq)
                 except Exception as exc:  # noqa: BLE001
                     self.errors[f"send:{type(exc).__name__}"] += 1
             heapq.heappush(heap, (due + period_ns, i, seq + 1))
 
-    async def _run_pairs(self, start_ns: int, window_s: float) -> None:
-        offerers = [
-            cs for cs in self.clients_spec if cs["role"] == "offerer" and cs["i"] in self.ids
-        ]
-        starts = sorted((start_ns + int(cs["at"] * 1e9), cs["i"], cs) for cs in offerers)
+    async def _run_pairs(self, start_ns: int) -> None:
+        offerers = [p for p in self.plans if p.role == "offerer" and p.i in self.ids]
+        starts = sorted(
+            ((start_ns + int(p.at * 1e9), p.i, p) for p in offerers), key=lambda s: s[:2]
+        )
         tasks = []
-        for due, i, cs in starts:
+        for due, i, plan in starts:
             now = time_ns()
             if due > now:
                 await asyncio.sleep((due - now) / 1e9)
             self.send_lag.append((time_ns() - due) / 1e9)
-            to = self.ids_all.get(str(cs["peer"]))
+            to = self.ids_all.get(str(plan.peer))
             if to is None:
                 self.errors["pair:peer_missing"] += 1
                 continue
-            self.pair_t0[cs["room"]] = time_ns()
-            tasks.append(
-                asyncio.ensure_future(self._signals(self.clients[i], to, {"type": "offer"}))
-            )
+            self.pair_t0[plan.room] = time_ns()
+            tasks.append(asyncio.ensure_future(self._signals(self.clients[i], to, "offer")))
         if tasks:
             for r in await asyncio.gather(*tasks, return_exceptions=True):
                 if isinstance(r, Exception):
@@ -439,32 +404,30 @@ class Worker:
 
     async def _run_storm(self, start_ns: int) -> None:
         tasks = []
-        for cs in sorted(self.clients_spec, key=lambda x: x["at"]):
-            due = start_ns + int(cs["at"] * 1e9)
+        for plan in sorted(self.plans, key=lambda p: p.at):
+            due = start_ns + int(plan.at * 1e9)
             now = time_ns()
             if due > now:
                 await asyncio.sleep((due - now) / 1e9)
             self.send_lag.append((time_ns() - due) / 1e9)
-            name = f"c{cs['i']} " + tag("m", cs["i"], 0)
-            tasks.append(asyncio.ensure_future(self._storm_one(cs, name)))
+            name = f"c{plan.i} " + tag("m", plan.i, 0)
+            tasks.append(asyncio.ensure_future(self._storm_one(plan, name)))
         await asyncio.gather(*tasks)
 
-    async def _storm_one(self, cs: dict, name: str) -> None:
+    async def _storm_one(self, plan: ClientPlan, name: str) -> None:
         self.sent_total += 1
         self.sent_measured += 1
-        d = await self._connect_join(cs, join_name=name)
+        d = await self._connect_join(plan, join_name=name)
         if d is not None:
             self.join_lat.append(d)
             self.sent_measured_ok += 1
 
-    async def run(self, start_at: float, ids_all: dict[str, str]) -> dict:
+    async def run(self, start_at: float, ids_all: dict[str, str]) -> Done:
         self.ids_all = ids_all
-        duration = float(self.spec["duration"])
-        warmup = float(self.spec.get("warmup", 0.0))
+        duration, warmup = self.spec.duration, self.spec.warmup
         start_ns = int(start_at * 1e9)
         self.measure_from_ns = start_ns + int(warmup * 1e9)
-        end_ns = self.measure_from_ns + int(duration * 1e9)
-        self.measure_to_ns = end_ns
+        end_ns = self.measure_to_ns = self.measure_from_ns + int(duration * 1e9)
         gc.collect()
         gc.freeze()
         await self._sleep_until_wall(start_ns)
@@ -477,100 +440,99 @@ class Worker:
         ]
         if self.kind in ("pairs", "join-storm"):
             await self._sleep_until_wall(self.measure_from_ns)
-        cpu0 = time.process_time()
-        w0 = perf()
-        if self.kind in ("many-rooms", "big-room"):
-            await self._run_senders(start_ns, end_ns)
-        elif self.kind == "pairs":
-            await self._run_pairs(self.measure_from_ns, duration)
-        elif self.kind == "join-storm":
-            await self._run_storm(self.measure_from_ns)
+        cpu0, w0 = time.process_time(), perf()
+        await self._drive(start_ns, end_ns)
         await self._sleep_until_wall(end_ns)
-        cpu1 = time.process_time()
-        w1 = perf()
+        cpu1, w1 = time.process_time(), perf()
         await lag_task
         for t in abuse_tasks:
             t.cancel()
         await asyncio.gather(*abuse_tasks, return_exceptions=True)
-        # drain: wait for acks and deliveries to stop arriving
-        quiet = float(self.spec.get("quiet", 1.0))
-        drain_deadline = perf() + float(self.spec.get("drain", 10.0))
-        while perf() < drain_deadline:
-            pending = sum(
-                c.pending_acks()
-                for i, c in self.clients.items()
-                if i not in self.abusers and not c.closed
-            )
-            if pending == 0 and time_ns() - self.last_recv >= quiet * 1e9:
-                break
-            await asyncio.sleep(0.05)
+        await self._drain()
         drained_s = perf() - w1
         self.running = False
+        self._count_unanswered()
+        with open(self.spec.lat_path, "wb") as out:
+            self.lat.tofile(out)
+        return self._done(cpu_s=cpu1 - cpu0, wall_s=w1 - w0, drained_s=drained_s)
+
+    async def _drive(self, start_ns: int, end_ns: int) -> None:
+        if self.kind in ("many-rooms", "big-room"):
+            await self._run_senders(start_ns, end_ns)
+        elif self.kind == "pairs":
+            await self._run_pairs(self.measure_from_ns)
+        elif self.kind == "join-storm":
+            await self._run_storm(self.measure_from_ns)
+
+    def _well_behaved(self) -> Iterator[Client]:
+        return (c for i, c in self.clients.items() if i not in self.abusers and not c.closed)
+
+    async def _drain(self) -> None:
+        """Waits (at most ``drain`` seconds) until no acknowledgement is pending and nothing has
+        arrived for ``quiet`` seconds."""
+        drain_deadline = perf() + self.spec.drain
+        while perf() < drain_deadline:
+            pending = sum(c.pending_acks() for c in self._well_behaved())
+            if pending == 0 and time_ns() - self.last_recv >= self.spec.quiet * 1e9:
+                break
+            await asyncio.sleep(0.05)
+
+    def _count_unanswered(self) -> None:
         for i, a in self.abuse.items():
             c = self.clients.get(i)
             a["no_ack"] = c.pending_acks() if c is not None else 0
-        unacked = sum(
-            c.pending_acks()
-            for i, c in self.clients.items()
-            if i not in self.abusers and not c.closed
-        )
+        unacked = sum(c.pending_acks() for c in self._well_behaved())
         if unacked:
             self.errors["ack:none_within_drain"] += unacked
-        self.lat.tofile(open(self.spec["lat_path"], "wb"))
-        ll = sorted(self.loop_lag)
-        sl = sorted(self.send_lag)
 
-        def pct(a, q):
-            return a[min(len(a) - 1, int(q * len(a)))] if a else 0.0
-
-        return {
-            "phase": "done",
-            "cpu_s": cpu1 - cpu0,
-            "wall_s": w1 - w0,
-            "drained_s": drained_s,
-            "sent_total": self.sent_total,
-            "sent_measured": self.sent_measured,
-            "sent_measured_ok": self.sent_measured_ok,
-            "sent_measured_refused": self.sent_measured_refused,
-            "not_refused_by_room": dict(self.not_refused_by_room),
-            "signals_not_refused": self.signals_not_refused,
-            "recv_by_room": dict(self.recv_by_room),
-            "recv_measured": self.recv_measured,
-            "recv_in_window": self.recv_in_window,
-            "lat_count": len(self.lat),
-            "errors": dict(self.errors),
-            "unexpected_disconnects": self.unexpected_disconnects,
-            "abuse_delivered": self.abuse_delivered,
-            "other_events": dict(self.other_events),
-            "loop_lag_p99": pct(ll, 0.99),
-            "loop_lag_max": ll[-1] if ll else 0.0,
-            "send_lag_p99": pct(sl, 0.99),
-            "send_lag_max": sl[-1] if sl else 0.0,
-            "pair_done": self.pair_done,
-            "join_lat": list(self.join_lat),
-            "pj_lat": list(self.pj_lat),
-            "joined_rooms": dict(self.joined_rooms),
-            "abuse": {str(i): {**a, "acks": dict(a["acks"])} for i, a in self.abuse.items()},
-        }
+    def _done(self, cpu_s: float, wall_s: float, drained_s: float) -> Done:
+        return Done(
+            cpu_s=cpu_s,
+            wall_s=wall_s,
+            drained_s=drained_s,
+            sent_total=self.sent_total,
+            sent_measured=self.sent_measured,
+            sent_measured_ok=self.sent_measured_ok,
+            sent_measured_refused=self.sent_measured_refused,
+            not_refused_by_room=dict(self.not_refused_by_room),
+            signals_not_refused=self.signals_not_refused,
+            recv_by_room=dict(self.recv_by_room),
+            recv_measured=self.recv_measured,
+            recv_in_window=self.recv_in_window,
+            lat_count=len(self.lat),
+            errors=dict(self.errors),
+            unexpected_disconnects=self.unexpected_disconnects,
+            abuse_delivered=self.abuse_delivered,
+            other_events=dict(self.other_events),
+            loop_lag_p99=percentile(self.loop_lag, 99, empty=0.0),
+            loop_lag_max=max(self.loop_lag, default=0.0),
+            send_lag_p99=percentile(self.send_lag, 99, empty=0.0),
+            send_lag_max=max(self.send_lag, default=0.0),
+            pair_done=self.pair_done,
+            join_lat=list(self.join_lat),
+            pj_lat=list(self.pj_lat),
+            joined_rooms=dict(self.joined_rooms),
+            abuse={
+                str(i): {**a, "acks": dict(self.abuse_acks[i])} for i, a in self.abuse.items()
+            },
+        )
 
     # ----------------------------------------------------------------- abuse
 
     async def _abuse(self, i: int, start_ns: int, end_ns: int) -> None:
+        """One abusive client, from the start until the end of the window: a flood of chat far
+        over the per-connection limit, malformed messages (and, once, bytes that are no
+        Socket.IO packet at all), or oversized ones (and, once, one over the message limit)."""
         c = self.clients[i]
-        a = self.abuse[i]
-        kind = a["kind"]
+        kind = self.abuse[i]["kind"]
         victim = next(
             (v for k, v in self.ids_all.items() if int(k) != i and int(k) not in self.abusers),
             "nobody",
         )
-
-        def record(ack: Any) -> None:
-            a["acks"][_code(ack)] += 1
+        acks = self.abuse_acks[i]
 
         async def call(event: str, data: Any) -> None:
-            before = c.pending_acks()
-            await c.emit(event, data, record)
-            del before
+            await c.emit(event, data, lambda ack: acks.update([_code(ack)]))
 
         seq = 0
         await self._sleep_until_wall(start_ns)
@@ -580,31 +542,11 @@ class Worker:
             while time_ns() < end_ns and not c.closed:
                 seq += 1
                 if kind == "flood":
-                    # chat far over the per-connection limit
                     await call("chat", {"text": self._pad(tag("x", i, seq), 100)})
-                    await asyncio.sleep(1 / float(self.spec.get("flood_rate", 200)))
+                    await asyncio.sleep(1 / self.spec.flood_rate)
                     continue
                 if kind == "malformed":
-                    bad = [
-                        ("chat", {"text": 123}),
-                        ("chat", "not a map"),
-                        ("chat", {}),
-                        ("chat", {"text": ""}),
-                        ("signal", {"to": "0000000000000000", "candidate": {"candidate": "x"}}),
-                        ("signal", {"to": victim}),
-                        (
-                            "signal",
-                            {
-                                "to": victim,
-                                "description": {"type": "bogus", "sdp": "x"},
-                                "candidate": None,
-                            },
-                        ),
-                        ("join", {"name": "again"}),
-                        ("media_state", {"audio": "loud"}),
-                        ("no_such_event", {"x": 1}),
-                    ]
-                    ev, data = bad[seq % len(bad)]
+                    ev, data = malformed(seq, victim)
                     await call(ev, data)
                     if not final_done and time_ns() >= mid_ns:
                         final_done = True
@@ -614,31 +556,7 @@ class Worker:
                     await asyncio.sleep(0.02)
                     continue
                 if kind == "oversized":
-                    big = [
-                        ("chat", {"text": self._pad(tag("x", i, seq), 2500)}),
-                        (
-                            "signal",
-                            {
-                                "to": victim,
-                                "description": {
-                                    "type": "offer",
-                                    "sdp": self._pad(tag("x", i, seq), 70 * 1024),
-                                },
-                            },
-                        ),
-                        (
-                            "signal",
-                            {
-                                "to": victim,
-                                "candidate": {
-                                    "candidate": self._pad(tag("x", i, seq), 2048),
-                                    "sdpMid": "0",
-                                    "sdpMLineIndex": 0,
-                                },
-                            },
-                        ),
-                    ]
-                    ev, data = big[seq % len(big)]
+                    ev, data = oversized(tag("x", i, seq), victim, seq, self._pad)
                     await call(ev, data)
                     if not final_done and time_ns() >= mid_ns:
                         final_done = True
@@ -648,15 +566,24 @@ class Worker:
                     continue
                 await asyncio.sleep(0.1)
         except (ConnectionError, RuntimeError, OSError) as exc:
-            a["send_error"] = repr(exc)
+            self.abuse[i]["send_error"] = repr(exc)
 
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self.clients.values()), return_exceptions=True)
 
 
-def _write(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
+def _refusal_code(exc: ConnectRefused) -> Any:
+    """The error code of a refused CONNECT (Tandem nests it in ``data``), else what came."""
+    code = exc.data.get("code") if isinstance(exc.data, dict) else None
+    if not code and isinstance(exc.data, dict):
+        d = exc.data.get("data")
+        code = d.get("code") if isinstance(d, dict) else None
+    return code or exc.data
+
+
+def _write(message: Message) -> None:
+    sys.stdout.buffer.write(encode(message))
+    sys.stdout.buffer.flush()
 
 
 async def _main() -> None:
@@ -664,43 +591,34 @@ async def _main() -> None:
     reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
 
-    async def read_cmd() -> dict:
+    async def read() -> Message:
         line = await reader.readline()
         if not line:
             raise SystemExit(0)
-        return json.loads(line)
+        return decode(line)
 
-    spec = await read_cmd()
+    spec = await read()
+    if not isinstance(spec, WorkerSpec):
+        raise SystemExit(f"load worker: expected WorkerSpec, got {type(spec).__name__}")
     gc.set_threshold(50_000, 50, 100)
     w = Worker(spec)
     t0 = perf()
     await w.setup()
-    _write(
-        {
-            "phase": "ready",
-            "setup_s": perf() - t0,
-            "ids": {str(k): v for k, v in w.ids.items()},
-            "joined_rooms": dict(w.joined_rooms),
-            "errors": dict(w.errors),
-            "pid": os.getpid(),
-        }
-    )
-    cmd = await read_cmd()
-    if cmd.get("cmd") == "go":
+    ids = {str(k): v for k, v in w.ids.items()}
+    _write(Ready(setup_s=perf() - t0, ids=ids, joined_rooms=dict(w.joined_rooms),
+                 errors=dict(w.errors), pid=os.getpid()))
+    command = await read()
+    if isinstance(command, Go):
         try:
-            result = await w.run(cmd["start_at"], cmd.get("ids", {}))
+            result = await w.run(command.start_at, command.ids)
         except Exception as exc:  # noqa: BLE001
-            import traceback
-
-            result = {
-                "phase": "done",
-                "crash": traceback.format_exc(),
-                "errors": {f"worker:{exc!r}": 1},
-            }
+            result = Done(crash=traceback.format_exc(), errors={f"worker:{exc!r}": 1})
         _write(result)
-        cmd = await read_cmd()
+        command = await read()
+    if not isinstance(command, Close):
+        raise SystemExit(f"load worker: expected Close, got {type(command).__name__}")
     await w.close()
-    _write({"phase": "closed"})
+    _write(Closed())
 
 
 def main() -> None:

@@ -1,1 +1,2 @@
-"""Media for Tandem: ICE configuration now; the only package that may import aiortc."""
+"""The server's media plane: ICE configuration now. Of the server's packages, the only one that may
+import aiortc."""

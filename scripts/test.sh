@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN="${VENV:-.venv}/bin"
 
-"$BIN/ruff" check rooms server media tests load_tests || exit 1
+"$BIN/ruff" check rooms server media clients tests load_tests || exit 1
 "$BIN/mypy" || exit 1
 
 # Anything that needs the network (npm packages of the load-test reference server) is fetched

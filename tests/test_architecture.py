@@ -1,6 +1,7 @@
 """The shape of the house, checked: the domain is free of I/O and of the libraries of the edge;
-only media/ (and the headless test clients) may import aiortc; nothing imports server/ but the
-server; features sit above the core and never import each other; no import circles."""
+only media/ and clients/ (the test clients) may import aiortc; nothing imports server/ but the
+server, and the server does not import the test clients; features sit above the core and never
+import each other; no import circles."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ PACKAGES = ("rooms", "server", "media")
 FORBIDDEN_IN_DOMAIN = {
     "asyncio", "aiohttp", "socketio", "engineio", "aiortc", "av", "redis", "logging", "time",
     "random", "secrets", "os", "socket", "threading", "sqlite3", "msgpack", "pydantic", "pycrdt",
-    "server", "media",
+    "server", "media", "clients",
 }
 # Subpackages of server/ that are features; everything else in server/ is the core or a family
 # of backends (store/, ledger/).
@@ -78,13 +79,20 @@ def test_relative_imports_are_checked_too(tmp_path: Path) -> None:
         fake.unlink()
 
 
-def test_only_media_imports_aiortc_and_nothing_imports_server() -> None:
+def test_only_media_and_clients_import_aiortc_and_nothing_imports_server() -> None:
+    # clients/ may: its headless participant is a real WebRTC peer, as a browser would be.
     for package in ("rooms", "server"):
         for name, imported in modules(package).items():
             assert not {top(m) for m in imported} & {"aiortc", "av"}, f"{name} imports aiortc"
-    for package in ("rooms", "media"):
+    for package in ("rooms", "media", "clients"):
         for name, imported in modules(package).items():
             assert "server" not in {top(m) for m in imported}, f"{name} imports server"
+
+
+def test_the_server_does_not_import_the_test_clients() -> None:
+    for package in ("rooms", "server", "media"):
+        for name, imported in modules(package).items():
+            assert "clients" not in {top(m) for m in imported}, f"{name} imports clients"
 
 
 def _layer(module: str) -> tuple[str, str | None]:

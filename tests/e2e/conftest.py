@@ -9,24 +9,19 @@ Otherwise the whole folder is skipped with the reason.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from clients.admin import AdminApi
+from clients.server import ServerProcess
+
 CHROMIUM = "/usr/bin/chromium"
-REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 ADMIN_KEY = "e2e-admin-key-0123456789"
 
@@ -82,59 +77,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # --------------------------------------------------------------------------------------- server
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class TandemServer(AdminApi):
+    """The real Tandem server of the e2e session, and the admin REST calls the tests make."""
 
-
-@dataclass
-class TandemServer:
-    base_url: str
-    admin_key: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    sessions: list[str] = field(default_factory=list)
-
-    def request(
-        self, method: str, path: str, body: Any = None, admin: bool = True
-    ) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"content-type": "application/json"}
-        if admin:
-            headers["authorization"] = f"Bearer {self.admin_key}"
-        req = urllib.request.Request(
-            self.base_url + path, data=data, method=method, headers=headers
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=10) as res:
-                return res.status, json.loads(res.read() or b"null")
-        except urllib.error.HTTPError as err:
-            with err:
-                return err.code, json.loads(err.read() or b"null")
-
-    def create_session(self, **fields: Any) -> dict[str, Any]:
-        fields.setdefault("title", "Weekly check-in")
-        status, body = self.request("POST", "/api/sessions", fields)
-        assert status == 201, (status, body)
-        self.sessions.append(body["session_id"])
-        return body
-
-    def end_session(self, session_id: str) -> dict[str, Any]:
-        status, body = self.request("POST", f"/api/sessions/{session_id}/end", {})
-        assert status == 200, (status, body)
-        return body
-
-    def get_session(self, session_id: str) -> dict[str, Any]:
-        status, body = self.request("GET", f"/api/sessions/{session_id}")
-        assert status == 200, (status, body)
-        return body
+    def __init__(self, process: ServerProcess) -> None:
+        super().__init__(process.url, process.admin_key)
+        self.process = process
 
     def log_tail(self, lines: int = 60) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no server log)"
+        return self.process.log_tail(lines)
 
 
 @pytest.fixture(scope="session")
@@ -144,57 +95,13 @@ def tandem_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TandemSe
     if reason:
         pytest.skip(reason)
     tmp = tmp_path_factory.mktemp("tandem-e2e")
-    port = _free_port()
-    env = dict(os.environ, TANDEM_ADMIN_KEY=ADMIN_KEY, PYTHONUNBUFFERED="1")
-    log_path = tmp / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "server",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(tmp / "data"),
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = TandemServer(f"http://127.0.0.1:{port}", ADMIN_KEY, process, log_path)
+    process = ServerProcess(tmp / "data", admin_key=ADMIN_KEY).start()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"the Tandem server exited with {process.returncode}:\n{server.log_tail()}"
-                )
-            try:
-                with urllib.request.urlopen(server.base_url + "/healthz", timeout=2) as res:
-                    if res.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"the Tandem server did not answer /healthz in 30 s:\n{server.log_tail()}"
-                )
-            time.sleep(0.1)
-        yield server
+        yield TandemServer(process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        process.stop()
         if os.environ.get("TANDEM_E2E_KEEP_LOG"):
-            shutil.copy(log_path, os.environ["TANDEM_E2E_KEEP_LOG"])
+            shutil.copy(process.log_path, os.environ["TANDEM_E2E_KEEP_LOG"])
 
 
 # -------------------------------------------------------------------------------------- browser

@@ -13,8 +13,8 @@ from socketio import packet as sio_packet
 from socketio.msgpack_packet import MsgPackPacket
 
 from load_tests.runner import RunResult, Scenario, make_scenario, offered, plan_clients, run_once
+from load_tests.tags import parse_tag, raw_chat_tag, tag
 from load_tests.targets import tandem_available
-from load_tests.worker import parse_tag, raw_chat_tag, tag
 
 TINY: dict[str, dict] = {
     "many-rooms": dict(clients=8, rooms=2, rate=2.0, duration=1.0, warmup=0.3),
@@ -155,10 +155,10 @@ def test_plans_match_the_presets() -> None:
     assert offered(make_scenario("many-rooms"), rooms) == (2000.0, 40000.0)
     clients, rooms, notes = plan_clients(make_scenario("big-room"))
     assert rooms == {"big": 500}
-    assert sum(c["role"] == "sender" for c in clients) == 3 and notes
+    assert sum(c.role == "sender" for c in clients) == 3 and notes
     clients, rooms, _ = plan_clients(make_scenario("pairs"))
     assert len(rooms) == 500 and all(n == 2 for n in rooms.values())
     clients, rooms, _ = plan_clients(make_scenario("join-storm"))
-    assert len(clients) == 1000 and max(c["at"] for c in clients) < 10.0
+    assert len(clients) == 1000 and max(c.at for c in clients) < 10.0
     clients, rooms, _ = plan_clients(make_scenario("abuse"))
-    assert sum(c["role"] == "abuser" for c in clients) == 6
+    assert sum(c.role == "abuser" for c in clients) == 6

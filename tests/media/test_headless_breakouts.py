@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
-from media.peers import HeadlessParticipant
+from clients.headless import HeadlessParticipant
 from tests.support import Api
 
 

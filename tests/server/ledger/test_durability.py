@@ -7,23 +7,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
+from clients.server import ServerProcess
 from tests.support import Peer
 
-REPO = Path(__file__).resolve().parents[3]
 ADMIN_KEY = "durability-admin-key-0123456789"
 HEADERS = {"Authorization": f"Bearer {ADMIN_KEY}"}
 BUSY_PEERS = 6  # with Ana and Ben: the default maximum of 8 people
@@ -33,69 +27,10 @@ CYCLE = [("chat", None), ("speaking", {"speaking": True}), ("reaction", {"reacti
 PACE = 0.08
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    data_dir: Path
-    port: int
-    log: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = dict(os.environ, TANDEM_ADMIN_KEY=ADMIN_KEY, PYTHONUNBUFFERED="1")
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port",
-                 str(self.port), "--data-dir", str(self.data_dir)],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    async def ready(self) -> None:
-        deadline = time.monotonic() + 30
-        async with aiohttp.ClientSession() as http:
-            while True:
-                assert self.process is not None and self.process.poll() is None, self.tail()
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(self.url + "/healthz") as resp:
-                        if resp.status == 200:
-                            return
-                assert time.monotonic() < deadline, "the server did not start:\n" + self.tail()
-                await asyncio.sleep(0.1)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def tail(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    s = Server(tmp_path / "data", _free_port(), tmp_path / "server.log")
-    s.start()
-    try:
+async def server(tmp_path: Path) -> AsyncIterator[ServerProcess]:
+    async with ServerProcess(tmp_path / "data", admin_key=ADMIN_KEY) as s:
         yield s
-    finally:
-        s.stop()
 
 
 async def _json(http: aiohttp.ClientSession, method: str, url: str, **kw: Any) -> Any:
@@ -120,8 +55,7 @@ async def _busy(peer: Peer, name: str, acked: list[tuple[str, str]],
             await asyncio.sleep(PACE)
 
 
-async def test_sigkill_mid_session_loses_nothing_acknowledged(server: Server) -> None:
-    await server.ready()
+async def test_sigkill_mid_session_loses_nothing_acknowledged(server: ServerProcess) -> None:
     async with aiohttp.ClientSession() as http:
         s = await _json(http, "POST", server.url + "/api/sessions", json={
             "title": "Durability", "keep_chat": True, "programme": "crash-test",
@@ -170,8 +104,7 @@ async def test_sigkill_mid_session_loses_nothing_acknowledged(server: Server) ->
     assert all(len(events) >= 10 for events in acked.values()), acked  # a busy session indeed
     print("acknowledged events before SIGKILL:", sum(len(e) for e in acked.values()))
 
-    server.start()
-    await server.ready()
+    await server.restart_async()  # the same port and data directory
     async with aiohttp.ClientSession() as http:
         # The session is put back from the ledger, so its links still work; its records are kept.
         async with http.get(f"{server.url}/api/sessions/{sid}", headers=HEADERS) as resp:

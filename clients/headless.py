@@ -2,8 +2,9 @@
 aiortc peer connections to everyone in its room, by the same rules (docs/PROTOCOL.md): the one who
 arrives in a room makes the offers, and every room change closes the old connections.
 
-Used to measure (load_tests/) and to test media paths with real WebRTC peers. aiortc puts all its
-ICE candidates in the SDP, so this participant sends no trickle candidates; it accepts them.
+Used to measure (load_tests/breakout_video.py) and to test media paths with real WebRTC peers
+(tests/media/). aiortc puts all its ICE candidates in the SDP, so this participant sends no trickle
+candidates; it accepts them.
 """
 
 from __future__ import annotations
