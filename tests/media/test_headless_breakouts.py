@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from clients.headless import HeadlessParticipant
-from tests.support import Api
+from tests.support import Api, eventually
 
 
 @pytest.fixture
@@ -32,6 +32,12 @@ async def people(server: TestServer, api: Api) -> AsyncIterator[list[HeadlessPar
             await p.close()
 
 
+async def barrier(p: HeadlessParticipant) -> None:
+    """A round trip: once answered, everything the server sent ``p`` before it has arrived."""
+    ack = await p.call("barrier", {})
+    assert ack["error"]["code"] == "unknown_event", ack
+
+
 async def ok(p: HeadlessParticipant, event: str, data: Any = None) -> dict[str, Any]:
     ack = await p.call(event, data)
     assert ack["ok"], ack
@@ -48,17 +54,19 @@ async def test_pairs_see_only_each_other(people: list[HeadlessParticipant]) -> N
     for p, partner in partners.items():
         await asyncio.wait_for(p.frame_seen.wait(), 20)
         assert partner.id in p.first_frame_at
-    await asyncio.sleep(0.5)  # time for any stray media to show up
+    # Media flows only over a peer connection, and connections are set up through signals the
+    # server relays within a room only: once a round trip shows that every signal sent to each
+    # participant has arrived, the connections they have are all they will have.
+    for p in people:
+        await barrier(p)
     for p, partner in partners.items():
+        assert set(p.links) == {partner.id}, p.name
         assert set(p.first_frame_at) == {partner.id}, p.name
-        assert set(p.links) == {partner.id}
     assert mentor.links == {} and mentor.first_frame_at == {}
 
     await ok(mentor, "breakout_close", {"countdown_seconds": 0})
-    for _ in range(50):
-        if all(not p.links for p in people):
-            break
-        await asyncio.sleep(0.1)
+    await eventually(lambda: all(not p.links for p in people), timeout=5,
+                     what="every breakout connection to close")
     assert all(p.room == "main" for p in people)
     assert all(not p.links for p in people)  # these participants keep no media in the main room
 
@@ -74,8 +82,5 @@ async def test_mentor_visit_brings_mentor_media_into_the_room(
     await ok(mentor, "breakout_open", {})
     await asyncio.wait_for(a.frame_seen.wait(), 20)
     await ok(mentor, "breakout_visit", {"room": "1:b1"})
-    for _ in range(100):
-        if {a.id, b.id} <= set(mentor.first_frame_at):
-            break
-        await asyncio.sleep(0.1)
-    assert {a.id, b.id} <= set(mentor.first_frame_at)
+    await eventually(lambda: {a.id, b.id} <= set(mentor.first_frame_at), timeout=10,
+                     what="the mentor decoding both mentees' video")
