@@ -143,13 +143,13 @@ def session_info(session_id: str, start: float) -> SessionInfo:
 
 def _counting(ledger: SqliteLedger) -> list[int]:
     batches: list[int] = []
-    commit = ledger._commit
+    commit = ledger.database._commit
 
     def counted(batch: list[Any]) -> list[Any]:
         batches.append(len(batch))
         return commit(batch)
 
-    ledger._commit = counted  # type: ignore[method-assign]
+    ledger.database._commit = counted  # type: ignore[method-assign]
     return batches
 
 

@@ -12,7 +12,7 @@ stored format: change them only together with ``rooms.snapshot``'s version.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from rooms import activity
 from rooms.breakout import BreakoutRound, Group
@@ -26,8 +26,7 @@ from rooms.views import BreakoutView, CheckInView, JoinView, ParticipantView, Se
 V = TypeVar("V", covariant=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome(Generic[V]):
+class Outcome(NamedTuple, Generic[V]):
     """What a command returns: its value (for the acknowledgement) and the events it caused."""
 
     value: V

@@ -66,7 +66,13 @@ def _one(*records: Record) -> Writes:
 def writes_for(event: Event) -> Writes:
     """The ledger writes ``event`` calls for."""
     sid, at = event.session_id, event.at
-    match event:
+    match event:  # the most frequent kinds first
+        case ChatPosted():
+            m = event.message
+            if m.broadcast and m.room != MAIN_ROOM:
+                return NOTHING  # a broadcast is one message, posted once in every room
+            return _one(Record(sid, at, RecordKind.CHAT, m.sender_id, event.person_id, m.room,
+                               value=len(m.text), text=m.text if event.keep_text else None))
         case SessionScheduled():
             return Writes(session=SessionInfo(
                 sid, event.title, at, goal=event.goal,
@@ -93,12 +99,6 @@ def writes_for(event: Event) -> Writes:
             p = event.participant
             return _one(Record(sid, at, RecordKind.MOVED, p.id, p.person_id, p.room,
                                text=event.from_room))
-        case ChatPosted():
-            m = event.message
-            if m.broadcast and m.room != MAIN_ROOM:
-                return NOTHING  # a broadcast is one message, posted once in every room
-            return _one(Record(sid, at, RecordKind.CHAT, m.sender_id, event.person_id, m.room,
-                               value=len(m.text), text=m.text if event.keep_text else None))
         case RoomsCreated():
             return Writes(records=tuple(
                 Record(sid, at, RecordKind.ROOM_NAMED, room=room, text=name, value=event.round)

@@ -11,8 +11,10 @@ know rather than guess.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import types
 import typing
+from collections.abc import Callable
 from enum import Enum
 from functools import cache
 from typing import Any, Literal, Union
@@ -182,15 +184,16 @@ def _round_from(data: Data) -> BreakoutRound:
 _COMMANDS: dict[str, type[Command[object]]] = {c.__name__: c for c in COMMAND_TYPES}
 
 
-def command_data(command: Command[object]) -> list[Any]:
-    """A command as ``[its class name, its fields' values in order]``."""
+def command_data(command: Command[object]) -> tuple[Any, ...]:
+    """A command as ``(its class name, its fields' values in order)``."""
     plan = _PLANS.get(type(command))
     if plan is None:
         raise TypeError(f"{type(command).__name__} is not a command of the domain")
-    name, fields = plan
-    # Most fields are already plain (str, float, bool, None); only the others are converted.
-    return [name, *[getattr(command, f) if plain else _plain(getattr(command, f))
-                    for f, plain in fields]]
+    name, values, fields = plan
+    if fields is None:  # every field already plain (str, float, bool, None): the usual case
+        return (name, *values(command))
+    return (name, *[getattr(command, f) if plain else _plain(getattr(command, f))
+                    for f, plain in fields])
 
 
 def _is_plain(tp: Any) -> bool:
@@ -201,10 +204,17 @@ def _is_plain(tp: Any) -> bool:
     return tp in (str, int, float, bool, type(None))
 
 
-def _command_plan(cls: type[Command[object]]) -> tuple[str, tuple[tuple[str, bool], ...]]:
+_Plan = tuple[str, Callable[[Any], tuple[Any, ...]], tuple[tuple[str, bool], ...] | None]
+
+
+def _command_plan(cls: type[Command[object]]) -> _Plan:
     hints = typing.get_type_hints(cls)
-    return cls.__name__, tuple((f.name, _is_plain(hints[f.name]))
-                               for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    fields = tuple((f.name, _is_plain(hints[f.name]))
+                   for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    names = [f for f, _ in fields]
+    values = operator.attrgetter(*names) if len(names) > 1 else (
+        lambda c, n=names[0]: (getattr(c, n),))
+    return cls.__name__, values, None if all(p for _, p in fields) else fields
 
 
 _PLANS = {cls: _command_plan(cls) for cls in COMMAND_TYPES}

@@ -14,15 +14,16 @@ from aiohttp import web
 from server.attendance.install import install as attendance
 from server.breakouts.install import install as breakouts
 from server.context import Context, Feature
+from server.database import DATABASE_FILE, Database, adopt_legacy_file
 from server.delivery import Delivery
 from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
 from server.http import errors_middleware
-from server.ledger.sqlite import LEDGER_FILE, SqliteLedger
+from server.ledger.sqlite import SqliteLedger
 from server.sessions.install import install as sessions
 from server.settings import Settings
 from server.store.memory import MemoryStore
-from server.store.sqlite import JOURNAL_FILE, SqliteJournal
+from server.store.sqlite import SqliteJournal
 from server.whiteboard.install import install as whiteboard
 
 logger = logging.getLogger(__name__)
@@ -53,8 +54,12 @@ def create_app(
         ping_timeout=settings.ping_timeout,
     )
     sio.attach(app)
-    store = MemoryStore(SqliteJournal(settings.data_dir / JOURNAL_FILE))
-    ledger = SqliteLedger(settings.data_dir / LEDGER_FILE, clock=clock)
+    # One database for the ledger and the session journal: a command's journal entry and its
+    # records commit together.
+    adopt_legacy_file(settings.data_dir)
+    database = Database(settings.data_dir / DATABASE_FILE)
+    store = MemoryStore(SqliteJournal(database))
+    ledger = SqliteLedger(database, clock=clock)
     ledger.open()
     gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
@@ -64,7 +69,7 @@ def create_app(
 
     # Storage starts first and stops last; features' own work runs inside it; serving (the
     # start-up hooks) comes last, and at shutdown the connections close first.
-    app.cleanup_ctx.append(lambda app: _storage(store, ledger))
+    app.cleanup_ctx.append(lambda app: _storage(database, store, ledger))
     for install in features:
         install(app, ctx)
     ctx.delivery.check_complete()
@@ -78,7 +83,8 @@ def create_app(
     return app
 
 
-async def _storage(store: MemoryStore, ledger: SqliteLedger) -> AsyncIterator[None]:
+async def _storage(database: Database, store: MemoryStore,
+                   ledger: SqliteLedger) -> AsyncIterator[None]:
     await ledger.start()
     try:
         sessions = await store.start()
@@ -88,6 +94,7 @@ async def _storage(store: MemoryStore, ledger: SqliteLedger) -> AsyncIterator[No
     finally:
         await store.close()
         await ledger.close()
+        await database.close()
 
 
 async def _serving(ctx: Context) -> AsyncIterator[None]:

@@ -1,19 +1,10 @@
-"""The ledger in SQLite: one file in the data directory, WAL mode, one writer task.
+"""The ledger in SQLite: its tables in the embedded default's database (``server.database``),
+written by that database's one writer.
 
-Every write (records, session metadata, deletions) becomes an operation on one bounded queue.
-The single writer task takes everything waiting (up to ``batch_max`` operations), applies it in
-one transaction on a dedicated thread, commits with a full flush (``synchronous=FULL``) and only
-then resolves each operation's future: callers that await a write know it is on disk. Under load
-many writes share one commit (group commit), and commits start at most every
-``commit_interval`` seconds, so that a steady stream of single writes shares commits too instead
-of paying one full flush each; an idle writer marks the ledger alive every ``heartbeat`` seconds
-so that, after a crash, presence left open can be closed at a known time.
-
-Reads open their own read-only connections on worker threads; WAL lets them run while the
-writer commits.
-
-Bounds: the queue holds ``queue_max`` operations; when it is full, writers wait (the events they
-acknowledge wait with them; per-connection rate limits keep one client from filling it).
+Every write (records, session metadata, deletions) is an operation of the database's writer, so
+it commits with whatever else is waiting (the session journal's entries included): a caller that
+awaited ``append`` knows its records are on disk. Every commit marks the ledger alive, so that,
+after a crash, presence left open can be closed at a known time (``_recover``, at open).
 """
 
 from __future__ import annotations
@@ -23,15 +14,15 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rooms.attendance import Record, RecordKind, SessionInfo, still_inside
 from rooms.errors import SessionNotFound
 from rooms.roles import Role
 from rooms.roster import RosterEntry, Schedule, SessionPlan
+from server.database import DATABASE_FILE, Database, DatabaseUnavailable, Op
 from server.ledger import (
     RECORD_FIELDS,
     DeletionReport,
@@ -42,7 +33,8 @@ from server.ledger import (
 
 logger = logging.getLogger(__name__)
 
-LEDGER_FILE = "ledger.sqlite3"
+# The ledger shares the embedded default's database file.
+LEDGER_FILE = DATABASE_FILE
 SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -103,16 +95,14 @@ SESSION_COLUMNS = (
 
 
 @dataclass(slots=True)
-class _Op:
-    future: asyncio.Future[Any] = field(repr=False)
-
-    def run(self, db: sqlite3.Connection) -> Any:
-        raise NotImplementedError
-
-
-@dataclass(slots=True)
-class _Append(_Op):
+class _Append(Op):
     records: Sequence[Record] = ()
+    insert: ClassVar[str | None] = INSERT_RECORD
+
+    def rows(self) -> list[tuple[Any, ...]] | None:
+        if any(r.kind is RecordKind.SESSION_ENDED for r in self.records):
+            return None  # it also ends the session: run on its own
+        return [_record_row(r) for r in self.records]
 
     def run(self, db: sqlite3.Connection) -> None:
         db.executemany(INSERT_RECORD, [_record_row(r) for r in self.records])
@@ -123,7 +113,7 @@ class _Append(_Op):
 
 
 @dataclass(slots=True)
-class _PutSession(_Op):
+class _PutSession(Op):
     info: SessionInfo | None = None
 
     def run(self, db: sqlite3.Connection) -> None:
@@ -150,7 +140,7 @@ class _PutSession(_Op):
 
 
 @dataclass(slots=True)
-class _DeletePerson(_Op):
+class _DeletePerson(Op):
     person_id: str = ""
 
     def run(self, db: sqlite3.Connection) -> DeletionReport:
@@ -164,7 +154,7 @@ class _DeletePerson(_Op):
 
 
 @dataclass(slots=True)
-class _DeleteParticipant(_Op):
+class _DeleteParticipant(Op):
     session_id: str = ""
     participant_id: str = ""
 
@@ -177,7 +167,7 @@ class _DeleteParticipant(_Op):
 
 
 @dataclass(slots=True)
-class _Purge(_Op):
+class _Purge(Op):
     before: float = 0.0
 
     def run(self, db: sqlite3.Connection) -> int:
@@ -188,18 +178,6 @@ class _Purge(_Op):
             db.execute("DELETE FROM roster WHERE session_id = ?", (session_id,))
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         return len(old)
-
-
-@dataclass(slots=True)
-class _Alive(_Op):
-    def run(self, db: sqlite3.Connection) -> None:
-        return None  # every commit marks the ledger alive
-
-
-@dataclass(slots=True)
-class _Stop(_Op):
-    def run(self, db: sqlite3.Connection) -> None:
-        return None
 
 
 # -- rows <-> values ------------------------------------------------------------------------------
@@ -253,12 +231,13 @@ def _where(query: SessionQuery, alias: str = "") -> tuple[str, list[Any]]:
 
 
 class SqliteLedger:
-    """The embedded default ledger. ``open`` it (creates the file, closes presence a crash left
-    open), ``start`` its writer on the running loop, ``close`` it at shutdown."""
+    """The embedded default ledger, on its own database (a path) or on a shared one. ``open`` it
+    (creates its tables, closes presence a crash left open), ``start`` it on the running loop,
+    ``close`` it at shutdown (a shared database is closed by its owner)."""
 
     def __init__(
         self,
-        path: Path,
+        database: Path | Database,
         *,
         clock: Callable[[], float] = time.time,
         batch_max: int = 1000,
@@ -266,61 +245,47 @@ class SqliteLedger:
         heartbeat: float = 5.0,
         commit_interval: float = 0.01,
     ) -> None:
-        if batch_max < 1 or queue_max < 1 or heartbeat <= 0 or commit_interval < 0:
-            raise ValueError("batch_max, queue_max and heartbeat must be positive")
-        self.path = path
+        self.owns_database = not isinstance(database, Database)
+        self.database = database if isinstance(database, Database) else Database(
+            database, batch_max=batch_max, queue_max=queue_max, heartbeat=heartbeat,
+            commit_interval=commit_interval)
+        self.path = self.database.path
         self.clock = clock
-        self.batch_max = batch_max
-        self.queue_max = queue_max
-        self.heartbeat = heartbeat
-        self.commit_interval = commit_interval
-        self._db: sqlite3.Connection | None = None
-        self._queue: asyncio.Queue[_Op] | None = None
-        self._writer: asyncio.Task[None] | None = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
+        self._opened = False
         self._closed = False
         self.recovered: list[Record] = []  # presence closed by ``open`` after a crash
 
     # -- lifecycle --------------------------------------------------------------------------------
 
     def open(self) -> None:
-        """Create or open the file (synchronously: called once at start, before serving)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = FULL")
-        db.execute("PRAGMA foreign_keys = ON")
+        """Create or open the tables (synchronously: called once at start, before serving)."""
+        if self._opened:
+            return
+        db = self.database.open()
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise RuntimeError(f"{self.path} was written by a newer Tandem (schema {version})")
         db.executescript(SCHEMA)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self._db = db
+        self.database.on_commit.append(self._mark_alive)
         self.recovered = self._recover(db)
+        self._opened = True
+
+    def _mark_alive(self, db: sqlite3.Connection) -> None:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_alive', ?)",
+                   (repr(self.clock()),))
 
     async def start(self) -> None:
-        if self._db is None:
-            self.open()
-        self._queue = asyncio.Queue(maxsize=self.queue_max)
-        self._writer = asyncio.create_task(self._write_loop(), name="ledger-writer")
+        self.open()
+        await self.database.start()
 
     async def close(self) -> None:
         """Commit everything already submitted, then stop. Later writes fail."""
         if self._closed:
             return
         self._closed = True
-        if self._writer is not None and self._queue is not None:
-            stop = _Stop(asyncio.get_running_loop().create_future())
-            await self._queue.put(stop)
-            try:
-                await asyncio.wait_for(asyncio.shield(self._writer), timeout=30)
-            except TimeoutError:
-                logger.error("ledger writer did not finish in 30 s; stopping it")
-                self._writer.cancel()
-        if self._db is not None:
-            db, self._db = self._db, None
-            await asyncio.get_running_loop().run_in_executor(self._thread, db.close)
-        self._thread.shutdown(wait=True)
+        if self.owns_database:
+            await self.database.close()
 
     # -- writes -----------------------------------------------------------------------------------
 
@@ -347,99 +312,13 @@ class SqliteLedger:
     def _future(self) -> asyncio.Future[Any]:
         return asyncio.get_running_loop().create_future()
 
-    async def _submit(self, op: _Op) -> Any:
-        if self._closed or self._queue is None:
+    async def _submit(self, op: Op) -> Any:
+        if self._closed or not self.database.started:
             raise LedgerUnavailable("The attendance ledger is not running; nothing was recorded.")
-        await self._queue.put(op)
-        return await op.future
-
-    async def _write_loop(self) -> None:
-        assert self._queue is not None
-        queue, loop = self._queue, asyncio.get_running_loop()
-        last_commit = -self.commit_interval
-        while True:
-            try:
-                first = await asyncio.wait_for(queue.get(), self.heartbeat)
-            except TimeoutError:
-                first = _Alive(loop.create_future())
-            gather = last_commit + self.commit_interval - loop.time()
-            if gather > 0 and not isinstance(first, _Stop):
-                await asyncio.sleep(gather)  # let the writes of the next moment join this commit
-            last_commit = loop.time()
-            batch = [first]
-            while len(batch) < self.batch_max and not isinstance(batch[-1], _Stop):
-                try:
-                    batch.append(queue.get_nowait())
-                except asyncio.QueueEmpty:
-                    break
-            try:
-                results = await loop.run_in_executor(self._thread, self._commit, batch)
-            except Exception as exc:  # the commit itself failed: nothing in the batch is kept
-                logger.exception("ledger commit of %d operations failed", len(batch))
-                error = LedgerUnavailable(f"The attendance ledger could not commit: {exc}")
-                results = [error] * len(batch)
-            for op, result in zip(batch, results, strict=True):
-                if op.future.done():
-                    continue  # the caller went away; the write stands
-                if isinstance(result, BaseException):
-                    op.future.set_exception(result)
-                else:
-                    op.future.set_result(result)
-            if isinstance(batch[-1], _Stop):
-                break
-        # Writes that raced with close: fail them rather than leave their callers waiting.
-        while not queue.empty():
-            op = queue.get_nowait()
-            if not op.future.done():
-                op.future.set_exception(LedgerUnavailable("The attendance ledger is closed."))
-
-    def _commit(self, batch: list[_Op]) -> list[Any]:
-        """Apply a batch in one transaction and commit it. The fast path inserts all consecutive
-        appends with one statement; if anything fails, the batch is redone operation by
-        operation, so that one bad operation fails alone."""
-        db = self._db
-        if db is None:
-            raise LedgerUnavailable("The attendance ledger is closed.")
         try:
-            return self._transaction(db, batch, careful=False)
-        except sqlite3.Error:
-            return self._transaction(db, batch, careful=True)
-
-    def _transaction(self, db: sqlite3.Connection, batch: list[_Op], careful: bool) -> list[Any]:
-        results: list[Any] = []
-        pending: list[tuple[Any, ...]] = []
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for op in batch:
-                if not careful and isinstance(op, _Append) and not any(
-                    r.kind is RecordKind.SESSION_ENDED for r in op.records
-                ):
-                    pending.extend(_record_row(r) for r in op.records)
-                    results.append(None)
-                    continue
-                if pending:
-                    db.executemany(INSERT_RECORD, pending)
-                    pending.clear()
-                if not careful:
-                    results.append(op.run(db))
-                    continue
-                db.execute("SAVEPOINT op")
-                try:
-                    results.append(op.run(db))
-                except sqlite3.Error as exc:
-                    db.execute("ROLLBACK TO op")
-                    results.append(LedgerUnavailable(f"The ledger refused this write: {exc}"))
-                db.execute("RELEASE op")
-            if pending:
-                db.executemany(INSERT_RECORD, pending)
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_alive', ?)",
-                       (repr(self.clock()),))
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        return results
+            return await self.database.run(op)
+        except DatabaseUnavailable as exc:
+            raise LedgerUnavailable(exc.message.replace("database", "attendance ledger")) from None
 
     # -- recovery ---------------------------------------------------------------------------------
 
@@ -477,16 +356,10 @@ class SqliteLedger:
     # -- reads ------------------------------------------------------------------------------------
 
     def _reader(self) -> sqlite3.Connection:
-        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-        db.execute("PRAGMA query_only = 1")
-        return db
+        return self.database.reader()
 
     def _read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
-        db = self._reader()
-        try:
-            return fn(db)
-        finally:
-            db.close()
+        return self.database.read(fn)
 
     async def session(self, session_id: str) -> SessionInfo:
         def query(db: sqlite3.Connection) -> SessionInfo:

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from rooms.commands import Command
 from rooms.events import Event
@@ -26,8 +25,7 @@ T = TypeVar("T")
 V = TypeVar("V", covariant=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Applied(Generic[V]):
+class Applied(NamedTuple, Generic[V]):
     """A command that took effect: its value, its events, and when it is kept."""
 
     value: V

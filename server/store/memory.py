@@ -63,12 +63,14 @@ class Journal(Protocol):
         """Open the journal and return everything it holds."""
         ...
 
-    def append(self, session_id: str, seq: int, command: bytes) -> asyncio.Future[None]: ...
+    async def append(self, session_id: str, seq: int, command: bytes) -> asyncio.Future[None]:
+        """Queue an entry; the future says when it is on disk (or fails with ``NotRecorded``)."""
+        ...
 
-    def snapshot(self, session_id: str, seq: int, created_at: float,
-                 data: bytes) -> asyncio.Future[None]: ...
+    async def snapshot(self, session_id: str, seq: int, created_at: float,
+                       data: bytes) -> asyncio.Future[None]: ...
 
-    def delete(self, session_ids: list[str]) -> asyncio.Future[None]: ...
+    async def delete(self, session_ids: list[str]) -> asyncio.Future[None]: ...
 
     async def close(self) -> None: ...
 
@@ -131,7 +133,7 @@ class MemoryStore:
         data = encode_session(session)
         self._kept[session.id] = _Kept(seq=0, snapshot_bytes=len(data))
         if self._journal is not None:
-            await self._journal.snapshot(session.id, 0, session.created_at, data)
+            await (await self._journal.snapshot(session.id, 0, session.created_at, data))
 
     def _get(self, session_id: str) -> Session:
         session = self._sessions.get(session_id)
@@ -145,9 +147,9 @@ class MemoryStore:
     async def update(self, session_id: str, command: Command[V]) -> Applied[V]:
         session = self._get(session_id)
         outcome = command.apply(session)
-        return Applied(outcome.value, outcome.events, self._keep(session, command))
+        return Applied(outcome.value, outcome.events, await self._keep(session, command))
 
-    def _keep(self, session: Session, command: Command[object]) -> asyncio.Future[None]:
+    async def _keep(self, session: Session, command: Command[object]) -> asyncio.Future[None]:
         journal = self._journal
         if journal is None:
             return done()
@@ -158,10 +160,10 @@ class MemoryStore:
         if not ended and kept.since_snapshot < max(kept.snapshot_bytes, self._snapshot_min_bytes):
             data = encode_command(command)
             kept.since_snapshot += len(data)
-            return journal.append(sid, kept.seq, data)
+            return await journal.append(sid, kept.seq, data)
         data = encode_session(session, with_chat=not ended)
         kept.snapshot_bytes, kept.since_snapshot = len(data), 0
-        return journal.snapshot(sid, kept.seq, session.created_at, data)
+        return await journal.snapshot(sid, kept.seq, session.created_at, data)
 
     def _lost(self, session_ids: set[str]) -> None:
         """Writes of these sessions were lost: the journal no longer says what memory holds, so
@@ -179,7 +181,7 @@ class MemoryStore:
             self._sessions.pop(sid, None)
             self._kept.pop(sid, None)
         if self._journal is not None and session_ids:
-            await self._journal.delete(session_ids)
+            await (await self._journal.delete(session_ids))
 
     async def created_before(self, when: float) -> list[str]:
         return [s.id for s in self._sessions.values() if s.created_at < when]

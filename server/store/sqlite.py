@@ -1,231 +1,177 @@
-"""The session journal in SQLite: one file in the data directory (``sessions.sqlite3``), WAL mode,
-one writer.
+"""The session journal in SQLite: its tables in the embedded default's database
+(``server.database``), written by that database's one writer.
 
-Every write (a command entry, a snapshot, a deletion) joins the pending batch. The writer takes the
-whole batch, applies it in one transaction on a thread of its own, commits with a full flush
-(``synchronous=FULL``) and only then resolves the batch's future, which every write of the batch
-shares: a caller that awaited it knows its write is on disk. Commits start at most every
-``commit_interval`` seconds, so that writes arriving together share one flush. When a commit
-fails, every write of the batch fails with ``JournalUnavailable`` and ``on_lost`` is told which
-sessions lost writes (their store then writes a whole snapshot at their next change).
-
-A snapshot of a session at entry ``seq`` replaces its row in ``sessions`` and deletes its entries
-up to ``seq`` in the same transaction. The batch needs no bound of its own: each connection has at
-most one command in flight (its events are handled one after another), so a batch holds at most
-one write per connection, besides the server's own (timers, snapshots).
+A command entry is a row of ``session_commands`` (session, number, the encoded command); a
+snapshot replaces the session's row of ``session_snapshots`` and deletes its entries up to its
+number in the same transaction. Every write is an operation of the database's writer, so it
+commits with whatever else is waiting: a chat message's entry and its attendance record share
+one transaction and one flush. When a commit fails, the writes of that batch fail with
+``DatabaseUnavailable`` (a ``NotRecorded``) and ``on_lost`` is told which sessions lost writes
+(their store then writes a whole snapshot at their next change).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
-from rooms.errors import NotRecorded
+from server.database import DATABASE_FILE, Database, DatabaseUnavailable, Op
 from server.store.memory import StoredSession
 
-logger = logging.getLogger(__name__)
-
-JOURNAL_FILE = "sessions.sqlite3"
+JOURNAL_FILE = DATABASE_FILE  # the journal shares the embedded default's database
 SCHEMA_VERSION = 1
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS session_snapshots (
+    session_id TEXT PRIMARY KEY,
     created_at REAL NOT NULL,
     seq INTEGER NOT NULL,
     snapshot BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS commands (
+CREATE TABLE IF NOT EXISTS session_commands (
     session_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
     command BLOB NOT NULL,
     PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS session_journal_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-INSERT_COMMAND = "INSERT OR REPLACE INTO commands (session_id, seq, command) VALUES (?, ?, ?)"
-Change = Callable[[sqlite3.Connection], None]
-
-
-class JournalUnavailable(NotRecorded):
-    """The journal could not commit (disk full, I/O error) or is closed."""
+INSERT_COMMAND = ("INSERT OR REPLACE INTO session_commands (session_id, seq, command) "
+                  "VALUES (?, ?, ?)")
 
 
 @dataclass(slots=True)
-class _Batch:
-    """Writes waiting for the next commit: command entries as rows, anything else as changes, in
-    the order they came."""
+class _Entry(Op):
+    row: tuple[str, int, bytes] = ("", 0, b"")
+    insert: ClassVar[str | None] = INSERT_COMMAND
 
-    future: asyncio.Future[None]
-    writes: list[tuple[str, int, bytes] | Change] = field(default_factory=list)
-    sessions: set[str] = field(default_factory=set)
+    @property
+    def session_id(self) -> str:
+        return self.row[0]
+
+    def rows(self) -> list[tuple[Any, ...]] | None:
+        return [self.row]
+
+
+@dataclass(slots=True)
+class _Snapshot(Op):
+    session_id: str = ""
+    seq: int = 0
+    created_at: float = 0.0
+    data: bytes = b""
+
+    def run(self, db: sqlite3.Connection) -> None:
+        db.execute("INSERT OR REPLACE INTO session_snapshots (session_id, created_at, seq, "
+                   "snapshot) VALUES (?, ?, ?, ?)",
+                   (self.session_id, self.created_at, self.seq, self.data))
+        db.execute("DELETE FROM session_commands WHERE session_id = ? AND seq <= ?",
+                   (self.session_id, self.seq))
+
+
+@dataclass(slots=True)
+class _Delete(Op):
+    session_ids: tuple[str, ...] = ()
+
+    def run(self, db: sqlite3.Connection) -> None:
+        ids = [(sid,) for sid in self.session_ids]
+        db.executemany("DELETE FROM session_commands WHERE session_id = ?", ids)
+        db.executemany("DELETE FROM session_snapshots WHERE session_id = ?", ids)
 
 
 class SqliteJournal:
-    def __init__(self, path: Path, *, commit_interval: float = 0.01) -> None:
-        self.path = path
-        self.commit_interval = commit_interval
+    """The journal on its own database (a path) or on a shared one (closed by its owner)."""
+
+    def __init__(self, database: Path | Database, *, commit_interval: float = 0.01) -> None:
+        self.owns_database = not isinstance(database, Database)
+        self.database = database if isinstance(database, Database) else Database(
+            database, commit_interval=commit_interval)
         self.on_lost: Callable[[set[str]], None] | None = None
-        self._db: sqlite3.Connection | None = None
-        self._batch: _Batch | None = None
-        self._wake: asyncio.Event | None = None
-        self._writer: asyncio.Task[None] | None = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-writer")
-        self._closing = False
+        self._closed = False
+        self.database.on_failure.append(self._failed)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
+    def open(self) -> None:
+        """Create the tables (synchronously: once, before serving)."""
+        db = self.database.open()
+        db.executescript(SCHEMA)
+        row = db.execute(
+            "SELECT value FROM session_journal_meta WHERE key = 'schema'").fetchone()
+        if row is not None and int(row[0]) > SCHEMA_VERSION:
+            raise RuntimeError(f"{self.database.path}: the session journal was written by a "
+                               f"newer Tandem (schema {row[0]})")
+        db.execute("INSERT OR REPLACE INTO session_journal_meta (key, value) "
+                   "VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
     async def start(self) -> list[StoredSession]:
-        loop = asyncio.get_running_loop()
-        stored = await loop.run_in_executor(self._thread, self._open)
-        self._wake = asyncio.Event()
-        self._writer = asyncio.create_task(self._write_loop(), name="journal-writer")
+        """Open the journal and return everything it holds."""
+        self.open()
+        stored: list[StoredSession] = await self.database.in_thread(_load)
+        await self.database.start()
         return stored
 
-    def _open(self) -> list[StoredSession]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = FULL")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path} was written by a newer Tandem (schema {version})")
-        db.executescript(SCHEMA)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self._db = db
-        out = []
-        for sid, seq, snapshot in db.execute(
-                "SELECT id, seq, snapshot FROM sessions ORDER BY created_at, id"):
-            commands = tuple(db.execute(
-                "SELECT seq, command FROM commands WHERE session_id = ? AND seq > ? ORDER BY seq",
-                (sid, seq)))
-            out.append(StoredSession(sid, seq, snapshot, commands))
-        return out
-
     async def close(self) -> None:
-        """Commit everything already submitted, then stop. Later writes fail."""
-        if self._closing:
-            return
-        self._closing = True
-        if self._writer is not None and self._wake is not None:
-            self._wake.set()
-            try:
-                await asyncio.wait_for(asyncio.shield(self._writer), timeout=30)
-            except TimeoutError:
-                logger.error("journal writer did not finish in 30 s; stopping it")
-                self._writer.cancel()
-        if self._batch is not None:
-            self._fail(self._batch, JournalUnavailable("The session journal is closed."))
-            self._batch = None
-        if self._db is not None:
-            db, self._db = self._db, None
-            await asyncio.get_running_loop().run_in_executor(self._thread, db.close)
-        self._thread.shutdown(wait=True)
+        self._closed = True
+        if self.owns_database:
+            await self.database.close()
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def append(self, session_id: str, seq: int, command: bytes) -> asyncio.Future[None]:
-        return self._submit(session_id, (session_id, seq, command))
+    async def append(self, session_id: str, seq: int, command: bytes) -> asyncio.Future[None]:
+        op = _Entry(self.database.new_future(), (session_id, seq, command))
+        if not self._closed and self.database.submit_nowait(op):  # the usual, quick way
+            return op.future
+        return await self._submit(session_id, op)
 
-    def snapshot(self, session_id: str, seq: int, created_at: float,
-                 data: bytes) -> asyncio.Future[None]:
-        def change(db: sqlite3.Connection) -> None:
-            db.execute("INSERT OR REPLACE INTO sessions (id, created_at, seq, snapshot) "
-                       "VALUES (?, ?, ?, ?)", (session_id, created_at, seq, data))
-            db.execute("DELETE FROM commands WHERE session_id = ? AND seq <= ?",
-                       (session_id, seq))
-        return self._submit(session_id, change)
+    async def snapshot(self, session_id: str, seq: int, created_at: float,
+                       data: bytes) -> asyncio.Future[None]:
+        return await self._submit(session_id, _Snapshot(
+            self.database.new_future(), session_id, seq, created_at, data))
 
-    def delete(self, session_ids: list[str]) -> asyncio.Future[None]:
-        ids = [(sid,) for sid in session_ids]
+    async def delete(self, session_ids: list[str]) -> asyncio.Future[None]:
+        return await self._submit(None, _Delete(self.database.new_future(), tuple(session_ids)))
 
-        def change(db: sqlite3.Connection) -> None:
-            db.executemany("DELETE FROM commands WHERE session_id = ?", ids)
-            db.executemany("DELETE FROM sessions WHERE id = ?", ids)
-        return self._submit(None, change)
-
-    def _submit(self, session_id: str | None,
-                write: tuple[str, int, bytes] | Change) -> asyncio.Future[None]:
-        if self._closing or self._wake is None:
-            failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            failed.set_exception(JournalUnavailable(
-                "The session journal is not running; the change was not kept."))
-            return failed
-        batch = self._batch
-        if batch is None:
-            batch = self._batch = _Batch(asyncio.get_running_loop().create_future())
-            self._wake.set()
-        batch.writes.append(write)
-        if session_id is not None:
-            batch.sessions.add(session_id)
-        return batch.future
-
-    async def _write_loop(self) -> None:
-        assert self._wake is not None
-        wake, loop = self._wake, asyncio.get_running_loop()
-        last_commit = -self.commit_interval
-        while True:
-            await wake.wait()
-            wake.clear()
-            gather = last_commit + self.commit_interval - loop.time()
-            if gather > 0 and not self._closing:
-                await asyncio.sleep(gather)  # let the writes of the next moment join this commit
-            batch, self._batch = self._batch, None
-            if batch is not None:
-                last_commit = loop.time()
-                try:
-                    await loop.run_in_executor(self._thread, self._commit, batch.writes)
-                except Exception as exc:  # nothing in the batch is kept
-                    logger.exception("journal commit of %d writes failed", len(batch.writes))
-                    self._fail(batch, JournalUnavailable(
-                        f"The session journal could not commit: {exc}"))
-                else:
-                    if not batch.future.done():
-                        batch.future.set_result(None)
-            if self._closing and self._batch is None:
-                return
-
-    def _fail(self, batch: _Batch, error: JournalUnavailable) -> None:
-        if not batch.future.done():
-            batch.future.set_exception(error)
-            batch.future.exception()  # retrieved here: the writers see it when they await
-        if self.on_lost is not None and batch.sessions:
-            self.on_lost(batch.sessions)
-
-    def _commit(self, writes: list[tuple[str, int, bytes] | Change]) -> None:
-        db = self._db
-        if db is None:
-            raise JournalUnavailable("The session journal is closed.")
-        db.execute("BEGIN IMMEDIATE")
+    async def _submit(self, session_id: str | None, op: Op) -> asyncio.Future[None]:
         try:
-            rows: list[tuple[str, int, bytes]] = []
-            for write in writes:
-                if isinstance(write, tuple):
-                    rows.append(write)
-                    continue
-                if rows:
-                    db.executemany(INSERT_COMMAND, rows)
-                    rows.clear()
-                write(db)
-            if rows:
-                db.executemany(INSERT_COMMAND, rows)
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
+            if self._closed:
+                raise DatabaseUnavailable("The session journal is closed; nothing was kept.")
+            await self.database.submit(op)
+        except DatabaseUnavailable as exc:
+            op.future.set_exception(exc)
+            op.future.exception()
+            if session_id is not None and self.on_lost is not None:
+                self.on_lost({session_id})
+        return op.future
+
+    def _failed(self, ops: list[Op]) -> None:
+        """Some of the database's writes were not kept: which sessions lost journal writes."""
+        lost = {op.session_id for op in ops if isinstance(op, _Entry | _Snapshot)}
+        if lost and self.on_lost is not None:
+            self.on_lost(lost)
+
+
+def _load(db: sqlite3.Connection) -> list[StoredSession]:
+    out = []
+    for sid, seq, snapshot in db.execute(
+            "SELECT session_id, seq, snapshot FROM session_snapshots "
+            "ORDER BY created_at, session_id").fetchall():
+        commands = tuple(db.execute(
+            "SELECT seq, command FROM session_commands WHERE session_id = ? AND seq > ? "
+            "ORDER BY seq", (sid, seq)))
+        out.append(StoredSession(sid, seq, snapshot, commands))
+    return out
 
 
 def counts(path: Path) -> dict[str, int]:
-    """How many sessions and command entries a journal file holds (for tests and support)."""
+    """How many sessions and command entries a journal holds (for tests and support)."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return {
-            "sessions": db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0],
-            "commands": db.execute("SELECT COUNT(*) FROM commands").fetchone()[0],
+            "sessions": db.execute("SELECT COUNT(*) FROM session_snapshots").fetchone()[0],
+            "commands": db.execute("SELECT COUNT(*) FROM session_commands").fetchone()[0],
         }
     finally:
         db.close()

@@ -14,8 +14,9 @@ from rooms.attendance import Record, RecordKind, SessionInfo
 from rooms.errors import SessionNotFound
 from rooms.roles import Role
 from rooms.roster import RosterEntry, Schedule, SessionPlan
+from server.database import Op
 from server.ledger import LedgerUnavailable, SessionQuery
-from server.ledger.sqlite import LEDGER_FILE, SqliteLedger, _Op
+from server.ledger.sqlite import LEDGER_FILE, SqliteLedger
 from tests.support import Clock, eventually
 
 K = RecordKind
@@ -75,13 +76,13 @@ async def test_appended_records_are_on_disk_when_append_returns(
 def count_commits(ledger: SqliteLedger, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of each batch the ledger commits from now on, in order."""
     batches: list[int] = []
-    commit = ledger._commit
+    commit = ledger.database._commit
 
-    def counting(batch: list[_Op]) -> list[Any]:
+    def counting(batch: list[Op]) -> list[Any]:
         batches.append(len(batch))
         return commit(batch)
 
-    monkeypatch.setattr(ledger, "_commit", counting)
+    monkeypatch.setattr(ledger.database, "_commit", counting)
     return batches
 
 
@@ -119,7 +120,7 @@ async def test_records_are_append_only(ledger: SqliteLedger, tmp_path: Path) -> 
 
 
 async def test_a_failing_operation_does_not_fail_its_batch(ledger: SqliteLedger) -> None:
-    class Failing(_Op):
+    class Failing(Op):
         def run(self, db: sqlite3.Connection) -> None:
             db.execute("INSERT INTO records (seq, session_id, at, kind, participant_id, room) "
                        "VALUES (1, 's1', 0, 'chat', 'x', 'main')")
@@ -140,14 +141,14 @@ async def test_a_failing_operation_does_not_fail_its_batch(ledger: SqliteLedger)
 async def test_a_failed_commit_is_reported_and_the_writer_carries_on(
     ledger: SqliteLedger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(batch: list[_Op]) -> list[Any]:
+    def broken(batch: list[Op]) -> list[Any]:
         raise sqlite3.OperationalError("disk I/O error")
 
-    real = ledger._commit
-    monkeypatch.setattr(ledger, "_commit", broken)
+    real = ledger.database._commit
+    monkeypatch.setattr(ledger.database, "_commit", broken)
     with pytest.raises(LedgerUnavailable, match="could not commit"):
         await ledger.append([rec(K.CHAT, "lost")])
-    monkeypatch.setattr(ledger, "_commit", real)
+    monkeypatch.setattr(ledger.database, "_commit", real)
     await ledger.append([rec(K.CHAT, "kept")])
     assert [r.participant_id for r in await ledger.session_records("s1")] == ["kept"]
 
@@ -234,8 +235,8 @@ async def test_presence_left_open_by_a_crash_is_closed_at_the_last_sign_of_life(
     await crashed.append([rec(K.CHAT, "a", at=T0 + 30, room="r1", value=1)])
     # No close(): the process dies here. A new process opens the same file.
     crashed._closed = True
-    assert crashed._writer is not None
-    crashed._writer.cancel()
+    assert crashed.database._writer is not None
+    crashed.database._writer.cancel()
     restarted = SqliteLedger(path, clock=clock)
     restarted.open()
     await restarted.start()
