@@ -1,0 +1,69 @@
+"""One database, one writer: a command's journal entry and its ledger records commit together;
+a ledger kept in its own file by an earlier version is adopted with what it holds."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from rooms.attendance import Record, RecordKind, SessionInfo
+from server.app import CONTEXT, create_app
+from server.database import DATABASE_FILE, LEGACY_FILE, Database, Op
+from server.ledger.sqlite import SqliteLedger
+from server.settings import Settings
+from tests.support import Api, Clock, Peer
+
+
+async def test_a_chat_message_and_its_record_share_one_commit(
+    server: TestServer, api: Api, peers: Callable[[], Peer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = await api.create_session()
+    ben = peers()
+    await ben.connect(api.token(s["join_urls"]["mentee"]))
+    await ben.join("Ben")
+    database = server.app[CONTEXT].ledger.database  # type: ignore[attr-defined]
+    assert isinstance(database, Database)
+    batches: list[list[str]] = []
+    commit = database._commit
+
+    def counting(batch: list[Op]) -> list[Any]:
+        batches.append([type(op).__name__ for op in batch])
+        return commit(batch)
+
+    monkeypatch.setattr(database, "_commit", counting)
+    assert (await ben.call("chat", {"text": "one commit"}))["ok"]
+    # The acknowledgement came once both were on disk, from one transaction.
+    assert ["_Entry", "_Append"] in [sorted(b, reverse=True) for b in batches], batches
+
+
+async def test_a_ledger_of_its_own_file_is_adopted(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings, clock: Clock
+) -> None:
+    old = SqliteLedger(Path(settings.data_dir) / LEGACY_FILE, clock=clock)
+    old.open()
+    await old.start()
+    await old.put_session(SessionInfo("s-old", "Before", clock.now))
+    await old.append([Record("s-old", clock.now, RecordKind.JOINED, "p1", room="main")])
+    # Killed without closing: the records may still be in the write-ahead log only.
+    assert old.database._writer is not None
+    old.database._writer.cancel()
+    await asyncio.sleep(0)
+
+    server = await aiohttp_server(create_app(settings, clock=clock))
+    ledger = server.app[CONTEXT].ledger
+    assert (await ledger.session("s-old")).title == "Before"
+    # p1's presence, left open by the crash, is closed by the ledger's recovery at start
+    assert [(r.participant_id, r.kind) for r in await ledger.session_records("s-old")] == [
+        ("p1", RecordKind.JOINED), ("p1", RecordKind.DROPPED)]
+    assert not (Path(settings.data_dir) / LEGACY_FILE).exists()
+    db = sqlite3.connect(Path(settings.data_dir) / DATABASE_FILE)
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    db.close()
+    assert {"records", "sessions", "session_snapshots", "session_commands"} <= tables
+    await server.close()
