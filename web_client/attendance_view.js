@@ -3,7 +3,7 @@
 // Input: the report object of GET /api/attendance/sessions/{id} or the `attendance` socket event
 // (docs/PROTOCOL.md). Only DOM and SVG; no inline styles (the pages' CSP forbids them).
 
-import { el } from "./dom.js";
+import { el } from "./ui/dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 // Room colours: main room first, then breakout rooms in order. Chosen to stay apart for the
@@ -31,6 +31,7 @@ export function fmtMinutes(value) {
 
 export function fmtTime(epoch, withSeconds = false) {
   if (epoch === null || epoch === undefined) return "–";
+  /** @type {Intl.DateTimeFormatOptions} */
   const opts = { hour: "2-digit", minute: "2-digit" };
   if (withSeconds) opts.second = "2-digit";
   return new Date(epoch * 1000).toLocaleTimeString([], opts);
@@ -55,8 +56,13 @@ function svg(tag, attrs = {}) {
   return e;
 }
 
-/** Columns of the people table: [heading, cell(person, report) -> text]. */
+/**
+ * Columns of the people table: [heading, cell(person, report) -> text].
+ * @param {boolean} compact
+ * @returns {[string, (p: any, r: any) => string][]}
+ */
 function columns(compact) {
+  /** @type {[string, (p: any, r: any) => string][]} */
   const all = [
     ["Name", (p) => p.name || p.person_id],
     ["Role", (p) => p.role || "–"],

@@ -12,7 +12,7 @@ WAIT_MS = 30_000
 # Inbound media from one peer, read from RTCPeerConnection.getStats() in the page.
 INBOUND_STATS_JS = """
 async (peerId) => {
-  const pc = window.tandem && window.tandem.peers.get(peerId);
+  const pc = window.tandemTestHooks && window.tandemTestHooks.peers.get(peerId);
   if (!pc) return null;
   const stats = await pc.getStats();
   const out = {framesDecoded: 0, audioPackets: 0, state: pc.connectionState};
@@ -29,7 +29,7 @@ async (peerId) => {
 # than the given baselines.
 MEDIA_FLOWING_JS = """
 async ([peerId, frames, packets]) => {
-  const pc = window.tandem && window.tandem.peers.get(peerId);
+  const pc = window.tandemTestHooks && window.tandemTestHooks.peers.get(peerId);
   if (!pc) return false;
   const stats = await pc.getStats();
   let f = 0, a = 0;
@@ -60,7 +60,7 @@ async def new_page(browser: Any, viewport: dict[str, int] | None = None) -> Any:
 
 async def wait_state(page: Any, state: str, timeout: int = WAIT_MS) -> None:
     await page.wait_for_function(
-        "(s) => window.tandem && window.tandem.state === s", arg=state, timeout=timeout
+        "(s) => window.tandemTestHooks && window.tandemTestHooks.state === s", arg=state, timeout=timeout
     )
 
 
@@ -84,7 +84,7 @@ async def join(
 
 
 async def participant_id(page: Any) -> str:
-    pid = await page.evaluate("() => window.tandem.participantId")
+    pid = await page.evaluate("() => window.tandemTestHooks.participantId")
     assert isinstance(pid, str) and len(pid) > 0
     return pid
 

@@ -30,7 +30,7 @@ TOLERANCE_MIN = 0.05
 MAIN_BEFORE, BREAKOUT, MAIN_AFTER = 8.0, 12.0, 6.0
 
 EMIT_JS = """
-async ([event, payload]) => await window.tandem.socket.timeout(10000).emitWithAck(event, payload)
+async ([event, payload]) => await window.tandemTestHooks.socket.timeout(10000).emitWithAck(event, payload)
 """
 
 

@@ -9,7 +9,7 @@ and shows the open round again; the mentor closes the rooms and all five pages d
 all the others again.
 
 Everything is driven through what the pages show (labels and buttons); the only page internals
-read are `window.tandem.peers` for getStats, as in the other tests.
+read are `window.tandemTestHooks.peers` for getStats, as in the other tests.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ UNCLIP_JS = """(on) => {
     el.style.overflow = on ? "visible" : "";
   }
 }"""
-PEERS_JS = "(ids) => ids.filter((id) => window.tandem.peers.has(id))"
+PEERS_JS = "(ids) => ids.filter((id) => window.tandemTestHooks.peers.has(id))"
 
 
 async def shot(page: Any, name: str, *, phone: bool = False) -> None:
@@ -250,10 +250,10 @@ async def test_choice_groups_time_and_errors_from_the_panel(
     # Time: +5 min sets a limit; -1 min takes exactly a minute off it.
     await panel.get_by_role("button", name="Add 5 minutes").click()
     await wait_text(mentor, "#breakouts-panel .bo-clock", "left")
-    ends_at = await mentor.evaluate("() => window.tandemBreakouts.round.ends_at")
+    ends_at = await mentor.evaluate("() => window.tandemTestHooks.round.ends_at")
     await panel.get_by_role("button", name="Take 1 minute off").click()
     await mentor.wait_for_function(
-        "(t) => Math.abs(window.tandemBreakouts.round.ends_at - (t - 60)) < 0.01", arg=ends_at
+        "(t) => Math.abs(window.tandemTestHooks.round.ends_at - (t - 60)) < 0.01", arg=ends_at
     )
     await wait_text(ben, "#room-status", "left")
 

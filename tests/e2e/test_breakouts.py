@@ -21,7 +21,7 @@ from tandem_pages import (
 )
 
 EMIT_JS = """
-async ([event, payload]) => await window.tandem.socket.timeout(10000).emitWithAck(event, payload)
+async ([event, payload]) => await window.tandemTestHooks.socket.timeout(10000).emitWithAck(event, payload)
 """
 
 

@@ -1,199 +1,157 @@
-// The call screen: video grid (self view + one tile per other connected participant), the
-// participant list and the status of each peer connection.
+// The video grid: my own tile and one per other person connected in my room, drawn from the
+// store, with name, muted / camera-off / watching badges, initials when there is no picture, the
+// connection's state, who speaks, a raised hand and reactions.
 
-import { ROLE_NAMES } from "./messages.js";
+import { ROLE_NAMES } from "../ui/wording.js";
+import { ICONS } from "../ui/icons.js";
+import { byId, el } from "../ui/dom.js";
+import { initials, colourFor, tileOrder } from "../features/people/state.js";
 
-export function initials(name) {
-  const parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
-  if (parts.length === 0) return "?";
-  const first = Array.from(parts[0])[0] || "";
-  const last = parts.length > 1 ? Array.from(parts[parts.length - 1])[0] || "" : "";
-  return (first + last).toUpperCase();
-}
+/** @typedef {import("../core/types.js").Participant} Participant */
 
-// A stable, pleasant background colour per participant id (for initials tiles).
-function colourFor(id) {
-  let h = 0;
-  for (const ch of String(id)) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return `hsl(${h % 360} 45% 38%)`;
-}
+const REACTION_SHOW_MS = 4000;
 
-export class CallView {
-  constructor() {
-    this.grid = document.getElementById("video-grid");
-    this.list = document.getElementById("participant-list");
-    this.count = document.getElementById("people-count");
-    this.template = document.getElementById("tile-template");
-    this.selfId = null;
-    /** @type {Map<string, object>} every participant the session knows, including those who left */
-    this.participants = new Map();
+export class VideoGrid {
+  /** @param {import("../core/store.js").Store} store */
+  constructor(store) {
+    this.store = store;
+    this.grid = byId("video-grid");
+    this.template = /** @type {HTMLTemplateElement} */ (byId("tile-template"));
     /** @type {Map<string, HTMLLIElement>} */
     this.tiles = new Map();
+    /** @type {Map<string, string>} participant id -> state of the connection with them */
     this.peerStates = new Map();
+    /** @type {MediaStream | null} */
     this.localStream = null;
-    this.room = "main";
-    /** @type {Map<string, string>} room id -> name */
-    this.roomNames = new Map([["main", "Main room"]]);
+    store.subscribe("participants", () => this.render());
+    store.subscribe("room", () => this.render());
+    store.subscribe("quality", () => this.renderQuality());
   }
 
-  /** Whether a participant is in our room (media and tiles are per room). */
-  inRoom(p) {
-    return !!p && (p.room || "main") === this.room;
-  }
-
-  roomName(id) {
-    return this.roomNames.get(id || "main") || id;
-  }
-
-  setRoom(room) {
-    this.room = room;
-    const me = this.participants.get(this.selfId);
-    if (me) me.room = room;
-    this.render();
-  }
-
-  reset(selfId, participants, localStream, room = "main") {
-    this.selfId = selfId;
-    this.room = room;
+  /** A new call (a join): drop every tile. @param {MediaStream | null} localStream */
+  reset(localStream) {
     this.localStream = localStream;
-    this.participants.clear();
     this.peerStates.clear();
     for (const tile of this.tiles.values()) tile.remove();
     this.tiles.clear();
-    for (const p of participants || []) this.participants.set(p.id, p);
     this.render();
   }
 
-  upsert(participant) {
-    if (!participant || !participant.id) return;
-    const old = this.participants.get(participant.id) || {};
-    this.participants.set(participant.id, { ...old, ...participant });
-    this.render();
-  }
-
-  markGone(id, reason) {
-    const p = this.participants.get(id);
-    if (!p) return;
-    p.state = reason === "disconnected" ? "disconnected" : "left";
-    this.peerStates.delete(id);
-    this.render();
-  }
-
-  name(id) {
-    const p = this.participants.get(id);
-    return p ? p.name : "Someone";
-  }
-
+  /** From the peer connections: "connecting", "connected", "reconnecting", "failed", "closed". */
+  /** @param {string} id @param {string} state */
   setPeerState(id, state) {
     if (state === "closed") this.peerStates.delete(id);
     else this.peerStates.set(id, state);
-    if (state !== "connected") {
-      const t = this.tiles.get(id);
-      if (t) {
-        t.classList.remove("tile-speaking");
-        t.dataset.weak = "0";
-      }
-    }
+    if (state !== "connected") this.store.clearQuality(id);
     const tile = this.tiles.get(id);
-    if (tile) this._renderTile(tile, this.participants.get(id));
-    const item = this.list.querySelector(`li[data-id="${cssEscape(id)}"]`);
-    if (item) this._renderListItem(item, this.participants.get(id));
+    if (tile) this.renderTile(tile, this.store.participants.get(id));
   }
 
-  /** From QualityMonitor: who is speaking, whose connection is weak. */
-  setQuality(id, { speaking, weak }) {
-    const tile = this.tiles.get(id);
-    if (!tile) return;
-    tile.classList.toggle("tile-speaking", !!speaking);
-    const wasWeak = tile.dataset.weak === "1";
-    tile.dataset.weak = weak ? "1" : "0";
-    if (wasWeak !== !!weak) this._renderTile(tile, this.participants.get(id));
-  }
-
+  /** @param {string} id @param {MediaStream} stream */
   setRemoteStream(id, stream) {
     const tile = this.tiles.get(id);
     if (!tile) return;
-    const video = tile.querySelector("video");
-    if (video.srcObject !== stream) {
-      video.srcObject = stream;
-    }
-    this._play(tile, video);
-    this._renderTile(tile, this.participants.get(id));
+    const video = videoOf(tile);
+    if (video.srcObject !== stream) video.srcObject = stream;
+    this.play(tile, video);
+    this.renderTile(tile, this.store.participants.get(id));
   }
 
+  /** @param {MediaStream | null} stream */
   setLocalStream(stream) {
     this.localStream = stream;
-    const tile = this.tiles.get(this.selfId);
+    const id = this.store.me.id;
+    const tile = id ? this.tiles.get(id) : undefined;
     if (tile) {
-      const video = tile.querySelector("video");
+      const video = videoOf(tile);
       video.srcObject = null; // re-attach, so that a track added to the same stream shows
       video.srcObject = stream;
-      this._renderTile(tile, this.participants.get(this.selfId));
+      this.renderTile(tile, this.store.participants.get(/** @type {string} */ (id)));
     }
   }
 
-  /** Re-render tiles and the list from `participants`. */
+  /** A reaction shown on the person's tile for a few seconds. @param {string} id @param {string} emoji */
+  showReaction(id, emoji) {
+    const tile = this.tiles.get(id);
+    if (!tile) return;
+    const bubble = el("span", { class: "reaction-bubble", "aria-hidden": "true" }, emoji);
+    tile.append(bubble);
+    setTimeout(() => bubble.remove(), REACTION_SHOW_MS);
+  }
+
   render() {
-    const present = [...this.participants.values()].filter(
-      (p) => p.id === this.selfId || (p.state === "connected" && this.inRoom(p)),
-    );
-    // Self first, then others by join time: a stable order so tiles do not jump around.
-    present.sort((a, b) => (a.id === this.selfId ? -1 : b.id === this.selfId ? 1 : (a.joined_at || 0) - (b.joined_at || 0)));
+    const store = this.store;
+    const selfId = store.me.id;
+    if (!selfId) return;
+    const present = [...store.participants.values()].filter((p) => p.id === selfId || (p.state === "connected" && store.inMyRoom(p)));
+    present.sort(tileOrder(selfId));
     const keep = new Set(present.map((p) => p.id));
     for (const [id, tile] of this.tiles) {
       if (!keep.has(id)) {
-        const video = tile.querySelector("video");
-        video.srcObject = null;
+        videoOf(tile).srcObject = null;
         tile.remove();
         this.tiles.delete(id);
       }
     }
     for (const p of present) {
-      let tile = this.tiles.get(p.id);
-      if (!tile) tile = this._createTile(p);
+      const tile = this.tiles.get(p.id) || this.createTile(p);
       this.grid.append(tile); // re-append keeps the sorted order
-      this._renderTile(tile, p);
+      this.renderTile(tile, p);
     }
     this.grid.dataset.count = String(present.length);
-    this._renderList();
+    this.renderQuality();
   }
 
-  _createTile(p) {
-    const tile = this.template.content.firstElementChild.cloneNode(true);
+  renderQuality() {
+    for (const [id, tile] of this.tiles) {
+      const q = this.store.quality.get(id);
+      const speaking = !!q && q.speaking && this.peerStates.get(id) === "connected";
+      tile.classList.toggle("tile-speaking", speaking);
+      const weak = !!q && q.weak ? "1" : "0";
+      if (tile.dataset.weak !== weak) {
+        tile.dataset.weak = weak;
+        this.renderTile(tile, this.store.participants.get(id));
+      }
+    }
+  }
+
+  /** @param {Participant} p */
+  createTile(p) {
+    const tile = /** @type {HTMLLIElement} */ (/** @type {HTMLElement} */ (this.template.content.firstElementChild).cloneNode(true));
     tile.dataset.id = p.id;
-    const video = tile.querySelector("video");
-    const self = p.id === this.selfId;
-    if (self) {
+    const video = videoOf(tile);
+    if (p.id === this.store.me.id) {
       tile.classList.add("tile-self");
       video.muted = true; // never play our own microphone back
       video.srcObject = this.localStream;
     }
     // Show the initials picture until a video frame is on screen (a black box says nothing).
-    const rerender = () => this._renderTile(tile, this.participants.get(p.id));
+    const rerender = () => this.renderTile(tile, this.store.participants.get(p.id));
     for (const event of ["resize", "loadeddata", "playing", "emptied"]) video.addEventListener(event, rerender);
-    const avatar = tile.querySelector(".avatar");
-    avatar.style.background = colourFor(p.id);
-    tile.querySelector(".tile-sound").addEventListener("click", () => {
+    part(tile, ".avatar").style.background = colourFor(p.id);
+    const sound = part(tile, ".tile-sound");
+    sound.addEventListener("click", () => {
       video.muted = false;
       video.play().catch(() => {});
-      tile.querySelector(".tile-sound").hidden = true;
+      sound.hidden = true;
     });
     this.tiles.set(p.id, tile);
     return tile;
   }
 
-  _renderTile(tile, p) {
+  /** @param {HTMLLIElement} tile @param {Participant | undefined} p */
+  renderTile(tile, p) {
     if (!p) return;
-    const self = p.id === this.selfId;
+    const self = p.id === this.store.me.id;
     const cameraOff = !p.video;
-    tile.querySelector(".tile-name").textContent = self ? `${p.name} (you)` : p.name;
-    tile.querySelector(".avatar span").textContent = initials(p.name);
-    tile.querySelector(".badge-muted").hidden = !!p.audio || p.role === "observer";
-    tile.querySelector(".badge-camoff").hidden = !cameraOff || p.role === "observer";
-    tile.querySelector(".badge-watch").hidden = p.role !== "observer";
-    tile.classList.toggle("tile-camoff", cameraOff || !this._hasVideo(tile));
+    part(tile, ".tile-name").textContent = self ? `${p.name} (you)` : p.name;
+    part(tile, ".avatar span").textContent = initials(p.name);
+    part(tile, ".badge-muted").hidden = !!p.audio || p.role === "observer";
+    part(tile, ".badge-camoff").hidden = !cameraOff || p.role === "observer";
+    part(tile, ".badge-watch").hidden = p.role !== "observer";
+    tile.classList.toggle("tile-camoff", cameraOff || !hasVideo(tile));
     tile.classList.toggle("tile-muted", !p.audio);
-    const status = tile.querySelector(".tile-status");
+    const status = part(tile, ".tile-status");
     const state = this.peerStates.get(p.id);
     let text = "";
     if (!self) {
@@ -204,75 +162,44 @@ export class CallView {
     }
     status.textContent = text;
     status.hidden = !text;
-    tile.querySelector(".tile-role").textContent = ROLE_NAMES[p.role] ? `, ${ROLE_NAMES[p.role]}` : "";
-  }
-
-  _hasVideo(tile) {
-    const video = tile.querySelector("video");
-    const stream = video.srcObject;
-    return !!(stream && stream.getVideoTracks().length > 0) && video.videoWidth > 0;
-  }
-
-  _play(tile, video) {
-    const p = video.play();
-    if (p && p.catch) {
-      p.catch(() => {
-        // Autoplay with sound was blocked (no click on the page yet, e.g. after a reload):
-        // play muted so the video shows, and offer a button to turn the sound on.
-        video.muted = true;
-        video.play().catch(() => {});
-        tile.querySelector(".tile-sound").hidden = false;
-      });
+    const role = /** @type {Record<string, string>} */ (ROLE_NAMES)[p.role];
+    part(tile, ".tile-role").textContent = role ? `, ${role}` : "";
+    const up = this.store.handRaised(p.id);
+    let badge = tile.querySelector(".hand-badge");
+    if (up && !badge) {
+      badge = el("span", { class: "hand-badge", role: "img", "aria-label": "Hand raised" });
+      badge.innerHTML = ICONS.hand;
+      tile.append(badge);
+    } else if (!up && badge) {
+      badge.remove();
     }
   }
 
-  _renderList() {
-    const everyone = [...this.participants.values()];
-    const present = everyone.filter((p) => p.state === "connected" || p.id === this.selfId);
-    const away = everyone.filter((p) => p.state === "disconnected" && p.id !== this.selfId);
-    this.count.textContent = String(present.length);
-    this.list.replaceChildren();
-    const order = (a, b) => (a.id === this.selfId ? -1 : b.id === this.selfId ? 1 : (a.joined_at || 0) - (b.joined_at || 0));
-    for (const p of [...present.sort(order), ...away.sort(order)]) {
-      const li = document.createElement("li");
-      li.dataset.id = p.id;
-      this._renderListItem(li, p);
-      this.list.append(li);
-    }
-  }
-
-  _renderListItem(li, p) {
-    if (!p) return;
-    const self = p.id === this.selfId;
-    li.className = "person" + (p.state !== "connected" && !self ? " person-away" : "");
-    li.dataset.state = p.state;
-    li.replaceChildren();
-    const avatar = document.createElement("span");
-    avatar.className = "person-avatar";
-    avatar.style.background = colourFor(p.id);
-    avatar.textContent = initials(p.name);
-    avatar.setAttribute("aria-hidden", "true");
-    const text = document.createElement("span");
-    text.className = "person-text";
-    const name = document.createElement("span");
-    name.className = "person-name";
-    name.textContent = self ? `${p.name} (you)` : p.name;
-    const detail = document.createElement("span");
-    detail.className = "person-detail";
-    const bits = [ROLE_NAMES[p.role] || p.role];
-    if (!self && p.state === "connected" && !this.inRoom(p)) bits.push(`in ${this.roomName(p.room)}`);
-    if (p.state === "disconnected" && !self) bits.push("reconnecting…");
-    else if (p.role === "observer") bits.push("watching");
-    else {
-      if (!p.audio) bits.push("muted");
-      if (!p.video) bits.push("camera off");
-    }
-    detail.textContent = bits.join(" · ");
-    text.append(name, detail);
-    li.append(avatar, text);
+  /** @param {HTMLLIElement} tile @param {HTMLVideoElement} video */
+  play(tile, video) {
+    video.play().catch(() => {
+      // Autoplay with sound was blocked (no click on the page yet, e.g. after a reload):
+      // play muted so the video shows, and offer a button to turn the sound on.
+      video.muted = true;
+      video.play().catch(() => {});
+      part(tile, ".tile-sound").hidden = false;
+    });
   }
 }
 
-function cssEscape(s) {
-  return window.CSS && CSS.escape ? CSS.escape(s) : String(s).replace(/"/g, '\\"');
+/** @param {Element} tile @param {string} selector */
+function part(tile, selector) {
+  return /** @type {HTMLElement} */ (tile.querySelector(selector));
+}
+
+/** @param {Element} tile */
+function videoOf(tile) {
+  return /** @type {HTMLVideoElement} */ (tile.querySelector("video"));
+}
+
+/** @param {Element} tile */
+function hasVideo(tile) {
+  const video = videoOf(tile);
+  const stream = /** @type {MediaStream | null} */ (video.srcObject);
+  return !!(stream && stream.getVideoTracks().length > 0) && video.videoWidth > 0;
 }

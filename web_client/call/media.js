@@ -68,7 +68,7 @@ export class MicMeter {
   start(stream) {
     this.stop();
     const track = stream && stream.getAudioTracks()[0];
-    const Ctx = window.AudioContext || window.webkitAudioContext;
+    const Ctx = window.AudioContext || /** @type {any} */ (window).webkitAudioContext;
     if (!track || !Ctx) return;
     try {
       this.ctx = new Ctx();

@@ -9,6 +9,23 @@
 
 const FRESH_MS = 5000;
 
+/**
+ * One connection and its negotiation state.
+ * @typedef {object} Peer
+ * @property {string} id
+ * @property {RTCPeerConnection} pc
+ * @property {"call" | "expect" | "signal"} origin  who started it: me, a join notice, their signal
+ * @property {number} createdAt
+ * @property {boolean} polite
+ * @property {boolean} makingOffer
+ * @property {boolean} ignoreOffer
+ * @property {boolean} settingRemoteAnswer
+ * @property {Set<string>} attached  kinds of my tracks attached
+ * @property {Promise<void>} queue
+ * @property {MediaStream} remoteStream
+ * @property {boolean} closed
+ */
+
 export class PeerManager {
   /**
    * @param {object} opts
@@ -25,7 +42,7 @@ export class PeerManager {
     this.localStream = null; // MediaStream with at most one audio and one video track
     /** @type {Map<string, Peer>} */
     this.peers = new Map();
-    /** Map(id -> RTCPeerConnection), the debug view exposed to tests as window.tandem.peers */
+    /** @type {Map<string, RTCPeerConnection>} id -> connection, for the test hooks (getStats) */
     this.connections = new Map();
   }
 
@@ -99,7 +116,7 @@ export class PeerManager {
       if (peer.closed || peer.attached.has(track.kind)) continue;
       const t = peer.pc
         .getTransceivers()
-        .find((x) => !x.stopped && x.receiver && x.receiver.track && x.receiver.track.kind === track.kind);
+        .find((x) => x.currentDirection !== "stopped" && x.receiver && x.receiver.track && x.receiver.track.kind === track.kind);
       if (!t) continue; // their offer has not arrived yet: attached when it does
       try {
         await t.sender.replaceTrack(track);
@@ -190,7 +207,7 @@ export class PeerManager {
     if (!this.localStream) return;
     for (const t of peer.pc.getTransceivers()) {
       const kind = t.receiver && t.receiver.track && t.receiver.track.kind;
-      if (!kind || peer.attached.has(kind) || t.stopped || t.currentDirection === "stopped") continue;
+      if (!kind || peer.attached.has(kind) || t.currentDirection === "stopped") continue;
       const track = this.localTrack(kind);
       if (!track) continue;
       await t.sender.replaceTrack(track);

@@ -1,29 +1,38 @@
-// Chat panel: history from the join acknowledgement, live `chat` events, notices (joins, leaves)
-// as system lines, and the message box (Enter sends, Shift+Enter adds a line).
+// The chat panel: history from the join acknowledgement and room changes, live `chat` events,
+// notices (joins, leaves) as system lines, and the message box (Enter sends, Shift+Enter adds a
+// line).
 
-import { ROLE_NAMES } from "./messages.js";
+import { ROLE_NAMES } from "../../ui/wording.js";
+import { byId, byIdAs, el } from "../../ui/dom.js";
+import { SERVER_EVENTS } from "../../core/events.js";
+import { sendChat } from "./commands.js";
+import { sendFailure, textProblem } from "./state.js";
+
+/** @typedef {import("../../core/types.js").ChatMessage} ChatMessage */
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 export class ChatPanel {
   /**
-   * @param {object} opts
-   * @param {(text: string) => Promise<{ok: boolean, error?: object}>} opts.send
-   * @param {() => boolean} opts.isVisible  whether the person can see the chat (for the unread count)
+   * @param {object} ctx
+   * @param {import("../../core/store.js").Store} ctx.store
+   * @param {import("../../core/dispatcher.js").Dispatcher} ctx.dispatcher
+   * @param {import("../../core/transport.js").Transport} ctx.transport
+   * @param {() => boolean} ctx.isVisible  whether the person can see the chat (for the unread count)
    */
-  constructor({ send, isVisible }) {
-    this.log = document.getElementById("chat-log");
-    this.form = document.getElementById("chat-form");
-    this.input = document.getElementById("chat-input");
-    this.error = document.getElementById("chat-error");
-    this.unread = document.getElementById("chat-unread");
-    this.send = send;
+  constructor({ store, dispatcher, transport, isVisible }) {
+    this.store = store;
+    this.transport = transport;
+    this.log = byId("chat-log");
+    this.form = byIdAs("chat-form", HTMLFormElement);
+    this.input = byIdAs("chat-input", HTMLTextAreaElement);
+    this.error = byId("chat-error");
+    this.unread = byId("chat-unread");
     this.isVisible = isVisible;
-    this.seen = new Set(); // message ids already shown (history and live events may overlap)
-    this.selfId = null;
+    /** @type {Set<number>} message ids already shown (history and live events may overlap) */
+    this.seen = new Set();
     this.unreadCount = 0;
-    this.sending = false;
 
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -36,148 +45,121 @@ export class ChatPanel {
       }
     });
     this.input.addEventListener("input", () => this.showError(""));
+    dispatcher.on(SERVER_EVENTS.CHAT, ({ message }) => this.addMessage(message));
+    // Subscribed before the call's own room_changed handler, whose notice comes after the history.
+    dispatcher.on(SERVER_EVENTS.ROOM_CHANGED, ({ room, chat }) => room && room.id && this.setHistory(chat));
   }
 
-  /** Replace the log with the history from a join acknowledgement (oldest first). */
-  setHistory(messages, selfId) {
-    this.selfId = selfId;
+  /** Replace the log with a room's history (oldest first). @param {ChatMessage[] | undefined} messages */
+  setHistory(messages) {
     this.log.setAttribute("aria-live", "off"); // do not read the whole history aloud
     this.log.replaceChildren();
     this.seen.clear();
     const list = Array.isArray(messages) ? messages : [];
-    if (list.length === 0) {
-      const empty = document.createElement("li");
-      empty.className = "chat-empty";
-      empty.textContent = "No messages yet. Say hello!";
-      this.log.append(empty);
-    }
-    for (const m of list) this._append(m);
-    this._scrollToEnd(true);
+    if (list.length === 0) this.log.append(el("li", { class: "chat-empty" }, "No messages yet. Say hello!"));
+    for (const m of list) this.append(m);
+    this.scrollToEnd(true);
     // Live messages from now on are announced politely.
     requestAnimationFrame(() => this.log.setAttribute("aria-live", "polite"));
   }
 
+  /** @param {ChatMessage | undefined} message */
   addMessage(message) {
     if (!message || this.seen.has(message.id)) return;
-    const atEnd = this._nearEnd();
+    const atEnd = this.nearEnd();
     this.log.querySelector(".chat-empty")?.remove();
-    this._append(message);
-    this._scrollToEnd(atEnd || message.from === this.selfId);
-    if (message.from !== this.selfId && !this.isVisible()) {
+    this.append(message);
+    const own = message.from === this.store.me.id;
+    this.scrollToEnd(atEnd || own);
+    if (!own && !this.isVisible()) {
       this.unreadCount += 1;
-      this._renderUnread();
+      this.renderUnread();
     }
   }
 
+  /** @param {string} text @param {number} [at] */
   addNotice(text, at = Date.now() / 1000) {
-    const atEnd = this._nearEnd();
-    const li = document.createElement("li");
-    li.className = "chat-notice";
-    const time = timeElement(at);
-    const span = document.createElement("span");
-    span.textContent = text;
-    li.append(span, " ", time);
+    const atEnd = this.nearEnd();
+    const li = el("li", { class: "chat-notice" });
+    li.append(el("span", {}, text), " ", timeElement(at));
     this.log.querySelector(".chat-empty")?.remove();
     this.log.append(li);
-    this._scrollToEnd(atEnd);
+    this.scrollToEnd(atEnd);
   }
 
   markRead() {
     this.unreadCount = 0;
-    this._renderUnread();
+    this.renderUnread();
   }
 
   async submit() {
     const text = this.input.value.trim();
     if (!text) return;
-    if (text.length > 2000) {
-      this.showError(`That message is too long (${text.length} characters). The limit is 2,000.`);
+    const problem = textProblem(text);
+    if (problem) {
+      this.showError(problem);
       return;
     }
-    this.sending = true;
     // Clear at once (feels immediate on a slow connection); put the text back if it fails.
     this.input.value = "";
-    try {
-      const ack = await this.send(text);
-      if (ack && ack.ok) {
-        if (ack.message) this.addMessage(ack.message);
-      } else {
-        if (!this.input.value) this.input.value = text;
-        const code = ack && ack.error && ack.error.code;
-        if (code === "rate_limited") this.showError("You are sending messages very quickly. Wait a moment, then press Send again.");
-        else if (code === "payload_too_large" || code === "invalid_payload") this.showError("That message couldn't be sent: it is empty or too long.");
-        else if (code === "timeout") this.showError("Your message wasn't delivered: the connection is slow or lost. Press Send to try again.");
-        else this.showError((ack && ack.error && ack.error.message) || "Your message couldn't be sent. Try again.");
-      }
-    } finally {
-      this.sending = false;
+    const ack = await sendChat(this.transport, text);
+    if (ack.ok) {
+      if (ack.message) this.addMessage(ack.message);
+    } else {
+      if (!this.input.value) this.input.value = text;
+      this.showError(sendFailure(ack.error));
     }
   }
 
+  /** @param {string} text */
   showError(text) {
     this.error.textContent = text;
     this.error.hidden = !text;
   }
 
+  /** @param {boolean} enabled */
   setEnabled(enabled) {
     this.input.disabled = !enabled;
-    this.form.querySelector("button[type=submit]").disabled = !enabled;
+    byIdAs("chat-send", HTMLButtonElement).disabled = !enabled;
   }
 
-  _append(m) {
+  /** @param {ChatMessage} m */
+  append(m) {
     this.seen.add(m.id);
-    const li = document.createElement("li");
-    li.className = "chat-message" + (m.from === this.selfId ? " chat-own" : "");
-    li.dataset.id = String(m.id);
-    const head = document.createElement("p");
-    head.className = "chat-meta";
-    const who = document.createElement("span");
-    who.className = "chat-author";
-    who.textContent = m.from === this.selfId ? `${m.name} (you)` : m.name;
-    head.append(who);
-    if (m.role && m.role !== "mentee") {
-      const role = document.createElement("span");
-      role.className = "chat-role";
-      role.textContent = ROLE_NAMES[m.role] || m.role;
-      head.append(" ", role);
-    }
-    if (m.broadcast) {
-      // A mentor's message to every breakout room at once (breakout_broadcast).
-      const to = document.createElement("span");
-      to.className = "chat-role chat-broadcast";
-      to.textContent = "to every room";
-      head.append(" ", to);
-    }
+    const own = m.from === this.store.me.id;
+    const li = el("li", { class: "chat-message" + (own ? " chat-own" : ""), "data-id": String(m.id) });
+    const head = el("p", { class: "chat-meta" });
+    head.append(el("span", { class: "chat-author" }, own ? `${m.name} (you)` : m.name));
+    if (m.role && m.role !== "mentee") head.append(" ", el("span", { class: "chat-role" }, ROLE_NAMES[m.role] || m.role));
+    // A mentor's message to every breakout room at once (breakout_broadcast).
+    if (m.broadcast) head.append(" ", el("span", { class: "chat-role chat-broadcast" }, "to every room"));
     head.append(" ", timeElement(m.sent_at));
-    const body = document.createElement("p");
-    body.className = "chat-text";
-    body.textContent = m.text; // never innerHTML: chat is untrusted
+    const body = el("p", { class: "chat-text" }, m.text); // text only: chat is untrusted
     li.append(head, body);
     this.log.append(li);
   }
 
-  _nearEnd() {
+  nearEnd() {
     const l = this.log;
     return l.scrollHeight - l.scrollTop - l.clientHeight < 60;
   }
 
-  _scrollToEnd(force) {
+  /** @param {boolean} force */
+  scrollToEnd(force) {
     if (force) this.log.scrollTop = this.log.scrollHeight;
   }
 
-  _renderUnread() {
+  renderUnread() {
     this.unread.textContent = String(this.unreadCount);
     this.unread.hidden = this.unreadCount === 0;
     this.unread.setAttribute("aria-label", `${this.unreadCount} unread`);
   }
 }
 
+/** @param {number} seconds */
 function timeElement(seconds) {
   const date = new Date((Number(seconds) || Date.now() / 1000) * 1000);
-  const t = document.createElement("time");
-  t.className = "chat-time";
+  const t = el("time", { class: "chat-time", title: fullFormat.format(date) }, timeFormat.format(date));
   t.dateTime = date.toISOString();
-  t.title = fullFormat.format(date);
-  t.textContent = timeFormat.format(date);
   return t;
 }

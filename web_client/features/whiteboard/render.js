@@ -5,6 +5,23 @@
 // and each client scales it to fit, so everyone sees the same drawing.
 
 export const BOARD = { w: 1600, h: 900 };
+/**
+ * A board item as this page draws it.
+ * @typedef {object} Item
+ * @property {string} id
+ * @property {string} type
+ * @property {string} author
+ * @property {string} color
+ * @property {number} width
+ * @property {number} z
+ * @property {number} x
+ * @property {number} y
+ * @property {number} w
+ * @property {number} h
+ * @property {string} text
+ * @property {number[]} points
+ */
+
 export const KINDS = ["pen", "highlighter", "rect", "ellipse", "arrow", "line", "text"];
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const COLOR = /^#[0-9a-fA-F]{6}$/;
@@ -116,11 +133,13 @@ export function drawItem(g, item) {
   g.lineWidth = item.width;
   g.lineCap = "round";
   g.lineJoin = "round";
+  if (item.type === "highlighter") {
+    // Drawn like a pen, translucent.
+    g.globalAlpha = 0.35;
+    g.lineCap = "butt";
+  }
   switch (item.type) {
     case "highlighter":
-      g.globalAlpha = 0.35;
-      g.lineCap = "butt";
-    // falls through: drawn like a pen, translucent
     case "pen": {
       const p = item.points;
       if (p.length >= 2) {
