@@ -170,7 +170,7 @@ export class Store {
     this.remoteSpeaking.delete(p.id);
     this.quality.delete(p.id);
     const old = this.participants.get(p.id);
-    this.participants.set(p.id, rejoined || !old ? withHand({ ...old, ...p }, null) : { ...old, ...p });
+    this.participants.set(p.id, rejoined || !old ? { ...old, ...withHand(p, null) } : { ...old, ...p });
     this.notify("participants");
     this.notify("speaking");
   }
