@@ -225,7 +225,7 @@ async function refreshSession(focus) {
   bits.push(report.ended_at ? `ended ${fmtDateTime(report.ended_at)}` : "live now");
   $("session-meta").textContent = bits.join(" · ");
   renderTimeline($("timeline"), report);
-  renderTable($("people-table"), report, {
+  renderTable(byIdAs("people-table", HTMLTableElement), report, {
     caption: `Attendance in ${s.session_title}`,
     actions: (p) => deleteButton(p),
   });

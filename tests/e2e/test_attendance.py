@@ -24,14 +24,20 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import CHROMIUM, GRANT_ARGS
-from tandem_pages import close_page, join, new_page, participant_id, wait_state, wait_text
+from tandem_pages import (
+    close_page,
+    command,
+    ids_of,
+    join,
+    new_page,
+    participant_id,
+    wait_state,
+    wait_text,
+)
 
 TOLERANCE_MIN = 0.05
 MAIN_BEFORE, BREAKOUT, MAIN_AFTER = 8.0, 12.0, 6.0
 
-EMIT_JS = """
-async ([event, payload]) => await window.tandemTestHooks.socket.timeout(10000).emitWithAck(event, payload)
-"""
 
 
 def speech_like_wav(path: Path, seconds: float = 30.0, rate: int = 48000) -> None:
@@ -63,12 +69,6 @@ async def speaking_browser(playwright_instance: Any, tmp_path: Path) -> AsyncIte
         yield b
     finally:
         await b.close()
-
-
-async def command(page: Any, event: str, payload: dict[str, Any]) -> dict[str, Any]:
-    ack = await page.evaluate(EMIT_JS, [event, payload])
-    assert ack and ack.get("ok"), (event, ack)
-    return dict(ack)
 
 
 async def timed_command(page: Any, event: str, payload: dict[str, Any]) -> float:
@@ -119,8 +119,8 @@ async def test_attendance_minutes_per_room_in_the_admins_csv(
 
     # Main room, then the breakout room, then main again.
     await ben_page.wait_for_timeout(max(0.0, MAIN_BEFORE - (time.time() - ben_joined)) * 1000)
-    await command(ana_page, "breakout_create", {"names": ["Pair A"]})
-    await command(ana_page, "breakout_assign", {"participant_id": ben, "room": "b1"})
+    pair_a = ids_of(await command(ana_page, "breakout_create", {"names": ["Pair A"]}))["Pair A"]
+    await command(ana_page, "breakout_assign", {"participant_id": ben, "room": pair_a})
     opened = await timed_command(ana_page, "breakout_open", {"duration_seconds": None})
     await wait_text(ben_page, "#chat-log", "You are now in Pair A")
     await ben_page.wait_for_timeout(BREAKOUT * 1000)

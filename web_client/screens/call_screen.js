@@ -31,13 +31,19 @@ export function createCallControls({ media, inCall, mediaChanged, trackAdded, le
   setIcon(board, "board");
 
   mic.addEventListener("click", () => {
-    if (!media.has("audio")) return turnOnMissing("audio", mic);
+    if (!media.has("audio")) {
+      turnOnMissing("audio", mic);
+      return;
+    }
     media.micOn = !media.micOn;
     mediaChanged();
     announce(media.micOn ? "Microphone on" : "Microphone muted");
   });
   cam.addEventListener("click", () => {
-    if (!media.has("video")) return turnOnMissing("video", cam);
+    if (!media.has("video")) {
+      turnOnMissing("video", cam);
+      return;
+    }
     media.camOn = !media.camOn;
     mediaChanged();
     announce(media.camOn ? "Camera on" : "Camera off");

@@ -13,11 +13,27 @@ export function focusHeading(id) {
   focusElement(document.getElementById(id));
 }
 
+/** @type {(() => void)[]} */
+let replacedListeners = [];
+
+/** The message screen's card, where a feature may add a form below the message (the rating). */
+export function messageCard() {
+  return /** @type {HTMLElement} */ (byId("screen-message").querySelector(".card"));
+}
+
+/** Call `fn` once, when the message on screen is replaced by another. @param {() => void} fn */
+export function onMessageReplaced(fn) {
+  replacedListeners.push(fn);
+}
+
 /**
  * @typedef {{label: string, onClick: () => void, primary?: boolean}} Action
  * @param {{title: string, body?: string, code?: string, actions?: Action[]}} message
  */
 export function showMessage({ title, body, code, actions = [] }) {
+  const listeners = replacedListeners;
+  replacedListeners = [];
+  for (const fn of listeners) fn();
   byId("message-title").textContent = title;
   byId("message-body").textContent = body || "";
   const codeEl = byId("message-code");

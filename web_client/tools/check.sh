@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The web client's checks: ESLint, the TypeScript checker over the JSDoc types (tsconfig.json for
-# everything, tsconfig.strict.json for the core and the features' state and commands), and the
+# everything strictly but the admin page's entry module, tsconfig.admin.json for that), and the
 # unit tests in tests/web_client/ with Node's own test runner. The tools are the exact versions of
 # package-lock.json, installed here with `npm ci` (scripts/test.sh runs this before it leaves the
 # network).
@@ -18,7 +18,7 @@ fi
 bin="$here/node_modules/.bin"
 (cd "$repo" && "$bin/eslint" -c web_client/tools/eslint.config.js --max-warnings=0 web_client tests/web_client)
 "$bin/tsc" -p "$here/tsconfig.json"
-"$bin/tsc" -p "$here/tsconfig.strict.json"
+"$bin/tsc" -p "$here/tsconfig.admin.json"
 mapfile -t tests < <(find "$repo/tests/web_client" -name '*.test.js' | sort)
 if [ "${#tests[@]}" -eq 0 ]; then
   echo "web_client/tools/check.sh: no unit tests found in tests/web_client" >&2

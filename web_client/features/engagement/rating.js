@@ -3,11 +3,12 @@
 import { el } from "../../ui/dom.js";
 import { COMMENT_MAX, ratingOutcome } from "./state.js";
 import { sendRating } from "./commands.js";
+import { messageCard, onMessageReplaced } from "../../screens/message.js";
 
 /** @param {{sessionId: string, resume: string}} who */
 export function showRating({ sessionId, resume }) {
-  const card = document.querySelector("#screen-message .card");
-  if (!card || document.getElementById("rating-form")) return;
+  const card = messageCard();
+  if (card.querySelector("#rating-form")) return;
   const form = el("form", { id: "rating-form", class: "rating-form" });
   const fieldset = el("fieldset");
   fieldset.append(el("legend", {}, "How was this session?"));
@@ -51,14 +52,5 @@ export function showRating({ sessionId, resume }) {
   });
   card.append(form);
   // Another message (a refusal, a rejoin) replaces this screen: the form goes with it.
-  const title = document.getElementById("message-title");
-  if (!title) return;
-  const shown = title.textContent;
-  const watch = new MutationObserver(() => {
-    if (title.textContent !== shown) {
-      form.remove();
-      watch.disconnect();
-    }
-  });
-  watch.observe(title, { childList: true, characterData: true, subtree: true });
+  onMessageReplaced(() => form.remove());
 }
