@@ -80,7 +80,7 @@ const joinScreen = createJoinScreen({
 });
 createCallControls({
   media,
-  inCall: () => page.state === "call" || page.state === "reconnecting",
+  state: () => page.state,
   mediaChanged: () => {
     renderToggles(media, page.name);
     sendMediaState();

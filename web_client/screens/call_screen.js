@@ -16,13 +16,13 @@ export function showCallAlert(text) {
 /**
  * @param {object} ctx
  * @param {import("../call/local_media.js").LocalMedia} ctx.media
- * @param {() => boolean} ctx.inCall  the call is on (or reconnecting)
+ * @param {() => string} ctx.state  the page's state ("call", "reconnecting", ...)
  * @param {() => void} ctx.mediaChanged  my microphone or camera was turned on or off
  * @param {(track: MediaStreamTrack, stream: MediaStream) => Promise<void>} ctx.trackAdded
  * @param {() => void} ctx.leave
  * @param {(text: string) => void} ctx.announce
  */
-export function createCallControls({ media, inCall, mediaChanged, trackAdded, leave, announce }) {
+export function createCallControls({ media, state, mediaChanged, trackAdded, leave, announce }) {
   const mic = byIdAs("ctl-mic", HTMLButtonElement);
   const cam = byIdAs("ctl-cam", HTMLButtonElement);
   const board = byIdAs("ctl-board", HTMLButtonElement);
@@ -65,7 +65,7 @@ export function createCallControls({ media, inCall, mediaChanged, trackAdded, le
     showCallAlert("");
     try {
       const track = await acquireTrack(kind);
-      if (!inCall()) {
+      if (state() !== "call" && state() !== "reconnecting") {
         track.stop();
         return;
       }
@@ -82,7 +82,7 @@ export function createCallControls({ media, inCall, mediaChanged, trackAdded, le
 
   // Keyboard shortcuts in the call (not while typing): M = mute, V = camera.
   document.addEventListener("keydown", (e) => {
-    if (!inCall() || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (state() !== "call" || e.ctrlKey || e.metaKey || e.altKey) return;
     const target = /** @type {HTMLElement | null} */ (e.target);
     const tag = (target && target.tagName) || "";
     if (tag === "INPUT" || tag === "TEXTAREA" || (target && target.isContentEditable)) return;
