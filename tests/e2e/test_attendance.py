@@ -36,7 +36,7 @@ from tandem_pages import (
 )
 
 TOLERANCE_MIN = 0.05
-MAIN_BEFORE, BREAKOUT, MAIN_AFTER = 8.0, 12.0, 6.0
+MAIN_BEFORE, BREAKOUT, MAIN_AFTER = 8.0, 10.0, 6.0
 
 
 

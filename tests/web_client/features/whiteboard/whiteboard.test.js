@@ -1,3 +1,4 @@
+import "../../node_globals.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as Y from "../../../../web_client/vendor/yjs.bundle.js";
