@@ -314,7 +314,7 @@ function onJoined(ack) {
   store.joined(ack, media.sending());
   call.joined({ selfId: me.id, iceServers: ack.ice_servers, stream: media.stream });
   if (first || !samePerson) chat.setHistory(ack.chat);
-  else for (const m of ack.chat || []) chat.addMessage(m);
+  else chat.addMessages(ack.chat);
   chat.setEnabled(true);
   renderToggles(media, page.name);
   if (first) {

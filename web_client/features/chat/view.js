@@ -6,7 +6,7 @@ import { ROLE_NAMES } from "../../ui/wording.js";
 import { byId, byIdAs, el } from "../../ui/dom.js";
 import { SERVER_EVENTS } from "../../core/events.js";
 import { sendChat } from "./commands.js";
-import { sendFailure, textProblem } from "./state.js";
+import { sendFailure, textProblem, unseen } from "./state.js";
 
 /** @typedef {import("../../core/types.js").ChatMessage} ChatMessage */
 
@@ -75,6 +75,11 @@ export class ChatPanel {
       this.unreadCount += 1;
       this.renderUnread();
     }
+  }
+
+  /** Messages of a history that may overlap what is shown (a rejoin): only the new ones. @param {ChatMessage[] | undefined} messages */
+  addMessages(messages) {
+    for (const m of unseen(this.seen, messages)) this.addMessage(m);
   }
 
   /** @param {string} text @param {number} [at] */
