@@ -18,13 +18,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import wave
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -224,37 +222,6 @@ async def browser(playwright_instance: Any) -> AsyncIterator[Any]:
 async def denying_browser(playwright_instance: Any) -> AsyncIterator[Any]:
     """Chromium with fake devices but camera and microphone permission refused."""
     b = await playwright_instance.chromium.launch(executable_path=CHROMIUM, args=DENY_ARGS)
-    try:
-        yield b
-    finally:
-        await b.close()
-
-
-def speech_like_wav(path: Path, seconds: float = 30.0, rate: int = 48000) -> None:
-    """Voiced, syllable-shaped bursts (a harmonic buzz around 130 Hz, four syllables a second)
-    for 2.5 s, then 2.5 s of silence, over and over: enough like speech that the browser's
-    noise suppression lets it through."""
-    t = np.arange(int(seconds * rate)) / rate
-    f0 = 130 + 25 * np.sin(2 * np.pi * 0.7 * t) + 10 * np.sin(2 * np.pi * 2.3 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / rate
-    voice = sum(np.sin(n * phase) / n for n in range(1, 25))
-    syllables = 0.5 * (1 + np.sin(2 * np.pi * 4.0 * t - np.pi / 2))
-    talking = (t % 5.0) < 2.5
-    pcm = (np.clip(0.25 * voice * (0.3 + 0.7 * syllables) * talking, -1, 1) * 32767)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.astype("<i2").tobytes())
-
-
-@pytest.fixture
-async def speaking_browser(playwright_instance: Any, tmp_path: Path) -> AsyncIterator[Any]:
-    """Chromium whose microphone plays a speech-like recording."""
-    wav = tmp_path / "speech.wav"
-    speech_like_wav(wav)
-    b = await playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, args=[*GRANT_ARGS, f"--use-file-for-fake-audio-capture={wav}"])
     try:
         yield b
     finally:

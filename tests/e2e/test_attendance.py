@@ -16,23 +16,60 @@ from __future__ import annotations
 import csv
 import io
 import time
+import wave
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from tandem_pages import (
-    close_page,
-    command,
-    ids_of,
-    join,
-    new_page,
-    participant_id,
-    wait_state,
-    wait_text,
-)
+import numpy as np
+import pytest
+from conftest import CHROMIUM, GRANT_ARGS
+from tandem_pages import close_page, join, new_page, participant_id, wait_state, wait_text
 
 TOLERANCE_MIN = 0.05
 MAIN_BEFORE, BREAKOUT, MAIN_AFTER = 8.0, 10.0, 6.0
 
+EMIT_JS = """
+async ([event, payload]) =>
+  await window.tandemTestHooks.socket.timeout(10000).emitWithAck(event, payload)
+"""
+
+
+def speech_like_wav(path: Path, seconds: float = 30.0, rate: int = 48000) -> None:
+    """Voiced, syllable-shaped bursts (a harmonic buzz around 130 Hz, four syllables a second)
+    for 2.5 s, then 2.5 s of silence, over and over: enough like speech that the browser's
+    noise suppression lets it through."""
+    t = np.arange(int(seconds * rate)) / rate
+    f0 = 130 + 25 * np.sin(2 * np.pi * 0.7 * t) + 10 * np.sin(2 * np.pi * 2.3 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / rate
+    voice = sum(np.sin(n * phase) / n for n in range(1, 25))
+    syllables = 0.5 * (1 + np.sin(2 * np.pi * 4.0 * t - np.pi / 2))
+    talking = (t % 5.0) < 2.5
+    pcm = (np.clip(0.25 * voice * (0.3 + 0.7 * syllables) * talking, -1, 1) * 32767)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.astype("<i2").tobytes())
+
+
+@pytest.fixture
+async def speaking_browser(playwright_instance: Any, tmp_path: Path) -> AsyncIterator[Any]:
+    """Chromium whose microphone plays a speech-like recording."""
+    wav = tmp_path / "speech.wav"
+    speech_like_wav(wav)
+    b = await playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, args=[*GRANT_ARGS, f"--use-file-for-fake-audio-capture={wav}"])
+    try:
+        yield b
+    finally:
+        await b.close()
+
+
+async def command(page: Any, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+    ack = await page.evaluate(EMIT_JS, [event, payload])
+    assert ack and ack.get("ok"), (event, ack)
+    return dict(ack)
 
 
 async def timed_command(page: Any, event: str, payload: dict[str, Any]) -> float:
@@ -83,7 +120,8 @@ async def test_attendance_minutes_per_room_in_the_admins_csv(
 
     # Main room, then the breakout room, then main again.
     await ben_page.wait_for_timeout(max(0.0, MAIN_BEFORE - (time.time() - ben_joined)) * 1000)
-    pair_a = ids_of(await command(ana_page, "breakout_create", {"names": ["Pair A"]}))["Pair A"]
+    created = await command(ana_page, "breakout_create", {"names": ["Pair A"]})
+    pair_a = created["breakouts"]["rooms"][0]["id"]  # an opaque id
     await command(ana_page, "breakout_assign", {"participant_id": ben, "room": pair_a})
     opened = await timed_command(ana_page, "breakout_open", {"duration_seconds": None})
     await wait_text(ben_page, "#chat-log", "You are now in Pair A")

@@ -18,8 +18,12 @@ with the mentor's commands over her own socket, which is quicker than the panel 
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+from conftest import CHROMIUM, GRANT_ARGS
 from tandem_pages import (
     close_page,
     command,
@@ -32,6 +36,7 @@ from tandem_pages import (
     wait_text,
 )
 from test_accessibility import UNNAMED_CONTROLS_JS
+from test_attendance import speech_like_wav
 
 # Three mentees: a pair in Room 1 and one alone in Room 2 show both what a room carries and what
 # it keeps out. (A fourth page would add six video streams to encode on the test machine's two
@@ -50,6 +55,20 @@ UNCLIP_JS = """(on) => {
   }
 }"""
 PEERS_JS = "(ids) => ids.filter((id) => window.tandemTestHooks.peers.has(id))"
+
+
+@pytest.fixture
+async def talking_browser(playwright_instance: Any, tmp_path: Path) -> AsyncIterator[Any]:
+    """Chromium whose microphone plays speech (the attendance test's recording)."""
+    wav = tmp_path / "speech.wav"
+    speech_like_wav(wav)
+    b = await playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, args=[*GRANT_ARGS, f"--use-file-for-fake-audio-capture={wav}"]
+    )
+    try:
+        yield b
+    finally:
+        await b.close()
 
 
 def in_room(room_id: str, pid: str = "") -> str:
@@ -147,13 +166,13 @@ async def test_mentor_assigns_pairs_in_the_panel_and_each_pair_meets_alone(
 
 
 async def test_help_brings_the_mentor_and_a_broadcast_reaches_every_room(
-    tandem_server: Any, browser: Any, speaking_browser: Any
+    tandem_server: Any, browser: Any, talking_browser: Any
 ) -> None:
     s = tandem_server.create_session(title="Cohort session")
     mentor = await join(browser, s["join_urls"]["mentor"], name="Ana")
-    # Ben's microphone plays speech (conftest's speaking_browser), so that "speaking" has
-    # something to show; the fake microphone's beep is often too short for it.
-    ben = await join(speaking_browser, s["join_urls"]["mentee"], name="Ben")
+    # Ben's microphone plays speech, so that "speaking" has something to show; the fake
+    # microphone's beep is often too short for it.
+    ben = await join(talking_browser, s["join_urls"]["mentee"], name="Ben")
     dan = await join(browser, s["join_urls"]["mentee"], name="Dan")
     ana_id, ben_id, dan_id = [await participant_id(p) for p in (mentor, ben, dan)]
     rooms = await open_rooms(mentor, {"Room 1": [ben_id], "Room 2": [dan_id]})
