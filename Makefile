@@ -26,6 +26,7 @@ test: $(STAMP) browser
 check: $(STAMP)
 	$(BIN)/ruff check rooms server media clients tests load_tests
 	$(BIN)/mypy
+	web_client/tools/check.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

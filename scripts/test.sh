@@ -8,6 +8,9 @@ BIN="${VENV:-.venv}/bin"
 
 "$BIN/ruff" check rooms server media clients tests load_tests || exit 1
 "$BIN/mypy" || exit 1
+# The web client: ESLint, tsc over its JSDoc types, Node unit tests (npm ci of its pinned tools
+# first, while the network is still reachable).
+web_client/tools/check.sh || exit 1
 
 # Anything that needs the network (npm packages of the load-test reference server) is fetched
 # before entering the namespace.

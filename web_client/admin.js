@@ -3,8 +3,12 @@
 // (docs/PROTOCOL.md, "Attendance"); the admin key stays in this tab's sessionStorage.
 
 import { renderTable, renderTimeline, fmtDateTime, fmtMinutes } from "./attendance_view.js";
+import { byId as $, byIdAs } from "./ui/dom.js";
 
-const $ = (id) => document.getElementById(id);
+/** @param {string} id */
+const input = (id) => byIdAs(id, HTMLInputElement);
+/** @param {string} id */
+const buttonEl = (id) => byIdAs(id, HTMLButtonElement);
 const KEY_STORAGE = "tandem:admin-key";
 const REFRESH_MS = 5000; // a live session's table and picture refresh at least this often
 
@@ -17,15 +21,17 @@ const state = {
   filters: { programme: "", since: "", until: "" },
 };
 
-// For tests and support: what the page shows.
-window.tandemAdmin = {
-  get report() {
-    return state.report;
-  },
-  get sessions() {
-    return state.sessions;
-  },
-};
+// For tests and support: what the page shows (read-only; the page never reads it).
+Object.defineProperty(window, "tandemTestHooks", {
+  value: Object.freeze({
+    get report() {
+      return state.report;
+    },
+    get sessions() {
+      return state.sessions;
+    },
+  }),
+});
 
 class ApiError extends Error {
   constructor(status, code, message) {
@@ -109,13 +115,13 @@ function signOut() {
   for (const id of ["sessions-panel", "session-panel", "programme-panel"]) $(id).hidden = true;
   $("key-panel").hidden = false;
   $("sign-out").hidden = true;
-  $("key-input").value = "";
+  input("key-input").value = "";
   $("key-input").focus();
 }
 
 $("key-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  const key = $("key-input").value.trim();
+  const key = input("key-input").value.trim();
   if (key) signIn(key);
 });
 $("sign-out").addEventListener("click", () => {
@@ -128,11 +134,11 @@ $("sign-out").addEventListener("click", () => {
 
 function readFilters() {
   state.filters = {
-    programme: $("filter-programme").value.trim(),
-    since: $("filter-since").value,
-    until: $("filter-until").value,
+    programme: input("filter-programme").value.trim(),
+    since: input("filter-since").value,
+    until: input("filter-until").value,
   };
-  $("programme-button").disabled = !state.filters.programme;
+  buttonEl("programme-button").disabled = !state.filters.programme;
 }
 
 async function loadSessions() {
@@ -183,7 +189,7 @@ $("filter-form").addEventListener("submit", (e) => {
   loadSessions();
 });
 $("filter-programme").addEventListener("input", () => {
-  $("programme-button").disabled = !$("filter-programme").value.trim();
+  buttonEl("programme-button").disabled = !input("filter-programme").value.trim();
 });
 
 // --------------------------------------------------------------------------------------------
@@ -196,7 +202,7 @@ async function openSession(sessionId) {
   await refreshSession(true);
   state.refreshTimer = setInterval(() => {
     const live = state.report && !state.report.ended_at;
-    if (live && $("auto-refresh").checked && !document.hidden) refreshSession(false);
+    if (live && input("auto-refresh").checked && !document.hidden) refreshSession(false);
   }, REFRESH_MS);
 }
 
@@ -219,7 +225,7 @@ async function refreshSession(focus) {
   bits.push(report.ended_at ? `ended ${fmtDateTime(report.ended_at)}` : "live now");
   $("session-meta").textContent = bits.join(" · ");
   renderTimeline($("timeline"), report);
-  renderTable($("people-table"), report, {
+  renderTable(byIdAs("people-table", HTMLTableElement), report, {
     caption: `Attendance in ${s.session_title}`,
     actions: (p) => deleteButton(p),
   });
@@ -297,7 +303,7 @@ async function download(path, params, filename) {
 }
 
 document.addEventListener("click", (e) => {
-  const b = e.target.closest("[data-export]");
+  const b = /** @type {HTMLElement | null} */ (e.target instanceof Element ? e.target.closest("[data-export]") : null);
   if (!b) return;
   const { format, view } = b.dataset;
   if (b.dataset.export === "session") {

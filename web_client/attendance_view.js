@@ -3,7 +3,7 @@
 // Input: the report object of GET /api/attendance/sessions/{id} or the `attendance` socket event
 // (docs/PROTOCOL.md). Only DOM and SVG; no inline styles (the pages' CSP forbids them).
 
-import { el } from "./dom.js";
+import { el } from "./ui/dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 // Room colours: main room first, then breakout rooms in order. Chosen to stay apart for the
@@ -11,17 +11,30 @@ const SVG = "http://www.w3.org/2000/svg";
 const PALETTE = ["#4c6ef5", "#f08c00", "#2f9e44", "#c2255c", "#1098ad", "#7048e8", "#e8590c",
                  "#5c940d", "#862e9c", "#0b7285"];
 
+/**
+ * The report of the attendance API and the `attendance` event (PROTOCOL.md "Attendance"), as far
+ * as these views read it.
+ * @typedef {{id: string, name: string}} ReportRoom
+ * @typedef {{room: string, start: number, end: number}} Segment
+ * @typedef {{person_id: string, name: string, segments: Segment[]}} TimelineLine
+ * @typedef {{person_id: string, name?: string, status: string, participant_ids: string[], on_roster?: boolean, [column: string]: any}} PersonRow
+ * @typedef {{rooms?: ReportRoom[], people?: PersonRow[], timeline?: TimelineLine[], as_of?: number, ended_at?: number | null}} Report
+ */
+
+/** @param {Report} report @returns {Map<string, string>} room id -> colour */
 export function roomColours(report) {
   const colours = new Map();
   (report.rooms || []).forEach((room, i) => colours.set(room.id, PALETTE[i % PALETTE.length]));
   return colours;
 }
 
+/** @param {Report} report @param {string} id */
 export function roomName(report, id) {
   const room = (report.rooms || []).find((r) => r.id === id);
   return room ? room.name : id;
 }
 
+/** @param {number | null | undefined} value */
 export function fmtMinutes(value) {
   if (value === null || value === undefined) return "–";
   const v = Number(value);
@@ -29,13 +42,16 @@ export function fmtMinutes(value) {
   return `${v.toFixed(v < 10 ? 1 : 0)} min`;
 }
 
+/** @param {number | null | undefined} epoch @param {boolean} [withSeconds] */
 export function fmtTime(epoch, withSeconds = false) {
   if (epoch === null || epoch === undefined) return "–";
+  /** @type {Intl.DateTimeFormatOptions} */
   const opts = { hour: "2-digit", minute: "2-digit" };
   if (withSeconds) opts.second = "2-digit";
   return new Date(epoch * 1000).toLocaleTimeString([], opts);
 }
 
+/** @param {number | null | undefined} epoch */
 export function fmtDateTime(epoch) {
   if (epoch === null || epoch === undefined) return "–";
   return new Date(epoch * 1000).toLocaleString([], {
@@ -43,20 +59,28 @@ export function fmtDateTime(epoch) {
   });
 }
 
+/** @param {number | null | undefined} value */
 function fmtShare(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`;
 }
 
+/** @type {Record<string, string>} */
 const STATUS = { present: "Here now", attended: "Attended", no_show: "No-show", expected: "Expected" };
 
+/** @param {string} tag @param {Record<string, string | number | undefined>} [attrs] */
 function svg(tag, attrs = {}) {
   const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   return e;
 }
 
-/** Columns of the people table: [heading, cell(person, report) -> text]. */
+/**
+ * Columns of the people table: [heading, cell(person, report) -> text].
+ * @param {boolean} compact
+ * @returns {[string, (p: any, r: any) => string][]}
+ */
 function columns(compact) {
+  /** @type {[string, (p: any, r: any) => string][]} */
   const all = [
     ["Name", (p) => p.name || p.person_id],
     ["Role", (p) => p.role || "–"],
@@ -86,6 +110,9 @@ function columns(compact) {
 /**
  * Fill `table` with one row per person. options.compact: fewer columns (the call's side panel);
  * options.actions(person) -> element or null: an extra last cell (the admin's delete button).
+ * @param {HTMLTableElement} table
+ * @param {Report} report
+ * @param {{compact?: boolean, caption?: string, actions?: (p: PersonRow) => HTMLElement | null}} [options]
  */
 export function renderTable(table, report, options = {}) {
   const cols = columns(!!options.compact);
@@ -122,6 +149,8 @@ export function renderTable(table, report, options = {}) {
 /**
  * Draw the timeline into `container` (an element): one line per person, a bar per stretch of
  * time in a room, coloured by room, with a legend and a time axis.
+ * @param {HTMLElement} container
+ * @param {Report} report
  */
 export function renderTimeline(container, report) {
   container.replaceChildren();
@@ -141,7 +170,7 @@ export function renderTimeline(container, report) {
   const top = 8;
   const axisH = 24;
   const height = top + lines.length * rowH + axisH;
-  const x = (t) => labelW + ((t - start) / total) * (width - labelW - 10);
+  const x = (/** @type {number} */ t) => labelW + ((t - start) / total) * (width - labelW - 10);
   const picture = svg("svg", {
     viewBox: `0 0 ${width} ${height}`, role: "img", class: "timeline-svg",
     "aria-label": `Timeline of ${lines.length} people from ${fmtTime(start)} to ${fmtTime(end)}: who was in which room when`,

@@ -12,7 +12,7 @@ WAIT_MS = 30_000
 # Inbound media from one peer, read from RTCPeerConnection.getStats() in the page.
 INBOUND_STATS_JS = """
 async (peerId) => {
-  const pc = window.tandem && window.tandem.peers.get(peerId);
+  const pc = window.tandemTestHooks && window.tandemTestHooks.peers.get(peerId);
   if (!pc) return null;
   const stats = await pc.getStats();
   const out = {framesDecoded: 0, audioPackets: 0, state: pc.connectionState};
@@ -29,7 +29,7 @@ async (peerId) => {
 # than the given baselines.
 MEDIA_FLOWING_JS = """
 async ([peerId, frames, packets]) => {
-  const pc = window.tandem && window.tandem.peers.get(peerId);
+  const pc = window.tandemTestHooks && window.tandemTestHooks.peers.get(peerId);
   if (!pc) return false;
   const stats = await pc.getStats();
   let f = 0, a = 0;
@@ -60,7 +60,9 @@ async def new_page(browser: Any, viewport: dict[str, int] | None = None) -> Any:
 
 async def wait_state(page: Any, state: str, timeout: int = WAIT_MS) -> None:
     await page.wait_for_function(
-        "(s) => window.tandem && window.tandem.state === s", arg=state, timeout=timeout
+        "(s) => window.tandemTestHooks && window.tandemTestHooks.state === s",
+        arg=state,
+        timeout=timeout,
     )
 
 
@@ -84,7 +86,7 @@ async def join(
 
 
 async def participant_id(page: Any) -> str:
-    pid = await page.evaluate("() => window.tandem.participantId")
+    pid = await page.evaluate("() => window.tandemTestHooks.participantId")
     assert isinstance(pid, str) and len(pid) > 0
     return pid
 
@@ -150,3 +152,29 @@ async def tile(page: Any, pid: str) -> Any:
 
 async def close_page(page: Any) -> None:
     await page.context.close()
+
+
+# A command sent from the page over its own socket, as that person (breakout commands of a
+# mentor, for tests whose subject is not the panel that sends them).
+COMMAND_JS = """
+async ([event, payload]) =>
+  await window.tandemTestHooks.socket.timeout(10000).emitWithAck(event, payload)
+"""
+
+
+async def command(page: Any, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+    ack = await page.evaluate(COMMAND_JS, [event, payload])
+    assert ack and ack.get("ok"), (event, ack)
+    return dict(ack)
+
+
+async def room_ids(page: Any) -> dict[str, str]:
+    """Room name -> id in the breakout round the page has (ids are opaque: `b1`, or `1:b1`)."""
+    round_ = await page.evaluate("() => window.tandemTestHooks.round")
+    assert round_, "the page has no breakout round"
+    return {room["name"]: room["id"] for room in round_["rooms"]}
+
+
+def ids_of(ack: dict[str, Any]) -> dict[str, str]:
+    """Room name -> id from a breakout command's acknowledgement."""
+    return {room["name"]: room["id"] for room in ack["breakouts"]["rooms"]}

@@ -30,6 +30,15 @@ UNNAMED_CONTROLS_JS = """
 """
 
 
+# Stylesheets of the page that did not load (a wrong path leaves the page unstyled, with focus
+# outlines and hidden regions gone, while every other check still passes).
+UNLOADED_STYLESHEETS_JS = """
+() => [...document.querySelectorAll("link[rel=stylesheet]")]
+  .filter((link) => !link.sheet || link.sheet.cssRules.length === 0)
+  .map((link) => link.getAttribute("href"))
+"""
+
+
 async def tab_to(page: Any, element_id: str, limit: int = 40) -> list[str]:
     """Press Tab until the element has focus; returns the ids passed on the way."""
     seen: list[str] = []
@@ -67,6 +76,10 @@ async def test_call_controls_by_keyboard(tandem_server: Any, browser: Any) -> No
     page = await join(browser, s["join_urls"]["mentee"], name="Kim")
     await wait_text(page, "#participant-list", "Ana")
     assert await page.evaluate(UNNAMED_CONTROLS_JS) == []
+    # The page's own stylesheets and those the features add (breakouts, engagement, whiteboard).
+    sheets = await page.evaluate("() => document.querySelectorAll('link[rel=stylesheet]').length")
+    assert sheets >= 4, sheets
+    assert await page.evaluate(UNLOADED_STYLESHEETS_JS) == []
 
     # Chat: reachable by Tab, Enter sends.
     await tab_to(page, "chat-input")

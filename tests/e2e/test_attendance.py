@@ -27,10 +27,11 @@ from conftest import CHROMIUM, GRANT_ARGS
 from tandem_pages import close_page, join, new_page, participant_id, wait_state, wait_text
 
 TOLERANCE_MIN = 0.05
-MAIN_BEFORE, BREAKOUT, MAIN_AFTER = 8.0, 12.0, 6.0
+MAIN_BEFORE, BREAKOUT, MAIN_AFTER = 8.0, 10.0, 6.0
 
 EMIT_JS = """
-async ([event, payload]) => await window.tandem.socket.timeout(10000).emitWithAck(event, payload)
+async ([event, payload]) =>
+  await window.tandemTestHooks.socket.timeout(10000).emitWithAck(event, payload)
 """
 
 
@@ -119,8 +120,9 @@ async def test_attendance_minutes_per_room_in_the_admins_csv(
 
     # Main room, then the breakout room, then main again.
     await ben_page.wait_for_timeout(max(0.0, MAIN_BEFORE - (time.time() - ben_joined)) * 1000)
-    await command(ana_page, "breakout_create", {"names": ["Pair A"]})
-    await command(ana_page, "breakout_assign", {"participant_id": ben, "room": "1:b1"})
+    created = await command(ana_page, "breakout_create", {"names": ["Pair A"]})
+    pair_a = created["breakouts"]["rooms"][0]["id"]  # an opaque id
+    await command(ana_page, "breakout_assign", {"participant_id": ben, "room": pair_a})
     opened = await timed_command(ana_page, "breakout_open", {"duration_seconds": None})
     await wait_text(ben_page, "#chat-log", "You are now in Pair A")
     await ben_page.wait_for_timeout(BREAKOUT * 1000)

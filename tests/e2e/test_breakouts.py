@@ -12,6 +12,8 @@ from typing import Any
 
 from tandem_pages import (
     close_page,
+    command,
+    ids_of,
     join,
     participant_id,
     tile,
@@ -19,16 +21,6 @@ from tandem_pages import (
     wait_text,
     wait_video_shown,
 )
-
-EMIT_JS = """
-async ([event, payload]) => await window.tandem.socket.timeout(10000).emitWithAck(event, payload)
-"""
-
-
-async def mentor_command(page: Any, event: str, payload: dict[str, Any]) -> dict[str, Any]:
-    ack = await page.evaluate(EMIT_JS, [event, payload])
-    assert ack and ack.get("ok"), (event, ack)
-    return dict(ack)
 
 
 async def test_breakout_room_and_back(tandem_server: Any, browser: Any) -> None:
@@ -40,10 +32,10 @@ async def test_breakout_room_and_back(tandem_server: Any, browser: Any) -> None:
     await wait_media_from(ben_page, chloe)
     await wait_media_from(ana_page, ben)
 
-    await mentor_command(ana_page, "breakout_create", {"names": ["Pair A"]})
+    pair_a = ids_of(await command(ana_page, "breakout_create", {"names": ["Pair A"]}))["Pair A"]
     for who in (ben, chloe):
-        await mentor_command(ana_page, "breakout_assign", {"participant_id": who, "room": "1:b1"})
-    await mentor_command(ana_page, "breakout_open", {"duration_seconds": 600})
+        await command(ana_page, "breakout_assign", {"participant_id": who, "room": pair_a})
+    await command(ana_page, "breakout_open", {"duration_seconds": 600})
 
     # Ben and Chloé are in Pair A with a countdown, and see and hear each other there.
     for page in (ben_page, chloe_page):
@@ -75,7 +67,7 @@ async def test_breakout_room_and_back(tandem_server: Any, browser: Any) -> None:
         await ben_page.screenshot(path=path)
 
     # The mentor closes the rooms: everyone is back in the main room with media again.
-    await mentor_command(ana_page, "breakout_close", {"countdown_seconds": 0})
+    await command(ana_page, "breakout_close", {"countdown_seconds": 0})
     for page in (ben_page, chloe_page):
         await wait_text(page, "#chat-log", "You are now in Main room")
     await wait_media_from(ana_page, ben)

@@ -171,7 +171,7 @@ async def test_network_drop_reconnects_as_same_participant(
     await wait_media_from(mentor, ben)
 
     # Drop the mentee's transport, as a network loss would (not a deliberate disconnect).
-    await mentee.evaluate("() => window.tandem.socket.io.engine.close()")
+    await mentee.evaluate("() => window.tandemTestHooks.socket.io.engine.close()")
     await wait_text(mentor, "#chat-log", "Ben lost connection")
     await wait_text(mentor, "#chat-log", "Ben is back")
     await wait_state(mentee, "call")

@@ -71,7 +71,7 @@ async def test_refusal_at_connect_is_shown_and_not_retried(
     await page.locator("#join-button").click()
     await wait_state(page, "ended")
     await wait_text(page, "#message-title", "This session has ended")
-    assert await page.evaluate("() => window.tandem.socket.active") is False
+    assert await page.evaluate("() => window.tandemTestHooks.socket.active") is False
     await close_page(page)
 
 

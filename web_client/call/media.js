@@ -4,7 +4,12 @@
 const VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
 const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
+/**
+ * @typedef {{stream: MediaStream | null, audioError: Error | null, videoError: Error | null}} Acquired
+ * @returns {Promise<Acquired>}
+ */
 export async function acquireMedia() {
+  /** @type {Acquired} */
   const result = { stream: null, audioError: null, videoError: null };
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     const e = new TypeError("getUserMedia is not available");
@@ -24,22 +29,22 @@ export async function acquireMedia() {
       const s = await navigator.mediaDevices.getUserMedia({ audio });
       tracks.push(...s.getAudioTracks());
     } catch (e) {
-      result.audioError = e;
+      result.audioError = asError(e);
     }
     try {
       const s = await navigator.mediaDevices.getUserMedia({ video });
       tracks.push(...s.getVideoTracks());
     } catch (e) {
-      result.videoError = e;
+      result.videoError = asError(e);
     }
     if (tracks.length) result.stream = new MediaStream(tracks);
-    if (!tracks.length && !result.audioError) result.audioError = both;
-    if (!tracks.length && !result.videoError) result.videoError = both;
+    if (!tracks.length && !result.audioError) result.audioError = asError(both);
+    if (!tracks.length && !result.videoError) result.videoError = asError(both);
     return result;
   }
 }
 
-/** Ask for one device (kind "audio" or "video") on its own. Resolves to a track or throws. */
+/** Ask for one device on its own. Resolves to a track or throws. @param {"audio" | "video"} kind */
 export async function acquireTrack(kind) {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new TypeError("getUserMedia is not available");
   const constraints = kind === "audio" ? { audio: AUDIO } : { video: VIDEO };
@@ -49,6 +54,7 @@ export async function acquireTrack(kind) {
   return track;
 }
 
+/** @param {MediaStream | null} stream */
 export function stopStream(stream) {
   if (!stream) return;
   for (const t of stream.getTracks()) t.stop();
@@ -56,19 +62,22 @@ export function stopStream(stream) {
 
 /** A small microphone level meter so people can see their microphone works before joining. */
 export class MicMeter {
+  /** @param {HTMLElement} container */
   constructor(container) {
     this.container = container;
-    this.fill = container.querySelector(".meter-fill");
-    this.meter = container.querySelector("[role=meter]");
+    this.fill = /** @type {HTMLElement} */ (container.querySelector(".meter-fill"));
+    this.meter = /** @type {HTMLElement} */ (container.querySelector("[role=meter]"));
+    /** @type {AudioContext | null} */
     this.ctx = null;
     this.raf = 0;
     this._resume = () => this.ctx && this.ctx.state === "suspended" && this.ctx.resume().catch(() => {});
   }
 
+  /** @param {MediaStream} stream */
   start(stream) {
     this.stop();
     const track = stream && stream.getAudioTracks()[0];
-    const Ctx = window.AudioContext || window.webkitAudioContext;
+    const Ctx = window.AudioContext || /** @type {any} */ (window).webkitAudioContext;
     if (!track || !Ctx) return;
     try {
       this.ctx = new Ctx();
@@ -108,4 +117,9 @@ export class MicMeter {
     this.ctx = null;
     this.container.hidden = true;
   }
+}
+
+/** getUserMedia rejects with a DOMException; anything else is wrapped. @param {unknown} e @returns {Error} */
+function asError(e) {
+  return e instanceof Error ? e : new Error(String(e));
 }

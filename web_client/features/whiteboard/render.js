@@ -5,15 +5,38 @@
 // and each client scales it to fit, so everyone sees the same drawing.
 
 export const BOARD = { w: 1600, h: 900 };
+/**
+ * A board item as this page draws it.
+ * @typedef {object} Item
+ * @property {string} id
+ * @property {string} type
+ * @property {string} author
+ * @property {string} color
+ * @property {number} width
+ * @property {number} z
+ * @property {number} x
+ * @property {number} y
+ * @property {number} w
+ * @property {number} h
+ * @property {string} text
+ * @property {number[]} points
+ */
+
 export const KINDS = ["pen", "highlighter", "rect", "ellipse", "arrow", "line", "text"];
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const COLOR = /^#[0-9a-fA-F]{6}$/;
 
+/** @param {unknown} v @param {number} [fallback] @returns {number} */
 function num(v, fallback = 0) {
   return typeof v === "number" && Number.isFinite(v) ? v : fallback;
 }
 
-/** A board item as read from its Y.Map, checked: anything malformed gives null (not drawn). */
+/**
+ * A board item as read from its Y.Map, checked: anything malformed gives null (not drawn).
+ * @param {string} id
+ * @param {any} ymap
+ * @returns {Item | null}
+ */
 export function readItem(id, ymap) {
   if (!ymap || typeof ymap.get !== "function") return null;
   const type = ymap.get("type");
@@ -36,7 +59,7 @@ export function readItem(id, ymap) {
   if (type === "pen" || type === "highlighter") {
     const pts = ymap.get("points");
     const arr = pts && typeof pts.toArray === "function" ? pts.toArray() : [];
-    item.points = arr.filter((v) => typeof v === "number" && Number.isFinite(v));
+    item.points = arr.filter((/** @type {unknown} */ v) => typeof v === "number" && Number.isFinite(v));
     if (item.points.length % 2) item.points.pop();
   } else if (type === "text") {
     const t = ymap.get("text");
@@ -45,8 +68,13 @@ export function readItem(id, ymap) {
   return item;
 }
 
-/** Every drawable item of a board's `items` map, in drawing order. */
+/**
+ * Every drawable item of a board's `items` map, in drawing order.
+ * @param {{forEach: (fn: (ymap: any, id: string) => void) => void}} itemsMap
+ * @returns {Item[]}
+ */
 export function readItems(itemsMap) {
+  /** @type {Item[]} */
   const out = [];
   itemsMap.forEach((ymap, id) => {
     const item = readItem(id, ymap);
@@ -56,15 +84,21 @@ export function readItems(itemsMap) {
   return out;
 }
 
+/** @param {Item} item */
 function fontSize(item) {
   return Math.max(12, item.width * 6);
 }
 
+/** @param {Item} item */
 function textLines(item) {
   return (item.text || " ").split("\n");
 }
 
-/** The item's bounds in board units: {x, y, w, h} (w, h >= 0). */
+/**
+ * The item's bounds in board units: {x, y, w, h} (w, h >= 0).
+ * @param {Item} item
+ * @param {CanvasRenderingContext2D | null} [ctx2d]  measures text when given
+ */
 export function bounds(item, ctx2d = null) {
   if (item.type === "pen" || item.type === "highlighter") {
     let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
@@ -98,6 +132,7 @@ export function bounds(item, ctx2d = null) {
   };
 }
 
+/** @param {CanvasRenderingContext2D} g @param {number} x1 @param {number} y1 @param {number} x2 @param {number} y2 @param {number} size */
 function arrowHead(g, x1, y1, x2, y2, size) {
   const a = Math.atan2(y2 - y1, x2 - x1);
   g.beginPath();
@@ -108,7 +143,7 @@ function arrowHead(g, x1, y1, x2, y2, size) {
   g.stroke();
 }
 
-/** Draw one item on a 2D context already scaled to board units. */
+/** Draw one item on a 2D context already scaled to board units. @param {CanvasRenderingContext2D} g @param {Item} item */
 export function drawItem(g, item) {
   g.save();
   g.strokeStyle = item.color;
@@ -116,11 +151,13 @@ export function drawItem(g, item) {
   g.lineWidth = item.width;
   g.lineCap = "round";
   g.lineJoin = "round";
+  if (item.type === "highlighter") {
+    // Drawn like a pen, translucent.
+    g.globalAlpha = 0.35;
+    g.lineCap = "butt";
+  }
   switch (item.type) {
     case "highlighter":
-      g.globalAlpha = 0.35;
-      g.lineCap = "butt";
-    // falls through: drawn like a pen, translucent
     case "pen": {
       const p = item.points;
       if (p.length >= 2) {
@@ -159,9 +196,15 @@ export function drawItem(g, item) {
   g.restore();
 }
 
-/** Draw a whole board on `canvas` (its pixel size decides the scale), with a white background. */
+/**
+ * Draw a whole board on `canvas` (its pixel size decides the scale), with a white background.
+ * @param {HTMLCanvasElement} canvas
+ * @param {Item[]} items
+ * @param {((g: CanvasRenderingContext2D, scale: number) => void) | null} [extra]  drawn on top
+ */
 export function drawBoard(canvas, items, extra = null) {
   const g = canvas.getContext("2d");
+  if (!g) return;
   const scale = canvas.width / BOARD.w;
   g.setTransform(1, 0, 0, 1, 0, 0);
   g.fillStyle = "#ffffff";
@@ -171,10 +214,14 @@ export function drawBoard(canvas, items, extra = null) {
   if (extra) extra(g, scale);
 }
 
+/** @param {string} text */
 function esc(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  /** @type {Record<string, string>} */
+  const entities = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  return String(text).replace(/[&<>"']/g, (c) => entities[c]);
 }
 
+/** @param {Item} item */
 function svgItem(item) {
   const s = `stroke="${item.color}" stroke-width="${item.width}" fill="none" stroke-linecap="round" stroke-linejoin="round"`;
   switch (item.type) {
@@ -197,7 +244,7 @@ function svgItem(item) {
       let out = `<line x1="${item.x}" y1="${item.y}" x2="${x2}" y2="${y2}" ${s}/>`;
       if (item.type === "arrow") {
         const a = Math.atan2(item.h, item.w), size = 10 + item.width * 2;
-        const p = (d) => `${x2 - size * Math.cos(a + d)},${y2 - size * Math.sin(a + d)}`;
+        const p = (/** @type {number} */ d) => `${x2 - size * Math.cos(a + d)},${y2 - size * Math.sin(a + d)}`;
         out += `<polyline points="${p(-Math.PI / 7)} ${x2},${y2} ${p(Math.PI / 7)}" ${s}/>`;
       }
       return out;
@@ -212,7 +259,7 @@ function svgItem(item) {
   return "";
 }
 
-/** The board as a standalone SVG document. */
+/** The board as a standalone SVG document. @param {Item[]} items @param {string} [title] */
 export function boardSvg(items, title = "Whiteboard") {
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
@@ -224,6 +271,7 @@ export function boardSvg(items, title = "Whiteboard") {
   ].join("\n");
 }
 
+/** @param {number} px @param {number} py @param {number} x1 @param {number} y1 @param {number} x2 @param {number} y2 */
 function segmentDistance(px, py, x1, y1, x2, y2) {
   const dx = x2 - x1, dy = y2 - y1;
   const len = dx * dx + dy * dy;
@@ -231,7 +279,7 @@ function segmentDistance(px, py, x1, y1, x2, y2) {
   return Math.hypot(px - (x1 + t * dx), py - (y1 + t * dy));
 }
 
-/** Whether board point (px, py) is within `slack` units of the item's ink. */
+/** Whether board point (px, py) is within `slack` units of the item's ink. @param {Item} item @param {number} px @param {number} py @param {number} [slack] */
 export function hits(item, px, py, slack = 6) {
   const reach = item.width / 2 + slack;
   switch (item.type) {

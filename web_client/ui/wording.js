@@ -4,6 +4,7 @@
 
 const COORDINATOR = "your programme coordinator";
 
+/** @type {Record<string, {title: string, body: string}>} */
 export const REFUSALS = {
   token_missing: {
     title: "This link is incomplete",
@@ -39,6 +40,12 @@ export const REFUSALS = {
   },
 };
 
+/**
+ * What to tell the person about a refusal.
+ * @param {string} code
+ * @param {string} [serverMessage]
+ * @returns {{title: string, body: string, code: string}}
+ */
 export function refusal(code, serverMessage) {
   const known = REFUSALS[code];
   if (known) return { ...known, code };
@@ -54,6 +61,7 @@ export const NETWORK = {
   body: "Check that you are connected to the internet, then try again.",
 };
 
+/** @type {Record<string, string>} */
 export const ROLE_NAMES = {
   mentor: "mentor",
   mentee: "mentee",
@@ -61,6 +69,7 @@ export const ROLE_NAMES = {
   admin: "host",
 };
 
+/** @param {string} role */
 export function roleSentence(role) {
   const name = ROLE_NAMES[role] || role;
   const article = /^[aeiou]/i.test(name) ? "an" : "a";
@@ -71,9 +80,13 @@ export function roleSentence(role) {
 }
 
 // What to tell someone whose camera or microphone could not be used, from the DOMException name.
+/**
+ * @param {"audio" | "video" | "both"} kind
+ * @param {unknown} error  the DOMException of getUserMedia
+ */
 export function mediaProblem(kind, error) {
   const what = kind === "both" ? "your camera and microphone" : kind === "video" ? "your camera" : "your microphone";
-  const name = error && error.name;
+  const name = error && typeof error === "object" && "name" in error ? error.name : undefined;
   if (name === "NotAllowedError" || name === "SecurityError") {
     return `Your browser is blocking ${what}. To allow it, click the camera icon or the padlock in the address bar, choose "Allow", then press "Try again".`;
   }
@@ -89,6 +102,7 @@ export function mediaProblem(kind, error) {
   return `We couldn't start ${what}. Press "Try again", or join without it.`;
 }
 
+/** @param {string} s */
 function capitalise(s) {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -9,6 +9,23 @@
 
 const FRESH_MS = 5000;
 
+/**
+ * One connection and its negotiation state.
+ * @typedef {object} Peer
+ * @property {string} id
+ * @property {RTCPeerConnection} pc
+ * @property {"call" | "expect" | "signal"} origin  who started it: me, a join notice, their signal
+ * @property {number} createdAt
+ * @property {boolean} polite
+ * @property {boolean} makingOffer
+ * @property {boolean} ignoreOffer
+ * @property {boolean} settingRemoteAnswer
+ * @property {Set<string>} attached  kinds of my tracks attached
+ * @property {Promise<void>} queue
+ * @property {MediaStream} remoteStream
+ * @property {boolean} closed
+ */
+
 export class PeerManager {
   /**
    * @param {object} opts
@@ -20,21 +37,25 @@ export class PeerManager {
     this.sendSignal = sendSignal;
     this.onRemoteStream = onRemoteStream;
     this.onStateChange = onStateChange;
-    this.selfId = null;
+    this.selfId = "";
+    /** @type {RTCIceServer[]} */
     this.iceServers = [];
-    this.localStream = null; // MediaStream with at most one audio and one video track
+    /** @type {MediaStream | null} with at most one audio and one video track */
+    this.localStream = null;
     /** @type {Map<string, Peer>} */
     this.peers = new Map();
-    /** Map(id -> RTCPeerConnection), the debug view exposed to tests as window.tandem.peers */
+    /** @type {Map<string, RTCPeerConnection>} id -> connection, for the test hooks (getStats) */
     this.connections = new Map();
   }
 
+  /** @param {{selfId: string, iceServers: RTCIceServer[], localStream: MediaStream | null}} options */
   configure({ selfId, iceServers, localStream }) {
     this.selfId = selfId;
     this.iceServers = Array.isArray(iceServers) ? iceServers : [];
     this.localStream = localStream || null;
   }
 
+  /** @param {string} kind */
   localTrack(kind) {
     if (!this.localStream) return null;
     const tracks = kind === "audio" ? this.localStream.getAudioTracks() : this.localStream.getVideoTracks();
@@ -42,6 +63,7 @@ export class PeerManager {
   }
 
   /** We joined or rejoined: open a connection to `id` and make the first offer. */
+  /** @param {string} id */
   call(id) {
     const existing = this.peers.get(id);
     if (existing && existing.origin === "signal" && performance.now() - existing.createdAt < FRESH_MS) {
@@ -54,7 +76,7 @@ export class PeerManager {
     for (const kind of ["audio", "video"]) {
       const track = this.localTrack(kind);
       if (track) {
-        peer.pc.addTransceiver(track, { direction: "sendrecv", streams: [this.localStream] });
+        peer.pc.addTransceiver(track, { direction: "sendrecv", streams: this.localStream ? [this.localStream] : [] });
         peer.attached.add(kind);
       } else {
         peer.pc.addTransceiver(kind, { direction: "recvonly" });
@@ -65,6 +87,7 @@ export class PeerManager {
   }
 
   /** Someone else joined or came back: drop what we kept for them and wait for their offer. */
+  /** @param {string} id */
   expect(id) {
     const existing = this.peers.get(id);
     if (existing && existing.origin === "signal" && performance.now() - existing.createdAt < FRESH_MS) {
@@ -74,6 +97,7 @@ export class PeerManager {
     return this._create(id, "expect");
   }
 
+  /** @param {string} id */
   close(id) {
     const peer = this.peers.get(id);
     if (!peer) return;
@@ -93,13 +117,14 @@ export class PeerManager {
    * A camera or microphone became available during the call (the person allowed it late):
    * send it on every connection. Changing a transceiver's direction renegotiates by itself.
    */
+  /** @param {MediaStreamTrack} track @param {MediaStream} stream */
   async addLocalTrack(track, stream) {
     this.localStream = stream;
     for (const peer of this.peers.values()) {
       if (peer.closed || peer.attached.has(track.kind)) continue;
       const t = peer.pc
         .getTransceivers()
-        .find((x) => !x.stopped && x.receiver && x.receiver.track && x.receiver.track.kind === track.kind);
+        .find((x) => x.currentDirection !== "stopped" && x.receiver && x.receiver.track && x.receiver.track.kind === track.kind);
       if (!t) continue; // their offer has not arrived yet: attached when it does
       try {
         await t.sender.replaceTrack(track);
@@ -141,6 +166,7 @@ export class PeerManager {
   }
 
   /** Incoming `signal` {from, description} or {from, candidate}. Handled in order, per peer. */
+  /** @param {{from?: string, description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit | null}} msg */
   handleSignal(msg) {
     const from = msg && msg.from;
     if (!from || from === this.selfId) return;
@@ -149,6 +175,7 @@ export class PeerManager {
     peer.queue = peer.queue.then(() => this._handle(from, msg)).catch((e) => console.warn("signal from", from, e));
   }
 
+  /** @param {string} from @param {{description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit | null}} msg */
   async _handle(from, { description, candidate }) {
     let peer = this.peers.get(from);
     if (!peer) return;
@@ -186,11 +213,12 @@ export class PeerManager {
     }
   }
 
+  /** @param {Peer} peer */
   async _attachLocalTracks(peer) {
     if (!this.localStream) return;
     for (const t of peer.pc.getTransceivers()) {
       const kind = t.receiver && t.receiver.track && t.receiver.track.kind;
-      if (!kind || peer.attached.has(kind) || t.stopped || t.currentDirection === "stopped") continue;
+      if (!kind || peer.attached.has(kind) || t.currentDirection === "stopped") continue;
       const track = this.localTrack(kind);
       if (!track) continue;
       await t.sender.replaceTrack(track);
@@ -200,14 +228,17 @@ export class PeerManager {
     }
   }
 
+  /** @param {Peer} peer */
   _sendDescription(peer) {
     const d = peer.pc.localDescription;
     if (!d || peer.closed) return;
     this.sendSignal({ to: peer.id, description: { type: d.type, sdp: d.sdp } });
   }
 
+  /** @param {string} id @param {Peer["origin"]} origin @returns {Peer} */
   _create(id, origin) {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    /** @type {Peer} */
     const peer = {
       id,
       pc,
@@ -271,14 +302,18 @@ export class PeerManager {
   }
 }
 
+/** @param {string | undefined} sdp */
 function fingerprint(sdp) {
   const m = /^a=fingerprint:(.+)$/m.exec(sdp || "");
   return m ? m[1].trim() : null;
 }
 
 // RTCIceCandidate.toJSON() without null fields (the server validates the map).
+/** @param {RTCIceCandidate} c */
 function cleanCandidate(c) {
-  const json = typeof c.toJSON === "function" ? c.toJSON() : c;
+  /** @type {Record<string, unknown>} */
+  const json = typeof c.toJSON === "function" ? { ...c.toJSON() } : { ...c };
+  /** @type {Record<string, unknown>} */
   const out = {};
   for (const key of ["candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"]) {
     if (json[key] !== null && json[key] !== undefined) out[key] = json[key];

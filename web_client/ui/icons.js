@@ -1,7 +1,9 @@
 // Inline SVG icons (decorative: every button also has a text label).
+/** @param {string} body */
 const svg = (body) =>
   `<svg viewBox="0 0 24 24" width="24" height="24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" focusable="false">${body}</svg>`;
 
+/** @type {Record<string, string>} */
 export const ICONS = {
   mic: svg('<rect x="9" y="2" width="6" height="12" rx="3"/><path d="M5 10v1a7 7 0 0 0 14 0v-1"/><path d="M12 18v4"/>'),
   micOff: svg('<path d="M9 9v2a3 3 0 0 0 5.1 2.1"/><path d="M15 9.3V5a3 3 0 0 0-5.9-.7"/><path d="M19 10v1a7 7 0 0 1-1.2 3.9"/><path d="M5 10v1a7 7 0 0 0 11.5 5.4"/><path d="M12 18v4"/><path d="M3 3l18 18"/>'),
@@ -12,8 +14,9 @@ export const ICONS = {
   leave: svg('<path d="M10 17l5-5-5-5"/><path d="M15 12H3"/><path d="M14 3h5a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2h-5"/>'),
 };
 
+/** @param {HTMLElement} button @param {string} name */
 export function setIcon(button, name) {
-  const slot = button.querySelector(".icon");
+  const slot = /** @type {HTMLElement | null} */ (button.querySelector(".icon"));
   if (slot && slot.dataset.icon !== name) {
     slot.innerHTML = ICONS[name];
     slot.dataset.icon = name;

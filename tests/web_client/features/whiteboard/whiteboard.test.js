@@ -1,0 +1,87 @@
+import "../../node_globals.js";
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as Y from "../../../../web_client/vendor/yjs.bundle.js";
+import { BoardSync } from "../../../../web_client/features/whiteboard/commands.js";
+import { afterRefusal, exportName, mayEdit, toBuffer } from "../../../../web_client/features/whiteboard/state.js";
+import { Dispatcher, FakeTransport, eventually } from "../../fakes.js";
+import { SERVER_EVENTS } from "../../../../web_client/core/events.js";
+
+/** A server board the fake transport answers from, as the real one would. */
+function serverBoard() {
+  const doc = new Y.Doc();
+  return {
+    doc,
+    answer(event, payload) {
+      if (event === "board_sync") {
+        return {
+          ok: true,
+          update: toBuffer(Y.encodeStateAsUpdate(doc, new Uint8Array(payload.state))),
+          state: toBuffer(Y.encodeStateVector(doc)),
+          can_draw: true, can_clear: false, can_show: false, shown: null,
+        };
+      }
+      if (event === "board_update") {
+        Y.applyUpdate(doc, new Uint8Array(payload.update));
+        return { ok: true };
+      }
+      return { ok: true };
+    },
+  };
+}
+
+test("joining a room syncs its board; a local item is sent as board_update for that room", async () => {
+  const server = serverBoard();
+  server.doc.getMap("items").set("old", new Y.Map([["type", "rect"]]));
+  const transport = new FakeTransport((e, p) => server.answer(e, p));
+  const dispatcher = new Dispatcher();
+  const changes = [];
+  const board = new BoardSync({ transport, dispatcher, participantId: () => "ana" }, { changed: () => changes.push(1), status: () => {}, shown: () => {} });
+  await board.enterRoom("1:b1");
+  assert.deepEqual(transport.sent[0].event, "board_sync");
+  assert.equal(transport.sent[0].payload.room, "1:b1");
+  assert.equal(board.synced, true);
+  assert.deepEqual([...board.items.keys()], ["old"]);
+  assert.equal(board.permissions.canDraw, true);
+
+  const id = board.createItem({ type: "pen", color: "#111827" });
+  await eventually(() => server.doc.getMap("items").has(id));
+  const update = transport.sent.find((s) => s.event === "board_update");
+  assert.equal(update.payload.room, "1:b1");
+  assert.ok(update.payload.update instanceof ArrayBuffer);
+  assert.equal(server.doc.getMap("items").get(id).get("author"), "ana");
+  assert.ok(changes.length > 0);
+});
+
+test("a relayed update of my room applies; another room's is ignored; room_changed syncs the new board", async () => {
+  const server = serverBoard();
+  const transport = new FakeTransport((e, p) => server.answer(e, p));
+  const dispatcher = new Dispatcher();
+  const board = new BoardSync({ transport, dispatcher, participantId: () => "ana" }, { changed: () => {}, status: () => {}, shown: () => {} });
+  await board.enterRoom("main");
+  const other = new Y.Doc();
+  other.getMap("items").set("x", new Y.Map([["type", "text"]]));
+  const update = toBuffer(Y.encodeStateAsUpdate(other));
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_UPDATE, { room: "1:b1", update });
+  assert.equal(board.items.size, 0);
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_UPDATE, { room: "main", update });
+  assert.equal(board.items.size, 1);
+  dispatcher.dispatch(SERVER_EVENTS.ROOM_CHANGED, { room: { id: "2:b1", name: "Garden" } });
+  assert.equal(board.room, "2:b1");
+  await eventually(() => board.synced);
+  assert.equal(transport.sent.at(-1).event, "board_sync");
+  assert.equal(transport.sent.at(-1).payload.room, "2:b1");
+});
+
+test("after a refusal the page says why and syncs again, dropping its copy when the server kept nothing", () => {
+  assert.deepEqual(afterRefusal({ code: "not_same_room" }), { resync: false, fresh: false, message: "" });
+  assert.equal(afterRefusal({ code: "board_full" }).fresh, true);
+  assert.equal(afterRefusal({ code: "rate_limited" }).fresh, false);
+  assert.equal(afterRefusal({ code: "x", message: "Nope." }).message, "Nope.");
+  assert.equal(mayEdit({ author: "a" }, "a", false), true);
+  assert.equal(mayEdit({ author: "b" }, "a", false), false);
+  assert.equal(mayEdit({ author: "b" }, "a", true), true);
+  assert.equal(exportName("1:b2", "png", new Date("2026-12-02T04:05:00Z")), "whiteboard-1-b2-2026-12-02-04-05.png");
+  const slice = new Uint8Array([1, 2, 3, 4]).subarray(1, 3);
+  assert.deepEqual([...new Uint8Array(toBuffer(slice))], [2, 3]);
+});

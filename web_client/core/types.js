@@ -1,0 +1,84 @@
+// The shapes of the wire protocol the page relies on (docs/PROTOCOL.md), as JSDoc types for the
+// type checker. This module holds no code.
+
+/**
+ * @typedef {"mentor" | "mentee" | "observer" | "admin"} Role
+ * @typedef {"connected" | "disconnected" | "left"} PresenceState
+ *
+ * @typedef {object} Participant
+ * @property {string} id
+ * @property {string} name
+ * @property {Role} role
+ * @property {PresenceState} state
+ * @property {boolean} audio
+ * @property {boolean} video
+ * @property {number} [joined_at]
+ * @property {string} [room]  an opaque room id; "main" (or absent) is the main room
+ * @property {number | null} [hand_raised_at]  when the hand went up, null when it is down
+ *
+ * @typedef {object} ErrorBody
+ * @property {string} code
+ * @property {string} [message]
+ *
+ * @typedef {{ok: true, [key: string]: any} | {ok: false, error: ErrorBody, [key: string]: any}} Ack
+ *
+ * @typedef {object} Room
+ * @property {string} id
+ * @property {string} [name]
+ *
+ * @typedef {object} BreakoutRoom
+ * @property {string} id
+ * @property {string} name
+ * @property {string[]} members   participant ids connected in the room now
+ * @property {string[]} assigned  participant ids assigned to it
+ *
+ * @typedef {object} HelpRequest
+ * @property {string} participant_id
+ * @property {string} room
+ * @property {number} asked_at
+ *
+ * @typedef {"draft" | "open" | "closing" | "closed"} RoundState
+ *
+ * @typedef {object} Breakouts
+ * @property {number} [round]
+ * @property {RoundState} state
+ * @property {BreakoutRoom[]} rooms
+ * @property {boolean} [allow_choice]
+ * @property {number | null} [duration]
+ * @property {number | null} [opened_at]
+ * @property {number | null} [ends_at]
+ * @property {number | null} [closing_ends_at]
+ * @property {HelpRequest[]} [help]
+ *
+ * @typedef {object} ChatMessage
+ * @property {number} id
+ * @property {string} from
+ * @property {string} name
+ * @property {Role} [role]
+ * @property {string} text
+ * @property {number} sent_at
+ * @property {string} [room]
+ * @property {boolean} [broadcast]
+ *
+ * @typedef {object} CheckIn
+ * @property {string} goal
+ * @property {number} at
+ *
+ * @typedef {object} JoinAck
+ * @property {true} ok
+ * @property {Participant} participant
+ * @property {string} [resume]
+ * @property {boolean} [rejoined]
+ * @property {{id?: string, title?: string, goal?: string, state?: string}} [session]
+ * @property {Participant[]} [participants]
+ * @property {ChatMessage[]} [chat]
+ * @property {RTCIceServer[]} [ice_servers]
+ * @property {number} [server_time]
+ * @property {Room} [room]
+ * @property {Breakouts | null} [breakouts]
+ * @property {string[]} [speaking]   who is speaking now anywhere (mentors and admins)
+ * @property {CheckIn | null} [check_in]  my own check-in
+ * @property {boolean} [rated]  I have already rated this session
+ */
+
+export {};

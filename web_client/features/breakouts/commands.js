@@ -1,0 +1,55 @@
+// Breakout commands (PROTOCOL.md "Breakout rooms"). Each resolves with the server's
+// acknowledgement. The round itself reaches the store through the `breakouts` event, which the
+// server sends before it acknowledges a command; the acknowledgement's copy of the round is not
+// applied, because it can be older than an event from someone else that arrived just before it.
+
+import { CLIENT_EVENTS } from "../../core/events.js";
+
+/**
+ * @typedef {import("../../core/types.js").Ack} Ack
+ * @typedef {{request: (event: string, payload: object) => Promise<Ack>}} Requester
+ */
+
+const E = CLIENT_EVENTS;
+
+/** @param {Requester} transport */
+export function breakoutCommands(transport) {
+  /** @param {string} event @param {object} [payload] */
+  const send = (event, payload = {}) => transport.request(event, payload);
+  return {
+    /** @param {{count?: number, names?: string[], allow_choice: boolean}} rooms */
+    create: (rooms) => send(E.BREAKOUT_CREATE, rooms),
+    /** @param {boolean} allowChoice */
+    createFromGroups: (allowChoice) => send(E.BREAKOUT_CREATE, { from_groups: true, allow_choice: allowChoice }),
+    /** @param {string} participantId @param {string | null} room */
+    assign: (participantId, room) => send(E.BREAKOUT_ASSIGN, { participant_id: participantId, room: room || null }),
+    autoAssign: () => send(E.BREAKOUT_AUTO_ASSIGN),
+    /** @param {number | null} durationSeconds */
+    open: (durationSeconds) => send(E.BREAKOUT_OPEN, { duration_seconds: durationSeconds }),
+    /** @param {number} seconds */
+    adjust: (seconds) => send(E.BREAKOUT_ADJUST, { add_seconds: seconds }),
+    /** @param {string} text */
+    broadcast: (text) => send(E.BREAKOUT_BROADCAST, { text }),
+    /** @param {string} room */
+    visit: (room) => send(E.BREAKOUT_VISIT, { room }),
+    /** @param {number} countdownSeconds */
+    close: (countdownSeconds) => send(E.BREAKOUT_CLOSE, { countdown_seconds: countdownSeconds }),
+    discard: () => send(E.BREAKOUT_DISCARD),
+    /** @param {string} room */
+    choose: (room) => send(E.BREAKOUT_CHOOSE, { room }),
+    requestHelp: () => send(E.HELP_REQUEST),
+    withdrawHelp: () => send(E.HELP_WITHDRAW),
+  };
+}
+
+/** @typedef {ReturnType<typeof breakoutCommands>} BreakoutCommands */
+
+/**
+ * The words for a refused command.
+ * @param {Ack} ack
+ */
+export function refusalText(ack) {
+  if (ack.ok) return "";
+  if (ack.error.code === "timeout") return "No answer from Tandem: check your connection and try again.";
+  return ack.error.message || "That did not work. Try again.";
+}

@@ -1,0 +1,52 @@
+// Where I am and how long is left (the line under the call's title), the "Ask for help" button,
+// and the notices about the rooms closing and the last minute.
+
+import { byId, byIdAs } from "../../ui/dom.js";
+import { setIcon } from "../../ui/icons.js";
+import { closingNotice, helpButton, roomStatusText } from "./state.js";
+
+/**
+ * @param {object} ctx
+ * @param {import("../../core/store.js").Store} ctx.store
+ * @param {import("./commands.js").BreakoutCommands} ctx.commands
+ * @param {(text: string) => void} ctx.announce
+ * @param {(text: string) => void} ctx.notice
+ * @param {(text: string) => void} ctx.alert  the call's alert line
+ */
+export function createRoomStatus({ store, commands, announce, notice, alert }) {
+  const status = byId("room-status");
+  const help = byIdAs("ctl-help", HTMLButtonElement);
+  const helpLabel = /** @type {HTMLElement} */ (help.querySelector(".control-label"));
+  setIcon(help, "hand");
+
+  help.addEventListener("click", async () => {
+    const asked = help.getAttribute("aria-pressed") === "true";
+    const ack = await (asked ? commands.withdrawHelp() : commands.requestHelp());
+    if (ack.ok) announce(asked ? "Help request withdrawn" : "Your mentor has been asked to come to your room");
+    else alert(ack.error.message || "That didn't work. Try again.");
+  });
+
+  /** Also once a second while a countdown is on. */
+  function renderText() {
+    const text = roomStatusText(store.round, store.room, store.roomName(store.room), store.serverNow());
+    status.textContent = text;
+    status.hidden = !text;
+  }
+
+  function render() {
+    renderText();
+    const state = helpButton(store.round, { room: store.room, role: store.me.role, selfId: store.me.id });
+    help.hidden = !state.visible;
+    help.setAttribute("aria-pressed", String(state.asked));
+    helpLabel.textContent = state.asked ? "Help asked" : "Ask for help";
+    help.title = state.asked ? "Your mentor has been asked to come. Press to withdraw." : "Ask your mentor to come to this room";
+  }
+
+  /** @param {import("../../core/types.js").Breakouts | null} before @param {boolean} quiet */
+  function roundChanged(before, quiet) {
+    const text = quiet ? null : closingNotice(before, store.round, store.room, store.serverNow());
+    if (text) notice(text);
+  }
+
+  return { render, renderText, roundChanged };
+}

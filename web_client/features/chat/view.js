@@ -1,0 +1,170 @@
+// The chat panel: history from the join acknowledgement and room changes, live `chat` events,
+// notices (joins, leaves) as system lines, and the message box (Enter sends, Shift+Enter adds a
+// line).
+
+import { ROLE_NAMES } from "../../ui/wording.js";
+import { byId, byIdAs, el } from "../../ui/dom.js";
+import { SERVER_EVENTS } from "../../core/events.js";
+import { sendChat } from "./commands.js";
+import { sendFailure, textProblem, unseen } from "./state.js";
+
+/** @typedef {import("../../core/types.js").ChatMessage} ChatMessage */
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+export class ChatPanel {
+  /**
+   * @param {object} ctx
+   * @param {import("../../core/store.js").Store} ctx.store
+   * @param {import("../../core/dispatcher.js").Dispatcher} ctx.dispatcher
+   * @param {import("../../core/transport.js").Transport} ctx.transport
+   * @param {() => boolean} ctx.isVisible  whether the person can see the chat (for the unread count)
+   */
+  constructor({ store, dispatcher, transport, isVisible }) {
+    this.store = store;
+    this.transport = transport;
+    this.log = byId("chat-log");
+    this.form = byIdAs("chat-form", HTMLFormElement);
+    this.input = byIdAs("chat-input", HTMLTextAreaElement);
+    this.error = byId("chat-error");
+    this.unread = byId("chat-unread");
+    this.isVisible = isVisible;
+    /** @type {Set<number>} message ids already shown (history and live events may overlap) */
+    this.seen = new Set();
+    this.unreadCount = 0;
+
+    this.form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.submit();
+    });
+    this.input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.submit();
+      }
+    });
+    this.input.addEventListener("input", () => this.showError(""));
+    dispatcher.on(SERVER_EVENTS.CHAT, ({ message }) => this.addMessage(message));
+    // Subscribed before the call's own room_changed handler, whose notice comes after the history.
+    dispatcher.on(SERVER_EVENTS.ROOM_CHANGED, ({ room, chat }) => room && room.id && this.setHistory(chat));
+  }
+
+  /** Replace the log with a room's history (oldest first). @param {ChatMessage[] | undefined} messages */
+  setHistory(messages) {
+    this.log.setAttribute("aria-live", "off"); // do not read the whole history aloud
+    this.log.replaceChildren();
+    this.seen.clear();
+    const list = Array.isArray(messages) ? messages : [];
+    if (list.length === 0) this.log.append(el("li", { class: "chat-empty" }, "No messages yet. Say hello!"));
+    for (const m of list) this.append(m);
+    this.scrollToEnd(true);
+    // Live messages from now on are announced politely.
+    requestAnimationFrame(() => this.log.setAttribute("aria-live", "polite"));
+  }
+
+  /** @param {ChatMessage | undefined} message */
+  addMessage(message) {
+    if (!message || this.seen.has(message.id)) return;
+    const atEnd = this.nearEnd();
+    this.log.querySelector(".chat-empty")?.remove();
+    this.append(message);
+    const own = message.from === this.store.me.id;
+    this.scrollToEnd(atEnd || own);
+    if (!own && !this.isVisible()) {
+      this.unreadCount += 1;
+      this.renderUnread();
+    }
+  }
+
+  /** Messages of a history that may overlap what is shown (a rejoin): only the new ones. @param {ChatMessage[] | undefined} messages */
+  addMessages(messages) {
+    for (const m of unseen(this.seen, messages)) this.addMessage(m);
+  }
+
+  /** @param {string} text @param {number} [at] */
+  addNotice(text, at = Date.now() / 1000) {
+    const atEnd = this.nearEnd();
+    const li = el("li", { class: "chat-notice" });
+    li.append(el("span", {}, text), " ", timeElement(at));
+    this.log.querySelector(".chat-empty")?.remove();
+    this.log.append(li);
+    this.scrollToEnd(atEnd);
+  }
+
+  markRead() {
+    this.unreadCount = 0;
+    this.renderUnread();
+  }
+
+  async submit() {
+    const text = this.input.value.trim();
+    if (!text) return;
+    const problem = textProblem(text);
+    if (problem) {
+      this.showError(problem);
+      return;
+    }
+    // Clear at once (feels immediate on a slow connection); put the text back if it fails.
+    this.input.value = "";
+    const ack = await sendChat(this.transport, text);
+    if (ack.ok) {
+      if (ack.message) this.addMessage(ack.message);
+    } else {
+      if (!this.input.value) this.input.value = text;
+      this.showError(sendFailure(ack.error));
+    }
+  }
+
+  /** @param {string} text */
+  showError(text) {
+    this.error.textContent = text;
+    this.error.hidden = !text;
+  }
+
+  /** @param {boolean} enabled */
+  setEnabled(enabled) {
+    this.input.disabled = !enabled;
+    byIdAs("chat-send", HTMLButtonElement).disabled = !enabled;
+  }
+
+  /** @param {ChatMessage} m */
+  append(m) {
+    this.seen.add(m.id);
+    const own = m.from === this.store.me.id;
+    const li = el("li", { class: "chat-message" + (own ? " chat-own" : ""), "data-id": String(m.id) });
+    const head = el("p", { class: "chat-meta" });
+    head.append(el("span", { class: "chat-author" }, own ? `${m.name} (you)` : m.name));
+    if (m.role && m.role !== "mentee") head.append(" ", el("span", { class: "chat-role" }, ROLE_NAMES[m.role] || m.role));
+    // A mentor's message to every breakout room at once (breakout_broadcast).
+    if (m.broadcast) head.append(" ", el("span", { class: "chat-role chat-broadcast" }, "to every room"));
+    head.append(" ", timeElement(m.sent_at));
+    const body = el("p", { class: "chat-text" }, m.text); // text only: chat is untrusted
+    li.append(head, body);
+    this.log.append(li);
+  }
+
+  nearEnd() {
+    const l = this.log;
+    return l.scrollHeight - l.scrollTop - l.clientHeight < 60;
+  }
+
+  /** @param {boolean} force */
+  scrollToEnd(force) {
+    if (force) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  renderUnread() {
+    this.unread.textContent = String(this.unreadCount);
+    this.unread.hidden = this.unreadCount === 0;
+    this.unread.setAttribute("aria-label", `${this.unreadCount} unread`);
+  }
+}
+
+/** @param {number} seconds */
+function timeElement(seconds) {
+  const date = new Date((Number(seconds) || Date.now() / 1000) * 1000);
+  const t = el("time", { class: "chat-time", title: fullFormat.format(date) }, timeFormat.format(date));
+  t.dateTime = date.toISOString();
+  return t;
+}

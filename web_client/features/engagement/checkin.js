@@ -1,0 +1,57 @@
+// The check-in card after joining: "What do you want from this session?"
+
+import { el } from "../../ui/dom.js";
+import { GOAL_MAX, goalProblem } from "./state.js";
+
+/**
+ * Show the card on the call screen. `remember()` is called once it is answered or skipped.
+ * @param {object} ctx
+ * @param {(goal: string) => Promise<import("../../core/types.js").Ack>} ctx.checkIn
+ * @param {() => void} ctx.remember
+ */
+export function showCheckIn({ checkIn, remember }) {
+  if (document.getElementById("checkin-card")) return;
+  const screen = document.getElementById("screen-call");
+  if (!screen) return;
+  const card = el("form", { id: "checkin-card", class: "checkin-card", "aria-label": "Check-in" });
+  const label = el("label", { id: "checkin-label", for: "checkin-goal" }, "What do you want from this session?");
+  const input = el("textarea", { id: "checkin-goal", rows: "2", maxlength: String(GOAL_MAX), placeholder: "For example: a plan for my first month" });
+  const error = el("p", { class: "checkin-error", role: "alert", hidden: true });
+  const actions = el("div", { class: "checkin-actions" });
+  const save = el("button", { type: "submit", class: "button button-primary" }, "Save");
+  const skip = el("button", { type: "button", class: "button button-secondary" }, "Not now");
+  actions.append(save, skip);
+  card.append(label, input, error, actions);
+  skip.addEventListener("click", () => {
+    remember();
+    card.remove();
+  });
+  card.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const goal = input.value.trim();
+    const problem = goalProblem(goal);
+    if (problem) {
+      error.textContent = problem;
+      error.hidden = false;
+      input.focus();
+      return;
+    }
+    save.disabled = true;
+    const ack = await checkIn(goal);
+    save.disabled = false;
+    if (ack.ok) {
+      remember();
+      card.replaceChildren(el("p", { class: "checkin-done", role: "status" }, "Thanks, your goal is saved."));
+      setTimeout(() => card.remove(), 2500);
+    } else {
+      error.textContent = ack.error.message || "Could not save it; try again.";
+      error.hidden = false;
+    }
+  });
+  screen.append(card);
+}
+
+export function removeCheckIn() {
+  const card = document.getElementById("checkin-card");
+  if (card) card.remove();
+}

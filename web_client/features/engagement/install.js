@@ -1,0 +1,132 @@
+// Engagement in the call: the check-in after joining, reactions, raising a hand, my own voice
+// activity (sent as `speaking` start/stop), the participation panel, and the rating after leaving.
+// Hands and speaking are facts of the store; the tiles and the people list draw them.
+
+import { addStylesheet } from "../../ui/dom.js";
+import { SERVER_EVENTS } from "../../core/events.js";
+import { engagementCommands } from "./commands.js";
+import { checkInKey, reactionOf, shouldAskCheckIn } from "./state.js";
+import { VoiceActivity } from "./voice.js";
+import { createControls } from "./controls.js";
+import { createParticipation } from "./participation.js";
+import { removeCheckIn, showCheckIn } from "./checkin.js";
+import { showRating } from "./rating.js";
+
+/**
+ * @param {object} ctx
+ * @param {import("../../core/store.js").Store} ctx.store
+ * @param {import("../../core/dispatcher.js").Dispatcher} ctx.dispatcher
+ * @param {import("../../core/transport.js").Transport} ctx.transport
+ * @param {(text: string) => void} ctx.announce
+ * @param {(id: string, emoji: string) => void} ctx.showReaction  on the person's tile
+ * @param {() => string | null} ctx.sessionId
+ * @param {() => string | null} ctx.resume
+ */
+export function installEngagement({ store, dispatcher, transport, announce, showReaction, sessionId, resume }) {
+  addStylesheet("/client/features/engagement/engagement.css");
+  const commands = engagementCommands(transport);
+  /** @type {() => boolean} */
+  let micOn = () => false;
+  const vad = new VoiceActivity((speaking) => {
+    store.setSelfSpeaking(speaking);
+    commands.speaking(speaking);
+  });
+  const participation = createParticipation({
+    fetchReport: () => commands.overview(),
+    me: () => ({ participantId: store.me.id, role: store.me.role }),
+    opened: (open) => controls.showOverviewOpen(open),
+    closedByButton: () => controls.overviewButton.focus(),
+  });
+  const controls = createControls({
+    async toggleHand() {
+      const me = store.me.id;
+      if (!me) return;
+      const raised = !store.handRaised(me);
+      const ack = await commands.hand(raised);
+      if (!ack.ok) return;
+      store.hand(me, raised, typeof ack.at === "number" ? ack.at : undefined);
+      announce(raised ? "Your hand is raised." : "Your hand is lowered.");
+    },
+    async react(reaction) {
+      const ack = await commands.react(reaction);
+      if (!ack.ok && ack.error.code === "rate_limited") announce("Too many reactions; wait a moment.");
+    },
+    toggleOverview: () => participation.toggle(),
+  });
+  let mounted = false;
+
+  store.subscribe("participants", () => controls.showHand(!!store.me.id && store.handRaised(store.me.id)));
+  dispatcher.on(SERVER_EVENTS.REACTION, ({ participant_id: id, reaction }) => {
+    const found = reactionOf(reaction);
+    if (!found || !id) return;
+    showReaction(id, found.emoji);
+    announce(`${id === store.me.id ? "You" : store.name(id)}: ${found.label}`);
+  });
+  dispatcher.on(SERVER_EVENTS.HAND, ({ participant_id: id, raised }) => {
+    if (id && id !== store.me.id) announce(`${store.name(id)} ${raised ? "raised their hand" : "lowered their hand"}`);
+  });
+
+  function rememberKey() {
+    return checkInKey(sessionId(), store.me.id);
+  }
+
+  return {
+    /**
+     * After every successful join (the store has it).
+     * @param {{rejoined: boolean, stream: MediaStream | null, micOn: () => boolean}} join
+     */
+    joined({ rejoined, stream, micOn: isMicOn }) {
+      if (!mounted) {
+        controls.mount();
+        document.getElementById("screen-call")?.append(participation.element);
+        mounted = true;
+      }
+      micOn = isMicOn;
+      vad.stop();
+      vad.start(stream, () => micOn());
+      let remembered = false;
+      try {
+        remembered = !!localStorage.getItem(rememberKey());
+      } catch (e) {
+        /* no storage: ask anyway */
+      }
+      if (shouldAskCheckIn({ rejoined, checkIn: store.checkIn, remembered })) {
+        showCheckIn({
+          checkIn: async (goal) => {
+            const ack = await commands.checkIn(goal);
+            if (ack.ok && ack.check_in) store.setCheckIn(ack.check_in);
+            return ack;
+          },
+          remember: () => {
+            try {
+              localStorage.setItem(rememberKey(), "1");
+            } catch (e) {
+              /* ignore */
+            }
+          },
+        });
+      }
+      participation.refreshIfOpen();
+    },
+    /** I left, or the session ended: offer the rating (unless I rated already). */
+    left() {
+      vad.stop();
+      participation.hide();
+      controls.closeMenus();
+      removeCheckIn();
+      const s = sessionId();
+      const r = resume();
+      if (s && r && !store.rated) showRating({ sessionId: s, resume: r });
+    },
+    /** The call stopped (left, ended, replaced, refused). */
+    stop() {
+      vad.stop();
+      participation.hide();
+    },
+    /** For the test hooks. */
+    get speaking() {
+      return vad.speaking;
+    },
+    overview: () => participation.last(),
+  };
+}

@@ -1,0 +1,56 @@
+// "How was this session?" on the message screen after leaving (or when the session ends).
+
+import { el } from "../../ui/dom.js";
+import { COMMENT_MAX, ratingOutcome } from "./state.js";
+import { sendRating } from "./commands.js";
+import { messageCard, onMessageReplaced } from "../../screens/message.js";
+
+/** @param {{sessionId: string, resume: string}} who */
+export function showRating({ sessionId, resume }) {
+  const card = messageCard();
+  if (card.querySelector("#rating-form")) return;
+  const form = el("form", { id: "rating-form", class: "rating-form" });
+  const fieldset = el("fieldset");
+  fieldset.append(el("legend", {}, "How was this session?"));
+  const stars = el("div", { class: "rating-choices" });
+  const words = ["", "Poor", "Fair", "Good", "Very good", "Excellent"];
+  for (let i = 1; i <= 5; i++) {
+    const id = `rating-${i}`;
+    stars.append(el("input", { type: "radio", name: "rating", id, value: String(i) }), el("label", { for: id, title: words[i] }, `${i}`));
+  }
+  fieldset.append(stars, el("p", { class: "rating-scale" }, "1 = poor, 5 = excellent"));
+  const commentLabel = el("label", { for: "rating-comment" }, "Anything to add? (optional)");
+  const comment = el("textarea", { id: "rating-comment", rows: "2", maxlength: String(COMMENT_MAX) });
+  const anonLabel = el("label", { class: "rating-anon" });
+  const anon = el("input", { type: "checkbox", id: "rating-anonymous" });
+  anonLabel.append(anon, document.createTextNode(" Send without my name"));
+  const status = el("p", { class: "rating-status", role: "status" });
+  const send = el("button", { type: "submit", class: "button button-primary" }, "Send rating");
+  form.append(fieldset, commentLabel, comment, anonLabel, send, status);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const chosen = /** @type {HTMLInputElement | null} */ (form.querySelector('input[name="rating"]:checked'));
+    if (!chosen) {
+      status.textContent = "Choose a number from 1 to 5 first.";
+      return;
+    }
+    send.disabled = true;
+    const code = await sendRating((url, init) => fetch(url, init), {
+      sessionId, resume, rating: Number(chosen.value), comment: comment.value, anonymous: anon.checked,
+    });
+    if (code === 0) {
+      send.disabled = false;
+      status.textContent = "Tandem could not be reached; try again.";
+      return;
+    }
+    const outcome = ratingOutcome(code);
+    if (outcome.done) form.replaceChildren(el("p", { class: "rating-done", role: "status" }, outcome.text));
+    else {
+      send.disabled = false;
+      status.textContent = outcome.text;
+    }
+  });
+  card.append(form);
+  // Another message (a refusal, a rejoin) replaces this screen: the form goes with it.
+  onMessageReplaced(() => form.remove());
+}

@@ -1,0 +1,61 @@
+// Who is in the call, as the people list and the video tiles show them. Pure functions.
+
+import { ROLE_NAMES } from "../../ui/wording.js";
+
+/** @typedef {import("../../core/types.js").Participant} Participant */
+
+/** "Ana María López" -> "AL"; "" -> "?". @param {string | null | undefined} name */
+export function initials(name) {
+  const parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return "?";
+  const first = Array.from(parts[0])[0] || "";
+  const last = parts.length > 1 ? Array.from(parts[parts.length - 1])[0] || "" : "";
+  return (first + last).toUpperCase();
+}
+
+/** A stable, pleasant background colour per participant id (for initials). @param {string} id */
+export function colourFor(id) {
+  let h = 0;
+  for (const ch of String(id)) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return `hsl(${h % 360} 45% 38%)`;
+}
+
+/**
+ * Me first, then the others by join time: a stable order, so tiles and rows do not jump around.
+ * @param {string | null} selfId
+ * @returns {(a: Participant, b: Participant) => number}
+ */
+export function tileOrder(selfId) {
+  return (a, b) => (a.id === selfId ? -1 : b.id === selfId ? 1 : (a.joined_at || 0) - (b.joined_at || 0));
+}
+
+/**
+ * The people list: those present (me included), then those reconnecting.
+ * @param {Iterable<Participant>} everyone
+ * @param {string | null} selfId
+ */
+export function listed(everyone, selfId) {
+  const all = [...everyone];
+  const order = tileOrder(selfId);
+  const present = all.filter((p) => p.state === "connected" || p.id === selfId).sort(order);
+  const away = all.filter((p) => p.state === "disconnected" && p.id !== selfId).sort(order);
+  return { present, away };
+}
+
+/**
+ * The small print under a name: role, room when elsewhere, reconnecting, muted, camera off.
+ * @param {Participant} p
+ * @param {{selfId: string | null, inMyRoom: boolean, roomName: string}} where
+ */
+export function personDetail(p, { selfId, inMyRoom, roomName }) {
+  const self = p.id === selfId;
+  const bits = [/** @type {Record<string, string>} */ (ROLE_NAMES)[p.role] || p.role];
+  if (!self && p.state === "connected" && !inMyRoom) bits.push(`in ${roomName}`);
+  if (p.state === "disconnected" && !self) bits.push("reconnecting…");
+  else if (p.role === "observer") bits.push("watching");
+  else {
+    if (!p.audio) bits.push("muted");
+    if (!p.video) bits.push("camera off");
+  }
+  return bits.join(" · ");
+}

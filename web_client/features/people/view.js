@@ -1,0 +1,38 @@
+// The "People" list of the side panel and its count, drawn from the store.
+
+import { byId, el } from "../../ui/dom.js";
+import { colourFor, initials, listed, personDetail } from "./state.js";
+import { roomOf } from "../../core/store.js";
+
+/** @param {import("../../core/store.js").Store} store */
+export function installPeople(store) {
+  const list = byId("participant-list");
+  const count = byId("people-count");
+
+  function render() {
+    const selfId = store.me.id;
+    const { present, away } = listed(store.participants.values(), selfId);
+    count.textContent = String(present.length);
+    list.replaceChildren(
+      ...[...present, ...away].map((p) => {
+        const self = p.id === selfId;
+        const li = el("li", {
+          class: "person" + (p.state !== "connected" && !self ? " person-away" : "") + (store.handRaised(p.id) ? " hand-raised" : ""),
+          "data-id": p.id,
+          "data-state": p.state,
+        });
+        const avatar = el("span", { class: "person-avatar", "aria-hidden": "true" }, initials(p.name));
+        avatar.style.background = colourFor(p.id);
+        const text = el("span", { class: "person-text" });
+        const detail = personDetail(p, { selfId, inMyRoom: store.inMyRoom(p), roomName: store.roomName(roomOf(p)) });
+        text.append(el("span", { class: "person-name" }, self ? `${p.name} (you)` : p.name), el("span", { class: "person-detail" }, detail));
+        li.append(avatar, text);
+        return li;
+      }),
+    );
+  }
+
+  store.subscribe("participants", render);
+  store.subscribe("room", render);
+  return { render };
+}

@@ -1,0 +1,73 @@
+// Whiteboard constants and rules (PROTOCOL.md "Whiteboard"). Pure: no DOM, no network.
+
+export const COLORS = /** @type {const} */ ([["#111827", "Black"], ["#1d4ed8", "Blue"], ["#b91c1c", "Red"], ["#15803d", "Green"], ["#ca8a04", "Yellow"], ["#7c3aed", "Purple"]]);
+export const WIDTHS = /** @type {const} */ ([[2, "Thin"], [4, "Medium"], [8, "Thick"], [16, "Extra thick"]]);
+/** [tool, label, tooltip, key] */
+export const TOOLS = /** @type {const} */ ([
+  ["select", "Select", "Select and move your items (V)", "v"],
+  ["pen", "Pen", "Pen (P)", "p"],
+  ["highlighter", "Highlighter", "Highlighter (H)", "h"],
+  ["rect", "Rectangle", "Rectangle (R)", "r"],
+  ["ellipse", "Ellipse", "Ellipse (O)", "o"],
+  ["arrow", "Arrow", "Arrow (A)", "a"],
+  ["line", "Line", "Line (L)", "l"],
+  ["text", "Text", "Text box (T)", "t"],
+  ["eraser", "Eraser", "Eraser: drag over your items (E)", "e"],
+]);
+export const TEXT_MAX = 2000;
+
+// Refusals that mean the server did not keep this page's last change: start again from its copy.
+const DISCARD = new Set(["board_full", "payload_too_large", "invalid_payload", "not_allowed"]);
+const MESSAGES = /** @type {Record<string, string>} */ ({
+  board_full: "The board is full: delete some items, or ask the mentor to clear it.",
+  payload_too_large: "That change is too big for the board; draw it in smaller pieces.",
+  not_allowed: "You can watch the board but not draw on it.",
+  rate_limited: "Drawing too fast for the board; some of it is being sent again.",
+});
+
+/**
+ * What to do when the server refused an update: what to say, whether to sync again at all (not
+ * after `not_same_room`: the room changed and that board is gone) and whether to drop this page's
+ * copy first.
+ * @param {import("../../core/types.js").ErrorBody} error
+ */
+export function afterRefusal(error) {
+  if (error.code === "not_same_room") return { resync: false, fresh: false, message: "" };
+  return {
+    resync: true,
+    fresh: DISCARD.has(error.code),
+    message: MESSAGES[error.code] || error.message || "The board did not take that change.",
+  };
+}
+
+/** A board coordinate rounded to a tenth of a unit (smaller updates). @param {number} v */
+export function roundCoord(v) {
+  return Math.round(v * 10) / 10;
+}
+
+/**
+ * A Uint8Array as an ArrayBuffer: socket.io sends an ArrayBuffer as binary, a Uint8Array would
+ * arrive as a map of indices.
+ * @param {Uint8Array} u8
+ * @returns {ArrayBuffer}
+ */
+export function toBuffer(u8) {
+  return u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? /** @type {ArrayBuffer} */ (u8.buffer) : /** @type {ArrayBuffer} */ (u8.slice().buffer);
+}
+
+/** The file name of an export. @param {string | null} room @param {string} ext @param {Date} [when] */
+export function exportName(room, ext, when = new Date()) {
+  const safeRoom = String(room || "main").replace(/[^A-Za-z0-9_-]+/g, "-");
+  return `whiteboard-${safeRoom}-${when.toISOString().slice(0, 16).replace(/[:T]/g, "-")}.${ext}`;
+}
+
+/** Whether I may move, delete or erase an item: my own, or anyone's for those who may clear. */
+/** @param {{author: string} | null} item @param {string | null} me @param {boolean} canClear */
+export function mayEdit(item, me, canClear) {
+  return !!item && (item.author === me || canClear);
+}
+
+/** The canvas's accessible name. @param {number} count */
+export function boardLabel(count) {
+  return count ? `Whiteboard with ${count} item${count === 1 ? "" : "s"}` : "Whiteboard, empty";
+}

@@ -1,0 +1,439 @@
+// The whiteboard on screen: toolbar, canvas with pen, highlighter, shapes, text, select and move,
+// eraser, undo/redo of one's own changes, clear (mentors), cursors, PNG and SVG export, and a
+// breakout room's board shown in the main room. The document and the server are ./commands.js's.
+
+import { BOARD, boardSvg, bounds, drawBoard, hits, readItem, readItems } from "./render.js";
+import { BoardSync, readShown } from "./commands.js";
+import { COLORS, TEXT_MAX, TOOLS, WIDTHS, boardLabel, exportName, mayEdit, roundCoord } from "./state.js";
+import { addStylesheet, el } from "../../ui/dom.js";
+
+/**
+ * @typedef {import("./render.js").Item} Item
+ * @typedef {{kind: "stroke", id: string, last: {x: number, y: number}} | {kind: "shape", id: string, start: {x: number, y: number}} | {kind: "move", id: string, last: {x: number, y: number}} | {kind: "erase"}} Drawing
+ */
+
+const CURSOR_TTL_MS = 10000;
+
+/** @param {Blob} blob @param {string} name */
+function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = el("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/**
+ * @param {object} ctx
+ * @param {HTMLElement} ctx.container  where to draw the board
+ * @param {import("./commands.js").BoardTransport} ctx.transport
+ * @param {{on: (event: string, handler: (payload: any) => void) => unknown}} ctx.dispatcher
+ * @param {() => string | null} ctx.participantId
+ * @param {(text: string) => void} [ctx.announce]
+ */
+export function installWhiteboard({ container, transport, dispatcher, participantId, announce }) {
+  addStylesheet("/client/features/whiteboard/whiteboard.css");
+  const root = el("section", { class: "wb", "aria-label": "Whiteboard" });
+  const bar = el("div", { class: "wb-bar", role: "toolbar", "aria-label": "Whiteboard tools" });
+  const stage = el("div", { class: "wb-stage" });
+  const canvas = el("canvas", { class: "wb-canvas", role: "img", "aria-label": boardLabel(0), tabindex: "0" });
+  const status = el("p", { class: "wb-status", role: "status", "aria-live": "polite" });
+  const shownPanel = el("div", { class: "wb-shown", hidden: true });
+  stage.append(canvas);
+  root.append(bar, stage, status, shownPanel);
+  container.append(root);
+
+  const ui = {
+    tool: "pen", preferred: "pen", color: /** @type {string} */ (COLORS[0][0]), width: /** @type {number} */ (WIDTHS[1][0]),
+    /** @type {Drawing | null} */ drawing: null,
+    /** @type {string | null} */ selected: null,
+    frame: 0, stopped: false,
+  };
+  const board = new BoardSync({ transport, dispatcher, participantId }, {
+    changed: () => {
+      root.dataset.room = board.room || "";
+      root.dataset.synced = String(board.synced);
+      applyPermissions();
+      schedule();
+    },
+    status: (text) => say(text),
+    shown: (shown) => setShown(shown),
+  });
+
+  // -- toolbar -------------------------------------------------------------------------------------
+  /** @type {Map<string, HTMLButtonElement>} */
+  const toolButtons = new Map();
+  const toolGroup = el("div", { class: "wb-group", role: "group", "aria-label": "Tool" });
+  for (const [id, label, title] of TOOLS) {
+    const b = el("button", { type: "button", class: "wb-tool", "data-tool": id, title, "aria-pressed": "false" }, label);
+    b.addEventListener("click", () => {
+      ui.preferred = id;
+      setTool(id);
+    });
+    toolButtons.set(id, b);
+    toolGroup.append(b);
+  }
+  const colorSelect = el("select", { class: "wb-color", "aria-label": "Colour" });
+  for (const [value, name] of COLORS) colorSelect.append(el("option", { value }, name));
+  colorSelect.addEventListener("change", () => (ui.color = colorSelect.value));
+  const widthSelect = el("select", { class: "wb-width", "aria-label": "Line width" });
+  for (const [value, name] of WIDTHS) widthSelect.append(el("option", { value: String(value) }, name));
+  widthSelect.value = String(ui.width);
+  widthSelect.addEventListener("change", () => (ui.width = Number(widthSelect.value)));
+  const undoBtn = el("button", { type: "button", class: "wb-undo", title: "Undo your last change (Ctrl+Z)" }, "Undo");
+  const redoBtn = el("button", { type: "button", class: "wb-redo", title: "Redo (Ctrl+Y)" }, "Redo");
+  const deleteBtn = el("button", { type: "button", class: "wb-delete", title: "Delete the selected item (Delete)" }, "Delete");
+  const clearBtn = el("button", { type: "button", class: "wb-clear", hidden: true }, "Clear board");
+  const pngBtn = el("button", { type: "button", class: "wb-png" }, "Save PNG");
+  const svgBtn = el("button", { type: "button", class: "wb-svg" }, "Save SVG");
+  const showSelect = el("select", { class: "wb-show", "aria-label": "Show a room's board to the main room", hidden: true });
+  undoBtn.addEventListener("click", () => undo());
+  redoBtn.addEventListener("click", () => redo());
+  deleteBtn.addEventListener("click", () => deleteSelected());
+  clearBtn.addEventListener("click", () => clearBoard());
+  pngBtn.addEventListener("click", async () => download(await exportPng(), exportName(board.room, "png")));
+  svgBtn.addEventListener("click", () => download(new Blob([exportSvg()], { type: "image/svg+xml" }), exportName(board.room, "svg")));
+  showSelect.addEventListener("focus", () => refreshShowList());
+  showSelect.addEventListener("change", () => showRoom(showSelect.value || null));
+  const drawGroup = el("div", { class: "wb-group", role: "group", "aria-label": "Style and edit" });
+  drawGroup.append(colorSelect, widthSelect, undoBtn, redoBtn, deleteBtn, clearBtn);
+  const fileGroup = el("div", { class: "wb-group", role: "group", "aria-label": "Export" });
+  fileGroup.append(pngBtn, svgBtn, showSelect);
+  bar.append(toolGroup, drawGroup, fileGroup);
+
+  /** @param {string} id */
+  function setTool(id) {
+    ui.tool = id;
+    for (const [t, b] of toolButtons) b.setAttribute("aria-pressed", String(t === id));
+    canvas.dataset.tool = id;
+    if (id !== "select") select(null);
+  }
+
+  /** @param {string} text */
+  function say(text) {
+    status.textContent = text;
+    if (announce) announce(text);
+  }
+
+  let permissionsShown = "";
+  function applyPermissions() {
+    const { canDraw, canClear, canShow } = board.permissions;
+    const key = `${canDraw}${canClear}${canShow}${board.room}`;
+    if (key === permissionsShown) return;
+    permissionsShown = key;
+    for (const b of [...toolButtons.values(), undoBtn, redoBtn, deleteBtn, colorSelect, widthSelect]) b.disabled = !canDraw;
+    /** @type {HTMLButtonElement} */ (toolButtons.get("select")).disabled = false;
+    clearBtn.hidden = !canClear;
+    showSelect.hidden = !(canShow && board.room === "main");
+    setTool(canDraw ? ui.preferred : "select");
+  }
+
+  // -- local edits ---------------------------------------------------------------------------------
+  /** @param {number} x @param {number} y @param {boolean} editableOnly */
+  function itemAt(x, y, editableOnly) {
+    const list = readItems(board.items);
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (hits(list[i], x, y) && (!editableOnly || mayEdit(list[i], participantId(), board.permissions.canClear))) return list[i];
+    }
+    return null;
+  }
+
+  /** @param {string | null} id */
+  function select(id) {
+    ui.selected = id;
+    deleteBtn.disabled = !board.permissions.canDraw || !id;
+    schedule();
+  }
+
+  function deleteSelected() {
+    if (!ui.selected || !board.deleteItem(ui.selected)) return;
+    select(null);
+    say("Item deleted.");
+  }
+
+  function undo() {
+    if (!board.undoMine()) say("Nothing of yours to undo.");
+  }
+
+  function redo() {
+    if (!board.redoMine()) say("Nothing to redo.");
+  }
+
+  async function clearBoard() {
+    if (!window.confirm("Clear the whole board for everyone in this room?")) return;
+    const ack = await board.clear();
+    say(ack.ok ? "The board was cleared." : ack.error.message || "The board was not cleared.");
+  }
+
+  // -- pointer input -------------------------------------------------------------------------------
+  /** @param {PointerEvent} event */
+  function boardPoint(event) {
+    const r = canvas.getBoundingClientRect();
+    return { x: ((event.clientX - r.left) / r.width) * BOARD.w, y: ((event.clientY - r.top) / r.height) * BOARD.h };
+  }
+
+  canvas.addEventListener("pointerdown", (event) => {
+    if (!board.synced || event.button !== 0) return;
+    const p = boardPoint(event);
+    canvas.setPointerCapture(event.pointerId);
+    if (ui.tool === "select" || !board.permissions.canDraw) {
+      const hit = itemAt(p.x, p.y, true);
+      select(hit ? hit.id : null);
+      if (hit && board.permissions.canDraw) {
+        board.undo.stopCapturing();
+        ui.drawing = { kind: "move", id: hit.id, last: p };
+      }
+      return;
+    }
+    if (ui.tool === "eraser") {
+      board.undo.stopCapturing();
+      ui.drawing = { kind: "erase" };
+      erase(p);
+      return;
+    }
+    if (ui.tool === "text") {
+      startText(p);
+      return;
+    }
+    const base = { type: ui.tool, color: ui.color, width: ui.tool === "highlighter" ? ui.width * 3 : ui.width, x: 0, y: 0 };
+    if (ui.tool === "pen" || ui.tool === "highlighter") {
+      const id = board.createItem({ ...base, points: board.newStroke(p.x, p.y) });
+      ui.drawing = { kind: "stroke", id, last: p };
+    } else {
+      const id = board.createItem({ ...base, x: roundCoord(p.x), y: roundCoord(p.y), w: 0, h: 0 });
+      ui.drawing = { kind: "shape", id, start: p };
+    }
+  });
+
+  canvas.addEventListener("pointermove", (event) => {
+    const p = boardPoint(event);
+    board.cursor(p);
+    const d = ui.drawing;
+    if (!d) return;
+    if (d.kind === "erase") return erase(p);
+    const item = board.items.get(d.id);
+    if (!item) {
+      ui.drawing = null;
+      return;
+    }
+    if (d.kind === "stroke") {
+      if (Math.hypot(p.x - d.last.x, p.y - d.last.y) < 1.5) return;
+      d.last = p;
+      board.change(() => item.get("points").push([roundCoord(p.x), roundCoord(p.y)]));
+    } else if (d.kind === "shape") {
+      board.change(() => {
+        item.set("w", roundCoord(p.x - d.start.x));
+        item.set("h", roundCoord(p.y - d.start.y));
+      });
+    } else if (d.kind === "move") {
+      const dx = p.x - d.last.x, dy = p.y - d.last.y;
+      d.last = p;
+      board.change(() => {
+        item.set("x", roundCoord((item.get("x") || 0) + dx));
+        item.set("y", roundCoord((item.get("y") || 0) + dy));
+      });
+    }
+  });
+
+  const endStroke = () => {
+    if (ui.drawing) board.undo.stopCapturing();
+    ui.drawing = null;
+  };
+  canvas.addEventListener("pointerup", endStroke);
+  canvas.addEventListener("pointercancel", endStroke);
+  canvas.addEventListener("pointerleave", () => board.cursor(null));
+
+  /** @param {{x: number, y: number}} p */
+  function erase(p) {
+    const hit = itemAt(p.x, p.y, true);
+    if (hit) board.change(() => board.items.delete(hit.id));
+  }
+
+  /** @param {{x: number, y: number}} p */
+  function startText(p) {
+    const r = canvas.getBoundingClientRect();
+    const input = el("textarea", { class: "wb-text-input", "aria-label": "Text for the board", maxlength: String(TEXT_MAX), rows: "2" });
+    input.style.left = `${(p.x / BOARD.w) * r.width}px`;
+    input.style.top = `${(p.y / BOARD.h) * r.height}px`;
+    input.style.color = ui.color;
+    stage.append(input);
+    input.focus();
+    let done = false;
+    const commit = () => {
+      if (done) return;
+      done = true;
+      const text = input.value.trim().slice(0, TEXT_MAX);
+      input.remove();
+      if (text) board.createItem({ type: "text", color: ui.color, width: ui.width, x: roundCoord(p.x), y: roundCoord(p.y), text });
+      canvas.focus();
+    };
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey) {
+        e.preventDefault();
+        commit();
+      } else if (e.key === "Escape") {
+        input.value = "";
+        commit();
+      }
+    });
+    input.addEventListener("blur", commit);
+  }
+
+  root.addEventListener("keydown", (event) => {
+    if (event.target instanceof HTMLTextAreaElement || event.target instanceof HTMLSelectElement) return;
+    const key = event.key.toLowerCase();
+    if ((event.ctrlKey || event.metaKey) && key === "z") {
+      event.preventDefault();
+      if (event.shiftKey) redo();
+      else undo();
+    } else if ((event.ctrlKey || event.metaKey) && key === "y") {
+      event.preventDefault();
+      redo();
+    } else if ((key === "delete" || key === "backspace") && ui.selected) {
+      event.preventDefault();
+      deleteSelected();
+    } else if (!event.ctrlKey && !event.metaKey && !event.altKey) {
+      const tool = TOOLS.find((t) => t[3] === key);
+      if (tool && (board.permissions.canDraw || tool[0] === "select")) {
+        ui.preferred = tool[0];
+        setTool(tool[0]);
+      }
+    }
+  });
+
+  // -- drawing -------------------------------------------------------------------------------------
+  function schedule() {
+    if (!ui.frame && !ui.stopped) ui.frame = requestAnimationFrame(render);
+  }
+
+  function fit() {
+    const r = stage.getBoundingClientRect();
+    const scale = Math.min(r.width / BOARD.w, r.height / BOARD.h) || 0.5;
+    const cssW = Math.max(160, Math.floor(BOARD.w * scale));
+    const cssH = Math.floor((cssW * BOARD.h) / BOARD.w);
+    const dpr = window.devicePixelRatio || 1;
+    canvas.style.width = `${cssW}px`;
+    canvas.style.height = `${cssH}px`;
+    if (canvas.width !== Math.round(cssW * dpr)) {
+      canvas.width = Math.round(cssW * dpr);
+      canvas.height = Math.round(cssH * dpr);
+    }
+  }
+
+  function render() {
+    ui.frame = 0;
+    fit();
+    const items = readItems(board.items);
+    const now = performance.now();
+    drawBoard(canvas, items, (g, scale) => {
+      const sel = ui.selected && board.items.has(ui.selected) ? readItem(ui.selected, board.items.get(ui.selected)) : null;
+      if (sel) {
+        const b = bounds(sel, g);
+        g.save();
+        g.setLineDash([6, 4]);
+        g.strokeStyle = "#2563eb";
+        g.lineWidth = 1.5 / scale;
+        g.strokeRect(b.x - 4, b.y - 4, b.w + 8, b.h + 8);
+        g.restore();
+      }
+      for (const [id, c] of board.cursors) {
+        if (now - c.at > CURSOR_TTL_MS) {
+          board.cursors.delete(id);
+          continue;
+        }
+        g.save();
+        g.fillStyle = "#db2777";
+        g.beginPath();
+        g.arc(c.x, c.y, 5, 0, 2 * Math.PI);
+        g.fill();
+        g.font = `${13 / Math.max(scale, 0.4)}px system-ui, sans-serif`;
+        g.fillText(c.name, c.x + 8, c.y - 8);
+        g.restore();
+      }
+    });
+    canvas.setAttribute("aria-label", boardLabel(items.length));
+    canvas.dataset.items = String(items.length);
+    undoBtn.disabled = !board.permissions.canDraw || !board.undo.canUndo();
+    redoBtn.disabled = !board.permissions.canDraw || !board.undo.canRedo();
+    if (board.cursors.size) setTimeout(schedule, 1000);
+  }
+
+  const resize = new ResizeObserver(() => schedule());
+  resize.observe(stage);
+
+  // -- export --------------------------------------------------------------------------------------
+  /** @returns {Promise<Blob>} */
+  function exportPng() {
+    const out = document.createElement("canvas");
+    out.width = BOARD.w;
+    out.height = BOARD.h;
+    drawBoard(out, readItems(board.items));
+    return new Promise((resolve, reject) => out.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("no PNG"))), "image/png"));
+  }
+
+  function exportSvg() {
+    return boardSvg(readItems(board.items), `Whiteboard (${board.room || "main"})`);
+  }
+
+  // -- a breakout's board shown in the main room ---------------------------------------------------
+  /** @param {import("./commands.js").Shown | null} shown */
+  function setShown(shown) {
+    shownPanel.replaceChildren();
+    if (!shown || !shown.update) {
+      shownPanel.hidden = true;
+      return;
+    }
+    const items = readShown(shown.update, readItems);
+    const view = el("canvas", { class: "wb-shown-canvas", role: "img", "aria-label": `Board from ${shown.name}, ${items.length} items` });
+    view.width = BOARD.w / 2;
+    view.height = BOARD.h / 2;
+    drawBoard(view, items);
+    const close = el("button", { type: "button" }, "Hide");
+    close.addEventListener("click", () => (shownPanel.hidden = true));
+    shownPanel.append(el("h3", {}, `Board from ${shown.name}`), view, close);
+    shownPanel.hidden = false;
+    say(`The mentor is showing the board from ${shown.name}.`);
+  }
+
+  async function refreshShowList() {
+    const ack = await board.list();
+    if (!ack.ok) return;
+    const current = showSelect.value;
+    showSelect.replaceChildren(el("option", { value: "" }, "Show a board: none"));
+    for (const b of ack.boards) {
+      if (b.room === "main") continue;
+      showSelect.append(el("option", { value: b.room }, `Show: ${b.name} (${b.items} items)`));
+    }
+    showSelect.value = ack.shown || current || "";
+  }
+
+  /** @param {string | null} room */
+  async function showRoom(room) {
+    const ack = await board.show(room);
+    if (!ack.ok) say(ack.error.message || "That board could not be shown.");
+  }
+
+  setTool("pen");
+  applyPermissions();
+  schedule();
+
+  return {
+    element: root,
+    /** After each successful `join`: sync the board of my room. @param {string} room */
+    joined: (room) => board.enterRoom(room),
+    left: () => board.left(),
+    stop() {
+      ui.stopped = true;
+      resize.disconnect();
+      board.destroy();
+      root.remove();
+    },
+    exportPng,
+    exportSvg,
+    /** The board's items as plain objects (for the test hooks). */
+    items: () => readItems(board.items),
+    room: () => board.room,
+    synced: () => board.synced,
+  };
+}

@@ -1,0 +1,137 @@
+// The call screen's own controls: microphone and camera (asking again for a device that was
+// missing), the whiteboard button, Leave, the M and V shortcuts, the alert line, and the side
+// panel's tabs (on narrow screens People and Chat are tabs; on wide screens both are shown).
+
+import { byId, byIdAs } from "../ui/dom.js";
+import { setIcon } from "../ui/icons.js";
+import { acquireTrack } from "../call/media.js";
+import { mediaProblem } from "../ui/wording.js";
+
+/** @param {string} text */
+export function showCallAlert(text) {
+  byId("call-alert-text").textContent = text;
+  byId("call-alert").hidden = !text;
+}
+
+/**
+ * @param {object} ctx
+ * @param {import("../call/local_media.js").LocalMedia} ctx.media
+ * @param {() => string} ctx.state  the page's state ("call", "reconnecting", ...)
+ * @param {() => void} ctx.mediaChanged  my microphone or camera was turned on or off
+ * @param {(track: MediaStreamTrack, stream: MediaStream) => Promise<void>} ctx.trackAdded
+ * @param {() => void} ctx.leave
+ * @param {(text: string) => void} ctx.announce
+ */
+export function createCallControls({ media, state, mediaChanged, trackAdded, leave, announce }) {
+  const mic = byIdAs("ctl-mic", HTMLButtonElement);
+  const cam = byIdAs("ctl-cam", HTMLButtonElement);
+  const board = byIdAs("ctl-board", HTMLButtonElement);
+  const leaveButton = byIdAs("ctl-leave", HTMLButtonElement);
+  setIcon(leaveButton, "leave");
+  setIcon(board, "board");
+
+  mic.addEventListener("click", () => {
+    if (!media.has("audio")) {
+      turnOnMissing("audio", mic);
+      return;
+    }
+    media.micOn = !media.micOn;
+    mediaChanged();
+    announce(media.micOn ? "Microphone on" : "Microphone muted");
+  });
+  cam.addEventListener("click", () => {
+    if (!media.has("video")) {
+      turnOnMissing("video", cam);
+      return;
+    }
+    media.camOn = !media.camOn;
+    mediaChanged();
+    announce(media.camOn ? "Camera on" : "Camera off");
+  });
+  board.addEventListener("click", () => {
+    const panel = byId("whiteboard");
+    const open = panel.hidden;
+    panel.hidden = !open;
+    board.setAttribute("aria-pressed", String(open));
+  });
+  leaveButton.addEventListener("click", () => leave());
+  byId("call-alert-close").addEventListener("click", () => showCallAlert(""));
+
+  // Someone joined without a microphone or camera (blocked, missing or busy) and now wants it.
+  /** @param {"audio" | "video"} kind @param {HTMLButtonElement} button */
+  async function turnOnMissing(kind, button) {
+    if (button.dataset.busy === "1") return;
+    button.dataset.busy = "1";
+    showCallAlert("");
+    try {
+      const track = await acquireTrack(kind);
+      if (state() !== "call" && state() !== "reconnecting") {
+        track.stop();
+        return;
+      }
+      const stream = media.addTrack(track);
+      await trackAdded(track, stream);
+      mediaChanged();
+      announce(kind === "audio" ? "Microphone on" : "Camera on");
+    } catch (e) {
+      showCallAlert(mediaProblem(kind, e));
+    } finally {
+      delete button.dataset.busy;
+    }
+  }
+
+  // Keyboard shortcuts in the call (not while typing): M = mute, V = camera.
+  document.addEventListener("keydown", (e) => {
+    if (state() !== "call" || e.ctrlKey || e.metaKey || e.altKey) return;
+    const target = /** @type {HTMLElement | null} */ (e.target);
+    const tag = (target && target.tagName) || "";
+    if (tag === "INPUT" || tag === "TEXTAREA" || (target && target.isContentEditable)) return;
+    if (e.key === "m" || e.key === "M") mic.click();
+    else if (e.key === "v" || e.key === "V") cam.click();
+  });
+
+  return {
+    /** @param {boolean} busy */
+    leaving(busy) {
+      leaveButton.disabled = busy;
+    },
+  };
+}
+
+/**
+ * The side panel's tabs.
+ * @param {{callShown: () => boolean, chatRead: () => void}} ctx
+ */
+export function createSidebar({ callShown, chatRead }) {
+  const narrow = window.matchMedia("(max-width: 820px)");
+  let active = "chat";
+
+  function chatVisible() {
+    return !byId("panel-chat").hidden && document.visibilityState === "visible" && callShown();
+  }
+
+  function render() {
+    const isNarrow = narrow.matches;
+    for (const [tab, panel, name] of [["tab-people", "panel-people", "people"], ["tab-chat", "panel-chat", "chat"]]) {
+      const open = !isNarrow || active === name;
+      byId(panel).hidden = !open;
+      byId(tab).setAttribute("aria-expanded", String(open));
+      byId(tab).classList.toggle("tab-active", isNarrow && open);
+    }
+    if (chatVisible()) chatRead();
+  }
+
+  byId("tab-people").addEventListener("click", () => {
+    active = "people";
+    render();
+  });
+  byId("tab-chat").addEventListener("click", () => {
+    active = "chat";
+    render();
+    byId("chat-input").focus();
+  });
+  narrow.addEventListener("change", render);
+  document.addEventListener("visibilitychange", () => chatVisible() && chatRead());
+  render();
+  return { chatVisible };
+}

@@ -1,0 +1,50 @@
+// The one window of the e2e tests (and support) into the page: `window.tandemTestHooks`, frozen,
+// read-only getters. The page's own code never reads it.
+
+/**
+ * @param {object} page
+ * @param {() => string} page.state
+ * @param {import("./core/store.js").Store} page.store
+ * @param {import("./core/transport.js").Transport} page.transport
+ * @param {Map<string, RTCPeerConnection>} page.peers
+ * @param {() => boolean} page.speaking
+ * @param {() => unknown} page.overview
+ */
+export function exposeTestHooks({ state, store, transport, peers, speaking, overview }) {
+  const hooks = Object.freeze({
+    /** loading | refused | join | joining | call | reconnecting | left | ended | replaced */
+    get state() {
+      return state();
+    },
+    get participantId() {
+      return store.me.id;
+    },
+    get room() {
+      return store.room;
+    },
+    /** participant id -> RTCPeerConnection, for getStats() */
+    get peers() {
+      return peers;
+    },
+    /** The socket.io client (to drop the transport, or send a command as this person). */
+    get socket() {
+      return transport.socket;
+    },
+    /** The breakout round as the store has it. */
+    get round() {
+      return store.round;
+    },
+    /** Whether my own microphone hears me speak. */
+    get speaking() {
+      return speaking();
+    },
+    get hand() {
+      return !!store.me.id && store.handRaised(store.me.id);
+    },
+    /** The participation report last shown. */
+    get overview() {
+      return overview();
+    },
+  });
+  Object.defineProperty(window, "tandemTestHooks", { value: hooks, writable: false, configurable: false });
+}
