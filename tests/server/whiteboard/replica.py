@@ -1,6 +1,6 @@
 """A whiteboard replica as the browser keeps one, in pycrdt: the same document shape as
-web_client/features/whiteboard/commands.js (an ``items`` map of item maps), local edits collected as updates to
-send, an undo manager that tracks only this replica's own changes."""
+web_client/features/whiteboard/commands.js (an ``items`` map of item maps), local edits collected
+as updates to send, an undo manager that tracks only this replica's own changes."""
 
 from __future__ import annotations
 
