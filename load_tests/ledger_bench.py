@@ -145,9 +145,9 @@ def _counting(ledger: SqliteLedger) -> list[int]:
     batches: list[int] = []
     commit = ledger.database._commit
 
-    def counted(batch: list[Any]) -> list[Any]:
+    def counted(batch: list[Any], buffered: Any = None) -> list[Any]:
         batches.append(len(batch))
-        return commit(batch)
+        return commit(batch, buffered)
 
     ledger.database._commit = counted  # type: ignore[method-assign]
     return batches

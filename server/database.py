@@ -62,6 +62,17 @@ class Op:
 
 
 @dataclass(slots=True)
+class Rows:
+    """Rows an owner of tables buffered for the next commit (``Database.add_source``): inserted
+    first in the transaction, kept (or lost) together, told by one future."""
+
+    insert: str
+    rows: list[tuple[Any, ...]]
+    future: asyncio.Future[None] = field(repr=False)
+    on_lost: Callable[[], None] | None = None
+
+
+@dataclass(slots=True)
 class _Alive(Op):
     def run(self, db: sqlite3.Connection) -> None:
         return None  # an empty commit: the hooks mark the database alive
@@ -107,6 +118,8 @@ class Database:
         self.on_commit: list[Callable[[sqlite3.Connection], None]] = []
         # Told of the operations that were not kept (a failed commit, or one refused write).
         self.on_failure: list[Callable[[list[Op]], None]] = []
+        # Owners that buffer plain rows themselves, drained into every commit.
+        self._sources: list[Callable[[], Rows | None]] = []
         self._db: sqlite3.Connection | None = None
         self._queue: asyncio.Queue[Op] | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -182,6 +195,17 @@ class Database:
         """Queue ``op`` and wait until it is committed; its result."""
         return await (await self.submit(op))
 
+    def add_source(self, drain: Callable[[], Rows | None]) -> None:
+        """``drain()`` hands over the rows buffered since the last commit (or None); the
+        writer calls it, on the event loop, for every batch it commits."""
+        self._sources.append(drain)
+
+    def wake(self) -> None:
+        """Make the writer come round even if nothing is queued (a source has rows)."""
+        queue = self._queue
+        if queue is not None and not self._closed and not queue.full():
+            queue.put_nowait(_Alive(asyncio.get_running_loop().create_future()))
+
     async def in_thread(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run ``fn`` with the writer's connection on the writer's thread (before the writer
         starts: loading what the tables hold)."""
@@ -207,12 +231,22 @@ class Database:
                     batch.append(queue.get_nowait())
                 except asyncio.QueueEmpty:
                     break
+            buffered = [rows for drain in self._sources if (rows := drain()) is not None]
             try:
-                results = await loop.run_in_executor(self._thread, self._commit, batch)
+                results = await loop.run_in_executor(self._thread, self._commit, batch,
+                                                     buffered)
             except Exception as exc:  # the commit itself failed: nothing in the batch is kept
                 logger.exception("database commit of %d operations failed", len(batch))
                 error = DatabaseUnavailable(f"The database could not commit: {exc}")
                 results = [error] * len(batch)
+                for rows in buffered:
+                    rows.future.set_exception(error)
+                    rows.future.exception()
+                    if rows.on_lost is not None:
+                        rows.on_lost()
+            else:
+                for rows in buffered:
+                    rows.future.set_result(None)
             failed = []
             for op, result in zip(batch, results, strict=True):
                 if isinstance(result, BaseException):
@@ -236,24 +270,28 @@ class Database:
                 op.future.set_exception(DatabaseUnavailable("The database is closed."))
                 op.future.exception()
 
-    def _commit(self, batch: list[Op]) -> list[Any]:
-        """Apply a batch in one transaction and commit it. The fast path inserts the rows of
-        consecutive plain inserts with one statement; if anything fails, the batch is redone
-        operation by operation, so that one bad operation fails alone."""
+    def _commit(self, batch: list[Op], buffered: list[Rows] | None = None) -> list[Any]:
+        """Apply a batch (the sources' buffered rows first) in one transaction and commit it.
+        The fast path inserts the rows of consecutive plain inserts with one statement; if
+        anything fails, the batch is redone operation by operation, so that one bad operation
+        fails alone."""
         db = self._db
         if db is None:
             raise DatabaseUnavailable("The database is closed.")
         try:
-            return self._transaction(db, batch, careful=False)
+            return self._transaction(db, batch, buffered or [], careful=False)
         except sqlite3.Error:
-            return self._transaction(db, batch, careful=True)
+            return self._transaction(db, batch, buffered or [], careful=True)
 
-    def _transaction(self, db: sqlite3.Connection, batch: list[Op], careful: bool) -> list[Any]:
+    def _transaction(self, db: sqlite3.Connection, batch: list[Op], buffered: list[Rows],
+                     careful: bool) -> list[Any]:
         results: list[Any] = []
         pending: list[tuple[Any, ...]] = []
         pending_sql: str | None = None
         db.execute("BEGIN IMMEDIATE")
         try:
+            for rows_of_source in buffered:
+                db.executemany(rows_of_source.insert, rows_of_source.rows)
             for op in batch:
                 rows = None if careful else op.rows()
                 if rows is not None and (pending_sql is None or pending_sql == op.insert):

@@ -63,8 +63,8 @@ class Journal(Protocol):
         """Open the journal and return everything it holds."""
         ...
 
-    async def append(self, session_id: str, seq: int, command: bytes) -> asyncio.Future[None]:
-        """Queue an entry; the future says when it is on disk (or fails with ``NotRecorded``)."""
+    def append(self, session_id: str, seq: int, command: bytes) -> asyncio.Future[None]:
+        """Keep an entry; the future says when it is on disk (or fails with ``NotRecorded``)."""
         ...
 
     async def snapshot(self, session_id: str, seq: int, created_at: float,
@@ -147,23 +147,32 @@ class MemoryStore:
     async def update(self, session_id: str, command: Command[V]) -> Applied[V]:
         session = self._get(session_id)
         outcome = command.apply(session)
-        return Applied(outcome.value, outcome.events, await self._keep(session, command))
+        kept = self._keep(session, command)
+        if kept is None:  # a snapshot: it waits its turn for the writer's queue
+            kept = await self._snapshot(session)
+        return Applied(outcome.value, outcome.events, kept)
 
-    async def _keep(self, session: Session, command: Command[object]) -> asyncio.Future[None]:
+    def _keep(self, session: Session, command: Command[object]) -> asyncio.Future[None] | None:
+        """Keep the command as the session's next entry; None when a snapshot is due instead."""
         journal = self._journal
         if journal is None:
             return done()
-        sid = session.id
-        kept = self._kept[sid]
+        kept = self._kept[session.id]
         kept.seq += 1
-        ended = session.state is SessionState.ENDED
-        if not ended and kept.since_snapshot < max(kept.snapshot_bytes, self._snapshot_min_bytes):
-            data = encode_command(command)
-            kept.since_snapshot += len(data)
-            return await journal.append(sid, kept.seq, data)
-        data = encode_session(session, with_chat=not ended)
+        if session.state is SessionState.ENDED or kept.since_snapshot >= max(
+                kept.snapshot_bytes, self._snapshot_min_bytes):
+            return None
+        data = encode_command(command)
+        kept.since_snapshot += len(data)
+        return journal.append(session.id, kept.seq, data)
+
+    async def _snapshot(self, session: Session) -> asyncio.Future[None]:
+        """The whole session, as of its latest entry (without its chat once it has ended)."""
+        assert self._journal is not None
+        kept = self._kept[session.id]
+        data = encode_session(session, with_chat=session.state is not SessionState.ENDED)
         kept.snapshot_bytes, kept.since_snapshot = len(data), 0
-        return await journal.snapshot(sid, kept.seq, session.created_at, data)
+        return await self._journal.snapshot(session.id, kept.seq, session.created_at, data)
 
     def _lost(self, session_ids: set[str]) -> None:
         """Writes of these sessions were lost: the journal no longer says what memory holds, so

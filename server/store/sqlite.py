@@ -17,9 +17,9 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from server.database import DATABASE_FILE, Database, DatabaseUnavailable, Op
+from server.database import DATABASE_FILE, Database, DatabaseUnavailable, Op, Rows
 from server.store.memory import StoredSession
 
 JOURNAL_FILE = DATABASE_FILE  # the journal shares the embedded default's database
@@ -41,19 +41,6 @@ CREATE TABLE IF NOT EXISTS session_journal_meta (key TEXT PRIMARY KEY, value TEX
 """
 INSERT_COMMAND = ("INSERT OR REPLACE INTO session_commands (session_id, seq, command) "
                   "VALUES (?, ?, ?)")
-
-
-@dataclass(slots=True)
-class _Entry(Op):
-    row: tuple[str, int, bytes] = ("", 0, b"")
-    insert: ClassVar[str | None] = INSERT_COMMAND
-
-    @property
-    def session_id(self) -> str:
-        return self.row[0]
-
-    def rows(self) -> list[tuple[Any, ...]] | None:
-        return [self.row]
 
 
 @dataclass(slots=True)
@@ -91,6 +78,11 @@ class SqliteJournal:
         self.on_lost: Callable[[set[str]], None] | None = None
         self._closed = False
         self.database.on_failure.append(self._failed)
+        # Entries since the last commit: they go into the next one together, told by one future.
+        self._entries: list[tuple[Any, ...]] = []
+        self._entries_future: asyncio.Future[None] | None = None
+        self._entries_sessions: set[str] = set()
+        self.database.add_source(self._drain)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -120,11 +112,34 @@ class SqliteJournal:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    async def append(self, session_id: str, seq: int, command: bytes) -> asyncio.Future[None]:
-        op = _Entry(self.database.new_future(), (session_id, seq, command))
-        if not self._closed and self.database.submit_nowait(op):  # the usual, quick way
-            return op.future
-        return await self._submit(session_id, op)
+    def append(self, session_id: str, seq: int, command: bytes) -> asyncio.Future[None]:
+        """Buffer an entry for the database's next commit; the future says when it is kept."""
+        if self._closed or not self.database.started:
+            failed: asyncio.Future[None] = self.database.new_future()
+            failed.set_exception(DatabaseUnavailable(
+                "The session journal is closed; nothing was kept."))
+            failed.exception()
+            return failed
+        future = self._entries_future
+        if future is None:
+            future = self._entries_future = self.database.new_future()
+            self.database.wake()
+        self._entries.append((session_id, seq, command))
+        self._entries_sessions.add(session_id)
+        return future
+
+    def _drain(self) -> Rows | None:
+        if self._entries_future is None:
+            return None
+        sessions = self._entries_sessions
+
+        def lost() -> None:
+            if self.on_lost is not None:
+                self.on_lost(sessions)
+
+        rows = Rows(INSERT_COMMAND, self._entries, self._entries_future, lost)
+        self._entries, self._entries_future, self._entries_sessions = [], None, set()
+        return rows
 
     async def snapshot(self, session_id: str, seq: int, created_at: float,
                        data: bytes) -> asyncio.Future[None]:
@@ -148,7 +163,7 @@ class SqliteJournal:
 
     def _failed(self, ops: list[Op]) -> None:
         """Some of the database's writes were not kept: which sessions lost journal writes."""
-        lost = {op.session_id for op in ops if isinstance(op, _Entry | _Snapshot)}
+        lost = {op.session_id for op in ops if isinstance(op, _Snapshot)}
         if lost and self.on_lost is not None:
             self.on_lost(lost)
 

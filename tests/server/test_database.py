@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from rooms.attendance import Record, RecordKind, SessionInfo
 from server.app import CONTEXT, create_app
-from server.database import DATABASE_FILE, LEGACY_FILE, Database, Op
+from server.database import DATABASE_FILE, LEGACY_FILE, Database, Op, Rows
 from server.ledger.sqlite import SqliteLedger
 from server.settings import Settings
 from tests.support import Api, Clock, Peer
@@ -29,17 +29,20 @@ async def test_a_chat_message_and_its_record_share_one_commit(
     await ben.join("Ben")
     database = server.app[CONTEXT].ledger.database  # type: ignore[attr-defined]
     assert isinstance(database, Database)
-    batches: list[list[str]] = []
+    commits: list[tuple[list[str], list[str]]] = []
     commit = database._commit
 
-    def counting(batch: list[Op]) -> list[Any]:
-        batches.append([type(op).__name__ for op in batch])
-        return commit(batch)
+    def counting(batch: list[Op], buffered: list[Rows] | None = None) -> list[Any]:
+        commits.append(([type(op).__name__ for op in batch],
+                        [row[0] for rows in buffered or [] for row in rows.rows]))
+        return commit(batch, buffered)
 
     monkeypatch.setattr(database, "_commit", counting)
     assert (await ben.call("chat", {"text": "one commit"}))["ok"]
-    # The acknowledgement came once both were on disk, from one transaction.
-    assert ["_Entry", "_Append"] in [sorted(b, reverse=True) for b in batches], batches
+    # The acknowledgement came once both were on disk, from one transaction: the chat's record
+    # (a ledger operation) and its journal entry (a row the journal buffered for the commit).
+    assert any("_Append" in ops and s["session_id"] in entries for ops, entries in commits), (
+        commits)
 
 
 async def test_a_ledger_of_its_own_file_is_adopted(

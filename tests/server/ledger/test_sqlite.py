@@ -78,9 +78,9 @@ def count_commits(ledger: SqliteLedger, monkeypatch: pytest.MonkeyPatch) -> list
     batches: list[int] = []
     commit = ledger.database._commit
 
-    def counting(batch: list[Op]) -> list[Any]:
+    def counting(batch: list[Op], buffered: Any = None) -> list[Any]:
         batches.append(len(batch))
-        return commit(batch)
+        return commit(batch, buffered)
 
     monkeypatch.setattr(ledger.database, "_commit", counting)
     return batches
@@ -141,7 +141,7 @@ async def test_a_failing_operation_does_not_fail_its_batch(ledger: SqliteLedger)
 async def test_a_failed_commit_is_reported_and_the_writer_carries_on(
     ledger: SqliteLedger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(batch: list[Op]) -> list[Any]:
+    def broken(batch: list[Op], buffered: Any = None) -> list[Any]:
         raise sqlite3.OperationalError("disk I/O error")
 
     real = ledger.database._commit

@@ -98,7 +98,7 @@ async def test_a_failed_commit_is_reported_and_the_next_change_is_a_snapshot(
     assert isinstance(journal, SqliteJournal)
     real = journal.database._commit
 
-    def full(batch: object) -> None:
+    def full(batch: object, buffered: object = None) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
     monkeypatch.setattr(journal.database, "_commit", full)
