@@ -4,26 +4,32 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# `make run` installs only what running needs; `make test` adds the test and load-test tools.
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test check browser clean
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,load]'
-	touch $(STAMP)
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
 
-run: $(STAMP)
+$(TEST_STAMP): $(RUN_STAMP)
+	$(BIN)/pip install --quiet -e '.[test,load]'
+	touch $(TEST_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/tandem serve
 
 browser:
 	@scripts/ensure_chromium.sh
 
-test: $(STAMP) browser
+test: $(TEST_STAMP) browser
 	scripts/test.sh
 
-check: $(STAMP)
+check: $(TEST_STAMP)
 	$(BIN)/ruff check rooms server media clients tests load_tests
 	$(BIN)/mypy
 	web_client/tools/check.sh
