@@ -15,7 +15,7 @@ import pytest
 
 from clients.admin import join_token
 from clients.server import ServerProcess
-from tests.support import Peer
+from tests.support import Peer, eventually
 
 ADMIN_KEY = "sigkill-admin-key-0123456789"
 PACE = 0.25  # each talker's chat pace: under the chat limit of 5 per second
@@ -77,8 +77,8 @@ async def test_sigkill_keeps_every_acknowledged_change(server: ServerProcess) ->
     stop = asyncio.Event()
     talkers = [asyncio.ensure_future(talk(p, n, acked[p.id], stop))
                for p, n in zip(mentees, ("Ben", "Cleo", "Dev", "Eli"), strict=True)]
-    while min(len(a) for a in acked.values()) < 6:
-        await asyncio.sleep(0.05)
+    await eventually(lambda: min(len(a) for a in acked.values()) >= 6, timeout=10,
+                     what="every talker's first messages to be acknowledged")
     server.kill()  # mid-stream: some messages are on their way, unacknowledged
     killed = time.monotonic()
     stop.set()
