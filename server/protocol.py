@@ -233,6 +233,9 @@ def _error_from(exc: ValidationError) -> TandemError:
     return InvalidPayload(message)
 
 
+_FIELDS: dict[type[BaseModel], frozenset[str]] = {}
+
+
 def parse(model: type[M], data: object) -> M:
     """Parse ``data`` into ``model`` or raise a ``TandemError`` that names the bad field. A map
     with more keys than the model has fields is refused before any field is looked at."""
@@ -240,10 +243,13 @@ def parse(model: type[M], data: object) -> M:
         data = {}
     if not isinstance(data, dict):
         raise InvalidPayload("The payload must be a map of named fields.")
-    if len(data) > len(model.model_fields):
-        unknown = [str(k)[:40] for k in list(data)[:50] if k not in model.model_fields]
+    known = _FIELDS.get(model)
+    if known is None:
+        known = _FIELDS[model] = frozenset(model.model_fields)
+    if len(data) > len(known):
+        unknown = [str(k)[:40] for k in list(data)[:50] if k not in known]
         raise InvalidPayload(f"{unknown[0] if unknown else 'payload'}: unknown field "
-                             f"({len(data)} fields sent, at most {len(model.model_fields)} known).")
+                             f"({len(data)} fields sent, at most {len(known)} known).")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -316,7 +316,9 @@ class SqliteLedger:
         if self._closed or not self.database.started:
             raise LedgerUnavailable("The attendance ledger is not running; nothing was recorded.")
         try:
-            return await self.database.run(op)
+            if not self.database.submit_nowait(op):  # the queue is full: wait for room
+                await self.database.submit(op)
+            return await op.future
         except DatabaseUnavailable as exc:
             raise LedgerUnavailable(exc.message.replace("database", "attendance ledger")) from None
 

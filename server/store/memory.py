@@ -2,11 +2,11 @@
 server process.
 
 Every command applied is appended to the journal (``server.store.sqlite``) as its session's next
-numbered entry. Once the entries written since a session's last snapshot weigh as much as that
-snapshot (at least ``SNAPSHOT_MIN_BYTES``), and when a session ends, the whole session is written
-as a snapshot instead, which lets the journal forget the entries before it: the disk and the
-replay at start stay within about twice the session's size, and a busy session's snapshots cost
-as little per command as its entries do. A session that
+numbered entry. Once the entries written since a session's last snapshot weigh twice as much as
+that snapshot (and at least ``SNAPSHOT_MIN_BYTES``), and when a session ends, the whole session is
+written as a snapshot instead, which lets the journal forget the entries before it: the disk and
+the replay at start stay within about three times the session's size, and a busy session's
+snapshots cost less per command than its entries do. A session that
 has ended is kept without its chat history: chat text lives on disk only for the life of the
 session (the attendance ledger keeps it when the session keeps chat). On start, each session is
 rebuilt from its snapshot and the entries after it. Without a journal (tests of the domain's
@@ -32,7 +32,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 V = TypeVar("V")
-SNAPSHOT_MIN_BYTES = 64 * 1024
+SNAPSHOT_MIN_BYTES = 256 * 1024
+SNAPSHOT_FACTOR = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,7 @@ class MemoryStore:
         kept = self._kept[session.id]
         kept.seq += 1
         if session.state is SessionState.ENDED or kept.since_snapshot >= max(
-                kept.snapshot_bytes, self._snapshot_min_bytes):
+                SNAPSHOT_FACTOR * kept.snapshot_bytes, self._snapshot_min_bytes):
             return None
         data = encode_command(command)
         kept.since_snapshot += len(data)
@@ -180,7 +181,8 @@ class MemoryStore:
         for sid in session_ids:
             kept = self._kept.get(sid)
             if kept is not None:
-                kept.since_snapshot = max(kept.snapshot_bytes, self._snapshot_min_bytes)
+                kept.since_snapshot = max(SNAPSHOT_FACTOR * kept.snapshot_bytes,
+                                          self._snapshot_min_bytes)
 
     async def session_ids(self) -> list[str]:
         return list(self._sessions)
