@@ -10,7 +10,7 @@ session's own.
 from __future__ import annotations
 
 from rooms.attendance import RATING_MAX, RATING_MIN
-from rooms.errors import IllegalTransition, InvalidPayload, NotAllowed, NotSameRoom
+from rooms.errors import IllegalTransition, InvalidPayload, NotAllowed
 from rooms.events import (
     BoardEdited,
     BoardShown,
@@ -22,7 +22,7 @@ from rooms.events import (
     Reaction,
     SpeakingChanged,
 )
-from rooms.roles import Action, require
+from rooms.roles import Action
 from rooms.session import Session
 from rooms.views import CheckInView
 from rooms.whiteboard import BOARD_EDIT_GAP
@@ -97,12 +97,8 @@ def edit_board(s: Session, participant_id: str, connection_id: str, room: str, c
                now: float) -> list[Event]:
     """Someone changes the board of ``room`` (or a mentor clears it): they must be in that room
     and allowed to. Changes less than ``BOARD_EDIT_GAP`` apart make one edit."""
-    p = s.connected(participant_id, connection_id)
-    require(p.role, Action.CLEAR_BOARD if clear else Action.DRAW_ON_BOARD)
-    if p.room != room:
-        raise NotSameRoom(
-            f"Your board is the one of your room ({p.room!r}), not {room!r}; sync it again."
-        )
+    p = s.connected(participant_id, connection_id, room=room,
+                    action=Action.CLEAR_BOARD if clear else Action.DRAW_ON_BOARD)
     new_burst = p.board_edit_at is None or now - p.board_edit_at >= BOARD_EDIT_GAP
     p.board_edit_at = now
     return [BoardEdited(s.id, now, p.id, p.person_id, room, new_burst)]
@@ -112,7 +108,6 @@ def show_board(s: Session, participant_id: str, connection_id: str, room: str | 
                now: float) -> list[Event]:
     """A mentor shows a room's board to everyone in the main room (``None``: stops). Which
     rooms have a board is the caller's to check (boards live outside the session)."""
-    p = s.connected(participant_id, connection_id)
-    require(p.role, Action.SHOW_BOARDS)
+    p = s.connected(participant_id, connection_id, action=Action.SHOW_BOARDS)
     s.board_shown = room
     return [BoardShown(s.id, now, p.id, room)]

@@ -19,7 +19,7 @@ from rooms.breakout import BreakoutRound, Group
 from rooms.chat import ChatMessage
 from rooms.errors import IllegalTransition, InvalidPayload
 from rooms.events import Event, Reaction, RoomsCreated
-from rooms.roles import Action, Role, require
+from rooms.roles import Action, Role
 from rooms.session import Session
 from rooms.views import BreakoutView, CheckInView, JoinView, ParticipantView, SessionView
 
@@ -305,8 +305,7 @@ class BreakoutChoose(_Breakouts):
     at: float
 
     def run(self, s: Session) -> list[Event]:
-        p = s.connected(self.participant_id, self.connection_id)
-        require(p.role, Action.JOIN_BREAKOUTS)
+        p = s.connected(self.participant_id, self.connection_id, action=Action.JOIN_BREAKOUTS)
         return s.round().choose(s.participants, p.id, self.room, self.at)
 
 
@@ -317,8 +316,7 @@ class HelpRequest(_Breakouts):
     at: float
 
     def run(self, s: Session) -> list[Event]:
-        p = s.connected(self.participant_id, self.connection_id)
-        require(p.role, Action.JOIN_BREAKOUTS)
+        p = s.connected(self.participant_id, self.connection_id, action=Action.JOIN_BREAKOUTS)
         return s.round().ask_help(s.participants, p, self.at)
 
 

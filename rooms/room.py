@@ -26,11 +26,8 @@ def breakout_room_id(round_number: int, index: int) -> str:
     return f"{round_number}:b{index}"
 
 
-def round_of(room: str) -> int | None:
-    """The breakout round a room id belongs to; None for the main room or a malformed id."""
+def breakout_parts(room: str) -> tuple[int, int] | None:
+    """A breakout room id's round and room number (``"2:b1"``: ``(2, 1)``); None for the main
+    room, or an id that is not a breakout room's."""
     match = _BREAKOUT_ID.fullmatch(room)
-    return int(match.group(1)) if match else None
-
-
-def is_room_id(room: str) -> bool:
-    return room == MAIN_ROOM or _BREAKOUT_ID.fullmatch(room) is not None
+    return (int(match.group(1)), int(match.group(2))) if match else None

@@ -208,7 +208,7 @@ class Session:
 
     def leave(self, participant_id: str, connection_id: str, now: float) -> list[Event]:
         """The participant leaves on purpose: a raised hand comes down with them."""
-        p = self._connected(participant_id, connection_id)
+        p = self.connected(participant_id, connection_id)
         p.move_to(Presence.LEFT, now)
         p.connection_id = None
         p.hand_raised_at = None
@@ -267,8 +267,7 @@ class Session:
     def post_chat(
         self, participant_id: str, connection_id: str, text: str, now: float
     ) -> tuple[ChatMessage, list[Event]]:
-        p = self._connected(participant_id, connection_id)
-        require(p.role, Action.CHAT)
+        p = self.connected(participant_id, connection_id, action=Action.CHAT)
         message = self.chat.append(
             sender_id=p.id, sender_name=p.name, sender_role=p.role, room=p.room, text=text, now=now
         )
@@ -278,7 +277,7 @@ class Session:
         self, participant_id: str, connection_id: str, *, audio: bool, video: bool, now: float
     ) -> tuple[ParticipantView, list[Event]]:
         """Microphone and camera on or off; muting ends speaking."""
-        p = self._connected(participant_id, connection_id)
+        p = self.connected(participant_id, connection_id)
         if audio or video:
             require(p.role, Action.PUBLISH_MEDIA)
         if (p.audio, p.video) == (audio, video):
@@ -295,8 +294,7 @@ class Session:
 
     def route_signal(self, sender_id: str, sender_connection: str, target_id: str) -> str:
         """Check that ``sender_id`` may signal ``target_id``; return the target's connection id."""
-        sender = self._connected(sender_id, sender_connection)
-        require(sender.role, Action.SIGNAL)
+        sender = self.connected(sender_id, sender_connection, action=Action.SIGNAL)
         if target_id == sender_id:
             raise InvalidPayload("A participant cannot signal themselves.")
         target = self.participants.get(target_id)
@@ -325,9 +323,7 @@ class Session:
         return self.breakouts
 
     def manager(self, participant_id: str, connection_id: str) -> Participant:
-        p = self._connected(participant_id, connection_id)
-        require(p.role, Action.MANAGE_BREAKOUTS)
-        return p
+        return self.connected(participant_id, connection_id, action=Action.MANAGE_BREAKOUTS)
 
     def breakout_broadcast(self, actor_id: str, connection_id: str, text: str,
                            now: float) -> list[Event]:
@@ -373,9 +369,11 @@ class Session:
         p = self._participant(participant_id)
         return RoomEntered(self.room_ref(p.room), self.chat.in_room(p.room))
 
-    def member(self, participant_id: str, connection_id: str) -> MemberView:
-        """A connected participant, with their room and session, for a feature's checks."""
-        p = self._connected(participant_id, connection_id)
+    def member(self, participant_id: str, connection_id: str, *, action: Action | None = None,
+               room: str | None = None) -> MemberView:
+        """A connected participant, with their room and session, checked as ``connected`` does
+        (a feature's checks before it does anything)."""
+        p = self.connected(participant_id, connection_id, action=action, room=room)
         return MemberView(p.view(), self.room_ref(p.room), self.title, pair_key(self.plan))
 
     def breakout_view(self) -> BreakoutView | None:
@@ -439,15 +437,20 @@ class Session:
             return []
         return [self.breakouts.changed(self.participants, now)]
 
-    def connected(self, participant_id: str, connection_id: str) -> Participant:
+    def connected(self, participant_id: str, connection_id: str, *,
+                  action: Action | None = None, room: str | None = None) -> Participant:
         """The participant behind this connection; ``NotJoined`` unless they are connected over
-        it. For commands of this package only (it hands out the entity)."""
-        return self._connected(participant_id, connection_id)
-
-    def _connected(self, participant_id: str, connection_id: str) -> Participant:
+        it, ``NotAllowed`` unless their role permits ``action``, ``NotSameRoom`` unless they are
+        in ``room``. For commands of this package only (it hands out the entity)."""
         p = self.participants.get(participant_id)
         if p is None or not p.connected or p.connection_id != connection_id:
             raise NotJoined("Join the session first.")
+        if action is not None:
+            require(p.role, action)
+        if room is not None and p.room != room:
+            raise NotSameRoom(
+                f"Your board is the one of your room ({p.room!r}), not {room!r}; sync it again."
+            )
         return p
 
     @staticmethod

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rooms.commands import EditBoard, ShowBoard
-from rooms.errors import InvalidPayload, NotSameRoom
+from rooms.errors import InvalidPayload
 from rooms.events import (
     BoardEdited,
     BoardShown,
@@ -23,8 +23,8 @@ from rooms.events import (
     ParticipantMoved,
     SessionEnded,
 )
-from rooms.roles import Action, can, require
-from rooms.room import MAIN_ROOM
+from rooms.roles import Action, can
+from rooms.room import MAIN_ROOM, breakout_parts
 from rooms.views import MemberView
 from rooms.whiteboard import BoardKey
 from server.context import Context
@@ -60,17 +60,13 @@ class WhiteboardEvents:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    async def _member(self, conn: Connection, room: str, action: Action) -> MemberView:
-        """Who is asking, checked: may do ``action`` and is in ``room`` now."""
+    async def _member(self, conn: Connection, action: Action,
+                      room: str | None = None) -> MemberView:
+        """Who is asking, checked by the session: connected, may do ``action``, and is in
+        ``room`` (when it is given) now."""
         pid = conn.joined_id()
-        member = await self.ctx.store.read(conn.session_id, lambda s: s.member(pid, conn.sid))
-        require(member.participant.role, action)
-        if member.participant.room != room:
-            raise NotSameRoom(
-                f"Your board is the one of your room ({member.participant.room!r}), "
-                f"not {room!r}; sync it again."
-            )
-        return member
+        return await self.ctx.store.read(
+            conn.session_id, lambda s: s.member(pid, conn.sid, action=action, room=room))
 
     async def _board(self, session_id: str, member: MemberView) -> Board:
         room = member.room.id
@@ -116,7 +112,7 @@ class WhiteboardEvents:
     # -- events -----------------------------------------------------------------------------------
 
     async def on_sync(self, conn: Connection, p: w.BoardSyncPayload) -> w.SyncAck:
-        member = await self._member(conn, p.room, Action.VIEW_BOARD)
+        member = await self._member(conn, Action.VIEW_BOARD, p.room)
         session_id = conn.session_id
         board = await self._board(session_id, member)
         role = member.participant.role
@@ -140,7 +136,7 @@ class WhiteboardEvents:
         }
 
     async def on_update(self, conn: Connection, p: w.BoardUpdatePayload) -> OkAck:
-        member = await self._member(conn, p.room, Action.DRAW_ON_BOARD)
+        member = await self._member(conn, Action.DRAW_ON_BOARD, p.room)
         board = await self._board(conn.session_id, member)
         kept = self.boards.apply(board, p.update)
         pid = member.participant.id
@@ -152,7 +148,7 @@ class WhiteboardEvents:
         return OK
 
     async def on_cursor(self, conn: Connection, p: w.BoardCursorPayload) -> OkAck:
-        member = await self._member(conn, p.room, Action.VIEW_BOARD)
+        member = await self._member(conn, Action.VIEW_BOARD, p.room)
         who = member.participant
         self.relay.cursor(
             BoardKey(conn.session_id, p.room),
@@ -162,7 +158,7 @@ class WhiteboardEvents:
         return OK
 
     async def on_clear(self, conn: Connection, p: w.BoardRoomPayload) -> OkAck:
-        member = await self._member(conn, p.room, Action.CLEAR_BOARD)
+        member = await self._member(conn, Action.CLEAR_BOARD, p.room)
         session_id = conn.session_id
         board = await self._board(session_id, member)
         cleared = self.boards.clear(board)
@@ -178,17 +174,13 @@ class WhiteboardEvents:
         return OK
 
     async def on_list(self, conn: Connection, p: EmptyPayload) -> w.ListAck:
-        pid = conn.joined_id()
-        member = await self.ctx.store.read(conn.session_id, lambda s: s.member(pid, conn.sid))
-        require(member.participant.role, Action.SHOW_BOARDS)
+        await self._member(conn, Action.SHOW_BOARDS)
         shown = await self.ctx.store.read(conn.session_id, lambda s: s.board_shown)
         return {"ok": True, "boards": await self.board_list(conn.session_id), "shown": shown}
 
     async def on_show(self, conn: Connection, p: w.BoardShowPayload) -> w.ShowAck:
-        pid = conn.joined_id()
-        session_id = conn.session_id
-        member = await self.ctx.store.read(session_id, lambda s: s.member(pid, conn.sid))
-        require(member.participant.role, Action.SHOW_BOARDS)
+        pid, session_id = conn.joined_id(), conn.session_id
+        await self._member(conn, Action.SHOW_BOARDS)
         if p.room is not None and p.room not in {
             b["room"] for b in await self.board_list(session_id)
         }:
@@ -253,19 +245,15 @@ class WhiteboardEvents:
                 self.relay.forget(event.session_id)
 
 
-def _room_order(room: str) -> tuple[bool, int, str]:
+def _room_order(room: str) -> tuple[bool, int, int, str]:
     """The main room first, then rounds in order, rooms in order within a round."""
-    round_, _, index = room.partition(":b")
     if room == MAIN_ROOM:
-        return (False, 0, "")
-    if round_.isdigit() and index.isdigit():
-        return (True, int(round_), f"{int(index):06d}")
-    return (True, 0, room)
+        return (False, 0, 0, "")
+    round_, index = breakout_parts(room) or (0, 0)
+    return (True, round_, index, room)
 
 
 def _listed_name(room: str, name: str) -> str:
     """A breakout board's name with its round, since rooms' names repeat from round to round."""
-    round_, _, index = room.partition(":b")
-    if round_.isdigit() and index.isdigit() and name != room:
-        return f"{name} (round {round_})"
-    return name
+    parts = breakout_parts(room)
+    return f"{name} (round {parts[0]})" if parts is not None and name != room else name
