@@ -20,6 +20,7 @@ from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
 from server.http import errors_middleware
 from server.ledger.sqlite import SqliteLedger
+from server.retention import retention
 from server.sessions.install import install as sessions
 from server.settings import Settings
 from server.store.memory import MemoryStore
@@ -31,8 +32,6 @@ logger = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 CONTEXT = web.AppKey("context", Context)
 SIO = web.AppKey("sio", socketio.AsyncServer)
-LEDGER = web.AppKey("ledger", SqliteLedger)
-STORE = web.AppKey("store", MemoryStore)
 FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance)
 
 
@@ -64,12 +63,12 @@ def create_app(
     gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
                   delivery=Delivery())
-    app[SETTINGS], app[CONTEXT], app[SIO], app[LEDGER], app[STORE] = (
-        settings, ctx, sio, ledger, store)
+    app[SETTINGS], app[CONTEXT], app[SIO] = settings, ctx, sio
 
     # Storage starts first and stops last; features' own work runs inside it; serving (the
     # start-up hooks) comes last, and at shutdown the connections close first.
     app.cleanup_ctx.append(lambda app: _storage(database, store, ledger))
+    app.cleanup_ctx.append(lambda app: retention(ctx))
     for install in features:
         install(app, ctx)
     ctx.delivery.check_complete()

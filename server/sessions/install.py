@@ -20,4 +20,3 @@ def install(app: web.Application, ctx: Context) -> None:
         await lifecycle.restore_from_ledger(ctx)
 
     ctx.on_start.append(start)
-    app.cleanup_ctx.append(lambda app: lifecycle.retention(ctx))

@@ -1,5 +1,4 @@
-"""Sessions across restarts and over time: what happens to them when the server starts again, and
-when they pass the retention period.
+"""Sessions across restarts: what happens to them when the server starts again.
 
 At start the store has rebuilt every session it kept, as it was: rooms, the breakout round and its
 deadline, chat, hands, the board on show. Nobody is connected to a new process, so everyone who
@@ -11,13 +10,10 @@ working.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 from rooms.commands import ServerRestarted
-from rooms.errors import SessionNotFound, TandemError
+from rooms.errors import SessionNotFound
 from rooms.lifecycles import SessionState
 from rooms.session import MIN_PARTICIPANTS, Session
 from server.context import Context
@@ -27,7 +23,6 @@ logger = logging.getLogger(__name__)
 
 # At most this many sessions are put back from the ledger at start-up.
 RESTORE_MAX = 100_000
-RETENTION_INTERVAL = 6 * 3600.0
 DAY = 86400.0
 
 
@@ -78,27 +73,3 @@ async def restore_from_ledger(ctx: Context) -> int:
     if restored:
         logger.info("restored %d sessions from the ledger", restored)
     return restored
-
-
-async def retention(ctx: Context) -> AsyncIterator[None]:
-    """Forget sessions past the retention period, at start and then every few hours (the
-    ledger purges its own records the same way)."""
-    task = asyncio.create_task(_retention_loop(ctx), name="session-retention")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-async def _retention_loop(ctx: Context) -> None:
-    store = ctx.store
-    while ctx.settings.retention_days > 0:
-        try:
-            old = await store.created_before(ctx.clock() - ctx.settings.retention_days * DAY)
-            if old:
-                await store.delete(old)
-                logger.info("retention: forgot %d sessions older than %d days", len(old),
-                            ctx.settings.retention_days)
-        except TandemError:
-            logger.exception("retention: forgetting old sessions failed; trying again later")
-        await asyncio.sleep(RETENTION_INTERVAL)

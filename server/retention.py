@@ -1,0 +1,57 @@
+"""The retention rule: what is older than the retention period is deleted, the attendance
+ledger's sessions and records and the session journal's sessions alike, at start and then every
+few hours (``retention_days`` 0 keeps everything)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from rooms.errors import TandemError
+from server.context import Context
+
+logger = logging.getLogger(__name__)
+
+RETENTION_INTERVAL = 6 * 3600.0
+DAY = 86400.0
+
+
+async def retention(ctx: Context) -> AsyncIterator[None]:
+    """Runs the rule with the app (a cleanup context). The first pass is over before the app
+    serves: nothing past the period comes back at a restart, not even for a moment."""
+    if ctx.settings.retention_days > 0:
+        await purge(ctx)
+    task = asyncio.create_task(_loop(ctx), name="retention")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _loop(ctx: Context) -> None:
+    while ctx.settings.retention_days > 0:
+        await asyncio.sleep(RETENTION_INTERVAL)
+        await purge(ctx)
+
+
+async def purge(ctx: Context) -> None:
+    """One pass: each part tries on its own, and what fails is tried again at the next pass."""
+    days = ctx.settings.retention_days
+    before = ctx.clock() - days * DAY
+    try:
+        removed = await ctx.ledger.purge(before)
+        if removed:
+            logger.info("retention: deleted %d sessions older than %d days from the ledger",
+                        removed, days)
+    except TandemError:
+        logger.exception("retention: the ledger's purge failed; trying again later")
+    try:
+        old = await ctx.store.created_before(before)
+        if old:
+            await ctx.store.delete(old)
+            logger.info("retention: deleted %d sessions older than %d days from the journal",
+                        len(old), days)
+    except TandemError:
+        logger.exception("retention: forgetting old sessions failed; trying again later")
