@@ -191,10 +191,6 @@ class Database:
         queue.put_nowait(op)
         return True
 
-    async def run(self, op: Op) -> Any:
-        """Queue ``op`` and wait until it is committed; its result."""
-        return await (await self.submit(op))
-
     def add_source(self, drain: Callable[[], Rows | None]) -> None:
         """``drain()`` hands over the rows buffered since the last commit (or None); the
         writer calls it, on the event loop, for every batch it commits."""
@@ -286,29 +282,28 @@ class Database:
     def _transaction(self, db: sqlite3.Connection, batch: list[Op], buffered: list[Rows],
                      careful: bool) -> list[Any]:
         results: list[Any] = []
-        pending: list[tuple[Any, ...]] = []
-        pending_sql: str | None = None
+        pending: list[tuple[Any, ...]] = []  # rows of consecutive plain inserts of one statement
+        pending_sql = ""
+
+        def flush() -> None:
+            if pending:
+                db.executemany(pending_sql, pending)
+                pending.clear()
+
         db.execute("BEGIN IMMEDIATE")
         try:
             for rows_of_source in buffered:
                 db.executemany(rows_of_source.insert, rows_of_source.rows)
             for op in batch:
                 rows = None if careful else op.rows()
-                if rows is not None and (pending_sql is None or pending_sql == op.insert):
-                    pending_sql = op.insert
+                if rows is not None and op.insert is not None:
+                    if op.insert != pending_sql:
+                        flush()
+                        pending_sql = op.insert
                     pending.extend(rows)
                     results.append(None)
                     continue
-                if pending:
-                    assert pending_sql is not None
-                    db.executemany(pending_sql, pending)
-                    pending.clear()
-                    pending_sql = None
-                if rows is not None:  # a plain insert of another statement starts a new group
-                    pending_sql = op.insert
-                    pending.extend(rows)
-                    results.append(None)
-                    continue
+                flush()
                 if not careful:
                     results.append(op.run(db))
                     continue
@@ -319,9 +314,7 @@ class Database:
                     db.execute("ROLLBACK TO op")
                     results.append(DatabaseUnavailable(f"The database refused this write: {exc}"))
                 db.execute("RELEASE op")
-            if pending:
-                assert pending_sql is not None
-                db.executemany(pending_sql, pending)
+            flush()
             for hook in self.on_commit:
                 hook(db)
             db.execute("COMMIT")
