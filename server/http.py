@@ -100,9 +100,15 @@ def require_admin(request: web.Request, admin_key: str) -> None:
         raise Unauthorized("This needs the admin key: send 'Authorization: Bearer <key>'.")
 
 
-async def json_body(request: web.Request) -> bytes:
+# The admin API also takes a body sent as application/octet-stream (some HTTP tools' default).
+ADMIN_BODY_TYPES = ("application/json", "application/octet-stream", "")
+JSON_BODY_TYPES = ("application/json", "")
+
+
+async def json_body(request: web.Request,
+                    content_types: tuple[str, ...] = ADMIN_BODY_TYPES) -> bytes:
     """The raw body of a JSON request (parsed by the caller's model)."""
-    if request.content_type not in ("application/json", "application/octet-stream", ""):
+    if request.content_type not in content_types:
         raise InvalidPayload("Send the body as JSON (Content-Type: application/json).")
     return await request.read()
 

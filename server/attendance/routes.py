@@ -38,7 +38,7 @@ from server.attendance.reports import (
 )
 from server.attendance.wire import AttendanceQuery, CheckOutRequest
 from server.context import Context
-from server.http import json_body, page, require_admin
+from server.http import JSON_BODY_TYPES, json_body, page, require_admin
 from server.ledger import SessionQuery
 from server.openapi import ANY_JSON, EXPORT, path_params, query_params
 from server.protocol import parse, parse_json
@@ -207,7 +207,7 @@ class AttendanceRoutes:
 
     async def check_out(self, request: web.Request) -> web.Response:
         """A participant's rating after leaving (no admin key: their resume credential)."""
-        body = parse_json(CheckOutRequest, await json_body(request))
+        body = parse_json(CheckOutRequest, await json_body(request, JSON_BODY_TYPES))
         participant_id = verify_resume_token(self.ctx.settings.secret, body.resume,
                                              body.session_id)
         if participant_id is None:
