@@ -48,12 +48,18 @@ class StoredSession:
 
 @dataclass(slots=True)
 class _Kept:
-    """Where a session's journal stands: its last entry, and the weight of its last snapshot and
-    of the entries after it."""
+    """Where a session's journal stands: its last entry, the weight of its last snapshot and of
+    the entries after it, and whether the journal lost track of it (a write that failed, or an
+    entry that no longer applied when the session was rebuilt)."""
 
     seq: int
     snapshot_bytes: int
     since_snapshot: int = 0
+    lost: bool = False
+
+    def snapshot_due(self, min_bytes: int) -> bool:
+        return self.lost or self.since_snapshot >= max(SNAPSHOT_FACTOR * self.snapshot_bytes,
+                                                       min_bytes)
 
 
 class Journal(Protocol):
@@ -93,25 +99,25 @@ class MemoryStore:
         if self._journal is None:
             return 0
         for stored in await self._journal.start():
-            session = self._rebuild(stored)
-            if session is None:
+            try:
+                session = decode_session(stored.snapshot)
+            except TandemError:
+                logger.exception("session %s: its snapshot cannot be read; it is left out",
+                                 stored.session_id)
                 continue
             self._sessions[session.id] = session
             self._kept[session.id] = _Kept(
                 seq=max([stored.seq, *(seq for seq, _ in stored.commands)]),
                 snapshot_bytes=len(stored.snapshot),
-                since_snapshot=sum(len(data) for _, data in stored.commands))
+                since_snapshot=sum(len(data) for _, data in stored.commands),
+                lost=not self._replay(session, stored.commands))
         return len(self._sessions)
 
     @staticmethod
-    def _rebuild(stored: StoredSession) -> Session | None:
-        try:
-            session = decode_session(stored.snapshot)
-        except TandemError:
-            logger.exception("session %s: its snapshot cannot be read; it is left out",
-                             stored.session_id)
-            return None
-        for seq, data in stored.commands:
+    def _replay(session: Session, commands: tuple[tuple[int, bytes], ...]) -> bool:
+        """Apply the entries after the snapshot; say whether every one applied."""
+        intact = True
+        for seq, data in commands:
             try:
                 decode_command(data).apply(session)
             except TandemError as exc:
@@ -119,7 +125,8 @@ class MemoryStore:
                 # that was lost. The next change writes a whole snapshot again.
                 logger.error("session %s: entry %d no longer applies (%s)", session.id, seq,
                              exc.code)
-        return session
+                intact = False
+        return intact
 
     async def close(self) -> None:
         if self._journal is not None:
@@ -160,8 +167,7 @@ class MemoryStore:
             return done()
         kept = self._kept[session.id]
         kept.seq += 1
-        if session.state is SessionState.ENDED or kept.since_snapshot >= max(
-                SNAPSHOT_FACTOR * kept.snapshot_bytes, self._snapshot_min_bytes):
+        if session.state is SessionState.ENDED or kept.snapshot_due(self._snapshot_min_bytes):
             return None
         data = encode_command(command)
         kept.since_snapshot += len(data)
@@ -172,7 +178,7 @@ class MemoryStore:
         assert self._journal is not None
         kept = self._kept[session.id]
         data = encode_session(session, with_chat=session.state is not SessionState.ENDED)
-        kept.snapshot_bytes, kept.since_snapshot = len(data), 0
+        kept.snapshot_bytes, kept.since_snapshot, kept.lost = len(data), 0, False
         return await self._journal.snapshot(session.id, kept.seq, session.created_at, data)
 
     def _lost(self, session_ids: set[str]) -> None:
@@ -181,8 +187,7 @@ class MemoryStore:
         for sid in session_ids:
             kept = self._kept.get(sid)
             if kept is not None:
-                kept.since_snapshot = max(SNAPSHOT_FACTOR * kept.snapshot_bytes,
-                                          self._snapshot_min_bytes)
+                kept.lost = True
 
     async def session_ids(self) -> list[str]:
         return list(self._sessions)

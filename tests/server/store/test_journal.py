@@ -12,7 +12,7 @@ from rooms import commands as c
 from rooms.errors import NotRecorded
 from rooms.roles import Role
 from rooms.session import Session
-from server.store.codec import decode_session, encode_session
+from server.store.codec import decode_session, encode_command, encode_session
 from server.store.memory import MemoryStore
 from server.store.sqlite import JOURNAL_FILE, SqliteJournal, counts
 
@@ -133,3 +133,23 @@ async def test_a_closed_journal_refuses_writes(tmp_path: Path) -> None:
     applied = await store.update("s1", c.PostChat("b", "cb", "too late", T0 + 9))
     with pytest.raises(NotRecorded):
         await applied.durable
+
+
+async def test_an_entry_that_no_longer_applies_is_healed_by_the_next_snapshot(
+    tmp_path: Path
+) -> None:
+    store = await opened(tmp_path)
+    await populated(store)
+    await store.close()
+    # An entry the session refuses when it is rebuilt (as after a write lost before it).
+    db = sqlite3.connect(tmp_path / JOURNAL_FILE)
+    (top,) = db.execute("SELECT MAX(seq) FROM session_commands").fetchone()
+    db.execute("INSERT INTO session_commands (session_id, seq, command) VALUES (?, ?, ?)",
+               ("s1", top + 1, encode_command(c.PostChat("ghost", "nowhere", "lost", T0 + 9))))
+    db.commit()
+    db.close()
+    again = await opened(tmp_path)
+    assert await again.read("s1", lambda s: len(s.chat)) == 1  # the refused entry left no trace
+    await apply(again, c.PostChat("b", "cb", "after", T0 + 10))
+    assert counts(tmp_path / JOURNAL_FILE)["commands"] == 0  # a whole snapshot, not an entry
+    await again.close()
