@@ -312,7 +312,7 @@ function onJoined(ack) {
 
   breakouts.joining();
   store.joined(ack, media.sending());
-  call.joined({ selfId: me.id, iceServers: ack.ice_servers, stream: media.stream });
+  call.joined({ selfId: me.id, iceServers: ack.ice_servers, stream: media.stream, route: ack.media_route });
   if (first || !samePerson) chat.setHistory(ack.chat);
   else chat.addMessages(ack.chat);
   chat.setEnabled(true);

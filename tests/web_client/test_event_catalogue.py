@@ -46,6 +46,11 @@ def protocol_events() -> tuple[set[str], set[str]]:
             table = None
             continue
         if not line.startswith("|"):
+            # "Client to server:" on a line of its own introduces the tables of a subsection.
+            if line.strip().lower() == "client to server:":
+                direction = client
+            elif line.strip().lower() == "server to client:":
+                direction = server
             table = None
             continue
         cells = [c.strip() for c in line.strip("|").split("|")]
@@ -70,6 +75,7 @@ def test_the_catalogue_names_every_event_of_the_protocol_and_only_those() -> Non
     client, server = protocol_events()
     assert {"join", "breakout_create", "board_sync", "check_in"} <= client  # the parse found them
     assert {"participant_moved", "board_cursors", "hand"} <= server
+    assert {"media_publish", "screen_policy"} <= client and {"media_slots"} <= server
     assert set(catalogue("CLIENT_EVENTS").values()) == client
     assert set(catalogue("SERVER_EVENTS").values()) == server
     for name in ("CLIENT_EVENTS", "SERVER_EVENTS"):

@@ -1,10 +1,13 @@
-// The call's media: one peer connection per other person connected in my room (call/peers.js),
-// following presence and room changes; the video grid; the getStats() monitor. Notices say who
-// came and went in my room.
+// The call's media: peer to peer (call/peers.js: one connection per other person connected in my
+// room) or through the server (call/server_media.js), as the room's media route says
+// (call/media_routes.js switches make-before-break); the video grid; the getStats() monitor.
+// Notices say who came and went in my room.
 
 import { CLIENT_EVENTS, SERVER_EVENTS } from "../core/events.js";
 import { roomOf, MAIN } from "../core/store.js";
 import { PeerManager } from "./peers.js";
+import { ServerMedia } from "./server_media.js";
+import { MediaRoutes } from "./media_routes.js";
 import { QualityMonitor } from "./quality.js";
 import { VideoGrid } from "./grid.js";
 
@@ -14,8 +17,9 @@ import { VideoGrid } from "./grid.js";
  * @param {import("../core/dispatcher.js").Dispatcher} ctx.dispatcher
  * @param {import("../core/transport.js").Transport} ctx.transport
  * @param {(text: string) => void} ctx.notice  a visible and spoken notice
+ * @param {() => void} [ctx.onScreens]  someone's shared screen came, went or changed copy
  */
-export function installCall({ store, dispatcher, transport, notice }) {
+export function installCall({ store, dispatcher, transport, notice, onScreens = () => {} }) {
   const grid = new VideoGrid(store);
   const peers = new PeerManager({
     sendSignal: (msg) => {
@@ -24,18 +28,31 @@ export function installCall({ store, dispatcher, transport, notice }) {
         if (!ack.ok && ack.error.code !== "not_same_room" && ack.error.code !== "timeout") console.warn("signal refused", ack.error);
       });
     },
-    onRemoteStream: (id, stream) => grid.setRemoteStream(id, stream),
-    onStateChange: (id, state) => grid.setPeerState(id, state),
+    onRemoteStream: (id, stream) => routes.directStream(id, stream),
+    onStateChange: (id, state) => routes.directState(id, state),
+    onRemoteScreen: (id, stream) => routes.directScreen(id, stream),
+    onFailed: (id) => routes.directFailed(id),
   });
+  const server = new ServerMedia({
+    transport,
+    onStreams: (ids) => routes.serverStreams(ids),
+    onState: () => routes.serverState(),
+  });
+  const routes = new MediaRoutes({ store, transport, peers, server, grid, notice, onScreens });
   const quality = new QualityMonitor(peers.connections, (id, info) => store.setQuality(id, info));
   const E = SERVER_EVENTS;
   const isMe = (/** @type {string | undefined} */ id) => !id || id === store.me.id;
 
   dispatcher.on(E.SIGNAL, (msg) => peers.handleSignal(msg));
+  dispatcher.on(E.MEDIA_ROUTE, ({ room, route }) => {
+    if (!room || room === store.room) routes.setRoute(route);
+  });
+  dispatcher.on(E.MEDIA_OFFER, (msg) => server.handleOffer(msg));
+  dispatcher.on(E.MEDIA_SLOTS, ({ slots }) => server.setSlots(slots));
   // Presence events come for the whole session; media connections only within my room.
   dispatcher.on(E.PARTICIPANT_JOINED, ({ participant: p }) => {
     if (!p || isMe(p.id) || !store.inMyRoom(p)) return;
-    peers.expect(p.id); // the newcomer offers
+    routes.arrived(p.id); // the newcomer offers
     notice(`${p.name} joined`);
   });
   dispatcher.on(E.PARTICIPANT_REJOINED, ({ participant: p }) => {
@@ -44,7 +61,7 @@ export function installCall({ store, dispatcher, transport, notice }) {
       peers.close(p.id);
       return;
     }
-    peers.expect(p.id);
+    routes.arrived(p.id);
     notice(`${p.name} is back`);
   });
   dispatcher.on(E.PARTICIPANT_LEFT, ({ participant_id: id, reason }) => {
@@ -56,18 +73,16 @@ export function installCall({ store, dispatcher, transport, notice }) {
   dispatcher.on(E.PARTICIPANT_MOVED, ({ participant: p, from_room: from }) => {
     if (!p || isMe(p.id)) return; // room_changed follows for me
     if (store.inMyRoom(p)) {
-      peers.expect(p.id); // the newcomer offers
+      routes.arrived(p.id); // the newcomer offers
       notice(`${p.name} joined ${store.roomName(store.room)}`);
     } else if ((from || MAIN) === store.room) {
       peers.close(p.id);
       notice(`${p.name} went to ${store.roomName(roomOf(p))}`);
     }
   });
-  dispatcher.on(E.ROOM_CHANGED, ({ room }) => {
+  dispatcher.on(E.ROOM_CHANGED, ({ room, media_route: route }) => {
     if (!room || !room.id) return;
-    peers.closeAll();
-    // I am the newcomer in this room: I offer to everyone connected here.
-    for (const p of store.othersHere()) peers.call(p.id);
+    routes.roomChanged(route);
     notice(`You are now in ${store.roomName(room.id)}`);
   });
 
@@ -75,20 +90,23 @@ export function installCall({ store, dispatcher, transport, notice }) {
     grid,
     /** For the test hooks: participant id -> RTCPeerConnection. */
     connections: peers.connections,
+    /** For the test hooks and the screen share: the route and the server's connections. */
+    routes,
+    server,
     /**
      * After a successful `join` (the store already has it): new connections to everyone here.
-     * @param {{selfId: string, iceServers: RTCIceServer[] | undefined, stream: MediaStream | null}} options
+     * @param {{selfId: string, iceServers: RTCIceServer[] | undefined, stream: MediaStream | null, route?: import("../core/types.js").MediaRoute}} options
      */
-    joined({ selfId, iceServers, stream }) {
+    joined({ selfId, iceServers, stream, route }) {
       peers.closeAll();
       peers.configure({ selfId, iceServers: iceServers || [], localStream: stream });
       grid.reset(stream);
-      for (const p of store.othersHere()) peers.call(p.id);
+      routes.joined({ iceServers: iceServers || [], stream, route });
       quality.start();
     },
-    /** The connection to the server dropped: the peer connections go with it. */
+    /** The connection to the server dropped: the media connections go with it. */
     disconnected() {
-      peers.closeAll();
+      routes.disconnected();
     },
     /**
      * A camera or microphone allowed late: show it and send it on every connection.
@@ -97,10 +115,14 @@ export function installCall({ store, dispatcher, transport, notice }) {
      */
     async addLocalTrack(track, stream) {
       grid.setLocalStream(stream);
-      await peers.addLocalTrack(track, stream);
+      await routes.addLocalTrack(track, stream);
+    },
+    /** Share my screen on every media connection, or stop (null). @param {MediaStreamTrack | null} track */
+    async setScreen(track) {
+      await routes.setScreen(track);
     },
     stop() {
-      peers.closeAll();
+      routes.stop();
       quality.stop();
     },
   };

@@ -6,8 +6,14 @@
 // recvonly where it has none). The other side creates its connection on `participant_joined` /
 // `participant_rejoined` or on the first `signal`, and attaches its own tracks to the offered
 // transceivers before answering. Polite = the lexicographically greater participant id of the pair.
+//
+// A shared screen is one more video transceiver (sendonly), added after the connection's first
+// negotiation, so the first video transceiver of every connection is always the camera: a track
+// received on any later video transceiver is the other side's screen.
 
 const FRESH_MS = 5000;
+/** After ICE failed and was restarted, how long to wait before saying the connection failed. */
+const RESTART_GRACE_MS = 5000;
 
 /**
  * One connection and its negotiation state.
@@ -23,6 +29,9 @@ const FRESH_MS = 5000;
  * @property {Set<string>} attached  kinds of my tracks attached
  * @property {Promise<void>} queue
  * @property {MediaStream} remoteStream
+ * @property {MediaStream | null} remoteScreen  the other side's shared screen
+ * @property {RTCRtpTransceiver | null} screenTransceiver  mine, sending my screen to them
+ * @property {ReturnType<typeof setTimeout> | undefined} failTimer
  * @property {boolean} closed
  */
 
@@ -32,11 +41,17 @@ export class PeerManager {
    * @param {(msg: object) => void} opts.sendSignal  emit a `signal` event ({to, description} | {to, candidate})
    * @param {(id: string, stream: MediaStream) => void} opts.onRemoteStream
    * @param {(id: string, state: string) => void} opts.onStateChange  "connecting" | "connected" | "failed" | "closed"
+   * @param {(id: string, stream: MediaStream | null) => void} [opts.onRemoteScreen]  their shared screen came or went
+   * @param {(id: string) => void} [opts.onFailed]  ICE failed and a restart did not bring it back
    */
-  constructor({ sendSignal, onRemoteStream, onStateChange }) {
+  constructor({ sendSignal, onRemoteStream, onStateChange, onRemoteScreen = () => {}, onFailed = () => {} }) {
     this.sendSignal = sendSignal;
     this.onRemoteStream = onRemoteStream;
     this.onStateChange = onStateChange;
+    this.onRemoteScreen = onRemoteScreen;
+    this.onFailed = onFailed;
+    /** @type {MediaStreamTrack | null} my shared screen, sent on every connection */
+    this.screenTrack = null;
     this.selfId = "";
     /** @type {RTCIceServer[]} */
     this.iceServers = [];
@@ -82,6 +97,7 @@ export class PeerManager {
         peer.pc.addTransceiver(kind, { direction: "recvonly" });
       }
     }
+    if (this.screenTrack) this._sendScreen(peer); // after the camera: the first video is the camera
     // onnegotiationneeded sends the offer.
     return peer;
   }
@@ -104,6 +120,8 @@ export class PeerManager {
     this.peers.delete(id);
     this.connections.delete(id);
     peer.closed = true;
+    clearTimeout(peer.failTimer);
+    if (peer.remoteScreen) this.onRemoteScreen(id, null);
     try {
       peer.pc.close();
     } catch (e) {
@@ -148,6 +166,7 @@ export class PeerManager {
       if (peer.closed || peer.pc.connectionState !== "connected") continue;
       for (const sender of peer.pc.getSenders()) {
         if (!sender.track || sender.track.kind !== "video") continue;
+        if (peer.screenTransceiver && sender === peer.screenTransceiver.sender) continue; // text needs the bits
         try {
           const params = sender.getParameters();
           if (!params.encodings || params.encodings.length === 0) continue;
@@ -163,6 +182,37 @@ export class PeerManager {
 
   closeAll() {
     for (const id of [...this.peers.keys()]) this.close(id);
+  }
+
+  /**
+   * Share my screen with everyone (a track), or stop (null). Each connection renegotiates.
+   * @param {MediaStreamTrack | null} track
+   */
+  setScreen(track) {
+    this.screenTrack = track;
+    for (const peer of this.peers.values()) {
+      if (peer.closed) continue;
+      if (track) {
+        if (peer.pc.remoteDescription || peer.origin === "call") this._sendScreen(peer);
+      } else if (peer.screenTransceiver) {
+        const t = peer.screenTransceiver;
+        t.sender.replaceTrack(null).catch(() => {});
+        if (t.currentDirection !== "stopped") t.direction = "inactive";
+      }
+    }
+  }
+
+  /** @param {Peer} peer */
+  _sendScreen(peer) {
+    const track = this.screenTrack;
+    if (!track) return;
+    const t = peer.screenTransceiver;
+    if (t && t.currentDirection !== "stopped") {
+      t.sender.replaceTrack(track).catch(() => {});
+      t.direction = "sendonly";
+      return;
+    }
+    peer.screenTransceiver = peer.pc.addTransceiver(track, { direction: "sendonly", streams: [new MediaStream([track])] });
   }
 
   /** Incoming `signal` {from, description} or {from, candidate}. Handled in order, per peer. */
@@ -202,6 +252,8 @@ export class PeerManager {
         await this._attachLocalTracks(peer);
         await pc.setLocalDescription();
         this._sendDescription(peer);
+        // My screen goes on a transceiver of my own, once the camera's is negotiated.
+        if (this.screenTrack && !peer.screenTransceiver) this._sendScreen(peer);
       }
     } else if (candidate !== undefined) {
       if (candidate === null || !candidate.candidate) return; // end of candidates: nothing to do
@@ -251,6 +303,9 @@ export class PeerManager {
       attached: new Set(),
       queue: Promise.resolve(),
       remoteStream: new MediaStream(),
+      remoteScreen: null,
+      screenTransceiver: null,
+      failTimer: undefined,
       closed: false,
     };
     this.peers.set(id, peer);
@@ -271,8 +326,14 @@ export class PeerManager {
       if (peer.closed) return;
       this.sendSignal({ to: id, candidate: candidate ? cleanCandidate(candidate) : null });
     };
-    pc.ontrack = ({ track }) => {
+    pc.ontrack = ({ track, transceiver }) => {
       if (peer.closed) return;
+      if (track.kind === "video" && transceiver !== pc.getTransceivers().find((t) => t.receiver.track.kind === "video")) {
+        // A later video transceiver: their shared screen.
+        peer.remoteScreen = new MediaStream([track]);
+        this.onRemoteScreen(id, peer.remoteScreen);
+        return;
+      }
       for (const old of peer.remoteStream.getTracks()) {
         if (old.kind === track.kind && old !== track) peer.remoteStream.removeTrack(old);
       }
@@ -282,8 +343,16 @@ export class PeerManager {
     pc.oniceconnectionstatechange = () => {
       if (peer.closed) return;
       if (pc.iceConnectionState === "failed") {
-        // The network path broke (for example wifi to mobile data): gather new candidates.
+        // The network path broke (for example wifi to mobile data): gather new candidates. If
+        // that does not bring it back soon, say so (the room can then go through the server).
         pc.restartIce();
+        clearTimeout(peer.failTimer);
+        peer.failTimer = setTimeout(() => {
+          const state = pc.iceConnectionState;
+          if (!peer.closed && state !== "connected" && state !== "completed") this.onFailed(id);
+        }, RESTART_GRACE_MS);
+      } else if (pc.iceConnectionState === "connected" || pc.iceConnectionState === "completed") {
+        clearTimeout(peer.failTimer);
       }
     };
     pc.onconnectionstatechange = () => {

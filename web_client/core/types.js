@@ -15,6 +15,7 @@
  * @property {number} [joined_at]
  * @property {string} [room]  an opaque room id; "main" (or absent) is the main room
  * @property {number | null} [hand_raised_at]  when the hand went up, null when it is down
+ * @property {boolean} [screen]  sharing their screen
  *
  * @typedef {object} ErrorBody
  * @property {string} code
@@ -79,6 +80,15 @@
  * @property {string[]} [speaking]   who is speaking now anywhere (mentors and admins)
  * @property {CheckIn | null} [check_in]  my own check-in
  * @property {boolean} [rated]  I have already rated this session
+ * @property {MediaRoute} [media_route]  how media goes in my room
+ *
+ * @typedef {"p2p" | "server"} MediaRoute
+ *
+ * @typedef {object} Slot  one transceiver of the subscribe connection and whose media it carries
+ * @property {string} mid
+ * @property {"audio" | "video"} kind
+ * @property {string | null} participant_id
+ * @property {"camera" | "screen" | null} source
  */
 
 export {};

@@ -1,0 +1,63 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { QUIET_PEER_MS, SWAP_AFTER_MS, directState, plan } from "../../../web_client/call/route_plan.js";
+
+const base = { route: "server", selfId: "m", serverOpen: true, serverReady: true, serverFailed: false };
+const direct = { exists: true, connected: true, connectedMs: 500, frames: 0, packets: 0, expectVideo: true, sendsNothing: false };
+
+test("a direct connection has arrived when its video decodes, or its audio flows when the camera is off", () => {
+  assert.equal(directState({ ...direct, exists: false }), "none");
+  assert.equal(directState({ ...direct, connected: false }), "pending");
+  assert.equal(directState({ ...direct, packets: 40 }), "pending"); // audio, but the camera is on
+  assert.equal(directState({ ...direct, frames: 1 }), "arrived");
+  assert.equal(directState({ ...direct, expectVideo: false, packets: 3 }), "arrived");
+  assert.equal(directState({ ...direct, sendsNothing: true }), "arrived"); // an observer
+  assert.equal(directState({ ...direct, connectedMs: QUIET_PEER_MS }), "arrived"); // up, but nothing comes
+});
+
+test("to the server: connect, and close a direct connection only once that person arrives through it", () => {
+  const closed = plan({ ...base, serverOpen: false, serverReady: false, peers: [{ id: "a", p2p: "arrived", serverMs: -1 }] });
+  assert.equal(closed.openServer, true);
+  assert.deepEqual(closed.closeP2p, []);
+  assert.equal(closed.show.get("a"), "p2p"); // the direct copy until the server's flows
+
+  const peers = [
+    { id: "a", p2p: "arrived", serverMs: SWAP_AFTER_MS }, // arrived through the server a moment ago
+    { id: "b", p2p: "arrived", serverMs: 200 }, // only just: not yet
+    { id: "c", p2p: "none", serverMs: -1 }, // came in on the server route
+    { id: "d", p2p: "pending", serverMs: 5000 }, // a direct connection that never came up
+  ];
+  const step = plan({ ...base, peers });
+  assert.equal(step.openServer, false);
+  assert.deepEqual(step.closeP2p, ["a", "d"]);
+  assert.deepEqual(step.openP2p, []);
+  assert.deepEqual(Object.fromEntries(step.show), { a: "server", b: "p2p", c: "server", d: "server" });
+  assert.equal(step.stopServer, false);
+
+  // Not ready (my publish not up yet): nothing is closed, whatever arrived.
+  assert.deepEqual(plan({ ...base, serverReady: false, peers }).closeP2p, []);
+});
+
+test("back to peer to peer: the smaller id offers, and the server stops once everyone arrives directly", () => {
+  const start = plan({ ...base, route: "p2p", peers: [{ id: "a", p2p: "none", serverMs: 3000 }, { id: "z", p2p: "none", serverMs: 3000 }] });
+  assert.deepEqual(start.openP2p, [{ id: "a", offer: false }, { id: "z", offer: true }]);
+  assert.equal(start.stopServer, false);
+  assert.deepEqual(Object.fromEntries(start.show), { a: "server", z: "server" }); // the server's copy meanwhile
+
+  const half = plan({ ...base, route: "p2p", peers: [{ id: "a", p2p: "arrived", serverMs: 3000 }, { id: "z", p2p: "pending", serverMs: 3000 }] });
+  assert.equal(half.stopServer, false);
+  assert.deepEqual(Object.fromEntries(half.show), { a: "p2p", z: "server" });
+
+  const done = plan({ ...base, route: "p2p", peers: [{ id: "a", p2p: "arrived", serverMs: 3000 }, { id: "z", p2p: "arrived", serverMs: 3000 }] });
+  assert.equal(done.stopServer, true);
+  assert.deepEqual(done.openP2p, []);
+  // Alone in the room: nothing to wait for.
+  assert.equal(plan({ ...base, route: "p2p", peers: [] }).stopServer, true);
+  assert.equal(plan({ ...base, route: "p2p", serverOpen: false, peers: [] }).stopServer, false);
+});
+
+test("when the server cannot carry media, the page stays (or goes) direct", () => {
+  const p = plan({ ...base, serverOpen: false, serverReady: false, serverFailed: true, peers: [{ id: "z", p2p: "none", serverMs: -1 }] });
+  assert.equal(p.openServer, false);
+  assert.deepEqual(p.openP2p, [{ id: "z", offer: true }]);
+});
