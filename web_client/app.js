@@ -16,6 +16,7 @@ import { installPeople } from "./features/people/view.js";
 import { installBreakouts } from "./features/breakouts/install.js";
 import { installEngagement } from "./features/engagement/install.js";
 import { installWhiteboard } from "./features/whiteboard/view.js";
+import { installScreenShare } from "./features/screen/view.js";
 import { announce, showBanner, toast } from "./ui/announce.js";
 import { byId } from "./ui/dom.js";
 import { NETWORK, refusal } from "./ui/wording.js";
@@ -59,7 +60,7 @@ followServer(store, dispatcher);
 const sidebar = createSidebar({ callShown: () => page.state === "call", chatRead: () => chat.markRead() });
 // The chat before the call: a room's history goes in before the call's "You are now in" notice.
 const chat = new ChatPanel({ store, dispatcher, transport, isVisible: () => sidebar.chatVisible() });
-const call = installCall({ store, dispatcher, transport, notice });
+const call = installCall({ store, dispatcher, transport, notice, onScreens: () => screenShare.screensChanged() });
 installPeople(store);
 const breakouts = installBreakouts({ store, dispatcher, transport, announce, notice, alert: showCallAlert });
 const engagement = installEngagement({
@@ -68,6 +69,7 @@ const engagement = installEngagement({
   sessionId: () => page.sessionId,
   resume: () => page.resume,
 });
+const screenShare = installScreenShare({ store, dispatcher, transport, call, notice, announce, alert: showCallAlert });
 // The room's shared whiteboard, shown and hidden with the Whiteboard button.
 const board = installWhiteboard({ container: byId("whiteboard"), transport, dispatcher, participantId: () => store.me.id, announce });
 const joinScreen = createJoinScreen({
@@ -95,6 +97,8 @@ exposeTestHooks({
   store,
   transport,
   peers: call.connections,
+  routes: call.routes,
+  server: call.server,
   speaking: () => engagement.speaking,
   overview: () => engagement.overview(),
 });
@@ -324,6 +328,7 @@ function onJoined(ack) {
   engagement.joined({ rejoined: !!ack.rejoined, stream: media.stream, micOn: () => media.sending().audio });
   breakouts.joined();
   board.joined(store.room);
+  screenShare.joined();
 
   if (first) {
     const others = store.othersHere();
@@ -402,6 +407,7 @@ async function leave() {
 function stopEverything() {
   clearInterval(page.heartbeat);
   transport.close();
+  screenShare.stop();
   call.stop();
   engagement.stop();
   breakouts.stop();

@@ -7,10 +7,12 @@
  * @param {import("./core/store.js").Store} page.store
  * @param {import("./core/transport.js").Transport} page.transport
  * @param {Map<string, RTCPeerConnection>} page.peers
+ * @param {import("./call/media_routes.js").MediaRoutes} page.routes
+ * @param {import("./call/server_media.js").ServerMedia} page.server
  * @param {() => boolean} page.speaking
  * @param {() => unknown} page.overview
  */
-export function exposeTestHooks({ state, store, transport, peers, speaking, overview }) {
+export function exposeTestHooks({ state, store, transport, peers, routes, server, speaking, overview }) {
   const hooks = Object.freeze({
     /** loading | refused | join | joining | call | reconnecting | left | ended | replaced */
     get state() {
@@ -25,6 +27,22 @@ export function exposeTestHooks({ state, store, transport, peers, speaking, over
     /** participant id -> RTCPeerConnection, for getStats() */
     get peers() {
       return peers;
+    },
+    /** The room's media route as this page follows it: "p2p" or "server". */
+    get mediaRoute() {
+      return routes.route;
+    },
+    /** The connections with the server's media plane ({publish, subscribe}, each null when closed), for getStats(). */
+    get serverConnections() {
+      return Object.freeze({ publish: server.publish, subscribe: server.subscribe });
+    },
+    /** The subscribe connection's slots: [{mid, kind, participant_id, source}]: whose media each mid carries. */
+    get slots() {
+      return server.slotList();
+    },
+    /** participant id -> "p2p" or "server": which copy of their media their tile shows. */
+    get mediaVia() {
+      return Object.fromEntries(store.othersHere().map((p) => [p.id, routes.viaOf(p.id)]));
     },
     /** The socket.io client (to drop the transport, or send a command as this person). */
     get socket() {

@@ -117,6 +117,8 @@ export function installCall({ store, dispatcher, transport, notice, onScreens = 
       grid.setLocalStream(stream);
       await routes.addLocalTrack(track, stream);
     },
+    /** Someone's shared screen as this page receives it, or null. @param {string} id */
+    screenOf: (id) => routes.screenOf(id),
     /** Share my screen on every media connection, or stop (null). @param {MediaStreamTrack | null} track */
     async setScreen(track) {
       await routes.setScreen(track);
