@@ -55,6 +55,8 @@ export class MediaRoutes {
     /** Until then, do not try the server again (it refused or failed). */
     this.serverRetryAt = 0;
     this.serverUnavailableSaid = false;
+    /** Between a successful `join` and a drop or the end: only then are connections opened. */
+    this.active = false;
     this.timer = 0;
     this.ticking = false;
     this.fallbackSent = new Set();
@@ -68,12 +70,14 @@ export class MediaRoutes {
    * @param {{iceServers: RTCIceServer[], stream: MediaStream | null, route: MediaRoute | undefined}} o
    */
   joined({ iceServers, stream, route }) {
+    this.active = false;
     this.iceServers = iceServers;
     this.localStream = stream;
     this.server.stop(false); // the server closed them with the old connection
     this.serverRetryAt = 0;
     this.fallbackSent.clear();
     this.route = route === "server" ? "server" : "p2p";
+    this.active = true;
     if (this.route === "p2p") for (const p of this.store.othersHere()) this.peers.call(p.id); // the newcomer offers
     this.apply();
     clearInterval(this.timer);
@@ -105,11 +109,13 @@ export class MediaRoutes {
 
   /** The socket dropped: the server closed its connections, the direct ones go with it. */
   disconnected() {
+    this.active = false;
     this.peers.closeAll();
     this.server.stop(false);
   }
 
   stop() {
+    this.active = false;
     clearInterval(this.timer);
     this.timer = 0;
     this.peers.closeAll();
@@ -228,7 +234,7 @@ export class MediaRoutes {
   apply() {
     const now = performance.now();
     const selfId = this.store.me.id;
-    if (!selfId) return;
+    if (!selfId || !this.active) return;
     const others = this.store.othersHere();
     const serverOpenFor = this.serverReadyAt ? now - this.serverReadyAt : -1;
     const views = others.map((p) => {
