@@ -39,7 +39,7 @@ export function installCall({ store, dispatcher, transport, notice, onScreens = 
     onState: () => routes.serverState(),
   });
   const routes = new MediaRoutes({ store, transport, peers, server, grid, notice, onScreens });
-  const quality = new QualityMonitor(peers.connections, (id, info) => store.setQuality(id, info));
+  const quality = new QualityMonitor(peers.connections, (id, info) => store.setQuality(id, info), () => routes.relayed());
   const E = SERVER_EVENTS;
   const isMe = (/** @type {string | undefined} */ id) => !id || id === store.me.id;
 

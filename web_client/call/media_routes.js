@@ -346,6 +346,22 @@ export class MediaRoutes {
     for (const p of this.store.othersHere()) this.render(p.id);
   }
 
+  /** Those whose tiles show the server's copy, with the subscribe connection and their mids (for the quality monitor). */
+  relayed() {
+    /** @type {Map<string, {pc: RTCPeerConnection, mids: Set<string>}>} */
+    const out = new Map();
+    const pc = this.server.subscribe;
+    if (!pc) return out;
+    for (const [mid, slot] of this.server.book.slots) {
+      const id = slot.participant_id;
+      if (!id || slot.source === "screen" || this.viaOf(id) !== "server") continue;
+      const entry = out.get(id) || { pc, mids: new Set() };
+      entry.mids.add(mid);
+      out.set(id, entry);
+    }
+    return out;
+  }
+
   /** Someone's shared screen as this page receives it, or null. @param {string} id */
   screenOf(id) {
     const direct = this.directScreens.get(id) || null;
