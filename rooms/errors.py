@@ -93,3 +93,15 @@ class NotRecorded(TandemError):
 
 class UnknownEvent(TandemError):
     code = "unknown_event"
+
+
+class ScreenBusy(TandemError):
+    """Someone else in the room is sharing their screen, and the room allows one share."""
+
+    code = "screen_busy"
+
+
+class MediaUnavailable(TandemError):
+    """The server's media plane cannot take this connection (full, or turned off)."""
+
+    code = "media_unavailable"

@@ -33,6 +33,15 @@ export const CLIENT_EVENTS = Object.freeze({
   REACTION: "reaction",
   HAND: "hand",
   ATTENDANCE: "attendance",
+  MEDIA_PUBLISH: "media_publish",
+  MEDIA_SUBSCRIBE: "media_subscribe",
+  MEDIA_ANSWER: "media_answer",
+  MEDIA_RECEIVE: "media_receive",
+  MEDIA_STOP: "media_stop",
+  MEDIA_FALLBACK: "media_fallback",
+  SCREEN_SHARE: "screen_share",
+  SCREEN_STOP: "screen_stop",
+  SCREEN_POLICY: "screen_policy",
 });
 
 /** What the server sends to the page. */
@@ -55,6 +64,9 @@ export const SERVER_EVENTS = Object.freeze({
   BOARD_SHOWN: "board_shown",
   REACTION: "reaction",
   HAND: "hand",
+  MEDIA_ROUTE: "media_route",
+  MEDIA_OFFER: "media_offer",
+  MEDIA_SLOTS: "media_slots",
 });
 
 /** The socket.io client's own connection events (not part of the protocol). */
