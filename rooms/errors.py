@@ -102,6 +102,10 @@ class ScreenBusy(TandemError):
 
 
 class MediaUnavailable(TandemError):
-    """The server's media plane cannot take this connection (full, or turned off)."""
+    """The server's media plane is full (peer connections, publishers of a room) or off."""
 
     code = "media_unavailable"
+
+
+class NoOfferPending(IllegalTransition):
+    """An answer arrived for a connection that has no offer of the server waiting."""
