@@ -103,7 +103,10 @@ class ChildServer:
         return REPO
 
     def environ(self) -> dict[str, str]:
-        return {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        # These servers serve loopback only: their media peers must offer 127.0.0.1 (which
+        # aioice leaves out by itself).
+        return {**os.environ, "PYTHONUNBUFFERED": "1", "TANDEM_MEDIA_ADDRESSES": HOST,
+                **self.env}
 
     # -- state ------------------------------------------------------------------------------------
 

@@ -47,6 +47,8 @@ def set_speaking(s: Session, participant_id: str, connection_id: str, speaking: 
     p = s.connected(participant_id, connection_id)
     if speaking and not p.audio:
         raise NotAllowed("Your microphone is off, so you cannot be speaking.")
+    if p.speaking_by_server:  # the server measures it from their packets (rooms.media)
+        return False, []
     if p.speaking == speaking:
         return False, []
     p.speaking = speaking

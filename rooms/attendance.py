@@ -45,7 +45,9 @@ class RecordKind(StrEnum):
     HAND = "hand"  # value 1 raised, 0 lowered
     HELP = "help"  # asked for help (breakouts)
     WHITEBOARD = "whiteboard"  # one whiteboard edit
-    SPEAKING = "speaking"  # value 1 started, 0 stopped; text: "client" or "server"
+    # value 1 started, 0 stopped; text: who measured it: "client" (the page), "measured" (the
+    # server, from the audio levels in the packets of media it forwards) or "server" (muting)
+    SPEAKING = "speaking"
     CAPTION = "caption"  # value: words spoken (from captions)
     CHECK_IN = "check_in"  # text: what the person wants from the session
     CHECK_OUT = "check_out"  # value: rating 1..5; text: comment; no participant if anonymous

@@ -377,6 +377,7 @@ def relocate(session_id: str, p: Participant, room: str, now: float) -> list[Eve
     if p.hand_raised_at is not None:
         p.hand_raised_at = None
         events.append(HandChanged(session_id, now, p.id, p.person_id, before, False))
+    p.screen = False  # a share was for the room being left
     p.room = room
     p.changed_at = now
     events.append(ParticipantMoved(session_id, now, p.view(), before, p.connection_id))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, NamedTuple, TypeVar
 
-from rooms import activity
+from rooms import activity, media
 from rooms.breakout import BreakoutRound, Group
 from rooms.chat import ChatMessage
 from rooms.errors import IllegalTransition, InvalidPayload
@@ -39,6 +39,17 @@ class Command(Generic[V]):
     __slots__ = ()
 
     def apply(self, s: Session) -> Outcome[V]:
+        """Run the command; a room whose media route it changed is announced after its own
+        events (``rooms.media``: a third person arriving moves the room to the server)."""
+        at: float | None = getattr(self, "at", None)
+        if at is None:  # commands without a time (the groups) move nobody
+            return self.outcome(s)
+        before = s.media_routes()
+        value, events = self.outcome(s)
+        changed = media.route_changes(s, before, at)
+        return Outcome(value, events + tuple(changed)) if changed else Outcome(value, events)
+
+    def outcome(self, s: Session) -> Outcome[V]:
         raise NotImplementedError
 
 
@@ -61,7 +72,7 @@ class Join(Command[JoinView]):
     resume_participant_id: str | None = None
     link_name: str | None = None
 
-    def apply(self, s: Session) -> Outcome[JoinView]:
+    def outcome(self, s: Session) -> Outcome[JoinView]:
         view, events = s.join(
             connection_id=self.connection_id, role=self.role, name=self.name,
             new_participant_id=self.new_participant_id, audio=self.audio, video=self.video,
@@ -77,7 +88,7 @@ class Leave(Command[None]):
     connection_id: str
     at: float
 
-    def apply(self, s: Session) -> Outcome[None]:
+    def outcome(self, s: Session) -> Outcome[None]:
         return _done(s.leave(self.participant_id, self.connection_id, self.at))
 
 
@@ -87,7 +98,7 @@ class Disconnect(Command[None]):
     connection_id: str
     at: float
 
-    def apply(self, s: Session) -> Outcome[None]:
+    def outcome(self, s: Session) -> Outcome[None]:
         return _done(s.disconnect(self.participant_id, self.connection_id, self.at))
 
 
@@ -95,7 +106,7 @@ class Disconnect(Command[None]):
 class ServerRestarted(Command[None]):
     at: float
 
-    def apply(self, s: Session) -> Outcome[None]:
+    def outcome(self, s: Session) -> Outcome[None]:
         return _done(s.server_restarted(self.at))
 
 
@@ -104,7 +115,7 @@ class End(Command[SessionView]):
     reason: str
     at: float
 
-    def apply(self, s: Session) -> Outcome[SessionView]:
+    def outcome(self, s: Session) -> Outcome[SessionView]:
         events = s.end(self.reason, self.at)
         return Outcome(s.view(), tuple(events))
 
@@ -119,7 +130,7 @@ class PostChat(Command[ChatMessage]):
     text: str
     at: float
 
-    def apply(self, s: Session) -> Outcome[ChatMessage]:
+    def outcome(self, s: Session) -> Outcome[ChatMessage]:
         message, events = s.post_chat(self.participant_id, self.connection_id, self.text, self.at)
         return Outcome(message, tuple(events))
 
@@ -132,7 +143,7 @@ class SetMedia(Command[ParticipantView]):
     video: bool
     at: float
 
-    def apply(self, s: Session) -> Outcome[ParticipantView]:
+    def outcome(self, s: Session) -> Outcome[ParticipantView]:
         view, events = s.set_media(self.participant_id, self.connection_id, audio=self.audio,
                                    video=self.video, now=self.at)
         return Outcome(view, tuple(events))
@@ -145,7 +156,7 @@ class SetMedia(Command[ParticipantView]):
 class SetGroups(Command[None]):
     groups: tuple[Group, ...]
 
-    def apply(self, s: Session) -> Outcome[None]:
+    def outcome(self, s: Session) -> Outcome[None]:
         return _done(s.set_groups(self.groups))
 
 
@@ -154,7 +165,7 @@ class _Breakouts(Command["BreakoutView | None"]):
 
     __slots__ = ()
 
-    def apply(self, s: Session) -> Outcome[BreakoutView | None]:
+    def outcome(self, s: Session) -> Outcome[BreakoutView | None]:
         events = self.run(s)
         return Outcome(s.breakout_view(), tuple(events))
 
@@ -337,7 +348,7 @@ class Tick(Command[None]):
 
     at: float
 
-    def apply(self, s: Session) -> Outcome[None]:
+    def outcome(self, s: Session) -> Outcome[None]:
         return _done(s.tick(self.at))
 
 
@@ -351,7 +362,7 @@ class RaiseHand(Command[bool]):
     raised: bool
     at: float
 
-    def apply(self, s: Session) -> Outcome[bool]:
+    def outcome(self, s: Session) -> Outcome[bool]:
         changed, events = activity.raise_hand(s, self.participant_id, self.connection_id,
                                               self.raised, self.at)
         return Outcome(changed, tuple(events))
@@ -364,7 +375,7 @@ class SetSpeaking(Command[bool]):
     speaking: bool
     at: float
 
-    def apply(self, s: Session) -> Outcome[bool]:
+    def outcome(self, s: Session) -> Outcome[bool]:
         changed, events = activity.set_speaking(s, self.participant_id, self.connection_id,
                                                 self.speaking, self.at)
         return Outcome(changed, tuple(events))
@@ -377,7 +388,7 @@ class React(Command[None]):
     reaction: Reaction
     at: float
 
-    def apply(self, s: Session) -> Outcome[None]:
+    def outcome(self, s: Session) -> Outcome[None]:
         return _done(activity.react(s, self.participant_id, self.connection_id, self.reaction,
                                     self.at))
 
@@ -389,7 +400,7 @@ class CheckIn(Command[CheckInView]):
     goal: str
     at: float
 
-    def apply(self, s: Session) -> Outcome[CheckInView]:
+    def outcome(self, s: Session) -> Outcome[CheckInView]:
         view, events = activity.check_in(s, self.participant_id, self.connection_id, self.goal,
                                          self.at)
         return Outcome(view, tuple(events))
@@ -406,7 +417,7 @@ class Rate(Command[None]):
     anonymous: bool
     at: float
 
-    def apply(self, s: Session) -> Outcome[None]:
+    def outcome(self, s: Session) -> Outcome[None]:
         return _done(activity.rate(s, self.participant_id, self.connection_id, self.rating,
                                    self.comment, self.anonymous, self.at))
 
@@ -421,7 +432,7 @@ class EditBoard(Command[None]):
     clear: bool
     at: float
 
-    def apply(self, s: Session) -> Outcome[None]:
+    def outcome(self, s: Session) -> Outcome[None]:
         return _done(activity.edit_board(s, self.participant_id, self.connection_id, self.room,
                                          self.clear, self.at))
 
@@ -433,9 +444,85 @@ class ShowBoard(Command[None]):
     room: str | None
     at: float
 
-    def apply(self, s: Session) -> Outcome[None]:
+    def outcome(self, s: Session) -> Outcome[None]:
         return _done(activity.show_board(s, self.participant_id, self.connection_id, self.room,
                                          self.at))
+
+
+# -- media ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShareScreen(Command[ParticipantView]):
+    participant_id: str
+    connection_id: str
+    on: bool
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[ParticipantView]:
+        view, events = media.share_screen(s, self.participant_id, self.connection_id, self.on,
+                                          self.at)
+        return Outcome(view, tuple(events))
+
+
+@dataclass(frozen=True, slots=True)
+class StopScreen(Command[None]):
+    participant_id: str
+    connection_id: str
+    target_id: str
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return _done(media.stop_screen(s, self.participant_id, self.connection_id,
+                                       self.target_id, self.at))
+
+
+@dataclass(frozen=True, slots=True)
+class SetScreenPolicy(Command[None]):
+    participant_id: str
+    connection_id: str
+    many: bool
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        media.screen_policy(s, self.participant_id, self.connection_id, self.many, self.at)
+        return _done([])
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFallback(Command[str]):
+    """A direct connection failed; the value is the room's route now."""
+
+    participant_id: str
+    connection_id: str
+    peer_id: str
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[str]:
+        route = media.report_fallback(s, self.participant_id, self.connection_id, self.peer_id,
+                                      self.at)
+        return Outcome(route.value, ())
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredSpeaking(Command[None]):
+    """The server's measure of someone's speaking, from their audio packets."""
+
+    participant_id: str
+    speaking: bool
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return _done(media.measured_speaking(s, self.participant_id, self.speaking, self.at))
+
+
+@dataclass(frozen=True, slots=True)
+class ServerMediaStopped(Command[None]):
+    participant_id: str
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return _done(media.server_media_stopped(s, self.participant_id, self.at))
 
 
 COMMAND_TYPES: tuple[type[Command[object]], ...] = (
@@ -443,5 +530,6 @@ COMMAND_TYPES: tuple[type[Command[object]], ...] = (
     BreakoutCreate, BreakoutAssign, BreakoutAutoAssign, BreakoutOpen, BreakoutAdjust,
     BreakoutClose, BreakoutDiscard, BreakoutBroadcast, BreakoutVisit, BreakoutChoose,
     HelpRequest, HelpWithdraw, Tick, RaiseHand, SetSpeaking, React, CheckIn, Rate, EditBoard,
-    ShowBoard,
+    ShowBoard, ShareScreen, StopScreen, SetScreenPolicy, ReportFallback, MeasuredSpeaking,
+    ServerMediaStopped,
 )

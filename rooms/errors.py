@@ -93,3 +93,19 @@ class NotRecorded(TandemError):
 
 class UnknownEvent(TandemError):
     code = "unknown_event"
+
+
+class ScreenBusy(TandemError):
+    """Someone else in the room is sharing their screen, and the room allows one share."""
+
+    code = "screen_busy"
+
+
+class MediaUnavailable(TandemError):
+    """The server's media plane is full (peer connections, publishers of a room) or off."""
+
+    code = "media_unavailable"
+
+
+class NoOfferPending(IllegalTransition):
+    """An answer arrived for a connection that has no offer of the server waiting."""

@@ -19,7 +19,10 @@ from rooms.views import BreakoutView, ParticipantView
 # "server_restart": the server stopped while the person was connected; their presence is closed
 # by the ledger's own recovery, at its last sign of life.
 LeaveReason = Literal["left", "disconnected", "server_restart"]
-SpeakingSource = Literal["client", "server"]
+# "client": the person's page measured it; "measured": the server measured it from the audio
+# levels their packets carry (their media goes through the server); "server": the server ended it
+# (muting ends speaking).
+SpeakingSource = Literal["client", "measured", "server"]
 Reaction = Literal["thumbs_up", "clap", "heart", "laugh", "surprised", "thinking"]
 REACTIONS: tuple[Reaction, ...] = typing.get_args(Reaction)
 
@@ -90,6 +93,16 @@ class ParticipantMoved:
     participant: ParticipantView
     from_room: str
     connection_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRouteChanged:
+    """A room's media now goes directly between browsers, or through the server."""
+
+    session_id: str
+    at: float
+    room: str
+    route: str  # a ``rooms.room.MediaRoute``
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +267,7 @@ Event = (
     | ParticipantLeft
     | ParticipantUpdated
     | ParticipantMoved
+    | MediaRouteChanged
     | ConnectionReplaced
     | ChatPosted
     | BreakoutsChanged
@@ -270,7 +284,7 @@ Event = (
 )
 EVENT_TYPES: tuple[type[Event], ...] = (
     SessionScheduled, SessionEnded, ParticipantJoined, ParticipantRejoined, ParticipantLeft,
-    ParticipantUpdated, ParticipantMoved, ConnectionReplaced, ChatPosted, BreakoutsChanged,
-    BreakoutWarning, RoomsCreated, HelpRequested, HandChanged, SpeakingChanged, Reacted,
-    CheckedIn, Rated, BoardEdited, BoardShown,
+    ParticipantUpdated, ParticipantMoved, MediaRouteChanged, ConnectionReplaced, ChatPosted,
+    BreakoutsChanged, BreakoutWarning, RoomsCreated, HelpRequested, HandChanged,
+    SpeakingChanged, Reacted, CheckedIn, Rated, BoardEdited, BoardShown,
 )

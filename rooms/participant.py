@@ -51,12 +51,23 @@ class Participant:
     check_in: CheckInView | None = None
     rated: bool = False
     board_edit_at: float | None = None  # the last board change, for edit bursts
+    screen: bool = False  # sharing their screen in their room
+    # Their media goes through the server, which measures their speaking itself (the page's own
+    # reports are then ignored).
+    speaking_by_server: bool = False
 
     def move_to(self, presence: Presence, now: float) -> None:
         self.presence = check_transition(
             PRESENCE_TRANSITIONS, f"Participant {self.id}", self.presence, presence
         )
         self.changed_at = now
+
+    def off_air(self) -> None:
+        """Gone from the call (left, dropped, back on a new connection): not speaking, not
+        sharing, no server media any more."""
+        self.speaking = False
+        self.screen = False
+        self.speaking_by_server = False
 
     @property
     def connected(self) -> bool:
@@ -74,4 +85,5 @@ class Participant:
             room=self.room,
             person_id=self.person_id,
             hand_raised_at=self.hand_raised_at,
+            screen=self.screen,
         )

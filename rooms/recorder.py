@@ -23,6 +23,7 @@ from rooms.events import (
     Event,
     HandChanged,
     HelpRequested,
+    MediaRouteChanged,
     ParticipantJoined,
     ParticipantLeft,
     ParticipantMoved,
@@ -131,7 +132,8 @@ def writes_for(event: Event) -> Writes:
                 return NOTHING
             return _one(Record(sid, at, RecordKind.WHITEBOARD, event.participant_id,
                                event.person_id, event.room))
-        case ConnectionReplaced() | BreakoutsChanged() | BreakoutWarning() | BoardShown():
+        case (ConnectionReplaced() | BreakoutsChanged() | BreakoutWarning() | BoardShown()
+              | MediaRouteChanged()):
             return NOTHING
         case _:
             assert_never(event)

@@ -24,12 +24,14 @@ class Action(StrEnum):
     DRAW_ON_BOARD = "draw_on_board"
     CLEAR_BOARD = "clear_board"
     SHOW_BOARDS = "show_boards"  # list a session's boards, show a breakout's board in main
+    SHARE_SCREEN = "share_screen"
+    MANAGE_SCREENS = "manage_screens"  # stop someone's share, let several share at once
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.MENTOR: frozenset(Action),
     Role.MENTEE: frozenset(Action)
-    - {Action.MANAGE_BREAKOUTS, Action.CLEAR_BOARD, Action.SHOW_BOARDS},
+    - {Action.MANAGE_BREAKOUTS, Action.CLEAR_BOARD, Action.SHOW_BOARDS, Action.MANAGE_SCREENS},
     Role.ADMIN: frozenset(Action),
     # Observers watch and may chat; they never send camera or microphone nor draw, and stay in
     # the main room unless a mentor moves them.
@@ -46,6 +48,9 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.DRAW_ON_BOARD: "draw on the whiteboard (observers watch only)",
     Action.CLEAR_BOARD: "clear the whiteboard (only mentors and admins can)",
     Action.SHOW_BOARDS: "show or list other rooms' boards (only mentors and admins can)",
+    Action.SHARE_SCREEN: "share a screen (observers watch only)",
+    Action.MANAGE_SCREENS: "stop someone else's screen share or let several people share "
+                           "(only mentors and admins can)",
 }
 
 

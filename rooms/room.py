@@ -9,6 +9,7 @@ never mixes one round's pair with the next one's.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from rooms.errors import InvalidPayload
 
@@ -31,3 +32,23 @@ def breakout_parts(room: str) -> tuple[int, int] | None:
     room, or an id that is not a breakout room's."""
     match = _BREAKOUT_ID.fullmatch(room)
     return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+class MediaRoute(StrEnum):
+    """How a room's media travels: directly between browsers, or through the server."""
+
+    P2P = "p2p"
+    SERVER = "server"
+
+
+# A room of this many connected people goes through the server: in a mesh each browser would
+# encode its camera once per other person.
+SERVER_ROUTE_FROM = 3
+
+
+def media_route(connected: int, fallback: bool) -> MediaRoute:
+    """The route of a room with ``connected`` people in it; ``fallback``: a direct connection
+    between two of them failed, so the room goes through the server whatever its size."""
+    if connected >= SERVER_ROUTE_FROM or fallback:
+        return MediaRoute.SERVER
+    return MediaRoute.P2P

@@ -48,7 +48,7 @@ from rooms.lifecycles import (
 )
 from rooms.participant import Participant, clean_name
 from rooms.roles import Action, Role, can, require
-from rooms.room import MAIN_ROOM, MAIN_ROOM_NAME
+from rooms.room import MAIN_ROOM, MAIN_ROOM_NAME, MediaRoute, media_route
 from rooms.roster import SessionPlan
 from rooms.views import (
     BreakoutView,
@@ -86,6 +86,11 @@ class Session:
     breakouts: BreakoutRound | None = None
     plan: SessionPlan = field(default_factory=SessionPlan)
     board_shown: str | None = None  # a breakout board shown in the main room
+    # Rooms whose media goes through the server because a direct connection failed there; it
+    # holds until the room has had fewer than two people connected (``rooms.media``).
+    media_fallback: set[str] = field(default_factory=set)
+    # Rooms where a mentor lets several people share their screen at once.
+    screens_many: set[str] = field(default_factory=set)
 
     @classmethod
     def create(
@@ -171,7 +176,7 @@ class Session:
         returning.name = name
         returning.audio = audio
         returning.video = video
-        returning.speaking = False
+        returning.off_air()
         returning.reconnects += 1
         self._go_live()
         placed = self._place(returning, now)
@@ -212,7 +217,7 @@ class Session:
         p.move_to(Presence.LEFT, now)
         p.connection_id = None
         p.hand_raised_at = None
-        p.speaking = False
+        p.off_air()
         return [ParticipantLeft(self.id, now, p.view(), "left"), *self._breakouts_refreshed(now)]
 
     def disconnect(self, participant_id: str, connection_id: str, now: float) -> list[Event]:
@@ -223,7 +228,7 @@ class Session:
             return []
         p.move_to(Presence.DISCONNECTED, now)
         p.connection_id = None
-        p.speaking = False
+        p.off_air()
         return [
             ParticipantLeft(self.id, now, p.view(), "disconnected"),
             *self._breakouts_refreshed(now),
@@ -237,7 +242,7 @@ class Session:
             if p.connected:
                 p.move_to(Presence.DISCONNECTED, now)
                 p.connection_id = None
-                p.speaking = False
+                p.off_air()
                 events.append(ParticipantLeft(self.id, now, p.view(), "server_restart"))
         return events
 
@@ -259,7 +264,8 @@ class Session:
                 p.move_to(Presence.LEFT, now)
             p.connection_id = None
             p.hand_raised_at = None
-            p.speaking = False
+            p.off_air()
+        self.media_fallback.clear()
         return [SessionEndedEvent(self.id, now, reason, tuple(connections))]
 
     # -- chat, media and signalling ---------------------------------------------------------------
@@ -367,7 +373,22 @@ class Session:
     def room_entered(self, participant_id: str) -> RoomEntered:
         """The room a participant is in now, and its chat (what a mover is handed)."""
         p = self._participant(participant_id)
-        return RoomEntered(self.room_ref(p.room), self.chat.in_room(p.room))
+        return RoomEntered(self.room_ref(p.room), self.chat.in_room(p.room),
+                           self.media_route(p.room).value)
+
+    def connected_in(self, room: str) -> int:
+        return sum(1 for p in self.participants.values() if p.connected and p.room == room)
+
+    def media_route(self, room: str) -> MediaRoute:
+        return media_route(self.connected_in(room), room in self.media_fallback)
+
+    def media_routes(self) -> dict[str, MediaRoute]:
+        """The route of every room somebody is connected in."""
+        counts: dict[str, int] = {}
+        for p in self.participants.values():
+            if p.connected:
+                counts[p.room] = counts.get(p.room, 0) + 1
+        return {room: media_route(n, room in self.media_fallback) for room, n in counts.items()}
 
     def member(self, participant_id: str, connection_id: str, *, action: Action | None = None,
                room: str | None = None) -> MemberView:
@@ -396,6 +417,7 @@ class Session:
             speaking=self.speaking_ids() if can(p.role, Action.MANAGE_BREAKOUTS) else (),
             check_in=p.check_in,
             rated=p.rated,
+            media_route=self.media_route(p.room).value,
         )
 
     def present_count(self, now: float) -> int:

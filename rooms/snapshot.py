@@ -30,7 +30,10 @@ from rooms.roster import RosterEntry, Schedule, SessionPlan
 from rooms.session import Session
 from rooms.views import CheckInView, HelpView
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+# Versions this one reads: 1 had no screen shares, server-measured speaking or media fallbacks
+# (all absent then, so they read as off).
+READABLE_VERSIONS = (1, 2)
 Data = dict[str, Any]
 
 
@@ -61,13 +64,15 @@ def snapshot(s: Session, *, with_chat: bool = True) -> Data:
         "groups": [[g.name, list(g.members)] for g in s.groups],
         "breakouts": None if s.breakouts is None else _round(s.breakouts),
         "board_shown": s.board_shown,
+        "media_fallback": sorted(s.media_fallback),
+        "screens_many": sorted(s.screens_many),
     }
 
 
 def restore(data: Data) -> Session:
     """The session a snapshot was taken of."""
     version = data.get("v") if isinstance(data, dict) else None
-    if version != SNAPSHOT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise SnapshotError(f"A session snapshot of version {version!r} cannot be read here "
                             f"(this server reads version {SNAPSHOT_VERSION}).")
     try:
@@ -86,6 +91,8 @@ def restore(data: Data) -> Session:
             breakouts=None if data["breakouts"] is None else _round_from(data["breakouts"]),
             plan=_plan_from(data["plan"]),
             board_shown=data["board_shown"],
+            media_fallback=set(data.get("media_fallback", ())),
+            screens_many=set(data.get("screens_many", ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"A session snapshot is damaged: {exc!r}") from None
@@ -114,10 +121,12 @@ def _plan_from(data: Data) -> SessionPlan:
 _PARTICIPANT_FIELDS = ("id", "name", "joined_at", "connection_id", "person_id", "audio", "video",
                        "room", "changed_at", "reconnects", "hand_raised_at", "speaking", "rated",
                        "board_edit_at")
+_PARTICIPANT_FIELDS_SINCE_2 = ("screen", "speaking_by_server")
 
 
 def _participant(p: Participant) -> Data:
     out: Data = {name: getattr(p, name) for name in _PARTICIPANT_FIELDS}
+    out.update((name, getattr(p, name)) for name in _PARTICIPANT_FIELDS_SINCE_2)
     out["role"] = p.role.value
     out["presence"] = p.presence.value
     out["check_in"] = None if p.check_in is None else [p.check_in.goal, p.check_in.at]
@@ -126,6 +135,7 @@ def _participant(p: Participant) -> Data:
 
 def _participant_from(data: Data) -> Participant:
     p = Participant(**{name: data[name] for name in _PARTICIPANT_FIELDS},
+                    **{name: data.get(name, False) for name in _PARTICIPANT_FIELDS_SINCE_2},
                     role=Role(data["role"]), presence=Presence(data["presence"]))
     if data["check_in"] is not None:
         p.check_in = CheckInView(*data["check_in"])

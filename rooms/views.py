@@ -29,6 +29,7 @@ class ParticipantView:
     room: str
     person_id: str | None = None
     hand_raised_at: float | None = None
+    screen: bool = False
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -118,11 +119,13 @@ class JoinView:
     speaking: tuple[str, ...]  # who is speaking now, for those who oversee every room
     check_in: CheckInView | None
     rated: bool
+    media_route: str = "p2p"  # a ``MediaRoute`` of their room
 
 
 @dataclass(frozen=True, slots=True)
 class RoomEntered:
-    """What a person moved to another room needs: the room and its chat."""
+    """What a person moved to another room needs: the room, its chat and its media route."""
 
     room: RoomRef
     chat: tuple[ChatMessage, ...]
+    media_route: str = "p2p"

@@ -20,6 +20,7 @@ from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
 from server.http import errors_middleware
 from server.ledger.sqlite import SqliteLedger
+from server.media.install import install as media
 from server.retention import retention
 from server.sessions.install import install as sessions
 from server.settings import Settings
@@ -32,7 +33,7 @@ logger = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 CONTEXT = web.AppKey("context", Context)
 SIO = web.AppKey("sio", socketio.AsyncServer)
-FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance)
+FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media)
 
 
 def create_app(

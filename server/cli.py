@@ -44,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--turn-credential", help="static TURN credential")
     serve.add_argument("--turn-secret", help="TURN REST API shared secret (coturn use-auth-secret)")
     serve.add_argument("--max-session-size", type=int, help="hard cap on people per session")
+    serve.add_argument("--media-addresses",
+                       help="comma-separated host addresses the server's media peers offer "
+                            "(default: every interface but loopback)")
+    serve.add_argument("--media-last-n", type=int,
+                       help="camera videos forwarded to each person: the last N speakers "
+                            "(default 6)")
+    serve.add_argument("--media-max-peers", type=int,
+                       help="server media connections this process holds at most (default 200)")
     serve.add_argument(
         "--attendance-grace", type=int,
         help="seconds a dropped person may be away without counting as leaving (default 60)",

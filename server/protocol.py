@@ -33,6 +33,8 @@ ClientEvent = Literal[
     "breakout_visit", "breakout_choose", "help_request", "help_withdraw",
     "board_sync", "board_update", "board_cursor", "board_clear", "board_list", "board_show",
     "check_in", "check_out", "speaking", "reaction", "hand", "attendance",
+    "media_publish", "media_subscribe", "media_answer", "media_receive", "media_stop",
+    "media_fallback", "screen_share", "screen_stop", "screen_policy",
 ]
 # What the server sends.
 ServerEvent = Literal[
@@ -41,8 +43,11 @@ ServerEvent = Literal[
     "breakouts", "breakout_warning",
     "board_update", "board_cursors", "board_shown",
     "participant_speaking", "reaction", "hand",
+    "media_route", "media_offer", "media_slots",
 ]
 CLIENT_EVENTS: tuple[str, ...] = typing.get_args(ClientEvent)
+# A WebRTC session description, peer to peer (``signal``) or to the server (``media_*``).
+SDP_MAX = 64 * 1024
 SERVER_EVENTS: tuple[str, ...] = typing.get_args(ServerEvent)
 
 M = TypeVar("M", bound=BaseModel)
@@ -124,6 +129,7 @@ class ParticipantWire(TypedDict):
     joined_at: float
     room: str
     hand_raised_at: float | None
+    screen: bool
 
 
 # A chat message as clients see it ("from", a keyword, is the sender's participant id).
@@ -181,6 +187,7 @@ def participant_wire(p: ParticipantView) -> ParticipantWire:
         "joined_at": p.joined_at,
         "room": p.room,
         "hand_raised_at": p.hand_raised_at,
+        "screen": p.screen,
     }
 
 

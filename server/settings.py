@@ -57,6 +57,9 @@ class Limits:
     board_update_burst: float = 60.0
     board_cursor_rate: float = 15.0
     board_cursor_burst: float = 30.0
+    # Media through the server (server/media/): descriptions per connection.
+    media_rate: float = 10.0
+    media_burst: float = 20.0
     board_update_bytes: int = 64 * 1024  # one update; more is payload_too_large
     board_bytes: int = 2 * 1024 * 1024  # one board's encoded size; more is board_full
 
@@ -89,6 +92,12 @@ class Settings:
     # (0: forever).
     attendance_grace: float = 60.0
     retention_days: int = 365
+    # Media through the server: the host addresses its peers offer (None: every interface but
+    # loopback, as aioice chooses), how many recent speakers' camera video each person receives,
+    # and how many server peer connections this process holds at most.
+    media_addresses: tuple[str, ...] | None = None
+    media_last_n: int = 6
+    media_max_peers: int = 200
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
@@ -109,6 +118,10 @@ class Settings:
             raise SettingsError("the retention period cannot be negative (0 keeps records)")
         if len(self.gc_threshold) != 3 or min(self.gc_threshold) < 1:
             raise SettingsError("the GC threshold is three positive whole numbers, like 700,10,10")
+        if not 1 <= self.media_last_n <= 25:
+            raise SettingsError("media_last_n (camera videos forwarded) must be 1 to 25")
+        if self.media_max_peers < 2:
+            raise SettingsError("media_max_peers must be at least 2")
         if self.event_loop not in EVENT_LOOPS:
             raise SettingsError(f"the event loop must be one of {', '.join(EVENT_LOOPS)}, "
                                 f"not {self.event_loop!r}")
@@ -209,5 +222,8 @@ def load_settings(
         gc_threshold=_gc_threshold(pick("gc_threshold")),
         attendance_grace=number("attendance_grace", 60),
         retention_days=number("retention_days", 365),
+        media_addresses=_urls(pick("media_addresses")) or None,
+        media_last_n=number("media_last_n", 6),
+        media_max_peers=number("media_max_peers", 200),
     )
     return LoadedSettings(settings, tuple(generated))

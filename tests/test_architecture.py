@@ -18,7 +18,7 @@ FORBIDDEN_IN_DOMAIN = {
 }
 # Subpackages of server/ that are features; everything else in server/ is the core or a family
 # of backends (store/, ledger/).
-FEATURES = ("sessions", "breakouts", "whiteboard", "attendance")
+FEATURES = ("sessions", "breakouts", "whiteboard", "attendance", "media")
 BACKENDS = ("store", "ledger")
 
 

@@ -153,7 +153,8 @@ class BreakoutEvents:
         entered = await self.ctx.store.read(e.session_id, lambda s: s.room_entered(pid))
         await gw.emit(
             w.ROOM_CHANGED(
-                {"room": room_wire(entered.room), "chat": [message_wire(m) for m in entered.chat]}
+                {"room": room_wire(entered.room), "chat": [message_wire(m) for m in entered.chat],
+                 "media_route": entered.media_route}
             ),
             to=sid,
         )

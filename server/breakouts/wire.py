@@ -70,6 +70,7 @@ class MovedOut(TypedDict):
 class RoomChangedOut(TypedDict):
     room: RoomWire
     chat: list[ChatMessageWire]
+    media_route: str
 
 
 class BreakoutsOut(TypedDict):

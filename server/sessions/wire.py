@@ -27,6 +27,7 @@ from rooms.roster import (
 from rooms.session import GOAL_MAX, TITLE_MAX
 from rooms.views import JoinView, SessionView
 from server.protocol import (
+    SDP_MAX,
     BreakoutWire,
     ChatMessageWire,
     CheckInWire,
@@ -44,7 +45,6 @@ from server.protocol import (
 )
 from server.tokens import TOKEN_MAX
 
-SDP_MAX = 64 * 1024
 CANDIDATE_MAX = 1024
 
 
@@ -134,6 +134,7 @@ class JoinAck(TypedDict):
     speaking: list[str]
     check_in: CheckInWire | None
     rated: bool
+    media_route: str
     server_time: float
     ice_servers: list[dict[str, Any]]
     limits: JoinLimits
@@ -167,6 +168,7 @@ def join_ack(view: JoinView, *, resume: str, now: float,
         "check_in": None if view.check_in is None else {"goal": view.check_in.goal,
                                                         "at": view.check_in.at},
         "rated": view.rated,
+        "media_route": view.media_route,
         "server_time": now,
         "ice_servers": ice_servers,
         "limits": {"chat_text": TEXT_MAX, "max_participants": s.max_participants},

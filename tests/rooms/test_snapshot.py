@@ -195,6 +195,25 @@ def show(x: Script, s: Session) -> c.Command[object]:
     return c.ShowBoard(*x.who(s), room, x.now)
 
 
+def screen(x: Script, s: Session) -> c.Command[object]:
+    how = x.data.draw(st.integers(0, 3))
+    if how == 0:
+        return c.StopScreen(*x.who(s), x.data.draw(st.sampled_from(list(ROLES))), x.now)
+    if how == 1:
+        return c.SetScreenPolicy(*x.who(s), x.data.draw(st.booleans()), x.now)
+    return c.ShareScreen(*x.who(s), x.data.draw(st.booleans()), x.now)
+
+
+def server_media(x: Script, s: Session) -> c.Command[object]:
+    pid = x.data.draw(st.sampled_from(list(ROLES)))
+    how = x.data.draw(st.integers(0, 2))
+    if how == 0:
+        return c.ReportFallback(*x.who(s), pid, x.now)
+    if how == 1:
+        return c.MeasuredSpeaking(pid, x.data.draw(st.booleans()), x.now)
+    return c.ServerMediaStopped(pid, x.now)
+
+
 def groups(x: Script, s: Session) -> c.Command[object]:
     return c.SetGroups((Group("Trio", ("Cleo", "Dev", "Olu")),))
 
@@ -211,7 +230,7 @@ def end(x: Script, s: Session) -> c.Command[object]:
 KINDS = [join] * 6 + [leave, drop, chat, chat, media, create, create, assign, assign, shuffle,
                       open_, open_, adjust, close, discard, broadcast, visit, choose, help_,
                       tick, tick, hand, hand, speaking, react, check_in, rate, board, show,
-                      groups, restart, end]
+                      groups, restart, end, screen, server_media]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,147 @@
+"""Every use of a private name of aiortc or aioice, in one place.
+
+aiortc has no public hook for forwarding encoded media, so the forwarder reaches into it here and
+nowhere else. ``tests/media/test_aiortc_internals.py`` checks that each name below still exists
+and behaves as assumed; run it after any aiortc upgrade (the pin is aiortc==1.16.0).
+
+The names used, and why:
+
+- ``RTCRtpReceiver._handle_rtp_packet``: wrapped, to read each incoming packet's SSRC and its
+  RFC 6464 audio level before aiortc's own handling (NACK, RTX, statistics) runs.
+- ``RTCRtpReceiver.__decoder_queue``: replaced by a sink, so that reassembled encoded frames come
+  to the forwarder instead of a decoder thread (which then exits at once: no decoder is created).
+- ``RTCRtpReceiver.__jitter_buffer``: replaced for audio by one without prefetch (aiortc holds
+  four packets back, 80 ms of added delay, which only a decoder needs).
+- ``RTCRtpReceiver._send_rtcp_pli``: asks a publisher for a keyframe.
+- ``RTCRtpSender.__encoder``: preset to a packer, so the sender sends the forwarded frames as they
+  are (aiortc would otherwise create an encoder, and an Opus encoder allocates a codec).
+- ``RTCRtpSender._handle_rtcp_packet``: wrapped, to pass a subscriber's PLI or FIR on.
+- ``RTCRtpTransceiver._codecs``: the negotiated codecs of an answer; narrowed to the codecs the
+  forwarder carries (VP8, Opus), since transceivers made from a remote offer take no preference.
+- ``aioice.ice.get_host_addresses``: the only way to choose the host candidates aioice gathers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import aioice.ice
+from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPsfbPacket, RtpPacket
+
+RECEIVER_DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
+RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+RECEIVER_HANDLE_RTP = "_handle_rtp_packet"
+RECEIVER_SEND_PLI = "_send_rtcp_pli"
+SENDER_ENCODER = "_RTCRtpSender__encoder"
+SENDER_HANDLE_RTCP = "_handle_rtcp_packet"
+TRANSCEIVER_CODECS = "_codecs"
+
+
+class FrameSink(Protocol):
+    def frame(self, data: bytes, timestamp: int) -> None: ...
+
+
+class PacketObserver(Protocol):
+    def packet(self, ssrc: int, audio_level: tuple[bool, int] | None) -> None: ...
+
+
+class _DecoderQueue:
+    """Stands where the receiver's decoder queue was. The decoder thread's first ``get`` says
+    "stop", so it ends without creating a decoder; frames put by the receiver go to the sink."""
+
+    __slots__ = ("_sink",)
+
+    def __init__(self, sink: FrameSink) -> None:
+        self._sink = sink
+
+    def get(self) -> None:
+        return None
+
+    def put(self, task: tuple[Any, JitterFrame] | None) -> None:
+        if task is not None:
+            frame = task[1]
+            self._sink.frame(frame.data, frame.timestamp)
+
+
+def hook_receiver(receiver: RTCRtpReceiver, kind: str, sink: FrameSink,
+                  observer: PacketObserver) -> None:
+    """Route ``receiver``'s encoded frames to ``sink`` and each packet's SSRC and audio level to
+    ``observer``. Must run before the receiver starts (aiortc starts it once DTLS is up)."""
+    setattr(receiver, RECEIVER_DECODER_QUEUE, _DecoderQueue(sink))
+    if kind == "audio":
+        setattr(receiver, RECEIVER_JITTER_BUFFER, JitterBuffer(capacity=16, prefetch=0))
+    original: Callable[[RtpPacket, int], Awaitable[None]] = getattr(receiver, RECEIVER_HANDLE_RTP)
+
+    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+        observer.packet(packet.ssrc, packet.extensions.audio_level)
+        await original(packet, arrival_time_ms)
+
+    setattr(receiver, RECEIVER_HANDLE_RTP, handle_rtp_packet)
+
+
+async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
+    """Send a PLI for ``media_ssrc`` from ``receiver`` (aiortc only sends one on its own loss)."""
+    send: Callable[[int], Awaitable[None]] = getattr(receiver, RECEIVER_SEND_PLI)
+    await send(media_ssrc)
+
+
+class Packer(Protocol):
+    def pack(self, item: Any) -> tuple[list[bytes], int]: ...
+
+
+def hook_sender(sender: RTCRtpSender, packer: Packer, on_keyframe_request: Callable[[], None],
+                ) -> None:
+    """Make ``sender`` send what its track yields through ``packer`` (no encoder), and call
+    ``on_keyframe_request`` for each PLI or FIR its remote peer sends."""
+    setattr(sender, SENDER_ENCODER, packer)
+    watch_keyframe_requests(sender, on_keyframe_request)
+
+
+def watch_keyframe_requests(sender: RTCRtpSender, on_keyframe_request: Callable[[], None]) -> None:
+    """Call ``on_keyframe_request`` for each PLI or FIR that reaches ``sender``."""
+    original: Callable[[Any], Awaitable[None]] = getattr(sender, SENDER_HANDLE_RTCP)
+
+    async def handle_rtcp_packet(packet: Any) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+            on_keyframe_request()
+        await original(packet)
+
+    setattr(sender, SENDER_HANDLE_RTCP, handle_rtcp_packet)
+
+
+def restrict_codecs(transceiver: RTCRtpTransceiver, mime_type: str) -> bool:
+    """Keep only ``mime_type`` (and its retransmission codec) among the codecs negotiated from a
+    remote offer; False if the offer did not include it."""
+    codecs = getattr(transceiver, TRANSCEIVER_CODECS)
+    kept = [c for c in codecs if c.mimeType.lower() == mime_type.lower()]
+    if not kept:
+        return False
+    base = {c.payloadType for c in kept}
+    kept += [c for c in codecs
+             if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") in base]
+    setattr(transceiver, TRANSCEIVER_CODECS, kept)
+    return True
+
+
+@contextmanager
+def host_addresses(addresses: tuple[str, ...] | None) -> Iterator[None]:
+    """While inside, aioice gathers host candidates on ``addresses`` only (None: aioice's own
+    choice). aioice reads the hook at gathering time for every connection in the process."""
+    if addresses is None:
+        yield
+        return
+    previous = aioice.ice.get_host_addresses
+    chosen = list(addresses)
+
+    def get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        return list(chosen)
+
+    aioice.ice.get_host_addresses = get_host_addresses
+    try:
+        yield
+    finally:
+        aioice.ice.get_host_addresses = previous

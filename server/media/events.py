@@ -1,0 +1,209 @@
+"""Socket events of media through the server, and the media plane following the session: who is
+in which room, who left, whose media it measured as speaking.
+
+The plane (``media.plane``) owns the peer connections; this adapter keeps only which socket each
+participant's server media answers to, so that the plane's offers and slot maps reach them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from media.plane import MediaPlane, PeerKey, Slot
+from rooms.commands import (
+    MeasuredSpeaking,
+    ReportFallback,
+    ServerMediaStopped,
+    SetScreenPolicy,
+    ShareScreen,
+    StopScreen,
+)
+from rooms.errors import NotRecorded, SessionNotFound, TandemError
+from rooms.events import (
+    ConnectionReplaced,
+    Event,
+    MediaRouteChanged,
+    ParticipantLeft,
+    ParticipantMoved,
+    ParticipantRejoined,
+    SessionEnded,
+)
+from rooms.roles import Action
+from server.context import Context
+from server.gateway import Connection, room_key
+from server.media import wire as w
+from server.protocol import OK, EmptyPayload, Message, OkAck
+
+logger = logging.getLogger(__name__)
+
+
+def slot_wire(slot: Slot) -> w.SlotWire:
+    return {"mid": slot.mid, "kind": slot.kind, "participant_id": slot.participant_id,
+            "source": slot.source}
+
+
+@dataclass(slots=True)
+class MediaEvents:
+    ctx: Context
+    plane: MediaPlane = field(init=False)  # made by ``install`` with this adapter's callbacks
+    # Whose server media answers to which socket (set on publish and subscribe).
+    sockets: dict[PeerKey, str] = field(default_factory=dict)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def register(self) -> None:
+        gw, lim = self.ctx.gateway, self.ctx.settings.limits
+        gw.on(w.PUBLISH, self.on_publish, lim.media_rate, lim.media_burst)
+        gw.on(w.SUBSCRIBE, self.on_subscribe, lim.media_rate, lim.media_burst)
+        gw.on(w.ANSWER, self.on_answer, lim.media_rate, lim.media_burst)
+        gw.on(w.RECEIVE, self.on_receive, lim.other_rate, lim.other_burst)
+        gw.on(w.STOP, self.on_stop, lim.other_rate, lim.other_burst)
+        gw.on(w.FALLBACK, self.on_fallback, lim.other_rate, lim.other_burst)
+        gw.on(w.SCREEN_SHARE, self.on_screen_share, lim.other_rate, lim.other_burst)
+        gw.on(w.SCREEN_STOP, self.on_screen_stop, lim.other_rate, lim.other_burst)
+        gw.on(w.SCREEN_POLICY, self.on_screen_policy, lim.other_rate, lim.other_burst)
+        self.ctx.delivery.deliver_with(MediaRouteChanged, self._route_changed)
+        self.ctx.delivery.add_recorder(self.follow)
+
+    # -- the plane's callbacks (synchronous: each send is a task of this adapter) -----------------
+
+    def on_offer(self, key: PeerKey, sdp: str, slots: list[Slot]) -> None:
+        self._send(key, w.MEDIA_OFFER({"sdp": sdp, "slots": [slot_wire(s) for s in slots]}))
+
+    def on_slots(self, key: PeerKey, slots: list[Slot]) -> None:
+        self._send(key, w.MEDIA_SLOTS({"slots": [slot_wire(s) for s in slots]}))
+
+    def on_speaking(self, key: PeerKey, speaking: bool) -> None:
+        session_id, pid = key
+        self._spawn(self._measured(session_id, pid, speaking))
+
+    def on_closed(self, key: PeerKey, which: str, reason: str) -> None:
+        logger.info("server media %s of participant %s in session %s closed (%s)", which,
+                    key[1], key[0], reason)
+
+    # -- events -----------------------------------------------------------------------------------
+
+    async def on_publish(self, conn: Connection, payload: w.PublishPayload) -> w.PublishAck:
+        key, room = await self._member(conn, Action.PUBLISH_MEDIA)
+        self.sockets[key] = conn.sid
+        answer = await self.plane.publish(key, room, payload.sdp, payload.screen_mid)
+        return {"ok": True, "sdp": answer}
+
+    async def on_subscribe(self, conn: Connection,
+                           payload: w.SubscribePayload) -> w.SubscribeAck:
+        key, room = await self._member(conn, None)
+        self.sockets[key] = conn.sid
+        offer, slots = await self.plane.subscribe(key, room, payload.video)
+        return {"ok": True, "sdp": offer, "slots": [slot_wire(s) for s in slots]}
+
+    async def on_answer(self, conn: Connection, payload: w.AnswerPayload) -> OkAck:
+        await self.plane.answer((conn.session_id, conn.joined_id()), payload.sdp)
+        return OK
+
+    async def on_receive(self, conn: Connection, payload: w.ReceivePayload) -> OkAck:
+        self.plane.set_video((conn.session_id, conn.joined_id()), payload.video)
+        return OK
+
+    async def on_stop(self, conn: Connection, payload: EmptyPayload) -> OkAck:
+        pid = conn.joined_id()
+        await self._stop((conn.session_id, pid))
+        await self.ctx.execute(conn.session_id, ServerMediaStopped(pid, self.ctx.clock()),
+                               conn.sid)
+        return OK
+
+    async def on_fallback(self, conn: Connection, payload: w.FallbackPayload) -> w.FallbackAck:
+        route = await self.ctx.execute(
+            conn.session_id,
+            ReportFallback(conn.joined_id(), conn.sid, payload.peer, self.ctx.clock()),
+            conn.sid,
+        )
+        return {"ok": True, "route": route}
+
+    async def on_screen_share(self, conn: Connection, payload: w.ScreenSharePayload) -> OkAck:
+        await self.ctx.execute(
+            conn.session_id,
+            ShareScreen(conn.joined_id(), conn.sid, payload.on, self.ctx.clock()),
+            conn.sid,
+        )
+        return OK
+
+    async def on_screen_stop(self, conn: Connection, payload: w.ScreenStopPayload) -> OkAck:
+        await self.ctx.execute(
+            conn.session_id,
+            StopScreen(conn.joined_id(), conn.sid, payload.participant_id, self.ctx.clock()),
+            conn.sid,
+        )
+        return OK
+
+    async def on_screen_policy(self, conn: Connection,
+                               payload: w.ScreenPolicyPayload) -> OkAck:
+        await self.ctx.execute(
+            conn.session_id,
+            SetScreenPolicy(conn.joined_id(), conn.sid, payload.many, self.ctx.clock()),
+            conn.sid,
+        )
+        return OK
+
+    # -- delivery and following the session -------------------------------------------------------
+
+    async def _route_changed(self, e: MediaRouteChanged, actor_sid: str | None) -> None:
+        await self.ctx.gateway.emit(
+            w.MEDIA_ROUTE({"room": e.room, "route": e.route}), room=room_key(e.session_id, e.room)
+        )
+
+    async def follow(self, events: Sequence[Event]) -> None:
+        """Moves change what the plane forwards to whom; leaving, a new connection of the same
+        person and the session's end close their server media."""
+        for e in events:
+            match e:
+                case ParticipantMoved():
+                    key = (e.session_id, e.participant.id)
+                    if key in self.sockets:
+                        self.plane.move(key, e.participant.room)
+                case ParticipantLeft() | ParticipantRejoined():
+                    await self._stop((e.session_id, e.participant.id))
+                case ConnectionReplaced():
+                    await self._stop((e.session_id, e.participant_id))
+                case SessionEnded():
+                    for key in [k for k in self.sockets if k[0] == e.session_id]:
+                        await self._stop(key)
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    async def _member(self, conn: Connection, action: Action | None) -> tuple[PeerKey, str]:
+        pid, sid = conn.joined_id(), conn.sid
+        view = await self.ctx.store.read(conn.session_id,
+                                         lambda s: s.member(pid, sid, action=action))
+        return (conn.session_id, pid), view.room.id
+
+    async def _stop(self, key: PeerKey) -> None:
+        self.sockets.pop(key, None)
+        await self.plane.stop(key)
+
+    async def _measured(self, session_id: str, pid: str, speaking: bool) -> None:
+        try:
+            await self.ctx.execute(session_id, MeasuredSpeaking(pid, speaking, self.ctx.clock()))
+        except (SessionNotFound, NotRecorded) as exc:
+            logger.warning("speaking of %s in session %s not kept: %s", pid, session_id,
+                           exc.code)
+        except TandemError as exc:
+            logger.info("speaking of %s in session %s refused: %s", pid, session_id, exc.code)
+
+    def _send(self, key: PeerKey, message: Message) -> None:
+        sid = self.sockets.get(key)
+        if sid is not None:
+            self._spawn(self.ctx.gateway.emit(message, to=sid))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.plane.close()
