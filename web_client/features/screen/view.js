@@ -184,7 +184,14 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
   });
 
   store.subscribe("me", renderControls);
-  store.subscribe("room", renderStage);
+  store.subscribe("room", ({ before }) => {
+    // A share ends when its sharer moves to another room (the server says so for the others).
+    if (track && !busy && before !== undefined && before !== store.room) {
+      stop(false);
+      notice("Your screen share ended when you moved to another room");
+    }
+    renderStage();
+  });
   store.subscribe("participants", renderStage);
   dispatcher.on(SERVER_EVENTS.PARTICIPANT_UPDATED, ({ participant: p }) => {
     // A mentor stopped my share: the server says I no longer share.
