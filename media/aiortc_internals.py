@@ -36,6 +36,7 @@ RECEIVER_DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
 RECEIVER_HANDLE_RTP = "_handle_rtp_packet"
 RECEIVER_SEND_PLI = "_send_rtcp_pli"
+RECEIVER_CODECS = "_RTCRtpReceiver__codecs"
 SENDER_ENCODER = "_RTCRtpSender__encoder"
 SENDER_HANDLE_RTCP = "_handle_rtcp_packet"
 TRANSCEIVER_CODECS = "_codecs"
@@ -77,7 +78,11 @@ def hook_receiver(receiver: RTCRtpReceiver, kind: str, sink: FrameSink,
     original: Callable[[RtpPacket, int], Awaitable[None]] = getattr(receiver, RECEIVER_HANDLE_RTP)
 
     async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
-        observer.packet(packet.ssrc, packet.extensions.audio_level)
+        # Chromium's first packets are often retransmission padding (bandwidth probes) on the RTX
+        # SSRC: a keyframe request naming that SSRC is ignored, so only media packets count.
+        codec = getattr(receiver, RECEIVER_CODECS).get(packet.payload_type)
+        if codec is None or not codec.mimeType.lower().endswith("/rtx"):
+            observer.packet(packet.ssrc, packet.extensions.audio_level)
         await original(packet, arrival_time_ms)
 
     setattr(receiver, RECEIVER_HANDLE_RTP, handle_rtp_packet)
