@@ -23,7 +23,7 @@ from tandem_pages import (
 # Per remote participant and source ("<id>:camera", "<id>:screen"): video frames decoded on the
 # subscribe connection, mapped through the page's slot map; and the remote end of the selected
 # candidate pair.
-SERVER_STATS_JS = """
+SERVER_STATS_JS = r"""
 async () => {
   const h = window.tandemTestHooks;
   const pc = h.serverConnections.subscribe;
@@ -46,7 +46,11 @@ async () => {
     }
   });
   const remote = pair ? reports.get(pair.remoteCandidateId) : null;
+  // The ports of the server's own candidates, as its offer gives them.
+  const candidate = /^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+)/gim;
+  const offered = [...pc.remoteDescription.sdp.matchAll(candidate)].map((m) => `${m[1]}:${m[2]}`);
   return {
+    offered,
     frames,
     state: pc.connectionState,
     remote: remote ? {address: remote.address || remote.ip, port: remote.port} : null,
@@ -143,8 +147,11 @@ async def test_four_people_decode_each_other_through_the_server(
         await wait_decoding_through_server(page, others)
         stats = await server_stats(page)
         assert stats["state"] == "connected"
-        # The media comes from the server's port on loopback, not from another page.
-        assert stats["remote"] is not None and stats["remote"]["address"] == "127.0.0.1"
+        # The media comes from the server's port on loopback (a candidate of its own offer), not
+        # from another page.
+        remote = stats["remote"]
+        assert remote is not None and remote["address"] == "127.0.0.1", stats
+        assert f"127.0.0.1:{remote['port']}" in stats["offered"], stats
         # Once everyone arrives through the server, no direct connection is left.
         await page.wait_for_function("() => window.tandemTestHooks.peers.size === 0")
         for other in ids:
@@ -190,6 +197,7 @@ async def test_a_pair_moves_to_the_server_and_back_without_the_picture_stopping(
         "(n) => window.__tandemFrames.length > n + 20", arg=through_server["count"]
     )
     log = await ana_page.evaluate(FRAME_LOG_JS)
+    print("frames on Ana's tile of Ben across both switches:", log)
     # The picture kept coming across both switches: no pause longer than a moment.
     assert log["count"] > through_server["count"] > 0
     assert log["maxGap"] < 1500, log
@@ -244,8 +252,10 @@ async def test_breakout_rooms_of_three_go_through_the_server(
     mentor = await join(browser, s["join_urls"]["mentor"], name="Ana")
     mentees = [await join(browser, s["join_urls"]["mentee"], name=n) for n in ("Ben", "Cem", "Dee")]
     ids = [await participant_id(p) for p in mentees]
-    for page in mentees:
+    everyone = [await participant_id(mentor), *ids]
+    for page, me in zip(mentees, ids, strict=True):
         await wait_route(page, "server")
+        await wait_decoding_through_server(page, [f"{p}:camera" for p in everyone if p != me])
     for page in mentees:
         await page.evaluate(
             "() => { window.__subscribe = window.tandemTestHooks.serverConnections.subscribe; }"
@@ -262,7 +272,8 @@ async def test_breakout_rooms_of_three_go_through_the_server(
         await page.wait_for_function("(r) => window.tandemTestHooks.room === r", arg=room)
         await wait_route(page, "server")
         others = [f"{pid}:camera" for pid in ids if pid != me]
-        await wait_decoding_through_server(page, others)
+        # New frames, decoded after the move.
+        await wait_decoding_through_server(page, others, above=(await server_stats(page))["frames"])
         # The same subscribe connection as before the move: the server changed what it carries.
         assert await page.evaluate(
             "() => window.__subscribe === window.tandemTestHooks.serverConnections.subscribe"
@@ -272,5 +283,10 @@ async def test_breakout_rooms_of_three_go_through_the_server(
             "(m) => !window.tandemTestHooks.slots.some((s) => s.participant_id === m)",
             arg=await participant_id(mentor),
         )
+    # The mentor, alone in the main room, goes back to peer to peer and closes their server media.
+    await wait_route(mentor, "p2p")
+    await mentor.wait_for_function(
+        "() => window.tandemTestHooks.serverConnections.subscribe === null"
+    )
     for p in [*mentees, mentor]:
         await close_page(p)
