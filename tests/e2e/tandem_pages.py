@@ -9,37 +9,56 @@ from typing import Any
 
 WAIT_MS = 30_000
 
-# Inbound media from one peer, read from RTCPeerConnection.getStats() in the page.
-INBOUND_STATS_JS = """
+# Inbound media from one peer, read with getStats() in the page: on the direct connection with
+# them, and on the subscribe connection with the server (on the mids its slot map gives them),
+# whichever carries more: a room of three or more goes through the server.
+INBOUND_JS = """
 async (peerId) => {
-  const pc = window.tandemTestHooks && window.tandemTestHooks.peers.get(peerId);
-  if (!pc) return null;
-  const stats = await pc.getStats();
-  const out = {framesDecoded: 0, audioPackets: 0, state: pc.connectionState};
-  stats.forEach((r) => {
-    if (r.type !== "inbound-rtp") return;
-    if (r.kind === "video") out.framesDecoded = Math.max(out.framesDecoded, r.framesDecoded || 0);
-    if (r.kind === "audio") out.audioPackets = Math.max(out.audioPackets, r.packetsReceived || 0);
-  });
+  const h = window.tandemTestHooks;
+  const out = {framesDecoded: 0, audioPackets: 0, state: null};
+  if (!h) return out;
+  const count = async (pc, mids) => {
+    const stats = await pc.getStats();
+    stats.forEach((r) => {
+      if (r.type !== "inbound-rtp" || (mids && !mids.has(r.mid))) return;
+      if (r.kind === "video") out.framesDecoded = Math.max(out.framesDecoded, r.framesDecoded || 0);
+      if (r.kind === "audio") out.audioPackets = Math.max(out.audioPackets, r.packetsReceived || 0);
+    });
+  };
+  const direct = h.peers.get(peerId);
+  if (direct) {
+    out.state = direct.connectionState;
+    await count(direct, null);
+  }
+  const sub = h.serverConnections && h.serverConnections.subscribe;
+  const theirs = (h.slots || [])
+    .filter((s) => s.participant_id === peerId && s.source !== "screen");
+  const mids = new Set(theirs.map((s) => s.mid));
+  if (sub && mids.size) {
+    out.state = out.state || sub.connectionState;
+    await count(sub, mids);
+  }
   return out;
 }
 """
 
+INBOUND_STATS_JS = f"""
+async (peerId) => {{
+  const h = window.tandemTestHooks;
+  if (!h || (!h.peers.get(peerId) && !(h.serverConnections && h.serverConnections.subscribe))) {{
+    return null;
+  }}
+  return await ({INBOUND_JS})(peerId);
+}}
+"""
+
 # True once the page decodes more video frames (and receives more audio packets) from that peer
 # than the given baselines.
-MEDIA_FLOWING_JS = """
-async ([peerId, frames, packets]) => {
-  const pc = window.tandemTestHooks && window.tandemTestHooks.peers.get(peerId);
-  if (!pc) return false;
-  const stats = await pc.getStats();
-  let f = 0, a = 0;
-  stats.forEach((r) => {
-    if (r.type !== "inbound-rtp") return;
-    if (r.kind === "video") f = Math.max(f, r.framesDecoded || 0);
-    if (r.kind === "audio") a = Math.max(a, r.packetsReceived || 0);
-  });
-  return f > frames && a > packets;
-}
+MEDIA_FLOWING_JS = f"""
+async ([peerId, frames, packets]) => {{
+  const s = await ({INBOUND_JS})(peerId);
+  return s.framesDecoded > frames && s.audioPackets > packets;
+}}
 """
 
 
