@@ -133,6 +133,7 @@ class _Subscription:
         self.mids: dict[SlotTrack, str] = {}
         self.offer_pending = False
         self.growing = False
+        self.reported: list[Slot] = []  # the slot map the subscriber was last told
 
 
 class _Member:
@@ -410,8 +411,13 @@ class MediaPlane:
                     changed |= new is not slot.source
                     slot.set_source(new)
             short |= bool(missing)
-        if changed and report:
-            self._call(self._on_slots, member.key, self._slot_map(sub))
+        # A slot emptied before this (its publisher left) is a change too: compare with what
+        # the subscriber was last told.
+        if report and (changed or any(s.participant_id for s in sub.reported)):
+            previous = sub.reported
+            current = self._slot_map(sub)
+            if current != previous:
+                self._call(self._on_slots, member.key, current)
         if short and not sub.offer_pending and not sub.growing \
                 and len(sub.slots) < self.limits.max_slots:
             sub.growing = True
@@ -432,6 +438,7 @@ class MediaPlane:
             self._call(self._on_offer, member.key, pc.localDescription.sdp, self._slot_map(sub))
 
     def _slot_map(self, sub: _Subscription) -> list[Slot]:
+        """The slot map now, remembered as what the subscriber is told."""
         slots = []
         for transceiver in sub.peer.pc.getTransceivers():
             track = transceiver.sender.track
@@ -441,6 +448,7 @@ class MediaPlane:
             slots.append(Slot(transceiver.mid, track.media_kind,
                               source.owner[1] if source else None,
                               source.role if source else None))
+        sub.reported = slots
         return slots
 
     def _reassign_room(self, room_key: tuple[str, str]) -> None:
