@@ -16,6 +16,7 @@ import { installPeople } from "./features/people/view.js";
 import { installBreakouts } from "./features/breakouts/install.js";
 import { installEngagement } from "./features/engagement/install.js";
 import { installWhiteboard } from "./features/whiteboard/view.js";
+import { installDevices } from "./features/devices/install.js";
 import { announce, showBanner, toast } from "./ui/announce.js";
 import { byId } from "./ui/dom.js";
 import { NETWORK, refusal } from "./ui/wording.js";
@@ -70,8 +71,25 @@ const engagement = installEngagement({
 });
 // The room's shared whiteboard, shown and hidden with the Whiteboard button.
 const board = installWhiteboard({ container: byId("whiteboard"), transport, dispatcher, participantId: () => store.me.id, announce });
+const devices = installDevices({
+  store, media, call, notice, announce, alert: showCallAlert,
+  inCall: () => page.joinedOnce && (page.state === "call" || page.state === "reconnecting"),
+  localChanged(kind) {
+    if (!page.joinedOnce) {
+      joinScreen.localChanged();
+      return;
+    }
+    call.grid.setLocalStream(media.stream);
+    if (kind === "audio") engagement.microphoneChanged(media.stream);
+  },
+  mediaChanged: () => {
+    renderToggles(media, page.name);
+    sendMediaState();
+  },
+});
 const joinScreen = createJoinScreen({
   media,
+  devices,
   submit(name) {
     page.name = name;
     page.state = "joining";
@@ -189,7 +207,7 @@ async function showJoin() {
 async function autoRejoin() {
   message({ title: "Taking you back to your session…", body: page.preview.title || "", state: "joining" });
   if (!media.observer) {
-    await media.acquire();
+    await media.acquire(devices.preferred());
     if (!media.stream) {
       // The camera and microphone worked before and don't now: let the person see why.
       await showJoin();
@@ -324,6 +342,7 @@ function onJoined(ack) {
   engagement.joined({ rejoined: !!ack.rejoined, stream: media.stream, micOn: () => media.sending().audio });
   breakouts.joined();
   board.joined(store.room);
+  devices.joined();
 
   if (first) {
     const others = store.othersHere();
@@ -406,6 +425,7 @@ function stopEverything() {
   engagement.stop();
   breakouts.stop();
   board.stop();
+  devices.stop();
   joinScreen.stopMeter();
   media.release();
   showBanner("");

@@ -99,6 +99,24 @@ export function installCall({ store, dispatcher, transport, notice }) {
       grid.setLocalStream(stream);
       await peers.addLocalTrack(track, stream);
     },
+    /**
+     * Another camera or microphone: sent in place of the old track on every connection, with
+     * no renegotiation. The caller updates LocalMedia (the preview) and stops the old track.
+     * @param {"audio" | "video"} kind
+     * @param {MediaStreamTrack} track
+     */
+    async replaceTrack(kind, track) {
+      await peers.replaceTrack(kind, track);
+    },
+    /**
+     * Audio-only mode (false) and back (true): the others' video is neither shown nor, peer to
+     * peer, sent to me; my own video is capped meanwhile. The server path sends `media_receive`.
+     * @param {boolean} on
+     */
+    setReceiveVideo(on) {
+      peers.setReceiveVideo(on);
+      grid.grid.dataset.remoteVideo = on ? "on" : "off";
+    },
     stop() {
       peers.closeAll();
       quality.stop();
