@@ -114,6 +114,7 @@ class PlaneStats:
     subscribers: int
     forwarded_tracks: int  # slots carrying a source
     tasks: int
+    dropped_frames: int = 0  # by the slots of current subscribers (full queues, keyframe waits)
 
 
 class _Publication:
@@ -268,6 +269,8 @@ class MediaPlane:
             forwarded_tracks=sum(s.source is not None for m in members if m.subscription
                                  for s in m.subscription.slots),
             tasks=len(self._tasks),
+            dropped_frames=sum(s.dropped for m in members if m.subscription
+                               for s in m.subscription.slots),
         )
 
     # ---- publish
