@@ -119,9 +119,9 @@ class ServerMedia:
             while True:
                 await track.recv()
                 slot = self.slots.get(self._mid_of(track) or "")
-                who = slot and slot["participant_id"]
-                if not who:
+                if slot is None or not slot["participant_id"]:
                     continue
+                who = str(slot["participant_id"])
                 kind = "screen" if slot["source"] == "screen" else track.kind
                 self.frames[(who, kind)] += 1
                 self.first_frame_at.setdefault(who, self.clock())

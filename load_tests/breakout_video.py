@@ -56,9 +56,10 @@ async def _round(
     for p in people:
         p.first_frame_at.clear()
         p.frame_seen.clear()
-    await _ok(mentor, "breakout_create", {"count": rooms})
+    created = await _ok(mentor, "breakout_create", {"count": rooms})
+    ids = [room["id"] for room in created["breakouts"]["rooms"]]  # "<round>:b<n>"
     for i, p in enumerate(people):
-        await _ok(mentor, "breakout_assign", {"participant_id": p.id, "room": f"b{i // 2 + 1}"})
+        await _ok(mentor, "breakout_assign", {"participant_id": p.id, "room": ids[i // 2]})
     opened = time.time()
     await _ok(mentor, "breakout_open", {})
     deadline = time.monotonic() + timeout

@@ -1,9 +1,14 @@
-"""Real Chromium: time from the second person pressing "Join" to the first decoded video frame
-on both sides (RTCPeerConnection.getStats: inbound video framesDecoded > 0).
+"""Real Chromium: the time from the Nth person pressing "Join" to their first decoded remote video
+frame, and to every remote video they should see decoding, for rooms of 2, 3, 4 and 8 people;
+side by side with a reference checkout (by default the last one whose calls were a browser mesh
+for every room size) in the same run.
 
 Run it where WebRTC stays on loopback, in a network namespace with only loopback (as root):
 
-    unshare -n sh -c 'ip link set lo up && .venv/bin/python -m load_tests.join_video --runs 9'
+    unshare -n sh -c 'ip link set lo up && .venv/bin/python -m load_tests.join_video --runs 5'
+
+The reference is exported with ``git archive`` from this repository (``--reference REV``; ``none``
+measures this checkout only).
 """
 
 from __future__ import annotations
@@ -11,77 +16,142 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from clients.server import ServerProcess
-from load_tests.breakout_video import bench_server
+from clients.server import REPO, ServerProcess
 from load_tests.stats import percentile
+from load_tests.targets import ADMIN_KEY, python_exe
 
+# The last commit before media went through the server: every room a mesh.
+MESH_REFERENCE = "3bc8e75"
+ROOM_SIZES = (2, 3, 4, 8)
+LAST_N = 6  # camera videos the server forwards to each person (the default setting)
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
     "--allow-loopback-in-peer-connection",
 ]
-# True once every peer connection of the page has decoded at least one video frame.
-ALL_DECODING = """() => {
-  const peers = window.tandem && window.tandem.peers;
-  if (!peers || peers.size === 0) return false;
-  return Promise.all([...peers.values()].map((pc) => pc.getStats().then((stats) => {
-    let decoding = false;
+# How many remote videos the page decodes now, over its direct connections and its server
+# subscribe connection (a checkout without server media has only the former).
+DECODING = """async () => {
+  const hooks = window.tandemTestHooks;
+  if (!hooks || !hooks.participantId) return 0;
+  const pcs = [...hooks.peers.values()];
+  const server = hooks.serverConnections && hooks.serverConnections.subscribe;
+  if (server) pcs.push(server);
+  let count = 0;
+  for (const pc of pcs) {
+    const stats = await pc.getStats();
     stats.forEach((r) => {
-      if (r.type === "inbound-rtp" && r.kind === "video" && r.framesDecoded > 0) decoding = true;
+      if (r.type === "inbound-rtp" && r.kind === "video" && r.framesDecoded > 0) count += 1;
     });
-    return decoding;
-  }))).then((all) => all.every(Boolean));
+  }
+  return count;
 }"""
 
 
-async def once(browser: Browser, server: ServerProcess) -> float:
-    async with server.admin_async() as api:
-        s = await api.create_session(title="Measure")
-    pages = []
-    for role, name in (("mentor", "Ana"), ("mentee", "Ben")):
-        context = await browser.new_context()
-        page = await context.new_page()
-        await page.goto(s["join_urls"][role])
-        await page.fill("#name-input", name)
-        pages.append(page)
-    await pages[0].get_by_role("button", name="Join").first.click()
-    await pages[0].wait_for_function("() => window.tandem && window.tandem.participantId")
+async def _page(context: BrowserContext, url: str, name: str) -> Page:
+    page = await context.new_page()
+    await page.goto(url)
+    await page.fill("#name-input", name)
+    return page
+
+
+async def _decoding(page: Page) -> int:
+    return int(await page.evaluate(DECODING))
+
+
+async def _until(page: Page, count: int, timeout: float = 30.0) -> float:
+    """Seconds until ``page`` decodes ``count`` remote videos (polled every 20 ms)."""
     started = time.monotonic()
-    await pages[1].get_by_role("button", name="Join").first.click()
-    for page in pages:
-        await page.wait_for_function(ALL_DECODING, timeout=30_000, polling=20)
-    elapsed = time.monotonic() - started
-    for page in pages:
-        await page.context.close()
-    return elapsed
+    while await _decoding(page) < count:
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"{count} remote videos did not decode within {timeout} s")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
 
 
-async def main_async(runs: int) -> list[float]:
+async def once(browser: Browser, server: ServerProcess, size: int) -> tuple[float, float]:
+    """One room of ``size``: (first remote frame, every remote video) for the last to join."""
+    async with server.admin_async() as api:
+        s = await api.create_session(title="Measure", max_participants=max(size, 2))
+    contexts = [await browser.new_context() for _ in range(size)]
+    try:
+        pages = [await _page(c, s["join_urls"]["mentor" if i == 0 else "mentee"], f"P{i + 1}")
+                 for i, c in enumerate(contexts)]
+        for i, page in enumerate(pages[:-1]):
+            await page.get_by_role("button", name="Join").first.click()
+            await page.wait_for_function(
+                "() => window.tandemTestHooks && window.tandemTestHooks.participantId")
+            if i > 0:  # the room settles before the next one comes
+                await _until(page, min(i, LAST_N))
+        last = pages[-1]
+        started = time.monotonic()
+        await last.get_by_role("button", name="Join").first.click()
+        await _until(last, 1)
+        first = time.monotonic() - started
+        await _until(last, min(size - 1, LAST_N))
+        every = time.monotonic() - started
+        return first, every
+    finally:
+        for context in contexts:
+            await context.close()
+
+
+Times = dict[int, list[tuple[float, float]]]
+
+
+async def measure(checkout: Path, runs: int, sizes: Sequence[int]) -> Times:
+    results: Times = {}
     with tempfile.TemporaryDirectory() as workdir:
-        async with bench_server(Path(workdir)) as server, async_playwright() as p:
+        server = ServerProcess(Path(workdir) / "data", admin_key=ADMIN_KEY, checkout=checkout,
+                               python=python_exe(), env={"TANDEM_LOG_LEVEL": "WARNING"})
+        async with server, async_playwright() as p:
             browser = await p.chromium.launch(executable_path="/usr/bin/chromium",
                                               args=CHROMIUM_ARGS)
-            times = [await once(browser, server) for _ in range(runs)]
+            for size in sizes:
+                results[size] = [await once(browser, server, size) for _ in range(runs)]
             await browser.close()
-    return times
+    return results
+
+
+def export(rev: str, into: Path) -> Path:
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default=",".join(map(str, ROOM_SIZES)))
+    parser.add_argument("--reference", default=MESH_REFERENCE,
+                        help="git revision to measure side by side ('none': skip)")
     args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
     load_before = os.getloadavg()[0]
-    times = asyncio.run(main_async(args.runs))
-    print(f"machine: {os.cpu_count()} cores, load average before the run {load_before:.2f}")
-    print(f"join to first decoded video both ways, {len(times)} runs: "
-          f"median {percentile(times, 50) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
+    rows = [("this checkout", asyncio.run(measure(REPO, args.runs, sizes)))]
+    if args.reference != "none":
+        with tempfile.TemporaryDirectory() as ref:
+            rows.append((f"reference {args.reference}",
+                         asyncio.run(measure(export(args.reference, Path(ref)), args.runs,
+                                             sizes))))
+    print(f"machine: {os.cpu_count()} cores, load average before the run {load_before:.2f}; "
+          f"median of {args.runs} runs, Chromium with its fake camera, loopback")
+    print(f"{'server':<22} {'room':>4} {'first remote frame':>19} {'every remote video':>19}")
+    for label, results in rows:
+        for size, times in results.items():
+            first = percentile([t[0] for t in times], 50) * 1000
+            every = percentile([t[1] for t in times], 50) * 1000
+            print(f"{label:<22} {size:>4} {first:>16.0f} ms {every:>16.0f} ms")
 
 
 if __name__ == "__main__":

@@ -1,2 +1,2 @@
-"""The server's media plane: ICE configuration now. Of the server's packages, the only one that may
-import aiortc."""
+"""The server's media plane: ICE configuration (``ice``) and the forwarding unit (``plane``). Of
+the server's packages, the only one that may import aiortc."""

@@ -19,6 +19,11 @@ The names used, and why:
 - ``RTCRtpTransceiver._codecs``: the negotiated codecs of an answer; narrowed to the codecs the
   forwarder carries (VP8, Opus), since transceivers made from a remote offer take no preference.
 - ``aioice.ice.get_host_addresses``: the only way to choose the host candidates aioice gathers.
+- ``RTCIceTransport._connection``: aioice starts its consent checks when connectivity checks
+  complete, even when the connection was closed meanwhile; such a task then runs forever. Likewise
+  aiortc starts senders and receivers once connected, even those of a connection closed while it
+  connected, and their RTCP tasks then run forever. Before closing, ``close_peer_connection``
+  turns those late starts into no-ops (instance attributes over public method names).
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 import aioice.ice
-from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPsfbPacket, RtpPacket
 
+ICE_CONNECTION = "_connection"
+LATE_STARTS = ("query_consent", "receive", "send")  # of aioice's Connection, receiver, sender
 RECEIVER_DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
 RECEIVER_HANDLE_RTP = "_handle_rtp_packet"
@@ -150,3 +157,18 @@ def host_addresses(addresses: tuple[str, ...] | None) -> Iterator[None]:
         yield
     finally:
         aioice.ice.get_host_addresses = previous
+
+
+async def close_peer_connection(pc: RTCPeerConnection) -> None:
+    """Close ``pc`` so that no task of it outlives it."""
+    for transceiver in pc.getTransceivers():
+        connection = getattr(transceiver.receiver.transport.transport, ICE_CONNECTION, None)
+        if connection is not None:
+            setattr(connection, LATE_STARTS[0], _nothing)
+        setattr(transceiver.receiver, LATE_STARTS[1], _nothing)
+        setattr(transceiver.sender, LATE_STARTS[2], _nothing)
+    await pc.close()
+
+
+async def _nothing(*args: object) -> None:
+    return None

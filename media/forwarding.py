@@ -152,13 +152,15 @@ class SlotTrack(MediaStreamTrack):
                 return
             self._awaiting_keyframe = False
         if len(self._queue) >= self._max_queue:
-            self.dropped += len(self._queue) if self.kind == "video" else 1
             if self.kind == "audio":
+                self.dropped += 1
                 self._queue.popleft()
             else:
+                # later video frames need the dropped ones: start again from a keyframe
+                self.dropped += len(self._queue) + (not keyframe)
                 self._queue.clear()
-                self._awaiting_keyframe = not keyframe
                 if not keyframe:
+                    self._awaiting_keyframe = True
                     if source is not None:
                         source.request_keyframe()
                     return

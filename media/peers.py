@@ -12,6 +12,8 @@ from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCRtpS
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 from aiortc.sdp import SessionDescription
 
+from media import aiortc_internals as internals
+
 logger = logging.getLogger(__name__)
 
 Which = Literal["publish", "subscribe"]
@@ -87,4 +89,4 @@ class ServerPeer:
             return
         self.closed = True
         self._timer.cancel()
-        await self.pc.close()
+        await internals.close_peer_connection(self.pc)

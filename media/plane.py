@@ -114,6 +114,7 @@ class PlaneStats:
     subscribers: int
     forwarded_tracks: int  # slots carrying a source
     tasks: int
+    dropped_frames: int = 0  # by the slots of current subscribers (full queues, keyframe waits)
 
 
 class _Publication:
@@ -133,6 +134,7 @@ class _Subscription:
         self.mids: dict[SlotTrack, str] = {}
         self.offer_pending = False
         self.growing = False
+        self.reported: list[Slot] = []  # the slot map the subscriber was last told
 
 
 class _Member:
@@ -190,9 +192,8 @@ class MediaPlane:
             peer = self._new_peer(member, "subscribe")
             sub = member.subscription = _Subscription(peer)
             member.video = video
-            wanted = self._wanted(member)
-            for kind in KINDS:
-                self._add_slots(sub, kind, self._batch(len(wanted[kind]), sub, kind))
+            for kind, count in self._growth(sub, self._wanted(member)).items():
+                self._add_slots(sub, kind, count)
             try:
                 await peer.pc.setLocalDescription(await peer.pc.createOffer())
             except AIORTC_ERRORS:
@@ -269,6 +270,8 @@ class MediaPlane:
             forwarded_tracks=sum(s.source is not None for m in members if m.subscription
                                  for s in m.subscription.slots),
             tasks=len(self._tasks),
+            dropped_frames=sum(s.dropped for m in members if m.subscription
+                               for s in m.subscription.slots),
         )
 
     # ---- publish
@@ -365,12 +368,20 @@ class MediaPlane:
 
     # ---- subscribe
 
-    def _batch(self, needed: int, sub: _Subscription, kind: Kind) -> int:
-        # Slots to add so that ``needed`` fit, in whole batches; a new pool has a batch of each.
-        have = sum(1 for s in sub.slots if s.kind == kind)
-        missing = max(needed - have, 0 if have else 1)
+    def _growth(self, sub: _Subscription, wanted: dict[Kind, list[Source]]) -> dict[Kind, int]:
+        # Slots to add so that what is wanted fits: whole batches when the bound allows, else
+        # just what is missing (audio first); a new pool has at least one slot of each kind.
+        room = self.limits.max_slots - len(sub.slots)
         batch = self.limits.slot_batch
-        return max(0, min(-(-missing // batch) * batch, self.limits.max_slots - len(sub.slots)))
+        missing: dict[Kind, int] = {}
+        for kind in KINDS:
+            have = sum(1 for s in sub.slots if s.kind == kind)
+            missing[kind] = max(len(wanted[kind]) - have, 0 if have else 1)
+        rounded = {k: -(-m // batch) * batch for k, m in missing.items()}
+        if sum(rounded.values()) <= room:
+            return rounded
+        audio = min(missing["audio"], room)
+        return {"audio": audio, "video": min(missing["video"], room - audio)}
 
     def _add_slots(self, sub: _Subscription, kind: Kind, count: int) -> None:
         queue = self.limits.video_queue if kind == "video" else self.limits.audio_queue
@@ -410,8 +421,13 @@ class MediaPlane:
                     changed |= new is not slot.source
                     slot.set_source(new)
             short |= bool(missing)
-        if changed and report:
-            self._call(self._on_slots, member.key, self._slot_map(sub))
+        # A slot emptied before this (its publisher left) is a change too: compare with what
+        # the subscriber was last told.
+        if report and (changed or any(s.participant_id for s in sub.reported)):
+            previous = sub.reported
+            current = self._slot_map(sub)
+            if current != previous:
+                self._call(self._on_slots, member.key, current)
         if short and not sub.offer_pending and not sub.growing \
                 and len(sub.slots) < self.limits.max_slots:
             sub.growing = True
@@ -422,9 +438,8 @@ class MediaPlane:
             sub.growing = False
             if member.subscription is not sub or sub.offer_pending or self._closed:
                 return
-            wanted = self._wanted(member)
-            for kind in KINDS:
-                self._add_slots(sub, kind, self._batch(len(wanted[kind]), sub, kind))
+            for kind, count in self._growth(sub, self._wanted(member)).items():
+                self._add_slots(sub, kind, count)
             pc = sub.peer.pc
             await pc.setLocalDescription(await pc.createOffer())
             sub.offer_pending = True
@@ -432,6 +447,7 @@ class MediaPlane:
             self._call(self._on_offer, member.key, pc.localDescription.sdp, self._slot_map(sub))
 
     def _slot_map(self, sub: _Subscription) -> list[Slot]:
+        """The slot map now, remembered as what the subscriber is told."""
         slots = []
         for transceiver in sub.peer.pc.getTransceivers():
             track = transceiver.sender.track
@@ -441,6 +457,7 @@ class MediaPlane:
             slots.append(Slot(transceiver.mid, track.media_kind,
                               source.owner[1] if source else None,
                               source.role if source else None))
+        sub.reported = slots
         return slots
 
     def _reassign_room(self, room_key: tuple[str, str]) -> None:

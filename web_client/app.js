@@ -17,6 +17,7 @@ import { installBreakouts } from "./features/breakouts/install.js";
 import { installEngagement } from "./features/engagement/install.js";
 import { installWhiteboard } from "./features/whiteboard/view.js";
 import { installScreenShare } from "./features/screen/view.js";
+import { installDevices } from "./features/devices/install.js";
 import { announce, showBanner, toast } from "./ui/announce.js";
 import { byId } from "./ui/dom.js";
 import { NETWORK, refusal } from "./ui/wording.js";
@@ -72,8 +73,25 @@ const engagement = installEngagement({
 const screenShare = installScreenShare({ store, dispatcher, transport, call, notice, announce, alert: showCallAlert });
 // The room's shared whiteboard, shown and hidden with the Whiteboard button.
 const board = installWhiteboard({ container: byId("whiteboard"), transport, dispatcher, participantId: () => store.me.id, announce });
+const devices = installDevices({
+  store, media, call, notice, announce, alert: showCallAlert,
+  inCall: () => page.joinedOnce && (page.state === "call" || page.state === "reconnecting"),
+  localChanged(kind) {
+    if (!page.joinedOnce) {
+      joinScreen.localChanged();
+      return;
+    }
+    call.grid.setLocalStream(media.stream);
+    if (kind === "audio") engagement.microphoneChanged(media.stream);
+  },
+  mediaChanged: () => {
+    renderToggles(media, page.name);
+    sendMediaState();
+  },
+});
 const joinScreen = createJoinScreen({
   media,
+  devices,
   submit(name) {
     page.name = name;
     page.state = "joining";
@@ -193,7 +211,7 @@ async function showJoin() {
 async function autoRejoin() {
   message({ title: "Taking you back to your session…", body: page.preview.title || "", state: "joining" });
   if (!media.observer) {
-    await media.acquire();
+    await media.acquire(devices.preferred());
     if (!media.stream) {
       // The camera and microphone worked before and don't now: let the person see why.
       await showJoin();
@@ -329,6 +347,7 @@ function onJoined(ack) {
   breakouts.joined();
   board.joined(store.room);
   screenShare.joined();
+  devices.joined();
 
   if (first) {
     const others = store.othersHere();
@@ -412,6 +431,7 @@ function stopEverything() {
   engagement.stop();
   breakouts.stop();
   board.stop();
+  devices.stop();
   joinScreen.stopMeter();
   media.release();
   showBanner("");

@@ -13,7 +13,8 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from media.plane import MediaPlane, PeerKey, Slot
+from media.peers import PeerKey
+from media.plane import MediaPlane, Slot
 from rooms.commands import (
     MeasuredSpeaking,
     ReportFallback,

@@ -12,6 +12,7 @@ import aiortc.codecs.vpx
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 
+from media.aiortc_internals import close_peer_connection
 from media.plane import MediaLimits, MediaPlane, PeerKey
 from tests.media.sfu import Events, Publisher, Subscriber, client_pc, vp8_frames
 from tests.support import eventually
@@ -62,7 +63,7 @@ class Call:
 
     async def close(self) -> None:
         for peer in [*self.publishers.values(), *self.subscribers.values()]:
-            await peer.pc.close()
+            await close_peer_connection(peer.pc)
 
 
 @pytest.fixture

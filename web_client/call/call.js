@@ -123,6 +123,25 @@ export function installCall({ store, dispatcher, transport, notice, onScreens = 
     async setScreen(track) {
       await routes.setScreen(track);
     },
+    /**
+     * Another camera or microphone: sent in place of the old track on every connection, with
+     * no renegotiation. The caller updates LocalMedia (the preview) and stops the old track.
+     * @param {"audio" | "video"} kind
+     * @param {MediaStreamTrack} track
+     */
+    async replaceTrack(kind, track) {
+      await Promise.all([peers.replaceTrack(kind, track), server.replaceTrack(kind, track)]);
+    },
+    /**
+     * Audio-only mode (false) and back (true): the others' video is neither shown nor, peer to
+     * peer, sent to me; my own video is capped meanwhile. The server path sends `media_receive`.
+     * @param {boolean} on
+     */
+    setReceiveVideo(on) {
+      peers.setReceiveVideo(on);
+      server.setReceiveVideo(on).catch((e) => console.warn("media_receive", e));
+      grid.grid.dataset.remoteVideo = on ? "on" : "off";
+    },
     stop() {
       routes.stop();
       quality.stop();

@@ -17,10 +17,13 @@ export class LocalMedia {
     this.observer = false;
   }
 
-  /** Ask for both devices (and find out what works when that fails). */
-  async acquire() {
+  /**
+   * Ask for both devices (and find out what works when that fails).
+   * @param {{audio?: string, video?: string}} [preferred]  device ids chosen last time
+   */
+  async acquire(preferred) {
     this.release();
-    const got = await acquireMedia();
+    const got = await acquireMedia(preferred);
     this.stream = got.stream;
     this.audioError = got.audioError;
     this.videoError = got.videoError;
@@ -52,6 +55,36 @@ export class LocalMedia {
     if (!this.stream) return;
     for (const t of this.stream.getAudioTracks()) t.enabled = this.micOn;
     for (const t of this.stream.getVideoTracks()) t.enabled = this.camOn;
+  }
+
+  /** @param {"audio" | "video"} kind */
+  track(kind) {
+    const s = this.stream;
+    if (!s) return null;
+    return (kind === "audio" ? s.getAudioTracks() : s.getVideoTracks())[0] || null;
+  }
+
+  /** The id of the device in use for `kind`, or "" without one. @param {"audio" | "video"} kind */
+  deviceId(kind) {
+    const t = this.track(kind);
+    return (t && t.readyState === "live" && t.getSettings().deviceId) || "";
+  }
+
+  /**
+   * Another device of the same kind: the new track takes the old one's place in the same stream
+   * (so the preview, the meters and the peer connections' stream ids stay), keeps the mute or
+   * camera-off state, and the old track is stopped. Returns the old track, already stopped.
+   * @param {MediaStreamTrack} track
+   */
+  replaceTrack(track) {
+    const kind = track.kind === "audio" ? "audio" : "video";
+    const old = this.track(kind);
+    if (!this.stream) this.stream = new MediaStream();
+    if (old) this.stream.removeTrack(old);
+    this.stream.addTrack(track);
+    track.enabled = kind === "audio" ? this.micOn : this.camOn;
+    if (old) old.stop();
+    return old;
   }
 
   /** A device allowed late: add its track. @param {MediaStreamTrack} track */

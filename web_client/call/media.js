@@ -5,10 +5,26 @@ const VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { idea
 const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
 /**
+ * The constraints for one device: a chosen device by id (`exact`: that one or fail; otherwise it is
+ * preferred, and the browser's default is taken when it is gone), or the default when `deviceId`
+ * is empty.
+ * @param {"audio" | "video"} kind
+ * @param {string} [deviceId]
+ * @param {boolean} [exact]
+ * @returns {MediaTrackConstraints}
+ */
+export function constraintsFor(kind, deviceId = "", exact = false) {
+  const base = kind === "audio" ? AUDIO : VIDEO;
+  if (!deviceId) return { ...base };
+  return { ...base, deviceId: exact ? { exact: deviceId } : { ideal: deviceId } };
+}
+
+/**
  * @typedef {{stream: MediaStream | null, audioError: Error | null, videoError: Error | null}} Acquired
+ * @param {{audio?: string, video?: string}} [preferred]  device ids remembered from last time
  * @returns {Promise<Acquired>}
  */
-export async function acquireMedia() {
+export async function acquireMedia(preferred = {}) {
   /** @type {Acquired} */
   const result = { stream: null, audioError: null, videoError: null };
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
@@ -17,8 +33,21 @@ export async function acquireMedia() {
     result.videoError = e;
     return result;
   }
-  const video = VIDEO;
-  const audio = AUDIO;
+  if (preferred.video || preferred.audio) {
+    // The devices chosen last time, exactly (browsers may not honour a preference alone). When
+    // one is gone the browser's defaults are taken instead, as below.
+    try {
+      result.stream = await navigator.mediaDevices.getUserMedia({
+        audio: constraintsFor("audio", preferred.audio, true),
+        video: constraintsFor("video", preferred.video, true),
+      });
+      return result;
+    } catch (e) {
+      /* a remembered device is missing, or something else failed: try the defaults */
+    }
+  }
+  const video = constraintsFor("video");
+  const audio = constraintsFor("audio");
   try {
     result.stream = await navigator.mediaDevices.getUserMedia({ audio, video });
     return result;
@@ -44,10 +73,16 @@ export async function acquireMedia() {
   }
 }
 
-/** Ask for one device on its own. Resolves to a track or throws. @param {"audio" | "video"} kind */
-export async function acquireTrack(kind) {
+/**
+ * Ask for one device on its own: the default, or the device with this id (exactly that one: a
+ * person who picks a camera must not silently get another). Resolves to a track or throws.
+ * @param {"audio" | "video"} kind
+ * @param {string} [deviceId]
+ */
+export async function acquireTrack(kind, deviceId = "") {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new TypeError("getUserMedia is not available");
-  const constraints = kind === "audio" ? { audio: AUDIO } : { video: VIDEO };
+  const wanted = constraintsFor(kind, deviceId, true);
+  const constraints = kind === "audio" ? { audio: wanted } : { video: wanted };
   const stream = await navigator.mediaDevices.getUserMedia(constraints);
   const track = kind === "audio" ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
   if (!track) throw new DOMException("No track", "NotFoundError");

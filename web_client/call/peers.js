@@ -14,6 +14,9 @@
 const FRESH_MS = 5000;
 /** After ICE failed and was restarted, how long to wait before saying the connection failed. */
 const RESTART_GRACE_MS = 5000;
+// Incoming video off is the low-bandwidth mode: my own video is then sent small and slow as well.
+const LOW_BANDWIDTH_BPS = 150_000;
+const LOW_BANDWIDTH_SCALE = 2;
 
 /**
  * One connection and its negotiation state.
@@ -61,6 +64,8 @@ export class PeerManager {
     this.peers = new Map();
     /** @type {Map<string, RTCPeerConnection>} id -> connection, for the test hooks (getStats) */
     this.connections = new Map();
+    /** False in audio-only mode: the others are asked not to send me their video. */
+    this.receiveVideo = true;
   }
 
   /** @param {{selfId: string, iceServers: RTCIceServer[], localStream: MediaStream | null}} options */
@@ -91,10 +96,10 @@ export class PeerManager {
     for (const kind of ["audio", "video"]) {
       const track = this.localTrack(kind);
       if (track) {
-        peer.pc.addTransceiver(track, { direction: "sendrecv", streams: this.localStream ? [this.localStream] : [] });
+        peer.pc.addTransceiver(track, { direction: this._direction(kind, true), streams: this.localStream ? [this.localStream] : [] });
         peer.attached.add(kind);
       } else {
-        peer.pc.addTransceiver(kind, { direction: "recvonly" });
+        peer.pc.addTransceiver(kind, { direction: this._direction(kind, false) });
       }
     }
     if (this.screenTrack) this._sendScreen(peer); // after the camera: the first video is the camera
@@ -147,7 +152,7 @@ export class PeerManager {
       try {
         await t.sender.replaceTrack(track);
         if (t.sender.setStreams) t.sender.setStreams(stream);
-        t.direction = "sendrecv";
+        t.direction = this._direction(track.kind, true);
         peer.attached.add(track.kind);
       } catch (e) {
         console.warn("could not add", track.kind, "for", peer.id, e);
@@ -156,12 +161,61 @@ export class PeerManager {
   }
 
   /**
+   * Another camera or microphone during the call: the new track takes the old one's place on
+   * every connection with RTCRtpSender.replaceTrack, which needs no renegotiation, so the call
+   * goes on without a gap. The caller stops the old track afterwards.
+   * @param {"audio" | "video"} kind
+   * @param {MediaStreamTrack} track
+   */
+  async replaceTrack(kind, track) {
+    const jobs = [];
+    for (const peer of this.peers.values()) {
+      if (peer.closed || !peer.attached.has(kind)) continue;
+      const t = transceiverOf(peer.pc, kind);
+      if (!t) continue;
+      jobs.push(t.sender.replaceTrack(track).catch((e) => console.warn("could not switch", kind, "for", peer.id, e)));
+    }
+    await Promise.all(jobs);
+  }
+
+  /**
+   * Audio only (false) or video again (true). Each connection's video transceiver stops (or
+   * resumes) receiving, which renegotiates: the other side then stops sending me its video, which
+   * is what saves the bandwidth. My own video is capped meanwhile (applyBitrateCaps).
+   * @param {boolean} on
+   */
+  setReceiveVideo(on) {
+    if (this.receiveVideo === on) return;
+    this.receiveVideo = on;
+    for (const peer of this.peers.values()) if (!peer.closed) this._applyVideoDirection(peer);
+    this.applyBitrateCaps();
+  }
+
+  /** @param {string} kind @param {boolean} sending */
+  _direction(kind, sending) {
+    const receiving = kind !== "video" || this.receiveVideo;
+    if (receiving) return sending ? "sendrecv" : "recvonly";
+    return sending ? "sendonly" : "inactive";
+  }
+
+  /** @param {Peer} peer */
+  _applyVideoDirection(peer) {
+    const t = transceiverOf(peer.pc, "video");
+    if (!t) return; // their offer has not arrived yet: set when it does
+    const wanted = this._direction("video", peer.attached.has("video"));
+    if (t.direction !== wanted) t.direction = wanted; // onnegotiationneeded renegotiates
+  }
+
+  /**
    * In a mesh every person uploads one copy of their video per other person. Cap each copy so
-   * that a weak uplink still carries audio well: the more people, the lower each copy.
+   * that a weak uplink still carries audio well: the more people, the lower each copy. In
+   * audio-only mode the copies are smaller still.
    */
   applyBitrateCaps() {
     const n = this.peers.size;
-    const maxBitrate = n <= 1 ? 900_000 : n <= 3 ? 500_000 : n <= 6 ? 300_000 : 200_000;
+    const meshCap = n <= 1 ? 900_000 : n <= 3 ? 500_000 : n <= 6 ? 300_000 : 200_000;
+    const maxBitrate = this.receiveVideo ? meshCap : Math.min(meshCap, LOW_BANDWIDTH_BPS);
+    const scale = this.receiveVideo ? 1 : LOW_BANDWIDTH_SCALE;
     for (const peer of this.peers.values()) {
       if (peer.closed || peer.pc.connectionState !== "connected") continue;
       for (const sender of peer.pc.getSenders()) {
@@ -170,8 +224,10 @@ export class PeerManager {
         try {
           const params = sender.getParameters();
           if (!params.encodings || params.encodings.length === 0) continue;
-          if (params.encodings[0].maxBitrate === maxBitrate) continue;
-          params.encodings[0].maxBitrate = maxBitrate;
+          const encoding = params.encodings[0];
+          if (encoding.maxBitrate === maxBitrate && (encoding.scaleResolutionDownBy || 1) === scale) continue;
+          encoding.maxBitrate = maxBitrate;
+          encoding.scaleResolutionDownBy = scale;
           sender.setParameters(params).catch(() => {});
         } catch (e) {
           /* not supported here: keep the browser's own rate control */
@@ -250,6 +306,7 @@ export class PeerManager {
       peer.settingRemoteAnswer = false;
       if (description.type === "offer") {
         await this._attachLocalTracks(peer);
+        if (!this.receiveVideo) this._applyVideoDirection(peer);
         await pc.setLocalDescription();
         this._sendDescription(peer);
         // My screen goes on a transceiver of my own, once the camera's is negotiated.
@@ -274,7 +331,7 @@ export class PeerManager {
       const track = this.localTrack(kind);
       if (!track) continue;
       await t.sender.replaceTrack(track);
-      t.direction = "sendrecv";
+      t.direction = this._direction(kind, true);
       if (t.sender.setStreams) t.sender.setStreams(this.localStream);
       peer.attached.add(kind);
     }
@@ -369,6 +426,11 @@ export class PeerManager {
     this.onStateChange(id, "connecting");
     return peer;
   }
+}
+
+/** The transceiver that carries `kind` (audio or video) on this connection. @param {RTCPeerConnection} pc @param {string} kind */
+function transceiverOf(pc, kind) {
+  return pc.getTransceivers().find((t) => t.currentDirection !== "stopped" && t.receiver && t.receiver.track && t.receiver.track.kind === kind) || null;
 }
 
 /** @param {string | undefined} sdp */

@@ -22,14 +22,17 @@ export function nameProblem(name, linkHasName) {
 /**
  * @param {object} ctx
  * @param {import("../call/local_media.js").LocalMedia} ctx.media
+ * @param {{preferred: () => {audio?: string, video?: string}, mediaStarted: () => Promise<void>,
+ *          mountJoin: (container: HTMLElement) => void}} ctx.devices  the device choice (features/devices/)
  * @param {(name: string) => void} ctx.submit  the person pressed Join with this name
  */
-export function createJoinScreen({ media, submit }) {
+export function createJoinScreen({ media, devices, submit }) {
   const meter = new MicMeter(byId("mic-meter"));
   const button = byIdAs("join-button", HTMLButtonElement);
   const nameInput = byIdAs("name-input", HTMLInputElement);
   /** @type {{name?: string | null}} */
   let preview = {};
+  devices.mountJoin(byId("join-devices-slot"));
 
   const toggles = () => renderToggles(media, nameInput.value || "");
   byId("preview-mic").addEventListener("click", () => {
@@ -68,12 +71,22 @@ export function createJoinScreen({ media, submit }) {
     button.disabled = true;
     button.textContent = "Starting your camera…";
     meter.stop();
-    await media.acquire();
-    byIdAs("preview-video", HTMLVideoElement).srcObject = media.stream;
-    toggles();
+    await media.acquire(devices.preferred());
+    showLocal();
     renderMediaProblem();
-    if (media.has("audio") && media.stream) meter.start(media.stream);
     button.disabled = false;
+    updateButton();
+    await devices.mediaStarted();
+  }
+
+  /** The preview and the meter follow the tracks in use (after a start or a device switch). */
+  function showLocal() {
+    const video = byIdAs("preview-video", HTMLVideoElement);
+    video.srcObject = null; // re-attach, so that a track put in the same stream shows
+    video.srcObject = media.stream;
+    toggles();
+    if (media.has("audio") && media.stream) meter.start(media.stream);
+    else meter.stop();
     updateButton();
   }
 
@@ -138,5 +151,9 @@ export function createJoinScreen({ media, submit }) {
       return !byId("screen-join").hidden;
     },
     stopMeter: () => meter.stop(),
+    /** Another camera or microphone was chosen on this screen. */
+    localChanged() {
+      if (!byId("screen-join").hidden && !button.disabled) showLocal(); // not while joining
+    },
   };
 }

@@ -123,6 +123,10 @@ export function installEngagement({ store, dispatcher, transport, announce, show
       vad.stop();
       participation.hide();
     },
+    /** Another microphone is in use: listen to it. @param {MediaStream | null} stream */
+    microphoneChanged(stream) {
+      if (mounted) vad.start(stream, () => micOn());
+    },
     /** For the test hooks. */
     get speaking() {
       return vad.speaking;
