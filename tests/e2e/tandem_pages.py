@@ -5,6 +5,7 @@ Every wait is on a condition with a generous timeout, never a fixed sleep.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 WAIT_MS = 30_000
@@ -110,13 +111,28 @@ async def participant_id(page: Any) -> str:
     return pid
 
 
+async def eventually_in_page(page: Any, js: str, arg: Any, timeout: int = WAIT_MS) -> Any:
+    """Poll `js(arg)` in the page until it is truthy (every 250 ms) and return that value.
+
+    For async predicates: `page.wait_for_function` does not await a predicate's Promise (a
+    Promise is truthy), so an async check passed to it returns at once whatever it would say.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout / 1000
+    while True:
+        value = await page.evaluate(js, arg)
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"still false after {timeout} ms: {js.strip()[:100]} ({arg!r})")
+        await asyncio.sleep(0.25)
+
+
 async def wait_media_from(
     page: Any, peer_id: str, frames: int = 0, packets: int = 0, timeout: int = 45_000
 ) -> dict[str, Any]:
     """Wait until `page` decodes video and receives audio from `peer_id`; return the stats."""
-    await page.wait_for_function(
-        MEDIA_FLOWING_JS, arg=[peer_id, frames, packets], polling=250, timeout=timeout
-    )
+    await eventually_in_page(page, MEDIA_FLOWING_JS, [peer_id, frames, packets], timeout)
     stats = await page.evaluate(INBOUND_STATS_JS, peer_id)
     assert stats is not None
     return dict(stats)

@@ -7,7 +7,6 @@ Input 1" and 2) and three outputs; `HTMLMediaElement.setSinkId` is supported.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +16,7 @@ from tandem_pages import (
     INBOUND_STATS_JS,
     MEDIA_FLOWING_JS,
     close_page,
+    eventually_in_page,
     join,
     new_page,
     open_join_screen,
@@ -125,26 +125,12 @@ SELF_PREVIEW_JS = """
 """
 
 
-async def eventually(page: Any, js: str, arg: Any, timeout: float = 30.0) -> Any:
-    """Poll `js(arg)` in the page until it is truthy. Unlike `page.wait_for_function`, which
-    takes the Promise of an async predicate as a truthy answer at once, this awaits it."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await page.evaluate(js, arg)
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"still false after {timeout} s: {js.strip()[:120]} ({arg!r})")
-        await asyncio.sleep(0.2)
-
-
 async def wait_media_from(
     page: Any, peer: str, frames: int = 0, packets: int = 0
 ) -> dict[str, Any]:
     """Wait until `page` decodes more video frames and receives more audio packets from `peer`
     than the baselines; return the stats."""
-    await eventually(page, MEDIA_FLOWING_JS, [peer, frames, packets])
+    await eventually_in_page(page, MEDIA_FLOWING_JS, [peer, frames, packets])
     return dict(await page.evaluate(INBOUND_STATS_JS, peer))
 
 
@@ -325,7 +311,7 @@ async def test_stop_incoming_video_keeps_audio_and_caps_own_video(
     # Audio keeps coming: once another 20 audio packets have arrived on the same transport after
     # the baseline, any video Ben sent before them would have arrived too.
     base = await ana_page.evaluate(INBOUND_JS, ben)
-    await eventually(ana_page, AUDIO_PAST_JS, [ben, base["audioPackets"] + 20])
+    await eventually_in_page(ana_page, AUDIO_PAST_JS, [ben, base["audioPackets"] + 20])
     later = await ana_page.evaluate(INBOUND_JS, ben)
     assert later["videoBytes"] <= base["videoBytes"], (base, later)
     assert later["audioPackets"] > base["audioPackets"] + 20

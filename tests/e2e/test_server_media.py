@@ -14,6 +14,7 @@ from typing import Any
 from tandem_pages import (
     close_page,
     command,
+    eventually_in_page,
     join,
     participant_id,
     wait_text,
@@ -112,9 +113,7 @@ async def wait_route(page: Any, route: str, timeout: int = 20_000) -> None:
 async def wait_decoding_through_server(
     page: Any, wanted: list[str], above: dict[str, int] | None = None, timeout: int = 20_000
 ) -> None:
-    await page.wait_for_function(
-        DECODES_THROUGH_SERVER_JS, arg=[wanted, above or {}], polling=250, timeout=timeout
-    )
+    await eventually_in_page(page, DECODES_THROUGH_SERVER_JS, [wanted, above or {}], timeout)
 
 
 async def server_stats(page: Any) -> dict[str, Any]:
