@@ -14,6 +14,13 @@
 const FRESH_MS = 5000;
 /** After ICE failed and was restarted, how long to wait before saying the connection failed. */
 const RESTART_GRACE_MS = 5000;
+/**
+ * A direct connection that is not up this long after it was made has failed too, even if ICE
+ * never says so: a page without camera permission offers only mDNS names for its addresses,
+ * which a peer on another network (or a loopback-only test host) cannot resolve, and ICE then
+ * waits with nothing to check. The room can go through the server instead.
+ */
+const CONNECT_TIMEOUT_MS = 10000;
 // Incoming video off is the low-bandwidth mode: my own video is then sent small and slow as well.
 const LOW_BANDWIDTH_BPS = 150_000;
 const LOW_BANDWIDTH_SCALE = 2;
@@ -397,6 +404,10 @@ export class PeerManager {
       if (!peer.remoteStream.getTracks().includes(track)) peer.remoteStream.addTrack(track);
       this.onRemoteStream(id, peer.remoteStream);
     };
+    peer.failTimer = setTimeout(() => {
+      const state = pc.iceConnectionState;
+      if (!peer.closed && state !== "connected" && state !== "completed") this.onFailed(id);
+    }, CONNECT_TIMEOUT_MS);
     pc.oniceconnectionstatechange = () => {
       if (peer.closed) return;
       if (pc.iceConnectionState === "failed") {
