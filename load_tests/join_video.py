@@ -78,8 +78,9 @@ async def _until(page: Page, count: int, timeout: float = 30.0) -> float:
     return time.monotonic() - started
 
 
-async def once(browser: Browser, server: ServerProcess, size: int) -> tuple[float, float]:
-    """One room of ``size``: (first remote frame, every remote video) for the last to join."""
+async def once(browser: Browser, server: ServerProcess, size: int) -> tuple[float, float] | None:
+    """One room of ``size``: (first remote frame, every remote video) for the last to join;
+    None when the room did not get there within 30 s."""
     async with server.admin_async() as api:
         s = await api.create_session(title="Measure", max_participants=max(size, 2))
     contexts = [await browser.new_context() for _ in range(size)]
@@ -100,15 +101,29 @@ async def once(browser: Browser, server: ServerProcess, size: int) -> tuple[floa
         await _until(last, min(size - 1, LAST_N))
         every = time.monotonic() - started
         return first, every
+    except TimeoutError:
+        return None
     finally:
         for context in contexts:
             await context.close()
 
 
-Times = dict[int, list[tuple[float, float]]]
+Times = dict[int, list[tuple[float, float] | None]]
 
 
-async def measure(checkout: Path, runs: int, sizes: Sequence[int]) -> Times:
+def show(label: str, size: int, times: list[tuple[float, float] | None]) -> None:
+    done = [t for t in times if t is not None]
+    failed = f", {len(times) - len(done)} of {len(times)} not within 30 s" if len(done) < len(
+        times) else ""
+    if not done:
+        print(f"{label:<22} {size:>4} {'-':>19} {'-':>19}{failed}", flush=True)
+        return
+    first = percentile([t[0] for t in done], 50) * 1000
+    every = percentile([t[1] for t in done], 50) * 1000
+    print(f"{label:<22} {size:>4} {first:>16.0f} ms {every:>16.0f} ms{failed}", flush=True)
+
+
+async def measure(label: str, checkout: Path, runs: int, sizes: Sequence[int]) -> Times:
     results: Times = {}
     with tempfile.TemporaryDirectory() as workdir:
         server = ServerProcess(Path(workdir) / "data", admin_key=ADMIN_KEY, checkout=checkout,
@@ -118,6 +133,7 @@ async def measure(checkout: Path, runs: int, sizes: Sequence[int]) -> Times:
                                               args=CHROMIUM_ARGS)
             for size in sizes:
                 results[size] = [await once(browser, server, size) for _ in range(runs)]
+                show(label, size, results[size])
             await browser.close()
     return results
 
@@ -138,21 +154,15 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     load_before = os.getloadavg()[0]
-    rows = [("this checkout", asyncio.run(measure(REPO, args.runs, sizes)))]
+    print(f"machine: {os.cpu_count()} cores, load average before the run {load_before:.2f}; "
+          f"median of {args.runs} runs, Chromium with its fake camera, loopback", flush=True)
+    print(f"{'server':<22} {'room':>4} {'first remote frame':>19} {'every remote video':>19}",
+          flush=True)
+    asyncio.run(measure("this checkout", REPO, args.runs, sizes))
     if args.reference != "none":
         with tempfile.TemporaryDirectory() as ref:
-            rows.append((f"reference {args.reference}",
-                         asyncio.run(measure(export(args.reference, Path(ref)), args.runs,
-                                             sizes))))
-    print(f"machine: {os.cpu_count()} cores, load average before the run {load_before:.2f}; "
-          f"median of {args.runs} runs, Chromium with its fake camera, loopback")
-    print(f"{'server':<22} {'room':>4} {'first remote frame':>19} {'every remote video':>19}")
-    for label, results in rows:
-        for size, times in results.items():
-            first = percentile([t[0] for t in times], 50) * 1000
-            every = percentile([t[1] for t in times], 50) * 1000
-            print(f"{label:<22} {size:>4} {first:>16.0f} ms {every:>16.0f} ms")
-
+            asyncio.run(measure(f"reference {args.reference}", export(args.reference, Path(ref)),
+                                args.runs, sizes))
 
 if __name__ == "__main__":
     main()
