@@ -409,7 +409,7 @@ class MediaPlane:
         if sub is None or self._closed:
             return
         wanted = self._wanted(member)
-        changed, short = False, False
+        short = False
         for kind in KINDS:
             slots = [s for s in sub.slots if s.kind == kind]
             want = set(wanted[kind])
@@ -417,13 +417,11 @@ class MediaPlane:
             missing = [source for source in wanted[kind] if source not in kept]
             for slot in slots:
                 if slot.source is None or slot.source not in want:
-                    new = missing.pop(0) if missing else None
-                    changed |= new is not slot.source
-                    slot.set_source(new)
+                    slot.set_source(missing.pop(0) if missing else None)
             short |= bool(missing)
-        # A slot emptied before this (its publisher left) is a change too: compare with what
-        # the subscriber was last told.
-        if report and (changed or any(s.participant_id for s in sub.reported)):
+        # Compared with what the subscriber was last told, so that a slot emptied before this
+        # (its publisher left) is reported too.
+        if report:
             previous = sub.reported
             current = self._slot_map(sub)
             if current != previous:

@@ -77,9 +77,7 @@ def stop_screen(s: Session, participant_id: str, connection_id: str, target_id: 
                 now: float) -> list[Event]:
     """A mentor stops someone's screen share."""
     s.connected(participant_id, connection_id, action=Action.MANAGE_SCREENS)
-    target = s.participants.get(target_id)
-    if target is None:
-        raise UnknownParticipant("There is no such participant in this session.")
+    target = s.participant(target_id)
     if not target.screen:
         return []
     target.screen = False
@@ -102,9 +100,7 @@ def measured_speaking(s: Session, participant_id: str, speaking: bool,
                       now: float) -> list[Event]:
     """The server measured from a participant's audio packets that they started or stopped
     speaking. From now on their page's own reports are ignored (``ignores_page``)."""
-    p = s.participants.get(participant_id)
-    if p is None:
-        raise UnknownParticipant("There is no such participant in this session.")
+    p = s.participant(participant_id)
     if not p.connected:
         return []
     p.speaking_by_server = True
@@ -118,9 +114,7 @@ def measured_speaking(s: Session, participant_id: str, speaking: bool,
 def server_media_stopped(s: Session, participant_id: str, now: float) -> list[Event]:
     """A participant's media no longer goes through the server: their page measures speaking
     again (speaking the server measured ends here)."""
-    p = s.participants.get(participant_id)
-    if p is None:
-        raise UnknownParticipant("There is no such participant in this session.")
+    p = s.participant(participant_id)
     if not p.speaking_by_server:
         return []
     p.speaking_by_server = False

@@ -303,9 +303,7 @@ class Session:
         sender = self.connected(sender_id, sender_connection, action=Action.SIGNAL)
         if target_id == sender_id:
             raise InvalidPayload("A participant cannot signal themselves.")
-        target = self.participants.get(target_id)
-        if target is None:
-            raise UnknownParticipant("There is no such participant in this session.")
+        target = self.participant(target_id)
         if not target.connected or target.connection_id is None or target.room != sender.room:
             raise NotSameRoom("That participant is not connected in your room.")
         return target.connection_id
@@ -359,7 +357,7 @@ class Session:
     # -- queries ----------------------------------------------------------------------------------
 
     def participant_view(self, participant_id: str) -> ParticipantView:
-        return self._participant(participant_id).view()
+        return self.participant(participant_id).view()
 
     def participant_views(self) -> tuple[ParticipantView, ...]:
         return tuple(p.view() for p in self.participants.values())
@@ -372,7 +370,7 @@ class Session:
 
     def room_entered(self, participant_id: str) -> RoomEntered:
         """The room a participant is in now, and its chat (what a mover is handed)."""
-        p = self._participant(participant_id)
+        p = self.participant(participant_id)
         return RoomEntered(self.room_ref(p.room), self.chat.in_room(p.room),
                            self.media_route(p.room).value)
 
@@ -406,7 +404,7 @@ class Session:
         return tuple(p.id for p in self.participants.values() if p.speaking)
 
     def join_view(self, participant_id: str, *, rejoined: bool) -> JoinView:
-        p = self._participant(participant_id)
+        p = self.participant(participant_id)
         return JoinView(
             participant=p.view(),
             rejoined=rejoined,
@@ -438,7 +436,9 @@ class Session:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _participant(self, participant_id: str) -> Participant:
+    def participant(self, participant_id: str) -> Participant:
+        """The participant with this id, connected or not; ``UnknownParticipant`` if none. For
+        commands of this package only (it hands out the entity)."""
         p = self.participants.get(participant_id)
         if p is None:
             raise UnknownParticipant("There is no such participant in this session.")

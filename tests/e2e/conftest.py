@@ -9,6 +9,7 @@ Otherwise the whole folder is skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -115,21 +116,25 @@ async def playwright_instance() -> AsyncIterator[Any]:
         yield p
 
 
-@pytest.fixture
-async def browser(playwright_instance: Any) -> AsyncIterator[Any]:
-    """Chromium with a fake camera and microphone, permission granted."""
-    b = await playwright_instance.chromium.launch(executable_path=CHROMIUM, args=GRANT_ARGS)
+@contextlib.asynccontextmanager
+async def chromium(playwright_instance: Any, args: list[str]) -> AsyncIterator[Any]:
+    """Debian's Chromium started with ``args``, closed afterwards."""
+    b = await playwright_instance.chromium.launch(executable_path=CHROMIUM, args=args)
     try:
         yield b
     finally:
         await b.close()
+
+
+@pytest.fixture
+async def browser(playwright_instance: Any) -> AsyncIterator[Any]:
+    """Chromium with a fake camera and microphone, permission granted."""
+    async with chromium(playwright_instance, GRANT_ARGS) as b:
+        yield b
 
 
 @pytest.fixture
 async def denying_browser(playwright_instance: Any) -> AsyncIterator[Any]:
     """Chromium with fake devices but camera and microphone permission refused."""
-    b = await playwright_instance.chromium.launch(executable_path=CHROMIUM, args=DENY_ARGS)
-    try:
+    async with chromium(playwright_instance, DENY_ARGS) as b:
         yield b
-    finally:
-        await b.close()

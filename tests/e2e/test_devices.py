@@ -7,14 +7,15 @@ Input 1" and 2) and three outputs; `HTMLMediaElement.setSinkId` is supported.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from conftest import BASE_ARGS, CHROMIUM
+import tandem_pages
+from conftest import BASE_ARGS, chromium
 from tandem_pages import (
-    INBOUND_STATS_JS,
-    MEDIA_FLOWING_JS,
+    WAIT_MS,
     close_page,
     eventually_in_page,
     join,
@@ -36,11 +37,8 @@ THREE_CAMERAS_ARGS = [
 @pytest.fixture
 async def devices_browser(playwright_instance: Any) -> AsyncIterator[Any]:
     """Chromium with three fake cameras, permission granted."""
-    b = await playwright_instance.chromium.launch(executable_path=CHROMIUM, args=THREE_CAMERAS_ARGS)
-    try:
+    async with chromium(playwright_instance, THREE_CAMERAS_ARGS) as b:
         yield b
-    finally:
-        await b.close()
 
 
 # What my connection to `peerId` sends: per kind, the sender's track.
@@ -125,13 +123,8 @@ SELF_PREVIEW_JS = """
 """
 
 
-async def wait_media_from(
-    page: Any, peer: str, frames: int = 0, packets: int = 0
-) -> dict[str, Any]:
-    """Wait until `page` decodes more video frames and receives more audio packets from `peer`
-    than the baselines; return the stats."""
-    await eventually_in_page(page, MEDIA_FLOWING_JS, [peer, frames, packets])
-    return dict(await page.evaluate(INBOUND_STATS_JS, peer))
+# The media waits of this file give up after 30 s.
+wait_media_from = functools.partial(tandem_pages.wait_media_from, timeout=WAIT_MS)
 
 
 async def senders(page: Any, peer: str) -> dict[str, Any]:

@@ -182,9 +182,13 @@ async def test_a_subscribers_keyframe_request_reaches_the_publisher(call: Call) 
 
 async def test_audio_level_turns_speaking_on_and_off(call: Call, events: Events) -> None:
     ana = await call.publisher("ana")
-    await call.subscriber("ben")
-    await asyncio.sleep(0.5)
-    assert (key("ana"), True) not in events.speaking  # silence is not speech
+    ben = await call.subscriber("ben")
+    # Silence is not speech: once Ben has 25 of Ana's audio frames (0.5 s, past the 150 ms it
+    # takes to start speaking), the plane has read the levels of those packets first.
+    await eventually(lambda: "ana" in ben.carried("audio")
+                     and ben.carried("audio")["ana"].frames >= 25, 5,
+                     what="half a second of Ana's silence forwarded")
+    assert (key("ana"), True) not in events.speaking
     ana.audio.loud = True
     await eventually(lambda: events.speaking == [(key("ana"), True)], 5,
                      what="ana starts speaking")
