@@ -12,7 +12,7 @@ stored format: change them only together with ``rooms.snapshot``'s version.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, NamedTuple, TypeVar
+from typing import ClassVar, Generic, NamedTuple, TypeVar
 
 from rooms import activity, captions, media
 from rooms.breakout import BreakoutRound, Group
@@ -37,6 +37,9 @@ class Command(Generic[V]):
     """A command of a session; ``apply`` runs it."""
 
     __slots__ = ()
+    # False for a command that only causes events and leaves the session as it was (a caption
+    # line): a store need not keep it, as applying it again would change nothing.
+    changes_session: ClassVar[bool] = True
 
     def apply(self, s: Session) -> Outcome[V]:
         """Run the command; a room whose media route it changed is announced after its own
@@ -571,7 +574,9 @@ class SetRecognition(Command[ParticipantView]):
 @dataclass(frozen=True, slots=True)
 class PostCaption(Command[None]):
     """A final caption line; ``actor_id`` and ``connection_id`` are None when the server
-    recognised it."""
+    recognised it. The session stays as it was, so no store keeps the line's text."""
+
+    changes_session: ClassVar[bool] = False
 
     actor_id: str | None
     connection_id: str | None
