@@ -30,12 +30,16 @@ export function createCaptionControls() {
   const group = el("div", { class: "captions-controls", role: "group", "aria-label": "Captions" });
   const cc = controlButton("ctl-captions", CC_ICON, "CC", "control-captions");
   cc.setAttribute("aria-pressed", "false");
-  cc.setAttribute("aria-describedby", "captions-consent");
+  cc.setAttribute("aria-describedby", "captions-consent-words");
   const options = controlButton("ctl-captions-options", OPTIONS_ICON, "Caption options", "control-captions-options");
   options.setAttribute("aria-expanded", "false");
   options.setAttribute("aria-controls", "captions-panel");
-  const consent = el("span", { id: "captions-consent", class: "captions-consent" });
-  group.append(cc, consent, options);
+  // The short label shows inside the button (hidden from screen readers, so the toggle keeps one
+  // name); the consent in full words describes the button.
+  const consent = el("span", { id: "captions-consent", class: "captions-consent", "aria-hidden": "true" });
+  cc.append(consent);
+  const words = el("span", { id: "captions-consent-words", class: "visually-hidden" });
+  group.append(cc, words, options);
   return {
     group,
     cc,
@@ -47,7 +51,7 @@ export function createCaptionControls() {
       cc.title = on ? "Hide captions" : "Show captions";
       /** @type {HTMLElement} */ (cc.querySelector(".control-label")).textContent = on ? "CC on" : "CC";
       consent.textContent = consentLabel(c);
-      consent.title = consentWords(c);
+      words.textContent = consentWords(c);
     },
   };
 }
