@@ -104,9 +104,10 @@ class ChildServer:
 
     def environ(self) -> dict[str, str]:
         # These servers serve loopback only: their media peers must offer 127.0.0.1 (which
-        # aioice leaves out by itself).
+        # aioice leaves out by itself). They load the speech model only when a room first needs
+        # captions, as most of them never do.
         return {**os.environ, "PYTHONUNBUFFERED": "1", "TANDEM_MEDIA_ADDRESSES": HOST,
-                **self.env}
+                "TANDEM_SPEECH_PRELOAD": "0", **self.env}
 
     # -- state ------------------------------------------------------------------------------------
 

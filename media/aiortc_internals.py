@@ -24,6 +24,9 @@ The names used, and why:
   aiortc starts senders and receivers once connected, even those of a connection closed while it
   connected, and their RTCP tasks then run forever. Before closing, ``close_peer_connection``
   turns those late starts into no-ops (instance attributes over public method names).
+- ``aiortc.codecs.opus.OpusDecoder`` and ``aiortc.jitterbuffer.JitterFrame``: public modules but
+  not the documented API; the audio tap decodes with them (``opus_decoder``), assuming 48 kHz s16
+  packed frames out of ``decode(JitterFrame)``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 import aioice.ice
+import aiortc.codecs.opus
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPsfbPacket, RtpPacket
@@ -51,6 +55,10 @@ TRANSCEIVER_CODECS = "_codecs"
 
 class FrameSink(Protocol):
     def frame(self, data: bytes, timestamp: int) -> None: ...
+
+
+class OpusDecode(Protocol):
+    def __call__(self, data: bytes, timestamp: int) -> list[Any]: ...
 
 
 class PacketObserver(Protocol):
@@ -93,6 +101,18 @@ def hook_receiver(receiver: RTCRtpReceiver, kind: str, sink: FrameSink,
         await original(packet, arrival_time_ms)
 
     setattr(receiver, RECEIVER_HANDLE_RTP, handle_rtp_packet)
+
+
+def opus_decoder() -> OpusDecode:
+    """A new aiortc Opus decoder as a function of one packet (payload, RTP timestamp) to its
+    ``av.AudioFrame`` list (48 kHz, s16 packed). It raises ``av.FFmpegError`` on a packet it
+    refuses; an empty payload would put it into draining mode for good, so none may be given."""
+    decoder = aiortc.codecs.opus.OpusDecoder()
+
+    def decode(data: bytes, timestamp: int) -> list[Any]:
+        return decoder.decode(JitterFrame(data, timestamp))
+
+    return decode
 
 
 async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:

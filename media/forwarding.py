@@ -4,6 +4,7 @@ Rules of this module:
 - A publisher's track (``Source``) receives reassembled encoded frames from aiortc's receiver
   (see ``aiortc_internals.hook_receiver``). Video frames are cut into VP8 RTP payloads once, and the
   same payload list goes to every slot: the per-subscriber cost is a tuple and aiortc's send path.
+- A source being listened to (``audio_tap``) also hands each frame to its decoder (``tap``).
 - A subscriber's slot (``SlotTrack``) is the track of one of the server's senders. It yields
   ``(payloads, timestamp)`` items which the sender's packer passes through as they are.
 - A slot that switches source drops video until the new source's next keyframe (and asks for it),
@@ -78,6 +79,7 @@ class Source:
         self.ssrc: int | None = None
         self.slots: set[SlotTrack] = set()
         self.frames = 0
+        self.tap: Callable[[bytes, int], None] | None = None  # audio_tap's decoder, if listened to
         self._packetizer = Vp8Packetizer(picture_id) if kind == "video" else None
         self._request_keyframe = request_keyframe
         self._on_audio_level = on_audio_level
@@ -92,6 +94,8 @@ class Source:
     # aiortc_internals.FrameSink
     def frame(self, data: bytes, timestamp: int) -> None:
         self.frames += 1
+        if self.tap is not None:
+            self.tap(data, timestamp)
         if not self.slots:
             return
         if self._packetizer is not None:

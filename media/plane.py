@@ -18,12 +18,14 @@ Keyframe requests of subscribers reach the publisher; a slot given a new source 
 API (all of it)::
 
     plane = MediaPlane(limits, on_offer=..., on_slots=..., on_speaking=..., on_closed=...,
-                       host_addresses=None)
+                       host_addresses=None, on_audio=None)
     answer_sdp = await plane.publish(key, room, offer_sdp, screen_mid)
     offer_sdp, slots = await plane.subscribe(key, room, video)
     await plane.answer(key, answer_sdp)      # NoOfferPending (illegal_transition) if none waits
     plane.set_video(key, video)              # IllegalTransition without a subscribe connection
     plane.move(key, room)
+    plane.listen(key, on)                    # decode key's audio to PCM for on_audio (audio_tap)
+    plane.listening(key) -> bool
     await plane.stop(key)
     await plane.close()
     plane.stats() -> PlaneStats
@@ -33,6 +35,10 @@ Errors are ``rooms.errors`` ones: ``MediaUnavailable`` (the plane is full or clo
 synchronous; one that raises is logged and ignored. ``on_closed(key, which, reason)`` reports a
 connection the plane closed by itself (``"failed"`` or ``"timeout"``), not one closed by
 ``stop``, by replacement or by ``close``.
+
+``on_audio(key, pcm, loop_time)`` gets 20 ms of s16le mono 48 kHz PCM of each publisher listened
+to (``listen``), synchronously as each packet arrives: it must be cheap. Listening outlives a
+publication and ends with ``stop`` or ``close``; only listened-to publishers are decoded.
 
 ``host_addresses`` chooses the host ICE candidates of every peer (None: aioice's choice, which
 leaves out 127.0.0.1). aioice reads that choice from one process-wide hook: the plane sets it when
@@ -52,11 +58,13 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from aiortc import RTCRtpReceiver, RTCSessionDescription
+from aiortc import RTCSessionDescription
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 
 from media import aiortc_internals as internals
+from media.audio_tap import AudioTap, OnAudio
 from media.forwarding import Kind, PassThroughPacker, SlotTrack, Source
+from media.members import Member, Publication, Subscription
 from media.peers import (
     MIME_TYPES,
     PeerKey,
@@ -115,44 +123,8 @@ class PlaneStats:
     forwarded_tracks: int  # slots carrying a source
     tasks: int
     dropped_frames: int = 0  # by the slots of current subscribers (full queues, keyframe waits)
-
-
-class _Publication:
-    def __init__(self, peer: ServerPeer) -> None:
-        self.peer = peer
-        self.sources: dict[str, Source] = {}
-        self.receivers: dict[str, RTCRtpReceiver] = {}
-        self.audio: Source | None = None
-        self.camera: Source | None = None
-        self.screen: Source | None = None
-
-
-class _Subscription:
-    def __init__(self, peer: ServerPeer) -> None:
-        self.peer = peer
-        self.slots: list[SlotTrack] = []
-        self.mids: dict[SlotTrack, str] = {}
-        self.offer_pending = False
-        self.growing = False
-        self.reported: list[Slot] = []  # the slot map the subscriber was last told
-
-
-class _Member:
-    def __init__(self, key: PeerKey, room: str, order: int, detector: SpeakingDetector) -> None:
-        self.key = key
-        self.room = room
-        self.order = order
-        self.video = True
-        self.publication: _Publication | None = None
-        self.subscription: _Subscription | None = None
-        self.detector = detector
-        self.last_spoke: float | None = None
-        self.lock = asyncio.Lock()
-        self.busy = 0
-
-    @property
-    def room_key(self) -> tuple[str, str]:
-        return self.key[0], self.room
+    tapped: int = 0  # publishers whose audio is decoded now (listened to)
+    undecodable_frames: int = 0  # audio packets the tap's decoders refused, since the start
 
 
 class MediaPlane:
@@ -161,11 +133,14 @@ class MediaPlane:
                  on_slots: Callable[[PeerKey, list[Slot]], None],
                  on_speaking: Callable[[PeerKey, bool], None],
                  on_closed: Callable[[PeerKey, str, str], None],
-                 host_addresses: tuple[str, ...] | None = None) -> None:
+                 host_addresses: tuple[str, ...] | None = None,
+                 on_audio: OnAudio | None = None) -> None:
         self.limits = limits
         self._on_offer, self._on_slots = on_offer, on_slots
         self._on_speaking, self._on_closed = on_speaking, on_closed
-        self._members: dict[PeerKey, _Member] = {}
+        self._members: dict[PeerKey, Member] = {}
+        self._tap = (AudioTap(functools.partial(self._call, on_audio))
+                     if on_audio is not None else None)
         self._peers: set[ServerPeer] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
@@ -190,7 +165,7 @@ class MediaPlane:
             if member.subscription is not None:
                 await self._close_subscription(member)
             peer = self._new_peer(member, "subscribe")
-            sub = member.subscription = _Subscription(peer)
+            sub = member.subscription = Subscription(peer)
             member.video = video
             for kind, count in self._growth(sub, self._wanted(member)).items():
                 self._add_slots(sub, kind, count)
@@ -237,8 +212,21 @@ class MediaPlane:
         self._reassign_room(old)
         self._reassign_room(member.room_key)
 
+    def listen(self, key: PeerKey, on: bool) -> None:
+        """Decode ``key``'s audio for ``on_audio`` (now and in later publications) or stop."""
+        if self._tap is None:
+            raise ValueError("the media plane was made without on_audio")
+        member = self._members.get(key)
+        pub = member.publication if member and not self._closed else None
+        self._tap.listen(key, on and not self._closed, pub.audio if pub else None)
+
+    def listening(self, key: PeerKey) -> bool:
+        return self._tap is not None and self._tap.listening(key)
+
     async def stop(self, key: PeerKey) -> None:
-        """Close both of the participant's connections."""
+        """Close both of the participant's connections; stop listening to them."""
+        if self._tap is not None:
+            self._tap.forget(key)
         member = self._members.get(key)
         if member is None:
             return
@@ -253,6 +241,8 @@ class MediaPlane:
             await self._close_publication(member, reassign=False)
             await self._close_subscription(member)
         self._members.clear()
+        if self._tap is not None:
+            self._tap.close()
         for peer in list(self._peers):
             await self._close_peer(peer)
         tasks = list(self._tasks)
@@ -272,11 +262,13 @@ class MediaPlane:
             tasks=len(self._tasks),
             dropped_frames=sum(s.dropped for m in members if m.subscription
                                for s in m.subscription.slots),
+            tapped=self._tap.tapped if self._tap else 0,
+            undecodable_frames=self._tap.undecodable if self._tap else 0,
         )
 
     # ---- publish
 
-    async def _publish(self, member: _Member, offer_sdp: str, screen_mid: str | None) -> str:
+    async def _publish(self, member: Member, offer_sdp: str, screen_mid: str | None) -> str:
         try:
             fingerprints = offer_fingerprints(offer_sdp)
         except ValueError as exc:
@@ -290,7 +282,7 @@ class MediaPlane:
                           if m.room_key == member.room_key and m.publication is not None)
             if in_room >= self.limits.max_publishers_per_room:
                 raise MediaUnavailable("this room has as many publishers as it may")
-            pub = _Publication(self._new_peer(member, "publish"))
+            pub = Publication(self._new_peer(member, "publish"))
             pub.peer.fingerprints = fingerprints
             member.publication = pub
             self._start_ticker()
@@ -326,6 +318,8 @@ class MediaPlane:
         for source in pub.sources.values():
             source.role = ("camera" if source is pub.camera else
                            "screen" if source is pub.screen else None)
+        if self._tap is not None:
+            self._tap.attach(member.key, pub.audio)
         self._reassign_room(member.room_key)
         return str(pc.localDescription.sdp)
 
@@ -341,11 +335,11 @@ class MediaPlane:
         source.last_keyframe_request = now
         self._spawn(internals.request_keyframe(receiver, source.ssrc))
 
-    def _audio_level(self, member: _Member, level: int) -> None:
+    def _audio_level(self, member: Member, level: int) -> None:
         now = asyncio.get_running_loop().time()
         self._speaking_changed(member, member.detector.level(level, now), now)
 
-    def _speaking_changed(self, member: _Member, speaking: bool | None, now: float) -> None:
+    def _speaking_changed(self, member: Member, speaking: bool | None, now: float) -> None:
         if speaking is None:
             return
         if speaking:
@@ -368,7 +362,7 @@ class MediaPlane:
 
     # ---- subscribe
 
-    def _growth(self, sub: _Subscription, wanted: dict[Kind, list[Source]]) -> dict[Kind, int]:
+    def _growth(self, sub: Subscription, wanted: dict[Kind, list[Source]]) -> dict[Kind, int]:
         # Slots to add so that what is wanted fits: whole batches when the bound allows, else
         # just what is missing (audio first); a new pool has at least one slot of each kind.
         room = self.limits.max_slots - len(sub.slots)
@@ -383,7 +377,7 @@ class MediaPlane:
         audio = min(missing["audio"], room)
         return {"audio": audio, "video": min(missing["video"], room - audio)}
 
-    def _add_slots(self, sub: _Subscription, kind: Kind, count: int) -> None:
+    def _add_slots(self, sub: Subscription, kind: Kind, count: int) -> None:
         queue = self.limits.video_queue if kind == "video" else self.limits.audio_queue
         for _ in range(count):
             track = SlotTrack(kind, queue)
@@ -392,7 +386,7 @@ class MediaPlane:
             internals.hook_sender(transceiver.sender, PACKER, track.request_keyframe)
             sub.slots.append(track)
 
-    def _wanted(self, member: _Member) -> dict[Kind, list[Source]]:
+    def _wanted(self, member: Member) -> dict[Kind, list[Source]]:
         others = [m for m in self._members.values()
                   if m.room_key == member.room_key and m is not member and m.publication]
         audio = [m.publication.audio for m in others if m.publication and m.publication.audio]
@@ -404,7 +398,7 @@ class MediaPlane:
         cameras = [m.publication.camera for m in ordered if m.publication and m.publication.camera]
         return {"audio": audio, "video": screens + cameras[: self.limits.last_n]}
 
-    def _assign(self, member: _Member, report: bool = True) -> None:
+    def _assign(self, member: Member, report: bool = True) -> None:
         sub = member.subscription
         if sub is None or self._closed:
             return
@@ -431,7 +425,7 @@ class MediaPlane:
             sub.growing = True
             self._spawn(self._grow(member, sub))
 
-    async def _grow(self, member: _Member, sub: _Subscription) -> None:
+    async def _grow(self, member: Member, sub: Subscription) -> None:
         async with self._locked(member):
             sub.growing = False
             if member.subscription is not sub or sub.offer_pending or self._closed:
@@ -444,7 +438,7 @@ class MediaPlane:
             self._assign(member, report=False)
             self._call(self._on_offer, member.key, pc.localDescription.sdp, self._slot_map(sub))
 
-    def _slot_map(self, sub: _Subscription) -> list[Slot]:
+    def _slot_map(self, sub: Subscription) -> list[Slot]:
         """The slot map now, remembered as what the subscriber is told."""
         slots = []
         for transceiver in sub.peer.pc.getTransceivers():
@@ -465,19 +459,19 @@ class MediaPlane:
 
     # ---- members, peers, tasks
 
-    def _member(self, key: PeerKey, room: str) -> _Member:
+    def _member(self, key: PeerKey, room: str) -> Member:
         if self._closed:
             raise MediaUnavailable("the media plane is closed")
         member = self._members.get(key)
         if member is None:
-            member = _Member(key, room, next(self._order), SpeakingDetector(self.limits.speaking))
+            member = Member(key, room, next(self._order), SpeakingDetector(self.limits.speaking))
             self._members[key] = member
         elif member.room != room:
             self.move(key, room)
         return member
 
     @contextlib.asynccontextmanager
-    async def _locked(self, member: _Member) -> AsyncIterator[None]:
+    async def _locked(self, member: Member) -> AsyncIterator[None]:
         # One call at a time per participant; a member with no connection left and nobody
         # waiting for it is forgotten.
         member.busy += 1
@@ -490,7 +484,7 @@ class MediaPlane:
                     and not member.busy and self._members.get(member.key) is member:
                 del self._members[member.key]
 
-    def _new_peer(self, member: _Member, which: Which) -> ServerPeer:
+    def _new_peer(self, member: Member, which: Which) -> ServerPeer:
         if len(self._peers) >= self.limits.max_peers:
             raise MediaUnavailable("the media plane has as many connections as it may")
         peer = ServerPeer(member.key, which, self.limits.connect_timeout, self._peer_failed)
@@ -501,10 +495,12 @@ class MediaPlane:
         self._peers.discard(peer)
         await peer.close()
 
-    async def _close_publication(self, member: _Member, reassign: bool = True) -> None:
+    async def _close_publication(self, member: Member, reassign: bool = True) -> None:
         pub, member.publication = member.publication, None
         if pub is None:
             return
+        if self._tap is not None:
+            self._tap.attach(member.key, None)
         for source in pub.sources.values():
             for slot in tuple(source.slots):
                 slot.set_source(None)
@@ -515,7 +511,7 @@ class MediaPlane:
         if reassign:
             self._reassign_room(member.room_key)
 
-    async def _close_subscription(self, member: _Member) -> None:
+    async def _close_subscription(self, member: Member) -> None:
         sub, member.subscription = member.subscription, None
         if sub is None:
             return

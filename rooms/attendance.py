@@ -48,7 +48,9 @@ class RecordKind(StrEnum):
     # value 1 started, 0 stopped; text: who measured it: "client" (the page), "measured" (the
     # server, from the audio levels in the packets of media it forwards) or "server" (muting)
     SPEAKING = "speaking"
-    CAPTION = "caption"  # value: words spoken (from captions)
+    # value: words spoken; text: the line, only if the session keeps a transcript and the speaker
+    # was told; at and ends_at: when the line was said
+    CAPTION = "caption"
     CHECK_IN = "check_in"  # text: what the person wants from the session
     CHECK_OUT = "check_out"  # value: rating 1..5; text: comment; no participant if anonymous
     SESSION_ENDED = "session_ended"  # session-wide; text: reason
@@ -79,6 +81,7 @@ class Record:
     role: Role | None = None
     value: int | None = None
     text: str | None = None
+    ends_at: float | None = None  # a caption line's end (``at`` is its start)
     seq: int = 0
 
     def __post_init__(self) -> None:

@@ -12,13 +12,13 @@ stored format: change them only together with ``rooms.snapshot``'s version.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, NamedTuple, TypeVar
+from typing import ClassVar, Generic, NamedTuple, TypeVar
 
-from rooms import activity, media
+from rooms import activity, captions, media
 from rooms.breakout import BreakoutRound, Group
 from rooms.chat import ChatMessage
 from rooms.errors import IllegalTransition, InvalidPayload
-from rooms.events import Event, Reaction, RoomsCreated
+from rooms.events import CaptionSource, Event, Reaction, RoomsCreated
 from rooms.roles import Action, Role
 from rooms.session import Session
 from rooms.views import BreakoutView, CheckInView, JoinView, ParticipantView, SessionView
@@ -37,6 +37,9 @@ class Command(Generic[V]):
     """A command of a session; ``apply`` runs it."""
 
     __slots__ = ()
+    # False for a command that only causes events and leaves the session as it was (a caption
+    # line): a store need not keep it, as applying it again would change nothing.
+    changes_session: ClassVar[bool] = True
 
     def apply(self, s: Session) -> Outcome[V]:
         """Run the command; a room whose media route it changed is announced after its own
@@ -71,13 +74,14 @@ class Join(Command[JoinView]):
     at: float
     resume_participant_id: str | None = None
     link_name: str | None = None
+    transcript_notice: bool = False  # their page showed that a transcript is kept
 
     def outcome(self, s: Session) -> Outcome[JoinView]:
         view, events = s.join(
             connection_id=self.connection_id, role=self.role, name=self.name,
             new_participant_id=self.new_participant_id, audio=self.audio, video=self.video,
             now=self.at, resume_participant_id=self.resume_participant_id,
-            link_name=self.link_name,
+            link_name=self.link_name, transcript_notice=self.transcript_notice,
         )
         return Outcome(view, tuple(events))
 
@@ -525,11 +529,75 @@ class ServerMediaStopped(Command[None]):
         return _done(media.server_media_stopped(s, self.participant_id, self.at))
 
 
+# -- captions -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ViewCaptions(Command[ParticipantView]):
+    participant_id: str
+    connection_id: str
+    on: bool
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[ParticipantView]:
+        view, events = captions.view_captions(s, self.participant_id, self.connection_id,
+                                              self.on, self.at)
+        return Outcome(view, tuple(events))
+
+
+@dataclass(frozen=True, slots=True)
+class SetTranscribed(Command[ParticipantView]):
+    participant_id: str
+    connection_id: str
+    on: bool
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[ParticipantView]:
+        view, events = captions.set_transcribed(s, self.participant_id, self.connection_id,
+                                                self.on, self.at)
+        return Outcome(view, tuple(events))
+
+
+@dataclass(frozen=True, slots=True)
+class SetRecognition(Command[ParticipantView]):
+    participant_id: str
+    connection_id: str
+    source: str
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[ParticipantView]:
+        view, events = captions.set_recognition(s, self.participant_id, self.connection_id,
+                                                self.source, self.at)
+        return Outcome(view, tuple(events))
+
+
+@dataclass(frozen=True, slots=True)
+class PostCaption(Command[None]):
+    """A final caption line; ``actor_id`` and ``connection_id`` are None when the server
+    recognised it. The session stays as it was, so no store keeps the line's text."""
+
+    changes_session: ClassVar[bool] = False
+
+    actor_id: str | None
+    connection_id: str | None
+    speaker_id: str
+    utterance: str
+    text: str
+    source: CaptionSource
+    start: float
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return _done(captions.post_caption(s, self.actor_id, self.connection_id,
+                                           self.speaker_id, self.utterance, self.text,
+                                           self.source, self.start, self.at))
+
+
 COMMAND_TYPES: tuple[type[Command[object]], ...] = (
     Join, Leave, Disconnect, ServerRestarted, End, PostChat, SetMedia, SetGroups,
     BreakoutCreate, BreakoutAssign, BreakoutAutoAssign, BreakoutOpen, BreakoutAdjust,
     BreakoutClose, BreakoutDiscard, BreakoutBroadcast, BreakoutVisit, BreakoutChoose,
     HelpRequest, HelpWithdraw, Tick, RaiseHand, SetSpeaking, React, CheckIn, Rate, EditBoard,
     ShowBoard, ShareScreen, StopScreen, SetScreenPolicy, ReportFallback, MeasuredSpeaking,
-    ServerMediaStopped,
+    ServerMediaStopped, ViewCaptions, SetTranscribed, SetRecognition, PostCaption,
 )

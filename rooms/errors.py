@@ -109,3 +109,15 @@ class MediaUnavailable(TandemError):
 
 class NoOfferPending(IllegalTransition):
     """An answer arrived for a connection that has no offer of the server waiting."""
+
+
+class CaptionsOff(TandemError):
+    """The session's consent setting turns captions off."""
+
+    code = "captions_off"
+
+
+class NotTranscribed(TandemError):
+    """The speaker turned off being transcribed."""
+
+    code = "not_transcribed"

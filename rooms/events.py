@@ -199,6 +199,28 @@ class SpeakingChanged:
     source: SpeakingSource
 
 
+CaptionSource = Literal["server", "browser", "captioner"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaptionPosted:
+    """A final caption: what ``speaker_id`` said from ``start`` to ``at`` (``speaker_id`` empty:
+    a captioner did not know who spoke). ``keep``: the line goes into the transcript."""
+
+    session_id: str
+    at: float
+    room: str
+    speaker_id: str
+    person_id: str | None
+    speaker_name: str
+    utterance: str
+    text: str
+    words: int
+    source: CaptionSource
+    start: float
+    keep: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Reacted:
     session_id: str
@@ -270,6 +292,7 @@ Event = (
     | MediaRouteChanged
     | ConnectionReplaced
     | ChatPosted
+    | CaptionPosted
     | BreakoutsChanged
     | BreakoutWarning
     | RoomsCreated

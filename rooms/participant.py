@@ -55,6 +55,10 @@ class Participant:
     # Their media goes through the server, which measures their speaking itself (the page's own
     # reports are then ignored).
     speaking_by_server: bool = False
+    captions: bool = False  # they see captions (a room where someone does is captioned)
+    transcribed: bool = True  # their speech may be captioned (they can turn it off)
+    caption_source: str = "server"  # "server": recognised there; "browser": their page sends text
+    told_transcript: bool = False  # their page showed them that a transcript is kept
 
     def move_to(self, presence: Presence, now: float) -> None:
         self.presence = check_transition(
@@ -86,4 +90,7 @@ class Participant:
             person_id=self.person_id,
             hand_raised_at=self.hand_raised_at,
             screen=self.screen,
+            captions=self.captions,
+            transcribed=self.transcribed,
+            caption_source=self.caption_source,
         )

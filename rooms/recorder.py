@@ -17,6 +17,7 @@ from rooms.events import (
     BoardShown,
     BreakoutsChanged,
     BreakoutWarning,
+    CaptionPosted,
     ChatPosted,
     CheckedIn,
     ConnectionReplaced,
@@ -74,6 +75,12 @@ def writes_for(event: Event) -> Writes:
                 return NOTHING  # a broadcast is one message, posted once in every room
             return _one(Record(sid, at, RecordKind.CHAT, m.sender_id, event.person_id, m.room,
                                value=len(m.text), text=m.text if event.keep_text else None))
+        case CaptionPosted():
+            if not event.speaker_id:
+                return NOTHING  # an unknown speaker: nobody's words, and never kept
+            return _one(Record(sid, event.start, RecordKind.CAPTION, event.speaker_id,
+                               event.person_id, event.room, value=event.words,
+                               text=event.text if event.keep else None, ends_at=at))
         case SessionScheduled():
             return Writes(session=SessionInfo(
                 sid, event.title, at, goal=event.goal,

@@ -12,6 +12,7 @@ class Role(StrEnum):
     MENTEE = "mentee"
     OBSERVER = "observer"
     ADMIN = "admin"
+    CAPTIONER = "captioner"  # types captions for the people speaking in their room
 
 
 class Action(StrEnum):
@@ -26,16 +27,21 @@ class Action(StrEnum):
     SHOW_BOARDS = "show_boards"  # list a session's boards, show a breakout's board in main
     SHARE_SCREEN = "share_screen"
     MANAGE_SCREENS = "manage_screens"  # stop someone's share, let several share at once
+    CAPTION_OTHERS = "caption_others"  # type captions for whoever is speaking
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.MENTOR: frozenset(Action),
     Role.MENTEE: frozenset(Action)
-    - {Action.MANAGE_BREAKOUTS, Action.CLEAR_BOARD, Action.SHOW_BOARDS, Action.MANAGE_SCREENS},
+    - {Action.MANAGE_BREAKOUTS, Action.CLEAR_BOARD, Action.SHOW_BOARDS, Action.MANAGE_SCREENS,
+       Action.CAPTION_OTHERS},
     Role.ADMIN: frozenset(Action),
     # Observers watch and may chat; they never send camera or microphone nor draw, and stay in
     # the main room unless a mentor moves them.
     Role.OBSERVER: frozenset({Action.CHAT, Action.SIGNAL, Action.VIEW_BOARD}),
+    # Captioners hear the room and type what is said; like observers they send no media.
+    Role.CAPTIONER: frozenset({Action.CHAT, Action.SIGNAL, Action.VIEW_BOARD,
+                               Action.CAPTION_OTHERS}),
 }
 
 _DESCRIPTIONS: dict[Action, str] = {
@@ -51,6 +57,8 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.SHARE_SCREEN: "share a screen (observers watch only)",
     Action.MANAGE_SCREENS: "stop someone else's screen share or let several people share "
                            "(only mentors and admins can)",
+    Action.CAPTION_OTHERS: "type captions for other people (only captioners, mentors and "
+                           "admins can)",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rooms.errors import InvalidPayload
 from rooms.participant import clean_name
@@ -66,6 +67,14 @@ class Schedule:
             raise InvalidPayload("A scheduled session can last at most 24 hours.")
 
 
+class CaptionConsent(StrEnum):
+    """What a session allows of captions, chosen by the admin when creating it."""
+
+    OFF = "off"  # no captions at all
+    LIVE = "live"  # captions shown, their text kept nowhere
+    KEEP = "keep"  # a transcript is kept of the speakers who were told on joining
+
+
 @dataclass(frozen=True, slots=True)
 class SessionPlan:
     """What a session was created for: its programme, schedule, roster and chat keeping."""
@@ -74,6 +83,7 @@ class SessionPlan:
     schedule: Schedule | None = None
     roster: tuple[RosterEntry, ...] = ()
     keep_chat: bool = False
+    captions: CaptionConsent = CaptionConsent.LIVE
 
     def __post_init__(self) -> None:
         if len(self.programme) > PROGRAMME_MAX or self.programme != self.programme.strip():

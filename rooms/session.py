@@ -141,6 +141,7 @@ class Session:
         now: float,
         resume_participant_id: str | None = None,
         link_name: str | None = None,
+        transcript_notice: bool = False,
     ) -> tuple[JoinView, list[Event]]:
         """Admit a person over ``connection_id``: as the participant they were, or as a new one.
 
@@ -149,7 +150,9 @@ class Session:
         that id (it was restored from before a restart that lost it), the person comes back
         under it, so that their records stay one timeline. Otherwise a new participant with
         ``new_participant_id`` is created. ``link_name`` is the name signed into a personal
-        link: it says which roster person a new participant is.
+        link: it says which roster person a new participant is. ``transcript_notice``: their
+        page showed them that this session keeps a transcript (``rooms.captions``). Whether they
+        see captions, and whether they are transcribed, stays as it was across reconnects.
         """
         if self.state is SessionState.ENDED:
             raise SessionEnded("This session has ended.")
@@ -165,7 +168,7 @@ class Session:
             returning = None
         if returning is None:
             return self._admit(connection_id, role, name, new_participant_id, audio, video, now,
-                               resume_participant_id, link_name)
+                               resume_participant_id, link_name, transcript_notice)
         events: list[Event] = []
         if returning.connected and returning.connection_id is not None:
             events.append(ConnectionReplaced(self.id, now, returning.id, returning.connection_id))
@@ -177,6 +180,7 @@ class Session:
         returning.audio = audio
         returning.video = video
         returning.off_air()
+        returning.told_transcript = returning.told_transcript or transcript_notice
         returning.reconnects += 1
         self._go_live()
         placed = self._place(returning, now)
@@ -185,8 +189,8 @@ class Session:
         return self.join_view(returning.id, rejoined=True), [*events, *placed]
 
     def _admit(self, connection_id: str, role: Role, name: str, new_id: str, audio: bool,
-               video: bool, now: float, resume_id: str | None,
-               link_name: str | None) -> tuple[JoinView, list[Event]]:
+               video: bool, now: float, resume_id: str | None, link_name: str | None,
+               transcript_notice: bool) -> tuple[JoinView, list[Event]]:
         self._require_seat(now, exclude=None)
         pid = new_id
         if resume_id is not None and resume_id not in self.participants:
@@ -204,6 +208,7 @@ class Session:
             audio=audio,
             video=video,
             changed_at=now,
+            told_transcript=transcript_notice,
         )
         self.participants[participant.id] = participant
         self._go_live()
@@ -378,15 +383,19 @@ class Session:
         return sum(1 for p in self.participants.values() if p.connected and p.room == room)
 
     def media_route(self, room: str) -> MediaRoute:
-        return media_route(self.connected_in(room), room in self.media_fallback)
+        return self.media_routes().get(room, MediaRoute.P2P)
 
     def media_routes(self) -> dict[str, MediaRoute]:
         """The route of every room somebody is connected in."""
         counts: dict[str, int] = {}
+        captioned: set[str] = set()
         for p in self.participants.values():
             if p.connected:
                 counts[p.room] = counts.get(p.room, 0) + 1
-        return {room: media_route(n, room in self.media_fallback) for room, n in counts.items()}
+                if p.captions:
+                    captioned.add(p.room)
+        return {room: media_route(n, room in self.media_fallback, room in captioned)
+                for room, n in counts.items()}
 
     def member(self, participant_id: str, connection_id: str, *, action: Action | None = None,
                room: str | None = None) -> MemberView:
@@ -432,6 +441,7 @@ class Session:
             max_participants=self.max_participants,
             participants=self.participant_views(),
             chat_messages=len(self.chat),
+            captions=self.plan.captions.value,
         )
 
     # -- internals --------------------------------------------------------------------------------

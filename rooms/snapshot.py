@@ -26,14 +26,16 @@ from rooms.errors import InvalidPayload
 from rooms.lifecycles import BreakoutState, Presence, SessionState
 from rooms.participant import Participant
 from rooms.roles import Role
-from rooms.roster import RosterEntry, Schedule, SessionPlan
+from rooms.roster import CaptionConsent, RosterEntry, Schedule, SessionPlan
 from rooms.session import Session
 from rooms.views import CheckInView, HelpView
 
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
 # Versions this one reads: 1 had no screen shares, server-measured speaking or media fallbacks
-# (all absent then, so they read as off).
-READABLE_VERSIONS = (1, 2)
+# (all absent then, so they read as off); 2 had no captions (a session then reads as "live", its
+# people as not viewing captions, transcribed, recognised by the server and not told). A stored
+# command of an older version may lack fields added at the end since, which take their defaults.
+READABLE_VERSIONS = (1, 2, 3)
 Data = dict[str, Any]
 
 
@@ -104,6 +106,7 @@ def _plan(plan: SessionPlan) -> Data:
         "schedule": None if plan.schedule is None else [plan.schedule.start, plan.schedule.end],
         "roster": [[e.person_id, e.name, e.role.value, e.email] for e in plan.roster],
         "keep_chat": plan.keep_chat,
+        "captions": plan.captions.value,
     }
 
 
@@ -115,6 +118,7 @@ def _plan_from(data: Data) -> SessionPlan:
         roster=tuple(RosterEntry(pid, name, Role(role), email)
                      for pid, name, role, email in data["roster"]),
         keep_chat=data["keep_chat"],
+        captions=CaptionConsent(data.get("captions", CaptionConsent.LIVE.value)),
     )
 
 
@@ -122,11 +126,14 @@ _PARTICIPANT_FIELDS = ("id", "name", "joined_at", "connection_id", "person_id", 
                        "room", "changed_at", "reconnects", "hand_raised_at", "speaking", "rated",
                        "board_edit_at")
 _PARTICIPANT_FIELDS_SINCE_2 = ("screen", "speaking_by_server")
+_PARTICIPANT_DEFAULTS_SINCE_3 = {"captions": False, "transcribed": True,
+                                 "caption_source": "server", "told_transcript": False}
 
 
 def _participant(p: Participant) -> Data:
     out: Data = {name: getattr(p, name) for name in _PARTICIPANT_FIELDS}
     out.update((name, getattr(p, name)) for name in _PARTICIPANT_FIELDS_SINCE_2)
+    out.update((name, getattr(p, name)) for name in _PARTICIPANT_DEFAULTS_SINCE_3)
     out["role"] = p.role.value
     out["presence"] = p.presence.value
     out["check_in"] = None if p.check_in is None else [p.check_in.goal, p.check_in.at]
@@ -136,6 +143,8 @@ def _participant(p: Participant) -> Data:
 def _participant_from(data: Data) -> Participant:
     p = Participant(**{name: data[name] for name in _PARTICIPANT_FIELDS},
                     **{name: data.get(name, False) for name in _PARTICIPANT_FIELDS_SINCE_2},
+                    **{name: data.get(name, default)
+                       for name, default in _PARTICIPANT_DEFAULTS_SINCE_3.items()},
                     role=Role(data["role"]), presence=Presence(data["presence"]))
     if data["check_in"] is not None:
         p.check_in = CheckInView(*data["check_in"])
@@ -277,9 +286,10 @@ def _typed(tp: Any, value: Any) -> Any:
         return tp(value)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         hints, fields = _hints(tp), dataclasses.fields(tp)
-        if not isinstance(value, list) or len(value) != len(fields):
+        if (not isinstance(value, list) or len(value) > len(fields)
+                or any(f.default is dataclasses.MISSING for f in fields[len(value):])):
             raise SnapshotError(f"{str(value)[:80]} is not a stored {tp.__name__}")
-        return tp(*(_typed(hints[f.name], v) for f, v in zip(fields, value, strict=True)))
+        return tp(*(_typed(hints[f.name], v) for f, v in zip(fields, value, strict=False)))
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, tp):

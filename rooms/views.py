@@ -30,6 +30,9 @@ class ParticipantView:
     person_id: str | None = None
     hand_raised_at: float | None = None
     screen: bool = False
+    captions: bool = False
+    transcribed: bool = True
+    caption_source: str = "server"
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -93,6 +96,7 @@ class SessionView:
     max_participants: int
     participants: tuple[ParticipantView, ...]
     chat_messages: int
+    captions: str = "live"  # the session's ``CaptionConsent``
 
 
 @dataclass(frozen=True, slots=True)

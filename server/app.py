@@ -13,6 +13,7 @@ from aiohttp import web
 
 from server.attendance.install import install as attendance
 from server.breakouts.install import install as breakouts
+from server.captions.install import install as captions
 from server.context import Context, Feature
 from server.database import DATABASE_FILE, Database, adopt_legacy_file
 from server.delivery import Delivery
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 CONTEXT = web.AppKey("context", Context)
 SIO = web.AppKey("sio", socketio.AsyncServer)
-FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media)
+FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media, captions)
 
 
 def create_app(

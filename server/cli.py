@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
                             "(default 6)")
     serve.add_argument("--media-max-peers", type=int,
                        help="server media connections this process holds at most (default 200)")
+    serve.add_argument("--speech-model",
+                       help="a faster-whisper model folder for live captions (default: Whisper "
+                            "base from the pinned model packages)")
+    serve.add_argument("--speech-workers", type=int,
+                       help="caption decodes run at once (default 2)")
     serve.add_argument(
         "--attendance-grace", type=int,
         help="seconds a dropped person may be away without counting as leaving (default 60)",

@@ -25,7 +25,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
     text = {
         400: "invalid_payload: the body does not fit the schema",
         401: "unauthorized, or token_missing / token_invalid / token_expired",
-        404: "session_not_found",
+        403: "not_allowed: the credential's role may not do this",
+        404: "session_not_found (or no_transcript: nothing of that kind is kept)",
         409: "session_ended",
         413: "payload_too_large",
     }

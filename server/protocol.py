@@ -35,6 +35,7 @@ ClientEvent = Literal[
     "check_in", "check_out", "speaking", "reaction", "hand", "attendance",
     "media_publish", "media_subscribe", "media_answer", "media_receive", "media_stop",
     "media_fallback", "screen_share", "screen_stop", "screen_policy",
+    "captions_view", "captions_transcribe", "captions_source", "caption_text",
 ]
 # What the server sends.
 ServerEvent = Literal[
@@ -44,6 +45,7 @@ ServerEvent = Literal[
     "board_update", "board_cursors", "board_shown",
     "participant_speaking", "reaction", "hand",
     "media_route", "media_offer", "media_slots",
+    "caption", "captions_status",
 ]
 CLIENT_EVENTS: tuple[str, ...] = typing.get_args(ClientEvent)
 # A WebRTC session description, peer to peer (``signal``) or to the server (``media_*``).
@@ -130,6 +132,9 @@ class ParticipantWire(TypedDict):
     room: str
     hand_raised_at: float | None
     screen: bool
+    captions: bool
+    transcribed: bool
+    caption_source: str
 
 
 # A chat message as clients see it ("from", a keyword, is the sender's participant id).
@@ -188,6 +193,9 @@ def participant_wire(p: ParticipantView) -> ParticipantWire:
         "room": p.room,
         "hand_raised_at": p.hand_raised_at,
         "screen": p.screen,
+        "captions": p.captions,
+        "transcribed": p.transcribed,
+        "caption_source": p.caption_source,
     }
 
 

@@ -60,6 +60,10 @@ class Limits:
     # Media through the server (server/media/): descriptions per connection.
     media_rate: float = 10.0
     media_burst: float = 20.0
+    # Captions typed or recognised by a page (server/captions/), per connection: partials come
+    # about twice a second.
+    caption_rate: float = 5.0
+    caption_burst: float = 20.0
     board_update_bytes: int = 64 * 1024  # one update; more is payload_too_large
     board_bytes: int = 2 * 1024 * 1024  # one board's encoded size; more is board_full
 
@@ -98,6 +102,12 @@ class Settings:
     media_addresses: tuple[str, ...] | None = None
     media_last_n: int = 6
     media_max_peers: int = 200
+    # Live captions recognised by the server (``speech/``): the faster-whisper model folder (None:
+    # Whisper base from the pinned model packages), how many decodes run at once, and whether
+    # the model is loaded when the server starts (else when a room first needs it).
+    speech_model: Path | None = None
+    speech_workers: int = 2
+    speech_preload: bool = False
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
@@ -122,6 +132,10 @@ class Settings:
             raise SettingsError("media_last_n (camera videos forwarded) must be 1 to 25")
         if self.media_max_peers < 2:
             raise SettingsError("media_max_peers must be at least 2")
+        if not 1 <= self.speech_workers <= 16:
+            raise SettingsError("speech_workers (caption decodes at once) must be 1 to 16")
+        if self.speech_model is not None and not self.speech_model.is_dir():
+            raise SettingsError(f"the speech model folder {self.speech_model} does not exist")
         if self.event_loop not in EVENT_LOOPS:
             raise SettingsError(f"the event loop must be one of {', '.join(EVENT_LOOPS)}, "
                                 f"not {self.event_loop!r}")
@@ -207,6 +221,7 @@ def load_settings(
         raise SettingsError(str(exc)) from None
 
     max_session_size = number("max_session_size", 25)
+    model = pick("speech_model")
     settings = Settings(
         data_dir=data_dir,
         secret=secret_text.encode(),
@@ -225,5 +240,8 @@ def load_settings(
         media_addresses=_urls(pick("media_addresses")) or None,
         media_last_n=number("media_last_n", 6),
         media_max_peers=number("media_max_peers", 200),
+        speech_model=Path(model).expanduser().resolve() if model else None,
+        speech_workers=number("speech_workers", 2),
+        speech_preload=(pick("speech_preload") or "1") not in ("0", "false", "no"),
     )
     return LoadedSettings(settings, tuple(generated))

@@ -223,6 +223,7 @@ class AttendanceRoutes:
         return web.json_response({"sessions": [
             {**session_fields(s.info), "goal": s.info.goal, "created_at": s.info.created_at,
              "roster": len(s.info.plan.roster), "participants": s.participants,
+             "captions": s.info.plan.captions.value,
              "records": s.records}
             for s in listings
         ]})

@@ -21,7 +21,7 @@ from rooms.errors import NotRecorded
 
 # The order of the values in a raw record row (``Ledger.stream_rows``).
 RECORD_FIELDS = ("seq", "session_id", "at", "kind", "participant_id", "person_id", "room", "role",
-                 "value", "text")
+                 "value", "text", "ends_at")
 
 
 class LedgerUnavailable(NotRecorded):

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from rooms.attendance import Record, RecordKind, SessionInfo, still_inside
 from rooms.errors import SessionNotFound
 from rooms.roles import Role
-from rooms.roster import RosterEntry, Schedule, SessionPlan
+from rooms.roster import CaptionConsent, RosterEntry, Schedule, SessionPlan
 from server.database import DATABASE_FILE, Database, DatabaseUnavailable, Op
 from server.ledger import (
     RECORD_FIELDS,
@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 # The ledger shares the embedded default's database file.
 LEDGER_FILE = DATABASE_FILE
-SCHEMA_VERSION = 1
+# 2: records gained ``ends_at`` (a caption line's end), sessions their caption consent.
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -47,7 +48,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     scheduled_start REAL,
     scheduled_end REAL,
     keep_chat INTEGER NOT NULL DEFAULT 0,
-    ended_at REAL
+    ended_at REAL,
+    captions TEXT NOT NULL DEFAULT 'live'
 );
 CREATE INDEX IF NOT EXISTS sessions_created ON sessions (created_at);
 CREATE TABLE IF NOT EXISTS roster (
@@ -70,7 +72,8 @@ CREATE TABLE IF NOT EXISTS records (
     room TEXT NOT NULL,
     role TEXT,
     value INTEGER,
-    text TEXT
+    text TEXT,
+    ends_at REAL
 );
 CREATE INDEX IF NOT EXISTS records_session ON records (session_id, seq);
 CREATE INDEX IF NOT EXISTS records_person ON records (person_id) WHERE person_id IS NOT NULL;
@@ -83,12 +86,17 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 RECORD_COLUMNS = ", ".join(RECORD_FIELDS)
 INSERT_RECORD = (
     "INSERT INTO records (session_id, at, kind, participant_id, person_id, room, role, value, "
-    "text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "text, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 SESSION_COLUMNS = (
     "id, title, goal, programme, created_at, max_participants, scheduled_start, scheduled_end, "
-    "keep_chat, ended_at"
+    "keep_chat, ended_at, captions"
 )
+# What a database of an earlier schema version needs to become this one.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE records ADD COLUMN ends_at REAL",
+        "ALTER TABLE sessions ADD COLUMN captions TEXT NOT NULL DEFAULT 'live'"),
+}
 
 
 # -- operations the writer applies ----------------------------------------------------------------
@@ -121,14 +129,15 @@ class _PutSession(Op):
         assert info is not None
         plan, schedule = info.plan, info.plan.schedule
         db.execute(
-            f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET title = excluded.title, goal = excluded.goal, "
             "programme = excluded.programme, max_participants = excluded.max_participants, "
             "scheduled_start = excluded.scheduled_start, scheduled_end = excluded.scheduled_end, "
-            "keep_chat = excluded.keep_chat",
+            "keep_chat = excluded.keep_chat, captions = excluded.captions",
             (info.session_id, info.title, info.goal, plan.programme, info.created_at,
              info.max_participants, schedule.start if schedule else None,
-             schedule.end if schedule else None, int(plan.keep_chat), info.ended_at),
+             schedule.end if schedule else None, int(plan.keep_chat), info.ended_at,
+             plan.captions.value),
         )
         db.execute("DELETE FROM roster WHERE session_id = ?", (info.session_id,))
         db.executemany(
@@ -185,7 +194,7 @@ class _Purge(Op):
 
 def _record_row(r: Record) -> tuple[Any, ...]:
     return (r.session_id, r.at, r.kind.value, r.participant_id, r.person_id, r.room,
-            r.role.value if r.role is not None else None, r.value, r.text)
+            r.role.value if r.role is not None else None, r.value, r.text, r.ends_at)
 
 
 _KINDS = {k.value: k for k in RecordKind}
@@ -193,19 +202,19 @@ _ROLES = {r.value: r for r in Role}
 
 
 def record_from_row(row: Sequence[Any]) -> Record:
-    seq, session_id, at, kind, participant_id, person_id, room, role, value, text = row
+    seq, session_id, at, kind, participant_id, person_id, room, role, value, text, ends_at = row
     return Record(session_id, at, _KINDS[kind], participant_id, person_id, room,
-                  _ROLES[role] if role is not None else None, value, text, seq)
+                  _ROLES[role] if role is not None else None, value, text, ends_at, seq)
 
 
 def _info_from_row(row: Sequence[Any], roster: Iterable[Sequence[Any]]) -> SessionInfo:
     (session_id, title, goal, programme, created_at, max_participants, start, end, keep_chat,
-     ended_at) = row
+     ended_at, captions) = row
     entries = tuple(RosterEntry(person_id, name, Role(role), email)
                     for person_id, name, role, email in roster)
     schedule = Schedule(start, end) if start is not None and end is not None else None
     plan = SessionPlan(programme=programme, schedule=schedule, roster=entries,
-                       keep_chat=bool(keep_chat))
+                       keep_chat=bool(keep_chat), captions=CaptionConsent(captions))
     return SessionInfo(session_id=session_id, title=title, created_at=created_at, goal=goal,
                        max_participants=max_participants, plan=plan, ended_at=ended_at)
 
@@ -265,6 +274,10 @@ class SqliteLedger:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise RuntimeError(f"{self.path} was written by a newer Tandem (schema {version})")
+        if version:
+            for older in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[older]:
+                    db.execute(statement)
         db.executescript(SCHEMA)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.database.on_commit.append(self._mark_alive)

@@ -26,6 +26,7 @@ def install(app: web.Application, ctx: Context) -> None:
         on_slots=events.on_slots,
         on_speaking=events.on_speaking,
         on_closed=events.on_closed,
+        on_audio=events.on_audio,
     )
     events.register()
     app[MEDIA] = events

@@ -100,6 +100,7 @@ class SessionEvents:
                 at=now,
                 resume_participant_id=resume_id,
                 link_name=conn.claims.name,
+                transcript_notice=payload.transcript_notice,
             ),
         )
         view = applied.value

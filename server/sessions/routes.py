@@ -14,6 +14,7 @@ from rooms.commands import End, SetGroups
 from rooms.errors import InvalidPayload, SessionEnded
 from rooms.lifecycles import SessionState
 from rooms.roles import Role
+from rooms.roster import CaptionConsent
 from rooms.session import Session
 from server.context import Context
 from server.http import WEB_CLIENT_DIR, json_body, page, require_admin
@@ -199,6 +200,7 @@ class SessionRoutes:
             name=claims.name,
             expires_at=claims.expires_at,
             state=view.state,
+            captions=CaptionConsent(view.captions),
         )
         return web.json_response(out.model_dump(mode="json"))
 

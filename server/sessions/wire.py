@@ -20,6 +20,7 @@ from rooms.roster import (
     PERSON_ID_MAX,
     PROGRAMME_MAX,
     ROSTER_MAX,
+    CaptionConsent,
     RosterEntry,
     Schedule,
     SessionPlan,
@@ -56,6 +57,8 @@ class JoinPayload(InboundModel):
     resume: str | None = Field(default=None, max_length=TOKEN_MAX)
     audio: bool = False
     video: bool = False
+    # The page showed that this session keeps a transcript of captions (docs/PROTOCOL.md).
+    transcript_notice: bool = False
 
 
 class ChatPayload(InboundModel):
@@ -114,6 +117,7 @@ class SessionBrief(TypedDict):
     goal: str
     state: str
     max_participants: int
+    captions: str
 
 
 class JoinLimits(TypedDict):
@@ -159,7 +163,7 @@ def join_ack(view: JoinView, *, resume: str, now: float,
         "resume": resume,
         "rejoined": view.rejoined,
         "session": {"id": s.id, "title": s.title, "goal": s.goal, "state": s.state.value,
-                    "max_participants": s.max_participants},
+                    "max_participants": s.max_participants, "captions": s.captions},
         "participants": [participant_wire(p) for p in s.participants],
         "chat": [message_wire(m) for m in view.chat],
         "room": room_wire(view.room),
@@ -252,6 +256,8 @@ class CreateSessionRequest(InboundModel):
     scheduled_start: float | None = None
     scheduled_end: float | None = None
     keep_chat: bool = False
+    # Captions: off, live only (nothing kept) or keep a transcript (docs/PROTOCOL.md).
+    captions: CaptionConsent = CaptionConsent.LIVE
 
     @model_validator(mode="after")
     def _both_ends(self) -> CreateSessionRequest:
@@ -269,7 +275,7 @@ class CreateSessionRequest(InboundModel):
             for p in self.participants
         )
         return SessionPlan(programme=self.programme.strip(), schedule=schedule, roster=roster,
-                           keep_chat=self.keep_chat)
+                           keep_chat=self.keep_chat, captions=self.captions)
 
 
 class CreateLinkRequest(InboundModel):
@@ -306,6 +312,7 @@ class SessionOut(_Outbound):
     max_participants: int
     participants: list[ParticipantWire]
     chat_messages: int
+    captions: CaptionConsent
 
 
 class SessionCreatedOut(_Outbound):
@@ -335,6 +342,7 @@ class PreviewOut(_Outbound):
     name: str | None
     expires_at: float
     state: SessionState
+    captions: CaptionConsent
 
 
 def session_out(view: SessionView) -> SessionOut:
@@ -348,5 +356,6 @@ def session_out(view: SessionView) -> SessionOut:
         max_participants=view.max_participants,
         participants=[participant_wire(p) for p in view.participants],
         chat_messages=view.chat_messages,
+        captions=CaptionConsent(view.captions),
     )
 

@@ -1,7 +1,7 @@
 """Sessions in this process's memory, optionally kept in a journal: the embedded default for one
 server process.
 
-Every command applied is appended to the journal (``server.store.sqlite``) as its session's next
+Every command applied that changes its session is appended to the journal (``server.store.sqlite``) as its session's next
 numbered entry. Once the entries written since a session's last snapshot weigh twice as much as
 that snapshot (and at least ``SNAPSHOT_MIN_BYTES``), and when a session ends, the whole session is
 written as a snapshot instead, which lets the journal forget the entries before it: the disk and
@@ -163,7 +163,7 @@ class MemoryStore:
     def _keep(self, session: Session, command: Command[object]) -> asyncio.Future[None] | None:
         """Keep the command as the session's next entry; None when a snapshot is due instead."""
         journal = self._journal
-        if journal is None:
+        if journal is None or not command.changes_session:
             return done()
         kept = self._kept[session.id]
         kept.seq += 1

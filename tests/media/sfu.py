@@ -98,18 +98,23 @@ class LoopedVideo(MediaStreamTrack):
 
 
 class Tone(MediaStreamTrack):
-    """20 ms frames of 48 kHz audio, loud (a 440 Hz tone near -10 dBov) or silent."""
+    """20 ms frames of 48 kHz audio, loud (a tone of ``frequency``, 440 Hz unless changed, near
+    -10 dBov, its phase continuous from frame to frame) or silent."""
 
     kind = "audio"
 
-    def __init__(self) -> None:
+    def __init__(self, frequency: float = 440.0) -> None:
         super().__init__()
         self.loud = False
+        self.frequency = frequency
         self._pts = 0
         self._start: float | None = None
-        t = np.arange(960) / 48000
-        self._tone = (np.sin(2 * math.pi * 440 * t) * 10000).astype(np.int16).reshape(1, -1)
         self._silence = np.zeros((1, 960), dtype=np.int16)
+
+    @property
+    def _tone(self) -> np.ndarray:
+        t = (self._pts + np.arange(960)) / 48000
+        return (np.sin(2 * math.pi * self.frequency * t) * 10000).astype(np.int16).reshape(1, -1)
 
     async def recv(self) -> av.AudioFrame:  # type: ignore[override]
         loop = asyncio.get_running_loop()

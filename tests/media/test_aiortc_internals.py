@@ -73,3 +73,25 @@ def test_host_addresses_is_set_and_restored() -> None:
     assert aioice.ice.get_host_addresses is before
     with internals.host_addresses(None):
         assert aioice.ice.get_host_addresses is before
+
+
+def test_opus_decoder_gives_48khz_s16_frames_and_refuses_bad_packets() -> None:
+    import av
+    import numpy as np
+    from aiortc.codecs.opus import OpusDecoder  # noqa: F401  (the class opus_decoder makes)
+    from aiortc.jitterbuffer import JitterFrame
+
+    assert list(inspect.signature(JitterFrame).parameters) == ["data", "timestamp"], \
+        why("JitterFrame(data, timestamp)")
+    encoder = av.CodecContext.create("libopus", "w")
+    encoder.sample_rate, encoder.format, encoder.layout = 48000, "s16", "mono"
+    frame = av.AudioFrame.from_ndarray(np.zeros((1, 960), np.int16), format="s16", layout="mono")
+    frame.sample_rate, frame.pts = 48000, 0
+    packet = bytes(encoder.encode(frame)[0])
+    decode = internals.opus_decoder()
+    (decoded,) = decode(packet, 0)
+    assert (decoded.sample_rate, decoded.format.name, decoded.format.is_planar, decoded.samples) \
+        == (48000, "s16", False, 960), why("OpusDecoder's output format")
+    with pytest.raises(av.FFmpegError):
+        decode(b"\xff" * 5, 960)
+    assert decode(packet, 1920), "the decoder no longer recovers from a bad packet"

@@ -1,0 +1,265 @@
+"""Socket events of live captions, and the server's own recognition following the session.
+
+Typed and browser captions arrive as ``caption_text``; partials are checked (``rooms.captions.
+attribute``) and shown in the room, finals go through the domain (``PostCaption``) so that their
+words are counted and, where allowed, kept. The server recognises the speech of each person
+``rooms.captions.wanted_speakers`` names: the media plane decodes their audio
+(``MediaPlane.listen``) and the speech service turns it into captions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from media.peers import PeerKey
+from rooms.captions import CAPTION_TEXT_MAX, attribute, wanted_speakers
+from rooms.commands import PostCaption, SetRecognition, SetTranscribed, ViewCaptions
+from rooms.errors import TandemError
+from rooms.events import (
+    CaptionPosted,
+    CaptionSource,
+    ConnectionReplaced,
+    Event,
+    MediaRouteChanged,
+    ParticipantJoined,
+    ParticipantLeft,
+    ParticipantMoved,
+    ParticipantRejoined,
+    ParticipantUpdated,
+    SessionEnded,
+)
+from server.captions import wire as w
+from server.context import Context
+from server.gateway import Connection, room_key
+from server.protocol import OK, OkAck
+
+logger = logging.getLogger(__name__)
+
+# Events after which whose speech the server recognises may have changed.
+_FOLLOWED = (ParticipantJoined, ParticipantRejoined, ParticipantLeft, ParticipantUpdated,
+             ParticipantMoved, ConnectionReplaced, MediaRouteChanged, SessionEnded)
+# A typed or browser utterance whose first partial came longer ago than this starts now.
+TYPED_LINE_MAX = 60.0
+# Open typed utterances remembered per connection, for their start times.
+TYPED_OPEN_MAX = 8
+
+
+class Recogniser(Protocol):
+    """What this adapter needs of the speech service (``speech.SpeechService``)."""
+
+    def open(self, stream: Hashable, group: Hashable) -> None: ...
+    def feed(self, stream: Hashable, pcm: bytes, now: float) -> None: ...
+    def end(self, stream: Hashable) -> None: ...
+
+
+class AudioTap(Protocol):
+    """What this adapter needs of the media plane."""
+
+    def listen(self, key: PeerKey, on: bool) -> None: ...
+
+
+class Heard(Protocol):
+    """A recognised caption, as the speech service reports it (``speech.Caption``)."""
+
+    @property
+    def stream(self) -> Hashable: ...
+    @property
+    def utterance(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def final(self) -> bool: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+
+
+@dataclass(slots=True)
+class CaptionEvents:
+    ctx: Context
+    recogniser: Recogniser | None = None  # None: no server recognition (typed and browser only)
+    tap: AudioTap | None = None
+    # Whose audio is recognised now, and in which room.
+    listening: dict[PeerKey, str] = field(default_factory=dict)
+    # Utterance ids on the wire of the speech service's open utterances.
+    utterances: dict[tuple[PeerKey, int], str] = field(default_factory=dict)
+    next_utterance: int = 1
+    # When each connection's open typed or browser utterances started.
+    typed: dict[str, dict[tuple[str, str], float]] = field(default_factory=dict)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def register(self) -> None:
+        gw, lim = self.ctx.gateway, self.ctx.settings.limits
+        gw.on(w.VIEW, self.on_view, lim.other_rate, lim.other_burst)
+        gw.on(w.TRANSCRIBE, self.on_transcribe, lim.other_rate, lim.other_burst)
+        gw.on(w.SOURCE, self.on_source, lim.other_rate, lim.other_burst)
+        gw.on(w.TEXT, self.on_text, lim.caption_rate, lim.caption_burst)
+        gw.on_disconnect(self._forget_connection)
+        self.ctx.delivery.deliver_with(CaptionPosted, self._posted)
+        self.ctx.delivery.add_recorder(self.follow)
+
+    # -- socket events ----------------------------------------------------------------------------
+
+    async def on_view(self, conn: Connection, payload: w.ViewPayload) -> OkAck:
+        await self.ctx.execute(conn.session_id, ViewCaptions(conn.joined_id(), conn.sid,
+                                                             payload.on, self.ctx.clock()),
+                               conn.sid)
+        return OK
+
+    async def on_transcribe(self, conn: Connection, payload: w.TranscribePayload) -> OkAck:
+        await self.ctx.execute(conn.session_id, SetTranscribed(conn.joined_id(), conn.sid,
+                                                               payload.on, self.ctx.clock()),
+                               conn.sid)
+        return OK
+
+    async def on_source(self, conn: Connection, payload: w.SourcePayload) -> OkAck:
+        await self.ctx.execute(conn.session_id, SetRecognition(conn.joined_id(), conn.sid,
+                                                               payload.source, self.ctx.clock()),
+                               conn.sid)
+        return OK
+
+    async def on_text(self, conn: Connection, payload: w.TextPayload) -> OkAck:
+        """A caption typed by a captioner, or recognised by the speaker's own page."""
+        pid, now = conn.joined_id(), self.ctx.clock()
+        source: CaptionSource = "browser" if payload.speaker_id == pid else "captioner"
+        opened = self.typed.setdefault(conn.sid, {})
+        key = (payload.speaker_id, payload.utterance)
+        start = opened.get(key, now)
+        if now - start > TYPED_LINE_MAX:
+            start = now
+        if payload.final:
+            opened.pop(key, None)
+            await self.ctx.execute(
+                conn.session_id,
+                PostCaption(pid, conn.sid, payload.speaker_id, payload.utterance, payload.text,
+                            source, start, now),
+                conn.sid,
+            )
+            return OK
+        who = await self.ctx.store.read(
+            conn.session_id, lambda s: attribute(s, pid, conn.sid, payload.speaker_id, source))
+        if key not in opened:
+            while len(opened) >= TYPED_OPEN_MAX:
+                del opened[next(iter(opened))]
+            opened[key] = now
+        await self._show(conn.session_id, {
+            "room": who.room, "speaker_id": who.speaker_id, "speaker_name": who.speaker_name,
+            "utterance": payload.utterance, "text": " ".join(payload.text.split()),
+            "final": False, "source": source, "start": start, "end": now,
+        })
+        return OK
+
+    async def _forget_connection(self, conn: Connection, reason: object) -> None:
+        self.typed.pop(conn.sid, None)
+
+    # -- delivery ---------------------------------------------------------------------------------
+
+    async def _posted(self, e: CaptionPosted, actor_sid: str | None) -> None:
+        await self._show(e.session_id, {
+            "room": e.room, "speaker_id": e.speaker_id, "speaker_name": e.speaker_name,
+            "utterance": e.utterance, "text": e.text, "final": True, "source": e.source,
+            "start": e.start, "end": e.at,
+        })
+
+    async def _show(self, session_id: str, caption: w.CaptionOut) -> None:
+        await self.ctx.gateway.emit(w.CAPTION(caption), room=room_key(session_id,
+                                                                       caption["room"]))
+
+    # -- the server's recognition -----------------------------------------------------------------
+
+    async def follow(self, events: Sequence[Event]) -> None:
+        """After anything that may change whose speech is recognised, listen to exactly those
+        people (and stop listening to the others) in the events' session."""
+        if self.recogniser is None or self.tap is None:
+            return
+        if not any(isinstance(e, _FOLLOWED) for e in events):
+            return
+        session_id = events[0].session_id
+        try:
+            now_wanted = await self.ctx.store.read(session_id, wanted_speakers)
+        except TandemError:
+            now_wanted = {}
+        for key, room in [(k, r) for k, r in self.listening.items() if k[0] == session_id]:
+            if now_wanted.get(key[1]) != room:
+                self._stop_listening(key)
+        for pid, room in now_wanted.items():
+            key = (session_id, pid)
+            if key not in self.listening:
+                self._start_listening(key, room)
+
+    def _start_listening(self, key: PeerKey, room: str) -> None:
+        assert self.recogniser is not None and self.tap is not None
+        self.listening[key] = room
+        self.recogniser.open(key, (key[0], room))
+        self.tap.listen(key, True)
+
+    def _stop_listening(self, key: PeerKey) -> None:
+        assert self.recogniser is not None and self.tap is not None
+        del self.listening[key]
+        self.tap.listen(key, False)
+        self.recogniser.end(key)
+
+    def on_audio(self, key: PeerKey, pcm: bytes, at: float) -> None:
+        """The media plane's decoded audio of someone listened to (20 ms, 48 kHz mono)."""
+        if self.recogniser is not None and key in self.listening:
+            self.recogniser.feed(key, pcm, self.ctx.clock())
+
+    def on_caption(self, heard: Heard) -> None:
+        """The speech service recognised a partial or final caption."""
+        stream = heard.stream
+        if not (isinstance(stream, tuple) and len(stream) == 2):
+            return
+        ukey = (stream, heard.utterance)
+        utterance = self.utterances.get(ukey)
+        if utterance is None:
+            utterance = self.utterances[ukey] = f"s{self.next_utterance}"
+            self.next_utterance += 1
+        if heard.final:
+            del self.utterances[ukey]
+        text = " ".join(heard.text.split())
+        if text:
+            self._spawn(self._heard(stream, utterance, text, heard.final, heard.start,
+                                    heard.end))
+
+    def on_behind(self, group: Hashable, behind: bool) -> None:
+        """The speech service is behind (or caught up) in one room."""
+        if not (isinstance(group, tuple) and len(group) == 2):
+            return
+        session_id, room = group
+        self._spawn(self.ctx.gateway.emit(w.CAPTIONS_STATUS({"room": room, "behind": behind}),
+                                          room=room_key(session_id, room)))
+
+    async def _heard(self, stream: PeerKey, utterance: str, text: str, final: bool,
+                     start: float, end: float) -> None:
+        session_id, pid = stream
+        try:
+            if final:
+                await self.ctx.execute(session_id, PostCaption(
+                    None, None, pid, utterance, text[:CAPTION_TEXT_MAX], "server", start,
+                    self.ctx.clock()))
+                return
+            who = await self.ctx.store.read(session_id,
+                                            lambda s: attribute(s, None, None, pid, "server"))
+        except TandemError as exc:  # they left, turned it off, or their page recognises now
+            logger.info("a caption in session %s not shown: %s", session_id, exc.code)
+            return
+        await self._show(session_id, {
+            "room": who.room, "speaker_id": who.speaker_id, "speaker_name": who.speaker_name,
+            "utterance": utterance, "text": text[:CAPTION_TEXT_MAX], "final": False,
+            "source": "server", "start": start, "end": end,
+        })
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)

@@ -1,0 +1,65 @@
+"""Live captions on the wire (docs/PROTOCOL.md, "Live captions")."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from typing_extensions import TypedDict
+
+from rooms.captions import CAPTION_TEXT_MAX, UTTERANCE_MAX
+from server.protocol import Inbound, InboundModel, OkAck, Outbound
+
+PARTICIPANT_ID_MAX = 64
+
+
+# -- socket: inbound ------------------------------------------------------------------------------
+
+
+class ViewPayload(InboundModel):
+    on: bool
+
+
+class TranscribePayload(InboundModel):
+    on: bool
+
+
+class SourcePayload(InboundModel):
+    source: Literal["server", "browser"]
+
+
+class TextPayload(InboundModel):
+    # Empty: an unknown speaker (a captioner's choice).
+    speaker_id: str = Field(max_length=PARTICIPANT_ID_MAX)
+    utterance: str = Field(min_length=1, max_length=UTTERANCE_MAX)
+    text: str = Field(min_length=1, max_length=CAPTION_TEXT_MAX)
+    final: bool
+
+
+# -- outbound -------------------------------------------------------------------------------------
+
+
+class CaptionOut(TypedDict):
+    room: str
+    speaker_id: str
+    speaker_name: str
+    utterance: str
+    text: str
+    final: bool
+    source: Literal["server", "browser", "captioner"]
+    start: float
+    end: float
+
+
+class StatusOut(TypedDict):
+    room: str
+    behind: bool
+
+
+VIEW: Inbound[ViewPayload, OkAck] = Inbound("captions_view", ViewPayload)
+TRANSCRIBE: Inbound[TranscribePayload, OkAck] = Inbound("captions_transcribe", TranscribePayload)
+SOURCE: Inbound[SourcePayload, OkAck] = Inbound("captions_source", SourcePayload)
+TEXT: Inbound[TextPayload, OkAck] = Inbound("caption_text", TextPayload)
+
+CAPTION: Outbound[CaptionOut] = Outbound("caption")
+CAPTIONS_STATUS: Outbound[StatusOut] = Outbound("captions_status")
