@@ -178,10 +178,31 @@ async function loadSessions() {
     open.setAttribute("aria-label", `Open ${s.session_title}`);
     open.addEventListener("click", () => openSession(s.session_id));
     td.append(open);
+    if (s.captions === "keep") td.append(transcriptLinks(s));
     tr.append(td);
     tbody.append(tr);
   }
   setStatus(state.sessions.length ? `${state.sessions.length} sessions.` : "No sessions match.");
+}
+
+// A session that keeps a transcript (captions "keep"): WebVTT, SRT and plain text, fetched with the key.
+function transcriptLinks(s) {
+  const group = document.createElement("span");
+  group.className = "transcript-links";
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-label", `Transcript of ${s.session_title}`);
+  for (const [format, label] of [["vtt", "WebVTT"], ["srt", "SRT"], ["txt", "Text"]]) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "button button-secondary button-small";
+    b.textContent = label;
+    b.dataset.transcript = format;
+    b.setAttribute("aria-label", `Transcript of ${s.session_title} as ${label}`);
+    b.addEventListener("click", () =>
+      download(`/api/sessions/${encodeURIComponent(s.session_id)}/transcript`, { format }, `transcript-${s.session_id}.${format}`));
+    group.append(b);
+  }
+  return group;
 }
 
 $("filter-form").addEventListener("submit", (e) => {
@@ -284,7 +305,7 @@ function deleteButton(person) {
 // Exports: fetched with the key, saved as a file.
 
 async function download(path, params, filename) {
-  setStatus("Preparing the export…");
+  setStatus(`Preparing ${filename}…`);
   try {
     const res = await request("GET", path, params);
     const blob = await res.blob();

@@ -8,7 +8,7 @@
 import { CLIENT_EVENTS, SERVER_EVENTS } from "./core/events.js";
 import { Dispatcher } from "./core/dispatcher.js";
 import { Transport } from "./core/transport.js";
-import { Store, followServer } from "./core/store.js";
+import { Store, followServer, sendsNoMedia } from "./core/store.js";
 import { LocalMedia } from "./call/local_media.js";
 import { installCall } from "./call/call.js";
 import { ChatPanel } from "./features/chat/view.js";
@@ -18,6 +18,7 @@ import { installEngagement } from "./features/engagement/install.js";
 import { installWhiteboard } from "./features/whiteboard/view.js";
 import { installScreenShare } from "./features/screen/view.js";
 import { installDevices } from "./features/devices/install.js";
+import { installCaptions } from "./features/captions/install.js";
 import { announce, showBanner, toast } from "./ui/announce.js";
 import { byId } from "./ui/dom.js";
 import { NETWORK, refusal } from "./ui/wording.js";
@@ -71,6 +72,12 @@ const engagement = installEngagement({
   resume: () => page.resume,
 });
 const screenShare = installScreenShare({ store, dispatcher, transport, call, notice, announce, alert: showCallAlert });
+const captions = installCaptions({
+  store, dispatcher, transport, notice, announce, alert: showCallAlert,
+  sessionId: () => page.sessionId,
+  resume: () => page.resume,
+  micOn: () => media.sending().audio,
+});
 // The room's shared whiteboard, shown and hidden with the Whiteboard button.
 const board = installWhiteboard({ container: byId("whiteboard"), transport, dispatcher, participantId: () => store.me.id, announce });
 const devices = installDevices({
@@ -119,6 +126,8 @@ exposeTestHooks({
   server: call.server,
   speaking: () => engagement.speaking,
   overview: () => engagement.overview(),
+  captions: () => captions.shown(),
+  captionsOn: () => captions.on,
 });
 
 /** A notice in the chat log and a toast; read out when the chat log (a live region) is not on screen. @param {string} text */
@@ -182,7 +191,7 @@ async function start() {
 
   page.preview = preview;
   page.role = preview.role;
-  media.observer = preview.role === "observer";
+  media.observer = sendsNoMedia(preview.role);
   if (preview.session_id) page.sessionId = preview.session_id;
   if (preview.state === "ended") {
     showRefusal("session_ended");
@@ -205,6 +214,7 @@ async function start() {
 
 async function showJoin() {
   page.state = "join";
+  captions.showJoinConsent(page.preview.captions);
   await joinScreen.show(page.preview, page.name);
 }
 
@@ -260,8 +270,8 @@ function connect() {
 
 function sendJoin(retryWithoutResume = true) {
   const generation = transport.generation;
-  /** @type {{audio: boolean, video: boolean, name?: string, resume?: string}} */
-  const payload = media.sending();
+  /** @type {{audio: boolean, video: boolean, name?: string, resume?: string, transcript_notice?: boolean}} */
+  const payload = { ...media.sending(), ...captions.joinPayload() };
   if (page.name) payload.name = page.name;
   if (page.resume) payload.resume = page.resume;
   transport.request(CLIENT_EVENTS.JOIN, payload, JOIN_TIMEOUT_MS).then((ack) => {
@@ -348,6 +358,7 @@ function onJoined(ack) {
   board.joined(store.room);
   screenShare.joined();
   devices.joined();
+  captions.joined({ consent: (ack.session && ack.session.captions) || (page.preview && page.preview.captions) });
 
   if (first) {
     const others = store.othersHere();
@@ -364,6 +375,7 @@ function onDisconnect(reason) {
   clearInterval(page.heartbeat);
   if (page.stopReason) return; // replaced, ended or left: already handled
   call.disconnected();
+  captions.disconnected();
   if (reason === "io client disconnect") return; // our own disconnect() call
   if (!page.joinedOnce) return;
   page.state = "reconnecting";
@@ -432,6 +444,7 @@ function stopEverything() {
   breakouts.stop();
   board.stop();
   devices.stop();
+  captions.stop();
   joinScreen.stopMeter();
   media.release();
   showBanner("");

@@ -11,8 +11,10 @@
  * @param {import("./call/server_media.js").ServerMedia} page.server
  * @param {() => boolean} page.speaking
  * @param {() => unknown} page.overview
+ * @param {() => unknown[]} page.captions
+ * @param {() => boolean} page.captionsOn
  */
-export function exposeTestHooks({ state, store, transport, peers, routes, server, speaking, overview }) {
+export function exposeTestHooks({ state, store, transport, peers, routes, server, speaking, overview, captions, captionsOn }) {
   const hooks = Object.freeze({
     /** loading | refused | join | joining | call | reconnecting | left | ended | replaced */
     get state() {
@@ -62,6 +64,14 @@ export function exposeTestHooks({ state, store, transport, peers, routes, server
     /** The participation report last shown. */
     get overview() {
       return overview();
+    },
+    /** The caption lines shown now, oldest first: [{speaker_id, name, text, final, source}]. */
+    get captions() {
+      return captions();
+    },
+    /** Whether this page shows captions (CC on, and the session has them). */
+    get captionsOn() {
+      return captionsOn();
     },
   });
   Object.defineProperty(window, "tandemTestHooks", { value: hooks, writable: false, configurable: false });

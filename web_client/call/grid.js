@@ -3,6 +3,7 @@
 // connection's state, who speaks, a raised hand and reactions.
 
 import { ROLE_NAMES } from "../ui/wording.js";
+import { sendsNoMedia } from "../core/store.js";
 import { ICONS } from "../ui/icons.js";
 import { byId, el } from "../ui/dom.js";
 import { initials, colourFor, tileOrder } from "../features/people/state.js";
@@ -146,9 +147,10 @@ export class VideoGrid {
     const cameraOff = !p.video;
     part(tile, ".tile-name").textContent = self ? `${p.name} (you)` : p.name;
     part(tile, ".avatar span").textContent = initials(p.name);
-    part(tile, ".badge-muted").hidden = !!p.audio || p.role === "observer";
-    part(tile, ".badge-camoff").hidden = !cameraOff || p.role === "observer";
-    part(tile, ".badge-watch").hidden = p.role !== "observer";
+    part(tile, ".badge-muted").hidden = !!p.audio || sendsNoMedia(p.role);
+    part(tile, ".badge-camoff").hidden = !cameraOff || sendsNoMedia(p.role);
+    part(tile, ".badge-watch").hidden = !sendsNoMedia(p.role);
+    part(tile, ".badge-watch").textContent = p.role === "captioner" ? "Captioning" : "Watching";
     tile.classList.toggle("tile-camoff", cameraOff || !hasVideo(tile));
     tile.classList.toggle("tile-muted", !p.audio);
     const status = part(tile, ".tile-status");

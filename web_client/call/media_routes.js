@@ -4,6 +4,7 @@
 // (peers.js); the server's are ServerMedia's (server_media.js).
 
 import { CLIENT_EVENTS } from "../core/events.js";
+import { sendsNoMedia } from "../core/store.js";
 import { QUIET_PEER_MS, directState, plan } from "./route_plan.js";
 
 /** @typedef {import("../core/types.js").MediaRoute} MediaRoute */
@@ -251,7 +252,7 @@ export class MediaRoutes {
           frames: fresh.frames,
           packets: fresh.packets,
           expectVideo: !!p.video,
-          sendsNothing: p.role === "observer",
+          sendsNothing: sendsNoMedia(p.role),
         }),
         serverMs: this.serverMs(p, now, serverOpenFor),
       };
@@ -292,7 +293,7 @@ export class MediaRoutes {
     if (serverOpenFor < 0) return -1;
     const ms = this.server.arrivedFor(p.id, now);
     if (ms >= 0) return ms;
-    if (p.role === "observer") return serverOpenFor;
+    if (sendsNoMedia(p.role)) return serverOpenFor;
     if (!this.server.carries(p.id) && serverOpenFor >= QUIET_PEER_MS) return serverOpenFor - QUIET_PEER_MS;
     return -1;
   }
@@ -304,7 +305,7 @@ export class MediaRoutes {
         selfId: /** @type {string} */ (this.store.me.id),
         iceServers: this.iceServers,
         localStream: this.localStream,
-        publish: role !== "observer",
+        publish: !sendsNoMedia(role),
         screenTrack: this.screenTrack,
       })
       .catch((/** @type {any} */ e) => {

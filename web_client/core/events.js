@@ -42,6 +42,10 @@ export const CLIENT_EVENTS = Object.freeze({
   SCREEN_SHARE: "screen_share",
   SCREEN_STOP: "screen_stop",
   SCREEN_POLICY: "screen_policy",
+  CAPTIONS_VIEW: "captions_view",
+  CAPTIONS_TRANSCRIBE: "captions_transcribe",
+  CAPTIONS_SOURCE: "captions_source",
+  CAPTION_TEXT: "caption_text",
 });
 
 /** What the server sends to the page. */
@@ -67,6 +71,8 @@ export const SERVER_EVENTS = Object.freeze({
   MEDIA_ROUTE: "media_route",
   MEDIA_OFFER: "media_offer",
   MEDIA_SLOTS: "media_slots",
+  CAPTION: "caption",
+  CAPTIONS_STATUS: "captions_status",
 });
 
 /** The socket.io client's own connection events (not part of the protocol). */

@@ -21,6 +21,11 @@ import { SERVER_EVENTS } from "./events.js";
 export const MAIN = "main";
 const MAIN_NAME = "Main room";
 
+/** Observers and captioners send neither camera nor microphone. @param {string | null | undefined} role */
+export function sendsNoMedia(role) {
+  return role === "observer" || role === "captioner";
+}
+
 /** The room a participant is in ("main" when the server says nothing). */
 export function roomOf(/** @type {{room?: string} | undefined} */ p) {
   return (p && p.room) || MAIN;

@@ -2,7 +2,7 @@
 // type checker. This module holds no code.
 
 /**
- * @typedef {"mentor" | "mentee" | "observer" | "admin"} Role
+ * @typedef {"mentor" | "mentee" | "observer" | "admin" | "captioner"} Role
  * @typedef {"connected" | "disconnected" | "left"} PresenceState
  *
  * @typedef {object} Participant
@@ -16,6 +16,9 @@
  * @property {string} [room]  an opaque room id; "main" (or absent) is the main room
  * @property {number | null} [hand_raised_at]  when the hand went up, null when it is down
  * @property {boolean} [screen]  sharing their screen
+ * @property {boolean} [captions]  viewing captions
+ * @property {boolean} [transcribed]  their speech may be captioned (false: they turned it off)
+ * @property {string} [caption_source]  "server" or "browser": who recognises their speech
  *
  * @typedef {object} ErrorBody
  * @property {string} code
@@ -70,7 +73,7 @@
  * @property {Participant} participant
  * @property {string} [resume]
  * @property {boolean} [rejoined]
- * @property {{id?: string, title?: string, goal?: string, state?: string}} [session]
+ * @property {{id?: string, title?: string, goal?: string, state?: string, captions?: CaptionConsent}} [session]
  * @property {Participant[]} [participants]
  * @property {ChatMessage[]} [chat]
  * @property {RTCIceServer[]} [ice_servers]
@@ -83,6 +86,20 @@
  * @property {MediaRoute} [media_route]  how media goes in my room
  *
  * @typedef {"p2p" | "server"} MediaRoute
+ *
+ * @typedef {"off" | "live" | "keep"} CaptionConsent  the session's captions setting
+ * @typedef {"server" | "browser" | "captioner"} CaptionSource
+ *
+ * @typedef {object} Caption  one caption event: a partial (it may still change) or the final text
+ * @property {string} [room]
+ * @property {string} speaker_id  "" for an unknown speaker (a captioner's choice)
+ * @property {string} [speaker_name]
+ * @property {string} utterance  stable for one utterance: later partials and the final replace it
+ * @property {string} text
+ * @property {boolean} final
+ * @property {CaptionSource} [source]
+ * @property {number} [start]
+ * @property {number} [end]
  *
  * @typedef {object} Slot  one transceiver of the subscribe connection and whose media it carries
  * @property {string} mid

@@ -67,6 +67,7 @@ export const ROLE_NAMES = {
   mentee: "mentee",
   observer: "observer",
   admin: "host",
+  captioner: "captioner",
 };
 
 /** @param {string} role */
@@ -75,6 +76,9 @@ export function roleSentence(role) {
   const article = /^[aeiou]/i.test(name) ? "an" : "a";
   if (role === "observer") {
     return `You are joining as an observer: you can watch, listen and chat. Your camera and microphone stay off.`;
+  }
+  if (role === "captioner") {
+    return `You are joining as a captioner: you listen and type captions for the people speaking. Your camera and microphone stay off.`;
   }
   return `You are joining as ${article} ${name}.`;
 }

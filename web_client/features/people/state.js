@@ -53,6 +53,7 @@ export function personDetail(p, { selfId, inMyRoom, roomName }) {
   if (!self && p.state === "connected" && !inMyRoom) bits.push(`in ${roomName}`);
   if (p.state === "disconnected" && !self) bits.push("reconnecting…");
   else if (p.role === "observer") bits.push("watching");
+  else if (p.role === "captioner") bits.push("captioning");
   else {
     if (!p.audio) bits.push("muted");
     if (!p.video) bits.push("camera off");
