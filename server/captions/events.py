@@ -33,7 +33,7 @@ from rooms.events import (
     SessionEnded,
 )
 from server.captions import wire as w
-from server.context import Context
+from server.context import AudioTap, Context
 from server.gateway import Connection, room_key
 from server.protocol import OK, OkAck
 
@@ -54,12 +54,6 @@ class Recogniser(Protocol):
     def open(self, stream: Hashable, group: Hashable) -> None: ...
     def feed(self, stream: Hashable, pcm: bytes, now: float) -> None: ...
     def end(self, stream: Hashable) -> None: ...
-
-
-class AudioTap(Protocol):
-    """What this adapter needs of the media plane."""
-
-    def listen(self, key: PeerKey, on: bool) -> None: ...
 
 
 class Heard(Protocol):
