@@ -160,3 +160,11 @@ async def test_speech_through_the_server_becomes_captions_of_its_speaker(
     # The hiss before the first sentence made no caption: the first line is that sentence.
     assert word_error_rate(SENTENCES[0], finals[0]["text"]) <= 0.15, finals[0]["text"]
     assert all(c["start"] < c["end"] for c in finals)
+    # Turning transcription off stops the server listening at once; back on, it listens again.
+    assert (await ana.call("captions_transcribe", {"on": False}))["ok"]
+    assert not plane.listening(key) and key not in captions.listening
+    assert (await ana.call("captions_transcribe", {"on": True}))["ok"]
+    assert plane.listening(key)
+    # When the recogniser falls behind in a room, that room is told (and only that room).
+    captions.on_behind((s["session_id"], "main"), True)
+    assert await ben.next("captions_status") == {"room": "main", "behind": True}
