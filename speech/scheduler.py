@@ -30,6 +30,7 @@ class Job:
     group: Hashable
     segment: Segment
     queued: float
+    owner: object = None
 
 
 def _ignore(group: Hashable, behind: bool) -> None:

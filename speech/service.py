@@ -249,7 +249,7 @@ class SpeechService:
             thread.join()
 
     def _queue(self, stream: Hashable, state: _Stream, segment: Segment) -> None:
-        job = Job(stream, state.group, segment, time.monotonic())
+        job = Job(stream, state.group, segment, time.monotonic(), owner=state)
         self._outstanding += 1
         state.outstanding += 1
         self._idle.clear()
@@ -280,9 +280,9 @@ class SpeechService:
         self._loop.call_soon_threadsafe(self._call, self._on_behind, group, behind)
 
     def _deliver(self, job: Job, text: str) -> None:
-        state = self._streams.get(job.stream)
+        state = job.owner
         segment = job.segment
-        if state is not None and not self._closed:
+        if isinstance(state, _Stream) and not self._closed:
             if segment.final:
                 state.finalised = max(state.finalised, segment.utterance)
                 state.last_partial = []
@@ -300,8 +300,8 @@ class SpeechService:
 
     def _settle(self, job: Job) -> None:
         self._outstanding -= 1
-        state = self._streams.get(job.stream)
-        if state is not None:
+        state = job.owner
+        if isinstance(state, _Stream):
             state.outstanding -= 1
             self._forget_if_done(job.stream, state)
         if self._outstanding == 0:
