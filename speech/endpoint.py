@@ -11,8 +11,8 @@ Rules of this module:
   it is dropped, never decoded.
 - An utterance reaching ``max_utterance`` seconds is cut: it becomes final there, and the speech
   that follows is a new utterance.
-- While an utterance is open, a partial is asked for half a ``partial_every`` after it opened
-  (a first glimpse soon), then every ``partial_every`` seconds; never when it is 0.
+- While an utterance is open, a partial is asked for every ``partial_every`` seconds (never
+  when it is 0). Not sooner: on half a second of speech Whisper tends to repeat one word.
 - Memory is bounded: an utterance holds at most ``max_utterance + preroll`` seconds of audio,
   the idle ring buffer ``preroll`` seconds.
 """
@@ -132,7 +132,7 @@ class Endpointer:
         self._last_voiced = now
         self._voiced = 0.0
         self._tail_frames = 0
-        self._next_partial = now + self.rules.partial_every / 2
+        self._next_partial = now + self.rules.partial_every
 
     def _append(self, frame: Int16) -> None:
         if self._samples + len(frame) <= self.rules.max_samples:
