@@ -135,7 +135,8 @@ class SpeechService:
         self._on_caption = on_caption
         self._on_behind = on_behind
         self._recogniser = recogniser
-        self._scheduler = Scheduler(cfg.max_finals, cfg.behind_after, self._report_behind)
+        self._scheduler = Scheduler(cfg.max_finals, cfg.behind_after, self._report_behind,
+                                    partial_slots=max(1, cfg.workers - 1))
         self._watch: asyncio.Task[None] | None = None
         self._streams: dict[Hashable, _Stream] = {}
         self._threads: list[threading.Thread] = []
