@@ -16,7 +16,10 @@ run's wall time (other work on a shared machine shows there; ``nice -n -10`` shi
   frame was fed (the end of the sentence's audible part, not of its trailing silence);
 - **first partial**: the arrival of an utterance's first partial minus its first spoken frame;
 - **WER**: word error rate of the finals of each sentence joined, over all sentences;
-- **max speakers**: the largest speaker count whose p95 final latency stays within 1.0 s.
+- **max speakers**: the largest speaker count whose p95 final latency stays within 1.0 s;
+- **decodes**: how many ran (finals and partials), and the audio length and wall time of one
+  (p50). The CPU figure is process CPU time, so unlike the wall times it does not grow when
+  other work on the machine delays the run.
 
 Configurations: ``tandem`` is ``SpeechConfig()`` (the defaults); ``stock`` is faster-whisper's
 own ``transcribe`` (the 30 s window) behind the same endpointing with a 0.8 s hangover and no
@@ -42,6 +45,9 @@ import numpy as np
 from load_tests.speech_audio import LONG, MORE, SENTENCES, corpus_wer, have_espeak, silence, speak
 from load_tests.stats import percentile
 from speech import Caption, SpeechConfig, SpeechService
+from speech.audio import RATE, Int16
+from speech.model import load_model, model_folder
+from speech.recogniser import Recogniser, StockRecogniser, WhisperRecogniser
 
 CONFIGS = {
     "tandem": SpeechConfig(),
@@ -61,6 +67,27 @@ class Said:
     first_partial: float | None = None
 
 
+class Timed:
+    """The configured recogniser, with the audio length and wall time of every decode."""
+
+    def __init__(self, inner: Recogniser) -> None:
+        self.inner = inner
+        self.decodes: list[tuple[float, float]] = []
+
+    def recognise(self, audio: Int16) -> str:
+        wall = time.perf_counter()
+        text = self.inner.recognise(audio)
+        self.decodes.append((len(audio) / RATE, time.perf_counter() - wall))
+        return text
+
+
+def recogniser(cfg: SpeechConfig) -> Recogniser:
+    model = load_model(model_folder(cfg.model_folder), workers=cfg.workers, cpu_threads=1)
+    if cfg.full_window:
+        return StockRecogniser(model, cfg.language, cfg.filters)
+    return WhisperRecogniser(model, cfg.language, cfg.padding, filters=cfg.filters)
+
+
 @dataclass
 class Figures:
     config: str
@@ -76,6 +103,9 @@ class Figures:
     missed: int
     behind_reports: int
     cpu_wait_percent: float
+    decodes: int
+    decode_audio_p50: float
+    decode_wall_p50: float
 
 
 def audible(frames: list[bytes]) -> tuple[int, int]:
@@ -118,7 +148,9 @@ async def run(config: str, speakers: int, sentences: int, voices: Path, seed: in
                 elif item.first_partial is None:
                     item.first_partial = arrived
 
-    svc = SpeechService(CONFIGS[config], on_caption, lambda g, b: behind.append((g, b)))
+    timed = Timed(recogniser(CONFIGS[config]))
+    svc = SpeechService(CONFIGS[config], on_caption, lambda g, b: behind.append((g, b)),
+                        recogniser=timed)
     await svc.start()
     wait0 = cpu_wait()
     rng = random.Random(seed)
@@ -171,7 +203,9 @@ async def run(config: str, speakers: int, sentences: int, voices: Path, seed: in
         config, speakers, len(said), percentile(latencies, 50), percentile(latencies, 95),
         max(latencies, default=float("nan")), percentile(partials, 50), corpus_wer(pairs),
         100 * cpu, memory, sum(1 for s in said if not s.finals),
-        sum(1 for _, b in behind if b), 100 * waited,
+        sum(1 for _, b in behind if b), 100 * waited, len(timed.decodes),
+        percentile([d[0] for d in timed.decodes], 50),
+        percentile([d[1] for d in timed.decodes], 50),
     )
 
 
@@ -180,7 +214,9 @@ def show(f: Figures) -> None:
           f"{f.finals_p50:5.2f} s p95 {f.finals_p95:5.2f} s max {f.finals_max:5.2f} s | first "
           f"partial p50 {f.first_partial_p50:5.2f} s | WER {100 * f.wer:4.1f}% | CPU "
           f"{f.cpu_percent:3.0f}% | RSS {f.rss_mb:4.0f} MB | missed {f.missed} | "
-          f"behind {f.behind_reports} | waited for CPU {f.cpu_wait_percent:3.0f}%", flush=True)
+          f"behind {f.behind_reports} | waited for CPU {f.cpu_wait_percent:3.0f}%\n"
+          f"{'':20} {f.decodes} decodes (finals and partials) of {f.decode_audio_p50:4.1f} s of "
+          f"audio at p50, each {f.decode_wall_p50:5.3f} s of wall time at p50", flush=True)
 
 
 async def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ Rules of this module:
 - An utterance reaching ``max_utterance`` seconds is cut: it becomes final there, and the speech
   that follows is a new utterance.
 - While an utterance is open, a partial is asked for every ``partial_every`` seconds (never
-  when ``partial_every`` is 0).
+  when it is 0). Not sooner: on half a second of speech Whisper tends to repeat one word.
 - Memory is bounded: an utterance holds at most ``max_utterance + preroll`` seconds of audio,
   the idle ring buffer ``preroll`` seconds.
 """

@@ -6,7 +6,8 @@ Rules of this module:
   3000 frames, and the encoder's cost follows the length. Greedy decoding (beam 1), one
   language (no detection), no timestamps, no previous text; new tokens are capped by the
   audio's length so that a decoding loop cannot run on, and a hypothesis that starts over
-  (the whole text again, a known failure on short windows) keeps its first pass only.
+  (the whole text again, a known failure on short windows) keeps its first pass only, and a
+  word looping three times or more is said once.
 - ``StockRecogniser`` is faster-whisper's own ``transcribe`` with the stock 30 s window, kept as
   the reference that the benchmark measures against.
 - A hypothesis is dropped when Whisper itself says there was no speech (no-speech probability
@@ -52,14 +53,25 @@ class Recogniser(Protocol):
 
 
 def trim_repeat(text: str) -> str:
-    """``text`` without a second pass over itself ("A B C D. A B C" becomes "A B C D.")."""
-    found = text.split()
-    key = [w.strip(".,!?;:").lower() for w in found]
+    """``text`` without a second pass over itself ("A B C D. A B C" becomes "A B C D.") and
+    with a word said three times or more in a row said once ("we we we we" becomes "we")."""
+    found: list[str] = []
+    key: list[str] = []
+    run = 0
+    for word in text.split():
+        k = word.strip(".,!?;:").lower()
+        run = run + 1 if key and k == key[-1] else 1
+        found.append(word)
+        key.append(k)
+        if run == 3:
+            del found[-2:], key[-2:]
+        elif run > 3:
+            del found[-1], key[-1]
     for cut in range(4, len(found) - 3):
         rest = key[cut:]
         if rest == key[: len(rest)]:
             return " ".join(found[:cut])
-    return text
+    return " ".join(found)
 
 
 def accept(hypothesis: Hypothesis, filters: Filters) -> str:

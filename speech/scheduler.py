@@ -3,8 +3,9 @@
 Rules of this module:
 - Finals wait in one queue per group (a room); the workers take groups in turn (round robin),
   so one busy room cannot starve another.
-- Partials run only when no final waits. A stream has at most one partial waiting: a newer one
-  replaces it, and a final of the stream removes it.
+- Partials run only when no final waits, and never on every worker at once (at most
+  ``partial_slots`` run together), so that a final arriving finds a worker free. A stream has at
+  most one partial waiting: a newer one replaces it, and a final of the stream removes it.
 - A stream has at most one decode running, so its captions come out in order.
 - A stream keeps at most ``max_finals`` finals waiting; past that the oldest is dropped (its
   audio is what bounds memory when decoding cannot keep up).
@@ -30,6 +31,7 @@ class Job:
     group: Hashable
     segment: Segment
     queued: float
+    owner: object = None
 
 
 def _ignore(group: Hashable, behind: bool) -> None:
@@ -38,8 +40,10 @@ def _ignore(group: Hashable, behind: bool) -> None:
 
 class Scheduler:
     def __init__(self, max_finals: int = 3, behind_after: float = 2.0,
-                 report: Callable[[Hashable, bool], None] = _ignore) -> None:
+                 report: Callable[[Hashable, bool], None] = _ignore,
+                 partial_slots: int = 1) -> None:
         self.max_finals = max_finals
+        self.partial_slots = partial_slots
         self.behind_after = behind_after
         self._report = report
         self._cond = threading.Condition()
@@ -128,6 +132,8 @@ class Scheduler:
                         self._finals.move_to_end(group)
                     return job
         if self._finals:
+            return None
+        if sum(not j.segment.final for j in self._running.values()) >= self.partial_slots:
             return None
         for stream, job in list(self._partials.items()):
             if stream not in self._running:

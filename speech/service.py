@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .audio import FRAME_SAMPLES, IN_FRAME_SAMPLES, Downsampler
+from .audio import FRAME_SAMPLES, IN_FRAME_SAMPLES, RATE, Downsampler, Int16
 from .endpoint import Endpointer, EndpointRules, Segment
 from .model import SpeechUnavailable, load_model, model_folder
 from .recogniser import Filters, Recogniser, StockRecogniser, WhisperRecogniser
@@ -85,6 +85,10 @@ class SpeechConfig:
 
 @dataclass(frozen=True, slots=True)
 class Caption:
+    """One caption of one utterance: partials (``final`` false) replace each other, the final
+    replaces them. ``start``/``end`` are on the clock of ``feed``'s ``now``; ``stable`` is the
+    start of a partial's text that the last two passes agreed on (the whole text of a final)."""
+
     stream: Hashable
     utterance: int
     text: str
@@ -94,31 +98,36 @@ class Caption:
     stable: str = ""
 
 
-@dataclass(slots=True)
-class _Stream:
-    group: Hashable
-    endpointer: Endpointer
-    downsample: Downsampler
-    ended: bool = False
-    outstanding: int = 0
-    finalised: int = 0
-    last_partial: list[str] = field(default_factory=list)
-
-
 class _Vad:
+    """webrtcvad for one stream (it adapts to the stream's noise), behind an energy floor."""
+
     def __init__(self, mode: int, energy_floor: float) -> None:
         import webrtcvad
 
         self._vad = webrtcvad.Vad(mode)
         self._floor = energy_floor
 
-    def __call__(self, frame: Any) -> bool:
+    def __call__(self, frame: Int16) -> bool:
         if float((frame.astype("float32") ** 2).mean()) < self._floor ** 2:
             return False
-        return bool(self._vad.is_speech(frame.tobytes(), 16_000))
+        return bool(self._vad.is_speech(frame.tobytes(), RATE))
+
+
+@dataclass(slots=True)
+class _Stream:
+    group: Hashable
+    endpointer: Endpointer
+    downsample: Downsampler
+    vad: _Vad
+    ended: bool = False
+    outstanding: int = 0
+    finalised: int = 0
+    last_partial: list[str] = field(default_factory=list)
 
 
 class SpeechService:
+    """Captions for many streams (speakers), grouped by room; see the module's rules."""
+
     def __init__(self, cfg: SpeechConfig, on_caption: Callable[[Caption], None],
                  on_behind: Callable[[Hashable, bool], None], *,
                  recogniser: Recogniser | None = None) -> None:
@@ -126,13 +135,13 @@ class SpeechService:
         self._on_caption = on_caption
         self._on_behind = on_behind
         self._recogniser = recogniser
-        self._scheduler = Scheduler(cfg.max_finals, cfg.behind_after, self._report_behind)
+        self._scheduler = Scheduler(cfg.max_finals, cfg.behind_after, self._report_behind,
+                                    partial_slots=max(1, cfg.workers - 1))
         self._watch: asyncio.Task[None] | None = None
         self._streams: dict[Hashable, _Stream] = {}
         self._threads: list[threading.Thread] = []
         self._exits: list[asyncio.Future[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._vad: _Vad | None = None
         self._outstanding = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -143,10 +152,14 @@ class SpeechService:
         if self._loop is not None:
             raise RuntimeError("the speech service is already started")
         loop = asyncio.get_running_loop()
+        _Vad(self.cfg.vad_mode, self.cfg.energy_floor)  # fails here, not at the first frame
         self._loop = loop
-        self._vad = _Vad(self.cfg.vad_mode, self.cfg.energy_floor)
         if self._recogniser is None:
-            self._recogniser = await self._in_thread(self._load)
+            try:
+                self._recogniser = await self._in_thread(self._load)
+            except BaseException:
+                self._loop = None
+                raise
         for n in range(self.cfg.workers):
             exit_ = loop.create_future()
             thread = threading.Thread(target=self._work, args=(exit_,),
@@ -157,24 +170,27 @@ class SpeechService:
         self._watch = loop.create_task(self._watch_behind(), name="speech-behind")
 
     def open(self, stream: Hashable, group: Hashable) -> None:
+        """Start listening to ``stream`` (a speaker); ``group`` is its room."""
         if stream in self._streams and not self._streams[stream].ended:
             raise ValueError(f"speech stream {stream!r} is already open")
-        self._streams[stream] = _Stream(group, Endpointer(self.cfg.rules()), Downsampler())
+        self._streams[stream] = _Stream(group, Endpointer(self.cfg.rules()), Downsampler(),
+                                        _Vad(self.cfg.vad_mode, self.cfg.energy_floor))
 
     def feed(self, stream: Hashable, pcm: bytes, now: float) -> None:
         """One 20 ms frame (960 samples of s16le mono 48 kHz); frames of no open stream are
         ignored."""
         state = self._streams.get(stream)
-        if state is None or state.ended or self._vad is None or self._closed:
+        if state is None or state.ended or self._loop is None or self._closed:
             return
         if len(pcm) != IN_FRAME_SAMPLES * 2:
             raise ValueError(f"a frame is {IN_FRAME_SAMPLES * 2} bytes, got {len(pcm)}")
         frame = state.downsample(pcm)
         assert len(frame) == FRAME_SAMPLES
-        for segment in state.endpointer.push(frame, self._vad(frame), now):
+        for segment in state.endpointer.push(frame, state.vad(frame), now):
             self._queue(stream, state, segment)
 
     def end(self, stream: Hashable) -> None:
+        """The stream stops: its open utterance becomes a final, then the stream is forgotten."""
         state = self._streams.get(stream)
         if state is None or state.ended:
             return
@@ -196,6 +212,8 @@ class SpeechService:
         return 2 * (held + (0 if state is None else state.endpointer.buffered_samples))
 
     async def close(self) -> None:
+        """Stop the workers (running decodes finish, waiting ones are dropped, no caption is
+        delivered after this returns) and forget every stream."""
         if self._closed:
             return
         self._closed = True
@@ -249,7 +267,7 @@ class SpeechService:
             thread.join()
 
     def _queue(self, stream: Hashable, state: _Stream, segment: Segment) -> None:
-        job = Job(stream, state.group, segment, time.monotonic())
+        job = Job(stream, state.group, segment, time.monotonic(), owner=state)
         self._outstanding += 1
         state.outstanding += 1
         self._idle.clear()
@@ -280,9 +298,9 @@ class SpeechService:
         self._loop.call_soon_threadsafe(self._call, self._on_behind, group, behind)
 
     def _deliver(self, job: Job, text: str) -> None:
-        state = self._streams.get(job.stream)
+        state = job.owner
         segment = job.segment
-        if state is not None and not self._closed:
+        if isinstance(state, _Stream) and not self._closed:
             if segment.final:
                 state.finalised = max(state.finalised, segment.utterance)
                 state.last_partial = []
@@ -300,8 +318,8 @@ class SpeechService:
 
     def _settle(self, job: Job) -> None:
         self._outstanding -= 1
-        state = self._streams.get(job.stream)
-        if state is not None:
+        state = job.owner
+        if isinstance(state, _Stream):
             state.outstanding -= 1
             self._forget_if_done(job.stream, state)
         if self._outstanding == 0:

@@ -47,10 +47,10 @@ def test_max_utterance_cuts_and_speech_continues_as_a_new_utterance() -> None:
 
 
 def test_partials_once_a_second_while_speaking() -> None:
-    ep = Endpointer(EndpointRules(partial_every=1.0))
+    ep = Endpointer(EndpointRules(partial_every=1.0, preroll=0.0))
     out, _ = run(ep, [True] * 175 + [False] * 20)
     partials = [s for s in out if not s.final]
-    assert [round(s.end - s.start) for s in partials] == [1, 2, 3]
+    assert [round(s.end - s.start, 2) for s in partials] == [1.02, 2.02, 3.02]
     assert out[-1].final and len(partials) == 3
 
 

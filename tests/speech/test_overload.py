@@ -79,3 +79,20 @@ async def test_a_room_is_reported_behind_then_caught_up_and_partials_wait(tmp_pa
         run.svc.end("bob")
         run.svc.end("cy")
         await run.svc.drained()
+
+
+async def test_a_stream_opened_again_while_its_last_final_waits_keeps_both(
+        tmp_path: Path) -> None:
+    fake = GatedRecogniser()
+    async for run in running(SpeechConfig(workers=1, partial_every=0), fake, release=fake.gate):
+        run.svc.open("dee", "room-1")
+        await run.clock.feed("dee", speak(SENTENCES[0], tmp_path))
+        run.svc.end("dee")
+        run.svc.open("dee", "room-2")
+        await run.clock.feed("dee", speak(SENTENCES[1], tmp_path) + silence(0.5))
+        fake.gate.set()
+        await run.svc.drained()
+        assert [c.final for c in run.seen.captions] == [True, True]
+        run.svc.end("dee")
+        await run.svc.drained()
+        assert run.svc.buffered_bytes("dee") == 0

@@ -100,3 +100,18 @@ def test_stop_returns_what_was_waiting_and_wakes_takers() -> None:
     s.put(waiting)
     assert s.stop() == [waiting]
     assert s.take(0.0, timeout=5) is None
+
+
+def test_partials_leave_a_worker_free_for_finals() -> None:
+    s = Scheduler(partial_slots=1)
+    s.put(job("a", "A", final=False))
+    s.put(job("b", "B", final=False))
+    first = s.take(0.0, timeout=0)
+    assert first is not None and not first.segment.final
+    assert s.take(0.0, timeout=0) is None, "the second worker stays free for a final"
+    s.put(job("c", "C", final=True))
+    final = s.take(0.0, timeout=0)
+    assert final is not None and final.segment.final
+    s.done(first, 0.0)
+    second = s.take(0.0, timeout=0)
+    assert second is not None and second.stream == "b"

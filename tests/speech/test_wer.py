@@ -20,4 +20,6 @@ def test_a_hypothesis_that_starts_over_keeps_its_first_pass() -> None:
     once = "Captions help everyone follow the conversation in a noisy room."
     assert trim_repeat(once + " Captions help everyone follow the") == once
     assert trim_repeat(once) == once
-    assert trim_repeat("no no no no") == "no no no no"
+    assert trim_repeat("Please, please, please, please, please") == "Please,"
+    assert trim_repeat("we we we we") == "we"
+    assert trim_repeat("that that is fine") == "that that is fine"
