@@ -46,6 +46,8 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
   let told = false;
   /** Whether my speech may be captioned (the server's copy comes with my participant). */
   let transcribed = true;
+  /** A "Transcribe me" change waits for its acknowledgement: the server's older copy does not undo it. */
+  let transcribePending = false;
   let browserWanted = false;
   let behind = false;
   const log = new CaptionLog();
@@ -173,7 +175,9 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
     transcribed = on;
     if (!on && browser) browser.stop();
     render();
+    transcribePending = true;
     const ack = await commands.transcribe(on);
+    transcribePending = false;
     if (!ack.ok && ack.error.code !== "timeout") {
       transcribed = before;
       render();
@@ -271,7 +275,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
   });
   store.subscribe("participants", () => {
     const me = store.me.id ? store.participants.get(store.me.id) : undefined;
-    if (me && typeof me.transcribed === "boolean" && me.transcribed !== transcribed && joinedOnce) {
+    if (me && typeof me.transcribed === "boolean" && me.transcribed !== transcribed && joinedOnce && !transcribePending) {
       // The server's copy (after a rejoin, or changed elsewhere) wins.
       transcribed = me.transcribed;
       if (!transcribed && browser) browser.stop();
