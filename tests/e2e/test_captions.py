@@ -90,6 +90,19 @@ async def transcript_has(server: Any, session_id: str, text: str) -> None:
         await asyncio.sleep(0.2)
 
 
+async def wait_participant(server: Any, session_id: str, pid: str, field: str, value: Any) -> None:
+    """Wait until the server's view of the participant has `field` == `value`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while True:
+        state = server.get_session(session_id)
+        now = next(p for p in state["participants"] if p["id"] == pid)[field]
+        if now == value:
+            return
+        assert loop.time() < deadline, (field, now)
+        await asyncio.sleep(0.2)
+
+
 async def turn_captions_on(page: Any) -> None:
     cc = page.locator("#ctl-captions")
     await cc.click()
@@ -259,15 +272,16 @@ async def test_caption_settings_are_remembered_across_a_reload(
         assert await page.get_by_label("Large").is_checked()
         assert await page.get_by_label("Over the video, at the bottom").is_checked()
         # The page asked for captions again after coming back.
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 10
-        while True:
-            state = tandem_server.get_session(session["session_id"])
-            viewing = next(p for p in state["participants"] if p["id"] == me)["captions"]
-            if viewing or loop.time() > deadline:
-                break
-            await asyncio.sleep(0.25)
-        assert viewing is True
+        await wait_participant(tandem_server, session["session_id"], me, "captions", True)
+        # "Transcribe me" off is the server's fact: it stays off after a reload.
+        await page.get_by_label("Transcribe me").uncheck()
+        await wait_participant(tandem_server, session["session_id"], me, "transcribed", False)
+        await page.reload()
+        await wait_state(page, "call")
+        await page.locator("#ctl-captions-options").click()
+        assert not await page.get_by_label("Transcribe me").is_checked()
+        assert await page.get_by_label("Caption my speech in this browser").is_disabled()
+        await page.get_by_role("button", name="Close").click()
         # Turning them off is remembered too.
         await page.locator("#ctl-captions").click()
         await page.reload()

@@ -127,7 +127,9 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       settings, consent, transcribed, browserOn: browserWanted, speaks: speaks(),
       browserAvailable: !!browser, transcript: mayDownloadTranscript(store.me.role, consent),
     });
-    captioner.show(isCaptioner(store.me.role) && consent !== "off");
+    const typing = isCaptioner(store.me.role) && consent !== "off";
+    captioner.show(typing);
+    document.getElementById("screen-call")?.classList.toggle("captioning", typing);
     if (isCaptioner(store.me.role)) captioner.renderSpeakers(speakersToCaption(store.participants.values(), (p) => store.inMyRoom(p), store.me.id));
     renderLines();
   }
