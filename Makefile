@@ -30,7 +30,7 @@ test: $(TEST_STAMP) browser
 	scripts/test.sh
 
 check: $(TEST_STAMP)
-	$(BIN)/ruff check rooms server media clients tests load_tests
+	$(BIN)/ruff check rooms server media speech clients tests load_tests
 	$(BIN)/mypy
 	web_client/tools/check.sh
 

@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN="${VENV:-.venv}/bin"
 
-"$BIN/ruff" check rooms server media clients tests load_tests || exit 1
+"$BIN/ruff" check rooms server media speech clients tests load_tests || exit 1
 "$BIN/mypy" || exit 1
 # The web client: ESLint, tsc over its JSDoc types, Node unit tests (npm ci of its pinned tools
 # first, while the network is still reachable).

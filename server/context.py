@@ -25,6 +25,21 @@ from server.store import Applied, SessionStore
 
 V = TypeVar("V")
 StartHook = Callable[[], Awaitable[None]]
+AudioSink = Callable[[tuple[str, str], bytes, float], None]
+
+
+class AudioTap(Protocol):
+    def listen(self, key: tuple[str, str], on: bool) -> None: ...
+
+
+@dataclass(slots=True)
+class Audio:
+    """How one feature hears people's decoded audio from another without importing it: the
+    media feature sets ``tap`` (which people to decode) and hands every decoded frame to
+    ``sink``, which the captions feature sets."""
+
+    tap: AudioTap | None = None
+    sink: AudioSink | None = None
 
 
 @dataclass(slots=True)
@@ -37,6 +52,7 @@ class Context:
     delivery: Delivery
     openapi: OpenApi = field(default_factory=OpenApi)
     on_start: list[StartHook] = field(default_factory=list)
+    audio: Audio = field(default_factory=Audio)
 
     async def execute(self, session_id: str, command: Command[V],
                       actor_sid: str | None = None) -> V:

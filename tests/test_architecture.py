@@ -1,5 +1,6 @@
 """The shape of the house, checked: the domain is free of I/O and of the libraries of the edge;
-only media/ and clients/ (the test clients) may import aiortc; nothing imports server/ but the
+only media/ and clients/ (the test clients) may import aiortc; only speech/ imports the speech
+recognition libraries, and it imports nothing of the others; nothing imports server/ but the
 server, and the server does not import the test clients; features sit above the core and never
 import each other; no import circles."""
 
@@ -10,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("rooms", "server", "media")
+PACKAGES = ("rooms", "server", "media", "speech")
+SPEECH_LIBRARIES = {"faster_whisper", "ctranslate2", "webrtcvad"}
 FORBIDDEN_IN_DOMAIN = {
     "asyncio", "aiohttp", "socketio", "engineio", "aiortc", "av", "redis", "logging", "time",
     "random", "secrets", "os", "socket", "threading", "sqlite3", "msgpack", "pydantic", "pycrdt",
@@ -87,6 +89,16 @@ def test_only_media_and_clients_import_aiortc_and_nothing_imports_server() -> No
     for package in ("rooms", "media", "clients"):
         for name, imported in modules(package).items():
             assert "server" not in {top(m) for m in imported}, f"{name} imports server"
+
+
+def test_only_speech_imports_the_recognisers_and_it_stands_alone() -> None:
+    for package in ("rooms", "server", "media", "clients"):
+        for name, imported in modules(package).items():
+            bad = {top(m) for m in imported} & SPEECH_LIBRARIES
+            assert not bad, f"{name} imports {sorted(bad)}"
+    for name, imported in modules("speech").items():
+        bad = {top(m) for m in imported} & {"rooms", "server", "media", "clients", "aiortc"}
+        assert not bad, f"{name} imports {sorted(bad)}"
 
 
 def test_the_server_does_not_import_the_test_clients() -> None:

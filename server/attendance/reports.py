@@ -35,7 +35,7 @@ PROGRAMME_COLUMNS = (
     "minutes_by_session",
 )
 TIME_COLUMNS = frozenset({"scheduled_start", "scheduled_end", "session_ended_at", "first_join",
-                          "last_leave", "at", "created_at", "ended_at"})
+                          "last_leave", "at", "created_at", "ended_at", "ends_at"})
 
 
 def minutes(seconds: float | None) -> float | None:

@@ -33,7 +33,7 @@ from rooms.events import (
     SessionEnded,
 )
 from server.captions import wire as w
-from server.context import Context
+from server.context import AudioTap, Context
 from server.gateway import Connection, room_key
 from server.protocol import OK, OkAck
 
@@ -54,12 +54,6 @@ class Recogniser(Protocol):
     def open(self, stream: Hashable, group: Hashable) -> None: ...
     def feed(self, stream: Hashable, pcm: bytes, now: float) -> None: ...
     def end(self, stream: Hashable) -> None: ...
-
-
-class AudioTap(Protocol):
-    """What this adapter needs of the media plane."""
-
-    def listen(self, key: PeerKey, on: bool) -> None: ...
 
 
 class Heard(Protocol):
@@ -205,9 +199,14 @@ class CaptionEvents:
         self.recogniser.end(key)
 
     def on_audio(self, key: PeerKey, pcm: bytes, at: float) -> None:
-        """The media plane's decoded audio of someone listened to (20 ms, 48 kHz mono)."""
+        """The media plane's decoded audio of someone listened to (20 ms, 48 kHz mono), at the
+        loop's time (the speech service measures silences with it)."""
         if self.recogniser is not None and key in self.listening:
-            self.recogniser.feed(key, pcm, self.ctx.clock())
+            self.recogniser.feed(key, pcm, at)
+
+    def _wall(self, loop_time: float) -> float:
+        """A time of the loop's clock on the session's clock."""
+        return self.ctx.clock() - (asyncio.get_running_loop().time() - loop_time)
 
     def on_caption(self, heard: Heard) -> None:
         """The speech service recognised a partial or final caption."""
@@ -223,8 +222,8 @@ class CaptionEvents:
             del self.utterances[ukey]
         text = " ".join(heard.text.split())
         if text:
-            self._spawn(self._heard(stream, utterance, text, heard.final, heard.start,
-                                    heard.end))
+            self._spawn(self._heard(stream, utterance, text, heard.final,
+                                    self._wall(heard.start), self._wall(heard.end)))
 
     def on_behind(self, group: Hashable, behind: bool) -> None:
         """The speech service is behind (or caught up) in one room."""

@@ -18,7 +18,6 @@ from aiohttp import web
 from server.captions.events import CaptionEvents, Heard, Recogniser
 from server.captions.routes import TranscriptRoutes
 from server.context import Context
-from server.media.install import MEDIA
 
 logger = logging.getLogger(__name__)
 
@@ -92,9 +91,8 @@ class LazyRecogniser:
 def install(app: web.Application, ctx: Context) -> None:
     events = CaptionEvents(ctx)
     recogniser = LazyRecogniser(ctx, events)
-    media = app[MEDIA]
-    events.recogniser, events.tap = recogniser, media.plane
-    media.audio_sink = events.on_audio
+    events.recogniser, events.tap = recogniser, ctx.audio.tap
+    ctx.audio.sink = events.on_audio
     events.register()
     TranscriptRoutes(ctx).add_to(app)
     app[CAPTIONS] = events

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,8 +54,6 @@ class MediaEvents:
     # Whose server media answers to which socket (set on publish and subscribe).
     sockets: dict[PeerKey, str] = field(default_factory=dict)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    # Where decoded audio of the people the plane listens to goes (live captions).
-    audio_sink: Callable[[PeerKey, bytes, float], None] | None = None
 
     def register(self) -> None:
         gw, lim = self.ctx.gateway, self.ctx.settings.limits
@@ -84,8 +82,10 @@ class MediaEvents:
         self._spawn(self._measured(session_id, pid, speaking))
 
     def on_audio(self, key: PeerKey, pcm: bytes, at: float) -> None:
-        if self.audio_sink is not None:
-            self.audio_sink(key, pcm, at)
+        """Decoded audio of someone listened to, for whoever hears it (``ctx.audio``)."""
+        sink = self.ctx.audio.sink
+        if sink is not None:
+            sink(key, pcm, at)
 
     def on_closed(self, key: PeerKey, which: str, reason: str) -> None:
         logger.info("server media %s of participant %s in session %s closed (%s)", which,

@@ -29,6 +29,7 @@ def install(app: web.Application, ctx: Context) -> None:
         on_audio=events.on_audio,
     )
     events.register()
+    ctx.audio.tap = events.plane
     app[MEDIA] = events
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

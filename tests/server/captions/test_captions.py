@@ -240,3 +240,34 @@ async def test_caption_switches_refuse_anything_but_their_one_field(
     event = "captions_view" if field == "on" else "captions_source"
     refused = await ana.call(event, {field: 1, "extra": True})
     assert refused["error"]["code"] == "invalid_payload"
+
+
+async def test_a_transcript_keeps_each_breakout_room_apart_by_round(
+    api: Api, peers: Callable[[], Peer], clock: Clock
+) -> None:
+    s = await api.create_session(captions="keep")
+    sid = s["session_id"]
+    ana, _ = await joined(api, peers, s, "mentor", "Ana", transcript_notice=True)
+    ben, _ = await joined(api, peers, s, "mentee", "Ben", transcript_notice=True)
+    for round_ in (1, 2):
+        ack = await ana.call("breakout_create", {"names": [f"Pair {round_}"]})
+        assert ack["ok"], ack
+        room = f"{round_}:b1"
+        ack = await ana.call("breakout_assign", {"participant_id": ben.id, "room": room})
+        assert ack["ok"], ack
+        assert (await ana.call("breakout_open", {}))["ok"]
+        clock.now += 10
+        await say(ben, ben.id, f"r{round_}", f"round {round_} words")
+        closed = await ana.call("breakout_close", {"countdown_seconds": 0})
+        assert closed["ok"] and closed["breakouts"]["state"] == "closed", closed
+    status, text = await get(api, f"/api/sessions/{sid}/transcript/rooms")
+    assert status == 200, text
+    rooms = json.loads(text)["rooms"]
+    assert [(r["room"], r["name"], r["round"], r["lines"]) for r in rooms] == [
+        ("1:b1", "Pair 1", 1, 1), ("2:b1", "Pair 2", 2, 1)]
+    status, text = await get(api, f"/api/sessions/{sid}/transcript", format="vtt", room="2:b1")
+    assert status == 200 and "round 2 words" in text and "round 1" not in text
+    status, text = await get(api, f"/api/sessions/{sid}/transcript", format="txt")
+    assert "Round 1 · Pair 1" in text and "Round 2 · Pair 2" in text
+    status, text = await get(api, f"/api/sessions/{sid}/transcript", format="srt", room="3:b1")
+    assert status == 404 and "no_transcript" in text

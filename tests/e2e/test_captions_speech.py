@@ -1,0 +1,88 @@
+"""Speech recognised by the server, in real Chromium: one page's microphone is a WAV file of
+espeak-ng speech; another page turns captions on, which takes the pair through the server, and
+shows the recognised caption under the speaker's name."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import GRANT_ARGS, chromium
+from tandem_pages import close_page, eventually_in_page, join, participant_id
+
+if shutil.which("espeak-ng") is None:
+    pytest.skip("espeak-ng is not installed (Debian package espeak-ng)", allow_module_level=True)
+pytest.importorskip("speech", reason="the speech package (faster-whisper) is missing")
+
+SENTENCE = "We will plan your first research project together."
+RATE = 48_000
+
+
+def speech_wav(folder: Path) -> Path:
+    """The sentence, then 1.5 s of silence, as 16-bit 48 kHz mono (Chromium loops the file)."""
+    raw = folder / "raw.wav"
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(raw), SENTENCE], check=True)
+    with wave.open(str(raw)) as w:
+        rate = w.getframerate()
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    t = np.arange(int(len(samples) * RATE / rate)) * rate / RATE
+    speech = np.interp(t, np.arange(len(samples)), samples).astype(np.int16)
+    out = folder / "speech.wav"
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(np.concatenate([speech, np.zeros(RATE * 3 // 2, np.int16)]).tobytes())
+    return out
+
+
+def words(text: str) -> list[str]:
+    return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    ref, hyp = words(reference), words(hypothesis)
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1] / max(1, len(ref))
+
+
+async def test_the_server_captions_a_speaker_under_their_name_on_the_other_page(
+    browser: Any, playwright_instance: Any, tandem_server: Any, tmp_path: Path
+) -> None:
+    wav = speech_wav(tmp_path)
+    session = tandem_server.create_session(title="Spoken", captions="live")
+    async with chromium(playwright_instance,
+                        [*GRANT_ARGS, f"--use-file-for-fake-audio-capture={wav}"]) as talking:
+        speaker = await join(talking, session["join_urls"]["mentee"], "Mia")
+        listener = await join(browser, session["join_urls"]["mentor"], "Ana")
+        try:
+            mia = await participant_id(speaker)
+            await listener.locator("#ctl-captions").click()
+            # Every final caption of Mia's that the listener's page shows: the file loops, so
+            # one of them is the whole sentence.
+            lines = await eventually_in_page(
+                listener,
+                """(id) => {
+                  const lines = window.tandemTestHooks.captions
+                    .filter((l) => l.speaker_id === id && l.final);
+                  return lines.some((l) => l.text.split(/\\s+/).length >= 6) ? lines : null;
+                }""",
+                mia,
+                timeout=45_000,
+            )
+            assert all(line["name"] == "Mia" and line["source"] == "server" for line in lines)
+            best = min(word_error_rate(SENTENCE, line["text"]) for line in lines)
+            assert best <= 0.2, [line["text"] for line in lines]
+        finally:
+            await close_page(listener)
+            await close_page(speaker)
