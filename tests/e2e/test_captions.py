@@ -60,12 +60,47 @@ LINE_JS = """
 }
 """
 
+# The first line of a speaker from a source (the server may caption the fake microphone's tone
+# too, as source "server"), partial or not.
+FROM_JS = """
+([speaker, source, final]) => window.tandemTestHooks.captions.find(
+  (l) => l.speaker_id === speaker && l.source === source && (final === null || l.final === final)
+) || null
+"""
+
 
 def captioner_link(server: Any, session_id: str) -> str:
     link = server.call(
         "POST", f"/api/sessions/{session_id}/links", {"role": "captioner"}, expect=201
     )
     return str(link["url"])
+
+
+async def transcript_has(server: Any, session_id: str, text: str) -> None:
+    """Wait until the session's WebVTT transcript (read with the admin key) holds `text`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while True:
+        status, body = server.request(
+            "GET", f"/api/sessions/{session_id}/transcript", params={"format": "vtt"}
+        )
+        if status == 200 and text in str(body):
+            return
+        assert loop.time() < deadline, (status, body)
+        await asyncio.sleep(0.2)
+
+
+async def wait_participant(server: Any, session_id: str, pid: str, field: str, value: Any) -> None:
+    """Wait until the server's view of the participant has `field` == `value`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while True:
+        state = server.get_session(session_id)
+        now = next(p for p in state["participants"] if p["id"] == pid)[field]
+        if now == value:
+            return
+        assert loop.time() < deadline, (field, now)
+        await asyncio.sleep(0.2)
 
 
 async def turn_captions_on(page: Any) -> None:
@@ -86,6 +121,7 @@ async def test_a_captioner_types_for_a_speaker_and_a_mentee_sees_it_under_that_n
     captioner = await join(browser, captioner_link(tandem_server, session["session_id"]), "Cai")
     try:
         ana = await participant_id(mentor)
+        mia = await participant_id(mentee)
         await turn_captions_on(mentee)
         # The captioner sees the call without sending media, and their own captions.
         assert await captioner.locator("#ctl-mic").is_hidden()
@@ -93,9 +129,9 @@ async def test_a_captioner_types_for_a_speaker_and_a_mentee_sees_it_under_that_n
         panel = captioner.locator("#captioner-panel")
         picker = panel.get_by_label("Speaker")
         await captioner.wait_for_function(
-            "(id) => [...document.querySelectorAll('#captioner-speaker option')]"
-            ".some((o) => o.value === id)",
-            arg=ana,
+            "(ids) => ids.every((id) => [...document.querySelectorAll('#captioner-speaker option')]"
+            ".some((o) => o.value === id))",
+            arg=[ana, mia],
         )
         options = await picker.locator("option").all_text_contents()
         assert "Unknown speaker" in options and "Ana" in options and "Mia" in options
@@ -103,12 +139,8 @@ async def test_a_captioner_types_for_a_speaker_and_a_mentee_sees_it_under_that_n
         box = panel.get_by_label("Caption", exact=True)
         await box.press_sequentially("Welcome to the", delay=40)
         # A partial first: greyed on the mentee's page, attributed to Ana.
-        partial = await eventually_in_page(
-            mentee,
-            "(id) => window.tandemTestHooks.captions.find((l) => l.speaker_id === id && !l.final)",
-            ana,
-        )
-        assert partial["name"] == "Ana" and partial["source"] == "captioner"
+        partial = await eventually_in_page(mentee, FROM_JS, [ana, "captioner", False])
+        assert partial["name"] == "Ana"
         await box.fill("Welcome to the session, everyone.")
         await box.press("Enter")
         assert await box.input_value() == ""
@@ -117,16 +149,19 @@ async def test_a_captioner_types_for_a_speaker_and_a_mentee_sees_it_under_that_n
         assert line["source"] == "captioner"
         # The partial was replaced in place: one line for that utterance.
         lines = await mentee.evaluate("() => window.tandemTestHooks.captions")
-        assert [entry["text"] for entry in lines if entry["speaker_id"] == ana] == [
-            "Welcome to the session, everyone."
-        ]
-        item = mentee.locator(f'#captions .caption-line[data-speaker="{ana}"]')
+        typed = [e for e in lines if e["speaker_id"] == ana and e["source"] == "captioner"]
+        assert [e["text"] for e in typed] == ["Welcome to the session, everyone."]
+        item = mentee.locator(
+            f'#captions .caption-line[data-speaker="{ana}"][data-source="captioner"]'
+        )
         await wait_text(mentee, "#captions", "Ana: Welcome to the session, everyone.")
         assert await item.locator(".caption-source").inner_text() == "captioner"
         assert await item.get_attribute("data-final") == "true"
         # Finals only are read out.
         await wait_text(mentee, "#captions-live", "Ana: Welcome to the session, everyone.")
         # The mentor downloads the transcript (the session keeps one; Ana was told on joining).
+        # The page shows a final before the server's ledger has it durably: wait for that.
+        await transcript_has(tandem_server, session["session_id"], "everyone.")
         await mentor.locator("#ctl-captions-options").click()
         async with mentor.expect_download() as info:
             await mentor.get_by_role("button", name="Transcript as WebVTT").click()
@@ -186,12 +221,8 @@ async def test_captions_made_by_the_browser_reach_the_other_page(
         )
         for words in ("so", "so the plan", "so the plan for"):
             assert await speaker.evaluate("(t) => window.__hear(t, false)", words)
-        partial = await eventually_in_page(
-            listener,
-            "(id) => window.tandemTestHooks.captions.find((l) => l.speaker_id === id)",
-            mia,
-        )
-        assert partial["source"] == "browser" and partial["name"] == "Mia"
+        partial = await eventually_in_page(listener, FROM_JS, [mia, "browser", None])
+        assert partial["name"] == "Mia"
         assert partial["text"].startswith("so")
         assert await speaker.evaluate("(t) => window.__hear(t, true)", "So the plan for this week.")
         line = await eventually_in_page(listener, LINE_JS, [mia, "So the plan for this week."])
@@ -199,7 +230,7 @@ async def test_captions_made_by_the_browser_reach_the_other_page(
         await wait_text(listener, "#captions", "Mia: So the plan for this week.")
         # One line for the utterance: the partials were replaced by the final.
         lines = await listener.evaluate("() => window.tandemTestHooks.captions")
-        assert len([entry for entry in lines if entry["speaker_id"] == mia]) == 1
+        assert len([e for e in lines if e["speaker_id"] == mia and e["source"] == "browser"]) == 1
         # The server knows this person's captions come from their browser.
         state = tandem_server.get_session(session["session_id"])
         me = next(p for p in state["participants"] if p["id"] == mia)
@@ -241,15 +272,16 @@ async def test_caption_settings_are_remembered_across_a_reload(
         assert await page.get_by_label("Large").is_checked()
         assert await page.get_by_label("Over the video, at the bottom").is_checked()
         # The page asked for captions again after coming back.
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 10
-        while True:
-            state = tandem_server.get_session(session["session_id"])
-            viewing = next(p for p in state["participants"] if p["id"] == me)["captions"]
-            if viewing or loop.time() > deadline:
-                break
-            await asyncio.sleep(0.25)
-        assert viewing is True
+        await wait_participant(tandem_server, session["session_id"], me, "captions", True)
+        # "Transcribe me" off is the server's fact: it stays off after a reload.
+        await page.get_by_label("Transcribe me").uncheck()
+        await wait_participant(tandem_server, session["session_id"], me, "transcribed", False)
+        await page.reload()
+        await wait_state(page, "call")
+        await page.locator("#ctl-captions-options").click()
+        assert not await page.get_by_label("Transcribe me").is_checked()
+        assert await page.get_by_label("Caption my speech in this browser").is_disabled()
+        await page.get_by_role("button", name="Close").click()
         # Turning them off is remembered too.
         await page.locator("#ctl-captions").click()
         await page.reload()
@@ -259,3 +291,45 @@ async def test_caption_settings_are_remembered_across_a_reload(
         await command(page, "captions_view", {"on": False})  # the server takes it
     finally:
         await close_page(page)
+
+
+async def test_the_admin_page_offers_the_transcript_of_a_session_that_keeps_one(
+    browser: Any, tandem_server: Any, tmp_path: Path
+) -> None:
+    kept = tandem_server.create_session(title="Kept transcript", captions="keep")
+    mentor = await join(browser, kept["join_urls"]["mentor"], "Ana")
+    captioner = await join(browser, captioner_link(tandem_server, kept["session_id"]), "Cai")
+    admin = await new_page(browser)
+    try:
+        ana = await participant_id(mentor)
+        await command(
+            captioner,
+            "caption_text",
+            {"speaker_id": ana, "utterance": "t1", "text": "Goals for the term.", "final": True},
+        )
+        await transcript_has(tandem_server, kept["session_id"], "Goals for the term.")
+        await admin.goto(f"{tandem_server.base_url}/admin")
+        await admin.get_by_label("Admin key").fill(tandem_server.admin_key)
+        await admin.get_by_role("button", name="Open attendance").click()
+        vtt = admin.get_by_role("button", name="Transcript of Kept transcript as WebVTT")
+        await vtt.wait_for()
+        # Transcript buttons go with the sessions that keep one, and only with those.
+        listed = await admin.evaluate("() => window.tandemTestHooks.sessions")
+        keeping = [x for x in listed if x.get("captions") == "keep"]
+        assert any(x["session_id"] == kept["session_id"] for x in keeping)
+        assert await admin.locator(".transcript-links").count() == len(keeping)
+        async with admin.expect_download() as info:
+            await vtt.click()
+        download = await info.value
+        saved = tmp_path / "kept.vtt"
+        await download.save_as(saved)
+        text = saved.read_text()
+        assert text.startswith("WEBVTT") and "Goals for the term." in text and "Ana" in text
+        async with admin.expect_download() as info:
+            await admin.get_by_role("button", name="Transcript of Kept transcript as SRT").click()
+        srt = tmp_path / "kept.srt"
+        await (await info.value).save_as(srt)
+        assert "00:00" in srt.read_text() and "Goals for the term." in srt.read_text()
+    finally:
+        for page in (admin, captioner, mentor):
+            await close_page(page)

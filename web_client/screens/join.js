@@ -30,7 +30,7 @@ export function createJoinScreen({ media, devices, submit }) {
   const meter = new MicMeter(byId("mic-meter"));
   const button = byIdAs("join-button", HTMLButtonElement);
   const nameInput = byIdAs("name-input", HTMLInputElement);
-  /** @type {{name?: string | null}} */
+  /** @type {{name?: string | null, role?: string}} */
   let preview = {};
   devices.mountJoin(byId("join-devices-slot"));
 
@@ -101,7 +101,7 @@ export function createJoinScreen({ media, devices, submit }) {
   }
 
   function updateButton() {
-    if (media.observer) button.textContent = "Join to watch";
+    if (media.observer) button.textContent = preview.role === "captioner" ? "Join to caption" : "Join to watch";
     else if (media.has("audio") && media.has("video")) button.textContent = "Join now";
     else if (media.has("audio")) button.textContent = "Join with microphone only";
     else if (media.has("video")) button.textContent = "Join with camera only";

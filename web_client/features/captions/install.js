@@ -46,6 +46,8 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
   let told = false;
   /** Whether my speech may be captioned (the server's copy comes with my participant). */
   let transcribed = true;
+  /** A "Transcribe me" change waits for its acknowledgement: the server's older copy does not undo it. */
+  let transcribePending = false;
   let browserWanted = false;
   let behind = false;
   const log = new CaptionLog();
@@ -125,7 +127,9 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       settings, consent, transcribed, browserOn: browserWanted, speaks: speaks(),
       browserAvailable: !!browser, transcript: mayDownloadTranscript(store.me.role, consent),
     });
-    captioner.show(isCaptioner(store.me.role) && consent !== "off");
+    const typing = isCaptioner(store.me.role) && consent !== "off";
+    captioner.show(typing);
+    document.getElementById("screen-call")?.classList.toggle("captioning", typing);
     if (isCaptioner(store.me.role)) captioner.renderSpeakers(speakersToCaption(store.participants.values(), (p) => store.inMyRoom(p), store.me.id));
     renderLines();
   }
@@ -173,7 +177,9 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
     transcribed = on;
     if (!on && browser) browser.stop();
     render();
+    transcribePending = true;
     const ack = await commands.transcribe(on);
+    transcribePending = false;
     if (!ack.ok && ack.error.code !== "timeout") {
       transcribed = before;
       render();
@@ -271,7 +277,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
   });
   store.subscribe("participants", () => {
     const me = store.me.id ? store.participants.get(store.me.id) : undefined;
-    if (me && typeof me.transcribed === "boolean" && me.transcribed !== transcribed && joinedOnce) {
+    if (me && typeof me.transcribed === "boolean" && me.transcribed !== transcribed && joinedOnce && !transcribePending) {
       // The server's copy (after a rejoin, or changed elsewhere) wins.
       transcribed = me.transcribed;
       if (!transcribed && browser) browser.stop();

@@ -1,6 +1,8 @@
 // Screen sharing, the rules and the words (no DOM, no network): who shares in my room, what the
 // stage says about each share, and who may stop someone else's.
 
+import { sendsNoMedia } from "../../core/store.js";
+
 /** @typedef {import("../../core/types.js").Participant} Participant */
 /** @typedef {import("../../core/types.js").Role} Role */
 
@@ -36,7 +38,7 @@ export function mayModerateShares(role) {
   return role === "mentor" || role === "admin";
 }
 
-/** Observers only watch. @param {Role | null} role */
+/** Observers only watch; captioners send nothing either. @param {Role | null} role */
 export function mayShare(role) {
-  return !!role && role !== "observer";
+  return !!role && !sendsNoMedia(role);
 }

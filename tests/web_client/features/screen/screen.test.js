@@ -41,3 +41,7 @@ test("the commands send the protocol's payloads", async () => {
     { event: CLIENT_EVENTS.SCREEN_POLICY, payload: { many: true } },
   ]);
 });
+
+test("captioners send no media, so they share no screen", () => {
+  assert.equal(mayShare("captioner"), false);
+});
