@@ -115,6 +115,14 @@ async def json_body(request: web.Request,
     return await request.read()
 
 
+async def protect_pages(request: web.Request, response: web.StreamResponse) -> None:
+    """Every HTML page gets the page headers, however it is reached (``/s/…``, ``/admin`` or
+    the client's files under ``/client/``)."""
+    if response.content_type == "text/html":
+        for name, value in PAGE_HEADERS.items():
+            response.headers.setdefault(name, value)
+
+
 def page(name: str) -> web.FileResponse:
     """A page of the web client, with the headers that keep its link's token private."""
     path = WEB_CLIENT_DIR / name

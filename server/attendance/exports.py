@@ -116,7 +116,11 @@ class XlsxWriter:
             return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
         if isinstance(value, int | float):
             return value
-        text = csv_cell(column, value).removeprefix("'")
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        # XLSX cannot hold most control characters: each becomes U+FFFD, so that one such
+        # character in someone's text never breaks the whole export.
+        text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", csv_cell(column, value).removeprefix("'"))
         cell = WriteOnlyCell(self.sheet, value=text)
         cell.data_type = "s"  # never a formula, whatever the text starts with
         return cell

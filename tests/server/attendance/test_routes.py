@@ -352,3 +352,20 @@ async def test_xlsx_text_never_becomes_a_formula(
     cells = load_workbook(io.BytesIO(data)).active
     check_in = [c for row in cells.iter_rows() for c in row if c.value == "=1+1"]
     assert len(check_in) == 1 and check_in[0].data_type == "s"
+
+
+async def test_a_control_character_in_a_check_in_keeps_xlsx_exports_working(
+    api: Api, peers: Callable[[], Peer], clock: Clock
+) -> None:
+    from openpyxl import load_workbook
+
+    s, _, ben = await pair(api, peers, clock)
+    assert (await ben.call("check_in", {"goal": "bell\x07 and\x1b escape"}))["ok"]
+    for path in ("/api/attendance/export", f"/api/attendance/sessions/{s['session_id']}/export"):
+        async with api.http.get(path, params={"format": "xlsx"}, headers=ADMIN) as resp:
+            assert resp.status == 200, path
+            data = await resp.read()
+        cells = load_workbook(io.BytesIO(data)).active
+        goals = [c.value for row in cells.iter_rows() for c in row
+                 if isinstance(c.value, str) and c.value.startswith("bell")]
+        assert goals == ["bell\ufffd and\ufffd escape"], path

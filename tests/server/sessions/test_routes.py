@@ -152,6 +152,13 @@ async def test_page_is_served_with_protective_headers(api: Api,
         assert resp.headers["Referrer-Policy"] == "no-referrer"
         assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
         assert "<html" in (await resp.text()).lower()
+    # The same pages reached as the client's files carry the same headers.
+    for path in ("/client/index.html", "/client/admin.html", "/admin"):
+        async with http.get(path) as resp:
+            assert resp.status == 200 and resp.content_type == "text/html", path
+            assert resp.headers["Referrer-Policy"] == "no-referrer", path
+            assert resp.headers["Cache-Control"] == "no-store", path
+            assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"], path
 
 
 async def test_unknown_api_path_and_method_get_json_errors(http: aiohttp.ClientSession) -> None:
