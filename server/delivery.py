@@ -63,7 +63,10 @@ class Delivery:
             try:
                 await recorder(events)
             except Exception as exc:
-                logger.exception("recorder %r failed on %d events of session %s", recorder,
+                # The recorder's name only: its repr would hold the whole context (rosters,
+                # settings with credentials).
+                logger.exception("recorder %s failed on %d events of session %s",
+                                 getattr(recorder, "__qualname__", type(recorder).__name__),
                                  len(events), events[0].session_id)
                 if required and unrecorded is None:
                     unrecorded = exc if isinstance(exc, NotRecorded) else NotRecorded(
