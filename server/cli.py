@@ -78,6 +78,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def keep_private(data_dir: Path) -> None:
+    """Everything the server writes from now on is its owner's alone (files 0600, directories
+    0700), and so is what an earlier run or a hand-made data directory left there."""
+    os.umask(0o077)
+    for path in [data_dir, *data_dir.rglob("*")]:
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+
+
 def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
     args = _parser().parse_args(argv)
     env = dict(os.environ if environ is None else environ)
@@ -88,6 +100,7 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         print(f"tandem: cannot start: {exc}", file=sys.stderr)
         return 2
     settings = loaded.settings
+    keep_private(settings.data_dir)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

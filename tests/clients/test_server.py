@@ -129,3 +129,22 @@ def test_another_checkout_is_run_from_its_own_directory(
     assert env["TANDEM_ADMIN_KEY"] == "a" * 24 and env["TANDEM_LOG_LEVEL"] == "WARNING"
     assert server.command()[1:] == ["-m", "server", "serve", "--host", "127.0.0.1", "--port",
                                     str(server.port), "--data-dir", str(tmp_path / "data")]
+
+
+def test_everything_the_server_keeps_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)  # a data directory made by hand, open to everyone
+    old_umask = os.umask(0o022)  # the usual umask: new files readable by everyone
+    try:
+        with ServerProcess(data) as server:
+            api = server.admin()
+            session = api.create_session(title="Private")
+            api.end_session(session["session_id"])
+    finally:
+        os.umask(old_umask)
+    paths = [data, *data.rglob("*")]
+    assert any(p.name.startswith("tandem.sqlite3") for p in paths)
+    loose = {str(p.relative_to(tmp_path)): oct(p.stat().st_mode & 0o777) for p in paths
+             if p.stat().st_mode & 0o077}
+    assert loose == {}
