@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import logging
 import os
 import sys
@@ -78,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+LOCK_FILE = "lock"
+
+
 def keep_private(data_dir: Path) -> None:
     """Everything the server writes from now on is its owner's alone (files 0600, directories
     0700), and so is what an earlier run or a hand-made data directory left there."""
@@ -88,6 +92,18 @@ def keep_private(data_dir: Path) -> None:
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
             path.chmod(mode & 0o700)
+
+
+def _lock(data_dir: Path) -> int | None:
+    """Hold the data directory's lock for the life of this process; None if another process
+    holds it."""
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd  # closed (and so released) when the process ends
 
 
 def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
@@ -101,6 +117,12 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         return 2
     settings = loaded.settings
     keep_private(settings.data_dir)
+    lock = _lock(settings.data_dir)
+    if lock is None:
+        print(f"tandem: cannot start: another Tandem server is using {settings.data_dir} "
+              "(two would lose each other's writes); stop it or choose another --data-dir",
+              file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -148,3 +148,16 @@ def test_everything_the_server_keeps_is_readable_by_its_owner_only(tmp_path: Pat
     loose = {str(p.relative_to(tmp_path)): oct(p.stat().st_mode & 0o777) for p in paths
              if p.stat().st_mode & 0o077}
     assert loose == {}
+
+
+def test_a_second_server_on_the_same_data_directory_refuses_to_start(tmp_path: Path) -> None:
+    with ServerProcess(tmp_path / "data") as first:
+        second = ServerProcess(tmp_path / "data", log_path=tmp_path / "second.log")
+        with pytest.raises(ServerStartError) as failure:
+            second.start()
+        assert "exited with 2 before answering /healthz" in str(failure.value)
+        assert "another Tandem server is using" in str(failure.value)
+        assert healthz(first.url) == 200
+    # Once the first has stopped, the directory is free again.
+    with ServerProcess(tmp_path / "data") as again:
+        assert healthz(again.url) == 200
