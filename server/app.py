@@ -19,7 +19,7 @@ from server.database import DATABASE_FILE, Database, adopt_legacy_file
 from server.delivery import Delivery
 from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
-from server.http import errors_middleware, protect_pages
+from server.http import ADMIN_GUARD, AdminGuard, errors_middleware, protect_pages
 from server.ledger.sqlite import SqliteLedger
 from server.media.install import install as media
 from server.retention import retention
@@ -48,6 +48,7 @@ def create_app(
         middlewares=[errors_middleware], client_max_size=settings.limits.max_request_bytes
     )
     app.on_response_prepare.append(protect_pages)
+    app[ADMIN_GUARD] = AdminGuard(clock)
     sio = TandemSocketServer(
         send_buffer_bytes=settings.limits.send_buffer_bytes,
         async_mode="aiohttp",

@@ -4,13 +4,16 @@ headers of the pages people open."""
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 from pydantic import BaseModel
 
-from rooms.errors import InvalidPayload, PayloadTooLarge, TandemError
+from rooms.errors import InvalidPayload, PayloadTooLarge, RateLimited, TandemError
+
+logger = logging.getLogger(__name__)
 
 WEB_CLIENT_DIR = Path(__file__).resolve().parent.parent / "web_client"
 
@@ -38,6 +41,7 @@ STATUS: dict[str, int] = {
     "session_ended": 409,
     "illegal_transition": 409,
     "payload_too_large": 413,
+    "rate_limited": 429,
     "not_recorded": 503,
 }
 
@@ -93,12 +97,57 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         raise
 
 
+class AdminGuard:
+    """Wrong admin keys, counted per client address: each is logged (the address and how many,
+    never the key), and an address that sent ``limit`` wrong keys within ``window`` seconds is
+    refused (``rate_limited``, even with the right key) until the window has passed. At most
+    ``addresses`` addresses are remembered; the oldest is forgotten first."""
+
+    def __init__(self, clock: Callable[[], float], *, limit: int = 10, window: float = 60.0,
+                 addresses: int = 10_000) -> None:
+        self.clock, self.limit, self.window, self.addresses = clock, limit, window, addresses
+        self.failures: dict[str, list[float]] = {}
+
+    def _recent(self, address: str, now: float) -> list[float]:
+        times = [t for t in self.failures.get(address, ()) if now - t < self.window]
+        if times:
+            self.failures[address] = times
+        else:
+            self.failures.pop(address, None)
+        return times
+
+    def check(self, address: str) -> None:
+        if len(self._recent(address, self.clock())) >= self.limit:
+            raise RateLimited("Too many wrong admin keys from this address; wait a minute.")
+
+    def failed(self, address: str) -> None:
+        now = self.clock()
+        times = self._recent(address, now)
+        times.append(now)
+        self.failures.pop(address, None)
+        self.failures[address] = times  # the most recent last
+        while len(self.failures) > self.addresses:
+            del self.failures[next(iter(self.failures))]
+        logger.warning("wrong admin key from %s (%d in the last %d s)", address, len(times),
+                       int(self.window))
+
+
+ADMIN_GUARD = web.AppKey("admin_guard", AdminGuard)
+
+
 def require_admin(request: web.Request, admin_key: str) -> None:
-    """Refuse the request unless it carries ``Authorization: Bearer <admin key>``."""
+    """Refuse the request unless it carries ``Authorization: Bearer <admin key>``; wrong keys
+    are counted and throttled per address (``AdminGuard``)."""
+    guard = request.app.get(ADMIN_GUARD)
+    address = request.remote or "unknown"
+    if guard is not None:
+        guard.check(address)
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(
         key.strip().encode(), admin_key.encode()
     ):
+        if guard is not None and key:
+            guard.failed(address)
         raise Unauthorized("This needs the admin key: send 'Authorization: Bearer <key>'.")
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import aiohttp
@@ -204,3 +205,24 @@ async def test_session_ids_are_safe_in_spreadsheets(api: Api) -> None:
     # an id starting with "-" (or "=", "+", "@") would be read as a formula and guarded in CSV
     ids = [(await api.create_session())["session_id"] for _ in range(40)]
     assert all(len(i) == 24 and all(c in "0123456789abcdef" for c in i) for i in ids)
+
+
+async def test_wrong_admin_keys_are_logged_and_then_throttled(
+    http: aiohttp.ClientSession, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    guess = {"Authorization": "Bearer not-the-key-guess-0042"}
+    with caplog.at_level(logging.WARNING, logger="server.http"):
+        for _ in range(10):
+            async with http.get("/api/attendance/sessions", headers=guess) as resp:
+                assert resp.status == 401
+        # The eleventh try from that address is refused whatever the key, the right one too.
+        for headers in (guess, AUTH):
+            async with http.get("/api/attendance/sessions", headers=headers) as resp:
+                assert resp.status == 429
+                assert (await resp.json())["error"]["code"] == "rate_limited"
+    warnings = [r.getMessage() for r in caplog.records if "wrong admin key" in r.getMessage()]
+    assert len(warnings) == 10 and warnings[-1].endswith("(10 in the last 60 s)")
+    assert not any("guess-0042" in r.getMessage() for r in caplog.records)
+    clock.now += 61  # a minute later the address may try again
+    async with http.get("/api/attendance/sessions", headers=AUTH) as resp:
+        assert resp.status == 200
