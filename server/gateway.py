@@ -196,6 +196,16 @@ class SocketGateway:
             logger.debug("connection %s refused: %s", sid, exc.code)
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_wire()) from None
         self.connections[sid] = Connection(sid=sid, claims=claims)
+        self.spawn(self._close_unless_joined(sid, self.settings.limits.join_within))
+
+    async def _close_unless_joined(self, sid: str, delay: float) -> None:
+        """A connection that has not joined ``delay`` seconds after connecting is closed: holding
+        a link is not a licence to keep sockets open."""
+        await asyncio.sleep(delay)
+        conn = self.connections.get(sid)
+        if conn is not None and conn.participant_id is None:
+            logger.debug("connection %s closed: it did not join within %.0f s", sid, delay)
+            await self.sio.disconnect(sid)
 
     async def _on_disconnect(self, sid: str, reason: object = None) -> None:
         conn = self.connections.pop(sid, None)

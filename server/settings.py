@@ -36,6 +36,8 @@ class Limits:
     max_request_bytes: int = 64 * 1024
     # What may wait unsent for one client that does not read; past it the connection is dropped.
     send_buffer_bytes: int = 4 * 1024 * 1024
+    # A connection that has not joined this many seconds after connecting is closed.
+    join_within: float = 15.0
     chat_rate: float = 5.0
     chat_burst: float = 10.0
     signal_rate: float = 50.0
