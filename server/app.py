@@ -55,6 +55,7 @@ def create_app(
         max_http_buffer_size=settings.limits.max_message_bytes,
         ping_interval=settings.ping_interval,
         ping_timeout=settings.ping_timeout,
+        transports=["polling", "websocket"] if settings.long_polling else ["websocket"],
     )
     sio.attach(app)
     # One database for the ledger and the session journal: a command's journal entry and its

@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
                             "(default 6)")
     serve.add_argument("--media-max-peers", type=int,
                        help="server media connections this process holds at most (default 200)")
+    serve.add_argument("--long-polling", action="store_const", const="1", default=None,
+                       help="also accept Engine.IO long-polling (off: websockets only)")
     serve.add_argument("--speech-model",
                        help="a faster-whisper model folder for live captions (default: Whisper "
                             "base from the pinned model packages)")

@@ -104,6 +104,9 @@ class Settings:
     media_addresses: tuple[str, ...] | None = None
     media_last_n: int = 6
     media_max_peers: int = 200
+    # Engine.IO long-polling besides websockets (for networks that block websockets): off unless
+    # asked for, as a polling client is bounded less tightly than a websocket one.
+    long_polling: bool = False
     # Live captions recognised by the server (``speech/``): the faster-whisper model folder (None:
     # Whisper base from the pinned model packages), how many decodes run at once, and whether
     # the model is loaded when the server starts (else when a room first needs it).
@@ -245,5 +248,6 @@ def load_settings(
         speech_model=Path(model).expanduser().resolve() if model else None,
         speech_workers=number("speech_workers", 2),
         speech_preload=(pick("speech_preload") or "1") not in ("0", "false", "no"),
+        long_polling=(pick("long_polling") or "0") in ("1", "true", "yes"),
     )
     return LoadedSettings(settings, tuple(generated))

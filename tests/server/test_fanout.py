@@ -8,6 +8,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,13 +17,18 @@ from aiohttp.test_utils import TestServer
 from load_tests.sioclient import Client
 from server.app import SIO
 from server.fanout import TandemSocketServer, ws_frame
-from server.settings import Limits
+from server.settings import Limits, Settings
 from tests.support import WAIT, Api, Peer
 
 
 @pytest.fixture
 def limits() -> Limits:
     return Limits(chat_rate=1000.0, chat_burst=5000.0, send_buffer_bytes=64 * 1024)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return replace(settings, long_polling=True)  # these tests mix transports
 
 
 def test_frames_carry_their_length_in_the_three_rfc_6455_forms() -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import aiohttp
 import pytest
+import socketio
 
 from server.settings import Limits
 from tests.support import Api, Peer
@@ -31,3 +33,21 @@ async def test_a_connection_that_does_not_join_is_closed_and_a_joined_one_stays(
     # The member's connection outlived the idle one's deadline: it still answers.
     assert (await member.call("chat", {"text": "still here"}))["ok"]
     assert not member.disconnected.is_set()
+
+
+async def test_long_polling_is_off_unless_asked_for_and_a_big_poll_is_answered_at_once(
+    api: Api, peers: Callable[[], Peer], http: aiohttp.ClientSession
+) -> None:
+    s = await api.create_session()
+    polling = socketio.AsyncClient(serializer="msgpack", reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError, match="400"):
+        await polling.connect(str(http._base_url), transports=["polling"],  # noqa: SLF001
+                              auth={"token": api.token(s["join_urls"]["mentee"])})
+    # A long-polling POST announcing more than a message may hold is answered, not left hanging.
+    async with http.post("/socket.io/?EIO=4&transport=polling&sid=nobody",
+                         data=b"x" * (300 * 1024),
+                         timeout=aiohttp.ClientTimeout(total=5)) as resp:
+        assert resp.status == 400
+    websocket = peers()
+    await websocket.connect(api.token(s["join_urls"]["mentee"]))
+    assert (await websocket.join("Mia"))["ok"]
