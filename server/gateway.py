@@ -47,6 +47,8 @@ class Connection:
     claims: JoinClaims
     participant_id: str | None = None
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    # Closes the connection unless it has joined by then (``Limits.join_within``).
+    join_deadline: asyncio.TimerHandle | None = None
 
     @property
     def session_id(self) -> str:
@@ -195,22 +197,24 @@ class SocketGateway:
         except TandemError as exc:
             logger.debug("connection %s refused: %s", sid, exc.code)
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_wire()) from None
-        self.connections[sid] = Connection(sid=sid, claims=claims)
-        self.spawn(self._close_unless_joined(sid, self.settings.limits.join_within))
+        conn = self.connections[sid] = Connection(sid=sid, claims=claims)
+        conn.join_deadline = asyncio.get_running_loop().call_later(
+            self.settings.limits.join_within, self._close_unless_joined, sid)
 
-    async def _close_unless_joined(self, sid: str, delay: float) -> None:
-        """A connection that has not joined ``delay`` seconds after connecting is closed: holding
-        a link is not a licence to keep sockets open."""
-        await asyncio.sleep(delay)
+    def _close_unless_joined(self, sid: str) -> None:
+        """A connection that has not joined in time is closed: holding a link is not a licence
+        to keep sockets open."""
         conn = self.connections.get(sid)
         if conn is not None and conn.participant_id is None:
-            logger.debug("connection %s closed: it did not join within %.0f s", sid, delay)
-            await self.sio.disconnect(sid)
+            logger.debug("connection %s closed: it did not join in time", sid)
+            self.spawn(self.sio.disconnect(sid))
 
     async def _on_disconnect(self, sid: str, reason: object = None) -> None:
         conn = self.connections.pop(sid, None)
         if conn is None:
             return
+        if conn.join_deadline is not None:
+            conn.join_deadline.cancel()
         for hook in self.disconnect_hooks:
             try:
                 await hook(conn, reason)
