@@ -27,6 +27,7 @@ from rooms.session import Session
 from server.protocol import ErrorAck, Inbound, Message, error_ack, parse
 from server.settings import Settings
 from server.store import SessionStore
+from server.tasks import TaskSet
 from server.tokens import JoinClaims, verify_join_token
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class SocketGateway:
     settings: Settings
     clock: Callable[[], float]
     connections: dict[str, Connection] = field(default_factory=dict)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    tasks: TaskSet = field(default_factory=TaskSet)
     registered: set[str] = field(default_factory=set)
     disconnect_hooks: list[DisconnectHook] = field(default_factory=list)
 
@@ -158,10 +159,7 @@ class SocketGateway:
 
     def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         """Run ``coro`` as a task the gateway owns (cancelled and awaited at shutdown)."""
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return task
+        return self.tasks.spawn(coro)
 
     def close_later(self, sid: str, delay: float) -> None:
         """Close a connection after ``delay`` seconds unless it has closed by then."""
@@ -173,9 +171,7 @@ class SocketGateway:
             await self.sio.disconnect(sid)
 
     async def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.tasks.close()
 
     # -- connection lifecycle ---------------------------------------------------------------------
 

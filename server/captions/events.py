@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from media.peers import PeerKey
 from rooms.captions import CAPTION_TEXT_MAX, attribute, wanted_speakers
@@ -36,6 +36,7 @@ from server.captions import wire as w
 from server.context import AudioTap, Context
 from server.gateway import Connection, room_key
 from server.protocol import OK, OkAck
+from server.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class CaptionEvents:
     next_utterance: int = 1
     # When each connection's open typed or browser utterances started.
     typed: dict[str, dict[tuple[str, str], float]] = field(default_factory=dict)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    tasks: TaskSet = field(default_factory=TaskSet)
 
     def register(self) -> None:
         gw, lim = self.ctx.gateway, self.ctx.settings.limits
@@ -222,16 +223,16 @@ class CaptionEvents:
             del self.utterances[ukey]
         text = " ".join(heard.text.split())
         if text:
-            self._spawn(self._heard(stream, utterance, text, heard.final,
-                                    self._wall(heard.start), self._wall(heard.end)))
+            self.tasks.spawn(self._heard(stream, utterance, text, heard.final,
+                                         self._wall(heard.start), self._wall(heard.end)))
 
     def on_behind(self, group: Hashable, behind: bool) -> None:
         """The speech service is behind (or caught up) in one room."""
         if not (isinstance(group, tuple) and len(group) == 2):
             return
         session_id, room = group
-        self._spawn(self.ctx.gateway.emit(w.CAPTIONS_STATUS({"room": room, "behind": behind}),
-                                          room=room_key(session_id, room)))
+        status = w.CAPTIONS_STATUS({"room": room, "behind": behind})
+        self.tasks.spawn(self.ctx.gateway.emit(status, room=room_key(session_id, room)))
 
     async def _heard(self, stream: PeerKey, utterance: str, text: str, final: bool,
                      start: float, end: float) -> None:
@@ -253,12 +254,5 @@ class CaptionEvents:
             "source": "server", "start": start, "end": end,
         })
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
     async def close(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.tasks.close()

@@ -7,11 +7,9 @@ participant's server media answers to, so that the plane's offers and slot maps 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from media.peers import PeerKey
 from media.plane import MediaPlane, Slot
@@ -38,6 +36,7 @@ from server.context import Context
 from server.gateway import Connection, room_key
 from server.media import wire as w
 from server.protocol import OK, EmptyPayload, Message, OkAck
+from server.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ class MediaEvents:
     plane: MediaPlane = field(init=False)  # made by ``install`` with this adapter's callbacks
     # Whose server media answers to which socket (set on publish and subscribe).
     sockets: dict[PeerKey, str] = field(default_factory=dict)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    tasks: TaskSet = field(default_factory=TaskSet)
 
     def register(self) -> None:
         gw, lim = self.ctx.gateway, self.ctx.settings.limits
@@ -79,7 +78,7 @@ class MediaEvents:
 
     def on_speaking(self, key: PeerKey, speaking: bool) -> None:
         session_id, pid = key
-        self._spawn(self._measured(session_id, pid, speaking))
+        self.tasks.spawn(self._measured(session_id, pid, speaking))
 
     def on_audio(self, key: PeerKey, pcm: bytes, at: float) -> None:
         """Decoded audio of someone listened to, for whoever hears it (``ctx.audio``)."""
@@ -202,15 +201,8 @@ class MediaEvents:
     def _send(self, key: PeerKey, message: Message) -> None:
         sid = self.sockets.get(key)
         if sid is not None:
-            self._spawn(self.ctx.gateway.emit(message, to=sid))
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+            self.tasks.spawn(self.ctx.gateway.emit(message, to=sid))
 
     async def close(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.tasks.close()
         await self.plane.close()
