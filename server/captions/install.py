@@ -101,7 +101,9 @@ def install(app: web.Application, ctx: Context) -> None:
         if ctx.settings.speech_preload:
             recogniser.begin()
         yield
-        await events.close()
+        # The recogniser first: its last captions may still start tasks, which events.close
+        # then cancels.
         await recogniser.close()
+        await events.close()
 
     app.cleanup_ctx.append(lifecycle)
