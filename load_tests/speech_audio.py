@@ -30,17 +30,24 @@ LONG = ("We will meet again next week to review your progress on the project and
         "following steps together with the rest of the group.")
 
 
-def speak(text: str, folder: Path) -> list[bytes]:
-    """``text`` spoken by espeak-ng, as 20 ms frames of s16le mono 48 kHz."""
-    path = folder / f"{abs(hash(text))}.wav"
+def spoken(text: str, folder: Path, speed: int | None = None) -> np.ndarray:
+    """``text`` spoken by espeak-ng (at ``speed`` words a minute, or its default), as 48 kHz
+    mono int16 samples."""
+    path = folder / f"{abs(hash((text, speed)))}.wav"
     if not path.exists():
-        subprocess.run(["espeak-ng", "-w", str(path), text], check=True)
+        rate_flag = [] if speed is None else ["-s", str(speed)]
+        subprocess.run(["espeak-ng", *rate_flag, "-w", str(path), text], check=True)
     with wave.open(str(path)) as w:
         rate, raw = w.getframerate(), w.readframes(w.getnframes())
     samples = np.frombuffer(raw, "<i2").astype(np.float64)
     n_out = int(len(samples) * 48_000 / rate)
     resampled = np.interp(np.arange(n_out) * rate / 48_000, np.arange(len(samples)), samples)
-    return frames(np.clip(resampled, -32768, 32767).astype(np.int16))
+    return np.clip(resampled, -32768, 32767).astype(np.int16)
+
+
+def speak(text: str, folder: Path) -> list[bytes]:
+    """``text`` spoken by espeak-ng, as 20 ms frames of s16le mono 48 kHz."""
+    return frames(spoken(text, folder))
 
 
 def frames(samples: np.ndarray) -> list[bytes]:

@@ -4,9 +4,6 @@ shows the recognised caption under the speaker's name."""
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
 import wave
 from pathlib import Path
 from typing import Any
@@ -16,7 +13,9 @@ import pytest
 from conftest import GRANT_ARGS, chromium
 from tandem_pages import close_page, eventually_in_page, join, participant_id
 
-if shutil.which("espeak-ng") is None:
+from load_tests.speech_audio import have_espeak, spoken, wer
+
+if not have_espeak():
     pytest.skip("espeak-ng is not installed (Debian package espeak-ng)", allow_module_level=True)
 pytest.importorskip("speech", reason="the speech package (faster-whisper) is missing")
 
@@ -26,13 +25,7 @@ RATE = 48_000
 
 def speech_wav(folder: Path) -> Path:
     """The sentence, then 1.5 s of silence, as 16-bit 48 kHz mono (Chromium loops the file)."""
-    raw = folder / "raw.wav"
-    subprocess.run(["espeak-ng", "-s", "150", "-w", str(raw), SENTENCE], check=True)
-    with wave.open(str(raw)) as w:
-        rate = w.getframerate()
-        samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-    t = np.arange(int(len(samples) * RATE / rate)) * rate / RATE
-    speech = np.interp(t, np.arange(len(samples)), samples).astype(np.int16)
+    speech = spoken(SENTENCE, folder, speed=150)
     out = folder / "speech.wav"
     with wave.open(str(out), "wb") as w:
         w.setnchannels(1)
@@ -40,20 +33,6 @@ def speech_wav(folder: Path) -> Path:
         w.setframerate(RATE)
         w.writeframes(np.concatenate([speech, np.zeros(RATE * 3 // 2, np.int16)]).tobytes())
     return out
-
-
-def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    ref, hyp = words(reference), words(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / max(1, len(ref))
 
 
 async def test_the_server_captions_a_speaker_under_their_name_on_the_other_page(
@@ -81,7 +60,7 @@ async def test_the_server_captions_a_speaker_under_their_name_on_the_other_page(
                 timeout=45_000,
             )
             assert all(line["name"] == "Mia" and line["source"] == "server" for line in lines)
-            best = min(word_error_rate(SENTENCE, line["text"]) for line in lines)
+            best = min(wer(SENTENCE, line["text"]) for line in lines)
             assert best <= 0.2, [line["text"] for line in lines]
         finally:
             await close_page(listener)

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import fractions
-import re
-import shutil
-import subprocess
-import wave
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -22,13 +18,14 @@ from aiortc.mediastreams import MediaStreamTrack, VideoStreamTrack
 from av import AudioFrame
 
 from clients.server_media import ServerMedia
+from load_tests.speech_audio import have_espeak, spoken, wer
 from server.captions.install import CAPTIONS
 from server.media.install import MEDIA
 from server.settings import Settings
 from tests.support import Api, Peer, eventually
 
 speech = pytest.importorskip("speech", reason="the speech package (faster-whisper) is missing")
-if shutil.which("espeak-ng") is None:
+if not have_espeak():
     pytest.skip("espeak-ng is not installed (Debian package espeak-ng)", allow_module_level=True)
 
 RATE = 48_000
@@ -42,17 +39,6 @@ SENTENCES = (
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return replace(settings, media_addresses=("127.0.0.1",))
-
-
-def spoken(text: str, folder: Path) -> np.ndarray:
-    """``text`` said by espeak-ng, as 48 kHz mono int16 samples."""
-    path = folder / f"{abs(hash(text))}.wav"
-    subprocess.run(["espeak-ng", "-s", "150", "-w", str(path), text], check=True)
-    with wave.open(str(path)) as w:
-        rate = w.getframerate()
-        raw = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-    t = np.arange(int(len(raw) * RATE / rate)) * rate / RATE
-    return np.interp(t, np.arange(len(raw)), raw).astype(np.int16)
 
 
 class Script(MediaStreamTrack):
@@ -91,20 +77,6 @@ class Script(MediaStreamTrack):
         return frame
 
 
-def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    ref, hyp = words(reference), words(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / max(1, len(ref))
-
-
 @pytest.fixture
 async def media() -> AsyncIterator[list[ServerMedia]]:
     made: list[ServerMedia] = []
@@ -122,7 +94,7 @@ async def test_speech_through_the_server_becomes_captions_of_its_speaker(
     gap = np.zeros(RATE, dtype=np.int16)
     parts = [noise, gap]
     for sentence in SENTENCES:
-        parts += [spoken(sentence, tmp_path), gap]
+        parts += [spoken(sentence, tmp_path, speed=150), gap]
     script = Script(np.concatenate(parts))
 
     s = await api.create_session()
@@ -155,10 +127,10 @@ async def test_speech_through_the_server_becomes_captions_of_its_speaker(
             partials += 1
     heard = " ".join(c["text"] for c in finals)
     reference = " ".join(SENTENCES)
-    wer = word_error_rate(reference, heard)
-    assert wer <= 0.15, (heard, wer)
+    error_rate = wer(reference, heard)
+    assert error_rate <= 0.15, (heard, error_rate)
     # The hiss before the first sentence made no caption: the first line is that sentence.
-    assert word_error_rate(SENTENCES[0], finals[0]["text"]) <= 0.15, finals[0]["text"]
+    assert wer(SENTENCES[0], finals[0]["text"]) <= 0.15, finals[0]["text"]
     assert all(c["start"] < c["end"] for c in finals)
     # Turning transcription off stops the server listening at once; back on, it listens again.
     assert (await ana.call("captions_transcribe", {"on": False}))["ok"]
