@@ -131,7 +131,7 @@ export function createCaptionsRegion() {
  * @param {() => void} actions.closed  closed with Close or Escape
  */
 export function createCaptionsPanel(actions) {
-  const panel = el("section", { id: "captions-panel", class: "captions-panel", "aria-labelledby": "captions-heading", hidden: true });
+  const panel = el("section", { id: "captions-panel", class: "call-panel captions-panel", "aria-labelledby": "captions-heading", hidden: true });
   const heading = el("h2", { id: "captions-heading" }, "Captions");
   const consent = el("p", { class: "help captions-panel-consent" });
 

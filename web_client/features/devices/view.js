@@ -81,7 +81,7 @@ export function createDevicesPanel({ picker, receiveVideo }) {
   icon.innerHTML = SETTINGS_ICON;
   button.append(icon, el("span", { class: "control-label" }, "Devices"));
 
-  const panel = el("section", { id: "devices-panel", class: "devices-panel", "aria-labelledby": "devices-heading", hidden: true });
+  const panel = el("section", { id: "devices-panel", class: "call-panel devices-panel", "aria-labelledby": "devices-heading", hidden: true });
   const heading = el("h2", { id: "devices-heading" }, "Devices and data");
   const toggle = el("input", { type: "checkbox", id: "receive-video-off", "aria-describedby": "receive-video-help" });
   const toggleLabel = el("label", { for: "receive-video-off", class: "devices-check" });
