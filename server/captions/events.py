@@ -199,6 +199,13 @@ class CaptionEvents:
         self.tap.listen(key, False)
         self.recogniser.end(key)
 
+    def recognition_unavailable(self) -> None:
+        """The speech service cannot run here: stop decoding anyone's audio for it, for good
+        (typed and browser captions go on)."""
+        for key in list(self.listening):
+            self._stop_listening(key)
+        self.recogniser = None
+
     def on_audio(self, key: PeerKey, pcm: bytes, at: float) -> None:
         """The media plane's decoded audio of someone listened to (20 ms, 48 kHz mono), at the
         loop's time (the speech service measures silences with it)."""

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from server.captions.events import CaptionEvents, Heard, Recogniser
+from server.captions.events import CaptionEvents, Recogniser
 from server.captions.routes import TranscriptRoutes
 from server.context import Context
 
@@ -49,23 +49,22 @@ class LazyRecogniser:
             self.failed = True
             logger.warning("server captions unavailable: the speech package is missing (%s)",
                            exc)
+            self.events.recognition_unavailable()
             return
         settings = self.ctx.settings
         service = SpeechService(
             SpeechConfig(model_folder=settings.speech_model, workers=settings.speech_workers),
-            on_caption=self._caption, on_behind=self.events.on_behind)
+            on_caption=self.events.on_caption, on_behind=self.events.on_behind)
         try:
             await service.start()
         except SpeechUnavailable as exc:
             self.failed = True
             logger.warning("server captions unavailable: %s", exc)
+            self.events.recognition_unavailable()
             return
         self.service = service
         for key, room in self.events.listening.items():
             service.open(key, (key[0], room))
-
-    def _caption(self, heard: Heard) -> None:
-        self.events.on_caption(heard)
 
     def open(self, stream: Hashable, group: Hashable) -> None:
         self.begin()

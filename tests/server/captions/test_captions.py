@@ -6,15 +6,20 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import srt
 import webvtt
 
+from server.app import create_app
+from server.captions.install import CAPTIONS
 from server.database import DATABASE_FILE
-from tests.support import ADMIN_KEY, Api, Clock, Peer
+from server.media.install import MEDIA
+from tests.support import ADMIN_KEY, Api, Clock, Peer, eventually
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
@@ -271,3 +276,33 @@ async def test_a_transcript_keeps_each_breakout_room_apart_by_round(
     assert "Round 1 · Pair 1" in text and "Round 2 · Pair 2" in text
     status, text = await get(api, f"/api/sessions/{sid}/transcript", format="srt", room="3:b1")
     assert status == 404 and "no_transcript" in text
+
+
+async def test_without_a_usable_speech_model_nobody_is_decoded_and_typed_captions_go_on(
+    aiohttp_server: Any, settings: Any, clock: Clock, tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-model"
+    empty.mkdir()
+    server = await aiohttp_server(create_app(replace(settings, speech_model=empty), clock=clock))
+    async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as http:
+        api = Api(http, server)
+        s = await api.create_session()
+        made: list[Peer] = []
+
+        def peers() -> Peer:
+            made.append(Peer(str(server.make_url("/"))))
+            return made[-1]
+
+        try:
+            ana, _ = await joined(api, peers, s, "mentor", "Ana", audio=True)
+            cap, _ = await joined(api, peers, s, "captioner", "Carl")
+            assert (await ana.call("captions_view", {"on": True}))["ok"]
+            captions, plane = server.app[CAPTIONS], server.app[MEDIA].plane
+            await eventually(lambda: captions.recogniser is None, what="the model refused")
+            assert captions.listening == {}
+            assert not plane.listening((s["session_id"], ana.id))
+            await say(cap, ana.id, "1", "typed captions still work")
+            assert (await ana.next("caption"))["text"] == "typed captions still work"
+        finally:
+            for peer in made:
+                await peer.close()
