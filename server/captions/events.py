@@ -79,11 +79,10 @@ class CaptionEvents:
     ctx: Context
     recogniser: Recogniser | None = None  # None: no server recognition (typed and browser only)
     tap: AudioTap | None = None
-    # Whose audio is recognised now, and in which room.
-    listening: dict[PeerKey, str] = field(default_factory=dict)
-    # Utterance ids on the wire of the speech service's open utterances.
-    utterances: dict[tuple[PeerKey, int], str] = field(default_factory=dict)
-    next_utterance: int = 1
+    # Whose audio is recognised now: their room, and the number of their speech stream (one per
+    # stretch of listening; a stream is (session id, participant id, number)).
+    listening: dict[PeerKey, tuple[str, int]] = field(default_factory=dict)
+    next_stream: int = 1
     # When each connection's open typed or browser utterances started.
     typed: dict[str, dict[tuple[str, str], float]] = field(default_factory=dict)
     tasks: TaskSet = field(default_factory=TaskSet)
@@ -179,7 +178,7 @@ class CaptionEvents:
             now_wanted = await self.ctx.store.read(session_id, wanted_speakers)
         except TandemError:
             now_wanted = {}
-        for key, room in [(k, r) for k, r in self.listening.items() if k[0] == session_id]:
+        for key, (room, _) in [(k, v) for k, v in self.listening.items() if k[0] == session_id]:
             if now_wanted.get(key[1]) != room:
                 self._stop_listening(key)
         for pid, room in now_wanted.items():
@@ -189,15 +188,16 @@ class CaptionEvents:
 
     def _start_listening(self, key: PeerKey, room: str) -> None:
         assert self.recogniser is not None and self.tap is not None
-        self.listening[key] = room
-        self.recogniser.open(key, (key[0], room))
+        number, self.next_stream = self.next_stream, self.next_stream + 1
+        self.listening[key] = (room, number)
+        self.recogniser.open((*key, number), (key[0], room))
         self.tap.listen(key, True)
 
     def _stop_listening(self, key: PeerKey) -> None:
         assert self.recogniser is not None and self.tap is not None
-        del self.listening[key]
+        _, number = self.listening.pop(key)
         self.tap.listen(key, False)
-        self.recogniser.end(key)
+        self.recogniser.end((*key, number))
 
     def recognition_unavailable(self) -> None:
         """The speech service cannot run here: stop decoding anyone's audio for it, for good
@@ -209,8 +209,9 @@ class CaptionEvents:
     def on_audio(self, key: PeerKey, pcm: bytes, at: float) -> None:
         """The media plane's decoded audio of someone listened to (20 ms, 48 kHz mono), at the
         loop's time (the speech service measures silences with it)."""
-        if self.recogniser is not None and key in self.listening:
-            self.recogniser.feed(key, pcm, at)
+        listened = self.listening.get(key)
+        if self.recogniser is not None and listened is not None:
+            self.recogniser.feed((*key, listened[1]), pcm, at)
 
     def _wall(self, loop_time: float) -> float:
         """A time of the loop's clock on the session's clock."""
@@ -219,18 +220,14 @@ class CaptionEvents:
     def on_caption(self, heard: Heard) -> None:
         """The speech service recognised a partial or final caption."""
         stream = heard.stream
-        if not (isinstance(stream, tuple) and len(stream) == 2):
+        if not (isinstance(stream, tuple) and len(stream) == 3):
             return
-        ukey = (stream, heard.utterance)
-        utterance = self.utterances.get(ukey)
-        if utterance is None:
-            utterance = self.utterances[ukey] = f"s{self.next_utterance}"
-            self.next_utterance += 1
-        if heard.final:
-            del self.utterances[ukey]
+        session_id, pid, number = stream
+        # Unique for the speaker: their stream's number and the utterance's within it.
+        utterance = f"s{number}-{heard.utterance}"
         text = " ".join(heard.text.split())
         if text:
-            self.tasks.spawn(self._heard(stream, utterance, text, heard.final,
+            self.tasks.spawn(self._heard((session_id, pid), utterance, text, heard.final,
                                          self._wall(heard.start), self._wall(heard.end)))
 
     def on_behind(self, group: Hashable, behind: bool) -> None:

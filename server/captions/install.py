@@ -63,8 +63,8 @@ class LazyRecogniser:
             self.events.recognition_unavailable()
             return
         self.service = service
-        for key, room in self.events.listening.items():
-            service.open(key, (key[0], room))
+        for key, (room, number) in self.events.listening.items():
+            service.open((*key, number), (key[0], room))
 
     def open(self, stream: Hashable, group: Hashable) -> None:
         self.begin()
