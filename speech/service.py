@@ -289,7 +289,6 @@ class SpeechService:
                 except Exception:
                     logger.exception("speech decode failed for stream %s", job.stream)
                 loop.call_soon_threadsafe(self._deliver, job, text)
-                self._scheduler.done(job, time.monotonic())
         finally:
             loop.call_soon_threadsafe(_settle_future, exit_, None, None)
 
@@ -298,6 +297,10 @@ class SpeechService:
         self._loop.call_soon_threadsafe(self._call, self._on_behind, group, behind)
 
     def _deliver(self, job: Job, text: str) -> None:
+        # The decode ends here, on the loop, not in its worker: the stream's next decode starts
+        # only once this one's caption is out (captions keep their order), and ``drained``
+        # never returns while the scheduler still counts the decode's audio as held.
+        self._scheduler.done(job, time.monotonic())
         state = job.owner
         segment = job.segment
         if isinstance(state, _Stream) and not self._closed:
