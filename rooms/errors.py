@@ -139,3 +139,9 @@ class LinkRevoked(TandemError):
     """The join link was revoked by an admin; a newer link for the same person or role works."""
 
     code = "link_revoked"
+
+
+class TooManyConnections(TandemError):
+    """Too many connections at once from one address, or with one link."""
+
+    code = "too_many_connections"
