@@ -220,7 +220,8 @@ class BreakoutCreate(_Breakouts):
                 f"There are {len(s.groups)} groups but only {len(round_.rooms)} rooms.")
         s.breakouts = round_
         if self.from_groups:
-            return [created, *round_.assign_groups(s.participants, s.groups, self.at)]
+            return [created, *round_.assign_groups(s.participants, s.groups, self.at,
+                                                   s.plan.roster)]
         return [created, round_.changed(s.participants, self.at)]
 
 
