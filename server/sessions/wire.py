@@ -144,7 +144,7 @@ class JoinAck(TypedDict):
     server_time: float
     ice_servers: list[dict[str, Any]]
     limits: JoinLimits
-    waiting: list[WaiterWire]  # who waits to be let in (for mentors and admins; else empty)
+    waiters: list[WaiterWire]  # who waits to be let in (for mentors and admins; else empty)
 
 
 class ChatAck(TypedDict):
@@ -213,7 +213,7 @@ def join_ack(view: JoinView, *, resume: str, now: float,
         "server_time": now,
         "ice_servers": ice_servers,
         "limits": {"chat_text": TEXT_MAX, "max_participants": s.max_participants},
-        "waiting": [waiter_wire(w) for w in view.waiting],
+        "waiters": [waiter_wire(w) for w in view.waiting],
     }
 
 
