@@ -82,3 +82,30 @@ async def test_a_locked_session_turns_newcomers_away_in_words(tandem_server: Any
     await wait_text(late, "#message-title", "This session is locked")
     await close_page(late)
     await close_page(mentor)
+
+
+async def test_an_admin_revokes_a_personal_link_from_the_admin_page(tandem_server: Any,
+                                                                   browser: Any) -> None:
+    s = tandem_server.create_session(
+        title="Revoked link", participants=[{"name": "Dana", "role": "mentee", "id": "dana"}])
+    old = s["personal_links"][0]["url"]
+    dana = await join(browser, old)  # her row appears in the admin's table once she has been
+    await close_page(dana)
+    admin = await new_page(browser)
+    admin.on("dialog", lambda dialog: dialog.accept())
+    await admin.goto(f"{tandem_server.base_url}/admin#session={s['session_id']}")
+    await admin.get_by_label("Admin key").fill(tandem_server.admin_key)
+    await admin.get_by_role("button", name="Open attendance").click()
+    await admin.get_by_role("button", name="Revoke the personal link of Dana").click()
+    new_url = admin.locator("#new-link-url")
+    await admin.wait_for_function("() => document.getElementById('new-link-url').value")
+    fresh = await new_url.input_value()
+    assert fresh.startswith(tandem_server.base_url) and fresh != old
+    stale = await new_page(browser)
+    await stale.goto(old)
+    await wait_state(stale, "refused")
+    await wait_text(stale, "#message-title", "This link no longer works")
+    again = await join(browser, fresh)
+    await close_page(again)
+    await close_page(stale)
+    await close_page(admin)
