@@ -107,7 +107,9 @@ class ChildServer:
         # aioice leaves out by itself). They load the speech model only when a room first needs
         # captions, as most of them never do.
         return {**os.environ, "PYTHONUNBUFFERED": "1", "TANDEM_MEDIA_ADDRESSES": HOST,
-                "TANDEM_SPEECH_PRELOAD": "0", **self.env}
+                "TANDEM_SPEECH_PRELOAD": "0",
+                # Tests and benchmarks let people straight in unless they test the waiting room.
+                "TANDEM_WAITING_ROOM": "off", **self.env}
 
     # -- state ------------------------------------------------------------------------------------
 

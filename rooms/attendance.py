@@ -55,13 +55,17 @@ class RecordKind(StrEnum):
     CHECK_OUT = "check_out"  # value: rating 1..5; text: comment; no participant if anonymous
     SESSION_ENDED = "session_ended"  # session-wide; text: reason
     ROOM_NAMED = "room_named"  # session-wide: ``room`` is called ``text`` (value: breakout round)
+    # A mentor's (or admin's) action: the participant (or person waiting) acted on, none for the
+    # session as a whole; text: "<action> by <actor's participant id>" (``rooms.events``'s
+    # ``ModerationAction``); value 1 when a mute or stopped camera is locked
+    MODERATION = "moderation"
 
 
 PRESENCE_KINDS = frozenset({RecordKind.JOINED, RecordKind.REJOINED, RecordKind.LEFT,
                             RecordKind.DROPPED})
 # Records that may have no participant: session-wide ones and anonymous check-outs.
 UNATTRIBUTED_KINDS = frozenset({RecordKind.SESSION_ENDED, RecordKind.CHECK_OUT,
-                                RecordKind.ROOM_NAMED})
+                                RecordKind.ROOM_NAMED, RecordKind.MODERATION})
 _BINARY_KINDS = frozenset({RecordKind.HAND, RecordKind.SPEAKING})
 
 

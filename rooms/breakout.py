@@ -27,6 +27,7 @@ from rooms.lifecycles import BREAKOUT_TRANSITIONS, BreakoutState, Presence, chec
 from rooms.participant import Participant
 from rooms.roles import Action, Role, can
 from rooms.room import MAIN_ROOM, MAIN_ROOM_NAME, ROOM_NAME_MAX, breakout_room_id
+from rooms.roster import RosterEntry
 from rooms.views import BreakoutView, HelpView, RoomRef, RoomView
 
 MAX_ROOMS = 50
@@ -42,6 +43,12 @@ AUTO_ASSIGNED_ROLES = frozenset({Role.MENTOR, Role.MENTEE})
 
 def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
+
+
+def member_key(p: Participant) -> str:
+    """How a group recognises a participant: a roster person by their person id (from their
+    personal link), anyone else by their display name."""
+    return f"person:{p.person_id}" if p.person_id is not None else name_key(p.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,21 +279,26 @@ class BreakoutRound:
         return [*events, self.changed(participants, now)]
 
     def assign_groups(self, participants: Mapping[str, Participant], groups: Sequence[Group],
-                      now: float) -> list[Event]:
+                      now: float, roster: Sequence[RosterEntry] = ()) -> list[Event]:
         """Assign each group's members to the room of the same position; members not present yet
-        are remembered by name and placed when they join."""
+        are remembered and placed when they join. A member who is a roster person (named by
+        their person id or their roster name) is recognised only by their personal link, never
+        by a name someone types; anyone else by their display name."""
         self._require_assignable()
         if len(groups) > len(self.rooms):
             raise InvalidPayload(
                 f"There are {len(groups)} groups but only {len(self.rooms)} rooms."
             )
-        by_name = {name_key(p.name): p.id for p in participants.values()}
+        people = {key: f"person:{e.person_id}" for e in roster
+                  for key in (e.person_id, name_key(e.name))}
+        present = {member_key(p): p.id for p in participants.values()}
         events: list[Event] = []
         for group, room in zip(groups, self.rooms, strict=False):
             for member in group.members:
-                pid = member if member in participants else by_name.get(name_key(member))
+                key = people.get(member) or people.get(name_key(member)) or name_key(member)
+                pid = member if member in participants else present.get(key)
                 if pid is None:
-                    self.pending_names[name_key(member)] = room
+                    self.pending_names[key] = room
                 else:
                     events.extend(self._assign(participants, pid, room, now))
         return [*events, self.changed(participants, now)]
@@ -300,7 +312,7 @@ class BreakoutRound:
     def place_newcomer(self, participants: Mapping[str, Participant], p: Participant,
                        now: float) -> list[Event]:
         """A person joining during the round goes to their pre-assigned room, if any."""
-        room = self.assignments.get(p.id) or self.pending_names.pop(name_key(p.name), None)
+        room = self.assignments.get(p.id) or self.pending_names.pop(member_key(p), None)
         if room is None or not self.active:
             return []
         self.assignments[p.id] = room

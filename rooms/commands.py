@@ -14,14 +14,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Generic, NamedTuple, TypeVar
 
-from rooms import activity, captions, media
+from rooms import activity, captions, media, moderation
 from rooms.breakout import BreakoutRound, Group
 from rooms.chat import ChatMessage
 from rooms.errors import IllegalTransition, InvalidPayload
 from rooms.events import CaptionSource, Event, Reaction, RoomsCreated
 from rooms.roles import Action, Role
 from rooms.session import Session
-from rooms.views import BreakoutView, CheckInView, JoinView, ParticipantView, SessionView
+from rooms.views import (
+    BreakoutView,
+    CheckInView,
+    JoinView,
+    ParticipantView,
+    SessionView,
+    WaitingView,
+)
 
 V = TypeVar("V", covariant=True)
 
@@ -64,7 +71,9 @@ def _done(events: list[Event]) -> Outcome[None]:
 
 
 @dataclass(frozen=True, slots=True)
-class Join(Command[JoinView]):
+class Join(Command[JoinView | WaitingView]):
+    """Join, or wait until a mentor lets one in (``rooms.moderation``)."""
+
     connection_id: str
     role: Role
     name: str
@@ -75,13 +84,15 @@ class Join(Command[JoinView]):
     resume_participant_id: str | None = None
     link_name: str | None = None
     transcript_notice: bool = False  # their page showed that a transcript is kept
+    link_generation: int = 0  # of their join link: an older one than the session's is revoked
 
-    def outcome(self, s: Session) -> Outcome[JoinView]:
-        view, events = s.join(
-            connection_id=self.connection_id, role=self.role, name=self.name,
+    def outcome(self, s: Session) -> Outcome[JoinView | WaitingView]:
+        view, events = moderation.join(
+            s, connection_id=self.connection_id, role=self.role, name=self.name,
             new_participant_id=self.new_participant_id, audio=self.audio, video=self.video,
             now=self.at, resume_participant_id=self.resume_participant_id,
             link_name=self.link_name, transcript_notice=self.transcript_notice,
+            link_generation=self.link_generation,
         )
         return Outcome(view, tuple(events))
 
@@ -209,7 +220,8 @@ class BreakoutCreate(_Breakouts):
                 f"There are {len(s.groups)} groups but only {len(round_.rooms)} rooms.")
         s.breakouts = round_
         if self.from_groups:
-            return [created, *round_.assign_groups(s.participants, s.groups, self.at)]
+            return [created, *round_.assign_groups(s.participants, s.groups, self.at,
+                                                   s.plan.roster)]
         return [created, round_.changed(s.participants, self.at)]
 
 
@@ -593,6 +605,93 @@ class PostCaption(Command[None]):
                                            self.source, self.start, self.at))
 
 
+# -- moderation -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StopWaiting(Command[None]):
+    """Someone in the waiting room left or dropped."""
+
+    waiter_id: str
+    connection_id: str
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return _done(moderation.stop_waiting(s, self.waiter_id, self.connection_id, self.at))
+
+
+@dataclass(frozen=True, slots=True)
+class Admit(Command[None]):
+    participant_id: str
+    connection_id: str
+    waiter_id: str
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return _done(moderation.admit(s, self.participant_id, self.connection_id,
+                                      self.waiter_id, self.at))
+
+
+@dataclass(frozen=True, slots=True)
+class Decline(Command[None]):
+    participant_id: str
+    connection_id: str
+    waiter_id: str
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return _done(moderation.decline(s, self.participant_id, self.connection_id,
+                                        self.waiter_id, self.at))
+
+
+@dataclass(frozen=True, slots=True)
+class Moderate(Command[None]):
+    participant_id: str
+    connection_id: str
+    target_id: str
+    action: moderation.ParticipantAction
+    lock: bool
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return _done(moderation.moderate(s, self.participant_id, self.connection_id,
+                                         self.target_id, self.action, self.lock, self.at))
+
+
+@dataclass(frozen=True, slots=True)
+class SetLocked(Command[None]):
+    participant_id: str
+    connection_id: str
+    locked: bool
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return _done(moderation.set_locked(s, self.participant_id, self.connection_id,
+                                           self.locked, self.at))
+
+
+@dataclass(frozen=True, slots=True)
+class EndForEveryone(Command[SessionView]):
+    participant_id: str
+    connection_id: str
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[SessionView]:
+        events = moderation.end_for_everyone(s, self.participant_id, self.connection_id, self.at)
+        return Outcome(s.view(), tuple(events))
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeLink(Command[int]):
+    """An admin revokes a join link (``role:<role>`` or ``person:<id>``); the value is the
+    generation a new link for it carries."""
+
+    key: str
+
+    def outcome(self, s: Session) -> Outcome[int]:
+        return Outcome(moderation.revoke_link(s, self.key), ())
+
+
 COMMAND_TYPES: tuple[type[Command[object]], ...] = (
     Join, Leave, Disconnect, ServerRestarted, End, PostChat, SetMedia, SetGroups,
     BreakoutCreate, BreakoutAssign, BreakoutAutoAssign, BreakoutOpen, BreakoutAdjust,
@@ -600,4 +699,5 @@ COMMAND_TYPES: tuple[type[Command[object]], ...] = (
     HelpRequest, HelpWithdraw, Tick, RaiseHand, SetSpeaking, React, CheckIn, Rate, EditBoard,
     ShowBoard, ShareScreen, StopScreen, SetScreenPolicy, ReportFallback, MeasuredSpeaking,
     ServerMediaStopped, ViewCaptions, SetTranscribed, SetRecognition, PostCaption,
+    StopWaiting, Admit, Decline, Moderate, SetLocked, EndForEveryone, RevokeLink,
 )

@@ -121,3 +121,27 @@ class NotTranscribed(TandemError):
     """The speaker turned off being transcribed."""
 
     code = "not_transcribed"
+
+
+class SessionLocked(TandemError):
+    """A mentor locked the session: nobody new comes in."""
+
+    code = "session_locked"
+
+
+class MediaLocked(TandemError):
+    """A mentor muted the person (or stopped their camera) and keeps it so until they allow it."""
+
+    code = "media_locked"
+
+
+class LinkRevoked(TandemError):
+    """The join link was revoked by an admin; a newer link for the same person or role works."""
+
+    code = "link_revoked"
+
+
+class TooManyConnections(TandemError):
+    """Too many connections at once from one address, or with one link."""
+
+    code = "too_many_connections"

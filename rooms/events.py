@@ -14,11 +14,12 @@ from typing import Literal
 
 from rooms.chat import ChatMessage
 from rooms.roster import SessionPlan
-from rooms.views import BreakoutView, ParticipantView
+from rooms.views import BreakoutView, JoinView, ParticipantView, WaiterView
 
 # "server_restart": the server stopped while the person was connected; their presence is closed
 # by the ledger's own recovery, at its last sign of life.
-LeaveReason = Literal["left", "disconnected", "server_restart"]
+# "removed": a mentor removed them.
+LeaveReason = Literal["left", "disconnected", "server_restart", "removed"]
 # "client": the person's page measured it; "measured": the server measured it from the audio
 # levels their packets carry (their media goes through the server); "server": the server ended it
 # (muting ends speaking).
@@ -281,6 +282,80 @@ class BoardShown:
     room: str | None
 
 
+# -- moderation -----------------------------------------------------------------------------------
+
+# What a mentor (or admin) did: to a participant (mute, stop_camera, stop_screen, allow: lift a
+# mute or camera lock; remove), to someone waiting (admit, decline), or to the session (lock,
+# unlock, end).
+ModerationAction = Literal["mute", "stop_camera", "stop_screen", "allow", "remove", "admit",
+                           "decline", "lock", "unlock", "end"]
+MODERATION_ACTIONS: tuple[ModerationAction, ...] = typing.get_args(ModerationAction)
+
+
+@dataclass(frozen=True, slots=True)
+class Moderated:
+    """A moderation action, for the person it concerns and the ledger. ``target_id`` is the
+    participant (or waiter) acted on; empty for the session as a whole."""
+
+    session_id: str
+    at: float
+    action: ModerationAction
+    actor_id: str
+    actor_person_id: str | None
+    target_id: str
+    target_person_id: str | None
+    target_connection_id: str | None
+    locked: bool = False  # a mute or stopped camera they cannot undo themselves
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantRemoved:
+    """A mentor removed someone: their connection (if any) is told and closed."""
+
+    session_id: str
+    at: float
+    participant_id: str
+    connection_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingChanged:
+    """Who is in the waiting room now, for those who admit people."""
+
+    session_id: str
+    at: float
+    waiting: tuple[WaiterView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """Someone waiting was let in over their connection: ``view`` is what joining gives them."""
+
+    session_id: str
+    at: float
+    waiter_id: str
+    connection_id: str
+    view: JoinView
+
+
+@dataclass(frozen=True, slots=True)
+class Declined:
+    """Someone waiting was not let in (a mentor declined, or the session ended or locked)."""
+
+    session_id: str
+    at: float
+    waiter_id: str
+    connection_id: str
+    reason: Literal["declined", "session_ended"]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLockChanged:
+    session_id: str
+    at: float
+    locked: bool
+
+
 Event = (
     SessionScheduled
     | SessionEnded
@@ -304,10 +379,12 @@ Event = (
     | Rated
     | BoardEdited
     | BoardShown
+    | Moderated
+    | ParticipantRemoved
+    | WaitingChanged
+    | Admitted
+    | Declined
+    | SessionLockChanged
 )
-EVENT_TYPES: tuple[type[Event], ...] = (
-    SessionScheduled, SessionEnded, ParticipantJoined, ParticipantRejoined, ParticipantLeft,
-    ParticipantUpdated, ParticipantMoved, MediaRouteChanged, ConnectionReplaced, ChatPosted,
-    BreakoutsChanged, BreakoutWarning, RoomsCreated, HelpRequested, HandChanged,
-    SpeakingChanged, Reacted, CheckedIn, Rated, BoardEdited, BoardShown,
-)
+# Every kind, from the union itself, so that no kind can be left out.
+EVENT_TYPES: tuple[type[Event], ...] = typing.get_args(Event)

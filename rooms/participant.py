@@ -13,7 +13,7 @@ from rooms.errors import InvalidPayload
 from rooms.lifecycles import PRESENCE_TRANSITIONS, Presence, check_transition
 from rooms.roles import Role
 from rooms.room import MAIN_ROOM
-from rooms.views import CheckInView, ParticipantView
+from rooms.views import CheckInView, ParticipantView, WaiterView
 
 NAME_MAX = 60
 
@@ -59,6 +59,9 @@ class Participant:
     transcribed: bool = True  # their speech may be captioned (they can turn it off)
     caption_source: str = "server"  # "server": recognised there; "browser": their page sends text
     told_transcript: bool = False  # their page showed them that a transcript is kept
+    # A mentor muted them (or stopped their camera): they cannot turn it back on until allowed.
+    audio_locked: bool = False
+    video_locked: bool = False
 
     def move_to(self, presence: Presence, now: float) -> None:
         self.presence = check_transition(
@@ -93,4 +96,30 @@ class Participant:
             captions=self.captions,
             transcribed=self.transcribed,
             caption_source=self.caption_source,
+            audio_locked=self.audio_locked,
+            video_locked=self.video_locked,
         )
+
+
+@dataclass(slots=True)
+class Waiter:
+    """Someone in the waiting room: connected, not yet let in. ``id`` is the participant id
+    they get when admitted as someone new; ``resume_id`` the participant they were, if any."""
+
+    id: str
+    name: str
+    role: Role
+    connection_id: str
+    since: float
+    person_id: str | None = None
+    resume_id: str | None = None
+    link_name: str | None = None
+    audio: bool = False
+    video: bool = False
+    transcript_notice: bool = False
+    removed_before: bool = False
+
+    def view(self) -> WaiterView:
+        return WaiterView(self.id, self.name, self.role, self.since,
+                          returning=self.resume_id is not None,
+                          removed_before=self.removed_before)

@@ -13,6 +13,7 @@ from typing import assert_never
 
 from rooms.attendance import MEDIA_AUDIO, MEDIA_VIDEO, Record, RecordKind, SessionInfo
 from rooms.events import (
+    Admitted,
     BoardEdited,
     BoardShown,
     BreakoutsChanged,
@@ -21,21 +22,26 @@ from rooms.events import (
     ChatPosted,
     CheckedIn,
     ConnectionReplaced,
+    Declined,
     Event,
     HandChanged,
     HelpRequested,
     MediaRouteChanged,
+    Moderated,
     ParticipantJoined,
     ParticipantLeft,
     ParticipantMoved,
     ParticipantRejoined,
+    ParticipantRemoved,
     ParticipantUpdated,
     Rated,
     Reacted,
     RoomsCreated,
     SessionEnded,
+    SessionLockChanged,
     SessionScheduled,
     SpeakingChanged,
+    WaitingChanged,
 )
 from rooms.room import MAIN_ROOM
 from rooms.views import ParticipantView
@@ -97,7 +103,8 @@ def writes_for(event: Event) -> Writes:
             p = event.participant
             if event.reason == "server_restart":  # closed by the ledger's own recovery
                 return NOTHING
-            kind = RecordKind.LEFT if event.reason == "left" else RecordKind.DROPPED
+            kind = (RecordKind.LEFT if event.reason in ("left", "removed")
+                    else RecordKind.DROPPED)
             return _one(Record(sid, at, kind, p.id, p.person_id, p.room))
         case ParticipantUpdated():
             p = event.participant
@@ -139,8 +146,13 @@ def writes_for(event: Event) -> Writes:
                 return NOTHING
             return _one(Record(sid, at, RecordKind.WHITEBOARD, event.participant_id,
                                event.person_id, event.room))
+        case Moderated():
+            return _one(Record(sid, at, RecordKind.MODERATION, event.target_id,
+                               event.target_person_id, value=int(event.locked),
+                               text=f"{event.action} by {event.actor_id}"))
         case (ConnectionReplaced() | BreakoutsChanged() | BreakoutWarning() | BoardShown()
-              | MediaRouteChanged()):
+              | MediaRouteChanged() | ParticipantRemoved() | WaitingChanged() | Admitted()
+              | Declined() | SessionLockChanged()):
             return NOTHING
         case _:
             assert_never(event)

@@ -28,13 +28,14 @@ class Action(StrEnum):
     SHARE_SCREEN = "share_screen"
     MANAGE_SCREENS = "manage_screens"  # stop someone's share, let several share at once
     CAPTION_OTHERS = "caption_others"  # type captions for whoever is speaking
+    MODERATE = "moderate"  # mute, remove, admit from the waiting room, lock, end for everyone
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.MENTOR: frozenset(Action),
     Role.MENTEE: frozenset(Action)
     - {Action.MANAGE_BREAKOUTS, Action.CLEAR_BOARD, Action.SHOW_BOARDS, Action.MANAGE_SCREENS,
-       Action.CAPTION_OTHERS},
+       Action.CAPTION_OTHERS, Action.MODERATE},
     Role.ADMIN: frozenset(Action),
     # Observers watch and may chat; they never send camera or microphone nor draw, and stay in
     # the main room unless a mentor moves them.
@@ -59,6 +60,7 @@ _DESCRIPTIONS: dict[Action, str] = {
                            "(only mentors and admins can)",
     Action.CAPTION_OTHERS: "type captions for other people (only captioners, mentors and "
                            "admins can)",
+    Action.MODERATE: "moderate the session (only mentors and admins can)",
 }
 
 

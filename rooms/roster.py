@@ -75,6 +75,14 @@ class CaptionConsent(StrEnum):
     KEEP = "keep"  # a transcript is kept of the speakers who were told on joining
 
 
+class WaitingRoom(StrEnum):
+    """Who waits until a mentor admits them (mentors and admins never wait)."""
+
+    ROLE_LINKS = "role_links"  # people who came by a role link; roster people go straight in
+    EVERYONE = "everyone"
+    OFF = "off"
+
+
 @dataclass(frozen=True, slots=True)
 class SessionPlan:
     """What a session was created for: its programme, schedule, roster and chat keeping."""
@@ -84,6 +92,7 @@ class SessionPlan:
     roster: tuple[RosterEntry, ...] = ()
     keep_chat: bool = False
     captions: CaptionConsent = CaptionConsent.LIVE
+    waiting_room: WaitingRoom = WaitingRoom.OFF  # the server chooses one for new sessions
 
     def __post_init__(self) -> None:
         if len(self.programme) > PROGRAMME_MAX or self.programme != self.programme.strip():

@@ -20,6 +20,7 @@ from rooms.errors import (
     AlreadyJoined,
     IllegalTransition,
     InvalidPayload,
+    MediaLocked,
     NotJoined,
     NotSameRoom,
     SessionEnded,
@@ -29,6 +30,7 @@ from rooms.errors import (
 from rooms.events import (
     ChatPosted,
     ConnectionReplaced,
+    Declined,
     Event,
     ParticipantJoined,
     ParticipantLeft,
@@ -46,7 +48,7 @@ from rooms.lifecycles import (
     SessionState,
     check_transition,
 )
-from rooms.participant import Participant, clean_name
+from rooms.participant import Participant, Waiter, clean_name
 from rooms.roles import Action, Role, can, require
 from rooms.room import MAIN_ROOM, MAIN_ROOM_NAME, MediaRoute, media_route
 from rooms.roster import SessionPlan
@@ -91,6 +93,14 @@ class Session:
     media_fallback: set[str] = field(default_factory=set)
     # Rooms where a mentor lets several people share their screen at once.
     screens_many: set[str] = field(default_factory=set)
+    # Moderation (``rooms.moderation``): nobody new comes in while locked; people waiting for a
+    # mentor to let them in, by the id they get once admitted; who was removed (participant ids
+    # and ``person:<id>`` of roster people), who wait if they come back; and each join link's
+    # generation (``role:<role>`` or ``person:<id>``): a link of an older one was revoked.
+    locked: bool = False
+    waiting: dict[str, Waiter] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+    link_generations: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -177,8 +187,8 @@ class Session:
         returning.move_to(Presence.CONNECTED, now)
         returning.connection_id = connection_id
         returning.name = name
-        returning.audio = audio
-        returning.video = video
+        returning.audio = audio and not returning.audio_locked
+        returning.video = video and not returning.video_locked
         returning.off_air()
         returning.told_transcript = returning.told_transcript or transcript_notice
         returning.reconnects += 1
@@ -223,7 +233,7 @@ class Session:
         p.connection_id = None
         p.hand_raised_at = None
         p.off_air()
-        return [ParticipantLeft(self.id, now, p.view(), "left"), *self._breakouts_refreshed(now)]
+        return [ParticipantLeft(self.id, now, p.view(), "left"), *self.breakouts_refreshed(now)]
 
     def disconnect(self, participant_id: str, connection_id: str, now: float) -> list[Event]:
         """The connection dropped. A notice about a connection that was already replaced or
@@ -236,7 +246,7 @@ class Session:
         p.off_air()
         return [
             ParticipantLeft(self.id, now, p.view(), "disconnected"),
-            *self._breakouts_refreshed(now),
+            *self.breakouts_refreshed(now),
         ]
 
     def server_restarted(self, now: float) -> list[Event]:
@@ -249,6 +259,7 @@ class Session:
                 p.connection_id = None
                 p.off_air()
                 events.append(ParticipantLeft(self.id, now, p.view(), "server_restart"))
+        self.waiting.clear()  # their connections are gone; they come back and wait again
         return events
 
     def end(self, reason: str, now: float) -> list[Event]:
@@ -271,7 +282,10 @@ class Session:
             p.hand_raised_at = None
             p.off_air()
         self.media_fallback.clear()
-        return [SessionEndedEvent(self.id, now, reason, tuple(connections))]
+        declined: list[Event] = [Declined(self.id, now, w.id, w.connection_id, "session_ended")
+                                 for w in self.waiting.values()]
+        self.waiting.clear()
+        return [*declined, SessionEndedEvent(self.id, now, reason, tuple(connections))]
 
     # -- chat, media and signalling ---------------------------------------------------------------
 
@@ -291,6 +305,9 @@ class Session:
         p = self.connected(participant_id, connection_id)
         if audio or video:
             require(p.role, Action.PUBLISH_MEDIA)
+        if (audio and not p.audio and p.audio_locked) or (video and not p.video and p.video_locked):
+            raise MediaLocked("A mentor turned this off for you. Raise your hand to ask them to "
+                              "let you turn it back on.")
         if (p.audio, p.video) == (audio, video):
             return p.view(), []
         p.audio, p.video = audio, video
@@ -425,6 +442,8 @@ class Session:
             check_in=p.check_in,
             rated=p.rated,
             media_route=self.media_route(p.room).value,
+            waiting=(tuple(w.view() for w in self.waiting.values())
+                     if can(p.role, Action.MODERATE) else ()),
         )
 
     def present_count(self, now: float) -> int:
@@ -442,6 +461,8 @@ class Session:
             participants=self.participant_views(),
             chat_messages=len(self.chat),
             captions=self.plan.captions.value,
+            locked=self.locked,
+            waiting_room=self.plan.waiting_room.value,
         )
 
     # -- internals --------------------------------------------------------------------------------
@@ -464,7 +485,7 @@ class Session:
             return [self.breakouts.changed(self.participants, now)]
         return [e for e in placed if not isinstance(e, ParticipantMoved)]
 
-    def _breakouts_refreshed(self, now: float) -> list[Event]:
+    def breakouts_refreshed(self, now: float) -> list[Event]:
         if self.breakouts is None or not self.breakouts.active:
             return []
         return [self.breakouts.changed(self.participants, now)]

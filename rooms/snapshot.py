@@ -24,18 +24,20 @@ from rooms.chat import ChatLog, ChatMessage
 from rooms.commands import COMMAND_TYPES, Command
 from rooms.errors import InvalidPayload
 from rooms.lifecycles import BreakoutState, Presence, SessionState
-from rooms.participant import Participant
+from rooms.participant import Participant, Waiter
 from rooms.roles import Role
-from rooms.roster import CaptionConsent, RosterEntry, Schedule, SessionPlan
+from rooms.roster import CaptionConsent, RosterEntry, Schedule, SessionPlan, WaitingRoom
 from rooms.session import Session
 from rooms.views import CheckInView, HelpView
 
-SNAPSHOT_VERSION = 3
+SNAPSHOT_VERSION = 4
 # Versions this one reads: 1 had no screen shares, server-measured speaking or media fallbacks
 # (all absent then, so they read as off); 2 had no captions (a session then reads as "live", its
 # people as not viewing captions, transcribed, recognised by the server and not told). A stored
 # command of an older version may lack fields added at the end since, which take their defaults.
-READABLE_VERSIONS = (1, 2, 3)
+# 3 had no moderation (a session then reads as unlocked, nobody waiting, removed or revoked, its
+# waiting room off (as sessions were then), nobody's microphone or camera locked).
+READABLE_VERSIONS = (1, 2, 3, 4)
 Data = dict[str, Any]
 
 
@@ -68,6 +70,10 @@ def snapshot(s: Session, *, with_chat: bool = True) -> Data:
         "board_shown": s.board_shown,
         "media_fallback": sorted(s.media_fallback),
         "screens_many": sorted(s.screens_many),
+        "locked": s.locked,
+        "waiting": [_waiter(w) for w in s.waiting.values()],
+        "removed": sorted(s.removed),
+        "link_generations": dict(sorted(s.link_generations.items())),
     }
 
 
@@ -95,6 +101,10 @@ def restore(data: Data) -> Session:
             board_shown=data["board_shown"],
             media_fallback=set(data.get("media_fallback", ())),
             screens_many=set(data.get("screens_many", ())),
+            locked=data.get("locked", False),
+            waiting={w.id: w for w in map(_waiter_from, data.get("waiting", ()))},
+            removed=set(data.get("removed", ())),
+            link_generations=dict(data.get("link_generations", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"A session snapshot is damaged: {exc!r}") from None
@@ -107,6 +117,7 @@ def _plan(plan: SessionPlan) -> Data:
         "roster": [[e.person_id, e.name, e.role.value, e.email] for e in plan.roster],
         "keep_chat": plan.keep_chat,
         "captions": plan.captions.value,
+        "waiting_room": plan.waiting_room.value,
     }
 
 
@@ -119,6 +130,7 @@ def _plan_from(data: Data) -> SessionPlan:
                      for pid, name, role, email in data["roster"]),
         keep_chat=data["keep_chat"],
         captions=CaptionConsent(data.get("captions", CaptionConsent.LIVE.value)),
+        waiting_room=WaitingRoom(data.get("waiting_room", WaitingRoom.OFF.value)),
     )
 
 
@@ -127,7 +139,20 @@ _PARTICIPANT_FIELDS = ("id", "name", "joined_at", "connection_id", "person_id", 
                        "board_edit_at")
 _PARTICIPANT_FIELDS_SINCE_2 = ("screen", "speaking_by_server")
 _PARTICIPANT_DEFAULTS_SINCE_3 = {"captions": False, "transcribed": True,
-                                 "caption_source": "server", "told_transcript": False}
+                                 "caption_source": "server", "told_transcript": False,
+                                 "audio_locked": False, "video_locked": False}
+_WAITER_FIELDS = ("id", "name", "connection_id", "since", "person_id", "resume_id", "link_name",
+                  "audio", "video", "transcript_notice", "removed_before")
+
+
+def _waiter(w: Waiter) -> Data:
+    out: Data = {name: getattr(w, name) for name in _WAITER_FIELDS}
+    out["role"] = w.role.value
+    return out
+
+
+def _waiter_from(data: Data) -> Waiter:
+    return Waiter(**{name: data[name] for name in _WAITER_FIELDS}, role=Role(data["role"]))
 
 
 def _participant(p: Participant) -> Data:

@@ -33,12 +33,35 @@ class ParticipantView:
     captions: bool = False
     transcribed: bool = True
     caption_source: str = "server"
+    # A mentor muted them (or stopped their camera) and keeps it so until they allow it again.
+    audio_locked: bool = False
+    video_locked: bool = False
 
     def __post_init__(self) -> None:
         if not self.id:
             raise InvalidPayload("A participant needs an id.")
         if not can(self.role, Action.PUBLISH_MEDIA) and (self.audio or self.video):
             raise InvalidPayload(f"A participant with the role {self.role.value!r} sends no media.")
+
+
+@dataclass(frozen=True, slots=True)
+class WaiterView:
+    """Someone in the waiting room, as mentors see them."""
+
+    id: str
+    name: str
+    role: Role
+    since: float
+    returning: bool  # they were in the session before
+    removed_before: bool  # a mentor removed them earlier
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingView:
+    """What a person sent to the waiting room is told: that they wait, and for which session."""
+
+    waiter: WaiterView
+    session: SessionView
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +120,8 @@ class SessionView:
     participants: tuple[ParticipantView, ...]
     chat_messages: int
     captions: str = "live"  # the session's ``CaptionConsent``
+    locked: bool = False  # nobody new comes in
+    waiting_room: str = "off"  # the session's ``WaitingRoom``
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +149,7 @@ class JoinView:
     check_in: CheckInView | None
     rated: bool
     media_route: str = "p2p"  # a ``MediaRoute`` of their room
+    waiting: tuple[WaiterView, ...] = ()  # who waits to be let in, for those who admit people
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from server.gateway import SocketGateway
 from server.http import ADMIN_GUARD, AdminGuard, errors_middleware, protect_pages
 from server.ledger.sqlite import SqliteLedger
 from server.media.install import install as media
+from server.moderation.install import install as moderation
 from server.retention import retention
 from server.sessions.install import install as sessions
 from server.settings import Settings
@@ -34,7 +35,8 @@ logger = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 CONTEXT = web.AppKey("context", Context)
 SIO = web.AppKey("sio", socketio.AsyncServer)
-FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media, captions)
+FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media, captions,
+                                 moderation)
 
 
 def create_app(

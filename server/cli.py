@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="server media connections this process holds at most (default 200)")
     serve.add_argument("--long-polling", action="store_const", const="1", default=None,
                        help="also accept Engine.IO long-polling (off: websockets only)")
+    serve.add_argument("--waiting-room", choices=("role_links", "everyone", "off"),
+                       help="who waits for a mentor to let them in, in sessions created "
+                            "without saying (default: role_links)")
     serve.add_argument("--speech-model",
                        help="a faster-whisper model folder for live captions (default: Whisper "
                             "base from the pinned model packages)")

@@ -20,8 +20,16 @@ from typing import Any, TypeVar
 import socketio
 from pydantic import BaseModel
 
-from rooms.errors import NotJoined, RateLimited, SessionEnded, TandemError, UnknownEvent
+from rooms.errors import (
+    NotJoined,
+    RateLimited,
+    SessionEnded,
+    TandemError,
+    TooManyConnections,
+    UnknownEvent,
+)
 from rooms.lifecycles import SessionState
+from rooms.moderation import check_link
 from rooms.ratelimit import TokenBucket
 from rooms.session import Session
 from server.protocol import ErrorAck, Inbound, Message, error_ack, parse
@@ -47,6 +55,9 @@ class Connection:
     sid: str
     claims: JoinClaims
     participant_id: str | None = None
+    # Set while the person waits for a mentor to let them in (``rooms.moderation``).
+    waiting_id: str | None = None
+    address: str = ""
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
     # Closes the connection unless it has joined by then (``Limits.join_within``).
     join_deadline: asyncio.TimerHandle | None = None
@@ -54,6 +65,11 @@ class Connection:
     @property
     def session_id(self) -> str:
         return self.claims.session_id
+
+    @property
+    def link(self) -> tuple[str, str, str | None]:
+        """Which join link this connection came with (a personal link names its person)."""
+        return self.claims.session_id, self.claims.role.value, self.claims.name
 
     def joined_id(self) -> str:
         """The participant this connection joined as; ``NotJoined`` before ``join``."""
@@ -94,6 +110,9 @@ class SocketGateway:
     tasks: TaskSet = field(default_factory=TaskSet)
     registered: set[str] = field(default_factory=set)
     disconnect_hooks: list[DisconnectHook] = field(default_factory=list)
+    # Open connections per client address and per join link (``Limits.connections_per_*``).
+    per_address: dict[str, int] = field(default_factory=dict)
+    per_link: dict[tuple[str, str, str | None], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sio.on("connect", self._on_connect)
@@ -187,21 +206,36 @@ class SocketGateway:
 
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
+        lim = self.settings.limits
+        address = _address(environ)
         try:
+            if self.per_address.get(address, 0) >= lim.connections_per_address:
+                raise TooManyConnections("Too many connections from your network at once; "
+                                         "close some and try again.")
             claims = verify_join_token(self.settings.secret, token, self.clock())
-            await self.store.read(claims.session_id, _require_open)
+            conn = Connection(sid=sid, claims=claims, address=address)
+            personal = claims.name is not None
+            limit = lim.connections_per_person if personal else lim.connections_per_link
+            if self.per_link.get(conn.link, 0) >= limit:
+                raise TooManyConnections(
+                    "This session is already open in other tabs or devices with your link; "
+                    "close one and try again." if personal else
+                    "Too many people are using this link at once; try again in a moment.")
+            await self.store.read(claims.session_id, lambda s: _require_open(s, claims))
         except TandemError as exc:
             logger.debug("connection %s refused: %s", sid, exc.code)
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_wire()) from None
-        conn = self.connections[sid] = Connection(sid=sid, claims=claims)
+        self.connections[sid] = conn
+        self.per_address[address] = self.per_address.get(address, 0) + 1
+        self.per_link[conn.link] = self.per_link.get(conn.link, 0) + 1
         conn.join_deadline = asyncio.get_running_loop().call_later(
-            self.settings.limits.join_within, self._close_unless_joined, sid)
+            lim.join_within, self._close_unless_joined, sid)
 
     def _close_unless_joined(self, sid: str) -> None:
-        """A connection that has not joined in time is closed: holding a link is not a licence
-        to keep sockets open."""
+        """A connection that has not joined (or started waiting to be let in) in time is closed:
+        holding a link is not a licence to keep sockets open."""
         conn = self.connections.get(sid)
-        if conn is not None and conn.participant_id is None:
+        if conn is not None and conn.participant_id is None and conn.waiting_id is None:
             logger.debug("connection %s closed: it did not join in time", sid)
             self.spawn(self.sio.disconnect(sid))
 
@@ -209,6 +243,8 @@ class SocketGateway:
         conn = self.connections.pop(sid, None)
         if conn is None:
             return
+        _forget(self.per_address, conn.address)
+        _forget(self.per_link, conn.link)
         if conn.join_deadline is not None:
             conn.join_deadline.cancel()
         for hook in self.disconnect_hooks:
@@ -219,6 +255,24 @@ class SocketGateway:
                                  conn.session_id)
 
 
-def _require_open(session: Session) -> None:
+K = TypeVar("K")
+
+
+def _forget(counts: dict[K, int], key: K) -> None:
+    left = counts.get(key, 0) - 1
+    if left > 0:
+        counts[key] = left
+    else:
+        counts.pop(key, None)
+
+
+def _address(environ: dict[str, Any]) -> str:
+    request = environ.get("aiohttp.request")
+    remote = getattr(request, "remote", None)
+    return str(remote or environ.get("REMOTE_ADDR") or "")
+
+
+def _require_open(session: Session, claims: JoinClaims) -> None:
     if session.state is SessionState.ENDED:
         raise SessionEnded("This session has ended.")
+    check_link(session, claims.role, claims.name, claims.generation)

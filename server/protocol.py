@@ -36,6 +36,7 @@ ClientEvent = Literal[
     "media_publish", "media_subscribe", "media_answer", "media_receive", "media_stop",
     "media_fallback", "screen_share", "screen_stop", "screen_policy",
     "captions_view", "captions_transcribe", "captions_source", "caption_text",
+    "moderate", "admit", "decline", "session_lock", "end_session",
 ]
 # What the server sends.
 ServerEvent = Literal[
@@ -46,6 +47,7 @@ ServerEvent = Literal[
     "participant_speaking", "reaction", "hand",
     "media_route", "media_offer", "media_slots",
     "caption", "captions_status",
+    "admitted", "declined", "removed", "waiting", "moderated", "session_locked",
 ]
 CLIENT_EVENTS: tuple[str, ...] = typing.get_args(ClientEvent)
 # A WebRTC session description, peer to peer (``signal``) or to the server (``media_*``).
@@ -135,6 +137,8 @@ class ParticipantWire(TypedDict):
     captions: bool
     transcribed: bool
     caption_source: str
+    audio_locked: bool  # a mentor muted them until they allow it again
+    video_locked: bool
 
 
 # A chat message as clients see it ("from", a keyword, is the sender's participant id).
@@ -196,6 +200,8 @@ def participant_wire(p: ParticipantView) -> ParticipantWire:
         "captions": p.captions,
         "transcribed": p.transcribed,
         "caption_source": p.caption_source,
+        "audio_locked": p.audio_locked,
+        "video_locked": p.video_locked,
     }
 
 

@@ -21,6 +21,7 @@ DAY = 86400
 
 
 EVENT_LOOPS = ("uvloop", "asyncio")
+WAITING_ROOMS = ("role_links", "everyone", "off")
 GC_THRESHOLD = (50_000, 20, 100)
 
 
@@ -38,6 +39,12 @@ class Limits:
     send_buffer_bytes: int = 4 * 1024 * 1024
     # A connection that has not joined this many seconds after connecting is closed.
     join_within: float = 15.0
+    # Connections open at once: from one client address (a school behind one NAT shares one),
+    # with one role link (shared by a cohort; people waiting count too), and with one personal
+    # link (one person: two tabs or devices). More are refused with too_many_connections.
+    connections_per_address: int = 100
+    connections_per_link: int = 50
+    connections_per_person: int = 2
     chat_rate: float = 5.0
     chat_burst: float = 10.0
     signal_rate: float = 50.0
@@ -113,6 +120,9 @@ class Settings:
     speech_model: Path | None = None
     speech_workers: int = 2
     speech_preload: bool = False
+    # Who waits for a mentor to let them in, in sessions created without saying
+    # (``rooms.roster.WaitingRoom``): "role_links", "everyone" or "off".
+    waiting_room: str = "role_links"
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
@@ -141,6 +151,9 @@ class Settings:
             raise SettingsError("speech_workers (caption decodes at once) must be 1 to 16")
         if self.speech_model is not None and not self.speech_model.is_dir():
             raise SettingsError(f"the speech model folder {self.speech_model} does not exist")
+        if self.waiting_room not in WAITING_ROOMS:
+            raise SettingsError(f"the waiting room must be one of {', '.join(WAITING_ROOMS)}, "
+                                f"not {self.waiting_room!r}")
         if self.event_loop not in EVENT_LOOPS:
             raise SettingsError(f"the event loop must be one of {', '.join(EVENT_LOOPS)}, "
                                 f"not {self.event_loop!r}")
@@ -249,5 +262,6 @@ def load_settings(
         speech_workers=number("speech_workers", 2),
         speech_preload=(pick("speech_preload") or "1") not in ("0", "false", "no"),
         long_polling=(pick("long_polling") or "0") in ("1", "true", "yes"),
+        waiting_room=(pick("waiting_room") or "role_links").lower(),
     )
     return LoadedSettings(settings, tuple(generated))

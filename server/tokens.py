@@ -27,6 +27,8 @@ class JoinClaims:
     name: str | None
     issued_at: float
     expires_at: float
+    # The link's generation: revoking a link (``rooms.moderation``) makes older ones invalid.
+    generation: int = 0
 
 
 def _b64(data: bytes) -> str:
@@ -73,6 +75,8 @@ def issue_join_token(secret: bytes, claims: JoinClaims) -> str:
     }
     if claims.name is not None:
         payload["n"] = claims.name
+    if claims.generation:
+        payload["g"] = claims.generation
     return _sign(secret, "join", payload)
 
 
@@ -86,6 +90,7 @@ def verify_join_token(secret: bytes, token: object, now: float) -> JoinClaims:
             name=str(raw["n"]) if "n" in raw else None,
             issued_at=float(raw["iat"]),  # type: ignore[arg-type]
             expires_at=float(raw["exp"]),  # type: ignore[arg-type]
+            generation=int(raw.get("g", 0)),  # type: ignore[call-overload]
         )
     except (KeyError, ValueError, TypeError):
         raise TokenInvalid("This link is not valid. Check that you copied all of it.") from None

@@ -30,6 +30,8 @@ def settings(tmp_path: Path, limits: Limits) -> Settings:
     return Settings(
         data_dir=tmp_path, secret=b"s" * 32, admin_key=ADMIN_KEY, limits=limits,
         ping_interval=1.0, ping_timeout=1.0,
+        # People go straight in unless a test is about the waiting room (tests/server/moderation).
+        waiting_room="off",
     )
 
 

@@ -18,9 +18,9 @@ FORBIDDEN_IN_DOMAIN = {
     "random", "secrets", "os", "socket", "threading", "sqlite3", "msgpack", "pydantic", "pycrdt",
     "server", "media", "clients",
 }
-# Subpackages of server/ that are features; everything else in server/ is the core or a family
-# of backends (store/, ledger/).
-FEATURES = ("sessions", "breakouts", "whiteboard", "attendance", "media")
+# Subpackages of server/ that are features (each installs itself); everything else in server/ is
+# the core or a family of backends (store/, ledger/).
+FEATURES = tuple(sorted(p.parent.name for p in (ROOT / "server").glob("*/install.py")))
 BACKENDS = ("store", "ledger")
 
 

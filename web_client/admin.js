@@ -248,7 +248,7 @@ async function refreshSession(focus) {
   renderTimeline($("timeline"), report);
   renderTable(byIdAs("people-table", HTMLTableElement), report, {
     caption: `Attendance in ${s.session_title}`,
-    actions: (p) => deleteButton(p),
+    actions: (p) => personActions(p),
   });
   renderFeedback(report.feedback);
   if (focus) {
@@ -275,6 +275,45 @@ function renderFeedback(feedback) {
     ul.append(li);
   }
   box.append(p, ul);
+}
+
+/** A roster person's row: revoke their personal link, delete their records. */
+function personActions(person) {
+  const del = deleteButton(person);
+  if (!person.on_roster) return del;
+  const box = document.createElement("span");
+  box.className = "row-actions";
+  const revoke = document.createElement("button");
+  revoke.type = "button";
+  revoke.className = "button button-secondary";
+  revoke.textContent = "Revoke link";
+  revoke.setAttribute("aria-label", `Revoke the personal link of ${person.name}`);
+  revoke.addEventListener("click", () => revokeLink({ person_id: person.person_id }, `${person.name}'s personal link`));
+  box.append(revoke);
+  if (del) box.append(del);
+  return box;
+}
+
+/** Revoke a link of the open session and show the one issued in its place. */
+async function revokeLink(body, what) {
+  if (!confirm(`Revoke ${what}? It stops working at once; you get a new one to send.`)) return;
+  try {
+    const res = await fetch(`/api/sessions/${encodeURIComponent(state.sessionId)}/links/revoke`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${state.key}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      cache: "no-store",
+    });
+    const out = await res.json().catch(() => ({}));
+    if (!res.ok) throw new ApiError(res.status, (out.error && out.error.code) || `http_${res.status}`, (out.error && out.error.message) || res.statusText);
+    $("new-link").hidden = false;
+    $("new-link-label").textContent = `New link in place of ${what}`;
+    input("new-link-url").value = out.url || "";
+    input("new-link-url").select();
+    setStatus(`Revoked ${what}. The new link is shown below the people.`);
+  } catch (err) {
+    failed(err);
+  }
 }
 
 function deleteButton(person) {
@@ -322,6 +361,11 @@ async function download(path, params, filename) {
     failed(err);
   }
 }
+
+document.addEventListener("click", (e) => {
+  const r = /** @type {HTMLElement | null} */ (e.target instanceof Element ? e.target.closest("[data-revoke-role]") : null);
+  if (r && r.dataset.revokeRole) revokeLink({ role: r.dataset.revokeRole }, `the ${r.dataset.revokeRole} link`);
+});
 
 document.addEventListener("click", (e) => {
   const b = /** @type {HTMLElement | null} */ (e.target instanceof Element ? e.target.closest("[data-export]") : null);

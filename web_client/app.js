@@ -19,6 +19,8 @@ import { installWhiteboard } from "./features/whiteboard/view.js";
 import { installScreenShare } from "./features/screen/view.js";
 import { installDevices } from "./features/devices/install.js";
 import { installCaptions } from "./features/captions/install.js";
+import { installModeration } from "./features/moderation/install.js";
+import { WORDS as MODERATION_WORDS } from "./features/moderation/state.js";
 import { announce, showBanner, toast } from "./ui/announce.js";
 import { byId } from "./ui/dom.js";
 import { NETWORK, refusal } from "./ui/wording.js";
@@ -37,7 +39,7 @@ const HEARTBEAT_MS = 15000;
 const REFUSALS_FINAL = new Set(["token_missing", "token_invalid", "token_expired", "session_not_found", "session_ended", "not_allowed"]);
 
 const page = {
-  /** loading | refused | join | joining | call | reconnecting | left | ended | replaced */
+  /** loading | refused | join | joining | waiting | call | reconnecting | left | ended | replaced */
   state: "loading",
   /** @type {string | null} */ token: null,
   /** @type {string | null} */ sessionId: null,
@@ -63,7 +65,7 @@ const sidebar = createSidebar({ callShown: () => page.state === "call", chatRead
 // The chat before the call: a room's history goes in before the call's "You are now in" notice.
 const chat = new ChatPanel({ store, dispatcher, transport, isVisible: () => sidebar.chatVisible() });
 const call = installCall({ store, dispatcher, transport, notice, onScreens: () => screenShare.screensChanged() });
-installPeople(store);
+const people = installPeople(store, { rowExtras: (p) => moderation.rowActions(p) });
 const breakouts = installBreakouts({ store, dispatcher, transport, announce, notice, alert: showCallAlert });
 const engagement = installEngagement({
   store, dispatcher, transport, announce,
@@ -78,6 +80,18 @@ const captions = installCaptions({
   resume: () => page.resume,
   micOn: () => media.sending().audio,
 });
+const moderation = installModeration({
+  store, dispatcher, transport, notice, announce, alert: showCallAlert,
+  rerenderPeople: () => people.render(),
+  turnOff(kind) {
+    if (kind === "audio") media.micOn = false;
+    else media.camOn = false;
+    toggles();
+    sendMediaState();
+  },
+});
+// My microphone and camera buttons follow a mentor's lock on them.
+store.subscribe("participants", () => page.joinedOnce && toggles());
 // The room's shared whiteboard, shown and hidden with the Whiteboard button.
 const board = installWhiteboard({ container: byId("whiteboard"), transport, dispatcher, participantId: () => store.me.id, announce });
 const devices = installDevices({
@@ -92,7 +106,7 @@ const devices = installDevices({
     if (kind === "audio") engagement.microphoneChanged(media.stream);
   },
   mediaChanged: () => {
-    renderToggles(media, page.name);
+    toggles();
     sendMediaState();
   },
 });
@@ -109,7 +123,7 @@ createCallControls({
   media,
   state: () => page.state,
   mediaChanged: () => {
-    renderToggles(media, page.name);
+    toggles();
     sendMediaState();
   },
   trackAdded: (track, stream) => call.addLocalTrack(track, stream),
@@ -129,6 +143,12 @@ exposeTestHooks({
   captions: () => captions.shown(),
   captionsOn: () => captions.on,
 });
+
+/** The microphone and camera buttons, with what a mentor keeps off. */
+function toggles() {
+  const me = store.me.id ? store.participants.get(store.me.id) : undefined;
+  renderToggles(media, page.name, { audio: !!(me && me.audio_locked), video: !!(me && me.video_locked) });
+}
 
 /** A notice in the chat log and a toast; read out when the chat log (a live region) is not on screen. @param {string} text */
 function notice(text) {
@@ -227,7 +247,7 @@ async function autoRejoin() {
       await showJoin();
       return;
     }
-    renderToggles(media, page.name);
+    toggles();
   }
   connect();
 }
@@ -276,6 +296,10 @@ function sendJoin(retryWithoutResume = true) {
   if (page.resume) payload.resume = page.resume;
   transport.request(CLIENT_EVENTS.JOIN, payload, JOIN_TIMEOUT_MS).then((ack) => {
     if (generation !== transport.generation) return; // an older connection
+    if (ack.ok && ack.waiting) {
+      onWaiting();
+      return;
+    }
     if (ack.ok) {
       onJoined(/** @type {JoinAck} */ (ack));
       return;
@@ -320,6 +344,20 @@ function onJoinRefused(error, payload, retryWithoutResume) {
   showRefusal(code, error.message);
 }
 
+/** A mentor lets people in: wait on the message screen, ready to go in. */
+function onWaiting() {
+  page.state = "waiting";
+  showMessage({
+    ...MODERATION_WORDS.waiting,
+    actions: [{ label: "Leave", primary: false, onClick: () => {
+      page.stopReason = "left";
+      stopEverything();
+      message({ title: "You left the waiting room", body: "You can go back whenever you like.", state: "left", actions: [{ label: "Go back", onClick: () => location.reload() }] });
+    } }],
+  });
+  announce(MODERATION_WORDS.waiting.title);
+}
+
 /** @param {JoinAck} ack */
 function onJoined(ack) {
   const first = !page.joinedOnce;
@@ -348,7 +386,7 @@ function onJoined(ack) {
   if (first || !samePerson) chat.setHistory(ack.chat);
   else chat.addMessages(ack.chat);
   chat.setEnabled(true);
-  renderToggles(media, page.name);
+  toggles();
   if (first) {
     showScreen("call");
     focusHeading("call-title");
@@ -359,6 +397,7 @@ function onJoined(ack) {
   screenShare.joined();
   devices.joined();
   captions.joined({ consent: (ack.session && ack.session.captions) || (page.preview && page.preview.captions) });
+  moderation.joined(ack);
 
   if (first) {
     const others = store.othersHere();
@@ -405,6 +444,22 @@ dispatcher.on(SERVER_EVENTS.SESSION_ENDED, () => {
   board.left();
 });
 
+dispatcher.on(SERVER_EVENTS.ADMITTED, (/** @type {JoinAck} */ ack) => {
+  if (page.state === "waiting") onJoined(ack);
+});
+dispatcher.on(SERVER_EVENTS.DECLINED, (/** @type {{reason: string}} */ { reason }) => {
+  page.stopReason = "declined";
+  stopEverything();
+  forget(page.sessionId);
+  message({ ...(reason === "session_ended" ? MODERATION_WORDS.endedWhileWaiting : MODERATION_WORDS.declined), state: "ended" });
+});
+dispatcher.on(SERVER_EVENTS.REMOVED, () => {
+  page.stopReason = "removed";
+  stopEverything();
+  forget(page.sessionId);
+  message({ ...MODERATION_WORDS.removed, state: "ended" });
+});
+
 // -- in the call -------------------------------------------------------------------------------
 
 function sendMediaState() {
@@ -445,6 +500,7 @@ function stopEverything() {
   board.stop();
   devices.stop();
   captions.stop();
+  moderation.stop();
   joinScreen.stopMeter();
   media.release();
   showBanner("");

@@ -3,29 +3,36 @@ delivery of presence, chat and the session's end."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from dataclasses import dataclass
 
 from media.ice import ice_servers_for
-from rooms.commands import Disconnect, Join, Leave, PostChat, SetMedia
+from rooms.commands import Disconnect, Join, Leave, PostChat, SetMedia, StopWaiting
 from rooms.errors import AlreadyJoined, InvalidPayload, NotRecorded, SessionNotFound
 from rooms.events import (
+    Admitted,
     ChatPosted,
     ConnectionReplaced,
+    Declined,
     ParticipantJoined,
     ParticipantLeft,
     ParticipantRejoined,
+    ParticipantRemoved,
     ParticipantUpdated,
     SessionEnded,
 )
 from rooms.roles import Action, can
+from rooms.views import JoinView, WaitingView
 from server.context import Context
 from server.gateway import Connection, managers_key, room_key, session_key
 from server.protocol import OK, EmptyPayload, OkAck, message_wire, participant_wire
 from server.sessions.wire import (
+    ADMITTED,
     CHAT,
     CHAT_MESSAGE,
+    DECLINED,
     JOIN,
     LEAVE,
     MEDIA_STATE,
@@ -33,6 +40,8 @@ from server.sessions.wire import (
     PARTICIPANT_LEFT,
     PARTICIPANT_REJOINED,
     PARTICIPANT_UPDATED,
+    REMOVED,
+    REMOVED_MESSAGE,
     REPLACED,
     SESSION_ENDED,
     SIGNAL,
@@ -44,7 +53,9 @@ from server.sessions.wire import (
     MediaStateAck,
     MediaStatePayload,
     SignalPayload,
+    WaitingAck,
     join_ack,
+    waiting_ack,
 )
 from server.tokens import issue_resume_token, verify_resume_token
 
@@ -73,13 +84,17 @@ class SessionEvents:
         d.deliver_with(ChatPosted, self._chat)
         d.deliver_with(ConnectionReplaced, self._replaced)
         d.deliver_with(SessionEnded, self._ended)
+        d.deliver_with(Admitted, self._admitted)
+        d.deliver_with(Declined, self._declined)
+        d.deliver_with(ParticipantRemoved, self._removed)
 
     # -- events -----------------------------------------------------------------------------------
 
-    async def on_join(self, conn: Connection, payload: JoinPayload) -> JoinAck:
-        if conn.participant_id is not None:
+    async def on_join(self, conn: Connection, payload: JoinPayload) -> JoinAck | WaitingAck:
+        if conn.participant_id is not None or conn.waiting_id is not None:
             raise AlreadyJoined("This connection has already joined the session.")
-        name = payload.name if payload.name is not None else conn.claims.name
+        # A personal link's name is the person's: it is not replaced by a typed one.
+        name = conn.claims.name if conn.claims.name is not None else payload.name
         if name is None:
             raise InvalidPayload("name: a display name is needed (1 to 60 characters).")
         ctx, session_id = self.ctx, conn.session_id
@@ -101,11 +116,26 @@ class SessionEvents:
                 resume_participant_id=resume_id,
                 link_name=conn.claims.name,
                 transcript_notice=payload.transcript_notice,
+                link_generation=conn.claims.generation,
             ),
         )
         view = applied.value
+        if isinstance(view, WaitingView):
+            conn.waiting_id = view.waiter.id
+            logger.info("someone (%s) waits to be let in to session %s", view.waiter.role.value,
+                        session_id)
+            await ctx.settle(applied, conn.sid)
+            return waiting_ack(view)
+        ack = await self._enter(conn, view, now)
+        await ctx.settle(applied, conn.sid)
+        return ack
+
+    async def _enter(self, conn: Connection, view: JoinView, now: float) -> JoinAck:
+        """Bind a connection to the participant it joined (or was let in) as."""
+        ctx, session_id = self.ctx, conn.session_id
         me = view.participant
         conn.participant_id = me.id
+        conn.waiting_id = None
         gw = ctx.gateway
         await gw.enter_room(conn.sid, session_key(session_id))
         await gw.enter_room(conn.sid, room_key(session_id, me.room))
@@ -118,11 +148,9 @@ class SessionEvents:
             "rejoined" if view.rejoined else "joined",
             session_id,
         )
-        await ctx.settle(applied, conn.sid)
         ice = [s.to_wire() for s in ice_servers_for(ctx.settings.ice, me.id, now)]
-        return join_ack(
-            view, resume=issue_resume_token(secret, session_id, me.id), now=now, ice_servers=ice
-        )
+        return join_ack(view, resume=issue_resume_token(ctx.settings.secret, session_id, me.id),
+                        now=now, ice_servers=ice)
 
     async def on_chat(self, conn: Connection, payload: ChatPayload) -> ChatAck:
         message = await self.ctx.execute(
@@ -161,6 +189,11 @@ class SessionEvents:
 
     async def on_disconnect(self, conn: Connection, reason: object) -> None:
         pid = conn.participant_id
+        if conn.waiting_id is not None:
+            with contextlib.suppress(SessionNotFound):
+                await self.ctx.execute(conn.session_id, StopWaiting(
+                    conn.waiting_id, conn.sid, self.ctx.clock()), conn.sid)
+            return
         if pid is None:
             return
         try:
@@ -187,21 +220,27 @@ class SessionEvents:
         await self.ctx.gateway.emit(
             PARTICIPANT_JOINED({"participant": participant_wire(e.participant)}),
             room=session_key(e.session_id),
-            skip_sid=actor_sid,
+            skip_sid=self._if_self(actor_sid, e.participant.id),
         )
 
     async def _rejoined(self, e: ParticipantRejoined, actor_sid: str | None) -> None:
         await self.ctx.gateway.emit(
             PARTICIPANT_REJOINED({"participant": participant_wire(e.participant)}),
             room=session_key(e.session_id),
-            skip_sid=actor_sid,
+            skip_sid=self._if_self(actor_sid, e.participant.id),
         )
+
+    def _if_self(self, actor_sid: str | None, participant_id: str) -> str | None:
+        """The actor's connection if it is this participant's (someone joining learns of it
+        from their acknowledgement); a mentor letting someone in is told like everyone else."""
+        conn = self.ctx.gateway.connections.get(actor_sid or "")
+        return actor_sid if conn is not None and conn.participant_id == participant_id else None
 
     async def _left(self, e: ParticipantLeft, actor_sid: str | None) -> None:
         await self.ctx.gateway.emit(
             PARTICIPANT_LEFT({"participant_id": e.participant.id, "reason": e.reason}),
             room=session_key(e.session_id),
-            skip_sid=actor_sid,
+            skip_sid=self._if_self(actor_sid, e.participant.id),
         )
 
     async def _updated(self, e: ParticipantUpdated, actor_sid: str | None) -> None:
@@ -245,4 +284,34 @@ class SessionEvents:
             if conn is not None:
                 conn.participant_id = None
             await gw.emit(SESSION_ENDED({"reason": e.reason}), to=sid)
-            gw.close_later(sid, 0.0)
+            # a mentor who ended it still gets their acknowledgement
+            gw.close_later(sid, LEAVE_CLOSE_DELAY if sid == actor_sid else 0.0)
+
+    async def _admitted(self, e: Admitted, actor_sid: str | None) -> None:
+        """Someone waiting was let in: their connection becomes the participant's, and their
+        page gets what joining gives."""
+        conn = self.ctx.gateway.connections.get(e.connection_id)
+        if conn is None or conn.waiting_id != e.waiter_id:
+            return  # gone meanwhile: their disconnect is on its way
+        ack = await self._enter(conn, e.view, e.at)
+        await self.ctx.gateway.emit(ADMITTED(ack), to=conn.sid)
+
+    async def _declined(self, e: Declined, actor_sid: str | None) -> None:
+        gw = self.ctx.gateway
+        conn = gw.connections.get(e.connection_id)
+        if conn is None or conn.waiting_id != e.waiter_id:
+            return
+        conn.waiting_id = None
+        await gw.emit(DECLINED({"reason": e.reason}), to=conn.sid)
+        gw.close_later(conn.sid, 0.0)
+
+    async def _removed(self, e: ParticipantRemoved, actor_sid: str | None) -> None:
+        gw = self.ctx.gateway
+        if e.connection_id is None:
+            return
+        conn = gw.connections.get(e.connection_id)
+        if conn is None:
+            return
+        conn.participant_id = None
+        await gw.emit(REMOVED({"code": "removed", "message": REMOVED_MESSAGE}), to=conn.sid)
+        gw.close_later(conn.sid, 0.0)

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from rooms.breakout import Group
-from rooms.commands import End, SetGroups
+from rooms.commands import End, RevokeLink, SetGroups
 from rooms.errors import InvalidPayload, SessionEnded
 from rooms.lifecycles import SessionState
+from rooms.moderation import check_link, link_key
 from rooms.roles import Role
-from rooms.roster import CaptionConsent
+from rooms.roster import CaptionConsent, WaitingRoom
 from rooms.session import Session
+from rooms.views import SessionView
 from server.context import Context
 from server.http import WEB_CLIENT_DIR, json_body, page, require_admin
 from server.protocol import parse_json
@@ -28,10 +30,13 @@ from server.sessions.wire import (
     PersonalLinkOut,
     PreviewOut,
     PreviewRequest,
+    RevokedLinkOut,
+    RevokeLinkRequest,
     SessionCreatedOut,
     SessionOut,
     session_out,
 )
+from server.settings import DAY
 from server.tokens import JoinClaims, issue_join_token, verify_join_token
 
 logger = logging.getLogger(__name__)
@@ -46,6 +51,7 @@ class SessionRoutes:
         r.add_post("/api/sessions", self.create_session)
         r.add_get("/api/sessions/{session_id}", self.get_session)
         r.add_post("/api/sessions/{session_id}/links", self.create_link)
+        r.add_post("/api/sessions/{session_id}/links/revoke", self.revoke_link)
         r.add_post("/api/sessions/{session_id}/end", self.end_session)
         r.add_put("/api/sessions/{session_id}/groups", self.put_groups)
         r.add_post("/api/join/preview", self.preview)
@@ -60,6 +66,10 @@ class SessionRoutes:
                       (200, SessionOut), (401, 404), session_param=True)
         doc.operation("/api/sessions/{session_id}/links", "post", "A new join link for a role",
                       (201, LinkOut), (400, 401, 404, 409, 413), body=CreateLinkRequest,
+                      session_param=True)
+        doc.operation("/api/sessions/{session_id}/links/revoke", "post",
+                      "Revoke a role's or a roster person's join link (and issue a new one)",
+                      (200, RevokedLinkOut), (400, 401, 404, 409, 413), body=RevokeLinkRequest,
                       session_param=True)
         doc.operation("/api/sessions/{session_id}/end", "post",
                       "End a session; everyone is disconnected", (200, SessionOut),
@@ -91,12 +101,13 @@ class SessionRoutes:
         return ttl
 
     def _join_url(
-        self, request: web.Request, session_id: str, role: Role, name: str | None, expires: float
+        self, request: web.Request, session_id: str, role: Role, name: str | None, expires: float,
+        generation: int = 0,
     ) -> str:
         token = issue_join_token(
             self.ctx.settings.secret,
             JoinClaims(session_id=session_id, role=role, name=name,
-                       issued_at=self.ctx.clock(), expires_at=expires),
+                       issued_at=self.ctx.clock(), expires_at=expires, generation=generation),
         )
         return f"{self._base_url(request)}/s/{session_id}#token={token}"
 
@@ -121,13 +132,18 @@ class SessionRoutes:
             goal=body.goal,
             max_participants=max_participants,
             now=now,
-            plan=body.plan(lambda: "p-" + secrets.token_hex(6)),
+            plan=body.plan(lambda: "p-" + secrets.token_hex(6),
+                           WaitingRoom(settings.waiting_room)),
         )
         session.set_groups(_groups(body.groups))
         await self.ctx.store.add(session)
         # Recorders (the attendance ledger) keep the plan before the admin hears back.
         await self.ctx.delivery.deliver([session.scheduled()])
         expires = now + ttl
+        schedule = session.plan.schedule
+        # A role link is passed around: it lasts until a day after the session, when scheduled.
+        role_expires = (schedule.end + DAY if schedule is not None and body.link_ttl_seconds is None
+                        else expires)
         out = SessionCreatedOut(
             session_id=session.id,
             title=session.title,
@@ -136,8 +152,10 @@ class SessionRoutes:
             created_at=session.created_at,
             max_participants=session.max_participants,
             links_expire_at=expires,
+            role_links_expire_at=role_expires,
             join_urls={
-                role: self._join_url(request, session.id, role, None, expires) for role in Role
+                role: self._join_url(request, session.id, role, None, role_expires)
+                for role in Role
             },
             personal_links=[
                 PersonalLinkOut(
@@ -159,17 +177,37 @@ class SessionRoutes:
         self._require_admin(request)
         session_id = request.match_info["session_id"]
         body = parse_json(CreateLinkRequest, await json_body(request))
-        state = await self.ctx.store.read(session_id, lambda s: s.state)
+        state, generation = await self.ctx.store.read(session_id, lambda s: (
+            s.state, s.link_generations.get(link_key(s, body.role, body.name), 0)))
         if state is SessionState.ENDED:
             raise SessionEnded("This session has ended; it takes no new links.")
         expires = self.ctx.clock() + self._link_ttl(body.link_ttl_seconds)
         out = LinkOut(
             role=body.role,
             name=body.name,
-            url=self._join_url(request, session_id, body.role, body.name, expires),
+            url=self._join_url(request, session_id, body.role, body.name, expires, generation),
             expires_at=expires,
         )
         return web.json_response(out.model_dump(mode="json"), status=201)
+
+    async def revoke_link(self, request: web.Request) -> web.Response:
+        """Links issued so far for the role or person stop working (people already in stay until
+        they leave or a mentor removes them); a new one is issued in its place if asked."""
+        self._require_admin(request)
+        session_id = request.match_info["session_id"]
+        body = parse_json(RevokeLinkRequest, await json_body(request))
+        state = await self.ctx.store.read(session_id, lambda s: s.state)
+        if state is SessionState.ENDED:
+            raise SessionEnded("This session has ended; its links no longer work anyway.")
+        generation = await self.ctx.execute(session_id, RevokeLink(body.key()))
+        url = expires = None
+        if body.reissue:
+            role, name = await self.ctx.store.read(session_id, lambda s: _link_holder(s, body))
+            expires = self.ctx.clock() + self._link_ttl(None)
+            url = self._join_url(request, session_id, role, name, expires, generation)
+        logger.info("a join link of session %s was revoked", session_id)
+        out = RevokedLinkOut(revoked=body.key(), url=url, expires_at=expires)
+        return web.json_response(out.model_dump(mode="json"))
 
     async def end_session(self, request: web.Request) -> web.Response:
         self._require_admin(request)
@@ -189,7 +227,12 @@ class SessionRoutes:
     async def preview(self, request: web.Request) -> web.Response:
         body = parse_json(PreviewRequest, await json_body(request))
         claims = verify_join_token(self.ctx.settings.secret, body.token, self.ctx.clock())
-        view = await self.ctx.store.read(claims.session_id, lambda s: s.view())
+
+        def checked(s: Session) -> SessionView:
+            check_link(s, claims.role, claims.name, claims.generation)
+            return s.view()
+
+        view = await self.ctx.store.read(claims.session_id, checked)
         if view.state is SessionState.ENDED:
             raise SessionEnded("This session has ended.")
         out = PreviewOut(
@@ -218,6 +261,14 @@ class SessionRoutes:
             ),
             content_type="text/plain",
         )
+
+
+def _link_holder(s: Session, body: RevokeLinkRequest) -> tuple[Role, str | None]:
+    """The role and signed name of the link a revoke request names."""
+    if body.role is not None:
+        return body.role, None
+    entry = next(e for e in s.plan.roster if e.person_id == body.person_id)
+    return entry.role, entry.name
 
 
 def _groups(groups: list[GroupRequest]) -> tuple[Group, ...]:

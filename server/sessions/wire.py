@@ -24,9 +24,10 @@ from rooms.roster import (
     RosterEntry,
     Schedule,
     SessionPlan,
+    WaitingRoom,
 )
 from rooms.session import GOAL_MAX, TITLE_MAX
-from rooms.views import JoinView, SessionView
+from rooms.views import JoinView, SessionView, WaiterView, WaitingView
 from server.protocol import (
     SDP_MAX,
     BreakoutWire,
@@ -118,6 +119,7 @@ class SessionBrief(TypedDict):
     state: str
     max_participants: int
     captions: str
+    locked: bool
 
 
 class JoinLimits(TypedDict):
@@ -142,6 +144,7 @@ class JoinAck(TypedDict):
     server_time: float
     ice_servers: list[dict[str, Any]]
     limits: JoinLimits
+    waiters: list[WaiterWire]  # who waits to be let in (for mentors and admins; else empty)
 
 
 class ChatAck(TypedDict):
@@ -154,6 +157,41 @@ class MediaStateAck(TypedDict):
     participant: ParticipantWire
 
 
+class WaiterWire(TypedDict):
+    id: str
+    name: str
+    role: str
+    since: float
+    returning: bool
+    removed_before: bool
+
+
+def waiter_wire(w: WaiterView) -> WaiterWire:
+    return {"id": w.id, "name": w.name, "role": w.role.value, "since": w.since,
+            "returning": w.returning, "removed_before": w.removed_before}
+
+
+class WaitingAck(TypedDict):
+    """The answer to ``join`` for someone sent to the waiting room."""
+
+    ok: Literal[True]
+    waiting: Literal[True]
+    waiter: WaiterWire
+    session: SessionBrief
+
+
+def waiting_ack(view: WaitingView) -> WaitingAck:
+    s = view.session
+    return {"ok": True, "waiting": True, "waiter": waiter_wire(view.waiter),
+            "session": _brief(s)}
+
+
+def _brief(s: SessionView) -> SessionBrief:
+    return {"id": s.id, "title": s.title, "goal": s.goal, "state": s.state.value,
+            "max_participants": s.max_participants, "captions": s.captions,
+            "locked": s.locked}
+
+
 def join_ack(view: JoinView, *, resume: str, now: float,
              ice_servers: list[dict[str, Any]]) -> JoinAck:
     s = view.session
@@ -162,8 +200,7 @@ def join_ack(view: JoinView, *, resume: str, now: float,
         "participant": participant_wire(view.participant),
         "resume": resume,
         "rejoined": view.rejoined,
-        "session": {"id": s.id, "title": s.title, "goal": s.goal, "state": s.state.value,
-                    "max_participants": s.max_participants, "captions": s.captions},
+        "session": _brief(s),
         "participants": [participant_wire(p) for p in s.participants],
         "chat": [message_wire(m) for m in view.chat],
         "room": room_wire(view.room),
@@ -176,6 +213,7 @@ def join_ack(view: JoinView, *, resume: str, now: float,
         "server_time": now,
         "ice_servers": ice_servers,
         "limits": {"chat_text": TEXT_MAX, "max_participants": s.max_participants},
+        "waiters": [waiter_wire(w) for w in view.waiting],
     }
 
 
@@ -209,7 +247,15 @@ class SessionEndedOut(TypedDict):
     reason: str
 
 
-JOIN: Inbound[JoinPayload, JoinAck] = Inbound("join", JoinPayload)
+class DeclinedOut(TypedDict):
+    reason: str  # "declined" or "session_ended"
+
+
+REMOVED_MESSAGE = ("A mentor has removed you from this session. If you think this was a "
+                   "mistake, contact your mentor or programme coordinator.")
+
+
+JOIN: Inbound[JoinPayload, JoinAck | WaitingAck] = Inbound("join", JoinPayload)
 CHAT: Inbound[ChatPayload, ChatAck] = Inbound("chat", ChatPayload)
 MEDIA_STATE: Inbound[MediaStatePayload, MediaStateAck] = Inbound("media_state", MediaStatePayload)
 SIGNAL: Inbound[SignalPayload, OkAck] = Inbound("signal", SignalPayload)
@@ -223,6 +269,9 @@ CHAT_MESSAGE: Outbound[ChatOut] = Outbound("chat")
 SIGNAL_RELAYED: Outbound[SignalOut] = Outbound("signal")
 REPLACED: Outbound[ReplacedOut] = Outbound("replaced")
 SESSION_ENDED: Outbound[SessionEndedOut] = Outbound("session_ended")
+ADMITTED: Outbound[JoinAck] = Outbound("admitted")
+DECLINED: Outbound[DeclinedOut] = Outbound("declined")
+REMOVED: Outbound[ReplacedOut] = Outbound("removed")
 
 
 # -- REST bodies ----------------------------------------------------------------------------------
@@ -258,6 +307,8 @@ class CreateSessionRequest(InboundModel):
     keep_chat: bool = False
     # Captions: off, live only (nothing kept) or keep a transcript (docs/PROTOCOL.md).
     captions: CaptionConsent = CaptionConsent.LIVE
+    # Who waits for a mentor to let them in (absent: the server's setting).
+    waiting_room: WaitingRoom | None = None
 
     @model_validator(mode="after")
     def _both_ends(self) -> CreateSessionRequest:
@@ -265,7 +316,7 @@ class CreateSessionRequest(InboundModel):
             raise ValueError("give both scheduled_start and scheduled_end, or neither")
         return self
 
-    def plan(self, new_person_id: Callable[[], str]) -> SessionPlan:
+    def plan(self, new_person_id: Callable[[], str], waiting_room: WaitingRoom) -> SessionPlan:
         """The session's plan: everyone asked a personal link for is on its roster."""
         schedule = None
         if self.scheduled_start is not None and self.scheduled_end is not None:
@@ -275,13 +326,32 @@ class CreateSessionRequest(InboundModel):
             for p in self.participants
         )
         return SessionPlan(programme=self.programme.strip(), schedule=schedule, roster=roster,
-                           keep_chat=self.keep_chat, captions=self.captions)
+                           keep_chat=self.keep_chat, captions=self.captions,
+                           waiting_room=self.waiting_room or waiting_room)
 
 
 class CreateLinkRequest(InboundModel):
     role: Role
     name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
     link_ttl_seconds: int | None = Field(default=None, ge=60)
+
+
+class RevokeLinkRequest(InboundModel):
+    """Revoke a role's link or a roster person's personal link (exactly one of the two)."""
+
+    role: Role | None = None
+    person_id: str | None = Field(default=None, min_length=1, max_length=PERSON_ID_MAX)
+    # Issue a new link in its place (it works; the old one does not).
+    reissue: bool = True
+
+    @model_validator(mode="after")
+    def _one(self) -> RevokeLinkRequest:
+        if (self.role is None) == (self.person_id is None):
+            raise ValueError("give exactly one of 'role' and 'person_id'")
+        return self
+
+    def key(self) -> str:
+        return f"role:{self.role.value}" if self.role is not None else f"person:{self.person_id}"
 
 
 class PreviewRequest(InboundModel):
@@ -313,6 +383,8 @@ class SessionOut(_Outbound):
     participants: list[ParticipantWire]
     chat_messages: int
     captions: CaptionConsent
+    locked: bool
+    waiting_room: WaitingRoom
 
 
 class SessionCreatedOut(_Outbound):
@@ -322,7 +394,8 @@ class SessionCreatedOut(_Outbound):
     state: SessionState
     created_at: float
     max_participants: int
-    links_expire_at: float
+    links_expire_at: float  # personal links
+    role_links_expire_at: float  # default: a day after the scheduled end, if there is one
     join_urls: dict[Role, str]
     personal_links: list[PersonalLinkOut]
 
@@ -332,6 +405,12 @@ class LinkOut(_Outbound):
     name: str | None
     url: str
     expires_at: float
+
+
+class RevokedLinkOut(_Outbound):
+    revoked: str  # "role:<role>" or "person:<id>"
+    url: str | None  # the link issued in its place, if asked for
+    expires_at: float | None
 
 
 class PreviewOut(_Outbound):
@@ -357,5 +436,7 @@ def session_out(view: SessionView) -> SessionOut:
         participants=[participant_wire(p) for p in view.participants],
         chat_messages=view.chat_messages,
         captions=CaptionConsent(view.captions),
+        locked=view.locked,
+        waiting_room=WaitingRoom(view.waiting_room),
     )
 

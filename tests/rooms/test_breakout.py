@@ -29,6 +29,7 @@ from rooms.events import (
 from rooms.lifecycles import BREAKOUT_TRANSITIONS, BreakoutState, SessionState
 from rooms.roles import Role
 from rooms.room import MAIN_ROOM
+from rooms.roster import RosterEntry, SessionPlan
 from rooms.session import Session
 from tests.rooms.helpers import run
 
@@ -190,6 +191,27 @@ def test_groups_assign_present_people_and_remember_the_rest() -> None:
     assert view_b.participant.room == "1:b2" and view_b.room.id == "1:b2"
     assert isinstance(events[0], ParticipantJoined) and events[0].participant.room == "1:b2"
     assert moves(events) == []
+
+
+def test_a_roster_person_is_placed_by_their_link_never_by_a_typed_name() -> None:
+    plan = SessionPlan(roster=(RosterEntry("p-ana", "Ana", Role.MENTEE),
+                               RosterEntry("p-ben", "Ben", Role.MENTEE)))
+    s = Session.create(session_id="s", title="Pairs", max_participants=8, now=T0, plan=plan)
+    s.join(connection_id="cm", role=Role.MENTOR, name="Mentor", new_participant_id="m",
+           audio=True, video=True, now=T0)
+    s.set_groups([Group("Ana's pair", ("Ana", "m")), Group("Ben's pair", ("p-ben",))])
+    create(s, count=None, from_groups=True)
+    run(s, BreakoutOpen("m", "cm", None, T0))
+    # someone with the role link calling themselves Ana stays out of Ana's private room
+    impostor, _ = s.join(connection_id="cx", role=Role.MENTEE, name="Ana",
+                         new_participant_id="x", audio=True, video=True, now=T0 + 1)
+    assert impostor.participant.room == MAIN_ROOM
+    # Ana with her personal link goes in, and so does Ben, named by his person id
+    ana, _ = s.join(connection_id="ca", role=Role.MENTEE, name="Ana", new_participant_id="a",
+                    audio=True, video=True, now=T0 + 2, link_name="Ana")
+    ben, _ = s.join(connection_id="cb", role=Role.MENTEE, name="Ben", new_participant_id="b",
+                    audio=True, video=True, now=T0 + 3, link_name="Ben")
+    assert (ana.participant.room, ben.participant.room) == ("1:b1", "1:b2")
 
 
 def test_groups_need_groups_and_enough_rooms() -> None:

@@ -21,7 +21,7 @@ from rooms import commands as c
 from rooms.breakout import Group
 from rooms.errors import TandemError
 from rooms.roles import Role
-from rooms.roster import RosterEntry, Schedule, SessionPlan
+from rooms.roster import RosterEntry, Schedule, SessionPlan, WaitingRoom
 from rooms.session import Session
 from rooms.snapshot import SNAPSHOT_VERSION, SnapshotError, command_data, command_from, restore
 from server.store.codec import decode_session, encode_command, encode_session
@@ -35,7 +35,8 @@ NAMES = {"m": "Ana", "a": "Ben", "b": "Cleo", "c": "Dev", "o": "Olu"}
 def new_session() -> Session:
     plan = SessionPlan(programme="cohort", schedule=Schedule(T0, T0 + 3600), keep_chat=False,
                        roster=(RosterEntry("ana-1", "Ana", Role.MENTOR),
-                               RosterEntry("ben-2", "Ben", Role.MENTEE)))
+                               RosterEntry("ben-2", "Ben", Role.MENTEE)),
+                       waiting_room=WaitingRoom.ROLE_LINKS)
     s = Session.create(session_id="s1", title="Group", max_participants=5, now=T0, plan=plan)
     s.set_groups((Group("Pair 1", ("Ana", "Ben")), Group("Pair 2", ("Cleo",))))
     return s
@@ -83,7 +84,7 @@ def join(x: Script, s: Session) -> c.Command[object]:
     link = NAMES[pid] if x.data.draw(st.booleans()) else None
     return c.Join(f"{pid}-{x.joins}", ROLES[pid], NAMES[pid], new_id,
                   x.data.draw(st.booleans()), x.data.draw(st.booleans()), x.now,
-                  None if fresh else pid, link)
+                  None if fresh else pid, link, False, x.data.draw(st.integers(0, 1)))
 
 
 def leave(x: Script, s: Session) -> c.Command[object]:
@@ -226,11 +227,34 @@ def end(x: Script, s: Session) -> c.Command[object]:
     return c.End("over", x.now)
 
 
+def moderate(x: Script, s: Session) -> c.Command[object]:
+    how = x.data.draw(st.integers(0, 7))
+    waiter = x.data.draw(st.sampled_from([*s.waiting, "nobody"]))
+    if how == 0:
+        return c.Admit(*x.who(s), waiter, x.now)
+    if how == 1:
+        return c.Decline(*x.who(s), waiter, x.now)
+    if how == 2:
+        w = s.waiting.get(waiter)
+        return c.StopWaiting(waiter, w.connection_id if w else "gone", x.now)
+    if how == 3:
+        return c.SetLocked(*x.who(s), x.data.draw(st.booleans()), x.now)
+    if how == 4:
+        return c.RevokeLink(x.data.draw(st.sampled_from(
+            ["role:mentee", "role:observer", "person:ben-2", "person:nobody"])))
+    if how == 5 and x.data.draw(st.integers(0, 4)) == 0:
+        return c.EndForEveryone(*x.who(s), x.now)
+    action = x.data.draw(st.sampled_from(["mute", "stop_camera", "stop_screen", "allow",
+                                          "remove"]))
+    return c.Moderate(*x.who(s), x.data.draw(st.sampled_from(list(ROLES))), action,
+                      x.data.draw(st.booleans()), x.now)
+
+
 # Joins, chat and the round's steps come up often; the end rarely (it stops almost everything).
 KINDS = [join] * 6 + [leave, drop, chat, chat, media, create, create, assign, assign, shuffle,
                       open_, open_, adjust, close, discard, broadcast, visit, choose, help_,
                       tick, tick, hand, hand, speaking, react, check_in, rate, board, show,
-                      groups, restart, end, screen, server_media]
+                      groups, restart, end, screen, server_media, moderate, moderate]
 
 
 @dataclass(frozen=True)
@@ -260,7 +284,7 @@ def test_a_restored_session_behaves_as_the_original(data: st.DataObject) -> None
     steps: list[Step] = []
     snapshots: list[tuple[int, bytes]] = [(0, encode_session(s))]
     for first in (c.Join("m-0", Role.MENTOR, "Ana", "m", True, True, T0, None, "Ana"),
-                  c.Join("a-0", Role.MENTEE, "Ben", "a", True, False, T0, None, None)):
+                  c.Join("a-0", Role.MENTEE, "Ben", "a", True, False, T0, None, "Ben")):
         steps.append(Step(first, first.apply(s)))
     for _ in range(data.draw(st.integers(5, 60), label="commands")):
         command = script.draw(s)

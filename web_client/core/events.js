@@ -46,6 +46,11 @@ export const CLIENT_EVENTS = Object.freeze({
   CAPTIONS_TRANSCRIBE: "captions_transcribe",
   CAPTIONS_SOURCE: "captions_source",
   CAPTION_TEXT: "caption_text",
+  MODERATE: "moderate",
+  ADMIT: "admit",
+  DECLINE: "decline",
+  SESSION_LOCK: "session_lock",
+  END_SESSION: "end_session",
 });
 
 /** What the server sends to the page. */
@@ -73,6 +78,12 @@ export const SERVER_EVENTS = Object.freeze({
   MEDIA_SLOTS: "media_slots",
   CAPTION: "caption",
   CAPTIONS_STATUS: "captions_status",
+  ADMITTED: "admitted",
+  DECLINED: "declined",
+  REMOVED: "removed",
+  WAITING: "waiting",
+  MODERATED: "moderated",
+  SESSION_LOCKED: "session_locked",
 });
 
 /** The socket.io client's own connection events (not part of the protocol). */

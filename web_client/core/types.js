@@ -19,6 +19,8 @@
  * @property {boolean} [captions]  viewing captions
  * @property {boolean} [transcribed]  their speech may be captioned (false: they turned it off)
  * @property {string} [caption_source]  "server" or "browser": who recognises their speech
+ * @property {boolean} [audio_locked]  a mentor muted them until they allow it again
+ * @property {boolean} [video_locked]  a mentor turned their camera off until they allow it again
  *
  * @typedef {object} ErrorBody
  * @property {string} code
@@ -73,7 +75,8 @@
  * @property {Participant} participant
  * @property {string} [resume]
  * @property {boolean} [rejoined]
- * @property {{id?: string, title?: string, goal?: string, state?: string, captions?: CaptionConsent}} [session]
+ * @property {{id?: string, title?: string, goal?: string, state?: string, captions?: CaptionConsent, locked?: boolean}} [session]
+ * @property {{id: string, name: string, role: string, since: number, returning: boolean, removed_before: boolean}[]} [waiters]  who waits to be let in (mentors and admins)
  * @property {Participant[]} [participants]
  * @property {ChatMessage[]} [chat]
  * @property {RTCIceServer[]} [ice_servers]

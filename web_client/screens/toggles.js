@@ -5,8 +5,12 @@ import { byId, byIdAs } from "../ui/dom.js";
 import { setIcon } from "../ui/icons.js";
 import { initials } from "../features/people/state.js";
 
-/** @param {import("../call/local_media.js").LocalMedia} media @param {string} name */
-export function renderToggles(media, name) {
+/**
+ * @param {import("../call/local_media.js").LocalMedia} media
+ * @param {string} name
+ * @param {{audio?: boolean, video?: boolean}} [locks] what a mentor turned off and keeps off
+ */
+export function renderToggles(media, name, locks = {}) {
   media.applyEnabled();
   const audio = media.has("audio");
   const video = media.has("video");
@@ -19,6 +23,15 @@ export function renderToggles(media, name) {
   if (avatar) avatar.textContent = name.trim() ? initials(name) : "";
   byId("ctl-mic").hidden = media.observer;
   byId("ctl-cam").hidden = media.observer;
+  lockToggle(byIdAs("ctl-mic", HTMLButtonElement), !!locks.audio && !media.micOn, "microphone");
+  lockToggle(byIdAs("ctl-cam", HTMLButtonElement), !!locks.video && !media.camOn, "camera");
+}
+
+/** A mentor keeps this off: the button cannot turn it on, and says why. @param {HTMLButtonElement} button @param {boolean} locked @param {string} noun */
+function lockToggle(button, locked, noun) {
+  if (!locked) return;
+  button.disabled = true;
+  button.title = `A mentor turned your ${noun} off; you can turn it on once they allow it`;
 }
 
 /**

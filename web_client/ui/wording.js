@@ -34,6 +34,18 @@ export const REFUSALS = {
     title: "That isn't possible with this link",
     body: `Your link does not allow this. Ask ${COORDINATOR} if you need a different kind of link.`,
   },
+  session_locked: {
+    title: "This session is locked",
+    body: `The mentor is not letting anyone new in right now. Try again later, or contact ${COORDINATOR}.`,
+  },
+  link_revoked: {
+    title: "This link no longer works",
+    body: `The programme's organisers withdrew this link. Ask ${COORDINATOR} for a new one if you should still take part.`,
+  },
+  too_many_connections: {
+    title: "This session is already open elsewhere",
+    body: "Your link is in use in other tabs or devices. Close one of them and try again.",
+  },
   rate_limited: {
     title: "Too many attempts",
     body: "Please wait a few seconds and try again.",

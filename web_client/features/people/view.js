@@ -4,8 +4,12 @@ import { byId, el } from "../../ui/dom.js";
 import { colourFor, initials, listed, personDetail } from "./state.js";
 import { roomOf } from "../../core/store.js";
 
-/** @param {import("../../core/store.js").Store} store */
-export function installPeople(store) {
+/**
+ * @param {import("../../core/store.js").Store} store
+ * @param {{rowExtras?: (p: import("../../core/types.js").Participant) => HTMLElement | null}} [options]
+ *   rowExtras: what another feature adds at the end of a person's row (a mentor's actions)
+ */
+export function installPeople(store, { rowExtras = () => null } = {}) {
   const list = byId("participant-list");
   const count = byId("people-count");
 
@@ -27,6 +31,8 @@ export function installPeople(store) {
         const detail = personDetail(p, { selfId, inMyRoom: store.inMyRoom(p), roomName: store.roomName(roomOf(p)) });
         text.append(el("span", { class: "person-name" }, self ? `${p.name} (you)` : p.name), el("span", { class: "person-detail" }, detail));
         li.append(avatar, text);
+        const extras = rowExtras(p);
+        if (extras) li.append(extras);
         return li;
       }),
     );
