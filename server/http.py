@@ -40,7 +40,8 @@ STATUS: dict[str, int] = {
     "session_not_found": 404,
     "session_ended": 409,
     "illegal_transition": 409,
-    "payload_too_large": 413,
+    # A field over its bound; a whole body over the request bound is 413 (errors_middleware).
+    "payload_too_large": 400,
     "rate_limited": 429,
     "not_recorded": 503,
 }
@@ -68,9 +69,9 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def error_response(exc: TandemError) -> web.Response:
+def error_response(exc: TandemError, status: int | None = None) -> web.Response:
     body = ErrorBody(error=ErrorDetail(code=exc.code, message=exc.message))
-    return web.json_response(body.model_dump(), status=STATUS.get(exc.code, 400))
+    return web.json_response(body.model_dump(), status=status or STATUS.get(exc.code, 400))
 
 
 @web.middleware
@@ -80,7 +81,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except TandemError as exc:
         return error_response(exc)
     except web.HTTPRequestEntityTooLarge:
-        return error_response(PayloadTooLarge("The request body is too large."))
+        return error_response(PayloadTooLarge("The request body is too large."), 413)
     except web.HTTPNotFound:
         if request.path.startswith("/api/"):
             return error_response(NotFound(f"There is no API endpoint at {request.path}."))

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass
-from typing import Generic, Literal, NamedTuple, TypeVar
+from typing import Annotated, Generic, Literal, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from typing_extensions import TypedDict
 
 from rooms.chat import ChatMessage
@@ -61,6 +61,21 @@ class InboundModel(BaseModel):
     """Base of every inbound payload: unknown fields refused, no coercion, immutable."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _whole_number(value: object) -> object:
+    """JSON has one kind of number, and JSON Schema counts 3.0 as the integer 3 (3.5 stays a
+    float, and is refused)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer field of an inbound payload: strict, but 3.0 is 3 (JSON clients may send either).
+# Bounds go before it (``Annotated[int, Field(ge=1), WHOLE_NUMBER]``), or the OpenAPI document
+# loses them.
+WHOLE_NUMBER = BeforeValidator(_whole_number)
+Integer = Annotated[int, WHOLE_NUMBER]
 
 
 class EmptyPayload(InboundModel):

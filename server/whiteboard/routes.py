@@ -28,14 +28,14 @@ class WhiteboardRoutes:
         r.add_get("/api/sessions/{session_id}/boards/{room}", self.get_board)
         doc = self.ctx.openapi
         doc.described("/api/sessions/{session_id}/boards", "get", "The session's whiteboards",
-                      200, "one entry per room's board", ANY_JSON, (401, 404),
+                      200, "one entry per room's board", ANY_JSON, (400, 401, 404),
                       path_params("session_id"))
         doc.described("/api/sessions/{session_id}/boards", "delete",
                       "Delete the session's whiteboards", 200, "what was deleted", ANY_JSON,
-                      (401, 404), path_params("session_id"))
+                      (400, 401, 404), path_params("session_id"))
         doc.described("/api/sessions/{session_id}/boards/{room}", "get",
                       "One whiteboard's items as JSON", 200, "the board's items", ANY_JSON,
-                      (401, 404), path_params("session_id", "room"))
+                      (400, 401, 404), path_params("session_id", "room"))
 
     def _require_admin(self, request: web.Request) -> None:
         require_admin(request, self.ctx.settings.admin_key)
