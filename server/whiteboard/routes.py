@@ -46,6 +46,8 @@ class WhiteboardRoutes:
         BoardKey(session_id, MAIN_ROOM)  # a safe id, else invalid_payload
         boards = await self.events.board_list(session_id)
         meta = await self.events.boards.store.read_meta(session_id)
+        if not boards and meta is None:  # never drawn on, or deleted on request
+            raise NotFound(f"Session {session_id} has no whiteboards.")
         return web.json_response({
             "session_id": session_id,
             "title": meta.title if meta else None,
