@@ -4,20 +4,24 @@ headers of the pages people open."""
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
 from pydantic import BaseModel
 
 from rooms.errors import InvalidPayload, PayloadTooLarge, RateLimited, TandemError
+from server.settings import IpNetwork
 
 logger = logging.getLogger(__name__)
 
 WEB_CLIENT_DIR = Path(__file__).resolve().parent.parent / "web_client"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 class Unauthorized(TandemError):
@@ -96,6 +100,45 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             resp.headers["Allow"] = ",".join(sorted(exc.allowed_methods))
             return resp
         raise
+
+
+_FORWARDED_HOST = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])"
+                             r"(?::[0-9]{1,5})?")
+
+
+def _first(value: str | None) -> str:
+    """The first of a header's comma-separated values: what the client-facing proxy saw."""
+    return (value or "").split(",", 1)[0].strip()
+
+
+def forwarded_middleware(trusted: Sequence[IpNetwork]) -> Middleware:
+    """Believe ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` from the ``trusted`` proxies only:
+    the request then has the scheme and host its client used (join links are built from them).
+    From any other peer, and when a value is malformed, the headers are ignored."""
+
+    @web.middleware
+    async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if trusted and _is_trusted(request.remote, trusted):
+            proto = _first(request.headers.get("X-Forwarded-Proto")).lower()
+            host = _first(request.headers.get("X-Forwarded-Host"))
+            changes: dict[str, str] = {}
+            if proto in ("http", "https"):
+                changes["scheme"] = proto
+            if host and _FORWARDED_HOST.fullmatch(host):
+                changes["host"] = host
+            if changes:
+                request = request.clone(**changes)
+        return await handler(request)
+
+    return forwarded
+
+
+def _is_trusted(remote: str | None, trusted: Sequence[IpNetwork]) -> bool:
+    try:
+        address = ipaddress.ip_address(remote or "")
+    except ValueError:
+        return False
+    return any(address in net for net in trusted)
 
 
 class AdminGuard:
