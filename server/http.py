@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from pydantic import BaseModel
 
 from rooms.errors import InvalidPayload, PayloadTooLarge, RateLimited, TandemError
@@ -21,7 +22,6 @@ logger = logging.getLogger(__name__)
 WEB_CLIENT_DIR = Path(__file__).resolve().parent.parent / "web_client"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 class Unauthorized(TandemError):
@@ -121,13 +121,11 @@ def forwarded_middleware(trusted: Sequence[IpNetwork]) -> Middleware:
         if trusted and _is_trusted(request.remote, trusted):
             proto = _first(request.headers.get("X-Forwarded-Proto")).lower()
             host = _first(request.headers.get("X-Forwarded-Host"))
-            changes: dict[str, str] = {}
-            if proto in ("http", "https"):
-                changes["scheme"] = proto
-            if host and _FORWARDED_HOST.fullmatch(host):
-                changes["host"] = host
-            if changes:
-                request = request.clone(**changes)
+            good_proto = proto in ("http", "https")
+            good_host = bool(host) and _FORWARDED_HOST.fullmatch(host) is not None
+            if good_proto or good_host:
+                request = request.clone(scheme=proto if good_proto else request.scheme,
+                                        host=host if good_host else request.host)
         return await handler(request)
 
     return forwarded
