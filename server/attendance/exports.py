@@ -110,6 +110,7 @@ class XlsxWriter:
     def add(self, rows: Iterable[Row]) -> None:
         for row in rows:
             if self.rows == SHEET_ROWS - 1:  # the header takes one
+                self.sheet.close()  # ends openpyxl's spooling; the sheet is abandoned
                 raise InvalidPayload(f"format: more than {SHEET_ROWS - 1:,} rows, more than a "
                                      "sheet holds; ask for csv or json")
             self.sheet.append([self._cell(c, row.get(c)) for c in self.columns])

@@ -385,3 +385,14 @@ async def test_a_control_character_in_a_check_in_keeps_xlsx_exports_working(
         goals = [c.value for row in cells.iter_rows() for c in row
                  if isinstance(c.value, str) and c.value.startswith("bell")]
         assert goals == ["bell\ufffd and\ufffd escape"], path
+
+
+def test_an_xlsx_sheet_refuses_rows_past_its_last(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rooms.errors import InvalidPayload
+    from server.attendance import exports
+
+    monkeypatch.setattr(exports, "SHEET_ROWS", 4)
+    sheet = exports.XlsxWriter(("a",))
+    sheet.add([{"a": 1}, {"a": 2}, {"a": 3}])  # with the header: the sheet is full
+    with pytest.raises(InvalidPayload, match="csv or json"):
+        sheet.add([{"a": 4}])
