@@ -296,8 +296,14 @@ class Shape:
     keys: int
 
 
-# Maps and lists a model declares with no bound of their own (dict fields): this many keys.
+# Maps and lists a model declares with no bound of their own (dict or Any fields): this many
+# keys, nested this deep.
 OPEN_KEYS = 64
+OPEN_DEPTH = 8
+# Schema words that shape a value; a schema with none of them (``Any``) takes any value.
+SHAPED = frozenset({"type", "$ref", "anyOf", "allOf", "enum", "const", "properties", "items"})
+OPEN_SCHEMA = frozenset({"oneOf", "not"})
+NOTES = frozenset({"title", "description", "default", "examples"})
 _SHAPES: dict[type[BaseModel], Shape] = {}
 
 
@@ -311,6 +317,10 @@ def shape(model: type[BaseModel]) -> Shape:
         def walk(node: object, seen: frozenset[str]) -> tuple[int, int]:
             if not isinstance(node, dict):
                 return 0, 0
+            if not OPEN_SCHEMA.isdisjoint(node) or set(node) <= NOTES:
+                return OPEN_DEPTH, OPEN_KEYS  # any value at all: no bound of its own
+            if not SHAPED.intersection(node):
+                return 0, 0  # conditions on values given elsewhere (if/then, pattern...)
             ref = node.get("$ref")
             if isinstance(ref, str):
                 name = ref.rsplit("/", 1)[-1]
@@ -321,7 +331,8 @@ def shape(model: type[BaseModel]) -> Shape:
                 depth, keys = max(depth, d), max(keys, k)
             props = node.get("properties", {})
             if props or node.get("type") == "object":
-                keys = max(keys, len(props) if props else OPEN_KEYS)
+                closed = props or node.get("additionalProperties") is False
+                keys = max(keys, len(props) if closed else OPEN_KEYS)
                 inner = [walk(v, seen) for v in props.values()]
                 extra = node.get("additionalProperties")
                 if isinstance(extra, dict):

@@ -73,3 +73,21 @@ async def test_bodies_within_the_bounds_still_work(api: Api) -> None:
     async with api.http.put(f"/api/sessions/{s['session_id']}/groups", headers=AUTH,
                             json={"groups": [{"name": "Pair 1", "members": ["Ana"]}]}) as resp:
         assert resp.status == 200, await resp.text()
+
+
+def test_the_bound_is_read_from_the_model() -> None:
+    from typing import Any
+
+    from pydantic import BaseModel
+
+    from server.protocol import OPEN_DEPTH, OPEN_KEYS, Shape, shape
+    from server.sessions.wire import CreateSessionRequest, PreviewRequest
+
+    class Free(BaseModel):
+        data: Any = None
+
+    assert shape(PreviewRequest) == Shape(depth=1, keys=1)
+    # a roster entry or a group is a map inside a list inside the top map, with lists inside
+    assert shape(CreateSessionRequest) == Shape(
+        depth=4, keys=len(CreateSessionRequest.model_fields))
+    assert shape(Free) == Shape(depth=1 + OPEN_DEPTH, keys=OPEN_KEYS)
