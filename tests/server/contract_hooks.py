@@ -15,7 +15,10 @@ from typing import Any
 
 import schemathesis
 
+from server.sessions.wire import EPOCH_MAX
+
 DAY = 86400.0
+HOUR = 3600.0
 
 
 def _number(value: object) -> bool:
@@ -33,7 +36,8 @@ def _session(body: dict[str, Any]) -> dict[str, Any]:
     body = dict(body)
     start, end = body.get("scheduled_start"), body.get("scheduled_end")
     if _number(start) and _number(end) and not 0 < end - start <= DAY:
-        body["scheduled_end"] = start + 3600.0
+        start = min(start, EPOCH_MAX - HOUR)  # an hour from the start, within the schema
+        body["scheduled_start"], body["scheduled_end"] = start, start + HOUR
     people = body.get("participants")
     if isinstance(people, list):
         body["participants"] = [
