@@ -19,7 +19,13 @@ from server.database import DATABASE_FILE, Database, adopt_legacy_file
 from server.delivery import Delivery
 from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
-from server.http import ADMIN_GUARD, AdminGuard, errors_middleware, protect_pages
+from server.http import (
+    ADMIN_GUARD,
+    AdminGuard,
+    errors_middleware,
+    forwarded_middleware,
+    protect_pages,
+)
 from server.ledger.sqlite import SqliteLedger
 from server.media.install import install as media
 from server.moderation.install import install as moderation
@@ -47,7 +53,8 @@ def create_app(
 ) -> web.Application:
     """Build Tandem's web application. ``clock`` is injectable so tests can move time."""
     app = web.Application(
-        middlewares=[errors_middleware], client_max_size=settings.limits.max_request_bytes
+        middlewares=[forwarded_middleware(settings.trusted_proxies), errors_middleware],
+        client_max_size=settings.limits.max_request_bytes,
     )
     app.on_response_prepare.append(protect_pages)
     app[ADMIN_GUARD] = AdminGuard(clock)

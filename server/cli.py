@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
         "--data-dir", help=f"where the secret and data are kept (default ./{DEFAULT_DATA_DIR})"
     )
     serve.add_argument("--public-url", help="base URL put in join links (default: the request's)")
+    serve.add_argument("--trusted-proxies",
+                       help="comma-separated addresses or networks of reverse proxies whose "
+                            "X-Forwarded-Proto/-Host give join links their scheme and host "
+                            "(default: none; the headers are then ignored)")
     serve.add_argument(
         "--secret",
         help="token signing secret (default: generated and kept in the data dir)",

@@ -4,14 +4,18 @@ headers of the pages people open."""
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from pydantic import BaseModel
 
 from rooms.errors import InvalidPayload, PayloadTooLarge, RateLimited, TandemError
+from server.settings import IpNetwork
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +46,8 @@ STATUS: dict[str, int] = {
     "unknown_participant": 404,
     "session_ended": 409,
     "illegal_transition": 409,
-    "payload_too_large": 413,
+    # A field over its bound; a whole body over the request bound is 413 (errors_middleware).
+    "payload_too_large": 400,
     "rate_limited": 429,
     "not_recorded": 503,
 }
@@ -70,9 +75,9 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def error_response(exc: TandemError) -> web.Response:
+def error_response(exc: TandemError, status: int | None = None) -> web.Response:
     body = ErrorBody(error=ErrorDetail(code=exc.code, message=exc.message))
-    return web.json_response(body.model_dump(), status=STATUS.get(exc.code, 400))
+    return web.json_response(body.model_dump(), status=status or STATUS.get(exc.code, 400))
 
 
 @web.middleware
@@ -82,7 +87,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except TandemError as exc:
         return error_response(exc)
     except web.HTTPRequestEntityTooLarge:
-        return error_response(PayloadTooLarge("The request body is too large."))
+        return error_response(PayloadTooLarge("The request body is too large."), 413)
     except web.HTTPNotFound:
         if request.path.startswith("/api/"):
             return error_response(NotFound(f"There is no API endpoint at {request.path}."))
@@ -97,6 +102,43 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             resp.headers["Allow"] = ",".join(sorted(exc.allowed_methods))
             return resp
         raise
+
+
+_FORWARDED_HOST = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])"
+                             r"(?::[0-9]{1,5})?")
+
+
+def _first(value: str | None) -> str:
+    """The first of a header's comma-separated values: what the client-facing proxy saw."""
+    return (value or "").split(",", 1)[0].strip()
+
+
+def forwarded_middleware(trusted: Sequence[IpNetwork]) -> Middleware:
+    """Believe ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` from the ``trusted`` proxies only:
+    the request then has the scheme and host its client used (join links are built from them).
+    From any other peer, and when a value is malformed, the headers are ignored."""
+
+    @web.middleware
+    async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if trusted and _is_trusted(request.remote, trusted):
+            proto = _first(request.headers.get("X-Forwarded-Proto")).lower()
+            host = _first(request.headers.get("X-Forwarded-Host"))
+            good_proto = proto in ("http", "https")
+            good_host = bool(host) and _FORWARDED_HOST.fullmatch(host) is not None
+            if good_proto or good_host:
+                request = request.clone(scheme=proto if good_proto else request.scheme,
+                                        host=host if good_host else request.host)
+        return await handler(request)
+
+    return forwarded
+
+
+def _is_trusted(remote: str | None, trusted: Sequence[IpNetwork]) -> bool:
+    try:
+        address = ipaddress.ip_address(remote or "")
+    except ValueError:
+        return False
+    return any(address in net for net in trusted)
 
 
 class AdminGuard:

@@ -21,15 +21,20 @@ def _json(model: type[BaseModel]) -> dict[str, Any]:
     return {"application/json": {"schema": _ref(model)}}
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
+def _errors(*statuses: int, admin: bool = False) -> dict[str, Any]:
     text = {
-        400: "invalid_payload: the body does not fit the schema",
+        400: "invalid_payload (or payload_too_large for a field over its bound): the request "
+             "does not fit the schema",
         401: "unauthorized, or token_missing / token_invalid / token_expired",
         403: "not_allowed: the credential's role may not do this",
         404: "session_not_found (or no_transcript: nothing of that kind is kept)",
         409: "session_ended",
-        413: "payload_too_large",
+        413: "payload_too_large: the body is over the request bound (64 KiB)",
+        429: "rate_limited: too many wrong admin keys from this address within a minute",
+        503: "not_recorded: the ledger could not commit; see docs/PROTOCOL.md",
     }
+    if admin:  # every admin endpoint may refuse a wrong key, or an address that sent many
+        statuses = tuple(sorted({*statuses, 401, 429}))
     return {str(s): {"description": text[s], "content": _json(ErrorBody)} for s in statuses}
 
 
@@ -44,28 +49,53 @@ def _op(
     op: dict[str, Any] = {
         "summary": summary,
         "responses": {str(ok[0]): {"description": "success", "content": _json(ok[1])},
-                      **_errors(*errors)},
+                      **_errors(*errors, admin=admin)},
     }
     if body is not None:
         op["requestBody"] = {"required": True, "content": _json(body)}
     if admin:
         op["security"] = [{"adminKey": []}]
     if session_param:
-        op["parameters"] = [{"name": "session_id", "in": "path", "required": True,
-                             "schema": {"type": "string"}}]
+        op["parameters"] = path_params("session_id")
     return op
 
 
+# What each path parameter may be (the handlers refuse anything else with invalid_payload).
+ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+PATH_PATTERNS = {
+    "session_id": ID_PATTERN,
+    "participant_id": ID_PATTERN,
+    "person_id": "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$",
+    "room": "^[A-Za-z0-9_:-]{1,64}$",
+}
+
+
 def path_params(*names: str) -> list[dict[str, Any]]:
-    return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-            for n in names]
+    params = []
+    for name in names:
+        schema: dict[str, Any] = {"type": "string", "minLength": 1}
+        if name in PATH_PATTERNS:
+            schema["pattern"] = PATH_PATTERNS[name]
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return params
 
 
-def query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
-    """Query parameters described by the pydantic model that parses them."""
+def query_params(model: type[BaseModel], *, without: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Query parameters described by the pydantic model that parses them, less ``without`` (a
+    query value is never null: a parameter left out takes its default)."""
     schema = model.model_json_schema()
-    return [{"name": name, "in": "query", "required": False, "schema": prop}
-            for name, prop in schema["properties"].items()]
+    params = []
+    for name, prop in schema["properties"].items():
+        if name in without:
+            continue
+        prop = {k: v for k, v in prop.items() if k not in ("default", "title")}
+        options = [o for o in prop.get("anyOf", ()) if o != {"type": "null"}]
+        if len(options) == 1:
+            prop = {**{k: v for k, v in prop.items() if k != "anyOf"}, **options[0]}
+        elif options:
+            prop["anyOf"] = options
+        params.append({"name": name, "in": "query", "required": False, "schema": prop})
+    return params
 
 
 def _described(
@@ -84,7 +114,7 @@ def _described(
         "summary": summary,
         "parameters": parameters,
         "responses": {str(ok_status): {"description": ok_description, "content": ok_content},
-                      **_errors(*errors)},
+                      **_errors(*errors, admin=admin)},
     }
     if admin:
         op["security"] = [{"adminKey": []}]
@@ -108,6 +138,12 @@ class OpenApi:
 
     paths: dict[str, dict[str, Any]] = field(default_factory=dict)
     models: list[type[BaseModel]] = field(default_factory=lambda: [ErrorBody])
+    # Bounds that are settings of this server, added to a field's schema: model, field, bounds.
+    bounds: list[tuple[type[BaseModel], str, dict[str, Any]]] = field(default_factory=list)
+
+    def bound(self, model: type[BaseModel], name: str, **bounds: Any) -> None:
+        """Give ``model``'s field ``name`` this server's ``bounds`` (``maximum=25``)."""
+        self.bounds.append((model, name, bounds))
 
     def _add(self, path: str, method: str, op: dict[str, Any],
              models: tuple[type[BaseModel] | None, ...]) -> None:
@@ -138,6 +174,11 @@ class OpenApi:
             schema = model.model_json_schema(ref_template=_REF, mode="serialization")
             schemas.update(schema.pop("$defs", {}))
             schemas[model.__name__] = schema
+        for model, name, bounds in self.bounds:
+            prop = schemas[model.__name__]["properties"][name]
+            for option in prop.get("anyOf", [prop]):
+                if option.get("type") in ("integer", "number"):
+                    option.update(bounds)
         return {
             "openapi": "3.1.0",
             "info": {

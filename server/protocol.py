@@ -11,11 +11,12 @@ the events of the catalogue (a test holds both to it).
 
 from __future__ import annotations
 
+import json
 import typing
 from dataclasses import dataclass
-from typing import Generic, Literal, NamedTuple, TypeVar
+from typing import Annotated, Generic, Literal, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from typing_extensions import TypedDict
 
 from rooms.chat import ChatMessage
@@ -63,6 +64,21 @@ class InboundModel(BaseModel):
     """Base of every inbound payload: unknown fields refused, no coercion, immutable."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _whole_number(value: object) -> object:
+    """JSON has one kind of number, and JSON Schema counts 3.0 as the integer 3 (3.5 stays a
+    float, and is refused)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer field of an inbound payload: strict, but 3.0 is 3 (JSON clients may send either).
+# Bounds go before it (``Annotated[int, Field(ge=1), WHOLE_NUMBER]``), or the OpenAPI document
+# loses them.
+WHOLE_NUMBER = BeforeValidator(_whole_number)
+Integer = Annotated[int, WHOLE_NUMBER]
 
 
 class EmptyPayload(InboundModel):
@@ -277,8 +293,112 @@ def parse(model: type[M], data: object) -> M:
         raise _error_from(exc) from None
 
 
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How far a payload of one model may reach: maps nested at most ``depth`` deep (the top
+    map is 1, and a list counts as a level), with at most ``keys`` keys each."""
+
+    depth: int
+    keys: int
+
+
+# Maps and lists a model declares with no bound of their own (dict or Any fields): this many
+# keys, nested this deep.
+OPEN_KEYS = 64
+OPEN_DEPTH = 8
+# Schema words that shape a value; a schema with none of them (``Any``) takes any value.
+SHAPED = frozenset({"type", "$ref", "anyOf", "allOf", "enum", "const", "properties", "items"})
+OPEN_SCHEMA = frozenset({"oneOf", "not"})
+NOTES = frozenset({"title", "description", "default", "examples"})
+_SHAPES: dict[type[BaseModel], Shape] = {}
+
+
+def shape(model: type[BaseModel]) -> Shape:
+    """The bound of ``model``'s payloads, read from its JSON schema once."""
+    found = _SHAPES.get(model)
+    if found is None:
+        schema = model.model_json_schema()
+        defs = schema.get("$defs", {})
+
+        def walk(node: object, seen: frozenset[str]) -> tuple[int, int]:
+            if not isinstance(node, dict):
+                return 0, 0
+            if not OPEN_SCHEMA.isdisjoint(node) or set(node) <= NOTES:
+                return OPEN_DEPTH, OPEN_KEYS  # any value at all: no bound of its own
+            if not SHAPED.intersection(node):
+                return 0, 0  # conditions on values given elsewhere (if/then, pattern...)
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                name = ref.rsplit("/", 1)[-1]
+                return (0, 0) if name in seen else walk(defs[name], seen | {name})
+            depth, keys = 0, 0
+            for option in [*node.get("anyOf", ()), *node.get("allOf", ())]:
+                d, k = walk(option, seen)
+                depth, keys = max(depth, d), max(keys, k)
+            props = node.get("properties", {})
+            if props or node.get("type") == "object":
+                closed = props or node.get("additionalProperties") is False
+                keys = max(keys, len(props) if closed else OPEN_KEYS)
+                inner = [walk(v, seen) for v in props.values()]
+                extra = node.get("additionalProperties")
+                if isinstance(extra, dict):
+                    keys = max(keys, OPEN_KEYS)
+                    inner.append(walk(extra, seen))
+                depth = max(depth, 1 + max((d for d, _ in inner), default=0))
+                keys = max([keys, *(k for _, k in inner)])
+            if node.get("type") == "array" or "items" in node:
+                d, k = walk(node.get("items"), seen)
+                depth, keys = max(depth, 1 + d), max(keys, k)
+            return depth, keys
+
+        depth, keys = walk(schema, frozenset())
+        found = _SHAPES[model] = Shape(depth=max(depth, 1), keys=max(keys, 1))
+    return found
+
+
+def check_shape(model: type[BaseModel], data: object) -> None:
+    """Refuse ``data`` (parsed JSON) if it reaches deeper, or has a map with more keys, than
+    ``model`` allows: ``InvalidPayload`` before any field is validated."""
+    bound = shape(model)
+    level: list[object] = [data]
+    depth = 0
+    while level:
+        depth += 1
+        below: list[object] = []
+        for value in level:
+            if isinstance(value, dict):
+                if len(value) > bound.keys:
+                    unknown = str(next(iter(value)))[:40]
+                    raise InvalidPayload(f"{unknown}: unknown field ({len(value)} fields sent, "
+                                         f"at most {bound.keys} in any map of this payload).")
+                below.extend(value.values())
+            elif isinstance(value, list):
+                below.extend(value)
+            else:
+                continue
+            if depth > bound.depth:
+                raise InvalidPayload(f"payload: nested too deep (at most {bound.depth} levels "
+                                     "of maps and lists).")
+        level = below
+
+
 def parse_json(model: type[M], body: bytes) -> M:
-    """Parse a JSON request body into ``model``; JSON mode lets enums take their string values."""
+    """Parse a JSON request body into ``model``; JSON mode lets enums take their string values.
+    The body is bounded first (``check_shape``), as a socket payload is by ``parse``."""
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, RecursionError):
+        raise InvalidPayload("payload: the body is not JSON (or nests too deep).") from None
+    if not isinstance(data, dict):
+        raise InvalidPayload("The payload must be a map of named fields.")
+    known = _FIELDS.get(model)
+    if known is None:
+        known = _FIELDS[model] = frozenset(model.model_fields)
+    if len(data) > len(known):
+        unknown = [str(k)[:40] for k in list(data)[:50] if k not in known]
+        raise InvalidPayload(f"{unknown[0] if unknown else 'payload'}: unknown field "
+                             f"({len(data)} fields sent, at most {len(known)} known).")
+    check_shape(model, data)
     try:
         return model.model_validate_json(body or b"{}")
     except ValidationError as exc:

@@ -6,6 +6,7 @@ kept in the data directory (readable by the owner only), so links stay valid acr
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -23,6 +24,9 @@ DAY = 86400
 EVENT_LOOPS = ("uvloop", "asyncio")
 WAITING_ROOMS = ("role_links", "everyone", "off")
 GC_THRESHOLD = (50_000, 20, 100)
+
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(ValueError):
@@ -123,6 +127,9 @@ class Settings:
     # Who waits for a mentor to let them in, in sessions created without saying
     # (``rooms.roster.WaitingRoom``): "role_links", "everyone" or "off".
     waiting_room: str = "role_links"
+    # Reverse proxies whose X-Forwarded-Proto and X-Forwarded-Host are believed (the scheme and
+    # host of join links); from any other peer those headers are ignored. None by default.
+    trusted_proxies: tuple[IpNetwork, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
@@ -179,6 +186,18 @@ def _read_or_create(path: Path, make: str) -> tuple[str, bool]:
 
 def _urls(value: str | None) -> tuple[str, ...]:
     return tuple(u.strip() for u in (value or "").split(",") if u.strip())
+
+
+def _networks(value: str | None) -> tuple[IpNetwork, ...]:
+    """Addresses or networks, comma-separated: ``127.0.0.1, 10.0.0.0/8, ::1``."""
+    nets = []
+    for part in _urls(value):
+        try:
+            nets.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"trusted proxies are addresses or networks like 10.0.0.0/8, "
+                                f"not {part!r}") from None
+    return tuple(nets)
 
 
 def _gc_threshold(raw: str | None) -> tuple[int, int, int]:
@@ -263,5 +282,6 @@ def load_settings(
         speech_preload=(pick("speech_preload") or "1") not in ("0", "false", "no"),
         long_polling=(pick("long_polling") or "0") in ("1", "true", "yes"),
         waiting_room=(pick("waiting_room") or "role_links").lower(),
+        trusted_proxies=_networks(pick("trusted_proxies")),
     )
     return LoadedSettings(settings, tuple(generated))

@@ -16,9 +16,12 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from rooms.errors import InvalidPayload
 from server.attendance.reports import RECORDS_COLUMNS, TIME_COLUMNS, Row
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Rows of one XLSX sheet, its header included.
+SHEET_ROWS = 1_048_576
 # One encoder for every row: json.dumps with options builds a new encoder per call.
 _JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
@@ -102,10 +105,16 @@ class XlsxWriter:
         self.book = Workbook(write_only=True)
         self.sheet = self.book.create_sheet("attendance")
         self.sheet.append(list(columns))
+        self.rows = 0
 
     def add(self, rows: Iterable[Row]) -> None:
         for row in rows:
+            if self.rows == SHEET_ROWS - 1:  # the header takes one
+                self.sheet.close()  # ends openpyxl's spooling; the sheet is abandoned
+                raise InvalidPayload(f"format: more than {SHEET_ROWS - 1:,} rows, more than a "
+                                     "sheet holds; ask for csv or json")
             self.sheet.append([self._cell(c, row.get(c)) for c in self.columns])
+            self.rows += 1
 
     def _cell(self, column: str, value: Any) -> Any:
         from openpyxl.cell import WriteOnlyCell

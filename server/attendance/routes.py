@@ -32,6 +32,7 @@ from server.attendance.reports import (
     Row,
     people_rows,
     programme_rows,
+    record_row,
     report_wire,
     room_rows,
     session_fields,
@@ -101,8 +102,11 @@ class AttendanceRoutes:
                       200, "rows of the chosen view; columns in README.md", EXPORT, (400, 401),
                       q)
         doc.described("/api/attendance/programmes/{programme}", "get",
-                      "A programme's summary per person across its sessions", 200, "the summary",
-                      ANY_JSON, (400, 401, 404), path_params("programme") + q)
+                      "A programme's summary per person across its sessions", 200,
+                      "the summary (json), or its rows (csv, xlsx); columns in README.md",
+                      {**EXPORT, **ANY_JSON}, (400, 401, 404),
+                      path_params("programme") + query_params(AttendanceQuery,
+                                                              without=("programme", "view")))
         doc.described("/api/attendance/people/{person_id}", "delete",
                       "Delete one person's records in every session", 200, "what was deleted",
                       ANY_JSON, (400, 401), path_params("person_id"))
@@ -139,8 +143,7 @@ class AttendanceRoutes:
         rows, encoded without building a dict per row."""
         if query.format == "xlsx":
             if raw_records:
-                raise InvalidPayload("format: the raw records come as csv or json (a sheet holds "
-                                     "at most 1,048,576 rows); xlsx is for people and rooms")
+                chunks = _record_rows(chunks)
             return await self._xlsx(request, filename, columns, chunks)
         csv = query.format == "csv"
         resp = web.StreamResponse(headers={
@@ -297,6 +300,11 @@ class AttendanceRoutes:
                     "(%d records)", participant_id, session_id, report.records)
         return web.json_response({"deleted": {"records": report.records,
                                               "roster_entries": report.roster_entries}})
+
+
+async def _record_rows(chunks: AsyncIterator[Iterable[Any]]) -> AsyncIterator[Iterable[Row]]:
+    async for rows in chunks:
+        yield [record_row(r) for r in rows]
 
 
 def _session_query(query: AttendanceQuery, limit: int = EXPORT_LIMIT) -> SessionQuery:

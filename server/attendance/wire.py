@@ -6,14 +6,22 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
 from rooms.activity import COMMENT_MAX, GOAL_TEXT_MAX
 from rooms.attendance import RATING_MAX, RATING_MIN
 from rooms.events import Reaction
 from rooms.roster import PROGRAMME_MAX
-from server.protocol import CheckInWire, EmptyPayload, Inbound, InboundModel, OkAck, Outbound
+from server.protocol import (
+    CheckInWire,
+    EmptyPayload,
+    Inbound,
+    InboundModel,
+    Integer,
+    OkAck,
+    Outbound,
+)
 from server.tokens import TOKEN_MAX
 
 
@@ -22,7 +30,7 @@ class CheckInPayload(InboundModel):
 
 
 class CheckOutPayload(InboundModel):
-    rating: int = Field(ge=RATING_MIN, le=RATING_MAX)
+    rating: Integer = Field(ge=RATING_MIN, le=RATING_MAX)
     comment: str | None = Field(default=None, max_length=COMMENT_MAX)
     anonymous: bool = False
 
@@ -123,25 +131,30 @@ def parse_when(value: object) -> float | None:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
+# What ``parse_when`` takes, for the OpenAPI document.
+WHEN_SCHEMA: dict[str, Any] = {"anyOf": [
+    {"type": "number"}, {"type": "string", "format": "date"},
+    {"type": "string", "format": "date-time"},
+]}
+
+
 class AttendanceQuery(BaseModel):
-    """``?format=csv&view=people&since=2026-11-01&until=2026-12-01&programme=…&limit=…``"""
+    """``?format=csv&view=people&since=2026-11-01&until=2026-12-01&programme=…&limit=…``
+
+    A period that ends before it starts selects nothing (an empty answer, not an error)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["csv", "json", "xlsx"] = "json"
     view: Literal["people", "rooms", "records"] = "people"
-    since: float | None = None
-    until: float | None = None
+    since: float | None = Field(default=None, json_schema_extra=WHEN_SCHEMA)
+    until: float | None = Field(default=None, json_schema_extra=WHEN_SCHEMA)
     programme: str | None = Field(default=None, min_length=1, max_length=PROGRAMME_MAX)
     limit: int = Field(default=1000, ge=1, le=100_000)
 
     @field_validator("since", "until", mode="before")
     @classmethod
     def _time(cls, value: object) -> float | None:
+        if value == "":
+            raise ValueError("give a date (2026-11-01), a date-time or seconds since the epoch")
         return parse_when(value)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> AttendanceQuery:
-        if self.since is not None and self.until is not None and self.since >= self.until:
-            raise ValueError("'since' must come before 'until'")
-        return self

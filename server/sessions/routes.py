@@ -62,6 +62,8 @@ class SessionRoutes:
         doc = self.ctx.openapi
         doc.operation("/api/sessions", "post", "Create a session and its join links",
                       (201, SessionCreatedOut), (400, 401, 413), body=CreateSessionRequest)
+        doc.bound(CreateSessionRequest, "max_participants",
+                  maximum=self.ctx.settings.max_session_size)
         doc.operation("/api/sessions/{session_id}", "get", "A session and its participants",
                       (200, SessionOut), (401, 404), session_param=True)
         doc.operation("/api/sessions/{session_id}/links", "post", "A new join link for a role",

@@ -4,7 +4,7 @@ socket; creating sessions and links, previews and ending over REST."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import TypedDict
@@ -30,6 +30,7 @@ from rooms.session import GOAL_MAX, TITLE_MAX
 from rooms.views import JoinView, SessionView, WaiterView, WaitingView
 from server.protocol import (
     SDP_MAX,
+    WHOLE_NUMBER,
     BreakoutWire,
     ChatMessageWire,
     CheckInWire,
@@ -48,6 +49,9 @@ from server.protocol import (
 from server.tokens import TOKEN_MAX
 
 CANDIDATE_MAX = 1024
+# How long a join link lives: a minute to 90 days.
+LINK_TTL_MAX = 90 * 86400
+LinkTtl = Annotated[int, Field(ge=60, le=LINK_TTL_MAX), WHOLE_NUMBER]
 
 
 # -- socket: inbound ------------------------------------------------------------------------------
@@ -276,17 +280,27 @@ REMOVED: Outbound[ReplacedOut] = Outbound("removed")
 
 # -- REST bodies ----------------------------------------------------------------------------------
 
+# The domain's own rules of text, for the OpenAPI document (the domain checks them).
+# More than spaces (the domain trims text; Python counts \x1c-\x1f as spaces too).
+NOT_BLANK: dict[str, Any] = {"pattern": r"[^\s\x1c-\x1f]"}
+PERSON_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+# Times are seconds since the epoch, before the year 3000.
+EPOCH_MAX = 32_503_680_000
+
 
 class PersonalLinkRequest(InboundModel):
-    name: str = Field(min_length=1, max_length=NAME_MAX)
+    name: str = Field(min_length=1, max_length=NAME_MAX, json_schema_extra=NOT_BLANK)
     role: Role
     # A stable id for this person across sessions (the programme's own), and their email.
-    id: str | None = Field(default=None, min_length=1, max_length=PERSON_ID_MAX)
-    email: str | None = Field(default=None, max_length=EMAIL_MAX)
+    id: str | None = Field(default=None, min_length=1, max_length=PERSON_ID_MAX,
+                           json_schema_extra={"pattern": PERSON_ID_PATTERN})
+    email: str | None = Field(default=None, max_length=EMAIL_MAX,
+                              json_schema_extra={"pattern": EMAIL_PATTERN})
 
 
 class GroupRequest(InboundModel):
-    name: str = Field(min_length=1, max_length=ROOM_NAME_MAX)
+    name: str = Field(min_length=1, max_length=ROOM_NAME_MAX, json_schema_extra=NOT_BLANK)
     members: list[str] = Field(min_length=1, max_length=GROUP_SIZE_MAX)
 
 
@@ -294,16 +308,28 @@ class GroupsRequest(InboundModel):
     groups: list[GroupRequest] = Field(max_length=GROUPS_MAX)
 
 
+def _schedule_pairs(schema: dict[str, Any]) -> None:
+    """The schedule's two times come together (a null is as good as leaving one out)."""
+    def given(name: str) -> dict[str, Any]:
+        return {"required": [name], "properties": {name: {"type": "number"}}}
+
+    schema["allOf"] = [{"if": given("scheduled_start"), "then": given("scheduled_end")},
+                       {"if": given("scheduled_end"), "then": given("scheduled_start")}]
+
+
 class CreateSessionRequest(InboundModel):
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    model_config = ConfigDict(json_schema_extra=_schedule_pairs)
+
+    title: str = Field(min_length=1, max_length=TITLE_MAX, json_schema_extra=NOT_BLANK)
     goal: str = Field(default="", max_length=GOAL_MAX)
-    max_participants: int | None = Field(default=None, ge=2)
-    link_ttl_seconds: int | None = Field(default=None, ge=60)
+    # At most the server's max session size: the OpenAPI document gives this server's bound.
+    max_participants: Annotated[int, Field(ge=2), WHOLE_NUMBER] | None = None
+    link_ttl_seconds: LinkTtl | None = None
     participants: list[PersonalLinkRequest] = Field(default_factory=list, max_length=ROSTER_MAX)
     groups: list[GroupRequest] = Field(default_factory=list, max_length=GROUPS_MAX)
     programme: str = Field(default="", max_length=PROGRAMME_MAX)
-    scheduled_start: float | None = None
-    scheduled_end: float | None = None
+    scheduled_start: Annotated[float, Field(ge=0, le=EPOCH_MAX)] | None = None
+    scheduled_end: Annotated[float, Field(ge=0, le=EPOCH_MAX)] | None = None
     keep_chat: bool = False
     # Captions: off, live only (nothing kept) or keep a transcript (docs/PROTOCOL.md).
     captions: CaptionConsent = CaptionConsent.LIVE
@@ -332,8 +358,9 @@ class CreateSessionRequest(InboundModel):
 
 class CreateLinkRequest(InboundModel):
     role: Role
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
-    link_ttl_seconds: int | None = Field(default=None, ge=60)
+    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX,
+                             json_schema_extra=NOT_BLANK)
+    link_ttl_seconds: LinkTtl | None = None
 
 
 class RevokeLinkRequest(InboundModel):

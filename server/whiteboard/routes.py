@@ -28,14 +28,14 @@ class WhiteboardRoutes:
         r.add_get("/api/sessions/{session_id}/boards/{room}", self.get_board)
         doc = self.ctx.openapi
         doc.described("/api/sessions/{session_id}/boards", "get", "The session's whiteboards",
-                      200, "one entry per room's board", ANY_JSON, (401, 404),
+                      200, "one entry per room's board", ANY_JSON, (400, 401, 404),
                       path_params("session_id"))
         doc.described("/api/sessions/{session_id}/boards", "delete",
                       "Delete the session's whiteboards", 200, "what was deleted", ANY_JSON,
-                      (401, 404), path_params("session_id"))
+                      (400, 401, 404), path_params("session_id"))
         doc.described("/api/sessions/{session_id}/boards/{room}", "get",
                       "One whiteboard's items as JSON", 200, "the board's items", ANY_JSON,
-                      (401, 404), path_params("session_id", "room"))
+                      (400, 401, 404), path_params("session_id", "room"))
 
     def _require_admin(self, request: web.Request) -> None:
         require_admin(request, self.ctx.settings.admin_key)
@@ -46,6 +46,8 @@ class WhiteboardRoutes:
         BoardKey(session_id, MAIN_ROOM)  # a safe id, else invalid_payload
         boards = await self.events.board_list(session_id)
         meta = await self.events.boards.store.read_meta(session_id)
+        if not boards and meta is None:  # never drawn on, or deleted on request
+            raise NotFound(f"Session {session_id} has no whiteboards.")
         return web.json_response({
             "session_id": session_id,
             "title": meta.title if meta else None,

@@ -40,6 +40,17 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
         "asyncio")
 
 
+def test_trusted_proxies_are_addresses_or_networks(tmp_path: Path) -> None:
+    env = {"TANDEM_SECRET": "s" * 32, "TANDEM_ADMIN_KEY": "k" * 16}
+    assert load_settings({"data_dir": str(tmp_path)}, env, tmp_path).settings.trusted_proxies == ()
+    env["TANDEM_TRUSTED_PROXIES"] = "127.0.0.1, 10.0.0.0/8,::1"
+    nets = load_settings({"data_dir": str(tmp_path)}, env, tmp_path).settings.trusted_proxies
+    assert [str(n) for n in nets] == ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
+    flag = {"data_dir": str(tmp_path), "trusted_proxies": "192.168.1.7/24"}
+    nets = load_settings(flag, env, tmp_path).settings.trusted_proxies
+    assert [str(n) for n in nets] == ["192.168.1.0/24"]
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -53,6 +64,7 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
         ({"TANDEM_EVENT_LOOP": "trio"}, "event loop"),
         ({"TANDEM_GC_THRESHOLD": "700,10"}, "GC threshold"),
         ({"TANDEM_GC_THRESHOLD": "0,10,10"}, "GC threshold"),
+        ({"TANDEM_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, "trusted proxies"),
     ],
 )
 def test_bad_settings_fail_loudly(tmp_path: Path, env: dict[str, str], message: str) -> None:
