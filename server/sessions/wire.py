@@ -363,11 +363,22 @@ class CreateLinkRequest(InboundModel):
     link_ttl_seconds: LinkTtl | None = None
 
 
+def _one_link(schema: dict[str, Any]) -> None:
+    """Exactly one of a role and a person id (a null is as good as leaving one out)."""
+    def given(name: str) -> dict[str, Any]:
+        return {"required": [name], "properties": {name: {"type": "string"}}}
+
+    schema["oneOf"] = [given("role"), given("person_id")]
+
+
 class RevokeLinkRequest(InboundModel):
     """Revoke a role's link or a roster person's personal link (exactly one of the two)."""
 
+    model_config = ConfigDict(json_schema_extra=_one_link)
+
     role: Role | None = None
-    person_id: str | None = Field(default=None, min_length=1, max_length=PERSON_ID_MAX)
+    person_id: str | None = Field(default=None, min_length=1, max_length=PERSON_ID_MAX,
+                                  json_schema_extra={"pattern": PERSON_ID_PATTERN})
     # Issue a new link in its place (it works; the old one does not).
     reissue: bool = True
 
