@@ -77,13 +77,16 @@ class CaptionConsent(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SessionPlan:
-    """What a session was created for: its programme, schedule, roster and chat keeping."""
+    """What a session was created for: its programme, schedule, roster, chat keeping, captions,
+    and whether its people must not see each other's network addresses (``private_addresses``:
+    every room's media then goes through the server, see ``rooms.room.media_route``)."""
 
     programme: str = ""
     schedule: Schedule | None = None
     roster: tuple[RosterEntry, ...] = ()
     keep_chat: bool = False
     captions: CaptionConsent = CaptionConsent.LIVE
+    private_addresses: bool = False
 
     def __post_init__(self) -> None:
         if len(self.programme) > PROGRAMME_MAX or self.programme != self.programme.strip():

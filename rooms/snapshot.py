@@ -107,6 +107,7 @@ def _plan(plan: SessionPlan) -> Data:
         "roster": [[e.person_id, e.name, e.role.value, e.email] for e in plan.roster],
         "keep_chat": plan.keep_chat,
         "captions": plan.captions.value,
+        "private_addresses": plan.private_addresses,
     }
 
 
@@ -119,6 +120,7 @@ def _plan_from(data: Data) -> SessionPlan:
                      for pid, name, role, email in data["roster"]),
         keep_chat=data["keep_chat"],
         captions=CaptionConsent(data.get("captions", CaptionConsent.LIVE.value)),
+        private_addresses=data.get("private_addresses", False),
     )
 
 

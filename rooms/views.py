@@ -97,6 +97,7 @@ class SessionView:
     participants: tuple[ParticipantView, ...]
     chat_messages: int
     captions: str = "live"  # the session's ``CaptionConsent``
+    private_addresses: bool = False  # its people must not see each other's network addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,3 +134,13 @@ class RoomEntered:
     room: RoomRef
     chat: tuple[ChatMessage, ...]
     media_route: str = "p2p"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRoute:
+    """Where a participant's signalling goes (the target's connection), and whether only
+    candidates relayed by a TURN server may be passed on (a session whose people must not see
+    each other's addresses)."""
+
+    connection_id: str
+    relay_only: bool
