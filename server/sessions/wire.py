@@ -118,6 +118,7 @@ class SessionBrief(TypedDict):
     state: str
     max_participants: int
     captions: str
+    private_addresses: bool
 
 
 class JoinLimits(TypedDict):
@@ -163,7 +164,8 @@ def join_ack(view: JoinView, *, resume: str, now: float,
         "resume": resume,
         "rejoined": view.rejoined,
         "session": {"id": s.id, "title": s.title, "goal": s.goal, "state": s.state.value,
-                    "max_participants": s.max_participants, "captions": s.captions},
+                    "max_participants": s.max_participants, "captions": s.captions,
+                    "private_addresses": s.private_addresses},
         "participants": [participant_wire(p) for p in s.participants],
         "chat": [message_wire(m) for m in view.chat],
         "room": room_wire(view.room),
@@ -258,6 +260,9 @@ class CreateSessionRequest(InboundModel):
     keep_chat: bool = False
     # Captions: off, live only (nothing kept) or keep a transcript (docs/PROTOCOL.md).
     captions: CaptionConsent = CaptionConsent.LIVE
+    # Its people must not see each other's network addresses: media only through the server,
+    # signalling relay-only (docs/PROTOCOL.md, "Private addresses").
+    private_addresses: bool = False
 
     @model_validator(mode="after")
     def _both_ends(self) -> CreateSessionRequest:
@@ -275,7 +280,8 @@ class CreateSessionRequest(InboundModel):
             for p in self.participants
         )
         return SessionPlan(programme=self.programme.strip(), schedule=schedule, roster=roster,
-                           keep_chat=self.keep_chat, captions=self.captions)
+                           keep_chat=self.keep_chat, captions=self.captions,
+                           private_addresses=self.private_addresses)
 
 
 class CreateLinkRequest(InboundModel):
@@ -313,6 +319,7 @@ class SessionOut(_Outbound):
     participants: list[ParticipantWire]
     chat_messages: int
     captions: CaptionConsent
+    private_addresses: bool = False
 
 
 class SessionCreatedOut(_Outbound):
@@ -325,6 +332,7 @@ class SessionCreatedOut(_Outbound):
     links_expire_at: float
     join_urls: dict[Role, str]
     personal_links: list[PersonalLinkOut]
+    private_addresses: bool = False
 
 
 class LinkOut(_Outbound):
@@ -357,5 +365,6 @@ def session_out(view: SessionView) -> SessionOut:
         participants=[participant_wire(p) for p in view.participants],
         chat_messages=view.chat_messages,
         captions=CaptionConsent(view.captions),
+        private_addresses=view.private_addresses,
     )
 
