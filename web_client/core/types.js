@@ -73,7 +73,7 @@
  * @property {Participant} participant
  * @property {string} [resume]
  * @property {boolean} [rejoined]
- * @property {{id?: string, title?: string, goal?: string, state?: string, captions?: CaptionConsent}} [session]
+ * @property {{id?: string, title?: string, goal?: string, state?: string, captions?: CaptionConsent, private_addresses?: boolean}} [session]
  * @property {Participant[]} [participants]
  * @property {ChatMessage[]} [chat]
  * @property {RTCIceServer[]} [ice_servers]
