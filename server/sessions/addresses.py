@@ -57,7 +57,7 @@ def relay_only_description(sdp: str) -> str:
             lines.append(line.split()[0] + f" IN IP4 {BLANK_ADDRESS}")
         elif line.startswith("o="):
             fields = line.split()
-            lines.append(" ".join([*fields[:4], "IN", "IP4", BLANK_ADDRESS])
+            lines.append(" ".join([*fields[:3], "IN", "IP4", BLANK_ADDRESS])
                          if len(fields) == 6 else line)
         else:
             lines.append(line)

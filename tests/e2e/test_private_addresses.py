@@ -1,6 +1,7 @@
 """A session whose people must not see each other's network addresses, in real Chromium: a pair
 gets its media through the server, and nothing either page receives (descriptions, candidates)
-names an address of the other page.
+names an address of the other page; and Chromium takes a description that the server made
+relay-only (as it relays one in such a session when a direct connection goes through TURN).
 
 Every page here is on 127.0.0.1 (a loopback-only namespace), the server's media plane too, so an
 address is told apart by its port: each page's own candidates (every connection it made, as its
@@ -20,6 +21,8 @@ from tandem_pages import (
     wait_state,
 )
 from test_server_media import wait_decoding_through_server, wait_route
+
+from server.sessions.addresses import relay_only_description
 
 # Before any page script: keep every connection the page makes, its configuration, and every
 # description and candidate handed to any of them.
@@ -119,3 +122,57 @@ async def join_in(context: Any, url: str, name: str) -> Any:
     await page.locator("#join-button").click()
     await wait_state(page, "call")
     return page
+
+
+# A description made by Chromium itself once its host candidates (on 127.0.0.1) are gathered,
+# with a TURN relay candidate added as a browser with a TURN server would have it.
+GATHERED_OFFER_JS = """
+async (relay) => {
+  // With a microphone allowed, Chromium offers its real host addresses (not mDNS names).
+  const stream = await navigator.mediaDevices.getUserMedia({audio: true});
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver(stream.getAudioTracks()[0]);
+  pc.addTransceiver("video");
+  await pc.setLocalDescription();
+  for (let i = 0; i < 100 && !/typ host/.test(pc.localDescription.sdp); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  stream.getTracks().forEach((t) => t.stop());
+  const sdp = pc.localDescription.sdp.replace(/(a=mid:0\\r\\n)/, `$1a=${relay}\\r\\n`);
+  pc.close();
+  return sdp;
+}
+"""
+
+# Whether Chromium takes a description as the remote offer, and the candidates it then holds.
+ACCEPTS_JS = """
+async (sdp) => {
+  const pc = new RTCPeerConnection();
+  try {
+    await pc.setRemoteDescription({type: "offer", sdp});
+    await pc.setLocalDescription();
+    return {ok: true, held: pc.remoteDescription.sdp.match(/^a=candidate:.*$/gm) || []};
+  } catch (e) {
+    return {ok: false, error: String(e)};
+  } finally {
+    pc.close();
+  }
+}
+"""
+
+
+async def test_chromium_takes_a_description_the_server_made_relay_only(
+    tandem_server: Any, browser: Any
+) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{tandem_server.base_url}/healthz")  # a secure context, for the microphone
+    relay = ("candidate:5 1 udp 41885439 127.0.0.2 3478 typ relay raddr 127.0.0.1 rport 61000 "
+             "generation 0")
+    sdp = await page.evaluate(GATHERED_OFFER_JS, relay)
+    assert "typ host" in sdp and "typ relay" in sdp, sdp
+    kept = relay_only_description(sdp)
+    assert "typ host" not in kept and "raddr 127.0.0.1" not in kept
+    answer = await page.evaluate(ACCEPTS_JS, kept)
+    assert answer["ok"], answer
+    assert [c.split(" typ ")[1].split()[0] for c in answer["held"]] == ["relay"], answer
+    await page.close()

@@ -118,6 +118,7 @@ async def test_a_description_reaches_the_peer_with_relay_candidates_only(
         f"a=candidate:5 1 udp 41885439 {TURN} 3478 typ relay raddr 0.0.0.0 rport 0 "
         "generation 0 network-cost 10"]
     assert "c=IN IP4 0.0.0.0" in lines and "a=rtcp:61000 IN IP4 0.0.0.0" in lines
+    assert "o=- 4611731400430051336 2 IN IP4 0.0.0.0" in lines
     # The rest of the description is as sent.
     for kept in ("a=ice-ufrag:abcd", "a=mid:0", "a=rtpmap:111 opus/48000/2",
                  "m=audio 61000 UDP/TLS/RTP/SAVPF 111"):
