@@ -10,18 +10,27 @@ getStats() lists them) are compared with every candidate the other page was hand
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+from conftest import ADMIN_KEY, TandemServer
 from tandem_pages import (
     WAIT_MS,
     close_page,
     eventually_in_page,
     open_join_screen,
     participant_id,
+    wait_media_from,
     wait_state,
 )
 from test_server_media import wait_decoding_through_server, wait_route
 
+from clients.server import ServerProcess
 from server.sessions.addresses import relay_only_description
 
 # Before any page script: keep every connection the page makes, its configuration, and every
@@ -59,10 +68,18 @@ async () => {
   for (const {pc} of window.__tandemMade) {
     const stats = await pc.getStats();
     stats.forEach((r) => {
-      if (r.type === "local-candidate") own.add(`${r.address || r.ip}:${r.port}`);
+      // A relay candidate is the TURN server's address, not the page's.
+      if (r.type === "local-candidate" && r.candidateType !== "relay") {
+        own.add(`${r.address || r.ip}:${r.port}`);
+      }
     });
   }
-  return {own: [...own], policies: window.__tandemMade.map((m) => m.policy)};
+  const direct = [...window.tandemTestHooks.peers.values()];
+  return {
+    own: [...own],
+    policies: window.__tandemMade.map((m) => m.policy),
+    directPolicies: window.__tandemMade.filter((m) => direct.includes(m.pc)).map((m) => m.policy),
+  };
 }
 """
 
@@ -70,11 +87,15 @@ async () => {
 RECEIVED_JS = r"""
 () => {
   const out = [];
-  const candidate = /candidate:\S+ \d+ \S+ \d+ (\S+) (\d+) typ/g;
+  const lines = [];
+  const candidate = /candidate:\S+ \d+ \S+ \d+ (\S+) (\d+) typ[^\r\n]*/g;
   for (const text of window.__tandemReceived) {
-    for (const m of text.matchAll(candidate)) out.push(`${m[1]}:${m[2]}`);
+    for (const m of text.matchAll(candidate)) {
+      out.push(`${m[1]}:${m[2]}`);
+      lines.push(m[0]);
+    }
   }
-  return {candidates: out, texts: window.__tandemReceived.length};
+  return {candidates: out, lines, texts: window.__tandemReceived.length};
 }
 """
 
@@ -86,9 +107,7 @@ async def test_a_private_pair_gets_media_through_the_server_and_never_the_others
     assert s["private_addresses"] is True
     pages = []
     for role, name in (("mentor", "Ana"), ("mentee", "Ben")):
-        context = await browser.new_context(viewport={"width": 1280, "height": 800})
-        await context.add_init_script(RECORD_JS)
-        pages.append(await join_in(context, s["join_urls"][role], name))
+        pages.append(await join_in(browser, s["join_urls"][role], name))
     ana, ben = pages
     ids = [await participant_id(p) for p in pages]
 
@@ -112,8 +131,10 @@ async def test_a_private_pair_gets_media_through_the_server_and_never_the_others
         await close_page(p)
 
 
-async def join_in(context: Any, url: str, name: str) -> Any:
-    """``tandem_pages.join`` in a context made here (with the recording script)."""
+async def join_in(browser: Any, url: str, name: str) -> Any:
+    """``tandem_pages.join`` in a context of its own that records what its connections get."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    await context.add_init_script(RECORD_JS)
     page = await context.new_page()
     page.set_default_timeout(WAIT_MS)
     page.on("pageerror", lambda err: print(f"[page error] {err}"))
@@ -176,3 +197,104 @@ async def test_chromium_takes_a_description_the_server_made_relay_only(
     assert answer["ok"], answer
     assert [c.split(" typ ")[1].split()[0] for c in answer["held"]] == ["relay"], answer
     await page.close()
+
+
+# -- a direct connection through a TURN relay, when the server cannot carry the media ------------
+
+TURN_USER, TURN_PASSWORD = "tandem", "turn-password-for-tests"
+
+# The candidate types of the pair each direct connection selected.
+SELECTED_PAIR_JS = """
+async () => {
+  const out = [];
+  for (const pc of window.tandemTestHooks.peers.values()) {
+    const stats = await pc.getStats();
+    const reports = new Map();
+    stats.forEach((r) => reports.set(r.id, r));
+    stats.forEach((r) => {
+      if (r.type !== "transport" || !r.selectedCandidatePairId) return;
+      const pair = reports.get(r.selectedCandidatePairId);
+      out.push([reports.get(pair.localCandidateId).candidateType,
+                reports.get(pair.remoteCandidateId).candidateType]);
+    });
+  }
+  return out;
+}
+"""
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def turn_url(tmp_path: Path) -> Iterator[str]:
+    """coturn on loopback (Debian's ``coturn``), relaying between loopback addresses."""
+    binary = shutil.which("turnserver")
+    if binary is None:
+        pytest.skip("e2e: turnserver is missing (apt-get install -y coturn)")
+    port = free_udp_port()
+    log = (tmp_path / "turnserver.log").open("w")
+    process = subprocess.Popen(
+        [binary, "-n", "--listening-ip=127.0.0.1", f"--listening-port={port}",
+         "--relay-ip=127.0.0.1", "--lt-cred-mech", f"--user={TURN_USER}:{TURN_PASSWORD}",
+         "--realm=tandem.test", "--no-tls", "--no-dtls", "--allow-loopback-peers", "--no-cli",
+         f"--pidfile={tmp_path / 'turnserver.pid'}", f"--db={tmp_path / 'turndb'}",
+         "--log-file=stdout", "--simple-log"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        yield f"turn:127.0.0.1:{port}?transport=udp"
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
+
+
+@pytest.fixture
+def full_server(tmp_path: Path, turn_url: str) -> Iterator[TandemServer]:
+    """A Tandem server with a TURN server, whose media plane holds one person's connections."""
+    process = ServerProcess(
+        tmp_path / "data", admin_key=ADMIN_KEY,
+        flags=["--turn-urls", turn_url, "--turn-username", TURN_USER,
+               "--turn-credential", TURN_PASSWORD, "--media-max-peers", "2"],
+    ).start()
+    try:
+        yield TandemServer(process)
+    finally:
+        process.stop()
+
+
+async def test_when_the_server_cannot_carry_a_private_pair_it_connects_through_turn_only(
+    full_server: Any, browser: Any
+) -> None:
+    # Someone alone in another private session takes the media plane's two connections.
+    other = full_server.create_session(title="Elsewhere", private_addresses=True)
+    zed = await join_in(browser, other["join_urls"]["mentee"], "Zed")
+    await zed.wait_for_function(
+        "() => window.tandemTestHooks.serverConnections.publish?.connectionState === 'connected'"
+    )
+    s = full_server.create_session(title="Private pair, server full", private_addresses=True)
+    pages = [await join_in(browser, s["join_urls"][role], name)
+             for role, name in (("mentor", "Ana"), ("mentee", "Ben"))]
+    ids = [await participant_id(p) for p in pages]
+    await wait_media_from(pages[0], ids[1])
+    await wait_media_from(pages[1], ids[0])
+
+    own = [await eventually_in_page(p, OWN_CANDIDATES_JS, None) for p in pages]
+    received = [await p.evaluate(RECEIVED_JS) for p in pages]
+    print("candidates received:", [r["lines"] for r in received])
+    for me, other_page in ((0, 1), (1, 0)):
+        assert own[me]["directPolicies"] == ["relay"], own[me]
+        assert await pages[me].evaluate(SELECTED_PAIR_JS) == [["relay", "relay"]]
+        # All that came was the other page's relay candidates, without its address as raddr.
+        lines = received[me]["lines"]
+        assert lines, "the other page's relay candidates should have arrived"
+        for line in lines:
+            assert " typ relay " in line and " raddr 0.0.0.0 rport 0" in line, line
+        leaked = set(received[me]["candidates"]) & set(own[other_page]["own"])
+        assert not leaked, f"page {me} was handed page {other_page}'s candidates {leaked}"
+    for p in [*pages, zed]:
+        await close_page(p)
