@@ -101,6 +101,20 @@ class ScreenBusy(TandemError):
     code = "screen_busy"
 
 
+class NoDirectConnection(TandemError):
+    """Signalling between two people who need no direct connection: neither sends media, or
+    their room's media goes through the server and one of them sends none."""
+
+    code = "no_direct_connection"
+
+
+class RelayOnly(TandemError):
+    """In a session whose people must not see each other's addresses, a candidate that is not
+    relayed by a TURN server."""
+
+    code = "relay_only"
+
+
 class MediaUnavailable(TandemError):
     """The server's media plane is full (peer connections, publishers of a room) or off."""
 

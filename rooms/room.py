@@ -46,10 +46,13 @@ class MediaRoute(StrEnum):
 SERVER_ROUTE_FROM = 3
 
 
-def media_route(connected: int, fallback: bool, captioned: bool = False) -> MediaRoute:
+def media_route(connected: int, fallback: bool, captioned: bool = False,
+                private: bool = False) -> MediaRoute:
     """The route of a room with ``connected`` people in it; ``fallback``: a direct connection
     between two of them failed, so the room goes through the server whatever its size;
-    ``captioned``: someone there sees captions, which the server makes from the room's audio."""
-    if connected >= SERVER_ROUTE_FROM or fallback or captioned:
+    ``captioned``: someone there sees captions, which the server makes from the room's audio;
+    ``private``: its people must not see each other's network addresses, and through the server
+    each of them sees only the server's."""
+    if connected >= SERVER_ROUTE_FROM or fallback or captioned or private:
         return MediaRoute.SERVER
     return MediaRoute.P2P

@@ -85,7 +85,9 @@ class WaitingRoom(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SessionPlan:
-    """What a session was created for: its programme, schedule, roster and chat keeping."""
+    """What a session was created for: its programme, schedule, roster, chat keeping, captions,
+    and whether its people must not see each other's network addresses (``private_addresses``:
+    every room's media then goes through the server, see ``rooms.room.media_route``)."""
 
     programme: str = ""
     schedule: Schedule | None = None
@@ -93,6 +95,7 @@ class SessionPlan:
     keep_chat: bool = False
     captions: CaptionConsent = CaptionConsent.LIVE
     waiting_room: WaitingRoom = WaitingRoom.OFF  # the server chooses one for new sessions
+    private_addresses: bool = False
 
     def __post_init__(self) -> None:
         if len(self.programme) > PROGRAMME_MAX or self.programme != self.programme.strip():

@@ -21,6 +21,7 @@ from rooms.errors import (
     IllegalTransition,
     InvalidPayload,
     MediaLocked,
+    NoDirectConnection,
     NotJoined,
     NotSameRoom,
     SessionEnded,
@@ -60,6 +61,7 @@ from rooms.views import (
     RoomEntered,
     RoomRef,
     SessionView,
+    SignalRoute,
 )
 from rooms.whiteboard import pair_key
 
@@ -320,15 +322,31 @@ class Session:
                                           "server"))
         return view, events
 
-    def route_signal(self, sender_id: str, sender_connection: str, target_id: str) -> str:
-        """Check that ``sender_id`` may signal ``target_id``; return the target's connection id."""
+    def route_signal(self, sender_id: str, sender_connection: str,
+                     target_id: str) -> SignalRoute:
+        """Check that ``sender_id`` may signal ``target_id``: where it goes, and whether only
+        relayed candidates may pass.
+
+        Signalling hands each side the other's network addresses, so it passes only between two
+        people who need a direct connection: at least one of them sends media, and in a room
+        whose media goes through the server, both do (the pages of two who publish connect
+        directly while they swap routes, or when the server cannot carry their media); someone
+        who sends none (an observer, a captioner) receives it from the server there."""
         sender = self.connected(sender_id, sender_connection, action=Action.SIGNAL)
         if target_id == sender_id:
             raise InvalidPayload("A participant cannot signal themselves.")
         target = self.participant(target_id)
         if not target.connected or target.connection_id is None or target.room != sender.room:
             raise NotSameRoom("That participant is not connected in your room.")
-        return target.connection_id
+        publishing = [can(p.role, Action.PUBLISH_MEDIA) for p in (sender, target)]
+        if not any(publishing):
+            raise NoDirectConnection(
+                "Neither of you sends media, so there is no direct connection to set up.")
+        if not all(publishing) and self.media_route(sender.room) is MediaRoute.SERVER:
+            raise NoDirectConnection(
+                "This room's media goes through the server, and one of you sends no media: "
+                "there is no direct connection to set up.")
+        return SignalRoute(target.connection_id, self.plan.private_addresses)
 
     # -- breakout rooms ---------------------------------------------------------------------------
 
@@ -411,7 +429,8 @@ class Session:
                 counts[p.room] = counts.get(p.room, 0) + 1
                 if p.captions:
                     captioned.add(p.room)
-        return {room: media_route(n, room in self.media_fallback, room in captioned)
+        private = self.plan.private_addresses
+        return {room: media_route(n, room in self.media_fallback, room in captioned, private)
                 for room, n in counts.items()}
 
     def member(self, participant_id: str, connection_id: str, *, action: Action | None = None,
@@ -463,6 +482,7 @@ class Session:
             captions=self.plan.captions.value,
             locked=self.locked,
             waiting_room=self.plan.waiting_room.value,
+            private_addresses=self.plan.private_addresses,
         )
 
     # -- internals --------------------------------------------------------------------------------

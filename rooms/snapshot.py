@@ -118,6 +118,7 @@ def _plan(plan: SessionPlan) -> Data:
         "keep_chat": plan.keep_chat,
         "captions": plan.captions.value,
         "waiting_room": plan.waiting_room.value,
+        "private_addresses": plan.private_addresses,
     }
 
 
@@ -131,6 +132,7 @@ def _plan_from(data: Data) -> SessionPlan:
         keep_chat=data["keep_chat"],
         captions=CaptionConsent(data.get("captions", CaptionConsent.LIVE.value)),
         waiting_room=WaitingRoom(data.get("waiting_room", WaitingRoom.OFF.value)),
+        private_addresses=data.get("private_addresses", False),
     )
 
 

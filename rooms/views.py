@@ -122,6 +122,7 @@ class SessionView:
     captions: str = "live"  # the session's ``CaptionConsent``
     locked: bool = False  # nobody new comes in
     waiting_room: str = "off"  # the session's ``WaitingRoom``
+    private_addresses: bool = False  # its people must not see each other's network addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +160,13 @@ class RoomEntered:
     room: RoomRef
     chat: tuple[ChatMessage, ...]
     media_route: str = "p2p"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRoute:
+    """Where a participant's signalling goes (the target's connection), and whether only
+    candidates relayed by a TURN server may be passed on (a session whose people must not see
+    each other's addresses)."""
+
+    connection_id: str
+    relay_only: bool

@@ -382,7 +382,13 @@ function onJoined(ack) {
 
   breakouts.joining();
   store.joined(ack, media.sending());
-  call.joined({ selfId: me.id, iceServers: ack.ice_servers, stream: media.stream, route: ack.media_route });
+  call.joined({
+    selfId: me.id,
+    iceServers: ack.ice_servers,
+    stream: media.stream,
+    route: ack.media_route,
+    privateAddresses: !!(ack.session && ack.session.private_addresses),
+  });
   if (first || !samePerson) chat.setHistory(ack.chat);
   else chat.addMessages(ack.chat);
   chat.setEnabled(true);

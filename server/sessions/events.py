@@ -28,6 +28,7 @@ from rooms.views import JoinView, WaitingView
 from server.context import Context
 from server.gateway import Connection, managers_key, room_key, session_key
 from server.protocol import OK, EmptyPayload, OkAck, message_wire, participant_wire
+from server.sessions.addresses import relay_only
 from server.sessions.wire import (
     ADMITTED,
     CHAT,
@@ -170,10 +171,13 @@ class SessionEvents:
 
     async def on_signal(self, conn: Connection, payload: SignalPayload) -> OkAck:
         pid = conn.joined_id()
-        target_sid = await self.ctx.store.read(
+        route = await self.ctx.store.read(
             conn.session_id, lambda s: s.route_signal(pid, conn.sid, payload.to)
         )
-        await self.ctx.gateway.emit(SIGNAL_RELAYED(payload.relayed(pid)), to=target_sid)
+        out = payload.relayed(pid)
+        if route.relay_only:
+            out = relay_only(out)
+        await self.ctx.gateway.emit(SIGNAL_RELAYED(out), to=route.connection_id)
         return OK
 
     async def on_leave(self, conn: Connection, payload: EmptyPayload) -> OkAck:

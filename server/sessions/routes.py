@@ -166,6 +166,7 @@ class SessionRoutes:
                 )
                 for p in session.plan.roster
             ],
+            private_addresses=session.plan.private_addresses,
         )
         logger.info("session %s created (up to %d people)", session.id, max_participants)
         return web.json_response(out.model_dump(mode="json"), status=201)

@@ -124,6 +124,7 @@ class SessionBrief(TypedDict):
     max_participants: int
     captions: str
     locked: bool
+    private_addresses: bool
 
 
 class JoinLimits(TypedDict):
@@ -193,7 +194,7 @@ def waiting_ack(view: WaitingView) -> WaitingAck:
 def _brief(s: SessionView) -> SessionBrief:
     return {"id": s.id, "title": s.title, "goal": s.goal, "state": s.state.value,
             "max_participants": s.max_participants, "captions": s.captions,
-            "locked": s.locked}
+            "locked": s.locked, "private_addresses": s.private_addresses}
 
 
 def join_ack(view: JoinView, *, resume: str, now: float,
@@ -335,6 +336,9 @@ class CreateSessionRequest(InboundModel):
     captions: CaptionConsent = CaptionConsent.LIVE
     # Who waits for a mentor to let them in (absent: the server's setting).
     waiting_room: WaitingRoom | None = None
+    # Its people must not see each other's network addresses: media only through the server,
+    # signalling relay-only (docs/PROTOCOL.md, "Private addresses").
+    private_addresses: bool = False
 
     @model_validator(mode="after")
     def _both_ends(self) -> CreateSessionRequest:
@@ -353,7 +357,8 @@ class CreateSessionRequest(InboundModel):
         )
         return SessionPlan(programme=self.programme.strip(), schedule=schedule, roster=roster,
                            keep_chat=self.keep_chat, captions=self.captions,
-                           waiting_room=self.waiting_room or waiting_room)
+                           waiting_room=self.waiting_room or waiting_room,
+                           private_addresses=self.private_addresses)
 
 
 class CreateLinkRequest(InboundModel):
@@ -423,6 +428,7 @@ class SessionOut(_Outbound):
     captions: CaptionConsent
     locked: bool
     waiting_room: WaitingRoom
+    private_addresses: bool = False
 
 
 class SessionCreatedOut(_Outbound):
@@ -436,6 +442,7 @@ class SessionCreatedOut(_Outbound):
     role_links_expire_at: float  # default: a day after the scheduled end, if there is one
     join_urls: dict[Role, str]
     personal_links: list[PersonalLinkOut]
+    private_addresses: bool = False
 
 
 class LinkOut(_Outbound):
@@ -476,5 +483,6 @@ def session_out(view: SessionView) -> SessionOut:
         captions=CaptionConsent(view.captions),
         locked=view.locked,
         waiting_room=WaitingRoom(view.waiting_room),
+        private_addresses=view.private_addresses,
     )
 

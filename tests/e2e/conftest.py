@@ -4,7 +4,9 @@ These tests need:
 - Chromium at /usr/bin/chromium (Debian's package; never `playwright install`);
 - a network namespace with only loopback, so that WebRTC stays on 127.0.0.1:
   `unshare -n sh -c 'ip link set lo up && .venv/bin/pytest tests/e2e'` (as root).
-Otherwise the whole folder is skipped with the reason.
+Otherwise the whole folder is skipped with the reason. The test of a direct connection through a
+TURN relay (test_private_addresses.py) also needs Debian's coturn (`turnserver`), and is skipped
+without it.
 """
 
 from __future__ import annotations

@@ -385,7 +385,7 @@ def test_visit_and_help() -> None:
     assert moves(events) == [("m", "main", "1:b1")]
     view = s.breakout_view()
     assert view is not None and view.help == ()
-    assert s.route_signal("m", "cm", "a") == "ca"  # the visitor meets the room
+    assert s.route_signal("m", "cm", "a").connection_id == "ca"  # the visitor meets the room
     with pytest.raises(NotSameRoom):
         s.route_signal("m", "cm", "b")
     assert moves(run(s, BreakoutVisit("m", "cm", "main", T0 + 7))) == [("m", "1:b1", "main")]

@@ -222,7 +222,7 @@ def test_signal_routes_only_within_room_to_connected_people() -> None:
     s = make_session()
     join(s, "a", "c1")
     join(s, "b", "c2")
-    assert s.route_signal("a", "c1", "b") == "c2"
+    assert s.route_signal("a", "c1", "b").connection_id == "c2"
     with pytest.raises(InvalidPayload):
         s.route_signal("a", "c1", "a")
     with pytest.raises(UnknownParticipant):

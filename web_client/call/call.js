@@ -95,13 +95,15 @@ export function installCall({ store, dispatcher, transport, notice, onScreens = 
     server,
     /**
      * After a successful `join` (the store already has it): new connections to everyone here.
-     * @param {{selfId: string, iceServers: RTCIceServer[] | undefined, stream: MediaStream | null, route?: import("../core/types.js").MediaRoute}} options
+     * `privateAddresses`: the session's people must not see each other's network addresses, so a
+     * direct connection (only ever a fallback there) goes through a TURN relay.
+     * @param {{selfId: string, iceServers: RTCIceServer[] | undefined, stream: MediaStream | null, route?: import("../core/types.js").MediaRoute, privateAddresses?: boolean}} options
      */
-    joined({ selfId, iceServers, stream, route }) {
+    joined({ selfId, iceServers, stream, route, privateAddresses = false }) {
       peers.closeAll();
-      peers.configure({ selfId, iceServers: iceServers || [], localStream: stream });
+      peers.configure({ selfId, iceServers: iceServers || [], localStream: stream, relayOnly: privateAddresses });
       grid.reset(stream);
-      routes.joined({ iceServers: iceServers || [], stream, route });
+      routes.joined({ iceServers: iceServers || [], stream, route, privateAddresses });
       quality.start();
     },
     /** The connection to the server dropped: the media connections go with it. */

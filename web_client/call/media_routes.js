@@ -5,7 +5,7 @@
 
 import { CLIENT_EVENTS } from "../core/events.js";
 import { sendsNoMedia } from "../core/store.js";
-import { QUIET_PEER_MS, directState, plan } from "./route_plan.js";
+import { QUIET_PEER_MS, directAllowed, directState, plan } from "./route_plan.js";
 
 /** @typedef {import("../core/types.js").MediaRoute} MediaRoute */
 
@@ -35,6 +35,8 @@ export class MediaRoutes {
     this.route = "p2p";
     /** @type {RTCIceServer[]} */
     this.iceServers = [];
+    /** The session's people must not see each other's network addresses (`private_addresses`). */
+    this.privateAddresses = false;
     /** @type {MediaStream | null} */
     this.localStream = null;
     /** @type {MediaStreamTrack | null} */
@@ -68,18 +70,19 @@ export class MediaRoutes {
 
   /**
    * A `join` succeeded: start over with the route it gave.
-   * @param {{iceServers: RTCIceServer[], stream: MediaStream | null, route: MediaRoute | undefined}} o
+   * @param {{iceServers: RTCIceServer[], stream: MediaStream | null, route: MediaRoute | undefined, privateAddresses: boolean}} o
    */
-  joined({ iceServers, stream, route }) {
+  joined({ iceServers, stream, route, privateAddresses }) {
     this.active = false;
     this.iceServers = iceServers;
+    this.privateAddresses = privateAddresses;
     this.localStream = stream;
     this.server.stop(false); // the server closed them with the old connection
     this.serverRetryAt = 0;
     this.fallbackSent.clear();
     this.route = route === "server" ? "server" : "p2p";
     this.active = true;
-    if (this.route === "p2p") for (const p of this.store.othersHere()) this.peers.call(p.id); // the newcomer offers
+    if (this.route === "p2p") for (const p of this.connectable()) this.peers.call(p.id); // the newcomer offers
     this.apply();
     clearInterval(this.timer);
     this.timer = window.setInterval(() => this.tick(), TICK_MS);
@@ -95,7 +98,8 @@ export class MediaRoutes {
 
   /** Someone arrived (or came back) in my room: on the direct route, they offer. @param {string} id */
   arrived(id) {
-    if (this.route === "p2p") this.peers.expect(id);
+    const p = this.store.participants.get(id);
+    if (this.route === "p2p" && p && this.mayConnect(p)) this.peers.expect(id);
     else this.peers.close(id); // a connection kept from before they left is of no use
   }
 
@@ -104,8 +108,27 @@ export class MediaRoutes {
     this.peers.closeAll();
     if (route === "p2p" || route === "server") this.route = route;
     // I am the newcomer in this room: I offer to everyone connected here.
-    if (this.route === "p2p") for (const p of this.store.othersHere()) this.peers.call(p.id);
+    if (this.route === "p2p") for (const p of this.connectable()) this.peers.call(p.id);
     this.apply();
+  }
+
+  /**
+   * Whether the server relays signalling between me and this person now (route_plan.js).
+   * @param {import("../core/types.js").Participant} p
+   */
+  mayConnect(p) {
+    return directAllowed({
+      route: this.route,
+      iSend: !sendsNoMedia(this.store.me.role),
+      theySend: !sendsNoMedia(p.role),
+      privateAddresses: this.privateAddresses,
+      haveTurn: this.iceServers.some((s) => [s.urls].flat().some((u) => /^turns?:/.test(u))),
+    });
+  }
+
+  /** The people here I may connect with directly. */
+  connectable() {
+    return this.store.othersHere().filter((p) => this.mayConnect(p));
   }
 
   /** The socket dropped: the server closed its connections, the direct ones go with it. */
@@ -255,6 +278,7 @@ export class MediaRoutes {
           sendsNothing: sendsNoMedia(p.role),
         }),
         serverMs: this.serverMs(p, now, serverOpenFor),
+        direct: this.mayConnect(p),
       };
     });
     const decision = plan({

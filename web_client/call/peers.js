@@ -65,6 +65,8 @@ export class PeerManager {
     this.selfId = "";
     /** @type {RTCIceServer[]} */
     this.iceServers = [];
+    /** Gather and use only candidates relayed by a TURN server: nobody sees my address. */
+    this.relayOnly = false;
     /** @type {MediaStream | null} with at most one audio and one video track */
     this.localStream = null;
     /** @type {Map<string, Peer>} */
@@ -75,10 +77,11 @@ export class PeerManager {
     this.receiveVideo = true;
   }
 
-  /** @param {{selfId: string, iceServers: RTCIceServer[], localStream: MediaStream | null}} options */
-  configure({ selfId, iceServers, localStream }) {
+  /** @param {{selfId: string, iceServers: RTCIceServer[], localStream: MediaStream | null, relayOnly: boolean}} options */
+  configure({ selfId, iceServers, localStream, relayOnly }) {
     this.selfId = selfId;
     this.iceServers = Array.isArray(iceServers) ? iceServers : [];
+    this.relayOnly = relayOnly;
     this.localStream = localStream || null;
   }
 
@@ -353,7 +356,7 @@ export class PeerManager {
 
   /** @param {string} id @param {Peer["origin"]} origin @returns {Peer} */
   _create(id, origin) {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.relayOnly ? "relay" : "all" });
     /** @type {Peer} */
     const peer = {
       id,

@@ -35,10 +35,29 @@ export function directState({ exists, connected, connectedMs, frames, packets, e
 }
 
 /**
+ * Whether the server relays signalling between me and a peer, so that a direct connection can be
+ * made (rooms/session.py `route_signal`): one of us sends media, and on the server route both of
+ * us do; in a session whose people must not see each other's addresses, the connection may only
+ * go through a TURN relay, so there must be a TURN server.
+ * @param {object} o
+ * @param {MediaRoute} o.route
+ * @param {boolean} o.iSend             I may send media (not an observer or captioner)
+ * @param {boolean} o.theySend          they may
+ * @param {boolean} o.privateAddresses  the session's `private_addresses`
+ * @param {boolean} o.haveTurn          a TURN server is among my ICE servers
+ */
+export function directAllowed({ route, iSend, theySend, privateAddresses, haveTurn }) {
+  if (!iSend && !theySend) return false;
+  if (route === "server" && !(iSend && theySend)) return false;
+  return !privateAddresses || haveTurn;
+}
+
+/**
  * @typedef {object} PeerView
  * @property {string} id
  * @property {DirectState} p2p
  * @property {number} serverMs  how long their media has arrived through the server (-1: it has not)
+ * @property {boolean} [direct] a direct connection with them is allowed (`directAllowed`; default true)
  *
  * @typedef {object} Plan
  * @property {Map<string, "p2p" | "server">} show  which copy each tile shows
@@ -72,9 +91,9 @@ export function plan({ route, selfId, serverOpen, serverReady, serverFailed, pee
   }
   // Direct: also when the server cannot carry media, which is the best left to try.
   for (const p of peers) {
-    if (p.p2p === "none") out.openP2p.push({ id: p.id, offer: selfId < p.id });
+    if (p.p2p === "none" && p.direct !== false) out.openP2p.push({ id: p.id, offer: selfId < p.id });
     out.show.set(p.id, p.p2p === "arrived" || p.serverMs < 0 ? "p2p" : "server");
   }
-  out.stopServer = serverOpen && peers.every((p) => p.p2p === "arrived");
+  out.stopServer = serverOpen && peers.every((p) => p.direct === false || p.p2p === "arrived");
   return out;
 }

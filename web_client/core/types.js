@@ -75,7 +75,7 @@
  * @property {Participant} participant
  * @property {string} [resume]
  * @property {boolean} [rejoined]
- * @property {{id?: string, title?: string, goal?: string, state?: string, captions?: CaptionConsent, locked?: boolean}} [session]
+ * @property {{id?: string, title?: string, goal?: string, state?: string, captions?: CaptionConsent, locked?: boolean, private_addresses?: boolean}} [session]
  * @property {{id: string, name: string, role: string, since: number, returning: boolean, removed_before: boolean}[]} [waiters]  who waits to be let in (mentors and admins)
  * @property {Participant[]} [participants]
  * @property {ChatMessage[]} [chat]

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { QUIET_PEER_MS, SWAP_AFTER_MS, directState, plan } from "../../../web_client/call/route_plan.js";
+import { QUIET_PEER_MS, SWAP_AFTER_MS, directAllowed, directState, plan } from "../../../web_client/call/route_plan.js";
 
 const base = { route: "server", selfId: "m", serverOpen: true, serverReady: true, serverFailed: false };
 const direct = { exists: true, connected: true, connectedMs: 500, frames: 0, packets: 0, expectVideo: true, sendsNothing: false };
@@ -60,4 +60,29 @@ test("when the server cannot carry media, the page stays (or goes) direct", () =
   const p = plan({ ...base, serverOpen: false, serverReady: false, serverFailed: true, peers: [{ id: "z", p2p: "none", serverMs: -1 }] });
   assert.equal(p.openServer, false);
   assert.deepEqual(p.openP2p, [{ id: "z", offer: true }]);
+});
+
+test("a direct connection only where the server relays its signalling", () => {
+  const ordinary = { route: "p2p", iSend: true, theySend: true, privateAddresses: false, haveTurn: false };
+  assert.equal(directAllowed(ordinary), true);
+  assert.equal(directAllowed({ ...ordinary, iSend: false }), true); // an observer receives a mentor
+  assert.equal(directAllowed({ ...ordinary, iSend: false, theySend: false }), false); // two observers
+  assert.equal(directAllowed({ ...ordinary, route: "server" }), true); // two who publish
+  assert.equal(directAllowed({ ...ordinary, route: "server", theySend: false }), false);
+  assert.equal(directAllowed({ ...ordinary, route: "server", iSend: false }), false);
+  // Private addresses: through a TURN relay only, so never without a TURN server.
+  assert.equal(directAllowed({ ...ordinary, route: "server", privateAddresses: true }), false);
+  assert.equal(directAllowed({ ...ordinary, route: "server", privateAddresses: true, haveTurn: true }), true);
+});
+
+test("no direct connection where none is allowed, whatever the route", () => {
+  const none = { id: "z", p2p: "none", serverMs: -1, direct: false };
+  // The server cannot carry media, and nothing else is allowed: the page waits for the server.
+  const failed = plan({ ...base, serverOpen: false, serverReady: false, serverFailed: true, peers: [none] });
+  assert.deepEqual(failed.openP2p, []);
+  assert.equal(failed.openServer, false);
+  // On the direct route, someone I may not connect with (two observers) stops nothing.
+  const p2p = plan({ ...base, route: "p2p", peers: [none, { id: "a", p2p: "arrived", serverMs: 3000 }] });
+  assert.deepEqual(p2p.openP2p, []);
+  assert.equal(p2p.stopServer, true);
 });
