@@ -67,6 +67,8 @@ def create_app(
         transports=["polling", "websocket"] if settings.long_polling else ["websocket"],
     )
     sio.attach(app)
+    if settings.long_polling:
+        app.middlewares.append(sio.polling_bounds())
     # One database for the ledger and the session journal: a command's journal entry and its
     # records commit together.
     adopt_legacy_file(settings.data_dir)

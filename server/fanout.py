@@ -260,6 +260,9 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
                 server.send_prepared(eio_sid, sends)
 
 
+# A long-polling socket's queue is measured once it holds this many packets.
+QUEUE_COUNT_FROM = 32
+
 # A Socket.IO packet ready to send: each Engine.IO message's payload with its websocket frame.
 Prepared = list[tuple[bytes | str, bytes]]
 
@@ -274,6 +277,9 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # server-to-client call's acknowledgement): that connection is not read meanwhile.
         super().__init__(client_manager=FanoutManager(), async_handlers=False,
                          serializer=_Packet, **kwargs)
+        self.send_buffer_bytes = send_buffer_bytes
+        self.dropping: set[str] = set()  # long-polling sockets being dropped (_bound_queue)
+        self.drops: set[asyncio.Task[None]] = set()
         self.outboxes: dict[str, Outbox] = {}
         websocket = type("DirectWebSocket", (_DirectWebSocket,), {
             "outboxes": self.outboxes, "limit": send_buffer_bytes, "flusher": Flusher()})
@@ -300,6 +306,56 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             # long-polling (base64) and websocket (raw bytes).
             for part, _frame in sends:
                 socket.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, part))
+            self._bound_queue(socket)
+
+    def _bound_queue(self, socket: Any) -> None:
+        """A long-polling client that stops polling gets the websocket's bound: past
+        ``send_buffer_bytes`` waiting for it, it is dropped. Counted only once a backlog has
+        formed (a client that polls takes its queue every time)."""
+        queue = socket.queue
+        if queue.qsize() < QUEUE_COUNT_FROM or socket.closing or socket.sid in self.dropping:
+            return
+        waiting = sum(len(pkt.data) if isinstance(pkt.data, bytes | str) else 0
+                      for pkt in queue._queue)  # noqa: SLF001 (asyncio.Queue's own deque)
+        if waiting > self.send_buffer_bytes:
+            logger.warning("slow_consumer: dropping connection %s, %d bytes unsent (limit %d)",
+                           socket.sid, waiting, self.send_buffer_bytes)
+            self.dropping.add(socket.sid)
+            task = asyncio.get_running_loop().create_task(self.drop(socket.sid))
+            self.drops.add(task)  # held until done, so that it is not collected meanwhile
+            task.add_done_callback(self.drops.discard)
+
+    async def drop(self, eio_sid: str) -> None:
+        """Close an Engine.IO socket at once, without waiting for its client to take what is
+        queued for it (Engine.IO's own disconnect waits for that, for ever if it never polls)."""
+        socket = self.eio.sockets.pop(eio_sid, None)
+        try:
+            if socket is not None:
+                await socket.close(wait=False, abort=True)
+        finally:
+            self.dropping.discard(eio_sid)
+
+    def polling_bounds(self) -> Any:
+        """An aiohttp middleware: a long-polling POST announcing more than a message may hold
+        (or not saying how much) is answered 413 at once and its socket closed, instead of
+        Engine.IO's handling of it, which waits for ever on a client that does not poll."""
+        limit = self.eio.max_http_buffer_size
+
+        @web.middleware
+        async def bound(request: web.Request, handler: Any) -> web.StreamResponse:
+            if (request.method == "POST" and request.path.startswith("/socket.io/")
+                    and request.query.get("transport") == "polling"
+                    and (request.content_length is None or request.content_length > limit)):
+                sid = request.query.get("sid")
+                if sid:
+                    await self.drop(sid)
+                return web.json_response(
+                    {"error": {"code": "payload_too_large",
+                               "message": "A message can be at most 256 KiB."}}, status=413)
+            response: web.StreamResponse = await handler(request)
+            return response
+
+        return bound
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         self.send_prepared(eio_sid, self.prepared(pkt))
