@@ -251,11 +251,43 @@ async function refreshSession(focus) {
     actions: (p) => personActions(p),
   });
   renderFeedback(report.feedback);
+  await renderModeration(report);
   if (focus) {
     $("session-title").setAttribute("tabindex", "-1");
     $("session-title").focus();
   }
   setStatus(`Updated ${new Date().toLocaleTimeString()}.`);
+}
+
+const MODERATION_WORDS = {
+  mute: "muted", stop_camera: "turned off the camera of", stop_screen: "stopped the screen share of",
+  allow: "let unmute", remove: "removed", admit: "let in", decline: "turned away",
+  lock: "locked the session", unlock: "unlocked the session", end: "ended the session",
+};
+
+/** Who did what to whom, from the session's moderation records (the ledger keeps them). */
+async function renderModeration(report) {
+  const names = new Map();
+  for (const p of report.people || []) for (const id of p.participant_ids || []) names.set(id, p.name || p.person_id);
+  let records = [];
+  try {
+    const res = await request("GET", `/api/attendance/sessions/${encodeURIComponent(state.sessionId)}/export`, { view: "records", format: "json" });
+    records = (await res.json()).filter((r) => r.kind === "moderation");
+  } catch (err) {
+    failed(err);
+    return;
+  }
+  $("moderation-empty").hidden = records.length > 0;
+  $("moderation-log").replaceChildren(...records.map((r) => {
+    const [action, , actor] = String(r.text || "").split(" ");
+    const who = names.get(actor) || "A mentor";
+    const verb = MODERATION_WORDS[action] || action;
+    const target = r.participant_id ? ` ${names.get(r.participant_id) || "someone waiting"}` : "";
+    const locked = r.value === 1 ? " until allowed" : "";
+    const li = document.createElement("li");
+    li.textContent = `${fmtDateTime(r.at)}: ${who} ${verb}${target}${locked}`;
+    return li;
+  }));
 }
 
 function renderFeedback(feedback) {

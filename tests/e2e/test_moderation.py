@@ -7,6 +7,7 @@ from typing import Any
 
 from tandem_pages import (
     close_page,
+    command,
     join,
     new_page,
     open_join_screen,
@@ -90,12 +91,19 @@ async def test_an_admin_revokes_a_personal_link_from_the_admin_page(tandem_serve
         title="Revoked link", participants=[{"name": "Dana", "role": "mentee", "id": "dana"}])
     old = s["personal_links"][0]["url"]
     dana = await join(browser, old)  # her row appears in the admin's table once she has been
+    mentor = await join(browser, s["join_urls"]["mentor"], "Maya")
+    ack = await command(mentor, "moderate", {"participant_id": await participant_id(dana),
+                                             "action": "mute", "lock": True})
+    assert ack["ok"], ack
     await close_page(dana)
+    await close_page(mentor)
     admin = await new_page(browser)
     admin.on("dialog", lambda dialog: dialog.accept())
     await admin.goto(f"{tandem_server.base_url}/admin#session={s['session_id']}")
     await admin.get_by_label("Admin key").fill(tandem_server.admin_key)
     await admin.get_by_role("button", name="Open attendance").click()
+    # the admin sees who moderated whom
+    await wait_text(admin, "#moderation-log", "Maya muted Dana until allowed")
     await admin.get_by_role("button", name="Revoke the personal link of Dana").click()
     new_url = admin.locator("#new-link-url")
     await admin.wait_for_function("() => document.getElementById('new-link-url').value")
