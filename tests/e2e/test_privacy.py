@@ -64,7 +64,7 @@ async def test_the_check_in_and_rating_say_who_sees_them_and_share_only_by_choic
 
     # The check-in card says who reads it; sharing with the mentor is off until ticked.
     card = ben.locator("#checkin-card")
-    await wait_text(ben, "#checkin-card", "programme's admins")
+    await wait_text(ben, "#checkin-card", "your programme's admins can read it either way")
     share_goal = card.get_by_label("Show it to my mentor")
     assert not await share_goal.is_checked()
     await ben.get_by_label("What do you want from this session?").fill("Talk about my exams")

@@ -2,7 +2,7 @@
 // answer and the choice (off until ticked) to show it to the mentor.
 
 import { el } from "../../ui/dom.js";
-import { CHECK_IN_PRIVACY, GOAL_MAX, goalProblem } from "./state.js";
+import { CHECK_IN_SHARE, GOAL_MAX, goalProblem } from "./state.js";
 
 /**
  * Show the card on the call screen. `remember()` is called once it is answered or skipped.
@@ -17,17 +17,17 @@ export function showCheckIn({ checkIn, remember }) {
   const card = el("form", { id: "checkin-card", class: "checkin-card", "aria-label": "Check-in" });
   const label = el("label", { id: "checkin-label", for: "checkin-goal" }, "What do you want from this session?");
   const input = el("textarea", { id: "checkin-goal", rows: "2", maxlength: String(GOAL_MAX), placeholder: "For example: a plan for my first month" });
-  const privacy = el("p", { id: "checkin-privacy", class: "checkin-privacy" }, CHECK_IN_PRIVACY);
-  input.setAttribute("aria-describedby", "checkin-privacy");
+  // Who reads it is said by the choice itself, beside the buttons: the card stays as small as
+  // it was, so it hides no more of the call.
   const shareLabel = el("label", { class: "checkin-share" });
   const share = /** @type {HTMLInputElement} */ (el("input", { type: "checkbox", id: "checkin-share" }));
-  shareLabel.append(share, document.createTextNode(" Show it to my mentor"));
+  shareLabel.append(share, document.createTextNode(` ${CHECK_IN_SHARE}`));
   const error = el("p", { class: "checkin-error", role: "alert", hidden: true });
   const actions = el("div", { class: "checkin-actions" });
   const save = el("button", { type: "submit", class: "button button-primary" }, "Save");
   const skip = el("button", { type: "button", class: "button button-secondary" }, "Not now");
-  actions.append(save, skip);
-  card.append(label, input, privacy, shareLabel, error, actions);
+  actions.append(save, skip, shareLabel);
+  card.append(label, input, error, actions);
   skip.addEventListener("click", () => {
     remember();
     card.remove();

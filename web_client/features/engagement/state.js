@@ -121,6 +121,6 @@ export function ratingOutcome({ status, code }) {
 
 // Who sees what a person writes (docs/PROTOCOL.md, "Who sees ratings and check-ins"), in the
 // words of the check-in card and the rating form.
-export const CHECK_IN_PRIVACY = "Your programme's admins can read it. Your mentor sees only that you answered, unless you choose to show it to them.";
+export const CHECK_IN_SHARE = "Show it to my mentor (your programme's admins can read it either way)";
 export const RATING_PRIVACY = "Your programme's admins see your rating and comment with your name. Your mentor sees only that you rated and the session's average rating, unless you share them.";
 export const ANONYMOUS_PRIVACY = "Without your name, nobody sees your name with it: the admins see the rating and comment alone, and your mentor only counts it in the average.";
