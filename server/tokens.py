@@ -126,6 +126,6 @@ def verify_resume_token(secret: bytes, token: str, session_id: str, now: float, 
     if expires is not None and session_ended_at is not None:
         expires = min(expires, session_ended_at + RATING_WINDOW)
     if expires is None or now >= expires:
-        raise ResumeExpired("This page's way back into the session has expired. Open your "
-                            "link again to join.")
+        raise ResumeExpired("This page's access to the session has expired (it lasts until "
+                            "an hour after the session ends). Open your link again.")
     return str(raw["p"])
