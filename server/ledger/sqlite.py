@@ -313,6 +313,10 @@ class SqliteLedger:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise RuntimeError(f"{self.path} was written by a newer Tandem (schema {version})")
+        # What is deleted (a migration's moved rows, records deleted on request or past their
+        # retention) is overwritten, not left in the file's free space: the default of most
+        # builds, made sure of here.
+        db.execute("PRAGMA secure_delete = ON")
         if version and version < SCHEMA_VERSION:
             db.execute("BEGIN IMMEDIATE")  # all of it or nothing
             for older in range(version, SCHEMA_VERSION):

@@ -248,6 +248,9 @@ async def test_a_ledger_of_schema_2_moves_its_anonymous_ratings_apart(tmp_path: 
         assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     finally:
         await ledger.close()
+    # Nothing of the old record is left in the file's free space, where it sat between Ben's
+    # records: the comment is there once, in its new table.
+    assert path.read_bytes().count(b"Too short") == 1
 
 
 # The tables as schema version 2 made them (before anonymous ratings moved apart).
