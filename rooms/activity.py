@@ -10,7 +10,7 @@ session's own.
 from __future__ import annotations
 
 from rooms.attendance import RATING_MAX, RATING_MIN
-from rooms.errors import IllegalTransition, InvalidPayload, NotAllowed
+from rooms.errors import IllegalTransition, InvalidPayload, NotAllowed, RatingClosed
 from rooms.events import (
     BoardEdited,
     BoardShown,
@@ -29,6 +29,9 @@ from rooms.whiteboard import BOARD_EDIT_GAP
 
 GOAL_TEXT_MAX = 500
 COMMENT_MAX = 1000
+# How long after the session's end the after-call rating is still taken (and a resume credential
+# still accepted for it: ``server.tokens``).
+RATING_WINDOW = 60 * 60.0
 
 
 def raise_hand(s: Session, participant_id: str, connection_id: str, raised: bool,
@@ -62,26 +65,37 @@ def react(s: Session, participant_id: str, connection_id: str, reaction: Reactio
 
 
 def check_in(s: Session, participant_id: str, connection_id: str, goal: str,
-             now: float) -> tuple[CheckInView, list[Event]]:
-    """What the person wants from the session (the latest one counts)."""
+             now: float, shared: bool = False) -> tuple[CheckInView, list[Event]]:
+    """What the person wants from the session (the latest one counts). Their mentor reads it
+    only when they chose to ``share`` it; otherwise it is theirs and the programme admins'."""
     p = s.connected(participant_id, connection_id)
     goal = goal.strip()
     if not goal:
         raise InvalidPayload("goal: write what you want from this session, or skip it.")
     if len(goal) > GOAL_TEXT_MAX:
         raise InvalidPayload(f"goal: at most {GOAL_TEXT_MAX} characters.")
-    p.check_in = CheckInView(goal, now)
-    return p.check_in, [CheckedIn(s.id, now, p.id, p.person_id, p.room, goal)]
+    p.check_in = CheckInView(goal, now, shared)
+    return p.check_in, [CheckedIn(s.id, now, p.id, p.person_id, p.room, goal, shared)]
 
 
 def rate(s: Session, participant_id: str, connection_id: str | None, rating: int,
-         comment: str | None, anonymous: bool, now: float) -> list[Event]:
+         comment: str | None, anonymous: bool, now: float, shared: bool = False) -> list[Event]:
     """Rate the session once: during it (over one's connection) or after leaving it (no
-    connection: the caller has checked the person's resume credential)."""
+    connection: the caller has checked the person's resume credential), until ``RATING_WINDOW``
+    after the session's end. Only someone who joined the session is a participant of it.
+
+    Named, the rating goes to the programme admins; the mentor sees that it was given (and the
+    average) unless the person ``shared`` it. Anonymous, it names nobody, so it cannot be shared.
+    """
     p = s.connected(participant_id, connection_id) if connection_id is not None else (
         s.participants.get(participant_id))
     if p is None:
         raise InvalidPayload("There is no such participant in this session.")
+    if s.ended_at is not None and now >= s.ended_at + RATING_WINDOW:
+        raise RatingClosed("The rating of this session closed an hour after it ended.")
+    if anonymous and shared:
+        raise InvalidPayload("share: an anonymous rating is shown to nobody by name; send it "
+                             "anonymously or share it with your mentor, not both.")
     if not RATING_MIN <= rating <= RATING_MAX:
         raise InvalidPayload(f"rating: a whole number from {RATING_MIN} to {RATING_MAX}.")
     if p.rated:
@@ -92,7 +106,7 @@ def rate(s: Session, participant_id: str, connection_id: str | None, rating: int
     p.rated = True
     if anonymous:  # nothing in it says who gave it: not the participant, person or room
         return [Rated(s.id, now, None, None, None, rating, comment)]
-    return [Rated(s.id, now, p.id, p.person_id, p.room, rating, comment)]
+    return [Rated(s.id, now, p.id, p.person_id, p.room, rating, comment, shared)]
 
 
 def edit_board(s: Session, participant_id: str, connection_id: str, room: str, clear: bool,

@@ -29,6 +29,7 @@ RECORD_TEXT_MAX = 4000
 MEDIA_AUDIO = 1
 MEDIA_VIDEO = 2
 DEFAULT_GRACE_SECONDS = 60.0
+DAY = 86_400.0
 
 Interval = tuple[float, float]
 
@@ -51,8 +52,11 @@ class RecordKind(StrEnum):
     # value: words spoken; text: the line, only if the session keeps a transcript and the speaker
     # was told; at and ends_at: when the line was said
     CAPTION = "caption"
-    CHECK_IN = "check_in"  # text: what the person wants from the session
-    CHECK_OUT = "check_out"  # value: rating 1..5; text: comment; no participant if anonymous
+    # text: what the person wants from the session; shared: they showed it to their mentor
+    CHECK_IN = "check_in"
+    # value: rating 1..5; text: comment; shared: they showed both to their mentor. Named only:
+    # an anonymous rating is an ``AnonymousRating``, kept apart from the records
+    CHECK_OUT = "check_out"
     SESSION_ENDED = "session_ended"  # session-wide; text: reason
     ROOM_NAMED = "room_named"  # session-wide: ``room`` is called ``text`` (value: breakout round)
     # A mentor's (or admin's) action: the participant (or person waiting) acted on, none for the
@@ -63,9 +67,10 @@ class RecordKind(StrEnum):
 
 PRESENCE_KINDS = frozenset({RecordKind.JOINED, RecordKind.REJOINED, RecordKind.LEFT,
                             RecordKind.DROPPED})
-# Records that may have no participant: session-wide ones and anonymous check-outs.
-UNATTRIBUTED_KINDS = frozenset({RecordKind.SESSION_ENDED, RecordKind.CHECK_OUT,
-                                RecordKind.ROOM_NAMED, RecordKind.MODERATION})
+# Records that may have no participant: the session-wide ones (an anonymous rating is not a
+# record: ``AnonymousRating``).
+UNATTRIBUTED_KINDS = frozenset({RecordKind.SESSION_ENDED, RecordKind.ROOM_NAMED,
+                                RecordKind.MODERATION})
 _BINARY_KINDS = frozenset({RecordKind.HAND, RecordKind.SPEAKING})
 
 
@@ -87,6 +92,7 @@ class Record:
     text: str | None = None
     ends_at: float | None = None  # a caption line's end (``at`` is its start)
     seq: int = 0
+    shared: bool = False  # a check-in or rating its author chose to show their mentor
 
     def __post_init__(self) -> None:
         if not self.session_id:
@@ -138,6 +144,33 @@ class Feedback:
     comment: str | None
 
 
+def day_of(at: float) -> float:
+    """The start (UTC) of the day of ``at``: all the time an anonymous rating keeps."""
+    return at - at % DAY
+
+
+@dataclass(frozen=True, slots=True)
+class AnonymousRating:
+    """A rating given without a name. It is kept apart from the records, with nothing that
+    says who gave it (no participant, person, room or role) and only the day it was given, so
+    that neither its time nor its place next to a ``left`` record tells its author."""
+
+    session_id: str
+    day: float
+    rating: int
+    comment: str | None
+
+    def __post_init__(self) -> None:
+        if not self.session_id:
+            raise InvalidPayload("A rating needs a session id.")
+        if not RATING_MIN <= self.rating <= RATING_MAX:
+            raise InvalidPayload(f"A rating is a whole number from {RATING_MIN} to {RATING_MAX}.")
+        if self.day % DAY:
+            raise InvalidPayload("An anonymous rating keeps the day only.")
+        if self.comment is not None and len(self.comment) > RECORD_TEXT_MAX:
+            raise InvalidPayload(f"A comment is at most {RECORD_TEXT_MAX} characters.")
+
+
 @dataclass(frozen=True, slots=True)
 class PersonAttendance:
     """One person's attendance and participation in one session. Times in seconds."""
@@ -173,6 +206,8 @@ class PersonAttendance:
     check_in: str | None
     rating: int | None
     rating_comment: str | None
+    check_in_shared: bool = False  # the person showed their check-in to their mentor
+    rating_shared: bool = False  # the person showed their rating and comment to their mentor
 
     def seconds_in(self, room: str) -> float:
         return dict(self.room_seconds).get(room, 0.0)
@@ -263,8 +298,8 @@ class _Track:
     help_requests: int = 0
     whiteboard_edits: int = 0
     caption_words: int = 0
-    check_in: tuple[float, str] | None = None
-    rating: tuple[float, int, str | None] | None = None
+    check_in: tuple[float, str, bool] | None = None
+    rating: tuple[float, int, str | None, bool] | None = None
     last_record: Record | None = None
 
     def close(self, at: float) -> None:
@@ -311,7 +346,6 @@ class _Replay:
     tracks: dict[str, _Track] = field(default_factory=dict)
     ended_at: float | None = None
     first_at: float | None = None
-    anonymous: list[tuple[float, Feedback]] = field(default_factory=list)
     room_names: dict[str, str] = field(default_factory=lambda: {MAIN_ROOM: MAIN_ROOM_NAME})
 
 
@@ -328,8 +362,6 @@ def _replay(records: Iterable[Record], grace: float) -> _Replay:
                 state.room_names[r.room] = r.text
             continue
         if not r.participant_id:
-            if r.kind is RecordKind.CHECK_OUT and r.value is not None:
-                state.anonymous.append((r.at, Feedback(r.value, r.text)))
             continue
         t = state.tracks.get(r.participant_id)
         if t is None:
@@ -385,9 +417,9 @@ def _apply(t: _Track, r: Record, at: float, grace: float) -> None:
     elif kind is RecordKind.CAPTION:
         t.caption_words += max(0, r.value or 0)
     elif kind is RecordKind.CHECK_IN and r.text:
-        t.check_in = (at, r.text)
+        t.check_in = (at, r.text, r.shared)
     elif kind is RecordKind.CHECK_OUT and r.value is not None:
-        t.rating = (at, r.value, r.text)
+        t.rating = (at, r.value, r.text, r.shared)
 
 
 def still_inside(records: Iterable[Record]) -> list[Record]:
@@ -421,8 +453,10 @@ def summarize(
     *,
     now: float,
     grace: float = DEFAULT_GRACE_SECONDS,
+    anonymous: Iterable[AnonymousRating] = (),
 ) -> SessionAttendance:
-    """Everyone's attendance in one session, from its records in ledger order, as of ``now``.
+    """Everyone's attendance in one session, from its records in ledger order, as of ``now``,
+    and its ``anonymous`` ratings (listed by rating and comment: their order says nothing).
 
     Presence still open at the end of the records runs to ``now`` (live sessions) or to the
     session's end.
@@ -460,9 +494,10 @@ def summarize(
     people_out.sort(key=lambda p: (
         order.get(p.key, len(order)), p.first_join if p.first_join is not None else now, p.key
     ))
-    anonymous = tuple(f for _, f in sorted(state.anonymous, key=lambda x: x[0]))
+    unnamed = tuple(sorted((Feedback(f.rating, f.comment) for f in anonymous),
+                           key=lambda f: (f.rating, f.comment or "")))
     all_ratings = [p.rating for p in people_out if p.rating is not None]
-    all_ratings += [f.rating for f in anonymous]
+    all_ratings += [f.rating for f in unnamed]
     return SessionAttendance(
         info=info,
         as_of=now,
@@ -471,7 +506,7 @@ def summarize(
         rooms=rooms,
         room_names=tuple((room, state.room_names.get(room, room)) for room in rooms),
         people=tuple(people_out),
-        anonymous_feedback=anonymous,
+        anonymous_feedback=unnamed,
         ratings=len(all_ratings),
         average_rating=sum(all_ratings) / len(all_ratings) if all_ratings else None,
     )
@@ -582,6 +617,8 @@ def _person_report(
         check_in=check_in[1] if check_in else None,
         rating=rating[1] if rating else None,
         rating_comment=rating[2] if rating else None,
+        check_in_shared=check_in[2] if check_in else False,
+        rating_shared=rating[3] if rating else False,
     )
     return report
 

@@ -11,10 +11,11 @@ stored format: change them only together with ``rooms.snapshot``'s version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Generic, NamedTuple, TypeVar
 
 from rooms import activity, captions, media, moderation
+from rooms.attendance import RATING_MIN
 from rooms.breakout import BreakoutRound, Group
 from rooms.chat import ChatMessage
 from rooms.errors import IllegalTransition, InvalidPayload
@@ -61,6 +62,11 @@ class Command(Generic[V]):
 
     def outcome(self, s: Session) -> Outcome[V]:
         raise NotImplementedError
+
+    def for_journal(self) -> Command[V]:
+        """The command as a store keeps it to replay: itself, unless it carries something the
+        session's state does not need."""
+        return self
 
 
 def _done(events: list[Event]) -> Outcome[None]:
@@ -415,10 +421,11 @@ class CheckIn(Command[CheckInView]):
     connection_id: str
     goal: str
     at: float
+    shared: bool = False
 
     def outcome(self, s: Session) -> Outcome[CheckInView]:
         view, events = activity.check_in(s, self.participant_id, self.connection_id, self.goal,
-                                         self.at)
+                                         self.at, self.shared)
         return Outcome(view, tuple(events))
 
 
@@ -432,10 +439,16 @@ class Rate(Command[None]):
     comment: str | None
     anonymous: bool
     at: float
+    shared: bool = False
 
     def outcome(self, s: Session) -> Outcome[None]:
         return _done(activity.rate(s, self.participant_id, self.connection_id, self.rating,
-                                   self.comment, self.anonymous, self.at))
+                                   self.comment, self.anonymous, self.at, self.shared))
+
+    def for_journal(self) -> Rate:
+        """What replays it is that the participant rated; what they said is the ledger's (an
+        anonymous rating is kept apart from them there), never the journal's."""
+        return replace(self, rating=RATING_MIN, comment=None, anonymous=False, shared=False)
 
 
 @dataclass(frozen=True, slots=True)

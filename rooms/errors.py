@@ -159,3 +159,16 @@ class TooManyConnections(TandemError):
     """Too many connections at once from one address, or with one link."""
 
     code = "too_many_connections"
+
+
+class RatingClosed(TandemError):
+    """The after-call rating is closed: the session ended longer ago than the rating window."""
+
+    code = "rating_closed"
+
+
+class ResumeExpired(TandemError):
+    """A resume credential past its time (``server.tokens``: its lifetime, or the session's end
+    plus the rating window)."""
+
+    code = "resume_expired"

@@ -240,6 +240,7 @@ class CheckedIn:
     person_id: str | None
     room: str
     goal: str
+    shared: bool = False  # the person chose to show it to their mentor
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +254,7 @@ class Rated:
     room: str | None
     rating: int
     comment: str | None
+    shared: bool = False  # the person chose to show it (and their comment) to their mentor
 
 
 # -- whiteboard -----------------------------------------------------------------------------------

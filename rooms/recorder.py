@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import assert_never
 
-from rooms.attendance import MEDIA_AUDIO, MEDIA_VIDEO, Record, RecordKind, SessionInfo
+from rooms.attendance import (
+    MEDIA_AUDIO,
+    MEDIA_VIDEO,
+    AnonymousRating,
+    Record,
+    RecordKind,
+    SessionInfo,
+    day_of,
+)
 from rooms.events import (
     Admitted,
     BoardEdited,
@@ -51,13 +59,15 @@ REASON_MAX = 200
 
 @dataclass(frozen=True, slots=True)
 class Writes:
-    """What to keep for one event: a session's metadata, records, or nothing."""
+    """What to keep for one event: a session's metadata, records, an anonymous rating (kept
+    apart from the records), or nothing."""
 
     session: SessionInfo | None = None
     records: tuple[Record, ...] = ()
+    anonymous: tuple[AnonymousRating, ...] = ()
 
     def __bool__(self) -> bool:
-        return self.session is not None or bool(self.records)
+        return self.session is not None or bool(self.records) or bool(self.anonymous)
 
 
 NOTHING = Writes()
@@ -133,14 +143,15 @@ def writes_for(event: Event) -> Writes:
                                event.person_id, event.room, text=event.reaction))
         case CheckedIn():
             return _one(Record(sid, at, RecordKind.CHECK_IN, event.participant_id,
-                               event.person_id, event.room, text=event.goal))
+                               event.person_id, event.room, text=event.goal,
+                               shared=event.shared))
         case Rated():
-            if event.participant_id is None:
-                return _one(Record(sid, at, RecordKind.CHECK_OUT, value=event.rating,
-                                   text=event.comment))
+            if event.participant_id is None:  # anonymous: apart, with its day only
+                return Writes(anonymous=(AnonymousRating(sid, day_of(at), event.rating,
+                                                         event.comment),))
             return _one(Record(sid, at, RecordKind.CHECK_OUT, event.participant_id,
                                event.person_id, event.room or MAIN_ROOM, value=event.rating,
-                               text=event.comment))
+                               text=event.comment, shared=event.shared))
         case BoardEdited():
             if not event.new_burst:
                 return NOTHING

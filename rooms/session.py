@@ -162,7 +162,8 @@ class Session:
         that id (it was restored from before a restart that lost it), the person comes back
         under it, so that their records stay one timeline. Otherwise a new participant with
         ``new_participant_id`` is created. ``link_name`` is the name signed into a personal
-        link: it says which roster person a new participant is. ``transcript_notice``: their
+        link: it says which roster person a new participant is, and a personal link never
+        brings back another roster person's participant. ``transcript_notice``: their
         page showed them that this session keeps a transcript (``rooms.captions``). Whether they
         see captions, and whether they are transcribed, stays as it was across reconnects.
         """
@@ -178,6 +179,12 @@ class Session:
         returning = self.participants.get(resume_participant_id or "")
         if returning is not None and returning.role is not role:
             returning = None
+        if returning is not None and link_name is not None:
+            # A personal link is its own person's, whoever used the browser before: another
+            # roster person's resume credential does not make its holder them.
+            entry = self.plan.person_for_link(role, link_name)
+            if entry is not None and returning.person_id != entry.person_id:
+                returning = None
         if returning is None:
             return self._admit(connection_id, role, name, new_participant_id, audio, video, now,
                                resume_participant_id, link_name, transcript_notice)

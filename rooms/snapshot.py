@@ -163,7 +163,8 @@ def _participant(p: Participant) -> Data:
     out.update((name, getattr(p, name)) for name in _PARTICIPANT_DEFAULTS_SINCE_3)
     out["role"] = p.role.value
     out["presence"] = p.presence.value
-    out["check_in"] = None if p.check_in is None else [p.check_in.goal, p.check_in.at]
+    out["check_in"] = None if p.check_in is None else [p.check_in.goal, p.check_in.at,
+                                                        p.check_in.shared]
     return out
 
 

@@ -66,10 +66,12 @@ class WaitingView:
 
 @dataclass(frozen=True, slots=True)
 class CheckInView:
-    """What a person said they want from the session, and when."""
+    """What a person said they want from the session, and when; ``shared``: they chose to show
+    it to their mentor (admins read it either way)."""
 
     goal: str
     at: float
+    shared: bool = False
 
 
 @dataclass(frozen=True, slots=True)

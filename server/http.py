@@ -39,6 +39,7 @@ STATUS: dict[str, int] = {
     "token_invalid": 401,
     "token_expired": 401,
     "link_revoked": 401,
+    "resume_expired": 401,
     "not_allowed": 403,
     "not_found": 404,
     "no_transcript": 404,
@@ -46,6 +47,7 @@ STATUS: dict[str, int] = {
     "unknown_participant": 404,
     "session_ended": 409,
     "illegal_transition": 409,
+    "rating_closed": 409,
     # A field over its bound; a whole body over the request bound is 413 (errors_middleware).
     "payload_too_large": 400,
     "rate_limited": 429,

@@ -25,10 +25,10 @@ def _errors(*statuses: int, admin: bool = False) -> dict[str, Any]:
     text = {
         400: "invalid_payload (or payload_too_large for a field over its bound): the request "
              "does not fit the schema",
-        401: "unauthorized, or token_missing / token_invalid / token_expired",
+        401: "unauthorized, or token_missing / token_invalid / token_expired / resume_expired",
         403: "not_allowed: the credential's role may not do this",
         404: "session_not_found (or no_transcript: nothing of that kind is kept)",
-        409: "session_ended",
+        409: "session_ended (or illegal_transition / rating_closed for a rating)",
         413: "payload_too_large: the body is over the request bound (64 KiB)",
         429: "rate_limited: too many wrong admin keys from this address within a minute",
         503: "not_recorded: the ledger could not commit; see docs/PROTOCOL.md",

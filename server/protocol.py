@@ -167,6 +167,7 @@ ChatMessageWire = TypedDict("ChatMessageWire", {
 class CheckInWire(TypedDict):
     goal: str
     at: float
+    shared: bool  # shown to the person's mentor, by their choice
 
 
 class RoomWire(TypedDict):

@@ -1,6 +1,10 @@
 """Signed tokens: join links (who may join which session, as what, until when) and resume
 credentials (which participant a returning person was).
 
+A resume credential expires: ``RESUME_LIFETIME`` after it was issued (every join issues a fresh
+one), and in any case ``RATING_WINDOW`` after its session ended (the time left for the rating
+after the call). One issued without an expiry, before credentials had one, is expired.
+
 Format: ``<base64url(json claims)>.<base64url(HMAC-SHA256)>``, with a key derived per purpose so a
 token of one kind is never accepted as the other.
 """
@@ -14,10 +18,12 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from rooms.errors import TokenExpired, TokenInvalid, TokenMissing
+from rooms.activity import RATING_WINDOW
+from rooms.errors import ResumeExpired, TokenExpired, TokenInvalid, TokenMissing
 from rooms.roles import Role
 
 TOKEN_MAX = 2048
+RESUME_LIFETIME = 24 * 60 * 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,19 +105,27 @@ def verify_join_token(secret: bytes, token: object, now: float) -> JoinClaims:
     return claims
 
 
-def issue_resume_token(secret: bytes, session_id: str, participant_id: str) -> str:
-    return _sign(secret, "resume", {"s": session_id, "p": participant_id})
+def issue_resume_token(secret: bytes, session_id: str, participant_id: str, now: float) -> str:
+    return _sign(secret, "resume", {"s": session_id, "p": participant_id,
+                                    "exp": int(now + RESUME_LIFETIME)})
 
 
-def verify_resume_token(secret: bytes, token: str, session_id: str) -> str | None:
-    """The participant id a resume token names, or None when it is not valid for this session.
-
-    A stale or foreign resume token is not an error: the person simply joins as someone new.
-    """
+def verify_resume_token(secret: bytes, token: str, session_id: str, now: float, *,
+                        session_ended_at: float | None = None) -> str | None:
+    """The participant id a resume token names, or None when it is not one of this session
+    (a foreign or altered token is not an error: the person simply joins as someone new).
+    ``ResumeExpired`` when it is past its time (see the module's docstring)."""
     try:
         raw = _open(secret, "resume", token)
     except (TokenMissing, TokenInvalid):
         return None
     if raw.get("s") != session_id or not isinstance(raw.get("p"), str):
         return None
+    exp = raw.get("exp")
+    expires = float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+    if expires is not None and session_ended_at is not None:
+        expires = min(expires, session_ended_at + RATING_WINDOW)
+    if expires is None or now >= expires:
+        raise ResumeExpired("This page's access to the session has expired (it lasts until "
+                            "an hour after the session ends). Open your link again.")
     return str(raw["p"])

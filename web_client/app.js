@@ -28,7 +28,7 @@ import { focusHeading, showMessage, showScreen } from "./screens/message.js";
 import { createJoinScreen } from "./screens/join.js";
 import { createCallControls, createSidebar, showCallAlert } from "./screens/call_screen.js";
 import { renderToggles } from "./screens/toggles.js";
-import { forget, loadSaved, resumePlan, save } from "./screens/saved.js";
+import { dropStale, forget, linkOwner, loadSaved, resumePlan, save } from "./screens/saved.js";
 import { exposeTestHooks } from "./test_hooks.js";
 
 /** @typedef {import("./core/types.js").JoinAck} JoinAck */
@@ -49,6 +49,7 @@ const page = {
   /** @type {string | null} */ role: null,
   name: "",
   /** @type {string | null} */ resume: null,
+  /** whose link this page was opened with (saved.js `linkOwner`) */ owner: "",
   joinedOnce: false,
   /** @type {string | null} set when the server or the person ends this connection on purpose */ stopReason: null,
   heartbeat: 0,
@@ -170,7 +171,7 @@ function message({ state, ...rest }) {
 function saveNow(extra = {}) {
   save(page.sessionId, {
     resume: page.resume, participantId: page.participantId, role: page.role, name: page.name,
-    audio: media.micOn, video: media.camOn, left: false, lastSeen: Date.now(), ...extra,
+    audio: media.micOn, video: media.camOn, left: false, lastSeen: Date.now(), link: page.owner, ...extra,
   });
 }
 
@@ -219,7 +220,11 @@ async function start() {
   }
   document.title = `${preview.title || "Session"} · Tandem`;
 
-  const saved = loadSaved(page.sessionId);
+  // A personal link is its own person's: nothing another person left in this browser is used,
+  // and a personal link clears it (the browser is shared).
+  page.owner = linkOwner(preview);
+  dropStale(page.owner, !!preview.name);
+  const saved = loadSaved(page.sessionId, page.owner);
   const plan = resumePlan(saved, preview.role, Date.now());
   if (plan.usable && saved) {
     page.resume = saved.resume;
@@ -321,8 +326,8 @@ function sendJoin(retryWithoutResume = true) {
  */
 function onJoinRefused(error, payload, retryWithoutResume) {
   const code = error.code;
-  if (code === "invalid_payload" && payload.resume && retryWithoutResume) {
-    // The saved resume token is no longer accepted: join as a new participant.
+  if ((code === "invalid_payload" || code === "resume_expired") && payload.resume && retryWithoutResume) {
+    // The saved resume token is no longer accepted (or past its time): join without it.
     page.resume = null;
     forget(page.sessionId);
     sendJoin(false);

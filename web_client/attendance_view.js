@@ -75,6 +75,19 @@ function svg(tag, attrs = {}) {
 }
 
 /**
+ * A person's check-in and rating cells: the words where the report has them (the admin's, or
+ * a mentor's where the person shared them), otherwise only that they were given.
+ * @param {{checked_in?: boolean, check_in?: string | null, rated?: boolean, rating?: number | null, rating_comment?: string | null}} p
+ */
+export function feedbackCells(p) {
+  const checkIn = p.check_in ? p.check_in : p.checked_in ? "Checked in (private)" : "–";
+  const rating = p.rating
+    ? `${p.rating}/5${p.rating_comment ? ` “${p.rating_comment}”` : ""}`
+    : p.rated ? "Rated (private)" : "–";
+  return { checkIn, rating };
+}
+
+/**
  * Columns of the people table: [heading, cell(person, report) -> text].
  * @param {boolean} compact
  * @returns {[string, (p: any, r: any) => string][]}
@@ -99,11 +112,11 @@ function columns(compact) {
     ["Hands", (p) => String(p.hands_raised)],
     ["Help", (p) => String(p.help_requests)],
     ["Board edits", (p) => String(p.whiteboard_edits)],
-    ["Check-in goal", (p) => p.check_in || "–"],
-    ["Rating", (p) => (p.rating ? `${p.rating}/5${p.rating_comment ? ` “${p.rating_comment}”` : ""}` : "–")],
+    ["Check-in goal", (p) => feedbackCells(p).checkIn],
+    ["Rating", (p) => feedbackCells(p).rating],
   ];
   if (!compact) return all;
-  const keep = new Set(["Name", "Status", "Present", "Rooms", "Speaking", "Talk share", "Chat", "Hands", "Check-in goal"]);
+  const keep = new Set(["Name", "Status", "Present", "Rooms", "Speaking", "Talk share", "Chat", "Hands", "Check-in goal", "Rating"]);
   return all.filter(([h]) => keep.has(h));
 }
 

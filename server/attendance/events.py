@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rooms.attendance import Record, summarize
+from rooms.attendance import AnonymousRating, Record, summarize
 from rooms.commands import CheckIn, RaiseHand, Rate, React, SetSpeaking
 from rooms.events import (
     CheckedIn,
@@ -61,29 +61,36 @@ class AttendanceEvents:
     async def record(self, events: Sequence[Event]) -> None:
         """Keep what the events tell about attendance; return once it is committed."""
         records: list[Record] = []
+        anonymous: list[AnonymousRating] = []
         for event in events:
             writes = writes_for(event)
             if writes.session is not None:
                 await self.ctx.ledger.put_session(writes.session)
             records.extend(writes.records)
+            anonymous.extend(writes.anonymous)
         if records:
             await self.ctx.ledger.append(records)
+        if anonymous:  # apart from the records: nothing there says whose it is
+            await self.ctx.ledger.add_anonymous(anonymous)
 
     # -- the participants' events -----------------------------------------------------------------
 
     async def on_check_in(self, conn: Connection, p: w.CheckInPayload) -> w.CheckInAck:
         view = await self.ctx.execute(
-            conn.session_id, CheckIn(conn.joined_id(), conn.sid, p.goal, self.ctx.clock()), conn.sid
+            conn.session_id,
+            CheckIn(conn.joined_id(), conn.sid, p.goal, self.ctx.clock(), p.share),
+            conn.sid,
         )
-        return {"ok": True, "check_in": {"goal": view.goal, "at": view.at}}
+        return {"ok": True, "check_in": {"goal": view.goal, "at": view.at, "shared": view.shared}}
 
     async def on_check_out(self, conn: Connection, p: w.CheckOutPayload) -> w.CheckOutAck:
         await self.ctx.execute(
             conn.session_id,
-            Rate(conn.joined_id(), conn.sid, p.rating, p.comment, p.anonymous, self.ctx.clock()),
+            Rate(conn.joined_id(), conn.sid, p.rating, p.comment, p.anonymous, self.ctx.clock(),
+                 p.share),
             conn.sid,
         )
-        return {"ok": True, "anonymous": p.anonymous}
+        return {"ok": True, "anonymous": p.anonymous, "shared": p.share}
 
     async def on_speaking(self, conn: Connection, p: w.SpeakingPayload) -> w.RecordedAck:
         changed = await self.ctx.execute(
@@ -111,7 +118,8 @@ class AttendanceEvents:
 
     async def on_overview(self, conn: Connection, p: EmptyPayload) -> w.ReportAck:
         """The live attendance of this session: everyone's for mentors (and admins in the
-        call), one's own for everyone else."""
+        call), one's own for everyone else. A mentor sees that people checked in and rated,
+        and the average rating; what they wrote only where they chose to share it."""
         pid, sid = conn.joined_id(), conn.session_id
         me = (await self.ctx.store.read(sid, lambda s: s.member(pid, conn.sid))).participant
         ledger = self.ctx.ledger
@@ -120,10 +128,14 @@ class AttendanceEvents:
             await ledger.session_records(sid),
             now=self.ctx.clock(),
             grace=self.ctx.settings.attendance_grace,
+            anonymous=await ledger.anonymous_ratings(sid),
         )
-        if me.role in OVERVIEW_ROLES:
+        key = me.person_id or me.id
+        if me.role is Role.ADMIN:
             return {"ok": True, "report": report_wire(report)}
-        return {"ok": True, "report": report_wire(report, only=me.person_id or me.id)}
+        if me.role in OVERVIEW_ROLES:
+            return {"ok": True, "report": report_wire(report, mentor=key)}
+        return {"ok": True, "report": report_wire(report, only=key)}
 
     # -- delivery ---------------------------------------------------------------------------------
 

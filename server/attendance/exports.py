@@ -55,13 +55,14 @@ def csv_cell(column: str, value: Any) -> str:
 def record_cells(row: Sequence[Any]) -> list[Any]:
     """A raw ledger row as CSV cells, without the general per-cell conversion (exports of
     millions of records go through here)."""
-    seq, session_id, at, kind, participant_id, person_id, room, role, value, text, ends_at = row
+    (seq, session_id, at, kind, participant_id, person_id, room, role, value, text, ends_at,
+     shared) = row
     if text is not None and text.startswith(_FORMULA_START):
         text = "'" + text
     if session_id.startswith(_FORMULA_START):
         session_id = "'" + session_id
     return [seq, session_id, _iso(at), kind, participant_id, person_id, room, role, value, text,
-            None if ends_at is None else _iso(ends_at)]
+            None if ends_at is None else _iso(ends_at), shared]
 
 
 class CsvEncoder:

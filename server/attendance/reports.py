@@ -23,7 +23,8 @@ PEOPLE_COLUMNS = (
     "minutes_by_room", "lateness_minutes", "left_early_minutes", "reconnects",
     "speaking_minutes", "talk_share", "microphone_minutes", "camera_minutes", "chat_messages",
     "chat_characters", "reactions", "hands_raised", "help_requests", "whiteboard_edits",
-    "caption_words", "check_in", "rating", "rating_comment",
+    "caption_words", "checked_in", "check_in", "check_in_shared", "rated", "rating",
+    "rating_comment", "rating_shared",
 )
 ROOMS_COLUMNS = ("session_id", "session_title", "person_id", "participant_ids", "name", "role",
                  "room", "room_name", "minutes", "speaking_minutes")
@@ -84,10 +85,27 @@ def person_fields(p: PersonAttendance, *, with_email: bool = True) -> Row:
         "help_requests": p.help_requests,
         "whiteboard_edits": p.whiteboard_edits,
         "caption_words": p.caption_words,
+        "checked_in": p.check_in is not None,
         "check_in": p.check_in,
+        "check_in_shared": p.check_in_shared,
+        "rated": p.rating is not None,  # a named rating (an anonymous one is nobody's)
         "rating": p.rating,
         "rating_comment": p.rating_comment,
+        "rating_shared": p.rating_shared,
     }
+
+
+def for_mentor(row: Row, own: bool) -> Row:
+    """A person's row as their mentor sees it: that they checked in and rated, and what they
+    wrote only where they chose to share it (their own row is whole)."""
+    if own:
+        return row
+    out = dict(row)
+    if not row["check_in_shared"]:
+        out["check_in"] = None
+    if not row["rating_shared"]:
+        out["rating"] = out["rating_comment"] = None
+    return out
 
 
 def people_rows(a: SessionAttendance) -> Iterator[Row]:
@@ -143,10 +161,16 @@ def programme_rows(people: Iterable[ProgrammePerson]) -> Iterator[Row]:
         }
 
 
-def report_wire(a: SessionAttendance, *, only: str | None = None, admin: bool = False) -> Row:
-    """A session's report. ``only``: the key of the one person the reader may see. Emails and
-    anonymous feedback are for admins only."""
+def report_wire(a: SessionAttendance, *, only: str | None = None, admin: bool = False,
+                mentor: str | None = None) -> Row:
+    """A session's report. ``only``: the key of the one person the reader may see. ``mentor``:
+    the key of the mentor reading it, who sees each person's check-in and rating only where
+    they shared it, and the number and average of the ratings. Emails and anonymous feedback
+    are for admins only."""
     people = [p for p in a.people if only is None or p.key == only]
+    rows = [person_fields(p, with_email=admin) for p in people]
+    if mentor is not None:
+        rows = [for_mentor(r, own=p.key == mentor) for p, r in zip(people, rows, strict=True)]
     out: Row = {
         "session": {**session_fields(a.info), "goal": a.info.goal,
                     "created_at": a.info.created_at},
@@ -154,13 +178,18 @@ def report_wire(a: SessionAttendance, *, only: str | None = None, admin: bool = 
         "started_at": a.started_at,
         "ended_at": a.ended_at,
         "rooms": [{"id": room, "name": name} for room, name in a.room_names],
-        "people": [person_fields(p, with_email=admin) for p in people],
+        "people": rows,
         "timeline": [
             {"person_id": p.key, "name": p.name,
              "segments": [{"room": s.room, "start": s.start, "end": s.end} for s in p.timeline]}
             for p in people
         ],
     }
+    if mentor is not None:
+        out["feedback"] = {
+            "ratings": a.ratings,
+            "average_rating": None if a.average_rating is None else round(a.average_rating, 2),
+        }
     if admin:
         out["feedback"] = {
             "ratings": a.ratings,

@@ -128,7 +128,8 @@ class AttendanceRoutes:
         info = await ledger.session(session_id)
         records = await ledger.session_records(session_id)
         return summarize(info, records, now=self.ctx.clock(),
-                         grace=self.ctx.settings.attendance_grace)
+                         grace=self.ctx.settings.attendance_grace,
+                         anonymous=await ledger.anonymous_ratings(session_id))
 
     async def _stream(
         self,
@@ -209,15 +210,20 @@ class AttendanceRoutes:
         return page("admin.html")
 
     async def check_out(self, request: web.Request) -> web.Response:
-        """A participant's rating after leaving (no admin key: their resume credential)."""
+        """A participant's rating after leaving (no admin key: their resume credential, which
+        ends ``RATING_WINDOW`` after the session does). The session takes it once, from someone
+        who joined it."""
         body = parse_json(CheckOutRequest, await json_body(request, JSON_BODY_TYPES))
+        now = self.ctx.clock()
+        ended_at = await self.ctx.store.read(body.session_id, lambda s: s.ended_at)
         participant_id = verify_resume_token(self.ctx.settings.secret, body.resume,
-                                             body.session_id)
+                                             body.session_id, now, session_ended_at=ended_at)
         if participant_id is None:
             raise TokenInvalid("This rating link is not valid for that session.")
         await self.ctx.execute(body.session_id, Rate(
-            participant_id, None, body.rating, body.comment, body.anonymous, self.ctx.clock()))
-        return web.json_response({"recorded": True, "anonymous": body.anonymous})
+            participant_id, None, body.rating, body.comment, body.anonymous, now, body.share))
+        return web.json_response({"recorded": True, "anonymous": body.anonymous,
+                                  "shared": body.share})
 
     async def list_sessions(self, request: web.Request) -> web.Response:
         self._require_admin(request)

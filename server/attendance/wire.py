@@ -27,12 +27,14 @@ from server.tokens import TOKEN_MAX
 
 class CheckInPayload(InboundModel):
     goal: str = Field(min_length=1, max_length=GOAL_TEXT_MAX)
+    share: bool = False  # show it to the mentor (the admins read it either way)
 
 
 class CheckOutPayload(InboundModel):
     rating: Integer = Field(ge=RATING_MIN, le=RATING_MAX)
     comment: str | None = Field(default=None, max_length=COMMENT_MAX)
     anonymous: bool = False
+    share: bool = False  # show the rating and comment to the mentor (not with ``anonymous``)
 
 
 class CheckOutRequest(CheckOutPayload):
@@ -62,6 +64,7 @@ class CheckInAck(TypedDict):
 class CheckOutAck(TypedDict):
     ok: Literal[True]
     anonymous: bool
+    shared: bool
 
 
 class RecordedAck(TypedDict):

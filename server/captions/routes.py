@@ -76,13 +76,15 @@ class TranscriptRoutes:
         info = await ledger.session(session_id)
         records = await ledger.session_records(session_id)
         if resume is not None:
-            self._require_manager(session_id, resume, records)
+            self._require_manager(session_id, resume, records, info.ended_at)
         if info.plan.captions is not CaptionConsent.KEEP:
             raise NoTranscript("This session keeps no transcript.")
         return info.title, records
 
-    def _require_manager(self, session_id: str, resume: str, records: list[Record]) -> None:
-        pid = (verify_resume_token(self.ctx.settings.secret, resume, session_id)
+    def _require_manager(self, session_id: str, resume: str, records: list[Record],
+                         ended_at: float | None) -> None:
+        pid = (verify_resume_token(self.ctx.settings.secret, resume, session_id,
+                                   self.ctx.clock(), session_ended_at=ended_at)
                if len(resume) <= TOKEN_MAX else None)
         if pid is None:
             raise Unauthorized("This credential is not valid for that session.")

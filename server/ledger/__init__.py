@@ -6,6 +6,8 @@ The contract every implementation keeps:
   loss where the disk honours flushes).
 - Records are never changed. They are deleted only to honour a deletion request for a person or
   a participant, or when they pass the retention period.
+- Anonymous ratings are kept apart from the records, with nothing that says who gave them or
+  in which order; they are deleted with their session (retention), never with a person.
 - Writes are applied in the order they were submitted; ``seq`` numbers grow with that order.
 - Reads see only committed records.
 """
@@ -16,12 +18,12 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from rooms.attendance import Record, SessionInfo
+from rooms.attendance import AnonymousRating, Record, SessionInfo
 from rooms.errors import NotRecorded
 
 # The order of the values in a raw record row (``Ledger.stream_rows``).
 RECORD_FIELDS = ("seq", "session_id", "at", "kind", "participant_id", "person_id", "room", "role",
-                 "value", "text", "ends_at")
+                 "value", "text", "ends_at", "shared")
 
 
 class LedgerUnavailable(NotRecorded):
@@ -57,6 +59,15 @@ class Ledger(Protocol):
     async def append(self, records: Sequence[Record]) -> None:
         """Write ``records`` (in this order); return once they are committed. A
         ``session_ended`` record also sets the session's end."""
+        ...
+
+    async def add_anonymous(self, ratings: Sequence[AnonymousRating]) -> None:
+        """Keep anonymous ratings apart from the records, in no order; return once they are
+        committed."""
+        ...
+
+    async def anonymous_ratings(self, session_id: str) -> list[AnonymousRating]:
+        """A session's anonymous ratings, by rating and comment."""
         ...
 
     async def put_session(self, info: SessionInfo) -> None:

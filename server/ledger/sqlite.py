@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rooms.attendance import Record, RecordKind, SessionInfo, still_inside
+from rooms.attendance import DAY, AnonymousRating, Record, RecordKind, SessionInfo, still_inside
 from rooms.errors import SessionNotFound
 from rooms.roles import Role
 from rooms.roster import CaptionConsent, RosterEntry, Schedule, SessionPlan
@@ -36,7 +37,21 @@ logger = logging.getLogger(__name__)
 # The ledger shares the embedded default's database file.
 LEDGER_FILE = DATABASE_FILE
 # 2: records gained ``ends_at`` (a caption line's end), sessions their caption consent.
-SCHEMA_VERSION = 2
+# 3: anonymous ratings moved out of the records into ``anonymous_ratings`` (no participant, no
+#    second, no sequence); records gained ``shared`` (a check-in or rating shown to the mentor).
+SCHEMA_VERSION = 3
+# Anonymous ratings: who gave one is not kept, nor when beyond its day, nor the order they came
+# in (a random key orders the table), so nothing links one to a participant's records.
+ANONYMOUS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS anonymous_ratings (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    day REAL NOT NULL,
+    rating INTEGER NOT NULL,
+    comment TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS anonymous_ratings_session ON anonymous_ratings (session_id);
+"""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -73,7 +88,8 @@ CREATE TABLE IF NOT EXISTS records (
     role TEXT,
     value INTEGER,
     text TEXT,
-    ends_at REAL
+    ends_at REAL,
+    shared INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS records_session ON records (session_id, seq);
 CREATE INDEX IF NOT EXISTS records_person ON records (person_id) WHERE person_id IS NOT NULL;
@@ -82,12 +98,14 @@ BEGIN
     SELECT RAISE(ABORT, 'ledger records are append-only');
 END;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+""" + ANONYMOUS_SCHEMA
 RECORD_COLUMNS = ", ".join(RECORD_FIELDS)
 INSERT_RECORD = (
     "INSERT INTO records (session_id, at, kind, participant_id, person_id, room, role, value, "
-    "text, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "text, ends_at, shared) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+INSERT_ANONYMOUS = ("INSERT INTO anonymous_ratings (id, session_id, day, rating, comment) "
+                    "VALUES (?, ?, ?, ?, ?)")
 SESSION_COLUMNS = (
     "id, title, goal, programme, created_at, max_participants, scheduled_start, scheduled_end, "
     "keep_chat, ended_at, captions"
@@ -96,6 +114,14 @@ SESSION_COLUMNS = (
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE records ADD COLUMN ends_at REAL",
         "ALTER TABLE sessions ADD COLUMN captions TEXT NOT NULL DEFAULT 'live'"),
+    2: ("ALTER TABLE records ADD COLUMN shared INTEGER NOT NULL DEFAULT 0",
+        *[s.strip() for s in ANONYMOUS_SCHEMA.split(";") if s.strip()],
+        # in a random order, with the day only
+        "INSERT INTO anonymous_ratings (id, session_id, day, rating, comment) "
+        "SELECT lower(hex(randomblob(16))), session_id, "
+        f"CAST(at / {DAY} AS INTEGER) * {DAY}, value, text FROM records "
+        "WHERE kind = 'check_out' AND participant_id = '' ORDER BY random()",
+        "DELETE FROM records WHERE kind = 'check_out' AND participant_id = ''"),
 }
 
 
@@ -118,6 +144,15 @@ class _Append(Op):
             if r.kind is RecordKind.SESSION_ENDED:
                 db.execute("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
                            (r.at, r.session_id))
+
+
+@dataclass(slots=True)
+class _AddAnonymous(Op):
+    ratings: Sequence[AnonymousRating] = ()
+
+    def run(self, db: sqlite3.Connection) -> None:
+        db.executemany(INSERT_ANONYMOUS, [(secrets.token_hex(16), r.session_id, r.day, r.rating,
+                                           r.comment) for r in self.ratings])
 
 
 @dataclass(slots=True)
@@ -184,6 +219,7 @@ class _Purge(Op):
             "SELECT id FROM sessions WHERE created_at < ?", (self.before,))]
         for session_id in old:
             db.execute("DELETE FROM records WHERE session_id = ?", (session_id,))
+            db.execute("DELETE FROM anonymous_ratings WHERE session_id = ?", (session_id,))
             db.execute("DELETE FROM roster WHERE session_id = ?", (session_id,))
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         return len(old)
@@ -194,7 +230,8 @@ class _Purge(Op):
 
 def _record_row(r: Record) -> tuple[Any, ...]:
     return (r.session_id, r.at, r.kind.value, r.participant_id, r.person_id, r.room,
-            r.role.value if r.role is not None else None, r.value, r.text, r.ends_at)
+            r.role.value if r.role is not None else None, r.value, r.text, r.ends_at,
+            int(r.shared))
 
 
 _KINDS = {k.value: k for k in RecordKind}
@@ -202,9 +239,11 @@ _ROLES = {r.value: r for r in Role}
 
 
 def record_from_row(row: Sequence[Any]) -> Record:
-    seq, session_id, at, kind, participant_id, person_id, room, role, value, text, ends_at = row
+    (seq, session_id, at, kind, participant_id, person_id, room, role, value, text, ends_at,
+     shared) = row
     return Record(session_id, at, _KINDS[kind], participant_id, person_id, room,
-                  _ROLES[role] if role is not None else None, value, text, ends_at, seq)
+                  _ROLES[role] if role is not None else None, value, text, ends_at, seq,
+                  bool(shared))
 
 
 def _info_from_row(row: Sequence[Any], roster: Iterable[Sequence[Any]]) -> SessionInfo:
@@ -274,10 +313,17 @@ class SqliteLedger:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise RuntimeError(f"{self.path} was written by a newer Tandem (schema {version})")
-        if version:
+        # What is deleted (a migration's moved rows, records deleted on request or past their
+        # retention) is overwritten, not left in the file's free space: the default of most
+        # builds, made sure of here.
+        db.execute("PRAGMA secure_delete = ON")
+        if version and version < SCHEMA_VERSION:
+            db.execute("BEGIN IMMEDIATE")  # all of it or nothing
             for older in range(version, SCHEMA_VERSION):
                 for statement in MIGRATIONS[older]:
                     db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
         db.executescript(SCHEMA)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.database.on_commit.append(self._mark_alive)
@@ -308,6 +354,10 @@ class SqliteLedger:
 
     async def put_session(self, info: SessionInfo) -> None:
         await self._submit(_PutSession(self._future(), info))
+
+    async def add_anonymous(self, ratings: Sequence[AnonymousRating]) -> None:
+        if ratings:
+            await self._submit(_AddAnonymous(self._future(), tuple(ratings)))
 
     async def delete_person(self, person_id: str) -> DeletionReport:
         result: DeletionReport = await self._submit(_DeletePerson(self._future(), person_id))
@@ -418,6 +468,16 @@ class SqliteLedger:
 
         records: list[Record] = await asyncio.to_thread(self._read, run)
         return records
+
+    async def anonymous_ratings(self, session_id: str) -> list[AnonymousRating]:
+        def run(db: sqlite3.Connection) -> list[AnonymousRating]:
+            return [AnonymousRating(session_id, day, rating, comment)
+                    for day, rating, comment in db.execute(
+                        "SELECT day, rating, comment FROM anonymous_ratings WHERE session_id = ? "
+                        "ORDER BY rating, comment", (session_id,))]
+
+        ratings: list[AnonymousRating] = await asyncio.to_thread(self._read, run)
+        return ratings
 
     async def session_ids(self, query: SessionQuery) -> list[str]:
         """Ids of the matching sessions, oldest first (for exports that go session by session)."""

@@ -100,10 +100,11 @@ class SessionEvents:
             raise InvalidPayload("name: a display name is needed (1 to 60 characters).")
         ctx, session_id = self.ctx, conn.session_id
         secret = ctx.settings.secret
-        resume_id = (
-            verify_resume_token(secret, payload.resume, session_id) if payload.resume else None
-        )
         now = ctx.clock()
+        resume_id = (
+            verify_resume_token(secret, payload.resume, session_id, now)
+            if payload.resume else None
+        )
         applied = await ctx.store.update(
             session_id,
             Join(
@@ -150,8 +151,8 @@ class SessionEvents:
             session_id,
         )
         ice = [s.to_wire() for s in ice_servers_for(ctx.settings.ice, me.id, now)]
-        return join_ack(view, resume=issue_resume_token(ctx.settings.secret, session_id, me.id),
-                        now=now, ice_servers=ice)
+        resume = issue_resume_token(ctx.settings.secret, session_id, me.id, now)
+        return join_ack(view, resume=resume, now=now, ice_servers=ice)
 
     async def on_chat(self, conn: Connection, payload: ChatPayload) -> ChatAck:
         message = await self.ctx.execute(

@@ -169,7 +169,7 @@ class MemoryStore:
         kept.seq += 1
         if session.state is SessionState.ENDED or kept.snapshot_due(self._snapshot_min_bytes):
             return None
-        data = encode_command(command)
+        data = encode_command(command.for_journal())
         kept.since_snapshot += len(data)
         return journal.append(session.id, kept.seq, data)
 

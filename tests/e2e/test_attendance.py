@@ -97,6 +97,7 @@ async def test_attendance_minutes_per_room_in_the_admins_csv(
 
     # The mentee says what they want from the session.
     await ben_page.get_by_label("What do you want from this session?").fill("Plan my thesis")
+    await ben_page.locator("#checkin-card").get_by_label("Show it to my mentor").check()
     await ben_page.locator("#checkin-card").get_by_role("button", name="Save").click()
     await wait_text(ben_page, "#checkin-card", "saved")
 
@@ -111,7 +112,7 @@ async def test_attendance_minutes_per_room_in_the_admins_csv(
     await ana_page.get_by_role("button", name="Participation").click()
     await ana_page.wait_for_function(
         "() => document.querySelectorAll('#participation-panel tbody tr').length === 2")
-    await wait_text(ana_page, "#participation-panel", "Plan my thesis")
+    await wait_text(ana_page, "#participation-panel", "Plan my thesis")  # Ben chose to show it
     # The mentee's shows only Ben.
     await ben_page.get_by_role("button", name="Participation").click()
     await wait_text(ben_page, "#participation-panel", "Your participation")

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from rooms.attendance import (
+    DAY,
     MEDIA_AUDIO,
     MEDIA_VIDEO,
+    AnonymousRating,
     AttendanceStatus,
     Record,
     RecordKind,
@@ -325,10 +327,10 @@ def test_microphone_and_camera_minutes() -> None:
 def test_check_in_and_check_out_named_and_anonymous() -> None:
     log = (Log().add(0, K.JOINED, "a").add(0, K.JOINED, "b")
            .add(1, K.CHECK_IN, "a", text="Plan my thesis").add(2, K.CHECK_IN, "a", text="Thesis")
-           .add(9, K.CHECK_OUT, "a", value=4, text="Useful").add(9, K.CHECK_OUT, value=2,
-                                                                  text="Too short")
+           .add(9, K.CHECK_OUT, "a", value=4, text="Useful")
            .add(10, K.LEFT, "a").add(10, K.LEFT, "b"))
-    a = summarize(info(), log, now=T0 + 7200)
+    anonymous = [AnonymousRating("s1", T0 - T0 % DAY, 2, "Too short")]
+    a = summarize(info(), log, now=T0 + 7200, anonymous=anonymous)
     pa, pb = a.person("a"), a.person("b")
     assert (pa.check_in, pa.rating, pa.rating_comment) == ("Thesis", 4, "Useful")
     assert pb.rating is None  # the anonymous rating is nobody's

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from rooms.errors import TokenExpired, TokenInvalid, TokenMissing
+from rooms.activity import RATING_WINDOW
+from rooms.errors import ResumeExpired, TokenExpired, TokenInvalid, TokenMissing
 from rooms.roles import Role
 from server.tokens import (
+    RESUME_LIFETIME,
     JoinClaims,
     issue_join_token,
     issue_resume_token,
@@ -52,10 +54,24 @@ def test_wrong_secret_and_tampering_are_refused() -> None:
 
 
 def test_resume_and_join_tokens_are_not_interchangeable() -> None:
-    resume = issue_resume_token(SECRET, "s1", "p1")
-    assert verify_resume_token(SECRET, resume, "s1") == "p1"
-    assert verify_resume_token(SECRET, resume, "s2") is None
+    resume = issue_resume_token(SECRET, "s1", "p1", now=150)
+    assert verify_resume_token(SECRET, resume, "s1", now=150) == "p1"
+    assert verify_resume_token(SECRET, resume, "s2", now=150) is None
     with pytest.raises(TokenInvalid):
         verify_join_token(SECRET, resume, now=150)
-    assert verify_resume_token(SECRET, issue_join_token(SECRET, CLAIMS), "s1") is None
-    assert verify_resume_token(SECRET, "junk", "s1") is None
+    assert verify_resume_token(SECRET, issue_join_token(SECRET, CLAIMS), "s1", now=150) is None
+    assert verify_resume_token(SECRET, "junk", "s1", now=150) is None
+
+
+def test_a_resume_token_expires_after_its_lifetime_or_the_rating_window_after_the_end() -> None:
+    resume = issue_resume_token(SECRET, "s1", "p1", now=1000)
+    assert verify_resume_token(SECRET, resume, "s1", now=1000 + RESUME_LIFETIME - 1) == "p1"
+    with pytest.raises(ResumeExpired):
+        verify_resume_token(SECRET, resume, "s1", now=1000 + RESUME_LIFETIME)
+    ended = 2000.0
+    assert verify_resume_token(SECRET, resume, "s1", now=ended + RATING_WINDOW - 1,
+                               session_ended_at=ended) == "p1"
+    with pytest.raises(ResumeExpired) as refused:
+        verify_resume_token(SECRET, resume, "s1", now=ended + RATING_WINDOW,
+                            session_ended_at=ended)
+    assert refused.value.code == "resume_expired"

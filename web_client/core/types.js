@@ -69,6 +69,7 @@
  * @typedef {object} CheckIn
  * @property {string} goal
  * @property {number} at
+ * @property {boolean} [shared]  shown to the mentor, by the person's choice
  *
  * @typedef {object} JoinAck
  * @property {true} ok

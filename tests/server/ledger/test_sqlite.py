@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from rooms.attendance import Record, RecordKind, SessionInfo
+from rooms.attendance import AnonymousRating, Record, RecordKind, SessionInfo, day_of
 from rooms.errors import SessionNotFound
 from rooms.roles import Role
 from rooms.roster import RosterEntry, Schedule, SessionPlan
 from server.database import Op
 from server.ledger import LedgerUnavailable, SessionQuery
-from server.ledger.sqlite import LEDGER_FILE, SqliteLedger
+from server.ledger.sqlite import LEDGER_FILE, SCHEMA_VERSION, SqliteLedger
 from tests.support import Clock, eventually
 
 K = RecordKind
@@ -178,20 +178,103 @@ async def test_delete_a_person_everywhere_but_keep_anonymous_feedback(
     await ledger.append([
         rec(K.JOINED, "b1", person_id="ben"), rec(K.CHAT, "b1", value=3),
         rec(K.CHECK_OUT, "b1", value=5, text="mine"),
-        rec(K.CHECK_OUT, "", value=2, text="anonymous"),
         rec(K.JOINED, "a1"),
         rec(K.JOINED, "b2", session_id="s2", person_id="ben"),
         rec(K.LEFT, "b2", session_id="s2"),
     ])
+    await ledger.add_anonymous([AnonymousRating("s1", day_of(T0), 2, "anonymous")])
     report = await ledger.delete_person("ben")
     assert (report.records, report.roster_entries) == (5, 2)
     left = [(r.kind, r.participant_id) for r in await ledger.session_records("s1")]
-    assert left == [(K.CHECK_OUT, ""), (K.JOINED, "a1")]
+    assert left == [(K.JOINED, "a1")]
     assert await ledger.session_records("s2") == []
     assert (await ledger.session("s1")).plan.roster == ()
     one = await ledger.delete_participant("s1", "a1")
     assert one.records == 1
-    assert [r.participant_id for r in await ledger.session_records("s1")] == [""]
+    assert await ledger.session_records("s1") == []
+    assert await ledger.anonymous_ratings("s1") == [
+        AnonymousRating("s1", day_of(T0), 2, "anonymous")]
+
+
+async def test_anonymous_ratings_are_kept_apart_with_no_order_of_their_own(
+    ledger: SqliteLedger, tmp_path: Path
+) -> None:
+    await ledger.put_session(session("s1"))
+    await ledger.append([rec(K.JOINED, "b1", at=T0 + 5),
+                         rec(K.CHECK_IN, "b1", at=T0 + 6, text="Plan", shared=True)])
+    day = day_of(T0 + 7)
+    for rating, comment in [(5, "z"), (1, "a"), (3, None)]:
+        await ledger.add_anonymous([AnonymousRating("s1", day, rating, comment)])
+    await ledger.append([rec(K.LEFT, "b1", at=T0 + 8)])
+    assert [(r.kind, r.shared) for r in await ledger.session_records("s1")] == [
+        (K.JOINED, False), (K.CHECK_IN, True), (K.LEFT, False)]
+    path = tmp_path / LEDGER_FILE
+    columns = [row[1] for row in raw(path, "PRAGMA table_info(anonymous_ratings)")]
+    assert columns == ["id", "session_id", "day", "rating", "comment"]  # no one, no second
+    assert raw(path, "SELECT COUNT(*) FROM records WHERE kind = 'check_out'") == [(0,)]
+    # Stored in the order of a random key, not the order they came in.
+    assert {row[0] for row in raw(path, "SELECT day FROM anonymous_ratings")} == {day}
+    assert [r.rating for r in await ledger.anonymous_ratings("s1")] == [1, 3, 5]
+    assert await ledger.purge(T0 + 1) == 1
+    assert await ledger.anonymous_ratings("s1") == []
+
+
+async def test_a_ledger_of_schema_2_moves_its_anonymous_ratings_apart(tmp_path: Path) -> None:
+    path = tmp_path / LEDGER_FILE
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_2)
+    db.execute("INSERT INTO sessions (id, title, created_at) VALUES ('s1', 'T', ?)", (T0,))
+    db.executemany(
+        "INSERT INTO records (session_id, at, kind, participant_id, person_id, room, role, "
+        "value, text) VALUES ('s1', ?, ?, ?, ?, 'main', ?, ?, ?)",
+        [(T0 + 1, "joined", "b1", "ben", "mentee", 3, "Ben"),
+         (T0 + 2, "check_in", "b1", "ben", None, None, "Plan"),
+         (T0 + 3, "check_out", "b1", "ben", None, 4, "Named"),
+         (T0 + 4, "left", "b1", "ben", None, None, None),
+         (T0 + 4.5, "check_out", "", None, None, 2, "Too short")])
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    ledger = SqliteLedger(path)
+    ledger.open()
+    await ledger.start()
+    try:
+        records = await ledger.session_records("s1")
+        assert [(r.kind, r.participant_id, r.shared) for r in records] == [
+            (K.JOINED, "b1", False), (K.CHECK_IN, "b1", False), (K.CHECK_OUT, "b1", False),
+            (K.LEFT, "b1", False)]
+        assert await ledger.anonymous_ratings("s1") == [
+            AnonymousRating("s1", day_of(T0 + 4.5), 2, "Too short")]
+        assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    finally:
+        await ledger.close()
+    # Nothing of the old record is left in the file's free space, where it sat between Ben's
+    # records: the comment is there once, in its new table.
+    assert path.read_bytes().count(b"Too short") == 1
+
+
+# The tables as schema version 2 made them (before anonymous ratings moved apart).
+SCHEMA_2 = """
+CREATE TABLE sessions (id TEXT PRIMARY KEY, title TEXT NOT NULL, goal TEXT NOT NULL DEFAULT '',
+    programme TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL,
+    max_participants INTEGER NOT NULL DEFAULT 0, scheduled_start REAL, scheduled_end REAL,
+    keep_chat INTEGER NOT NULL DEFAULT 0, ended_at REAL, captions TEXT NOT NULL DEFAULT 'live');
+CREATE INDEX sessions_created ON sessions (created_at);
+CREATE TABLE roster (session_id TEXT NOT NULL, position INTEGER NOT NULL,
+    person_id TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL, email TEXT,
+    PRIMARY KEY (session_id, person_id));
+CREATE INDEX roster_person ON roster (person_id);
+CREATE TABLE records (seq INTEGER PRIMARY KEY, session_id TEXT NOT NULL, at REAL NOT NULL,
+    kind TEXT NOT NULL, participant_id TEXT NOT NULL, person_id TEXT, room TEXT NOT NULL,
+    role TEXT, value INTEGER, text TEXT, ends_at REAL);
+CREATE INDEX records_session ON records (session_id, seq);
+CREATE INDEX records_person ON records (person_id) WHERE person_id IS NOT NULL;
+CREATE TRIGGER records_append_only BEFORE UPDATE ON records
+BEGIN
+    SELECT RAISE(ABORT, 'ledger records are append-only');
+END;
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
 
 
 async def test_purge_removes_sessions_past_retention(ledger: SqliteLedger) -> None:

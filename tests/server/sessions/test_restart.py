@@ -116,7 +116,8 @@ async def test_a_restart_keeps_the_round_its_deadline_chat_hands_and_boards(
     assert b["room"] == {"id": "1:b1", "name": "Pair A"}
     assert [m["text"] for m in b["chat"]] == ["Kept in the breakout"]
     assert b["breakouts"]["state"] == "open" and b["breakouts"]["ends_at"] == ends_at
-    assert b["check_in"] == {"goal": "Plan my first month", "at": clock.now - 30}
+    assert b["check_in"] == {"goal": "Plan my first month", "at": clock.now - 30,
+                             "shared": False}
     # Hands are where they were raised (Ben's in his room, Cleo's in the main room).
     hands = {p["name"]: p["hand_raised_at"] for p in b["participants"]}
     assert hands["Ben"] is not None and hands["Cleo"] is not None and hands["Ana"] is None

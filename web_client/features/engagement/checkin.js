@@ -1,12 +1,13 @@
-// The check-in card after joining: "What do you want from this session?"
+// The check-in card after joining: "What do you want from this session?", with who reads the
+// answer and the choice (off until ticked) to show it to the mentor.
 
 import { el } from "../../ui/dom.js";
-import { GOAL_MAX, goalProblem } from "./state.js";
+import { CHECK_IN_SHARE, GOAL_MAX, goalProblem } from "./state.js";
 
 /**
  * Show the card on the call screen. `remember()` is called once it is answered or skipped.
  * @param {object} ctx
- * @param {(goal: string) => Promise<import("../../core/types.js").Ack>} ctx.checkIn
+ * @param {(goal: string, share: boolean) => Promise<import("../../core/types.js").Ack>} ctx.checkIn
  * @param {() => void} ctx.remember
  */
 export function showCheckIn({ checkIn, remember }) {
@@ -16,11 +17,16 @@ export function showCheckIn({ checkIn, remember }) {
   const card = el("form", { id: "checkin-card", class: "checkin-card", "aria-label": "Check-in" });
   const label = el("label", { id: "checkin-label", for: "checkin-goal" }, "What do you want from this session?");
   const input = el("textarea", { id: "checkin-goal", rows: "2", maxlength: String(GOAL_MAX), placeholder: "For example: a plan for my first month" });
+  // Who reads it is said by the choice itself, beside the buttons: the card stays as small as
+  // it was, so it hides no more of the call.
+  const shareLabel = el("label", { class: "checkin-share" });
+  const share = /** @type {HTMLInputElement} */ (el("input", { type: "checkbox", id: "checkin-share" }));
+  shareLabel.append(share, document.createTextNode(` ${CHECK_IN_SHARE}`));
   const error = el("p", { class: "checkin-error", role: "alert", hidden: true });
   const actions = el("div", { class: "checkin-actions" });
   const save = el("button", { type: "submit", class: "button button-primary" }, "Save");
   const skip = el("button", { type: "button", class: "button button-secondary" }, "Not now");
-  actions.append(save, skip);
+  actions.append(save, skip, shareLabel);
   card.append(label, input, error, actions);
   skip.addEventListener("click", () => {
     remember();
@@ -37,7 +43,7 @@ export function showCheckIn({ checkIn, remember }) {
       return;
     }
     save.disabled = true;
-    const ack = await checkIn(goal);
+    const ack = await checkIn(goal, share.checked);
     save.disabled = false;
     if (ack.ok) {
       remember();

@@ -92,8 +92,8 @@ export function installEngagement({ store, dispatcher, transport, announce, show
       }
       if (shouldAskCheckIn({ rejoined, checkIn: store.checkIn, remembered })) {
         showCheckIn({
-          checkIn: async (goal) => {
-            const ack = await commands.checkIn(goal);
+          checkIn: async (goal, share) => {
+            const ack = await commands.checkIn(goal, share);
             if (ack.ok && ack.check_in) store.setCheckIn(ack.check_in);
             return ack;
           },

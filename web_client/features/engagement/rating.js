@@ -1,7 +1,9 @@
-// "How was this session?" on the message screen after leaving (or when the session ends).
+// "How was this session?" on the message screen after leaving (or when the session ends). The
+// form says who will see what; sharing with the mentor is off until the person ticks it, and an
+// anonymous rating cannot be shared.
 
 import { el } from "../../ui/dom.js";
-import { COMMENT_MAX, ratingOutcome } from "./state.js";
+import { ANONYMOUS_PRIVACY, COMMENT_MAX, RATING_PRIVACY, ratingOutcome } from "./state.js";
 import { sendRating } from "./commands.js";
 import { messageCard, onMessageReplaced } from "../../screens/message.js";
 
@@ -21,12 +23,21 @@ export function showRating({ sessionId, resume }) {
   fieldset.append(stars, el("p", { class: "rating-scale" }, "1 = poor, 5 = excellent"));
   const commentLabel = el("label", { for: "rating-comment" }, "Anything to add? (optional)");
   const comment = el("textarea", { id: "rating-comment", rows: "2", maxlength: String(COMMENT_MAX) });
+  const privacy = el("p", { id: "rating-privacy", class: "rating-privacy" }, RATING_PRIVACY);
+  const shareLabel = el("label", { class: "rating-anon" });
+  const share = /** @type {HTMLInputElement} */ (el("input", { type: "checkbox", id: "rating-share" }));
+  shareLabel.append(share, document.createTextNode(" Share my rating and comment with my mentor"));
   const anonLabel = el("label", { class: "rating-anon" });
-  const anon = el("input", { type: "checkbox", id: "rating-anonymous" });
+  const anon = /** @type {HTMLInputElement} */ (el("input", { type: "checkbox", id: "rating-anonymous", "aria-describedby": "rating-anonymous-note" }));
   anonLabel.append(anon, document.createTextNode(" Send without my name"));
+  const anonNote = el("p", { id: "rating-anonymous-note", class: "rating-privacy" }, ANONYMOUS_PRIVACY);
+  anon.addEventListener("change", () => {
+    if (anon.checked) share.checked = false;
+    share.disabled = anon.checked;
+  });
   const status = el("p", { class: "rating-status", role: "status" });
   const send = el("button", { type: "submit", class: "button button-primary" }, "Send rating");
-  form.append(fieldset, commentLabel, comment, anonLabel, send, status);
+  form.append(fieldset, commentLabel, comment, privacy, shareLabel, anonLabel, anonNote, send, status);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const chosen = /** @type {HTMLInputElement | null} */ (form.querySelector('input[name="rating"]:checked'));
@@ -35,15 +46,15 @@ export function showRating({ sessionId, resume }) {
       return;
     }
     send.disabled = true;
-    const code = await sendRating((url, init) => fetch(url, init), {
-      sessionId, resume, rating: Number(chosen.value), comment: comment.value, anonymous: anon.checked,
+    const answer = await sendRating((url, init) => fetch(url, init), {
+      sessionId, resume, rating: Number(chosen.value), comment: comment.value, anonymous: anon.checked, share: share.checked,
     });
-    if (code === 0) {
+    if (answer.status === 0) {
       send.disabled = false;
       status.textContent = "Tandem could not be reached; try again.";
       return;
     }
-    const outcome = ratingOutcome(code);
+    const outcome = ratingOutcome(answer);
     if (outcome.done) form.replaceChildren(el("p", { class: "rating-done", role: "status" }, outcome.text));
     else {
       send.disabled = false;

@@ -87,8 +87,9 @@ export function goalProblem(goal) {
 }
 
 /**
- * The participation panel's title and my summary line.
- * @param {{people: {participant_ids: string[], minutes_present: number, speaking_minutes: number, talk_share: number | null}[]}} report
+ * The participation panel's title and my summary line (with the number and average of the
+ * ratings, for a mentor's report).
+ * @param {{people: {participant_ids: string[], minutes_present: number, speaking_minutes: number, talk_share: number | null}[], feedback?: {ratings: number, average_rating: number | null}}} report
  * @param {{participantId: string | null, role: string | null}} me
  * @param {(minutes: number) => string} fmtMinutes
  */
@@ -99,15 +100,27 @@ export function overviewSummary(report, { participantId, role }, fmtMinutes) {
     ? `You: ${fmtMinutes(mine.minutes_present)} here, ${fmtMinutes(mine.speaking_minutes)} speaking` +
       (mine.talk_share !== null ? ` (${Math.round(mine.talk_share * 100)}% of the talk)` : "") + "."
     : "";
-  return { everyone, title: everyone ? "Participation: everyone" : "Your participation", caption: everyone ? "Everyone in this session" : "Your record", summary };
+  const feedback = report.feedback;
+  const ratings = feedback && feedback.ratings
+    ? ` Ratings so far: ${feedback.ratings}, average ${feedback.average_rating}/5.`
+    : "";
+  return { everyone, title: everyone ? "Participation: everyone" : "Your participation", caption: everyone ? "Everyone in this session" : "Your record", summary: summary + ratings };
 }
 
 /**
- * The words after a rating was sent, from the HTTP status (409: rated before).
- * @param {number} status
+ * The words after a rating was sent, from the HTTP status and error code (409: rated before, or
+ * the rating closed; resume_expired: this page's credential ran out with the rating's time).
+ * @param {{status: number, code: string | null}} answer
  */
-export function ratingOutcome(status) {
+export function ratingOutcome({ status, code }) {
   if (status >= 200 && status < 300) return { done: true, text: "Thank you for your feedback." };
+  if (code === "rating_closed" || code === "resume_expired") return { done: true, text: "The time for rating this session has passed." };
   if (status === 409) return { done: true, text: "You have already rated this session. Thank you." };
   return { done: false, text: "Your rating could not be saved; try again." };
 }
+
+// Who sees what a person writes (docs/PROTOCOL.md, "Who sees ratings and check-ins"), in the
+// words of the check-in card and the rating form.
+export const CHECK_IN_SHARE = "Show it to my mentor (your programme's admins can read it either way)";
+export const RATING_PRIVACY = "Your programme's admins see your rating and comment with your name. Your mentor sees only that you rated and the session's average rating, unless you share them.";
+export const ANONYMOUS_PRIVACY = "Without your name, nobody sees your name with it: the admins see the rating and comment alone, and your mentor only counts it in the average.";

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { engagementCommands, sendRating } from "../../../../web_client/features/engagement/commands.js";
 import * as S from "../../../../web_client/features/engagement/state.js";
+import { feedbackCells } from "../../../../web_client/attendance_view.js";
 import { FakeTransport } from "../../fakes.js";
 
 test("engagement commands send their event names and payloads", async () => {
@@ -16,22 +17,33 @@ test("engagement commands send their event names and payloads", async () => {
     { event: "reaction", payload: { reaction: "clap" } },
     { event: "hand", payload: { raised: true } },
     { event: "speaking", payload: { speaking: false } },
-    { event: "check_in", payload: { goal: "Plan my thesis" } },
+    { event: "check_in", payload: { goal: "Plan my thesis", share: false } },
     { event: "attendance", payload: {} },
   ]);
 });
 
 test("the rating goes to the REST endpoint with the resume credential; a network failure is status 0", async () => {
   const calls = [];
-  const status = await sendRating(async (url, init) => {
+  const answer = await sendRating(async (url, init) => {
     calls.push([url, init.method, JSON.parse(init.body)]);
-    return { status: 409 };
-  }, { sessionId: "s1", resume: "r1", rating: 4, comment: "  ", anonymous: true });
-  assert.equal(status, 409);
-  assert.deepEqual(calls, [["/api/attendance/check-out", "POST", { session_id: "s1", resume: "r1", rating: 4, comment: null, anonymous: true }]]);
-  assert.equal(await sendRating(async () => Promise.reject(new Error("offline")), { sessionId: "s", resume: "r", rating: 1, comment: "", anonymous: false }), 0);
-  assert.deepEqual(S.ratingOutcome(409), { done: true, text: "You have already rated this session. Thank you." });
-  assert.equal(S.ratingOutcome(503).done, false);
+    return { status: 409, json: async () => ({ error: { code: "illegal_transition" } }) };
+  }, { sessionId: "s1", resume: "r1", rating: 4, comment: "  ", anonymous: true, share: true });
+  assert.deepEqual(answer, { status: 409, code: "illegal_transition" });
+  // anonymous wins over share: an anonymous rating is shown to nobody by name
+  assert.deepEqual(calls, [["/api/attendance/check-out", "POST", { session_id: "s1", resume: "r1", rating: 4, comment: null, anonymous: true, share: false }]]);
+  assert.deepEqual(await sendRating(async () => Promise.reject(new Error("offline")), { sessionId: "s", resume: "r", rating: 1, comment: "", anonymous: false }), { status: 0, code: null });
+  assert.deepEqual(S.ratingOutcome({ status: 409, code: "illegal_transition" }), { done: true, text: "You have already rated this session. Thank you." });
+  assert.equal(S.ratingOutcome({ status: 401, code: "resume_expired" }).text, "The time for rating this session has passed.");
+  assert.equal(S.ratingOutcome({ status: 409, code: "rating_closed" }).done, true);
+  assert.equal(S.ratingOutcome({ status: 503, code: "not_recorded" }).done, false);
+});
+
+test("the mentor's cells: a check-in and rating only where shared, otherwise that they were given", () => {
+  assert.deepEqual(feedbackCells({ checked_in: true, check_in: null, rated: true, rating: null, rating_comment: null }),
+    { checkIn: "Checked in (private)", rating: "Rated (private)" });
+  assert.deepEqual(feedbackCells({ checked_in: true, check_in: "Plan", rated: true, rating: 4, rating_comment: "Kind" }),
+    { checkIn: "Plan", rating: "4/5 “Kind”" });
+  assert.deepEqual(feedbackCells({ checked_in: false, check_in: null, rated: false, rating: null }), { checkIn: "–", rating: "–" });
 });
 
 test("voice activity starts after 200 ms above the threshold and ends after 900 ms below it", () => {
@@ -78,6 +90,8 @@ test("the participation summary: everyone's for mentors, my own minutes and shar
   assert.equal(words.title, "Your participation");
   assert.equal(words.summary, "You: 10 min here, 4 min speaking (50% of the talk).");
   assert.equal(S.overviewSummary(report, { participantId: "me", role: "mentor" }, String).title, "Participation: everyone");
+  const mentors = { ...report, feedback: { ratings: 3, average_rating: 4.33 } };
+  assert.match(S.overviewSummary(mentors, { participantId: "me", role: "mentor" }, String).summary, /Ratings so far: 3, average 4.33\/5\.$/);
   assert.deepEqual(S.reactionOf("clap"), { id: "clap", emoji: "👏", label: "Applause" });
   assert.equal(S.reactionOf("nope"), null);
 });
