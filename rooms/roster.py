@@ -23,7 +23,7 @@ ROSTER_MAX = 50
 # A scheduled session lasts at most this long; anything longer is a typing mistake.
 SCHEDULE_MAX_SECONDS = 24 * 3600.0
 _PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+_EMAIL = re.compile(r"[^@\s\x1c-\x1f\x85\ufeff]+@[^@\s\x1c-\x1f\x85\ufeff]+")
 
 
 def is_person_id(text: str) -> bool:
