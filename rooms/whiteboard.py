@@ -14,7 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from rooms.errors import BoardFull, InvalidPayload, PayloadTooLarge
+from rooms.errors import BoardFull, BoardOutOfOrder, InvalidPayload, PayloadTooLarge
 from rooms.roles import Role
 from rooms.roster import SessionPlan
 
@@ -27,6 +27,11 @@ _SESSION_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ROOM_PART = re.compile(r"[A-Za-z0-9_:-]{1,64}")
 # Board changes by one person less than this far apart (seconds) are one edit in the records.
 BOARD_EDIT_GAP = 2.0
+# An update that builds on changes the board lacks (a page's change sent while an earlier one was
+# refused, before its sync sends what the board lacks) waits this long for them at most, and a
+# board holds this many such updates at most (and no more than one update's bytes in all).
+HELD_SECONDS = 5.0
+HELD_UPDATES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,17 @@ class BoardLimits:
         return BoardFull(
             f"This board is full ({board_size} of {self.board_bytes} bytes): delete some items "
             "or ask the mentor to clear it."
+        )
+
+    def may_hold(self, held_count: int, held_bytes: int, update_size: int) -> bool:
+        """Whether a board holding ``held_count`` updates of ``held_bytes`` that wait for their
+        dependencies may hold one more of ``update_size``."""
+        return held_count < HELD_UPDATES and held_bytes + update_size <= self.update_bytes
+
+    def out_of_order(self) -> BoardOutOfOrder:
+        return BoardOutOfOrder(
+            "update: it builds on changes this board does not have, and enough changes are "
+            "already waiting for theirs; sync the board and send what it lacks."
         )
 
 

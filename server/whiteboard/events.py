@@ -32,7 +32,7 @@ from server.delivery import nothing_to_send
 from server.gateway import Connection, room_key
 from server.protocol import OK, EmptyPayload, OkAck
 from server.whiteboard import wire as w
-from server.whiteboard.boards import Board, Boards
+from server.whiteboard.boards import Board, Boards, Change
 from server.whiteboard.relay import Relay
 from server.whiteboard.store import BoardMeta
 
@@ -135,17 +135,22 @@ class WhiteboardEvents:
             "shown": shown,
         }
 
-    async def on_update(self, conn: Connection, p: w.BoardUpdatePayload) -> OkAck:
+    async def on_update(self, conn: Connection, p: w.BoardUpdatePayload) -> w.UpdateAck:
         member = await self._member(conn, Action.DRAW_ON_BOARD, p.room)
         board = await self._board(conn.session_id, member)
-        kept = self.boards.apply(board, p.update)
         pid = member.participant.id
-        await self.relay.update(board.key, p.update, pid, conn.sid)
+        landed = self.boards.apply(board, Change(p.update, pid, conn.sid), self.ctx.clock())
+        if landed.held:
+            # Acknowledged now: this connection's next events (the change it builds on, or its
+            # sync) are read only after this handler returns.
+            return {"ok": True, "held": True}
+        for change in landed.changes:
+            await self.relay.update(board.key, change.update, change.pid, change.sid)
         await self.ctx.execute(
             conn.session_id, EditBoard(pid, conn.sid, p.room, False, self.ctx.clock()), conn.sid
         )
-        await kept
-        return OK
+        await landed.written
+        return {"ok": True}
 
     async def on_cursor(self, conn: Connection, p: w.BoardCursorPayload) -> OkAck:
         member = await self._member(conn, Action.VIEW_BOARD, p.room)

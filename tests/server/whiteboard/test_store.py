@@ -7,7 +7,7 @@ from pathlib import Path
 from pycrdt import Doc, Map
 
 from rooms.whiteboard import BoardKey
-from server.whiteboard.boards import Boards
+from server.whiteboard.boards import Boards, Change
 from server.whiteboard.store import BoardMeta, BoardStore
 from tests.server.whiteboard.replica import Replica
 
@@ -62,7 +62,7 @@ async def test_compaction_keeps_everything_and_replay_after_it_is_harmless(
     board = await boards.get(KEY)
     r, updates = edits(30)
     for u in updates:
-        await boards.apply(board, u)
+        await boards.apply(board, Change(u, "p1", None), 0.0).written
     snap = tmp_path / "s1" / "main.snap"
     assert snap.exists() and board.stored_bytes < sum(len(u) for u in updates) + 1
     stored = await store.load(KEY)
