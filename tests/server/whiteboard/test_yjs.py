@@ -4,10 +4,14 @@ stay pending in the document."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
-from pycrdt import Doc, Map, Text
+from pycrdt import Doc, Map, Text, get_state
 
 from rooms.errors import InvalidPayload
 from server.whiteboard.yjs import read_needs, read_state
@@ -71,3 +75,51 @@ def test_a_delete_of_something_unknown_is_held_back() -> None:
 def test_truncated_or_unknown_content_is_invalid(junk: bytes) -> None:
     with pytest.raises(InvalidPayload):
         read_needs(junk)
+
+
+VALUES: list[Any] = [0, 1, -1, 63, 64, -64, 127, 128, 300, -70000, 2**40, -(2**52), 2**60, 0.5,
+                     -1e300, 3.25, float(2**31), "", "text", "ünï 😀 code", True, False, None,
+                     b"\x00\xff", [1, "a", [2.5, None]], {"k": {"n": -5, "s": "v"}, "l": []}]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_every_kind_of_value_is_walked_to_its_end(value: Any) -> None:
+    a = Replica()
+    with a.doc.transaction(origin="local"):
+        a.items["it"] = Map({"before": 1.5, "value": value, "list": [value, value, 7],
+                             "after": "end"})
+    update = a.take()[0]
+    needs = read_needs(update)  # raises if it lost its place in the bytes
+    (client, runs), = needs.runs.items()
+    end = max(clock + length for clock, length, _ in runs)
+    assert read_state(get_state(update)) == {client: end}
+    assert needs.builds_on_known({})
+
+
+def _from_the_page() -> list[tuple[str, bytes]]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is needed to run the page's Yjs (apt-get install nodejs)")
+    script = Path(__file__).with_name("yjs_updates.mjs")
+    out = subprocess.run([node, str(script)], check=True, capture_output=True, text=True,
+                         timeout=60).stdout
+    return [(e["name"], bytes.fromhex(e["update"])) for e in json.loads(out)]
+
+
+def test_updates_of_the_pages_yjs_are_read_to_their_end() -> None:
+    """The page's Yjs writes whole numbers as varints (pycrdt never does) and strings with
+    characters outside the BMP; every update must be read exactly."""
+    updates = _from_the_page()
+    assert [name for name, _ in updates] == ["stroke", "extend", "text", "move", "edit_text",
+                                             "delete"]
+    server: Doc[Any] = Doc()
+    for i, (name, update) in enumerate(updates):
+        needs = read_needs(update)
+        if i:
+            assert not needs.builds_on_known({}), name  # each builds on the ones before
+        assert needs.builds_on_known(_state(server)), name
+        server.apply_update(update)
+        ends = {c: max(k + n for k, n, _ in runs) for c, runs in needs.runs.items()}
+        assert all(_state(server)[c] >= end for c, end in ends.items()), name
+    items = server.get("items", type=Map).to_py()
+    assert set(items) == {"p1-2"} and items["p1-2"]["text"] == "ünï 😀 code"
