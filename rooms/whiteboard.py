@@ -6,6 +6,11 @@ every breakout room each have their own). The document itself lives in the serve
 are only the decisions about it, so they can be tested without a document, a clock or a socket.
 Whoever may draw may change any item of the board through the CRDT: "only one's own items" is a
 rule of the reference client, while clearing the whole board is a server command for mentors.
+
+A board is shared work that people build on together (move, annotate, erase each other's items),
+so it is deleted whole: a deletion request for a person deletes every board they changed, and
+every board that started as a copy of one of those (a pair's next session); the retention rule
+deletes the boards of sessions created before the retention period.
 """
 
 from __future__ import annotations
@@ -89,6 +94,24 @@ class BoardLimits:
             "update: it builds on changes this board does not have, and enough changes are "
             "already waiting for theirs; sync the board and send what it lacks."
         )
+
+
+def drawer_marks(session_id: str, participant_id: str, person_id: str | None) -> tuple[str, ...]:
+    """How a board remembers who changed it, so that a deletion request finds it: the roster
+    person (a deletion of the person, in every session) and the participant of this session (a
+    deletion of one participant not on a roster)."""
+    marks = [participant_mark(session_id, participant_id)]
+    if person_id is not None:
+        marks.append(person_mark(person_id))
+    return tuple(marks)
+
+
+def person_mark(person_id: str) -> str:
+    return f"person:{person_id}"
+
+
+def participant_mark(session_id: str, participant_id: str) -> str:
+    return f"participant:{session_id}/{participant_id}"
 
 
 def pair_key(plan: SessionPlan) -> str | None:

@@ -281,22 +281,28 @@ class AttendanceRoutes:
         person_id = request.match_info["person_id"]
         if not is_person_id(person_id):
             raise InvalidPayload(f"person_id: {person_id[:80]!r} is not a valid person id")
+        # Features first: if one fails, nothing of the ledger is gone and the request can be
+        # made again whole.
+        erased = await self.ctx.erasure.erase_person(person_id)
         report = await self.ctx.ledger.delete_person(person_id)
-        logger.info("attendance records of person %s deleted on request (%d records)",
-                    person_id, report.records)
+        logger.info("records of person %s deleted on request (%d records, %s)",
+                    person_id, report.records, erased)
         return web.json_response({"deleted": {"records": report.records,
-                                              "roster_entries": report.roster_entries}})
+                                              "roster_entries": report.roster_entries,
+                                              **erased}})
 
     async def delete_participant(self, request: web.Request) -> web.Response:
         self._require_admin(request)
         session_id = _checked_id("session_id", request.match_info["session_id"])
         participant_id = _checked_id("participant_id", request.match_info["participant_id"])
         await self.ctx.ledger.session(session_id)
+        erased = await self.ctx.erasure.erase_participant(session_id, participant_id)
         report = await self.ctx.ledger.delete_participant(session_id, participant_id)
-        logger.info("attendance records of participant %s in session %s deleted on request "
-                    "(%d records)", participant_id, session_id, report.records)
+        logger.info("records of participant %s in session %s deleted on request "
+                    "(%d records, %s)", participant_id, session_id, report.records, erased)
         return web.json_response({"deleted": {"records": report.records,
-                                              "roster_entries": report.roster_entries}})
+                                              "roster_entries": report.roster_entries,
+                                              **erased}})
 
 
 def _session_query(query: AttendanceQuery, limit: int = EXPORT_LIMIT) -> SessionQuery:

@@ -324,6 +324,8 @@ class Boards:
             return board
         return await self._load(key, None)
 
-    def forget(self, session_id: str) -> None:
-        for key in [k for k in self.loaded if k.session_id == session_id]:
+    def forget(self, session_id: str, rooms: list[str] | None = None) -> None:
+        """Drop boards of a session (of ``rooms`` only, when given) from memory."""
+        for key in [k for k in self.loaded if k.session_id == session_id
+                    and (rooms is None or k.room in rooms)]:
             del self.loaded[key]
