@@ -104,10 +104,12 @@ class AttendanceRoutes:
                       "A programme's summary per person across its sessions", 200, "the summary",
                       ANY_JSON, (400, 401, 404), path_params("programme") + q)
         doc.described("/api/attendance/people/{person_id}", "delete",
-                      "Delete one person's records in every session", 200, "what was deleted",
+                      "Delete one person's records in every session, and the whiteboards they "
+                      "drew on", 200, "what was deleted",
                       ANY_JSON, (400, 401), path_params("person_id"))
         doc.described("/api/attendance/sessions/{session_id}/participants/{participant_id}",
-                      "delete", "Delete one participant's records in one session", 200,
+                      "delete", "Delete one participant's records in one session, and the "
+                      "whiteboards they drew on", 200,
                       "what was deleted", ANY_JSON, (400, 401, 404),
                       path_params("session_id", "participant_id"))
 

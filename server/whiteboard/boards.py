@@ -192,6 +192,26 @@ async def _none(writes: Awaitable[list[None]]) -> None:
     await writes
 
 
+def _replay(board: Board, updates: tuple[bytes, ...]) -> int:
+    """Apply stored updates in order, each one that builds on a change not yet applied once that
+    change is; return how many never could be (they are left out)."""
+    waiting: list[tuple[bytes, Needs]] = []
+    for update in updates:
+        try:
+            needs = read_needs(update)
+        except InvalidPayload:
+            board.doc.apply_update(update)  # stored before updates were read: as it was
+            continue
+        if not board.builds_on_known(needs):
+            waiting.append((update, needs))
+            continue
+        board.doc.apply_update(update)
+        while (ready := next((w for w in waiting if board.builds_on_known(w[1])), None)):
+            waiting.remove(ready)
+            board.doc.apply_update(ready[0])
+    return len(waiting)
+
+
 def _done() -> asyncio.Future[None]:
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     done.set_result(None)
@@ -239,11 +259,16 @@ class Boards:
         stored = await self.store.load(key)
         if stored.snapshot is not None:
             board.doc.apply_update(stored.snapshot)
-        for update in stored.updates:
-            board.doc.apply_update(update)
+        dropped = _replay(board, stored.updates)
         board.snapshot_bytes = len(stored.snapshot or b"")
         board.stored_bytes = stored.size
         board.updates_since_snapshot = len(stored.updates)
+        if dropped:
+            # Kept by an earlier version, which let a document hold updates it could not
+            # integrate: they never showed, and a new snapshot leaves them out.
+            logger.warning("board %s/%s: %d stored updates build on changes it never had; "
+                           "dropped", key.session_id, key.room, dropped)
+            await self._compact(board)
         if stored.snapshot is None and not stored.updates and seed is not None:
             initial = await seed()
             if initial:
