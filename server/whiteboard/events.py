@@ -108,7 +108,7 @@ class WhiteboardEvents:
     async def _mark(self, session_id: str, room: str, marks: tuple[str, ...]) -> None:
         """Remember beside the session's boards that ``marks`` changed the board of ``room``
         (queued before the change itself, so on disk no later than it)."""
-        meta = self.metas.get(session_id) or await self.boards.store.read_meta(session_id)
+        meta = await self._meta(session_id)  # there since the board was opened
         if meta is None or all(m in meta.drawn_by.get(room, ()) for m in marks):
             return
         meta = meta.with_marks(room, marks)
