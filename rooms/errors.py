@@ -85,6 +85,13 @@ class BoardFull(TandemError):
     code = "board_full"
 
 
+class BoardOutOfOrder(TandemError):
+    """A board change builds on changes the board does not have, and too many such changes are
+    already waiting for theirs."""
+
+    code = "board_out_of_order"
+
+
 class NotRecorded(TandemError):
     """The action took effect but its record could not be made durable; it was not confirmed."""
 

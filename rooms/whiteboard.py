@@ -6,6 +6,11 @@ every breakout room each have their own). The document itself lives in the serve
 are only the decisions about it, so they can be tested without a document, a clock or a socket.
 Whoever may draw may change any item of the board through the CRDT: "only one's own items" is a
 rule of the reference client, while clearing the whole board is a server command for mentors.
+
+A board is shared work that people build on together (move, annotate, erase each other's items),
+so it is deleted whole: a deletion request for a person deletes every board they changed, and
+every board that started as a copy of one of those (a pair's next session); the retention rule
+deletes the boards of sessions created before the retention period.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from rooms.errors import BoardFull, InvalidPayload, PayloadTooLarge
+from rooms.errors import BoardFull, BoardOutOfOrder, InvalidPayload, PayloadTooLarge
 from rooms.roles import Role
 from rooms.roster import SessionPlan
 
@@ -27,6 +32,11 @@ _SESSION_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ROOM_PART = re.compile(r"[A-Za-z0-9_:-]{1,64}")
 # Board changes by one person less than this far apart (seconds) are one edit in the records.
 BOARD_EDIT_GAP = 2.0
+# An update that builds on changes the board lacks (a page's change sent while an earlier one was
+# refused, before its sync sends what the board lacks) waits this long for them at most, and a
+# board holds this many such updates at most (and no more than one update's bytes in all).
+HELD_SECONDS = 5.0
+HELD_UPDATES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +83,35 @@ class BoardLimits:
             f"This board is full ({board_size} of {self.board_bytes} bytes): delete some items "
             "or ask the mentor to clear it."
         )
+
+    def may_hold(self, held_count: int, held_bytes: int, update_size: int) -> bool:
+        """Whether a board holding ``held_count`` updates of ``held_bytes`` that wait for their
+        dependencies may hold one more of ``update_size``."""
+        return held_count < HELD_UPDATES and held_bytes + update_size <= self.update_bytes
+
+    def out_of_order(self) -> BoardOutOfOrder:
+        return BoardOutOfOrder(
+            "update: it builds on changes this board does not have, and enough changes are "
+            "already waiting for theirs; sync the board and send what it lacks."
+        )
+
+
+def drawer_marks(session_id: str, participant_id: str, person_id: str | None) -> tuple[str, ...]:
+    """How a board remembers who changed it, so that a deletion request finds it: the roster
+    person (a deletion of the person, in every session) and the participant of this session (a
+    deletion of one participant not on a roster)."""
+    marks = [participant_mark(session_id, participant_id)]
+    if person_id is not None:
+        marks.append(person_mark(person_id))
+    return tuple(marks)
+
+
+def person_mark(person_id: str) -> str:
+    return f"person:{person_id}"
+
+
+def participant_mark(session_id: str, participant_id: str) -> str:
+    return f"participant:{session_id}/{participant_id}"
 
 
 def pair_key(plan: SessionPlan) -> str | None:

@@ -84,9 +84,10 @@ def create_app(
     # Storage starts first and stops last; features' own work runs inside it; serving (the
     # start-up hooks) comes last, and at shutdown the connections close first.
     app.cleanup_ctx.append(lambda app: _storage(database, store, ledger))
-    app.cleanup_ctx.append(lambda app: retention(ctx))
     for install in features:
         install(app, ctx)
+    # After the features' own start (their stores take part in the rule's first pass).
+    app.cleanup_ctx.append(lambda app: retention(ctx))
     ctx.delivery.check_complete()
     openapi = ctx.openapi.document()
 

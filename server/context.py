@@ -3,8 +3,8 @@ a command of a session.
 
 A feature is a subpackage of ``server`` with an ``install(app, ctx)`` function: it registers its
 socket events on ``ctx.gateway``, the delivery of its domain events on ``ctx.delivery``, its
-REST routes on ``app.router`` (documented on ``ctx.openapi``), and work to do once the store is
-loaded on ``ctx.on_start``.
+REST routes on ``app.router`` (documented on ``ctx.openapi``), work to do once the store is
+loaded on ``ctx.on_start``, and how it deletes what it keeps of people on ``ctx.erasure``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from server.store import Applied, SessionStore
 V = TypeVar("V")
 StartHook = Callable[[], Awaitable[None]]
 AudioSink = Callable[[tuple[str, str], bytes, float], None]
+# What one feature deleted, counted by kind ({"boards": 2}).
+Erased = dict[str, int]
 
 
 class AudioTap(Protocol):
@@ -43,6 +45,38 @@ class Audio:
 
 
 @dataclass(slots=True)
+class Erasure:
+    """How features that keep data about people outside the ledger and the session journal
+    take part in deletion requests and in the retention rule, without being imported: each adds
+    its functions; the attendance feature calls ``erase_person`` and ``erase_participant`` on a
+    deletion request, the retention rule calls ``expire`` on every pass."""
+
+    person: list[Callable[[str], Awaitable[Erased]]] = field(default_factory=list)
+    participant: list[Callable[[str, str], Awaitable[Erased]]] = field(default_factory=list)
+    expired: list[Callable[[float], Awaitable[Erased]]] = field(default_factory=list)
+
+    async def erase_person(self, person_id: str) -> Erased:
+        """Delete what every feature keeps of a roster person, in every session."""
+        return _merged([await erase(person_id) for erase in self.person])
+
+    async def erase_participant(self, session_id: str, participant_id: str) -> Erased:
+        """Delete what every feature keeps of one participant of one session."""
+        return _merged([await erase(session_id, participant_id) for erase in self.participant])
+
+    async def expire(self, before: float) -> Erased:
+        """Delete what every feature keeps of sessions created before ``before``."""
+        return _merged([await erase(before) for erase in self.expired])
+
+
+def _merged(parts: list[Erased]) -> Erased:
+    out: Erased = {}
+    for part in parts:
+        for kind, count in part.items():
+            out[kind] = out.get(kind, 0) + count
+    return out
+
+
+@dataclass(slots=True)
 class Context:
     settings: Settings
     clock: Callable[[], float]
@@ -53,6 +87,7 @@ class Context:
     openapi: OpenApi = field(default_factory=OpenApi)
     on_start: list[StartHook] = field(default_factory=list)
     audio: Audio = field(default_factory=Audio)
+    erasure: Erasure = field(default_factory=Erasure)
 
     async def execute(self, session_id: str, command: Command[V],
                       actor_sid: str | None = None) -> V:

@@ -1,6 +1,7 @@
 """The retention rule: what is older than the retention period is deleted, the attendance
-ledger's sessions and records and the session journal's sessions alike, at start and then every
-few hours (``retention_days`` 0 keeps everything)."""
+ledger's sessions and records, the session journal's sessions and what features keep beside them
+(``ctx.erasure``: whiteboards) alike, at start and then every few hours (``retention_days`` 0
+keeps everything)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,10 @@ async def purge(ctx: Context) -> None:
                         len(old), days)
     except TandemError:
         logger.exception("retention: forgetting old sessions failed; trying again later")
+    try:
+        erased = await ctx.erasure.expire(before)
+        for kind, count in sorted(erased.items()):
+            if count:
+                logger.info("retention: deleted %d %s older than %d days", count, kind, days)
+    except (TandemError, OSError):
+        logger.exception("retention: deleting features' old data failed; trying again later")

@@ -108,10 +108,12 @@ class AttendanceRoutes:
                       path_params("programme") + query_params(AttendanceQuery,
                                                               without=("programme", "view")))
         doc.described("/api/attendance/people/{person_id}", "delete",
-                      "Delete one person's records in every session", 200, "what was deleted",
+                      "Delete one person's records in every session, and the whiteboards they "
+                      "drew on", 200, "what was deleted",
                       ANY_JSON, (400, 401), path_params("person_id"))
         doc.described("/api/attendance/sessions/{session_id}/participants/{participant_id}",
-                      "delete", "Delete one participant's records in one session", 200,
+                      "delete", "Delete one participant's records in one session, and the "
+                      "whiteboards they drew on", 200,
                       "what was deleted", ANY_JSON, (400, 401, 404),
                       path_params("session_id", "participant_id"))
 
@@ -290,22 +292,28 @@ class AttendanceRoutes:
         person_id = request.match_info["person_id"]
         if not is_person_id(person_id):
             raise InvalidPayload(f"person_id: {person_id[:80]!r} is not a valid person id")
+        # Features first: if one fails, nothing of the ledger is gone and the request can be
+        # made again whole.
+        erased = await self.ctx.erasure.erase_person(person_id)
         report = await self.ctx.ledger.delete_person(person_id)
-        logger.info("attendance records of person %s deleted on request (%d records)",
-                    person_id, report.records)
+        logger.info("records of person %s deleted on request (%d records, %s)",
+                    person_id, report.records, erased)
         return web.json_response({"deleted": {"records": report.records,
-                                              "roster_entries": report.roster_entries}})
+                                              "roster_entries": report.roster_entries,
+                                              **erased}})
 
     async def delete_participant(self, request: web.Request) -> web.Response:
         self._require_admin(request)
         session_id = _checked_id("session_id", request.match_info["session_id"])
         participant_id = _checked_id("participant_id", request.match_info["participant_id"])
         await self.ctx.ledger.session(session_id)
+        erased = await self.ctx.erasure.erase_participant(session_id, participant_id)
         report = await self.ctx.ledger.delete_participant(session_id, participant_id)
-        logger.info("attendance records of participant %s in session %s deleted on request "
-                    "(%d records)", participant_id, session_id, report.records)
+        logger.info("records of participant %s in session %s deleted on request "
+                    "(%d records, %s)", participant_id, session_id, report.records, erased)
         return web.json_response({"deleted": {"records": report.records,
-                                              "roster_entries": report.roster_entries}})
+                                              "roster_entries": report.roster_entries,
+                                              **erased}})
 
 
 async def _record_rows(chunks: AsyncIterator[Iterable[Any]]) -> AsyncIterator[Iterable[Row]]:

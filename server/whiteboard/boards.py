@@ -3,9 +3,13 @@
 
 An update from a client is checked before it touches a board: its size, then that it decodes, in
 a scratch document of its own, and creates no top-level type but the board's ``items`` map. Only
-then is it applied, queued for the disk, and relayed. A board whose stored size (snapshot plus log)
-grows past ``compact_bytes`` over its snapshot is compacted: the snapshot is re-encoded from the
-document, which also drops what deletions left behind.
+then is it applied, queued for the disk, and relayed. A board's document never holds a pending
+update (one it cannot integrate, kept in memory outside its encoded state): an update that builds
+on changes the board lacks is held beside the document, unstored and unrelayed, until an update
+brings what it builds on (it then lands after that one) or ``HELD_SECONDS`` pass (it is dropped);
+a board holds a few at most, and refuses more with ``board_out_of_order``. A board whose stored
+size (snapshot plus log) grows past ``compact_bytes`` over its snapshot is compacted: the snapshot
+is re-encoded from the document, which also drops what deletions left behind.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from typing import Any
 from pycrdt import Doc, Map, TransactionEvent, merge_updates
 
 from rooms.errors import InvalidPayload
-from rooms.whiteboard import BOARD_ROOTS, BoardKey, BoardLimits
+from rooms.whiteboard import BOARD_ROOTS, HELD_SECONDS, BoardKey, BoardLimits
 from server.whiteboard.store import BoardStore
+from server.whiteboard.yjs import Needs, read_needs, read_state
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +36,22 @@ SERVER_ORIGIN = "tandem-server"
 LOADED_MAX = 500
 EMPTY_UPDATE = b"\x00\x00"
 Seed = Callable[[], Awaitable[bytes | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One client update and who sent it (participant ``pid`` over connection ``sid``)."""
+
+    update: bytes
+    pid: str
+    sid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    change: Change
+    needs: Needs
+    since: float
 
 
 class Board:
@@ -44,6 +65,11 @@ class Board:
         self.stored_bytes = 0  # snapshot plus log, what the disk holds
         self.snapshot_bytes = 0
         self.updates_since_snapshot = 0
+        self.held: list[_Held] = []  # updates waiting for what they build on, oldest first
+
+    @property
+    def held_bytes(self) -> int:
+        return sum(len(h.change.update) for h in self.held)
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -87,15 +113,23 @@ class Board:
     def fits(self, update: bytes) -> bool:
         """Whether the board stays within its size with ``update``. Re-measures the board (and
         tries the update on a copy) only near the bound."""
-        if self.limits.fits(self.stored_bytes, len(update)):
+        held = self.held_bytes
+        if self.limits.fits(self.stored_bytes + held, len(update)):
             return True
-        exact = len(self.encoded())
+        exact = len(self.encoded()) + held
         if self.limits.fits(exact, len(update)):
             return True
         trial: Doc[Any] = Doc()
         trial.apply_update(self.encoded())
         trial.apply_update(update)
-        return len(trial.get_update()) <= max(exact, self.limits.board_bytes)
+        return len(trial.get_update()) + held <= max(exact, self.limits.board_bytes)
+
+    def builds_on_known(self, needs: Needs) -> bool:
+        return needs.builds_on_known(read_state(self.state_vector()))
+
+    def expire(self, now: float) -> None:
+        """Drop held updates whose dependencies did not come in time."""
+        self.held = [h for h in self.held if now - h.since <= HELD_SECONDS]
 
     def apply(self, update: bytes) -> None:
         self.doc.apply_update(update)
@@ -135,6 +169,20 @@ class Board:
 
 
 @dataclass(frozen=True, slots=True)
+class Landed:
+    """What one client update did: the changes that reached the board, in order (the update,
+    then held ones it completed), with a future resolving once they are on disk; nothing when
+    the update was held."""
+
+    changes: tuple[Change, ...]
+    written: asyncio.Future[None]
+
+    @property
+    def held(self) -> bool:
+        return not self.changes
+
+
+@dataclass(frozen=True, slots=True)
 class Cleared:
     update: bytes  # empty when the board had nothing to clear
     written: asyncio.Future[None]
@@ -142,6 +190,32 @@ class Cleared:
 
 async def _none(writes: Awaitable[list[None]]) -> None:
     await writes
+
+
+def _replay(board: Board, updates: tuple[bytes, ...]) -> int:
+    """Apply stored updates in order, each one that builds on a change not yet applied once that
+    change is; return how many never could be (they are left out)."""
+    waiting: list[tuple[bytes, Needs]] = []
+    for update in updates:
+        try:
+            needs = read_needs(update)
+        except InvalidPayload:
+            board.doc.apply_update(update)  # stored before updates were read: as it was
+            continue
+        if not board.builds_on_known(needs):
+            waiting.append((update, needs))
+            continue
+        board.doc.apply_update(update)
+        while (ready := next((w for w in waiting if board.builds_on_known(w[1])), None)):
+            waiting.remove(ready)
+            board.doc.apply_update(ready[0])
+    return len(waiting)
+
+
+def _done() -> asyncio.Future[None]:
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    done.set_result(None)
+    return done
 
 
 @dataclass(slots=True)
@@ -185,11 +259,16 @@ class Boards:
         stored = await self.store.load(key)
         if stored.snapshot is not None:
             board.doc.apply_update(stored.snapshot)
-        for update in stored.updates:
-            board.doc.apply_update(update)
+        dropped = _replay(board, stored.updates)
         board.snapshot_bytes = len(stored.snapshot or b"")
         board.stored_bytes = stored.size
         board.updates_since_snapshot = len(stored.updates)
+        if dropped:
+            # Kept by an earlier version, which let a document hold updates it could not
+            # integrate: they never showed, and a new snapshot leaves them out.
+            logger.warning("board %s/%s: %d stored updates build on changes it never had; "
+                           "dropped", key.session_id, key.room, dropped)
+            await self._compact(board)
         if stored.snapshot is None and not stored.updates and seed is not None:
             initial = await seed()
             if initial:
@@ -208,22 +287,38 @@ class Boards:
             else:
                 return
 
-    def apply(self, board: Board, update: bytes) -> asyncio.Future[None]:
-        """Check and apply one client update, and queue it for the disk; the future resolves
-        once it is there. Raises ``InvalidPayload``, ``PayloadTooLarge`` or ``BoardFull`` with
-        the board untouched."""
+    def apply(self, board: Board, change: Change, now: float) -> Landed:
+        """Check one client update and apply it, with the held updates it completes, queued for
+        the disk; or hold it when it builds on changes the board lacks. Raises
+        ``InvalidPayload``, ``PayloadTooLarge``, ``BoardFull`` or ``BoardOutOfOrder`` with the
+        board untouched."""
+        update = change.update
         board.check(update)
+        needs = read_needs(update)
+        board.expire(now)
         if not board.fits(update):
-            raise board.limits.full(board.stored_bytes)
+            raise board.limits.full(board.stored_bytes + board.held_bytes)
+        if not board.builds_on_known(needs):
+            if not board.limits.may_hold(len(board.held), board.held_bytes, len(update)):
+                raise board.limits.out_of_order()
+            board.held.append(_Held(change, needs, now))
+            return Landed((), _done())
         board.apply(update)
-        return self._keep(board, update)
+        landed, writes = [change], [self._keep(board, update)]
+        while (ready := next((h for h in board.held if board.builds_on_known(h.needs)),
+                             None)) is not None:
+            board.held.remove(ready)
+            board.apply(ready.change.update)
+            landed.append(ready.change)
+            writes.append(self._keep(board, ready.change.update))
+        written = writes[0] if len(writes) == 1 else asyncio.ensure_future(
+            _none(asyncio.gather(*writes)))
+        return Landed(tuple(landed), written)
 
     def clear(self, board: Board) -> Cleared:
         update = board.clear()
         if not update:
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            done.set_result(None)
-            return Cleared(b"", done)
+            return Cleared(b"", _done())
         return Cleared(update, self._keep(board, update))
 
     def _keep(self, board: Board, update: bytes) -> asyncio.Future[None]:
@@ -254,6 +349,8 @@ class Boards:
             return board
         return await self._load(key, None)
 
-    def forget(self, session_id: str) -> None:
-        for key in [k for k in self.loaded if k.session_id == session_id]:
+    def forget(self, session_id: str, rooms: list[str] | None = None) -> None:
+        """Drop boards of a session (of ``rooms`` only, when given) from memory."""
+        for key in [k for k in self.loaded if k.session_id == session_id
+                    and (rooms is None or k.room in rooms)]:
             del self.loaded[key]

@@ -26,13 +26,13 @@ from rooms.events import (
 from rooms.roles import Action, can
 from rooms.room import MAIN_ROOM, breakout_parts
 from rooms.views import MemberView
-from rooms.whiteboard import BoardKey
+from rooms.whiteboard import BoardKey, drawer_marks
 from server.context import Context
 from server.delivery import nothing_to_send
 from server.gateway import Connection, room_key
 from server.protocol import OK, EmptyPayload, OkAck
 from server.whiteboard import wire as w
-from server.whiteboard.boards import Board, Boards
+from server.whiteboard.boards import Board, Boards, Change
 from server.whiteboard.relay import Relay
 from server.whiteboard.store import BoardMeta
 
@@ -74,31 +74,49 @@ class WhiteboardEvents:
         key = BoardKey(session_id, room)
 
         async def seed() -> bytes | None:
-            return await self._earlier_board(session_id, member.pair_key)
+            found = await self._earlier_board(session_id, member.pair_key)
+            if found is None:
+                return None
+            # The copy carries the marks of who changed the original, so that a deletion
+            # request for one of them finds it too.
+            earlier, update = found
+            meta = await self._meta(earlier)
+            if meta is not None and meta.drawn_by.get(MAIN_ROOM):
+                await self._mark(session_id, MAIN_ROOM, meta.drawn_by[MAIN_ROOM])
+            return update
 
         return await self.boards.get(key, seed if room == MAIN_ROOM else None)
 
+    async def _meta(self, session_id: str) -> BoardMeta | None:
+        return self.metas.get(session_id) or await self.boards.store.read_meta(session_id)
+
     async def _remember(self, session_id: str, member: MemberView) -> None:
-        """Keep the session's title, pair and room names beside its boards, for listings and
-        for the pair's next session."""
+        """Keep the session's title, pair, creation time and room names beside its boards,
+        for listings, the pair's next session and the retention rule."""
         room = member.room
         meta = self.metas.get(session_id)
         if meta is None:
-            meta = await self.boards.store.read_meta(session_id) or BoardMeta(
-                session_id, member.session_title, member.pair_key, self.ctx.clock()
-            )
+            meta = await self.boards.store.read_meta(session_id)
+        if meta is None:
+            created = await self.ctx.store.read(session_id, lambda s: s.created_at)
+            meta = BoardMeta(session_id, member.session_title, member.pair_key, created)
         if meta.rooms.get(room.id) != room.name or session_id not in self.metas:
-            meta = BoardMeta(
-                meta.session_id,
-                meta.title,
-                meta.pair_key,
-                meta.created_at,
-                {**meta.rooms, room.id: room.name},
-            )
+            meta = meta.with_room(room.id, room.name)
             self.metas[session_id] = meta
             await self.boards.store.write_meta(meta)
 
-    async def _earlier_board(self, session_id: str, key: str | None) -> bytes | None:
+    async def _mark(self, session_id: str, room: str, marks: tuple[str, ...]) -> None:
+        """Remember beside the session's boards that ``marks`` changed the board of ``room``
+        (queued before the change itself, so on disk no later than it)."""
+        meta = await self._meta(session_id)  # there since the board was opened
+        if meta is None or all(m in meta.drawn_by.get(room, ()) for m in marks):
+            return
+        meta = meta.with_marks(room, marks)
+        self.metas[session_id] = meta
+        await self.boards.store.write_meta(meta)
+
+    async def _earlier_board(self, session_id: str, key: str | None
+                             ) -> tuple[str, bytes] | None:
         if key is None:
             return None
         for earlier in reversed(await self.boards.store.pair_sessions(key)):
@@ -106,7 +124,7 @@ class WhiteboardEvents:
                 continue
             board = await self.boards.stored(BoardKey(earlier, MAIN_ROOM))
             if len(board.items):
-                return board.encoded()
+                return earlier, board.encoded()
         return None
 
     # -- events -----------------------------------------------------------------------------------
@@ -135,17 +153,27 @@ class WhiteboardEvents:
             "shown": shown,
         }
 
-    async def on_update(self, conn: Connection, p: w.BoardUpdatePayload) -> OkAck:
+    async def on_update(self, conn: Connection, p: w.BoardUpdatePayload) -> w.UpdateAck:
         member = await self._member(conn, Action.DRAW_ON_BOARD, p.room)
         board = await self._board(conn.session_id, member)
-        kept = self.boards.apply(board, p.update)
-        pid = member.participant.id
-        await self.relay.update(board.key, p.update, pid, conn.sid)
+        who = member.participant
+        pid = who.id
+        # Marked before the change is queued for the disk: no change of theirs is ever kept on
+        # a board that a deletion request for them would not find (a refused one may mark it).
+        await self._mark(conn.session_id, p.room,
+                         drawer_marks(conn.session_id, pid, who.person_id))
+        landed = self.boards.apply(board, Change(p.update, pid, conn.sid), self.ctx.clock())
+        if landed.held:
+            # Acknowledged now: this connection's next events (the change it builds on, or its
+            # sync) are read only after this handler returns.
+            return {"ok": True, "held": True}
+        for change in landed.changes:
+            await self.relay.update(board.key, change.update, change.pid, change.sid)
         await self.ctx.execute(
             conn.session_id, EditBoard(pid, conn.sid, p.room, False, self.ctx.clock()), conn.sid
         )
-        await kept
-        return OK
+        await landed.written
+        return {"ok": True}
 
     async def on_cursor(self, conn: Connection, p: w.BoardCursorPayload) -> OkAck:
         member = await self._member(conn, Action.VIEW_BOARD, p.room)

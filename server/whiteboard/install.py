@@ -1,6 +1,6 @@
 """The whiteboard feature: a shared board per room, kept under ``<data dir>/whiteboards``, its
-socket events and REST routes, and the store's worker running with the app (pending writes reach
-the disk before it stops)."""
+socket events and REST routes, its part in deletion requests and the retention rule, and the
+store's worker running with the app (pending writes reach the disk before it stops)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aiohttp import web
 from rooms.whiteboard import BoardLimits
 from server.context import Context
 from server.whiteboard.boards import Boards
+from server.whiteboard.erasure import BoardErasure
 from server.whiteboard.events import WhiteboardEvents
 from server.whiteboard.relay import Relay
 from server.whiteboard.routes import WhiteboardRoutes
@@ -27,6 +28,7 @@ def install(app: web.Application, ctx: Context) -> None:
     events = WhiteboardEvents(ctx, boards, Relay(ctx.gateway))
     events.register()
     WhiteboardRoutes(ctx, events).add_to(app)
+    BoardErasure(events).register(ctx.erasure)
     app[WHITEBOARD] = events
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -3,7 +3,8 @@ log of the updates since, fsynced before a change is acknowledged.
 
 Layout, under ``<data dir>/whiteboards/``::
 
-    <session id>/meta.json    the session's title, pair key and room names (for listings)
+    <session id>/meta.json    the session's title, pair key, creation time, room names (for
+                              listings) and who changed each board (for deletion requests)
     <session id>/<room>.snap  the board's full state (a CRDT update), replaced atomically
     <session id>/<room>.log   updates since the snapshot: [length u32][crc32 u32][update]...
     pairs/<pair key>          session ids of a pair's sessions, one a line, oldest first
@@ -26,7 +27,7 @@ import shutil
 import struct
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,6 +39,7 @@ T = TypeVar("T")
 _HEADER = struct.Struct(">II")
 # Appends waiting for the disk; past this, writers wait (back-pressure, not unbounded memory).
 QUEUE_MAX = 10_000
+PAIRS = "pairs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +59,35 @@ class BoardMeta:
     session_id: str
     title: str
     pair_key: str | None
-    created_at: float
+    created_at: float  # the session's creation (the retention rule goes by it)
     rooms: dict[str, str] = field(default_factory=dict)  # room id -> name
+    # room id -> marks of who changed its board (``rooms.whiteboard.drawer_marks``), the marks
+    # of the board it was copied from included
+    drawn_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"session_id": self.session_id, "title": self.title, "pair_key": self.pair_key,
-                "created_at": self.created_at, "rooms": dict(self.rooms)}
+                "created_at": self.created_at, "rooms": dict(self.rooms),
+                "drawn_by": {room: list(marks) for room, marks in self.drawn_by.items()}}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BoardMeta:
         return cls(str(data["session_id"]), str(data.get("title", "")),
                    data.get("pair_key"), float(data.get("created_at", 0.0)),
-                   {str(k): str(v) for k, v in dict(data.get("rooms", {})).items()})
+                   {str(k): str(v) for k, v in dict(data.get("rooms", {})).items()},
+                   {str(k): tuple(str(m) for m in v)
+                    for k, v in dict(data.get("drawn_by", {})).items()})
+
+    def with_room(self, room: str, name: str) -> BoardMeta:
+        return replace(self, rooms={**self.rooms, room: name})
+
+    def with_marks(self, room: str, marks: tuple[str, ...]) -> BoardMeta:
+        kept = self.drawn_by.get(room, ())
+        return replace(self, drawn_by={**self.drawn_by,
+                                       room: kept + tuple(m for m in marks if m not in kept)})
+
+    def rooms_marked(self, mark: str) -> list[str]:
+        return sorted(room for room, marks in self.drawn_by.items() if mark in marks)
 
 
 class _Batch:
@@ -83,13 +102,17 @@ class _Batch:
         if not self.fsync:
             return
         for path in self.files:
-            fd = os.open(path, os.O_RDONLY)
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # deleted later in the same batch (a deletion request)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
         for d in self.dirs:
-            _fsync_dir(d)
+            if d.is_dir():
+                _fsync_dir(d)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -270,9 +293,117 @@ class BoardStore:
                 return False
             shutil.rmtree(d)
             batch.dirs.add(self.root)
+            self._prune_pairs(batch)
             return True
 
         return await self._do(delete)
+
+    async def delete_boards(self, session_id: str, rooms: list[str]) -> int:
+        """Delete the boards of ``rooms`` of a session, and the session's folder once it has no
+        board left; return how many boards there were."""
+        d = self._dir(session_id)
+        for room in rooms:
+            BoardKey(session_id, room)
+
+        def delete(batch: _Batch) -> int:
+            meta_path = d / "meta.json"
+            found = 0
+            for room in rooms:
+                paths = [d / f"{room}{suffix}" for suffix in (".snap", ".log", ".snap.tmp")]
+                found += any(p.exists() for p in paths[:2])
+                for p in paths:
+                    p.unlink(missing_ok=True)
+            batch.dirs.add(d)
+            if not any(p.suffix in (".snap", ".log") for p in d.iterdir()):
+                shutil.rmtree(d)
+                batch.dirs.discard(d)
+                batch.dirs.add(self.root)
+                self._prune_pairs(batch)
+            elif meta_path.exists():
+                meta = BoardMeta.from_json(json.loads(meta_path.read_text()))
+                meta = replace(meta, drawn_by={r: m for r, m in meta.drawn_by.items()
+                                               if r not in rooms})
+                self._write_json(batch, meta_path, meta.to_json())
+            return found
+
+        return await self._do(delete)
+
+    async def marked(self, mark: str) -> dict[str, list[str]]:
+        """Session id -> rooms whose board carries ``mark`` (someone who changed it)."""
+
+        def find(batch: _Batch) -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {}
+            for d, meta in self._metas():
+                rooms = meta.rooms_marked(mark) if meta is not None else []
+                if rooms:
+                    found[d.name] = rooms
+            return found
+
+        return await self._do(find)
+
+    async def created_before(self, before: float) -> list[str]:
+        """Sessions created before ``before`` (by their meta; a folder without one, by the
+        time its files last changed)."""
+
+        def find(batch: _Batch) -> list[str]:
+            old = []
+            for d, meta in self._metas():
+                if meta is not None:
+                    created = meta.created_at
+                else:
+                    created = max([p.stat().st_mtime for p in d.iterdir()] or
+                                  [d.stat().st_mtime])
+                if created < before:
+                    old.append(d.name)
+            return sorted(old)
+
+        return await self._do(find)
+
+    def _metas(self) -> list[tuple[Path, BoardMeta | None]]:
+        if not self.root.is_dir():
+            return []
+        out: list[tuple[Path, BoardMeta | None]] = []
+        for d in sorted(self.root.iterdir()):
+            if not d.is_dir() or d.name == PAIRS:
+                continue
+            path = d / "meta.json"
+            try:
+                meta = BoardMeta.from_json(json.loads(path.read_text()))
+            except FileNotFoundError:
+                meta = None
+            except (ValueError, KeyError, TypeError):
+                logger.warning("whiteboard store: the meta of session %s does not parse", d.name)
+                meta = None
+            out.append((d, meta))
+        return out
+
+    def _prune_pairs(self, batch: _Batch) -> None:
+        """Drop deleted sessions from the pairs' lists, and a list left empty."""
+        pairs = self.root / PAIRS
+        if not pairs.is_dir():
+            return
+        for path in pairs.iterdir():
+            lines = [line for line in path.read_text().split("\n") if line]
+            kept = [line for line in lines if (self.root / line).is_dir()]
+            if kept == lines:
+                continue
+            if kept:
+                self._write_text(batch, path, "".join(f"{line}\n" for line in kept))
+            else:
+                path.unlink()
+            batch.dirs.add(pairs)
+
+    def _write_json(self, batch: _Batch, path: Path, data: dict[str, Any]) -> None:
+        self._write_text(batch, path, json.dumps(data))
+
+    @staticmethod
+    def _write_text(batch: _Batch, path: Path, text: str) -> None:
+        """Replace a small file atomically (the new one is fsynced with the batch)."""
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+        batch.files.add(path)
+        batch.dirs.add(path.parent)
 
     # -- sessions and pairs -----------------------------------------------------------------------
 
@@ -294,15 +425,9 @@ class BoardStore:
         def write(batch: _Batch) -> None:
             first = not path.exists()
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(meta.to_json()))
-            batch.files.add(tmp)
-            os.replace(tmp, path)
-            batch.files.discard(tmp)
-            batch.files.add(path)
-            batch.dirs.add(path.parent)
+            self._write_json(batch, path, meta.to_json())
             if first and meta.pair_key is not None:
-                pairs = self.root / "pairs"
+                pairs = self.root / PAIRS
                 pairs.mkdir(exist_ok=True)
                 with open(pairs / meta.pair_key, "a") as fh:
                     fh.write(meta.session_id + "\n")
@@ -313,7 +438,7 @@ class BoardStore:
     async def pair_sessions(self, pair_key: str) -> list[str]:
         """Session ids of a pair's sessions with boards, oldest first."""
         BoardKey(pair_key, "main")
-        path = self.root / "pairs" / pair_key
+        path = self.root / PAIRS / pair_key
 
         def read(batch: _Batch) -> list[str]:
             if not path.exists():

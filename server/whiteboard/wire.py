@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from pydantic import Field, model_validator
 from typing_extensions import TypedDict
@@ -79,6 +79,11 @@ class SyncAck(TypedDict):
     shown: ShownWire | None
 
 
+class UpdateAck(TypedDict):
+    ok: Literal[True]
+    held: NotRequired[bool]
+
+
 class ListAck(TypedDict):
     ok: Literal[True]
     boards: list[BoardListing]
@@ -103,7 +108,7 @@ class ShownOut(TypedDict):
 
 
 SYNC: Inbound[BoardSyncPayload, SyncAck] = Inbound("board_sync", BoardSyncPayload)
-UPDATE: Inbound[BoardUpdatePayload, OkAck] = Inbound("board_update", BoardUpdatePayload)
+UPDATE: Inbound[BoardUpdatePayload, UpdateAck] = Inbound("board_update", BoardUpdatePayload)
 CURSOR: Inbound[BoardCursorPayload, OkAck] = Inbound("board_cursor", BoardCursorPayload)
 CLEAR: Inbound[BoardRoomPayload, OkAck] = Inbound("board_clear", BoardRoomPayload)
 LIST: Inbound[EmptyPayload, ListAck] = Inbound("board_list", EmptyPayload)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from rooms.errors import TandemError
 from rooms.whiteboard import BoardKey, BoardLimits
 from server.whiteboard.boards import Board
+from server.whiteboard.yjs import read_needs
 from tests.server.whiteboard.replica import Replica
 
 KINDS = ["rect", "ellipse", "arrow", "line", "text"]
@@ -33,6 +34,7 @@ class World:
         self.up: list[deque[bytes]] = [deque() for _ in range(n)]  # replica -> server
         self.down: list[deque[bytes]] = [deque() for _ in range(n)]  # server -> replica
         self.refused = 0
+        self.junk_applied = False
 
     def edit(self, i: int, data: st.DataObject) -> None:
         r = self.replicas[i]
@@ -56,6 +58,10 @@ class World:
     def server_receives(self, i: int) -> None:
         update = self.up[i].popleft()
         self.board.check(update)
+        # Each link keeps its order, so a replica's update builds only on what the server has:
+        # the board's reading of what an update builds on never holds one back here (random
+        # bytes the server took as an update may have made the server's copy odd: not then).
+        assert self.junk_applied or self.board.builds_on_known(read_needs(update))
         self.board.apply(update)
         for j, down in enumerate(self.down):
             if j != i:
@@ -69,6 +75,7 @@ class World:
             self.refused += 1
             assert self.board.encoded() == before
             return
+        self.junk_applied = True
         self.board.apply(junk)  # random bytes that happen to be a valid update: a real change
         for down in self.down:
             down.append(junk)

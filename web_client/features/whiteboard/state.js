@@ -23,6 +23,7 @@ const MESSAGES = /** @type {Record<string, string>} */ ({
   payload_too_large: "That change is too big for the board; draw it in smaller pieces.",
   not_allowed: "You can watch the board but not draw on it.",
   rate_limited: "Drawing too fast for the board; some of it is being sent again.",
+  board_out_of_order: "Catching up with the board; your latest drawing is being sent again.",
 });
 
 /**

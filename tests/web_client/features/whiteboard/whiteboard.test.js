@@ -77,6 +77,9 @@ test("after a refusal the page says why and syncs again, dropping its copy when 
   assert.deepEqual(afterRefusal({ code: "not_same_room" }), { resync: false, fresh: false, message: "" });
   assert.equal(afterRefusal({ code: "board_full" }).fresh, true);
   assert.equal(afterRefusal({ code: "rate_limited" }).fresh, false);
+  // An update that built on a change the server lacks: sync, then send what it lacks (kept here).
+  assert.deepEqual(afterRefusal({ code: "board_out_of_order" }),
+    { resync: true, fresh: false, message: "Catching up with the board; your latest drawing is being sent again." });
   assert.equal(afterRefusal({ code: "x", message: "Nope." }).message, "Nope.");
   assert.equal(mayEdit({ author: "a" }, "a", false), true);
   assert.equal(mayEdit({ author: "b" }, "a", false), false);
