@@ -105,7 +105,7 @@ async def test_retention_deletes_boards_older_than_the_period(
     aiohttp_server: Callable[..., Awaitable[TestServer]], tmp_path: Path, clock: Clock
 ) -> None:
     settings = Settings(data_dir=tmp_path, secret=b"s" * 32, admin_key=ADMIN_KEY,
-                        retention_days=30)
+                        retention_days=30, waiting_room="off")
 
     async def run(steps: Callable[[Api, Callable[[], Peer]], Awaitable[Any]]) -> Any:
         server = await aiohttp_server(create_app(settings, clock=clock))
