@@ -39,6 +39,9 @@ from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
 from socketio.msgpack_packet import MsgPackPacket
 
+from rooms.errors import InvalidPayload
+from server.protocol import error_ack
+
 logger = logging.getLogger(__name__)
 
 _FIN_TEXT, _FIN_BINARY = 0x81, 0x82
@@ -204,13 +207,42 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         await super().close()
 
 
+class MalformedPacket(ValueError):
+    """A message that is not a Socket.IO packet in msgpack (its connection is closed)."""
+
+
+# What a client may send: CONNECT, DISCONNECT, EVENT, ACK (msgpack needs no binary packets).
+_CLIENT_PACKETS = frozenset({sio_packet.CONNECT, sio_packet.DISCONNECT, sio_packet.EVENT,
+                             sio_packet.ACK})
+# An event packet's data is its name and one payload; anything else is answered with this.
+_BAD_EVENT = error_ack(InvalidPayload("An event is its name (a string) and one map of named "
+                                      "fields; see docs/PROTOCOL.md."))
+
+
 class _Packet(MsgPackPacket):  # type: ignore[misc]
-    """Socket.IO packets in msgpack, encoded by one reused packer rather than a new one each."""
+    """Socket.IO packets in msgpack, encoded by one reused packer rather than a new one each.
+
+    Decoding takes map keys of any type (the payload's parser refuses a key that is no field
+    name, with an acknowledgement), and raises ``MalformedPacket`` for anything that is not a
+    client's Socket.IO packet."""
 
     _pack = msgpack.Packer().pack
 
     def encode(self) -> bytes:
         return self._pack(self._to_dict())  # type: ignore[no-any-return]
+
+    def decode(self, encoded_packet: Any) -> None:
+        try:
+            decoded = msgpack.unpackb(encoded_packet, strict_map_key=False)
+        except Exception as exc:  # noqa: BLE001 - any undecodable input is the same refusal
+            raise MalformedPacket(f"not msgpack ({type(exc).__name__})") from None
+        if (not isinstance(decoded, dict) or decoded.get("type") not in _CLIENT_PACKETS
+                or not isinstance(decoded.get("nsp"), str)):
+            raise MalformedPacket("not a Socket.IO packet")
+        self.packet_type = decoded["type"]
+        self.data = decoded.get("data")
+        self.id = decoded.get("id")
+        self.namespace = decoded["nsp"]
 
 
 class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
@@ -303,3 +335,24 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         self.send_prepared(eio_sid, self.prepared(pkt))
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is None or socket.closing or socket.closed:
+            return  # closed by an earlier packet that was read in the same turn
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except MalformedPacket as exc:
+            # No acknowledgement can be addressed; the client is not one of ours.
+            logger.info("connection %s closed: a packet could not be read (%s)", eio_sid, exc)
+            await self.eio.disconnect(eio_sid)
+
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any,
+                            data: Any) -> None:
+        if isinstance(data, list) and data and isinstance(data[0], str):
+            await super()._handle_event(eio_sid, namespace, id, data)
+            return
+        namespace = namespace or "/"
+        if id is not None and self.manager.sid_from_eio_sid(eio_sid, namespace) is not None:
+            await self._send_packet(eio_sid, self.packet_class(
+                sio_packet.ACK, namespace=namespace, id=id, data=[_BAD_EVENT]))

@@ -21,6 +21,7 @@ import socketio
 from pydantic import BaseModel
 
 from rooms.errors import (
+    InvalidPayload,
     NotJoined,
     RateLimited,
     SessionEnded,
@@ -108,7 +109,8 @@ class SocketGateway:
     clock: Callable[[], float]
     connections: dict[str, Connection] = field(default_factory=dict)
     tasks: TaskSet = field(default_factory=TaskSet)
-    registered: set[str] = field(default_factory=set)
+    # Each event with a handler, and the model its payload is parsed with.
+    registered: dict[str, type[BaseModel]] = field(default_factory=dict)
     disconnect_hooks: list[DisconnectHook] = field(default_factory=list)
     # Open connections per client address and per join link (``Limits.connections_per_*``).
     per_address: dict[str, int] = field(default_factory=dict)
@@ -134,14 +136,18 @@ class SocketGateway:
         ``burst``) per connection."""
         if spec.name in self.registered:
             raise ValueError(f"event {spec.name!r} already has a handler")
-        self.registered.add(spec.name)
         name, model = spec.name, spec.model
+        self.registered[name] = model
 
-        async def run(sid: str, data: Any = None) -> A | ErrorAck:
+        async def run(sid: str, *args: Any) -> A | ErrorAck:
             conn = self.connections.get(sid)
             if conn is None:
                 return error_ack(NotJoined("This connection is closing."))
             try:
+                if len(args) > 1:
+                    raise InvalidPayload("An event carries one map of named fields, "
+                                         f"not {len(args)} arguments.")
+                data = args[0] if args else None
                 if not conn.allow(name, rate, burst, self.clock()):
                     raise RateLimited(f"Too many {name!r} events; slow down and try again.")
                 if needs_join and conn.participant_id is None:
@@ -194,7 +200,7 @@ class SocketGateway:
 
     # -- connection lifecycle ---------------------------------------------------------------------
 
-    async def _on_unknown(self, event: str, sid: str, data: Any = None) -> ErrorAck:
+    async def _on_unknown(self, event: str, sid: str, *args: Any) -> ErrorAck:
         """Events with no handler still get an answer (limited like the others), so no client
         waits for one in vain."""
         lim = self.settings.limits

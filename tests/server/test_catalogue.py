@@ -28,6 +28,14 @@ def documented(direction: str) -> list[str]:
     return re.findall(r"`([a-z_]+)`", paragraph)
 
 
+def documented_codes(where: str) -> set[str]:
+    """The error codes PROTOCOL.md's table gives for ``where`` ("REST", "socket", "connect")."""
+    text = PROTOCOL.read_text()
+    table = text.split("### Error codes", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([^|]+) \|", table, flags=re.M)
+    return {code for code, places in rows if where in places}
+
+
 def specs() -> tuple[list[Inbound[object, object]], list[Outbound[object]]]:
     """Every event spec the server's feature packages declare."""
     inbound, outbound = [], []
@@ -60,7 +68,7 @@ def test_every_name_of_the_catalogue_is_declared_once() -> None:
 
 async def test_a_running_server_handles_every_client_event(server: TestServer) -> None:
     gateway = server.app[CONTEXT].gateway
-    assert gateway.registered == set(CLIENT_EVENTS)
+    assert set(gateway.registered) == set(CLIENT_EVENTS)
     assert server.app[CONTEXT].delivery.missing() == []
 
 
