@@ -49,6 +49,40 @@ INTERNAL_ERROR: ErrorAck = {"ok": False, "error": {
     "code": "internal_error", "message": "Something went wrong on the server. Please try again."}}
 
 
+# A connection's refusals of one kind are logged at most once in this many seconds.
+REFUSAL_LOG_PERIOD = 60.0
+
+
+@dataclass(slots=True)
+class RefusalLog:
+    """When to log one connection's refusals: one line per kind (event and code) a period, the
+    refusals held back meanwhile counted in the next line, so that a flood cannot fill the log."""
+
+    period: float = REFUSAL_LOG_PERIOD
+    # kind -> [when its last line was written, refusals held back since]
+    kinds: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+
+    def admit(self, kind: tuple[str, str], now: float) -> int | None:
+        """``None``: hold this one back. Else log it, with the count of those held back."""
+        seen = self.kinds.get(kind)
+        if seen is None:
+            self.kinds[kind] = [now, 0]
+            return 0
+        if now - seen[0] < self.period:
+            seen[1] += 1
+            return None
+        held = int(seen[1])
+        seen[0], seen[1] = now, 0
+        return held
+
+    def held(self) -> int:
+        return int(sum(seen[1] for seen in self.kinds.values()))
+
+
+def _more(held: int) -> str:
+    return f" (and {held} more like it not logged since the last line)" if held else ""
+
+
 @dataclass(slots=True)
 class Connection:
     """One socket: what its join token allows, and who it became after ``join``."""
@@ -62,6 +96,7 @@ class Connection:
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
     # Closes the connection unless it has joined by then (``Limits.join_within``).
     join_deadline: asyncio.TimerHandle | None = None
+    refusals: RefusalLog = field(default_factory=RefusalLog)
 
     @property
     def session_id(self) -> str:
@@ -154,12 +189,17 @@ class SocketGateway:
                     raise NotJoined("Join the session first.")
                 return await handler(conn, parse(model, data))
             except TandemError as exc:
-                logger.debug("event %s refused for %s in session %s: %s",
-                             name, conn.participant_id or sid, conn.session_id, exc.code)
+                held = conn.refusals.admit((name, exc.code), self.clock())
+                if held is not None:
+                    logger.debug("event %s refused for %s in session %s: %s%s", name,
+                                 conn.participant_id or sid, conn.session_id, exc.code,
+                                 _more(held))
                 return error_ack(exc)
             except Exception:
-                logger.exception("event %s failed for %s in session %s",
-                                 name, conn.participant_id or sid, conn.session_id)
+                held = conn.refusals.admit((name, "internal_error"), self.clock())
+                if held is not None:
+                    logger.exception("event %s failed for %s in session %s%s", name,
+                                     conn.participant_id or sid, conn.session_id, _more(held))
                 return INTERNAL_ERROR
 
         self.sio.on(name, run)
@@ -253,6 +293,9 @@ class SocketGateway:
         _forget(self.per_link, conn.link)
         if conn.join_deadline is not None:
             conn.join_deadline.cancel()
+        if held := conn.refusals.held():
+            logger.debug("connection %s in session %s closed; %d refused events of it were not "
+                         "logged", conn.participant_id or sid, conn.session_id, held)
         for hook in self.disconnect_hooks:
             try:
                 await hook(conn, reason)
