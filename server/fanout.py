@@ -41,6 +41,7 @@ from socketio.msgpack_packet import MsgPackPacket
 
 from rooms.errors import InvalidPayload
 from server.protocol import error_ack
+from server.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
@@ -299,7 +300,8 @@ Prepared = list[tuple[bytes | str, bytes]]
 class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio's server, sending through :mod:`server.fanout` (see the module's doc)."""
 
-    def __init__(self, *, send_buffer_bytes: int, **kwargs: Any) -> None:
+    def __init__(self, *, send_buffer_bytes: int, connect_within: float = 15.0,
+                 **kwargs: Any) -> None:
         # Events of one connection are handled one after another, in the order they came, inside
         # its reader rather than in a task each; different connections still run concurrently.
         # So a handler must never wait for something its own connection has yet to send (a
@@ -307,6 +309,11 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         super().__init__(client_manager=FanoutManager(), async_handlers=False,
                          serializer=_Packet, **kwargs)
         self.outboxes: dict[str, Outbox] = {}
+        # An Engine.IO connection that has not opened the Socket.IO namespace this many seconds
+        # after it opened is closed (the gateway gives a Socket.IO connection as long to join).
+        self.connect_within = connect_within
+        self._deadlines: dict[str, asyncio.TimerHandle] = {}
+        self._tasks = TaskSet()
         websocket = type("DirectWebSocket", (_DirectWebSocket,), {
             "outboxes": self.outboxes, "limit": send_buffer_bytes, "flusher": Flusher()})
         # Engine.IO picks its websocket class from this per-server table of its async driver.
@@ -335,6 +342,39 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         self.send_prepared(eio_sid, self.prepared(pkt))
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        self._deadlines[eio_sid] = asyncio.get_running_loop().call_later(
+            self.connect_within, self._close_if_bare, eio_sid)
+        return await super()._handle_eio_connect(eio_sid, environ)
+
+    def _close_if_bare(self, eio_sid: str) -> None:
+        self._deadlines.pop(eio_sid, None)
+        if eio_sid in self.eio.sockets and self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            logger.debug("connection %s closed: it opened no Socket.IO connection in time",
+                         eio_sid)
+            self._tasks.spawn(self._drop(eio_sid))
+
+    async def _drop(self, eio_sid: str) -> None:
+        """Close an Engine.IO connection, and its websocket at once: a client that ignores
+        Engine.IO's close packet would otherwise hold it until its pings time out."""
+        outbox = self.outboxes.get(eio_sid)
+        await self.eio.disconnect(eio_sid)
+        if outbox is not None:
+            outbox.flush()
+            outbox.transport.close()
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        deadline = self._deadlines.pop(eio_sid, None)
+        if deadline is not None:
+            deadline.cancel()
+        await super()._handle_eio_disconnect(eio_sid, reason)
+
+    async def close(self) -> None:
+        for deadline in self._deadlines.values():
+            deadline.cancel()
+        self._deadlines.clear()
+        await self._tasks.close()
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         socket = self.eio.sockets.get(eio_sid)

@@ -51,3 +51,27 @@ async def test_long_polling_is_off_unless_asked_for_and_a_big_poll_is_answered_a
     websocket = peers()
     await websocket.connect(api.token(s["join_urls"]["mentee"]))
     assert (await websocket.join("Mia"))["ok"]
+
+
+async def test_a_bare_engine_io_connection_is_closed_after_the_join_deadline(
+    http: aiohttp.ClientSession, api: Api, peers: Callable[[], Peer]
+) -> None:
+    """A websocket that opens Engine.IO but never sends Socket.IO's CONNECT, while answering
+    every ping, is closed like a connection that never joins."""
+    s = await api.create_session()
+    loop = asyncio.get_running_loop()
+    async with http.ws_connect("/socket.io/?EIO=4&transport=websocket") as ws:
+        opened = await ws.receive_str(timeout=5)
+        assert opened.startswith("0{"), opened
+        started, pings = loop.time(), 0
+        async with asyncio.timeout(JOIN_WITHIN + 5):
+            async for msg in ws:
+                if msg.type is aiohttp.WSMsgType.TEXT and msg.data == "2":
+                    pings += 1
+                    await ws.send_str("3")
+        closed_after = loop.time() - started
+    assert JOIN_WITHIN - 0.1 <= closed_after < JOIN_WITHIN + 2, closed_after
+    # A socket.io connection opened meanwhile is not disturbed by the deadline of another.
+    member = peers()
+    await member.connect(api.token(s["join_urls"]["mentee"]))
+    assert (await member.join("Mia"))["ok"]
