@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 import server
+from rooms.errors import TandemError
 from server.app import CONTEXT
 from server.protocol import CLIENT_EVENTS, SERVER_EVENTS, Inbound, Outbound
 
@@ -83,3 +84,20 @@ def test_the_browser_client_uses_the_same_names() -> None:
 
     assert sorted(names("CLIENT_EVENTS")) == sorted(CLIENT_EVENTS)
     assert sorted(names("SERVER_EVENTS")) == sorted(SERVER_EVENTS)
+
+
+def _error_codes() -> set[str]:
+    """The code of every error class of the domain and the server (their modules loaded)."""
+    specs()  # imports every module of the server
+    codes, todo = set(), [TandemError]
+    while todo:
+        cls = todo.pop()
+        codes.add(cls.code)
+        todo.extend(cls.__subclasses__())
+    return codes - {TandemError.code}
+
+
+def test_every_error_code_is_documented() -> None:
+    documented = documented_codes("REST") | documented_codes("socket") | documented_codes("connect")
+    assert _error_codes() - documented == set()
+    assert "internal_error" in documented_codes("socket")  # the gateway's answer to a fault
