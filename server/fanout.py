@@ -212,6 +212,11 @@ class MalformedPacket(ValueError):
     """A message that is not a Socket.IO packet in msgpack (its connection is closed)."""
 
 
+# The most keys of one map, and items of one array, in a client's packet. No payload has more
+# than a few dozen; without a bound, decoding a message of 20,000 keys costs the server tens of
+# milliseconds before anything can refuse it (load_tests/hostile_clients.py).
+MAP_MAX = 1000
+ARRAY_MAX = 10_000
 # What a client may send: CONNECT, DISCONNECT, EVENT, ACK (msgpack needs no binary packets).
 _CLIENT_PACKETS = frozenset({sio_packet.CONNECT, sio_packet.DISCONNECT, sio_packet.EVENT,
                              sio_packet.ACK})
@@ -234,7 +239,8 @@ class _Packet(MsgPackPacket):  # type: ignore[misc]
 
     def decode(self, encoded_packet: Any) -> None:
         try:
-            decoded = msgpack.unpackb(encoded_packet, strict_map_key=False)
+            decoded = msgpack.unpackb(encoded_packet, strict_map_key=False,
+                                      max_map_len=MAP_MAX, max_array_len=ARRAY_MAX)
         except Exception as exc:  # noqa: BLE001 - any undecodable input is the same refusal
             raise MalformedPacket(f"not msgpack ({type(exc).__name__})") from None
         if (not isinstance(decoded, dict) or decoded.get("type") not in _CLIENT_PACKETS

@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from load_tests.sioclient import EVENT, OP_BINARY, Client
+from server.fanout import MAP_MAX
 from tests.support import Api, eventually
 
 WAIT = 5.0
@@ -97,3 +98,18 @@ async def test_a_packet_that_cannot_be_read_closes_its_connection_alone_with_one
         lines = [r for r in caplog.records if "could not be read" in r.getMessage()]
         assert errors == [] and len(lines) == 1, [r.getMessage() for r in caplog.records]
         assert (await other.call("chat", {"text": "still here"}, timeout=WAIT))["ok"]
+
+
+async def test_a_map_of_more_keys_than_any_payload_has_closes_the_connection_unread(
+    api: Api, lean: Callable[[], Client], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Decoding 20,000 keys costs the server tens of milliseconds whatever the answer, and a rate
+    limit cannot help before the packet is read: such a packet is not read."""
+    c = await joined(api, lean)
+    many = {f"k{i}": i for i in range(MAP_MAX)}
+    ack = await c.call("chat", many, timeout=WAIT)
+    assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload", ack
+    with caplog.at_level(logging.INFO):
+        c.emit_nowait("join", {f"k{i}": i for i in range(20_000)})
+        await eventually(lambda: c.closed, WAIT, what="closing after 20,000 keys")
+    assert [r.getMessage() for r in caplog.records if "could not be read" in r.getMessage()]
