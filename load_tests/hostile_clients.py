@@ -260,7 +260,8 @@ def hostile_loop(case: str, url: str, token: str, args: argparse.Namespace) -> H
 
 async def run_case(case: str, server: ServerProcess, args: argparse.Namespace) -> CaseResult:
     async with server.admin_async() as api:
-        created = await api.create_session(title=f"Hostile: {case}", max_participants=25)
+        created = await api.create_session(title=f"Hostile: {case}", max_participants=25,
+                                           waiting_room="off")
     tokens = {role: join_token(u) for role, u in created["join_urls"].items()}
     members = Members()
     for i in range(args.clients):

@@ -55,6 +55,8 @@ PROBE_EVERY = 0.05  # the other member's round trips: 20 a second
 WARMUP = 1.0  # seconds of round trips not counted (the first ones of a new server)
 BEFORE = 4.0  # seconds measured before the fuzzing starts
 CALL_TIMEOUT = 3.0
+# Events that may leave the fuzzer not joined, or its session ended or locked, when they succeed.
+CHANGES_THE_FUZZER = {"leave", "end_session", "session_lock", "moderate"}
 # No rate limit gets in the way of the fuzzing (tests/server/test_rate_limits.py has them).
 UNLIMITED = Limits(**{
     name: 1e9 for name in Limits.__dataclass_fields__ if name.endswith(("_rate", "_burst"))
@@ -74,7 +76,7 @@ class LiveServer:
     url: str = ""
     tokens: dict[str, str] = field(default_factory=dict)
     fuzzer: Client | None = None
-    fuzzer_resume: str | None = None
+    resets: int = 0
     prober: Client | None = None
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"before": [], "during": []})
     phase: str = "warmup"
@@ -97,11 +99,19 @@ class LiveServer:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # noqa: SLF001
         self.url = f"http://127.0.0.1:{port}"
-        async with AsyncAdminApi(self.url, ADMIN_KEY) as api:
-            created = await api.create_session(title="Fuzzing", max_participants=25)
-        self.tokens = {role: join_token(u) for role, u in created["join_urls"].items()}
-        self.prober = await self._joined("mentee", {"name": "Prober"})
+        # The other member is in a session of its own: the fuzzer may end, lock or moderate its
+        # session, and then starts in a new one.
+        c = Client(self.url)
+        await c.connect({"token": (await self._new_session(waiting_room="off"))["mentee"]})
+        assert (await c.call("join", {"name": "Prober"}, timeout=CALL_TIMEOUT))["ok"]
+        self.prober = c
         self.probe_task = asyncio.ensure_future(self._probe())
+        self.tokens = await self._new_session()
+
+    async def _new_session(self, **fields: Any) -> dict[str, str]:
+        async with AsyncAdminApi(self.url, ADMIN_KEY) as api:
+            created = await api.create_session(title="Fuzzing", max_participants=25, **fields)
+        return {role: join_token(u) for role, u in created["join_urls"].items()}
 
     def stop(self) -> None:
         async def close() -> None:
@@ -115,14 +125,6 @@ class LiveServer:
         self.run(close())
         self.loop.call_soon_threadsafe(self.loop.stop)
 
-    async def _joined(self, role: str, join: dict[str, Any]) -> Client:
-        c = Client(self.url)
-        await c.connect({"token": self.tokens[role]})
-        ack = await c.call("join", join, timeout=CALL_TIMEOUT)
-        assert ack["ok"], ack
-        if role == "mentor":
-            self.fuzzer_resume = ack["resume"]
-        return c
 
     async def _probe(self) -> None:
         """The other member: a cheap acknowledged event every PROBE_EVERY seconds."""
@@ -138,11 +140,23 @@ class LiveServer:
     # -- the fuzzing member -----------------------------------------------------------------------
 
     async def _fuzzer(self) -> Client:
-        """The fuzzing mentor, connected and joined (again, after a ``leave`` or a disconnect)."""
+        """The fuzzing mentor, connected and joined (afresh after a reset)."""
         if self.fuzzer is None or self.fuzzer.closed:
-            resume = {} if self.fuzzer_resume is None else {"resume": self.fuzzer_resume}
-            self.fuzzer = await self._joined("mentor", {"name": "Fuzzer", **resume})
+            c = Client(self.url)
+            await c.connect({"token": self.tokens["mentor"]})
+            ack = await c.call("join", {"name": "Fuzzer"}, timeout=CALL_TIMEOUT)
+            assert ack["ok"] and "participant" in ack, ack
+            self.fuzzer = c
         return self.fuzzer
+
+    async def _reset(self) -> None:
+        """A new session and a new fuzzer, after one that may have left, been removed, or
+        ended, locked or moderated its session."""
+        if self.fuzzer is not None:
+            await self.fuzzer.close()
+        self.fuzzer = None
+        self.tokens = await self._new_session()
+        self.resets += 1
 
     def send(self, event: Any, payload: Any) -> Any:
         """Send one event as the joined fuzzer and return its acknowledgement."""
@@ -150,8 +164,10 @@ class LiveServer:
             c = await self._fuzzer()
             ack = await c.call_packet([event, payload], timeout=CALL_TIMEOUT)
             self._tally(ack)
-            if event == "leave" and isinstance(ack, dict) and ack.get("ok"):
-                await c.close()  # the server closes it a second later; start afresh
+            ok = isinstance(ack, dict) and ack.get("ok") is True
+            code = None if ok or not isinstance(ack, dict) else ack["error"]["code"]
+            if (ok and event in CHANGES_THE_FUZZER) or code in {"not_joined", "session_ended"}:
+                await self._reset()
             return ack
 
         return self.run(go())
@@ -378,7 +394,7 @@ def test_every_inbound_event_is_acknowledged_with_a_documented_code(live: LiveSe
         f = figures[phase]
         print(f"  {phase}: p50 {f[50]:.2f}, p95 {f[95]:.2f}, p99 {f[99]:.2f}, max "
               f"{max(values) * 1000:.2f} ({len(values)} round trips)")
-    print(f"  answers: {dict(live.answers.most_common())}")
+    print(f"  answers: {dict(live.answers.most_common())}; {live.resets} fresh sessions")
     slowest = sorted(took.items(), key=lambda kv: -kv[1])[:5]
     print("  slowest events to fuzz: " + ", ".join(f"{n} {t:.1f} s" for n, t in slowest))
     assert live.probe_errors == []
