@@ -20,6 +20,12 @@ small events costs more than it saves.
 Bound: a client that does not read what it is sent has its transport's buffer grow; past
 ``send_buffer_bytes`` the server drops the connection (``slow_consumer`` in the log) rather than
 hold an unbounded backlog for it. The client reconnects and catches up through ``join``.
+
+What a client sends is read here too: a packet that is not a client's Socket.IO packet in msgpack,
+or holds a map of more than ``MAP_MAX`` keys or an array of more than ``ARRAY_MAX`` items, is not
+read and closes its connection (one log line); an event packet whose name is no string gets an
+``invalid_payload`` acknowledgement. An Engine.IO connection that has not opened the Socket.IO
+namespace ``connect_within`` seconds after it opened is closed.
 """
 
 from __future__ import annotations
