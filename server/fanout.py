@@ -367,6 +367,15 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
                          eio_sid)
             self._tasks.spawn(self._drop(eio_sid))
 
+    async def disconnect(self, sid: str, namespace: str | None = None,
+                         ignore_queue: bool = False) -> None:
+        """Close a Socket.IO connection and its Engine.IO connection with it: python-socketio
+        only sends DISCONNECT, which a client that ignores it answers by keeping its socket."""
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
+        await super().disconnect(sid, namespace=namespace, ignore_queue=ignore_queue)
+        if eio_sid is not None and (namespace or "/") == "/":
+            await self._drop(eio_sid)
+
     async def _drop(self, eio_sid: str) -> None:
         """Close an Engine.IO connection, and its websocket at once: a client that ignores
         Engine.IO's close packet would otherwise hold it until its pings time out."""
