@@ -309,6 +309,17 @@ class Client(asyncio.Protocol):
 
         return asyncio.ensure_future(go())
 
+    def call_packet(self, data: list[Any], timeout: float = 20.0) -> asyncio.Future:
+        """Emit an EVENT packet whose ``data`` is given as is (an event name and its arguments,
+        or anything else a hostile client might send), with an acknowledgement id."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future = loop.create_future()
+        self._next_id += 1
+        self._acks[self._next_id] = lambda value: fut.done() or fut.set_result(value)
+        self._write(OP_BINARY, _packb({"type": EVENT, "nsp": "/", "data": data,
+                                       "id": self._next_id}))
+        return asyncio.ensure_future(asyncio.wait_for(fut, timeout))
+
     def pending_acks(self) -> int:
         return len(self._acks)
 

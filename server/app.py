@@ -60,6 +60,7 @@ def create_app(
     app[ADMIN_GUARD] = AdminGuard(clock)
     sio = TandemSocketServer(
         send_buffer_bytes=settings.limits.send_buffer_bytes,
+        connect_within=settings.limits.join_within,
         async_mode="aiohttp",
         max_http_buffer_size=settings.limits.max_message_bytes,
         ping_interval=settings.ping_interval,
@@ -95,7 +96,7 @@ def create_app(
         return web.json_response(openapi)
 
     app.router.add_get("/api/openapi.json", openapi_json)
-    app.cleanup_ctx.append(lambda app: _serving(ctx))
+    app.cleanup_ctx.append(lambda app: _serving(ctx, sio))
     return app
 
 
@@ -113,7 +114,7 @@ async def _storage(database: Database, store: MemoryStore,
         await database.close()
 
 
-async def _serving(ctx: Context) -> AsyncIterator[None]:
+async def _serving(ctx: Context, sio: TandemSocketServer) -> AsyncIterator[None]:
     for hook in ctx.on_start:
         await hook()
     # Objects created at start-up live for the whole run; keeping them out of the collector's
@@ -123,4 +124,5 @@ async def _serving(ctx: Context) -> AsyncIterator[None]:
     gc.set_threshold(*ctx.settings.gc_threshold)
     yield
     await ctx.gateway.close()
+    await sio.close()
 

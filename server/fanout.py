@@ -20,6 +20,12 @@ small events costs more than it saves.
 Bound: a client that does not read what it is sent has its transport's buffer grow; past
 ``send_buffer_bytes`` the server drops the connection (``slow_consumer`` in the log) rather than
 hold an unbounded backlog for it. The client reconnects and catches up through ``join``.
+
+What a client sends is read here too: a packet that is not a client's Socket.IO packet in msgpack,
+or holds a map of more than ``MAP_MAX`` keys or an array of more than ``ARRAY_MAX`` items, is not
+read and closes its connection (one log line); an event packet whose name is no string gets an
+``invalid_payload`` acknowledgement. An Engine.IO connection that has not opened the Socket.IO
+namespace ``connect_within`` seconds after it opened is closed.
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
 from socketio.msgpack_packet import MsgPackPacket
+
+from rooms.errors import InvalidPayload
+from server.protocol import error_ack
+from server.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
@@ -204,13 +214,48 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         await super().close()
 
 
+class MalformedPacket(ValueError):
+    """A message that is not a Socket.IO packet in msgpack (its connection is closed)."""
+
+
+# The most keys of one map, and items of one array, in a client's packet. No payload has more
+# than a few dozen; without a bound, decoding a message of 20,000 keys costs the server tens of
+# milliseconds before anything can refuse it (load_tests/hostile_clients.py).
+MAP_MAX = 1000
+ARRAY_MAX = 10_000
+# What a client may send: CONNECT, DISCONNECT, EVENT, ACK (msgpack needs no binary packets).
+_CLIENT_PACKETS = frozenset({sio_packet.CONNECT, sio_packet.DISCONNECT, sio_packet.EVENT,
+                             sio_packet.ACK})
+# An event packet's data is its name and one payload; anything else is answered with this.
+_BAD_EVENT = error_ack(InvalidPayload("An event is its name (a string) and one map of named "
+                                      "fields; see docs/PROTOCOL.md."))
+
+
 class _Packet(MsgPackPacket):  # type: ignore[misc]
-    """Socket.IO packets in msgpack, encoded by one reused packer rather than a new one each."""
+    """Socket.IO packets in msgpack, encoded by one reused packer rather than a new one each.
+
+    Decoding takes map keys of any type (the payload's parser refuses a key that is no field
+    name, with an acknowledgement), and raises ``MalformedPacket`` for anything that is not a
+    client's Socket.IO packet."""
 
     _pack = msgpack.Packer().pack
 
     def encode(self) -> bytes:
         return self._pack(self._to_dict())  # type: ignore[no-any-return]
+
+    def decode(self, encoded_packet: Any) -> None:
+        try:
+            decoded = msgpack.unpackb(encoded_packet, strict_map_key=False,
+                                      max_map_len=MAP_MAX, max_array_len=ARRAY_MAX)
+        except Exception as exc:  # noqa: BLE001 - any undecodable input is the same refusal
+            raise MalformedPacket(f"not msgpack ({type(exc).__name__})") from None
+        if (not isinstance(decoded, dict) or decoded.get("type") not in _CLIENT_PACKETS
+                or not isinstance(decoded.get("nsp"), str)):
+            raise MalformedPacket("not a Socket.IO packet")
+        self.packet_type = decoded["type"]
+        self.data = decoded.get("data")
+        self.id = decoded.get("id")
+        self.namespace = decoded["nsp"]
 
 
 class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
@@ -270,7 +315,8 @@ Prepared = list[tuple[bytes | str, bytes]]
 class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio's server, sending through :mod:`server.fanout` (see the module's doc)."""
 
-    def __init__(self, *, send_buffer_bytes: int, **kwargs: Any) -> None:
+    def __init__(self, *, send_buffer_bytes: int, connect_within: float = 15.0,
+                 **kwargs: Any) -> None:
         # Events of one connection are handled one after another, in the order they came, inside
         # its reader rather than in a task each; different connections still run concurrently.
         # So a handler must never wait for something its own connection has yet to send (a
@@ -281,6 +327,11 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self.dropping: set[str] = set()  # long-polling sockets being dropped (_bound_queue)
         self.drops: set[asyncio.Task[None]] = set()
         self.outboxes: dict[str, Outbox] = {}
+        # An Engine.IO connection that has not opened the Socket.IO namespace this many seconds
+        # after it opened is closed (the gateway gives a Socket.IO connection as long to join).
+        self.connect_within = connect_within
+        self._deadlines: dict[str, asyncio.TimerHandle] = {}
+        self._tasks = TaskSet()
         websocket = type("DirectWebSocket", (_DirectWebSocket,), {
             "outboxes": self.outboxes, "limit": send_buffer_bytes, "flusher": Flusher()})
         # Engine.IO picks its websocket class from this per-server table of its async driver.
@@ -359,3 +410,66 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         self.send_prepared(eio_sid, self.prepared(pkt))
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        self._deadlines[eio_sid] = asyncio.get_running_loop().call_later(
+            self.connect_within, self._close_if_bare, eio_sid)
+        return await super()._handle_eio_connect(eio_sid, environ)
+
+    def _close_if_bare(self, eio_sid: str) -> None:
+        self._deadlines.pop(eio_sid, None)
+        if eio_sid in self.eio.sockets and self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            logger.debug("connection %s closed: it opened no Socket.IO connection in time",
+                         eio_sid)
+            self._tasks.spawn(self._drop(eio_sid))
+
+    async def disconnect(self, sid: str, namespace: str | None = None,
+                         ignore_queue: bool = False) -> None:
+        """Close a Socket.IO connection and its Engine.IO connection with it: python-socketio
+        only sends DISCONNECT, which a client that ignores it answers by keeping its socket."""
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
+        await super().disconnect(sid, namespace=namespace, ignore_queue=ignore_queue)
+        if eio_sid is not None and (namespace or "/") == "/":
+            await self._drop(eio_sid)
+
+    async def _drop(self, eio_sid: str) -> None:
+        """Close an Engine.IO connection, and its websocket at once: a client that ignores
+        Engine.IO's close packet would otherwise hold it until its pings time out."""
+        outbox = self.outboxes.get(eio_sid)
+        await self.eio.disconnect(eio_sid)
+        if outbox is not None:
+            outbox.flush()
+            outbox.transport.close()
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        deadline = self._deadlines.pop(eio_sid, None)
+        if deadline is not None:
+            deadline.cancel()
+        await super()._handle_eio_disconnect(eio_sid, reason)
+
+    async def close(self) -> None:
+        for deadline in self._deadlines.values():
+            deadline.cancel()
+        self._deadlines.clear()
+        await self._tasks.close()
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is None or socket.closing or socket.closed:
+            return  # closed by an earlier packet that was read in the same turn
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except MalformedPacket as exc:
+            # No acknowledgement can be addressed; the client is not one of ours.
+            logger.info("connection %s closed: a packet could not be read (%s)", eio_sid, exc)
+            await self.eio.disconnect(eio_sid)
+
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any,
+                            data: Any) -> None:
+        if isinstance(data, list) and data and isinstance(data[0], str):
+            await super()._handle_event(eio_sid, namespace, id, data)
+            return
+        namespace = namespace or "/"
+        if id is not None and self.manager.sid_from_eio_sid(eio_sid, namespace) is not None:
+            await self._send_packet(eio_sid, self.packet_class(
+                sio_packet.ACK, namespace=namespace, id=id, data=[_BAD_EVENT]))

@@ -21,6 +21,7 @@ import socketio
 from pydantic import BaseModel
 
 from rooms.errors import (
+    InvalidPayload,
     NotJoined,
     RateLimited,
     SessionEnded,
@@ -48,6 +49,40 @@ INTERNAL_ERROR: ErrorAck = {"ok": False, "error": {
     "code": "internal_error", "message": "Something went wrong on the server. Please try again."}}
 
 
+# A connection's refusals of one kind are logged at most once in this many seconds.
+REFUSAL_LOG_PERIOD = 60.0
+
+
+@dataclass(slots=True)
+class RefusalLog:
+    """When to log one connection's refusals: one line per kind (event and code) a period, the
+    refusals held back meanwhile counted in the next line, so that a flood cannot fill the log."""
+
+    period: float = REFUSAL_LOG_PERIOD
+    # kind -> [when its last line was written, refusals held back since]
+    kinds: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+
+    def admit(self, kind: tuple[str, str], now: float) -> int | None:
+        """``None``: hold this one back. Else log it, with the count of those held back."""
+        seen = self.kinds.get(kind)
+        if seen is None:
+            self.kinds[kind] = [now, 0]
+            return 0
+        if now - seen[0] < self.period:
+            seen[1] += 1
+            return None
+        held = int(seen[1])
+        seen[0], seen[1] = now, 0
+        return held
+
+    def held(self) -> int:
+        return int(sum(seen[1] for seen in self.kinds.values()))
+
+
+def _more(held: int) -> str:
+    return f" (and {held} more like it not logged since the last line)" if held else ""
+
+
 @dataclass(slots=True)
 class Connection:
     """One socket: what its join token allows, and who it became after ``join``."""
@@ -61,6 +96,7 @@ class Connection:
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
     # Closes the connection unless it has joined by then (``Limits.join_within``).
     join_deadline: asyncio.TimerHandle | None = None
+    refusals: RefusalLog = field(default_factory=RefusalLog)
 
     @property
     def session_id(self) -> str:
@@ -108,7 +144,8 @@ class SocketGateway:
     clock: Callable[[], float]
     connections: dict[str, Connection] = field(default_factory=dict)
     tasks: TaskSet = field(default_factory=TaskSet)
-    registered: set[str] = field(default_factory=set)
+    # Each event with a handler, and the model its payload is parsed with.
+    registered: dict[str, type[BaseModel]] = field(default_factory=dict)
     disconnect_hooks: list[DisconnectHook] = field(default_factory=list)
     # Open connections per client address and per join link (``Limits.connections_per_*``).
     per_address: dict[str, int] = field(default_factory=dict)
@@ -134,26 +171,35 @@ class SocketGateway:
         ``burst``) per connection."""
         if spec.name in self.registered:
             raise ValueError(f"event {spec.name!r} already has a handler")
-        self.registered.add(spec.name)
         name, model = spec.name, spec.model
+        self.registered[name] = model
 
-        async def run(sid: str, data: Any = None) -> A | ErrorAck:
+        async def run(sid: str, *args: Any) -> A | ErrorAck:
             conn = self.connections.get(sid)
             if conn is None:
                 return error_ack(NotJoined("This connection is closing."))
             try:
+                if len(args) > 1:
+                    raise InvalidPayload("An event carries one map of named fields, "
+                                         f"not {len(args)} arguments.")
+                data = args[0] if args else None
                 if not conn.allow(name, rate, burst, self.clock()):
                     raise RateLimited(f"Too many {name!r} events; slow down and try again.")
                 if needs_join and conn.participant_id is None:
                     raise NotJoined("Join the session first.")
                 return await handler(conn, parse(model, data))
             except TandemError as exc:
-                logger.debug("event %s refused for %s in session %s: %s",
-                             name, conn.participant_id or sid, conn.session_id, exc.code)
+                held = conn.refusals.admit((name, exc.code), self.clock())
+                if held is not None:
+                    logger.debug("event %s refused for %s in session %s: %s%s", name,
+                                 conn.participant_id or sid, conn.session_id, exc.code,
+                                 _more(held))
                 return error_ack(exc)
             except Exception:
-                logger.exception("event %s failed for %s in session %s",
-                                 name, conn.participant_id or sid, conn.session_id)
+                held = conn.refusals.admit((name, "internal_error"), self.clock())
+                if held is not None:
+                    logger.exception("event %s failed for %s in session %s%s", name,
+                                     conn.participant_id or sid, conn.session_id, _more(held))
                 return INTERNAL_ERROR
 
         self.sio.on(name, run)
@@ -194,7 +240,7 @@ class SocketGateway:
 
     # -- connection lifecycle ---------------------------------------------------------------------
 
-    async def _on_unknown(self, event: str, sid: str, data: Any = None) -> ErrorAck:
+    async def _on_unknown(self, event: str, sid: str, *args: Any) -> ErrorAck:
         """Events with no handler still get an answer (limited like the others), so no client
         waits for one in vain."""
         lim = self.settings.limits
@@ -247,6 +293,9 @@ class SocketGateway:
         _forget(self.per_link, conn.link)
         if conn.join_deadline is not None:
             conn.join_deadline.cancel()
+        if held := conn.refusals.held():
+            logger.debug("connection %s in session %s closed; %d refused events of it were not "
+                         "logged", conn.participant_id or sid, conn.session_id, held)
         for hook in self.disconnect_hooks:
             try:
                 await hook(conn, reason)

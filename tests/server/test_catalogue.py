@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 import server
+from rooms.errors import TandemError
 from server.app import CONTEXT
 from server.protocol import CLIENT_EVENTS, SERVER_EVENTS, Inbound, Outbound
 
@@ -26,6 +27,14 @@ def documented(direction: str) -> list[str]:
     section = text.split("### Event catalogue", 1)[1].split("\n### ", 1)[0]
     paragraph = section.split(f"{direction}:", 1)[1].split("\n\n", 1)[0]
     return re.findall(r"`([a-z_]+)`", paragraph)
+
+
+def documented_codes(where: str) -> set[str]:
+    """The error codes PROTOCOL.md's table gives for ``where`` ("REST", "socket", "connect")."""
+    text = PROTOCOL.read_text()
+    table = text.split("### Error codes", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([^|]+) \|", table, flags=re.M)
+    return {code for code, places in rows if where in places}
 
 
 def specs() -> tuple[list[Inbound[object, object]], list[Outbound[object]]]:
@@ -60,7 +69,7 @@ def test_every_name_of_the_catalogue_is_declared_once() -> None:
 
 async def test_a_running_server_handles_every_client_event(server: TestServer) -> None:
     gateway = server.app[CONTEXT].gateway
-    assert gateway.registered == set(CLIENT_EVENTS)
+    assert set(gateway.registered) == set(CLIENT_EVENTS)
     assert server.app[CONTEXT].delivery.missing() == []
 
 
@@ -75,3 +84,20 @@ def test_the_browser_client_uses_the_same_names() -> None:
 
     assert sorted(names("CLIENT_EVENTS")) == sorted(CLIENT_EVENTS)
     assert sorted(names("SERVER_EVENTS")) == sorted(SERVER_EVENTS)
+
+
+def _error_codes() -> set[str]:
+    """The code of every error class of the domain and the server (their modules loaded)."""
+    specs()  # imports every module of the server
+    codes, todo = set(), [TandemError]
+    while todo:
+        cls = todo.pop()
+        codes.add(cls.code)
+        todo.extend(cls.__subclasses__())
+    return codes - {TandemError.code}
+
+
+def test_every_error_code_is_documented() -> None:
+    documented = documented_codes("REST") | documented_codes("socket") | documented_codes("connect")
+    assert _error_codes() - documented == set()
+    assert "internal_error" in documented_codes("socket")  # the gateway's answer to a fault
