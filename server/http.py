@@ -116,9 +116,10 @@ def _first(value: str | None) -> str:
 
 
 def forwarded_middleware(trusted: Sequence[IpNetwork]) -> Middleware:
-    """Believe ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` from the ``trusted`` proxies only:
-    the request then has the scheme and host its client used (join links are built from them).
-    From any other peer, and when a value is malformed, the headers are ignored."""
+    """Believe ``X-Forwarded-Proto``, ``X-Forwarded-Host`` and ``X-Forwarded-For`` from the
+    ``trusted`` proxies only: the request then has the scheme and host its client used (join links
+    are built from them) and the client's own address (what per-address bounds count). From any
+    other peer, and when a value is malformed, the headers are ignored."""
 
     @web.middleware
     async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -127,12 +128,30 @@ def forwarded_middleware(trusted: Sequence[IpNetwork]) -> Middleware:
             host = _first(request.headers.get("X-Forwarded-Host"))
             good_proto = proto in ("http", "https")
             good_host = bool(host) and _FORWARDED_HOST.fullmatch(host) is not None
-            if good_proto or good_host:
-                request = request.clone(scheme=proto if good_proto else request.scheme,
-                                        host=host if good_host else request.host)
+            client = _forwarded_client(request.headers.getall("X-Forwarded-For", []), trusted)
+            scheme = proto if good_proto else request.scheme
+            if client is not None:
+                request = request.clone(scheme=scheme, host=host if good_host else request.host,
+                                        remote=client)
+            elif good_proto or good_host:
+                request = request.clone(scheme=scheme, host=host if good_host else request.host)
         return await handler(request)
 
     return forwarded
+
+
+def _forwarded_client(values: Sequence[str], trusted: Sequence[IpNetwork]) -> str | None:
+    """The client's address in ``X-Forwarded-For``: the last hop that is not a trusted proxy
+    (each proxy appends the address it was reached from), or None when a hop is malformed."""
+    hops = [hop.strip() for value in values for hop in value.split(",")]
+    for hop in reversed(hops):
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return None
+        if not any(address in net for net in trusted):
+            return str(address)
+    return hops[0] if hops and hops[0] else None
 
 
 def _is_trusted(remote: str | None, trusted: Sequence[IpNetwork]) -> bool:

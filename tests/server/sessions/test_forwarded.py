@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import socketio
 from aiohttp.test_utils import TestServer
 
 from server.app import create_app
@@ -92,3 +93,42 @@ async def test_the_first_of_several_forwarded_values_is_the_client_facing_one(
     _, urls = await _links(aiohttp_server, settings, clock, headers,
                            trusted_proxies=_nets("127.0.0.1"))
     assert all(u.startswith("https://mentoring.example.org:8443/s/") for u in urls), urls
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_the_client_address_comes_from_x_forwarded_for_of_a_trusted_proxy_only(
+    aiohttp_server: ServerFactory, settings: Settings, clock: Clock, trusted: bool
+) -> None:
+    """Behind a proxy every client arrives from the proxy's address: the per-address connection
+    cap (here 1) must count the address the proxy saw, and only a trusted proxy may say it."""
+    limits = dataclasses.replace(settings.limits, connections_per_address=1)
+    server = await aiohttp_server(create_app(dataclasses.replace(
+        settings, limits=limits,
+        trusted_proxies=_nets("127.0.0.0/8") if trusted else _nets("192.0.2.0/24")),
+        clock=clock))
+    origin = str(server.make_url("/")).rstrip("/")
+    async with aiohttp.ClientSession(base_url=origin) as http:
+        async with http.post("/api/sessions", headers=AUTH, json={"title": "x"}) as resp:
+            token = (await resp.json())["join_urls"]["mentee"].split("#token=")[1]
+    clients: list[socketio.AsyncClient] = []
+
+    async def connect(forwarded_for: str) -> str | None:
+        client = socketio.AsyncClient(serializer="msgpack", reconnection=False)
+        clients.append(client)
+        try:
+            await client.connect(origin, auth={"token": token}, transports=["websocket"],
+                                 headers={"X-Forwarded-For": forwarded_for}, wait_timeout=5)
+        except socketio.exceptions.ConnectionError as exc:
+            return str(exc)
+        return None
+
+    try:
+        assert await connect("203.0.113.7") is None
+        # another client of the same proxy: its own address when the proxy is trusted
+        second = await connect("198.51.100.4, 127.0.0.1")
+        assert (second is None) is trusted, second
+        # the same client again is over the cap either way
+        assert await connect("203.0.113.7") is not None
+    finally:
+        for client in clients:
+            await client.disconnect()
