@@ -108,8 +108,9 @@ class ChildServer:
         # captions, as most of them never do.
         return {**os.environ, "PYTHONUNBUFFERED": "1", "TANDEM_MEDIA_ADDRESSES": HOST,
                 "TANDEM_SPEECH_PRELOAD": "0",
-                # Tests and benchmarks let people straight in unless they test the waiting room.
-                "TANDEM_WAITING_ROOM": "off", **self.env}
+                # Tests and benchmarks let people straight in unless they test the waiting room,
+                # and connect thousands of clients from one address unless they test that bound.
+                "TANDEM_WAITING_ROOM": "off", "TANDEM_CONNECT_RATE": "0", **self.env}
 
     # -- state ------------------------------------------------------------------------------------
 

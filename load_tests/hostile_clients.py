@@ -176,7 +176,12 @@ def hostile_loop(case: str, url: str, token: str, args: argparse.Namespace) -> H
             if c is None or c.closed:
                 closed.clear()
                 c = Client(url, on_close=lambda _c: closed.set())
-                await c.connect({"token": token})
+                try:
+                    await c.connect({"token": token})
+                except Exception:  # refused (rate_limited: too many new connections)
+                    h.answers["connection refused"] += 1
+                    await asyncio.sleep(0.05)
+                    continue
                 if join:
                     await c.call("join", {"name": "Hostile"})
                 h.connections += 1
@@ -237,7 +242,12 @@ def hostile_loop(case: str, url: str, token: str, args: argparse.Namespace) -> H
             c: Client | None = None
             while not done():
                 if c is None or c.closed:
-                    c = await _connect(url, token, "Hostile")
+                    try:
+                        c = await _connect(url, token, "Hostile")
+                    except Exception:  # refused (rate_limited: too many new connections)
+                        h.answers["connection refused"] += 1
+                        await asyncio.sleep(0.05)
+                        continue
                     h.connections += 1
                     assert c.transport is not None
                     sock = c.transport.get_extra_info("socket")
@@ -324,7 +334,9 @@ def table(results: list[CaseResult]) -> str:
 
 async def run(args: argparse.Namespace) -> list[CaseResult]:
     workdir = Path(tempfile.mkdtemp(prefix="hostile-clients-"))
-    server = tandem_process(workdir / "data", env={"TANDEM_LOG_LEVEL": "WARNING"})
+    # The server's own bound on new connections per address, as `tandem serve` has it.
+    server = tandem_process(workdir / "data", env={"TANDEM_LOG_LEVEL": "WARNING",
+                                                   "TANDEM_CONNECT_RATE": "20"})
     try:
         async with server:
             return [await run_case(case, server, args) for case in args.cases]

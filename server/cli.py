@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="server media connections this process holds at most (default 200)")
     serve.add_argument("--long-polling", action="store_const", const="1", default=None,
                        help="also accept Engine.IO long-polling (off: websockets only)")
+    serve.add_argument("--connect-rate", type=int,
+                       help="new connections a second from one client address, bursts of 100 "
+                            "(default 20; 0: no limit)")
     serve.add_argument("--waiting-room", choices=("role_links", "everyone", "off"),
                        help="who waits for a mentor to let them in, in sessions created "
                             "without saying (default: role_links)")

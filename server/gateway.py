@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -150,6 +151,9 @@ class SocketGateway:
     # Open connections per client address and per join link (``Limits.connections_per_*``).
     per_address: dict[str, int] = field(default_factory=dict)
     per_link: dict[tuple[str, str, str | None], int] = field(default_factory=dict)
+    # New connections per client address (``Limits.connect_rate``), on the monotonic clock; the
+    # addresses with no connection open are forgotten once there are many.
+    connects: dict[str, TokenBucket] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sio.on("connect", self._on_connect)
@@ -255,6 +259,10 @@ class SocketGateway:
         lim = self.settings.limits
         address = _address(environ)
         try:
+            if lim.connect_rate > 0 and not self._may_connect(address, lim.connect_rate,
+                                                              lim.connect_burst):
+                raise RateLimited("Too many new connections from your network; wait a few "
+                                  "seconds and try again.")
             if self.per_address.get(address, 0) >= lim.connections_per_address:
                 raise TooManyConnections("Too many connections from your network at once; "
                                          "close some and try again.")
@@ -276,6 +284,15 @@ class SocketGateway:
         self.per_link[conn.link] = self.per_link.get(conn.link, 0) + 1
         conn.join_deadline = asyncio.get_running_loop().call_later(
             lim.join_within, self._close_unless_joined, sid)
+
+    def _may_connect(self, address: str, rate: float, burst: float) -> bool:
+        bucket = self.connects.get(address)
+        if bucket is None:
+            if len(self.connects) >= CONNECT_BUCKETS_MAX:
+                for idle in [a for a in self.connects if a not in self.per_address]:
+                    del self.connects[idle]
+            bucket = self.connects[address] = TokenBucket(rate, burst)
+        return bucket.take(time.monotonic())
 
     def _close_unless_joined(self, sid: str) -> None:
         """A connection that has not joined (or started waiting to be let in) in time is closed:
@@ -305,6 +322,10 @@ class SocketGateway:
 
 
 K = TypeVar("K")
+
+
+# Past this many addresses remembered, those with no connection open are forgotten.
+CONNECT_BUCKETS_MAX = 10_000
 
 
 def _forget(counts: dict[K, int], key: K) -> None:

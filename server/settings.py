@@ -49,6 +49,11 @@ class Limits:
     connections_per_address: int = 100
     connections_per_link: int = 50
     connections_per_person: int = 2
+    # New connections per second from one client address (bursts of ``connect_burst``): a
+    # client whose connections are closed (a bad packet, a deadline, a slow read) cannot open
+    # new ones as fast as it likes. 0: no limit (a load test connecting thousands at once).
+    connect_rate: float = 20.0
+    connect_burst: float = 100.0
     chat_rate: float = 5.0
     chat_burst: float = 10.0
     signal_rate: float = 50.0
@@ -158,6 +163,9 @@ class Settings:
             raise SettingsError("speech_workers (caption decodes at once) must be 1 to 16")
         if self.speech_model is not None and not self.speech_model.is_dir():
             raise SettingsError(f"the speech model folder {self.speech_model} does not exist")
+        if self.limits.connect_rate < 0:
+            raise SettingsError("connect_rate (new connections a second per address) cannot be "
+                                "negative (0: no limit)")
         if self.waiting_room not in WAITING_ROOMS:
             raise SettingsError(f"the waiting room must be one of {', '.join(WAITING_ROOMS)}, "
                                 f"not {self.waiting_room!r}")
@@ -282,6 +290,7 @@ def load_settings(
         speech_preload=(pick("speech_preload") or "1") not in ("0", "false", "no"),
         long_polling=(pick("long_polling") or "0") in ("1", "true", "yes"),
         waiting_room=(pick("waiting_room") or "role_links").lower(),
+        limits=Limits(connect_rate=float(number("connect_rate", 20))),
         trusted_proxies=_networks(pick("trusted_proxies")),
     )
     return LoadedSettings(settings, tuple(generated))
