@@ -133,8 +133,13 @@ def board_filler(parts: int = 8, size: int = 60_000) -> list[bytes]:
     return out
 
 
-async def _connect(url: str, token: str, name: str | None) -> Client:
-    c = Client(url)
+# The hostile client connects from an address of its own, as it would from its own machine: the
+# server's bounds per address (new connections a second) then fall on it, not on the members.
+HOSTILE_ADDRESS = "127.0.0.2"
+
+
+async def _connect(url: str, token: str, name: str | None, source: str | None = None) -> Client:
+    c = Client(url, source=source)
     await c.connect({"token": token})
     if name is not None:
         ack = await c.call("join", {"name": name})
@@ -175,7 +180,7 @@ def hostile_loop(case: str, url: str, token: str, args: argparse.Namespace) -> H
         while not done():
             if c is None or c.closed:
                 closed.clear()
-                c = Client(url, on_close=lambda _c: closed.set())
+                c = Client(url, on_close=lambda _c: closed.set(), source=HOSTILE_ADDRESS)
                 try:
                     await c.connect({"token": token})
                 except Exception:  # refused (rate_limited: too many new connections)
@@ -211,7 +216,7 @@ def hostile_loop(case: str, url: str, token: str, args: argparse.Namespace) -> H
         updates = pending_updates()
 
         async def pending(h: Hostile, done: Callable[[], bool]) -> None:
-            c = await _connect(url, token, "Hostile")
+            c = await _connect(url, token, "Hostile", HOSTILE_ADDRESS)
             h.connections += 1
             while not done():
                 h.sent += 1
@@ -223,7 +228,7 @@ def hostile_loop(case: str, url: str, token: str, args: argparse.Namespace) -> H
     if case == "flood":
 
         async def flood(h: Hostile, done: Callable[[], bool]) -> None:
-            c = await _connect(url, token, "Hostile")
+            c = await _connect(url, token, "Hostile", HOSTILE_ADDRESS)
             h.connections += 1
             start, n = time.perf_counter(), 0
             while not done():
@@ -243,7 +248,7 @@ def hostile_loop(case: str, url: str, token: str, args: argparse.Namespace) -> H
             while not done():
                 if c is None or c.closed:
                     try:
-                        c = await _connect(url, token, "Hostile")
+                        c = await _connect(url, token, "Hostile", HOSTILE_ADDRESS)
                     except Exception:  # refused (rate_limited: too many new connections)
                         h.answers["connection refused"] += 1
                         await asyncio.sleep(0.05)
@@ -270,8 +275,9 @@ def hostile_loop(case: str, url: str, token: str, args: argparse.Namespace) -> H
 
 async def run_case(case: str, server: ServerProcess, args: argparse.Namespace) -> CaseResult:
     async with server.admin_async() as api:
-        created = await api.create_session(title=f"Hostile: {case}", max_participants=25,
-                                           waiting_room="off")
+        # No waiting room: the harness starts the server with TANDEM_WAITING_ROOM=off (and an
+        # older checkout has none).
+        created = await api.create_session(title=f"Hostile: {case}", max_participants=25)
     tokens = {role: join_token(u) for role, u in created["join_urls"].items()}
     members = Members()
     for i in range(args.clients):

@@ -83,8 +83,12 @@ class Client(asyncio.Protocol):
         on_close: Callable[[Client], None] | None = None,
         tag: Any = None,
         on_raw: Callable[[Client, bytes], bool] | None = None,
+        source: str | None = None,
     ):
         parts = urlsplit(url)
+        # The local address to connect from (another loopback address is another client address
+        # to the server), or the system's choice.
+        self.source = source
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.on_event = on_event or (lambda c, n, d: None)
@@ -255,7 +259,9 @@ class Client(asyncio.Protocol):
         self._connected = loop.create_future()
         try:
             async with asyncio.timeout(timeout):
-                await loop.create_connection(lambda: self, self.host, self.port)
+                await loop.create_connection(
+                    lambda: self, self.host, self.port,
+                    local_addr=None if self.source is None else (self.source, 0))
                 key = base64.b64encode(os.urandom(16)).decode()
                 req = (
                     "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
