@@ -274,11 +274,8 @@ def _error_from(exc: ValidationError) -> TandemError:
 _FIELDS: dict[type[BaseModel], frozenset[str]] = {}
 
 
-def parse(model: type[M], data: object) -> M:
-    """Parse ``data`` into ``model`` or raise a ``TandemError`` that names the bad field. A map
-    with more keys than the model has fields is refused before any field is looked at."""
-    if data is None:
-        data = {}
+def _check_keys(model: type[M], data: object) -> None:
+    """A map, with no more keys than ``model`` has fields: checked before any field is read."""
     if not isinstance(data, dict):
         raise InvalidPayload("The payload must be a map of named fields.")
     known = _FIELDS.get(model)
@@ -288,6 +285,14 @@ def parse(model: type[M], data: object) -> M:
         unknown = [str(k)[:40] for k in list(data)[:50] if k not in known]
         raise InvalidPayload(f"{unknown[0] if unknown else 'payload'}: unknown field "
                              f"({len(data)} fields sent, at most {len(known)} known).")
+
+
+def parse(model: type[M], data: object) -> M:
+    """Parse ``data`` into ``model`` or raise a ``TandemError`` that names the bad field. A map
+    with more keys than the model has fields is refused before any field is looked at."""
+    if data is None:
+        data = {}
+    _check_keys(model, data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -390,15 +395,7 @@ def parse_json(model: type[M], body: bytes) -> M:
         data = json.loads(body or b"{}")
     except (ValueError, RecursionError):
         raise InvalidPayload("payload: the body is not JSON (or nests too deep).") from None
-    if not isinstance(data, dict):
-        raise InvalidPayload("The payload must be a map of named fields.")
-    known = _FIELDS.get(model)
-    if known is None:
-        known = _FIELDS[model] = frozenset(model.model_fields)
-    if len(data) > len(known):
-        unknown = [str(k)[:40] for k in list(data)[:50] if k not in known]
-        raise InvalidPayload(f"{unknown[0] if unknown else 'payload'}: unknown field "
-                             f"({len(data)} fields sent, at most {len(known)} known).")
+    _check_keys(model, data)
     check_shape(model, data)
     try:
         return model.model_validate_json(body or b"{}")
