@@ -21,7 +21,7 @@ from typing_extensions import TypedDict
 
 from rooms.chat import ChatMessage
 from rooms.errors import InvalidPayload, PayloadTooLarge, TandemError
-from rooms.views import BreakoutView, ParticipantView, RoomRef
+from rooms.views import BreakoutView, ParticipantView, RoomRef, WaiterView
 
 # TypedDict comes from typing_extensions: pydantic builds REST schemas from these same shapes, and
 # needs that one on Python 3.11.
@@ -200,6 +200,21 @@ class BreakoutWire(TypedDict):
     ends_at: float | None
     closing_ends_at: float | None
     help: list[HelpWire]
+
+
+# Someone in a session's waiting room, as mentors and the person themselves are told.
+class WaiterWire(TypedDict):
+    id: str
+    name: str
+    role: str
+    since: float
+    returning: bool
+    removed_before: bool
+
+
+def waiter_wire(w: WaiterView) -> WaiterWire:
+    return {"id": w.id, "name": w.name, "role": w.role.value, "since": w.since,
+            "returning": w.returning, "removed_before": w.removed_before}
 
 
 def participant_wire(p: ParticipantView) -> ParticipantWire:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from rooms.commands import Admit, Decline, EndForEveryone, Moderate, SetLocked
 from rooms.events import Moderated, SessionLockChanged, WaitingChanged
+from rooms.moderation import Admit, Decline, EndForEveryone, Moderate, SetLocked
 from server.context import Context
 from server.gateway import Connection, managers_key, session_key
 from server.moderation.wire import (
@@ -24,7 +24,7 @@ from server.moderation.wire import (
     ModeratePayload,
     WaiterPayload,
 )
-from server.protocol import OK, EmptyPayload, OkAck
+from server.protocol import OK, EmptyPayload, OkAck, waiter_wire
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +90,7 @@ class ModerationEvents:
 
     async def _waiting(self, e: WaitingChanged, actor_sid: str | None) -> None:
         await self.ctx.gateway.emit(
-            WAITING({"waiting": [
-                {"id": w.id, "name": w.name, "role": w.role.value, "since": w.since,
-                 "returning": w.returning, "removed_before": w.removed_before}
-                for w in e.waiting]}),
+            WAITING({"waiting": [waiter_wire(w) for w in e.waiting]}),
             room=managers_key(e.session_id))
 
     async def _locked(self, e: SessionLockChanged, actor_sid: str | None) -> None:

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from server.protocol import EmptyPayload, Inbound, InboundModel, OkAck, Outbound
+from server.protocol import EmptyPayload, Inbound, InboundModel, OkAck, Outbound, WaiterWire
 
 ID_MAX = 64
 
@@ -28,17 +28,8 @@ class LockPayload(InboundModel):
     locked: bool
 
 
-class WaiterOut(TypedDict):
-    id: str
-    name: str
-    role: str
-    since: float
-    returning: bool
-    removed_before: bool
-
-
 class WaitingOut(TypedDict):
-    waiting: list[WaiterOut]
+    waiting: list[WaiterWire]
 
 
 class ModeratedOut(TypedDict):

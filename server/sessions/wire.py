@@ -27,7 +27,7 @@ from rooms.roster import (
     WaitingRoom,
 )
 from rooms.session import GOAL_MAX, TITLE_MAX
-from rooms.views import JoinView, SessionView, WaiterView, WaitingView
+from rooms.views import JoinView, SessionView, WaitingView
 from server.protocol import (
     SDP_MAX,
     WHOLE_NUMBER,
@@ -41,10 +41,12 @@ from server.protocol import (
     Outbound,
     ParticipantWire,
     RoomWire,
+    WaiterWire,
     breakout_wire,
     message_wire,
     participant_wire,
     room_wire,
+    waiter_wire,
 )
 from server.tokens import TOKEN_MAX
 
@@ -160,20 +162,6 @@ class ChatAck(TypedDict):
 class MediaStateAck(TypedDict):
     ok: Literal[True]
     participant: ParticipantWire
-
-
-class WaiterWire(TypedDict):
-    id: str
-    name: str
-    role: str
-    since: float
-    returning: bool
-    removed_before: bool
-
-
-def waiter_wire(w: WaiterView) -> WaiterWire:
-    return {"id": w.id, "name": w.name, "role": w.role.value, "since": w.since,
-            "returning": w.returning, "removed_before": w.removed_before}
 
 
 class WaitingAck(TypedDict):
