@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rooms.chat import ChatMessage
+from rooms.roles import Role
 from rooms.roster import SessionPlan
 from rooms.views import BreakoutView, JoinView, ParticipantView, WaiterView
 
@@ -304,6 +305,7 @@ class Moderated:
     action: ModerationAction
     actor_id: str
     actor_person_id: str | None
+    actor_role: Role  # what the person acted on is told: a mentor or an admin
     target_id: str
     target_person_id: str | None
     target_connection_id: str | None

@@ -254,5 +254,5 @@ def _waiter(s: Session, waiter_id: str) -> Waiter:
 def _record(s: Session, now: float, action: ModerationAction, actor: Participant,
             target_id: str, target_person: str | None, target_connection: str | None, *,
             locked: bool = False) -> Moderated:
-    return Moderated(s.id, now, action, actor.id, actor.person_id, target_id, target_person,
-                     target_connection, locked)
+    return Moderated(s.id, now, action, actor.id, actor.person_id, actor.role, target_id,
+                     target_person, target_connection, locked)

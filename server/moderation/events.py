@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from rooms.commands import Admit, Decline, EndForEveryone, Moderate, SetLocked
 from rooms.events import Moderated, SessionLockChanged, WaitingChanged
-from rooms.moderation import Admit, Decline, EndForEveryone, Moderate, SetLocked
 from server.context import Context
 from server.gateway import Connection, managers_key, session_key
 from server.moderation.wire import (
@@ -82,11 +82,10 @@ class ModerationEvents:
         if e.action not in _TOLD or e.target_connection_id is None:
             return
         conn = self.ctx.gateway.connections.get(e.target_connection_id)
-        actor = await self.ctx.store.read(
-            e.session_id, lambda s: s.participants[e.actor_id].role.value)
         if conn is not None:
             await self.ctx.gateway.emit(
-                MODERATED({"action": e.action, "locked": e.locked, "by": actor}), to=conn.sid)
+                MODERATED({"action": e.action, "locked": e.locked, "by": e.actor_role.value}),
+                to=conn.sid)
 
     async def _waiting(self, e: WaitingChanged, actor_sid: str | None) -> None:
         await self.ctx.gateway.emit(
