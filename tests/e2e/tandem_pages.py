@@ -93,15 +93,17 @@ async def open_join_screen(page: Any, url: str) -> None:
 
 
 async def join(
-    browser: Any, url: str, name: str | None = None, viewport: dict[str, int] | None = None
+    browser: Any, url: str, name: str | None = None, viewport: dict[str, int] | None = None,
+    until: str = "call",
 ) -> Any:
-    """Open a join link in a new context, type the name (if given) and join. Returns the page."""
+    """Open a join link in a new context, type the name (if given) and join; wait for the page
+    to reach ``until`` (the call, or "waiting", "refused"...). Returns the page."""
     page = await new_page(browser, viewport)
     await open_join_screen(page, url)
     if name is not None:
         await page.get_by_label("Your name").fill(name)
     await page.locator("#join-button").click()
-    await wait_state(page, "call")
+    await wait_state(page, until)
     return page
 
 

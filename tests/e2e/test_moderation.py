@@ -10,7 +10,6 @@ from tandem_pages import (
     command,
     join,
     new_page,
-    open_join_screen,
     participant_id,
     wait_state,
     wait_text,
@@ -21,12 +20,8 @@ async def test_a_mentor_admits_mutes_and_removes_a_mentee(tandem_server: Any,
                                                          browser: Any) -> None:
     s = tandem_server.create_session(title="Safe session", waiting_room="role_links")
     mentor = await join(browser, s["join_urls"]["mentor"], "Maya")
-    mentee = await new_page(browser)
-    await open_join_screen(mentee, s["join_urls"]["mentee"])
-    await mentee.get_by_label("Your name").fill("Ben")
-    await mentee.locator("#join-button").click()
     # Ben waits, told so in words; nothing of the call shows
-    await wait_state(mentee, "waiting")
+    mentee = await join(browser, s["join_urls"]["mentee"], "Ben", until="waiting")
     await wait_text(mentee, "#message-title", "Waiting for the mentor to let you in")
     assert await mentee.locator("#screen-call").is_hidden()
     # Maya sees him waiting and lets him in
@@ -75,11 +70,7 @@ async def test_a_locked_session_turns_newcomers_away_in_words(tandem_server: Any
     await mentor.get_by_role("button", name="Lock session").click()
     await mentor.wait_for_function(
         "() => document.getElementById('mod-lock').getAttribute('aria-pressed') === 'true'")
-    late = await new_page(browser)
-    await open_join_screen(late, s["join_urls"]["mentee"])
-    await late.get_by_label("Your name").fill("Late")
-    await late.locator("#join-button").click()
-    await wait_state(late, "refused")
+    late = await join(browser, s["join_urls"]["mentee"], "Late", until="refused")
     await wait_text(late, "#message-title", "This session is locked")
     await close_page(late)
     await close_page(mentor)

@@ -104,11 +104,7 @@ async def test_full_session_is_explained(tandem_server: Any, browser: Any) -> No
     s = tandem_server.create_session(max_participants=2)
     first = await join(browser, s["join_urls"]["mentor"], name="Ana")
     second = await join(browser, s["join_urls"]["mentee"], name="Ben")
-    third = await new_page(browser)
-    await open_join_screen(third, s["join_urls"]["mentee"])
-    await third.get_by_label("Your name").fill("Chloé")
-    await third.locator("#join-button").click()
-    await wait_state(third, "refused")
+    third = await join(browser, s["join_urls"]["mentee"], name="Chloé", until="refused")
     await wait_text(third, "#message-title", "This session is full")
     # Trying again is offered, since a seat may free up.
     assert await third.get_by_role("button", name="Try again").is_visible()
