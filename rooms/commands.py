@@ -12,14 +12,28 @@ stored format: change them only together with ``rooms.snapshot``'s version.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import ClassVar, Generic, NamedTuple, TypeVar
+from typing import ClassVar
 
 from rooms import activity, captions, media, moderation
 from rooms.attendance import RATING_MIN
 from rooms.breakout import BreakoutRound, Group
 from rooms.chat import ChatMessage
+
+# Command and Outcome are this module's too: every caller imports them from here.
+from rooms.command import Command as Command
+from rooms.command import Outcome as Outcome
+from rooms.command import done
 from rooms.errors import IllegalTransition, InvalidPayload
 from rooms.events import CaptionSource, Event, Reaction, RoomsCreated
+from rooms.moderation import (
+    Admit,
+    Decline,
+    EndForEveryone,
+    Moderate,
+    RevokeLink,
+    SetLocked,
+    StopWaiting,
+)
 from rooms.roles import Action, Role
 from rooms.session import Session
 from rooms.views import (
@@ -30,48 +44,6 @@ from rooms.views import (
     SessionView,
     WaitingView,
 )
-
-V = TypeVar("V", covariant=True)
-
-
-class Outcome(NamedTuple, Generic[V]):
-    """What a command returns: its value (for the acknowledgement) and the events it caused."""
-
-    value: V
-    events: tuple[Event, ...]
-
-
-class Command(Generic[V]):
-    """A command of a session; ``apply`` runs it."""
-
-    __slots__ = ()
-    # False for a command that only causes events and leaves the session as it was (a caption
-    # line): a store need not keep it, as applying it again would change nothing.
-    changes_session: ClassVar[bool] = True
-
-    def apply(self, s: Session) -> Outcome[V]:
-        """Run the command; a room whose media route it changed is announced after its own
-        events (``rooms.media``: a third person arriving moves the room to the server)."""
-        at: float | None = getattr(self, "at", None)
-        if at is None:  # commands without a time (the groups) move nobody
-            return self.outcome(s)
-        before = s.media_routes()
-        value, events = self.outcome(s)
-        changed = media.route_changes(s, before, at)
-        return Outcome(value, events + tuple(changed)) if changed else Outcome(value, events)
-
-    def outcome(self, s: Session) -> Outcome[V]:
-        raise NotImplementedError
-
-    def for_journal(self) -> Command[V]:
-        """The command as a store keeps it to replay: itself, unless it carries something the
-        session's state does not need."""
-        return self
-
-
-def _done(events: list[Event]) -> Outcome[None]:
-    return Outcome(None, tuple(events))
-
 
 # -- presence -------------------------------------------------------------------------------------
 
@@ -110,7 +82,7 @@ class Leave(Command[None]):
     at: float
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(s.leave(self.participant_id, self.connection_id, self.at))
+        return done(s.leave(self.participant_id, self.connection_id, self.at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +92,7 @@ class Disconnect(Command[None]):
     at: float
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(s.disconnect(self.participant_id, self.connection_id, self.at))
+        return done(s.disconnect(self.participant_id, self.connection_id, self.at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +100,7 @@ class ServerRestarted(Command[None]):
     at: float
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(s.server_restarted(self.at))
+        return done(s.server_restarted(self.at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +150,7 @@ class SetGroups(Command[None]):
     groups: tuple[Group, ...]
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(s.set_groups(self.groups))
+        return done(s.set_groups(self.groups))
 
 
 class _Breakouts(Command["BreakoutView | None"]):
@@ -371,7 +343,7 @@ class Tick(Command[None]):
     at: float
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(s.tick(self.at))
+        return done(s.tick(self.at))
 
 
 # -- activity -------------------------------------------------------------------------------------
@@ -411,7 +383,7 @@ class React(Command[None]):
     at: float
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(activity.react(s, self.participant_id, self.connection_id, self.reaction,
+        return done(activity.react(s, self.participant_id, self.connection_id, self.reaction,
                                     self.at))
 
 
@@ -442,7 +414,7 @@ class Rate(Command[None]):
     shared: bool = False
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(activity.rate(s, self.participant_id, self.connection_id, self.rating,
+        return done(activity.rate(s, self.participant_id, self.connection_id, self.rating,
                                    self.comment, self.anonymous, self.at, self.shared))
 
     def for_journal(self) -> Rate:
@@ -462,7 +434,7 @@ class EditBoard(Command[None]):
     at: float
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(activity.edit_board(s, self.participant_id, self.connection_id, self.room,
+        return done(activity.edit_board(s, self.participant_id, self.connection_id, self.room,
                                          self.clear, self.at))
 
 
@@ -474,7 +446,7 @@ class ShowBoard(Command[None]):
     at: float
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(activity.show_board(s, self.participant_id, self.connection_id, self.room,
+        return done(activity.show_board(s, self.participant_id, self.connection_id, self.room,
                                          self.at))
 
 
@@ -502,7 +474,7 @@ class StopScreen(Command[None]):
     at: float
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(media.stop_screen(s, self.participant_id, self.connection_id,
+        return done(media.stop_screen(s, self.participant_id, self.connection_id,
                                        self.target_id, self.at))
 
 
@@ -515,7 +487,7 @@ class SetScreenPolicy(Command[None]):
 
     def outcome(self, s: Session) -> Outcome[None]:
         media.screen_policy(s, self.participant_id, self.connection_id, self.many, self.at)
-        return _done([])
+        return done([])
 
 
 @dataclass(frozen=True, slots=True)
@@ -542,7 +514,7 @@ class MeasuredSpeaking(Command[None]):
     at: float
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(media.measured_speaking(s, self.participant_id, self.speaking, self.at))
+        return done(media.measured_speaking(s, self.participant_id, self.speaking, self.at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -551,7 +523,7 @@ class ServerMediaStopped(Command[None]):
     at: float
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(media.server_media_stopped(s, self.participant_id, self.at))
+        return done(media.server_media_stopped(s, self.participant_id, self.at))
 
 
 # -- captions -------------------------------------------------------------------------------------
@@ -613,96 +585,9 @@ class PostCaption(Command[None]):
     at: float
 
     def outcome(self, s: Session) -> Outcome[None]:
-        return _done(captions.post_caption(s, self.actor_id, self.connection_id,
+        return done(captions.post_caption(s, self.actor_id, self.connection_id,
                                            self.speaker_id, self.utterance, self.text,
                                            self.source, self.start, self.at))
-
-
-# -- moderation -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StopWaiting(Command[None]):
-    """Someone in the waiting room left or dropped."""
-
-    waiter_id: str
-    connection_id: str
-    at: float
-
-    def outcome(self, s: Session) -> Outcome[None]:
-        return _done(moderation.stop_waiting(s, self.waiter_id, self.connection_id, self.at))
-
-
-@dataclass(frozen=True, slots=True)
-class Admit(Command[None]):
-    participant_id: str
-    connection_id: str
-    waiter_id: str
-    at: float
-
-    def outcome(self, s: Session) -> Outcome[None]:
-        return _done(moderation.admit(s, self.participant_id, self.connection_id,
-                                      self.waiter_id, self.at))
-
-
-@dataclass(frozen=True, slots=True)
-class Decline(Command[None]):
-    participant_id: str
-    connection_id: str
-    waiter_id: str
-    at: float
-
-    def outcome(self, s: Session) -> Outcome[None]:
-        return _done(moderation.decline(s, self.participant_id, self.connection_id,
-                                        self.waiter_id, self.at))
-
-
-@dataclass(frozen=True, slots=True)
-class Moderate(Command[None]):
-    participant_id: str
-    connection_id: str
-    target_id: str
-    action: moderation.ParticipantAction
-    lock: bool
-    at: float
-
-    def outcome(self, s: Session) -> Outcome[None]:
-        return _done(moderation.moderate(s, self.participant_id, self.connection_id,
-                                         self.target_id, self.action, self.lock, self.at))
-
-
-@dataclass(frozen=True, slots=True)
-class SetLocked(Command[None]):
-    participant_id: str
-    connection_id: str
-    locked: bool
-    at: float
-
-    def outcome(self, s: Session) -> Outcome[None]:
-        return _done(moderation.set_locked(s, self.participant_id, self.connection_id,
-                                           self.locked, self.at))
-
-
-@dataclass(frozen=True, slots=True)
-class EndForEveryone(Command[SessionView]):
-    participant_id: str
-    connection_id: str
-    at: float
-
-    def outcome(self, s: Session) -> Outcome[SessionView]:
-        events = moderation.end_for_everyone(s, self.participant_id, self.connection_id, self.at)
-        return Outcome(s.view(), tuple(events))
-
-
-@dataclass(frozen=True, slots=True)
-class RevokeLink(Command[int]):
-    """An admin revokes a join link (``role:<role>`` or ``person:<id>``); the value is the
-    generation a new link for it carries."""
-
-    key: str
-
-    def outcome(self, s: Session) -> Outcome[int]:
-        return Outcome(moderation.revoke_link(s, self.key), ())
 
 
 COMMAND_TYPES: tuple[type[Command[object]], ...] = (

@@ -12,8 +12,10 @@ event, which the ledger keeps.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
+from rooms.command import Command, Outcome, done
 from rooms.errors import (
     AlreadyJoined,
     InvalidPayload,
@@ -42,7 +44,7 @@ from rooms.participant import Participant, Waiter, clean_name
 from rooms.roles import Action, Role, can
 from rooms.roster import WaitingRoom
 from rooms.session import Session
-from rooms.views import JoinView, WaitingView
+from rooms.views import JoinView, SessionView, WaitingView
 
 # At most this many people wait at once; more are told the session is full.
 WAITING_MAX = 50
@@ -256,3 +258,90 @@ def _record(s: Session, now: float, action: ModerationAction, actor: Participant
             locked: bool = False) -> Moderated:
     return Moderated(s.id, now, action, actor.id, actor.person_id, actor.role, target_id,
                      target_person, target_connection, locked)
+
+
+# -- moderation -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StopWaiting(Command[None]):
+    """Someone in the waiting room left or dropped."""
+
+    waiter_id: str
+    connection_id: str
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return done(stop_waiting(s, self.waiter_id, self.connection_id, self.at))
+
+
+@dataclass(frozen=True, slots=True)
+class Admit(Command[None]):
+    participant_id: str
+    connection_id: str
+    waiter_id: str
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return done(admit(s, self.participant_id, self.connection_id,
+                                      self.waiter_id, self.at))
+
+
+@dataclass(frozen=True, slots=True)
+class Decline(Command[None]):
+    participant_id: str
+    connection_id: str
+    waiter_id: str
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return done(decline(s, self.participant_id, self.connection_id,
+                                        self.waiter_id, self.at))
+
+
+@dataclass(frozen=True, slots=True)
+class Moderate(Command[None]):
+    participant_id: str
+    connection_id: str
+    target_id: str
+    action: ParticipantAction
+    lock: bool
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return done(moderate(s, self.participant_id, self.connection_id,
+                                         self.target_id, self.action, self.lock, self.at))
+
+
+@dataclass(frozen=True, slots=True)
+class SetLocked(Command[None]):
+    participant_id: str
+    connection_id: str
+    locked: bool
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return done(set_locked(s, self.participant_id, self.connection_id,
+                                           self.locked, self.at))
+
+
+@dataclass(frozen=True, slots=True)
+class EndForEveryone(Command[SessionView]):
+    participant_id: str
+    connection_id: str
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[SessionView]:
+        events = end_for_everyone(s, self.participant_id, self.connection_id, self.at)
+        return Outcome(s.view(), tuple(events))
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeLink(Command[int]):
+    """An admin revokes a join link (``role:<role>`` or ``person:<id>``); the value is the
+    generation a new link for it carries."""
+
+    key: str
+
+    def outcome(self, s: Session) -> Outcome[int]:
+        return Outcome(revoke_link(s, self.key), ())

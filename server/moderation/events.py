@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from rooms.commands import Admit, Decline, EndForEveryone, Moderate, SetLocked
 from rooms.events import Moderated, SessionLockChanged, WaitingChanged
+from rooms.moderation import Admit, Decline, EndForEveryone, Moderate, SetLocked
 from server.context import Context
 from server.gateway import Connection, managers_key, session_key
 from server.moderation.wire import (

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 
 from media.ice import ice_servers_for
-from rooms.commands import Disconnect, Join, Leave, PostChat, SetMedia, StopWaiting
+from rooms.commands import Disconnect, Join, Leave, PostChat, SetMedia
 from rooms.errors import AlreadyJoined, InvalidPayload, NotRecorded, SessionNotFound
 from rooms.events import (
     Admitted,
@@ -23,6 +23,7 @@ from rooms.events import (
     ParticipantUpdated,
     SessionEnded,
 )
+from rooms.moderation import StopWaiting
 from rooms.roles import Action, can
 from rooms.views import JoinView, WaitingView
 from server.context import Context

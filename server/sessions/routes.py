@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from rooms.breakout import Group
-from rooms.commands import End, RevokeLink, SetGroups
+from rooms.commands import End, SetGroups
 from rooms.errors import InvalidPayload, SessionEnded
 from rooms.lifecycles import SessionState
-from rooms.moderation import check_link, link_key
+from rooms.moderation import RevokeLink, check_link, link_key
 from rooms.roles import Role
 from rooms.roster import CaptionConsent, WaitingRoom
 from rooms.session import Session

@@ -5,17 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rooms.attendance import RecordKind
-from rooms.commands import (
-    Admit,
-    Decline,
-    EndForEveryone,
-    Join,
-    Moderate,
-    RevokeLink,
-    SetLocked,
-    SetMedia,
-    StopWaiting,
-)
+from rooms.commands import Join, SetMedia
 from rooms.errors import (
     InvalidPayload,
     LinkRevoked,
@@ -36,6 +26,15 @@ from rooms.events import (
     WaitingChanged,
 )
 from rooms.lifecycles import Presence
+from rooms.moderation import (
+    Admit,
+    Decline,
+    EndForEveryone,
+    Moderate,
+    RevokeLink,
+    SetLocked,
+    StopWaiting,
+)
 from rooms.recorder import writes_for
 from rooms.roles import Role
 from rooms.roster import RosterEntry, SessionPlan, WaitingRoom

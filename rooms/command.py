@@ -1,0 +1,51 @@
+"""The base of every command of a session: what applying one returns, and the media routes it
+changed (``rooms.commands`` has the rules of the format and the catalogue of every command)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Generic, NamedTuple, TypeVar
+
+from rooms import media
+from rooms.events import Event
+from rooms.session import Session
+
+V = TypeVar("V", covariant=True)
+
+
+class Outcome(NamedTuple, Generic[V]):
+    """What a command returns: its value (for the acknowledgement) and the events it caused."""
+
+    value: V
+    events: tuple[Event, ...]
+
+
+class Command(Generic[V]):
+    """A command of a session; ``apply`` runs it."""
+
+    __slots__ = ()
+    # False for a command that only causes events and leaves the session as it was (a caption
+    # line): a store need not keep it, as applying it again would change nothing.
+    changes_session: ClassVar[bool] = True
+
+    def apply(self, s: Session) -> Outcome[V]:
+        """Run the command; a room whose media route it changed is announced after its own
+        events (``rooms.media``: a third person arriving moves the room to the server)."""
+        at: float | None = getattr(self, "at", None)
+        if at is None:  # commands without a time (the groups) move nobody
+            return self.outcome(s)
+        before = s.media_routes()
+        value, events = self.outcome(s)
+        changed = media.route_changes(s, before, at)
+        return Outcome(value, events + tuple(changed)) if changed else Outcome(value, events)
+
+    def outcome(self, s: Session) -> Outcome[V]:
+        raise NotImplementedError
+
+    def for_journal(self) -> Command[V]:
+        """The command as a store keeps it to replay: itself, unless it carries something the
+        session's state does not need."""
+        return self
+
+
+def done(events: list[Event]) -> Outcome[None]:
+    return Outcome(None, tuple(events))
