@@ -6,14 +6,17 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import socketio
 from aiohttp import web
+from redis.asyncio import Redis
 
+from rooms.events import Event
 from server.attendance.install import install as attendance
 from server.breakouts.install import install as breakouts
 from server.captions.install import install as captions
+from server.cluster import Cluster, new_node
 from server.context import Context, Feature
 from server.database import DATABASE_FILE, Database, adopt_legacy_file
 from server.delivery import Delivery
@@ -31,8 +34,10 @@ from server.media.install import install as media
 from server.moderation.install import install as moderation
 from server.retention import retention
 from server.sessions.install import install as sessions
+from server.sessions.lifecycle import reap_node
 from server.settings import Settings
 from server.store.memory import MemoryStore
+from server.store.redis import RedisStore
 from server.store.sqlite import SqliteJournal
 from server.whiteboard.install import install as whiteboard
 
@@ -41,6 +46,8 @@ logger = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 CONTEXT = web.AppKey("context", Context)
 SIO = web.AppKey("sio", socketio.AsyncServer)
+# Seconds a Redis command may take before it counts as failed.
+REDIS_TIMEOUT = 3.0
 FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media, captions,
                                  moderation)
 
@@ -58,7 +65,9 @@ def create_app(
     )
     app.on_response_prepare.append(protect_pages)
     app[ADMIN_GUARD] = AdminGuard(clock)
+    node = new_node() if settings.redis_url else None
     sio = TandemSocketServer(
+        node=node,
         send_buffer_bytes=settings.limits.send_buffer_bytes,
         connect_within=settings.limits.join_within,
         async_mode="aiohttp",
@@ -74,17 +83,28 @@ def create_app(
     # records commit together.
     adopt_legacy_file(settings.data_dir)
     database = Database(settings.data_dir / DATABASE_FILE)
-    store = MemoryStore(SqliteJournal(database))
+    store: MemoryStore | RedisStore
+    cluster: Cluster | None = None
+    if settings.redis_url is not None and node is not None:
+        # Sessions live in Redis, shared with the other processes (server.cluster).
+        store = RedisStore(_redis(settings.redis_url), node, prefix=settings.redis_prefix)
+        cluster = Cluster(_redis(settings.redis_url, subscriber=True), store, node=node,
+                          prefix=settings.redis_prefix)
+    else:
+        store = MemoryStore(SqliteJournal(database))
     ledger = SqliteLedger(database, clock=clock)
     ledger.open()
-    gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock)
+    gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock,
+                            cluster=cluster)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
-                  delivery=Delivery())
+                  delivery=Delivery(), cluster=cluster)
     app[SETTINGS], app[CONTEXT], app[SIO] = settings, ctx, sio
+    if cluster is not None:
+        _join_cluster(ctx, cluster, sio)
 
     # Storage starts first and stops last; features' own work runs inside it; serving (the
     # start-up hooks) comes last, and at shutdown the connections close first.
-    app.cleanup_ctx.append(lambda app: _storage(database, store, ledger))
+    app.cleanup_ctx.append(lambda app: _storage(database, store, ledger, cluster))
     for install in features:
         install(app, ctx)
     # After the features' own start (their stores take part in the rule's first pass).
@@ -100,15 +120,48 @@ def create_app(
     return app
 
 
-async def _storage(database: Database, store: MemoryStore,
-                   ledger: SqliteLedger) -> AsyncIterator[None]:
+def _redis(url: str, *, subscriber: bool = False) -> Redis:
+    """A client of the shared Redis: commands time out after a few seconds (a command then
+    fails with ``not_recorded`` rather than hang); the subscriber waits for messages for ever
+    and checks its connection with a ping."""
+    if subscriber:
+        return Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT,
+                              health_check_interval=REDIS_TIMEOUT)
+    return Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT,
+                          socket_timeout=REDIS_TIMEOUT)
+
+
+def _join_cluster(ctx: Context, cluster: Cluster, sio: TandemSocketServer) -> None:
+    """What crosses between processes: events of commands given elsewhere are delivered to
+    this process's connections; emits of other processes reach this one's; the connections of
+    a process that is gone are closed in its sessions."""
+    store = cluster.store
+
+    async def deliver(events: Sequence[Event]) -> None:
+        await ctx.delivery.deliver(events, None, origin=False)
+
+    async def node_lost(node: str, sessions: list[str]) -> None:
+        await reap_node(ctx, node, sessions)
+
+    store.deliver_remote = deliver
+    store.loaded = lambda session_id: [hook(session_id) for hook in ctx.on_load]
+    cluster.local_emit = sio.emit_parts
+    cluster.on_node_lost = node_lost
+
+
+async def _storage(database: Database, store: MemoryStore | RedisStore, ledger: SqliteLedger,
+                   cluster: Cluster | None) -> AsyncIterator[None]:
     await ledger.start()
     try:
+        if cluster is not None:
+            await cluster.start()
         sessions = await store.start()
         if sessions:
             logger.info("%d sessions back from the session journal", sessions)
         yield
     finally:
+        if cluster is not None:
+            await cluster.close()
         await store.close()
         await ledger.close()
         await database.close()

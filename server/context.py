@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -22,6 +22,9 @@ from server.ledger import Ledger
 from server.openapi import OpenApi
 from server.settings import Settings
 from server.store import Applied, SessionStore
+
+if TYPE_CHECKING:
+    from server.cluster import Cluster
 
 V = TypeVar("V")
 StartHook = Callable[[], Awaitable[None]]
@@ -88,6 +91,10 @@ class Context:
     on_start: list[StartHook] = field(default_factory=list)
     audio: Audio = field(default_factory=Audio)
     erasure: Erasure = field(default_factory=Erasure)
+    # With several processes (``server.cluster``; None for one process alone), and what to do
+    # when this process first loads a session another one made or served (resume its timers).
+    cluster: Cluster | None = None
+    on_load: list[Callable[[str], None]] = field(default_factory=list)
 
     async def execute(self, session_id: str, command: Command[V],
                       actor_sid: str | None = None) -> V:

@@ -135,6 +135,14 @@ class Settings:
     # Reverse proxies whose X-Forwarded-Proto and X-Forwarded-Host are believed (the scheme and
     # host of join links); from any other peer those headers are ignored. None by default.
     trusted_proxies: tuple[IpNetwork, ...] = ()
+    # Several processes sharing sessions (``server.cluster``): the Redis they share (None: this
+    # process alone, everything embedded), the prefix of every key and channel they use there,
+    # how many processes ``tandem serve`` starts on its port, and whether this one shares the
+    # port with others (SO_REUSEPORT).
+    redis_url: str | None = field(default=None, repr=False)
+    redis_prefix: str = "tandem:"
+    workers: int = 1
+    reuse_port: bool = False
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
@@ -161,6 +169,8 @@ class Settings:
             raise SettingsError("media_max_peers must be at least 2")
         if not 1 <= self.speech_workers <= 16:
             raise SettingsError("speech_workers (caption decodes at once) must be 1 to 16")
+        if not 1 <= self.workers <= 64:
+            raise SettingsError("workers (server processes) must be 1 to 64")
         if self.speech_model is not None and not self.speech_model.is_dir():
             raise SettingsError(f"the speech model folder {self.speech_model} does not exist")
         if self.limits.connect_rate < 0:
@@ -217,6 +227,14 @@ def _gc_threshold(raw: str | None) -> tuple[int, int, int]:
         raise SettingsError(
             f"the GC threshold is three whole numbers like 700,10,10, not {raw!r}") from None
     return a, b, c
+
+
+def _redis_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("--redis is a URL starting redis://, rediss:// or unix://")
+    return raw
 
 
 def load_settings(
@@ -292,5 +310,12 @@ def load_settings(
         waiting_room=(pick("waiting_room") or "role_links").lower(),
         limits=Limits(connect_rate=float(number("connect_rate", 20))),
         trusted_proxies=_networks(pick("trusted_proxies")),
+        redis_url=_redis_url(pick("redis")),
+        redis_prefix=pick("redis_prefix") or "tandem:",
+        workers=number("workers", 1),
+        reuse_port=(pick("reuse_port") or "0") in ("1", "true", "yes"),
     )
+    if settings.workers > 1 and settings.redis_url is None:
+        raise SettingsError("several workers share their sessions through Redis: give --redis "
+                            "as well as --workers")
     return LoadedSettings(settings, tuple(generated))

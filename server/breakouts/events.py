@@ -160,6 +160,9 @@ class BreakoutEvents:
         )
 
     async def _changed(self, e: BreakoutsChanged, actor_sid: str | None) -> None:
+        # Every process holding the session keeps a timer of the round: whichever is first
+        # acts, and the domain makes the others' turns change nothing.
+        self.timers.ensure(e.session_id)
         await self.ctx.gateway.emit(
             w.BREAKOUTS({"breakouts": breakout_wire(e.view)}), room=session_key(e.session_id)
         )
