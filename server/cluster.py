@@ -50,6 +50,8 @@ RECONNECT_WAIT = 0.5
 _pack = msgpack.Packer(use_bin_type=True).pack
 LocalEmit = Callable[[list[bytes], str | None, str | None, str | None], None]
 NodeLost = Callable[[str, list[str]], Awaitable[None]]
+# A feature's message on a session's channel: (session id, the message as published).
+Handler = Callable[[str, list[Any]], Awaitable[None]]
 
 
 def new_node() -> str:
@@ -79,6 +81,8 @@ class Cluster:
         self.local_emit: LocalEmit | None = None
         self.on_node_lost: NodeLost | None = None
         self.on_round_trip: Callable[[float], None] | None = None
+        # Features' own messages on a session's channel, by kind (``publish``).
+        self.handlers: dict[str, Handler] = {}
         self._pubsub: PubSub | None = None
         self._channels: set[str] = set()
         self._noted: set[str] = set()
@@ -196,8 +200,14 @@ class Cluster:
                 _, _, room, to, skip, parts = message
                 self.local_emit(parts, room, to, skip)
             return
-        if channel.startswith(session_prefix):
-            await self.store.received(channel[len(session_prefix):], message)
+        if not channel.startswith(session_prefix):
+            return
+        session_id = channel[len(session_prefix):]
+        handler = self.handlers.get(kind)
+        if handler is None:
+            await self.store.received(session_id, message)
+        elif message[1] != self.node:
+            await handler(session_id, message)
 
     # -- emits ------------------------------------------------------------------------------------
 
@@ -221,6 +231,11 @@ class Cluster:
         except RedisError:
             logger.warning("an emit could not be passed to the other processes (Redis is out "
                            "of reach)")
+
+    async def publish(self, session_id: str, message: list[Any]) -> None:
+        """A feature's message to the other nodes holding a session: ``[kind, node, ...]``
+        (``kind`` one of ``handlers``, ``node`` this node's id); raises ``RedisError``."""
+        await self.redis.publish(self.store.channel(session_id), _pack(message))
 
     # -- liveness ---------------------------------------------------------------------------------
 
