@@ -34,7 +34,6 @@ from server.media.install import install as media
 from server.moderation.install import install as moderation
 from server.retention import retention
 from server.sessions.install import install as sessions
-from server.sessions.lifecycle import reap_node
 from server.settings import Settings
 from server.store.memory import MemoryStore
 from server.store.redis import RedisStore
@@ -133,20 +132,16 @@ def _redis(url: str, *, subscriber: bool = False) -> Redis:
 
 def _join_cluster(ctx: Context, cluster: Cluster, sio: TandemSocketServer) -> None:
     """What crosses between processes: events of commands given elsewhere are delivered to
-    this process's connections; emits of other processes reach this one's; the connections of
-    a process that is gone are closed in its sessions."""
+    this process's connections; emits of other processes reach this one's (the sessions
+    feature closes the connections of a process that is gone)."""
     store = cluster.store
 
     async def deliver(events: Sequence[Event]) -> None:
         await ctx.delivery.deliver(events, None, origin=False)
 
-    async def node_lost(node: str, sessions: list[str]) -> None:
-        await reap_node(ctx, node, sessions)
-
     store.deliver_remote = deliver
     store.loaded = lambda session_id: [hook(session_id) for hook in ctx.on_load]
     cluster.local_emit = sio.emit_parts
-    cluster.on_node_lost = node_lost
 
 
 async def _storage(database: Database, store: MemoryStore | RedisStore, ledger: SqliteLedger,

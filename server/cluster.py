@@ -35,7 +35,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from server.store.redis import RedisStore, StoreUnavailable, _text
+from server.store.redis import RedisStore, StoreUnavailable, text_of
 from server.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
@@ -283,13 +283,13 @@ class Cluster:
 
     async def _reap(self) -> None:
         for raw in await self.redis.smembers(self._nodes):
-            node = _text(raw)
+            node = text_of(raw)
             if node == self.node or await self.redis.exists(self._alive(node)):
                 continue
             lock = f"{self.prefix}reap:{node}"
             if not await self.redis.set(lock, self.node, nx=True, px=REAP_LOCK_MS):
                 continue
-            sessions = [_text(s) for s in await self.redis.smembers(self._sessions_of(node))]
+            sessions = [text_of(s) for s in await self.redis.smembers(self._sessions_of(node))]
             logger.warning("process %s is gone; its connections in %d sessions are closed",
                            node, len(sessions))
             if self.on_node_lost is not None:

@@ -21,3 +21,8 @@ def install(app: web.Application, ctx: Context) -> None:
         await lifecycle.restore_from_ledger(ctx)
 
     ctx.on_start.append(start)
+    if ctx.cluster is not None:
+        async def node_lost(node: str, sessions: list[str]) -> None:
+            await lifecycle.reap_node(ctx, node, sessions)
+
+        ctx.cluster.on_node_lost = node_lost

@@ -223,11 +223,11 @@ class RedisStore:
             ids = await self.redis.zrange(self._index, 0, -1)
         except RedisError as exc:
             raise StoreUnavailable("The sessions could not be listed; try again.") from exc
-        return [_text(i) for i in ids]
+        return [text_of(i) for i in ids]
 
     async def created_before(self, when: float) -> list[str]:
         ids = await self.redis.zrangebyscore(self._index, "-inf", f"({when!r}")
-        return [_text(i) for i in ids]
+        return [text_of(i) for i in ids]
 
     async def delete(self, session_ids: list[str]) -> None:
         for sid in session_ids:
@@ -489,5 +489,5 @@ class RedisStore:
                 await self._catch_up_from_redis(sid, rep)
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
