@@ -19,6 +19,7 @@ from server.database import DATABASE_FILE, Database, adopt_legacy_file
 from server.delivery import Delivery
 from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
+from server.history import MemoryHistory
 from server.http import (
     ADMIN_GUARD,
     AdminGuard,
@@ -29,6 +30,7 @@ from server.http import (
 from server.ledger.sqlite import SqliteLedger
 from server.media.install import install as media
 from server.moderation.install import install as moderation
+from server.replay.install import install as replay
 from server.retention import retention
 from server.sessions.install import install as sessions
 from server.settings import Settings
@@ -42,7 +44,7 @@ SETTINGS = web.AppKey("settings", Settings)
 CONTEXT = web.AppKey("context", Context)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media, captions,
-                                 moderation)
+                                 moderation, replay)
 
 
 def create_app(
@@ -79,7 +81,7 @@ def create_app(
     ledger.open()
     gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
-                  delivery=Delivery())
+                  delivery=Delivery(), history=MemoryHistory(settings.history, clock))
     app[SETTINGS], app[CONTEXT], app[SIO] = settings, ctx, sio
 
     # Storage starts first and stops last; features' own work runs inside it; serving (the
