@@ -22,6 +22,7 @@ from server.database import DATABASE_FILE, Database, adopt_legacy_file
 from server.delivery import Delivery
 from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
+from server.history import MemoryHistory
 from server.http import (
     ADMIN_GUARD,
     AdminGuard,
@@ -32,6 +33,7 @@ from server.http import (
 from server.ledger.sqlite import SqliteLedger
 from server.media.install import install as media
 from server.moderation.install import install as moderation
+from server.replay.install import install as replay
 from server.retention import retention
 from server.sessions.install import install as sessions
 from server.settings import Settings
@@ -48,7 +50,7 @@ SIO = web.AppKey("sio", socketio.AsyncServer)
 # Seconds a Redis command may take before it counts as failed.
 REDIS_TIMEOUT = 3.0
 FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media, captions,
-                                 moderation)
+                                 moderation, replay)
 
 
 def create_app(
@@ -96,7 +98,8 @@ def create_app(
     gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock,
                             cluster=cluster)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
-                  delivery=Delivery(), cluster=cluster)
+                  delivery=Delivery(), cluster=cluster,
+                  history=MemoryHistory(settings.history, clock))
     app[SETTINGS], app[CONTEXT], app[SIO] = settings, ctx, sio
     if cluster is not None:
         _join_cluster(ctx, cluster, sio)

@@ -4,7 +4,8 @@ a command of a session.
 A feature is a subpackage of ``server`` with an ``install(app, ctx)`` function: it registers its
 socket events on ``ctx.gateway``, the delivery of its domain events on ``ctx.delivery``, its
 REST routes on ``app.router`` (documented on ``ctx.openapi``), work to do once the store is
-loaded on ``ctx.on_start``, and how it deletes what it keeps of people on ``ctx.erasure``.
+loaded on ``ctx.on_start``, and how it deletes what it keeps of people on ``ctx.erasure``. The
+deliverers of replayable events append each to ``ctx.history`` before sending it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aiohttp import web
 from rooms.commands import Command
 from server.delivery import Delivery
 from server.gateway import SocketGateway
+from server.history import History
 from server.ledger import Ledger
 from server.openapi import OpenApi
 from server.settings import Settings
@@ -87,6 +89,8 @@ class Context:
     ledger: Ledger
     gateway: SocketGateway
     delivery: Delivery
+    # Each room's replayable events, for clients that reconnect (``server/history.py``).
+    history: History
     openapi: OpenApi = field(default_factory=OpenApi)
     on_start: list[StartHook] = field(default_factory=list)
     audio: Audio = field(default_factory=Audio)

@@ -87,6 +87,18 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryBounds:
+    """How much of each room's replayable events is kept for clients that reconnect
+    (``server/history.py``): per room at most ``events`` entries, none older than ``seconds``;
+    in all at most ``bytes`` (payloads and overheads) and ``rooms`` rooms."""
+
+    events: int = 1000
+    seconds: float = 600.0
+    bytes: int = 32 * 1024 * 1024
+    rooms: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
     secret: bytes = field(repr=False)
@@ -102,6 +114,7 @@ class Settings:
     ping_interval: float = 10.0
     ping_timeout: float = 10.0
     limits: Limits = field(default_factory=Limits)
+    history: HistoryBounds = field(default_factory=HistoryBounds)
     log_level: str = "INFO"
     # "uvloop" (the default) or "asyncio": the event loop ``tandem serve`` runs on.
     event_loop: str = "uvloop"
@@ -176,6 +189,10 @@ class Settings:
         if self.limits.connect_rate < 0:
             raise SettingsError("connect_rate (new connections a second per address) cannot be "
                                 "negative (0: no limit)")
+        h = self.history
+        if h.events < 1 or h.seconds <= 0 or h.bytes < 1024 or h.rooms < 1:
+            raise SettingsError("the history bounds (events, seconds, bytes, rooms) must be "
+                                "positive, and bytes at least 1024")
         if self.waiting_room not in WAITING_ROOMS:
             raise SettingsError(f"the waiting room must be one of {', '.join(WAITING_ROOMS)}, "
                                 f"not {self.waiting_room!r}")
@@ -314,6 +331,9 @@ def load_settings(
         redis_prefix=pick("redis_prefix") or "tandem:",
         workers=number("workers", 1),
         reuse_port=(pick("reuse_port") or "0") in ("1", "true", "yes"),
+        history=HistoryBounds(events=number("history_events", 1000),
+                              seconds=float(number("history_seconds", 600)),
+                              bytes=number("history_bytes", 32 * 1024 * 1024)),
     )
     if settings.workers > 1 and settings.redis_url is None:
         raise SettingsError("several workers share their sessions through Redis: give --redis "
