@@ -1,18 +1,71 @@
 """Fixtures shared by every test folder: a real Tandem app on a real TCP port, REST and
-socket.io clients for it."""
+socket.io clients for it; a PostgreSQL server of the test run's own, with a database per test,
+and ``backend``, which runs a test against SQLite and against PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import itertools
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from clients.postgres import PostgresServer, PostgresUnavailable
 from server.app import create_app
 from server.settings import Limits, Settings
+from tests.server.backends import Backend, PostgresBackend, SqliteBackend
 from tests.support import ADMIN_KEY, Api, Clock, Peer
+
+_databases = itertools.count(1)
+
+
+def no_postgres(reason: str) -> NoReturn:
+    """Skip a test that needs PostgreSQL where it cannot run; in CI (``CI`` set), fail it."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the PostgreSQL tests, but: {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")
+
+
+def postgres_instance() -> PostgresServer:
+    """A new PostgreSQL server (initdb, start) of a test's own; skipped or failed if none can
+    be run here."""
+    try:
+        server = PostgresServer()
+    except PostgresUnavailable as exc:
+        no_postgres(str(exc))
+    try:
+        return server.__enter__()
+    except PostgresUnavailable as exc:
+        no_postgres(str(exc))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole test run, on 127.0.0.1 and a free port."""
+    server = postgres_instance()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: PostgresServer) -> str:
+    """A new empty database of its own for this test."""
+    return await postgres_server.create_database(f"test_{os.getpid()}_{next(_databases)}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "sqlite":
+        return SqliteBackend(tmp_path)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return PostgresBackend(
+        await server.create_database(f"test_{os.getpid()}_{next(_databases)}"))
 
 
 @pytest.fixture
