@@ -26,13 +26,16 @@ from server.http import (
     forwarded_middleware,
     protect_pages,
 )
+from server.ledger.postgres import PostgresLedger
 from server.ledger.sqlite import SqliteLedger
 from server.media.install import install as media
 from server.moderation.install import install as moderation
+from server.postgres import PgDatabase
 from server.retention import retention
 from server.sessions.install import install as sessions
 from server.settings import Settings
 from server.store.memory import MemoryStore
+from server.store.postgres import PostgresJournal
 from server.store.sqlite import SqliteJournal
 from server.whiteboard.install import install as whiteboard
 
@@ -70,13 +73,7 @@ def create_app(
     sio.attach(app)
     if settings.long_polling:
         app.middlewares.append(sio.polling_bounds())
-    # One database for the ledger and the session journal: a command's journal entry and its
-    # records commit together.
-    adopt_legacy_file(settings.data_dir)
-    database = Database(settings.data_dir / DATABASE_FILE)
-    store = MemoryStore(SqliteJournal(database))
-    ledger = SqliteLedger(database, clock=clock)
-    ledger.open()
+    database, store, ledger = _storage_of(settings, clock)
     gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
                   delivery=Delivery())
@@ -100,10 +97,26 @@ def create_app(
     return app
 
 
-async def _storage(database: Database, store: MemoryStore,
-                   ledger: SqliteLedger) -> AsyncIterator[None]:
-    await ledger.start()
+def _storage_of(settings: Settings, clock: Callable[[], float]
+                ) -> tuple[Database | PgDatabase, MemoryStore, SqliteLedger | PostgresLedger]:
+    """One database for the ledger and the session journal, so that a command's journal entry
+    and its records commit together: SQLite in the data directory (the embedded default), or
+    PostgreSQL when ``--database`` names one."""
+    if settings.database_url is not None:
+        # Its writer holds a lock: a second server on the same database refuses to start.
+        pg = PgDatabase(settings.database_url, exclusive=True)
+        return pg, MemoryStore(PostgresJournal(pg)), PostgresLedger(pg, clock=clock)
+    adopt_legacy_file(settings.data_dir)
+    database = Database(settings.data_dir / DATABASE_FILE)
+    ledger = SqliteLedger(database, clock=clock)
+    ledger.open()
+    return database, MemoryStore(SqliteJournal(database)), ledger
+
+
+async def _storage(database: Database | PgDatabase, store: MemoryStore,
+                   ledger: SqliteLedger | PostgresLedger) -> AsyncIterator[None]:
     try:
+        await ledger.start()
         sessions = await store.start()
         if sessions:
             logger.info("%d sessions back from the session journal", sessions)

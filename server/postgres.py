@@ -35,17 +35,17 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from server import writer
+from server.settings import DATABASE_SCHEMES, redact_url
 from server.writer import Alive, DatabaseUnavailable, GroupCommit, Rows, Stop
 
 logger = logging.getLogger(__name__)
 
-SCHEMES = ("postgresql", "postgres")
 # The advisory lock an ``exclusive`` writer holds (any number of Tandem's own: "tandem" in ASCII).
 WRITER_LOCK = 0x74616E64656D
 # Held while a server creates or checks its tables, so that two starting at once do not race.
@@ -65,16 +65,6 @@ Connection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
 
 class DatabaseLocked(DatabaseUnavailable):
     """Another Tandem process writes to this database."""
-
-
-def redacted(url: str) -> str:
-    """The URL without its password (for logs and messages)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def reason(exc: BaseException) -> str:
@@ -116,10 +106,10 @@ class PgDatabase(GroupCommit):
     ) -> None:
         super().__init__(batch_max=batch_max, queue_max=queue_max, heartbeat=heartbeat,
                          commit_interval=commit_interval)
-        if urlsplit(url).scheme not in SCHEMES:
+        if urlsplit(url).scheme not in DATABASE_SCHEMES:
             raise ValueError("a PostgreSQL URL starts with postgresql://")
         self.url = url
-        self.where = redacted(url)
+        self.where = redact_url(url)
         self.pool_size = pool_size
         self.command_timeout = command_timeout
         self.connect_timeout = connect_timeout

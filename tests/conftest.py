@@ -8,39 +8,18 @@ import itertools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from clients.postgres import PostgresServer, PostgresUnavailable
+from clients.postgres import PostgresServer
 from server.app import create_app
 from server.settings import Limits, Settings
 from tests.server.backends import Backend, PostgresBackend, SqliteBackend
-from tests.support import ADMIN_KEY, Api, Clock, Peer
+from tests.support import ADMIN_KEY, Api, Clock, Peer, postgres_instance
 
 _databases = itertools.count(1)
-
-
-def no_postgres(reason: str) -> NoReturn:
-    """Skip a test that needs PostgreSQL where it cannot run; in CI (``CI`` set), fail it."""
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must run the PostgreSQL tests, but: {reason}", pytrace=False)
-    pytest.skip(f"PostgreSQL tests skipped: {reason}")
-
-
-def postgres_instance() -> PostgresServer:
-    """A new PostgreSQL server (initdb, start) of a test's own; skipped or failed if none can
-    be run here."""
-    try:
-        server = PostgresServer()
-    except PostgresUnavailable as exc:
-        no_postgres(str(exc))
-    try:
-        return server.__enter__()
-    except PostgresUnavailable as exc:
-        no_postgres(str(exc))
 
 
 @pytest.fixture(scope="session")

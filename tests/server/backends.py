@@ -11,6 +11,7 @@ import re
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -35,6 +36,7 @@ class SqliteBackend:
     def __init__(self, directory: Path) -> None:
         self.path = directory / LEDGER_FILE
         self.flags: list[str] = []
+        self.password: str | None = None
 
     async def ledger(self, **kw: Any) -> SqliteLedger:
         """A started ledger on this backend's database."""
@@ -95,6 +97,7 @@ class PostgresBackend:
     def __init__(self, url: str) -> None:
         self.url = url
         self.flags = ["--database", url]
+        self.password = urlsplit(url).password
 
     async def ledger(self, **kw: Any) -> PostgresLedger:
         ledger = PostgresLedger(self.url, **kw)

@@ -1,0 +1,124 @@
+"""What only the PostgreSQL ledger does: it lives through its database going away and coming
+back (writes fail with the ledger's stable error meanwhile, and succeed again without a restart
+of Tandem), says so in ``ping`` and in the log without the database's password, and refuses a
+second Tandem server writing to the same database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from clients.postgres import PostgresServer
+from clients.server import free_port
+from rooms import commands as c
+from rooms.attendance import Record, RecordKind, SessionInfo
+from rooms.errors import NotRecorded
+from rooms.roles import Role
+from rooms.session import Session
+from server.ledger import LedgerUnavailable
+from server.ledger.postgres import PostgresLedger
+from server.postgres import DatabaseLocked, PgDatabase
+from server.settings import redact_url
+from server.store.codec import encode_session
+from server.store.memory import MemoryStore
+from server.store.postgres import PostgresJournal
+from tests.support import postgres_instance
+
+T0 = 1_800_000_000.0
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test's own: it is stopped and started again."""
+    server = postgres_instance()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+def chat(pid: str, at: float = T0) -> Record:
+    return Record("s1", at, RecordKind.CHAT, pid, value=1)
+
+
+async def test_the_ledger_and_journal_come_back_with_their_database(
+    own_postgres: PostgresServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = await own_postgres.create_database("tandem")
+    database = PgDatabase(url, heartbeat=0.2)
+    ledger = PostgresLedger(database)
+    store = MemoryStore(PostgresJournal(database))
+    await ledger.start()
+    await store.start()
+    await store.add(Session.create(session_id="s1", title="T", max_participants=8, now=T0))
+    await (await store.update("s1", c.Join("cb", Role.MENTEE, "Ben", "b", True, True, T0))).durable
+    await ledger.append([chat("before")])
+    await ledger.ping()
+
+    with caplog.at_level(logging.DEBUG):
+        own_postgres.stop()
+        with pytest.raises(LedgerUnavailable) as refused:
+            await ledger.append([chat("during")])
+        assert refused.value.code == "not_recorded"
+        with pytest.raises(LedgerUnavailable):
+            await ledger.ping()
+        applied = await store.update("s1", c.PostChat("b", "cb", "while away", T0 + 1))
+        with pytest.raises(NotRecorded):
+            await applied.durable
+
+        own_postgres.start()  # the same port and data; Tandem is not restarted
+        await ledger.append([chat("after")])
+        await ledger.ping()
+        # The journal lost an entry: the session's next change is kept as a whole snapshot.
+        await (await store.update("s1", c.PostChat("b", "cb", "back", T0 + 2))).durable
+    before = await store.read("s1", encode_session)
+    await store.close()
+    await ledger.close()
+    await database.close()
+
+    assert [r.participant_id for r in await _records(url)] == ["before", "after"]
+    again = MemoryStore(PostgresJournal(url))
+    await again.start()
+    assert await again.read("s1", encode_session) == before
+    assert [m.text for m in await again.read("s1", lambda s: s.chat)] == ["while away", "back"]
+    await again.close()
+
+    assert "cannot be reached" in caplog.text and "reachable again" in caplog.text
+    assert own_postgres.password not in caplog.text
+    assert redact_url(url) in caplog.text and own_postgres.password not in redact_url(url)
+
+
+async def _records(url: str) -> list[Record]:
+    ledger = PostgresLedger(url)
+    await ledger.start()
+    try:
+        return await ledger.session_records("s1")
+    finally:
+        await ledger.close()
+
+
+async def test_a_second_server_on_the_same_database_is_refused(postgres_url: str) -> None:
+    first = PgDatabase(postgres_url, exclusive=True)
+    await first.start()
+    second = PgDatabase(postgres_url, exclusive=True)
+    with pytest.raises(DatabaseLocked, match="Another Tandem server"):
+        await second.open()
+    await second.close()
+    await first.close()
+    # Once the first is gone, the database is free.
+    third = PgDatabase(postgres_url, exclusive=True)
+    await third.start()
+    await third.close()
+
+
+async def test_a_database_that_cannot_be_reached_is_said_so_at_start() -> None:
+    password = "never-shown-4f1d"
+    ledger = PostgresLedger(f"postgresql://tandem:{password}@127.0.0.1:{free_port()}/tandem")
+    with pytest.raises(LedgerUnavailable, match="Cannot reach") as refused:
+        await ledger.start()
+    assert password not in str(refused.value) and "tandem:***@" in str(refused.value)
+    info = SessionInfo("s1", "T", T0)
+    with pytest.raises(LedgerUnavailable):
+        await ledger.put_session(info)
