@@ -243,6 +243,9 @@ class PgDatabase(GroupCommit):
 
     def _failure_logged(self, exc: Exception, batch: list[writer.Op]) -> None:
         # No traceback: a driver's message may quote a row (someone's words) past its first line.
+        if isinstance(exc, DatabaseLocked):
+            logger.error("%s", exc.message)
+            return
         if lost(exc) or isinstance(exc, DatabaseUnavailable):
             if not self._down:
                 logger.error("%s cannot be reached (%s: %s); writes fail until it can",
