@@ -118,6 +118,18 @@ INSERT_RECORD = (f"INSERT INTO records ({', '.join(INSERTED_FIELDS)}) VALUES "
                  f"({', '.join(f'${i}' for i in range(1, len(INSERTED_FIELDS) + 1))})")
 INSERT_ANONYMOUS = ("INSERT INTO anonymous_ratings (id, session_id, day, rating, comment) "
                     "VALUES ($1, $2, $3, $4, $5)")
+# Every PostgreSQL row carries the id of the transaction that wrote it (``xmin``) and sits where
+# it was written (``ctid``): an anonymous rating's would tell which commit it came with (the
+# rater's journal entry, records just before and after). When its session ends, its ratings are
+# written again in one transaction, in a random order, with new random ids, so that neither says
+# when or with what each came. (The old row versions go when PostgreSQL vacuums the table.)
+RESHUFFLE_ANONYMOUS = """
+WITH old AS (DELETE FROM anonymous_ratings WHERE session_id = $1
+             RETURNING session_id, day, rating, comment)
+INSERT INTO anonymous_ratings (id, session_id, day, rating, comment)
+SELECT replace(gen_random_uuid()::text, '-', ''), session_id, day, rating, comment
+FROM old ORDER BY random()
+"""
 SET_META = ("INSERT INTO meta (key, value) VALUES ($1, $2) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 # Text ordered as SQLite orders it (by bytes), whatever the database's collation.
@@ -152,6 +164,7 @@ class _Append(PgOp):
             if r.kind is RecordKind.SESSION_ENDED:
                 await conn.execute("UPDATE sessions SET ended_at = $1 WHERE id = $2 AND "
                                    "ended_at IS NULL", r.at, r.session_id)
+                await conn.execute(RESHUFFLE_ANONYMOUS, r.session_id)
 
 
 @dataclass(slots=True)

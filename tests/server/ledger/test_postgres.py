@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import asyncpg
 import pytest
 
 from clients.postgres import PostgresServer
 from clients.server import free_port
 from rooms import commands as c
-from rooms.attendance import Record, RecordKind, SessionInfo
+from rooms.attendance import AnonymousRating, Record, RecordKind, SessionInfo, day_of
 from rooms.errors import NotRecorded
 from rooms.roles import Role
 from rooms.session import Session
@@ -122,3 +123,31 @@ async def test_a_database_that_cannot_be_reached_is_said_so_at_start() -> None:
     info = SessionInfo("s1", "T", T0)
     with pytest.raises(LedgerUnavailable):
         await ledger.put_session(info)
+
+
+async def test_anonymous_ratings_keep_nothing_of_their_commit_once_the_session_ends(
+    postgres_url: str,
+) -> None:
+    ledger = PostgresLedger(postgres_url)
+    await ledger.start()
+    await ledger.put_session(SessionInfo("s1", "T", T0))
+    for i, (rating, comment) in enumerate([(5, "z"), (1, "a"), (3, None)]):
+        await ledger.append([chat(f"p{i}", T0 + i)])  # a named record, then a rating: 3 commits
+        await ledger.add_anonymous([AnonymousRating("s1", day_of(T0), rating, comment)])
+    before = await _xmins(postgres_url)
+    assert len(set(before)) == 3  # each rating still carries its own commit
+    await ledger.append([Record("s1", T0 + 9, RecordKind.SESSION_ENDED, "", text="ended")])
+    after = await _xmins(postgres_url)
+    assert len(set(after)) == 1 and not set(after) & set(before)  # one commit, the end's
+    assert [(r.rating, r.comment) for r in await ledger.anonymous_ratings("s1")] == [
+        (1, "a"), (3, None), (5, "z")]
+    await ledger.close()
+
+
+async def _xmins(url: str) -> list[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        return [row[0] for row in await conn.fetch(
+            "SELECT xmin::text FROM anonymous_ratings WHERE session_id = 's1'")]
+    finally:
+        await conn.close()
