@@ -152,7 +152,7 @@ class PgDatabase(GroupCommit):
         """Commit everything already submitted, then stop and disconnect. Later writes fail."""
         if not await self._stop_writer():
             return
-        await self._drop_writer_connection()
+        await self._drop_writer_connection(graceful=True)
         if self._pool is not None:
             pool, self._pool = self._pool, None
             try:
@@ -212,16 +212,16 @@ class PgDatabase(GroupCommit):
         self._conn = conn
         return conn
 
-    async def _drop_writer_connection(self) -> None:
+    async def _drop_writer_connection(self, graceful: bool = False) -> None:
+        """Give the writer's connection back: at close, to be closed politely (the pool's reset
+        releases the advisory lock); after a failure, ended at once (the lock with it), so that
+        the next batch connects afresh."""
         conn, self._conn = self._conn, None
         if conn is None or self._pool is None:
             return
-        if conn.is_closed():
-            await self._pool.release(conn)
-        else:
-            # Ends the connection (and the advisory lock with it): a new one is made when needed.
+        if not graceful and not conn.is_closed():
             conn.terminate()
-            await self._pool.release(conn)
+        await self._pool.release(conn)
 
     async def _apply(self, batch: list[writer.Op], buffered: list[Rows]) -> list[Any]:
         try:
