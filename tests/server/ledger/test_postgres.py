@@ -1,18 +1,21 @@
 """What only the PostgreSQL ledger does: it lives through its database going away and coming
 back (writes fail with the ledger's stable error meanwhile, and succeed again without a restart
-of Tandem), says so in ``ping`` and in the log without the database's password, and refuses a
-second Tandem server writing to the same database."""
+of Tandem, in a real server too), says so in ``ping`` and in the log without the database's
+password, refuses a second Tandem server writing to the same database, and leaves anonymous
+ratings nothing of the commit they came with."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 
+from clients.admin import join_token
 from clients.postgres import PostgresServer
-from clients.server import free_port
+from clients.server import ServerProcess, free_port
 from rooms import commands as c
 from rooms.attendance import AnonymousRating, Record, RecordKind, SessionInfo, day_of
 from rooms.errors import NotRecorded
@@ -25,7 +28,7 @@ from server.settings import redact_url
 from server.store.codec import encode_session
 from server.store.memory import MemoryStore
 from server.store.postgres import PostgresJournal
-from tests.support import postgres_instance
+from tests.support import Peer, postgres_instance
 
 T0 = 1_800_000_000.0
 
@@ -151,3 +154,29 @@ async def _xmins(url: str) -> list[str]:
             "SELECT xmin::text FROM anonymous_ratings WHERE session_id = 's1'")]
     finally:
         await conn.close()
+
+
+async def test_a_real_server_answers_not_recorded_while_postgresql_is_away_and_then_recovers(
+    own_postgres: PostgresServer, tmp_path: Path
+) -> None:
+    url = await own_postgres.create_database("tandem")
+    async with ServerProcess(tmp_path / "data", flags=["--database", url]) as server:
+        async with server.admin_async() as api:
+            s = await api.create_session(title="Through an outage")
+        ben = Peer(server.url)
+        await ben.connect(join_token(s["join_urls"]["mentee"]))
+        await ben.join("Ben")
+        try:
+            assert (await ben.call("chat", {"text": "before"}))["ok"]
+            own_postgres.stop()
+            ack = await ben.call("chat", {"text": "during"})
+            assert ack["ok"] is False and ack["error"]["code"] == "not_recorded", ack
+            own_postgres.start()  # the server is not restarted
+            assert (await ben.call("chat", {"text": "after"}))["ok"]
+        finally:
+            await ben.close()
+        async with server.admin_async() as api:
+            records = await api.call("GET", f"/api/attendance/sessions/{s['session_id']}/export",
+                                     params={"format": "json", "view": "records"})
+    # "before" and "after" (6 characters and 5); "during" was not recorded, and said so.
+    assert [r["value"] for r in records if r["kind"] == "chat"] == [6, 5]
