@@ -19,6 +19,7 @@ import asyncio
 import http.client
 import os
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -382,3 +383,50 @@ class ServerProcess(ChildServer):
     def admin_async(self) -> AsyncAdminApi:
         """Admin REST calls for an event loop: ``async with server.admin_async() as api``."""
         return AsyncAdminApi(self.url, self.admin_key)
+
+
+def redis_binary() -> str | None:
+    """Where ``redis-server`` is (the Debian package ``redis-server``), or None."""
+    found = shutil.which("redis-server")
+    if found is None and Path("/usr/bin/redis-server").exists():
+        found = "/usr/bin/redis-server"
+    return found
+
+
+class RedisProcess(ChildServer):
+    """A ``redis-server`` of its own on 127.0.0.1 and a free port, keeping an append-only file
+    in ``data_dir`` (fsynced every second, as docs/ARCHITECTURE.md asks of Redis in
+    production), ready when it answers PING. Stopping it and starting it again (``restart``)
+    keeps what it held, like a Redis that was away for a while."""
+
+    name = "redis"
+
+    def __init__(self, data_dir: Path, *, port: int | None = None) -> None:
+        super().__init__(data_dir / "redis.log", port=port, startup_timeout=10.0)
+        self.data_dir = data_dir
+        binary = redis_binary()
+        if binary is None:
+            raise ServerStartError("redis-server is not installed (Debian: apt-get install "
+                                   "redis-server)")
+        self.binary = binary
+
+    def command(self) -> list[str]:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return [self.binary, "--bind", HOST, "--port", str(self.port), "--dir",
+                str(self.data_dir), "--save", "", "--appendonly", "yes", "--appendfsync",
+                "everysec", "--protected-mode", "no", "--daemonize", "no"]
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    def _probe(self) -> bool:
+        try:
+            with socket.create_connection((HOST, self.port), timeout=_PROBE_SECONDS) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    async def _probe_async(self, http: aiohttp.ClientSession) -> bool:
+        return await asyncio.to_thread(self._probe)

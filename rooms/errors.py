@@ -61,6 +61,12 @@ class NotSameRoom(TandemError):
     code = "not_same_room"
 
 
+class HistoryGone(TandemError):
+    """The events asked for are no longer kept (another epoch, or dropped): resynchronise."""
+
+    code = "history_gone"
+
+
 class RateLimited(TandemError):
     code = "rate_limited"
 

@@ -6,19 +6,23 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import socketio
 from aiohttp import web
+from redis.asyncio import Redis
 
+from rooms.events import Event
 from server.attendance.install import install as attendance
 from server.breakouts.install import install as breakouts
 from server.captions.install import install as captions
+from server.cluster import Cluster, new_node
 from server.context import Context, Feature
 from server.database import DATABASE_FILE, Database, adopt_legacy_file
 from server.delivery import Delivery
 from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
+from server.history import MemoryHistory
 from server.http import (
     ADMIN_GUARD,
     AdminGuard,
@@ -31,11 +35,13 @@ from server.ledger.sqlite import SqliteLedger
 from server.media.install import install as media
 from server.moderation.install import install as moderation
 from server.postgres import PgDatabase
+from server.replay.install import install as replay
 from server.retention import retention
 from server.sessions.install import install as sessions
 from server.settings import Settings
 from server.store.memory import MemoryStore
 from server.store.postgres import PostgresJournal
+from server.store.redis import RedisStore
 from server.store.sqlite import SqliteJournal
 from server.whiteboard.install import install as whiteboard
 
@@ -44,8 +50,10 @@ logger = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 CONTEXT = web.AppKey("context", Context)
 SIO = web.AppKey("sio", socketio.AsyncServer)
+# Seconds a Redis command may take before it counts as failed.
+REDIS_TIMEOUT = 3.0
 FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media, captions,
-                                 moderation)
+                                 moderation, replay)
 
 
 def create_app(
@@ -61,7 +69,9 @@ def create_app(
     )
     app.on_response_prepare.append(protect_pages)
     app[ADMIN_GUARD] = AdminGuard(clock)
+    node = new_node() if settings.redis_url else None
     sio = TandemSocketServer(
+        node=node,
         send_buffer_bytes=settings.limits.send_buffer_bytes,
         connect_within=settings.limits.join_within,
         async_mode="aiohttp",
@@ -73,15 +83,28 @@ def create_app(
     sio.attach(app)
     if settings.long_polling:
         app.middlewares.append(sio.polling_bounds())
-    database, store, ledger = _storage_of(settings, clock)
-    gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock)
+    database, ledger = _databases(settings, clock)
+    store: MemoryStore | RedisStore
+    cluster: Cluster | None = None
+    if settings.redis_url is not None and node is not None:
+        # Sessions live in Redis, shared with the other processes (server.cluster).
+        store = RedisStore(_redis(settings.redis_url), node, prefix=settings.redis_prefix)
+        cluster = Cluster(_redis(settings.redis_url, subscriber=True), store, node=node,
+                          prefix=settings.redis_prefix)
+    else:
+        store = MemoryStore(_journal(database))
+    gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock,
+                            cluster=cluster)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
-                  delivery=Delivery())
+                  delivery=Delivery(), cluster=cluster,
+                  history=MemoryHistory(settings.history, clock))
     app[SETTINGS], app[CONTEXT], app[SIO] = settings, ctx, sio
+    if cluster is not None:
+        _join_cluster(ctx, cluster, sio)
 
     # Storage starts first and stops last; features' own work runs inside it; serving (the
     # start-up hooks) comes last, and at shutdown the connections close first.
-    app.cleanup_ctx.append(lambda app: _storage(database, store, ledger))
+    app.cleanup_ctx.append(lambda app: _storage(database, store, ledger, cluster))
     for install in features:
         install(app, ctx)
     # After the features' own start (their stores take part in the rule's first pass).
@@ -97,31 +120,69 @@ def create_app(
     return app
 
 
-def _storage_of(settings: Settings, clock: Callable[[], float]
-                ) -> tuple[Database | PgDatabase, MemoryStore, SqliteLedger | PostgresLedger]:
+def _databases(settings: Settings, clock: Callable[[], float]
+               ) -> tuple[Database | PgDatabase, SqliteLedger | PostgresLedger]:
     """One database for the ledger and the session journal, so that a command's journal entry
     and its records commit together: SQLite in the data directory (the embedded default), or
     PostgreSQL when ``--database`` names one."""
     if settings.database_url is not None:
-        # Its writer holds a lock: a second server on the same database refuses to start.
-        pg = PgDatabase(settings.database_url, exclusive=True)
-        return pg, MemoryStore(PostgresJournal(pg)), PostgresLedger(pg, clock=clock)
+        # A server alone keeps its journal there too: its writer then holds a lock, so that a
+        # second server on the same database refuses to start. Servers sharing sessions through
+        # Redis share the ledger.
+        pg = PgDatabase(settings.database_url, exclusive=settings.redis_url is None)
+        return pg, PostgresLedger(pg, clock=clock)
     adopt_legacy_file(settings.data_dir)
     database = Database(settings.data_dir / DATABASE_FILE)
     ledger = SqliteLedger(database, clock=clock)
     ledger.open()
-    return database, MemoryStore(SqliteJournal(database)), ledger
+    return database, ledger
 
 
-async def _storage(database: Database | PgDatabase, store: MemoryStore,
-                   ledger: SqliteLedger | PostgresLedger) -> AsyncIterator[None]:
+def _journal(database: Database | PgDatabase) -> SqliteJournal | PostgresJournal:
+    if isinstance(database, PgDatabase):
+        return PostgresJournal(database)
+    return SqliteJournal(database)
+
+
+def _redis(url: str, *, subscriber: bool = False) -> Redis:
+    """A client of the shared Redis: commands time out after a few seconds (a command then
+    fails with ``not_recorded`` rather than hang); the subscriber waits for messages for ever
+    and checks its connection with a ping."""
+    if subscriber:
+        return Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT,
+                              health_check_interval=REDIS_TIMEOUT)
+    return Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT,
+                          socket_timeout=REDIS_TIMEOUT)
+
+
+def _join_cluster(ctx: Context, cluster: Cluster, sio: TandemSocketServer) -> None:
+    """What crosses between processes: events of commands given elsewhere are delivered to
+    this process's connections; emits of other processes reach this one's (the sessions
+    feature closes the connections of a process that is gone)."""
+    store = cluster.store
+
+    async def deliver(events: Sequence[Event]) -> None:
+        await ctx.delivery.deliver(events, None, origin=False)
+
+    store.deliver_remote = deliver
+    store.loaded = lambda session_id: [hook(session_id) for hook in ctx.on_load]
+    cluster.local_emit = sio.emit_parts
+
+
+async def _storage(database: Database | PgDatabase, store: MemoryStore | RedisStore,
+                   ledger: SqliteLedger | PostgresLedger,
+                   cluster: Cluster | None) -> AsyncIterator[None]:
     try:
         await ledger.start()
+        if cluster is not None:
+            await cluster.start()
         sessions = await store.start()
         if sessions:
             logger.info("%d sessions back from the session journal", sessions)
         yield
     finally:
+        if cluster is not None:
+            await cluster.close()
         await store.close()
         await ledger.close()
         await database.close()

@@ -7,7 +7,10 @@ import asyncio
 import fcntl
 import logging
 import os
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -84,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
         "--retention-days", type=int,
         help="days attendance records are kept; 0 keeps them forever (default 365)",
     )
+    serve.add_argument("--redis",
+                       help="a Redis URL (redis://host:6379/0): sessions are shared through it "
+                            "by every Tandem process given the same one (default: none; this "
+                            "process alone, everything embedded)")
+    serve.add_argument("--workers", type=int,
+                       help="server processes to run on this port (SO_REUSEPORT), sharing "
+                            "sessions through --redis (default 1)")
     serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
     serve.add_argument(
         "--event-loop", choices=EVENT_LOOPS,
@@ -112,12 +122,13 @@ def keep_private(data_dir: Path) -> None:
             path.chmod(mode & 0o700)
 
 
-def _lock(data_dir: Path) -> int | None:
+def _lock(data_dir: Path, *, shared: bool = False) -> int | None:
     """Hold the data directory's lock for the life of this process; None if another process
-    holds it."""
+    holds it. Processes sharing their sessions through Redis share it; a process alone does
+    not (two would lose each other's writes)."""
     fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         return None
@@ -135,7 +146,10 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         return 2
     settings = loaded.settings
     keep_private(settings.data_dir)
-    lock = _lock(settings.data_dir)
+    worker = env.get(WORKER_ENV)
+    if settings.workers > 1 and worker is None:
+        return supervise(settings.workers, list(sys.argv[1:] if argv is None else argv), env)
+    lock = _lock(settings.data_dir, shared=settings.redis_url is not None)
     if lock is None:
         print(f"tandem: cannot start: another Tandem server is using {settings.data_dir} "
               "(two would lose each other's writes); stop it or choose another --data-dir",
@@ -160,15 +174,64 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         )
     log.info("attendance ledger and session journal: %s", settings.database_shown)
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
-    print(f"Tandem listening on {base} (data in {settings.data_dir})", flush=True)
+    if worker is None:
+        print(f"Tandem listening on {base} (data in {settings.data_dir})", flush=True)
     loop = uvloop.new_event_loop() if settings.event_loop == "uvloop" else asyncio.new_event_loop()
     log.info("event loop: %s", settings.event_loop)
     try:
         web.run_app(
             create_app(settings), host=settings.host, port=settings.port, print=None,
-            access_log=None, loop=loop,
+            access_log=None, loop=loop, reuse_port=settings.reuse_port or worker is not None,
         )
     except NotRecorded as exc:  # the database cannot be reached, or another server writes it
         print(f"tandem: cannot start: {exc.message}", file=sys.stderr)
         return 2
     return 0
+
+
+# Set in each worker's environment (its index) by ``supervise``.
+WORKER_ENV = "TANDEM_WORKER"
+RESPAWN_WAIT = 1.0
+
+
+def supervise(workers: int, argv: list[str], env: dict[str, str]) -> int:
+    """Run ``workers`` server processes on one port (SO_REUSEPORT: the kernel spreads new
+    connections among them), each with these arguments; start again any that dies; stop them
+    all on SIGTERM or SIGINT."""
+    command = [sys.executable, "-m", "server", *argv]
+    children: dict[int, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def start(index: int) -> None:
+        children[index] = subprocess.Popen(command, env={**env, WORKER_ENV: str(index)})
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for index in range(workers):
+        start(index)
+    print(f"Tandem: {workers} workers started", flush=True)
+    while True:
+        time.sleep(0.2)
+        if stopping:
+            for child in children.values():
+                try:
+                    child.wait(STOP_WAIT)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            return 0
+        for index, child in list(children.items()):
+            code = child.poll()
+            if code is not None:
+                print(f"Tandem: worker {index} exited ({code}); starting it again", flush=True)
+                time.sleep(RESPAWN_WAIT)
+                start(index)
+
+
+STOP_WAIT = 10.0

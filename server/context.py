@@ -4,24 +4,29 @@ a command of a session.
 A feature is a subpackage of ``server`` with an ``install(app, ctx)`` function: it registers its
 socket events on ``ctx.gateway``, the delivery of its domain events on ``ctx.delivery``, its
 REST routes on ``app.router`` (documented on ``ctx.openapi``), work to do once the store is
-loaded on ``ctx.on_start``, and how it deletes what it keeps of people on ``ctx.erasure``.
+loaded on ``ctx.on_start``, and how it deletes what it keeps of people on ``ctx.erasure``. The
+deliverers of replayable events append each to ``ctx.history`` before sending it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from aiohttp import web
 
 from rooms.commands import Command
 from server.delivery import Delivery
 from server.gateway import SocketGateway
+from server.history import History
 from server.ledger import Ledger
 from server.openapi import OpenApi
 from server.settings import Settings
 from server.store import Applied, SessionStore
+
+if TYPE_CHECKING:
+    from server.cluster import Cluster
 
 V = TypeVar("V")
 StartHook = Callable[[], Awaitable[None]]
@@ -84,10 +89,16 @@ class Context:
     ledger: Ledger
     gateway: SocketGateway
     delivery: Delivery
+    # Each room's replayable events, for clients that reconnect (``server/history.py``).
+    history: History
     openapi: OpenApi = field(default_factory=OpenApi)
     on_start: list[StartHook] = field(default_factory=list)
     audio: Audio = field(default_factory=Audio)
     erasure: Erasure = field(default_factory=Erasure)
+    # With several processes (``server.cluster``; None for one process alone), and what to do
+    # when this process first loads a session another one made or served (resume its timers).
+    cluster: Cluster | None = None
+    on_load: list[Callable[[str], None]] = field(default_factory=list)
 
     async def execute(self, session_id: str, command: Command[V],
                       actor_sid: str | None = None) -> V:

@@ -5,12 +5,19 @@ that owns it (``check_complete`` says which are missing). A recorder sees every 
 once everything has been sent; a required recorder is a durable one (the attendance ledger): when
 it fails, ``NotRecorded`` is raised once everything has been delivered, so the command that caused
 the events is acknowledged with ``not_recorded`` rather than ``ok``.
+
+With several processes (``server.cluster``), every process that holds a session applies each of
+its commands and delivers the events to its own connections: deliverers and the recorders that
+only follow the session (media, captions) run on each, the required recorders only where the
+command was given (``origin``), so a record is written once. While deliverers run, the
+gateway's emits stay in this process (``delivering_here``): each process sends to its own.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -22,6 +29,10 @@ logger = logging.getLogger(__name__)
 E = TypeVar("E", bound=Event)
 Deliverer = Callable[[Any, "str | None"], Awaitable[None]]
 Recorder = Callable[[Sequence[Event]], Awaitable[None]]
+
+# True while a batch of events is being delivered: each process sends to its own connections,
+# so emits made meanwhile (and by tasks started meanwhile) are not passed to other processes.
+delivering_here: ContextVar[bool] = ContextVar("delivering_here", default=False)
 
 
 async def nothing_to_send(event: Event, actor_sid: str | None) -> None:
@@ -51,15 +62,29 @@ class Delivery:
         if missing := self.missing():
             raise TypeError(f"no delivery for {', '.join(missing)}")
 
-    async def deliver(self, events: Sequence[Event], actor_sid: str | None = None) -> None:
+    async def deliver(self, events: Sequence[Event], actor_sid: str | None = None, *,
+                      origin: bool = True) -> None:
         """Send each event to those it concerns (``actor_sid`` is the connection whose command
-        caused them), then show the batch to every recorder."""
+        caused them), then show the batch to every recorder (the required ones only at the
+        ``origin``: another process delivering the same events records nothing)."""
         if not events:
             return
+        token = delivering_here.set(True)
+        try:
+            unrecorded = await self._deliver(events, actor_sid, origin)
+        finally:
+            delivering_here.reset(token)
+        if unrecorded is not None:
+            raise unrecorded
+
+    async def _deliver(self, events: Sequence[Event], actor_sid: str | None,
+                       origin: bool) -> TandemError | None:
         for event in events:
             await self.deliverers[type(event)](event, actor_sid)
         unrecorded: TandemError | None = None
         for recorder, required in self.recorders:
+            if required and not origin:
+                continue
             try:
                 await recorder(events)
             except Exception as exc:
@@ -71,5 +96,4 @@ class Delivery:
                 if required and unrecorded is None:
                     unrecorded = exc if isinstance(exc, NotRecorded) else NotRecorded(
                         "This was done but could not be recorded; please tell the organiser.")
-        if unrecorded is not None:
-            raise unrecorded
+        return unrecorded

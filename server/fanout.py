@@ -316,7 +316,7 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio's server, sending through :mod:`server.fanout` (see the module's doc)."""
 
     def __init__(self, *, send_buffer_bytes: int, connect_within: float = 15.0,
-                 **kwargs: Any) -> None:
+                 node: str | None = None, **kwargs: Any) -> None:
         # Events of one connection are handled one after another, in the order they came, inside
         # its reader rather than in a task each; different connections still run concurrently.
         # So a handler must never wait for something its own connection has yet to send (a
@@ -336,6 +336,31 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             "outboxes": self.outboxes, "limit": send_buffer_bytes, "flusher": Flusher()})
         # Engine.IO picks its websocket class from this per-server table of its async driver.
         self.eio._async = {**self.eio._async, "websocket": websocket}
+        if node is not None:  # with several processes, a connection's id names its process
+            generate = self.eio.generate_id
+            self.eio.generate_id = lambda: f"{node}.{generate()}"
+
+    def encoded(self, event: str, data: Any) -> list[bytes]:
+        """An event as the Engine.IO messages that carry it (for another process to send)."""
+        pkt = self.packet_class(sio_packet.EVENT, namespace="/", data=[event, data])
+        return [part if isinstance(part, bytes) else part.encode()
+                for part, _frame in self.prepared(pkt)]
+
+    def emit_parts(self, parts: list[bytes], room: str | None, to: str | None,
+                   skip_sid: str | None) -> None:
+        """Send an event another process encoded to this process's connections: ``to`` one of
+        them, or every member of ``room`` here but ``skip_sid``."""
+        sends: Prepared = [(part, ws_frame(part if isinstance(part, bytes) else "4" + part))
+                           for part in parts]
+        if to is not None:
+            eio_sid = self.manager.eio_sid_from_sid(to, "/")
+            if eio_sid is not None:
+                self.send_prepared(eio_sid, sends)
+            return
+        members = self.manager.rooms.get("/", {}).get(room, {})
+        for sid, eio_sid in list(members.items()):
+            if sid != skip_sid:
+                self.send_prepared(eio_sid, sends)
 
     @staticmethod
     def prepared(pkt: Any) -> Prepared:

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import socketio
 from pydantic import BaseModel
@@ -34,11 +34,15 @@ from rooms.lifecycles import SessionState
 from rooms.moderation import check_link
 from rooms.ratelimit import TokenBucket
 from rooms.session import Session
+from server.delivery import delivering_here
 from server.protocol import ErrorAck, Inbound, Message, error_ack, parse
 from server.settings import Settings
 from server.store import SessionStore
 from server.tasks import TaskSet
 from server.tokens import JoinClaims, verify_join_token
+
+if TYPE_CHECKING:
+    from server.cluster import Cluster
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +158,8 @@ class SocketGateway:
     # New connections per client address (``Limits.connect_rate``), on the monotonic clock; the
     # addresses with no connection open are forgotten once there are many.
     connects: dict[str, TokenBucket] = field(default_factory=dict)
+    # With several processes: where emits to other processes' connections go.
+    cluster: Cluster | None = None
 
     def __post_init__(self) -> None:
         self.sio.on("connect", self._on_connect)
@@ -219,6 +225,11 @@ class SocketGateway:
         """Send ``message`` (an ``Outbound`` spec called with its payload) to a socket.io room
         or to one connection."""
         await self.sio.emit(message.event, message.payload, room=room, to=to, skip_sid=skip_sid)
+        cluster = self.cluster
+        if cluster is None or delivering_here.get() or (to is not None and cluster.is_local(to)):
+            return  # a delivery runs on every process, each sending to its own connections
+        parts = self.sio.encoded(message.event, message.payload)
+        await cluster.emit(parts, room=room, to=to, skip_sid=skip_sid)
 
     async def enter_room(self, sid: str, room: str) -> None:
         await self.sio.enter_room(sid, room)
@@ -276,6 +287,8 @@ class SocketGateway:
                     "close one and try again." if personal else
                     "Too many people are using this link at once; try again in a moment.")
             await self.store.read(claims.session_id, lambda s: _require_open(s, claims))
+            if self.cluster is not None:
+                await self.cluster.note_session(claims.session_id)
         except TandemError as exc:
             logger.debug("connection %s refused: %s", sid, exc.code)
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_wire()) from None

@@ -37,7 +37,7 @@ ClientEvent = Literal[
     "media_publish", "media_subscribe", "media_answer", "media_receive", "media_stop",
     "media_fallback", "screen_share", "screen_stop", "screen_policy",
     "captions_view", "captions_transcribe", "captions_source", "caption_text",
-    "moderate", "admit", "decline", "session_lock", "end_session",
+    "moderate", "admit", "decline", "session_lock", "end_session", "replay",
 ]
 # What the server sends.
 ServerEvent = Literal[
@@ -168,6 +168,15 @@ class CheckInWire(TypedDict):
     goal: str
     at: float
     shared: bool  # shown to the person's mentor, by their choice
+
+
+class PositionWire(TypedDict):
+    """Where an event is in its room's history (``server/history.py``): the history's epoch and
+    the event's offset in it."""
+
+    room: str
+    epoch: str
+    offset: int
 
 
 class RoomWire(TypedDict):

@@ -89,6 +89,18 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryBounds:
+    """How much of each room's replayable events is kept for clients that reconnect
+    (``server/history.py``): per room at most ``events`` entries, none older than ``seconds``;
+    in all at most ``bytes`` (payloads and overheads) and ``rooms`` rooms."""
+
+    events: int = 1000
+    seconds: float = 600.0
+    bytes: int = 32 * 1024 * 1024
+    rooms: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
     secret: bytes = field(repr=False)
@@ -104,6 +116,7 @@ class Settings:
     ping_interval: float = 10.0
     ping_timeout: float = 10.0
     limits: Limits = field(default_factory=Limits)
+    history: HistoryBounds = field(default_factory=HistoryBounds)
     log_level: str = "INFO"
     # "uvloop" (the default) or "asyncio": the event loop ``tandem serve`` runs on.
     event_loop: str = "uvloop"
@@ -141,6 +154,14 @@ class Settings:
     # default (SQLite in the data directory), or a ``postgresql://`` URL. It may hold a password:
     # never printed (``database_shown`` is the URL without it).
     database_url: str | None = field(default=None, repr=False)
+    # Several processes sharing sessions (``server.cluster``): the Redis they share (None: this
+    # process alone, everything embedded), the prefix of every key and channel they use there,
+    # how many processes ``tandem serve`` starts on its port, and whether this one shares the
+    # port with others (SO_REUSEPORT).
+    redis_url: str | None = field(default=None, repr=False)
+    redis_prefix: str = "tandem:"
+    workers: int = 1
+    reuse_port: bool = False
 
     @property
     def database_shown(self) -> str:
@@ -174,11 +195,17 @@ class Settings:
             raise SettingsError("media_max_peers must be at least 2")
         if not 1 <= self.speech_workers <= 16:
             raise SettingsError("speech_workers (caption decodes at once) must be 1 to 16")
+        if not 1 <= self.workers <= 64:
+            raise SettingsError("workers (server processes) must be 1 to 64")
         if self.speech_model is not None and not self.speech_model.is_dir():
             raise SettingsError(f"the speech model folder {self.speech_model} does not exist")
         if self.limits.connect_rate < 0:
             raise SettingsError("connect_rate (new connections a second per address) cannot be "
                                 "negative (0: no limit)")
+        h = self.history
+        if h.events < 1 or h.seconds <= 0 or h.bytes < 1024 or h.rooms < 1:
+            raise SettingsError("the history bounds (events, seconds, bytes, rooms) must be "
+                                "positive, and bytes at least 1024")
         if self.waiting_room not in WAITING_ROOMS:
             raise SettingsError(f"the waiting room must be one of {', '.join(WAITING_ROOMS)}, "
                                 f"not {self.waiting_room!r}")
@@ -246,6 +273,14 @@ def _gc_threshold(raw: str | None) -> tuple[int, int, int]:
         raise SettingsError(
             f"the GC threshold is three whole numbers like 700,10,10, not {raw!r}") from None
     return a, b, c
+
+
+def _redis_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("--redis is a URL starting redis://, rediss:// or unix://")
+    return raw
 
 
 def load_settings(
@@ -322,5 +357,15 @@ def load_settings(
         limits=Limits(connect_rate=float(number("connect_rate", 20))),
         trusted_proxies=_networks(pick("trusted_proxies")),
         database_url=pick("database"),
+        redis_url=_redis_url(pick("redis")),
+        redis_prefix=pick("redis_prefix") or "tandem:",
+        workers=number("workers", 1),
+        reuse_port=(pick("reuse_port") or "0") in ("1", "true", "yes"),
+        history=HistoryBounds(events=number("history_events", 1000),
+                              seconds=float(number("history_seconds", 600)),
+                              bytes=number("history_bytes", 32 * 1024 * 1024)),
     )
+    if settings.workers > 1 and settings.redis_url is None:
+        raise SettingsError("several workers share their sessions through Redis: give --redis "
+                            "as well as --workers")
     return LoadedSettings(settings, tuple(generated))

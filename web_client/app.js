@@ -9,6 +9,7 @@ import { CLIENT_EVENTS, SERVER_EVENTS } from "./core/events.js";
 import { Dispatcher } from "./core/dispatcher.js";
 import { Transport } from "./core/transport.js";
 import { Store, followServer, sendsNoMedia } from "./core/store.js";
+import { Replay } from "./core/replay.js";
 import { LocalMedia } from "./call/local_media.js";
 import { installCall } from "./call/call.js";
 import { ChatPanel } from "./features/chat/view.js";
@@ -61,6 +62,18 @@ const transport = new Transport({ io: /** @type {any} */ (window).io, url: locat
 const media = new LocalMedia();
 // The store follows the server first: every feature's handlers then see it up to date.
 followServer(store, dispatcher);
+/** @type {import("./core/types.js").ChatMessage[]} the chat of the last join acknowledgement */
+let joinChat = [];
+// Missed chat, captions and board updates after a reconnect; when they are no longer kept the
+// room is loaded again: its chat from the join acknowledgement (room_changed brings its own),
+// the board by its sync on every join and move, captions marked as possibly incomplete.
+const replay = new Replay({
+  store, dispatcher, transport,
+  gone: (_room, how) => {
+    if (how === "join") chat.addMessages(joinChat);
+    captions.mayBeIncomplete();
+  },
+});
 
 const sidebar = createSidebar({ callShown: () => page.state === "call", chatRead: () => chat.markRead() });
 // The chat before the call: a room's history goes in before the call's "You are now in" notice.
@@ -143,6 +156,7 @@ exposeTestHooks({
   overview: () => engagement.overview(),
   captions: () => captions.shown(),
   captionsOn: () => captions.on,
+  replay: () => replay.last,
 });
 
 /** The microphone and camera buttons, with what a mentor keeps off. */
@@ -274,7 +288,10 @@ function showRefusal(code, serverMessage) {
 function connect() {
   page.stopReason = null;
   transport.connect(/** @type {string} */ (page.token), {
-    connected: () => sendJoin(),
+    connected: () => {
+      replay.connecting();
+      sendJoin();
+    },
     refusedOrUnreachable: (err) => {
       if (err.data && err.data.code) {
         showRefusal(err.data.code, err.data.message || err.message);
@@ -386,7 +403,9 @@ function onJoined(ack) {
   document.title = `${title} · Tandem`;
 
   breakouts.joining();
+  const roomBefore = store.room;
   store.joined(ack, media.sending());
+  joinChat = Array.isArray(ack.chat) ? ack.chat : [];
   call.joined({
     selfId: me.id,
     iceServers: ack.ice_servers,
@@ -394,8 +413,12 @@ function onJoined(ack) {
     route: ack.media_route,
     privateAddresses: !!(ack.session && ack.session.private_addresses),
   });
-  if (first || !samePerson) chat.setHistory(ack.chat);
-  else chat.addMessages(ack.chat);
+  if (first || !samePerson || roomBefore !== store.room) {
+    store.positions.clear();
+    chat.setHistory(ack.chat);
+  } else if (!store.position(store.room)) chat.addMessages(ack.chat);
+  // else what the room said meanwhile comes from its history (replay, below), or, when that is
+  // gone, from this acknowledgement's chat.
   chat.setEnabled(true);
   toggles();
   if (first) {
@@ -409,6 +432,7 @@ function onJoined(ack) {
   devices.joined();
   captions.joined({ consent: (ack.session && ack.session.captions) || (page.preview && page.preview.captions) });
   moderation.joined(ack);
+  replay.joined(ack);
 
   if (first) {
     const others = store.othersHere();

@@ -13,8 +13,9 @@
  * @param {() => unknown} page.overview
  * @param {() => unknown[]} page.captions
  * @param {() => boolean} page.captionsOn
+ * @param {() => unknown} page.replay
  */
-export function exposeTestHooks({ state, store, transport, peers, routes, server, speaking, overview, captions, captionsOn }) {
+export function exposeTestHooks({ state, store, transport, peers, routes, server, speaking, overview, captions, captionsOn, replay }) {
   const hooks = Object.freeze({
     /** loading | refused | join | joining | call | reconnecting | left | ended | replaced */
     get state() {
@@ -72,6 +73,14 @@ export function exposeTestHooks({ state, store, transport, peers, routes, server
     /** Whether this page shows captions (CC on, and the session has them). */
     get captionsOn() {
       return captionsOn();
+    },
+    /** The last catch-up after a join or move: {room, replayed, gone} (null before any). */
+    get replay() {
+      return replay();
+    },
+    /** The last position seen per room: {room: {epoch, offset}}. */
+    get positions() {
+      return Object.fromEntries(store.positions);
     },
   });
   Object.defineProperty(window, "tandemTestHooks", { value: hooks, writable: false, configurable: false });

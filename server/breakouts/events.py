@@ -22,6 +22,7 @@ from server.breakouts.timers import BreakoutTimers
 from server.context import Context
 from server.delivery import nothing_to_send
 from server.gateway import Connection, room_key, session_key
+from server.history import position_wire
 from server.protocol import EmptyPayload, breakout_wire, message_wire, participant_wire, room_wire
 
 logger = logging.getLogger(__name__)
@@ -131,6 +132,8 @@ class BreakoutEvents:
         sid = e.connection_id
         to_room = e.participant.room
         present = sid is not None and sid in gw.connections
+        # Where the new room's history is, read before the mover enters it (as on joining).
+        position = await self.ctx.history.position(e.session_id, to_room) if present else None
         if sid is not None and present:
             await gw.leave_room(sid, room_key(e.session_id, e.from_room))
             await gw.enter_room(sid, room_key(e.session_id, to_room))
@@ -147,19 +150,23 @@ class BreakoutEvents:
             ),
             room=session_key(e.session_id),
         )
-        if sid is None or not present:
+        if sid is None or position is None:
             return
         pid = e.participant.id
         entered = await self.ctx.store.read(e.session_id, lambda s: s.room_entered(pid))
         await gw.emit(
             w.ROOM_CHANGED(
                 {"room": room_wire(entered.room), "chat": [message_wire(m) for m in entered.chat],
-                 "media_route": entered.media_route}
+                 "media_route": entered.media_route,
+                 "position": position_wire(to_room, position)}
             ),
             to=sid,
         )
 
     async def _changed(self, e: BreakoutsChanged, actor_sid: str | None) -> None:
+        # Every process holding the session keeps a timer of the round: whichever is first
+        # acts, and the domain makes the others' turns change nothing.
+        self.timers.ensure(e.session_id)
         await self.ctx.gateway.emit(
             w.BREAKOUTS({"breakouts": breakout_wire(e.view)}), room=session_key(e.session_id)
         )

@@ -14,3 +14,4 @@ def install(app: web.Application, ctx: Context) -> None:
     timers = BreakoutTimers(ctx)
     BreakoutEvents(ctx, timers).register()
     ctx.on_start.append(timers.resume_all)
+    ctx.on_load.append(timers.ensure)  # a session first loaded here (several processes)

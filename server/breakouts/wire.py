@@ -19,6 +19,7 @@ from server.protocol import (
     InboundModel,
     Outbound,
     ParticipantWire,
+    PositionWire,
     RoomWire,
 )
 
@@ -71,6 +72,7 @@ class RoomChangedOut(TypedDict):
     room: RoomWire
     chat: list[ChatMessageWire]
     media_route: str
+    position: PositionWire  # where the new room's history was as the mover entered it
 
 
 class BreakoutsOut(TypedDict):

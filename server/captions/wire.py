@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NotRequired
 
 from pydantic import Field
 from typing_extensions import TypedDict
 
 from rooms.captions import CAPTION_TEXT_MAX, UTTERANCE_MAX
-from server.protocol import Inbound, InboundModel, OkAck, Outbound
+from server.protocol import Inbound, InboundModel, OkAck, Outbound, PositionWire
 
 PARTICIPANT_ID_MAX = 64
 
@@ -49,6 +49,7 @@ class CaptionOut(TypedDict):
     source: Literal["server", "browser", "captioner"]
     start: float
     end: float
+    position: NotRequired[PositionWire]  # finals: their place in the room's history
 
 
 class StatusOut(TypedDict):

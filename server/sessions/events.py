@@ -28,6 +28,7 @@ from rooms.roles import Action, can
 from rooms.views import JoinView, WaitingView
 from server.context import Context
 from server.gateway import Connection, managers_key, room_key, session_key
+from server.history import position_wire, stamped
 from server.protocol import OK, EmptyPayload, OkAck, message_wire, participant_wire
 from server.sessions.addresses import relay_only
 from server.sessions.wire import (
@@ -140,6 +141,9 @@ class SessionEvents:
         conn.participant_id = me.id
         conn.waiting_id = None
         gw = ctx.gateway
+        # Read before entering the room: an event after it reaches this connection live, or is
+        # after this position (the client asks for what came after it).
+        position = await ctx.history.position(session_id, me.room)
         await gw.enter_room(conn.sid, session_key(session_id))
         await gw.enter_room(conn.sid, room_key(session_id, me.room))
         if can(me.role, Action.MANAGE_BREAKOUTS):
@@ -153,7 +157,8 @@ class SessionEvents:
         )
         ice = [s.to_wire() for s in ice_servers_for(ctx.settings.ice, me.id, now)]
         resume = issue_resume_token(ctx.settings.secret, session_id, me.id, now)
-        return join_ack(view, resume=resume, now=now, ice_servers=ice)
+        return join_ack(view, resume=resume, now=now, ice_servers=ice,
+                        position=position_wire(me.room, position))
 
     async def on_chat(self, conn: Connection, payload: ChatPayload) -> ChatAck:
         message = await self.ctx.execute(
@@ -256,10 +261,11 @@ class SessionEvents:
         )
 
     async def _chat(self, e: ChatPosted, actor_sid: str | None) -> None:
-        await self.ctx.gateway.emit(
-            CHAT_MESSAGE({"message": message_wire(e.message)}),
-            room=room_key(e.session_id, e.message.room),
-        )
+        """Appends the message to its room's history (replayable), then sends it."""
+        room = e.message.room
+        message = await stamped(self.ctx.history, e.session_id, room,
+                                CHAT_MESSAGE({"message": message_wire(e.message)}))
+        await self.ctx.gateway.emit(message, room=room_key(e.session_id, room))
 
     async def _replaced(self, e: ConnectionReplaced, actor_sid: str | None) -> None:
         gw = self.ctx.gateway

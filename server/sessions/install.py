@@ -16,7 +16,13 @@ def install(app: web.Application, ctx: Context) -> None:
     SessionRoutes(ctx).add_to(app)
 
     async def start() -> None:
-        await lifecycle.after_restart(ctx)
+        if ctx.cluster is None:  # with several processes, those gone are reaped one by one
+            await lifecycle.after_restart(ctx)
         await lifecycle.restore_from_ledger(ctx)
 
     ctx.on_start.append(start)
+    if ctx.cluster is not None:
+        async def node_lost(node: str, sessions: list[str]) -> None:
+            await lifecycle.reap_node(ctx, node, sessions)
+
+        ctx.cluster.on_node_lost = node_lost

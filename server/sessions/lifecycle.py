@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 
-from rooms.commands import ServerRestarted
-from rooms.errors import SessionNotFound
+from rooms.command import Command
+from rooms.commands import Disconnect, ServerRestarted
+from rooms.errors import SessionNotFound, TandemError
 from rooms.lifecycles import SessionState
+from rooms.moderation import StopWaiting
 from rooms.session import MIN_PARTICIPANTS, Session
 from server.context import Context
 from server.ledger import SessionQuery
@@ -68,8 +70,47 @@ async def restore_from_ledger(ctx: Context) -> int:
         )
         if info.ended_at is not None:
             session.end("ended before the server restarted", info.ended_at)
-        await ctx.store.add(session)
+        try:
+            await ctx.store.add(session)
+        except ValueError:  # another process put it back first
+            continue
         restored += 1
     if restored:
         logger.info("restored %d sessions from the ledger", restored)
     return restored
+
+
+async def reap_node(ctx: Context, node: str, session_ids: list[str]) -> int:
+    """Another process is gone (``server.cluster``): whoever was connected to it, in these
+    sessions, is disconnected as if their connection had dropped (their pages rejoin through
+    another process with their resume credential), and whoever waited there stops waiting.
+    Returns how many connections were closed."""
+    prefix = f"{node}."
+    now = ctx.clock()
+    closed = 0
+    for session_id in session_ids:
+        try:
+            gone = await ctx.store.read(session_id, lambda s: _connected_to(s, prefix, now))
+        except SessionNotFound:
+            continue
+        for command in gone:
+            try:
+                await ctx.execute(session_id, command)
+            except TandemError as exc:  # rejoined elsewhere meanwhile, or the session ended
+                logger.info("session %s: a connection of a process that is gone: %s",
+                            session_id, exc.code)
+                continue
+            closed += 1
+    return closed
+
+
+def _connected_to(s: Session, prefix: str, now: float) -> list[Command[None]]:
+    """What closes the connections of one process in a session."""
+    if s.state is SessionState.ENDED:
+        return []
+    commands: list[Command[None]] = [
+        Disconnect(p.id, p.connection_id, now) for p in s.participants.values()
+        if p.connected and p.connection_id is not None and p.connection_id.startswith(prefix)]
+    commands += [StopWaiting(w.id, w.connection_id, now) for w in s.waiting.values()
+                 if w.connection_id.startswith(prefix)]
+    return commands

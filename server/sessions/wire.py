@@ -4,7 +4,7 @@ socket; creating sessions and links, previews and ending over REST."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import TypedDict
@@ -40,6 +40,7 @@ from server.protocol import (
     OkAck,
     Outbound,
     ParticipantWire,
+    PositionWire,
     RoomWire,
     WaiterWire,
     breakout_wire,
@@ -152,6 +153,7 @@ class JoinAck(TypedDict):
     ice_servers: list[dict[str, Any]]
     limits: JoinLimits
     waiters: list[WaiterWire]  # who waits to be let in (for mentors and admins; else empty)
+    position: PositionWire  # where the room's history was as the person joined
 
 
 class ChatAck(TypedDict):
@@ -185,8 +187,8 @@ def _brief(s: SessionView) -> SessionBrief:
             "locked": s.locked, "private_addresses": s.private_addresses}
 
 
-def join_ack(view: JoinView, *, resume: str, now: float,
-             ice_servers: list[dict[str, Any]]) -> JoinAck:
+def join_ack(view: JoinView, *, resume: str, now: float, ice_servers: list[dict[str, Any]],
+             position: PositionWire) -> JoinAck:
     s = view.session
     return {
         "ok": True,
@@ -208,6 +210,7 @@ def join_ack(view: JoinView, *, resume: str, now: float,
         "ice_servers": ice_servers,
         "limits": {"chat_text": TEXT_MAX, "max_participants": s.max_participants},
         "waiters": [waiter_wire(w) for w in view.waiting],
+        "position": position,
     }
 
 
@@ -225,6 +228,7 @@ class ParticipantLeftOut(TypedDict):
 
 class ChatOut(TypedDict):
     message: ChatMessageWire
+    position: NotRequired[PositionWire]  # added as the message is appended to the history
 
 
 SignalOut = TypedDict("SignalOut", {

@@ -25,7 +25,7 @@ def install(app: web.Application, ctx: Context) -> None:
     lim = ctx.settings.limits
     store = BoardStore(ctx.settings.data_dir / BOARDS_DIR)
     boards = Boards(store, BoardLimits(lim.board_update_bytes, lim.board_bytes))
-    events = WhiteboardEvents(ctx, boards, Relay(ctx.gateway))
+    events = WhiteboardEvents(ctx, boards, Relay(ctx.gateway, ctx.history))
     events.register()
     WhiteboardRoutes(ctx, events).add_to(app)
     BoardErasure(events).register(ctx.erasure)

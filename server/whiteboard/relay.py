@@ -18,6 +18,7 @@ from pycrdt import merge_updates
 
 from rooms.whiteboard import BoardKey
 from server.gateway import SocketGateway, room_key
+from server.history import History, stamped
 from server.whiteboard.wire import BOARD_CURSORS, BOARD_UPDATE
 
 RELAY_INTERVAL = 0.03
@@ -46,6 +47,7 @@ class _Cursors:
 @dataclass(slots=True)
 class Relay:
     gateway: SocketGateway
+    history: History
     relay_interval: float = RELAY_INTERVAL
     cursor_interval: float = CURSOR_INTERVAL
     outboxes: dict[BoardKey, _Outbox] = field(default_factory=dict)
@@ -85,13 +87,10 @@ class Relay:
         # Skip the sender when it is the only one (it has the change); a merged batch from
         # several goes to all (a replica ignores what it already has).
         skip = next(iter(sids)) if len(sids) == 1 else None
-        await self.gateway.emit(
-            BOARD_UPDATE(
-                {"room": key.room, "update": update, "from": list(dict.fromkeys(senders))}
-            ),
-            room=room_key(key.session_id, key.room),
-            skip_sid=skip,
-        )
+        # Each message relayed is one entry of the room's history (replayable), appended first.
+        message = await stamped(self.history, key.session_id, key.room, BOARD_UPDATE(
+            {"room": key.room, "update": update, "from": list(dict.fromkeys(senders))}))
+        await self.gateway.emit(message, room=room_key(key.session_id, key.room), skip_sid=skip)
 
     def cursor(self, key: BoardKey, pid: str, cursor: dict[str, Any]) -> None:
         batch = self.cursors.get(key)

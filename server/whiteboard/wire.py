@@ -9,7 +9,15 @@ from pydantic import Field, model_validator
 from typing_extensions import TypedDict
 
 from rooms.room import ROOM_ID_MAX
-from server.protocol import EmptyPayload, Inbound, InboundModel, OkAck, Outbound, RoomWire
+from server.protocol import (
+    EmptyPayload,
+    Inbound,
+    InboundModel,
+    OkAck,
+    Outbound,
+    PositionWire,
+    RoomWire,
+)
 
 BOARD_STATE_MAX = 64 * 1024  # a state vector: a few bytes per client that ever edited
 CURSOR_RANGE = 1_000_000.0
@@ -95,7 +103,9 @@ class ShowAck(TypedDict):
     shown: str | None
 
 
-BoardUpdateOut = TypedDict("BoardUpdateOut", {"room": str, "update": bytes, "from": list[str]})
+# ``position``: the message's place in the room's history (added as it is appended).
+BoardUpdateOut = TypedDict("BoardUpdateOut", {"room": str, "update": bytes, "from": list[str],
+                                              "position": NotRequired[PositionWire]})
 
 
 class CursorsOut(TypedDict):

@@ -51,6 +51,7 @@ export const CLIENT_EVENTS = Object.freeze({
   DECLINE: "decline",
   SESSION_LOCK: "session_lock",
   END_SESSION: "end_session",
+  REPLAY: "replay",
 });
 
 /** What the server sends to the page. */

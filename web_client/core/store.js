@@ -10,6 +10,7 @@
  * @typedef {import("./types.js").JoinAck} JoinAck
  * @typedef {import("./types.js").Role} Role
  * @typedef {import("./types.js").CheckIn} CheckIn
+ * @typedef {import("./types.js").Position} Position
  * @typedef {"me" | "participants" | "room" | "round" | "speaking" | "quality"} Topic
  * @typedef {{before?: unknown}} Change
  * @typedef {(change: Change) => void} Listener
@@ -59,8 +60,35 @@ export class Store {
     this.checkIn = null;
     /** Whether I have rated this session, when the server told it. */
     this.rated = false;
+    /** @type {Map<string, {epoch: string, offset: number}>} room -> the last position seen in its history */
+    this.positions = new Map();
     /** @type {Map<Topic, Set<Listener>>} */
     this.listeners = new Map();
+  }
+
+  // -- positions in the rooms' histories (docs/PROTOCOL.md, "Missed events") ----------------------
+
+  /** The last position seen in a room's history, or null. @param {string} room */
+  position(room) {
+    const p = this.positions.get(room);
+    return p ? { room, epoch: p.epoch, offset: p.offset } : null;
+  }
+
+  /**
+   * Take in the position of an event (or where a join put me). Returns false for a duplicate:
+   * the same epoch, and an offset not above the one kept. Another epoch replaces the one kept.
+   * @param {Position} p
+   */
+  sawPosition(p) {
+    const kept = this.positions.get(p.room);
+    if (kept && kept.epoch === p.epoch && p.offset <= kept.offset) return false;
+    this.positions.set(p.room, { epoch: p.epoch, offset: p.offset });
+    return true;
+  }
+
+  /** Start a room again from `p` (after `history_gone`, or on entering it). @param {Position} p */
+  setPosition(p) {
+    this.positions.set(p.room, { epoch: p.epoch, offset: p.offset });
   }
 
   // -- subscriptions ------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ import { CaptionLog, isCaptioner, loadSettings, mayDownloadTranscript, notCaptio
 /** @typedef {import("../../core/types.js").CaptionConsent} CaptionConsent */
 
 const TICK_MS = 1000;
+// How long the lines say that some captions may be missing, after a reconnect lost some.
+const GAP_MS = 20000;
 const UNKNOWN = "Unknown speaker";
 
 /**
@@ -50,6 +52,8 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
   let transcribePending = false;
   let browserWanted = false;
   let behind = false;
+  /** Until when (this page's clock, ms) the lines say that some captions may be missing. */
+  let gapUntil = 0;
   const log = new CaptionLog();
   let timer = 0;
 
@@ -145,10 +149,12 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       .map((p) => ({ name: p.id === store.me.id ? "You" : p.name }));
     region.render(log.ordered(), silent, now);
     region.showBehind(behind);
+    region.showGap(now < gapUntil);
   }
 
   function tick() {
-    if (log.prune(Date.now()) || log.lines.size) renderLines();
+    if (log.prune(Date.now()) || log.lines.size || gapUntil) renderLines();
+    if (gapUntil && Date.now() >= gapUntil) gapUntil = 0;
   }
 
   /** @param {boolean} on */
@@ -360,6 +366,11 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
     /** The connection dropped: the browser's recognition waits for the next join. */
     disconnected() {
       if (browser) browser.stop();
+    },
+    /** Captions said while the connection was down are not all known: say so for a while. */
+    mayBeIncomplete() {
+      gapUntil = Date.now() + GAP_MS;
+      renderLines();
     },
     /** For the test hooks: the lines shown now. */
     shown() {

@@ -61,10 +61,11 @@ export function createCaptionsRegion() {
   const region = el("section", { id: "captions", class: "captions", "aria-label": "Captions", hidden: true });
   const list = el("ol", { class: "captions-lines" });
   const behind = el("p", { class: "captions-behind", role: "status", hidden: true }, "Captions are running behind");
+  const gap = el("p", { class: "captions-behind captions-gap", role: "status", hidden: true }, "Some captions may be missing: the connection dropped for a while");
   // Screen readers hear finals only (a partial may still change): this region gets them, the
   // visible lines are not live.
   const live = el("div", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "false", id: "captions-live" });
-  region.append(behind, list);
+  region.append(behind, gap, list);
 
   /**
    * @param {CaptionLine[]} lines  oldest first
@@ -103,6 +104,10 @@ export function createCaptionsRegion() {
     /** @param {boolean} on */
     showBehind(on) {
       behind.hidden = !on;
+    },
+    /** @param {boolean} on */
+    showGap(on) {
+      gap.hidden = !on;
     },
     /** Read a final out. @param {string} text */
     say(text) {

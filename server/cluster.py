@@ -1,0 +1,303 @@
+"""Several Tandem processes sharing sessions through Redis (``tandem serve --redis URL``).
+
+Each process is a node with a random id; the ids of its socket connections start with it
+(``<node>.<id>``), so any process knows where a connection lives. What crosses between nodes:
+
+- **Commands**, on each session's channel (``server.store.redis``): every node holding the
+  session applies them and delivers their events to its own connections.
+- **Emits that are not deliveries** (a WebRTC signal to one connection, a whiteboard update or a
+  caption to a room): to a room, on the session's channel, and every node sends it to its own
+  members; to one connection, on its node's channel only. The packet is encoded once, where it
+  was sent.
+- **Liveness**: each node renews ``alive`` every ``HEARTBEAT`` seconds. When a node's key runs
+  out, one other node (whichever takes the node's reaping lock first) disconnects the people who
+  were connected to it, in every session they were in, as if their connections had dropped;
+  their pages reconnect to any other node and rejoin. A node reaps only once it has itself been
+  in touch with Redis for two key lifetimes, so that after Redis was away nobody reaps a node
+  that simply has not renewed its key yet.
+
+When Redis is out of reach, commands fail with ``not_recorded``, reads are answered from the
+replicas, ``/readyz`` says so, and the channels and heartbeat reconnect by themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgpack
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from server.store.redis import RedisStore, StoreUnavailable, text_of
+from server.tasks import TaskSet
+
+logger = logging.getLogger(__name__)
+
+EMIT = "e"
+# Seconds between heartbeats; a node whose key is this many times older is gone.
+HEARTBEAT = 1.0
+ALIVE_FOR = 5.0
+REAP_LOCK_MS = 60_000
+RECONNECT_WAIT = 0.5
+
+_pack = msgpack.Packer(use_bin_type=True).pack
+LocalEmit = Callable[[list[bytes], str | None, str | None, str | None], None]
+NodeLost = Callable[[str, list[str]], Awaitable[None]]
+# A feature's message on a session's channel: (session id, the message as published).
+Handler = Callable[[str, list[Any]], Awaitable[None]]
+
+
+def new_node() -> str:
+    return secrets.token_hex(4)
+
+
+def node_of(sid: str) -> str | None:
+    """The node a connection lives on (None for ids made without one)."""
+    node, dot, _ = sid.partition(".")
+    return node if dot else None
+
+
+def session_of_room(room: str) -> str:
+    """The session of a socket.io room (``server.gateway``'s room keys start with it)."""
+    return room.partition("/")[0].partition("#")[0]
+
+
+class Cluster:
+    def __init__(self, redis: Redis, store: RedisStore, *, node: str,
+                 prefix: str = "tandem:") -> None:
+        self.redis = redis
+        self.store = store
+        self.node = node
+        self.prefix = prefix
+        # Set by the app: sends an emit that came from another node to this node's connections;
+        # and disconnects, in these sessions, whoever was connected to a node that is gone.
+        self.local_emit: LocalEmit | None = None
+        self.on_node_lost: NodeLost | None = None
+        self.on_round_trip: Callable[[float], None] | None = None
+        # Features' own messages on a session's channel, by kind (``publish``).
+        self.handlers: dict[str, Handler] = {}
+        self._pubsub: PubSub | None = None
+        self._channels: set[str] = set()
+        self._noted: set[str] = set()
+        self._tasks = TaskSet()
+        self._in_touch_since: float | None = None
+        self.last_contact: float | None = None
+        store.subscribe = self.subscribe_session
+        store.unsubscribe = self.unsubscribe_session
+
+    # -- keys -------------------------------------------------------------------------------------
+
+    def _node_channel(self, node: str) -> str:
+        return f"{self.prefix}n:{node}"
+
+    def _alive(self, node: str) -> str:
+        return f"{self.prefix}alive:{node}"
+
+    def _sessions_of(self, node: str) -> str:
+        return f"{self.prefix}nodesessions:{node}"
+
+    @property
+    def _nodes(self) -> str:
+        return f"{self.prefix}nodes"
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._pubsub = self.redis.pubsub()
+        self._channels.add(self._node_channel(self.node))
+        await self._pubsub.subscribe(*self._channels)
+        await self._beat()
+        self._tasks.spawn(self._listen())
+        self._tasks.spawn(self._heartbeat())
+
+    async def close(self) -> None:
+        await self._tasks.close()
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(RedisError, OSError):
+            # a node that stops cleanly is gone at once (its people were told to reconnect)
+            await self.redis.delete(self._alive(self.node))
+        await self.redis.aclose()
+
+    async def ping(self) -> None:
+        """Raises unless Redis answers (the readiness check)."""
+        started = time.perf_counter()
+        await self.redis.ping()
+        if self.on_round_trip is not None:
+            self.on_round_trip(time.perf_counter() - started)
+
+    # -- channels ---------------------------------------------------------------------------------
+
+    async def subscribe_session(self, session_id: str) -> None:
+        channel = self.store.channel(session_id)
+        if channel in self._channels:
+            return
+        self._channels.add(channel)
+        if self._pubsub is not None:
+            await self._pubsub.subscribe(channel)
+
+    async def unsubscribe_session(self, session_id: str) -> None:
+        channel = self.store.channel(session_id)
+        if channel not in self._channels:
+            return
+        self._channels.discard(channel)
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._pubsub.unsubscribe(channel)
+
+    async def _listen(self) -> None:
+        session_prefix = f"{self.prefix}c:"
+        while True:
+            pubsub = self._pubsub
+            assert pubsub is not None
+            try:
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    channel = message["channel"].decode()
+                    await self._received(channel, message["data"], session_prefix)
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                logger.warning("the channels to other processes dropped (%s); reconnecting",
+                               type(exc).__name__)
+            await self._reconnect()
+
+    async def _reconnect(self) -> None:
+        """A new subscription to every channel, then every replica brought up to date (what
+        was published meanwhile is in the session logs)."""
+        while True:
+            await asyncio.sleep(RECONNECT_WAIT)
+            old, self._pubsub = self._pubsub, self.redis.pubsub()
+            if old is not None:
+                with contextlib.suppress(RedisError, OSError):
+                    await old.aclose()  # type: ignore[no-untyped-call]
+            try:
+                await self._pubsub.subscribe(*self._channels)
+                await self.store.resync()
+            except (RedisError, OSError):
+                continue
+            logger.info("the channels to other processes are back")
+            return
+
+    async def _received(self, channel: str, data: bytes, session_prefix: str) -> None:
+        try:
+            message = msgpack.unpackb(data, raw=False)
+            kind = message[0]
+        except (ValueError, IndexError, TypeError, msgpack.UnpackException):
+            logger.error("an unreadable message between processes was dropped")
+            return
+        if kind == EMIT:
+            if message[1] != self.node and self.local_emit is not None:
+                _, _, room, to, skip, parts = message
+                self.local_emit(parts, room, to, skip)
+            return
+        if not channel.startswith(session_prefix):
+            return
+        session_id = channel[len(session_prefix):]
+        handler = self.handlers.get(kind)
+        if handler is None:
+            await self.store.received(session_id, message)
+        elif message[1] != self.node:
+            await handler(session_id, message)
+
+    # -- emits ------------------------------------------------------------------------------------
+
+    def is_local(self, sid: str) -> bool:
+        return node_of(sid) == self.node
+
+    async def emit(self, parts: list[bytes], *, room: str | None = None, to: str | None = None,
+                   skip_sid: str | None = None) -> None:
+        """Pass an emit this node has sent to its own connections on to the other nodes."""
+        if to is not None:
+            node = node_of(to)
+            if node is None or node == self.node:
+                return
+            channel = self._node_channel(node)
+        elif room is not None:
+            channel = self.store.channel(session_of_room(room))
+        else:
+            return
+        try:
+            await self.redis.publish(channel, _pack([EMIT, self.node, room, to, skip_sid, parts]))
+        except RedisError:
+            logger.warning("an emit could not be passed to the other processes (Redis is out "
+                           "of reach)")
+
+    async def publish(self, session_id: str, message: list[Any]) -> None:
+        """A feature's message to the other nodes holding a session: ``[kind, node, ...]``
+        (``kind`` one of ``handlers``, ``node`` this node's id); raises ``RedisError``."""
+        await self.redis.publish(self.store.channel(session_id), _pack(message))
+
+    # -- liveness ---------------------------------------------------------------------------------
+
+    async def note_session(self, session_id: str) -> None:
+        """Someone of this session is connected here (whoever reaps this node looks there)."""
+        if session_id in self._noted:
+            return
+        try:
+            await self.redis.sadd(self._sessions_of(self.node), session_id)
+        except RedisError as exc:
+            raise StoreUnavailable("The server cannot take new people right now; try again "
+                                   "in a moment.") from exc
+        self._noted.add(session_id)
+
+    async def _beat(self) -> None:
+        started = time.perf_counter()
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self._alive(self.node), "1", px=int(ALIVE_FOR * 1000))
+        pipe.sadd(self._nodes, self.node)
+        await pipe.execute()
+        if self.on_round_trip is not None:
+            self.on_round_trip(time.perf_counter() - started)
+        now = time.monotonic()
+        self.last_contact = now
+        if self._in_touch_since is None:
+            self._in_touch_since = now
+            # after an outage, this node's sessions are noted again
+            self._noted.clear()
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            try:
+                await self._beat()
+            except (RedisError, OSError):
+                self._in_touch_since = None
+                continue
+            if time.monotonic() - (self._in_touch_since or 0) >= 2 * ALIVE_FOR:
+                try:
+                    await self._reap()
+                except (RedisError, OSError):
+                    continue
+                except Exception:
+                    logger.exception("reaping a node that is gone failed")
+
+    async def _reap(self) -> None:
+        for raw in await self.redis.smembers(self._nodes):
+            node = text_of(raw)
+            if node == self.node or await self.redis.exists(self._alive(node)):
+                continue
+            lock = f"{self.prefix}reap:{node}"
+            if not await self.redis.set(lock, self.node, nx=True, px=REAP_LOCK_MS):
+                continue
+            sessions = [text_of(s) for s in await self.redis.smembers(self._sessions_of(node))]
+            logger.warning("process %s is gone; its connections in %d sessions are closed",
+                           node, len(sessions))
+            if self.on_node_lost is not None:
+                await self.on_node_lost(node, sessions)
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.delete(self._sessions_of(node))
+            pipe.srem(self._nodes, node)
+            await pipe.execute()
+
+    def nodes_alive(self) -> Awaitable[Any]:
+        return self.redis.smembers(self._nodes)

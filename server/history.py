@@ -1,0 +1,264 @@
+"""The history of each room's replayable events, so that a client that lost its connection is
+given exactly what it missed.
+
+Replayable events are those a page shows and cannot get back from a state it is handed again:
+chat messages, final caption lines, whiteboard updates (docs/PROTOCOL.md, "Missed events"). Each
+room of each session has its own append-only history: every event appended gets the next
+integer *offset* of that room (1, 2, 3...), under the room's *epoch*, a random token drawn when
+the room's history starts afresh (first use in this process, after the history was dropped). A
+client keeps the last epoch and offset it saw per room and asks for what came after; when the
+epoch differs or the entries after its offset are no longer kept, the answer is ``Gone`` and the
+client resynchronises from the state instead.
+
+The history is bounded by events per room, by age and by the bytes it holds in all
+(``HistoryBounds``, a setting): past any of them the oldest entries go first. It holds people's
+words (chat is personal data), so a session's history goes when the session ends, on a deletion
+request and at retention passes.
+
+``MemoryHistory`` is the embedded default: one process's memory, so a restart starts every room
+afresh (a new epoch). A history shared by several processes implements the same protocol, for
+example one Redis stream per room (``XADD`` with ``MAXLEN`` and ``MINID``, the stream id as the
+offset, the epoch a key beside it).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import msgpack
+
+from rooms.errors import InvalidPayload
+from server.protocol import Message, PositionWire
+from server.settings import HistoryBounds
+
+# What the memory history counts, besides its payload, for each entry and each room it keeps.
+ENTRY_OVERHEAD = 120
+ROOM_OVERHEAD = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a room's history is: its epoch and an offset in it (0: before the first event)."""
+
+    epoch: str
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One replayable event: its offset in its room, its name and its payload as it was sent
+    live (without its position)."""
+
+    offset: int
+    event: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """What came after an offset: ``entries`` in order, up to ``latest``; ``more`` when a byte
+    budget cut them short (ask again from the last one)."""
+
+    latest: Position
+    entries: tuple[Entry, ...]
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """What the client asked for is not kept: another epoch, or entries already dropped.
+    ``latest`` is where the room's history is now."""
+
+    latest: Position
+    reason: str  # "epoch" or "trimmed"
+
+
+class History(Protocol):
+    """The per-room history of replayable events (see the module's doc)."""
+
+    async def append(self, session_id: str, room: str, event: str,
+                     payload: Mapping[str, Any]) -> Position:
+        """Keep ``event`` as the room's next entry; its position."""
+        ...
+
+    async def since(self, session_id: str, room: str, epoch: str, offset: int,
+                    max_bytes: int) -> Replay | Gone:
+        """The entries after ``offset`` of ``epoch``, oldest first, at least one and otherwise
+        at most ``max_bytes`` of payload; ``Gone`` when they are not all kept. An offset ahead
+        of the room's latest is ``InvalidPayload``."""
+        ...
+
+    async def position(self, session_id: str, room: str) -> Position:
+        """Where the room's history is now (a room without one starts one)."""
+        ...
+
+    async def drop(self, session_id: str | None = None) -> int:
+        """Forget the history of one session's rooms (``None``: of every session); the entries
+        dropped."""
+        ...
+
+    async def sessions(self) -> list[str]:
+        """The sessions with a history."""
+        ...
+
+
+@dataclass(slots=True)
+class _Kept:
+    offset: int
+    at: float
+    event: str
+    data: bytes  # the payload, msgpack
+
+
+@dataclass(slots=True)
+class _Room:
+    epoch: str
+    last: int = 0
+    entries: deque[_Kept] = field(default_factory=deque)
+    bytes: int = 0
+
+    def first(self) -> int:
+        """The offset of the oldest entry kept (``last + 1`` when none is)."""
+        return self.entries[0].offset if self.entries else self.last + 1
+
+
+Key = tuple[str, str]
+
+
+class MemoryHistory:
+    """Each room's history in this process's memory (see the module's doc)."""
+
+    def __init__(self, bounds: HistoryBounds, clock: Any) -> None:
+        self.bounds = bounds
+        self.clock = clock
+        # Least recently appended first: past ``bounds.rooms`` the first go.
+        self.rooms: OrderedDict[Key, _Room] = OrderedDict()
+        # Every entry kept, in the order appended: the oldest in all go first.
+        self.order: deque[tuple[Key, _Room, int]] = deque()
+        self.bytes = 0
+
+    # -- the protocol ------------------------------------------------------------------------------
+
+    async def append(self, session_id: str, room: str, event: str,
+                     payload: Mapping[str, Any]) -> Position:
+        key = (session_id, room)
+        kept = self._room(key)
+        self.rooms.move_to_end(key)
+        data = msgpack.packb(payload, use_bin_type=True)
+        kept.last += 1
+        entry = _Kept(kept.last, self.clock(), event, data)
+        kept.entries.append(entry)
+        size = len(data) + ENTRY_OVERHEAD
+        kept.bytes += size
+        self.bytes += size
+        self.order.append((key, kept, entry.offset))
+        while len(kept.entries) > self.bounds.events:
+            self._pop_oldest(kept)
+        self._trim()
+        return Position(kept.epoch, kept.last)
+
+    async def since(self, session_id: str, room: str, epoch: str, offset: int,
+                    max_bytes: int) -> Replay | Gone:
+        self._trim()
+        kept = self._room((session_id, room))
+        latest = Position(kept.epoch, kept.last)
+        if epoch != kept.epoch:
+            return Gone(latest, "epoch")
+        if offset > kept.last:
+            raise InvalidPayload(f"offset: {offset} is ahead of this room's history "
+                                 f"(its latest is {kept.last}).")
+        if offset < kept.first() - 1:
+            return Gone(latest, "trimmed")
+        out: list[Entry] = []
+        budget = max_bytes
+        more = False
+        for entry in kept.entries:  # at most bounds.events
+            if entry.offset <= offset:
+                continue
+            if out and len(entry.data) > budget:
+                more = True
+                break
+            budget -= len(entry.data)
+            out.append(Entry(entry.offset, entry.event,
+                             msgpack.unpackb(entry.data, raw=False)))
+        return Replay(latest, tuple(out), more)
+
+    async def position(self, session_id: str, room: str) -> Position:
+        self._trim()
+        kept = self._room((session_id, room))
+        return Position(kept.epoch, kept.last)
+
+    async def drop(self, session_id: str | None = None) -> int:
+        keys = [k for k in self.rooms if session_id is None or k[0] == session_id]
+        dropped = 0
+        for key in keys:
+            dropped += self._forget(key)
+        return dropped
+
+    async def sessions(self) -> list[str]:
+        return list(dict.fromkeys(k[0] for k in self.rooms))
+
+    # -- bounds -----------------------------------------------------------------------------------
+
+    def _room(self, key: Key) -> _Room:
+        kept = self.rooms.get(key)
+        if kept is None:
+            kept = self.rooms[key] = _Room(secrets.token_hex(8))
+            self.bytes += ROOM_OVERHEAD
+            while len(self.rooms) > self.bounds.rooms:
+                self._forget(next(iter(self.rooms)))
+        return kept
+
+    def _forget(self, key: Key) -> int:
+        kept = self.rooms.pop(key)
+        self.bytes -= kept.bytes + ROOM_OVERHEAD
+        count = len(kept.entries)
+        kept.entries.clear()
+        kept.bytes = 0
+        return count
+
+    def _pop_oldest(self, kept: _Room) -> None:
+        entry = kept.entries.popleft()
+        size = len(entry.data) + ENTRY_OVERHEAD
+        kept.bytes -= size
+        self.bytes -= size
+
+    def _trim(self) -> None:
+        """Drop entries past their age, then the oldest in all while over the byte bound."""
+        cutoff = self.clock() - self.bounds.seconds
+        order = self.order
+        while order:
+            key, kept, offset = order[0]
+            alive = self.rooms.get(key) is kept and bool(kept.entries) \
+                and kept.entries[0].offset <= offset
+            if alive and kept.entries[0].at > cutoff and self.bytes <= self.bounds.bytes:
+                break
+            order.popleft()
+            if alive and kept.entries[0].offset == offset:
+                self._pop_oldest(kept)
+
+    def stats(self) -> dict[str, int]:
+        """Rooms, entries and bytes kept (for tests and the log)."""
+        return {"rooms": len(self.rooms),
+                "entries": sum(len(r.entries) for r in self.rooms.values()),
+                "bytes": self.bytes}
+
+
+# -- on the wire ----------------------------------------------------------------------------------
+
+
+def position_wire(room: str, position: Position) -> PositionWire:
+    return {"room": room, "epoch": position.epoch, "offset": position.offset}
+
+
+async def stamped(history: History, session_id: str, room: str, message: Message) -> Message:
+    """Append a replayable message to its room's history first; the message to send, carrying
+    its position (``"position": {"room", "epoch", "offset"}``)."""
+    payload = message.payload
+    assert isinstance(payload, dict)
+    position = await history.append(session_id, room, message.event, payload)
+    return Message(message.event, {**payload, "position": position_wire(room, position)})

@@ -1,0 +1,493 @@
+"""Sessions in Redis, shared by every Tandem process: the store of ``tandem serve --redis``.
+
+What Redis holds for a session: its snapshot (``rooms.snapshot``) and the numbered log of the
+commands applied since, in one hash and one list, with an index of every session by creation
+time. Every process that serves someone of a session holds a replica of it in memory, and reads
+are answered from the replica.
+
+Why one writer at a time through a lease, and replicas that apply every command (the choice,
+written down in docs/ARCHITECTURE.md): a command is applied to the session in place, so a
+process that lost a race after applying one could not take it back. Before applying, a process
+takes the session's lease in Redis (one script: the lease, and the log entries its replica has
+yet to apply, or the whole session when the log no longer reaches back far enough); it applies
+the command to its replica, then appends the entry, gives the lease back and publishes the
+command to the session's channel in a second script. The lease lasts ``lease_ms``: a process that
+stalls or dies holding it delays the session's next command by that long at most, and an append
+after its lease ran out is refused (its replica is then read again from Redis).
+
+Every other process that holds a replica receives the command on the session's channel, applies
+it to its own replica and delivers the events to its own connections: the domain is
+deterministic (time is passed in), so each replica computes the same events; the required
+recorders (the ledger) run only where the command was given. A command that changes nothing (a
+caption line) is published without a log entry and without the lease.
+
+Acknowledged means appended: ``update`` returns once Redis holds the entry (Redis itself should
+keep an append-only file; docs/ARCHITECTURE.md). A process killed at any point loses nothing
+acknowledged; another process loads the session from Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import msgpack
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from rooms.commands import Command
+from rooms.errors import NotRecorded, SessionNotFound, TandemError
+from rooms.events import Event
+from rooms.lifecycles import SessionState
+from rooms.session import Session
+from server.store import Applied, done
+from server.store.codec import decode_command, decode_session, encode_command, encode_session
+from server.store.memory import SNAPSHOT_FACTOR, SNAPSHOT_MIN_BYTES
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+V = TypeVar("V")
+Deliver = Callable[[Sequence[Event]], Awaitable[None]]
+
+# How long a process holds a session's lease at most; how long a command waits for it.
+LEASE_MS = 2000
+LEASE_WAIT = 5.0
+
+_RESERVE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+local holder = redis.call('GET', KEYS[3])
+if holder and holder ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[3])} end
+redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+local have = tonumber(ARGV[3])
+if have == seq then return {1, seq} end
+local base = tonumber(redis.call('HGET', KEYS[1], 'base'))
+if have < base or have > seq then
+  return {2, seq, redis.call('HGET', KEYS[1], 'snap'), base, redis.call('LRANGE', KEYS[2], 0, -1)}
+end
+return {3, seq, redis.call('LRANGE', KEYS[2], have - base, -1)}
+"""
+_APPEND = """
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+if seq ~= tonumber(ARGV[2]) then return 0 end
+seq = seq + 1
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[1], 'snap', ARGV[5], 'base', seq, 'seq', seq)
+  redis.call('DEL', KEYS[2])
+else
+  redis.call('RPUSH', KEYS[2], ARGV[3])
+  redis.call('HSET', KEYS[1], 'seq', seq)
+end
+redis.call('DEL', KEYS[3])
+redis.call('PUBLISH', KEYS[4], ARGV[4])
+return 1
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+_LOAD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+local h = redis.call('HMGET', KEYS[1], 'seq', 'snap', 'base')
+return {tonumber(h[1]), h[2], tonumber(h[3]), redis.call('LRANGE', KEYS[2], 0, -1)}
+"""
+_ADD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'snap', ARGV[1], 'base', 0, 'seq', 0, 'created', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+
+_pack = msgpack.Packer(use_bin_type=True).pack
+COMMAND, TRANSIENT, DELETED = "c", "t", "d"
+
+
+class StoreUnavailable(NotRecorded):
+    """Redis could not be reached: the command was not kept (and not applied)."""
+
+
+@dataclass(slots=True)
+class _Replica:
+    """This process's copy of one session: as of log entry ``seq``."""
+
+    session: Session
+    seq: int
+    snapshot_bytes: int
+    since_snapshot: int = 0
+    stale: bool = False  # an append's outcome is unknown: read the session again before use
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Events of commands given elsewhere, delivered here one batch after another, in order.
+    backlog: deque[tuple[Event, ...]] = field(default_factory=deque)
+    delivering: asyncio.Task[None] | None = None
+
+    def snapshot_due(self, min_bytes: int) -> bool:
+        return self.since_snapshot >= max(SNAPSHOT_FACTOR * self.snapshot_bytes, min_bytes)
+
+
+class RedisStore:
+    def __init__(self, redis: Redis, node: str, *, prefix: str = "tandem:",
+                 lease_ms: int = LEASE_MS, snapshot_min_bytes: int = SNAPSHOT_MIN_BYTES) -> None:
+        self.redis = redis
+        self.node = node
+        self.prefix = prefix
+        self.lease_ms = lease_ms
+        self.snapshot_min_bytes = snapshot_min_bytes
+        # Set by the app: delivers events of commands given in another process to this one's
+        # connections; and subscribes to / leaves a session's channel.
+        self.deliver_remote: Deliver | None = None
+        self.subscribe: Callable[[str], Awaitable[None]] | None = None
+        self.unsubscribe: Callable[[str], Awaitable[None]] | None = None
+        self.loaded: Callable[[str], object] | None = None  # told of each session loaded here
+        self._replicas: dict[str, _Replica] = {}
+        self._loading: dict[str, asyncio.Future[_Replica]] = {}
+        self._reserve = redis.register_script(_RESERVE)
+        self._append = redis.register_script(_APPEND)
+        self._release = redis.register_script(_RELEASE)
+        self._load_script = redis.register_script(_LOAD)
+        self._add = redis.register_script(_ADD)
+
+    # -- keys -------------------------------------------------------------------------------------
+
+    def _keys(self, sid: str) -> tuple[str, str, str]:
+        base = f"{self.prefix}s:{sid}"
+        return base, base + ":log", base + ":lease"
+
+    def channel(self, sid: str) -> str:
+        return f"{self.prefix}c:{sid}"
+
+    @property
+    def _index(self) -> str:
+        return f"{self.prefix}sessions"
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> int:
+        return 0  # sessions are loaded when first used
+
+    async def close(self) -> None:
+        for rep in self._replicas.values():
+            if rep.delivering is not None:
+                rep.delivering.cancel()
+
+    # -- the store --------------------------------------------------------------------------------
+
+    async def add(self, session: Session) -> None:
+        data = encode_session(session)
+        try:
+            if self.subscribe is not None:
+                await self.subscribe(session.id)
+            added = await self._add(keys=[self._keys(session.id)[0], self._index],
+                                    args=[data, repr(session.created_at), session.id])
+        except RedisError as exc:
+            raise StoreUnavailable("The session could not be kept; try again.") from exc
+        if not added:
+            raise ValueError(f"session {session.id} already exists")
+        self._replicas[session.id] = _Replica(session, 0, len(data))
+
+    async def read(self, session_id: str, query: Callable[[Session], T]) -> T:
+        rep = await self._replica(session_id)
+        return query(rep.session)
+
+    async def update(self, session_id: str, command: Command[V]) -> Applied[V]:
+        rep = await self._replica(session_id)
+        if not command.changes_session:
+            outcome = command.apply(rep.session)
+            await self._publish(session_id, [TRANSIENT, self.node, rep.seq,
+                                             encode_command(command)])
+            return Applied(outcome.value, outcome.events, done())
+        async with rep.lock:
+            await self._take_lease(session_id, rep)
+            try:
+                outcome = command.apply(rep.session)
+            except TandemError:
+                await self._give_back(session_id)
+                raise
+            except BaseException:
+                rep.stale = True  # half applied, perhaps: read it again
+                await self._give_back(session_id)
+                raise
+            await self._keep(session_id, rep, command)
+        # What other processes did before it is delivered here first (outside the lock: a
+        # deliverer may give a command of its own).
+        await self._drained(rep)
+        return Applied(outcome.value, outcome.events, done())
+
+    async def session_ids(self) -> list[str]:
+        try:
+            ids = await self.redis.zrange(self._index, 0, -1)
+        except RedisError as exc:
+            raise StoreUnavailable("The sessions could not be listed; try again.") from exc
+        return [text_of(i) for i in ids]
+
+    async def created_before(self, when: float) -> list[str]:
+        ids = await self.redis.zrangebyscore(self._index, "-inf", f"({when!r}")
+        return [text_of(i) for i in ids]
+
+    async def delete(self, session_ids: list[str]) -> None:
+        for sid in session_ids:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.delete(*self._keys(sid))
+            pipe.zrem(self._index, sid)
+            pipe.publish(self.channel(sid), _pack([DELETED, self.node]))
+            await pipe.execute()
+            await self.forget(sid)
+
+    async def forget(self, session_id: str) -> None:
+        """Drop this process's replica (the session was deleted, here or elsewhere)."""
+        rep = self._replicas.pop(session_id, None)
+        if rep is not None and rep.delivering is not None:
+            rep.delivering.cancel()
+        if self.unsubscribe is not None:
+            await self.unsubscribe(session_id)
+
+    def replicas(self) -> list[str]:
+        return list(self._replicas)
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    async def _take_lease(self, sid: str, rep: _Replica) -> None:
+        """Hold the session's lease with the replica up to date, or raise."""
+        keys = list(self._keys(sid))
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + LEASE_WAIT
+        while True:
+            if rep.stale:
+                await self._reload(sid, rep)
+            try:
+                answer = await self._reserve(keys=keys, args=[self.node, self.lease_ms, rep.seq])
+            except RedisError as exc:
+                raise StoreUnavailable("This could not be kept: the session store is out of "
+                                       "reach. Try again in a moment.") from exc
+            status = answer[0]
+            if status == -1:
+                await self.forget(sid)
+                raise SessionNotFound("There is no session with this id.")
+            if status == 0:
+                if loop.time() > give_up:
+                    raise StoreUnavailable("The session is busy; try again.")
+                await asyncio.sleep(min(max(int(answer[1]), 1), 20) / 1000)
+                continue
+            if status == 2:  # the log no longer reaches back to this replica
+                self._replace(rep, answer[2], int(answer[3]), answer[4])
+            elif status == 3:
+                self._catch_up(sid, rep, answer[2])
+            return
+
+    async def _keep(self, sid: str, rep: _Replica, command: Command[object]) -> None:
+        session = rep.session
+        entry = encode_command(command.for_journal())
+        snapshot = b""
+        ended = session.state is SessionState.ENDED
+        if ended or rep.snapshot_due(self.snapshot_min_bytes):
+            snapshot = encode_session(session, with_chat=not ended)
+        message = _pack([COMMAND, self.node, rep.seq + 1, encode_command(command)])
+        base, log, lease = self._keys(sid)
+        try:
+            kept = await self._append(keys=[base, log, lease, self.channel(sid)],
+                                      args=[self.node, rep.seq, entry, message, snapshot])
+        except RedisError as exc:
+            rep.stale = True  # kept or not: Redis says which when it is back
+            raise StoreUnavailable("This may not have been kept: the session store is out of "
+                                   "reach. Try again in a moment.") from exc
+        if not kept:
+            rep.stale = True
+            raise StoreUnavailable("This was not kept (the server was too slow); try again.")
+        rep.seq += 1
+        if snapshot:
+            rep.snapshot_bytes, rep.since_snapshot = len(snapshot), 0
+        else:
+            rep.since_snapshot += len(entry)
+
+    async def _give_back(self, sid: str) -> None:
+        try:
+            await self._release(keys=[self._keys(sid)[2]], args=[self.node])
+        except RedisError:
+            pass  # it runs out by itself
+
+    async def _publish(self, sid: str, message: list[Any]) -> None:
+        try:
+            await self.redis.publish(self.channel(sid), _pack(message))
+        except RedisError:
+            logger.warning("session %s: a command that changes nothing was not passed to the "
+                           "other processes (the session store is out of reach)", sid)
+
+    # -- replicas ---------------------------------------------------------------------------------
+
+    async def _replica(self, sid: str) -> _Replica:
+        rep = self._replicas.get(sid)
+        if rep is not None:
+            return rep
+        loading = self._loading.get(sid)
+        if loading is not None:
+            return await asyncio.shield(loading)
+        future: asyncio.Future[_Replica] = asyncio.get_running_loop().create_future()
+        self._loading[sid] = future
+        try:
+            rep = await self._load(sid)
+            future.set_result(rep)
+            return rep
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()
+            raise
+        finally:
+            del self._loading[sid]
+
+    async def _load(self, sid: str) -> _Replica:
+        if self.subscribe is not None:  # first, so that nothing published after the load is lost
+            try:
+                await self.subscribe(sid)
+            except RedisError as exc:
+                raise StoreUnavailable("The session store is out of reach; try again in a "
+                                       "moment.") from exc
+        base, log, _ = self._keys(sid)
+        try:
+            answer = await self._load_script(keys=[base, log])
+        except RedisError as exc:
+            raise StoreUnavailable("The session store is out of reach; try again in a "
+                                   "moment.") from exc
+        if answer[0] == -1:
+            if self.unsubscribe is not None:
+                await self.unsubscribe(sid)
+            raise SessionNotFound("There is no session with this id.")
+        seq, snap, first, entries = int(answer[0]), answer[1], int(answer[2]), answer[3]
+        session = decode_session(snap)
+        rep = _Replica(session, first, len(snap))
+        self._apply_entries(sid, rep, entries, deliver=False)
+        if rep.seq != seq:
+            logger.error("session %s: loaded to entry %d of %d", sid, rep.seq, seq)
+        self._replicas[sid] = rep
+        if self.loaded is not None:
+            self.loaded(sid)
+        return rep
+
+    async def _reload(self, sid: str, rep: _Replica) -> None:
+        base, log, _ = self._keys(sid)
+        try:
+            answer = await self._load_script(keys=[base, log])
+        except RedisError as exc:
+            raise StoreUnavailable("The session store is out of reach; try again in a "
+                                   "moment.") from exc
+        if answer[0] == -1:
+            await self.forget(sid)
+            raise SessionNotFound("There is no session with this id.")
+        self._replace(rep, answer[1], int(answer[2]), answer[3])
+
+    def _replace(self, rep: _Replica, snap: bytes, first: int, entries: list[bytes]) -> None:
+        """Read the replica again from Redis (the events between are not delivered here)."""
+        rep.session, rep.seq, rep.snapshot_bytes = decode_session(snap), first, len(snap)
+        rep.since_snapshot, rep.stale = 0, False
+        self._apply_entries(rep.session.id, rep, entries, deliver=False)
+
+    def _catch_up(self, sid: str, rep: _Replica, entries: list[bytes]) -> None:
+        self._apply_entries(sid, rep, entries, deliver=True)
+
+    def _apply_entries(self, sid: str, rep: _Replica, entries: list[bytes], *,
+                       deliver: bool) -> None:
+        for data in entries:
+            rep.seq += 1
+            rep.since_snapshot += len(data)
+            try:
+                outcome = decode_command(data).apply(rep.session)
+            except TandemError as exc:  # kept only if it applied where it was given
+                logger.error("session %s: entry %d does not apply here (%s)", sid, rep.seq,
+                             exc.code)
+                continue
+            if deliver and outcome.events:
+                self._queue(rep, outcome.events)
+
+    def _queue(self, rep: _Replica, events: tuple[Event, ...]) -> None:
+        rep.backlog.append(events)
+        if rep.delivering is None or rep.delivering.done():
+            rep.delivering = asyncio.get_running_loop().create_task(self._deliver(rep))
+
+    async def _deliver(self, rep: _Replica) -> None:
+        while rep.backlog:
+            events = rep.backlog.popleft()
+            if self.deliver_remote is None:
+                continue
+            try:
+                await self.deliver_remote(events)
+            except Exception:
+                logger.exception("session %s: delivering events of another process failed",
+                                 rep.session.id)
+
+    async def _drained(self, rep: _Replica) -> None:
+        """Wait until the events of commands given elsewhere are delivered here, so that this
+        command's events follow them."""
+        task = rep.delivering
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            await asyncio.shield(task)
+
+    # -- what other processes published -----------------------------------------------------------
+
+    async def received(self, sid: str, message: list[Any]) -> None:
+        """A message on a session's channel (decoded)."""
+        kind = message[0]
+        if kind == DELETED:
+            await self.forget(sid)
+            return
+        rep = self._replicas.get(sid)
+        if rep is None or message[1] == self.node:
+            return
+        if kind == TRANSIENT:
+            try:
+                outcome = decode_command(message[3]).apply(rep.session)
+            except TandemError:
+                return
+            if outcome.events:
+                self._queue(rep, outcome.events)
+            return
+        seq = int(message[2])
+        async with rep.lock:
+            if seq <= rep.seq:
+                return  # applied already (caught up while taking the lease)
+            if seq > rep.seq + 1 or rep.stale:
+                await self._catch_up_from_redis(sid, rep)
+                return
+            rep.seq = seq
+            rep.since_snapshot += len(message[3])
+            try:
+                outcome = decode_command(message[3]).apply(rep.session)
+            except TandemError as exc:
+                logger.error("session %s: entry %d does not apply here (%s); reading it again",
+                             sid, seq, exc.code)
+                rep.stale = True
+                return
+            if outcome.events:
+                self._queue(rep, outcome.events)
+
+    async def _catch_up_from_redis(self, sid: str, rep: _Replica) -> None:
+        """Some messages were missed (the channel was down): apply what the log holds since."""
+        base, log, _ = self._keys(sid)
+        try:
+            answer = await self._load_script(keys=[base, log])
+        except RedisError:
+            rep.stale = True
+            return
+        if answer[0] == -1:
+            await self.forget(sid)
+            return
+        seq, snap, first, entries = int(answer[0]), answer[1], int(answer[2]), answer[3]
+        if rep.stale or rep.seq < first:
+            self._replace(rep, snap, first, entries)
+            return
+        self._apply_entries(sid, rep, entries[rep.seq - first:], deliver=True)
+        if rep.seq != seq:
+            rep.stale = True
+
+    async def resync(self) -> None:
+        """After the channel was down: bring every replica up to date with Redis."""
+        for sid, rep in list(self._replicas.items()):
+            async with rep.lock:
+                await self._catch_up_from_redis(sid, rep)
+
+
+def text_of(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

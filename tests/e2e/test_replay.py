@@ -1,0 +1,60 @@
+"""A page whose connection drops gets back, after its automatic reconnect, exactly the chat
+messages it missed: once each, in order, from its room's history (docs/PROTOCOL.md, "Missed
+events")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tandem_pages import close_page, command, join, wait_state, wait_text
+
+MESSAGES_JS = """
+() => [...document.querySelectorAll('#chat-log .chat-message .chat-text')].map((e) => e.textContent)
+"""
+# socket.io reconnects by itself after this long (no randomness), so that the others surely
+# chat while the page is away; then it reconnects as it would after any network loss.
+SLOW_RECONNECT_JS = """
+() => {
+  const manager = window.tandemTestHooks.socket.io;
+  manager.reconnectionDelay(4000);
+  manager.reconnectionDelayMax(4000);
+  manager.randomizationFactor(0);
+  manager.engine.close();
+}
+"""
+
+
+async def test_a_dropped_page_shows_the_missed_messages_once_each_in_order(
+    tandem_server: Any, browser: Any
+) -> None:
+    s = tandem_server.create_session(title="Missed messages")
+    ana = await join(browser, s["join_urls"]["mentor"], name="Ana")
+    ben = await join(browser, s["join_urls"]["mentee"], name="Ben")
+    cleo = await join(browser, s["join_urls"]["observer"], name="Cleo")
+    await command(ana, "chat", {"text": "Before the drop"})
+    await wait_text(ben, "#chat-log", "Before the drop")
+
+    await ben.evaluate(SLOW_RECONNECT_JS)
+    await wait_text(ana, "#chat-log", "Ben lost connection")
+    for page, text in ((ana, "One: while you were away"), (cleo, "Two: still away"),
+                       (ana, "Three: last one")):
+        await command(page, "chat", {"text": text})
+    # All three were taken (acknowledged) while Ben's page was still away.
+    assert await ben.evaluate("() => window.tandemTestHooks.state") == "reconnecting"
+
+    await wait_state(ben, "call", timeout=15_000)
+    await wait_text(ana, "#chat-log", "Ben is back")
+    await ben.wait_for_function(
+        "() => { const r = window.tandemTestHooks.replay; return !!r && r.room === 'main'; }")
+    replayed = await ben.evaluate("() => window.tandemTestHooks.replay")
+    assert replayed == {"room": "main", "replayed": 3, "gone": False}
+    # A barrier: one more message after the catch-up; once it shows, anything else the catch-up
+    # or the join could have added has been shown too.
+    await command(ana, "chat", {"text": "Four: live again"})
+    await wait_text(ben, "#chat-log", "Four: live again")
+    assert await ben.evaluate(MESSAGES_JS) == [
+        "Before the drop", "One: while you were away", "Two: still away", "Three: last one",
+        "Four: live again",
+    ]
+    for page in (ana, ben, cleo):
+        await close_page(page)

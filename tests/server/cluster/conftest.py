@@ -1,0 +1,59 @@
+"""Two real Tandem processes sharing one real ``redis-server`` that the tests start themselves
+(inside the test namespace the host's own Redis, if any, cannot be reached)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from clients.server import RedisProcess, ServerProcess, redis_binary
+
+ADMIN_KEY = "cluster-admin-key-0123456789"
+SECRET = "c" * 64
+
+
+def need_redis() -> None:
+    if redis_binary() is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed; .ci/run installs it (Debian "
+                        "package redis-server)")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    need_redis()
+    with RedisProcess(tmp_path / "redis") as r:
+        yield r
+
+
+def tandem(tmp_path: Path, name: str, redis: RedisProcess, *flags: str) -> ServerProcess:
+    """A Tandem process of the cluster: its own data directory, the shared secret and Redis."""
+    return ServerProcess(tmp_path / name / "data", log_path=tmp_path / f"{name}.log",
+                         admin_key=ADMIN_KEY, flags=["--redis", redis.url, *flags],
+                         env={"TANDEM_SECRET": SECRET})
+
+
+@dataclass
+class Pair:
+    a: ServerProcess
+    b: ServerProcess
+    redis: RedisProcess
+
+
+@pytest.fixture
+async def pair(tmp_path: Path, redis: RedisProcess) -> AsyncIterator[Pair]:
+    a, b = tandem(tmp_path, "a", redis), tandem(tmp_path, "b", redis)
+    await a.start_async()
+    try:
+        await b.start_async()
+        try:
+            yield Pair(a, b, redis)
+        finally:
+            b.stop()
+    finally:
+        a.stop()

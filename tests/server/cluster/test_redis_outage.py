@@ -1,0 +1,55 @@
+"""Redis away for a while: what was acknowledged before stays, changes meanwhile are refused
+with ``not_recorded`` (never acknowledged and lost), people stay connected, and once Redis is
+back everything works again across both processes without restarting either."""
+
+from __future__ import annotations
+
+from clients.admin import join_token
+from tests.server.cluster.conftest import Pair
+from tests.server.cluster.test_two_processes import ok, person
+from tests.support import Peer, eventually
+
+
+async def test_redis_away_and_back(pair: Pair) -> None:
+    async with pair.a.admin_async() as api:
+        s = await api.create_session(title="Outage", max_participants=8)
+    mentor = join_token(s["join_urls"]["mentor"])
+    mentee = join_token(s["join_urls"]["mentee"])
+    ana = await person(pair.a, mentor, "Ana")
+    ben = await person(pair.b, mentee, "Ben")
+    await ok(ben, "chat", {"text": "before"})
+    assert (await ana.next("chat"))["message"]["text"] == "before"
+
+    pair.redis.stop()
+    refused = await ben.call("chat", {"text": "while away"})
+    assert refused["ok"] is False
+    assert refused["error"]["code"] == "not_recorded"
+    # nobody was dropped: both still answer, and the refused message reached nobody
+    await ana.nothing("chat")
+    await ben.nothing("chat")
+    assert ana.sio.connected and ben.sio.connected
+
+    pair.redis.restart()  # the same port and append-only file
+
+    async def chat_works() -> bool:
+        ack = await ben.call("chat", {"text": "after"})
+        return bool(ack["ok"])
+
+    await eventually(chat_works, timeout=20, every=0.5, what="a chat acknowledged again")
+    got = await ana.next("chat", timeout=10)
+    assert got["message"]["text"] == "after"
+    # and the other way, through the other process's channel, which reconnected by itself
+    await ok(ana, "chat", {"text": "from a, after"})
+    texts = []
+    while True:
+        texts.append((await ben.next("chat"))["message"]["text"])
+        if texts[-1] == "from a, after":
+            break
+    assert texts.count("before") == 0 and "while away" not in texts
+    # what was acknowledged before the outage is still the session's
+    cleo = Peer(pair.b.url)
+    await cleo.connect(mentee)
+    chat = [m["text"] for m in (await cleo.join("Cleo"))["chat"]]
+    assert chat[0] == "before" and "while away" not in chat and chat[-1] == "from a, after"
+    for p in (ana, ben, cleo):
+        await p.close()
