@@ -23,6 +23,7 @@ from server.delivery import Delivery
 from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
 from server.history import MemoryHistory
+from server.history_redis import HISTORY, RedisHistory
 from server.http import (
     ADMIN_GUARD,
     AdminGuard,
@@ -93,11 +94,14 @@ def create_app(
                           prefix=settings.redis_prefix)
     else:
         store = MemoryStore(_journal(database))
+    history: MemoryHistory | RedisHistory = MemoryHistory(settings.history, clock)
+    if cluster is not None:
+        history = RedisHistory(cluster.store.redis, settings.history, clock,
+                               prefix=settings.redis_prefix, channel=cluster.store.channel)
     gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock,
                             cluster=cluster)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
-                  delivery=Delivery(), cluster=cluster,
-                  history=MemoryHistory(settings.history, clock))
+                  delivery=Delivery(), cluster=cluster, history=history)
     app[SETTINGS], app[CONTEXT], app[SIO] = settings, ctx, sio
     if cluster is not None:
         _join_cluster(ctx, cluster, sio)
@@ -165,6 +169,10 @@ def _join_cluster(ctx: Context, cluster: Cluster, sio: TandemSocketServer) -> No
         await ctx.delivery.deliver(events, None, origin=False)
 
     store.deliver_remote = deliver
+    if isinstance(ctx.history, RedisHistory):
+        ctx.history.encode, ctx.history.local_emit = sio.encoded, sio.emit_parts
+        cluster.handlers[HISTORY] = ctx.history.received
+        cluster.after_reconnect.append(ctx.history.resync)
     store.loaded = lambda session_id: [hook(session_id) for hook in ctx.on_load]
     cluster.local_emit = sio.emit_parts
 

@@ -83,6 +83,8 @@ class Cluster:
         self.on_round_trip: Callable[[float], None] | None = None
         # Features' own messages on a session's channel, by kind (``publish``).
         self.handlers: dict[str, Handler] = {}
+        # Run once the channels are back after they dropped (each catches up on what was missed).
+        self.after_reconnect: list[Callable[[], Awaitable[None]]] = []
         self._pubsub: PubSub | None = None
         self._channels: set[str] = set()
         self._noted: set[str] = set()
@@ -183,6 +185,8 @@ class Cluster:
             try:
                 await self._pubsub.subscribe(*self._channels)
                 await self.store.resync()
+                for catch_up in self.after_reconnect:
+                    await catch_up()
             except (RedisError, OSError):
                 continue
             logger.info("the channels to other processes are back")
@@ -190,8 +194,12 @@ class Cluster:
 
     async def _received(self, channel: str, data: bytes, session_prefix: str) -> None:
         try:
-            message = msgpack.unpackb(data, raw=False)
+            unpacker = msgpack.Unpacker(raw=False)
+            unpacker.feed(data)
+            message = unpacker.unpack()
             kind = message[0]
+            if (read := unpacker.tell()) < len(data):
+                message.append(data[read:])  # bytes after the message: its last part, as is
         except (ValueError, IndexError, TypeError, msgpack.UnpackException):
             logger.error("an unreadable message between processes was dropped")
             return

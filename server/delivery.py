@@ -33,6 +33,9 @@ Recorder = Callable[[Sequence[Event]], Awaitable[None]]
 # True while a batch of events is being delivered: each process sends to its own connections,
 # so emits made meanwhile (and by tasks started meanwhile) are not passed to other processes.
 delivering_here: ContextVar[bool] = ContextVar("delivering_here", default=False)
+# False while delivering events of a command given in another process: what must happen once
+# for the whole cluster (a replayable event's history entry and its sending) happens there.
+origin_here: ContextVar[bool] = ContextVar("origin_here", default=True)
 
 
 async def nothing_to_send(event: Event, actor_sid: str | None) -> None:
@@ -69,11 +72,12 @@ class Delivery:
         ``origin``: another process delivering the same events records nothing)."""
         if not events:
             return
-        token = delivering_here.set(True)
+        token, origin_token = delivering_here.set(True), origin_here.set(origin)
         try:
             unrecorded = await self._deliver(events, actor_sid, origin)
         finally:
             delivering_here.reset(token)
+            origin_here.reset(origin_token)
         if unrecorded is not None:
             raise unrecorded
 

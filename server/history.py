@@ -27,11 +27,13 @@ import secrets
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import msgpack
 
 from rooms.errors import InvalidPayload
+from server.delivery import origin_here
+from server.gateway import SocketGateway, room_key
 from server.protocol import Message, PositionWire
 from server.settings import HistoryBounds
 
@@ -253,6 +255,29 @@ class MemoryHistory:
 
 def position_wire(room: str, position: Position) -> PositionWire:
     return {"room": room, "epoch": position.epoch, "offset": position.offset}
+
+
+@runtime_checkable
+class Broadcast(Protocol):
+    """A history shared by several processes that also sends what it keeps, to every process
+    in the order kept (``server.history_redis``)."""
+
+    async def broadcast(self, session_id: str, room: str, message: Message,
+                        skip_sid: str | None) -> None: ...
+
+
+async def send_replayable(history: History, gateway: SocketGateway, session_id: str, room: str,
+                          message: Message, *, skip_sid: str | None = None) -> None:
+    """Append a replayable message to its room's history and send it to the room, carrying its
+    position. With several processes the history does both, once for the cluster, where the
+    event happened (a process delivering another's command sends nothing of it)."""
+    if not origin_here.get():
+        return
+    if isinstance(history, Broadcast):
+        await history.broadcast(session_id, room, message, skip_sid)
+        return
+    out = await stamped(history, session_id, room, message)
+    await gateway.emit(out, room=room_key(session_id, room), skip_sid=skip_sid)
 
 
 async def stamped(history: History, session_id: str, room: str, message: Message) -> Message:

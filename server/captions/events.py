@@ -35,7 +35,7 @@ from rooms.events import (
 from server.captions import wire as w
 from server.context import AudioTap, Context
 from server.gateway import Connection, room_key
-from server.history import stamped
+from server.history import send_replayable
 from server.protocol import OK, OkAck
 from server.tasks import TaskSet
 
@@ -157,12 +157,11 @@ class CaptionEvents:
     async def _posted(self, e: CaptionPosted, actor_sid: str | None) -> None:
         """A final line is replayable: appended to its room's history, then sent. (Partials
         are not: a later partial or the final replaces each.)"""
-        message = await stamped(self.ctx.history, e.session_id, e.room, w.CAPTION({
+        await send_replayable(self.ctx.history, self.ctx.gateway, e.session_id, e.room, w.CAPTION({
             "room": e.room, "speaker_id": e.speaker_id, "speaker_name": e.speaker_name,
             "utterance": e.utterance, "text": e.text, "final": True, "source": e.source,
             "start": e.start, "end": e.at,
         }))
-        await self.ctx.gateway.emit(message, room=room_key(e.session_id, e.room))
 
     async def _show(self, session_id: str, caption: w.CaptionOut) -> None:
         await self.ctx.gateway.emit(w.CAPTION(caption), room=room_key(session_id,

@@ -28,7 +28,7 @@ from rooms.roles import Action, can
 from rooms.views import JoinView, WaitingView
 from server.context import Context
 from server.gateway import Connection, managers_key, room_key, session_key
-from server.history import position_wire, stamped
+from server.history import position_wire, send_replayable
 from server.protocol import OK, EmptyPayload, OkAck, message_wire, participant_wire
 from server.sessions.addresses import relay_only
 from server.sessions.wire import (
@@ -262,10 +262,8 @@ class SessionEvents:
 
     async def _chat(self, e: ChatPosted, actor_sid: str | None) -> None:
         """Appends the message to its room's history (replayable), then sends it."""
-        room = e.message.room
-        message = await stamped(self.ctx.history, e.session_id, room,
-                                CHAT_MESSAGE({"message": message_wire(e.message)}))
-        await self.ctx.gateway.emit(message, room=room_key(e.session_id, room))
+        await send_replayable(self.ctx.history, self.ctx.gateway, e.session_id, e.message.room,
+                              CHAT_MESSAGE({"message": message_wire(e.message)}))
 
     async def _replaced(self, e: ConnectionReplaced, actor_sid: str | None) -> None:
         gw = self.ctx.gateway

@@ -18,7 +18,7 @@ from pycrdt import merge_updates
 
 from rooms.whiteboard import BoardKey
 from server.gateway import SocketGateway, room_key
-from server.history import History, stamped
+from server.history import History, send_replayable
 from server.whiteboard.wire import BOARD_CURSORS, BOARD_UPDATE
 
 RELAY_INTERVAL = 0.03
@@ -88,9 +88,9 @@ class Relay:
         # several goes to all (a replica ignores what it already has).
         skip = next(iter(sids)) if len(sids) == 1 else None
         # Each message relayed is one entry of the room's history (replayable), appended first.
-        message = await stamped(self.history, key.session_id, key.room, BOARD_UPDATE(
-            {"room": key.room, "update": update, "from": list(dict.fromkeys(senders))}))
-        await self.gateway.emit(message, room=room_key(key.session_id, key.room), skip_sid=skip)
+        await send_replayable(self.history, self.gateway, key.session_id, key.room, BOARD_UPDATE(
+            {"room": key.room, "update": update, "from": list(dict.fromkeys(senders))}),
+            skip_sid=skip)
 
     def cursor(self, key: BoardKey, pid: str, cursor: dict[str, Any]) -> None:
         batch = self.cursors.get(key)

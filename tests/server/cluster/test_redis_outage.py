@@ -19,6 +19,7 @@ async def test_redis_away_and_back(pair: Pair) -> None:
     ben = await person(pair.b, mentee, "Ben")
     await ok(ben, "chat", {"text": "before"})
     assert (await ana.next("chat"))["message"]["text"] == "before"
+    assert (await ben.next("chat"))["message"]["text"] == "before"
 
     pair.redis.stop()
     refused = await ben.call("chat", {"text": "while away"})

@@ -132,3 +132,37 @@ async def test_killed_process_people_rejoin_through_the_other(pair: Pair) -> Non
     assert chat == ["before"]
     await ana.close()
     await again.close()
+
+
+async def test_a_client_of_a_killed_process_gets_what_it_missed_from_the_other(pair: Pair) -> None:
+    """Ben's process is killed; while he is away the room chats through the other process; he
+    reconnects there and his ``replay`` from the last position he saw returns exactly the
+    missed messages, in order, once each; the next live message follows on."""
+    async with pair.a.admin_async() as api:
+        s = await api.create_session(title="Replay", max_participants=8)
+    mentor = join_token(s["join_urls"]["mentor"])
+    mentee = join_token(s["join_urls"]["mentee"])
+    ana = await person(pair.a, mentor, "Ana")
+    ben = await person(pair.b, mentee, "Ben")
+    await ok(ana, "chat", {"text": "seen by Ben"})
+    seen = (await ben.next("chat"))["position"]
+    pair.b.kill()
+    sent = ["one", "two", "three"]
+    for text in sent:
+        await ok(ana, "chat", {"text": text})
+    back = Peer(pair.a.url)
+    await back.connect(mentee)
+    ack = await back.join("Ben", resume=ben.resume)
+    answer = await back.call("replay", {k: seen[k] for k in ("room", "epoch", "offset")})
+    assert answer["ok"], answer
+    got = [(e["event"], e["payload"]["message"]["text"], e["payload"]["position"]["offset"])
+           for e in answer["events"]]
+    assert got == [("chat", text, seen["offset"] + i) for i, text in enumerate(sent, start=1)]
+    assert answer["position"] == ack["position"]
+    await ok(ana, "chat", {"text": "live again"})
+    live = await back.next("chat")
+    assert (live["message"]["text"], live["position"]["offset"]) == ("live again",
+                                                                    seen["offset"] + 4)
+    await back.nothing("chat")
+    await ana.close()
+    await back.close()
