@@ -1,10 +1,18 @@
 """Attendance ledger benchmark: durable write throughput, and export speed and memory for a
-ledger of one million events.
+ledger of one million events, in SQLite (the embedded default) or PostgreSQL.
 
     python -m load_tests.ledger_bench [--events 1000000] [--sessions 1000] [--concurrency 1000]
-                                      [--data-dir DIR] [--json out.json]
+                                      [--backend sqlite|postgresql] [--data-dir DIR]
+                                      [--json out.json]
+    python -m load_tests.ledger_bench --compare [--events 200000] ...
 
-1. Writes, through ``SqliteLedger`` (WAL, synchronous=FULL, one writer task, group commit):
+``--backend postgresql`` starts a PostgreSQL server of its own (``clients/postgres.py``: initdb
+into a temporary directory, 127.0.0.1 on a free port, fsync and synchronous_commit on) and runs
+everything on it; the exporting server is started with ``--database``. ``--compare`` runs only
+the writes (1.), on SQLite and then on PostgreSQL, and prints them side by side.
+
+1. Writes, through the ledger (SQLite: WAL, synchronous=FULL; PostgreSQL: asyncpg,
+   synchronous_commit=on; either way one writer task and group commit):
    - sequential: one writer awaits each single-record append (the latency of one commit);
    - concurrent: ``--concurrency`` writers each await their own single-record appends, as that
      many connected clients whose acknowledgements wait for the commit do. This phase fills the
@@ -32,21 +40,28 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from clients.postgres import PostgresServer  # noqa: E402
 from clients.server import ServerProcess  # noqa: E402
 from load_tests.stats import percentile  # noqa: E402
 from rooms.attendance import MEDIA_AUDIO, MEDIA_VIDEO, Record, RecordKind, SessionInfo  # noqa: E402
 from rooms.roles import Role  # noqa: E402
 from rooms.roster import RosterEntry, Schedule, SessionPlan  # noqa: E402
+from server import writer  # noqa: E402
+from server.ledger.postgres import PostgresLedger  # noqa: E402
 from server.ledger.sqlite import LEDGER_FILE, SqliteLedger  # noqa: E402
+
+AnyLedger = SqliteLedger | PostgresLedger
 
 ADMIN_KEY = "ledger-bench-admin-key-0123456789"
 STARTUP_TIMEOUT = 60.0
@@ -56,6 +71,7 @@ PEOPLE_PER_SESSION = 10
 
 @dataclass
 class WriteResult:
+    backend: str
     mode: str
     writers: int
     events: int
@@ -141,15 +157,57 @@ def session_info(session_id: str, start: float) -> SessionInfo:
     return SessionInfo(session_id, f"Bench session {session_id}", start, plan=plan)
 
 
-def _counting(ledger: SqliteLedger) -> list[int]:
+class Store:
+    """Where the ledger is written: a SQLite file, or a database on a PostgreSQL server of the
+    benchmark's own. ``ledger()`` opens a started ledger there."""
+
+    def __init__(self, backend: str, data_dir: Path, pg: PostgresServer | None = None,
+                 commit_interval: float = 0.01) -> None:
+        self.backend = backend
+        self.commit_interval = commit_interval
+        self.data_dir = data_dir
+        self.pg = pg
+        self.url: str | None = None
+
+    async def prepare(self, name: str) -> None:
+        if self.pg is not None:
+            self.url = await self.pg.create_database(name)
+        elif (self.data_dir / LEDGER_FILE).exists():
+            raise SystemExit(f"{self.data_dir / LEDGER_FILE} exists: give an empty --data-dir")
+
+    async def ledger(self) -> AnyLedger:
+        if self.url is not None:
+            pg_ledger = PostgresLedger(self.url, commit_interval=self.commit_interval)
+            await pg_ledger.start()
+            return pg_ledger
+        ledger = SqliteLedger(self.data_dir / LEDGER_FILE, commit_interval=self.commit_interval)
+        ledger.open()
+        await ledger.start()
+        return ledger
+
+    def flags(self) -> list[str]:
+        return [] if self.url is None else ["--database", self.url]
+
+    async def size_mb(self) -> float:
+        if self.url is not None:
+            conn = await asyncpg.connect(self.url)
+            try:
+                size: int = await conn.fetchval("SELECT pg_database_size(current_database())")
+            finally:
+                await conn.close()
+            return size / 1e6
+        return sum(p.stat().st_size for p in self.data_dir.glob(LEDGER_FILE + "*")) / 1e6
+
+
+def _counting(ledger: AnyLedger) -> list[int]:
     batches: list[int] = []
-    commit = ledger.database._commit
+    apply = ledger.database._apply
 
-    def counted(batch: list[Any], buffered: Any = None) -> list[Any]:
+    async def counted(batch: list[writer.Op], buffered: list[writer.Rows]) -> list[Any]:
         batches.append(len(batch))
-        return commit(batch, buffered)
+        return await apply(batch, buffered)
 
-    ledger.database._commit = counted  # type: ignore[method-assign]
+    ledger.database._apply = counted  # type: ignore[method-assign]
     return batches
 
 
@@ -157,10 +215,8 @@ def _ms(values: list[float], q: float) -> float:
     return percentile(values, q) * 1000
 
 
-async def write_sequential(path: Path, events: int) -> WriteResult:
-    ledger = SqliteLedger(path)
-    ledger.open()
-    await ledger.start()
+async def write_sequential(store: Store, events: int) -> WriteResult:
+    ledger = await store.ledger()
     batches = _counting(ledger)
     await ledger.put_session(session_info("seq", time.time()))
     latencies = []
@@ -172,6 +228,7 @@ async def write_sequential(path: Path, events: int) -> WriteResult:
     seconds = time.perf_counter() - t0
     await ledger.close()
     return WriteResult(
+        store.backend,
         "sequential",
         1,
         events,
@@ -184,11 +241,10 @@ async def write_sequential(path: Path, events: int) -> WriteResult:
     )
 
 
-async def write_concurrent(path: Path, events: int, sessions: int, writers: int) -> WriteResult:
+async def write_concurrent(store: Store, events: int, sessions: int,
+                           writers: int) -> WriteResult:
     """Fill the ledger: ``writers`` coroutines, each awaiting its own single-record appends."""
-    ledger = SqliteLedger(path)
-    ledger.open()
-    await ledger.start()
+    ledger = await store.ledger()
     rng = random.Random(7)
     base = time.time() - 30 * 86400
     per_session = events // sessions
@@ -219,6 +275,7 @@ async def write_concurrent(path: Path, events: int, sessions: int, writers: int)
     seconds = time.perf_counter() - t0
     await ledger.close()
     return WriteResult(
+        store.backend,
         "concurrent",
         writers,
         total,
@@ -265,11 +322,12 @@ async def export(
     )
 
 
-async def exports(data_dir: Path, events: int) -> tuple[list[ExportResult], float]:
-    """The three exports through the real server on ``data_dir`` (this checkout's, as the writes
+async def exports(store: Store, events: int) -> tuple[list[ExportResult], float]:
+    """The three exports through the real server on ``store`` (this checkout's, as the writes
     above); also returns the seconds the server took to start on that ledger."""
+    data_dir = store.data_dir
     server = ServerProcess(
-        data_dir, log_path=data_dir / "server.log", admin_key=ADMIN_KEY,
+        data_dir, log_path=data_dir / "server.log", admin_key=ADMIN_KEY, flags=store.flags(),
         env={"TANDEM_LOG_LEVEL": "WARNING"}, startup_timeout=STARTUP_TIMEOUT,
     )
     started = time.perf_counter()
@@ -294,15 +352,58 @@ async def exports(data_dir: Path, events: int) -> tuple[list[ExportResult], floa
         server.stop(timeout=30)
 
 
+def _print_writes(seq: WriteResult, con: WriteResult) -> None:
+    print(
+        f"{seq.backend} sequential: {seq.events_per_second:,.0f} events/s committed "
+        f"(p50 {seq.p50_ms:.2f} ms, p99 {seq.p99_ms:.2f} ms)",
+        flush=True,
+    )
+    print(
+        f"{con.backend} concurrent ({con.writers} writers): {con.events_per_second:,.0f} events/s "
+        f"committed, {con.commits:,} commits (mean batch {con.mean_batch:.0f}), "
+        f"append p50 {con.p50_ms:.1f} ms, p99 {con.p99_ms:.1f} ms",
+        flush=True,
+    )
+
+
+def _side_by_side(results: list[WriteResult]) -> None:
+    rows: list[tuple[str, Callable[[WriteResult], str], str]] = [
+        ("sequential: events/s", lambda r: f"{r.events_per_second:,.0f}", "sequential"),
+        ("sequential: append p50 ms", lambda r: f"{r.p50_ms:.2f}", "sequential"),
+        ("sequential: append p99 ms", lambda r: f"{r.p99_ms:.2f}", "sequential"),
+        ("concurrent: events/s", lambda r: f"{r.events_per_second:,.0f}", "concurrent"),
+        ("concurrent: commits", lambda r: f"{r.commits:,}", "concurrent"),
+        ("concurrent: mean batch", lambda r: f"{r.mean_batch:.0f}", "concurrent"),
+        ("concurrent: append p50 ms", lambda r: f"{r.p50_ms:.1f}", "concurrent"),
+        ("concurrent: append p99 ms", lambda r: f"{r.p99_ms:.1f}", "concurrent")]
+    backends = list(dict.fromkeys(r.backend for r in results))
+    print(f"\n| {'':28} | " + " | ".join(f"{b:>12}" for b in backends) + " |")
+    print(f"| {'-' * 28} | " + " | ".join("-" * 12 for _ in backends) + " |")
+    for label, cell, mode in rows:
+        by = {r.backend: r for r in results if r.mode == mode}
+        print(f"| {label:28} | " + " | ".join(f"{cell(by[b]):>12}" for b in backends) + " |")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=None,
+                        help="events written concurrently (default 1,000,000; 200,000 with "
+                        "--compare)")
+    parser.add_argument("--sessions", type=int, default=1000,
+                        help="sessions they belong to; each writer writes whole sessions")
     parser.add_argument("--concurrency", type=int, default=1000)
     parser.add_argument("--sequential", type=int, default=2000)
+    parser.add_argument("--commit-interval", type=float, default=0.01,
+                        help="the writer's gather window (the server's: 0.01 s; 0 commits as "
+                        "soon as the last commit is done, which shows a commit's own cost)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--compare", action="store_true",
+                        help="the writes only, on SQLite and on PostgreSQL, side by side")
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    events = args.events or (200_000 if args.compare else 1_000_000)
+    sessions = args.sessions
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="ledger-bench-"))
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -312,47 +413,44 @@ async def main() -> None:
         f"{' '.join(f'{x:.2f}' for x in load_start)}",
         flush=True,
     )
-    scratch = Path(tempfile.mkdtemp(prefix="ledger-seq-"))
-    seq = await write_sequential(scratch / LEDGER_FILE, args.sequential)
-    shutil.rmtree(scratch)
-    print(
-        f"sequential: {seq.events_per_second:,.0f} events/s committed "
-        f"(p50 {seq.p50_ms:.2f} ms, p99 {seq.p99_ms:.2f} ms)",
-        flush=True,
-    )
-    ledger_path = data_dir / LEDGER_FILE
-    if ledger_path.exists():
-        raise SystemExit(f"{ledger_path} exists: give an empty --data-dir")
-    con = await write_concurrent(ledger_path, args.events, args.sessions, args.concurrency)
-    print(
-        f"concurrent ({con.writers} writers): {con.events_per_second:,.0f} events/s committed, "
-        f"{con.commits:,} commits (mean batch {con.mean_batch:.0f}), "
-        f"append p50 {con.p50_ms:.1f} ms, p99 {con.p99_ms:.1f} ms",
-        flush=True,
-    )
-    size_mb = sum(p.stat().st_size for p in data_dir.glob(LEDGER_FILE + "*")) / 1e6
-    print(f"ledger: {con.events:,} events, {size_mb:.0f} MB on disk", flush=True)
-    results, startup = await exports(data_dir, con.events)
+    backends = ["sqlite", "postgresql"] if args.compare else [args.backend]
+    pg = PostgresServer().start() if "postgresql" in backends else None
+    report: dict[str, Any] = {"cores": os.cpu_count(), "load_start": load_start}
+    writes: list[WriteResult] = []
+    try:
+        for backend in backends:
+            server = pg if backend == "postgresql" else None
+            scratch = Store(backend, Path(tempfile.mkdtemp(prefix="ledger-seq-")), server,
+                            args.commit_interval)
+            await scratch.prepare("sequential")
+            seq = await write_sequential(scratch, args.sequential)
+            shutil.rmtree(scratch.data_dir)
+            store = Store(backend, data_dir / backend if args.compare else data_dir, server,
+                          args.commit_interval)
+            store.data_dir.mkdir(parents=True, exist_ok=True)
+            await store.prepare("ledger")
+            con = await write_concurrent(store, events, sessions, args.concurrency)
+            _print_writes(seq, con)
+            writes += [seq, con]
+            size_mb = await store.size_mb()
+            print(f"{backend} ledger: {con.events:,} events, {size_mb:.0f} MB on disk",
+                  flush=True)
+            report.setdefault("ledger_mb", {})[backend] = size_mb
+            if not args.compare:
+                results, startup = await exports(store, con.events)
+                print(f"server start on the full ledger: {startup:.1f} s")
+                report["server_start_seconds"] = startup
+                report["exports"] = [asdict(r) for r in results]
+        if args.compare:
+            _side_by_side(writes)
+    finally:
+        if pg is not None:
+            pg.cleanup()
     load_end = os.getloadavg()
-    print(
-        f"server start on the full ledger: {startup:.1f} s; load average at the end: "
-        f"{' '.join(f'{x:.2f}' for x in load_end)}"
-    )
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in load_end)}")
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "cores": os.cpu_count(),
-                    "load_start": load_start,
-                    "load_end": load_end,
-                    "writes": [asdict(seq), asdict(con)],
-                    "ledger_mb": size_mb,
-                    "server_start_seconds": startup,
-                    "exports": [asdict(r) for r in results],
-                },
-                indent=2,
-            )
-        )
+        report.update(load_end=load_end, writes=[asdict(w) for w in writes])
+        args.json.write_text(json.dumps(report, indent=2))
     if not args.data_dir:
         shutil.rmtree(data_dir)
 

@@ -31,14 +31,17 @@ from server.http import (
     forwarded_middleware,
     protect_pages,
 )
+from server.ledger.postgres import PostgresLedger
 from server.ledger.sqlite import SqliteLedger
 from server.media.install import install as media
 from server.moderation.install import install as moderation
+from server.postgres import PgDatabase
 from server.replay.install import install as replay
 from server.retention import retention
 from server.sessions.install import install as sessions
 from server.settings import Settings
 from server.store.memory import MemoryStore
+from server.store.postgres import PostgresJournal
 from server.store.redis import RedisStore
 from server.store.sqlite import SqliteJournal
 from server.whiteboard.install import install as whiteboard
@@ -81,10 +84,7 @@ def create_app(
     sio.attach(app)
     if settings.long_polling:
         app.middlewares.append(sio.polling_bounds())
-    # One database for the ledger and the session journal: a command's journal entry and its
-    # records commit together.
-    adopt_legacy_file(settings.data_dir)
-    database = Database(settings.data_dir / DATABASE_FILE)
+    database, ledger = _databases(settings, clock)
     store: MemoryStore | RedisStore
     cluster: Cluster | None = None
     if settings.redis_url is not None and node is not None:
@@ -93,13 +93,11 @@ def create_app(
         cluster = Cluster(_redis(settings.redis_url, subscriber=True), store, node=node,
                           prefix=settings.redis_prefix)
     else:
-        store = MemoryStore(SqliteJournal(database))
+        store = MemoryStore(_journal(database))
     history: MemoryHistory | RedisHistory = MemoryHistory(settings.history, clock)
     if cluster is not None:
         history = RedisHistory(cluster.store.redis, settings.history, clock,
                                prefix=settings.redis_prefix, channel=cluster.store.channel)
-    ledger = SqliteLedger(database, clock=clock)
-    ledger.open()
     gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock,
                             cluster=cluster)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
@@ -124,6 +122,30 @@ def create_app(
     app.router.add_get("/api/openapi.json", openapi_json)
     app.cleanup_ctx.append(lambda app: _serving(ctx, sio))
     return app
+
+
+def _databases(settings: Settings, clock: Callable[[], float]
+               ) -> tuple[Database | PgDatabase, SqliteLedger | PostgresLedger]:
+    """One database for the ledger and the session journal, so that a command's journal entry
+    and its records commit together: SQLite in the data directory (the embedded default), or
+    PostgreSQL when ``--database`` names one."""
+    if settings.database_url is not None:
+        # A server alone keeps its journal there too: its writer then holds a lock, so that a
+        # second server on the same database refuses to start. Servers sharing sessions through
+        # Redis share the ledger.
+        pg = PgDatabase(settings.database_url, exclusive=settings.redis_url is None)
+        return pg, PostgresLedger(pg, clock=clock)
+    adopt_legacy_file(settings.data_dir)
+    database = Database(settings.data_dir / DATABASE_FILE)
+    ledger = SqliteLedger(database, clock=clock)
+    ledger.open()
+    return database, ledger
+
+
+def _journal(database: Database | PgDatabase) -> SqliteJournal | PostgresJournal:
+    if isinstance(database, PgDatabase):
+        return PostgresJournal(database)
+    return SqliteJournal(database)
 
 
 def _redis(url: str, *, subscriber: bool = False) -> Redis:
@@ -155,10 +177,11 @@ def _join_cluster(ctx: Context, cluster: Cluster, sio: TandemSocketServer) -> No
     cluster.local_emit = sio.emit_parts
 
 
-async def _storage(database: Database, store: MemoryStore | RedisStore, ledger: SqliteLedger,
+async def _storage(database: Database | PgDatabase, store: MemoryStore | RedisStore,
+                   ledger: SqliteLedger | PostgresLedger,
                    cluster: Cluster | None) -> AsyncIterator[None]:
-    await ledger.start()
     try:
+        await ledger.start()
         if cluster is not None:
             await cluster.start()
         sessions = await store.start()

@@ -17,6 +17,7 @@ from pathlib import Path
 import uvloop
 from aiohttp import web
 
+from rooms.errors import NotRecorded
 from server.app import create_app
 from server.settings import EVENT_LOOPS, SettingsError, load_settings
 
@@ -36,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="TCP port (default 8080)")
     serve.add_argument(
         "--data-dir", help=f"where the secret and data are kept (default ./{DEFAULT_DATA_DIR})"
+    )
+    serve.add_argument(
+        "--database", metavar="URL",
+        help="keep the attendance ledger and the session journal in PostgreSQL "
+        "(postgresql://user:password@host:port/name; default: SQLite in the data dir)",
     )
     serve.add_argument("--public-url", help="base URL put in join links (default: the request's)")
     serve.add_argument("--trusted-proxies",
@@ -166,15 +172,20 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
             "no STUN or TURN server configured: people on different networks may not be able "
             "to see each other (set TANDEM_STUN_URLS / TANDEM_TURN_URLS)"
         )
+    log.info("attendance ledger and session journal: %s", settings.database_shown)
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     if worker is None:
         print(f"Tandem listening on {base} (data in {settings.data_dir})", flush=True)
     loop = uvloop.new_event_loop() if settings.event_loop == "uvloop" else asyncio.new_event_loop()
     log.info("event loop: %s", settings.event_loop)
-    web.run_app(
-        create_app(settings), host=settings.host, port=settings.port, print=None,
-        access_log=None, loop=loop, reuse_port=settings.reuse_port or worker is not None,
-    )
+    try:
+        web.run_app(
+            create_app(settings), host=settings.host, port=settings.port, print=None,
+            access_log=None, loop=loop, reuse_port=settings.reuse_port or worker is not None,
+        )
+    except NotRecorded as exc:  # the database cannot be reached, or another server writes it
+        print(f"tandem: cannot start: {exc.message}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from media.ice import IceSettings
 
@@ -24,6 +25,7 @@ DAY = 86400
 EVENT_LOOPS = ("uvloop", "asyncio")
 WAITING_ROOMS = ("role_links", "everyone", "off")
 GC_THRESHOLD = (50_000, 20, 100)
+DATABASE_SCHEMES = ("postgresql", "postgres")
 
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -148,6 +150,10 @@ class Settings:
     # Reverse proxies whose X-Forwarded-Proto and X-Forwarded-Host are believed (the scheme and
     # host of join links); from any other peer those headers are ignored. None by default.
     trusted_proxies: tuple[IpNetwork, ...] = ()
+    # Where the attendance ledger and the session journal are kept: None for the embedded
+    # default (SQLite in the data directory), or a ``postgresql://`` URL. It may hold a password:
+    # never printed (``database_shown`` is the URL without it).
+    database_url: str | None = field(default=None, repr=False)
     # Several processes sharing sessions (``server.cluster``): the Redis they share (None: this
     # process alone, everything embedded), the prefix of every key and channel they use there,
     # how many processes ``tandem serve`` starts on its port, and whether this one shares the
@@ -156,6 +162,13 @@ class Settings:
     redis_prefix: str = "tandem:"
     workers: int = 1
     reuse_port: bool = False
+
+    @property
+    def database_shown(self) -> str:
+        """Where the ledger is kept, as it may be printed (no password)."""
+        if self.database_url is None:
+            return f"SQLite in {self.data_dir}"
+        return redact_url(self.database_url)
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
@@ -196,6 +209,12 @@ class Settings:
         if self.waiting_room not in WAITING_ROOMS:
             raise SettingsError(f"the waiting room must be one of {', '.join(WAITING_ROOMS)}, "
                                 f"not {self.waiting_room!r}")
+        if self.database_url is not None:
+            scheme = self.database_url.split("://", 1)[0] if "://" in self.database_url else ""
+            if scheme not in DATABASE_SCHEMES:
+                raise SettingsError("the database is a postgresql://user:password@host:port/name "
+                                    f"URL (got one starting {scheme or 'without a scheme'!r}); "
+                                    "without it, the ledger is kept in the data directory")
         if self.event_loop not in EVENT_LOOPS:
             raise SettingsError(f"the event loop must be one of {', '.join(EVENT_LOOPS)}, "
                                 f"not {self.event_loop!r}")
@@ -205,6 +224,16 @@ class Settings:
 class LoadedSettings:
     settings: Settings
     generated: tuple[str, ...]  # names of secrets generated just now, for the start-up message
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname or ''}" + (
+        f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _read_or_create(path: Path, make: str) -> tuple[str, bool]:
@@ -327,6 +356,7 @@ def load_settings(
         waiting_room=(pick("waiting_room") or "role_links").lower(),
         limits=Limits(connect_rate=float(number("connect_rate", 20))),
         trusted_proxies=_networks(pick("trusted_proxies")),
+        database_url=pick("database"),
         redis_url=_redis_url(pick("redis")),
         redis_prefix=pick("redis_prefix") or "tandem:",
         workers=number("workers", 1),

@@ -1,18 +1,50 @@
 """Fixtures shared by every test folder: a real Tandem app on a real TCP port, REST and
-socket.io clients for it."""
+socket.io clients for it; a PostgreSQL server of the test run's own, with a database per test,
+and ``backend``, which runs a test against SQLite and against PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import itertools
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from clients.postgres import PostgresServer
 from server.app import create_app
 from server.settings import Limits, Settings
-from tests.support import ADMIN_KEY, Api, Clock, Peer
+from tests.server.backends import Backend, PostgresBackend, SqliteBackend
+from tests.support import ADMIN_KEY, Api, Clock, Peer, postgres_instance
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole test run, on 127.0.0.1 and a free port."""
+    server = postgres_instance()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: PostgresServer) -> str:
+    """A new empty database of its own for this test."""
+    return await postgres_server.create_database(f"test_{os.getpid()}_{next(_databases)}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "sqlite":
+        return SqliteBackend(tmp_path)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return PostgresBackend(
+        await server.create_database(f"test_{os.getpid()}_{next(_databases)}"))
 
 
 @pytest.fixture

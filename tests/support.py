@@ -1,18 +1,22 @@
 """Helpers shared by the server and media tests: a hand-moved clock, a recording socket.io
 client with a barrier for "nothing arrives" checks, one ``eventually`` for waiting on a
-condition, and a small REST client."""
+condition, a small REST client, and a PostgreSQL server of a test's own."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
+import pytest
 import socketio
 from aiohttp.test_utils import TestServer
+
+from clients.postgres import PostgresServer, PostgresUnavailable
 
 ADMIN_KEY = "admin-key-for-tests-0123456789"
 WAIT = 5.0
@@ -129,3 +133,23 @@ class Api:
     @staticmethod
     def token(url: str) -> str:
         return url.split("#token=", 1)[1]
+
+
+def no_postgres(reason: str) -> NoReturn:
+    """Skip a test that needs PostgreSQL where it cannot run; in CI (``CI`` set), fail it."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the PostgreSQL tests, but: {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")
+
+
+def postgres_instance() -> PostgresServer:
+    """A new PostgreSQL server (initdb, start) of a test's own; skipped or failed if none can
+    be run here."""
+    try:
+        server = PostgresServer()
+    except PostgresUnavailable as exc:
+        no_postgres(str(exc))
+    try:
+        return server.__enter__()
+    except PostgresUnavailable as exc:
+        no_postgres(str(exc))

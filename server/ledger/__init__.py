@@ -115,4 +115,9 @@ class Ledger(Protocol):
         """Delete sessions created before ``before``, with their records; return how many."""
         ...
 
+    async def ping(self) -> None:
+        """Return once the ledger's database answers; ``LedgerUnavailable`` when it cannot be
+        reached or the ledger is not running (a readiness check)."""
+        ...
+
     async def close(self) -> None: ...

@@ -14,15 +14,13 @@ import logging
 import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rooms.attendance import DAY, AnonymousRating, Record, RecordKind, SessionInfo, still_inside
 from rooms.errors import SessionNotFound
-from rooms.roles import Role
-from rooms.roster import CaptionConsent, RosterEntry, Schedule, SessionPlan
 from server.database import DATABASE_FILE, Database, DatabaseUnavailable, Op
 from server.ledger import (
     RECORD_FIELDS,
@@ -30,6 +28,16 @@ from server.ledger import (
     LedgerUnavailable,
     SessionListing,
     SessionQuery,
+)
+from server.ledger import rows as ledger_rows
+from server.ledger.rows import (
+    RECORD_COLUMNS,
+    SESSION_COLUMNS,
+    info_from_row,
+    record_from_row,
+    record_row,
+    roster_rows,
+    session_row,
 )
 
 logger = logging.getLogger(__name__)
@@ -99,17 +107,12 @@ BEGIN
 END;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """ + ANONYMOUS_SCHEMA
-RECORD_COLUMNS = ", ".join(RECORD_FIELDS)
 INSERT_RECORD = (
     "INSERT INTO records (session_id, at, kind, participant_id, person_id, room, role, value, "
     "text, ends_at, shared) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_ANONYMOUS = ("INSERT INTO anonymous_ratings (id, session_id, day, rating, comment) "
                     "VALUES (?, ?, ?, ?, ?)")
-SESSION_COLUMNS = (
-    "id, title, goal, programme, created_at, max_participants, scheduled_start, scheduled_end, "
-    "keep_chat, ended_at, captions"
-)
 # What a database of an earlier schema version needs to become this one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE records ADD COLUMN ends_at REAL",
@@ -136,10 +139,10 @@ class _Append(Op):
     def rows(self) -> list[tuple[Any, ...]] | None:
         if any(r.kind is RecordKind.SESSION_ENDED for r in self.records):
             return None  # it also ends the session: run on its own
-        return [_record_row(r) for r in self.records]
+        return [record_row(r) for r in self.records]
 
     def run(self, db: sqlite3.Connection) -> None:
-        db.executemany(INSERT_RECORD, [_record_row(r) for r in self.records])
+        db.executemany(INSERT_RECORD, [record_row(r) for r in self.records])
         for r in self.records:
             if r.kind is RecordKind.SESSION_ENDED:
                 db.execute("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
@@ -162,24 +165,19 @@ class _PutSession(Op):
     def run(self, db: sqlite3.Connection) -> None:
         info = self.info
         assert info is not None
-        plan, schedule = info.plan, info.plan.schedule
         db.execute(
             f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET title = excluded.title, goal = excluded.goal, "
             "programme = excluded.programme, max_participants = excluded.max_participants, "
             "scheduled_start = excluded.scheduled_start, scheduled_end = excluded.scheduled_end, "
             "keep_chat = excluded.keep_chat, captions = excluded.captions",
-            (info.session_id, info.title, info.goal, plan.programme, info.created_at,
-             info.max_participants, schedule.start if schedule else None,
-             schedule.end if schedule else None, int(plan.keep_chat), info.ended_at,
-             plan.captions.value),
+            session_row(info),
         )
         db.execute("DELETE FROM roster WHERE session_id = ?", (info.session_id,))
         db.executemany(
             "INSERT INTO roster (session_id, position, person_id, name, role, email) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(info.session_id, i, e.person_id, e.name, e.role.value, e.email)
-             for i, e in enumerate(plan.roster)],
+            roster_rows(info),
         )
 
 
@@ -223,56 +221,6 @@ class _Purge(Op):
             db.execute("DELETE FROM roster WHERE session_id = ?", (session_id,))
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         return len(old)
-
-
-# -- rows <-> values ------------------------------------------------------------------------------
-
-
-def _record_row(r: Record) -> tuple[Any, ...]:
-    return (r.session_id, r.at, r.kind.value, r.participant_id, r.person_id, r.room,
-            r.role.value if r.role is not None else None, r.value, r.text, r.ends_at,
-            int(r.shared))
-
-
-_KINDS = {k.value: k for k in RecordKind}
-_ROLES = {r.value: r for r in Role}
-
-
-def record_from_row(row: Sequence[Any]) -> Record:
-    (seq, session_id, at, kind, participant_id, person_id, room, role, value, text, ends_at,
-     shared) = row
-    return Record(session_id, at, _KINDS[kind], participant_id, person_id, room,
-                  _ROLES[role] if role is not None else None, value, text, ends_at, seq,
-                  bool(shared))
-
-
-def _info_from_row(row: Sequence[Any], roster: Iterable[Sequence[Any]]) -> SessionInfo:
-    (session_id, title, goal, programme, created_at, max_participants, start, end, keep_chat,
-     ended_at, captions) = row
-    entries = tuple(RosterEntry(person_id, name, Role(role), email)
-                    for person_id, name, role, email in roster)
-    schedule = Schedule(start, end) if start is not None and end is not None else None
-    plan = SessionPlan(programme=programme, schedule=schedule, roster=entries,
-                       keep_chat=bool(keep_chat), captions=CaptionConsent(captions))
-    return SessionInfo(session_id=session_id, title=title, created_at=created_at, goal=goal,
-                       max_participants=max_participants, plan=plan, ended_at=ended_at)
-
-
-def _where(query: SessionQuery, alias: str = "") -> tuple[str, list[Any]]:
-    p = f"{alias}." if alias else ""
-    clauses: list[str] = []
-    args: list[Any] = []
-    when = f"COALESCE({p}scheduled_start, {p}created_at)"
-    if query.since is not None:
-        clauses.append(f"{when} >= ?")
-        args.append(query.since)
-    if query.until is not None:
-        clauses.append(f"{when} < ?")
-        args.append(query.until)
-    if query.programme is not None:
-        clauses.append(f"{p}programme = ?")
-        args.append(query.programme)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
 # -- the ledger -----------------------------------------------------------------------------------
@@ -346,6 +294,14 @@ class SqliteLedger:
         if self.owns_database:
             await self.database.close()
 
+    async def ping(self) -> None:
+        if self._closed or not self.database.started:
+            raise LedgerUnavailable("The attendance ledger is not running.")
+        try:
+            await asyncio.to_thread(self._read, lambda db: db.execute("SELECT 1").fetchone())
+        except sqlite3.Error as exc:
+            raise LedgerUnavailable(f"The attendance ledger cannot be read: {exc}") from None
+
     # -- writes -----------------------------------------------------------------------------------
 
     async def append(self, records: Sequence[Record]) -> None:
@@ -409,7 +365,7 @@ class SqliteLedger:
                                      person_id=last.person_id, room=last.room,
                                      text="server_restart"))
         db.execute("BEGIN IMMEDIATE")
-        db.executemany(INSERT_RECORD, [_record_row(r) for r in closed])
+        db.executemany(INSERT_RECORD, [record_row(r) for r in closed])
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('checked_seq', ?)",
                    (str(top + len(closed)),))
         db.execute("COMMIT")
@@ -432,7 +388,7 @@ class SqliteLedger:
                              (session_id,)).fetchone()
             if row is None:
                 raise SessionNotFound("There is no session with this id in the ledger.")
-            return _info_from_row(row, db.execute(
+            return info_from_row(row, db.execute(
                 "SELECT person_id, name, role, email FROM roster WHERE session_id = ? "
                 "ORDER BY position", (session_id,)))
 
@@ -440,7 +396,7 @@ class SqliteLedger:
         return info
 
     async def sessions(self, query: SessionQuery) -> list[SessionListing]:
-        where, args = _where(query)
+        where, args = ledger_rows.where(query)
 
         def run(db: sqlite3.Connection) -> list[SessionListing]:
             rows = db.execute(
@@ -454,7 +410,7 @@ class SqliteLedger:
                 people, count = db.execute(
                     "SELECT COUNT(DISTINCT CASE WHEN kind = 'joined' THEN participant_id END), "
                     "COUNT(*) FROM records WHERE session_id = ?", (row[0],)).fetchone()
-                out.append(SessionListing(_info_from_row(row, roster), people, count))
+                out.append(SessionListing(info_from_row(row, roster), people, count))
             return out
 
         listings: list[SessionListing] = await asyncio.to_thread(self._read, run)
@@ -481,7 +437,7 @@ class SqliteLedger:
 
     async def session_ids(self, query: SessionQuery) -> list[str]:
         """Ids of the matching sessions, oldest first (for exports that go session by session)."""
-        where, args = _where(query)
+        where, args = ledger_rows.where(query)
 
         def run(db: sqlite3.Connection) -> list[str]:
             return [row[0] for row in db.execute(
@@ -506,7 +462,7 @@ class SqliteLedger:
             sql = f"SELECT {RECORD_COLUMNS} FROM records WHERE session_id = ? ORDER BY seq"
             args: list[Any] = [session_id]
         else:
-            where, args = _where(query, "s")
+            where, args = ledger_rows.where(query, "s")
             sql = (f"SELECT {', '.join('r.' + c for c in RECORD_FIELDS)} "
                    f"FROM records r JOIN sessions s ON s.id = r.session_id{where} "
                    "ORDER BY r.seq")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from server import writer
 from server.database import DATABASE_FILE, Database, DatabaseUnavailable, Op, Rows
 from server.store.memory import StoredSession
 
@@ -161,7 +162,7 @@ class SqliteJournal:
                 self.on_lost({session_id})
         return op.future
 
-    def _failed(self, ops: list[Op]) -> None:
+    def _failed(self, ops: list[writer.Op]) -> None:
         """Some of the database's writes were not kept: which sessions lost journal writes."""
         lost = {op.session_id for op in ops if isinstance(op, _Snapshot)}
         if lost and self.on_lost is not None:

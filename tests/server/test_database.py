@@ -1,5 +1,6 @@
-"""One database, one writer: a command's journal entry and its ledger records commit together;
-a ledger kept in its own file by an earlier version is adopted with what it holds."""
+"""A ledger kept in its own file by an earlier version is adopted with what it holds (one
+database, one writer: ``test_one_commit.py`` shows a command's entry and records commit
+together)."""
 
 from __future__ import annotations
 
@@ -7,42 +8,15 @@ import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestServer
 
 from rooms.attendance import Record, RecordKind, SessionInfo
 from server.app import CONTEXT, create_app
-from server.database import DATABASE_FILE, LEGACY_FILE, Database, Op, Rows
+from server.database import DATABASE_FILE, LEGACY_FILE
 from server.ledger.sqlite import SqliteLedger
 from server.settings import Settings
-from tests.support import Api, Clock, Peer
-
-
-async def test_a_chat_message_and_its_record_share_one_commit(
-    server: TestServer, api: Api, peers: Callable[[], Peer], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    s = await api.create_session()
-    ben = peers()
-    await ben.connect(api.token(s["join_urls"]["mentee"]))
-    await ben.join("Ben")
-    database = server.app[CONTEXT].ledger.database  # type: ignore[attr-defined]
-    assert isinstance(database, Database)
-    commits: list[tuple[list[str], list[str]]] = []
-    commit = database._commit
-
-    def counting(batch: list[Op], buffered: list[Rows] | None = None) -> list[Any]:
-        commits.append(([type(op).__name__ for op in batch],
-                        [row[0] for rows in buffered or [] for row in rows.rows]))
-        return commit(batch, buffered)
-
-    monkeypatch.setattr(database, "_commit", counting)
-    assert (await ben.call("chat", {"text": "one commit"}))["ok"]
-    # The acknowledgement came once both were on disk, from one transaction: the chat's record
-    # (a ledger operation) and its journal entry (a row the journal buffered for the commit).
-    assert any("_Append" in ops and s["session_id"] in entries for ops, entries in commits), (
-        commits)
+from tests.support import Clock
 
 
 async def test_a_ledger_of_its_own_file_is_adopted(

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from clients.server import free_port
 from server.cli import main
 from server.settings import SettingsError, load_settings
 
@@ -65,6 +66,7 @@ def test_trusted_proxies_are_addresses_or_networks(tmp_path: Path) -> None:
         ({"TANDEM_GC_THRESHOLD": "700,10"}, "GC threshold"),
         ({"TANDEM_GC_THRESHOLD": "0,10,10"}, "GC threshold"),
         ({"TANDEM_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, "trusted proxies"),
+        ({"TANDEM_DATABASE": "mysql://u:p@h/db"}, "postgresql://"),
     ],
 )
 def test_bad_settings_fail_loudly(tmp_path: Path, env: dict[str, str], message: str) -> None:
@@ -83,3 +85,34 @@ def test_cli_refuses_to_start_with_bad_settings(tmp_path: Path,
     code = main(["serve", "--data-dir", str(tmp_path), "--port", "0"], environ={})
     assert code == 2
     assert "cannot start" in capsys.readouterr().err
+
+
+def test_the_database_is_sqlite_unless_a_postgresql_url_is_given(tmp_path: Path) -> None:
+    base = {"data_dir": str(tmp_path)}
+    default = load_settings(base, {}, tmp_path).settings
+    assert default.database_url is None and default.database_shown == f"SQLite in {tmp_path}"
+    url = "postgresql://tandem:pa55-w0rd@db.internal:5433/tandem"
+    from_env = load_settings(base, {"TANDEM_DATABASE": url}, tmp_path).settings
+    assert from_env.database_url == url
+    flag = load_settings({**base, "database": url}, {"TANDEM_DATABASE": "postgres://x/y"},
+                         tmp_path).settings
+    assert flag.database_url == url  # the flag wins
+    # Shown (and logged) without its password; not in the settings' repr either.
+    assert flag.database_shown == "postgresql://tandem:***@db.internal:5433/tandem"
+    assert "pa55-w0rd" not in repr(flag)
+    with pytest.raises(SettingsError) as refused:
+        load_settings({**base, "database": "mysql://tandem:pa55-w0rd@db/x"}, {}, tmp_path)
+    assert "pa55-w0rd" not in str(refused.value)
+
+
+def test_cli_refuses_to_start_when_the_database_cannot_be_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"postgresql://tandem:pa55-w0rd@127.0.0.1:{free_port()}/tandem"
+    code = main(["serve", "--data-dir", str(tmp_path), "--port", str(free_port()),
+                 "--event-loop", "asyncio", "--database", url],
+                environ={"TANDEM_ADMIN_KEY": "k" * 20, "TANDEM_SPEECH_PRELOAD": "0"})
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "cannot start: Cannot reach the attendance ledger at postgresql://tandem:***@" in err
+    assert "pa55-w0rd" not in err

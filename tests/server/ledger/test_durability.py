@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from clients.server import ServerProcess
+from tests.server.backends import Backend
 from tests.support import Peer
 
 ADMIN_KEY = "durability-admin-key-0123456789"
@@ -28,8 +29,9 @@ PACE = 0.08
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[ServerProcess]:
-    async with ServerProcess(tmp_path / "data", admin_key=ADMIN_KEY) as s:
+async def server(tmp_path: Path, backend: Backend) -> AsyncIterator[ServerProcess]:
+    """The real server, on SQLite in its data directory or on PostgreSQL (``--database``)."""
+    async with ServerProcess(tmp_path / "data", admin_key=ADMIN_KEY, flags=backend.flags) as s:
         yield s
 
 
@@ -55,7 +57,9 @@ async def _busy(peer: Peer, name: str, acked: list[tuple[str, str]],
             await asyncio.sleep(PACE)
 
 
-async def test_sigkill_mid_session_loses_nothing_acknowledged(server: ServerProcess) -> None:
+async def test_sigkill_mid_session_loses_nothing_acknowledged(
+    server: ServerProcess, backend: Backend
+) -> None:
     async with aiohttp.ClientSession() as http:
         s = await _json(http, "POST", server.url + "/api/sessions", json={
             "title": "Durability", "keep_chat": True, "programme": "crash-test",
@@ -144,3 +148,10 @@ async def test_sigkill_mid_session_loses_nothing_acknowledged(server: ServerProc
     assert ana_row["status"] == "attended" and ana_row["reactions"] == 1
     assert ana_row["minutes_present"] == pytest.approx((ana_end - joined_at["ana"]) / 60,
                                                        abs=0.02)
+    # The server logged where its ledger is, and never the database's password (the lines of
+    # the harness, which show the command it ran, left aside).
+    log = "\n".join(line for line in server.log_path.read_text().splitlines()
+                    if not line.startswith("--- start"))
+    assert "attendance ledger and session journal:" in log
+    if backend.password:
+        assert backend.password not in log and ":***@" in log

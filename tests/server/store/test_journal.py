@@ -1,10 +1,10 @@
-"""The session journal: sessions come back from it as they were, it stays compact, an ended
-session keeps no chat, and a failed commit is reported and healed by the next snapshot."""
+"""The session journal, in SQLite and in PostgreSQL alike (every test runs on both): sessions
+come back from it as they were, it stays compact, an ended session keeps no chat, and a failed
+commit is reported and healed by the next snapshot."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,15 +12,18 @@ from rooms import commands as c
 from rooms.errors import NotRecorded
 from rooms.roles import Role
 from rooms.session import Session
+from server import writer
 from server.store.codec import decode_session, encode_command, encode_session
 from server.store.memory import MemoryStore
-from server.store.sqlite import JOURNAL_FILE, SqliteJournal, counts
+from server.store.postgres import PostgresJournal
+from server.store.sqlite import SqliteJournal
+from tests.server.backends import Backend
 
 T0 = 1_800_000_000.0
 
 
-async def opened(path: Path, **kw: int) -> MemoryStore:
-    store = MemoryStore(SqliteJournal(path / JOURNAL_FILE), **kw)
+async def opened(backend: Backend, **kw: int) -> MemoryStore:
+    store = MemoryStore(backend.journal(), **kw)
     await store.start()
     return store
 
@@ -40,12 +43,12 @@ async def populated(store: MemoryStore) -> None:
     await apply(store, c.RaiseHand("b", "cb", True, T0 + 4))
 
 
-async def test_sessions_come_back_as_they_were(tmp_path: Path) -> None:
-    store = await opened(tmp_path)
+async def test_sessions_come_back_as_they_were(backend: Backend) -> None:
+    store = await opened(backend)
     await populated(store)
     before = await store.read("s1", encode_session)
     await store.close()
-    again = await opened(tmp_path)
+    again = await opened(backend)
     assert await again.session_ids() == ["s1"]
     assert await again.read("s1", encode_session) == before
     s = decode_session(before)
@@ -53,87 +56,83 @@ async def test_sessions_come_back_as_they_were(tmp_path: Path) -> None:
     # and it carries on: entries numbered after the ones it came back with
     await apply(again, c.PostChat("b", "cb", "after", T0 + 5))
     await again.close()
-    third = await opened(tmp_path)
+    third = await opened(backend)
     assert [m.text for m in await third.read("s1", lambda s: s.room_entered("b").chat)] == [
         "in the breakout", "after"]
     await third.close()
 
 
-async def test_the_journal_stays_compact(tmp_path: Path) -> None:
-    store = await opened(tmp_path, snapshot_min_bytes=4096)
+async def test_the_journal_stays_compact(backend: Backend) -> None:
+    store = await opened(backend, snapshot_min_bytes=4096)
     await populated(store)
     for i in range(400):
         await apply(store, c.PostChat("m", "cm", f"message {i} " + "x" * 80, T0 + 10 + i))
-    held = counts(tmp_path / JOURNAL_FILE)
+    held = (await backend.counts())
     # Snapshots replaced most entries: what is left weighs less than twice the snapshot (the
     # store's rule); how many entries that is depends on where the last snapshot fell.
     assert held["sessions"] == 1 and 0 < held["commands"] < 400
-    db = sqlite3.connect(tmp_path / JOURNAL_FILE)
-    entries = db.execute("SELECT SUM(LENGTH(command)) FROM session_commands").fetchone()[0]
-    snapshot = db.execute("SELECT LENGTH(snapshot) FROM session_snapshots").fetchone()[0]
-    db.close()
+    ((entries,),) = await backend.raw("SELECT SUM(LENGTH(command)) FROM session_commands")
+    ((snapshot,),) = await backend.raw("SELECT LENGTH(snapshot) FROM session_snapshots")
     assert entries < 2 * snapshot
     before = await store.read("s1", encode_session)
     await store.close()
-    again = await opened(tmp_path)
+    again = await opened(backend)
     assert await again.read("s1", encode_session) == before
     await again.close()
 
 
-async def test_an_ended_session_is_kept_without_its_chat(tmp_path: Path) -> None:
-    store = await opened(tmp_path)
+async def test_an_ended_session_is_kept_without_its_chat(backend: Backend) -> None:
+    store = await opened(backend)
     await populated(store)
     await apply(store, c.End("over", T0 + 10))
     await store.close()
-    assert counts(tmp_path / JOURNAL_FILE) == {"sessions": 1, "commands": 0}
-    db = sqlite3.connect(tmp_path / JOURNAL_FILE)
-    (data,) = db.execute("SELECT snapshot FROM session_snapshots").fetchone()
-    db.close()
+    assert (await backend.counts()) == {"sessions": 1, "commands": 0}
+    ((data,),) = await backend.raw("SELECT snapshot FROM session_snapshots")
     assert b"in the breakout" not in data
-    again = await opened(tmp_path)
+    again = await opened(backend)
     assert await again.read("s1", lambda s: (s.state.value, len(s.chat))) == ("ended", 0)
     await again.close()
 
 
 async def test_a_failed_commit_is_reported_and_the_next_change_is_a_snapshot(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = await opened(tmp_path)
+    store = await opened(backend)
     await populated(store)
     journal = store._journal
-    assert isinstance(journal, SqliteJournal)
-    real = journal.database._commit
+    assert isinstance(journal, SqliteJournal | PostgresJournal)
+    real = journal.database._apply
 
-    def full(batch: object, buffered: object = None) -> None:
-        raise sqlite3.OperationalError("database or disk is full")
+    async def full(batch: list[writer.Op], buffered: list[writer.Rows]) -> list[Any]:
+        raise OSError("database or disk is full")
 
-    monkeypatch.setattr(journal.database, "_commit", full)
+    monkeypatch.setattr(journal.database, "_apply", full)
     applied = await store.update("s1", c.PostChat("b", "cb", "lost on the way", T0 + 5))
     with pytest.raises(NotRecorded, match="could not commit"):
         await applied.durable
-    monkeypatch.setattr(journal.database, "_commit", real)
+    monkeypatch.setattr(journal.database, "_apply", real)
     # Memory has the message; the next change writes the whole session, so nothing diverges.
     await apply(store, c.PostChat("b", "cb", "and then", T0 + 6))
-    assert counts(tmp_path / JOURNAL_FILE)["commands"] == 0
+    assert (await backend.counts())["commands"] == 0
     before = await store.read("s1", encode_session)
     await store.close()
-    again = await opened(tmp_path)
+    again = await opened(backend)
     assert await again.read("s1", encode_session) == before
     await again.close()
 
 
-async def test_deleted_sessions_are_gone_from_memory_and_disk(tmp_path: Path) -> None:
-    store = await opened(tmp_path)
+async def test_deleted_sessions_are_gone_from_memory_and_disk(backend: Backend) -> None:
+    store = await opened(backend)
     await populated(store)
     assert await store.created_before(T0 + 1) == ["s1"]
     await store.delete(["s1"])
     assert await store.session_ids() == []
     await store.close()
-    assert counts(tmp_path / JOURNAL_FILE) == {"sessions": 0, "commands": 0}
+    assert (await backend.counts()) == {"sessions": 0, "commands": 0}
 
 
-async def test_a_closed_journal_refuses_writes(tmp_path: Path) -> None:
-    store = await opened(tmp_path)
+async def test_a_closed_journal_refuses_writes(backend: Backend) -> None:
+    store = await opened(backend)
     await populated(store)
     await store.close()
     applied = await store.update("s1", c.PostChat("b", "cb", "too late", T0 + 9))
@@ -142,20 +141,27 @@ async def test_a_closed_journal_refuses_writes(tmp_path: Path) -> None:
 
 
 async def test_an_entry_that_no_longer_applies_is_healed_by_the_next_snapshot(
-    tmp_path: Path
+    backend: Backend
 ) -> None:
-    store = await opened(tmp_path)
+    store = await opened(backend)
     await populated(store)
     await store.close()
     # An entry the session refuses when it is rebuilt (as after a write lost before it).
-    db = sqlite3.connect(tmp_path / JOURNAL_FILE)
-    (top,) = db.execute("SELECT MAX(seq) FROM session_commands").fetchone()
-    db.execute("INSERT INTO session_commands (session_id, seq, command) VALUES (?, ?, ?)",
-               ("s1", top + 1, encode_command(c.PostChat("ghost", "nowhere", "lost", T0 + 9))))
-    db.commit()
-    db.close()
-    again = await opened(tmp_path)
+    ((top,),) = await backend.raw("SELECT MAX(seq) FROM session_commands")
+    ghost = encode_command(c.PostChat("ghost", "nowhere", "lost", T0 + 9))
+    await backend.raw("INSERT INTO session_commands (session_id, seq, command) VALUES (?, ?, ?)",
+                      "s1", top + 1, ghost)
+    again = await opened(backend)
     assert await again.read("s1", lambda s: len(s.chat)) == 1  # the refused entry left no trace
     await apply(again, c.PostChat("b", "cb", "after", T0 + 10))
-    assert counts(tmp_path / JOURNAL_FILE)["commands"] == 0  # a whole snapshot, not an entry
+    assert (await backend.counts())["commands"] == 0  # a whole snapshot, not an entry
     await again.close()
+
+
+async def test_a_journal_written_by_a_newer_tandem_is_refused(backend: Backend) -> None:
+    store = await opened(backend)
+    await populated(store)
+    await store.close()
+    await backend.set_schema_version("journal", 99)
+    with pytest.raises(RuntimeError, match="newer Tandem"):
+        await opened(backend)

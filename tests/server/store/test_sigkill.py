@@ -15,6 +15,7 @@ import pytest
 
 from clients.admin import join_token
 from clients.server import ServerProcess
+from tests.server.backends import Backend
 from tests.support import Peer, eventually
 
 ADMIN_KEY = "sigkill-admin-key-0123456789"
@@ -22,8 +23,9 @@ PACE = 0.25  # each talker's chat pace: under the chat limit of 5 per second
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[ServerProcess]:
-    async with ServerProcess(tmp_path / "data", admin_key=ADMIN_KEY) as s:
+async def server(tmp_path: Path, backend: Backend) -> AsyncIterator[ServerProcess]:
+    """The real server, on SQLite in its data directory or on PostgreSQL (``--database``)."""
+    async with ServerProcess(tmp_path / "data", admin_key=ADMIN_KEY, flags=backend.flags) as s:
         yield s
 
 

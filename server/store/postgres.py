@@ -1,0 +1,190 @@
+"""The session journal in PostgreSQL (``--database postgresql://...``): the same tables and
+rules as the SQLite journal (``server.store.sqlite``), written by the PostgreSQL database's one
+writer (``server.postgres``), which the attendance ledger shares, so that a chat message's entry
+and its attendance record commit together.
+
+A command entry is a row of ``session_commands``; a snapshot replaces the session's row of
+``session_snapshots`` and deletes its entries up to its number in the same transaction. When a
+commit fails (the database unreachable included), the writes of that batch fail with
+``DatabaseUnavailable`` (a ``NotRecorded``) and ``on_lost`` is told which sessions lost writes:
+their store writes a whole snapshot at their next change, which heals the journal once the
+database is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from server import writer
+from server.postgres import Connection, PgDatabase, PgOp
+from server.store.memory import StoredSession
+from server.writer import DatabaseUnavailable, Rows
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS session_snapshots (
+    session_id TEXT PRIMARY KEY,
+    created_at DOUBLE PRECISION NOT NULL,
+    seq BIGINT NOT NULL,
+    snapshot BYTEA NOT NULL
+);
+CREATE TABLE IF NOT EXISTS session_commands (
+    session_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    command BYTEA NOT NULL,
+    PRIMARY KEY (session_id, seq)
+);
+"""
+INSERT_COMMAND = ("INSERT INTO session_commands (session_id, seq, command) VALUES ($1, $2, $3) "
+                  "ON CONFLICT (session_id, seq) DO UPDATE SET command = excluded.command")
+
+
+@dataclass(slots=True)
+class _Snapshot(PgOp):
+    session_id: str = ""
+    seq: int = 0
+    created_at: float = 0.0
+    data: bytes = b""
+
+    async def run(self, conn: Connection) -> None:
+        await conn.execute(
+            "INSERT INTO session_snapshots (session_id, created_at, seq, snapshot) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT (session_id) DO UPDATE SET "
+            "created_at = excluded.created_at, seq = excluded.seq, snapshot = excluded.snapshot",
+            self.session_id, self.created_at, self.seq, self.data)
+        await conn.execute("DELETE FROM session_commands WHERE session_id = $1 AND seq <= $2",
+                           self.session_id, self.seq)
+
+
+@dataclass(slots=True)
+class _Delete(PgOp):
+    session_ids: tuple[str, ...] = ()
+
+    async def run(self, conn: Connection) -> None:
+        ids = list(self.session_ids)
+        await conn.execute("DELETE FROM session_commands WHERE session_id = ANY($1::text[])", ids)
+        await conn.execute("DELETE FROM session_snapshots WHERE session_id = ANY($1::text[])",
+                           ids)
+
+
+class PostgresJournal:
+    """The journal on its own database (a URL) or on a shared one (closed by its owner)."""
+
+    def __init__(self, database: str | PgDatabase, *, commit_interval: float = 0.01) -> None:
+        self.owns_database = not isinstance(database, PgDatabase)
+        self.database = database if isinstance(database, PgDatabase) else PgDatabase(
+            database, commit_interval=commit_interval)
+        self.on_lost: Callable[[set[str]], None] | None = None
+        self._closed = False
+        self.database.on_failure.append(self._failed)
+        # Entries since the last commit: they go into the next one together, told by one future.
+        self._entries: list[tuple[Any, ...]] = []
+        self._entries_future: asyncio.Future[None] | None = None
+        self._entries_sessions: set[str] = set()
+        self.database.add_source(self._drain)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> list[StoredSession]:
+        """Connect, create or check the tables, and return everything the journal holds."""
+        try:
+            await self.database.open()
+            stored: list[StoredSession] = await self.database.read(self._load)
+        except BaseException:
+            if self.owns_database:
+                await self.database.close()
+            raise
+        await self.database.start()
+        return stored
+
+    async def _load(self, conn: Connection) -> list[StoredSession]:
+        await self.database.ensure_schema(conn, "journal", SCHEMA_VERSION, SCHEMA)
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            commands: dict[str, list[tuple[int, bytes]]] = {}
+            for sid, seq, command in await conn.fetch(
+                    "SELECT c.session_id, c.seq, c.command FROM session_commands c "
+                    "JOIN session_snapshots s ON s.session_id = c.session_id "
+                    "WHERE c.seq > s.seq ORDER BY c.session_id, c.seq"):
+                commands.setdefault(sid, []).append((seq, command))
+            return [StoredSession(sid, seq, snapshot, tuple(commands.get(sid, ())))
+                    for sid, seq, snapshot in await conn.fetch(
+                        "SELECT session_id, seq, snapshot FROM session_snapshots "
+                        'ORDER BY created_at, session_id COLLATE "C"')]
+
+    async def close(self) -> None:
+        self._closed = True
+        if self.owns_database:
+            await self.database.close()
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def append(self, session_id: str, seq: int, command: bytes) -> asyncio.Future[None]:
+        """Buffer an entry for the database's next commit; the future says when it is kept."""
+        if self._closed or not self.database.started:
+            failed: asyncio.Future[None] = self.database.new_future()
+            failed.set_exception(DatabaseUnavailable(
+                "The session journal is closed; nothing was kept."))
+            failed.exception()
+            return failed
+        future = self._entries_future
+        if future is None:
+            future = self._entries_future = self.database.new_future()
+            self.database.wake()
+        self._entries.append((session_id, seq, command))
+        self._entries_sessions.add(session_id)
+        return future
+
+    def _drain(self) -> Rows | None:
+        if self._entries_future is None:
+            return None
+        sessions = self._entries_sessions
+
+        def lost() -> None:
+            if self.on_lost is not None:
+                self.on_lost(sessions)
+
+        rows = Rows(INSERT_COMMAND, self._entries, self._entries_future, lost)
+        self._entries, self._entries_future, self._entries_sessions = [], None, set()
+        return rows
+
+    async def snapshot(self, session_id: str, seq: int, created_at: float,
+                       data: bytes) -> asyncio.Future[None]:
+        return await self._submit(session_id, _Snapshot(
+            self.database.new_future(), session_id, seq, created_at, data))
+
+    async def delete(self, session_ids: list[str]) -> asyncio.Future[None]:
+        return await self._submit(None, _Delete(self.database.new_future(), tuple(session_ids)))
+
+    async def _submit(self, session_id: str | None, op: PgOp) -> asyncio.Future[None]:
+        try:
+            if self._closed:
+                raise DatabaseUnavailable("The session journal is closed; nothing was kept.")
+            await self.database.submit(op)
+        except DatabaseUnavailable as exc:
+            op.future.set_exception(exc)
+            op.future.exception()
+            if session_id is not None and self.on_lost is not None:
+                self.on_lost({session_id})
+        return op.future
+
+    def _failed(self, ops: list[writer.Op]) -> None:
+        """Some of the database's writes were not kept: which sessions lost journal writes."""
+        lost = {op.session_id for op in ops if isinstance(op, _Snapshot)}
+        if lost and self.on_lost is not None:
+            self.on_lost(lost)
+
+
+async def counts(database: PgDatabase) -> dict[str, int]:
+    """How many sessions and command entries a journal holds (for tests and support)."""
+
+    async def run(conn: Connection) -> dict[str, int]:
+        return {
+            "sessions": await conn.fetchval("SELECT COUNT(*) FROM session_snapshots"),
+            "commands": await conn.fetchval("SELECT COUNT(*) FROM session_commands"),
+        }
+
+    result: dict[str, int] = await database.read(run)
+    return result

@@ -1,0 +1,217 @@
+"""Group commit: one writer task that keeps every write of a database, whichever database it is
+(SQLite in ``server.database``, PostgreSQL in ``server.postgres``).
+
+Every write is an ``Op`` on one bounded queue. The writer takes everything waiting (up to
+``batch_max``), hands it to the backend's ``_apply`` (one transaction, the sources' buffered rows
+first), and only once that returned resolves each operation's future: a caller that awaited one
+knows it is committed. Commits start at most every ``commit_interval`` seconds, so that single
+writes arriving together share one commit; an idle writer commits every ``heartbeat`` seconds
+anyway (the ledger marks itself alive then). ``_apply`` returns one result per operation (an
+exception for one that was refused alone); if it raises, every operation of the batch fails with
+``DatabaseUnavailable``. Bound: the queue holds ``queue_max`` operations; when it is full,
+writers wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rooms.errors import NotRecorded
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(NotRecorded):
+    """The database could not commit (disk full, I/O error, unreachable) or is closed: nothing
+    was kept."""
+
+
+@dataclass(slots=True)
+class Op:
+    """One write, applied inside the writer's transaction by its backend."""
+
+    future: asyncio.Future[Any] = field(repr=False)
+    # Plain inserts: the statement, shared by consecutive operations of the same kind.
+    insert: ClassVar[str | None] = None
+
+    def rows(self) -> list[tuple[Any, ...]] | None:
+        """The rows to insert with ``insert``, or None to be run on its own instead."""
+        return None
+
+
+@dataclass(slots=True)
+class Rows:
+    """Rows an owner of tables buffered for the next commit (``GroupCommit.add_source``):
+    inserted first in the transaction, kept (or lost) together, told by one future."""
+
+    insert: str
+    rows: list[tuple[Any, ...]]
+    future: asyncio.Future[None] = field(repr=False)
+    on_lost: Callable[[], None] | None = None
+
+
+@dataclass(slots=True)
+class Alive(Op):
+    """An empty commit: the commit hooks mark the database alive."""
+
+
+@dataclass(slots=True)
+class Stop(Op):
+    """The last operation: the writer stops once it is committed."""
+
+
+class GroupCommit:
+    """The queue and the writer task; a backend implements ``_apply``."""
+
+    name = "database"
+
+    def __init__(self, *, batch_max: int = 1000, queue_max: int = 10_000,
+                 heartbeat: float = 5.0, commit_interval: float = 0.01) -> None:
+        if batch_max < 1 or queue_max < 1 or heartbeat <= 0 or commit_interval < 0:
+            raise ValueError("batch_max, queue_max and heartbeat must be positive")
+        self.batch_max = batch_max
+        self.queue_max = queue_max
+        self.heartbeat = heartbeat
+        self.commit_interval = commit_interval
+        # Told of the operations that were not kept (a failed commit, or one refused write).
+        self.on_failure: list[Callable[[list[Op]], None]] = []
+        # Owners that buffer plain rows themselves, drained into every commit.
+        self._sources: list[Callable[[], Rows | None]] = []
+        self._queue: asyncio.Queue[Op] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._closed = False
+
+    async def _apply(self, batch: list[Op], buffered: list[Rows]) -> list[Any]:
+        """Apply ``batch`` in one transaction and commit it; one result per operation."""
+        raise NotImplementedError
+
+    def _failure_logged(self, exc: Exception, batch: list[Op]) -> None:
+        logger.exception("%s commit of %d operations failed", self.name, len(batch))
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    @property
+    def started(self) -> bool:
+        return self._writer is not None
+
+    def _start_writer(self) -> None:
+        if self._writer is None:
+            self._queue = asyncio.Queue(maxsize=self.queue_max)
+            self._writer = asyncio.create_task(self._write_loop(), name=f"{self.name}-writer")
+
+    async def _stop_writer(self) -> bool:
+        """Commit everything already submitted, then stop the writer; later writes fail. Say
+        whether this call closed it (False: it was closed before)."""
+        if self._closed:
+            return False
+        self._closed = True
+        if self._writer is not None and self._queue is not None:
+            await self._queue.put(Stop(asyncio.get_running_loop().create_future()))
+            try:
+                await asyncio.wait_for(asyncio.shield(self._writer), timeout=30)
+            except TimeoutError:
+                logger.error("%s writer did not finish in 30 s; stopping it", self.name)
+                self._writer.cancel()
+        return True
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def new_future(self) -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().create_future()
+
+    async def submit(self, op: Op) -> asyncio.Future[Any]:
+        """Queue ``op`` (waiting while the queue is full); its future says when it is kept."""
+        if not self.submit_nowait(op):
+            assert self._queue is not None
+            await self._queue.put(op)
+        return op.future
+
+    def submit_nowait(self, op: Op) -> bool:
+        """Queue ``op`` if there is room now (and nobody is waiting for room, so that writes
+        stay in order); say whether it was queued."""
+        queue = self._queue
+        if self._closed or queue is None:
+            raise DatabaseUnavailable("The database is not running; nothing was kept.")
+        if queue.full() or getattr(queue, "_putters", None):
+            return False
+        queue.put_nowait(op)
+        return True
+
+    def add_source(self, drain: Callable[[], Rows | None]) -> None:
+        """``drain()`` hands over the rows buffered since the last commit (or None); the
+        writer calls it, on the event loop, for every batch it commits."""
+        self._sources.append(drain)
+
+    def wake(self) -> None:
+        """Make the writer come round even if nothing is queued (a source has rows)."""
+        queue = self._queue
+        if queue is not None and not self._closed and not queue.full():
+            queue.put_nowait(Alive(asyncio.get_running_loop().create_future()))
+
+    async def _write_loop(self) -> None:
+        assert self._queue is not None
+        queue, loop = self._queue, asyncio.get_running_loop()
+        last_commit = -self.commit_interval
+        while True:
+            try:
+                first = await asyncio.wait_for(queue.get(), self.heartbeat)
+            except TimeoutError:
+                first = Alive(loop.create_future())
+            gather = last_commit + self.commit_interval - loop.time()
+            if gather > 0 and not isinstance(first, Stop):
+                await asyncio.sleep(gather)  # let the writes of the next moment join this commit
+            last_commit = loop.time()
+            batch = [first]
+            while len(batch) < self.batch_max and not isinstance(batch[-1], Stop):
+                try:
+                    batch.append(queue.get_nowait())
+                except asyncio.QueueEmpty:
+                    break
+            buffered = [rows for drain in self._sources if (rows := drain()) is not None]
+            try:
+                results = await self._apply(batch, buffered)
+            except Exception as exc:  # the commit itself failed: nothing in the batch is kept
+                self._failure_logged(exc, batch)
+                error = DatabaseUnavailable(f"The database could not commit: {_reason(exc)}")
+                results = [error] * len(batch)
+                for rows in buffered:
+                    rows.future.set_exception(error)
+                    rows.future.exception()
+                    if rows.on_lost is not None:
+                        rows.on_lost()
+            else:
+                for rows in buffered:
+                    rows.future.set_result(None)
+            failed = []
+            for op, result in zip(batch, results, strict=True):
+                if isinstance(result, BaseException):
+                    failed.append(op)
+                if op.future.done():
+                    continue  # the caller went away; the write stands
+                if isinstance(result, BaseException):
+                    op.future.set_exception(result)
+                    op.future.exception()  # retrieved: its caller sees it when it awaits
+                else:
+                    op.future.set_result(result)
+            if failed:
+                for hook in self.on_failure:
+                    hook(failed)
+            if isinstance(batch[-1], Stop):
+                break
+        # Writes that raced with close: fail them rather than leave their callers waiting.
+        while not queue.empty():
+            op = queue.get_nowait()
+            if not op.future.done():
+                op.future.set_exception(DatabaseUnavailable("The database is closed."))
+                op.future.exception()
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, in words that hold no row's values (a driver's message, or the kind of
+    error when it has none)."""
+    text = str(exc).split("\n", 1)[0]
+    return text or type(exc).__name__
