@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -19,6 +20,7 @@ from server.database import DATABASE_FILE, Database, adopt_legacy_file
 from server.delivery import Delivery
 from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
+from server.health import Health
 from server.http import (
     ADMIN_GUARD,
     AdminGuard,
@@ -28,7 +30,9 @@ from server.http import (
 )
 from server.ledger.sqlite import SqliteLedger
 from server.media.install import install as media
+from server.metrics import Metrics
 from server.moderation.install import install as moderation
+from server.operations import install as operations
 from server.retention import retention
 from server.sessions.install import install as sessions
 from server.settings import Settings
@@ -67,20 +71,32 @@ def create_app(
         ping_timeout=settings.ping_timeout,
         transports=["polling", "websocket"] if settings.long_polling else ["websocket"],
     )
+    metrics = Metrics(process=settings.process_name or str(os.getpid()),
+                      enabled=settings.metrics)
+    traffic = metrics.traffic if metrics.enabled else None
+    sio.manager.traffic = traffic
     sio.attach(app)
     if settings.long_polling:
         app.middlewares.append(sio.polling_bounds())
     # One database for the ledger and the session journal: a command's journal entry and its
     # records commit together.
     adopt_legacy_file(settings.data_dir)
-    database = Database(settings.data_dir / DATABASE_FILE)
+    database = Database(settings.data_dir / DATABASE_FILE,
+                        metrics=metrics if metrics.enabled else None)
     store = MemoryStore(SqliteJournal(database))
     ledger = SqliteLedger(database, clock=clock)
     ledger.open()
-    gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock)
+    gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock,
+                            traffic=traffic)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
-                  delivery=Delivery())
+                  delivery=Delivery(), metrics=metrics, health=Health())
     app[SETTINGS], app[CONTEXT], app[SIO] = settings, ctx, sio
+    ctx.health.add_check("sqlite", database.check)
+    metrics.gauge("tandem_connections", "Open Socket.IO connections (joined, waiting to be let "
+                  "in, or yet to join)", lambda: len(gateway.connections))
+    metrics.gauge("tandem_connections_joined", "Open Socket.IO connections that have joined "
+                  "their session", lambda: sum(1 for c in gateway.connections.values()
+                                               if c.participant_id is not None))
 
     # Storage starts first and stops last; features' own work runs inside it; serving (the
     # start-up hooks) comes last, and at shutdown the connections close first.
@@ -90,6 +106,7 @@ def create_app(
     # After the features' own start (their stores take part in the rule's first pass).
     app.cleanup_ctx.append(lambda app: retention(ctx))
     ctx.delivery.check_complete()
+    operations(app, settings, ctx.health, metrics, ctx.openapi)
     openapi = ctx.openapi.document()
 
     async def openapi_json(request: web.Request) -> web.Response:
@@ -123,6 +140,7 @@ async def _serving(ctx: Context, sio: TandemSocketServer) -> AsyncIterator[None]
     gc.freeze()
     gc.set_threshold(*ctx.settings.gc_threshold)
     yield
+    await ctx.health.close()
     await ctx.gateway.close()
     await sio.close()
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rooms.errors import NotRecorded
+from server.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +109,7 @@ class Database:
         queue_max: int = 10_000,
         heartbeat: float = 5.0,
         commit_interval: float = 0.01,
+        metrics: Metrics | None = None,
     ) -> None:
         if batch_max < 1 or queue_max < 1 or heartbeat <= 0 or commit_interval < 0:
             raise ValueError("batch_max, queue_max and heartbeat must be positive")
@@ -125,6 +128,10 @@ class Database:
         self._writer: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database-writer")
         self._closed = False
+        self.metrics = metrics
+        # When the last commit succeeded (the loop's clock), and whether one failed since.
+        self._committed_at: float | None = None
+        self._failing = False
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -150,6 +157,19 @@ class Database:
         self.open()
         self._queue = asyncio.Queue(maxsize=self.queue_max)
         self._writer = asyncio.create_task(self._write_loop(), name="database-writer")
+
+    async def check(self, fresh_for: float = 1.0) -> None:
+        """Readiness (``ctx.health``): return when the writer runs and its last commit, at most
+        ``fresh_for`` seconds ago, succeeded; else commit now and return once that is on disk.
+        Raises ``DatabaseUnavailable`` when the writer is not running or the commit fails."""
+        writer = self._writer
+        if self._closed or writer is None or writer.done():
+            raise DatabaseUnavailable("The database writer is not running.")
+        committed = self._committed_at
+        if (not self._failing and committed is not None
+                and asyncio.get_running_loop().time() - committed < fresh_for):
+            return
+        await (await self.submit(_Alive(self.new_future())))
 
     async def close(self) -> None:
         """Commit everything already submitted, then stop. Later writes fail."""
@@ -228,10 +248,14 @@ class Database:
                 except asyncio.QueueEmpty:
                     break
             buffered = [rows for drain in self._sources if (rows := drain()) is not None]
+            started = time.perf_counter()
             try:
                 results = await loop.run_in_executor(self._thread, self._commit, batch,
                                                      buffered)
             except Exception as exc:  # the commit itself failed: nothing in the batch is kept
+                self._failing = True
+                if self.metrics is not None:
+                    self.metrics.ledger_commit_failures += 1
                 logger.exception("database commit of %d operations failed", len(batch))
                 error = DatabaseUnavailable(f"The database could not commit: {exc}")
                 results = [error] * len(batch)
@@ -241,6 +265,9 @@ class Database:
                     if rows.on_lost is not None:
                         rows.on_lost()
             else:
+                self._committed_at, self._failing = loop.time(), False
+                if self.metrics is not None:
+                    self.metrics.ledger_commit.observe(time.perf_counter() - started)
                 for rows in buffered:
                     rows.future.set_result(None)
             failed = []

@@ -34,6 +34,7 @@ from rooms.lifecycles import SessionState
 from rooms.moderation import check_link
 from rooms.ratelimit import TokenBucket
 from rooms.session import Session
+from server.metrics import UNKNOWN_EVENT, Traffic
 from server.protocol import ErrorAck, Inbound, Message, error_ack, parse
 from server.settings import Settings
 from server.store import SessionStore
@@ -154,11 +155,14 @@ class SocketGateway:
     # New connections per client address (``Limits.connect_rate``), on the monotonic clock; the
     # addresses with no connection open are forgotten once there are many.
     connects: dict[str, TokenBucket] = field(default_factory=dict)
+    # Events read and acknowledged, counted with the time between (None: not counted).
+    traffic: Traffic | None = None
 
     def __post_init__(self) -> None:
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
-        self.sio.on("*", self._on_unknown)
+        self.sio.on("*", self._on_unknown if self.traffic is None
+                    else _timed(UNKNOWN_EVENT, self._on_unknown, self.traffic))
 
     # -- registration -----------------------------------------------------------------------------
 
@@ -206,7 +210,7 @@ class SocketGateway:
                                      conn.participant_id or sid, conn.session_id, _more(held))
                 return INTERNAL_ERROR
 
-        self.sio.on(name, run)
+        self.sio.on(name, run if self.traffic is None else _timed(name, run, self.traffic))
 
     def on_disconnect(self, hook: DisconnectHook) -> None:
         """Run ``hook(connection, reason)`` when a connection closes (after it is forgotten)."""
@@ -322,6 +326,22 @@ class SocketGateway:
 
 
 K = TypeVar("K")
+R = TypeVar("R")
+
+
+def _timed(event: str, handler: Callable[..., Awaitable[R]],
+           traffic: Traffic) -> Callable[..., Awaitable[R]]:
+    """``handler`` counted in ``traffic`` under ``event``, with the time from the event being
+    read to its acknowledgement (which python-socketio sends as soon as the handler returns)."""
+
+    async def timed(*args: Any) -> R:
+        started = time.perf_counter()
+        try:
+            return await handler(*args)
+        finally:
+            traffic.answered(event, time.perf_counter() - started)
+
+    return timed
 
 
 # Past this many addresses remembered, those with no connection open are forgotten.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ GC_THRESHOLD = (50_000, 20, 100)
 
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+PROCESS_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class SettingsError(ValueError):
@@ -135,6 +137,14 @@ class Settings:
     # Reverse proxies whose X-Forwarded-Proto and X-Forwarded-Host are believed (the scheme and
     # host of join links); from any other peer those headers are ignored. None by default.
     trusted_proxies: tuple[IpNetwork, ...] = ()
+    # /metrics and /readyz (server/operations.py) answer loopback, the trusted proxies and
+    # these addresses or networks, and nobody else; ``0.0.0.0/0,::/0`` opens them to all.
+    ops_from: tuple[IpNetwork, ...] = ()
+    # Whether the server counts its traffic and serves /metrics (--no-metrics: neither).
+    metrics: bool = True
+    # This process's ``process`` label in /metrics (None: its pid); a worker index when
+    # several Tandem processes share a machine.
+    process_name: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
@@ -169,6 +179,9 @@ class Settings:
         if self.waiting_room not in WAITING_ROOMS:
             raise SettingsError(f"the waiting room must be one of {', '.join(WAITING_ROOMS)}, "
                                 f"not {self.waiting_room!r}")
+        if self.process_name is not None and not PROCESS_NAME.fullmatch(self.process_name):
+            raise SettingsError("the process name is 1 to 64 letters, digits, '.', '_' or '-', "
+                                f"not {self.process_name!r}")
         if self.event_loop not in EVENT_LOOPS:
             raise SettingsError(f"the event loop must be one of {', '.join(EVENT_LOOPS)}, "
                                 f"not {self.event_loop!r}")
@@ -292,5 +305,8 @@ def load_settings(
         waiting_room=(pick("waiting_room") or "role_links").lower(),
         limits=Limits(connect_rate=float(number("connect_rate", 20))),
         trusted_proxies=_networks(pick("trusted_proxies")),
+        ops_from=_networks(pick("ops_from")),
+        metrics=(pick("metrics") or "1").lower() not in ("0", "false", "no"),
+        process_name=pick("process_name"),
     )
     return LoadedSettings(settings, tuple(generated))
