@@ -298,13 +298,13 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         sends = server.prepared(pkt)
         if isinstance(room, list | tuple | set):
             members: Any = list(self.get_participants(namespace, room))
-            recipients = sum(1 for sid, _eio_sid in members if sid not in skip)
+            if traffic is not None:
+                traffic.emitted(event, sum(1 for sid, _eio_sid in members if sid not in skip))
         else:  # one room, read in place: nothing below can change it while the loop runs
             in_room = self.rooms[namespace].get(room, {})
             members = in_room.items()
-            recipients = len(in_room) - sum(1 for sid in skip if sid in in_room)
-        if traffic is not None:
-            traffic.emitted(event, recipients)
+            if traffic is not None:
+                traffic.emitted(event, len(in_room) - sum(1 for sid in skip if sid in in_room))
         outboxes = server.outboxes
         frame = sends[0][1] if len(sends) == 1 else None
         for sid, eio_sid in members:
