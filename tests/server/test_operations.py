@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
+import json
+import logging
 import sqlite3
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -294,6 +296,25 @@ async def test_probes_share_one_run_and_a_hung_check_times_out(
         health.add_check("hangs", hangs.wait)  # a new check: the next probe runs them all
         code, body = await status(http, "/readyz")
         assert (code, body["checks"]["hangs"]) == (503, "timed_out")
+
+
+async def test_a_failing_check_shows_and_logs_no_secret(
+        aiohttp_server: ServerFactory, settings: Settings, clock: Clock,
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def leaky() -> None:
+        raise ConnectionError("cannot reach redis://tandem:hunter2@10.1.2.3:6379/0")
+
+    app = create_app(settings, clock=clock)
+    app[CONTEXT].health.add_check("redis", leaky)
+    server = await aiohttp_server(app)
+    async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as http:
+        with caplog.at_level(logging.DEBUG):
+            async with http.get("/readyz") as resp:
+                text = await resp.text()
+                assert resp.status == 503
+    assert json.loads(text) == {"ok": False, "checks": {"sqlite": "ok", "redis": "failed"}}
+    assert "hunter2" not in caplog.text and "10.1.2.3" not in caplog.text
+    assert "readiness check redis: failed (ConnectionError)" in caplog.text
 
 
 def test_check_names_are_short_words_and_unique(server: TestServer) -> None:
