@@ -214,10 +214,18 @@ class TandemDefaultGcTarget(TandemTarget):
     settings = {"TANDEM_GC_THRESHOLD": "700,10,10"}
 
 
+class TandemNoMetricsTarget(TandemTarget):
+    """Tandem counting nothing for /metrics (the A/B of the metrics' cost)."""
+
+    name = "tandem-no-metrics"
+    settings = {"TANDEM_METRICS": "0"}
+
+
 TARGETS: dict[str, type[Target]] = {
     "tandem": TandemTarget,
     "reference": ReferenceTarget,
     "bare": BareTarget,
     "tandem-asyncio": TandemAsyncioTarget,
     "tandem-gc-default": TandemDefaultGcTarget,
+    "tandem-no-metrics": TandemNoMetricsTarget,
 }

@@ -66,6 +66,17 @@ def _code(ack: Any) -> str:
     return "bad_ack"
 
 
+
+# Clients per source address: Tandem caps the connections open from one client address (100),
+# as real people come from many addresses; each block of this many comes from its own loopback
+# address (all of 127.0.0.0/8 reaches the server on 127.0.0.1).
+CLIENTS_PER_ADDRESS = 50
+
+
+def client_address(i: int) -> str:
+    block = i // CLIENTS_PER_ADDRESS
+    return f"127.1.{block // 250}.{block % 250 + 1}"
+
 class Worker:
     def __init__(self, spec: WorkerSpec):
         self.spec = spec
@@ -296,7 +307,8 @@ class Worker:
         """Connects and joins one client; returns the join latency in seconds, or None on
         failure."""
         i = plan.i
-        c = Client(self.url, None, self.on_event, self._on_close, tag=i, on_raw=self.on_raw)
+        c = Client(self.url, None, self.on_event, self._on_close, tag=i, on_raw=self.on_raw,
+                   source=client_address(i))
         t0 = perf()
         try:
             await c.connect(plan.auth, timeout=30.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
@@ -22,6 +23,7 @@ from server.database import DATABASE_FILE, Database, adopt_legacy_file
 from server.delivery import Delivery
 from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
+from server.health import Health
 from server.history import MemoryHistory
 from server.history_redis import HISTORY, RedisHistory
 from server.http import (
@@ -34,7 +36,9 @@ from server.http import (
 from server.ledger.postgres import PostgresLedger
 from server.ledger.sqlite import SqliteLedger
 from server.media.install import install as media
+from server.metrics import Metrics
 from server.moderation.install import install as moderation
+from server.operations import install as operations
 from server.postgres import PgDatabase
 from server.replay.install import install as replay
 from server.retention import retention
@@ -81,10 +85,15 @@ def create_app(
         ping_timeout=settings.ping_timeout,
         transports=["polling", "websocket"] if settings.long_polling else ["websocket"],
     )
+    metrics = Metrics(process=settings.process_name or str(os.getpid()),
+                      enabled=settings.metrics)
+    traffic = metrics.traffic if metrics.enabled else None
+    sio.manager.traffic = traffic
     sio.attach(app)
     if settings.long_polling:
         app.middlewares.append(sio.polling_bounds())
     database, ledger = _databases(settings, clock)
+    database.metrics = metrics if metrics.enabled else None
     store: MemoryStore | RedisStore
     cluster: Cluster | None = None
     if settings.redis_url is not None and node is not None:
@@ -99,12 +108,22 @@ def create_app(
         history = RedisHistory(cluster.store.redis, settings.history, clock,
                                prefix=settings.redis_prefix, channel=cluster.store.channel)
     gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock,
-                            cluster=cluster)
+                            cluster=cluster, traffic=traffic)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
-                  delivery=Delivery(), cluster=cluster, history=history)
+                  delivery=Delivery(), cluster=cluster, history=history, metrics=metrics,
+                  health=Health())
     app[SETTINGS], app[CONTEXT], app[SIO] = settings, ctx, sio
+    ctx.health.add_check("database" if isinstance(database, PgDatabase) else "sqlite",
+                         database.check)
+    metrics.gauge("tandem_connections", "Open Socket.IO connections (joined, waiting to be let "
+                  "in, or yet to join)", lambda: len(gateway.connections))
+    metrics.gauge("tandem_connections_joined", "Open Socket.IO connections that have joined "
+                  "their session", lambda: sum(1 for c in gateway.connections.values()
+                                               if c.participant_id is not None))
     if cluster is not None:
         _join_cluster(ctx, cluster, sio)
+        ctx.health.add_check("redis", cluster.ping)
+        cluster.on_round_trip = metrics.redis_round_trip.observe
 
     # Storage starts first and stops last; features' own work runs inside it; serving (the
     # start-up hooks) comes last, and at shutdown the connections close first.
@@ -114,6 +133,7 @@ def create_app(
     # After the features' own start (their stores take part in the rule's first pass).
     app.cleanup_ctx.append(lambda app: retention(ctx))
     ctx.delivery.check_complete()
+    operations(app, settings, ctx.health, metrics, ctx.openapi)
     openapi = ctx.openapi.document()
 
     async def openapi_json(request: web.Request) -> web.Response:
@@ -205,6 +225,7 @@ async def _serving(ctx: Context, sio: TandemSocketServer) -> AsyncIterator[None]
     gc.freeze()
     gc.set_threshold(*ctx.settings.gc_threshold)
     yield
+    await ctx.health.close()
     await ctx.gateway.close()
     await sio.close()
 

@@ -48,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
                        help="comma-separated addresses or networks of reverse proxies whose "
                             "X-Forwarded-Proto/-Host give join links their scheme and host "
                             "(default: none; the headers are then ignored)")
+    serve.add_argument("--ops-from",
+                       help="comma-separated addresses or networks, besides loopback and the "
+                            "trusted proxies, that may read /metrics and /readyz "
+                            "(0.0.0.0/0,::/0: anyone)")
+    serve.add_argument("--metrics", action=argparse.BooleanOptionalAction, default=None,
+                       help="count traffic and serve /metrics (default: on)")
+    serve.add_argument("--process-name",
+                       help="this process's 'process' label in /metrics (default: its pid)")
     serve.add_argument(
         "--secret",
         help="token signing secret (default: generated and kept in the data dir)",

@@ -4,8 +4,10 @@ a command of a session.
 A feature is a subpackage of ``server`` with an ``install(app, ctx)`` function: it registers its
 socket events on ``ctx.gateway``, the delivery of its domain events on ``ctx.delivery``, its
 REST routes on ``app.router`` (documented on ``ctx.openapi``), work to do once the store is
-loaded on ``ctx.on_start``, and how it deletes what it keeps of people on ``ctx.erasure``. The
-deliverers of replayable events append each to ``ctx.history`` before sending it.
+loaded on ``ctx.on_start``, and how it deletes what it keeps of people on ``ctx.erasure``. A
+part that depends on a service adds a readiness check of it on ``ctx.health``
+(``add_check(name, check)``) and may add figures to ``ctx.metrics``.
+The deliverers of replayable events append each to ``ctx.history`` before sending it.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from aiohttp import web
 from rooms.commands import Command
 from server.delivery import Delivery
 from server.gateway import SocketGateway
+from server.health import Health
 from server.history import History
 from server.ledger import Ledger
+from server.metrics import Metrics
 from server.openapi import OpenApi
 from server.settings import Settings
 from server.store import Applied, SessionStore
@@ -91,7 +95,9 @@ class Context:
     delivery: Delivery
     # Each room's replayable events, for clients that reconnect (``server/history.py``).
     history: History
+    metrics: Metrics
     openapi: OpenApi = field(default_factory=OpenApi)
+    health: Health = field(default_factory=Health)
     on_start: list[StartHook] = field(default_factory=list)
     audio: Audio = field(default_factory=Audio)
     erasure: Erasure = field(default_factory=Erasure)

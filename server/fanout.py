@@ -46,6 +46,7 @@ from socketio import packet as sio_packet
 from socketio.msgpack_packet import MsgPackPacket
 
 from rooms.errors import InvalidPayload
+from server.metrics import Traffic
 from server.protocol import error_ack
 from server.tasks import TaskSet
 
@@ -259,9 +260,12 @@ class _Packet(MsgPackPacket):  # type: ignore[misc]
 
 
 class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
-    """Room emits encoded once and handed to every recipient in one loop, with no task each."""
+    """Room emits encoded once and handed to every recipient in one loop, with no task each.
+    With ``traffic`` set, each emit is counted with its number of recipients, once per emit
+    rather than once per recipient."""
 
     server: TandemSocketServer
+    traffic: Traffic | None = None
 
     async def emit(
         self,
@@ -274,7 +278,10 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         to: Any = None,
         **kwargs: Any,
     ) -> None:
+        traffic = self.traffic
         if callback is not None:  # a distinct ack id per recipient: the library's own way
+            if traffic is not None:  # its deliveries are counted as they are sent
+                traffic.emitted(event, 0)
             await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
                                callback=callback, to=to, **kwargs)
             return
@@ -290,9 +297,14 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         server = self.server
         sends = server.prepared(pkt)
         if isinstance(room, list | tuple | set):
-            members = self.get_participants(namespace, room)
+            members: Any = list(self.get_participants(namespace, room))
+            if traffic is not None:
+                traffic.emitted(event, sum(1 for sid, _eio_sid in members if sid not in skip))
         else:  # one room, read in place: nothing below can change it while the loop runs
-            members = self.rooms[namespace].get(room, {}).items()
+            in_room = self.rooms[namespace].get(room, {})
+            members = in_room.items()
+            if traffic is not None:
+                traffic.emitted(event, len(in_room) - sum(1 for sid in skip if sid in in_room))
         outboxes = server.outboxes
         frame = sends[0][1] if len(sends) == 1 else None
         for sid, eio_sid in members:
@@ -434,6 +446,12 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         return bound
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
+        # Room emits are counted by FanoutManager.emit; an event sent here is one of an emit
+        # with an acknowledgement, sent to each recipient with an id of its own.
+        traffic = self.manager.traffic
+        if traffic is not None and pkt.packet_type == sio_packet.EVENT and pkt.data:
+            event = pkt.data[0]
+            traffic.deliveries[event] = traffic.deliveries.get(event, 0) + 1
         self.send_prepared(eio_sid, self.prepared(pkt))
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:

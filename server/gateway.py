@@ -35,6 +35,7 @@ from rooms.moderation import check_link
 from rooms.ratelimit import TokenBucket
 from rooms.session import Session
 from server.delivery import delivering_here
+from server.metrics import UNKNOWN_EVENT, Traffic
 from server.protocol import ErrorAck, Inbound, Message, error_ack, parse
 from server.settings import Settings
 from server.store import SessionStore
@@ -160,11 +161,14 @@ class SocketGateway:
     connects: dict[str, TokenBucket] = field(default_factory=dict)
     # With several processes: where emits to other processes' connections go.
     cluster: Cluster | None = None
+    # Events read and acknowledged, counted with the time between (None: not counted).
+    traffic: Traffic | None = None
 
     def __post_init__(self) -> None:
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
-        self.sio.on("*", self._on_unknown)
+        self.sio.on("*", self._on_unknown if self.traffic is None
+                    else _timed(UNKNOWN_EVENT, self._on_unknown, self.traffic))
 
     # -- registration -----------------------------------------------------------------------------
 
@@ -212,7 +216,7 @@ class SocketGateway:
                                      conn.participant_id or sid, conn.session_id, _more(held))
                 return INTERNAL_ERROR
 
-        self.sio.on(name, run)
+        self.sio.on(name, run if self.traffic is None else _timed(name, run, self.traffic))
 
     def on_disconnect(self, hook: DisconnectHook) -> None:
         """Run ``hook(connection, reason)`` when a connection closes (after it is forgotten)."""
@@ -335,6 +339,22 @@ class SocketGateway:
 
 
 K = TypeVar("K")
+R = TypeVar("R")
+
+
+def _timed(event: str, handler: Callable[..., Awaitable[R]],
+           traffic: Traffic) -> Callable[..., Awaitable[R]]:
+    """``handler`` counted in ``traffic`` under ``event``, with the time from the event being
+    read to its acknowledgement (which python-socketio sends as soon as the handler returns)."""
+
+    async def timed(*args: Any) -> R:
+        started = time.perf_counter()
+        try:
+            return await handler(*args)
+        finally:
+            traffic.answered(event, time.perf_counter() - started)
+
+    return timed
 
 
 # Past this many addresses remembered, those with no connection open are forgotten.

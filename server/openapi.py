@@ -145,8 +145,9 @@ class OpenApi:
         """Give ``model``'s field ``name`` this server's ``bounds`` (``maximum=25``)."""
         self.bounds.append((model, name, bounds))
 
-    def _add(self, path: str, method: str, op: dict[str, Any],
-             models: tuple[type[BaseModel] | None, ...]) -> None:
+    def add(self, path: str, method: str, op: dict[str, Any],
+            models: tuple[type[BaseModel] | None, ...]) -> None:
+        """An operation written out whole (``op``), with the models its ``$ref``s name."""
         if method in self.paths.setdefault(path, {}):
             raise ValueError(f"{method.upper()} {path} is documented twice")
         self.paths[path][method] = op
@@ -157,7 +158,7 @@ class OpenApi:
                   body: type[BaseModel] | None = None, admin: bool = True,
                   session_param: bool = False) -> None:
         """An operation whose request and answer are pydantic models."""
-        self._add(path, method, _op(summary, ok, errors, body, admin, session_param),
+        self.add(path, method, _op(summary, ok, errors, body, admin, session_param),
                   (ok[1], body))
 
     def described(self, path: str, method: str, summary: str, ok_status: int,
@@ -165,7 +166,7 @@ class OpenApi:
                   parameters: list[dict[str, Any]], admin: bool = True,
                   body: type[BaseModel] | None = None) -> None:
         """An operation whose answer is documented in prose (docs/PROTOCOL.md)."""
-        self._add(path, method, _described(summary, ok_status, ok_description, ok_content,
+        self.add(path, method, _described(summary, ok_status, ok_description, ok_content,
                                            errors, parameters, admin, body), (body,))
 
     def document(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ DATABASE_SCHEMES = ("postgresql", "postgres")
 
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+PROCESS_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class SettingsError(ValueError):
@@ -169,6 +171,14 @@ class Settings:
         if self.database_url is None:
             return f"SQLite in {self.data_dir}"
         return redact_url(self.database_url)
+    # /metrics and /readyz (server/operations.py) answer loopback, the trusted proxies and
+    # these addresses or networks, and nobody else; ``0.0.0.0/0,::/0`` opens them to all.
+    ops_from: tuple[IpNetwork, ...] = ()
+    # Whether the server counts its traffic and serves /metrics (--no-metrics: neither).
+    metrics: bool = True
+    # This process's ``process`` label in /metrics (None: its pid); a worker index when
+    # several Tandem processes share a machine.
+    process_name: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
@@ -215,6 +225,9 @@ class Settings:
                 raise SettingsError("the database is a postgresql://user:password@host:port/name "
                                     f"URL (got one starting {scheme or 'without a scheme'!r}); "
                                     "without it, the ledger is kept in the data directory")
+        if self.process_name is not None and not PROCESS_NAME.fullmatch(self.process_name):
+            raise SettingsError("the process name is 1 to 64 letters, digits, '.', '_' or '-', "
+                                f"not {self.process_name!r}")
         if self.event_loop not in EVENT_LOOPS:
             raise SettingsError(f"the event loop must be one of {', '.join(EVENT_LOOPS)}, "
                                 f"not {self.event_loop!r}")
@@ -364,6 +377,9 @@ def load_settings(
         history=HistoryBounds(events=number("history_events", 1000),
                               seconds=float(number("history_seconds", 600)),
                               bytes=number("history_bytes", 32 * 1024 * 1024)),
+        ops_from=_networks(pick("ops_from")),
+        metrics=(pick("metrics") or "1").lower() not in ("0", "false", "no"),
+        process_name=pick("process_name"),
     )
     if settings.workers > 1 and settings.redis_url is None:
         raise SettingsError("several workers share their sessions through Redis: give --redis "

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rooms.errors import NotRecorded
+
+if TYPE_CHECKING:
+    from server.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +88,24 @@ class GroupCommit:
         self._queue: asyncio.Queue[Op] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
+        # Commit times and failures are counted here when set (``server.metrics``).
+        self.metrics: Metrics | None = None
+        # When the last commit succeeded (the loop's clock), and whether one failed since.
+        self._committed_at: float | None = None
+        self._failing = False
+
+    async def check(self, fresh_for: float = 1.0) -> None:
+        """Readiness (``ctx.health``): return when the writer runs and its last commit, at most
+        ``fresh_for`` seconds ago, succeeded; else commit now and return once that is kept.
+        Raises ``DatabaseUnavailable`` when the writer is not running or the commit fails."""
+        writer = self._writer
+        if self._closed or writer is None or writer.done():
+            raise DatabaseUnavailable("The database writer is not running.")
+        committed = self._committed_at
+        if (not self._failing and committed is not None
+                and asyncio.get_running_loop().time() - committed < fresh_for):
+            return
+        await (await self.submit(Alive(self.new_future())))
 
     async def _apply(self, batch: list[Op], buffered: list[Rows]) -> list[Any]:
         """Apply ``batch`` in one transaction and commit it; one result per operation."""
@@ -172,9 +194,13 @@ class GroupCommit:
                 except asyncio.QueueEmpty:
                     break
             buffered = [rows for drain in self._sources if (rows := drain()) is not None]
+            started = time.perf_counter()
             try:
                 results = await self._apply(batch, buffered)
             except Exception as exc:  # the commit itself failed: nothing in the batch is kept
+                self._failing = True
+                if self.metrics is not None:
+                    self.metrics.ledger_commit_failures += 1
                 self._failure_logged(exc, batch)
                 error = DatabaseUnavailable(f"The database could not commit: {_reason(exc)}")
                 results = [error] * len(batch)
@@ -184,6 +210,9 @@ class GroupCommit:
                     if rows.on_lost is not None:
                         rows.on_lost()
             else:
+                self._committed_at, self._failing = loop.time(), False
+                if self.metrics is not None:
+                    self.metrics.ledger_commit.observe(time.perf_counter() - started)
                 for rows in buffered:
                     rows.future.set_result(None)
             failed = []

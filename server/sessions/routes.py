@@ -1,5 +1,5 @@
 """REST for sessions: creating them and their links (admin), previews of a link, ending a
-session; the page people open and the health check."""
+session; the page people open."""
 
 from __future__ import annotations
 
@@ -55,7 +55,6 @@ class SessionRoutes:
         r.add_post("/api/sessions/{session_id}/end", self.end_session)
         r.add_put("/api/sessions/{session_id}/groups", self.put_groups)
         r.add_post("/api/join/preview", self.preview)
-        r.add_get("/healthz", self.health)
         r.add_get("/s/{session_id}", self.page)
         r.add_get("/", self.home)
         r.add_static("/client/", WEB_CLIENT_DIR, follow_symlinks=False)
@@ -249,9 +248,6 @@ class SessionRoutes:
             captions=CaptionConsent(view.captions),
         )
         return web.json_response(out.model_dump(mode="json"))
-
-    async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
 
     async def page(self, request: web.Request) -> web.StreamResponse:
         return page("index.html")

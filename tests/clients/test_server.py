@@ -161,3 +161,21 @@ def test_a_second_server_on_the_same_data_directory_refuses_to_start(tmp_path: P
     # Once the first has stopped, the directory is free again.
     with ServerProcess(tmp_path / "data") as again:
         assert healthz(again.url) == 200
+
+
+def test_the_real_server_serves_readyz_and_metrics_labelled_with_its_process_name(
+        tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with ServerProcess(tmp_path / "data", flags=["--process-name", "worker-3"]) as server:
+        with opener.open(server.url + "/readyz", timeout=5) as reply:
+            assert reply.status == 200
+            assert reply.read() == b'{"ok": true, "checks": {"sqlite": "ok"}}'
+        with opener.open(server.url + "/metrics", timeout=5) as reply:
+            text = reply.read().decode()
+    samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
+    assert {s.labels["process"] for s in samples} == {"worker-3"}
+    names = {s.name for s in samples}
+    assert {"tandem_connections", "tandem_ledger_commit_seconds_count",
+            "process_cpu_seconds_total"} <= names

@@ -9,13 +9,16 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestServer
 
 from rooms.attendance import Record, RecordKind, SessionInfo
 from server.app import CONTEXT, create_app
-from server.database import DATABASE_FILE, LEGACY_FILE
+from server.database import DATABASE_FILE, LEGACY_FILE, Database
 from server.ledger.sqlite import SqliteLedger
+from server.metrics import Metrics
 from server.settings import Settings
+from server.writer import DatabaseUnavailable
 from tests.support import Clock
 
 
@@ -44,3 +47,19 @@ async def test_a_ledger_of_its_own_file_is_adopted(
     db.close()
     assert {"records", "sessions", "session_snapshots", "session_commands"} <= tables
     await server.close()
+
+
+async def test_the_readiness_check_follows_the_writer(tmp_path: Path) -> None:
+    metrics = Metrics(process="test")
+    database = Database(tmp_path / DATABASE_FILE, heartbeat=60)
+    database.metrics = metrics
+    with pytest.raises(DatabaseUnavailable):
+        await database.check()  # not started
+    await database.start()
+    await database.check()  # nothing committed yet: it commits, and passes once that is kept
+    assert metrics.ledger_commit.count == 1
+    await database.check(fresh_for=60)  # that commit is recent: nothing more to do
+    assert metrics.ledger_commit.count == 1
+    await database.close()
+    with pytest.raises(DatabaseUnavailable):
+        await database.check()

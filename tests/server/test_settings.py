@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from clients.server import free_port
-from server.cli import main
+from server.cli import _parser, main
 from server.settings import SettingsError, load_settings
 
 
@@ -52,6 +52,22 @@ def test_trusted_proxies_are_addresses_or_networks(tmp_path: Path) -> None:
     assert [str(n) for n in nets] == ["192.168.1.0/24"]
 
 
+def test_operations_settings(tmp_path: Path) -> None:
+    env = {"TANDEM_SECRET": "s" * 32, "TANDEM_ADMIN_KEY": "k" * 16}
+    s = load_settings({"data_dir": str(tmp_path)}, env, tmp_path).settings
+    assert (s.metrics, s.process_name, s.ops_from) == (True, None, ())
+    env |= {"TANDEM_METRICS": "0", "TANDEM_PROCESS_NAME": "worker-2",
+            "TANDEM_OPS_FROM": "0.0.0.0/0,::/0"}
+    s = load_settings({"data_dir": str(tmp_path)}, env, tmp_path).settings
+    assert (s.metrics, s.process_name) == (False, "worker-2")
+    assert [str(n) for n in s.ops_from] == ["0.0.0.0/0", "::/0"]
+    for argv, metrics in ((["--metrics"], True), (["--no-metrics"], False)):
+        flags = {k: v for k, v in vars(_parser().parse_args(["serve", *argv])).items()
+                 if k != "command"}
+        # the flag wins over TANDEM_METRICS=0
+        assert load_settings(flags, env, tmp_path).settings.metrics is metrics
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -67,6 +83,8 @@ def test_trusted_proxies_are_addresses_or_networks(tmp_path: Path) -> None:
         ({"TANDEM_GC_THRESHOLD": "0,10,10"}, "GC threshold"),
         ({"TANDEM_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, "trusted proxies"),
         ({"TANDEM_DATABASE": "mysql://u:p@h/db"}, "postgresql://"),
+        ({"TANDEM_OPS_FROM": "monitoring.local"}, "trusted proxies"),
+        ({"TANDEM_PROCESS_NAME": "worker 1"}, "process name"),
     ],
 )
 def test_bad_settings_fail_loudly(tmp_path: Path, env: dict[str, str], message: str) -> None:

@@ -177,11 +177,14 @@ async def test_openapi_document_describes_every_endpoint(
     async with http.get("/api/openapi.json") as resp:
         doc = await resp.json()
     assert doc["openapi"].startswith("3.1")
-    # every REST route the app serves under /api/ is in the document, with its methods
+    # every REST route the app serves under /api/, and the operator's endpoints, are in the
+    # document, with their methods
     served: dict[str, set[str]] = {}
+    operator = ("/healthz", "/readyz", "/metrics")
     for route in server.app.router.routes():
         path = route.resource.canonical if route.resource is not None else ""
-        if path.startswith("/api/") and path != "/api/openapi.json" and route.method != "HEAD":
+        if ((path.startswith("/api/") or path in operator) and path != "/api/openapi.json"
+                and route.method != "HEAD"):
             served.setdefault(path, set()).add(route.method.lower())
     documented = {path: set(ops) for path, ops in doc["paths"].items()}
     assert documented == served
