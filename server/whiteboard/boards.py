@@ -1,5 +1,5 @@
 """Board documents: one pycrdt ``Doc`` per (session, room), loaded from and kept in the
-``BoardStore``.
+``BoardStorage`` (files, or Redis shared by several processes).
 
 An update from a client is checked before it touches a board: its size, then that it decodes, in
 a scratch document of its own, and creates no top-level type but the board's ``items`` map. Only
@@ -24,7 +24,7 @@ from pycrdt import Doc, Map, TransactionEvent, merge_updates
 
 from rooms.errors import InvalidPayload
 from rooms.whiteboard import BOARD_ROOTS, HELD_SECONDS, BoardKey, BoardLimits
-from server.whiteboard.store import BoardStore
+from server.whiteboard.store import BoardStorage
 from server.whiteboard.yjs import Needs, read_needs, read_state
 
 logger = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ def _done() -> asyncio.Future[None]:
 class Boards:
     """The boards loaded in this process, over the durable store."""
 
-    store: BoardStore
+    store: BoardStorage
     limits: BoardLimits = field(default_factory=BoardLimits)
     compact_bytes: int = 256 * 1024
     loaded: dict[BoardKey, Board] = field(default_factory=dict)
