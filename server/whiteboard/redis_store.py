@@ -8,6 +8,8 @@ Keys (``P`` is the prefix, ``s`` a session id, ``r`` a room id)::
                     many updates compactions have folded into it), ``v`` (the compaction's
                     version; it moves on every compaction and is gone with the board)
     P wb:s/r/log    list: the updates appended since, oldest first
+    P wb:s/r/gone   set for ``GONE_MS`` when the board is deleted (a process that has not heard
+                    of the deletion yet does not bring it back with a compaction)
     P wr:s          set: the session's rooms that have a board
     P wm:s          hash: the session's ``title``, ``pair_key``, ``created_at``
     P wm:s/names    hash: room id -> name
@@ -22,7 +24,8 @@ was given (the asking process's document), the stored snapshot and the log's ent
 one script and only if the version did not move, replaces the snapshot and drops exactly the
 entries it folded in. Entries appended meanwhile stay; an entry that builds on a change not yet
 stored (it cannot be folded in) stays too, with every one after it. A version that moved means
-another compaction came first: read again. A board deleted meanwhile stays deleted.
+another compaction came first: read again. A board deleted meanwhile stays deleted; so does one
+deleted a while before (``gone``), until someone appends to it again.
 
 The meta is written by merging (room names and marks are added, never removed but by a
 deletion), since several processes write it from what they each hold. The keys are computed
@@ -53,8 +56,12 @@ T = TypeVar("T")
 # A compaction that keeps meeting another one gives up after this many reads (nothing is lost:
 # the log is simply longer until the next one).
 COMPACT_TRIES = 3
+# How long a deleted board's tombstone lasts: far longer than the deletion takes to reach the
+# other processes (they drop the board from memory when told).
+GONE_MS = 600_000
 
 _APPEND = """
+redis.call('DEL', KEYS[5])
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('HSETNX', KEYS[1], 'base', 0)
 redis.call('HSETNX', KEYS[1], 'v', 0)
@@ -66,7 +73,7 @@ _COMPACT = """
 local v = redis.call('HGET', KEYS[1], 'v')
 local expected = tonumber(ARGV[1])
 if not v then
-  if expected >= 0 then return -1 end
+  if expected >= 0 or redis.call('EXISTS', KEYS[5]) == 1 then return -1 end
   v = -1
 end
 v = tonumber(v)
@@ -120,6 +127,7 @@ local P, sid = ARGV[1], ARGV[2]
 local meta, rooms = P .. 'wm:' .. sid, P .. 'wr:' .. sid
 local names, drawn = meta .. '/names', meta .. '/drawn'
 local function board(room) return P .. 'wb:' .. sid .. '/' .. room end
+local gone_ms = ARGV[4]
 local found = 0
 local dropped = {}
 local targets = {}
@@ -127,11 +135,12 @@ if ARGV[3] == '1' then
   targets = redis.call('SMEMBERS', rooms)
   found = (redis.call('EXISTS', meta) + #targets > 0) and 1 or 0
 else
-  for i = 4, #ARGV do targets[#targets + 1] = ARGV[i] end
+  for i = 5, #ARGV do targets[#targets + 1] = ARGV[i] end
 end
 for _, room in ipairs(targets) do
   if ARGV[3] ~= '1' and redis.call('EXISTS', board(room)) == 1 then found = found + 1 end
   redis.call('DEL', board(room), board(room) .. '/log')
+  redis.call('SET', board(room) .. '/gone', '1', 'PX', gone_ms)
   redis.call('SREM', rooms, room)
   local marks = redis.call('HGET', drawn, room)
   if marks then dropped[#dropped + 1] = marks end
@@ -215,9 +224,9 @@ class RedisBoardStore:
 
     # -- keys -------------------------------------------------------------------------------------
 
-    def _board(self, key: BoardKey) -> tuple[str, str]:
+    def _board(self, key: BoardKey) -> tuple[str, str, str]:
         board = f"{self.prefix}wb:{key.session_id}/{key.room}"
-        return board, board + "/log"
+        return board, board + "/log", board + "/gone"
 
     def _meta(self, session_id: str) -> tuple[str, str, str]:
         BoardKey(session_id, "main")  # a safe id
@@ -274,8 +283,8 @@ class RedisBoardStore:
         for op in ops:
             assert op.append is not None
             key, update = op.append
-            board, log = self._board(key)
-            await self._append(keys=[board, log, self._rooms(key.session_id), self._index],
+            board, log, gone = self._board(key)
+            await self._append(keys=[board, log, self._rooms(key.session_id), self._index, gone],
                                args=[update, key.room, now, key.session_id], client=pipe)
         try:
             await pipe.execute()
@@ -328,7 +337,7 @@ class RedisBoardStore:
     async def _snapshot_and_log(self, key: BoardKey) -> tuple[int, bytes, list[bytes]]:
         """The compaction's version (-1: no board), the snapshot (b"": none) and the log, read
         together."""
-        board, log = self._board(key)
+        board, log, _ = self._board(key)
         pipe = self.redis.pipeline(transaction=True)
         pipe.hmget(board, "v", "snap")
         pipe.lrange(log, 0, -1)
@@ -347,12 +356,12 @@ class RedisBoardStore:
         into the board's stored state, and dropping the log entries the new state holds."""
 
         async def compact() -> None:
-            board, log = self._board(key)
+            board, log, gone = self._board(key)
             for _ in range(COMPACT_TRIES):
                 version, stored, entries = await self._snapshot_and_log(key)
                 state, covered = fold([stored, snapshot], entries)
                 done = await self._compact(
-                    keys=[board, log, self._rooms(key.session_id), self._index],
+                    keys=[board, log, self._rooms(key.session_id), self._index, gone],
                     args=[version, covered, state, key.room, repr(self.clock()),
                           key.session_id])
                 if done != 0:  # kept, or the board was deleted meanwhile (it stays deleted)
@@ -372,7 +381,7 @@ class RedisBoardStore:
         """Delete every board of a session and its meta; True if there was any."""
         self._meta(session_id)
         return bool(await self._later(lambda: self._delete(
-            keys=[self._index], args=[self.prefix, session_id, "1"])))
+            keys=[self._index], args=[self.prefix, session_id, "1", GONE_MS])))
 
     async def delete_boards(self, session_id: str, rooms: list[str]) -> int:
         """Delete the boards of ``rooms`` of a session, and the session's meta once it has no
@@ -380,7 +389,7 @@ class RedisBoardStore:
         for room in rooms:
             BoardKey(session_id, room)
         return int(await self._later(lambda: self._delete(
-            keys=[self._index], args=[self.prefix, session_id, "0", *rooms])))
+            keys=[self._index], args=[self.prefix, session_id, "0", GONE_MS, *rooms])))
 
     async def marked(self, mark: str) -> dict[str, list[str]]:
         """Session id -> rooms whose board carries ``mark`` (someone who changed it)."""

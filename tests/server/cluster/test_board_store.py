@@ -16,7 +16,7 @@ from clients.server import RedisProcess
 from rooms.whiteboard import BoardKey
 from server.whiteboard.boards import Boards, Change
 from server.whiteboard.redis_store import RedisBoardStore, fold
-from server.whiteboard.store import BoardMeta
+from server.whiteboard.store import BoardMeta, StoredBoard
 from tests.server.whiteboard.replica import Replica
 
 KEY = BoardKey("s1", "main")
@@ -149,7 +149,30 @@ async def test_a_board_deleted_during_a_compaction_stays_deleted(
     a._snapshot_and_log = read_then_deleted  # type: ignore[method-assign]
     await a.compact(KEY, items_state(updates))
     assert await a.rooms("s1") == []
-    assert await client.keys(f"{PREFIX}*") == []
+    assert await a.load(KEY) == StoredBoard(None, ())
+    # all that is left is the tombstone, which holds nothing
+    assert await client.keys(f"{PREFIX}*") == [f"{PREFIX}wb:s1/main/gone".encode()]
+    assert await client.get(f"{PREFIX}wb:s1/main/gone") == b"1"
+
+
+async def test_a_process_not_yet_told_of_a_deletion_does_not_bring_the_board_back(
+    stores: tuple[RedisBoardStore, RedisBoardStore]
+) -> None:
+    a, b = stores
+    r, updates = strokes(3)
+    for u in updates:
+        await a.append(KEY, u)
+    held = await Boards(b).get(KEY)  # b holds the board in memory
+    assert held.to_json() == r.view()
+    assert await a.delete_boards("s1", ["main"]) == 1
+    await b.compact(KEY, held.encoded())  # from what b still holds
+    assert await a.load(KEY) == StoredBoard(None, ())
+    # drawing on it again starts it again, with only what is drawn from then on
+    again, fresh = strokes(1)
+    await b.append(KEY, fresh[0])
+    await b.compact(KEY, items_state(fresh))
+    stored = await a.load(KEY)
+    assert items(stored.snapshot, stored.updates) == again.view()
 
 
 def test_fold_leaves_in_the_log_an_entry_whose_change_it_builds_on_is_not_there() -> None:
@@ -197,7 +220,8 @@ async def test_meta_pairs_listing_and_deletion(
     assert await store.pair_sessions("pair-abc") == ["s2"]
     assert await store.marked("person:ana") == {}
     # nothing of the deleted session is left in Redis, not even in an index
-    left = [k.decode() for k in await client.keys(f"{PREFIX}*")]
+    left = [k.decode() for k in await client.keys(f"{PREFIX}*")
+            if not k.endswith(b"/gone")]  # tombstones, which hold nothing
     assert not [k for k in left if "s1" in k or "ana" in k or "ben" in k], left
     assert "s1" not in await client.lrange(f"{PREFIX}wp:pair-abc", 0, -1)
 
