@@ -143,6 +143,9 @@ class Settings:
     redis_prefix: str = "tandem:"
     workers: int = 1
     reuse_port: bool = False
+    # A board's updates stored since its snapshot, in bytes, past which a new snapshot is made
+    # (``server.whiteboard.boards``).
+    board_compact_bytes: int = 256 * 1024
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
@@ -173,6 +176,8 @@ class Settings:
             raise SettingsError("workers (server processes) must be 1 to 64")
         if self.speech_model is not None and not self.speech_model.is_dir():
             raise SettingsError(f"the speech model folder {self.speech_model} does not exist")
+        if self.board_compact_bytes < 1024:
+            raise SettingsError("board_compact_bytes must be at least 1024")
         if self.limits.connect_rate < 0:
             raise SettingsError("connect_rate (new connections a second per address) cannot be "
                                 "negative (0: no limit)")
@@ -314,6 +319,7 @@ def load_settings(
         redis_prefix=pick("redis_prefix") or "tandem:",
         workers=number("workers", 1),
         reuse_port=(pick("reuse_port") or "0") in ("1", "true", "yes"),
+        board_compact_bytes=number("board_compact_bytes", 256 * 1024),
     )
     if settings.workers > 1 and settings.redis_url is None:
         raise SettingsError("several workers share their sessions through Redis: give --redis "
