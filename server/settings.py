@@ -164,6 +164,9 @@ class Settings:
     redis_prefix: str = "tandem:"
     workers: int = 1
     reuse_port: bool = False
+    # A board's updates stored since its snapshot, in bytes, past which a new snapshot is made
+    # (``server.whiteboard.boards``).
+    board_compact_bytes: int = 256 * 1024
 
     @property
     def database_shown(self) -> str:
@@ -209,6 +212,8 @@ class Settings:
             raise SettingsError("workers (server processes) must be 1 to 64")
         if self.speech_model is not None and not self.speech_model.is_dir():
             raise SettingsError(f"the speech model folder {self.speech_model} does not exist")
+        if self.board_compact_bytes < 1024:
+            raise SettingsError("board_compact_bytes must be at least 1024")
         if self.limits.connect_rate < 0:
             raise SettingsError("connect_rate (new connections a second per address) cannot be "
                                 "negative (0: no limit)")
@@ -380,6 +385,7 @@ def load_settings(
         ops_from=_networks(pick("ops_from")),
         metrics=(pick("metrics") or "1").lower() not in ("0", "false", "no"),
         process_name=pick("process_name"),
+        board_compact_bytes=number("board_compact_bytes", 256 * 1024),
     )
     if settings.workers > 1 and settings.redis_url is None:
         raise SettingsError("several workers share their sessions through Redis: give --redis "

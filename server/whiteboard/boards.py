@@ -1,5 +1,5 @@
 """Board documents: one pycrdt ``Doc`` per (session, room), loaded from and kept in the
-``BoardStore``.
+``BoardStorage`` (files, or Redis shared by several processes).
 
 An update from a client is checked before it touches a board: its size, then that it decodes, in
 a scratch document of its own, and creates no top-level type but the board's ``items`` map. Only
@@ -10,6 +10,11 @@ brings what it builds on (it then lands after that one) or ``HELD_SECONDS`` pass
 a board holds a few at most, and refuses more with ``board_out_of_order``. A board whose stored
 size (snapshot plus log) grows past ``compact_bytes`` over its snapshot is compacted: the snapshot
 is re-encoded from the document, which also drops what deletions left behind.
+
+With several processes (``server.whiteboard.sync``), every update this process keeps is handed
+to ``on_kept`` once it is stored, for the others; an update another process kept is ``merge``d:
+applied to the document (once what it builds on is there: such updates wait beside the
+document, as held ones do), never stored or relayed again here.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pycrdt import Doc, Map, TransactionEvent, merge_updates
 
 from rooms.errors import InvalidPayload
 from rooms.whiteboard import BOARD_ROOTS, HELD_SECONDS, BoardKey, BoardLimits
-from server.whiteboard.store import BoardStore
+from server.whiteboard.store import BoardStorage
 from server.whiteboard.yjs import Needs, read_needs, read_state
 
 logger = logging.getLogger(__name__)
@@ -34,6 +39,9 @@ SERVER_ORIGIN = "tandem-server"
 # Boards kept in memory at most; the least recently used idle one is dropped past it (its data
 # is on disk).
 LOADED_MAX = 500
+# Updates of other processes waiting for what they build on, per board; past it the board is
+# dropped from memory and read again from the store on its next use (the store has them all).
+ARRIVING_MAX = 256
 EMPTY_UPDATE = b"\x00\x00"
 Seed = Callable[[], Awaitable[bytes | None]]
 
@@ -66,6 +74,10 @@ class Board:
         self.snapshot_bytes = 0
         self.updates_since_snapshot = 0
         self.held: list[_Held] = []  # updates waiting for what they build on, oldest first
+        # Updates other processes kept that build on changes not here yet, oldest first; and
+        # the bytes of theirs applied since the snapshot (theirs to compact, not this one's).
+        self.arriving: list[tuple[bytes, Needs]] = []
+        self.merged_bytes = 0
 
     @property
     def held_bytes(self) -> int:
@@ -136,6 +148,12 @@ class Board:
         self.stored_bytes += len(update)
         self.updates_since_snapshot += 1
 
+    def merge(self, update: bytes) -> None:
+        """Apply an update another process kept."""
+        self.doc.apply_update(update)
+        self.stored_bytes += len(update)
+        self.merged_bytes += len(update)
+
     def clear(self) -> bytes:
         """Delete every item; return the update that does it (empty if there was nothing)."""
         captured: list[bytes] = []
@@ -162,10 +180,10 @@ class Board:
 
     def snapshot_taken(self, snapshot: bytes) -> None:
         self.stored_bytes = self.snapshot_bytes = len(snapshot)
-        self.updates_since_snapshot = 0
+        self.updates_since_snapshot = self.merged_bytes = 0
 
     def needs_compaction(self, compact_bytes: int) -> bool:
-        return self.stored_bytes - self.snapshot_bytes > compact_bytes
+        return self.stored_bytes - self.snapshot_bytes - self.merged_bytes > compact_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,12 +240,14 @@ def _done() -> asyncio.Future[None]:
 class Boards:
     """The boards loaded in this process, over the durable store."""
 
-    store: BoardStore
+    store: BoardStorage
     limits: BoardLimits = field(default_factory=BoardLimits)
     compact_bytes: int = 256 * 1024
     loaded: dict[BoardKey, Board] = field(default_factory=dict)
     loading: dict[BoardKey, asyncio.Future[Board]] = field(default_factory=dict)
     busy: dict[BoardKey, int] = field(default_factory=dict)  # writes not yet on disk
+    # Told of each update this process keeps, once it is stored (the other processes apply it).
+    on_kept: Callable[[BoardKey, bytes], None] | None = None
 
     async def get(self, key: BoardKey, seed: Seed | None = None) -> Board:
         """The board of ``key``, loaded from disk on first use. ``seed`` gives the starting
@@ -274,6 +294,8 @@ class Boards:
             if initial:
                 board.doc.apply_update(initial)
                 await self._compact(board)
+                if self.on_kept is not None:
+                    self.on_kept(key, initial)
                 logger.info("board %s/%s starts from an earlier board of the pair",
                             key.session_id, key.room)
         return board
@@ -304,13 +326,45 @@ class Boards:
             board.held.append(_Held(change, needs, now))
             return Landed((), _done())
         board.apply(update)
-        landed, writes = [change], [self._keep(board, update)]
+        return self._release(board, [change], [self._keep(board, update)])
+
+    def merge(self, board: Board, update: bytes, now: float) -> Landed:
+        """Apply an update another process kept (once what it builds on is here), with the
+        held client updates it completes: those are kept here, and returned to be relayed."""
+        try:
+            needs = read_needs(update)
+        except InvalidPayload:
+            logger.error("board %s/%s: an update from another process does not read",
+                         board.key.session_id, board.key.room)
+            return Landed((), _done())
+        board.expire(now)
+        if not board.builds_on_known(needs):
+            board.arriving.append((update, needs))
+            if len(board.arriving) > ARRIVING_MAX:
+                logger.warning("board %s/%s: %d updates of other processes wait for what "
+                               "they build on; read again from the store", board.key.session_id,
+                               board.key.room, len(board.arriving))
+                if self.loaded.get(board.key) is board:
+                    del self.loaded[board.key]
+            return Landed((), _done())
+        board.merge(update)
+        while (ready := next((a for a in board.arriving if board.builds_on_known(a[1])),
+                             None)) is not None:
+            board.arriving.remove(ready)
+            board.merge(ready[0])
+        return self._release(board, [], [])
+
+    def _release(self, board: Board, landed: list[Change],
+                 writes: list[asyncio.Future[None]]) -> Landed:
+        """Apply and keep the held updates the board now has everything for."""
         while (ready := next((h for h in board.held if board.builds_on_known(h.needs)),
                              None)) is not None:
             board.held.remove(ready)
             board.apply(ready.change.update)
             landed.append(ready.change)
             writes.append(self._keep(board, ready.change.update))
+        if not writes:
+            return Landed((), _done())
         written = writes[0] if len(writes) == 1 else asyncio.ensure_future(
             _none(asyncio.gather(*writes)))
         return Landed(tuple(landed), written)
@@ -323,7 +377,16 @@ class Boards:
 
     def _keep(self, board: Board, update: bytes) -> asyncio.Future[None]:
         key = board.key
-        writes: list[asyncio.Future[None]] = [self.store.append(key, update)]
+        appended = self.store.append(key, update)
+        if self.on_kept is not None:
+            tell = self.on_kept
+
+            def stored(f: asyncio.Future[None]) -> None:
+                if not f.cancelled() and f.exception() is None:
+                    tell(key, update)
+
+            appended.add_done_callback(stored)
+        writes: list[asyncio.Future[None]] = [appended]
         if board.needs_compaction(self.compact_bytes):
             writes.append(self._compact(board))
         self.busy[key] = self.busy.get(key, 0) + 1

@@ -3,8 +3,8 @@
 A board is deleted whole (``rooms.whiteboard``): a deletion request for a person or for one
 participant deletes every board marked as changed by them, copies carried into a pair's next
 session included; the retention rule deletes the boards of sessions created before the period.
-Deleted boards leave memory too, and the pairs' lists forget their sessions, so nothing of them
-is listed, exported or copied into a later session again.
+Deleted boards leave memory too (every process's, with several), and the pairs' lists forget
+their sessions, so nothing of them is listed, exported or copied into a later session again.
 """
 
 from __future__ import annotations
@@ -38,19 +38,17 @@ class BoardErasure:
         store = self.events.boards.store
         old = await store.created_before(before)
         for session_id in old:
-            self._forget(session_id)
+            self.events.forget_here(session_id)
             await store.delete_session(session_id)
+            await self.events.deleted(session_id)
         return {"sessions' boards": len(old)} if old else {}
 
     async def _erase(self, mark: str) -> int:
         store = self.events.boards.store
         deleted = 0
         for session_id, rooms in (await store.marked(mark)).items():
-            self._forget(session_id, rooms)
+            self.events.forget_here(session_id, rooms)
             deleted += await store.delete_boards(session_id, rooms)
+            await self.events.deleted(session_id, rooms)
             logger.info("boards of session %s deleted on request: %s", session_id, rooms)
         return deleted
-
-    def _forget(self, session_id: str, rooms: list[str] | None = None) -> None:
-        self.events.boards.forget(session_id, rooms)
-        self.events.metas.pop(session_id, None)

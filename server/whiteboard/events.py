@@ -35,6 +35,7 @@ from server.whiteboard import wire as w
 from server.whiteboard.boards import Board, Boards, Change
 from server.whiteboard.relay import Relay
 from server.whiteboard.store import BoardMeta
+from server.whiteboard.sync import BoardSync
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class WhiteboardEvents:
     boards: Boards
     relay: Relay
     metas: dict[str, BoardMeta] = field(default_factory=dict)  # read-through cache of the disk
+    sync: BoardSync | None = None  # with several processes
 
     def register(self) -> None:
         gw, d, lim = self.ctx.gateway, self.ctx.delivery, self.ctx.settings.limits
@@ -57,6 +59,18 @@ class WhiteboardEvents:
         d.deliver_with(BoardEdited, nothing_to_send)  # the update itself is relayed coalesced
         d.deliver_with(BoardShown, self._shown)
         d.add_recorder(self._presence)
+
+    def forget_here(self, session_id: str, rooms: list[str] | None = None) -> None:
+        """Drop boards of a session (of ``rooms``; all when None) from this process's memory."""
+        self.boards.forget(session_id, rooms)
+        self.metas.pop(session_id, None)
+
+    async def deleted(self, session_id: str, rooms: list[str] | None = None) -> None:
+        """Boards were deleted from the store: drop them from memory, here and in the other
+        processes."""
+        self.forget_here(session_id, rooms)
+        if self.sync is not None:
+            await self.sync.forget(session_id, rooms)
 
     # -- helpers ----------------------------------------------------------------------------------
 

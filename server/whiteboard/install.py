@@ -1,6 +1,7 @@
-"""The whiteboard feature: a shared board per room, kept under ``<data dir>/whiteboards``, its
-socket events and REST routes, its part in deletion requests and the retention rule, and the
-store's worker running with the app (pending writes reach the disk before it stops)."""
+"""The whiteboard feature: a shared board per room, kept under ``<data dir>/whiteboards`` (or, with
+several processes, in their Redis, every process applying every update: ``sync``), its socket
+events and REST routes, its part in deletion requests and the retention rule, and the store's
+worker running with the app (pending writes are kept before it stops)."""
 
 from __future__ import annotations
 
@@ -13,19 +14,35 @@ from server.context import Context
 from server.whiteboard.boards import Boards
 from server.whiteboard.erasure import BoardErasure
 from server.whiteboard.events import WhiteboardEvents
+from server.whiteboard.redis_store import RedisBoardStore
 from server.whiteboard.relay import Relay
 from server.whiteboard.routes import WhiteboardRoutes
-from server.whiteboard.store import BoardStore
+from server.whiteboard.store import BoardStorage, BoardStore
+from server.whiteboard.sync import BoardSync
 
 BOARDS_DIR = "whiteboards"
 WHITEBOARD = web.AppKey("whiteboard", WhiteboardEvents)
 
 
 def install(app: web.Application, ctx: Context) -> None:
-    lim = ctx.settings.limits
-    store = BoardStore(ctx.settings.data_dir / BOARDS_DIR)
-    boards = Boards(store, BoardLimits(lim.board_update_bytes, lim.board_bytes))
-    events = WhiteboardEvents(ctx, boards, Relay(ctx.gateway, ctx.history))
+    lim, cluster = ctx.settings.limits, ctx.cluster
+    store: BoardStorage
+    if cluster is not None:
+        # The session store's client (its commands time out), and its key prefix.
+        store = RedisBoardStore(cluster.store.redis, prefix=ctx.settings.redis_prefix,
+                                clock=ctx.clock)
+    else:
+        store = BoardStore(ctx.settings.data_dir / BOARDS_DIR)
+    boards = Boards(store, BoardLimits(lim.board_update_bytes, lim.board_bytes),
+                    compact_bytes=ctx.settings.board_compact_bytes)
+    relay = Relay(ctx.gateway, ctx.history)
+    sync = None
+    if cluster is not None:
+        sync = BoardSync(cluster, boards, relay, ctx.clock)
+        sync.register()
+    events = WhiteboardEvents(ctx, boards, relay, sync=sync)
+    if sync is not None:
+        sync.on_forget = events.forget_here
     events.register()
     WhiteboardRoutes(ctx, events).add_to(app)
     BoardErasure(events).register(ctx.erasure)
@@ -34,6 +51,8 @@ def install(app: web.Application, ctx: Context) -> None:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await store.start()
         yield
-        await store.close()
+        await store.close()  # the last writes are kept, then passed on
+        if sync is not None:
+            await sync.close()
 
     app.cleanup_ctx.append(lifecycle)

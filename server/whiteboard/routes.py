@@ -79,7 +79,7 @@ class WhiteboardRoutes:
         self._require_admin(request)
         session_id = request.match_info["session_id"]
         BoardKey(session_id, MAIN_ROOM)
-        self.events.boards.forget(session_id)
-        self.events.metas.pop(session_id, None)
+        self.events.forget_here(session_id)
         deleted = await self.events.boards.store.delete_session(session_id)
+        await self.events.deleted(session_id)
         return web.json_response({"session_id": session_id, "deleted": deleted})

@@ -31,11 +31,12 @@ def redis(tmp_path: Path) -> Iterator[RedisProcess]:
         yield r
 
 
-def tandem(tmp_path: Path, name: str, redis: RedisProcess, *flags: str) -> ServerProcess:
+def tandem(tmp_path: Path, name: str, redis: RedisProcess, *flags: str,
+           env: dict[str, str] | None = None) -> ServerProcess:
     """A Tandem process of the cluster: its own data directory, the shared secret and Redis."""
     return ServerProcess(tmp_path / name / "data", log_path=tmp_path / f"{name}.log",
                          admin_key=ADMIN_KEY, flags=["--redis", redis.url, *flags],
-                         env={"TANDEM_SECRET": SECRET})
+                         env={"TANDEM_SECRET": SECRET, **(env or {})})
 
 
 @dataclass
@@ -46,8 +47,16 @@ class Pair:
 
 
 @pytest.fixture
-async def pair(tmp_path: Path, redis: RedisProcess) -> AsyncIterator[Pair]:
-    a, b = tandem(tmp_path, "a", redis), tandem(tmp_path, "b", redis)
+def cluster_env() -> dict[str, str]:
+    """More environment for the pair's processes (a test module overrides it)."""
+    return {}
+
+
+@pytest.fixture
+async def pair(tmp_path: Path, redis: RedisProcess,
+               cluster_env: dict[str, str]) -> AsyncIterator[Pair]:
+    a = tandem(tmp_path, "a", redis, env=cluster_env)
+    b = tandem(tmp_path, "b", redis, env=cluster_env)
     await a.start_async()
     try:
         await b.start_async()

@@ -1,0 +1,483 @@
+"""Whiteboards in Redis, shared by every process of ``tandem serve --redis``: the same contract
+as ``BoardStore`` (a write's future resolves once Redis holds it), over the session store's
+Redis connection and key prefix.
+
+Keys (``P`` is the prefix, ``s`` a session id, ``r`` a room id)::
+
+    P wb:s/r        hash: ``snap`` (the board's state as of its last compaction), ``base`` (how
+                    many updates compactions have folded into it), ``v`` (the compaction's
+                    version; it moves on every compaction and is gone with the board)
+    P wb:s/r/log    list: the updates appended since, oldest first
+    P wb:s/r/gone   set for ``GONE_MS`` when the board is deleted (a process that has not heard
+                    of the deletion yet does not bring it back with a compaction)
+    P wr:s          set: the session's rooms that have a board
+    P wm:s          hash: the session's ``title``, ``pair_key``, ``created_at``
+    P wm:s/names    hash: room id -> name
+    P wm:s/drawn    hash: room id -> the marks of who changed its board, one a line
+    P wsessions     sorted set: session ids by creation (the retention rule)
+    P wk:<mark>     set: sessions with a board carrying ``mark`` (deletion requests)
+    P wp:<pair>     list: a pair's sessions, oldest first
+
+Several processes append to one board at once, so a compaction never rewrites the log: it reads
+the snapshot, the log and the version in one transaction, folds into one state the snapshot it
+was given (the asking process's document), the stored snapshot and the log's entries, then, in
+one script and only if the version did not move, replaces the snapshot and drops exactly the
+entries it folded in. Entries appended meanwhile stay; an entry that builds on a change not yet
+stored (it cannot be folded in) stays too, with every one after it. A version that moved means
+another compaction came first: read again. A board deleted meanwhile stays deleted; so does one
+deleted a while before (``gone``), until someone appends to it again.
+
+The meta is written by merging (room names and marks are added, never removed but by a
+deletion), since several processes write it from what they each hold. The keys are computed
+inside the deletion scripts, so this needs one Redis, not a Redis Cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pycrdt import Doc
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from rooms.errors import InvalidPayload, NotRecorded
+from rooms.whiteboard import BoardKey
+from server.whiteboard.store import QUEUE_MAX, BoardMeta, StoredBoard
+from server.whiteboard.yjs import Needs, read_needs, read_state
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# A compaction that keeps meeting another one gives up after this many reads (nothing is lost:
+# the log is simply longer until the next one).
+COMPACT_TRIES = 3
+# How long a deleted board's tombstone lasts: far longer than the deletion takes to reach the
+# other processes (they drop the board from memory when told).
+GONE_MS = 600_000
+
+_APPEND = """
+redis.call('DEL', KEYS[5])
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('HSETNX', KEYS[1], 'base', 0)
+redis.call('HSETNX', KEYS[1], 'v', 0)
+redis.call('SADD', KEYS[3], ARGV[2])
+redis.call('ZADD', KEYS[4], 'NX', ARGV[3], ARGV[4])
+return 1
+"""
+_COMPACT = """
+local v = redis.call('HGET', KEYS[1], 'v')
+local expected = tonumber(ARGV[1])
+if not v then
+  if expected >= 0 or redis.call('EXISTS', KEYS[5]) == 1 then return -1 end
+  v = -1
+end
+v = tonumber(v)
+if v ~= expected then return 0 end
+local base = tonumber(redis.call('HGET', KEYS[1], 'base') or '0')
+local covered = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 'snap', ARGV[3], 'base', base + covered, 'v', v + 1)
+if covered > 0 then redis.call('LTRIM', KEYS[2], covered, -1) end
+redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('ZADD', KEYS[4], 'NX', ARGV[5], ARGV[6])
+return 1
+"""
+_HAS = r"""
+local function has(list, mark)
+  for m in string.gmatch(list, '[^\n]+') do
+    if m == mark then return true end
+  end
+  return false
+end
+"""
+_WRITE_META = _HAS + r"""
+local P, sid, pair = ARGV[1], ARGV[2], ARGV[5]
+local first = redis.call('EXISTS', KEYS[1]) == 0
+redis.call('HSET', KEYS[1], 'title', ARGV[3], 'created_at', ARGV[4])
+if pair ~= '' then redis.call('HSET', KEYS[1], 'pair_key', pair) end
+local i = 7
+for _ = 1, tonumber(ARGV[6]) do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+while i <= #ARGV do
+  local room = ARGV[i]
+  local cur = redis.call('HGET', KEYS[3], room) or ''
+  for mark in string.gmatch(ARGV[i + 1], '[^\n]+') do
+    if not has(cur, mark) then
+      if cur == '' then cur = mark else cur = cur .. '\n' .. mark end
+    end
+    redis.call('SADD', P .. 'wk:' .. mark, sid)
+  end
+  redis.call('HSET', KEYS[3], room, cur)
+  i = i + 2
+end
+redis.call('ZADD', KEYS[4], ARGV[4], sid)
+if first and pair ~= '' then redis.call('RPUSH', P .. 'wp:' .. pair, sid) end
+return 1
+"""
+# Deletes boards of a session (ARGV[3] == '1': all of it) and, once none is left, the session:
+# its meta, its place in the index, in the mark sets and in its pair's list.
+_DELETE = _HAS + r"""
+local P, sid = ARGV[1], ARGV[2]
+local meta, rooms = P .. 'wm:' .. sid, P .. 'wr:' .. sid
+local names, drawn = meta .. '/names', meta .. '/drawn'
+local function board(room) return P .. 'wb:' .. sid .. '/' .. room end
+local gone_ms = ARGV[4]
+local found = 0
+local dropped = {}
+local targets = {}
+if ARGV[3] == '1' then
+  targets = redis.call('SMEMBERS', rooms)
+  found = (redis.call('EXISTS', meta) + #targets > 0) and 1 or 0
+else
+  for i = 5, #ARGV do targets[#targets + 1] = ARGV[i] end
+end
+for _, room in ipairs(targets) do
+  if ARGV[3] ~= '1' and redis.call('EXISTS', board(room)) == 1 then found = found + 1 end
+  redis.call('DEL', board(room), board(room) .. '/log')
+  redis.call('SET', board(room) .. '/gone', '1', 'PX', gone_ms)
+  redis.call('SREM', rooms, room)
+  local marks = redis.call('HGET', drawn, room)
+  if marks then dropped[#dropped + 1] = marks end
+  redis.call('HDEL', drawn, room)
+end
+local whole = redis.call('SCARD', rooms) == 0
+local kept = whole and '' or table.concat(redis.call('HVALS', drawn), '\n')
+for _, marks in ipairs(dropped) do
+  for mark in string.gmatch(marks, '[^\n]+') do
+    if not has(kept, mark) then redis.call('SREM', P .. 'wk:' .. mark, sid) end
+  end
+end
+if whole then
+  for _, marks in ipairs(redis.call('HVALS', drawn)) do
+    for mark in string.gmatch(marks, '[^\n]+') do redis.call('SREM', P .. 'wk:' .. mark, sid) end
+  end
+  local pair = redis.call('HGET', meta, 'pair_key')
+  if pair then redis.call('LREM', P .. 'wp:' .. pair, 0, sid) end
+  redis.call('DEL', meta, names, drawn, rooms)
+  redis.call('ZREM', KEYS[1], sid)
+end
+return found
+"""
+
+
+@dataclass(slots=True)
+class _Op:
+    """One write, in the order asked: an append (batched with its neighbours) or anything
+    else (``run``)."""
+
+    future: asyncio.Future[Any]
+    append: tuple[BoardKey, bytes] | None = None
+    run: Callable[[], Awaitable[Any]] | None = None
+
+
+def fold(snapshots: list[bytes], entries: list[bytes]) -> tuple[bytes, int]:
+    """One state holding ``snapshots`` and the log's ``entries``, and how many leading entries
+    it holds all of: an entry that builds on a change found nowhere here stays in the log, with
+    every one after it."""
+    doc: Doc[Any] = Doc()
+    for snap in snapshots:
+        if snap:
+            doc.apply_update(snap)
+    waiting: list[tuple[int, Needs]] = []
+    stuck: list[int] = []
+
+    def known(needs: Needs) -> bool:
+        return needs.builds_on_known(read_state(doc.get_state()))
+
+    for i, update in enumerate(entries):
+        try:
+            needs = read_needs(update)
+        except InvalidPayload:  # never kept by a board (it reads every update first)
+            stuck.append(i)
+            continue
+        if not known(needs):
+            waiting.append((i, needs))
+            continue
+        doc.apply_update(update)
+        while (ready := next((w for w in waiting if known(w[1])), None)) is not None:
+            waiting.remove(ready)
+            doc.apply_update(entries[ready[0]])
+    covered = min([i for i, _ in waiting] + stuck + [len(entries)])
+    return doc.get_update(), covered
+
+
+class RedisBoardStore:
+    """Boards in Redis. ``start`` before use and ``close`` at shutdown (queued writes finish)."""
+
+    def __init__(self, redis: Redis, *, prefix: str = "tandem:",
+                 clock: Callable[[], float] = time.time) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.clock = clock
+        self._append = redis.register_script(_APPEND)
+        self._compact = redis.register_script(_COMPACT)
+        self._write_meta = redis.register_script(_WRITE_META)
+        self._delete = redis.register_script(_DELETE)
+        self._queue: asyncio.Queue[_Op] | None = None
+        self._worker: asyncio.Task[None] | None = None
+
+    # -- keys -------------------------------------------------------------------------------------
+
+    def _board(self, key: BoardKey) -> tuple[str, str, str]:
+        board = f"{self.prefix}wb:{key.session_id}/{key.room}"
+        return board, board + "/log", board + "/gone"
+
+    def _meta(self, session_id: str) -> tuple[str, str, str]:
+        BoardKey(session_id, "main")  # a safe id
+        meta = f"{self.prefix}wm:{session_id}"
+        return meta, meta + "/names", meta + "/drawn"
+
+    def _rooms(self, session_id: str) -> str:
+        return f"{self.prefix}wr:{session_id}"
+
+    @property
+    def _index(self) -> str:
+        return f"{self.prefix}wsessions"
+
+    # -- lifecycle and the writer -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._queue = asyncio.Queue(QUEUE_MAX)
+        self._worker = asyncio.create_task(self._run())
+
+    async def close(self) -> None:
+        if self._worker is None or self._queue is None:
+            return
+        await self._queue.join()
+        self._worker.cancel()
+        await asyncio.gather(self._worker, return_exceptions=True)
+        self._worker = None
+
+    async def _run(self) -> None:
+        """One writer, so that a process's writes reach Redis in the order they were asked
+        (an update after the one it builds on; a compaction after the appends before it)."""
+        assert self._queue is not None
+        queue = self._queue
+        while True:
+            ops = [await queue.get()]
+            while not queue.empty():
+                ops.append(queue.get_nowait())
+            i = 0
+            while i < len(ops):
+                j = i
+                while j < len(ops) and ops[j].append is not None:
+                    j += 1
+                if j > i:
+                    await self._append_batch(ops[i:j])
+                    i = j
+                else:
+                    await self._run_one(ops[i])
+                    i += 1
+            for _ in ops:
+                queue.task_done()
+
+    async def _append_batch(self, ops: list[_Op]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        now = repr(self.clock())
+        for op in ops:
+            assert op.append is not None
+            key, update = op.append
+            board, log, gone = self._board(key)
+            await self._append(keys=[board, log, self._rooms(key.session_id), self._index, gone],
+                               args=[update, key.room, now, key.session_id], client=pipe)
+        try:
+            await pipe.execute()
+        except (RedisError, OSError) as exc:
+            error = NotRecorded("This may not have been kept: the board store is out of reach. "
+                                "Try again in a moment.")
+            error.__cause__ = exc
+            for op in ops:
+                _settle(op.future, error=error)
+            return
+        for op in ops:
+            _settle(op.future, None)
+
+    async def _run_one(self, op: _Op) -> None:
+        assert op.run is not None
+        try:
+            value = await op.run()
+        except (RedisError, OSError) as exc:
+            error = NotRecorded("The board store is out of reach; try again in a moment.")
+            error.__cause__ = exc
+            _settle(op.future, error=error)
+        except Exception as exc:  # handed to the one who asked, not lost in the worker
+            _settle(op.future, error=exc)
+        else:
+            _settle(op.future, value)
+
+    def _submit(self, op: _Op) -> None:
+        if self._queue is None:
+            raise RuntimeError("the whiteboard store is not started")
+        self._queue.put_nowait(op)
+
+    def _later(self, run: Callable[[], Awaitable[T]]) -> asyncio.Future[T]:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._submit(_Op(future, run=run))
+        return future
+
+    async def _read(self, run: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await run()
+        except (RedisError, OSError) as exc:
+            raise NotRecorded("The board store is out of reach; try again in a "
+                              "moment.") from exc
+
+    # -- boards -----------------------------------------------------------------------------------
+
+    async def load(self, key: BoardKey) -> StoredBoard:
+        _, snap, entries = await self._read(lambda: self._snapshot_and_log(key))
+        return StoredBoard(snap or None, tuple(entries))
+
+    async def _snapshot_and_log(self, key: BoardKey) -> tuple[int, bytes, list[bytes]]:
+        """The compaction's version (-1: no board), the snapshot (b"": none) and the log, read
+        together."""
+        board, log, _ = self._board(key)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hmget(board, "v", "snap")
+        pipe.lrange(log, 0, -1)
+        (v, snap), entries = await pipe.execute()
+        return (-1 if v is None else int(v)), snap or b"", list(entries)
+
+    def append(self, key: BoardKey, update: bytes) -> asyncio.Future[None]:
+        """Queue ``update`` at the end of the board's log; the future resolves once Redis
+        holds it."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._submit(_Op(future, append=(key, update)))
+        return future
+
+    def compact(self, key: BoardKey, snapshot: bytes) -> asyncio.Future[None]:
+        """Queue folding ``snapshot`` (which holds every update this process queued before)
+        into the board's stored state, and dropping the log entries the new state holds."""
+
+        async def compact() -> None:
+            board, log, gone = self._board(key)
+            for _ in range(COMPACT_TRIES):
+                version, stored, entries = await self._snapshot_and_log(key)
+                state, covered = fold([stored, snapshot], entries)
+                done = await self._compact(
+                    keys=[board, log, self._rooms(key.session_id), self._index, gone],
+                    args=[version, covered, state, key.room, repr(self.clock()),
+                          key.session_id])
+                if done != 0:  # kept, or the board was deleted meanwhile (it stays deleted)
+                    return
+            logger.info("board %s/%s: compaction gave way to others %d times; the log stays",
+                        key.session_id, key.room, COMPACT_TRIES)
+
+        return self._later(compact)
+
+    async def rooms(self, session_id: str) -> list[str]:
+        """Rooms of a session that have a board."""
+        self._meta(session_id)
+        found = await self._read(lambda: self.redis.smembers(self._rooms(session_id)))
+        return sorted(_text(r) for r in found)
+
+    async def delete_session(self, session_id: str) -> bool:
+        """Delete every board of a session and its meta; True if there was any."""
+        self._meta(session_id)
+        return bool(await self._later(lambda: self._delete(
+            keys=[self._index], args=[self.prefix, session_id, "1", GONE_MS])))
+
+    async def delete_boards(self, session_id: str, rooms: list[str]) -> int:
+        """Delete the boards of ``rooms`` of a session, and the session's meta once it has no
+        board left; return how many boards there were."""
+        for room in rooms:
+            BoardKey(session_id, room)
+        return int(await self._later(lambda: self._delete(
+            keys=[self._index], args=[self.prefix, session_id, "0", GONE_MS, *rooms])))
+
+    async def marked(self, mark: str) -> dict[str, list[str]]:
+        """Session id -> rooms whose board carries ``mark`` (someone who changed it)."""
+
+        async def find() -> dict[str, list[str]]:
+            sessions = sorted(_text(s) for s in
+                              await self.redis.smembers(f"{self.prefix}wk:{mark}"))
+            pipe = self.redis.pipeline(transaction=False)
+            for sid in sessions:
+                pipe.hgetall(self._meta(sid)[2])
+            found: dict[str, list[str]] = {}
+            for sid, drawn in zip(sessions, await pipe.execute(), strict=True):
+                rooms = sorted(_text(room) for room, marks in drawn.items()
+                               if mark in _text(marks).split("\n"))
+                if rooms:
+                    found[sid] = rooms
+            return found
+
+        return await self._read(find)
+
+    async def created_before(self, before: float) -> list[str]:
+        """Sessions created before ``before`` (by their meta; without one, by their first
+        board write)."""
+        found = await self._read(
+            lambda: self.redis.zrangebyscore(self._index, "-inf", f"({before!r}"))
+        return sorted(_text(s) for s in found)
+
+    # -- sessions and pairs -----------------------------------------------------------------------
+
+    async def read_meta(self, session_id: str) -> BoardMeta | None:
+        keys = self._meta(session_id)
+
+        async def read() -> BoardMeta | None:
+            pipe = self.redis.pipeline(transaction=True)
+            for k in keys:
+                pipe.hgetall(k)
+            meta, names, drawn = await pipe.execute()
+            if not meta:
+                return None
+            fields = {_text(k): _text(v) for k, v in meta.items()}
+            return BoardMeta(
+                session_id, fields.get("title", ""), fields.get("pair_key"),
+                float(fields.get("created_at", "0")),
+                {_text(k): _text(v) for k, v in names.items()},
+                {_text(k): tuple(m for m in _text(v).split("\n") if m)
+                 for k, v in drawn.items()})
+
+        return await self._read(read)
+
+    async def write_meta(self, meta: BoardMeta) -> None:
+        """Keep the session's meta, merged with what is there (room names and marks are
+        added); on its first write the session joins its pair's list."""
+        keys = self._meta(meta.session_id)
+        if meta.pair_key is not None:
+            BoardKey(meta.pair_key, "main")
+        args: list[str] = [self.prefix, meta.session_id, meta.title, repr(meta.created_at),
+                           meta.pair_key or "", str(len(meta.rooms))]
+        for room, name in meta.rooms.items():
+            args += [room, name]
+        for room, marks in meta.drawn_by.items():
+            args += [room, "\n".join(marks)]
+        await self._later(lambda: self._write_meta(keys=[*keys, self._index], args=args))
+
+    async def pair_sessions(self, pair_key: str) -> list[str]:
+        """Session ids of a pair's sessions with boards, oldest first."""
+        BoardKey(pair_key, "main")
+
+        async def read() -> list[str]:
+            sessions = [_text(s) for s in
+                        await self.redis.lrange(f"{self.prefix}wp:{pair_key}", 0, -1)]
+            pipe = self.redis.pipeline(transaction=False)
+            for sid in sessions:
+                pipe.exists(self._meta(sid)[0], self._rooms(sid))
+            there = await pipe.execute()
+            return [sid for sid, n in zip(sessions, there, strict=True) if n]
+
+        return await self._read(read)
+
+
+def _settle(future: asyncio.Future[Any], value: object = None, *,
+            error: BaseException | None = None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

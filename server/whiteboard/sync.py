@@ -1,0 +1,149 @@
+"""Boards shared by the processes of ``tandem serve --redis``: every process that has a board
+loaded applies every update any of them keeps.
+
+Each update this process keeps (a client's, a held one it completes, a mentor's clear, a pair's
+starting board) is published on the session's channel once the store holds it, so a process
+that loads the board later reads it from the store and one that has it loaded applies it from
+the message: never neither. Messages from this process go out one after another, in the order
+kept. A process applies another's updates to its document only: the process that kept an update
+relayed it to the room, every process's sockets included (``gateway.emit`` crosses processes),
+so no client gets it twice. Held updates of this process's clients that an arriving update
+completes are kept and relayed here, as if a client's update had completed them.
+
+Deleting boards tells the other processes to drop them from memory (they read the store again
+on next use). A message lost while the channel is down leaves another process's document behind
+until it loads the board again; compaction still loses nothing, since it folds the store's log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from rooms.errors import InvalidPayload
+from rooms.whiteboard import BoardKey
+from server.cluster import Cluster
+from server.tasks import TaskSet
+from server.whiteboard.boards import Board, Boards
+from server.whiteboard.relay import Relay
+
+logger = logging.getLogger(__name__)
+
+KIND = "w"  # on a session's channel: [KIND, node, UPDATES, [[room, update], ...]]
+UPDATES, FORGET = "u", "f"  # [KIND, node, FORGET, rooms or None]
+# Updates waiting to be published; past it an update is not published (the others' documents
+# lack it until they load the board again; the store has it).
+OUTBOX_MAX = 10_000
+Forgotten = Callable[[str, list[str] | None], None]
+
+
+@dataclass(slots=True)
+class BoardSync:
+    cluster: Cluster
+    boards: Boards
+    relay: Relay
+    clock: Callable[[], float]
+    # Set by the feature: drop a session's boards (of ``rooms``; all when None) from memory.
+    on_forget: Forgotten | None = None
+    outbox: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
+    queued: int = 0
+    tasks: TaskSet = field(default_factory=TaskSet)
+    sending: asyncio.Task[None] | None = None
+
+    def register(self) -> None:
+        self.cluster.handlers[KIND] = self.received
+        self.boards.on_kept = self.kept
+
+    async def close(self) -> None:
+        if self.sending is not None:
+            await asyncio.gather(self.sending, return_exceptions=True)
+        await self.tasks.close()
+
+    # -- to the other processes -------------------------------------------------------------------
+
+    def kept(self, key: BoardKey, update: bytes) -> None:
+        if self.queued >= OUTBOX_MAX:
+            logger.warning("board %s/%s: an update was not passed to the other processes (%d "
+                           "wait already)", key.session_id, key.room, self.queued)
+            return
+        self.outbox.setdefault(key.session_id, []).append((key.room, update))
+        self.queued += 1
+        if self.sending is None or self.sending.done():
+            self.sending = self.tasks.spawn(self._send())
+
+    async def _send(self) -> None:
+        while self.outbox:
+            batch, self.outbox, self.queued = self.outbox, {}, 0
+            for session_id, updates in batch.items():
+                await self._publish(session_id, [[room, u] for room, u in updates])
+
+    async def _publish(self, session_id: str, updates: list[list[Any]]) -> None:
+        try:
+            await self.cluster.publish(session_id, [KIND, self.cluster.node, UPDATES, updates])
+        except (RedisError, OSError):
+            logger.warning("session %s: %d board updates were not passed to the other "
+                           "processes (Redis is out of reach)", session_id, len(updates))
+
+    async def forget(self, session_id: str, rooms: list[str] | None = None) -> None:
+        """Tell the other processes that these boards were deleted."""
+        try:
+            await self.cluster.publish(session_id, [KIND, self.cluster.node, FORGET, rooms])
+        except (RedisError, OSError):
+            logger.warning("session %s: deleted boards could not be dropped from the other "
+                           "processes' memory (Redis is out of reach)", session_id)
+
+    # -- from the other processes -----------------------------------------------------------------
+
+    async def received(self, session_id: str, message: list[Any]) -> None:
+        try:
+            op, body = message[2], message[3]
+            if op == FORGET:
+                rooms = None if body is None else [str(r) for r in body]
+                if self.on_forget is not None:
+                    self.on_forget(session_id, rooms)
+                return
+            if op != UPDATES:
+                return
+            updates = [(BoardKey(session_id, str(room)), bytes(u)) for room, u in body]
+        except (IndexError, TypeError, ValueError, InvalidPayload):
+            logger.error("session %s: an unreadable board message from another process was "
+                         "dropped", session_id)
+            return
+        for key, update in updates:
+            board = self.boards.loaded.get(key)
+            if board is not None:
+                await self._merge(board, update)
+                continue
+            loading = self.boards.loading.get(key)
+            if loading is not None:  # the load may have read the store before this was kept
+                self.tasks.spawn(self._merge_once_loaded(loading, update))
+            # not loaded here: a later load reads it from the store
+
+    async def _merge_once_loaded(self, loading: asyncio.Future[Board], update: bytes) -> None:
+        try:
+            board = await asyncio.shield(loading)
+        except Exception:
+            return  # the load failed; the next one reads the store
+        await self._merge(board, update)
+
+    async def _merge(self, board: Board, update: bytes) -> None:
+        landed = self.boards.merge(board, update, self.clock())
+        if landed.held:
+            return
+        landed.written.add_done_callback(_log_failure(board.key))
+        for change in landed.changes:
+            await self.relay.update(board.key, change.update, change.pid, change.sid)
+
+
+def _log_failure(key: BoardKey) -> Callable[[asyncio.Future[None]], None]:
+    def check(future: asyncio.Future[None]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            logger.warning("board %s/%s: held updates completed by another process's update "
+                           "were not kept (%s)", key.session_id, key.room,
+                           type(future.exception()).__name__)
+    return check
