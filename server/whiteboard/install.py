@@ -41,8 +41,16 @@ def install(app: web.Application, ctx: Context) -> None:
         sync = BoardSync(cluster, boards, relay, ctx.clock)
         sync.register()
     events = WhiteboardEvents(ctx, boards, relay, sync=sync)
-    if sync is not None:
+    if sync is not None and cluster is not None:
         sync.on_forget = events.forget_here
+
+        async def reload_boards() -> None:
+            """After this process's channels dropped, its loaded boards may lack updates kept
+            meanwhile: they are read again from the store when next used."""
+            for session_id in {key.session_id for key in boards.loaded}:
+                events.forget_here(session_id)
+
+        cluster.after_reconnect.append(reload_boards)
     events.register()
     WhiteboardRoutes(ctx, events).add_to(app)
     BoardErasure(events).register(ctx.erasure)
