@@ -154,10 +154,10 @@ def _databases(settings: Settings, clock: Callable[[], float]
         # second server on the same database refuses to start. Servers sharing sessions through
         # Redis share the ledger.
         pg = PgDatabase(settings.database_url, exclusive=settings.redis_url is None)
-        return pg, PostgresLedger(pg, clock=clock)
+        return pg, PostgresLedger(pg, clock=clock, recover=settings.redis_url is None)
     adopt_legacy_file(settings.data_dir)
     database = Database(settings.data_dir / DATABASE_FILE)
-    ledger = SqliteLedger(database, clock=clock)
+    ledger = SqliteLedger(database, clock=clock, recover=settings.redis_url is None)
     ledger.open()
     return database, ledger
 

@@ -255,7 +255,11 @@ class PostgresLedger:
         queue_max: int = 10_000,
         heartbeat: float = 5.0,
         commit_interval: float = 0.01,
+        recover: bool = True,
     ) -> None:
+        # Whether opening closes presence the last run left open (off when several processes
+        # share the ledger: the one that finds another gone closes its people's presence).
+        self.recover = recover
         self.owns_database = not isinstance(database, PgDatabase)
         self.database = database if isinstance(database, PgDatabase) else PgDatabase(
             database, batch_max=batch_max, queue_max=queue_max, heartbeat=heartbeat,
@@ -287,7 +291,7 @@ class PostgresLedger:
 
     async def _prepare(self, conn: Connection) -> None:
         await self.database.ensure_schema(conn, "ledger", SCHEMA_VERSION, SCHEMA)
-        self.recovered = await self._recover(conn)
+        self.recovered = await self._recover(conn) if self.recover else []
 
     async def _mark_alive(self, conn: Connection) -> None:
         await conn.execute(SET_META, "last_alive", repr(self.clock()))

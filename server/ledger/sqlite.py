@@ -240,7 +240,11 @@ class SqliteLedger:
         queue_max: int = 10_000,
         heartbeat: float = 5.0,
         commit_interval: float = 0.01,
+        recover: bool = True,
     ) -> None:
+        # Whether opening closes presence the last run left open (off when several processes
+        # share the ledger: the one that finds another gone closes its people's presence).
+        self.recover = recover
         self.owns_database = not isinstance(database, Database)
         self.database = database if isinstance(database, Database) else Database(
             database, batch_max=batch_max, queue_max=queue_max, heartbeat=heartbeat,
@@ -275,7 +279,7 @@ class SqliteLedger:
         db.executescript(SCHEMA)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.database.on_commit.append(self._mark_alive)
-        self.recovered = self._recover(db)
+        self.recovered = self._recover(db) if self.recover else []
         self._opened = True
 
     def _mark_alive(self, db: sqlite3.Connection) -> None:
