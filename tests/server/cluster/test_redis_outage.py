@@ -4,6 +4,8 @@ back everything works again across both processes without restarting either."""
 
 from __future__ import annotations
 
+import aiohttp
+
 from clients.admin import join_token
 from tests.server.cluster.conftest import Pair
 from tests.server.cluster.test_two_processes import ok, person
@@ -21,7 +23,20 @@ async def test_redis_away_and_back(pair: Pair) -> None:
     assert (await ana.next("chat"))["message"]["text"] == "before"
     assert (await ben.next("chat"))["message"]["text"] == "before"
 
+    async def probe(path: str) -> tuple[int, dict[str, object]]:
+        async with aiohttp.ClientSession() as http, http.get(pair.b.url + path) as reply:
+            return reply.status, await reply.json()
+
+    assert (await probe("/readyz"))[0] == 200
     pair.redis.stop()
+    # Readiness fails (a load balancer stops sending people here; an answer is reused for a
+    # second), liveness does not.
+    async def unready() -> bool:
+        status, body = await probe("/readyz")
+        return status == 503 and body["checks"]["redis"] != "ok"
+
+    await eventually(unready, timeout=5, every=0.2, what="/readyz failing")
+    assert (await probe("/healthz"))[0] == 200
     refused = await ben.call("chat", {"text": "while away"})
     assert refused["ok"] is False
     assert refused["error"]["code"] == "not_recorded"
@@ -37,6 +52,11 @@ async def test_redis_away_and_back(pair: Pair) -> None:
         return bool(ack["ok"])
 
     await eventually(chat_works, timeout=20, every=0.5, what="a chat acknowledged again")
+
+    async def ready() -> bool:
+        return (await probe("/readyz"))[0] == 200
+
+    await eventually(ready, timeout=10, every=0.5, what="/readyz passing again")
     got = await ana.next("chat", timeout=10)
     assert got["message"]["text"] == "after"
     # and the other way, through the other process's channel, which reconnected by itself
