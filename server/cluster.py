@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -116,6 +117,7 @@ class Cluster:
         self._channels.add(self._node_channel(self.node))
         await self._pubsub.subscribe(*self._channels)
         await self._beat()
+        logger.info("this process (pid %d) is node %s of the cluster", os.getpid(), self.node)
         self._tasks.spawn(self._listen())
         self._tasks.spawn(self._heartbeat())
 
