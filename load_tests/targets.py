@@ -59,11 +59,12 @@ def tandem_process(
     flags: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     log_path: Path | None = None,
+    port: int | None = None,
 ) -> ServerProcess:
     """Tandem as the load tests run it: the checkout under test (``TANDEM_DIR``, else this one)
     with this repository's interpreter, and the load tests' admin key."""
     return ServerProcess(
-        data_dir, log_path=log_path, admin_key=ADMIN_KEY, flags=flags, env=env,
+        data_dir, log_path=log_path, admin_key=ADMIN_KEY, flags=flags, env=env, port=port,
         checkout=checkout_dir(), python=python_exe(), startup_timeout=STARTUP_TIMEOUT,
     )
 
@@ -90,6 +91,31 @@ class ReferenceProcess(ChildServer):
     @property
     def cwd(self) -> Path:
         return REFERENCE_DIR
+
+
+class ClusterLauncherProcess(ChildServer):
+    """Tandem with ``--redis`` and a ``redis-server`` of its own, both children of one launcher
+    process (``cluster_launcher.py``), so that the runner's measures of the process tree count
+    Redis and every worker with the server."""
+
+    name = "tandem+redis"
+
+    def __init__(self, workdir: Path, *, workers: int, env: Mapping[str, str]) -> None:
+        super().__init__(workdir / "server.log", env=env, startup_timeout=STARTUP_TIMEOUT)
+        self.workdir = workdir
+        self.workers = workers
+
+    def command(self) -> list[str]:
+        return [python_exe(), "-m", "load_tests.cluster_launcher", "--port", str(self.port),
+                "--dir", str(self.workdir), "--workers", str(self.workers)]
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        # the launcher stops Tandem (up to 10 s), then Redis
+        return super().stop(timeout)
+
+    def log_tail(self, lines: int = 40) -> str:
+        tandem = ChildServer(self.workdir / "tandem.log", port=0).log_tail(lines)
+        return f"{super().log_tail(lines)}\n--- tandem.log:\n{tandem}"
 
 
 class Target:
@@ -200,6 +226,29 @@ class TandemTarget(Target):
         return out
 
 
+class TandemRedisTarget(TandemTarget):
+    """One Tandem process keeping its sessions in a Redis of its own (``--redis``); the server's
+    figures include Redis's."""
+
+    name = "tandem-redis"
+    workers = 1
+
+    def make_server(self, workdir: Path) -> ChildServer:
+        env = {
+            "TANDEM_MAX_SESSION_SIZE": os.environ.get("TANDEM_MAX_SESSION_SIZE", "1000"),
+            **self.settings,
+        }
+        return ClusterLauncherProcess(workdir, workers=self.workers, env=env)
+
+
+class TandemRedis2Target(TandemRedisTarget):
+    """Two Tandem processes on one port (``--workers 2 --redis``) and their Redis; the server's
+    figures include both workers and Redis (all on the server's one core)."""
+
+    name = "tandem-redis-2"
+    workers = 2
+
+
 class TandemAsyncioTarget(TandemTarget):
     """Tandem on asyncio's own event loop instead of uvloop (the A/B of that choice)."""
 
@@ -218,6 +267,8 @@ TARGETS: dict[str, type[Target]] = {
     "tandem": TandemTarget,
     "reference": ReferenceTarget,
     "bare": BareTarget,
+    "tandem-redis": TandemRedisTarget,
+    "tandem-redis-2": TandemRedis2Target,
     "tandem-asyncio": TandemAsyncioTarget,
     "tandem-gc-default": TandemDefaultGcTarget,
 }
