@@ -27,8 +27,13 @@ REFERENCE_DIR = HERE / "reference"
 ADMIN_KEY = "load-test-admin-key"
 STARTUP_TIMEOUT = 60.0
 
-# Per room: the Socket.IO CONNECT auth and the join payload every client of that room uses.
-Credentials = dict[str, tuple[dict[str, Any] | None, dict[str, Any]]]
+# Per room: the Socket.IO CONNECT auth (one every client of the room uses, or a list with one per
+# client of the room) and the join payload every client of that room uses.
+Auth = dict[str, Any] | None
+Credentials = dict[str, tuple[Auth | list[Auth], dict[str, Any]]]
+# Connections Tandem lets in at once with one role link (``connections_per_link``): a room with
+# more clients gives each its own personal link.
+LINK_CAP = 50
 
 
 def python_exe() -> str:
@@ -220,7 +225,18 @@ class TandemTarget(Target):
                     )
                 urls = session["join_urls"]
                 link = urls.get("mentee") or next(iter(urls.values()))
-                out[room] = ({"token": join_token(link)}, {"audio": False, "video": False})
+                join = {"audio": False, "video": False}
+                if n <= LINK_CAP:
+                    out[room] = ({"token": join_token(link)}, join)
+                    return
+                auths: list[Auth] = []
+                for k in range(n):
+                    async with sem:
+                        made = await api.call(
+                            "POST", f"/api/sessions/{session['session_id']}/links",
+                            {"role": "mentee", "name": f"{room}-{k}"}, expect=201)
+                    auths.append({"token": join_token(made["url"])})
+                out[room] = (auths, join)
 
             await asyncio.gather(*(one(room, n) for room, n in rooms.items()))
         return out

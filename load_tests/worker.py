@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from .abuse import malformed, oversized
 from .messages import (
@@ -65,6 +66,20 @@ def _code(ack: Any) -> str:
         return "error"
     return "bad_ack"
 
+
+
+# Clients per loopback source address: real clients come from many addresses, and Tandem caps
+# the connections open at once from one address (``connections_per_address``, 100).
+CLIENTS_PER_ADDRESS = 50
+
+
+def source_address(url: str, i: int) -> str | None:
+    """The loopback address client ``i`` connects from (127.0.0.1, .2, ... in blocks of
+    ``CLIENTS_PER_ADDRESS``), or None (the system's choice) for a server not on loopback."""
+    if urlsplit(url).hostname != "127.0.0.1":
+        return None
+    block = i // CLIENTS_PER_ADDRESS
+    return f"127.0.{block // 250}.{1 + block % 250}"
 
 class Worker:
     def __init__(self, spec: WorkerSpec):
@@ -296,7 +311,8 @@ class Worker:
         """Connects and joins one client; returns the join latency in seconds, or None on
         failure."""
         i = plan.i
-        c = Client(self.url, None, self.on_event, self._on_close, tag=i, on_raw=self.on_raw)
+        c = Client(self.url, None, self.on_event, self._on_close, tag=i, on_raw=self.on_raw,
+                   source=source_address(self.url, i))
         t0 = perf()
         try:
             await c.connect(plan.auth, timeout=30.0)
