@@ -33,8 +33,9 @@ from typing import Any
 
 from clients.admin import AsyncAdminApi, join_token
 from clients.server import RedisProcess, ServerProcess
-from load_tests.sioclient import Client
+from load_tests.sioclient import Client, ConnectRefused
 from load_tests.targets import ADMIN_KEY, tandem_process
+from load_tests.worker import source_address
 
 CALL_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 5.0
@@ -76,6 +77,7 @@ class Member:
     chatting: bool = False
     position: dict[str, Any] | None = None  # the last position seen in its room
     received: set[str] = field(default_factory=set)
+    received_texts: set[str] = field(default_factory=set)
     receive_times: dict[str, float] = field(default_factory=dict)
     live_positions: set[tuple[str, int]] = field(default_factory=set)
     live_duplicates: int = 0
@@ -87,6 +89,7 @@ class Member:
     acked: list[Acked] = field(default_factory=list)
     refused: Counter[str] = field(default_factory=Counter)
     refused_at: list[tuple[float, str]] = field(default_factory=list)
+    refused_texts: set[str] = field(default_factory=set)
     unanswered: int = 0
     drops: list[tuple[float, str]] = field(default_factory=list)  # (time, reason)
     backs: list[float] = field(default_factory=list)  # joined again after a drop
@@ -100,7 +103,8 @@ class Member:
     # -- connecting ------------------------------------------------------------------------------
 
     async def connect(self, url: str) -> Client:
-        client = Client(url, on_event=self._on_event, on_close=self._on_close)
+        client = Client(url, on_event=self._on_event, on_close=self._on_close,
+                        source=source_address(url, self.index))
         await client.connect({"token": self.token}, timeout=CONNECT_TIMEOUT)
         self.client, self.url = client, url
         return client
@@ -145,6 +149,7 @@ class Member:
             if key in self.live_positions:
                 self.live_duplicates += 1
             self.live_positions.add(key)
+        self.received_texts.add(str(data["message"].get("text")))
         new = message_id not in self.received
         if new:
             self.received.add(message_id)
@@ -208,6 +213,11 @@ class Member:
                 return False
             back = now()
             await self._replay(since)
+        except ConnectRefused as exc:
+            data = exc.data.get("data") if isinstance(exc.data, dict) else None
+            code = data.get("code") if isinstance(data, dict) else None
+            self.rejoin_errors[f"connect refused: {code}"] += 1
+            return False
         except Exception as exc:  # noqa: BLE001 - refused, reset, timed out: try the next
             self.rejoin_errors[type(exc).__name__] += 1
             return False
@@ -276,6 +286,7 @@ class Member:
             code = str(ack.get("error", {}).get("code"))
             self.refused[code] += 1
             self.refused_at.append((now(), code))
+            self.refused_texts.add(text)
 
     async def close(self) -> None:
         self.stopping = True
@@ -302,6 +313,12 @@ def lost(members: Sequence[Member], counted: set[int] | None = None) -> list[tup
             if chat.message_id not in m.received:
                 out.append((chat, m))
     return out
+
+
+def refused_but_delivered(members: Sequence[Member]) -> int:
+    """Chats refused to their sender that some member received all the same."""
+    received = set().union(*(m.received_texts for m in members)) if members else set()
+    return sum(len(m.refused_texts & received) for m in members)
 
 
 def spread(values: Sequence[float]) -> str:

@@ -147,6 +147,7 @@ class _Run:
         self.server_cpus = {0} if pin and ncpu >= 2 else None
         self.gen_cpus = set(range(1, ncpu)) if pin and ncpu >= 2 else None
         self.target: Target = TARGETS[target_name]()
+        self.res.notes.extend(self.target.notes)
         self.tmp = tempfile.TemporaryDirectory(prefix="lt-run-")
         self.workers: list[WorkerProc] = []
 

@@ -126,6 +126,7 @@ class ClusterLauncherProcess(ChildServer):
 class Target:
     name = "?"
     chat_event = "chat"
+    notes: tuple[str, ...] = ()  # said of every run against this target
 
     def __init__(self) -> None:
         self.server: ChildServer | None = None
@@ -248,6 +249,10 @@ class TandemRedisTarget(TandemTarget):
 
     name = "tandem-redis"
     workers = 1
+    notes = (
+        "server figures include redis-server and the launcher process (CPU, memory, CPU wait); "
+        "all of them share the server's one core, so their CPU wait is partly each other's",
+    )
 
     def make_server(self, workdir: Path) -> ChildServer:
         env = {
