@@ -413,8 +413,22 @@ def render(doc: dict, out: Path, echo: bool = False) -> None:
         _busy_note(everything),
         picture.name,
     )
-    out.write_text(_stamp(md, doc))
+    out.write_text(_stamp(md, doc) + _kept_by_hand(out))
     print(f"wrote {out} and {picture}")
+
+
+# Everything from this line on in RESULTS.md is written by hand (figures of the other benchmarks)
+# and kept when the file is written again.
+KEPT_MARK = "<!-- written by hand from here on: kept when RESULTS.md is rendered again -->"
+
+
+def _kept_by_hand(out: Path) -> str:
+    try:
+        text = out.read_text()
+    except OSError:
+        return ""
+    at = text.find(KEPT_MARK)
+    return "" if at < 0 else text[at:]
 
 
 def _bullets(lines: list[str]) -> str:

@@ -147,6 +147,7 @@ class _Run:
         self.server_cpus = {0} if pin and ncpu >= 2 else None
         self.gen_cpus = set(range(1, ncpu)) if pin and ncpu >= 2 else None
         self.target: Target = TARGETS[target_name]()
+        self.res.notes.extend(self.target.notes)
         self.tmp = tempfile.TemporaryDirectory(prefix="lt-run-")
         self.workers: list[WorkerProc] = []
 
@@ -160,10 +161,15 @@ class _Run:
     async def provision(self) -> None:
         """A room (a Tandem session) per room of the plan; each client gets its credentials."""
         creds = await self.target.provision(self.rooms)
-        self.clients = [
-            replace(c, auth=creds[c.room][0], join={**creds[c.room][1], "name": f"c{c.i}"})
-            for c in self.clients
-        ]
+        seen: dict[str, int] = {}
+        planned = []
+        for c in self.clients:
+            auth, join = creds[c.room]
+            k = seen[c.room] = seen.get(c.room, -1) + 1
+            if isinstance(auth, list):  # one per client of the room
+                auth = auth[k % len(auth)]
+            planned.append(replace(c, auth=auth, join={**join, "name": f"c{c.i}"}))
+        self.clients = planned
 
     def lat_path(self, w: int) -> Path:
         return Path(self.tmp.name) / f"w{w}.lat"
@@ -217,6 +223,11 @@ class _Run:
         res.joined = len(ids)
         if setup_errors:
             res.errors.update({f"setup:{k}": v for k, v in setup_errors.items()})
+            res.valid = False
+            res.notes.append(
+                f"NOT VALID: {sum(setup_errors.values())} client(s) could not connect or join "
+                f"({', '.join(f'{k} x{v}' for k, v in sorted(setup_errors.items()))}), so the "
+                "load was not the one planned")
         await asyncio.sleep(0.5)
         res.server_rss_joined_mb = rss_mb(self.target.pid)
         if self.sc.kind != "join-storm" and res.joined:

@@ -279,6 +279,9 @@ class Client(asyncio.Protocol):
                 await self._connected
         except BaseException:
             await self.close()
+            for fut in (self._upgrade, self._connected):  # nobody else awaits them now
+                if fut.done() and not fut.cancelled():
+                    fut.exception()
             raise
 
     def emit_nowait(self, event: str, data: Any, ack: Callable[[Any], None] | None = None) -> None:

@@ -27,8 +27,13 @@ REFERENCE_DIR = HERE / "reference"
 ADMIN_KEY = "load-test-admin-key"
 STARTUP_TIMEOUT = 60.0
 
-# Per room: the Socket.IO CONNECT auth and the join payload every client of that room uses.
-Credentials = dict[str, tuple[dict[str, Any] | None, dict[str, Any]]]
+# Per room: the Socket.IO CONNECT auth (one every client of the room uses, or a list with one per
+# client of the room) and the join payload every client of that room uses.
+Auth = dict[str, Any] | None
+Credentials = dict[str, tuple[Auth | list[Auth], dict[str, Any]]]
+# Connections Tandem lets in at once with one role link (``connections_per_link``): a room with
+# more clients gives each its own personal link.
+LINK_CAP = 50
 
 
 def python_exe() -> str:
@@ -59,11 +64,12 @@ def tandem_process(
     flags: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     log_path: Path | None = None,
+    port: int | None = None,
 ) -> ServerProcess:
     """Tandem as the load tests run it: the checkout under test (``TANDEM_DIR``, else this one)
     with this repository's interpreter, and the load tests' admin key."""
     return ServerProcess(
-        data_dir, log_path=log_path, admin_key=ADMIN_KEY, flags=flags, env=env,
+        data_dir, log_path=log_path, admin_key=ADMIN_KEY, flags=flags, env=env, port=port,
         checkout=checkout_dir(), python=python_exe(), startup_timeout=STARTUP_TIMEOUT,
     )
 
@@ -92,9 +98,35 @@ class ReferenceProcess(ChildServer):
         return REFERENCE_DIR
 
 
+class ClusterLauncherProcess(ChildServer):
+    """Tandem with ``--redis`` and a ``redis-server`` of its own, both children of one launcher
+    process (``cluster_launcher.py``), so that the runner's measures of the process tree count
+    Redis and every worker with the server."""
+
+    name = "tandem+redis"
+
+    def __init__(self, workdir: Path, *, workers: int, env: Mapping[str, str]) -> None:
+        super().__init__(workdir / "server.log", env=env, startup_timeout=STARTUP_TIMEOUT)
+        self.workdir = workdir
+        self.workers = workers
+
+    def command(self) -> list[str]:
+        return [python_exe(), "-m", "load_tests.cluster_launcher", "--port", str(self.port),
+                "--dir", str(self.workdir), "--workers", str(self.workers)]
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        # the launcher stops Tandem (up to 10 s), then Redis
+        return super().stop(timeout)
+
+    def log_tail(self, lines: int = 40) -> str:
+        tandem = ChildServer(self.workdir / "tandem.log", port=0).log_tail(lines)
+        return f"{super().log_tail(lines)}\n--- tandem.log:\n{tandem}"
+
+
 class Target:
     name = "?"
     chat_event = "chat"
+    notes: tuple[str, ...] = ()  # said of every run against this target
 
     def __init__(self) -> None:
         self.server: ChildServer | None = None
@@ -194,10 +226,48 @@ class TandemTarget(Target):
                     )
                 urls = session["join_urls"]
                 link = urls.get("mentee") or next(iter(urls.values()))
-                out[room] = ({"token": join_token(link)}, {"audio": False, "video": False})
+                join = {"audio": False, "video": False}
+                if n <= LINK_CAP:
+                    out[room] = ({"token": join_token(link)}, join)
+                    return
+                auths: list[Auth] = []
+                for k in range(n):
+                    async with sem:
+                        made = await api.call(
+                            "POST", f"/api/sessions/{session['session_id']}/links",
+                            {"role": "mentee", "name": f"{room}-{k}"}, expect=201)
+                    auths.append({"token": join_token(made["url"])})
+                out[room] = (auths, join)
 
             await asyncio.gather(*(one(room, n) for room, n in rooms.items()))
         return out
+
+
+class TandemRedisTarget(TandemTarget):
+    """One Tandem process keeping its sessions in a Redis of its own (``--redis``); the server's
+    figures include Redis's."""
+
+    name = "tandem-redis"
+    workers = 1
+    notes = (
+        "server figures include redis-server and the launcher process (CPU, memory, CPU wait); "
+        "all of them share the server's one core, so their CPU wait is partly each other's",
+    )
+
+    def make_server(self, workdir: Path) -> ChildServer:
+        env = {
+            "TANDEM_MAX_SESSION_SIZE": os.environ.get("TANDEM_MAX_SESSION_SIZE", "1000"),
+            **self.settings,
+        }
+        return ClusterLauncherProcess(workdir, workers=self.workers, env=env)
+
+
+class TandemRedis2Target(TandemRedisTarget):
+    """Two Tandem processes on one port (``--workers 2 --redis``) and their Redis; the server's
+    figures include both workers and Redis (all on the server's one core)."""
+
+    name = "tandem-redis-2"
+    workers = 2
 
 
 class TandemAsyncioTarget(TandemTarget):
@@ -225,6 +295,8 @@ TARGETS: dict[str, type[Target]] = {
     "tandem": TandemTarget,
     "reference": ReferenceTarget,
     "bare": BareTarget,
+    "tandem-redis": TandemRedisTarget,
+    "tandem-redis-2": TandemRedis2Target,
     "tandem-asyncio": TandemAsyncioTarget,
     "tandem-gc-default": TandemDefaultGcTarget,
     "tandem-no-metrics": TandemNoMetricsTarget,

@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from .abuse import malformed, oversized
 from .messages import (
@@ -67,15 +68,18 @@ def _code(ack: Any) -> str:
 
 
 
-# Clients per source address: Tandem caps the connections open from one client address (100),
-# as real people come from many addresses; each block of this many comes from its own loopback
-# address (all of 127.0.0.0/8 reaches the server on 127.0.0.1).
+# Clients per loopback source address: real clients come from many addresses, and Tandem caps
+# the connections open at once from one address (``connections_per_address``, 100).
 CLIENTS_PER_ADDRESS = 50
 
 
-def client_address(i: int) -> str:
+def source_address(url: str, i: int) -> str | None:
+    """The loopback address client ``i`` connects from (127.0.0.1, .2, ... in blocks of
+    ``CLIENTS_PER_ADDRESS``), or None (the system's choice) for a server not on loopback."""
+    if urlsplit(url).hostname != "127.0.0.1":
+        return None
     block = i // CLIENTS_PER_ADDRESS
-    return f"127.1.{block // 250}.{block % 250 + 1}"
+    return f"127.0.{block // 250}.{1 + block % 250}"
 
 class Worker:
     def __init__(self, spec: WorkerSpec):
@@ -308,7 +312,7 @@ class Worker:
         failure."""
         i = plan.i
         c = Client(self.url, None, self.on_event, self._on_close, tag=i, on_raw=self.on_raw,
-                   source=client_address(i))
+                   source=source_address(self.url, i))
         t0 = perf()
         try:
             await c.connect(plan.auth, timeout=30.0)
