@@ -98,6 +98,18 @@ async def test_people_on_two_processes_receive_each_other_through_one_plane(
     await eventually(lambda: everyone_gets_everyone(people, "audio"), WAIT,
                      what="audio from everyone")
     assert all((p.peer.id, "video") not in p.media.frames for p in people)
+    # A move given on the owner's process changes what Ben, on the other, is sent: the slot
+    # map reaches his socket there, and Cleo's frames keep coming on the same connection.
+    for ack in [await ana.peer.call("breakout_create", {"names": ["Pair"]}),
+                *[await ana.peer.call("breakout_assign", {"participant_id": p.peer.id,
+                                                          "room": "1:b1"}) for p in (ben, cleo)],
+                await ana.peer.call("breakout_open", {})]:
+        assert ack["ok"], ack
+    await eventually(lambda: ben.media.carrying("video") == {cleo.peer.id}, WAIT,
+                     what="Ben's slot map in the breakout")
+    before = ben.media.frames[(cleo.peer.id, "video")]
+    await eventually(lambda: ben.media.frames[(cleo.peer.id, "video")] > before + 5, WAIT,
+                     what="Cleo's video in the breakout")
     # A refusal of the owner comes back as it is: an observer may not publish.
     watcher = await Someone.on(pair.b, tokens["observer"], "Dan", session)
     made["people"].append(watcher)
@@ -120,8 +132,17 @@ async def test_when_the_owner_dies_the_media_comes_back_through_the_other_proces
     await eventually(lambda: everyone_gets_everyone(people, "video"), WAIT, what="video")
     first = ana.node
     pair.a.kill()
+    # Everyone's server media failed with the owner. Ben and Cleo, whose sockets are on the
+    # other process, publish again at once: the claim still names the dead process, whose
+    # channel nobody listens on any more, so the process that is left takes the media over.
+    for person in (ben, cleo):
+        await person.afresh()
+    assert await media_owner(made) == ben.node != first
+    assert "held its server media and is gone" in pair.b.log_tail(200)
+    await eventually(lambda: everyone_gets_everyone([ben, cleo], "video"), WAIT,
+                     what="video between Ben and Cleo after the failover")
     # Ana's socket went with her process: once the other process has closed her connection,
-    # she comes back through it as herself.
+    # she comes back through it as herself, and publishes there too.
     left = await ben.peer.next("participant_left", timeout=30)
     assert left["participant_id"] == ana.peer.id
     again = await Someone.on(pair.b, tokens["mentor"], "Ana", session, resume=ana.peer.resume)
@@ -129,13 +150,8 @@ async def test_when_the_owner_dies_the_media_comes_back_through_the_other_proces
     await ana.media.stop()
     made["people"].remove(ana)
     made["people"].append(again)
-    people = [again, ben, cleo]
-    # Everyone's server media failed with the owner; they publish again, and the process that
-    # is left takes the session's media over.
-    for person in (ben, cleo):
-        await person.afresh()
     await again.connect()
-    assert await media_owner(made) == ben.node != first
+    people = [again, ben, cleo]
     await eventually(lambda: everyone_gets_everyone(people, "video"), WAIT,
                      what="video from everyone after the failover")
     await eventually(lambda: everyone_gets_everyone(people, "audio"), WAIT,
