@@ -9,6 +9,11 @@ Each process is a node with a random id; the ids of its socket connections start
   caption to a room): to a room, on the session's channel, and every node sends it to its own
   members; to one connection, on its node's channel only. The packet is encoded once, where it
   was sent.
+- **Requests to one node** (``request``): a feature asks a given node for something and awaits
+  its answer, e.g. the node that holds a session's server media (``server.media.owner``). The
+  request goes on the node's channel with a correlation id; the answer comes back on the asking
+  node's channel, or the request fails: at once when no node listens on that channel (the node
+  is gone), after ``timeout`` when it does not answer.
 - **Liveness**: each node renews ``alive`` every ``HEARTBEAT`` seconds. When a node's key runs
   out, one other node (whichever takes the node's reaping lock first) disconnects the people who
   were connected to it, in every session they were in, as if their connections had dropped;
@@ -36,12 +41,13 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from rooms.errors import TandemError
 from server.store.redis import RedisStore, StoreUnavailable, text_of
 from server.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
-EMIT = "e"
+EMIT, REQUEST, REPLY = "e", "q", "r"
 # Seconds between heartbeats; a node whose key is this many times older is gone.
 HEARTBEAT = 1.0
 ALIVE_FOR = 5.0
@@ -53,6 +59,17 @@ LocalEmit = Callable[[list[bytes], str | None, str | None, str | None], None]
 NodeLost = Callable[[str, list[str]], Awaitable[None]]
 # A feature's message on a session's channel: (session id, the message as published).
 Handler = Callable[[str, list[Any]], Awaitable[None]]
+# A feature's answer to a request from another node: the request's body in, a value msgpack can
+# carry out (a ``TandemError`` raised is passed back and raised again where it was asked).
+Responder = Callable[[list[Any]], Awaitable[Any]]
+
+
+class NodeUnreachable(Exception):
+    """A request found no node listening on the channel of the node it was for."""
+
+
+class RemoteFailure(RuntimeError):
+    """The node asked failed to answer a request (an error of its own, logged there)."""
 
 
 def new_node() -> str:
@@ -84,6 +101,9 @@ class Cluster:
         self.on_round_trip: Callable[[float], None] | None = None
         # Features' own messages on a session's channel, by kind (``publish``).
         self.handlers: dict[str, Handler] = {}
+        # Features' answers to requests of other nodes, by kind (``request``).
+        self.responders: dict[str, Responder] = {}
+        self._replies: dict[str, asyncio.Future[Any]] = {}
         # Run once the channels are back after they dropped (each catches up on what was missed).
         self.after_reconnect: list[Callable[[], Awaitable[None]]] = []
         self._pubsub: PubSub | None = None
@@ -123,6 +143,8 @@ class Cluster:
 
     async def close(self) -> None:
         await self._tasks.close()
+        for waiting in self._replies.values():
+            waiting.cancel()
         if self._pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -210,6 +232,12 @@ class Cluster:
                 _, _, room, to, skip, parts = message
                 self.local_emit(parts, room, to, skip)
             return
+        if kind in (REQUEST, REPLY) and channel == self._node_channel(self.node):
+            if kind == REQUEST:
+                self._requested(message)
+            else:
+                self._replied(message)
+            return
         if not channel.startswith(session_prefix):
             return
         session_id = channel[len(session_prefix):]
@@ -246,6 +274,60 @@ class Cluster:
         """A feature's message to the other nodes holding a session: ``[kind, node, ...]``
         (``kind`` one of ``handlers``, ``node`` this node's id); raises ``RedisError``."""
         await self.redis.publish(self.store.channel(session_id), _pack(message))
+
+    # -- requests to one node ---------------------------------------------------------------------
+
+    async def request(self, node: str, kind: str, body: list[Any], timeout: float) -> Any:
+        """Ask ``node``'s responder of ``kind`` and return its answer. Raises the
+        ``TandemError`` it raised, ``NodeUnreachable`` when no node listens on that node's
+        channel, ``TimeoutError`` after ``timeout`` seconds, ``RemoteFailure``, ``RedisError``."""
+        correlation = secrets.token_hex(8)
+        waiting = asyncio.get_running_loop().create_future()
+        self._replies[correlation] = waiting
+        try:
+            heard = await self.redis.publish(
+                self._node_channel(node), _pack([REQUEST, self.node, kind, correlation, body]))
+            if not heard:
+                raise NodeUnreachable(f"process {node} does not listen")
+            async with asyncio.timeout(timeout):
+                return await waiting
+        finally:
+            self._replies.pop(correlation, None)
+
+    def _requested(self, message: list[Any]) -> None:
+        _, sender, kind, correlation, body = message
+        responder = self.responders.get(kind)
+        if responder is None:
+            logger.error("a request of an unknown kind from process %s was dropped", sender)
+            return
+        self._tasks.spawn(self._answer(responder, sender, correlation, body))
+
+    async def _answer(self, responder: Responder, sender: str, correlation: str,
+                      body: list[Any]) -> None:
+        error: list[str] | None = None
+        value: Any = None
+        try:
+            value = await responder(body)
+        except TandemError as exc:
+            error = [exc.code, exc.message]
+        except Exception:
+            logger.exception("answering a request of process %s failed", sender)
+            error = ["", "the process asked failed"]
+        try:
+            await self.redis.publish(self._node_channel(sender),
+                                     _pack([REPLY, self.node, correlation, error, value]))
+        except RedisError:
+            logger.warning("an answer to process %s was lost (Redis is out of reach)", sender)
+
+    def _replied(self, message: list[Any]) -> None:
+        _, _, correlation, error, value = message
+        waiting = self._replies.get(correlation)
+        if waiting is None or waiting.done():
+            return  # timed out already
+        if error is None:
+            waiting.set_result(value)
+        else:
+            waiting.set_exception(refusal(*error))
 
     # -- liveness ---------------------------------------------------------------------------------
 
@@ -311,3 +393,15 @@ class Cluster:
 
     def nodes_alive(self) -> Awaitable[Any]:
         return self.redis.smembers(self._nodes)
+
+
+def refusal(code: str, message: str) -> Exception:
+    """The error another node raised, raised again here: the ``TandemError`` of that code (the
+    most general one when several share it), else a ``RemoteFailure``."""
+    kinds: list[type[TandemError]] = [TandemError]
+    while kinds:
+        kind = kinds.pop(0)
+        if kind.code == code:
+            return kind(message)
+        kinds.extend(kind.__subclasses__())
+    return RemoteFailure(message)

@@ -3,13 +3,17 @@ in which room, who left, whose media it measured as speaking.
 
 The plane (``media.plane``) owns the peer connections; this adapter keeps only which socket each
 participant's server media answers to, so that the plane's offers and slot maps reach them.
+With several processes, every plane operation runs on the session's media owner
+(``server.media.owner``), wherever the person's socket is: the operations take a ``Caller``
+rather than a connection, and their answers are plain data that can cross between processes.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from media.peers import PeerKey
 from media.plane import MediaPlane, Slot
@@ -21,7 +25,7 @@ from rooms.commands import (
     ShareScreen,
     StopScreen,
 )
-from rooms.errors import NotRecorded, SessionNotFound, TandemError
+from rooms.errors import InvalidPayload, NotRecorded, SessionNotFound, TandemError
 from rooms.events import (
     ConnectionReplaced,
     Event,
@@ -33,12 +37,16 @@ from rooms.events import (
 )
 from rooms.roles import Action
 from server.context import Context
+from server.delivery import delivering_here
 from server.gateway import Connection, room_key
 from server.media import wire as w
+from server.media.owner import Caller, MediaOwners
 from server.protocol import OK, EmptyPayload, Message, OkAck
 from server.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
+
+PUBLISH, SUBSCRIBE, ANSWER, RECEIVE, STOP = "publish", "subscribe", "answer", "receive", "stop"
 
 
 def slot_wire(slot: Slot) -> w.SlotWire:
@@ -53,6 +61,8 @@ class MediaEvents:
     # Whose server media answers to which socket (set on publish and subscribe).
     sockets: dict[PeerKey, str] = field(default_factory=dict)
     tasks: TaskSet = field(default_factory=TaskSet)
+    # With several processes: where each session's plane operations run (None: here).
+    owners: MediaOwners | None = None
 
     def register(self) -> None:
         gw, lim = self.ctx.gateway, self.ctx.settings.limits
@@ -93,32 +103,71 @@ class MediaEvents:
     # -- events -----------------------------------------------------------------------------------
 
     async def on_publish(self, conn: Connection, payload: w.PublishPayload) -> w.PublishAck:
-        key, room = await self._member(conn, Action.PUBLISH_MEDIA)
-        self.sockets[key] = conn.sid
-        answer = await self.plane.publish(key, room, payload.sdp, payload.screen_mid)
-        return {"ok": True, "sdp": answer}
+        answer = await self._plane_call(conn, PUBLISH, [payload.sdp, payload.screen_mid])
+        return {"ok": True, "sdp": str(answer)}
 
     async def on_subscribe(self, conn: Connection,
                            payload: w.SubscribePayload) -> w.SubscribeAck:
-        key, room = await self._member(conn, None)
-        self.sockets[key] = conn.sid
-        offer, slots = await self.plane.subscribe(key, room, payload.video)
-        return {"ok": True, "sdp": offer, "slots": [slot_wire(s) for s in slots]}
+        offer, slots = await self._plane_call(conn, SUBSCRIBE, [payload.video])
+        return {"ok": True, "sdp": str(offer), "slots": list(slots)}
 
     async def on_answer(self, conn: Connection, payload: w.AnswerPayload) -> OkAck:
-        await self.plane.answer((conn.session_id, conn.joined_id()), payload.sdp)
+        await self._plane_call(conn, ANSWER, [payload.sdp])
         return OK
 
     async def on_receive(self, conn: Connection, payload: w.ReceivePayload) -> OkAck:
-        self.plane.set_video((conn.session_id, conn.joined_id()), payload.video)
+        await self._plane_call(conn, RECEIVE, [payload.video])
         return OK
 
     async def on_stop(self, conn: Connection, payload: EmptyPayload) -> OkAck:
         pid = conn.joined_id()
-        await self._stop((conn.session_id, pid))
+        await self._plane_call(conn, STOP, [])
         await self.ctx.execute(conn.session_id, ServerMediaStopped(pid, self.ctx.clock()),
                                conn.sid)
         return OK
+
+    # -- plane operations (here, or on the session's media owner) ---------------------------------
+
+    def _plane_call(self, conn: Connection, op: str, args: list[Any]) -> Awaitable[Any]:
+        caller = Caller(conn.session_id, conn.joined_id(), conn.sid)
+        if self.owners is None:
+            return self.run(caller, op, args)
+        return self.owners.call(caller, op, args)
+
+    async def run(self, caller: Caller, op: str, args: list[Any]) -> Any:
+        """One plane operation of ``caller``, on this process's plane; the answer is plain data
+        (it may be sent back to another process)."""
+        key = (caller.session_id, caller.participant_id)
+        if op == PUBLISH:
+            sdp, screen_mid = args
+            room = await self._room(caller, Action.PUBLISH_MEDIA)
+            self.sockets[key] = caller.sid
+            return await self.plane.publish(key, room, sdp, screen_mid)
+        if op == SUBSCRIBE:
+            (video,) = args
+            room = await self._room(caller, None)
+            self.sockets[key] = caller.sid
+            offer, slots = await self.plane.subscribe(key, room, video)
+            return [offer, [slot_wire(s) for s in slots]]
+        if op == ANSWER:
+            await self.plane.answer(key, args[0])
+        elif op == RECEIVE:
+            self.plane.set_video(key, args[0])
+        elif op == STOP:
+            await self._stop(key)
+        else:
+            raise InvalidPayload(f"no media operation {op!r}")
+        return None
+
+    def serving(self, session_id: str) -> bool:
+        """Whether this process's plane holds anyone of the session."""
+        return any(key[0] == session_id for key in self.sockets)
+
+    async def lost(self, session_id: str) -> None:
+        """Another process holds the session's media now: close everyone's peers here (their
+        pages reconnect to it)."""
+        for key in [k for k in self.sockets if k[0] == session_id]:
+            await self._stop(key)
 
     async def on_fallback(self, conn: Connection, payload: w.FallbackPayload) -> w.FallbackAck:
         route = await self.ctx.execute(
@@ -179,11 +228,11 @@ class MediaEvents:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    async def _member(self, conn: Connection, action: Action | None) -> tuple[PeerKey, str]:
-        pid, sid = conn.joined_id(), conn.sid
-        view = await self.ctx.store.read(conn.session_id,
+    async def _room(self, caller: Caller, action: Action | None) -> str:
+        pid, sid = caller.participant_id, caller.sid
+        view = await self.ctx.store.read(caller.session_id,
                                          lambda s: s.member(pid, sid, action=action))
-        return (conn.session_id, pid), view.room.id
+        return view.room.id
 
     async def _stop(self, key: PeerKey) -> None:
         self.sockets.pop(key, None)
@@ -201,7 +250,13 @@ class MediaEvents:
     def _send(self, key: PeerKey, message: Message) -> None:
         sid = self.sockets.get(key)
         if sid is not None:
-            self.tasks.spawn(self.ctx.gateway.emit(message, to=sid))
+            self.tasks.spawn(self._emit(message, sid))
+
+    async def _emit(self, message: Message, sid: str) -> None:
+        # Only this process's plane sends these, even when a delivery (a move) caused them: the
+        # socket may be on another process.
+        delivering_here.set(False)
+        await self.ctx.gateway.emit(message, to=sid)
 
     async def close(self) -> None:
         await self.tasks.close()

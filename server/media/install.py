@@ -1,6 +1,7 @@
 """Media through the server: the media plane (``media/``, aiortc's forwarding unit) running with
-the app, its socket events, and the plane following who is in which room. Every server peer
-connection is closed when the app stops."""
+the app, its socket events, and the plane following who is in which room. With several
+processes, each session's server media lives on one of them (``server.media.owner``). Every
+server peer connection is closed when the app stops."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aiohttp import web
 from media.plane import MediaLimits, MediaPlane
 from server.context import Context
 from server.media.events import MediaEvents
+from server.media.owner import MediaOwners
 
 MEDIA = web.AppKey("media", MediaEvents)
 
@@ -28,12 +30,20 @@ def install(app: web.Application, ctx: Context) -> None:
         on_closed=events.on_closed,
         on_audio=events.on_audio,
     )
+    if ctx.cluster is not None:
+        events.owners = MediaOwners(ctx.cluster, prefix=settings.redis_prefix, run=events.run,
+                                    serving=events.serving, lost=events.lost)
     events.register()
     ctx.audio.tap = events.plane
     app[MEDIA] = events
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        owners = events.owners
+        if owners is not None:
+            owners.start()
         yield
+        if owners is not None:
+            await owners.close()
         await events.close()
 
     app.cleanup_ctx.append(lifecycle)
