@@ -79,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--connect-rate", type=int,
                        help="new connections a second from one client address, bursts of 100 "
                             "(default 20; 0: no limit)")
+    serve.add_argument("--connections-per-address", type=int,
+                       help="connections open at once from one client address (default 100; "
+                            "with several processes, each process counts its own: raise it "
+                            "for many people behind one address, as a process's people move "
+                            "to the others when it dies)")
     serve.add_argument("--waiting-room", choices=("role_links", "everyone", "off"),
                        help="who waits for a mentor to let them in, in sessions created "
                             "without saying (default: role_links)")

@@ -214,6 +214,9 @@ class Settings:
             raise SettingsError(f"the speech model folder {self.speech_model} does not exist")
         if self.board_compact_bytes < 1024:
             raise SettingsError("board_compact_bytes must be at least 1024")
+        if self.limits.connections_per_address < 1:
+            raise SettingsError("connections_per_address (open at once from one client address) "
+                                "must be at least 1")
         if self.limits.connect_rate < 0:
             raise SettingsError("connect_rate (new connections a second per address) cannot be "
                                 "negative (0: no limit)")
@@ -372,7 +375,8 @@ def load_settings(
         speech_preload=(pick("speech_preload") or "1") not in ("0", "false", "no"),
         long_polling=(pick("long_polling") or "0") in ("1", "true", "yes"),
         waiting_room=(pick("waiting_room") or "role_links").lower(),
-        limits=Limits(connect_rate=float(number("connect_rate", 20))),
+        limits=Limits(connect_rate=float(number("connect_rate", 20)),
+                      connections_per_address=number("connections_per_address", 100)),
         trusted_proxies=_networks(pick("trusted_proxies")),
         database_url=pick("database"),
         redis_url=_redis_url(pick("redis")),

@@ -85,11 +85,26 @@ def test_operations_settings(tmp_path: Path) -> None:
         ({"TANDEM_DATABASE": "mysql://u:p@h/db"}, "postgresql://"),
         ({"TANDEM_OPS_FROM": "monitoring.local"}, "trusted proxies"),
         ({"TANDEM_PROCESS_NAME": "worker 1"}, "process name"),
+        ({"TANDEM_CONNECTIONS_PER_ADDRESS": "0"}, "connections_per_address"),
+        ({"TANDEM_REDIS": "localhost:6379"}, "redis://"),
+        ({"TANDEM_WORKERS": "2"}, "--redis"),
+        ({"TANDEM_WORKERS": "0", "TANDEM_REDIS": "redis://127.0.0.1:6379/0"}, "workers"),
     ],
 )
 def test_bad_settings_fail_loudly(tmp_path: Path, env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings({"data_dir": str(tmp_path)}, env, tmp_path)
+
+
+def test_cluster_settings(tmp_path: Path) -> None:
+    env = {"TANDEM_REDIS": "redis://127.0.0.1:6379/0", "TANDEM_WORKERS": "3",
+           "TANDEM_CONNECTIONS_PER_ADDRESS": "400"}
+    s = load_settings({"data_dir": str(tmp_path)}, env, tmp_path).settings
+    assert (s.redis_url, s.workers, s.limits.connections_per_address) == (
+        "redis://127.0.0.1:6379/0", 3, 400)
+    assert "redis://" not in repr(s)  # a Redis URL may hold a password
+    alone = load_settings({"data_dir": str(tmp_path)}, {}, tmp_path).settings
+    assert (alone.redis_url, alone.workers) == (None, 1)
 
 
 def test_empty_secret_file_is_an_error_not_an_empty_secret(tmp_path: Path) -> None:
