@@ -12,15 +12,12 @@ one transaction and one flush. When a commit fails, the writes of that batch fai
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from server import writer
-from server.database import DATABASE_FILE, Database, DatabaseUnavailable, Op, Rows
+from server.database import DATABASE_FILE, Database, Op
+from server.store.journal import GroupJournal
 from server.store.memory import StoredSession
 
 JOURNAL_FILE = DATABASE_FILE  # the journal shares the embedded default's database
@@ -69,21 +66,18 @@ class _Delete(Op):
         db.executemany("DELETE FROM session_snapshots WHERE session_id = ?", ids)
 
 
-class SqliteJournal:
+class SqliteJournal(GroupJournal):
     """The journal on its own database (a path) or on a shared one (closed by its owner)."""
 
+    insert_command = INSERT_COMMAND
+    snapshot_op = _Snapshot
+    delete_op = _Delete
+
     def __init__(self, database: Path | Database, *, commit_interval: float = 0.01) -> None:
-        self.owns_database = not isinstance(database, Database)
-        self.database = database if isinstance(database, Database) else Database(
+        owns = not isinstance(database, Database)
+        self.database: Database = database if isinstance(database, Database) else Database(
             database, commit_interval=commit_interval)
-        self.on_lost: Callable[[set[str]], None] | None = None
-        self._closed = False
-        self.database.on_failure.append(self._failed)
-        # Entries since the last commit: they go into the next one together, told by one future.
-        self._entries: list[tuple[Any, ...]] = []
-        self._entries_future: asyncio.Future[None] | None = None
-        self._entries_sessions: set[str] = set()
-        self.database.add_source(self._drain)
+        super().__init__(self.database, owns_database=owns)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -105,68 +99,6 @@ class SqliteJournal:
         stored: list[StoredSession] = await self.database.in_thread(_load)
         await self.database.start()
         return stored
-
-    async def close(self) -> None:
-        self._closed = True
-        if self.owns_database:
-            await self.database.close()
-
-    # -- writes ---------------------------------------------------------------------------------
-
-    def append(self, session_id: str, seq: int, command: bytes) -> asyncio.Future[None]:
-        """Buffer an entry for the database's next commit; the future says when it is kept."""
-        if self._closed or not self.database.started:
-            failed: asyncio.Future[None] = self.database.new_future()
-            failed.set_exception(DatabaseUnavailable(
-                "The session journal is closed; nothing was kept."))
-            failed.exception()
-            return failed
-        future = self._entries_future
-        if future is None:
-            future = self._entries_future = self.database.new_future()
-            self.database.wake()
-        self._entries.append((session_id, seq, command))
-        self._entries_sessions.add(session_id)
-        return future
-
-    def _drain(self) -> Rows | None:
-        if self._entries_future is None:
-            return None
-        sessions = self._entries_sessions
-
-        def lost() -> None:
-            if self.on_lost is not None:
-                self.on_lost(sessions)
-
-        rows = Rows(INSERT_COMMAND, self._entries, self._entries_future, lost)
-        self._entries, self._entries_future, self._entries_sessions = [], None, set()
-        return rows
-
-    async def snapshot(self, session_id: str, seq: int, created_at: float,
-                       data: bytes) -> asyncio.Future[None]:
-        return await self._submit(session_id, _Snapshot(
-            self.database.new_future(), session_id, seq, created_at, data))
-
-    async def delete(self, session_ids: list[str]) -> asyncio.Future[None]:
-        return await self._submit(None, _Delete(self.database.new_future(), tuple(session_ids)))
-
-    async def _submit(self, session_id: str | None, op: Op) -> asyncio.Future[None]:
-        try:
-            if self._closed:
-                raise DatabaseUnavailable("The session journal is closed; nothing was kept.")
-            await self.database.submit(op)
-        except DatabaseUnavailable as exc:
-            op.future.set_exception(exc)
-            op.future.exception()
-            if session_id is not None and self.on_lost is not None:
-                self.on_lost({session_id})
-        return op.future
-
-    def _failed(self, ops: list[writer.Op]) -> None:
-        """Some of the database's writes were not kept: which sessions lost journal writes."""
-        lost = {op.session_id for op in ops if isinstance(op, _Snapshot)}
-        if lost and self.on_lost is not None:
-            self.on_lost(lost)
 
 
 def _load(db: sqlite3.Connection) -> list[StoredSession]:
