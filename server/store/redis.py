@@ -346,17 +346,12 @@ class RedisStore:
             except RedisError as exc:
                 raise StoreUnavailable("The session store is out of reach; try again in a "
                                        "moment.") from exc
-        base, log, _ = self._keys(sid)
-        try:
-            answer = await self._load_script(keys=[base, log])
-        except RedisError as exc:
-            raise StoreUnavailable("The session store is out of reach; try again in a "
-                                   "moment.") from exc
-        if answer[0] == -1:
+        answer = await self._fetch(sid)
+        if answer is None:
             if self.unsubscribe is not None:
                 await self.unsubscribe(sid)
             raise SessionNotFound("There is no session with this id.")
-        seq, snap, first, entries = int(answer[0]), answer[1], int(answer[2]), answer[3]
+        seq, snap, first, entries = answer
         session = decode_session(snap)
         rep = _Replica(session, first, len(snap))
         self._apply_entries(sid, rep, entries, deliver=False)
@@ -367,7 +362,9 @@ class RedisStore:
             self.loaded(sid)
         return rep
 
-    async def _reload(self, sid: str, rep: _Replica) -> None:
+    async def _fetch(self, sid: str) -> tuple[int, bytes, int, list[bytes]] | None:
+        """The session as Redis holds it: its last entry's number, its snapshot, the number the
+        snapshot was taken at and the entries since; None when there is no such session."""
         base, log, _ = self._keys(sid)
         try:
             answer = await self._load_script(keys=[base, log])
@@ -375,9 +372,16 @@ class RedisStore:
             raise StoreUnavailable("The session store is out of reach; try again in a "
                                    "moment.") from exc
         if answer[0] == -1:
+            return None
+        return int(answer[0]), answer[1], int(answer[2]), answer[3]
+
+    async def _reload(self, sid: str, rep: _Replica) -> None:
+        answer = await self._fetch(sid)
+        if answer is None:
             await self.forget(sid)
             raise SessionNotFound("There is no session with this id.")
-        self._replace(rep, answer[1], int(answer[2]), answer[3])
+        _, snap, first, entries = answer
+        self._replace(rep, snap, first, entries)
 
     def _replace(self, rep: _Replica, snap: bytes, first: int, entries: list[bytes]) -> None:
         """Read the replica again from Redis (the events between are not delivered here)."""
@@ -465,16 +469,15 @@ class RedisStore:
 
     async def _catch_up_from_redis(self, sid: str, rep: _Replica) -> None:
         """Some messages were missed (the channel was down): apply what the log holds since."""
-        base, log, _ = self._keys(sid)
         try:
-            answer = await self._load_script(keys=[base, log])
-        except RedisError:
+            answer = await self._fetch(sid)
+        except StoreUnavailable:
             rep.stale = True
             return
-        if answer[0] == -1:
+        if answer is None:
             await self.forget(sid)
             return
-        seq, snap, first, entries = int(answer[0]), answer[1], int(answer[2]), answer[3]
+        seq, snap, first, entries = answer
         if rep.stale or rep.seq < first:
             self._replace(rep, snap, first, entries)
             return
