@@ -55,7 +55,8 @@ REAP_LOCK_MS = 60_000
 RECONNECT_WAIT = 0.5
 
 _pack = msgpack.Packer(use_bin_type=True).pack
-LocalEmit = Callable[[list[bytes], str | None, str | None, str | None], None]
+# Sends an event encoded elsewhere to this process's connections: (event, parts, room, to, skip).
+LocalEmit = Callable[[str, list[bytes], str | None, str | None, str | None], None]
 NodeLost = Callable[[str, list[str]], Awaitable[None]]
 # A feature's message on a session's channel: (session id, the message as published).
 Handler = Callable[[str, list[Any]], Awaitable[None]]
@@ -229,8 +230,8 @@ class Cluster:
             return
         if kind == EMIT:
             if message[1] != self.node and self.local_emit is not None:
-                _, _, room, to, skip, parts = message
-                self.local_emit(parts, room, to, skip)
+                _, _, event, room, to, skip, parts = message
+                self.local_emit(event, parts, room, to, skip)
             return
         if kind in (REQUEST, REPLY) and channel == self._node_channel(self.node):
             if kind == REQUEST:
@@ -252,8 +253,8 @@ class Cluster:
     def is_local(self, sid: str) -> bool:
         return node_of(sid) == self.node
 
-    async def emit(self, parts: list[bytes], *, room: str | None = None, to: str | None = None,
-                   skip_sid: str | None = None) -> None:
+    async def emit(self, event: str, parts: list[bytes], *, room: str | None = None,
+                   to: str | None = None, skip_sid: str | None = None) -> None:
         """Pass an emit this node has sent to its own connections on to the other nodes."""
         if to is not None:
             node = node_of(to)
@@ -265,7 +266,8 @@ class Cluster:
         else:
             return
         try:
-            await self.redis.publish(channel, _pack([EMIT, self.node, room, to, skip_sid, parts]))
+            await self.redis.publish(channel, _pack([EMIT, self.node, event, room, to, skip_sid,
+                                                     parts]))
         except RedisError:
             logger.warning("an emit could not be passed to the other processes (Redis is out "
                            "of reach)")

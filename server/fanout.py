@@ -285,23 +285,31 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
             await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
                                callback=callback, to=to, **kwargs)
             return
-        room = to or room
         if namespace not in self.rooms:
             return
         if isinstance(data, tuple):
             args = list(data)
         else:
             args = [] if data is None else [data]
-        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         pkt = self.server.packet_class(sio_packet.EVENT, namespace=namespace, data=[event, *args])
+        self.send(event, self.server.prepared(pkt), namespace, to or room, skip_sid)
+
+    def send(self, event: str, sends: Prepared, namespace: str, room: Any,
+             skip_sid: Any = None) -> None:
+        """Write an encoded event to the members of ``room`` (a room, a connection's own room,
+        or a list of them) in this process, but ``skip_sid``."""
+        rooms = self.rooms.get(namespace)
+        if rooms is None:
+            return
+        traffic = self.traffic
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         server = self.server
-        sends = server.prepared(pkt)
         if isinstance(room, list | tuple | set):
             members: Any = list(self.get_participants(namespace, room))
             if traffic is not None:
                 traffic.emitted(event, sum(1 for sid, _eio_sid in members if sid not in skip))
         else:  # one room, read in place: nothing below can change it while the loop runs
-            in_room = self.rooms[namespace].get(room, {})
+            in_room = rooms.get(room, {})
             members = in_room.items()
             if traffic is not None:
                 traffic.emitted(event, len(in_room) - sum(1 for sid in skip if sid in in_room))
@@ -358,21 +366,12 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         return [part if isinstance(part, bytes) else part.encode()
                 for part, _frame in self.prepared(pkt)]
 
-    def emit_parts(self, parts: list[bytes], room: str | None, to: str | None,
+    def emit_parts(self, event: str, parts: list[bytes], room: str | None, to: str | None,
                    skip_sid: str | None) -> None:
-        """Send an event another process encoded to this process's connections: ``to`` one of
-        them, or every member of ``room`` here but ``skip_sid``."""
-        sends: Prepared = [(part, ws_frame(part if isinstance(part, bytes) else "4" + part))
-                           for part in parts]
-        if to is not None:
-            eio_sid = self.manager.eio_sid_from_sid(to, "/")
-            if eio_sid is not None:
-                self.send_prepared(eio_sid, sends)
-            return
-        members = self.manager.rooms.get("/", {}).get(room, {})
-        for sid, eio_sid in list(members.items()):
-            if sid != skip_sid:
-                self.send_prepared(eio_sid, sends)
+        """Send an event another process encoded (``encoded``) to this process's connections:
+        ``to`` one of them, or every member of ``room`` here but ``skip_sid``."""
+        sends: Prepared = [(part, ws_frame(part)) for part in parts]
+        self.manager.send(event, sends, "/", to or room, skip_sid)
 
     @staticmethod
     def prepared(pkt: Any) -> Prepared:

@@ -233,7 +233,7 @@ class SocketGateway:
         if cluster is None or delivering_here.get() or (to is not None and cluster.is_local(to)):
             return  # a delivery runs on every process, each sending to its own connections
         parts = self.sio.encoded(message.event, message.payload)
-        await cluster.emit(parts, room=room, to=to, skip_sid=skip_sid)
+        await cluster.emit(message.event, parts, room=room, to=to, skip_sid=skip_sid)
 
     async def enter_room(self, sid: str, room: str) -> None:
         await self.sio.enter_room(sid, room)

@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from rooms.errors import InvalidPayload, NotRecorded
+from server.cluster import LocalEmit
 from server.gateway import room_key
 from server.history import Entry, Gone, Position, Replay
 from server.protocol import Message
@@ -71,7 +72,6 @@ return redis.call('HMGET', KEYS[1], 'epoch', 'last')
 """
 
 Encode = Callable[[str, Any], list[bytes]]
-LocalEmit = Callable[[list[bytes], str | None, str | None, str | None], None]
 
 
 class HistoryUnavailable(NotRecorded):
@@ -151,7 +151,8 @@ class RedisHistory:
             return
         self.delivered[key] = position
         payload["position"] = {"room": room, "epoch": position.epoch, "offset": position.offset}
-        self.local_emit(self.encode(event, payload), room_key(session_id, room), None, skip)
+        self.local_emit(event, self.encode(event, payload), room_key(session_id, room), None,
+                        skip)
 
     async def resync(self) -> None:
         """After this process's channels were down: send its connections what was kept
