@@ -8,9 +8,8 @@ import asyncio
 import random
 from typing import Any
 
-from clients.admin import join_token
 from tests.server.cluster.conftest import Pair
-from tests.server.cluster.test_two_processes import ok, person
+from tests.server.cluster.test_two_processes import links, ok, person
 from tests.support import Peer
 
 ROUNDS = 40
@@ -33,10 +32,7 @@ def picture(ack: dict[str, Any], skip: set[str]) -> tuple[dict[str, str], dict[s
 
 async def test_concurrent_commands_from_two_processes_keep_one_consistent_session(
         pair: Pair) -> None:
-    async with pair.a.admin_async() as api:
-        s = await api.create_session(title="Busy", max_participants=20)
-    mentor = join_token(s["join_urls"]["mentor"])
-    mentee = join_token(s["join_urls"]["mentee"])
+    mentor, mentee = await links(pair.a, "Busy", 20)
     ana = await person(pair.a, mentor, "Ana")
     max_ = await person(pair.b, mentor, "Max")
     mentees = [await person(pair.a if i % 2 else pair.b, mentee, f"M{i}") for i in range(6)]

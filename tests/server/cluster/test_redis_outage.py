@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import aiohttp
 
-from clients.admin import join_token
 from tests.server.cluster.conftest import Pair
-from tests.server.cluster.test_two_processes import ok, person
+from tests.server.cluster.test_two_processes import links, ok, person
 from tests.support import Peer, eventually
 
 
 async def test_redis_away_and_back(pair: Pair) -> None:
-    async with pair.a.admin_async() as api:
-        s = await api.create_session(title="Outage", max_participants=8)
-    mentor = join_token(s["join_urls"]["mentor"])
-    mentee = join_token(s["join_urls"]["mentee"])
+    mentor, mentee = await links(pair.a, "Outage")
     ana = await person(pair.a, mentor, "Ana")
     ben = await person(pair.b, mentee, "Ben")
     await ok(ben, "chat", {"text": "before"})

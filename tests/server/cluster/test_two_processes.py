@@ -18,6 +18,13 @@ async def ok(peer: Peer, event: str, data: object = None) -> dict[str, Any]:
     return ack
 
 
+async def links(server: ServerProcess, title: str, size: int = 8) -> tuple[str, str]:
+    """A new session's mentor and mentee join tokens (made through ``server``)."""
+    async with server.admin_async() as api:
+        s = await api.create_session(title=title, max_participants=size)
+    return join_token(s["join_urls"]["mentor"]), join_token(s["join_urls"]["mentee"])
+
+
 async def person(server: ServerProcess, token: str, name: str) -> Peer:
     peer = Peer(server.url)
     await peer.connect(token)
@@ -26,10 +33,7 @@ async def person(server: ServerProcess, token: str, name: str) -> Peer:
 
 
 async def test_people_on_two_processes_meet_and_chat(pair: Pair) -> None:
-    async with pair.a.admin_async() as api:
-        s = await api.create_session(title="Across", max_participants=8)
-    mentor = join_token(s["join_urls"]["mentor"])
-    mentee = join_token(s["join_urls"]["mentee"])
+    mentor, mentee = await links(pair.a, "Across")
     ana = await person(pair.a, mentor, "Ana")  # on process a
     ben = Peer(pair.b.url)  # on process b, a session made on a
     await ben.connect(mentee)
@@ -54,10 +58,7 @@ async def test_people_on_two_processes_meet_and_chat(pair: Pair) -> None:
 
 
 async def test_a_move_made_on_one_process_is_seen_on_the_other(pair: Pair) -> None:
-    async with pair.a.admin_async() as api:
-        s = await api.create_session(title="Rooms", max_participants=8)
-    mentor = join_token(s["join_urls"]["mentor"])
-    mentee = join_token(s["join_urls"]["mentee"])
+    mentor, mentee = await links(pair.a, "Rooms")
     ana = await person(pair.a, mentor, "Ana")
     ben = await person(pair.b, mentee, "Ben")
     cleo = await person(pair.a, mentee, "Cleo")
@@ -78,10 +79,7 @@ async def test_a_move_made_on_one_process_is_seen_on_the_other(pair: Pair) -> No
 
 
 async def test_the_breakout_timer_closes_once(pair: Pair) -> None:
-    async with pair.a.admin_async() as api:
-        s = await api.create_session(title="Timed", max_participants=8)
-    mentor = join_token(s["join_urls"]["mentor"])
-    mentee = join_token(s["join_urls"]["mentee"])
+    mentor, mentee = await links(pair.a, "Timed")
     ana = await person(pair.a, mentor, "Ana")
     ben = await person(pair.b, mentee, "Ben")
     cleo = await person(pair.a, mentee, "Cleo")
@@ -112,10 +110,7 @@ async def test_the_breakout_timer_closes_once(pair: Pair) -> None:
 
 
 async def test_killed_process_people_rejoin_through_the_other(pair: Pair) -> None:
-    async with pair.a.admin_async() as api:
-        s = await api.create_session(title="Failover", max_participants=8)
-    mentor = join_token(s["join_urls"]["mentor"])
-    mentee = join_token(s["join_urls"]["mentee"])
+    mentor, mentee = await links(pair.a, "Failover")
     ana = await person(pair.a, mentor, "Ana")
     ben = await person(pair.b, mentee, "Ben")
     await ok(ben, "chat", {"text": "before"})
@@ -138,10 +133,7 @@ async def test_a_client_of_a_killed_process_gets_what_it_missed_from_the_other(p
     """Ben's process is killed; while he is away the room chats through the other process; he
     reconnects there and his ``replay`` from the last position he saw returns exactly the
     missed messages, in order, once each; the next live message follows on."""
-    async with pair.a.admin_async() as api:
-        s = await api.create_session(title="Replay", max_participants=8)
-    mentor = join_token(s["join_urls"]["mentor"])
-    mentee = join_token(s["join_urls"]["mentee"])
+    mentor, mentee = await links(pair.a, "Replay")
     ana = await person(pair.a, mentor, "Ana")
     ben = await person(pair.b, mentee, "Ben")
     await ok(ana, "chat", {"text": "seen by Ben"})
