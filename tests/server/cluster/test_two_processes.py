@@ -3,7 +3,6 @@ through breakouts and are timed as if on one; what one process does, the other s
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from clients.admin import join_token
@@ -97,7 +96,6 @@ async def test_the_breakout_timer_closes_once(pair: Pair) -> None:
     for p in (ben, cleo):
         back = await p.next("room_changed", timeout=30)
         assert back["room"]["id"] == "main"
-    await asyncio.sleep(0)
     for p in (ana, ben, cleo):
         await p.nothing("room_changed")
     moves: list[Any] = []
