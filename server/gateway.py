@@ -228,11 +228,15 @@ class SocketGateway:
                    skip_sid: str | None = None) -> None:
         """Send ``message`` (an ``Outbound`` spec called with its payload) to a socket.io room
         or to one connection."""
-        await self.sio.emit(message.event, message.payload, room=room, to=to, skip_sid=skip_sid)
         cluster = self.cluster
         if cluster is None or delivering_here.get() or (to is not None and cluster.is_local(to)):
-            return  # a delivery runs on every process, each sending to its own connections
+            # a delivery runs on every process, each sending to its own connections
+            await self.sio.emit(message.event, message.payload, room=room, to=to,
+                                skip_sid=skip_sid)
+            return
+        # Encoded once: sent to this process's connections, and passed on to the others.
         parts = self.sio.encoded(message.event, message.payload)
+        self.sio.emit_parts(message.event, parts, room, to, skip_sid)
         await cluster.emit(message.event, parts, room=room, to=to, skip_sid=skip_sid)
 
     async def enter_room(self, sid: str, room: str) -> None:
