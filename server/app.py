@@ -21,6 +21,7 @@ from server.cluster import Cluster, new_node
 from server.context import Context, Feature
 from server.database import DATABASE_FILE, Database, adopt_legacy_file
 from server.delivery import Delivery
+from server.documents import PostgresDocuments, SqliteDocuments, documents_for
 from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
 from server.health import Health
@@ -94,6 +95,9 @@ def create_app(
         app.middlewares.append(sio.polling_bounds())
     database, ledger = _databases(settings, clock)
     database.metrics = metrics if metrics.enabled else None
+    documents = documents_for(database)
+    if isinstance(documents, SqliteDocuments):
+        documents.open()
     store: MemoryStore | RedisStore
     cluster: Cluster | None = None
     if settings.redis_url is not None and node is not None:
@@ -111,7 +115,7 @@ def create_app(
                             cluster=cluster, traffic=traffic)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
                   delivery=Delivery(), cluster=cluster, history=history, metrics=metrics,
-                  health=Health())
+                  documents=documents, health=Health())
     app[SETTINGS], app[CONTEXT], app[SIO] = settings, ctx, sio
     ctx.health.add_check("database" if isinstance(database, PgDatabase) else "sqlite",
                          database.check)
@@ -127,7 +131,7 @@ def create_app(
 
     # Storage starts first and stops last; features' own work runs inside it; serving (the
     # start-up hooks) comes last, and at shutdown the connections close first.
-    app.cleanup_ctx.append(lambda app: _storage(database, store, ledger, cluster))
+    app.cleanup_ctx.append(lambda app: _storage(database, store, ledger, cluster, documents))
     for install in features:
         install(app, ctx)
     # After the features' own start (their stores take part in the rule's first pass).
@@ -198,10 +202,12 @@ def _join_cluster(ctx: Context, cluster: Cluster, sio: TandemSocketServer) -> No
 
 
 async def _storage(database: Database | PgDatabase, store: MemoryStore | RedisStore,
-                   ledger: SqliteLedger | PostgresLedger,
-                   cluster: Cluster | None) -> AsyncIterator[None]:
+                   ledger: SqliteLedger | PostgresLedger, cluster: Cluster | None,
+                   documents: SqliteDocuments | PostgresDocuments) -> AsyncIterator[None]:
     try:
         await ledger.start()
+        if isinstance(documents, PostgresDocuments):
+            await documents.open()
         if cluster is not None:
             await cluster.start()
         sessions = await store.start()

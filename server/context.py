@@ -20,6 +20,7 @@ from aiohttp import web
 
 from rooms.commands import Command
 from server.delivery import Delivery
+from server.documents import Documents
 from server.gateway import SocketGateway
 from server.health import Health
 from server.history import History
@@ -96,6 +97,8 @@ class Context:
     # Each room's replayable events, for clients that reconnect (``server/history.py``).
     history: History
     metrics: Metrics
+    # What the programme console keeps (``server/documents.py``), in the same database.
+    documents: Documents
     openapi: OpenApi = field(default_factory=OpenApi)
     health: Health = field(default_factory=Health)
     on_start: list[StartHook] = field(default_factory=list)

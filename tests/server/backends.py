@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from server.database import Op
+from server.database import Database, Op
+from server.documents import PostgresDocuments, SqliteDocuments
 from server.ledger.postgres import PostgresLedger
 from server.ledger.sqlite import LEDGER_FILE, SqliteLedger
 from server.postgres import Connection, PgDatabase, PgOp
@@ -47,6 +48,13 @@ class SqliteBackend:
 
     def journal(self, **kw: Any) -> SqliteJournal:
         return SqliteJournal(self.path, **kw)
+
+    async def documents(self) -> SqliteDocuments:
+        """Started documents on this backend's database (close with ``.database.close()``)."""
+        documents = SqliteDocuments(Database(self.path))
+        documents.open()
+        await documents.database.start()
+        return documents
 
     async def raw(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         db = sqlite3.connect(self.path)
@@ -106,6 +114,14 @@ class PostgresBackend:
 
     def journal(self, **kw: Any) -> PostgresJournal:
         return PostgresJournal(self.url, **kw)
+
+    async def documents(self) -> PostgresDocuments:
+        database = PgDatabase(self.url)
+        await database.open()
+        documents = PostgresDocuments(database)
+        await documents.open()
+        await database.start()
+        return documents
 
     async def raw(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         numbered = iter(range(1, sql.count("?") + 1))
