@@ -30,6 +30,11 @@ def is_person_id(text: str) -> bool:
     return _PERSON_ID.fullmatch(text) is not None
 
 
+def is_email(text: str) -> bool:
+    """An address a roster entry accepts (one @, no spaces or separators, at most 254)."""
+    return len(text) <= EMAIL_MAX and _EMAIL.fullmatch(text) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class RosterEntry:
     """One person a session is scheduled for."""
