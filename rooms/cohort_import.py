@@ -301,6 +301,7 @@ def parse_people_csv(text: str, existing: Mapping[str, Person], new_id: Callable
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
     errors: list[RowError] = []
     drafts: list[_Draft] = []
+    number = -1  # the row being read: the header is row 0
     try:
         columns, errors = _read_header(next(reader, None))
         if errors:
@@ -324,7 +325,9 @@ def parse_people_csv(text: str, existing: Mapping[str, Person], new_id: Callable
             if draft is not None:
                 drafts.append(draft)
     except csv.Error as e:
-        errors.append(RowError(reader.line_num, None, "bad_csv", f"Unreadable CSV: {e}."))
+        # the row after the last one read (or the header) could not be read
+        errors.append(RowError(number + 1, None, "bad_csv",
+                               f"Unreadable CSV (line {reader.line_num}): {e}."))
         return ImportResult((), tuple(errors))
     errors += _check_together(drafts, existing)
     if errors:

@@ -161,7 +161,10 @@ def test_long_cells_and_bad_text() -> None:
         (0, None, "bad_encoding")]
     assert codes(parse("name,email,role\nAna,a@x.org,mentor,surplus\n")) == [
         (1, None, "extra_cell")]
-    assert codes(parse('name,email,role\nAna,a@x.org,"mentor"x\n'))[0][2] == "bad_csv"
+    broken = 'name,email,role\nAna,a@x.org,mentor\n"Ben\n\nLi",b@x.org,"mentee"x\nCy,c,mentee\n'
+    assert codes(parse(broken)) == [(2, None, "bad_csv")]
+    assert "line 5" in parse(broken).errors[0].message
+    assert codes(parse('"name,email,role\n')) == [(0, None, "bad_csv")]
 
 
 def test_blank_rows_are_skipped_but_counted() -> None:
