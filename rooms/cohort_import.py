@@ -294,7 +294,9 @@ def parse_people_csv(text: str, existing: Mapping[str, Person], new_id: Callable
                      max_rows: int = COHORT_MAX) -> ImportResult:
     """The people of a CSV file, or every error in it and no one. ``existing`` is the cohort's
     people by id (rows update them by id or email); ``new_id`` makes an id for a new person
-    (called only when the whole file is good)."""
+    (called only when the whole file is good). An adapter decodes the uploaded bytes with
+    ``data.decode("utf-8", "surrogateescape")``: bytes that are not UTF-8 then become a
+    ``bad_encoding`` error here."""
     if _BAD_TEXT.search(text):
         return ImportResult((), (RowError(0, None, "bad_encoding",
                                           "The file is not UTF-8 text; save it as CSV UTF-8."),))

@@ -159,6 +159,9 @@ def test_long_cells_and_bad_text() -> None:
     assert codes(parse(text)) == [(1, "free_text", "too_long")]
     assert codes(parse("name,email,role\nA\ud800,a@x.org,mentor\n")) == [
         (0, None, "bad_encoding")]
+    latin1 = "name,email,role\nJosé,j@x.org,mentor\n".encode("latin-1")
+    assert codes(parse(latin1.decode("utf-8", "surrogateescape"))) == [
+        (0, None, "bad_encoding")]
     assert codes(parse("name,email,role\nAna,a@x.org,mentor,surplus\n")) == [
         (1, None, "extra_cell")]
     broken = 'name,email,role\nAna,a@x.org,mentor\n"Ben\n\nLi",b@x.org,"mentee"x\nCy,c,mentee\n'
