@@ -40,6 +40,11 @@ def person_link(person_id: str) -> str:
     return PERSON_LINK + person_id
 
 
+def is_email(text: str) -> bool:
+    """An address a roster entry accepts (one @, no spaces or separators, at most 254)."""
+    return len(text) <= EMAIL_MAX and _EMAIL.fullmatch(text) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class RosterEntry:
     """One person a session is scheduled for."""
