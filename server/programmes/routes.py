@@ -258,11 +258,8 @@ class CohortRoutes:
         if request.content_type not in ("text/csv", "text/plain", "application/octet-stream"):
             raise InvalidPayload("Send the file as CSV (Content-Type: text/csv).")
         raw = await read_bounded(request, IMPORT_BYTES_MAX)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return _import_failed([{"row": 0, "column": None, "code": "bad_encoding",
-                                    "message": "Save the file as CSV UTF-8 and try again."}])
+        # bytes that are not UTF-8 become lone surrogates, which the import reports by row
+        text = raw.decode("utf-8", "surrogateescape")
         existing = await self.store.people(cohort.id)
         result = parse_people_csv(text, {k: p for k, (p, _) in existing.items()},
                                   lambda: new_id("p"))
