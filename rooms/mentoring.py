@@ -105,7 +105,7 @@ def group_roster(matches: Sequence[Match], people: dict[str, Person]
     pairs" puts each pair in a room of its own."""
     live = [m for m in matches if m.live and all(p in people for p in m.people)]
     if not live:
-        raise InvalidPayload("There is no published match to hold a group session for.")
+        raise IllegalTransition("There is no published match to hold a group session for.")
     entries: dict[str, RosterEntry] = {}
     groups: list[Group] = []
     for m in sorted(live, key=lambda m: (people[m.mentor_id].name.casefold(), m.id)):

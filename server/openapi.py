@@ -3,6 +3,7 @@ shape the requests and responses, so the document cannot drift from the code."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,11 @@ PATH_PATTERNS = {
     "participant_id": ID_PATTERN,
     "person_id": "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$",
     "room": "^[A-Za-z0-9_:-]{1,64}$",
+    # the programme console's ids (``server/programmes``): the alphabet of person ids
+    "cohort": "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$",
+    "person": "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$",
+    "match": "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$",
+    "schedule": "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$",
 }
 
 
@@ -157,9 +163,13 @@ class OpenApi:
                   ok: tuple[int, type[BaseModel]], errors: tuple[int, ...],
                   body: type[BaseModel] | None = None, admin: bool = True,
                   session_param: bool = False) -> None:
-        """An operation whose request and answer are pydantic models."""
-        self.add(path, method, _op(summary, ok, errors, body, admin, session_param),
-                  (ok[1], body))
+        """An operation whose request and answer are pydantic models; every ``{name}`` of the
+        path is a path parameter."""
+        op = _op(summary, ok, errors, body, admin, session_param)
+        names = re.findall(r"\{(\w+)\}", path)
+        if names:
+            op["parameters"] = path_params(*names)
+        self.add(path, method, op, (ok[1], body))
 
     def described(self, path: str, method: str, summary: str, ok_status: int,
                   ok_description: str, ok_content: dict[str, Any], errors: tuple[int, ...],

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import typing
 from dataclasses import dataclass
-from typing import Annotated, Generic, Literal, NamedTuple, TypeVar
+from typing import Annotated, Any, Generic, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from typing_extensions import TypedDict
@@ -59,6 +59,13 @@ M = TypeVar("M", bound=BaseModel)
 A = TypeVar("A")
 P = TypeVar("P")
 
+
+# More than spaces (the domain trims text; Python counts \x1c-\x1f as spaces too).
+NOT_BLANK: dict[str, Any] = {"pattern": r"[^\s\x1c-\x1f]"}
+PERSON_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$"
+# What rooms.roster takes as an email address, spelled so that Python's and ECMA-262's regular
+# expressions agree on it (their \s differ: \x1c-\x1f and \x85 for Python, \ufeff for ECMA).
+EMAIL_PATTERN = r"^[^@\s\x1c-\x1f\x85\ufeff]+@[^@\s\x1c-\x1f\x85\ufeff]+$"
 
 class InboundModel(BaseModel):
     """Base of every inbound payload: unknown fields refused, no coercion, immutable."""

@@ -25,12 +25,13 @@ from rooms.session import Session
 from server.context import Context
 from server.documents import Put
 from server.http import NotFound, json_body, require_admin
+from server.openapi import path_params
 from server.programmes.schedules import SCHEDULED
 from server.programmes.store import FIT, ProgrammeStore
 from server.programmes.wire import (
+    CohortHealthOut,
     FitIn,
     FitOut,
-    HealthOut,
     MenteeOut,
     MineIn,
     MineOut,
@@ -60,14 +61,13 @@ class HealthRoutes:
         r.add_post("/api/mine", self.mine)
         doc = self.ctx.openapi
         doc.operation("/api/cohorts/{cohort}/health", "get", "How each pair is doing, and the "
-                      "pairs at risk", (200, HealthOut), (401, 404))
+                      "pairs at risk", (200, CohortHealthOut), (401, 404))
         for ext, kind in (("csv", "text/csv"), ("xlsx", "application/vnd.openxmlformats-"
                                                        "officedocument.spreadsheetml.sheet")):
             doc.described(f"/api/cohorts/{{cohort}}/health.{ext}", "get",
                           f"Match health per pair ({ext})", 200, "One row per match",
                           {kind: {"schema": {"type": "string"}}}, (401, 404),
-                          [{"name": "cohort", "in": "path", "required": True,
-                            "schema": {"type": "string"}}])
+                          path_params("cohort"))
         doc.operation("/api/fit", "post", "Answer \"is this a good fit?\" after a pair's first "
                       "session (the join token and resume credential are the credential)",
                       (200, FitOut), (400, 401, 403, 404, 413), body=FitIn, admin=False)
@@ -88,7 +88,7 @@ class HealthRoutes:
         return summarize(info, records, now=self.ctx.clock(),
                          grace=self.ctx.settings.attendance_grace, anonymous=anonymous)
 
-    async def _health(self, cohort_id: str) -> HealthOut:
+    async def _health(self, cohort_id: str) -> CohortHealthOut:
         people = {p.id: p for p, _ in (await self.store.people(cohort_id)).values()}
         matches = await self.store.matches(cohort_id)
         fits = await self.store.fits(cohort_id)
@@ -120,7 +120,7 @@ class HealthRoutes:
                 ratings=list(health.ratings), fit=health.fit,
                 risks=[RiskOut(code=r.code, detail=r.detail) for r in health.risks]
                 if m.live else []))
-        return HealthOut(pairs=pairs, at_risk=[p.match_id for p in pairs if p.risks])
+        return CohortHealthOut(pairs=pairs, at_risk=[p.match_id for p in pairs if p.risks])
 
     async def health(self, request: web.Request) -> web.Response:
         require_admin(request, self.ctx.settings.admin_key)
@@ -157,7 +157,7 @@ class HealthRoutes:
                             "officedocument.spreadsheetml.sheet",
                             headers=_download(f"health-{cohort_id}.xlsx"))
 
-    # -- the fit question and a mentor's view -------------------------------------------------------
+    # -- the fit question and a mentor's view ---------------------------------------------------
 
     async def _scheduled(self, claims: JoinClaims) -> tuple[str, str | None]:
         doc = await self.ctx.documents.get(SCHEDULED, claims.session_id)

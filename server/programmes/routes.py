@@ -141,7 +141,7 @@ class CohortRoutes:
         doc.operation(f"{c}/people/{{person}}", "delete", "Take a person out of a cohort (their "
                       "profile and matches)", (200, ImportOut), (401, 404))
         doc.operation(f"{c}/proposal", "post", "Propose matches for the whole cohort",
-                      (200, ProposalOut), (400, 401, 404, 413, 429), body=RulesIn)
+                      (200, ProposalOut), (400, 401, 404, 409, 413, 429), body=RulesIn)
         doc.operation(f"{c}/proposal", "get", "The cohort's draft proposal",
                       (200, ProposalOut), (401, 404))
         doc.operation(f"{c}/publish", "post", "Publish the draft's pairs as matches",
@@ -214,7 +214,7 @@ class CohortRoutes:
         _check_links(person, people)
         if body.email and any(p.email and p.email.casefold() == body.email.casefold()
                               for p, _ in people.values()):
-            raise InvalidPayload("email: someone in this cohort already has this address.")
+            raise Conflict("email: someone in this cohort already has this address.")
         try:
             [version] = await self.ctx.documents.write(
                 [self.store.put_person(cohort.id, person, expect=0)], self.ctx.clock())
@@ -295,15 +295,22 @@ class CohortRoutes:
     async def make_proposal(self, request: web.Request) -> web.Response:
         self._admin(request)
         cohort = await self._cohort(request)
-        body = parse_json(RulesIn, await json_body(request))
+        raw = await json_body(request)
+        if not raw.strip():
+            raise InvalidPayload("Send the rules as JSON ({} for the defaults).")
+        body = parse_json(RulesIn, raw)
         rules = body.rules()
         people = await self.store.people(cohort.id)
         taken = matched_people(await self.store.matches(cohort.id))
         free = [p for p, _ in people.values() if p.id not in taken]
         for mentor, mentee in (*rules.pins, *rules.forbids):
-            if mentor in taken or mentee in taken:
-                raise InvalidPayload("A pinned or forbidden person is already in a published "
-                                     "match; end that match first.")
+            for person_id in (mentor, mentee):
+                if person_id not in people:
+                    raise Conflict(f"pins and forbids: no one in this cohort has the id "
+                                   f"{person_id!r} (any more).")
+                if person_id in taken:
+                    raise Conflict("A pinned or forbidden person is already in a published "
+                                   "match; end that match first.")
         now = self.ctx.clock()
         proposal = await self.matcher.run(lambda: propose(free, rules, now))
         names = {p.id: p.name for p in free}
@@ -328,7 +335,7 @@ class CohortRoutes:
         body = parse_json(PublishIn, await json_body(request))
         draft = await self.store.proposal(cohort.id)
         if draft is None or draft.body.get("published_at") is not None:
-            raise InvalidPayload("There is no draft proposal to publish; make one first.")
+            raise Conflict("There is no draft proposal to publish; make one first.")
         taken = matched_people(await self.store.matches(cohort.id))
         people = await self.store.people(cohort.id)
         now = self.ctx.clock()
@@ -380,7 +387,8 @@ class CohortRoutes:
 def _check_links(person: Person, people: dict[str, tuple[Person, int]]) -> None:
     unknown = [p for p in person.never_pair if p not in people]
     if unknown:
-        raise InvalidPayload("never_pair: name people of this cohort by their id.")
+        raise Conflict("never_pair: name people of this cohort by their id; "
+                       f"{unknown[0]!r} is not (or no longer) in it.")
 
 
 def _import_failed(rows: list[dict[str, Any]]) -> web.Response:

@@ -12,31 +12,34 @@ import io
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from rooms.breakout import Group
 from rooms.calendar import CalendarEvent, ics
-from rooms.cohort import Person
+from rooms.cohort import Person, is_time_zone
 from rooms.cohort_import import guard
-from rooms.errors import InvalidPayload
+from rooms.errors import InvalidPayload, SessionNotFound
 from rooms.mentoring import group_roster, pair_roster
 from rooms.moderation import link_key
-from rooms.recurrence import Series, local_time
+from rooms.recurrence import Repeat, Series, local_time
 from rooms.roster import RosterEntry, Schedule, SessionPlan, WaitingRoom
 from rooms.session import Session
 from server.context import Context
-from server.documents import Put
+from server.documents import Conflict, Put
 from server.http import json_body, require_admin
+from server.openapi import path_params
 from server.programmes.routes import new_id
 from server.programmes.store import SCHEDULE, ProgrammeStore
 from server.programmes.wire import (
-    LinkOut,
     ScheduledSessionOut,
     ScheduleIn,
     ScheduleOut,
     SchedulesOut,
+    SessionLinkOut,
 )
 from server.protocol import parse_json
 from server.settings import DAY
@@ -56,12 +59,12 @@ class ScheduleRoutes:
         r = app.router
         c = "/api/cohorts/{cohort}/schedules"
         r.add_post(c, self.create)
-        r.add_get(c, self.list)
+        r.add_get(c, self.list_schedules)
         r.add_get(c + "/{schedule}/links.csv", self.links_csv)
         r.add_get(c + "/{schedule}/invites.ics", self.invites)
         doc = self.ctx.openapi
         doc.operation(c, "post", "Schedule one-off or recurring sessions for a match or the "
-                      "cohort", (201, ScheduleOut), (400, 401, 404, 413), body=ScheduleIn)
+                      "cohort", (201, ScheduleOut), (400, 401, 404, 409, 413), body=ScheduleIn)
         doc.operation(c, "get", "A cohort's schedules and their personal links",
                       (200, SchedulesOut), (401, 404))
         for path, kind, summary in (
@@ -70,8 +73,7 @@ class ScheduleRoutes:
                  "for one person's, with their link)")):
             doc.described(f"{c}/{{schedule}}/{path}", "get", summary, 200, summary,
                           {kind: {"schema": {"type": "string"}}}, (401, 404),
-                          [{"name": n, "in": "path", "required": True,
-                            "schema": {"type": "string"}} for n in ("cohort", "schedule")])
+                          path_params("cohort", "schedule"))
 
     def _base_url(self, request: web.Request) -> str:
         return self.ctx.settings.public_url or str(request.url.origin())
@@ -80,15 +82,19 @@ class ScheduleRoutes:
         require_admin(request, self.ctx.settings.admin_key)
         cohort, _ = await self.store.cohort(request.match_info["cohort"])
         body = parse_json(ScheduleIn, await json_body(request))
-        if (body.match_id is None) == (not body.group):
-            raise InvalidPayload("Give match_id for a pair's sessions, or group: true for a "
-                                 "group session of the whole cohort.")
-        try:
-            starts = datetime.strptime(body.starts, "%Y-%m-%dT%H:%M")
-        except ValueError:
-            raise InvalidPayload("starts: a local date and time, YYYY-MM-DDTHH:MM.") from None
+        if not is_time_zone(body.time_zone):
+            raise InvalidPayload("time_zone: an IANA time zone (for example Europe/Madrid).")
+        starts = body.starts
+        if starts.tzinfo is not None:
+            starts = starts.astimezone(ZoneInfo(body.time_zone)).replace(tzinfo=None)
+        starts = starts.replace(second=0, microsecond=0)
         series = Series(starts=starts, time_zone=body.time_zone, minutes=body.minutes,
-                        repeat=body.repeat, count=body.count)
+                        repeat=body.repeat,
+                        count=1 if body.repeat is Repeat.ONCE else body.count)
+        occurrences = series.occurrences()
+        if occurrences[0][1] <= self.ctx.clock():
+            raise Conflict("starts: the first session would already be over; schedule "
+                           "sessions that are still to come.")
         if len(await self.store.schedules(cohort.id)) >= SCHEDULES_MAX:
             raise InvalidPayload(f"A cohort has at most {SCHEDULES_MAX} schedules.")
         people = {p.id: p for p, _ in (await self.store.people(cohort.id)).values()}
@@ -96,13 +102,13 @@ class ScheduleRoutes:
             match, _ = await self.store.match(cohort.id, body.match_id)
             if not match.live:
                 raise InvalidPayload("This match has ended; schedule sessions for live ones.")
-            roster, groups = pair_roster(match, people), ()
+            roster, groups = pair_roster(match, people), tuple[Group, ...]()
         else:
             roster, groups = group_roster(await self.store.matches(cohort.id), people)
         settings = self.ctx.settings
         now = self.ctx.clock()
         sessions: list[dict[str, Any]] = []
-        for start, end in series.occurrences():
+        for start, end in occurrences:
             session = Session.create(
                 session_id=secrets.token_hex(12), title=body.title,
                 max_participants=min(settings.max_session_size,
@@ -116,7 +122,7 @@ class ScheduleRoutes:
             await self.ctx.delivery.deliver([session.scheduled()])
             sessions.append({"session_id": session.id, "start": start, "end": end})
         schedule_id = new_id("s")
-        record = {"id": schedule_id, "match_id": body.match_id, "group": body.group,
+        record = {"id": schedule_id, "match_id": body.match_id,
                   "title": " ".join(body.title.split()), "time_zone": body.time_zone,
                   "repeat": body.repeat.value, "minutes": body.minutes, "sessions": sessions}
         await self.ctx.documents.write(
@@ -130,7 +136,7 @@ class ScheduleRoutes:
         out = await self._out(request, record, people)
         return web.json_response(out.model_dump(mode="json"), status=201)
 
-    async def list(self, request: web.Request) -> web.Response:
+    async def list_schedules(self, request: web.Request) -> web.Response:
         require_admin(request, self.ctx.settings.admin_key)
         cohort, _ = await self.store.cohort(request.match_info["cohort"])
         people = {p.id: p for p, _ in (await self.store.people(cohort.id)).values()}
@@ -148,7 +154,7 @@ class ScheduleRoutes:
 
         try:
             roster = await self.ctx.store.read(session_id, read)
-        except Exception:  # an expired session's journal is gone: no links to give
+        except SessionNotFound:  # deleted by the retention rule: no links to give
             return []
         base = self._base_url(request)
         out = []
@@ -164,13 +170,13 @@ class ScheduleRoutes:
                    people: dict[str, Person]) -> ScheduleOut:
         sessions = []
         for s in record["sessions"]:
-            links = [LinkOut(person_id=e.person_id, name=e.name, role=e.role, url=url,
+            links = [SessionLinkOut(person_id=e.person_id, name=e.name, role=e.role, url=url,
                              local_time=local_time(s["start"], _zone(people, e.person_id,
                                                                      record["time_zone"])))
                      for e, url in await self._links(request, s["session_id"], s["end"], people)]
             sessions.append(ScheduledSessionOut(session_id=s["session_id"], start=s["start"],
                                                 end=s["end"], links=links))
-        return ScheduleOut(id=record["id"], match_id=record["match_id"], group=record["group"],
+        return ScheduleOut(id=record["id"], match_id=record["match_id"],
                            title=record["title"], time_zone=record["time_zone"],
                            repeat=record["repeat"], minutes=record["minutes"], sessions=sessions)
 
@@ -188,8 +194,7 @@ class ScheduleRoutes:
         w.writerow(["title", "session_start_utc", "person_id", "name", "email", "role",
                     "time_zone", "local_time", "link"])
         for s in record["sessions"]:
-            start = datetime.fromtimestamp(s["start"]).astimezone().isoformat()
-            utc = datetime.utcfromtimestamp(s["start"]).strftime("%Y-%m-%dT%H:%MZ") if start else ""
+            utc = datetime.fromtimestamp(s["start"], UTC).strftime("%Y-%m-%dT%H:%MZ")
             for e, url in await self._links(request, s["session_id"], s["end"], people):
                 zone = _zone(people, e.person_id, record["time_zone"])
                 person = people.get(e.person_id)

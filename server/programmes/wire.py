@@ -3,10 +3,12 @@ answers. Every list and string is bounded here, before any work is done."""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from rooms.cohort import (
     CAPACITY_MAX,
@@ -22,18 +24,24 @@ from rooms.cohort import (
 )
 from rooms.match_health import Fit
 from rooms.match_rules import MatchRules, Objective, Weights
-from rooms.mentoring import Frequency
+from rooms.mentoring import MATCH_YEARS_MAX, Frequency
+from rooms.participant import NAME_MAX
 from rooms.recurrence import Repeat
 from rooms.roles import Role
 from rooms.roster import EMAIL_MAX, PERSON_ID_MAX, PROGRAMME_MAX
 from rooms.session import TITLE_MAX
-from server.protocol import WHOLE_NUMBER, InboundModel
+from server.protocol import EMAIL_PATTERN, NOT_BLANK, PERSON_ID_PATTERN, WHOLE_NUMBER, InboundModel
 from server.tokens import TOKEN_MAX
 
 PairsMax = 500
 Term = Annotated[str, Field(max_length=TERM_MAX)]
 Terms = Annotated[list[Term], Field(max_length=TERMS_MAX)]
-PersonId = Annotated[str, Field(min_length=1, max_length=PERSON_ID_MAX)]
+PersonId = Annotated[str, Field(min_length=1, max_length=PERSON_ID_MAX,
+                                pattern=PERSON_ID_PATTERN)]
+# The zones this machine knows, listed in the schema so that clients can offer them (the
+# domain checks the value again).
+TimeZone = Annotated[str, Field(max_length=64, json_schema_extra={
+    "enum": sorted(available_timezones() | {"UTC"})})]
 Minute = Annotated[int, Field(ge=0, le=24 * 60), WHOLE_NUMBER]
 
 
@@ -43,9 +51,18 @@ class CohortIn(InboundModel):
 
 
 class SlotIn(InboundModel):
+    """A weekly free time in minutes after midnight; an end at or before the start runs past
+    midnight into the next day (22:00 to 01:00 is ``start`` 1320, ``end`` 60)."""
+
     weekday: Annotated[int, Field(ge=0, le=6), WHOLE_NUMBER]
-    start: Minute
+    start: Annotated[int, Field(ge=0, le=24 * 60 - 1), WHOLE_NUMBER]
     end: Minute
+
+    def slots(self) -> tuple[Slot, ...]:
+        if self.end > self.start:
+            return (Slot(self.weekday, self.start, self.end),)
+        rest = (Slot((self.weekday + 1) % 7, 0, self.end),) if self.end else ()
+        return (Slot(self.weekday, self.start, 24 * 60), *rest)
 
 
 class ProfileIn(InboundModel):
@@ -54,7 +71,7 @@ class ProfileIn(InboundModel):
     skills_offered: Terms = Field(default_factory=list)
     skills_wanted: Terms = Field(default_factory=list)
     languages: Terms = Field(default_factory=list)
-    time_zone: str = Field(default="UTC", max_length=64)
+    time_zone: TimeZone = "UTC"
     availability: list[SlotIn] = Field(default_factory=list, max_length=SLOTS_MAX)
     department: str = Field(default="", max_length=DEPARTMENT_MAX)
     free_text: str = Field(default="", max_length=FREE_TEXT_MAX)
@@ -62,24 +79,34 @@ class ProfileIn(InboundModel):
 
 class PersonIn(InboundModel):
     id: PersonId | None = None
-    name: str = Field(min_length=1, max_length=100)
-    email: str | None = Field(default=None, max_length=EMAIL_MAX)
+    name: str = Field(min_length=1, max_length=NAME_MAX, json_schema_extra=NOT_BLANK)
+    email: str | None = Field(default=None, max_length=EMAIL_MAX,
+                              json_schema_extra={"pattern": EMAIL_PATTERN})
     role: Literal[Role.MENTOR, Role.MENTEE]
     capacity: Annotated[int, Field(ge=1, le=CAPACITY_MAX), WHOLE_NUMBER] = 1
     never_pair: list[PersonId] = Field(default_factory=list, max_length=NEVER_PAIR_MAX)
     profile: ProfileIn = Field(default_factory=ProfileIn)
     version: Annotated[int, Field(ge=0), WHOLE_NUMBER] | None = None
 
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and re.fullmatch(EMAIL_PATTERN, value) is None:
+            raise ValueError("not an email address")
+        return value
+
     def person(self, person_id: str) -> Person:
         p = self.profile
         return Person(
             id=person_id, name=self.name, role=Role(self.role), email=self.email,
-            capacity=self.capacity, never_pair=tuple(self.never_pair),
+            # a mentee is matched with one mentor: capacity counts for mentors only
+            capacity=self.capacity if self.role is Role.MENTOR else 1,
+            never_pair=tuple(self.never_pair),
             profile=Profile(
                 goals=tuple(p.goals), interests=tuple(p.interests),
                 skills_offered=tuple(p.skills_offered), skills_wanted=tuple(p.skills_wanted),
                 languages=tuple(p.languages), time_zone=p.time_zone,
-                availability=tuple(Slot(s.weekday, s.start, s.end) for s in p.availability),
+                availability=tuple(s for slot in p.availability for s in slot.slots()),
                 department=p.department, free_text=p.free_text,
             ),
         )
@@ -124,16 +151,22 @@ class RulesIn(InboundModel):
 
 class PublishIn(InboundModel):
     starts_on: date
-    ends_on: date
+    weeks: Annotated[int, Field(ge=1, le=52 * MATCH_YEARS_MAX), WHOLE_NUMBER] = 26
     frequency: Frequency = Frequency.FORTNIGHTLY
+
+    @property
+    def ends_on(self) -> date:
+        return self.starts_on + timedelta(weeks=self.weeks)
 
 
 class ScheduleIn(InboundModel):
-    match_id: str | None = Field(default=None, max_length=64)
-    group: bool = False
+    """Sessions for one match (``match_id``), or a group session of every live match."""
+
+    match_id: PersonId | None = None
     title: str = Field(min_length=1, max_length=TITLE_MAX)
-    starts: str = Field(min_length=16, max_length=16, description="local YYYY-MM-DDTHH:MM")
-    time_zone: str = Field(max_length=64)
+    starts: datetime = Field(description="the first session's local wall time in time_zone "
+                                         "(an offset, if given, is converted to that zone)")
+    time_zone: TimeZone
     minutes: Annotated[int, Field(ge=5, le=24 * 60), WHOLE_NUMBER] = 60
     repeat: Repeat = Repeat.ONCE
     count: Annotated[int, Field(ge=1, le=52), WHOLE_NUMBER] = 1
@@ -149,7 +182,7 @@ class MineIn(InboundModel):
     token: str = Field(max_length=TOKEN_MAX)
 
 
-# -- answers (documented in the OpenAPI document) ---------------------------------------------------
+# -- answers (documented in the OpenAPI document) ----------------------------------------------
 
 
 class CohortOut(BaseModel):
@@ -237,7 +270,7 @@ class MatchesOut(BaseModel):
     matches: list[MatchOut]
 
 
-class LinkOut(BaseModel):
+class SessionLinkOut(BaseModel):
     person_id: str
     name: str
     role: Role
@@ -249,13 +282,12 @@ class ScheduledSessionOut(BaseModel):
     session_id: str
     start: float
     end: float
-    links: list[LinkOut]
+    links: list[SessionLinkOut]
 
 
 class ScheduleOut(BaseModel):
     id: str
     match_id: str | None
-    group: bool
     title: str
     time_zone: str
     repeat: Repeat
@@ -289,7 +321,7 @@ class PairHealthOut(BaseModel):
     risks: list[RiskOut]
 
 
-class HealthOut(BaseModel):
+class CohortHealthOut(BaseModel):
     pairs: list[PairHealthOut]
     at_risk: list[str]
 

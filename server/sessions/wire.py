@@ -29,6 +29,9 @@ from rooms.roster import (
 from rooms.session import GOAL_MAX, TITLE_MAX
 from rooms.views import JoinView, SessionView, WaitingView
 from server.protocol import (
+    EMAIL_PATTERN,
+    NOT_BLANK,
+    PERSON_ID_PATTERN,
     SDP_MAX,
     WHOLE_NUMBER,
     BreakoutWire,
@@ -275,12 +278,6 @@ REMOVED: Outbound[ReplacedOut] = Outbound("removed")
 # -- REST bodies ----------------------------------------------------------------------------------
 
 # The domain's own rules of text, for the OpenAPI document (the domain checks them).
-# More than spaces (the domain trims text; Python counts \x1c-\x1f as spaces too).
-NOT_BLANK: dict[str, Any] = {"pattern": r"[^\s\x1c-\x1f]"}
-PERSON_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$"
-# What rooms.roster takes as an email address, spelled so that Python's and ECMA-262's regular
-# expressions agree on it (their \s differ: \x1c-\x1f and \x85 for Python, \ufeff for ECMA).
-EMAIL_PATTERN = r"^[^@\s\x1c-\x1f\x85\ufeff]+@[^@\s\x1c-\x1f\x85\ufeff]+$"
 # Times are seconds since the epoch, before the year 3000.
 EPOCH_MAX = 32_503_680_000
 

@@ -7,6 +7,9 @@ body is left as generated, valid or not.
   across the items of a list).
 - A display name has no control characters: Python's ``str.isprintable``, which no regular
   expression of JSON Schema spells out portably.
+- The programme console: a mentee takes one mentor's place (capacity 1), "never pair" names
+  people of the cohort, an availability slot starts before it ends, a person's id is the one
+  in the path, and a one-off session happens once.
 """
 
 from __future__ import annotations
@@ -49,6 +52,34 @@ def _session(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _person(body: dict[str, Any]) -> dict[str, Any]:
+    body = {k: v for k, v in body.items() if k not in ("id", "never_pair")}
+    if isinstance(body.get("name"), str):
+        body["name"] = _printable(body["name"])
+    if body.get("role") == "mentee":
+        body["capacity"] = 1
+    profile = body.get("profile")
+    if isinstance(profile, dict) and isinstance(profile.get("availability"), list):
+        profile = dict(profile)
+        profile["availability"] = [
+            {**slot, "start": min(slot["start"], 1439), "end": max(slot["end"],
+                                                                   min(slot["start"], 1439) + 1)}
+            if isinstance(slot, dict) and isinstance(slot.get("start"), int)
+            and isinstance(slot.get("end"), int) else slot
+            for slot in profile["availability"]]
+        body["profile"] = profile
+    return body
+
+
+def _schedule(body: dict[str, Any]) -> dict[str, Any]:
+    body = dict(body)
+    if isinstance(body.get("title"), str):
+        body["title"] = _printable(body["title"])
+    if body.get("repeat") == "once" and isinstance(body.get("count"), int):
+        body["count"] = 1
+    return body
+
+
 @schemathesis.hook
 def map_body(context: schemathesis.HookContext, body: Any) -> Any:
     operation = context.operation
@@ -59,4 +90,8 @@ def map_body(context: schemathesis.HookContext, body: Any) -> Any:
         return _session(body)
     if (method, path) == ("post", "/api/sessions/{session_id}/links"):
         return {**body, "name": _printable(body.get("name"))} if "name" in body else body
+    if path in ("/api/cohorts/{cohort}/people", "/api/cohorts/{cohort}/people/{person}"):
+        return _person(body)
+    if path == "/api/cohorts/{cohort}/schedules":
+        return _schedule(body)
     return body

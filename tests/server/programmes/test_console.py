@@ -1,0 +1,193 @@
+"""The programme console over REST, with real sessions behind it: a cohort imported from a CSV
+(refused whole when a row is wrong), matched, published, scheduled; the personal links carry
+each person's id, so a mentee who opens theirs is their roster self whatever name they type and
+lands in their own pair's breakout; health, the fit question, a mentor's view and deletion."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.support import ADMIN_KEY, Api, Clock, Peer
+
+AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
+HEADER = "name,email,role,languages,time_zone,goals,skills_offered,skills_wanted,capacity\n"
+GOOD = (
+    "Maya Chen,maya@example.org,mentor,English;Spanish,Europe/Madrid,,python;careers,,2\n"
+    "Omar Haddad,omar@example.org,mentor,English,Europe/London,,design,,1\n"
+    "Lina Park,lina@example.org,mentee,Spanish,Europe/Madrid,careers,,python,\n"
+    "Tom Reed,tom@example.org,mentee,English,Europe/London,portfolio,,design,\n"
+    "Ada Stone,ada@example.org,mentee,English,America/New_York,careers,,python,\n"
+)
+
+
+async def call(http: aiohttp.ClientSession, method: str, path: str, status: int = 200,
+               **kw: Any) -> Any:
+    async with http.request(method, path, headers={**AUTH, **kw.pop("headers", {})},
+                            **kw) as resp:
+        body = await resp.read()
+        assert resp.status == status, body[:2000]
+        if resp.content_type == "application/json":
+            return await resp.json()
+        return body.decode()
+
+
+async def cohort_with_people(http: aiohttp.ClientSession) -> tuple[str, dict[str, str]]:
+    cohort = await call(http, "POST", "/api/cohorts", 201,
+                        json={"programme": "Peer mentoring 2026", "name": "Spring"})
+    done = await call(http, "POST", f"/api/cohorts/{cohort['id']}/import", data=HEADER + GOOD,
+                      headers={"Content-Type": "text/csv"})
+    assert done == {"created": 5, "updated": 0, "people": 5}
+    people = await call(http, "GET", f"/api/cohorts/{cohort['id']}/people")
+    return cohort["id"], {p["name"]: p["id"] for p in people["people"]}
+
+
+async def test_an_import_with_bad_rows_imports_nothing_and_says_which_rows(
+        http: aiohttp.ClientSession) -> None:
+    cohort = await call(http, "POST", "/api/cohorts", 201,
+                        json={"programme": "P", "name": "C"})
+    bad = HEADER + GOOD + ("Zed,zed@example.org,boss,English,UTC,,,,\n"
+                           "Yan,not-an-email,mentee,English,Mars/Base,,,,\n")
+    out = await call(http, "POST", f"/api/cohorts/{cohort['id']}/import", 400, data=bad,
+                     headers={"Content-Type": "text/csv"})
+    assert out["error"]["code"] == "import_failed"
+    assert {(r["row"], r["code"]) for r in out["rows"]} >= {
+        (6, "bad_role"), (7, "bad_email"), (7, "bad_time_zone")}
+    people = await call(http, "GET", f"/api/cohorts/{cohort['id']}/people")
+    assert people["people"] == []
+    # fixed, and imported again: an update by email keeps ids
+    await call(http, "POST", f"/api/cohorts/{cohort['id']}/import", data=HEADER + GOOD,
+               headers={"Content-Type": "text/csv"})
+    again = await call(http, "POST", f"/api/cohorts/{cohort['id']}/import",
+                       data=HEADER + GOOD.replace("Tom Reed", "Thomas Reed"),
+                       headers={"Content-Type": "text/csv"})
+    assert again == {"created": 0, "updated": 5, "people": 5}
+    exported = await call(http, "GET", f"/api/cohorts/{cohort['id']}/people.csv")
+    names = {row["name"] for row in csv.DictReader(io.StringIO(exported))}
+    assert "Thomas Reed" in names and "Tom Reed" not in names
+
+
+async def test_matching_explains_itself_honours_pins_and_forbids_and_publishes(
+        http: aiohttp.ClientSession) -> None:
+    cohort, ids = await cohort_with_people(http)
+    base = f"/api/cohorts/{cohort}"
+    proposal = await call(http, "POST", f"{base}/proposal", json={})
+    pairs = {(p["mentor_name"], p["mentee_name"]) for p in proposal["pairs"]}
+    # Lina speaks only Spanish: only Maya can mentor her
+    assert ("Maya Chen", "Lina Park") in pairs
+    for p in proposal["pairs"]:
+        assert p["reasons"] and abs(sum(r["points"] for r in p["reasons"]) - p["score"]) < 0.05
+    forbid = [ids["Maya Chen"], ids["Ada Stone"]]
+    again = await call(http, "POST", f"{base}/proposal",
+                       json={"forbids": [forbid], "pins": [[ids["Omar Haddad"], ids["Tom Reed"]]],
+                             "max_time_zone_hours": None})
+    assert all([p["mentor_id"], p["mentee_id"]] != forbid for p in again["pairs"])
+    assert any(p["pinned"] and p["mentee_name"] == "Tom Reed" for p in again["pairs"])
+    assert await call(http, "GET", f"{base}/proposal") == again
+    # nothing is a match until published
+    assert (await call(http, "GET", f"{base}/matches"))["matches"] == []
+    published = await call(http, "POST", f"{base}/publish",
+                           json={"starts_on": "2026-03-02", "weeks": 17, "frequency": "weekly"})
+    assert len(published["matches"]) == len({p["mentor_id"] for p in again["pairs"]})
+    await call(http, "GET", f"{base}/proposal", 404)
+    # those matched are not proposed again
+    third = await call(http, "POST", f"{base}/proposal", json={"max_time_zone_hours": None})
+    matched = {i for m in published["matches"] for i in (m["mentor_id"], *m["mentee_ids"])}
+    assert not matched & {p["mentee_id"] for p in third["pairs"]}
+
+
+async def published_cohort(http: aiohttp.ClientSession) -> tuple[str, dict[str, str], list[Any]]:
+    cohort, ids = await cohort_with_people(http)
+    base = f"/api/cohorts/{cohort}"
+    await call(http, "POST", f"{base}/proposal",
+               json={"pins": [[ids["Maya Chen"], ids["Lina Park"]],
+                              [ids["Omar Haddad"], ids["Tom Reed"]]],
+                     "max_time_zone_hours": None})
+    out = await call(http, "POST", f"{base}/publish",
+                     json={"starts_on": "2026-03-02", "weeks": 17})
+    return cohort, ids, out["matches"]
+
+
+async def test_a_weekly_schedule_gives_links_that_carry_the_person(
+        http: aiohttp.ClientSession, peers: Callable[[], Peer], api: Api, clock: Clock) -> None:
+    cohort, ids, matches = await published_cohort(http)
+    omar = next(m for m in matches if m["mentor_id"] == ids["Omar Haddad"])
+    schedule = await call(http, "POST", f"/api/cohorts/{cohort}/schedules", 201, json={
+        "match_id": omar["id"], "title": "Omar and Tom", "starts": "2027-03-22T18:00",
+        "time_zone": "Europe/London", "minutes": 45, "repeat": "weekly", "count": 3})
+    starts = [s["start"] for s in schedule["sessions"]]
+    # 22 March is GMT, 29 March and 5 April BST: the same 18:00 in London, an hour earlier in UTC
+    assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [7 * 86400 - 3600,
+                                                                         7 * 86400]
+    first = schedule["sessions"][0]
+    links = {link["name"]: link for link in first["links"]}
+    assert set(links) == {"Omar Haddad", "Tom Reed"}
+    assert links["Tom Reed"]["local_time"].endswith("18:00 (GMT)")
+    tom = peers()
+    await tom.connect(api.token(links["Tom Reed"]["url"]))
+    ack = await tom.join("typed something else")
+    assert ack["participant"]["name"] == "Tom Reed" and ack["participant"]["role"] == "mentee"
+    ics = await call(http, "GET", f"/api/cohorts/{cohort}/schedules/{schedule['id']}"
+                     f"/invites.ics?person={ids['Tom Reed']}")
+    assert ics.count("BEGIN:VEVENT") == 3 and "DTSTART:20270322T180000Z" in ics
+    assert links["Tom Reed"]["url"].split("#")[0] in ics.replace("\r\n ", "")
+    mail = await call(http, "GET", f"/api/cohorts/{cohort}/schedules/{schedule['id']}/links.csv")
+    rows = list(csv.DictReader(io.StringIO(mail)))
+    assert len(rows) == 6 and {r["email"] for r in rows} == {"omar@example.org",
+                                                             "tom@example.org"}
+    # a mentor's view: their own mentees' names and goals, and nothing for a mentee's link
+    mine = await http.post("/api/mine", json={"token": api.token(links["Omar Haddad"]["url"])})
+    assert (await mine.json()) == {"mentees": [{"name": "Tom Reed", "goals": ["portfolio"]}]}
+    theirs = await http.post("/api/mine", json={"token": api.token(links["Tom Reed"]["url"])})
+    assert theirs.status == 403
+    # the fit question, answered by the mentee who took part
+    fit = await http.post("/api/fit", json={"token": api.token(links["Tom Reed"]["url"]),
+                                           "resume": tom.resume, "answer": "not_sure"})
+    assert fit.status == 200, await fit.text()
+    health = await call(http, "GET", f"/api/cohorts/{cohort}/health")
+    mine_health = next(p for p in health["pairs"] if p["match_id"] == omar["id"])
+    assert mine_health["fit"] == "not_sure" and mine_health["mentees"] == ["Tom Reed"]
+    assert mine_health["sessions_planned"] + mine_health["upcoming"] == 3
+
+
+async def test_a_group_session_puts_each_pair_in_its_own_breakout(
+        http: aiohttp.ClientSession, peers: Callable[[], Peer], api: Api) -> None:
+    cohort, ids, matches = await published_cohort(http)
+    schedule = await call(http, "POST", f"/api/cohorts/{cohort}/schedules", 201, json={
+        "title": "Cohort evening", "starts": "2027-01-20T18:00",
+        "time_zone": "Europe/Madrid", "minutes": 90})
+    links = {link["name"]: link["url"] for link in schedule["sessions"][0]["links"]}
+    assert {"Maya Chen", "Lina Park", "Omar Haddad", "Tom Reed"} <= set(links)
+    people = {}
+    for name in ("Maya Chen", "Lina Park", "Tom Reed"):
+        people[name] = peers()
+        await people[name].connect(api.token(links[name]))
+        await people[name].join("anything")
+    made = await people["Maya Chen"].call("breakout_create", {"from_groups": True})
+    assert made["ok"], made
+    rooms = {r["name"]: set(r["assigned"]) for r in made["breakouts"]["rooms"]}
+    assert rooms["Maya Chen's group"] == {people["Maya Chen"].id, people["Lina Park"].id}
+    assert rooms["Omar Haddad's group"] == {people["Tom Reed"].id}
+
+
+async def test_deleting_a_person_removes_their_profile_and_matches_everywhere(
+        http: aiohttp.ClientSession) -> None:
+    cohort, ids, matches = await published_cohort(http)
+    async with http.delete(f"/api/attendance/people/{ids['Lina Park']}", headers=AUTH) as resp:
+        assert resp.status == 200, await resp.text()
+    people = await call(http, "GET", f"/api/cohorts/{cohort}/people")
+    assert ids["Lina Park"] not in {p["id"] for p in people["people"]}
+    left = await call(http, "GET", f"/api/cohorts/{cohort}/matches")
+    assert all(ids["Lina Park"] not in m["mentee_ids"] for m in left["matches"])
+    assert any(m["mentor_id"] == ids["Omar Haddad"] for m in left["matches"])
+
+
+@pytest.mark.parametrize("path", ["/api/cohorts", "/api/cohorts/c-1/people"])
+async def test_everything_needs_the_admin_key(http: aiohttp.ClientSession, path: str) -> None:
+    async with http.get(path) as resp:
+        assert resp.status == 401
