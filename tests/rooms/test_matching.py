@@ -328,6 +328,11 @@ def test_language_in_common_and_no_language_listed_matches_any() -> None:
     assert violations(en, mentee("x"), MatchRules(), AT) == ()
     result = propose([en, mentee("x", languages=("French",))], MatchRules(), AT)
     assert result.unmatched[1].why == "No mentor shares a language with them."
+    # each mentor fails another rule: the why counts them
+    far = mentor("b", time_zone="Asia/Tokyo")
+    result = propose([en, far, mentee("x", languages=("French",))], MatchRules(), AT)
+    assert result.unmatched[-1].why == (
+        "No mentor meets every rule with them at once (ruled out by language 1, time zone 1).")
 
 
 def test_time_zone_cap_follows_clock_changes() -> None:
