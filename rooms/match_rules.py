@@ -92,7 +92,10 @@ class MatchRules:
     full_availability_minutes: int = 120
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "objective", Objective(self.objective))
+        try:
+            object.__setattr__(self, "objective", Objective(self.objective))
+        except ValueError:
+            raise InvalidPayload("objective: best_fit or most_matched.") from None
         cap = self.max_time_zone_hours
         if cap is not None:
             if isinstance(cap, bool) or not isinstance(cap, int | float) or not math.isfinite(cap):

@@ -60,6 +60,10 @@ _RULE_WORDS = {
     "forbids": "is allowed by the admin",
 }
 
+_RULE_NAMES = {"language": "language", "time_zone": "time zone", "department": "department",
+               "never_pair": "never-pair", "availability": "availability",
+               "forbids": "the admin"}
+
 
 @dataclass(frozen=True, slots=True)
 class ProposedPair:
@@ -155,7 +159,10 @@ def _why_alone(rules_ok: Sequence[tuple[str, Bools]], index: int, axis: int, oth
     for (name, _), line in zip(rules_ok, lines, strict=True):
         if not line.any():
             return f"No {others} {_RULE_WORDS[name]}."
-    return f"No {others} meets every rule with them at once."
+    ruled_out = ", ".join(f"{_RULE_NAMES[name]} {int((~line).sum())}"
+                          for (name, _), line in zip(rules_ok, lines, strict=True)
+                          if not line.all())
+    return f"No {others} meets every rule with them at once (ruled out by {ruled_out})."
 
 
 def _solve(table: PairTable, rows: Ints, places: Ints, objective: Objective
