@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from rooms.events import Event
 from server.attendance.install import install as attendance
+from server.audit import Audit
 from server.breakouts.install import install as breakouts
 from server.captions.install import install as captions
 from server.cluster import Cluster, new_node
@@ -29,7 +30,9 @@ from server.history import MemoryHistory
 from server.history_redis import HISTORY, RedisHistory
 from server.http import (
     ADMIN_GUARD,
+    ADMIN_KEYS,
     AdminGuard,
+    AdminKeys,
     errors_middleware,
     forwarded_middleware,
     protect_pages,
@@ -75,6 +78,8 @@ def create_app(
     )
     app.on_response_prepare.append(protect_pages)
     app[ADMIN_GUARD] = AdminGuard(clock)
+    # The owner key; the admins feature adds its accounts' keys.
+    app[ADMIN_KEYS] = AdminKeys(settings.admin_key)
     node = new_node() if settings.redis_url else None
     sio = TandemSocketServer(
         node=node,
@@ -115,7 +120,9 @@ def create_app(
                             cluster=cluster, traffic=traffic)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
                   delivery=Delivery(), cluster=cluster, history=history, metrics=metrics,
-                  documents=documents, health=Health())
+                  documents=documents, audit=Audit(documents, clock), health=Health())
+    # The audit log is bound by the retention rule like everything else kept.
+    ctx.erasure.expired.append(ctx.audit.expire)
     app[SETTINGS], app[CONTEXT], app[SIO] = settings, ctx, sio
     ctx.health.add_check("database" if isinstance(database, PgDatabase) else "sqlite",
                          database.check)
