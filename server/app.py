@@ -14,6 +14,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from rooms.events import Event
+from server.admins.install import install as admins
 from server.attendance.install import install as attendance
 from server.audit import Audit
 from server.breakouts.install import install as breakouts
@@ -62,7 +63,7 @@ SIO = web.AppKey("sio", socketio.AsyncServer)
 # Seconds a Redis command may take before it counts as failed.
 REDIS_TIMEOUT = 3.0
 FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media, captions,
-                                 moderation, replay)
+                                 moderation, replay, admins)
 
 
 def create_app(

@@ -57,6 +57,7 @@ def map_body(context: schemathesis.HookContext, body: Any) -> Any:
     method, path = operation.method.lower(), operation.path
     if (method, path) == ("post", "/api/sessions"):
         return _session(body)
-    if (method, path) == ("post", "/api/sessions/{session_id}/links"):
+    if (method, path) in (("post", "/api/sessions/{session_id}/links"),
+                          ("post", "/api/admins")):
         return {**body, "name": _printable(body.get("name"))} if "name" in body else body
     return body
