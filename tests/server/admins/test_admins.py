@@ -21,7 +21,10 @@ from server.database import DATABASE_FILE
 from server.retention import DAY, purge
 from server.settings import Settings
 from tests.server.backends import Backend, PostgresBackend
-from tests.support import ADMIN_KEY, Clock
+from tests.server.captions.test_captions import joined, say
+from tests.server.whiteboard.replica import Replica as BoardClient
+from tests.server.whiteboard.replica import send, synced
+from tests.support import ADMIN_KEY, Api, Clock, Peer
 
 OWNER = {"Authorization": f"Bearer {ADMIN_KEY}"}
 MakeServer = Callable[..., Awaitable[TestServer]]
@@ -354,3 +357,42 @@ async def test_accounts_and_the_log_on_either_database(
         assert [e["action"] for e in rest["entries"]] == ["admin.key_rotated"]
         rows = json.dumps(await backend.raw("SELECT kind, key, body FROM documents"))
         assert ana["key"] not in rows and rotated["key"] not in rows
+
+
+async def test_downloads_and_revoked_links_are_audited(
+        client: Client, api: Api, peers: Callable[[], Peer]) -> None:
+    ana = await client.admin("Ana Admin")
+    key = bearer(ana["key"])
+    s = await api.create_session(captions="keep")
+    sid = s["session_id"]
+    mentor, mentor_ack = await joined(api, peers, s, "mentor", "Mia", transcript_notice=True)
+    captioner, _ = await joined(api, peers, s, "captioner", "Carl")
+    await say(captioner, mentor.id, "1", "Let us start")
+    board = BoardClient()
+    await synced(mentor, board)
+    board.shape("arrow", 10, 10, 100, 40)
+    assert (await send(mentor, board))[0]["ok"]
+    await mentor.barrier()
+
+    status, _ = await client.call("GET", f"/api/sessions/{sid}/transcript", key,
+                                  params={"format": "srt"})
+    assert status == 200
+    # A mentor's own download is theirs, not an admin's: not in the log.
+    status, _ = await client.call("GET", f"/api/sessions/{sid}/transcript",
+                                  {"X-Tandem-Resume": mentor_ack["resume"]})
+    assert status == 200
+    status, _ = await client.call("GET", f"/api/sessions/{sid}/boards/main", key)
+    assert status == 200
+    status, body = await client.call("POST", f"/api/sessions/{sid}/links/revoke", key,
+                                     json={"role": "mentee"})
+    assert status == 200, body
+    entries = (await client.audit(action="transcript.downloaded"))["entries"]
+    assert [(e["admin_name"], e["detail"]) for e in entries] == [
+        ("Ana Admin", {"format": "srt", "room": None})]
+    entries = (await client.audit())["entries"][-3:]
+    assert [(e["admin_name"], e["action"], e["target"]) for e in entries] == [
+        ("Ana Admin", "transcript.downloaded", f"sessions/{sid}/transcript"),
+        ("Ana Admin", "board.downloaded", f"sessions/{sid}/boards/main"),
+        ("Ana Admin", "link.revoked", f"sessions/{sid}/links"),
+    ]
+    assert entries[2]["detail"] == {"role": "mentee", "person_id": None, "reissued": True}
