@@ -14,7 +14,9 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from rooms.events import Event
+from server.admins.install import install as admins
 from server.attendance.install import install as attendance
+from server.audit import Audit
 from server.breakouts.install import install as breakouts
 from server.captions.install import install as captions
 from server.cluster import Cluster, new_node
@@ -29,7 +31,9 @@ from server.history import MemoryHistory
 from server.history_redis import HISTORY, RedisHistory
 from server.http import (
     ADMIN_GUARD,
+    ADMIN_KEYS,
     AdminGuard,
+    AdminKeys,
     errors_middleware,
     forwarded_middleware,
     protect_pages,
@@ -60,7 +64,7 @@ SIO = web.AppKey("sio", socketio.AsyncServer)
 # Seconds a Redis command may take before it counts as failed.
 REDIS_TIMEOUT = 3.0
 FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media, captions,
-                                 moderation, replay, programmes)
+                                 moderation, replay, programmes, admins)
 
 
 def create_app(
@@ -76,6 +80,8 @@ def create_app(
     )
     app.on_response_prepare.append(protect_pages)
     app[ADMIN_GUARD] = AdminGuard(clock)
+    # The owner key; the admins feature adds its accounts' keys.
+    app[ADMIN_KEYS] = AdminKeys(settings.admin_key)
     node = new_node() if settings.redis_url else None
     sio = TandemSocketServer(
         node=node,
@@ -116,7 +122,9 @@ def create_app(
                             cluster=cluster, traffic=traffic)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,
                   delivery=Delivery(), cluster=cluster, history=history, metrics=metrics,
-                  documents=documents, health=Health())
+                  documents=documents, audit=Audit(documents, clock), health=Health())
+    # The audit log is bound by the retention rule like everything else kept.
+    ctx.erasure.expired.append(ctx.audit.expire)
     app[SETTINGS], app[CONTEXT], app[SIO] = settings, ctx, sio
     ctx.health.add_check("database" if isinstance(database, PgDatabase) else "sqlite",
                          database.check)

@@ -6,7 +6,9 @@ socket events on ``ctx.gateway``, the delivery of its domain events on ``ctx.del
 REST routes on ``app.router`` (documented on ``ctx.openapi``), work to do once the store is
 loaded on ``ctx.on_start``, and how it deletes what it keeps of people on ``ctx.erasure``. A
 part that depends on a service adds a readiness check of it on ``ctx.health``
-(``add_check(name, check)``) and may add figures to ``ctx.metrics``.
+(``add_check(name, check)``) and may add figures to ``ctx.metrics``. What an admin does through
+a feature's REST is written to ``ctx.audit`` (``server/audit.py``) before it is acknowledged,
+under the admin that ``server.http.require_admin`` named.
 The deliverers of replayable events append each to ``ctx.history`` before sending it.
 """
 
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from aiohttp import web
 
 from rooms.commands import Command
+from server.audit import Audit
 from server.delivery import Delivery
 from server.documents import Documents
 from server.gateway import SocketGateway
@@ -99,6 +102,8 @@ class Context:
     metrics: Metrics
     # What the programme console keeps (``server/documents.py``), in the same database.
     documents: Documents
+    # Who did what (``server/audit.py``): every feature records its admins' actions there.
+    audit: Audit
     openapi: OpenApi = field(default_factory=OpenApi)
     health: Health = field(default_factory=Health)
     on_start: list[StartHook] = field(default_factory=list)

@@ -1,5 +1,5 @@
-"""The HTTP edge: how errors become responses, the admin key check, request bodies, and the
-headers of the pages people open."""
+"""The HTTP edge: how errors become responses, who an admin key belongs to, request bodies, and
+the headers of the pages people open."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import ipaddress
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from pydantic import BaseModel
 
-from rooms.errors import InvalidPayload, PayloadTooLarge, RateLimited, TandemError
+from rooms.errors import InvalidPayload, NotAllowed, PayloadTooLarge, RateLimited, TandemError
 from server.settings import IpNetwork
 
 logger = logging.getLogger(__name__)
@@ -42,13 +43,13 @@ STATUS: dict[str, int] = {
     "resume_expired": 401,
     "not_allowed": 403,
     "not_found": 404,
+    "conflict": 409,
     "no_transcript": 404,
     "session_not_found": 404,
     "unknown_participant": 404,
     "session_ended": 409,
     "illegal_transition": 409,
     "rating_closed": 409,
-    "conflict": 409,
     # A field over its bound; a whole body over the request bound is 413 (errors_middleware).
     "payload_too_large": 400,
     "rate_limited": 429,
@@ -201,20 +202,70 @@ class AdminGuard:
 ADMIN_GUARD = web.AppKey("admin_guard", AdminGuard)
 
 
-def require_admin(request: web.Request, admin_key: str) -> None:
-    """Refuse the request unless it carries ``Authorization: Bearer <admin key>``; wrong keys
-    are counted and throttled per address (``AdminGuard``)."""
+@dataclass(frozen=True, slots=True)
+class Admin:
+    """Who made an admin call: the owner (the server's own admin key, which can do everything) or
+    one of the admin accounts (``server/admins``). The audit log names them by ``id`` and
+    ``name``."""
+
+    id: str
+    name: str
+    owner: bool = False
+
+
+OWNER = Admin("owner", "owner", owner=True)
+# A longer bearer value is no key of ours: refused without being looked up.
+ADMIN_KEY_MAX = 256
+AccountLookup = Callable[[str], Awaitable[Admin | None]]
+
+
+@dataclass(slots=True)
+class AdminKeys:
+    """Whose key a request carries: the owner key (compared in constant time), else an admin
+    account's key, looked up by ``accounts``, which the admins feature sets (without it only the
+    owner key works). The lookup reads the database each time, so an account made, rotated or
+    disabled by another process counts here at once."""
+
+    owner_key: str
+    accounts: AccountLookup | None = None
+
+    async def admin(self, key: str) -> Admin | None:
+        if hmac.compare_digest(key.encode(), self.owner_key.encode()):
+            return OWNER
+        if self.accounts is None or not key or len(key) > ADMIN_KEY_MAX:
+            return None
+        return await self.accounts(key)
+
+
+ADMIN_KEYS = web.AppKey("admin_keys", AdminKeys)
+
+
+async def require_admin(request: web.Request) -> Admin:
+    """The admin whose key the request carries (``Authorization: Bearer <key>``), or
+    ``unauthorized``; wrong keys are counted and throttled per address (``AdminGuard``)."""
     guard = request.app.get(ADMIN_GUARD)
     address = request.remote or "unknown"
     if guard is not None:
         guard.check(address)
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        key.strip().encode(), admin_key.encode()
-    ):
+    key = key.strip()
+    keys = request.app.get(ADMIN_KEYS)
+    admin = None
+    if scheme.lower() == "bearer" and keys is not None:
+        admin = await keys.admin(key)
+    if admin is None:
         if guard is not None and key:
             guard.failed(address)
-        raise Unauthorized("This needs the admin key: send 'Authorization: Bearer <key>'.")
+        raise Unauthorized("This needs an admin key: send 'Authorization: Bearer <key>'.")
+    return admin
+
+
+async def require_owner(request: web.Request) -> Admin:
+    """As ``require_admin``, for what only the owner key may do (managing admins)."""
+    admin = await require_admin(request)
+    if not admin.owner:
+        raise NotAllowed("Only the owner key manages admins.")
+    return admin
 
 
 # The admin API also takes a body sent as application/octet-stream (some HTTP tools' default).

@@ -29,7 +29,8 @@ def _errors(*statuses: int, admin: bool = False) -> dict[str, Any]:
         401: "unauthorized, or token_missing / token_invalid / token_expired / resume_expired",
         403: "not_allowed: the credential's role may not do this",
         404: "session_not_found (or no_transcript: nothing of that kind is kept)",
-        409: "session_ended (or illegal_transition / rating_closed for a rating)",
+        409: "session_ended (or illegal_transition / rating_closed for a rating; conflict: "
+             "another admin changed it first, or it no longer allows this)",
         413: "payload_too_large: the body is over the request bound (64 KiB)",
         429: "rate_limited: too many wrong admin keys from this address within a minute",
         503: "not_recorded: the ledger could not commit; see docs/PROTOCOL.md",
@@ -46,6 +47,7 @@ def _op(
     body: type[BaseModel] | None = None,
     admin: bool = True,
     session_param: bool = False,
+    parameters: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary,
@@ -56,8 +58,9 @@ def _op(
         op["requestBody"] = {"required": True, "content": _json(body)}
     if admin:
         op["security"] = [{"adminKey": []}]
-    if session_param:
-        op["parameters"] = path_params("session_id")
+    if session_param or parameters:
+        op["parameters"] = (path_params("session_id") if session_param else []) + (
+            parameters or [])
     return op
 
 
@@ -162,13 +165,16 @@ class OpenApi:
     def operation(self, path: str, method: str, summary: str,
                   ok: tuple[int, type[BaseModel]], errors: tuple[int, ...],
                   body: type[BaseModel] | None = None, admin: bool = True,
-                  session_param: bool = False) -> None:
-        """An operation whose request and answer are pydantic models; every ``{name}`` of the
-        path is a path parameter."""
-        op = _op(summary, ok, errors, body, admin, session_param)
-        names = re.findall(r"\{(\w+)\}", path)
-        if names:
-            op["parameters"] = path_params(*names)
+                  session_param: bool = False,
+                  parameters: list[dict[str, Any]] | None = None) -> None:
+        """An operation whose request and answer are pydantic models. Every ``{name}`` of the
+        path is a path parameter; ``parameters`` adds query parameters (or describes a path
+        parameter its own way)."""
+        op = _op(summary, ok, errors, body, admin, session_param, parameters)
+        given = {param["name"] for param in op.get("parameters", [])}
+        missing = [n for n in re.findall(r"\{(\w+)\}", path) if n not in given]
+        if missing:
+            op["parameters"] = path_params(*missing) + op.get("parameters", [])
         self.add(path, method, op, (ok[1], body))
 
     def described(self, path: str, method: str, summary: str, ok_status: int,

@@ -39,7 +39,7 @@ from server.attendance.reports import (
 )
 from server.attendance.wire import AttendanceQuery, CheckOutRequest
 from server.context import Context
-from server.http import JSON_BODY_TYPES, json_body, page, require_admin
+from server.http import JSON_BODY_TYPES, Admin, json_body, page, require_admin
 from server.ledger import SessionQuery
 from server.openapi import ANY_JSON, EXPORT, path_params, query_params
 from server.protocol import parse, parse_json
@@ -119,8 +119,12 @@ class AttendanceRoutes:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _require_admin(self, request: web.Request) -> None:
-        require_admin(request, self.ctx.settings.admin_key)
+    async def _audit_export(self, admin: Admin, target: str, query: AttendanceQuery,
+                            **counts: int) -> None:
+        """Exports are audited before anything of them leaves."""
+        await self.ctx.audit.record(admin, "attendance.exported", target, {
+            "format": query.format, "view": query.view, "since": query.since,
+            "until": query.until, "programme": query.programme, **counts})
 
     def _query(self, request: web.Request) -> AttendanceQuery:
         return parse(AttendanceQuery, dict(request.query))
@@ -228,7 +232,7 @@ class AttendanceRoutes:
                                   "shared": body.share})
 
     async def list_sessions(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await require_admin(request)
         query = self._query(request)
         listings = await self.ctx.ledger.sessions(_session_query(query, LIST_LIMIT))
         return web.json_response({"sessions": [
@@ -240,7 +244,7 @@ class AttendanceRoutes:
         ]})
 
     async def session_report(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await require_admin(request)
         session_id = _checked_id("session_id", request.match_info["session_id"])
         if request.query:
             raise InvalidPayload("This endpoint takes no query parameters.")
@@ -249,24 +253,26 @@ class AttendanceRoutes:
                                  headers={"Cache-Control": "no-store"})
 
     async def session_export(self, request: web.Request) -> web.StreamResponse:
-        self._require_admin(request)
+        admin = await require_admin(request)
         session_id = _checked_id("session_id", request.match_info["session_id"])
         query = self._query(request)
         await self.ctx.ledger.session(session_id)  # a 404 before the stream starts
+        await self._audit_export(admin, f"attendance/sessions/{session_id}/export", query)
         return await self._stream(
             request, query, f"attendance-{session_id}-{query.view}", VIEW_COLUMNS[query.view],
             self._rows(query, [session_id]), raw_records=query.view == "records")
 
     async def export(self, request: web.Request) -> web.StreamResponse:
-        self._require_admin(request)
+        admin = await require_admin(request)
         query = self._query(request)
         session_ids = await self.ctx.ledger.session_ids(_session_query(query, EXPORT_LIMIT))
+        await self._audit_export(admin, "attendance/export", query, sessions=len(session_ids))
         return await self._stream(request, query, f"attendance-{query.view}",
                                   VIEW_COLUMNS[query.view], self._rows(query, session_ids),
                                   raw_records=query.view == "records")
 
     async def programme(self, request: web.Request) -> web.StreamResponse:
-        self._require_admin(request)
+        admin = await require_admin(request)
         name = request.match_info["programme"]
         query = self._query(request)
         if query.programme is not None or query.view != "people":
@@ -276,6 +282,8 @@ class AttendanceRoutes:
             SessionQuery(query.since, query.until, name, query.limit or EXPORT_LIMIT))
         reports = [await self._report(sid) for sid in session_ids]
         people = programme_summary(reports)
+        await self._audit_export(admin, f"attendance/programmes/{_checked_filename(name)}",
+                                 query, sessions=len(session_ids))
         if query.format == "json":
             return web.json_response({"programme": name, "sessions": len(session_ids),
                                       "people": list(programme_rows(people))},
@@ -288,7 +296,7 @@ class AttendanceRoutes:
                                   PROGRAMME_COLUMNS, one_chunk())
 
     async def delete_person(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        admin = await require_admin(request)
         person_id = request.match_info["person_id"]
         if not is_person_id(person_id):
             raise InvalidPayload(f"person_id: {person_id[:80]!r} is not a valid person id")
@@ -296,21 +304,28 @@ class AttendanceRoutes:
         # made again whole.
         erased = await self.ctx.erasure.erase_person(person_id)
         report = await self.ctx.ledger.delete_person(person_id)
-        logger.info("records of person %s deleted on request (%d records, %s)",
-                    person_id, report.records, erased)
+        await self.ctx.audit.record(admin, "person.deleted", f"attendance/people/{person_id}", {
+            "records": report.records, "roster_entries": report.roster_entries, **erased})
+        logger.info("records of person %s deleted on request of admin %s (%d records, %s)",
+                    person_id, admin.id, report.records, erased)
         return web.json_response({"deleted": {"records": report.records,
                                               "roster_entries": report.roster_entries,
                                               **erased}})
 
     async def delete_participant(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        admin = await require_admin(request)
         session_id = _checked_id("session_id", request.match_info["session_id"])
         participant_id = _checked_id("participant_id", request.match_info["participant_id"])
         await self.ctx.ledger.session(session_id)
         erased = await self.ctx.erasure.erase_participant(session_id, participant_id)
         report = await self.ctx.ledger.delete_participant(session_id, participant_id)
-        logger.info("records of participant %s in session %s deleted on request "
-                    "(%d records, %s)", participant_id, session_id, report.records, erased)
+        await self.ctx.audit.record(
+            admin, "participant.deleted",
+            f"attendance/sessions/{session_id}/participants/{participant_id}",
+            {"records": report.records, "roster_entries": report.roster_entries, **erased})
+        logger.info("records of participant %s in session %s deleted on request of admin %s "
+                    "(%d records, %s)", participant_id, session_id, admin.id, report.records,
+                    erased)
         return web.json_response({"deleted": {"records": report.records,
                                               "roster_entries": report.roster_entries,
                                               **erased}})

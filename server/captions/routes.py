@@ -17,7 +17,7 @@ from rooms.room import MAIN_ROOM, ROOM_ID_MAX
 from rooms.roster import CaptionConsent
 from server.captions.transcripts import plain_text, srt, transcript_rooms, webvtt
 from server.context import Context
-from server.http import Unauthorized, require_admin
+from server.http import Admin, Unauthorized, require_admin
 from server.openapi import ANY_JSON, path_params, query_params
 from server.protocol import parse
 from server.tokens import TOKEN_MAX, verify_resume_token
@@ -64,14 +64,16 @@ class TranscriptRoutes:
                       "rooms with their names, rounds and line counts", ANY_JSON,
                       (400, 401, 403, 404), path_params("session_id"))
 
-    async def _records(self, request: web.Request) -> tuple[str, list[Record]]:
-        """The session's title and ledger, once the asker is its admin or one of its mentors."""
+    async def _records(self, request: web.Request) -> tuple[Admin | None, str, list[Record]]:
+        """The admin asking (None for a mentor), the session's title and ledger, once the asker
+        is an admin or one of the session's mentors."""
         session_id = request.match_info["session_id"]
         if not _ID.fullmatch(session_id):
             raise InvalidPayload("That is not a session id.")
         resume = request.headers.get(RESUME_HEADER)
+        admin = None
         if resume is None:
-            require_admin(request, self.ctx.settings.admin_key)
+            admin = await require_admin(request)
         ledger = self.ctx.ledger
         info = await ledger.session(session_id)
         records = await ledger.session_records(session_id)
@@ -79,7 +81,7 @@ class TranscriptRoutes:
             self._require_manager(session_id, resume, records, info.ended_at)
         if info.plan.captions is not CaptionConsent.KEEP:
             raise NoTranscript("This session keeps no transcript.")
-        return info.title, records
+        return admin, info.title, records
 
     def _require_manager(self, session_id: str, resume: str, records: list[Record],
                          ended_at: float | None) -> None:
@@ -95,7 +97,7 @@ class TranscriptRoutes:
 
     async def transcript(self, request: web.Request) -> web.Response:
         query = parse(TranscriptQuery, dict(request.query))
-        title, records = await self._records(request)
+        admin, title, records = await self._records(request)
         rooms = transcript_rooms(records)
         if query.format == "txt" and query.room is None:
             body = plain_text(rooms, title)
@@ -108,7 +110,12 @@ class TranscriptRoutes:
             name = wanted.replace(":", "-")
             body = (webvtt(room, title) if query.format == "vtt" else srt(room)
                     if query.format == "srt" else plain_text([room], title))
-        filename = f"transcript-{request.match_info['session_id']}-{name}.{query.format}"
+        session_id = request.match_info["session_id"]
+        if admin is not None:  # a mentor is no admin: their download is theirs to make
+            await self.ctx.audit.record(admin, "transcript.downloaded",
+                                        f"sessions/{session_id}/transcript",
+                                        {"format": query.format, "room": query.room})
+        filename = f"transcript-{session_id}-{name}.{query.format}"
         return web.Response(text=body, content_type=_TYPES[query.format], charset="utf-8",
                             headers={"Cache-Control": "no-store",
                                      "Content-Disposition": f'attachment; filename="{filename}"'})
@@ -116,7 +123,7 @@ class TranscriptRoutes:
     async def rooms(self, request: web.Request) -> web.Response:
         if request.query:
             raise InvalidPayload("This endpoint takes no query parameters.")
-        _, records = await self._records(request)
+        _, _, records = await self._records(request)
         return web.json_response({"rooms": [
             {"room": r.room, "name": r.name, "round": r.round, "lines": len(r.lines)}
             for r in transcript_rooms(records)

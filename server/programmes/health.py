@@ -123,15 +123,17 @@ class HealthRoutes:
         return CohortHealthOut(pairs=pairs, at_risk=[p.match_id for p in pairs if p.risks])
 
     async def health(self, request: web.Request) -> web.Response:
-        require_admin(request, self.ctx.settings.admin_key)
+        await require_admin(request)
         cohort, _ = await self.store.cohort(request.match_info["cohort"])
         out = await self._health(cohort.id)
         return web.json_response(out.model_dump(mode="json"),
                                  headers={"Cache-Control": "no-store"})
 
-    async def _rows(self, request: web.Request) -> tuple[str, list[list[Any]]]:
-        require_admin(request, self.ctx.settings.admin_key)
+    async def _rows(self, request: web.Request, fmt: str) -> tuple[str, list[list[Any]]]:
+        admin = await require_admin(request)
         cohort, _ = await self.store.cohort(request.match_info["cohort"])
+        await self.ctx.audit.record(admin, "health.exported", f"cohorts/{cohort.id}/health",
+                                    {"format": fmt})
         out = await self._health(cohort.id)
         rows = [[p.match_id, p.mentor, "; ".join(p.mentees), p.sessions_planned,
                  p.sessions_held, p.upcoming, p.minutes,
@@ -142,7 +144,7 @@ class HealthRoutes:
         return cohort.id, rows
 
     async def health_csv(self, request: web.Request) -> web.Response:
-        cohort_id, rows = await self._rows(request)
+        cohort_id, rows = await self._rows(request, "csv")
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
         w.writerow(HEALTH_COLUMNS)
@@ -151,7 +153,7 @@ class HealthRoutes:
                             headers=_download(f"health-{cohort_id}.csv"))
 
     async def health_xlsx(self, request: web.Request) -> web.Response:
-        cohort_id, rows = await self._rows(request)
+        cohort_id, rows = await self._rows(request, "xlsx")
         data = await asyncio.get_running_loop().run_in_executor(None, _xlsx, rows)
         return web.Response(body=data, content_type="application/vnd.openxmlformats-"
                             "officedocument.spreadsheetml.sheet",

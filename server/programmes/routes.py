@@ -18,7 +18,7 @@ from rooms.matching import propose
 from rooms.mentoring import Match, MatchReason, matched_people
 from server.context import Context
 from server.documents import Change, Conflict, Put
-from server.http import NotFound, json_body, require_admin
+from server.http import Admin, NotFound, json_body, require_admin
 from server.programmes.store import (
     COHORT,
     COHORTS_MAX,
@@ -151,8 +151,8 @@ class CohortRoutes:
         doc.operation(f"{c}/matches/{{match}}/end", "post", "End a match (re-match its people)",
                       (200, MatchOut), (401, 404, 409))
 
-    def _admin(self, request: web.Request) -> None:
-        require_admin(request, self.ctx.settings.admin_key)
+    async def _admin(self, request: web.Request) -> Admin:
+        return await require_admin(request)
 
     async def _cohort(self, request: web.Request) -> Cohort:
         cohort, _ = await self.store.cohort(request.match_info["cohort"])
@@ -161,16 +161,17 @@ class CohortRoutes:
     # -- cohorts ----------------------------------------------------------------------------------
 
     async def create_cohort(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        admin = await self._admin(request)
         body = parse_json(CohortIn, await json_body(request))
         if len(await self.store.cohorts()) >= COHORTS_MAX:
             raise InvalidPayload(f"This server keeps at most {COHORTS_MAX} cohorts.")
         cohort = Cohort(id=new_id("c"), programme=" ".join(body.programme.split()),
                         name=" ".join(body.name.split()))
         now = self.ctx.clock()
-        [version] = await self.ctx.documents.write([Put(COHORT, cohort.id, {
-            "programme": cohort.programme, "name": cohort.name, "created_at": now}, expect=0)],
-            now)
+        [version, _] = await self.ctx.documents.write([
+            Put(COHORT, cohort.id, {"programme": cohort.programme, "name": cohort.name,
+                                    "created_at": now}, expect=0),
+            self.ctx.audit.put(admin, "cohort.created", f"cohorts/{cohort.id}")], now)
         logger.info("cohort %s created", cohort.id)
         out = CohortOut(id=cohort.id, programme=cohort.programme, name=cohort.name,
                         created_at=now, people=0, version=version)
@@ -182,13 +183,13 @@ class CohortRoutes:
                          created_at=body["created_at"], people=people, version=version)
 
     async def list_cohorts(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        await self._admin(request)
         out = CohortsOut(cohorts=[await self._cohort_out(d.key, d.body, d.version)
                                   for d in await self.store.cohorts()])
         return web.json_response(out.model_dump(mode="json"))
 
     async def get_cohort(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        await self._admin(request)
         _, doc = await self.store.cohort(request.match_info["cohort"])
         out = await self._cohort_out(doc.key, doc.body, doc.version)
         return web.json_response(out.model_dump(mode="json"))
@@ -196,7 +197,7 @@ class CohortRoutes:
     # -- people -----------------------------------------------------------------------------------
 
     async def list_people(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        await self._admin(request)
         cohort = await self._cohort(request)
         people = await self.store.people(cohort.id)
         out = PeopleOut(people=[person_out(p, v) for p, v in sorted(
@@ -204,7 +205,7 @@ class CohortRoutes:
         return web.json_response(out.model_dump(mode="json"))
 
     async def add_person(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        admin = await self._admin(request)
         cohort = await self._cohort(request)
         body = parse_json(PersonIn, await json_body(request))
         people = await self.store.people(cohort.id)
@@ -216,15 +217,17 @@ class CohortRoutes:
                               for p, _ in people.values()):
             raise Conflict("email: someone in this cohort already has this address.")
         try:
-            [version] = await self.ctx.documents.write(
-                [self.store.put_person(cohort.id, person, expect=0)], self.ctx.clock())
+            [version, _] = await self.ctx.documents.write(
+                [self.store.put_person(cohort.id, person, expect=0),
+                 self.ctx.audit.put(admin, "person.added", f"cohorts/{cohort.id}/people/"
+                                    f"{person.id}")], self.ctx.clock())
         except Conflict:
             raise Conflict("Someone with this id is already in the cohort.") from None
         return web.json_response(person_out(person, version).model_dump(mode="json"),
                                  status=201)
 
     async def change_person(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        admin = await self._admin(request)
         cohort = await self._cohort(request)
         person_id = request.match_info["person"]
         body = parse_json(PersonIn, await json_body(request))
@@ -234,18 +237,21 @@ class CohortRoutes:
         people = await self.store.people(cohort.id)
         person = body.person(person_id)
         _check_links(person, people)
-        [version] = await self.ctx.documents.write(
+        [version, _] = await self.ctx.documents.write(
             [self.store.put_person(cohort.id, person,
-                                   expect=body.version if body.version is not None else version)],
-            self.ctx.clock())
+                                   expect=body.version if body.version is not None else version),
+             self.ctx.audit.put(admin, "person.changed", f"cohorts/{cohort.id}/people/"
+                                f"{person_id}")], self.ctx.clock())
         return web.json_response(person_out(person, version).model_dump(mode="json"))
 
     async def remove_person(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        admin = await self._admin(request)
         cohort = await self._cohort(request)
         person_id = request.match_info["person"]
         await self.store.person(cohort.id, person_id)
         changes, count = await self.store.erase_person(person_id, cohort.id)
+        changes.append(self.ctx.audit.put(admin, "person.removed",
+                                          f"cohorts/{cohort.id}/people/{person_id}"))
         await self.ctx.documents.write(changes, self.ctx.clock())
         logger.info("a person was taken out of cohort %s", cohort.id)
         people = len(await self.ctx.documents.find(PERSON, cohort.id))
@@ -253,7 +259,7 @@ class CohortRoutes:
                                  .model_dump(mode="json"))
 
     async def import_people(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        admin = await self._admin(request)
         cohort = await self._cohort(request)
         if request.content_type not in ("text/csv", "text/plain", "application/octet-stream"):
             raise InvalidPayload("Send the file as CSV (Content-Type: text/csv).")
@@ -272,8 +278,11 @@ class CohortRoutes:
             self.store.put_person(cohort.id, p, expect=existing[p.id][1] if p.id in existing
                                   else 0)
             for p in result.people]
-        await self.ctx.documents.write(changes, self.ctx.clock())
         created = sum(1 for p in result.people if p.id not in existing)
+        changes.append(self.ctx.audit.put(admin, "people.imported", f"cohorts/{cohort.id}/people",
+                                          {"created": created,
+                                           "updated": len(result.people) - created}))
+        await self.ctx.documents.write(changes, self.ctx.clock())
         logger.info("cohort %s: %d people imported (%d new)", cohort.id, len(result.people),
                     created)
         out = ImportOut(created=created, updated=len(result.people) - created,
@@ -281,9 +290,10 @@ class CohortRoutes:
         return web.json_response(out.model_dump(mode="json"))
 
     async def export_people(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        admin = await self._admin(request)
         cohort = await self._cohort(request)
         people = await self.store.people(cohort.id)
+        await self.ctx.audit.record(admin, "people.exported", f"cohorts/{cohort.id}/people")
         text = people_csv(sorted((p for p, _ in people.values()),
                                  key=lambda p: (p.role.value, p.name.casefold())))
         return web.Response(text=text, content_type="text/csv", charset="utf-8", headers={
@@ -293,7 +303,7 @@ class CohortRoutes:
     # -- matching ---------------------------------------------------------------------------------
 
     async def make_proposal(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        admin = await self._admin(request)
         cohort = await self._cohort(request)
         raw = await json_body(request)
         if not raw.strip():
@@ -316,13 +326,18 @@ class CohortRoutes:
         names = {p.id: p.name for p in free}
         roles = {p.id: p.role.value for p in free}
         made = proposal_body(proposal, names, body.body(), now, roles)
-        await self.ctx.documents.write([Put(PROPOSAL, cohort.id, made, scope=cohort.id)], now)
+        await self.ctx.documents.write([
+            Put(PROPOSAL, cohort.id, made, scope=cohort.id),
+            self.ctx.audit.put(admin, "matching.proposed", f"cohorts/{cohort.id}/proposal", {
+                "objective": rules.objective.value, "pairs": len(proposal.pairs),
+                "unmatched": len(proposal.unmatched), "pins": len(rules.pins),
+                "forbids": len(rules.forbids)})], now)
         logger.info("cohort %s: %d pairs proposed, %d unmatched", cohort.id, len(proposal.pairs),
                     len(proposal.unmatched))
         return web.json_response(ProposalOut.model_validate(made).model_dump(mode="json"))
 
     async def get_proposal(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        await self._admin(request)
         cohort = await self._cohort(request)
         draft = await self.store.proposal(cohort.id)
         if draft is None or draft.body.get("published_at") is not None:
@@ -330,7 +345,7 @@ class CohortRoutes:
         return web.json_response(ProposalOut.model_validate(draft.body).model_dump(mode="json"))
 
     async def publish(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        admin = await self._admin(request)
         cohort = await self._cohort(request)
         body = parse_json(PublishIn, await json_body(request))
         draft = await self.store.proposal(cohort.id)
@@ -361,13 +376,16 @@ class CohortRoutes:
         changes: list[Change] = [Put(PROPOSAL, cohort.id, published, scope=cohort.id,
                                      expect=draft.version)]
         changes.extend(self.store.put_match(m, expect=0) for m in matches)
+        changes.append(self.ctx.audit.put(admin, "matches.published",
+                                          f"cohorts/{cohort.id}/matches",
+                                          {"matches": len(matches)}))
         await self.ctx.documents.write(changes, now)
         logger.info("cohort %s: %d matches published", cohort.id, len(matches))
         out = MatchesOut(matches=[match_out(m) for m in matches])
         return web.json_response(out.model_dump(mode="json"))
 
     async def list_matches(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        await self._admin(request)
         cohort = await self._cohort(request)
         matches = sorted(await self.store.matches(cohort.id),
                          key=lambda m: (m.state.value != "published", -m.published_at, m.id))
@@ -375,12 +393,14 @@ class CohortRoutes:
                                  .model_dump(mode="json"))
 
     async def end_match(self, request: web.Request) -> web.Response:
-        self._admin(request)
+        admin = await self._admin(request)
         cohort = await self._cohort(request)
         match, version = await self.store.match(cohort.id, request.match_info["match"])
         ended = match.end(self.ctx.clock())
-        await self.ctx.documents.write([self.store.put_match(ended, expect=version)],
-                                       self.ctx.clock())
+        await self.ctx.documents.write([
+            self.store.put_match(ended, expect=version),
+            self.ctx.audit.put(admin, "match.ended", f"cohorts/{cohort.id}/matches/{match.id}")],
+            self.ctx.clock())
         return web.json_response(match_out(ended).model_dump(mode="json"))
 
 

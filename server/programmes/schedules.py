@@ -26,7 +26,7 @@ from rooms.errors import InvalidPayload, SessionNotFound
 from rooms.mentoring import group_roster, pair_roster
 from rooms.moderation import link_key
 from rooms.recurrence import Repeat, Series, local_time
-from rooms.roster import RosterEntry, Schedule, SessionPlan, WaitingRoom
+from rooms.roster import RosterEntry, Schedule, SessionPlan, WaitingRoom, is_person_id
 from rooms.session import Session
 from server.context import Context
 from server.documents import Conflict, Put
@@ -79,7 +79,7 @@ class ScheduleRoutes:
         return self.ctx.settings.public_url or str(request.url.origin())
 
     async def create(self, request: web.Request) -> web.Response:
-        require_admin(request, self.ctx.settings.admin_key)
+        admin = await require_admin(request)
         cohort, _ = await self.store.cohort(request.match_info["cohort"])
         body = parse_json(ScheduleIn, await json_body(request))
         if not is_time_zone(body.time_zone):
@@ -130,14 +130,17 @@ class ScheduleRoutes:
              *(Put(SCHEDULED, s["session_id"], {"cohort_id": cohort.id,
                                                  "schedule_id": schedule_id,
                                                  "match_id": body.match_id}, scope=cohort.id)
-               for s in sessions)], now)
+               for s in sessions),
+             self.ctx.audit.put(admin, "schedule.created",
+                                f"cohorts/{cohort.id}/schedules/{schedule_id}",
+                                {"match_id": body.match_id, "sessions": len(sessions)})], now)
         logger.info("cohort %s: schedule %s of %d sessions", cohort.id, schedule_id,
                     len(sessions))
         out = await self._out(request, record, people)
         return web.json_response(out.model_dump(mode="json"), status=201)
 
     async def list_schedules(self, request: web.Request) -> web.Response:
-        require_admin(request, self.ctx.settings.admin_key)
+        await require_admin(request)
         cohort, _ = await self.store.cohort(request.match_info["cohort"])
         people = {p.id: p for p, _ in (await self.store.people(cohort.id)).values()}
         out = SchedulesOut(schedules=[await self._out(request, d.body, people)
@@ -180,15 +183,20 @@ class ScheduleRoutes:
                            title=record["title"], time_zone=record["time_zone"],
                            repeat=record["repeat"], minutes=record["minutes"], sessions=sessions)
 
-    async def _record(self, request: web.Request) -> tuple[dict[str, Any], dict[str, Person]]:
-        require_admin(request, self.ctx.settings.admin_key)
+    async def _record(self, request: web.Request, action: str
+                      ) -> tuple[dict[str, Any], dict[str, Person]]:
+        """The schedule asked for, once the export is in the audit log."""
+        admin = await require_admin(request)
         cohort, _ = await self.store.cohort(request.match_info["cohort"])
         doc = await self.store.schedule(cohort.id, request.match_info["schedule"])
+        await self.ctx.audit.record(admin, action,
+                                    f"cohorts/{cohort.id}/schedules/{doc.body['id']}",
+                                    {"person_id": request.query.get("person")})
         people = {p.id: p for p, _ in (await self.store.people(cohort.id)).values()}
         return doc.body, people
 
     async def links_csv(self, request: web.Request) -> web.Response:
-        record, people = await self._record(request)
+        record, people = await self._record(request, "links.exported")
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
         w.writerow(["title", "session_start_utc", "person_id", "name", "email", "role",
@@ -205,8 +213,10 @@ class ScheduleRoutes:
                             headers=_download(f"links-{record['id']}.csv"))
 
     async def invites(self, request: web.Request) -> web.Response:
-        record, people = await self._record(request)
         person_id = request.query.get("person")
+        if person_id is not None and not is_person_id(person_id):
+            raise InvalidPayload("person: someone of this cohort, by id.")
+        record, people = await self._record(request, "invites.exported")
         if person_id is not None and person_id not in people:
             raise InvalidPayload("person: someone of this cohort, by id.")
         events = []

@@ -86,9 +86,6 @@ class SessionRoutes:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _require_admin(self, request: web.Request) -> None:
-        require_admin(request, self.ctx.settings.admin_key)
-
     def _base_url(self, request: web.Request) -> str:
         return self.ctx.settings.public_url or str(request.url.origin())
 
@@ -116,7 +113,7 @@ class SessionRoutes:
     # -- endpoints --------------------------------------------------------------------------------
 
     async def create_session(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        admin = await require_admin(request)
         settings = self.ctx.settings
         body = parse_json(CreateSessionRequest, await json_body(request))
         max_participants = body.max_participants or settings.default_max_participants
@@ -169,16 +166,20 @@ class SessionRoutes:
             ],
             private_addresses=session.plan.private_addresses,
         )
-        logger.info("session %s created (up to %d people)", session.id, max_participants)
+        await self.ctx.audit.record(admin, "session.created", f"sessions/{session.id}", {
+            "max_participants": max_participants, "roster": len(session.plan.roster),
+            "groups": len(session.groups)})
+        logger.info("session %s created by admin %s (up to %d people)", session.id, admin.id,
+                    max_participants)
         return web.json_response(out.model_dump(mode="json"), status=201)
 
     async def get_session(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await require_admin(request)
         view = await self.ctx.store.read(request.match_info["session_id"], lambda s: s.view())
         return web.json_response(session_out(view).model_dump(mode="json"))
 
     async def create_link(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        admin = await require_admin(request)
         session_id = request.match_info["session_id"]
         body = parse_json(CreateLinkRequest, await json_body(request))
         state, generation = await self.ctx.store.read(session_id, lambda s: (
@@ -192,12 +193,14 @@ class SessionRoutes:
             url=self._join_url(request, session_id, body.role, body.name, expires, generation),
             expires_at=expires,
         )
+        await self.ctx.audit.record(admin, "link.created", f"sessions/{session_id}/links", {
+            "role": body.role.value, "personal": body.name is not None})
         return web.json_response(out.model_dump(mode="json"), status=201)
 
     async def revoke_link(self, request: web.Request) -> web.Response:
         """Links issued so far for the role or person stop working (people already in stay until
         they leave or a mentor removes them); a new one is issued in its place if asked."""
-        self._require_admin(request)
+        admin = await require_admin(request)
         session_id = request.match_info["session_id"]
         body = parse_json(RevokeLinkRequest, await json_body(request))
         state = await self.ctx.store.read(session_id, lambda s: s.state)
@@ -210,23 +213,29 @@ class SessionRoutes:
                 session_id, lambda s: _link_holder(s, body))
             expires = self.ctx.clock() + self._link_ttl(None)
             url = self._join_url(request, session_id, role, name, expires, generation, person_id)
-        logger.info("a join link of session %s was revoked", session_id)
+        await self.ctx.audit.record(admin, "link.revoked", f"sessions/{session_id}/links", {
+            "role": None if body.role is None else body.role.value,
+            "person_id": body.person_id, "reissued": body.reissue})
+        logger.info("a join link of session %s was revoked by admin %s", session_id, admin.id)
         out = RevokedLinkOut(revoked=body.key(), url=url, expires_at=expires)
         return web.json_response(out.model_dump(mode="json"))
 
     async def end_session(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        admin = await require_admin(request)
         session_id = request.match_info["session_id"]
         view = await self.ctx.execute(session_id, End("ended by an admin", self.ctx.clock()))
-        logger.info("session %s ended by an admin", session_id)
+        await self.ctx.audit.record(admin, "session.ended", f"sessions/{session_id}")
+        logger.info("session %s ended by admin %s", session_id, admin.id)
         return web.json_response(session_out(view).model_dump(mode="json"))
 
     async def put_groups(self, request: web.Request) -> web.Response:
         """Replace the session's pre-defined groups (used by the next "rooms from groups")."""
-        self._require_admin(request)
+        admin = await require_admin(request)
         session_id = request.match_info["session_id"]
         body = parse_json(GroupsRequest, await json_body(request))
         await self.ctx.execute(session_id, SetGroups(_groups(body.groups)))
+        await self.ctx.audit.record(admin, "groups.set", f"sessions/{session_id}/groups",
+                                    {"groups": len(body.groups)})
         return web.json_response(GroupsRequest(groups=body.groups).model_dump(mode="json"))
 
     async def preview(self, request: web.Request) -> web.Response:

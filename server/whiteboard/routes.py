@@ -37,11 +37,8 @@ class WhiteboardRoutes:
                       "One whiteboard's items as JSON", 200, "the board's items", ANY_JSON,
                       (400, 401, 404), path_params("session_id", "room"))
 
-    def _require_admin(self, request: web.Request) -> None:
-        require_admin(request, self.ctx.settings.admin_key)
-
     async def list_boards(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await require_admin(request)
         session_id = request.match_info["session_id"]
         BoardKey(session_id, MAIN_ROOM)  # a safe id, else invalid_payload
         boards = await self.events.board_list(session_id)
@@ -56,13 +53,16 @@ class WhiteboardRoutes:
         })
 
     async def get_board(self, request: web.Request) -> web.Response:
-        """The board's data: every item with its fields, as the clients wrote them."""
-        self._require_admin(request)
+        """The board's data: every item with its fields, as the clients wrote them (audited before
+        it leaves)."""
+        admin = await require_admin(request)
         key = BoardKey(request.match_info["session_id"], request.match_info["room"])
         listed = {b["room"]: b for b in await self.events.board_list(key.session_id)}
         if key.room not in listed:
             raise NotFound(f"Session {key.session_id} has no board in room {key.room!r}.")
         board = await self.events.boards.stored(key)
+        await self.ctx.audit.record(admin, "board.downloaded",
+                                    f"sessions/{key.session_id}/boards/{key.room}")
         body: dict[str, Any] = {
             "session_id": key.session_id,
             "room": key.room,
@@ -76,10 +76,12 @@ class WhiteboardRoutes:
             "Content-Disposition": f'attachment; filename="{filename}"'})
 
     async def delete_boards(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        admin = await require_admin(request)
         session_id = request.match_info["session_id"]
         BoardKey(session_id, MAIN_ROOM)
         self.events.forget_here(session_id)
         deleted = await self.events.boards.store.delete_session(session_id)
         await self.events.deleted(session_id)
+        await self.ctx.audit.record(admin, "boards.deleted", f"sessions/{session_id}/boards",
+                                    {"deleted": deleted})
         return web.json_response({"session_id": session_id, "deleted": deleted})

@@ -88,7 +88,8 @@ def map_body(context: schemathesis.HookContext, body: Any) -> Any:
     method, path = operation.method.lower(), operation.path
     if (method, path) == ("post", "/api/sessions"):
         return _session(body)
-    if (method, path) == ("post", "/api/sessions/{session_id}/links"):
+    if (method, path) in (("post", "/api/sessions/{session_id}/links"),
+                          ("post", "/api/admins")):
         return {**body, "name": _printable(body.get("name"))} if "name" in body else body
     if path in ("/api/cohorts/{cohort}/people", "/api/cohorts/{cohort}/people/{person}"):
         return _person(body)
