@@ -30,6 +30,21 @@ def is_person_id(text: str) -> bool:
     return _PERSON_ID.fullmatch(text) is not None
 
 
+# A personal link that names its person by id (``person_link``) rather than by roster name: a
+# control character, which no display name may hold, keeps the two apart.
+PERSON_LINK = "\x1fperson:"
+
+
+def person_link(person_id: str) -> str:
+    """How a personal link that carries its person's id names them to the session."""
+    return PERSON_LINK + person_id
+
+
+def is_email(text: str) -> bool:
+    """An address a roster entry accepts (one @, no spaces or separators, at most 254)."""
+    return len(text) <= EMAIL_MAX and _EMAIL.fullmatch(text) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class RosterEntry:
     """One person a session is scheduled for."""
@@ -115,9 +130,14 @@ class SessionPlan:
             )
 
     def person_for_link(self, role: Role, link_name: str | None) -> RosterEntry | None:
-        """The roster person a personal link (its signed role and name) was issued for."""
+        """The roster person a personal link (its signed role and name, or person id: see
+        ``person_link``) was issued for."""
         if link_name is None:
             return None
+        if link_name.startswith(PERSON_LINK):
+            person_id = link_name[len(PERSON_LINK):]
+            return next((e for e in self.roster
+                         if e.person_id == person_id and e.role is role), None)
         key = link_name.casefold()
         for entry in self.roster:
             if entry.role is role and entry.name.casefold() == key:

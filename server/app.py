@@ -41,6 +41,7 @@ from server.metrics import Metrics
 from server.moderation.install import install as moderation
 from server.operations import install as operations
 from server.postgres import PgDatabase
+from server.programmes.install import install as programmes
 from server.replay.install import install as replay
 from server.retention import retention
 from server.sessions.install import install as sessions
@@ -59,7 +60,7 @@ SIO = web.AppKey("sio", socketio.AsyncServer)
 # Seconds a Redis command may take before it counts as failed.
 REDIS_TIMEOUT = 3.0
 FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media, captions,
-                                 moderation, replay)
+                                 moderation, replay, programmes)
 
 
 def create_app(

@@ -382,4 +382,4 @@ def _address(environ: dict[str, Any]) -> str:
 def _require_open(session: Session, claims: JoinClaims) -> None:
     if session.state is SessionState.ENDED:
         raise SessionEnded("This session has ended.")
-    check_link(session, claims.role, claims.name, claims.generation)
+    check_link(session, claims.role, claims.link, claims.generation)

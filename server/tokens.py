@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from rooms.activity import RATING_WINDOW
 from rooms.errors import ResumeExpired, TokenExpired, TokenInvalid, TokenMissing
 from rooms.roles import Role
+from rooms.roster import person_link
 
 TOKEN_MAX = 2048
 RESUME_LIFETIME = 24 * 60 * 60.0
@@ -35,6 +36,14 @@ class JoinClaims:
     expires_at: float
     # The link's generation: revoking a link (``rooms.moderation``) makes older ones invalid.
     generation: int = 0
+    # The roster person a personal link is for, by their stable id (links of programme
+    # schedules carry it; older personal links name their person by ``name`` only).
+    person_id: str | None = None
+
+    @property
+    def link(self) -> str | None:
+        """How this link names its person to the session (``rooms.roster.person_link``)."""
+        return person_link(self.person_id) if self.person_id is not None else self.name
 
 
 def _b64(data: bytes) -> str:
@@ -83,6 +92,8 @@ def issue_join_token(secret: bytes, claims: JoinClaims) -> str:
         payload["n"] = claims.name
     if claims.generation:
         payload["g"] = claims.generation
+    if claims.person_id is not None:
+        payload["p"] = claims.person_id
     return _sign(secret, "join", payload)
 
 
@@ -97,6 +108,7 @@ def verify_join_token(secret: bytes, token: object, now: float) -> JoinClaims:
             issued_at=float(raw["iat"]),  # type: ignore[arg-type]
             expires_at=float(raw["exp"]),  # type: ignore[arg-type]
             generation=int(raw.get("g", 0)),  # type: ignore[call-overload]
+            person_id=str(raw["p"]) if "p" in raw else None,
         )
     except (KeyError, ValueError, TypeError):
         raise TokenInvalid("This link is not valid. Check that you copied all of it.") from None

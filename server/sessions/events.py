@@ -118,7 +118,7 @@ class SessionEvents:
                 video=payload.video,
                 at=now,
                 resume_participant_id=resume_id,
-                link_name=conn.claims.name,
+                link_name=conn.claims.link,
                 transcript_notice=payload.transcript_notice,
                 link_generation=conn.claims.generation,
             ),

@@ -103,12 +103,13 @@ class SessionRoutes:
 
     def _join_url(
         self, request: web.Request, session_id: str, role: Role, name: str | None, expires: float,
-        generation: int = 0,
+        generation: int = 0, person_id: str | None = None,
     ) -> str:
         token = issue_join_token(
             self.ctx.settings.secret,
             JoinClaims(session_id=session_id, role=role, name=name,
-                       issued_at=self.ctx.clock(), expires_at=expires, generation=generation),
+                       issued_at=self.ctx.clock(), expires_at=expires, generation=generation,
+                       person_id=person_id),
         )
         return f"{self._base_url(request)}/s/{session_id}#token={token}"
 
@@ -161,7 +162,8 @@ class SessionRoutes:
             personal_links=[
                 PersonalLinkOut(
                     name=p.name, role=p.role, person_id=p.person_id,
-                    url=self._join_url(request, session.id, p.role, p.name, expires),
+                    url=self._join_url(request, session.id, p.role, p.name, expires,
+                                      person_id=p.person_id),
                 )
                 for p in session.plan.roster
             ],
@@ -204,9 +206,10 @@ class SessionRoutes:
         generation = await self.ctx.execute(session_id, RevokeLink(body.key()))
         url = expires = None
         if body.reissue:
-            role, name = await self.ctx.store.read(session_id, lambda s: _link_holder(s, body))
+            role, name, person_id = await self.ctx.store.read(
+                session_id, lambda s: _link_holder(s, body))
             expires = self.ctx.clock() + self._link_ttl(None)
-            url = self._join_url(request, session_id, role, name, expires, generation)
+            url = self._join_url(request, session_id, role, name, expires, generation, person_id)
         logger.info("a join link of session %s was revoked", session_id)
         out = RevokedLinkOut(revoked=body.key(), url=url, expires_at=expires)
         return web.json_response(out.model_dump(mode="json"))
@@ -231,7 +234,7 @@ class SessionRoutes:
         claims = verify_join_token(self.ctx.settings.secret, body.token, self.ctx.clock())
 
         def checked(s: Session) -> SessionView:
-            check_link(s, claims.role, claims.name, claims.generation)
+            check_link(s, claims.role, claims.link, claims.generation)
             return s.view()
 
         view = await self.ctx.store.read(claims.session_id, checked)
@@ -262,12 +265,13 @@ class SessionRoutes:
         )
 
 
-def _link_holder(s: Session, body: RevokeLinkRequest) -> tuple[Role, str | None]:
-    """The role and signed name of the link a revoke request names."""
+def _link_holder(s: Session, body: RevokeLinkRequest
+                 ) -> tuple[Role, str | None, str | None]:
+    """The role, signed name and person id of the link a revoke request names."""
     if body.role is not None:
-        return body.role, None
+        return body.role, None, None
     entry = next(e for e in s.plan.roster if e.person_id == body.person_id)
-    return entry.role, entry.name
+    return entry.role, entry.name, entry.person_id
 
 
 def _groups(groups: list[GroupRequest]) -> tuple[Group, ...]:

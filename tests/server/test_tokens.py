@@ -75,3 +75,10 @@ def test_a_resume_token_expires_after_its_lifetime_or_the_rating_window_after_th
         verify_resume_token(SECRET, resume, "s1", now=ended + RATING_WINDOW,
                             session_ended_at=ended)
     assert refused.value.code == "resume_expired"
+
+
+def test_a_personal_link_carries_its_person_id_and_names_them_by_it() -> None:
+    claims = JoinClaims("s1", Role.MENTEE, "Ana", 100, 200, person_id="stu-7")
+    back = verify_join_token(SECRET, issue_join_token(SECRET, claims), 150)
+    assert back == claims and back.link is not None and back.link.endswith("stu-7")
+    assert verify_join_token(SECRET, issue_join_token(SECRET, CLAIMS), 150).link == "Ana"

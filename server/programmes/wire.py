@@ -1,0 +1,307 @@
+"""The programme console on the wire: request bodies (parsed before the domain sees them) and
+answers. Every list and string is bounded here, before any work is done."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from rooms.cohort import (
+    CAPACITY_MAX,
+    DEPARTMENT_MAX,
+    FREE_TEXT_MAX,
+    NEVER_PAIR_MAX,
+    SLOTS_MAX,
+    TERM_MAX,
+    TERMS_MAX,
+    Person,
+    Profile,
+    Slot,
+)
+from rooms.match_health import Fit
+from rooms.match_rules import MatchRules, Objective, Weights
+from rooms.mentoring import Frequency
+from rooms.recurrence import Repeat
+from rooms.roles import Role
+from rooms.roster import EMAIL_MAX, PERSON_ID_MAX, PROGRAMME_MAX
+from rooms.session import TITLE_MAX
+from server.protocol import WHOLE_NUMBER, InboundModel
+from server.tokens import TOKEN_MAX
+
+PairsMax = 500
+Term = Annotated[str, Field(max_length=TERM_MAX)]
+Terms = Annotated[list[Term], Field(max_length=TERMS_MAX)]
+PersonId = Annotated[str, Field(min_length=1, max_length=PERSON_ID_MAX)]
+Minute = Annotated[int, Field(ge=0, le=24 * 60), WHOLE_NUMBER]
+
+
+class CohortIn(InboundModel):
+    programme: str = Field(min_length=1, max_length=PROGRAMME_MAX)
+    name: str = Field(min_length=1, max_length=PROGRAMME_MAX)
+
+
+class SlotIn(InboundModel):
+    weekday: Annotated[int, Field(ge=0, le=6), WHOLE_NUMBER]
+    start: Minute
+    end: Minute
+
+
+class ProfileIn(InboundModel):
+    goals: Terms = Field(default_factory=list)
+    interests: Terms = Field(default_factory=list)
+    skills_offered: Terms = Field(default_factory=list)
+    skills_wanted: Terms = Field(default_factory=list)
+    languages: Terms = Field(default_factory=list)
+    time_zone: str = Field(default="UTC", max_length=64)
+    availability: list[SlotIn] = Field(default_factory=list, max_length=SLOTS_MAX)
+    department: str = Field(default="", max_length=DEPARTMENT_MAX)
+    free_text: str = Field(default="", max_length=FREE_TEXT_MAX)
+
+
+class PersonIn(InboundModel):
+    id: PersonId | None = None
+    name: str = Field(min_length=1, max_length=100)
+    email: str | None = Field(default=None, max_length=EMAIL_MAX)
+    role: Literal[Role.MENTOR, Role.MENTEE]
+    capacity: Annotated[int, Field(ge=1, le=CAPACITY_MAX), WHOLE_NUMBER] = 1
+    never_pair: list[PersonId] = Field(default_factory=list, max_length=NEVER_PAIR_MAX)
+    profile: ProfileIn = Field(default_factory=ProfileIn)
+    version: Annotated[int, Field(ge=0), WHOLE_NUMBER] | None = None
+
+    def person(self, person_id: str) -> Person:
+        p = self.profile
+        return Person(
+            id=person_id, name=self.name, role=Role(self.role), email=self.email,
+            capacity=self.capacity, never_pair=tuple(self.never_pair),
+            profile=Profile(
+                goals=tuple(p.goals), interests=tuple(p.interests),
+                skills_offered=tuple(p.skills_offered), skills_wanted=tuple(p.skills_wanted),
+                languages=tuple(p.languages), time_zone=p.time_zone,
+                availability=tuple(Slot(s.weekday, s.start, s.end) for s in p.availability),
+                department=p.department, free_text=p.free_text,
+            ),
+        )
+
+
+class WeightsIn(InboundModel):
+    goals: float = Field(default=3.0, ge=0, le=10)
+    interests: float = Field(default=1.0, ge=0, le=10)
+    skills: float = Field(default=3.0, ge=0, le=10)
+    availability: float = Field(default=2.0, ge=0, le=10)
+
+
+Pair = Annotated[list[PersonId], Field(min_length=2, max_length=2)]
+
+
+class RulesIn(InboundModel):
+    objective: Objective = Objective.BEST_FIT
+    common_language: bool = True
+    max_time_zone_hours: float | None = Field(default=6.0, ge=0, le=26)
+    exclude_same_department: bool = False
+    min_availability_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60), WHOLE_NUMBER] = 0
+    weights: WeightsIn = Field(default_factory=WeightsIn)
+    pins: list[Pair] = Field(default_factory=list, max_length=PairsMax)
+    forbids: list[Pair] = Field(default_factory=list, max_length=PairsMax)
+
+    def rules(self) -> MatchRules:
+        w = self.weights
+        return MatchRules(
+            objective=Objective(self.objective), common_language=self.common_language,
+            max_time_zone_hours=self.max_time_zone_hours,
+            exclude_same_department=self.exclude_same_department,
+            min_availability_minutes=self.min_availability_minutes,
+            weights=Weights(goals=w.goals, interests=w.interests, skills=w.skills,
+                            availability=w.availability),
+            pins=frozenset((a, b) for a, b in self.pins),
+            forbids=frozenset((a, b) for a, b in self.forbids),
+        )
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class PublishIn(InboundModel):
+    starts_on: date
+    ends_on: date
+    frequency: Frequency = Frequency.FORTNIGHTLY
+
+
+class ScheduleIn(InboundModel):
+    match_id: str | None = Field(default=None, max_length=64)
+    group: bool = False
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    starts: str = Field(min_length=16, max_length=16, description="local YYYY-MM-DDTHH:MM")
+    time_zone: str = Field(max_length=64)
+    minutes: Annotated[int, Field(ge=5, le=24 * 60), WHOLE_NUMBER] = 60
+    repeat: Repeat = Repeat.ONCE
+    count: Annotated[int, Field(ge=1, le=52), WHOLE_NUMBER] = 1
+
+
+class FitIn(InboundModel):
+    token: str = Field(max_length=TOKEN_MAX)
+    resume: str = Field(max_length=TOKEN_MAX)
+    answer: Fit
+
+
+class MineIn(InboundModel):
+    token: str = Field(max_length=TOKEN_MAX)
+
+
+# -- answers (documented in the OpenAPI document) ---------------------------------------------------
+
+
+class CohortOut(BaseModel):
+    id: str
+    programme: str
+    name: str
+    created_at: float
+    people: int
+    version: int
+
+
+class CohortsOut(BaseModel):
+    cohorts: list[CohortOut]
+
+
+class ReasonOut(BaseModel):
+    criterion: str
+    points: float
+    detail: str
+
+
+class PersonOut(BaseModel):
+    id: str
+    name: str
+    email: str | None
+    role: Role
+    capacity: int
+    never_pair: list[str]
+    profile: dict[str, Any]
+    version: int
+
+
+class PeopleOut(BaseModel):
+    people: list[PersonOut]
+
+
+class ImportOut(BaseModel):
+    created: int
+    updated: int
+    people: int
+
+
+class PairOut(BaseModel):
+    mentor_id: str
+    mentor_name: str
+    mentee_id: str
+    mentee_name: str
+    score: float
+    pinned: bool
+    reasons: list[ReasonOut]
+
+
+class UnmatchedOut(BaseModel):
+    person_id: str
+    name: str
+    role: str
+    why: str
+
+
+class ProposalOut(BaseModel):
+    pairs: list[PairOut]
+    unmatched: list[UnmatchedOut]
+    objective: Objective
+    total_score: float
+    rules: dict[str, Any]
+    made_at: float
+
+
+class MatchOut(BaseModel):
+    id: str
+    cohort_id: str
+    mentor_id: str
+    mentee_ids: list[str]
+    score: float
+    reasons: list[ReasonOut]
+    starts_on: str
+    ends_on: str
+    frequency: Frequency
+    published_at: float
+    state: str
+    ended_at: float | None
+
+
+class MatchesOut(BaseModel):
+    matches: list[MatchOut]
+
+
+class LinkOut(BaseModel):
+    person_id: str
+    name: str
+    role: Role
+    url: str
+    local_time: str
+
+
+class ScheduledSessionOut(BaseModel):
+    session_id: str
+    start: float
+    end: float
+    links: list[LinkOut]
+
+
+class ScheduleOut(BaseModel):
+    id: str
+    match_id: str | None
+    group: bool
+    title: str
+    time_zone: str
+    repeat: Repeat
+    minutes: int
+    sessions: list[ScheduledSessionOut]
+
+
+class SchedulesOut(BaseModel):
+    schedules: list[ScheduleOut]
+
+
+class RiskOut(BaseModel):
+    code: str
+    detail: str
+
+
+class PairHealthOut(BaseModel):
+    match_id: str
+    mentor: str
+    mentees: list[str]
+    goals: list[str]
+    sessions_planned: int
+    sessions_held: int
+    upcoming: int
+    minutes: float
+    last_contact: float | None
+    no_shows: int
+    talk_balance: float | None
+    ratings: list[int]
+    fit: Fit | None
+    risks: list[RiskOut]
+
+
+class HealthOut(BaseModel):
+    pairs: list[PairHealthOut]
+    at_risk: list[str]
+
+
+class MenteeOut(BaseModel):
+    name: str
+    goals: list[str]
+
+
+class MineOut(BaseModel):
+    mentees: list[MenteeOut]
+
+
+class FitOut(BaseModel):
+    answer: Fit
