@@ -46,7 +46,7 @@ export function reasonText(r) {
 
 /**
  * The rules of `POST /proposal` from the form's values and the admin's pins and forbids.
- * Empty numbers are left to the server's defaults.
+ * Empty weights are left to the server's defaults.
  * @param {Record<string, string>} v @param {PairChoices} choices
  * @returns {Rules}
  */
@@ -57,8 +57,9 @@ export function rulesFromForm(v, choices) {
     common_language: v.common_language === "on",
     exclude_same_department: v.exclude_same_department === "on",
   };
+  // an empty box is "no limit" (null); the server's own default is a limit
   const hours = (v.max_time_zone_hours || "").trim();
-  if (hours !== "") rules.max_time_zone_hours = Number(hours);
+  rules.max_time_zone_hours = hours === "" ? null : Number(hours);
   const minutes = (v.min_availability_minutes || "").trim();
   if (minutes !== "") rules.min_availability_minutes = Number(minutes);
   /** @type {Record<string, number>} */

@@ -39,7 +39,9 @@ test("the rules come from the form, empty numbers left to the server, with pins 
     weights: { goals: 3, skills: 2, availability: 0 }, pins: [["ana", "ben"]], forbids: [["ana", "dora"]],
   });
   assert.equal(rulesFromForm({ objective: "anything" }, new PairChoices()).objective, "best_fit");
-  assert.equal(rulesFromForm({}, new PairChoices()).weights, undefined);
+  const bare = rulesFromForm({}, new PairChoices());
+  assert.equal(bare.weights, undefined);
+  assert.equal(bare.max_time_zone_hours, null); // an empty box: no limit
 });
 
 test("a proposal's pairs become rows with the score and the reasons in words, largest first", () => {
