@@ -33,6 +33,7 @@ GOOD_CSV = BAD_CSV.replace(",coach,", ",mentor,")
 async def shot(page: Any, name: str) -> None:
     folder = os.environ.get("TANDEM_E2E_SCREENSHOTS")
     if folder:
+        await page.evaluate("() => window.scrollTo(0, 0)")  # sticky table heads sit in place
         await page.screenshot(path=os.path.join(folder, f"console-{name}.png"), full_page=True)
 
 

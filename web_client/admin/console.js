@@ -16,13 +16,14 @@ import { installAdmins } from "./admins.js";
  * @typedef {import("./cohort_model.js").Cohort} Cohort
  * @typedef {import("./cohort_model.js").Person} Person
  * @typedef {import("./match_model.js").Match} Match
- * @typedef {"cohort" | "people" | "matches"} Topic
+ * @typedef {"cohort" | "people" | "matches" | "schedules"} Topic
  * @typedef {{
  *   api: Api,
  *   shared: {cohort: Cohort | null, people: Person[], matches: Match[]},
  *   on: (topic: Topic, fn: () => void) => void,
  *   loadPeople: () => Promise<void>,
  *   loadMatches: () => Promise<void>,
+ *   notify: (topic: Topic) => void,
  *   cohortPath: (rest?: string) => string,
  * }} ConsoleContext
  */
@@ -36,7 +37,7 @@ const VIEWS = ["attendance", "programme", "webhooks", "admins"];
 export function installConsole(options) {
   const api = new Api(options.key, { onUnauthorized: options.onUnauthorized });
   /** @type {Record<Topic, (() => void)[]>} */
-  const listeners = { cohort: [], people: [], matches: [] };
+  const listeners = { cohort: [], people: [], matches: [], schedules: [] };
   /** @param {Topic} topic */
   const emit = (topic) => {
     for (const fn of listeners[topic]) {
@@ -52,6 +53,7 @@ export function installConsole(options) {
     api,
     shared: { cohort: null, people: [], matches: [] },
     on: (topic, fn) => { listeners[topic].push(fn); },
+    notify: emit,
     cohortPath(rest = "") {
       if (!ctx.shared.cohort) throw new Error("no cohort chosen");
       return `/api/cohorts/${seg(ctx.shared.cohort.id)}${rest}`;
@@ -83,6 +85,8 @@ export function installConsole(options) {
   /** @param {string} view @param {boolean} [focus] */
   function show(view, focus = false) {
     for (const name of VIEWS) byId(`view-${name}`).hidden = name !== view;
+    // the page's status line speaks for attendance; each console section has its own
+    if (view !== "attendance") byId("status").textContent = "";
     for (const b of byId("views-nav").querySelectorAll("button[data-view]")) {
       if (b instanceof HTMLElement) {
         if (b.dataset.view === view) b.setAttribute("aria-current", "true");

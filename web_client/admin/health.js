@@ -32,7 +32,7 @@ export function installHealth(ctx) {
       riskBox.replaceChildren(el("h3", { id: "at-risk-title" }, `At risk: ${risky.length} ${risky.length === 1 ? "pair" : "pairs"}`), ul);
       ul.setAttribute("aria-labelledby", "at-risk-title");
     } else {
-      riskBox.replaceChildren(el("p", { class: "meta" }, "No pair is at risk."));
+      riskBox.replaceChildren();
     }
     const rows = healthRows(health);
     byId("health-table").replaceChildren(rows.length ? dataTable({
@@ -41,7 +41,7 @@ export function installHealth(ctx) {
       className: "health-table",
       rows: rows.map((r) => [r.pair, r.sessions, r.upcoming, r.minutes, r.lastContact, r.noShows, r.talkBalance, r.ratings, r.fit, lines(r.risks, "None")]),
     }) : el("p", { class: "meta" }, "Nothing published yet."));
-    status.say(`${rows.length} ${rows.length === 1 ? "pair" : "pairs"}, ${risky.length} at risk.`);
+    status.say(rows.length ? `${rows.length} ${rows.length === 1 ? "pair" : "pairs"}, ${risky.length ? risky.length : "none"} at risk.` : "");
   }
 
   ctx.on("cohort", () => {
@@ -50,6 +50,7 @@ export function installHealth(ctx) {
     load();
   });
   ctx.on("matches", load);
+  ctx.on("schedules", load);
   byId("health-refresh").addEventListener("click", load);
   for (const format of ["csv", "xlsx"]) {
     byId(`health-${format}`).addEventListener("click", () => {

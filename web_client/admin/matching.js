@@ -124,7 +124,7 @@ export function installMatching(ctx) {
     status.say("Matching…");
     try {
       show(await api.post(ctx.cohortPath("/proposal"), rules));
-      status.say(proposalSummary(/** @type {Proposal} */ (proposal)));
+      status.say(`Matching done. ${proposalSummary(/** @type {Proposal} */ (proposal))}`);
       focusOn(byId("proposal-title"));
     } catch (err) {
       status.fail(err, "Matching did not run");

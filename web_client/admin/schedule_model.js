@@ -28,10 +28,23 @@ export function schedulePayload(v) {
   return body;
 }
 
-/** A session's start as shown: an ISO string's date and time, or an epoch. @param {string | number} start */
-export function fmtStart(start) {
+/**
+ * A session's start as shown, `YYYY-MM-DD HH:MM`: an epoch in the schedule's time zone, or an
+ * ISO string's own date and time.
+ * @param {string | number} start @param {string} [zone]
+ */
+export function fmtStart(start, zone = "UTC") {
   if (typeof start === "number") {
-    return new Date(start * 1000).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    /** @type {Intl.DateTimeFormatOptions} */
+    const opts = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    let format;
+    try {
+      format = new Intl.DateTimeFormat("en-GB", { ...opts, timeZone: zone });
+    } catch (err) {
+      format = new Intl.DateTimeFormat("en-GB", { ...opts, timeZone: "UTC" }); // a zone this browser does not know
+    }
+    const p = Object.fromEntries(format.formatToParts(new Date(start * 1000)).map((x) => [x.type, x.value]));
+    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
   }
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(start);
   return m ? `${m[1]} ${m[2]}` : String(start);
@@ -42,11 +55,11 @@ export function linkRows(schedule) {
   return schedule.sessions.flatMap((s, i) => s.links.map((l) => ({
     session: i + 1,
     sessionId: s.session_id,
-    start: fmtStart(s.start),
+    start: fmtStart(s.start, schedule.time_zone),
     personId: l.person_id,
     name: l.name,
     role: l.role,
-    localTime: l.local_time || fmtStart(s.start),
+    localTime: l.local_time || fmtStart(s.start, schedule.time_zone),
     url: l.url,
   })));
 }
@@ -65,7 +78,7 @@ export function schedulePeople(schedule) {
 export function scheduleSummary(schedule) {
   const n = schedule.sessions.length;
   const how = { once: "Once", weekly: "Weekly", fortnightly: "Fortnightly" }[schedule.repeat] || schedule.repeat;
-  const first = n ? ` from ${fmtStart(schedule.sessions[0].start)}` : "";
+  const first = n ? ` from ${fmtStart(schedule.sessions[0].start, schedule.time_zone)}` : "";
   return `${how}, ${n} ${n === 1 ? "session" : "sessions"}${first} (${schedule.time_zone})`;
 }
 

@@ -65,6 +65,7 @@ export function installSchedules(ctx) {
       const schedule = await api.post(ctx.cohortPath("/schedules"), body);
       schedules.push(schedule);
       render();
+      ctx.notify("schedules");
       status.say(`Scheduled ${scheduleSummary(schedule)}. The personal links are below.`);
       focusOn(document.getElementById(`schedule-${schedule.id}`));
     } catch (err) {

@@ -30,6 +30,12 @@ test("a pair's series and a group session from the form", () => {
   assert.equal(schedulePayload({ target: "m", repeat: "daily" }).repeat, "once");
 });
 
+test("a server's epochs show in the schedule's zone", () => {
+  const epoch = { ...schedule, sessions: [{ session_id: "x", start: 1772470800, links: [{ person_id: "a", name: "A", role: "mentor", url: "u" }] }] };
+  assert.equal(linkRows(epoch)[0].start, "2026-03-02 18:00"); // 17:00 UTC is 18:00 in Madrid
+  assert.equal(scheduleSummary(epoch), "Weekly, 1 session from 2026-03-02 18:00 (Europe/Madrid)");
+});
+
 test("every personal link is a row, sessions in order", () => {
   const rows = linkRows(schedule);
   assert.deepEqual(rows.map((r) => [r.session, r.personId, r.url]), [
@@ -53,6 +59,9 @@ test("the links as CSV: quoted where needed, formulas guarded", () => {
 
 test("starts and file names", () => {
   assert.equal(fmtStart("2026-03-02T18:00:00Z"), "2026-03-02 18:00");
+  assert.equal(fmtStart(0, "Europe/Madrid"), "1970-01-01 01:00"); // an epoch in the schedule's zone
+  assert.equal(fmtStart(0), "1970-01-01 00:00");
+  assert.equal(fmtStart(0, "Mars/Olympus"), "1970-01-01 00:00");
   assert.equal(fileSlug("Café: Weekly / 1"), "cafe-weekly-1");
   assert.equal(fileSlug("!!!"), "sessions");
 });
