@@ -1,11 +1,11 @@
-// Webhooks, admins and the audit log as the console shows them. Their REST is named in the
-// programme console's issue (`/api/webhooks`, `/api/admins`, `/api/audit?after=&limit=`) but its
-// answers are not written down yet, so the shapes below are read leniently. Pure: no DOM.
+// Webhooks, admins and the audit log as the console shows them (`/api/webhooks`, `/api/admins`,
+// `/api/audit?after=&limit=`; docs/PROGRAMMES.md, "Admins and audit"). Answers are read
+// leniently (a list or `{<name>: list}`, a few spellings of a field), as these features are
+// newer than the page. Pure: no DOM.
 
 /** The events a webhook can ask for (the server refuses one it does not know). */
 export const WEBHOOK_EVENTS = /** @type {const} */ ([
-  "match.published", "match.ended", "session.scheduled", "session.started", "session.ended",
-  "attendance.no_show", "match.at_risk", "fit.answered",
+  "participant.joined", "participant.left", "session.ended", "rating.given", "pair.at_risk",
 ]);
 
 /** @param {string} text */
@@ -41,12 +41,13 @@ export function fmtAt(when) {
 
 /** A delivery's outcome in words. @param {Record<string, any>} d */
 export function deliveryOutcome(d) {
-  const code = d.response_status ?? d.status_code ?? (typeof d.status === "number" ? d.status : null);
-  const state = typeof d.status === "string" ? d.status : d.state;
+  const code = d.last_status ?? d.response_status ?? (typeof d.status === "number" ? d.status : null);
+  const state = d.state ?? (typeof d.status === "string" ? d.status : null);
+  const error = d.last_error ?? d.error;
   const bits = [];
   if (state) bits.push(String(state));
   if (code !== null && code !== undefined) bits.push(`HTTP ${code}`);
-  if (d.error) bits.push(String(d.error));
+  if (error) bits.push(String(error));
   if (d.attempts) bits.push(`${d.attempts} ${d.attempts === 1 ? "attempt" : "attempts"}`);
   return bits.join(" · ") || "–";
 }

@@ -32,7 +32,7 @@ export function installAdmins(api) {
     byId("admin-form").hidden = false;
     byId("admins-list").replaceChildren(dataTable({
       caption: `${admins.length} ${admins.length === 1 ? "admin" : "admins"}`,
-      columns: ["Name", "Role", "State", "Created", "Actions"],
+      columns: ["Name", "Email", "Role", "State", "Created", "Actions"],
       rows: admins.map((a) => {
         const off = isDisabled(a);
         const owner = a.role === "owner" || a.owner === true;
@@ -43,7 +43,7 @@ export function installAdmins(api) {
             button("Disable", () => disable(a), { class: "button button-danger", "aria-label": `Disable ${a.name}` }),
           );
         }
-        return [String(a.name ?? a.id), owner ? "Owner" : "Admin", off ? "Disabled" : "Active", fmtAt(a.created_at), actions];
+        return [String(a.name ?? a.id), String(a.email || "–"), owner ? "Owner" : "Admin", off ? "Disabled" : "Active", fmtAt(a.created_at), actions];
       }),
     }));
   }
@@ -67,8 +67,9 @@ export function installAdmins(api) {
     const error = byId("admin-error");
     error.textContent = "";
     const name = byIdAs("admin-name", HTMLInputElement).value.trim();
+    const email = byIdAs("admin-email", HTMLInputElement).value.trim();
     try {
-      const made = await api.post("/api/admins", { name });
+      const made = await api.post("/api/admins", email ? { name, email } : { name });
       byIdAs("admin-form", HTMLFormElement).reset();
       status.say(`Created the admin ${name}.`);
       await loadAdmins();

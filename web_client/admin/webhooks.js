@@ -26,7 +26,7 @@ export function installWebhooks(api) {
     }
     byId("webhooks-list").replaceChildren(hooks.length ? dataTable({
       caption: `${hooks.length} ${hooks.length === 1 ? "webhook" : "webhooks"}`,
-      columns: ["URL", "Events", "Registered", "Actions"],
+      columns: ["URL", "Description", "Events", "Registered", "Actions"],
       rows: hooks.map((h) => {
         const actions = el("span", { class: "row-actions" });
         actions.append(
@@ -34,7 +34,7 @@ export function installWebhooks(api) {
           button("Send a test", () => sendTest(h), { class: "button button-secondary button-small", "aria-label": `Send a test to ${h.url}` }),
           button("Delete", () => remove(h), { class: "button button-danger", "aria-label": `Delete the webhook to ${h.url}` }),
         );
-        return [String(h.url), (h.events || []).join(", ") || "–", fmtAt(h.created_at), actions];
+        return [String(h.url), String(h.description || "–"), (h.events || []).join(", ") || "–", fmtAt(h.created_at), actions];
       }),
     }) : el("p", { class: "meta" }, "No webhooks yet."));
   }
@@ -56,7 +56,8 @@ export function installWebhooks(api) {
       return;
     }
     try {
-      const hook = await api.post("/api/webhooks", { url, events });
+      const description = byIdAs("webhook-description", HTMLInputElement).value.trim();
+      const hook = await api.post("/api/webhooks", description ? { url, events, description } : { url, events });
       byIdAs("webhook-form", HTMLFormElement).reset();
       const box = byId("webhook-secret");
       const heading = el("h3", { id: "webhook-secret-title", tabindex: "-1" }, "The webhook's signing secret");

@@ -11,6 +11,8 @@ test("the audit log pages by the answer's cursor, or by the last entry of a full
 });
 
 test("an audit entry in words", () => {
+  assert.deepEqual(auditCells({ key: "k1", at: 1, admin_id: "owner", admin_name: "owner", action: "session.created", target: "sessions/s1", detail: {} }),
+    { at: "1970-01-01 00:00:01", actor: "owner", action: "session.created", target: "sessions/s1 · {}" });
   assert.deepEqual(auditCells({ at: 0, admin: { id: "o", name: "Owner" }, action: "cohort.create", target: "c1" }),
     { at: "1970-01-01 00:00:00", actor: "Owner", action: "cohort.create", target: "c1" });
   assert.equal(auditCells({ action: "x", detail: { n: 1 } }).target, '{"n":1}');
@@ -20,6 +22,7 @@ test("lists, deliveries, URLs and disabled admins", () => {
   assert.deepEqual(listOf({ webhooks: [1] }, ["webhooks"]), [1]);
   assert.deepEqual(listOf({ other: 1 }, ["webhooks"]), []);
   assert.equal(deliveryOutcome({ status: "failed", response_status: 500, attempts: 3 }), "failed · HTTP 500 · 3 attempts");
+  assert.equal(deliveryOutcome({ state: "pending", last_status: null, last_error: "timed out", attempts: 1 }), "pending · timed out · 1 attempt");
   assert.equal(deliveryOutcome({}), "–");
   assert.equal(isHttpsUrl("https://example.org/x"), true);
   assert.equal(isHttpsUrl("javascript:alert(1)"), false);
