@@ -173,7 +173,7 @@ export function installMatching(ctx) {
       caption: `${matches.length} published ${matches.length === 1 ? "match" : "matches"}`,
       columns: ["Pair", "Score", "Why", "From", "Until", "Meets", "State"],
       rows: matches.map((m) => [matchLabel(m, names), m.score === undefined ? "–" : fmtPoints(m.score),
-        lines((m.reasons || []).map(reasonText)), m.starts_on || "–", m.ends_on || "–", m.frequency || "–", m.state || "–"]),
+        lines([...(m.reasons || [])].sort((a, b) => Math.abs(b.points) - Math.abs(a.points)).map(reasonText)), m.starts_on || "–", m.ends_on || "–", m.frequency || "–", m.state || "–"]),
     }));
   }
   ctx.on("people", renderMatches);
