@@ -146,7 +146,8 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     await admin.locator(".links-table .copied", has_text="Copied").wait_for()
     await admin.get_by_text("Copied Cleo Mentee's link for session 1.").wait_for()
     cleo_link = await admin.evaluate("() => navigator.clipboard.readText()")
-    assert cleo_link == await admin.get_by_label("Personal link of Cleo Mentee, session 1").input_value()
+    shown = admin.get_by_label("Personal link of Cleo Mentee, session 1")
+    assert cleo_link == await shown.input_value()
     omar_link = await admin.get_by_label("Personal link of Omar Mentor, session 1").input_value()
     assert cleo_link.startswith(tandem_server.base_url) and cleo_link != omar_link
     await shot(admin, "6-session-links")
