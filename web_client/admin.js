@@ -4,6 +4,7 @@
 
 import { renderTable, renderTimeline, fmtDateTime, fmtMinutes } from "./attendance_view.js";
 import { byId as $, byIdAs } from "./ui/dom.js";
+import { installConsole } from "./admin/console.js";
 
 /** @param {string} id */
 const input = (id) => byIdAs(id, HTMLInputElement);
@@ -20,6 +21,15 @@ const state = {
   refreshTimer: 0,
   filters: { programme: "", since: "", until: "" },
 };
+
+// Cohorts, matching, sessions, health, webhooks, admins: the programme console (admin/).
+const programmeConsole = installConsole({
+  key: () => state.key,
+  onUnauthorized: () => {
+    signOut();
+    setStatus("That admin key was not accepted. Check it and try again.", true);
+  },
+});
 
 // For tests and support: what the page shows (read-only; the page never reads it).
 Object.defineProperty(window, "tandemTestHooks", {
@@ -98,6 +108,7 @@ function signIn(key) {
   $("key-panel").hidden = true;
   $("sessions-panel").hidden = false;
   $("sign-out").hidden = false;
+  programmeConsole.start();
   loadSessions().then(() => {
     const wanted = new URLSearchParams(location.hash.replace(/^#/, "")).get("session");
     if (wanted) openSession(wanted);
@@ -115,6 +126,7 @@ function signOut() {
   for (const id of ["sessions-panel", "session-panel", "programme-panel"]) $(id).hidden = true;
   $("key-panel").hidden = false;
   $("sign-out").hidden = true;
+  programmeConsole.stop();
   input("key-input").value = "";
   $("key-input").focus();
 }

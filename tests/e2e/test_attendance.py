@@ -145,7 +145,7 @@ async def test_attendance_minutes_per_room_in_the_admins_csv(
     admin = await new_page(browser)
     await admin.goto(f"{tandem_server.base_url}/admin#session={sid}")
     await admin.get_by_label("Admin key").fill(tandem_server.admin_key)
-    await admin.get_by_role("button", name="Open attendance").click()
+    await admin.get_by_role("button", name="Sign in").click()
     await admin.locator('#people-table tbody tr[data-person="ben"]').wait_for()
     await admin.locator("#timeline svg rect.timeline-bar").first.wait_for()
     async with admin.expect_download() as downloading:

@@ -317,7 +317,7 @@ async def test_the_admin_page_offers_the_transcript_of_a_session_that_keeps_one(
         await transcript_has(tandem_server, kept["session_id"], "Goals for the term.")
         await admin.goto(f"{tandem_server.base_url}/admin")
         await admin.get_by_label("Admin key").fill(tandem_server.admin_key)
-        await admin.get_by_role("button", name="Open attendance").click()
+        await admin.get_by_role("button", name="Sign in").click()
         vtt = admin.get_by_role("button", name="Transcript of Kept transcript as WebVTT")
         await vtt.wait_for()
         # Transcript buttons go with the sessions that keep one, and only with those.

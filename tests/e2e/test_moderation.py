@@ -92,7 +92,7 @@ async def test_an_admin_revokes_a_personal_link_from_the_admin_page(tandem_serve
     admin.on("dialog", lambda dialog: dialog.accept())
     await admin.goto(f"{tandem_server.base_url}/admin#session={s['session_id']}")
     await admin.get_by_label("Admin key").fill(tandem_server.admin_key)
-    await admin.get_by_role("button", name="Open attendance").click()
+    await admin.get_by_role("button", name="Sign in").click()
     # the admin sees who moderated whom
     await wait_text(admin, "#moderation-log", "Maya muted Dana until allowed")
     await admin.get_by_role("button", name="Revoke the personal link of Dana").click()

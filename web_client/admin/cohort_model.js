@@ -1,0 +1,111 @@
+// Cohorts and people as the console shows and sends them (docs/PROGRAMMES.md, "Cohorts and
+// people"): a person from the add form, an import's row errors as table rows, and where a row
+// is in the pasted CSV. Pure: no DOM, no network.
+
+/**
+ * @typedef {{weekday: number, start: number, end: number}} Slot
+ * @typedef {{goals?: string[], interests?: string[], skills_offered?: string[], skills_wanted?: string[],
+ *   languages?: string[], time_zone?: string, availability?: Slot[], department?: string, free_text?: string}} Profile
+ * @typedef {{id: string, name: string, email?: string | null, role: string, capacity?: number,
+ *   never_pair?: string[], profile?: Profile, version?: number}} Person
+ * @typedef {{id: string, programme: string, name: string, people?: number, created_at?: number | string, version?: number}} Cohort
+ * @typedef {{row: number, column: string | null, code: string, message: string}} RowError
+ */
+
+/** Terms typed as "a; b, c": split on ; or , and trimmed, empty ones dropped. @param {string | undefined} text */
+export function splitTerms(text) {
+  return String(text || "").split(/[;,]/).map((t) => t.trim()).filter(Boolean);
+}
+
+/**
+ * The body of `POST /api/cohorts/{cohort}/people` from the add form's values.
+ * @param {Record<string, string>} v
+ * @returns {Omit<Person, "id" | "version"> & {id?: string}}
+ */
+export function personFromForm(v) {
+  /** @type {Profile} */
+  const profile = {
+    goals: splitTerms(v.goals),
+    interests: splitTerms(v.interests),
+    skills_offered: splitTerms(v.skills_offered),
+    skills_wanted: splitTerms(v.skills_wanted),
+    languages: splitTerms(v.languages),
+    department: (v.department || "").trim(),
+  };
+  if ((v.time_zone || "").trim()) profile.time_zone = v.time_zone.trim();
+  /** @type {Omit<Person, "id" | "version"> & {id?: string}} */
+  const person = { name: (v.name || "").trim(), email: (v.email || "").trim() || null, role: v.role || "mentee", profile };
+  const capacity = Number(v.capacity || 1);
+  if (person.role === "mentor" && Number.isInteger(capacity) && capacity > 1) person.capacity = capacity;
+  return person;
+}
+
+/**
+ * An import's refusal as rows for the errors table, in file order: the row (0 is the header or
+ * the file as a whole), the column, what to fix.
+ * @param {unknown} body  the answer of a refused import
+ * @returns {{row: string, line: number, column: string, message: string}[]}
+ */
+export function importErrorRows(body) {
+  const rows = /** @type {{rows?: RowError[]}} */ (body && typeof body === "object" ? body : {}).rows || [];
+  return [...rows]
+    .sort((a, b) => a.row - b.row || String(a.column || "").localeCompare(String(b.column || "")))
+    .map((r) => ({
+      row: r.row > 0 ? String(r.row) : "Header",
+      line: Math.max(0, r.row), // the header is line 0 of the text
+      column: r.column || "(whole row)",
+      message: r.message,
+    }));
+}
+
+/** "3 rows have errors" (distinct rows, the header counting as one). @param {{row: string}[]} rows */
+export function importErrorSummary(rows) {
+  const n = new Set(rows.map((r) => r.row)).size;
+  return n === 1 ? "1 row has errors: nothing was imported." : `${n} rows have errors: nothing was imported.`;
+}
+
+/** "Imported 5 people (5 new, 0 updated)". @param {{created?: number, updated?: number}} result */
+export function importSummary(result) {
+  const created = result.created || 0;
+  const updated = result.updated || 0;
+  const total = created + updated;
+  return `Imported ${total} ${total === 1 ? "person" : "people"} (${created} new, ${updated} updated).`;
+}
+
+/**
+ * Where a line is in the text (0 = the first line), to select it in the text box: `[start, end]`
+ * character offsets, end without the line break. A line past the end gives the end.
+ * @param {string} text @param {number} line
+ * @returns {[number, number]}
+ */
+export function lineRange(text, line) {
+  let start = 0;
+  for (let i = 0; i < line; i++) {
+    const next = text.indexOf("\n", start);
+    if (next < 0) return [text.length, text.length];
+    start = next + 1;
+  }
+  let end = text.indexOf("\n", start);
+  if (end < 0) end = text.length;
+  if (end > start && text[end - 1] === "\r") end -= 1;
+  return [start, end];
+}
+
+/** How a person's row reads. @param {Person} p */
+export function personCells(p) {
+  const profile = p.profile || {};
+  return {
+    name: p.name,
+    role: p.role === "mentor" ? `Mentor${p.capacity && p.capacity > 1 ? ` (up to ${p.capacity})` : ""}` : "Mentee",
+    email: p.email || "–",
+    languages: (profile.languages || []).join(", ") || "–",
+    timeZone: profile.time_zone || "UTC",
+    department: profile.department || "–",
+    goals: [...(profile.goals || []), ...(profile.skills_wanted || [])].join(", ") || "–",
+  };
+}
+
+/** People by id, for names elsewhere. @param {Person[]} people */
+export function namesById(people) {
+  return new Map(people.map((p) => [p.id, p.name]));
+}

@@ -1,0 +1,196 @@
+// Cohorts and their people: choose or create a cohort; add a person, import a CSV (all or
+// nothing: a refused file's errors are listed by row and column, and "Show" selects that row in
+// the text box so it can be fixed there), see and remove people, download them as CSV.
+
+import { byId, byIdAs, el } from "../ui/dom.js";
+import { ApiError, seg } from "./api.js";
+import {
+  importErrorRows, importErrorSummary, importSummary, lineRange, personCells, personFromForm,
+} from "./cohort_model.js";
+import { button, dataTable, download, focusOn, formValues, statusOf } from "./view.js";
+
+/** @typedef {import("./cohort_model.js").Cohort} Cohort */
+
+/**
+ * @param {import("./console.js").ConsoleContext} ctx
+ * @param {(cohort: Cohort | null) => void} choose  tells the console which cohort is open
+ */
+export function installCohorts(ctx, choose) {
+  const { api } = ctx;
+  const select = byIdAs("cohort-select", HTMLSelectElement);
+  const cohortStatus = statusOf(byId("cohort-status"));
+  const peopleStatus = statusOf(byId("people-status"));
+  const importText = byIdAs("import-text", HTMLTextAreaElement);
+  /** @type {Cohort[]} */
+  let cohorts = [];
+
+  function fillSelect() {
+    const current = ctx.shared.cohort?.id || "";
+    select.replaceChildren(...(cohorts.length
+      ? cohorts.map((c) => el("option", { value: c.id }, `${c.programme} · ${c.name}`))
+      : [el("option", { value: "" }, "No cohorts yet")]));
+    select.value = cohorts.some((c) => c.id === current) ? current : (cohorts[0]?.id || "");
+  }
+
+  async function load() {
+    try {
+      cohorts = (await api.get("/api/cohorts")).cohorts || [];
+    } catch (err) {
+      cohortStatus.fail(err, "Could not load the cohorts");
+      return;
+    }
+    fillSelect();
+    const chosen = cohorts.find((c) => c.id === select.value) || null;
+    if (chosen?.id !== ctx.shared.cohort?.id || chosen === null) open(chosen);
+    else cohortStatus.say(`${cohorts.length} ${cohorts.length === 1 ? "cohort" : "cohorts"}.`);
+  }
+
+  /** @param {Cohort | null} cohort */
+  function open(cohort) {
+    choose(cohort);
+    for (const id of ["people-panel", "matching-panel", "schedules-panel", "health-panel"]) byId(id).hidden = !cohort;
+    if (!cohort) {
+      cohortStatus.say("Create a cohort to start.");
+      return;
+    }
+    byId("people-title").textContent = `People of ${cohort.name}`;
+    ctx.loadPeople().catch((err) => peopleStatus.fail(err, "Could not load the people"));
+    ctx.loadMatches().catch(() => { /* the matching section says so */ });
+  }
+
+  select.addEventListener("change", () => open(cohorts.find((c) => c.id === select.value) || null));
+
+  byId("cohort-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const form = byIdAs("cohort-form", HTMLFormElement);
+    const v = formValues(form);
+    try {
+      const cohort = await api.post("/api/cohorts", { programme: v.programme.trim(), name: v.name.trim() });
+      cohorts.push(cohort);
+      byIdAs("cohort-name", HTMLInputElement).value = "";
+      ctx.shared.cohort = null;
+      fillSelect();
+      select.value = cohort.id;
+      open(cohort);
+      cohortStatus.say(`Created the cohort ${cohort.name}. Add its people below.`);
+      focusOn(byId("people-title"));
+    } catch (err) {
+      cohortStatus.fail(err, "The cohort was not created");
+    }
+  });
+
+  // ------------------------------------------------------------------------------- people
+
+  function renderPeople() {
+    const people = ctx.shared.people;
+    const mentors = people.filter((p) => p.role === "mentor").length;
+    const box = byId("people-list");
+    if (!people.length) {
+      box.replaceChildren(el("p", { class: "meta" }, "Nobody in this cohort yet."));
+      return;
+    }
+    box.replaceChildren(dataTable({
+      caption: `${people.length} people: ${mentors} mentors, ${people.length - mentors} mentees`,
+      columns: ["Name", "Role", "Email", "Languages", "Time zone", "Department", "Goals", "Actions"],
+      rows: people.map((p) => {
+        const c = personCells(p);
+        return [c.name, c.role, c.email, c.languages, c.timeZone, c.department, c.goals,
+          button("Remove", () => removePerson(p), { class: "button button-danger", "aria-label": `Remove ${p.name}` })];
+      }),
+    }));
+  }
+  ctx.on("people", renderPeople);
+
+  /** @param {import("./cohort_model.js").Person} p */
+  async function removePerson(p) {
+    if (!confirm(`Remove ${p.name} from the cohort? Their profile, matches and attendance records are deleted.`)) return;
+    try {
+      await api.del(ctx.cohortPath(`/people/${seg(p.id)}`));
+      peopleStatus.say(`Removed ${p.name}.`);
+      await ctx.loadPeople();
+      focusOn(byId("people-title"));
+    } catch (err) {
+      peopleStatus.fail(err, `${p.name} was not removed`);
+    }
+  }
+
+  byId("person-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const form = byIdAs("person-form", HTMLFormElement);
+    const error = byId("person-error");
+    error.textContent = "";
+    try {
+      const person = await api.post(ctx.cohortPath("/people"), personFromForm(formValues(form)));
+      form.reset();
+      peopleStatus.say(`Added ${person.name}.`);
+      await ctx.loadPeople();
+      byIdAs("person-name", HTMLInputElement).focus();
+    } catch (err) {
+      error.textContent = err instanceof ApiError ? err.message : "The person was not added.";
+      byIdAs("person-name", HTMLInputElement).focus();
+    }
+  });
+
+  byIdAs("import-file", HTMLInputElement).addEventListener("change", async (e) => {
+    const file = /** @type {HTMLInputElement} */ (e.target).files?.[0];
+    if (!file) return;
+    importText.value = await file.text();
+    peopleStatus.say(`Read ${file.name}. Check it below, then press Import.`);
+  });
+
+  byId("import-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const text = importText.value;
+    const box = byId("import-errors");
+    if (!text.trim()) {
+      peopleStatus.fail(new ApiError(400, "empty", "Choose a CSV file or paste its text first."));
+      importText.focus();
+      return;
+    }
+    try {
+      const result = await api.json("POST", ctx.cohortPath("/import"), { csv: text });
+      box.hidden = true;
+      box.replaceChildren();
+      peopleStatus.say(importSummary(result));
+      await ctx.loadPeople();
+      focusOn(byId("people-title"));
+    } catch (err) {
+      if (!(err instanceof ApiError) || !err.body || !Array.isArray(err.body.rows)) {
+        peopleStatus.fail(err, "The import failed");
+        return;
+      }
+      showImportErrors(importErrorRows(err.body));
+    }
+  });
+
+  /** @param {ReturnType<typeof importErrorRows>} rows */
+  function showImportErrors(rows) {
+    const box = byId("import-errors");
+    const summary = importErrorSummary(rows);
+    const heading = el("h4", { id: "import-errors-title", tabindex: "-1" }, summary);
+    box.replaceChildren(heading, dataTable({
+      caption: "Rows to fix (row 1 is the first row after the header)",
+      columns: ["Row", "Column", "What to fix", "Find it"],
+      rows: rows.map((r) => [r.row, r.column, r.message,
+        button("Show", () => selectLine(r.line), { class: "button button-secondary button-small", "aria-label": `Show row ${r.row} in the CSV text` })]),
+      className: "errors-table",
+    }));
+    box.hidden = false;
+    peopleStatus.say(summary);
+    heading.focus();
+  }
+
+  /** @param {number} line */
+  function selectLine(line) {
+    const [start, end] = lineRange(importText.value, line);
+    importText.focus();
+    importText.setSelectionRange(start, end);
+  }
+
+  byId("people-csv").addEventListener("click", () => {
+    const c = ctx.shared.cohort;
+    if (c) download(api, ctx.cohortPath("/people.csv"), {}, `people-${c.id}.csv`, peopleStatus);
+  });
+
+  return { load };
+}
