@@ -147,8 +147,11 @@ export function installMatching(ctx) {
       byIdAs("publish-end", HTMLInputElement).focus();
       return;
     }
+    // The server keeps a match's length in weeks: the planned end rounds up to a whole week.
+    const weeks = Math.ceil((Date.parse(v.ends_on) - Date.parse(v.starts_on)) / (7 * 86400000));
     try {
-      const body = await api.post(ctx.cohortPath("/publish"), v);
+      const body = await api.post(ctx.cohortPath("/publish"),
+        { starts_on: v.starts_on, weeks, frequency: v.frequency });
       const n = (body.matches || []).length;
       status.say(`Published ${n} ${n === 1 ? "match" : "matches"}. Their sessions can be scheduled below.`);
       byId("proposal").hidden = true;

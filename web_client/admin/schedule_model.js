@@ -18,7 +18,8 @@ export const REPEATS = /** @type {const} */ (["once", "weekly", "fortnightly"]);
 export function schedulePayload(v) {
   const repeat = REPEATS.includes(/** @type {any} */ (v.repeat)) ? v.repeat : "once";
   /** @type {Record<string, unknown>} */
-  const body = v.target === "group" ? { group: true } : { match_id: v.target };
+  // Without a match id, the sessions are group sessions of everyone matched.
+  const body = v.target === "group" ? {} : { match_id: v.target };
   body.title = (v.title || "").trim();
   body.starts = (v.starts || "").slice(0, 16); // datetime-local gives YYYY-MM-DDTHH:MM (or with seconds)
   body.time_zone = (v.time_zone || "").trim() || "UTC";

@@ -23,7 +23,7 @@ test("a pair's series and a group session from the form", () => {
     minutes: "45", repeat: "weekly", count: "6" }),
   { match_id: "m1", title: "Weekly", starts: "2026-03-02T18:00", time_zone: "Europe/Madrid", minutes: 45, repeat: "weekly", count: 6 });
   const group = schedulePayload({ target: "group", title: "All", starts: "2026-03-02T18:00", time_zone: "", minutes: "", repeat: "once", count: "5" });
-  assert.equal(group.group, true);
+  assert.equal(group.group, undefined);
   assert.equal(group.match_id, undefined);
   assert.equal(group.count, 1);
   assert.equal(group.time_zone, "UTC");
