@@ -49,6 +49,7 @@ from server.store.memory import MemoryStore
 from server.store.postgres import PostgresJournal
 from server.store.redis import RedisStore
 from server.store.sqlite import SqliteJournal
+from server.webhooks.install import install as webhooks
 from server.whiteboard.install import install as whiteboard
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ SIO = web.AppKey("sio", socketio.AsyncServer)
 # Seconds a Redis command may take before it counts as failed.
 REDIS_TIMEOUT = 3.0
 FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media, captions,
-                                 moderation, replay)
+                                 moderation, replay, webhooks)
 
 
 def create_app(
