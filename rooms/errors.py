@@ -185,3 +185,16 @@ class ResumeExpired(TandemError):
     plus the rating window)."""
 
     code = "resume_expired"
+
+
+class WebhookUrlRefused(TandemError):
+    """A webhook's URL is not one Tandem posts to: not http(s), with credentials, too long, or
+    a host that resolves to a private, loopback or otherwise non-public address."""
+
+    code = "webhook_url_refused"
+
+
+class TooManyWebhooks(TandemError):
+    """The server already has as many webhooks as it allows."""
+
+    code = "too_many_webhooks"

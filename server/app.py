@@ -54,6 +54,7 @@ from server.store.memory import MemoryStore
 from server.store.postgres import PostgresJournal
 from server.store.redis import RedisStore
 from server.store.sqlite import SqliteJournal
+from server.webhooks.install import install as webhooks
 from server.whiteboard.install import install as whiteboard
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ SIO = web.AppKey("sio", socketio.AsyncServer)
 # Seconds a Redis command may take before it counts as failed.
 REDIS_TIMEOUT = 3.0
 FEATURES: tuple[Feature, ...] = (sessions, breakouts, whiteboard, attendance, media, captions,
-                                 moderation, replay, programmes, admins)
+                                 moderation, replay, programmes, admins, webhooks)
 
 
 def create_app(

@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="server media connections this process holds at most (default 200)")
     serve.add_argument("--long-polling", action="store_const", const="1", default=None,
                        help="also accept Engine.IO long-polling (off: websockets only)")
+    serve.add_argument("--webhooks-allow-private", action="store_const", const="1",
+                       default=None,
+                       help="let webhooks post to private, loopback and link-local addresses "
+                            "(off: only public addresses)")
     serve.add_argument("--connect-rate", type=int,
                        help="new connections a second from one client address, bursts of 100 "
                             "(default 20; 0: no limit)")

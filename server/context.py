@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from aiohttp import web
 
 from rooms.commands import Command
+from server.announcements import Announcements
 from server.audit import Audit
 from server.delivery import Delivery
 from server.documents import Documents
@@ -109,6 +110,8 @@ class Context:
     on_start: list[StartHook] = field(default_factory=list)
     audio: Audio = field(default_factory=Audio)
     erasure: Erasure = field(default_factory=Erasure)
+    # What happened, for the outside world (webhooks): any feature announces, one listens.
+    announcements: Announcements = field(default_factory=Announcements)
     # With several processes (``server.cluster``; None for one process alone), and what to do
     # when this process first loads a session another one made or served (resume its timers).
     cluster: Cluster | None = None

@@ -50,6 +50,8 @@ STATUS: dict[str, int] = {
     "session_ended": 409,
     "illegal_transition": 409,
     "rating_closed": 409,
+    "too_many_webhooks": 409,
+    "webhook_url_refused": 400,
     # A field over its bound; a whole body over the request bound is 413 (errors_middleware).
     "payload_too_large": 400,
     "rate_limited": 429,

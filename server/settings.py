@@ -103,6 +103,34 @@ class HistoryBounds:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """How webhooks are delivered (``server/webhooks/``). ``backoff``: the waits before each
+    retry, so a delivery is tried ``len(backoff) + 1`` times at most (each wait lengthened by up
+    to a quarter at random, so that retries after an outage do not arrive all at once).
+    ``allow_private``: post to private, loopback and link-local addresses too (a receiver on
+    the same machine or network; off by default, as a webhook URL must not reach inside)."""
+
+    allow_private: bool = False
+    backoff: tuple[float, ...] = (10.0, 30.0, 120.0, 600.0, 3600.0)
+    timeout: float = 5.0  # one attempt, connecting included
+    concurrency: int = 8  # attempts in flight at once, one per webhook at most
+    queue: int = 10_000  # announcements waiting to be written; more are dropped and counted
+    rescan: float = 60.0  # seconds between looks for due deliveries another process left
+    max_hooks: int = 20
+    kept: int = 200  # finished deliveries kept per webhook for its log
+    pending: int = 1000  # deliveries waiting per webhook; more are dropped and counted
+
+    def __post_init__(self) -> None:
+        if not self.backoff or min(self.backoff) < 0:
+            raise SettingsError("the webhook backoff is one or more waits of 0 seconds or more")
+        if self.timeout <= 0 or self.concurrency < 1 or self.queue < 1 or self.rescan <= 0:
+            raise SettingsError("the webhook timeout, concurrency, queue and rescan must be "
+                                "positive")
+        if self.max_hooks < 1 or self.kept < 1 or self.pending < 1:
+            raise SettingsError("the webhook bounds (hooks, kept, pending) must be positive")
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
     secret: bytes = field(repr=False)
@@ -167,6 +195,7 @@ class Settings:
     # A board's updates stored since its snapshot, in bytes, past which a new snapshot is made
     # (``server.whiteboard.boards``).
     board_compact_bytes: int = 256 * 1024
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     @property
     def database_shown(self) -> str:
@@ -390,6 +419,9 @@ def load_settings(
         metrics=(pick("metrics") or "1").lower() not in ("0", "false", "no"),
         process_name=pick("process_name"),
         board_compact_bytes=number("board_compact_bytes", 256 * 1024),
+        webhooks=WebhookSettings(
+            allow_private=(pick("webhooks_allow_private") or "0").lower() in ("1", "true",
+                                                                              "yes")),
     )
     if settings.workers > 1 and settings.redis_url is None:
         raise SettingsError("several workers share their sessions through Redis: give --redis "
