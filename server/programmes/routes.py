@@ -232,7 +232,7 @@ class CohortRoutes:
         person_id = request.match_info["person"]
         body = parse_json(PersonIn, await json_body(request))
         if body.id is not None and body.id != person_id:
-            raise InvalidPayload("id: a person's id never changes.")
+            raise Conflict("id: a person's id never changes (the path names them).")
         _, version = await self.store.person(cohort.id, person_id)
         people = await self.store.people(cohort.id)
         person = body.person(person_id)

@@ -17,6 +17,7 @@ body is left as generated, valid or not.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import schemathesis
@@ -33,8 +34,8 @@ def _number(value: object) -> bool:
 
 
 def _printable(name: object) -> object:
-    if not isinstance(name, str):
-        return name
+    if not isinstance(name, str) or re.search(r"[^\s\x1c-\x1f]", name) is None:
+        return name  # blank: invalid by the schema, and left so
     kept = "".join(ch for ch in name if ch.isprintable())
     return kept if kept.strip() else "Someone"
 
