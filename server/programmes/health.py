@@ -88,7 +88,7 @@ class HealthRoutes:
         return summarize(info, records, now=self.ctx.clock(),
                          grace=self.ctx.settings.attendance_grace, anonymous=anonymous)
 
-    async def _health(self, cohort_id: str) -> CohortHealthOut:
+    async def health_of(self, cohort_id: str) -> CohortHealthOut:
         people = {p.id: p for p, _ in (await self.store.people(cohort_id)).values()}
         matches = await self.store.matches(cohort_id)
         fits = await self.store.fits(cohort_id)
@@ -125,7 +125,7 @@ class HealthRoutes:
     async def health(self, request: web.Request) -> web.Response:
         await require_admin(request)
         cohort, _ = await self.store.cohort(request.match_info["cohort"])
-        out = await self._health(cohort.id)
+        out = await self.health_of(cohort.id)
         return web.json_response(out.model_dump(mode="json"),
                                  headers={"Cache-Control": "no-store"})
 
@@ -134,7 +134,7 @@ class HealthRoutes:
         cohort, _ = await self.store.cohort(request.match_info["cohort"])
         await self.ctx.audit.record(admin, "health.exported", f"cohorts/{cohort.id}/health",
                                     {"format": fmt})
-        out = await self._health(cohort.id)
+        out = await self.health_of(cohort.id)
         rows = [[p.match_id, p.mentor, "; ".join(p.mentees), p.sessions_planned,
                  p.sessions_held, p.upcoming, p.minutes,
                  None if p.last_contact is None else datetime.fromtimestamp(p.last_contact, UTC)
