@@ -26,7 +26,7 @@ from server.context import Context
 from server.documents import Put
 from server.http import NotFound, json_body, require_admin
 from server.openapi import path_params
-from server.programmes.schedules import SCHEDULED
+from server.programmes.schedules import SCHEDULED, download
 from server.programmes.store import FIT, ProgrammeStore
 from server.programmes.wire import (
     CohortHealthOut,
@@ -150,14 +150,14 @@ class HealthRoutes:
         w.writerow(HEALTH_COLUMNS)
         w.writerows([guard(c) if isinstance(c, str) else c for c in row] for row in rows)
         return web.Response(text=buf.getvalue(), content_type="text/csv", charset="utf-8",
-                            headers=_download(f"health-{cohort_id}.csv"))
+                            headers=download(f"health-{cohort_id}.csv"))
 
     async def health_xlsx(self, request: web.Request) -> web.Response:
         cohort_id, rows = await self._rows(request, "xlsx")
         data = await asyncio.get_running_loop().run_in_executor(None, _xlsx, rows)
         return web.Response(body=data, content_type="application/vnd.openxmlformats-"
                             "officedocument.spreadsheetml.sheet",
-                            headers=_download(f"health-{cohort_id}.xlsx"))
+                            headers=download(f"health-{cohort_id}.xlsx"))
 
     # -- the fit question and a mentor's view ---------------------------------------------------
 
@@ -243,7 +243,3 @@ def _xlsx(rows: list[list[Any]]) -> bytes:
         book.save(f.name)
         return f.read()
 
-
-def _download(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store"}

@@ -210,7 +210,7 @@ class ScheduleRoutes:
                             guard(person.email or "") if person else "", e.role.value, zone,
                             local_time(s["start"], zone), url])
         return web.Response(text=buf.getvalue(), content_type="text/csv", charset="utf-8",
-                            headers=_download(f"links-{record['id']}.csv"))
+                            headers=download(f"links-{record['id']}.csv"))
 
     async def invites(self, request: web.Request) -> web.Response:
         person_id = request.query.get("person")
@@ -238,7 +238,7 @@ class ScheduleRoutes:
         name = f"invites-{record['id']}" + (f"-{person_id}" if person_id else "")
         return web.Response(text=ics(events, self.ctx.clock(), name=record["title"]),
                             content_type="text/calendar", charset="utf-8",
-                            headers=_download(f"{name}.ics"))
+                            headers=download(f"{name}.ics"))
 
 
 def _zone(people: dict[str, Person], person_id: str, default: str) -> str:
@@ -246,6 +246,7 @@ def _zone(people: dict[str, Person], person_id: str, default: str) -> str:
     return person.profile.time_zone if person is not None else default
 
 
-def _download(filename: str) -> dict[str, str]:
+def download(filename: str) -> dict[str, str]:
+    """The headers of a file to save, never kept by a cache."""
     return {"Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store"}

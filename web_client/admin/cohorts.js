@@ -103,7 +103,7 @@ export function installCohorts(ctx, choose) {
 
   /** @param {import("./cohort_model.js").Person} p */
   async function removePerson(p) {
-    if (!confirm(`Remove ${p.name} from the cohort? Their profile, matches and attendance records are deleted.`)) return;
+    if (!confirm(`Remove ${p.name} from the cohort? Their profile, matches and fit answers go; their attendance records stay (a deletion request removes those).`)) return;
     try {
       await api.del(ctx.cohortPath(`/people/${seg(p.id)}`));
       peopleStatus.say(`Removed ${p.name}.`);

@@ -174,12 +174,26 @@ export function installMatching(ctx) {
     }
     box.replaceChildren(dataTable({
       caption: `${matches.length} published ${matches.length === 1 ? "match" : "matches"}`,
-      columns: ["Pair", "Score", "Why", "From", "Until", "Meets", "State"],
+      columns: ["Pair", "Score", "Why", "From", "Until", "Meets", "State", "Re-match"],
       rows: matches.map((m) => [matchLabel(m, names), m.score === undefined ? "–" : fmtPoints(m.score),
-        lines([...(m.reasons || [])].sort((a, b) => Math.abs(b.points) - Math.abs(a.points)).map(reasonText)), m.starts_on || "–", m.ends_on || "–", m.frequency || "–", m.state || "–"]),
+        lines([...(m.reasons || [])].sort((a, b) => Math.abs(b.points) - Math.abs(a.points)).map(reasonText)), m.starts_on || "–", m.ends_on || "–", m.frequency || "–", m.state || "–",
+        m.state === "published" ? button("End match", () => endMatch(m, names), { "aria-label": `End the match of ${matchLabel(m, names)}, so that its people can be matched again` }) : "–"]),
     }));
   }
   ctx.on("people", renderMatches);
+
+  /** End a match: its people are free for the next proposal (a re-match). @param {import("./match_model.js").Match} m @param {Map<string, string>} names */
+  async function endMatch(m, names) {
+    if (!window.confirm(`End the match of ${matchLabel(m, names)}? Its people can then be matched again.`)) return;
+    try {
+      await api.post(ctx.cohortPath(`/matches/${encodeURIComponent(m.id)}/end`), {});
+      status.say(`The match of ${matchLabel(m, names)} has ended; its people can be matched again.`);
+      await ctx.loadMatches();
+      focusOn(byId("matches-title"));
+    } catch (err) {
+      status.fail(err, "The match did not end");
+    }
+  }
 
   // Sensible dates to start from: next Monday, for three months.
   const start = new Date();

@@ -99,6 +99,13 @@ async def test_matching_explains_itself_honours_pins_and_forbids_and_publishes(
     third = await call(http, "POST", f"{base}/proposal", json={"max_time_zone_hours": None})
     matched = {i for m in published["matches"] for i in (m["mentor_id"], *m["mentee_ids"])}
     assert not matched & {p["mentee_id"] for p in third["pairs"]}
+    # until their match ends: a re-match
+    omar = next(m for m in published["matches"] if m["mentor_id"] == ids["Omar Haddad"])
+    ended = await call(http, "POST", f"{base}/matches/{omar['id']}/end", json={})
+    assert ended["state"] == "ended"
+    await call(http, "POST", f"{base}/matches/{omar['id']}/end", 409, json={})
+    fourth = await call(http, "POST", f"{base}/proposal", json={"max_time_zone_hours": None})
+    assert ids["Tom Reed"] in {p["mentee_id"] for p in fourth["pairs"]}
 
 
 async def published_cohort(http: aiohttp.ClientSession) -> tuple[str, dict[str, str], list[Any]]:
