@@ -107,7 +107,7 @@ def query_params(model: type[BaseModel], *, without: tuple[str, ...] = ()) -> li
     return params
 
 
-def _described(
+def described_operation(
     summary: str,
     ok_status: int,
     ok_description: str,
@@ -182,7 +182,7 @@ class OpenApi:
                   parameters: list[dict[str, Any]], admin: bool = True,
                   body: type[BaseModel] | None = None) -> None:
         """An operation whose answer is documented in prose (docs/PROTOCOL.md)."""
-        self.add(path, method, _described(summary, ok_status, ok_description, ok_content,
+        self.add(path, method, described_operation(summary, ok_status, ok_description, ok_content,
                                            errors, parameters, admin, body), (body,))
 
     def document(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from rooms.mentoring import Match, MatchReason, matched_people
 from server.context import Context
 from server.documents import Change, Conflict, Put
 from server.http import Admin, NotFound, json_body, require_admin
+from server.openapi import described_operation, path_params
 from server.programmes.store import (
     COHORT,
     COHORTS_MAX,
@@ -140,6 +141,18 @@ class CohortRoutes:
                       "read)", (200, PersonOut), (400, 401, 404, 409, 413), body=PersonIn)
         doc.operation(f"{c}/people/{{person}}", "delete", "Take a person out of a cohort (their "
                       "profile and matches)", (200, ImportOut), (401, 404))
+        csv_text = {"text/csv": {"schema": {"type": "string"}}}
+        doc.described(f"{c}/people.csv", "get", "A cohort's people as CSV (the import's columns)",
+                      200, "One row per person", csv_text, (401, 404), path_params("cohort"))
+        imported = described_operation("Import people from a CSV file: all rows or none", 200,
+                              "What was imported", {"application/json": {"schema": {
+                                  "$ref": "#/components/schemas/ImportOut"}}},
+                              (400, 401, 404, 409, 413), path_params("cohort"))
+        imported["requestBody"] = {"required": True, "content": csv_text}
+        imported["responses"]["400"]["description"] = (
+            "Nothing imported: invalid_payload, or import_failed with `rows` naming each wrong "
+            "row, its column, a stable code and what to fix")
+        doc.add(f"{c}/import", "post", imported, (ImportOut,))
         doc.operation(f"{c}/proposal", "post", "Propose matches for the whole cohort",
                       (200, ProposalOut), (400, 401, 404, 409, 413, 429), body=RulesIn)
         doc.operation(f"{c}/proposal", "get", "The cohort's draft proposal",

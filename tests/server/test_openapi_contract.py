@@ -49,6 +49,10 @@ async def test_the_api_keeps_its_openapi_contract(aiohttp_server, settings: Sett
         "--checks", "all", "--seed", str(SEED), "--max-examples", str(EXAMPLES),
         "--workers", "1", "--generation-database", "none", "--no-color",
         "--header", f"Authorization: Bearer {ADMIN_KEY}",
+        # A CSV file's validity is beyond any schema: a generated text is rightly refused as a
+        # bad import (400), which the checks would count as a valid request refused. The
+        # import has tests of its own (tests/server/programmes, tests/rooms/test_cohort_import).
+        "--exclude-path", "/api/cohorts/{cohort}/import",
         "--report", "junit", "--report-junit-path", str(reports / "junit.xml"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         cwd=tmp_path,  # its cache of failures stays out of the repository
@@ -63,9 +67,9 @@ async def test_the_api_keeps_its_openapi_contract(aiohttp_server, settings: Sett
     assert not failures, f"{len(failures)} operations break the contract:\n\n" + "\n\n".join(
         failures)
     assert proc.returncode == 0, text
-    # Every operation of the document was reached.
+    # Every operation of the document but the import was reached.
     selected = re.search(r"Selected: (\d+)/(\d+)", text)
     tested = re.search(r"Tested: (\d+)", text)
     assert selected and tested, text
-    assert int(tested[1]) == int(selected[2]) >= 19, text
+    assert int(tested[1]) == int(selected[1]) == int(selected[2]) - 1 >= 19, text
     print(text[text.index("SUMMARY"):])
