@@ -52,6 +52,9 @@ class ApiError extends Error {
 }
 
 function setStatus(text, isError = false) {
+  // Attendance speaks here; a load that ends after the admin went to another section stays
+  // quiet there (a refusal of the key is still said: it ends every section).
+  if (!isError && $("view-attendance").hidden) return;
   const s = $("status");
   s.textContent = text || "";
   s.classList.toggle("error", !!isError);

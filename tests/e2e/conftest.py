@@ -15,7 +15,7 @@ import contextlib
 import os
 import shutil
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,20 +91,45 @@ class TandemServer(AdminApi):
         return self.process.log_tail(lines)
 
 
-@pytest.fixture(scope="session")
-def tandem_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TandemServer]:
-    """The real Tandem server, started once for the e2e session."""
+@contextlib.contextmanager
+def own_tandem_server(
+    tmp: Path, *, flags: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> Iterator[TandemServer]:
+    """A real Tandem server in ``tmp`` with more ``flags`` (``--webhooks-allow-private``) or
+    ``env`` (``TANDEM_*``): for the few tests that need settings the shared server must not have,
+    so that the others keep sharing one server (and its start-up time)."""
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    tmp = tmp_path_factory.mktemp("tandem-e2e")
-    process = ServerProcess(tmp / "data", admin_key=ADMIN_KEY).start()
+    process = ServerProcess(tmp / "data", admin_key=ADMIN_KEY, flags=flags, env=env).start()
     try:
         yield TandemServer(process)
     finally:
         process.stop()
-        if os.environ.get("TANDEM_E2E_KEEP_LOG"):
-            shutil.copy(process.log_path, os.environ["TANDEM_E2E_KEEP_LOG"])
+
+
+@pytest.fixture(scope="session")
+def own_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., contextlib.AbstractContextManager[TandemServer]]:
+    """``with own_server(flags=[...]) as server``: a server of a test module's own (in a module
+    scoped fixture), for settings the shared ``tandem_server`` does not have."""
+
+    def start(
+        *, flags: Sequence[str] = (), env: Mapping[str, str] | None = None
+    ) -> contextlib.AbstractContextManager[TandemServer]:
+        return own_tandem_server(tmp_path_factory.mktemp("tandem-own"), flags=flags, env=env)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def tandem_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TandemServer]:
+    """The real Tandem server, started once for the e2e session."""
+    with own_tandem_server(tmp_path_factory.mktemp("tandem-e2e")) as server:
+        yield server
+    if os.environ.get("TANDEM_E2E_KEEP_LOG"):
+        shutil.copy(server.process.log_path, os.environ["TANDEM_E2E_KEEP_LOG"])
 
 
 # -------------------------------------------------------------------------------------- browser

@@ -3,13 +3,33 @@
 // leniently (a list or `{<name>: list}`, a few spellings of a field), as these features are
 // newer than the page. Pure: no DOM.
 
-/** The events a webhook can ask for (the server refuses one it does not know). */
+/** The events a webhook can ask for (the server refuses one it does not know), in words. */
 export const WEBHOOK_EVENTS = /** @type {const} */ ([
-  "participant.joined", "participant.left", "session.ended", "rating.given", "pair.at_risk",
+  ["participant.joined", "someone joined a session"],
+  ["participant.left", "someone left, was removed or dropped"],
+  ["session.ended", "a session ended"],
+  ["rating.given", "someone rated a session"],
+  ["pair.at_risk", "a pair's match health shows a risk"],
 ]);
 
-/** @param {string} text */
-export function isHttpsUrl(text) {
+/** What the audit log records (docs/PROGRAMMES.md, "Admins and audit"), to filter by. */
+export const AUDIT_ACTIONS = /** @type {const} */ ([
+  "admin.created", "admin.disabled", "admin.key_rotated", "attendance.exported", "board.downloaded",
+  "boards.deleted", "cohort.created", "groups.set", "health.exported", "link.created", "link.revoked",
+  "match.ended", "matches.published", "matching.proposed", "participant.deleted", "people.exported",
+  "people.imported", "person.added", "person.changed", "person.deleted", "person.removed",
+  "schedule.created", "session.created", "session.ended", "transcript.downloaded",
+  "webhook.created", "webhook.deleted",
+]);
+
+/** The audit log's page sizes (the server takes 1 to 500). */
+export const AUDIT_PAGE_SIZES = /** @type {const} */ ([10, 50, 200]);
+
+/** Is this something the server could take as an action filter? @param {string} text */
+export const isActionName = (text) => /^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/.test(text);
+
+/** An http(s) address (the server checks the rest). @param {string} text */
+export function isWebUrl(text) {
   try {
     const u = new URL(text);
     return u.protocol === "https:" || u.protocol === "http:";
@@ -44,12 +64,25 @@ export function deliveryOutcome(d) {
   const code = d.last_status ?? d.response_status ?? (typeof d.status === "number" ? d.status : null);
   const state = d.state ?? (typeof d.status === "string" ? d.status : null);
   const error = d.last_error ?? d.error;
+  if (state === "pending" && !d.attempts && !error) return "pending · not sent yet";
   const bits = [];
   if (state) bits.push(String(state));
   if (code !== null && code !== undefined) bits.push(`HTTP ${code}`);
   if (error) bits.push(String(error));
   if (d.attempts) bits.push(`${d.attempts} ${d.attempts === 1 ? "attempt" : "attempts"}`);
+  if (state === "pending" && typeof d.next_at === "number") bits.push(`next try ${fmtAt(d.next_at).slice(11)}`);
   return bits.join(" · ") || "–";
+}
+
+/**
+ * The delivery `id` of a log once its first attempt has an outcome (delivered, failed, or
+ * waiting to be tried again); null while it waits for that attempt or is not in the log.
+ * @param {Record<string, any>[]} log @param {string} id
+ */
+export function triedDelivery(log, id) {
+  const d = log.find((x) => x.id === id);
+  if (!d) return null;
+  return d.state !== "pending" || d.attempts > 0 ? d : null;
 }
 
 /**
@@ -71,17 +104,28 @@ export function auditPage(body, limit) {
   return { entries, next };
 }
 
-/** An audit entry in words: when, who, what, on what. @param {Record<string, any>} e */
-export function auditCells(e) {
+/**
+ * An audit entry in words: when, who, what, on what. A target whose name is known (an admin's,
+ * for the owner) is followed by it.
+ * @param {Record<string, any>} e @param {Map<string, string>} [names]  target -> name
+ */
+export function auditCells(e, names = new Map()) {
   const actor = e.admin_name ?? e.admin ?? e.actor ?? e.by ?? "–";
-  const target = e.target ?? e.subject ?? e.path ?? "";
-  const detail = typeof e.detail === "string" ? e.detail : e.detail ? JSON.stringify(e.detail) : "";
+  const path = e.target ?? e.subject ?? e.path ?? "";
+  const target = names.has(path) ? `${path} (${names.get(path)})` : path;
+  const detail = typeof e.detail === "string" ? e.detail : detailText(e.detail);
   return {
     at: fmtAt(e.at ?? e.time ?? e.created_at),
     actor: typeof actor === "object" ? String(actor.name ?? actor.id) : String(actor),
     action: String(e.action ?? e.event ?? e.method ?? "–"),
     target: [target, detail].filter(Boolean).join(" · ") || "–",
   };
+}
+
+/** An entry's `detail` (flat ids, counts and choices) as `key: value, …`. @param {unknown} detail */
+function detailText(detail) {
+  if (!detail || typeof detail !== "object") return "";
+  return Object.entries(detail).map(([k, v]) => `${k}: ${v === null ? "none" : String(v)}`).join(", ");
 }
 
 /** Is this admin account switched off? @param {Record<string, any>} a */

@@ -66,6 +66,11 @@ export function statusOf(statusEl) {
       statusEl.classList.add("error");
       statusEl.textContent = `${what ? `${what}: ` : ""}${errorText(err)}`;
     },
+    /** @param {string} text  a problem in the page's own words */
+    warn(text) {
+      statusEl.classList.add("error");
+      statusEl.textContent = text;
+    },
     clear() {
       statusEl.classList.remove("error");
       statusEl.textContent = "";

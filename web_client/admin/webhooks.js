@@ -1,20 +1,28 @@
 // Webhooks: register a URL for some events (the signing secret is shown once, with a Copy
-// button), list and delete them, see one's delivery log, send it a test event.
+// button), list and delete them, see one's delivery log, send it a test event and follow the
+// log until that test has an outcome.
 
 import { byId, byIdAs, el } from "../ui/dom.js";
 import { ApiError, seg } from "./api.js";
-import { WEBHOOK_EVENTS, deliveryOutcome, fmtAt, isHttpsUrl, listOf } from "./account_model.js";
+import { WEBHOOK_EVENTS, deliveryOutcome, fmtAt, isWebUrl, listOf, triedDelivery } from "./account_model.js";
 import { button, copyField, dataTable, focusOn, statusOf } from "./view.js";
+
+// A test's first attempt has 5 s on the server (docs/PROGRAMMES.md): the log is read again
+// every second for a little longer than that, then left to the Refresh button.
+const FOLLOW_MS = 1000;
+const FOLLOW_TIMES = 12;
 
 /** @param {import("./api.js").Api} api */
 export function installWebhooks(api) {
   const status = statusOf(byId("webhooks-status"));
   const fieldset = byId("webhook-events");
-  for (const name of WEBHOOK_EVENTS) {
+  for (const [name, words] of WEBHOOK_EVENTS) {
     const label = el("label", { class: "choice" });
-    label.append(el("input", { type: "checkbox", name: "events", value: name }), document.createTextNode(` ${name}`));
+    label.append(el("input", { type: "checkbox", name: "events", value: name }), el("code", {}, name), el("span", { class: "choice-help" }, words));
     fieldset.append(label);
   }
+  // Which webhook's log is on show; a newer choice (or a deletion) stops an older one's follow-up.
+  let shown = 0;
 
   async function load() {
     let hooks;
@@ -26,7 +34,7 @@ export function installWebhooks(api) {
     }
     byId("webhooks-list").replaceChildren(hooks.length ? dataTable({
       caption: `${hooks.length} ${hooks.length === 1 ? "webhook" : "webhooks"}`,
-      columns: ["URL", "Description", "Events", "Registered", "Actions"],
+      columns: ["URL", "Description", "Events", "Registered (UTC)", "Actions"],
       rows: hooks.map((h) => {
         const actions = el("span", { class: "row-actions" });
         actions.append(
@@ -34,7 +42,7 @@ export function installWebhooks(api) {
           button("Send a test", () => sendTest(h), { class: "button button-secondary button-small", "aria-label": `Send a test to ${h.url}` }),
           button("Delete", () => remove(h), { class: "button button-danger", "aria-label": `Delete the webhook to ${h.url}` }),
         );
-        return [String(h.url), String(h.description || "–"), (h.events || []).join(", ") || "–", fmtAt(h.created_at), actions];
+        return [el("span", { class: "url" }, String(h.url)), String(h.description || "–"), (h.events || []).join(", ") || "–", fmtAt(h.created_at), actions];
       }),
     }) : el("p", { class: "meta" }, "No webhooks yet."));
   }
@@ -43,11 +51,12 @@ export function installWebhooks(api) {
     e.preventDefault();
     const error = byId("webhook-error");
     error.textContent = "";
-    const url = byIdAs("webhook-url", HTMLInputElement).value.trim();
+    const urlField = byIdAs("webhook-url", HTMLInputElement);
+    const url = urlField.value.trim();
     const events = [...fieldset.querySelectorAll("input:checked")].map((i) => /** @type {HTMLInputElement} */ (i).value);
-    if (!isHttpsUrl(url)) {
-      error.textContent = "Give the full address, starting with https://.";
-      byIdAs("webhook-url", HTMLInputElement).focus();
+    if (!isWebUrl(url)) {
+      error.textContent = "Give the full address, starting with https:// (or http://).";
+      urlField.focus();
       return;
     }
     if (!events.length) {
@@ -60,10 +69,10 @@ export function installWebhooks(api) {
       const hook = await api.post("/api/webhooks", description ? { url, events, description } : { url, events });
       byIdAs("webhook-form", HTMLFormElement).reset();
       const box = byId("webhook-secret");
-      const heading = el("h3", { id: "webhook-secret-title", tabindex: "-1" }, "The webhook's signing secret");
+      const heading = el("h3", { id: "webhook-secret-title", tabindex: "-1" }, `The signing secret of the webhook to ${url}`);
       box.replaceChildren(
         heading,
-        el("p", {}, "It is shown this once: keep it where the receiving service can check signatures with it."),
+        el("p", {}, "It is shown this once: keep it where the receiving service checks signatures with it."),
         copyField({ label: "Signing secret", value: String(hook.secret || ""), copyLabel: "Copy the signing secret",
           onCopied: (ok) => status.say(ok ? "Copied the secret." : "The secret is selected: press Ctrl+C.") }),
       );
@@ -73,6 +82,7 @@ export function installWebhooks(api) {
       heading.focus();
     } catch (err) {
       error.textContent = err instanceof ApiError ? err.message : "The webhook was not registered.";
+      if (err instanceof ApiError && err.code === "webhook_url_refused") urlField.focus();
     }
   });
 
@@ -82,7 +92,11 @@ export function installWebhooks(api) {
     try {
       await api.del(`/api/webhooks/${seg(h.id)}`);
       status.say(`Deleted the webhook to ${h.url}.`);
+      shown += 1;
       byId("webhook-deliveries").replaceChildren();
+      const secret = byId("webhook-secret");
+      secret.hidden = true;
+      secret.replaceChildren();
       await load();
       focusOn(byId("webhooks-title"));
     } catch (err) {
@@ -92,31 +106,69 @@ export function installWebhooks(api) {
 
   /** @param {Record<string, any>} h */
   async function sendTest(h) {
+    let id;
     try {
-      await api.post(`/api/webhooks/${seg(h.id)}/test`);
-      status.say(`Sent a test event to ${h.url}.`);
-      await deliveries(h, false);
+      id = String((await api.post(`/api/webhooks/${seg(h.id)}/test`)).delivery_id ?? "");
     } catch (err) {
       status.fail(err, "The test was not sent");
+      return;
+    }
+    status.say(`Sending a test to ${h.url}…`);
+    const mine = await deliveries(h, false);
+    for (let i = 0; i < FOLLOW_TIMES && mine === shown; i++) {
+      await new Promise((resolve) => setTimeout(resolve, FOLLOW_MS));
+      if (mine !== shown) return;
+      const log = await readLog(h);
+      if (mine !== shown) return;
+      if (log) showLog(h, log, mine);
+      const tried = log && triedDelivery(log, id);
+      if (tried) {
+        if (tried.state === "delivered") status.say(`The test to ${h.url} was delivered.`);
+        else status.warn(`The test to ${h.url} was not delivered: ${deliveryOutcome(tried)}.`);
+        return;
+      }
+    }
+    if (mine === shown) status.say(`The test to ${h.url} is still waiting: press Refresh to see how it went.`);
+  }
+
+  /** @param {Record<string, any>} h @returns {Promise<Record<string, any>[] | null>} */
+  async function readLog(h) {
+    try {
+      return listOf(await api.get(`/api/webhooks/${seg(h.id)}/deliveries`), ["deliveries", "items"]);
+    } catch (err) {
+      status.fail(err, "Could not load the deliveries");
+      return null;
     }
   }
 
-  /** @param {Record<string, any>} h @param {boolean} [focus] */
-  async function deliveries(h, focus = true) {
-    let list;
-    try {
-      list = listOf(await api.get(`/api/webhooks/${seg(h.id)}/deliveries`), ["deliveries", "items"]);
-    } catch (err) {
-      status.fail(err, "Could not load the deliveries");
-      return;
-    }
-    const heading = el("h3", { tabindex: "-1" }, `Deliveries to ${h.url}`);
-    byId("webhook-deliveries").replaceChildren(heading, list.length ? dataTable({
+  /** @param {Record<string, any>} h @param {Record<string, any>[]} list @param {number} which */
+  function showLog(h, list, which) {
+    const box = byId("webhook-deliveries");
+    // drawing the log again keeps the focus on its heading or its Refresh button
+    const focused = box.contains(document.activeElement) ? document.activeElement : null;
+    const heading = el("h3", { id: "webhook-deliveries-title", tabindex: "-1" }, `Deliveries to ${h.url}`);
+    const refresh = button("Refresh", async () => {
+      const log = await readLog(h);
+      if (log && which === shown) showLog(h, log, which);
+    }, { class: "button button-secondary button-small log-refresh", "aria-label": `Refresh the deliveries to ${h.url}` });
+    box.replaceChildren(heading, refresh, list.length ? dataTable({
       caption: "Newest first",
-      columns: ["When", "Event", "Outcome"],
+      columns: ["When (UTC)", "Event", "Outcome"],
       rows: list.map((d) => [fmtAt(d.at ?? d.created_at ?? d.sent_at), String(d.event ?? d.type ?? "–"), deliveryOutcome(d)]),
     }) : el("p", { class: "meta" }, "Nothing delivered yet."));
-    if (focus) heading.focus();
+    if (focused instanceof HTMLElement && focused.classList.contains("log-refresh")) refresh.focus();
+    else if (focused) heading.focus();
+  }
+
+  /** @param {Record<string, any>} h @param {boolean} [focus] @returns {Promise<number>} which showing this is */
+  async function deliveries(h, focus = true) {
+    const which = ++shown;
+    const list = await readLog(h);
+    if (list && which === shown) {
+      showLog(h, list, which);
+      if (focus) byId("webhook-deliveries-title").focus();
+    }
+    return which;
   }
 
   return { load };
