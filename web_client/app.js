@@ -21,6 +21,7 @@ import { installScreenShare } from "./features/screen/view.js";
 import { installDevices } from "./features/devices/install.js";
 import { installCaptions } from "./features/captions/install.js";
 import { installModeration } from "./features/moderation/install.js";
+import { installProgramme } from "./features/programme/install.js";
 import { WORDS as MODERATION_WORDS } from "./features/moderation/state.js";
 import { announce, showBanner, toast } from "./ui/announce.js";
 import { byId } from "./ui/dom.js";
@@ -103,6 +104,17 @@ const moderation = installModeration({
     toggles();
     sendMediaState();
   },
+});
+// A programme's personal link: a mentor's mentees' goals, the fit question after the first session.
+const programme = installProgramme({
+  token: () => page.token,
+  personal: () => !!(page.preview && page.preview.name),
+  resume: () => page.resume,
+  sessionId: () => page.sessionId,
+  participantId: () => page.participantId,
+  role: () => page.role,
+  showMentees: (mentees) => people.showMentees(mentees),
+  announce,
 });
 // My microphone and camera buttons follow a mentor's lock on them.
 store.subscribe("participants", () => page.joinedOnce && toggles());
@@ -433,6 +445,7 @@ function onJoined(ack) {
   captions.joined({ consent: (ack.session && ack.session.captions) || (page.preview && page.preview.captions) });
   moderation.joined(ack);
   replay.joined(ack);
+  programme.joined();
 
   if (first) {
     const others = store.othersHere();
@@ -477,6 +490,7 @@ dispatcher.on(SERVER_EVENTS.SESSION_ENDED, () => {
   message({ title: "The session has ended", body: "Thank you for taking part. You can close this page.", state: "ended" });
   engagement.left();
   board.left();
+  programme.left();
 });
 
 dispatcher.on(SERVER_EVENTS.ADMITTED, (/** @type {JoinAck} */ ack) => {
@@ -523,6 +537,7 @@ async function leave() {
   });
   engagement.left();
   board.left();
+  programme.left();
 }
 
 function stopEverything() {

@@ -1,6 +1,6 @@
 """How each pair is doing (for admins), the "is this a good fit?" question (asked of the pair
-after their first session, answered privately to the admin), and what a mentor may see of their
-own mentees."""
+after their first session, answered privately to the admin), and what a personal link may know
+of its own person (``/api/mine``: a mentor's own mentees, whether to ask the fit question)."""
 
 from __future__ import annotations
 
@@ -71,9 +71,10 @@ class HealthRoutes:
         doc.operation("/api/fit", "post", "Answer \"is this a good fit?\" after a pair's first "
                       "session (the join token and resume credential are the credential)",
                       (200, FitOut), (400, 401, 403, 404, 413), body=FitIn, admin=False)
-        doc.operation("/api/mine", "post", "A mentor's own mentees: names and goals (the "
-                      "mentor's join token is the credential)", (200, MineOut),
-                      (400, 401, 403, 413), body=MineIn, admin=False)
+        doc.operation("/api/mine", "post", "What a programme session's personal link may know "
+                      "of its own person: a mentor's mentees (names and goals), and whether to "
+                      "ask \"is this a good fit?\" (the join token is the credential)",
+                      (200, MineOut), (400, 401, 403, 404, 413), body=MineIn, admin=False)
 
     # -- health -----------------------------------------------------------------------------------
 
@@ -197,18 +198,41 @@ class HealthRoutes:
 
     async def mine(self, request: web.Request) -> web.Response:
         body = parse_json(MineIn, await json_body(request))
-        claims = verify_join_token(self.ctx.settings.secret, body.token, self.ctx.clock())
-        if claims.role is not Role.MENTOR or claims.person_id is None:
-            raise NotAllowed("Only a mentor's personal link shows their mentees.")
-        cohort_id, _ = await self._scheduled(claims)
-        people = {p.id: p for p, _ in (await self.store.people(cohort_id)).values()}
-        mentees = [p for m in await self.store.matches(cohort_id)
-                   if m.live and m.mentor_id == claims.person_id
-                   for p in m.mentee_ids if p in people]
-        out = MineOut(mentees=[MenteeOut(name=people[p].name,
-                                         goals=list(people[p].profile.goals)) for p in mentees])
+        now = self.ctx.clock()
+        claims = verify_join_token(self.ctx.settings.secret, body.token, now)
+        person_id = claims.person_id
+        if person_id is None:
+            raise NotAllowed("Only a personal link of a programme's session shows this.")
+        cohort_id, match_id = await self._scheduled(claims)
+        mentees: list[MenteeOut] = []
+        if claims.role is Role.MENTOR:
+            people = {p.id: p for p, _ in (await self.store.people(cohort_id)).values()}
+            mentees = [MenteeOut(name=people[p].name, goals=list(people[p].profile.goals))
+                       for m in await self.store.matches(cohort_id)
+                       if m.live and m.mentor_id == person_id
+                       for p in m.mentee_ids if p in people]
+        ask_fit = match_id is not None and await self._ask_fit(
+            cohort_id, match_id, person_id, claims.session_id, now)
+        out = MineOut(mentees=mentees, ask_fit=ask_fit)
         return web.json_response(out.model_dump(mode="json"),
                                  headers={"Cache-Control": "no-store"})
+
+    async def _ask_fit(self, cohort_id: str, match_id: str, person_id: str, session_id: str,
+                       now: float) -> bool:
+        """Whether to ask this person "is this a good fit?" after this session: it is the
+        first of their live match's sessions to have started, and they have not answered."""
+        try:
+            match, _ = await self.store.match(cohort_id, match_id)
+        except NotFound:  # the match was deleted with one of its people
+            return False
+        if not match.live or person_id not in match.people:
+            return False
+        if await self.ctx.documents.get(FIT, f"{cohort_id}/{match_id}/{person_id}") is not None:
+            return False
+        started = [(s["start"], s["session_id"]) for d in await self.store.schedules(cohort_id)
+                   if d.body["match_id"] == match_id for s in d.body["sessions"]
+                   if s["start"] <= now]
+        return bool(started) and min(started)[1] == session_id
 
 
 def _lists(report: SessionAttendance, m: Match) -> bool:

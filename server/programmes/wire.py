@@ -332,7 +332,9 @@ class MenteeOut(BaseModel):
 
 
 class MineOut(BaseModel):
-    mentees: list[MenteeOut]
+    mentees: list[MenteeOut] = Field(description="a mentor's live mentees; empty for anyone else")
+    ask_fit: bool = Field(description="this session is the first of the person's match to have "
+                                      "started, and they have not answered the fit question")
 
 
 class FitOut(BaseModel):

@@ -147,11 +147,13 @@ async def test_a_weekly_schedule_gives_links_that_carry_the_person(
     rows = list(csv.DictReader(io.StringIO(mail)))
     assert len(rows) == 6 and {r["email"] for r in rows} == {"omar@example.org",
                                                              "tom@example.org"}
-    # a mentor's view: their own mentees' names and goals, and nothing for a mentee's link
+    # a mentor's view: their own mentees' names and goals, and none for a mentee's link; the
+    # session has not started yet, so nobody is asked the fit question
     mine = await http.post("/api/mine", json={"token": api.token(links["Omar Haddad"]["url"])})
-    assert (await mine.json()) == {"mentees": [{"name": "Tom Reed", "goals": ["portfolio"]}]}
+    assert (await mine.json()) == {"mentees": [{"name": "Tom Reed", "goals": ["portfolio"]}],
+                                   "ask_fit": False}
     theirs = await http.post("/api/mine", json={"token": api.token(links["Tom Reed"]["url"])})
-    assert theirs.status == 403
+    assert (await theirs.json()) == {"mentees": [], "ask_fit": False}
     # the fit question, answered by the mentee who took part
     fit = await http.post("/api/fit", json={"token": api.token(links["Tom Reed"]["url"]),
                                            "resume": tom.resume, "answer": "not_sure"})
@@ -160,6 +162,49 @@ async def test_a_weekly_schedule_gives_links_that_carry_the_person(
     mine_health = next(p for p in health["pairs"] if p["match_id"] == omar["id"])
     assert mine_health["fit"] == "not_sure" and mine_health["mentees"] == ["Tom Reed"]
     assert mine_health["sessions_planned"] + mine_health["upcoming"] == 3
+
+
+async def mine(http: aiohttp.ClientSession, url: str, status: int = 200) -> Any:
+    async with http.post("/api/mine", json={"token": Api.token(url)}) as resp:
+        assert resp.status == status, await resp.text()
+        return await resp.json()
+
+
+async def test_the_pair_is_asked_about_the_fit_after_their_first_session_until_they_answer(
+        http: aiohttp.ClientSession, peers: Callable[[], Peer], api: Api, clock: Clock) -> None:
+    cohort, ids, matches = await published_cohort(http)
+    omar = next(m for m in matches if m["mentor_id"] == ids["Omar Haddad"])
+    schedule = await call(http, "POST", f"/api/cohorts/{cohort}/schedules", 201, json={
+        "match_id": omar["id"], "title": "Omar and Tom", "starts": "2027-03-22T18:00",
+        "time_zone": "Europe/London", "minutes": 45, "repeat": "weekly", "count": 2})
+    first, second = ({link["name"]: link["url"] for link in s["links"]}
+                     for s in schedule["sessions"])
+    assert (await mine(http, first["Tom Reed"]))["ask_fit"] is False  # not started yet
+    clock.now = schedule["sessions"][0]["start"] + 60
+    tom = peers()
+    await tom.connect(api.token(first["Tom Reed"]))
+    await tom.join("Tom")
+    assert await mine(http, first["Tom Reed"]) == {"mentees": [], "ask_fit": True}
+    assert await mine(http, first["Omar Haddad"]) == {
+        "mentees": [{"name": "Tom Reed", "goals": ["portfolio"]}], "ask_fit": True}
+    # once answered, that person is not asked again; the mentor still is
+    fit = await http.post("/api/fit", json={"token": api.token(first["Tom Reed"]),
+                                           "resume": tom.resume, "answer": "good"})
+    assert fit.status == 200, await fit.text()
+    assert (await mine(http, first["Tom Reed"]))["ask_fit"] is False
+    assert (await mine(http, first["Omar Haddad"]))["ask_fit"] is True
+    # the second session is not the first one, even for the mentor who never answered
+    clock.now = schedule["sessions"][1]["start"] + 60
+    assert await mine(http, second["Omar Haddad"]) == {
+        "mentees": [{"name": "Tom Reed", "goals": ["portfolio"]}], "ask_fit": False}
+    assert (await mine(http, second["Tom Reed"]))["ask_fit"] is False
+    # a personal link of a session outside any programme, and a link of a role
+    plain = await api.create_session(participants=[{"name": "Ana", "role": "mentee"}])
+    outside = await mine(http, plain["personal_links"][0]["url"], 404)
+    assert outside["error"]["code"] == "not_found"
+    made = await call(http, "POST", f"/api/sessions/{plain['session_id']}/links", 201,
+                      json={"role": "mentee"})
+    await mine(http, made["url"], 403)
 
 
 async def test_a_group_session_puts_each_pair_in_its_own_breakout(

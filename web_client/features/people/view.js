@@ -1,4 +1,5 @@
-// The "People" list of the side panel and its count, drawn from the store.
+// The "People" list of the side panel and its count, drawn from the store; for a mentor of a
+// programme, their own mentees' goals under it (given by the programme feature).
 
 import { byId, el } from "../../ui/dom.js";
 import { colourFor, initials, listed, personDetail } from "./state.js";
@@ -38,7 +39,23 @@ export function installPeople(store, { rowExtras = () => null } = {}) {
     );
   }
 
+  /**
+   * "Your mentees' goals": each mentee's name and goals in words (an empty list hides it).
+   * @param {{name: string, goals: string}[]} mentees
+   */
+  function showMentees(mentees) {
+    const section = byId("mentee-goals");
+    byId("mentee-goals-list").replaceChildren(
+      ...mentees.map((m) => {
+        const li = el("li", { class: "mentee-goal" });
+        li.append(el("span", { class: "mentee-name" }, m.name), document.createTextNode(`: ${m.goals}`));
+        return li;
+      }),
+    );
+    section.hidden = mentees.length === 0;
+  }
+
   store.subscribe("participants", render);
   store.subscribe("room", render);
-  return { render };
+  return { render, showMentees };
 }
