@@ -98,6 +98,14 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     assert await errors.is_hidden()
     await admin.locator("#people-list tbody tr").nth(4).wait_for()
     await shot(admin, "3-people")
+    # A person is edited in place: the form opens with what they hold, and saves over it.
+    await admin.get_by_role("button", name="Edit Dev Mentee").click()
+    assert await admin.locator("#person-name").input_value() == "Dev Mentee"
+    await admin.locator("#person-department").fill("Physics")
+    await admin.get_by_role("button", name="Save changes").click()
+    await admin.locator("#people-status", has_text="Saved Dev Mentee.").wait_for()
+    await admin.locator("#people-list tbody tr", has_text="Dev Mentee").filter(
+        has_text="Physics").wait_for()
 
     # Matching: every pair with its score and why; Dev is left over, with the reason.
     await admin.get_by_role("button", name="Run matching").click()

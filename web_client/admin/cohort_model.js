@@ -105,6 +105,49 @@ export function personCells(p) {
   };
 }
 
+/**
+ * The add form's values for a person being edited (lists joined with "; ").
+ * @param {Person} p
+ * @returns {Record<string, string>}
+ */
+export function formOfPerson(p) {
+  const profile = p.profile || {};
+  const list = (/** @type {string[] | undefined} */ terms) => (terms || []).join("; ");
+  return {
+    name: p.name, email: p.email || "", role: p.role, capacity: String(p.capacity || 1),
+    languages: list(profile.languages), goals: list(profile.goals),
+    skills_offered: list(profile.skills_offered), time_zone: profile.time_zone || "",
+    department: profile.department || "",
+  };
+}
+
+/**
+ * The body of `PUT /api/cohorts/{cohort}/people/{id}`: the person as they were, with what the
+ * form holds put over it. Fields the form does not show (interests, skills wanted,
+ * availability, free text, never pair) are kept, and the version read goes with it, so that
+ * a change made meanwhile by someone else is refused rather than overwritten.
+ * @param {Person} before @param {Record<string, string>} v
+ * @returns {Person}
+ */
+export function editedPerson(before, v) {
+  const form = personFromForm(v);
+  return {
+    ...before,
+    name: form.name,
+    email: form.email,
+    role: form.role,
+    capacity: form.role === "mentor" ? (form.capacity || 1) : 1,
+    profile: {
+      ...(before.profile || {}),
+      goals: form.profile?.goals || [],
+      skills_offered: form.profile?.skills_offered || [],
+      languages: form.profile?.languages || [],
+      department: form.profile?.department || "",
+      time_zone: form.profile?.time_zone || "UTC",
+    },
+  };
+}
+
 /** People by id, for names elsewhere. @param {Person[]} people */
 export function namesById(people) {
   return new Map(people.map((p) => [p.id, p.name]));

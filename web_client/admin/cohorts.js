@@ -5,7 +5,8 @@
 import { byId, byIdAs, el } from "../ui/dom.js";
 import { ApiError, seg } from "./api.js";
 import {
-  importErrorRows, importErrorSummary, importSummary, lineRange, personCells, personFromForm,
+  editedPerson, formOfPerson, importErrorRows, importErrorSummary, importSummary, lineRange, personCells,
+  personFromForm,
 } from "./cohort_model.js";
 import { button, dataTable, download, focusOn, formValues, statusOf } from "./view.js";
 
@@ -94,8 +95,11 @@ export function installCohorts(ctx, choose) {
       columns: ["Name", "Role", "Email", "Languages", "Time zone", "Department", "Goals", "Actions"],
       rows: people.map((p) => {
         const c = personCells(p);
-        return [c.name, c.role, c.email, c.languages, c.timeZone, c.department, c.goals,
-          button("Remove", () => removePerson(p), { class: "button button-danger", "aria-label": `Remove ${p.name}` })];
+        const actions = el("div", { class: "row-actions" });
+        actions.append(
+          button("Edit", () => startEdit(p), { "aria-label": `Edit ${p.name}` }),
+          button("Remove", () => removePerson(p), { class: "button button-danger", "aria-label": `Remove ${p.name}` }));
+        return [c.name, c.role, c.email, c.languages, c.timeZone, c.department, c.goals, actions];
       }),
     }));
   }
@@ -114,11 +118,63 @@ export function installCohorts(ctx, choose) {
     }
   }
 
+  /** The person being edited in the form, or null when the form adds someone. @type {import("./cohort_model.js").Person | null} */
+  let editing = null;
+
+  /** Fill the form with a person to change them. @param {import("./cohort_model.js").Person} p */
+  function startEdit(p) {
+    editing = p;
+    const form = byIdAs("person-form", HTMLFormElement);
+    for (const [name, value] of Object.entries(formOfPerson(p))) {
+      const field = form.elements.namedItem(name);
+      if (field instanceof HTMLInputElement || field instanceof HTMLSelectElement) field.value = value;
+    }
+    byId("person-form-title").textContent = `Edit ${p.name}`;
+    byId("person-submit").textContent = "Save changes";
+    byId("person-cancel").hidden = false;
+    byId("person-error").textContent = "";
+    byIdAs("person-name", HTMLInputElement).focus();
+  }
+
+  function stopEdit() {
+    editing = null;
+    byIdAs("person-form", HTMLFormElement).reset();
+    byId("person-form-title").textContent = "Add a person";
+    byId("person-submit").textContent = "Add person";
+    byId("person-cancel").hidden = true;
+  }
+
+  byId("person-cancel").addEventListener("click", () => {
+    stopEdit();
+    focusOn(byId("people-title"));
+  });
+
   byId("person-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const form = byIdAs("person-form", HTMLFormElement);
     const error = byId("person-error");
     error.textContent = "";
+    if (editing) {
+      const before = editing;
+      try {
+        const saved = await api.put(ctx.cohortPath(`/people/${seg(before.id)}`), editedPerson(before, formValues(form)));
+        stopEdit();
+        peopleStatus.say(`Saved ${saved.name}.`);
+        await ctx.loadPeople();
+        focusOn(byId("people-title"));
+      } catch (err) {
+        const changed = err instanceof ApiError && err.code === "conflict";
+        error.textContent = changed
+          ? `Someone else changed ${before.name} meanwhile. The list is reloaded: open them again to edit.`
+          : err instanceof ApiError ? err.message : "The changes were not saved.";
+        if (changed) {
+          stopEdit();
+          await ctx.loadPeople();
+        }
+        byIdAs("person-name", HTMLInputElement).focus();
+      }
+      return;
+    }
     try {
       const person = await api.post(ctx.cohortPath("/people"), personFromForm(formValues(form)));
       form.reset();

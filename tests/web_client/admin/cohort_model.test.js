@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  importErrorRows, importErrorSummary, importSummary, lineRange, personCells, personFromForm, splitTerms,
+  editedPerson, formOfPerson, importErrorRows, importErrorSummary, importSummary, lineRange, personCells, personFromForm, splitTerms,
 } from "../../../web_client/admin/cohort_model.js";
 
 test("terms split on semicolons and commas, trimmed", () => {
@@ -65,4 +65,25 @@ test("a person's row reads in words", () => {
   assert.equal(c.languages, "English, Spanish");
   assert.equal(c.timeZone, "UTC");
   assert.equal(c.goals, "Careers");
+});
+
+test("editing a person keeps what the form does not show, and the version read", () => {
+  const before = {
+    id: "p-1", name: "Ana Ruiz", email: "ana@example.org", role: "mentor", capacity: 2, never_pair: ["p-9"], version: 3,
+    profile: { goals: ["careers"], interests: ["chess"], skills_wanted: ["sql"], languages: ["English"],
+      time_zone: "Europe/Madrid", availability: [{ weekday: 0, start: 1080, end: 1200 }], department: "Law", free_text: "Hi" },
+  };
+  const form = formOfPerson(before);
+  assert.equal(form.languages, "English");
+  assert.equal(form.capacity, "2");
+  const after = editedPerson(before, { ...form, name: "Ana Ruiz Soto", goals: "careers; research" });
+  assert.equal(after.name, "Ana Ruiz Soto");
+  assert.equal(after.version, 3);
+  assert.deepEqual(after.never_pair, ["p-9"]);
+  assert.deepEqual(after.profile?.goals, ["careers", "research"]);
+  assert.deepEqual(after.profile?.interests, ["chess"]);
+  assert.deepEqual(after.profile?.availability, [{ weekday: 0, start: 1080, end: 1200 }]);
+  assert.equal(after.profile?.free_text, "Hi");
+  assert.equal(after.capacity, 2);
+  assert.equal(editedPerson(before, { ...form, role: "mentee" }).capacity, 1);
 });
