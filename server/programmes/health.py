@@ -26,8 +26,8 @@ from server.context import Context
 from server.documents import Put
 from server.http import NotFound, json_body, require_admin
 from server.openapi import path_params
-from server.programmes.schedules import SCHEDULED, download
-from server.programmes.store import FIT, ProgrammeStore
+from server.programmes.schedules import download
+from server.programmes.store import FIT, SCHEDULED, ProgrammeStore
 from server.programmes.wire import (
     CohortHealthOut,
     FitIn,

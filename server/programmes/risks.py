@@ -19,10 +19,9 @@ from rooms.errors import TandemError
 from server.context import Context
 from server.documents import Conflict, Put
 from server.programmes.health import HealthRoutes
-from server.programmes.store import ProgrammeStore
+from server.programmes.store import RISK_SEEN, ProgrammeStore
 
 logger = logging.getLogger(__name__)
-RISK_SEEN = "risk_seen"  # key: <cohort>/<match>; body: {codes, at}
 LOOK_EVERY = 15 * 60.0  # seconds between looks
 
 

@@ -17,11 +17,12 @@ from rooms.errors import InvalidPayload, PayloadTooLarge, RateLimited
 from rooms.matching import propose
 from rooms.mentoring import Match, MatchReason, matched_people
 from server.context import Context
-from server.documents import Change, Conflict, Put
+from server.documents import Change, Conflict, Delete, Put
 from server.http import Admin, NotFound, json_body, require_admin
 from server.openapi import described_operation, path_params
 from server.programmes.store import (
     COHORT,
+    COHORT_KINDS,
     COHORTS_MAX,
     PERSON,
     PROPOSAL,
@@ -116,6 +117,7 @@ class CohortRoutes:
         r.add_post("/api/cohorts", self.create_cohort)
         r.add_get("/api/cohorts", self.list_cohorts)
         r.add_get("/api/cohorts/{cohort}", self.get_cohort)
+        r.add_delete("/api/cohorts/{cohort}", self.delete_cohort)
         r.add_get("/api/cohorts/{cohort}/people", self.list_people)
         r.add_post("/api/cohorts/{cohort}/people", self.add_person)
         r.add_put("/api/cohorts/{cohort}/people/{person}", self.change_person)
@@ -133,6 +135,9 @@ class CohortRoutes:
                       (400, 401, 413), body=CohortIn)
         doc.operation("/api/cohorts", "get", "Every cohort", (200, CohortsOut), (401,))
         doc.operation(c, "get", "A cohort", (200, CohortOut), (401, 404))
+        doc.operation(c, "delete", "Delete a cohort: its people, profiles, proposals, matches, "
+                      "schedules and answers (its sessions stay, as any session does)",
+                      (200, CohortOut), (401, 404))
         doc.operation(f"{c}/people", "get", "A cohort's people and their profiles",
                       (200, PeopleOut), (401, 404))
         doc.operation(f"{c}/people", "post", "Add a person to a cohort", (201, PersonOut),
@@ -205,6 +210,18 @@ class CohortRoutes:
         await self._admin(request)
         _, doc = await self.store.cohort(request.match_info["cohort"])
         out = await self._cohort_out(doc.key, doc.body, doc.version)
+        return web.json_response(out.model_dump(mode="json"))
+
+    async def delete_cohort(self, request: web.Request) -> web.Response:
+        admin = await self._admin(request)
+        _, doc = await self.store.cohort(request.match_info["cohort"])
+        out = await self._cohort_out(doc.key, doc.body, doc.version)
+        changes: list[Change] = [Delete(kind, scope=doc.key) for kind in COHORT_KINDS]
+        changes += [Delete(COHORT, key=doc.key),
+                    self.ctx.audit.put(admin, "cohort.deleted", f"cohorts/{doc.key}",
+                                       {"people": out.people})]
+        await self.ctx.documents.write(changes, self.ctx.clock())
+        logger.info("cohort %s deleted", doc.key)
         return web.json_response(out.model_dump(mode="json"))
 
     # -- people -----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from server.documents import Conflict, Put
 from server.http import json_body, require_admin
 from server.openapi import path_params
 from server.programmes.routes import new_id
-from server.programmes.store import SCHEDULE, ProgrammeStore
+from server.programmes.store import SCHEDULE, SCHEDULED, ProgrammeStore
 from server.programmes.wire import (
     ScheduledSessionOut,
     ScheduleIn,
@@ -46,7 +46,6 @@ from server.settings import DAY
 from server.tokens import JoinClaims, issue_join_token
 
 logger = logging.getLogger(__name__)
-SCHEDULED = "scheduled_session"  # session id -> its cohort, schedule and match
 SCHEDULES_MAX = 2_000  # per cohort
 
 

@@ -24,7 +24,11 @@ from server.http import NotFound
 
 COHORT, PERSON, PROPOSAL, MATCH, SCHEDULE, FIT = (
     "cohort", "person", "proposal", "match", "schedule", "fit")
+SCHEDULED = "scheduled_session"  # key: a session id; body: its cohort, schedule and match
+RISK_SEEN = "risk_seen"  # key: <cohort>/<match>; body: the risks last announced
 COHORTS_MAX = 500
+# Every kind of document kept in a cohort's scope: deleting a cohort deletes them all.
+COHORT_KINDS = (PERSON, PROPOSAL, MATCH, SCHEDULE, FIT, SCHEDULED, RISK_SEEN)
 
 
 # -- values to bodies and back --------------------------------------------------------------------

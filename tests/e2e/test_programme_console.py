@@ -11,6 +11,7 @@ Set TANDEM_E2E_SCREENSHOTS=/some/dir for a screenshot of every stage.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import date, timedelta
 from typing import Any
@@ -188,6 +189,12 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     assert await cleo.locator("#breakouts-panel").count() == 0 or await cleo.locator(
         "#breakouts-panel").is_hidden()
     await shot(omar, "8-mentor-groups")
+
+    # At the programme's end the admin deletes the cohort (after confirming): it is gone.
+    admin.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await admin.get_by_role("button", name="Delete this cohort").click()
+    await admin.locator("#cohort-status", has_text="Deleted the cohort").wait_for()
+    assert await admin.locator("#people-panel").is_hidden()
 
     for page in (cleo, omar, admin):
         await close_page(page)

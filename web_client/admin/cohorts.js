@@ -49,6 +49,7 @@ export function installCohorts(ctx, choose) {
   /** @param {Cohort | null} cohort */
   function open(cohort) {
     choose(cohort);
+    byId("cohort-delete").hidden = !cohort;
     for (const id of ["people-panel", "matching-panel", "schedules-panel", "health-panel"]) byId(id).hidden = !cohort;
     if (!cohort) {
       cohortStatus.say("Create a cohort to start.");
@@ -60,6 +61,22 @@ export function installCohorts(ctx, choose) {
   }
 
   select.addEventListener("change", () => open(cohorts.find((c) => c.id === select.value) || null));
+
+  byId("cohort-delete").addEventListener("click", async () => {
+    const cohort = ctx.shared.cohort;
+    if (!cohort || !confirm(`Delete the cohort ${cohort.name}? Its people, profiles, matches, schedules and answers are deleted for good; the sessions already scheduled stay.`)) return;
+    try {
+      await api.del(`/api/cohorts/${seg(cohort.id)}`);
+      cohorts = cohorts.filter((c) => c.id !== cohort.id);
+      ctx.shared.cohort = null;
+      fillSelect();
+      open(cohorts.find((c) => c.id === select.value) || null);
+      cohortStatus.say(`Deleted the cohort ${cohort.name}.`);
+      select.focus();
+    } catch (err) {
+      cohortStatus.fail(err, "The cohort was not deleted");
+    }
+  });
 
   byId("cohort-form").addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -13,6 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from server.app import CONTEXT
+from server.programmes.store import COHORT_KINDS
 from tests.support import ADMIN_KEY, Api, Clock, Peer
 
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -243,3 +245,19 @@ async def test_deleting_a_person_removes_their_profile_and_matches_everywhere(
 async def test_everything_needs_the_admin_key(http: aiohttp.ClientSession, path: str) -> None:
     async with http.get(path) as resp:
         assert resp.status == 401
+
+
+async def test_deleting_a_cohort_deletes_everything_it_kept(
+        http: aiohttp.ClientSession, server: Any) -> None:
+    cohort, ids, matches = await published_cohort(http)
+    await call(http, "POST", f"/api/cohorts/{cohort}/schedules", 201, json={
+        "match_id": matches[0]["id"], "title": "Pair", "starts": "2027-03-22T18:00",
+        "time_zone": "UTC"})
+    other, _ = await cohort_with_people(http)
+    gone = await call(http, "DELETE", f"/api/cohorts/{cohort}")
+    assert gone["people"] == 5
+    await call(http, "GET", f"/api/cohorts/{cohort}", 404)
+    documents = server.app[CONTEXT].documents
+    for kind in COHORT_KINDS:
+        assert await documents.find(kind, cohort) == [], kind
+    assert len((await call(http, "GET", f"/api/cohorts/{other}/people"))["people"]) == 5
