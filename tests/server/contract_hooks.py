@@ -7,9 +7,8 @@ body is left as generated, valid or not.
   across the items of a list).
 - A display name has no control characters: Python's ``str.isprintable``, which no regular
   expression of JSON Schema spells out portably.
-- The programme console: a mentee takes one mentor's place (capacity 1), "never pair" names
-  people of the cohort, an availability slot starts before it ends, a person's id is the one
-  in the path, and a one-off session happens once.
+- A cohort's person's name and a schedule's title are display text (no control characters),
+  as above.
 - A webhook's URL must resolve to an address the server may post to: the server under test
   allows private ones, and every generated URL becomes one on loopback where nothing listens
   (a test ping is refused at once, and nothing leaves the machine).
@@ -57,32 +56,8 @@ def _session(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _person(body: dict[str, Any]) -> dict[str, Any]:
-    body = {k: v for k, v in body.items() if k not in ("id", "never_pair")}
-    if isinstance(body.get("name"), str):
-        body["name"] = _printable(body["name"])
-    if body.get("role") == "mentee":
-        body["capacity"] = 1
-    profile = body.get("profile")
-    if isinstance(profile, dict) and isinstance(profile.get("availability"), list):
-        profile = dict(profile)
-        profile["availability"] = [
-            {**slot, "start": min(slot["start"], 1439), "end": max(slot["end"],
-                                                                   min(slot["start"], 1439) + 1)}
-            if isinstance(slot, dict) and isinstance(slot.get("start"), int)
-            and isinstance(slot.get("end"), int) else slot
-            for slot in profile["availability"]]
-        body["profile"] = profile
-    return body
-
-
-def _schedule(body: dict[str, Any]) -> dict[str, Any]:
-    body = dict(body)
-    if isinstance(body.get("title"), str):
-        body["title"] = _printable(body["title"])
-    if body.get("repeat") == "once" and isinstance(body.get("count"), int):
-        body["count"] = 1
-    return body
+def _named(body: dict[str, Any], field: str) -> dict[str, Any]:
+    return {**body, field: _printable(body[field])} if field in body else body
 
 
 @schemathesis.hook
@@ -97,9 +72,9 @@ def map_body(context: schemathesis.HookContext, body: Any) -> Any:
                           ("post", "/api/admins")):
         return {**body, "name": _printable(body.get("name"))} if "name" in body else body
     if path in ("/api/cohorts/{cohort}/people", "/api/cohorts/{cohort}/people/{person}"):
-        return _person(body)
+        return _named(body, "name")
     if path == "/api/cohorts/{cohort}/schedules":
-        return _schedule(body)
+        return _named(body, "title")
     return body
 
 
