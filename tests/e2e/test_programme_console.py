@@ -15,6 +15,7 @@ import os
 from datetime import date, timedelta
 from typing import Any
 
+from axe import assert_accessible
 from tandem_pages import WAIT_MS, close_page, open_join_screen, participant_id, room_ids, wait_state
 
 # Ana and Omar mentor one mentee each. Ben shares Ana's goal and wants her skill, Cleo shares
@@ -74,6 +75,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     await admin.get_by_role("button", name="Create cohort").click()
     await admin.get_by_role("heading", name="People of Console cohort").wait_for()
     await shot(admin, "1-cohort")
+    await assert_accessible(admin, "the admin page, programme console with a cohort")
 
     # A wrong row: nothing is imported, and the table says which row and column to fix.
     await admin.get_by_label("CSV text (you can fix it here)").fill(BAD_CSV)
@@ -86,6 +88,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     assert await admin.locator("#people-list").inner_text() == "Nobody in this cohort yet."
     await admin.locator("#people-status", has_text="1 row has errors").wait_for()
     await shot(admin, "2-import-errors")
+    await assert_accessible(admin, "the programme console with import errors")
     # "Show" selects the row in the text box, where it is fixed.
     await errors.get_by_role("button", name="Show row 2 in the CSV text").click()
     selected = await admin.evaluate(
@@ -119,6 +122,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     assert (await unmatched.count()) == 1
     assert "Dev Mentee" in await unmatched.first.inner_text()
     await shot(admin, "4-proposal")
+    await assert_accessible(admin, "the programme console with a proposal")
 
     # Forbid Ana and Ben, run again: they are not proposed, and the forbidden list says so.
     await admin.get_by_role("button", name="Forbid Ana Mentor and Ben Mentee").click()
@@ -159,6 +163,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     omar_link = await admin.get_by_label("Personal link of Omar Mentor, session 1").input_value()
     assert cleo_link.startswith(tandem_server.base_url) and cleo_link != omar_link
     await shot(admin, "6-session-links")
+    await assert_accessible(admin, "the programme console with session links")
 
     # Cleo opens her link: the join page knows her name; she joins as a mentee.
     cleo = await person_page(browser)
@@ -188,6 +193,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     assert await cleo.locator("#breakouts-panel").count() == 0 or await cleo.locator(
         "#breakouts-panel").is_hidden()
     await shot(omar, "8-mentor-groups")
+    await assert_accessible(omar, "the mentor's call, breakout panel with the session's groups")
 
     for page in (cleo, omar, admin):
         await close_page(page)
