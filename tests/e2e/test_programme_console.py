@@ -64,6 +64,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
 ) -> None:
     admin = await person_page(browser, permissions=["clipboard-read", "clipboard-write"])
     await admin.goto(f"{tandem_server.base_url}/admin")
+    await assert_accessible(admin, "the admin page's sign-in")
     await admin.get_by_label("Admin key").fill(tandem_server.admin_key)
     await admin.get_by_role("button", name="Sign in").click()
     await admin.get_by_role("button", name="Programme", exact=True).click()
@@ -104,6 +105,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     # A person is edited in place: the form opens with what they hold, and saves over it.
     await admin.get_by_role("button", name="Edit Dev Mentee").click()
     assert await admin.locator("#person-name").input_value() == "Dev Mentee"
+    await assert_accessible(admin, "the programme console editing a person")
     await admin.locator("#person-department").fill("Physics")
     await admin.get_by_role("button", name="Save changes").click()
     await admin.locator("#people-status", has_text="Saved Dev Mentee.").wait_for()
