@@ -310,6 +310,8 @@ async def test_choice_groups_time_and_errors_from_the_panel(
     # mentor's): wait for it rather than read it at once.
     await chooser.locator('button[aria-pressed="true"]', has_text="Library").wait_for()
     await shot(ben, "breakouts-choose", phone=True)
+    await assert_accessible(ben, "a mentee's call with the breakout room chooser")
+    await assert_accessible(mentor, "the mentor's breakout panel with rooms to choose")
 
     # By keyboard: the arrow key on Ben's select moves him; the re-drawn select keeps the focus.
     await panel.get_by_label("Room for Ben").focus()
