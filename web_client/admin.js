@@ -334,7 +334,7 @@ function personActions(person) {
   revoke.type = "button";
   revoke.className = "button button-secondary";
   revoke.textContent = "Revoke link";
-  revoke.setAttribute("aria-label", `Revoke the personal link of ${person.name}`);
+  revoke.setAttribute("aria-label", `Revoke link of ${person.name} (their personal link)`);
   revoke.addEventListener("click", () => revokeLink({ person_id: person.person_id }, `${person.name}'s personal link`));
   box.append(revoke);
   if (del) box.append(del);

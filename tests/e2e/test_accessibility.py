@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axe import assert_accessible
 from tandem_pages import close_page, join, new_page, open_join_screen, wait_state, wait_text
 
 # Visible controls without an accessible name (approximation of the accessible-name algorithm:
@@ -56,6 +57,7 @@ async def test_join_page_by_keyboard(tandem_server: Any, browser: Any) -> None:
     page = await new_page(browser)
     await open_join_screen(page, s["join_urls"]["mentee"])
     assert await page.evaluate(UNNAMED_CONTROLS_JS) == []
+    await assert_accessible(page, "the join page")
 
     # Join with the name field empty: the error is tied to the field and focus goes back to it.
     await tab_to(page, "join-button")
@@ -63,6 +65,7 @@ async def test_join_page_by_keyboard(tandem_server: Any, browser: Any) -> None:
     await wait_text(page, "#name-error", "Please type your name")
     assert await page.evaluate("() => document.activeElement.id") == "name-input"
     assert await page.get_by_label("Your name").get_attribute("aria-invalid") == "true"
+    await assert_accessible(page, "the join page showing a field error")
 
     await page.keyboard.type("Kim")
     await page.keyboard.press("Enter")  # submits the form
@@ -80,12 +83,14 @@ async def test_call_controls_by_keyboard(tandem_server: Any, browser: Any) -> No
     sheets = await page.evaluate("() => document.querySelectorAll('link[rel=stylesheet]').length")
     assert sheets >= 4, sheets
     assert await page.evaluate(UNLOADED_STYLESHEETS_JS) == []
+    await assert_accessible(page, "the call, people tab open")
 
     # Chat: reachable by Tab, Enter sends.
     await tab_to(page, "chat-input")
     await page.keyboard.type("Typed with the keyboard")
     await page.keyboard.press("Enter")
     await wait_text(other, "#chat-log", "Typed with the keyboard")
+    await assert_accessible(page, "the call, chat tab open with a message")
 
     # Mute with the keyboard: Tab to the button, Space toggles aria-pressed.
     await tab_to(page, "ctl-mic")

@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from axe import assert_accessible
 from tandem_pages import WAIT_MS
 
 from clients.admin import AsyncAdminApi
@@ -150,6 +151,7 @@ async def test_the_owner_registers_a_webhook_tests_it_and_deletes_it(
     assert receiver.url in row_text and "Attendance to the CRM" in row_text
     assert "participant.joined" in row_text and "session.ended" in row_text
     await shot(owner, "1-webhook-registered")
+    await assert_accessible(owner, "the admin page, webhooks with a new secret shown")
 
     # After a reload the secret is nowhere on the page (the list has no secrets).
     await owner.reload()
@@ -174,6 +176,7 @@ async def test_the_owner_registers_a_webhook_tests_it_and_deletes_it(
     await delivered.filter(has_text="delivered").wait_for()
     assert "HTTP 204" in await delivered.inner_text()
     await shot(owner, "2-webhook-test-delivered")
+    await assert_accessible(owner, "the admin page, webhooks with the delivery log")
 
     # Delete: the list is empty, and so is the server's.
     await owner.get_by_role("button", name=f"Delete the webhook to {receiver.url}").click()
@@ -205,6 +208,7 @@ async def test_the_owner_makes_an_admin_whose_actions_are_audited_then_rotates_a
     await rosa_row.wait_for()
     assert "Active" in await rosa_row.inner_text()
     await shot(owner, "4-admin-created")
+    await assert_accessible(owner, "the admin page, admins with a new key shown")
 
     # Rosa, in her own browser: no admins list for her; she creates a cohort.
     rosa = await admin_page(browser)
@@ -230,6 +234,7 @@ async def test_the_owner_makes_an_admin_whose_actions_are_audited_then_rotates_a
     created = audit.locator("tbody tr", has_text="admin.created")
     assert "owner" in await created.inner_text()
     await shot(owner, "6-audit-with-rosa")
+    await assert_accessible(owner, "the admin page, the audit log")
 
     # A new key for Rosa: shown once; her old key is refused by the page, the new one works.
     await rosa_row.get_by_role("button", name="New key for Rosa").click()
@@ -242,6 +247,7 @@ async def test_the_owner_makes_an_admin_whose_actions_are_audited_then_rotates_a
     await rosa.locator("#status", has_text=REFUSED).wait_for()
     assert await rosa.locator("#key-panel").is_visible()
     await shot(rosa, "8-old-key-refused")
+    await assert_accessible(rosa, "the admin page, sign-in refused")
     await sign_in(rosa, hooks_server.base_url, new_key)
     await rosa.locator("#views-nav").wait_for()
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from axe import assert_accessible
 from conftest import CHROMIUM, GRANT_ARGS
 from tandem_pages import close_page, join, new_page, participant_id, wait_state, wait_text
 
@@ -105,6 +106,7 @@ async def test_attendance_minutes_per_room_in_the_admins_csv(
     await ben_page.get_by_role("button", name="Raise hand").click()
     await ana_page.locator(f'#video-grid li[data-id="{ben}"] .hand-badge').wait_for()
     await ben_page.get_by_role("button", name="React").click()
+    await assert_accessible(ben_page, "a mentee's call, check-in saved and reactions open")
     await ben_page.get_by_role("button", name="Applause").click()
     await ana_page.locator(f'#video-grid li[data-id="{ben}"] .reaction-bubble').wait_for()
 
@@ -116,6 +118,8 @@ async def test_attendance_minutes_per_room_in_the_admins_csv(
     # The mentee's shows only Ben.
     await ben_page.get_by_role("button", name="Participation").click()
     await wait_text(ben_page, "#participation-panel", "Your participation")
+    await assert_accessible(ana_page, "the mentor's call with the participation panel open")
+    await assert_accessible(ben_page, "a mentee's call with the participation panel open")
     rows = await ben_page.locator("#participation-panel tbody tr").count()
     assert rows == 1
 
@@ -136,10 +140,12 @@ async def test_attendance_minutes_per_room_in_the_admins_csv(
     await ben_page.get_by_role("button", name="Leave").click()
     await wait_state(ben_page, "left")
     left = time.time()
+    await assert_accessible(ben_page, "the rating form after leaving")
     await ben_page.locator("#rating-form label[for='rating-4']").click()
     await ben_page.get_by_label("Anything to add? (optional)").fill("Helpful")
     await ben_page.get_by_role("button", name="Send rating").click()
     await wait_text(ben_page, "#rating-form", "Thank you")
+    await assert_accessible(ben_page, "the rating form, sent")
 
     # The admin downloads the rooms CSV from the admin page.
     admin = await new_page(browser)
@@ -148,6 +154,7 @@ async def test_attendance_minutes_per_room_in_the_admins_csv(
     await admin.get_by_role("button", name="Sign in").click()
     await admin.locator('#people-table tbody tr[data-person="ben"]').wait_for()
     await admin.locator("#timeline svg rect.timeline-bar").first.wait_for()
+    await assert_accessible(admin, "the admin page, a session's attendance")
     async with admin.expect_download() as downloading:
         await admin.locator('#session-panel [data-view="rooms"][data-format="csv"]').click()
     download = await downloading.value

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe import assert_accessible
 from conftest import CHROMIUM, GRANT_ARGS
 from tandem_pages import (
     close_page,
@@ -141,6 +142,7 @@ async def test_mentor_assigns_pairs_in_the_panel_and_each_pair_meets_alone(
     await wait_text(mentor, "#breakouts-panel .bo-draft", "Everyone is assigned")
     await panel.get_by_label("Length in minutes").fill("10")
     await shot(mentor, "breakouts-draft")
+    await assert_accessible(mentor, "the mentor's call, breakout panel with a draft")
     await panel.get_by_role("button", name="Open rooms").click()
 
     # Each mentee is in its room (with its partner), decodes the partner's video and has no
@@ -158,6 +160,8 @@ async def test_mentor_assigns_pairs_in_the_panel_and_each_pair_meets_alone(
     assert await mentor.evaluate(PEERS_JS, [ids[n] for n in MENTEES]) == []
     await wait_text(mentor, "#breakouts-panel .bo-clock", "left")
     await wait_text(mentor, "#breakouts-panel .bo-where", "main room")
+    await assert_accessible(mentor, "the mentor's call, breakout panel with rooms open")
+    await assert_accessible(pages[MENTEES[0]], "a mentee's call in a breakout room")
     for name in MENTEES:
         await mentor.locator(in_room(rooms[ROOM_OF[name]], ids[name])).wait_for()
 
@@ -187,6 +191,8 @@ async def test_help_brings_the_mentor_and_a_broadcast_reaches_every_room(
     room1 = mentor.locator(in_room(rooms["Room 1"]))
     assert "bo-room-help" in (await room1.get_attribute("class") or "")
     await shot(mentor, "breakouts-open-help")
+    await assert_accessible(mentor, "the mentor's call with a help request in the breakout panel")
+    await assert_accessible(ben, "a mentee's call in a breakout room, after asking for help")
     await shot(mentor, "breakouts-phone", phone=True)
     await help_box.get_by_role("button", name="Go to Room 1").click()
     await help_box.wait_for(state="hidden")
@@ -304,6 +310,8 @@ async def test_choice_groups_time_and_errors_from_the_panel(
     # mentor's): wait for it rather than read it at once.
     await chooser.locator('button[aria-pressed="true"]', has_text="Library").wait_for()
     await shot(ben, "breakouts-choose", phone=True)
+    await assert_accessible(ben, "a mentee's call with the breakout room chooser")
+    await assert_accessible(mentor, "the mentor's breakout panel with rooms to choose")
 
     # By keyboard: the arrow key on Ben's select moves him; the re-drawn select keeps the focus.
     await panel.get_by_label("Room for Ben").focus()
@@ -338,10 +346,10 @@ async def test_choice_groups_time_and_errors_from_the_panel(
     await help_box.wait_for(state="hidden")
 
     # Time: +5 min sets a limit; -1 min takes exactly a minute off it.
-    await panel.get_by_role("button", name="Add 5 minutes").click()
+    await panel.get_by_role("button", name="Add 5 min").click()
     await wait_text(mentor, "#breakouts-panel .bo-clock", "left")
     ends_at = await mentor.evaluate("() => window.tandemTestHooks.round.ends_at")
-    await panel.get_by_role("button", name="Take 1 minute off").click()
+    await panel.get_by_role("button", name="Take 1 min off").click()
     await mentor.wait_for_function(
         "(t) => Math.abs(window.tandemTestHooks.round.ends_at - (t - 60)) < 0.01", arg=ends_at
     )

@@ -11,6 +11,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from axe import assert_accessible
 from tandem_pages import (
     close_page,
     command,
@@ -164,6 +165,8 @@ async def test_a_captioner_types_for_a_speaker_and_a_mentee_sees_it_under_that_n
         await wait_text(mentee, "#captions", "Ana: Welcome to the session, everyone.")
         assert await item.locator(".caption-source").inner_text() == "captioner"
         assert await item.get_attribute("data-final") == "true"
+        await assert_accessible(mentee, "the call with captions shown")
+        await assert_accessible(captioner, "the captioner's call with the captioner panel")
         # Finals only are read out.
         await wait_text(mentee, "#captions-live", "Ana: Welcome to the session, everyone.")
         # The mentor downloads the transcript (the session keeps one; Ana was told on joining).
@@ -172,6 +175,7 @@ async def test_a_captioner_types_for_a_speaker_and_a_mentee_sees_it_under_that_n
         await mentor.locator("#ctl-captions-options").click()
         async with mentor.expect_download() as info:
             await mentor.get_by_role("button", name="Transcript as WebVTT").click()
+        await assert_accessible(mentor, "the call with the captions options open")
         download = await info.value
         saved = tmp_path / "transcript.vtt"
         await download.save_as(saved)

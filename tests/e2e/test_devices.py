@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import tandem_pages
+from axe import assert_accessible
 from conftest import BASE_ARGS, chromium
 from tandem_pages import (
     WAIT_MS,
@@ -186,6 +187,7 @@ async def test_join_screen_lists_devices_and_remembers_the_choice(
     )
     assert await camera.locator("option:checked").inner_text() == "fake_device_2"
     assert await speaker.input_value() == output
+    await assert_accessible(page, "the join page with the device choices")
 
     # In the call, the chosen speaker plays the others: also a tile added after joining.
     await page.get_by_label("Your name").fill("Ana")
@@ -226,6 +228,7 @@ async def test_switching_camera_and_microphone_keeps_the_call(
     await devices.click()
     assert await devices.get_attribute("aria-expanded") == "true"
     panel = ana_page.locator("#devices-panel")
+    await assert_accessible(ana_page, "the call with the devices panel open")
     frames = (await wait_media_from(ben_page, ana))["framesDecoded"]
     await panel.get_by_label("Camera", exact=True).select_option(label="fake_device_2")
     await ana_page.wait_for_function(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axe import assert_accessible
 from tandem_pages import (
     close_page,
     command,
@@ -24,9 +25,11 @@ async def test_a_mentor_admits_mutes_and_removes_a_mentee(tandem_server: Any,
     mentee = await join(browser, s["join_urls"]["mentee"], "Ben", until="waiting")
     await wait_text(mentee, "#message-title", "Waiting for the mentor to let you in")
     assert await mentee.locator("#screen-call").is_hidden()
+    await assert_accessible(mentee, "the waiting room")
     # Maya sees him waiting and lets him in
     admit = mentor.get_by_role("button", name="Admit Ben")
     await admit.wait_for()
+    await assert_accessible(mentor, "the mentor's call with someone waiting")
     await admit.click()
     await wait_state(mentee, "call")
     ben = await participant_id(mentee)
@@ -35,6 +38,7 @@ async def test_a_mentor_admits_mutes_and_removes_a_mentee(tandem_server: Any,
     # a locked mute: Ben's microphone goes off and its button cannot turn it on
     await mentor.locator("#mod-keep").check()
     await mentor.get_by_role("button", name="Manage Ben").click()
+    await assert_accessible(mentor, "the mentor's call with a person's actions open")
     await mentor.get_by_role("button", name="Mute Ben").click()
     mic = mentee.locator("#ctl-mic")
     await mentee.wait_for_function(
@@ -95,7 +99,7 @@ async def test_an_admin_revokes_a_personal_link_from_the_admin_page(tandem_serve
     await admin.get_by_role("button", name="Sign in").click()
     # the admin sees who moderated whom
     await wait_text(admin, "#moderation-log", "Maya muted Dana until allowed")
-    await admin.get_by_role("button", name="Revoke the personal link of Dana").click()
+    await admin.get_by_role("button", name="Revoke link of Dana").click()
     new_url = admin.locator("#new-link-url")
     await admin.wait_for_function("() => document.getElementById('new-link-url').value")
     fresh = await new_url.input_value()

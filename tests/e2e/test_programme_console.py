@@ -16,6 +16,7 @@ import os
 from datetime import date, timedelta
 from typing import Any
 
+from axe import assert_accessible
 from tandem_pages import WAIT_MS, close_page, open_join_screen, participant_id, room_ids, wait_state
 
 # Ana and Omar mentor one mentee each. Ben shares Ana's goal and wants her skill, Cleo shares
@@ -64,6 +65,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
 ) -> None:
     admin = await person_page(browser, permissions=["clipboard-read", "clipboard-write"])
     await admin.goto(f"{tandem_server.base_url}/admin")
+    await assert_accessible(admin, "the admin page's sign-in")
     await admin.get_by_label("Admin key").fill(tandem_server.admin_key)
     await admin.get_by_role("button", name="Sign in").click()
     await admin.get_by_role("button", name="Programme", exact=True).click()
@@ -75,6 +77,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     await admin.get_by_role("button", name="Create cohort").click()
     await admin.get_by_role("heading", name="People of Console cohort").wait_for()
     await shot(admin, "1-cohort")
+    await assert_accessible(admin, "the admin page, programme console with a cohort")
 
     # A wrong row: nothing is imported, and the table says which row and column to fix.
     await admin.get_by_label("CSV text (you can fix it here)").fill(BAD_CSV)
@@ -87,6 +90,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     assert await admin.locator("#people-list").inner_text() == "Nobody in this cohort yet."
     await admin.locator("#people-status", has_text="1 row has errors").wait_for()
     await shot(admin, "2-import-errors")
+    await assert_accessible(admin, "the programme console with import errors")
     # "Show" selects the row in the text box, where it is fixed.
     await errors.get_by_role("button", name="Show row 2 in the CSV text").click()
     selected = await admin.evaluate(
@@ -102,6 +106,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     # A person is edited in place: the form opens with what they hold, and saves over it.
     await admin.get_by_role("button", name="Edit Dev Mentee").click()
     assert await admin.locator("#person-name").input_value() == "Dev Mentee"
+    await assert_accessible(admin, "the programme console editing a person")
     await admin.locator("#person-department").fill("Physics")
     await admin.get_by_role("button", name="Save changes").click()
     await admin.locator("#people-status", has_text="Saved Dev Mentee.").wait_for()
@@ -120,6 +125,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     assert (await unmatched.count()) == 1
     assert "Dev Mentee" in await unmatched.first.inner_text()
     await shot(admin, "4-proposal")
+    await assert_accessible(admin, "the programme console with a proposal")
 
     # Forbid Ana and Ben, run again: they are not proposed, and the forbidden list says so.
     await admin.get_by_role("button", name="Forbid Ana Mentor and Ben Mentee").click()
@@ -160,6 +166,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     omar_link = await admin.get_by_label("Personal link of Omar Mentor, session 1").input_value()
     assert cleo_link.startswith(tandem_server.base_url) and cleo_link != omar_link
     await shot(admin, "6-session-links")
+    await assert_accessible(admin, "the programme console with session links")
 
     # Cleo opens her link: the join page knows her name; she joins as a mentee.
     cleo = await person_page(browser)
@@ -189,6 +196,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     assert await cleo.locator("#breakouts-panel").count() == 0 or await cleo.locator(
         "#breakouts-panel").is_hidden()
     await shot(omar, "8-mentor-groups")
+    await assert_accessible(omar, "the mentor's call, breakout panel with the session's groups")
 
     # At the programme's end the admin deletes the cohort (after confirming): it is gone.
     admin.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))

@@ -15,6 +15,7 @@ import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from axe import assert_accessible
 from tandem_pages import WAIT_MS, close_page, join, new_page, open_join_screen, wait_state
 
 CSV = """name,email,role,languages,goals
@@ -69,6 +70,7 @@ async def test_a_mentor_sees_their_mentees_goals_and_the_mentee_answers_the_fit_
     await mentor.get_by_role("button", name="Not now").click()  # the check-in card
     await goals.scroll_into_view_if_needed()
     await shot(mentor, "1-mentor-goals")
+    await assert_accessible(mentor, "the mentor's call with the mentees' goals")
 
     # The mentee's page asks too, and gets no one's goals: the section stays hidden.
     mentee = None
@@ -92,6 +94,7 @@ async def test_a_mentor_sees_their_mentees_goals_and_the_mentee_answers_the_fit_
             "Good fit", "Not sure", "Not a good fit"]
         assert await mentee.get_by_role("button", name="Skip").is_visible()
         await shot(mentee, "2-mentee-question")
+        await assert_accessible(mentee, "the fit question after leaving")
 
         # Answered from the keyboard; the thanks come in the polite status line.
         await choices.get_by_role("button", name="Not sure").focus()
@@ -105,6 +108,7 @@ async def test_a_mentor_sees_their_mentees_goals_and_the_mentee_answers_the_fit_
             "Thank you. “Not sure” went to your programme's coordinators only.")
         assert await choices.count() == 0
         await shot(mentee, "3-mentee-answered")
+        await assert_accessible(mentee, "the fit question, answered")
 
         health = tandem_server.call("GET", f"/api/cohorts/{cohort_id}/health")
         pair = next(p for p in health["pairs"] if p["match_id"] == match_id)

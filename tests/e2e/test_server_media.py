@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axe import assert_accessible
 from tandem_pages import (
     close_page,
     command,
@@ -221,6 +222,8 @@ async def test_a_screen_share_is_seen_directly_and_through_the_server(
         " return !!v && v.videoWidth > 0 && !v.paused; }",
         arg=ben,
     )
+    await assert_accessible(ana_page, "the mentor's call showing a shared screen")
+    await assert_accessible(ben_page, "a mentee's call while sharing their screen")
 
     # One sharer at a time: Ana's attempt is refused with who is sharing.
     await ana_page.get_by_role("button", name="Share screen").click()

@@ -15,6 +15,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import TandemServer
 from tests.e2e.tandem_pages import close_page, join, new_page
 
@@ -166,6 +167,7 @@ async def test_the_call_page_shows_the_board_of_the_room(
             "document.querySelector('.wb-canvas').dataset.items === '1'")
         assert await ben.locator(".wb-canvas").get_attribute("aria-label") == (
             "Whiteboard with 1 item")
+        await assert_accessible(ana, "the call with the whiteboard open")
         await ben.click("#ctl-board")
         assert await ben.locator("#whiteboard").is_hidden()
     finally:

@@ -177,7 +177,7 @@ export function installMatching(ctx) {
       columns: ["Pair", "Score", "Why", "From", "Until", "Meets", "State", "Re-match"],
       rows: matches.map((m) => [matchLabel(m, names), m.score === undefined ? "–" : fmtPoints(m.score),
         lines([...(m.reasons || [])].sort((a, b) => Math.abs(b.points) - Math.abs(a.points)).map(reasonText)), m.starts_on || "–", m.ends_on || "–", m.frequency || "–", m.state || "–",
-        m.state === "published" ? button("End match", () => endMatch(m, names), { "aria-label": `End the match of ${matchLabel(m, names)}, so that its people can be matched again` }) : "–"]),
+        m.state === "published" ? button("End match", () => endMatch(m, names), { "aria-label": `End match of ${matchLabel(m, names)}`, title: "Its people can then be matched again" }) : "–"]),
     }));
   }
   ctx.on("people", renderMatches);

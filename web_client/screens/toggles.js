@@ -1,4 +1,4 @@
-// The microphone and camera buttons, on the join screen ("Microphone on", pressed = on) and in
+// The microphone and camera buttons, on the join screen ("Microphone", pressed = on) and in
 // the call ("Mute", pressed = muted), drawn from LocalMedia.
 
 import { byId, byIdAs } from "../ui/dom.js";
@@ -60,6 +60,7 @@ function renderToggle(button, kind, available, on, callStyle) {
     label.textContent = kind === "mic" ? "No microphone" : "No camera";
     button.setAttribute("aria-pressed", "false");
     button.setAttribute("aria-label", `No ${noun} available`);
+    button.title = `No ${noun} available`;
     return;
   }
   if (callStyle) {
@@ -73,8 +74,11 @@ function renderToggle(button, kind, available, on, callStyle) {
         ? on ? "Mute your microphone (M)" : "Your microphone is muted: press to unmute (M)"
         : on ? "Turn your camera off (V)" : "Your camera is off: press to turn it on (V)";
   } else {
-    label.textContent = `${kind === "mic" ? "Microphone" : "Camera"} ${on ? "on" : "off"}`;
-    button.setAttribute("aria-label", kind === "mic" ? "Microphone" : "Camera");
+    // A toggle keeps one name, its visible text (WCAG 2.5.3); aria-pressed, the crossed-out icon,
+    // the off look and the tooltip tell on or off.
+    label.textContent = kind === "mic" ? "Microphone" : "Camera";
+    button.removeAttribute("aria-label");
+    button.title = `${label.textContent} ${on ? "on: press to turn it off" : "off: press to turn it on"}`;
     button.setAttribute("aria-pressed", String(on));
   }
 }

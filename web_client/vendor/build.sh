@@ -27,6 +27,9 @@ FILES=(
   "yjs.bundle.js|yjs.bundle.js"
   "node_modules/yjs/LICENSE|yjs.LICENSE"
   "node_modules/lib0/LICENSE|lib0.LICENSE"
+  # axe-core: loaded only by the browser tests (tests/e2e/axe.py), never by the pages.
+  "node_modules/axe-core/axe.min.js|axe.min.js"
+  "node_modules/axe-core/LICENSE|axe-core.LICENSE"
 )
 
 bundle() {

@@ -102,8 +102,8 @@ export function createPanel({ store, commands, notice }) {
   const liveBox = el("div", { class: "bo-live" });
   const clockRow = el("div", { class: "bo-clock-row" });
   const clock = el("p", { class: "bo-clock" });
-  const addButton = button("+5 min", { "aria-label": "Add 5 minutes", title: "Give the rooms 5 more minutes" });
-  const cutButton = button("−1 min", { "aria-label": "Take 1 minute off", title: "End the rooms 1 minute sooner" });
+  const addButton = button("Add 5 min", { title: "Give the rooms 5 more minutes" });
+  const cutButton = button("Take 1 min off", { title: "End the rooms 1 minute sooner" });
   const timeButtons = el("div", { class: "bo-time-buttons", role: "group", "aria-label": "Change the time" });
   timeButtons.append(addButton, cutButton);
   clockRow.append(clock, timeButtons);

@@ -13,11 +13,15 @@ export function initials(name) {
   return (first + last).toUpperCase();
 }
 
-/** A stable, pleasant background colour per participant id (for initials). @param {string} id */
+/**
+ * A stable, pleasant background colour per participant id, for initials in white: at 30%
+ * lightness every hue keeps white text above 4.5:1 (yellows were 3.6:1 at 38%).
+ * @param {string} id
+ */
 export function colourFor(id) {
   let h = 0;
   for (const ch of String(id)) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return `hsl(${h % 360} 45% 38%)`;
+  return `hsl(${h % 360} 45% 30%)`;
 }
 
 /**
