@@ -117,6 +117,11 @@ export function createControls({ toggleHand, react, toggleOverview }) {
   return {
     mount,
     overviewButton,
+    // For the keyboard shortcuts: the same as pressing "Raise hand" and "React".
+    toggleHand: () => handButton.click(),
+    openReactions() {
+      if (menu.hidden) reactButton.click();
+    },
     /** @param {boolean} raised */
     showHand(raised) {
       handButton.setAttribute("aria-pressed", String(raised));
