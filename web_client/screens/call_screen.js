@@ -49,14 +49,26 @@ export function createCallControls({ media, state, mediaChanged, trackAdded, lea
     announce(media.camOn ? "Camera on" : "Camera off");
   });
   board.addEventListener("click", () => toggleBoard(false));
-  /** @param {boolean} focusBoard  move the focus onto the board's canvas when it opens */
+  // Opened by the shortcut, the board takes the focus (on its canvas); closed with the focus in
+  // it, the focus goes back where it was before, or to the Whiteboard button.
+  /** @type {Element | null} */
+  let boardOpener = null;
+  /** @param {boolean} focusBoard */
   function toggleBoard(focusBoard) {
     const panel = byId("whiteboard");
     const open = panel.hidden;
+    const hadFocus = panel.contains(document.activeElement);
     panel.hidden = !open;
     board.setAttribute("aria-pressed", String(open));
     const canvas = panel.querySelector("canvas");
-    if (open && focusBoard && canvas) canvas.focus();
+    if (open && focusBoard && canvas) {
+      boardOpener = document.activeElement;
+      canvas.focus();
+    } else if (!open && hadFocus) {
+      const back = boardOpener instanceof HTMLElement && boardOpener.isConnected && boardOpener.getClientRects().length ? boardOpener : board;
+      back.focus();
+    }
+    if (!open) boardOpener = null;
   }
   leaveButton.addEventListener("click", () => leave());
   byId("call-alert-close").addEventListener("click", () => showCallAlert(""));

@@ -89,7 +89,8 @@ const KEY_SHAPE = { w: 240, h: 140 };
 export function keyboardPlacement(tool, count, board) {
   const step = (count % 8) * 24;
   const cx = board.w / 2 + step, cy = board.h / 2 + step;
-  if (tool === "text") return { kind: "text", x: cx - KEY_SHAPE.w / 2, y: cy };
+  // A note goes under the shapes of the middle, so that it does not sit inside one.
+  if (tool === "text") return { kind: "text", x: cx - KEY_SHAPE.w / 2, y: cy + KEY_SHAPE.h / 2 + 40 };
   if (!SHAPES.has(tool)) return null;
   const h = tool === "arrow" || tool === "line" ? 0 : KEY_SHAPE.h;
   return { kind: "shape", x: cx - KEY_SHAPE.w / 2, y: cy - h / 2, w: KEY_SHAPE.w, h };

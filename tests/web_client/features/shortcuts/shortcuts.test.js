@@ -78,7 +78,7 @@ test("Enter on the board adds a shape or a text note in the middle, never a stro
   const board = { w: 1600, h: 900 };
   assert.deepEqual(keyboardPlacement("rect", 0, board), { kind: "shape", x: 680, y: 380, w: 240, h: 140 });
   assert.deepEqual(keyboardPlacement("line", 0, board), { kind: "shape", x: 680, y: 450, w: 240, h: 0 });
-  assert.deepEqual(keyboardPlacement("text", 0, board), { kind: "text", x: 680, y: 450 });
+  assert.deepEqual(keyboardPlacement("text", 0, board), { kind: "text", x: 680, y: 560 });
   const second = keyboardPlacement("ellipse", 1, board);
   assert.ok(second && second.x > 680 && second.y > 380, "a second one does not hide the first");
   for (const tool of ["pen", "highlighter", "eraser", "select"]) assert.equal(keyboardPlacement(tool, 0, board), null);
