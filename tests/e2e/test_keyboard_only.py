@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tandem_pages import close_page, command, ids_of, join, new_page, participant_id, wait_state, wait_text
+from tandem_pages import close_page, command, join, new_page, participant_id, wait_state, wait_text
 
 # What has the focus, and whether it shows: an outline, or a box-shadow ring, that is not none.
 FOCUS_JS = """
@@ -35,6 +35,11 @@ FOCUS_JS = """
 }
 """
 
+TWO_ITEMS_JS = (
+    "() => document.querySelector('.wb-canvas').getAttribute('aria-label')"
+    " === 'Whiteboard with 2 items'"
+)
+
 
 class Keys:
     """The mentee's keyboard: every press and every typed character is counted, and after each
@@ -43,6 +48,7 @@ class Keys:
     def __init__(self, page: Any) -> None:
         self.page = page
         self.presses = 0
+        self.typed = 0
         self.unseen: list[str] = []
 
     async def press(self, key: str) -> None:
@@ -51,6 +57,7 @@ class Keys:
 
     async def type(self, text: str) -> None:
         self.presses += len(text)
+        self.typed += len(text)
         await self.page.keyboard.type(text)
 
     async def focused(self) -> dict[str, Any]:
@@ -67,7 +74,8 @@ class Keys:
                 self.unseen.append(seen[-1])
             if matches(f):
                 return f
-        raise AssertionError(f"not reached by {'Shift+Tab' if back else 'Tab'}; focus went through {seen}")
+        way = "Shift+Tab" if back else "Tab"
+        raise AssertionError(f"not reached by {way}; focus went through {seen}")
 
     async def tab_to(self, element_id: str, back: bool = False) -> dict[str, Any]:
         return await self.tab_until(lambda f: f["id"] == element_id, back=back)
@@ -91,7 +99,7 @@ async def board_image(page: Any, name: str) -> None:
     """The whiteboard's own pixels (cards of the call may cover part of it on screen)."""
     folder = os.environ.get("TANDEM_SCREENSHOTS")
     if folder:
-        url = await page.evaluate("() => document.querySelector('.wb-canvas').toDataURL('image/png')")
+        url = await page.evaluate("() => document.querySelector('.wb-canvas').toDataURL()")
         Path(folder, f"keyboard-{name}.png").write_bytes(base64.b64decode(url.split(",", 1)[1]))
 
 
@@ -155,7 +163,7 @@ async def test_a_whole_session_by_keyboard(tandem_server: Any, browser: Any) -> 
     assert first["tag"] == "BUTTON" and first["text"], first
     await keys.press("Enter")
     await page.wait_for_selector(".reaction-bubble", state="attached")
-    assert (await keys.focused())["id"] == "chat-send", "the focus goes back where the menu was opened"
+    assert (await keys.focused())["id"] == "chat-send", "the focus goes back where it was"
 
     # Whiteboard: the shortcut opens it with the focus on the canvas; R picks the rectangle and
     # Enter puts one in the middle; T and Enter start a text note, Enter keeps it.
@@ -170,9 +178,7 @@ async def test_a_whole_session_by_keyboard(tandem_server: Any, browser: Any) -> 
     assert (await keys.focused())["tag"] == "TEXTAREA"
     await keys.type("Note by keyboard")
     await keys.press("Enter")
-    await page.wait_for_function(
-        "() => document.querySelector('.wb-canvas').getAttribute('aria-label') === 'Whiteboard with 2 items'"
-    )
+    await page.wait_for_function(TWO_ITEMS_JS)
     assert (await keys.focused())["tag"] == "CANVAS"
     # The camera is still off: V on the board picked the select tool, never the camera.
     await keys.press("v")
@@ -180,21 +186,26 @@ async def test_a_whole_session_by_keyboard(tandem_server: Any, browser: Any) -> 
     await shot(page, "whiteboard")
     # The mentor sees both on the shared board.
     await mentor.locator("#ctl-board").click()
-    await mentor.wait_for_function(
-        "() => document.querySelector('.wb-canvas').getAttribute('aria-label') === 'Whiteboard with 2 items'"
-    )
+    await mentor.wait_for_function(TWO_ITEMS_JS)
     await board_image(mentor, "board-mentor")
     await mentor.locator("#ctl-board").click()
     await keys.press("Alt+Shift+W")
     await pressed(page, "ctl-board", "false")
     assert (await keys.focused())["id"] == "chat-send", "closing the board gives the focus back"
 
-    # A breakout: the mentor sends Kim to a room; Kim chats there by keyboard and comes back when
-    # the rooms close.
-    room = ids_of(await command(mentor, "breakout_create", {"names": ["Pair A"]}))["Pair A"]
-    await command(mentor, "breakout_assign", {"participant_id": kim, "room": room})
+    # A breakout Kim chooses: the mentor lets people choose; Kim Tabs to "Library" and presses
+    # Enter, goes there when the rooms open, chats there, and is back when they close.
+    await command(mentor, "breakout_create", {"names": ["Garden", "Library"], "allow_choice": True})
+    await page.wait_for_selector("#breakouts-choose button.bo-choose-room")
+    await keys.tab_until(lambda f: f["tag"] == "BUTTON" and f["text"].startswith("Library"))
+    await shot(page, "breakout-choose")
+    await keys.press("Enter")
+    await page.wait_for_function(
+        """() => [...document.querySelectorAll('#breakouts-choose button[aria-pressed=true]')]
+            .some((b) => b.textContent.includes('Library'))"""
+    )
     await command(mentor, "breakout_open", {"duration_seconds": 600})
-    await wait_text(page, "#chat-log", "You are now in Pair A")
+    await wait_text(page, "#chat-log", "You are now in Library")
     await keys.press("Alt+Shift+C")
     await keys.type("In the room")
     await keys.press("Enter")
@@ -219,7 +230,53 @@ async def test_a_whole_session_by_keyboard(tandem_server: Any, browser: Any) -> 
     await keys.press("Enter")
     await wait_text(page, "#rating-form", "Thank you")
 
-    print(f"\nkeyboard-only journey: {keys.presses} key presses")
+    print(
+        f"\nkeyboard-only journey: {keys.presses} key presses "
+        f"({keys.typed} of them typed characters, {keys.presses - keys.typed} other keys)"
+    )
     assert keys.unseen == [], f"focus not visible on {keys.unseen}"
     await close_page(page)
     await close_page(mentor)
+
+
+async def test_shortcuts_turned_off_stay_off_until_turned_on(
+    tandem_server: Any, browser: Any
+) -> None:
+    s = tandem_server.create_session(title="Shortcuts off")
+    page = await join(browser, s["join_urls"]["mentee"], name="Kim")
+    keys = Keys(page)
+
+    # Off in the help dialog ("?", Tab to the box, Space, Escape).
+    await keys.press("?")
+    await keys.tab_to("shortcuts-on")
+    await keys.press("Space")
+    await keys.press("Escape")
+    await page.wait_for_function("() => !document.getElementById('shortcuts-dialog').open")
+    assert await page.evaluate("() => localStorage.getItem('tandem:shortcuts')") == "off"
+
+    # After a reload too: neither Alt+Shift+M nor "?" does anything. The Tab after them is the
+    # barrier: key presses are handled in order, so once the focus has moved the shortcut's
+    # handler would have run.
+    await page.reload()
+    await wait_state(page, "call")
+    await page.evaluate("() => (window.focusedBefore = document.activeElement)")
+    await keys.press("Alt+Shift+M")
+    await keys.press("?")
+    await keys.press("Tab")
+    await page.wait_for_function("() => document.activeElement !== window.focusedBefore")
+    assert await page.get_attribute("#ctl-mic", "aria-pressed") == "false"
+    assert await page.evaluate("() => document.getElementById('shortcuts-dialog').open") is False
+
+    # The Shortcuts button still opens the dialog; on again, and the focus returns to the button.
+    await keys.tab_to("ctl-shortcuts")
+    await keys.press("Enter")
+    await page.wait_for_function("() => document.getElementById('shortcuts-dialog').open")
+    await keys.tab_to("shortcuts-on")
+    await keys.press("Space")
+    await keys.tab_to("shortcuts-close")
+    await keys.press("Enter")
+    assert (await keys.focused())["id"] == "ctl-shortcuts"
+    await keys.press("Alt+Shift+M")
+    await pressed(page, "ctl-mic", "true")
+    assert keys.unseen == [], f"focus not visible on {keys.unseen}"
+    await close_page(page)
