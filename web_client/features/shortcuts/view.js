@@ -1,5 +1,5 @@
-// The call's keyboard shortcuts on the page: one keydown listener, a "Shortcuts" button in the call
-// controls, and the help dialog ("?") that lists them and turns them on or off (kept in
+// The call's keyboard shortcuts on the page: one keydown listener, a "Keyboard shortcuts" button in
+// the call's header (the call bar is kept for the call's own controls), and the help dialog ("?") that lists them and turns them on or off (kept in
 // localStorage). Off means nothing fires, "?" included (single keys can get in the way of speech
 // input and of some keyboards); the button still opens the dialog to turn them back on.
 
@@ -54,8 +54,7 @@ export function installShortcuts({ inCall, actions, announce }) {
   dialog.append(heading, note, list, toggleLabel, close);
   document.body.append(dialog);
 
-  const button = el("button", { type: "button", id: "ctl-shortcuts", class: "control control-shortcuts", "aria-haspopup": "dialog" });
-  button.append(el("span", { class: "icon", "aria-hidden": "true" }, "⌨"), el("span", { class: "control-label" }, "Shortcuts"));
+  const button = el("button", { type: "button", id: "ctl-shortcuts", class: "shortcuts-open", "aria-haspopup": "dialog" }, "Keyboard shortcuts");
 
   toggle.addEventListener("change", () => {
     enabled = toggle.checked;
@@ -89,13 +88,10 @@ export function installShortcuts({ inCall, actions, announce }) {
   });
 
   return {
-    /** Put the button before "Leave" in the call controls. */
+    /** Put the button in the call's header. */
     mount() {
-      const controls = document.querySelector("#screen-call .controls");
-      const leave = document.getElementById("ctl-leave");
-      if (!controls || button.isConnected) return;
-      if (leave && leave.parentElement === controls) controls.insertBefore(button, leave);
-      else controls.append(button);
+      const header = document.querySelector("#screen-call .call-header");
+      if (header && !button.isConnected) header.append(button);
     },
     get enabled() {
       return enabled;
