@@ -22,6 +22,7 @@ import { installDevices } from "./features/devices/install.js";
 import { installCaptions } from "./features/captions/install.js";
 import { installModeration } from "./features/moderation/install.js";
 import { installProgramme } from "./features/programme/install.js";
+import { installShortcuts } from "./features/shortcuts/view.js";
 import { WORDS as MODERATION_WORDS } from "./features/moderation/state.js";
 import { announce, showBanner, toast } from "./ui/announce.js";
 import { byId } from "./ui/dom.js";
@@ -145,7 +146,7 @@ const joinScreen = createJoinScreen({
     connect();
   },
 });
-createCallControls({
+const callControls = createCallControls({
   media,
   state: () => page.state,
   mediaChanged: () => {
@@ -154,6 +155,19 @@ createCallControls({
   },
   trackAdded: (track, stream) => call.addLocalTrack(track, stream),
   leave: () => leave(),
+  announce,
+});
+
+const shortcuts = installShortcuts({
+  inCall: () => page.state === "call",
+  actions: {
+    mic: callControls.toggleMic,
+    camera: callControls.toggleCam,
+    hand: () => engagement.toggleHand(),
+    react: () => engagement.openReactions(),
+    chat: () => sidebar.openChat(),
+    board: callControls.toggleBoard,
+  },
   announce,
 });
 
@@ -438,6 +452,7 @@ function onJoined(ack) {
     focusHeading("call-title");
   }
   engagement.joined({ rejoined: !!ack.rejoined, stream: media.stream, micOn: () => media.sending().audio });
+  shortcuts.mount();
   breakouts.joined();
   board.joined(store.room);
   screenShare.joined();

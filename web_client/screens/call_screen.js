@@ -1,5 +1,5 @@
 // The call screen's own controls: microphone and camera (asking again for a device that was
-// missing), the whiteboard button, Leave, the M and V shortcuts, the alert line, and the side
+// missing), the whiteboard button, Leave, the alert line, and the side
 // panel's tabs (on narrow screens People and Chat are tabs; on wide screens both are shown).
 
 import { byId, byIdAs } from "../ui/dom.js";
@@ -48,12 +48,28 @@ export function createCallControls({ media, state, mediaChanged, trackAdded, lea
     mediaChanged();
     announce(media.camOn ? "Camera on" : "Camera off");
   });
-  board.addEventListener("click", () => {
+  board.addEventListener("click", () => toggleBoard(false));
+  // Opened by the shortcut, the board takes the focus (on its canvas); closed with the focus in
+  // it, the focus goes back where it was before, or to the Whiteboard button.
+  /** @type {Element | null} */
+  let boardOpener = null;
+  /** @param {boolean} focusBoard */
+  function toggleBoard(focusBoard) {
     const panel = byId("whiteboard");
     const open = panel.hidden;
+    const hadFocus = panel.contains(document.activeElement);
     panel.hidden = !open;
     board.setAttribute("aria-pressed", String(open));
-  });
+    const canvas = panel.querySelector("canvas");
+    if (open && focusBoard && canvas) {
+      boardOpener = document.activeElement;
+      canvas.focus();
+    } else if (!open && hadFocus) {
+      const back = boardOpener instanceof HTMLElement && boardOpener.isConnected && boardOpener.getClientRects().length ? boardOpener : board;
+      back.focus();
+    }
+    if (!open) boardOpener = null;
+  }
   leaveButton.addEventListener("click", () => leave());
   byId("call-alert-close").addEventListener("click", () => showCallAlert(""));
 
@@ -80,17 +96,11 @@ export function createCallControls({ media, state, mediaChanged, trackAdded, lea
     }
   }
 
-  // Keyboard shortcuts in the call (not while typing): M = mute, V = camera.
-  document.addEventListener("keydown", (e) => {
-    if (state() !== "call" || e.ctrlKey || e.metaKey || e.altKey) return;
-    const target = /** @type {HTMLElement | null} */ (e.target);
-    const tag = (target && target.tagName) || "";
-    if (tag === "INPUT" || tag === "TEXTAREA" || (target && target.isContentEditable)) return;
-    if (e.key === "m" || e.key === "M") mic.click();
-    else if (e.key === "v" || e.key === "V") cam.click();
-  });
-
   return {
+    // What the keyboard shortcuts do (features/shortcuts/): the same as pressing the buttons.
+    toggleMic: () => mic.click(),
+    toggleCam: () => cam.click(),
+    toggleBoard: () => toggleBoard(true),
     /** @param {boolean} busy */
     leaving(busy) {
       leaveButton.disabled = busy;
@@ -125,13 +135,14 @@ export function createSidebar({ callShown, chatRead }) {
     active = "people";
     render();
   });
-  byId("tab-chat").addEventListener("click", () => {
+  function openChat() {
     active = "chat";
     render();
     byId("chat-input").focus();
-  });
+  }
+  byId("tab-chat").addEventListener("click", openChat);
   narrow.addEventListener("change", render);
   document.addEventListener("visibilitychange", () => chatVisible() && chatRead());
   render();
-  return { chatVisible };
+  return { chatVisible, openChat };
 }

@@ -55,6 +55,17 @@ export function createControls({ toggleHand, react, toggleOverview }) {
     moreMenu.hidden = true;
     moreButton.setAttribute("aria-expanded", "false");
   }
+  // Where the reactions were opened from (the React button, "More", or anywhere by the shortcut):
+  // the focus goes back there when a reaction is chosen or Escape closes the menu.
+  /** @type {Element | null} */
+  let menuOpener = null;
+  function focusMenuOpener() {
+    /** @param {Element | null} e */
+    const shown = (e) => !!e && e.isConnected && e.getClientRects().length > 0;
+    const back = [menuOpener, reactButton, moreButton].find(shown);
+    menuOpener = null;
+    if (back instanceof HTMLElement) back.focus();
+  }
   function closeMenu() {
     menu.hidden = true;
     reactButton.setAttribute("aria-expanded", "false");
@@ -81,6 +92,7 @@ export function createControls({ toggleHand, react, toggleOverview }) {
     const b = el("button", { type: "button", class: "reaction-choice", "data-reaction": id, "aria-label": label, title: label }, emoji);
     b.addEventListener("click", () => {
       closeMenu();
+      focusMenuOpener();
       react(id);
     });
     menu.append(b);
@@ -91,12 +103,13 @@ export function createControls({ toggleHand, react, toggleOverview }) {
     menu.hidden = !open;
     reactButton.setAttribute("aria-expanded", String(open));
     const first = menu.querySelector("button");
+    if (open) menuOpener = document.activeElement;
     if (open && first) first.focus();
   });
   menu.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       closeMenu();
-      reactButton.focus();
+      focusMenuOpener();
     }
   });
   overviewButton.addEventListener("click", () => toggleOverview());
@@ -117,6 +130,11 @@ export function createControls({ toggleHand, react, toggleOverview }) {
   return {
     mount,
     overviewButton,
+    // For the keyboard shortcuts: the same as pressing "Raise hand" and "React".
+    toggleHand: () => handButton.click(),
+    openReactions() {
+      if (menu.hidden) reactButton.click();
+    },
     /** @param {boolean} raised */
     showHand(raised) {
       handButton.setAttribute("aria-pressed", String(raised));

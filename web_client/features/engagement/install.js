@@ -132,5 +132,7 @@ export function installEngagement({ store, dispatcher, transport, announce, show
       return vad.speaking;
     },
     overview: () => participation.last(),
+    toggleHand: () => controls.toggleHand(),
+    openReactions: () => controls.openReactions(),
   };
 }

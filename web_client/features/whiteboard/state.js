@@ -72,3 +72,26 @@ export function mayEdit(item, me, canClear) {
 export function boardLabel(count) {
   return count ? `Whiteboard with ${count} item${count === 1 ? "" : "s"}` : "Whiteboard, empty";
 }
+
+const SHAPES = new Set(["rect", "ellipse", "arrow", "line"]);
+const KEY_SHAPE = { w: 240, h: 140 };
+
+/**
+ * What Enter on the focused canvas adds with the current tool (the keyboard's way to draw): a shape
+ * of a usual size in the middle of the board, or the place of a text note there; each further one
+ * a little lower and to the right so they do not hide each other. Null for tools that need a
+ * pointer (pen, highlighter, eraser, select).
+ * @param {string} tool
+ * @param {number} count  how many were added by keyboard before
+ * @param {{w: number, h: number}} board
+ * @returns {{kind: "shape", x: number, y: number, w: number, h: number} | {kind: "text", x: number, y: number} | null}
+ */
+export function keyboardPlacement(tool, count, board) {
+  const step = (count % 8) * 24;
+  const cx = board.w / 2 + step, cy = board.h / 2 + step;
+  // A note goes under the shapes of the middle, so that it does not sit inside one.
+  if (tool === "text") return { kind: "text", x: cx - KEY_SHAPE.w / 2, y: cy + KEY_SHAPE.h / 2 + 40 };
+  if (!SHAPES.has(tool)) return null;
+  const h = tool === "arrow" || tool === "line" ? 0 : KEY_SHAPE.h;
+  return { kind: "shape", x: cx - KEY_SHAPE.w / 2, y: cy - h / 2, w: KEY_SHAPE.w, h };
+}

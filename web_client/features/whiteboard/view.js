@@ -4,7 +4,7 @@
 
 import { BOARD, boardSvg, bounds, drawBoard, hits, readItem, readItems } from "./render.js";
 import { BoardSync, readShown } from "./commands.js";
-import { COLORS, TEXT_MAX, TOOLS, WIDTHS, boardLabel, exportName, mayEdit, roundCoord } from "./state.js";
+import { COLORS, TEXT_MAX, TOOLS, WIDTHS, boardLabel, exportName, keyboardPlacement, mayEdit, roundCoord } from "./state.js";
 import { addStylesheet, el } from "../../ui/dom.js";
 
 /**
@@ -37,11 +37,12 @@ export function installWhiteboard({ container, transport, dispatcher, participan
   const root = el("section", { class: "wb", "aria-label": "Whiteboard" });
   const bar = el("div", { class: "wb-bar", role: "toolbar", "aria-label": "Whiteboard tools" });
   const stage = el("div", { class: "wb-stage" });
-  const canvas = el("canvas", { class: "wb-canvas", role: "img", "aria-label": boardLabel(0), tabindex: "0" });
+  const canvas = el("canvas", { class: "wb-canvas", role: "img", "aria-label": boardLabel(0), tabindex: "0", "aria-describedby": "wb-keys-hint" });
+  const keysHint = el("p", { id: "wb-keys-hint", class: "visually-hidden" }, "Choose Rectangle, Ellipse, Arrow, Line or Text, then press Enter on the board to add one in the middle.");
   const status = el("p", { class: "wb-status", role: "status", "aria-live": "polite" });
   const shownPanel = el("div", { class: "wb-shown", hidden: true });
   stage.append(canvas);
-  root.append(bar, stage, status, shownPanel);
+  root.append(bar, stage, status, shownPanel, keysHint);
   container.append(root);
 
   const ui = {
@@ -293,6 +294,9 @@ export function installWhiteboard({ container, transport, dispatcher, participan
     } else if ((key === "delete" || key === "backspace") && ui.selected) {
       event.preventDefault();
       deleteSelected();
+    } else if (event.key === "Enter" && event.target === canvas && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      addByKeyboard();
     } else if (!event.ctrlKey && !event.metaKey && !event.altKey) {
       const tool = TOOLS.find((t) => t[3] === key);
       if (tool && (board.permissions.canDraw || tool[0] === "select")) {
@@ -301,6 +305,21 @@ export function installWhiteboard({ container, transport, dispatcher, participan
       }
     }
   });
+
+  // Enter on the canvas: the current shape, or a text note, in the middle of the board.
+  let keyboardAdded = 0;
+  function addByKeyboard() {
+    if (!board.permissions.canDraw) return say("You can watch the board but not draw on it.");
+    const place = keyboardPlacement(ui.tool, keyboardAdded, BOARD);
+    if (!place) return say("Choose Rectangle, Ellipse, Arrow, Line or Text, then press Enter on the board.");
+    keyboardAdded += 1;
+    if (place.kind === "text") return startText({ x: place.x, y: place.y });
+    board.undo.stopCapturing();
+    board.createItem({ type: ui.tool, color: ui.color, width: ui.width, x: roundCoord(place.x), y: roundCoord(place.y), w: place.w, h: place.h });
+    board.undo.stopCapturing();
+    const label = (TOOLS.find((t) => t[0] === ui.tool) || [ui.tool, ui.tool])[1];
+    say(`${label} added in the middle of the board.`);
+  }
 
   // -- drawing -------------------------------------------------------------------------------------
   function schedule() {
