@@ -161,8 +161,19 @@ async def test_a_whole_session_by_keyboard(tandem_server: Any, browser: Any) -> 
     await keys.press("Alt+Shift+R")
     first = await keys.focused()
     assert first["tag"] == "BUTTON" and first["text"], first
+    # The bubble shows for a few seconds only: an observer notes it even if a busy machine
+    # looks later than that.
+    await page.evaluate("""() => {
+      window.sawReaction = false;
+      new MutationObserver((changes) => {
+        if (changes.some((c) => [...c.addedNodes].some(
+            (n) => n instanceof Element && n.matches('.reaction-bubble')))) {
+          window.sawReaction = true;
+        }
+      }).observe(document.body, { childList: true, subtree: true });
+    }""")
     await keys.press("Enter")
-    await page.wait_for_selector(".reaction-bubble", state="attached")
+    await page.wait_for_function("() => window.sawReaction === true", polling=100)
     assert (await keys.focused())["id"] == "chat-send", "the focus goes back where it was"
 
     # Whiteboard: the shortcut opens it with the focus on the canvas; R picks the rectangle and
