@@ -86,6 +86,7 @@ REGIONS_JS = """
     regions, tiles, cut,
     vw: document.documentElement.clientWidth, vh: window.innerHeight,
     scrollWidth: document.documentElement.scrollWidth,
+    scrollHeight: document.documentElement.scrollHeight,
   };
 }
 """
@@ -147,6 +148,8 @@ async def layout_problems(page: Any, where: str, narrow: bool) -> list[str]:
 
     if m["scrollWidth"] > vw + 1:
         problems.append(f"{where}: the page scrolls sideways ({m['scrollWidth']} > {vw})")
+    if not narrow and m["scrollHeight"] > vh + 1:
+        problems.append(f"{where}: the page scrolls down ({m['scrollHeight']} > {vh})")
     for name in ("grid", "controls", "chat_input"):
         if name not in regions and not (name == "chat_input" and narrow):
             problems.append(f"{where}: {name} is not shown")
