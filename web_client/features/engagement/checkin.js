@@ -17,8 +17,8 @@ export function showCheckIn({ checkIn, remember }) {
   const card = el("form", { id: "checkin-card", class: "checkin-card", "aria-label": "Check-in" });
   const label = el("label", { id: "checkin-label", for: "checkin-goal" }, "What do you want from this session?");
   const input = el("textarea", { id: "checkin-goal", rows: "2", maxlength: String(GOAL_MAX), placeholder: "For example: a plan for my first month" });
-  // Who reads it is said by the choice itself, beside the buttons: the card stays as small as
-  // it was, so it hides no more of the call.
+  // Who reads it is said by the choice itself, beside the buttons: the card stays small, so it
+  // takes little of the call's height.
   const shareLabel = el("label", { class: "checkin-share" });
   const share = /** @type {HTMLInputElement} */ (el("input", { type: "checkbox", id: "checkin-share" }));
   shareLabel.append(share, document.createTextNode(` ${CHECK_IN_SHARE}`));
@@ -54,7 +54,10 @@ export function showCheckIn({ checkIn, remember }) {
       error.hidden = false;
     }
   });
-  screen.append(card);
+  // In the flow above the stage, not over it: it must not hide the videos or the whiteboard.
+  const body = screen.querySelector(".call-body");
+  if (body) body.before(card);
+  else screen.append(card);
 }
 
 export function removeCheckIn() {
