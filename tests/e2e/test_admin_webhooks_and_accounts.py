@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import os
-import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,19 +31,10 @@ from axe import assert_accessible
 from tandem_pages import WAIT_MS
 
 from clients.admin import AsyncAdminApi
+from clients.webhook_receiver import verify
 
 REFUSED = "That admin key was not accepted. Check it and try again."
 
-
-def verify(secret: str, headers: Mapping[str, str], body: bytes, tolerance: int = 300) -> bool:
-    """docs/PROGRAMMES.md, "Verifying a delivery", as written there."""
-    timestamp = headers["Tandem-Webhook-Timestamp"]
-    signature = headers["Tandem-Webhook-Signature"]
-    if abs(time.time() - int(timestamp)) > tolerance:
-        return False
-    expected = "v1=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body,
-                                hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
 
 
 @dataclass

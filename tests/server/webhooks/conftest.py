@@ -5,8 +5,6 @@ docs/PROGRAMMES.md tells receivers to do it."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import time
 from collections import deque
@@ -27,16 +25,6 @@ from tests.support import ADMIN_KEY, Api
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
 TINY_BACKOFF = (0.05, 0.2)
 
-
-def verify(secret: str, headers: Any, body: bytes, tolerance: int = 300) -> bool:
-    """The receiver's recipe of docs/PROGRAMMES.md, as written there."""
-    timestamp = headers["Tandem-Webhook-Timestamp"]
-    signature = headers["Tandem-Webhook-Signature"]
-    if abs(time.time() - int(timestamp)) > tolerance:
-        return False
-    expected = "v1=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body,
-                                hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
 
 
 @dataclass

@@ -14,11 +14,12 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from clients.webhook_receiver import verify
 from server.app import CONTEXT, create_app
 from server.settings import Settings, WebhookSettings
 from server.webhooks.install import WEBHOOKS
 from server.webhooks.outbox import DELIVERY
-from tests.server.webhooks.conftest import Admin, Receiver, verify
+from tests.server.webhooks.conftest import Admin, Receiver
 from tests.support import ADMIN_KEY, Peer, eventually
 
 ATTENDANCE = ["participant.joined", "participant.left", "session.ended", "rating.given"]
