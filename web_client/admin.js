@@ -5,6 +5,10 @@
 import { renderTable, renderTimeline, fmtDateTime, fmtMinutes } from "./attendance_view.js";
 import { byId as $, byIdAs } from "./ui/dom.js";
 import { installConsole } from "./admin/console.js";
+import { loadLanguage } from "./ui/i18n.js";
+
+// The catalogue of the person's language first: everything below speaks through it (ui/i18n.js).
+await loadLanguage();
 
 /** @param {string} id */
 const input = (id) => byIdAs(id, HTMLInputElement);

@@ -33,6 +33,10 @@ import { createCallControls, createSidebar, showCallAlert } from "./screens/call
 import { renderToggles } from "./screens/toggles.js";
 import { dropStale, forget, linkOwner, loadSaved, resumePlan, save } from "./screens/saved.js";
 import { exposeTestHooks } from "./test_hooks.js";
+import { loadLanguage } from "./ui/i18n.js";
+
+// The catalogue of the person's language first: everything below speaks through it (ui/i18n.js).
+await loadLanguage();
 
 /** @typedef {import("./core/types.js").JoinAck} JoinAck */
 

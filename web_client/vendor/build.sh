@@ -27,6 +27,10 @@ FILES=(
   "yjs.bundle.js|yjs.bundle.js"
   "node_modules/yjs/LICENSE|yjs.LICENSE"
   "node_modules/lib0/LICENSE|lib0.LICENSE"
+  # intl-messageformat (ICU messages: plurals, selects, numbers, dates) and its formatjs parts,
+  # as one ES module; web_client/ui/i18n.js imports it.
+  "intl-messageformat.bundle.js|intl-messageformat.bundle.js"
+  "node_modules/intl-messageformat/LICENSE.md|intl-messageformat.LICENSE"
   # axe-core: loaded only by the browser tests (tests/e2e/axe.py), never by the pages.
   "node_modules/axe-core/axe.min.js|axe.min.js"
   "node_modules/axe-core/LICENSE|axe-core.LICENSE"
@@ -39,6 +43,9 @@ bundle() {
   printf 'export * from "yjs";\n' >entry-yjs.js
   ./node_modules/.bin/esbuild entry-yjs.js --bundle --format=esm --minify --target=es2020 \
     --legal-comments=none --log-level=warning --outfile=yjs.bundle.js
+  printf 'export { IntlMessageFormat } from "intl-messageformat";\n' >entry-intl.js
+  ./node_modules/.bin/esbuild entry-intl.js --bundle --format=esm --minify --target=es2020 \
+    --legal-comments=none --log-level=warning --outfile=intl-messageformat.bundle.js
 }
 
 cp "$here/package.json" "$here/package-lock.json" "$work/"
