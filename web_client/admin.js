@@ -5,10 +5,12 @@
 import { renderTable, renderTimeline, fmtDateTime, fmtMinutes } from "./attendance_view.js";
 import { byId as $, byIdAs } from "./ui/dom.js";
 import { installConsole } from "./admin/console.js";
+import { applyDisplay } from "./features/display/view.js";
 import { loadLanguage } from "./ui/i18n.js";
 
 // The catalogue of the person's language first: everything below speaks through it (ui/i18n.js).
 await loadLanguage();
+applyDisplay();
 
 /** @param {string} id */
 const input = (id) => byIdAs(id, HTMLInputElement);

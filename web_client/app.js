@@ -33,10 +33,12 @@ import { createCallControls, createSidebar, showCallAlert } from "./screens/call
 import { renderToggles } from "./screens/toggles.js";
 import { dropStale, forget, linkOwner, loadSaved, resumePlan, save } from "./screens/saved.js";
 import { exposeTestHooks } from "./test_hooks.js";
+import { applyDisplay } from "./features/display/view.js";
 import { loadLanguage } from "./ui/i18n.js";
 
 // The catalogue of the person's language first: everything below speaks through it (ui/i18n.js).
 await loadLanguage();
+applyDisplay();
 
 /** @typedef {import("./core/types.js").JoinAck} JoinAck */
 
