@@ -33,12 +33,13 @@ import { createCallControls, createSidebar, showCallAlert } from "./screens/call
 import { renderToggles } from "./screens/toggles.js";
 import { dropStale, forget, linkOwner, loadSaved, resumePlan, save } from "./screens/saved.js";
 import { exposeTestHooks } from "./test_hooks.js";
-import { applyDisplay } from "./features/display/view.js";
+import { applyDisplay, displayOptions, installDisplayDialog } from "./features/display/view.js";
 import { loadLanguage } from "./ui/i18n.js";
 
 // The catalogue of the person's language first: everything below speaks through it (ui/i18n.js).
 await loadLanguage();
 applyDisplay();
+byId("join-display-slot").append(displayOptions("join-display"));
 
 /** @typedef {import("./core/types.js").JoinAck} JoinAck */
 
@@ -164,6 +165,8 @@ const callControls = createCallControls({
   announce,
 });
 
+const callTools = byId("call-tools");
+const displayDialog = installDisplayDialog();
 const shortcuts = installShortcuts({
   inCall: () => page.state === "call",
   actions: {
@@ -458,7 +461,8 @@ function onJoined(ack) {
     focusHeading("call-title");
   }
   engagement.joined({ rejoined: !!ack.rejoined, stream: media.stream, micOn: () => media.sending().audio });
-  shortcuts.mount();
+  shortcuts.mount(callTools);
+  displayDialog.mount(callTools);
   breakouts.joined();
   board.joined(store.room);
   screenShare.joined();

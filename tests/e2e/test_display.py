@@ -8,12 +8,14 @@ page itself must not scroll sideways."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 from axe import assert_accessible
 from tandem_pages import close_page, join, new_page, open_join_screen, wait_state
 
+SCREENSHOT_DIR = os.environ.get("TANDEM_E2E_SCREENSHOTS")
 REFLOW = [(320, 640), (640, 400)]
 
 OVERFLOW_JS = """
@@ -77,3 +79,46 @@ async def test_pages_reflow_without_sideways_scrolling(
     await close_page(mentee)
     await close_page(mentor)
     assert not problems, f"{width}x{height}:\n" + "\n".join(problems)
+
+
+async def test_high_contrast_and_reduced_motion(tandem_server: Any, browser: Any) -> None:
+    """The device's reduced-motion setting applies by itself; high contrast, chosen on the join
+    page, is remembered, passes axe's contrast rules on the join page and in the call, and can be
+    turned off from the call's Display dialog, which gives the focus back."""
+    s = tandem_server.create_session(title="Display check")
+    context = await browser.new_context(viewport={"width": 1280, "height": 800},
+                                        reduced_motion="reduce")
+    page = await context.new_page()
+    await open_join_screen(page, s["join_urls"]["mentee"])
+    assert await page.evaluate("() => document.documentElement.dataset.motion") == "reduce"
+    assert await page.evaluate("() => document.documentElement.dataset.contrast") is None
+
+    await page.locator("#join-display-slot summary").click()
+    await page.locator("#join-display-slot").get_by_label("High contrast").check()
+    assert await page.evaluate("() => document.documentElement.dataset.contrast") == "more"
+    colours = await page.evaluate(
+        "() => [getComputedStyle(document.body).backgroundColor,"
+        " getComputedStyle(document.querySelector('#join-title')).color]")
+    assert colours == ["rgb(0, 0, 0)", "rgb(255, 255, 255)"], colours
+    await assert_accessible(page, "join page, high contrast")
+    if SCREENSHOT_DIR:
+        await page.screenshot(path=os.path.join(SCREENSHOT_DIR, "display-high-contrast-join.png"))
+
+    # Remembered: the next visit opens in high contrast.
+    await page.reload()
+    await page.wait_for_function("() => window.tandemTestHooks && window.tandemTestHooks.state === 'join'")
+    assert await page.evaluate("() => document.documentElement.dataset.contrast") == "more"
+    await page.get_by_label("Your name").fill("Kim")
+    await page.locator("#join-button").click()
+    await wait_state(page, "call")
+    await assert_accessible(page, "call, high contrast")
+    if SCREENSHOT_DIR:
+        await page.screenshot(path=os.path.join(SCREENSHOT_DIR, "display-high-contrast-call.png"))
+
+    # Off again from the call's Display dialog; the focus returns to its button.
+    await page.locator("#ctl-display").click()
+    await page.locator("#display-dialog").get_by_label("High contrast").uncheck()
+    assert await page.evaluate("() => document.documentElement.dataset.contrast") is None
+    await page.keyboard.press("Escape")
+    assert await page.evaluate("() => document.activeElement && document.activeElement.id") == "ctl-display"
+    await close_page(page)

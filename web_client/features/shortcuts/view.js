@@ -54,7 +54,7 @@ export function installShortcuts({ inCall, actions, announce }) {
   dialog.append(heading, note, list, toggleLabel, close);
   document.body.append(dialog);
 
-  const button = el("button", { type: "button", id: "ctl-shortcuts", class: "shortcuts-open", "aria-haspopup": "dialog" }, "Keyboard shortcuts");
+  const button = el("button", { type: "button", id: "ctl-shortcuts", "aria-haspopup": "dialog" }, "Keyboard shortcuts");
 
   toggle.addEventListener("change", () => {
     enabled = toggle.checked;
@@ -88,10 +88,9 @@ export function installShortcuts({ inCall, actions, announce }) {
   });
 
   return {
-    /** Put the button in the call's header. */
-    mount() {
-      const header = document.querySelector("#screen-call .call-header");
-      if (header && !button.isConnected) header.append(button);
+    /** Put the button in the call header's tools. @param {HTMLElement} container */
+    mount(container) {
+      if (!button.isConnected) container.append(button);
     },
     get enabled() {
       return enabled;
