@@ -222,3 +222,14 @@ def test_catalogues_are_kept_sorted_so_that_changes_merge(code: str) -> None:
 
 def canonical(data: dict[str, str]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def test_every_error_code_of_the_protocol_is_in_words() -> None:
+    """The server's stable error codes (docs/PROTOCOL.md, "Error codes") are what the pages
+    translate: each has a message in the catalogue, so no page shows the server's English."""
+    table = (ROOT / "docs" / "PROTOCOL.md").read_text().split("### Error codes", 1)[1]
+    codes = set(re.findall(r"^\| `([a-z_]+)` \|", table.split("\n## ", 1)[0], flags=re.M))
+    assert len(codes) > 30, codes
+    english = catalogue("en")
+    missing = sorted(c for c in codes if f"errors.{c}.body" not in english)
+    assert not missing, f"error codes without words (errors.<code>.body in en.json): {missing}"
