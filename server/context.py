@@ -48,14 +48,21 @@ class AudioTap(Protocol):
     def listen(self, key: tuple[str, str], on: bool) -> None: ...
 
 
+def _serves_every_session(session_id: str) -> bool:
+    return True
+
+
 @dataclass(slots=True)
 class Audio:
     """How one feature hears people's decoded audio from another without importing it: the
     media feature sets ``tap`` (which people to decode) and hands every decoded frame to
-    ``sink``, which the captions feature sets."""
+    ``sink``, which the captions feature sets. ``serves`` says whether a session's media (and so
+    its audio) is on this process: always with one process; with several, only on the session's
+    media owner."""
 
     tap: AudioTap | None = None
     sink: AudioSink | None = None
+    serves: Callable[[str], bool] = _serves_every_session
 
 
 @dataclass(slots=True)

@@ -401,7 +401,10 @@ def load_settings(
         media_max_peers=number("media_max_peers", 200),
         speech_model=Path(model).expanduser().resolve() if model else None,
         speech_workers=number("speech_workers", 2),
-        speech_preload=(pick("speech_preload") or "1") not in ("0", "false", "no"),
+        # One process preloads; with several (Redis) only a session's media owner hears its
+        # audio, so each loads the model when it first has speech to recognise.
+        speech_preload=(pick("speech_preload") or ("0" if pick("redis") else "1"))
+        not in ("0", "false", "no"),
         long_polling=(pick("long_polling") or "0") in ("1", "true", "yes"),
         waiting_room=(pick("waiting_room") or "role_links").lower(),
         limits=Limits(connect_rate=float(number("connect_rate", 20)),

@@ -5,9 +5,11 @@ owner is killed, the media comes back through the other process once the clients
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 
@@ -156,3 +158,41 @@ async def test_when_the_owner_dies_the_media_comes_back_through_the_other_proces
                      what="video from everyone after the failover")
     await eventually(lambda: everyone_gets_everyone(people, "audio"), WAIT,
                      what="audio from everyone after the failover")
+
+
+async def speech_model_started(server: ServerProcess) -> float:
+    """The process's ``tandem_speech_model_started`` figure from its ``/metrics``."""
+    async with aiohttp.ClientSession() as http, http.get(f"{server.url}/metrics") as resp:
+        text = await resp.text()
+    found = re.search(r"^tandem_speech_model_started(?:\{[^}]*\})? (\S+)$", text, re.M)
+    assert found, "tandem_speech_model_started is missing from /metrics"
+    return float(found.group(1))
+
+
+async def test_only_the_media_owner_loads_the_speech_model(
+    pair: Pair, made: dict[str, Any]
+) -> None:
+    """Every process holding the session follows whose speech captions want, but only the one
+    that receives the audio (the media owner) loads the speech model."""
+    session, tokens = made["session"], made["tokens"]
+    ana = await Someone.on(pair.a, tokens["mentor"], "Ana", session)
+    ben = await Someone.on(pair.b, tokens["mentee"], "Ben", session)
+    cleo = await Someone.on(pair.b, tokens["mentee"], "Cleo", session)
+    people = [ana, ben, cleo]
+    made["people"].extend(people)
+    for person in people:
+        await person.connect()
+    assert await media_owner(made) == ana.node
+    await eventually(lambda: everyone_gets_everyone(people, "audio"), WAIT, what="audio")
+    assert (await ben.peer.call("captions_view", {"on": True}))["ok"]
+
+    async def owner_started() -> bool:
+        return await speech_model_started(pair.a) == 1.0
+
+    await eventually(owner_started, WAIT, what="the owner loading the speech model")
+    # Barrier: a command given on Ben's process returns only once that process has delivered,
+    # and followed, everything given before it elsewhere; Cleo's view was given there too.
+    assert (await cleo.peer.call("captions_view", {"on": True}))["ok"]
+    ack = await ben.peer.call("chat", {"text": "after captions"})
+    assert ack["ok"], ack
+    assert await speech_model_started(pair.b) == 0.0
