@@ -93,7 +93,7 @@ test("the server's reasons of known forms are sentences of the catalogue, names 
   assert.equal(reasonText({ criterion: "skills", points: 20, detail: "Offers 1 of the 2 skills wanted: Python" }),
     "Skills +20: offers 1 of the 2 skills wanted: Python");
   assert.equal(reasonText({ criterion: "skills", points: 20, detail: "Offers 1 of the 1 skills wanted: Python" }),
-    "Skills +20: offers 1 of the 1 skill wanted: Python");
+    "Skills +20: offers the one skill wanted: Python");
   assert.equal(reasonText({ criterion: "availability", points: 5, detail: "2 h 30 min a week free at the same time" }),
     "Availability +5: 2 hr 30 min a week free at the same time");
   assert.equal(reasonText({ criterion: "availability", points: 1, detail: "45 min a week free at the same time" }),
