@@ -123,6 +123,11 @@ class Context:
     # when this process first loads a session another one made or served (resume its timers).
     cluster: Cluster | None = None
     on_load: list[Callable[[str], None]] = field(default_factory=list)
+    # With several processes, a session nobody here has used for a while is dropped from this
+    # process's memory (``server.replicas``) unless a feature still holds it (``holds``: media
+    # served here, a timer running); ``on_evict`` then lets each feature drop what it kept of it.
+    holds: list[Callable[[str], bool]] = field(default_factory=list)
+    on_evict: list[Callable[[str], None]] = field(default_factory=list)
 
     async def execute(self, session_id: str, command: Command[V],
                       actor_sid: str | None = None) -> V:

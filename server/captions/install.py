@@ -105,6 +105,7 @@ def install(app: web.Application, ctx: Context) -> None:
     events.recogniser, events.tap = recogniser, ctx.audio.tap
     ctx.audio.sink = events.on_audio
     events.register()
+    ctx.on_evict.append(events.forget_session)
     TranscriptRoutes(ctx).add_to(app)
     app[CAPTIONS] = events
 

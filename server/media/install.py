@@ -37,6 +37,7 @@ def install(app: web.Application, ctx: Context) -> None:
     ctx.audio.tap = events.plane
     if events.owners is not None:
         ctx.audio.serves = events.owners.held.__contains__
+        ctx.holds.append(events.owners.held.__contains__)  # its media is served here
     app[MEDIA] = events
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -30,9 +30,12 @@ UNTRANSLATED_JS = r"""
     for (const word of allowed) out = out.split(word).join(" ");
     return out;
   };
-  const off = (node) => !!(node && node.closest && node.closest('[translate="no"], script, style, template'));
+  const name = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "");
+  const off = (node) => !!(node && node.closest
+    && node.closest('[translate="no"], script, style, template'));
   const shown = (e) => {
-    if (!e || e.closest("[hidden]") || e.closest('[aria-hidden="true"]') && !e.closest("[aria-label]")) return false;
+    if (!e || e.closest("[hidden]")) return false;
+    if (e.closest('[aria-hidden="true"]') && !e.closest("[aria-label]")) return false;
     const style = getComputedStyle(e);
     return style.display !== "none" && style.visibility !== "hidden";
   };
@@ -45,14 +48,16 @@ UNTRANSLATED_JS = r"""
       const parent = node.parentElement;
       if (!parent || off(parent) || !shown(parent)) continue;
       const left = rest(node.textContent || "");
-      if (letter.test(left)) found.push(`<${parent.tagName.toLowerCase()}${parent.id ? "#" + parent.id : ""}> ${(node.textContent || "").trim().slice(0, 80)}`);
+      if (letter.test(left)) found.push(
+        `<${name(parent)}> ${(node.textContent || "").trim().slice(0, 80)}`);
     }
-    const elements = root === null ? document.querySelectorAll("*") : [top, ...top.querySelectorAll("*")];
+    const elements = root === null
+      ? document.querySelectorAll("*") : [top, ...top.querySelectorAll("*")];
     for (const e of elements) {
       if (off(e)) continue;
       for (const a of attrs) {
         const v = e.getAttribute(a);
-        if (v && letter.test(rest(v))) found.push(`<${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""} ${a}="${v.slice(0, 80)}">`);
+        if (v && letter.test(rest(v))) found.push(`<${name(e)} ${a}="${v.slice(0, 80)}">`);
       }
     }
   }

@@ -29,7 +29,7 @@ OVERFLOW_JS = """
   const scrollsSideways = (e) => {
     for (let a = e.parentElement; a; a = a.parentElement) {
       const cs = getComputedStyle(a);
-      if (cs.overflowX === "auto" || cs.overflowX === "scroll" || cs.overflowX === "hidden") return true;
+      if (["auto", "scroll", "hidden"].includes(cs.overflowX)) return true;
     }
     return false;
   };
@@ -69,7 +69,8 @@ async def test_pages_reflow_without_sideways_scrolling(
     mentor = await join(browser, s["join_urls"]["mentor"], name="Ana Mentor", viewport=viewport)
     mentee = await join(browser, s["join_urls"]["mentee"], name="Ben Mentee", viewport=viewport)
     for page in (mentor, mentee):
-        await page.wait_for_function("() => document.querySelectorAll('#video-grid > li').length === 2")
+        await page.wait_for_function(
+            "() => document.querySelectorAll('#video-grid > li').length === 2")
         await wait_state(page, "call")
     for who, page in (("mentor", mentor), ("mentee", mentee)):
         problems += [f"{who} call: {p}" for p in await overflow(page)]
@@ -106,7 +107,7 @@ async def test_high_contrast_and_reduced_motion(tandem_server: Any, browser: Any
 
     # Remembered: the next visit opens in high contrast.
     await page.reload()
-    await page.wait_for_function("() => window.tandemTestHooks && window.tandemTestHooks.state === 'join'")
+    await wait_state(page, "join")
     assert await page.evaluate("() => document.documentElement.dataset.contrast") == "more"
     await page.get_by_label("Your name").fill("Kim")
     await page.locator("#join-button").click()
@@ -120,5 +121,6 @@ async def test_high_contrast_and_reduced_motion(tandem_server: Any, browser: Any
     await page.locator("#display-dialog").get_by_label("High contrast").uncheck()
     assert await page.evaluate("() => document.documentElement.dataset.contrast") is None
     await page.keyboard.press("Escape")
-    assert await page.evaluate("() => document.activeElement && document.activeElement.id") == "ctl-display"
+    focused = await page.evaluate("() => document.activeElement && document.activeElement.id")
+    assert focused == "ctl-display"
     await close_page(page)

@@ -5,11 +5,9 @@ owner is killed, the media comes back through the other process once the clients
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import aiohttp
 import pytest
 from redis.asyncio import Redis
 
@@ -17,7 +15,7 @@ from clients.admin import join_token
 from clients.server import ServerProcess
 from clients.server_media import ServerMedia
 from media.aiortc_internals import host_addresses
-from tests.server.cluster.conftest import Pair
+from tests.server.cluster.conftest import Pair, metric
 from tests.server.media.test_through_server import Person
 from tests.support import Peer, eventually
 
@@ -160,15 +158,6 @@ async def test_when_the_owner_dies_the_media_comes_back_through_the_other_proces
                      what="audio from everyone after the failover")
 
 
-async def speech_model_started(server: ServerProcess) -> float:
-    """The process's ``tandem_speech_model_started`` figure from its ``/metrics``."""
-    async with aiohttp.ClientSession() as http, http.get(f"{server.url}/metrics") as resp:
-        text = await resp.text()
-    found = re.search(r"^tandem_speech_model_started(?:\{[^}]*\})? (\S+)$", text, re.M)
-    assert found, "tandem_speech_model_started is missing from /metrics"
-    return float(found.group(1))
-
-
 async def test_only_the_media_owner_loads_the_speech_model(
     pair: Pair, made: dict[str, Any]
 ) -> None:
@@ -187,7 +176,7 @@ async def test_only_the_media_owner_loads_the_speech_model(
     assert (await ben.peer.call("captions_view", {"on": True}))["ok"]
 
     async def owner_started() -> bool:
-        return await speech_model_started(pair.a) == 1.0
+        return await metric(pair.a, "tandem_speech_model_started") == 1.0
 
     await eventually(owner_started, WAIT, what="the owner loading the speech model")
     # Barrier: a command given on Ben's process returns only once that process has delivered,
@@ -195,4 +184,4 @@ async def test_only_the_media_owner_loads_the_speech_model(
     assert (await cleo.peer.call("captions_view", {"on": True}))["ok"]
     ack = await ben.peer.call("chat", {"text": "after captions"})
     assert ack["ok"], ack
-    assert await speech_model_started(pair.b) == 0.0
+    assert await metric(pair.b, "tandem_speech_model_started") == 0.0
