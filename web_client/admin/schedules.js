@@ -37,6 +37,8 @@ export function installSchedules(ctx) {
   }
   ctx.on("matches", fillTargets);
   ctx.on("people", fillTargets);
+  // each person's local time comes from their profile: the cards follow the people as they load
+  ctx.on("people", () => { if (schedules.length) render(); });
 
   ctx.on("cohort", async () => {
     schedules = [];
