@@ -1,8 +1,8 @@
 """The admin page in other languages, in real Chromium.
 
 In the pseudo-language (``?lang=en-XA``, every catalogue message between ⟦ ⟧) the sign-in, the
-sessions list, one session's attendance report (a session a mentee has joined: the table, the
-timeline, the links), and the programme console's sessions and match health show no word outside
+sessions list (with a session's transcript buttons), the programme summary, one session's
+attendance report (a session a mentee has joined: the table, the timeline, the links), and the programme console's sessions and match health show no word outside
 the catalogue but the names and titles this test made. The cohort, people, matching, webhooks and
 admins sections are checked by their own test; here they are left out of the check
 (``translate="no"`` for the moment of it). In Spanish the page speaks Spanish and passes axe.
@@ -92,7 +92,7 @@ async def test_the_admin_page_in_the_pseudo_language_has_no_words_outside_the_ca
 ) -> None:
     programme = f"pseudo-{uuid.uuid4().hex[:6]}"
     s = tandem_server.create_session(
-        title="Pseudo check", programme=programme,
+        title="Pseudo check", programme=programme, captions="keep",
         participants=[{"name": "Lena Mentor", "role": "mentor", "id": "lena"},
                       {"name": "Tomas Mentee", "role": "mentee", "id": "tomas"}])
     links = {p["person_id"]: p["url"] for p in s["personal_links"]}
@@ -101,7 +101,7 @@ async def test_the_admin_page_in_the_pseudo_language_has_no_words_outside_the_ca
 
     admin = await new_page(browser)
     await admin.goto(pseudo_url(f"{tandem_server.base_url}/admin"))
-    assert await admin.evaluate("document.documentElement.lang") == "en-XA"
+    await admin.wait_for_function("() => document.documentElement.lang === 'en-XA'")
     await assert_translated(admin, "the admin page's sign-in")
 
     await admin.locator("#key-input").fill(tandem_server.admin_key)
@@ -112,7 +112,11 @@ async def test_the_admin_page_in_the_pseudo_language_has_no_words_outside_the_ca
     await admin.locator("#sessions-table tbody tr").filter(has_text="Pseudo check").wait_for()
     assert await admin.locator("#sessions-table tbody tr").count() == 1
     await wait_text(admin, "#status", "1 session")
+    await admin.locator(".transcript-links").wait_for()  # the session keeps a transcript
     await assert_translated(admin, "the sessions list", names)
+    await admin.locator("#programme-button").click()
+    await admin.locator("#programme-table tbody tr").nth(1).wait_for()
+    await assert_translated(admin, "the programme summary", names)
 
     # One session's report: Tomas joined, Lena did not come.
     await admin.locator("#sessions-table tbody tr button").first.click()
@@ -148,7 +152,7 @@ async def test_the_admin_page_in_spanish_speaks_spanish_and_is_accessible(
 
     admin = await new_page(browser)
     await admin.goto(f"{tandem_server.base_url}/admin?lang=es")
-    assert await admin.evaluate("document.documentElement.lang") == "es"
+    await admin.wait_for_function("() => document.documentElement.lang === 'es'")
     assert await admin.title() == "Administración · Tandem"
     await admin.get_by_label("Clave de administración").wait_for()
     assert await admin.get_by_label("Idioma", exact=True).input_value() == "es"
