@@ -4,6 +4,7 @@ import { byId, byIdAs, el } from "../ui/dom.js";
 import { MicMeter } from "../call/media.js";
 import { mediaProblem, roleSentence, withTyped } from "../ui/wording.js";
 import { t } from "../ui/i18n.js";
+import { languagePicker } from "../ui/language_picker.js";
 import { renderToggles } from "./toggles.js";
 import { focusHeading, showScreen } from "./message.js";
 
@@ -34,6 +35,7 @@ export function createJoinScreen({ media, devices, submit }) {
   /** @type {{name?: string | null, role?: string}} */
   let preview = {};
   devices.mountJoin(byId("join-devices-slot"));
+  byId("join-language-slot").append(languagePicker("join-language"));
 
   const toggles = () => renderToggles(media, nameInput.value || "");
   byId("preview-mic").addEventListener("click", () => {
