@@ -29,7 +29,7 @@ UNTRANSLATED_JS = r"""
     for (const word of allowed) out = out.split(word).join(" ");
     return out;
   };
-  const off = (node) => !!(node && node.closest && node.closest('[translate="no"], script, style, template'));
+  const off = (node) => !!(node && node.closest && node.closest('[translate="no"], script, style, template, noscript'));
   const shown = (e) => {
     if (!e || e.closest("[hidden]") || e.closest('[aria-hidden="true"]') && !e.closest("[aria-label]")) return false;
     const style = getComputedStyle(e);

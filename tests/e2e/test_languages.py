@@ -62,14 +62,7 @@ async def two_in_call(browser: Any, s: dict[str, Any], lang: str, viewport: dict
     return pages[0], pages[1]
 
 
-import time
-T0 = time.monotonic()
-def tick(what: str) -> None:
-    print(f"[{time.monotonic() - T0:6.1f}] {what}")
-
-
 async def shot(page: Any, name: str) -> None:
-    tick(name)
     if SCREENSHOT_DIR:
         os.makedirs(SCREENSHOT_DIR, exist_ok=True)
         await page.screenshot(path=os.path.join(SCREENSHOT_DIR, f"{name}.png"))
@@ -209,12 +202,9 @@ async def test_arabic_runs_right_to_left(tandem_server: Any, browser: Any) -> No
     await assert_accessible(page, "the Arabic join page")
     await close_page(page)
 
-    tick("before call")
     mentor, mentee = await two_in_call(browser, s, "ar")
-    tick("in call")
     await mentee.locator("#checkin-card").wait_for(state="visible")
     await assert_accessible(mentor, "the Arabic call")
-    tick("axe")
     for viewport in (WIDE, PHONE):
         size = f"{viewport['width']}x{viewport['height']}"
         for who, page in (("mentor", mentor), ("mentee", mentee)):

@@ -5,7 +5,7 @@
 // generic message, its code still in small print.
 
 import { el } from "./dom.js";
-import { hasMessage, t } from "./i18n.js";
+import { PSEUDO, PSEUDO_CLOSE, PSEUDO_OPEN, hasMessage, languageCode, t } from "./i18n.js";
 
 /**
  * Whether the catalogue has words for this error code.
@@ -88,11 +88,15 @@ export function withTyped(format, typed) {
   names.forEach((name, i) => {
     all[name] = `\uE000${i}\uE001`;
   });
+  let text = format(all);
+  // In the tests' pseudo-language each piece of words keeps its own ⟦ ⟧, as it is its own text.
+  const pseudo = languageCode() === PSEUDO && text.startsWith(PSEUDO_OPEN) && text.endsWith(PSEUDO_CLOSE);
+  if (pseudo) text = text.slice(PSEUDO_OPEN.length, -PSEUDO_CLOSE.length);
   /** @type {(string | HTMLElement)[]} */
   const out = [];
-  for (const [i, piece] of format(all).split(/\uE000(\d+)\uE001/).entries()) {
+  for (const [i, piece] of text.split(/\uE000(\d+)\uE001/).entries()) {
     if (i % 2 === 0) {
-      if (piece) out.push(piece);
+      if (piece) out.push(pseudo ? PSEUDO_OPEN + piece + PSEUDO_CLOSE : piece);
     } else {
       out.push(el("bdi", {}, typed[names[Number(piece)]]));
     }

@@ -55,7 +55,8 @@ export function createPicker(prefix, onChoose) {
         any = true;
         const same = select.options.length === list.length && list.every((o, i) => select.options[i].value === o.id && select.options[i].text === o.label);
         if (!same) {
-          select.replaceChildren(...list.map((o) => el("option", { value: o.id }, o.label)));
+          // A device's name is the system's (or its maker's), not the page's: not translated.
+          select.replaceChildren(...list.map((o) => el("option", { value: o.id, translate: "no" }, o.label)));
         }
         if (select.value !== shown[kind]) select.value = shown[kind];
         select.disabled = busy === kind;
