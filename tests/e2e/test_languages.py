@@ -49,8 +49,9 @@ async def join_as(page: Any, name: str) -> None:
     await wait_state(page, "call")
 
 
-async def two_in_call(browser: Any, s: dict[str, Any], lang: str, viewport: dict[str, int] = WIDE
-                      ) -> tuple[Any, Any]:
+async def two_in_call(
+    browser: Any, s: dict[str, Any], lang: str, viewport: dict[str, int] = WIDE
+) -> tuple[Any, Any]:
     """The mentor and the mentee in a call, both in `lang`, each seeing both tiles."""
     pages = []
     for role, name in (("mentor", MENTOR), ("mentee", MENTEE)):
@@ -58,7 +59,9 @@ async def two_in_call(browser: Any, s: dict[str, Any], lang: str, viewport: dict
         await join_as(page, name)
         pages.append(page)
     for page in pages:
-        await page.wait_for_function("() => document.querySelectorAll('#video-grid > li').length === 2")
+        await page.wait_for_function(
+            "() => document.querySelectorAll('#video-grid > li').length === 2"
+        )
     return pages[0], pages[1]
 
 
@@ -96,7 +99,9 @@ async def test_every_word_on_the_join_page_and_in_the_call_comes_from_the_catalo
     mentee = await open_join(browser, pseudo_url(s["join_urls"]["mentee"]))
     await join_as(mentee, MENTEE)
     for page in (mentor, mentee):
-        await page.wait_for_function("() => document.querySelectorAll('#video-grid > li').length === 2")
+        await page.wait_for_function(
+            "() => document.querySelectorAll('#video-grid > li').length === 2"
+        )
         await page.locator(".controls").wait_for(state="visible")
     await assert_translated(mentor, "the mentor's call", allowed)
     await assert_translated(mentee, "the mentee's call", allowed)
@@ -173,7 +178,7 @@ async def join_page_problems(page: Any, where: str) -> list[str]:
         if b["clipped"] and name not in ("#preview-tile", "#name-input", "#join-language"):
             problems.append(f"{where}: {name} cuts its text")
     for i, (a, ba) in enumerate(items):
-        for c, bc in items[i + 1:]:
+        for c, bc in items[i + 1 :]:
             if "#preview-tile" in (a, c) and ("#preview-mic" in (a, c) or "#preview-cam" in (a, c)):
                 continue
             dx = min(ba["x"] + ba["w"], bc["x"] + bc["w"]) - max(ba["x"], bc["x"])
@@ -186,7 +191,9 @@ async def join_page_problems(page: Any, where: str) -> list[str]:
 async def test_arabic_runs_right_to_left(tandem_server: Any, browser: Any) -> None:
     s = tandem_server.create_session(title=TITLE, goal=GOAL)
     page = await open_join(browser, with_lang(s["join_urls"]["mentor"], "ar"))
-    assert await page.evaluate("() => [document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
+    assert await page.evaluate(
+        "() => [document.documentElement.lang, document.documentElement.dir]"
+    ) == ["ar", "rtl"]
     problems: list[str] = []
     for viewport in (WIDE, PHONE):
         size = f"{viewport['width']}x{viewport['height']}"
@@ -194,7 +201,10 @@ async def test_arabic_runs_right_to_left(tandem_server: Any, browser: Any) -> No
         # The name's label (its text) starts at the right, where its field starts.
         label = await page.evaluate(TEXT_BOX_JS, "label[for='name-input']")
         field = await box(page, "#name-input")
-        assert abs((label["x"] + label["width"]) - (field["x"] + field["width"])) < 4, (label, field)
+        assert abs((label["x"] + label["width"]) - (field["x"] + field["width"])) < 4, (
+            label,
+            field,
+        )
         assert label["x"] > field["x"] + 20, (label, field)
         problems += await join_page_problems(page, f"Arabic join page {size}")
         await shot(page, f"ar-join-{size}")
@@ -209,20 +219,26 @@ async def test_arabic_runs_right_to_left(tandem_server: Any, browser: Any) -> No
         size = f"{viewport['width']}x{viewport['height']}"
         for who, page in (("mentor", mentor), ("mentee", mentee)):
             await page.set_viewport_size(viewport)
-            await page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            await page.evaluate(
+                "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+            )
             # The call bar reads from the right: the microphone first, Leave last (leftmost).
             mic, leave = await box(page, "#ctl-mic"), await box(page, "#ctl-leave")
             assert mic["x"] > leave["x"], (size, mic, leave)
             bar = await box(page, ".controls")
             assert mic["x"] + mic["width"] > bar["x"] + bar["width"] * 0.6, (size, mic, bar)
-            problems += await layout_problems(page, f"Arabic {size} {who}", viewport["width"] <= 820)
+            problems += await layout_problems(
+                page, f"Arabic {size} {who}", viewport["width"] <= 820
+            )
             await shot(page, f"ar-call-{size}-{who}")
     await close_page(mentee)
     await close_page(mentor)
     assert not problems, "\n".join(problems)
 
 
-async def test_the_chosen_language_shows_at_once_and_is_kept(tandem_server: Any, browser: Any) -> None:
+async def test_the_chosen_language_shows_at_once_and_is_kept(
+    tandem_server: Any, browser: Any
+) -> None:
     s = tandem_server.create_session(title=TITLE)
     url = s["join_urls"]["mentee"]
     page = await open_join(browser, url, PHONE)
