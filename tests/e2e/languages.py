@@ -32,7 +32,7 @@ UNTRANSLATED_JS = r"""
   };
   const name = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "");
   const off = (node) => !!(node && node.closest
-    && node.closest('[translate="no"], script, style, template'));
+    && node.closest('[translate="no"], script, style, template, noscript'));
   const shown = (e) => {
     if (!e || e.closest("[hidden]")) return false;
     if (e.closest('[aria-hidden="true"]') && !e.closest("[aria-label]")) return false;

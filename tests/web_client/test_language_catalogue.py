@@ -193,6 +193,12 @@ def test_spanish_is_complete_and_arabic_covers_the_join_page_and_call_bar() -> N
 SAME_IN_SPANISH: set[str] = {
     "admin.matching.pairs.column_mentor",  # "Mentor" (a column heading) is Spanish too
     "admin.people.role_mentor",  # "Mentor" (mentor and mentora alike)
+    "app.name",  # Tandem, the product's name
+    "app.page_title",  # "{title} · Tandem"
+    "app.role.mentor",  # "mentor" in both
+    "chat.heading",  # "Chat" in both
+    "grid.role_suffix",  # ", {role}"
+    "grid.tile_label",  # "{name}, {role}"
 }
 
 
