@@ -4,6 +4,7 @@
 // No DOM here: unit-tested in Node with a fake fetch.
 
 import { t } from "../ui/i18n.js";
+import { knownError } from "../ui/wording.js";
 
 export class ApiError extends Error {
   /**
@@ -111,14 +112,23 @@ export class Api {
 }
 
 /**
- * What to show for an error: the server's message (as the server words it), and its code for
- * support; the page's own words where the server could not be reached or said nothing.
+ * What to show for an error: the words of its stable code (docs/PROTOCOL.md, "Error codes") in
+ * the page's language, and the code for support. A refused payload also gets the server's own
+ * detail (which field, which limit: English, as the API words it), which the code alone cannot
+ * say; the page's own words where the server could not be reached or said nothing.
  * @param {unknown} err
  */
 export function errorText(err) {
   if (err instanceof ApiError) {
     if (!err.status) return t("admin.errors.unreachable");
-    return t("admin.errors.refused", { message: err.message || t("admin.errors.refused_plain"), code: err.code });
+    if (!knownError(err.code)) {
+      return t("admin.errors.refused", { message: err.message || t("admin.errors.refused_plain"), code: err.code });
+    }
+    const message = t(`errors.${err.code}.body`);
+    if (err.code === "invalid_payload" && err.message) {
+      return t("admin.errors.refused_detail", { message, detail: err.message, code: err.code });
+    }
+    return t("admin.errors.refused", { message, code: err.code });
   }
   return t("admin.errors.page");
 }
