@@ -99,7 +99,7 @@ async def test_cohorts_and_matching_speak_through_the_catalogue(tandem_server: A
     errors = page.locator("#import-errors")
     await errors.get_by_text("1 row has errors: nothing was imported.").wait_for()
     assert await errors.locator("tbody td code[translate=no]").first.inner_text() == "role"
-    fix = await errors.locator("tbody tr").first.locator("td").nth(2).inner_text()
+    fix = await errors.locator("tbody tr").first.locator("td").nth(1).inner_text()
     assert fix == "⟦The role is ⟦⟦“mentor”⟧ or ⟦“mentee”⟧⟧, not “coach”.⟧", fix
     await assert_translated(page, "an import's errors", TYPED, root=IMPORT_ERRORS)
 
