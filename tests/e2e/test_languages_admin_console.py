@@ -105,13 +105,15 @@ async def test_cohorts_and_matching_speak_through_the_catalogue(tandem_server: A
 
     await page.locator("#import-text").fill(GOOD_CSV)
     await page.locator("#import-form button[type=submit]").click()
-    await page.locator("#people-status", has_text="Imported 5 people (5 new, 0 updated).").wait_for()
+    await page.locator("#people-status",
+                       has_text="Imported 5 people (5 new, 0 updated).").wait_for()
     await page.locator("#people-list tbody tr").nth(4).wait_for()
     caption = await page.locator("#people-list caption").inner_text()
     assert caption == "⟦5 people: 2 mentors, 3 mentees⟧", caption
     await assert_translated(page, "the cohort's people", TYPED, root=COHORT_REGIONS)
     # Editing a person: the form's title and button change words.
-    await page.locator("#people-list tbody tr", has_text="Dev Mentee").locator("button").first.click()
+    dev_row = page.locator("#people-list tbody tr", has_text="Dev Mentee")
+    await dev_row.locator("button").first.click()
     await page.locator("#person-form-title", has_text="Edit Dev Mentee").wait_for()
     await assert_translated(page, "editing a person", TYPED, root=EDITING)
     await page.locator("#person-cancel").click()
