@@ -26,9 +26,9 @@ import csv
 import io
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rooms.cohort import (
     CAPACITY_MAX,
@@ -37,6 +37,8 @@ from rooms.cohort import (
     FREE_TEXT_MAX,
     NEVER_PAIR_MAX,
     SLOTS_MAX,
+    TERM_MAX,
+    TERMS_MAX,
     Person,
     Profile,
     Slot,
@@ -44,9 +46,10 @@ from rooms.cohort import (
     terms,
 )
 from rooms.errors import InvalidPayload
+from rooms.participant import NAME_MAX as DISPLAY_NAME_MAX
 from rooms.participant import clean_name
 from rooms.roles import Role
-from rooms.roster import is_email, is_person_id
+from rooms.roster import PERSON_ID_MAX, is_email, is_person_id
 
 COLUMNS = ("id", "name", "email", "role", "goals", "interests", "skills_offered",
            "skills_wanted", "languages", "time_zone", "availability", "department", "capacity",
@@ -69,12 +72,46 @@ _BAD_TEXT = re.compile(r"[\x00\ud800-\udfff]")
 @dataclass(frozen=True, slots=True)
 class RowError:
     """What is wrong with one row: ``row`` is the data row (1 is the first after the header,
-    0 the header or the file as a whole), ``code`` a stable word, ``message`` what to fix."""
+    0 the header or the file as a whole), ``code`` a stable word, ``message`` what to fix (in
+    English), ``params`` the same as data for a page to say in its own language: the value at
+    fault (cut to a few dozen characters), the values allowed, the limits (``ERROR_PARAMS``).
+    When a code has several forms, ``params["problem"]`` says which."""
 
     row: int
     column: str | None
     code: str
     message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# Each code's params (docs/PROGRAMMES.md); "problem" tells a code's forms apart.
+ERROR_PARAMS = {
+    "missing_value": "none: the column says what is missing (a name; an email, for a row "
+                     "without an id)",
+    "too_long": "max, length (characters)",
+    "bad_name": "problem: too_long (max, length) | control_characters",
+    "bad_email": "value",
+    "bad_role": "value, allowed: [str]",
+    "bad_id": "value, max",
+    "bad_list": "problem: term_too_long (value: the term's start, max) | too_many (max, count)",
+    "bad_time_zone": "value",
+    "bad_availability": "problem: format | time_range | order (value: the time as written) | "
+                        "too_many (max, count)",
+    "bad_capacity": "problem: range (value, min, max) | mentee",
+    "bad_never_pair": "problem: too_many (max, count) | self (value)",
+    "unknown_never_pair": "value",
+    "unknown_column": "position (1 is the first), value, allowed: [str]",
+    "duplicate_column": "value",
+    "missing_column": "value",
+    "extra_cell": "position (1 is the first)",
+    "duplicate_id": "value (the id), other_row",
+    "duplicate_email": "problem: in_file (other_row) | in_cohort (name, id: the person who has it)",
+    "too_many_rows": "max",
+    "bad_csv": "line, detail (the CSV reader's own words, in English)",
+    "bad_encoding": "none",
+    "bad_profile": "none (the message names the field)",
+    "bad_person": "none (the message names the field)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +127,9 @@ class ImportResult:
 
 
 class _Bad(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **params: Any) -> None:
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.params = code, message, params
 
 
 @dataclass(slots=True)
@@ -133,29 +170,36 @@ def _name(cell: str) -> str:
     if not cell:
         raise _Bad("missing_value", "A name is needed.")
     if len(cell) > NAME_MAX:
-        raise _Bad("too_long", f"A name is at most {NAME_MAX} characters.")
+        raise _Bad("too_long", f"A name is at most {NAME_MAX} characters.", max=NAME_MAX,
+                   length=len(cell))
     try:
         return clean_name(cell)
     except InvalidPayload as e:
-        raise _Bad("bad_name", e.message) from None
+        name = " ".join(cell.split())
+        params: dict[str, Any] = (
+            {"problem": "too_long", "max": DISPLAY_NAME_MAX, "length": len(name)}
+            if len(name) > DISPLAY_NAME_MAX else {"problem": "control_characters"})
+        raise _Bad("bad_name", e.message, **params) from None
 
 
 def _email(cell: str) -> str | None:
     if cell and not is_email(cell):
-        raise _Bad("bad_email", f"{cell[:60]!r} is not an email address.")
+        raise _Bad("bad_email", f"{cell[:60]!r} is not an email address.", value=cell[:60])
     return cell or None
 
 
 def _role(cell: str) -> Role:
     if cell.casefold() not in (Role.MENTOR, Role.MENTEE):
-        raise _Bad("bad_role", f"The role is mentor or mentee, not {cell[:30]!r}.")
+        raise _Bad("bad_role", f"The role is mentor or mentee, not {cell[:30]!r}.",
+                   value=cell[:30], allowed=[Role.MENTOR.value, Role.MENTEE.value])
     return Role(cell.casefold())
 
 
 def _id(cell: str) -> str | None:
     if cell and not is_person_id(cell):
-        raise _Bad("bad_id", "An id is 1 to 64 letters, digits or . _ : @ - (starting with a "
-                             "letter or digit).")
+        raise _Bad("bad_id", f"An id is 1 to {PERSON_ID_MAX} letters, digits or . _ : @ - "
+                             "(starting with a letter or digit).", value=cell[:60],
+                   max=PERSON_ID_MAX)
     return cell or None
 
 
@@ -163,7 +207,13 @@ def _terms(column: str, cell: str) -> tuple[str, ...]:
     try:
         return terms(_split(cell), column)
     except InvalidPayload as e:
-        raise _Bad("bad_list", e.message) from None
+        cleaned = [" ".join(raw.split()) for raw in _split(cell)]
+        long = next((term for term in cleaned if len(term) > TERM_MAX), None)
+        params: dict[str, Any] = (
+            {"problem": "term_too_long", "value": long[:20], "max": TERM_MAX} if long else
+            {"problem": "too_many", "max": TERMS_MAX,
+             "count": len({term.casefold() for term in cleaned})})
+        raise _Bad("bad_list", e.message, **params) from None
 
 
 def _time_zone(cell: str) -> str:
@@ -171,7 +221,7 @@ def _time_zone(cell: str) -> str:
         return "UTC"
     if not is_time_zone(cell):
         raise _Bad("bad_time_zone", f"{cell[:40]!r} is not an IANA time zone (for example "
-                                    "Europe/Madrid, America/New_York or UTC).")
+                                    "Europe/Madrid, America/New_York or UTC).", value=cell[:40])
     return cell
 
 
@@ -182,23 +232,28 @@ def _availability(cell: str) -> tuple[Slot, ...]:
         day = m.group(1).capitalize() if m else ""
         if m is None or day not in WEEKDAYS:
             raise _Bad("bad_availability", f"{part[:40]!r}: write a weekly time as "
-                                           "'Mon 18:00-20:00' (Mon to Sun, 24-hour times).")
+                                           "'Mon 18:00-20:00' (Mon to Sun, 24-hour times).",
+                       problem="format", value=part[:40])
         h1, m1, h2, m2 = (int(g) for g in m.groups()[1:])
         if m1 > 59 or m2 > 59 or h1 > 23 or h2 > 24 or (h2 == 24 and m2):
-            raise _Bad("bad_availability", f"{part[:40]!r}: times run from 00:00 to 24:00.")
+            raise _Bad("bad_availability", f"{part[:40]!r}: times run from 00:00 to 24:00.",
+                       problem="time_range", value=part[:40])
         try:
             slots.append(Slot(WEEKDAYS.index(day), h1 * 60 + m1, h2 * 60 + m2))
         except InvalidPayload:
             raise _Bad("bad_availability",
-                       f"{part[:40]!r}: a time starts before it ends, within one day.") from None
+                       f"{part[:40]!r}: a time starts before it ends, within one day.",
+                       problem="order", value=part[:40]) from None
     if len(slots) > SLOTS_MAX:
-        raise _Bad("bad_availability", f"At most {SLOTS_MAX} weekly times.")
+        raise _Bad("bad_availability", f"At most {SLOTS_MAX} weekly times.",
+                   problem="too_many", max=SLOTS_MAX, count=len(slots))
     return tuple(slots)
 
 
 def _department(cell: str) -> str:
     if len(cell) > DEPARTMENT_MAX:
-        raise _Bad("too_long", f"A department is at most {DEPARTMENT_MAX} characters.")
+        raise _Bad("too_long", f"A department is at most {DEPARTMENT_MAX} characters.",
+                   max=DEPARTMENT_MAX, length=len(cell))
     return cell
 
 
@@ -206,20 +261,23 @@ def _capacity(cell: str) -> int:
     if not cell:
         return 1
     if not cell.isdigit() or not 1 <= int(cell) <= CAPACITY_MAX:
-        raise _Bad("bad_capacity", f"Capacity is a whole number of mentees, 1 to {CAPACITY_MAX}.")
+        raise _Bad("bad_capacity", f"Capacity is a whole number of mentees, 1 to {CAPACITY_MAX}.",
+                   problem="range", value=cell[:20], min=1, max=CAPACITY_MAX)
     return int(cell)
 
 
 def _never_pair(cell: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(_split(cell)))
     if len(names) > NEVER_PAIR_MAX:
-        raise _Bad("bad_never_pair", f"At most {NEVER_PAIR_MAX} people.")
+        raise _Bad("bad_never_pair", f"At most {NEVER_PAIR_MAX} people.", problem="too_many",
+                   max=NEVER_PAIR_MAX, count=len(names))
     return names
 
 
 def _free_text(cell: str) -> str:
     if len(cell) > FREE_TEXT_MAX:
-        raise _Bad("too_long", f"Free text is at most {FREE_TEXT_MAX} characters.")
+        raise _Bad("too_long", f"Free text is at most {FREE_TEXT_MAX} characters.",
+                   max=FREE_TEXT_MAX, length=len(cell))
     return cell
 
 
@@ -231,12 +289,13 @@ def _draft(number: int, cells: dict[str, str], errors: list[RowError]) -> _Draft
         raw = cells.get(column, "")
         if len(raw) > CELL_MAX:
             errors.append(RowError(number, column, "too_long",
-                                   f"A cell is at most {CELL_MAX} characters."))
+                                   f"A cell is at most {CELL_MAX} characters.",
+                                   {"max": CELL_MAX, "length": len(raw)}))
             return fallback
         try:
             return parse(raw)
         except _Bad as e:
-            errors.append(RowError(number, column, e.code, e.message))
+            errors.append(RowError(number, column, e.code, e.message, e.params))
             return fallback
 
     person_id = cell("id", _id, None)
@@ -255,7 +314,8 @@ def _draft(number: int, cells: dict[str, str], errors: list[RowError]) -> _Draft
                                "An email is needed when the row has no id."))
     if role is Role.MENTEE and capacity != 1:
         errors.append(RowError(number, "capacity", "bad_capacity",
-                               "Only a mentor takes more than one mentee."))
+                               "Only a mentor takes more than one mentee.",
+                               {"problem": "mentee"}))
     if len(errors) > found or role is None:
         return None
     try:
@@ -279,14 +339,17 @@ def _read_header(header: list[str] | None) -> tuple[list[str], list[RowError]]:
         if column and column not in COLUMNS:
             errors.append(RowError(0, column, "unknown_column",
                                    f"Column {i + 1} ({column[:40]!r}) is not one of: "
-                                   f"{', '.join(COLUMNS)}."))
+                                   f"{', '.join(COLUMNS)}.",
+                                   {"position": i + 1, "value": column[:40],
+                                    "allowed": list(COLUMNS)}))
         elif column and column in columns[:i]:
             errors.append(RowError(0, column, "duplicate_column",
-                                   f"The column {column!r} appears twice."))
+                                   f"The column {column!r} appears twice.", {"value": column}))
     for column in REQUIRED_COLUMNS:
         if column not in columns:
             errors.append(RowError(0, column, "missing_column",
-                                   f"The header row needs a {column!r} column."))
+                                   f"The header row needs a {column!r} column.",
+                                   {"value": column}))
     return columns, errors
 
 
@@ -312,7 +375,8 @@ def parse_people_csv(text: str, existing: Mapping[str, Person], new_id: Callable
             if number > max_rows:
                 return ImportResult((), (RowError(number, None, "too_many_rows",
                                                   f"A file holds at most {max_rows} people; "
-                                                  "split it and import each part."),))
+                                                  "split it and import each part.",
+                                                  {"max": max_rows}),))
             if not any(c.strip() for c in row):
                 continue
             cells: dict[str, str] = {}
@@ -322,14 +386,16 @@ def parse_people_csv(text: str, existing: Mapping[str, Person], new_id: Callable
                     cells[column] = unguard(raw.strip())
                 elif raw.strip():
                     errors.append(RowError(number, None, "extra_cell",
-                                           f"Cell {i + 1} has no column name in the header."))
+                                           f"Cell {i + 1} has no column name in the header.",
+                                           {"position": i + 1}))
             draft = _draft(number, cells, errors)
             if draft is not None:
                 drafts.append(draft)
     except csv.Error as e:
         # the row after the last one read (or the header) could not be read
         errors.append(RowError(number + 1, None, "bad_csv",
-                               f"Unreadable CSV (line {reader.line_num}): {e}."))
+                               f"Unreadable CSV (line {reader.line_num}): {e}.",
+                               {"line": reader.line_num, "detail": str(e)}))
         return ImportResult((), tuple(errors))
     errors += _check_together(drafts, existing)
     if errors:
@@ -350,12 +416,14 @@ def _check_together(drafts: list[_Draft], existing: Mapping[str, Person]) -> lis
         if d.id is not None:
             if d.id in ids:
                 errors.append(RowError(d.row, "id" if d.explicit_id else "email", "duplicate_id",
-                                       f"Row {ids[d.id]} is the same person ({d.id})."))
+                                       f"Row {ids[d.id]} is the same person ({d.id}).",
+                                       {"value": d.id, "other_row": ids[d.id]}))
             ids.setdefault(d.id, d.row)
         if key is not None:
             if key in emails:
                 errors.append(RowError(d.row, "email", "duplicate_email",
-                                       f"Row {emails[key]} has the same email."))
+                                       f"Row {emails[key]} has the same email.",
+                                       {"problem": "in_file", "other_row": emails[key]}))
             emails.setdefault(key, d.row)
     file_ids = set(ids)
     for d in drafts:
@@ -363,17 +431,19 @@ def _check_together(drafts: list[_Draft], existing: Mapping[str, Person]) -> lis
         owner = existing_by_email.get(key) if key else None
         if owner is not None and owner.id != d.id and owner.id not in file_ids:
             errors.append(RowError(d.row, "email", "duplicate_email",
-                                   f"The email belongs to {owner.name} ({owner.id}) already."))
+                                   f"The email belongs to {owner.name} ({owner.id}) already.",
+                                   {"problem": "in_cohort", "name": owner.name, "id": owner.id}))
         for name in d.never_pair:
             known = (name in file_ids or name in existing or name.casefold() in emails
                      or name.casefold() in existing_by_email)
             if not known:
                 errors.append(RowError(d.row, "never_pair", "unknown_never_pair",
                                        f"{name[:60]!r} is no one in this file or the cohort "
-                                       "(give an id or an email)."))
+                                       "(give an id or an email).", {"value": name[:60]}))
             elif name == d.id or (key is not None and name.casefold() == key):
                 errors.append(RowError(d.row, "never_pair", "bad_never_pair",
-                                       "A person cannot be kept from themselves."))
+                                       "A person cannot be kept from themselves.",
+                                       {"problem": "self", "value": name[:60]}))
     return errors
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from rooms.cohort import COHORT_MAX
 from rooms.errors import InvalidPayload
@@ -120,8 +121,23 @@ class MatchRules:
 @dataclass(frozen=True, slots=True)
 class Reason:
     """One criterion of a pair's score: its points (the criteria's points add up to the score;
-    a hard rule that holds is listed with 0 points) and what matched, in words."""
+    a hard rule that holds is listed with 0 points), what matched in English words (``detail``)
+    and the same as data, for a page to put in its own language: a stable ``code`` and its
+    ``params`` (``REASON_CODES``; docs/PROGRAMMES.md lists them)."""
 
     criterion: str  # goals | interests | skills | availability | language | time_zone
     points: float
     detail: str
+    code: str
+    params: dict[str, Any]
+
+
+# Each reason's code, its criterion and its params (terms as the mentee wrote them).
+REASON_CODES = {
+    "shared_goals": ("goals", "goals: [str]"),
+    "shared_interests": ("interests", "interests: [str]"),
+    "skills_offered": ("skills", "skills: [str], offered: int, wanted: int"),
+    "availability_overlap": ("availability", "minutes: int (a week)"),
+    "shared_languages": ("language", "languages: [str]"),
+    "time_zones": ("time_zone", "hours_apart: number, max_hours: number"),
+}

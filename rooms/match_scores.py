@@ -1,5 +1,6 @@
 """The criteria of matching: which hard rules a (mentor, mentee) pair breaks, and how well it
-fits, for one pair (with the reasons, in words) and for a whole cohort at once (as matrices).
+fits, for one pair (with the reasons, in words and as codes) and for a whole cohort at once (as
+matrices).
 
 Rules of this module: both forms compute the same thing and are tested against each other. A
 soft criterion is a fraction in 0..1; a pair's score is ``100 * sum(weight * fraction) /
@@ -19,6 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -112,6 +114,10 @@ def _hours(minutes: int) -> str:
     return f"{minutes / 60:g} h"
 
 
+def _hours_apart(m: Traits, e: Traits) -> float:
+    return round(abs(m.offset - e.offset) / 60, 2)
+
+
 def _check_roles(mentor: Person, mentee: Person) -> None:
     if mentor.role is not Role.MENTOR or mentee.role is not Role.MENTEE:
         raise InvalidPayload(f"A pair is a mentor and a mentee: {mentor.id!r} is a "
@@ -151,6 +157,29 @@ def _dice(a: dict[str, str], b: dict[str, str]) -> tuple[float, list[str]]:
     return (2 * len(shared) / (len(a) + len(b)) if shared else 0.0), shared
 
 
+def reason_detail(code: str, params: dict[str, Any]) -> str:
+    """A reason's ``code`` and ``params`` in English, as ``Reason.detail`` gives them."""
+    if code == "shared_goals":
+        return "Both want: " + ", ".join(params["goals"])
+    if code == "shared_interests":
+        return "Both like: " + ", ".join(params["interests"])
+    if code == "skills_offered":
+        return (f"Offers {params['offered']} of the {params['wanted']} skills wanted: "
+                + ", ".join(params["skills"]))
+    if code == "availability_overlap":
+        return f"{_duration(params['minutes'])} a week free at the same time"
+    if code == "shared_languages":
+        return "Both speak: " + ", ".join(params["languages"])
+    if code == "time_zones":
+        return (f"Time zones {params['hours_apart']:g} h apart "
+                f"(at most {params['max_hours']:g} h)")
+    raise ValueError(f"no reason has the code {code!r}")
+
+
+def _reason(criterion: str, points: float, code: str, params: dict[str, Any]) -> Reason:
+    return Reason(criterion, points, reason_detail(code, params), code, params)
+
+
 def pair_score(m: Traits, e: Traits, rules: MatchRules) -> tuple[float, tuple[Reason, ...]]:
     """The score of ``m`` (mentor) with ``e`` (mentee), 0..100, and its reasons."""
     w = rules.weights
@@ -162,23 +191,25 @@ def pair_score(m: Traits, e: Traits, rules: MatchRules) -> tuple[float, tuple[Re
     overlap = overlap_minutes(m, e)
     availability = min(1.0, overlap / rules.full_availability_minutes)
     reasons: list[Reason] = []
-    for criterion, weight, fraction, detail in (
-        ("goals", w.goals, goals, "Both want: " + ", ".join(shared_goals)),
-        ("interests", w.interests, interests, "Both like: " + ", ".join(shared_interests)),
-        ("skills", w.skills, skills, f"Offers {len(offered)} of the {len(e.wanted)} skills "
-                                     "wanted: " + ", ".join(offered)),
-        ("availability", w.availability, availability,
-         f"{_duration(overlap)} a week free at the same time"),
+    for criterion, weight, fraction, code, params in (
+        ("goals", w.goals, goals, "shared_goals", {"goals": shared_goals}),
+        ("interests", w.interests, interests, "shared_interests",
+         {"interests": shared_interests}),
+        ("skills", w.skills, skills, "skills_offered",
+         {"skills": offered, "offered": len(offered), "wanted": len(e.wanted)}),
+        ("availability", w.availability, availability, "availability_overlap",
+         {"minutes": overlap}),
     ):
         if fraction > 0 and weight > 0:
-            reasons.append(Reason(criterion, 100 * weight * fraction / total, detail))
+            reasons.append(_reason(criterion, 100 * weight * fraction / total, code, params))
     shared_languages = [e.languages[k] for k in e.languages if k in m.languages]
     if shared_languages:
-        reasons.append(Reason("language", 0.0, "Both speak: " + ", ".join(shared_languages)))
+        reasons.append(_reason("language", 0.0, "shared_languages",
+                               {"languages": shared_languages}))
     cap = rules.max_time_zone_hours
     if cap is not None and abs(m.offset - e.offset) <= cap * 60:
-        reasons.append(Reason("time_zone", 0.0, f"Time zones {_hours(abs(m.offset - e.offset))}"
-                                                f" apart (at most {cap:g} h)"))
+        reasons.append(_reason("time_zone", 0.0, "time_zones",
+                               {"hours_apart": _hours_apart(m, e), "max_hours": cap}))
     return math.fsum(r.points for r in reasons), tuple(reasons)
 
 

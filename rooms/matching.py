@@ -19,6 +19,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +52,7 @@ __all__ = [
 # below any difference of scores that matters, far above float64's rounding of the totals.
 TIE_BONUS = 1e-9
 
+# The hard rules, as ``PairTable.rules`` names them, in the sentences of ``why_text``.
 _RULE_WORDS = {
     "language": "shares a language with them",
     "time_zone": "is in a time zone close enough to theirs",
@@ -63,6 +65,34 @@ _RULE_WORDS = {
 _RULE_NAMES = {"language": "language", "time_zone": "time zone", "department": "department",
                "never_pair": "never-pair", "availability": "availability",
                "forbids": "the admin"}
+
+# Why someone is left unmatched: each code and its params (``partner_role`` is the role of the
+# partners they lack, ``mentor`` or ``mentee``; a ``rule`` is one of ``_RULE_WORDS``).
+WHY_CODES = {
+    "no_partners": "partner_role",
+    "mentors_full": "count: int (the compatible mentors, all full)",
+    "mentees_taken": "count: int (the compatible mentees, all matched with other mentors)",
+    "no_one_meets_rule": "partner_role, rule",
+    "no_one_meets_all_rules": "partner_role, ruled_out: [{rule, count: int}]",
+}
+
+
+def why_text(code: str, params: dict[str, Any]) -> str:
+    """Why someone is left unmatched (``code`` and ``params``), in English."""
+    others = params.get("partner_role")
+    if code == "no_partners":
+        return f"The cohort has no {others}s."
+    if code == "mentors_full":
+        return f"Every compatible mentor ({params['count']}) is full."
+    if code == "mentees_taken":
+        return f"Every compatible mentee ({params['count']}) is matched with another mentor."
+    if code == "no_one_meets_rule":
+        return f"No {others} {_RULE_WORDS[params['rule']]}."
+    if code == "no_one_meets_all_rules":
+        ruled_out = ", ".join(f"{_RULE_NAMES[r['rule']]} {r['count']}"
+                              for r in params["ruled_out"])
+        return f"No {others} meets every rule with them at once (ruled out by {ruled_out})."
+    raise ValueError(f"no explanation has the code {code!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +108,19 @@ class ProposedPair:
 
 @dataclass(frozen=True, slots=True)
 class Unmatched:
-    """Someone the proposal leaves without a pair (a mentee) or without mentees (a mentor)."""
+    """Someone the proposal leaves without a pair (a mentee) or without mentees (a mentor):
+    why, in English (``why``) and as data (``code`` and ``params``: ``WHY_CODES``)."""
 
     person_id: str
     why: str
-    role: Role = Role.MENTEE
+    role: Role
+    code: str
+    params: dict[str, Any]
+
+    @classmethod
+    def because(cls, person_id: str, role: Role, code: str, params: dict[str, Any]
+                ) -> Unmatched:
+        return cls(person_id, why_text(code, params), role, code, params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,23 +184,22 @@ def _check_pins(rules: MatchRules, by_id: dict[str, Person], prepared: dict[str,
 
 
 def _why_alone(rules_ok: Sequence[tuple[str, Bools]], index: int, axis: int, others: str
-               ) -> str:
-    """Why one person (row or column ``index`` along ``axis``) has no allowed partner left."""
+               ) -> tuple[str, dict[str, Any]]:
+    """Why one person (row or column ``index`` along ``axis``) has no allowed partner left:
+    a code of ``WHY_CODES`` and its params."""
     lines = [m[:, index] if axis == 1 else m[index, :] for _, m in rules_ok]
     if len(lines[0]) == 0:
-        return f"The cohort has no {others}s."
+        return "no_partners", {"partner_role": others}
     allowed = np.logical_and.reduce(lines)
     if allowed.any():
-        if others == "mentor":
-            return f"Every compatible mentor ({int(allowed.sum())}) is full."
-        return f"Every compatible mentee ({int(allowed.sum())}) is matched with another mentor."
+        code = "mentors_full" if others == "mentor" else "mentees_taken"
+        return code, {"count": int(allowed.sum())}
     for (name, _), line in zip(rules_ok, lines, strict=True):
         if not line.any():
-            return f"No {others} {_RULE_WORDS[name]}."
-    ruled_out = ", ".join(f"{_RULE_NAMES[name]} {int((~line).sum())}"
-                          for (name, _), line in zip(rules_ok, lines, strict=True)
-                          if not line.all())
-    return f"No {others} meets every rule with them at once (ruled out by {ruled_out})."
+            return "no_one_meets_rule", {"partner_role": others, "rule": name}
+    ruled_out = [{"rule": name, "count": int((~line).sum())}
+                 for (name, _), line in zip(rules_ok, lines, strict=True) if not line.all()]
+    return "no_one_meets_all_rules", {"partner_role": others, "ruled_out": ruled_out}
 
 
 def _solve(table: PairTable, rows: Ints, places: Ints, objective: Objective
@@ -230,12 +267,12 @@ def propose(people: Sequence[Person], rules: MatchRules, at: float) -> Proposal:
     rules_ok = table.rules()
     for j, mentee in enumerate(mentees):
         if j not in matched:
-            unmatched.append(Unmatched(mentee.id, _why_alone(rules_ok, j, 1, "mentor"),
-                                       Role.MENTEE))
+            unmatched.append(Unmatched.because(mentee.id, Role.MENTEE,
+                                               *_why_alone(rules_ok, j, 1, "mentor")))
     for i, mentor in enumerate(mentors):
         if taken[i] == 0:
-            unmatched.append(Unmatched(mentor.id, _why_alone(rules_ok, i, 0, "mentee"),
-                                       Role.MENTOR))
+            unmatched.append(Unmatched.because(mentor.id, Role.MENTOR,
+                                               *_why_alone(rules_ok, i, 0, "mentee")))
     unmatched.sort(key=lambda u: u.person_id)
     return Proposal(pairs=tuple(pairs), unmatched=tuple(unmatched), objective=rules.objective,
                     total_score=math.fsum(p.score for p in pairs))

@@ -11,9 +11,10 @@ matches).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from rooms.breakout import GROUP_SIZE_MAX, GROUPS_MAX, Group
 from rooms.cohort import Person
@@ -40,9 +41,14 @@ class Frequency(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MatchReason:
+    """A reason of the proposal a match was published from (``rooms.match_rules.Reason``);
+    a match published before reasons had codes has ``code`` None and only its words."""
+
     criterion: str
     points: float
     detail: str
+    code: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

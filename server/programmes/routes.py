@@ -15,10 +15,10 @@ from rooms.cohort import COHORT_MAX, Cohort, Person
 from rooms.cohort_import import parse_people_csv, people_csv
 from rooms.errors import InvalidPayload, PayloadTooLarge, RateLimited
 from rooms.matching import propose
-from rooms.mentoring import Match, MatchReason, matched_people
+from rooms.mentoring import Match, matched_people
 from server.context import Context
 from server.documents import Change, Conflict, Delete, Put
-from server.http import Admin, NotFound, json_body, require_admin
+from server.http import Admin, ErrorDetail, NotFound, json_body, require_admin
 from server.openapi import described_operation, path_params
 from server.programmes.store import (
     COHORT,
@@ -28,6 +28,7 @@ from server.programmes.store import (
     PROPOSAL,
     ProgrammeStore,
     match_body,
+    match_reason,
     person_body,
     proposal_body,
 )
@@ -35,6 +36,7 @@ from server.programmes.wire import (
     CohortIn,
     CohortOut,
     CohortsOut,
+    ImportFailedOut,
     ImportOut,
     MatchesOut,
     MatchOut,
@@ -43,6 +45,7 @@ from server.programmes.wire import (
     PersonOut,
     ProposalOut,
     PublishIn,
+    RowErrorOut,
     RulesIn,
 )
 from server.protocol import parse_json
@@ -154,10 +157,14 @@ class CohortRoutes:
                                   "$ref": "#/components/schemas/ImportOut"}}},
                               (400, 401, 404, 409, 413), path_params("cohort"))
         imported["requestBody"] = {"required": True, "content": csv_text}
-        imported["responses"]["400"]["description"] = (
-            "Nothing imported: invalid_payload, or import_failed with `rows` naming each wrong "
-            "row, its column, a stable code and what to fix")
-        doc.add(f"{c}/import", "post", imported, (ImportOut,))
+        imported["responses"]["400"] = {
+            "description": "Nothing imported: invalid_payload, or import_failed with `rows` "
+                           "naming each wrong row, its column, a stable code, what to fix (in "
+                           "English) and the code's params",
+            "content": {"application/json": {"schema": {"anyOf": [
+                {"$ref": "#/components/schemas/ErrorBody"},
+                {"$ref": "#/components/schemas/ImportFailedOut"}]}}}}
+        doc.add(f"{c}/import", "post", imported, (ImportOut, ImportFailedOut))
         doc.operation(f"{c}/proposal", "post", "Propose matches for the whole cohort",
                       (200, ProposalOut), (400, 401, 404, 409, 413, 429), body=RulesIn)
         doc.operation(f"{c}/proposal", "get", "The cohort's draft proposal",
@@ -300,8 +307,9 @@ class CohortRoutes:
         result = parse_people_csv(text, {k: p for k, (p, _) in existing.items()},
                                   lambda: new_id("p"))
         if result.errors:
-            return _import_failed([{"row": e.row, "column": e.column, "code": e.code,
-                                    "message": e.message} for e in result.errors])
+            return _import_failed([RowErrorOut(row=e.row, column=e.column, code=e.code,
+                                               message=e.message, params=e.params)
+                                   for e in result.errors])
         if len({*existing, *(p.id for p in result.people)}) > COHORT_MAX:
             raise InvalidPayload(f"A cohort has at most {COHORT_MAX} people.")
         changes: list[Change] = [
@@ -398,8 +406,7 @@ class CohortRoutes:
                 id=new_id("m"), cohort_id=cohort.id, mentor_id=mentor_id,
                 mentee_ids=tuple(p["mentee_id"] for p in pairs),
                 score=round(sum(p["score"] for p in pairs) / len(pairs), 2),
-                reasons=tuple(MatchReason(r["criterion"], r["points"], r["detail"])
-                              for r in best["reasons"]),
+                reasons=tuple(match_reason(r) for r in best["reasons"]),
                 starts_on=body.starts_on, ends_on=body.ends_on, frequency=body.frequency,
                 published_at=now))
         published = dict(draft.body, published_at=now)
@@ -441,12 +448,11 @@ def _check_links(person: Person, people: dict[str, tuple[Person, int]]) -> None:
                        f"{unknown[0]!r} is not (or no longer) in it.")
 
 
-def _import_failed(rows: list[dict[str, Any]]) -> web.Response:
-    count = len({r["row"] for r in rows})
-    return web.json_response({
-        "error": {"code": "import_failed",
-                  "message": f"Nothing was imported: {count} row{'s' if count != 1 else ''} "
-                             "need fixing."},
-        "rows": rows,
-    }, status=400)
+def _import_failed(rows: list[RowErrorOut]) -> web.Response:
+    count = len({r.row for r in rows})
+    out = ImportFailedOut(error=ErrorDetail(
+        code="import_failed",
+        message=f"Nothing was imported: {count} row{'s' if count != 1 else ''} need fixing."),
+        rows=rows)
+    return web.json_response(out.model_dump(mode="json"), status=400)
 

@@ -71,20 +71,26 @@ def match_body(m: Match) -> dict[str, Any]:
     return {
         "id": m.id, "cohort_id": m.cohort_id, "mentor_id": m.mentor_id,
         "mentee_ids": list(m.mentee_ids), "score": m.score,
-        "reasons": [{"criterion": r.criterion, "points": r.points, "detail": r.detail}
-                    for r in m.reasons],
+        "reasons": [{"criterion": r.criterion, "points": r.points, "detail": r.detail,
+                     "code": r.code, "params": r.params} for r in m.reasons],
         "starts_on": m.starts_on.isoformat(), "ends_on": m.ends_on.isoformat(),
         "frequency": m.frequency.value, "published_at": m.published_at,
         "state": m.state.value, "ended_at": m.ended_at,
     }
 
 
+def match_reason(body: dict[str, Any]) -> MatchReason:
+    """A reason as a proposal or a match keeps it (one kept before reasons had codes has
+    none)."""
+    return MatchReason(body["criterion"], body["points"], body["detail"], body.get("code"),
+                       body.get("params") or {})
+
+
 def match_from(body: dict[str, Any]) -> Match:
     return Match(
         id=body["id"], cohort_id=body["cohort_id"], mentor_id=body["mentor_id"],
         mentee_ids=tuple(body["mentee_ids"]), score=body["score"],
-        reasons=tuple(MatchReason(r["criterion"], r["points"], r["detail"])
-                      for r in body["reasons"]),
+        reasons=tuple(match_reason(r) for r in body["reasons"]),
         starts_on=date.fromisoformat(body["starts_on"]),
         ends_on=date.fromisoformat(body["ends_on"]), frequency=Frequency(body["frequency"]),
         published_at=body["published_at"], state=MatchState(body["state"]),
@@ -100,10 +106,12 @@ def proposal_body(p: Proposal, names: dict[str, str], rules: dict[str, Any], mad
             "mentee_id": pair.mentee_id, "mentee_name": names.get(pair.mentee_id, ""),
             "score": round(pair.score, 2), "pinned": pair.pinned,
             "reasons": [{"criterion": r.criterion, "points": round(r.points, 2),
-                         "detail": r.detail} for r in pair.reasons],
+                         "detail": r.detail, "code": r.code, "params": r.params}
+                        for r in pair.reasons],
         } for pair in p.pairs],
         "unmatched": [{"person_id": u.person_id, "name": names.get(u.person_id, ""),
-                       "role": roles.get(u.person_id, ""), "why": u.why} for u in p.unmatched],
+                       "role": roles.get(u.person_id, ""), "why": u.why, "code": u.code,
+                       "params": u.params} for u in p.unmatched],
         "objective": p.objective.value,
         "total_score": round(p.total_score, 2),
         "rules": rules,

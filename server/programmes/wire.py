@@ -22,14 +22,17 @@ from rooms.cohort import (
     Profile,
     Slot,
 )
+from rooms.cohort_import import ERROR_PARAMS
 from rooms.match_health import Fit
-from rooms.match_rules import MatchRules, Objective, Weights
+from rooms.match_rules import REASON_CODES, MatchRules, Objective, Weights
+from rooms.matching import WHY_CODES
 from rooms.mentoring import MATCH_YEARS_MAX, Frequency
 from rooms.participant import NAME_MAX
 from rooms.recurrence import Repeat
 from rooms.roles import Role
 from rooms.roster import EMAIL_MAX, PERSON_ID_MAX, PROGRAMME_MAX
 from rooms.session import TITLE_MAX
+from server.http import ErrorDetail
 from server.protocol import EMAIL_PATTERN, NOT_BLANK, PERSON_ID_PATTERN, WHOLE_NUMBER, InboundModel
 from server.tokens import TOKEN_MAX
 
@@ -198,10 +201,21 @@ class CohortsOut(BaseModel):
     cohorts: list[CohortOut]
 
 
+def _codes(codes: dict[str, str]) -> str:
+    return "; ".join(f"`{code}`: {params}" for code, params in codes.items())
+
+
 class ReasonOut(BaseModel):
     criterion: str
     points: float
-    detail: str
+    detail: str = Field(description="what matched, in English (a page in another language "
+                                    "builds its words from `code` and `params`)")
+    code: str | None = Field(default=None, description=(
+        "what matched, as a stable word (null in a match published before reasons had "
+        "codes: show `detail`): " + ", ".join(f"`{c}`" for c in REASON_CODES)))
+    params: dict[str, Any] = Field(default_factory=dict, description=(
+        "the code's names, terms and numbers (terms as the mentee wrote them): "
+        + _codes({code: params for code, (_, params) in REASON_CODES.items()})))
 
 
 class PersonOut(BaseModel):
@@ -225,6 +239,25 @@ class ImportOut(BaseModel):
     people: int
 
 
+class RowErrorOut(BaseModel):
+    row: int = Field(description="the data row, 1 the first after the header; 0 the header or "
+                                 "the file as a whole")
+    column: str | None = Field(description="the column at fault, as the import names it; null "
+                                           "for the whole row")
+    code: str = Field(description="a stable word: " + ", ".join(f"`{c}`" for c in ERROR_PARAMS))
+    message: str = Field(description="what to fix, in English")
+    params: dict[str, Any] = Field(description=(
+        "the same as data (values cut to a few dozen characters; where a code has several "
+        "forms, `problem` names it): " + _codes(ERROR_PARAMS)))
+
+
+class ImportFailedOut(BaseModel):
+    """An import refused: nothing was imported (``error.code`` is ``import_failed``)."""
+
+    error: ErrorDetail
+    rows: list[RowErrorOut]
+
+
 class PairOut(BaseModel):
     mentor_id: str
     mentor_name: str
@@ -239,7 +272,14 @@ class UnmatchedOut(BaseModel):
     person_id: str
     name: str
     role: str
-    why: str
+    why: str = Field(description="why, in English")
+    code: str | None = Field(default=None, description=(
+        "why, as a stable word (null in a proposal made before explanations had codes): "
+        + ", ".join(f"`{c}`" for c in WHY_CODES)))
+    params: dict[str, Any] = Field(default_factory=dict, description=(
+        "the code's details: " + _codes(WHY_CODES) + " (`partner_role`: `mentor` or `mentee`, "
+        "the partners this person lacks; a `rule`: `language`, `time_zone`, `department`, "
+        "`never_pair`, `availability`, `forbids`)"))
 
 
 class ProposalOut(BaseModel):

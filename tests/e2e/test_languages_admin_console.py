@@ -1,7 +1,8 @@
 """The admin page's programme console in the pseudo-language (``?lang=en-XA``): every word the
 console's sections draw comes from the language catalogue. Signed in, the admin imports a small
-cohort (a wrong row first), runs matching (each pair's score and reasons in words, someone left
-unmatched and why), forbids a pair and publishes; registers a webhook, sends it a test and reads
+cohort (a wrong row first: what to fix in words, from the error's code and params), runs matching
+(each pair's score and reasons in words, someone left unmatched and why, from their codes),
+forbids a pair and publishes; registers a webhook, sends it a test and reads
 its delivery log; creates an admin (the key shown once) and reads the audit log, all of it and
 one action's entries. At each step `assert_translated` (tests/e2e/languages.py) finds no text
 outside the catalogue but what the test typed (names, terms, URLs) and identifiers shown as
@@ -45,9 +46,8 @@ TYPED = [PROGRAMME, COHORT, "Ana Mentor", "Omar Mentor", "Ben Mentee", "Cleo Men
 COHORT_REGIONS = ("#cohort-select, #cohort-status, #people-title, #people-status, #people-list, "
                   "#person-error")
 EDITING = f"{COHORT_REGIONS}, #person-form-title, #person-submit"
-# The import's errors, but for the server's own words on what to fix (the third column).
-IMPORT_ERRORS = ("#import-errors > h4, #import-errors caption, #import-errors thead, "
-                 "#import-errors tbody tr > :not(:nth-child(3))")
+# The import's errors, what to fix included (built from each error's code and params).
+IMPORT_ERRORS = "#import-errors"
 MATCHING_REGIONS = ("#matching-status, #proposal-summary, #proposal-pairs, #proposal-forbidden, "
                     "#proposal-unmatched, #publish-error, #matches-list")
 # The once-shown boxes, but for admin/view.js's Copy button (its name is checked apart).
@@ -99,19 +99,21 @@ async def test_cohorts_and_matching_speak_through_the_catalogue(tandem_server: A
     errors = page.locator("#import-errors")
     await errors.get_by_text("1 row has errors: nothing was imported.").wait_for()
     assert await errors.locator("tbody td code[translate=no]").first.inner_text() == "role"
+    fix = await errors.locator("tbody tr").first.locator("td").nth(1).inner_text()
+    assert fix == "⟦The role is ⟦⟦“mentor”⟧ or ⟦“mentee”⟧⟧, not “coach”.⟧", fix
     await assert_translated(page, "an import's errors", TYPED, root=IMPORT_ERRORS)
 
     await page.locator("#import-text").fill(GOOD_CSV)
     await page.locator("#import-form button[type=submit]").click()
-    imported = "Imported 5 people (5 new, 0 updated)."
-    await page.locator("#people-status", has_text=imported).wait_for()
+    await page.locator("#people-status",
+                       has_text="Imported 5 people (5 new, 0 updated).").wait_for()
     await page.locator("#people-list tbody tr").nth(4).wait_for()
     caption = await page.locator("#people-list caption").inner_text()
     assert caption == "⟦5 people: 2 mentors, 3 mentees⟧", caption
     await assert_translated(page, "the cohort's people", TYPED, root=COHORT_REGIONS)
     # Editing a person: the form's title and button change words.
-    dev = page.locator("#people-list tbody tr", has_text="Dev Mentee")
-    await dev.locator("button").first.click()
+    dev_row = page.locator("#people-list tbody tr", has_text="Dev Mentee")
+    await dev_row.locator("button").first.click()
     await page.locator("#person-form-title", has_text="Edit Dev Mentee").wait_for()
     await assert_translated(page, "editing a person", TYPED, root=EDITING)
     await page.locator("#person-cancel").click()
@@ -122,9 +124,10 @@ async def test_cohorts_and_matching_speak_through_the_catalogue(tandem_server: A
     await page.locator("#matching-status", has_text="Matching done.").wait_for()
     ana_ben = page.locator("#proposal-pairs tbody tr", has_text="Ben Mentee")
     why = await ana_ben.locator("td").nth(2).inner_text()
-    assert "⟦Goals ⟦+" in why and "both want Public speaking" in why, why
-    assert "both speak English" in why, why
-    await page.locator("#proposal-unmatched tbody tr", has_text="Dev Mentee").wait_for()
+    assert "⟦Goals ⟦+" in why and "both want ⟦Public speaking⟧" in why, why
+    assert "both speak ⟦English⟧" in why, why
+    dev = page.locator("#proposal-unmatched tbody tr", has_text="Dev Mentee")
+    assert "⟦Every compatible mentor (2) is full.⟧" in await dev.inner_text()
     await assert_translated(page, "a proposal", TYPED, root=MATCHING_REGIONS)
 
     # A forbidden pair, run again; then published: the matches with their days and frequency.

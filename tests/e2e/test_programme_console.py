@@ -87,6 +87,8 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     first = errors.locator("tbody tr").first
     assert await first.locator("th").inner_text() == "2"
     assert await first.locator("td").first.inner_text() == "role"
+    assert await first.locator("td").nth(1).inner_text() == (
+        "The role is “mentor” or “mentee”, not “coach”.")
     assert await admin.locator("#people-list").inner_text() == "Nobody in this cohort yet."
     await admin.locator("#people-status", has_text="1 row has errors").wait_for()
     await shot(admin, "2-import-errors")
@@ -124,6 +126,7 @@ async def test_an_admin_runs_a_programme_from_the_console_and_a_mentee_joins_by_
     unmatched = admin.locator("#proposal-unmatched tbody tr")
     assert (await unmatched.count()) == 1
     assert "Dev Mentee" in await unmatched.first.inner_text()
+    assert "Every compatible mentor (2) is full." in await unmatched.first.inner_text()
     await shot(admin, "4-proposal")
     await assert_accessible(admin, "the programme console with a proposal")
 

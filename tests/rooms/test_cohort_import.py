@@ -5,14 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rooms.cohort import Person, Profile, Slot
+from rooms import cohort_import
+from rooms.cohort import NEVER_PAIR_MAX, SLOTS_MAX, Person, Profile, Slot
 from rooms.cohort_import import (
     CELL_MAX,
+    COLUMNS,
+    ERROR_PARAMS,
+    WEEKDAYS,
     ImportResult,
     RowError,
     parse_people_csv,
@@ -168,6 +174,95 @@ def test_long_cells_and_bad_text() -> None:
     assert codes(parse(broken)) == [(2, None, "bad_csv")]
     assert "line 5" in parse(broken).errors[0].message
     assert codes(parse('"name,email,role\n')) == [(0, None, "bad_csv")]
+
+
+def found(result: ImportResult) -> list[tuple[int, str | None, str, dict[str, object]]]:
+    return [(e.row, e.column, e.code, e.params) for e in result.errors]
+
+
+def test_each_error_gives_its_params_for_a_page_in_another_language() -> None:
+    text = HEADER.replace("goals", "languages") + (
+        "Ben,not-an-email,coach,,Mars/Base,Someday 9-10,\n"
+        "Cy,cy@example.org,mentee,,,Mon 20:00-18:00; Tue 10:00-25:00,3\n"
+        f"{'N' * 61},dee@example.org,mentor,{'x' * 61},,,eleven\n"
+        "Eve\x07,eve@example.org,mentor," + ";".join(f"L{i}" for i in range(21)) + ",,,12\n"
+    )
+    assert found(parse(text)) == [
+        (1, "email", "bad_email", {"value": "not-an-email"}),
+        (1, "role", "bad_role", {"value": "coach", "allowed": ["mentor", "mentee"]}),
+        (1, "time_zone", "bad_time_zone", {"value": "Mars/Base"}),
+        (1, "availability", "bad_availability", {"problem": "format", "value": "Someday 9-10"}),
+        (2, "availability", "bad_availability",
+         {"problem": "order", "value": "Mon 20:00-18:00"}),
+        (2, "capacity", "bad_capacity", {"problem": "mentee"}),
+        (3, "name", "bad_name", {"problem": "too_long", "max": 60, "length": 61}),
+        (3, "languages", "bad_list",
+         {"problem": "term_too_long", "value": "x" * 20, "max": 60}),
+        (3, "capacity", "bad_capacity",
+         {"problem": "range", "value": "eleven", "min": 1, "max": 10}),
+        (4, "name", "bad_name", {"problem": "control_characters"}),
+        (4, "languages", "bad_list", {"problem": "too_many", "max": 20, "count": 21}),
+        (4, "capacity", "bad_capacity", {"problem": "range", "value": "12", "min": 1, "max": 10}),
+    ]
+    late = parse(HEADER + "Cy,cy@example.org,mentee,,,Tue 10:00-25:00,\n")
+    assert found(late) == [(1, "availability", "bad_availability",
+                            {"problem": "time_range", "value": "Tue 10:00-25:00"})]
+    many = "; ".join(f"{WEEKDAYS[i % 7]} {i // 7:02d}:00-{i // 7:02d}:30"
+                     for i in range(SLOTS_MAX + 1))
+    assert found(parse(HEADER + f"Cy,cy@example.org,mentee,,,{many},\n")) == [
+        (1, "availability", "bad_availability",
+         {"problem": "too_many", "max": SLOTS_MAX, "count": SLOTS_MAX + 1})]
+    long = f"name,email,role,free_text\nAna,a@x.org,mentor,{'x' * (CELL_MAX + 1)}\n"
+    assert found(parse(long)) == [
+        (1, "free_text", "too_long", {"max": CELL_MAX, "length": CELL_MAX + 1})]
+    assert found(parse("id,name,email,role\n-x,Ana,a@x.org,mentor\n")) == [
+        (1, "id", "bad_id", {"value": "-x", "max": 64})]
+
+
+def test_file_and_header_errors_give_their_params() -> None:
+    assert found(parse("Name,E-mail,role,name\n")) == [
+        (0, "e_mail", "unknown_column", {"position": 2, "value": "e_mail",
+                                         "allowed": list(COLUMNS)}),
+        (0, "name", "duplicate_column", {"value": "name"}),
+        (0, "email", "missing_column", {"value": "email"})]
+    assert found(parse("name,email,role\nAna,a@x.org,mentor,surplus\n")) == [
+        (1, None, "extra_cell", {"position": 4})]
+    rows = "".join(f"P{i},p{i}@example.org,mentee\n" for i in range(3))
+    assert found(parse("name,email,role\n" + rows, max_rows=2)) == [
+        (3, None, "too_many_rows", {"max": 2})]
+    broken = 'name,email,role\nAna,a@x.org,mentor\n"Ben\n\nLi",b@x.org,"mentee"x\n'
+    (error,) = parse(broken).errors
+    assert error.params == {"line": 5, "detail": "',' expected after '\"'"}
+    assert found(parse("name,email,role\nA\ud800,a@x.org,mentor\n")) == [
+        (0, None, "bad_encoding", {})]
+
+
+def test_errors_across_rows_give_their_params() -> None:
+    old = Person("ana-1", "Ana Old", Role.MENTOR, "ana@example.org")
+    text = ("id,name,email,role,never_pair\n"
+            "a1,Ana,ana2@example.org,mentor,\n"
+            "a1,Ana Two,ana3@example.org,mentor,\n"
+            ",Ben,ANA2@example.org,mentee,ghost\n"
+            "x-9,Imposter,ana@example.org,mentee,x-9\n")
+    assert found(parse(text, existing={old.id: old})) == [
+        (2, "id", "duplicate_id", {"value": "a1", "other_row": 1}),
+        (3, "email", "duplicate_email", {"problem": "in_file", "other_row": 1}),
+        (3, "never_pair", "unknown_never_pair", {"value": "ghost"}),
+        (4, "email", "duplicate_email", {"problem": "in_cohort", "name": "Ana Old",
+                                         "id": "ana-1"}),
+        (4, "never_pair", "bad_never_pair", {"problem": "self", "value": "x-9"}),
+    ]
+    crowd = ";".join(f"p{i}" for i in range(NEVER_PAIR_MAX + 1))
+    assert found(parse(f"name,email,role,never_pair\nAna,a@x.org,mentor,{crowd}\n")) == [
+        (1, "never_pair", "bad_never_pair",
+         {"problem": "too_many", "max": NEVER_PAIR_MAX, "count": NEVER_PAIR_MAX + 1})]
+
+
+def test_every_code_is_documented() -> None:
+    source = Path(cohort_import.__file__).read_text()
+    made = {*re.findall(r'_Bad\(\s*"([a-z_]+)"', source),
+            *re.findall(r'RowError\(\s*[^,]+,\s*[^,]+,\s*"([a-z_]+)"', source)}
+    assert made == set(ERROR_PARAMS)
 
 
 def test_blank_rows_are_skipped_but_counted() -> None:

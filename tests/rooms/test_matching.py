@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from rooms.cohort import Person, Profile, Slot
 from rooms.errors import InvalidPayload
+from rooms.match_rules import REASON_CODES
 from rooms.match_scores import overlap_minutes, pair_table, traits
 from rooms.matching import (
     MatchRules,
@@ -252,6 +253,40 @@ def test_reasons_name_what_matched_and_add_up_to_the_score() -> None:
     assert score == pytest.approx(sum(r.points for r in reasons))
 
 
+def test_reasons_carry_a_code_and_its_params_for_a_page_in_another_language() -> None:
+    ana = mentor("ana", goals=("Career change", "Leadership"), interests=("Chess", "film"),
+                 skills_offered=("Python", "SQL"), languages=("English", "Spanish"),
+                 availability=(Slot(0, 9 * 60, 11 * 60),), time_zone="Europe/Madrid")
+    ben = mentee("ben", goals=("career change", "leadership"), interests=("chess",),
+                 skills_wanted=("python", "design", "sql"), languages=("spanish", "english"),
+                 availability=(Slot(0, 8 * 60, 11 * 60 + 30),), time_zone="America/New_York")
+    _, reasons = score_pair(ana, ben, MatchRules(max_time_zone_hours=7), WINTER)
+    # terms as the mentee wrote them, in the mentee's order; numbers as numbers
+    assert [(r.criterion, r.code, r.params) for r in reasons] == [
+        ("goals", "shared_goals", {"goals": ["career change", "leadership"]}),
+        ("interests", "shared_interests", {"interests": ["chess"]}),
+        ("skills", "skills_offered", {"skills": ["python", "sql"], "offered": 2, "wanted": 3}),
+        ("language", "shared_languages", {"languages": ["spanish", "english"]}),
+        ("time_zone", "time_zones", {"hours_apart": 6, "max_hours": 7}),
+    ]
+    # the English words are the same data
+    assert [r.detail for r in reasons] == [
+        "Both want: career change, leadership", "Both like: chess",
+        "Offers 2 of the 3 skills wanted: python, sql", "Both speak: spanish, english",
+        "Time zones 6 h apart (at most 7 h)"]
+    # every code is one the documentation lists, with its criterion
+    for r in reasons:
+        assert REASON_CODES[r.code][0] == r.criterion
+    # availability: minutes a week; a time-zone gap of a fraction of an hour
+    madrid = mentor("m", time_zone="Europe/Madrid", availability=(Slot(0, 9 * 60, 12 * 60),))
+    kathmandu = mentee("k", time_zone="Asia/Kathmandu", availability=(Slot(0, 13 * 60, 16 * 60),))
+    by = {r.code: r for r in score_pair(madrid, kathmandu, MatchRules(), WINTER)[1]}
+    assert by["availability_overlap"].params == {"minutes": 135}
+    assert by["availability_overlap"].detail == "2 h 15 min a week free at the same time"
+    assert by["time_zones"].params == {"hours_apart": 4.75, "max_hours": 6}
+    assert by["time_zones"].detail == "Time zones 4.75 h apart (at most 6 h)"
+
+
 def test_a_perfect_pair_scores_100_and_nothing_in_common_scores_0() -> None:
     same = dict(goals=("a",), interests=("b",), skills_offered=("c",),
                 availability=(Slot(2, 0, 180),))
@@ -279,6 +314,8 @@ def test_most_matched_matches_someone_best_fit_leaves_out() -> None:
     assert {u.person_id: u.why for u in fit.unmatched} == {
         "y": "Every compatible mentor (1) is full.",
         "b": "Every compatible mentee (1) is matched with another mentor."}
+    assert {u.person_id: (u.code, u.params) for u in fit.unmatched} == {
+        "y": ("mentors_full", {"count": 1}), "b": ("mentees_taken", {"count": 1})}
     many = propose(people, MatchRules(objective=Objective.MOST_MATCHED), AT)
     assert many.groups() == {"a": ("y",), "b": ("x",)}
     assert many.unmatched == ()
@@ -304,8 +341,10 @@ def test_never_pair_holds_in_either_direction(who: str) -> None:
     result = propose([a, x], MatchRules(objective=Objective.MOST_MATCHED), AT)
     assert result.pairs == ()
     assert result.unmatched == (
-        Unmatched("a", "No mentee is free of a never-pair request with them.", Role.MENTOR),
-        Unmatched("x", "No mentor is free of a never-pair request with them.", Role.MENTEE))
+        Unmatched("a", "No mentee is free of a never-pair request with them.", Role.MENTOR,
+                  "no_one_meets_rule", {"partner_role": "mentee", "rule": "never_pair"}),
+        Unmatched("x", "No mentor is free of a never-pair request with them.", Role.MENTEE,
+                  "no_one_meets_rule", {"partner_role": "mentor", "rule": "never_pair"}))
 
 
 def test_same_department_is_excluded_only_when_asked_and_only_when_named() -> None:
@@ -328,11 +367,16 @@ def test_language_in_common_and_no_language_listed_matches_any() -> None:
     assert violations(en, mentee("x"), MatchRules(), AT) == ()
     result = propose([en, mentee("x", languages=("French",))], MatchRules(), AT)
     assert result.unmatched[1].why == "No mentor shares a language with them."
+    assert (result.unmatched[1].code, result.unmatched[1].params) == (
+        "no_one_meets_rule", {"partner_role": "mentor", "rule": "language"})
     # each mentor fails another rule: the why counts them
     far = mentor("b", time_zone="Asia/Tokyo")
     result = propose([en, far, mentee("x", languages=("French",))], MatchRules(), AT)
     assert result.unmatched[-1].why == (
         "No mentor meets every rule with them at once (ruled out by language 1, time zone 1).")
+    assert (result.unmatched[-1].code, result.unmatched[-1].params) == (
+        "no_one_meets_all_rules", {"partner_role": "mentor", "ruled_out": [
+            {"rule": "language", "count": 1}, {"rule": "time_zone", "count": 1}]})
 
 
 def test_time_zone_cap_follows_clock_changes() -> None:
@@ -419,7 +463,11 @@ def test_rules_validate_themselves(bad: object) -> None:
 
 def test_a_cohort_without_mentors_or_with_repeated_ids() -> None:
     alone = propose([mentee("x")], MatchRules(), AT)
-    assert alone.unmatched == (Unmatched("x", "The cohort has no mentors.", Role.MENTEE),)
+    assert alone.unmatched == (Unmatched("x", "The cohort has no mentors.", Role.MENTEE,
+                                         "no_partners", {"partner_role": "mentor"}),)
+    lonely = propose([mentor("a")], MatchRules(), AT).unmatched
+    assert [(u.why, u.code, u.params) for u in lonely] == [
+        ("The cohort has no mentees.", "no_partners", {"partner_role": "mentee"})]
     assert propose([], MatchRules(), AT) == Proposal((), (), Objective.BEST_FIT, 0.0)
     with pytest.raises(InvalidPayload, match="more than once"):
         propose([mentee("x"), mentee("x")], MatchRules(), AT)

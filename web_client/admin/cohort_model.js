@@ -1,9 +1,10 @@
 // Cohorts and people as the console shows and sends them (docs/PROGRAMMES.md, "Cohorts and
 // people"): a person from the add form, an import's row errors as table rows, and where a row
-// is in the pasted CSV. Words come from the language catalogue (ui/i18n.js). Pure: no DOM, no
-// network.
+// is in the pasted CSV. Words come from the language catalogue (ui/i18n.js): a row error's from
+// its code and params, the server's English message only for a code the page does not know.
+// Pure: no DOM, no network.
 
-import { t } from "../ui/i18n.js";
+import { formatList, t } from "../ui/i18n.js";
 
 /**
  * @typedef {{weekday: number, start: number, end: number}} Slot
@@ -12,7 +13,7 @@ import { t } from "../ui/i18n.js";
  * @typedef {{id: string, name: string, email?: string | null, role: string, capacity?: number,
  *   never_pair?: string[], profile?: Profile, version?: number}} Person
  * @typedef {{id: string, programme: string, name: string, people?: number, created_at?: number | string, version?: number}} Cohort
- * @typedef {{row: number, column: string | null, code: string, message: string}} RowError
+ * @typedef {{row: number, column: string | null, code: string, message: string, params?: Record<string, unknown>}} RowError
  */
 
 /** Terms typed as "a; b, c": split on ; or , and trimmed, empty ones dropped. @param {string | undefined} text */
@@ -43,10 +44,98 @@ export function personFromForm(v) {
   return person;
 }
 
+/** Params that are not what their code promises: the server's own message is shown instead. */
+class ParamsError extends Error {}
+
+/** A whole number of params, or ParamsError. @param {unknown} n */
+function count(n) {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new ParamsError(`not a count: ${n}`);
+  return n;
+}
+
+/** A text of params (a value as written, a name), or ParamsError. @param {unknown} s */
+function text(s) {
+  if (typeof s !== "string") throw new ParamsError(`not a text: ${s}`);
+  return s;
+}
+
+/** The form of a code with several (`params.problem`), or ParamsError. @param {unknown} problem @param {string[]} forms */
+function form(problem, forms) {
+  if (typeof problem !== "string" || !forms.includes(problem)) throw new ParamsError(`not a form: ${problem}`);
+  return problem;
+}
+
+/** Values to write in the file as they are ("mentor", "mentee"), as a list: "“mentor” or “mentee”". @param {unknown} list */
+function choices(list, quoted = true) {
+  if (!Array.isArray(list) || !list.length || !list.every((v) => typeof v === "string")) throw new ParamsError("not a list");
+  return formatList(quoted ? list.map((value) => t("admin.cohorts.import.quoted", { value })) : list, "disjunction");
+}
+
+/**
+ * Each code of a refused row (docs/PROGRAMMES.md, "Cohorts and people") as a sentence of the
+ * catalogue, from its params (and its column, for `missing_value`).
+ * @type {Record<string, (p: Record<string, any>, column: string | null) => string>}
+ */
+const IMPORT_ERRORS = {
+  missing_value: (_, column) => t("admin.cohorts.import.error.missing_value", { column: column === "name" || column === "email" ? column : "other" }),
+  too_long: (p) => t("admin.cohorts.import.error.too_long", { max: count(p.max), length: count(p.length) }),
+  bad_name: (p) => form(p.problem, ["too_long", "control_characters"]) === "too_long"
+    ? t("admin.cohorts.import.error.name_too_long", { max: count(p.max), length: count(p.length) })
+    : t("admin.cohorts.import.error.name_control_characters"),
+  bad_email: (p) => t("admin.cohorts.import.error.bad_email", { value: text(p.value) }),
+  bad_role: (p) => t("admin.cohorts.import.error.bad_role", { value: text(p.value), allowed: choices(p.allowed) }),
+  bad_id: (p) => t("admin.cohorts.import.error.bad_id", { value: text(p.value), max: count(p.max) }),
+  bad_list: (p) => form(p.problem, ["term_too_long", "too_many"]) === "term_too_long"
+    ? t("admin.cohorts.import.error.term_too_long", { value: text(p.value), max: count(p.max) })
+    : t("admin.cohorts.import.error.too_many_terms", { max: count(p.max), count: count(p.count) }),
+  bad_time_zone: (p) => t("admin.cohorts.import.error.bad_time_zone", { value: text(p.value) }),
+  bad_availability: (p) => form(p.problem, ["format", "time_range", "order", "too_many"]) === "too_many"
+    ? t("admin.cohorts.import.error.too_many_times", { max: count(p.max), count: count(p.count) })
+    : t("admin.cohorts.import.error.bad_availability", { problem: p.problem, value: text(p.value) }),
+  bad_capacity: (p) => form(p.problem, ["range", "mentee"]) === "range"
+    ? t("admin.cohorts.import.error.capacity_range", { value: text(p.value), min: count(p.min), max: count(p.max) })
+    : t("admin.cohorts.import.error.capacity_mentee"),
+  bad_never_pair: (p) => form(p.problem, ["too_many", "self"]) === "self"
+    ? t("admin.cohorts.import.error.never_pair_self", { value: text(p.value) })
+    : t("admin.cohorts.import.error.never_pair_too_many", { max: count(p.max), count: count(p.count) }),
+  unknown_never_pair: (p) => t("admin.cohorts.import.error.unknown_never_pair", { value: text(p.value) }),
+  unknown_column: (p) => t("admin.cohorts.import.error.unknown_column", {
+    position: count(p.position), value: text(p.value), allowed: choices(p.allowed, false) }),
+  duplicate_column: (p) => t("admin.cohorts.import.error.duplicate_column", { value: text(p.value) }),
+  missing_column: (p) => t("admin.cohorts.import.error.missing_column", { value: text(p.value) }),
+  extra_cell: (p) => t("admin.cohorts.import.error.extra_cell", { position: count(p.position) }),
+  duplicate_id: (p) => t("admin.cohorts.import.error.duplicate_id", { value: text(p.value), other_row: count(p.other_row) }),
+  duplicate_email: (p) => form(p.problem, ["in_file", "in_cohort"]) === "in_file"
+    ? t("admin.cohorts.import.error.email_in_file", { other_row: count(p.other_row) })
+    : t("admin.cohorts.import.error.email_in_cohort", { name: text(p.name), id: text(p.id) }),
+  too_many_rows: (p) => t("admin.cohorts.import.error.too_many_rows", { max: count(p.max) }),
+  bad_csv: (p) => t("admin.cohorts.import.error.bad_csv", { line: count(p.line) }),
+  bad_encoding: () => t("admin.cohorts.import.error.bad_encoding"),
+  bad_profile: () => t("admin.cohorts.import.error.bad_person"),
+  bad_person: () => t("admin.cohorts.import.error.bad_person"),
+};
+
+/**
+ * What to fix in a refused row, in the person's language; the server's English message for a
+ * code the page does not know.
+ * @param {RowError} r
+ */
+export function importErrorText(r) {
+  const say = Object.hasOwn(IMPORT_ERRORS, r.code) ? IMPORT_ERRORS[r.code] : null;
+  if (say) {
+    try {
+      return say(r.params || {}, r.column);
+    } catch (err) {
+      if (!(err instanceof ParamsError)) throw err;
+    }
+  }
+  return String(r.message || "");
+}
+
 /**
  * An import's refusal as rows for the errors table, in file order: the row (0 is the header or
  * the file as a whole), the column (the CSV's own name; `named` is false for a whole row), what
- * to fix (the server's words).
+ * to fix (`importErrorText`).
  * @param {unknown} body  the answer of a refused import
  * @returns {{row: string, line: number, column: string, named: boolean, message: string}[]}
  */
@@ -59,7 +148,7 @@ export function importErrorRows(body) {
       line: Math.max(0, r.row), // the header is line 0 of the text
       column: r.column || t("admin.cohorts.import.whole_row"),
       named: !!r.column,
-      message: r.message,
+      message: importErrorText(r),
     }));
 }
 

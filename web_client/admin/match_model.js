@@ -1,17 +1,19 @@
 // Matching as the console shows it (docs/PROGRAMMES.md, "Matching"): the rules from the form,
 // the admin's pinned and forbidden pairs between runs, and a proposal as table rows with each
-// pair's score and the reasons for it in words. The server gives its reasons and why someone is
-// left unmatched in English sentences of a few known forms: those are put in the person's
-// language (ui/i18n.js), names and terms as they came; a sentence of another form is shown as it
-// is. Pure: no DOM, no network.
+// pair's score and the reasons for it in words. The server gives each reason, and why someone
+// is left unmatched, as a stable code with its params besides its English sentence: the page's
+// words come from the code (ui/i18n.js), names and terms as they came; the server's sentence is
+// shown only for a code the page does not know (or one kept before codes existed). Pure: no DOM,
+// no network.
 
-import { formatDateTime, formatNumber, t } from "../ui/i18n.js";
+import { formatDateTime, formatList, formatNumber, t } from "../ui/i18n.js";
 
 /**
- * @typedef {{criterion: string, points: number, detail?: string}} Reason
+ * @typedef {Record<string, unknown>} Params
+ * @typedef {{criterion: string, points: number, detail?: string, code?: string | null, params?: Params}} Reason
  * @typedef {{mentor_id: string, mentor_name: string, mentee_id: string, mentee_name: string, score: number,
  *   reasons: Reason[], pinned?: boolean}} ProposedPair
- * @typedef {{person_id: string, name: string, role: string, why: string}} Unmatched
+ * @typedef {{person_id: string, name: string, role: string, why: string, code?: string | null, params?: Params}} Unmatched
  * @typedef {{pairs: ProposedPair[], unmatched: Unmatched[], objective?: string, total_score?: number,
  *   rules?: Rules, made_at?: number | string}} Proposal
  * @typedef {{objective?: string, common_language?: boolean, max_time_zone_hours?: number | null,
@@ -44,52 +46,68 @@ export function fmtPoints(n, signed = false) {
   return formatNumber(v, { maximumFractionDigits: 1, signDisplay: signed ? "exceptZero" : "auto" });
 }
 
-/** The server's "2 h 30 min" as numbers. @param {string} text @returns {{hours: number, minutes: number} | null} */
-function parseDuration(text) {
-  const m = /^(?:(\d+) h)? ?(?:(\d+) min)?$/.exec(text.trim());
-  return m && (m[1] || m[2]) ? { hours: Number(m[1] || 0), minutes: Number(m[2] || 0) } : null;
-}
-
-/** A length of time in words ("2 hr 30 min"). @param {{hours: number, minutes: number}} d */
-function durationText({ hours, minutes }) {
+/** A length of time in words ("2 hr 30 min"). @param {number} total minutes */
+function durationText(total) {
+  const hours = Math.floor(total / 60);
+  const minutes = total % 60;
   const unit = (/** @type {number} */ n, /** @type {string} */ u) => formatNumber(n, { style: "unit", unit: u, unitDisplay: "short" });
   if (!hours) return unit(minutes, "minute");
   return minutes ? `${unit(hours, "hour")} ${unit(minutes, "minute")}` : unit(hours, "hour");
 }
 
-/** A number of hours as the server writes it ("1.5"), in the person's language. @param {string} n */
-const hoursText = (n) => formatNumber(Number(n), { maximumFractionDigits: 2 });
+/** A number of hours in the person's language ("1.5", "1,5"). @param {number} n */
+const hoursText = (n) => formatNumber(n, { maximumFractionDigits: 2 });
+
+/** Params that are not what their code promises: the server's own words are shown instead. */
+class ParamsError extends Error {}
+
+/** A whole number of params, or ParamsError. @param {unknown} n */
+function count(n) {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new ParamsError(`not a count: ${n}`);
+  return n;
+}
+
+/** A number of params (hours), or ParamsError. @param {unknown} n */
+function amount(n) {
+  if (typeof n !== "number" || !Number.isFinite(n)) throw new ParamsError(`not a number: ${n}`);
+  return n;
+}
+
+/** Terms as the people wrote them, as a list in the person's language ("Chess and Design"). @param {unknown} list */
+function terms(list) {
+  if (!Array.isArray(list) || !list.length || !list.every((v) => typeof v === "string")) {
+    throw new ParamsError("not a list of terms");
+  }
+  return formatList(list);
+}
+
+/** One of `allowed`, or ParamsError. @template {string} T @param {unknown} value @param {readonly T[]} allowed @returns {T} */
+function oneOf(value, allowed) {
+  if (!allowed.includes(/** @type {T} */ (value))) throw new ParamsError(`not one of ${allowed.join(", ")}: ${value}`);
+  return /** @type {T} */ (value);
+}
 
 /**
- * A reason of one of the server's known forms (rooms/match_scores.py) in the person's language, or
- * null.
+ * A reason with a code the page knows (docs/PROGRAMMES.md, "Matching"), in the person's
+ * language, or null.
  * @param {Reason} r @param {string} points
  * @returns {string | null}
  */
 function knownReason(r, points) {
-  const detail = r.detail || "";
-  let m;
-  switch (r.criterion) {
-    case "goals":
-      m = /^Both want: (.+)$/.exec(detail);
-      return m && t("admin.matching.reason.goals", { points, goals: m[1] });
-    case "interests":
-      m = /^Both like: (.+)$/.exec(detail);
-      return m && t("admin.matching.reason.interests", { points, interests: m[1] });
-    case "skills":
-      m = /^Offers (\d+) of the (\d+) skills wanted: (.+)$/.exec(detail);
-      return m && t("admin.matching.reason.skills", { points, offered: Number(m[1]), wanted: Number(m[2]), skills: m[3] });
-    case "availability": {
-      m = /^(.+) a week free at the same time$/.exec(detail);
-      const length = m && parseDuration(m[1]);
-      return length && t("admin.matching.reason.availability", { points, duration: durationText(length) });
-    }
-    case "language":
-      m = /^Both speak: (.+)$/.exec(detail);
-      return m && t("admin.matching.reason.language", { points, languages: m[1] });
-    case "time_zone":
-      m = /^Time zones ([\d.]+) h apart \(at most ([\d.]+) h\)$/.exec(detail);
-      return m && t("admin.matching.reason.time_zone", { points, apart: hoursText(m[1]), most: hoursText(m[2]) });
+  const p = r.params || {};
+  switch (r.code) {
+    case "shared_goals":
+      return t("admin.matching.reason.goals", { points, goals: terms(p.goals) });
+    case "shared_interests":
+      return t("admin.matching.reason.interests", { points, interests: terms(p.interests) });
+    case "skills_offered":
+      return t("admin.matching.reason.skills", { points, offered: count(p.offered), wanted: count(p.wanted), skills: terms(p.skills) });
+    case "availability_overlap":
+      return t("admin.matching.reason.availability", { points, duration: durationText(count(p.minutes)) });
+    case "shared_languages":
+      return t("admin.matching.reason.language", { points, languages: terms(p.languages) });
+    case "time_zones":
+      return t("admin.matching.reason.time_zone", { points, apart: hoursText(amount(p.hours_apart)), most: hoursText(amount(p.max_hours)) });
     default:
       return null;
   }
@@ -98,51 +116,51 @@ function knownReason(r, points) {
 /** "Goals +12: both want public speaking". @param {Reason} r */
 export function reasonText(r) {
   const points = fmtPoints(r.points, true);
-  const known = knownReason(r, points);
-  if (known) return known;
+  try {
+    const known = knownReason(r, points);
+    if (known) return known;
+  } catch (err) {
+    if (!(err instanceof ParamsError)) throw err;
+  }
   // a reason the page does not know: its criterion and points, and the server's words
   return `${criterionWord(r.criterion)} ${points}${r.detail ? `: ${r.detail}` : ""}`;
 }
 
-/** The rules the server names when nobody is left for someone (rooms/matching.py). */
-const RULE_WORDS = /** @type {Record<string, string>} */ ({
-  "shares a language with them": "language",
-  "is in a time zone close enough to theirs": "time_zone",
-  "is in another department": "department",
-  "is free of a never-pair request with them": "never_pair",
-  "has enough free time at the same time as them": "availability",
-  "is allowed by the admin": "forbids",
-});
-const RULE_NAMES = /** @type {Record<string, string>} */ ({
-  language: "language", "time zone": "time_zone", department: "department", "never-pair": "never_pair",
-  availability: "availability", "the admin": "forbids",
-});
+/** The hard rules the server names when nobody is left for someone (rooms/matching.py). */
+const RULES = /** @type {const} */ (["language", "time_zone", "department", "never_pair", "availability", "forbids"]);
+const ROLES = /** @type {const} */ (["mentor", "mentee"]);
 
 /**
- * Why someone is left unmatched, from the server's sentence (rooms/matching.py): in the person's
- * language when it has one of the known forms, otherwise as it came.
- * @param {string} why
+ * Why someone is left unmatched (docs/PROGRAMMES.md, "Matching"), in the person's language;
+ * the server's sentence for a code the page does not know.
+ * @param {Pick<Unmatched, "why" | "code" | "params">} u
  */
-export function whyText(why) {
-  const text = String(why || "");
-  let m = /^The cohort has no (mentor|mentee)s\.$/.exec(text);
-  if (m) return t("admin.matching.why.nobody", { role: m[1] });
-  m = /^Every compatible mentor \((\d+)\) is full\.$/.exec(text);
-  if (m) return t("admin.matching.why.mentors_full", { count: Number(m[1]) });
-  m = /^Every compatible mentee \((\d+)\) is matched with another mentor\.$/.exec(text);
-  if (m) return t("admin.matching.why.mentees_taken", { count: Number(m[1]) });
-  m = /^No (mentor|mentee) meets every rule with them at once \(ruled out by (.+)\)\.$/.exec(text);
-  if (m) {
-    const parts = m[2].split(", ").map((part) => /^(.+) (\d+)$/.exec(part));
-    if (parts.every((p) => p && RULE_NAMES[p[1]])) {
-      const ruledOut = parts.map((p) => t("admin.matching.why.ruled_out", {
-        rule: RULE_NAMES[/** @type {RegExpExecArray} */ (p)[1]], count: Number(/** @type {RegExpExecArray} */ (p)[2]) }));
-      return t("admin.matching.why.no_one_for_all", { role: m[1], ruled_out: ruledOut.join(", ") });
+export function whyText(u) {
+  const p = u.params || {};
+  try {
+    switch (u.code) {
+      case "no_partners":
+        return t("admin.matching.why.nobody", { role: oneOf(p.partner_role, ROLES) });
+      case "mentors_full":
+        return t("admin.matching.why.mentors_full", { count: count(p.count) });
+      case "mentees_taken":
+        return t("admin.matching.why.mentees_taken", { count: count(p.count) });
+      case "no_one_meets_rule":
+        return t("admin.matching.why.no_one_for_rule", { role: oneOf(p.partner_role, ROLES), rule: oneOf(p.rule, RULES) });
+      case "no_one_meets_all_rules": {
+        const parts = Array.isArray(p.ruled_out) ? p.ruled_out : [];
+        if (!parts.length) throw new ParamsError("nothing ruled out");
+        const ruledOut = parts.map((part) => t("admin.matching.why.ruled_out", {
+          rule: oneOf(part && part.rule, RULES), count: count(part && part.count) }));
+        return t("admin.matching.why.no_one_for_all", { role: oneOf(p.partner_role, ROLES), ruled_out: formatList(ruledOut) });
+      }
+      default:
+        break;
     }
+  } catch (err) {
+    if (!(err instanceof ParamsError)) throw err;
   }
-  m = /^No (mentor|mentee) (.+)\.$/.exec(text);
-  if (m && RULE_WORDS[m[2]]) return t("admin.matching.why.no_one_for_rule", { role: m[1], rule: RULE_WORDS[m[2]] });
-  return text;
+  return String(u.why || "");
 }
 
 /**

@@ -121,7 +121,7 @@ export function installMatching(ctx) {
     box.replaceChildren(dataTable({
       caption: t("admin.matching.unmatched.caption"),
       columns: [t("admin.matching.unmatched.column_name"), t("admin.matching.unmatched.column_role"), t("admin.matching.unmatched.column_why")],
-      rows: unmatched.map((u) => [u.name, roleWord(u.role), whyText(u.why)]),
+      rows: unmatched.map((u) => [u.name, roleWord(u.role), whyText(u)]),
     }));
   }
 

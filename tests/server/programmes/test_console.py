@@ -14,7 +14,8 @@ import aiohttp
 import pytest
 
 from server.app import CONTEXT
-from server.programmes.store import COHORT_KINDS
+from server.documents import Put
+from server.programmes.store import COHORT_KINDS, PROPOSAL
 from tests.support import ADMIN_KEY, Api, Clock, Peer
 
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -108,6 +109,68 @@ async def test_matching_explains_itself_honours_pins_and_forbids_and_publishes(
     await call(http, "POST", f"{base}/matches/{omar['id']}/end", 409, json={})
     fourth = await call(http, "POST", f"{base}/proposal", json={"max_time_zone_hours": None})
     assert ids["Tom Reed"] in {p["mentee_id"] for p in fourth["pairs"]}
+
+
+async def test_reasons_unmatched_and_import_errors_carry_codes_and_params(
+        http: aiohttp.ClientSession) -> None:
+    # Each row error: the English message and, for a page in another language, the params.
+    cohort = await call(http, "POST", "/api/cohorts", 201, json={"programme": "P", "name": "C"})
+    bad = HEADER + GOOD + "Zed,zed@example.org,boss,English,UTC,,,,\n"
+    out = await call(http, "POST", f"/api/cohorts/{cohort['id']}/import", 400, data=bad,
+                     headers={"Content-Type": "text/csv"})
+    assert out == {"error": {"code": "import_failed",
+                             "message": "Nothing was imported: 1 row need fixing."},
+                   "rows": [{"row": 6, "column": "role", "code": "bad_role",
+                             "message": "The role is mentor or mentee, not 'boss'.",
+                             "params": {"value": "boss", "allowed": ["mentor", "mentee"]}}]}
+
+    # Each reason and each explanation: criterion, points, English words, code and params.
+    cohort_id, ids = await cohort_with_people(http)
+    base = f"/api/cohorts/{cohort_id}"
+    proposal = await call(http, "POST", f"{base}/proposal", json={"max_time_zone_hours": 1})
+    lina = next(p for p in proposal["pairs"] if p["mentee_name"] == "Lina Park")
+    assert lina["reasons"] == [
+        {"criterion": "skills", "points": lina["score"],
+         "detail": "Offers 1 of the 1 skills wanted: python", "code": "skills_offered",
+         "params": {"skills": ["python"], "offered": 1, "wanted": 1}},
+        {"criterion": "language", "points": 0.0, "detail": "Both speak: Spanish",
+         "code": "shared_languages", "params": {"languages": ["Spanish"]}},
+        {"criterion": "time_zone", "points": 0.0, "detail": "Time zones 0 h apart (at most 1 h)",
+         "code": "time_zones", "params": {"hours_apart": 0, "max_hours": 1}},
+    ]
+    ada = next(u for u in proposal["unmatched"] if u["name"] == "Ada Stone")
+    assert ada == {"person_id": ids["Ada Stone"], "name": "Ada Stone", "role": "mentee",
+                   "why": "No mentor is in a time zone close enough to theirs.",
+                   "code": "no_one_meets_rule",
+                   "params": {"partner_role": "mentor", "rule": "time_zone"}}
+    assert await call(http, "GET", f"{base}/proposal") == proposal
+    # a published match keeps its reasons' codes
+    published = await call(http, "POST", f"{base}/publish", json={"starts_on": "2026-03-02"})
+    maya = next(m for m in published["matches"] if m["mentor_id"] == ids["Maya Chen"])
+    assert {r["code"] for r in maya["reasons"]} >= {"shared_languages", "time_zones"}
+    listed = await call(http, "GET", f"{base}/matches")
+    assert next(m for m in listed["matches"] if m["id"] == maya["id"]) == maya
+
+
+async def test_a_proposal_kept_before_reasons_had_codes_still_reads(
+        http: aiohttp.ClientSession, server: Any, clock: Clock) -> None:
+    cohort, ids = await cohort_with_people(http)
+    proposal = await call(http, "POST", f"/api/cohorts/{cohort}/proposal", json={})
+    for pair in proposal["pairs"]:
+        for r in pair["reasons"]:
+            del r["code"], r["params"]
+    for u in proposal["unmatched"]:
+        del u["code"], u["params"]
+    documents = server.app[CONTEXT].documents
+    await documents.write([Put(PROPOSAL, cohort, proposal, scope=cohort)], clock())
+    old = await call(http, "GET", f"/api/cohorts/{cohort}/proposal")
+    assert all(r["code"] is None and r["params"] == {} and r["detail"]
+               for p in old["pairs"] for r in p["reasons"])
+    assert all(u["code"] is None and u["params"] == {} and u["why"] for u in old["unmatched"])
+    published = await call(http, "POST", f"/api/cohorts/{cohort}/publish",
+                           json={"starts_on": "2026-03-02"})
+    assert all(r["code"] is None and r["detail"]
+               for m in published["matches"] for r in m["reasons"])
 
 
 async def published_cohort(http: aiohttp.ClientSession) -> tuple[str, dict[str, str], list[Any]]:

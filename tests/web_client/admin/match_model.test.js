@@ -86,35 +86,59 @@ test("a proposal and a match in words", () => {
   assert.equal(matchLabel({ id: "m", mentor_id: "ana", mentee_ids: ["ben", "zed"] }, names), "Ana & Ben, zed");
 });
 
-test("the server's reasons of known forms are sentences of the catalogue, names and terms as they came", () => {
-  assert.equal(reasonText({ criterion: "goals", points: 12, detail: "Both want: Public speaking, Careers" }),
-    "Goals +12: both want Public speaking, Careers");
-  assert.equal(reasonText({ criterion: "interests", points: 3.25, detail: "Both like: Chess" }), "Interests +3.3: both like Chess");
-  assert.equal(reasonText({ criterion: "skills", points: 20, detail: "Offers 1 of the 2 skills wanted: Python" }),
+const reason = (criterion, points, code, params, detail = "the server's words") => ({ criterion, points, detail, code, params });
+
+test("each reason is a sentence of the catalogue built from its code and params, terms as they came", () => {
+  assert.equal(reasonText(reason("goals", 12, "shared_goals", { goals: ["Public speaking", "Careers"] })),
+    "Goals +12: both want Public speaking and Careers");
+  assert.equal(reasonText(reason("interests", 3.25, "shared_interests", { interests: ["Chess"] })), "Interests +3.3: both like Chess");
+  assert.equal(reasonText(reason("skills", 20, "skills_offered", { skills: ["Python"], offered: 1, wanted: 2 })),
     "Skills +20: offers 1 of the 2 skills wanted: Python");
-  assert.equal(reasonText({ criterion: "skills", points: 20, detail: "Offers 1 of the 1 skills wanted: Python" }),
+  assert.equal(reasonText(reason("skills", 20, "skills_offered", { skills: ["Python"], offered: 1, wanted: 1 })),
     "Skills +20: offers the one skill wanted: Python");
-  assert.equal(reasonText({ criterion: "availability", points: 5, detail: "2 h 30 min a week free at the same time" }),
+  assert.equal(reasonText(reason("availability", 5, "availability_overlap", { minutes: 150 })),
     "Availability +5: 2 hr 30 min a week free at the same time");
-  assert.equal(reasonText({ criterion: "availability", points: 1, detail: "45 min a week free at the same time" }),
+  assert.equal(reasonText(reason("availability", 1, "availability_overlap", { minutes: 45 })),
     "Availability +1: 45 min a week free at the same time");
-  assert.equal(reasonText({ criterion: "language", points: 0, detail: "Both speak: English, Spanish" }), "Language 0: both speak English, Spanish");
-  assert.equal(reasonText({ criterion: "time_zone", points: 0, detail: "Time zones 1.5 h apart (at most 3 h)" }),
-    "Time zone 0: 1.5 h apart (at most 3 h)");
-  // another form: the criterion in words and the server's own sentence
-  assert.equal(reasonText({ criterion: "goals", points: 2, detail: "Something new" }), "Goals +2: Something new");
+  assert.equal(reasonText(reason("availability", 2, "availability_overlap", { minutes: 120 })),
+    "Availability +2: 2 hr a week free at the same time");
+  assert.equal(reasonText(reason("language", 0, "shared_languages", { languages: ["English", "Spanish", "French"] })),
+    "Language 0: both speak English, Spanish, and French");
+  assert.equal(reasonText(reason("time_zone", 0, "time_zones", { hours_apart: 4.75, max_hours: 6 })),
+    "Time zone 0: 4.75 h apart (at most 6 h)");
 });
 
-test("why someone is left unmatched, from the server's sentences", () => {
-  assert.equal(whyText("The cohort has no mentors."), "The cohort has no mentors.");
-  assert.equal(whyText("Every compatible mentor (3) is full."), "Every compatible mentor (3) is full.");
-  assert.equal(whyText("Every compatible mentor (1) is full."), "The only compatible mentor is full.");
-  assert.equal(whyText("Every compatible mentee (2) is matched with another mentor."), "Every compatible mentee (2) is matched with another mentor.");
-  assert.equal(whyText("No mentor shares a language with them."), "No mentor shares a language with them.");
-  assert.equal(whyText("No mentee is allowed by the admin."), "No mentee is allowed by the admin.");
-  assert.equal(whyText("No mentor meets every rule with them at once (ruled out by language 2, time zone 1)."),
-    "No mentor meets every rule with them at once (ruled out by language 2, time zone 1).");
-  assert.equal(whyText("Something the page does not know."), "Something the page does not know.");
+test("a reason's English words are shown only for a code the page does not know, or params it cannot read", () => {
+  // a code of a newer server, or a match published before reasons had codes
+  assert.equal(reasonText(reason("goals", 2, "shared_dreams", { dreams: ["x"] }, "Both dream: x")), "Goals +2: Both dream: x");
+  assert.equal(reasonText(reason("goals", 2, null, undefined, "Both want: Careers")), "Goals +2: Both want: Careers");
+  assert.equal(reasonText({ criterion: "goals", points: 2, detail: "Both want: Careers" }), "Goals +2: Both want: Careers");
+  // params that are not what the code promises
+  assert.equal(reasonText(reason("goals", 2, "shared_goals", { goals: [] }, "Both want: ?")), "Goals +2: Both want: ?");
+  assert.equal(reasonText(reason("skills", 2, "skills_offered", { skills: ["SQL"], offered: "one", wanted: 2 }, "Offers one")),
+    "Skills +2: Offers one");
+  assert.equal(reasonText(reason("availability", 2, "availability_overlap", {}, "Some time")), "Availability +2: Some time");
+});
+
+const unmatched = (code, params, why = "The server's sentence.") => ({ why, code, params });
+
+test("why someone is left unmatched, from its code and params", () => {
+  assert.equal(whyText(unmatched("no_partners", { partner_role: "mentor" })), "The cohort has no mentors.");
+  assert.equal(whyText(unmatched("no_partners", { partner_role: "mentee" })), "The cohort has no mentees.");
+  assert.equal(whyText(unmatched("mentors_full", { count: 3 })), "Every compatible mentor (3) is full.");
+  assert.equal(whyText(unmatched("mentors_full", { count: 1 })), "The only compatible mentor is full.");
+  assert.equal(whyText(unmatched("mentees_taken", { count: 2 })), "Every compatible mentee (2) is matched with another mentor.");
+  assert.equal(whyText(unmatched("no_one_meets_rule", { partner_role: "mentor", rule: "language" })), "No mentor shares a language with them.");
+  assert.equal(whyText(unmatched("no_one_meets_rule", { partner_role: "mentee", rule: "forbids" })), "No mentee is allowed by the admin.");
+  assert.equal(whyText(unmatched("no_one_meets_all_rules", { partner_role: "mentor", ruled_out: [
+    { rule: "language", count: 2 }, { rule: "time_zone", count: 1 }, { rule: "never_pair", count: 1 }] })),
+  "No mentor meets every rule with them at once (2 ruled out by language, 1 ruled out by time zone, and 1 ruled out by never-pair requests).");
+  // the server's sentence: an unknown code, none (a proposal kept before codes), unreadable params
+  assert.equal(whyText(unmatched("moon_phase", { phase: "new" }, "The moon is new.")), "The moon is new.");
+  assert.equal(whyText({ why: "Every compatible mentor (3) is full." }), "Every compatible mentor (3) is full.");
+  assert.equal(whyText(unmatched("no_one_meets_rule", { partner_role: "mentor", rule: "astrology" }, "No mentor fits.")), "No mentor fits.");
+  assert.equal(whyText(unmatched("no_one_meets_all_rules", { partner_role: "mentor", ruled_out: [] }, "Ruled out.")), "Ruled out.");
+  assert.equal(whyText(unmatched("mentors_full", { count: -1 }, "Full.")), "Full.");
 });
 
 test("a published match's days read as dates, whatever the device's time zone", () => {
@@ -130,9 +154,21 @@ test("in Spanish, counts take their plural forms and reasons read in Spanish", (
       "Se proponen 2 parejas, con una puntuación total de 3,5; 1 persona sin pareja.");
     assert.equal(proposalSummary({ pairs: [pair("a", "b", 1)], unmatched: [] }), "Se propone 1 pareja; todos tienen pareja.");
     assert.equal(importSummary({ created: 1, updated: 2 }), "Se importaron 3 personas (1 nueva, 2 actualizadas).");
-    assert.equal(reasonText({ criterion: "skills", points: 20, detail: "Offers 2 of the 3 skills wanted: Python, SQL" }),
-      "Habilidades +20: ofrece 2 de las 3 habilidades buscadas: Python, SQL");
-    assert.equal(whyText("Every compatible mentor (4) is full."), "Los 4 mentores compatibles no tienen plazas libres.");
+    assert.equal(reasonText(reason("skills", 20, "skills_offered", { skills: ["Python", "SQL"], offered: 2, wanted: 3 })),
+      "Habilidades +20: ofrece 2 de las 3 habilidades buscadas: Python y SQL");
+    assert.equal(reasonText(reason("goals", 12.5, "shared_goals", { goals: ["Oratoria", "Carrera", "Liderazgo"] })),
+      "Objetivos +12,5: comparten Oratoria, Carrera y Liderazgo");
+    assert.equal(reasonText(reason("availability", 4, "availability_overlap", { minutes: 90 })),
+      "Disponibilidad +4: 1 h 30 min a la semana libres a la vez");
+    assert.equal(reasonText(reason("time_zone", 0, "time_zones", { hours_apart: 1.5, max_hours: 3 })),
+      "Zona horaria 0: 1,5 h de diferencia (como máximo 3 h)");
+    assert.equal(whyText(unmatched("mentors_full", { count: 4 })), "Los 4 mentores compatibles no tienen plazas libres.");
+    assert.equal(whyText(unmatched("no_partners", { partner_role: "mentee" })), "La cohorte no tiene mentorados.");
+    assert.equal(whyText(unmatched("no_one_meets_all_rules", { partner_role: "mentee", ruled_out: [
+      { rule: "department", count: 1 }, { rule: "availability", count: 3 }] })),
+    "Ningún mentorado cumple a la vez todas las reglas con esta persona (1 descartado por el departamento y 3 descartados por la disponibilidad).");
+    // an unknown code: the server's words, as they are
+    assert.equal(whyText(unmatched("moon_phase", {}, "The moon is new.")), "The moon is new.");
   } finally {
     useCatalogue("en", catalogue("en"));
   }
