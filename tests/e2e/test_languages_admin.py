@@ -3,9 +3,10 @@
 In the pseudo-language (``?lang=en-XA``, every catalogue message between ⟦ ⟧) the sign-in, the
 sessions list (with a session's transcript buttons), the programme summary, one session's
 attendance report (a session a mentee has joined: the table, the timeline, the links), and the
-programme console's sessions and match health show no word outside the catalogue but the names and titles this test made. The cohort, people, matching, webhooks and
-admins sections are checked by their own test; here they are left out of the check
-(``translate="no"`` for the moment of it). In Spanish the page speaks Spanish and passes axe.
+programme console's sessions and match health show no word outside the catalogue but the names and
+titles this test made. The cohort, people, matching, webhooks and admins sections are checked by
+their own test; here they are left out of the check (``translate="no"`` for the moment of it). In
+Spanish the page speaks Spanish and passes axe.
 """
 
 from __future__ import annotations
