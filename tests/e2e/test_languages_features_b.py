@@ -194,8 +194,8 @@ async def test_the_whiteboard_its_list_of_items_and_the_clear_dialog(
         await translated(maya, "the dialog before clearing the board", [".confirm-dialog"])
         await dialog.locator(".confirm-dialog-confirm").click()
         await dialog.wait_for(state="detached")
-        await ben.wait_for_function("() => document.querySelector('.wb-canvas').dataset.items === '0'")
         assert await maya.evaluate("() => document.activeElement.classList.contains('wb-clear')")
+        await wait_text(maya, ".wb-status", "⟦The board was cleared.⟧", timeout=2 * WAIT_MS)
         await wait_text(maya, ".wb-items", "⟦The board is empty.⟧")
     finally:
         await close_page(ben)

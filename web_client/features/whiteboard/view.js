@@ -1,12 +1,13 @@
 // The whiteboard on screen: toolbar, canvas with pen, highlighter, shapes, text, select and move,
-// eraser, undo/redo of one's own changes, clear (mentors), cursors, PNG and SVG export, and a
-// breakout room's board shown in the main room, and the list of items in words (./item_list.js).
-// The document and the server are ./commands.js's.
+// eraser, undo/redo of one's own changes, clear (mentors, asked again in a dialog), cursors, PNG
+// and SVG export. A breakout room's board shown in the main room is ./shown.js's, the list of items
+// in words ./item_list.js's, the document and the server ./commands.js's.
 
 import { BOARD, boardSvg, bounds, drawBoard, hits, readItem, readItems } from "./render.js";
-import { BoardSync, readShown } from "./commands.js";
+import { BoardSync } from "./commands.js";
 import { COLORS, TEXT_MAX, TOOLS, WIDTHS, boardLabel, exportName, keyboardPlacement, mayEdit, roundCoord, words } from "./state.js";
 import { createItemList } from "./item_list.js";
+import { createShowing } from "./shown.js";
 import { SERVER_EVENTS } from "../../core/events.js";
 import { addStylesheet, el } from "../../ui/dom.js";
 import { t } from "../../ui/i18n.js";
@@ -47,14 +48,14 @@ export function installWhiteboard({ container, transport, dispatcher, participan
   const canvas = el("canvas", { class: "wb-canvas", role: "img", "aria-label": boardLabel(0), tabindex: "0", "aria-describedby": "wb-keys-hint" });
   const keysHint = el("p", { id: "wb-keys-hint", class: "visually-hidden" }, t("whiteboard.keys_hint"));
   const status = el("p", { class: "wb-status", role: "status", "aria-live": "polite" });
-  const shownPanel = el("div", { class: "wb-shown", hidden: true });
+  const showing = createShowing({ list: () => board.list(), show: (room) => board.show(room), say: (text) => say(text) });
   /** @type {Map<string, string>} names heard of, by participant id */
   const names = new Map();
   /** @param {string} id */
   const nameFor = (id) => (nameOf && nameOf(id)) || names.get(id) || (board.cursors.get(id) || { name: "" }).name || null;
   const itemList = createItemList({ me: participantId, nameOf: nameFor });
   stage.append(canvas);
-  root.append(bar, stage, status, itemList.section, shownPanel, keysHint, itemList.live);
+  root.append(bar, stage, status, itemList.section, showing.panel, keysHint, itemList.live);
   container.append(root);
   for (const event of [SERVER_EVENTS.PARTICIPANT_JOINED, SERVER_EVENTS.PARTICIPANT_REJOINED, SERVER_EVENTS.PARTICIPANT_UPDATED, SERVER_EVENTS.PARTICIPANT_MOVED]) {
     dispatcher.on(event, ({ participant }) => {
@@ -79,7 +80,7 @@ export function installWhiteboard({ container, transport, dispatcher, participan
       schedule();
     },
     status: (text) => say(text),
-    shown: (shown) => setShown(shown),
+    shown: (shown) => showing.setShown(shown),
   });
 
   // -- toolbar -------------------------------------------------------------------------------------
@@ -108,23 +109,16 @@ export function installWhiteboard({ container, transport, dispatcher, participan
   const clearBtn = el("button", { type: "button", class: "wb-clear", "aria-haspopup": "dialog", hidden: true }, t("whiteboard.clear"));
   const pngBtn = el("button", { type: "button", class: "wb-png" }, t("whiteboard.save_png"));
   const svgBtn = el("button", { type: "button", class: "wb-svg" }, t("whiteboard.save_svg"));
-  // A visible label, and "Nothing shown" from the start (the rooms' boards are asked for on focus).
-  const showLabel = el("label", { class: "wb-show-label", hidden: true });
-  const showSelect = el("select", { class: "wb-show" });
-  showSelect.append(el("option", { value: "" }, t("whiteboard.show.none")));
-  showLabel.append(el("span", {}, t("whiteboard.show.label")), showSelect);
   undoBtn.addEventListener("click", () => undo());
   redoBtn.addEventListener("click", () => redo());
   deleteBtn.addEventListener("click", () => deleteSelected());
   clearBtn.addEventListener("click", () => clearBoard());
   pngBtn.addEventListener("click", async () => download(await exportPng(), exportName(board.room, "png")));
   svgBtn.addEventListener("click", () => download(new Blob([exportSvg()], { type: "image/svg+xml" }), exportName(board.room, "svg")));
-  showSelect.addEventListener("focus", () => refreshShowList());
-  showSelect.addEventListener("change", () => showRoom(showSelect.value || null));
   const drawGroup = el("div", { class: "wb-group", role: "group", "aria-label": t("whiteboard.group.style") });
   drawGroup.append(colorSelect, widthSelect, undoBtn, redoBtn, deleteBtn, clearBtn);
   const fileGroup = el("div", { class: "wb-group", role: "group", "aria-label": t("whiteboard.group.export") });
-  fileGroup.append(pngBtn, svgBtn, showLabel);
+  fileGroup.append(pngBtn, svgBtn, showing.label);
   bar.append(toolGroup, drawGroup, fileGroup, itemList.toggle);
 
   /** @param {string} id */
@@ -150,7 +144,7 @@ export function installWhiteboard({ container, transport, dispatcher, participan
     for (const b of [...toolButtons.values(), undoBtn, redoBtn, deleteBtn, colorSelect, widthSelect]) b.disabled = !canDraw;
     /** @type {HTMLButtonElement} */ (toolButtons.get("select")).disabled = false;
     clearBtn.hidden = !canClear;
-    showLabel.hidden = !(canShow && board.room === "main");
+    showing.label.hidden = !(canShow && board.room === "main");
     setTool(canDraw ? ui.preferred : "select");
   }
 
@@ -424,44 +418,6 @@ export function installWhiteboard({ container, transport, dispatcher, participan
 
   function exportSvg() {
     return boardSvg(readItems(board.items), t("whiteboard.export_title", { room: board.room || "main" }));
-  }
-
-  // -- a breakout's board shown in the main room ---------------------------------------------------
-  /** @param {import("./commands.js").Shown | null} shown */
-  function setShown(shown) {
-    shownPanel.replaceChildren();
-    if (!shown || !shown.update) {
-      shownPanel.hidden = true;
-      return;
-    }
-    const items = readShown(shown.update, readItems);
-    const view = el("canvas", { class: "wb-shown-canvas", role: "img", "aria-label": t("whiteboard.shown.label", { name: shown.name, count: items.length }) });
-    view.width = BOARD.w / 2;
-    view.height = BOARD.h / 2;
-    drawBoard(view, items);
-    const close = el("button", { type: "button" }, t("whiteboard.shown.hide"));
-    close.addEventListener("click", () => (shownPanel.hidden = true));
-    shownPanel.append(el("h3", {}, t("whiteboard.shown.heading", { name: shown.name })), view, close);
-    shownPanel.hidden = false;
-    say(t("whiteboard.shown.announce", { name: shown.name }));
-  }
-
-  async function refreshShowList() {
-    const ack = await board.list();
-    if (!ack.ok) return;
-    const current = showSelect.value;
-    showSelect.replaceChildren(el("option", { value: "" }, t("whiteboard.show.none")));
-    for (const b of ack.boards) {
-      if (b.room === "main") continue;
-      showSelect.append(el("option", { value: b.room }, t("whiteboard.show.option", { name: b.name, count: b.items })));
-    }
-    showSelect.value = ack.shown || current || "";
-  }
-
-  /** @param {string | null} room */
-  async function showRoom(room) {
-    const ack = await board.show(room);
-    if (!ack.ok) say(ack.error.message || t("whiteboard.show.failed"));
   }
 
   setTool("pen");
