@@ -13,6 +13,7 @@ looks at this area's own parts of the page (``PARTS``); with ``WHOLE_PAGE`` it l
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from axe import assert_accessible
@@ -55,6 +56,13 @@ async def translated(page: Any, what: str, parts: list[str], allowed: list[str] 
                            "through t()):\n  " + "\n  ".join(found))
     if axe:
         await assert_accessible(page, what)
+
+
+async def shot(page: Any, name: str) -> None:
+    """With TANDEM_E2E_SCREENSHOTS=/some/dir, a screenshot of the page."""
+    folder = os.environ.get("TANDEM_E2E_SCREENSHOTS")
+    if folder:
+        await page.screenshot(path=os.path.join(folder, f"languages-b-{name}.png"))
 
 
 async def pseudo_join(browser: Any, url: str, name: str, until: str = "call") -> Any:
@@ -132,6 +140,7 @@ async def test_waiting_room_a_persons_actions_and_the_remove_and_end_dialogs(
         await dialog.wait_for()
         assert await dialog.get_attribute("role") == "alertdialog"
         assert await maya.evaluate("() => document.activeElement.closest('dialog') !== null")
+        await shot(maya, "remove-dialog")
         await translated(maya, "the dialog before removing a person", [".confirm-dialog"], ["Ben"])
         assert await dialog.locator(".confirm-dialog-confirm").inner_text() == "⟦Remove Ben⟧"
         await maya.keyboard.press("Escape")
@@ -182,6 +191,7 @@ async def test_the_whiteboard_its_list_of_items_and_the_clear_dialog(
         await maya.wait_for_function("() => document.querySelector('.wb-canvas').dataset.items === '2'")
         await maya.locator(".wb-items-toggle").click()
         await maya.wait_for_function("() => document.querySelectorAll('.wb-items-list li').length === 2")
+        await shot(maya, "whiteboard-items")
         await translated(maya, "the whiteboard with its list of items", ["#whiteboard"],
                          ["Ben", "Plan the week"])
         tools = await maya.locator(".wb-tool").evaluate_all(
@@ -191,6 +201,7 @@ async def test_the_whiteboard_its_list_of_items_and_the_clear_dialog(
         await maya.locator(".wb-clear").click()
         dialog = maya.locator(".confirm-dialog")
         await dialog.wait_for()
+        await shot(maya, "clear-dialog")
         await translated(maya, "the dialog before clearing the board", [".confirm-dialog"])
         await dialog.locator(".confirm-dialog-confirm").click()
         await dialog.wait_for(state="detached")
