@@ -47,6 +47,7 @@ from server.operations import install as operations
 from server.postgres import PgDatabase
 from server.programmes.install import install as programmes
 from server.replay.install import install as replay
+from server.replicas import ReplicaSweep
 from server.retention import retention
 from server.sessions.install import install as sessions
 from server.settings import Settings
@@ -136,6 +137,12 @@ def create_app(
                                                if c.participant_id is not None))
     if cluster is not None:
         _join_cluster(ctx, cluster, sio)
+        sweep = ReplicaSweep(ctx, cluster.store)
+
+        async def start_sweep() -> None:
+            ctx.gateway.spawn(sweep.run())
+
+        ctx.on_start.append(start_sweep)
         ctx.health.add_check("redis", cluster.ping)
         cluster.on_round_trip = metrics.redis_round_trip.observe
 
@@ -207,6 +214,7 @@ def _join_cluster(ctx: Context, cluster: Cluster, sio: TandemSocketServer) -> No
         ctx.history.encode, ctx.history.local_emit = sio.encoded, sio.emit_parts
         cluster.handlers[HISTORY] = ctx.history.received
         cluster.after_reconnect.append(ctx.history.resync)
+        ctx.on_evict.append(ctx.history.forget_session)
     store.loaded = lambda session_id: [hook(session_id) for hook in ctx.on_load]
     cluster.local_emit = sio.emit_parts
 

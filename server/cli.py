@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--media-last-n", type=int,
                        help="camera videos forwarded to each person: the last N speakers "
                             "(default 6)")
+    serve.add_argument("--replica-idle", type=int,
+                       help="with --redis: seconds after which a session nobody here uses is "
+                            "dropped from this process's memory (default 600)")
     serve.add_argument("--media-max-peers", type=int,
                        help="server media connections this process holds at most (default 200)")
     serve.add_argument("--long-polling", action="store_const", const="1", default=None,

@@ -48,14 +48,21 @@ class AudioTap(Protocol):
     def listen(self, key: tuple[str, str], on: bool) -> None: ...
 
 
+def _serves_every_session(session_id: str) -> bool:
+    return True
+
+
 @dataclass(slots=True)
 class Audio:
     """How one feature hears people's decoded audio from another without importing it: the
     media feature sets ``tap`` (which people to decode) and hands every decoded frame to
-    ``sink``, which the captions feature sets."""
+    ``sink``, which the captions feature sets. ``serves`` says whether a session's media (and so
+    its audio) is on this process: always with one process; with several, only on the session's
+    media owner."""
 
     tap: AudioTap | None = None
     sink: AudioSink | None = None
+    serves: Callable[[str], bool] = _serves_every_session
 
 
 @dataclass(slots=True)
@@ -116,6 +123,11 @@ class Context:
     # when this process first loads a session another one made or served (resume its timers).
     cluster: Cluster | None = None
     on_load: list[Callable[[str], None]] = field(default_factory=list)
+    # With several processes, a session nobody here has used for a while is dropped from this
+    # process's memory (``server.replicas``) unless a feature still holds it (``holds``: media
+    # served here, a timer running); ``on_evict`` then lets each feature drop what it kept of it.
+    holds: list[Callable[[str], bool]] = field(default_factory=list)
+    on_evict: list[Callable[[str], None]] = field(default_factory=list)
 
     async def execute(self, session_id: str, command: Command[V],
                       actor_sid: str | None = None) -> V:

@@ -222,6 +222,11 @@ class RedisHistory:
                 del self.delivered[key]
         return dropped
 
+    def forget_session(self, session_id: str) -> None:
+        """The session left this process's memory: forget what was delivered of it here."""
+        for key in [k for k in self.delivered if k[0] == session_id]:
+            del self.delivered[key]
+
     async def sessions(self) -> list[str]:
         out: list[str] = []
         pattern = f"{self.prefix}h:*"

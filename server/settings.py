@@ -192,6 +192,9 @@ class Settings:
     redis_prefix: str = "tandem:"
     workers: int = 1
     reuse_port: bool = False
+    # Seconds after which a session nobody here uses, and no feature here holds, is dropped from
+    # this process's memory (several processes only; ``server.replicas``).
+    replica_idle: int = 600
     # A board's updates stored since its snapshot, in bytes, past which a new snapshot is made
     # (``server.whiteboard.boards``).
     board_compact_bytes: int = 256 * 1024
@@ -233,6 +236,8 @@ class Settings:
             raise SettingsError("the GC threshold is three positive whole numbers, like 700,10,10")
         if not 1 <= self.media_last_n <= 25:
             raise SettingsError("media_last_n (camera videos forwarded) must be 1 to 25")
+        if self.replica_idle < 1:
+            raise SettingsError("replica_idle must be at least 1 second")
         if self.media_max_peers < 2:
             raise SettingsError("media_max_peers must be at least 2")
         if not 1 <= self.speech_workers <= 16:
@@ -401,7 +406,10 @@ def load_settings(
         media_max_peers=number("media_max_peers", 200),
         speech_model=Path(model).expanduser().resolve() if model else None,
         speech_workers=number("speech_workers", 2),
-        speech_preload=(pick("speech_preload") or "1") not in ("0", "false", "no"),
+        # One process preloads; with several (Redis) only a session's media owner hears its
+        # audio, so each loads the model when it first has speech to recognise.
+        speech_preload=(pick("speech_preload") or ("0" if pick("redis") else "1"))
+        not in ("0", "false", "no"),
         long_polling=(pick("long_polling") or "0") in ("1", "true", "yes"),
         waiting_room=(pick("waiting_room") or "role_links").lower(),
         limits=Limits(connect_rate=float(number("connect_rate", 20)),
@@ -409,6 +417,7 @@ def load_settings(
         trusted_proxies=_networks(pick("trusted_proxies")),
         database_url=pick("database"),
         redis_url=_redis_url(pick("redis")),
+        replica_idle=number("replica_idle", 600),
         redis_prefix=pick("redis_prefix") or "tandem:",
         workers=number("workers", 1),
         reuse_port=(pick("reuse_port") or "0") in ("1", "true", "yes"),

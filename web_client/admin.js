@@ -5,10 +5,14 @@
 import { renderTable, renderTimeline, fmtDateTime, fmtMinutes } from "./attendance_view.js";
 import { byId as $, byIdAs } from "./ui/dom.js";
 import { installConsole } from "./admin/console.js";
-import { loadLanguage } from "./ui/i18n.js";
+import { applyDisplay, displayOptions } from "./features/display/view.js";
+import { formatDateTime, formatNumber, loadLanguage, t } from "./ui/i18n.js";
+import { languagePicker } from "./ui/language_picker.js";
 
 // The catalogue of the person's language first: everything below speaks through it (ui/i18n.js).
 await loadLanguage();
+applyDisplay();
+$("language-slot").append(languagePicker("admin-language"), displayOptions("admin-display"));
 
 /** @param {string} id */
 const input = (id) => byIdAs(id, HTMLInputElement);
@@ -31,7 +35,7 @@ const programmeConsole = installConsole({
   key: () => state.key,
   onUnauthorized: () => {
     signOut();
-    setStatus("That admin key was not accepted. Check it and try again.", true);
+    setStatus(t("admin.sign_in.refused"), true);
   },
 });
 
@@ -74,7 +78,7 @@ function query(params) {
 async function request(method, path, params = {}) {
   const res = await fetch(path + query(params), {
     method,
-    headers: { Authorization: `Bearer ${state.key}` },
+    headers: { Authorization: "Bearer " + state.key },
     cache: "no-store",
   });
   if (!res.ok) {
@@ -96,10 +100,10 @@ async function getJson(path, params) {
 function failed(err) {
   if (err instanceof ApiError && err.status === 401) {
     signOut();
-    setStatus("That admin key was not accepted. Check it and try again.", true);
+    setStatus(t("admin.sign_in.refused"), true);
     return;
   }
-  setStatus(err instanceof ApiError ? `${err.message} (${err.code})` : "Tandem could not be reached. Try again.", true);
+  setStatus(err instanceof ApiError ? `${err.message} (${err.code})` : t("admin.status.unreachable"), true);
 }
 
 // --------------------------------------------------------------------------------------------
@@ -145,7 +149,7 @@ $("key-form").addEventListener("submit", (e) => {
 });
 $("sign-out").addEventListener("click", () => {
   signOut();
-  setStatus("The key is forgotten in this tab.");
+  setStatus(t("admin.sign_in.forgotten"));
 });
 
 // --------------------------------------------------------------------------------------------
@@ -162,7 +166,7 @@ function readFilters() {
 
 async function loadSessions() {
   readFilters();
-  setStatus("Loading sessions…");
+  setStatus(t("admin.sessions.loading"));
   try {
     const body = await getJson("/api/attendance/sessions", state.filters);
     state.sessions = body.sessions;
@@ -181,9 +185,9 @@ async function loadSessions() {
     for (const text of [
       s.programme || "–",
       fmtDateTime(s.scheduled_start ?? s.created_at),
-      s.session_ended_at ? fmtDateTime(s.session_ended_at) : "not ended",
-      String(s.participants),
-      String(s.roster),
+      s.session_ended_at ? fmtDateTime(s.session_ended_at) : t("admin.sessions.not_ended"),
+      formatNumber(s.participants),
+      formatNumber(s.roster),
     ]) {
       const td = document.createElement("td");
       td.textContent = text;
@@ -193,15 +197,15 @@ async function loadSessions() {
     const open = document.createElement("button");
     open.type = "button";
     open.className = "button button-secondary";
-    open.textContent = "Open";
-    open.setAttribute("aria-label", `Open ${s.session_title}`);
+    open.textContent = t("admin.sessions.open");
+    open.setAttribute("aria-label", t("admin.sessions.open_label", { title: s.session_title }));
     open.addEventListener("click", () => openSession(s.session_id));
     td.append(open);
     if (s.captions === "keep") td.append(transcriptLinks(s));
     tr.append(td);
     tbody.append(tr);
   }
-  setStatus(state.sessions.length ? `${state.sessions.length} sessions.` : "No sessions match.");
+  setStatus(state.sessions.length ? t("admin.sessions.count", { count: state.sessions.length }) : t("admin.sessions.none"));
 }
 
 // A session that keeps a transcript (captions "keep"): WebVTT, SRT and plain text, fetched with the key.
@@ -209,14 +213,17 @@ function transcriptLinks(s) {
   const group = document.createElement("span");
   group.className = "transcript-links";
   group.setAttribute("role", "group");
-  group.setAttribute("aria-label", `Transcript of ${s.session_title}`);
-  for (const [format, label] of [["vtt", "WebVTT"], ["srt", "SRT"], ["txt", "Text"]]) {
+  group.setAttribute("aria-label", t("admin.sessions.transcript_label", { title: s.session_title }));
+  // WebVTT and SRT are the formats' own names; "Text" is a word
+  for (const [format, name] of [["vtt", "WebVTT"], ["srt", "SRT"], ["txt", ""]]) {
+    const label = name || t("admin.sessions.transcript_text");
     const b = document.createElement("button");
     b.type = "button";
     b.className = "button button-secondary button-small";
     b.textContent = label;
+    if (name) b.setAttribute("translate", "no");
     b.dataset.transcript = format;
-    b.setAttribute("aria-label", `Transcript of ${s.session_title} as ${label}`);
+    b.setAttribute("aria-label", t("admin.sessions.transcript_as", { title: s.session_title, format: label }));
     b.addEventListener("click", () =>
       download(`/api/sessions/${encodeURIComponent(s.session_id)}/transcript`, { format }, `transcript-${s.session_id}.${format}`));
     group.append(b);
@@ -259,14 +266,14 @@ async function refreshSession(focus) {
   $("session-panel").hidden = false;
   $("session-title").textContent = s.session_title;
   const bits = [];
-  if (s.programme) bits.push(`Programme ${s.programme}`);
-  if (s.scheduled_start) bits.push(`scheduled ${fmtDateTime(s.scheduled_start)}–${fmtDateTime(s.scheduled_end)}`);
-  bits.push(report.started_at ? `started ${fmtDateTime(report.started_at)}` : "nobody has joined yet");
-  bits.push(report.ended_at ? `ended ${fmtDateTime(report.ended_at)}` : "live now");
+  if (s.programme) bits.push(t("admin.session.meta_programme", { programme: s.programme }));
+  if (s.scheduled_start) bits.push(t("admin.session.meta_scheduled", { start: fmtDateTime(s.scheduled_start), end: fmtDateTime(s.scheduled_end) }));
+  bits.push(report.started_at ? t("admin.session.meta_started", { when: fmtDateTime(report.started_at) }) : t("admin.session.meta_not_started"));
+  bits.push(report.ended_at ? t("admin.session.meta_ended", { when: fmtDateTime(report.ended_at) }) : t("admin.session.meta_live"));
   $("session-meta").textContent = bits.join(" · ");
   renderTimeline($("timeline"), report);
   renderTable(byIdAs("people-table", HTMLTableElement), report, {
-    caption: `Attendance in ${s.session_title}`,
+    caption: t("admin.session.caption", { title: s.session_title }),
     actions: (p) => personActions(p),
   });
   renderFeedback(report.feedback);
@@ -275,13 +282,16 @@ async function refreshSession(focus) {
     $("session-title").setAttribute("tabindex", "-1");
     $("session-title").focus();
   }
-  setStatus(`Updated ${new Date().toLocaleTimeString()}.`);
+  setStatus(t("admin.session.updated", { time: formatDateTime(new Date(), { timeStyle: "medium" }) }));
 }
 
+/** Each moderation action as a sentence ({who}, {target}, {locked}: "yes" or "no"). */
 const MODERATION_WORDS = {
-  mute: "muted", stop_camera: "turned off the camera of", stop_screen: "stopped the screen share of",
-  allow: "let unmute", remove: "removed", admit: "let in", decline: "turned away",
-  lock: "locked the session", unlock: "unlocked the session", end: "ended the session",
+  mute: "i18n:admin.moderation.mute", stop_camera: "i18n:admin.moderation.stop_camera",
+  stop_screen: "i18n:admin.moderation.stop_screen", allow: "i18n:admin.moderation.allow",
+  remove: "i18n:admin.moderation.remove", admit: "i18n:admin.moderation.admit",
+  decline: "i18n:admin.moderation.decline", lock: "i18n:admin.moderation.lock",
+  unlock: "i18n:admin.moderation.unlock", end: "i18n:admin.moderation.end",
 };
 
 /** Who did what to whom, from the session's moderation records (the ledger keeps them). */
@@ -299,12 +309,13 @@ async function renderModeration(report) {
   $("moderation-empty").hidden = records.length > 0;
   $("moderation-log").replaceChildren(...records.map((r) => {
     const [action, , actor] = String(r.text || "").split(" ");
-    const who = names.get(actor) || "A mentor";
-    const verb = MODERATION_WORDS[action] || action;
-    const target = r.participant_id ? ` ${names.get(r.participant_id) || "someone waiting"}` : "";
-    const locked = r.value === 1 ? " until allowed" : "";
+    const who = names.get(actor) || t("admin.moderation.a_mentor");
+    const target = r.participant_id ? names.get(r.participant_id) || t("admin.moderation.someone_waiting") : "";
+    const values = { who, target, action, locked: r.value === 1 ? "yes" : "no" };
+    const ref = MODERATION_WORDS[action];
+    const what = ref ? t(ref.slice("i18n:".length), values) : `${who}: ${action}`;
     const li = document.createElement("li");
-    li.textContent = `${fmtDateTime(r.at)}: ${who} ${verb}${target}${locked}`;
+    li.textContent = `${fmtDateTime(r.at)}: ${what}`;
     return li;
   }));
 }
@@ -314,15 +325,15 @@ function renderFeedback(feedback) {
   box.replaceChildren();
   if (!feedback || !feedback.ratings) return;
   const h = document.createElement("h3");
-  h.textContent = `Ratings: ${feedback.ratings}, average ${feedback.average_rating}/5`;
+  h.textContent = t("admin.feedback.ratings", { count: feedback.ratings, average: formatNumber(feedback.average_rating) });
   box.append(h);
   if (!feedback.anonymous.length) return;
   const p = document.createElement("p");
-  p.textContent = "Given anonymously:";
+  p.textContent = t("admin.feedback.anonymous");
   const ul = document.createElement("ul");
   for (const f of feedback.anonymous) {
     const li = document.createElement("li");
-    li.textContent = `${f.rating}/5${f.comment ? ` – “${f.comment}”` : ""}`;
+    li.textContent = f.comment ? t("admin.feedback.rating_with_comment", { rating: f.rating, comment: f.comment }) : `${f.rating}/5`;
     ul.append(li);
   }
   box.append(p, ul);
@@ -337,31 +348,34 @@ function personActions(person) {
   const revoke = document.createElement("button");
   revoke.type = "button";
   revoke.className = "button button-secondary";
-  revoke.textContent = "Revoke link";
-  revoke.setAttribute("aria-label", `Revoke link of ${person.name} (their personal link)`);
-  revoke.addEventListener("click", () => revokeLink({ person_id: person.person_id }, `${person.name}'s personal link`));
+  revoke.textContent = t("admin.links.revoke_person");
+  revoke.setAttribute("aria-label", t("admin.links.revoke_person_label", { name: person.name }));
+  revoke.addEventListener("click", () => revokeLink({ person_id: person.person_id }, { link: "person", name: person.name }));
   box.append(revoke);
   if (del) box.append(del);
   return box;
 }
 
-/** Revoke a link of the open session and show the one issued in its place. */
+/**
+ * Revoke a link of the open session and show the one issued in its place. `what` names the link
+ * in the messages: {link: "person", name} or {link: a role}.
+ */
 async function revokeLink(body, what) {
-  if (!confirm(`Revoke ${what}? It stops working at once; you get a new one to send.`)) return;
+  if (!confirm(t("admin.links.revoke_confirm", what))) return;
   try {
     const res = await fetch(`/api/sessions/${encodeURIComponent(state.sessionId)}/links/revoke`, {
       method: "POST",
-      headers: { Authorization: `Bearer ${state.key}`, "Content-Type": "application/json" },
+      headers: { Authorization: "Bearer " + state.key, "Content-Type": "application/json" },
       body: JSON.stringify(body),
       cache: "no-store",
     });
     const out = await res.json().catch(() => ({}));
     if (!res.ok) throw new ApiError(res.status, (out.error && out.error.code) || `http_${res.status}`, (out.error && out.error.message) || res.statusText);
     $("new-link").hidden = false;
-    $("new-link-label").textContent = `New link in place of ${what}`;
+    $("new-link-label").textContent = t("admin.links.new_in_place", what);
     input("new-link-url").value = out.url || "";
     input("new-link-url").select();
-    setStatus(`Revoked ${what}. The new link is shown below the people.`);
+    setStatus(t("admin.links.revoked", what));
   } catch (err) {
     failed(err);
   }
@@ -372,17 +386,17 @@ function deleteButton(person) {
   const b = document.createElement("button");
   b.type = "button";
   b.className = "button button-danger";
-  b.textContent = "Delete";
-  b.setAttribute("aria-label", `Delete the records of ${person.name}`);
+  b.textContent = t("admin.records.delete");
+  b.setAttribute("aria-label", t("admin.records.delete_label", { name: person.name }));
   b.addEventListener("click", async () => {
-    const scope = person.on_roster ? "in every session" : "in this session";
-    if (!confirm(`Delete all attendance records of ${person.name} ${scope}? This cannot be undone.`)) return;
+    const scope = person.on_roster ? "every" : "this";
+    if (!confirm(t("admin.records.delete_confirm", { name: person.name, scope }))) return;
     const path = person.on_roster
       ? `/api/attendance/people/${encodeURIComponent(person.person_id)}`
       : `/api/attendance/sessions/${encodeURIComponent(state.sessionId)}/participants/${encodeURIComponent(person.person_id)}`;
     try {
       const body = await (await request("DELETE", path)).json();
-      setStatus(`Deleted ${body.deleted.records} records of ${person.name}.`);
+      setStatus(t("admin.records.deleted", { count: body.deleted.records, name: person.name }));
       await refreshSession(false);
     } catch (err) {
       failed(err);
@@ -395,7 +409,7 @@ function deleteButton(person) {
 // Exports: fetched with the key, saved as a file.
 
 async function download(path, params, filename) {
-  setStatus(`Preparing ${filename}…`);
+  setStatus(t("admin.exports.preparing", { filename }));
   try {
     const res = await request("GET", path, params);
     const blob = await res.blob();
@@ -407,7 +421,7 @@ async function download(path, params, filename) {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
-    setStatus(`Exported ${filename}.`);
+    setStatus(t("admin.exports.done", { filename }));
   } catch (err) {
     failed(err);
   }
@@ -415,7 +429,7 @@ async function download(path, params, filename) {
 
 document.addEventListener("click", (e) => {
   const r = /** @type {HTMLElement | null} */ (e.target instanceof Element ? e.target.closest("[data-revoke-role]") : null);
-  if (r && r.dataset.revokeRole) revokeLink({ role: r.dataset.revokeRole }, `the ${r.dataset.revokeRole} link`);
+  if (r && r.dataset.revokeRole) revokeLink({ role: r.dataset.revokeRole }, { link: r.dataset.revokeRole, name: "" });
 });
 
 document.addEventListener("click", (e) => {
@@ -448,10 +462,14 @@ async function openProgramme() {
     return;
   }
   $("programme-panel").hidden = false;
-  $("programme-title").textContent = `Programme ${name}: ${body.sessions} sessions`;
+  $("programme-title").textContent = t("admin.programme.heading", { name, count: body.sessions });
   const table = $("programme-table");
   table.replaceChildren();
-  const head = ["Name", "Role", "Attended", "No-shows", "Upcoming", "Total", "Average lateness", "Average rating", "Trend (min per session)"];
+  const head = [
+    t("admin.programme.col_name"), t("admin.programme.col_role"), t("admin.programme.col_attended"),
+    t("admin.programme.col_no_shows"), t("admin.programme.col_upcoming"), t("admin.programme.col_total"),
+    t("admin.programme.col_lateness"), t("admin.programme.col_rating"), t("admin.programme.col_trend"),
+  ];
   const thead = document.createElement("thead");
   const tr = document.createElement("tr");
   for (const h of head) {
@@ -465,10 +483,12 @@ async function openProgramme() {
   for (const p of body.people) {
     const row = document.createElement("tr");
     const cells = [
-      p.name, p.role, `${p.sessions_attended} of ${p.sessions_scheduled}`, String(p.no_shows), String(p.sessions_upcoming),
+      p.name, p.role ? t("attendance.role", { role: p.role }) : "–",
+      t("admin.programme.attended_of", { attended: p.sessions_attended, scheduled: p.sessions_scheduled }),
+      formatNumber(p.no_shows), formatNumber(p.sessions_upcoming),
       fmtMinutes(p.total_minutes), fmtMinutes(p.average_lateness_minutes),
-      p.average_rating === null ? "–" : `${p.average_rating}/5`,
-      p.trend_minutes_per_session === null ? "–" : `${p.trend_minutes_per_session > 0 ? "+" : ""}${p.trend_minutes_per_session}`,
+      p.average_rating === null ? "–" : `${formatNumber(p.average_rating)}/5`,
+      p.trend_minutes_per_session === null ? "–" : formatNumber(p.trend_minutes_per_session, { signDisplay: "exceptZero" }),
     ];
     cells.forEach((text, i) => {
       const cell = document.createElement(i === 0 ? "th" : "td");

@@ -25,18 +25,21 @@ import { installProgramme } from "./features/programme/install.js";
 import { installShortcuts } from "./features/shortcuts/view.js";
 import { WORDS as MODERATION_WORDS } from "./features/moderation/state.js";
 import { announce, showBanner, toast } from "./ui/announce.js";
-import { byId } from "./ui/dom.js";
-import { NETWORK, refusal } from "./ui/wording.js";
+import { byId, el } from "./ui/dom.js";
+import { network, refusal } from "./ui/wording.js";
 import { focusHeading, showMessage, showScreen } from "./screens/message.js";
 import { createJoinScreen } from "./screens/join.js";
 import { createCallControls, createSidebar, showCallAlert } from "./screens/call_screen.js";
 import { renderToggles } from "./screens/toggles.js";
 import { dropStale, forget, linkOwner, loadSaved, resumePlan, save } from "./screens/saved.js";
 import { exposeTestHooks } from "./test_hooks.js";
-import { loadLanguage } from "./ui/i18n.js";
+import { applyDisplay, displayOptions, installDisplayDialog } from "./features/display/view.js";
+import { loadLanguage, t } from "./ui/i18n.js";
 
 // The catalogue of the person's language first: everything below speaks through it (ui/i18n.js).
 await loadLanguage();
+applyDisplay();
+byId("join-display-slot").append(displayOptions("join-display"));
 
 /** @typedef {import("./core/types.js").JoinAck} JoinAck */
 
@@ -162,6 +165,8 @@ const callControls = createCallControls({
   announce,
 });
 
+const callTools = byId("call-tools");
+const displayDialog = installDisplayDialog();
 const shortcuts = installShortcuts({
   inCall: () => page.state === "call",
   actions: {
@@ -233,7 +238,7 @@ async function start() {
     message({ ...refusal("token_missing"), state: "refused" });
     return;
   }
-  message({ title: "Opening your session…", body: "Just a moment.", state: "loading" });
+  message({ title: t("message.opening.title"), body: t("message.opening.body"), state: "loading" });
   let preview;
   try {
     const res = await fetch("/api/join/preview", {
@@ -245,12 +250,12 @@ async function start() {
     const body = await res.json().catch(() => null);
     if (!res.ok) {
       const err = (body && body.error) || {};
-      showRefusal(err.code || `http_${res.status}`, err.message);
+      showRefusal(err.code || `http_${res.status}`);
       return;
     }
     preview = body;
   } catch (e) {
-    message({ ...NETWORK, state: "refused", actions: [{ label: "Try again", onClick: () => start() }] });
+    message({ ...network(), state: "refused", actions: [{ label: t("message.try_again"), onClick: () => start() }] });
     return;
   }
 
@@ -262,7 +267,7 @@ async function start() {
     showRefusal("session_ended");
     return;
   }
-  document.title = `${preview.title || "Session"} · Tandem`;
+  document.title = t("app.page_title", { title: preview.title || t("app.default_title") });
 
   // A personal link is its own person's: nothing another person left in this browser is used,
   // and a personal link clears it (the browser is shared).
@@ -288,7 +293,7 @@ async function showJoin() {
 }
 
 async function autoRejoin() {
-  message({ title: "Taking you back to your session…", body: page.preview.title || "", state: "joining" });
+  message({ title: t("message.resuming"), body: page.preview.title || "", state: "joining" });
   if (!media.observer) {
     await media.acquire(devices.preferred());
     if (!media.stream) {
@@ -301,15 +306,15 @@ async function autoRejoin() {
   connect();
 }
 
-/** @param {string} code @param {string} [serverMessage] */
-function showRefusal(code, serverMessage) {
+/** @param {string} code */
+function showRefusal(code) {
   stopEverything();
   if (code === "session_ended" || code === "token_invalid" || code === "session_not_found") forget(page.sessionId);
   const retryable = code === "session_full" || code === "rate_limited" || !REFUSALS_FINAL.has(code);
   message({
-    ...refusal(code, serverMessage),
+    ...refusal(code),
     state: code === "session_ended" ? "ended" : "refused",
-    actions: retryable ? [{ label: "Try again", onClick: () => location.reload() }] : [],
+    actions: retryable ? [{ label: t("message.try_again"), onClick: () => location.reload() }] : [],
   });
 }
 
@@ -324,16 +329,16 @@ function connect() {
     },
     refusedOrUnreachable: (err) => {
       if (err.data && err.data.code) {
-        showRefusal(err.data.code, err.data.message || err.message);
+        showRefusal(err.data.code);
         return;
       }
-      const unreachable = "We can't reach Tandem at the moment. Check your internet connection; we keep trying.";
+      const unreachable = t("app.unreachable");
       if (page.state === "call" || page.state === "reconnecting") {
         page.state = "reconnecting";
-        showBanner("Connection lost. Reconnecting…");
+        showBanner(t("app.reconnecting"));
       } else if (page.state === "joining") {
         if (joinScreen.visible) joinScreen.waiting(unreachable);
-        else message({ title: "Trying to connect…", body: unreachable, state: "joining" });
+        else message({ title: t("message.connecting"), body: unreachable, state: "joining" });
       }
     },
     disconnected: (reason) => onDisconnect(reason),
@@ -358,7 +363,7 @@ function sendJoin(retryWithoutResume = true) {
     }
     if (ack.error.code === "timeout") {
       // No answer in time: the connection is probably broken. Start a fresh one.
-      showBanner(page.joinedOnce ? "Connection lost. Reconnecting…" : "");
+      showBanner(page.joinedOnce ? t("app.reconnecting") : "");
       transport.reconnectSoon(1000);
       return;
     }
@@ -390,10 +395,10 @@ function onJoinRefused(error, payload, retryWithoutResume) {
   }
   transport.disconnect();
   if (code === "invalid_payload" && !page.joinedOnce && (joinScreen.visible || page.state === "joining")) {
-    showJoin().then(() => joinScreen.failed(error.message || "Please check your name and try again."));
+    showJoin().then(() => joinScreen.failed(t("join.name.refused")));
     return;
   }
-  showRefusal(code, error.message);
+  showRefusal(code);
 }
 
 /** A mentor lets people in: wait on the message screen, ready to go in. */
@@ -401,10 +406,10 @@ function onWaiting() {
   page.state = "waiting";
   showMessage({
     ...MODERATION_WORDS.waiting,
-    actions: [{ label: "Leave", primary: false, onClick: () => {
+    actions: [{ label: t("message.waiting.leave"), primary: false, onClick: () => {
       page.stopReason = "left";
       stopEverything();
-      message({ title: "You left the waiting room", body: "You can go back whenever you like.", state: "left", actions: [{ label: "Go back", onClick: () => location.reload() }] });
+      message({ title: t("message.left_waiting.title"), body: t("message.left_waiting.body"), state: "left", actions: [{ label: t("message.left_waiting.back"), onClick: () => location.reload() }] });
     } }],
   });
   announce(MODERATION_WORDS.waiting.title);
@@ -427,10 +432,10 @@ function onJoined(ack) {
   page.heartbeat = window.setInterval(() => page.state === "call" && saveNow(), HEARTBEAT_MS);
   showBanner("");
 
-  const title = (page.session && page.session.title) || (page.preview && page.preview.title) || "Session";
-  byId("call-title").textContent = title;
-  byId("call-subtitle").textContent = (page.session && page.session.goal) || "";
-  document.title = `${title} · Tandem`;
+  const title = (page.session && page.session.title) || (page.preview && page.preview.title) || t("app.default_title");
+  byId("call-title").replaceChildren(el("bdi", {}, title));
+  byId("call-subtitle").replaceChildren(el("bdi", {}, (page.session && page.session.goal) || ""));
+  document.title = t("app.page_title", { title });
 
   breakouts.joining();
   const roomBefore = store.room;
@@ -456,7 +461,8 @@ function onJoined(ack) {
     focusHeading("call-title");
   }
   engagement.joined({ rejoined: !!ack.rejoined, stream: media.stream, micOn: () => media.sending().audio });
-  shortcuts.mount();
+  shortcuts.mount(callTools);
+  displayDialog.mount(callTools);
   breakouts.joined();
   board.joined(store.room);
   screenShare.joined();
@@ -469,10 +475,10 @@ function onJoined(ack) {
   if (first) {
     const others = store.othersHere();
     const n = others.length;
-    announce(`You joined ${title}. ` + (n === 0 ? "Nobody else is here yet." : n === 1 ? `${others[0].name} is here.` : `${n} others are here.`));
-    if (ack.rejoined) chat.addNotice("You are back in the session.");
+    announce(t("app.joined", { title, count: n, name: n ? others[0].name : "" }));
+    if (ack.rejoined) chat.addNotice(t("app.back_in_session"));
   } else {
-    notice("You are back in the session.");
+    notice(t("app.back_in_session"));
   }
 }
 
@@ -485,8 +491,8 @@ function onDisconnect(reason) {
   if (reason === "io client disconnect") return; // our own disconnect() call
   if (!page.joinedOnce) return;
   page.state = "reconnecting";
-  showBanner("Connection lost. Reconnecting…");
-  announce("Connection lost. Reconnecting.");
+  showBanner(t("app.reconnecting"));
+  announce(t("app.reconnecting_said"));
   chat.setEnabled(false);
   // The server closed this connection without saying why: try once more after a pause.
   if (reason === "io server disconnect") transport.reconnectSoon(2000);
@@ -496,17 +502,17 @@ dispatcher.on(SERVER_EVENTS.REPLACED, () => {
   page.stopReason = "replaced";
   stopEverything();
   message({
-    title: "You opened this session somewhere else",
-    body: "This session is now open in another tab or window, so this one has been disconnected. Close this tab, or use this one instead.",
+    title: t("message.replaced.title"),
+    body: t("message.replaced.body"),
     state: "replaced",
-    actions: [{ label: "Use this tab instead", onClick: () => location.reload() }],
+    actions: [{ label: t("message.replaced.use_here"), onClick: () => location.reload() }],
   });
 });
 dispatcher.on(SERVER_EVENTS.SESSION_ENDED, () => {
   page.stopReason = "ended";
   stopEverything();
   forget(page.sessionId);
-  message({ title: "The session has ended", body: "Thank you for taking part. You can close this page.", state: "ended" });
+  message({ title: t("message.ended.title"), body: t("message.ended.body"), state: "ended" });
   engagement.left();
   board.left();
   programme.left();
@@ -549,10 +555,10 @@ async function leave() {
   stopEverything();
   button.disabled = false;
   message({
-    title: "You left the session",
-    body: "Thank you for taking part. If you left by mistake, you can go back in.",
+    title: t("message.left.title"),
+    body: t("message.left.body"),
     state: "left",
-    actions: [{ label: "Rejoin the session", onClick: () => location.reload() }],
+    actions: [{ label: t("message.left.rejoin"), onClick: () => location.reload() }],
   });
   engagement.left();
   board.left();

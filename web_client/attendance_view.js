@@ -4,6 +4,7 @@
 // (docs/PROTOCOL.md). Only DOM and SVG; no inline styles (the pages' CSP forbids them).
 
 import { el } from "./ui/dom.js";
+import { formatDateTime, formatNumber, formatTime, t } from "./ui/i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 // Room colours: main room first, then breakout rooms in order. Chosen to stay apart for the
@@ -28,44 +29,45 @@ export function roomColours(report) {
   return colours;
 }
 
-/** @param {Report} report @param {string} id */
+const MAIN_ROOM = "main";
+
+/** A room's name: the main room's in the person's language, a breakout room's as the mentor typed it. @param {Report} report @param {string} id */
 export function roomName(report, id) {
+  if (id === MAIN_ROOM) return t("attendance.main_room");
   const room = (report.rooms || []).find((r) => r.id === id);
   return room ? room.name : id;
 }
 
-/** @param {number | null | undefined} value */
+/** A duration in minutes ("12 min", "3.5 min", "40 s" under a minute). @param {number | null | undefined} value */
 export function fmtMinutes(value) {
   if (value === null || value === undefined) return "–";
   const v = Number(value);
-  if (v > 0 && v < 1) return `${Math.round(v * 60)} s`;
-  return `${v.toFixed(v < 10 ? 1 : 0)} min`;
+  if (v > 0 && v < 1) return t("attendance.duration_seconds", { seconds: Math.round(v * 60) });
+  return t("attendance.duration_minutes", { minutes: v < 10 ? Math.round(v * 10) / 10 : Math.round(v) });
 }
 
-/** @param {number | null | undefined} epoch @param {boolean} [withSeconds] */
+/** A time of day in the person's language and time zone. @param {number | null | undefined} epoch @param {boolean} [withSeconds] */
 export function fmtTime(epoch, withSeconds = false) {
   if (epoch === null || epoch === undefined) return "–";
-  /** @type {Intl.DateTimeFormatOptions} */
-  const opts = { hour: "2-digit", minute: "2-digit" };
-  if (withSeconds) opts.second = "2-digit";
-  return new Date(epoch * 1000).toLocaleTimeString([], opts);
+  if (!withSeconds) return formatTime(epoch * 1000);
+  return formatDateTime(epoch * 1000, { hour: "numeric", minute: "2-digit", second: "2-digit" });
 }
 
-/** @param {number | null | undefined} epoch */
+/** A date and time in the person's language and time zone. @param {number | null | undefined} epoch */
 export function fmtDateTime(epoch) {
   if (epoch === null || epoch === undefined) return "–";
-  return new Date(epoch * 1000).toLocaleString([], {
-    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
-  });
+  return formatDateTime(epoch * 1000);
 }
 
 /** @param {number | null | undefined} value */
 function fmtShare(value) {
-  return value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`;
+  return value === null || value === undefined ? "–" : formatNumber(value, { style: "percent" });
 }
 
-/** @type {Record<string, string>} */
-const STATUS = { present: "Here now", attended: "Attended", no_show: "No-show", expected: "Expected" };
+/** A count (chat messages, reactions …). @param {number | null | undefined} value */
+function fmtCount(value) {
+  return value === null || value === undefined ? "–" : formatNumber(value);
+}
 
 /** @param {string} tag @param {Record<string, string | number | undefined>} [attrs] */
 function svg(tag, attrs = {}) {
@@ -80,45 +82,50 @@ function svg(tag, attrs = {}) {
  * @param {{checked_in?: boolean, check_in?: string | null, rated?: boolean, rating?: number | null, rating_comment?: string | null}} p
  */
 export function feedbackCells(p) {
-  const checkIn = p.check_in ? p.check_in : p.checked_in ? "Checked in (private)" : "–";
+  const checkIn = p.check_in ? p.check_in : p.checked_in ? t("attendance.checked_in_private") : "–";
   const rating = p.rating
-    ? `${p.rating}/5${p.rating_comment ? ` “${p.rating_comment}”` : ""}`
-    : p.rated ? "Rated (private)" : "–";
+    ? p.rating_comment ? t("attendance.rating_with_comment", { rating: p.rating, comment: p.rating_comment }) : `${p.rating}/5`
+    : p.rated ? t("attendance.rated_private") : "–";
   return { checkIn, rating };
 }
 
 /**
- * Columns of the people table: [heading, cell(person, report) -> text].
+ * Columns of the people table: [id, heading, cell(person, report) -> text]. The id names the
+ * column in the page (`data-col`) whatever the language.
+ * @typedef {[string, string, (p: any, r: any) => string]} Column
  * @param {boolean} compact
- * @returns {[string, (p: any, r: any) => string][]}
+ * @returns {Column[]}
  */
 function columns(compact) {
-  /** @type {[string, (p: any, r: any) => string][]} */
+  /** @type {Column[]} */
   const all = [
-    ["Name", (p) => p.name || p.person_id],
-    ["Role", (p) => p.role || "–"],
-    ["Status", (p) => STATUS[p.status] || p.status],
-    ["First join", (p) => fmtTime(p.first_join)],
-    ["Last leave", (p) => (p.status === "present" ? "here" : fmtTime(p.last_leave))],
-    ["Present", (p) => fmtMinutes(p.minutes_present)],
-    ["Rooms", (p, r) => Object.entries(p.minutes_by_room || {})
-      .map(([room, m]) => `${roomName(r, room)} ${fmtMinutes(m)}`).join(", ") || "–"],
-    ["Late", (p) => fmtMinutes(p.lateness_minutes)],
-    ["Reconnects", (p) => String(p.reconnects)],
-    ["Speaking", (p) => fmtMinutes(p.speaking_minutes)],
-    ["Talk share", (p) => fmtShare(p.talk_share)],
-    ["Chat", (p) => String(p.chat_messages)],
-    ["Reactions", (p) => String(p.reactions)],
-    ["Hands", (p) => String(p.hands_raised)],
-    ["Help", (p) => String(p.help_requests)],
-    ["Board edits", (p) => String(p.whiteboard_edits)],
-    ["Check-in goal", (p) => feedbackCells(p).checkIn],
-    ["Rating", (p) => feedbackCells(p).rating],
+    ["name", "i18n:attendance.col.name", (p) => p.name || p.person_id],
+    ["role", "i18n:attendance.col.role", (p) => (p.role ? t("attendance.role", { role: p.role }) : "–")],
+    ["status", "i18n:attendance.col.status", (p) => t("attendance.status", { status: p.status })],
+    ["first_join", "i18n:attendance.col.first_join", (p) => fmtTime(p.first_join)],
+    ["last_leave", "i18n:attendance.col.last_leave", (p) => (p.status === "present" ? t("attendance.still_here") : fmtTime(p.last_leave))],
+    ["present", "i18n:attendance.col.present", (p) => fmtMinutes(p.minutes_present)],
+    ["rooms", "i18n:attendance.col.rooms", (p, r) => Object.entries(p.minutes_by_room || {})
+      .map(([room, m]) => t("attendance.room_minutes", { room: roomName(r, room), duration: fmtMinutes(m) })).join(", ") || "–"],
+    ["late", "i18n:attendance.col.late", (p) => fmtMinutes(p.lateness_minutes)],
+    ["reconnects", "i18n:attendance.col.reconnects", (p) => fmtCount(p.reconnects)],
+    ["speaking", "i18n:attendance.col.speaking", (p) => fmtMinutes(p.speaking_minutes)],
+    ["talk_share", "i18n:attendance.col.talk_share", (p) => fmtShare(p.talk_share)],
+    ["chat", "i18n:attendance.col.chat", (p) => fmtCount(p.chat_messages)],
+    ["reactions", "i18n:attendance.col.reactions", (p) => fmtCount(p.reactions)],
+    ["hands", "i18n:attendance.col.hands", (p) => fmtCount(p.hands_raised)],
+    ["help", "i18n:attendance.col.help", (p) => fmtCount(p.help_requests)],
+    ["board_edits", "i18n:attendance.col.board_edits", (p) => fmtCount(p.whiteboard_edits)],
+    ["check_in", "i18n:attendance.col.check_in", (p) => feedbackCells(p).checkIn],
+    ["rating", "i18n:attendance.col.rating", (p) => feedbackCells(p).rating],
   ];
   if (!compact) return all;
-  const keep = new Set(["Name", "Status", "Present", "Rooms", "Speaking", "Talk share", "Chat", "Hands", "Check-in goal", "Rating"]);
-  return all.filter(([h]) => keep.has(h));
+  const keep = new Set(["name", "status", "present", "rooms", "speaking", "talk_share", "chat", "hands", "check_in", "rating"]);
+  return all.filter(([id]) => keep.has(id));
 }
+
+/** The words of a catalogue key held in a table as "i18n:" and the key. @param {string} ref */
+const words = (ref) => t(ref.slice("i18n:".length));
 
 /**
  * Fill `table` with one row per person. options.compact: fewer columns (the call's side panel);
@@ -133,15 +140,15 @@ export function renderTable(table, report, options = {}) {
   if (options.caption) table.append(el("caption", {}, options.caption));
   const head = el("thead");
   const tr = el("tr");
-  for (const [h] of cols) tr.append(el("th", { scope: "col" }, h));
-  if (options.actions) tr.append(el("th", { scope: "col" }, "Records"));
+  for (const [, heading] of cols) tr.append(el("th", { scope: "col" }, words(heading)));
+  if (options.actions) tr.append(el("th", { scope: "col" }, t("attendance.col.records")));
   head.append(tr);
   const body = el("tbody");
   for (const p of report.people || []) {
     const row = el("tr", { "data-person": p.person_id, class: `status-${p.status}` });
-    cols.forEach(([h, cell], i) => {
+    cols.forEach(([id, , cell], i) => {
       const text = cell(p, report);
-      row.append(i === 0 ? el("th", { scope: "row" }, text) : el("td", { "data-col": h }, text));
+      row.append(i === 0 ? el("th", { scope: "row" }, text) : el("td", { "data-col": id }, text));
     });
     if (options.actions) {
       const td = el("td");
@@ -153,7 +160,7 @@ export function renderTable(table, report, options = {}) {
   }
   if (!(report.people || []).length) {
     const row = el("tr");
-    row.append(el("td", { colspan: String(cols.length + (options.actions ? 1 : 0)) }, "Nobody yet."));
+    row.append(el("td", { colspan: String(cols.length + (options.actions ? 1 : 0)) }, t("attendance.nobody_yet")));
     body.append(row);
   }
   table.append(head, body);
@@ -170,7 +177,7 @@ export function renderTimeline(container, report) {
   const lines = (report.timeline || []).filter((t) => t.segments.length);
   const spans = lines.flatMap((t) => t.segments);
   if (!spans.length) {
-    container.append(el("p", { class: "timeline-empty" }, "Nobody has joined yet."));
+    container.append(el("p", { class: "timeline-empty" }, t("attendance.timeline_empty")));
     return;
   }
   const colours = roomColours(report);
@@ -186,7 +193,7 @@ export function renderTimeline(container, report) {
   const x = (/** @type {number} */ t) => labelW + ((t - start) / total) * (width - labelW - 10);
   const picture = svg("svg", {
     viewBox: `0 0 ${width} ${height}`, role: "img", class: "timeline-svg",
-    "aria-label": `Timeline of ${lines.length} people from ${fmtTime(start)} to ${fmtTime(end)}: who was in which room when`,
+    "aria-label": t("attendance.timeline_label", { count: lines.length, start: fmtTime(start), end: fmtTime(end) }),
   });
   lines.forEach((line, i) => {
     const y = top + i * rowH;
@@ -200,7 +207,10 @@ export function renderTimeline(container, report) {
         fill: colours.get(s.room) || "#868e96", "data-room": s.room, class: "timeline-bar",
       });
       const title = svg("title");
-      title.textContent = `${line.name}: ${roomName(report, s.room)}, ${fmtTime(s.start, true)}–${fmtTime(s.end, true)} (${fmtMinutes((s.end - s.start) / 60)})`;
+      title.textContent = t("attendance.timeline_bar", {
+        name: line.name || line.person_id, room: roomName(report, s.room), start: fmtTime(s.start, true),
+        end: fmtTime(s.end, true), duration: fmtMinutes((s.end - s.start) / 60),
+      });
       bar.append(title);
       picture.append(bar);
     }
@@ -214,13 +224,13 @@ export function renderTimeline(container, report) {
     picture.append(tick);
   }
   container.append(picture);
-  const legend = el("ul", { class: "timeline-legend", "aria-label": "Rooms" });
+  const legend = el("ul", { class: "timeline-legend", "aria-label": t("attendance.legend_label") });
   for (const room of report.rooms || []) {
     if (!spans.some((s) => s.room === room.id)) continue;
     const item = el("li");
     const swatch = svg("svg", { width: 12, height: 12, "aria-hidden": "true" });
     swatch.append(svg("rect", { width: 12, height: 12, rx: 2, fill: colours.get(room.id) }));
-    item.append(swatch, document.createTextNode(` ${room.name}`));
+    item.append(swatch, document.createTextNode(` ${roomName(report, room.id)}`));
     legend.append(item);
   }
   container.append(legend);

@@ -15,3 +15,4 @@ def install(app: web.Application, ctx: Context) -> None:
     BreakoutEvents(ctx, timers).register()
     ctx.on_start.append(timers.resume_all)
     ctx.on_load.append(timers.ensure)  # a session first loaded here (several processes)
+    ctx.holds.append(timers.holds)  # kept in memory while its timer runs here

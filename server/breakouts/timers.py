@@ -27,6 +27,11 @@ class BreakoutTimers:
     ctx: Context
     running: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
+    def holds(self, session_id: str) -> bool:
+        """Whether a timer of the session runs here."""
+        task = self.running.get(session_id)
+        return task is not None and not task.done()
+
     def ensure(self, session_id: str) -> None:
         task = self.running.get(session_id)
         if task is None or task.done():

@@ -202,6 +202,14 @@ class CaptionEvents:
         self.tap.listen(key, False)
         self.recogniser.end((*key, number))
 
+    def forget_session(self, session_id: str) -> None:
+        """The session left this process's memory: stop following whose speech it wants."""
+        for key in [k for k in self.listening if k[0] == session_id]:
+            if self.recogniser is not None and self.tap is not None:
+                self._stop_listening(key)
+            else:
+                self.listening.pop(key, None)
+
     def recognition_unavailable(self) -> None:
         """The speech service cannot run here: stop decoding anyone's audio for it, for good
         (typed and browser captions go on)."""

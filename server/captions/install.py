@@ -30,13 +30,21 @@ class _Service(Recogniser, Protocol):
 
 class LazyRecogniser:
     """The speech service, started on first use (or at once, to preload it). Audio that comes
-    while the model loads is dropped: captions start once it is ready."""
+    while the model loads is dropped: captions start once it is ready.
+
+    First use is someone to listen to in a session whose media is on this process, or else the
+    first audio to recognise. With several processes every replica of a session follows whose
+    speech is wanted, but only the session's media owner hears anyone: the others never load
+    the model."""
 
     def __init__(self, ctx: Context, events: CaptionEvents) -> None:
         self.ctx, self.events = ctx, events
         self.service: _Service | None = None
         self.failed = False
         self.starting: asyncio.Task[None] | None = None
+        ctx.metrics.gauge("tandem_speech_model_started", "1 once this process has begun to load "
+                          "the speech model (it is loaded on first use)",
+                          lambda: 0.0 if self.starting is None else 1.0)
 
     def begin(self) -> None:
         if self.starting is None and not self.failed:
@@ -67,13 +75,17 @@ class LazyRecogniser:
             service.open((*key, number), (key[0], room))
 
     def open(self, stream: Hashable, group: Hashable) -> None:
-        self.begin()
+        """``stream`` is (session id, participant id, number)."""
         if self.service is not None:
             self.service.open(stream, group)
+        elif isinstance(stream, tuple) and self.ctx.audio.serves(stream[0]):
+            self.begin()
 
     def feed(self, stream: Hashable, pcm: bytes, now: float) -> None:
         if self.service is not None:
             self.service.feed(stream, pcm, now)
+        else:
+            self.begin()
 
     def end(self, stream: Hashable) -> None:
         if self.service is not None:
@@ -93,6 +105,7 @@ def install(app: web.Application, ctx: Context) -> None:
     events.recogniser, events.tap = recogniser, ctx.audio.tap
     ctx.audio.sink = events.on_audio
     events.register()
+    ctx.on_evict.append(events.forget_session)
     TranscriptRoutes(ctx).add_to(app)
     app[CAPTIONS] = events
 

@@ -35,6 +35,9 @@ def install(app: web.Application, ctx: Context) -> None:
                                     serving=events.serving, lost=events.lost)
     events.register()
     ctx.audio.tap = events.plane
+    if events.owners is not None:
+        ctx.audio.serves = events.owners.held.__contains__
+        ctx.holds.append(events.owners.held.__contains__)  # its media is served here
     app[MEDIA] = events
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

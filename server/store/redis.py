@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -125,6 +126,11 @@ class _Replica:
     # Events of commands given elsewhere, delivered here one batch after another, in order.
     backlog: deque[tuple[Event, ...]] = field(default_factory=deque)
     delivering: asyncio.Task[None] | None = None
+    used: float = field(default_factory=time.monotonic)  # last read or command here
+
+    def busy(self) -> bool:
+        return (self.lock.locked() or bool(self.backlog)
+                or (self.delivering is not None and not self.delivering.done()))
 
     def snapshot_due(self, min_bytes: int) -> bool:
         return self.since_snapshot >= max(SNAPSHOT_FACTOR * self.snapshot_bytes, min_bytes)
@@ -192,10 +198,12 @@ class RedisStore:
 
     async def read(self, session_id: str, query: Callable[[Session], T]) -> T:
         rep = await self._replica(session_id)
+        rep.used = time.monotonic()
         return query(rep.session)
 
     async def update(self, session_id: str, command: Command[V]) -> Applied[V]:
         rep = await self._replica(session_id)
+        rep.used = time.monotonic()
         if not command.changes_session:
             outcome = command.apply(rep.session)
             await self._publish(session_id, [TRANSIENT, self.node, rep.seq,
@@ -248,6 +256,20 @@ class RedisStore:
 
     def replicas(self) -> list[str]:
         return list(self._replicas)
+
+    async def evict_idle(self, idle_for: float, held: Callable[[str], bool]) -> list[str]:
+        """Drop the replicas nobody here has read or changed for ``idle_for`` seconds and that
+        ``held`` does not keep (people connected here, media served here, a timer): this
+        process then holds only the sessions it serves. The next use loads the session from
+        Redis again. Returns the sessions dropped."""
+        now = time.monotonic()
+        dropped = []
+        for sid, rep in list(self._replicas.items()):
+            if now - rep.used < idle_for or rep.busy() or held(sid):
+                continue
+            await self.forget(sid)
+            dropped.append(sid)
+        return dropped
 
     # -- writing ----------------------------------------------------------------------------------
 

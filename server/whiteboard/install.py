@@ -51,6 +51,10 @@ def install(app: web.Application, ctx: Context) -> None:
                 events.forget_here(session_id)
 
         cluster.after_reconnect.append(reload_boards)
+        # A session dropped from this process's memory takes its boards along, once every write
+        # of them is stored.
+        ctx.holds.append(lambda session_id: any(k.session_id == session_id for k in boards.busy))
+        ctx.on_evict.append(events.forget_here)
     events.register()
     WhiteboardRoutes(ctx, events).add_to(app)
     BoardErasure(events).register(ctx.erasure)

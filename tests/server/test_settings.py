@@ -149,3 +149,16 @@ def test_cli_refuses_to_start_when_the_database_cannot_be_reached(
     err = capsys.readouterr().err
     assert "cannot start: Cannot reach the attendance ledger at postgresql://tandem:***@" in err
     assert "pa55-w0rd" not in err
+
+
+def test_the_speech_model_is_preloaded_by_one_process_and_on_first_use_by_several(
+    tmp_path: Path,
+) -> None:
+    one = load_settings({"data_dir": str(tmp_path)}, {}, tmp_path)
+    several = load_settings({"data_dir": str(tmp_path), "redis": "redis://127.0.0.1:6379/0"}, {},
+                            tmp_path)
+    asked = load_settings({"data_dir": str(tmp_path), "redis": "redis://127.0.0.1:6379/0"},
+                          {"TANDEM_SPEECH_PRELOAD": "1"}, tmp_path)
+    assert (one.settings.speech_preload, several.settings.speech_preload,
+            asked.settings.speech_preload) == (
+        True, False, True)

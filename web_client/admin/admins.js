@@ -3,8 +3,11 @@
 // audit log, oldest first, a page at a time, all of it or one action's entries.
 
 import { byId, byIdAs, el } from "../ui/dom.js";
+import { formatNumber, t } from "../ui/i18n.js";
 import { ApiError, seg } from "./api.js";
-import { AUDIT_ACTIONS, AUDIT_PAGE_SIZES, auditCells, auditPage, fmtAt, isActionName, isDisabled, listOf } from "./account_model.js";
+import {
+  AUDIT_ACTIONS, AUDIT_PAGE_SIZES, auditCells, auditPage, fmtAt, isActionName, isDisabled, listOf, whoText,
+} from "./account_model.js";
 import { button, copyField, dataTable, focusOn, statusOf } from "./view.js";
 
 /** @param {import("./api.js").Api} api */
@@ -13,7 +16,7 @@ export function installAdmins(api) {
   const auditStatus = statusOf(byId("audit-status"));
   const pageSize = byIdAs("audit-limit", HTMLSelectElement);
   const actionField = byIdAs("audit-action", HTMLInputElement);
-  for (const size of AUDIT_PAGE_SIZES) pageSize.append(el("option", { value: String(size), selected: size === 50 }, String(size)));
+  for (const size of AUDIT_PAGE_SIZES) pageSize.append(el("option", { value: String(size), selected: size === 50 }, formatNumber(size)));
   const actions = byId("audit-actions");
   for (const name of AUDIT_ACTIONS) actions.append(el("option", { value: name }));
   // The listing on show: its page size and action, the cursor of the page shown and of the
@@ -36,39 +39,44 @@ export function installAdmins(api) {
       byId("admin-form").hidden = notOwner;
       byId("admins-list").replaceChildren();
       if (notOwner) status.clear();
-      else status.fail(err, "Could not load the admins");
+      else status.fail(err, t("admin.admins.load_failed"));
       return;
     }
     byId("admins-note").hidden = true;
     byId("admin-form").hidden = false;
     for (const a of admins) names.set(`admins/${a.id}`, String(a.name));
     byId("admins-list").replaceChildren(admins.length ? dataTable({
-      caption: `${admins.length} ${admins.length === 1 ? "admin" : "admins"} besides the owner`,
-      columns: ["Name", "Email", "State", "Created (UTC)", "Created by", "Actions"],
+      caption: t("admin.admins.list.caption", { count: admins.length }),
+      columns: [t("admin.admins.list.column_name"), t("admin.admins.list.column_email"), t("admin.admins.list.column_state"),
+        t("admin.admins.list.column_created"), t("admin.admins.list.column_created_by"), t("admin.admins.list.column_actions")],
       rows: admins.map((a) => {
         const off = isDisabled(a);
         const actions = el("span", { class: "row-actions" }, off ? "–" : null);
         if (!off) {
           actions.append(
-            button("New key", () => rotate(a), { class: "button button-secondary button-small", "aria-label": `New key for ${a.name}` }),
-            button("Disable", () => disable(a), { class: "button button-danger", "aria-label": `Disable ${a.name}` }),
+            button(t("admin.admins.list.new_key"), () => rotate(a),
+              { class: "button button-secondary button-small", "aria-label": t("admin.admins.list.new_key_for", { name: String(a.name) }) }),
+            button(t("admin.admins.list.disable"), () => disable(a),
+              { class: "button button-danger", "aria-label": t("admin.admins.list.disable_name", { name: String(a.name) }) }),
           );
         }
-        return [String(a.name ?? a.id), String(a.email || "–"), off ? "Disabled" : "Active", fmtAt(a.created_at), String(a.created_by ?? "–"), actions];
+        return [String(a.name ?? a.id), String(a.email || "–"), t("admin.admins.list.state", { state: off ? "disabled" : "active" }),
+          fmtAt(a.created_at), whoText(a.created_by), actions];
       }),
-    }) : el("p", { class: "meta" }, "No admins besides the owner yet."));
+    }) : el("p", { class: "meta" }, t("admin.admins.list.none")));
   }
 
-  /** @param {Record<string, any>} who @param {string} key @param {string} what */
-  function showKey(who, key, what) {
+  /** @param {Record<string, any>} who @param {string} key @param {boolean} rotated  a new key for an admin */
+  function showKey(who, key, rotated) {
     const name = String(who.name);
     const box = byId("admin-key");
-    const heading = el("h3", { id: "admin-key-title", tabindex: "-1" }, `${what} of ${name}`);
+    const heading = el("h3", { id: "admin-key-title", tabindex: "-1" },
+      rotated ? t("admin.admins.key.new_title", { name }) : t("admin.admins.key.title", { name }));
     box.replaceChildren(
       heading,
-      el("p", {}, "It is shown this once: give it to them over a private channel. They sign in with it on this page."),
-      copyField({ label: `Admin key of ${name}`, value: key, copyLabel: `Copy the key of ${name}`,
-        onCopied: (ok) => status.say(ok ? `Copied ${name}'s key.` : "The key is selected: press Ctrl+C.") }),
+      el("p", {}, t("admin.admins.key.shown_once")),
+      copyField({ label: t("admin.admins.key.label", { name }), value: key, copyLabel: t("admin.admins.key.copy", { name }),
+        onCopied: (ok) => status.say(ok ? t("admin.admins.key.copied", { name }) : t("admin.admins.key.selected")) }),
     );
     box.hidden = false;
     keyOf = String(who.id);
@@ -91,41 +99,41 @@ export function installAdmins(api) {
     try {
       const made = await api.post("/api/admins", email ? { name, email } : { name });
       byIdAs("admin-form", HTMLFormElement).reset();
-      status.say(`Created the admin ${made.name ?? name}.`);
+      status.say(t("admin.admins.created", { name: String(made.name ?? name) }));
       await loadAdmins();
-      showKey(made, String(made.key ?? ""), "The key");
+      showKey(made, String(made.key ?? ""), false);
       loadAudit("start");
     } catch (err) {
-      error.textContent = err instanceof ApiError ? err.message : "The admin was not created.";
+      error.textContent = err instanceof ApiError ? err.message : t("admin.admins.create_failed");
       byIdAs("admin-name", HTMLInputElement).focus();
     }
   });
 
   /** @param {Record<string, any>} a */
   async function rotate(a) {
-    if (!confirm(`Give ${a.name} a new key? Their old key stops working at once.`)) return;
+    if (!confirm(t("admin.admins.rotate.confirm", { name: String(a.name) }))) return;
     try {
       const body = await api.post(`/api/admins/${seg(a.id)}/key`);
-      status.say(`Rotated ${a.name}'s key: the old one no longer works.`);
-      showKey(a, String(body.key ?? ""), "The new key");
+      status.say(t("admin.admins.rotate.done", { name: String(a.name) }));
+      showKey(a, String(body.key ?? ""), true);
       loadAudit("start");
     } catch (err) {
-      status.fail(err, "The key was not rotated");
+      status.fail(err, t("admin.admins.rotate.failed"));
     }
   }
 
   /** @param {Record<string, any>} a */
   async function disable(a) {
-    if (!confirm(`Disable ${a.name}? Their key stops working at once; what they did stays in the audit log.`)) return;
+    if (!confirm(t("admin.admins.disable.confirm", { name: String(a.name) }))) return;
     try {
       await api.del(`/api/admins/${seg(a.id)}`);
-      status.say(`Disabled ${a.name}.`);
+      status.say(t("admin.admins.disable.done", { name: String(a.name) }));
       if (keyOf === String(a.id)) hideKey();
       await loadAdmins();
       focusOn(byId("admins-title"));
       loadAudit("start");
     } catch (err) {
-      status.fail(err, `${a.name} was not disabled`);
+      status.fail(err, t("admin.admins.disable.failed", { name: String(a.name) }));
     }
   }
 
@@ -135,7 +143,7 @@ export function installAdmins(api) {
     if (which === "start") {
       const action = actionField.value.trim();
       if (action && !isActionName(action)) {
-        auditStatus.warn("An action is written like cohort.created: choose one from the list.");
+        auditStatus.warn(t("admin.admins.audit.action_invalid", { example: "cohort.created" }));
         actionField.focus();
         return false;
       }
@@ -151,26 +159,31 @@ export function installAdmins(api) {
       const query = { after: want.after, limit: want.limit, action: want.action };
       page = auditPage(await api.get("/api/audit", query), want.limit);
     } catch (err) {
-      auditStatus.fail(err, "Could not load the audit log");
+      auditStatus.fail(err, t("admin.admins.audit.load_failed"));
       return false;
     }
     Object.assign(audit, want, { next: page.next });
     const { first } = audit;
     const last = first + page.entries.length - 1;
-    const only = audit.action ? ` (${audit.action} only)` : "";
+    const { action } = audit;
     byId("audit-list").replaceChildren(page.entries.length ? dataTable({
-      caption: `Audit log${only}, entries ${first} to ${last}`,
-      columns: ["When (UTC)", "Who", "What", "On what"],
+      caption: action ? t("admin.admins.audit.caption_action", { action, first, last }) : t("admin.admins.audit.caption", { first, last }),
+      columns: [t("admin.admins.audit.column_when"), t("admin.admins.audit.column_who"), t("admin.admins.audit.column_what"),
+        t("admin.admins.audit.column_target")],
       rows: page.entries.map((e) => {
         const c = auditCells(e, names);
-        return [c.at, c.actor, c.action, c.target];
+        const what = el("span", { class: "audit-action" });
+        if (c.actionWords) what.append(c.actionWords, " ");
+        what.append(el("code", { translate: "no" }, c.action));
+        return [c.at, c.actor, what, el("code", { translate: "no" }, c.target)];
       }),
-    }) : el("p", { class: "meta" }, first === 1 ? `Nothing in the audit log${only} yet.` : "No more entries."));
+    }) : el("p", { class: "meta" }, first !== 1 ? t("admin.admins.audit.no_more")
+      : action ? t("admin.admins.audit.empty_action", { action }) : t("admin.admins.audit.empty")));
     byId("audit-more").hidden = !audit.next;
     byId("audit-back").hidden = !audit.before.length;
-    auditStatus.say(!page.entries.length ? "No entries."
-      : audit.next ? `Entries ${first} to ${last}; more on the next page.`
-        : first === 1 ? `All ${last} ${last === 1 ? "entry" : "entries"}.` : `Entries ${first} to ${last}, the last.`);
+    auditStatus.say(!page.entries.length ? t("admin.admins.audit.status_none")
+      : audit.next ? t("admin.admins.audit.status_more", { first, last })
+        : first === 1 ? t("admin.admins.audit.status_all", { count: last }) : t("admin.admins.audit.status_last", { first, last }));
     return true;
   }
 

@@ -3,6 +3,8 @@
 // are `{"error": {"code", "message"}}`; an import's row errors come beside it in the same body).
 // No DOM here: unit-tested in Node with a fake fetch.
 
+import { t } from "../ui/i18n.js";
+
 export class ApiError extends Error {
   /**
    * @param {number} status  the HTTP status (0 when the server could not be reached)
@@ -53,7 +55,7 @@ export class Api {
    */
   async request(method, path, options = {}) {
     /** @type {Record<string, string>} */
-    const headers = { Authorization: `Bearer ${this.key() || ""}` };
+    const headers = { Authorization: "Bearer " + (this.key() || "") };
     /** @type {string | undefined} */
     let body;
     if (options.json !== undefined) {
@@ -79,7 +81,7 @@ export class Api {
     }
     const error = (parsed && typeof parsed === "object" && parsed.error) || {};
     if (res.status === 401) this.onUnauthorized();
-    throw new ApiError(res.status, String(error.code || `http_${res.status}`), String(error.message || res.statusText || "The server refused."), parsed);
+    throw new ApiError(res.status, String(error.code || `http_${res.status}`), String(error.message || res.statusText || ""), parsed);
   }
 
   /** @param {string} method @param {string} path @param {RequestOptions} [options] @returns {Promise<any>} */
@@ -108,8 +110,15 @@ export class Api {
   }
 }
 
-/** What to show for an error: the server's message, and its code for support. @param {unknown} err */
+/**
+ * What to show for an error: the server's message (as the server words it), and its code for
+ * support; the page's own words where the server could not be reached or said nothing.
+ * @param {unknown} err
+ */
 export function errorText(err) {
-  if (err instanceof ApiError) return err.status ? `${err.message} (${err.code})` : err.message;
-  return "Something went wrong on this page. Reload it and try again.";
+  if (err instanceof ApiError) {
+    if (!err.status) return t("admin.errors.unreachable");
+    return t("admin.errors.refused", { message: err.message || t("admin.errors.refused_plain"), code: err.code });
+  }
+  return t("admin.errors.page");
 }

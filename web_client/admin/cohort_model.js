@@ -1,6 +1,9 @@
 // Cohorts and people as the console shows and sends them (docs/PROGRAMMES.md, "Cohorts and
 // people"): a person from the add form, an import's row errors as table rows, and where a row
-// is in the pasted CSV. Pure: no DOM, no network.
+// is in the pasted CSV. Words come from the language catalogue (ui/i18n.js). Pure: no DOM, no
+// network.
+
+import { t } from "../ui/i18n.js";
 
 /**
  * @typedef {{weekday: number, start: number, end: number}} Slot
@@ -42,34 +45,34 @@ export function personFromForm(v) {
 
 /**
  * An import's refusal as rows for the errors table, in file order: the row (0 is the header or
- * the file as a whole), the column, what to fix.
+ * the file as a whole), the column (the CSV's own name; `named` is false for a whole row), what
+ * to fix (the server's words).
  * @param {unknown} body  the answer of a refused import
- * @returns {{row: string, line: number, column: string, message: string}[]}
+ * @returns {{row: string, line: number, column: string, named: boolean, message: string}[]}
  */
 export function importErrorRows(body) {
   const rows = /** @type {{rows?: RowError[]}} */ (body && typeof body === "object" ? body : {}).rows || [];
   return [...rows]
     .sort((a, b) => a.row - b.row || String(a.column || "").localeCompare(String(b.column || "")))
     .map((r) => ({
-      row: r.row > 0 ? String(r.row) : "Header",
+      row: r.row > 0 ? String(r.row) : t("admin.cohorts.import.header_row"),
       line: Math.max(0, r.row), // the header is line 0 of the text
-      column: r.column || "(whole row)",
+      column: r.column || t("admin.cohorts.import.whole_row"),
+      named: !!r.column,
       message: r.message,
     }));
 }
 
 /** "3 rows have errors" (distinct rows, the header counting as one). @param {{row: string}[]} rows */
 export function importErrorSummary(rows) {
-  const n = new Set(rows.map((r) => r.row)).size;
-  return n === 1 ? "1 row has errors: nothing was imported." : `${n} rows have errors: nothing was imported.`;
+  return t("admin.cohorts.import.errors_summary", { count: new Set(rows.map((r) => r.row)).size });
 }
 
 /** "Imported 5 people (5 new, 0 updated)". @param {{created?: number, updated?: number}} result */
 export function importSummary(result) {
   const created = result.created || 0;
   const updated = result.updated || 0;
-  const total = created + updated;
-  return `Imported ${total} ${total === 1 ? "person" : "people"} (${created} new, ${updated} updated).`;
+  return t("admin.cohorts.import.done", { total: created + updated, created, updated });
 }
 
 /**
@@ -91,12 +94,16 @@ export function lineRange(text, line) {
   return [start, end];
 }
 
+/** A person's role in words ("Mentor", "Mentee"). @param {string} role */
+export const roleWord = (role) => t("admin.cohorts.role", { role: role === "mentor" ? "mentor" : "mentee" });
+
 /** How a person's row reads. @param {Person} p */
 export function personCells(p) {
   const profile = p.profile || {};
   return {
     name: p.name,
-    role: p.role === "mentor" ? `Mentor${p.capacity && p.capacity > 1 ? ` (up to ${p.capacity})` : ""}` : "Mentee",
+    role: p.role === "mentor" && p.capacity && p.capacity > 1
+      ? t("admin.cohorts.role_mentor_capacity", { capacity: p.capacity }) : roleWord(p.role),
     email: p.email || "–",
     languages: (profile.languages || []).join(", ") || "–",
     timeZone: profile.time_zone || "UTC",

@@ -3,6 +3,7 @@
 // the text box so it can be fixed there), see and remove people, download them as CSV.
 
 import { byId, byIdAs, el } from "../ui/dom.js";
+import { t } from "../ui/i18n.js";
 import { ApiError, seg } from "./api.js";
 import {
   editedPerson, formOfPerson, importErrorRows, importErrorSummary, importSummary, lineRange, personCells,
@@ -29,7 +30,7 @@ export function installCohorts(ctx, choose) {
     const current = ctx.shared.cohort?.id || "";
     select.replaceChildren(...(cohorts.length
       ? cohorts.map((c) => el("option", { value: c.id }, `${c.programme} · ${c.name}`))
-      : [el("option", { value: "" }, "No cohorts yet")]));
+      : [el("option", { value: "" }, t("admin.cohorts.none_yet"))]));
     select.value = cohorts.some((c) => c.id === current) ? current : (cohorts[0]?.id || "");
   }
 
@@ -37,13 +38,13 @@ export function installCohorts(ctx, choose) {
     try {
       cohorts = (await api.get("/api/cohorts")).cohorts || [];
     } catch (err) {
-      cohortStatus.fail(err, "Could not load the cohorts");
+      cohortStatus.fail(err, t("admin.cohorts.load_failed"));
       return;
     }
     fillSelect();
     const chosen = cohorts.find((c) => c.id === select.value) || null;
     if (chosen?.id !== ctx.shared.cohort?.id || chosen === null) open(chosen);
-    else cohortStatus.say(`${cohorts.length} ${cohorts.length === 1 ? "cohort" : "cohorts"}.`);
+    else cohortStatus.say(t("admin.cohorts.count", { count: cohorts.length }));
   }
 
   /** @param {Cohort | null} cohort */
@@ -52,11 +53,11 @@ export function installCohorts(ctx, choose) {
     byId("cohort-delete").hidden = !cohort;
     for (const id of ["people-panel", "matching-panel", "schedules-panel", "health-panel"]) byId(id).hidden = !cohort;
     if (!cohort) {
-      cohortStatus.say("Create a cohort to start.");
+      cohortStatus.say(t("admin.cohorts.create_first"));
       return;
     }
-    byId("people-title").textContent = `People of ${cohort.name}`;
-    ctx.loadPeople().catch((err) => peopleStatus.fail(err, "Could not load the people"));
+    byId("people-title").textContent = t("admin.cohorts.people.title", { name: cohort.name });
+    ctx.loadPeople().catch((err) => peopleStatus.fail(err, t("admin.cohorts.people.load_failed")));
     ctx.loadMatches().catch(() => { /* the matching section says so */ });
   }
 
@@ -64,17 +65,17 @@ export function installCohorts(ctx, choose) {
 
   byId("cohort-delete").addEventListener("click", async () => {
     const cohort = ctx.shared.cohort;
-    if (!cohort || !confirm(`Delete the cohort ${cohort.name}? Its people, profiles, matches, schedules and answers are deleted for good; the sessions already scheduled stay.`)) return;
+    if (!cohort || !confirm(t("admin.cohorts.delete.confirm", { name: cohort.name }))) return;
     try {
       await api.del(`/api/cohorts/${seg(cohort.id)}`);
       cohorts = cohorts.filter((c) => c.id !== cohort.id);
       ctx.shared.cohort = null;
       fillSelect();
       open(cohorts.find((c) => c.id === select.value) || null);
-      cohortStatus.say(`Deleted the cohort ${cohort.name}.`);
+      cohortStatus.say(t("admin.cohorts.delete.done", { name: cohort.name }));
       select.focus();
     } catch (err) {
-      cohortStatus.fail(err, "The cohort was not deleted");
+      cohortStatus.fail(err, t("admin.cohorts.delete.failed"));
     }
   });
 
@@ -90,10 +91,10 @@ export function installCohorts(ctx, choose) {
       fillSelect();
       select.value = cohort.id;
       open(cohort);
-      cohortStatus.say(`Created the cohort ${cohort.name}. Add its people below.`);
+      cohortStatus.say(t("admin.cohorts.created", { name: cohort.name }));
       focusOn(byId("people-title"));
     } catch (err) {
-      cohortStatus.fail(err, "The cohort was not created");
+      cohortStatus.fail(err, t("admin.cohorts.create_failed"));
     }
   });
 
@@ -104,19 +105,24 @@ export function installCohorts(ctx, choose) {
     const mentors = people.filter((p) => p.role === "mentor").length;
     const box = byId("people-list");
     if (!people.length) {
-      box.replaceChildren(el("p", { class: "meta" }, "Nobody in this cohort yet."));
+      box.replaceChildren(el("p", { class: "meta" }, t("admin.cohorts.people.none")));
       return;
     }
     box.replaceChildren(dataTable({
-      caption: `${people.length} people: ${mentors} mentors, ${people.length - mentors} mentees`,
-      columns: ["Name", "Role", "Email", "Languages", "Time zone", "Department", "Goals", "Actions"],
+      caption: t("admin.cohorts.people.caption", { count: people.length, mentors, mentees: people.length - mentors }),
+      columns: [t("admin.cohorts.people.column_name"), t("admin.cohorts.people.column_role"), t("admin.cohorts.people.column_email"),
+        t("admin.cohorts.people.column_languages"), t("admin.cohorts.people.column_time_zone"), t("admin.cohorts.people.column_department"),
+        t("admin.cohorts.people.column_goals"), t("admin.cohorts.people.column_actions")],
       rows: people.map((p) => {
         const c = personCells(p);
         const actions = el("div", { class: "row-actions" });
         actions.append(
-          button("Edit", () => startEdit(p), { "aria-label": `Edit ${p.name}` }),
-          button("Remove", () => removePerson(p), { class: "button button-danger", "aria-label": `Remove ${p.name}` }));
-        return [c.name, c.role, c.email, c.languages, c.timeZone, c.department, c.goals, actions];
+          button(t("admin.cohorts.people.edit"), () => startEdit(p), { "aria-label": t("admin.cohorts.people.edit_label", { name: p.name }) }),
+          button(t("admin.cohorts.people.remove"), () => removePerson(p),
+            { class: "button button-danger", "aria-label": t("admin.cohorts.people.remove_label", { name: p.name }) }));
+        // a time zone is its IANA name (Europe/Madrid), not words to translate
+        const zone = el("span", { translate: "no" }, c.timeZone);
+        return [c.name, c.role, c.email, c.languages, zone, c.department, c.goals, actions];
       }),
     }));
   }
@@ -124,14 +130,14 @@ export function installCohorts(ctx, choose) {
 
   /** @param {import("./cohort_model.js").Person} p */
   async function removePerson(p) {
-    if (!confirm(`Remove ${p.name} from the cohort? Their profile, matches and fit answers go; their attendance records stay (a deletion request removes those).`)) return;
+    if (!confirm(t("admin.cohorts.remove.confirm", { name: p.name }))) return;
     try {
       await api.del(ctx.cohortPath(`/people/${seg(p.id)}`));
-      peopleStatus.say(`Removed ${p.name}.`);
+      peopleStatus.say(t("admin.cohorts.remove.done", { name: p.name }));
       await ctx.loadPeople();
       focusOn(byId("people-title"));
     } catch (err) {
-      peopleStatus.fail(err, `${p.name} was not removed`);
+      peopleStatus.fail(err, t("admin.cohorts.remove.failed", { name: p.name }));
     }
   }
 
@@ -146,8 +152,8 @@ export function installCohorts(ctx, choose) {
       const field = form.elements.namedItem(name);
       if (field instanceof HTMLInputElement || field instanceof HTMLSelectElement) field.value = value;
     }
-    byId("person-form-title").textContent = `Edit ${p.name}`;
-    byId("person-submit").textContent = "Save changes";
+    byId("person-form-title").textContent = t("admin.cohorts.person.edit_title", { name: p.name });
+    byId("person-submit").textContent = t("admin.cohorts.person.save");
     byId("person-cancel").hidden = false;
     byId("person-error").textContent = "";
     byIdAs("person-name", HTMLInputElement).focus();
@@ -156,8 +162,8 @@ export function installCohorts(ctx, choose) {
   function stopEdit() {
     editing = null;
     byIdAs("person-form", HTMLFormElement).reset();
-    byId("person-form-title").textContent = "Add a person";
-    byId("person-submit").textContent = "Add person";
+    byId("person-form-title").textContent = t("admin.cohorts.person.add_title");
+    byId("person-submit").textContent = t("admin.cohorts.person.add");
     byId("person-cancel").hidden = true;
   }
 
@@ -176,14 +182,14 @@ export function installCohorts(ctx, choose) {
       try {
         const saved = await api.put(ctx.cohortPath(`/people/${seg(before.id)}`), editedPerson(before, formValues(form)));
         stopEdit();
-        peopleStatus.say(`Saved ${saved.name}.`);
+        peopleStatus.say(t("admin.cohorts.person.saved", { name: String(saved.name) }));
         await ctx.loadPeople();
         focusOn(byId("people-title"));
       } catch (err) {
         const changed = err instanceof ApiError && err.code === "conflict";
         error.textContent = changed
-          ? `Someone else changed ${before.name} meanwhile. The list is reloaded: open them again to edit.`
-          : err instanceof ApiError ? err.message : "The changes were not saved.";
+          ? t("admin.cohorts.person.conflict", { name: before.name })
+          : err instanceof ApiError ? err.message : t("admin.cohorts.person.save_failed");
         if (changed) {
           stopEdit();
           await ctx.loadPeople();
@@ -195,11 +201,11 @@ export function installCohorts(ctx, choose) {
     try {
       const person = await api.post(ctx.cohortPath("/people"), personFromForm(formValues(form)));
       form.reset();
-      peopleStatus.say(`Added ${person.name}.`);
+      peopleStatus.say(t("admin.cohorts.person.added", { name: String(person.name) }));
       await ctx.loadPeople();
       byIdAs("person-name", HTMLInputElement).focus();
     } catch (err) {
-      error.textContent = err instanceof ApiError ? err.message : "The person was not added.";
+      error.textContent = err instanceof ApiError ? err.message : t("admin.cohorts.person.add_failed");
       byIdAs("person-name", HTMLInputElement).focus();
     }
   });
@@ -208,7 +214,7 @@ export function installCohorts(ctx, choose) {
     const file = /** @type {HTMLInputElement} */ (e.target).files?.[0];
     if (!file) return;
     importText.value = await file.text();
-    peopleStatus.say(`Read ${file.name}. Check it below, then press Import.`);
+    peopleStatus.say(t("admin.cohorts.import.file_read", { file: file.name }));
   });
 
   byId("import-form").addEventListener("submit", async (e) => {
@@ -216,7 +222,7 @@ export function installCohorts(ctx, choose) {
     const text = importText.value;
     const box = byId("import-errors");
     if (!text.trim()) {
-      peopleStatus.fail(new ApiError(400, "empty", "Choose a CSV file or paste its text first."));
+      peopleStatus.warn(t("admin.cohorts.import.empty"));
       importText.focus();
       return;
     }
@@ -229,7 +235,7 @@ export function installCohorts(ctx, choose) {
       focusOn(byId("people-title"));
     } catch (err) {
       if (!(err instanceof ApiError) || !err.body || !Array.isArray(err.body.rows)) {
-        peopleStatus.fail(err, "The import failed");
+        peopleStatus.fail(err, t("admin.cohorts.import.failed"));
         return;
       }
       showImportErrors(importErrorRows(err.body));
@@ -242,10 +248,14 @@ export function installCohorts(ctx, choose) {
     const summary = importErrorSummary(rows);
     const heading = el("h4", { id: "import-errors-title", tabindex: "-1" }, summary);
     box.replaceChildren(heading, dataTable({
-      caption: "Rows to fix (row 1 is the first row after the header)",
-      columns: ["Row", "Column", "What to fix", "Find it"],
-      rows: rows.map((r) => [r.row, r.column, r.message,
-        button("Show", () => selectLine(r.line), { class: "button button-secondary button-small", "aria-label": `Show row ${r.row} in the CSV text` })]),
+      caption: t("admin.cohorts.import.errors_caption"),
+      columns: [t("admin.cohorts.import.column_row"), t("admin.cohorts.import.column_column"), t("admin.cohorts.import.column_fix"),
+        t("admin.cohorts.import.column_find")],
+      rows: rows.map((r) => [r.row, r.named ? el("code", { translate: "no" }, r.column) : r.column, r.message,
+        button(t("admin.cohorts.import.show"), () => selectLine(r.line), {
+          class: "button button-secondary button-small",
+          "aria-label": r.line > 0 ? t("admin.cohorts.import.show_row", { row: r.row }) : t("admin.cohorts.import.show_header"),
+        })]),
       className: "errors-table",
     }));
     box.hidden = false;

@@ -3,6 +3,7 @@
 // same as CSV or XLSX.
 
 import { byId, el } from "../ui/dom.js";
+import { t } from "../ui/i18n.js";
 import { atRisk, healthRows } from "./health_model.js";
 import { dataTable, download, lines, statusOf } from "./view.js";
 
@@ -17,7 +18,7 @@ export function installHealth(ctx) {
     try {
       health = await api.get(ctx.cohortPath("/health"));
     } catch (err) {
-      status.fail(err, "Could not load how the pairs are doing");
+      status.fail(err, t("admin.health.load_failed"));
       return;
     }
     const risky = atRisk(health);
@@ -29,19 +30,23 @@ export function installHealth(ctx) {
         li.append(el("strong", {}, r.pair), document.createTextNode(`: ${r.why}`));
         ul.append(li);
       }
-      riskBox.replaceChildren(el("h3", { id: "at-risk-title" }, `At risk: ${risky.length} ${risky.length === 1 ? "pair" : "pairs"}`), ul);
+      riskBox.replaceChildren(el("h3", { id: "at-risk-title" }, t("admin.health.at_risk_title", { count: risky.length })), ul);
       ul.setAttribute("aria-labelledby", "at-risk-title");
     } else {
       riskBox.replaceChildren();
     }
     const rows = healthRows(health);
     byId("health-table").replaceChildren(rows.length ? dataTable({
-      caption: "Every published pair, at-risk pairs first",
-      columns: ["Pair", "Sessions held", "Upcoming", "Minutes", "Last contact", "No-shows", "Talk balance", "Ratings", "Fit", "Risks"],
+      caption: t("admin.health.caption"),
+      columns: [
+        t("admin.health.col_pair"), t("admin.health.col_sessions"), t("admin.health.col_upcoming"), t("admin.health.col_minutes"),
+        t("admin.health.col_last_contact"), t("admin.health.col_no_shows"), t("admin.health.col_talk_balance"),
+        t("admin.health.col_ratings"), t("admin.health.col_fit"), t("admin.health.col_risks"),
+      ],
       className: "health-table",
-      rows: rows.map((r) => [r.pair, r.sessions, r.upcoming, r.minutes, r.lastContact, r.noShows, r.talkBalance, r.ratings, r.fit, lines(r.risks, "None")]),
-    }) : el("p", { class: "meta" }, "Nothing published yet."));
-    status.say(rows.length ? `${rows.length} ${rows.length === 1 ? "pair" : "pairs"}, ${risky.length ? risky.length : "none"} at risk.` : "");
+      rows: rows.map((r) => [r.pair, r.sessions, r.upcoming, r.minutes, r.lastContact, r.noShows, r.talkBalance, r.ratings, r.fit, lines(r.risks, t("admin.health.no_risks"))]),
+    }) : el("p", { class: "meta" }, t("admin.health.nothing_published")));
+    status.say(rows.length ? t("admin.health.summary", { pairs: rows.length, risky: risky.length }) : "");
   }
 
   ctx.on("cohort", () => {

@@ -1,7 +1,10 @@
 // How each published pair is doing (docs/PROGRAMMES.md, "Match health"), in words for the
 // table and the at-risk list. The contract names the fields but not every value's shape, so
 // each is read leniently (a person is a name or `{name}`; ratings a number, a list or
-// `{average, count}`; times an epoch in seconds or an ISO string). Pure: no DOM, no network.
+// `{average, count}`; times an epoch in seconds or an ISO string). Pure: no DOM, no network; the
+// words and numbers in the person's language (ui/i18n.js).
+
+import { formatDateTime, formatNumber, t } from "../ui/i18n.js";
 
 /**
  * @typedef {{code: string, detail?: string}} Risk
@@ -22,22 +25,30 @@ export function names(who) {
   return String(who);
 }
 
-/** @param {unknown} when */
+/** A moment (epoch seconds or ISO text) in the person's language and time zone. @param {unknown} when */
 export function fmtWhen(when) {
-  if (when === null || when === undefined || when === "") return "Never";
-  if (typeof when === "number") return new Date(when * 1000).toISOString().slice(0, 16).replace("T", " ");
-  const m = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}))?/.exec(String(when));
-  return m ? [m[1], m[2]].filter(Boolean).join(" ") : String(when);
+  if (when === null || when === undefined || when === "") return t("admin.health.never");
+  if (typeof when === "number") return formatDateTime(when * 1000);
+  const text = String(when);
+  const parsed = Date.parse(text);
+  if (Number.isNaN(parsed)) return text;
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) ? formatDateTime(parsed, { dateStyle: "medium", timeZone: "UTC" }) : formatDateTime(parsed);
 }
+
+/** A share 0..1 as a percentage. @param {number} share */
+const percent = (share) => formatNumber(share, { style: "percent" });
+
+/** A rating average, one decimal at most. @param {number} n */
+const rating = (n) => formatNumber(Math.round(n * 10) / 10);
 
 /** A talk balance: a share of the mentor's speaking (0..1), or the server's words. @param {unknown} b */
 export function fmtBalance(b) {
   if (b === null || b === undefined) return "–";
-  if (typeof b === "number") return `Mentor ${Math.round(b * 100)}% · mentee ${Math.round((1 - b) * 100)}%`;
+  if (typeof b === "number") return t("admin.health.talk_balance", { mentor: percent(b), mentee: percent(1 - b) });
   if (typeof b === "object") {
     const o = /** @type {Record<string, unknown>} */ (b);
     if (typeof o.mentor === "number") return fmtBalance(o.mentor);
-    return Object.entries(o).map(([k, v]) => `${k} ${typeof v === "number" ? `${Math.round(v * 100)}%` : String(v)}`).join(" · ");
+    return Object.entries(o).map(([k, v]) => `${k} ${typeof v === "number" ? percent(v) : String(v)}`).join(" · ");
   }
   return String(b);
 }
@@ -45,32 +56,33 @@ export function fmtBalance(b) {
 /** @param {unknown} r */
 export function fmtRatings(r) {
   if (r === null || r === undefined) return "–";
-  if (typeof r === "number") return `${Math.round(r * 10) / 10}/5`;
+  if (typeof r === "number") return `${rating(r)}/5`;
   if (Array.isArray(r)) {
     const nums = r.map((x) => (typeof x === "object" && x ? Number(/** @type {any} */ (x).rating) : Number(x))).filter((x) => !Number.isNaN(x));
     if (!nums.length) return "–";
     const avg = nums.reduce((a, b) => a + b, 0) / nums.length;
-    return `${Math.round(avg * 10) / 10}/5 (${nums.length})`;
+    return `${rating(avg)}/5 (${formatNumber(nums.length)})`;
   }
   if (typeof r === "object") {
     const o = /** @type {Record<string, unknown>} */ (r);
-    if (o.average === null || o.average === undefined) return o.count ? `${o.count} given` : "–";
-    return `${Math.round(Number(o.average) * 10) / 10}/5${o.count !== undefined ? ` (${o.count})` : ""}`;
+    if (o.average === null || o.average === undefined) return o.count ? t("admin.health.ratings_given", { count: Number(o.count) }) : "–";
+    return `${rating(Number(o.average))}/5${o.count !== undefined ? ` (${formatNumber(Number(o.count))})` : ""}`;
   }
   return String(r);
 }
 
-const FIT = /** @type {Record<string, string>} */ ({ good: "Good fit", not_sure: "Not sure", not_a_good_fit: "Not a good fit" });
+/** One fit answer in words (good, not_sure, not_a_good_fit; another as the server gave it). @param {unknown} answer */
+const fitWords = (answer) => t("admin.health.fit", { answer: String(answer) });
 
 /** The fit answers: one word, or who said what. @param {unknown} fit @returns {string} */
 export function fmtFit(fit) {
-  if (fit === null || fit === undefined || fit === "") return "Not answered";
-  if (typeof fit === "string") return FIT[fit] || fit;
-  if (Array.isArray(fit)) return fit.map(fmtFit).join("; ") || "Not answered";
+  if (fit === null || fit === undefined || fit === "") return t("admin.health.fit_unanswered");
+  if (typeof fit === "string") return fitWords(fit);
+  if (Array.isArray(fit)) return fit.map(fmtFit).join("; ") || t("admin.health.fit_unanswered");
   if (typeof fit === "object") {
     const o = /** @type {Record<string, unknown>} */ (fit);
-    if (typeof o.answer === "string") return `${o.name ? `${names(o.name)}: ` : ""}${FIT[o.answer] || o.answer}`;
-    return Object.entries(o).map(([who, a]) => `${who}: ${FIT[String(a)] || String(a)}`).join("; ") || "Not answered";
+    if (typeof o.answer === "string") return o.name ? `${names(o.name)}: ${fitWords(o.answer)}` : fitWords(o.answer);
+    return Object.entries(o).map(([who, a]) => `${who}: ${fitWords(a)}`).join("; ") || t("admin.health.fit_unanswered");
   }
   return String(fit);
 }
@@ -79,12 +91,16 @@ export function fmtFit(fit) {
 function count(n) {
   if (n === null || n === undefined) return "0";
   if (typeof n === "object") return names(n);
-  return String(n);
+  return typeof n === "number" ? formatNumber(n) : String(n);
 }
 
-/** "No session held yet: …" @param {Risk} r */
+/**
+ * "No contact: 4.0 weeks since …": the risk in the person's language (a code this page does not
+ * know, in words made from the code), then the server's detail.
+ * @param {Risk} r
+ */
 export function riskText(r) {
-  const word = r.code.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+  const word = t("admin.health.risk", { code: r.code, words: r.code.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()) });
   return r.detail ? `${word}: ${r.detail}` : word;
 }
 
@@ -95,10 +111,10 @@ export function healthRows(health) {
     matchId: p.match_id,
     order: i,
     atRisk: risky.has(p.match_id) || (p.risks || []).length > 0,
-    pair: `${names(p.mentor)} & ${names(p.mentees)}`,
-    sessions: `${p.sessions_held ?? 0} of ${p.sessions_planned ?? 0}`,
-    upcoming: String(p.upcoming ?? 0),
-    minutes: p.minutes === undefined || p.minutes === null ? "–" : String(Math.round(p.minutes)),
+    pair: t("admin.health.pair", { mentor: names(p.mentor), mentees: names(p.mentees) }),
+    sessions: t("admin.health.sessions_of", { held: p.sessions_held ?? 0, planned: p.sessions_planned ?? 0 }),
+    upcoming: formatNumber(p.upcoming ?? 0),
+    minutes: p.minutes === undefined || p.minutes === null ? "–" : formatNumber(Math.round(p.minutes)),
     lastContact: fmtWhen(p.last_contact),
     noShows: count(p.no_shows),
     talkBalance: fmtBalance(p.talk_balance),
@@ -111,5 +127,5 @@ export function healthRows(health) {
 
 /** The at-risk list at the top: the pair and why. @param {Health} health */
 export function atRisk(health) {
-  return healthRows(health).filter((r) => r.atRisk).map((r) => ({ pair: r.pair, why: r.risks.join("; ") || "At risk" }));
+  return healthRows(health).filter((r) => r.atRisk).map((r) => ({ pair: r.pair, why: r.risks.join("; ") || t("admin.health.at_risk") }));
 }

@@ -1,6 +1,11 @@
 // Matching as the console shows it (docs/PROGRAMMES.md, "Matching"): the rules from the form,
 // the admin's pinned and forbidden pairs between runs, and a proposal as table rows with each
-// pair's score and the reasons for it in words. Pure: no DOM, no network.
+// pair's score and the reasons for it in words. The server gives its reasons and why someone is
+// left unmatched in English sentences of a few known forms: those are put in the person's
+// language (ui/i18n.js), names and terms as they came; a sentence of another form is shown as it
+// is. Pure: no DOM, no network.
+
+import { formatDateTime, formatNumber, t } from "../ui/i18n.js";
 
 /**
  * @typedef {{criterion: string, points: number, detail?: string}} Reason
@@ -19,29 +24,135 @@
 
 export const WEIGHTS = /** @type {const} */ (["goals", "interests", "skills", "availability"]);
 
-/** Words for the criteria the server names (others are shown as they come). */
+/** The criteria the server names, as the catalogue's `admin.matching.criterion` knows them. */
 const CRITERIA = /** @type {Record<string, string>} */ ({
-  goals: "Goals", interests: "Interests", skills: "Skills", availability: "Availability",
-  language: "Language", languages: "Language", common_language: "Language",
-  time_zone: "Time zone", department: "Department", pinned: "Pinned", capacity: "Capacity",
+  goals: "goals", interests: "interests", skills: "skills", availability: "availability",
+  language: "language", languages: "language", common_language: "language",
+  time_zone: "time_zone", department: "department", pinned: "pinned", capacity: "capacity",
 });
 
-/** @param {string} criterion */
+/** A criterion in words; one the page does not know is shown as its name. @param {string} criterion */
 export function criterionWord(criterion) {
-  return CRITERIA[criterion] || criterion.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+  const known = CRITERIA[criterion];
+  return known ? t("admin.matching.criterion", { criterion: known })
+    : criterion.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 }
 
 /** A number as shown: at most one decimal, a sign when asked. @param {number} n @param {boolean} [signed] */
 export function fmtPoints(n, signed = false) {
-  const v = Math.round(Number(n) * 10) / 10;
-  const text = Number.isInteger(v) ? String(v) : v.toFixed(1);
-  return signed && v > 0 ? `+${text}` : text;
+  const v = Math.round(Number(n) * 10) / 10 || 0;
+  return formatNumber(v, { maximumFractionDigits: 1, signDisplay: signed ? "exceptZero" : "auto" });
+}
+
+/** The server's "2 h 30 min" as numbers. @param {string} text @returns {{hours: number, minutes: number} | null} */
+function parseDuration(text) {
+  const m = /^(?:(\d+) h)? ?(?:(\d+) min)?$/.exec(text.trim());
+  return m && (m[1] || m[2]) ? { hours: Number(m[1] || 0), minutes: Number(m[2] || 0) } : null;
+}
+
+/** A length of time in words ("2 hr 30 min"). @param {{hours: number, minutes: number}} d */
+function durationText({ hours, minutes }) {
+  const unit = (/** @type {number} */ n, /** @type {string} */ u) => formatNumber(n, { style: "unit", unit: u, unitDisplay: "short" });
+  if (!hours) return unit(minutes, "minute");
+  return minutes ? `${unit(hours, "hour")} ${unit(minutes, "minute")}` : unit(hours, "hour");
+}
+
+/** A number of hours as the server writes it ("1.5"), in the person's language. @param {string} n */
+const hoursText = (n) => formatNumber(Number(n), { maximumFractionDigits: 2 });
+
+/**
+ * A reason of one of the server's known forms (rooms/match_scores.py) in the person's language, or
+ * null.
+ * @param {Reason} r @param {string} points
+ * @returns {string | null}
+ */
+function knownReason(r, points) {
+  const detail = r.detail || "";
+  let m;
+  switch (r.criterion) {
+    case "goals":
+      m = /^Both want: (.+)$/.exec(detail);
+      return m && t("admin.matching.reason.goals", { points, goals: m[1] });
+    case "interests":
+      m = /^Both like: (.+)$/.exec(detail);
+      return m && t("admin.matching.reason.interests", { points, interests: m[1] });
+    case "skills":
+      m = /^Offers (\d+) of the (\d+) skills wanted: (.+)$/.exec(detail);
+      return m && t("admin.matching.reason.skills", { points, offered: Number(m[1]), wanted: Number(m[2]), skills: m[3] });
+    case "availability": {
+      m = /^(.+) a week free at the same time$/.exec(detail);
+      const length = m && parseDuration(m[1]);
+      return length && t("admin.matching.reason.availability", { points, duration: durationText(length) });
+    }
+    case "language":
+      m = /^Both speak: (.+)$/.exec(detail);
+      return m && t("admin.matching.reason.language", { points, languages: m[1] });
+    case "time_zone":
+      m = /^Time zones ([\d.]+) h apart \(at most ([\d.]+) h\)$/.exec(detail);
+      return m && t("admin.matching.reason.time_zone", { points, apart: hoursText(m[1]), most: hoursText(m[2]) });
+    default:
+      return null;
+  }
 }
 
 /** "Goals +12: both want public speaking". @param {Reason} r */
 export function reasonText(r) {
-  const detail = r.detail ? `: ${r.detail}` : "";
-  return `${criterionWord(r.criterion)} ${fmtPoints(r.points, true)}${detail}`;
+  const points = fmtPoints(r.points, true);
+  const known = knownReason(r, points);
+  if (known) return known;
+  // a reason the page does not know: its criterion and points, and the server's words
+  return `${criterionWord(r.criterion)} ${points}${r.detail ? `: ${r.detail}` : ""}`;
+}
+
+/** The rules the server names when nobody is left for someone (rooms/matching.py). */
+const RULE_WORDS = /** @type {Record<string, string>} */ ({
+  "shares a language with them": "language",
+  "is in a time zone close enough to theirs": "time_zone",
+  "is in another department": "department",
+  "is free of a never-pair request with them": "never_pair",
+  "has enough free time at the same time as them": "availability",
+  "is allowed by the admin": "forbids",
+});
+const RULE_NAMES = /** @type {Record<string, string>} */ ({
+  language: "language", "time zone": "time_zone", department: "department", "never-pair": "never_pair",
+  availability: "availability", "the admin": "forbids",
+});
+
+/**
+ * Why someone is left unmatched, from the server's sentence (rooms/matching.py): in the person's
+ * language when it has one of the known forms, otherwise as it came.
+ * @param {string} why
+ */
+export function whyText(why) {
+  const text = String(why || "");
+  let m = /^The cohort has no (mentor|mentee)s\.$/.exec(text);
+  if (m) return t("admin.matching.why.nobody", { role: m[1] });
+  m = /^Every compatible mentor \((\d+)\) is full\.$/.exec(text);
+  if (m) return t("admin.matching.why.mentors_full", { count: Number(m[1]) });
+  m = /^Every compatible mentee \((\d+)\) is matched with another mentor\.$/.exec(text);
+  if (m) return t("admin.matching.why.mentees_taken", { count: Number(m[1]) });
+  m = /^No (mentor|mentee) meets every rule with them at once \(ruled out by (.+)\)\.$/.exec(text);
+  if (m) {
+    const parts = m[2].split(", ").map((part) => /^(.+) (\d+)$/.exec(part));
+    if (parts.every((p) => p && RULE_NAMES[p[1]])) {
+      const ruledOut = parts.map((p) => t("admin.matching.why.ruled_out", {
+        rule: RULE_NAMES[/** @type {RegExpExecArray} */ (p)[1]], count: Number(/** @type {RegExpExecArray} */ (p)[2]) }));
+      return t("admin.matching.why.no_one_for_all", { role: m[1], ruled_out: ruledOut.join(", ") });
+    }
+  }
+  m = /^No (mentor|mentee) (.+)\.$/.exec(text);
+  if (m && RULE_WORDS[m[2]]) return t("admin.matching.why.no_one_for_rule", { role: m[1], rule: RULE_WORDS[m[2]] });
+  return text;
+}
+
+/**
+ * A day the server gives as `YYYY-MM-DD`, in the person's language (the day itself, whatever
+ * the device's time zone); anything else as it came.
+ * @param {string | undefined} day
+ */
+export function dayText(day) {
+  if (!day) return "–";
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) ? formatDateTime(Date.parse(`${day}T00:00:00Z`), { dateStyle: "medium", timeZone: "UTC" }) : day;
 }
 
 /**
@@ -158,11 +269,9 @@ export function proposalRows(proposal, choices) {
 
 /** "4 pairs, total score 53.5; 1 person unmatched". @param {Proposal} proposal */
 export function proposalSummary(proposal) {
-  const pairs = (proposal.pairs || []).length;
-  const unmatched = (proposal.unmatched || []).length;
-  const total = proposal.total_score === undefined ? "" : `, total score ${fmtPoints(proposal.total_score)}`;
-  const left = unmatched ? `; ${unmatched} ${unmatched === 1 ? "person" : "people"} unmatched` : "; everyone is matched";
-  return `Proposed ${pairs} ${pairs === 1 ? "pair" : "pairs"}${total}${left}.`;
+  const values = { pairs: (proposal.pairs || []).length, unmatched: (proposal.unmatched || []).length };
+  return proposal.total_score === undefined ? t("admin.matching.summary", values)
+    : t("admin.matching.summary_total", { ...values, total: fmtPoints(proposal.total_score) });
 }
 
 /**

@@ -3,14 +3,18 @@
 // meeting frequency, and the published matches.
 
 import { byId, byIdAs, el } from "../ui/dom.js";
+import { t } from "../ui/i18n.js";
 import { ApiError } from "./api.js";
-import { namesById } from "./cohort_model.js";
+import { namesById, roleWord } from "./cohort_model.js";
 import {
-  PairChoices, fmtPoints, matchLabel, proposalRows, proposalSummary, reasonText, rulesFromForm,
+  PairChoices, dayText, fmtPoints, matchLabel, proposalRows, proposalSummary, reasonText, rulesFromForm, whyText,
 } from "./match_model.js";
 import { button, dataTable, focusOn, formValues, lines, statusOf } from "./view.js";
 
 /** @typedef {import("./match_model.js").Proposal} Proposal */
+
+/** The names on a Pin or Forbid button. @param {"pin" | "forbid"} choice @param {{mentor: string, mentee: string}} who */
+const decideLabel = (choice, who) => (choice === "pin" ? t("admin.matching.pairs.pin_label", who) : t("admin.matching.pairs.forbid_label", who));
 
 /** @param {import("./console.js").ConsoleContext} ctx */
 export function installMatching(ctx) {
@@ -29,7 +33,7 @@ export function installMatching(ctx) {
     try {
       show(await api.get(ctx.cohortPath("/proposal")));
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 404)) status.fail(err, "Could not load the draft proposal");
+      if (!(err instanceof ApiError && err.status === 404)) status.fail(err, t("admin.matching.load_failed"));
     }
   });
   ctx.on("matches", renderMatches);
@@ -48,23 +52,24 @@ export function installMatching(ctx) {
     const rows = proposalRows(proposal, choices);
     const box = byId("proposal-pairs");
     if (!rows.length) {
-      box.replaceChildren(el("p", { class: "meta" }, "No pairs could be made with these rules."));
+      box.replaceChildren(el("p", { class: "meta" }, t("admin.matching.pairs.none")));
     } else {
       box.replaceChildren(dataTable({
-        caption: "Proposed pairs, with each pair's score and why",
-        columns: ["Mentor", "Mentee", "Score", "Why", "Decide"],
+        caption: t("admin.matching.pairs.caption"),
+        columns: [t("admin.matching.pairs.column_mentor"), t("admin.matching.pairs.column_mentee"), t("admin.matching.pairs.column_score"),
+          t("admin.matching.pairs.column_why"), t("admin.matching.pairs.column_decide")],
         className: "proposal-table",
         rows: rows.map((r) => {
-          const who = `${r.mentor} and ${r.mentee}`;
-          const pin = button(r.choice === "pin" ? "Pinned" : "Pin", () => decide(r.pair, "pin", who),
-            { "aria-pressed": r.choice === "pin" ? "true" : "false", "aria-label": `Pin ${who}`, class: "button button-secondary button-small", "data-key": r.key });
-          const forbid = button("Forbid", () => decide(r.pair, "forbid", who),
-            { "aria-pressed": r.choice === "forbid" ? "true" : "false", "aria-label": `Forbid ${who}`, class: "button button-secondary button-small" });
+          const who = { mentor: r.mentor, mentee: r.mentee };
+          const pin = button(r.choice === "pin" ? t("admin.matching.pairs.pinned") : t("admin.matching.pairs.pin"), () => decide(r.pair, "pin", who),
+            { "aria-pressed": r.choice === "pin" ? "true" : "false", "aria-label": decideLabel("pin", who), class: "button button-secondary button-small", "data-key": r.key });
+          const forbid = button(t("admin.matching.pairs.forbid"), () => decide(r.pair, "forbid", who),
+            { "aria-pressed": r.choice === "forbid" ? "true" : "false", "aria-label": decideLabel("forbid", who), class: "button button-secondary button-small" });
           const decideCell = el("span", { class: "row-actions" });
           decideCell.append(pin, forbid);
-          if (r.pinned) decideCell.append(el("span", { class: "tag" }, "kept by the pin"));
+          if (r.pinned) decideCell.append(el("span", { class: "tag" }, t("admin.matching.pairs.kept_by_pin")));
           const score = el("span", { class: "score" }, r.score);
-          return [r.mentor, r.mentee, score, lines(r.reasons, "No points either way"), decideCell];
+          return [r.mentor, r.mentee, score, lines(r.reasons, t("admin.matching.pairs.no_points")), decideCell];
         }),
       }));
     }
@@ -76,30 +81,32 @@ export function installMatching(ctx) {
     }
     const ul = el("ul", { class: "plain-list" });
     for (const f of forbidden) {
-      const li = el("li", {}, `${f.mentorName} and ${f.menteeName} `);
-      li.append(button("Allow again", () => {
+      const names = { mentor: f.mentorName, mentee: f.menteeName };
+      const li = el("li", {}, `${t("admin.matching.forbidden.pair", names)} `);
+      li.append(button(t("admin.matching.forbidden.allow"), () => {
         choices.set({ mentor_id: f.mentor, mentee_id: f.mentee }, null);
-        status.say(`${f.mentorName} and ${f.menteeName} may be paired again when you run matching.`);
+        status.say(t("admin.matching.forbidden.allowed", names));
         renderPairs();
         focusOn(byId("proposal-title"));
-      }, { class: "button button-secondary button-small", "aria-label": `Allow ${f.mentorName} and ${f.menteeName} again` }));
+      }, { class: "button button-secondary button-small", "aria-label": t("admin.matching.forbidden.allow_label", names) }));
       ul.append(li);
     }
-    fbox.replaceChildren(el("h4", {}, "Forbidden for the next run"), ul);
+    fbox.replaceChildren(el("h4", {}, t("admin.matching.forbidden.title")), ul);
   }
 
   /**
-   * @param {import("./match_model.js").ProposedPair} pair @param {"pin" | "forbid"} choice @param {string} who
+   * @param {import("./match_model.js").ProposedPair} pair @param {"pin" | "forbid"} choice
+   * @param {{mentor: string, mentee: string}} who
    */
   function decide(pair, choice, who) {
     choices.toggle(pair, choice);
     const now = choices.state(pair.mentor_id, pair.mentee_id);
-    status.say(now === "pin" ? `Pinned ${who}: run matching again to keep them together.`
-      : now === "forbid" ? `Forbade ${who}: run matching again to find them others.`
-        : `${who}: no longer ${choice === "pin" ? "pinned" : "forbidden"}.`);
+    status.say(now === "pin" ? t("admin.matching.decide.pinned", who)
+      : now === "forbid" ? t("admin.matching.decide.forbidden", who)
+        : choice === "pin" ? t("admin.matching.decide.unpinned", who) : t("admin.matching.decide.allowed", who));
     renderPairs();
     // the same button again, re-drawn
-    const again = byId("proposal-pairs").querySelector(`button[aria-label="${CSS.escape(`${choice === "pin" ? "Pin" : "Forbid"} ${who}`)}"]`);
+    const again = byId("proposal-pairs").querySelector(`button[aria-label="${CSS.escape(decideLabel(choice, who))}"]`);
     if (again instanceof HTMLElement) again.focus();
     else focusOn(byId("proposal-title"));
   }
@@ -112,29 +119,29 @@ export function installMatching(ctx) {
       return;
     }
     box.replaceChildren(dataTable({
-      caption: "Not matched, and why",
-      columns: ["Name", "Role", "Why"],
-      rows: unmatched.map((u) => [u.name, u.role === "mentor" ? "Mentor" : "Mentee", u.why]),
+      caption: t("admin.matching.unmatched.caption"),
+      columns: [t("admin.matching.unmatched.column_name"), t("admin.matching.unmatched.column_role"), t("admin.matching.unmatched.column_why")],
+      rows: unmatched.map((u) => [u.name, roleWord(u.role), whyText(u.why)]),
     }));
   }
 
   byId("rules-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const rules = rulesFromForm(formValues(byIdAs("rules-form", HTMLFormElement)), choices);
-    status.say("Matching…");
+    status.say(t("admin.matching.running"));
     try {
       show(await api.post(ctx.cohortPath("/proposal"), rules));
-      status.say(`Matching done. ${proposalSummary(/** @type {Proposal} */ (proposal))}`);
+      status.say(t("admin.matching.done", { summary: proposalSummary(/** @type {Proposal} */ (proposal)) }));
       focusOn(byId("proposal-title"));
     } catch (err) {
-      status.fail(err, "Matching did not run");
+      status.fail(err, t("admin.matching.failed"));
     }
   });
 
   byId("clear-choices").addEventListener("click", () => {
     choices.clear();
     renderPairs();
-    status.say("Pins and forbids are forgotten.");
+    status.say(t("admin.matching.choices_cleared"));
   });
 
   byId("publish-form").addEventListener("submit", async (e) => {
@@ -143,7 +150,7 @@ export function installMatching(ctx) {
     const error = byId("publish-error");
     error.textContent = "";
     if (v.ends_on <= v.starts_on) {
-      error.textContent = "The planned end comes after the start.";
+      error.textContent = t("admin.matching.publish.end_before_start");
       byIdAs("publish-end", HTMLInputElement).focus();
       return;
     }
@@ -153,14 +160,14 @@ export function installMatching(ctx) {
       const body = await api.post(ctx.cohortPath("/publish"),
         { starts_on: v.starts_on, weeks, frequency: v.frequency });
       const n = (body.matches || []).length;
-      status.say(`Published ${n} ${n === 1 ? "match" : "matches"}. Their sessions can be scheduled below.`);
+      status.say(t("admin.matching.publish.done", { count: n }));
       byId("proposal").hidden = true;
       proposal = null;
       choices.clear();
       await ctx.loadMatches();
       focusOn(byId("matches-title"));
     } catch (err) {
-      error.textContent = err instanceof ApiError ? err.message : "The matches were not published.";
+      error.textContent = err instanceof ApiError ? err.message : t("admin.matching.publish.failed");
     }
   });
 
@@ -169,29 +176,34 @@ export function installMatching(ctx) {
     const names = namesById(ctx.shared.people);
     const matches = ctx.shared.matches;
     if (!matches.length) {
-      box.replaceChildren(el("p", { class: "meta" }, "Nothing published yet."));
+      box.replaceChildren(el("p", { class: "meta" }, t("admin.matching.matches.none")));
       return;
     }
     box.replaceChildren(dataTable({
-      caption: `${matches.length} published ${matches.length === 1 ? "match" : "matches"}`,
-      columns: ["Pair", "Score", "Why", "From", "Until", "Meets", "State", "Re-match"],
+      caption: t("admin.matching.matches.caption", { count: matches.length }),
+      columns: [t("admin.matching.matches.column_pair"), t("admin.matching.matches.column_score"), t("admin.matching.matches.column_why"),
+        t("admin.matching.matches.column_from"), t("admin.matching.matches.column_until"), t("admin.matching.matches.column_meets"),
+        t("admin.matching.matches.column_state"), t("admin.matching.matches.column_rematch")],
       rows: matches.map((m) => [matchLabel(m, names), m.score === undefined ? "–" : fmtPoints(m.score),
-        lines([...(m.reasons || [])].sort((a, b) => Math.abs(b.points) - Math.abs(a.points)).map(reasonText)), m.starts_on || "–", m.ends_on || "–", m.frequency || "–", m.state || "–",
-        m.state === "published" ? button("End match", () => endMatch(m, names), { "aria-label": `End match of ${matchLabel(m, names)}`, title: "Its people can then be matched again" }) : "–"]),
+        lines([...(m.reasons || [])].sort((a, b) => Math.abs(b.points) - Math.abs(a.points)).map(reasonText)), dayText(m.starts_on), dayText(m.ends_on),
+        m.frequency ? t("admin.matching.matches.frequency", { frequency: m.frequency }) : "–",
+        m.state ? t("admin.matching.matches.state", { state: m.state }) : "–",
+        m.state === "published" ? button(t("admin.matching.matches.end"), () => endMatch(m, names),
+          { "aria-label": t("admin.matching.matches.end_label", { pair: matchLabel(m, names) }), title: t("admin.matching.matches.end_title") }) : "–"]),
     }));
   }
   ctx.on("people", renderMatches);
 
   /** End a match: its people are free for the next proposal (a re-match). @param {import("./match_model.js").Match} m @param {Map<string, string>} names */
   async function endMatch(m, names) {
-    if (!window.confirm(`End the match of ${matchLabel(m, names)}? Its people can then be matched again.`)) return;
+    if (!window.confirm(t("admin.matching.end.confirm", { pair: matchLabel(m, names) }))) return;
     try {
       await api.post(ctx.cohortPath(`/matches/${encodeURIComponent(m.id)}/end`), {});
-      status.say(`The match of ${matchLabel(m, names)} has ended; its people can be matched again.`);
+      status.say(t("admin.matching.end.done", { pair: matchLabel(m, names) }));
       await ctx.loadMatches();
       focusOn(byId("matches-title"));
     } catch (err) {
-      status.fail(err, "The match did not end");
+      status.fail(err, t("admin.matching.end.failed"));
     }
   }
 

@@ -1,6 +1,9 @@
 // Sessions of a cohort as the console makes and shows them (docs/PROGRAMMES.md, "Sessions"): a
 // schedule from the form, each session's personal links as rows, the people a schedule invites,
-// and the same links as CSV. Pure: no DOM, no network.
+// and the same links as CSV. Pure: no DOM, no network. What the page shows is in the person's
+// language (ui/i18n.js); the CSV keeps machine-readable times.
+
+import { formatDateTime, t } from "../ui/i18n.js";
 
 /**
  * @typedef {{person_id: string, name: string, role: string, url: string, local_time?: string}} PersonalLink
@@ -30,7 +33,7 @@ export function schedulePayload(v) {
 }
 
 /**
- * A session's start as shown, `YYYY-MM-DD HH:MM`: an epoch in the schedule's time zone, or an
+ * A session's start for files, `YYYY-MM-DD HH:MM`: an epoch in the schedule's time zone, or an
  * ISO string's own date and time.
  * @param {string | number} start @param {string} [zone]
  */
@@ -51,16 +54,59 @@ export function fmtStart(start, zone = "UTC") {
   return m ? `${m[1]} ${m[2]}` : String(start);
 }
 
-/** Every personal link of a schedule, one row per person and session, sessions in order. @param {Schedule} schedule */
-export function linkRows(schedule) {
+/** Whether this browser knows the IANA zone. @param {string} zone */
+function knownZone(zone) {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch (err) {
+    return false;
+  }
+}
+
+/** @param {string | number} start  epoch seconds or ISO text @returns {number} epoch milliseconds (NaN if unreadable) */
+const millis = (start) => (typeof start === "number" ? start * 1000 : Date.parse(start));
+
+/**
+ * A session's start as the page shows it: the person's language, in the schedule's time zone
+ * (the zone is said beside it).
+ * @param {string | number} start @param {string} [zone]
+ */
+export function showStart(start, zone = "UTC") {
+  const at = millis(start);
+  if (Number.isNaN(at)) return String(start);
+  return formatDateTime(at, { dateStyle: "medium", timeStyle: "short", timeZone: knownZone(zone) ? zone : "UTC" });
+}
+
+/**
+ * A session's start in one person's own time zone, with the day of the week and the zone's name.
+ * @param {string | number} start @param {string} zone
+ */
+export function showLocal(start, zone) {
+  const at = millis(start);
+  if (Number.isNaN(at)) return String(start);
+  return formatDateTime(at, {
+    weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "numeric", minute: "2-digit",
+    timeZoneName: "short", timeZone: knownZone(zone) ? zone : "UTC",
+  });
+}
+
+/**
+ * Every personal link of a schedule, one row per person and session, sessions in order. `zoneOf`
+ * gives a person's own time zone, where the cohort knows it (else the schedule's).
+ * @param {Schedule} schedule @param {(personId: string) => string | undefined} [zoneOf]
+ */
+export function linkRows(schedule, zoneOf = () => undefined) {
   return schedule.sessions.flatMap((s, i) => s.links.map((l) => ({
     session: i + 1,
     sessionId: s.session_id,
-    start: fmtStart(s.start, schedule.time_zone),
+    start: showStart(s.start, schedule.time_zone),
     personId: l.person_id,
     name: l.name,
     role: l.role,
-    localTime: l.local_time || fmtStart(s.start, schedule.time_zone),
+    localTime: showLocal(s.start, zoneOf(l.person_id) || schedule.time_zone),
+    /** for files: the server's words for the person's local time, or the start in the schedule's zone */
+    localTimeText: l.local_time || fmtStart(s.start, schedule.time_zone),
     url: l.url,
   })));
 }
@@ -75,12 +121,12 @@ export function schedulePeople(schedule) {
   return [...seen.values()];
 }
 
-/** "Weekly, 6 sessions from 2025-03-03 18:00 (Europe/Madrid)". @param {Schedule} schedule */
+/** "Weekly, 6 sessions from 3 Mar 2025, 18:00 (Europe/Madrid)". @param {Schedule} schedule */
 export function scheduleSummary(schedule) {
-  const n = schedule.sessions.length;
-  const how = { once: "Once", weekly: "Weekly", fortnightly: "Fortnightly" }[schedule.repeat] || schedule.repeat;
-  const first = n ? ` from ${fmtStart(schedule.sessions[0].start, schedule.time_zone)}` : "";
-  return `${how}, ${n} ${n === 1 ? "session" : "sessions"}${first} (${schedule.time_zone})`;
+  const count = schedule.sessions.length;
+  const values = { repeat: schedule.repeat, count, zone: schedule.time_zone };
+  if (!count) return t("admin.schedules.summary_empty", values);
+  return t("admin.schedules.summary", { ...values, first: showStart(schedule.sessions[0].start, schedule.time_zone) });
 }
 
 /** A CSV cell: quoted when needed; a leading formula character guarded for spreadsheets. @param {string | number} value */
@@ -93,7 +139,7 @@ export function csvCell(value) {
 /** The links as CSV (name, role, session, local time, link), as copied for a mail merge. @param {ReturnType<typeof linkRows>} rows */
 export function linksCsv(rows) {
   const out = [["name", "role", "session", "local_time", "link"].join(",")];
-  for (const r of rows) out.push([r.name, r.role, r.session, r.localTime, r.url].map(csvCell).join(","));
+  for (const r of rows) out.push([r.name, r.role, r.session, r.localTimeText, r.url].map(csvCell).join(","));
   return `${out.join("\r\n")}\r\n`;
 }
 

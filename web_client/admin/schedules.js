@@ -3,6 +3,7 @@
 // merge, and each person's calendar invitations (.ics).
 
 import { byId, byIdAs, el } from "../ui/dom.js";
+import { t } from "../ui/i18n.js";
 import { ApiError, seg } from "./api.js";
 import { namesById } from "./cohort_model.js";
 import { matchLabel } from "./match_model.js";
@@ -21,19 +22,23 @@ export function installSchedules(ctx) {
 
   const zone = byIdAs("schedule-zone", HTMLInputElement);
   zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const title = byIdAs("schedule-title", HTMLInputElement);
+  if (!title.value) title.value = t("admin.schedules.default_title");
 
   function fillTargets() {
     const names = namesById(ctx.shared.people);
     const live = ctx.shared.matches.filter((m) => m.state !== "ended");
     const before = target.value;
     target.replaceChildren(
-      el("option", { value: "group" }, "Everyone matched (a group session)"),
+      el("option", { value: "group" }, t("admin.schedules.target_group")),
       ...live.map((m) => el("option", { value: m.id }, matchLabel(m, names))),
     );
     target.value = [...target.options].some((o) => o.value === before) ? before : (live[0]?.id || "group");
   }
   ctx.on("matches", fillTargets);
   ctx.on("people", fillTargets);
+  // each person's local time comes from their profile: the cards follow the people as they load
+  ctx.on("people", () => { if (schedules.length) render(); });
 
   ctx.on("cohort", async () => {
     schedules = [];
@@ -44,7 +49,7 @@ export function installSchedules(ctx) {
       schedules = (await api.get(ctx.cohortPath("/schedules"))).schedules || [];
       render();
     } catch (err) {
-      status.fail(err, "Could not load the sessions");
+      status.fail(err, t("admin.schedules.load_failed"));
     }
   });
 
@@ -66,10 +71,10 @@ export function installSchedules(ctx) {
       schedules.push(schedule);
       render();
       ctx.notify("schedules");
-      status.say(`Scheduled ${scheduleSummary(schedule)}. The personal links are below.`);
+      status.say(t("admin.schedules.scheduled", { summary: scheduleSummary(schedule) }));
       focusOn(document.getElementById(`schedule-${schedule.id}`));
     } catch (err) {
-      error.textContent = err instanceof ApiError ? err.message : "Nothing was scheduled.";
+      error.textContent = err instanceof ApiError && err.message ? err.message : t("admin.schedules.not_scheduled");
       target.focus();
     }
   });
@@ -77,7 +82,7 @@ export function installSchedules(ctx) {
   function render() {
     const box = byId("schedules-list");
     if (!schedules.length) {
-      box.replaceChildren(el("p", { class: "meta" }, "No sessions scheduled yet."));
+      box.replaceChildren(el("p", { class: "meta" }, t("admin.schedules.none")));
       return;
     }
     box.replaceChildren(...[...schedules].reverse().map(scheduleCard));
@@ -88,7 +93,7 @@ export function installSchedules(ctx) {
     const card = el("article", { class: "schedule", "aria-labelledby": `schedule-${s.id}` });
     const names = namesById(ctx.shared.people);
     const match = ctx.shared.matches.find((m) => m.id === s.match_id);
-    const who = s.group || !match ? "Everyone matched" : matchLabel(match, names);
+    const who = s.group || !match ? t("admin.schedules.everyone") : matchLabel(match, names);
     card.append(
       el("h3", { id: `schedule-${s.id}`, tabindex: "-1" }, `${s.title}: ${who}`),
       el("p", { class: "meta" }, scheduleSummary(s)),
@@ -96,23 +101,27 @@ export function installSchedules(ctx) {
     const path = ctx.cohortPath(`/schedules/${seg(s.id)}`);
     const slug = fileSlug(s.title);
     const actions = el("div", { class: "exports" });
-    actions.append(button("Download links CSV (mail merge)", () => download(api, `${path}/links.csv`, {}, `${slug}-links.csv`, status)));
-    const invites = el("div", { class: "exports", role: "group", "aria-label": `Calendar invitations of ${s.title}` });
-    invites.append(el("span", { class: "exports-label" }, "Calendar (.ics):"));
+    actions.append(button(t("admin.schedules.links_csv"), () => download(api, `${path}/links.csv`, {}, `${slug}-links.csv`, status)));
+    const invites = el("div", { class: "exports", role: "group", "aria-label": t("admin.schedules.invites_label", { title: s.title }) });
+    invites.append(el("span", { class: "exports-label" }, t("admin.schedules.invites")));
     for (const p of schedulePeople(s)) {
       invites.append(button(p.name, () => download(api, `${path}/invites.ics`, { person: p.id }, `${slug}-${fileSlug(p.name)}.ics`, status),
-        { class: "button button-secondary button-small", "aria-label": `Calendar invitations for ${p.name}` }));
+        { class: "button button-secondary button-small", "aria-label": t("admin.schedules.invites_for", { name: p.name }) }));
     }
-    const rows = linkRows(s);
+    const zones = new Map(ctx.shared.people.map((p) => [p.id, p.profile?.time_zone]));
+    const rows = linkRows(s, (id) => zones.get(id));
     const table = dataTable({
-      caption: `Personal links of ${s.title}: one per person and session`,
-      columns: ["Person", "Role", "Session", "Their local time", "Personal link"],
+      caption: t("admin.schedules.links_caption", { title: s.title }),
+      columns: [
+        t("admin.schedules.col_person"), t("admin.schedules.col_role"), t("admin.schedules.col_session"),
+        t("admin.schedules.col_local_time"), t("admin.schedules.col_link"),
+      ],
       className: "links-table",
-      rows: rows.map((r) => [r.name, r.role === "mentor" ? "Mentor" : r.role === "mentee" ? "Mentee" : r.role, `${r.session} · ${r.start}`, r.localTime,
+      rows: rows.map((r) => [r.name, t("attendance.role", { role: r.role }), t("admin.schedules.session_at", { session: r.session, start: r.start }), r.localTime,
         copyField({
-          label: `Personal link of ${r.name}, session ${r.session}`, value: r.url,
-          copyLabel: `Copy the link of ${r.name} for session ${r.session}`,
-          onCopied: (ok) => status.say(ok ? `Copied ${r.name}'s link for session ${r.session}.` : "The browser did not allow copying: the link is selected, press Ctrl+C."),
+          label: t("admin.schedules.link_label", { name: r.name, session: r.session }), value: r.url,
+          copyLabel: t("admin.schedules.copy_label", { name: r.name, session: r.session }),
+          onCopied: (ok) => status.say(ok ? t("admin.schedules.copied", { name: r.name, session: r.session }) : t("admin.schedules.copy_refused")),
         })]),
     });
     const scroll = el("div", { class: "table-scroll" });

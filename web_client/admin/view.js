@@ -3,6 +3,7 @@
 // saving an answer fetched with the key as a file. Text only ever goes in through textContent.
 
 import { el, focusElement } from "../ui/dom.js";
+import { t } from "../ui/i18n.js";
 import { errorText } from "./api.js";
 
 /** @typedef {string | Node} Cell */
@@ -64,7 +65,7 @@ export function statusOf(statusEl) {
     /** @param {unknown} err @param {string} [what] */
     fail(err, what = "") {
       statusEl.classList.add("error");
-      statusEl.textContent = `${what ? `${what}: ` : ""}${errorText(err)}`;
+      statusEl.textContent = what ? t("admin.status.failed", { what, error: errorText(err) }) : errorText(err);
     },
     /** @param {string} text  a problem in the page's own words */
     warn(text) {
@@ -89,7 +90,7 @@ export function copyField(spec) {
   const id = `copy-${Math.random().toString(36).slice(2, 10)}`;
   const label = el("label", { for: id, class: "visually-hidden" }, spec.label);
   const field = el("input", { id, type: "text", readonly: true, class: "copy-value", value: spec.value });
-  const copy = el("button", { type: "button", class: "button button-secondary button-small", "aria-label": spec.copyLabel }, "Copy");
+  const copy = el("button", { type: "button", class: "button button-secondary button-small", "aria-label": spec.copyLabel }, t("admin.copy.button"));
   const done = el("span", { class: "copied", "aria-hidden": "true" });
   copy.addEventListener("click", async () => {
     let ok = true;
@@ -100,7 +101,7 @@ export function copyField(spec) {
       field.focus();
       field.select();
     }
-    done.textContent = ok ? "Copied" : "Press Ctrl+C to copy";
+    done.textContent = ok ? t("admin.copy.done") : t("admin.copy.press_keys");
     copy.classList.toggle("is-copied", ok);
     setTimeout(() => { done.textContent = ""; copy.classList.remove("is-copied"); }, 4000);
     spec.onCopied?.(ok);
@@ -123,9 +124,9 @@ export async function download(api, path, query, filename, status) {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    status.say(`Downloaded ${filename}.`);
+    status.say(t("admin.download.done", { filename }));
   } catch (err) {
-    status.fail(err, `Could not download ${filename}`);
+    status.fail(err, t("admin.download.failed", { filename }));
   }
 }
 

@@ -3,8 +3,9 @@
 // log until that test has an outcome.
 
 import { byId, byIdAs, el } from "../ui/dom.js";
+import { t } from "../ui/i18n.js";
 import { ApiError, seg } from "./api.js";
-import { WEBHOOK_EVENTS, deliveryOutcome, fmtAt, isWebUrl, listOf, triedDelivery } from "./account_model.js";
+import { WEBHOOK_EVENTS, deliveryOutcome, fmtAt, isWebUrl, listOf, triedDelivery, words } from "./account_model.js";
 import { button, copyField, dataTable, focusOn, statusOf } from "./view.js";
 
 // A test's first attempt has 5 s on the server (docs/PROGRAMMES.md): the log is read again
@@ -16,9 +17,10 @@ const FOLLOW_TIMES = 12;
 export function installWebhooks(api) {
   const status = statusOf(byId("webhooks-status"));
   const fieldset = byId("webhook-events");
-  for (const [name, words] of WEBHOOK_EVENTS) {
+  for (const [name, ref] of WEBHOOK_EVENTS) {
     const label = el("label", { class: "choice" });
-    label.append(el("input", { type: "checkbox", name: "events", value: name }), el("code", {}, name), el("span", { class: "choice-help" }, words));
+    label.append(el("input", { type: "checkbox", name: "events", value: name }), el("code", { translate: "no" }, name),
+      el("span", { class: "choice-help" }, words(ref)));
     fieldset.append(label);
   }
   // Which webhook's log is on show; a newer choice (or a deletion) stops an older one's follow-up.
@@ -29,22 +31,28 @@ export function installWebhooks(api) {
     try {
       hooks = listOf(await api.get("/api/webhooks"), ["webhooks", "items"]);
     } catch (err) {
-      status.fail(err, "Could not load the webhooks");
+      status.fail(err, t("admin.webhooks.load_failed"));
       return;
     }
     byId("webhooks-list").replaceChildren(hooks.length ? dataTable({
-      caption: `${hooks.length} ${hooks.length === 1 ? "webhook" : "webhooks"}`,
-      columns: ["URL", "Description", "Events", "Registered (UTC)", "Actions"],
+      caption: t("admin.webhooks.list.caption", { count: hooks.length }),
+      columns: [t("admin.webhooks.list.column_url"), t("admin.webhooks.list.column_description"), t("admin.webhooks.list.column_events"),
+        t("admin.webhooks.list.column_registered"), t("admin.webhooks.list.column_actions")],
       rows: hooks.map((h) => {
+        const url = String(h.url);
         const actions = el("span", { class: "row-actions" });
         actions.append(
-          button("Deliveries", () => deliveries(h), { class: "button button-secondary button-small", "aria-label": `Deliveries to ${h.url}` }),
-          button("Send a test", () => sendTest(h), { class: "button button-secondary button-small", "aria-label": `Send a test to ${h.url}` }),
-          button("Delete", () => remove(h), { class: "button button-danger", "aria-label": `Delete the webhook to ${h.url}` }),
+          button(t("admin.webhooks.list.deliveries"), () => deliveries(h),
+            { class: "button button-secondary button-small", "aria-label": t("admin.webhooks.list.deliveries_to", { url }) }),
+          button(t("admin.webhooks.list.send_test"), () => sendTest(h),
+            { class: "button button-secondary button-small", "aria-label": t("admin.webhooks.list.send_test_to", { url }) }),
+          button(t("admin.webhooks.list.delete"), () => remove(h),
+            { class: "button button-danger", "aria-label": t("admin.webhooks.list.delete_to", { url }) }),
         );
-        return [el("span", { class: "url" }, String(h.url)), String(h.description || "–"), (h.events || []).join(", ") || "–", fmtAt(h.created_at), actions];
+        const events = (h.events || []).length ? el("code", { translate: "no" }, h.events.join(", ")) : "–";
+        return [el("span", { class: "url" }, url), String(h.description || "–"), events, fmtAt(h.created_at), actions];
       }),
-    }) : el("p", { class: "meta" }, "No webhooks yet."));
+    }) : el("p", { class: "meta" }, t("admin.webhooks.list.none")));
   }
 
   byId("webhook-form").addEventListener("submit", async (e) => {
@@ -55,12 +63,12 @@ export function installWebhooks(api) {
     const url = urlField.value.trim();
     const events = [...fieldset.querySelectorAll("input:checked")].map((i) => /** @type {HTMLInputElement} */ (i).value);
     if (!isWebUrl(url)) {
-      error.textContent = "Give the full address, starting with https:// (or http://).";
+      error.textContent = t("admin.webhooks.form.url_invalid");
       urlField.focus();
       return;
     }
     if (!events.length) {
-      error.textContent = "Choose at least one event.";
+      error.textContent = t("admin.webhooks.form.events_missing");
       fieldset.querySelector("input")?.focus();
       return;
     }
@@ -69,29 +77,30 @@ export function installWebhooks(api) {
       const hook = await api.post("/api/webhooks", description ? { url, events, description } : { url, events });
       byIdAs("webhook-form", HTMLFormElement).reset();
       const box = byId("webhook-secret");
-      const heading = el("h3", { id: "webhook-secret-title", tabindex: "-1" }, `The signing secret of the webhook to ${url}`);
+      const heading = el("h3", { id: "webhook-secret-title", tabindex: "-1" }, t("admin.webhooks.secret.title", { url }));
       box.replaceChildren(
         heading,
-        el("p", {}, "It is shown this once: keep it where the receiving service checks signatures with it."),
-        copyField({ label: "Signing secret", value: String(hook.secret || ""), copyLabel: "Copy the signing secret",
-          onCopied: (ok) => status.say(ok ? "Copied the secret." : "The secret is selected: press Ctrl+C.") }),
+        el("p", {}, t("admin.webhooks.secret.shown_once")),
+        copyField({ label: t("admin.webhooks.secret.label"), value: String(hook.secret || ""), copyLabel: t("admin.webhooks.secret.copy"),
+          onCopied: (ok) => status.say(ok ? t("admin.webhooks.secret.copied") : t("admin.webhooks.secret.selected")) }),
       );
       box.hidden = false;
-      status.say(`Registered the webhook to ${url}.`);
+      status.say(t("admin.webhooks.registered", { url }));
       await load();
       heading.focus();
     } catch (err) {
-      error.textContent = err instanceof ApiError ? err.message : "The webhook was not registered.";
+      error.textContent = err instanceof ApiError ? err.message : t("admin.webhooks.register_failed");
       if (err instanceof ApiError && err.code === "webhook_url_refused") urlField.focus();
     }
   });
 
   /** @param {Record<string, any>} h */
   async function remove(h) {
-    if (!confirm(`Delete the webhook to ${h.url}? Nothing more is sent to it.`)) return;
+    const url = String(h.url);
+    if (!confirm(t("admin.webhooks.delete.confirm", { url }))) return;
     try {
       await api.del(`/api/webhooks/${seg(h.id)}`);
-      status.say(`Deleted the webhook to ${h.url}.`);
+      status.say(t("admin.webhooks.delete.done", { url }));
       shown += 1;
       byId("webhook-deliveries").replaceChildren();
       const secret = byId("webhook-secret");
@@ -100,20 +109,21 @@ export function installWebhooks(api) {
       await load();
       focusOn(byId("webhooks-title"));
     } catch (err) {
-      status.fail(err, "The webhook was not deleted");
+      status.fail(err, t("admin.webhooks.delete.failed"));
     }
   }
 
   /** @param {Record<string, any>} h */
   async function sendTest(h) {
+    const url = String(h.url);
     let id;
     try {
       id = String((await api.post(`/api/webhooks/${seg(h.id)}/test`)).delivery_id ?? "");
     } catch (err) {
-      status.fail(err, "The test was not sent");
+      status.fail(err, t("admin.webhooks.test.failed"));
       return;
     }
-    status.say(`Sending a test to ${h.url}…`);
+    status.say(t("admin.webhooks.test.sending", { url }));
     const mine = await deliveries(h, false);
     for (let i = 0; i < FOLLOW_TIMES && mine === shown; i++) {
       await new Promise((resolve) => setTimeout(resolve, FOLLOW_MS));
@@ -123,12 +133,12 @@ export function installWebhooks(api) {
       if (log) showLog(h, log, mine);
       const tried = log && triedDelivery(log, id);
       if (tried) {
-        if (tried.state === "delivered") status.say(`The test to ${h.url} was delivered.`);
-        else status.warn(`The test to ${h.url} was not delivered: ${deliveryOutcome(tried)}.`);
+        if (tried.state === "delivered") status.say(t("admin.webhooks.test.delivered", { url }));
+        else status.warn(t("admin.webhooks.test.not_delivered", { url, outcome: deliveryOutcome(tried) }));
         return;
       }
     }
-    if (mine === shown) status.say(`The test to ${h.url} is still waiting: press Refresh to see how it went.`);
+    if (mine === shown) status.say(t("admin.webhooks.test.waiting", { url }));
   }
 
   /** @param {Record<string, any>} h @returns {Promise<Record<string, any>[] | null>} */
@@ -136,7 +146,7 @@ export function installWebhooks(api) {
     try {
       return listOf(await api.get(`/api/webhooks/${seg(h.id)}/deliveries`), ["deliveries", "items"]);
     } catch (err) {
-      status.fail(err, "Could not load the deliveries");
+      status.fail(err, t("admin.webhooks.log.load_failed"));
       return null;
     }
   }
@@ -146,16 +156,18 @@ export function installWebhooks(api) {
     const box = byId("webhook-deliveries");
     // drawing the log again keeps the focus on its heading or its Refresh button
     const focused = box.contains(document.activeElement) ? document.activeElement : null;
-    const heading = el("h3", { id: "webhook-deliveries-title", tabindex: "-1" }, `Deliveries to ${h.url}`);
-    const refresh = button("Refresh", async () => {
+    const url = String(h.url);
+    const heading = el("h3", { id: "webhook-deliveries-title", tabindex: "-1" }, t("admin.webhooks.log.title", { url }));
+    const refresh = button(t("admin.webhooks.log.refresh"), async () => {
       const log = await readLog(h);
       if (log && which === shown) showLog(h, log, which);
-    }, { class: "button button-secondary button-small log-refresh", "aria-label": `Refresh the deliveries to ${h.url}` });
+    }, { class: "button button-secondary button-small log-refresh", "aria-label": t("admin.webhooks.log.refresh_label", { url }) });
     box.replaceChildren(heading, refresh, list.length ? dataTable({
-      caption: "Newest first",
-      columns: ["When (UTC)", "Event", "Outcome"],
-      rows: list.map((d) => [fmtAt(d.at ?? d.created_at ?? d.sent_at), String(d.event ?? d.type ?? "–"), deliveryOutcome(d)]),
-    }) : el("p", { class: "meta" }, "Nothing delivered yet."));
+      caption: t("admin.webhooks.log.caption"),
+      columns: [t("admin.webhooks.log.column_when"), t("admin.webhooks.log.column_event"), t("admin.webhooks.log.column_outcome")],
+      rows: list.map((d) => [fmtAt(d.at ?? d.created_at ?? d.sent_at), el("code", { translate: "no" }, String(d.event ?? d.type ?? "–")),
+        deliveryOutcome(d)]),
+    }) : el("p", { class: "meta" }, t("admin.webhooks.log.none")));
     if (focused instanceof HTMLElement && focused.classList.contains("log-refresh")) refresh.focus();
     else if (focused) heading.focus();
   }

@@ -10,6 +10,7 @@ import { ServerMedia } from "./server_media.js";
 import { MediaRoutes } from "./media_routes.js";
 import { QualityMonitor } from "./quality.js";
 import { VideoGrid } from "./grid.js";
+import { t } from "../ui/i18n.js";
 
 /**
  * @param {object} ctx
@@ -53,7 +54,7 @@ export function installCall({ store, dispatcher, transport, notice, onScreens = 
   dispatcher.on(E.PARTICIPANT_JOINED, ({ participant: p }) => {
     if (!p || isMe(p.id) || !store.inMyRoom(p)) return;
     routes.arrived(p.id); // the newcomer offers
-    notice(`${p.name} joined`);
+    notice(t("call.notice.joined", { name: p.name }));
   });
   dispatcher.on(E.PARTICIPANT_REJOINED, ({ participant: p }) => {
     if (!p || isMe(p.id)) return;
@@ -62,28 +63,28 @@ export function installCall({ store, dispatcher, transport, notice, onScreens = 
       return;
     }
     routes.arrived(p.id);
-    notice(`${p.name} is back`);
+    notice(t("call.notice.back", { name: p.name }));
   });
   dispatcher.on(E.PARTICIPANT_LEFT, ({ participant_id: id, reason }) => {
     if (isMe(id)) return;
     const wasHere = store.inMyRoom(store.participants.get(id));
     peers.close(id);
-    if (wasHere) notice(reason === "disconnected" ? `${store.name(id)} lost connection` : `${store.name(id)} left`);
+    if (wasHere) notice(reason === "disconnected" ? t("call.notice.lost_connection", { name: store.name(id) }) : t("call.notice.left", { name: store.name(id) }));
   });
   dispatcher.on(E.PARTICIPANT_MOVED, ({ participant: p, from_room: from }) => {
     if (!p || isMe(p.id)) return; // room_changed follows for me
     if (store.inMyRoom(p)) {
       routes.arrived(p.id); // the newcomer offers
-      notice(`${p.name} joined ${store.roomName(store.room)}`);
+      notice(t("call.notice.joined_room", { name: p.name, room: store.roomName(store.room) }));
     } else if ((from || MAIN) === store.room) {
       peers.close(p.id);
-      notice(`${p.name} went to ${store.roomName(roomOf(p))}`);
+      notice(t("call.notice.went_to", { name: p.name, room: store.roomName(roomOf(p)) }));
     }
   });
   dispatcher.on(E.ROOM_CHANGED, ({ room, media_route: route }) => {
     if (!room || !room.id) return;
     routes.roomChanged(route);
-    notice(`You are now in ${store.roomName(room.id)}`);
+    notice(t("call.notice.you_are_in", { room: store.roomName(room.id) }));
   });
 
   return {

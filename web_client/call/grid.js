@@ -1,8 +1,11 @@
 // The video grid: my own tile and one per other person connected in my room, drawn from the
 // store, with name, muted / camera-off / watching badges, initials when there is no picture, the
-// connection's state, who speaks, a raised hand and reactions.
+// connection's state, who speaks, a raised hand and reactions. For screen readers each tile is
+// named by its person (and role) and described by its state in words (muted, camera off,
+// speaking, hand raised...): the description follows who speaks without announcing each change.
 
-import { ROLE_NAMES } from "../ui/wording.js";
+import { roleName, withTyped } from "../ui/wording.js";
+import { formatList, t, translatePage } from "../ui/i18n.js";
 import { sendsNoMedia } from "../core/store.js";
 import { ICONS } from "../ui/icons.js";
 import { byId, el } from "../ui/dom.js";
@@ -107,7 +110,10 @@ export class VideoGrid {
     for (const [id, tile] of this.tiles) {
       const q = this.store.quality.get(id);
       const speaking = !!q && q.speaking && this.peerStates.get(id) === "connected";
-      tile.classList.toggle("tile-speaking", speaking);
+      if (tile.classList.contains("tile-speaking") !== speaking) {
+        tile.classList.toggle("tile-speaking", speaking);
+        this.renderState(tile);
+      }
       const weak = !!q && q.weak ? "1" : "0";
       if (tile.dataset.weak !== weak) {
         tile.dataset.weak = weak;
@@ -120,6 +126,11 @@ export class VideoGrid {
   createTile(p) {
     const tile = /** @type {HTMLLIElement} */ (/** @type {HTMLElement} */ (this.template.content.firstElementChild).cloneNode(true));
     tile.dataset.id = p.id;
+    translatePage(tile); // a template's content is not the document's: its words go in here
+    // Participant ids are hex: safe in an id.
+    const state = part(tile, ".tile-state");
+    state.id = `tile-state-${p.id}`;
+    tile.setAttribute("aria-describedby", state.id);
     const video = videoOf(tile);
     if (p.id === this.store.me.id) {
       tile.classList.add("tile-self");
@@ -145,36 +156,65 @@ export class VideoGrid {
     if (!p) return;
     const self = p.id === this.store.me.id;
     const cameraOff = !p.video;
-    part(tile, ".tile-name").textContent = self ? `${p.name} (you)` : p.name;
+    const name = part(tile, ".tile-name");
+    name.replaceChildren(...(self ? withTyped((v) => t("grid.you", v), { name: p.name }) : [el("bdi", {}, p.name)]));
+    const role = ["mentor", "mentee", "observer", "admin", "captioner"].includes(p.role) ? roleName(p.role) : "";
+    const label = self ? t("grid.you", { name: p.name }) : p.name;
+    tile.setAttribute("aria-label", role ? t("grid.tile_label", { name: label, role }) : label);
     part(tile, ".avatar span").textContent = initials(p.name);
     part(tile, ".badge-muted").hidden = !!p.audio || sendsNoMedia(p.role);
     part(tile, ".badge-camoff").hidden = !cameraOff || sendsNoMedia(p.role);
     part(tile, ".badge-watch").hidden = !sendsNoMedia(p.role);
-    part(tile, ".badge-watch").textContent = p.role === "captioner" ? "Captioning" : "Watching";
+    part(tile, ".badge-watch").textContent = p.role === "captioner" ? t("grid.badge.captioning") : t("grid.badge.watching");
     tile.classList.toggle("tile-camoff", cameraOff || !hasVideo(tile));
     tile.classList.toggle("tile-muted", !p.audio);
     const status = part(tile, ".tile-status");
     const state = this.peerStates.get(p.id);
     let text = "";
     if (!self) {
-      if (state === "connecting" || state === undefined) text = "Connecting…";
-      else if (state === "reconnecting") text = "Connection unstable…";
-      else if (state === "failed") text = "Can't connect video. Retrying…";
-      else if (state === "connected" && tile.dataset.weak === "1") text = "Weak connection";
+      if (state === "connecting" || state === undefined) text = t("grid.status.connecting");
+      else if (state === "reconnecting") text = t("grid.status.unstable");
+      else if (state === "failed") text = t("grid.status.failed");
+      else if (state === "connected" && tile.dataset.weak === "1") text = t("grid.status.weak");
     }
     status.textContent = text;
     status.hidden = !text;
-    const role = /** @type {Record<string, string>} */ (ROLE_NAMES)[p.role];
-    part(tile, ".tile-role").textContent = role ? `, ${role}` : "";
+    part(tile, ".tile-role").textContent = role ? t("grid.role_suffix", { role }) : "";
     const up = this.store.handRaised(p.id);
     let badge = tile.querySelector(".hand-badge");
     if (up && !badge) {
-      badge = el("span", { class: "hand-badge", role: "img", "aria-label": "Hand raised" });
+      // Said in the tile's description; the badge is the picture of it.
+      badge = el("span", { class: "hand-badge", "aria-hidden": "true", title: t("grid.badge.hand") });
       badge.innerHTML = ICONS.hand;
       tile.append(badge);
     } else if (!up && badge) {
       badge.remove();
     }
+    this.renderState(tile);
+  }
+
+  /**
+   * The tile's description: the person's state in words, read with the tile and never announced
+   * on its own (no live region: who speaks changes too often for that).
+   * @param {HTMLLIElement} tile
+   */
+  renderState(tile) {
+    const p = this.store.participants.get(tile.dataset.id || "");
+    if (!p) return;
+    /** @type {string[]} */
+    const states = [];
+    if (sendsNoMedia(p.role)) states.push(p.role === "captioner" ? t("grid.state.captioning") : t("grid.state.watching"));
+    else {
+      if (!p.audio) states.push(t("grid.state.muted"));
+      if (!p.video) states.push(t("grid.state.camera_off"));
+    }
+    if (tile.classList.contains("tile-speaking")) states.push(t("grid.state.speaking"));
+    if (this.store.handRaised(p.id)) states.push(t("grid.state.hand"));
+    const status = part(tile, ".tile-status");
+    if (!status.hidden && status.textContent) states.push(status.textContent);
+    const text = states.length ? formatList(states) : "";
+    const holder = part(tile, ".tile-state");
+    if (holder.textContent !== text) holder.textContent = text;
   }
 
   /** @param {HTMLLIElement} tile @param {HTMLVideoElement} video */

@@ -6,6 +6,7 @@
 import { CLIENT_EVENTS } from "../core/events.js";
 import { sendsNoMedia } from "../core/store.js";
 import { QUIET_PEER_MS, directAllowed, directState, plan } from "./route_plan.js";
+import { t } from "../ui/i18n.js";
 
 /** @typedef {import("../core/types.js").MediaRoute} MediaRoute */
 
@@ -338,7 +339,7 @@ export class MediaRoutes {
         this.serverRetryAt = performance.now() + SERVER_RETRY_MS;
         if (e && e.code === "media_unavailable" && !this.serverUnavailableSaid) {
           this.serverUnavailableSaid = true;
-          this.notice("The server cannot carry video at the moment: staying with direct connections.");
+          this.notice(t("call.notice.server_media_unavailable"));
         }
         this.apply();
       });

@@ -18,9 +18,9 @@
  */
 
 import { SERVER_EVENTS } from "./events.js";
+import { t } from "../ui/i18n.js";
 
 export const MAIN = "main";
-const MAIN_NAME = "Main room";
 
 /** Observers and captioners send neither camera nor microphone. @param {string | null | undefined} role */
 export function sendsNoMedia(role) {
@@ -43,7 +43,7 @@ export class Store {
     /** @type {Map<string, Participant>} everyone the session knows, including those who left */
     this.participants = new Map();
     /** @type {Map<string, string>} room id -> name */
-    this.roomNames = new Map([[MAIN, MAIN_NAME]]);
+    this.roomNames = new Map();
     /** @type {Breakouts | null} the current breakout round; null when there is none */
     this.round = null;
     /** The server's clock minus this machine's, in seconds. */
@@ -139,7 +139,10 @@ export class Store {
 
   /** @param {string | null | undefined} id */
   roomName(id) {
-    return this.roomNames.get(id || MAIN) || String(id);
+    const known = this.roomNames.get(id || MAIN);
+    if (known) return known;
+    // The main room has no name of its own: it is called so in the person's language.
+    return (id || MAIN) === MAIN ? t("call.main_room") : String(id);
   }
 
   /** @param {string} id */

@@ -3,6 +3,7 @@
 // server's acknowledgement, or with a `timeout` error when none comes, so no caller waits forever.
 
 import { CONNECTION_EVENTS, SERVER_EVENTS } from "./events.js";
+import { t } from "../ui/i18n.js";
 
 /** @typedef {import("./types.js").Ack} Ack */
 
@@ -102,12 +103,12 @@ export class Transport {
     return new Promise((resolve) => {
       const socket = this.socket;
       if (!socket || !socket.connected) {
-        resolve(failure("timeout", "Not connected"));
+        resolve(failure("timeout", t("errors.timeout.body")));
         return;
       }
       socket.timeout(timeoutMs).emit(event, payload, (/** @type {unknown} */ err, /** @type {Ack | undefined} */ ack) => {
-        if (err) resolve(failure("timeout", "No answer from the server"));
-        else resolve(ack && typeof ack === "object" ? ack : failure("unknown", "An empty answer from the server"));
+        if (err) resolve(failure("timeout", t("errors.timeout.body")));
+        else resolve(ack && typeof ack === "object" ? ack : failure("unknown", t("errors.generic.in_call", { code: "unknown" })));
       });
     });
   }

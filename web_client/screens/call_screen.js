@@ -6,6 +6,7 @@ import { byId, byIdAs } from "../ui/dom.js";
 import { setIcon } from "../ui/icons.js";
 import { acquireTrack } from "../call/media.js";
 import { mediaProblem } from "../ui/wording.js";
+import { t } from "../ui/i18n.js";
 
 /** @param {string} text */
 export function showCallAlert(text) {
@@ -37,7 +38,7 @@ export function createCallControls({ media, state, mediaChanged, trackAdded, lea
     }
     media.micOn = !media.micOn;
     mediaChanged();
-    announce(media.micOn ? "Microphone on" : "Microphone muted");
+    announce(media.micOn ? t("controls.mic.said_on") : t("controls.mic.said_muted"));
   });
   cam.addEventListener("click", () => {
     if (!media.has("video")) {
@@ -46,7 +47,7 @@ export function createCallControls({ media, state, mediaChanged, trackAdded, lea
     }
     media.camOn = !media.camOn;
     mediaChanged();
-    announce(media.camOn ? "Camera on" : "Camera off");
+    announce(media.camOn ? t("controls.camera.said_on") : t("controls.camera.said_off"));
   });
   board.addEventListener("click", () => toggleBoard(false));
   // Opened by the shortcut, the board takes the focus (on its canvas); closed with the focus in
@@ -88,7 +89,7 @@ export function createCallControls({ media, state, mediaChanged, trackAdded, lea
       const stream = media.addTrack(track);
       await trackAdded(track, stream);
       mediaChanged();
-      announce(kind === "audio" ? "Microphone on" : "Camera on");
+      announce(kind === "audio" ? t("controls.mic.said_on") : t("controls.camera.said_on"));
     } catch (e) {
       showCallAlert(mediaProblem(kind, e));
     } finally {

@@ -1,8 +1,10 @@
 // The join screen: greeting, camera preview with the microphone meter, the name, and "Join".
 
-import { byId, byIdAs } from "../ui/dom.js";
+import { byId, byIdAs, el } from "../ui/dom.js";
 import { MicMeter } from "../call/media.js";
-import { mediaProblem, roleSentence } from "../ui/wording.js";
+import { mediaProblem, roleSentence, withTyped } from "../ui/wording.js";
+import { t } from "../ui/i18n.js";
+import { languagePicker } from "../ui/language_picker.js";
 import { renderToggles } from "./toggles.js";
 import { focusHeading, showScreen } from "./message.js";
 
@@ -14,8 +16,8 @@ const NAME_MAX = 60;
  * @param {boolean} linkHasName  the join link carries a name
  */
 export function nameProblem(name, linkHasName) {
-  if (!name && !linkHasName) return "Please type your name, so the others know who you are.";
-  if (name.length > NAME_MAX) return "Please use a shorter name (60 characters at most).";
+  if (!name && !linkHasName) return t("join.name.missing");
+  if (name.length > NAME_MAX) return t("join.name.too_long", { max: NAME_MAX });
   return null;
 }
 
@@ -33,6 +35,7 @@ export function createJoinScreen({ media, devices, submit }) {
   /** @type {{name?: string | null, role?: string}} */
   let preview = {};
   devices.mountJoin(byId("join-devices-slot"));
+  byId("join-language-slot").append(languagePicker("join-language"));
 
   const toggles = () => renderToggles(media, nameInput.value || "");
   byId("preview-mic").addEventListener("click", () => {
@@ -63,13 +66,13 @@ export function createJoinScreen({ media, devices, submit }) {
     }
     meter.stop();
     button.disabled = true;
-    button.textContent = "Joining…";
+    button.textContent = t("join.button.joining");
     submit(name || preview.name || "");
   });
 
   async function startPreview() {
     button.disabled = true;
-    button.textContent = "Starting your camera…";
+    button.textContent = t("join.button.starting");
     meter.stop();
     await media.acquire(devices.preferred());
     showLocal();
@@ -93,19 +96,19 @@ export function createJoinScreen({ media, devices, submit }) {
   function renderMediaProblem() {
     const { audioError, videoError } = media;
     let text = "";
-    if (audioError && videoError) text = mediaProblem("both", videoError) + " You can still join to watch, listen and chat.";
-    else if (videoError) text = mediaProblem("video", videoError) + " You can join with your microphone only.";
-    else if (audioError) text = mediaProblem("audio", audioError) + " You can join with your camera only, and use the chat to talk.";
+    if (audioError && videoError) text = mediaProblem("both", videoError) + " " + t("join.media.join_to_watch");
+    else if (videoError) text = mediaProblem("video", videoError) + " " + t("join.media.join_with_mic");
+    else if (audioError) text = mediaProblem("audio", audioError) + " " + t("join.media.join_with_camera");
     byId("media-problem-text").textContent = text;
     byId("media-problem").hidden = !text;
   }
 
   function updateButton() {
-    if (media.observer) button.textContent = preview.role === "captioner" ? "Join to caption" : "Join to watch";
-    else if (media.has("audio") && media.has("video")) button.textContent = "Join now";
-    else if (media.has("audio")) button.textContent = "Join with microphone only";
-    else if (media.has("video")) button.textContent = "Join with camera only";
-    else button.textContent = "Join to watch and chat";
+    if (media.observer) button.textContent = preview.role === "captioner" ? t("join.button.caption") : t("join.button.watch");
+    else if (media.has("audio") && media.has("video")) button.textContent = t("join.button.join");
+    else if (media.has("audio")) button.textContent = t("join.button.mic_only");
+    else if (media.has("video")) button.textContent = t("join.button.camera_only");
+    else button.textContent = t("join.button.watch_and_chat");
   }
 
   return {
@@ -115,11 +118,11 @@ export function createJoinScreen({ media, devices, submit }) {
      */
     async show(p, name) {
       preview = p;
-      byId("join-title").textContent = p.title || "Mentoring session";
-      byId("join-role").textContent = (p.name ? `Hello ${p.name}. ` : "") + roleSentence(p.role);
+      byId("join-title").replaceChildren(p.title ? el("bdi", {}, p.title) : t("join.default_title"));
+      byId("join-role").replaceChildren(...(p.name ? [...withTyped((v) => t("join.hello", v), { name: p.name }), " "] : []), roleSentence(p.role));
       const goal = byId("join-goal");
       goal.hidden = !p.goal;
-      goal.textContent = p.goal ? `Goal: ${p.goal}` : "";
+      goal.replaceChildren(...(p.goal ? withTyped((v) => t("join.goal", v), { goal: p.goal }) : []));
       nameInput.value = name;
       byId("join-error").hidden = true;
       showScreen("join");

@@ -1,6 +1,7 @@
 // The three screens (message, join, call) and the one "can't continue / please wait" message.
 
 import { byId, el, focusElement } from "../ui/dom.js";
+import { t } from "../ui/i18n.js";
 
 /** @param {"message" | "join" | "call"} name */
 export function showScreen(name) {
@@ -38,7 +39,9 @@ export function showMessage({ title, body, code, actions = [] }) {
   byId("message-body").textContent = body || "";
   const codeEl = byId("message-code");
   codeEl.hidden = !code;
-  codeEl.textContent = code ? `For support: error code ${code}` : "";
+  codeEl.replaceChildren();
+  // The code stays as it is (left to right, in its own isolate) inside the translated sentence.
+  if (code) codeEl.append(...withCode(t("message.support_code", { code: "\u0000" }), code));
   byId("message-actions").replaceChildren(
     ...actions.map((a) => {
       const b = el("button", { type: "button", class: "button " + (a.primary === false ? "button-secondary" : "button-primary") }, a.label);
@@ -47,6 +50,17 @@ export function showMessage({ title, body, code, actions = [] }) {
     }),
   );
   showScreen("message");
-  document.title = `${title} · Tandem`;
+  document.title = t("app.page_title", { title });
   focusHeading("message-title");
+}
+
+/**
+ * The sentence split around its code, the code in a <bdi dir="ltr"> that is not translated.
+ * @param {string} sentence  with U+0000 where the code goes
+ * @param {string} code
+ * @returns {(string | HTMLElement)[]}
+ */
+function withCode(sentence, code) {
+  const [before, after = ""] = sentence.split("\u0000");
+  return [before, el("bdi", { dir: "ltr", translate: "no" }, code), after];
 }

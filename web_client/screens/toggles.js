@@ -4,6 +4,7 @@
 import { byId, byIdAs } from "../ui/dom.js";
 import { setIcon } from "../ui/icons.js";
 import { initials } from "../features/people/state.js";
+import { t } from "../ui/i18n.js";
 
 /**
  * @param {import("../call/local_media.js").LocalMedia} media
@@ -23,15 +24,15 @@ export function renderToggles(media, name, locks = {}) {
   if (avatar) avatar.textContent = name.trim() ? initials(name) : "";
   byId("ctl-mic").hidden = media.observer;
   byId("ctl-cam").hidden = media.observer;
-  lockToggle(byIdAs("ctl-mic", HTMLButtonElement), !!locks.audio && !media.micOn, "microphone");
-  lockToggle(byIdAs("ctl-cam", HTMLButtonElement), !!locks.video && !media.camOn, "camera");
+  lockToggle(byIdAs("ctl-mic", HTMLButtonElement), !!locks.audio && !media.micOn, "mic");
+  lockToggle(byIdAs("ctl-cam", HTMLButtonElement), !!locks.video && !media.camOn, "cam");
 }
 
-/** A mentor keeps this off: the button cannot turn it on, and says why. @param {HTMLButtonElement} button @param {boolean} locked @param {string} noun */
-function lockToggle(button, locked, noun) {
+/** A mentor keeps this off: the button cannot turn it on, and says why. @param {HTMLButtonElement} button @param {boolean} locked @param {"mic" | "cam"} kind */
+function lockToggle(button, locked, kind) {
   if (!locked) return;
   button.disabled = true;
-  button.title = `A mentor turned your ${noun} off; you can turn it on once they allow it`;
+  button.title = kind === "mic" ? t("controls.mic.locked") : t("controls.camera.locked");
 }
 
 /**
@@ -43,42 +44,44 @@ function lockToggle(button, locked, noun) {
  */
 function renderToggle(button, kind, available, on, callStyle) {
   const label = /** @type {HTMLElement} */ (button.querySelector(".control-label"));
-  const noun = kind === "mic" ? "microphone" : "camera";
   button.disabled = !available;
   button.classList.toggle("control-off", !available || !on);
   setIcon(button, !available || !on ? (kind === "mic" ? "micOff" : "camOff") : kind);
   if (!available && callStyle) {
     // In the call, a missing device shows as off; pressing the button asks for it again.
     button.disabled = false;
-    button.setAttribute("aria-label", kind === "mic" ? "Mute microphone" : "Turn camera off");
-    label.textContent = kind === "mic" ? "Mute" : "Camera off";
+    button.setAttribute("aria-label", kind === "mic" ? t("controls.mic.name") : t("controls.camera.name"));
+    label.textContent = kind === "mic" ? t("controls.mic.label") : t("controls.camera.label");
     button.setAttribute("aria-pressed", "true");
-    button.title = `Your ${noun} is not in use: press to try to turn it on`;
+    button.title = kind === "mic" ? t("controls.mic.missing") : t("controls.camera.missing");
     return;
   }
   if (!available) {
-    label.textContent = kind === "mic" ? "No microphone" : "No camera";
+    label.textContent = kind === "mic" ? t("join.mic.none") : t("join.camera.none");
     button.setAttribute("aria-pressed", "false");
-    button.setAttribute("aria-label", `No ${noun} available`);
-    button.title = `No ${noun} available`;
+    button.setAttribute("aria-label", kind === "mic" ? t("join.mic.none_name") : t("join.camera.none_name"));
+    button.title = kind === "mic" ? t("join.mic.none_name") : t("join.camera.none_name");
     return;
   }
   if (callStyle) {
     // Toggle buttons keep one name (containing the visible text); aria-pressed tells the state,
     // and the pressed look (light button, crossed-out icon) and the tooltip show it.
-    button.setAttribute("aria-label", kind === "mic" ? "Mute microphone" : "Turn camera off");
-    label.textContent = kind === "mic" ? "Mute" : "Camera off";
+    button.setAttribute("aria-label", kind === "mic" ? t("controls.mic.name") : t("controls.camera.name"));
+    label.textContent = kind === "mic" ? t("controls.mic.label") : t("controls.camera.label");
     button.setAttribute("aria-pressed", String(!on));
     button.title =
       kind === "mic"
-        ? on ? "Mute your microphone (M)" : "Your microphone is muted: press to unmute (M)"
-        : on ? "Turn your camera off (V)" : "Your camera is off: press to turn it on (V)";
+        ? on ? t("controls.mic.tip_on") : t("controls.mic.tip_off")
+        : on ? t("controls.camera.tip_on") : t("controls.camera.tip_off");
   } else {
     // A toggle keeps one name, its visible text (WCAG 2.5.3); aria-pressed, the crossed-out icon,
     // the off look and the tooltip tell on or off.
-    label.textContent = kind === "mic" ? "Microphone" : "Camera";
+    label.textContent = kind === "mic" ? t("join.mic.label") : t("join.camera.label");
     button.removeAttribute("aria-label");
-    button.title = `${label.textContent} ${on ? "on: press to turn it off" : "off: press to turn it on"}`;
+    button.title =
+      kind === "mic"
+        ? on ? t("join.mic.tip_on") : t("join.mic.tip_off")
+        : on ? t("join.camera.tip_on") : t("join.camera.tip_off");
     button.setAttribute("aria-pressed", String(on));
   }
 }

@@ -127,7 +127,9 @@ export function chooseAndReload(code) {
   }
   const url = new URL(location.href);
   if (url.searchParams.has("lang")) url.searchParams.set("lang", code);
-  location.replace(url.toString());
+  // The same address (a join link differs only by its #token) would only move to its fragment.
+  if (url.toString() === location.href) location.reload();
+  else location.replace(url.toString());
 }
 
 /** The chosen language's code (PSEUDO in the tests' pseudo-language). */

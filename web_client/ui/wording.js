@@ -1,98 +1,107 @@
 // Human wording for everything that can stop someone from joining or staying in a session.
 // Each entry says what happened and what the person can do about it. The server's stable error
-// codes (docs/PROTOCOL.md) are the keys; the code itself is shown only in small print for support.
+// codes (docs/PROTOCOL.md) are the catalogue's keys (`errors.<code>.title` / `.body`); the code
+// itself is shown only in small print for support. A code the catalogue does not know gets the
+// generic message, its code still in small print.
 
-const COORDINATOR = "your programme coordinator";
-
-/** @type {Record<string, {title: string, body: string}>} */
-export const REFUSALS = {
-  token_missing: {
-    title: "This link is incomplete",
-    body: `The link you opened is missing part of its address. Open the full link from your invitation again, or ask ${COORDINATOR} to send it again.`,
-  },
-  token_invalid: {
-    title: "This link doesn't work",
-    body: `The link may have been copied only in part or changed by mistake. Open the link from your invitation again, or ask ${COORDINATOR} for a new one.`,
-  },
-  token_expired: {
-    title: "This link has expired",
-    body: `Join links only work for a limited time. Ask ${COORDINATOR} for a new one.`,
-  },
-  session_not_found: {
-    title: "We couldn't find this session",
-    body: `It may have been removed, or the link is wrong. Check with ${COORDINATOR}.`,
-  },
-  session_ended: {
-    title: "This session has ended",
-    body: `Nobody can join it any more. If you expected it to be running, contact ${COORDINATOR}.`,
-  },
-  session_full: {
-    title: "This session is full",
-    body: "It already has as many people as it can hold. Wait until someone leaves and try again, or contact " + `${COORDINATOR}.`,
-  },
-  not_allowed: {
-    title: "That isn't possible with this link",
-    body: `Your link does not allow this. Ask ${COORDINATOR} if you need a different kind of link.`,
-  },
-  session_locked: {
-    title: "This session is locked",
-    body: `The mentor is not letting anyone new in right now. Try again later, or contact ${COORDINATOR}.`,
-  },
-  link_revoked: {
-    title: "This link no longer works",
-    body: `The programme's organisers withdrew this link. Ask ${COORDINATOR} for a new one if you should still take part.`,
-  },
-  too_many_connections: {
-    title: "This session is already open elsewhere",
-    body: "Your link is in use in other tabs or devices. Close one of them and try again.",
-  },
-  rate_limited: {
-    title: "Too many attempts",
-    body: "Please wait a few seconds and try again.",
-  },
-};
+import { el } from "./dom.js";
+import { PSEUDO, PSEUDO_CLOSE, PSEUDO_OPEN, hasMessage, languageCode, t } from "./i18n.js";
 
 /**
- * What to tell the person about a refusal.
+ * Whether the catalogue has words for this error code.
  * @param {string} code
- * @param {string} [serverMessage]
- * @returns {{title: string, body: string, code: string}}
  */
-export function refusal(code, serverMessage) {
-  const known = REFUSALS[code];
-  if (known) return { ...known, code };
-  return {
-    title: "Something went wrong",
-    body: (serverMessage ? serverMessage + " " : "") + `Please try again in a moment. If it keeps happening, contact ${COORDINATOR}.`,
-    code,
-  };
+export function knownError(code) {
+  return /^[a-z0-9_]+$/.test(code) && hasMessage(`errors.${code}.title`);
 }
 
-export const NETWORK = {
-  title: "We can't reach Tandem",
-  body: "Check that you are connected to the internet, then try again.",
-};
+/**
+ * What to tell the person about a refusal (the server's own message is English and for
+ * developers: it is not shown).
+ * @param {string} code
+ * @returns {{title: string, body: string, code: string}}
+ */
+export function refusal(code) {
+  if (knownError(code)) return { title: t(`errors.${code}.title`), body: t(`errors.${code}.body`), code };
+  return { title: t("errors.generic.title"), body: t("errors.generic.body"), code };
+}
 
-/** @type {Record<string, string>} */
+/**
+ * One sentence for a refused command in the call (an alert line): the code's words, or the
+ * generic sentence with the code.
+ * @param {{code: string, message?: string} | null | undefined} error
+ */
+export function errorText(error) {
+  const code = (error && error.code) || "unknown";
+  if (knownError(code)) return t(`errors.${code}.body`);
+  return t("errors.generic.in_call", { code });
+}
+
+/** The page cannot reach the server. */
+export function network() {
+  return { title: t("errors.network.title"), body: t("errors.network.body") };
+}
+
+/**
+ * A role as a word (lower case, for lists and small print): "mentor", "mentee"...
+ * @param {string} role
+ */
+export function roleName(role) {
+  switch (role) {
+    case "mentor": return t("app.role.mentor");
+    case "mentee": return t("app.role.mentee");
+    case "observer": return t("app.role.observer");
+    case "admin": return t("app.role.admin");
+    case "captioner": return t("app.role.captioner");
+    default: return role;
+  }
+}
+
+/**
+ * The roles' words, read when used (the language is chosen before anything reads them).
+ * @type {Record<string, string>}
+ */
 export const ROLE_NAMES = {
-  mentor: "mentor",
-  mentee: "mentee",
-  observer: "observer",
-  admin: "host",
-  captioner: "captioner",
+  get mentor() { return roleName("mentor"); },
+  get mentee() { return roleName("mentee"); },
+  get observer() { return roleName("observer"); },
+  get admin() { return roleName("admin"); },
+  get captioner() { return roleName("captioner"); },
 };
 
 /** @param {string} role */
 export function roleSentence(role) {
-  const name = ROLE_NAMES[role] || role;
-  const article = /^[aeiou]/i.test(name) ? "an" : "a";
-  if (role === "observer") {
-    return `You are joining as an observer: you can watch, listen and chat. Your camera and microphone stay off.`;
+  return t("join.role_sentence", { role: ["mentor", "mentee", "observer", "admin", "captioner"].includes(role) ? role : "other" });
+}
+
+/**
+ * A message whose typed values (names, titles) each sit in a <bdi>, so that a name in another
+ * script does not reorder the words around it (right-to-left pages), for `replaceChildren`.
+ * @param {(values: Record<string, string>) => string} format  the message, given the typed values (as markers)
+ * @param {Record<string, string>} typed  values as people typed them
+ * @returns {(string | HTMLElement)[]}
+ */
+export function withTyped(format, typed) {
+  /** @type {Record<string, string>} */
+  const all = {};
+  const names = Object.keys(typed);
+  names.forEach((name, i) => {
+    all[name] = `\uE000${i}\uE001`;
+  });
+  let text = format(all);
+  // In the tests' pseudo-language each piece of words keeps its own ⟦ ⟧, as it is its own text.
+  const pseudo = languageCode() === PSEUDO && text.startsWith(PSEUDO_OPEN) && text.endsWith(PSEUDO_CLOSE);
+  if (pseudo) text = text.slice(PSEUDO_OPEN.length, -PSEUDO_CLOSE.length);
+  /** @type {(string | HTMLElement)[]} */
+  const out = [];
+  for (const [i, piece] of text.split(/\uE000(\d+)\uE001/).entries()) {
+    if (i % 2 === 0) {
+      if (piece) out.push(pseudo ? PSEUDO_OPEN + piece + PSEUDO_CLOSE : piece);
+    } else {
+      out.push(el("bdi", {}, typed[names[Number(piece)]]));
+    }
   }
-  if (role === "captioner") {
-    return `You are joining as a captioner: you listen and type captions for the people speaking. Your camera and microphone stay off.`;
-  }
-  return `You are joining as ${article} ${name}.`;
+  return out;
 }
 
 // What to tell someone whose camera or microphone could not be used, from the DOMException name.
@@ -101,24 +110,10 @@ export function roleSentence(role) {
  * @param {unknown} error  the DOMException of getUserMedia
  */
 export function mediaProblem(kind, error) {
-  const what = kind === "both" ? "your camera and microphone" : kind === "video" ? "your camera" : "your microphone";
   const name = error && typeof error === "object" && "name" in error ? error.name : undefined;
-  if (name === "NotAllowedError" || name === "SecurityError") {
-    return `Your browser is blocking ${what}. To allow it, click the camera icon or the padlock in the address bar, choose "Allow", then press "Try again".`;
-  }
-  if (name === "NotFoundError" || name === "OverconstrainedError") {
-    return `We couldn't find ${what}. Check that it is plugged in and switched on, then press "Try again".`;
-  }
-  if (name === "NotReadableError" || name === "AbortError") {
-    return `${capitalise(what)} seems to be in use by another program (for example another video call). Close it, then press "Try again".`;
-  }
-  if (name === "TypeError" || !navigator.mediaDevices) {
-    return `This browser can't use ${what} on this page. Try an up-to-date Chrome, Edge, Firefox or Safari.`;
-  }
-  return `We couldn't start ${what}. Press "Try again", or join without it.`;
-}
-
-/** @param {string} s */
-function capitalise(s) {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+  if (name === "NotAllowedError" || name === "SecurityError") return t("join.media.blocked", { kind });
+  if (name === "NotFoundError" || name === "OverconstrainedError") return t("join.media.not_found", { kind });
+  if (name === "NotReadableError" || name === "AbortError") return t("join.media.busy", { kind });
+  if (name === "TypeError" || !navigator.mediaDevices) return t("join.media.unsupported", { kind });
+  return t("join.media.failed", { kind });
 }

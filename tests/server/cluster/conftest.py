@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from clients.server import RedisProcess, ServerProcess, redis_binary
@@ -66,3 +68,12 @@ async def pair(tmp_path: Path, redis: RedisProcess,
             b.stop()
     finally:
         a.stop()
+
+
+async def metric(server: ServerProcess, name: str) -> float:
+    """One figure of the process's ``/metrics`` (its only sample)."""
+    async with aiohttp.ClientSession() as http, http.get(f"{server.url}/metrics") as resp:
+        text = await resp.text()
+    found = re.search(rf"^{name}(?:\{{[^}}]*\}})? (\S+)$", text, re.M)
+    assert found, f"{name} is missing from /metrics"
+    return float(found.group(1))

@@ -15,7 +15,7 @@ from clients.admin import join_token
 from clients.server import ServerProcess
 from clients.server_media import ServerMedia
 from media.aiortc_internals import host_addresses
-from tests.server.cluster.conftest import Pair
+from tests.server.cluster.conftest import Pair, metric
 from tests.server.media.test_through_server import Person
 from tests.support import Peer, eventually
 
@@ -156,3 +156,32 @@ async def test_when_the_owner_dies_the_media_comes_back_through_the_other_proces
                      what="video from everyone after the failover")
     await eventually(lambda: everyone_gets_everyone(people, "audio"), WAIT,
                      what="audio from everyone after the failover")
+
+
+async def test_only_the_media_owner_loads_the_speech_model(
+    pair: Pair, made: dict[str, Any]
+) -> None:
+    """Every process holding the session follows whose speech captions want, but only the one
+    that receives the audio (the media owner) loads the speech model."""
+    session, tokens = made["session"], made["tokens"]
+    ana = await Someone.on(pair.a, tokens["mentor"], "Ana", session)
+    ben = await Someone.on(pair.b, tokens["mentee"], "Ben", session)
+    cleo = await Someone.on(pair.b, tokens["mentee"], "Cleo", session)
+    people = [ana, ben, cleo]
+    made["people"].extend(people)
+    for person in people:
+        await person.connect()
+    assert await media_owner(made) == ana.node
+    await eventually(lambda: everyone_gets_everyone(people, "audio"), WAIT, what="audio")
+    assert (await ben.peer.call("captions_view", {"on": True}))["ok"]
+
+    async def owner_started() -> bool:
+        return await metric(pair.a, "tandem_speech_model_started") == 1.0
+
+    await eventually(owner_started, WAIT, what="the owner loading the speech model")
+    # Barrier: a command given on Ben's process returns only once that process has delivered,
+    # and followed, everything given before it elsewhere; Cleo's view was given there too.
+    assert (await cleo.peer.call("captions_view", {"on": True}))["ok"]
+    ack = await ben.peer.call("chat", {"text": "after captions"})
+    assert ack["ok"], ack
+    assert await metric(pair.b, "tandem_speech_model_started") == 0.0

@@ -1,3 +1,4 @@
+import "../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Api, ApiError, errorText, queryString } from "../../../web_client/admin/api.js";
@@ -61,6 +62,9 @@ test("a network failure is an ApiError of status 0", async () => {
   const f = fakeFetch([new TypeError("Failed to fetch")]);
   const api = new Api(() => "key", { fetch: f.fn });
   await assert.rejects(api.get("/api/cohorts"), (err) => err.status === 0 && err.code === "unreachable");
+  assert.equal(errorText(new ApiError(0, "unreachable", "")), "Tandem could not be reached. Check the connection and try again.");
+  assert.equal(errorText(new ApiError(500, "http_500", "")), "The server refused. (http_500)");
+  assert.equal(errorText(new Error("bug")), "Something went wrong on this page. Reload it and try again.");
 });
 
 test("the query leaves out empty values", async () => {

@@ -1,3 +1,4 @@
+import "../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -38,6 +39,7 @@ test("an import's errors are rows in file order; the header is named", () => {
   assert.deepEqual(rows.map((r) => [r.row, r.column, r.line]), [
     ["Header", "colour", 0], ["1", "email", 1], ["3", "(whole row)", 3], ["3", "role", 3],
   ]);
+  assert.deepEqual(rows.map((r) => r.named), [true, true, false, true]); // a whole row has no column name
   assert.equal(importErrorSummary(rows), "3 rows have errors: nothing was imported.");
   assert.equal(importErrorSummary(rows.slice(1, 2)), "1 row has errors: nothing was imported.");
   assert.deepEqual(importErrorRows({}), []);

@@ -1,7 +1,8 @@
+import "../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  csvCell, fileSlug, fmtStart, linkRows, linksCsv, schedulePayload, schedulePeople, scheduleSummary,
+  csvCell, fileSlug, fmtStart, linkRows, linksCsv, schedulePayload, schedulePeople, scheduleSummary, showLocal, showStart,
 } from "../../../web_client/admin/schedule_model.js";
 
 const schedule = {
@@ -32,8 +33,10 @@ test("a pair's series and a group session from the form", () => {
 
 test("a server's epochs show in the schedule's zone", () => {
   const epoch = { ...schedule, sessions: [{ session_id: "x", start: 1772470800, links: [{ person_id: "a", name: "A", role: "mentor", url: "u" }] }] };
-  assert.equal(linkRows(epoch)[0].start, "2026-03-02 18:00"); // 17:00 UTC is 18:00 in Madrid
-  assert.equal(scheduleSummary(epoch), "Weekly, 1 session from 2026-03-02 18:00 (Europe/Madrid)");
+  assert.equal(linkRows(epoch)[0].start, "Mar 2, 2026, 6:00 PM"); // 17:00 UTC is 18:00 in Madrid
+  assert.equal(linkRows(epoch)[0].localTimeText, "2026-03-02 18:00"); // for files
+  assert.equal(scheduleSummary(epoch), "Weekly, 1 session from Mar 2, 2026, 6:00 PM (Europe/Madrid)");
+  assert.equal(scheduleSummary({ ...epoch, repeat: "once", sessions: [] }), "Once, no sessions (Europe/Madrid)");
 });
 
 test("every personal link is a row, sessions in order", () => {
@@ -41,10 +44,16 @@ test("every personal link is a row, sessions in order", () => {
   assert.deepEqual(rows.map((r) => [r.session, r.personId, r.url]), [
     [1, "ana", "http://h/s/x1?t=a"], [1, "ben", "http://h/s/x1?t=b"], [2, "ana", "http://h/s/x2?t=a"], [2, "ben", "http://h/s/x2?t=b"],
   ]);
-  assert.equal(rows[1].localTime, "2026-03-02 12:00 EST");
-  assert.equal(rows[2].localTime, "2026-03-09 18:00"); // the session's own time when the server gave none
+  // each person's local time in their own zone where the cohort knows it, else the schedule's
+  assert.equal(rows[1].localTime, "Mon, Mar 2, 2026, 6:00 PM GMT+1");
+  const own = linkRows(schedule, (id) => (id === "ben" ? "America/New_York" : undefined));
+  assert.equal(own[1].localTime, "Mon, Mar 2, 2026, 12:00 PM EST");
+  assert.equal(own[0].localTime, "Mon, Mar 2, 2026, 6:00 PM GMT+1");
+  // files keep the server's words, or the start in the schedule's zone
+  assert.equal(rows[1].localTimeText, "2026-03-02 12:00 EST");
+  assert.equal(rows[2].localTimeText, "2026-03-09 18:00");
   assert.deepEqual(schedulePeople(schedule).map((p) => p.id), ["ana", "ben"]);
-  assert.equal(scheduleSummary(schedule), "Weekly, 2 sessions from 2026-03-02 18:00 (Europe/Madrid)");
+  assert.equal(scheduleSummary(schedule), "Weekly, 2 sessions from Mar 2, 2026, 6:00 PM (Europe/Madrid)");
 });
 
 test("the links as CSV: quoted where needed, formulas guarded", () => {
@@ -62,6 +71,8 @@ test("starts and file names", () => {
   assert.equal(fmtStart(0, "Europe/Madrid"), "1970-01-01 01:00"); // an epoch in the schedule's zone
   assert.equal(fmtStart(0), "1970-01-01 00:00");
   assert.equal(fmtStart(0, "Mars/Olympus"), "1970-01-01 00:00");
+  assert.equal(showStart(0, "Mars/Olympus"), "Jan 1, 1970, 12:00 AM"); // a zone this browser does not know: UTC
+  assert.equal(showLocal("not a time", "UTC"), "not a time");
   assert.equal(fileSlug("Café: Weekly / 1"), "cafe-weekly-1");
   assert.equal(fileSlug("!!!"), "sessions");
 });

@@ -1,3 +1,4 @@
+import "../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Transport, REQUEST_TIMEOUT_MS } from "../../../web_client/core/transport.js";

@@ -11,6 +11,7 @@
 import { addStylesheet } from "../../ui/dom.js";
 import { acquireTrack } from "../../call/media.js";
 import { mediaProblem } from "../../ui/wording.js";
+import { t } from "../../ui/i18n.js";
 import {
   deviceLists, emptyChoice, fallbackNotice, loadChoice, lostDevices, mediaKind, rememberChoice, shownId, switchedNotice, KINDS,
 } from "./state.js";
@@ -20,7 +21,6 @@ import { createDevicesPanel, createPausedBar, createPicker } from "./view.js";
 /** @typedef {import("./state.js").DeviceKind} DeviceKind */
 
 const SAMPLE_MS = 1000;
-const WEAK_TEXT = "Your connection is weak: incoming video is paused";
 
 /**
  * @param {object} ctx
@@ -83,7 +83,7 @@ export function installDevices({ store, media, call, inCall, localChanged, media
     const options = { inputs: !media.observer, speaker: speakerSupported, busy };
     for (const p of pickers) p.render(lists, shown, options);
     panel.showReceiveVideo(receiveVideo);
-    bar.show(receiveVideo ? "" : autoPaused ? `${WEAK_TEXT}.` : "Incoming video is off (audio only).");
+    bar.show(receiveVideo ? "" : autoPaused ? t("devices.weak.paused") : t("devices.incoming.off_bar"));
   }
 
   /** The lists again (labels appear once the camera or microphone is allowed); a device gone is replaced. */
@@ -152,8 +152,8 @@ export function installDevices({ store, media, call, inCall, localChanged, media
       }
       watch(track);
       localChanged(mk);
-      if (fallback) notice(fallbackNotice(kind, track.label || "the default device"));
-      else announce(switchedNotice(kind, track.label || "changed"));
+      if (fallback) notice(fallbackNotice(kind, track.label, !track.label));
+      else announce(switchedNotice(kind, track.label));
     } catch (e) {
       if (fallback) notice(fallbackNotice(kind, ""));
       else alert(mediaProblem(mk, e));
@@ -179,7 +179,7 @@ export function installDevices({ store, media, call, inCall, localChanged, media
   /** @param {string} id  "" = the default output @param {boolean} chosen  the person picked it */
   function setSink(id, chosen) {
     sinkInUse = id;
-    if (!chosen) notice(fallbackNotice("audiooutput", "the default speaker"));
+    if (!chosen) notice(fallbackNotice("audiooutput", "", true));
     for (const m of document.querySelectorAll("audio, video")) applySink(/** @type {HTMLMediaElement} */ (m));
     followNewElements();
     render();
@@ -226,8 +226,8 @@ export function installDevices({ store, media, call, inCall, localChanged, media
     if (on || by === "person") weak.resumed(performance.now());
     call.setReceiveVideo(on);
     render();
-    if (by === "weak") notice(WEAK_TEXT);
-    else notice(on ? "Incoming video is on again." : "Incoming video is off. You still hear everyone.");
+    if (by === "weak") notice(t("devices.weak.paused"));
+    else notice(on ? t("devices.incoming.on_again") : t("devices.incoming.off"));
   }
 
   function sample() {
@@ -241,8 +241,8 @@ export function installDevices({ store, media, call, inCall, localChanged, media
     const verdict = weak.observe(n ? weakCount / n : 0, performance.now());
     if (verdict === "pause" && receiveVideo) setReceiveVideo(false, "weak");
     else if (verdict === "calm" && autoPaused) {
-      bar.show("Your connection looks better. You can turn video back on.");
-      announce("Your connection looks better. You can turn video back on.");
+      bar.show(t("devices.weak.better"));
+      announce(t("devices.weak.better"));
     }
   }
 

@@ -11,8 +11,7 @@
 export const KINDS = ["videoinput", "audioinput", "audiooutput"];
 export const STORAGE_KEY = "tandem:devices";
 
-const NOUN = { videoinput: "camera", audioinput: "microphone", audiooutput: "speaker" };
-const LABEL_FALLBACK = { videoinput: "Camera", audioinput: "Microphone", audiooutput: "Speaker" };
+import { t } from "../../ui/i18n.js";
 
 /** @returns {DeviceChoice} */
 export function emptyChoice() {
@@ -33,7 +32,7 @@ export function deviceLists(infos) {
     if (d.kind !== "videoinput" && d.kind !== "audioinput" && d.kind !== "audiooutput") continue;
     const list = lists[d.kind];
     if (!d.deviceId || list.some((o) => o.id === d.deviceId)) continue;
-    list.push({ id: d.deviceId, label: d.label || `${LABEL_FALLBACK[d.kind]} ${list.length + 1}` });
+    list.push({ id: d.deviceId, label: d.label || t("devices.unnamed", { kind: d.kind, n: list.length + 1 }) });
   }
   return lists;
 }
@@ -114,14 +113,15 @@ export function mediaKind(kind) {
  * What the person is told when the device in use went away and another took its place.
  * @param {DeviceKind} kind
  * @param {string} nowLabel  the device used now ("" when none could be started)
+ * @param {boolean} [isDefault]  the default device took its place (its name unknown)
  */
-export function fallbackNotice(kind, nowLabel) {
-  const noun = NOUN[kind];
-  if (!nowLabel) return `Your ${noun} was disconnected, and no other ${noun} could be started.`;
-  return `Your ${noun} was disconnected. Now using ${nowLabel}.`;
+export function fallbackNotice(kind, nowLabel, isDefault = false) {
+  if (isDefault) return t("devices.notice.now_default", { kind });
+  if (!nowLabel) return t("devices.notice.none_left", { kind });
+  return t("devices.notice.now_using", { kind, device: nowLabel });
 }
 
 /** The notice after a switch the person made. @param {DeviceKind} kind @param {string} label */
 export function switchedNotice(kind, label) {
-  return `${LABEL_FALLBACK[kind]}: ${label}`;
+  return label ? t("devices.notice.switched", { kind, device: label }) : t("devices.notice.switched_unnamed", { kind });
 }

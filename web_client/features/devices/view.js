@@ -4,12 +4,12 @@
 
 import { el } from "../../ui/dom.js";
 import { KINDS } from "./state.js";
+import { t } from "../../ui/i18n.js";
 
 /** @typedef {import("./state.js").DeviceKind} DeviceKind */
 /** @typedef {import("./state.js").DeviceLists} DeviceLists */
 /** @typedef {import("./state.js").DeviceChoice} DeviceChoice */
 
-const LABELS = { videoinput: "Camera", audioinput: "Microphone", audiooutput: "Speaker" };
 const SLUG = { videoinput: "camera", audioinput: "microphone", audiooutput: "speaker" };
 
 // Icons as inline SVG, decorative: the button has a text label.
@@ -29,7 +29,7 @@ export function createPicker(prefix, onChoose) {
     const id = `${prefix}-${SLUG[kind]}`;
     const field = el("div", { class: "device-field" });
     const select = el("select", { id, name: SLUG[kind] });
-    field.append(el("label", { for: id }, LABELS[kind]), select);
+    field.append(el("label", { for: id }, t("devices.label", { kind })), select);
     select.addEventListener("change", () => onChoose(kind, select.value));
     fields.set(kind, { field, select });
     element.append(field);
@@ -55,7 +55,8 @@ export function createPicker(prefix, onChoose) {
         any = true;
         const same = select.options.length === list.length && list.every((o, i) => select.options[i].value === o.id && select.options[i].text === o.label);
         if (!same) {
-          select.replaceChildren(...list.map((o) => el("option", { value: o.id }, o.label)));
+          // A device's name is the system's (or its maker's), not the page's: not translated.
+          select.replaceChildren(...list.map((o) => el("option", { value: o.id, translate: "no" }, o.label)));
         }
         if (select.value !== shown[kind]) select.value = shown[kind];
         select.disabled = busy === kind;
@@ -79,19 +80,19 @@ export function createDevicesPanel({ picker, receiveVideo }) {
   });
   const icon = el("span", { class: "icon", "aria-hidden": "true" });
   icon.innerHTML = SETTINGS_ICON;
-  button.append(icon, el("span", { class: "control-label" }, "Devices"));
+  button.append(icon, el("span", { class: "control-label" }, t("controls.devices")));
 
   const panel = el("section", { id: "devices-panel", class: "call-panel devices-panel", "aria-labelledby": "devices-heading", hidden: true });
-  const heading = el("h2", { id: "devices-heading" }, "Devices and data");
+  const heading = el("h2", { id: "devices-heading" }, t("devices.heading"));
   const toggle = el("input", { type: "checkbox", id: "receive-video-off", "aria-describedby": "receive-video-help" });
   const toggleLabel = el("label", { for: "receive-video-off", class: "devices-check" });
-  toggleLabel.append(toggle, document.createTextNode(" Stop incoming video"));
+  toggleLabel.append(toggle, " ", t("devices.incoming.stop"));
   const help = el(
     "p",
     { id: "receive-video-help", class: "help" },
-    "Audio only: you still hear everyone and they still see you, at a lower quality. Saves data on a weak connection.",
+    t("devices.incoming.help"),
   );
-  const close = el("button", { type: "button", class: "button button-secondary devices-close" }, "Close");
+  const close = el("button", { type: "button", class: "button button-secondary devices-close" }, t("devices.close"));
   panel.append(heading, picker, toggleLabel, help, close);
 
   function setOpen(/** @type {boolean} */ open, focusButton = false) {
@@ -132,7 +133,7 @@ export function createDevicesPanel({ picker, receiveVideo }) {
 export function createPausedBar(turnOn) {
   const bar = el("div", { id: "video-paused", class: "video-paused", hidden: true });
   const text = el("p", {}, "");
-  const button = el("button", { type: "button", class: "button button-primary" }, "Turn video back on");
+  const button = el("button", { type: "button", class: "button button-primary" }, t("devices.incoming.turn_on"));
   button.addEventListener("click", () => turnOn());
   bar.append(text, button);
   return {

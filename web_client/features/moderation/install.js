@@ -59,7 +59,7 @@ export function installModeration({ store, dispatcher, transport, notice, alert,
     lockButton.setAttribute("aria-pressed", String(locked));
     lockButton.textContent = locked ? t("moderation.unlock") : t("moderation.lock");
     lockButton.title = locked ? t("moderation.lock_title_locked") : t("moderation.lock_title_open");
-    endButton.textContent = t("moderation.end");
+    endButton.textContent = t("moderation.end_all");
     endButton.setAttribute("aria-haspopup", "dialog");
     waitingSection.hidden = waiting.length === 0;
     waitingCount.textContent = String(waiting.length);
@@ -87,7 +87,7 @@ export function installModeration({ store, dispatcher, transport, notice, alert,
     const sure = await confirmDialog({
       title: t("moderation.end_dialog.title"),
       body: t("moderation.end_dialog.body"),
-      confirm: t("moderation.end"),
+      confirm: t("moderation.end_all"),
       cancel: t("moderation.dialog.cancel"),
     });
     if (sure) endForEveryone(transport).then((ack) => refused(ack, "end"));

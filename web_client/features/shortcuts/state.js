@@ -10,7 +10,7 @@
 // not a plain letter. "?" (help) is the usual key of web applications for a list of shortcuts.
 
 /** @typedef {"mic" | "camera" | "hand" | "react" | "chat" | "board" | "help"} ShortcutAction */
-/** @typedef {{action: ShortcutAction, key: string, alt: boolean, shift: boolean, label: string, description: string}} Shortcut */
+/** @typedef {{action: ShortcutAction, key: string, alt: boolean, shift: boolean, label: string, description: string}} Shortcut  description: "i18n:<catalogue key>" */
 
 /** @param {ShortcutAction} action @param {string} letter @param {string} description @returns {Shortcut} */
 const altShift = (action, letter, description) =>
@@ -18,13 +18,13 @@ const altShift = (action, letter, description) =>
 
 /** @type {readonly Shortcut[]} */
 export const SHORTCUTS = Object.freeze([
-  altShift("mic", "m", "Mute or unmute your microphone"),
-  altShift("camera", "v", "Turn your camera off or on"),
-  altShift("hand", "h", "Raise or lower your hand"),
-  altShift("react", "r", "Open the reactions"),
-  altShift("chat", "c", "Go to the chat box"),
-  altShift("board", "w", "Open or close the whiteboard"),
-  { action: "help", key: "?", alt: false, shift: false, label: "?", description: "Show this list of shortcuts" },
+  altShift("mic", "m", "i18n:shortcuts.mic"),
+  altShift("camera", "v", "i18n:shortcuts.camera"),
+  altShift("hand", "h", "i18n:shortcuts.hand"),
+  altShift("react", "r", "i18n:shortcuts.react"),
+  altShift("chat", "c", "i18n:shortcuts.chat"),
+  altShift("board", "w", "i18n:shortcuts.board"),
+  { action: "help", key: "?", alt: false, shift: false, label: "?", description: "i18n:shortcuts.help" },
 ]);
 
 // Chords Chromium keeps for itself on Windows and Linux (Alt+Shift+A focuses a dialog, B the

@@ -5,6 +5,7 @@
 
 import { SHORTCUTS, STORAGE_KEY, enabledFrom, matchShortcut } from "./state.js";
 import { addStylesheet, el } from "../../ui/dom.js";
+import { t } from "../../ui/i18n.js";
 
 /** @typedef {import("./state.js").ShortcutAction} ShortcutAction */
 
@@ -38,28 +39,29 @@ export function installShortcuts({ inCall, actions, announce }) {
   let opener = null;
 
   const dialog = el("dialog", { id: "shortcuts-dialog", class: "shortcuts-dialog", "aria-labelledby": "shortcuts-heading" });
-  const heading = el("h2", { id: "shortcuts-heading" }, "Keyboard shortcuts");
-  const note = el("p", { class: "help" }, "They work anywhere in the call except while you type in a text box.");
+  const heading = el("h2", { id: "shortcuts-heading" }, t("shortcuts.heading"));
+  const note = el("p", { class: "help" }, t("shortcuts.note"));
   const list = el("dl", { class: "shortcuts-list" });
   for (const s of SHORTCUTS) {
     const term = el("dt");
-    term.append(el("kbd", {}, s.label));
-    list.append(term, el("dd", {}, s.description));
+    // Key names stay as printed on keyboards, left to right.
+    term.append(el("kbd", { translate: "no", dir: "ltr" }, s.label));
+    list.append(term, el("dd", {}, t(s.description.replace(/^i18n:/, ""))));
   }
   const toggle = el("input", { type: "checkbox", id: "shortcuts-on" });
   toggle.checked = enabled;
   const toggleLabel = el("label", { class: "shortcuts-toggle" });
-  toggleLabel.append(toggle, " Use keyboard shortcuts");
-  const close = el("button", { type: "button", class: "button button-secondary", id: "shortcuts-close" }, "Close");
+  toggleLabel.append(toggle, " ", t("shortcuts.use"));
+  const close = el("button", { type: "button", class: "button button-secondary", id: "shortcuts-close" }, t("shortcuts.close"));
   dialog.append(heading, note, list, toggleLabel, close);
   document.body.append(dialog);
 
-  const button = el("button", { type: "button", id: "ctl-shortcuts", class: "shortcuts-open", "aria-haspopup": "dialog" }, "Keyboard shortcuts");
+  const button = el("button", { type: "button", id: "ctl-shortcuts", "aria-haspopup": "dialog" }, t("shortcuts.heading"));
 
   toggle.addEventListener("change", () => {
     enabled = toggle.checked;
     keepSetting(enabled);
-    announce(enabled ? "Keyboard shortcuts on" : "Keyboard shortcuts off");
+    announce(enabled ? t("shortcuts.said_on") : t("shortcuts.said_off"));
   });
   close.addEventListener("click", () => dialog.close());
   // Escape closes a modal dialog by itself; either way the focus goes back where it came from.
@@ -88,10 +90,9 @@ export function installShortcuts({ inCall, actions, announce }) {
   });
 
   return {
-    /** Put the button in the call's header. */
-    mount() {
-      const header = document.querySelector("#screen-call .call-header");
-      if (header && !button.isConnected) header.append(button);
+    /** Put the button in the call header's tools. @param {HTMLElement} container */
+    mount(container) {
+      if (!button.isConnected) container.append(button);
     },
     get enabled() {
       return enabled;
