@@ -54,11 +54,17 @@ async def test_a_mentor_admits_mutes_and_removes_a_mentee(tandem_server: Any,
         "(id) => { const row = document.querySelector(`#participant-list [data-id='${id}']`);"
         " return row && !row.textContent.includes('muted'); }", arg=ben)
 
-    # removing takes a second press; Ben is told kindly and is out
+    # removing is asked again in a dialog: Cancel (or Escape) keeps him, with the focus back on
+    # the button; "Remove Ben" removes him, and he is told kindly and is out
     remove = mentor.locator(f'#participant-list [data-id="{ben}"] [data-action="remove"]')
     await remove.click()
-    await wait_text(mentor, f'#participant-list [data-id="{ben}"]', "Press again to remove Ben")
+    dialog = mentor.get_by_role("alertdialog", name="Remove Ben from the session?")
+    await dialog.wait_for()
+    await mentor.keyboard.press("Escape")
+    await dialog.wait_for(state="detached")
+    assert await mentor.evaluate("() => document.activeElement.dataset.action") == "remove"
     await remove.click()
+    await dialog.get_by_role("button", name="Remove Ben").click()
     await wait_state(mentee, "ended")
     await wait_text(mentee, "#message-title", "You have been removed from this session")
     await mentor.wait_for_function(

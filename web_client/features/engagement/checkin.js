@@ -2,7 +2,8 @@
 // answer and the choice (off until ticked) to show it to the mentor.
 
 import { el } from "../../ui/dom.js";
-import { CHECK_IN_SHARE, GOAL_MAX, goalProblem } from "./state.js";
+import { t } from "../../ui/i18n.js";
+import { CHECK_IN_SHARE, GOAL_MAX, goalProblem, words } from "./state.js";
 
 /**
  * Show the card on the call screen. `remember()` is called once it is answered or skipped.
@@ -14,18 +15,18 @@ export function showCheckIn({ checkIn, remember }) {
   if (document.getElementById("checkin-card")) return;
   const screen = document.getElementById("screen-call");
   if (!screen) return;
-  const card = el("form", { id: "checkin-card", class: "checkin-card", "aria-label": "Check-in" });
-  const label = el("label", { id: "checkin-label", for: "checkin-goal" }, "What do you want from this session?");
-  const input = el("textarea", { id: "checkin-goal", rows: "2", maxlength: String(GOAL_MAX), placeholder: "For example: a plan for my first month" });
+  const card = el("form", { id: "checkin-card", class: "checkin-card", "aria-label": t("engagement.checkin.region") });
+  const label = el("label", { id: "checkin-label", for: "checkin-goal" }, t("engagement.checkin.question"));
+  const input = el("textarea", { id: "checkin-goal", rows: "2", maxlength: String(GOAL_MAX), placeholder: t("engagement.checkin.placeholder") });
   // Who reads it is said by the choice itself, beside the buttons: the card stays small, so it
   // takes little of the call's height.
   const shareLabel = el("label", { class: "checkin-share" });
   const share = /** @type {HTMLInputElement} */ (el("input", { type: "checkbox", id: "checkin-share" }));
-  shareLabel.append(share, document.createTextNode(` ${CHECK_IN_SHARE}`));
+  shareLabel.append(share, document.createTextNode(` ${words(CHECK_IN_SHARE)}`));
   const error = el("p", { class: "checkin-error", role: "alert", hidden: true });
   const actions = el("div", { class: "checkin-actions" });
-  const save = el("button", { type: "submit", class: "button button-primary" }, "Save");
-  const skip = el("button", { type: "button", class: "button button-secondary" }, "Not now");
+  const save = el("button", { type: "submit", class: "button button-primary" }, t("engagement.checkin.save"));
+  const skip = el("button", { type: "button", class: "button button-secondary" }, t("engagement.checkin.not_now"));
   actions.append(save, skip, shareLabel);
   card.append(label, input, error, actions);
   skip.addEventListener("click", () => {
@@ -47,10 +48,10 @@ export function showCheckIn({ checkIn, remember }) {
     save.disabled = false;
     if (ack.ok) {
       remember();
-      card.replaceChildren(el("p", { class: "checkin-done", role: "status" }, "Thanks, your goal is saved."));
+      card.replaceChildren(el("p", { class: "checkin-done", role: "status" }, t("engagement.checkin.saved")));
       setTimeout(() => card.remove(), 2500);
     } else {
-      error.textContent = ack.error.message || "Could not save it; try again.";
+      error.textContent = t("engagement.checkin.failed");
       error.hidden = false;
     }
   });

@@ -3,7 +3,8 @@
 
 import { el } from "../../ui/dom.js";
 import { ICONS } from "../../ui/icons.js";
-import { REACTIONS } from "./state.js";
+import { t } from "../../ui/i18n.js";
+import { REACTIONS, words } from "./state.js";
 
 // Icons as inline SVG (fonts without emoji show boxes); decorative, every button has a label.
 /** @param {string} body */
@@ -32,24 +33,24 @@ function controlButton(id, glyph, label, extraClass = "control-engage") {
  * @param {() => void} actions.toggleOverview
  */
 export function createControls({ toggleHand, react, toggleOverview }) {
-  const handButton = controlButton("ctl-hand", "hand", "Raise hand");
+  const handButton = controlButton("ctl-hand", "hand", t("engagement.hand.raise"));
   handButton.setAttribute("aria-pressed", "false");
-  const reactButton = controlButton("ctl-react", "smile", "React");
+  const reactButton = controlButton("ctl-react", "smile", t("engagement.react"));
   reactButton.setAttribute("aria-expanded", "false");
   reactButton.setAttribute("aria-controls", "reaction-menu");
-  const overviewButton = controlButton("ctl-participation", "chart", "Participation");
+  const overviewButton = controlButton("ctl-participation", "chart", t("engagement.participation.button"));
   overviewButton.setAttribute("aria-expanded", "false");
   overviewButton.setAttribute("aria-controls", "participation-panel");
   // On narrow screens the three collapse into "More", so the call controls fit on a phone.
-  const moreButton = controlButton("ctl-more", "more", "More", "control-more");
+  const moreButton = controlButton("ctl-more", "more", t("engagement.more"), "control-more");
   moreButton.setAttribute("aria-expanded", "false");
   moreButton.setAttribute("aria-controls", "engage-more-menu");
-  const moreMenu = el("div", { id: "engage-more-menu", class: "engage-more-menu", role: "group", "aria-label": "More actions", hidden: true });
-  const moreHand = el("button", { type: "button", class: "engage-more-item" }, "Raise hand");
-  const moreReact = el("button", { type: "button", class: "engage-more-item" }, "React");
-  const moreOverview = el("button", { type: "button", class: "engage-more-item" }, "Participation");
+  const moreMenu = el("div", { id: "engage-more-menu", class: "engage-more-menu", role: "group", "aria-label": t("engagement.more_actions"), hidden: true });
+  const moreHand = el("button", { type: "button", class: "engage-more-item" }, t("engagement.hand.raise"));
+  const moreReact = el("button", { type: "button", class: "engage-more-item" }, t("engagement.react"));
+  const moreOverview = el("button", { type: "button", class: "engage-more-item" }, t("engagement.participation.button"));
   moreMenu.append(moreHand, moreReact, moreOverview);
-  const menu = el("div", { id: "reaction-menu", class: "reaction-menu", role: "group", "aria-label": "Reactions", hidden: true });
+  const menu = el("div", { id: "reaction-menu", class: "reaction-menu", role: "group", "aria-label": t("engagement.reactions"), hidden: true });
 
   function closeMore() {
     moreMenu.hidden = true;
@@ -88,7 +89,8 @@ export function createControls({ toggleHand, react, toggleOverview }) {
       target.click();
     });
   }
-  for (const [id, emoji, label] of REACTIONS) {
+  for (const [id, emoji, ref] of REACTIONS) {
+    const label = words(ref);
     const b = el("button", { type: "button", class: "reaction-choice", "data-reaction": id, "aria-label": label, title: label }, emoji);
     b.addEventListener("click", () => {
       closeMenu();
@@ -138,8 +140,8 @@ export function createControls({ toggleHand, react, toggleOverview }) {
     /** @param {boolean} raised */
     showHand(raised) {
       handButton.setAttribute("aria-pressed", String(raised));
-      /** @type {HTMLElement} */ (handButton.querySelector(".control-label")).textContent = raised ? "Lower hand" : "Raise hand";
-      moreHand.textContent = raised ? "Lower hand" : "Raise hand";
+      /** @type {HTMLElement} */ (handButton.querySelector(".control-label")).textContent = raised ? t("engagement.hand.lower") : t("engagement.hand.raise");
+      moreHand.textContent = raised ? t("engagement.hand.lower") : t("engagement.hand.raise");
     },
     /** @param {boolean} expanded */
     showOverviewOpen(expanded) {

@@ -3,6 +3,7 @@
 // Hands and speaking are facts of the store; the tiles and the people list draw them.
 
 import { addStylesheet } from "../../ui/dom.js";
+import { t } from "../../ui/i18n.js";
 import { SERVER_EVENTS } from "../../core/events.js";
 import { engagementCommands } from "./commands.js";
 import { checkInKey, reactionOf, shouldAskCheckIn } from "./state.js";
@@ -45,11 +46,11 @@ export function installEngagement({ store, dispatcher, transport, announce, show
       const ack = await commands.hand(raised);
       if (!ack.ok) return;
       store.hand(me, raised, typeof ack.at === "number" ? ack.at : undefined);
-      announce(raised ? "Your hand is raised." : "Your hand is lowered.");
+      announce(raised ? t("engagement.hand.raised_you") : t("engagement.hand.lowered_you"));
     },
     async react(reaction) {
       const ack = await commands.react(reaction);
-      if (!ack.ok && ack.error.code === "rate_limited") announce("Too many reactions; wait a moment.");
+      if (!ack.ok && ack.error.code === "rate_limited") announce(t("engagement.reaction.too_many"));
     },
     toggleOverview: () => participation.toggle(),
   });
@@ -60,10 +61,12 @@ export function installEngagement({ store, dispatcher, transport, announce, show
     const found = reactionOf(reaction);
     if (!found || !id) return;
     showReaction(id, found.emoji);
-    announce(`${id === store.me.id ? "You" : store.name(id)}: ${found.label}`);
+    announce(id === store.me.id
+      ? t("engagement.reaction.announce_you", { reaction: found.label })
+      : t("engagement.reaction.announce", { name: store.name(id), reaction: found.label }));
   });
   dispatcher.on(SERVER_EVENTS.HAND, ({ participant_id: id, raised }) => {
-    if (id && id !== store.me.id) announce(`${store.name(id)} ${raised ? "raised their hand" : "lowered their hand"}`);
+    if (id && id !== store.me.id) announce(raised ? t("engagement.hand.raised_other", { name: store.name(id) }) : t("engagement.hand.lowered_other", { name: store.name(id) }));
   });
 
   function rememberKey() {

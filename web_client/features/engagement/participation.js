@@ -2,7 +2,8 @@
 // refreshed every 5 s while it is open.
 
 import { el } from "../../ui/dom.js";
-import { renderTable, renderTimeline, fmtMinutes } from "../../attendance_view.js";
+import { t } from "../../ui/i18n.js";
+import { renderTable, renderTimeline } from "../../attendance_view.js";
 import { overviewSummary } from "./state.js";
 
 const OVERVIEW_MS = 5000;
@@ -17,8 +18,8 @@ const OVERVIEW_MS = 5000;
 export function createParticipation({ fetchReport, me, opened, closedByButton }) {
   const panel = el("section", { id: "participation-panel", class: "participation-panel", "aria-labelledby": "participation-title", hidden: true });
   const head = el("div", { class: "participation-head" });
-  const title = el("h2", { id: "participation-title" }, "Participation");
-  const close = el("button", { type: "button", class: "participation-close", "aria-label": "Close participation" }, "✕");
+  const title = el("h2", { id: "participation-title" }, t("engagement.participation.button"));
+  const close = el("button", { type: "button", class: "participation-close", "aria-label": t("engagement.participation.close") }, "✕");
   head.append(title, close);
   const summary = el("p", { class: "participation-summary", "aria-live": "polite" });
   const timeline = el("div", { class: "participation-timeline" });
@@ -40,7 +41,7 @@ export function createParticipation({ fetchReport, me, opened, closedByButton })
     if (!ack.ok) return;
     const report = ack.report;
     last = report;
-    const words = overviewSummary(report, me(), fmtMinutes);
+    const words = overviewSummary(report, me());
     title.textContent = words.title;
     summary.textContent = words.summary;
     renderTimeline(timeline, report);

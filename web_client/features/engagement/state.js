@@ -1,14 +1,17 @@
 // Engagement in the call, as rules and words: reactions, voice activity detection from the
-// microphone level, the check-in and the participation summary. Pure functions: no DOM, no network.
+// microphone level, the check-in and the participation summary. Pure functions: no DOM, no network
+// (words come from the language catalogue, ui/i18n.js).
 
-/** [id, emoji, spoken name] */
+import { t } from "../../ui/i18n.js";
+
+/** [id, emoji, spoken name (a catalogue key, "i18n:<key>")] */
 export const REACTIONS = /** @type {const} */ ([
-  ["thumbs_up", "👍", "Thumbs up"],
-  ["clap", "👏", "Applause"],
-  ["heart", "❤️", "Heart"],
-  ["laugh", "😂", "Laughing"],
-  ["surprised", "😮", "Surprised"],
-  ["thinking", "🤔", "Thinking"],
+  ["thumbs_up", "👍", "i18n:engagement.reaction.thumbs_up"],
+  ["clap", "👏", "i18n:engagement.reaction.clap"],
+  ["heart", "❤️", "i18n:engagement.reaction.heart"],
+  ["laugh", "😂", "i18n:engagement.reaction.laugh"],
+  ["surprised", "😮", "i18n:engagement.reaction.surprised"],
+  ["thinking", "🤔", "i18n:engagement.reaction.thinking"],
 ]);
 export const GOAL_MAX = 500;
 export const COMMENT_MAX = 1000;
@@ -16,7 +19,12 @@ export const COMMENT_MAX = 1000;
 /** @param {unknown} id @returns {{id: string, emoji: string, label: string} | null} */
 export function reactionOf(id) {
   const found = REACTIONS.find(([r]) => r === id);
-  return found ? { id: found[0], emoji: found[1], label: found[2] } : null;
+  return found ? { id: found[0], emoji: found[1], label: words(found[2]) } : null;
+}
+
+/** The words of an "i18n:<key>" reference of a table. @param {string} ref */
+export function words(ref) {
+  return t(ref.slice("i18n:".length));
 }
 
 // Voice activity from the microphone level (RMS of the waveform, 0..1), with hysteresis: speech
@@ -81,9 +89,21 @@ export function shouldAskCheckIn({ rejoined, checkIn, remembered }) {
 
 /** @param {string} goal @returns {string | null} */
 export function goalProblem(goal) {
-  if (!goal) return "Write a few words, or choose “Not now”.";
-  if (goal.length > GOAL_MAX) return `Please keep it under ${GOAL_MAX} characters.`;
+  if (!goal) return t("engagement.checkin.empty");
+  if (goal.length > GOAL_MAX) return t("engagement.checkin.too_long", { max: GOAL_MAX });
   return null;
+}
+
+/**
+ * A number of minutes in words: seconds under a minute, a tenth of a minute under ten ("4.5
+ * minutes"), whole minutes above; "–" for none.
+ * @param {number | null | undefined} value
+ */
+export function durationText(value) {
+  if (value === null || value === undefined) return "–";
+  const v = Number(value);
+  if (v > 0 && v < 1) return t("engagement.duration.seconds", { seconds: Math.round(v * 60) });
+  return t("engagement.duration.minutes", { minutes: v < 10 ? Math.round(v * 10) / 10 : Math.round(v) });
 }
 
 /**
@@ -91,20 +111,25 @@ export function goalProblem(goal) {
  * ratings, for a mentor's report).
  * @param {{people: {participant_ids: string[], minutes_present: number, speaking_minutes: number, talk_share: number | null}[], feedback?: {ratings: number, average_rating: number | null}}} report
  * @param {{participantId: string | null, role: string | null}} me
- * @param {(minutes: number) => string} fmtMinutes
  */
-export function overviewSummary(report, { participantId, role }, fmtMinutes) {
+export function overviewSummary(report, { participantId, role }) {
   const everyone = report.people.length > 1 || role === "mentor" || role === "admin";
   const mine = report.people.find((p) => !!participantId && p.participant_ids.includes(participantId));
-  const summary = mine
-    ? `You: ${fmtMinutes(mine.minutes_present)} here, ${fmtMinutes(mine.speaking_minutes)} speaking` +
-      (mine.talk_share !== null ? ` (${Math.round(mine.talk_share * 100)}% of the talk)` : "") + "."
-    : "";
+  const present = mine ? durationText(mine.minutes_present) : "";
+  const speaking = mine ? durationText(mine.speaking_minutes) : "";
+  const summary = !mine ? ""
+    : mine.talk_share !== null ? t("engagement.participation.you_share", { present, speaking, share: mine.talk_share })
+    : t("engagement.participation.you", { present, speaking });
   const feedback = report.feedback;
   const ratings = feedback && feedback.ratings
-    ? ` Ratings so far: ${feedback.ratings}, average ${feedback.average_rating}/5.`
+    ? t("engagement.participation.ratings", { count: feedback.ratings, average: feedback.average_rating ?? 0 })
     : "";
-  return { everyone, title: everyone ? "Participation: everyone" : "Your participation", caption: everyone ? "Everyone in this session" : "Your record", summary: summary + ratings };
+  return {
+    everyone,
+    title: everyone ? t("engagement.participation.title_everyone") : t("engagement.participation.title_mine"),
+    caption: everyone ? t("engagement.participation.caption_everyone") : t("engagement.participation.caption_mine"),
+    summary: [summary, ratings].filter(Boolean).join(" "),
+  };
 }
 
 /**
@@ -113,14 +138,14 @@ export function overviewSummary(report, { participantId, role }, fmtMinutes) {
  * @param {{status: number, code: string | null}} answer
  */
 export function ratingOutcome({ status, code }) {
-  if (status >= 200 && status < 300) return { done: true, text: "Thank you for your feedback." };
-  if (code === "rating_closed" || code === "resume_expired") return { done: true, text: "The time for rating this session has passed." };
-  if (status === 409) return { done: true, text: "You have already rated this session. Thank you." };
-  return { done: false, text: "Your rating could not be saved; try again." };
+  if (status >= 200 && status < 300) return { done: true, text: t("engagement.rating.thanks") };
+  if (code === "rating_closed" || code === "resume_expired") return { done: true, text: t("engagement.rating.closed") };
+  if (status === 409) return { done: true, text: t("engagement.rating.already") };
+  return { done: false, text: t("engagement.rating.failed") };
 }
 
 // Who sees what a person writes (docs/PROTOCOL.md, "Who sees ratings and check-ins"), in the
 // words of the check-in card and the rating form.
-export const CHECK_IN_SHARE = "Show it to my mentor (your programme's admins can read it either way)";
-export const RATING_PRIVACY = "Your programme's admins see your rating and comment with your name. Your mentor sees only that you rated and the session's average rating, unless you share them.";
-export const ANONYMOUS_PRIVACY = "Without your name, nobody sees your name with it: the admins see the rating and comment alone, and your mentor only counts it in the average.";
+export const CHECK_IN_SHARE = "i18n:engagement.checkin.share";
+export const RATING_PRIVACY = "i18n:engagement.rating.privacy";
+export const ANONYMOUS_PRIVACY = "i18n:engagement.rating.anonymous_privacy";

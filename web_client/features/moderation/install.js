@@ -1,17 +1,18 @@
 // Moderation on the call page: for mentors and admins, the waiting room (admit, decline), the
 // session's lock and "End for everyone" at the top of the People panel, and per person the
 // actions of their row (mute, stop camera or share, allow, remove); for everyone, what a mentor
-// did to them (turning their own microphone or camera off) and the lock's notices.
+// did to them (turning their own microphone or camera off) and the lock's notices. Removing a
+// person and ending the session for everyone are asked again in a dialog (ui/confirm_dialog.js).
 
 import { SERVER_EVENTS } from "../../core/events.js";
 import { addStylesheet, byId, byIdAs, el } from "../../ui/dom.js";
-import { actionsFor, canActOn, moderatedNotice, moderates, newlyWaiting, waitingNotice, WORDS } from "./state.js";
+import { t } from "../../ui/i18n.js";
+import { confirmDialog } from "../../ui/confirm_dialog.js";
+import { actionsFor, canActOn, moderatedNotice, moderates, newlyWaiting, refusedText, waitingNotice, WORDS } from "./state.js";
 import { admit, decline, endForEveryone, lockSession, moderate } from "./commands.js";
 
 /** @typedef {import("../../core/types.js").Participant} Participant */
 /** @typedef {{id: string, name: string, role: string, since: number, returning: boolean, removed_before: boolean}} Waiter */
-
-const CONFIRM_MS = 5000;
 
 /**
  * @param {{
@@ -25,7 +26,7 @@ const CONFIRM_MS = 5000;
  *   rerenderPeople: () => void,
  * }} deps
  */
-export function installModeration({ store, dispatcher, transport, notice, announce, alert, turnOff, rerenderPeople }) {
+export function installModeration({ store, dispatcher, transport, notice, alert, turnOff, rerenderPeople }) {
   addStylesheet("/client/features/moderation/moderation.css");
   const panel = byId("moderation");
   const lockButton = byIdAs("mod-lock", HTMLButtonElement);
@@ -41,20 +42,14 @@ export function installModeration({ store, dispatcher, transport, notice, announ
   let locked = false;
   /** @type {string | null} the person whose actions are open */
   let openFor = null;
-  /** @type {string | null} an action waiting for its confirming second press: "end" or "remove:<id>" */
-  let confirming = null;
-  let confirmTimer = 0;
 
-  /** @param {import("../../core/types.js").Ack} ack @param {string} what */
-  function refused(ack, what) {
-    if (!ack.ok && ack.error.code !== "timeout") alert(`Could not ${what}: ${ack.error.message || ack.error.code}`);
-  }
-
-  /** @param {string | null} key */
-  function confirmNext(key) {
-    confirming = key;
-    clearTimeout(confirmTimer);
-    if (key) confirmTimer = window.setTimeout(() => { confirming = null; render(); rerenderPeople(); }, CONFIRM_MS);
+  /**
+   * @param {import("../../core/types.js").Ack} ack
+   * @param {Parameters<typeof refusedText>[0]} action
+   * @param {string} [name]
+   */
+  function refused(ack, action, name = "") {
+    if (!ack.ok && ack.error.code !== "timeout") alert(refusedText(action, name, ack.error.message || ack.error.code));
   }
 
   function render() {
@@ -62,20 +57,22 @@ export function installModeration({ store, dispatcher, transport, notice, announ
     panel.hidden = !mine;
     if (!mine) return;
     lockButton.setAttribute("aria-pressed", String(locked));
-    lockButton.textContent = locked ? "Unlock session" : "Lock session";
-    lockButton.title = locked ? "Nobody new can join; press to let people join again" : "Stop anyone new from joining";
-    endButton.textContent = confirming === "end" ? "Press again to end for everyone" : "End for everyone";
+    lockButton.textContent = locked ? t("moderation.unlock") : t("moderation.lock");
+    lockButton.title = locked ? t("moderation.lock_title_locked") : t("moderation.lock_title_open");
+    endButton.textContent = t("moderation.end_all");
+    endButton.setAttribute("aria-haspopup", "dialog");
     waitingSection.hidden = waiting.length === 0;
     waitingCount.textContent = String(waiting.length);
     waitingList.replaceChildren(
       ...waiting.map((w) => {
         const li = el("li", { class: "waiter", "data-id": w.id });
-        const note = w.removed_before ? " (removed earlier)" : w.returning ? " (was here before)" : "";
-        li.append(el("span", { class: "waiter-name" }, `${w.name}${note}`));
-        const yes = el("button", { type: "button", class: "button button-primary", "aria-label": `Admit ${w.name}` }, "Admit");
-        const no = el("button", { type: "button", class: "button button-secondary", "aria-label": `Decline ${w.name}` }, "Decline");
-        yes.addEventListener("click", () => admit(transport, w.id).then((ack) => refused(ack, `admit ${w.name}`)));
-        no.addEventListener("click", () => decline(transport, w.id).then((ack) => refused(ack, `decline ${w.name}`)));
+        const name = w.name;
+        const shown = w.removed_before ? t("moderation.waiter.removed_before", { name }) : w.returning ? t("moderation.waiter.returning", { name }) : name;
+        li.append(el("span", { class: "waiter-name" }, shown));
+        const yes = el("button", { type: "button", class: "button button-primary", "aria-label": t("moderation.admit_name", { name }) }, t("moderation.admit"));
+        const no = el("button", { type: "button", class: "button button-secondary", "aria-label": t("moderation.decline_name", { name }) }, t("moderation.decline"));
+        yes.addEventListener("click", () => admit(transport, w.id).then((ack) => refused(ack, "admit", name)));
+        no.addEventListener("click", () => decline(transport, w.id).then((ack) => refused(ack, "decline", name)));
         li.append(yes, no);
         return li;
       }),
@@ -83,21 +80,51 @@ export function installModeration({ store, dispatcher, transport, notice, announ
   }
 
   lockButton.addEventListener("click", () => {
-    lockSession(transport, !locked).then((ack) => refused(ack, locked ? "unlock the session" : "lock the session"));
+    const wanted = !locked;
+    lockSession(transport, wanted).then((ack) => refused(ack, wanted ? "lock" : "unlock"));
   });
-  endButton.addEventListener("click", () => {
-    if (confirming !== "end") {
-      confirmNext("end");
-      render();
-      announce("Press again to end the session for everyone.");
-      return;
-    }
-    confirmNext(null);
-    endForEveryone(transport).then((ack) => refused(ack, "end the session"));
+  endButton.addEventListener("click", async () => {
+    const sure = await confirmDialog({
+      title: t("moderation.end_dialog.title"),
+      body: t("moderation.end_dialog.body"),
+      confirm: t("moderation.end_all"),
+      cancel: t("moderation.dialog.cancel"),
+    });
+    if (sure) endForEveryone(transport).then((ack) => refused(ack, "end"));
   });
   admitAll.addEventListener("click", () => {
-    for (const w of waiting) admit(transport, w.id).then((ack) => refused(ack, `admit ${w.name}`));
+    for (const w of waiting) admit(transport, w.id).then((ack) => refused(ack, "admit", w.name));
   });
+
+  /** A person's button of the People list (it is drawn again on every change). @param {string} id @param {string} selector */
+  function rowButton(id, selector) {
+    return /** @type {HTMLElement | null} */ (document.querySelector(`#participant-list [data-id="${CSS.escape(id)}"] ${selector}`));
+  }
+
+  /** The People panel's heading, made focusable (after the person removed is gone from the list). */
+  function headingOfPeople() {
+    const heading = document.getElementById("people-heading");
+    if (heading && !heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    return heading;
+  }
+
+  /** Ask, then remove `p` from the session. @param {Participant} p @param {string} label */
+  async function removePerson(p, label) {
+    const sure = await confirmDialog({
+      title: t("moderation.remove_dialog.title", { name: p.name }),
+      body: t("moderation.remove_dialog.body", { name: p.name }),
+      confirm: label,
+      cancel: t("moderation.dialog.cancel"),
+      // The list is drawn again on every change: the same button of the new list, or its Manage.
+      returnTo: () => rowButton(p.id, '[data-action="remove"]') || rowButton(p.id, ".person-manage") || headingOfPeople(),
+    });
+    if (!sure) return;
+    openFor = null;
+    rerenderPeople();
+    // Their row is about to go: the focus waits on the People heading.
+    headingOfPeople()?.focus();
+    moderate(transport, p.id, "remove", keep.checked).then((ack) => refused(ack, "remove", p.name));
+  }
 
   /**
    * The moderation part of a person's row in the People list (null when I may not act on them).
@@ -108,30 +135,22 @@ export function installModeration({ store, dispatcher, transport, notice, announ
     if (!canActOn(store.me, p) || (p.state !== "connected" && p.state !== "disconnected")) return null;
     const box = el("div", { class: "person-actions" });
     const open = openFor === p.id;
-    const toggle = el("button", { type: "button", class: "button button-small button-secondary person-manage", "aria-expanded": String(open), "aria-label": `Manage ${p.name}` }, "Manage");
+    const toggle = el("button", { type: "button", class: "button button-small button-secondary person-manage", "aria-expanded": String(open), "aria-label": t("moderation.manage_name", { name: p.name }) }, t("moderation.manage"));
     toggle.addEventListener("click", () => {
       openFor = open ? null : p.id;
       rerenderPeople();
-      const again = /** @type {HTMLElement | null} */ (document.querySelector(`#participant-list [data-id="${CSS.escape(p.id)}"] .person-manage`));
+      const again = rowButton(p.id, ".person-manage");
       if (again) again.focus();
     });
     box.append(toggle);
     if (open) {
-      const group = el("div", { class: "person-action-list", role: "group", "aria-label": `Actions for ${p.name}` });
+      const group = el("div", { class: "person-action-list", role: "group", "aria-label": t("moderation.actions_for", { name: p.name }) });
       for (const { action, label } of actionsFor(p)) {
-        const key = `remove:${p.id}`;
-        const text = action === "remove" && confirming === key ? `Press again to remove ${p.name}` : label;
-        const b = el("button", { type: "button", class: "button button-small " + (action === "remove" ? "button-danger" : "button-secondary"), "data-action": action }, text);
+        const b = el("button", { type: "button", class: "button button-small " + (action === "remove" ? "button-danger" : "button-secondary"), "data-action": action }, label);
+        if (action === "remove") b.setAttribute("aria-haspopup", "dialog");
         b.addEventListener("click", () => {
-          if (action === "remove" && confirming !== key) {
-            confirmNext(key);
-            rerenderPeople();
-            announce(`Press again to remove ${p.name} from the session.`);
-            return;
-          }
-          confirmNext(null);
-          if (action === "remove") openFor = null;
-          moderate(transport, p.id, action, keep.checked).then((ack) => refused(ack, label.toLowerCase()));
+          if (action === "remove") return void removePerson(p, label);
+          moderate(transport, p.id, action, keep.checked).then((ack) => refused(ack, action, p.name));
         });
         group.append(b);
       }
@@ -168,7 +187,6 @@ export function installModeration({ store, dispatcher, transport, notice, announ
       render();
     },
     stop() {
-      clearTimeout(confirmTimer);
       waiting = [];
     },
   };

@@ -1,5 +1,8 @@
 // Moderation as the page sees it: who may act on whom, which actions a person's row offers, and
-// the words people are told. Pure functions (no DOM, no network).
+// the words people are told. Pure functions (no DOM, no network; words from the catalogue,
+// ui/i18n.js).
+
+import { t } from "../../ui/i18n.js";
 
 /** @typedef {import("../../core/types.js").Participant} Participant */
 
@@ -28,11 +31,12 @@ export function actionsFor(p) {
   /** @type {{action: "mute" | "stop_camera" | "stop_screen" | "allow" | "remove", label: string}[]} */
   const out = [];
   const present = p.state === "connected";
-  if (present && p.audio) out.push({ action: "mute", label: `Mute ${p.name}` });
-  if (present && p.video) out.push({ action: "stop_camera", label: `Stop ${p.name}'s camera` });
-  if (present && p.screen) out.push({ action: "stop_screen", label: `Stop ${p.name}'s screen share` });
-  if (present && (p.audio_locked || p.video_locked)) out.push({ action: "allow", label: `Let ${p.name} unmute` });
-  out.push({ action: "remove", label: `Remove ${p.name}` });
+  const name = p.name;
+  if (present && p.audio) out.push({ action: "mute", label: t("moderation.action.mute", { name }) });
+  if (present && p.video) out.push({ action: "stop_camera", label: t("moderation.action.stop_camera", { name }) });
+  if (present && p.screen) out.push({ action: "stop_screen", label: t("moderation.action.stop_screen", { name }) });
+  if (present && (p.audio_locked || p.video_locked)) out.push({ action: "allow", label: t("moderation.action.allow", { name }) });
+  out.push({ action: "remove", label: t("moderation.action.remove", { name }) });
   return out;
 }
 
@@ -41,16 +45,16 @@ export function actionsFor(p) {
  * @param {{action: string, locked: boolean, by: string}} m
  */
 export function moderatedNotice({ action, locked, by }) {
-  const who = by === "admin" ? "An admin" : "The mentor";
+  const who = by === "admin" ? "admin" : "mentor";
   switch (action) {
     case "mute":
-      return locked ? `${who} muted you. You can unmute once they allow it; raise your hand to ask.` : `${who} muted you. You can unmute when you need to.`;
+      return locked ? t("moderation.notice.mute_locked", { by: who }) : t("moderation.notice.mute", { by: who });
     case "stop_camera":
-      return locked ? `${who} turned your camera off. You can turn it on once they allow it.` : `${who} turned your camera off.`;
+      return locked ? t("moderation.notice.stop_camera_locked", { by: who }) : t("moderation.notice.stop_camera", { by: who });
     case "stop_screen":
-      return `${who} stopped your screen share.`;
+      return t("moderation.notice.stop_screen", { by: who });
     case "allow":
-      return `${who} lets you turn your microphone and camera on again.`;
+      return t("moderation.notice.allow", { by: who });
     default:
       return "";
   }
@@ -69,28 +73,40 @@ export function newlyWaiting(before, after) {
 /** @param {string[]} names */
 export function waitingNotice(names) {
   if (names.length === 0) return "";
-  if (names.length === 1) return `${names[0]} is waiting to join. Admit them from the People panel.`;
-  return `${names.length} people are waiting to join. Admit them from the People panel.`;
+  return t("moderation.waiting_notice", { count: names.length, name: names[0] });
 }
 
-/** The messages of the waiting room and after. */
+/**
+ * What someone refused by the server was trying to do, and the server's reason.
+ * @param {"admit" | "decline" | "lock" | "unlock" | "end" | "mute" | "stop_camera" | "stop_screen" | "allow" | "remove"} action
+ * @param {string} name  the person acted on ("" for the session's own actions)
+ * @param {string} reason
+ */
+export function refusedText(action, name, reason) {
+  return t("moderation.refused", { action, name, reason });
+}
+
+/**
+ * The messages of the waiting room and after, in the page's language when they are read.
+ * @type {{readonly waiting: {title: string, body: string}, readonly declined: {title: string, body: string}, readonly endedWhileWaiting: {title: string, body: string}, readonly removed: {title: string, body: string}, readonly locked: string, readonly unlocked: string}}
+ */
 export const WORDS = Object.freeze({
-  waiting: {
-    title: "Waiting for the mentor to let you in",
-    body: "The mentor knows you are here and will let you in shortly. Keep this page open.",
+  get waiting() {
+    return { title: t("moderation.waiting.title"), body: t("moderation.waiting.body") };
   },
-  declined: {
-    title: "You were not let into this session",
-    body: "The mentor did not let you in this time. If you think this is a mistake, contact your mentor or programme coordinator.",
+  get declined() {
+    return { title: t("moderation.declined.title"), body: t("moderation.declined.body") };
   },
-  endedWhileWaiting: {
-    title: "The session has ended",
-    body: "The session ended before you were let in. Contact your programme coordinator if you need a new time.",
+  get endedWhileWaiting() {
+    return { title: t("moderation.ended_waiting.title"), body: t("moderation.ended_waiting.body") };
   },
-  removed: {
-    title: "You have been removed from this session",
-    body: "A mentor removed you from this session. If you think this was a mistake, contact your mentor or programme coordinator.",
+  get removed() {
+    return { title: t("moderation.removed.title"), body: t("moderation.removed.body") };
   },
-  locked: "The mentor locked the session: nobody new can join.",
-  unlocked: "The mentor unlocked the session: people can join again.",
+  get locked() {
+    return t("moderation.locked");
+  },
+  get unlocked() {
+    return t("moderation.unlocked");
+  },
 });

@@ -5,7 +5,8 @@
 
 import { el, focusElement } from "../../ui/dom.js";
 import { messageCard, onMessageReplaced } from "../../screens/message.js";
-import { FIT_ANSWERS, FIT_QUESTION, fitOutcome, fitPrivacy } from "./state.js";
+import { t } from "../../ui/i18n.js";
+import { fitAnswers, fitOutcome, fitPrivacy, fitQuestion } from "./state.js";
 
 /**
  * @param {object} fit
@@ -17,13 +18,13 @@ export function showFit({ role, send, remember }) {
   const card = messageCard();
   if (card.querySelector("#fit-question")) return;
   const section = el("section", { id: "fit-question", class: "fit-question", "aria-labelledby": "fit-title" });
-  const title = el("h2", { id: "fit-title" }, FIT_QUESTION);
-  const intro = el("p", { id: "fit-intro", class: "fit-intro" }, "After your first session together: how does the match feel so far?");
+  const title = el("h2", { id: "fit-title" }, fitQuestion());
+  const intro = el("p", { id: "fit-intro", class: "fit-intro" }, t("programme.fit.intro"));
   const privacy = el("p", { id: "fit-privacy", class: "fit-privacy" }, fitPrivacy(role));
   const group = el("div", { role: "group", class: "fit-choices", "aria-labelledby": "fit-title", "aria-describedby": "fit-intro fit-privacy" });
-  const skip = el("button", { type: "button", class: "button fit-skip" }, "Skip");
+  const skip = el("button", { type: "button", class: "button fit-skip" }, t("programme.fit.skip"));
   const status = el("p", { id: "fit-status", class: "fit-status", role: "status" });
-  const buttons = FIT_ANSWERS.map(({ value, label }) => {
+  const buttons = fitAnswers().map(({ value, label }) => {
     const b = el("button", { type: "button", class: "button fit-choice", "data-answer": value }, label);
     b.addEventListener("click", () => answer(value, label));
     return b;
@@ -47,7 +48,7 @@ export function showFit({ role, send, remember }) {
   /** @param {import("./state.js").FitAnswer} value @param {string} label */
   async function answer(value, label) {
     setBusy(true);
-    status.textContent = "Sending…";
+    status.textContent = t("programme.fit.sending");
     const outcome = fitOutcome(await send(value), label);
     if (outcome.done) finish(outcome.text);
     else {
@@ -56,7 +57,7 @@ export function showFit({ role, send, remember }) {
     }
   }
 
-  skip.addEventListener("click", () => finish("Skipped: nothing was sent."));
+  skip.addEventListener("click", () => finish(t("programme.fit.skipped")));
   section.append(title, intro, privacy, group, skip, status);
   card.append(section);
   // Another message (a refusal, a rejoin) replaces this screen: the question goes with it.

@@ -5,6 +5,7 @@
 
 import { addStylesheet } from "../../ui/dom.js";
 import { onMessageReplaced } from "../../screens/message.js";
+import { t } from "../../ui/i18n.js";
 import { fetchMine, sendFit } from "./commands.js";
 import { fitKey, goalsText, mineFrom, shouldAskFit } from "./state.js";
 import { showFit } from "./fit.js";
@@ -44,9 +45,9 @@ export function installProgramme({ token, personal, resume, sessionId, participa
 
   /** @returns {Promise<boolean>} */
   async function fetchFirst() {
-    const t = token();
-    if (!t || !personal()) return false;
-    const answer = await fetchMine(fetchFn, t);
+    const link = token();
+    if (!link || !personal()) return false;
+    const answer = await fetchMine(fetchFn, link);
     const mine = mineFrom(answer.body);
     if (!mine) return false;
     if (mine.mentees.length) showMentees(mine.mentees.map((m) => ({ name: m.name, goals: goalsText(m) })));
@@ -64,13 +65,13 @@ export function installProgramme({ token, personal, resume, sessionId, participa
       onMessageReplaced(() => {
         replaced = true;
       });
-      const t = token();
+      const link = token();
       const r = resume();
-      if (!first || !t || !r || !(await first) || remembered()) return;
-      const mine = mineFrom((await fetchMine(fetchFn, t)).body);
+      if (!first || !link || !r || !(await first) || remembered()) return;
+      const mine = mineFrom((await fetchMine(fetchFn, link)).body);
       if (replaced || !shouldAskFit({ mine, remembered: false })) return;
-      showFit({ role: role(), remember, send: (answer) => sendFit(fetchFn, { token: t, resume: r, answer }) });
-      announce("One more question below: is this a good fit?");
+      showFit({ role: role(), remember, send: (answer) => sendFit(fetchFn, { token: link, resume: r, answer }) });
+      announce(t("programme.fit.announce"));
     },
   };
 }

@@ -1,7 +1,10 @@
 // The programme's part of the call page, as rules and words: what `POST /api/mine` answers for
 // this page's personal link (a mentor's own mentees and their goals; whether to ask "is this a
 // good fit?" after the pair's first session), the fit question's answers and who sees them, and
-// the words after an answer was sent. Pure functions: no DOM, no network.
+// the words after an answer was sent. Pure functions: no DOM, no network (words from the
+// catalogue, ui/i18n.js).
+
+import { t } from "../../ui/i18n.js";
 
 /** @typedef {{name: string, goals: string[]}} Mentee */
 /** @typedef {{mentees: Mentee[], askFit: boolean}} Mine */
@@ -11,14 +14,19 @@
 export const MENTEES_SHOWN = 20;
 export const GOALS_SHOWN = 20;
 
-/** @type {readonly {value: FitAnswer, label: string}[]} */
-export const FIT_ANSWERS = Object.freeze([
-  { value: "good", label: "Good fit" },
-  { value: "not_sure", label: "Not sure" },
-  { value: "not_a_good_fit", label: "Not a good fit" },
-]);
+/** The three answers, in words. @returns {{value: FitAnswer, label: string}[]} */
+export function fitAnswers() {
+  return [
+    { value: "good", label: t("programme.fit.good") },
+    { value: "not_sure", label: t("programme.fit.not_sure") },
+    { value: "not_a_good_fit", label: t("programme.fit.not_a_good_fit") },
+  ];
+}
 
-export const FIT_QUESTION = "Is this a good fit?";
+/** The question. */
+export function fitQuestion() {
+  return t("programme.fit.question");
+}
 
 /**
  * The `POST /api/mine` answer as the page uses it; null for anything else.
@@ -41,13 +49,12 @@ export function mineFrom(body) {
 
 /** A mentee's goals in words. @param {Mentee} mentee */
 export function goalsText(mentee) {
-  return mentee.goals.length ? mentee.goals.join(", ") : "no goals given yet";
+  return mentee.goals.length ? mentee.goals.join(", ") : t("programme.no_goals");
 }
 
 /** Who is not told, by the asking person's role. @param {string | null} role */
 export function fitPrivacy(role) {
-  const other = role === "mentor" ? "your mentee" : role === "mentee" ? "your mentor" : "the other person";
-  return `Only your programme's coordinators see your answer; ${other} is not told.`;
+  return t("programme.fit.privacy", { role: role === "mentor" || role === "mentee" ? role : "other" });
 }
 
 /** Where this browser remembers that the question was answered or skipped. @param {string | null} sessionId @param {string | null} participantId */
@@ -71,9 +78,9 @@ export function shouldAskFit({ mine, remembered }) {
  * @param {string} label  the answer chosen, in words
  */
 export function fitOutcome({ status, code }, label) {
-  if (status >= 200 && status < 300) return { done: true, text: `Thank you. “${label}” went to your programme's coordinators only.` };
-  if (status === 0) return { done: false, text: "Tandem could not be reached; try again." };
-  if (code === "resume_expired" || code === "token_expired") return { done: true, text: "The time for answering from this page has passed." };
-  if (status === 403 || status === 404) return { done: true, text: "This question is not asked in this session." };
-  return { done: false, text: "Your answer could not be saved; try again." };
+  if (status >= 200 && status < 300) return { done: true, text: t("programme.fit.thanks", { answer: label }) };
+  if (status === 0) return { done: false, text: t("programme.fit.unreachable") };
+  if (code === "resume_expired" || code === "token_expired") return { done: true, text: t("programme.fit.expired") };
+  if (status === 403 || status === 404) return { done: true, text: t("programme.fit.not_asked") };
+  return { done: false, text: t("programme.fit.failed") };
 }

@@ -259,8 +259,8 @@ function svgItem(item) {
   return "";
 }
 
-/** The board as a standalone SVG document. @param {Item[]} items @param {string} [title] */
-export function boardSvg(items, title = "Whiteboard") {
+/** The board as a standalone SVG document. @param {Item[]} items @param {string} title  its <title>, in the page's language */
+export function boardSvg(items, title) {
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<svg xmlns="http://www.w3.org/2000/svg" width="${BOARD.w}" height="${BOARD.h}" viewBox="0 0 ${BOARD.w} ${BOARD.h}">`,

@@ -1,29 +1,56 @@
-// Whiteboard constants and rules (PROTOCOL.md "Whiteboard"). Pure: no DOM, no network.
+// Whiteboard constants and rules (PROTOCOL.md "Whiteboard"), and the board in words (its items
+// for a screen reader's list). Pure: no DOM, no network; words from the catalogue (ui/i18n.js).
+// Tables hold catalogue keys as "i18n:<key>"; `words()` gives them in the page's language.
 
-export const COLORS = /** @type {const} */ ([["#111827", "Black"], ["#1d4ed8", "Blue"], ["#b91c1c", "Red"], ["#15803d", "Green"], ["#ca8a04", "Yellow"], ["#7c3aed", "Purple"]]);
-export const WIDTHS = /** @type {const} */ ([[2, "Thin"], [4, "Medium"], [8, "Thick"], [16, "Extra thick"]]);
-/** [tool, label, tooltip, key] */
-export const TOOLS = /** @type {const} */ ([
-  ["select", "Select", "Select and move your items (V)", "v"],
-  ["pen", "Pen", "Pen (P)", "p"],
-  ["highlighter", "Highlighter", "Highlighter (H)", "h"],
-  ["rect", "Rectangle", "Rectangle (R)", "r"],
-  ["ellipse", "Ellipse", "Ellipse (O)", "o"],
-  ["arrow", "Arrow", "Arrow (A)", "a"],
-  ["line", "Line", "Line (L)", "l"],
-  ["text", "Text", "Text box (T)", "t"],
-  ["eraser", "Eraser", "Eraser: drag over your items (E)", "e"],
+import { t } from "../../ui/i18n.js";
+
+/** [value, name] */
+export const COLORS = /** @type {const} */ ([
+  ["#111827", "i18n:whiteboard.color.black"],
+  ["#1d4ed8", "i18n:whiteboard.color.blue"],
+  ["#b91c1c", "i18n:whiteboard.color.red"],
+  ["#15803d", "i18n:whiteboard.color.green"],
+  ["#ca8a04", "i18n:whiteboard.color.yellow"],
+  ["#7c3aed", "i18n:whiteboard.color.purple"],
 ]);
+/** [width, name] */
+export const WIDTHS = /** @type {const} */ ([
+  [2, "i18n:whiteboard.width.thin"],
+  [4, "i18n:whiteboard.width.medium"],
+  [8, "i18n:whiteboard.width.thick"],
+  [16, "i18n:whiteboard.width.extra_thick"],
+]);
+/** [tool, label, tooltip (with `{key}`), key] */
+export const TOOLS = /** @type {const} */ ([
+  ["select", "i18n:whiteboard.tool.select", "i18n:whiteboard.tool.select_hint", "v"],
+  ["pen", "i18n:whiteboard.tool.pen", "i18n:whiteboard.tool.pen_hint", "p"],
+  ["highlighter", "i18n:whiteboard.tool.highlighter", "i18n:whiteboard.tool.highlighter_hint", "h"],
+  ["rect", "i18n:whiteboard.tool.rect", "i18n:whiteboard.tool.rect_hint", "r"],
+  ["ellipse", "i18n:whiteboard.tool.ellipse", "i18n:whiteboard.tool.ellipse_hint", "o"],
+  ["arrow", "i18n:whiteboard.tool.arrow", "i18n:whiteboard.tool.arrow_hint", "a"],
+  ["line", "i18n:whiteboard.tool.line", "i18n:whiteboard.tool.line_hint", "l"],
+  ["text", "i18n:whiteboard.tool.text", "i18n:whiteboard.tool.text_hint", "t"],
+  ["eraser", "i18n:whiteboard.tool.eraser", "i18n:whiteboard.tool.eraser_hint", "e"],
+]);
+
+/**
+ * The words of an "i18n:<key>" reference of these tables.
+ * @param {string} ref
+ * @param {Record<string, string | number>} [values]
+ */
+export function words(ref, values) {
+  return t(ref.slice("i18n:".length), values);
+}
 export const TEXT_MAX = 2000;
 
 // Refusals that mean the server did not keep this page's last change: start again from its copy.
 const DISCARD = new Set(["board_full", "payload_too_large", "invalid_payload", "not_allowed"]);
 const MESSAGES = /** @type {Record<string, string>} */ ({
-  board_full: "The board is full: delete some items, or ask the mentor to clear it.",
-  payload_too_large: "That change is too big for the board; draw it in smaller pieces.",
-  not_allowed: "You can watch the board but not draw on it.",
-  rate_limited: "Drawing too fast for the board; some of it is being sent again.",
-  board_out_of_order: "Catching up with the board; your latest drawing is being sent again.",
+  board_full: "i18n:whiteboard.refusal.board_full",
+  payload_too_large: "i18n:whiteboard.refusal.payload_too_large",
+  not_allowed: "i18n:whiteboard.refusal.not_allowed",
+  rate_limited: "i18n:whiteboard.refusal.rate_limited",
+  board_out_of_order: "i18n:whiteboard.refusal.board_out_of_order",
 });
 
 /**
@@ -37,7 +64,7 @@ export function afterRefusal(error) {
   return {
     resync: true,
     fresh: DISCARD.has(error.code),
-    message: MESSAGES[error.code] || error.message || "The board did not take that change.",
+    message: MESSAGES[error.code] ? words(MESSAGES[error.code]) : error.message || t("whiteboard.refusal.other"),
   };
 }
 
@@ -70,7 +97,53 @@ export function mayEdit(item, me, canClear) {
 
 /** The canvas's accessible name. @param {number} count */
 export function boardLabel(count) {
-  return count ? `Whiteboard with ${count} item${count === 1 ? "" : "s"}` : "Whiteboard, empty";
+  return t("whiteboard.label", { count });
+}
+
+const KINDS_SPOKEN = new Set(["rect", "ellipse", "arrow", "line", "pen", "highlighter", "text"]);
+
+/**
+ * One item of the board in words, for the list of items: its kind (a text note with its text),
+ * and who added it when the page knows ("Your rectangle", "Text note by Ana: Plan").
+ * @param {{type: string, author: string, text?: string}} item
+ * @param {string | null} me  my participant id
+ * @param {(id: string) => string | null} nameOf  a person's name, null when unknown
+ */
+export function itemDescription(item, me, nameOf) {
+  const type = KINDS_SPOKEN.has(item.type) ? item.type : "other";
+  const text = item.text || "";
+  if (item.author && item.author === me) return t("whiteboard.item.yours", { type, text });
+  const name = item.author ? nameOf(item.author) : null;
+  if (name) return t("whiteboard.item.by", { type, text, name, kind: t("whiteboard.item.kind", { type, text }) });
+  return t("whiteboard.item.kind", { type, text });
+}
+/**
+ * What a screen reader hears when others add items: nothing when none, the one item in words, or
+ * how many.
+ * @param {{type: string, author: string, text?: string}[]} added  others' new items
+ * @param {string | null} me
+ * @param {(id: string) => string | null} nameOf
+ */
+export function addedAnnouncement(added, me, nameOf) {
+  if (!added.length) return "";
+  if (added.length === 1) return t("whiteboard.items.added_one", { item: itemDescription(added[0], me, nameOf) });
+  return t("whiteboard.items.added_many", { count: added.length });
+}
+
+/**
+ * Items that are new since the last look and were added by someone else (the ids seen are
+ * updated in place).
+ * @template {{id: string, author: string}} I
+ * @param {Set<string>} seen
+ * @param {I[]} items
+ * @param {string | null} me
+ * @returns {I[]}
+ */
+export function newFromOthers(seen, items, me) {
+  const added = items.filter((i) => !seen.has(i.id) && i.author !== me);
+  seen.clear();
+  for (const i of items) seen.add(i.id);
+  return added;
 }
 
 const SHAPES = new Set(["rect", "ellipse", "arrow", "line"]);

@@ -1,11 +1,17 @@
 // The whiteboard on screen: toolbar, canvas with pen, highlighter, shapes, text, select and move,
-// eraser, undo/redo of one's own changes, clear (mentors), cursors, PNG and SVG export, and a
-// breakout room's board shown in the main room. The document and the server are ./commands.js's.
+// eraser, undo/redo of one's own changes, clear (mentors, asked again in a dialog), cursors, PNG
+// and SVG export. A breakout room's board shown in the main room is ./shown.js's, the list of items
+// in words ./item_list.js's, the document and the server ./commands.js's.
 
 import { BOARD, boardSvg, bounds, drawBoard, hits, readItem, readItems } from "./render.js";
-import { BoardSync, readShown } from "./commands.js";
-import { COLORS, TEXT_MAX, TOOLS, WIDTHS, boardLabel, exportName, keyboardPlacement, mayEdit, roundCoord } from "./state.js";
+import { BoardSync } from "./commands.js";
+import { COLORS, TEXT_MAX, TOOLS, WIDTHS, boardLabel, exportName, keyboardPlacement, mayEdit, roundCoord, words } from "./state.js";
+import { createItemList } from "./item_list.js";
+import { createShowing } from "./shown.js";
+import { SERVER_EVENTS } from "../../core/events.js";
 import { addStylesheet, el } from "../../ui/dom.js";
+import { t } from "../../ui/i18n.js";
+import { confirmDialog } from "../../ui/confirm_dialog.js";
 
 /**
  * @typedef {import("./render.js").Item} Item
@@ -31,19 +37,33 @@ function download(blob, name) {
  * @param {{on: (event: string, handler: (payload: any) => void) => unknown}} ctx.dispatcher
  * @param {() => string | null} ctx.participantId
  * @param {(text: string) => void} [ctx.announce]
+ * @param {(id: string) => string | null} [ctx.nameOf]  a person's name (else the names the page
+ *   hears of: people who join or change, and the board's pointers)
  */
-export function installWhiteboard({ container, transport, dispatcher, participantId, announce }) {
+export function installWhiteboard({ container, transport, dispatcher, participantId, announce, nameOf }) {
   addStylesheet("/client/features/whiteboard/whiteboard.css");
-  const root = el("section", { class: "wb", "aria-label": "Whiteboard" });
-  const bar = el("div", { class: "wb-bar", role: "toolbar", "aria-label": "Whiteboard tools" });
+  const root = el("section", { class: "wb", "aria-label": t("whiteboard.region") });
+  const bar = el("div", { class: "wb-bar", role: "toolbar", "aria-label": t("whiteboard.toolbar") });
   const stage = el("div", { class: "wb-stage" });
   const canvas = el("canvas", { class: "wb-canvas", role: "img", "aria-label": boardLabel(0), tabindex: "0", "aria-describedby": "wb-keys-hint" });
-  const keysHint = el("p", { id: "wb-keys-hint", class: "visually-hidden" }, "Choose Rectangle, Ellipse, Arrow, Line or Text, then press Enter on the board to add one in the middle.");
+  const keysHint = el("p", { id: "wb-keys-hint", class: "visually-hidden" }, t("whiteboard.keys_hint"));
   const status = el("p", { class: "wb-status", role: "status", "aria-live": "polite" });
-  const shownPanel = el("div", { class: "wb-shown", hidden: true });
+  const showing = createShowing({ list: () => board.list(), show: (room) => board.show(room), say: (text) => say(text) });
+  /** @type {Map<string, string>} names heard of, by participant id */
+  const names = new Map();
+  /** @param {string} id */
+  const nameFor = (id) => (nameOf && nameOf(id)) || names.get(id) || (board.cursors.get(id) || { name: "" }).name || null;
+  const itemList = createItemList({ me: participantId, nameOf: nameFor });
   stage.append(canvas);
-  root.append(bar, stage, status, shownPanel, keysHint);
+  root.append(bar, stage, status, itemList.section, showing.panel, keysHint, itemList.live);
   container.append(root);
+  for (const event of [SERVER_EVENTS.PARTICIPANT_JOINED, SERVER_EVENTS.PARTICIPANT_REJOINED, SERVER_EVENTS.PARTICIPANT_UPDATED, SERVER_EVENTS.PARTICIPANT_MOVED]) {
+    dispatcher.on(event, ({ participant }) => {
+      if (participant && typeof participant.id === "string" && typeof participant.name === "string") names.set(participant.id, participant.name);
+    });
+  }
+  // The board was (re)loaded since the list last looked: its items are not news.
+  let loaded = true;
 
   const ui = {
     tool: "pen", preferred: "pen", color: /** @type {string} */ (COLORS[0][0]), width: /** @type {number} */ (WIDTHS[1][0]),
@@ -53,21 +73,22 @@ export function installWhiteboard({ container, transport, dispatcher, participan
   };
   const board = new BoardSync({ transport, dispatcher, participantId }, {
     changed: () => {
+      if (!board.synced) loaded = true;
       root.dataset.room = board.room || "";
       root.dataset.synced = String(board.synced);
       applyPermissions();
       schedule();
     },
     status: (text) => say(text),
-    shown: (shown) => setShown(shown),
+    shown: (shown) => showing.setShown(shown),
   });
 
   // -- toolbar -------------------------------------------------------------------------------------
   /** @type {Map<string, HTMLButtonElement>} */
   const toolButtons = new Map();
-  const toolGroup = el("div", { class: "wb-group", role: "group", "aria-label": "Tool" });
-  for (const [id, label, title] of TOOLS) {
-    const b = el("button", { type: "button", class: "wb-tool", "data-tool": id, title, "aria-pressed": "false" }, label);
+  const toolGroup = el("div", { class: "wb-group", role: "group", "aria-label": t("whiteboard.group.tool") });
+  for (const [id, label, hint, key] of TOOLS) {
+    const b = el("button", { type: "button", class: "wb-tool", "data-tool": id, title: words(hint, { key: key.toUpperCase() }), "aria-keyshortcuts": key, "aria-pressed": "false" }, words(label));
     b.addEventListener("click", () => {
       ui.preferred = id;
       setTool(id);
@@ -75,38 +96,35 @@ export function installWhiteboard({ container, transport, dispatcher, participan
     toolButtons.set(id, b);
     toolGroup.append(b);
   }
-  const colorSelect = el("select", { class: "wb-color", "aria-label": "Colour" });
-  for (const [value, name] of COLORS) colorSelect.append(el("option", { value }, name));
+  const colorSelect = el("select", { class: "wb-color", "aria-label": t("whiteboard.colour") });
+  for (const [value, name] of COLORS) colorSelect.append(el("option", { value }, words(name)));
   colorSelect.addEventListener("change", () => (ui.color = colorSelect.value));
-  const widthSelect = el("select", { class: "wb-width", "aria-label": "Line width" });
-  for (const [value, name] of WIDTHS) widthSelect.append(el("option", { value: String(value) }, name));
+  const widthSelect = el("select", { class: "wb-width", "aria-label": t("whiteboard.line_width") });
+  for (const [value, name] of WIDTHS) widthSelect.append(el("option", { value: String(value) }, words(name)));
   widthSelect.value = String(ui.width);
   widthSelect.addEventListener("change", () => (ui.width = Number(widthSelect.value)));
-  const undoBtn = el("button", { type: "button", class: "wb-undo", title: "Undo your last change (Ctrl+Z)" }, "Undo");
-  const redoBtn = el("button", { type: "button", class: "wb-redo", title: "Redo (Ctrl+Y)" }, "Redo");
-  const deleteBtn = el("button", { type: "button", class: "wb-delete", title: "Delete the selected item (Delete)" }, "Delete");
-  const clearBtn = el("button", { type: "button", class: "wb-clear", hidden: true }, "Clear board");
-  const pngBtn = el("button", { type: "button", class: "wb-png" }, "Save PNG");
-  const svgBtn = el("button", { type: "button", class: "wb-svg" }, "Save SVG");
-  const showSelect = el("select", { class: "wb-show", "aria-label": "Show a room's board to the main room", hidden: true });
+  const undoBtn = el("button", { type: "button", class: "wb-undo", title: t("whiteboard.undo_hint"), "aria-keyshortcuts": "Control+Z" }, t("whiteboard.undo"));
+  const redoBtn = el("button", { type: "button", class: "wb-redo", title: t("whiteboard.redo_hint"), "aria-keyshortcuts": "Control+Y Control+Shift+Z" }, t("whiteboard.redo"));
+  const deleteBtn = el("button", { type: "button", class: "wb-delete", title: t("whiteboard.delete_hint"), "aria-keyshortcuts": "Delete" }, t("whiteboard.delete"));
+  const clearBtn = el("button", { type: "button", class: "wb-clear", "aria-haspopup": "dialog", hidden: true }, t("whiteboard.clear"));
+  const pngBtn = el("button", { type: "button", class: "wb-png" }, t("whiteboard.save_png"));
+  const svgBtn = el("button", { type: "button", class: "wb-svg" }, t("whiteboard.save_svg"));
   undoBtn.addEventListener("click", () => undo());
   redoBtn.addEventListener("click", () => redo());
   deleteBtn.addEventListener("click", () => deleteSelected());
   clearBtn.addEventListener("click", () => clearBoard());
   pngBtn.addEventListener("click", async () => download(await exportPng(), exportName(board.room, "png")));
   svgBtn.addEventListener("click", () => download(new Blob([exportSvg()], { type: "image/svg+xml" }), exportName(board.room, "svg")));
-  showSelect.addEventListener("focus", () => refreshShowList());
-  showSelect.addEventListener("change", () => showRoom(showSelect.value || null));
-  const drawGroup = el("div", { class: "wb-group", role: "group", "aria-label": "Style and edit" });
+  const drawGroup = el("div", { class: "wb-group", role: "group", "aria-label": t("whiteboard.group.style") });
   drawGroup.append(colorSelect, widthSelect, undoBtn, redoBtn, deleteBtn, clearBtn);
-  const fileGroup = el("div", { class: "wb-group", role: "group", "aria-label": "Export" });
-  fileGroup.append(pngBtn, svgBtn, showSelect);
-  bar.append(toolGroup, drawGroup, fileGroup);
+  const fileGroup = el("div", { class: "wb-group", role: "group", "aria-label": t("whiteboard.group.export") });
+  fileGroup.append(pngBtn, svgBtn, showing.label);
+  bar.append(toolGroup, drawGroup, fileGroup, itemList.toggle);
 
   /** @param {string} id */
   function setTool(id) {
     ui.tool = id;
-    for (const [t, b] of toolButtons) b.setAttribute("aria-pressed", String(t === id));
+    for (const [tool, b] of toolButtons) b.setAttribute("aria-pressed", String(tool === id));
     canvas.dataset.tool = id;
     if (id !== "select") select(null);
   }
@@ -126,7 +144,7 @@ export function installWhiteboard({ container, transport, dispatcher, participan
     for (const b of [...toolButtons.values(), undoBtn, redoBtn, deleteBtn, colorSelect, widthSelect]) b.disabled = !canDraw;
     /** @type {HTMLButtonElement} */ (toolButtons.get("select")).disabled = false;
     clearBtn.hidden = !canClear;
-    showSelect.hidden = !(canShow && board.room === "main");
+    showing.label.hidden = !(canShow && board.room === "main");
     setTool(canDraw ? ui.preferred : "select");
   }
 
@@ -150,21 +168,27 @@ export function installWhiteboard({ container, transport, dispatcher, participan
   function deleteSelected() {
     if (!ui.selected || !board.deleteItem(ui.selected)) return;
     select(null);
-    say("Item deleted.");
+    say(t("whiteboard.item_deleted"));
   }
 
   function undo() {
-    if (!board.undoMine()) say("Nothing of yours to undo.");
+    if (!board.undoMine()) say(t("whiteboard.nothing_to_undo"));
   }
 
   function redo() {
-    if (!board.redoMine()) say("Nothing to redo.");
+    if (!board.redoMine()) say(t("whiteboard.nothing_to_redo"));
   }
 
   async function clearBoard() {
-    if (!window.confirm("Clear the whole board for everyone in this room?")) return;
+    const sure = await confirmDialog({
+      title: t("whiteboard.clear_dialog.title"),
+      body: t("whiteboard.clear_dialog.body"),
+      confirm: t("whiteboard.clear"),
+      cancel: t("whiteboard.clear_dialog.cancel"),
+    });
+    if (!sure) return;
     const ack = await board.clear();
-    say(ack.ok ? "The board was cleared." : ack.error.message || "The board was not cleared.");
+    say(ack.ok ? t("whiteboard.cleared") : ack.error.message || t("whiteboard.not_cleared"));
   }
 
   // -- pointer input -------------------------------------------------------------------------------
@@ -254,7 +278,7 @@ export function installWhiteboard({ container, transport, dispatcher, participan
   /** @param {{x: number, y: number}} p */
   function startText(p) {
     const r = canvas.getBoundingClientRect();
-    const input = el("textarea", { class: "wb-text-input", "aria-label": "Text for the board", maxlength: String(TEXT_MAX), rows: "2" });
+    const input = el("textarea", { class: "wb-text-input", "aria-label": t("whiteboard.text_input"), maxlength: String(TEXT_MAX), rows: "2" });
     input.style.left = `${(p.x / BOARD.w) * r.width}px`;
     input.style.top = `${(p.y / BOARD.h) * r.height}px`;
     input.style.color = ui.color;
@@ -298,7 +322,7 @@ export function installWhiteboard({ container, transport, dispatcher, participan
       event.preventDefault();
       addByKeyboard();
     } else if (!event.ctrlKey && !event.metaKey && !event.altKey) {
-      const tool = TOOLS.find((t) => t[3] === key);
+      const tool = TOOLS.find((entry) => entry[3] === key);
       if (tool && (board.permissions.canDraw || tool[0] === "select")) {
         ui.preferred = tool[0];
         setTool(tool[0]);
@@ -309,16 +333,15 @@ export function installWhiteboard({ container, transport, dispatcher, participan
   // Enter on the canvas: the current shape, or a text note, in the middle of the board.
   let keyboardAdded = 0;
   function addByKeyboard() {
-    if (!board.permissions.canDraw) return say("You can watch the board but not draw on it.");
+    if (!board.permissions.canDraw) return say(t("whiteboard.refusal.not_allowed"));
     const place = keyboardPlacement(ui.tool, keyboardAdded, BOARD);
-    if (!place) return say("Choose Rectangle, Ellipse, Arrow, Line or Text, then press Enter on the board.");
+    if (!place) return say(t("whiteboard.keys_choose"));
     keyboardAdded += 1;
     if (place.kind === "text") return startText({ x: place.x, y: place.y });
     board.undo.stopCapturing();
     board.createItem({ type: ui.tool, color: ui.color, width: ui.width, x: roundCoord(place.x), y: roundCoord(place.y), w: place.w, h: place.h });
     board.undo.stopCapturing();
-    const label = (TOOLS.find((t) => t[0] === ui.tool) || [ui.tool, ui.tool])[1];
-    say(`${label} added in the middle of the board.`);
+    say(t("whiteboard.added_middle", { tool: ui.tool }));
   }
 
   // -- drawing -------------------------------------------------------------------------------------
@@ -372,6 +395,8 @@ export function installWhiteboard({ container, transport, dispatcher, participan
       }
     });
     canvas.setAttribute("aria-label", boardLabel(items.length));
+    itemList.update(items, loaded || !board.synced);
+    if (board.synced) loaded = false;
     canvas.dataset.items = String(items.length);
     undoBtn.disabled = !board.permissions.canDraw || !board.undo.canUndo();
     redoBtn.disabled = !board.permissions.canDraw || !board.undo.canRedo();
@@ -392,45 +417,7 @@ export function installWhiteboard({ container, transport, dispatcher, participan
   }
 
   function exportSvg() {
-    return boardSvg(readItems(board.items), `Whiteboard (${board.room || "main"})`);
-  }
-
-  // -- a breakout's board shown in the main room ---------------------------------------------------
-  /** @param {import("./commands.js").Shown | null} shown */
-  function setShown(shown) {
-    shownPanel.replaceChildren();
-    if (!shown || !shown.update) {
-      shownPanel.hidden = true;
-      return;
-    }
-    const items = readShown(shown.update, readItems);
-    const view = el("canvas", { class: "wb-shown-canvas", role: "img", "aria-label": `Board from ${shown.name}, ${items.length} items` });
-    view.width = BOARD.w / 2;
-    view.height = BOARD.h / 2;
-    drawBoard(view, items);
-    const close = el("button", { type: "button" }, "Hide");
-    close.addEventListener("click", () => (shownPanel.hidden = true));
-    shownPanel.append(el("h3", {}, `Board from ${shown.name}`), view, close);
-    shownPanel.hidden = false;
-    say(`The mentor is showing the board from ${shown.name}.`);
-  }
-
-  async function refreshShowList() {
-    const ack = await board.list();
-    if (!ack.ok) return;
-    const current = showSelect.value;
-    showSelect.replaceChildren(el("option", { value: "" }, "Show a board: none"));
-    for (const b of ack.boards) {
-      if (b.room === "main") continue;
-      showSelect.append(el("option", { value: b.room }, `Show: ${b.name} (${b.items} items)`));
-    }
-    showSelect.value = ack.shown || current || "";
-  }
-
-  /** @param {string | null} room */
-  async function showRoom(room) {
-    const ack = await board.show(room);
-    if (!ack.ok) say(ack.error.message || "That board could not be shown.");
+    return boardSvg(readItems(board.items), t("whiteboard.export_title", { room: board.room || "main" }));
   }
 
   setTool("pen");
@@ -444,6 +431,7 @@ export function installWhiteboard({ container, transport, dispatcher, participan
     left: () => board.left(),
     stop() {
       ui.stopped = true;
+      itemList.stop();
       resize.disconnect();
       board.destroy();
       root.remove();

@@ -87,12 +87,17 @@ test("the check-in is asked once: not on a rejoin, not when the server or this b
 
 test("the participation summary: everyone's for mentors, my own minutes and share", () => {
   const report = { people: [{ participant_ids: ["me"], minutes_present: 10, speaking_minutes: 4, talk_share: 0.5 }] };
-  const words = S.overviewSummary(report, { participantId: "me", role: "mentee" }, (m) => `${m} min`);
+  const words = S.overviewSummary(report, { participantId: "me", role: "mentee" });
   assert.equal(words.title, "Your participation");
-  assert.equal(words.summary, "You: 10 min here, 4 min speaking (50% of the talk).");
-  assert.equal(S.overviewSummary(report, { participantId: "me", role: "mentor" }, String).title, "Participation: everyone");
+  assert.equal(words.summary, "You: 10 minutes here, 4 minutes speaking (50% of the talk).");
+  assert.equal(S.overviewSummary(report, { participantId: "me", role: "mentor" }).title, "Participation: everyone");
   const mentors = { ...report, feedback: { ratings: 3, average_rating: 4.33 } };
-  assert.match(S.overviewSummary(mentors, { participantId: "me", role: "mentor" }, String).summary, /Ratings so far: 3, average 4.33\/5\.$/);
+  assert.match(S.overviewSummary(mentors, { participantId: "me", role: "mentor" }).summary, /Ratings so far: 3, average 4.33\/5\.$/);
+  const alone = { people: [{ participant_ids: ["me"], minutes_present: 1, speaking_minutes: 0.5, talk_share: null }] };
+  assert.equal(S.overviewSummary(alone, { participantId: "me", role: "mentee" }).summary, "You: 1 minute here, 30 seconds speaking.");
+  assert.equal(S.durationText(4.25), "4.3 minutes");
+  assert.equal(S.durationText(12.6), "13 minutes");
+  assert.equal(S.durationText(null), "–");
   assert.deepEqual(S.reactionOf("clap"), { id: "clap", emoji: "👏", label: "Applause" });
   assert.equal(S.reactionOf("nope"), null);
 });

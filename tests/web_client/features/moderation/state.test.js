@@ -1,6 +1,7 @@
+import "../../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { actionsFor, canActOn, moderatedNotice, moderates, newlyWaiting, waitingNotice } from "../../../../web_client/features/moderation/state.js";
+import { WORDS, actionsFor, canActOn, moderatedNotice, moderates, newlyWaiting, refusedText, waitingNotice } from "../../../../web_client/features/moderation/state.js";
 
 const p = (id, extra = {}) => ({ id, name: id, role: "mentee", state: "connected", audio: true, video: true, ...extra });
 
@@ -39,4 +40,12 @@ test("mentors hear of each new arrival in the waiting room once", () => {
   assert.match(waitingNotice(["Ben"]), /^Ben is waiting to join/);
   assert.match(waitingNotice(["Ben", "Cleo"]), /^2 people are waiting/);
   assert.equal(waitingNotice([]), "");
+});
+
+test("refusals say what was tried, and the waiting room's words are read when used", () => {
+  assert.equal(refusedText("remove", "Ben", "gone"), "Could not remove Ben: gone");
+  assert.equal(refusedText("lock", "", "busy"), "Could not lock the session: busy");
+  assert.equal(actionsFor(p("Ben")).at(-1).label, "Remove Ben");
+  assert.equal(WORDS.waiting.title, "Waiting for the mentor to let you in");
+  assert.equal({ ...WORDS.removed }.title, "You have been removed from this session");
 });

@@ -1,3 +1,4 @@
+import "../../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fetchMine, sendFit } from "../../../../web_client/features/programme/commands.js";
@@ -60,7 +61,7 @@ test("the question is asked when the server says so and this browser has not ans
   assert.equal(S.shouldAskFit({ mine: { mentees: [], askFit: false }, remembered: false }), false);
   assert.equal(S.shouldAskFit({ mine: null, remembered: false }), false);
   assert.equal(S.fitKey("s1", "p1"), "tandem:fit:s1:p1");
-  assert.deepEqual(S.FIT_ANSWERS.map((a) => a.value), ["good", "not_sure", "not_a_good_fit"]);
+  assert.deepEqual(S.fitAnswers().map((a) => a.value), ["good", "not_sure", "not_a_good_fit"]);
 });
 
 test("the words after an answer: done unless trying again can help", () => {

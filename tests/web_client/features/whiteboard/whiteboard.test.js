@@ -1,4 +1,5 @@
 import "../../node_globals.js";
+import "../../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as Y from "../../../../web_client/vendor/yjs.bundle.js";
