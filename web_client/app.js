@@ -127,7 +127,13 @@ const programme = installProgramme({
 // My microphone and camera buttons follow a mentor's lock on them.
 store.subscribe("participants", () => page.joinedOnce && toggles());
 // The room's shared whiteboard, shown and hidden with the Whiteboard button.
-const board = installWhiteboard({ container: byId("whiteboard"), transport, dispatcher, participantId: () => store.me.id, announce });
+const board = installWhiteboard({
+  container: byId("whiteboard"), transport, dispatcher, participantId: () => store.me.id, announce,
+  nameOf: (id) => {
+    const p = store.participants.get(id);
+    return p ? p.name : null;
+  },
+});
 const devices = installDevices({
   store, media, call, notice, announce, alert: showCallAlert,
   inCall: () => page.joinedOnce && (page.state === "call" || page.state === "reconnecting"),

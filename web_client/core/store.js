@@ -148,7 +148,7 @@ export class Store {
   /** @param {string} id */
   name(id) {
     const p = this.participants.get(id);
-    return p ? p.name : "Someone";
+    return p ? p.name : t("call.someone");
   }
 
   /** @param {string} id */
