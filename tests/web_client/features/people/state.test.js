@@ -1,3 +1,4 @@
+import "../../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { initials, listed, personDetail, tileOrder } from "../../../../web_client/features/people/state.js";
