@@ -21,18 +21,17 @@ import { draftCards, liveCards, paintSpeaking } from "./rooms_view.js";
 /**
  * A catalogue message with elements in place of some of its placeholders (a name in bold, a
  * time that changes), wherever the language puts them.
- * @param {string} key
- * @param {Record<string, string | number>} values
+ * @param {(marks: Record<string, string>) => string} message  t() of the message, with the marks as those placeholders' values
  * @param {Record<string, Node>} nodes
  * @returns {(string | Node)[]}
  */
-export function withNodes(key, values, nodes) {
+export function withNodes(message, nodes) {
   const names = Object.keys(nodes);
   /** @type {Record<string, string>} */
   const marks = {};
   // Marks that no message or name holds: private-use characters around the node's number.
   names.forEach((name, i) => (marks[name] = `\uE000${i}\uE001`));
-  return t(key, { ...values, ...marks })
+  return message(marks)
     .split(/\uE000(\d+)\uE001/)
     .map((part, i) => (i % 2 ? nodes[names[Number(part)]] : part))
     .filter((part) => part !== "");
@@ -416,7 +415,7 @@ export function createPanel({ store, commands, notice }) {
         const text = el("p", { class: "bo-help-text" });
         const when = el("span", { class: "bo-ago", "data-asked-at": String(h.asked_at) }, agoText(store.serverNow() - h.asked_at));
         const at = formatTime(new Date((h.asked_at - store.clockOffset) * 1000));
-        text.append(...withNodes("breakouts.help.item", { room: roomName(h.room), time: at }, { name: el("strong", {}, store.name(h.participant_id)), ago: when }));
+        text.append(...withNodes((marks) => t("breakouts.help.item", { room: roomName(h.room), time: at, ...marks }), { name: el("strong", {}, store.name(h.participant_id)), ago: when }));
         const here = h.room === myRoom;
         const go = el("button", { type: "button", class: "button button-primary bo-button", "data-key": `help:${h.participant_id}` }, here ? t("breakouts.help.answered") : t("breakouts.help.go", { room: roomName(h.room) }));
         go.disabled = !open;

@@ -24,7 +24,7 @@ export const CLOSE_COUNTDOWNS = /** @type {const} */ ([
   [0, "i18n:breakouts.close.at_once"],
 ]);
 
-/** The words of an "i18n:key" entry of a table. @param {string} entry */
+/** The words of a table entry that names a catalogue key (i18n: and the key). @param {string} entry */
 export function words(entry) {
   return t(entry.replace(/^i18n:/, ""));
 }
