@@ -27,7 +27,7 @@ export function installPeople(store, { rowExtras = () => null } = {}) {
           "data-id": p.id,
           "data-state": p.state,
         });
-        const avatar = el("span", { class: "person-avatar", "aria-hidden": "true" }, initials(p.name));
+        const avatar = el("span", { class: "person-avatar", "aria-hidden": "true", translate: "no" }, initials(p.name));
         avatar.style.background = colourFor(p.id);
         const text = el("span", { class: "person-text" });
         const room = roomOf(p);
