@@ -175,9 +175,11 @@ async def test_breakout_rooms_with_a_timer(browser: Any, tandem_server: Any) -> 
         await wait_text(ana, "#chat-log", "Ben asks for help in Garden")
         await assert_features_translated(ben, "a mentee who asked for help", rooms)
         await assert_features_translated(ana, "the mentor's overview with a help request", rooms)
-        # Closing: everyone in a breakout room hears it at once.
-        await panel.get_by_label("Everyone returns to the main room").select_option("10")
-        await panel.get_by_role("button", name="Close rooms").click()
+        # Closing (by the mentor, or by the timer on a slow machine): everyone in a breakout room
+        # hears it at once.
+        if await ana.evaluate("() => window.tandemTestHooks.round.state") == "open":
+            await panel.get_by_label("Everyone returns to the main room").select_option("10")
+            await panel.get_by_role("button", name="Close rooms").click()
         await wait_text(cleo, "#breakouts-urgent", "rooms are closing")
         await wait_text(cleo, "#room-status", "back to the main room in")
         await assert_features_translated(cleo, "a mentee while the rooms close", rooms)
@@ -211,7 +213,7 @@ async def test_captions_panel_and_lines(browser: Any, tandem_server: Any) -> Non
         await assert_features_translated(ana, "the mentor's caption options (transcript downloads)", [])
         await ana.get_by_label("Extra large").check()
         assert await ana.locator("#captions").get_attribute("data-size") == "xl"
-        await ana.get_by_role("button", name="Close").click()
+        await ana.locator("#captions-panel .captions-close").click()
         cleo_id = await participant_id(cleo)
         await cleo.locator("#ctl-captions-options").click()
         await cleo.get_by_label("Caption my speech in this browser").check()

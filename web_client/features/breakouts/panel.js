@@ -4,7 +4,7 @@
 // countdown. Drawn from the store; commands from ./commands.js.
 
 import { el, focusElement } from "../../ui/dom.js";
-import { formatTime, t } from "../../ui/i18n.js";
+import { PSEUDO_CLOSE, PSEUDO_OPEN, formatTime, t } from "../../ui/i18n.js";
 import { MAIN } from "../../core/store.js";
 import { refusalText } from "./commands.js";
 import {
@@ -31,9 +31,15 @@ export function withNodes(message, nodes) {
   const marks = {};
   // Marks that no message or name holds: private-use characters around the node's number.
   names.forEach((name, i) => (marks[name] = `\uE000${i}\uE001`));
+  let depth = 0; // the pseudo-language's marks open around each piece (tests only)
   return message(marks)
     .split(/\uE000(\d+)\uE001/)
-    .map((part, i) => (i % 2 ? nodes[names[Number(part)]] : part))
+    .map((part, i) => {
+      if (i % 2) return nodes[names[Number(part)]];
+      const before = depth;
+      for (const ch of part) depth += ch === PSEUDO_OPEN ? 1 : ch === PSEUDO_CLOSE ? -1 : 0;
+      return PSEUDO_OPEN.repeat(before) + part + PSEUDO_CLOSE.repeat(Math.max(0, depth));
+    })
     .filter((part) => part !== "");
 }
 
