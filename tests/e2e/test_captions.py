@@ -267,7 +267,7 @@ async def test_caption_settings_are_remembered_across_a_reload(
         assert "Transcript kept" in await page.locator("#ctl-captions").inner_text()
         await turn_captions_on(page)
         await page.locator("#ctl-captions-options").click()
-        await page.get_by_label("Large").check()
+        await page.get_by_label("Large", exact=True).check()
         await page.get_by_label("Over the video, at the bottom").check()
         assert await page.get_by_role("button", name="Transcript as SRT").is_visible()
         await page.reload()
@@ -280,7 +280,7 @@ async def test_caption_settings_are_remembered_across_a_reload(
         assert await region.get_attribute("data-position") == "overlay-bottom"
         assert await page.locator("#ctl-captions").get_attribute("aria-pressed") == "true"
         await page.locator("#ctl-captions-options").click()
-        assert await page.get_by_label("Large").is_checked()
+        assert await page.get_by_label("Large", exact=True).is_checked()
         assert await page.get_by_label("Over the video, at the bottom").is_checked()
         # The page asked for captions again after coming back.
         await wait_participant(tandem_server, session["session_id"], me, "captions", True)

@@ -2,6 +2,7 @@
 // button per room, `aria-pressed` on their choice.
 
 import { el } from "../../ui/dom.js";
+import { t } from "../../ui/i18n.js";
 import { chooserInfo, roomNameIn } from "./state.js";
 import { refusalText } from "./commands.js";
 
@@ -16,7 +17,7 @@ export function createChooser({ store, commands, announce }) {
   const help = el("p", { class: "bo-help" });
   const list = el("div", { class: "bo-choose-list", role: "group", "aria-labelledby": "bo-choose-title" });
   const error = el("p", { class: "bo-error", role: "alert" });
-  chooser.append(el("h2", { id: "bo-choose-title", class: "bo-choose-title" }, "Choose a breakout room"), help, list, error);
+  chooser.append(el("h2", { id: "bo-choose-title", class: "bo-choose-title" }, t("breakouts.choose.title")), help, list, error);
 
   /** @param {string} room @param {HTMLButtonElement} control */
   async function choose(room, control) {
@@ -27,7 +28,7 @@ export function createChooser({ store, commands, announce }) {
     const ack = await commands.choose(room);
     delete control.dataset.busy;
     control.removeAttribute("aria-disabled");
-    if (ack.ok) announce(`You chose ${roomNameIn(store.round, room)}.`);
+    if (ack.ok) announce(t("breakouts.choose.chosen", { room: roomNameIn(store.round, room) }));
     else {
       error.textContent = refusalText(ack);
       render();

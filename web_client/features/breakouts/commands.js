@@ -4,6 +4,7 @@
 // applied, because it can be older than an event from someone else that arrived just before it.
 
 import { CLIENT_EVENTS } from "../../core/events.js";
+import { t } from "../../ui/i18n.js";
 
 /**
  * @typedef {import("../../core/types.js").Ack} Ack
@@ -50,6 +51,6 @@ export function breakoutCommands(transport) {
  */
 export function refusalText(ack) {
   if (ack.ok) return "";
-  if (ack.error.code === "timeout") return "No answer from Tandem: check your connection and try again.";
-  return ack.error.message || "That did not work. Try again.";
+  if (ack.error.code === "timeout") return t("breakouts.refused.timeout");
+  return ack.error.message || t("breakouts.refused.other");
 }

@@ -1,8 +1,10 @@
 // Breakout rooms in the call page: the mentor's panel, the mentees' chooser, my room's status line
 // and "Ask for help". Everything follows the store; the panel and chooser go at the top of the
-// side panel.
+// side panel. The last-minute warning and "the rooms are closing" are urgent: shown as a toast and
+// read out at once (an assertive live region), where other notices wait their turn.
 
-import { addStylesheet, byId } from "../../ui/dom.js";
+import { addStylesheet, byId, el } from "../../ui/dom.js";
+import { toast } from "../../ui/announce.js";
 import { SERVER_EVENTS } from "../../core/events.js";
 import { breakoutCommands } from "./commands.js";
 import { createPanel } from "./panel.js";
@@ -20,13 +22,23 @@ const TICK_MS = 1000;
  * @param {(text: string) => void} ctx.announce
  * @param {(text: string) => void} ctx.notice
  * @param {(text: string) => void} ctx.alert
+ * @param {(text: string) => void} [ctx.urgent]  shown and read out at once (default: a toast and
+ *   this feature's assertive live region)
  */
-export function installBreakouts({ store, dispatcher, transport, announce, notice, alert }) {
+export function installBreakouts({ store, dispatcher, transport, announce, notice, alert, urgent }) {
   addStylesheet("/client/features/breakouts/breakouts.css");
+  const assertive = el("div", { id: "breakouts-urgent", class: "visually-hidden", "aria-live": "assertive", "aria-atomic": "true" });
+  byId("screen-call").append(assertive);
+  const sayNow = urgent || ((/** @type {string} */ text) => {
+    toast(text);
+    // A fresh text in a later frame is read even when it repeats the last one.
+    assertive.textContent = "";
+    setTimeout(() => (assertive.textContent = text), 50);
+  });
   const commands = breakoutCommands(transport);
   const panel = createPanel({ store, commands, notice });
   const chooser = createChooser({ store, commands, announce });
-  const status = createRoomStatus({ store, commands, announce, notice, alert });
+  const status = createRoomStatus({ store, commands, announce, urgent: sayNow, alert });
   byId("screen-call").querySelector(".sidebar")?.prepend(panel.element, chooser.element);
 
   let running = false;
@@ -51,7 +63,7 @@ export function installBreakouts({ store, dispatcher, transport, announce, notic
   for (const topic of /** @type {const} */ (["participants", "room", "me"])) store.subscribe(topic, render);
   store.subscribe("speaking", () => running && panel.paintSpeaking());
   store.subscribe("quality", () => running && panel.paintSpeaking());
-  dispatcher.on(SERVER_EVENTS.BREAKOUT_WARNING, ({ seconds_left: left }) => notice(warningNotice(left)));
+  dispatcher.on(SERVER_EVENTS.BREAKOUT_WARNING, ({ seconds_left: left }) => sayNow(warningNotice(left)));
 
   return {
     /** Before the store takes a join acknowledgement: show what it brings without notices. */

@@ -4,11 +4,12 @@
 // countdown. Drawn from the store; commands from ./commands.js.
 
 import { el, focusElement } from "../../ui/dom.js";
+import { PSEUDO_CLOSE, PSEUDO_OPEN, formatTime, t } from "../../ui/i18n.js";
 import { MAIN } from "../../core/store.js";
 import { refusalText } from "./commands.js";
 import {
   CLOSE_COUNTDOWNS, DEFAULT_MINUTES, MAX_MINUTES, MAX_ROOMS, agoText, clockInfo, createPayload, helpQueue, isManager,
-  newHelp, openDuration, phaseChangeText, phaseOf, placeable, plural, roomNameIn, suggestedRoomCount, timeDone,
+  newHelp, openDuration, phaseChangeText, phaseOf, placeable, roomNameIn, suggestedRoomCount, timeDone, words,
 } from "./state.js";
 import { draftCards, liveCards, paintSpeaking } from "./rooms_view.js";
 
@@ -17,7 +18,30 @@ import { draftCards, liveCards, paintSpeaking } from "./rooms_view.js";
  * @typedef {HTMLButtonElement | HTMLSelectElement} Control
  */
 
-const clockFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+/**
+ * A catalogue message with elements in place of some of its placeholders (a name in bold, a
+ * time that changes), wherever the language puts them.
+ * @param {(marks: Record<string, string>) => string} message  t() of the message, with the marks as those placeholders' values
+ * @param {Record<string, Node>} nodes
+ * @returns {(string | Node)[]}
+ */
+export function withNodes(message, nodes) {
+  const names = Object.keys(nodes);
+  /** @type {Record<string, string>} */
+  const marks = {};
+  // Marks that no message or name holds: private-use characters around the node's number.
+  names.forEach((name, i) => (marks[name] = `\uE000${i}\uE001`));
+  let depth = 0; // the pseudo-language's marks open around each piece (tests only)
+  return message(marks)
+    .split(/\uE000(\d+)\uE001/)
+    .map((part, i) => {
+      if (i % 2) return nodes[names[Number(part)]];
+      const before = depth;
+      for (const ch of part) depth += ch === PSEUDO_OPEN ? 1 : ch === PSEUDO_CLOSE ? -1 : 0;
+      return PSEUDO_OPEN.repeat(before) + part + PSEUDO_CLOSE.repeat(Math.max(0, depth));
+    })
+    .filter((part) => part !== "");
+}
 
 /** @param {string} text @param {Record<string, string>} [attrs] */
 function button(text, attrs = {}) {
@@ -44,7 +68,7 @@ export function createPanel({ store, commands, notice }) {
   const heading = el("h2", { id: "bo-title", class: "bo-title" });
   const toggle = el("button", { type: "button", class: "bo-toggle", "aria-expanded": "true", "aria-controls": "bo-body" });
   const summary = el("span", { class: "bo-summary" });
-  toggle.append(el("span", { class: "bo-toggle-label" }, "Breakout rooms"), summary);
+  toggle.append(el("span", { class: "bo-toggle-label" }, t("breakouts.panel.title")), summary);
   heading.append(toggle);
   const bodyBox = el("div", { id: "bo-body", class: "bo-body" });
   const errorBox = el("p", { class: "bo-error", role: "alert" });
@@ -53,24 +77,24 @@ export function createPanel({ store, commands, notice }) {
 
   // (a) No round: create rooms.
   const createBox = el("div", { class: "bo-create" });
-  const createForm = el("form", { class: "bo-form", "aria-label": "Create breakout rooms", novalidate: true });
+  const createForm = el("form", { class: "bo-form", "aria-label": t("breakouts.create.form"), novalidate: true });
   const countInput = el("input", { id: "bo-count", type: "number", min: "1", max: String(MAX_ROOMS), value: "2", inputmode: "numeric", class: "bo-input bo-input-short" });
-  const namesInput = el("textarea", { id: "bo-names", rows: "2", class: "bo-input", "aria-describedby": "bo-names-help", placeholder: "One name per line" });
+  const namesInput = el("textarea", { id: "bo-names", rows: "2", class: "bo-input", "aria-describedby": "bo-names-help", placeholder: t("breakouts.create.names_placeholder") });
   const choiceInput = el("input", { id: "bo-choice", type: "checkbox" });
   const choiceLabel = el("label", { class: "bo-check" });
-  choiceLabel.append(choiceInput, document.createTextNode(" Let participants choose their room"));
-  const createButton = el("button", { type: "submit", class: "button button-primary bo-button" }, "Create rooms");
+  choiceLabel.append(choiceInput, document.createTextNode(` ${t("breakouts.create.allow_choice")}`));
+  const createButton = el("button", { type: "submit", class: "button button-primary bo-button" }, t("breakouts.create.submit"));
   const countField = el("div", { class: "bo-field" });
-  countField.append(el("label", { for: "bo-count" }, "Number of rooms"), countInput);
+  countField.append(el("label", { for: "bo-count" }, t("breakouts.create.count")), countInput);
   const namesField = el("div", { class: "bo-field" });
   namesField.append(
-    el("label", { for: "bo-names" }, "Room names (optional)"),
+    el("label", { for: "bo-names" }, t("breakouts.create.names")),
     namesInput,
-    el("p", { id: "bo-names-help", class: "bo-help" }, "Leave empty for Room 1, Room 2, … If you type names, one room is made for each line."),
+    el("p", { id: "bo-names-help", class: "bo-help" }, t("breakouts.create.names_help")),
   );
   createForm.append(countField, namesField, choiceLabel, createButton);
   const groupsBox = el("div", { class: "bo-groups" });
-  const groupsButton = button("Rooms from the session's groups", { "aria-describedby": "bo-groups-help" });
+  const groupsButton = button(t("breakouts.create.from_groups"), { "aria-describedby": "bo-groups-help" });
   const groupsHelp = el("p", { id: "bo-groups-help", class: "bo-help" });
   groupsBox.append(groupsButton, groupsHelp);
   createBox.append(createForm, groupsBox);
@@ -80,17 +104,17 @@ export function createPanel({ store, commands, notice }) {
   const draftBox = el("div", { class: "bo-draft" });
   const draftLeadBox = el("p", { class: "bo-lead" });
   const draftRooms = el("div", { class: "bo-rooms" });
-  const shuffleButton = button("Shuffle everyone", { title: "Spread the mentees (and other mentors) evenly over the rooms, at random" });
-  const openForm = el("form", { class: "bo-form bo-open-form", "aria-label": "Open the rooms", novalidate: true });
+  const shuffleButton = button(t("breakouts.draft.shuffle"), { title: t("breakouts.draft.shuffle_title") });
+  const openForm = el("form", { class: "bo-form bo-open-form", "aria-label": t("breakouts.draft.open_form"), novalidate: true });
   const minutesField = el("div", { class: "bo-field bo-inline" });
   const minutesInput = el("input", { id: "bo-minutes", type: "number", min: "1", max: String(MAX_MINUTES), value: String(DEFAULT_MINUTES), inputmode: "numeric", class: "bo-input bo-input-short" });
-  minutesField.append(el("label", { for: "bo-minutes" }, "Length in minutes"), minutesInput);
+  minutesField.append(el("label", { for: "bo-minutes" }, t("breakouts.draft.minutes")), minutesInput);
   const noLimitLabel = el("label", { class: "bo-check" });
   const noLimitInput = el("input", { id: "bo-nolimit", type: "checkbox" });
-  noLimitLabel.append(noLimitInput, document.createTextNode(" No time limit"));
+  noLimitLabel.append(noLimitInput, document.createTextNode(` ${t("breakouts.draft.no_limit")}`));
   noLimitInput.addEventListener("change", () => (minutesInput.disabled = noLimitInput.checked));
-  const openButton = el("button", { type: "submit", class: "button button-primary bo-button" }, "Open rooms");
-  const discardButton = button("Discard");
+  const openButton = el("button", { type: "submit", class: "button button-primary bo-button" }, t("breakouts.draft.open"));
+  const discardButton = button(t("breakouts.draft.discard"));
   const openActions = el("div", { class: "bo-actions" });
   openActions.append(openButton, discardButton);
   openForm.append(minutesField, noLimitLabel, openActions);
@@ -102,32 +126,32 @@ export function createPanel({ store, commands, notice }) {
   const liveBox = el("div", { class: "bo-live" });
   const clockRow = el("div", { class: "bo-clock-row" });
   const clock = el("p", { class: "bo-clock" });
-  const addButton = button("Add 5 min", { title: "Give the rooms 5 more minutes" });
-  const cutButton = button("Take 1 min off", { title: "End the rooms 1 minute sooner" });
-  const timeButtons = el("div", { class: "bo-time-buttons", role: "group", "aria-label": "Change the time" });
+  const addButton = button(t("breakouts.time.add", { minutes: 5 }), { title: t("breakouts.time.add_title", { minutes: 5 }) });
+  const cutButton = button(t("breakouts.time.cut", { minutes: 1 }), { title: t("breakouts.time.cut_title", { minutes: 1 }) });
+  const timeButtons = el("div", { class: "bo-time-buttons", role: "group", "aria-label": t("breakouts.time.group") });
   timeButtons.append(addButton, cutButton);
   clockRow.append(clock, timeButtons);
   const whereRow = el("div", { class: "bo-where-row" });
   const where = el("p", { class: "bo-where", tabindex: "-1" });
-  const backButton = button("Back to main room");
+  const backButton = button(t("breakouts.live.back"));
   whereRow.append(where, backButton);
   const helpBox = el("section", { class: "bo-help-box", "aria-labelledby": "bo-help-title", hidden: true });
-  const helpTitle = el("h3", { id: "bo-help-title" }, "Asking for help");
+  const helpTitle = el("h3", { id: "bo-help-title" });
   const helpList = el("ul", { class: "bo-help-list" });
   helpBox.append(helpTitle, helpList);
   const liveRooms = el("div", { class: "bo-rooms" });
-  const liveNote = el("p", { class: "bo-help" }, "“Speaking” shows for the room you are in.");
+  const liveNote = el("p", { class: "bo-help" }, t("breakouts.live.speaking_note"));
   const broadcastForm = el("form", { class: "bo-form bo-broadcast", novalidate: true });
-  const broadcastInput = el("textarea", { id: "bo-broadcast", rows: "2", maxlength: "2000", class: "bo-input", placeholder: "For example: 5 minutes left, please wrap up" });
-  const broadcastButton = el("button", { type: "submit", class: "button button-primary bo-button" }, "Send to all rooms");
-  broadcastForm.append(el("label", { for: "bo-broadcast" }, "Message to every room"), broadcastInput, broadcastButton);
-  const closeForm = el("form", { class: "bo-form bo-close-form", "aria-label": "Close the rooms", novalidate: true });
+  const broadcastInput = el("textarea", { id: "bo-broadcast", rows: "2", maxlength: "2000", class: "bo-input", placeholder: t("breakouts.broadcast.placeholder") });
+  const broadcastButton = el("button", { type: "submit", class: "button button-primary bo-button" }, t("breakouts.broadcast.send"));
+  broadcastForm.append(el("label", { for: "bo-broadcast" }, t("breakouts.broadcast.label")), broadcastInput, broadcastButton);
+  const closeForm = el("form", { class: "bo-form bo-close-form", "aria-label": t("breakouts.close.form"), novalidate: true });
   const closeSelect = el("select", { id: "bo-countdown", class: "bo-input" });
-  for (const [value, label] of CLOSE_COUNTDOWNS) closeSelect.append(el("option", { value: String(value) }, label));
-  const closeButton = el("button", { type: "submit", class: "button bo-button bo-danger" }, "Close rooms");
+  for (const [value, label] of CLOSE_COUNTDOWNS) closeSelect.append(el("option", { value: String(value) }, words(label)));
+  const closeButton = el("button", { type: "submit", class: "button bo-button bo-danger" }, t("breakouts.close.submit"));
   const closeRow = el("div", { class: "bo-actions" });
   closeRow.append(closeSelect, closeButton);
-  closeForm.append(el("label", { for: "bo-countdown" }, "Everyone returns to the main room"), closeRow);
+  closeForm.append(el("label", { for: "bo-countdown" }, t("breakouts.close.label")), closeRow);
   liveBox.append(clockRow, whereRow, helpBox, liveRooms, liveNote, broadcastForm, closeForm);
 
   bodyBox.append(errorBox, statusBox, createBox, draftBox, liveBox);
@@ -175,7 +199,7 @@ export function createPanel({ store, commands, notice }) {
   }
 
   /** @param {Ack} ack */
-  const roomsMade = (ack) => plural(ack.ok && ack.breakouts ? ack.breakouts.rooms.length : 0, "room", "rooms");
+  const roomsMade = (ack) => (ack.ok && ack.breakouts ? ack.breakouts.rooms.length : 0);
 
   createForm.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -187,14 +211,14 @@ export function createPanel({ store, commands, notice }) {
     }
     run(() => commands.create(form.payload), {
       controls: [createButton],
-      done: (ack) => `${roomsMade(ack)} created. Choose a room for each person, then open the rooms.`,
+      done: (ack) => t("breakouts.done.created", { count: roomsMade(ack) }),
     }).then((ack) => ack.ok && focusLater(draftLeadBox));
   });
 
   groupsButton.addEventListener("click", async () => {
     const ack = await run(() => commands.createFromGroups(choiceInput.checked), {
       controls: [groupsButton],
-      done: (a) => `${roomsMade(a)} made from the session's groups. Check who is where, then open the rooms.`,
+      done: (a) => t("breakouts.done.from_groups", { count: roomsMade(a) }),
     });
     if (ack.ok) {
       focusLater(draftLeadBox);
@@ -208,7 +232,7 @@ export function createPanel({ store, commands, notice }) {
   });
 
   shuffleButton.addEventListener("click", () =>
-    run(() => commands.autoAssign(), { controls: [shuffleButton], done: "Everyone has been spread over the rooms at random." }),
+    run(() => commands.autoAssign(), { controls: [shuffleButton], done: t("breakouts.done.shuffled") }),
   );
 
   openForm.addEventListener("submit", (e) => {
@@ -222,21 +246,21 @@ export function createPanel({ store, commands, notice }) {
     const duration = form.duration;
     run(() => commands.open(duration), {
       controls: [openButton, discardButton],
-      done: duration ? `The rooms are open for ${plural(duration / 60, "minute", "minutes")}.` : "The rooms are open, with no time limit.",
+      done: duration ? t("breakouts.done.opened", { minutes: duration / 60 }) : t("breakouts.done.opened_no_limit"),
     }).then((ack) => ack.ok && focusLater(clock));
   });
 
   discardButton.addEventListener("click", () =>
-    run(() => commands.discard(), { controls: [openButton, discardButton], done: "The draft rooms have been discarded." }).then(
+    run(() => commands.discard(), { controls: [openButton, discardButton], done: t("breakouts.phase.discarded") }).then(
       (ack) => ack.ok && focusLater(countInput),
     ),
   );
 
   addButton.addEventListener("click", () =>
-    run(() => commands.adjust(300), { controls: [addButton], done: () => timeDone("5 minutes added", store.round, store.serverNow()) }),
+    run(() => commands.adjust(300), { controls: [addButton], done: () => timeDone(300, store.round, store.serverNow()) }),
   );
   cutButton.addEventListener("click", () =>
-    run(() => commands.adjust(-60), { controls: [cutButton], done: () => timeDone("1 minute taken off", store.round, store.serverNow()) }),
+    run(() => commands.adjust(-60), { controls: [cutButton], done: () => timeDone(-60, store.round, store.serverNow()) }),
   );
   backButton.addEventListener("click", () => visit(MAIN, backButton));
 
@@ -244,11 +268,11 @@ export function createPanel({ store, commands, notice }) {
     e.preventDefault();
     const text = broadcastInput.value.trim();
     if (!text) {
-      fail("Write the message first.");
+      fail(t("breakouts.broadcast.empty"));
       broadcastInput.focus();
       return;
     }
-    const ack = await run(() => commands.broadcast(text), { controls: [broadcastButton], done: "Your message was sent to every room." });
+    const ack = await run(() => commands.broadcast(text), { controls: [broadcastButton], done: t("breakouts.broadcast.sent") });
     if (ack.ok) broadcastInput.value = "";
   });
   broadcastInput.addEventListener("keydown", (e) => {
@@ -263,7 +287,7 @@ export function createPanel({ store, commands, notice }) {
     const countdown = Number(closeSelect.value);
     run(() => commands.close(countdown), {
       controls: [closeButton],
-      done: countdown ? `The rooms are closing: everyone returns in ${countdown} seconds.` : "The rooms are closed: everyone is back in the main room.",
+      done: countdown ? t("breakouts.done.closing", { seconds: countdown }) : t("breakouts.phase.closed"),
     });
   });
 
@@ -277,7 +301,7 @@ export function createPanel({ store, commands, notice }) {
     const name = roomName(room);
     return run(() => commands.visit(room), {
       controls: [control],
-      done: room === MAIN ? "You are back in the main room." : `You are now in ${name}.`,
+      done: room === MAIN ? t("breakouts.done.back_in_main") : t("breakouts.done.visiting", { room: name }),
     }).then((ack) => ack.ok && focusLater(where));
   }
 
@@ -288,8 +312,8 @@ export function createPanel({ store, commands, notice }) {
     run(() => commands.assign(pid, room), {
       controls: [control],
       done: room
-        ? `${name} ${open ? "is moving to" : "will go to"} ${roomName(room)}.`
-        : `${name} ${open ? "is back in" : "stays in"} the main room.`,
+        ? open ? t("breakouts.done.moving", { name, room: roomName(room) }) : t("breakouts.done.will_go", { name, room: roomName(room) })
+        : open ? t("breakouts.done.back_to_main", { name }) : t("breakouts.done.stays_in_main", { name }),
     });
   }
 
@@ -310,7 +334,7 @@ export function createPanel({ store, commands, notice }) {
     if (!quiet && text && ui.pending === 0) say(text);
     const { fresh, seen } = newHelp(store.round, ui.helpSeen);
     ui.helpSeen = seen;
-    if (!quiet) for (const h of fresh) notice(`${store.name(h.participant_id)} asks for help in ${roomName(h.room)}.`);
+    if (!quiet) for (const h of fresh) notice(t("breakouts.help.asks", { name: store.name(h.participant_id), room: roomName(h.room) }));
   }
 
   // -- drawing -------------------------------------------------------------------------------------
@@ -346,8 +370,8 @@ export function createPanel({ store, commands, notice }) {
   function renderGroups() {
     groupsButton.disabled = !!ui.groupsMessage;
     groupsHelp.textContent = ui.groupsMessage
-      ? `${ui.groupsMessage} An admin can add them (for example the programme's pairs); reload this page afterwards.`
-      : "One room for each group set up for this session (for example the programme's pairs), with its members already placed.";
+      ? `${ui.groupsMessage} ${t("breakouts.create.no_groups_help")}`
+      : t("breakouts.create.from_groups_help");
     groupsHelp.classList.toggle("bo-unavailable", !!ui.groupsMessage);
   }
 
@@ -383,23 +407,23 @@ export function createPanel({ store, commands, notice }) {
   function renderLive(round) {
     const open = round.state === "open";
     const myRoom = store.room;
-    where.textContent = myRoom === MAIN ? "You are in the main room." : `You are visiting ${roomName(myRoom)}.`;
+    where.textContent = myRoom === MAIN ? t("breakouts.live.in_main") : t("breakouts.live.visiting", { room: roomName(myRoom) });
     backButton.hidden = myRoom === MAIN || !open;
     timeButtons.hidden = !open;
     broadcastForm.hidden = false;
     closeForm.hidden = !open;
     const help = helpQueue(round);
     helpBox.hidden = help.length === 0;
-    helpTitle.textContent = help.length === 1 ? "1 person is asking for help" : `${help.length} people are asking for help`;
+    helpTitle.textContent = t("breakouts.help.title", { count: help.length });
     helpList.replaceChildren(
       ...help.map((h) => {
         const li = el("li", { class: "bo-help-item" });
         const text = el("p", { class: "bo-help-text" });
         const when = el("span", { class: "bo-ago", "data-asked-at": String(h.asked_at) }, agoText(store.serverNow() - h.asked_at));
-        const at = clockFormat.format(new Date((h.asked_at - store.clockOffset) * 1000));
-        text.append(el("strong", {}, store.name(h.participant_id)), ` in ${roomName(h.room)}, asked at ${at} (`, when, ")");
+        const at = formatTime(new Date((h.asked_at - store.clockOffset) * 1000));
+        text.append(...withNodes((marks) => t("breakouts.help.item", { room: roomName(h.room), time: at, ...marks }), { name: el("strong", {}, store.name(h.participant_id)), ago: when }));
         const here = h.room === myRoom;
-        const go = el("button", { type: "button", class: "button button-primary bo-button", "data-key": `help:${h.participant_id}` }, here ? "Mark as answered" : `Go to ${roomName(h.room)}`);
+        const go = el("button", { type: "button", class: "button button-primary bo-button", "data-key": `help:${h.participant_id}` }, here ? t("breakouts.help.answered") : t("breakouts.help.go", { room: roomName(h.room) }));
         go.disabled = !open;
         go.addEventListener("click", () => visit(h.room, go));
         li.append(text, go);
@@ -432,7 +456,7 @@ export function createPanel({ store, commands, notice }) {
     cutButton.disabled = !info.canCut;
     cutButton.hidden = info.hideCut;
     const help = (round && round.help && round.help.length) || 0;
-    summary.textContent = (info.short ? ` · ${info.short}` : "") + (help ? ` · ${help} asking for help` : "");
+    summary.textContent = (info.short ? ` · ${info.short}` : "") + (help ? ` · ${t("breakouts.summary.help", { count: help })}` : "");
     summary.classList.toggle("bo-summary-help", help > 0);
     for (const span of panel.querySelectorAll(".bo-ago[data-asked-at]")) {
       span.textContent = agoText(store.serverNow() - Number(/** @type {HTMLElement} */ (span).dataset.askedAt));

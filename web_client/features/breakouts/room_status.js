@@ -1,8 +1,9 @@
 // Where I am and how long is left (the line under the call's title), the "Ask for help" button,
-// and the notices about the rooms closing and the last minute.
+// and the urgent notice about the rooms closing.
 
 import { byId, byIdAs } from "../../ui/dom.js";
 import { setIcon } from "../../ui/icons.js";
+import { t } from "../../ui/i18n.js";
 import { closingNotice, helpButton, roomStatusText } from "./state.js";
 
 /**
@@ -10,10 +11,10 @@ import { closingNotice, helpButton, roomStatusText } from "./state.js";
  * @param {import("../../core/store.js").Store} ctx.store
  * @param {import("./commands.js").BreakoutCommands} ctx.commands
  * @param {(text: string) => void} ctx.announce
- * @param {(text: string) => void} ctx.notice
+ * @param {(text: string) => void} ctx.urgent  shown and read out at once
  * @param {(text: string) => void} ctx.alert  the call's alert line
  */
-export function createRoomStatus({ store, commands, announce, notice, alert }) {
+export function createRoomStatus({ store, commands, announce, urgent, alert }) {
   const status = byId("room-status");
   const help = byIdAs("ctl-help", HTMLButtonElement);
   const helpLabel = /** @type {HTMLElement} */ (help.querySelector(".control-label"));
@@ -22,8 +23,8 @@ export function createRoomStatus({ store, commands, announce, notice, alert }) {
   help.addEventListener("click", async () => {
     const asked = help.getAttribute("aria-pressed") === "true";
     const ack = await (asked ? commands.withdrawHelp() : commands.requestHelp());
-    if (ack.ok) announce(asked ? "Help request withdrawn" : "Your mentor has been asked to come to your room");
-    else alert(ack.error.message || "That didn't work. Try again.");
+    if (ack.ok) announce(asked ? t("breakouts.help.withdrawn") : t("breakouts.help.asked_announce"));
+    else alert(ack.error.message || t("breakouts.refused.other"));
   });
 
   /** Also once a second while a countdown is on. */
@@ -38,14 +39,14 @@ export function createRoomStatus({ store, commands, announce, notice, alert }) {
     const state = helpButton(store.round, { room: store.room, role: store.me.role, selfId: store.me.id });
     help.hidden = !state.visible;
     help.setAttribute("aria-pressed", String(state.asked));
-    helpLabel.textContent = state.asked ? "Help asked" : "Ask for help";
-    help.title = state.asked ? "Your mentor has been asked to come. Press to withdraw." : "Ask your mentor to come to this room";
+    helpLabel.textContent = state.asked ? t("breakouts.help.asked") : t("breakouts.help.ask");
+    help.title = state.asked ? t("breakouts.help.asked_title") : t("breakouts.help.ask_title");
   }
 
   /** @param {import("../../core/types.js").Breakouts | null} before @param {boolean} quiet */
   function roundChanged(before, quiet) {
     const text = quiet ? null : closingNotice(before, store.round, store.room, store.serverNow());
-    if (text) notice(text);
+    if (text) urgent(text);
   }
 
   return { render, renderText, roundChanged };

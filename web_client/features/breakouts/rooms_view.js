@@ -3,7 +3,8 @@
 
 import { el } from "../../ui/dom.js";
 import { MAIN, roomOf } from "../../core/store.js";
-import { assignments, mainRoomPeople, placeable, plural, roomPeople, roomNameIn, draftLead } from "./state.js";
+import { t } from "../../ui/i18n.js";
+import { assignments, mainRoomPeople, peopleCount, placeable, roomPeople, roomNameIn, draftLead } from "./state.js";
 
 /**
  * @typedef {import("../../core/types.js").Participant} Participant
@@ -14,7 +15,8 @@ import { assignments, mainRoomPeople, placeable, plural, roomPeople, roomNameIn,
  * @property {(room: string, control: HTMLButtonElement) => void} visit
  */
 
-const ROLE_WORDS = /** @type {Record<string, string>} */ ({ mentor: "mentor", observer: "observer", admin: "host" });
+/** Roles named on a person's row (mentees, the most, are not). */
+const NAMED_ROLES = new Set(["mentor", "observer", "admin"]);
 
 /**
  * A room card. `key` gives the heading a page-unique id without using the (opaque) room id in it.
@@ -47,7 +49,7 @@ function roomCard(roomId, key, title, { count, list, headerButtons = [], highlig
  */
 function roomSelect(ctx, round, p, current, label) {
   const select = el("select", { class: "bo-select", "aria-label": label, "data-key": `assign:${p.id}` });
-  select.append(el("option", { value: "" }, "Main room (no breakout room)"));
+  select.append(el("option", { value: "" }, t("breakouts.select.main")));
   for (const r of round.rooms) select.append(el("option", { value: r.id }, r.name));
   select.value = current || "";
   select.addEventListener("change", () => ctx.assign(p.id, select.value || null, select));
@@ -64,24 +66,23 @@ function personRow(ctx, round, p, { room, live, flags = [] }) {
   const li = el("li", { class: "bo-person", "data-pid": p.id });
   const self = p.id === ctx.store.me.id;
   const text = el("span", { class: "bo-person-text" });
-  text.append(el("span", { class: "bo-name" }, self ? `${p.name} (you)` : p.name));
+  text.append(el("span", { class: "bo-name" }, self ? t("breakouts.person_you", { name: p.name }) : p.name));
   const bits = el("span", { class: "bo-flags" });
-  const role = ROLE_WORDS[p.role];
-  if (role) bits.append(el("span", { class: "bo-flag bo-flag-role" }, role));
+  if (NAMED_ROLES.has(p.role)) bits.append(el("span", { class: "bo-flag bo-flag-role" }, t("breakouts.flag.role", { role: p.role })));
   if (live) {
-    bits.append(el("span", { class: "bo-flag bo-flag-speaking", hidden: true }, "speaking"));
-    if (p.state === "disconnected") bits.append(el("span", { class: "bo-flag bo-flag-away" }, "reconnecting…"));
+    bits.append(el("span", { class: "bo-flag bo-flag-speaking", hidden: true }, t("breakouts.flag.speaking")));
+    if (p.state === "disconnected") bits.append(el("span", { class: "bo-flag bo-flag-away" }, t("breakouts.flag.reconnecting")));
     else if (p.state === "connected" && p.role !== "observer") {
-      if (!p.audio) bits.append(el("span", { class: "bo-flag bo-flag-muted" }, "muted"));
-      if (!p.video) bits.append(el("span", { class: "bo-flag" }, "camera off"));
+      if (!p.audio) bits.append(el("span", { class: "bo-flag bo-flag-muted" }, t("breakouts.flag.muted")));
+      if (!p.video) bits.append(el("span", { class: "bo-flag" }, t("breakouts.flag.camera_off")));
     }
   } else if (p.state === "disconnected") {
-    bits.append(el("span", { class: "bo-flag bo-flag-away" }, "reconnecting…"));
+    bits.append(el("span", { class: "bo-flag bo-flag-away" }, t("breakouts.flag.reconnecting")));
   }
   for (const f of flags) bits.append(el("span", { class: `bo-flag ${f.cls}` }, f.text));
   if (bits.childElementCount) text.append(bits);
   li.append(text);
-  if (!self) li.append(roomSelect(ctx, round, p, room, live ? `Move ${p.name} to` : `Room for ${p.name}`));
+  if (!self) li.append(roomSelect(ctx, round, p, room, live ? t("breakouts.select.move", { name: p.name }) : t("breakouts.select.room_for", { name: p.name })));
   return li;
 }
 
@@ -108,13 +109,13 @@ export function draftCards(ctx, round) {
       if (p && p.state !== "left") list.append(personRow(ctx, round, p, { room: r.id, live: false }));
     }
     const n = list.childElementCount;
-    if (!n) list.append(emptyRow("Nobody yet"));
-    return roomCard(r.id, String(i + 1), r.name, { count: plural(n, "person", "people"), list });
+    if (!n) list.append(emptyRow(t("breakouts.room.nobody_yet")));
+    return roomCard(r.id, String(i + 1), r.name, { count: peopleCount(n), list });
   });
   const rest = el("ul", { class: "bo-people" });
   for (const p of waiting) rest.append(personRow(ctx, round, p, { room: null, live: false }));
-  if (!rest.childElementCount) rest.append(emptyRow("Nobody: everyone has a room"));
-  cards.push(roomCard("unassigned", "unassigned", "Not assigned", { count: "(stay in the main room)", list: rest }));
+  if (!rest.childElementCount) rest.append(emptyRow(t("breakouts.room.all_placed")));
+  cards.push(roomCard("unassigned", "unassigned", t("breakouts.room.unassigned"), { count: t("breakouts.room.unassigned_note"), list: rest }));
   return { cards, lead: draftLead(round, waiting.length) };
 }
 
@@ -135,33 +136,33 @@ export function liveCards(ctx, round, help) {
     for (const { person: p, away } of roomPeople(r, store.participants)) {
       /** @type {{text: string, cls: string}[]} */
       let flags = [];
-      if (away) flags = p.state === "connected" ? [{ text: `in ${roomNameIn(round, roomOf(p))}`, cls: "bo-flag-away" }] : [];
-      else if (askers.has(p.id)) flags = [{ text: "asked for help", cls: "bo-flag-help" }];
+      if (away) flags = p.state === "connected" ? [{ text: t("breakouts.flag.in_room", { room: roomNameIn(round, roomOf(p)) }), cls: "bo-flag-away" }] : [];
+      else if (askers.has(p.id)) flags = [{ text: t("breakouts.flag.asked_help"), cls: "bo-flag-help" }];
       list.append(personRow(ctx, round, p, { room: r.id, live: true, flags }));
     }
-    if (!list.childElementCount) list.append(emptyRow("Empty"));
+    if (!list.childElementCount) list.append(emptyRow(t("breakouts.room.empty")));
     const here = r.id === myRoom;
     /** @type {HTMLElement[]} */
     const buttons = [];
     if (here) {
-      buttons.push(el("span", { class: "bo-here" }, "You are here"));
+      buttons.push(el("span", { class: "bo-here" }, t("breakouts.room.here")));
     } else if (open) {
-      const go = el("button", { type: "button", class: "button button-secondary bo-button", "aria-label": `Visit ${r.name}`, "data-key": `visit:${r.id}` }, "Visit");
+      const go = el("button", { type: "button", class: "button button-secondary bo-button", "aria-label": t("breakouts.room.visit_named", { room: r.name }), "data-key": `visit:${r.id}` }, t("breakouts.room.visit"));
       go.addEventListener("click", () => ctx.visit(r.id, go));
       buttons.push(go);
     }
-    const count = plural(r.members.length, "person", "people") + (helpRooms.has(r.id) ? " · needs help" : "");
+    const count = helpRooms.has(r.id) ? t("breakouts.room.count_help", { count: r.members.length }) : peopleCount(r.members.length);
     return roomCard(r.id, String(i + 1), r.name, { count, list, headerButtons: buttons, highlight: helpRooms.has(r.id), here });
   });
   const mainList = el("ul", { class: "bo-people" });
   const inMain = mainRoomPeople(store.participants.values(), store.me.id);
   for (const p of inMain) mainList.append(personRow(ctx, round, p, { room: null, live: true }));
-  if (!mainList.childElementCount) mainList.append(emptyRow("Empty"));
+  if (!mainList.childElementCount) mainList.append(emptyRow(t("breakouts.room.empty")));
   const here = myRoom === MAIN;
-  cards.push(roomCard(MAIN, "main", "Main room", {
-    count: plural(inMain.length, "person", "people"),
+  cards.push(roomCard(MAIN, "main", t("breakouts.main_room"), {
+    count: peopleCount(inMain.length),
     list: mainList,
-    headerButtons: here ? [el("span", { class: "bo-here" }, "You are here")] : [],
+    headerButtons: here ? [el("span", { class: "bo-here" }, t("breakouts.room.here"))] : [],
     here,
   }));
   return cards;

@@ -1,8 +1,9 @@
 // Breakout rooms as the page shows them: what the mentor's panel, the mentees' chooser and the
 // room status line say, derived from the round (PROTOCOL.md "Breakout rooms"), the people and the
-// server's clock. Pure functions: no DOM, no network.
+// server's clock. Pure functions: no DOM, no network; the words from the language catalogue.
 
 import { MAIN, roomOf } from "../../core/store.js";
+import { t } from "../../ui/i18n.js";
 
 /**
  * @typedef {import("../../core/types.js").Breakouts} Breakouts
@@ -15,31 +16,35 @@ export const MANAGERS = new Set(["mentor", "admin"]);
 export const DEFAULT_MINUTES = 15;
 export const MAX_MINUTES = 240; // the server's limit: 60 s to 4 h
 export const MAX_ROOMS = 50;
+/** The return countdowns a mentor can choose, in seconds, with their words ("i18n:" catalogue keys). */
 export const CLOSE_COUNTDOWNS = /** @type {const} */ ([
-  [10, "in 10 seconds"],
-  [30, "in 30 seconds"],
-  [60, "in 1 minute"],
-  [0, "at once"],
+  [10, "i18n:breakouts.close.in_10_seconds"],
+  [30, "i18n:breakouts.close.in_30_seconds"],
+  [60, "i18n:breakouts.close.in_1_minute"],
+  [0, "i18n:breakouts.close.at_once"],
 ]);
+
+/** The words of a table entry that names a catalogue key (i18n: and the key). @param {string} entry */
+export function words(entry) {
+  return t(entry.replace(/^i18n:/, ""));
+}
 
 /** 75 -> "1:15"; 4000 -> "1 h 6 min". @param {number} seconds */
 export function formatSeconds(seconds) {
   const s = Math.max(0, Math.round(seconds));
   const m = Math.floor(s / 60);
-  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m}:${String(s % 60).padStart(2, "0")}`;
+  return m >= 60 ? t("breakouts.duration.hours_minutes", { hours: Math.floor(m / 60), minutes: m % 60 }) : `${m}:${String(s % 60).padStart(2, "0")}`;
 }
 
-/** @param {number} seconds */
+/** "just now", "3 minutes ago". @param {number} seconds */
 export function agoText(seconds) {
   const s = Math.max(0, Math.round(seconds));
-  if (s < 45) return "just now";
-  const m = Math.round(s / 60);
-  return m === 1 ? "1 minute ago" : `${m} minutes ago`;
+  return t("breakouts.ago", { minutes: s < 45 ? 0 : Math.round(s / 60) });
 }
 
-/** @param {number} n @param {string} one @param {string} many */
-export function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
+/** "1 person", "3 people". @param {number} count */
+export function peopleCount(count) {
+  return t("breakouts.people_count", { count });
 }
 
 /** @param {Breakouts | null} round @returns {Phase} */
@@ -58,7 +63,7 @@ export function isManager(role) {
  * @param {string | null | undefined} id
  */
 export function roomNameIn(round, id) {
-  if (!id || id === MAIN) return "Main room";
+  if (!id || id === MAIN) return t("breakouts.main_room");
   const r = round && round.rooms.find((x) => x.id === id);
   return r ? r.name : id;
 }
@@ -93,7 +98,7 @@ export function createPayload({ names, count, allowChoice }) {
   const list = names.split("\n").map((s) => s.trim()).filter(Boolean);
   if (list.length) return { payload: { names: list, allow_choice: allowChoice } };
   const n = Number(count);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_ROOMS) return { problem: `Type a number of rooms from 1 to ${MAX_ROOMS}.` };
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ROOMS) return { problem: t("breakouts.problem.count", { max: MAX_ROOMS }) };
   return { payload: { count: n, allow_choice: allowChoice } };
 }
 
@@ -105,7 +110,7 @@ export function createPayload({ names, count, allowChoice }) {
 export function openDuration({ minutes, noLimit }) {
   if (noLimit) return { duration: null };
   const m = Number(minutes);
-  if (!Number.isFinite(m) || m < 1 || m > MAX_MINUTES) return { problem: `Type a length from 1 to ${MAX_MINUTES} minutes, or choose “No time limit”.` };
+  if (!Number.isFinite(m) || m < 1 || m > MAX_MINUTES) return { problem: t("breakouts.problem.minutes", { max: MAX_MINUTES }) };
   return { duration: Math.round(m * 60) };
 }
 
@@ -118,11 +123,11 @@ export function assignments(round) {
 
 /** The draft's lead sentence. @param {Breakouts} round @param {number} waiting */
 export function draftLead(round, waiting) {
-  return (
-    `Draft: ${plural(round.rooms.length, "room", "rooms")}, nobody has moved yet. ` +
-    (round.allow_choice ? "Participants can choose their room; you can also place them. " : "Choose a room for each person. ") +
-    (waiting ? `${plural(waiting, "person is", "people are")} not assigned.` : "Everyone is assigned.")
-  );
+  return [
+    t("breakouts.draft.lead", { count: round.rooms.length }),
+    round.allow_choice ? t("breakouts.draft.lead_choice") : t("breakouts.draft.lead_place"),
+    waiting ? t("breakouts.draft.waiting", { count: waiting }) : t("breakouts.draft.all_assigned"),
+  ].join(" ");
 }
 
 /** Help requests, oldest first. @param {Breakouts | null} round @returns {HelpRequest[]} */
@@ -149,9 +154,9 @@ export function newHelp(round, seen) {
  */
 export function phaseChangeText(before, after) {
   if (before === after) return null;
-  if (after === "closing") return "The rooms are closing: everyone returns to the main room soon.";
-  if (after === "none" && (before === "open" || before === "closing")) return "The rooms are closed: everyone is back in the main room.";
-  if (after === "none" && before === "draft") return "The draft rooms have been discarded.";
+  if (after === "closing") return t("breakouts.phase.closing");
+  if (after === "none" && (before === "open" || before === "closing")) return t("breakouts.phase.closed");
+  if (after === "none" && before === "draft") return t("breakouts.phase.discarded");
   return null;
 }
 
@@ -165,30 +170,38 @@ export function clockInfo(round, now) {
   if (round && round.state === "open") {
     if (round.ends_at) {
       const left = round.ends_at - now;
-      info.text = `${formatSeconds(left)} left`;
-      info.short = `open · ${formatSeconds(left)} left`;
+      info.text = t("breakouts.clock.left", { time: formatSeconds(left) });
+      info.short = t("breakouts.clock.short_open", { time: formatSeconds(left) });
       info.urgent = left <= 60;
       info.canCut = left > 60;
     } else {
       const open = round.opened_at ? now - round.opened_at : 0;
-      info.text = `No time limit · open for ${formatSeconds(open)}`;
-      info.short = "open, no time limit";
+      info.text = t("breakouts.clock.no_limit", { time: formatSeconds(open) });
+      info.short = t("breakouts.clock.short_no_limit");
       info.hideCut = true;
     }
   } else if (round && round.state === "closing") {
     const left = round.closing_ends_at ? round.closing_ends_at - now : 0;
-    info.text = `Closing: everyone is back in the main room in ${formatSeconds(left)}`;
-    info.short = `closing · ${formatSeconds(left)}`;
+    info.text = t("breakouts.clock.closing", { time: formatSeconds(left) });
+    info.short = t("breakouts.clock.short_closing", { time: formatSeconds(left) });
     info.urgent = true;
   } else if (round && round.state === "draft") {
-    info.short = "draft";
+    info.short = t("breakouts.clock.short_draft");
   }
   return info;
 }
 
-/** The confirmation after a time change. @param {string} what @param {Breakouts | null} round @param {number} now */
-export function timeDone(what, round, now) {
-  return round && round.ends_at ? `${what}: ${formatSeconds(round.ends_at - now)} left.` : `${what}.`;
+/**
+ * The confirmation after a time change.
+ * @param {number} change  seconds added (negative: taken off)
+ * @param {Breakouts | null} round
+ * @param {number} now
+ */
+export function timeDone(change, round, now) {
+  const minutes = Math.round(Math.abs(change) / 60);
+  const left = round && round.ends_at ? formatSeconds(round.ends_at - now) : null;
+  if (change >= 0) return left ? t("breakouts.done.added_left", { minutes, time: left }) : t("breakouts.done.added", { minutes });
+  return left ? t("breakouts.done.cut_left", { minutes, time: left }) : t("breakouts.done.cut", { minutes });
 }
 
 /**
@@ -203,15 +216,15 @@ export function chooserInfo(round, role, selfId) {
   const help =
     round.state === "draft"
       ? mine
-        ? `You chose ${mine.name}. You go there when the mentor opens the rooms; you can still change.`
-        : "Pick the room you want to join. You go there when the mentor opens the rooms."
+        ? t("breakouts.choose.draft_chosen", { room: mine.name })
+        : t("breakouts.choose.draft_pick")
       : mine
-        ? `You are in ${mine.name}. You can change room at any time.`
-        : "Pick a room to join it now.";
+        ? t("breakouts.choose.open_in", { room: mine.name })
+        : t("breakouts.choose.open_pick");
   const rooms = round.rooms.map((r) => ({
     id: r.id,
     name: r.name,
-    count: plural(round.state === "open" ? r.members.length : r.assigned.length, "person", "people"),
+    count: peopleCount(round.state === "open" ? r.members.length : r.assigned.length),
     chosen: !!mine && mine.id === r.id,
   }));
   return { help, rooms };
@@ -226,12 +239,12 @@ export function chooserInfo(round, role, selfId) {
  */
 export function roomStatusText(round, room, roomName, now) {
   const inBreakout = room !== MAIN;
-  let text = inBreakout ? roomName : round && round.state === "open" ? "Main room" : "";
-  if (round && round.state === "open" && round.ends_at) text += ` · ${formatSeconds(round.ends_at - now)} left`;
+  const name = inBreakout ? roomName : t("breakouts.main_room");
+  if (round && round.state === "open" && round.ends_at) return t("breakouts.status.left", { room: name, time: formatSeconds(round.ends_at - now) });
   if (round && round.state === "closing" && round.closing_ends_at && inBreakout) {
-    text += ` · back to the main room in ${formatSeconds(round.closing_ends_at - now)}`;
+    return t("breakouts.status.returning", { room: name, time: formatSeconds(round.closing_ends_at - now) });
   }
-  return text;
+  return inBreakout || (round && round.state === "open") ? name : "";
 }
 
 /**
@@ -256,13 +269,13 @@ export function helpButton(round, { room, role, selfId }) {
 export function closingNotice(before, after, room, now) {
   if (!after || !before || before.state === "closing" || after.state !== "closing" || room === MAIN) return null;
   const seconds = after.closing_ends_at ? Math.max(0, Math.round(after.closing_ends_at - now)) : null;
-  return "The breakout rooms are closing" + (seconds ? `: everyone goes back to the main room in ${seconds} seconds.` : ".");
+  return seconds ? t("breakouts.notice.closing_in", { seconds }) : t("breakouts.notice.closing");
 }
 
 /** @param {number | undefined} secondsLeft */
 export function warningNotice(secondsLeft) {
   const minutes = Math.max(1, Math.round((Number(secondsLeft) || 60) / 60));
-  return `About ${minutes} minute${minutes === 1 ? "" : "s"} left in the breakout rooms.`;
+  return t("breakouts.notice.minutes_left", { minutes });
 }
 
 /**

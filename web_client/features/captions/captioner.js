@@ -2,12 +2,11 @@
 // the text box. Typing sends partials (throttled); Enter sends the final and clears the box.
 
 import { el } from "../../ui/dom.js";
+import { t } from "../../ui/i18n.js";
 import { clip, throttle, utteranceId } from "./state.js";
 
 /** @typedef {import("../../core/types.js").Participant} Participant */
 /** @typedef {import("./commands.js").CaptionText} CaptionText */
-
-export const UNKNOWN_SPEAKER = "Unknown speaker";
 
 /**
  * The speakers a captioner can pick: connected people in their room who speak (not observers or
@@ -66,21 +65,21 @@ export function typedCaptions(send, options = {}) {
  */
 export function createCaptionerPanel({ send, alert }) {
   const panel = el("section", { id: "captioner-panel", class: "captioner-panel", "aria-labelledby": "captioner-heading", hidden: true });
-  const heading = el("h2", { id: "captioner-heading", class: "visually-hidden" }, "Captioning");
+  const heading = el("h2", { id: "captioner-heading", class: "visually-hidden" }, t("captions.captioner.heading"));
   const form = el("form", { class: "captioner-form", novalidate: true });
   const speakerField = el("div", { class: "captioner-field" });
   const select = el("select", { id: "captioner-speaker" });
-  speakerField.append(el("label", { for: "captioner-speaker" }, "Speaker"), select);
+  speakerField.append(el("label", { for: "captioner-speaker" }, t("captions.captioner.speaker")), select);
   const textField = el("div", { class: "captioner-field captioner-field-text" });
   const input = el("input", { type: "text", id: "captioner-text", autocomplete: "off", maxlength: "500", "aria-describedby": "captioner-help" });
-  textField.append(el("label", { for: "captioner-text" }, "Caption"), input);
-  const help = el("p", { id: "captioner-help", class: "help" }, "What you type shows as you type; press Enter to finish the line.");
+  textField.append(el("label", { for: "captioner-text" }, t("captions.captioner.caption")), input);
+  const help = el("p", { id: "captioner-help", class: "help" }, t("captions.captioner.help"));
   form.append(speakerField, textField, help);
   panel.append(heading, form);
 
   const typed = typedCaptions((c) => {
     send(c).then((ack) => {
-      if (!ack.ok && ack.error.code !== "timeout") alert(ack.error.message || "That caption was not accepted.");
+      if (!ack.ok && ack.error.code !== "timeout") alert(ack.error.message || t("captions.captioner.refused"));
     });
   });
   input.addEventListener("input", () => typed.typed(select.value, input.value));
@@ -95,7 +94,7 @@ export function createCaptionerPanel({ send, alert }) {
     /** @param {Participant[]} speakers */
     renderSpeakers(speakers) {
       const chosen = select.value;
-      const options = [el("option", { value: "" }, UNKNOWN_SPEAKER), ...speakers.map((p) => el("option", { value: p.id }, p.name))];
+      const options = [el("option", { value: "" }, t("captions.unknown_speaker")), ...speakers.map((p) => el("option", { value: p.id }, p.name))];
       const same = select.options.length === options.length && options.every((o, i) => select.options[i].value === o.value && select.options[i].text === o.text);
       if (!same) select.replaceChildren(...options);
       select.value = options.some((o) => o.value === chosen) ? chosen : speakers.length === 1 ? speakers[0].id : "";

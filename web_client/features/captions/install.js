@@ -10,6 +10,7 @@
 
 import { SERVER_EVENTS } from "../../core/events.js";
 import { addStylesheet, byId } from "../../ui/dom.js";
+import { PSEUDO, languageCode, t } from "../../ui/i18n.js";
 import { captionCommands } from "./commands.js";
 import { BrowserCaptions, recognitionClass } from "./speech.js";
 import { createCaptionerPanel, speakersToCaption } from "./captioner.js";
@@ -22,7 +23,6 @@ import { CaptionLog, isCaptioner, loadSettings, mayDownloadTranscript, notCaptio
 const TICK_MS = 1000;
 // How long the lines say that some captions may be missing, after a reconnect lost some.
 const GAP_MS = 20000;
-const UNKNOWN = "Unknown speaker";
 
 /**
  * @param {object} ctx
@@ -78,16 +78,14 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
   const browser = Recognition
     ? new BrowserCaptions({
       Recognition,
-      lang: document.documentElement.lang && document.documentElement.lang !== "en" ? document.documentElement.lang : navigator.language || "",
+      lang: recognitionLanguage(),
       allowed: () => micOn() && transcribed,
       send: (utterance, text, final) => sendOwnText(utterance, text, final),
       failed: (reason) => {
         browserWanted = false;
         render();
         commands.source("server");
-        notice(reason === "not-allowed" || reason === "service-not-allowed"
-          ? "Your browser did not allow speech recognition: captions of your speech come from the server again."
-          : "Speech recognition stopped in this browser: captions of your speech come from the server again.");
+        notice(reason === "not-allowed" || reason === "service-not-allowed" ? t("captions.browser_refused") : t("captions.browser_stopped"));
       },
     })
     : null;
@@ -146,7 +144,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
     }
     const now = Date.now();
     const silent = notCaptioned(store.participants.values(), (p) => store.inMyRoom(p), (id) => store.isSpeaking(id))
-      .map((p) => ({ name: p.id === store.me.id ? "You" : p.name }));
+      .map((p) => ({ name: p.id === store.me.id ? t("captions.you") : p.name }));
     region.render(log.ordered(), silent, now);
     region.showBehind(behind);
     region.showGap(now < gapUntil);
@@ -165,7 +163,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       log.clear();
       region.clearLive();
     }
-    announce(on ? "Captions on" : "Captions off");
+    announce(on ? t("captions.announce.on") : t("captions.announce.off"));
     if (!joinedOnce) return;
     const ack = await commands.view(on);
     if (!ack.ok && ack.error.code !== "timeout") {
@@ -173,7 +171,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
         settings = { ...settings, on: false };
         render();
       }
-      alert(ack.error.message || "Captions could not be turned on.");
+      alert(ack.error.message || t("captions.failed.on"));
     }
   }
 
@@ -189,11 +187,11 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
     if (!ack.ok && ack.error.code !== "timeout") {
       transcribed = before;
       render();
-      alert(ack.error.message || "That could not be changed.");
+      alert(ack.error.message || t("captions.failed.transcribe"));
       return;
     }
     if (on && browserWanted && browser) browser.start();
-    announce(on ? "Your speech is captioned" : "Your speech is not captioned");
+    announce(on ? t("captions.announce.transcribed") : t("captions.announce.not_transcribed"));
   }
 
   /** @param {boolean} on */
@@ -205,14 +203,14 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       browserWanted = false;
       if (browser) browser.stop();
       render();
-      alert(ack.error.message || "Captions in this browser could not be turned on.");
+      alert(ack.error.message || t("captions.failed.browser"));
       return;
     }
     if (browser) {
       if (on && transcribed) browser.start();
       else browser.stop();
     }
-    announce(on ? "Your speech is now captioned by this browser" : "Your speech is now captioned by the server");
+    announce(on ? t("captions.announce.browser") : t("captions.announce.server"));
   }
 
   /** @param {string} utterance @param {string} text @param {boolean} final */
@@ -233,7 +231,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
     const id = sessionId();
     const credential = resume();
     if (!id || !credential) return;
-    panel.status("Preparing the transcript…");
+    panel.status(t("captions.transcript.preparing"));
     try {
       const res = await fetch(`/api/sessions/${encodeURIComponent(id)}/transcript?format=${format}`, {
         headers: { "X-Tandem-Resume": credential },
@@ -242,7 +240,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       if (!res.ok) {
         const body = await res.json().catch(() => null);
         const code = body && body.error && body.error.code;
-        panel.status(code === "no_transcript" ? "There is no transcript yet." : (body && body.error && body.error.message) || "The transcript could not be downloaded.");
+        panel.status(code === "no_transcript" ? t("captions.transcript.none") : (body && body.error && body.error.message) || t("captions.transcript.failed"));
         return;
       }
       const blob = await res.blob();
@@ -254,16 +252,16 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
-      panel.status(`Downloaded transcript-${id}.${format}.`);
+      panel.status(t("captions.transcript.downloaded", { file: a.download }));
     } catch (e) {
-      panel.status("Tandem could not be reached. Try again.");
+      panel.status(t("captions.transcript.unreachable"));
     }
   }
 
   dispatcher.on(SERVER_EVENTS.CAPTION, (/** @type {Caption} */ c) => {
     if (!viewing() || !c || (c.room && c.room !== store.room)) return;
     const id = c.speaker_id || "";
-    const name = id ? c.speaker_name || store.name(id) : UNKNOWN;
+    const name = id ? c.speaker_name || store.name(id) : t("captions.unknown_speaker");
     const line = log.add(c, name, Date.now());
     if (!line) return;
     renderLines();
@@ -381,6 +379,12 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       return viewing();
     },
   };
+}
+
+/** The language the browser's recognition listens for: the page's, or the browser's own. */
+function recognitionLanguage() {
+  const code = languageCode();
+  return code && code !== PSEUDO && code !== "en" ? code : navigator.language || "";
 }
 
 /** localStorage, or null where the browser refuses it. */

@@ -1,7 +1,10 @@
 // Live captions, the rules and the words (no DOM, no network): the lines on screen (a partial
 // replaced by the later partials and the final of the same utterance, a few recent lines kept,
 // older ones fading), who speaks without being captioned, the person's settings as remembered on
-// this browser, the consent in words, and a throttle for partial text.
+// this browser, the consent in words (from the language catalogue), and a throttle for partial
+// text.
+
+import { t } from "../../ui/i18n.js";
 
 /** @typedef {import("../../core/types.js").Caption} Caption */
 /** @typedef {import("../../core/types.js").CaptionConsent} CaptionConsent */
@@ -22,18 +25,29 @@ export const PARTIAL_EVERY_MS = 500;
 export const TEXT_MAX = 500;
 export const UTTERANCE_MAX = 40;
 
-/** @typedef {"s" | "m" | "l"} CaptionSize */
+/** @typedef {"s" | "m" | "l" | "xl"} CaptionSize */
 /** @typedef {"below" | "overlay-bottom" | "overlay-top"} CaptionPosition */
 /** @typedef {{on: boolean, size: CaptionSize, position: CaptionPosition}} CaptionSettings */
 
+// The choices with their words as catalogue keys (i18n: and the key; view.js passes them to t()).
 /** @type {ReadonlyArray<[CaptionSize, string]>} */
-export const SIZES = [["s", "Small"], ["m", "Medium"], ["l", "Large"]];
+export const SIZES = [
+  ["s", "i18n:captions.size.small"],
+  ["m", "i18n:captions.size.medium"],
+  ["l", "i18n:captions.size.large"],
+  ["xl", "i18n:captions.size.extra_large"],
+];
 /** @type {ReadonlyArray<[CaptionPosition, string]>} */
 export const POSITIONS = [
-  ["below", "Below the video"],
-  ["overlay-bottom", "Over the video, at the bottom"],
-  ["overlay-top", "Over the video, at the top"],
+  ["below", "i18n:captions.position.below"],
+  ["overlay-bottom", "i18n:captions.position.overlay_bottom"],
+  ["overlay-top", "i18n:captions.position.overlay_top"],
 ];
+
+/** The words of a table entry that names a catalogue key (i18n: and the key). @param {string} entry */
+export function words(entry) {
+  return t(entry.replace(/^i18n:/, ""));
+}
 
 /**
  * One line on screen.
@@ -50,20 +64,20 @@ export const POSITIONS = [
 
 /** The words of the session's captions setting (join page and call). @param {CaptionConsent | string | undefined | null} consent */
 export function consentWords(consent) {
-  if (consent === "keep") return "Captions: a transcript is kept";
-  if (consent === "live") return "Captions: live only, nothing kept";
-  return "Captions: off";
+  if (consent === "keep") return t("captions.consent.keep");
+  if (consent === "live") return t("captions.consent.live");
+  return t("captions.consent.off");
 }
 
 /** The short label by the CC button. @param {CaptionConsent} consent */
 export function consentLabel(consent) {
-  return consent === "keep" ? "Transcript kept" : "Live only";
+  return consent === "keep" ? t("captions.consent.keep_short") : t("captions.consent.live_short");
 }
 
 /** The join page's notice when a transcript is kept. */
-export const KEEP_NOTICE =
-  "This session keeps a written transcript of what is said, with each speaker's name. " +
-  "In the call you can turn off “Transcribe me”: your speech is then neither captioned nor kept.";
+export function keepNotice() {
+  return t("captions.consent.keep_notice");
+}
 
 /** The session's setting, from the join preview or acknowledgement; an older server says nothing: off. @param {unknown} value @returns {CaptionConsent} */
 export function parseConsent(value) {
@@ -72,9 +86,9 @@ export function parseConsent(value) {
 
 /** How a line says where its words come from. @param {CaptionSource | string | undefined} source */
 export function sourceLabel(source) {
-  if (source === "browser") return "browser";
-  if (source === "captioner") return "captioner";
-  return "auto";
+  if (source === "browser") return t("captions.source.browser");
+  if (source === "captioner") return t("captions.source.captioner");
+  return t("captions.source.auto");
 }
 
 /** @param {Caption} c */

@@ -4,7 +4,8 @@
 // speech in this browser", the transcript downloads), and the consent on the join page.
 
 import { el } from "../../ui/dom.js";
-import { CaptionLog, KEEP_NOTICE, POSITIONS, SIZES, consentLabel, consentWords, sourceLabel } from "./state.js";
+import { t } from "../../ui/i18n.js";
+import { CaptionLog, POSITIONS, SIZES, consentLabel, consentWords, keepNotice, sourceLabel, words } from "./state.js";
 
 /** @typedef {import("./state.js").CaptionLine} CaptionLine */
 /** @typedef {import("./state.js").CaptionSettings} CaptionSettings */
@@ -27,11 +28,11 @@ function controlButton(id, svg, label, extraClass) {
 
 /** The CC button, the consent label by it and the options button, in one group of the call bar. */
 export function createCaptionControls() {
-  const group = el("div", { class: "captions-controls", role: "group", "aria-label": "Captions" });
-  const cc = controlButton("ctl-captions", CC_ICON, "CC", "control-captions");
+  const group = el("div", { class: "captions-controls", role: "group", "aria-label": t("captions.group") });
+  const cc = controlButton("ctl-captions", CC_ICON, t("captions.cc"), "control-captions");
   cc.setAttribute("aria-pressed", "false");
   cc.setAttribute("aria-describedby", "captions-consent-words");
-  const options = controlButton("ctl-captions-options", OPTIONS_ICON, "Caption options", "control-captions-options");
+  const options = controlButton("ctl-captions-options", OPTIONS_ICON, t("captions.options"), "control-captions-options");
   options.setAttribute("aria-expanded", "false");
   options.setAttribute("aria-controls", "captions-panel");
   // The short label shows inside the button (hidden from screen readers, so the toggle keeps one
@@ -48,8 +49,8 @@ export function createCaptionControls() {
     render(on, c) {
       cc.setAttribute("aria-pressed", String(on));
       cc.classList.toggle("control-active", on);
-      cc.title = on ? "Hide captions" : "Show captions";
-      /** @type {HTMLElement} */ (cc.querySelector(".control-label")).textContent = on ? "CC on" : "CC";
+      cc.title = on ? t("captions.hide") : t("captions.show");
+      /** @type {HTMLElement} */ (cc.querySelector(".control-label")).textContent = on ? t("captions.cc_on") : t("captions.cc");
       consent.textContent = consentLabel(c);
       words.textContent = consentWords(c);
     },
@@ -58,10 +59,10 @@ export function createCaptionControls() {
 
 /** The caption lines on the stage, the "running behind" line, and a live region for finals. */
 export function createCaptionsRegion() {
-  const region = el("section", { id: "captions", class: "captions", "aria-label": "Captions", hidden: true });
+  const region = el("section", { id: "captions", class: "captions", "aria-label": t("captions.group"), hidden: true });
   const list = el("ol", { class: "captions-lines" });
-  const behind = el("p", { class: "captions-behind", role: "status", hidden: true }, "Captions are running behind");
-  const gap = el("p", { class: "captions-behind captions-gap", role: "status", hidden: true }, "Some captions may be missing: the connection dropped for a while");
+  const behind = el("p", { class: "captions-behind", role: "status", hidden: true }, t("captions.behind"));
+  const gap = el("p", { class: "captions-behind captions-gap", role: "status", hidden: true }, t("captions.gap"));
   // Screen readers hear finals only (a partial may still change): this region gets them, the
   // visible lines are not live.
   const live = el("div", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "false", id: "captions-live" });
@@ -91,7 +92,7 @@ export function createCaptionsRegion() {
     });
     for (const p of silent) {
       const item = el("li", { class: "caption-line caption-silent" });
-      item.append(el("span", { class: "caption-speaker" }, `${p.name}:`), document.createTextNode(" "), el("span", { class: "caption-text" }, "not captioned"));
+      item.append(el("span", { class: "caption-speaker" }, `${p.name}:`), document.createTextNode(" "), el("span", { class: "caption-text" }, t("captions.not_captioned")));
       items.push(item);
     }
     list.replaceChildren(...items);
@@ -137,25 +138,25 @@ export function createCaptionsRegion() {
  */
 export function createCaptionsPanel(actions) {
   const panel = el("section", { id: "captions-panel", class: "call-panel captions-panel", "aria-labelledby": "captions-heading", hidden: true });
-  const heading = el("h2", { id: "captions-heading" }, "Captions");
+  const heading = el("h2", { id: "captions-heading" }, t("captions.group"));
   const consent = el("p", { class: "help captions-panel-consent" });
 
   /** @param {string} name @param {string} legend @param {ReadonlyArray<[string, string]>} options @param {(value: string) => void} onChange */
   function radios(name, legend, options, onChange) {
     const set = el("fieldset", { class: "captions-choice" });
     set.append(el("legend", {}, legend));
-    for (const [value, label] of options) {
+    for (const [value, entry] of options) {
       const id = `captions-${name}-${value}`;
       const input = el("input", { type: "radio", name: `captions-${name}`, id, value });
       input.addEventListener("change", () => input.checked && onChange(value));
       const l = el("label", { for: id });
-      l.append(input, document.createTextNode(` ${label}`));
+      l.append(input, document.createTextNode(` ${words(entry)}`));
       set.append(l);
     }
     return set;
   }
-  const sizes = radios("size", "Size", SIZES, (v) => actions.size(/** @type {any} */ (v)));
-  const positions = radios("position", "Position", POSITIONS, (v) => actions.position(/** @type {any} */ (v)));
+  const sizes = radios("size", t("captions.size.legend"), SIZES, (v) => actions.size(/** @type {any} */ (v)));
+  const positions = radios("position", t("captions.position.legend"), POSITIONS, (v) => actions.position(/** @type {any} */ (v)));
 
   /** @param {string} id @param {string} label @param {string} help */
   function check(id, label, help) {
@@ -166,21 +167,24 @@ export function createCaptionsPanel(actions) {
     wrap.append(l, el("p", { id: `${id}-help`, class: "help" }, help));
     return { wrap, input };
   }
-  const transcribe = check("captions-transcribe", "Transcribe me", "When off, your speech is neither captioned nor kept; the others see “not captioned” while you speak.");
-  const browser = check("captions-browser", "Caption my speech in this browser", "Your browser recognises your speech and sends only the text. Use it when the automatic captions do not follow you well.");
+  const transcribe = check("captions-transcribe", t("captions.transcribe"), t("captions.transcribe_help"));
+  const browser = check("captions-browser", t("captions.browser"), t("captions.browser_help"));
   transcribe.input.addEventListener("change", () => actions.transcribe(transcribe.input.checked));
   browser.input.addEventListener("change", () => actions.browser(browser.input.checked));
 
   const transcript = el("div", { class: "captions-transcript", role: "group", "aria-labelledby": "captions-transcript-label" });
-  transcript.append(el("p", { id: "captions-transcript-label", class: "captions-transcript-label" }, "Download the transcript"));
-  for (const [format, label] of /** @type {const} */ ([["vtt", "WebVTT"], ["srt", "SRT"], ["txt", "Text"]])) {
-    const b = el("button", { type: "button", class: "button button-secondary", "aria-label": `Transcript as ${label}` }, label);
+  transcript.append(el("p", { id: "captions-transcript-label", class: "captions-transcript-label" }, t("captions.transcript.label")));
+  // The formats' own names (WebVTT, SRT) are the same in every language; "Text" is a word.
+  const formats = /** @type {const} */ ([["vtt", "WebVTT", true], ["srt", "SRT", true], ["txt", t("captions.transcript.txt"), false]]);
+  for (const [format, label, name] of formats) {
+    const b = el("button", { type: "button", class: "button button-secondary", "aria-label": t("captions.transcript.as", { format: label }) });
+    b.append(el("span", { translate: name ? "no" : null }, label));
     b.dataset.format = format;
     b.addEventListener("click", () => actions.download(format));
     transcript.append(b);
   }
   const status = el("p", { class: "help captions-panel-status", role: "status" });
-  const close = el("button", { type: "button", class: "button button-secondary captions-close" }, "Close");
+  const close = el("button", { type: "button", class: "button button-secondary captions-close" }, t("captions.close"));
   panel.append(heading, consent, sizes, positions, transcribe.wrap, browser.wrap, transcript, status, close);
   close.addEventListener("click", () => actions.closed());
   panel.addEventListener("keydown", (e) => {
@@ -232,7 +236,7 @@ export function createCaptionsPanel(actions) {
 export function createJoinConsent() {
   const element = el("div", { class: "join-captions", hidden: true });
   const line = el("p", { class: "join-captions-line" });
-  const notice = el("p", { class: "notice join-captions-notice", hidden: true }, KEEP_NOTICE);
+  const notice = el("p", { class: "notice join-captions-notice", hidden: true }, keepNotice());
   element.append(line, notice);
   return {
     element,

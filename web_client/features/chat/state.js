@@ -1,4 +1,7 @@
-// Chat rules the page applies before and after sending. Pure functions.
+// Chat rules the page applies before and after sending. Pure functions (the words from the
+// language catalogue).
+
+import { t } from "../../ui/i18n.js";
 
 export const CHAT_MAX = 2000;
 
@@ -7,7 +10,7 @@ export const CHAT_MAX = 2000;
  * @param {string} text  already trimmed
  */
 export function textProblem(text) {
-  if (text.length > CHAT_MAX) return `That message is too long (${text.length} characters). The limit is 2,000.`;
+  if (text.length > CHAT_MAX) return t("chat.too_long", { count: text.length, limit: CHAT_MAX });
   return null;
 }
 
@@ -17,10 +20,10 @@ export function textProblem(text) {
  */
 export function sendFailure(error) {
   const code = error.code;
-  if (code === "rate_limited") return "You are sending messages very quickly. Wait a moment, then press Send again.";
-  if (code === "payload_too_large" || code === "invalid_payload") return "That message couldn't be sent: it is empty or too long.";
-  if (code === "timeout") return "Your message wasn't delivered: the connection is slow or lost. Press Send to try again.";
-  return error.message || "Your message couldn't be sent. Try again.";
+  if (code === "rate_limited") return t("chat.failure.rate_limited");
+  if (code === "payload_too_large" || code === "invalid_payload") return t("chat.failure.invalid");
+  if (code === "timeout") return t("chat.failure.timeout");
+  return error.message || t("chat.failure.other");
 }
 
 /**

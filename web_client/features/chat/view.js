@@ -2,16 +2,13 @@
 // notices (joins, leaves) as system lines, and the message box (Enter sends, Shift+Enter adds a
 // line).
 
-import { ROLE_NAMES } from "../../ui/wording.js";
 import { byId, byIdAs, el } from "../../ui/dom.js";
 import { SERVER_EVENTS } from "../../core/events.js";
+import { formatDateTime, formatTime, t } from "../../ui/i18n.js";
 import { sendChat } from "./commands.js";
 import { sendFailure, textProblem, unseen } from "./state.js";
 
 /** @typedef {import("../../core/types.js").ChatMessage} ChatMessage */
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 export class ChatPanel {
   /**
@@ -56,7 +53,7 @@ export class ChatPanel {
     this.log.replaceChildren();
     this.seen.clear();
     const list = Array.isArray(messages) ? messages : [];
-    if (list.length === 0) this.log.append(el("li", { class: "chat-empty" }, "No messages yet. Say hello!"));
+    if (list.length === 0) this.log.append(el("li", { class: "chat-empty" }, t("chat.empty")));
     for (const m of list) this.append(m);
     this.scrollToEnd(true);
     // Live messages from now on are announced politely.
@@ -134,10 +131,10 @@ export class ChatPanel {
     const own = m.from === this.store.me.id;
     const li = el("li", { class: "chat-message" + (own ? " chat-own" : ""), "data-id": String(m.id) });
     const head = el("p", { class: "chat-meta" });
-    head.append(el("span", { class: "chat-author" }, own ? `${m.name} (you)` : m.name));
-    if (m.role && m.role !== "mentee") head.append(" ", el("span", { class: "chat-role" }, ROLE_NAMES[m.role] || m.role));
+    head.append(el("span", { class: "chat-author" }, own ? t("chat.author_you", { name: m.name }) : m.name));
+    if (m.role && m.role !== "mentee") head.append(" ", el("span", { class: "chat-role" }, t("chat.role", { role: m.role })));
     // A mentor's message to every breakout room at once (breakout_broadcast).
-    if (m.broadcast) head.append(" ", el("span", { class: "chat-role chat-broadcast" }, "to every room"));
+    if (m.broadcast) head.append(" ", el("span", { class: "chat-role chat-broadcast" }, t("chat.to_every_room")));
     head.append(" ", timeElement(m.sent_at));
     const body = el("p", { class: "chat-text" }, m.text); // text only: chat is untrusted
     li.append(head, body);
@@ -157,14 +154,14 @@ export class ChatPanel {
   renderUnread() {
     this.unread.textContent = String(this.unreadCount);
     this.unread.hidden = this.unreadCount === 0;
-    this.unread.setAttribute("aria-label", `${this.unreadCount} unread`);
+    this.unread.setAttribute("aria-label", t("chat.unread", { count: this.unreadCount }));
   }
 }
 
 /** @param {number} seconds */
 function timeElement(seconds) {
   const date = new Date((Number(seconds) || Date.now() / 1000) * 1000);
-  const t = el("time", { class: "chat-time", title: fullFormat.format(date) }, timeFormat.format(date));
-  t.dateTime = date.toISOString();
-  return t;
+  const time = el("time", { class: "chat-time", title: formatDateTime(date) }, formatTime(date));
+  time.dateTime = date.toISOString();
+  return time;
 }

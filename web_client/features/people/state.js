@@ -1,6 +1,6 @@
 // Who is in the call, as the people list and the video tiles show them. Pure functions.
 
-import { ROLE_NAMES } from "../../ui/wording.js";
+import { t } from "../../ui/i18n.js";
 
 /** @typedef {import("../../core/types.js").Participant} Participant */
 
@@ -53,14 +53,14 @@ export function listed(everyone, selfId) {
  */
 export function personDetail(p, { selfId, inMyRoom, roomName }) {
   const self = p.id === selfId;
-  const bits = [/** @type {Record<string, string>} */ (ROLE_NAMES)[p.role] || p.role];
-  if (!self && p.state === "connected" && !inMyRoom) bits.push(`in ${roomName}`);
-  if (p.state === "disconnected" && !self) bits.push("reconnecting…");
-  else if (p.role === "observer") bits.push("watching");
-  else if (p.role === "captioner") bits.push("captioning");
+  const bits = [t("people.role", { role: p.role })];
+  if (!self && p.state === "connected" && !inMyRoom) bits.push(t("people.detail.in_room", { room: roomName }));
+  if (p.state === "disconnected" && !self) bits.push(t("people.detail.reconnecting"));
+  else if (p.role === "observer") bits.push(t("people.detail.watching"));
+  else if (p.role === "captioner") bits.push(t("people.detail.captioning"));
   else {
-    if (!p.audio) bits.push("muted");
-    if (!p.video) bits.push("camera off");
+    if (!p.audio) bits.push(t("people.detail.muted"));
+    if (!p.video) bits.push(t("people.detail.camera_off"));
   }
   return bits.join(" · ");
 }

@@ -3,7 +3,8 @@
 
 import { byId, el } from "../../ui/dom.js";
 import { colourFor, initials, listed, personDetail } from "./state.js";
-import { roomOf } from "../../core/store.js";
+import { MAIN, roomOf } from "../../core/store.js";
+import { t } from "../../ui/i18n.js";
 
 /**
  * @param {import("../../core/store.js").Store} store
@@ -26,11 +27,13 @@ export function installPeople(store, { rowExtras = () => null } = {}) {
           "data-id": p.id,
           "data-state": p.state,
         });
-        const avatar = el("span", { class: "person-avatar", "aria-hidden": "true" }, initials(p.name));
+        const avatar = el("span", { class: "person-avatar", "aria-hidden": "true", translate: "no" }, initials(p.name));
         avatar.style.background = colourFor(p.id);
         const text = el("span", { class: "person-text" });
-        const detail = personDetail(p, { selfId, inMyRoom: store.inMyRoom(p), roomName: store.roomName(roomOf(p)) });
-        text.append(el("span", { class: "person-name" }, self ? `${p.name} (you)` : p.name), el("span", { class: "person-detail" }, detail));
+        const room = roomOf(p);
+        const roomName = room === MAIN ? t("breakouts.main_room") : store.roomName(room);
+        const detail = personDetail(p, { selfId, inMyRoom: store.inMyRoom(p), roomName });
+        text.append(el("span", { class: "person-name" }, self ? t("people.name_you", { name: p.name }) : p.name), el("span", { class: "person-detail" }, detail));
         li.append(avatar, text);
         const extras = rowExtras(p);
         if (extras) li.append(extras);

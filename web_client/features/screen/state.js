@@ -2,6 +2,7 @@
 // stage says about each share, and who may stop someone else's.
 
 import { sendsNoMedia } from "../../core/store.js";
+import { t } from "../../ui/i18n.js";
 
 /** @typedef {import("../../core/types.js").Participant} Participant */
 /** @typedef {import("../../core/types.js").Role} Role */
@@ -20,7 +21,7 @@ export function sharersHere(participants, inMyRoom) {
 
 /** The stage's line about one share. @param {Participant} p @param {string | null} selfId */
 export function shareCaption(p, selfId) {
-  return p.id === selfId ? "You are sharing your screen" : `${p.name} is sharing their screen`;
+  return p.id === selfId ? t("screen.sharing_self") : t("screen.sharing_other", { name: p.name });
 }
 
 /**
@@ -30,7 +31,7 @@ export function shareCaption(p, selfId) {
  */
 export function busyNotice(sharers, selfId) {
   const other = sharers.find((p) => p.id !== selfId);
-  return other ? `${other.name} is already sharing` : "Someone else is already sharing";
+  return other ? t("screen.busy_named", { name: other.name }) : t("screen.busy");
 }
 
 /** Mentors (and admins) stop other people's shares and set how many may share. @param {Role | null} role */

@@ -6,6 +6,7 @@
 import { SERVER_EVENTS } from "../../core/events.js";
 import { addStylesheet, byId, byIdAs, el } from "../../ui/dom.js";
 import { setIcon } from "../../ui/icons.js";
+import { t } from "../../ui/i18n.js";
 import { screenCommands } from "./commands.js";
 import { busyNotice, mayModerateShares, mayShare, shareCaption, sharersHere } from "./state.js";
 
@@ -44,13 +45,14 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
     const role = store.me.role;
     button.hidden = !canCapture || !mayShare(role);
     button.disabled = busy;
-    const label = track ? "Stop sharing" : "Share screen";
+    const label = track ? t("screen.stop_sharing") : t("screen.share");
     /** @type {HTMLElement} */ (button.querySelector(".control-label")).textContent = label;
     button.classList.toggle("control-active", !!track);
-    button.title = track ? "Stop sharing your screen" : "Share your screen with the room";
+    button.title = track ? t("screen.stop_sharing_title") : t("screen.share_title");
     policy.hidden = !mayModerateShares(role);
     policy.setAttribute("aria-pressed", String(many));
-    policy.title = many ? "Several people may share at once: press for one at a time" : "One person shares at a time: press to let several share";
+    /** @type {HTMLElement} */ (policy.querySelector(".control-label")).textContent = t("screen.policy.label");
+    policy.title = many ? t("screen.policy.many_title") : t("screen.policy.one_title");
   }
 
   function renderStage() {
@@ -81,13 +83,13 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
     const video = el("video", { autoplay: true, playsinline: true, "aria-hidden": "true" });
     video.muted = true; // a share carries no sound here
     const caption = el("p", { class: "screen-caption", id: captionId });
-    const stop = el("button", { type: "button", class: "button button-secondary screen-stop", "aria-describedby": captionId }, "Stop share");
+    const stop = el("button", { type: "button", class: "button button-secondary screen-stop", "aria-describedby": captionId }, t("screen.stop_share"));
     stop.addEventListener("click", async () => {
       stop.disabled = true;
       const ack = await commands.stop(p.id);
       stop.disabled = false;
-      if (ack.ok) announce(`${store.name(p.id)}'s share stopped`);
-      else alert(ack.error.message || "Could not stop that share.");
+      if (ack.ok) announce(t("screen.stopped_other", { name: store.name(p.id) }));
+      else alert(ack.error.message || t("screen.stop_failed"));
     });
     const item = el("li", { class: "screen-item" });
     item.dataset.id = p.id;
@@ -122,7 +124,7 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
       captured = stream.getVideoTracks()[0] || null;
     } catch (e) {
       // Cancelled in the browser's picker, or refused: nothing to say beyond the button's state.
-      announce("Screen sharing did not start");
+      announce(t("screen.not_started"));
     }
     if (!captured) {
       busy = false;
@@ -136,7 +138,7 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
       busy = false;
       renderControls();
       if (ack.error.code === "screen_busy") notice(busyNotice(sharersHere(store.participants.values(), (p) => store.inMyRoom(p)), store.me.id));
-      else alert(ack.error.message || "Your screen could not be shared.");
+      else alert(ack.error.message || t("screen.share_failed"));
       return;
     }
     track = captured;
@@ -147,7 +149,7 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
     await call.setScreen(captured);
     busy = false;
     renderControls();
-    announce("You are sharing your screen");
+    announce(t("screen.sharing_self"));
   }
 
   /** @param {boolean} tellServer */
@@ -166,7 +168,7 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
 
   button.addEventListener("click", () => {
     if (busy) return;
-    if (track) stop(true).then(() => announce("You stopped sharing your screen"));
+    if (track) stop(true).then(() => announce(t("screen.stopped_self")));
     else start();
   });
   policy.addEventListener("click", async () => {
@@ -175,12 +177,12 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
     const ack = await commands.policy(next);
     policy.disabled = false;
     if (!ack.ok) {
-      alert(ack.error.message || "Could not change who may share.");
+      alert(ack.error.message || t("screen.policy.failed"));
       return;
     }
     many = next;
     renderControls();
-    announce(many ? "Several people may share their screen at once" : "One person shares their screen at a time");
+    announce(many ? t("screen.policy.many") : t("screen.policy.one"));
   });
 
   store.subscribe("me", renderControls);
@@ -188,7 +190,7 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
     // A share ends when its sharer moves to another room (the server says so for the others).
     if (track && !busy && before !== undefined && before !== store.room) {
       stop(false);
-      notice("Your screen share ended when you moved to another room");
+      notice(t("screen.ended_moved"));
     }
     renderStage();
   });
@@ -197,7 +199,7 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
     // A mentor stopped my share: the server says I no longer share.
     if (track && !busy && p && p.id === store.me.id && p.screen === false) {
       stop(false);
-      notice("Your screen share was stopped by a mentor");
+      notice(t("screen.stopped_by_mentor"));
     }
   });
   renderControls();

@@ -1,8 +1,9 @@
+import "../../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   CaptionLog, FADE_MS, REMOVE_MS, STALE_PARTIAL_MS, STORAGE_KEY, consentWords, loadSettings, mayDownloadTranscript, notCaptioned,
-  parseConsent, saveSettings, sourceLabel, throttle,
+  SIZES, parseConsent, saveSettings, sourceLabel, throttle, words,
 } from "../../../../web_client/features/captions/state.js";
 import { captionCommands } from "../../../../web_client/features/captions/commands.js";
 import { BrowserCaptions, recognitionClass } from "../../../../web_client/features/captions/speech.js";
@@ -73,6 +74,9 @@ test("settings are remembered under the captions key, and a broken or foreign va
   assert.ok(STORAGE_KEY.startsWith("tandem:"));
   assert.deepEqual(JSON.parse(store.get(STORAGE_KEY)), { on: true, size: "l", position: "overlay-top" });
   assert.deepEqual(loadSettings(storage), { on: true, size: "l", position: "overlay-top" });
+  saveSettings(storage, { on: false, size: "xl", position: "below" }); // extra large
+  assert.deepEqual(loadSettings(storage), { on: false, size: "xl", position: "below" });
+  assert.deepEqual(SIZES.map(([size, label]) => [size, words(label)]), [["s", "Small"], ["m", "Medium"], ["l", "Large"], ["xl", "Extra large"]]);
   store.set(STORAGE_KEY, JSON.stringify({ on: "yes", size: "xxl", position: "left" }));
   assert.deepEqual(loadSettings(storage), { on: false, size: "m", position: "below" });
   store.set(STORAGE_KEY, "{not json");

@@ -1,3 +1,4 @@
+import "../../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { sendChat } from "../../../../web_client/features/chat/commands.js";
@@ -13,7 +14,7 @@ test("a chat message goes out as `chat` with its text, and the acknowledgement c
 
 test("too long is said before sending; refusals are said in words", () => {
   assert.equal(textProblem("x".repeat(2000)), null);
-  assert.match(textProblem("x".repeat(2001)), /2001 characters/);
+  assert.match(textProblem("x".repeat(2001)), /2,001 characters/);
   assert.match(sendFailure({ code: "rate_limited" }), /very quickly/);
   assert.match(sendFailure({ code: "timeout" }), /wasn't delivered/);
   assert.equal(sendFailure({ code: "odd", message: "Server says no." }), "Server says no.");

@@ -1,3 +1,4 @@
+import "../../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { busyNotice, mayModerateShares, mayShare, shareCaption, sharersHere } from "../../../../web_client/features/screen/state.js";
