@@ -5,6 +5,7 @@
 import { renderTable, renderTimeline, fmtDateTime, fmtMinutes } from "./attendance_view.js";
 import { byId as $, byIdAs } from "./ui/dom.js";
 import { installConsole } from "./admin/console.js";
+import { ApiError, errorText } from "./admin/api.js";
 import { applyDisplay, displayOptions } from "./features/display/view.js";
 import { formatDateTime, formatNumber, loadLanguage, t } from "./ui/i18n.js";
 import { languagePicker } from "./ui/language_picker.js";
@@ -51,14 +52,6 @@ Object.defineProperty(window, "tandemTestHooks", {
   }),
 });
 
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
 function setStatus(text, isError = false) {
   // Attendance speaks here; a load that ends after the admin went to another section stays
   // quiet there (a refusal of the key is still said: it ends every section).
@@ -103,7 +96,7 @@ function failed(err) {
     setStatus(t("admin.sign_in.refused"), true);
     return;
   }
-  setStatus(err instanceof ApiError ? `${err.message} (${err.code})` : t("admin.status.unreachable"), true);
+  setStatus(err instanceof ApiError ? errorText(err) : t("admin.status.unreachable"), true);
 }
 
 // --------------------------------------------------------------------------------------------

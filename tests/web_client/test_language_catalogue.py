@@ -131,7 +131,8 @@ def english_in_script(path: Path) -> list[str]:
     return problems
 
 
-_T_CALL = re.compile(r"""\bt\(\s*(["'])([a-z0-9_.-]+)\1""")
+# t("key"), and refusedWords(error, "key") (ui/wording.js: the key is its fallback).
+_T_CALL = re.compile(r"""\b(?:t\(|refusedWords\([^,()]+,)\s*(["'])([a-z0-9_.-]+)\1""")
 _T_DYNAMIC = re.compile(r"""\bt\(\s*`([a-z0-9_.-]+)\$\{""")
 
 

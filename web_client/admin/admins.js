@@ -4,7 +4,7 @@
 
 import { byId, byIdAs, el } from "../ui/dom.js";
 import { formatNumber, t } from "../ui/i18n.js";
-import { ApiError, seg } from "./api.js";
+import { ApiError, seg, errorText } from "./api.js";
 import {
   AUDIT_ACTIONS, AUDIT_PAGE_SIZES, auditCells, auditPage, fmtAt, isActionName, isDisabled, listOf, whoText,
 } from "./account_model.js";
@@ -104,7 +104,7 @@ export function installAdmins(api) {
       showKey(made, String(made.key ?? ""), false);
       loadAudit("start");
     } catch (err) {
-      error.textContent = err instanceof ApiError ? err.message : t("admin.admins.create_failed");
+      error.textContent = err instanceof ApiError ? errorText(err) : t("admin.admins.create_failed");
       byIdAs("admin-name", HTMLInputElement).focus();
     }
   });

@@ -4,7 +4,7 @@
 
 import { byId, byIdAs, el } from "../ui/dom.js";
 import { t } from "../ui/i18n.js";
-import { ApiError, seg } from "./api.js";
+import { ApiError, seg, errorText } from "./api.js";
 import {
   editedPerson, formOfPerson, importErrorRows, importErrorSummary, importSummary, lineRange, personCells,
   personFromForm,
@@ -189,7 +189,7 @@ export function installCohorts(ctx, choose) {
         const changed = err instanceof ApiError && err.code === "conflict";
         error.textContent = changed
           ? t("admin.cohorts.person.conflict", { name: before.name })
-          : err instanceof ApiError ? err.message : t("admin.cohorts.person.save_failed");
+          : err instanceof ApiError ? errorText(err) : t("admin.cohorts.person.save_failed");
         if (changed) {
           stopEdit();
           await ctx.loadPeople();
@@ -205,7 +205,7 @@ export function installCohorts(ctx, choose) {
       await ctx.loadPeople();
       byIdAs("person-name", HTMLInputElement).focus();
     } catch (err) {
-      error.textContent = err instanceof ApiError ? err.message : t("admin.cohorts.person.add_failed");
+      error.textContent = err instanceof ApiError ? errorText(err) : t("admin.cohorts.person.add_failed");
       byIdAs("person-name", HTMLInputElement).focus();
     }
   });

@@ -4,7 +4,7 @@
 
 import { byId, byIdAs, el } from "../ui/dom.js";
 import { t } from "../ui/i18n.js";
-import { ApiError } from "./api.js";
+import { ApiError, errorText } from "./api.js";
 import { namesById, roleWord } from "./cohort_model.js";
 import {
   PairChoices, dayText, fmtPoints, matchLabel, proposalRows, proposalSummary, reasonText, rulesFromForm, whyText,
@@ -167,7 +167,7 @@ export function installMatching(ctx) {
       await ctx.loadMatches();
       focusOn(byId("matches-title"));
     } catch (err) {
-      error.textContent = err instanceof ApiError ? err.message : t("admin.matching.publish.failed");
+      error.textContent = err instanceof ApiError ? errorText(err) : t("admin.matching.publish.failed");
     }
   });
 

@@ -4,7 +4,7 @@
 
 import { byId, byIdAs, el } from "../ui/dom.js";
 import { t } from "../ui/i18n.js";
-import { ApiError, seg } from "./api.js";
+import { ApiError, seg, errorText } from "./api.js";
 import { namesById } from "./cohort_model.js";
 import { matchLabel } from "./match_model.js";
 import { fileSlug, linkRows, schedulePayload, schedulePeople, scheduleSummary } from "./schedule_model.js";
@@ -74,7 +74,7 @@ export function installSchedules(ctx) {
       status.say(t("admin.schedules.scheduled", { summary: scheduleSummary(schedule) }));
       focusOn(document.getElementById(`schedule-${schedule.id}`));
     } catch (err) {
-      error.textContent = err instanceof ApiError && err.message ? err.message : t("admin.schedules.not_scheduled");
+      error.textContent = err instanceof ApiError ? errorText(err) : t("admin.schedules.not_scheduled");
       target.focus();
     }
   });

@@ -4,7 +4,7 @@
 
 import { byId, byIdAs, el } from "../ui/dom.js";
 import { t } from "../ui/i18n.js";
-import { ApiError, seg } from "./api.js";
+import { ApiError, seg, errorText } from "./api.js";
 import { WEBHOOK_EVENTS, deliveryOutcome, fmtAt, isWebUrl, listOf, triedDelivery, words } from "./account_model.js";
 import { button, copyField, dataTable, focusOn, statusOf } from "./view.js";
 
@@ -89,7 +89,7 @@ export function installWebhooks(api) {
       await load();
       heading.focus();
     } catch (err) {
-      error.textContent = err instanceof ApiError ? err.message : t("admin.webhooks.register_failed");
+      error.textContent = err instanceof ApiError ? errorText(err) : t("admin.webhooks.register_failed");
       if (err instanceof ApiError && err.code === "webhook_url_refused") urlField.focus();
     }
   });

@@ -37,6 +37,18 @@ export function errorText(error) {
   return t("errors.generic.in_call", { code });
 }
 
+/**
+ * A refused command in words: the message of its error code (docs/PROTOCOL.md, "Error codes"),
+ * or the feature's own words (`fallbackKey`) for a code the catalogue lacks. The server's own
+ * message is English and for developers: it is never shown.
+ * @param {{code?: string} | null | undefined} error
+ * @param {string} fallbackKey
+ */
+export function refusedWords(error, fallbackKey) {
+  const code = error && error.code;
+  return code && knownError(code) ? t(`errors.${code}.body`) : t(fallbackKey);
+}
+
 /** The page cannot reach the server. */
 export function network() {
   return { title: t("errors.network.title"), body: t("errors.network.body") };

@@ -5,6 +5,7 @@
 
 import { CLIENT_EVENTS } from "../../core/events.js";
 import { t } from "../../ui/i18n.js";
+import { refusedWords } from "../../ui/wording.js";
 
 /**
  * @typedef {import("../../core/types.js").Ack} Ack
@@ -52,5 +53,5 @@ export function breakoutCommands(transport) {
 export function refusalText(ack) {
   if (ack.ok) return "";
   if (ack.error.code === "timeout") return t("breakouts.refused.timeout");
-  return ack.error.message || t("breakouts.refused.other");
+  return refusedWords(ack.error, "breakouts.refused.other");
 }

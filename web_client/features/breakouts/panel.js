@@ -224,7 +224,7 @@ export function createPanel({ store, commands, notice }) {
       focusLater(draftLeadBox);
     } else if (ack.error.code === "invalid_payload" && /group/i.test(ack.error.message || "")) {
       // The session has no groups: say so beside the button, and keep it from being pressed again.
-      ui.groupsMessage = ack.error.message || "";
+      ui.groupsMessage = t("breakouts.groups.none");
       fail("");
       renderGroups();
       focusLater(groupsHelp);

@@ -5,6 +5,7 @@ import { byId, byIdAs } from "../../ui/dom.js";
 import { setIcon } from "../../ui/icons.js";
 import { t } from "../../ui/i18n.js";
 import { closingNotice, helpButton, roomStatusText } from "./state.js";
+import { refusedWords } from "../../ui/wording.js";
 
 /**
  * @param {object} ctx
@@ -24,7 +25,7 @@ export function createRoomStatus({ store, commands, announce, urgent, alert }) {
     const asked = help.getAttribute("aria-pressed") === "true";
     const ack = await (asked ? commands.withdrawHelp() : commands.requestHelp());
     if (ack.ok) announce(asked ? t("breakouts.help.withdrawn") : t("breakouts.help.asked_announce"));
-    else alert(ack.error.message || t("breakouts.refused.other"));
+    else alert(refusedWords(ack.error, "breakouts.refused.other"));
   });
 
   /** Also once a second while a countdown is on. */

@@ -4,6 +4,7 @@
 import { el } from "../../ui/dom.js";
 import { t } from "../../ui/i18n.js";
 import { clip, throttle, utteranceId } from "./state.js";
+import { refusedWords } from "../../ui/wording.js";
 
 /** @typedef {import("../../core/types.js").Participant} Participant */
 /** @typedef {import("./commands.js").CaptionText} CaptionText */
@@ -79,7 +80,7 @@ export function createCaptionerPanel({ send, alert }) {
 
   const typed = typedCaptions((c) => {
     send(c).then((ack) => {
-      if (!ack.ok && ack.error.code !== "timeout") alert(ack.error.message || t("captions.captioner.refused"));
+      if (!ack.ok && ack.error.code !== "timeout") alert(refusedWords(ack.error, "captions.captioner.refused"));
     });
   });
   input.addEventListener("input", () => typed.typed(select.value, input.value));

@@ -16,6 +16,7 @@ import { BrowserCaptions, recognitionClass } from "./speech.js";
 import { createCaptionerPanel, speakersToCaption } from "./captioner.js";
 import { createCaptionControls, createCaptionsPanel, createCaptionsRegion, createJoinConsent } from "./view.js";
 import { CaptionLog, isCaptioner, loadSettings, mayDownloadTranscript, notCaptioned, parseConsent, saveSettings } from "./state.js";
+import { refusedWords } from "../../ui/wording.js";
 
 /** @typedef {import("../../core/types.js").Caption} Caption */
 /** @typedef {import("../../core/types.js").CaptionConsent} CaptionConsent */
@@ -171,7 +172,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
         settings = { ...settings, on: false };
         render();
       }
-      alert(ack.error.message || t("captions.failed.on"));
+      alert(refusedWords(ack.error, "captions.failed.on"));
     }
   }
 
@@ -187,7 +188,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
     if (!ack.ok && ack.error.code !== "timeout") {
       transcribed = before;
       render();
-      alert(ack.error.message || t("captions.failed.transcribe"));
+      alert(refusedWords(ack.error, "captions.failed.transcribe"));
       return;
     }
     if (on && browserWanted && browser) browser.start();
@@ -203,7 +204,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       browserWanted = false;
       if (browser) browser.stop();
       render();
-      alert(ack.error.message || t("captions.failed.browser"));
+      alert(refusedWords(ack.error, "captions.failed.browser"));
       return;
     }
     if (browser) {
@@ -240,7 +241,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       if (!res.ok) {
         const body = await res.json().catch(() => null);
         const code = body && body.error && body.error.code;
-        panel.status(code === "no_transcript" ? t("captions.transcript.none") : (body && body.error && body.error.message) || t("captions.transcript.failed"));
+        panel.status(code === "no_transcript" ? t("captions.transcript.none") : refusedWords(body && body.error, "captions.transcript.failed"));
         return;
       }
       const blob = await res.blob();

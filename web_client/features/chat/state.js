@@ -2,6 +2,7 @@
 // language catalogue).
 
 import { t } from "../../ui/i18n.js";
+import { refusedWords } from "../../ui/wording.js";
 
 export const CHAT_MAX = 2000;
 
@@ -23,7 +24,7 @@ export function sendFailure(error) {
   if (code === "rate_limited") return t("chat.failure.rate_limited");
   if (code === "payload_too_large" || code === "invalid_payload") return t("chat.failure.invalid");
   if (code === "timeout") return t("chat.failure.timeout");
-  return error.message || t("chat.failure.other");
+  return refusedWords(error, "chat.failure.other");
 }
 
 /**

@@ -10,6 +10,7 @@ import { t } from "../../ui/i18n.js";
 import { confirmDialog } from "../../ui/confirm_dialog.js";
 import { actionsFor, canActOn, moderatedNotice, moderates, newlyWaiting, refusedText, waitingNotice, WORDS } from "./state.js";
 import { admit, decline, endForEveryone, lockSession, moderate } from "./commands.js";
+import { refusedWords } from "../../ui/wording.js";
 
 /** @typedef {import("../../core/types.js").Participant} Participant */
 /** @typedef {{id: string, name: string, role: string, since: number, returning: boolean, removed_before: boolean}} Waiter */
@@ -49,7 +50,7 @@ export function installModeration({ store, dispatcher, transport, notice, alert,
    * @param {string} [name]
    */
   function refused(ack, action, name = "") {
-    if (!ack.ok && ack.error.code !== "timeout") alert(refusedText(action, name, ack.error.message || ack.error.code));
+    if (!ack.ok && ack.error.code !== "timeout") alert(refusedText(action, name, refusedWords(ack.error, "errors.generic.body")));
   }
 
   function render() {

@@ -9,6 +9,7 @@ import { setIcon } from "../../ui/icons.js";
 import { t } from "../../ui/i18n.js";
 import { screenCommands } from "./commands.js";
 import { busyNotice, mayModerateShares, mayShare, shareCaption, sharersHere } from "./state.js";
+import { refusedWords } from "../../ui/wording.js";
 
 /** @typedef {import("../../core/types.js").Participant} Participant */
 
@@ -89,7 +90,7 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
       const ack = await commands.stop(p.id);
       stop.disabled = false;
       if (ack.ok) announce(t("screen.stopped_other", { name: store.name(p.id) }));
-      else alert(ack.error.message || t("screen.stop_failed"));
+      else alert(refusedWords(ack.error, "screen.stop_failed"));
     });
     const item = el("li", { class: "screen-item" });
     item.dataset.id = p.id;
@@ -138,7 +139,7 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
       busy = false;
       renderControls();
       if (ack.error.code === "screen_busy") notice(busyNotice(sharersHere(store.participants.values(), (p) => store.inMyRoom(p)), store.me.id));
-      else alert(ack.error.message || t("screen.share_failed"));
+      else alert(refusedWords(ack.error, "screen.share_failed"));
       return;
     }
     track = captured;
@@ -177,7 +178,7 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
     const ack = await commands.policy(next);
     policy.disabled = false;
     if (!ack.ok) {
-      alert(ack.error.message || t("screen.policy.failed"));
+      alert(refusedWords(ack.error, "screen.policy.failed"));
       return;
     }
     many = next;

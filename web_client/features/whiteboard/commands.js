@@ -6,7 +6,7 @@
 import * as Y from "../../vendor/yjs.bundle.js";
 import { CLIENT_EVENTS, SERVER_EVENTS } from "../../core/events.js";
 import { afterRefusal, roundCoord, toBuffer } from "./state.js";
-import { t } from "../../ui/i18n.js";
+import { refusedWords } from "../../ui/wording.js";
 
 /**
  * @typedef {import("../../core/types.js").Ack} Ack
@@ -133,7 +133,7 @@ export class BoardSync {
     const ack = await this.transport.request(CLIENT_EVENTS.BOARD_SYNC, { room, state: toBuffer(Y.encodeStateVector(doc)) });
     if (doc !== this.doc || room !== this.room) return;
     if (!ack.ok) {
-      this.listener.status(ack.error.message || t("whiteboard.load_failed"));
+      this.listener.status(refusedWords(ack.error, "whiteboard.load_failed"));
       return;
     }
     Y.applyUpdate(doc, new Uint8Array(ack.update), REMOTE);

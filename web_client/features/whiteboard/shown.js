@@ -6,6 +6,7 @@ import { BOARD, drawBoard, readItems } from "./render.js";
 import { readShown } from "./commands.js";
 import { el } from "../../ui/dom.js";
 import { t } from "../../ui/i18n.js";
+import { refusedWords } from "../../ui/wording.js";
 
 /**
  * @param {object} ctx
@@ -39,7 +40,7 @@ export function createShowing({ list, show, say }) {
   /** @param {string | null} room */
   async function showRoom(room) {
     const ack = await show(room);
-    if (!ack.ok) say(ack.error.message || t("whiteboard.show.failed"));
+    if (!ack.ok) say(refusedWords(ack.error, "whiteboard.show.failed"));
   }
 
   return {

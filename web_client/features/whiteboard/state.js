@@ -3,6 +3,7 @@
 // Tables hold catalogue keys as "i18n:<key>"; `words()` gives them in the page's language.
 
 import { t } from "../../ui/i18n.js";
+import { refusedWords } from "../../ui/wording.js";
 
 /** [value, name] */
 export const COLORS = /** @type {const} */ ([
@@ -64,7 +65,7 @@ export function afterRefusal(error) {
   return {
     resync: true,
     fresh: DISCARD.has(error.code),
-    message: MESSAGES[error.code] ? words(MESSAGES[error.code]) : error.message || t("whiteboard.refusal.other"),
+    message: MESSAGES[error.code] ? words(MESSAGES[error.code]) : refusedWords(error, "whiteboard.refusal.other"),
   };
 }
 

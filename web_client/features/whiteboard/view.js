@@ -12,6 +12,7 @@ import { SERVER_EVENTS } from "../../core/events.js";
 import { addStylesheet, el } from "../../ui/dom.js";
 import { t } from "../../ui/i18n.js";
 import { confirmDialog } from "../../ui/confirm_dialog.js";
+import { refusedWords } from "../../ui/wording.js";
 
 /**
  * @typedef {import("./render.js").Item} Item
@@ -188,7 +189,7 @@ export function installWhiteboard({ container, transport, dispatcher, participan
     });
     if (!sure) return;
     const ack = await board.clear();
-    say(ack.ok ? t("whiteboard.cleared") : ack.error.message || t("whiteboard.not_cleared"));
+    say(ack.ok ? t("whiteboard.cleared") : refusedWords(ack.error, "whiteboard.not_cleared"));
   }
 
   // -- pointer input -------------------------------------------------------------------------------

@@ -44,14 +44,15 @@ test("each command sends its event name and payload, and resolves with the ackno
   assert.deepEqual(acks.map((a) => a.event), transport.sent.map((s) => s.event));
 });
 
-test("a refusal is told in the server's words; no answer in words of our own", async () => {
+test("a refusal is told in the words of its code, never the server's English; no answer in words of our own", async () => {
   const transport = new FakeTransport((event) =>
     event === "breakout_open"
       ? { ok: false, error: { code: "illegal_transition", message: "The rooms are already open." } }
       : { ok: false, error: { code: "timeout", message: "No answer from the server" } },
   );
   const c = breakoutCommands(transport);
-  assert.equal(refusalText(await c.open(60)), "The rooms are already open.");
+  assert.equal(refusalText(await c.open(60)), "The session has changed since this was shown. Try again.");
+  assert.equal(refusalText({ ok: false, error: { code: "odd", message: "English" } }), "That did not work. Try again.");
   assert.equal(refusalText(await c.discard()), "No answer from Tandem: check your connection and try again.");
   assert.equal(refusalText({ ok: true }), "");
 });

@@ -17,7 +17,9 @@ test("too long is said before sending; refusals are said in words", () => {
   assert.match(textProblem("x".repeat(2001)), /2,001 characters/);
   assert.match(sendFailure({ code: "rate_limited" }), /very quickly/);
   assert.match(sendFailure({ code: "timeout" }), /wasn't delivered/);
-  assert.equal(sendFailure({ code: "odd", message: "Server says no." }), "Server says no.");
+  // Never the server's English: the code's words, or the chat's own for a code unknown here.
+  assert.equal(sendFailure({ code: "odd", message: "Server says no." }), "Your message couldn't be sent. Try again.");
+  assert.equal(sendFailure({ code: "not_joined", message: "Server says no." }), "Wait until you have joined, then try again.");
 });
 
 test("history and live messages overlap: only the unseen ones are new", () => {

@@ -81,7 +81,10 @@ test("after a refusal the page says why and syncs again, dropping its copy when 
   // An update that built on a change the server lacks: sync, then send what it lacks (kept here).
   assert.deepEqual(afterRefusal({ code: "board_out_of_order" }),
     { resync: true, fresh: false, message: "Catching up with the board; your latest drawing is being sent again." });
-  assert.equal(afterRefusal({ code: "x", message: "Nope." }).message, "Nope.");
+  // Never the server's English: the code's words, or the board's own for a code unknown here.
+  assert.equal(afterRefusal({ code: "x", message: "Nope." }).message, "The board did not take that change.");
+  assert.equal(afterRefusal({ code: "not_joined", message: "Nope." }).message,
+    "Wait until you have joined, then try again.");
   assert.equal(mayEdit({ author: "a" }, "a", false), true);
   assert.equal(mayEdit({ author: "b" }, "a", false), false);
   assert.equal(mayEdit({ author: "b" }, "a", true), true);
