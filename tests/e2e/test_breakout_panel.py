@@ -282,13 +282,14 @@ async def test_choice_groups_time_and_errors_from_the_panel(
     await panel.wait_for()
     assert await mentor.evaluate(UNNAMED_CONTROLS_JS) == []
 
-    # No groups in this session: the button says so (the server's words) and is disabled.
+    # No groups in this session: the button says so and is disabled.
     groups_button = panel.get_by_role("button", name="Rooms from the session's groups")
     await groups_button.click()
     await wait_text(mentor, "#bo-groups-help", "no pre-defined groups")
     assert await groups_button.is_disabled()
 
-    # A refusal from the server is shown in the alert region.
+    # A problem with the names (the server's rule, checked before sending) is shown in the
+    # alert region.
     await panel.get_by_label("Room names (optional)").fill("Garden\ngarden")
     await panel.get_by_role("button", name="Create rooms").click()
     await wait_text(mentor, "#breakouts-panel .bo-error", "cannot have the same name")

@@ -53,5 +53,6 @@ export function breakoutCommands(transport) {
 export function refusalText(ack) {
   if (ack.ok) return "";
   if (ack.error.code === "timeout") return t("breakouts.refused.timeout");
+  if (ack.error.code === "invalid_payload") return t("breakouts.refused.invalid");
   return refusedWords(ack.error, "breakouts.refused.other");
 }

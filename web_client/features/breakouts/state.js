@@ -16,6 +16,7 @@ export const MANAGERS = new Set(["mentor", "admin"]);
 export const DEFAULT_MINUTES = 15;
 export const MAX_MINUTES = 240; // the server's limit: 60 s to 4 h
 export const MAX_ROOMS = 50;
+export const ROOM_NAME_MAX = 60; // rooms/room.py
 /** The return countdowns a mentor can choose, in seconds, with their words ("i18n:" catalogue keys). */
 export const CLOSE_COUNTDOWNS = /** @type {const} */ ([
   [10, "i18n:breakouts.close.in_10_seconds"],
@@ -96,7 +97,14 @@ export function suggestedRoomCount(candidates) {
  */
 export function createPayload({ names, count, allowChoice }) {
   const list = names.split("\n").map((s) => s.trim()).filter(Boolean);
-  if (list.length) return { payload: { names: list, allow_choice: allowChoice } };
+  if (list.length) {
+    // The server's own rules (rooms/breakout.py), said here in the person's language.
+    if (list.length > MAX_ROOMS) return { problem: t("breakouts.problem.count", { max: MAX_ROOMS }) };
+    if (list.some((name) => name.length > ROOM_NAME_MAX)) return { problem: t("breakouts.problem.name_long", { max: ROOM_NAME_MAX }) };
+    const seen = new Set(list.map((name) => name.toLowerCase()));
+    if (seen.size < list.length) return { problem: t("breakouts.problem.name_twice") };
+    return { payload: { names: list, allow_choice: allowChoice } };
+  }
   const n = Number(count);
   if (!Number.isInteger(n) || n < 1 || n > MAX_ROOMS) return { problem: t("breakouts.problem.count", { max: MAX_ROOMS }) };
   return { payload: { count: n, allow_choice: allowChoice } };
