@@ -29,7 +29,7 @@ export function installCohorts(ctx, choose) {
   function fillSelect() {
     const current = ctx.shared.cohort?.id || "";
     select.replaceChildren(...(cohorts.length
-      ? cohorts.map((c) => el("option", { value: c.id }, `${c.programme} · ${c.name}`))
+      ? cohorts.map((c) => el("option", { value: c.id, translate: "no" }, `${c.programme} · ${c.name}`))
       : [el("option", { value: "" }, t("admin.cohorts.none_yet"))]));
     select.value = cohorts.some((c) => c.id === current) ? current : (cohorts[0]?.id || "");
   }
