@@ -24,7 +24,7 @@ export function confirmDialog({ title, body, confirm, cancel, returnTo }) {
   const id = `confirm-dialog-${counter}`;
   const active = document.activeElement;
   const opener = active instanceof HTMLElement && active !== document.body ? active : null;
-  const dialog = el("dialog", { class: "confirm-dialog", role: "alertdialog", "aria-modal": "true", "aria-labelledby": `${id}-title`, "aria-describedby": `${id}-body` });
+  const dialog = el("dialog", { class: "page-dialog confirm-dialog", role: "alertdialog", "aria-modal": "true", "aria-labelledby": `${id}-title`, "aria-describedby": `${id}-body` });
   const heading = el("h2", { id: `${id}-title` }, title);
   const text = el("p", { id: `${id}-body` }, body);
   const actions = el("div", { class: "confirm-dialog-actions" });

@@ -78,6 +78,20 @@ async def media_owner(made: dict[str, Any]) -> str:
     return value.decode() if value else ""
 
 
+async def ana_on_a_ben_and_cleo_on_b(pair: Pair, made: dict[str, Any]) -> list[Someone]:
+    """Ana on process a, Ben and Cleo on b, each publishing and subscribing; Ana's process, the
+    first to need the session's media, holds it."""
+    session, tokens = made["session"], made["tokens"]
+    people = [await Someone.on(pair.a, tokens["mentor"], "Ana", session),
+              await Someone.on(pair.b, tokens["mentee"], "Ben", session),
+              await Someone.on(pair.b, tokens["mentee"], "Cleo", session)]
+    made["people"].extend(people)
+    for person in people:
+        await person.connect()
+    assert await media_owner(made) == people[0].node
+    return people
+
+
 async def test_people_on_two_processes_receive_each_other_through_one_plane(
     pair: Pair, made: dict[str, Any]
 ) -> None:
@@ -121,14 +135,7 @@ async def test_when_the_owner_dies_the_media_comes_back_through_the_other_proces
     pair: Pair, made: dict[str, Any]
 ) -> None:
     session, tokens = made["session"], made["tokens"]
-    ana = await Someone.on(pair.a, tokens["mentor"], "Ana", session)
-    ben = await Someone.on(pair.b, tokens["mentee"], "Ben", session)
-    cleo = await Someone.on(pair.b, tokens["mentee"], "Cleo", session)
-    people = [ana, ben, cleo]
-    made["people"].extend(people)
-    for person in people:
-        await person.connect()
-    assert await media_owner(made) == ana.node
+    ana, ben, cleo = people = await ana_on_a_ben_and_cleo_on_b(pair, made)
     await eventually(lambda: everyone_gets_everyone(people, "video"), WAIT, what="video")
     first = ana.node
     pair.a.kill()
@@ -163,15 +170,7 @@ async def test_only_the_media_owner_loads_the_speech_model(
 ) -> None:
     """Every process holding the session follows whose speech captions want, but only the one
     that receives the audio (the media owner) loads the speech model."""
-    session, tokens = made["session"], made["tokens"]
-    ana = await Someone.on(pair.a, tokens["mentor"], "Ana", session)
-    ben = await Someone.on(pair.b, tokens["mentee"], "Ben", session)
-    cleo = await Someone.on(pair.b, tokens["mentee"], "Cleo", session)
-    people = [ana, ben, cleo]
-    made["people"].extend(people)
-    for person in people:
-        await person.connect()
-    assert await media_owner(made) == ana.node
+    ana, ben, cleo = people = await ana_on_a_ben_and_cleo_on_b(pair, made)
     await eventually(lambda: everyone_gets_everyone(people, "audio"), WAIT, what="audio")
     assert (await ben.peer.call("captions_view", {"on": True}))["ok"]
 

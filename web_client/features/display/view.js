@@ -101,7 +101,7 @@ export function displayOptions(prefix) {
  * The call's "Display" button and its dialog. `mount(container)` puts the button there.
  */
 export function installDisplayDialog() {
-  const dialog = el("dialog", { id: "display-dialog", class: "display-dialog", "aria-labelledby": "display-heading" });
+  const dialog = el("dialog", { id: "display-dialog", class: "page-dialog display-dialog", "aria-labelledby": "display-heading" });
   const close = el("button", { type: "button", class: "button button-secondary", id: "display-close" }, t("display.close"));
   dialog.append(el("h2", { id: "display-heading" }, t("display.title")), ...choices("display-call"), close);
   document.body.append(dialog);

@@ -38,7 +38,7 @@ export function installShortcuts({ inCall, actions, announce }) {
   /** @type {HTMLElement | null} */
   let opener = null;
 
-  const dialog = el("dialog", { id: "shortcuts-dialog", class: "shortcuts-dialog", "aria-labelledby": "shortcuts-heading" });
+  const dialog = el("dialog", { id: "shortcuts-dialog", class: "page-dialog shortcuts-dialog", "aria-labelledby": "shortcuts-heading" });
   const heading = el("h2", { id: "shortcuts-heading" }, t("shortcuts.heading"));
   const note = el("p", { class: "help" }, t("shortcuts.note"));
   const list = el("dl", { class: "shortcuts-list" });
