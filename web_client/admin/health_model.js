@@ -41,13 +41,18 @@ const percent = (share) => formatNumber(share, { style: "percent" });
 /** A rating average, one decimal at most. @param {number} n */
 const rating = (n) => formatNumber(Math.round(n * 10) / 10);
 
-/** A talk balance: a share of the mentor's speaking (0..1), or the server's words. @param {unknown} b */
+/**
+ * A talk balance: the mentees' share of the pair's speaking (0..1, as the server's match health
+ * gives it), or the server's words.
+ * @param {unknown} b
+ */
 export function fmtBalance(b) {
   if (b === null || b === undefined) return "–";
-  if (typeof b === "number") return t("admin.health.talk_balance", { mentor: percent(b), mentee: percent(1 - b) });
+  if (typeof b === "number") return t("admin.health.talk_balance", { mentor: percent(1 - b), mentee: percent(b) });
   if (typeof b === "object") {
     const o = /** @type {Record<string, unknown>} */ (b);
-    if (typeof o.mentor === "number") return fmtBalance(o.mentor);
+    if (typeof o.mentee === "number") return fmtBalance(o.mentee);
+    if (typeof o.mentor === "number") return fmtBalance(1 - o.mentor);
     return Object.entries(o).map(([k, v]) => `${k} ${typeof v === "number" ? percent(v) : String(v)}`).join(" · ");
   }
   return String(b);

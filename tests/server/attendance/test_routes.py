@@ -310,7 +310,7 @@ async def test_bad_rosters_and_schedules_are_refused(api: Api, body: dict[str, A
 
 async def test_the_admin_page_is_served(api: Api) -> None:
     status, text, headers = await get(api, "/admin", headers={})
-    assert status == 200 and "<title>" in text
+    assert status == 200 and ">Admin · Tandem</title>" in text
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert headers["Referrer-Policy"] == "no-referrer"
 

@@ -28,7 +28,8 @@ test("at-risk pairs come first, every value in words", () => {
   assert.equal(rows[1].sessions, "3 of 4");
   assert.equal(rows[1].minutes, "172");
   assert.equal(rows[1].lastContact, formatDateTime(Date.parse("2026-03-20T18:55:00Z"))); // the person's zone
-  assert.equal(rows[1].talkBalance, "Mentor 60% · mentee 40%");
+  // talk_balance is the mentees' share (rooms/match_health.py): 0.6 is the mentee speaking more.
+  assert.equal(rows[1].talkBalance, "Mentor 40% · mentee 60%");
   assert.equal(rows[1].ratings, "4.5/5 (2)");
   assert.deepEqual(atRisk(health), [{ pair: "Carl & Dora", why: "No session held: 4 weeks since publishing; No shows" }]);
 });
@@ -46,6 +47,7 @@ test("lenient readings of the values the contract leaves open", () => {
   assert.equal(fmtFit({ ana: "good", ben: "not_a_good_fit" }), "ana: Good fit; ben: Not a good fit");
   assert.equal(fmtFit([{ name: "Ben", answer: "not_sure" }]), "Ben: Not sure");
   assert.equal(fmtBalance({ mentor: 0.25 }), "Mentor 25% · mentee 75%");
+  assert.equal(fmtBalance({ mentee: 0.25 }), "Mentor 75% · mentee 25%");
   assert.equal(fmtRatings({ average: null, count: 2 }), "2 given");
   assert.deepEqual(healthRows({ pairs: [{ match_id: "m", mentor: "A", mentees: ["B"], risks: [{ code: "repeated_no_shows", detail: "3 sessions someone missed." }] }] })[0].risks,
     ["Repeated no-shows: 3 sessions someone missed."]);
