@@ -26,12 +26,17 @@ class Command(Generic[V]):
     # False for a command that only causes events and leaves the session as it was (a caption
     # line): a store need not keep it, as applying it again would change nothing.
     changes_session: ClassVar[bool] = True
+    # False for a command that changes nobody's presence, room or captions and no fallback (chat,
+    # hands, boards...): it cannot change a room's media route, so ``apply`` does not compare
+    # the routes before and after it (which costs a pass over the session's people).
+    # tests/rooms/test_media_routes_kept.py checks every such command against the comparison.
+    can_move_media: ClassVar[bool] = True
 
     def apply(self, s: Session) -> Outcome[V]:
         """Run the command; a room whose media route it changed is announced after its own
         events (``rooms.media``: a third person arriving moves the room to the server)."""
         at: float | None = getattr(self, "at", None)
-        if at is None:  # commands without a time (the groups) move nobody
+        if at is None or not self.can_move_media:  # (the groups have no time: they move nobody)
             return self.outcome(s)
         before = s.media_routes()
         value, events = self.outcome(s)

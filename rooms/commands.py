@@ -118,6 +118,7 @@ class End(Command[SessionView]):
 
 @dataclass(frozen=True, slots=True)
 class PostChat(Command[ChatMessage]):
+    can_move_media: ClassVar[bool] = False
     participant_id: str
     connection_id: str
     text: str
@@ -130,6 +131,7 @@ class PostChat(Command[ChatMessage]):
 
 @dataclass(frozen=True, slots=True)
 class SetMedia(Command[ParticipantView]):
+    can_move_media: ClassVar[bool] = False
     participant_id: str
     connection_id: str
     audio: bool
@@ -351,6 +353,7 @@ class Tick(Command[None]):
 
 @dataclass(frozen=True, slots=True)
 class RaiseHand(Command[bool]):
+    can_move_media: ClassVar[bool] = False
     participant_id: str
     connection_id: str
     raised: bool
@@ -364,6 +367,7 @@ class RaiseHand(Command[bool]):
 
 @dataclass(frozen=True, slots=True)
 class SetSpeaking(Command[bool]):
+    can_move_media: ClassVar[bool] = False
     participant_id: str
     connection_id: str
     speaking: bool
@@ -377,6 +381,7 @@ class SetSpeaking(Command[bool]):
 
 @dataclass(frozen=True, slots=True)
 class React(Command[None]):
+    can_move_media: ClassVar[bool] = False
     participant_id: str
     connection_id: str
     reaction: Reaction
@@ -427,6 +432,7 @@ class Rate(Command[None]):
 class EditBoard(Command[None]):
     """A board change (or, with ``clear``, a mentor clearing the board) in the sender's room."""
 
+    can_move_media: ClassVar[bool] = False
     participant_id: str
     connection_id: str
     room: str
@@ -440,6 +446,7 @@ class EditBoard(Command[None]):
 
 @dataclass(frozen=True, slots=True)
 class ShowBoard(Command[None]):
+    can_move_media: ClassVar[bool] = False
     participant_id: str
     connection_id: str
     room: str | None
@@ -509,6 +516,7 @@ class ReportFallback(Command[str]):
 class MeasuredSpeaking(Command[None]):
     """The server's measure of someone's speaking, from their audio packets."""
 
+    can_move_media: ClassVar[bool] = False
     participant_id: str
     speaking: bool
     at: float
@@ -574,6 +582,7 @@ class PostCaption(Command[None]):
     recognised it. The session stays as it was, so no store keeps the line's text."""
 
     changes_session: ClassVar[bool] = False
+    can_move_media: ClassVar[bool] = False
 
     actor_id: str | None
     connection_id: str | None

@@ -27,7 +27,7 @@ import secrets
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import msgpack
 
@@ -266,6 +266,19 @@ class Broadcast(Protocol):
                         skip_sid: str | None) -> None: ...
 
 
+_BROADCASTS: dict[type, bool] = {}
+
+
+def _broadcasts(history: History) -> bool:
+    """Whether ``history`` is a ``Broadcast``, known once per class: a check against a runtime
+    protocol walks its members each time, and this is on every chat message's path."""
+    kind = type(history)
+    known = _BROADCASTS.get(kind)
+    if known is None:
+        known = _BROADCASTS[kind] = isinstance(history, Broadcast)
+    return known
+
+
 async def send_replayable(history: History, gateway: SocketGateway, session_id: str, room: str,
                           message: Message, *, skip_sid: str | None = None) -> None:
     """Append a replayable message to its room's history and send it to the room, carrying its
@@ -273,8 +286,8 @@ async def send_replayable(history: History, gateway: SocketGateway, session_id: 
     event happened (a process delivering another's command sends nothing of it)."""
     if not origin_here.get():
         return
-    if isinstance(history, Broadcast):
-        await history.broadcast(session_id, room, message, skip_sid)
+    if _broadcasts(history):
+        await cast(Broadcast, history).broadcast(session_id, room, message, skip_sid)
         return
     out = await stamped(history, session_id, room, message)
     await gateway.emit(out, room=room_key(session_id, room), skip_sid=skip_sid)
