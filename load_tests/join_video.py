@@ -78,12 +78,16 @@ async def _until(page: Page, count: int, timeout: float = 30.0) -> float:
     return time.monotonic() - started
 
 
-async def once(browser: Browser, server: ServerProcess, size: int) -> tuple[float, float] | None:
+async def once(browsers: Sequence[Browser], server: ServerProcess,
+               size: int) -> tuple[float, float] | None:
     """One room of ``size``: (first remote frame, every remote video) for the last to join;
-    None when the room did not get there within 30 s."""
+    None when the room did not get there within 30 s. Each person has a browser of their own,
+    as each has a machine and a camera of their own: pages of one browser share its one fake
+    camera, and a page that opens it stops every other page's frames for a second or two, which
+    a room of several pages in one browser would measure instead of the call."""
     async with server.admin_async() as api:
         s = await api.create_session(title="Measure", max_participants=max(size, 2))
-    contexts = [await browser.new_context() for _ in range(size)]
+    contexts = [await browsers[i].new_context() for i in range(size)]
     try:
         pages = [await _page(c, s["join_urls"]["mentor" if i == 0 else "mentee"], f"P{i + 1}")
                  for i, c in enumerate(contexts)]
@@ -129,12 +133,13 @@ async def measure(label: str, checkout: Path, runs: int, sizes: Sequence[int]) -
         server = ServerProcess(Path(workdir) / "data", admin_key=ADMIN_KEY, checkout=checkout,
                                python=python_exe(), env={"TANDEM_LOG_LEVEL": "WARNING"})
         async with server, async_playwright() as p:
-            browser = await p.chromium.launch(executable_path="/usr/bin/chromium",
-                                              args=CHROMIUM_ARGS)
+            browsers = [await p.chromium.launch(executable_path="/usr/bin/chromium",
+                                                args=CHROMIUM_ARGS) for _ in range(max(sizes))]
             for size in sizes:
-                results[size] = [await once(browser, server, size) for _ in range(runs)]
+                results[size] = [await once(browsers, server, size) for _ in range(runs)]
                 show(label, size, results[size])
-            await browser.close()
+            for browser in browsers:
+                await browser.close()
     return results
 
 

@@ -97,9 +97,16 @@ async def test_high_contrast_and_reduced_motion(tandem_server: Any, browser: Any
     await page.locator("#join-display-slot summary").click()
     await page.locator("#join-display-slot").get_by_label("High contrast").check()
     assert await page.evaluate("() => document.documentElement.dataset.contrast") == "more"
-    colours = await page.evaluate(
-        "() => [getComputedStyle(document.body).backgroundColor,"
-        " getComputedStyle(document.querySelector('#join-title')).color]")
+    # The stylesheet is in the page's head, so the theme shows at once; up to 5 s are given to a
+    # busy machine to restyle before the colours are read.
+    colours = await page.evaluate("""async () => {
+      const read = () => [getComputedStyle(document.body).backgroundColor,
+                          getComputedStyle(document.querySelector('#join-title')).color];
+      for (let i = 0; i < 100 && read().join(' ') !== 'rgb(0, 0, 0) rgb(255, 255, 255)'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return read();
+    }""")
     assert colours == ["rgb(0, 0, 0)", "rgb(255, 255, 255)"], colours
     await assert_accessible(page, "join page, high contrast")
     if SCREENSHOT_DIR:

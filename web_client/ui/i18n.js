@@ -35,7 +35,13 @@ const current = {
   /** @type {Catalogue} */ messages: {},
   /** @type {Catalogue} */ fallback: {},
   /** @type {Map<string, IntlMessageFormat>} */ formats: new Map(),
+  /** keys shown from English's catalogue on a right-to-left page @type {Set<string>} */
+  isolated: new Set(),
 };
+// Unicode's left-to-right isolate: English shown on a right-to-left page (a key the language
+// lacks) keeps its own order inside, so "What do you want?" does not become "?What do you want".
+const LRI = "\u2066";
+const PDI = "\u2069";
 
 /**
  * Which language to show (pure).
@@ -77,6 +83,7 @@ export function useCatalogue(code, messages, fallback = messages) {
   current.messages = messages;
   current.fallback = fallback;
   current.formats.clear();
+  current.isolated.clear();
 }
 
 /**
@@ -166,8 +173,10 @@ export function t(key, values) {
     const inOwn = current.messages[key] !== undefined;
     format = new IntlMessageFormat(source, inOwn ? current.locale : FALLBACK);
     current.formats.set(key, format);
+    if (!inOwn && current.dir === "rtl") current.isolated.add(key);
   }
-  return marked(String(format.format(/** @type {any} */ (values))));
+  const text = String(format.format(/** @type {any} */ (values)));
+  return marked(current.isolated.has(key) ? LRI + text + PDI : text);
 }
 
 /** In the pseudo-language, text that came through this module in ⟦ ⟧. @param {string} text */

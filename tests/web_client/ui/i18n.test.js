@@ -47,6 +47,16 @@ test("a missing translation falls back to English; the pseudo-language marks eve
   useCatalogue("en", english, english);
 });
 
+test("English shown on a right-to-left page keeps its own order (a left-to-right isolate)", () => {
+  useCatalogue("ar", { own: "اللغة" }, { own: "Language", only: "What do you want from this session?" });
+  assert.equal(t("own"), "اللغة");
+  assert.equal(t("only"), "\u2066What do you want from this session?\u2069");
+  assert.equal(t("only"), "\u2066What do you want from this session?\u2069"); // from the cache too
+  useCatalogue("es", {}, { only: "Only in English" });
+  assert.equal(t("only"), "Only in English"); // left to right: nothing to isolate
+  useCatalogue("en", english, english);
+});
+
 test("plurals follow each language's rules", () => {
   const people = "{count, plural, zero {no one} one {# person} two {two people} few {# people (few)} many {# people (many)} other {# people}}";
   useCatalogue("ar", { k: people }, { k: people });
