@@ -110,13 +110,15 @@ async def swap(mentor: Page, pages: dict[str, Page], ids: dict[str, str],
     return list(times[:2]), list(times[2:])
 
 
-async def measure(runs: int) -> tuple[list[float], list[float]]:
+async def measure(runs: int, server_nice: int = 0) -> tuple[list[float], list[float]]:
     movers: list[float] = []
     mates: list[float] = []
     with tempfile.TemporaryDirectory() as workdir:
         server = ServerProcess(Path(workdir) / "data", admin_key=ADMIN_KEY, checkout=REPO,
                                python=python_exe(), env={"TANDEM_LOG_LEVEL": "WARNING"})
         async with server, async_playwright() as p:
+            if server_nice:
+                os.setpriority(os.PRIO_PROCESS, server.pid, server_nice)
             browser = await p.chromium.launch(executable_path="/usr/bin/chromium",
                                               args=CHROMIUM_ARGS)
             async with server.admin_async() as api:
@@ -164,10 +166,15 @@ async def measure(runs: int) -> tuple[list[float], list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=6)
+    parser.add_argument("--server-nice", type=int, default=0,
+                        help="the server's nice value (negative: ahead of the browsers, as a "
+                             "server on a machine of its own would be; needs root)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average before the run "
           f"{os.getloadavg()[0]:.2f}; Chromium with its fake camera, loopback", flush=True)
-    movers, mates = asyncio.run(measure(args.runs))
+    if args.server_nice:
+        print(f"the server runs at nice {args.server_nice}, the browsers at 0", flush=True)
+    movers, mates = asyncio.run(measure(args.runs, args.server_nice))
     for label, times in (("a mover decodes both new roommates", movers),
                          ("a roommate decodes the mover", mates)):
         ms = [t * 1000 for t in times]
