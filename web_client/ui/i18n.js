@@ -34,9 +34,9 @@ const current = {
   pseudo: false,
   /** @type {Catalogue} */ messages: {},
   /** @type {Catalogue} */ fallback: {},
-  /** @type {Map<string, IntlMessageFormat>} */ formats: new Map(),
-  /** keys shown from English's catalogue on a right-to-left page @type {Set<string>} */
-  isolated: new Set(),
+  /** each key's message, and whether it is English shown on a right-to-left page
+   * @type {Map<string, {format: IntlMessageFormat, isolate: boolean}>} */
+  formats: new Map(),
 };
 // Unicode's left-to-right isolate: English shown on a right-to-left page (a key the language
 // lacks) keeps its own order inside, so "What do you want?" does not become "?What do you want".
@@ -83,7 +83,6 @@ export function useCatalogue(code, messages, fallback = messages) {
   current.messages = messages;
   current.fallback = fallback;
   current.formats.clear();
-  current.isolated.clear();
 }
 
 /**
@@ -163,20 +162,22 @@ export function direction() {
  * @returns {string}
  */
 export function t(key, values) {
-  let format = current.formats.get(key);
-  if (!format) {
+  let entry = current.formats.get(key);
+  if (!entry) {
     const source = current.messages[key] ?? current.fallback[key];
     if (source === undefined) {
       console.error(`i18n: no message "${key}"`);
       return key;
     }
     const inOwn = current.messages[key] !== undefined;
-    format = new IntlMessageFormat(source, inOwn ? current.locale : FALLBACK);
-    current.formats.set(key, format);
-    if (!inOwn && current.dir === "rtl") current.isolated.add(key);
+    entry = {
+      format: new IntlMessageFormat(source, inOwn ? current.locale : FALLBACK),
+      isolate: !inOwn && current.dir === "rtl",
+    };
+    current.formats.set(key, entry);
   }
-  const text = String(format.format(/** @type {any} */ (values)));
-  return marked(current.isolated.has(key) ? LRI + text + PDI : text);
+  const text = String(entry.format.format(/** @type {any} */ (values)));
+  return marked(entry.isolate ? LRI + text + PDI : text);
 }
 
 /** In the pseudo-language, text that came through this module in ⟦ ⟧. @param {string} text */
