@@ -9,6 +9,12 @@ Run it where WebRTC stays on loopback, in a network namespace with only loopback
 
 The reference is exported with ``git archive`` from this repository (``--reference REV``; ``none``
 measures this checkout only).
+
+A room of eight Chromium processes is more than a machine of two cores can run while measuring
+anything. ``--earlier light`` makes everyone but the newcomer a light participant
+(``light_participant``: pre-encoded video, frames counted, not decoded), so that only the
+newcomer is a browser; that needs media through the server, so it measures rooms of three or
+more of this checkout only.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from pathlib import Path
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from clients.server import REPO, ServerProcess
+from load_tests.light_participant import LightParticipant, on_loopback
+from load_tests.sfu_forwarding import encoded_frames
 from load_tests.stats import percentile
 from load_tests.targets import ADMIN_KEY, python_exe
 
@@ -115,6 +123,57 @@ async def once(browsers: Sequence[Browser], server: ServerProcess,
 Times = dict[int, list[tuple[float, float] | None]]
 
 
+async def once_light(browser: Browser, server: ServerProcess, size: int,
+                     frames: list[bytes]) -> tuple[float, float] | None:
+    """As ``once``, with everyone before the newcomer a light participant."""
+    async with server.admin_async() as api:
+        s = await api.create_session(title="Measure", max_participants=size)
+    earlier = [LightParticipant(server.url, s["join_urls"]["mentor" if i == 0 else "mentee"],
+                                f"P{i + 1}", frames) for i in range(size - 1)]
+    context = await browser.new_context()
+    try:
+        for person in earlier:
+            await person.start()
+        if len(earlier) >= 3:  # their room's media is through the server: it flows first
+            ids = [p.id for p in earlier]
+            deadline = time.monotonic() + 30
+            while not all(p.receives([i for i in ids if i != p.id][:LAST_N]) for p in earlier):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the earlier participants' video did not flow")
+                await asyncio.sleep(0.05)
+        page = await _page(context, s["join_urls"]["mentee"], f"P{size}")
+        started = time.monotonic()
+        await page.get_by_role("button", name="Join").first.click()
+        await _until(page, 1)
+        first = time.monotonic() - started
+        await _until(page, min(size - 1, LAST_N))
+        return first, time.monotonic() - started
+    except TimeoutError:
+        return None
+    finally:
+        await context.close()
+        for person in earlier:
+            await person.close()
+
+
+async def measure_light(runs: int, sizes: Sequence[int]) -> Times:
+    results: Times = {}
+    frames = encoded_frames()
+    with tempfile.TemporaryDirectory() as workdir, on_loopback():
+        server = ServerProcess(Path(workdir) / "data", admin_key=ADMIN_KEY, checkout=REPO,
+                               python=python_exe(), env={"TANDEM_LOG_LEVEL": "WARNING"})
+        async with server, async_playwright() as p:
+            browser = await p.chromium.launch(executable_path="/usr/bin/chromium",
+                                              args=CHROMIUM_ARGS)
+            for size in sizes:
+                results[size] = [await once_light(browser, server, size, frames)
+                                 for _ in range(runs)]
+                show("earlier ones light", size, results[size])
+            await browser.close()
+    return results
+
+
+
 def show(label: str, size: int, times: list[tuple[float, float] | None]) -> None:
     done = [t for t in times if t is not None]
     failed = f", {len(times) - len(done)} of {len(times)} not within 30 s" if len(done) < len(
@@ -156,13 +215,23 @@ def main() -> None:
     parser.add_argument("--sizes", default=",".join(map(str, ROOM_SIZES)))
     parser.add_argument("--reference", default=MESH_REFERENCE,
                         help="git revision to measure side by side ('none': skip)")
+    parser.add_argument("--earlier", choices=("browsers", "light"), default="browsers",
+                        help="who joins before the newcomer: a browser each, or light "
+                             "participants (rooms of 3 or more, this checkout only)")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
+    if args.earlier == "light" and min(sizes) < 3:
+        parser.error("--earlier light measures rooms of 3 or more (a pair is peer to peer)")
     load_before = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, load average before the run {load_before:.2f}; "
           f"median of {args.runs} runs, Chromium with its fake camera, loopback", flush=True)
     print(f"{'server':<22} {'room':>4} {'first remote frame':>19} {'every remote video':>19}",
           flush=True)
+    if args.earlier == "light":
+        print("everyone before the newcomer is a light participant (pre-encoded 640x360 VP8 at "
+              "30 fps, frames counted, not decoded); the newcomer is Chromium", flush=True)
+        asyncio.run(measure_light(args.runs, sizes))
+        return
     asyncio.run(measure("this checkout", REPO, args.runs, sizes))
     if args.reference != "none":
         with tempfile.TemporaryDirectory() as ref:
