@@ -199,6 +199,7 @@ class BreakoutCreate(_Breakouts):
             raise InvalidPayload(
                 f"There are {len(s.groups)} groups but only {len(round_.rooms)} rooms.")
         s.breakouts = round_
+        media.rooms_replaced(s)
         if self.from_groups:
             return [created, *round_.assign_groups(s.participants, s.groups, self.at,
                                                    s.plan.roster)]
@@ -493,8 +494,8 @@ class SetScreenPolicy(Command[None]):
     at: float
 
     def outcome(self, s: Session) -> Outcome[None]:
-        media.screen_policy(s, self.participant_id, self.connection_id, self.many, self.at)
-        return done([])
+        return done(media.screen_policy(s, self.participant_id, self.connection_id, self.many,
+                                        self.at))
 
 
 @dataclass(frozen=True, slots=True)

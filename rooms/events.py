@@ -108,6 +108,16 @@ class MediaRouteChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ScreenPolicyChanged:
+    """A mentor let several people share their screens at once in a room, or back to one."""
+
+    session_id: str
+    at: float
+    room: str
+    many: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionReplaced:
     """A participant connected again; their older connection must be closed."""
 
@@ -369,6 +379,7 @@ Event = (
     | ParticipantUpdated
     | ParticipantMoved
     | MediaRouteChanged
+    | ScreenPolicyChanged
     | ConnectionReplaced
     | ChatPosted
     | CaptionPosted

@@ -12,9 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rooms.errors import NotSameRoom, ScreenBusy, UnknownParticipant
-from rooms.events import Event, MediaRouteChanged, ParticipantUpdated, SpeakingChanged
+from rooms.events import (
+    Event,
+    MediaRouteChanged,
+    ParticipantUpdated,
+    ScreenPolicyChanged,
+    SpeakingChanged,
+)
 from rooms.roles import Action, require
-from rooms.room import MediaRoute
+from rooms.room import MAIN_ROOM, MediaRoute
 from rooms.session import Session
 from rooms.views import ParticipantView
 
@@ -86,14 +92,23 @@ def stop_screen(s: Session, participant_id: str, connection_id: str, target_id: 
 
 
 def screen_policy(s: Session, participant_id: str, connection_id: str, many: bool,
-                  now: float) -> None:
+                  now: float) -> list[Event]:
     """A mentor lets several people share at once in their room, or back to one (shares already
-    on stay on)."""
+    on stay on); the room is told when that changes."""
     p = s.connected(participant_id, connection_id, action=Action.MANAGE_SCREENS)
+    if (p.room in s.screens_many) == many:
+        return []
     if many:
         s.screens_many.add(p.room)
     else:
         s.screens_many.discard(p.room)
+    return [ScreenPolicyChanged(s.id, now, p.room, many)]
+
+
+def rooms_replaced(s: Session) -> None:
+    """A new breakout round: the earlier round's rooms are gone, and so is what was allowed
+    in them."""
+    s.screens_many &= {MAIN_ROOM}
 
 
 def measured_speaking(s: Session, participant_id: str, speaking: bool,

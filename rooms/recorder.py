@@ -45,6 +45,7 @@ from rooms.events import (
     Rated,
     Reacted,
     RoomsCreated,
+    ScreenPolicyChanged,
     SessionEnded,
     SessionLockChanged,
     SessionScheduled,
@@ -163,7 +164,7 @@ def writes_for(event: Event) -> Writes:
                                text=f"{event.action} by {event.actor_id}"))
         case (ConnectionReplaced() | BreakoutsChanged() | BreakoutWarning() | BoardShown()
               | MediaRouteChanged() | ParticipantRemoved() | WaitingChanged() | Admitted()
-              | Declined() | SessionLockChanged()):
+              | Declined() | SessionLockChanged() | ScreenPolicyChanged()):
             return NOTHING
         case _:
             assert_never(event)

@@ -419,7 +419,7 @@ class Session:
         """The room a participant is in now, and its chat (what a mover is handed)."""
         p = self.participant(participant_id)
         return RoomEntered(self.room_ref(p.room), self.chat.in_room(p.room),
-                           self.media_route(p.room).value)
+                           self.media_route(p.room).value, p.room in self.screens_many)
 
     def connected_in(self, room: str) -> int:
         return sum(1 for p in self.participants.values() if p.connected and p.room == room)
@@ -468,6 +468,7 @@ class Session:
             check_in=p.check_in,
             rated=p.rated,
             media_route=self.media_route(p.room).value,
+            screens_many=p.room in self.screens_many,
             waiting=(tuple(w.view() for w in self.waiting.values())
                      if can(p.role, Action.MODERATE) else ()),
         )

@@ -152,16 +152,19 @@ class JoinView:
     check_in: CheckInView | None
     rated: bool
     media_route: str = "p2p"  # a ``MediaRoute`` of their room
+    screens_many: bool = False  # whether several may share screens at once in their room
     waiting: tuple[WaiterView, ...] = ()  # who waits to be let in, for those who admit people
 
 
 @dataclass(frozen=True, slots=True)
 class RoomEntered:
-    """What a person moved to another room needs: the room, its chat and its media route."""
+    """What a person moved to another room needs: the room, its chat, its media route and
+    whether several may share their screens there."""
 
     room: RoomRef
     chat: tuple[ChatMessage, ...]
     media_route: str = "p2p"
+    screens_many: bool = False
 
 
 @dataclass(frozen=True, slots=True)

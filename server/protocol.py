@@ -46,7 +46,7 @@ ServerEvent = Literal[
     "breakouts", "breakout_warning",
     "board_update", "board_cursors", "board_shown",
     "participant_speaking", "reaction", "hand",
-    "media_route", "media_offer", "media_slots",
+    "media_route", "media_offer", "media_slots", "screen_policy_changed",
     "caption", "captions_status",
     "admitted", "declined", "removed", "waiting", "moderated", "session_locked",
 ]

@@ -471,7 +471,7 @@ function onJoined(ack) {
   displayDialog.mount(callTools);
   breakouts.joined();
   board.joined(store.room);
-  screenShare.joined();
+  screenShare.joined(!!ack.screens_many);
   devices.joined();
   captions.joined({ consent: (ack.session && ack.session.captions) || (page.preview && page.preview.captions) });
   moderation.joined(ack);

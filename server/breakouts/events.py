@@ -157,7 +157,7 @@ class BreakoutEvents:
         await gw.emit(
             w.ROOM_CHANGED(
                 {"room": room_wire(entered.room), "chat": [message_wire(m) for m in entered.chat],
-                 "media_route": entered.media_route,
+                 "media_route": entered.media_route, "screens_many": entered.screens_many,
                  "position": position_wire(to_room, position)}
             ),
             to=sid,

@@ -72,6 +72,7 @@ class RoomChangedOut(TypedDict):
     room: RoomWire
     chat: list[ChatMessageWire]
     media_route: str
+    screens_many: bool
     position: PositionWire  # where the new room's history was as the mover entered it
 
 

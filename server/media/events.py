@@ -33,6 +33,7 @@ from rooms.events import (
     ParticipantLeft,
     ParticipantMoved,
     ParticipantRejoined,
+    ScreenPolicyChanged,
     SessionEnded,
 )
 from rooms.roles import Action
@@ -76,6 +77,7 @@ class MediaEvents:
         gw.on(w.SCREEN_STOP, self.on_screen_stop, lim.other_rate, lim.other_burst)
         gw.on(w.SCREEN_POLICY, self.on_screen_policy, lim.other_rate, lim.other_burst)
         self.ctx.delivery.deliver_with(MediaRouteChanged, self._route_changed)
+        self.ctx.delivery.deliver_with(ScreenPolicyChanged, self._screen_policy_changed)
         self.ctx.delivery.add_recorder(self.follow)
 
     # -- the plane's callbacks (synchronous: each send is a task of this adapter) -----------------
@@ -207,6 +209,12 @@ class MediaEvents:
     async def _route_changed(self, e: MediaRouteChanged, actor_sid: str | None) -> None:
         await self.ctx.gateway.emit(
             w.MEDIA_ROUTE({"room": e.room, "route": e.route}), room=room_key(e.session_id, e.room)
+        )
+
+    async def _screen_policy_changed(self, e: ScreenPolicyChanged, actor_sid: str | None) -> None:
+        await self.ctx.gateway.emit(
+            w.SCREEN_POLICY_CHANGED({"room": e.room, "many": e.many}),
+            room=room_key(e.session_id, e.room),
         )
 
     async def follow(self, events: Sequence[Event]) -> None:

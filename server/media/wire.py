@@ -82,6 +82,11 @@ class RouteOut(TypedDict):
     route: str
 
 
+class ScreenPolicyOut(TypedDict):
+    room: str
+    many: bool
+
+
 class OfferOut(TypedDict):
     sdp: str
     slots: list[SlotWire]
@@ -105,3 +110,4 @@ SCREEN_POLICY: Inbound[ScreenPolicyPayload, OkAck] = Inbound("screen_policy",
 MEDIA_ROUTE: Outbound[RouteOut] = Outbound("media_route")
 MEDIA_OFFER: Outbound[OfferOut] = Outbound("media_offer")
 MEDIA_SLOTS: Outbound[SlotsOut] = Outbound("media_slots")
+SCREEN_POLICY_CHANGED: Outbound[ScreenPolicyOut] = Outbound("screen_policy_changed")

@@ -152,6 +152,7 @@ class JoinAck(TypedDict):
     check_in: CheckInWire | None
     rated: bool
     media_route: str
+    screens_many: bool  # whether several may share their screens at once in the person's room
     server_time: float
     ice_servers: list[dict[str, Any]]
     limits: JoinLimits
@@ -209,6 +210,7 @@ def join_ack(view: JoinView, *, resume: str, now: float, ice_servers: list[dict[
                                                         "shared": view.check_in.shared},
         "rated": view.rated,
         "media_route": view.media_route,
+        "screens_many": view.screens_many,
         "server_time": now,
         "ice_servers": ice_servers,
         "limits": {"chat_text": TEXT_MAX, "max_participants": s.max_participants},

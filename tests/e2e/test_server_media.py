@@ -243,7 +243,17 @@ async def test_a_screen_share_is_seen_directly_and_through_the_server(
     await wait_text(ben_page, "#chat-log", "Your screen share was stopped by a mentor")
     await cem_page.locator("#screen-stage").wait_for(state="hidden")
     await ana_page.locator("#screen-stage").wait_for(state="hidden")
-    for p in (cem_page, ben_page, ana_page):
+
+    # Ana lets several share: a second mentor arriving sees it on their switch, and sees Ana
+    # turning it back.
+    several = '#ctl-screen-policy[aria-pressed="{}"]'
+    await ana_page.get_by_role("button", name="Several can share").click()
+    await ana_page.locator(several.format("true")).wait_for()
+    dee_page = await join(browser, s["join_urls"]["mentor"], name="Dee")
+    await dee_page.locator(several.format("true")).wait_for()
+    await ana_page.get_by_role("button", name="Several can share").click()
+    await dee_page.locator(several.format("false")).wait_for()
+    for p in (dee_page, cem_page, ben_page, ana_page):
         await close_page(p)
 
 

@@ -6,7 +6,12 @@ import pytest
 
 from rooms import commands as c
 from rooms.errors import NotAllowed, NotSameRoom, ScreenBusy, UnknownParticipant
-from rooms.events import MediaRouteChanged, ParticipantUpdated, SpeakingChanged
+from rooms.events import (
+    MediaRouteChanged,
+    ParticipantUpdated,
+    ScreenPolicyChanged,
+    SpeakingChanged,
+)
 from rooms.recorder import writes_for
 from rooms.roles import Role
 from rooms.room import MAIN_ROOM, MediaRoute
@@ -109,6 +114,33 @@ def test_one_screen_share_per_room_unless_the_mentor_allows_more() -> None:
     assert run(s, c.StopScreen("m", "cm", "b", T0 + 6)) == []
     with pytest.raises(NotAllowed):
         c.StopScreen("b", "cb", "c", T0 + 7).apply(s)
+
+
+def test_the_screen_policy_is_told_to_the_room_once_and_handed_to_who_joins_or_moves_in() -> None:
+    s = pair()
+    assert not s.join_view("b", rejoined=False).screens_many
+    allowed = run(s, c.SetScreenPolicy("m", "cm", True, T0 + 1))
+    assert allowed == [ScreenPolicyChanged("s", T0 + 1, MAIN_ROOM, True)]
+    assert run(s, c.SetScreenPolicy("m", "cm", True, T0 + 2)) == []  # no change, no news
+    c.Join("cc", Role.MENTEE, "Cleo", "c", True, True, T0 + 3).apply(s)
+    assert s.join_view("c", rejoined=False).screens_many
+    # A breakout room starts at one sharer; the mentor visiting it allows more there only.
+    c.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 4).apply(s)
+    c.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 4).apply(s)
+    c.BreakoutOpen("m", "cm", None, T0 + 5).apply(s)
+    assert not s.room_entered("b").screens_many
+    c.BreakoutVisit("m", "cm", "1:b1", T0 + 6).apply(s)
+    assert run(s, c.SetScreenPolicy("m", "cm", True, T0 + 7)) == [
+        ScreenPolicyChanged("s", T0 + 7, "1:b1", True)]
+    assert s.room_entered("b").screens_many and s.join_view("c", rejoined=False).screens_many
+    # A new round's rooms start at one again; the main room keeps its setting.
+    c.BreakoutClose("m", "cm", 0, T0 + 8).apply(s)
+    c.Tick(T0 + 9).apply(s)
+    c.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 10).apply(s)
+    assert s.screens_many == {MAIN_ROOM}
+    assert run(s, c.SetScreenPolicy("m", "cm", False, T0 + 11)) == [
+        ScreenPolicyChanged("s", T0 + 11, MAIN_ROOM, False)]
+    assert writes_for(allowed[0]).records == ()  # nothing for the attendance ledger
 
 
 def test_observers_do_not_share_and_a_share_ends_with_a_drop_or_a_move() -> None:

@@ -77,6 +77,7 @@ export const SERVER_EVENTS = Object.freeze({
   MEDIA_ROUTE: "media_route",
   MEDIA_OFFER: "media_offer",
   MEDIA_SLOTS: "media_slots",
+  SCREEN_POLICY_CHANGED: "screen_policy_changed",
   CAPTION: "caption",
   CAPTIONS_STATUS: "captions_status",
   ADMITTED: "admitted",

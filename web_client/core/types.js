@@ -88,6 +88,7 @@
  * @property {CheckIn | null} [check_in]  my own check-in
  * @property {boolean} [rated]  I have already rated this session
  * @property {MediaRoute} [media_route]  how media goes in my room
+ * @property {boolean} [screens_many]  several may share their screens at once in my room
  * @property {Position} [position]  where my room's history was as I joined
  *
  * @typedef {object} Position  an event's place in its room's history (docs/PROTOCOL.md, "Missed events")

@@ -78,6 +78,32 @@ async def test_one_screen_share_per_room_and_the_mentor_stops_it(
     assert bad["error"]["code"] == "invalid_payload"
 
 
+async def test_the_room_hears_when_several_may_share_and_newcomers_are_told(
+    api: Api, peers: Callable[[], Peer]
+) -> None:
+    s = await api.create_session()
+    ana = await joined(api, peers, s, "mentor", "Ana")
+    ben = await joined(api, peers, s, "mentee", "Ben")
+    assert (await ana.call("screen_policy", {"many": True}))["ok"]
+    for peer in (ana, ben):
+        assert await peer.next("screen_policy_changed") == {"room": "main", "many": True}
+    # The same setting again is no news: Ben's barrier comes back with nothing new before it.
+    assert (await ana.call("screen_policy", {"many": True}))["ok"]
+    await ana.barrier()
+    await ben.barrier()
+    assert ben.inbox["screen_policy_changed"].empty()
+    cleo = peers()
+    await cleo.connect(api.token(s["join_urls"]["mentee"]))
+    assert (await cleo.join("Cleo"))["screens_many"] is True
+    # A breakout room starts at one sharer: its room_changed says so.
+    created = await ana.call("breakout_create", {"names": ["Pair"]})
+    room = created["breakouts"]["rooms"][0]["id"]
+    assert (await ana.call("breakout_assign", {"participant_id": ben.id, "room": room}))["ok"]
+    assert (await ana.call("breakout_open", {"duration_seconds": None}))["ok"]
+    changed = await ben.next("room_changed")
+    assert changed["room"]["id"] == room and changed["screens_many"] is False
+
+
 async def test_observers_neither_share_nor_publish(api: Api, peers: Callable[[], Peer]) -> None:
     s = await api.create_session()
     await joined(api, peers, s, "mentor", "Ana")

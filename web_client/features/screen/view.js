@@ -185,6 +185,17 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
     renderControls();
     announce(many ? t("screen.policy.many") : t("screen.policy.one"));
   });
+  // What the room allows is the server's: another mentor may change it, and a move or a reload
+  // brings the new room's setting.
+  dispatcher.on(SERVER_EVENTS.SCREEN_POLICY_CHANGED, ({ room, many: now }) => {
+    if (room !== store.room) return;
+    many = !!now;
+    renderControls();
+  });
+  dispatcher.on(SERVER_EVENTS.ROOM_CHANGED, ({ screens_many }) => {
+    many = !!screens_many;
+    renderControls();
+  });
 
   store.subscribe("me", renderControls);
   store.subscribe("room", ({ before }) => {
@@ -208,8 +219,12 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
   return {
     /** The call's copy of someone's screen changed. */
     screensChanged: renderStage,
-    /** After a (re)join: a share that was going on goes on, if the server still takes it. */
-    async joined() {
+    /**
+     * After a (re)join: a share that was going on goes on, if the server still takes it.
+     * @param {boolean} severalMay  whether several may share at once in my room now
+     */
+    async joined(severalMay) {
+      many = severalMay;
       renderControls();
       if (!track) return;
       const ack = await commands.share(true);
