@@ -115,6 +115,17 @@ VIDEO_DIRECTION_JS = """
 }
 """
 
+# The negotiated direction of each video transceiver of my connection to `peerId` but the first
+# (the camera's): a peer's screen share arrives on one of these.
+OTHER_VIDEO_DIRECTIONS_JS = """
+(peerId) => {
+  const pc = window.tandemTestHooks.peers.get(peerId);
+  const video = pc.getTransceivers()
+    .filter((x) => x.receiver.track && x.receiver.track.kind === "video");
+  return video.slice(1).map((x) => x.currentDirection);
+}
+"""
+
 SELF_PREVIEW_JS = """
 () => {
   const v = document.querySelector("#video-grid li.tile-self video");
@@ -321,6 +332,41 @@ async def test_stop_incoming_video_keeps_audio_and_caps_own_video(
     await wait_video_shown(ana_page, ben)
     assert await ana_page.get_by_label("Stop incoming video").is_checked() is False
 
+    await close_page(ben_page)
+    await close_page(ana_page)
+
+
+async def test_audio_only_stops_a_peers_screen_share_too(
+    tandem_server: Any, devices_browser: Any
+) -> None:
+    """Peer to peer as through the server, audio only stops every incoming video: a screen
+    share as well as the camera."""
+    s = tandem_server.create_session(title="Audio only and a share")
+    ana_page = await join(devices_browser, s["join_urls"]["mentor"], name="Ana")
+    ben_page = await join(devices_browser, s["join_urls"]["mentee"], name="Ben")
+    ben = await participant_id(ben_page)
+    await wait_media_from(ana_page, ben)
+    await ana_page.get_by_role("button", name="Devices").click()
+    await ana_page.get_by_label("Stop incoming video").check()
+    await wait_text(ana_page, "#video-paused", "Incoming video is off")
+
+    await ben_page.get_by_role("button", name="Share screen").click()
+    await ben_page.get_by_role("button", name="Stop sharing").wait_for()
+    await wait_text(ana_page, "#screen-stage", "Ben is sharing their screen")
+    # The share's transceiver is negotiated inactive: Ben sends Ana none of it.
+    await ana_page.wait_for_function(
+        f"(id) => {{ const d = ({OTHER_VIDEO_DIRECTIONS_JS})(id);"
+        " return d.length > 0 && d.every((x) => x === 'inactive'); }",
+        arg=ben,
+    )
+
+    # Video back on: the share decodes on Ana's stage.
+    await ana_page.get_by_role("button", name="Turn video back on").click()
+    await ana_page.wait_for_function(
+        '(id) => { const v = document.querySelector(`#screen-list li[data-id="${id}"] video`);'
+        " return !!v && v.videoWidth > 0; }",
+        arg=ben,
+    )
     await close_page(ben_page)
     await close_page(ana_page)
 

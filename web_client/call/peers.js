@@ -210,10 +210,18 @@ export class PeerManager {
 
   /** @param {Peer} peer */
   _applyVideoDirection(peer) {
-    const t = transceiverOf(peer.pc, "video");
-    if (!t) return; // their offer has not arrived yet: set when it does
+    const camera = transceiverOf(peer.pc, "video");
+    if (!camera) return; // their offer has not arrived yet: set when it does
     const wanted = this._direction("video", peer.attached.has("video"));
-    if (t.direction !== wanted) t.direction = wanted; // onnegotiationneeded renegotiates
+    if (camera.direction !== wanted) camera.direction = wanted; // onnegotiationneeded renegotiates
+    // Their screen share comes on a video transceiver of its own: audio only stops it too, as
+    // it does through the server. (Mine, sendonly, is not touched.)
+    const screen = this.receiveVideo ? "recvonly" : "inactive";
+    for (const t of peer.pc.getTransceivers()) {
+      if (t === camera || t === peer.screenTransceiver || t.currentDirection === "stopped") continue;
+      if (!t.receiver.track || t.receiver.track.kind !== "video") continue;
+      if (t.direction !== screen) t.direction = screen;
+    }
   }
 
   /**
