@@ -17,7 +17,10 @@ from tandem_pages import (
     command,
     eventually_in_page,
     join,
+    new_page,
+    open_join_screen,
     participant_id,
+    wait_state,
     wait_text,
     wait_video_shown,
 )
@@ -202,6 +205,56 @@ async def test_a_pair_moves_to_the_server_and_back_without_the_picture_stopping(
     assert log["count"] > through_server["count"] > 0
     assert log["maxGap"] < 1500, log
     for p in (cem_page, ben_page, ana_page):
+        await close_page(p)
+
+
+# Direct connections that can never come up, as between two strict NATs with no TURN server: a
+# page's peer-to-peer connections may use relayed candidates only, and there is no relay. Its
+# server connections (bundled, `call/server_media.js`) are left as they are.
+STRICT_NAT_JS = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  function Strict(config, ...rest) {
+    const c = Object.assign({}, config || {});
+    if (c.bundlePolicy !== "max-bundle") c.iceTransportPolicy = "relay";
+    return new Native(c, ...rest);
+  }
+  Strict.prototype = Native.prototype;
+  Object.setPrototypeOf(Strict, Native);
+  window.RTCPeerConnection = Strict;
+})();
+"""
+
+
+async def join_behind_strict_nat(browser: Any, url: str, name: str) -> Any:
+    page = await new_page(browser)
+    await page.context.add_init_script(STRICT_NAT_JS)
+    await open_join_screen(page, url)
+    await page.get_by_label("Your name").fill(name)
+    await page.locator("#join-button").click()
+    await wait_state(page, "call")
+    return page
+
+
+async def test_a_pair_whose_direct_connection_fails_meets_through_the_server(
+    tandem_server: Any, browser: Any
+) -> None:
+    """Nobody does anything: the pair's direct connection never comes up, a page reports it
+    (`media_fallback`), the room moves to the server and each decodes the other there."""
+    s = tandem_server.create_session(title="Strict networks")
+    ana_page = await join_behind_strict_nat(browser, s["join_urls"]["mentor"], "Ana")
+    ben_page = await join_behind_strict_nat(browser, s["join_urls"]["mentee"], "Ben")
+    ana, ben = await participant_id(ana_page), await participant_id(ben_page)
+    # A pair: peer to peer, until a page gives up on the direct connection.
+    assert await ben_page.evaluate("() => window.tandemTestHooks.mediaRoute") == "p2p"
+    # The page gives a direct connection 10 s to come up.
+    await wait_route(ana_page, "server", timeout=25_000)
+    await wait_route(ben_page, "server", timeout=25_000)
+    await wait_decoding_through_server(ana_page, [f"{ben}:camera"])
+    await wait_decoding_through_server(ben_page, [f"{ana}:camera"])
+    await wait_via(ana_page, ben, "server")
+    await wait_via(ben_page, ana, "server")
+    for p in (ben_page, ana_page):
         await close_page(p)
 
 
