@@ -226,9 +226,31 @@ STRICT_NAT_JS = """
 """
 
 
-async def join_behind_strict_nat(browser: Any, url: str, name: str) -> Any:
+# Counts the direct (unbundled) connections a page makes.
+COUNT_DIRECT_JS = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  window.__directMade = 0;
+  function Counting(config, ...rest) {
+    if (!config || config.bundlePolicy !== "max-bundle") window.__directMade += 1;
+    return new Native(config, ...rest);
+  }
+  Counting.prototype = Native.prototype;
+  Object.setPrototypeOf(Counting, Native);
+  window.RTCPeerConnection = Counting;
+})();
+"""
+
+
+LOG_ROUTES_JS = """() => {
+  window.__routes = [];
+  window.tandemTestHooks.socket.on("media_route", (r) => window.__routes.push(r.route));
+}"""
+
+
+async def join_with_script(browser: Any, url: str, name: str, script: str) -> Any:
     page = await new_page(browser)
-    await page.context.add_init_script(STRICT_NAT_JS)
+    await page.context.add_init_script(script)
     await open_join_screen(page, url)
     await page.get_by_label("Your name").fill(name)
     await page.locator("#join-button").click()
@@ -242,8 +264,8 @@ async def test_a_pair_whose_direct_connection_fails_meets_through_the_server(
     """Nobody does anything: the pair's direct connection never comes up, a page reports it
     (`media_fallback`), the room moves to the server and each decodes the other there."""
     s = tandem_server.create_session(title="Strict networks")
-    ana_page = await join_behind_strict_nat(browser, s["join_urls"]["mentor"], "Ana")
-    ben_page = await join_behind_strict_nat(browser, s["join_urls"]["mentee"], "Ben")
+    ana_page = await join_with_script(browser, s["join_urls"]["mentor"], "Ana", STRICT_NAT_JS)
+    ben_page = await join_with_script(browser, s["join_urls"]["mentee"], "Ben", STRICT_NAT_JS)
     ana, ben = await participant_id(ana_page), await participant_id(ben_page)
     # A pair: peer to peer, until a page gives up on the direct connection.
     assert await ben_page.evaluate("() => window.tandemTestHooks.mediaRoute") == "p2p"
@@ -255,6 +277,40 @@ async def test_a_pair_whose_direct_connection_fails_meets_through_the_server(
     await wait_via(ana_page, ben, "server")
     await wait_via(ben_page, ana, "server")
     for p in (ben_page, ana_page):
+        await close_page(p)
+
+
+async def test_a_room_back_at_two_for_a_moment_stays_on_the_server(
+    tandem_server: Any, browser: Any
+) -> None:
+    """Cem goes to a breakout room and straight back (as when a mentor swaps two people): the
+    main room is at two for a moment, and nobody there starts a direct connection for it."""
+    s = tandem_server.create_session(title="Back and forth")
+    pages = [await join_with_script(browser, s["join_urls"][role], name, COUNT_DIRECT_JS)
+             for role, name in (("mentor", "Ana"), ("mentee", "Ben"), ("mentee", "Cem"))]
+    ana_page, ben_page, _ = pages
+    ana, ben, cem = [await participant_id(p) for p in pages]
+    for page, other in ((ana_page, ben), (ben_page, ana)):
+        await wait_route(page, "server")
+        await wait_decoding_through_server(page, [f"{other}:camera"])
+        await page.wait_for_function("() => window.tandemTestHooks.peers.size === 0")
+        await page.evaluate(LOG_ROUTES_JS)
+    made = [await p.evaluate("() => window.__directMade") for p in (ana_page, ben_page)]
+
+    created = await command(ana_page, "breakout_create", {"names": ["Side"]})
+    room = created["breakouts"]["rooms"][0]["id"]
+    await command(ana_page, "breakout_assign", {"participant_id": cem, "room": room})
+    await command(ana_page, "breakout_open", {"duration_seconds": None})
+    await command(ana_page, "breakout_close", {"countdown_seconds": 0})
+    # Everything the server sent Ben before his own answer has reached his page.
+    await command(ben_page, "hand", {"raised": False})
+    for page in (ana_page, ben_page):
+        assert await page.evaluate("() => window.__routes") == ["p2p", "server"]
+    # A page going direct makes its connection as the route changes (call/peers.js): none was.
+    after = [await p.evaluate("() => window.__directMade") for p in (ana_page, ben_page)]
+    assert after == made
+    await wait_decoding_through_server(ana_page, [f"{ben}:camera", f"{cem}:camera"])
+    for p in pages:
         await close_page(p)
 
 

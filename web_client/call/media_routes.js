@@ -5,7 +5,7 @@
 
 import { CLIENT_EVENTS } from "../core/events.js";
 import { sendsNoMedia } from "../core/store.js";
-import { QUIET_PEER_MS, directAllowed, directState, plan } from "./route_plan.js";
+import { QUIET_PEER_MS, directAllowed, directState, plan, settling } from "./route_plan.js";
 import { t } from "../ui/i18n.js";
 
 /** @typedef {import("../core/types.js").MediaRoute} MediaRoute */
@@ -34,6 +34,8 @@ export class MediaRoutes {
     this.onScreens = onScreens;
     /** @type {MediaRoute} */
     this.route = "p2p";
+    /** When my room's route last changed under me (`media_route`; route_plan.js SETTLE_MS). */
+    this.routeSince = -Infinity;
     /** @type {RTCIceServer[]} */
     this.iceServers = [];
     /** The session's people must not see each other's network addresses (`private_addresses`). */
@@ -82,6 +84,7 @@ export class MediaRoutes {
     this.serverRetryAt = 0;
     this.fallbackSent.clear();
     this.route = route === "server" ? "server" : "p2p";
+    this.routeSince = -Infinity; // a room I come into: its route is not news
     this.active = true;
     if (this.route === "p2p") for (const p of this.connectable()) this.peers.call(p.id); // the newcomer offers
     this.apply();
@@ -92,7 +95,10 @@ export class MediaRoutes {
   /** `media_route`, or the route of the room I moved to. @param {MediaRoute} route */
   setRoute(route) {
     if (route !== "p2p" && route !== "server") return;
-    if (route !== this.route) this.fallbackSent.clear();
+    if (route !== this.route) {
+      this.fallbackSent.clear();
+      this.routeSince = performance.now();
+    }
     this.route = route;
     this.apply();
   }
@@ -100,14 +106,17 @@ export class MediaRoutes {
   /** Someone arrived (or came back) in my room: on the direct route, they offer. @param {string} id */
   arrived(id) {
     const p = this.store.participants.get(id);
-    if (this.route === "p2p" && p && this.mayConnect(p)) this.peers.expect(id);
-    else this.peers.close(id); // a connection kept from before they left is of no use
+    if (this.route === "p2p" && p && this.mayConnect(p)) {
+      // Unless the room was at two only a moment ago: then the plan connects, if it still is.
+      if (!settling(this.route, performance.now() - this.routeSince, this.server.open)) this.peers.expect(id);
+    } else this.peers.close(id); // a connection kept from before they left is of no use
   }
 
   /** I moved room: the direct connections of the old room go; the server's stay. @param {MediaRoute | undefined} route */
   roomChanged(route) {
     this.peers.closeAll();
     if (route === "p2p" || route === "server") this.route = route;
+    this.routeSince = -Infinity;
     // I am the newcomer in this room: I offer to everyone connected here.
     if (this.route === "p2p") for (const p of this.connectable()) this.peers.call(p.id);
     this.apply();
@@ -284,6 +293,7 @@ export class MediaRoutes {
     });
     const decision = plan({
       route: this.route,
+      routeMs: now - this.routeSince,
       selfId,
       serverOpen: this.server.open,
       serverReady: this.server.ready,

@@ -5,7 +5,9 @@
 // On `server`: connect to the server; close the direct connection with someone once their media
 // has arrived through the server for a moment (their tile then shows the server's copy).
 // On `p2p`: connect directly (the smaller participant id offers); once every peer's media arrives
-// directly, stop the server connections. Until then each tile shows whichever copy flows.
+// directly, stop the server connections. Until then each tile shows whichever copy flows. A page
+// on the server goes direct only once the room has stayed at two for a moment: a room is often
+// back at three at once (a mentor swapping two people moves one, then the other).
 
 /** @typedef {import("../core/types.js").MediaRoute} MediaRoute */
 /** @typedef {"none" | "pending" | "arrived"} DirectState */
@@ -14,6 +16,16 @@
 export const SWAP_AFTER_MS = 1000;
 /** A connection that is up but carries nothing for this long: the other side sends nothing. */
 export const QUIET_PEER_MS = 3000;
+/** Connected to the server, a page takes the direct route only once it has held this long. */
+export const SETTLE_MS = 1500;
+
+/**
+ * Whether a page still on the server waits before taking the direct route it was just given.
+ * @param {MediaRoute} route @param {number} routeMs how long it has been the route @param {boolean} serverOpen
+ */
+export function settling(route, routeMs, serverOpen) {
+  return route === "p2p" && serverOpen && routeMs < SETTLE_MS;
+}
 
 /**
  * Where the direct connection with one peer stands.
@@ -70,6 +82,7 @@ export function directAllowed({ route, iSend, theySend, privateAddresses, haveTu
 /**
  * @param {object} s
  * @param {MediaRoute} s.route
+ * @param {number} [s.routeMs]     how long the route has been what it is (default: long)
  * @param {string} s.selfId
  * @param {boolean} s.serverOpen   server connections exist or are being made
  * @param {boolean} s.serverReady  they are connected (my publish too, when I publish)
@@ -77,10 +90,10 @@ export function directAllowed({ route, iSend, theySend, privateAddresses, haveTu
  * @param {PeerView[]} s.peers     the others connected in my room
  * @returns {Plan}
  */
-export function plan({ route, selfId, serverOpen, serverReady, serverFailed, peers }) {
+export function plan({ route, routeMs = Infinity, selfId, serverOpen, serverReady, serverFailed, peers }) {
   /** @type {Plan} */
   const out = { show: new Map(), closeP2p: [], openP2p: [], openServer: false, stopServer: false };
-  if (route === "server" && !serverFailed) {
+  if ((route === "server" || settling(route, routeMs, serverOpen)) && !serverFailed) {
     out.openServer = !serverOpen;
     for (const p of peers) {
       const viaServer = serverReady && p.serverMs >= SWAP_AFTER_MS;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { QUIET_PEER_MS, SWAP_AFTER_MS, directAllowed, directState, plan } from "../../../web_client/call/route_plan.js";
+import { QUIET_PEER_MS, SETTLE_MS, SWAP_AFTER_MS, directAllowed, directState, plan } from "../../../web_client/call/route_plan.js";
 
 const base = { route: "server", selfId: "m", serverOpen: true, serverReady: true, serverFailed: false };
 const direct = { exists: true, connected: true, connectedMs: 500, frames: 0, packets: 0, expectVideo: true, sendsNothing: false };
@@ -54,6 +54,18 @@ test("back to peer to peer: the smaller id offers, and the server stops once eve
   // Alone in the room: nothing to wait for.
   assert.equal(plan({ ...base, route: "p2p", peers: [] }).stopServer, true);
   assert.equal(plan({ ...base, route: "p2p", serverOpen: false, peers: [] }).stopServer, false);
+});
+
+test("back at two on the server, a page waits a moment before going direct: the room may grow again at once", () => {
+  const peers = [{ id: "z", p2p: "none", serverMs: 3000 }];
+  const early = plan({ ...base, route: "p2p", routeMs: SETTLE_MS - 1, peers });
+  assert.deepEqual(early.openP2p, []);
+  assert.equal(early.stopServer, false);
+  assert.equal(early.show.get("z"), "server");
+  assert.deepEqual(plan({ ...base, route: "p2p", routeMs: SETTLE_MS, peers }).openP2p, [{ id: "z", offer: true }]);
+  // Not on the server: nothing to stay on, so straight to the direct route.
+  const fresh = plan({ ...base, route: "p2p", routeMs: 0, serverOpen: false, serverReady: false, peers: [{ id: "z", p2p: "none", serverMs: -1 }] });
+  assert.deepEqual(fresh.openP2p, [{ id: "z", offer: true }]);
 });
 
 test("when the server cannot carry media, the page stays (or goes) direct", () => {
