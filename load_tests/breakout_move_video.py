@@ -74,7 +74,7 @@ async ([wanted, base, timeout]) => {{
   {SLOTS_FN}
   const started = Date.now();
   for (;;) {{
-    const seen = new Map((await slots()).map((s) => [s.who, s]));
+    const seen = new Map(((await slots()) || []).map((s) => [s.who, s]));
     if (wanted.every((who) => {{
       const s = seen.get(who);
       return s && s.decoded >= (base[s.mid] || 0) + {NEW_FRAMES};
