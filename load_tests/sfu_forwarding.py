@@ -131,7 +131,8 @@ async def serve(conn: Connection, mode: str) -> None:
 def server_main(conn: Connection, mode: str, core: int | None) -> None:
     if core is not None:
         os.sched_setaffinity(0, {core})
-    asyncio.run(serve(conn, mode))
+    with internals.host_addresses(LOOPBACK):  # the reference's peers too
+        asyncio.run(serve(conn, mode))
 
 
 class Server:
@@ -357,7 +358,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run(argv: list[str] | None = None, emit: Callable[[str], None] = print) -> None:
-    asyncio.run(main(parse(argv)))
+    # Loopback only, as the server's: runs in a namespace with only loopback work too.
+    with internals.host_addresses(LOOPBACK):
+        asyncio.run(main(parse(argv)))
 
 
 if __name__ == "__main__":
