@@ -250,6 +250,8 @@ async def test_the_chosen_language_shows_at_once_and_is_kept(
         await picker.select_option("es")
     await wait_state(page, "join")
     assert await page.evaluate("() => document.documentElement.lang") == "es"
+    # The button says "Starting your camera…" until the camera is on (open_join_screen).
+    await page.wait_for_function("() => !document.getElementById('join-button').disabled")
     assert await page.locator("#join-button").inner_text() == "Entrar ahora"
     assert await page.get_by_label("Idioma").input_value() == "es"
     # The next visit, in the same browser, is in Spanish too.
