@@ -118,15 +118,18 @@ class ServerMedia:
         try:
             while True:
                 await track.recv()
-                slot = self.slots.get(self._mid_of(track) or "")
-                if slot is None or not slot["participant_id"]:
-                    continue
-                who = str(slot["participant_id"])
-                kind = "screen" if slot["source"] == "screen" else track.kind
-                self.frames[(who, kind)] += 1
-                self.first_frame_at.setdefault(who, self.clock())
+                self.count(self._mid_of(track) or "", track.kind)
         except MediaStreamError:
             return
+
+    def count(self, mid: str, kind: str) -> None:
+        """A frame arrived on slot ``mid``: counted for whoever the slot map says it carries."""
+        slot = self.slots.get(mid)
+        if slot is None or not slot["participant_id"]:
+            return
+        who = str(slot["participant_id"])
+        self.frames[(who, "screen" if slot["source"] == "screen" else kind)] += 1
+        self.first_frame_at.setdefault(who, self.clock())
 
     # -- the end ----------------------------------------------------------------------------------
 

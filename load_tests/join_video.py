@@ -156,24 +156,6 @@ async def once_light(browser: Browser, server: ServerProcess, size: int,
             await person.close()
 
 
-async def measure_light(runs: int, sizes: Sequence[int]) -> Times:
-    results: Times = {}
-    frames = encoded_frames()
-    with tempfile.TemporaryDirectory() as workdir, on_loopback():
-        server = ServerProcess(Path(workdir) / "data", admin_key=ADMIN_KEY, checkout=REPO,
-                               python=python_exe(), env={"TANDEM_LOG_LEVEL": "WARNING"})
-        async with server, async_playwright() as p:
-            browser = await p.chromium.launch(executable_path="/usr/bin/chromium",
-                                              args=CHROMIUM_ARGS)
-            for size in sizes:
-                results[size] = [await once_light(browser, server, size, frames)
-                                 for _ in range(runs)]
-                show("earlier ones light", size, results[size])
-            await browser.close()
-    return results
-
-
-
 def show(label: str, size: int, times: list[tuple[float, float] | None]) -> None:
     done = [t for t in times if t is not None]
     failed = f", {len(times) - len(done)} of {len(times)} not within 30 s" if len(done) < len(
@@ -186,16 +168,22 @@ def show(label: str, size: int, times: list[tuple[float, float] | None]) -> None
     print(f"{label:<22} {size:>4} {first:>16.0f} ms {every:>16.0f} ms{failed}", flush=True)
 
 
-async def measure(label: str, checkout: Path, runs: int, sizes: Sequence[int]) -> Times:
+async def measure(label: str, checkout: Path, runs: int, sizes: Sequence[int],
+                  light: bool = False) -> Times:
+    """``light``: everyone before the newcomer is a light participant (``once_light``)."""
     results: Times = {}
-    with tempfile.TemporaryDirectory() as workdir:
+    frames = encoded_frames() if light else []
+    with tempfile.TemporaryDirectory() as workdir, on_loopback():
         server = ServerProcess(Path(workdir) / "data", admin_key=ADMIN_KEY, checkout=checkout,
                                python=python_exe(), env={"TANDEM_LOG_LEVEL": "WARNING"})
         async with server, async_playwright() as p:
             browsers = [await p.chromium.launch(executable_path="/usr/bin/chromium",
-                                                args=CHROMIUM_ARGS) for _ in range(max(sizes))]
+                                                args=CHROMIUM_ARGS)
+                        for _ in range(1 if light else max(sizes))]
             for size in sizes:
-                results[size] = [await once(browsers, server, size) for _ in range(runs)]
+                results[size] = [await (once_light(browsers[0], server, size, frames) if light
+                                        else once(browsers, server, size))
+                                 for _ in range(runs)]
                 show(label, size, results[size])
             for browser in browsers:
                 await browser.close()
@@ -230,7 +218,7 @@ def main() -> None:
     if args.earlier == "light":
         print("everyone before the newcomer is a light participant (pre-encoded 640x360 VP8 at "
               "30 fps, frames counted, not decoded); the newcomer is Chromium", flush=True)
-        asyncio.run(measure_light(args.runs, sizes))
+        asyncio.run(measure("earlier ones light", REPO, args.runs, sizes, light=True))
         return
     asyncio.run(measure("this checkout", REPO, args.runs, sizes))
     if args.reference != "none":

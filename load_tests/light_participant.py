@@ -31,19 +31,13 @@ def on_loopback() -> Iterator[None]:
 
 
 class _Count:
-    """Counts a subscribe slot's encoded frames under whoever the slot map says it carries."""
+    """Counts a subscribe slot's encoded frames (``ServerMedia.count``)."""
 
     def __init__(self, media: CountingMedia, mid: str, kind: str) -> None:
         self.media, self.mid, self.kind = media, mid, kind
 
     def frame(self, data: bytes, timestamp: int) -> None:
-        slot = self.media.slots.get(self.mid)
-        if slot is None or not slot["participant_id"]:
-            return
-        who = str(slot["participant_id"])
-        kind = "screen" if slot["source"] == "screen" else self.kind
-        self.media.frames[(who, kind)] += 1
-        self.media.first_frame_at.setdefault(who, self.media.clock())
+        self.media.count(self.mid, self.kind)
 
     def packet(self, ssrc: int, audio_level: tuple[bool, int] | None) -> None:
         return None
