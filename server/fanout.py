@@ -31,6 +31,7 @@ namespace ``connect_within`` seconds after it opened is closed.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import struct
 from dataclasses import dataclass, field
@@ -80,12 +81,18 @@ class Flusher:
     def __init__(self) -> None:
         self.dirty: list[Outbox] = []
         self.scheduled = False
+        # The loop's call_soon, taken once: asyncio.get_running_loop() makes a getpid() system
+        # call on every call, and this runs for every socket written in a turn.
+        self._call_soon: Any = None
 
     def mark(self, outbox: Outbox) -> None:
         self.dirty.append(outbox)
         if not self.scheduled:
             self.scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
+            call_soon = self._call_soon
+            if call_soon is None:
+                call_soon = self._call_soon = asyncio.get_running_loop().call_soon
+            call_soon(self.flush)
 
     def flush(self) -> None:
         self.scheduled = False
@@ -166,15 +173,24 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         socket.connected = True
         socket.upgraded = True
         writer = asyncio.ensure_future(self._send_queue(socket))
+        # A binary websocket message is an Engine.IO message (Engine.IO 4 gives binary frames no
+        # type byte): handed straight to Socket.IO, as Engine.IO's ``receive`` would, without
+        # its packet, log call and handler lookup on every message.
+        on_message = server.handlers.get("message")
+        sid = socket.sid
         # No timer per message: a client that goes quiet misses its pongs, and Engine.IO's own
         # check of ping timeouts closes the socket, which ends this loop.
         try:
             while True:
                 msg = await self._sock.receive()
-                if msg.type is not WSMsgType.BINARY and msg.type is not WSMsgType.TEXT:
+                kind = msg.type
+                if kind is not WSMsgType.BINARY and kind is not WSMsgType.TEXT:
                     break  # closed, or an error such as a message over max_msg_size
                 try:
-                    await socket.receive(eio_packet.Packet(encoded_packet=msg.data))
+                    if kind is WSMsgType.BINARY and on_message is not None:
+                        await on_message(sid, msg.data)
+                    else:
+                        await socket.receive(eio_packet.Packet(encoded_packet=msg.data))
                 except eio_exceptions.UnknownPacketError:
                     pass
                 except eio_exceptions.SocketIsClosedError:
@@ -352,6 +368,8 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self.connect_within = connect_within
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
         self._tasks = TaskSet()
+        # Whether each registered handler is a coroutine function (asked once, not per event).
+        self._coroutines: dict[Any, bool] = {}
         websocket = type("DirectWebSocket", (_DirectWebSocket,), {
             "outboxes": self.outboxes, "limit": send_buffer_bytes, "flusher": Flusher()})
         # Engine.IO picks its websocket class from this per-server table of its async driver.
@@ -496,20 +514,50 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         await self._tasks.close()
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        """python-socketio's dispatch of an Engine.IO message, for the packets a client may send
+        (``_Packet.decode`` refuses binary ones, so none is ever half received)."""
         socket = self.eio.sockets.get(eio_sid)
         if socket is None or socket.closing or socket.closed:
             return  # closed by an earlier packet that was read in the same turn
         try:
-            await super()._handle_eio_message(eio_sid, data)
+            pkt = self.packet_class(encoded_packet=data)
         except MalformedPacket as exc:
             # No acknowledgement can be addressed; the client is not one of ours.
             logger.info("connection %s closed: a packet could not be read (%s)", eio_sid, exc)
             await self.eio.disconnect(eio_sid)
+            return
+        kind = pkt.packet_type
+        if kind == sio_packet.EVENT:
+            await self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        elif kind == sio_packet.ACK:
+            await self._handle_ack(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        elif kind == sio_packet.CONNECT:
+            await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
+        else:
+            await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any,
                             data: Any) -> None:
         if isinstance(data, list) and data and isinstance(data[0], str):
-            await super()._handle_event(eio_sid, namespace, id, data)
+            namespace = namespace or "/"
+            handler = self.handlers.get(namespace, {}).get(data[0])
+            if handler is not None and (coroutine := self._coroutines.get(handler)) is None:
+                coroutine = self._coroutines[handler] = inspect.iscoroutinefunction(handler)
+            if handler is None or not coroutine:
+                # an event without a handler of its own (the catch-all), or a plain function
+                await super()._handle_event(eio_sid, namespace, id, data)
+                return
+            # python-socketio's own path (``_handle_event``, ``_handle_event_internal``,
+            # ``_trigger_event``) for a coroutine handler, in one step.
+            sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+            if not self.manager.is_connected(sid, namespace):
+                return
+            answer = await handler(sid, *data[1:])
+            if id is not None:
+                await self._send_packet(eio_sid, self.packet_class(
+                    sio_packet.ACK, namespace=namespace, id=id,
+                    data=list(answer) if isinstance(answer, tuple)
+                    else [] if answer is None else [answer]))
             return
         namespace = namespace or "/"
         if id is not None and self.manager.sid_from_eio_sid(eio_sid, namespace) is not None:

@@ -93,6 +93,8 @@ class GroupCommit:
         # When the last commit succeeded (the loop's clock), and whether one failed since.
         self._committed_at: float | None = None
         self._failing = False
+        # The writer's loop, once it runs (asyncio.get_running_loop() costs a system call).
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def check(self, fresh_for: float = 1.0) -> None:
         """Readiness (``ctx.health``): return when the writer runs and its last commit, at most
@@ -122,6 +124,7 @@ class GroupCommit:
 
     def _start_writer(self) -> None:
         if self._writer is None:
+            self._loop = asyncio.get_running_loop()
             self._queue = asyncio.Queue(maxsize=self.queue_max)
             self._writer = asyncio.create_task(self._write_loop(), name=f"{self.name}-writer")
 
@@ -143,7 +146,7 @@ class GroupCommit:
     # -- writes ---------------------------------------------------------------------------------
 
     def new_future(self) -> asyncio.Future[Any]:
-        return asyncio.get_running_loop().create_future()
+        return (self._loop or asyncio.get_running_loop()).create_future()
 
     async def submit(self, op: Op) -> asyncio.Future[Any]:
         """Queue ``op`` (waiting while the queue is full); its future says when it is kept."""
@@ -172,7 +175,7 @@ class GroupCommit:
         """Make the writer come round even if nothing is queued (a source has rows)."""
         queue = self._queue
         if queue is not None and not self._closed and not queue.full():
-            queue.put_nowait(Alive(asyncio.get_running_loop().create_future()))
+            queue.put_nowait(Alive(self.new_future()))
 
     async def _write_loop(self) -> None:
         assert self._queue is not None

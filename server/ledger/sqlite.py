@@ -333,7 +333,7 @@ class SqliteLedger:
         return result
 
     def _future(self) -> asyncio.Future[Any]:
-        return asyncio.get_running_loop().create_future()
+        return self.database.new_future()
 
     async def _submit(self, op: Op) -> Any:
         if self._closed or not self.database.started:
