@@ -122,9 +122,33 @@ class Database(GroupCommit):
     # -- writes ---------------------------------------------------------------------------------
 
     async def _apply(self, batch: list[writer.Op], buffered: list[Rows]) -> list[Any]:
-        results: list[Any] = await asyncio.get_running_loop().run_in_executor(
-            self._thread, self._commit, batch, buffered)
-        return results
+        # The writer's thread answers through the loop directly: run_in_executor's chaining of
+        # a concurrent future to an asyncio one costs more than the commit's own Python.
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[list[Any]] = loop.create_future()
+
+        def settle(results: list[Any] | None, error: BaseException | None) -> None:
+            if done.cancelled():
+                return
+            if error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(results or [])
+
+        def commit() -> None:
+            results: list[Any] | None = None
+            error: BaseException | None = None
+            try:
+                results = self._commit(batch, buffered)
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting writer
+                error = exc
+            try:
+                loop.call_soon_threadsafe(settle, results, error)
+            except RuntimeError:  # the loop closed meanwhile: nobody waits any more
+                pass
+
+        self._thread.submit(commit)
+        return await done
 
     def _commit(self, batch: list[writer.Op], buffered: list[Rows] | None = None) -> list[Any]:
         """Apply a batch (the sources' buffered rows first) in one transaction and commit it.

@@ -221,9 +221,14 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
     # Engine.IO's own packets go after the messages already queued for the socket.
 
     async def send(self, message: bytes | str) -> None:
-        if self.outbox is not None:
-            self.outbox.flush()
-        await super().send(message)
+        outbox = self.outbox
+        if outbox is None:
+            await super().send(message)
+        elif outbox.socket.closing or outbox.socket.closed:  # the last packet (close)
+            outbox.flush()
+            await super().send(message)
+        else:  # a ping: one more frame of this turn's write
+            outbox.write(ws_frame(message))
 
     async def close(self) -> None:
         if self.outbox is not None:
@@ -248,6 +253,10 @@ _BAD_EVENT = error_ack(InvalidPayload("An event is its name (a string) and one m
                                       "fields; see docs/PROTOCOL.md."))
 
 
+# One packer, reused for every packet sent (on the event loop's thread only).
+_pack = msgpack.Packer().pack
+
+
 class _Packet(MsgPackPacket):  # type: ignore[misc]
     """Socket.IO packets in msgpack, encoded by one reused packer rather than a new one each.
 
@@ -255,10 +264,8 @@ class _Packet(MsgPackPacket):  # type: ignore[misc]
     name, with an acknowledgement), and raises ``MalformedPacket`` for anything that is not a
     client's Socket.IO packet."""
 
-    _pack = msgpack.Packer().pack
-
     def encode(self) -> bytes:
-        return self._pack(self._to_dict())  # type: ignore[no-any-return]
+        return _pack(self._to_dict())  # type: ignore[no-any-return]
 
     def decode(self, encoded_packet: Any) -> None:
         try:
@@ -273,6 +280,22 @@ class _Packet(MsgPackPacket):  # type: ignore[misc]
         self.data = decoded.get("data")
         self.id = decoded.get("id")
         self.namespace = decoded["nsp"]
+
+
+def packed(kind: int, namespace: str, data: list[Any], id: Any = None) -> bytes:
+    """A Socket.IO packet of this server's (``_Packet``: msgpack, never binary attachments)
+    encoded straight from its fields, without building the packet object."""
+    fields = {"type": kind, "data": data, "nsp": namespace}
+    if id is not None:
+        fields["id"] = id
+    payload: bytes = _pack(fields)
+    return payload
+
+
+def packet_sends(kind: int, namespace: str, data: list[Any], id: Any = None) -> Prepared:
+    """``packed``, ready to send: what ``TandemSocketServer.prepared`` gives for the packet."""
+    payload = packed(kind, namespace, data, id)
+    return [(payload, ws_frame(payload))]
 
 
 class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
@@ -307,8 +330,8 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
             args = list(data)
         else:
             args = [] if data is None else [data]
-        pkt = self.server.packet_class(sio_packet.EVENT, namespace=namespace, data=[event, *args])
-        self.send(event, self.server.prepared(pkt), namespace, to or room, skip_sid)
+        self.send(event, packet_sends(sio_packet.EVENT, namespace, [event, *args]), namespace,
+                  to or room, skip_sid)
 
     def send(self, event: str, sends: Prepared, namespace: str, room: Any,
              skip_sid: Any = None) -> None:
@@ -380,9 +403,7 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     def encoded(self, event: str, data: Any) -> list[bytes]:
         """An event as the Engine.IO messages that carry it (for another process to send)."""
-        pkt = self.packet_class(sio_packet.EVENT, namespace="/", data=[event, data])
-        return [part if isinstance(part, bytes) else part.encode()
-                for part, _frame in self.prepared(pkt)]
+        return [packed(sio_packet.EVENT, "/", [event, data])]
 
     def emit_parts(self, event: str, parts: list[bytes], room: str | None, to: str | None,
                    skip_sid: str | None) -> None:
@@ -554,10 +575,9 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
                 return
             answer = await handler(sid, *data[1:])
             if id is not None:
-                await self._send_packet(eio_sid, self.packet_class(
-                    sio_packet.ACK, namespace=namespace, id=id,
-                    data=list(answer) if isinstance(answer, tuple)
-                    else [] if answer is None else [answer]))
+                self.send_prepared(eio_sid, packet_sends(
+                    sio_packet.ACK, namespace, list(answer) if isinstance(answer, tuple)
+                    else [] if answer is None else [answer], id))
             return
         namespace = namespace or "/"
         if id is not None and self.manager.sid_from_eio_sid(eio_sid, namespace) is not None:

@@ -183,9 +183,13 @@ class GroupCommit:
         last_commit = -self.commit_interval
         while True:
             try:
-                first = await asyncio.wait_for(queue.get(), self.heartbeat)
-            except TimeoutError:
-                first = Alive(loop.create_future())
+                first = queue.get_nowait()  # under load the next write is already waiting
+            except asyncio.QueueEmpty:
+                try:
+                    async with asyncio.timeout(self.heartbeat):
+                        first = await queue.get()
+                except TimeoutError:
+                    first = Alive(loop.create_future())
             gather = last_commit + self.commit_interval - loop.time()
             if gather > 0 and not isinstance(first, Stop):
                 await asyncio.sleep(gather)  # let the writes of the next moment join this commit
