@@ -15,6 +15,12 @@ command to the session's channel in a second script. The lease lasts ``lease_ms`
 stalls or dies holding it delays the session's next command by that long at most, and an append
 after its lease ran out is refused (its replica is then read again from Redis).
 
+The append script keeps the lease for the process that appended (``KEEP_MS``, renewed by each
+change) unless another process marked it wanted: a process that changes a session again and
+again takes the lease once, and each change is then one round trip. The holder gives it back
+``KEEP_IDLE`` after its last change, or at its next append when it is wanted; while processes
+contend, each gives it back after every change (``SHARED_FOR``).
+
 Every other process that holds a replica receives the command on the session's channel, applies
 it to its own replica and delivers the events to its own connections: the domain is
 deterministic (time is passed in), so each replica computes the same events; the required
@@ -58,12 +64,27 @@ Deliver = Callable[[Sequence[Event]], Awaitable[None]]
 # How long a process holds a session's lease at most; how long a command waits for it.
 LEASE_MS = 2000
 LEASE_WAIT = 5.0
+# A process that just changed a session keeps its lease this long after each change (renewed by
+# the next), unless another process asked for it: the next change here then needs no round trip
+# to take it. Given back when another process asks for it on the session's channel, or
+# ``KEEP_IDLE`` seconds after the last change here; never used with less than ``KEEP_MARGIN``
+# seconds of it left by this process's clock (Redis's runs out later).
+KEEP_MS = 1000
+KEEP_IDLE = 0.5
+KEEP_MARGIN = 0.25
+# After another process asked for the lease, it is given back after each change for this long.
+SHARED_FOR = 2.0
 
 _RESERVE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
 local holder = redis.call('GET', KEYS[3])
-if holder and holder ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[3])} end
+if holder and holder ~= ARGV[1] then
+  if not redis.call('GET', KEYS[4]) then redis.call('PUBLISH', KEYS[5], ARGV[4]) end
+  redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[2])
+  return {0, redis.call('PTTL', KEYS[3])}
+end
 redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
+if redis.call('GET', KEYS[4]) == ARGV[1] then redis.call('DEL', KEYS[4]) end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 local have = tonumber(ARGV[3])
 if have == seq then return {1, seq} end
@@ -85,8 +106,12 @@ else
   redis.call('RPUSH', KEYS[2], ARGV[3])
   redis.call('HSET', KEYS[1], 'seq', seq)
 end
-redis.call('DEL', KEYS[3])
 redis.call('PUBLISH', KEYS[4], ARGV[4])
+if ARGV[6] ~= '0' and redis.call('EXISTS', KEYS[5]) == 0 then
+  redis.call('PEXPIRE', KEYS[3], ARGV[6])
+  return 2
+end
+redis.call('DEL', KEYS[3])
 return 1
 """
 _RELEASE = """
@@ -106,7 +131,9 @@ return 1
 """
 
 _pack = msgpack.Packer(use_bin_type=True).pack
-COMMAND, TRANSIENT, DELETED = "c", "t", "d"
+# the kinds of message on a session channel this store sends ("h" and "w" are the history's
+# and the whiteboard's)
+COMMAND, TRANSIENT, DELETED, WANTED = "c", "t", "d", "l"
 
 
 class StoreUnavailable(NotRecorded):
@@ -127,6 +154,13 @@ class _Replica:
     backlog: deque[tuple[Event, ...]] = field(default_factory=deque)
     delivering: asyncio.Task[None] | None = None
     used: float = field(default_factory=time.monotonic)  # last read or command here
+    # Until when (the loop's clock) this process surely holds the session's lease, kept after
+    # its last change (0: not held), and when that change was sent; the timer that lets it go;
+    # until when another process wanted it, so that it is given back after each change meanwhile.
+    held_until: float = 0.0
+    changed_at: float = 0.0
+    let_go: asyncio.TimerHandle | None = None
+    shared_until: float = 0.0
 
     def busy(self) -> bool:
         return (self.lock.locked() or bool(self.backlog)
@@ -151,6 +185,7 @@ class RedisStore:
         self.unsubscribe: Callable[[str], Awaitable[None]] | None = None
         self.loaded: Callable[[str], object] | None = None  # told of each session loaded here
         self._replicas: dict[str, _Replica] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # kept leases being given back
         self._loading: dict[str, asyncio.Future[_Replica]] = {}
         self._reserve = redis.register_script(_RESERVE)
         self._append = redis.register_script(_APPEND)
@@ -163,6 +198,10 @@ class RedisStore:
     def _keys(self, sid: str) -> tuple[str, str, str]:
         base = f"{self.prefix}s:{sid}"
         return base, base + ":log", base + ":lease"
+
+    def _wanted(self, sid: str) -> str:
+        """Set by a process that found the lease taken: its holder gives it back at once."""
+        return f"{self.prefix}s:{sid}:lease:wanted"
 
     def channel(self, sid: str) -> str:
         return f"{self.prefix}c:{sid}"
@@ -177,9 +216,14 @@ class RedisStore:
         return 0  # sessions are loaded when first used
 
     async def close(self) -> None:
-        for rep in self._replicas.values():
+        for sid, rep in self._replicas.items():
             if rep.delivering is not None:
                 rep.delivering.cancel()
+            if rep.let_go is not None:
+                rep.let_go.cancel()
+            if rep.held_until:
+                rep.held_until = 0.0
+                await self._give_back(sid)
 
     # -- the store --------------------------------------------------------------------------------
 
@@ -210,14 +254,19 @@ class RedisStore:
                                              encode_command(command)])
             return Applied(outcome.value, outcome.events, done())
         async with rep.lock:
-            await self._take_lease(session_id, rep)
+            kept = rep.held_until - KEEP_MARGIN > asyncio.get_running_loop().time()
+            if not kept or rep.stale:
+                kept, rep.held_until = False, 0.0
+                await self._take_lease(session_id, rep)
             try:
                 outcome = command.apply(rep.session)
             except TandemError:
-                await self._give_back(session_id)
+                if not kept:  # a lease kept from an earlier change stays until it is let go
+                    await self._give_back(session_id)
                 raise
             except BaseException:
                 rep.stale = True  # half applied, perhaps: read it again
+                rep.held_until = 0.0
                 await self._give_back(session_id)
                 raise
             await self._keep(session_id, rep, command)
@@ -251,6 +300,11 @@ class RedisStore:
         rep = self._replicas.pop(session_id, None)
         if rep is not None and rep.delivering is not None:
             rep.delivering.cancel()
+        if rep is not None and rep.let_go is not None:
+            rep.let_go.cancel()
+        if rep is not None and rep.held_until:
+            rep.held_until = 0.0
+            await self._give_back(session_id)
         if self.unsubscribe is not None:
             await self.unsubscribe(session_id)
 
@@ -282,7 +336,9 @@ class RedisStore:
             if rep.stale:
                 await self._reload(sid, rep)
             try:
-                answer = await self._reserve(keys=keys, args=[self.node, self.lease_ms, rep.seq])
+                answer = await self._reserve(keys=[*keys, self._wanted(sid), self.channel(sid)],
+                                             args=[self.node, self.lease_ms, rep.seq,
+                                                   _pack([WANTED, self.node])])
             except RedisError as exc:
                 raise StoreUnavailable("This could not be kept: the session store is out of "
                                        "reach. Try again in a moment.") from exc
@@ -291,6 +347,9 @@ class RedisStore:
                 await self.forget(sid)
                 raise SessionNotFound("There is no session with this id.")
             if status == 0:
+                # Another process holds it: while both change the session, each gives the
+                # lease back after every change rather than keep it.
+                rep.shared_until = loop.time() + SHARED_FOR
                 if loop.time() > give_up:
                     raise StoreUnavailable("The session is busy; try again.")
                 await asyncio.sleep(min(max(int(answer[1]), 1), 20) / 1000)
@@ -310,9 +369,13 @@ class RedisStore:
             snapshot = encode_session(session, with_chat=not ended)
         message = _pack([COMMAND, self.node, rep.seq + 1, encode_command(command)])
         base, log, lease = self._keys(sid)
+        loop = asyncio.get_running_loop()
+        sent = loop.time()
+        keep = 0 if sent < rep.shared_until else KEEP_MS
+        rep.held_until = 0.0
         try:
-            kept = await self._append(keys=[base, log, lease, self.channel(sid)],
-                                      args=[self.node, rep.seq, entry, message, snapshot])
+            kept = await self._append(keys=[base, log, lease, self.channel(sid), self._wanted(sid)],
+                                      args=[self.node, rep.seq, entry, message, snapshot, keep])
         except RedisError as exc:
             rep.stale = True  # kept or not: Redis says which when it is back
             raise StoreUnavailable("This may not have been kept: the session store is out of "
@@ -320,11 +383,48 @@ class RedisStore:
         if not kept:
             rep.stale = True
             raise StoreUnavailable("This was not kept (the server was too slow); try again.")
+        if kept == 2:  # still ours for KEEP_MS from when Redis ran the script, after ``sent``
+            rep.held_until = sent + KEEP_MS / 1000
+            rep.changed_at = sent
+            if rep.let_go is None:
+                rep.let_go = loop.call_later(KEEP_IDLE, self._let_go, sid, rep)
+        elif keep:  # another process asked for the lease: give it back after each change a while
+            rep.shared_until = loop.time() + SHARED_FOR
         rep.seq += 1
         if snapshot:
             rep.snapshot_bytes, rep.since_snapshot = len(snapshot), 0
         else:
             rep.since_snapshot += len(entry)
+
+    def _let_go(self, sid: str, rep: _Replica) -> None:
+        """``KEEP_IDLE`` after a change here: give back the lease kept since, unless another
+        change came meanwhile."""
+        rep.let_go = None
+        if rep.held_until:
+            task = asyncio.get_running_loop().create_task(self._give_back_kept(sid, rep))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _give_back_wanted(self, sid: str, rep: _Replica) -> None:
+        """Another process asked for the lease kept here (on the session's channel)."""
+        rep.shared_until = asyncio.get_running_loop().time() + SHARED_FOR
+        if rep.held_until:
+            task = asyncio.get_running_loop().create_task(
+                self._give_back_kept(sid, rep, wanted=True))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _give_back_kept(self, sid: str, rep: _Replica, *, wanted: bool = False) -> None:
+        async with rep.lock:  # no change of this session here while it goes
+            loop = asyncio.get_running_loop()
+            if not rep.held_until:
+                return
+            quiet = loop.time() - rep.changed_at
+            if not wanted and quiet < KEEP_IDLE:
+                rep.let_go = loop.call_later(KEEP_IDLE - quiet, self._let_go, sid, rep)
+                return
+            rep.held_until = 0.0
+            await self._give_back(sid)
 
     async def _give_back(self, sid: str) -> None:
         try:
@@ -461,6 +561,9 @@ class RedisStore:
             return
         rep = self._replicas.get(sid)
         if rep is None or message[1] == self.node:
+            return
+        if kind == WANTED:
+            self._give_back_wanted(sid, rep)
             return
         if kind == TRANSIENT:
             try:
