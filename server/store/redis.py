@@ -72,7 +72,8 @@ LEASE_WAIT = 5.0
 KEEP_MS = 1000
 KEEP_IDLE = 0.5
 KEEP_MARGIN = 0.25
-# After another process asked for the lease, it is given back after each change for this long.
+# After another process changed the session or asked for the lease, it is given back after
+# each change for this long.
 SHARED_FOR = 2.0
 
 _RESERVE = """
@@ -332,6 +333,7 @@ class RedisStore:
         keys = list(self._keys(sid))
         loop = asyncio.get_running_loop()
         give_up = loop.time() + LEASE_WAIT
+        pause = 0.001  # doubled after each refusal, up to 20 ms
         while True:
             if rep.stale:
                 await self._reload(sid, rep)
@@ -352,11 +354,13 @@ class RedisStore:
                 rep.shared_until = loop.time() + SHARED_FOR
                 if loop.time() > give_up:
                     raise StoreUnavailable("The session is busy; try again.")
-                await asyncio.sleep(min(max(int(answer[1]), 1), 20) / 1000)
+                await asyncio.sleep(min(max(int(answer[1]), 1) / 1000, pause))
+                pause = min(pause * 2, 0.02)
                 continue
             if status == 2:  # the log no longer reaches back to this replica
                 self._replace(rep, answer[2], int(answer[3]), answer[4])
-            elif status == 3:
+            elif status == 3:  # changes made elsewhere since: another process writes here too
+                rep.shared_until = loop.time() + SHARED_FOR
                 self._catch_up(sid, rep, answer[2])
             return
 
@@ -582,6 +586,8 @@ class RedisStore:
                 return
             rep.seq = seq
             rep.since_snapshot += len(message[3])
+            # another process changes this session: keep no lease here for a while
+            rep.shared_until = asyncio.get_running_loop().time() + SHARED_FOR
             try:
                 outcome = decode_command(message[3]).apply(rep.session)
             except TandemError as exc:
