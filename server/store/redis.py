@@ -54,6 +54,7 @@ from rooms.session import Session
 from server.store import Applied, done
 from server.store.codec import decode_command, decode_session, encode_command, encode_session
 from server.store.memory import SNAPSHOT_FACTOR, SNAPSHOT_MIN_BYTES
+from server.store.redis_scripts import ADD, APPEND, LOAD, RELEASE, RESERVE
 
 logger = logging.getLogger(__name__)
 
@@ -75,61 +76,6 @@ KEEP_MARGIN = 0.25
 # After another process changed the session or asked for the lease, it is given back after
 # each change for this long.
 SHARED_FOR = 2.0
-
-_RESERVE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
-local holder = redis.call('GET', KEYS[3])
-if holder and holder ~= ARGV[1] then
-  if not redis.call('GET', KEYS[4]) then redis.call('PUBLISH', KEYS[5], ARGV[4]) end
-  redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[2])
-  return {0, redis.call('PTTL', KEYS[3])}
-end
-redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
-if redis.call('GET', KEYS[4]) == ARGV[1] then redis.call('DEL', KEYS[4]) end
-local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
-local have = tonumber(ARGV[3])
-if have == seq then return {1, seq} end
-local base = tonumber(redis.call('HGET', KEYS[1], 'base'))
-if have < base or have > seq then
-  return {2, seq, redis.call('HGET', KEYS[1], 'snap'), base, redis.call('LRANGE', KEYS[2], 0, -1)}
-end
-return {3, seq, redis.call('LRANGE', KEYS[2], have - base, -1)}
-"""
-_APPEND = """
-if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
-local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
-if seq ~= tonumber(ARGV[2]) then return 0 end
-seq = seq + 1
-if ARGV[5] ~= '' then
-  redis.call('HSET', KEYS[1], 'snap', ARGV[5], 'base', seq, 'seq', seq)
-  redis.call('DEL', KEYS[2])
-else
-  redis.call('RPUSH', KEYS[2], ARGV[3])
-  redis.call('HSET', KEYS[1], 'seq', seq)
-end
-redis.call('PUBLISH', KEYS[4], ARGV[4])
-if ARGV[6] ~= '0' and redis.call('EXISTS', KEYS[5]) == 0 then
-  redis.call('PEXPIRE', KEYS[3], ARGV[6])
-  return 2
-end
-redis.call('DEL', KEYS[3])
-return 1
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 1
-"""
-_LOAD = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
-local h = redis.call('HMGET', KEYS[1], 'seq', 'snap', 'base')
-return {tonumber(h[1]), h[2], tonumber(h[3]), redis.call('LRANGE', KEYS[2], 0, -1)}
-"""
-_ADD = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'snap', ARGV[1], 'base', 0, 'seq', 0, 'created', ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-return 1
-"""
 
 _pack = msgpack.Packer(use_bin_type=True).pack
 # the kinds of message on a session channel this store sends ("h" and "w" are the history's
@@ -188,11 +134,11 @@ class RedisStore:
         self._replicas: dict[str, _Replica] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # kept leases being given back
         self._loading: dict[str, asyncio.Future[_Replica]] = {}
-        self._reserve = redis.register_script(_RESERVE)
-        self._append = redis.register_script(_APPEND)
-        self._release = redis.register_script(_RELEASE)
-        self._load_script = redis.register_script(_LOAD)
-        self._add = redis.register_script(_ADD)
+        self._reserve = redis.register_script(RESERVE)
+        self._append = redis.register_script(APPEND)
+        self._release = redis.register_script(RELEASE)
+        self._load_script = redis.register_script(LOAD)
+        self._add = redis.register_script(ADD)
 
     # -- keys -------------------------------------------------------------------------------------
 
@@ -400,21 +346,16 @@ class RedisStore:
         else:
             rep.since_snapshot += len(entry)
 
-    def _let_go(self, sid: str, rep: _Replica) -> None:
-        """``KEEP_IDLE`` after a change here: give back the lease kept since, unless another
-        change came meanwhile."""
-        rep.let_go = None
-        if rep.held_until:
-            task = asyncio.get_running_loop().create_task(self._give_back_kept(sid, rep))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    def _give_back_wanted(self, sid: str, rep: _Replica) -> None:
-        """Another process asked for the lease kept here (on the session's channel)."""
-        rep.shared_until = asyncio.get_running_loop().time() + SHARED_FOR
+    def _let_go(self, sid: str, rep: _Replica, wanted: bool = False) -> None:
+        """``KEEP_IDLE`` after a change here, or when another process asked for it on the
+        session's channel (``wanted``): give back the lease kept since."""
+        if wanted:
+            rep.shared_until = asyncio.get_running_loop().time() + SHARED_FOR
+        else:
+            rep.let_go = None
         if rep.held_until:
             task = asyncio.get_running_loop().create_task(
-                self._give_back_kept(sid, rep, wanted=True))
+                self._give_back_kept(sid, rep, wanted=wanted))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
@@ -567,7 +508,7 @@ class RedisStore:
         if rep is None or message[1] == self.node:
             return
         if kind == WANTED:
-            self._give_back_wanted(sid, rep)
+            self._let_go(sid, rep, wanted=True)
             return
         if kind == TRANSIENT:
             try:

@@ -1,0 +1,67 @@
+"""The Lua scripts of the Redis session store (``server.store.redis``, where each is used and
+the keys and arguments are passed). Each runs atomically in Redis.
+
+- ``RESERVE``: take a session's lease (or mark it wanted and say so on the session's channel),
+  and return the log entries the caller's replica lacks, or the whole session.
+- ``APPEND``: append a command's entry (or a new snapshot) if the caller holds the lease and its
+  replica is at the last entry, publish the command, and keep the lease for the caller (2) unless
+  it is wanted, else give it back (1); 0 when refused.
+- ``RELEASE``: give the lease back if the caller holds it.
+- ``LOAD``: the session as Redis holds it.
+- ``ADD``: a new session, and its place in the index by creation time.
+"""
+
+RESERVE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+local holder = redis.call('GET', KEYS[3])
+if holder and holder ~= ARGV[1] then
+  if not redis.call('GET', KEYS[4]) then redis.call('PUBLISH', KEYS[5], ARGV[4]) end
+  redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[2])
+  return {0, redis.call('PTTL', KEYS[3])}
+end
+redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
+if redis.call('GET', KEYS[4]) == ARGV[1] then redis.call('DEL', KEYS[4]) end
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+local have = tonumber(ARGV[3])
+if have == seq then return {1, seq} end
+local base = tonumber(redis.call('HGET', KEYS[1], 'base'))
+if have < base or have > seq then
+  return {2, seq, redis.call('HGET', KEYS[1], 'snap'), base, redis.call('LRANGE', KEYS[2], 0, -1)}
+end
+return {3, seq, redis.call('LRANGE', KEYS[2], have - base, -1)}
+"""
+APPEND = """
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+if seq ~= tonumber(ARGV[2]) then return 0 end
+seq = seq + 1
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[1], 'snap', ARGV[5], 'base', seq, 'seq', seq)
+  redis.call('DEL', KEYS[2])
+else
+  redis.call('RPUSH', KEYS[2], ARGV[3])
+  redis.call('HSET', KEYS[1], 'seq', seq)
+end
+redis.call('PUBLISH', KEYS[4], ARGV[4])
+if ARGV[6] ~= '0' and redis.call('EXISTS', KEYS[5]) == 0 then
+  redis.call('PEXPIRE', KEYS[3], ARGV[6])
+  return 2
+end
+redis.call('DEL', KEYS[3])
+return 1
+"""
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+LOAD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+local h = redis.call('HMGET', KEYS[1], 'seq', 'snap', 'base')
+return {tonumber(h[1]), h[2], tonumber(h[3]), redis.call('LRANGE', KEYS[2], 0, -1)}
+"""
+ADD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'snap', ARGV[1], 'base', 0, 'seq', 0, 'created', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
