@@ -27,8 +27,19 @@ async def test_two_workers_share_one_port_and_a_dead_one_comes_back(
     server = tandem(tmp_path, "w", redis, "--workers", "2")
     async with server:
         supervisor = psutil.Process(server.pid)
-        await eventually(lambda: len(supervisor.children()) == 2, timeout=20,
-                         what="two workers")
+
+        def listening(worker: psutil.Process) -> bool:
+            try:
+                return any(c.status == psutil.CONN_LISTEN and c.laddr.port == server.port
+                           for c in worker.net_connections(kind="tcp"))
+            except psutil.NoSuchProcess:
+                return False
+
+        # Both workers on the port: a worker still starting takes no connection, and the
+        # kernel would give every one to the other.
+        await eventually(lambda: len(workers := supervisor.children()) == 2
+                         and all(listening(w) for w in workers), timeout=30,
+                         what="two workers listening")
         async with server.admin_async() as api:
             s = await api.create_session(title="Workers", max_participants=25)
         mentee = join_token(s["join_urls"]["mentee"])
