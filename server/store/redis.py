@@ -17,9 +17,11 @@ after its lease ran out is refused (its replica is then read again from Redis).
 
 The append script keeps the lease for the process that appended (``KEEP_MS``, renewed by each
 change) unless another process marked it wanted: a process that changes a session again and
-again takes the lease once, and each change is then one round trip. The holder gives it back
-``KEEP_IDLE`` after its last change, or at its next append when it is wanted; while processes
-contend, each gives it back after every change (``SHARED_FOR``).
+again takes the lease once, and each change is then one round trip. A process that finds the
+lease taken marks it wanted and says so on the session's channel: the holder gives it back at
+once (or at its next append, if one is under way). An idle holder gives it back ``KEEP_IDLE``
+after its last change. For ``SHARED_FOR`` after another process changed the session or asked
+for the lease, a process gives it back after every change, as before.
 
 Every other process that holds a replica receives the command on the session's channel, applies
 it to its own replica and delivers the events to its own connections: the domain is
@@ -55,6 +57,7 @@ from server.store import Applied, done
 from server.store.codec import decode_command, decode_session, encode_command, encode_session
 from server.store.memory import SNAPSHOT_FACTOR, SNAPSHOT_MIN_BYTES
 from server.store.redis_scripts import ADD, APPEND, LOAD, RELEASE, RESERVE
+from server.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +106,8 @@ class _Replica:
     used: float = field(default_factory=time.monotonic)  # last read or command here
     # Until when (the loop's clock) this process surely holds the session's lease, kept after
     # its last change (0: not held), and when that change was sent; the timer that lets it go;
-    # until when another process wanted it, so that it is given back after each change meanwhile.
+    # until when the lease is given back after each change (another process changed the
+    # session or asked for the lease).
     held_until: float = 0.0
     changed_at: float = 0.0
     let_go: asyncio.TimerHandle | None = None
@@ -132,7 +136,7 @@ class RedisStore:
         self.unsubscribe: Callable[[str], Awaitable[None]] | None = None
         self.loaded: Callable[[str], object] | None = None  # told of each session loaded here
         self._replicas: dict[str, _Replica] = {}
-        self._tasks: set[asyncio.Task[None]] = set()  # kept leases being given back
+        self._tasks = TaskSet()  # kept leases being given back
         self._loading: dict[str, asyncio.Future[_Replica]] = {}
         self._reserve = redis.register_script(RESERVE)
         self._append = redis.register_script(APPEND)
@@ -166,11 +170,7 @@ class RedisStore:
         for sid, rep in self._replicas.items():
             if rep.delivering is not None:
                 rep.delivering.cancel()
-            if rep.let_go is not None:
-                rep.let_go.cancel()
-            if rep.held_until:
-                rep.held_until = 0.0
-                await self._give_back(sid)
+            await self._drop_kept(sid, rep)
 
     # -- the store --------------------------------------------------------------------------------
 
@@ -245,13 +245,10 @@ class RedisStore:
     async def forget(self, session_id: str) -> None:
         """Drop this process's replica (the session was deleted, here or elsewhere)."""
         rep = self._replicas.pop(session_id, None)
-        if rep is not None and rep.delivering is not None:
-            rep.delivering.cancel()
-        if rep is not None and rep.let_go is not None:
-            rep.let_go.cancel()
-        if rep is not None and rep.held_until:
-            rep.held_until = 0.0
-            await self._give_back(session_id)
+        if rep is not None:
+            if rep.delivering is not None:
+                rep.delivering.cancel()
+            await self._drop_kept(session_id, rep)
         if self.unsubscribe is not None:
             await self.unsubscribe(session_id)
 
@@ -354,10 +351,7 @@ class RedisStore:
         else:
             rep.let_go = None
         if rep.held_until:
-            task = asyncio.get_running_loop().create_task(
-                self._give_back_kept(sid, rep, wanted=wanted))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks.spawn(self._give_back_kept(sid, rep, wanted=wanted))
 
     async def _give_back_kept(self, sid: str, rep: _Replica, *, wanted: bool = False) -> None:
         async with rep.lock:  # no change of this session here while it goes
@@ -368,6 +362,15 @@ class RedisStore:
             if not wanted and quiet < KEEP_IDLE:
                 rep.let_go = loop.call_later(KEEP_IDLE - quiet, self._let_go, sid, rep)
                 return
+            rep.held_until = 0.0
+            await self._give_back(sid)
+
+    async def _drop_kept(self, sid: str, rep: _Replica) -> None:
+        """The replica goes: give back the lease it kept, now rather than when it runs out."""
+        if rep.let_go is not None:
+            rep.let_go.cancel()
+            rep.let_go = None
+        if rep.held_until:
             rep.held_until = 0.0
             await self._give_back(sid)
 
