@@ -37,7 +37,8 @@ const LOW_BANDWIDTH_SCALE = 2;
  * @property {boolean} ignoreOffer
  * @property {boolean} settingRemoteAnswer
  * @property {Set<string>} attached  kinds of my tracks attached
- * @property {Promise<void>} queue
+ * @property {Promise<void>} whenClosed  settles once close() has run
+ * @property {() => void} markClosed
  * @property {MediaStream} remoteStream
  * @property {MediaStream | null} remoteScreen  the other side's shared screen
  * @property {RTCRtpTransceiver | null} screenTransceiver  mine, sending my screen to them
@@ -73,6 +74,13 @@ export class PeerManager {
     this.peers = new Map();
     /** @type {Map<string, RTCPeerConnection>} id -> connection, for the test hooks (getStats) */
     this.connections = new Map();
+    /**
+     * id -> the signals from that person still to handle, in order. One queue per person, not per
+     * connection: a signal queued while one connection was replaced by another must not overtake
+     * (or run beside) the ones before it.
+     * @type {Map<string, Promise<void>>}
+     */
+    this.signalQueues = new Map();
     /** False in audio-only mode: the others are asked not to send me their video. */
     this.receiveVideo = true;
   }
@@ -135,6 +143,7 @@ export class PeerManager {
     this.peers.delete(id);
     this.connections.delete(id);
     peer.closed = true;
+    peer.markClosed();
     clearTimeout(peer.failTimer);
     if (peer.remoteScreen) this.onRemoteScreen(id, null);
     try {
@@ -155,9 +164,7 @@ export class PeerManager {
     this.localStream = stream;
     for (const peer of this.peers.values()) {
       if (peer.closed || peer.attached.has(track.kind)) continue;
-      const t = peer.pc
-        .getTransceivers()
-        .find((x) => x.currentDirection !== "stopped" && x.receiver && x.receiver.track && x.receiver.track.kind === track.kind);
+      const t = transceiverOf(peer.pc, track.kind);
       if (!t) continue; // their offer has not arrived yet: attached when it does
       try {
         await t.sender.replaceTrack(track);
@@ -289,31 +296,59 @@ export class PeerManager {
     peer.screenTransceiver = peer.pc.addTransceiver(track, { direction: "sendonly", streams: [new MediaStream([track])] });
   }
 
-  /** Incoming `signal` {from, description} or {from, candidate}. Handled in order, per peer. */
+  /** Incoming `signal` {from, description} or {from, candidate}. Handled in order, per person. */
   /** @param {{from?: string, description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit | null}} msg */
   handleSignal(msg) {
     const from = msg && msg.from;
     if (!from || from === this.selfId) return;
-    let peer = this.peers.get(from);
-    if (!peer) peer = this._create(from, "signal");
-    peer.queue = peer.queue.then(() => this._handle(from, msg)).catch((e) => console.warn("signal from", from, e));
+    if (!this.peers.has(from)) this._create(from, "signal");
+    const queued = (this.signalQueues.get(from) || Promise.resolve())
+      .then(() => this._handle(from, msg, 2))
+      .catch((e) => console.warn("signal from", from, e));
+    this.signalQueues.set(from, queued);
+    queued.then(() => {
+      if (this.signalQueues.get(from) === queued) this.signalQueues.delete(from);
+    });
   }
 
-  /** @param {string} from @param {{description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit | null}} msg */
-  async _handle(from, { description, candidate }) {
+  /**
+   * One signal, on my connection to `from` as it is now. If that connection is closed while the
+   * signal is applied (I changed rooms and made a new one), the signal still came from their
+   * connection, which is waiting for my answer: it is applied again, to the connection that
+   * replaced mine. Without that, both sides wait for each other. An answer is not applied again:
+   * it answered the closed connection's offer.
+   * @param {string} from @param {{description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit | null}} msg
+   * @param {number} retries
+   * @returns {Promise<void>}
+   */
+  async _handle(from, msg, retries) {
     let peer = this.peers.get(from);
     if (!peer) return;
-    if (description) {
-      // A brand-new connection on their side (they reloaded and we missed the notice): its DTLS
-      // fingerprint differs from the one we negotiated with. Start over instead of renegotiating.
-      if (description.type === "offer" && peer.pc.remoteDescription && peer.pc.remoteDescription.sdp) {
-        const before = fingerprint(peer.pc.remoteDescription.sdp);
-        const now = fingerprint(description.sdp);
-        if (before && now && before !== now) {
-          this.close(from);
-          peer = this._create(from, "signal");
-        }
+    const { description } = msg;
+    // A brand-new connection on their side (they reloaded and we missed the notice): its DTLS
+    // fingerprint differs from the one we negotiated with. Start over instead of renegotiating.
+    if (description && description.type === "offer" && peer.pc.remoteDescription && peer.pc.remoteDescription.sdp) {
+      const before = fingerprint(peer.pc.remoteDescription.sdp);
+      const now = fingerprint(description.sdp);
+      if (before && now && before !== now) {
+        this.close(from);
+        peer = this._create(from, "signal");
       }
+    }
+    try {
+      // A closed connection may leave its pending operations unsettled: closing ends the wait.
+      await Promise.race([this._apply(peer, msg), peer.whenClosed]);
+    } catch (e) {
+      if (!peer.closed) throw e;
+    }
+    if (peer.closed && retries > 0 && !(description && description.type === "answer")) {
+      await this._handle(from, msg, retries - 1);
+    }
+  }
+
+  /** @param {Peer} peer @param {{description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit | null}} msg */
+  async _apply(peer, { description, candidate }) {
+    if (description) {
       const pc = peer.pc;
       const readyForOffer = !peer.makingOffer && (pc.signalingState === "stable" || peer.settingRemoteAnswer);
       const offerCollision = description.type === "offer" && !readyForOffer;
@@ -322,8 +357,9 @@ export class PeerManager {
       peer.settingRemoteAnswer = description.type === "answer";
       await pc.setRemoteDescription(description);
       peer.settingRemoteAnswer = false;
-      if (description.type === "offer") {
+      if (description.type === "offer" && !peer.closed) {
         await this._attachLocalTracks(peer);
+        if (peer.closed) return;
         if (!this.receiveVideo) this._applyVideoDirection(peer);
         await pc.setLocalDescription();
         this._sendDescription(peer);
@@ -340,17 +376,29 @@ export class PeerManager {
     }
   }
 
-  /** @param {Peer} peer */
+  /**
+   * Their offer is applied: my microphone and camera go on its first audio and video
+   * transceivers. If it rolled back an offer of mine (we both offered at once and I am the polite
+   * side), the transceivers I made for mine are negotiated no more: my tracks move to theirs and
+   * mine stop, or my next offer would send my camera a second time, which they would take for a
+   * shared screen.
+   * @param {Peer} peer
+   */
   async _attachLocalTracks(peer) {
     if (!this.localStream) return;
-    for (const t of peer.pc.getTransceivers()) {
-      const kind = t.receiver && t.receiver.track && t.receiver.track.kind;
-      if (!kind || peer.attached.has(kind) || t.currentDirection === "stopped") continue;
+    const pc = peer.pc;
+    for (const kind of ["audio", "video"]) {
       const track = this.localTrack(kind);
-      if (!track) continue;
-      await t.sender.replaceTrack(track);
-      t.direction = this._direction(kind, true);
-      if (t.sender.setStreams) t.sender.setStreams(this.localStream);
+      const target = transceiverOf(pc, kind);
+      if (!track || !target || target.mid === null) continue;
+      for (const t of pc.getTransceivers()) {
+        if (t !== target && t !== peer.screenTransceiver && t.mid === null && live(t) && kindOf(t) === kind) t.stop();
+      }
+      if (target.sender.track) continue; // attached already (this offer renegotiates)
+      await target.sender.replaceTrack(track);
+      if (peer.closed) return;
+      target.direction = this._direction(kind, true);
+      if (target.sender.setStreams) target.sender.setStreams(this.localStream);
       peer.attached.add(kind);
     }
   }
@@ -376,13 +424,17 @@ export class PeerManager {
       ignoreOffer: false,
       settingRemoteAnswer: false,
       attached: new Set(),
-      queue: Promise.resolve(),
+      whenClosed: Promise.resolve(),
+      markClosed: () => {},
       remoteStream: new MediaStream(),
       remoteScreen: null,
       screenTransceiver: null,
       failTimer: undefined,
       closed: false,
     };
+    peer.whenClosed = new Promise((resolve) => {
+      peer.markClosed = resolve;
+    });
     this.peers.set(id, peer);
     this.connections.set(id, pc);
 
@@ -403,7 +455,7 @@ export class PeerManager {
     };
     pc.ontrack = ({ track, transceiver }) => {
       if (peer.closed) return;
-      if (track.kind === "video" && transceiver !== pc.getTransceivers().find((t) => t.receiver.track.kind === "video")) {
+      if (track.kind === "video" && transceiver !== transceiverOf(pc, "video")) {
         // A later video transceiver: their shared screen.
         peer.remoteScreen = new MediaStream([track]);
         this.onRemoteScreen(id, peer.remoteScreen);
@@ -450,9 +502,24 @@ export class PeerManager {
   }
 }
 
-/** The transceiver that carries `kind` (audio or video) on this connection. @param {RTCPeerConnection} pc @param {string} kind */
+/**
+ * The transceiver that carries `kind` (audio or video, the camera for video) on this connection:
+ * the first negotiated one, or before any negotiation the first one made.
+ * @param {RTCPeerConnection} pc @param {string} kind
+ */
 function transceiverOf(pc, kind) {
-  return pc.getTransceivers().find((t) => t.currentDirection !== "stopped" && t.receiver && t.receiver.track && t.receiver.track.kind === kind) || null;
+  const all = pc.getTransceivers().filter((t) => live(t) && kindOf(t) === kind);
+  return all.find((t) => t.mid !== null) || all[0] || null;
+}
+
+/** @param {RTCRtpTransceiver} t */
+function live(t) {
+  return t.currentDirection !== "stopped" && t.direction !== "stopped";
+}
+
+/** @param {RTCRtpTransceiver} t */
+function kindOf(t) {
+  return t.receiver && t.receiver.track ? t.receiver.track.kind : null;
 }
 
 /** @param {string | undefined} sdp */
