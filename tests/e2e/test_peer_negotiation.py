@@ -88,7 +88,8 @@ async ([offererId, answererId]) => {
   };
   const connected = () =>
     state(offererId, answererId) === "connected" && state(answererId, offererId) === "connected";
-  await until(() => connected() && received[offererId].size === 2 && received[answererId].size === 2, 10000);
+  const both = () => received[offererId].size === 2 && received[answererId].size === 2;
+  await until(() => connected() && both(), 10000);
   RTCPeerConnection.prototype.setRemoteDescription = original;
   const result = {
     changed,
