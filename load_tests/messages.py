@@ -111,6 +111,9 @@ class Done:
     pair_done: dict[str, float] = field(default_factory=dict)  # "pair/role" -> ms to complete
     join_lat: list[float] = field(default_factory=list)  # join storm: seconds per join
     pj_lat: list[int] = field(default_factory=list)  # participant_joined latency, microseconds
+    # chat-like events sent in the window and acknowledged ok: seconds from sending to the
+    # acknowledgement (which Tandem gives once the event is durable)
+    ack_lat: list[float] = field(default_factory=list)
     joined_rooms: dict[str, int] = field(default_factory=dict)
     abuse: dict[str, AbuserReport] = field(default_factory=dict)
 

@@ -130,6 +130,13 @@ def extras(results: list[tuple[str, RunResult]]) -> list[str]:
                 f"max {_f(j['max'], 1)} ms; the latency columns are participant_joined "
                 "delivery (join sent -> others told)"
             )
+        if "ack_latency_ms" in e:
+            a = e["ack_latency_ms"]
+            out.append(
+                f"{label} [{r.target}]: acknowledgement latency (event sent -> its ok) "
+                f"p50 {_f(a['p50'], 2)} p90 {_f(a['p90'], 2)} p99 {_f(a['p99'], 2)} "
+                f"max {_f(a['max'], 1)} ms, {a['n']} acks"
+            )
         if "exchange_complete_ms" in e:
             x = e["exchange_complete_ms"]
             out.append(

@@ -134,6 +134,9 @@ def _latencies(
         lat = _join_storm_latency(res, done, counts)
     if sc.kind == "pairs":
         _pairs_completion(res, sc, done)
+    acks = np.array([x for d in done for x in d.ack_lat]) * 1000
+    if acks.size:
+        res.extra["ack_latency_ms"] = {**_summary_ms(acks), "n": int(acks.size)}
     lat_ms = lat / 1000.0
     res.samples = int(lat_ms.size)
     res.p50_ms, res.p90_ms, res.p99_ms = (percentile(lat_ms, q) for q in (50, 90, 99))

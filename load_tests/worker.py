@@ -122,6 +122,7 @@ class Worker:
         self.pair_t0: dict[str, int] = {}
         self.join_lat = array("d")
         self.pj_lat = array("q")
+        self.ack_lat = array("d")
         self.running = False
         self.measure_from_ns = 0
         self.measure_to_ns = 0
@@ -229,13 +230,16 @@ class Worker:
     def _flag(self) -> str:
         return "w" if time_ns() < self.measure_from_ns else "m"
 
-    def _on_ack(self, room: str | None, measured: bool, ack: Any) -> None:
+    def _on_ack(self, room: str | None, measured: bool, sent: float | None, ack: Any) -> None:
         """Sent events count as expected to be delivered unless refused: an acknowledgement that
-        never comes (an overloaded server) is an error of its own, not a reason to expect less."""
+        never comes (an overloaded server) is an error of its own, not a reason to expect less.
+        ``sent``: when a chat-like event was sent, for its acknowledgement's latency."""
         code = _code(ack)
         if code == "ok":
             if measured:
                 self.sent_measured_ok += 1
+                if sent is not None:
+                    self.ack_lat.append(perf() - sent)
             return
         self.errors[f"ack:{code}"] += 1
         if room is None:
@@ -256,7 +260,7 @@ class Worker:
         self.not_refused_by_room[room] += 1
         if measured:
             self.sent_measured += 1
-        await c.emit(self.event, {"text": text}, partial(self._on_ack, room, measured))
+        await c.emit(self.event, {"text": text}, partial(self._on_ack, room, measured, perf()))
 
     async def _send_signal(self, c: Client, to: str, seq: int, body: dict[str, Any]) -> None:
         flag = self._flag()
@@ -265,7 +269,7 @@ class Worker:
         self.signals_not_refused += 1
         if measured:
             self.sent_measured += 1
-        await c.emit("signal", {"to": to, **body}, partial(self._on_ack, None, measured))
+        await c.emit("signal", {"to": to, **body}, partial(self._on_ack, None, measured, None))
 
     async def _signals(self, c: Client, to: str, kind: str) -> None:
         """A description of type ``kind`` (offer or answer), then the ICE candidates."""
@@ -527,6 +531,7 @@ class Worker:
             pair_done=self.pair_done,
             join_lat=list(self.join_lat),
             pj_lat=list(self.pj_lat),
+            ack_lat=list(self.ack_lat),
             joined_rooms=dict(self.joined_rooms),
             abuse={
                 str(i): {**a, "acks": dict(self.abuse_acks[i])} for i, a in self.abuse.items()

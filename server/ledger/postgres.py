@@ -43,6 +43,7 @@ from server.ledger.rows import (
     RECORD_COLUMNS,
     ROSTER_COLUMNS,
     SESSION_COLUMNS,
+    AliveMarks,
     info_from_row,
     record_from_row,
     record_row,
@@ -268,6 +269,7 @@ class PostgresLedger:
         self._started = False
         self._closed = False
         self.recovered: list[Record] = []  # presence closed by ``start`` after a crash
+        self._alive = AliveMarks()
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -294,7 +296,9 @@ class PostgresLedger:
         self.recovered = await self._recover(conn) if self.recover else []
 
     async def _mark_alive(self, conn: Connection) -> None:
-        await conn.execute(SET_META, "last_alive", repr(self.clock()))
+        now = self.clock()
+        if self._alive.due(now):
+            await conn.execute(SET_META, "last_alive", repr(now))
 
     async def close(self) -> None:
         """Commit everything already submitted, then stop. Later writes fail."""

@@ -21,6 +21,26 @@ SESSION_COLUMNS = (
 )
 ROSTER_COLUMNS = "person_id, name, role, email"
 
+# A busy ledger rewrites its last sign of life (``last_alive``, where a restart closes the
+# presence a crash left open) at most this often, not with every commit: one row less per commit.
+# An idle ledger's heartbeat writes it every few seconds anyway.
+ALIVE_EVERY = 0.25
+
+
+class AliveMarks:
+    """When a commit should write ``last_alive`` (on the writer's side: one caller at a time)."""
+
+    def __init__(self, every: float = ALIVE_EVERY) -> None:
+        self.every = every
+        self.marked: float | None = None
+
+    def due(self, now: float) -> bool:
+        if self.marked is not None and 0 <= now - self.marked < self.every:
+            return False
+        self.marked = now
+        return True
+
+
 _KINDS = {k.value: k for k in RecordKind}
 _ROLES = {r.value: r for r in Role}
 

@@ -33,6 +33,7 @@ from server.ledger import rows as ledger_rows
 from server.ledger.rows import (
     RECORD_COLUMNS,
     SESSION_COLUMNS,
+    AliveMarks,
     info_from_row,
     record_from_row,
     record_row,
@@ -254,6 +255,7 @@ class SqliteLedger:
         self._opened = False
         self._closed = False
         self.recovered: list[Record] = []  # presence closed by ``open`` after a crash
+        self._alive = AliveMarks()
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -283,8 +285,10 @@ class SqliteLedger:
         self._opened = True
 
     def _mark_alive(self, db: sqlite3.Connection) -> None:
-        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_alive', ?)",
-                   (repr(self.clock()),))
+        now = self.clock()
+        if self._alive.due(now):
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_alive', ?)",
+                       (repr(now),))
 
     async def start(self) -> None:
         self.open()

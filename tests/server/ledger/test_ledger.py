@@ -258,6 +258,32 @@ async def test_idle_ledger_marks_itself_alive(ledger: AnyLedger, backend: Backen
     await eventually(alive, timeout=2, what="the heartbeat writing last_alive")
 
 
+async def test_a_busy_ledger_rewrites_its_last_sign_of_life_at_most_every_quarter_second(
+    backend: Backend, clock: Clock
+) -> None:
+    ledger = await backend.ledger(clock=clock, heartbeat=60)
+
+    async def last_alive() -> float:
+        rows = await backend.raw("SELECT value FROM meta WHERE key = 'last_alive'")
+        return float(rows[0][0])
+
+    try:
+        await ledger.put_session(session())
+        written = []
+        for step in (10.0, 10.1, 10.2, 10.3, 10.4, 10.6):
+            clock.now = T0 + step
+            await ledger.append([rec(K.CHAT, at=clock.now, value=1)])
+            written.append(round(await last_alive() - T0, 3))
+        # Each commit is durable when append returns; last_alive follows 0.25 s behind at most.
+        assert written == [10.0, 10.0, 10.0, 10.3, 10.3, 10.6]
+        # A clock set back (another process's, a corrected one) writes at once.
+        clock.now = T0 + 5
+        await ledger.append([rec(K.CHAT, at=clock.now, value=1)])
+        assert await last_alive() == T0 + 5
+    finally:
+        await ledger.close()
+
+
 async def test_writes_arriving_within_the_commit_interval_share_one_commit(
     backend: Backend, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
