@@ -174,10 +174,12 @@ def _databases(settings: Settings, clock: Callable[[], float]
         # A server alone keeps its journal there too: its writer then holds a lock, so that a
         # second server on the same database refuses to start. Servers sharing sessions through
         # Redis share the ledger.
-        pg = PgDatabase(settings.database_url, exclusive=settings.redis_url is None)
+        pg = PgDatabase(settings.database_url, exclusive=settings.redis_url is None,
+                        commit_interval=settings.commit_interval_ms / 1000)
         return pg, PostgresLedger(pg, clock=clock, recover=settings.redis_url is None)
     adopt_legacy_file(settings.data_dir)
-    database = Database(settings.data_dir / DATABASE_FILE)
+    database = Database(settings.data_dir / DATABASE_FILE,
+                        commit_interval=settings.commit_interval_ms / 1000)
     ledger = SqliteLedger(database, clock=clock, recover=settings.redis_url is None)
     ledger.open()
     return database, ledger

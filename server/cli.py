@@ -120,6 +120,11 @@ def _parser() -> argparse.ArgumentParser:
         help="uvloop (default; load_tests/RESULTS.md measures both) or asyncio's own loop",
     )
     serve.add_argument(
+        "--commit-interval-ms", type=int,
+        help="milliseconds between the database's commits: writes arriving meanwhile share one, "
+        "acknowledged once it is durable (default 10; longer saves CPU, acknowledges later)",
+    )
+    serve.add_argument(
         "--gc-threshold",
         help="the garbage collector's thresholds once serving (default 50000,20,100; "
         "Python's own: 700,10,10)",

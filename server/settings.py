@@ -24,6 +24,7 @@ DAY = 86400
 
 
 EVENT_LOOPS = ("uvloop", "asyncio")
+COMMIT_INTERVAL_MAX_MS = 1000
 WAITING_ROOMS = ("role_links", "everyone", "off")
 GC_THRESHOLD = (50_000, 20, 100)
 DATABASE_SCHEMES = ("postgresql", "postgres")
@@ -155,6 +156,10 @@ class Settings:
     # its full collections over every connection's objects stall the loop for milliseconds;
     # load_tests/RESULTS.md measures both.
     gc_threshold: tuple[int, int, int] = GC_THRESHOLD
+    # Milliseconds between the starts of two commits of the database's writer: the writes of
+    # that moment share one commit, acknowledged together once it is durable. Longer costs less
+    # CPU per write and makes each acknowledgement wait longer (load_tests/RESULTS.md).
+    commit_interval_ms: int = 10
     # Attendance: a drop shorter than this is not a leave; records are kept this many days
     # (0: forever).
     attendance_grace: float = 60.0
@@ -232,6 +237,9 @@ class Settings:
             raise SettingsError("the attendance grace period must be 0 to 3600 seconds")
         if self.retention_days < 0:
             raise SettingsError("the retention period cannot be negative (0 keeps records)")
+        if not 0 <= self.commit_interval_ms <= COMMIT_INTERVAL_MAX_MS:
+            raise SettingsError(f"the commit interval is 0 to {COMMIT_INTERVAL_MAX_MS} ms, "
+                                f"not {self.commit_interval_ms}")
         if len(self.gc_threshold) != 3 or min(self.gc_threshold) < 1:
             raise SettingsError("the GC threshold is three positive whole numbers, like 700,10,10")
         if not 1 <= self.media_last_n <= 25:
@@ -399,6 +407,7 @@ def load_settings(
         log_level=(pick("log_level") or "INFO").upper(),
         event_loop=(pick("event_loop") or "uvloop").lower(),
         gc_threshold=_gc_threshold(pick("gc_threshold")),
+        commit_interval_ms=number("commit_interval_ms", 10),
         attendance_grace=number("attendance_grace", 60),
         retention_days=number("retention_days", 365),
         media_addresses=_urls(pick("media_addresses")) or None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,14 @@ async def test_the_rows_of_one_commit_are_inserted_a_few_statements_at_a_time_in
             (f"p{i}", i, clock.now + i) for i in range(75)]
     finally:
         await ledger.close()
+
+
+async def test_the_commit_interval_is_the_settings(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings, clock: Clock
+) -> None:
+    server = await aiohttp_server(create_app(replace(settings, commit_interval_ms=25),
+                                             clock=clock))
+    ledger = server.app[CONTEXT].ledger
+    assert isinstance(ledger, SqliteLedger)
+    assert ledger.database.commit_interval == 0.025
+    await server.close()

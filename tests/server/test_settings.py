@@ -39,6 +39,9 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
         700, 10, 10)
     assert load_settings({"event_loop": "asyncio"}, env, Path("unused")).settings.event_loop == (
         "asyncio")
+    assert s.commit_interval_ms == 10
+    longer = load_settings({"commit_interval_ms": 25}, env, Path("x")).settings
+    assert longer.commit_interval_ms == 25
 
 
 def test_trusted_proxies_are_addresses_or_networks(tmp_path: Path) -> None:
@@ -81,6 +84,9 @@ def test_operations_settings(tmp_path: Path) -> None:
         ({"TANDEM_EVENT_LOOP": "trio"}, "event loop"),
         ({"TANDEM_GC_THRESHOLD": "700,10"}, "GC threshold"),
         ({"TANDEM_GC_THRESHOLD": "0,10,10"}, "GC threshold"),
+        ({"TANDEM_COMMIT_INTERVAL_MS": "-1"}, "commit interval"),
+        ({"TANDEM_COMMIT_INTERVAL_MS": "5000"}, "commit interval"),
+        ({"TANDEM_COMMIT_INTERVAL_MS": "0.5"}, "commit_interval_ms"),
         ({"TANDEM_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, "trusted proxies"),
         ({"TANDEM_DATABASE": "mysql://u:p@h/db"}, "postgresql://"),
         ({"TANDEM_OPS_FROM": "monitoring.local"}, "trusted proxies"),
