@@ -65,11 +65,6 @@ def adopt_legacy_file(data_dir: Path) -> None:
     logger.info("the attendance ledger %s is now part of %s", LEGACY_FILE, DATABASE_FILE)
 
 
-# The most rows one INSERT statement of a commit carries (11 columns each: far below SQLite's
-# limit of 32,766 parameters); each distinct count is a statement the connection keeps prepared.
-ROWS_PER_INSERT = 32
-
-
 class Database(GroupCommit):
     name = "database"
 
@@ -88,8 +83,6 @@ class Database(GroupCommit):
         self.on_commit: list[Callable[[sqlite3.Connection], None]] = []
         self._db: sqlite3.Connection | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database-writer")
-        # (statement, rows) -> that statement with as many rows of values (``_insert``)
-        self._many: dict[tuple[str, int], str] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -98,8 +91,7 @@ class Database(GroupCommit):
         tables to create them and recover (synchronously: once, before serving)."""
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                 cached_statements=256)
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
             db.execute("PRAGMA foreign_keys = ON")
@@ -179,13 +171,13 @@ class Database(GroupCommit):
 
         def flush() -> None:
             if pending:
-                self._insert(db, pending_sql, pending)
+                db.executemany(pending_sql, pending)
                 pending.clear()
 
         db.execute("BEGIN IMMEDIATE")
         try:
             for rows_of_source in buffered:
-                self._insert(db, rows_of_source.insert, rows_of_source.rows)
+                db.executemany(rows_of_source.insert, rows_of_source.rows)
             for op in batch:
                 if isinstance(op, Alive | Stop):
                     results.append(None)
@@ -219,26 +211,6 @@ class Database(GroupCommit):
                 db.execute("ROLLBACK")
             raise
         return results
-
-    def _insert(self, db: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        """Insert ``rows`` with ``sql`` (an INSERT ending in one ``VALUES (?, ...)``), up to
-        ``ROWS_PER_INSERT`` rows in each statement: SQLite steps once per statement, and the
-        sqlite3 module lets go of the GIL around every step, which the event loop's thread then
-        takes; row by row, each commit handed it back and forth once per row."""
-        n = len(rows)
-        if n == 1:
-            db.execute(sql, rows[0])
-            return
-        for start in range(0, n, ROWS_PER_INSERT):
-            chunk = rows[start:start + ROWS_PER_INSERT]
-            key = (sql, len(chunk))
-            many = self._many.get(key)
-            if many is None:
-                head, _, values = sql.rpartition(" VALUES ")
-                if not (head and values.startswith("(") and values.endswith(")")):
-                    raise ValueError(f"not an insert of one row of values: {sql}")
-                many = self._many[key] = f"{head} VALUES {', '.join([values] * len(chunk))}"
-            db.execute(many, [value for row in chunk for value in row])
 
     # -- reads ----------------------------------------------------------------------------------
 

@@ -66,33 +66,6 @@ async def test_the_readiness_check_follows_the_writer(tmp_path: Path) -> None:
         await database.check()
 
 
-async def test_the_rows_of_one_commit_are_inserted_a_few_statements_at_a_time_in_order(
-    tmp_path: Path, clock: Clock
-) -> None:
-    ledger = SqliteLedger(tmp_path / DATABASE_FILE, clock=clock, heartbeat=60,
-                          commit_interval=0.2)
-    await ledger.start()
-    try:
-        await ledger.put_session(SessionInfo("s1", "One", clock.now))
-        inserts: list[str] = []
-
-        def traced(sql: str) -> None:
-            if sql.startswith("INSERT INTO records"):
-                inserts.append(sql)
-
-        ledger.database.open().set_trace_callback(traced)
-        # 75 appends within the commit interval: one commit, whose rows go 32 to a statement.
-        await asyncio.gather(*(ledger.append([Record(
-            "s1", clock.now + i, RecordKind.CHAT, f"p{i}", room="main", value=i)])
-            for i in range(75)))
-        assert len(inserts) == 3
-        records = await ledger.session_records("s1")
-        assert [(r.participant_id, r.value, r.at) for r in records] == [
-            (f"p{i}", i, clock.now + i) for i in range(75)]
-    finally:
-        await ledger.close()
-
-
 async def test_the_commit_interval_is_the_settings(
     aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings, clock: Clock
 ) -> None:
