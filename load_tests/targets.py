@@ -291,6 +291,20 @@ class TandemNoMetricsTarget(TandemTarget):
     settings = {"TANDEM_METRICS": "0"}
 
 
+class TandemCommit25Target(TandemTarget):
+    """Tandem committing every 25 ms instead of every 10 (the A/B of the commit interval)."""
+
+    name = "tandem-commit-25"
+    settings = {"TANDEM_COMMIT_INTERVAL_MS": "25"}
+
+
+class TandemCommit50Target(TandemTarget):
+    """Tandem committing every 50 ms."""
+
+    name = "tandem-commit-50"
+    settings = {"TANDEM_COMMIT_INTERVAL_MS": "50"}
+
+
 TARGETS: dict[str, type[Target]] = {
     "tandem": TandemTarget,
     "reference": ReferenceTarget,
@@ -300,4 +314,6 @@ TARGETS: dict[str, type[Target]] = {
     "tandem-asyncio": TandemAsyncioTarget,
     "tandem-gc-default": TandemDefaultGcTarget,
     "tandem-no-metrics": TandemNoMetricsTarget,
+    "tandem-commit-25": TandemCommit25Target,
+    "tandem-commit-50": TandemCommit50Target,
 }

@@ -171,6 +171,9 @@ class RedisStore:
             if rep.delivering is not None:
                 rep.delivering.cancel()
             await self._drop_kept(sid, rep)
+        # Give-backs still waiting for a change of their session: the leases are given back
+        # above (or run out by themselves within KEEP_MS), so nothing is left for them to do.
+        await self._tasks.close()
 
     # -- the store --------------------------------------------------------------------------------
 

@@ -151,3 +151,26 @@ async def test_a_kept_lease_is_given_back_when_another_process_asks_on_the_chann
     session = await as_redis_holds_it(stores.url)
     assert {p.id for p in session.participants.values()} == {"ana", "ben"}
     assert [m.text for m in session.chat] == ["kept", "after ben"]
+
+
+async def test_closing_gives_back_a_kept_lease_and_leaves_no_give_back_running(
+        redis: RedisProcess) -> None:
+    client = Redis.from_url(redis.url)
+    store = RedisStore(client, "a")
+    try:
+        await store.add(Session.create(session_id=SID, title="Lease", max_participants=50,
+                                       now=100.0))
+        await join(store, "ana", 110.0)
+        assert await client.get(f"tandem:s:{SID}:lease") == b"a"  # kept after the change
+        # Another process asks for it while a change of the session is under way here (its
+        # lock held), and this one closes: the give-back waiting for that change goes with it,
+        # and the lease is given back by the close itself.
+        rep = store._replicas[SID]
+        async with rep.lock:
+            store._let_go(SID, rep, wanted=True)
+            assert len(store._tasks) == 1
+            await store.close()
+            assert len(store._tasks) == 0
+        assert await client.get(f"tandem:s:{SID}:lease") is None
+    finally:
+        await client.aclose()
