@@ -47,6 +47,7 @@ from socketio import packet as sio_packet
 from socketio.msgpack_packet import MsgPackPacket
 
 from rooms.errors import InvalidPayload
+from server import liveness
 from server.metrics import Traffic
 from server.protocol import error_ack
 from server.tasks import TaskSet
@@ -178,8 +179,9 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         # its packet, log call and handler lookup on every message.
         on_message = server.handlers.get("message")
         sid = socket.sid
-        # No timer per message: a client that goes quiet misses its pongs, and Engine.IO's own
-        # check of ping timeouts closes the socket, which ends this loop.
+        loop, write = asyncio.get_running_loop(), self.outbox.write if self.outbox else None
+        # No timer per message: a client that goes quiet misses its pongs and is closed by the
+        # check of ping timeouts (server/liveness.py), which ends this loop.
         try:
             while True:
                 msg = await self._sock.receive()
@@ -189,6 +191,8 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
                 try:
                     if kind is WSMsgType.BINARY and on_message is not None:
                         await on_message(sid, msg.data)
+                    elif msg.data == liveness.PONG and write is not None:
+                        liveness.pong(socket, write, loop)
                     else:
                         await socket.receive(eio_packet.Packet(encoded_packet=msg.data))
                 except eio_exceptions.UnknownPacketError:
@@ -203,14 +207,25 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             await socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
 
     async def _send_queue(self, socket: Any) -> None:
-        """Engine.IO's own packets (open, ping, noop, close) off its queue."""
+        """Engine.IO's own packets (open, first ping, noop, close) off its queue; unlike its
+        ``poll``, with no timeout: pings pass here no more (server/liveness.py)."""
+        queue = socket.queue
         while True:
-            try:
-                packets = await socket.poll()
-            except eio_exceptions.QueueEmpty:
+            first = await queue.get()
+            queue.task_done()
+            if first is None:  # the end
                 break
-            if not packets:
-                break
+            packets = [first]
+            while True:
+                try:
+                    pkt = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+                queue.task_done()
+                if pkt is None:  # the end, once what came before it is sent
+                    queue.put_nowait(None)
+                    break
+                packets.append(pkt)
             try:
                 for pkt in packets:
                     await self.send(pkt.encode())
@@ -397,6 +412,8 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             "outboxes": self.outboxes, "limit": send_buffer_bytes, "flusher": Flusher()})
         # Engine.IO picks its websocket class from this per-server table of its async driver.
         self.eio._async = {**self.eio._async, "websocket": websocket}
+        # Engine.IO's check of ping timeouts: one sweep a second (server/liveness.py).
+        self.eio._service_task = lambda: liveness.sweep(self.eio)
         if node is not None:  # with several processes, a connection's id names its process
             generate = self.eio.generate_id
             self.eio.generate_id = lambda: f"{node}.{generate()}"
