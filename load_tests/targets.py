@@ -270,39 +270,22 @@ class TandemRedis2Target(TandemRedisTarget):
     workers = 2
 
 
-class TandemAsyncioTarget(TandemTarget):
-    """Tandem on asyncio's own event loop instead of uvloop (the A/B of that choice)."""
-
-    name = "tandem-asyncio"
-    settings = {"TANDEM_EVENT_LOOP": "asyncio"}
-
-
-class TandemDefaultGcTarget(TandemTarget):
-    """Tandem with Python's default garbage collector thresholds (the A/B of that choice)."""
-
-    name = "tandem-gc-default"
-    settings = {"TANDEM_GC_THRESHOLD": "700,10,10"}
-
-
-class TandemNoMetricsTarget(TandemTarget):
-    """Tandem counting nothing for /metrics (the A/B of the metrics' cost)."""
-
-    name = "tandem-no-metrics"
-    settings = {"TANDEM_METRICS": "0"}
+# Tandem with its settings changed, for the A/B of a choice: name -> (what it runs, TANDEM_*).
+VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    "tandem-asyncio": ("asyncio's own event loop instead of uvloop",
+                       {"TANDEM_EVENT_LOOP": "asyncio"}),
+    "tandem-gc-default": ("Python's default garbage collector thresholds",
+                          {"TANDEM_GC_THRESHOLD": "700,10,10"}),
+    "tandem-no-metrics": ("nothing counted for /metrics", {"TANDEM_METRICS": "0"}),
+    "tandem-commit-25": ("a commit every 25 ms instead of every 10",
+                         {"TANDEM_COMMIT_INTERVAL_MS": "25"}),
+    "tandem-commit-50": ("a commit every 50 ms", {"TANDEM_COMMIT_INTERVAL_MS": "50"}),
+}
 
 
-class TandemCommit25Target(TandemTarget):
-    """Tandem committing every 25 ms instead of every 10 (the A/B of the commit interval)."""
-
-    name = "tandem-commit-25"
-    settings = {"TANDEM_COMMIT_INTERVAL_MS": "25"}
-
-
-class TandemCommit50Target(TandemTarget):
-    """Tandem committing every 50 ms."""
-
-    name = "tandem-commit-50"
-    settings = {"TANDEM_COMMIT_INTERVAL_MS": "50"}
+def _variant(name: str, what: str, settings: dict[str, str]) -> type[TandemTarget]:
+    return type(f"TandemTarget[{name}]", (TandemTarget,),
+                {"__doc__": f"Tandem with {what}.", "name": name, "settings": settings})
 
 
 TARGETS: dict[str, type[Target]] = {
@@ -311,9 +294,5 @@ TARGETS: dict[str, type[Target]] = {
     "bare": BareTarget,
     "tandem-redis": TandemRedisTarget,
     "tandem-redis-2": TandemRedis2Target,
-    "tandem-asyncio": TandemAsyncioTarget,
-    "tandem-gc-default": TandemDefaultGcTarget,
-    "tandem-no-metrics": TandemNoMetricsTarget,
-    "tandem-commit-25": TandemCommit25Target,
-    "tandem-commit-50": TandemCommit50Target,
+    **{name: _variant(name, what, settings) for name, (what, settings) in VARIANTS.items()},
 }
