@@ -161,12 +161,12 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         self.outbox = Outbox(socket, request.transport, self.limit, self.flusher)
         self.outboxes[socket.sid] = self.outbox
         try:
-            await self._serve(socket)
+            await self._serve(socket, self.outbox)
         finally:
             self.outboxes.pop(socket.sid, None)
         return self._sock
 
-    async def _serve(self, socket: Any) -> None:
+    async def _serve(self, socket: Any, outbox: Outbox) -> None:
         """Engine.IO's websocket loop (``AsyncSocket._websocket_handler``) for a socket that
         opened as a websocket: each frame is read from aiohttp and handed to the socket directly,
         where Engine.IO's loop spends a task and a timer on every message."""
@@ -179,7 +179,7 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         # its packet, log call and handler lookup on every message.
         on_message = server.handlers.get("message")
         sid = socket.sid
-        loop, write = asyncio.get_running_loop(), self.outbox.write if self.outbox else None
+        loop = asyncio.get_running_loop()
         # No timer per message: a client that goes quiet misses its pongs and is closed by the
         # check of ping timeouts (server/liveness.py), which ends this loop.
         try:
@@ -191,8 +191,8 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
                 try:
                     if kind is WSMsgType.BINARY and on_message is not None:
                         await on_message(sid, msg.data)
-                    elif msg.data == liveness.PONG and write is not None:
-                        liveness.pong(socket, write, loop)
+                    elif msg.data == liveness.PONG:
+                        liveness.pong(socket, outbox.write, loop)
                     else:
                         await socket.receive(eio_packet.Packet(encoded_packet=msg.data))
                 except eio_exceptions.UnknownPacketError:
