@@ -72,6 +72,16 @@ class FakeSocket:
         self.closed = True
 
 
+class Sockets(dict[str, FakeSocket]):
+    """The sockets, counting the sweeps that judged them (each reads them all once)."""
+
+    judged = 0
+
+    def items(self) -> Any:
+        self.judged += 1
+        return super().items()
+
+
 class FakeEngine:
     """What the sweep uses of Engine.IO's server: its sockets and its stop event. (The loop
     must be held up at a chosen moment, which a real server's own timers cannot be made to.)"""
@@ -79,13 +89,11 @@ class FakeEngine:
     ping_timeout = 1.0
 
     def __init__(self, **sockets: FakeSocket) -> None:
-        self.sockets = dict(sockets)
+        self.sockets = Sockets(sockets)
         self.service_task_event: asyncio.Event | None = None
 
     def create_event(self) -> asyncio.Event:
         return asyncio.Event()
-
-
 
 async def test_the_sweep_closes_a_socket_whose_pong_is_late_and_only_that_one() -> None:
     quiet, answering = FakeSocket(time.time()), FakeSocket(None)  # pinged; pong received
@@ -107,9 +115,12 @@ async def test_a_sweep_woken_late_by_a_held_up_loop_waits_for_the_pongs_read_mea
     # A ping goes out, then the loop is held up past the ping timeout; the pong, sent in time,
     # is read only once the loop runs again (10 ms after, here).
     socket.last_ping = time.time()
+    judged = eio.sockets.judged
     time.sleep(1.5)
     loop.call_later(0.01, setattr, socket, "last_ping", None)
-    await asyncio.sleep(1.5)  # the late sweep, and the next on time
+    # Barrier: two sweeps have judged the sockets since (the late one judges nobody).
+    await eventually(lambda: eio.sockets.judged >= judged + 2, timeout=4,
+                     what="two sweeps after the loop was held up")
     assert socket.checked == 0 and not socket.closed
     assert eio.service_task_event is not None
     eio.service_task_event.set()
