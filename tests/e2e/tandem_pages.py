@@ -53,6 +53,29 @@ async (peerId) => {{
 }}
 """
 
+# Where a page's media stands, for a failure's message: its route, who is in its room, and for
+# each direct connection its states and transceivers.
+CONNECTIONS_JS = f"""
+async (peerId) => {{
+  const h = window.tandemTestHooks;
+  if (!h) return null;
+  const peers = {{}};
+  for (const [id, pc] of h.peers) {{
+    peers[id] = {{
+      connection: pc.connectionState, signaling: pc.signalingState, ice: pc.iceConnectionState,
+      transceivers: pc.getTransceivers().map((t) => [t.mid, t.receiver.track.kind, t.direction,
+        t.currentDirection, !!t.sender.track]),
+    }};
+  }}
+  return {{
+    state: h.state, room: h.room, route: h.mediaRoute, via: h.mediaVia, peers,
+    server: {{publish: h.serverConnections.publish && h.serverConnections.publish.connectionState,
+      subscribe: h.serverConnections.subscribe && h.serverConnections.subscribe.connectionState}},
+    inbound: await ({INBOUND_JS})(peerId),
+  }};
+}}
+"""
+
 # True once the page decodes more video frames (and receives more audio packets) from that peer
 # than the given baselines.
 MEDIA_FLOWING_JS = f"""
@@ -133,8 +156,13 @@ async def eventually_in_page(page: Any, js: str, arg: Any, timeout: int = WAIT_M
 async def wait_media_from(
     page: Any, peer_id: str, frames: int = 0, packets: int = 0, timeout: int = 45_000
 ) -> dict[str, Any]:
-    """Wait until `page` decodes video and receives audio from `peer_id`; return the stats."""
-    await eventually_in_page(page, MEDIA_FLOWING_JS, [peer_id, frames, packets], timeout)
+    """Wait until `page` decodes video and receives audio from `peer_id`; return the stats.
+    If it never does, the failure says where the page's connections stood."""
+    try:
+        await eventually_in_page(page, MEDIA_FLOWING_JS, [peer_id, frames, packets], timeout)
+    except AssertionError as e:
+        where = await page.evaluate(CONNECTIONS_JS, peer_id)
+        raise AssertionError(f"{e}\nthe page's connections: {where}") from None
     stats = await page.evaluate(INBOUND_STATS_JS, peer_id)
     assert stats is not None
     return dict(stats)

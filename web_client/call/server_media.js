@@ -121,6 +121,10 @@ export class ServerMedia {
     this.publish = null;
     this.subscribe = null;
     this.screenTransceiver = null;
+    // A step still in flight on a closed connection may never settle (WebRTC leaves a closed
+    // connection's operations pending): the next opening must not queue behind it.
+    this.publishQueue = Promise.resolve();
+    this.subscribeQueue = Promise.resolve();
     const carried = new Set(this.book.byParticipant().keys());
     this.book.clear();
     this.streams.clear();
