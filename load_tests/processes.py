@@ -1,9 +1,11 @@
-"""What the coordinator reads and sets on a process and its children: CPU time, time spent waiting
-for a CPU, resident memory, nice value and CPU affinity."""
+"""What the coordinator reads and sets on a process and its children: CPU time (and where it
+goes: event-loop threads or others, user or system), time spent waiting for a CPU, resident
+memory, nice value and CPU affinity."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -26,6 +28,54 @@ def cpu_seconds(pid: int) -> float:
         except psutil.Error:
             pass
     return total
+
+
+@dataclass(frozen=True, slots=True)
+class CpuSplit:
+    """CPU seconds of a process tree: its processes' main threads (where the event loops run)
+    and all their other threads (Tandem's database writer, Node's libuv pool), each as user and
+    system (kernel) time."""
+
+    main_user: float = 0.0
+    main_system: float = 0.0
+    other_user: float = 0.0
+    other_system: float = 0.0
+
+    def __sub__(self, before: CpuSplit) -> CpuSplit:
+        return CpuSplit(self.main_user - before.main_user,
+                        self.main_system - before.main_system,
+                        self.other_user - before.other_user,
+                        self.other_system - before.other_system)
+
+    @property
+    def total(self) -> float:
+        return self.main_user + self.main_system + self.other_user + self.other_system
+
+
+def _user_system_ticks(stat_path: str) -> tuple[int, int]:
+    """utime and stime of a /proc stat file (fields 14 and 15, after the command's name)."""
+    with open(stat_path) as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return int(fields[11]), int(fields[12])
+
+
+def cpu_split(pid: int) -> CpuSplit:
+    """``CpuSplit`` of the process tree. A process's own stat counts all its threads, including
+    those that have ended, so its other threads are that less its main thread's."""
+    tick = os.sysconf("SC_CLK_TCK")
+    main_user = main_system = other_user = other_system = 0
+    for p in _tree(pid):
+        try:
+            user, system = _user_system_ticks(f"/proc/{p.pid}/stat")
+            m_user, m_system = _user_system_ticks(f"/proc/{p.pid}/task/{p.pid}/stat")
+        except (OSError, IndexError, ValueError):
+            continue
+        main_user += m_user
+        main_system += m_system
+        other_user += user - m_user
+        other_system += system - m_system
+    return CpuSplit(main_user / tick, main_system / tick, other_user / tick,
+                    other_system / tick)
 
 
 def runq_wait_s(pid: int) -> float:

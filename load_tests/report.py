@@ -137,6 +137,14 @@ def extras(results: list[tuple[str, RunResult]]) -> list[str]:
                 f"p50 {_f(a['p50'], 2)} p90 {_f(a['p90'], 2)} p99 {_f(a['p99'], 2)} "
                 f"max {_f(a['max'], 1)} ms, {a['n']} acks"
             )
+        split = e.get("server_cpu_split_pct")
+        if split and r.deliveries_per_s:
+            per = {k: v / 100.0 * 1e6 / r.deliveries_per_s for k, v in split.items()}
+            out.append(
+                f"{label} [{r.target}]: server CPU per delivery by thread, us: event loop "
+                f"{_f(per['main_user'], 1)} user + {_f(per['main_system'], 1)} system, other "
+                f"threads {_f(per['other_user'], 1)} user + {_f(per['other_system'], 1)} system"
+            )
         if "exchange_complete_ms" in e:
             x = e["exchange_complete_ms"]
             out.append(

@@ -34,7 +34,16 @@ from .messages import (
     decode_as,
     encode,
 )
-from .processes import cpu_seconds, hwm_mb, rss_mb, runq_wait_s, set_affinity, set_nice
+from .processes import (
+    CpuSplit,
+    cpu_seconds,
+    cpu_split,
+    hwm_mb,
+    rss_mb,
+    runq_wait_s,
+    set_affinity,
+    set_nice,
+)
 from .profiling import finish_profiler, start_profiler, summarize_collapsed
 from .results import GEN_SATURATION_CPU, RunResult, aggregate
 from .scenarios import (
@@ -102,6 +111,7 @@ class _Window:
 
     wall: float
     server_cpu: float
+    server_split: CpuSplit
     server_wait: float
     gen_cpu: list[float]
     gen_wait: list[float]
@@ -109,13 +119,22 @@ class _Window:
     @classmethod
     def open(cls, server_pid: int, workers: list[WorkerProc]) -> _Window:
         server_cpu, server_wait = cpu_seconds(server_pid), runq_wait_s(server_pid)
+        server_split = cpu_split(server_pid)
         gen_wait = [runq_wait_s(wp.pid) for wp in workers]
         gen_cpu = [cpu_seconds(wp.pid) for wp in workers]
-        return cls(time.perf_counter(), server_cpu, server_wait, gen_cpu, gen_wait)
+        return cls(time.perf_counter(), server_cpu, server_split, server_wait, gen_cpu, gen_wait)
 
     def close(self, res: RunResult, server_pid: int, workers: list[WorkerProc]) -> None:
         wall = time.perf_counter() - self.wall
         server_cpu = cpu_seconds(server_pid) - self.server_cpu
+        split = cpu_split(server_pid) - self.server_split
+        # Where the server's CPU went, in % of a core (clock ticks: 10 ms each).
+        res.extra["server_cpu_split_pct"] = {
+            "main_user": round(100.0 * split.main_user / wall, 2),
+            "main_system": round(100.0 * split.main_system / wall, 2),
+            "other_user": round(100.0 * split.other_user / wall, 2),
+            "other_system": round(100.0 * split.other_system / wall, 2),
+        }
         res.server_runq_wait_pct = 100.0 * (runq_wait_s(server_pid) - self.server_wait) / wall
         res.gen_runq_wait_pct = max(
             100.0 * (runq_wait_s(wp.pid) - w0) / wall
