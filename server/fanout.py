@@ -113,6 +113,7 @@ class Outbox:
     pending: list[bytes] = field(default_factory=list)
 
     def write(self, frame: bytes) -> None:
+        # (FanoutManager.send does the same for each recipient of an event, inlined.)
         if self.pending:
             self.pending.append(frame)
         elif not (self.socket.closing or self.socket.closed):
@@ -367,16 +368,28 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
             members = in_room.items()
             if traffic is not None:
                 traffic.emitted(event, len(in_room) - sum(1 for sid in skip if sid in in_room))
-        outboxes = server.outboxes
-        frame = sends[0][1] if len(sends) == 1 else None
+        get_outbox = server.outboxes.get
+        if len(sends) != 1:
+            for sid, eio_sid in members:
+                if sid not in skip:
+                    server.send_prepared(eio_sid, sends)
+            return
+        frame = sends[0][1]
+        mark = server.flusher.mark
+        # Outbox.write, inlined: this runs once per recipient of every event.
         for sid, eio_sid in members:
             if sid in skip:
                 continue
-            outbox = outboxes.get(eio_sid)
-            if outbox is not None and frame is not None:
-                outbox.write(frame)
-            else:
+            outbox = get_outbox(eio_sid)
+            if outbox is None:
                 server.send_prepared(eio_sid, sends)
+                continue
+            pending = outbox.pending
+            if pending:
+                pending.append(frame)
+            elif not (outbox.socket.closing or outbox.socket.closed):
+                pending.append(frame)
+                mark(outbox)
 
 
 # A long-polling socket's queue is measured once it holds this many packets.
@@ -408,8 +421,9 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self._tasks = TaskSet()
         # Whether each registered handler is a coroutine function (asked once, not per event).
         self._coroutines: dict[Any, bool] = {}
+        self.flusher = Flusher()
         websocket = type("DirectWebSocket", (_DirectWebSocket,), {
-            "outboxes": self.outboxes, "limit": send_buffer_bytes, "flusher": Flusher()})
+            "outboxes": self.outboxes, "limit": send_buffer_bytes, "flusher": self.flusher})
         # Engine.IO picks its websocket class from this per-server table of its async driver.
         self.eio._async = {**self.eio._async, "websocket": websocket}
         # Engine.IO's check of ping timeouts: one sweep a second (server/liveness.py).
