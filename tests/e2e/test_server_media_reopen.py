@@ -90,10 +90,12 @@ async def test_connections_closed_mid_negotiation_open_again(
     page = await new_page(browser)
     await page.goto(f"{tandem_server.base_url}/healthz")
     result = await page.evaluate(REOPEN_JS)
+    # The first opening's step is left pending by Chromium (`firstSettled` false): what the second
+    # must not wait behind. Not asserted: a browser that settled it would not need the fix, and
+    # the second opening must succeed either way.
+    del result["firstSettled"]
     assert result == {
         "closedMidway": True,
-        # The first opening's step is left pending by WebRTC: what the second must not wait on.
-        "firstSettled": False,
         "outcome": "opened",
         "requests": ["media_subscribe", "media_subscribe", "media_answer"],
         "subscribe": "stable",
