@@ -28,7 +28,7 @@ from typing import Any
 
 from clients.server import checkout_dir
 
-from . import report
+from . import ab, report
 from .runner import PRESETS, RunResult, Scenario, make_scenario, run_once
 from .targets import HERE, TARGETS, tandem_available
 
@@ -564,6 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_nice(c)
     _add_retries(c)
     c.set_defaults(func=cmd_compare, retries=2)
+    ab.add_parser(sub, _add_size_args, _overrides)
     d = sub.add_parser("render", help="rewrite RESULTS.md and latency.png from RESULTS.json")
     d.add_argument("--out", default=str(HERE / "RESULTS.md"))
     d.set_defaults(func=cmd_render)
