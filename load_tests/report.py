@@ -40,10 +40,12 @@ def _f(x: float, nd: int = 1) -> str:
     return f"{x:.{nd}f}"
 
 
-def cpu_us_per_delivery(r: RunResult) -> float:
+def cpu_us_per_delivery(r: RunResult, cpu_pct: float | None = None) -> float:
+    """The server's CPU (``cpu_pct`` % of a core, by default all of it) per delivery, in us."""
     if not r.deliveries_per_s:
         return float("nan")
-    return r.server_cpu_pct / 100.0 * 1e6 / r.deliveries_per_s
+    pct = r.server_cpu_pct if cpu_pct is None else cpu_pct
+    return pct / 100.0 * 1e6 / r.deliveries_per_s
 
 
 def row(r: RunResult, label: str | None = None) -> dict[str, str]:
@@ -139,7 +141,7 @@ def extras(results: list[tuple[str, RunResult]]) -> list[str]:
             )
         split = e.get("server_cpu_split_pct")
         if split and r.deliveries_per_s:
-            per = {k: v / 100.0 * 1e6 / r.deliveries_per_s for k, v in split.items()}
+            per = {part: cpu_us_per_delivery(r, pct) for part, pct in split.items()}
             out.append(
                 f"{label} [{r.target}]: server CPU per delivery by thread, us: event loop "
                 f"{_f(per['main_user'], 1)} user + {_f(per['main_system'], 1)} system, other "

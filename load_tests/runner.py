@@ -110,30 +110,24 @@ class _Window:
     """The measured window: the server's and the workers' CPU and CPU wait at its start."""
 
     wall: float
-    server_cpu: float
-    server_split: CpuSplit
+    server_cpu: CpuSplit
     server_wait: float
     gen_cpu: list[float]
     gen_wait: list[float]
 
     @classmethod
     def open(cls, server_pid: int, workers: list[WorkerProc]) -> _Window:
-        server_cpu, server_wait = cpu_seconds(server_pid), runq_wait_s(server_pid)
-        server_split = cpu_split(server_pid)
+        server_cpu, server_wait = cpu_split(server_pid), runq_wait_s(server_pid)
         gen_wait = [runq_wait_s(wp.pid) for wp in workers]
         gen_cpu = [cpu_seconds(wp.pid) for wp in workers]
-        return cls(time.perf_counter(), server_cpu, server_split, server_wait, gen_cpu, gen_wait)
+        return cls(time.perf_counter(), server_cpu, server_wait, gen_cpu, gen_wait)
 
     def close(self, res: RunResult, server_pid: int, workers: list[WorkerProc]) -> None:
         wall = time.perf_counter() - self.wall
-        server_cpu = cpu_seconds(server_pid) - self.server_cpu
-        split = cpu_split(server_pid) - self.server_split
+        server_cpu = cpu_split(server_pid) - self.server_cpu
         # Where the server's CPU went, in % of a core (clock ticks: 10 ms each).
         res.extra["server_cpu_split_pct"] = {
-            "main_user": round(100.0 * split.main_user / wall, 2),
-            "main_system": round(100.0 * split.main_system / wall, 2),
-            "other_user": round(100.0 * split.other_user / wall, 2),
-            "other_system": round(100.0 * split.other_system / wall, 2),
+            part: round(100.0 * seconds / wall, 2) for part, seconds in asdict(server_cpu).items()
         }
         res.server_runq_wait_pct = 100.0 * (runq_wait_s(server_pid) - self.server_wait) / wall
         res.gen_runq_wait_pct = max(
@@ -141,7 +135,7 @@ class _Window:
             for wp, w0 in zip(workers, self.gen_wait, strict=True)
         )
         gen_cpu = [cpu_seconds(wp.pid) - c0 for wp, c0 in zip(workers, self.gen_cpu, strict=True)]
-        res.server_cpu_pct = 100.0 * server_cpu / wall
+        res.server_cpu_pct = 100.0 * server_cpu.total / wall
         res.gen_cpu_pct = [round(100.0 * c / wall, 1) for c in gen_cpu]
 
 

@@ -368,13 +368,13 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
             members = in_room.items()
             if traffic is not None:
                 traffic.emitted(event, len(in_room) - sum(1 for sid in skip if sid in in_room))
-        get_outbox = server.outboxes.get
         if len(sends) != 1:
             for sid, eio_sid in members:
                 if sid not in skip:
                     server.send_prepared(eio_sid, sends)
             return
         frame = sends[0][1]
+        get_outbox = server.outboxes.get
         mark = server.flusher.mark
         # Outbox.write, inlined: this runs once per recipient of every event.
         for sid, eio_sid in members:
