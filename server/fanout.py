@@ -21,7 +21,8 @@ Bound: a client that does not read what it is sent has its transport's buffer gr
 ``send_buffer_bytes`` the server drops the connection (``slow_consumer`` in the log) rather than
 hold an unbounded backlog for it. The client reconnects and catches up through ``join``.
 
-What a client sends is read here too: a packet that is not a client's Socket.IO packet in msgpack,
+What a client sends is read here too (its packets decoded by ``server.packets``, the wire format):
+a packet that is not a client's Socket.IO packet in msgpack,
 or holds a map of more than ``MAP_MAX`` keys or an array of more than ``ARRAY_MAX`` items, is not
 read and closes its connection (one log line); an event packet whose name is no string gets an
 ``invalid_payload`` acknowledgement. An Engine.IO connection that has not opened the Socket.IO
@@ -33,47 +34,30 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgpack
 import socketio
 from aiohttp import WSMsgType, web
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
-from socketio.msgpack_packet import MsgPackPacket
 
-from rooms.errors import InvalidPayload
 from server import liveness
 from server.metrics import Traffic
-from server.protocol import error_ack
+from server.packets import (
+    BAD_EVENT,
+    MalformedPacket,
+    Packet,
+    Prepared,
+    packed,
+    packet_sends,
+    ws_frame,
+)
 from server.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
-
-_FIN_TEXT, _FIN_BINARY = 0x81, 0x82
-_LEN1, _LEN2, _LEN3 = struct.Struct("!BB"), struct.Struct("!BBH"), struct.Struct("!BBQ")
-
-
-def ws_frame(payload: bytes | str) -> bytes:
-    """One unmasked, unfragmented websocket frame (RFC 6455 §5.2) carrying ``payload``: binary
-    for bytes (msgpack packets), text for str (Engine.IO's own packets)."""
-    if isinstance(payload, str):
-        data, first = payload.encode(), _FIN_TEXT
-    else:
-        data, first = bytes(payload), _FIN_BINARY
-    n = len(data)
-    if n < 126:
-        header = _LEN1.pack(first, n)
-    elif n < 65536:
-        header = _LEN2.pack(first, 126, n)
-    else:
-        header = _LEN3.pack(first, 127, n)
-    return header + data
-
 
 class Flusher:
     """Writes what was queued for each outbox once per turn of the event loop: the frames a
@@ -252,68 +236,6 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         await super().close()
 
 
-class MalformedPacket(ValueError):
-    """A message that is not a Socket.IO packet in msgpack (its connection is closed)."""
-
-
-# The most keys of one map, and items of one array, in a client's packet. No payload has more
-# than a few dozen; without a bound, decoding a message of 20,000 keys costs the server tens of
-# milliseconds before anything can refuse it (load_tests/hostile_clients.py).
-MAP_MAX = 1000
-ARRAY_MAX = 10_000
-# What a client may send: CONNECT, DISCONNECT, EVENT, ACK (msgpack needs no binary packets).
-_CLIENT_PACKETS = frozenset({sio_packet.CONNECT, sio_packet.DISCONNECT, sio_packet.EVENT,
-                             sio_packet.ACK})
-# An event packet's data is its name and one payload; anything else is answered with this.
-_BAD_EVENT = error_ack(InvalidPayload("An event is its name (a string) and one map of named "
-                                      "fields; see docs/PROTOCOL.md."))
-
-
-# One packer, reused for every packet sent (on the event loop's thread only).
-_pack = msgpack.Packer().pack
-
-
-class _Packet(MsgPackPacket):  # type: ignore[misc]
-    """Socket.IO packets in msgpack, encoded by one reused packer rather than a new one each.
-
-    Decoding takes map keys of any type (the payload's parser refuses a key that is no field
-    name, with an acknowledgement), and raises ``MalformedPacket`` for anything that is not a
-    client's Socket.IO packet."""
-
-    def encode(self) -> bytes:
-        return _pack(self._to_dict())  # type: ignore[no-any-return]
-
-    def decode(self, encoded_packet: Any) -> None:
-        try:
-            decoded = msgpack.unpackb(encoded_packet, strict_map_key=False,
-                                      max_map_len=MAP_MAX, max_array_len=ARRAY_MAX)
-        except Exception as exc:  # noqa: BLE001 - any undecodable input is the same refusal
-            raise MalformedPacket(f"not msgpack ({type(exc).__name__})") from None
-        if (not isinstance(decoded, dict) or decoded.get("type") not in _CLIENT_PACKETS
-                or not isinstance(decoded.get("nsp"), str)):
-            raise MalformedPacket("not a Socket.IO packet")
-        self.packet_type = decoded["type"]
-        self.data = decoded.get("data")
-        self.id = decoded.get("id")
-        self.namespace = decoded["nsp"]
-
-
-def packed(kind: int, namespace: str, data: list[Any], id: Any = None) -> bytes:
-    """A Socket.IO packet of this server's (``_Packet``: msgpack, never binary attachments)
-    encoded straight from its fields, without building the packet object."""
-    fields = {"type": kind, "data": data, "nsp": namespace}
-    if id is not None:
-        fields["id"] = id
-    payload: bytes = _pack(fields)
-    return payload
-
-
-def packet_sends(kind: int, namespace: str, data: list[Any], id: Any = None) -> Prepared:
-    """``packed``, ready to send: what ``TandemSocketServer.prepared`` gives for the packet."""
-    payload = packed(kind, namespace, data, id)
-    return [(payload, ws_frame(payload))]
-
-
 class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
     """Room emits encoded once and handed to every recipient in one loop, with no task each.
     With ``traffic`` set, each emit is counted with its number of recipients, once per emit
@@ -395,8 +317,6 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
 # A long-polling socket's queue is measured once it holds this many packets.
 QUEUE_COUNT_FROM = 32
 
-# A Socket.IO packet ready to send: each Engine.IO message's payload with its websocket frame.
-Prepared = list[tuple[bytes | str, bytes]]
 
 
 class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
@@ -409,7 +329,7 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # So a handler must never wait for something its own connection has yet to send (a
         # server-to-client call's acknowledgement): that connection is not read meanwhile.
         super().__init__(client_manager=FanoutManager(), async_handlers=False,
-                         serializer=_Packet, **kwargs)
+                         serializer=Packet, **kwargs)
         self.send_buffer_bytes = send_buffer_bytes
         self.dropping: set[str] = set()  # long-polling sockets being dropped (_bound_queue)
         self.drops: set[asyncio.Task[None]] = set()
@@ -567,7 +487,7 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         """python-socketio's dispatch of an Engine.IO message, for the packets a client may send
-        (``_Packet.decode`` refuses binary ones, so none is ever half received)."""
+        (``server.packets.Packet.decode`` refuses binary ones, so none is ever half received)."""
         socket = self.eio.sockets.get(eio_sid)
         if socket is None or socket.closing or socket.closed:
             return  # closed by an earlier packet that was read in the same turn
@@ -613,4 +533,4 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         namespace = namespace or "/"
         if id is not None and self.manager.sid_from_eio_sid(eio_sid, namespace) is not None:
             await self._send_packet(eio_sid, self.packet_class(
-                sio_packet.ACK, namespace=namespace, id=id, data=[_BAD_EVENT]))
+                sio_packet.ACK, namespace=namespace, id=id, data=[BAD_EVENT]))

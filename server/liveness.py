@@ -25,12 +25,13 @@ from typing import Any
 
 from engineio.exceptions import SocketIsClosedError
 
+from server.packets import ws_frame
 from server.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
 # Engine.IO's PING ("2") in one unmasked text websocket frame.
-PING_FRAME = b"\x81\x012"
+PING_FRAME = ws_frame("2")
 # Engine.IO's PONG, as a client sends it in a text frame.
 PONG = "3"
 # The longest wait between two sweeps (shorter when ping_timeout is under two seconds).

@@ -16,7 +16,8 @@ from aiohttp.test_utils import TestServer
 
 from load_tests.sioclient import Client
 from server.app import SIO
-from server.fanout import TandemSocketServer, ws_frame
+from server.fanout import TandemSocketServer
+from server.packets import ws_frame
 from server.settings import Limits, Settings
 from tests.support import WAIT, Api, Peer
 

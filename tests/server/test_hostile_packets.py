@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from load_tests.sioclient import EVENT, OP_BINARY, Client
-from server.fanout import MAP_MAX
+from server.packets import MAP_MAX
 from tests.support import Api, eventually
 
 WAIT = 5.0

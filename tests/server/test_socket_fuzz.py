@@ -35,7 +35,7 @@ from clients.admin import AsyncAdminApi, join_token
 from load_tests.sioclient import Client
 from load_tests.stats import percentile
 from server.app import CONTEXT, create_app
-from server.fanout import MAP_MAX
+from server.packets import MAP_MAX
 from server.protocol import CLIENT_EVENTS
 from server.settings import Limits, Settings
 from tests.server.test_catalogue import documented_codes
