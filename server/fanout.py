@@ -271,6 +271,19 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         self.send(event, packet_sends(sio_packet.EVENT, namespace, [event, *args]), namespace,
                   to or room, skip_sid)
 
+    def pre_disconnect(self, sid: str, namespace: str) -> Any:
+        """A connection being closed leaves its rooms (its own included) at once, so that
+        Socket.IO's disconnect packet is the last it is sent: the library keeps it in them while
+        the disconnect handler runs, which waits for commits, and the room's events went on
+        reaching someone already told they were disconnected (a removed participant, the room's
+        chat)."""
+        eio_sid = super().pre_disconnect(sid, namespace)
+        rooms = self.rooms.get(namespace, {})
+        for name in [name for name, members in rooms.items()
+                     if name is not None and sid in members]:
+            self.basic_leave_room(sid, namespace, name)
+        return eio_sid
+
     def send(self, event: str, sends: Prepared, namespace: str, room: Any,
              skip_sid: Any = None) -> None:
         """Write an encoded event to the members of ``room`` (a room, a connection's own room,

@@ -15,9 +15,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from load_tests.sioclient import Client
-from server.app import SIO
+from server.app import CONTEXT, SIO
 from server.fanout import TandemSocketServer
 from server.packets import ws_frame
+from server.sessions.wire import REMOVED
 from server.settings import Limits, Settings
 from tests.support import WAIT, Api, Peer
 
@@ -183,3 +184,74 @@ async def test_a_client_that_stops_answering_pings_is_dropped(
         assert left["reason"] == "disconnected"
     finally:
         await silent.close()
+
+
+async def test_a_connection_the_server_closes_gets_nothing_after_being_told(
+    api: Api, server: TestServer, peers: Callable[[], Peer]
+) -> None:
+    # The server ends a connection while the room's events are being written to it: the client
+    # is told (Socket.IO's disconnect, then Engine.IO's close) and gets no event after that. The
+    # barrier is the end of the TCP connection: nothing can arrive once the server has closed it.
+    s = await api.create_session()
+    writer = peers()
+    await writer.connect(api.token(s["join_urls"]["mentor"]))
+    await writer.join("Ana")
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    seen: list[str] = []  # what reached the client, in order: event names, "disconnect", "close"
+
+    def on_event(c: Client, name: str, data: Any) -> None:
+        seen.append("disconnect" if name == "__disconnect__" else name)
+
+    victim = Client(str(server.make_url("/")), on_event=on_event,
+                    on_close=lambda c: closed.done() or closed.set_result(None))
+    answer_pings = victim._on_text
+
+    def on_text(payload: bytes) -> None:
+        if payload[:1] == b"1":
+            seen.append("close")  # and read on: anything after it is counted too
+        else:
+            answer_pings(payload)
+
+    victim._on_text = on_text  # type: ignore[method-assign]
+    await victim.connect({"token": api.token(s["join_urls"]["mentee"])})
+    try:
+        assert (await victim.call("join", {"name": "Ben"}))["ok"]
+        sio = server.app[SIO]
+        assert isinstance(sio, TandemSocketServer)
+        n = 60  # one connection's events are handled in turn, each acknowledged once committed
+        sending = asyncio.gather(*(writer.call("chat", {"text": f"{i}"}) for i in range(n)))
+        while seen.count("chat") < 10:  # the server is writing the room's chat to the victim
+            await asyncio.sleep(0.001)
+        assert victim.sid is not None
+        await sio.disconnect(victim.sid)
+        await asyncio.wait_for(closed, WAIT)
+        assert all(a["ok"] for a in await sending)
+    finally:
+        await victim.close()
+    assert "disconnect" in seen, seen[-5:]
+    told = seen.index("disconnect")
+    assert seen[told + 1:] in ([], ["close"]), seen[told:]
+    # the room carried on: the writer got every one of its chats back
+    assert len(await _chats(writer, n)) == n
+
+
+async def test_a_connection_out_of_its_rooms_gets_only_what_is_sent_to_it(
+    api: Api, server: TestServer, peers: Callable[[], Peer]
+) -> None:
+    # What the removal of a participant does before telling them (server/sessions/events.py).
+    s = await api.create_session()
+    ana, ben = peers(), peers()
+    for name, peer in (("Ana", ana), ("Ben", ben)):
+        await peer.connect(api.token(s["join_urls"]["mentee"]))
+        await peer.join(name)
+    await ana.next("participant_joined")
+    gw = server.app[CONTEXT].gateway
+    ben_sid = ben.sio.get_sid("/")
+    assert ben_sid is not None
+    await gw.leave_rooms(ben_sid)
+    assert (await ana.call("chat", {"text": "after"}))["ok"]
+    await gw.emit(REMOVED({"code": "removed", "message": "gone"}), to=ben_sid)
+    # The notice was sent after the chat: once it is in, the chat would have been too.
+    assert (await ben.next("removed"))["code"] == "removed"
+    assert ben.inbox["chat"].empty()
+    assert (await ana.next("chat"))["message"]["text"] == "after"

@@ -300,8 +300,11 @@ async def test_leave_announces_and_closes(api: Api, peers: Callable[[], Peer]) -
     assert (await mentee.call("leave", {})) == {"ok": True}
     left = await mentor.next("participant_left")
     assert left == {"participant_id": mentee.id, "reason": "left"}
+    # acknowledged once sent to everyone still in: before the mentee's connection closes
+    assert (await mentor.call("chat", {"text": "after you left"}))["ok"]
     await asyncio.wait_for(mentee.disconnected.wait(), 5)
     await mentor.nothing("participant_left")
+    assert mentee.inbox["chat"].empty()  # nothing of the session once they left
 
 
 async def test_oversized_message_closes_only_that_connection(
