@@ -8,7 +8,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rooms import commands as c
+from rooms import breakout_commands as c
+from rooms.commands import Command
 from rooms.events import (
     BreakoutsChanged,
     BreakoutWarning,
@@ -28,7 +29,7 @@ from server.protocol import EmptyPayload, breakout_wire, message_wire, participa
 logger = logging.getLogger(__name__)
 
 # (participant id, connection id, now) -> the command
-Make = Callable[[str, str, float], c.Command[BreakoutView | None]]
+Make = Callable[[str, str, float], Command[BreakoutView | None]]
 
 
 @dataclass(slots=True)

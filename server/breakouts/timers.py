@@ -11,7 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from rooms.commands import Tick
+from rooms.breakout_commands import Tick
 from rooms.errors import NotRecorded, SessionNotFound
 from server.context import Context
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from rooms.breakout import Group
-from rooms.commands import End, SetGroups
+from rooms.breakout_commands import SetGroups
+from rooms.commands import End
 from rooms.errors import InvalidPayload, SessionEnded
 from rooms.lifecycles import SessionState
 from rooms.moderation import RevokeLink, check_link, link_key

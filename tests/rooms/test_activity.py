@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rooms import breakout_commands as b
 from rooms import commands as c
 from rooms.errors import IllegalTransition, InvalidPayload, NotAllowed, NotJoined, NotSameRoom
 from rooms.events import (
@@ -65,9 +66,9 @@ def test_a_hand_is_raised_once_survives_a_drop_and_comes_down_on_leaving() -> No
 def test_moving_to_another_room_lowers_the_hand_raised_in_the_old_one() -> None:
     s = setup()
     run(s, c.RaiseHand("b", "cb", True, T0 + 1))
-    run(s, c.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 2))
-    run(s, c.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 3))
-    events = run(s, c.BreakoutOpen("m", "cm", None, T0 + 4))
+    run(s, b.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 2))
+    run(s, b.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 3))
+    events = run(s, b.BreakoutOpen("m", "cm", None, T0 + 4))
     hands = [e for e in events if isinstance(e, HandChanged)]
     assert hands == [HandChanged("s", T0 + 4, "b", None, "main", False)]
     assert events.index(hands[0]) < next(

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from rooms.breakout import WARNING_SECONDS, Group
-from rooms.commands import (
+from rooms.breakout_commands import (
     BreakoutAdjust,
     BreakoutAssign,
     BreakoutAutoAssign,

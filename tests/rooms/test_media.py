@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rooms import breakout_commands as b
 from rooms import commands as c
 from rooms.errors import NotAllowed, NotSameRoom, ScreenBusy, UnknownParticipant
 from rooms.events import (
@@ -55,16 +56,16 @@ def test_breakout_rooms_have_their_own_routes() -> None:
     s = pair()
     c.Join("cc", Role.MENTEE, "Cleo", "c", True, True, T0).apply(s)
     c.Join("cd", Role.MENTEE, "Dan", "d", True, True, T0).apply(s)
-    c.BreakoutCreate("m", "cm", 2, (), False, False, T0 + 1).apply(s)
-    c.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 1).apply(s)
-    c.BreakoutAssign("m", "cm", "c", "1:b1", T0 + 1).apply(s)
-    c.BreakoutAssign("m", "cm", "d", "1:b2", T0 + 1).apply(s)
-    opened = run(s, c.BreakoutOpen("m", "cm", None, T0 + 2))
+    b.BreakoutCreate("m", "cm", 2, (), False, False, T0 + 1).apply(s)
+    b.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 1).apply(s)
+    b.BreakoutAssign("m", "cm", "c", "1:b1", T0 + 1).apply(s)
+    b.BreakoutAssign("m", "cm", "d", "1:b2", T0 + 1).apply(s)
+    opened = run(s, b.BreakoutOpen("m", "cm", None, T0 + 2))
     # Ana stays alone in main; Ben and Cleo are a pair; Dan is alone: every room peer to peer.
     assert sorted(routes(opened)) == [(MAIN_ROOM, "p2p")]
     assert s.room_entered("b").media_route == "p2p"
     # Ana visits the first pair: three there now.
-    visited = run(s, c.BreakoutVisit("m", "cm", "1:b1", T0 + 3))
+    visited = run(s, b.BreakoutVisit("m", "cm", "1:b1", T0 + 3))
     assert routes(visited) == [("1:b1", "server")]
 
 
@@ -125,18 +126,18 @@ def test_the_screen_policy_is_told_to_the_room_once_and_handed_to_who_joins_or_m
     c.Join("cc", Role.MENTEE, "Cleo", "c", True, True, T0 + 3).apply(s)
     assert s.join_view("c", rejoined=False).screens_many
     # A breakout room starts at one sharer; the mentor visiting it allows more there only.
-    c.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 4).apply(s)
-    c.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 4).apply(s)
-    c.BreakoutOpen("m", "cm", None, T0 + 5).apply(s)
+    b.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 4).apply(s)
+    b.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 4).apply(s)
+    b.BreakoutOpen("m", "cm", None, T0 + 5).apply(s)
     assert not s.room_entered("b").screens_many
-    c.BreakoutVisit("m", "cm", "1:b1", T0 + 6).apply(s)
+    b.BreakoutVisit("m", "cm", "1:b1", T0 + 6).apply(s)
     assert run(s, c.SetScreenPolicy("m", "cm", True, T0 + 7)) == [
         ScreenPolicyChanged("s", T0 + 7, "1:b1", True)]
     assert s.room_entered("b").screens_many and s.join_view("c", rejoined=False).screens_many
     # A new round's rooms start at one again; the main room keeps its setting.
-    c.BreakoutClose("m", "cm", 0, T0 + 8).apply(s)
-    c.Tick(T0 + 9).apply(s)
-    c.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 10).apply(s)
+    b.BreakoutClose("m", "cm", 0, T0 + 8).apply(s)
+    b.Tick(T0 + 9).apply(s)
+    b.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 10).apply(s)
     assert s.screens_many == {MAIN_ROOM}
     assert run(s, c.SetScreenPolicy("m", "cm", False, T0 + 11)) == [
         ScreenPolicyChanged("s", T0 + 11, MAIN_ROOM, False)]
@@ -154,9 +155,9 @@ def test_observers_do_not_share_and_a_share_ends_with_a_drop_or_a_move() -> None
     back = c.Join("cb2", Role.MENTEE, "Ben", "y", True, True, T0 + 3, "b").apply(s)
     assert not back.value.participant.screen
     c.ShareScreen("b", "cb2", True, T0 + 4).apply(s)
-    c.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 5).apply(s)
-    c.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 5).apply(s)
-    c.BreakoutOpen("m", "cm", None, T0 + 6).apply(s)
+    b.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 5).apply(s)
+    b.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 5).apply(s)
+    b.BreakoutOpen("m", "cm", None, T0 + 6).apply(s)
     assert s.participants["b"].room == "1:b1"
     assert not s.participants["b"].screen
 

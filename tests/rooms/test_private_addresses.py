@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from rooms import breakout_commands as b
 from rooms import commands as c
 from rooms.errors import NoDirectConnection
 from rooms.events import MediaRouteChanged
@@ -45,9 +46,9 @@ def test_a_private_pair_never_goes_peer_to_peer() -> None:
     joined = c.Join("cb", Role.MENTEE, "Ben", "b", True, True, T0 + 1).apply(s)
     assert joined.value.media_route == "server" and routes(list(joined.events)) == []
     # A pair in a breakout room too, and the main room left with one person.
-    c.BreakoutCreate("a", "ca", 1, (), False, False, T0 + 2).apply(s)
-    c.BreakoutAssign("a", "ca", "b", "1:b1", T0 + 2).apply(s)
-    run(s, c.BreakoutOpen("a", "ca", None, T0 + 3))
+    b.BreakoutCreate("a", "ca", 1, (), False, False, T0 + 2).apply(s)
+    b.BreakoutAssign("a", "ca", "b", "1:b1", T0 + 2).apply(s)
+    run(s, b.BreakoutOpen("a", "ca", None, T0 + 3))
     assert s.media_routes() == {MAIN_ROOM: MediaRoute.SERVER, "1:b1": MediaRoute.SERVER}
     assert s.room_entered("b").media_route == "server"
     # Someone leaving changes nothing for the one who stays.

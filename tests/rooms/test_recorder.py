@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rooms import breakout_commands as b
 from rooms import commands as c
 from rooms.attendance import MEDIA_AUDIO, MEDIA_VIDEO, Record, RecordKind, summarize
 from rooms.events import Event
@@ -50,9 +51,9 @@ def test_presence_media_and_moves_with_rooms_named_by_round() -> None:
              c.Join("cm", Role.MENTOR, "Ana", "m", True, True, T0),
              c.Join("cb", Role.MENTEE, "Ben", "b", True, False, T0 + 1, None, "Ben"),
              c.SetMedia("b", "cb", False, False, T0 + 2),
-             c.BreakoutCreate("m", "cm", None, ("Pair A",), False, False, T0 + 3),
-             c.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 4),
-             c.BreakoutOpen("m", "cm", None, T0 + 5),
+             b.BreakoutCreate("m", "cm", None, ("Pair A",), False, False, T0 + 3),
+             b.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 4),
+             b.BreakoutOpen("m", "cm", None, T0 + 5),
              c.Disconnect("b", "cb", T0 + 6),
              c.Leave("m", "cm", T0 + 7))
     assert kinds(rs) == [
@@ -81,9 +82,9 @@ def test_chat_text_is_recorded_only_when_the_session_keeps_chat() -> None:
 def test_a_broadcast_is_one_message_in_the_records() -> None:
     s = session()
     rs = run(s, c.Join("cm", Role.MENTOR, "Ana", "m", True, True, T0),
-             c.BreakoutCreate("m", "cm", 2, (), False, False, T0),
-             c.BreakoutOpen("m", "cm", None, T0),
-             c.BreakoutBroadcast("m", "cm", "Five minutes", T0 + 1))
+             b.BreakoutCreate("m", "cm", 2, (), False, False, T0),
+             b.BreakoutOpen("m", "cm", None, T0),
+             b.BreakoutBroadcast("m", "cm", "Five minutes", T0 + 1))
     assert [r.room for r in rs if r.kind is K.CHAT] == ["main"]
 
 
@@ -122,11 +123,11 @@ def test_records_of_a_session_summarise_as_before() -> None:
     rs = run(s,
              c.Join("cm", Role.MENTOR, "Ana", "m", True, True, T0),
              c.Join("cb", Role.MENTEE, "Ben", "b", True, True, T0, None, "Ben"),
-             c.BreakoutCreate("m", "cm", None, ("Pair A",), False, False, T0 + 60),
-             c.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 60),
-             c.BreakoutOpen("m", "cm", None, T0 + 60),
-             c.HelpRequest("b", "cb", T0 + 90),
-             c.BreakoutClose("m", "cm", 0, T0 + 180),
+             b.BreakoutCreate("m", "cm", None, ("Pair A",), False, False, T0 + 60),
+             b.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 60),
+             b.BreakoutOpen("m", "cm", None, T0 + 60),
+             b.HelpRequest("b", "cb", T0 + 90),
+             b.BreakoutClose("m", "cm", 0, T0 + 180),
              c.End("over", T0 + 240))
     rs = [Record(r.session_id, r.at, r.kind, r.participant_id, r.person_id, r.room, r.role,
                  r.value, r.text, seq) for seq, r in enumerate(rs, 1)]

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rooms import breakout_commands as b
 from rooms import commands as c
 from rooms.breakout import Group
 from rooms.errors import TandemError
@@ -107,62 +108,62 @@ def create(x: Script, s: Session) -> c.Command[object]:
     pid, conn = x.who(s)
     how = x.data.draw(st.integers(0, 3))
     if how == 0:
-        return c.BreakoutCreate(pid, conn, None, (), False, True, x.now)
+        return b.BreakoutCreate(pid, conn, None, (), False, True, x.now)
     names = ("Garden", "Library") if how == 1 else ()
     count = None if names else x.data.draw(st.integers(1, 3))
-    return c.BreakoutCreate(pid, conn, count, names, x.data.draw(st.booleans()), False, x.now)
+    return b.BreakoutCreate(pid, conn, count, names, x.data.draw(st.booleans()), False, x.now)
 
 
 def assign(x: Script, s: Session) -> c.Command[object]:
     pid, conn = x.who(s)
     target = x.data.draw(st.sampled_from(list(ROLES)))
     room = None if x.data.draw(st.integers(0, 4)) == 0 else x.room(s)
-    return c.BreakoutAssign(pid, conn, target, room, x.now)
+    return b.BreakoutAssign(pid, conn, target, room, x.now)
 
 
 def shuffle(x: Script, s: Session) -> c.Command[object]:
     order = x.data.draw(st.permutations(list(s.participants)))
-    return c.BreakoutAutoAssign(*x.who(s), tuple(order), x.now)
+    return b.BreakoutAutoAssign(*x.who(s), tuple(order), x.now)
 
 
 def open_(x: Script, s: Session) -> c.Command[object]:
     duration = x.data.draw(st.sampled_from([None, 60.0, 120.0, 600.0, 10.0]))
-    return c.BreakoutOpen(*x.who(s), duration, x.now)
+    return b.BreakoutOpen(*x.who(s), duration, x.now)
 
 
 def adjust(x: Script, s: Session) -> c.Command[object]:
-    return c.BreakoutAdjust(*x.who(s), x.data.draw(st.sampled_from([300.0, -60.0, -9999.0])),
+    return b.BreakoutAdjust(*x.who(s), x.data.draw(st.sampled_from([300.0, -60.0, -9999.0])),
                             x.now)
 
 
 def close(x: Script, s: Session) -> c.Command[object]:
-    return c.BreakoutClose(*x.who(s), x.data.draw(st.sampled_from([0.0, 10.0, 99.0])), x.now)
+    return b.BreakoutClose(*x.who(s), x.data.draw(st.sampled_from([0.0, 10.0, 99.0])), x.now)
 
 
 def discard(x: Script, s: Session) -> c.Command[object]:
-    return c.BreakoutDiscard(*x.who(s), x.now)
+    return b.BreakoutDiscard(*x.who(s), x.now)
 
 
 def broadcast(x: Script, s: Session) -> c.Command[object]:
-    return c.BreakoutBroadcast(*x.who(s), "Five minutes left", x.now)
+    return b.BreakoutBroadcast(*x.who(s), "Five minutes left", x.now)
 
 
 def visit(x: Script, s: Session) -> c.Command[object]:
-    return c.BreakoutVisit(*x.who(s), x.room(s), x.now)
+    return b.BreakoutVisit(*x.who(s), x.room(s), x.now)
 
 
 def choose(x: Script, s: Session) -> c.Command[object]:
-    return c.BreakoutChoose(*x.who(s), x.room(s), x.now)
+    return b.BreakoutChoose(*x.who(s), x.room(s), x.now)
 
 
 def help_(x: Script, s: Session) -> c.Command[object]:
     if x.data.draw(st.booleans()):
-        return c.HelpRequest(*x.who(s), x.now)
-    return c.HelpWithdraw(*x.who(s), x.now)
+        return b.HelpRequest(*x.who(s), x.now)
+    return b.HelpWithdraw(*x.who(s), x.now)
 
 
 def tick(x: Script, s: Session) -> c.Command[object]:
-    return c.Tick(x.now)
+    return b.Tick(x.now)
 
 
 def hand(x: Script, s: Session) -> c.Command[object]:
@@ -218,7 +219,7 @@ def server_media(x: Script, s: Session) -> c.Command[object]:
 
 
 def groups(x: Script, s: Session) -> c.Command[object]:
-    return c.SetGroups((Group("Trio", ("Cleo", "Dev", "Olu")),))
+    return b.SetGroups((Group("Trio", ("Cleo", "Dev", "Olu")),))
 
 
 def restart(x: Script, s: Session) -> c.Command[object]:

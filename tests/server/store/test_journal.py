@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from rooms import breakout_commands as b
 from rooms import commands as c
 from rooms.errors import NotRecorded
 from rooms.roles import Role
@@ -36,9 +37,9 @@ async def populated(store: MemoryStore) -> None:
     await store.add(Session.create(session_id="s1", title="T", max_participants=8, now=T0))
     await apply(store, c.Join("cm", Role.MENTOR, "Ana", "m", True, True, T0))
     await apply(store, c.Join("cb", Role.MENTEE, "Ben", "b", True, True, T0))
-    await apply(store, c.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 1))
-    await apply(store, c.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 1))
-    await apply(store, c.BreakoutOpen("m", "cm", 600.0, T0 + 2))
+    await apply(store, b.BreakoutCreate("m", "cm", 1, (), False, False, T0 + 1))
+    await apply(store, b.BreakoutAssign("m", "cm", "b", "1:b1", T0 + 1))
+    await apply(store, b.BreakoutOpen("m", "cm", 600.0, T0 + 2))
     await apply(store, c.PostChat("b", "cb", "in the breakout", T0 + 3))
     await apply(store, c.RaiseHand("b", "cb", True, T0 + 4))
 
