@@ -18,6 +18,11 @@ def tag(flag: str, sender: int, seq: int) -> str:
     return f"LT|{time_ns()}|{flag}|{sender}|{seq}|"
 
 
+def pad(s: str, size: int) -> str:
+    """``s`` made ``size`` characters long (or left as it is when longer)."""
+    return s + "x" * max(0, size - len(s))
+
+
 # How an EVENT packet whose event is "chat" begins in msgpack, as python-socketio and the Node
 # reference (socket.io-msgpack-parser) both encode it: {"type": 2, "data": ["chat", ...], ...}.
 # Any other encoding takes the decoding path.

@@ -33,7 +33,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-from .abuse import malformed, oversized
+from .abuse import drive
 from .messages import (
     AbuserReport,
     ClientPlan,
@@ -49,7 +49,7 @@ from .messages import (
 )
 from .sioclient import Client, ConnectRefused
 from .stats import percentile
-from .tags import parse_tag, raw_chat_tag, tag
+from .tags import pad, parse_tag, raw_chat_tag, tag
 
 time_ns = time.time_ns
 perf = time.perf_counter
@@ -249,13 +249,10 @@ class Worker:
         if measured:
             self.sent_measured_refused += 1
 
-    def _pad(self, s: str, size: int) -> str:
-        return s + "x" * max(0, size - len(s))
-
     async def _send_chat(self, c: Client, room: str, seq: int) -> None:
         flag = self._flag()
         measured = flag == "m"
-        text = self._pad(tag(flag, c.tag, seq), self.payload)
+        text = pad(tag(flag, c.tag, seq), self.payload)
         self.sent_total += 1
         self.not_refused_by_room[room] += 1
         if measured:
@@ -277,7 +274,7 @@ class Worker:
         first = {
             "description": {
                 "type": kind,
-                "sdp": self._pad(tag(self._flag(), c.tag, seq) + "v=0 ", self.spec.sdp_bytes),
+                "sdp": pad(tag(self._flag(), c.tag, seq) + "v=0 ", self.spec.sdp_bytes),
             }
         }
         await self._send_signal(c, to, seq, first)
@@ -541,53 +538,17 @@ class Worker:
     # ----------------------------------------------------------------- abuse
 
     async def _abuse(self, i: int, start_ns: int, end_ns: int) -> None:
-        """One abusive client, from the start until the end of the window: a flood of chat far
-        over the per-connection limit, malformed messages (and, once, bytes that are no
-        Socket.IO packet at all), or oversized ones (and, once, one over the message limit)."""
-        c = self.clients[i]
-        kind = self.abuse[i]["kind"]
+        """One abusive client, from the start until the end of the window (``abuse.drive``)."""
         victim = next(
             (v for k, v in self.ids_all.items() if int(k) != i and int(k) not in self.abusers),
             "nobody",
         )
         acks = self.abuse_acks[i]
-
-        async def call(event: str, data: Any) -> None:
-            await c.emit(event, data, lambda ack: acks.update([_code(ack)]))
-
-        seq = 0
-        await self._sleep_until_wall(start_ns)
-        mid_ns = start_ns + int((end_ns - start_ns) * 0.6)
-        final_done = False
-        try:
-            while time_ns() < end_ns and not c.closed:
-                seq += 1
-                if kind == "flood":
-                    await call("chat", {"text": self._pad(tag("x", i, seq), 100)})
-                    await asyncio.sleep(1 / self.spec.flood_rate)
-                    continue
-                if kind == "malformed":
-                    ev, data = malformed(seq, victim)
-                    await call(ev, data)
-                    if not final_done and time_ns() >= mid_ns:
-                        final_done = True
-                        # not msgpack at all, then a socket.io packet of an unknown type
-                        await c.send_raw(b"\xc1\xc1\xc1garbage")
-                        await c.send_raw(b"\x81\xa4type\x09")
-                    await asyncio.sleep(0.02)
-                    continue
-                if kind == "oversized":
-                    ev, data = oversized(tag("x", i, seq), victim, seq, self._pad)
-                    await call(ev, data)
-                    if not final_done and time_ns() >= mid_ns:
-                        final_done = True
-                        # over the 256 KiB message limit: the server should close this connection
-                        await call("chat", {"text": self._pad(tag("x", i, seq), 300 * 1024)})
-                    await asyncio.sleep(0.05)
-                    continue
-                await asyncio.sleep(0.1)
-        except (ConnectionError, RuntimeError, OSError) as exc:
-            self.abuse[i]["send_error"] = repr(exc)
+        error = await drive(self.clients[i], i, self.abuse[i]["kind"], victim,
+                            lambda ack: acks.update([_code(ack)]), start_ns, end_ns,
+                            self.spec.flood_rate)
+        if error is not None:
+            self.abuse[i]["send_error"] = error
 
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self.clients.values()), return_exceptions=True)
