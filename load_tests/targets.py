@@ -277,8 +277,9 @@ VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
     "tandem-gc-default": ("Python's default garbage collector thresholds",
                           {"TANDEM_GC_THRESHOLD": "700,10,10"}),
     "tandem-no-metrics": ("nothing counted for /metrics", {"TANDEM_METRICS": "0"}),
-    "tandem-commit-25": ("a commit every 25 ms instead of every 10",
-                         {"TANDEM_COMMIT_INTERVAL_MS": "25"}),
+    "tandem-commit-10": ("a commit every 10 ms instead of every 20",
+                         {"TANDEM_COMMIT_INTERVAL_MS": "10"}),
+    "tandem-commit-25": ("a commit every 25 ms", {"TANDEM_COMMIT_INTERVAL_MS": "25"}),
     "tandem-commit-50": ("a commit every 50 ms", {"TANDEM_COMMIT_INTERVAL_MS": "50"}),
 }
 

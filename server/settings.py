@@ -157,9 +157,11 @@ class Settings:
     # load_tests/RESULTS.md measures both.
     gc_threshold: tuple[int, int, int] = GC_THRESHOLD
     # Milliseconds between the starts of two commits of the database's writer: the writes of
-    # that moment share one commit, acknowledged together once it is durable. Longer costs less
-    # CPU per write and makes each acknowledgement wait longer (load_tests/RESULTS.md).
-    commit_interval_ms: int = 10
+    # that moment share one commit, acknowledged together once it is durable. It makes a write
+    # wait only while commits follow each other (under load); longer costs less CPU per write
+    # and makes those acknowledgements wait longer: 20 against 10 took 7% less CPU per delivery
+    # at full load, acknowledgements 5 ms later on average (load_tests/RESULTS.md).
+    commit_interval_ms: int = 20
     # Attendance: a drop shorter than this is not a leave; records are kept this many days
     # (0: forever).
     attendance_grace: float = 60.0
@@ -407,7 +409,7 @@ def load_settings(
         log_level=(pick("log_level") or "INFO").upper(),
         event_loop=(pick("event_loop") or "uvloop").lower(),
         gc_threshold=_gc_threshold(pick("gc_threshold")),
-        commit_interval_ms=number("commit_interval_ms", 10),
+        commit_interval_ms=number("commit_interval_ms", 20),
         attendance_grace=number("attendance_grace", 60),
         retention_days=number("retention_days", 365),
         media_addresses=_urls(pick("media_addresses")) or None,

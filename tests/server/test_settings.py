@@ -39,7 +39,7 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
         700, 10, 10)
     assert load_settings({"event_loop": "asyncio"}, env, Path("unused")).settings.event_loop == (
         "asyncio")
-    assert s.commit_interval_ms == 10
+    assert s.commit_interval_ms == 20
     longer = load_settings({"commit_interval_ms": 25}, env, Path("x")).settings
     assert longer.commit_interval_ms == 25
 
