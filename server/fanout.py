@@ -175,7 +175,13 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
                     break  # closed, or an error such as a message over max_msg_size
                 try:
                     if kind is WSMsgType.BINARY and on_message is not None:
-                        await on_message(sid, msg.data)
+                        # Its pongs wait behind this event (and those queued after it), which
+                        # may wait for a commit: the ping check leaves it alone meanwhile.
+                        socket.handling = True
+                        try:
+                            await on_message(sid, msg.data)
+                        finally:
+                            socket.handling = False
                     elif msg.data == liveness.PONG:
                         liveness.pong(socket, outbox.write, loop)
                     else:

@@ -9,7 +9,10 @@ at 1,000 sockets, 1,000 at 10,000), each time through ``wait_for`` with a task o
 
 - a pong schedules the next ping with a timer, which writes it on the socket's outbox;
 - one sweep at least every second looks at every socket's last ping and closes, through
-  Engine.IO's own ``check_ping_timeout``, those that did not answer in time.
+  Engine.IO's own ``check_ping_timeout``, those that did not answer in time, but for a socket
+  whose reader is handling one of its events (``handling``, set by ``server.fanout``): a
+  connection's events are handled in turn, each may wait for a commit, and its pong is read
+  after those that came before it. A client that sent a burst is busy, not gone.
 
 The timing a client sees is Engine.IO's: the same intervals, the same ping and close packets.
 """
@@ -87,7 +90,8 @@ def _judge(eio: Any, now: float, timeout: float, closing: TaskSet) -> None:
     for sid, socket in list(eio.sockets.items()):
         if socket.closed:
             eio.sockets.pop(sid, None)
-        elif not socket.closing and socket.last_ping and now - socket.last_ping > timeout:
+        elif (not socket.closing and socket.last_ping and now - socket.last_ping > timeout
+              and not getattr(socket, "handling", False)):
             # Engine.IO's own check closes it, with its reason (a task: closing one socket
             # delivers its leaving, which must not hold up the sweep of the others).
             closing.spawn(_close_silent(sid, socket))

@@ -141,14 +141,11 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_room_carries_on(
 
         text = "x" * 1990
         n = 300  # about 600 KB to every member: past the bound of 64 KiB and the socket buffers
-        # A connection's events are handled in turn, each acknowledged once committed (a commit
-        # every 20 ms under load), and its pongs are read after them: in batches of 25 the
-        # writer's backlog stays well within the tests' ping timeout of a second.
         with caplog.at_level(logging.WARNING, logger="server.fanout"):
-            for batch in range(0, n, 25):
+            for batch in range(0, n, 100):
                 acks = await asyncio.gather(*(
                     writer.call("chat", {"text": f"{i} {text}"})
-                    for i in range(batch, min(n, batch + 25))
+                    for i in range(batch, min(n, batch + 100))
                 ))
                 assert all(a["ok"] for a in acks), [a for a in acks if not a["ok"]][:1]
             got = await _chats(reader, n)
@@ -258,3 +255,27 @@ async def test_a_connection_out_of_its_rooms_gets_only_what_is_sent_to_it(
     assert (await ben.next("removed"))["code"] == "removed"
     assert ben.inbox["chat"].empty()
     assert (await ana.next("chat"))["message"]["text"] == "after"
+
+
+async def test_a_client_busy_with_a_burst_longer_than_the_ping_timeout_stays(
+    api: Api, server: TestServer, peers: Callable[[], Peer], settings: Settings
+) -> None:
+    # One connection's events are handled in turn, each acknowledged once committed, and its
+    # pongs are read after the events that came before them: a burst that takes longer to
+    # handle than the ping interval and timeout (1 + 1 s here) holds its pongs back. The ping
+    # check leaves a connection alone while its reader is handling one of its events.
+    s = await api.create_session()
+    writer, watcher = peers(), peers()
+    for name, peer in (("Ana", writer), ("Ben", watcher)):
+        await peer.connect(api.token(s["join_urls"]["mentee"]))
+        await peer.join(name)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    acks = await asyncio.gather(*(writer.call("chat", {"text": f"{i}"}) for i in range(150)))
+    took = loop.time() - started
+    assert all(a["ok"] for a in acks)
+    # the burst did outlast the check (150 commits, one every 20 ms at most)
+    assert took > settings.ping_interval + settings.ping_timeout, took
+    assert not writer.disconnected.is_set()
+    await watcher.nothing("participant_left")
+    assert (await writer.call("chat", {"text": "still here"}))["ok"]
