@@ -284,11 +284,16 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         reaching someone already told they were disconnected (a removed participant, the room's
         chat)."""
         eio_sid = super().pre_disconnect(sid, namespace)
+        self.leave_rooms(sid, namespace, own=True)
+        return eio_sid
+
+    def leave_rooms(self, sid: str, namespace: str, *, own: bool) -> None:
+        """Take ``sid`` out of every room it is in (its own too when ``own``): nothing sent to
+        those rooms reaches it any more."""
         rooms = self.rooms.get(namespace, {})
         for name in [name for name, members in rooms.items()
-                     if name is not None and sid in members]:
+                     if name is not None and sid in members and (own or name != sid)]:
             self.basic_leave_room(sid, namespace, name)
-        return eio_sid
 
     def send(self, event: str, sends: Prepared, namespace: str, room: Any,
              skip_sid: Any = None) -> None:

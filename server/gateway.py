@@ -245,12 +245,10 @@ class SocketGateway:
     async def leave_room(self, sid: str, room: str) -> None:
         await self.sio.leave_room(sid, room)
 
-    async def leave_rooms(self, sid: str) -> None:
+    def leave_rooms(self, sid: str) -> None:
         """Take a connection out of every room but its own: nothing sent to its session or room
         reaches it any more, while what is sent to it alone still does."""
-        for room in self.sio.manager.get_rooms(sid, "/"):
-            if room != sid:
-                await self.sio.leave_room(sid, room)
+        self.sio.manager.leave_rooms(sid, "/", own=False)
 
     def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         """Run ``coro`` as a task the gateway owns (cancelled and awaited at shutdown)."""

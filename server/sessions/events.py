@@ -195,7 +195,7 @@ class SessionEvents:
         conn.participant_id = None
         # Nothing more of the session reaches them (their connection stays open a moment, for
         # this acknowledgement).
-        await self.ctx.gateway.leave_rooms(conn.sid)
+        self.ctx.gateway.leave_rooms(conn.sid)
         logger.info("participant %s left session %s", pid, conn.session_id)
         await self.ctx.settle(applied, conn.sid)
         self.ctx.gateway.close_later(conn.sid, LEAVE_CLOSE_DELAY)
@@ -279,7 +279,7 @@ class SessionEvents:
             e.session_id,
             e.connection_id,
         )
-        await gw.leave_rooms(e.connection_id)
+        gw.leave_rooms(e.connection_id)
         await gw.emit(
             REPLACED(
                 {
@@ -329,6 +329,6 @@ class SessionEvents:
         conn.participant_id = None
         # Out of the session's rooms first: from the notice on, nothing of the session reaches
         # the person removed, in the moment before their connection is closed.
-        await gw.leave_rooms(conn.sid)
+        gw.leave_rooms(conn.sid)
         await gw.emit(REMOVED({"code": "removed", "message": REMOVED_MESSAGE}), to=conn.sid)
         gw.close_later(conn.sid, 0.0)

@@ -248,7 +248,7 @@ async def test_a_connection_out_of_its_rooms_gets_only_what_is_sent_to_it(
     gw = server.app[CONTEXT].gateway
     ben_sid = ben.sio.get_sid("/")
     assert ben_sid is not None
-    await gw.leave_rooms(ben_sid)
+    gw.leave_rooms(ben_sid)
     assert (await ana.call("chat", {"text": "after"}))["ok"]
     await gw.emit(REMOVED({"code": "removed", "message": "gone"}), to=ben_sid)
     # The notice was sent after the chat: once it is in, the chat would have been too.
