@@ -20,7 +20,7 @@ from server.fanout import TandemSocketServer
 from server.packets import ws_frame
 from server.sessions.wire import REMOVED
 from server.settings import Limits, Settings
-from tests.support import WAIT, Api, Peer
+from tests.support import WAIT, Api, Peer, eventually
 
 
 @pytest.fixture
@@ -220,8 +220,8 @@ async def test_a_connection_the_server_closes_gets_nothing_after_being_told(
         assert isinstance(sio, TandemSocketServer)
         n = 60  # one connection's events are handled in turn, each acknowledged once committed
         sending = asyncio.gather(*(writer.call("chat", {"text": f"{i}"}) for i in range(n)))
-        while seen.count("chat") < 10:  # the server is writing the room's chat to the victim
-            await asyncio.sleep(0.001)
+        # the server is writing the room's chat to the victim
+        await eventually(lambda: seen.count("chat") >= 10, what="ten chat messages")
         assert victim.sid is not None
         await sio.disconnect(victim.sid)
         await asyncio.wait_for(closed, WAIT)
