@@ -50,17 +50,16 @@ def oversized(
 async def drive(c: Client, sender: int, kind: str, victim: str,
                 answered: Callable[[Any], None], start_ns: int, end_ns: int,
                 flood_rate: float) -> str | None:
-    """One abusive client (the ``sender``-th), from ``start_ns`` until ``end_ns`` (wall clock):
-    a flood of chat far over the per-connection limit, malformed messages (and, once, bytes that
-    are no Socket.IO packet at all), or oversized ones (and, once, one over the message limit).
-    Each answer goes to ``answered``; returns what stopped the sending early, if anything did."""
+    """One abusive client (the ``sender``-th), from ``start_ns`` (the window's start, wall clock;
+    the caller waits for it) until ``end_ns``: a flood of chat far over the per-connection limit,
+    malformed messages (and, once, bytes that are no Socket.IO packet at all), or oversized ones
+    (and, once, one over the message limit). Each answer goes to ``answered``; returns what
+    stopped the sending early, if anything did."""
 
     async def call(event: str, data: Any) -> None:
         await c.emit(event, data, answered)
 
     seq = 0
-    if (wait := (start_ns - time.time_ns()) / 1e9) > 0:
-        await asyncio.sleep(wait)
     mid_ns = start_ns + int((end_ns - start_ns) * 0.6)
     final_done = False
     try:

@@ -544,6 +544,7 @@ class Worker:
             "nobody",
         )
         acks = self.abuse_acks[i]
+        await self._sleep_until_wall(start_ns)
         error = await drive(self.clients[i], i, self.abuse[i]["kind"], victim,
                             lambda ack: acks.update([_code(ack)]), start_ns, end_ns,
                             self.spec.flood_rate)
