@@ -4,6 +4,8 @@
         [--clients N --rooms M --rate R --duration S --abusers K --workers W --json out.json]
     python -m load_tests compare [--scale 1.0] [--target tandem,reference,bare]
         [--out load_tests/RESULTS.md]
+    python -m load_tests ab --base DIR [--pairs 8]       (load_tests/ab.py)
+    python -m load_tests split [--sizes 20,10]           (load_tests/split.py)
 
 Scenarios: many-rooms, big-room, join-storm, pairs, abuse (many-rooms with abusive clients; run
 also runs the baseline without them for the comparison). Every run starts a fresh server of each
@@ -28,7 +30,7 @@ from typing import Any
 
 from clients.server import checkout_dir
 
-from . import ab, report
+from . import ab, report, split
 from .runner import PRESETS, RunResult, Scenario, make_scenario, run_once
 from .targets import HERE, TARGETS, tandem_available
 
@@ -565,6 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_retries(c)
     c.set_defaults(func=cmd_compare, retries=2)
     ab.add_parser(sub, _add_size_args, _overrides)
+    split.add_parser(sub)
     d = sub.add_parser("render", help="rewrite RESULTS.md and latency.png from RESULTS.json")
     d.add_argument("--out", default=str(HERE / "RESULTS.md"))
     d.set_defaults(func=cmd_render)
