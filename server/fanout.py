@@ -73,11 +73,15 @@ class Flusher:
     def mark(self, outbox: Outbox) -> None:
         self.dirty.append(outbox)
         if not self.scheduled:
-            self.scheduled = True
-            call_soon = self._call_soon
-            if call_soon is None:
-                call_soon = self._call_soon = asyncio.get_running_loop().call_soon
-            call_soon(self.flush)
+            self.schedule()
+
+    def schedule(self) -> None:
+        """Write the outboxes marked dirty at the end of this turn of the loop (once a turn)."""
+        self.scheduled = True
+        call_soon = self._call_soon
+        if call_soon is None:
+            call_soon = self._call_soon = asyncio.get_running_loop().call_soon
+        call_soon(self.flush)
 
     def flush(self) -> None:
         self.scheduled = False
@@ -321,8 +325,10 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
             return
         frame = sends[0][1]
         get_outbox = server.outboxes.get
-        mark = server.flusher.mark
-        # Outbox.write, inlined: this runs once per recipient of every event.
+        flusher = server.flusher
+        dirty = flusher.dirty
+        marked = len(dirty)
+        # Outbox.write and Flusher.mark, inlined: this runs once per recipient of every event.
         for sid, eio_sid in members:
             if sid in skip:
                 continue
@@ -335,7 +341,9 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
                 pending.append(frame)
             elif not (outbox.socket.closing or outbox.socket.closed):
                 pending.append(frame)
-                mark(outbox)
+                dirty.append(outbox)
+        if len(dirty) > marked and not flusher.scheduled:
+            flusher.schedule()
 
 
 # A long-polling socket's queue is measured once it holds this many packets.
@@ -375,6 +383,14 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if node is not None:  # with several processes, a connection's id names its process
             generate = self.eio.generate_id
             self.eio.generate_id = lambda: f"{node}.{generate()}"
+
+    def emit_now(self, event: str, data: Any, room: str | None, to: str | None,
+                 skip_sid: str | None) -> None:
+        """``emit`` (no callback) to this process's connections, without its two coroutines
+        and log call: encoded once and written by the fan-out, ``to`` one connection or to the
+        members of ``room`` but ``skip_sid``."""
+        self.manager.send(event, packet_sends(sio_packet.EVENT, "/", [event, data]), "/",
+                          to or room, skip_sid)
 
     def encoded(self, event: str, data: Any) -> list[bytes]:
         """An event as the Engine.IO messages that carry it (for another process to send)."""
@@ -459,7 +475,7 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         return bound
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
-        # Room emits are counted by FanoutManager.emit; an event sent here is one of an emit
+        # Room emits are counted by FanoutManager.send; an event sent here is one of an emit
         # with an acknowledgement, sent to each recipient with an id of its own.
         traffic = self.manager.traffic
         if traffic is not None and pkt.packet_type == sio_packet.EVENT and pkt.data:

@@ -44,6 +44,7 @@ from server.tokens import JoinClaims, verify_join_token
 
 if TYPE_CHECKING:
     from server.cluster import Cluster
+    from server.fanout import TandemSocketServer
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def managers_key(session_id: str) -> str:
 
 @dataclass(slots=True)
 class SocketGateway:
-    sio: socketio.AsyncServer
+    sio: TandemSocketServer
     store: SessionStore
     settings: Settings
     clock: Callable[[], float]
@@ -231,8 +232,7 @@ class SocketGateway:
         cluster = self.cluster
         if cluster is None or delivering_here.get() or (to is not None and cluster.is_local(to)):
             # a delivery runs on every process, each sending to its own connections
-            await self.sio.emit(message.event, message.payload, room=room, to=to,
-                                skip_sid=skip_sid)
+            self.sio.emit_now(message.event, message.payload, room, to, skip_sid)
             return
         # Encoded once: sent to this process's connections, and passed on to the others.
         parts = self.sio.encoded(message.event, message.payload)
