@@ -41,15 +41,18 @@ class CpuSplit:
     other_user: float = 0.0
     other_system: float = 0.0
 
+    # Every figure is a whole number of clock ticks (1/100 s): rounded to a microsecond, sums and
+    # differences of them lose the floating-point residue that made a server that used no CPU
+    # show -5e-16 seconds.
     def __sub__(self, before: CpuSplit) -> CpuSplit:
-        return CpuSplit(self.main_user - before.main_user,
-                        self.main_system - before.main_system,
-                        self.other_user - before.other_user,
-                        self.other_system - before.other_system)
+        return CpuSplit(round(self.main_user - before.main_user, 6),
+                        round(self.main_system - before.main_system, 6),
+                        round(self.other_user - before.other_user, 6),
+                        round(self.other_system - before.other_system, 6))
 
     @property
     def total(self) -> float:
-        return self.main_user + self.main_system + self.other_user + self.other_system
+        return round(self.main_user + self.main_system + self.other_user + self.other_system, 6)
 
 
 def _user_system_ticks(stat_path: str) -> tuple[int, int]:

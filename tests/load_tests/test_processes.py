@@ -38,3 +38,15 @@ def test_cpu_of_other_threads_is_told_apart_from_the_main_threads() -> None:
 
 def test_a_process_that_is_gone_counts_nothing() -> None:
     assert cpu_split(2**22 + 12345) == CpuSplit()
+
+
+def test_a_server_that_used_no_cpu_counts_no_less_than_nothing() -> None:
+    # Two reads a window apart in which one thread's figure went down a tick as another's went
+    # up one (reads of a process's and its main thread's stat are not taken at one instant):
+    # in plain floating point the total came out at -1.7e-18 seconds.
+    before = CpuSplit(0.02, 0.0, 0.02, 0.0)
+    after = CpuSplit(0.01, 0.0, 0.03, 0.0)
+    assert (0.01 - 0.02) + (0.03 - 0.02) < 0  # what the rounding is there for
+    used = after - before
+    assert used.total == 0.0
+    assert used == CpuSplit(-0.01, 0.0, 0.01, 0.0)
