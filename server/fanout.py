@@ -278,8 +278,7 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
             args = list(data)
         else:
             args = [] if data is None else [data]
-        self.send(event, packet_sends(sio_packet.EVENT, namespace, [event, *args]), namespace,
-                  to or room, skip_sid)
+        self.send_event(event, args, namespace, to or room, skip_sid)
 
     def pre_disconnect(self, sid: str, namespace: str) -> Any:
         """A connection being closed leaves its rooms (its own included) at once, so that
@@ -298,6 +297,12 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         for name in [name for name, members in rooms.items()
                      if name is not None and sid in members and (own or name != sid)]:
             self.basic_leave_room(sid, namespace, name)
+
+    def send_event(self, event: str, args: list[Any], namespace: str, room: Any,
+                   skip_sid: Any = None) -> None:
+        """``send`` an event with these arguments, encoded once here."""
+        self.send(event, packet_sends(sio_packet.EVENT, namespace, [event, *args]), namespace,
+                  room, skip_sid)
 
     def send(self, event: str, sends: Prepared, namespace: str, room: Any,
              skip_sid: Any = None) -> None:
@@ -327,7 +332,6 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         get_outbox = server.outboxes.get
         flusher = server.flusher
         dirty = flusher.dirty
-        marked = len(dirty)
         # Outbox.write and Flusher.mark, inlined: this runs once per recipient of every event.
         for sid, eio_sid in members:
             if sid in skip:
@@ -342,7 +346,7 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
             elif not (outbox.socket.closing or outbox.socket.closed):
                 pending.append(frame)
                 dirty.append(outbox)
-        if len(dirty) > marked and not flusher.scheduled:
+        if dirty and not flusher.scheduled:  # (a marked outbox otherwise has its turn's write)
             flusher.schedule()
 
 
@@ -389,8 +393,7 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         """``emit`` (no callback) to this process's connections, without its two coroutines
         and log call: encoded once and written by the fan-out, ``to`` one connection or to the
         members of ``room`` but ``skip_sid``."""
-        self.manager.send(event, packet_sends(sio_packet.EVENT, "/", [event, data]), "/",
-                          to or room, skip_sid)
+        self.manager.send_event(event, [data], "/", to or room, skip_sid)
 
     def encoded(self, event: str, data: Any) -> list[bytes]:
         """An event as the Engine.IO messages that carry it (for another process to send)."""
