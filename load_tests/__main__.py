@@ -5,7 +5,7 @@
     python -m load_tests compare [--scale 1.0] [--target tandem,reference,bare]
         [--out load_tests/RESULTS.md]
     python -m load_tests ab --base DIR [--pairs 8]       (load_tests/ab.py)
-    python -m load_tests split [--sizes 20,10]           (load_tests/split.py)
+    python -m load_tests split [--sizes 20,5]            (load_tests/split.py)
 
 Scenarios: many-rooms, big-room, join-storm, pairs, abuse (many-rooms with abusive clients; run
 also runs the baseline without them for the comparison). Every run starts a fresh server of each

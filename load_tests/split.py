@@ -7,8 +7,7 @@ a server spends its time on decides where to look for a saving, and how it compa
 at other room sizes. This runs many-rooms at the same deliveries a second with rooms of
 different sizes (by default 20 and 5: an event is delivered to every member of its room, so
 rooms of 5 take four times the events), each target at each size, in rounds whose order
-alternates,
-and fits each target's CPU (microseconds of CPU a second) as
+alternates, and fits each target's CPU (microseconds of CPU a second) as
 
     cpu = per_event * events_per_s + per_delivery * deliveries_per_s
 
@@ -105,7 +104,7 @@ def table(fits: dict[str, Fit], reference: str | None = "reference") -> list[str
 def sizes_of(spec: str) -> list[int]:
     sizes = sorted({int(s) for s in spec.split(",") if s.strip()}, reverse=True)
     if len(sizes) < 2 or sizes[-1] < 2:
-        raise SystemExit("--sizes needs two room sizes of 2 or more, e.g. 20,10")
+        raise SystemExit("--sizes needs two room sizes of 2 or more, e.g. 20,5")
     return sizes
 
 

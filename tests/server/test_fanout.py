@@ -45,6 +45,17 @@ async def _chats(peer: Peer, n: int) -> list[dict[str, Any]]:
     return [(await peer.next("chat"))["message"] for _ in range(n)]
 
 
+async def _joined(api: Api, peers: Callable[[], Peer],
+                  *names: str) -> tuple[dict[str, Any], list[Peer]]:
+    """A new session, and a mentee peer connected and joined under each of ``names``."""
+    s = await api.create_session()
+    joined = [peers() for _ in names]
+    for name, peer in zip(names, joined, strict=True):
+        await peer.connect(api.token(s["join_urls"]["mentee"]))
+        await peer.join(name)
+    return s, joined
+
+
 async def test_websocket_polling_and_upgraded_clients_share_a_room_in_order(
     api: Api, server: TestServer
 ) -> None:
@@ -119,11 +130,7 @@ async def test_a_room_event_arrives_before_the_acknowledgement_of_what_caused_it
 async def test_a_client_that_stops_reading_is_dropped_and_the_room_carries_on(
     api: Api, server: TestServer, peers: Callable[[], Peer], caplog: pytest.LogCaptureFixture
 ) -> None:
-    s = await api.create_session()
-    writer, reader = peers(), peers()
-    for name, peer in (("Writer", writer), ("Reader", reader)):
-        await peer.connect(api.token(s["join_urls"]["mentee"]))
-        await peer.join(name)
+    s, (writer, reader) = await _joined(api, peers, "Writer", "Reader")
     stuck = Client(str(server.make_url("/")))
     await stuck.connect({"token": api.token(s["join_urls"]["mentee"])})
     try:
@@ -239,11 +246,7 @@ async def test_a_connection_out_of_its_rooms_gets_only_what_is_sent_to_it(
     api: Api, server: TestServer, peers: Callable[[], Peer]
 ) -> None:
     # What the removal of a participant does before telling them (server/sessions/events.py).
-    s = await api.create_session()
-    ana, ben = peers(), peers()
-    for name, peer in (("Ana", ana), ("Ben", ben)):
-        await peer.connect(api.token(s["join_urls"]["mentee"]))
-        await peer.join(name)
+    _, (ana, ben) = await _joined(api, peers, "Ana", "Ben")
     await ana.next("participant_joined")
     gw = server.app[CONTEXT].gateway
     ben_sid = ben.sio.get_sid("/")
@@ -264,11 +267,7 @@ async def test_a_client_busy_with_a_burst_longer_than_the_ping_timeout_stays(
     # pongs are read after the events that came before them: a burst that takes longer to
     # handle than the ping interval and timeout (1 + 1 s here) holds its pongs back. The ping
     # check leaves a connection alone while its reader is handling one of its events.
-    s = await api.create_session()
-    writer, watcher = peers(), peers()
-    for name, peer in (("Ana", writer), ("Ben", watcher)):
-        await peer.connect(api.token(s["join_urls"]["mentee"]))
-        await peer.join(name)
+    _, (writer, watcher) = await _joined(api, peers, "Ana", "Ben")
     loop = asyncio.get_running_loop()
     started = loop.time()
     acks = await asyncio.gather(*(writer.call("chat", {"text": f"{i}"}) for i in range(150)))
