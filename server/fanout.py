@@ -45,6 +45,7 @@ from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
 
 from server import liveness
+from server.membership import IndexedRooms
 from server.metrics import Traffic
 from server.packets import (
     BAD_EVENT,
@@ -246,7 +247,7 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         await super().close()
 
 
-class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
+class FanoutManager(IndexedRooms):
     """Room emits encoded once and handed to every recipient in one loop, with no task each.
     With ``traffic`` set, each emit is counted with its number of recipients, once per emit
     rather than once per recipient."""
@@ -289,14 +290,6 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         eio_sid = super().pre_disconnect(sid, namespace)
         self.leave_rooms(sid, namespace, own=True)
         return eio_sid
-
-    def leave_rooms(self, sid: str, namespace: str, *, own: bool) -> None:
-        """Take ``sid`` out of every room it is in (its own too when ``own``): nothing sent to
-        those rooms reaches it any more."""
-        rooms = self.rooms.get(namespace, {})
-        for name in [name for name, members in rooms.items()
-                     if name is not None and sid in members and (own or name != sid)]:
-            self.basic_leave_room(sid, namespace, name)
 
     def send_event(self, event: str, args: list[Any], namespace: str, room: Any,
                    skip_sid: Any = None) -> None:

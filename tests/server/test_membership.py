@@ -1,0 +1,124 @@
+"""Rooms indexed by connection (server/membership.py): the same operations on python-socketio's
+own manager and on Tandem's leave both in the same state, and Tandem's index always says
+exactly which rooms each connection is in."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+import socketio
+
+from server.fanout import FanoutManager, TandemSocketServer
+from server.membership import IndexedRooms
+
+NAMESPACES = ("/", "/other")
+
+
+def _state(m: socketio.AsyncManager) -> dict[str, Any]:
+    return {
+        "rooms": {ns: {room: dict(members) for room, members in rooms.items()}
+                  for ns, rooms in m.rooms.items()},
+        "callbacks": dict(m.callbacks),
+        "pending_connect": {ns: sorted(s) for ns, s in m.pending_connect.items()},
+        "pending_disconnect": {ns: sorted(s) for ns, s in m.pending_disconnect.items()},
+    }
+
+
+def _walked(m: IndexedRooms) -> dict[str, dict[str, set[Any]]]:
+    """Each connection's rooms, found the library's way: by walking every room."""
+    out: dict[str, dict[str, set[Any]]] = {}
+    for ns, rooms in m.rooms.items():
+        for room, members in rooms.items():
+            for sid in members:
+                out.setdefault(ns, {}).setdefault(sid, set()).add(room)
+    return out
+
+
+def _run(seed: int, steps: int = 600) -> None:
+    rng = random.Random(seed)
+    library, ours = socketio.AsyncManager(), IndexedRooms()
+    managers = (library, ours)
+    connected: dict[str, list[str]] = {ns: [] for ns in NAMESPACES}
+    serial = 0
+    for _ in range(steps):
+        ns = rng.choice(NAMESPACES)
+        sids = connected[ns]
+        op = rng.random()
+        if op < 0.25 or not sids:  # a connection, as pre_connect makes it
+            serial += 1
+            sid, eio_sid = f"s{serial}", f"e{serial}"
+            for m in managers:
+                m.basic_enter_room(sid, ns, None, eio_sid=eio_sid)
+                m.basic_enter_room(sid, ns, sid, eio_sid=eio_sid)
+                m.pending_connect.setdefault(ns, []).append(sid)
+            sids.append(sid)
+            continue
+        sid = rng.choice(sids)
+        room = f"r{rng.randrange(6)}"
+        if op < 0.45:
+            for m in managers:
+                m.basic_enter_room(sid, ns, room)
+        elif op < 0.55:
+            for m in managers:
+                m.basic_leave_room(sid, ns, room)
+        elif op < 0.6:
+            for m in managers:
+                m.basic_close_room(room, ns)
+        elif op < 0.65:
+            for m in managers:
+                m.callbacks[sid] = {1: print}
+        elif op < 0.75:  # out of every room but its own, done the library's way on its side
+            for name in library.get_rooms(sid, ns):
+                if name != sid:
+                    library.basic_leave_room(sid, ns, name)
+            ours.leave_rooms(sid, ns, own=False)
+        elif op < 0.8:
+            for m in managers:
+                m.pending_disconnect.setdefault(ns, []).append(sid)
+        else:
+            for m in managers:
+                m.basic_disconnect(sid, ns)
+            sids.remove(sid)
+        assert _state(ours) == _state(library)
+        assert ours.rooms_of == _walked(ours)
+        for ns_ in NAMESPACES:
+            for s in connected[ns_]:
+                assert sorted(map(str, ours.get_rooms(s, ns_))) == sorted(
+                    map(str, library.get_rooms(s, ns_)))
+    for ns, sids in connected.items():  # everyone leaves: nothing is left behind
+        for sid in list(sids):
+            for m in managers:
+                m.basic_disconnect(sid, ns)
+    assert _state(ours) == _state(library)
+    assert ours.rooms_of == {}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_same_operations_leave_the_library_and_the_index_alike(seed: int) -> None:
+    _run(seed)
+
+
+def test_a_refused_entry_is_not_indexed() -> None:
+    m = IndexedRooms()
+    m.basic_enter_room("a", "/", None, eio_sid="e1")
+    with pytest.raises(Exception):  # noqa: B017 - bidict's ValueDuplicationError
+        m.basic_enter_room("b", "/", None, eio_sid="e1")  # that Engine.IO socket is taken
+    assert m.rooms_of == {"/": {"a": {None}}}
+
+
+async def test_the_servers_manager_indexes_what_connecting_and_disconnecting_do() -> None:
+    sio = TandemSocketServer(send_buffer_bytes=1 << 16)
+    m = sio.manager
+    assert isinstance(m, FanoutManager)
+    sid = await m.connect("eio-1", "/")
+    await m.enter_room(sid, "/", "session")
+    assert m.rooms_of == {"/": {sid: {None, sid, "session"}}}
+    m.pre_disconnect(sid, "/")  # out of every room at once, its own too
+    assert m.rooms_of == {"/": {sid: {None}}}
+    assert not m.is_connected(sid, "/")
+    await m.disconnect(sid, "/")
+    assert m.rooms_of == {}
+    assert _state(m) == {"rooms": {}, "callbacks": {}, "pending_connect": {},
+                         "pending_disconnect": {}}
