@@ -281,6 +281,8 @@ VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
                          {"TANDEM_COMMIT_INTERVAL_MS": "10"}),
     "tandem-commit-25": ("a commit every 25 ms", {"TANDEM_COMMIT_INTERVAL_MS": "25"}),
     "tandem-commit-50": ("a commit every 50 ms", {"TANDEM_COMMIT_INTERVAL_MS": "50"}),
+    "tandem-ping-25": ("socket.io's liveness defaults (a ping every 25 s, 20 s to answer)",
+                       {"TANDEM_PING_INTERVAL": "25", "TANDEM_PING_TIMEOUT": "20"}),
 }
 
 

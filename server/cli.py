@@ -125,6 +125,14 @@ def _parser() -> argparse.ArgumentParser:
         "acknowledged once it is durable (default 20; longer saves CPU, acknowledges later)",
     )
     serve.add_argument(
+        "--ping-interval", type=int,
+        help="seconds from a client's pong to its next ping (default 10)",
+    )
+    serve.add_argument(
+        "--ping-timeout", type=int,
+        help="seconds a client has to answer a ping before it is dropped (default 10)",
+    )
+    serve.add_argument(
         "--gc-threshold",
         help="the garbage collector's thresholds once serving (default 50000,20,100; "
         "Python's own: 700,10,10)",

@@ -25,6 +25,8 @@ DAY = 86400
 
 EVENT_LOOPS = ("uvloop", "asyncio")
 COMMIT_INTERVAL_MAX_MS = 1000
+# The longest ping interval and ping timeout, in seconds.
+PING_MAX_S = 300
 WAITING_ROOMS = ("role_links", "everyone", "off")
 GC_THRESHOLD = (50_000, 20, 100)
 DATABASE_SCHEMES = ("postgresql", "postgres")
@@ -144,6 +146,9 @@ class Settings:
     default_max_participants: int = 8
     default_link_ttl: int = 7 * DAY
     max_link_ttl: int = 90 * DAY
+    # Engine.IO's liveness: a client is pinged this many seconds after its last pong, and
+    # dropped if its pong has not come this many seconds after the ping. A client sees a
+    # connection gone within their sum; each ping costs the server a write and a read.
     ping_interval: float = 10.0
     ping_timeout: float = 10.0
     limits: Limits = field(default_factory=Limits)
@@ -242,6 +247,9 @@ class Settings:
         if not 0 <= self.commit_interval_ms <= COMMIT_INTERVAL_MAX_MS:
             raise SettingsError(f"the commit interval is 0 to {COMMIT_INTERVAL_MAX_MS} ms, "
                                 f"not {self.commit_interval_ms}")
+        if not (0 < self.ping_interval <= PING_MAX_S and 0 < self.ping_timeout <= PING_MAX_S):
+            raise SettingsError(f"the ping interval and ping timeout are 1 to {PING_MAX_S} "
+                                f"seconds, not {self.ping_interval:g} and {self.ping_timeout:g}")
         if len(self.gc_threshold) != 3 or min(self.gc_threshold) < 1:
             raise SettingsError("the GC threshold is three positive whole numbers, like 700,10,10")
         if not 1 <= self.media_last_n <= 25:
@@ -410,6 +418,8 @@ def load_settings(
         event_loop=(pick("event_loop") or "uvloop").lower(),
         gc_threshold=_gc_threshold(pick("gc_threshold")),
         commit_interval_ms=number("commit_interval_ms", 20),
+        ping_interval=float(number("ping_interval", 10)),
+        ping_timeout=float(number("ping_timeout", 10)),
         attendance_grace=number("attendance_grace", 60),
         retention_days=number("retention_days", 365),
         media_addresses=_urls(pick("media_addresses")) or None,

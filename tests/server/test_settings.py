@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from clients.server import free_port
+from server.app import SIO, create_app
 from server.cli import _parser, main
 from server.settings import SettingsError, load_settings
 
@@ -42,6 +43,10 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
     assert s.commit_interval_ms == 20
     longer = load_settings({"commit_interval_ms": 25}, env, Path("x")).settings
     assert longer.commit_interval_ms == 25
+    assert (s.ping_interval, s.ping_timeout) == (10, 10)
+    env_ping = env | {"TANDEM_PING_INTERVAL": "25", "TANDEM_PING_TIMEOUT": "20"}
+    pinged = load_settings({"ping_timeout": 30}, env_ping, Path("x")).settings
+    assert (pinged.ping_interval, pinged.ping_timeout) == (25, 30)  # the flag wins
 
 
 def test_trusted_proxies_are_addresses_or_networks(tmp_path: Path) -> None:
@@ -87,6 +92,9 @@ def test_operations_settings(tmp_path: Path) -> None:
         ({"TANDEM_COMMIT_INTERVAL_MS": "-1"}, "commit interval"),
         ({"TANDEM_COMMIT_INTERVAL_MS": "5000"}, "commit interval"),
         ({"TANDEM_COMMIT_INTERVAL_MS": "0.5"}, "commit_interval_ms"),
+        ({"TANDEM_PING_INTERVAL": "0"}, "ping interval"),
+        ({"TANDEM_PING_TIMEOUT": "301"}, "ping timeout"),
+        ({"TANDEM_PING_INTERVAL": "2.5"}, "ping_interval"),
         ({"TANDEM_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, "trusted proxies"),
         ({"TANDEM_DATABASE": "mysql://u:p@h/db"}, "postgresql://"),
         ({"TANDEM_OPS_FROM": "monitoring.local"}, "trusted proxies"),
@@ -168,3 +176,12 @@ def test_the_speech_model_is_preloaded_by_one_process_and_on_first_use_by_severa
     assert (one.settings.speech_preload, several.settings.speech_preload,
             asked.settings.speech_preload) == (
         True, False, True)
+
+
+def test_the_ping_flags_reach_engine_io(tmp_path: Path) -> None:
+    args = vars(_parser().parse_args(["serve", "--ping-interval", "25", "--ping-timeout", "20"]))
+    flags = {k: v for k, v in args.items() if k != "command"} | {"data_dir": str(tmp_path)}
+    settings = load_settings(flags, {}, tmp_path).settings
+    eio = create_app(settings)[SIO].eio
+    # what the Engine.IO open packet tells every client, and what the ping check goes by
+    assert (eio.ping_interval, eio.ping_timeout) == (25, 20)
