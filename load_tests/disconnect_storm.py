@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Any
 import aiohttp
 import socketio
 
+from load_tests.processes import cpu_split
 from load_tests.sioclient import Client
 from load_tests.targets import TandemTarget
 from load_tests.worker import source_address
@@ -107,12 +107,6 @@ class Storm:
     slowest_answer_s: float  # the slowest /metrics answer meanwhile
 
 
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _joined(target: TandemTarget, n: int) -> list[Client]:
     rooms = {f"r{i}": min(ROOM_SIZE, n - i * ROOM_SIZE) for i in range(-(-n // ROOM_SIZE))}
     credentials = await target.provision(rooms)
@@ -154,7 +148,7 @@ async def sockets(n: int) -> Storm:
         async with aiohttp.ClientSession() as http:
             if (seen := await _open_connections(http, target.url)) != n:
                 raise RuntimeError(f"{seen:.0f} connections open, not {n}")
-            cpu_before, started = _cpu_seconds(target.pid), time.perf_counter()
+            cpu_before, started = cpu_split(target.pid).total, time.perf_counter()
             for client in clients:
                 assert client.transport is not None
                 client.transport.abort()  # a reset: as a dropped network looks
@@ -167,10 +161,10 @@ async def sockets(n: int) -> Storm:
                     break
                 await asyncio.sleep(0.02)
             gauge_zero = time.perf_counter() - started
-            cpu, settled = _cpu_seconds(target.pid), time.perf_counter()
+            cpu, settled = cpu_split(target.pid).total, time.perf_counter()
             while time.perf_counter() - settled < SETTLED_AFTER:
                 await asyncio.sleep(0.1)
-                now = _cpu_seconds(target.pid)
+                now = cpu_split(target.pid).total
                 if now > cpu:
                     cpu, settled = now, time.perf_counter()
         return Storm(n, gauge_zero, settled - started, cpu - cpu_before, slowest)

@@ -41,6 +41,7 @@ from pycrdt import Doc, Map
 
 from clients.admin import join_token
 from clients.server import ServerProcess
+from load_tests.processes import cpu_split
 from load_tests.sioclient import Client
 from load_tests.stats import percentile
 from load_tests.targets import tandem_process
@@ -84,11 +85,6 @@ class Hostile:
     def answered(self, ack: Any) -> None:
         if isinstance(ack, dict):
             self.answers["ok" if ack.get("ok") else str(ack.get("error", {}).get("code"))] += 1
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_mb(pid: int) -> float:
@@ -294,12 +290,12 @@ async def run_case(case: str, server: ServerProcess, args: argparse.Namespace) -
     if case != "none":
         loop = hostile_loop(case, server.url, tokens["mentor"], args)
         task = asyncio.ensure_future(loop(hostile, lambda: time.perf_counter() >= until))
-    rss, cpu = _rss_mb(server.pid), _cpu_seconds(server.pid)
+    rss, cpu = _rss_mb(server.pid), cpu_split(server.pid).total
     await asyncio.gather(*(
         _member(c, members, args.rate, until, i / (args.rate * args.clients))
         for i, c in enumerate(members.clients)))
     window = time.perf_counter() - start
-    cpu_used = _cpu_seconds(server.pid) - cpu
+    cpu_used = cpu_split(server.pid).total - cpu
     rss_growth = _rss_mb(server.pid) - rss
     if task is not None:
         await task

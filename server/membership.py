@@ -6,7 +6,8 @@ rooms it walks every room of the namespace, and every connection has a room of i
 disconnect costs time in proportion to the number of connections (the library's also copies the
 namespace's rooms first), and a process whose connections all drop at once (a network blip, a
 load balancer draining it) spends time in proportion to their square with its event loop held:
-9 s for 10,000 connections here, measured by ``python -m load_tests.disconnect_storm``.
+8.7 s for 10,000 connections here before this index, 0.048 s with it
+(``python -m load_tests.disconnect_storm``).
 
 :class:`IndexedRooms` updates ``rooms_of[namespace][sid]`` wherever a connection enters or leaves
 a room (every path goes through ``basic_enter_room`` and ``basic_leave_room``) and answers
