@@ -5,7 +5,11 @@ process), in two ways:
   own manager and with Tandem's (``server/membership.py``), side by side in one run. Each
   connection is in its own room, its session's room and its breakout room (sessions of 20), as a
   joined participant is, and disconnects the way the server does it (``pre_disconnect``, then
-  ``disconnect``), one after another. No sockets, no handlers.
+  ``disconnect``). Two ways: one after another; and together, as in a storm, where every
+  connection has begun to disconnect (its handler waits for a commit) before the first is done,
+  they finish in a shuffled order (a seeded one), and between two of them a connection that stays
+  sends an event (the server asks ``is_connected`` of every inbound event). No sockets, no
+  handlers.
 - ``--sockets``: a real server (this checkout's, or ``TANDEM_DIR``'s) with that many clients
   joined in sessions of 20, whose connections are all reset at once. It prints the time until
   the server's ``tandem_connections`` gauge reads 0, the server's CPU until it has settled (no
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import re
 import time
 from dataclasses import dataclass
@@ -44,8 +49,11 @@ GAUGE = re.compile(r"^tandem_connections(?:\{[^}]*\})? (\S+)$", re.M)
 # -- the bookkeeping alone ------------------------------------------------------------------------
 
 
-async def _storm(manager: socketio.AsyncManager, n: int) -> float:
-    """Seconds to disconnect ``n`` connections from ``manager``, one by one."""
+async def _storm(manager: socketio.AsyncManager, n: int, *, together: bool = False) -> float:
+    """Seconds to disconnect ``n`` connections from ``manager``: one by one, or ``together``
+    (every ``pre_disconnect`` first, then every ``disconnect`` in a shuffled order, each after an
+    inbound event's ``is_connected`` of a connection that stays)."""
+    staying = await manager.connect("eio-staying", "/")
     sids = []
     for i in range(n):
         sid = await manager.connect(f"eio-{i}", "/")
@@ -53,11 +61,20 @@ async def _storm(manager: socketio.AsyncManager, n: int) -> float:
         await manager.enter_room(sid, "/", f"room-{i // ROOM_SIZE}-main")
         sids.append(sid)
     started = time.perf_counter()
-    for sid in sids:
-        manager.pre_disconnect(sid, "/")
-        await manager.disconnect(sid, "/")
+    if together:
+        for sid in sids:
+            manager.pre_disconnect(sid, "/")
+        for sid in random.Random(n).sample(sids, n):
+            if not manager.is_connected(staying, "/"):
+                raise AssertionError("a connection that stays was taken for one that leaves")
+            await manager.disconnect(sid, "/")
+    else:
+        for sid in sids:
+            manager.pre_disconnect(sid, "/")
+            await manager.disconnect(sid, "/")
     took = time.perf_counter() - started
-    if manager.rooms.get("/"):
+    await manager.disconnect(staying, "/")
+    if manager.rooms.get("/") or manager.pending_disconnect:
         raise AssertionError("connections were left behind")
     return took
 
@@ -73,15 +90,16 @@ def _tandem() -> socketio.AsyncManager:
     return manager
 
 
-async def bookkeeping(sizes: list[int], repeat: int) -> list[tuple[int, float, float]]:
+async def bookkeeping(sizes: list[int], repeat: int, *,
+                      together: bool = False) -> list[tuple[int, float, float]]:
     """(connections, the library's seconds, Tandem's seconds): the best of ``repeat`` runs each,
     alternating."""
     out = []
     for n in sizes:
         library = tandem = float("inf")
         for _ in range(repeat):
-            library = min(library, await _storm(_library(), n))
-            tandem = min(tandem, await _storm(_tandem(), n))
+            library = min(library, await _storm(_library(), n, together=together))
+            tandem = min(tandem, await _storm(_tandem(), n, together=together))
         out.append((n, library, tandem))
     return out
 
@@ -193,7 +211,11 @@ def cli() -> None:
         print(sockets_table(rows))
         return
     sizes = [int(s) for s in a.sizes.split(",")]
-    print(bookkeeping_table(asyncio.run(bookkeeping(sizes, a.repeat))))
+    for together in (False, True):
+        print("together: every pre_disconnect, then every disconnect (shuffled, an event between)"
+              if together
+              else "one by one: pre_disconnect, then disconnect, for each connection")
+        print(bookkeeping_table(asyncio.run(bookkeeping(sizes, a.repeat, together=together))))
 
 
 if __name__ == "__main__":

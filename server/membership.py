@@ -12,6 +12,14 @@ load balancer draining it) spends time in proportion to their square with its ev
 :class:`IndexedRooms` updates ``rooms_of[namespace][sid]`` wherever a connection enters or leaves
 a room (every path goes through ``basic_enter_room`` and ``basic_leave_room``) and answers
 ``get_rooms``, ``leave_rooms`` and ``basic_disconnect`` from it.
+
+The library also keeps the connections that are connecting or disconnecting in a list per
+namespace, which it searches (``in``, ``remove``) on every connect, disconnect and inbound event.
+When every connection drops at once, all of them are disconnecting while their handlers wait for
+their commits, and each search walks thousands. Here those lists are :class:`Pending` (a dict
+used as an ordered set, with the list methods the library calls): each search takes the same time
+whatever their number. With 8,000 connections disconnecting, ``is_connected`` took 96 us before
+and takes 0.2 us now.
 """
 
 from __future__ import annotations
@@ -21,9 +29,32 @@ from typing import Any
 import socketio
 
 
+class Pending(dict[str, None]):
+    """The sids of one namespace that are connecting (or disconnecting), in the order they
+    came, with the ``list`` methods python-socketio calls: ``append``, ``remove``, ``in``,
+    ``len`` and iteration, each in constant time."""
+
+    def append(self, sid: str) -> None:
+        self[sid] = None
+
+    def remove(self, sid: str) -> None:
+        del self[sid]
+
+
+class PendingByNamespace(dict[str, Pending]):
+    """``pending_connect`` and ``pending_disconnect``: the library sets a namespace's entry to
+    a new list (``[]``); it is kept as a :class:`Pending` with the same sids."""
+
+    def __setitem__(self, namespace: str, sids: Any) -> None:
+        super().__setitem__(namespace, sids if isinstance(sids, Pending)
+                            else Pending((sid, None) for sid in sids))
+
+
 class IndexedRooms(socketio.AsyncManager):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
+        self.pending_connect: dict[str, Any] = PendingByNamespace()
+        self.pending_disconnect: dict[str, Any] = PendingByNamespace()
         # rooms_of[namespace][sid]: the rooms ``sid`` is in (None: connected to the namespace).
         self.rooms_of: dict[str, dict[str, set[Any]]] = {}
 

@@ -10,8 +10,9 @@ from load_tests import disconnect_storm
 from load_tests.targets import tandem_available
 
 
-async def test_the_bookkeeping_of_both_managers_is_timed() -> None:
-    rows = await disconnect_storm.bookkeeping([50, 120], repeat=1)
+@pytest.mark.parametrize("together", [False, True])
+async def test_the_bookkeeping_of_both_managers_is_timed(together: bool) -> None:
+    rows = await disconnect_storm.bookkeeping([50, 120], repeat=1, together=together)
     assert [n for n, _, _ in rows] == [50, 120]
     assert all(library > 0 and tandem > 0 for _, library, tandem in rows)
     assert "120" in disconnect_storm.bookkeeping_table(rows)

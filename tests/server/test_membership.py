@@ -1,6 +1,7 @@
 """Rooms indexed by connection (server/membership.py): the same operations on python-socketio's
-own manager and on Tandem's leave both in the same state, and Tandem's index always says
-exactly which rooms each connection is in."""
+own manager and on Tandem's leave both in the same state, Tandem's index always says exactly
+which rooms each connection is in, and its pending connects and disconnects (kept as ordered
+sets) answer as the library's lists do."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 import socketio
 
 from server.fanout import FanoutManager, TandemSocketServer
-from server.membership import IndexedRooms
+from server.membership import IndexedRooms, Pending
 
 NAMESPACES = ("/", "/other")
 
@@ -21,8 +22,8 @@ def _state(m: socketio.AsyncManager) -> dict[str, Any]:
         "rooms": {ns: {room: dict(members) for room, members in rooms.items()}
                   for ns, rooms in m.rooms.items()},
         "callbacks": dict(m.callbacks),
-        "pending_connect": {ns: sorted(s) for ns, s in m.pending_connect.items()},
-        "pending_disconnect": {ns: sorted(s) for ns, s in m.pending_disconnect.items()},
+        "pending_connect": {ns: list(s) for ns, s in m.pending_connect.items()},
+        "pending_disconnect": {ns: list(s) for ns, s in m.pending_disconnect.items()},
     }
 
 
@@ -52,7 +53,10 @@ def _run(seed: int, steps: int = 600) -> None:
             for m in managers:
                 m.basic_enter_room(sid, ns, None, eio_sid=eio_sid)
                 m.basic_enter_room(sid, ns, sid, eio_sid=eio_sid)
-                m.pending_connect.setdefault(ns, []).append(sid)
+                # the rest of the library's pre_connect, as it is written there
+                if ns not in m.pending_connect:
+                    m.pending_connect[ns] = []
+                m.pending_connect[ns].append(sid)
             sids.append(sid)
             continue
         sid = rng.choice(sids)
@@ -69,24 +73,33 @@ def _run(seed: int, steps: int = 600) -> None:
         elif op < 0.65:
             for m in managers:
                 m.callbacks[sid] = {1: print}
-        elif op < 0.75:  # out of every room but its own, done the library's way on its side
+        elif op < 0.7:  # out of every room but its own, done the library's way on its side
             for name in library.get_rooms(sid, ns):
                 if name != sid:
                     library.basic_leave_room(sid, ns, name)
             ours.leave_rooms(sid, ns, own=False)
-        elif op < 0.8:
-            for m in managers:
-                m.pending_disconnect.setdefault(ns, []).append(sid)
+        elif op < 0.75:  # its connect handler accepted it (the library's own, synchronous)
+            if library.is_pre_connected(sid, ns):
+                for m in managers:
+                    socketio.base_manager.BaseManager.connect(m, sid, ns)
+        elif op < 0.8:  # a disconnect begins (the library's servers check this first)
+            if library.is_connected(sid, ns):
+                for m in managers:
+                    m.pre_disconnect(sid, ns)
         else:
             for m in managers:
                 m.basic_disconnect(sid, ns)
             sids.remove(sid)
         assert _state(ours) == _state(library)
         assert ours.rooms_of == _walked(ours)
+        assert all(isinstance(p, Pending) for p in (*ours.pending_connect.values(),
+                                                    *ours.pending_disconnect.values()))
         for ns_ in NAMESPACES:
             for s in connected[ns_]:
                 assert sorted(map(str, ours.get_rooms(s, ns_))) == sorted(
                     map(str, library.get_rooms(s, ns_)))
+                assert ours.is_connected(s, ns_) == library.is_connected(s, ns_)
+                assert ours.is_pre_connected(s, ns_) == library.is_pre_connected(s, ns_)
     for ns, sids in connected.items():  # everyone leaves: nothing is left behind
         for sid in list(sids):
             for m in managers:
