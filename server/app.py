@@ -119,7 +119,8 @@ def create_app(
     history: MemoryHistory | RedisHistory = MemoryHistory(settings.history, clock)
     if cluster is not None:
         history = RedisHistory(cluster.store.redis, settings.history, clock,
-                               prefix=settings.redis_prefix, channel=cluster.store.channel)
+                               prefix=settings.redis_prefix, channel=cluster.store.channel,
+                               scripts=cluster.store.scripts)
     gateway = SocketGateway(sio=sio, store=store, settings=settings, clock=clock,
                             cluster=cluster, traffic=traffic)
     ctx = Context(settings=settings, clock=clock, store=store, ledger=ledger, gateway=gateway,

@@ -30,6 +30,7 @@ from server.cluster import LocalEmit
 from server.gateway import room_key
 from server.history import Entry, Gone, Position, Replay
 from server.protocol import Message
+from server.redis_calls import ScriptCalls
 from server.settings import HistoryBounds
 from server.store.redis import text_of
 
@@ -80,7 +81,8 @@ class HistoryUnavailable(NotRecorded):
 
 class RedisHistory:
     def __init__(self, redis: Redis, bounds: HistoryBounds, clock: Callable[[], float], *,
-                 prefix: str, channel: Callable[[str], str]) -> None:
+                 prefix: str, channel: Callable[[str], str],
+                 scripts: ScriptCalls | None = None) -> None:
         self.redis = redis
         self.bounds = bounds
         self.clock = clock
@@ -92,7 +94,8 @@ class RedisHistory:
         # Where each room's events sent to this process's connections are: a stamped event
         # arriving twice is sent once, and after the channel was down what was missed is sent.
         self.delivered: dict[tuple[str, str], Position] = {}
-        self._append = redis.register_script(_APPEND)
+        # Shared with the session store's, so that an event's append joins the changes' batch.
+        self._append = (scripts or ScriptCalls(redis)).script(_APPEND)
         self._position = redis.register_script(_POSITION)
 
     def _keys(self, session_id: str, room: str) -> list[str]:

@@ -53,6 +53,7 @@ from rooms.errors import NotRecorded, SessionNotFound, TandemError
 from rooms.events import Event
 from rooms.lifecycles import SessionState
 from rooms.session import Session
+from server.redis_calls import ScriptCalls
 from server.store import Applied, done
 from server.store.codec import decode_command, decode_session, encode_command, encode_session
 from server.store.memory import SNAPSHOT_FACTOR, SNAPSHOT_MIN_BYTES
@@ -138,9 +139,11 @@ class RedisStore:
         self._replicas: dict[str, _Replica] = {}
         self._tasks = TaskSet()  # kept leases being given back
         self._loading: dict[str, asyncio.Future[_Replica]] = {}
-        self._reserve = redis.register_script(RESERVE)
-        self._append = redis.register_script(APPEND)
-        self._release = redis.register_script(RELEASE)
+        # The scripts of every change go together when they come together (server.redis_calls).
+        self.scripts = ScriptCalls(redis)
+        self._reserve = self.scripts.script(RESERVE)
+        self._append = self.scripts.script(APPEND)
+        self._release = self.scripts.script(RELEASE)
         self._load_script = redis.register_script(LOAD)
         self._add = redis.register_script(ADD)
 
@@ -174,6 +177,7 @@ class RedisStore:
         # Give-backs still waiting for a change of their session: the leases are given back
         # above (or run out by themselves within KEEP_MS), so nothing is left for them to do.
         await self._tasks.close()
+        await self.scripts.close()
 
     # -- the store --------------------------------------------------------------------------------
 

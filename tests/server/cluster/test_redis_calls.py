@@ -1,0 +1,106 @@
+"""Script calls sent together (``server/redis_calls.py``), on a real ``redis-server``: calls made
+while one is on its way go in one pipeline, run in the order they were made, and each keeps its
+own answer or error; a script Redis lost is loaded again; when the connection fails, every call
+of the batch fails with it and the next call is sent, not left waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from clients.server import RedisProcess
+from server.redis_calls import BATCH_MAX, ScriptCalls
+
+PUSH = "redis.call('RPUSH', KEYS[1], ARGV[1]); return {KEYS[1], ARGV[1]}"
+PICKY = "if ARGV[1] == 'bad' then return redis.error_reply('refused') end; return ARGV[1]"
+# Holds Redis (and so the call) for about 300 ms.
+BUSY = """
+local t = redis.call('TIME')
+local from = t[1] * 1000000 + t[2]
+repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - from > 300000
+return 1
+"""
+
+
+@pytest.fixture
+async def client(redis: RedisProcess) -> AsyncIterator[Redis]:
+    r = Redis.from_url(redis.url, socket_connect_timeout=2, socket_timeout=5)
+    yield r
+    await r.aclose()
+
+
+async def test_calls_made_together_share_one_round_trip_in_their_order(client: Redis) -> None:
+    calls = ScriptCalls(client)
+    push = calls.script(PUSH)
+    answers = await asyncio.gather(*(push(keys=["order"], args=[i]) for i in range(20)))
+    assert answers == [[b"order", str(i).encode()] for i in range(20)]
+    assert await client.lrange("order", 0, -1) == [str(i).encode() for i in range(20)]
+    # the first went alone; the other 19 came while it was on its way, and went together
+    assert (calls.alone, calls.batches, calls.batched) == (1, 1, 19)
+    await calls.close()
+
+
+async def test_a_batch_holds_at_most_batch_max_calls(client: Redis) -> None:
+    calls = ScriptCalls(client)
+    push = calls.script(PUSH)
+    n = BATCH_MAX + 10
+    await asyncio.gather(*(push(keys=["many"], args=[i]) for i in range(n)))
+    assert await client.lrange("many", 0, -1) == [str(i).encode() for i in range(n)]
+    assert (calls.alone, calls.batches, calls.batched) == (1, 2, n - 1)
+    await calls.close()
+
+
+async def test_a_refused_script_fails_alone(client: Redis) -> None:
+    calls = ScriptCalls(client)
+    picky = calls.script(PICKY)
+    args = ["bad", "a", "bad", "b", "c"]  # the first goes alone, the rest together
+    answers = await asyncio.gather(*(picky(args=[a]) for a in args), return_exceptions=True)
+    for arg, answer in zip(args, answers, strict=True):
+        if arg == "bad":
+            assert isinstance(answer, ResponseError) and "refused" in str(answer)
+        else:
+            assert answer == arg.encode()
+    assert calls.batched == 4
+    await calls.close()
+
+
+async def test_a_script_redis_no_longer_holds_is_loaded_again(client: Redis) -> None:
+    calls = ScriptCalls(client)
+    push, picky = calls.script(PUSH), calls.script(PICKY)
+    await push(keys=["again"], args=["before"])
+    await client.script_flush()  # as after a restart of Redis
+    # the first goes alone (redis-py loads its script again); the pushes go together, are
+    # refused for want of their script, and are each sent again alone
+    answers = await asyncio.gather(picky(args=["first"]),
+                                   *(push(keys=["again"], args=[i]) for i in range(5)))
+    assert answers[0] == b"first"
+    assert [a[1] for a in answers[1:]] == [str(i).encode() for i in range(5)]
+    assert await client.lrange("again", 0, -1) == [b"before", *(str(i).encode()
+                                                                for i in range(5))]
+    assert (calls.alone, calls.batches, calls.batched) == (2 + 5, 1, 5)
+    await calls.close()
+
+
+async def test_a_lost_connection_fails_the_whole_batch_and_the_next_call_is_sent(
+        redis: RedisProcess, client: Redis) -> None:
+    calls = ScriptCalls(client)
+    busy, push = calls.script(BUSY), calls.script(PUSH)
+    first = asyncio.ensure_future(busy())
+    await asyncio.sleep(0.05)  # it is on its way, Redis busy with it
+    queued = [asyncio.ensure_future(push(keys=["lost"], args=[i])) for i in range(4)]
+    await asyncio.sleep(0)
+    assert len(calls._queued) == 4  # they wait behind it
+    os.kill(redis.pid, signal.SIGKILL)
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(first, *queued, return_exceptions=True), timeout=10)
+    assert all(isinstance(o, RedisError) for o in outcomes), outcomes
+    with pytest.raises(RedisError):  # sent at once (and failing), not queued behind anything
+        await asyncio.wait_for(push(keys=["lost"], args=["after"]), timeout=10)
+    assert not calls._busy and not calls._queued
+    await calls.close()
