@@ -1,7 +1,8 @@
 """Lua script calls to the shared Redis, sent together when they come together.
 
 With several processes every change of a session and every replayable event is a script call
-(``server.store.redis``, ``server.history_redis``). redis-py spends much more of this process's
+(``server.store.redis``'s append, ``server.history_redis``'s append; the lease's scripts go on
+their own, as another process may be waiting for them). redis-py spends much more of this process's
 CPU on a round trip than Redis spends running the script: 87 us for an ``EVALSHA`` sent alone,
 27 us each in a pipeline of ten (the development machine). Under load, calls that each took their
 own round trip on a connection of their own also queued behind each other in Redis and in this

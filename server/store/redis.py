@@ -139,11 +139,12 @@ class RedisStore:
         self._replicas: dict[str, _Replica] = {}
         self._tasks = TaskSet()  # kept leases being given back
         self._loading: dict[str, asyncio.Future[_Replica]] = {}
-        # The scripts of every change go together when they come together (server.redis_calls).
+        # Appends go together when they come together (server.redis_calls); the lease's own
+        # scripts go at once, each on its own: another process may be waiting for it.
         self.scripts = ScriptCalls(redis)
-        self._reserve = self.scripts.script(RESERVE)
         self._append = self.scripts.script(APPEND)
-        self._release = self.scripts.script(RELEASE)
+        self._reserve = redis.register_script(RESERVE)
+        self._release = redis.register_script(RELEASE)
         self._load_script = redis.register_script(LOAD)
         self._add = redis.register_script(ADD)
 
