@@ -81,8 +81,7 @@ class HistoryUnavailable(NotRecorded):
 
 class RedisHistory:
     def __init__(self, redis: Redis, bounds: HistoryBounds, clock: Callable[[], float], *,
-                 prefix: str, channel: Callable[[str], str],
-                 scripts: ScriptCalls | None = None) -> None:
+                 prefix: str, channel: Callable[[str], str], scripts: ScriptCalls) -> None:
         self.redis = redis
         self.bounds = bounds
         self.clock = clock
@@ -94,8 +93,8 @@ class RedisHistory:
         # Where each room's events sent to this process's connections are: a stamped event
         # arriving twice is sent once, and after the channel was down what was missed is sent.
         self.delivered: dict[tuple[str, str], Position] = {}
-        # Shared with the session store's, so that an event's append joins the changes' batch.
-        self._append = (scripts or ScriptCalls(redis)).script(_APPEND)
+        # The session store's (``RedisStore.scripts``): an event's append joins its batches.
+        self._append = scripts.script(_APPEND)
         self._position = redis.register_script(_POSITION)
 
     def _keys(self, session_id: str, room: str) -> list[str]:

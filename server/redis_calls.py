@@ -64,8 +64,7 @@ class ScriptCalls:
         self._queued: list[_Call] = []
         self._tasks = TaskSet()
         self._loop: asyncio.AbstractEventLoop | None = None
-        # Calls sent alone, and calls sent in batches, with the number of batches (for tests
-        # and the benchmarks).
+        # Calls sent alone, and calls sent in batches, with the number of batches (for tests).
         self.alone = 0
         self.batched = 0
         self.batches = 0
