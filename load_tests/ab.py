@@ -3,7 +3,8 @@
 A change of a few percent is smaller than the difference between two runs of the same code on a
 shared machine (10% on the one these figures come from), so one run of each says nothing. This
 runs one scenario against Tandem from ``--base`` (another checkout, e.g. ``git worktree add DIR
-REV``) and from this checkout, in pairs, the order alternating from pair to pair so that a drift of
+REV``) and from this checkout (``--target``: Tandem alone, by default, or any Tandem target such as
+``tandem-redis``), in pairs, the order alternating from pair to pair so that a drift of
 the machine falls on both alike. It prints every pair, both means, the mean of the pairs'
 differences with its standard error, and in how many pairs the change was lower. Every run
 counts (``--retries`` does not apply); a pair with a run that was not valid is left out of the
@@ -26,8 +27,11 @@ from typing import Any
 
 from .report import cpu_us_per_delivery
 from .runner import PRESETS, RunResult, Scenario, make_scenario, run_once
+from .targets import TARGETS, TandemTarget
 
 TARGET = "tandem"
+# The targets that run Tandem from TANDEM_DIR (all but the reference and the bare relay).
+TANDEM_TARGETS = [name for name, t in TARGETS.items() if issubclass(t, TandemTarget)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +90,7 @@ def _checkout(path: Path | None) -> Iterator[None]:
 
 
 async def run_pairs(sc: Scenario, base: Path, pairs: int, *, workers: int | None = None,
-                    pin: bool = True, nice: int | None = None,
+                    pin: bool = True, nice: int | None = None, target: str = TARGET,
                     say: Callable[[str], None] = print) -> list[tuple[RunResult, RunResult]]:
     """``pairs`` pairs of runs of ``sc``: (from ``base``, from this checkout) each."""
     if not (base / "server" / "__main__.py").exists():
@@ -97,7 +101,7 @@ async def run_pairs(sc: Scenario, base: Path, pairs: int, *, workers: int | None
         got: dict[Path | None, RunResult] = {}
         for where in order:
             with _checkout(where):
-                got[where] = await run_once(TARGET, sc, workers=workers, pin=pin, nice=nice)
+                got[where] = await run_once(target, sc, workers=workers, pin=pin, nice=nice)
         b, c = got[base], got[None]
         out.append((b, c))
         say(f"pair {i + 1}: base {cpu_us_per_delivery(b):.1f}, change "
@@ -109,7 +113,7 @@ async def run_pairs(sc: Scenario, base: Path, pairs: int, *, workers: int | None
 def cmd_ab(a: argparse.Namespace, overrides: Callable[[argparse.Namespace], dict[str, Any]]) -> int:
     sc = make_scenario(a.scenario, **overrides(a))
     runs = asyncio.run(run_pairs(sc, Path(a.base).resolve(), a.pairs, workers=a.workers,
-                                 pin=not a.no_pin, nice=a.nice))
+                                 pin=not a.no_pin, nice=a.nice, target=a.target))
     valid = [(cpu_us_per_delivery(b), cpu_us_per_delivery(c)) for b, c in runs
              if b.valid and c.valid]
     if not valid:
@@ -129,5 +133,7 @@ def add_parser(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                    help="the checkout before the change (git worktree add DIR REV)")
     p.add_argument("--pairs", type=int, default=8, help="pairs of runs (default 8)")
     p.add_argument("--scenario", default="many-rooms", choices=list(PRESETS))
+    p.add_argument("--target", default=TARGET, choices=TANDEM_TARGETS,
+                   help=f"which Tandem to run (default {TARGET})")
     add_size_args(p)
     p.set_defaults(func=lambda a: cmd_ab(a, overrides))

@@ -1,7 +1,8 @@
 """Script calls sent together (``server/redis_calls.py``), on a real ``redis-server``: calls made
 while one is on its way go in one pipeline, run in the order they were made, and each keeps its
 own answer or error; a script Redis lost is loaded again; when the connection fails, every call
-of the batch fails with it and the next call is sent, not left waiting."""
+of the batch fails with it and the next call is sent, not left waiting; a connection Redis
+closed while idle is replaced; a round trip past the timeout fails and closes its connection."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from clients.server import RedisProcess
 from server.redis_calls import BATCH_MAX, ScriptCalls
+from tests.support import eventually
 
 PUSH = "redis.call('RPUSH', KEYS[1], ARGV[1]); return {KEYS[1], ARGV[1]}"
 PICKY = "if ARGV[1] == 'bad' then return redis.error_reply('refused') end; return ARGV[1]"
@@ -103,4 +105,34 @@ async def test_a_lost_connection_fails_the_whole_batch_and_the_next_call_is_sent
     with pytest.raises(RedisError):  # sent at once (and failing), not queued behind anything
         await asyncio.wait_for(push(keys=["lost"], args=["after"]), timeout=10)
     assert not calls._busy and not calls._queued
+    await calls.close()
+
+
+async def test_a_connection_redis_closed_while_idle_is_replaced_before_the_next_call(
+        client: Redis) -> None:
+    calls = ScriptCalls(client)
+    push = calls.script(PUSH)
+    assert await push(keys=["idle"], args=["one"]) == [b"idle", b"one"]
+    connection = calls._connection
+    assert connection is not None and connection.is_connected
+    # Redis closes every connection but the one asking (as at a restart)
+    assert await client.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes") >= 1
+    await eventually(connection.can_read, what="the closed connection seen here")
+    assert await push(keys=["idle"], args=["two"]) == [b"idle", b"two"]
+    assert await client.lrange("idle", 0, -1) == [b"one", b"two"]
+    await calls.close()
+
+
+async def test_a_round_trip_past_the_timeout_fails_and_closes_its_connection(
+        client: Redis) -> None:
+    calls = ScriptCalls(client)
+    busy, push = calls.script(BUSY), calls.script(PUSH)
+    assert await push(keys=["slow"], args=["loaded"]) == [b"slow", b"loaded"]
+    await client.script_load(BUSY)
+    calls.timeout = 0.3
+    with pytest.raises(RedisError, match="did not answer"):
+        await busy()
+    assert calls._connection is not None and not calls._connection.is_connected
+    calls.timeout = 10  # the next call waits for Redis to finish the busy script, then runs
+    assert await push(keys=["slow"], args=["after"]) == [b"slow", b"after"]
     await calls.close()
