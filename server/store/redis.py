@@ -139,12 +139,14 @@ class RedisStore:
         self._replicas: dict[str, _Replica] = {}
         self._tasks = TaskSet()  # kept leases being given back
         self._loading: dict[str, asyncio.Future[_Replica]] = {}
-        # Appends go together when they come together (server.redis_calls); the lease's own
-        # scripts go at once, each on its own: another process may be waiting for it.
+        # Appends go together when they come together (server.redis_calls). The lease's own
+        # scripts go on a connection of their own, never behind an append: another process may
+        # be waiting for the lease (they go together only with each other).
         self.scripts = ScriptCalls(redis)
         self._append = self.scripts.script(APPEND)
-        self._reserve = redis.register_script(RESERVE)
-        self._release = redis.register_script(RELEASE)
+        self.lease_scripts = ScriptCalls(redis)
+        self._reserve = self.lease_scripts.script(RESERVE)
+        self._release = self.lease_scripts.script(RELEASE)
         self._load_script = redis.register_script(LOAD)
         self._add = redis.register_script(ADD)
 
@@ -179,6 +181,7 @@ class RedisStore:
         # above (or run out by themselves within KEEP_MS), so nothing is left for them to do.
         await self._tasks.close()
         await self.scripts.close()
+        await self.lease_scripts.close()
 
     # -- the store --------------------------------------------------------------------------------
 

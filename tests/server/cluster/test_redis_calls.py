@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.asyncio.connection import Connection
+from redis.exceptions import DataError, RedisError, ResponseError
 
 from clients.server import RedisProcess
-from server.redis_calls import BATCH_MAX, ScriptCalls
+from server.redis_calls import BATCH_MAX, ScriptCalls, _evalsha
 from tests.support import eventually
 
 PUSH = "redis.call('RPUSH', KEYS[1], ARGV[1]); return {KEYS[1], ARGV[1]}"
@@ -136,3 +137,20 @@ async def test_a_round_trip_past_the_timeout_fails_and_closes_its_connection(
     calls.timeout = 10  # the next call waits for Redis to finish the busy script, then runs
     assert await push(keys=["slow"], args=["after"]) == [b"slow", b"after"]
     await calls.close()
+
+
+@pytest.mark.parametrize("keys, args", [
+    ([], []),
+    (["tandem:s:1", "tandem:l:1"], ["node", 0, -12, 2.5, 1e-7, b"", b"\r\n\x00", "é", 10**20]),
+    (["k"] * 12, [os.urandom(70_000), bytearray(b"ab"), memoryview(b"cd")]),
+])
+def test_a_call_is_packed_as_redis_py_packs_it(keys: list[str], args: list[object]) -> None:
+    ours = _evalsha("0123abcd", keys, args)
+    theirs = b"".join(Connection().pack_command("EVALSHA", "0123abcd", len(keys), *keys, *args))
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("value", [True, None, [1], {"a": 1}])
+def test_a_call_with_an_argument_redis_cannot_hold_is_refused(value: object) -> None:
+    with pytest.raises(DataError):
+        _evalsha("0123abcd", ["k"], [value])
