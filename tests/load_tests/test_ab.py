@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from clients.server import REPO
-from load_tests.ab import run_pairs, summarize
+from load_tests.ab import TANDEM_TARGETS, run_pairs, summarize
 from load_tests.runner import make_scenario
 from load_tests.targets import tandem_available
 
@@ -48,3 +48,18 @@ async def test_one_pair_of_tiny_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert said and said[0].startswith("pair 1: base ")
     # What was set before is back.
     assert os.environ["TANDEM_DIR"] == "/somewhere/else"
+
+
+def test_the_targets_it_takes_are_tandems() -> None:
+    assert {"tandem", "tandem-redis", "tandem-redis-2", "tandem-commit-10"} <= set(TANDEM_TARGETS)
+    assert "reference" not in TANDEM_TARGETS and "bare" not in TANDEM_TARGETS
+
+
+@pytest.mark.skipif(not tandem_available(), reason="Tandem's server is not there")
+async def test_one_pair_of_tiny_runs_of_another_tandem_target() -> None:
+    sc = make_scenario("many-rooms", clients=8, rooms=2, rate=2.0, duration=1.0, warmup=0.3,
+                       drain=10.0)
+    pairs = await run_pairs(sc, REPO, 1, target="tandem-commit-10", say=lambda _: None)
+    for r in pairs[0]:
+        assert r.valid and r.target == "tandem-commit-10"
+        assert r.delivered == r.expected > 0
