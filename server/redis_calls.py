@@ -55,6 +55,7 @@ class _Call:
     script: AsyncScript
     keys: Sequence[Any]
     args: Sequence[Any]
+    packed: bytes = field(repr=False)  # the call as sent (``_evalsha``)
     future: asyncio.Future[Any] = field(repr=False)
 
 
@@ -94,16 +95,17 @@ class ScriptCalls:
         return Script(self, source)
 
     async def call(self, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        packed = _evalsha(script.sha, keys, args)  # an argument Redis cannot hold fails here
         if self._busy and not self._closed:
             loop = self._loop or asyncio.get_running_loop()
             future: asyncio.Future[Any] = loop.create_future()
-            self._queued.append(_Call(script, keys, args, future))
+            self._queued.append(_Call(script, keys, args, packed, future))
             return await future
         self._busy = True
         self._loop = self._loop or asyncio.get_running_loop()
         try:
             self.alone += 1
-            (reply,) = await self._exchange([(script, keys, args)])
+            (reply,) = await self._exchange([packed])
             if isinstance(reply, NoScriptError):
                 # Redis lost its scripts: redis-py's own call loads it again, before the calls
                 # that gathered meanwhile go.
@@ -132,7 +134,7 @@ class ScriptCalls:
         self.batches += 1
         self.batched += len(batch)
         try:
-            results = await self._exchange([(c.script, c.keys, c.args) for c in batch])
+            results = await self._exchange([c.packed for c in batch])
         except BaseException as exc:  # noqa: BLE001 - each caller gets the connection's error
             for c in batch:
                 _fail(c.future, exc)
@@ -150,16 +152,14 @@ class ScriptCalls:
         for c in again:  # Redis lost its scripts: redis-py's own call loads it again
             await self._alone(c)
 
-    async def _exchange(
-        self, calls: list[tuple[AsyncScript, Sequence[Any], Sequence[Any]]]
-    ) -> list[Any]:
-        """Send these calls in one write and read every reply: each call's result, or the error
-        Redis answered it with. Raises (with the connection closed) if the connection fails or
-        the round trip takes longer than ``timeout``."""
+    async def _exchange(self, calls: list[bytes]) -> list[Any]:
+        """Send these (packed) calls in one write and read every reply: each call's result, or
+        the error Redis answered it with. Raises (with the connection closed) if the connection
+        fails or the round trip takes longer than ``timeout``."""
         conn = self._connection
         if conn is None:
             conn = self._connection = self._connection_class(**self._settings)
-        packed = b"".join([_evalsha(script.sha, keys, args) for script, keys, args in calls])
+        packed = calls[0] if len(calls) == 1 else b"".join(calls)
         replies: list[Any] = []
         try:
             async with asyncio.timeout(self.timeout):

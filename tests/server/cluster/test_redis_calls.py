@@ -154,3 +154,20 @@ def test_a_call_is_packed_as_redis_py_packs_it(keys: list[str], args: list[objec
 def test_a_call_with_an_argument_redis_cannot_hold_is_refused(value: object) -> None:
     with pytest.raises(DataError):
         _evalsha("0123abcd", ["k"], [value])
+
+
+async def test_a_call_redis_cannot_hold_fails_alone_and_the_others_go_on(client: Redis) -> None:
+    calls = ScriptCalls(client)
+    push = calls.script(PUSH)
+    await push(keys=["mixed"], args=["loaded"])
+    first = asyncio.ensure_future(push(keys=["mixed"], args=["first"]))
+    await asyncio.sleep(0)  # on its way: the next ones gather behind it
+    others = [asyncio.ensure_future(push(keys=["mixed"], args=[value]))
+              for value in ("a", None, "b")]
+    outcomes = await asyncio.gather(first, *others, return_exceptions=True)
+    assert outcomes[0] == [b"mixed", b"first"]
+    assert outcomes[1] == [b"mixed", b"a"] and outcomes[3] == [b"mixed", b"b"]
+    assert isinstance(outcomes[2], DataError)
+    assert await client.lrange("mixed", 0, -1) == [b"loaded", b"first", b"a", b"b"]
+    assert (calls.batches, calls.batched) == (1, 2)
+    await calls.close()
