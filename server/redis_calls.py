@@ -1,12 +1,13 @@
 """Lua script calls to the shared Redis, sent together when they come together.
 
 With several processes every change of a session and every replayable event is a script call
-(``server.store.redis``'s append, ``server.history_redis``'s append; the lease's scripts go on
-their own, as another process may be waiting for them). redis-py spends much more of this process's
-CPU on a round trip than Redis spends running the script: 87 us for an ``EVALSHA`` sent alone,
-27 us each in a pipeline of ten (the development machine). Under load, calls that each took their
-own round trip on a connection of their own also queued behind each other in Redis and in this
-process, which showed in the slowest deliveries.
+(``server.store.redis``'s append, ``server.history_redis``'s append, sharing one
+``ScriptCalls``; the lease's scripts have a ``ScriptCalls`` of their own, so that they never wait
+behind an append, as another process may be waiting for them). redis-py spends much more of
+this process's CPU on a round trip than Redis spends running the script: 87 us for an
+``EVALSHA`` sent alone, 27 us each in a pipeline of ten (the development machine). Under load,
+calls that each took their own round trip on a connection of their own also queued behind each
+other in Redis and in this process, which showed in the slowest deliveries.
 
 The calls go on one connection of their own, outside redis-py's pool, written and read
 directly (redis-py's ``Connection``, with the client's settings). The client's own way (a
