@@ -91,21 +91,23 @@ class Flusher:
             outbox.flush()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Outbox:
-    """The websocket of one Engine.IO socket, written directly."""
+    """The websocket of one Engine.IO socket, written directly. ``open`` until its socket
+    starts closing (``TandemSocketServer._handle_eio_disconnect``): nothing is queued after."""
 
     socket: Any  # engineio.async_socket.AsyncSocket
     transport: asyncio.Transport
     limit: int
     flusher: Flusher
     pending: list[bytes] = field(default_factory=list)
+    open: bool = True
 
     def write(self, frame: bytes) -> None:
         # (FanoutManager.send does the same for each recipient of an event, inlined.)
         if self.pending:
             self.pending.append(frame)
-        elif not (self.socket.closing or self.socket.closed):
+        elif self.open:
             self.pending.append(frame)
             self.flusher.mark(self)
 
@@ -301,46 +303,52 @@ class FanoutManager(IndexedRooms):
              skip_sid: Any = None) -> None:
         """Write an encoded event to the members of ``room`` (a room, a connection's own room,
         or a list of them) in this process, but ``skip_sid``."""
-        rooms = self.rooms.get(namespace)
-        if rooms is None:
+        of_rooms = self.targets.get(namespace)
+        if of_rooms is None:
             return
-        traffic = self.traffic
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         server = self.server
+        targets: Any
         if isinstance(room, list | tuple | set):
-            members: Any = list(self.get_participants(namespace, room))
-            if traffic is not None:
-                traffic.emitted(event, sum(1 for sid, _eio_sid in members if sid not in skip))
+            targets = [self._target(eio_sid) for sid, eio_sid
+                       in self.get_participants(namespace, room) if sid not in skip]
+            excluded = []
         else:  # one room, read in place: nothing below can change it while the loop runs
-            in_room = rooms.get(room, {})
-            members = in_room.items()
-            if traffic is not None:
-                traffic.emitted(event, len(in_room) - sum(1 for sid in skip if sid in in_room))
+            in_room = of_rooms.get(room, {})
+            targets = in_room.values()
+            # The members not sent to, as targets: compared by identity in the loop.
+            excluded = [in_room[sid] for sid in skip if sid in in_room]
+        if self.traffic is not None:
+            self.traffic.emitted(event, len(targets) - len(excluded))
         if len(sends) != 1:
-            for sid, eio_sid in members:
-                if sid not in skip:
-                    server.send_prepared(eio_sid, sends)
+            for target in targets:
+                if not (excluded and target in excluded):
+                    server.send_prepared(
+                        target.socket.sid if target.__class__ is Outbox else target, sends)
             return
         frame = sends[0][1]
-        get_outbox = server.outboxes.get
         flusher = server.flusher
         dirty = flusher.dirty
         # Outbox.write and Flusher.mark, inlined: this runs once per recipient of every event.
-        for sid, eio_sid in members:
-            if sid in skip:
+        for target in targets:
+            if excluded and target in excluded:
                 continue
-            outbox = get_outbox(eio_sid)
-            if outbox is None:
-                server.send_prepared(eio_sid, sends)
+            if target.__class__ is not Outbox:  # a socket Engine.IO serves (long-polling)
+                server.send_prepared(target, sends)
                 continue
-            pending = outbox.pending
+            pending = target.pending
             if pending:
                 pending.append(frame)
-            elif not (outbox.socket.closing or outbox.socket.closed):
+            elif target.open:
                 pending.append(frame)
-                dirty.append(outbox)
+                dirty.append(target)
         if dirty and not flusher.scheduled:  # (a marked outbox otherwise has its turn's write)
             flusher.schedule()
+
+    def _target(self, eio_sid: str) -> Any:
+        """A member's outbox (a socket that opened as a websocket), or its Engine.IO sid."""
+        outbox = self.server.outboxes.get(eio_sid)
+        return eio_sid if outbox is None else outbox
 
 
 # A long-polling socket's queue is measured once it holds this many packets.
@@ -510,6 +518,10 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             outbox.transport.close()
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        # Engine.IO's socket is closing from now on: its outbox takes nothing more.
+        outbox = self.outboxes.get(eio_sid)
+        if outbox is not None:
+            outbox.open = False
         deadline = self._deadlines.pop(eio_sid, None)
         if deadline is not None:
             deadline.cancel()

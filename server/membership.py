@@ -11,7 +11,10 @@ load balancer draining it) spends time in proportion to their square with its ev
 
 :class:`IndexedRooms` updates ``rooms_of[namespace][sid]`` wherever a connection enters or leaves
 a room (every path goes through ``basic_enter_room`` and ``basic_leave_room``) and answers
-``get_rooms``, ``leave_rooms`` and ``basic_disconnect`` from it.
+``get_rooms``, ``leave_rooms`` and ``basic_disconnect`` from it. It also keeps, beside each room,
+``targets[namespace][room][sid]``: what a fan-out writes to for that member (``_target``; the
+fan-out's own outbox of the socket, in ``server.fanout``), in the room's order, so that sending to
+a room's members need not look each one up.
 
 The library also keeps the connections that are connecting or disconnecting in a list per
 namespace, which it searches (``in``, ``remove``) on every connect, disconnect and inbound event.
@@ -57,14 +60,29 @@ class IndexedRooms(socketio.AsyncManager):  # type: ignore[misc]
         self.pending_disconnect: dict[str, Any] = PendingByNamespace()
         # rooms_of[namespace][sid]: the rooms ``sid`` is in (None: connected to the namespace).
         self.rooms_of: dict[str, dict[str, set[Any]]] = {}
+        # targets[namespace][room][sid]: ``_target`` of the member's Engine.IO sid.
+        self.targets: dict[str, dict[Any, dict[str, Any]]] = {}
+
+    def _target(self, eio_sid: str) -> Any:
+        """What a room's sends go to for a member on ``eio_sid``."""
+        return eio_sid
 
     def basic_enter_room(self, sid: str, namespace: str, room: Any,
                          eio_sid: str | None = None) -> None:
         super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)  # may refuse: first
         self.rooms_of.setdefault(namespace, {}).setdefault(sid, set()).add(room)
+        members = self.targets.setdefault(namespace, {}).setdefault(room, {})
+        if sid not in members:
+            members[sid] = self._target(self.rooms[namespace][room][sid])
 
     def basic_leave_room(self, sid: str, namespace: str, room: Any) -> None:
         super().basic_leave_room(sid, namespace, room)
+        of_rooms = self.targets.get(namespace)
+        members = None if of_rooms is None else of_rooms.get(room)
+        if members is not None and members.pop(sid, None) is not None and not members:
+            del of_rooms[room]  # type: ignore[union-attr]
+            if not of_rooms:
+                del self.targets[namespace]
         of_namespace = self.rooms_of.get(namespace)
         if of_namespace is None:
             return

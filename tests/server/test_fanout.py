@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
+from socketio import packet as sio_packet
 
 from load_tests.sioclient import Client
 from server.app import CONTEXT, SIO
 from server.fanout import TandemSocketServer
-from server.packets import ws_frame
+from server.packets import packet_sends, ws_frame
 from server.sessions.wire import REMOVED
 from server.settings import Limits, Settings
 from tests.support import WAIT, Api, Peer, eventually
@@ -278,3 +279,38 @@ async def test_a_client_busy_with_a_burst_longer_than_the_ping_timeout_stays(
     assert not writer.disconnected.is_set()
     await watcher.nothing("participant_left")
     assert (await writer.call("chat", {"text": "still here"}))["ok"]
+
+
+async def test_a_socket_that_is_closing_is_queued_nothing_more(
+    api: Api, server: TestServer, peers: Callable[[], Peer]
+) -> None:
+    # From the moment Engine.IO starts closing a socket, a send addressed to it (the answer to an
+    # event read before, a notice to that connection alone) is dropped, not queued behind the
+    # close. The check runs inside the disconnect hooks, which Engine.IO's close awaits.
+    s = await api.create_session()
+    ben = peers()
+    await ben.connect(api.token(s["join_urls"]["mentee"]))
+    await ben.join("Ben")
+    sio = server.app[SIO]
+    assert isinstance(sio, TandemSocketServer)
+    sid = ben.sio.get_sid("/")
+    eio_sid = sio.manager.eio_sid_from_sid(sid, "/")
+    outbox = sio.outboxes[eio_sid]
+    assert outbox.open
+    sio.send_prepared(eio_sid, packet_sends(sio_packet.EVENT, "/", ["notice", {}]))
+    assert outbox.pending and outbox in sio.flusher.dirty  # an open socket's send is queued
+    outbox.flush()
+    sio.flusher.dirty.remove(outbox)
+    during_close: asyncio.Future[tuple[list[bytes], bool, bool]] = (
+        asyncio.get_running_loop().create_future())
+
+    async def hook(conn: Any, reason: object) -> None:
+        if conn.sid == sid and not during_close.done():
+            sio.send_prepared(eio_sid, packet_sends(sio_packet.EVENT, "/", ["notice", {}]))
+            during_close.set_result((list(outbox.pending), outbox in sio.flusher.dirty,
+                                     outbox.open))
+
+    server.app[CONTEXT].gateway.on_disconnect(hook)
+    await sio.eio.sockets[eio_sid].close(wait=False, abort=True)
+    pending, marked, still_open = await asyncio.wait_for(during_close, WAIT)
+    assert (pending, marked, still_open) == ([], False, False)

@@ -37,6 +37,18 @@ def _walked(m: IndexedRooms) -> dict[str, dict[str, set[Any]]]:
     return out
 
 
+def _members(m: IndexedRooms) -> dict[str, dict[Any, list[tuple[str, str]]]]:
+    """Each room's members and their Engine.IO sids, in the room's order."""
+    return {ns: {room: list(members.items()) for room, members in rooms.items()}
+            for ns, rooms in m.rooms.items()}
+
+
+def _targets(m: IndexedRooms) -> dict[str, dict[Any, list[tuple[str, str]]]]:
+    """The fan-out's targets beside each room (an Engine.IO sid each here), in their order."""
+    return {ns: {room: list(members.items()) for room, members in rooms.items()}
+            for ns, rooms in m.targets.items()}
+
+
 def _run(seed: int, steps: int = 600) -> None:
     rng = random.Random(seed)
     library, ours = socketio.AsyncManager(), IndexedRooms()
@@ -92,6 +104,7 @@ def _run(seed: int, steps: int = 600) -> None:
             sids.remove(sid)
         assert _state(ours) == _state(library)
         assert ours.rooms_of == _walked(ours)
+        assert _targets(ours) == _members(ours)
         assert all(isinstance(p, Pending) for p in (*ours.pending_connect.values(),
                                                     *ours.pending_disconnect.values()))
         for ns_ in NAMESPACES:
@@ -106,6 +119,7 @@ def _run(seed: int, steps: int = 600) -> None:
                 m.basic_disconnect(sid, ns)
     assert _state(ours) == _state(library)
     assert ours.rooms_of == {}
+    assert ours.targets == {}
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -119,6 +133,7 @@ def test_a_refused_entry_is_not_indexed() -> None:
     with pytest.raises(Exception):  # noqa: B017 - bidict's ValueDuplicationError
         m.basic_enter_room("b", "/", None, eio_sid="e1")  # that Engine.IO socket is taken
     assert m.rooms_of == {"/": {"a": {None}}}
+    assert m.targets == {"/": {None: {"a": "e1"}}}
 
 
 async def test_the_servers_manager_indexes_what_connecting_and_disconnecting_do() -> None:
@@ -128,10 +143,14 @@ async def test_the_servers_manager_indexes_what_connecting_and_disconnecting_do(
     sid = await m.connect("eio-1", "/")
     await m.enter_room(sid, "/", "session")
     assert m.rooms_of == {"/": {sid: {None, sid, "session"}}}
+    # No websocket of its own here (no outbox): its sends go through Engine.IO's socket.
+    assert m.targets == {"/": {None: {sid: "eio-1"}, sid: {sid: "eio-1"},
+                               "session": {sid: "eio-1"}}}
     m.pre_disconnect(sid, "/")  # out of every room at once, its own too
     assert m.rooms_of == {"/": {sid: {None}}}
     assert not m.is_connected(sid, "/")
     await m.disconnect(sid, "/")
     assert m.rooms_of == {}
+    assert m.targets == {}
     assert _state(m) == {"rooms": {}, "callbacks": {}, "pending_connect": {},
                          "pending_disconnect": {}}
