@@ -306,18 +306,20 @@ class FanoutManager(IndexedRooms):
         of_rooms = self.targets.get(namespace)
         if of_rooms is None:
             return
-        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        skip = () if skip_sid is None else skip_sid if isinstance(skip_sid, list) else [skip_sid]
         server = self.server
         targets: Any
+        excluded: list[Any] = []
         if isinstance(room, list | tuple | set):
             targets = [self._target(eio_sid) for sid, eio_sid
                        in self.get_participants(namespace, room) if sid not in skip]
-            excluded = []
         else:  # one room, read in place: nothing below can change it while the loop runs
             in_room = of_rooms.get(room, {})
             targets = in_room.values()
             # The members not sent to, as targets: compared by identity in the loop.
-            excluded = [in_room[sid] for sid in skip if sid in in_room]
+            for sid in skip:
+                if sid in in_room:
+                    excluded.append(in_room[sid])
         if self.traffic is not None:
             self.traffic.emitted(event, len(targets) - len(excluded))
         if len(sends) != 1:
