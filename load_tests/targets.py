@@ -277,10 +277,11 @@ VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
     "tandem-gc-default": ("Python's default garbage collector thresholds",
                           {"TANDEM_GC_THRESHOLD": "700,10,10"}),
     "tandem-no-metrics": ("nothing counted for /metrics", {"TANDEM_METRICS": "0"}),
-    "tandem-commit-10": ("a commit every 10 ms instead of every 20",
+    "tandem-commit-10": ("a commit every 10 ms instead of every 50",
                          {"TANDEM_COMMIT_INTERVAL_MS": "10"}),
+    "tandem-commit-20": ("a commit every 20 ms (the default before 2026-12-06, stop 33)",
+                         {"TANDEM_COMMIT_INTERVAL_MS": "20"}),
     "tandem-commit-25": ("a commit every 25 ms", {"TANDEM_COMMIT_INTERVAL_MS": "25"}),
-    "tandem-commit-50": ("a commit every 50 ms", {"TANDEM_COMMIT_INTERVAL_MS": "50"}),
     "tandem-ping-25": ("socket.io's liveness defaults (a ping every 25 s, 20 s to answer)",
                        {"TANDEM_PING_INTERVAL": "25", "TANDEM_PING_TIMEOUT": "20"}),
 }

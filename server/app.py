@@ -104,6 +104,7 @@ def create_app(
         app.middlewares.append(sio.polling_bounds())
     database, ledger = _databases(settings, clock)
     database.metrics = metrics if metrics.enabled else None
+    sio.on_backlog = database.hurry
     documents = documents_for(database)
     if isinstance(documents, SqliteDocuments):
         documents.open()

@@ -122,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--commit-interval-ms", type=int,
         help="milliseconds between the database's commits: writes arriving meanwhile share one, "
-        "acknowledged once it is durable (default 20; longer saves CPU, acknowledges later)",
+        "acknowledged once it is durable (default 50; longer saves CPU, acknowledges later)",
     )
     serve.add_argument(
         "--ping-interval", type=int,

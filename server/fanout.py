@@ -9,7 +9,9 @@ not the sending, is what fills the core. Here:
   client's) gets an :class:`Outbox` and is served by Tandem's own loop (``_serve``): every
   Socket.IO packet for it becomes a websocket frame once per fan-out, and the frames it is sent
   during one turn of the event loop leave in one write to its transport, in the order sent (under
-  load a turn handles many events, so writes, the main cost left, grow fewer per delivery);
+  load a turn handles many events, so writes, the main cost left, grow fewer per delivery); a
+  room's outboxes are kept beside it (``IndexedRooms.targets``), so that sending to a room walks
+  them without looking up each member's socket;
 - any other socket (long-polling, or a websocket upgraded from polling) keeps Engine.IO's own
   handler and queue, fed without a task per recipient.
 
@@ -34,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,6 +140,7 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
     outboxes: dict[str, Outbox]
     limit: int
     flusher: Flusher
+    sio: TandemSocketServer
     outbox: Outbox | None = None
 
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
@@ -172,6 +176,11 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         on_message = server.handlers.get("message")
         sid = socket.sid
         loop = asyncio.get_running_loop()
+        # A message read while another waits behind it (in what aiohttp has read) asks for the
+        # next commit at once: a connection sending fast is not held to one event an interval.
+        received = self._sock._reader
+        assert received is not None  # (set by prepare)
+        on_backlog = self.sio.on_backlog
         # No timer per message: a client that goes quiet misses its pongs and is closed by the
         # check of ping timeouts (server/liveness.py), which ends this loop.
         try:
@@ -182,6 +191,8 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
                     break  # closed, or an error such as a message over max_msg_size
                 try:
                     if kind is WSMsgType.BINARY and on_message is not None:
+                        if received._size and on_backlog is not None:
+                            on_backlog()
                         # Its pongs wait behind this event (and those queued after it), which
                         # may wait for a commit: the ping check leaves it alone meanwhile.
                         socket.handling = True
@@ -373,6 +384,8 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self.dropping: set[str] = set()  # long-polling sockets being dropped (_bound_queue)
         self.drops: set[asyncio.Task[None]] = set()
         self.outboxes: dict[str, Outbox] = {}
+        # Called when a websocket's message is read with another behind it (the app: hurry).
+        self.on_backlog: Callable[[], None] | None = None
         # An Engine.IO connection that has not opened the Socket.IO namespace this many seconds
         # after it opened is closed (the gateway gives a Socket.IO connection as long to join).
         self.connect_within = connect_within
@@ -382,7 +395,8 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self._coroutines: dict[Any, bool] = {}
         self.flusher = Flusher()
         websocket = type("DirectWebSocket", (_DirectWebSocket,), {
-            "outboxes": self.outboxes, "limit": send_buffer_bytes, "flusher": self.flusher})
+            "outboxes": self.outboxes, "limit": send_buffer_bytes, "flusher": self.flusher,
+            "sio": self})
         # Engine.IO picks its websocket class from this per-server table of its async driver.
         self.eio._async = {**self.eio._async, "websocket": websocket}
         # Engine.IO's check of ping timeouts: one sweep a second (server/liveness.py).

@@ -5,11 +5,12 @@ Every write is an ``Op`` on one bounded queue. The writer takes everything waiti
 ``batch_max``), hands it to the backend's ``_apply`` (one transaction, the sources' buffered rows
 first), and only once that returned resolves each operation's future: a caller that awaited one
 knows it is committed. Commits start at most every ``commit_interval`` seconds, so that single
-writes arriving together share one commit; an idle writer commits every ``heartbeat`` seconds
-anyway (the ledger marks itself alive then). ``_apply`` returns one result per operation (an
-exception for one that was refused alone); if it raises, every operation of the batch fails with
-``DatabaseUnavailable``. Bound: the queue holds ``queue_max`` operations; when it is full,
-writers wait.
+writes arriving together share one commit; ``hurry()`` starts the next one as soon as it can
+(a connection whose next event is already waiting behind one that waits for a commit); an idle
+writer commits every ``heartbeat`` seconds anyway (the ledger marks itself alive then).
+``_apply`` returns one result per operation (an exception for one that was refused alone); if
+it raises, every operation of the batch fails with ``DatabaseUnavailable``. Bound: the queue
+holds ``queue_max`` operations; when it is full, writers wait.
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ class GroupCommit:
         self._failing = False
         # The writer's loop, once it runs (asyncio.get_running_loop() costs a system call).
         self._loop: asyncio.AbstractEventLoop | None = None
+        # While the writer waits for the interval to pass: what ends the wait (``hurry``); and
+        # whether the next commit is to start without waiting.
+        self._gathering: asyncio.Future[None] | None = None
+        self._hurried = False
 
     async def check(self, fresh_for: float = 1.0) -> None:
         """Readiness (``ctx.health``): return when the writer runs and its last commit, at most
@@ -136,6 +141,7 @@ class GroupCommit:
         self._closed = True
         if self._writer is not None and self._queue is not None:
             await self._queue.put(Stop(asyncio.get_running_loop().create_future()))
+            self.hurry()  # what is waiting goes now, not at the end of the interval
             try:
                 await asyncio.wait_for(asyncio.shield(self._writer), timeout=30)
             except TimeoutError:
@@ -177,6 +183,16 @@ class GroupCommit:
         if queue is not None and not self._closed and not queue.full():
             queue.put_nowait(Alive(self.new_future()))
 
+    def hurry(self) -> None:
+        """Start the next commit without waiting for the interval to pass (now, if the writer
+        is waiting for it; else once the commit under way is done)."""
+        gathering = self._gathering
+        if gathering is not None:
+            if not gathering.done():
+                gathering.set_result(None)
+        else:
+            self._hurried = True
+
     async def _write_loop(self) -> None:
         assert self._queue is not None
         queue, loop = self._queue, asyncio.get_running_loop()
@@ -191,8 +207,16 @@ class GroupCommit:
                 except TimeoutError:
                     first = Alive(loop.create_future())
             gather = last_commit + self.commit_interval - loop.time()
-            if gather > 0 and not isinstance(first, Stop):
-                await asyncio.sleep(gather)  # let the writes of the next moment join this commit
+            if gather > 0 and not self._hurried and not isinstance(first, Stop):
+                # Let the writes of the next moment join this commit.
+                gathering = self._gathering = loop.create_future()
+                timer = loop.call_later(gather, _end, gathering)
+                try:
+                    await gathering
+                finally:
+                    timer.cancel()
+                    self._gathering = None
+            self._hurried = False
             last_commit = loop.time()
             batch = [first]
             while len(batch) < self.batch_max and not isinstance(batch[-1], Stop):
@@ -244,6 +268,11 @@ class GroupCommit:
             if not op.future.done():
                 op.future.set_exception(DatabaseUnavailable("The database is closed."))
                 op.future.exception()
+
+
+def _end(gathering: asyncio.Future[None]) -> None:
+    if not gathering.done():
+        gathering.set_result(None)
 
 
 def _reason(exc: Exception) -> str:

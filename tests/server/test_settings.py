@@ -40,7 +40,7 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
         700, 10, 10)
     assert load_settings({"event_loop": "asyncio"}, env, Path("unused")).settings.event_loop == (
         "asyncio")
-    assert s.commit_interval_ms == 20
+    assert s.commit_interval_ms == 50
     longer = load_settings({"commit_interval_ms": 25}, env, Path("x")).settings
     assert longer.commit_interval_ms == 25
     assert (s.ping_interval, s.ping_timeout) == (10, 10)
