@@ -178,9 +178,8 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         loop = asyncio.get_running_loop()
         # A message read while another waits behind it (in what aiohttp has read) asks for the
         # next commit at once: a connection sending fast is not held to one event an interval.
-        received = self._sock._reader
-        assert received is not None  # (set by prepare)
-        on_backlog = self.sio.on_backlog
+        received = self._sock._reader  # (its ``_size``: aiohttp's, tests/server/test_backlog.py)
+        on_backlog = self.sio.on_backlog if hasattr(received, "_size") else None
         # No timer per message: a client that goes quiet misses its pongs and is closed by the
         # check of ping timeouts (server/liveness.py), which ends this loop.
         try:
@@ -191,7 +190,7 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
                     break  # closed, or an error such as a message over max_msg_size
                 try:
                     if kind is WSMsgType.BINARY and on_message is not None:
-                        if received._size and on_backlog is not None:
+                        if on_backlog is not None and received._size:  # type: ignore[union-attr]
                             on_backlog()
                         # Its pongs wait behind this event (and those queued after it), which
                         # may wait for a commit: the ping check leaves it alone meanwhile.

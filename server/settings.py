@@ -163,10 +163,11 @@ class Settings:
     gc_threshold: tuple[int, int, int] = GC_THRESHOLD
     # Milliseconds between the starts of two commits of the database's writer: the writes of
     # that moment share one commit, acknowledged together once it is durable. It makes a write
-    # wait only while commits follow each other (under load), and never a connection whose next
-    # event is already waiting (the writer is hurried then); longer costs less CPU per write and
-    # makes those acknowledgements wait longer: 50 against 20 took about a sixth less CPU per
-    # delivery at full load, acknowledgements 16 ms later on average (load_tests/RESULTS.md).
+    # wait only while commits follow each other (under load), and not when its connection's next
+    # event already waits as it is read (the writer is hurried then); longer costs less CPU per
+    # write and makes those acknowledgements wait longer: 50 against 20 took about a sixth less
+    # CPU per delivery at full load, acknowledgements 16 ms later on average
+    # (load_tests/RESULTS.md).
     commit_interval_ms: int = 50
     # Attendance: a drop shorter than this is not a leave; records are kept this many days
     # (0: forever).
