@@ -10,8 +10,7 @@ not the sending, is what fills the core. Here:
   Socket.IO packet for it becomes a websocket frame once per fan-out, and the frames it is sent
   during one turn of the event loop leave in one write to its transport, in the order sent (under
   load a turn handles many events, so writes, the main cost left, grow fewer per delivery); a
-  room's outboxes are kept beside it (``IndexedRooms.targets``), so that sending to a room walks
-  them without looking up each member's socket;
+  room's outboxes are kept beside it (``IndexedRooms.targets``) for sending to walk;
 - any other socket (long-polling, or a websocket upgraded from polling) keeps Engine.IO's own
   handler and queue, fed without a task per recipient.
 
@@ -176,9 +175,8 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         on_message = server.handlers.get("message")
         sid = socket.sid
         loop = asyncio.get_running_loop()
-        # A message read while another waits behind it (in what aiohttp has read) asks for the
-        # next commit at once: a connection sending fast is not held to one event an interval.
-        received = self._sock._reader  # (its ``_size``: aiohttp's, tests/server/test_backlog.py)
+        # A message read with another behind it in aiohttp's queue (``_size``) hurries a commit.
+        received = self._sock._reader
         on_backlog = self.sio.on_backlog if hasattr(received, "_size") else None
         # No timer per message: a client that goes quiet misses its pongs and is closed by the
         # check of ping timeouts (server/liveness.py), which ends this loop.
@@ -334,9 +332,13 @@ class FanoutManager(IndexedRooms):
             self.traffic.emitted(event, len(targets) - len(excluded))
         if len(sends) != 1:
             for target in targets:
-                if not (excluded and target in excluded):
-                    server.send_prepared(
-                        target.socket.sid if target.__class__ is Outbox else target, sends)
+                if excluded and target in excluded:
+                    continue
+                if target.__class__ is Outbox:
+                    for _part, frame in sends:
+                        target.write(frame)
+                else:  # a socket Engine.IO serves (long-polling)
+                    server.send_prepared(target, sends)
             return
         frame = sends[0][1]
         flusher = server.flusher
@@ -383,8 +385,7 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self.dropping: set[str] = set()  # long-polling sockets being dropped (_bound_queue)
         self.drops: set[asyncio.Task[None]] = set()
         self.outboxes: dict[str, Outbox] = {}
-        # Called when a websocket's message is read with another behind it (the app: hurry).
-        self.on_backlog: Callable[[], None] | None = None
+        self.on_backlog: Callable[[], None] | None = None  # ``_serve``'s; the app: hurry
         # An Engine.IO connection that has not opened the Socket.IO namespace this many seconds
         # after it opened is closed (the gateway gives a Socket.IO connection as long to join).
         self.connect_within = connect_within

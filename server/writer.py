@@ -188,8 +188,7 @@ class GroupCommit:
         is waiting for it; else once the commit under way is done)."""
         gathering = self._gathering
         if gathering is not None:
-            if not gathering.done():
-                gathering.set_result(None)
+            _end(gathering)
         else:
             self._hurried = True
 
@@ -271,6 +270,7 @@ class GroupCommit:
 
 
 def _end(gathering: asyncio.Future[None]) -> None:
+    """End the writer's wait for the interval (its timer, or a hurry, whichever comes first)."""
     if not gathering.done():
         gathering.set_result(None)
 

@@ -290,10 +290,7 @@ async def test_a_socket_that_is_closing_is_queued_nothing_more(
     # From the moment Engine.IO starts closing a socket, a send addressed to it (the answer to an
     # event read before, a notice to that connection alone) is dropped, not queued behind the
     # close. The check runs inside the disconnect hooks, which Engine.IO's close awaits.
-    s = await api.create_session()
-    ben = peers()
-    await ben.connect(api.token(s["join_urls"]["mentee"]))
-    await ben.join("Ben")
+    _, (ben,) = await _joined(api, peers, "Ben")
     sio = server.app[SIO]
     assert isinstance(sio, TandemSocketServer)
     sid = ben.sio.get_sid("/")

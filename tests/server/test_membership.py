@@ -37,16 +37,11 @@ def _walked(m: IndexedRooms) -> dict[str, dict[str, set[Any]]]:
     return out
 
 
-def _members(m: IndexedRooms) -> dict[str, dict[Any, list[tuple[str, str]]]]:
-    """Each room's members and their Engine.IO sids, in the room's order."""
+def _in_order(rooms_by_namespace: dict[str, Any]) -> dict[str, dict[Any, list[Any]]]:
+    """Each room's (member, value) pairs in the room's order: the library's rooms (values:
+    Engine.IO sids) and the fan-out's targets beside them (here an Engine.IO sid each) alike."""
     return {ns: {room: list(members.items()) for room, members in rooms.items()}
-            for ns, rooms in m.rooms.items()}
-
-
-def _targets(m: IndexedRooms) -> dict[str, dict[Any, list[tuple[str, str]]]]:
-    """The fan-out's targets beside each room (an Engine.IO sid each here), in their order."""
-    return {ns: {room: list(members.items()) for room, members in rooms.items()}
-            for ns, rooms in m.targets.items()}
+            for ns, rooms in rooms_by_namespace.items()}
 
 
 def _run(seed: int, steps: int = 600) -> None:
@@ -104,7 +99,7 @@ def _run(seed: int, steps: int = 600) -> None:
             sids.remove(sid)
         assert _state(ours) == _state(library)
         assert ours.rooms_of == _walked(ours)
-        assert _targets(ours) == _members(ours)
+        assert _in_order(ours.targets) == _in_order(ours.rooms)
         assert all(isinstance(p, Pending) for p in (*ours.pending_connect.values(),
                                                     *ours.pending_disconnect.values()))
         for ns_ in NAMESPACES:
