@@ -89,6 +89,19 @@ def _checkout(path: Path | None) -> Iterator[None]:
             os.environ["TANDEM_DIR"] = before
 
 
+def _by_thread(base: RunResult, change: RunResult) -> str:
+    """Each run's event loop and other threads (the database's writer), when both were read."""
+    parts = []
+    for r in (base, change):
+        split = r.extra.get("server_cpu_split_pct")
+        if not split:
+            return ""
+        main = split["main_user"] + split["main_system"]
+        other = split["other_user"] + split["other_system"]
+        parts.append(f"{cpu_us_per_delivery(r, main):.1f} + {cpu_us_per_delivery(r, other):.1f}")
+    return f" (event loop + other threads: {parts[0]} and {parts[1]})"
+
+
 async def run_pairs(sc: Scenario, base: Path, pairs: int, *, workers: int | None = None,
                     pin: bool = True, nice: int | None = None, target: str = TARGET,
                     say: Callable[[str], None] = print) -> list[tuple[RunResult, RunResult]]:
@@ -105,8 +118,9 @@ async def run_pairs(sc: Scenario, base: Path, pairs: int, *, workers: int | None
         b, c = got[base], got[None]
         out.append((b, c))
         say(f"pair {i + 1}: base {cpu_us_per_delivery(b):.1f}, change "
-            f"{cpu_us_per_delivery(c):.1f} us per delivery; p99 {b.p99_ms:.2f} and "
-            f"{c.p99_ms:.2f} ms" + ("" if b.valid and c.valid else " (a run was not valid)"))
+            f"{cpu_us_per_delivery(c):.1f} us per delivery{_by_thread(b, c)}; p99 "
+            f"{b.p99_ms:.2f} and {c.p99_ms:.2f} ms"
+            + ("" if b.valid and c.valid else " (a run was not valid)"))
     return out
 
 
