@@ -48,7 +48,9 @@ LEDGER_FILE = DATABASE_FILE
 # 2: records gained ``ends_at`` (a caption line's end), sessions their caption consent.
 # 3: anonymous ratings moved out of the records into ``anonymous_ratings`` (no participant, no
 #    second, no sequence); records gained ``shared`` (a check-in or rating shown to the mentor).
-SCHEMA_VERSION = 3
+# 4: a person's participants are found through ``record_people`` instead of an index of the
+#    records by person (which a commit's records dirtied one page each of).
+SCHEMA_VERSION = 4
 # Anonymous ratings: who gave one is not kept, nor when beyond its day, nor the order they came
 # in (a random key orders the table), so nothing links one to a participant's records.
 ANONYMOUS_SCHEMA = """
@@ -60,6 +62,19 @@ CREATE TABLE IF NOT EXISTS anonymous_ratings (
     comment TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS anonymous_ratings_session ON anonymous_ratings (session_id);
+"""
+# Which participants of which sessions were which person, for a person's erasure: a row is
+# written with a participant's first record that names its person (by the trigger in
+# ``SCHEMA``), and the records of later ones find it there and write nothing, so that a commit's
+# records dirty no page of their own per person (an index of the records by person did).
+RECORD_PEOPLE = """
+CREATE TABLE IF NOT EXISTS record_people (
+    session_id TEXT NOT NULL,
+    participant_id TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    PRIMARY KEY (session_id, participant_id, person_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_people_person ON record_people (person_id);
 """
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -101,13 +116,19 @@ CREATE TABLE IF NOT EXISTS records (
     shared INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS records_session ON records (session_id, seq);
-CREATE INDEX IF NOT EXISTS records_person ON records (person_id) WHERE person_id IS NOT NULL;
 CREATE TRIGGER IF NOT EXISTS records_append_only BEFORE UPDATE ON records
 BEGIN
     SELECT RAISE(ABORT, 'ledger records are append-only');
 END;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-""" + ANONYMOUS_SCHEMA
+""" + ANONYMOUS_SCHEMA + RECORD_PEOPLE + """
+CREATE TRIGGER IF NOT EXISTS records_people AFTER INSERT ON records
+WHEN NEW.person_id IS NOT NULL
+BEGIN
+    INSERT OR IGNORE INTO record_people (session_id, participant_id, person_id)
+    VALUES (NEW.session_id, NEW.participant_id, NEW.person_id);
+END;
+"""
 INSERT_RECORD = (
     "INSERT INTO records (session_id, at, kind, participant_id, person_id, room, role, value, "
     "text, ends_at, shared) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -126,6 +147,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         f"CAST(at / {DAY} AS INTEGER) * {DAY}, value, text FROM records "
         "WHERE kind = 'check_out' AND participant_id = '' ORDER BY random()",
         "DELETE FROM records WHERE kind = 'check_out' AND participant_id = ''"),
+    3: (*[s.strip() for s in RECORD_PEOPLE.split(";") if s.strip()],
+        "INSERT OR IGNORE INTO record_people (session_id, participant_id, person_id) "
+        "SELECT session_id, participant_id, person_id FROM records WHERE person_id IS NOT NULL",
+        "DROP INDEX IF EXISTS records_person"),
 }
 
 
@@ -187,11 +212,14 @@ class _DeletePerson(Op):
     person_id: str = ""
 
     def run(self, db: sqlite3.Connection) -> DeletionReport:
-        records = db.execute(
-            "DELETE FROM records WHERE (session_id, participant_id) IN "
-            "(SELECT DISTINCT session_id, participant_id FROM records WHERE person_id = ?)",
-            (self.person_id,),
-        ).rowcount
+        records = 0
+        for session_id, participant_id in db.execute(
+                "SELECT session_id, participant_id FROM record_people WHERE person_id = ?",
+                (self.person_id,)).fetchall():
+            records += db.execute(
+                "DELETE FROM records WHERE session_id = ? AND participant_id = ?",
+                (session_id, participant_id)).rowcount
+        db.execute("DELETE FROM record_people WHERE person_id = ?", (self.person_id,))
         roster = db.execute("DELETE FROM roster WHERE person_id = ?", (self.person_id,)).rowcount
         return DeletionReport(records, roster)
 
@@ -206,6 +234,8 @@ class _DeleteParticipant(Op):
             "DELETE FROM records WHERE session_id = ? AND participant_id = ?",
             (self.session_id, self.participant_id),
         ).rowcount
+        db.execute("DELETE FROM record_people WHERE session_id = ? AND participant_id = ?",
+                   (self.session_id, self.participant_id))
         return DeletionReport(records, 0)
 
 
@@ -218,6 +248,7 @@ class _Purge(Op):
             "SELECT id FROM sessions WHERE created_at < ?", (self.before,))]
         for session_id in old:
             db.execute("DELETE FROM records WHERE session_id = ?", (session_id,))
+            db.execute("DELETE FROM record_people WHERE session_id = ?", (session_id,))
             db.execute("DELETE FROM anonymous_ratings WHERE session_id = ?", (session_id,))
             db.execute("DELETE FROM roster WHERE session_id = ?", (session_id,))
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))

@@ -34,6 +34,9 @@ class GroupJournal:
         self.database = database
         self.owns_database = owns_database
         self.on_lost: Callable[[set[str]], None] | None = None
+        # Told of sessions whose entries hold the journal back (``SqliteJournal``): their store
+        # writes them a snapshot, after which the journal can forget what lies behind them.
+        self.on_lagging: Callable[[set[str]], None] | None = None
         self._closed = False
         database.on_failure.append(self._failed)
         # Entries since the last commit: they go into the next one together, told by one future.
@@ -61,9 +64,13 @@ class GroupJournal:
         if future is None:
             future = self._entries_future = self.database.new_future()
             self.database.wake()
-        self._entries.append((session_id, seq, command))
+        self._entries.append(self._entry(session_id, seq, command))
         self._entries_sessions.add(session_id)
         return future
+
+    def _entry(self, session_id: str, seq: int, command: bytes) -> tuple[Any, ...]:
+        """The row ``insert_command`` inserts for an entry."""
+        return (session_id, seq, command)
 
     def _drain(self) -> Rows | None:
         if self._entries_future is None:
@@ -78,10 +85,17 @@ class GroupJournal:
         self._entries, self._entries_future, self._entries_sessions = [], None, set()
         return rows
 
-    async def snapshot(self, session_id: str, seq: int, created_at: float,
-                       data: bytes) -> asyncio.Future[None]:
-        return await self._submit(session_id, self.snapshot_op(
-            self.database.new_future(), session_id, seq, created_at, data))
+    async def snapshot(self, session_id: str, seq: int, created_at: float, data: bytes, *,
+                       final: bool = False) -> asyncio.Future[None]:
+        return await self._submit(session_id, self._snapshot_op(session_id, seq, created_at,
+                                                                data, final))
+
+    def _snapshot_op(self, session_id: str, seq: int, created_at: float, data: bytes,
+                     final: bool) -> writer.Op:
+        # The backend's snapshot deletes the session's entries up to ``seq`` in any case.
+        op: writer.Op = self.snapshot_op(self.database.new_future(), session_id, seq,
+                                         created_at, data)
+        return op
 
     async def delete(self, session_ids: list[str]) -> asyncio.Future[None]:
         return await self._submit(None, self.delete_op(self.database.new_future(),

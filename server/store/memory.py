@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from rooms.commands import Command
-from rooms.errors import SessionNotFound, TandemError
+from rooms.errors import NotRecorded, SessionNotFound, TandemError
 from rooms.lifecycles import SessionState
 from rooms.session import Session
 from server.store import Applied, done
@@ -65,6 +65,9 @@ class _Kept:
 class Journal(Protocol):
     # Told which sessions lost writes when a commit fails.
     on_lost: Callable[[set[str]], None] | None
+    # Told which sessions hold back the journal's forgetting of old entries: each is to be
+    # written a snapshot.
+    on_lagging: Callable[[set[str]], None] | None
 
     async def start(self) -> list[StoredSession]:
         """Open the journal and return everything it holds."""
@@ -74,8 +77,11 @@ class Journal(Protocol):
         """Keep an entry; the future says when it is on disk (or fails with ``NotRecorded``)."""
         ...
 
-    async def snapshot(self, session_id: str, seq: int, created_at: float,
-                       data: bytes) -> asyncio.Future[None]: ...
+    async def snapshot(self, session_id: str, seq: int, created_at: float, data: bytes, *,
+                       final: bool = False) -> asyncio.Future[None]:
+        """Keep the whole session as of entry ``seq``; ``final`` once it has ended (its
+        entries, which hold its chat, are then deleted at once)."""
+        ...
 
     async def delete(self, session_ids: list[str]) -> asyncio.Future[None]: ...
 
@@ -89,8 +95,11 @@ class MemoryStore:
         self._kept: dict[str, _Kept] = {}
         self._journal = journal
         self._snapshot_min_bytes = snapshot_min_bytes
+        # Snapshots written because the journal asked for them (``_catch_up``).
+        self._catching_up: set[asyncio.Task[None]] = set()
         if journal is not None:
             journal.on_lost = self._lost
+            journal.on_lagging = self._catch_up
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -129,6 +138,8 @@ class MemoryStore:
         return intact
 
     async def close(self) -> None:
+        if self._catching_up:
+            await asyncio.gather(*self._catching_up, return_exceptions=True)
         if self._journal is not None:
             await self._journal.close()
 
@@ -179,7 +190,24 @@ class MemoryStore:
         kept = self._kept[session.id]
         data = encode_session(session, with_chat=session.state is not SessionState.ENDED)
         kept.snapshot_bytes, kept.since_snapshot, kept.lost = len(data), 0, False
-        return await self._journal.snapshot(session.id, kept.seq, session.created_at, data)
+        return await self._journal.snapshot(session.id, kept.seq, session.created_at, data,
+                                            final=session.state is SessionState.ENDED)
+
+    def _catch_up(self, session_ids: set[str]) -> None:
+        """Write a snapshot of each of these sessions now (idle ones whose old entries the
+        journal would otherwise keep)."""
+        for sid in session_ids:
+            session = self._sessions.get(sid)
+            if session is not None:
+                task = asyncio.ensure_future(self._snapshot_kept(session))
+                self._catching_up.add(task)
+                task.add_done_callback(self._catching_up.discard)
+
+    async def _snapshot_kept(self, session: Session) -> None:
+        try:
+            await (await self._snapshot(session))
+        except NotRecorded as exc:  # the journal is told of it again later
+            logger.warning("session %s: its snapshot was not kept (%s)", session.id, exc.code)
 
     def _lost(self, session_ids: set[str]) -> None:
         """Writes of these sessions were lost: the journal no longer says what memory holds, so

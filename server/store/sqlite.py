@@ -1,27 +1,44 @@
 """The session journal in SQLite: its tables in the embedded default's database
 (``server.database``), written by that database's one writer.
 
-A command entry is a row of ``session_commands`` (session, number, the encoded command); a
-snapshot replaces the session's row of ``session_snapshots`` and deletes its entries up to its
-number in the same transaction. Every write is an operation of the database's writer, so it
-commits with whatever else is waiting: a chat message's entry and its attendance record share
-one transaction and one flush. When a commit fails, the writes of that batch fail with
-``DatabaseUnavailable`` (a ``NotRecorded``) and ``on_lost`` is told which sessions lost writes
-(their store then writes a whole snapshot at their next change).
+A command entry is a row of ``session_commands``: a number of its own (``n``, in the order the
+entries were made, whatever their session), the session, the session's number for it and the
+encoded command. Entries are appended in the order of ``n``, so that a commit's entries fill the
+table's last page or two whichever sessions they belong to (keyed by session, each entry dirtied
+a page of its own session's, two thirds of what a commit wrote to disk).
+
+A snapshot replaces the session's row of ``session_snapshots``; in the same transaction it
+forgets every entry numbered below the journal's *watermark*: the first entry that a session
+still needs (one made after its last snapshot that is on disk), other than the session being
+written. A session that holds the watermark back by more than ``LAG`` entries is told to its
+store (``on_lagging``), which writes it a snapshot: the table holds about ``LAG`` entries beyond
+those the sessions need. A session's last snapshot (it has ended) and its deletion delete its
+entries, which hold its chat, at once (a scan of that table).
+
+Every write is an operation of the database's writer, so it commits with whatever else is
+waiting: a chat message's entry and its attendance record share one transaction and one flush.
+When a commit fails, the writes of that batch fail with ``DatabaseUnavailable`` (a
+``NotRecorded``) and ``on_lost`` is told which sessions lost writes (their store then writes a
+whole snapshot at their next change).
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from server import writer
 from server.database import DATABASE_FILE, Database, Op
 from server.store.journal import GroupJournal
 from server.store.memory import StoredSession
 
 JOURNAL_FILE = DATABASE_FILE  # the journal shares the embedded default's database
-SCHEMA_VERSION = 1
+# 2: entries numbered in the order they were made (``n``) rather than keyed by session.
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS session_snapshots (
     session_id TEXT PRIMARY KEY,
@@ -30,15 +47,26 @@ CREATE TABLE IF NOT EXISTS session_snapshots (
     snapshot BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS session_commands (
+    n INTEGER PRIMARY KEY,
     session_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
-    command BLOB NOT NULL,
-    PRIMARY KEY (session_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS session_journal_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    command BLOB NOT NULL
+);
 """
-INSERT_COMMAND = ("INSERT OR REPLACE INTO session_commands (session_id, seq, command) "
-                  "VALUES (?, ?, ?)")
+META = "CREATE TABLE IF NOT EXISTS session_journal_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+# Schema 1 kept the entries keyed by session: they move to the new table in that order.
+MIGRATE_1 = (
+    "ALTER TABLE session_commands RENAME TO session_commands_1",
+    *[s.strip() for s in SCHEMA.split(";") if s.strip()],
+    "INSERT INTO session_commands (session_id, seq, command) "
+    "SELECT session_id, seq, command FROM session_commands_1 ORDER BY session_id, seq",
+    "DROP TABLE session_commands_1",
+)
+INSERT_COMMAND = "INSERT INTO session_commands (n, session_id, seq, command) VALUES (?, ?, ?, ?)"
+# How many entries a session may hold the watermark back by before it is told to its store, and
+# how many entries pass between two looks for such sessions.
+LAG = 20_000
+LAG_CHECK_EVERY = 1_000
 
 
 @dataclass(slots=True)
@@ -47,13 +75,19 @@ class _Snapshot(Op):
     seq: int = 0
     created_at: float = 0.0
     data: bytes = b""
+    # Entries numbered below this are needed by no session once this snapshot is kept.
+    forget_below: int = 0
+    # The session has ended: its own entries (its chat) go now, wherever they are.
+    final: bool = False
 
     def run(self, db: sqlite3.Connection) -> None:
         db.execute("INSERT OR REPLACE INTO session_snapshots (session_id, created_at, seq, "
                    "snapshot) VALUES (?, ?, ?, ?)",
                    (self.session_id, self.created_at, self.seq, self.data))
-        db.execute("DELETE FROM session_commands WHERE session_id = ? AND seq <= ?",
-                   (self.session_id, self.seq))
+        db.execute("DELETE FROM session_commands WHERE n < ?", (self.forget_below,))
+        if self.final:
+            db.execute("DELETE FROM session_commands WHERE session_id = ? AND seq <= ?",
+                       (self.session_id, self.seq))
 
 
 @dataclass(slots=True)
@@ -61,9 +95,11 @@ class _Delete(Op):
     session_ids: tuple[str, ...] = ()
 
     def run(self, db: sqlite3.Connection) -> None:
-        ids = [(sid,) for sid in self.session_ids]
-        db.executemany("DELETE FROM session_commands WHERE session_id = ?", ids)
-        db.executemany("DELETE FROM session_snapshots WHERE session_id = ?", ids)
+        marks = ",".join("?" * len(self.session_ids))
+        db.execute(f"DELETE FROM session_commands WHERE session_id IN ({marks})",
+                   self.session_ids)
+        db.executemany("DELETE FROM session_snapshots WHERE session_id = ?",
+                       [(sid,) for sid in self.session_ids])
 
 
 class SqliteJournal(GroupJournal):
@@ -73,44 +109,137 @@ class SqliteJournal(GroupJournal):
     snapshot_op = _Snapshot
     delete_op = _Delete
 
-    def __init__(self, database: Path | Database, *, commit_interval: float = 0.01) -> None:
+    def __init__(self, database: Path | Database, *, commit_interval: float = 0.01,
+                 lag: int = LAG, lag_check_every: int = LAG_CHECK_EVERY) -> None:
         owns = not isinstance(database, Database)
         self.database: Database = database if isinstance(database, Database) else Database(
             database, commit_interval=commit_interval)
         super().__init__(self.database, owns_database=owns)
+        self.lag, self.lag_check_every = lag, lag_check_every
+        # The next entry's number, and each session's entries (seq, n) that its last snapshot
+        # on disk does not hold, oldest first.
+        self._next_n = 1
+        self._needed: dict[str, deque[tuple[int, int]]] = {}
+        self._lagging: set[str] = set()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def open(self) -> None:
-        """Create the tables (synchronously: once, before serving)."""
+        """Create the tables, or bring those of an earlier schema to this one (synchronously:
+        once, before serving)."""
         db = self.database.open()
-        db.executescript(SCHEMA)
+        # What a migration or a deletion frees holds chat text: overwritten, not left behind.
+        db.execute("PRAGMA secure_delete = ON")
+        db.execute(META)
         row = db.execute(
             "SELECT value FROM session_journal_meta WHERE key = 'schema'").fetchone()
-        if row is not None and int(row[0]) > SCHEMA_VERSION:
+        version = int(row[0]) if row is not None else None
+        if version is not None and version > SCHEMA_VERSION:
             raise RuntimeError(f"{self.database.path}: the session journal was written by a "
                                f"newer Tandem (schema {row[0]})")
+        if version == 1:
+            db.execute("BEGIN IMMEDIATE")  # all of it or nothing
+            for statement in MIGRATE_1:
+                db.execute(statement)
+            db.execute("COMMIT")
+        db.executescript(SCHEMA)
         db.execute("INSERT OR REPLACE INTO session_journal_meta (key, value) "
                    "VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
     async def start(self) -> list[StoredSession]:
         """Open the journal and return everything it holds."""
         self.open()
-        stored: list[StoredSession] = await self.database.in_thread(_load)
+        stored, top = await self.database.in_thread(_load)
+        self._next_n = top + 1
+        self._needed = {s.session_id: deque((seq, n) for n, (seq, _) in zip(
+            s.numbers, s.commands, strict=True)) for s in stored if s.commands}
         await self.database.start()
-        return stored
+        return [StoredSession(s.session_id, s.seq, s.snapshot, s.commands) for s in stored]
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def _entry(self, session_id: str, seq: int, command: bytes) -> tuple[Any, ...]:
+        n = self._next_n
+        self._next_n = n + 1
+        needed = self._needed.get(session_id)
+        if needed is None:
+            needed = self._needed[session_id] = deque()
+        needed.append((seq, n))
+        if n % self.lag_check_every == 0:
+            self._look_for_laggards()
+        return (n, session_id, seq, command)
+
+    def _snapshot_op(self, session_id: str, seq: int, created_at: float, data: bytes,
+                     final: bool) -> writer.Op:
+        # What this snapshot holds, and what every other session's snapshot on disk holds, can
+        # go: the watermark is the first entry another session still needs.
+        below = self._next_n
+        for sid, needed in self._needed.items():
+            if needed and sid != session_id and needed[0][1] < below:
+                below = needed[0][1]
+        op = _Snapshot(self.database.new_future(), session_id, seq, created_at, data, below,
+                       final)
+        op.future.add_done_callback(lambda f: self._kept(f, session_id, seq))
+        return op
+
+    def _kept(self, future: asyncio.Future[None], session_id: str, seq: int) -> None:
+        """A snapshot is on disk: the entries it holds are needed no more. (One that failed
+        leaves them needed, and its session may be told of again.)"""
+        self._lagging.discard(session_id)
+        if future.cancelled() or future.exception() is not None:
+            return
+        needed = self._needed.get(session_id)
+        if needed is None:
+            return
+        while needed and needed[0][0] <= seq:
+            needed.popleft()
+        if not needed:
+            del self._needed[session_id]
+
+    async def delete(self, session_ids: list[str]) -> asyncio.Future[None]:
+        for sid in session_ids:
+            self._needed.pop(sid, None)
+            self._lagging.discard(sid)
+        return await super().delete(session_ids)
+
+    def _look_for_laggards(self) -> None:
+        """Tell the store of the sessions whose oldest needed entry is more than ``lag`` behind
+        (once each, until a snapshot of theirs is kept)."""
+        oldest = self._next_n - self.lag
+        late = {sid for sid, needed in self._needed.items()
+                if needed and needed[0][1] < oldest and sid not in self._lagging}
+        if late and self.on_lagging is not None:
+            self._lagging |= late
+            self.on_lagging(late)
 
 
-def _load(db: sqlite3.Connection) -> list[StoredSession]:
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    session_id: str
+    seq: int
+    snapshot: bytes
+    commands: tuple[tuple[int, bytes], ...]
+    numbers: tuple[int, ...]  # each command's n
+
+
+def _load(db: sqlite3.Connection) -> tuple[list[_Loaded], int]:
+    """Every session's snapshot and the entries after it, and the highest entry number."""
+    snapshots = db.execute("SELECT session_id, seq, snapshot FROM session_snapshots "
+                           "ORDER BY created_at, session_id").fetchall()
+    since = {sid: seq for sid, seq, _ in snapshots}
+    entries: dict[str, dict[int, tuple[int, bytes]]] = {}
+    top = 0
+    for n, sid, seq, command in db.execute(
+            "SELECT n, session_id, seq, command FROM session_commands ORDER BY n"):
+        top = n
+        if sid in since and seq > since[sid]:
+            entries.setdefault(sid, {})[seq] = (n, command)  # a later one of a seq prevails
     out = []
-    for sid, seq, snapshot in db.execute(
-            "SELECT session_id, seq, snapshot FROM session_snapshots "
-            "ORDER BY created_at, session_id").fetchall():
-        commands = tuple(db.execute(
-            "SELECT seq, command FROM session_commands WHERE session_id = ? AND seq > ? "
-            "ORDER BY seq", (sid, seq)))
-        out.append(StoredSession(sid, seq, snapshot, commands))
-    return out
+    for sid, seq, snapshot in snapshots:
+        mine = sorted(entries.get(sid, {}).items())
+        out.append(_Loaded(sid, seq, snapshot, tuple((s, c) for s, (_, c) in mine),
+                           tuple(n for _, (n, _) in mine)))
+    return out, top
 
 
 def counts(path: Path) -> dict[str, int]:

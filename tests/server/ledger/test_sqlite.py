@@ -1,5 +1,6 @@
 """What only the SQLite ledger does: it moves a ledger of an earlier schema to this one, in
-place, leaving nothing of the moved rows in the file's free space."""
+place, leaving nothing of the moved rows in the file's free space; it finds a person's records
+through ``record_people``, which its records' trigger keeps and its deletions empty."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from rooms.attendance import AnonymousRating, RecordKind, day_of
-from server.ledger.sqlite import LEDGER_FILE, SCHEMA_VERSION, SqliteLedger
+from server.ledger.sqlite import LEDGER_FILE, MIGRATIONS, SCHEMA_VERSION, SqliteLedger
+from tests.server.ledger.test_ledger import rec, session
 
 K = RecordKind
 T0 = 1_800_000_000.0
@@ -54,6 +56,71 @@ async def test_a_ledger_of_schema_2_moves_its_anonymous_ratings_apart(tmp_path: 
     # Nothing of the old record is left in the file's free space, where it sat between Ben's
     # records: the comment is there once, in its new table.
     assert path.read_bytes().count(b"Too short") == 1
+
+
+async def test_a_ledger_of_schema_3_finds_its_people_without_an_index_by_person(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / LEDGER_FILE
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_2)
+    for statement in MIGRATIONS[2]:
+        db.execute(statement)
+    db.executemany("INSERT INTO sessions (id, title, created_at) VALUES (?, 'T', ?)",
+                   [("s1", T0), ("s2", T0 + 86400)])
+    db.executemany(
+        "INSERT INTO records (session_id, at, kind, participant_id, person_id, room) "
+        "VALUES (?, ?, ?, ?, ?, 'main')",
+        [("s1", T0 + 1, "joined", "b1", "ben"), ("s1", T0 + 2, "chat", "b1", "ben"),
+         ("s1", T0 + 3, "left", "b1", None), ("s1", T0 + 4, "joined", "a1", "ann"),
+         ("s2", T0 + 5, "joined", "b2", "ben")])
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    ledger = SqliteLedger(path, recover=False)  # its presence left open stays as it is
+    ledger.open()
+    await ledger.start()
+    try:
+        assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        assert raw(path, "SELECT name FROM sqlite_master WHERE name = 'records_person'") == []
+        assert sorted(raw(path, "SELECT * FROM record_people")) == [
+            ("s1", "a1", "ann"), ("s1", "b1", "ben"), ("s2", "b2", "ben")]
+        report = await ledger.delete_person("ben")
+        assert report.records == 4  # Ben's left record names no person, and goes too
+        assert [r.participant_id for r in await ledger.session_records("s1")] == ["a1"]
+        assert await ledger.session_records("s2") == []
+        assert raw(path, "SELECT * FROM record_people") == [("s1", "a1", "ann")]
+    finally:
+        await ledger.close()
+
+
+async def test_record_people_holds_a_row_per_participant_and_nothing_once_deleted(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / LEDGER_FILE
+    ledger = SqliteLedger(path)
+    ledger.open()
+    await ledger.start()
+    try:
+        await ledger.put_session(session("s1"))
+        await ledger.put_session(session("old", created=T0 - 400 * 86400))
+        await ledger.append([rec(K.JOINED, "b1", person_id="ben"),
+                             rec(K.CHAT, "b1", person_id="ben"),
+                             rec(K.JOINED, "c1", person_id="cy"),
+                             rec(K.JOINED, "g1"),  # a guest: no person
+                             rec(K.JOINED, "d1", session_id="old", person_id="dee")])
+        await ledger.append([rec(K.CHAT, "b1", person_id="ben")])
+        people = "SELECT session_id, participant_id, person_id FROM record_people ORDER BY 1, 2"
+        assert raw(path, people) == [
+            ("old", "d1", "dee"), ("s1", "b1", "ben"), ("s1", "c1", "cy")]
+        assert (await ledger.delete_participant("s1", "c1")).records == 1
+        assert await ledger.purge(T0 - 365 * 86400) == 1
+        assert raw(path, people) == [("s1", "b1", "ben")]
+        assert (await ledger.delete_person("ben")).records == 3
+        assert raw(path, people) == []
+        assert [r.participant_id for r in await ledger.session_records("s1")] == ["g1"]
+    finally:
+        await ledger.close()
 
 
 # The tables as schema version 2 made them (before anonymous ratings moved apart).
