@@ -4,10 +4,14 @@ snapshot, and a journal of schema 1 (entries keyed by session) moves to this one
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from rooms import commands as c
+from rooms.lifecycles import SessionState
 from rooms.roles import Role
 from rooms.session import Session
 from server.database import DATABASE_FILE
@@ -170,3 +174,43 @@ async def test_a_journal_of_schema_1_moves_to_entries_in_order(tmp_path: Path) -
     assert [m.text for m in await third.read("s2", lambda s: s.chat)] == [
         "before the move", "after the move"]
     await third.close()
+
+
+def as_kept(session: Session) -> bytes:
+    """The session as the journal keeps it: without its chat once it has ended."""
+    return encode_session(session, with_chat=session.state is not SessionState.ENDED)
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_whatever_the_sessions_do_every_change_acknowledged_comes_back(
+    tmp_path: Path, seed: int,
+) -> None:
+    """Eight sessions chat in a random order, some fall idle, some end; snapshots and forced
+    snapshots come and go. At every checkpoint, the journal as it is on disk (read by a second
+    store, as a server started after a crash would) rebuilds every session as memory has it."""
+    rng = random.Random(seed)
+    path = tmp_path / DATABASE_FILE
+    store = await opened(path, lag=40, lag_check_every=5)
+    sids = [f"s{i}" for i in range(8)]
+    for sid in sids:
+        await store.add(Session.create(session_id=sid, title="T", max_participants=8, now=T0))
+        await (await store.update(sid, c.Join("cm", Role.MENTOR, "Ana", "m", True, True,
+                                              T0))).durable
+    busy = sids[:3]  # most of the traffic; the others speak now and then
+    for step in range(600):
+        sid = rng.choice(busy) if rng.random() < 0.8 else rng.choice(sids)
+        if await store.read(sid, lambda s: s.state) is SessionState.ENDED:
+            continue
+        if rng.random() < 0.004:
+            await (await store.update(sid, c.End("over", T0 + step))).durable
+        else:
+            text = f"{sid} {step} " + "x" * rng.randrange(200)
+            await (await store.update(sid, c.PostChat("m", "cm", text, T0 + step))).durable
+        if step % 150 == 149:
+            memory = {sid: await store.read(sid, as_kept) for sid in sids}
+            disk = MemoryStore(SqliteJournal(path))
+            await disk.start()
+            assert {sid: await disk.read(sid, as_kept) for sid in sids} == memory
+            await disk.close()
+    assert counts(path)["commands"] < 40 + 5 + 600 // 4  # forgotten as it went
+    await store.close()
