@@ -10,10 +10,12 @@ a page of its own session's, two thirds of what a commit wrote to disk).
 A snapshot replaces the session's row of ``session_snapshots``; in the same transaction it
 forgets every entry numbered below the journal's *watermark*: the first entry that a session
 still needs (one made after its last snapshot that is on disk), other than the session being
-written. A session that holds the watermark back by more than ``LAG`` entries is told to its
-store (``on_lagging``), which writes it a snapshot: the table holds about ``LAG`` entries beyond
-those the sessions need. A session's last snapshot (it has ended) and its deletion delete its
-entries, which hold its chat, at once (a scan of that table).
+written. A session that holds the watermark back by more than ``LAG`` entries (or
+``LAG_PER_SESSION`` for each session that needs entries, whichever is more) is told to its store
+(``on_lagging``), which writes it a snapshot: the table holds about that many entries, and such
+snapshots come at most about one for every ``LAG_PER_SESSION`` entries made. A session's last
+snapshot (it has ended) and its deletion delete its entries, which hold its chat, at once (a scan
+of that table).
 
 Every write is an operation of the database's writer, so it commits with whatever else is
 waiting: a chat message's entry and its attendance record share one transaction and one flush.
@@ -26,8 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +64,11 @@ MIGRATE_1 = (
     "DROP TABLE session_commands_1",
 )
 INSERT_COMMAND = "INSERT INTO session_commands (n, session_id, seq, command) VALUES (?, ?, ?, ?)"
-# How many entries a session may hold the watermark back by before it is told to its store, and
-# how many entries pass between two looks for such sessions.
+# How many entries a session may hold the watermark back by before it is told to its store (at
+# least ``LAG``, and ``LAG_PER_SESSION`` for each session that needs entries), and how many
+# entries pass between two looks for such sessions.
 LAG = 20_000
+LAG_PER_SESSION = 200
 LAG_CHECK_EVERY = 1_000
 
 
@@ -110,16 +113,18 @@ class SqliteJournal(GroupJournal):
     delete_op = _Delete
 
     def __init__(self, database: Path | Database, *, commit_interval: float = 0.01,
-                 lag: int = LAG, lag_check_every: int = LAG_CHECK_EVERY) -> None:
+                 lag: int = LAG, lag_per_session: int = LAG_PER_SESSION,
+                 lag_check_every: int = LAG_CHECK_EVERY) -> None:
         owns = not isinstance(database, Database)
         self.database: Database = database if isinstance(database, Database) else Database(
             database, commit_interval=commit_interval)
         super().__init__(self.database, owns_database=owns)
-        self.lag, self.lag_check_every = lag, lag_check_every
-        # The next entry's number, and each session's entries (seq, n) that its last snapshot
-        # on disk does not hold, oldest first.
+        self.lag, self.lag_per_session = lag, lag_per_session
+        self.lag_check_every = lag_check_every
+        # The next entry's number, and where each session with entries that its snapshot on
+        # disk does not hold stands.
         self._next_n = 1
-        self._needed: dict[str, deque[tuple[int, int]]] = {}
+        self._needs: dict[str, _Needs] = {}
         self._lagging: set[str] = set()
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -151,8 +156,7 @@ class SqliteJournal(GroupJournal):
         self.open()
         stored, top = await self.database.in_thread(_load)
         self._next_n = top + 1
-        self._needed = {s.session_id: deque((seq, n) for n, (seq, _) in zip(
-            s.numbers, s.commands, strict=True)) for s in stored if s.commands}
+        self._needs = {s.session_id: _Needs(s.first) for s in stored if s.first is not None}
         await self.database.start()
         return [StoredSession(s.session_id, s.seq, s.snapshot, s.commands) for s in stored]
 
@@ -161,10 +165,11 @@ class SqliteJournal(GroupJournal):
     def _entry(self, session_id: str, seq: int, command: bytes) -> tuple[Any, ...]:
         n = self._next_n
         self._next_n = n + 1
-        needed = self._needed.get(session_id)
-        if needed is None:
-            needed = self._needed[session_id] = deque()
-        needed.append((seq, n))
+        needs = self._needs.get(session_id)
+        if needs is None:
+            self._needs[session_id] = _Needs(n)
+        else:
+            needs.appended(n)
         if n % self.lag_check_every == 0:
             self._look_for_laggards()
         return (n, session_id, seq, command)
@@ -174,43 +179,85 @@ class SqliteJournal(GroupJournal):
         # What this snapshot holds, and what every other session's snapshot on disk holds, can
         # go: the watermark is the first entry another session still needs.
         below = self._next_n
-        for sid, needed in self._needed.items():
-            if needed and sid != session_id and needed[0][1] < below:
-                below = needed[0][1]
+        for sid, needs in self._needs.items():
+            first = needs.first
+            if first is not None and first < below and sid != session_id:
+                below = first
         op = _Snapshot(self.database.new_future(), session_id, seq, created_at, data, below,
                        final)
-        op.future.add_done_callback(lambda f: self._kept(f, session_id, seq))
+        needs = self._needs.setdefault(session_id, _Needs(None))
+        taken = needs.taking()
+        op.future.add_done_callback(lambda f: self._kept(f, session_id, taken))
         return op
 
-    def _kept(self, future: asyncio.Future[None], session_id: str, seq: int) -> None:
+    def _kept(self, future: asyncio.Future[None], session_id: str, taken: _Taken) -> None:
         """A snapshot is on disk: the entries it holds are needed no more. (One that failed
         leaves them needed, and its session may be told of again.)"""
         self._lagging.discard(session_id)
-        if future.cancelled() or future.exception() is not None:
-            return
-        needed = self._needed.get(session_id)
-        if needed is None:
-            return
-        while needed and needed[0][0] <= seq:
-            needed.popleft()
-        if not needed:
-            del self._needed[session_id]
+        needs = self._needs.get(session_id)
+        if needs is None:
+            return  # deleted meanwhile
+        kept = not future.cancelled() and future.exception() is None
+        needs.taken(taken, kept)
+        if needs.first is None and not needs.under_way:
+            del self._needs[session_id]
 
     async def delete(self, session_ids: list[str]) -> asyncio.Future[None]:
         for sid in session_ids:
-            self._needed.pop(sid, None)
+            self._needs.pop(sid, None)
             self._lagging.discard(sid)
         return await super().delete(session_ids)
 
     def _look_for_laggards(self) -> None:
-        """Tell the store of the sessions whose oldest needed entry is more than ``lag`` behind
-        (once each, until a snapshot of theirs is kept)."""
-        oldest = self._next_n - self.lag
-        late = {sid for sid, needed in self._needed.items()
-                if needed and needed[0][1] < oldest and sid not in self._lagging}
+        """Tell the store of the sessions whose first needed entry is further behind than
+        ``lag`` entries, or ``lag_per_session`` entries a session with entries needed (so that
+        with many sessions, each is not written a snapshot every few entries); once each, until
+        a snapshot of theirs is kept."""
+        oldest = self._next_n - max(self.lag, self.lag_per_session * len(self._needs))
+        late = {sid for sid, needs in self._needs.items()
+                if needs.first is not None and needs.first < oldest
+                and sid not in self._lagging}
         if late and self.on_lagging is not None:
             self._lagging |= late
             self.on_lagging(late)
+
+
+@dataclass(slots=True)
+class _Taken:
+    """A snapshot under way: the first entry made after it was taken (None: none yet)."""
+
+    first_after: int | None = None
+
+
+@dataclass(slots=True)
+class _Needs:
+    """A session's first entry that its snapshot on disk does not hold (None: none), and its
+    snapshots under way, oldest first. Entries are numbered in the order they are made, so the
+    first one made after a snapshot was taken is the first needed once that snapshot is kept."""
+
+    first: int | None
+    under_way: list[_Taken] = field(default_factory=list)
+
+    def appended(self, n: int) -> None:
+        if self.first is None:
+            self.first = n
+        for taken in reversed(self.under_way):
+            if taken.first_after is not None:
+                break
+            taken.first_after = n
+
+    def taking(self) -> _Taken:
+        taken = _Taken()
+        self.under_way.append(taken)
+        return taken
+
+    def taken(self, taken: _Taken, kept: bool) -> None:
+        self.under_way.remove(taken)
+        # What the session needs is what it needed and was made after this snapshot was taken
+        # (None, nothing, stays nothing: a later snapshot already holds it all).
+        if kept and self.first is not None and (taken.first_after is None
+                                                or taken.first_after > self.first):
+            self.first = taken.first_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +266,7 @@ class _Loaded:
     seq: int
     snapshot: bytes
     commands: tuple[tuple[int, bytes], ...]
-    numbers: tuple[int, ...]  # each command's n
+    first: int | None  # the first command's n
 
 
 def _load(db: sqlite3.Connection) -> tuple[list[_Loaded], int]:
@@ -238,7 +285,7 @@ def _load(db: sqlite3.Connection) -> tuple[list[_Loaded], int]:
     for sid, seq, snapshot in snapshots:
         mine = sorted(entries.get(sid, {}).items())
         out.append(_Loaded(sid, seq, snapshot, tuple((s, c) for s, (_, c) in mine),
-                           tuple(n for _, (n, _) in mine)))
+                           min((n for _, (n, _) in mine), default=None)))
     return out, top
 
 

@@ -92,7 +92,7 @@ async def test_a_session_that_holds_the_journal_back_is_written_a_snapshot(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / DATABASE_FILE
-    store = await opened(path, lag=50, lag_check_every=10)
+    store = await opened(path, lag=50, lag_per_session=5, lag_check_every=10)
     await two_sessions(store)
     await chat(store, "s2", "idle from here", T0 + 1)
     ((s2_seq,),) = raw(path, "SELECT seq FROM session_snapshots WHERE session_id = 's2'")
@@ -108,6 +108,27 @@ async def test_a_session_that_holds_the_journal_back_is_written_a_snapshot(
     assert [m.text for m in await again.read("s2", lambda s: s.chat)] == ["idle from here"]
     assert len(await again.read("s1", lambda s: s.chat)) == 120
     await again.close()
+
+
+async def test_with_many_sessions_each_may_hold_the_journal_back_longer(tmp_path: Path) -> None:
+    path = tmp_path / DATABASE_FILE
+    store = await opened(path, lag=10, lag_per_session=5, lag_check_every=5)
+    sids = [f"s{i}" for i in range(30)]
+    for sid in sids:  # each with one entry: 30 sessions need entries, so 150 may pass
+        await store.add(Session.create(session_id=sid, title="T", max_participants=8, now=T0))
+        await (await store.update(sid, c.Join("cm", Role.MENTOR, "Ana", "m", True, True,
+                                              T0))).durable
+    snapshots = "SELECT COUNT(*) FROM session_snapshots WHERE seq > 0"
+    for i in range(100):
+        await (await store.update("s0", c.PostChat("m", "cm", f"m{i}", T0 + i))).durable
+    await store.close()
+    assert raw(path, snapshots) == [(0,)]  # 130 entries made: none told of yet
+    store = await opened(path, lag=10, lag_per_session=5, lag_check_every=5)
+    for i in range(100):
+        await (await store.update("s0", c.PostChat("m", "cm", f"n{i}", T0 + 100 + i))).durable
+    await store.close()
+    ((written,),) = raw(path, snapshots)
+    assert written >= 29  # past 150, the idle ones were written a snapshot each
 
 
 async def test_deleting_a_session_deletes_its_entries_and_no_others(tmp_path: Path) -> None:
@@ -190,7 +211,7 @@ async def test_whatever_the_sessions_do_every_change_acknowledged_comes_back(
     store, as a server started after a crash would) rebuilds every session as memory has it."""
     rng = random.Random(seed)
     path = tmp_path / DATABASE_FILE
-    store = await opened(path, lag=40, lag_check_every=5)
+    store = await opened(path, lag=40, lag_per_session=5, lag_check_every=5)
     sids = [f"s{i}" for i in range(8)]
     for sid in sids:
         await store.add(Session.create(session_id=sid, title="T", max_participants=8, now=T0))
