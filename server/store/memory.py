@@ -5,9 +5,11 @@ Every command applied that changes its session is appended to the journal (``ser
 as its session's next numbered entry (a caption line changes nothing, so its text is never
 written). Once the entries written since a session's last snapshot weigh twice as much as that
 snapshot (and at least ``SNAPSHOT_MIN_BYTES``), and when a session ends, the whole session is
-written as a snapshot instead, which lets the journal forget the entries before it: the disk and
-the replay at start stay within about three times the session's size, and a busy session's
-snapshots cost less per command than its entries do. A session that has ended is kept without its
+written as a snapshot instead, which lets the journal forget the entries before it: the replay
+at start stays within about three times the session's size, and a busy session's snapshots cost
+less per command than its entries do (SQLite forgets them once no other session holds the
+journal back, and asks for a snapshot of one that does: ``on_lagging``, ``_catch_up``). A
+session that has ended is kept without its
 chat history: chat text lives on disk only for the life of the session (the attendance ledger keeps
 it when the session keeps chat). On start, each session is rebuilt from its snapshot and the
 entries after it. Without a journal (tests of the domain's adapters) nothing is kept.
