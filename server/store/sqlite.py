@@ -14,8 +14,8 @@ written. A session that holds the watermark back by more than ``LAG`` entries (o
 ``LAG_PER_SESSION`` for each session that needs entries, whichever is more) is told to its store
 (``on_lagging``), which writes it a snapshot: the table holds about that many entries, and such
 snapshots come at most about one for every ``LAG_PER_SESSION`` entries made. A session's last
-snapshot (it has ended) and its deletion delete its entries, which hold its chat, at once (a scan
-of that table).
+snapshot (it has ended) and its deletion delete its entries, which hold its chat, at once: the
+journal keeps the numbers of each session's entries that may still be in the table.
 
 Every write is an operation of the database's writer, so it commits with whatever else is
 waiting: a chat message's entry and its attendance record share one transaction and one flush.
@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,27 +82,25 @@ class _Snapshot(Op):
     data: bytes = b""
     # Entries numbered below this are needed by no session once this snapshot is kept.
     forget_below: int = 0
-    # The session has ended: its own entries (its chat) go now, wherever they are.
-    final: bool = False
+    # The session has ended: its own entries (its chat) go now, wherever they are (their
+    # numbers; empty otherwise).
+    final: tuple[int, ...] = ()
 
     def run(self, db: sqlite3.Connection) -> None:
         db.execute("INSERT OR REPLACE INTO session_snapshots (session_id, created_at, seq, "
                    "snapshot) VALUES (?, ?, ?, ?)",
                    (self.session_id, self.created_at, self.seq, self.data))
         db.execute("DELETE FROM session_commands WHERE n < ?", (self.forget_below,))
-        if self.final:
-            db.execute("DELETE FROM session_commands WHERE session_id = ? AND seq <= ?",
-                       (self.session_id, self.seq))
+        db.executemany("DELETE FROM session_commands WHERE n = ?", [(n,) for n in self.final])
 
 
 @dataclass(slots=True)
 class _Delete(Op):
     session_ids: tuple[str, ...] = ()
+    entries: tuple[int, ...] = ()  # the numbers of their entries
 
     def run(self, db: sqlite3.Connection) -> None:
-        marks = ",".join("?" * len(self.session_ids))
-        db.execute(f"DELETE FROM session_commands WHERE session_id IN ({marks})",
-                   self.session_ids)
+        db.executemany("DELETE FROM session_commands WHERE n = ?", [(n,) for n in self.entries])
         db.executemany("DELETE FROM session_snapshots WHERE session_id = ?",
                        [(sid,) for sid in self.session_ids])
 
@@ -126,6 +126,11 @@ class SqliteJournal(GroupJournal):
         self._next_n = 1
         self._needs: dict[str, _Needs] = {}
         self._lagging: set[str] = set()
+        # The numbers of each session's entries that may still be in the table (so that an
+        # ended or deleted session's are deleted by number, not by a scan), and the number
+        # below which every entry is known deleted.
+        self._rows: dict[str, array[int]] = {}
+        self._forgotten = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -157,6 +162,7 @@ class SqliteJournal(GroupJournal):
         stored, top = await self.database.in_thread(_load)
         self._next_n = top + 1
         self._needs = {s.session_id: _Needs(s.first) for s in stored if s.first is not None}
+        self._rows = {s.session_id: array("q", s.rows) for s in stored if s.rows}
         await self.database.start()
         return [StoredSession(s.session_id, s.seq, s.snapshot, s.commands) for s in stored]
 
@@ -170,6 +176,10 @@ class SqliteJournal(GroupJournal):
             self._needs[session_id] = _Needs(n)
         else:
             needs.appended(n)
+        rows = self._rows.get(session_id)
+        if rows is None:
+            rows = self._rows[session_id] = array("q")
+        rows.append(n)
         if n % self.lag_check_every == 0:
             self._look_for_laggards()
         return (n, session_id, seq, command)
@@ -183,30 +193,41 @@ class SqliteJournal(GroupJournal):
             first = needs.first
             if first is not None and first < below and sid != session_id:
                 below = first
+        rows = self._rows.get(session_id)
+        if rows is not None:  # those below the watermark are gone
+            del rows[:bisect_left(rows, self._forgotten)]
         op = _Snapshot(self.database.new_future(), session_id, seq, created_at, data, below,
-                       final)
+                       tuple(rows) if final and rows else ())
         needs = self._needs.setdefault(session_id, _Needs(None))
         taken = needs.taking()
-        op.future.add_done_callback(lambda f: self._kept(f, session_id, taken))
+        op.future.add_done_callback(lambda f: self._kept(f, op, taken))
         return op
 
-    def _kept(self, future: asyncio.Future[None], session_id: str, taken: _Taken) -> None:
+    def _kept(self, future: asyncio.Future[None], op: _Snapshot, taken: _Taken) -> None:
         """A snapshot is on disk: the entries it holds are needed no more. (One that failed
         leaves them needed, and its session may be told of again.)"""
+        session_id = op.session_id
         self._lagging.discard(session_id)
+        kept = not future.cancelled() and future.exception() is None
+        if kept:
+            self._forgotten = max(self._forgotten, op.forget_below)
+            if op.final:
+                self._rows.pop(session_id, None)
         needs = self._needs.get(session_id)
         if needs is None:
             return  # deleted meanwhile
-        kept = not future.cancelled() and future.exception() is None
         needs.taken(taken, kept)
         if needs.first is None and not needs.under_way:
             del self._needs[session_id]
 
     async def delete(self, session_ids: list[str]) -> asyncio.Future[None]:
+        entries: list[int] = []
         for sid in session_ids:
             self._needs.pop(sid, None)
             self._lagging.discard(sid)
-        return await super().delete(session_ids)
+            entries.extend(self._rows.pop(sid, ()))
+        return await self._submit(None, _Delete(self.database.new_future(), tuple(session_ids),
+                                                tuple(entries)))
 
     def _look_for_laggards(self) -> None:
         """Tell the store of the sessions whose first needed entry is further behind than
@@ -267,6 +288,7 @@ class _Loaded:
     snapshot: bytes
     commands: tuple[tuple[int, bytes], ...]
     first: int | None  # the first command's n
+    rows: list[int]  # the numbers of all its entries in the table, needed or not
 
 
 def _load(db: sqlite3.Connection) -> tuple[list[_Loaded], int]:
@@ -275,17 +297,20 @@ def _load(db: sqlite3.Connection) -> tuple[list[_Loaded], int]:
                            "ORDER BY created_at, session_id").fetchall()
     since = {sid: seq for sid, seq, _ in snapshots}
     entries: dict[str, dict[int, tuple[int, bytes]]] = {}
+    rows: dict[str, list[int]] = {}
     top = 0
     for n, sid, seq, command in db.execute(
             "SELECT n, session_id, seq, command FROM session_commands ORDER BY n"):
         top = n
-        if sid in since and seq > since[sid]:
-            entries.setdefault(sid, {})[seq] = (n, command)  # a later one of a seq prevails
+        if sid in since:
+            rows.setdefault(sid, []).append(n)
+            if seq > since[sid]:
+                entries.setdefault(sid, {})[seq] = (n, command)  # a later one of a seq prevails
     out = []
     for sid, seq, snapshot in snapshots:
         mine = sorted(entries.get(sid, {}).items())
         out.append(_Loaded(sid, seq, snapshot, tuple((s, c) for s, (_, c) in mine),
-                           min((n for _, (n, _) in mine), default=None)))
+                           min((n for _, (n, _) in mine), default=None), rows.get(sid, [])))
     return out, top
 
 
