@@ -98,8 +98,12 @@ class GroupJournal:
         return op
 
     async def delete(self, session_ids: list[str]) -> asyncio.Future[None]:
-        return await self._submit(None, self.delete_op(self.database.new_future(),
-                                                       tuple(session_ids)))
+        return await self._submit(None, self._delete_op(tuple(session_ids)))
+
+    def _delete_op(self, session_ids: tuple[str, ...]) -> writer.Op:
+        # The backend's deletion finds the sessions' entries by their session.
+        op: writer.Op = self.delete_op(self.database.new_future(), session_ids)
+        return op
 
     async def _submit(self, session_id: str | None, op: writer.Op) -> asyncio.Future[None]:
         try:

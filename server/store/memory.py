@@ -9,10 +9,10 @@ written as a snapshot instead, which lets the journal forget the entries before 
 at start stays within about three times the session's size, and a busy session's snapshots cost
 less per command than its entries do (SQLite forgets them once no other session holds the
 journal back, and asks for a snapshot of one that does: ``on_lagging``, ``_catch_up``). A
-session that has ended is kept without its
-chat history: chat text lives on disk only for the life of the session (the attendance ledger keeps
-it when the session keeps chat). On start, each session is rebuilt from its snapshot and the
-entries after it. Without a journal (tests of the domain's adapters) nothing is kept.
+session that has ended is kept without its chat history: chat text lives on disk only for the
+life of the session (the attendance ledger keeps it when the session keeps chat). On start, each
+session is rebuilt from its snapshot and the entries after it. Without a journal (tests of the
+domain's adapters) nothing is kept.
 """
 
 from __future__ import annotations

@@ -159,12 +159,12 @@ class SqliteJournal(GroupJournal):
     async def start(self) -> list[StoredSession]:
         """Open the journal and return everything it holds."""
         self.open()
-        stored, top = await self.database.in_thread(_load)
-        self._next_n = top + 1
-        self._needs = {s.session_id: _Needs(s.first) for s in stored if s.first is not None}
-        self._rows = {s.session_id: array("q", s.rows) for s in stored if s.rows}
+        loaded: _Loaded = await self.database.in_thread(_load)
+        self._next_n = loaded.top + 1
+        self._needs = {sid: _Needs(n) for sid, n in loaded.first.items()}
+        self._rows = {sid: array("q", ns) for sid, ns in loaded.rows.items()}
         await self.database.start()
-        return [StoredSession(s.session_id, s.seq, s.snapshot, s.commands) for s in stored]
+        return loaded.sessions
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -220,14 +220,13 @@ class SqliteJournal(GroupJournal):
         if needs.first is None and not needs.under_way:
             del self._needs[session_id]
 
-    async def delete(self, session_ids: list[str]) -> asyncio.Future[None]:
+    def _delete_op(self, session_ids: tuple[str, ...]) -> writer.Op:
         entries: list[int] = []
         for sid in session_ids:
             self._needs.pop(sid, None)
             self._lagging.discard(sid)
             entries.extend(self._rows.pop(sid, ()))
-        return await self._submit(None, _Delete(self.database.new_future(), tuple(session_ids),
-                                                tuple(entries)))
+        return _Delete(self.database.new_future(), session_ids, tuple(entries))
 
     def _look_for_laggards(self) -> None:
         """Tell the store of the sessions whose first needed entry is further behind than
@@ -281,37 +280,38 @@ class _Needs:
             self.first = taken.first_after
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Loaded:
-    session_id: str
-    seq: int
-    snapshot: bytes
-    commands: tuple[tuple[int, bytes], ...]
-    first: int | None  # the first command's n
-    rows: list[int]  # the numbers of all its entries in the table, needed or not
+    """What the journal holds: every session's snapshot and the entries after it; for the
+    journal's own use, each session's first needed entry and the numbers of all its entries in
+    the table (needed or not); and the highest entry number."""
+
+    sessions: list[StoredSession]
+    first: dict[str, int]
+    rows: dict[str, list[int]]
+    top: int
 
 
-def _load(db: sqlite3.Connection) -> tuple[list[_Loaded], int]:
-    """Every session's snapshot and the entries after it, and the highest entry number."""
+def _load(db: sqlite3.Connection) -> _Loaded:
     snapshots = db.execute("SELECT session_id, seq, snapshot FROM session_snapshots "
                            "ORDER BY created_at, session_id").fetchall()
     since = {sid: seq for sid, seq, _ in snapshots}
     entries: dict[str, dict[int, tuple[int, bytes]]] = {}
-    rows: dict[str, list[int]] = {}
-    top = 0
+    loaded = _Loaded([], {}, {}, 0)
     for n, sid, seq, command in db.execute(
             "SELECT n, session_id, seq, command FROM session_commands ORDER BY n"):
-        top = n
+        loaded.top = n
         if sid in since:
-            rows.setdefault(sid, []).append(n)
+            loaded.rows.setdefault(sid, []).append(n)
             if seq > since[sid]:
                 entries.setdefault(sid, {})[seq] = (n, command)  # a later one of a seq prevails
-    out = []
     for sid, seq, snapshot in snapshots:
         mine = sorted(entries.get(sid, {}).items())
-        out.append(_Loaded(sid, seq, snapshot, tuple((s, c) for s, (_, c) in mine),
-                           min((n for _, (n, _) in mine), default=None), rows.get(sid, [])))
-    return out, top
+        loaded.sessions.append(StoredSession(sid, seq, snapshot,
+                                             tuple((s, c) for s, (_, c) in mine)))
+        if mine:
+            loaded.first[sid] = min(n for _, (n, _) in mine)
+    return loaded
 
 
 def counts(path: Path) -> dict[str, int]:
