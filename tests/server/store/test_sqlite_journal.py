@@ -39,15 +39,26 @@ async def opened(path: Path, **kw: int) -> MemoryStore:
 
 
 async def chat(store: MemoryStore, sid: str, text: str, at: float) -> None:
-    pid = "m" if sid == "s1" else "b"
-    await (await store.update(sid, c.PostChat(pid, f"c{pid}", text, at))).durable
+    """A message from the mentor each session has (``sessions``)."""
+    await (await store.update(sid, c.PostChat("m", "cm", text, at))).durable
+
+
+async def sessions(store: MemoryStore, *sids: str) -> None:
+    """New sessions, each joined by its mentor (one entry each)."""
+    for sid in sids:
+        await store.add(Session.create(session_id=sid, title="T", max_participants=8, now=T0))
+        await (await store.update(sid, c.Join("cm", Role.MENTOR, "Ana", "m", True, True,
+                                              T0))).durable
 
 
 async def two_sessions(store: MemoryStore) -> None:
-    for sid, pid, name in (("s1", "m", "Ana"), ("s2", "b", "Ben")):
-        await store.add(Session.create(session_id=sid, title="T", max_participants=8, now=T0))
-        await (await store.update(sid, c.Join(f"c{pid}", Role.MENTOR, name, pid, True, True,
-                                              T0))).durable
+    await sessions(store, "s1", "s2")
+
+
+def on_disk(path: Path, text: bytes) -> bool:
+    """Whether ``text`` is anywhere in the database's file or its WAL."""
+    files = (path, path.with_name(path.name + "-wal"))
+    return any(f.exists() and text in f.read_bytes() for f in files)
 
 
 def entries(path: Path) -> list[tuple[object, ...]]:
@@ -113,19 +124,16 @@ async def test_a_session_that_holds_the_journal_back_is_written_a_snapshot(
 async def test_with_many_sessions_each_may_hold_the_journal_back_longer(tmp_path: Path) -> None:
     path = tmp_path / DATABASE_FILE
     store = await opened(path, lag=10, lag_per_session=5, lag_check_every=5)
-    sids = [f"s{i}" for i in range(30)]
-    for sid in sids:  # each with one entry: 30 sessions need entries, so 150 may pass
-        await store.add(Session.create(session_id=sid, title="T", max_participants=8, now=T0))
-        await (await store.update(sid, c.Join("cm", Role.MENTOR, "Ana", "m", True, True,
-                                              T0))).durable
+    # each with one entry: 30 sessions need entries, so 150 may pass
+    await sessions(store, *(f"s{i}" for i in range(30)))
     snapshots = "SELECT COUNT(*) FROM session_snapshots WHERE seq > 0"
     for i in range(100):
-        await (await store.update("s0", c.PostChat("m", "cm", f"m{i}", T0 + i))).durable
+        await chat(store, "s0", f"m{i}", T0 + i)
     await store.close()
     assert raw(path, snapshots) == [(0,)]  # 130 entries made: none told of yet
     store = await opened(path, lag=10, lag_per_session=5, lag_check_every=5)
     for i in range(100):
-        await (await store.update("s0", c.PostChat("m", "cm", f"n{i}", T0 + 100 + i))).durable
+        await chat(store, "s0", f"n{i}", T0 + 100 + i)
     await store.close()
     ((written,),) = raw(path, snapshots)
     assert written >= 29  # past 150, the idle ones were written a snapshot each
@@ -141,9 +149,7 @@ async def test_deleting_a_session_deletes_its_entries_and_no_others(tmp_path: Pa
     await store.close()
     assert {sid for _, sid, _ in entries(path)} == {"s1"}
     assert counts(path)["sessions"] == 1
-    assert path.read_bytes().count(b"private words") == 0
-    wal = path.with_name(path.name + "-wal")
-    assert not wal.exists() or wal.read_bytes().count(b"private words") == 0
+    assert not on_disk(path, b"private words")
 
 
 async def test_an_ended_session_leaves_no_entry_even_while_another_holds_the_journal_back(
@@ -157,9 +163,7 @@ async def test_an_ended_session_leaves_no_entry_even_while_another_holds_the_jou
     await (await store.update("s2", c.End("over", T0 + 3))).durable
     assert {sid for _, sid, _ in entries(path)} == {"s1"}  # s1's entries stay: still needed
     await store.close()
-    for name in (path.name, path.name + "-wal"):
-        file = path.with_name(name)
-        assert not file.exists() or b"about to end" not in file.read_bytes()
+    assert not on_disk(path, b"about to end")
 
 
 async def test_a_journal_of_schema_1_moves_to_entries_in_order(tmp_path: Path) -> None:
@@ -213,10 +217,7 @@ async def test_whatever_the_sessions_do_every_change_acknowledged_comes_back(
     path = tmp_path / DATABASE_FILE
     store = await opened(path, lag=40, lag_per_session=5, lag_check_every=5)
     sids = [f"s{i}" for i in range(8)]
-    for sid in sids:
-        await store.add(Session.create(session_id=sid, title="T", max_participants=8, now=T0))
-        await (await store.update(sid, c.Join("cm", Role.MENTOR, "Ana", "m", True, True,
-                                              T0))).durable
+    await sessions(store, *sids)
     busy = sids[:3]  # most of the traffic; the others speak now and then
     for step in range(600):
         sid = rng.choice(busy) if rng.random() < 0.8 else rng.choice(sids)
@@ -225,8 +226,7 @@ async def test_whatever_the_sessions_do_every_change_acknowledged_comes_back(
         if rng.random() < 0.004:
             await (await store.update(sid, c.End("over", T0 + step))).durable
         else:
-            text = f"{sid} {step} " + "x" * rng.randrange(200)
-            await (await store.update(sid, c.PostChat("m", "cm", text, T0 + step))).durable
+            await chat(store, sid, f"{sid} {step} " + "x" * rng.randrange(200), T0 + step)
         if step % 150 == 149:
             memory = {sid: await store.read(sid, as_kept) for sid in sids}
             disk = MemoryStore(SqliteJournal(path))
