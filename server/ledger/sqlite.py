@@ -50,7 +50,9 @@ LEDGER_FILE = DATABASE_FILE
 #    second, no sequence); records gained ``shared`` (a check-in or rating shown to the mentor).
 # 4: a person's participants are found through ``record_people`` instead of an index of the
 #    records by person (which a commit's records dirtied one page each of).
-SCHEMA_VERSION = 4
+# 5: a session's records are found through ``record_index``, filled in batches, instead of an
+#    index of the records by session (the same: a page of its own for each record of a commit).
+SCHEMA_VERSION = 5
 # Anonymous ratings: who gave one is not kept, nor when beyond its day, nor the order they came
 # in (a random key orders the table), so nothing links one to a participant's records.
 ANONYMOUS_SCHEMA = """
@@ -75,6 +77,17 @@ CREATE TABLE IF NOT EXISTS record_people (
     PRIMARY KEY (session_id, participant_id, person_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS record_people_person ON record_people (person_id);
+"""
+# Each session's records by seq, written in batches (``SqliteLedger._index``, every
+# ``INDEX_EVERY`` seconds, sorted by session): a batch writes a page or two per session, where an
+# index of the records wrote a page per record, each commit. The records after the last batch
+# (``meta.indexed_upto``) are the tail, which reads by session scan (``SESSION_SEQS``).
+RECORD_INDEX = """
+CREATE TABLE IF NOT EXISTS record_index (
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
 """
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -115,7 +128,6 @@ CREATE TABLE IF NOT EXISTS records (
     ends_at REAL,
     shared INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS records_session ON records (session_id, seq);
 CREATE TRIGGER IF NOT EXISTS records_append_only BEFORE UPDATE ON records
 BEGIN
     SELECT RAISE(ABORT, 'ledger records are append-only');
@@ -128,7 +140,26 @@ BEGIN
     INSERT OR IGNORE INTO record_people (session_id, participant_id, person_id)
     VALUES (NEW.session_id, NEW.participant_id, NEW.person_id);
 END;
+""" + RECORD_INDEX + """
+INSERT OR IGNORE INTO meta (key, value) VALUES ('indexed_upto', '0');
+-- A deleted record leaves the index. Records with no seq above the tail's start left, a new one
+-- could take the seq of one deleted (SQLite gives max + 1): the tail starts below it then.
+CREATE TRIGGER IF NOT EXISTS records_unindexed AFTER DELETE ON records
+BEGIN
+    DELETE FROM record_index WHERE session_id = OLD.session_id AND seq = OLD.seq;
+    UPDATE meta SET value = CAST(MIN(CAST(value AS INTEGER),
+        (SELECT COALESCE(MAX(seq), 0) FROM records)) AS TEXT) WHERE key = 'indexed_upto';
+END;
 """
+# The seqs of session ``?1``'s records: those in ``record_index`` and those of the tail.
+SESSION_SEQS = (
+    "SELECT seq FROM record_index WHERE session_id = ?1 UNION ALL SELECT seq FROM records "
+    "WHERE seq > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'indexed_upto') "
+    "AND session_id = ?1")
+# A session's records in order (``?1``: the session).
+SESSION_RECORDS = f"SELECT {RECORD_COLUMNS} FROM records WHERE seq IN ({SESSION_SEQS}) ORDER BY seq"
+# The seconds between two batches of ``record_index``.
+INDEX_EVERY = 2.0
 INSERT_RECORD = (
     "INSERT INTO records (session_id, at, kind, participant_id, person_id, room, role, value, "
     "text, ends_at, shared) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -151,6 +182,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "INSERT OR IGNORE INTO record_people (session_id, participant_id, person_id) "
         "SELECT session_id, participant_id, person_id FROM records WHERE person_id IS NOT NULL",
         "DROP INDEX IF EXISTS records_person"),
+    4: (*[s.strip() for s in RECORD_INDEX.split(";") if s.strip()],
+        "INSERT INTO record_index (session_id, seq) SELECT session_id, seq FROM records "
+        "ORDER BY session_id, seq",
+        "INSERT OR REPLACE INTO meta (key, value) "
+        "SELECT 'indexed_upto', CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM records",
+        "DROP INDEX IF EXISTS records_session"),
 }
 
 
@@ -217,7 +254,7 @@ class _DeletePerson(Op):
                 "SELECT session_id, participant_id FROM record_people WHERE person_id = ?",
                 (self.person_id,)).fetchall():
             records += db.execute(
-                "DELETE FROM records WHERE session_id = ? AND participant_id = ?",
+                f"DELETE FROM records WHERE seq IN ({SESSION_SEQS}) AND participant_id = ?2",
                 (session_id, participant_id)).rowcount
         db.execute("DELETE FROM record_people WHERE person_id = ?", (self.person_id,))
         roster = db.execute("DELETE FROM roster WHERE person_id = ?", (self.person_id,)).rowcount
@@ -231,7 +268,7 @@ class _DeleteParticipant(Op):
 
     def run(self, db: sqlite3.Connection) -> DeletionReport:
         records = db.execute(
-            "DELETE FROM records WHERE session_id = ? AND participant_id = ?",
+            f"DELETE FROM records WHERE seq IN ({SESSION_SEQS}) AND participant_id = ?2",
             (self.session_id, self.participant_id),
         ).rowcount
         db.execute("DELETE FROM record_people WHERE session_id = ? AND participant_id = ?",
@@ -247,7 +284,7 @@ class _Purge(Op):
         old = [row[0] for row in db.execute(
             "SELECT id FROM sessions WHERE created_at < ?", (self.before,))]
         for session_id in old:
-            db.execute("DELETE FROM records WHERE session_id = ?", (session_id,))
+            db.execute(f"DELETE FROM records WHERE seq IN ({SESSION_SEQS})", (session_id,))
             db.execute("DELETE FROM record_people WHERE session_id = ?", (session_id,))
             db.execute("DELETE FROM anonymous_ratings WHERE session_id = ?", (session_id,))
             db.execute("DELETE FROM roster WHERE session_id = ?", (session_id,))
@@ -273,6 +310,7 @@ class SqliteLedger:
         heartbeat: float = 5.0,
         commit_interval: float = 0.01,
         recover: bool = True,
+        index_every: float = INDEX_EVERY,
     ) -> None:
         # Whether opening closes presence the last run left open (off when several processes
         # share the ledger: the one that finds another gone closes its people's presence).
@@ -287,6 +325,9 @@ class SqliteLedger:
         self._closed = False
         self.recovered: list[Record] = []  # presence closed by ``open`` after a crash
         self._alive = AliveMarks()
+        # When the writer next moves the tail's records into ``record_index`` (monotonic).
+        self.index_every = index_every
+        self._index_due = 0.0
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -312,6 +353,7 @@ class SqliteLedger:
         db.executescript(SCHEMA)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.database.on_commit.append(self._mark_alive)
+        self.database.on_commit.append(self._index)
         self.recovered = self._recover(db) if self.recover else []
         self._opened = True
 
@@ -320,6 +362,20 @@ class SqliteLedger:
         if self._alive.due(now):
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_alive', ?)",
                        (repr(now),))
+
+    def _index(self, db: sqlite3.Connection) -> None:
+        """Every ``index_every`` seconds, in a commit's transaction, the tail's records join
+        ``record_index``, sorted by session."""
+        now = time.monotonic()
+        if now < self._index_due:
+            return
+        self._index_due = now + self.index_every
+        db.execute(
+            "INSERT OR IGNORE INTO record_index (session_id, seq) SELECT session_id, seq "
+            "FROM records WHERE seq > (SELECT CAST(value AS INTEGER) FROM meta "
+            "WHERE key = 'indexed_upto') ORDER BY session_id, seq")
+        db.execute("UPDATE meta SET value = (SELECT CAST(COALESCE(MAX(seq), 0) AS TEXT) "
+                   "FROM records) WHERE key = 'indexed_upto'")
 
     async def start(self) -> None:
         self.open()
@@ -395,9 +451,8 @@ class SqliteLedger:
             "ON s.id = r.session_id WHERE r.seq > ? AND s.ended_at IS NULL", (checked,))]
         closed: list[Record] = []
         for session_id in sessions:
-            records = [record_from_row(row) for row in db.execute(
-                f"SELECT {RECORD_COLUMNS} FROM records WHERE session_id = ? ORDER BY seq",
-                (session_id,))]
+            records = [record_from_row(row)
+                       for row in db.execute(SESSION_RECORDS, (session_id,))]
             for last in still_inside(records):
                 at = max(alive, last.at) if alive is not None else last.at
                 closed.append(Record(session_id, at, RecordKind.DROPPED, last.participant_id,
@@ -448,7 +503,7 @@ class SqliteLedger:
                                     "session_id = ? ORDER BY position", (row[0],))
                 people, count = db.execute(
                     "SELECT COUNT(DISTINCT CASE WHEN kind = 'joined' THEN participant_id END), "
-                    "COUNT(*) FROM records WHERE session_id = ?", (row[0],)).fetchone()
+                    f"COUNT(*) FROM records WHERE seq IN ({SESSION_SEQS})", (row[0],)).fetchone()
                 out.append(SessionListing(info_from_row(row, roster), people, count))
             return out
 
@@ -457,9 +512,7 @@ class SqliteLedger:
 
     async def session_records(self, session_id: str) -> list[Record]:
         def run(db: sqlite3.Connection) -> list[Record]:
-            return [record_from_row(row) for row in db.execute(
-                f"SELECT {RECORD_COLUMNS} FROM records WHERE session_id = ? ORDER BY seq",
-                (session_id,))]
+            return [record_from_row(row) for row in db.execute(SESSION_RECORDS, (session_id,))]
 
         records: list[Record] = await asyncio.to_thread(self._read, run)
         return records
@@ -498,8 +551,7 @@ class SqliteLedger:
     ) -> AsyncIterator[list[tuple[Any, ...]]]:
         """Raw record rows (``RECORD_COLUMNS``), for exports that need no domain objects."""
         if session_id is not None:
-            sql = f"SELECT {RECORD_COLUMNS} FROM records WHERE session_id = ? ORDER BY seq"
-            args: list[Any] = [session_id]
+            sql, args = SESSION_RECORDS, [session_id]
         else:
             where, args = ledger_rows.where(query, "s")
             sql = (f"SELECT {', '.join('r.' + c for c in RECORD_FIELDS)} "
