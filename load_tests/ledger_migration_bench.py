@@ -1,5 +1,7 @@
-"""How long the ledger's move to schema 3 takes at start: anonymous ratings leave the records for
-their own table (``server/ledger/sqlite.py``, ``MIGRATIONS[2]``), which reads every record once.
+"""How long the ledger's move from schema 2 takes at start: anonymous ratings leave the records for
+their own table (``server/ledger/sqlite.py``, ``MIGRATIONS[2]``), which reads every record once;
+then the later steps (a person's participants in ``record_people``, a session's records in
+``record_index`` in place of an index of the records by session) each read them once more.
 
     python -m load_tests.ledger_migration_bench [--records 1000000] [--anonymous 1000]
                                                 [--data-dir DIR]
@@ -25,16 +27,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from server.ledger.sqlite import LEDGER_FILE, SCHEMA, SqliteLedger  # noqa: E402
+from server.ledger.sqlite import LEDGER_FILE, SCHEMA, SCHEMA_VERSION, SqliteLedger  # noqa: E402
 
 KINDS = ("joined", "media", "chat", "speaking", "reaction", "left")
 
 
 def schema_2(path: Path) -> sqlite3.Connection:
-    """The current tables, less what schema 3 added."""
+    """The current tables, less what schemas 3 and 5 added, with the index schema 5 dropped."""
     db = sqlite3.connect(path)
     db.executescript(SCHEMA)
-    db.executescript("ALTER TABLE records DROP COLUMN shared; DROP TABLE anonymous_ratings;")
+    db.executescript("ALTER TABLE records DROP COLUMN shared; DROP TABLE anonymous_ratings; "
+                     "DROP TRIGGER records_unindexed; DROP TABLE record_index; "
+                     "DELETE FROM meta WHERE key = 'indexed_upto'; "
+                     "CREATE INDEX records_session ON records (session_id, seq);")
     db.execute("PRAGMA user_version = 2")
     return db
 
@@ -83,10 +88,12 @@ def main() -> None:
         check = sqlite3.connect(path)
         kept = check.execute("SELECT COUNT(*) FROM records").fetchone()[0]
         moved = check.execute("SELECT COUNT(*) FROM anonymous_ratings").fetchone()[0]
+        indexed = check.execute("SELECT COUNT(*) FROM record_index").fetchone()[0]
         check.close()
         asyncio.run(ledger.close())
-    print(f"schema 2 -> 3 on {args.records:,} records ({size / 1e6:.0f} MB): {took:.2f} s at "
-          f"start; {kept:,} records kept, {moved:,} anonymous ratings moved apart")
+    print(f"schema 2 -> {SCHEMA_VERSION} on {args.records:,} records ({size / 1e6:.0f} MB): "
+          f"{took:.2f} s at start; {kept:,} records kept, {moved:,} anonymous ratings moved "
+          f"apart, {indexed:,} records in record_index")
     print(f"load average at end: {os.getloadavg()}")
 
 
