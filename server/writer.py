@@ -48,6 +48,15 @@ class Op:
         return None
 
 
+class Shared(asyncio.Future):  # type: ignore[type-arg]
+    """A future that many callers await (the rows of one commit, told together): cancelling one
+    caller does not cancel it, which would fail it for all the others (and leave the writer a
+    future it cannot resolve). The caller cancelled is told once the future is done."""
+
+    def cancel(self, msg: Any = None) -> bool:
+        return False
+
+
 @dataclass(slots=True)
 class Rows:
     """Rows an owner of tables buffered for the next commit (``GroupCommit.add_source``):
@@ -154,6 +163,10 @@ class GroupCommit:
     def new_future(self) -> asyncio.Future[Any]:
         return (self._loop or asyncio.get_running_loop()).create_future()
 
+    def new_shared_future(self) -> asyncio.Future[Any]:
+        """A future for rows that many callers wait on together (``Shared``)."""
+        return Shared(loop=self._loop or asyncio.get_running_loop())
+
     async def submit(self, op: Op) -> asyncio.Future[Any]:
         """Queue ``op`` (waiting while the queue is full); its future says when it is kept."""
         if not self.submit_nowait(op):
@@ -235,8 +248,9 @@ class GroupCommit:
                 error = DatabaseUnavailable(f"The database could not commit: {_reason(exc)}")
                 results = [error] * len(batch)
                 for rows in buffered:
-                    rows.future.set_exception(error)
-                    rows.future.exception()
+                    if not rows.future.done():
+                        rows.future.set_exception(error)
+                        rows.future.exception()
                     if rows.on_lost is not None:
                         rows.on_lost()
             else:
@@ -244,7 +258,8 @@ class GroupCommit:
                 if self.metrics is not None:
                     self.metrics.ledger_commit.observe(time.perf_counter() - started)
                 for rows in buffered:
-                    rows.future.set_result(None)
+                    if not rows.future.done():
+                        rows.future.set_result(None)
             failed = []
             for op, result in zip(batch, results, strict=True):
                 if isinstance(result, BaseException):

@@ -62,7 +62,8 @@ class GroupJournal:
             return failed
         future = self._entries_future
         if future is None:
-            future = self._entries_future = self.database.new_future()
+            # awaited by every command of the commit: one cancelled caller cancels it for none
+            future = self._entries_future = self.database.new_shared_future()
             self.database.wake()
         self._entries.append(self._entry(session_id, seq, command))
         self._entries_sessions.add(session_id)

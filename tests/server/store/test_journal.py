@@ -4,6 +4,8 @@ commit is reported and healed by the next snapshot."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
@@ -120,6 +122,41 @@ async def test_a_failed_commit_is_reported_and_the_next_change_is_a_snapshot(
     again = await opened(backend)
     assert await again.read("s1", encode_session) == before
     await again.close()
+
+
+async def test_a_caller_cancelled_while_it_waits_fails_no_other_and_stops_no_writer(
+    backend: Backend,
+) -> None:
+    """Commands of one commit wait on one future. A caller cancelled meanwhile (a connection's
+    handler at shutdown, say) must not cancel it: the others would be told their commands were
+    cancelled when they are kept, and the writer, left a future it cannot resolve, would stop."""
+    store = await opened(backend)
+    await populated(store)
+    first = await store.update("s1", c.PostChat("b", "cb", "one", T0 + 5))
+    second = await store.update("s1", c.PostChat("b", "cb", "two", T0 + 6))
+    assert first.durable is second.durable  # the same commit's
+    waiting_first = asyncio.ensure_future(first.durable)
+    waiting_second = asyncio.ensure_future(second.durable)
+    waiters = [asyncio.ensure_future(_waits_for(waiting_first)),
+               asyncio.ensure_future(_waits_for(waiting_second))]
+    await asyncio.sleep(0)  # both wait now; the commit needs the writer's thread and a turn more
+    waiters[0].cancel()
+    assert await waiters[1] == "kept"
+    with pytest.raises(asyncio.CancelledError):
+        await waiters[0]
+    await apply(store, c.PostChat("b", "cb", "three", T0 + 7))  # the writer carries on
+    before = await store.read("s1", encode_session)
+    await store.close()
+    again = await opened(backend)
+    assert [m.text for m in await again.read("s1", lambda s: s.room_entered("b").chat)][-3:] == [
+        "one", "two", "three"]
+    assert await again.read("s1", encode_session) == before
+    await again.close()
+
+
+async def _waits_for(durable: Awaitable[None]) -> str:
+    await durable
+    return "kept"
 
 
 async def test_deleted_sessions_are_gone_from_memory_and_disk(backend: Backend) -> None:
