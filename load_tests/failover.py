@@ -19,6 +19,7 @@ of its session never received, live or replayed: must be 0); the time until the 
 
     python -m load_tests.failover                       # 160 clients in rooms of 10, 0.5 chat/s
     python -m load_tests.failover --clients 20 --kill-after 3 --after 18 --json out.json
+    python -m load_tests.failover --graceful  # SIGTERM: its sockets close once answered
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import tempfile
 from collections import Counter
@@ -90,7 +92,10 @@ async def run(a: argparse.Namespace) -> FailoverResult:
         members: list[Member] = []
         try:
             members = await make_members(cluster, a.clients, a.room_size, a.rate)
-            return await _run(a, cluster.servers[1].kill, cluster.urls[1], members)
+            second = cluster.servers[1]
+            stop = second.kill if not a.graceful else (
+                lambda: second.process.send_signal(signal.SIGTERM))  # it exits by itself
+            return await _run(a, stop, cluster.urls[1], members)
         finally:
             for m in members:
                 await m.close()
@@ -234,6 +239,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--room-size", type=int, default=10)
     p.add_argument("--rate", type=float, default=0.5, help="chats a second per client")
     p.add_argument("--kill-after", type=float, default=8.0, help="seconds of chat before the kill")
+    p.add_argument("--graceful", action="store_true",
+                   help="stop the second process with SIGTERM (a graceful stop) instead of SIGKILL")
     p.add_argument("--after", type=float, default=22.0,
                    help="seconds of chat after the kill (the dead process is reaped 5-15 s "
                    "after it)")

@@ -24,6 +24,7 @@ from server.context import Context, Feature
 from server.database import DATABASE_FILE, Database, adopt_legacy_file
 from server.delivery import Delivery
 from server.documents import PostgresDocuments, SqliteDocuments, documents_for
+from server.draining import drain
 from server.fanout import TandemSocketServer
 from server.gateway import SocketGateway
 from server.health import Health
@@ -164,6 +165,8 @@ def create_app(
 
     app.router.add_get("/api/openapi.json", openapi_json)
     app.cleanup_ctx.append(lambda app: _serving(ctx, sio))
+    # At a graceful stop, once no connection is accepted: the websockets close first.
+    app.on_shutdown.append(lambda app: drain(sio))
     return app
 
 

@@ -197,6 +197,8 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
                             await on_message(sid, msg.data)
                         finally:
                             socket.handling = False
+                        if self.sio.draining:  # a graceful stop: closed once it is answered
+                            break
                     elif msg.data == liveness.PONG:
                         liveness.pong(socket, outbox.write, loop)
                     else:
@@ -385,6 +387,7 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self.dropping: set[str] = set()  # long-polling sockets being dropped (_bound_queue)
         self.drops: set[asyncio.Task[None]] = set()
         self.outboxes: dict[str, Outbox] = {}
+        self.draining = False  # a graceful stop: each websocket closes (``server.draining``)
         self.on_backlog: Callable[[], None] | None = None  # ``_serve``'s; the app: hurry
         # An Engine.IO connection that has not opened the Socket.IO namespace this many seconds
         # after it opened is closed (the gateway gives a Socket.IO connection as long to join).

@@ -43,6 +43,11 @@ def ws_frame(payload: bytes | str) -> bytes:
     return header + data
 
 
+def ws_close_frame(code: int) -> bytes:
+    """An unmasked websocket close frame with a status ``code`` and no reason (RFC 6455 §5.5.1)."""
+    return bytes((0x88, 2)) + code.to_bytes(2, "big")
+
+
 class MalformedPacket(ValueError):
     """A message that is not a Socket.IO packet in msgpack (its connection is closed)."""
 

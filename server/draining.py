@@ -1,0 +1,62 @@
+"""A graceful stop (SIGTERM, or the supervisor stopping a worker): every websocket closes as soon
+as the event it is handling, if any, has been answered, so that its client reconnects at once
+(to another process, with several) instead of when its pings go unanswered, and the server stops
+within a moment rather than after aiohttp's wait for open connections (a minute).
+
+aiohttp calls ``drain`` (an ``on_shutdown`` hook) once it has stopped accepting connections. A
+socket that is waiting for its next message is sent a close frame ("going away") and closed; one
+handling an event closes itself once that event is acknowledged (``server.fanout`` checks
+``draining`` after each event). Its leaving is then recorded as any disconnection is, while the
+database still runs: storage stops after serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from server.packets import ws_close_frame
+
+if TYPE_CHECKING:
+    from server.fanout import Outbox, TandemSocketServer
+
+logger = logging.getLogger(__name__)
+
+# RFC 6455 §7.4.1: the server is going away.
+GOING_AWAY = ws_close_frame(1001)
+# How long a stop waits for the sockets handling an event to answer it and close.
+DRAIN_WITHIN = 10.0
+# How often the wait looks whether every websocket has closed.
+LOOK_EVERY = 0.02
+
+
+async def drain(sio: TandemSocketServer, within: float = DRAIN_WITHIN) -> int:
+    """Close every websocket served here, each once its event in hand is answered; return how
+    many were open. Waits at most ``within`` seconds for those handling an event."""
+    sio.draining = True
+    open_now = list(sio.outboxes.values())
+    for outbox in open_now:
+        if not getattr(outbox.socket, "handling", False):
+            close(outbox)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while sio.outboxes and loop.time() < deadline:
+        await asyncio.sleep(LOOK_EVERY)
+    if sio.outboxes:
+        logger.warning("stopping: %d connections still handling an event after %.0f s; closing "
+                       "them", len(sio.outboxes), within)
+        for outbox in list(sio.outboxes.values()):
+            close(outbox)
+    if open_now:
+        logger.info("stopping: closed %d connections", len(open_now))
+    return len(open_now)
+
+
+def close(outbox: Outbox) -> None:
+    """What is queued for the socket, then a close frame, then the connection closes (its
+    reader sees it closed and ends)."""
+    outbox.open = False
+    outbox.pending.append(GOING_AWAY)
+    outbox.flush()
+    outbox.transport.close()
