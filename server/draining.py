@@ -1,4 +1,4 @@
-"""A graceful stop (SIGTERM, or the supervisor stopping a worker): every websocket closes as soon
+"""A graceful stop (SIGTERM, or the supervisor stopping a worker): every connection closes as soon
 as the event it is handling, if any, has been answered, so that its client reconnects at once
 (to another process, with several) instead of when its pings go unanswered, and the server stops
 within a moment rather than after aiohttp's wait for open connections (a minute).
@@ -6,7 +6,8 @@ within a moment rather than after aiohttp's wait for open connections (a minute)
 aiohttp calls ``drain`` (an ``on_shutdown`` hook) once it has stopped accepting connections. A
 socket that is waiting for its next message is sent a close frame ("going away") and closed; one
 handling an event closes itself once that event is acknowledged (``server.fanout`` checks
-``draining`` after each event). Its leaving is then recorded as any disconnection is, while the
+``draining`` after each event). A long-polling socket is sent Engine.IO's close packet. Its
+leaving is then recorded as any disconnection is, while the
 database still runs: storage stops after serving.
 """
 
@@ -39,6 +40,15 @@ async def drain(sio: TandemSocketServer, within: float = DRAIN_WITHIN) -> int:
     for outbox in open_now:
         if not getattr(outbox.socket, "handling", False):
             close(outbox)
+    # Long-polling sockets (and websockets upgraded from polling, which Engine.IO serves): an
+    # Engine.IO close packet, which a client takes for a closed transport and reconnects after.
+    others = [sid for sid, socket in list(sio.eio.sockets.items())
+              if sid not in sio.outboxes and not socket.closed]
+    for sid in others:
+        try:
+            await sio.eio.disconnect(sid)
+        except Exception:  # it closed meanwhile, or its close failed: the stop goes on
+            logger.debug("stopping: closing %s failed", sid, exc_info=True)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while sio.outboxes and loop.time() < deadline:
@@ -48,9 +58,10 @@ async def drain(sio: TandemSocketServer, within: float = DRAIN_WITHIN) -> int:
                        "them", len(sio.outboxes), within)
         for outbox in list(sio.outboxes.values()):
             close(outbox)
-    if open_now:
-        logger.info("stopping: closed %d connections", len(open_now))
-    return len(open_now)
+    closed = len(open_now) + len(others)
+    if closed:
+        logger.info("stopping: closed %d connections", closed)
+    return closed
 
 
 def close(outbox: Outbox) -> None:

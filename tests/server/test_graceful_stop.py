@@ -22,14 +22,15 @@ async def test_sigterm_answers_what_waits_closes_every_socket_and_exits_at_once(
     tmp_path: Path,
 ) -> None:
     # A commit at most every second: a chat sent now waits for it, with its handler in hand.
+    # Long-polling on, for one client whose network lets no websocket through.
     server = ServerProcess(tmp_path / "data", admin_key=ADMIN_KEY,
-                           flags=["--commit-interval-ms", "1000"])
+                           flags=["--commit-interval-ms", "1000", "--long-polling"])
     await server.start_async()
     try:
         async with server.admin_async() as api:
             s = await api.create_session(title="Group", max_participants=8)
         token = join_token(s["join_urls"]["mentee"])
-        ana, ben, cy = Peer(server.url), Peer(server.url), Peer(server.url)
+        ana, ben, cy = Peer(server.url), Peer(server.url), Peer(server.url, ("polling",))
         reasons: dict[str, list[Any]] = {"ben": [], "cy": []}
         for peer, name in ((ana, "Ana"), (ben, "Ben"), (cy, "Cy")):
             await peer.connect(token)
