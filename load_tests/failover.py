@@ -58,6 +58,7 @@ class FailoverResult:
     stayed_away: int
     load_before: str
     load_after: str = ""
+    stopped_by: str = "SIGKILL"  # or SIGTERM (``--graceful``)
     acked: int = 0
     acked_before_kill: int = 0
     acked_after_kill: int = 0
@@ -104,7 +105,8 @@ async def run(a: argparse.Namespace) -> FailoverResult:
 
 async def _run(a: argparse.Namespace, kill: Any, killed_url: str,
                members: list[Member]) -> FailoverResult:
-    res = FailoverResult(a.clients, a.room_size, a.rate, 0, 0, load_average())
+    res = FailoverResult(a.clients, a.room_size, a.rate, 0, 0, load_average(),
+                         stopped_by="SIGTERM" if a.graceful else "SIGKILL")
     victims = [m for m in members if m.home == killed_url]
     # those who stay away: one each in the first sessions that have a member there
     away: list[Member] = []
@@ -202,7 +204,7 @@ def report(r: FailoverResult) -> str:
 
     lines = [
         f"failover: {r.clients} clients in rooms of {r.room_size}, each chatting {r.rate:g}/s, "
-        f"on two Tandem processes and one Redis; the second process SIGKILLed mid-run "
+        f"on two Tandem processes and one Redis; the second process sent {r.stopped_by} mid-run "
         f"({r.killed_members} of its members, {r.stayed_away} of them staying away)",
         f"  machine: {r.load_before} before, {r.load_after} after",
         f"  chats acknowledged: {r.acked} ({r.acked_before_kill} before the kill, "

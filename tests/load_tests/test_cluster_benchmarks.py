@@ -17,10 +17,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-async def test_failover_brings_everyone_back_and_loses_nothing() -> None:
+@pytest.mark.parametrize("graceful", [[], ["--graceful"]], ids=["sigkill", "sigterm"])
+async def test_failover_brings_everyone_back_and_loses_nothing(graceful: list[str]) -> None:
     a = failover.parse(["--clients", "8", "--room-size", "4", "--rate", "2", "--kill-after",
-                        "1.5", "--after", "4", "--stay-away", "0"])
+                        "1.5", "--after", "4", "--stay-away", "0", *graceful])
     r = await failover.run(a)
+    assert r.stopped_by == ("SIGTERM" if graceful else "SIGKILL")
     assert r.killed_members == 4 and r.not_back == 0, failover.report(r)
     assert r.acked_after_kill > 0, failover.report(r)
     assert r.lost == 0 and r.expected_deliveries > 0, failover.report(r)
