@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from server.packets import ws_close_frame
 
@@ -42,26 +42,36 @@ async def drain(sio: TandemSocketServer, within: float = DRAIN_WITHIN) -> int:
             close(outbox)
     # Long-polling sockets (and websockets upgraded from polling, which Engine.IO serves): an
     # Engine.IO close packet, which a client takes for a closed transport and reconnects after.
-    others = [sid for sid, socket in list(sio.eio.sockets.items())
-              if sid not in sio.outboxes and not socket.closed]
-    for sid in others:
-        try:
-            await sio.eio.disconnect(sid)
-        except Exception:  # it closed meanwhile, or its close failed: the stop goes on
-            logger.debug("stopping: closing %s failed", sid, exc_info=True)
+    # Not waiting for it to be sent: a socket nobody polls any more would never send it.
+    others = [asyncio.ensure_future(_close_other(sio, sid, socket))
+              for sid, socket in list(sio.eio.sockets.items())
+              if sid not in sio.outboxes and not socket.closed and not socket.closing]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
-    while sio.outboxes and loop.time() < deadline:
+    while ((sio.outboxes or not all(task.done() for task in others))
+           and loop.time() < deadline):
         await asyncio.sleep(LOOK_EVERY)
-    if sio.outboxes:
-        logger.warning("stopping: %d connections still handling an event after %.0f s; closing "
-                       "them", len(sio.outboxes), within)
+    if sio.outboxes or not all(task.done() for task in others):
+        logger.warning("stopping: connections still handling an event after %.0f s; closing "
+                       "them", within)
         for outbox in list(sio.outboxes.values()):
             close(outbox)
+        for task in others:
+            task.cancel()
     closed = len(open_now) + len(others)
     if closed:
         logger.info("stopping: closed %d connections", closed)
     return closed
+
+
+async def _close_other(sio: TandemSocketServer, sid: str, socket: Any) -> None:
+    """Engine.IO's close of a socket it serves (its leaving recorded), without waiting for the
+    close packet to go out."""
+    try:
+        await socket.close(wait=False, reason=sio.eio.reason.SERVER_DISCONNECT)
+    except Exception:  # it closed meanwhile, or its close failed: the stop goes on
+        logger.debug("stopping: closing %s failed", sid, exc_info=True)
+    sio.eio.sockets.pop(sid, None)
 
 
 def close(outbox: Outbox) -> None:
