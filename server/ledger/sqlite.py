@@ -151,11 +151,11 @@ BEGIN
         (SELECT COALESCE(MAX(seq), 0) FROM records)) AS TEXT) WHERE key = 'indexed_upto';
 END;
 """
+# The last seq in ``record_index``: the tail's records are those after it.
+INDEXED_UPTO = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'indexed_upto')"
 # The seqs of session ``?1``'s records: those in ``record_index`` and those of the tail.
-SESSION_SEQS = (
-    "SELECT seq FROM record_index WHERE session_id = ?1 UNION ALL SELECT seq FROM records "
-    "WHERE seq > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'indexed_upto') "
-    "AND session_id = ?1")
+SESSION_SEQS = ("SELECT seq FROM record_index WHERE session_id = ?1 UNION ALL SELECT seq FROM "
+                f"records WHERE seq > {INDEXED_UPTO} AND session_id = ?1")
 # A session's records in order (``?1``: the session).
 SESSION_RECORDS = f"SELECT {RECORD_COLUMNS} FROM records WHERE seq IN ({SESSION_SEQS}) ORDER BY seq"
 # The seconds between two batches of ``record_index``.
@@ -372,8 +372,7 @@ class SqliteLedger:
         self._index_due = now + self.index_every
         db.execute(
             "INSERT OR IGNORE INTO record_index (session_id, seq) SELECT session_id, seq "
-            "FROM records WHERE seq > (SELECT CAST(value AS INTEGER) FROM meta "
-            "WHERE key = 'indexed_upto') ORDER BY session_id, seq")
+            f"FROM records WHERE seq > {INDEXED_UPTO} ORDER BY session_id, seq")
         db.execute("UPDATE meta SET value = (SELECT CAST(COALESCE(MAX(seq), 0) AS TEXT) "
                    "FROM records) WHERE key = 'indexed_upto'")
 
