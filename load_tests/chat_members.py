@@ -6,7 +6,13 @@ sends an acknowledged ``chat`` every so often, and records:
 
 - every chat it sent that was acknowledged (message id), refused (by code) or never answered;
 - every chat it received, live or replayed, by message id, and the last ``position`` it saw;
-- every time its connection dropped.
+- every time its connection dropped;
+- every chat it received twice under two message ids (posted twice).
+
+Each chat carries the member's id for it (``client_id``), as the page's do. A chat whose
+connection dropped before its answer is sent again with that id once the member is back, as the
+page does (``web_client/features/chat/view.js``): posted or not the first time, it is then
+posted once.
 
 When its connection drops (and ``reconnect`` is on) it does what the reference page does
 (``web_client/core/transport.js``, docs/PROTOCOL.md "Missed events after a reconnect"): waits
@@ -91,6 +97,11 @@ class Member:
     refused_at: list[tuple[float, str]] = field(default_factory=list)
     refused_texts: set[str] = field(default_factory=set)
     unanswered: int = 0
+    unsent: list[tuple[str, str]] = field(default_factory=list)  # (text, client_id) to send again
+    resent: int = 0  # chats sent again after a drop
+    resent_known: int = 0  # of them, answered with a message it had already received
+    text_ids: dict[str, str] = field(default_factory=dict)  # text -> the message id it came with
+    posted_twice: int = 0  # a text received under a second message id
     drops: list[tuple[float, str]] = field(default_factory=list)  # (time, reason)
     backs: list[float] = field(default_factory=list)  # joined again after a drop
     replayed_at: list[float] = field(default_factory=list)  # replay complete after a drop
@@ -149,7 +160,10 @@ class Member:
             if key in self.live_positions:
                 self.live_duplicates += 1
             self.live_positions.add(key)
-        self.received_texts.add(str(data["message"].get("text")))
+        text = str(data["message"].get("text"))
+        self.received_texts.add(text)
+        if self.text_ids.setdefault(text, message_id) != message_id:
+            self.posted_twice += 1
         new = message_id not in self.received
         if new:
             self.received.add(message_id)
@@ -225,6 +239,7 @@ class Member:
             return False
         self.backs.append(back)
         self.replayed_at.append(now())
+        self._spawn(self._resend())
         return True
 
     async def _replay(self, since: dict[str, Any] | None) -> None:
@@ -270,16 +285,26 @@ class Member:
             if not self.joined or client is None:
                 continue
             n += 1
-            self._spawn(self._one_chat(client, f"m{self.index} #{n}"))
+            self._spawn(self._one_chat(client, f"m{self.index} #{n}", f"m{self.index}-{n}"))
 
-    async def _one_chat(self, client: Client, text: str) -> None:
+    async def _one_chat(self, client: Client, text: str, client_id: str,
+                        again: bool = False) -> None:
         url = self.url
         try:
-            ack = await client.call("chat", {"text": text}, timeout=CALL_TIMEOUT)
+            ack = await client.call("chat", {"text": text, "client_id": client_id},
+                                    timeout=CALL_TIMEOUT)
         except (TimeoutError, ConnectionError, OSError):
+            if client.closed and self.reconnect and not self.stopping:
+                # Its connection dropped before the answer: sent again once back.
+                self.unsent.append((text, client_id))
+                if self.joined and not self.returning:
+                    self._spawn(self._resend())
+                return
             self.unanswered += 1
             return
         if ack.get("ok"):
+            if again and str(ack["message"]["id"]) in self.received:
+                self.resent_known += 1  # posted the first time: its answer was what was lost
             self.acked.append(Acked(str(ack["message"]["id"]), self.session, self.index, now(),
                                     url))
         else:
@@ -287,6 +312,17 @@ class Member:
             self.refused[code] += 1
             self.refused_at.append((now(), code))
             self.refused_texts.add(text)
+
+    async def _resend(self) -> None:
+        """The chats a dropped connection took before their answer, sent again with their ids."""
+        unsent, self.unsent = self.unsent, []
+        for text, client_id in unsent:
+            client = self.client
+            if client is None or not self.joined:
+                self.unsent.append((text, client_id))
+                continue
+            self.resent += 1
+            await self._one_chat(client, text, client_id, again=True)
 
     async def close(self) -> None:
         self.stopping = True

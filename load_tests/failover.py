@@ -64,6 +64,10 @@ class FailoverResult:
     acked_after_kill: int = 0
     refused: dict[str, int] = field(default_factory=dict)
     unanswered: int = 0
+    resent: int = 0  # chats whose answer the drop took, sent again once back
+    resent_known: int = 0  # of them, posted the first time (answered with a message received)
+    never_resent: int = 0  # such chats still waiting at the end
+    posted_twice: int = 0  # chats a member received under two message ids
     drops_seen_s: float | None = None  # kill -> the last of its members saw the drop
     all_back_s: float | None = None
     back_spread: str = ""
@@ -147,6 +151,10 @@ def _count(res: FailoverResult, members: list[Member], victims: list[Member],
     for m in members:
         refused.update(m.refused)
         res.unanswered += m.unanswered
+        res.resent += m.resent
+        res.resent_known += m.resent_known
+        res.never_resent += len(m.unsent)
+        res.posted_twice += m.posted_twice
         res.live_duplicates += m.live_duplicates
     res.refused = dict(refused)
     victim_ids = {m.index for m in victims}
@@ -195,7 +203,8 @@ def _count(res: FailoverResult, members: list[Member], victims: list[Member],
         if m.backs and first_left.get(m.participant_id, 0) > m.backs[0]:
             res.left_for_returned += 1
     res.ok = (res.lost == 0 and res.not_back == 0 and res.left_missing == 0
-              and res.left_for_returned == 0)
+              and res.left_for_returned == 0 and res.posted_twice == 0
+              and res.never_resent == 0)
 
 
 def report(r: FailoverResult) -> str:
@@ -209,7 +218,11 @@ def report(r: FailoverResult) -> str:
         f"  machine: {r.load_before} before, {r.load_after} after",
         f"  chats acknowledged: {r.acked} ({r.acked_before_kill} before the kill, "
         f"{r.acked_after_kill} after); refused {r.refused or 'none'}; unanswered "
-        f"{r.unanswered} (sent to the killed process, never acknowledged)",
+        f"{r.unanswered}",
+        f"  chats whose answer the drop took, sent again (same client_id) once back: "
+        f"{r.resent} ({r.resent_known} of them posted the first time); still unsent at the "
+        f"end: {r.never_resent}; chats posted twice (a text received under two message ids): "
+        f"{r.posted_twice}",
         f"  kill -> every member of the killed process saw its connection drop: "
         f"{s(r.drops_seen_s)}",
         f"  kill -> every returning member back (joined through the survivor): "

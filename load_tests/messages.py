@@ -40,6 +40,9 @@ class WorkerSpec:
     url: str
     kind: str  # the scenario kind: many-rooms, big-room, join-storm, pairs
     event: str  # the chat-like event the target relays to the room
+    # Whether each chat message carries an id of the sender's page, as the web client's do
+    # (``client_id``, which a server before it refuses).
+    chat_ids: bool
     clients: list[ClientPlan]
     lat_path: str  # where the worker writes its latency samples (int64 microseconds)
     seed: int

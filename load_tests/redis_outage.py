@@ -89,6 +89,7 @@ class OutageResult:
     lost_detail: list[str] = field(default_factory=list)
     refused_but_delivered: int = 0
     live_duplicates: int = 0
+    posted_twice: int = 0  # chats a member received under two message ids
     ok: bool = False
 
 
@@ -173,6 +174,7 @@ def _count(res: OutageResult, cluster: Cluster, members: list[Member], probes: l
         seen[f"{what}; {acked_mine} acknowledged; {drops} drop(s)"] += 1
         res.unanswered += m.unanswered
         res.live_duplicates += m.live_duplicates
+        res.posted_twice += m.posted_twice
         res.drops += drops
         drop_reasons.update(reason for _, reason in m.drops)
     res.refused_during, res.refused_after = dict(during), dict(after)
@@ -220,7 +222,8 @@ def _count(res: OutageResult, cluster: Cluster, members: list[Member], probes: l
             f"chat {chat.message_id} from member {chat.sender} acked at "
             f"{chat.at - t_stop:+.2f} s from the stop, not received by member {m.index}")
     res.refused_but_delivered = refused_but_delivered(members)
-    res.ok = res.lost == 0 and res.drops == 0 and res.refused_but_delivered == 0
+    res.ok = (res.lost == 0 and res.drops == 0 and res.refused_but_delivered == 0
+              and res.posted_twice == 0)
 
 
 def report(r: OutageResult) -> str:
@@ -254,7 +257,7 @@ def report(r: OutageResult) -> str:
         f"  events lost: {r.lost} of {r.expected_deliveries} expected deliveries (acknowledged "
         f"chats x members of the session)",
         f"  refused chats delivered all the same: {r.refused_but_delivered}; live duplicates: "
-        f"{r.live_duplicates}",
+        f"{r.live_duplicates}; chats posted twice: {r.posted_twice}",
         f"  {'OK' if r.ok else 'NOT OK'}",
     ]
     lines += [f"  lost: {d}" for d in r.lost_detail]

@@ -214,7 +214,8 @@ class _Run:
     def spec(self, w: int, part: list[ClientPlan]) -> WorkerSpec:
         sc = self.sc
         return WorkerSpec(
-            url=self.target.url, kind=sc.kind, event=self.target.chat_event, clients=part,
+            url=self.target.url, kind=sc.kind, event=self.target.chat_event,
+            chat_ids=self.target.chat_ids(), clients=part,
             lat_path=str(self.lat_path(w)), seed=w + 1, rate=per_sender_rate(sc),
             duration=sc.duration, warmup=sc.warmup, payload=sc.payload,
             candidates=sc.candidates, sdp_bytes=sc.sdp_bytes, flood_rate=sc.flood_rate,

@@ -101,6 +101,9 @@ class Client(asyncio.Protocol):
         self.close_reason: str | None = None
         self.transport: asyncio.Transport | None = None
         self._acks: dict[int, Callable[[Any], None]] = {}
+        # ``call``'s answers still awaited: failed with ConnectionError when the connection
+        # closes (as socket.io's own client does), rather than waiting for their timeout.
+        self._calls: set[asyncio.Future[Any]] = set()
         self._next_id = 0
         self._buf = b""
         self._upgraded = False
@@ -123,7 +126,7 @@ class Client(asyncio.Protocol):
         if self.closed:
             return
         self.closed = True
-        for fut in (self._upgrade, self._connected):
+        for fut in (self._upgrade, self._connected, *self._calls):
             if fut is not None and not fut.done():
                 fut.set_exception(ConnectionError(self.close_reason or "closed"))
         if self.on_close is not None:
@@ -313,6 +316,10 @@ class Client(asyncio.Protocol):
                 fut.set_result(value)
 
         async def go() -> Any:
+            if self.closed:
+                raise ConnectionError(self.close_reason or "connection closed")
+            self._calls.add(fut)
+            fut.add_done_callback(self._calls.discard)
             self.emit_nowait(event, data, done)
             return await asyncio.wait_for(fut, timeout)
 

@@ -128,6 +128,10 @@ class Target:
     chat_event = "chat"
     notes: tuple[str, ...] = ()  # said of every run against this target
 
+    def chat_ids(self) -> bool:
+        """Whether clients send an id with each chat message, as Tandem's page does."""
+        return False
+
     def __init__(self) -> None:
         self.server: ChildServer | None = None
         self.tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -206,6 +210,11 @@ class TandemTarget(Target):
 
     name = "tandem"
     settings: dict[str, str] = {}  # TANDEM_* settings of this variant
+
+    def chat_ids(self) -> bool:
+        # As the page does, where the checkout measured takes them (an older one, measured by
+        # ``ab --base``, refuses them).
+        return "client_id" in (checkout_dir() / "server" / "sessions" / "wire.py").read_text()
 
     def make_server(self, workdir: Path) -> ChildServer:
         env = {

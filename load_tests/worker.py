@@ -87,6 +87,7 @@ class Worker:
         self.url = spec.url
         self.kind = spec.kind
         self.event = spec.event
+        self.chat_ids = spec.chat_ids
         self.payload = spec.payload
         self.plans = spec.clients
         self.clients: dict[int, Client] = {}
@@ -257,7 +258,10 @@ class Worker:
         self.not_refused_by_room[room] += 1
         if measured:
             self.sent_measured += 1
-        await c.emit(self.event, {"text": text}, partial(self._on_ack, room, measured, perf()))
+        payload = {"text": text}
+        if self.chat_ids:  # as the page does: its own prefix, then a count
+            payload["client_id"] = f"lt{c.tag:08d}-{seq}"
+        await c.emit(self.event, payload, partial(self._on_ack, room, measured, perf()))
 
     async def _send_signal(self, c: Client, to: str, seq: int, body: dict[str, Any]) -> None:
         flag = self._flag()

@@ -79,6 +79,15 @@ class ChatLog:
         self._next_id += 1
         return message
 
+    def find(self, message_id: int) -> ChatMessage | None:
+        """The message with this number, if the log still holds it (looked for from the newest)."""
+        for m in reversed(self._messages):
+            if m.id == message_id:
+                return m
+            if m.id < message_id:
+                break
+        return None
+
     def in_room(self, room: str) -> tuple[ChatMessage, ...]:
         return tuple(m for m in self._messages if m.room == room)
 

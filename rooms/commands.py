@@ -130,15 +130,17 @@ class End(Command[SessionView]):
 
 
 @dataclass(frozen=True, slots=True)
-class PostChat(Command[ChatMessage]):
+class PostChat(Command[ChatMessage | None]):
     can_move_media: ClassVar[bool] = False
     participant_id: str
     connection_id: str
     text: str
     at: float
+    client_id: str | None = None  # the page's id for the message (``Session.post_chat``)
 
-    def outcome(self, s: Session) -> Outcome[ChatMessage]:
-        message, events = s.post_chat(self.participant_id, self.connection_id, self.text, self.at)
+    def outcome(self, s: Session) -> Outcome[ChatMessage | None]:
+        message, events = s.post_chat(self.participant_id, self.connection_id, self.text, self.at,
+                                      self.client_id)
         return Outcome(message, tuple(events))
 
 

@@ -7,7 +7,7 @@ person a participant is (``person_id``) is fixed when they first join, from thei
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rooms.errors import InvalidPayload
 from rooms.lifecycles import PRESENCE_TRANSITIONS, Presence, check_transition
@@ -16,6 +16,9 @@ from rooms.room import MAIN_ROOM
 from rooms.views import CheckInView, ParticipantView, WaiterView
 
 NAME_MAX = 60
+# How many of their latest chat messages a participant's page can send again (after a lost
+# connection) without the message being posted twice.
+SENT_CHATS_MAX = 8
 
 
 def clean_name(raw: str) -> str:
@@ -62,6 +65,19 @@ class Participant:
     # A mentor muted them (or stopped their camera): they cannot turn it back on until allowed.
     audio_locked: bool = False
     video_locked: bool = False
+    # Their page's ids of their latest chat messages (``SENT_CHATS_MAX``), oldest first: id ->
+    # the message's number in the session's chat.
+    sent_chats: dict[str, int] = field(default_factory=dict)
+
+    def sent_chat(self, client_id: str) -> int | None:
+        """The number of the message their page sent with this id, if it is one of their latest."""
+        return self.sent_chats.get(client_id)
+
+    def remember_chat(self, client_id: str, message_id: int) -> None:
+        sent = self.sent_chats
+        sent[client_id] = message_id
+        if len(sent) > SENT_CHATS_MAX:
+            del sent[next(iter(sent))]
 
     def move_to(self, presence: Presence, now: float) -> None:
         self.presence = check_transition(

@@ -299,12 +299,21 @@ class Session:
     # -- chat, media and signalling ---------------------------------------------------------------
 
     def post_chat(
-        self, participant_id: str, connection_id: str, text: str, now: float
-    ) -> tuple[ChatMessage, list[Event]]:
+        self, participant_id: str, connection_id: str, text: str, now: float,
+        client_id: str | None = None,
+    ) -> tuple[ChatMessage | None, list[Event]]:
+        """Post a message to the sender's room. ``client_id`` is their page's id for it: a page
+        that lost its connection before hearing back sends it again with the same id, and gets
+        the message posted the first time (None if the history no longer holds it), unposted
+        again."""
         p = self.connected(participant_id, connection_id, action=Action.CHAT)
+        if client_id is not None and (earlier := p.sent_chat(client_id)) is not None:
+            return self.chat.find(earlier), []
         message = self.chat.append(
             sender_id=p.id, sender_name=p.name, sender_role=p.role, room=p.room, text=text, now=now
         )
+        if client_id is not None:
+            p.remember_chat(client_id, message.id)
         return message, [ChatPosted(self.id, now, message, p.person_id, self.plan.keep_chat)]
 
     def set_media(

@@ -461,6 +461,7 @@ function onJoined(ack) {
   // else what the room said meanwhile comes from its history (replay, below), or, when that is
   // gone, from this acknowledgement's chat.
   chat.setEnabled(true);
+  chat.resend(); // what a lost connection took before its answer
   toggles();
   if (first) {
     showScreen("call");

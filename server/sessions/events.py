@@ -163,9 +163,12 @@ class SessionEvents:
     async def on_chat(self, conn: Connection, payload: ChatPayload) -> ChatAck:
         message = await self.ctx.execute(
             conn.session_id,
-            PostChat(conn.joined_id(), conn.sid, payload.text, self.ctx.clock()),
+            PostChat(conn.joined_id(), conn.sid, payload.text, self.ctx.clock(),
+                     payload.client_id),
             conn.sid,
         )
+        if message is None:  # sent again, and the first posting is no longer in the history
+            return {"ok": True}
         return {"ok": True, "message": message_wire(message)}
 
     async def on_media_state(self, conn: Connection, payload: MediaStatePayload) -> MediaStateAck:

@@ -6,19 +6,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from axe import assert_accessible
 from tandem_pages import close_page, command, join, wait_state, wait_text
 
 MESSAGES_JS = """
 () => [...document.querySelectorAll('#chat-log .chat-message .chat-text')].map((e) => e.textContent)
 """
 # socket.io reconnects by itself after this long (no randomness), so that the others surely
-# chat while the page is away; then it reconnects as it would after any network loss.
+# chat while the page is away; then it reconnects as it would after any network loss. With a
+# text, the person sends it through the chat box in the same moment as the connection drops: the
+# page cannot know whether the server posted it (the answer is lost either way).
 SLOW_RECONNECT_JS = """
-() => {
+(text) => {
   const manager = window.tandemTestHooks.socket.io;
   manager.reconnectionDelay(4000);
   manager.reconnectionDelayMax(4000);
   manager.randomizationFactor(0);
+  if (text) {
+    document.getElementById('chat-input').value = text;
+    document.getElementById('chat-form').requestSubmit();
+  }
   manager.engine.close();
 }
 """
@@ -58,4 +65,38 @@ async def test_a_dropped_page_shows_the_missed_messages_once_each_in_order(
         "Four: live again",
     ]
     for page in (ana, ben, cleo):
+        await close_page(page)
+
+
+COUNT_JS = """
+(text) => [...document.querySelectorAll('#chat-log .chat-message .chat-text')]
+  .filter((e) => e.textContent === text).length
+"""
+
+
+async def test_a_message_sent_as_the_connection_drops_is_posted_once(
+    tandem_server: Any, browser: Any
+) -> None:
+    s = tandem_server.create_session(title="Sent as it dropped")
+    ana = await join(browser, s["join_urls"]["mentor"], name="Ana")
+    ben = await join(browser, s["join_urls"]["mentee"], name="Ben")
+    text = "Sent just as the line dropped"
+    await ben.evaluate(SLOW_RECONNECT_JS, text)
+    # Shown as waiting while the page is away (the answer never came).
+    await ben.wait_for_selector("#chat-log .chat-unsent")
+    assert await ben.evaluate("() => document.querySelectorAll('.chat-unsent').length") == 1
+    await assert_accessible(ben, "the chat with a message waiting for the connection",
+                            include="#chat-log")
+    await wait_state(ben, "call", timeout=15_000)
+    await wait_text(ana, "#chat-log", "Ben is back")
+    # A barrier: a message from Ana after Ben's page sent its message again; once Ben's page
+    # shows it, and Ana's page Ben's next one, every copy of the first has arrived everywhere.
+    await command(ana, "chat", {"text": "Welcome back"})
+    await wait_text(ben, "#chat-log", "Welcome back")
+    await command(ben, "chat", {"text": "Thanks"})
+    await wait_text(ana, "#chat-log", "Thanks")
+    assert await ana.evaluate(COUNT_JS, text) == 1
+    assert await ben.evaluate(COUNT_JS, text) == 1
+    assert await ben.evaluate("() => document.querySelectorAll('.chat-unsent').length") == 0
+    for page in (ana, ben):
         await close_page(page)

@@ -27,6 +27,7 @@ async def test_failover_brings_everyone_back_and_loses_nothing(graceful: list[st
     assert r.acked_after_kill > 0, failover.report(r)
     assert r.lost == 0 and r.expected_deliveries > 0, failover.report(r)
     assert r.left_for_returned == 0 and r.drops_elsewhere == 0, failover.report(r)
+    assert r.posted_twice == 0 and r.never_resent == 0, failover.report(r)
 
 
 async def test_redis_outage_drops_nobody_and_loses_nothing() -> None:

@@ -21,7 +21,8 @@ from load_tests.messages import (
 )
 
 SPEC = WorkerSpec(
-    url="http://127.0.0.1:9", kind="pairs", event="chat", lat_path="/tmp/w0.lat", seed=3,
+    url="http://127.0.0.1:9", kind="pairs", event="chat", chat_ids=True, lat_path="/tmp/w0.lat",
+    seed=3,
     rate=2.5, duration=1.5, warmup=0.5, payload=120, candidates=4, sdp_bytes=900,
     flood_rate=150.0, drain=3.0, quiet=0.25, join_concurrency=7,
     clients=[

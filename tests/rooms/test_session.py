@@ -190,6 +190,7 @@ def test_chat_is_kept_numbered_and_bounded() -> None:
     join(s, "a", "c1")
     m1, events = s.post_chat("a", "c1", "Hello", now=120)
     m2, _ = s.post_chat("a", "c1", "Again", now=121)
+    assert m1 is not None and m2 is not None
     assert (m1.id, m2.id) == (1, 2) and events == [ChatPosted("s1", 120, m1, None, False)]
     assert [m.text for m in s.room_entered("a").chat] == ["Hello", "Again"]
     with pytest.raises(InvalidPayload):
@@ -198,6 +199,40 @@ def test_chat_is_kept_numbered_and_bounded() -> None:
         s.post_chat("a", "c1", "x" * 2001, now=122)
     with pytest.raises(NotJoined):
         s.post_chat("a", "wrong-connection", "hi", now=122)
+
+
+def test_a_chat_message_sent_again_with_its_id_is_posted_once() -> None:
+    s = make_session()
+    join(s, "a", "c1")
+    join(s, "b", "c2")
+    first, events = s.post_chat("a", "c1", "Hello", now=120, client_id="p-1")
+    assert first is not None and len(events) == 1
+    # The page lost its connection before the acknowledgement, rejoined, and sends it again.
+    s.disconnect("a", "c1", now=121)
+    join(s, "a2", "c3", now=122, resume="a")
+    again, events = s.post_chat("a", "c3", "Hello", now=123, client_id="p-1")
+    assert again == first and events == []
+    assert [m.text for m in s.chat] == ["Hello"]
+    # Ids are each participant's own, and a message without one is always posted.
+    other, events = s.post_chat("b", "c2", "Hi", now=124, client_id="p-1")
+    assert other is not None and other.id == 2 and len(events) == 1
+    s.post_chat("a", "c3", "Hello", now=125)
+    assert [m.text for m in s.chat] == ["Hello", "Hi", "Hello"]
+
+
+def test_chat_ids_are_remembered_for_the_last_eight_messages() -> None:
+    s = make_session()
+    s.chat = ChatLog(limit=3)
+    join(s, "a", "c1")
+    for i in range(9):
+        s.post_chat("a", "c1", f"m{i}", now=120 + i, client_id=f"p-{i}")
+    assert list(s.participants["a"].sent_chats) == [f"p-{i}" for i in range(1, 9)]
+    # Remembered, but gone from the history: nothing is posted, and there is no message to give.
+    assert s.post_chat("a", "c1", "m2", now=130, client_id="p-2") == (None, [])
+    assert s.post_chat("a", "c1", "m8", now=130, client_id="p-8")[0] == s.chat.find(9)
+    # The oldest id is forgotten: its message is posted again.
+    again, events = s.post_chat("a", "c1", "m0", now=131, client_id="p-0")
+    assert again is not None and again.id == 10 and len(events) == 1
 
 
 def test_chat_history_drops_oldest_beyond_limit() -> None:

@@ -97,7 +97,9 @@ def drop(x: Script, s: Session) -> c.Command[object]:
 
 
 def chat(x: Script, s: Session) -> c.Command[object]:
-    return c.PostChat(*x.who(s), x.data.draw(st.sampled_from(["hi", "hello there", " "])), x.now)
+    # A few page ids, so that some messages are sent again (posted once) across snapshots.
+    return c.PostChat(*x.who(s), x.data.draw(st.sampled_from(["hi", "hello there", " "])), x.now,
+                      x.data.draw(st.sampled_from([None, "p-1", "p-2", "p-3"])))
 
 
 def media(x: Script, s: Session) -> c.Command[object]:

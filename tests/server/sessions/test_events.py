@@ -160,6 +160,33 @@ async def test_chat_reaches_room_and_history_reaches_late_joiner(
     assert [m["text"] for m in ack["chat"]] == ["Hello Ana"]
 
 
+async def test_a_chat_sent_again_with_its_client_id_is_posted_once(
+    api: Api, peers: Callable[[], Peer]
+) -> None:
+    s, mentor, mentee = await pair(api, peers)
+    first = await mentee.call("chat", {"text": "Did this go?", "client_id": "pg7-1"})
+    assert first["ok"] and (await mentor.next("chat"))["message"] == first["message"]
+    # The page lost its connection before the answer: it rejoins and sends the message again.
+    await mentee.close()
+    again = peers()
+    await again.connect(api.token(s["join_urls"]["mentee"]))
+    ack = await again.join("Ben", resume=mentee.resume)
+    assert [m["text"] for m in ack["chat"]] == ["Did this go?"]
+    second = await again.call("chat", {"text": "Did this go?", "client_id": "pg7-1"})
+    assert second == first
+    await mentor.nothing("chat")
+    # Another message, or the same text without an id, is posted.
+    assert (await again.call("chat", {"text": "Did this go?"}))["message"]["id"] == 2
+    assert (await again.call("chat", {"text": "Next", "client_id": "pg7-2"}))["message"]["id"] == 3
+    for bad, code in (("", "invalid_payload"), ("x" * 41, "payload_too_large"),
+                      ("no spaces", "invalid_payload"), ("ünï", "invalid_payload"),
+                      (7, "invalid_payload")):
+        refused = await again.call("chat", {"text": "hi", "client_id": bad})
+        assert refused["error"]["code"] == code, bad
+    assert [(await mentor.next("chat"))["message"]["id"] for _ in range(2)] == [2, 3]
+    await mentor.nothing("chat")
+
+
 async def test_bad_chat_gets_error_and_room_carries_on(
     api: Api, peers: Callable[[], Peer]
 ) -> None:

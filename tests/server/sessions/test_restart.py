@@ -135,3 +135,30 @@ async def test_a_restart_keeps_the_round_its_deadline_chat_hands_and_boards(
     for peer in again.values():
         await peer.close()
     await second.close()
+
+
+async def test_a_chat_sent_again_after_a_restart_is_posted_once(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], settings: Settings, clock: Clock
+) -> None:
+    """The server went down between posting a message and answering: the page sends it again
+    to the next process, which knows it from the journal."""
+    first = await aiohttp_server(create_app(settings, clock=clock))
+    url = str(first.make_url("")).rstrip("/")
+    s = await post(url, "/api/sessions", {"title": "Kept across restarts"})
+    token = s["join_urls"]["mentee"].split("#token=")[1]
+    ben = Peer(url)
+    await ben.connect(token)
+    await ben.join("Ben")
+    posted = await ben.call("chat", {"text": "Are you there?", "client_id": "p4-1"})
+    await ben.close()
+    await first.close()
+
+    clock.now += 5
+    second = await aiohttp_server(create_app(settings, clock=clock))
+    back = Peer(str(second.make_url("")).rstrip("/"))
+    await back.connect(token)
+    await back.join("Ben", resume=ben.resume)
+    assert await back.call("chat", {"text": "Are you there?", "client_id": "p4-1"}) == posted
+    assert (await back.call("chat", {"text": "Hello?", "client_id": "p4-2"}))["message"]["id"] == 2
+    await back.close()
+    await second.close()

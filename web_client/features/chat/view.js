@@ -6,7 +6,7 @@ import { byId, byIdAs, el } from "../../ui/dom.js";
 import { SERVER_EVENTS } from "../../core/events.js";
 import { formatDateTime, formatTime, t } from "../../ui/i18n.js";
 import { sendChat } from "./commands.js";
-import { sendFailure, textProblem, unseen } from "./state.js";
+import { chatIds, sendFailure, textProblem, unseen } from "./state.js";
 
 /** @typedef {import("../../core/types.js").ChatMessage} ChatMessage */
 
@@ -30,6 +30,14 @@ export class ChatPanel {
     /** @type {Set<number>} message ids already shown (history and live events may overlap) */
     this.seen = new Set();
     this.unreadCount = 0;
+    this.nextId = chatIds();
+    /**
+     * Messages whose answer a lost connection took: sent again, with the same id, once back.
+     * @type {{text: string, id: string, line: HTMLElement}[]}
+     */
+    this.unsent = [];
+    /** The last message the server did not take, to send again with its id. @type {{text: string, id: string} | null} */
+    this.failed = null;
 
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -104,12 +112,50 @@ export class ChatPanel {
     }
     // Clear at once (feels immediate on a slow connection); put the text back if it fails.
     this.input.value = "";
-    const ack = await sendChat(this.transport, text);
+    // The same text again after a failure keeps its id: if the first try was posted after all
+    // (its answer lost), it is not posted twice.
+    const id = this.failed && this.failed.text === text ? this.failed.id : this.nextId();
+    this.failed = null;
+    await this.send(text, id);
+  }
+
+  /** @param {string} text @param {string} id */
+  async send(text, id) {
+    const ack = await sendChat(this.transport, text, id);
     if (ack.ok) {
       if (ack.message) this.addMessage(ack.message);
-    } else {
-      if (!this.input.value) this.input.value = text;
-      this.showError(sendFailure(ack.error));
+      return;
+    }
+    if (ack.error.code === "timeout" && !this.transport.connected) {
+      // The connection dropped before the answer: posted or not, it goes again once back.
+      this.holdUntilBack(text, id);
+      return;
+    }
+    this.failed = { text, id };
+    if (!this.input.value) this.input.value = text;
+    this.showError(sendFailure(ack.error));
+  }
+
+  /** A message shown as waiting for the connection. @param {string} text @param {string} id */
+  holdUntilBack(text, id) {
+    const line = el("li", { class: "chat-message chat-own chat-unsent" });
+    const head = el("p", { class: "chat-meta" });
+    head.append(el("span", { class: "chat-author" }, t("chat.author_you", { name: this.store.me.name || "" })), " ",
+      el("span", { class: "chat-status" }, t("chat.unsent")));
+    line.append(head, el("p", { class: "chat-text" }, text));
+    this.log.querySelector(".chat-empty")?.remove();
+    this.log.append(line);
+    this.scrollToEnd(true);
+    this.unsent.push({ text, id, line });
+  }
+
+  /** Back in the session: the messages a lost connection took go again, in order. */
+  async resend() {
+    const unsent = this.unsent;
+    this.unsent = [];
+    for (const { text, id, line } of unsent) {
+      line.remove();
+      await this.send(text, id);
     }
   }
 
