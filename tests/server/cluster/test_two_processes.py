@@ -111,7 +111,8 @@ async def test_killed_process_people_rejoin_through_the_other(pair: Pair) -> Non
     mentor, mentee = await links(pair.a, "Failover")
     ana = await person(pair.a, mentor, "Ana")
     ben = await person(pair.b, mentee, "Ben")
-    await ok(ben, "chat", {"text": "before"})
+    before = await ok(ben, "chat", {"text": "before", "client_id": "b7-1"})
+    assert (await ana.next("chat"))["message"] == before["message"]
     pair.b.kill()
     # Ben's process is gone: the other process notices and Ana sees him leave
     left = await ana.next("participant_left", timeout=30)
@@ -123,6 +124,9 @@ async def test_killed_process_people_rejoin_through_the_other(pair: Pair) -> Non
     assert ack["participant"]["id"] == ben.id
     chat = [m["text"] for m in ack["chat"]]
     assert chat == ["before"]
+    # His page, which may not have heard the answer, sends it again: the other process knows it.
+    assert await again.call("chat", {"text": "before", "client_id": "b7-1"}) == before
+    await ana.nothing("chat")
     await ana.close()
     await again.close()
 

@@ -4,6 +4,7 @@
 
 import { byId, byIdAs, el } from "../../ui/dom.js";
 import { SERVER_EVENTS } from "../../core/events.js";
+import { MAIN } from "../../core/store.js";
 import { formatDateTime, formatTime, t } from "../../ui/i18n.js";
 import { sendChat } from "./commands.js";
 import { chatIds, sendFailure, textProblem, unseen } from "./state.js";
@@ -123,7 +124,9 @@ export class ChatPanel {
   async send(text, id) {
     const ack = await sendChat(this.transport, text, id);
     if (ack.ok) {
-      if (ack.message) this.addMessage(ack.message);
+      // Shown in the room it was posted in: a message sent again may have been posted the first
+      // time before the person was moved to another room.
+      if (ack.message && (ack.message.room || MAIN) === this.store.room) this.addMessage(ack.message);
       return;
     }
     if (ack.error.code === "timeout" && !this.transport.connected) {
