@@ -303,9 +303,9 @@ class Session:
         client_id: str | None = None,
     ) -> tuple[ChatMessage | None, list[Event]]:
         """Post a message to the sender's room. ``client_id`` is their page's id for it: a page
-        that lost its connection before hearing back sends it again with the same id, and gets
-        the message posted the first time (None if the history no longer holds it), unposted
-        again."""
+        that lost its connection before hearing back sends it again with the same id, and is
+        given the message posted the first time (None if the history no longer holds it),
+        without posting it again."""
         p = self.connected(participant_id, connection_id, action=Action.CHAT)
         if client_id is not None and (earlier := p.sent_chat(client_id)) is not None:
             return self.chat.find(earlier), []
