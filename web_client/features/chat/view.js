@@ -4,7 +4,7 @@
 
 import { byId, byIdAs, el } from "../../ui/dom.js";
 import { SERVER_EVENTS } from "../../core/events.js";
-import { MAIN } from "../../core/store.js";
+import { roomOf } from "../../core/store.js";
 import { formatDateTime, formatTime, t } from "../../ui/i18n.js";
 import { sendChat } from "./commands.js";
 import { chatIds, sendFailure, textProblem, unseen } from "./state.js";
@@ -73,7 +73,7 @@ export class ChatPanel {
   addMessage(message) {
     if (!message || this.seen.has(message.id)) return;
     const atEnd = this.nearEnd();
-    this.log.querySelector(".chat-empty")?.remove();
+    this.clearEmpty();
     this.append(message);
     const own = message.from === this.store.me.id;
     this.scrollToEnd(atEnd || own);
@@ -93,7 +93,7 @@ export class ChatPanel {
     const atEnd = this.nearEnd();
     const li = el("li", { class: "chat-notice" });
     li.append(el("span", {}, text), " ", timeElement(at));
-    this.log.querySelector(".chat-empty")?.remove();
+    this.clearEmpty();
     this.log.append(li);
     this.scrollToEnd(atEnd);
   }
@@ -126,7 +126,7 @@ export class ChatPanel {
     if (ack.ok) {
       // Shown in the room it was posted in: a message sent again may have been posted the first
       // time before the person was moved to another room.
-      if (ack.message && (ack.message.room || MAIN) === this.store.room) this.addMessage(ack.message);
+      if (ack.message && roomOf(ack.message) === this.store.room) this.addMessage(ack.message);
       return;
     }
     if (ack.error.code === "timeout" && !this.transport.connected) {
@@ -141,12 +141,9 @@ export class ChatPanel {
 
   /** A message shown as waiting for the connection. @param {string} text @param {string} id */
   holdUntilBack(text, id) {
-    const line = el("li", { class: "chat-message chat-own chat-unsent" });
-    const head = el("p", { class: "chat-meta" });
-    head.append(el("span", { class: "chat-author" }, t("chat.author_you", { name: this.store.me.name || "" })), " ",
-      el("span", { class: "chat-status" }, t("chat.unsent")));
-    line.append(head, el("p", { class: "chat-text" }, text));
-    this.log.querySelector(".chat-empty")?.remove();
+    const line = messageLine("chat-message chat-own chat-unsent", t("chat.author_you", { name: this.store.me.name || "" }),
+      [el("span", { class: "chat-status" }, t("chat.unsent"))], text);
+    this.clearEmpty();
     this.log.append(line);
     this.scrollToEnd(true);
     this.unsent.push({ text, id, line });
@@ -178,16 +175,19 @@ export class ChatPanel {
   append(m) {
     this.seen.add(m.id);
     const own = m.from === this.store.me.id;
-    const li = el("li", { class: "chat-message" + (own ? " chat-own" : ""), "data-id": String(m.id) });
-    const head = el("p", { class: "chat-meta" });
-    head.append(el("span", { class: "chat-author" }, own ? t("chat.author_you", { name: m.name }) : m.name));
-    if (m.role && m.role !== "mentee") head.append(" ", el("span", { class: "chat-role" }, t("chat.role", { role: m.role })));
+    const after = [];
+    if (m.role && m.role !== "mentee") after.push(el("span", { class: "chat-role" }, t("chat.role", { role: m.role })));
     // A mentor's message to every breakout room at once (breakout_broadcast).
-    if (m.broadcast) head.append(" ", el("span", { class: "chat-role chat-broadcast" }, t("chat.to_every_room")));
-    head.append(" ", timeElement(m.sent_at));
-    const body = el("p", { class: "chat-text" }, m.text); // text only: chat is untrusted
-    li.append(head, body);
+    if (m.broadcast) after.push(el("span", { class: "chat-role chat-broadcast" }, t("chat.to_every_room")));
+    after.push(timeElement(m.sent_at));
+    const li = messageLine("chat-message" + (own ? " chat-own" : ""), own ? t("chat.author_you", { name: m.name }) : m.name, after, m.text);
+    li.dataset.id = String(m.id);
     this.log.append(li);
+  }
+
+  /** The line saying there are no messages yet goes once there is one. */
+  clearEmpty() {
+    this.log.querySelector(".chat-empty")?.remove();
   }
 
   nearEnd() {
@@ -205,6 +205,23 @@ export class ChatPanel {
     this.unread.hidden = this.unreadCount === 0;
     this.unread.setAttribute("aria-label", t("chat.unread", { count: this.unreadCount }));
   }
+}
+
+/**
+ * A message's line: its author, what is said of it after the name, then its text (as text only:
+ * chat is untrusted).
+ * @param {string} className
+ * @param {string} author
+ * @param {HTMLElement[]} after
+ * @param {string} text
+ */
+function messageLine(className, author, after, text) {
+  const head = el("p", { class: "chat-meta" });
+  head.append(el("span", { class: "chat-author" }, author));
+  for (const part of after) head.append(" ", part);
+  const li = el("li", { class: className });
+  li.append(head, el("p", { class: "chat-text" }, text));
+  return li;
 }
 
 /** @param {number} seconds */
