@@ -83,7 +83,6 @@ class Member:
     chatting: bool = False
     position: dict[str, Any] | None = None  # the last position seen in its room
     received: set[str] = field(default_factory=set)
-    received_texts: set[str] = field(default_factory=set)
     receive_times: dict[str, float] = field(default_factory=dict)
     live_positions: set[tuple[str, int]] = field(default_factory=set)
     live_duplicates: int = 0
@@ -100,7 +99,8 @@ class Member:
     unsent: list[tuple[str, str]] = field(default_factory=list)  # (text, client_id) to send again
     resent: int = 0  # chats sent again after a drop
     resent_known: int = 0  # of them, answered with a message it had already received
-    text_ids: dict[str, str] = field(default_factory=dict)  # text -> the message id it came with
+    # every text received -> the message id it first came with
+    text_ids: dict[str, str] = field(default_factory=dict)
     posted_twice: int = 0  # a text received under a second message id
     drops: list[tuple[float, str]] = field(default_factory=list)  # (time, reason)
     backs: list[float] = field(default_factory=list)  # joined again after a drop
@@ -161,7 +161,6 @@ class Member:
                 self.live_duplicates += 1
             self.live_positions.add(key)
         text = str(data["message"].get("text"))
-        self.received_texts.add(text)
         if self.text_ids.setdefault(text, message_id) != message_id:
             self.posted_twice += 1
         new = message_id not in self.received
@@ -353,7 +352,7 @@ def lost(members: Sequence[Member], counted: set[int] | None = None) -> list[tup
 
 def refused_but_delivered(members: Sequence[Member]) -> int:
     """Chats refused to their sender that some member received all the same."""
-    received = set().union(*(m.received_texts for m in members)) if members else set()
+    received = set().union(*(m.text_ids.keys() for m in members)) if members else set()
     return sum(len(m.refused_texts & received) for m in members)
 
 
