@@ -122,10 +122,19 @@ class BreakoutAdjust(_Breakouts):
     connection_id: str
     add_seconds: float
     at: float
+    # Their page's id for this change: sent again with it (its answer lost with the
+    # connection), it is not applied again.
+    client_id: str | None = None
 
     def run(self, s: Session) -> list[Event]:
-        s.manager(self.participant_id, self.connection_id)
-        return s.round().adjust(s.participants, self.add_seconds, self.at)
+        actor = s.manager(self.participant_id, self.connection_id)
+        client_id = self.client_id
+        if client_id is not None and actor.sent_before(client_id) is not None:
+            return []
+        events = s.round().adjust(s.participants, self.add_seconds, self.at)
+        if client_id is not None:
+            actor.remember_sent(client_id)
+        return events
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +166,11 @@ class BreakoutBroadcast(_Breakouts):
     connection_id: str
     text: str
     at: float
+    client_id: str | None = None  # as ``BreakoutAdjust``'s
 
     def run(self, s: Session) -> list[Event]:
-        return s.breakout_broadcast(self.participant_id, self.connection_id, self.text, self.at)
+        return s.breakout_broadcast(self.participant_id, self.connection_id, self.text, self.at,
+                                    self.client_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,10 @@ from rooms.room import MAIN_ROOM
 from rooms.views import CheckInView, ParticipantView, WaiterView
 
 NAME_MAX = 60
-# How many of their latest chat messages a participant's page can send again (after a lost
-# connection) without the message being posted twice.
-SENT_CHATS_MAX = 8
+# How many of their latest requests (chat messages, a mentor's broadcasts and changes of the
+# breakout time) a participant's page can send again after a lost connection without the
+# request being applied twice.
+SENT_MAX = 8
 
 
 def clean_name(raw: str) -> str:
@@ -65,18 +66,19 @@ class Participant:
     # A mentor muted them (or stopped their camera): they cannot turn it back on until allowed.
     audio_locked: bool = False
     video_locked: bool = False
-    # Their page's ids of their latest chat messages (``SENT_CHATS_MAX``), oldest first: id ->
-    # the message's number in the session's chat.
-    sent_chats: dict[str, int] = field(default_factory=dict)
+    # Their page's ids of their latest requests applied (``SENT_MAX``), oldest first: id -> the
+    # number of the chat message it posted (a broadcast's first), 0 when it posted none.
+    sent: dict[str, int] = field(default_factory=dict)
 
-    def sent_chat(self, client_id: str) -> int | None:
-        """The number of the message their page sent with this id, if it is one of their latest."""
-        return self.sent_chats.get(client_id)
+    def sent_before(self, client_id: str) -> int | None:
+        """What the request their page sent with this id posted (0: no message), if it is one
+        of their latest applied; None if it is not."""
+        return self.sent.get(client_id)
 
-    def remember_chat(self, client_id: str, message_id: int) -> None:
-        sent = self.sent_chats
+    def remember_sent(self, client_id: str, message_id: int = 0) -> None:
+        sent = self.sent
         sent[client_id] = message_id
-        if len(sent) > SENT_CHATS_MAX:
+        if len(sent) > SENT_MAX:
             del sent[next(iter(sent))]
 
     def move_to(self, presence: Presence, now: float) -> None:

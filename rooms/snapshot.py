@@ -30,15 +30,16 @@ from rooms.roster import CaptionConsent, RosterEntry, Schedule, SessionPlan, Wai
 from rooms.session import Session
 from rooms.views import CheckInView, HelpView
 
-SNAPSHOT_VERSION = 5
+SNAPSHOT_VERSION = 6
 # Versions this one reads: 1 had no screen shares, server-measured speaking or media fallbacks
 # (all absent then, so they read as off); 2 had no captions (a session then reads as "live", its
 # people as not viewing captions, transcribed, recognised by the server and not told). A stored
 # command of an older version may lack fields added at the end since, which take their defaults.
 # 3 had no moderation (a session then reads as unlocked, nobody waiting, removed or revoked, its
 # waiting room off (as sessions were then), nobody's microphone or camera locked). 4 kept no ids
-# of the chat messages people's pages sent (``sent_chats``; absent when there are none).
-READABLE_VERSIONS = (1, 2, 3, 4, 5)
+# of the requests people's pages sent (``sent``; absent when there are none); 5 only those of
+# chat messages, under ``sent_chats``.
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
 Data = dict[str, Any]
 
 
@@ -166,8 +167,8 @@ def _participant(p: Participant) -> Data:
     out["presence"] = p.presence.value
     out["check_in"] = None if p.check_in is None else [p.check_in.goal, p.check_in.at,
                                                         p.check_in.shared]
-    if p.sent_chats:
-        out["sent_chats"] = list(p.sent_chats.items())
+    if p.sent:
+        out["sent"] = list(p.sent.items())
     return out
 
 
@@ -177,10 +178,16 @@ def _participant_from(data: Data) -> Participant:
                     **{name: data.get(name, default)
                        for name, default in _PARTICIPANT_DEFAULTS_SINCE_3.items()},
                     role=Role(data["role"]), presence=Presence(data["presence"]),
-                    sent_chats={str(cid): int(mid) for cid, mid in data.get("sent_chats", ())})
+                    sent={str(cid): int(mid) for cid, mid in _sent(data)})
     if data["check_in"] is not None:
         p.check_in = CheckInView(*data["check_in"])
     return p
+
+
+def _sent(data: Data) -> list[Any]:
+    """A participant's sent requests (version 5: chat messages alone, under another name)."""
+    sent: list[Any] = data.get("sent") or data.get("sent_chats") or []
+    return sent
 
 
 def _message(m: ChatMessage) -> tuple[Any, ...]:

@@ -16,7 +16,7 @@ import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, NamedTuple, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from typing_extensions import TypedDict
 
 from rooms.chat import ChatMessage
@@ -86,6 +86,14 @@ def _whole_number(value: object) -> object:
 # loses them.
 WHOLE_NUMBER = BeforeValidator(_whole_number)
 Integer = Annotated[int, WHOLE_NUMBER]
+
+
+# A page's id for a request it may send again after a lost connection (a chat message, a
+# broadcast, a change of the breakout time): sent again with the same id, it is applied once
+# (``rooms.participant.Participant.sent``).
+CLIENT_ID_MAX = 40
+ClientId = Annotated[str, Field(min_length=1, max_length=CLIENT_ID_MAX,
+                                pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class EmptyPayload(InboundModel):

@@ -94,7 +94,8 @@ class BreakoutEvents:
 
     async def on_adjust(self, conn: Connection, p: w.BreakoutAdjustPayload) -> w.BreakoutsAck:
         return await self._run(
-            conn, lambda pid, sid, now: c.BreakoutAdjust(pid, sid, float(p.add_seconds), now)
+            conn, lambda pid, sid, now: c.BreakoutAdjust(pid, sid, float(p.add_seconds), now,
+                                                         p.client_id)
         )
 
     async def on_close(self, conn: Connection, p: w.BreakoutClosePayload) -> w.BreakoutsAck:
@@ -107,7 +108,7 @@ class BreakoutEvents:
 
     async def on_broadcast(self, conn: Connection, p: w.BreakoutBroadcastPayload) -> w.BreakoutsAck:
         return await self._run(
-            conn, lambda pid, sid, now: c.BreakoutBroadcast(pid, sid, p.text, now)
+            conn, lambda pid, sid, now: c.BreakoutBroadcast(pid, sid, p.text, now, p.client_id)
         )
 
     async def on_visit(self, conn: Connection, p: w.RoomPayload) -> w.BreakoutsAck:

@@ -14,6 +14,7 @@ from rooms.room import ROOM_ID_MAX
 from server.protocol import (
     BreakoutWire,
     ChatMessageWire,
+    ClientId,
     EmptyPayload,
     Inbound,
     InboundModel,
@@ -44,6 +45,9 @@ class BreakoutOpenPayload(InboundModel):
 
 class BreakoutAdjustPayload(InboundModel):
     add_seconds: int = Field(ge=-SECONDS_MAX, le=SECONDS_MAX)
+    # The page's id for this change: sent again with it after a lost connection, it is applied
+    # once (as a chat message's).
+    client_id: ClientId | None = None
 
 
 class BreakoutClosePayload(InboundModel):
@@ -52,6 +56,7 @@ class BreakoutClosePayload(InboundModel):
 
 class BreakoutBroadcastPayload(InboundModel):
     text: str = Field(min_length=1, max_length=TEXT_MAX)
+    client_id: ClientId | None = None  # posted once, as a chat message's
 
 
 class RoomPayload(InboundModel):

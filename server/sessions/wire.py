@@ -37,6 +37,7 @@ from server.protocol import (
     BreakoutWire,
     ChatMessageWire,
     CheckInWire,
+    ClientId,
     EmptyPayload,
     Inbound,
     InboundModel,
@@ -55,8 +56,6 @@ from server.protocol import (
 from server.tokens import TOKEN_MAX
 
 CANDIDATE_MAX = 1024
-CLIENT_ID_MAX = 40
-CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 # How long a join link lives: a minute to 90 days.
 LINK_TTL_MAX = 90 * 86400
 LinkTtl = Annotated[int, Field(ge=60, le=LINK_TTL_MAX), WHOLE_NUMBER]
@@ -78,8 +77,7 @@ class ChatPayload(InboundModel):
     text: str = Field(min_length=1, max_length=TEXT_MAX)
     # The page's id for this message: sent again with the same id after a lost connection, it
     # is posted once (``Session.post_chat``).
-    client_id: str | None = Field(default=None, min_length=1, max_length=CLIENT_ID_MAX,
-                                  pattern=CLIENT_ID_PATTERN)
+    client_id: ClientId | None = None
 
 
 class MediaStatePayload(InboundModel):

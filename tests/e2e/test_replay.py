@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from axe import assert_accessible
-from tandem_pages import close_page, command, join, wait_state, wait_text
+from tandem_pages import close_page, command, join, participant_id, wait_state, wait_text
 
 MESSAGES_JS = """
 () => [...document.querySelectorAll('#chat-log .chat-message .chat-text')].map((e) => e.textContent)
@@ -98,5 +98,62 @@ async def test_a_message_sent_as_the_connection_drops_is_posted_once(
     assert await ana.evaluate(COUNT_JS, text) == 1
     assert await ben.evaluate(COUNT_JS, text) == 1
     assert await ben.evaluate("() => document.querySelectorAll('.chat-unsent').length") == 0
+    for page in (ana, ben):
+        await close_page(page)
+
+
+# The mentor sends a broadcast and adds five minutes through the panel in the same moment as the
+# connection drops (socket.io reconnects after 4 s, as above).
+MENTOR_DROP_JS = """
+(text) => {
+  const manager = window.tandemTestHooks.socket.io;
+  manager.reconnectionDelay(4000);
+  manager.reconnectionDelayMax(4000);
+  manager.randomizationFactor(0);
+  const panel = document.getElementById('breakouts-panel');
+  document.getElementById('bo-broadcast').value = text;
+  panel.querySelector('form.bo-broadcast').requestSubmit();
+  [...panel.querySelectorAll('button')].find((b) => b.textContent === 'Add 5 min').click();
+  manager.engine.close();
+}
+"""
+ENDS_AT_JS = "() => window.tandemTestHooks.round && window.tandemTestHooks.round.ends_at"
+
+
+async def test_a_broadcast_and_added_time_sent_again_after_a_drop_apply_once(
+    tandem_server: Any, browser: Any
+) -> None:
+    s = tandem_server.create_session(title="Sent again by the mentor")
+    ana = await join(browser, s["join_urls"]["mentor"], name="Ana")
+    ben = await join(browser, s["join_urls"]["mentee"], name="Ben")
+    ben_id = await participant_id(ben)
+    rooms = await command(ana, "breakout_create", {"names": ["Room 1"]})
+    room = rooms["breakouts"]["rooms"][0]["id"]
+    await command(ana, "breakout_assign", {"participant_id": ben_id, "room": room})
+    ends_at = (await command(ana, "breakout_open", {"duration_seconds": 600}))["breakouts"][
+        "ends_at"]
+    await wait_text(ben, "#room-status", "Room 1")
+    await ana.wait_for_function(f"() => ({ENDS_AT_JS})() === {ends_at}")
+    text = "Wrap up in five minutes"
+
+    # Both answers are lost with the connection (whether the server applied them or not): the
+    # panel says so, and keeps the text.
+    await ana.evaluate(MENTOR_DROP_JS, text)
+    await wait_text(ana, "#breakouts-panel .bo-error", "No answer from Tandem")
+    await wait_state(ana, "call", timeout=15_000)
+    # Sent again from the panel, as the mentor would: each keeps the id of its failed try.
+    panel = ana.locator("#breakouts-panel")
+    assert await panel.get_by_label("Message to every room").input_value() == text
+    await panel.get_by_role("button", name="Send to all rooms").click()
+    await wait_text(ana, "#breakouts-panel .bo-status", "sent to every room")
+    await panel.get_by_role("button", name="Add 5 min").click()
+    await ana.wait_for_function(f"() => ({ENDS_AT_JS})() === {ends_at + 300}")
+    # A barrier: a broadcast after both; once Ben's page shows it, any second copy of the first
+    # has arrived too, and the round's end would have moved again.
+    await command(ana, "breakout_broadcast", {"text": "Barrier"})
+    await wait_text(ben, "#chat-log", "Barrier")
+    assert await ben.evaluate(COUNT_JS, text) == 1
+    assert await ana.evaluate(COUNT_JS, text) == 1
+    assert await ana.evaluate(ENDS_AT_JS) == ends_at + 300
     for page in (ana, ben):
         await close_page(page)

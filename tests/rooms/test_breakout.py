@@ -417,6 +417,53 @@ def test_broadcast_reaches_every_room_and_stays_in_its_chat() -> None:
     assert [m.text for m in s.room_entered("a").chat] == ["Five minutes left"]
 
 
+def rejoin_mentor(s: Session, connection_id: str, now: float) -> None:
+    """The mentor's page lost its connection and is back on another."""
+    s.disconnect("m", "cm", now)
+    s.join(connection_id=connection_id, role=Role.MENTOR, name="Mentor", new_participant_id="m2",
+           audio=True, video=True, now=now, resume_participant_id="m")
+
+
+def test_a_broadcast_sent_again_with_its_id_is_posted_once() -> None:
+    s = setup("a", "b")
+    create(s)
+    run(s, BreakoutAssign("m", "cm", "a", "1:b1", T0))
+    run(s, BreakoutOpen("m", "cm", None, T0))
+    assert len(run(s, BreakoutBroadcast("m", "cm", "Wrap up", T0 + 1, "p-1"))) == 3
+    # Its answer was lost with the connection; the page sends it again once back, after the
+    # rooms started closing: nothing is posted, and nothing refused.
+    rejoin_mentor(s, "cm2", T0 + 2)
+    run(s, BreakoutClose("m", "cm2", 10, T0 + 3))
+    assert run(s, BreakoutBroadcast("m", "cm2", "Wrap up", T0 + 4, "p-1")) == []
+    assert [m.text for m in s.room_entered("a").chat] == ["Wrap up"]
+    # Another id is another broadcast; one without an id is always posted.
+    assert len(run(s, BreakoutBroadcast("m", "cm2", "Wrap up", T0 + 5, "p-2"))) == 3
+    run(s, BreakoutBroadcast("m", "cm2", "Wrap up", T0 + 6))
+    assert [m.text for m in s.room_entered("a").chat] == ["Wrap up"] * 3
+
+
+def test_a_time_change_sent_again_with_its_id_is_applied_once() -> None:
+    s = setup("a")
+    create(s)
+    run(s, BreakoutOpen("m", "cm", 600, T0))
+    events = run(s, BreakoutAdjust("m", "cm", 300, T0 + 10, "p-1"))
+    assert any(isinstance(e, BreakoutsChanged) for e in events)
+    rejoin_mentor(s, "cm2", T0 + 11)
+    assert run(s, BreakoutAdjust("m", "cm2", 300, T0 + 12, "p-1")) == []
+    view = s.breakout_view()
+    assert view is not None and view.ends_at == T0 + 900
+    run(s, BreakoutAdjust("m", "cm2", 300, T0 + 13, "p-2"))
+    run(s, BreakoutAdjust("m", "cm2", -60, T0 + 14))
+    view = s.breakout_view()
+    assert view is not None and view.ends_at == T0 + 1140
+    # The ids are the person's own, shared with their chat messages (the page's are unique), and
+    # only their latest few are kept.
+    assert list(s.participants["m"].sent) == ["p-1", "p-2"]
+    with pytest.raises(NotAllowed):  # a mentee's id changes nothing, and is refused as before
+        run(s, BreakoutAdjust("a", "ca", 300, T0 + 15, "p-3"))
+    assert "p-3" not in s.participants["a"].sent
+
+
 def test_chat_stays_in_its_room() -> None:
     s = setup("a", "b")
     create(s)

@@ -226,7 +226,7 @@ def test_chat_ids_are_remembered_for_the_last_eight_messages() -> None:
     join(s, "a", "c1")
     for i in range(9):
         s.post_chat("a", "c1", f"m{i}", now=120 + i, client_id=f"p-{i}")
-    assert list(s.participants["a"].sent_chats) == [f"p-{i}" for i in range(1, 9)]
+    assert list(s.participants["a"].sent) == [f"p-{i}" for i in range(1, 9)]
     # Remembered, but gone from the history: nothing is posted, and there is no message to give.
     assert s.post_chat("a", "c1", "m2", now=130, client_id="p-2") == (None, [])
     assert s.post_chat("a", "c1", "m8", now=130, client_id="p-8")[0] == s.chat.find(9)

@@ -96,10 +96,15 @@ def drop(x: Script, s: Session) -> c.Command[object]:
     return c.Disconnect(*x.who(s), x.now)
 
 
+# A few page ids, so that some requests are sent again (applied once) across snapshots; chats,
+# broadcasts and changes of the time draw from overlapping ones (a person's ids are shared).
+def page_id(x: Script, ids: list[str | None]) -> str | None:
+    return x.data.draw(st.sampled_from(ids))
+
+
 def chat(x: Script, s: Session) -> c.Command[object]:
-    # A few page ids, so that some messages are sent again (posted once) across snapshots.
     return c.PostChat(*x.who(s), x.data.draw(st.sampled_from(["hi", "hello there", " "])), x.now,
-                      x.data.draw(st.sampled_from([None, "p-1", "p-2", "p-3"])))
+                      page_id(x, [None, "p-1", "p-2", "p-3"]))
 
 
 def media(x: Script, s: Session) -> c.Command[object]:
@@ -135,7 +140,7 @@ def open_(x: Script, s: Session) -> c.Command[object]:
 
 def adjust(x: Script, s: Session) -> c.Command[object]:
     return b.BreakoutAdjust(*x.who(s), x.data.draw(st.sampled_from([300.0, -60.0, -9999.0])),
-                            x.now)
+                            x.now, page_id(x, [None, "p-3", "p-4"]))
 
 
 def close(x: Script, s: Session) -> c.Command[object]:
@@ -147,7 +152,8 @@ def discard(x: Script, s: Session) -> c.Command[object]:
 
 
 def broadcast(x: Script, s: Session) -> c.Command[object]:
-    return b.BreakoutBroadcast(*x.who(s), "Five minutes left", x.now)
+    return b.BreakoutBroadcast(*x.who(s), "Five minutes left", x.now,
+                               page_id(x, [None, "p-2", "p-5"]))
 
 
 def visit(x: Script, s: Session) -> c.Command[object]:
@@ -327,6 +333,24 @@ def test_a_snapshot_of_an_unknown_version_is_refused() -> None:
         restore({**data, "v": 99})
     with pytest.raises(SnapshotError, match="damaged"):
         restore({**data, "participants": [{"id": "x"}]})
+
+
+def test_a_version_5_snapshot_reads_its_chat_ids_as_sent_requests() -> None:
+    from rooms.snapshot import snapshot
+
+    s = new_session()
+    c.Join("m-1", Role.MENTOR, "Ana", "m", True, True, T0, None, "Ana").apply(s)
+    c.PostChat("m", "m-1", "hello", T0 + 1, "p-1").apply(s)
+    data = snapshot(s)
+    assert data["participants"][0]["sent"] == [("p-1", 1)]
+    older = {**data, "v": 5, "participants": [
+        {**{k: v for k, v in p.items() if k != "sent"}, "sent_chats": p["sent"]}
+        for p in data["participants"]]}
+    restored = restore(older)
+    assert restored.participants["m"].sent == {"p-1": 1}
+    # The message sent again is given back, not posted again.
+    outcome = c.PostChat("m", "m-1", "hello", T0 + 2, "p-1").apply(restored)
+    assert outcome.events == () and len(restored.chat) == 1
 
 
 def test_a_session_that_ended_is_kept_without_its_chat() -> None:

@@ -149,6 +149,44 @@ async def test_broadcast_reaches_every_room(api: Api, peers: Callable[[], Peer])
         await peer.nothing("chat")
 
 
+async def test_a_broadcast_and_a_time_change_sent_again_with_their_ids_apply_once(
+    api: Api, peers: Callable[[], Peer]
+) -> None:
+    s, mentor, mentees = await group(api, peers)
+    await ok(mentor, "breakout_create", {"names": ["Pair A", "Pair B"]})
+    for i, p in enumerate(mentees):
+        await ok(mentor, "breakout_assign", {"participant_id": p.id, "room": f"1:b{i // 2 + 1}"})
+    opened = await ok(mentor, "breakout_open", {"duration_seconds": 600})
+    ends_at = opened["breakouts"]["ends_at"]
+    await ok(mentor, "breakout_broadcast", {"text": "Wrap up", "client_id": "pg3-1"})
+    extended = await ok(mentor, "breakout_adjust", {"add_seconds": 300, "client_id": "pg3-2"})
+    assert extended["breakouts"]["ends_at"] == ends_at + 300
+    for p in mentees:
+        assert (await p.next("chat"))["message"]["text"] == "Wrap up"
+    # The mentor's page lost its connection before both answers: it rejoins and sends both again.
+    await mentor.close()
+    again = peers()
+    await again.connect(api.token(s["join_urls"]["mentor"]))
+    await again.join("Mentor", resume=mentor.resume)
+    await ok(again, "breakout_broadcast", {"text": "Wrap up", "client_id": "pg3-1"})
+    same = await ok(again, "breakout_adjust", {"add_seconds": 300, "client_id": "pg3-2"})
+    assert same["breakouts"]["ends_at"] == ends_at + 300
+    for bad, code in (("", "invalid_payload"), ("x" * 41, "payload_too_large"),
+                      ("a b", "invalid_payload"), (3, "invalid_payload")):
+        for event, data in (("breakout_broadcast", {"text": "hi"}),
+                            ("breakout_adjust", {"add_seconds": 60})):
+            refused = await again.call(event, {**data, "client_id": bad})
+            assert refused["error"]["code"] == code, (event, bad)
+    # A barrier: another broadcast, with a new id, is posted; once every mentee has it, the one
+    # sent again would have arrived before it.
+    await ok(again, "breakout_broadcast", {"text": "Back soon", "client_id": "pg3-3"})
+    for p in mentees:
+        assert (await p.next("chat"))["message"]["text"] == "Back soon"
+        await p.nothing("chat")
+    assert (await ok(again, "breakout_adjust", {"add_seconds": -60}))["breakouts"][
+        "ends_at"] == ends_at + 240
+
+
 async def test_help_request_visit_and_overview(api: Api, peers: Callable[[], Peer]) -> None:
     _, mentor, (a, b, c, d) = await group(api, peers)
     await pairs_in_rooms(mentor, [a, b, c, d])

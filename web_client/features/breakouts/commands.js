@@ -28,10 +28,12 @@ export function breakoutCommands(transport) {
     autoAssign: () => send(E.BREAKOUT_AUTO_ASSIGN),
     /** @param {number | null} durationSeconds */
     open: (durationSeconds) => send(E.BREAKOUT_OPEN, { duration_seconds: durationSeconds }),
-    /** @param {number} seconds */
-    adjust: (seconds) => send(E.BREAKOUT_ADJUST, { add_seconds: seconds }),
-    /** @param {string} text */
-    broadcast: (text) => send(E.BREAKOUT_BROADCAST, { text }),
+    // These two carry the page's id for them (core/sent_once.js): sent again with it after a
+    // lost connection, they are applied once.
+    /** @param {number} seconds @param {string} [clientId] */
+    adjust: (seconds, clientId) => send(E.BREAKOUT_ADJUST, clientId ? { add_seconds: seconds, client_id: clientId } : { add_seconds: seconds }),
+    /** @param {string} text @param {string} [clientId] */
+    broadcast: (text, clientId) => send(E.BREAKOUT_BROADCAST, clientId ? { text, client_id: clientId } : { text }),
     /** @param {string} room */
     visit: (room) => send(E.BREAKOUT_VISIT, { room }),
     /** @param {number} countdownSeconds */

@@ -6,6 +6,7 @@
 import { el, focusElement } from "../../ui/dom.js";
 import { PSEUDO_CLOSE, PSEUDO_OPEN, formatTime, t } from "../../ui/i18n.js";
 import { MAIN } from "../../core/store.js";
+import { SentOnce } from "../../core/sent_once.js";
 import { refusalText } from "./commands.js";
 import {
   CLOSE_COUNTDOWNS, DEFAULT_MINUTES, MAX_MINUTES, MAX_ROOMS, agoText, clockInfo, createPayload, helpQueue, isManager,
@@ -198,6 +199,25 @@ export function createPanel({ store, commands, notice }) {
     return ack;
   }
 
+  // A broadcast and a change of the time carry the page's id for them; the same one sent again
+  // right after it failed (the next broadcast, the next change of the time) keeps its id, so
+  // that it is applied once even if the first try was applied after all (its answer lost with
+  // the connection).
+  const broadcastIds = new SentOnce();
+  const timeIds = new SentOnce();
+  /**
+   * @param {SentOnce} ids
+   * @param {string} key  the request (the same one sent again has the same key)
+   * @param {(clientId: string) => Promise<Ack>} command
+   * @param {{controls?: Control[], done?: string | ((ack: Ack) => string)}} options
+   */
+  async function runOnce(ids, key, command, options) {
+    const id = ids.take(key);
+    const ack = await run(() => command(id), options);
+    if (!ack.ok && ack.error.code !== "busy") ids.fail(key, id);
+    return ack;
+  }
+
   /** @param {Ack} ack */
   const roomsMade = (ack) => (ack.ok && ack.breakouts ? ack.breakouts.rooms.length : 0);
 
@@ -257,10 +277,10 @@ export function createPanel({ store, commands, notice }) {
   );
 
   addButton.addEventListener("click", () =>
-    run(() => commands.adjust(300), { controls: [addButton], done: () => timeDone(300, store.round, store.serverNow()) }),
+    runOnce(timeIds, "+300", (id) => commands.adjust(300, id), { controls: [addButton], done: () => timeDone(300, store.round, store.serverNow()) }),
   );
   cutButton.addEventListener("click", () =>
-    run(() => commands.adjust(-60), { controls: [cutButton], done: () => timeDone(-60, store.round, store.serverNow()) }),
+    runOnce(timeIds, "-60", (id) => commands.adjust(-60, id), { controls: [cutButton], done: () => timeDone(-60, store.round, store.serverNow()) }),
   );
   backButton.addEventListener("click", () => visit(MAIN, backButton));
 
@@ -272,7 +292,7 @@ export function createPanel({ store, commands, notice }) {
       broadcastInput.focus();
       return;
     }
-    const ack = await run(() => commands.broadcast(text), { controls: [broadcastButton], done: t("breakouts.broadcast.sent") });
+    const ack = await runOnce(broadcastIds, text, (id) => commands.broadcast(text, id), { controls: [broadcastButton], done: t("breakouts.broadcast.sent") });
     if (ack.ok) broadcastInput.value = "";
   });
   broadcastInput.addEventListener("keydown", (e) => {

@@ -35,15 +35,3 @@ export function sendFailure(error) {
 export function unseen(seen, messages) {
   return (Array.isArray(messages) ? messages : []).filter((m) => m && !seen.has(m.id));
 }
-
-/**
- * Ids for this page's chat messages: a random prefix of this page, then a count (the server
- * remembers each person's last few, so that a message sent again is posted once).
- * @param {() => number} [random]
- * @returns {() => string}
- */
-export function chatIds(random = Math.random) {
-  const prefix = Array.from({ length: 10 }, () => "0123456789abcdefghijklmnopqrstuvwxyz"[Math.floor(random() * 36)]).join("");
-  let count = 0;
-  return () => `${prefix}-${(count += 1)}`;
-}

@@ -4,10 +4,11 @@
 
 import { byId, byIdAs, el } from "../../ui/dom.js";
 import { SERVER_EVENTS } from "../../core/events.js";
+import { SentOnce } from "../../core/sent_once.js";
 import { roomOf } from "../../core/store.js";
 import { formatDateTime, formatTime, t } from "../../ui/i18n.js";
 import { sendChat } from "./commands.js";
-import { chatIds, sendFailure, textProblem, unseen } from "./state.js";
+import { sendFailure, textProblem, unseen } from "./state.js";
 
 /** @typedef {import("../../core/types.js").ChatMessage} ChatMessage */
 
@@ -31,14 +32,12 @@ export class ChatPanel {
     /** @type {Set<number>} message ids already shown (history and live events may overlap) */
     this.seen = new Set();
     this.unreadCount = 0;
-    this.nextId = chatIds();
+    this.ids = new SentOnce();
     /**
      * Messages whose answer a lost connection took: sent again, with the same id, once back.
      * @type {{text: string, id: string, line: HTMLElement}[]}
      */
     this.unsent = [];
-    /** The last message the server did not take, to send again with its id. @type {{text: string, id: string} | null} */
-    this.failed = null;
 
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -115,9 +114,7 @@ export class ChatPanel {
     this.input.value = "";
     // The same text again after a failure keeps its id: if the first try was posted after all
     // (its answer lost), it is not posted twice.
-    const id = this.failed && this.failed.text === text ? this.failed.id : this.nextId();
-    this.failed = null;
-    await this.send(text, id);
+    await this.send(text, this.ids.take(text));
   }
 
   /** @param {string} text @param {string} id */
@@ -134,7 +131,7 @@ export class ChatPanel {
       this.holdUntilBack(text, id);
       return;
     }
-    this.failed = { text, id };
+    this.ids.fail(text, id);
     if (!this.input.value) this.input.value = text;
     this.showError(sendFailure(ack.error));
   }

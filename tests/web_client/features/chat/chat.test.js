@@ -2,7 +2,7 @@ import "../../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { sendChat } from "../../../../web_client/features/chat/commands.js";
-import { chatIds, sendFailure, textProblem, unseen } from "../../../../web_client/features/chat/state.js";
+import { sendFailure, textProblem, unseen } from "../../../../web_client/features/chat/state.js";
 import { FakeTransport } from "../../fakes.js";
 
 test("a chat message goes out as `chat` with its text, and the acknowledgement comes back", async () => {
@@ -25,13 +25,4 @@ test("too long is said before sending; refusals are said in words", () => {
 test("history and live messages overlap: only the unseen ones are new", () => {
   assert.deepEqual(unseen(new Set([1, 2]), [{ id: 1 }, { id: 3 }]).map((m) => m.id), [3]);
   assert.deepEqual(unseen(new Set(), undefined), []);
-});
-
-test("a page's chat ids: its own prefix, then a count; each one as the server takes it", () => {
-  const next = chatIds();
-  const [a, b] = [next(), next()];
-  assert.match(a, /^[a-z0-9]{10}-1$/);
-  assert.equal(b, `${a.slice(0, 10)}-2`);
-  assert.ok(a.length <= 40);
-  assert.notEqual(chatIds()().slice(0, 10), a.slice(0, 10)); // another page, another prefix
 });
