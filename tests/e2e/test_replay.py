@@ -102,6 +102,48 @@ async def test_a_message_sent_as_the_connection_drops_is_posted_once(
         await close_page(page)
 
 
+# The connection drops (socket.io would reconnect only after a minute), then the person sends a
+# message: it waits for the connection, unsent.
+OFFLINE_SEND_JS = """
+(text) => {
+  const manager = window.tandemTestHooks.socket.io;
+  manager.reconnectionDelay(60000);
+  manager.reconnectionDelayMax(60000);
+  manager.engine.close();
+  document.getElementById('chat-input').value = text;
+  document.getElementById('chat-form').requestSubmit();
+}
+"""
+
+
+async def test_a_message_waiting_for_the_connection_is_sent_after_a_reload(
+    tandem_server: Any, browser: Any
+) -> None:
+    s = tandem_server.create_session(title="Reloaded while waiting")
+    ana = await join(browser, s["join_urls"]["mentor"], name="Ana")
+    ben = await join(browser, s["join_urls"]["mentee"], name="Ben")
+    text = "Typed as the line went down"
+    await ben.evaluate(OFFLINE_SEND_JS, text)
+    await ben.wait_for_selector("#chat-log .chat-unsent")
+    await wait_text(ana, "#chat-log", "Ben lost connection")
+    # The person reloads the page, as people do when the connection seems broken: the page goes
+    # straight back in as Ben and sends the message that was waiting.
+    await ben.reload()
+    await wait_state(ben, "call")
+    await wait_text(ana, "#chat-log", text)
+    # A barrier: a message from Ana after it; once Ben's page shows it, Ben's page has shown
+    # everything the room said before.
+    await command(ana, "chat", {"text": "Got it"})
+    await wait_text(ben, "#chat-log", "Got it")
+    assert await ana.evaluate(COUNT_JS, text) == 1
+    assert await ben.evaluate(COUNT_JS, text) == 1
+    assert await ben.evaluate("() => document.querySelectorAll('.chat-unsent').length") == 0
+    # Answered: nothing is kept for another reload.
+    assert await ben.evaluate("() => sessionStorage.length") == 0
+    for page in (ana, ben):
+        await close_page(page)
+
+
 # The mentor sends a broadcast and adds five minutes through the panel in the same moment as the
 # connection drops (socket.io reconnects after 4 s, as above).
 MENTOR_DROP_JS = """

@@ -8,6 +8,7 @@ import { SentOnce } from "../../core/sent_once.js";
 import { roomOf } from "../../core/store.js";
 import { formatDateTime, formatTime, t } from "../../ui/i18n.js";
 import { sendChat } from "./commands.js";
+import { loadOutgoing, saveOutgoing } from "./outgoing.js";
 import { sendFailure, textProblem, unseen } from "./state.js";
 
 /** @typedef {import("../../core/types.js").ChatMessage} ChatMessage */
@@ -38,6 +39,12 @@ export class ChatPanel {
      * @type {{text: string, id: string, line: HTMLElement}[]}
      */
     this.unsent = [];
+    /**
+     * Every message not answered yet (on its way or waiting), id -> text, kept in the tab for a
+     * reload (./outgoing.js).
+     * @type {Map<string, string>}
+     */
+    this.outgoing = new Map();
 
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -119,15 +126,22 @@ export class ChatPanel {
 
   /** @param {string} text @param {string} id */
   async send(text, id) {
+    this.outgoing.set(id, text);
+    this.keepOutgoing();
     const ack = await sendChat(this.transport, text, id);
+    // The connection dropped before the answer: posted or not, it goes again once back.
+    const held = !ack.ok && ack.error.code === "timeout" && !this.transport.connected;
+    if (!held) {
+      this.outgoing.delete(id);
+      this.keepOutgoing();
+    }
     if (ack.ok) {
       // Shown in the room it was posted in: a message sent again may have been posted the first
       // time before the person was moved to another room.
       if (ack.message && roomOf(ack.message) === this.store.room) this.addMessage(ack.message);
       return;
     }
-    if (ack.error.code === "timeout" && !this.transport.connected) {
-      // The connection dropped before the answer: posted or not, it goes again once back.
+    if (held) {
       this.holdUntilBack(text, id);
       return;
     }
@@ -146,8 +160,22 @@ export class ChatPanel {
     this.unsent.push({ text, id, line });
   }
 
-  /** Back in the session: the messages a lost connection took go again, in order. */
+  /** The unanswered messages, for a reload of this tab. */
+  keepOutgoing() {
+    saveOutgoing(this.store.me.id || "", [...this.outgoing].map(([id, text]) => ({ id, text })));
+  }
+
+  /**
+   * Back in the session: the messages a lost connection took go again, in order, with those a
+   * reload of this tab took (the same person back: their ids are theirs).
+   */
   async resend() {
+    for (const { id, text } of loadOutgoing(this.store.me.id || "")) {
+      if (!this.outgoing.has(id)) {
+        this.outgoing.set(id, text);
+        this.holdUntilBack(text, id);
+      }
+    }
     const unsent = this.unsent;
     this.unsent = [];
     for (const { text, id, line } of unsent) {
