@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from server.packets import ws_close_frame
 
 if TYPE_CHECKING:
-    from server.fanout import Outbox, TandemSocketServer
+    from server.fanout import TandemSocketServer
+    from server.websocket import Outbox
 
 logger = logging.getLogger(__name__)
 

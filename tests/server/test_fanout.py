@@ -149,7 +149,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_room_carries_on(
 
         text = "x" * 1990
         n = 300  # about 600 KB to every member: past the bound of 64 KiB and the socket buffers
-        with caplog.at_level(logging.WARNING, logger="server.fanout"):
+        with caplog.at_level(logging.WARNING, logger="server.websocket"):
             for batch in range(0, n, 100):
                 acks = await asyncio.gather(*(
                     writer.call("chat", {"text": f"{i} {text}"})
