@@ -5,7 +5,7 @@ within a moment rather than after aiohttp's wait for open connections (a minute)
 
 aiohttp calls ``drain`` (an ``on_shutdown`` hook) once it has stopped accepting connections. A
 socket that is waiting for its next message is sent a close frame ("going away") and closed; one
-handling an event closes itself once that event is acknowledged (``server.fanout`` checks
+handling an event closes itself once that event is acknowledged (``server.websocket`` checks
 ``draining`` after each event). A long-polling socket is sent Engine.IO's close packet. Its
 leaving is then recorded as any disconnection is, while the
 database still runs: storage stops after serving.

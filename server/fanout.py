@@ -199,7 +199,7 @@ class TandemSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # Whether each registered handler is a coroutine function (asked once, not per event).
         self._coroutines: dict[Any, bool] = {}
         self.flusher = Flusher()
-        websocket = type("DirectWebSocket", (DirectWebSocket,), {
+        websocket = type("ServerWebSocket", (DirectWebSocket,), {
             "outboxes": self.outboxes, "limit": send_buffer_bytes, "flusher": self.flusher,
             "sio": self})
         # Engine.IO picks its websocket class from this per-server table of its async driver.

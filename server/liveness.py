@@ -1,4 +1,4 @@
-"""Engine.IO's liveness checks for the websockets ``server.fanout`` serves, without a task or a
+"""Engine.IO's liveness checks for the websockets ``server.websocket`` serves, without a task or a
 ``wait_for`` per check.
 
 Engine.IO pings a client ``ping_interval`` seconds after its last pong and drops one whose pong
@@ -10,7 +10,7 @@ at 1,000 sockets, 1,000 at 10,000), each time through ``wait_for`` with a task o
 - a pong schedules the next ping with a timer, which writes it on the socket's outbox;
 - one sweep at least every second looks at every socket's last ping and closes, through
   Engine.IO's own ``check_ping_timeout``, those that did not answer in time, but for a socket
-  whose reader is handling one of its events (``handling``, set by ``server.fanout``): a
+  whose reader is handling one of its events (``handling``, set by ``server.websocket``): a
   connection's events are handled in turn, each may wait for a commit, and its pong is read
   after those that came before it. A client that sent a burst is busy, not gone.
 

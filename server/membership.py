@@ -13,8 +13,8 @@ load balancer draining it) spends time in proportion to their square with its ev
 a room (every path goes through ``basic_enter_room`` and ``basic_leave_room``) and answers
 ``get_rooms``, ``leave_rooms`` and ``basic_disconnect`` from it. It also keeps, beside each room,
 ``targets[namespace][room][sid]``: what a fan-out writes to for that member (``_target``; the
-fan-out's own outbox of the socket, in ``server.fanout``), in the room's order, so that sending to
-a room's members need not look each one up.
+socket's own outbox, in ``server.websocket``), in the room's order, so that sending to a room's
+members need not look each one up.
 
 The library also keeps the connections that are connecting or disconnecting in a list per
 namespace, which it searches (``in``, ``remove``) on every connect, disconnect and inbound event.

@@ -1,5 +1,5 @@
 """Tandem's Socket.IO wire format: Socket.IO packets in msgpack, and the websocket frames that carry
-them (written straight to a socket's transport by ``server.fanout``).
+them (written straight to a socket's transport by ``server.fanout`` and ``server.websocket``).
 
 What a client sends is read here: a packet that is not a client's Socket.IO packet in msgpack, or
 holds a map of more than ``MAP_MAX`` keys or an array of more than ``ARRAY_MAX`` items, raises

@@ -575,6 +575,7 @@ async function leave() {
 function stopEverything() {
   clearInterval(page.heartbeat);
   transport.close();
+  chat.stop(); // messages waiting for the connection are not sent after leaving
   screenShare.stop();
   call.stop();
   engagement.stop();

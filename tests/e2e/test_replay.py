@@ -140,6 +140,14 @@ async def test_a_message_waiting_for_the_connection_is_sent_after_a_reload(
     assert await ben.evaluate("() => document.querySelectorAll('.chat-unsent').length") == 0
     # Answered: nothing is kept for another reload.
     assert await ben.evaluate("() => sessionStorage.length") == 0
+
+    # A message waiting when the person leaves is not sent, then or when they come back.
+    await ben.evaluate(OFFLINE_SEND_JS, "Never mind")
+    await ben.wait_for_selector("#chat-log .chat-unsent")
+    assert await ben.evaluate("() => sessionStorage.length") == 1
+    await ben.locator("#ctl-leave").click()
+    await wait_state(ben, "left")
+    assert await ben.evaluate("() => sessionStorage.length") == 0
     for page in (ana, ben):
         await close_page(page)
 
@@ -182,6 +190,11 @@ async def test_a_broadcast_and_added_time_sent_again_after_a_drop_apply_once(
     # panel says so, and keeps the text.
     await ana.evaluate(MENTOR_DROP_JS, text)
     await wait_text(ana, "#breakouts-panel .bo-error", "No answer from Tandem")
+    # Both first tries were applied (what makes sending them again a question): Ben has the
+    # broadcast, and the round ends five minutes later, while Ana's page is still away.
+    await wait_text(ben, "#chat-log", text)
+    await ben.wait_for_function(f"() => ({ENDS_AT_JS})() === {ends_at + 300}")
+    assert await ana.evaluate("() => window.tandemTestHooks.state") == "reconnecting"
     await wait_state(ana, "call", timeout=15_000)
     # Sent again from the panel, as the mentor would: each keeps the id of its failed try.
     panel = ana.locator("#breakouts-panel")
@@ -189,13 +202,13 @@ async def test_a_broadcast_and_added_time_sent_again_after_a_drop_apply_once(
     await panel.get_by_role("button", name="Send to all rooms").click()
     await wait_text(ana, "#breakouts-panel .bo-status", "sent to every room")
     await panel.get_by_role("button", name="Add 5 min").click()
-    await ana.wait_for_function(f"() => ({ENDS_AT_JS})() === {ends_at + 300}")
-    # A barrier: a broadcast after both; once Ben's page shows it, any second copy of the first
-    # has arrived too, and the round's end would have moved again.
+    await wait_text(ana, "#breakouts-panel .bo-status", "5 minutes added")
+    # A barrier: a broadcast after both, on the same connection; once both pages show it, any
+    # second copy of the first has arrived too, and any second move of the round's end.
     await command(ana, "breakout_broadcast", {"text": "Barrier"})
-    await wait_text(ben, "#chat-log", "Barrier")
-    assert await ben.evaluate(COUNT_JS, text) == 1
-    assert await ana.evaluate(COUNT_JS, text) == 1
-    assert await ana.evaluate(ENDS_AT_JS) == ends_at + 300
+    for page in (ana, ben):
+        await wait_text(page, "#chat-log", "Barrier")
+        assert await page.evaluate(COUNT_JS, text) == 1
+        assert await page.evaluate(ENDS_AT_JS) == ends_at + 300
     for page in (ana, ben):
         await close_page(page)

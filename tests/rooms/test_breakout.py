@@ -456,11 +456,12 @@ def test_a_time_change_sent_again_with_its_id_is_applied_once() -> None:
     run(s, BreakoutAdjust("m", "cm2", -60, T0 + 14))
     view = s.breakout_view()
     assert view is not None and view.ends_at == T0 + 1140
-    # The ids are the person's own, shared with their chat messages (the page's are unique), and
-    # only their latest few are kept.
-    assert list(s.participants["m"].sent) == ["p-1", "p-2"]
+    # The ids applied are kept for the person (with those of their chat messages: the page's ids
+    # are unique), the latest few of them.
+    s.post_chat("m", "cm2", "Hello", T0 + 15, "p-9")
+    assert list(s.participants["m"].sent) == ["p-1", "p-2", "p-9"]
     with pytest.raises(NotAllowed):  # a mentee's id changes nothing, and is refused as before
-        run(s, BreakoutAdjust("a", "ca", 300, T0 + 15, "p-3"))
+        run(s, BreakoutAdjust("a", "ca", 300, T0 + 16, "p-3"))
     assert "p-3" not in s.participants["a"].sent
 
 

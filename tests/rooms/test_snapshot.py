@@ -353,6 +353,14 @@ def test_a_version_5_snapshot_reads_its_chat_ids_as_sent_requests() -> None:
     assert outcome.events == () and len(restored.chat) == 1
 
 
+def test_commands_stored_before_they_carried_a_client_id_read_without_one() -> None:
+    for command in (c.PostChat("m", "m-1", "hi", T0), b.BreakoutAdjust("m", "m-1", 300.0, T0),
+                    b.BreakoutBroadcast("m", "m-1", "Wrap up", T0)):
+        stored = command_data(command)
+        assert stored[-1] is None  # the client id, the last field
+        assert command_from(list(stored[:-1])) == command
+
+
 def test_a_session_that_ended_is_kept_without_its_chat() -> None:
     s = new_session()
     c.Join("m-1", Role.MENTOR, "Ana", "m", True, True, T0, None, "Ana").apply(s)

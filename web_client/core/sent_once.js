@@ -15,15 +15,21 @@ export function requestIds(random = Math.random) {
   return () => `${prefix}-${(count += 1)}`;
 }
 
+// A failed request sent again within this long of its failure, or of the page being back in the
+// session (`renew`), is a retry and keeps its id; later, the same request is a new one (a mentor
+// adding five minutes again a quarter of an hour on).
+export const RETRY_WITHIN_MS = 60_000;
+
 /**
- * The id to send each request with: a new one, or, for the same request sent again right after
+ * The id to send each request with: a new one, or, for the same request sent again soon after
  * it failed, the failed try's (which the server may have applied after all).
  */
 export class SentOnce {
-  /** @param {() => string} [next] */
-  constructor(next = requestIds()) {
+  /** @param {() => string} [next] @param {() => number} [now] */
+  constructor(next = requestIds(), now = () => Date.now()) {
     this.next = next;
-    /** The last request that failed. @type {{key: string, id: string} | null} */
+    this.now = now;
+    /** The last request that failed, and when. @type {{key: string, id: string, at: number} | null} */
     this.failed = null;
   }
 
@@ -32,16 +38,21 @@ export class SentOnce {
    * @param {string} key  what the request is (the same request has the same key)
    */
   take(key) {
-    const id = this.failed && this.failed.key === key ? this.failed.id : this.next();
+    const failed = this.failed;
     this.failed = null;
-    return id;
+    return failed && failed.key === key && this.now() - failed.at < RETRY_WITHIN_MS ? failed.id : this.next();
   }
 
   /**
-   * The request sent with `id` failed: sent again next, it keeps that id.
+   * The request sent with `id` failed: sent again next, soon, it keeps that id.
    * @param {string} key @param {string} id
    */
   fail(key, id) {
-    this.failed = { key, id };
+    this.failed = { key, id, at: this.now() };
+  }
+
+  /** Back in the session after a lost connection: a retry from now on is soon enough. */
+  renew() {
+    if (this.failed) this.failed.at = this.now();
   }
 }

@@ -74,6 +74,7 @@ export function installBreakouts({ store, dispatcher, transport, announce, notic
     /** After it. */
     joined() {
       quiet = false;
+      panel.back();
       render();
       clearInterval(tick);
       tick = window.setInterval(() => {

@@ -200,11 +200,11 @@ export function createPanel({ store, commands, notice }) {
   }
 
   // A broadcast and a change of the time carry the page's id for them; the same one sent again
-  // right after it failed (the next broadcast, the next change of the time) keeps its id, so
-  // that it is applied once even if the first try was applied after all (its answer lost with
-  // the connection).
+  // soon after it failed keeps its id (core/sent_once.js), so that it is applied once even if the
+  // first try was applied after all (its answer lost with the connection).
   const broadcastIds = new SentOnce();
-  const timeIds = new SentOnce();
+  const addIds = new SentOnce();
+  const cutIds = new SentOnce();
   /**
    * @param {SentOnce} ids
    * @param {string} key  the request (the same one sent again has the same key)
@@ -212,9 +212,11 @@ export function createPanel({ store, commands, notice }) {
    * @param {{controls?: Control[], done?: string | ((ack: Ack) => string)}} options
    */
   async function runOnce(ids, key, command, options) {
-    const id = ids.take(key);
-    const ack = await run(() => command(id), options);
-    if (!ack.ok && ack.error.code !== "busy") ids.fail(key, id);
+    /** @type {string | null} */
+    let id = null;
+    // The id is taken only when the command goes: a press while it is busy changes nothing.
+    const ack = await run(() => command((id = ids.take(key))), options);
+    if (!ack.ok && id !== null) ids.fail(key, id);
     return ack;
   }
 
@@ -277,10 +279,10 @@ export function createPanel({ store, commands, notice }) {
   );
 
   addButton.addEventListener("click", () =>
-    runOnce(timeIds, "+300", (id) => commands.adjust(300, id), { controls: [addButton], done: () => timeDone(300, store.round, store.serverNow()) }),
+    runOnce(addIds, "+300", (id) => commands.adjust(300, id), { controls: [addButton], done: () => timeDone(300, store.round, store.serverNow()) }),
   );
   cutButton.addEventListener("click", () =>
-    runOnce(timeIds, "-60", (id) => commands.adjust(-60, id), { controls: [cutButton], done: () => timeDone(-60, store.round, store.serverNow()) }),
+    runOnce(cutIds, "-60", (id) => commands.adjust(-60, id), { controls: [cutButton], done: () => timeDone(-60, store.round, store.serverNow()) }),
   );
   backButton.addEventListener("click", () => visit(MAIN, backButton));
 
@@ -493,5 +495,7 @@ export function createPanel({ store, commands, notice }) {
     paintSpeaking: () => paintSpeaking(liveRooms, store),
     tick: renderClock,
     hide: () => (panel.hidden = true),
+    /** Back in the session: a request that failed meanwhile, sent again soon, is a retry. */
+    back: () => [broadcastIds, addIds, cutIds].forEach((ids) => ids.renew()),
   };
 }

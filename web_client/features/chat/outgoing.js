@@ -1,14 +1,16 @@
 // The chat messages this tab sent and has had no answer for (on their way, or waiting for the
 // connection), kept in the tab's sessionStorage, so that after a reload the page sends them again
-// with their ids (posted once: docs/PROTOCOL.md, `chat`). Per participant; gone with the tab, and
-// each one once it is answered.
+// with their ids (posted once: docs/PROTOCOL.md, `chat`). Per participant; each one forgotten once
+// it is answered, when the person leaves or is removed or the session ends, and past
+// `OUTGOING_MAX_MS` (a reload within that time goes straight back in: screens/saved.js).
 
 const PREFIX = "tandem:chat-outgoing:";
 // More than the server remembers ids for (8): a page with this many unanswered is not chatting.
 const KEPT_MAX = 20;
+export const OUTGOING_MAX_MS = 10 * 60 * 1000;
 
 /**
- * @typedef {{id: string, text: string}} Outgoing
+ * @typedef {{id: string, text: string, at: number}} Outgoing  `at`: first sent, ms since the epoch
  */
 
 /** @returns {Storage | null} */
@@ -21,17 +23,21 @@ function storage() {
 }
 
 /**
- * The messages kept for this participant, oldest first.
+ * The messages kept for this participant, oldest first, but those sent too long before `now`.
  * @param {string} participantId
+ * @param {number} now  ms since the epoch
  * @returns {Outgoing[]}
  */
-export function loadOutgoing(participantId) {
+export function loadOutgoing(participantId, now) {
   const store = storage();
   if (!store || !participantId) return [];
   try {
     const kept = JSON.parse(store.getItem(PREFIX + participantId) || "[]");
     return Array.isArray(kept)
-      ? kept.filter((m) => m && typeof m.id === "string" && typeof m.text === "string").slice(-KEPT_MAX)
+      ? kept
+          .filter((m) => m && typeof m.id === "string" && typeof m.text === "string" && typeof m.at === "number")
+          .filter((m) => now - m.at < OUTGOING_MAX_MS)
+          .slice(-KEPT_MAX)
       : [];
   } catch (e) {
     return [];

@@ -40,9 +40,9 @@ export class ChatPanel {
      */
     this.unsent = [];
     /**
-     * Every message not answered yet (on its way or waiting), id -> text, kept in the tab for a
-     * reload (./outgoing.js).
-     * @type {Map<string, string>}
+     * Every message not answered yet (on its way or waiting), id -> its text and when it was
+     * first sent, kept in the tab for a reload (./outgoing.js).
+     * @type {Map<string, {text: string, at: number}>}
      */
     this.outgoing = new Map();
 
@@ -126,7 +126,8 @@ export class ChatPanel {
 
   /** @param {string} text @param {string} id */
   async send(text, id) {
-    this.outgoing.set(id, text);
+    const kept = this.outgoing.get(id);
+    this.outgoing.set(id, { text, at: kept ? kept.at : Date.now() });
     this.keepOutgoing();
     const ack = await sendChat(this.transport, text, id);
     // The connection dropped before the answer: posted or not, it goes again once back.
@@ -162,7 +163,18 @@ export class ChatPanel {
 
   /** The unanswered messages, for a reload of this tab. */
   keepOutgoing() {
-    saveOutgoing(this.store.me.id || "", [...this.outgoing].map(([id, text]) => ({ id, text })));
+    saveOutgoing(this.store.me.id || "", [...this.outgoing].map(([id, { text, at }]) => ({ id, text, at })));
+  }
+
+  /**
+   * The person left, was removed, or the session ended: the messages waiting for the connection
+   * are not sent, now or after a reload.
+   */
+  stop() {
+    for (const { line } of this.unsent) line.remove();
+    this.unsent = [];
+    this.outgoing.clear();
+    this.keepOutgoing();
   }
 
   /**
@@ -170,9 +182,10 @@ export class ChatPanel {
    * reload of this tab took (the same person back: their ids are theirs).
    */
   async resend() {
-    for (const { id, text } of loadOutgoing(this.store.me.id || "")) {
+    this.ids.renew();
+    for (const { id, text, at } of loadOutgoing(this.store.me.id || "", Date.now())) {
       if (!this.outgoing.has(id)) {
-        this.outgoing.set(id, text);
+        this.outgoing.set(id, { text, at });
         this.holdUntilBack(text, id);
       }
     }
