@@ -344,3 +344,38 @@ async def test_the_admin_page_offers_the_transcript_of_a_session_that_keeps_one(
     finally:
         for page in (admin, captioner, mentor):
             await close_page(page)
+
+
+async def test_a_captioners_line_typed_while_the_connection_is_down_arrives_once_back(
+    browser: Any, tandem_server: Any
+) -> None:
+    session = tandem_server.create_session(title="Captioned, then a drop", captions="live")
+    mentee = await join(browser, session["join_urls"]["mentee"], "Mia")
+    captioner = await join(browser, captioner_link(tandem_server, session["session_id"]), "Cai")
+    try:
+        await turn_captions_on(mentee)
+        # The connection drops (socket.io reconnects after 4 s), and the captioner types a line
+        # for an unknown speaker meanwhile.
+        await captioner.evaluate("""() => {
+          const manager = window.tandemTestHooks.socket.io;
+          manager.reconnectionDelay(4000);
+          manager.reconnectionDelayMax(4000);
+          manager.randomizationFactor(0);
+          manager.engine.close();
+        }""")
+        box = captioner.locator("#captioner-panel").get_by_label("Caption", exact=True)
+        text = "Typed while the line was down."
+        await box.fill(text)
+        await box.press("Enter")
+        await wait_text(captioner, "#captioner-waiting", "1 line waits for the connection")
+        await assert_accessible(captioner, "the captioner's panel with a line waiting",
+                                include="#captioner-panel")
+        assert await mentee.evaluate(FINAL_LINE_JS, ["", text]) is None
+        await wait_state(captioner, "call", timeout=15_000)
+        line = await eventually_in_page(mentee, FINAL_LINE_JS, ["", text])
+        assert line["source"] == "captioner"
+        await captioner.wait_for_function(
+            "() => document.getElementById('captioner-waiting').textContent === ''")
+    finally:
+        for page in (mentee, captioner):
+            await close_page(page)

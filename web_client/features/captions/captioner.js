@@ -1,5 +1,7 @@
 // The captioner's panel: whom they caption (the people in their room, or "Unknown speaker") and
-// the text box. Typing sends partials (throttled); Enter sends the final and clears the box.
+// the text box. Typing sends partials (throttled); Enter sends the final and clears the box. A
+// final line typed while the connection is down (or whose answer it took) is kept and sent again,
+// in order, once the page is back in the session.
 
 import { el } from "../../ui/dom.js";
 import { t } from "../../ui/i18n.js";
@@ -59,12 +61,65 @@ export function typedCaptions(send, options = {}) {
   };
 }
 
+// The final lines kept for the connection at most (the oldest go first past it).
+export const FINALS_KEPT_MAX = 50;
+// Sent again: the first this many at once, then one per `RESEND_GAP_MS`, under the server's limit
+// of caption texts (5 a second, bursts of 20), which the captioner's typing shares.
+const RESEND_AT_ONCE = 10;
+const RESEND_GAP_MS = 250;
+
+/**
+ * Sending the captioner's lines: a final line the connection took is kept (`count`) and sent again
+ * by `resend`, in order; partials are not (the final replaces them). A line sent again that the
+ * server had taken before the drop shows twice: rarer, and less harmful, than a lost line.
+ * @param {(caption: CaptionText) => Promise<import("../../core/types.js").Ack>} send
+ * @param {() => boolean} connected
+ * @param {(ack: import("../../core/types.js").Ack) => void} refused  a refusal other than no answer
+ * @param {() => void} [changed]  the number kept changed
+ * @param {(ms: number) => Promise<void>} [pause]
+ */
+export function keptFinals(send, connected, refused, changed = () => {}, pause = (ms) => new Promise((ok) => setTimeout(ok, ms))) {
+  /** @type {CaptionText[]} */
+  let kept = [];
+  /** @param {CaptionText} caption */
+  async function deliver(caption) {
+    const ack = await send(caption);
+    if (ack.ok) return;
+    if (ack.error.code === "timeout" && caption.final && !connected()) {
+      kept.push(caption);
+      if (kept.length > FINALS_KEPT_MAX) kept.shift();
+      changed();
+    } else if (ack.error.code !== "timeout") refused(ack);
+  }
+  return {
+    deliver,
+    count: () => kept.length,
+    /** Back in the session: the kept lines go, oldest first. */
+    async resend() {
+      const lines = kept;
+      kept = [];
+      if (lines.length) changed();
+      for (const [i, caption] of lines.entries()) {
+        if (i >= RESEND_AT_ONCE) await pause(RESEND_GAP_MS);
+        await deliver(caption);
+      }
+    },
+    /** Leaving, or captions turned off: the kept lines are not sent. */
+    drop() {
+      const had = kept.length;
+      kept = [];
+      if (had) changed();
+    },
+  };
+}
+
 /**
  * @param {object} ctx
  * @param {(caption: CaptionText) => Promise<import("../../core/types.js").Ack>} ctx.send
+ * @param {() => boolean} ctx.connected
  * @param {(text: string) => void} ctx.alert
  */
-export function createCaptionerPanel({ send, alert }) {
+export function createCaptionerPanel({ send, connected, alert }) {
   const panel = el("section", { id: "captioner-panel", class: "captioner-panel", "aria-labelledby": "captioner-heading", hidden: true });
   const heading = el("h2", { id: "captioner-heading", class: "visually-hidden" }, t("captions.captioner.heading"));
   const form = el("form", { class: "captioner-form", novalidate: true });
@@ -75,13 +130,16 @@ export function createCaptionerPanel({ send, alert }) {
   const input = el("input", { type: "text", id: "captioner-text", autocomplete: "off", maxlength: "500", "aria-describedby": "captioner-help" });
   textField.append(el("label", { for: "captioner-text" }, t("captions.captioner.caption")), input);
   const help = el("p", { id: "captioner-help", class: "help" }, t("captions.captioner.help"));
-  form.append(speakerField, textField, help);
+  const waiting = el("p", { id: "captioner-waiting", class: "help", role: "status" });
+  form.append(speakerField, textField, help, waiting);
   panel.append(heading, form);
 
+  const finals = keptFinals(send, connected, (ack) => !ack.ok && alert(refusedWords(ack.error, "captions.captioner.refused")), () => {
+    const n = finals.count();
+    waiting.textContent = n ? t("captions.captioner.waiting", { count: n }) : "";
+  });
   const typed = typedCaptions((c) => {
-    send(c).then((ack) => {
-      if (!ack.ok && ack.error.code !== "timeout") alert(refusedWords(ack.error, "captions.captioner.refused"));
-    });
+    finals.deliver(c);
   });
   input.addEventListener("input", () => typed.typed(select.value, input.value));
   form.addEventListener("submit", (e) => {
@@ -104,5 +162,7 @@ export function createCaptionerPanel({ send, alert }) {
     show(shown) {
       panel.hidden = !shown;
     },
+    resend: () => finals.resend(),
+    drop: () => finals.drop(),
   };
 }

@@ -74,7 +74,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
     download: (format) => downloadTranscript(format),
     closed: () => setPanelOpen(false, true),
   });
-  const captioner = createCaptionerPanel({ send: (c) => commands.text(c), alert });
+  const captioner = createCaptionerPanel({ send: (c) => commands.text(c), connected: () => transport.connected, alert });
   const joinConsent = createJoinConsent();
   const browser = Recognition
     ? new BrowserCaptions({
@@ -336,8 +336,11 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       render();
       if (consent === "off") {
         if (browser) browser.stop();
+        captioner.drop();
         return;
       }
+      // A captioner's lines typed while the connection was down.
+      if (isCaptioner(store.me.role)) captioner.resend();
       const asks = [];
       if (settings.on) asks.push(commands.view(true));
       if (speaks() && !transcribed && me && me.transcribed !== false) asks.push(commands.transcribe(false));
@@ -360,6 +363,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       clearInterval(timer);
       timer = 0;
       if (browser) browser.stop();
+      captioner.drop();
       setPanelOpen(false, false);
     },
     /** The connection dropped: the browser's recognition waits for the next join. */

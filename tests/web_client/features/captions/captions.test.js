@@ -7,7 +7,7 @@ import {
 } from "../../../../web_client/features/captions/state.js";
 import { captionCommands } from "../../../../web_client/features/captions/commands.js";
 import { BrowserCaptions, recognitionClass } from "../../../../web_client/features/captions/speech.js";
-import { speakersToCaption, typedCaptions } from "../../../../web_client/features/captions/captioner.js";
+import { FINALS_KEPT_MAX, keptFinals, speakersToCaption, typedCaptions } from "../../../../web_client/features/captions/captioner.js";
 import { CLIENT_EVENTS } from "../../../../web_client/core/events.js";
 import { FakeTransport, eventually } from "../../fakes.js";
 
@@ -262,4 +262,53 @@ test("a captioner picks among the connected speakers of their room", () => {
   const p = (id, extra) => ({ id, name: id.toUpperCase(), role: "mentee", state: "connected", audio: true, video: true, room: "main", ...extra });
   const people = [p("me", { role: "captioner" }), p("b"), p("a", { role: "mentor" }), p("o", { role: "observer" }), p("x", { room: "b1" }), p("gone", { state: "left" })];
   assert.deepEqual(speakersToCaption(people, (x) => (x.room || "main") === "main", "me").map((x) => x.id), ["a", "b"]);
+});
+
+test("a captioner's final lines the connection took are kept and sent again in order once back; partials are not", async () => {
+  let up = false;
+  /** @type {object[]} */
+  const sent = [];
+  const send = async (/** @type {any} */ c) => {
+    sent.push(c.text);
+    if (!up) return { ok: false, error: { code: "timeout" } };
+    return c.text === "bad" ? { ok: false, error: { code: "invalid_payload" } } : { ok: true };
+  };
+  /** @type {object[]} */
+  const refused = [];
+  let changes = 0;
+  /** @type {number[]} */
+  const pauses = [];
+  const finals = keptFinals(send, () => up, (ack) => refused.push(ack), () => (changes += 1), async (ms) => {
+    pauses.push(ms);
+  });
+  const line = (/** @type {string} */ text, final = true) => ({ speaker_id: "a", utterance: `u-${text}`, text, final });
+  await finals.deliver(line("one"));
+  await finals.deliver(line("partial", false));
+  await finals.deliver(line("two"));
+  assert.equal(finals.count(), 2);
+  assert.equal(changes, 2);
+  up = true;
+  await finals.deliver(line("bad"));
+  assert.equal(refused.length, 1); // a refusal is said, not kept
+  sent.length = 0;
+  await finals.resend();
+  assert.deepEqual(sent, ["one", "two"]);
+  assert.equal(finals.count(), 0);
+  // At most FINALS_KEPT_MAX kept, the latest; dropped on leaving.
+  up = false;
+  for (let i = 0; i < FINALS_KEPT_MAX + 5; i++) await finals.deliver(line(`l${i}`));
+  assert.equal(finals.count(), FINALS_KEPT_MAX);
+  up = true;
+  sent.length = 0;
+  await finals.resend();
+  assert.equal(sent[0], "l5");
+  // The first ten at once, then paced under the server's limit of 5 a second.
+  assert.deepEqual(pauses, Array(FINALS_KEPT_MAX - 10).fill(250));
+  up = false;
+  await finals.deliver(line("late"));
+  finals.drop();
+  assert.equal(finals.count(), 0);
+  sent.length = 0;
+  await finals.resend();
+  assert.deepEqual(sent, []);
 });
