@@ -507,6 +507,7 @@ function onDisconnect(reason) {
 
 dispatcher.on(SERVER_EVENTS.REPLACED, () => {
   page.stopReason = "replaced";
+  chat.stop();
   stopEverything();
   message({
     title: t("message.replaced.title"),
@@ -517,6 +518,7 @@ dispatcher.on(SERVER_EVENTS.REPLACED, () => {
 });
 dispatcher.on(SERVER_EVENTS.SESSION_ENDED, () => {
   page.stopReason = "ended";
+  chat.stop();
   stopEverything();
   forget(page.sessionId);
   message({ title: t("message.ended.title"), body: t("message.ended.body"), state: "ended" });
@@ -530,12 +532,14 @@ dispatcher.on(SERVER_EVENTS.ADMITTED, (/** @type {JoinAck} */ ack) => {
 });
 dispatcher.on(SERVER_EVENTS.DECLINED, (/** @type {{reason: string}} */ { reason }) => {
   page.stopReason = "declined";
+  chat.stop();
   stopEverything();
   forget(page.sessionId);
   message({ ...(reason === "session_ended" ? MODERATION_WORDS.endedWhileWaiting : MODERATION_WORDS.declined), state: "ended" });
 });
 dispatcher.on(SERVER_EVENTS.REMOVED, () => {
   page.stopReason = "removed";
+  chat.stop();
   stopEverything();
   forget(page.sessionId);
   message({ ...MODERATION_WORDS.removed, state: "ended" });
@@ -559,6 +563,7 @@ async function leave() {
   button.disabled = true;
   await transport.request(CLIENT_EVENTS.LEAVE, {}, 3000);
   saveNow({ left: true });
+  chat.stop(); // messages waiting for the connection are not sent after leaving
   stopEverything();
   button.disabled = false;
   message({
@@ -575,7 +580,6 @@ async function leave() {
 function stopEverything() {
   clearInterval(page.heartbeat);
   transport.close();
-  chat.stop(); // messages waiting for the connection are not sent after leaving
   screenShare.stop();
   call.stop();
   engagement.stop();

@@ -367,7 +367,7 @@ async def test_a_captioners_line_typed_while_the_connection_is_down_arrives_once
         text = "Typed while the line was down."
         await box.fill(text)
         await box.press("Enter")
-        await wait_text(captioner, "#captioner-waiting", "1 line waits for the connection")
+        await wait_text(captioner, "#captioner-waiting", "1 line is waiting to be sent")
         await assert_accessible(captioner, "the captioner's panel with a line waiting",
                                 include="#captioner-panel")
         assert await mentee.evaluate(FINAL_LINE_JS, ["", text]) is None

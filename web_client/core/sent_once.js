@@ -51,8 +51,14 @@ export class SentOnce {
     this.failed = { key, id, at: this.now() };
   }
 
-  /** Back in the session after a lost connection: a retry from now on is soon enough. */
-  renew() {
-    if (this.failed) this.failed.at = this.now();
+  /**
+   * Back in the session after the connection dropped at `droppedAt`: a request that failed then
+   * (within a minute before) may be retried from now on; one that failed earlier may not.
+   * @param {number} droppedAt  ms since the epoch
+   */
+  renew(droppedAt) {
+    if (!this.failed) return;
+    if (droppedAt > 0 && droppedAt - this.failed.at < RETRY_WITHIN_MS) this.failed.at = this.now();
+    else this.failed = null;
   }
 }

@@ -57,6 +57,8 @@ export class Transport {
     this.generation = 0;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.retryTimer = undefined;
+    /** When the last connection dropped (ms since the epoch; 0: none has). */
+    this.droppedAt = 0;
   }
 
   get connected() {
@@ -84,7 +86,10 @@ export class Transport {
       if (err && err.data && err.data.code) socket.disconnect(); // refused: retrying cannot help
       if (handlers.refusedOrUnreachable) handlers.refusedOrUnreachable(err || {});
     });
-    socket.on(CONNECTION_EVENTS.DISCONNECT, (reason) => handlers.disconnected && handlers.disconnected(String(reason)));
+    socket.on(CONNECTION_EVENTS.DISCONNECT, (reason) => {
+      this.droppedAt = Date.now();
+      if (handlers.disconnected) handlers.disconnected(String(reason));
+    });
     for (const event of Object.values(SERVER_EVENTS)) {
       socket.on(event, (payload) => {
         if (socket === this.socket) this.dispatcher.dispatch(event, payload);

@@ -31,14 +31,20 @@ test("a failed request keeps its id for a retry soon after it failed or after th
   ids.fail("+300", ids.take("+300"));
   now = RETRY_WITHIN_MS - 1;
   assert.equal(ids.take("+300"), "id-1"); // a retry
-  ids.fail("+300", "id-1");
+  ids.fail("+300", "id-1"); // the connection drops as it goes
+  const droppedAt = now;
   now += RETRY_WITHIN_MS; // a long outage: the page is back only now
-  ids.renew();
+  ids.renew(droppedAt);
   now += RETRY_WITHIN_MS - 1;
   assert.equal(ids.take("+300"), "id-1"); // pressed again soon after coming back: still a retry
   ids.fail("+300", "id-1");
   now += RETRY_WITHIN_MS;
   assert.equal(ids.take("+300"), "id-2"); // much later: the mentor adds five minutes again
-  ids.renew(); // nothing failed: nothing to renew
+  ids.renew(now); // nothing failed: nothing to renew
   assert.equal(ids.take("+300"), "id-3");
+  // A failure long before a later drop is not brought back by it.
+  ids.fail("+300", "id-3");
+  now += 20 * RETRY_WITHIN_MS;
+  ids.renew(now);
+  assert.equal(ids.take("+300"), "id-4");
 });

@@ -74,7 +74,7 @@ export function installBreakouts({ store, dispatcher, transport, announce, notic
     /** After it. */
     joined() {
       quiet = false;
-      panel.back();
+      panel.back(transport.droppedAt);
       render();
       clearInterval(tick);
       tick = window.setInterval(() => {

@@ -495,7 +495,10 @@ export function createPanel({ store, commands, notice }) {
     paintSpeaking: () => paintSpeaking(liveRooms, store),
     tick: renderClock,
     hide: () => (panel.hidden = true),
-    /** Back in the session: a request that failed meanwhile, sent again soon, is a retry. */
-    back: () => [broadcastIds, addIds, cutIds].forEach((ids) => ids.renew()),
+    /**
+     * Back in the session: a request that failed as the connection dropped, sent again soon, is a
+     * retry. @param {number} droppedAt
+     */
+    back: (droppedAt) => [broadcastIds, addIds, cutIds].forEach((ids) => ids.renew(droppedAt)),
   };
 }

@@ -63,63 +63,130 @@ export function typedCaptions(send, options = {}) {
 
 // The final lines kept for the connection at most (the oldest go first past it).
 export const FINALS_KEPT_MAX = 50;
-// Sent again: the first this many at once, then one per `RESEND_GAP_MS`, under the server's limit
-// of caption texts (5 a second, bursts of 20), which the captioner's typing shares.
+// A backlog goes out the first this many at once, then one per `RESEND_GAP_MS`, under the
+// server's limit of caption texts (5 a second, bursts of 20); a line refused for the rate is sent
+// again after `RATE_WAIT_MS`.
 const RESEND_AT_ONCE = 10;
 const RESEND_GAP_MS = 250;
+const RATE_WAIT_MS = 1000;
 
 /**
- * Sending the captioner's lines: a final line the connection took is kept (`count`) and sent again
- * by `resend`, in order; partials are not (the final replaces them). A line sent again that the
- * server had taken before the drop shows twice: rarer, and less harmful, than a lost line.
- * @param {(caption: CaptionText) => Promise<import("../../core/types.js").Ack>} send
- * @param {() => boolean} connected
- * @param {(ack: import("../../core/types.js").Ack) => void} refused  a refusal other than no answer
- * @param {() => void} [changed]  the number kept changed
- * @param {(ms: number) => Promise<void>} [pause]
+ * @typedef {import("../../core/types.js").Ack} Ack
+ * @typedef {(ms: number) => Promise<void>} Pause
  */
-export function keptFinals(send, connected, refused, changed = () => {}, pause = (ms) => new Promise((ok) => setTimeout(ok, ms))) {
-  /** @type {CaptionText[]} */
-  let kept = [];
+
+/**
+ * Sending a captioner's lines in the order typed. Final lines go through one queue, sent by one
+ * worker while the page is in the session (`joined`); from a drop (`dropped`) to the next join
+ * they wait in it, and a line whose answer the drop took goes again. A line that got no answer
+ * while the connection still seemed up is sent again only if the connection then drops (until
+ * then the server is taken to be slow: an answer to a later line says it is there). A line sent
+ * again that the server had taken shows twice: rarer, and less harmful, than a lost line.
+ * Partial lines are sent only when no final waits (the final replaces them).
+ * @param {(caption: CaptionText) => Promise<Ack>} send
+ * @param {(ack: Ack) => void} refused  the first refusal of a run of the worker (not for the rate
+ *   or a missing answer)
+ * @param {() => void} [changed]  the lines waiting changed (`waiting`)
+ * @param {Pause} [pause]
+ */
+export function keptFinals(send, refused, changed = () => {}, pause = (ms) => new Promise((ok) => setTimeout(ok, ms))) {
+  /** @type {CaptionText[]} the final lines to send, oldest first */
+  let queue = [];
+  /** @type {CaptionText[]} sent with no answer while the connection seemed up */
+  let unanswered = [];
+  let joined = true;
+  let working = false;
+  let generation = 0; // `drop` ends a run of the worker
+
   /** @param {CaptionText} caption */
-  async function deliver(caption) {
-    const ack = await send(caption);
-    if (ack.ok) return;
-    if (ack.error.code === "timeout" && caption.final && !connected()) {
-      kept.push(caption);
-      if (kept.length > FINALS_KEPT_MAX) kept.shift();
-      changed();
-    } else if (ack.error.code !== "timeout") refused(ack);
+  function keep(caption) {
+    queue.push(caption);
+    if (queue.length > FINALS_KEPT_MAX) queue.shift();
   }
-  return {
-    deliver,
-    count: () => kept.length,
-    /** Back in the session: the kept lines go, oldest first. */
-    async resend() {
-      const lines = kept;
-      kept = [];
-      if (lines.length) changed();
-      for (const [i, caption] of lines.entries()) {
-        if (i >= RESEND_AT_ONCE) await pause(RESEND_GAP_MS);
-        await deliver(caption);
+
+  async function work() {
+    if (working || !joined) return;
+    working = true;
+    const run = generation;
+    /** @type {Ack | null} */
+    let firstRefusal = null;
+    let sent = 0;
+    try {
+      while (joined && run === generation && queue.length) {
+        if (sent >= RESEND_AT_ONCE) {
+          await pause(RESEND_GAP_MS);
+          if (!joined || run !== generation || !queue.length) break;
+        }
+        const caption = queue[0];
+        const ack = await send(caption);
+        if (run !== generation) break;
+        if (!ack.ok && (ack.error.code === "timeout" || ack.error.code === "not_joined")) {
+          if (!joined) break; // the drop took it: it stays first, for the next join
+          unanswered.push(queue.shift() || caption);
+        } else if (!ack.ok && ack.error.code === "rate_limited") {
+          await pause(RATE_WAIT_MS);
+          continue;
+        } else {
+          queue.shift();
+          if (ack.ok) unanswered = [];
+          else if (!firstRefusal) firstRefusal = ack;
+        }
+        sent += 1;
+        changed();
       }
+    } finally {
+      working = false;
+    }
+    if (firstRefusal && run === generation) refused(firstRefusal);
+    if (joined && queue.length) work(); // lines typed after a `drop` that ended this run
+  }
+
+  return {
+    /** A line typed. @param {CaptionText} caption */
+    deliver(caption) {
+      if (!caption.final) {
+        if (joined && !working && !queue.length) {
+          send(caption).then((ack) => {
+            if (!ack.ok && !["timeout", "rate_limited", "not_joined"].includes(ack.error.code)) refused(ack);
+          });
+        }
+        return;
+      }
+      keep(caption);
+      changed();
+      work();
     },
-    /** Leaving, or captions turned off: the kept lines are not sent. */
+    /** The lines waiting for the connection (none while in the session). */
+    waiting: () => (joined ? 0 : queue.length),
+    /** The connection dropped: what had no answer goes again, first, once back. */
+    dropped() {
+      joined = false;
+      queue = [...unanswered, ...queue].slice(-FINALS_KEPT_MAX);
+      unanswered = [];
+      changed();
+    },
+    /** Back in the session: the lines waiting go, in order. */
+    joined() {
+      joined = true;
+      changed();
+      return work();
+    },
+    /** Leaving, or captions turned off: the lines waiting are not sent. */
     drop() {
-      const had = kept.length;
-      kept = [];
-      if (had) changed();
+      generation += 1;
+      queue = [];
+      unanswered = [];
+      changed();
     },
   };
 }
 
 /**
  * @param {object} ctx
- * @param {(caption: CaptionText) => Promise<import("../../core/types.js").Ack>} ctx.send
- * @param {() => boolean} ctx.connected
+ * @param {(caption: CaptionText) => Promise<Ack>} ctx.send
  * @param {(text: string) => void} ctx.alert
  */
-export function createCaptionerPanel({ send, connected, alert }) {
+export function createCaptionerPanel({ send, alert }) {
   const panel = el("section", { id: "captioner-panel", class: "captioner-panel", "aria-labelledby": "captioner-heading", hidden: true });
   const heading = el("h2", { id: "captioner-heading", class: "visually-hidden" }, t("captions.captioner.heading"));
   const form = el("form", { class: "captioner-form", novalidate: true });
@@ -134,13 +201,12 @@ export function createCaptionerPanel({ send, connected, alert }) {
   form.append(speakerField, textField, help, waiting);
   panel.append(heading, form);
 
-  const finals = keptFinals(send, connected, (ack) => !ack.ok && alert(refusedWords(ack.error, "captions.captioner.refused")), () => {
-    const n = finals.count();
-    waiting.textContent = n ? t("captions.captioner.waiting", { count: n }) : "";
+  const finals = keptFinals(send, (ack) => !ack.ok && alert(refusedWords(ack.error, "captions.captioner.refused")), () => {
+    const n = finals.waiting();
+    const text = n ? t("captions.captioner.waiting", { count: n }) : "";
+    if (waiting.textContent !== text) waiting.textContent = text;
   });
-  const typed = typedCaptions((c) => {
-    finals.deliver(c);
-  });
+  const typed = typedCaptions((c) => finals.deliver(c));
   input.addEventListener("input", () => typed.typed(select.value, input.value));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -162,7 +228,8 @@ export function createCaptionerPanel({ send, connected, alert }) {
     show(shown) {
       panel.hidden = !shown;
     },
-    resend: () => finals.resend(),
+    dropped: () => finals.dropped(),
+    joined: () => finals.joined(),
     drop: () => finals.drop(),
   };
 }

@@ -74,7 +74,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
     download: (format) => downloadTranscript(format),
     closed: () => setPanelOpen(false, true),
   });
-  const captioner = createCaptionerPanel({ send: (c) => commands.text(c), connected: () => transport.connected, alert });
+  const captioner = createCaptionerPanel({ send: (c) => commands.text(c), alert });
   const joinConsent = createJoinConsent();
   const browser = Recognition
     ? new BrowserCaptions({
@@ -340,7 +340,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
         return;
       }
       // A captioner's lines typed while the connection was down.
-      if (isCaptioner(store.me.role)) captioner.resend();
+      captioner.joined();
       const asks = [];
       if (settings.on) asks.push(commands.view(true));
       if (speaks() && !transcribed && me && me.transcribed !== false) asks.push(commands.transcribe(false));
@@ -366,9 +366,13 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
       captioner.drop();
       setPanelOpen(false, false);
     },
-    /** The connection dropped: the browser's recognition waits for the next join. */
+    /**
+     * The connection dropped: the browser's recognition waits for the next join, and a
+     * captioner's final lines wait for it too.
+     */
     disconnected() {
       if (browser) browser.stop();
+      captioner.dropped();
     },
     /** Captions said while the connection was down are not all known: say so for a while. */
     mayBeIncomplete() {

@@ -45,6 +45,8 @@ export class ChatPanel {
      * @type {Map<string, {text: string, at: number}>}
      */
     this.outgoing = new Map();
+    /** Counts `stop`s: a send under way when the person left keeps nothing. */
+    this.generation = 0;
 
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -129,7 +131,9 @@ export class ChatPanel {
     const kept = this.outgoing.get(id);
     this.outgoing.set(id, { text, at: kept ? kept.at : Date.now() });
     this.keepOutgoing();
+    const generation = this.generation;
     const ack = await sendChat(this.transport, text, id);
+    if (generation !== this.generation) return; // the person left meanwhile
     // The connection dropped before the answer: posted or not, it goes again once back.
     const held = !ack.ok && ack.error.code === "timeout" && !this.transport.connected;
     if (!held) {
@@ -171,6 +175,7 @@ export class ChatPanel {
    * are not sent, now or after a reload.
    */
   stop() {
+    this.generation += 1;
     for (const { line } of this.unsent) line.remove();
     this.unsent = [];
     this.outgoing.clear();
@@ -182,7 +187,7 @@ export class ChatPanel {
    * reload of this tab took (the same person back: their ids are theirs).
    */
   async resend() {
-    this.ids.renew();
+    this.ids.renew(this.transport.droppedAt);
     for (const { id, text, at } of loadOutgoing(this.store.me.id || "", Date.now())) {
       if (!this.outgoing.has(id)) {
         this.outgoing.set(id, { text, at });
@@ -191,7 +196,9 @@ export class ChatPanel {
     }
     const unsent = this.unsent;
     this.unsent = [];
+    const generation = this.generation;
     for (const { text, id, line } of unsent) {
+      if (generation !== this.generation) return;
       line.remove();
       await this.send(text, id);
     }

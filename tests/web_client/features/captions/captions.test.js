@@ -264,51 +264,131 @@ test("a captioner picks among the connected speakers of their room", () => {
   assert.deepEqual(speakersToCaption(people, (x) => (x.room || "main") === "main", "me").map((x) => x.id), ["a", "b"]);
 });
 
-test("a captioner's final lines the connection took are kept and sent again in order once back; partials are not", async () => {
-  let up = false;
-  /** @type {object[]} */
+/**
+ * A captioner's connection: `answer(caption)` says what the server answers (ok by default).
+ * @param {(c: any) => any} [answer]
+ */
+function captionerLine(answer = () => ({ ok: true })) {
+  /** @type {string[]} */
   const sent = [];
-  const send = async (/** @type {any} */ c) => {
-    sent.push(c.text);
-    if (!up) return { ok: false, error: { code: "timeout" } };
-    return c.text === "bad" ? { ok: false, error: { code: "invalid_payload" } } : { ok: true };
-  };
-  /** @type {object[]} */
+  /** @type {any[]} */
   const refused = [];
-  let changes = 0;
   /** @type {number[]} */
   const pauses = [];
-  const finals = keptFinals(send, () => up, (ack) => refused.push(ack), () => (changes += 1), async (ms) => {
-    pauses.push(ms);
-  });
-  const line = (/** @type {string} */ text, final = true) => ({ speaker_id: "a", utterance: `u-${text}`, text, final });
-  await finals.deliver(line("one"));
-  await finals.deliver(line("partial", false));
-  await finals.deliver(line("two"));
-  assert.equal(finals.count(), 2);
-  assert.equal(changes, 2);
-  up = true;
-  await finals.deliver(line("bad"));
-  assert.equal(refused.length, 1); // a refusal is said, not kept
-  sent.length = 0;
-  await finals.resend();
-  assert.deepEqual(sent, ["one", "two"]);
-  assert.equal(finals.count(), 0);
-  // At most FINALS_KEPT_MAX kept, the latest; dropped on leaving.
-  up = false;
-  for (let i = 0; i < FINALS_KEPT_MAX + 5; i++) await finals.deliver(line(`l${i}`));
-  assert.equal(finals.count(), FINALS_KEPT_MAX);
-  up = true;
-  sent.length = 0;
-  await finals.resend();
-  assert.equal(sent[0], "l5");
-  // The first ten at once, then paced under the server's limit of 5 a second.
-  assert.deepEqual(pauses, Array(FINALS_KEPT_MAX - 10).fill(250));
-  up = false;
-  await finals.deliver(line("late"));
-  finals.drop();
-  assert.equal(finals.count(), 0);
-  sent.length = 0;
-  await finals.resend();
+  const finals = keptFinals(
+    async (/** @type {any} */ c) => {
+      sent.push(c.final ? c.text : `(${c.text})`);
+      return answer(c);
+    },
+    (ack) => refused.push(ack),
+    () => {},
+    async (ms) => {
+      pauses.push(ms);
+    },
+  );
+  return { finals, sent, refused, pauses };
+}
+const line = (/** @type {string} */ text, final = true) => ({ speaker_id: "a", utterance: `u-${text}`, text, final });
+const settle = () => new Promise((ok) => setTimeout(ok, 0));
+const TIMEOUT = { ok: false, error: { code: "timeout" } };
+
+test("a captioner's lines typed while the connection is down wait, and go in order once back; partials do not wait", async () => {
+  const { finals, sent } = captionerLine();
+  finals.dropped();
+  finals.deliver(line("one"));
+  finals.deliver(line("two, typing", false));
+  finals.deliver(line("two"));
+  await settle();
   assert.deepEqual(sent, []);
+  assert.equal(finals.waiting(), 2);
+  await finals.joined();
+  assert.deepEqual(sent, ["one", "two"]);
+  assert.equal(finals.waiting(), 0);
+  finals.deliver(line("three, typing", false)); // in the session, with nothing waiting: sent
+  await settle();
+  assert.deepEqual(sent, ["one", "two", "(three, typing)"]);
+});
+
+test("a line with no answer while the connection seems up goes again only if the connection then drops", async () => {
+  let up = true;
+  const { finals, sent } = captionerLine((c) => (c.text === "slow" || !up ? TIMEOUT : { ok: true }));
+  finals.deliver(line("slow"));
+  await settle();
+  finals.deliver(line("next")); // answered: the server is there, and has the slow one
+  await settle();
+  finals.dropped();
+  up = true;
+  await finals.joined();
+  assert.deepEqual(sent, ["slow", "next"]);
+  // Unanswered, then the drop: it goes again once back.
+  const other = captionerLine((c) => (c.text === "lost" ? TIMEOUT : { ok: true }));
+  other.finals.deliver(line("lost"));
+  await settle();
+  other.finals.dropped();
+  assert.equal(other.finals.waiting(), 1);
+  await other.finals.joined();
+  assert.deepEqual(other.sent, ["lost", "lost"]);
+});
+
+test("a drop while the waiting lines go keeps the rest in order, with what is typed meanwhile after them", async () => {
+  let down = false;
+  let droppedOnce = false;
+  /** @type {any} */
+  let finals = null;
+  const c = captionerLine((caption) => {
+    if (caption.text === "l3" && !droppedOnce) {
+      droppedOnce = true;
+      down = true;
+      finals.dropped(); // the connection drops as l3 is sent
+      return TIMEOUT;
+    }
+    return down ? TIMEOUT : { ok: true };
+  });
+  finals = c.finals;
+  finals.dropped();
+  for (const text of ["l1", "l2", "l3", "l4"]) finals.deliver(line(text));
+  await finals.joined();
+  assert.deepEqual(c.sent, ["l1", "l2", "l3"]);
+  finals.deliver(line("typed while down again"));
+  assert.equal(finals.waiting(), 3);
+  down = false;
+  await finals.joined();
+  await settle();
+  assert.deepEqual(c.sent.slice(3), ["l3", "l4", "typed while down again"]);
+});
+
+test("a backlog is paced under the server's limit, a line refused for the rate goes again, and a refusal is said once", async () => {
+  let limited = 1;
+  const c = captionerLine((caption) => {
+    if (caption.text === "l12" && limited > 0) {
+      limited -= 1;
+      return { ok: false, error: { code: "rate_limited" } };
+    }
+    return caption.text.startsWith("bad") ? { ok: false, error: { code: "not_same_room" } } : { ok: true };
+  });
+  c.finals.dropped();
+  for (let i = 0; i < FINALS_KEPT_MAX + 5; i++) c.finals.deliver(line(`l${i}`));
+  c.finals.deliver(line("bad1"));
+  c.finals.deliver(line("bad2"));
+  assert.equal(c.finals.waiting(), FINALS_KEPT_MAX); // the latest
+  await c.finals.joined();
+  const expected = [];
+  for (let i = 7; i < FINALS_KEPT_MAX + 5; i++) expected.push(`l${i}`);
+  expected.splice(expected.indexOf("l12") + 1, 0, "l12"); // sent again after its refusal for the rate
+  assert.deepEqual(c.sent, [...expected, "bad1", "bad2"]);
+  // The first ten at once, then paced; one longer wait for the rate.
+  assert.equal(c.pauses.filter((ms) => ms === 250).length, FINALS_KEPT_MAX - 10);
+  assert.equal(c.pauses.filter((ms) => ms === 1000).length, 1);
+  assert.equal(c.refused.length, 1);
+  assert.equal(c.refused[0].error.code, "not_same_room");
+});
+
+test("leaving drops the lines waiting, and a run under way stops", async () => {
+  const c = captionerLine();
+  c.finals.dropped();
+  c.finals.deliver(line("never sent"));
+  c.finals.drop();
+  assert.equal(c.finals.waiting(), 0);
+  await c.finals.joined();
+  assert.deepEqual(c.sent, []);
 });
