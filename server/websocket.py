@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 from engineio import exceptions as eio_exceptions
@@ -21,10 +22,14 @@ from engineio.async_drivers import aiohttp as eio_aiohttp
 from server import liveness
 from server.packets import ws_frame
 
-if TYPE_CHECKING:
-    from server.fanout import TandemSocketServer
-
 logger = logging.getLogger(__name__)
+
+
+class SocketServer(Protocol):
+    """What a websocket reads of its server (``server.fanout.TandemSocketServer``)."""
+
+    draining: bool  # a graceful stop: each websocket closes once its event is answered
+    on_backlog: Callable[[], None] | None  # called when a message is read with more behind it
 
 
 class Flusher:
@@ -104,7 +109,7 @@ class DirectWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
     outboxes: dict[str, Outbox]
     limit: int
     flusher: Flusher
-    sio: TandemSocketServer
+    sio: SocketServer
     outbox: Outbox | None = None
 
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
