@@ -128,12 +128,10 @@ class BreakoutAdjust(_Breakouts):
 
     def run(self, s: Session) -> list[Event]:
         actor = s.manager(self.participant_id, self.connection_id)
-        client_id = self.client_id
-        if client_id is not None and actor.sent_before(client_id) is not None:
+        if actor.sent_before(self.client_id) is not None:
             return []
         events = s.round().adjust(s.participants, self.add_seconds, self.at)
-        if client_id is not None:
-            actor.remember_sent(client_id)
+        actor.remember_sent(self.client_id)
         return events
 
 

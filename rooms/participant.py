@@ -70,12 +70,15 @@ class Participant:
     # number of the chat message it posted (a broadcast's first), 0 when it posted none.
     sent: dict[str, int] = field(default_factory=dict)
 
-    def sent_before(self, client_id: str) -> int | None:
+    def sent_before(self, client_id: str | None) -> int | None:
         """What the request their page sent with this id posted (0: no message), if it is one
-        of their latest applied; None if it is not."""
-        return self.sent.get(client_id)
+        of their latest applied; None if it is not (or it came without an id)."""
+        return None if client_id is None else self.sent.get(client_id)
 
-    def remember_sent(self, client_id: str, message_id: int = 0) -> None:
+    def remember_sent(self, client_id: str | None, message_id: int = 0) -> None:
+        """Keep the id of a request just applied (nothing for one without an id)."""
+        if client_id is None:
+            return
         sent = self.sent
         sent[client_id] = message_id
         if len(sent) > SENT_MAX:

@@ -307,13 +307,12 @@ class Session:
         given the message posted the first time (None if the history no longer holds it),
         without posting it again."""
         p = self.connected(participant_id, connection_id, action=Action.CHAT)
-        if client_id is not None and (earlier := p.sent_before(client_id)) is not None:
+        if (earlier := p.sent_before(client_id)) is not None:
             return self.chat.find(earlier), []
         message = self.chat.append(
             sender_id=p.id, sender_name=p.name, sender_role=p.role, room=p.room, text=text, now=now
         )
-        if client_id is not None:
-            p.remember_sent(client_id, message.id)
+        p.remember_sent(client_id, message.id)
         return message, [ChatPosted(self.id, now, message, p.person_id, self.plan.keep_chat)]
 
     def set_media(
@@ -391,7 +390,7 @@ class Session:
         their page's id for it: sent again with the same id (its answer lost with the
         connection), it is not posted again, whatever the round has become since."""
         actor = self.manager(actor_id, connection_id)
-        if client_id is not None and actor.sent_before(client_id) is not None:
+        if actor.sent_before(client_id) is not None:
             return []
         round_ = self.round()
         if round_.state not in (BreakoutState.OPEN, BreakoutState.CLOSING):
@@ -400,8 +399,7 @@ class Session:
                                    sender_role=actor.role, room=room, text=text, now=now,
                                    broadcast=True)
                   for room in [MAIN_ROOM, *round_.rooms]]
-        if client_id is not None:
-            actor.remember_sent(client_id, posted[0].id)
+        actor.remember_sent(client_id, posted[0].id)
         return [ChatPosted(self.id, now, message, actor.person_id, self.plan.keep_chat)
                 for message in posted]
 
