@@ -4,6 +4,8 @@
 // link never uses it, and a personal link drops every entry of someone else, since the browser is
 // evidently shared. Entries older than a resume credential's life are dropped.
 
+import { localStore } from "../ui/storage.js";
+
 /**
  * @typedef {object} Saved
  * @property {string | null} resume
@@ -57,15 +59,6 @@ export function staleKeys(entries, owner, personal, now) {
     .map(([k]) => k);
 }
 
-/** @returns {Storage | null} */
-function storage() {
-  try {
-    return window.localStorage;
-  } catch (e) {
-    return null;
-  }
-}
-
 /** @param {string | null} raw @returns {Saved | null} */
 function parse(raw) {
   try {
@@ -80,7 +73,7 @@ function parse(raw) {
  * @param {string} owner @param {boolean} personal
  */
 export function dropStale(owner, personal) {
-  const store = storage();
+  const store = localStore();
   if (!store) return;
   try {
     const entries = Object.keys(store)
@@ -99,7 +92,7 @@ export function dropStale(owner, personal) {
  * @returns {Saved | null}
  */
 export function loadSaved(sessionId, owner) {
-  const store = storage();
+  const store = localStore();
   if (!sessionId || !store) return null;
   try {
     const saved = parse(store.getItem(key(sessionId)));
@@ -115,7 +108,7 @@ export function loadSaved(sessionId, owner) {
 
 /** @param {string | null} sessionId @param {Saved} data */
 export function save(sessionId, data) {
-  const store = storage();
+  const store = localStore();
   if (!sessionId || !store) return;
   try {
     store.setItem(key(sessionId), JSON.stringify(data));
@@ -126,7 +119,7 @@ export function save(sessionId, data) {
 
 /** @param {string | null} sessionId */
 export function forget(sessionId) {
-  const store = storage();
+  const store = localStore();
   if (!sessionId || !store) return;
   try {
     store.removeItem(key(sessionId));

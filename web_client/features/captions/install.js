@@ -17,6 +17,7 @@ import { createCaptionerPanel, speakersToCaption } from "./captioner.js";
 import { createCaptionControls, createCaptionsPanel, createCaptionsRegion, createJoinConsent } from "./view.js";
 import { CaptionLog, isCaptioner, loadSettings, mayDownloadTranscript, notCaptioned, parseConsent, saveSettings } from "./state.js";
 import { refusedWords } from "../../ui/wording.js";
+import { localStore } from "../../ui/storage.js";
 
 /** @typedef {import("../../core/types.js").Caption} Caption */
 /** @typedef {import("../../core/types.js").CaptionConsent} CaptionConsent */
@@ -38,7 +39,7 @@ const GAP_MS = 20000;
  * @param {(text: string) => void} ctx.alert
  * @param {Storage | null} [ctx.storage]
  */
-export function installCaptions({ store, dispatcher, transport, sessionId, resume, micOn, notice, announce, alert, storage = safeStorage() }) {
+export function installCaptions({ store, dispatcher, transport, sessionId, resume, micOn, notice, announce, alert, storage = localStore() }) {
   addStylesheet("/client/features/captions/captions.css");
   const commands = captionCommands(transport);
   const Recognition = recognitionClass(window);
@@ -394,13 +395,4 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
 function recognitionLanguage() {
   const code = languageCode();
   return code && code !== PSEUDO && code !== "en" ? code : navigator.language || "";
-}
-
-/** localStorage, or null where the browser refuses it. */
-function safeStorage() {
-  try {
-    return window.localStorage;
-  } catch (e) {
-    return null;
-  }
 }

@@ -4,6 +4,8 @@
 // it is answered, when the person leaves or is removed or the session ends, and past
 // `OUTGOING_MAX_MS` (a reload within that time goes straight back in: screens/saved.js).
 
+import { tabStore } from "../../ui/storage.js";
+
 const PREFIX = "tandem:chat-outgoing:";
 // More than the server remembers ids for (8): a page with this many unanswered is not chatting.
 const KEPT_MAX = 20;
@@ -13,15 +15,6 @@ export const OUTGOING_MAX_MS = 10 * 60 * 1000;
  * @typedef {{id: string, text: string, at: number}} Outgoing  `at`: first sent, ms since the epoch
  */
 
-/** @returns {Storage | null} */
-function storage() {
-  try {
-    return window.sessionStorage;
-  } catch (e) {
-    return null;
-  }
-}
-
 /**
  * The messages kept for this participant, oldest first, but those sent too long before `now`.
  * @param {string} participantId
@@ -29,7 +22,7 @@ function storage() {
  * @returns {Outgoing[]}
  */
 export function loadOutgoing(participantId, now) {
-  const store = storage();
+  const store = tabStore();
   if (!store || !participantId) return [];
   try {
     const kept = JSON.parse(store.getItem(PREFIX + participantId) || "[]");
@@ -50,7 +43,7 @@ export function loadOutgoing(participantId, now) {
  * @param {Outgoing[]} messages
  */
 export function saveOutgoing(participantId, messages) {
-  const store = storage();
+  const store = tabStore();
   if (!store || !participantId) return;
   try {
     if (messages.length) store.setItem(PREFIX + participantId, JSON.stringify(messages.slice(-KEPT_MAX)));

@@ -12,6 +12,7 @@ import { addStylesheet } from "../../ui/dom.js";
 import { acquireTrack } from "../../call/media.js";
 import { mediaProblem } from "../../ui/wording.js";
 import { t } from "../../ui/i18n.js";
+import { localStore } from "../../ui/storage.js";
 import {
   deviceLists, emptyChoice, fallbackNotice, loadChoice, lostDevices, mediaKind, rememberChoice, shownId, switchedNotice, KINDS,
 } from "./state.js";
@@ -37,7 +38,7 @@ const SAMPLE_MS = 1000;
  * @param {(text: string) => void} ctx.alert  a problem the person should read
  * @param {Storage | null} [ctx.storage]
  */
-export function installDevices({ store, media, call, inCall, localChanged, mediaChanged, notice, announce, alert, storage = safeStorage() }) {
+export function installDevices({ store, media, call, inCall, localChanged, mediaChanged, notice, announce, alert, storage = localStore() }) {
   addStylesheet("/client/features/devices/devices.css");
   const md = navigator.mediaDevices;
   const speakerSupported = typeof HTMLMediaElement !== "undefined" && "setSinkId" in HTMLMediaElement.prototype;
@@ -294,14 +295,5 @@ export function installDevices({ store, media, call, inCall, localChanged, media
     for (const m of document.querySelectorAll("audio, video")) applySink(/** @type {HTMLMediaElement} */ (m));
     followNewElements();
     render();
-  }
-}
-
-/** localStorage, or null where the browser refuses it. */
-function safeStorage() {
-  try {
-    return window.localStorage;
-  } catch (e) {
-    return null;
   }
 }
