@@ -101,6 +101,23 @@ async def new_page(browser: Any, viewport: dict[str, int] | None = None) -> Any:
     return page
 
 
+async def reconnect_after(page: Any, ms: int) -> None:
+    """After its next drop, the page's socket.io reconnects by itself in exactly ``ms`` (no
+    randomness), as after any network loss: the others surely act while it is away. The drop
+    itself is ``window.tandemTestHooks.socket.io.engine.close()`` in the page, after whatever the
+    person does in the same moment."""
+    await page.evaluate("""(ms) => {
+      const manager = window.tandemTestHooks.socket.io;
+      manager.reconnectionDelay(ms);
+      manager.reconnectionDelayMax(ms);
+      manager.randomizationFactor(0);
+    }""", ms)
+
+
+# The drop: the page's connection closes as a lost network closes it.
+DROP_JS = "() => window.tandemTestHooks.socket.io.engine.close()"
+
+
 async def wait_state(page: Any, state: str, timeout: int = WAIT_MS) -> None:
     await page.wait_for_function(
         "(s) => window.tandemTestHooks && window.tandemTestHooks.state === s",

@@ -13,6 +13,7 @@ from typing import Any
 
 from axe import assert_accessible
 from tandem_pages import (
+    DROP_JS,
     close_page,
     command,
     eventually_in_page,
@@ -20,6 +21,7 @@ from tandem_pages import (
     new_page,
     open_join_screen,
     participant_id,
+    reconnect_after,
     wait_state,
     wait_text,
 )
@@ -356,13 +358,8 @@ async def test_a_captioners_line_typed_while_the_connection_is_down_arrives_once
         await turn_captions_on(mentee)
         # The connection drops (socket.io reconnects after 4 s), and the captioner types a line
         # for an unknown speaker meanwhile.
-        await captioner.evaluate("""() => {
-          const manager = window.tandemTestHooks.socket.io;
-          manager.reconnectionDelay(4000);
-          manager.reconnectionDelayMax(4000);
-          manager.randomizationFactor(0);
-          manager.engine.close();
-        }""")
+        await reconnect_after(captioner, 4000)
+        await captioner.evaluate(DROP_JS)
         box = captioner.locator("#captioner-panel").get_by_label("Caption", exact=True)
         text = "Typed while the line was down."
         await box.fill(text)

@@ -7,26 +7,28 @@ from __future__ import annotations
 from typing import Any
 
 from axe import assert_accessible
-from tandem_pages import close_page, command, join, participant_id, wait_state, wait_text
+from tandem_pages import (
+    DROP_JS,
+    close_page,
+    command,
+    join,
+    participant_id,
+    reconnect_after,
+    wait_state,
+    wait_text,
+)
 
 MESSAGES_JS = """
 () => [...document.querySelectorAll('#chat-log .chat-message .chat-text')].map((e) => e.textContent)
 """
-# socket.io reconnects by itself after this long (no randomness), so that the others surely
-# chat while the page is away; then it reconnects as it would after any network loss. With a
-# text, the person sends it through the chat box in the same moment as the connection drops: the
-# page cannot know whether the server posted it (the answer is lost either way).
-SLOW_RECONNECT_JS = """
+# With a text, the person sends it through the chat box in the same moment as the connection
+# drops (`reconnect_after` set first): the page cannot know whether the server posted it (the
+# answer is lost either way).
+SEND_AS_IT_DROPS_JS = """
 (text) => {
-  const manager = window.tandemTestHooks.socket.io;
-  manager.reconnectionDelay(4000);
-  manager.reconnectionDelayMax(4000);
-  manager.randomizationFactor(0);
-  if (text) {
-    document.getElementById('chat-input').value = text;
-    document.getElementById('chat-form').requestSubmit();
-  }
-  manager.engine.close();
+  document.getElementById('chat-input').value = text;
+  document.getElementById('chat-form').requestSubmit();
+  window.tandemTestHooks.socket.io.engine.close();
 }
 """
 
@@ -41,7 +43,8 @@ async def test_a_dropped_page_shows_the_missed_messages_once_each_in_order(
     await command(ana, "chat", {"text": "Before the drop"})
     await wait_text(ben, "#chat-log", "Before the drop")
 
-    await ben.evaluate(SLOW_RECONNECT_JS)
+    await reconnect_after(ben, 4000)
+    await ben.evaluate(DROP_JS)
     await wait_text(ana, "#chat-log", "Ben lost connection")
     for page, text in ((ana, "One: while you were away"), (cleo, "Two: still away"),
                        (ana, "Three: last one")):
@@ -81,7 +84,8 @@ async def test_a_message_sent_as_the_connection_drops_is_posted_once(
     ana = await join(browser, s["join_urls"]["mentor"], name="Ana")
     ben = await join(browser, s["join_urls"]["mentee"], name="Ben")
     text = "Sent just as the line dropped"
-    await ben.evaluate(SLOW_RECONNECT_JS, text)
+    await reconnect_after(ben, 4000)
+    await ben.evaluate(SEND_AS_IT_DROPS_JS, text)
     # Shown as waiting while the page is away (the answer never came).
     await ben.wait_for_selector("#chat-log .chat-unsent")
     assert await ben.evaluate("() => document.querySelectorAll('.chat-unsent').length") == 1
@@ -102,14 +106,11 @@ async def test_a_message_sent_as_the_connection_drops_is_posted_once(
         await close_page(page)
 
 
-# The connection drops (socket.io would reconnect only after a minute), then the person sends a
-# message: it waits for the connection, unsent.
+# The connection drops (`reconnect_after` a minute), then the person sends a message: it waits
+# for the connection, unsent.
 OFFLINE_SEND_JS = """
 (text) => {
-  const manager = window.tandemTestHooks.socket.io;
-  manager.reconnectionDelay(60000);
-  manager.reconnectionDelayMax(60000);
-  manager.engine.close();
+  window.tandemTestHooks.socket.io.engine.close();
   document.getElementById('chat-input').value = text;
   document.getElementById('chat-form').requestSubmit();
 }
@@ -123,6 +124,7 @@ async def test_a_message_waiting_for_the_connection_is_sent_after_a_reload(
     ana = await join(browser, s["join_urls"]["mentor"], name="Ana")
     ben = await join(browser, s["join_urls"]["mentee"], name="Ben")
     text = "Typed as the line went down"
+    await reconnect_after(ben, 60_000)
     await ben.evaluate(OFFLINE_SEND_JS, text)
     await ben.wait_for_selector("#chat-log .chat-unsent")
     await wait_text(ana, "#chat-log", "Ben lost connection")
@@ -142,6 +144,7 @@ async def test_a_message_waiting_for_the_connection_is_sent_after_a_reload(
     assert await ben.evaluate("() => sessionStorage.length") == 0
 
     # A message waiting when the person leaves is not sent, then or when they come back.
+    await reconnect_after(ben, 60_000)
     await ben.evaluate(OFFLINE_SEND_JS, "Never mind")
     await ben.wait_for_selector("#chat-log .chat-unsent")
     assert await ben.evaluate("() => sessionStorage.length") == 1
@@ -166,18 +169,14 @@ async def test_a_message_waiting_for_the_connection_is_sent_after_a_reload(
 
 
 # The mentor sends a broadcast and adds five minutes through the panel in the same moment as the
-# connection drops (socket.io reconnects after 4 s, as above).
+# connection drops (`reconnect_after` 4 s, as above).
 MENTOR_DROP_JS = """
 (text) => {
-  const manager = window.tandemTestHooks.socket.io;
-  manager.reconnectionDelay(4000);
-  manager.reconnectionDelayMax(4000);
-  manager.randomizationFactor(0);
   const panel = document.getElementById('breakouts-panel');
   document.getElementById('bo-broadcast').value = text;
   panel.querySelector('form.bo-broadcast').requestSubmit();
   [...panel.querySelectorAll('button')].find((b) => b.textContent === 'Add 5 min').click();
-  manager.engine.close();
+  window.tandemTestHooks.socket.io.engine.close();
 }
 """
 ENDS_AT_JS = "() => window.tandemTestHooks.round && window.tandemTestHooks.round.ends_at"
@@ -201,6 +200,7 @@ async def test_a_broadcast_and_added_time_sent_again_after_a_drop_apply_once(
 
     # Both answers are lost with the connection (whether the server applied them or not): the
     # panel says so, and keeps the text.
+    await reconnect_after(ana, 4000)
     await ana.evaluate(MENTOR_DROP_JS, text)
     await wait_text(ana, "#breakouts-panel .bo-error", "No answer from Tandem")
     # Both first tries were applied (what makes sending them again a question): Ben has the

@@ -15,21 +15,12 @@ import pytest
 
 from clients.admin import join_token
 from clients.server import RedisProcess, ServerProcess, redis_binary
-from tests.e2e.tandem_pages import close_page, join, wait_state, wait_text
+from tests.e2e.tandem_pages import close_page, join, reconnect_after, wait_state, wait_text
 from tests.support import Peer
 
 ADMIN_KEY = "workers-e2e-admin-key-0123456789"
 MESSAGES_JS = """
 () => [...document.querySelectorAll('#chat-log .chat-message .chat-text')].map((e) => e.textContent)
-"""
-# Reconnect 3 s after the drop (no randomness), so that the chat surely happens meanwhile.
-SLOW_RECONNECT_JS = """
-() => {
-  const manager = window.tandemTestHooks.socket.io;
-  manager.reconnectionDelay(3000);
-  manager.reconnectionDelayMax(3000);
-  manager.randomizationFactor(0);
-}
 """
 
 
@@ -71,7 +62,8 @@ async def test_a_page_of_a_killed_worker_comes_back_through_the_port_with_what_i
             await ana.call("chat", {"text": "Before the drop"})
             await wait_text(ben, "#chat-log", "Before the drop")
 
-            await ben.evaluate(SLOW_RECONNECT_JS)
+            # Back 3 s after the drop, so that the chat surely happens meanwhile.
+            await reconnect_after(ben, 3000)
             os.kill(worker_of(server, ben_node), signal.SIGKILL)
             await ben.wait_for_function("() => window.tandemTestHooks.state === 'reconnecting'")
             for text in ("One: while you were away", "Two: still away"):
