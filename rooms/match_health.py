@@ -1,7 +1,7 @@
 """How each match (a mentor and their mentee, or a small group) is doing, and which need help.
 
 Rules of this module: everything is derived from the attendance reports of the sessions
-scheduled for the pair (``rooms.attendance``), with ``now`` passed in; nothing is stored.
+scheduled for the pair (``rooms.timeline``), with ``now`` passed in; nothing is stored.
 
 - A session is held when the mentor and at least one of the mentees attended it; its minutes
   are the time the mentor and a mentee were in the same room at once.
@@ -16,16 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rooms.attendance import (
-    AttendanceStatus,
-    Interval,
-    PersonAttendance,
-    SessionAttendance,
-    intersect,
-    measure,
-    union,
-)
+from rooms.attendance import AttendanceStatus, Interval, PersonAttendance, SessionAttendance
 from rooms.errors import InvalidPayload
+from rooms.timeline import intersect, measure, union
 
 WEEK = 7 * 86_400.0
 _CAME = frozenset({AttendanceStatus.PRESENT, AttendanceStatus.ATTENDED})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rooms.attendance import AnonymousRating, Record, summarize
+from rooms.attendance import AnonymousRating, Record
 from rooms.commands import CheckIn, RaiseHand, Rate, React, SetSpeaking
 from rooms.events import (
     CheckedIn,
@@ -25,6 +25,7 @@ from rooms.events import (
 )
 from rooms.recorder import writes_for
 from rooms.roles import Role
+from rooms.timeline import summarize
 from server.attendance import wire as w
 from server.attendance.reports import report_wire
 from server.context import Context

@@ -18,11 +18,12 @@ from typing import Any
 
 from aiohttp import web
 
-from rooms.attendance import SessionAttendance, summarize
+from rooms.attendance import SessionAttendance
 from rooms.commands import Rate
 from rooms.errors import InvalidPayload, TokenInvalid
 from rooms.programme import programme_summary
 from rooms.roster import is_person_id
+from rooms.timeline import summarize
 from server.attendance.exports import CsvEncoder, JsonEncoder, XlsxWriter
 from server.attendance.reports import (
     PEOPLE_COLUMNS,

@@ -28,8 +28,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from rooms.attendance import AnonymousRating, Record, RecordKind, SessionInfo, still_inside
+from rooms.attendance import AnonymousRating, Record, RecordKind, SessionInfo
 from rooms.errors import SessionNotFound
+from rooms.timeline import still_inside
 from server.ledger import (
     RECORD_FIELDS,
     DeletionReport,

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rooms.attendance import DAY, AnonymousRating, Record, RecordKind, SessionInfo, still_inside
+from rooms.attendance import DAY, AnonymousRating, Record, RecordKind, SessionInfo
 from rooms.errors import SessionNotFound
+from rooms.timeline import still_inside
 from server.database import DATABASE_FILE, Database, DatabaseUnavailable, Op
 from server.ledger import (
     RECORD_FIELDS,

@@ -15,13 +15,14 @@ from typing import Any
 
 from aiohttp import web
 
-from rooms.attendance import SessionAttendance, summarize
+from rooms.attendance import SessionAttendance
 from rooms.cohort_import import guard
 from rooms.errors import NotAllowed, TandemError
 from rooms.match_health import Fit, PairSessions, pair_health
 from rooms.mentoring import Match
 from rooms.roles import Role
 from rooms.session import Session
+from rooms.timeline import summarize
 from server.context import Context
 from server.documents import Put
 from server.http import NotFound, json_body, require_admin

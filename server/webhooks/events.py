@@ -1,7 +1,7 @@
 """Which domain events the outside world hears of, and what it is told: ids, roles and numbers,
 never a name, an email, chat or a comment.
 
-"Joined" and "left" follow the attendance rule (``rooms/attendance.py``): a dropped connection
+"Joined" and "left" follow the attendance rule (``rooms/timeline.py``): a dropped connection
 that comes back within the grace period is no leave. So a drop is announced as
 ``participant.left`` (reason ``dropped``) only once the grace period has passed without a
 return (it is *held*: ``Announced.hold``), and a return within it cancels that and announces

@@ -17,15 +17,11 @@ from rooms.attendance import (
     RecordKind,
     Segment,
     SessionInfo,
-    intersect,
-    measure,
-    still_inside,
-    summarize,
-    union,
 )
 from rooms.errors import InvalidPayload
 from rooms.roles import Role
 from rooms.roster import RosterEntry, Schedule, SessionPlan
+from rooms.timeline import intersect, measure, still_inside, summarize, union
 
 T0 = 1_800_000_000.0
 K = RecordKind

@@ -7,15 +7,7 @@ import pytest
 
 from rooms import commands as c
 from rooms.activity import RATING_WINDOW
-from rooms.attendance import (
-    DAY,
-    AnonymousRating,
-    Feedback,
-    Record,
-    RecordKind,
-    SessionInfo,
-    summarize,
-)
+from rooms.attendance import DAY, AnonymousRating, Feedback, Record, RecordKind, SessionInfo
 from rooms.errors import InvalidPayload, RatingClosed
 from rooms.events import CheckedIn, Event, Rated
 from rooms.recorder import writes_for
@@ -23,6 +15,7 @@ from rooms.roles import Role
 from rooms.roster import RosterEntry, SessionPlan
 from rooms.session import Session
 from rooms.snapshot import command_data, command_from, restore, snapshot
+from rooms.timeline import summarize
 from rooms.views import CheckInView
 from tests.rooms.helpers import run
 

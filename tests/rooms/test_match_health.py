@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from rooms.attendance import DAY, Record, RecordKind, SessionAttendance, summarize
+from rooms.attendance import DAY, Record, RecordKind, SessionAttendance
 from rooms.errors import InvalidPayload
 from rooms.match_health import DEFAULT_RULES, WEEK, Fit, PairSessions, RiskRules, pair_health
 from rooms.roles import Role
 from rooms.roster import RosterEntry, Schedule, SessionPlan
+from rooms.timeline import summarize
 from tests.rooms.test_attendance import T0, info
 
 K = RecordKind

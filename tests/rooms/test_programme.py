@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rooms.attendance import Record, RecordKind, summarize
+from rooms.attendance import Record, RecordKind
 from rooms.programme import programme_summary
 from rooms.roster import Schedule, SessionPlan
+from rooms.timeline import summarize
 from tests.rooms.test_attendance import ANA, BEN, T0, Log, info
 
 K = RecordKind

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from rooms import breakout_commands as b
 from rooms import commands as c
-from rooms.attendance import MEDIA_AUDIO, MEDIA_VIDEO, Record, RecordKind, summarize
+from rooms.attendance import MEDIA_AUDIO, MEDIA_VIDEO, Record, RecordKind
 from rooms.events import Event
 from rooms.recorder import writes_for
 from rooms.roles import Role
 from rooms.roster import RosterEntry, SessionPlan
 from rooms.session import Session
+from rooms.timeline import summarize
 
 T0 = 9000.0
 K = RecordKind
