@@ -37,6 +37,7 @@ acknowledged; another process loads the session from Redis.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -136,6 +137,9 @@ class RedisStore:
         self.subscribe: Callable[[str], Awaitable[None]] | None = None
         self.unsubscribe: Callable[[str], Awaitable[None]] | None = None
         self.loaded: Callable[[str], object] | None = None  # told of each session loaded here
+        # Told at once of the events of each command applied here and kept, before they wait
+        # for their delivery (``Delivery.applied``).
+        self.applied: Callable[[Sequence[Event]], None] | None = None
         self._replicas: dict[str, _Replica] = {}
         self._tasks = TaskSet()  # kept leases being given back
         self._loading: dict[str, asyncio.Future[_Replica]] = {}
@@ -200,6 +204,8 @@ class RedisStore:
 
     async def read(self, session_id: str, query: Callable[[Session], T]) -> T:
         rep = await self._replica(session_id)
+        if rep.stale:
+            await self._refresh(session_id, rep)
         rep.used = time.monotonic()
         return query(rep.session)
 
@@ -228,6 +234,8 @@ class RedisStore:
                 await self._give_back(session_id)
                 raise
             await self._keep(session_id, rep, command)
+            if self.applied is not None and outcome.events:
+                self.applied(outcome.events)
         # What other processes did before it is delivered here first (outside the lock: a
         # deliverer may give a command of its own).
         await self._drained(rep)
@@ -456,6 +464,17 @@ class RedisStore:
             return None
         return int(answer[0]), answer[1], int(answer[2]), answer[3]
 
+    async def _refresh(self, sid: str, rep: _Replica) -> None:
+        """Before a read: a replica whose last append was refused, or whose outcome is unknown,
+        holds a change Redis may not have (applied before the append), so it is read again from
+        Redis first. While Redis is out of reach it answers as it is (a read must not fail
+        because of a change that failed; nothing can be changed meanwhile)."""
+        async with rep.lock:
+            if not rep.stale:
+                return  # read again meanwhile
+            with contextlib.suppress(StoreUnavailable):
+                await self._reload(sid, rep)
+
     async def _reload(self, sid: str, rep: _Replica) -> None:
         answer = await self._fetch(sid)
         if answer is None:
@@ -488,6 +507,8 @@ class RedisStore:
                 self._queue(rep, outcome.events)
 
     def _queue(self, rep: _Replica, events: tuple[Event, ...]) -> None:
+        if self.applied is not None:
+            self.applied(events)
         rep.backlog.append(events)
         if rep.delivering is None or rep.delivering.done():
             rep.delivering = asyncio.get_running_loop().create_task(self._deliver(rep))
@@ -508,7 +529,9 @@ class RedisStore:
         command's events follow them."""
         task = rep.delivering
         if task is not None and not task.done() and task is not asyncio.current_task():
-            await asyncio.shield(task)
+            # (not ``await task``: when the replica is dropped meanwhile its delivery is
+            # cancelled, and this command, already kept, must still be acknowledged)
+            await asyncio.wait((task,))
 
     # -- what other processes published -----------------------------------------------------------
 

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from clients.server import RedisProcess
 from rooms.commands import Join, PostChat
+from rooms.errors import NotRecorded
 from rooms.roles import Role
 from rooms.session import Session
 from server.store import redis as redis_store
@@ -174,3 +175,17 @@ async def test_closing_gives_back_a_kept_lease_and_leaves_no_give_back_running(
         assert await client.get(f"tandem:s:{SID}:lease") is None
     finally:
         await client.aclose()
+
+
+async def test_a_change_refused_by_redis_is_not_read_from_the_replica(stores: Stores) -> None:
+    await join(stores.a, "ana", 110.0)
+    await chat(stores.a, "ana", "kept", 111.0)  # a keeps the lease after this change
+    # a's kept lease ran out while it was held up, and b holds it now: a applies the next change
+    # to its replica, and Redis refuses its append.
+    await stores.redis.set(f"tandem:s:{SID}:lease", "b", px=60_000)
+    with pytest.raises(NotRecorded):
+        await chat(stores.a, "ana", "never kept", 112.0)
+    # What a answers from then on is what Redis holds, not the change it was refused.
+    assert await stores.a.read(SID, lambda s: [m.text for m in s.chat]) == ["kept"]
+    session = await as_redis_holds_it(stores.url)
+    assert [m.text for m in session.chat] == ["kept"]
