@@ -25,10 +25,12 @@ from rooms.events import (
 )
 from rooms.moderation import StopWaiting
 from rooms.roles import Action, can
+from rooms.room import MAIN_ROOM
+from rooms.session import Session
 from rooms.views import JoinView, WaitingView
 from server.context import Context
 from server.gateway import Connection, managers_key, room_key, session_key
-from server.history import position_wire, send_replayable
+from server.history import Position, position_wire, send_replayable
 from server.protocol import OK, EmptyPayload, OkAck, message_wire, participant_wire
 from server.sessions.addresses import relay_only
 from server.sessions.wire import (
@@ -66,6 +68,9 @@ logger = logging.getLogger(__name__)
 
 # After acknowledging `leave`, the server closes the connection if the client has not already.
 LEAVE_CLOSE_DELAY = 1.0
+# How many times joining reads their room's position and state again when they were moved
+# meanwhile.
+ENTER_TRIES = 3
 
 
 @dataclass(slots=True)
@@ -107,6 +112,12 @@ class SessionEvents:
             verify_resume_token(secret, payload.resume, session_id, now)
             if payload.resume else None
         )
+        # Where their room's history is, read before the Join is applied (their room as it
+        # will most likely be: the one they come back to, else the main room): whatever the
+        # room said before it is in the state the join answers with, and what it says after
+        # reaches them live or by replay (chat ids remove what is both).
+        room = await ctx.store.read(session_id, lambda s: likely_room(s, resume_id))
+        before = (room, await ctx.history.position(session_id, room))
         applied = await ctx.store.update(
             session_id,
             Join(
@@ -130,20 +141,39 @@ class SessionEvents:
                         session_id)
             await ctx.settle(applied, conn.sid)
             return waiting_ack(view)
-        ack = await self._enter(conn, view, now)
+        ack = await self._enter(conn, view, now, before)
         await ctx.settle(applied, conn.sid)
         return ack
 
-    async def _enter(self, conn: Connection, view: JoinView, now: float) -> JoinAck:
-        """Bind a connection to the participant it joined (or was let in) as."""
+    async def _enter(self, conn: Connection, view: JoinView, now: float,
+                     known: tuple[str, Position] | None = None) -> JoinAck:
+        """Bind a connection to the participant it joined (or was let in) as. ``known`` is a
+        room's history position read before ``view`` was."""
         ctx, session_id = self.ctx, conn.session_id
-        me = view.participant
-        conn.participant_id = me.id
+        pid, rejoined = view.participant.id, view.rejoined
+        conn.participant_id = pid
         conn.waiting_id = None
         gw = ctx.gateway
-        # Read before entering the room: an event after it reaches this connection live, or is
-        # after this position (the client asks for what came after it).
-        position = await ctx.history.position(session_id, me.room)
+        room, position = known if known is not None else ("", None)
+        for _ in range(ENTER_TRIES):
+            if view.participant.room != room:
+                # Read before the state they are given, and before they enter the room: an
+                # event after it reaches this connection live, or is after this position.
+                room = view.participant.room
+                position = await ctx.history.position(session_id, room)
+                view = await ctx.store.read(session_id,
+                                            lambda s: s.join_view(pid, rejoined=rejoined))
+                continue
+            # Moved while this was awaited? (Then they enter the room they are in now, with
+            # its state, and their move's notice finds them there.)
+            now_in = await ctx.store.read(session_id, lambda s: room_of(s, pid))
+            if now_in == room:
+                break
+            view = await ctx.store.read(session_id,
+                                        lambda s: s.join_view(pid, rejoined=rejoined))
+        me = view.participant
+        if me.room != room or position is None:  # moved again and again: as before, at least
+            room, position = me.room, await ctx.history.position(session_id, me.room)
         await gw.enter_room(conn.sid, session_key(session_id))
         await gw.enter_room(conn.sid, room_key(session_id, me.room))
         if can(me.role, Action.MANAGE_BREAKOUTS):
@@ -158,7 +188,7 @@ class SessionEvents:
         ice = [s.to_wire() for s in ice_servers_for(ctx.settings.ice, me.id, now)]
         resume = issue_resume_token(ctx.settings.secret, session_id, me.id, now)
         return join_ack(view, resume=resume, now=now, ice_servers=ice,
-                        position=position_wire(me.room, position))
+                        position=position_wire(room, position))
 
     async def on_chat(self, conn: Connection, payload: ChatPayload) -> ChatAck:
         message = await self.ctx.execute(
@@ -335,3 +365,15 @@ class SessionEvents:
         gw.leave_rooms(conn.sid)
         await gw.emit(REMOVED({"code": "removed", "message": REMOVED_MESSAGE}), to=conn.sid)
         gw.close_later(conn.sid, 0.0)
+
+
+def likely_room(s: Session, returning_id: str | None) -> str:
+    """The room someone joining will most likely be in: the one they come back to, else the
+    main room."""
+    p = s.participants.get(returning_id) if returning_id else None
+    return p.room if p is not None else MAIN_ROOM
+
+
+def room_of(s: Session, participant_id: str) -> str | None:
+    p = s.participants.get(participant_id)
+    return None if p is None else p.room
