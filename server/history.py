@@ -10,15 +10,16 @@ client keeps the last epoch and offset it saw per room and asks for what came af
 epoch differs or the entries after its offset are no longer kept, the answer is ``Gone`` and the
 client resynchronises from the state instead.
 
-The history is bounded by events per room, by age and by the bytes it holds in all
-(``HistoryBounds``, a setting): past any of them the oldest entries go first. It holds people's
-words (chat is personal data), so a session's history goes when the session ends, on a deletion
+The history is bounded by events per room, by age, by the bytes it holds in all and by its
+number of rooms (``HistoryBounds``, a setting): past the first three the oldest entries go
+first, past the number of rooms the room least recently appended to goes whole. Entries go from
+the front of their room only, so what is kept of a room has no gaps. It holds people's words
+(chat is personal data), so a session's history goes when the session ends, on a deletion
 request and at retention passes.
 
 ``MemoryHistory`` is the embedded default: one process's memory, so a restart starts every room
-afresh (a new epoch). A history shared by several processes implements the same protocol, for
-example one Redis stream per room (``XADD`` with ``MAXLEN`` and ``MINID``, the stream id as the
-offset, the epoch a key beside it).
+afresh (a new epoch). A history shared by several processes implements the same protocol
+(``server.history_redis``: one Redis list per room, the same bounds, counted in Redis).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from server.settings import HistoryBounds
 # What the memory history counts, besides its payload, for each entry and each room it keeps.
 ENTRY_OVERHEAD = 120
 ROOM_OVERHEAD = 400
+# The order of entries is compacted once it holds more than twice the entries kept and this many.
+ORDER_SLACK = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +142,12 @@ class MemoryHistory:
         self.clock = clock
         # Least recently appended first: past ``bounds.rooms`` the first go.
         self.rooms: OrderedDict[Key, _Room] = OrderedDict()
-        # Every entry kept, in the order appended: the oldest in all go first.
+        # Every entry kept, in the order appended: the oldest in all go first. Entries removed
+        # otherwise (past the count of their room, a room dropped) stay in it until they reach
+        # its head or it is compacted (``_compact``), so it holds at most about twice ``kept``.
         self.order: deque[tuple[Key, _Room, int]] = deque()
         self.bytes = 0
+        self.kept = 0  # entries kept in all
 
     # -- the protocol ------------------------------------------------------------------------------
 
@@ -157,10 +163,12 @@ class MemoryHistory:
         size = len(data) + ENTRY_OVERHEAD
         kept.bytes += size
         self.bytes += size
+        self.kept += 1
         self.order.append((key, kept, entry.offset))
         while len(kept.entries) > self.bounds.events:
             self._pop_oldest(kept)
         self._trim()
+        self._compact()
         return Position(kept.epoch, kept.last)
 
     async def since(self, session_id: str, room: str, epoch: str, offset: int,
@@ -199,6 +207,7 @@ class MemoryHistory:
         dropped = 0
         for key in keys:
             dropped += self._forget(key)
+        self._compact()
         return dropped
 
     async def sessions(self) -> list[str]:
@@ -221,6 +230,7 @@ class MemoryHistory:
         count = len(kept.entries)
         kept.entries.clear()
         kept.bytes = 0
+        self.kept -= count
         return count
 
     def _pop_oldest(self, kept: _Room) -> None:
@@ -228,6 +238,7 @@ class MemoryHistory:
         size = len(entry.data) + ENTRY_OVERHEAD
         kept.bytes -= size
         self.bytes -= size
+        self.kept -= 1
 
     def _trim(self) -> None:
         """Drop entries past their age, then the oldest in all while over the byte bound."""
@@ -242,6 +253,16 @@ class MemoryHistory:
             order.popleft()
             if alive and kept.entries[0].offset == offset:
                 self._pop_oldest(kept)
+
+    def _compact(self) -> None:
+        """Leave in the order only the entries still kept, once it holds more than twice as
+        many and ``ORDER_SLACK``: the scan costs at most twice the entries it removes, each
+        removed once, so an append costs O(1) amortised."""
+        if len(self.order) <= 2 * self.kept + ORDER_SLACK:
+            return
+        rooms = self.rooms
+        self.order = deque(item for item in self.order
+                           if rooms.get(item[0]) is item[1] and item[1].first() <= item[2])
 
     def stats(self) -> dict[str, int]:
         """Rooms, entries and bytes kept (for tests and the log)."""

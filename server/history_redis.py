@@ -2,10 +2,23 @@
 (``server.cluster``), with the same protocol and bounds as ``server.history.MemoryHistory``.
 
 Per room: a hash with the epoch and the last offset, and a list of entries
-``[offset, time, event, payload]`` (msgpack), bounded by length and by age; each session's rooms
-are listed in a set, so that a session's history is dropped whole. The keys expire once the room
-has been quiet for longer than entries are kept (a later event starts the room afresh, with a
-new epoch).
+``[offset, time, event, payload]`` (msgpack) holding the offsets up to the last, one after
+another; each session's rooms are listed in a set, so that a session's history is dropped
+whole. The keys expire once the room has been quiet for longer than entries are kept (a later
+event starts the room afresh, with a new epoch).
+
+The bounds are kept by the append script, so they hold for every process together. A room's
+entries go from its front: past ``bounds.events``, past their age, and while the room alone
+holds more than ``bounds.bytes``. The bytes of all rooms are counted in Redis as the memory
+history counts them (each stored entry's length and ``ENTRY_OVERHEAD``, ``ROOM_OVERHEAD`` per
+room with entries): a hash of each room's bytes, their sum, and the rooms in a sorted set by
+their last append. Past ``bounds.bytes`` in all or ``bounds.rooms`` rooms, the rooms least
+recently appended to go whole (the next ``since`` of one is ``Gone``, with a new epoch), rather
+than the oldest entries of every room as in memory: finding those would cost a scan of every
+room. A room whose keys expired leaves the count when it reaches the set's head, or when it is
+appended to again. Each append costs O(1) commands and O(log rooms) for the sorted set, plus
+the entries and rooms it removes, each removed once (O(1) amortised). The scripts reach other
+rooms' keys by name, which a single Redis allows (not a Redis Cluster).
 
 Sending is part of keeping (``broadcast``): one Lua script appends the entry, takes its offset
 and publishes the stamped event on the session's channel (a msgpack header, then the payload's
@@ -28,7 +41,7 @@ from redis.exceptions import RedisError
 from rooms.errors import InvalidPayload, NotRecorded
 from server.cluster import LocalEmit
 from server.gateway import room_key
-from server.history import Entry, Gone, Position, Replay
+from server.history import ENTRY_OVERHEAD, ROOM_OVERHEAD, Entry, Gone, Position, Replay
 from server.protocol import Message
 from server.redis_calls import ScriptCalls
 from server.settings import HistoryBounds
@@ -37,22 +50,68 @@ from server.store.redis import text_of
 HISTORY = "h"
 # Kept this long past the last entry's age, so a quiet room's epoch outlives its entries a little.
 EXPIRE_MARGIN_MS = 60_000
+# Entries a replay reads from Redis at a time, until its byte budget is spent.
+READ_CHUNK = 16
 
-_APPEND = """
+# Forgets a room ("session:room") in the count, and with ``whole`` its keys too; the bytes
+# counted in all after it.
+_FORGET = f"""
+local ENTRY, ROOM = {ENTRY_OVERHEAD}, {ROOM_OVERHEAD}
+local function forget(prefix, totals, sizes, recent, name, whole)
+  local size = tonumber(redis.call('HGET', sizes, name) or 0)
+  redis.call('HDEL', sizes, name)
+  redis.call('ZREM', recent, name)
+  if whole then
+    local base = prefix .. 'h:' .. name
+    local at = string.find(name, ':', 1, true)
+    redis.call('UNLINK', base, base .. ':log')
+    redis.call('SREM', prefix .. 'h:' .. string.sub(name, 1, at - 1), string.sub(name, at + 1))
+  end
+  return redis.call('HINCRBY', totals, 'bytes', -size)
+end
+"""
+_APPEND = _FORGET + """
 local meta, list, rooms = KEYS[1], KEYS[2], KEYS[3]
+local totals, sizes, recent = KEYS[4], KEYS[5], KEYS[6]
 local now, cutoff, maxlen, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local maxbytes, maxrooms, prefix = tonumber(ARGV[11]), tonumber(ARGV[12]), ARGV[13]
+local member = ARGV[14] .. ':' .. ARGV[9]
 if redis.call('EXISTS', meta) == 0 then
   redis.call('HSET', meta, 'epoch', ARGV[5], 'last', 0)
+  redis.call('DEL', list)
 end
+-- A room whose entries expired or went is counted afresh.
+local counted = tonumber(redis.call('HGET', sizes, member) or 0)
+local size = ROOM
+if counted > 0 and redis.call('EXISTS', list) == 1 then size = counted end
 local epoch = redis.call('HGET', meta, 'epoch')
 local offset = redis.call('HINCRBY', meta, 'last', 1)
-redis.call('RPUSH', list, cmsgpack.pack({offset, now, ARGV[6], ARGV[7]}))
-redis.call('LTRIM', list, -maxlen, -1)
-while true do
+local entry = cmsgpack.pack({offset, now, ARGV[6], ARGV[7]})
+local n = redis.call('RPUSH', list, entry)
+size = size + #entry + ENTRY
+-- From the front: past the room's count, past the bytes of all, then past their age.
+while n > 0 and (n > maxlen or size > maxbytes) do
+  size = size - #redis.call('LPOP', list) - ENTRY
+  n = n - 1
+end
+while n > 0 do
   local head = redis.call('LINDEX', list, 0)
-  if not head then break end
   if cmsgpack.unpack(head)[2] >= cutoff then break end
   redis.call('LPOP', list)
+  size = size - #head - ENTRY
+  n = n - 1
+end
+redis.call('HSET', sizes, member, size)
+local total = redis.call('HINCRBY', totals, 'bytes', size - counted)
+redis.call('ZADD', recent, redis.call('HINCRBY', totals, 'seq', 1), member)
+-- Past the bytes of all or the number of rooms, the rooms least recently appended to go
+-- whole; rooms at the head whose entries expired leave the count.
+while true do
+  local head = redis.call('ZRANGE', recent, 0, 0)[1]
+  if head == member then break end
+  local over = total > maxbytes or redis.call('ZCARD', recent) > maxrooms
+  if not over and redis.call('EXISTS', prefix .. 'h:' .. head .. ':log') == 1 then break end
+  total = forget(prefix, totals, sizes, recent, head, over)
 end
 redis.call('PEXPIRE', meta, ttl)
 redis.call('PEXPIRE', list, ttl)
@@ -63,6 +122,52 @@ if ARGV[8] ~= '' then
                                                 ARGV[6]}) .. ARGV[7])
 end
 return {epoch, offset}
+"""
+_DROP = _FORGET + """
+local set, totals, sizes, recent = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local prefix, sid = ARGV[1], ARGV[2]
+local dropped = 0
+for _, room in ipairs(redis.call('SMEMBERS', set)) do
+  dropped = dropped + redis.call('LLEN', prefix .. 'h:' .. sid .. ':' .. room .. ':log')
+  forget(prefix, totals, sizes, recent, sid .. ':' .. room, true)
+end
+redis.call('DEL', set)
+return dropped
+"""
+# What comes after an offset: {epoch, last, verdict, more, entries...}; {} without a history.
+_SINCE = """
+local meta, list = KEYS[1], KEYS[2]
+local offset, cutoff, budget = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local chunk = tonumber(ARGV[5])
+local kept = redis.call('HMGET', meta, 'epoch', 'last')
+if not kept[1] then return {} end
+local epoch, last = kept[1], tonumber(kept[2])
+if epoch ~= ARGV[1] then return {epoch, last, 'epoch', 0} end
+if offset > last then return {epoch, last, 'ahead', 0} end
+local n = redis.call('LLEN', list)
+local ask = offset - last + n  -- the index of the entry after the offset
+if ask < 0 then return {epoch, last, 'trimmed', 0} end
+-- Entries past their age count as gone from the front only: one kept before them keeps them.
+local i = 0
+while i <= ask and i < n do
+  if cmsgpack.unpack(redis.call('LINDEX', list, i))[2] >= cutoff then break end
+  i = i + 1
+end
+if i > ask and ask < n then return {epoch, last, 'trimmed', 0} end
+local out = {epoch, last, 'ok', 0}
+while ask < n do
+  for _, raw in ipairs(redis.call('LRANGE', list, ask, ask + chunk - 1)) do
+    local size = #cmsgpack.unpack(raw)[4]
+    if #out > 4 and size > budget then
+      out[4] = 1
+      return out
+    end
+    budget = budget - size
+    out[#out + 1] = raw
+  end
+  ask = ask + chunk
+end
+return out
 """
 _POSITION = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -93,9 +198,17 @@ class RedisHistory:
         # Where each room's events sent to this process's connections are: a stamped event
         # arriving twice is sent once, and after the channel was down what was missed is sent.
         self.delivered: dict[tuple[str, str], Position] = {}
+        # Rooms whose position was read here (someone entering them here) while none of their
+        # events had been sent here yet: where a resync starts for them.
+        self.entered: dict[tuple[str, str], Position] = {}
         # The session store's (``RedisStore.scripts``): an event's append joins its batches.
         self._append = scripts.script(_APPEND)
+        self._drop = redis.register_script(_DROP)
+        self._since = redis.register_script(_SINCE)
         self._position = redis.register_script(_POSITION)
+        # Of every room together: the bytes counted and the appends' sequence, each room's
+        # bytes, the rooms by their last append (no session id holds a ":").
+        self._counts = [f"{prefix}h::totals", f"{prefix}h::sizes", f"{prefix}h::recent"]
 
     def _keys(self, session_id: str, room: str) -> list[str]:
         base = f"{self.prefix}h:{session_id}:{room}"
@@ -117,10 +230,11 @@ class RedisHistory:
         data = msgpack.packb(dict(payload), use_bin_type=True)
         try:
             epoch, offset = await self._append(
-                keys=self._keys(session_id, room),
+                keys=self._keys(session_id, room) + self._counts,
                 args=[repr(now), repr(now - self.bounds.seconds), self.bounds.events,
                       self._ttl_ms, secrets.token_hex(8), event, data, channel, room,
-                      skip_sid or ""])
+                      skip_sid or "", self.bounds.bytes, self.bounds.rooms, self.prefix,
+                      session_id])
         except RedisError as exc:
             raise HistoryUnavailable("This could not be sent: the server's store is out of "
                                      "reach. Try again in a moment.") from exc
@@ -152,6 +266,8 @@ class RedisHistory:
         if sent is not None and sent.epoch == position.epoch and position.offset <= sent.offset:
             return
         self.delivered[key] = position
+        if self.entered:
+            self.entered.pop(key, None)
         payload["position"] = {"room": room, "epoch": position.epoch, "offset": position.offset}
         self.local_emit(event, self.encode(event, payload), room_key(session_id, room), None,
                         skip)
@@ -159,10 +275,13 @@ class RedisHistory:
     async def resync(self) -> None:
         """After this process's channels were down: send its connections what was kept
         meanwhile, in order, from where each room was."""
-        for (session_id, room), sent in list(self.delivered.items()):
+        # from the last event sent here, else from where someone entered the room here
+        for (session_id, room), sent in {**self.entered, **self.delivered}.items():
             found = await self.since(session_id, room, sent.epoch, sent.offset, 1 << 30)
             if isinstance(found, Gone):
-                continue  # its clients find the gap and ask for a replay, or resync
+                # Its history went meanwhile (past its bounds, or expired): its pages here
+                # learn of the gap only when they next join (rare within an outage).
+                continue
             for entry in found.entries:
                 self._send(session_id, room, Position(sent.epoch, entry.offset), entry.event,
                            dict(entry.payload), None)
@@ -172,62 +291,52 @@ class RedisHistory:
     async def since(self, session_id: str, room: str, epoch: str, offset: int,
                     max_bytes: int) -> Replay | Gone:
         meta, log, _ = self._keys(session_id, room)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hmget(meta, "epoch", "last")
-        pipe.lrange(log, 0, -1)
-        (kept_epoch, last), raw = await pipe.execute()
-        if kept_epoch is None:
-            latest = await self.position(session_id, room)
-            return Gone(latest, "epoch")
+        cutoff = self.clock() - self.bounds.seconds
+        reply = await self._since(keys=[meta, log],
+                                  args=[epoch, offset, repr(cutoff), max_bytes, READ_CHUNK])
+        if not reply:
+            return Gone(await self.position(session_id, room), "epoch")
+        kept_epoch, last, verdict, more, *raw = reply
         latest = Position(text_of(kept_epoch), int(last))
-        if epoch != latest.epoch:
-            return Gone(latest, "epoch")
-        if offset > latest.offset:
+        verdict = text_of(verdict)
+        if verdict == "ahead":
             raise InvalidPayload(f"offset: {offset} is ahead of this room's history "
                                  f"(its latest is {latest.offset}).")
-        cutoff = self.clock() - self.bounds.seconds
-        # Lua's msgpack writes every string as text: read them as bytes.
-        entries = [msgpack.unpackb(r, raw=True) for r in raw]
-        entries = [e for e in entries if e[1] >= cutoff]
-        first = entries[0][0] if entries else latest.offset + 1
-        if offset < first - 1:
-            return Gone(latest, "trimmed")
+        if verdict != "ok":
+            return Gone(latest, verdict)
         out: list[Entry] = []
-        budget, more = max_bytes, False
-        for number, _at, event, data in entries:
-            if number <= offset:
-                continue
-            if out and len(data) > budget:
-                more = True
-                break
-            budget -= len(data)
+        for packed in raw:
+            # Lua's msgpack writes every string as text: read them as bytes.
+            number, _at, event, data = msgpack.unpackb(packed, raw=True)
             out.append(Entry(int(number), event.decode(), msgpack.unpackb(data, raw=False)))
-        return Replay(latest, tuple(out), more)
+        return Replay(latest, tuple(out), bool(more))
 
     async def position(self, session_id: str, room: str) -> Position:
         epoch, last = await self._position(keys=[self._keys(session_id, room)[0]],
                                            args=[secrets.token_hex(8), self._ttl_ms])
-        return Position(text_of(epoch), int(last))
+        position = Position(text_of(epoch), int(last))
+        key = (session_id, room)
+        if key not in self.delivered:
+            known = self.entered.get(key)
+            if known is None or known.epoch != position.epoch:
+                self.entered[key] = position
+        return position
 
     async def drop(self, session_id: str | None = None) -> int:
         sessions = [session_id] if session_id is not None else await self.sessions()
         dropped = 0
         for sid in sessions:
-            rooms = [text_of(r) for r in await self.redis.smembers(self._rooms(sid))]
-            keys = [k for room in rooms for k in self._keys(sid, room)[:2]]
-            if keys:
-                counts = [await self.redis.llen(k) for k in keys[1::2]]
-                dropped += sum(counts)
-                await self.redis.delete(*keys)
-            await self.redis.delete(self._rooms(sid))
-            for key in [k for k in self.delivered if k[0] == sid]:
-                del self.delivered[key]
+            dropped += int(await self._drop(keys=[self._rooms(sid), *self._counts],
+                                            args=[self.prefix, sid]))
+            self.forget_session(sid)
         return dropped
 
     def forget_session(self, session_id: str) -> None:
         """The session left this process's memory: forget what was delivered of it here."""
         for key in [k for k in self.delivered if k[0] == session_id]:
             del self.delivered[key]
+        for key in [k for k in self.entered if k[0] == session_id]:
+            del self.entered[key]
 
     async def sessions(self) -> list[str]:
         out: list[str] = []
@@ -237,3 +346,14 @@ class RedisHistory:
             if ":" not in name:
                 out.append(name)
         return out
+
+    async def stats(self) -> dict[str, int]:
+        """Rooms, entries and bytes counted (for tests and the log; reads every room)."""
+        totals, _, recent = self._counts
+        rooms = [text_of(r) for r in await self.redis.zrange(recent, 0, -1)]
+        pipe = self.redis.pipeline(transaction=False)
+        for name in rooms:
+            pipe.llen(f"{self.prefix}h:{name}:log")
+        entries = sum(await pipe.execute()) if rooms else 0
+        counted = await self.redis.hget(totals, "bytes")
+        return {"rooms": len(rooms), "entries": entries, "bytes": int(counted or 0)}

@@ -3,7 +3,7 @@ rooms (the oldest entries of all go first, rooms past their number go whole)."""
 
 from __future__ import annotations
 
-from server.history import ENTRY_OVERHEAD, Gone, MemoryHistory, Replay
+from server.history import ENTRY_OVERHEAD, ORDER_SLACK, ROOM_OVERHEAD, Gone, MemoryHistory, Replay
 from server.settings import HistoryBounds
 from tests.support import Clock
 
@@ -74,3 +74,28 @@ async def test_past_their_number_the_least_recently_used_rooms_go_whole() -> Non
     assert sorted(k[1] for k in h.rooms) == ["r1", "r3"]
     assert isinstance(await h.since("s", "r1", one.epoch, 0, 1 << 20), Replay)
     assert await h.sessions() == ["s"]
+
+
+async def test_its_order_of_entries_stays_within_a_small_multiple_of_the_entries_kept() -> None:
+    # One young entry of a quiet room heads the order while a busy room's entries pass its
+    # count bound: the order must not keep every entry ever appended behind it.
+    h, clock = history(events=10, seconds=600)
+    quiet = await h.append("s", "quiet", "chat", {"t": "a"})
+    for n in range(20_000):
+        clock.now += 0.005
+        busy = await h.append("s", "busy", "board_update", {"n": n})
+        kept = h.stats()["entries"]
+        assert len(h.order) <= 2 * kept + ORDER_SLACK, (n, len(h.order), kept)
+    assert h.stats()["entries"] == 11
+    # The bounds still hold after the order was compacted: past their age the quiet entry and
+    # the busy room's ten go, the newest stays.
+    clock.now += 600
+    last = await h.append("s", "busy", "board_update", {"n": "last"})
+    gone = await h.since("s", "quiet", quiet.epoch, 0, 1 << 20)
+    assert isinstance(gone, Gone) and gone.reason == "trimmed"
+    assert isinstance(await h.since("s", "busy", busy.epoch, busy.offset - 1, 1 << 20), Gone)
+    newest = await h.since("s", "busy", busy.epoch, busy.offset, 1 << 20)
+    assert isinstance(newest, Replay) and [e.offset for e in newest.entries] == [last.offset]
+    assert h.stats()["entries"] == h.kept == 1 and len(h.order) <= 2 + ORDER_SLACK
+    assert h.bytes == 2 * ROOM_OVERHEAD + sum(
+        len(e.data) + ENTRY_OVERHEAD for r in h.rooms.values() for e in r.entries)
