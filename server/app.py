@@ -54,7 +54,7 @@ from server.sessions.install import install as sessions
 from server.settings import Settings
 from server.store.memory import MemoryStore
 from server.store.postgres import PostgresJournal
-from server.store.redis import RedisStore
+from server.store.redis import RedisStore, persistence_warning
 from server.store.sqlite import SqliteJournal
 from server.webhooks.install import install as webhooks
 from server.whiteboard.install import install as whiteboard
@@ -114,8 +114,9 @@ def create_app(
     if settings.redis_url is not None and node is not None:
         # Sessions live in Redis, shared with the other processes (server.cluster).
         store = RedisStore(_redis(settings.redis_url), node, prefix=settings.redis_prefix)
-        cluster = Cluster(_redis(settings.redis_url, subscriber=True), store, node=node,
-                          prefix=settings.redis_prefix)
+        cluster = Cluster(_redis(settings.redis_url), store, node=node,
+                          prefix=settings.redis_prefix,
+                          subscriber=_redis(settings.redis_url, subscriber=True))
     else:
         store = MemoryStore(_journal(database))
     history: MemoryHistory | RedisHistory = MemoryHistory(settings.history, clock)
@@ -217,6 +218,7 @@ def _join_cluster(ctx: Context, cluster: Cluster, sio: TandemSocketServer) -> No
         await ctx.delivery.deliver(events, None, origin=False)
 
     store.deliver_remote = deliver
+    store.applied = ctx.delivery.applied  # what cannot wait for the delivery (a move)
     if isinstance(ctx.history, RedisHistory):
         ctx.history.encode, ctx.history.local_emit = sio.encoded, sio.emit_parts
         cluster.handlers[HISTORY] = ctx.history.received
@@ -235,6 +237,8 @@ async def _storage(database: Database | PgDatabase, store: MemoryStore | RedisSt
             await documents.open()
         if cluster is not None:
             await cluster.start()
+            if (risk := await persistence_warning(cluster.redis)) is not None:
+                logger.warning("%s", risk)
         sessions = await store.start()
         if sessions:
             logger.info("%d sessions back from the session journal", sessions)

@@ -14,12 +14,18 @@ Each process is a node with a random id; the ids of its socket connections start
   request goes on the node's channel with a correlation id; the answer comes back on the asking
   node's channel, or the request fails: at once when no node listens on that channel (the node
   is gone), after ``timeout`` when it does not answer.
-- **Liveness**: each node renews ``alive`` every ``HEARTBEAT`` seconds. When a node's key runs
-  out, one other node (whichever takes the node's reaping lock first) disconnects the people who
-  were connected to it, in every session they were in, as if their connections had dropped;
-  their pages reconnect to any other node and rejoin. A node reaps only once it has itself been
-  in touch with Redis for two key lifetimes, so that after Redis was away nobody reaps a node
-  that simply has not renewed its key yet.
+- **Liveness**: each node renews ``alive`` every ``HEARTBEAT`` seconds, and lists the sessions
+  it holds people of (``nodesessions``; a session leaves the list once this node lets it go).
+  When a node's key runs out, one other node (whichever takes the node's reaping lock first)
+  disconnects the people who were connected to it, in every session on its list, as if their
+  connections had dropped; their pages reconnect to any other node and rejoin. A reap runs
+  beside the heartbeat, never in its way: disconnecting many people takes longer than a key
+  lives. A node reaps only once it has itself been in touch with Redis for two key lifetimes,
+  so that after Redis was away nobody reaps a node that simply has not renewed its key yet; a
+  node that others took for gone all the same lists its sessions again.
+
+A message that fails where it is handled is logged and dropped alone; the replica of its
+session is then read again from Redis before it is next used.
 
 When Redis is out of reach, commands fail with ``not_recorded``, reads are answered from the
 replicas, ``/readyz`` says so, and the channels and heartbeat reconnect by themselves.
@@ -33,6 +39,7 @@ import logging
 import os
 import secrets
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -89,9 +96,12 @@ def session_of_room(room: str) -> str:
 
 
 class Cluster:
-    def __init__(self, redis: Redis, store: RedisStore, *, node: str,
-                 prefix: str = "tandem:") -> None:
+    def __init__(self, redis: Redis, store: RedisStore, *, node: str, prefix: str = "tandem:",
+                 subscriber: Redis | None = None) -> None:
+        # Commands go on ``redis`` (they time out); the channels are followed on ``subscriber``,
+        # which waits for messages for ever (``redis`` when not given).
         self.redis = redis
+        self.subscriber = redis if subscriber is None else subscriber
         self.store = store
         self.node = node
         self.prefix = prefix
@@ -109,7 +119,14 @@ class Cluster:
         self.after_reconnect: list[Callable[[], Awaitable[None]]] = []
         self._pubsub: PubSub | None = None
         self._channels: set[str] = set()
+        # Sessions on this node's list; those to take off it, and those being taken off now (a
+        # session noted again meanwhile is added back only after that).
         self._noted: set[str] = set()
+        self._unlist: set[str] = set()
+        self._unlisting: tuple[frozenset[str], asyncio.Event] | None = None
+        # What the heartbeat starts beside itself, one of each at a time.
+        self._unlister: asyncio.Task[None] | None = None
+        self._reaper: asyncio.Task[None] | None = None
         self._tasks = TaskSet()
         self._in_touch_since: float | None = None
         self.last_contact: float | None = None
@@ -134,7 +151,7 @@ class Cluster:
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._pubsub = self.redis.pubsub()
+        self._pubsub = self.subscriber.pubsub()
         self._channels.add(self._node_channel(self.node))
         await self._pubsub.subscribe(*self._channels)
         await self._beat()
@@ -153,6 +170,8 @@ class Cluster:
             # a node that stops cleanly is gone at once (its people were told to reconnect)
             await self.redis.delete(self._alive(self.node))
         await self.redis.aclose()
+        if self.subscriber is not self.redis:
+            await self.subscriber.aclose()
 
     async def ping(self) -> None:
         """Raises unless Redis answers (the readiness check)."""
@@ -181,16 +200,13 @@ class Cluster:
                 await self._pubsub.unsubscribe(channel)
 
     async def _listen(self) -> None:
-        session_prefix = f"{self.prefix}c:"
         while True:
             pubsub = self._pubsub
             assert pubsub is not None
             try:
                 async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    channel = message["channel"].decode()
-                    await self._received(channel, message["data"], session_prefix)
+                    if message.get("type") == "message":
+                        await self._received(message["channel"].decode(), message["data"])
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
@@ -203,7 +219,7 @@ class Cluster:
         was published meanwhile is in the session logs)."""
         while True:
             await asyncio.sleep(RECONNECT_WAIT)
-            old, self._pubsub = self._pubsub, self.redis.pubsub()
+            old, self._pubsub = self._pubsub, self.subscriber.pubsub()
             if old is not None:
                 with contextlib.suppress(RedisError, OSError):
                     await old.aclose()  # type: ignore[no-untyped-call]
@@ -217,17 +233,35 @@ class Cluster:
             logger.info("the channels to other processes are back")
             return
 
-    async def _received(self, channel: str, data: bytes, session_prefix: str) -> None:
+    def _session_of(self, channel: str) -> str | None:
+        session_prefix = f"{self.prefix}c:"
+        return channel[len(session_prefix):] if channel.startswith(session_prefix) else None
+
+    async def _received(self, channel: str, data: bytes) -> None:
         try:
             unpacker = msgpack.Unpacker(raw=False)
             unpacker.feed(data)
             message = unpacker.unpack()
-            kind = message[0]
-            if (read := unpacker.tell()) < len(data):
-                message.append(data[read:])  # bytes after the message: its last part, as is
-        except (ValueError, IndexError, TypeError, msgpack.UnpackException):
+            read = unpacker.tell()
+        except (ValueError, TypeError, msgpack.UnpackException):
+            message = None
+        if not (isinstance(message, list) and message and isinstance(message[0], str)):
             logger.error("an unreadable message between processes was dropped")
             return
+        kind = message[0]
+        if read < len(data):
+            message.append(data[read:])  # bytes after the message: its last part, as is
+        try:
+            await self._handle(channel, kind, message)
+        except Exception as exc:
+            session_id = self._session_of(channel)
+            if session_id is not None and kind != EMIT and kind not in self.handlers:
+                self.store.distrust(session_id)
+            if isinstance(exc, (RedisError, OSError)):
+                raise  # the channels dropped, perhaps: every replica catches up after
+            _log_failure(session_id, kind, message, exc)
+
+    async def _handle(self, channel: str, kind: str, message: list[Any]) -> None:
         if kind == EMIT:
             if message[1] != self.node and self.local_emit is not None:
                 _, _, event, room, to, skip, parts = message
@@ -239,9 +273,9 @@ class Cluster:
             else:
                 self._replied(message)
             return
-        if not channel.startswith(session_prefix):
+        session_id = self._session_of(channel)
+        if session_id is None:
             return
-        session_id = channel[len(session_prefix):]
         handler = self.handlers.get(kind)
         if handler is None:
             await self.store.received(session_id, message)
@@ -337,6 +371,9 @@ class Cluster:
         """Someone of this session is connected here (whoever reaps this node looks there)."""
         if session_id in self._noted:
             return
+        while self._unlisting is not None and session_id in self._unlisting[0]:
+            await self._unlisting[1].wait()  # listed again after it was taken off, not before
+        self._unlist.discard(session_id)
         try:
             await self.redis.sadd(self._sessions_of(self.node), session_id)
         except RedisError as exc:
@@ -344,20 +381,48 @@ class Cluster:
                                    "in a moment.") from exc
         self._noted.add(session_id)
 
+    async def _unlist_gone(self) -> None:
+        """Take off this node's list the sessions it no longer holds: the replica sweep
+        (``server.replicas``) lets a session go only once nobody of it is connected here, and a
+        deleted session goes at once. The list is then as long as the sessions served here."""
+        held = set(self.store.replicas())
+        gone = {sid for sid in self._noted if sid not in held}
+        self._noted -= gone
+        self._unlist = (self._unlist | gone) - self._noted
+        if not self._unlist:
+            return
+        batch, self._unlist = frozenset(self._unlist), set()
+        done = asyncio.Event()
+        self._unlisting = (batch, done)
+        try:
+            await self.redis.srem(self._sessions_of(self.node), *batch)
+        except (RedisError, OSError):
+            self._unlist |= batch  # again at the next beat, unless noted again meanwhile
+            raise
+        finally:
+            self._unlisting = None
+            done.set()
+
     async def _beat(self) -> None:
         started = time.perf_counter()
+        listed = self._sessions_of(self.node)
         pipe = self.redis.pipeline(transaction=False)
         pipe.set(self._alive(self.node), "1", px=int(ALIVE_FOR * 1000))
         pipe.sadd(self._nodes, self.node)
-        await pipe.execute()
+        pipe.exists(listed)
+        _, joined, has_list = await pipe.execute()
         if self.on_round_trip is not None:
             self.on_round_trip(time.perf_counter() - started)
         now = time.monotonic()
         self.last_contact = now
         if self._in_touch_since is None:
             self._in_touch_since = now
-            # after an outage, this node's sessions are noted again
-            self._noted.clear()
+        elif joined:
+            logger.warning("another process took this one (%s) for gone", self.node)
+        if self._noted and (joined or not has_list):
+            # Reaped by another node while alive (it deleted the list), or Redis lost the
+            # list: listed again, so that whoever reaps this node once it is gone finds them.
+            await self.redis.sadd(listed, *self._noted)
 
     async def _heartbeat(self) -> None:
         while True:
@@ -367,13 +432,31 @@ class Cluster:
             except (RedisError, OSError):
                 self._in_touch_since = None
                 continue
-            if time.monotonic() - (self._in_touch_since or 0) >= 2 * ALIVE_FOR:
-                try:
-                    await self._reap()
-                except (RedisError, OSError):
-                    continue
-                except Exception:
-                    logger.exception("reaping a node that is gone failed")
+            except Exception:
+                logger.exception("a heartbeat of process %s failed", self.node)
+                continue
+            # Beside the heartbeat, never in its way: a reap may take longer than a key lives.
+            if self._unlister is None or self._unlister.done():
+                self._unlister = self._tasks.spawn(self._unlist_now())
+            if (time.monotonic() - (self._in_touch_since or 0) >= 2 * ALIVE_FOR
+                    and (self._reaper is None or self._reaper.done())):
+                self._reaper = self._tasks.spawn(self._reap_now())
+
+    async def _unlist_now(self) -> None:
+        try:
+            await self._unlist_gone()
+        except (RedisError, OSError):
+            pass  # again after the next beat
+        except Exception:
+            logger.exception("taking sessions off the list of process %s failed", self.node)
+
+    async def _reap_now(self) -> None:
+        try:
+            await self._reap()
+        except (RedisError, OSError):
+            pass  # again after a later beat
+        except Exception:
+            logger.exception("reaping a node that is gone failed")
 
     async def _reap(self) -> None:
         for raw in await self.redis.smembers(self._nodes):
@@ -395,6 +478,17 @@ class Cluster:
 
     def nodes_alive(self) -> Awaitable[Any]:
         return self.redis.smembers(self._nodes)
+
+
+def _log_failure(session_id: str | None, kind: str, message: list[Any],
+                 exc: Exception) -> None:
+    """Ids, the kind of message and of error and where it was raised: what a message carries
+    and the error's text may hold what people said or drew."""
+    sender = message[1][:16] if len(message) > 1 and isinstance(message[1], str) else None
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else "?"
+    logger.error("session %s: a message of kind %r from process %s failed here (%s at %s) and "
+                 "was dropped", session_id or "-", kind[:16], sender, type(exc).__name__, where)
 
 
 def refusal(code: str, message: str) -> Exception:
