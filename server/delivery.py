@@ -47,12 +47,35 @@ async def nothing_to_send(event: Event, actor_sid: str | None) -> None:
 class Delivery:
     deliverers: dict[type, Deliverer] = field(default_factory=dict)
     recorders: list[tuple[Recorder, bool]] = field(default_factory=list)
+    # What must follow the moment a command is applied, before anything else reaches this
+    # process's connections (``applied``); the rest waits for the events' delivery.
+    at_once: dict[type, Callable[[Any], None]] = field(default_factory=dict)
 
     def deliver_with(self, event_type: type[E], deliverer: Callable[[E, str | None],
                                                                      Awaitable[None]]) -> None:
         if event_type in self.deliverers:
             raise ValueError(f"{event_type.__name__} already has a deliverer")
         self.deliverers[event_type] = deliverer
+
+    def on_applied(self, event_type: type[E], act: Callable[[E], None]) -> None:
+        """``act`` runs for each event of the kind as soon as the command that caused it is
+        applied here (``applied``), whichever process gave it."""
+        if event_type in self.at_once:
+            raise ValueError(f"{event_type.__name__} already has something done at once")
+        self.at_once[event_type] = act
+
+    def applied(self, events: Sequence[Event]) -> None:
+        """A command was applied to this process's copy of a session shared with others (and
+        kept), and its events may wait for their delivery behind earlier ones: what cannot wait
+        is done now. (A person moved out of a room leaves its channel here before anything more
+        of that room is sent here: what other processes send to a room does not wait.)"""
+        at_once = self.at_once
+        if not at_once:
+            return
+        for event in events:
+            act = at_once.get(type(event))
+            if act is not None:
+                act(event)
 
     def add_recorder(self, recorder: Recorder, *, required: bool = False) -> None:
         self.recorders.append((recorder, required))

@@ -242,8 +242,9 @@ class SocketGateway:
     async def enter_room(self, sid: str, room: str) -> None:
         await self.sio.enter_room(sid, room)
 
-    async def leave_room(self, sid: str, room: str) -> None:
-        await self.sio.leave_room(sid, room)
+    def leave_room(self, sid: str, room: str) -> None:
+        """Nothing sent to ``room`` from now on reaches ``sid`` (at once: nothing awaited)."""
+        self.sio.manager.basic_leave_room(sid, "/", room)
 
     def leave_rooms(self, sid: str) -> None:
         """Take a connection out of every room but its own: nothing sent to its session or room

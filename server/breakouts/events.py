@@ -53,6 +53,7 @@ class BreakoutEvents:
         gw.on(w.HELP_REQUEST, self.on_help_request, rate, burst)
         gw.on(w.HELP_WITHDRAW, self.on_help_withdraw, rate, burst)
         d.deliver_with(ParticipantMoved, self._moved)
+        d.on_applied(ParticipantMoved, self._leaving)
         d.deliver_with(BreakoutsChanged, self._changed)
         d.deliver_with(BreakoutWarning, self._warning)
         d.deliver_with(RoomsCreated, nothing_to_send)
@@ -134,10 +135,10 @@ class BreakoutEvents:
         sid = e.connection_id
         to_room = e.participant.room
         present = sid is not None and sid in gw.connections
+        self._leaving(e)  # before anything is awaited (done already when shared, ``_leaving``)
         # Where the new room's history is, read before the mover enters it (as on joining).
         position = await self.ctx.history.position(e.session_id, to_room) if present else None
         if sid is not None and present:
-            await gw.leave_room(sid, room_key(e.session_id, e.from_room))
             await gw.enter_room(sid, room_key(e.session_id, to_room))
         logger.info(
             "participant %s in session %s moved from %s to %s",
@@ -164,6 +165,15 @@ class BreakoutEvents:
             ),
             to=sid,
         )
+
+    def _leaving(self, e: ParticipantMoved) -> None:
+        """The mover's connection here leaves the room they were moved out of at once, so that
+        nothing more of it reaches them; with several processes, as soon as the move is applied
+        here (``Delivery.applied``), not when its delivery comes round: what other processes
+        send to that room meanwhile does not wait for it."""
+        sid = e.connection_id
+        if sid is not None and sid in self.ctx.gateway.connections:
+            self.ctx.gateway.leave_room(sid, room_key(e.session_id, e.from_room))
 
     async def _changed(self, e: BreakoutsChanged, actor_sid: str | None) -> None:
         # Every process holding the session keeps a timer of the round: whichever is first

@@ -271,6 +271,13 @@ class RedisStore:
         if self.unsubscribe is not None:
             await self.unsubscribe(session_id)
 
+    def distrust(self, session_id: str) -> None:
+        """Something of this session failed here half way (an entry from another process):
+        its replica is read again from Redis before it is next read or changed."""
+        rep = self._replicas.get(session_id)
+        if rep is not None:
+            rep.stale = True
+
     def replicas(self) -> list[str]:
         return list(self._replicas)
 
@@ -603,3 +610,24 @@ class RedisStore:
 
 def text_of(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def persistence_warning(redis: Redis) -> str | None:
+    """What Redis's own settings put at risk of what Tandem acknowledges (an acknowledgement
+    means Redis holds the change): None when Redis keeps an append-only file synced on every
+    write, else a sentence for the log. A Redis that refuses CONFIG (as managed services do) is
+    not checked."""
+    try:
+        raw = await redis.config_get("append*")
+    except RedisError:
+        return None
+    config = {text_of(k): text_of(v) for k, v in raw.items()}
+    if config.get("appendonly") != "yes":
+        return ("Redis keeps no append-only file: if Redis restarts, the changes to sessions "
+                "since its last save are lost, acknowledged or not (run it with --appendonly yes "
+                "--appendfsync always).")
+    if config.get("appendfsync") != "always":
+        return (f"Redis syncs its append-only file {config.get('appendfsync', '?')!r}, not on "
+                "every write: if Redis itself crashes, up to about a second of acknowledged "
+                "changes to sessions is lost (--appendfsync always keeps them).")
+    return None
