@@ -15,6 +15,23 @@ With several processes (``server.whiteboard.sync``), every update this process k
 to ``on_kept`` once it is stored, for the others; an update another process kept is ``merge``d:
 applied to the document (once what it builds on is there: such updates wait beside the
 document, as held ones do), never stored or relayed again here.
+
+A write the store did not take (Redis out of reach or too slow, the disk failing) is refused to
+its sender (``not_recorded``), yet its update stays in the document: it was relayed to the room
+already, and the next updates (its sender's, or anyone's who built on it) depend on it. So an
+update is acknowledged only once the store holds everything it builds on: when an earlier write
+of the board failed, the failed updates are written again first (after it in the store, which
+is harmless: a load, a compaction and the other processes all hold an update until what it
+builds on comes), and told to the other processes, which would otherwise hold every later
+update aside for ever. If that second write fails too, the update is refused as well, and the
+next one tries again. Dropping the board from memory instead would rely on a page pushing the
+failed update again on its next sync, yet the page may be gone, and the other processes would
+still wait for it. The failed updates kept for a second try hold at most a board's worth of
+bytes; past it they are replaced by the whole document, which holds them all.
+
+A board is read again from the store (``read_again``: after this process's channels dropped, or
+when too many updates of others wait) only once its writes in flight are stored: read before,
+it would lack them, and this process ignores the updates it published itself.
 """
 
 from __future__ import annotations
@@ -78,6 +95,14 @@ class Board:
         # the bytes of theirs applied since the snapshot (theirs to compact, not this one's).
         self.arriving: list[tuple[bytes, Needs]] = []
         self.merged_bytes = 0
+        # Writes of this board queued so far; those whose update the store did not take, by
+        # number (the first failed one's), until they are written again; the second writes in
+        # flight, each with the lowest number it holds.
+        self.writes = 0
+        self.unsaved: list[tuple[int, bytes]] = []
+        self.retrying: list[tuple[int, asyncio.Future[list[None]]]] = []
+        # To be read again from the store once its writes in flight are stored.
+        self.stale = False
 
     @property
     def held_bytes(self) -> int:
@@ -339,13 +364,14 @@ class Boards:
             return Landed((), _done())
         board.expire(now)
         if not board.builds_on_known(needs):
+            if board.stale:
+                return Landed((), _done())  # to be read again from the store, which has it
             board.arriving.append((update, needs))
             if len(board.arriving) > ARRIVING_MAX:
                 logger.warning("board %s/%s: %d updates of other processes wait for what "
                                "they build on; read again from the store", board.key.session_id,
                                board.key.room, len(board.arriving))
-                if self.loaded.get(board.key) is board:
-                    del self.loaded[board.key]
+                self.read_again(board)
             return Landed((), _done())
         board.merge(update)
         while (ready := next((a for a in board.arriving if board.builds_on_known(a[1])),
@@ -376,29 +402,59 @@ class Boards:
         return Cleared(update, self._keep(board, update))
 
     def _keep(self, board: Board, update: bytes) -> asyncio.Future[None]:
-        key = board.key
-        appended = self.store.append(key, update)
-        if self.on_kept is not None:
-            tell = self.on_kept
-
-            def stored(f: asyncio.Future[None]) -> None:
-                if not f.cancelled() and f.exception() is None:
-                    tell(key, update)
-
-            appended.add_done_callback(stored)
-        writes: list[asyncio.Future[None]] = [appended]
+        """Queue ``update`` (applied to the board) for the store; the future resolves once the
+        store holds it and everything it builds on."""
+        key, number = board.key, board.writes
+        board.writes += 1
+        writes: list[asyncio.Future[None]] = [self._append(board, number, update)]
         if board.needs_compaction(self.compact_bytes):
             writes.append(self._compact(board))
         self.busy[key] = self.busy.get(key, 0) + 1
+        written = asyncio.ensure_future(self._written(board, number, asyncio.gather(*writes)))
+        written.add_done_callback(lambda _: self._settled(key))
+        return written
 
-        def done(_: object) -> None:
-            self.busy[key] -= 1
-            if not self.busy[key]:
-                del self.busy[key]
+    def _append(self, board: Board, number: int, update: bytes) -> asyncio.Future[None]:
+        """Queue one write of ``update``: told to the other processes once stored, kept for a
+        second try if the store did not take it."""
+        key = board.key
+        appended = self.store.append(key, update)
+        tell = self.on_kept
 
-        kept = asyncio.gather(*writes)
-        kept.add_done_callback(done)
-        return asyncio.ensure_future(_none(kept))
+        def stored(f: asyncio.Future[None]) -> None:
+            if f.cancelled() or f.exception() is not None:
+                board.unsaved.append((number, update))
+                if sum(len(u) for _, u in board.unsaved) > board.limits.board_bytes:
+                    board.unsaved = [(min(n for n, _ in board.unsaved), board.encoded())]
+            elif tell is not None:
+                tell(key, update)
+
+        appended.add_done_callback(stored)
+        return appended
+
+    async def _written(self, board: Board, number: int, kept: Awaitable[list[None]]) -> None:
+        """Once the write of update ``number`` is done, write again the earlier updates of the
+        board that the store did not take (every write before it is done by then: the store
+        keeps the order), and wait for those writes."""
+        await kept
+        if any(n < number for n, _ in board.unsaved):
+            entries, board.unsaved = board.unsaved, []
+            retry = asyncio.gather(*(self._append(board, n, u) for n, u in entries))
+            entry = (min(n for n, _ in entries), retry)
+            board.retrying.append(entry)
+            retry.add_done_callback(lambda _: board.retrying.remove(entry))
+        waits = [asyncio.shield(f) for lowest, f in board.retrying if lowest < number]
+        if waits:
+            await asyncio.gather(*waits)
+
+    def _settled(self, key: BoardKey) -> None:
+        self.busy[key] -= 1
+        if self.busy[key]:
+            return
+        del self.busy[key]
+        board = self.loaded.get(key)
+        if board is not None and board.stale:
+            del self.loaded[key]
 
     def _compact(self, board: Board) -> asyncio.Future[None]:
         snapshot = board.encoded()
@@ -411,6 +467,21 @@ class Boards:
         if board is not None:
             return board
         return await self._load(key, None)
+
+    def read_again(self, board: Board) -> None:
+        """Have ``board`` read from the store on its next use: dropped from memory now, or once
+        its writes in flight are stored (a read before would lack them)."""
+        if self.loaded.get(board.key) is not board:
+            return
+        if self.busy.get(board.key):
+            board.stale = True
+        else:
+            del self.loaded[board.key]
+
+    def read_all_again(self) -> None:
+        """Have every loaded board read from the store on its next use (``read_again``)."""
+        for board in list(self.loaded.values()):
+            self.read_again(board)
 
     def forget(self, session_id: str, rooms: list[str] | None = None) -> None:
         """Drop boards of a session (of ``rooms`` only, when given) from memory."""

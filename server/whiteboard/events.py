@@ -63,6 +63,7 @@ class WhiteboardEvents:
     def forget_here(self, session_id: str, rooms: list[str] | None = None) -> None:
         """Drop boards of a session (of ``rooms``; all when None) from this process's memory."""
         self.boards.forget(session_id, rooms)
+        self.relay.forget(session_id, rooms)
         self.metas.pop(session_id, None)
 
     async def deleted(self, session_id: str, rooms: list[str] | None = None) -> None:
@@ -282,9 +283,7 @@ class WhiteboardEvents:
                 )
             elif isinstance(event, SessionEnded):
                 # The boards stay on disk (REST reads them there); memory is freed at once.
-                self.metas.pop(event.session_id, None)
-                self.boards.forget(event.session_id)
-                self.relay.forget(event.session_id)
+                self.forget_here(event.session_id)
 
 
 def _room_order(room: str) -> tuple[bool, int, int, str]:

@@ -46,9 +46,11 @@ def install(app: web.Application, ctx: Context) -> None:
 
         async def reload_boards() -> None:
             """After this process's channels dropped, its loaded boards may lack updates kept
-            meanwhile: they are read again from the store when next used."""
+            meanwhile: they are read again from the store when next used (a board with writes
+            in flight, once they are stored)."""
             for session_id in {key.session_id for key in boards.loaded}:
-                events.forget_here(session_id)
+                events.metas.pop(session_id, None)
+            boards.read_all_again()
 
         cluster.after_reconnect.append(reload_boards)
         # A session dropped from this process's memory takes its boards along, once every write

@@ -278,16 +278,19 @@ class RedisBoardStore:
                 queue.task_done()
 
     async def _append_batch(self, ops: list[_Op]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
         now = repr(self.clock())
-        for op in ops:
-            assert op.append is not None
-            key, update = op.append
-            board, log, gone = self._board(key)
-            await self._append(keys=[board, log, self._rooms(key.session_id), self._index, gone],
-                               args=[update, key.room, now, key.session_id], client=pipe)
         try:
-            await pipe.execute()
+            # Left with ``async with``: a pipeline whose scripts could not be checked (Redis out
+            # of reach) would otherwise keep its connection.
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for op in ops:
+                    assert op.append is not None
+                    key, update = op.append
+                    board, log, gone = self._board(key)
+                    await self._append(
+                        keys=[board, log, self._rooms(key.session_id), self._index, gone],
+                        args=[update, key.room, now, key.session_id], client=pipe)
+                await pipe.execute()
         except (RedisError, OSError) as exc:
             error = NotRecorded("This may not have been kept: the board store is out of reach. "
                                 "Try again in a moment.")

@@ -5,7 +5,8 @@ within ``relay_interval`` are merged into one message, so a busy room costs at m
 per member per interval whatever the number of people drawing. Cursors are never stored; the room
 receives them in batches every ``cursor_interval``. Both are keyed by board, and a board is one
 room of one round (room ids name their round), so nothing queued for a room reaches the next
-round's room of the same name.
+round's room of the same name. A session that ends or leaves this process's memory is let go of
+(``forget``): an update still waiting goes to the room first, then its board is let go of too.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class _Outbox:
     sids: set[str | None] = field(default_factory=set)
     last_sent: float = float("-inf")
     scheduled: bool = False
+    forgotten: bool = False  # its session left: dropped once the send waiting has gone
 
 
 @dataclass(slots=True)
@@ -59,6 +61,7 @@ class Relay:
         box = self.outboxes.get(key)
         if box is None:
             box = self.outboxes[key] = _Outbox()
+        box.forgotten = False
         box.updates.append(update)
         box.senders.append(pid)
         box.sids.add(sid)
@@ -73,7 +76,12 @@ class Relay:
 
     async def _flush_later(self, key: BoardKey, wait: float) -> None:
         await asyncio.sleep(wait)
-        await self._flush(key)
+        try:
+            await self._flush(key)
+        finally:
+            box = self.outboxes.get(key)
+            if box is not None and box.forgotten and not box.scheduled and not box.updates:
+                del self.outboxes[key]
 
     async def _flush(self, key: BoardKey) -> None:
         box = self.outboxes.get(key)
@@ -115,9 +123,15 @@ class Relay:
             room=room_key(key.session_id, key.room),
         )
 
-    def forget(self, session_id: str) -> None:
-        for key in [k for k in self.outboxes if k.session_id == session_id]:
-            if not self.outboxes[key].scheduled:
+    def forget(self, session_id: str, rooms: list[str] | None = None) -> None:
+        """Let go of a session's boards (of ``rooms``; all when None): an update waiting to be
+        sent still goes to the room, and its board is let go of then."""
+        for key in [k for k in self.outboxes if k.session_id == session_id
+                    and (rooms is None or k.room in rooms)]:
+            box = self.outboxes[key]
+            if box.scheduled:
+                box.forgotten = True
+            else:
                 del self.outboxes[key]
 
 
