@@ -92,12 +92,16 @@ def set_recognition(s: Session, participant_id: str, connection_id: str, source:
 
 
 def attribute(s: Session, actor_id: str | None, connection_id: str | None, speaker_id: str,
-              source: CaptionSource) -> CaptionSpeaker:
+              source: CaptionSource, heard_in: str | None = None) -> CaptionSpeaker:
     """Check that a caption may be shown, and to whom it belongs.
 
     ``server``: recognised from ``speaker_id``'s audio (no actor); ``browser``: the speaker's own
     page; ``captioner``: someone allowed to caption others, for a person of their room or for an
-    unknown speaker (``speaker_id`` empty).
+    unknown speaker (``speaker_id`` empty). ``heard_in`` is the room the words were said in, when
+    known (the server's recognition hears each stretch of speech in one room; a page says which
+    room it was in when the words were said or typed): a caption of them is shown there only,
+    never in a room the speaker or captioner was moved to since (what is said in a breakout room
+    stays there).
     """
     _require_on(s)
     if source == "server":
@@ -107,11 +111,15 @@ def attribute(s: Session, actor_id: str | None, connection_id: str | None, speak
         if speaker.caption_source != "server":
             raise NotAllowed("That participant's page recognises their speech itself.")
         room = speaker.room
+        if heard_in is not None and heard_in != room:
+            raise NotSameRoom("That was said in a room the speaker has left.")
     else:
         if actor_id is None or connection_id is None:
             raise NotAllowed("A typed or browser caption needs its sender.")
         actor = s.connected(actor_id, connection_id)
         room = actor.room
+        if heard_in is not None and heard_in != room:
+            raise NotSameRoom("That was said in a room you have left.")
         if source == "browser":
             if speaker_id != actor.id:
                 raise NotAllowed("A page sends captions of its own person's speech only.")
@@ -156,10 +164,10 @@ def clean_caption(text: str) -> str:
 
 def post_caption(s: Session, actor_id: str | None, connection_id: str | None, speaker_id: str,
                  utterance: str, text: str, source: CaptionSource, start: float,
-                 now: float) -> list[Event]:
+                 now: float, heard_in: str | None = None) -> list[Event]:
     """A final caption line: shown in the room, its words counted for the speaker, and kept for
-    the transcript when the session and the speaker allow it."""
-    who = attribute(s, actor_id, connection_id, speaker_id, source)
+    the transcript when the session and the speaker allow it (``heard_in``: ``attribute``)."""
+    who = attribute(s, actor_id, connection_id, speaker_id, source, heard_in)
     line = clean_caption(text)
     if not 0 < len(utterance) <= UTTERANCE_MAX:
         raise InvalidPayload(f"An utterance id is 1 to {UTTERANCE_MAX} characters.")

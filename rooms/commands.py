@@ -130,6 +130,22 @@ class End(Command[SessionView]):
 
 
 @dataclass(frozen=True, slots=True)
+class ForgetSent(Command[None]):
+    """A participant's request (by its page's id) took effect but its records could not be
+    kept (``not_recorded``): the same request sent again is applied again, so that it is
+    recorded, rather than answered as done (``Participant.forget_sent``)."""
+
+    participant_id: str
+    client_id: str
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        p = s.participants.get(self.participant_id)
+        if p is not None:
+            p.forget_sent(self.client_id)
+        return Outcome(None, ())
+
+
+@dataclass(frozen=True, slots=True)
 class PostChat(Command[ChatMessage | None]):
     can_move_media: ClassVar[bool] = False
     participant_id: str
@@ -403,11 +419,12 @@ class PostCaption(Command[None]):
     source: CaptionSource
     start: float
     at: float
+    heard_in: str | None = None  # the room it was said in, when known (``captions.attribute``)
 
     def outcome(self, s: Session) -> Outcome[None]:
         return done(captions.post_caption(s, self.actor_id, self.connection_id,
                                            self.speaker_id, self.utterance, self.text,
-                                           self.source, self.start, self.at))
+                                           self.source, self.start, self.at, self.heard_in))
 
 
 COMMAND_TYPES: tuple[type[Command[object]], ...] = (
@@ -417,5 +434,5 @@ COMMAND_TYPES: tuple[type[Command[object]], ...] = (
     HelpRequest, HelpWithdraw, Tick, RaiseHand, SetSpeaking, React, CheckIn, Rate, EditBoard,
     ShowBoard, ShareScreen, StopScreen, SetScreenPolicy, ReportFallback, MeasuredSpeaking,
     ServerMediaStopped, ViewCaptions, SetTranscribed, SetRecognition, PostCaption,
-    StopWaiting, Admit, Decline, Moderate, SetLocked, EndForEveryone, RevokeLink,
+    StopWaiting, Admit, Decline, Moderate, SetLocked, EndForEveryone, RevokeLink, ForgetSent,
 )

@@ -84,6 +84,11 @@ class Participant:
         if len(sent) > SENT_MAX:
             del sent[next(iter(sent))]
 
+    def forget_sent(self, client_id: str) -> None:
+        """The request sent with this id took effect but was not recorded: sent again, it is
+        applied again (and recorded), not answered as done."""
+        self.sent.pop(client_id, None)
+
     def move_to(self, presence: Presence, now: float) -> None:
         self.presence = check_transition(
             PRESENCE_TRANSITIONS, f"Participant {self.id}", self.presence, presence

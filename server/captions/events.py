@@ -193,14 +193,14 @@ class CaptionEvents:
         assert self.recogniser is not None and self.tap is not None
         number, self.next_stream = self.next_stream, self.next_stream + 1
         self.listening[key] = (room, number)
-        self.recogniser.open((*key, number), (key[0], room))
+        self.recogniser.open(stream_of(key, room, number), (key[0], room))
         self.tap.listen(key, True)
 
     def _stop_listening(self, key: PeerKey) -> None:
         assert self.recogniser is not None and self.tap is not None
-        _, number = self.listening.pop(key)
+        room, number = self.listening.pop(key)
         self.tap.listen(key, False)
-        self.recogniser.end((*key, number))
+        self.recogniser.end(stream_of(key, room, number))
 
     def forget_session(self, session_id: str) -> None:
         """The session left this process's memory: stop following whose speech it wants."""
@@ -222,7 +222,7 @@ class CaptionEvents:
         loop's time (the speech service measures silences with it)."""
         listened = self.listening.get(key)
         if self.recogniser is not None and listened is not None:
-            self.recogniser.feed((*key, listened[1]), pcm, at)
+            self.recogniser.feed(stream_of(key, *listened), pcm, at)
 
     def _wall(self, loop_time: float) -> float:
         """A time of the loop's clock on the session's clock."""
@@ -231,14 +231,14 @@ class CaptionEvents:
     def on_caption(self, heard: Heard) -> None:
         """The speech service recognised a partial or final caption."""
         stream = heard.stream
-        if not (isinstance(stream, tuple) and len(stream) == 3):
+        if not (isinstance(stream, tuple) and len(stream) == 4):
             return
-        session_id, pid, number = stream
+        session_id, pid, number, room = stream
         # Unique for the speaker: their stream's number and the utterance's within it.
         utterance = f"s{number}-{heard.utterance}"
         text = " ".join(heard.text.split())
         if text:
-            self.tasks.spawn(self._heard((session_id, pid), utterance, text, heard.final,
+            self.tasks.spawn(self._heard((session_id, pid), room, utterance, text, heard.final,
                                          self._wall(heard.start), self._wall(heard.end)))
 
     def on_behind(self, group: Hashable, behind: bool) -> None:
@@ -249,17 +249,19 @@ class CaptionEvents:
         status = w.CAPTIONS_STATUS({"room": room, "behind": behind})
         self.tasks.spawn(self.ctx.gateway.emit(status, room=room_key(session_id, room)))
 
-    async def _heard(self, stream: PeerKey, utterance: str, text: str, final: bool,
+    async def _heard(self, stream: PeerKey, room: str, utterance: str, text: str, final: bool,
                      start: float, end: float) -> None:
+        """A caption of speech heard in ``room``: shown there, and nowhere else (its speaker
+        may have been moved since: what was said in a breakout room stays there)."""
         session_id, pid = stream
         try:
             if final:
                 await self.ctx.execute(session_id, PostCaption(
                     None, None, pid, utterance, text[:CAPTION_TEXT_MAX], "server", start,
-                    self.ctx.clock()))
+                    self.ctx.clock(), heard_in=room))
                 return
-            who = await self.ctx.store.read(session_id,
-                                            lambda s: attribute(s, None, None, pid, "server"))
+            who = await self.ctx.store.read(
+                session_id, lambda s: attribute(s, None, None, pid, "server", heard_in=room))
         except TandemError as exc:  # they left, turned it off, or their page recognises now
             logger.info("a caption in session %s not shown: %s", session_id, exc.code)
             return
@@ -271,3 +273,9 @@ class CaptionEvents:
 
     async def close(self) -> None:
         await self.tasks.close()
+
+
+def stream_of(key: PeerKey, room: str, number: int) -> tuple[str, str, int, str]:
+    """A speech stream of the speech service: a speaker's stretch of listening in one room
+    (session id, participant id, its number, the room)."""
+    return (key[0], key[1], number, room)

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from server.captions.events import CaptionEvents, Recogniser
+from server.captions.events import CaptionEvents, Recogniser, stream_of
 from server.captions.routes import TranscriptRoutes
 from server.context import Context
 
@@ -72,10 +72,10 @@ class LazyRecogniser:
             return
         self.service = service
         for key, (room, number) in self.events.listening.items():
-            service.open((*key, number), (key[0], room))
+            service.open(stream_of(key, room, number), (key[0], room))
 
     def open(self, stream: Hashable, group: Hashable) -> None:
-        """``stream`` is (session id, participant id, number)."""
+        """``stream`` is (session id, participant id, number, room): ``events.stream_of``."""
         if self.service is not None:
             self.service.open(stream, group)
         elif isinstance(stream, tuple) and self.ctx.audio.serves(stream[0]):

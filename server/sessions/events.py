@@ -9,8 +9,14 @@ import secrets
 from dataclasses import dataclass
 
 from media.ice import ice_servers_for
-from rooms.commands import Disconnect, Join, Leave, PostChat, SetMedia
-from rooms.errors import AlreadyJoined, InvalidPayload, NotRecorded, SessionNotFound
+from rooms.commands import Disconnect, ForgetSent, Join, Leave, PostChat, SetMedia
+from rooms.errors import (
+    AlreadyJoined,
+    InvalidPayload,
+    NotRecorded,
+    SessionNotFound,
+    TandemError,
+)
 from rooms.events import (
     Admitted,
     ChatPosted,
@@ -191,12 +197,22 @@ class SessionEvents:
                         position=position_wire(room, position))
 
     async def on_chat(self, conn: Connection, payload: ChatPayload) -> ChatAck:
-        message = await self.ctx.execute(
-            conn.session_id,
-            PostChat(conn.joined_id(), conn.sid, payload.text, self.ctx.clock(),
-                     payload.client_id),
-            conn.sid,
-        )
+        pid = conn.joined_id()
+        try:
+            message = await self.ctx.execute(
+                conn.session_id,
+                PostChat(pid, conn.sid, payload.text, self.ctx.clock(), payload.client_id),
+                conn.sid,
+            )
+        except NotRecorded:
+            if payload.client_id is not None:
+                # Posted, but its record was not kept: sent again with its id, it is posted
+                # and recorded again rather than answered as posted (a message missing from
+                # the record matters more than one shown twice).
+                with contextlib.suppress(TandemError):
+                    await self.ctx.store.update(conn.session_id,
+                                                ForgetSent(pid, payload.client_id))
+            raise
         if message is None:  # sent again, and the first posting is no longer in the history
             return {"ok": True}
         return {"ok": True, "message": message_wire(message)}

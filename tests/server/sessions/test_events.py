@@ -404,6 +404,38 @@ async def test_a_failing_required_recorder_turns_the_ack_into_not_recorded(
     assert (await mentor.next("chat"))["message"]["text"] == "said, but not recorded"
 
 
+async def test_a_message_not_recorded_sent_again_with_its_id_is_posted_and_recorded(
+    api: Api, peers: Callable[[], Peer], server: Any
+) -> None:
+    from rooms.events import ChatPosted
+    from server.app import CONTEXT
+
+    recorded: list[str] = []
+    failures = [OSError("disk full")]
+
+    async def fails_once(events: Sequence[object]) -> None:
+        if failures:
+            raise failures.pop()
+        recorded.extend(e.message.text for e in events if isinstance(e, ChatPosted))
+
+    _, mentor, mentee = await pair(api, peers)
+    server.app[CONTEXT].delivery.add_recorder(fails_once, required=True)
+    said = {"text": "kept at last", "client_id": "page-1"}
+    ack = await mentee.call("chat", said)
+    assert ack["error"]["code"] == "not_recorded"
+    first = await mentor.next("chat")
+    # The page sends it again with its id: posted again, and this time recorded.
+    again = await mentee.call("chat", said)
+    assert again["ok"] and again["message"]["id"] != first["message"]["id"], again
+    assert recorded == ["kept at last"]
+    assert (await mentor.next("chat"))["message"]["id"] == again["message"]["id"]
+    # A third time, with the same id, it is the one just posted: nothing new.
+    third = await mentee.call("chat", said)
+    assert third["ok"] and third["message"]["id"] == again["message"]["id"]
+    await mentor.nothing("chat")
+    assert recorded == ["kept at last"]
+
+
 async def test_unknown_events_are_answered(api: Api, peers: Callable[[], Peer]) -> None:
     _, mentor, _ = await pair(api, peers)
     ack = await mentor.call("no_such_event", {"x": 1})
