@@ -132,12 +132,13 @@ class CaptionEvents:
             await self.ctx.execute(
                 conn.session_id,
                 PostCaption(pid, conn.sid, payload.speaker_id, payload.utterance, payload.text,
-                            source, start, now),
+                            source, start, now, heard_in=payload.room),
                 conn.sid,
             )
             return OK
         who = await self.ctx.store.read(
-            conn.session_id, lambda s: attribute(s, pid, conn.sid, payload.speaker_id, source))
+            conn.session_id,
+            lambda s: attribute(s, pid, conn.sid, payload.speaker_id, source, payload.room))
         if key not in opened:
             while len(opened) >= TYPED_OPEN_MAX:
                 del opened[next(iter(opened))]

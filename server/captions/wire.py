@@ -8,7 +8,8 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from rooms.captions import CAPTION_TEXT_MAX, UTTERANCE_MAX
-from server.protocol import Inbound, InboundModel, OkAck, Outbound, PositionWire
+from rooms.room import ROOM_ID_MAX
+from server.protocol import Inbound, InboundModel, OkAck, Outbound, PositionWire, Text
 
 PARTICIPANT_ID_MAX = 64
 
@@ -30,10 +31,13 @@ class SourcePayload(InboundModel):
 
 class TextPayload(InboundModel):
     # Empty: an unknown speaker (a captioner's choice).
-    speaker_id: str = Field(max_length=PARTICIPANT_ID_MAX)
-    utterance: str = Field(min_length=1, max_length=UTTERANCE_MAX)
-    text: str = Field(min_length=1, max_length=CAPTION_TEXT_MAX)
+    speaker_id: Text = Field(max_length=PARTICIPANT_ID_MAX)
+    utterance: Text = Field(min_length=1, max_length=UTTERANCE_MAX)
+    text: Text = Field(min_length=1, max_length=CAPTION_TEXT_MAX)
     final: bool
+    # The room the page was in when the words were said or typed: shown there only, refused
+    # (not_same_room) once the speaker or captioner is in another room.
+    room: Text | None = Field(default=None, min_length=1, max_length=ROOM_ID_MAX)
 
 
 # -- outbound -------------------------------------------------------------------------------------

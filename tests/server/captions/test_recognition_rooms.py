@@ -96,3 +96,32 @@ async def test_a_breakout_rooms_words_heard_after_it_closed_are_not_shown_elsewh
     while not ben.inbox["caption"].empty():
         texts.append(ben.inbox["caption"].get_nowait()["text"])
     assert texts == ["said in the main room"], texts
+
+
+async def test_a_pages_caption_carries_its_room_and_is_refused_in_another(
+    api: Api, peers: Callable[[], Peer]
+) -> None:
+    """A line typed by a captioner (or recognised by a speaker's page) in a breakout room, sent
+    as they are moved out of it, is refused rather than shown in the room they are in now."""
+    s = await api.create_session()
+    mia, ana, carl = peers(), peers(), peers()
+    await mia.connect(api.token(s["join_urls"]["mentor"]))
+    await mia.join("Mia")
+    await ana.connect(api.token(s["join_urls"]["mentee"]))
+    await ana.join("Ana")
+    await carl.connect(api.token(s["join_urls"]["captioner"]))
+    await carl.join("Carl")
+    await ok(mia, "captions_view", {"on": True})
+    await ok(mia, "breakout_create", {"count": 1})
+    for p in (ana, carl):
+        await ok(mia, "breakout_assign", {"participant_id": p.id, "room": "1:b1"})
+    await ok(mia, "breakout_open", {})
+    await ok(mia, "breakout_close", {"countdown_seconds": 0})  # all back in the main room
+    line = {"speaker_id": ana.id, "utterance": "c1", "final": True}
+    late = await carl.call("caption_text", {**line, "text": "typed in room one", "room": "1:b1"})
+    assert late["ok"] is False and late["error"]["code"] == "not_same_room", late
+    here = await carl.call("caption_text", {**line, "utterance": "c2", "text": "typed here",
+                                            "room": "main"})
+    assert here["ok"], here
+    assert (await mia.next("caption"))["text"] == "typed here"
+    await mia.nothing("caption")

@@ -185,8 +185,9 @@ export function keptFinals(send, refused, changed = () => {}, pause = (ms) => ne
  * @param {object} ctx
  * @param {(caption: CaptionText) => Promise<Ack>} ctx.send
  * @param {(text: string) => void} ctx.alert
+ * @param {() => string} [ctx.room]  the captioner's room now: each line carries the room it was typed in
  */
-export function createCaptionerPanel({ send, alert }) {
+export function createCaptionerPanel({ send, alert, room }) {
   const panel = el("section", { id: "captioner-panel", class: "captioner-panel", "aria-labelledby": "captioner-heading", hidden: true });
   const heading = el("h2", { id: "captioner-heading", class: "visually-hidden" }, t("captions.captioner.heading"));
   const form = el("form", { class: "captioner-form", novalidate: true });
@@ -206,7 +207,9 @@ export function createCaptionerPanel({ send, alert }) {
     const text = n ? t("captions.captioner.waiting", { count: n }) : "";
     if (waiting.textContent !== text) waiting.textContent = text;
   });
-  const typed = typedCaptions((c) => finals.deliver(c));
+  // A line goes to the room it was typed in, even when it waits for the connection: the server
+  // refuses it once the captioner is in another room.
+  const typed = typedCaptions((c) => finals.deliver(room ? { ...c, room: room() } : c));
   input.addEventListener("input", () => typed.typed(select.value, input.value));
   form.addEventListener("submit", (e) => {
     e.preventDefault();

@@ -3,7 +3,7 @@
 
 import { CLIENT_EVENTS } from "../../core/events.js";
 
-/** @typedef {{speaker_id: string, utterance: string, text: string, final: boolean}} CaptionText */
+/** @typedef {{speaker_id: string, utterance: string, text: string, final: boolean, room?: string}} CaptionText */
 
 /** @param {{request: (event: string, payload: object) => Promise<import("../../core/types.js").Ack>}} transport */
 export function captionCommands(transport) {
@@ -14,7 +14,12 @@ export function captionCommands(transport) {
     transcribe: (on) => transport.request(CLIENT_EVENTS.CAPTIONS_TRANSCRIBE, { on }),
     /** Who recognises my speech: the server, or this browser. @param {"server" | "browser"} source */
     source: (source) => transport.request(CLIENT_EVENTS.CAPTIONS_SOURCE, { source }),
-    /** Caption text, from my browser's recognition or a captioner's typing. @param {CaptionText} caption */
-    text: ({ speaker_id, utterance, text, final }) => transport.request(CLIENT_EVENTS.CAPTION_TEXT, { speaker_id, utterance, text, final }),
+    /**
+     * Caption text, from my browser's recognition or a captioner's typing, with the room it was
+     * said or typed in (the server shows it there only).
+     * @param {CaptionText} caption
+     */
+    text: ({ speaker_id, utterance, text, final, room }) =>
+      transport.request(CLIENT_EVENTS.CAPTION_TEXT, room ? { speaker_id, utterance, text, final, room } : { speaker_id, utterance, text, final }),
   };
 }

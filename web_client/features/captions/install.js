@@ -75,7 +75,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
     download: (format) => downloadTranscript(format),
     closed: () => setPanelOpen(false, true),
   });
-  const captioner = createCaptionerPanel({ send: (c) => commands.text(c), alert });
+  const captioner = createCaptionerPanel({ send: (c) => commands.text(c), alert, room: () => store.room });
   const joinConsent = createJoinConsent();
   const browser = Recognition
     ? new BrowserCaptions({
@@ -219,7 +219,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
   function sendOwnText(utterance, text, final) {
     const me = store.me.id;
     if (!me) return;
-    commands.text({ speaker_id: me, utterance, text, final }).then((ack) => {
+    commands.text({ speaker_id: me, utterance, text, final, room: store.room }).then((ack) => {
       if (ack.ok || ack.error.code === "timeout" || ack.error.code === "rate_limited") return;
       if (browser) browser.stop();
       browserWanted = false;
@@ -278,6 +278,12 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
     if (before !== undefined && before !== store.room) {
       log.clear();
       behind = false;
+      // What the browser was still recognising was said in the room left: it is dropped, not
+      // sent to the new room.
+      if (browser && browser.running) {
+        browser.stop();
+        browser.start();
+      }
     }
     render();
   });

@@ -156,11 +156,14 @@ test("the commands send the protocol's payloads", async () => {
   await c.transcribe(false);
   await c.source("browser");
   await c.text({ speaker_id: "p1", utterance: "u1", text: "hi", final: true, extra: 1 });
+  // with the room it was said in: the server shows it there only
+  await c.text({ speaker_id: "p1", utterance: "u2", text: "in b1", final: true, room: "1:b1" });
   assert.deepEqual(transport.sent, [
     { event: CLIENT_EVENTS.CAPTIONS_VIEW, payload: { on: true } },
     { event: CLIENT_EVENTS.CAPTIONS_TRANSCRIBE, payload: { on: false } },
     { event: CLIENT_EVENTS.CAPTIONS_SOURCE, payload: { source: "browser" } },
     { event: CLIENT_EVENTS.CAPTION_TEXT, payload: { speaker_id: "p1", utterance: "u1", text: "hi", final: true } },
+    { event: CLIENT_EVENTS.CAPTION_TEXT, payload: { speaker_id: "p1", utterance: "u2", text: "in b1", final: true, room: "1:b1" } },
   ]);
 });
 
