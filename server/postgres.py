@@ -20,8 +20,15 @@ past ``command_timeout``), the connection is dropped and every operation of the 
 connection broke while it was being committed may have been kept: it is reported as not kept
 (the safe side: the client is told it was not recorded).
 
-Reads use the same pool (``read``, ``stream``). Messages of PostgreSQL errors can quote a row
-(``DETAIL: Failing row contains ...``): only their first line is ever logged or passed on.
+Reads use the same pool (``read``, ``stream``). Bounds: waiting for a free connection of the
+pool (``pool_size``) lasts at most ``acquire_timeout`` seconds, past which the read, the ping or
+the writer's connecting fails with ``DatabaseUnavailable`` (as an unreachable database does),
+never waits for ever. A stream (an export) holds a connection and a transaction for as long as
+its client takes to read it, so at most ``streams_max`` run at once (half the pool by default,
+and always at least two connections fewer than the pool: one for the writer, one for reads and
+readiness); one more is refused at once with ``DatabaseBusy``. Messages of PostgreSQL errors can
+quote a row (``DETAIL: Failing row contains ...``): only their first line is ever logged or
+passed on.
 
 ``exclusive``: the writer's connection holds an advisory lock for as long as it lives, so that
 a second Tandem process on the same database (whose session journal would overwrite this one's)
@@ -31,6 +38,7 @@ cannot write; it refuses to start, as a second process on one data directory doe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -67,6 +75,10 @@ class DatabaseLocked(DatabaseUnavailable):
     """Another Tandem process writes to this database."""
 
 
+class DatabaseBusy(DatabaseUnavailable):
+    """As many streams (exports) as may run at once are running: try again once one is done."""
+
+
 def reason(exc: BaseException) -> str:
     """An error in words that hold no row's values: the first line of its message."""
     return (str(exc).split("\n", 1)[0] or type(exc).__name__)[:300]
@@ -74,6 +86,16 @@ def reason(exc: BaseException) -> str:
 
 def lost(exc: BaseException) -> bool:
     return isinstance(exc, LOST)
+
+
+def usable(conn: Connection) -> bool:
+    """Whether a pooled connection is still open. asyncpg hands one whose connection closed
+    (the server restarted, or ended it) back to its pool at once, after which even asking
+    raises; such a one is not usable either."""
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False
 
 
 @dataclass(slots=True)
@@ -102,15 +124,26 @@ class PgDatabase(GroupCommit):
         pool_size: int = 8,
         command_timeout: float = 30.0,
         connect_timeout: float = 10.0,
+        acquire_timeout: float = 10.0,
+        streams_max: int | None = None,
         exclusive: bool = False,
     ) -> None:
         super().__init__(batch_max=batch_max, queue_max=queue_max, heartbeat=heartbeat,
                          commit_interval=commit_interval)
         if urlsplit(url).scheme not in DATABASE_SCHEMES:
             raise ValueError("a PostgreSQL URL starts with postgresql://")
+        streams_max = pool_size // 2 if streams_max is None else streams_max
+        if not 1 <= streams_max <= pool_size - 2:
+            raise ValueError("streams_max must be at least 1 and leave two connections of the "
+                             "pool (the writer's, and one for reads)")
+        if acquire_timeout <= 0:
+            raise ValueError("acquire_timeout must be positive")
         self.url = url
         self.where = redact_url(url)
         self.pool_size = pool_size
+        self.acquire_timeout = acquire_timeout
+        self.streams_max = streams_max
+        self._streams = 0  # streams running now
         self.command_timeout = command_timeout
         self.connect_timeout = connect_timeout
         self.exclusive = exclusive
@@ -193,12 +226,12 @@ class PgDatabase(GroupCommit):
     # -- the writer -------------------------------------------------------------------------------
 
     async def _writer_connection(self) -> Connection:
-        if self._conn is not None and not self._conn.is_closed():
+        if self._conn is not None and usable(self._conn):
             return self._conn
         await self._drop_writer_connection()
         if self._pool is None:
             raise DatabaseUnavailable("The database is closed.")
-        conn = await self._pool.acquire()
+        conn = await self._acquire(self._pool)
         if self.exclusive:
             try:
                 locked = await conn.fetchval("SELECT pg_try_advisory_lock($1)", WRITER_LOCK)
@@ -219,7 +252,7 @@ class PgDatabase(GroupCommit):
         conn, self._conn = self._conn, None
         if conn is None or self._pool is None:
             return
-        if not graceful and not conn.is_closed():
+        if not graceful and usable(conn):
             conn.terminate()
         await self._pool.release(conn)
 
@@ -229,7 +262,7 @@ class PgDatabase(GroupCommit):
             try:
                 results = await self._transaction(conn, batch, buffered, careful=False)
             except asyncpg.PostgresError as exc:
-                if lost(exc) or conn.is_closed():
+                if lost(exc) or not usable(conn):
                     raise
                 results = await self._transaction(conn, batch, buffered, careful=True)
         except BaseException as exc:
@@ -301,24 +334,49 @@ class PgDatabase(GroupCommit):
 
     # -- reads ------------------------------------------------------------------------------------
 
-    async def read(self, fn: Callable[[Connection], Awaitable[Any]]) -> Any:
-        """``await fn(conn)`` on a pooled connection; ``DatabaseUnavailable`` when the database
-        cannot be reached."""
-        if self._pool is None:
+    async def _acquire(self, pool: asyncpg.Pool[asyncpg.Record]) -> Connection:
+        """A connection of the pool, waited for at most ``acquire_timeout`` seconds."""
+        try:
+            conn: Connection = await pool.acquire(timeout=self.acquire_timeout)
+        except TimeoutError:
+            raise DatabaseUnavailable(
+                f"No connection to the database came free within {self.acquire_timeout:g} s "
+                f"(all {self.pool_size} of the pool busy, or connecting too slow).") from None
+        return conn
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        pool = self._pool
+        if pool is None:
             raise DatabaseUnavailable("The database is not running.")
         try:
-            async with self._pool.acquire() as conn:
+            conn = await self._acquire(pool)
+        except LOST as exc:
+            raise DatabaseUnavailable(f"Cannot reach the database: {reason(exc)}") from None
+        try:
+            yield conn
+        finally:
+            await pool.release(conn)
+
+    async def read(self, fn: Callable[[Connection], Awaitable[Any]]) -> Any:
+        """``await fn(conn)`` on a pooled connection; ``DatabaseUnavailable`` when the database
+        cannot be reached or no connection comes free in time."""
+        try:
+            async with self._connection() as conn:
                 return await fn(conn)
         except LOST as exc:
             raise DatabaseUnavailable(f"Cannot reach the database: {reason(exc)}") from None
 
     async def stream(self, sql: str, args: list[Any],
                      chunk: int) -> AsyncIterator[list[tuple[Any, ...]]]:
-        """The rows of ``sql``, ``chunk`` at a time, from a cursor (never all in memory)."""
-        if self._pool is None:
-            raise DatabaseUnavailable("The database is not running.")
+        """The rows of ``sql``, ``chunk`` at a time, from a cursor (never all in memory), in one
+        read-only transaction. ``DatabaseBusy`` when ``streams_max`` already run."""
+        if self._streams >= self.streams_max:
+            raise DatabaseBusy(f"The database already streams {self._streams} exports, at most "
+                               f"{self.streams_max} at once; try again when one has finished.")
+        self._streams += 1
         try:
-            async with self._pool.acquire() as conn, conn.transaction(readonly=True):
+            async with self._connection() as conn, conn.transaction(readonly=True):
                 cursor = await conn.cursor(sql, *args)
                 while True:
                     rows = await cursor.fetch(chunk)
@@ -327,3 +385,5 @@ class PgDatabase(GroupCommit):
                     yield [tuple(row) for row in rows]
         except LOST as exc:
             raise DatabaseUnavailable(f"Cannot reach the database: {reason(exc)}") from None
+        finally:
+            self._streams -= 1

@@ -60,12 +60,39 @@ A = TypeVar("A")
 P = TypeVar("P")
 
 
-# More than spaces (the domain trims text; Python counts \x1c-\x1f as spaces too).
+# Every string of an inbound payload is ``Text`` (or has a pattern of its own that is stricter):
+# no control character but tab, line feed and carriage return, and no DEL. PostgreSQL's text
+# cannot hold a NUL, so a message holding one would reach the room and then fail to be recorded;
+# the others have no place in what people type either. Lone surrogates cannot arrive (msgpack
+# and JSON decoding refuse them) and would be refused too: a pattern is matched on UTF-8, which
+# has none. The pattern is checked after the length, in pydantic's own code, before any work;
+# refused, it is ``invalid_payload``. Python's, ECMA-262's and Rust's regular expressions read
+# it alike.
+TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+TEXT_PATTERN = rf"^{TEXT_CHAR}*$"
+Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
+# More than spaces (the domain trims text; Python counts \x1c-\x1f as spaces too), and ``Text``:
+# the schema's spelling of both (the server checks the first in the domain, the second by ``Text``).
+TEXT_NOT_BLANK: dict[str, Any] = {
+    "pattern": rf"^{TEXT_CHAR}*[^\s\x00-\x1f\x7f]{TEXT_CHAR}*$"}
+# Display names, which the domain holds to more than any portable regular expression says (no
+# character that is not printable, ``rooms.participant.clean_name``): the schema says "more than
+# spaces" only, and tests/server/contract_hooks.py makes generated names printable. (Their
+# ``Text`` pattern stays out of the schema: the hooks, which drop what is not printable, would
+# otherwise turn a name the schema refuses into one it takes.)
 NOT_BLANK: dict[str, Any] = {"pattern": r"[^\s\x1c-\x1f]"}
+
+
+def printable_text(schema: dict[str, Any]) -> None:
+    """``json_schema_extra`` of other display text that the domain and the hooks hold to
+    ``str.isprintable`` (a schedule's title): its schema leaves out ``Text``'s pattern, as
+    ``NOT_BLANK`` does."""
+    schema.pop("pattern", None)
 PERSON_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$"
-# What rooms.roster takes as an email address, spelled so that Python's and ECMA-262's regular
-# expressions agree on it (their \s differ: \x1c-\x1f and \x85 for Python, \ufeff for ECMA).
-EMAIL_PATTERN = r"^[^@\s\x1c-\x1f\x85\ufeff]+@[^@\s\x1c-\x1f\x85\ufeff]+$"
+# What rooms.roster takes as an email address, less control characters (``Text``), spelled so
+# that Python's and ECMA-262's regular expressions agree on it (their \s differ: \x1c-\x1f and
+# \x85 for Python, \ufeff for ECMA).
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f\x85\ufeff]+@[^@\s\x00-\x1f\x7f\x85\ufeff]+$"
 
 class InboundModel(BaseModel):
     """Base of every inbound payload: unknown fields refused, no coercion, immutable."""
@@ -307,6 +334,9 @@ def _error_from(exc: ValidationError) -> TandemError:
     message = f"{where}: {first['msg']}"
     if first["type"] in {"string_too_long", "too_long", "bytes_too_long"}:
         return PayloadTooLarge(message)
+    if first["type"] == "string_pattern_mismatch" and first["ctx"]["pattern"] == TEXT_PATTERN:
+        return InvalidPayload(f"{where}: control characters are not allowed (tab, line feed and "
+                              "carriage return are).")
     return InvalidPayload(message)
 
 

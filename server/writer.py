@@ -9,8 +9,11 @@ writes arriving together share one commit; ``hurry()`` starts the next one as so
 (a connection whose next event is already waiting behind one that waits for a commit); an idle
 writer commits every ``heartbeat`` seconds anyway (the ledger marks itself alive then).
 ``_apply`` returns one result per operation (an exception for one that was refused alone); if
-it raises, every operation of the batch fails with ``DatabaseUnavailable``. Bound: the queue
-holds ``queue_max`` operations; when it is full, writers wait.
+it raises, every operation of the batch fails with ``DatabaseUnavailable``. Bounds: the queue
+holds ``queue_max`` operations; when it is full, writers wait. At shutdown the writer commits
+what was submitted, for at most ``stop_timeout`` seconds; past that it is stopped, and every
+write still waiting (the commit under way, its buffered rows, what is queued or buffered after
+it) fails with ``DatabaseUnavailable``, as after a failed commit: no caller waits for ever.
 """
 
 from __future__ import annotations
@@ -84,10 +87,13 @@ class GroupCommit:
     name = "database"
 
     def __init__(self, *, batch_max: int = 1000, queue_max: int = 10_000,
-                 heartbeat: float = 5.0, commit_interval: float = 0.01) -> None:
-        if batch_max < 1 or queue_max < 1 or heartbeat <= 0 or commit_interval < 0:
-            raise ValueError("batch_max, queue_max and heartbeat must be positive")
+                 heartbeat: float = 5.0, commit_interval: float = 0.01,
+                 stop_timeout: float = 30.0) -> None:
+        if (batch_max < 1 or queue_max < 1 or heartbeat <= 0 or commit_interval < 0
+                or stop_timeout <= 0):
+            raise ValueError("batch_max, queue_max, heartbeat and stop_timeout must be positive")
         self.batch_max = batch_max
+        self.stop_timeout = stop_timeout
         self.queue_max = queue_max
         self.heartbeat = heartbeat
         self.commit_interval = commit_interval
@@ -149,13 +155,19 @@ class GroupCommit:
             return False
         self._closed = True
         if self._writer is not None and self._queue is not None:
-            await self._queue.put(Stop(asyncio.get_running_loop().create_future()))
-            self.hurry()  # what is waiting goes now, not at the end of the interval
             try:
-                await asyncio.wait_for(asyncio.shield(self._writer), timeout=30)
+                async with asyncio.timeout(self.stop_timeout):
+                    # (A full queue behind a stuck commit makes even this wait.)
+                    await self._queue.put(Stop(asyncio.get_running_loop().create_future()))
+                    self.hurry()  # what is waiting goes now, not at the end of the interval
+                    await asyncio.shield(self._writer)
             except TimeoutError:
-                logger.error("%s writer did not finish in 30 s; stopping it", self.name)
+                logger.error("%s writer did not finish in %g s; stopping it (the writes still "
+                             "waiting fail)", self.name, self.stop_timeout)
                 self._writer.cancel()
+                # It fails what waits as it stops (``_write_loop``); a moment for that, bounded
+                # in case the commit it was in swallows the cancellation.
+                await asyncio.wait([self._writer], timeout=self.stop_timeout)
         return True
 
     # -- writes ---------------------------------------------------------------------------------
@@ -177,8 +189,8 @@ class GroupCommit:
     def submit_nowait(self, op: Op) -> bool:
         """Queue ``op`` if there is room now (and nobody is waiting for room, so that writes
         stay in order); say whether it was queued."""
-        queue = self._queue
-        if self._closed or queue is None:
+        queue, writer = self._queue, self._writer
+        if self._closed or queue is None or writer is None or writer.done():
             raise DatabaseUnavailable("The database is not running; nothing was kept.")
         if queue.full() or getattr(queue, "_putters", None):
             return False
@@ -206,10 +218,48 @@ class GroupCommit:
             self._hurried = True
 
     async def _write_loop(self) -> None:
+        # The batch under way and its buffered rows, for ``_fail_waiting`` if the writer is
+        # stopped in the middle of it.
+        under_way: tuple[list[Op], list[Rows]] = ([], [])
+        try:
+            await self._commit_loop(under_way)
+        except BaseException:  # stopped (cancelled), or a fault of the writer's own
+            self._fail_waiting(*under_way)
+            raise
+
+    def _fail_waiting(self, batch: list[Op], buffered: list[Rows]) -> None:
+        """The writer stopped before its work was done (``_stop_writer`` past its bound, a
+        crash in tests): fail every write still waiting, told as a failed commit's are. Later
+        writes are refused (``submit_nowait``)."""
+        error = DatabaseUnavailable("The database was stopped before its commit returned; this "
+                                    "write may not have been kept.")
+        ops = list(batch)
+        queue = self._queue
+        while queue is not None and not queue.empty():
+            ops.append(queue.get_nowait())
+        rows = [*buffered, *(r for drain in self._sources if (r := drain()) is not None)]
+        for op in ops:
+            if not op.future.done():
+                op.future.set_exception(error)
+                op.future.exception()
+        for lost in rows:
+            if lost.future.done():
+                continue  # kept by an earlier commit
+            lost.future.set_exception(error)
+            lost.future.exception()
+            if lost.on_lost is not None:
+                lost.on_lost()
+        if ops:
+            for hook in self.on_failure:
+                hook(ops)
+
+    async def _commit_loop(self, under_way: tuple[list[Op], list[Rows]]) -> None:
         assert self._queue is not None
         queue, loop = self._queue, asyncio.get_running_loop()
         last_commit = -self.commit_interval
         while True:
+            under_way[0].clear()
+            under_way[1].clear()
             try:
                 first = queue.get_nowait()  # under load the next write is already waiting
             except asyncio.QueueEmpty:
@@ -218,6 +268,7 @@ class GroupCommit:
                         first = await queue.get()
                 except TimeoutError:
                     first = Alive(loop.create_future())
+            under_way[0].append(first)
             gather = last_commit + self.commit_interval - loop.time()
             if gather > 0 and not self._hurried and not isinstance(first, Stop):
                 # Let the writes of the next moment join this commit.
@@ -237,6 +288,8 @@ class GroupCommit:
                 except asyncio.QueueEmpty:
                     break
             buffered = [rows for drain in self._sources if (rows := drain()) is not None]
+            under_way[0][:] = batch
+            under_way[1][:] = buffered
             started = time.perf_counter()
             try:
                 results = await self._apply(batch, buffered)

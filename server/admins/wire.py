@@ -10,18 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rooms.participant import NAME_MAX, clean_name
 from rooms.roster import EMAIL_MAX
 from server.audit import ACTION_PATTERN, KEY_PATTERN, PAGE_MAX
-from server.protocol import InboundModel
+from server.protocol import EMAIL_PATTERN, NOT_BLANK, InboundModel, Text
 
 ADMIN_ID_PATTERN = r"^a-[0-9a-f]{16}$"
-EMAIL_PATTERN = r"^[^@\s\x1c-\x1f\x85\ufeff]+@[^@\s\x1c-\x1f\x85\ufeff]+$"
 _EMAIL = re.compile(EMAIL_PATTERN)
 
 
 class CreateAdminRequest(InboundModel):
-    name: str = Field(min_length=1, max_length=NAME_MAX,
-                      json_schema_extra={"pattern": r"[^\s\x1c-\x1f]"})
-    email: str | None = Field(default=None, max_length=EMAIL_MAX,
-                              json_schema_extra={"pattern": EMAIL_PATTERN})
+    name: Text = Field(min_length=1, max_length=NAME_MAX, json_schema_extra=NOT_BLANK)
+    email: Text | None = Field(default=None, max_length=EMAIL_MAX,
+                               json_schema_extra={"pattern": EMAIL_PATTERN})
 
     @field_validator("name")
     @classmethod

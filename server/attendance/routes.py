@@ -9,6 +9,8 @@ summarise one session at a time, so memory follows the largest session, not the 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import re
 import tempfile
@@ -53,6 +55,15 @@ LIST_LIMIT = 200
 EXPORT_LIMIT = 100_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VIEW_COLUMNS = {"people": PEOPLE_COLUMNS, "rooms": ROOMS_COLUMNS, "records": RECORDS_COLUMNS}
+
+
+def person_ref(secret: bytes, person_id: str) -> str:
+    """What the log says for a person: a person id may be an email address, and a log line that
+    named the person a deletion removed would keep them. A keyed hash (the server's secret), so
+    that nobody without the secret can test guessed addresses against it; an operator who has
+    it can still find a given person's lines."""
+    key = hmac.new(secret, b"tandem-log:person", hashlib.sha256).digest()
+    return hmac.new(key, person_id.encode(), hashlib.sha256).hexdigest()[:12]
 
 
 def _checked_id(what: str, value: str) -> str:
@@ -307,8 +318,9 @@ class AttendanceRoutes:
         report = await self.ctx.ledger.delete_person(person_id)
         await self.ctx.audit.record(admin, "person.deleted", f"attendance/people/{person_id}", {
             "records": report.records, "roster_entries": report.roster_entries, **erased})
-        logger.info("records of person %s deleted on request of admin %s (%d records, %s)",
-                    person_id, admin.id, report.records, erased)
+        logger.info("records of person %s (a keyed hash of their id) deleted on request of "
+                    "admin %s (%d records, %s)", person_ref(self.ctx.settings.secret, person_id),
+                    admin.id, report.records, erased)
         return web.json_response({"deleted": {"records": report.records,
                                               "roster_entries": report.roster_entries,
                                               **erased}})

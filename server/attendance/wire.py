@@ -21,18 +21,19 @@ from server.protocol import (
     Integer,
     OkAck,
     Outbound,
+    Text,
 )
 from server.tokens import TOKEN_MAX
 
 
 class CheckInPayload(InboundModel):
-    goal: str = Field(min_length=1, max_length=GOAL_TEXT_MAX)
+    goal: Text = Field(min_length=1, max_length=GOAL_TEXT_MAX)
     share: bool = False  # show it to the mentor (the admins read it either way)
 
 
 class CheckOutPayload(InboundModel):
     rating: Integer = Field(ge=RATING_MIN, le=RATING_MAX)
-    comment: str | None = Field(default=None, max_length=COMMENT_MAX)
+    comment: Text | None = Field(default=None, max_length=COMMENT_MAX)
     anonymous: bool = False
     share: bool = False  # show the rating and comment to the mentor (not with ``anonymous``)
 
@@ -40,8 +41,8 @@ class CheckOutPayload(InboundModel):
 class CheckOutRequest(CheckOutPayload):
     """The rating after leaving, over REST: the participant's own resume credential says who."""
 
-    session_id: str = Field(min_length=1, max_length=64)
-    resume: str = Field(min_length=1, max_length=TOKEN_MAX)
+    session_id: Text = Field(min_length=1, max_length=64)
+    resume: Text = Field(min_length=1, max_length=TOKEN_MAX)
 
 
 class SpeakingPayload(InboundModel):
@@ -152,7 +153,7 @@ class AttendanceQuery(BaseModel):
     view: Literal["people", "rooms", "records"] = "people"
     since: float | None = Field(default=None, json_schema_extra=WHEN_SCHEMA)
     until: float | None = Field(default=None, json_schema_extra=WHEN_SCHEMA)
-    programme: str | None = Field(default=None, min_length=1, max_length=PROGRAMME_MAX)
+    programme: Text | None = Field(default=None, min_length=1, max_length=PROGRAMME_MAX)
     limit: int = Field(default=1000, ge=1, le=100_000)
 
     @field_validator("since", "until", mode="before")

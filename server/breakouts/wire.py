@@ -22,6 +22,7 @@ from server.protocol import (
     ParticipantWire,
     PositionWire,
     RoomWire,
+    Text,
 )
 
 SECONDS_MAX = int(DURATION_MAX)
@@ -29,14 +30,14 @@ SECONDS_MAX = int(DURATION_MAX)
 
 class BreakoutCreatePayload(InboundModel):
     count: int | None = Field(default=None, ge=1, le=MAX_ROOMS)
-    names: list[str] = Field(default_factory=list, max_length=MAX_ROOMS)
+    names: list[Text] = Field(default_factory=list, max_length=MAX_ROOMS)
     allow_choice: bool = False
     from_groups: bool = False
 
 
 class BreakoutAssignPayload(InboundModel):
-    participant_id: str = Field(min_length=1, max_length=64)
-    room: str | None = Field(max_length=ROOM_ID_MAX)
+    participant_id: Text = Field(min_length=1, max_length=64)
+    room: Text | None = Field(max_length=ROOM_ID_MAX)
 
 
 class BreakoutOpenPayload(InboundModel):
@@ -55,12 +56,12 @@ class BreakoutClosePayload(InboundModel):
 
 
 class BreakoutBroadcastPayload(InboundModel):
-    text: str = Field(min_length=1, max_length=TEXT_MAX)
+    text: Text = Field(min_length=1, max_length=TEXT_MAX)
     client_id: ClientId | None = None  # posted once, as a chat message's
 
 
 class RoomPayload(InboundModel):
-    room: str = Field(min_length=1, max_length=ROOM_ID_MAX)
+    room: Text = Field(min_length=1, max_length=ROOM_ID_MAX)
 
 
 class BreakoutsAck(TypedDict):

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from server.protocol import SDP_MAX, EmptyPayload, Inbound, InboundModel, OkAck, Outbound
+from server.protocol import SDP_MAX, EmptyPayload, Inbound, InboundModel, OkAck, Outbound, Text
 
 MID_MAX = 32
 PARTICIPANT_ID_MAX = 64
@@ -19,8 +19,8 @@ PARTICIPANT_ID_MAX = 64
 
 
 class PublishPayload(InboundModel):
-    sdp: str = Field(min_length=1, max_length=SDP_MAX)
-    screen_mid: str | None = Field(default=None, max_length=MID_MAX)
+    sdp: Text = Field(min_length=1, max_length=SDP_MAX)
+    screen_mid: Text | None = Field(default=None, max_length=MID_MAX)
 
 
 class SubscribePayload(InboundModel):
@@ -28,7 +28,7 @@ class SubscribePayload(InboundModel):
 
 
 class AnswerPayload(InboundModel):
-    sdp: str = Field(min_length=1, max_length=SDP_MAX)
+    sdp: Text = Field(min_length=1, max_length=SDP_MAX)
 
 
 class ReceivePayload(InboundModel):
@@ -36,7 +36,7 @@ class ReceivePayload(InboundModel):
 
 
 class FallbackPayload(InboundModel):
-    peer: str = Field(min_length=1, max_length=PARTICIPANT_ID_MAX)
+    peer: Text = Field(min_length=1, max_length=PARTICIPANT_ID_MAX)
 
 
 class ScreenSharePayload(InboundModel):
@@ -44,7 +44,7 @@ class ScreenSharePayload(InboundModel):
 
 
 class ScreenStopPayload(InboundModel):
-    participant_id: str = Field(min_length=1, max_length=PARTICIPANT_ID_MAX)
+    participant_id: Text = Field(min_length=1, max_length=PARTICIPANT_ID_MAX)
 
 
 class ScreenPolicyPayload(InboundModel):

@@ -8,20 +8,20 @@ from typing import Literal
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from server.protocol import EmptyPayload, Inbound, InboundModel, OkAck, Outbound, WaiterWire
+from server.protocol import EmptyPayload, Inbound, InboundModel, OkAck, Outbound, Text, WaiterWire
 
 ID_MAX = 64
 
 
 class ModeratePayload(InboundModel):
-    participant_id: str = Field(min_length=1, max_length=ID_MAX)
+    participant_id: Text = Field(min_length=1, max_length=ID_MAX)
     action: Literal["mute", "stop_camera", "stop_screen", "allow", "remove"]
     # For mute and stop_camera: they cannot turn it back on until a mentor allows it.
     lock: bool = False
 
 
 class WaiterPayload(InboundModel):
-    waiting_id: str = Field(min_length=1, max_length=ID_MAX)
+    waiting_id: Text = Field(min_length=1, max_length=ID_MAX)
 
 
 class LockPayload(InboundModel):

@@ -33,24 +33,32 @@ from rooms.roles import Role
 from rooms.roster import EMAIL_MAX, PERSON_ID_MAX, PROGRAMME_MAX
 from rooms.session import TITLE_MAX
 from server.http import ErrorDetail
-from server.protocol import EMAIL_PATTERN, NOT_BLANK, PERSON_ID_PATTERN, WHOLE_NUMBER, InboundModel
+from server.protocol import (
+    EMAIL_PATTERN,
+    NOT_BLANK,
+    PERSON_ID_PATTERN,
+    WHOLE_NUMBER,
+    InboundModel,
+    Text,
+    printable_text,
+)
 from server.tokens import TOKEN_MAX
 
 PairsMax = 500
-Term = Annotated[str, Field(max_length=TERM_MAX)]
+Term = Annotated[Text, Field(max_length=TERM_MAX)]
 Terms = Annotated[list[Term], Field(max_length=TERMS_MAX)]
 PersonId = Annotated[str, Field(min_length=1, max_length=PERSON_ID_MAX,
                                 pattern=PERSON_ID_PATTERN)]
 # The zones this machine knows, listed in the schema so that clients can offer them (the
 # domain checks the value again).
-TimeZone = Annotated[str, Field(max_length=64, json_schema_extra={
+TimeZone = Annotated[Text, Field(max_length=64, json_schema_extra={
     "enum": sorted(available_timezones() | {"UTC"})})]
 Minute = Annotated[int, Field(ge=0, le=24 * 60), WHOLE_NUMBER]
 
 
 class CohortIn(InboundModel):
-    programme: str = Field(min_length=1, max_length=PROGRAMME_MAX)
-    name: str = Field(min_length=1, max_length=PROGRAMME_MAX)
+    programme: Text = Field(min_length=1, max_length=PROGRAMME_MAX)
+    name: Text = Field(min_length=1, max_length=PROGRAMME_MAX)
 
 
 class SlotIn(InboundModel):
@@ -76,15 +84,15 @@ class ProfileIn(InboundModel):
     languages: Terms = Field(default_factory=list)
     time_zone: TimeZone = "UTC"
     availability: list[SlotIn] = Field(default_factory=list, max_length=SLOTS_MAX)
-    department: str = Field(default="", max_length=DEPARTMENT_MAX)
-    free_text: str = Field(default="", max_length=FREE_TEXT_MAX)
+    department: Text = Field(default="", max_length=DEPARTMENT_MAX)
+    free_text: Text = Field(default="", max_length=FREE_TEXT_MAX)
 
 
 class PersonIn(InboundModel):
     id: PersonId | None = None
-    name: str = Field(min_length=1, max_length=NAME_MAX, json_schema_extra=NOT_BLANK)
-    email: str | None = Field(default=None, max_length=EMAIL_MAX,
-                              json_schema_extra={"pattern": EMAIL_PATTERN})
+    name: Text = Field(min_length=1, max_length=NAME_MAX, json_schema_extra=NOT_BLANK)
+    email: Text | None = Field(default=None, max_length=EMAIL_MAX,
+                               json_schema_extra={"pattern": EMAIL_PATTERN})
     role: Literal[Role.MENTOR, Role.MENTEE]
     capacity: Annotated[int, Field(ge=1, le=CAPACITY_MAX), WHOLE_NUMBER] = 1
     never_pair: list[PersonId] = Field(default_factory=list, max_length=NEVER_PAIR_MAX)
@@ -166,7 +174,7 @@ class ScheduleIn(InboundModel):
     """Sessions for one match (``match_id``), or a group session of every live match."""
 
     match_id: PersonId | None = None
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    title: Text = Field(min_length=1, max_length=TITLE_MAX, json_schema_extra=printable_text)
     starts: datetime = Field(description="the first session's local wall time in time_zone "
                                          "(an offset, if given, is converted to that zone)")
     time_zone: TimeZone
@@ -176,13 +184,13 @@ class ScheduleIn(InboundModel):
 
 
 class FitIn(InboundModel):
-    token: str = Field(max_length=TOKEN_MAX)
-    resume: str = Field(max_length=TOKEN_MAX)
+    token: Text = Field(max_length=TOKEN_MAX)
+    resume: Text = Field(max_length=TOKEN_MAX)
     answer: Fit
 
 
 class MineIn(InboundModel):
-    token: str = Field(max_length=TOKEN_MAX)
+    token: Text = Field(max_length=TOKEN_MAX)
 
 
 # -- answers (documented in the OpenAPI document) ----------------------------------------------

@@ -8,7 +8,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from rooms.room import ROOM_ID_MAX
-from server.protocol import WHOLE_NUMBER, Inbound, InboundModel, PositionWire
+from server.protocol import WHOLE_NUMBER, Inbound, InboundModel, PositionWire, Text
 
 # Offsets are integers a browser reads exactly (JavaScript's safe integers).
 OFFSET_MAX = 2**53 - 1
@@ -16,8 +16,8 @@ EPOCH_MAX = 64
 
 
 class ReplayPayload(InboundModel):
-    room: str = Field(min_length=1, max_length=ROOM_ID_MAX)
-    epoch: str = Field(min_length=1, max_length=EPOCH_MAX)
+    room: Text = Field(min_length=1, max_length=ROOM_ID_MAX)
+    epoch: Text = Field(min_length=1, max_length=EPOCH_MAX)
     offset: Annotated[int, Field(ge=0, le=OFFSET_MAX), WHOLE_NUMBER]
 
 

@@ -33,6 +33,7 @@ from server.protocol import (
     NOT_BLANK,
     PERSON_ID_PATTERN,
     SDP_MAX,
+    TEXT_NOT_BLANK,
     WHOLE_NUMBER,
     BreakoutWire,
     ChatMessageWire,
@@ -46,6 +47,7 @@ from server.protocol import (
     ParticipantWire,
     PositionWire,
     RoomWire,
+    Text,
     WaiterWire,
     breakout_wire,
     message_wire,
@@ -65,8 +67,8 @@ LinkTtl = Annotated[int, Field(ge=60, le=LINK_TTL_MAX), WHOLE_NUMBER]
 
 
 class JoinPayload(InboundModel):
-    name: str | None = Field(default=None, max_length=200)
-    resume: str | None = Field(default=None, max_length=TOKEN_MAX)
+    name: Text | None = Field(default=None, max_length=200)
+    resume: Text | None = Field(default=None, max_length=TOKEN_MAX)
     audio: bool = False
     video: bool = False
     # The page showed that this session keeps a transcript of captions (docs/PROTOCOL.md).
@@ -74,7 +76,7 @@ class JoinPayload(InboundModel):
 
 
 class ChatPayload(InboundModel):
-    text: str = Field(min_length=1, max_length=TEXT_MAX)
+    text: Text = Field(min_length=1, max_length=TEXT_MAX)
     # The page's id for this message: sent again with the same id after a lost connection, it
     # is posted once (``Session.post_chat``).
     client_id: ClientId | None = None
@@ -87,18 +89,18 @@ class MediaStatePayload(InboundModel):
 
 class SessionDescription(InboundModel):
     type: Literal["offer", "answer", "pranswer", "rollback"]
-    sdp: str = Field(default="", max_length=SDP_MAX)
+    sdp: Text = Field(default="", max_length=SDP_MAX)
 
 
 class IceCandidate(InboundModel):
-    candidate: str = Field(max_length=CANDIDATE_MAX)
-    sdpMid: str | None = Field(default=None, max_length=64)  # noqa: N815 (WebRTC's own names)
+    candidate: Text = Field(max_length=CANDIDATE_MAX)
+    sdpMid: Text | None = Field(default=None, max_length=64)  # noqa: N815 (WebRTC's own names)
     sdpMLineIndex: int | None = Field(default=None, ge=0, le=1024)  # noqa: N815
-    usernameFragment: str | None = Field(default=None, max_length=256)  # noqa: N815
+    usernameFragment: Text | None = Field(default=None, max_length=256)  # noqa: N815
 
 
 class SignalPayload(InboundModel):
-    to: str = Field(min_length=1, max_length=64)
+    to: Text = Field(min_length=1, max_length=64)
     description: SessionDescription | None = None
     candidate: IceCandidate | None = None
 
@@ -290,18 +292,19 @@ EPOCH_MAX = 32_503_680_000
 
 
 class PersonalLinkRequest(InboundModel):
-    name: str = Field(min_length=1, max_length=NAME_MAX, json_schema_extra=NOT_BLANK)
+    name: Text = Field(min_length=1, max_length=NAME_MAX, json_schema_extra=NOT_BLANK)
     role: Role
     # A stable id for this person across sessions (the programme's own), and their email.
-    id: str | None = Field(default=None, min_length=1, max_length=PERSON_ID_MAX,
-                           json_schema_extra={"pattern": PERSON_ID_PATTERN})
-    email: str | None = Field(default=None, max_length=EMAIL_MAX,
-                              json_schema_extra={"pattern": EMAIL_PATTERN})
+    id: Text | None = Field(default=None, min_length=1, max_length=PERSON_ID_MAX,
+                            json_schema_extra={"pattern": PERSON_ID_PATTERN})
+    email: Text | None = Field(default=None, max_length=EMAIL_MAX,
+                               json_schema_extra={"pattern": EMAIL_PATTERN})
 
 
 class GroupRequest(InboundModel):
-    name: str = Field(min_length=1, max_length=ROOM_NAME_MAX, json_schema_extra=NOT_BLANK)
-    members: list[str] = Field(min_length=1, max_length=GROUP_SIZE_MAX)
+    name: Text = Field(min_length=1, max_length=ROOM_NAME_MAX,
+                       json_schema_extra=TEXT_NOT_BLANK)
+    members: list[Text] = Field(min_length=1, max_length=GROUP_SIZE_MAX)
 
 
 class GroupsRequest(InboundModel):
@@ -320,14 +323,14 @@ def _schedule_pairs(schema: dict[str, Any]) -> None:
 class CreateSessionRequest(InboundModel):
     model_config = ConfigDict(json_schema_extra=_schedule_pairs)
 
-    title: str = Field(min_length=1, max_length=TITLE_MAX, json_schema_extra=NOT_BLANK)
-    goal: str = Field(default="", max_length=GOAL_MAX)
+    title: Text = Field(min_length=1, max_length=TITLE_MAX, json_schema_extra=TEXT_NOT_BLANK)
+    goal: Text = Field(default="", max_length=GOAL_MAX)
     # At most the server's max session size: the OpenAPI document gives this server's bound.
     max_participants: Annotated[int, Field(ge=2), WHOLE_NUMBER] | None = None
     link_ttl_seconds: LinkTtl | None = None
     participants: list[PersonalLinkRequest] = Field(default_factory=list, max_length=ROSTER_MAX)
     groups: list[GroupRequest] = Field(default_factory=list, max_length=GROUPS_MAX)
-    programme: str = Field(default="", max_length=PROGRAMME_MAX)
+    programme: Text = Field(default="", max_length=PROGRAMME_MAX)
     scheduled_start: Annotated[float, Field(ge=0, le=EPOCH_MAX)] | None = None
     scheduled_end: Annotated[float, Field(ge=0, le=EPOCH_MAX)] | None = None
     keep_chat: bool = False
@@ -362,8 +365,8 @@ class CreateSessionRequest(InboundModel):
 
 class CreateLinkRequest(InboundModel):
     role: Role
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX,
-                             json_schema_extra=NOT_BLANK)
+    name: Text | None = Field(default=None, min_length=1, max_length=NAME_MAX,
+                              json_schema_extra=NOT_BLANK)
     link_ttl_seconds: LinkTtl | None = None
 
 
@@ -381,8 +384,8 @@ class RevokeLinkRequest(InboundModel):
     model_config = ConfigDict(json_schema_extra=_one_link)
 
     role: Role | None = None
-    person_id: str | None = Field(default=None, min_length=1, max_length=PERSON_ID_MAX,
-                                  json_schema_extra={"pattern": PERSON_ID_PATTERN})
+    person_id: Text | None = Field(default=None, min_length=1, max_length=PERSON_ID_MAX,
+                                   json_schema_extra={"pattern": PERSON_ID_PATTERN})
     # Issue a new link in its place (it works; the old one does not).
     reissue: bool = True
 
@@ -397,7 +400,7 @@ class RevokeLinkRequest(InboundModel):
 
 
 class PreviewRequest(InboundModel):
-    token: str = Field(min_length=1, max_length=TOKEN_MAX)
+    token: Text = Field(min_length=1, max_length=TOKEN_MAX)
 
 
 # -- REST responses (documented in the OpenAPI document) ------------------------------------------

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.announcements import AnnouncementType
-from server.protocol import InboundModel
+from server.protocol import InboundModel, Text
 from server.webhooks.guard import URL_MAX
 
 DESCRIPTION_MAX = 200
@@ -17,9 +17,9 @@ DeliveryState = Literal["pending", "delivered", "failed"]
 
 
 class WebhookIn(InboundModel):
-    url: str = Field(min_length=1, max_length=URL_MAX)
+    url: Text = Field(min_length=1, max_length=URL_MAX)
     events: list[AnnouncementType] = Field(min_length=1, max_length=6)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    description: Text | None = Field(default=None, max_length=DESCRIPTION_MAX)
 
 
 class WebhookOut(BaseModel):

@@ -17,6 +17,7 @@ from server.protocol import (
     Outbound,
     PositionWire,
     RoomWire,
+    Text,
 )
 
 BOARD_STATE_MAX = 64 * 1024  # a state vector: a few bytes per client that ever edited
@@ -28,21 +29,21 @@ BOARD_ROOM_MAX = 64
 class BoardRoomPayload(InboundModel):
     """``board_clear``: the room's board (it must be the sender's own room)."""
 
-    room: str = Field(min_length=1, max_length=ROOM_ID_MAX)
+    room: Text = Field(min_length=1, max_length=ROOM_ID_MAX)
 
 
 class BoardSyncPayload(InboundModel):
-    room: str = Field(min_length=1, max_length=ROOM_ID_MAX)
+    room: Text = Field(min_length=1, max_length=ROOM_ID_MAX)
     state: bytes = Field(default=b"", max_length=BOARD_STATE_MAX)
 
 
 class BoardUpdatePayload(InboundModel):
-    room: str = Field(min_length=1, max_length=ROOM_ID_MAX)
+    room: Text = Field(min_length=1, max_length=ROOM_ID_MAX)
     update: bytes  # its size limit is a setting, checked by the board (payload_too_large)
 
 
 class BoardCursorPayload(InboundModel):
-    room: str = Field(min_length=1, max_length=ROOM_ID_MAX)
+    room: Text = Field(min_length=1, max_length=ROOM_ID_MAX)
     x: float | None = Field(ge=-CURSOR_RANGE, le=CURSOR_RANGE, allow_inf_nan=False)
     y: float | None = Field(ge=-CURSOR_RANGE, le=CURSOR_RANGE, allow_inf_nan=False)
 
@@ -54,7 +55,7 @@ class BoardCursorPayload(InboundModel):
 
 
 class BoardShowPayload(InboundModel):
-    room: str | None = Field(min_length=1, max_length=BOARD_ROOM_MAX)
+    room: Text | None = Field(min_length=1, max_length=BOARD_ROOM_MAX)
 
 
 class BoardLimitsWire(TypedDict):
