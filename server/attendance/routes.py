@@ -24,7 +24,7 @@ from rooms.attendance import SessionAttendance
 from rooms.commands import Rate
 from rooms.errors import InvalidPayload, TokenInvalid
 from rooms.programme import programme_summary
-from rooms.roster import is_person_id
+from rooms.roster import PROGRAMME_MAX, is_person_id
 from rooms.timeline import summarize
 from server.attendance.exports import CsvEncoder, JsonEncoder, XlsxWriter
 from server.attendance.reports import (
@@ -45,7 +45,7 @@ from server.context import Context
 from server.http import JSON_BODY_TYPES, Admin, json_body, page, require_admin
 from server.ledger import SessionQuery
 from server.openapi import ANY_JSON, EXPORT, path_params, query_params
-from server.protocol import parse, parse_json
+from server.protocol import TEXT_PATTERN, parse, parse_json
 from server.tokens import verify_resume_token
 
 logger = logging.getLogger(__name__)
@@ -285,7 +285,7 @@ class AttendanceRoutes:
 
     async def programme(self, request: web.Request) -> web.StreamResponse:
         admin = await require_admin(request)
-        name = request.match_info["programme"]
+        name = _checked_programme(request.match_info["programme"])
         query = self._query(request)
         if query.programme is not None or query.view != "people":
             raise InvalidPayload("The programme is in the path; only since, until, format and "
@@ -352,6 +352,14 @@ async def _record_rows(chunks: AsyncIterator[Iterable[Any]]) -> AsyncIterator[It
 def _session_query(query: AttendanceQuery, limit: int = EXPORT_LIMIT) -> SessionQuery:
     return SessionQuery(query.since, query.until, query.programme, min(query.limit or limit,
                                                                        EXPORT_LIMIT))
+
+
+def _checked_programme(name: str) -> str:
+    """A programme named in the path, held to the rule of the ``programme`` query parameter."""
+    if not 0 < len(name) <= PROGRAMME_MAX or not re.fullmatch(TEXT_PATTERN, name):
+        raise InvalidPayload(f"programme: 1 to {PROGRAMME_MAX} characters, no control "
+                             "characters.")
+    return name
 
 
 def _checked_filename(name: str) -> str:

@@ -138,6 +138,15 @@ async def test_a_query_refuses_control_characters(api: Api) -> None:
         assert (await resp.json())["error"]["code"] == "invalid_payload"
 
 
+async def test_a_programme_in_the_path_refuses_control_characters(api: Api) -> None:
+    async with api.http.get("/api/attendance/programmes/a%00b", headers=ADMIN) as resp:
+        assert resp.status == 400, await resp.text()
+        assert (await resp.json())["error"]["code"] == "invalid_payload"
+    async with api.http.get("/api/attendance/programmes/Spring%20cohort", params={
+            "format": "json"}, headers=ADMIN) as resp:
+        assert resp.status == 200, await resp.text()
+
+
 # -- lone surrogates: they cannot arrive, and would be refused if they did -------------------------
 
 
