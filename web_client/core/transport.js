@@ -31,6 +31,31 @@ export const REQUEST_TIMEOUT_MS = 8000;
  * @property {(reason: string) => void} [disconnected]
  */
 
+// Control characters but tab, line feed and carriage return, and DEL: the server refuses them in
+// any text (PROTOCOL.md, "Limits"), and nobody means them. Text pasted from a word processor may
+// hold a vertical tab or a form feed: each goes as a space.
+// eslint-disable-next-line no-control-regex -- these characters are what it finds
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+// eslint-disable-next-line no-control-regex -- as above
+const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+
+/**
+ * A payload whose texts (its own string fields) hold no control character the server refuses;
+ * the payload itself when none does.
+ * @template T
+ * @param {T} payload
+ * @returns {T}
+ */
+export function withoutControls(payload) {
+  if (!payload || typeof payload !== "object" || Array.isArray(payload)) return payload;
+  const texts = Object.entries(payload).filter(([, value]) => typeof value === "string" && CONTROL.test(value));
+  if (texts.length === 0) return payload;
+  /** @type {Record<string, unknown>} */
+  const out = { .../** @type {Record<string, unknown>} */ (payload) };
+  for (const [key, value] of texts) out[key] = String(value).replace(CONTROLS, " ");
+  return /** @type {T} */ (out);
+}
+
 /**
  * @param {string} code
  * @param {string} message
@@ -111,7 +136,7 @@ export class Transport {
         resolve(failure("timeout", t("errors.timeout.body")));
         return;
       }
-      socket.timeout(timeoutMs).emit(event, payload, (/** @type {unknown} */ err, /** @type {Ack | undefined} */ ack) => {
+      socket.timeout(timeoutMs).emit(event, withoutControls(payload), (/** @type {unknown} */ err, /** @type {Ack | undefined} */ ack) => {
         if (err) resolve(failure("timeout", t("errors.timeout.body")));
         else resolve(ack && typeof ack === "object" ? ack : failure("unknown", t("errors.generic.in_call", { code: "unknown" })));
       });
@@ -124,7 +149,7 @@ export class Transport {
    * @param {object} payload
    */
   send(event, payload) {
-    if (this.socket && this.socket.connected) this.socket.emit(event, payload);
+    if (this.socket && this.socket.connected) this.socket.emit(event, withoutControls(payload));
   }
 
   /** Drop this connection and open it again after `ms` (a join that got no answer). */

@@ -1,7 +1,7 @@
 import "../english.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Transport, REQUEST_TIMEOUT_MS } from "../../../web_client/core/transport.js";
+import { Transport, REQUEST_TIMEOUT_MS, withoutControls } from "../../../web_client/core/transport.js";
 import { Dispatcher } from "../../../web_client/core/dispatcher.js";
 import { CLIENT_EVENTS, SERVER_EVENTS, CONNECTION_EVENTS } from "../../../web_client/core/events.js";
 import { FakeSocket } from "../fakes.js";
@@ -103,4 +103,17 @@ test("a handler that throws does not keep the event from the others", () => {
     console.error = quiet;
   }
   assert.deepEqual(got, [1]);
+});
+
+test("texts go without the control characters the server refuses: each as a space", async () => {
+  const { transport, sockets } = connected();
+  const payload = { text: "pasted\u000bfrom\u000ca document\u0000", client_id: "c1" };
+  transport.request(CLIENT_EVENTS.CHAT, payload);
+  assert.deepEqual(sockets[0].emitted[0].payload, { text: "pasted from a document ", client_id: "c1" });
+  assert.equal(payload.text, "pasted\u000bfrom\u000ca document\u0000"); // the caller's own is left alone
+  // tab, line feed and carriage return are text; a payload with nothing to change goes as it is
+  const plain = { text: "two\tlines\r\nhere" };
+  assert.equal(withoutControls(plain), plain);
+  transport.send(CLIENT_EVENTS.CHAT, { text: "a\u007fb" });
+  assert.deepEqual(sockets[0].emitted[1].payload, { text: "a b" });
 });
