@@ -437,26 +437,11 @@ class Cluster:
                 continue
             # Beside the heartbeat, never in its way: a reap may take longer than a key lives.
             if self._unlister is None or self._unlister.done():
-                self._unlister = self._tasks.spawn(self._unlist_now())
+                self._unlister = self._tasks.spawn(_beside(
+                    self._unlist_gone, f"taking sessions off the list of process {self.node}"))
             if (time.monotonic() - (self._in_touch_since or 0) >= 2 * ALIVE_FOR
                     and (self._reaper is None or self._reaper.done())):
-                self._reaper = self._tasks.spawn(self._reap_now())
-
-    async def _unlist_now(self) -> None:
-        try:
-            await self._unlist_gone()
-        except (RedisError, OSError):
-            pass  # again after the next beat
-        except Exception:
-            logger.exception("taking sessions off the list of process %s failed", self.node)
-
-    async def _reap_now(self) -> None:
-        try:
-            await self._reap()
-        except (RedisError, OSError):
-            pass  # again after a later beat
-        except Exception:
-            logger.exception("reaping a node that is gone failed")
+                self._reaper = self._tasks.spawn(_beside(self._reap, "reaping a node that is gone"))
 
     async def _reap(self) -> None:
         for raw in await self.redis.smembers(self._nodes):
@@ -478,6 +463,17 @@ class Cluster:
 
     def nodes_alive(self) -> Awaitable[Any]:
         return self.redis.smembers(self._nodes)
+
+
+async def _beside(job: Callable[[], Awaitable[None]], what: str) -> None:
+    """One of the jobs the heartbeat runs beside itself: when Redis fails it, again after a
+    later beat; any other failure is logged."""
+    try:
+        await job()
+    except (RedisError, OSError):
+        pass
+    except Exception:
+        logger.exception("%s failed", what)
 
 
 def _log_failure(session_id: str | None, kind: str, message: list[Any],

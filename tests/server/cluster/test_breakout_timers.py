@@ -106,6 +106,15 @@ async def test_a_due_tick_waits_while_redis_is_away_and_closes_the_rooms_after(
         await client.aclose()
 
 
+async def timed_round(mentor: Peer, mentee: Peer) -> str:
+    """A round of one room of ten minutes, the mentee in it; its room's id."""
+    created = await ok(mentor, "breakout_create", {"names": ["Pair A"]})
+    room = created["breakouts"]["rooms"][0]["id"]
+    await ok(mentor, "breakout_assign", {"participant_id": mentee.id, "room": room})
+    await ok(mentor, "breakout_open", {"duration_seconds": 600})
+    return str(room)
+
+
 async def test_a_starting_process_holds_no_session(tmp_path: Path, redis: RedisProcess) -> None:
     a = tandem(tmp_path, "a", redis)
     await a.start_async()
@@ -115,10 +124,7 @@ async def test_a_starting_process_holds_no_session(tmp_path: Path, redis: RedisP
         mentor, mentee = await links(a, "With a round")
         ana = await person(a, mentor, "Ana")
         ben = await person(a, mentee, "Ben")
-        created = await ok(ana, "breakout_create", {"names": ["Pair A"]})
-        room = created["breakouts"]["rooms"][0]["id"]
-        await ok(ana, "breakout_assign", {"participant_id": ben.id, "room": room})
-        await ok(ana, "breakout_open", {"duration_seconds": 600})
+        await timed_round(ana, ben)
         for p in (ana, ben):
             await p.close()
     finally:
@@ -141,10 +147,7 @@ async def test_a_round_goes_on_where_its_session_is_loaded_after_a_restart(
         mentor, mentee = await links(a, "Timed, then restarted")
         ana = await person(a, mentor, "Ana")
         ben = await person(a, mentee, "Ben")
-        created = await ok(ana, "breakout_create", {"names": ["Pair A"]})
-        room = created["breakouts"]["rooms"][0]["id"]
-        await ok(ana, "breakout_assign", {"participant_id": ben.id, "room": room})
-        await ok(ana, "breakout_open", {"duration_seconds": 600})
+        room = await timed_round(ana, ben)
         assert (await ben.next("room_changed"))["room"]["id"] == room
         await ok(ana, "breakout_close", {"countdown_seconds": 3})
         await ana.close()
