@@ -40,9 +40,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import msgpack
@@ -57,8 +55,9 @@ from rooms.session import Session
 from server.redis_calls import ScriptCalls
 from server.store import Applied, done
 from server.store.codec import decode_command, decode_session, encode_command, encode_session
-from server.store.memory import SNAPSHOT_FACTOR, SNAPSHOT_MIN_BYTES
+from server.store.memory import SNAPSHOT_MIN_BYTES
 from server.store.redis_scripts import ADD, APPEND, LOAD, RELEASE, RESERVE
+from server.store.replica import Replica
 from server.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
@@ -92,37 +91,6 @@ class StoreUnavailable(NotRecorded):
     """Redis could not be reached: the command was not kept (and not applied)."""
 
 
-@dataclass(slots=True)
-class _Replica:
-    """This process's copy of one session: as of log entry ``seq``."""
-
-    session: Session
-    seq: int
-    snapshot_bytes: int
-    since_snapshot: int = 0
-    stale: bool = False  # an append's outcome is unknown: read the session again before use
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Events of commands given elsewhere, delivered here one batch after another, in order.
-    backlog: deque[tuple[Event, ...]] = field(default_factory=deque)
-    delivering: asyncio.Task[None] | None = None
-    used: float = field(default_factory=time.monotonic)  # last read or command here
-    # Until when (the loop's clock) this process surely holds the session's lease, kept after
-    # its last change (0: not held), and when that change was sent; the timer that lets it go;
-    # until when the lease is given back after each change (another process changed the
-    # session or asked for the lease).
-    held_until: float = 0.0
-    changed_at: float = 0.0
-    let_go: asyncio.TimerHandle | None = None
-    shared_until: float = 0.0
-
-    def busy(self) -> bool:
-        return (self.lock.locked() or bool(self.backlog)
-                or (self.delivering is not None and not self.delivering.done()))
-
-    def snapshot_due(self, min_bytes: int) -> bool:
-        return self.since_snapshot >= max(SNAPSHOT_FACTOR * self.snapshot_bytes, min_bytes)
-
-
 class RedisStore:
     def __init__(self, redis: Redis, node: str, *, prefix: str = "tandem:",
                  lease_ms: int = LEASE_MS, snapshot_min_bytes: int = SNAPSHOT_MIN_BYTES) -> None:
@@ -140,9 +108,9 @@ class RedisStore:
         # Told at once of the events of each command applied here and kept, before they wait
         # for their delivery (``Delivery.applied``).
         self.applied: Callable[[Sequence[Event]], None] | None = None
-        self._replicas: dict[str, _Replica] = {}
+        self._replicas: dict[str, Replica] = {}
         self._tasks = TaskSet()  # kept leases being given back
-        self._loading: dict[str, asyncio.Future[_Replica]] = {}
+        self._loading: dict[str, asyncio.Future[Replica]] = {}
         # Appends go together when they come together (server.redis_calls). The lease's own
         # scripts go on a connection of their own, never behind an append: another process may
         # be waiting for the lease (they go together only with each other).
@@ -200,7 +168,7 @@ class RedisStore:
             raise StoreUnavailable("The session could not be kept; try again.") from exc
         if not added:
             raise ValueError(f"session {session.id} already exists")
-        self._replicas[session.id] = _Replica(session, 0, len(data))
+        self._replicas[session.id] = Replica(session, 0, len(data))
 
     async def read(self, session_id: str, query: Callable[[Session], T]) -> T:
         rep = await self._replica(session_id)
@@ -297,7 +265,7 @@ class RedisStore:
 
     # -- writing ----------------------------------------------------------------------------------
 
-    async def _take_lease(self, sid: str, rep: _Replica) -> None:
+    async def _take_lease(self, sid: str, rep: Replica) -> None:
         """Hold the session's lease with the replica up to date, or raise."""
         keys = list(self._keys(sid))
         loop = asyncio.get_running_loop()
@@ -333,7 +301,7 @@ class RedisStore:
                 self._catch_up(sid, rep, answer[2])
             return
 
-    async def _keep(self, sid: str, rep: _Replica, command: Command[object]) -> None:
+    async def _keep(self, sid: str, rep: Replica, command: Command[object]) -> None:
         session = rep.session
         entry = encode_command(command.for_journal())
         snapshot = b""
@@ -369,7 +337,7 @@ class RedisStore:
         else:
             rep.since_snapshot += len(entry)
 
-    def _let_go(self, sid: str, rep: _Replica, wanted: bool = False) -> None:
+    def _let_go(self, sid: str, rep: Replica, wanted: bool = False) -> None:
         """``KEEP_IDLE`` after a change here, or when another process asked for it on the
         session's channel (``wanted``): give back the lease kept since."""
         if wanted:
@@ -379,7 +347,7 @@ class RedisStore:
         if rep.held_until:
             self._tasks.spawn(self._give_back_kept(sid, rep, wanted=wanted))
 
-    async def _give_back_kept(self, sid: str, rep: _Replica, *, wanted: bool = False) -> None:
+    async def _give_back_kept(self, sid: str, rep: Replica, *, wanted: bool = False) -> None:
         async with rep.lock:  # no change of this session here while it goes
             loop = asyncio.get_running_loop()
             if not rep.held_until:
@@ -391,7 +359,7 @@ class RedisStore:
             rep.held_until = 0.0
             await self._give_back(sid)
 
-    async def _drop_kept(self, sid: str, rep: _Replica) -> None:
+    async def _drop_kept(self, sid: str, rep: Replica) -> None:
         """The replica goes: give back the lease it kept, now rather than when it runs out."""
         if rep.let_go is not None:
             rep.let_go.cancel()
@@ -415,14 +383,14 @@ class RedisStore:
 
     # -- replicas ---------------------------------------------------------------------------------
 
-    async def _replica(self, sid: str) -> _Replica:
+    async def _replica(self, sid: str) -> Replica:
         rep = self._replicas.get(sid)
         if rep is not None:
             return rep
         loading = self._loading.get(sid)
         if loading is not None:
             return await asyncio.shield(loading)
-        future: asyncio.Future[_Replica] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Replica] = asyncio.get_running_loop().create_future()
         self._loading[sid] = future
         try:
             rep = await self._load(sid)
@@ -435,7 +403,7 @@ class RedisStore:
         finally:
             del self._loading[sid]
 
-    async def _load(self, sid: str) -> _Replica:
+    async def _load(self, sid: str) -> Replica:
         if self.subscribe is not None:  # first, so that nothing published after the load is lost
             try:
                 await self.subscribe(sid)
@@ -449,7 +417,7 @@ class RedisStore:
             raise SessionNotFound("There is no session with this id.")
         seq, snap, first, entries = answer
         session = decode_session(snap)
-        rep = _Replica(session, first, len(snap))
+        rep = Replica(session, first, len(snap))
         self._apply_entries(sid, rep, entries, deliver=False)
         if rep.seq != seq:
             logger.error("session %s: loaded to entry %d of %d", sid, rep.seq, seq)
@@ -471,7 +439,7 @@ class RedisStore:
             return None
         return int(answer[0]), answer[1], int(answer[2]), answer[3]
 
-    async def _refresh(self, sid: str, rep: _Replica) -> None:
+    async def _refresh(self, sid: str, rep: Replica) -> None:
         """Before a read: a replica whose last append was refused, or whose outcome is unknown,
         holds a change Redis may not have (applied before the append), so it is read again from
         Redis first. While Redis is out of reach it answers as it is (a read must not fail
@@ -482,7 +450,7 @@ class RedisStore:
             with contextlib.suppress(StoreUnavailable):
                 await self._reload(sid, rep)
 
-    async def _reload(self, sid: str, rep: _Replica) -> None:
+    async def _reload(self, sid: str, rep: Replica) -> None:
         answer = await self._fetch(sid)
         if answer is None:
             await self.forget(sid)
@@ -490,16 +458,16 @@ class RedisStore:
         _, snap, first, entries = answer
         self._replace(rep, snap, first, entries)
 
-    def _replace(self, rep: _Replica, snap: bytes, first: int, entries: list[bytes]) -> None:
+    def _replace(self, rep: Replica, snap: bytes, first: int, entries: list[bytes]) -> None:
         """Read the replica again from Redis (the events between are not delivered here)."""
         rep.session, rep.seq, rep.snapshot_bytes = decode_session(snap), first, len(snap)
         rep.since_snapshot, rep.stale = 0, False
         self._apply_entries(rep.session.id, rep, entries, deliver=False)
 
-    def _catch_up(self, sid: str, rep: _Replica, entries: list[bytes]) -> None:
+    def _catch_up(self, sid: str, rep: Replica, entries: list[bytes]) -> None:
         self._apply_entries(sid, rep, entries, deliver=True)
 
-    def _apply_entries(self, sid: str, rep: _Replica, entries: list[bytes], *,
+    def _apply_entries(self, sid: str, rep: Replica, entries: list[bytes], *,
                        deliver: bool) -> None:
         for data in entries:
             rep.seq += 1
@@ -513,14 +481,14 @@ class RedisStore:
             if deliver and outcome.events:
                 self._queue(rep, outcome.events)
 
-    def _queue(self, rep: _Replica, events: tuple[Event, ...]) -> None:
+    def _queue(self, rep: Replica, events: tuple[Event, ...]) -> None:
         if self.applied is not None:
             self.applied(events)
         rep.backlog.append(events)
         if rep.delivering is None or rep.delivering.done():
             rep.delivering = asyncio.get_running_loop().create_task(self._deliver(rep))
 
-    async def _deliver(self, rep: _Replica) -> None:
+    async def _deliver(self, rep: Replica) -> None:
         while rep.backlog:
             events = rep.backlog.popleft()
             if self.deliver_remote is None:
@@ -531,7 +499,7 @@ class RedisStore:
                 logger.exception("session %s: delivering events of another process failed",
                                  rep.session.id)
 
-    async def _drained(self, rep: _Replica) -> None:
+    async def _drained(self, rep: Replica) -> None:
         """Wait until the events of commands given elsewhere are delivered here, so that this
         command's events follow them."""
         task = rep.delivering
@@ -583,7 +551,7 @@ class RedisStore:
             if outcome.events:
                 self._queue(rep, outcome.events)
 
-    async def _catch_up_from_redis(self, sid: str, rep: _Replica) -> None:
+    async def _catch_up_from_redis(self, sid: str, rep: Replica) -> None:
         """Some messages were missed (the channel was down): apply what the log holds since."""
         try:
             answer = await self._fetch(sid)
