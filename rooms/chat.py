@@ -88,6 +88,16 @@ class ChatLog:
                 break
         return None
 
+    def remove_sender(self, sender_id: str) -> tuple[int, ...]:
+        """Remove every message this participant sent (a deletion request); their numbers.
+        The next message is numbered as before: numbers are never given twice."""
+        gone = tuple(m.id for m in self._messages if m.sender_id == sender_id)
+        if gone:
+            kept = [m for m in self._messages if m.sender_id != sender_id]
+            self._messages.clear()
+            self._messages.extend(kept)
+        return gone
+
     def in_room(self, room: str) -> tuple[ChatMessage, ...]:
         return tuple(m for m in self._messages if m.room == room)
 

@@ -31,6 +31,10 @@ class Command(Generic[V]):
     # the routes before and after it (which costs a pass over the session's people).
     # tests/rooms/test_media_routes_kept.py checks every such command against the comparison.
     can_move_media: ClassVar[bool] = True
+    # False for a command a store must not keep as an entry of its journal (an erasure: the
+    # entry would name whom it erased): it is kept as a snapshot of the session instead, which
+    # deletes the session's earlier entries (they name them too).
+    journaled: ClassVar[bool] = True
 
     def apply(self, s: Session) -> Outcome[V]:
         """Run the command; a room whose media route it changed is announced after its own

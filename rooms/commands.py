@@ -38,6 +38,7 @@ from rooms.chat import ChatMessage
 from rooms.command import Command as Command
 from rooms.command import Outcome as Outcome
 from rooms.command import done
+from rooms.erasure import EraseParticipant, ErasePerson
 from rooms.events import CaptionSource, Reaction
 from rooms.moderation import (
     Admit,
@@ -435,4 +436,5 @@ COMMAND_TYPES: tuple[type[Command[object]], ...] = (
     ShowBoard, ShareScreen, StopScreen, SetScreenPolicy, ReportFallback, MeasuredSpeaking,
     ServerMediaStopped, ViewCaptions, SetTranscribed, SetRecognition, PostCaption,
     StopWaiting, Admit, Decline, Moderate, SetLocked, EndForEveryone, RevokeLink, ForgetSent,
+    ErasePerson, EraseParticipant,
 )

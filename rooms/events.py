@@ -333,6 +333,17 @@ class ParticipantRemoved:
 
 
 @dataclass(frozen=True, slots=True)
+class ParticipantErased:
+    """A deletion request erased a participant: everything the session held of them is gone,
+    their chat messages (by number) included. Carries ids only: pages drop what they show."""
+
+    session_id: str
+    at: float
+    participant_id: str
+    message_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class WaitingChanged:
     """Who is in the waiting room now, for those who admit people."""
 
@@ -396,6 +407,7 @@ Event = (
     | BoardShown
     | Moderated
     | ParticipantRemoved
+    | ParticipantErased
     | WaitingChanged
     | Admitted
     | Declined

@@ -42,7 +42,7 @@ from rooms.events import (
 from rooms.lifecycles import Presence, SessionState
 from rooms.participant import Participant, Waiter, clean_name
 from rooms.roles import Action, Role, can
-from rooms.roster import WaitingRoom
+from rooms.roster import PERSON_LINK, WaitingRoom
 from rooms.session import Session
 from rooms.views import JoinView, SessionView, WaitingView
 
@@ -63,7 +63,13 @@ def link_key(s: Session, role: Role, link_name: str | None) -> str:
 
 
 def check_link(s: Session, role: Role, link_name: str | None, generation: int) -> None:
-    """``LinkRevoked`` when an admin revoked this link (a newer one was issued or none is)."""
+    """``LinkRevoked`` when an admin revoked this link (a newer one was issued or none is), or
+    when it is a personal link of someone the roster no longer lists (a deletion request
+    erased them: their link would bring them back under their name)."""
+    if link_name is not None and link_name.startswith(PERSON_LINK) and not any(
+            e.person_id == link_name[len(PERSON_LINK):] for e in s.plan.roster):
+        raise LinkRevoked("This link was withdrawn by the programme's organisers. Ask them for "
+                          "a new one if you should still take part.")
     if generation < s.link_generations.get(link_key(s, role, link_name), 0):
         raise LinkRevoked("This link was withdrawn by the programme's organisers. Ask them for "
                           "a new one if you should still take part.")

@@ -36,6 +36,7 @@ from rooms.events import (
     HelpRequested,
     MediaRouteChanged,
     Moderated,
+    ParticipantErased,
     ParticipantJoined,
     ParticipantLeft,
     ParticipantMoved,
@@ -164,7 +165,8 @@ def writes_for(event: Event) -> Writes:
                                text=f"{event.action} by {event.actor_id}"))
         case (ConnectionReplaced() | BreakoutsChanged() | BreakoutWarning() | BoardShown()
               | MediaRouteChanged() | ParticipantRemoved() | WaitingChanged() | Admitted()
-              | Declined() | SessionLockChanged() | ScreenPolicyChanged()):
+              | Declined() | SessionLockChanged() | ScreenPolicyChanged()
+              | ParticipantErased()):  # (the ledger's records are erased apart)
             return NOTHING
         case _:
             assert_never(event)

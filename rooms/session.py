@@ -133,6 +133,20 @@ class Session:
             plan=plan or SessionPlan(),
         )
 
+    def last_used(self) -> float:
+        """When the session was last used, or is meant to be (the retention period counts from
+        it): the latest of its creation, its scheduled end, its end, its people's last joins
+        and leaves and its last chat message; ``inf`` while someone is connected or waiting."""
+        if self.waiting or any(p.presence is Presence.CONNECTED
+                               for p in self.participants.values()):
+            return float("inf")
+        times = [self.created_at, self.ended_at or 0.0]
+        if self.plan.schedule is not None:
+            times.append(self.plan.schedule.end)
+        times.extend(max(p.joined_at, p.changed_at) for p in self.participants.values())
+        times.extend(m.sent_at for m in self.chat)
+        return max(times)
+
     def scheduled(self) -> SessionScheduled:
         """The event announcing this session and its plan (roster, schedule) to recorders."""
         return SessionScheduled(

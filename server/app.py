@@ -54,7 +54,8 @@ from server.sessions.install import install as sessions
 from server.settings import Settings
 from server.store.memory import MemoryStore
 from server.store.postgres import PostgresJournal
-from server.store.redis import RedisStore, persistence_warning
+from server.store.redis import RedisStore
+from server.store.redis_durability import persistence_warning
 from server.store.sqlite import SqliteJournal
 from server.webhooks.install import install as webhooks
 from server.whiteboard.install import install as whiteboard

@@ -13,6 +13,12 @@ alone; if the commit itself fails, every operation of the batch fails with
 
 Reads open their own read-only connections on worker threads; WAL lets them run while the
 writer commits.
+
+What a deletion removes is overwritten in the database file (the owners of tables turn on
+``secure_delete``), but the write-ahead log still holds the pages as they were before, until a
+checkpoint has copied the log back and the log is reset: ``scrub`` does that at once, after a
+deletion request, rather than leave it to the next automatic checkpoint (which does not
+truncate the log, so old pages can stay in the file past it).
 """
 
 from __future__ import annotations
@@ -212,6 +218,24 @@ class Database(GroupCommit):
             raise
         return results
 
+    async def scrub(self, attempts: int = 5, pause: float = 0.05) -> bool:
+        """Checkpoint the write-ahead log into the database and truncate it, so that no page
+        image of a deleted row is left in it; return whether that was done. It runs on the
+        writer's thread, between two commits. A reader still using the log keeps it from
+        completing: it is not waited for there (that would hold up every commit), but tried
+        again ``attempts`` times in all, ``pause`` seconds apart."""
+        for attempt in range(attempts):
+            if attempt:
+                await asyncio.sleep(pause)
+            db = self._db
+            if db is None:  # closed (or never opened): nothing to scrub here
+                return False
+            if await asyncio.get_running_loop().run_in_executor(self._thread, _checkpoint, db):
+                return True
+        logger.warning("%s: the write-ahead log could not be truncated (readers kept it busy); "
+                       "it may hold deleted rows until a later checkpoint", self.path)
+        return False
+
     # -- reads ----------------------------------------------------------------------------------
 
     def reader(self) -> sqlite3.Connection:
@@ -226,3 +250,17 @@ class Database(GroupCommit):
             return fn(db)
         finally:
             db.close()
+
+
+def _checkpoint(db: sqlite3.Connection) -> bool:
+    """Copy the whole log back and truncate it, without waiting for readers (on the writer's
+    thread); say whether it completed."""
+    waits = db.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.execute("PRAGMA busy_timeout = 0")
+    try:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError:  # locked by another connection that writes
+        return False
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(waits)}")
+    return bool(busy == 0)

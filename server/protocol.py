@@ -48,7 +48,8 @@ ServerEvent = Literal[
     "participant_speaking", "reaction", "hand",
     "media_route", "media_offer", "media_slots", "screen_policy_changed",
     "caption", "captions_status",
-    "admitted", "declined", "removed", "waiting", "moderated", "session_locked",
+    "admitted", "declined", "removed", "participant_erased", "waiting", "moderated",
+    "session_locked",
 ]
 CLIENT_EVENTS: tuple[str, ...] = typing.get_args(ClientEvent)
 # A WebRTC session description, peer to peer (``signal``) or to the server (``media_*``).

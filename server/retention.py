@@ -1,7 +1,10 @@
 """The retention rule: what is older than the retention period is deleted, the attendance
 ledger's sessions and records, the session journal's sessions and what features keep beside them
 (``ctx.erasure``: whiteboards) alike, at start and then every few hours (``retention_days`` 0
-keeps everything)."""
+keeps everything). A session's age counts from when it was last used, or is meant to be
+(``Session.last_used``: its scheduled end, its people's last presence, its last message), not
+from its creation: a session scheduled months ahead, or a pair's link in use for longer than
+the period, is not deleted before it is over."""
 
 from __future__ import annotations
 
@@ -41,21 +44,24 @@ async def purge(ctx: Context) -> None:
     """One pass: each part tries on its own, and what fails is tried again at the next pass."""
     days = ctx.settings.retention_days
     before = ctx.clock() - days * DAY
+    in_use: set[str] | None = None
     try:
-        removed = await ctx.ledger.purge(before)
-        if removed:
-            logger.info("retention: deleted %d sessions older than %d days from the ledger",
-                        removed, days)
-    except TandemError:
-        logger.exception("retention: the ledger's purge failed; trying again later")
-    try:
-        old = await ctx.store.created_before(before)
+        old = await ctx.store.unused_since(before)
+        in_use = set(await ctx.store.session_ids()) - set(old)
         if old:
             await ctx.store.delete(old)
-            logger.info("retention: deleted %d sessions older than %d days from the journal",
+            logger.info("retention: deleted %d sessions unused for %d days from the journal",
                         len(old), days)
     except TandemError:
         logger.exception("retention: forgetting old sessions failed; trying again later")
+    if in_use is not None:  # (else which sessions are still in use is not known: next pass)
+        try:
+            removed = await ctx.ledger.purge(before, keep=in_use)
+            if removed:
+                logger.info("retention: deleted %d sessions unused for %d days from the "
+                            "ledger", removed, days)
+        except TandemError:
+            logger.exception("retention: the ledger's purge failed; trying again later")
     try:
         erased = await ctx.erasure.expire(before)
         for kind, count in sorted(erased.items()):

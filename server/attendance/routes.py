@@ -9,8 +9,6 @@ summarise one session at a time, so memory follows the largest session, not the 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 import re
 import tempfile
@@ -26,6 +24,8 @@ from rooms.errors import InvalidPayload, TokenInvalid
 from rooms.programme import programme_summary
 from rooms.roster import PROGRAMME_MAX, is_person_id
 from rooms.timeline import summarize
+from server.attendance import erasure
+from server.attendance.erasure import person_ref
 from server.attendance.exports import CsvEncoder, JsonEncoder, XlsxWriter
 from server.attendance.reports import (
     PEOPLE_COLUMNS,
@@ -55,15 +55,6 @@ LIST_LIMIT = 200
 EXPORT_LIMIT = 100_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VIEW_COLUMNS = {"people": PEOPLE_COLUMNS, "rooms": ROOMS_COLUMNS, "records": RECORDS_COLUMNS}
-
-
-def person_ref(secret: bytes, person_id: str) -> str:
-    """What the log says for a person: a person id may be an email address, and a log line that
-    named the person a deletion removed would keep them. A keyed hash (the server's secret), so
-    that nobody without the secret can test guessed addresses against it; an operator who has
-    it can still find a given person's lines."""
-    key = hmac.new(secret, b"tandem-log:person", hashlib.sha256).digest()
-    return hmac.new(key, person_id.encode(), hashlib.sha256).hexdigest()[:12]
 
 
 def _checked_id(what: str, value: str) -> str:
@@ -312,36 +303,27 @@ class AttendanceRoutes:
         person_id = request.match_info["person_id"]
         if not is_person_id(person_id):
             raise InvalidPayload(f"person_id: {person_id[:80]!r} is not a valid person id")
-        # Features first: if one fails, nothing of the ledger is gone and the request can be
-        # made again whole.
-        erased = await self.ctx.erasure.erase_person(person_id)
-        report = await self.ctx.ledger.delete_person(person_id)
-        await self.ctx.audit.record(admin, "person.deleted", f"attendance/people/{person_id}", {
-            "records": report.records, "roster_entries": report.roster_entries, **erased})
+        deleted = await erasure.delete_person(self.ctx, person_id)
+        # (the person named by a keyed hash, as in the log: their id may be their address)
+        ref = person_ref(self.ctx.settings.secret, person_id)
+        await self.ctx.audit.record(admin, "person.deleted", f"attendance/people/ref:{ref}",
+                                    deleted.counts())
         logger.info("records of person %s (a keyed hash of their id) deleted on request of "
-                    "admin %s (%d records, %s)", person_ref(self.ctx.settings.secret, person_id),
-                    admin.id, report.records, erased)
-        return web.json_response({"deleted": {"records": report.records,
-                                              "roster_entries": report.roster_entries,
-                                              **erased}})
+                    "admin %s (%s)", ref, admin.id, deleted.counts())
+        return web.json_response({"deleted": deleted.counts()})
 
     async def delete_participant(self, request: web.Request) -> web.Response:
         admin = await require_admin(request)
         session_id = _checked_id("session_id", request.match_info["session_id"])
         participant_id = _checked_id("participant_id", request.match_info["participant_id"])
         await self.ctx.ledger.session(session_id)
-        erased = await self.ctx.erasure.erase_participant(session_id, participant_id)
-        report = await self.ctx.ledger.delete_participant(session_id, participant_id)
+        deleted = await erasure.delete_participant(self.ctx, session_id, participant_id)
         await self.ctx.audit.record(
             admin, "participant.deleted",
-            f"attendance/sessions/{session_id}/participants/{participant_id}",
-            {"records": report.records, "roster_entries": report.roster_entries, **erased})
+            f"attendance/sessions/{session_id}/participants/{participant_id}", deleted.counts())
         logger.info("records of participant %s in session %s deleted on request of admin %s "
-                    "(%d records, %s)", participant_id, session_id, admin.id, report.records,
-                    erased)
-        return web.json_response({"deleted": {"records": report.records,
-                                              "roster_entries": report.roster_entries,
-                                              **erased}})
+                    "(%s)", participant_id, session_id, admin.id, deleted.counts())
+        return web.json_response({"deleted": deleted.counts()})
 
 
 async def _record_rows(chunks: AsyncIterator[Iterable[Any]]) -> AsyncIterator[Iterable[Row]]:

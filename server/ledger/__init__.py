@@ -14,7 +14,7 @@ The contract every implementation keeps:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -111,8 +111,16 @@ class Ledger(Protocol):
         """Delete one participant's records in one session (someone not on a roster)."""
         ...
 
-    async def purge(self, before: float) -> int:
-        """Delete sessions created before ``before``, with their records; return how many."""
+    async def purge(self, before: float, keep: Collection[str] = frozenset()) -> int:
+        """Delete the sessions created, meant to end, ended and last recorded before ``before``
+        (but those in ``keep``: the session store's sessions still in use), with their
+        records; return how many."""
+        ...
+
+    async def scrub(self) -> bool:
+        """After a deletion request (of the ledger's records, or of what shares its database:
+        the session journal): leave no copy of the deleted rows in the database's own files
+        where that can be done at once; return whether it was (``Database.scrub``)."""
         ...
 
     async def ping(self) -> None:

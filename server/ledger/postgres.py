@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -229,10 +229,15 @@ class _DeleteParticipant(PgOp):
 @dataclass(slots=True)
 class _Purge(PgOp):
     before: float = 0.0
+    keep: frozenset[str] = frozenset()
 
     async def run(self, conn: Connection) -> int:
+        # as the SQLite ledger's: past the period by everything the ledger knows of them
         old = [row[0] for row in await conn.fetch(
-            "SELECT id FROM sessions WHERE created_at < $1", self.before)]
+            "SELECT id FROM sessions s WHERE created_at < $1 AND COALESCE(scheduled_end, 0) < $1 "
+            "AND COALESCE(ended_at, 0) < $1 AND NOT EXISTS (SELECT 1 FROM records r "
+            "WHERE r.session_id = s.id AND r.at >= $1)", self.before)
+            if row[0] not in self.keep]
         if old:
             for table, column in (("records", "session_id"), ("anonymous_ratings", "session_id"),
                                   ("roster", "session_id"), ("sessions", "id")):
@@ -340,9 +345,17 @@ class PostgresLedger:
             _DeleteParticipant(self.database.new_future(), session_id, participant_id))
         return result
 
-    async def purge(self, before: float) -> int:
-        result: int = await self._submit(_Purge(self.database.new_future(), before))
+    async def purge(self, before: float, keep: Collection[str] = frozenset()) -> int:
+        result: int = await self._submit(_Purge(self.database.new_future(), before,
+                                                frozenset(keep)))
         return result
+
+    async def scrub(self) -> bool:
+        """Nothing to do at once: PostgreSQL keeps deleted rows as dead tuples until it
+        vacuums the table (autovacuum, or VACUUM), and in its write-ahead log and backups as
+        long as they are kept, which is the database's administration, not the server's.
+        Says True: nothing more can be done here."""
+        return True
 
     async def _submit(self, op: PgOp) -> Any:
         if self._closed or not self.database.started:

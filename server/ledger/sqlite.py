@@ -14,7 +14,7 @@ import logging
 import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -280,10 +280,17 @@ class _DeleteParticipant(Op):
 @dataclass(slots=True)
 class _Purge(Op):
     before: float = 0.0
+    keep: frozenset[str] = frozenset()
 
     def run(self, db: sqlite3.Connection) -> int:
-        old = [row[0] for row in db.execute(
-            "SELECT id FROM sessions WHERE created_at < ?", (self.before,))]
+        # Past the period by everything the ledger knows of them: created, meant to end, ended
+        # and last recorded before it (and not kept by the session store as in use).
+        candidates = [row[0] for row in db.execute(
+            "SELECT id FROM sessions WHERE created_at < ?1 AND COALESCE(scheduled_end, 0) < ?1 "
+            "AND COALESCE(ended_at, 0) < ?1", (self.before,))]
+        old = [sid for sid in candidates if sid not in self.keep and db.execute(
+            f"SELECT COALESCE(MAX(at), 0) FROM records WHERE seq IN ({SESSION_SEQS})",
+            (sid,)).fetchone()[0] < self.before]
         for session_id in old:
             db.execute(f"DELETE FROM records WHERE seq IN ({SESSION_SEQS})", (session_id,))
             db.execute("DELETE FROM record_people WHERE session_id = ?", (session_id,))
@@ -389,6 +396,11 @@ class SqliteLedger:
         if self.owns_database:
             await self.database.close()
 
+    async def scrub(self) -> bool:
+        """Truncate the database's write-ahead log, which still holds the pages of deleted
+        rows as they were (the file itself has them overwritten: ``secure_delete``)."""
+        return await self.database.scrub()
+
     async def ping(self) -> None:
         if self._closed or not self.database.started:
             raise LedgerUnavailable("The attendance ledger is not running.")
@@ -419,8 +431,8 @@ class SqliteLedger:
             _DeleteParticipant(self._future(), session_id, participant_id))
         return result
 
-    async def purge(self, before: float) -> int:
-        result: int = await self._submit(_Purge(self._future(), before))
+    async def purge(self, before: float, keep: Collection[str] = frozenset()) -> int:
+        result: int = await self._submit(_Purge(self._future(), before, frozenset(keep)))
         return result
 
     def _future(self) -> asyncio.Future[Any]:

@@ -22,6 +22,7 @@ from rooms.events import (
     ChatPosted,
     ConnectionReplaced,
     Declined,
+    ParticipantErased,
     ParticipantJoined,
     ParticipantLeft,
     ParticipantRejoined,
@@ -47,6 +48,7 @@ from server.sessions.wire import (
     JOIN,
     LEAVE,
     MEDIA_STATE,
+    PARTICIPANT_ERASED,
     PARTICIPANT_JOINED,
     PARTICIPANT_LEFT,
     PARTICIPANT_REJOINED,
@@ -101,6 +103,7 @@ class SessionEvents:
         d.deliver_with(Admitted, self._admitted)
         d.deliver_with(Declined, self._declined)
         d.deliver_with(ParticipantRemoved, self._removed)
+        d.deliver_with(ParticipantErased, self._erased)
 
     # -- events -----------------------------------------------------------------------------------
 
@@ -381,6 +384,13 @@ class SessionEvents:
         gw.leave_rooms(conn.sid)
         await gw.emit(REMOVED({"code": "removed", "message": REMOVED_MESSAGE}), to=conn.sid)
         gw.close_later(conn.sid, 0.0)
+
+    async def _erased(self, e: ParticipantErased, actor_sid: str | None) -> None:
+        """A deletion request erased them: every page drops what it shows of them."""
+        await self.ctx.gateway.emit(
+            PARTICIPANT_ERASED({"participant_id": e.participant_id,
+                                "message_ids": list(e.message_ids)}),
+            room=session_key(e.session_id))
 
 
 def likely_room(s: Session, returning_id: str | None) -> str:

@@ -257,6 +257,11 @@ class SessionEndedOut(TypedDict):
     reason: str
 
 
+class ParticipantErasedOut(TypedDict):
+    participant_id: str
+    message_ids: list[int]  # their chat messages, gone from the chat history
+
+
 class DeclinedOut(TypedDict):
     reason: str  # "declined" or "session_ended"
 
@@ -282,6 +287,7 @@ SESSION_ENDED: Outbound[SessionEndedOut] = Outbound("session_ended")
 ADMITTED: Outbound[JoinAck] = Outbound("admitted")
 DECLINED: Outbound[DeclinedOut] = Outbound("declined")
 REMOVED: Outbound[ReplacedOut] = Outbound("removed")
+PARTICIPANT_ERASED: Outbound[ParticipantErasedOut] = Outbound("participant_erased")
 
 
 # -- REST bodies ----------------------------------------------------------------------------------

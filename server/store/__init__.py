@@ -9,6 +9,10 @@ The contract every implementation keeps:
   ``NotRecorded``; a caller acknowledges the command only after awaiting it.
 - A store can be rebuilt from what it kept: a session is its latest snapshot
   (``rooms.snapshot``) plus the commands applied since, in order.
+- A command that is not journaled (``journaled``: an erasure, whose entry would name what it
+  erased) is kept as a snapshot that deletes the session's earlier entries in the same write:
+  they hold what was erased (chat, goals, names), which must be gone once the command is
+  acknowledged, not at the next compaction.
 """
 
 from __future__ import annotations
@@ -52,9 +56,17 @@ class SessionStore(Protocol):
         """Forget these sessions, in memory and wherever they are kept."""
         ...
 
-    async def created_before(self, when: float) -> list[str]:
-        """Sessions created before ``when`` (for the retention rule)."""
+    async def unused_since(self, when: float) -> list[str]:
+        """Sessions last used before ``when`` (``Session.last_used``: for the retention rule,
+        which must not take a session scheduled ahead, or still in use, for an old one)."""
         ...
+
+    async def sessions_where(self, test: Callable[[Session], bool]) -> list[str]:
+        """Sessions whose state passes ``test`` (a deletion request finding those that name a
+        person), and those whose erasure is applied but not yet kept: a request that failed
+        finds them again when it is made again."""
+        ...
+
 
 
 def done() -> asyncio.Future[None]:

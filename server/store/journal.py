@@ -3,7 +3,9 @@
 (``server.writer``).
 
 Command entries are buffered and handed to the writer's next commit as one batch of rows, all
-told by one future; a snapshot and a deletion are operations of the writer. When a commit fails,
+told by one future; a snapshot and a deletion are operations of the writer. The rows go first in
+a commit, so a snapshot that purges its session (``purge``: something was erased from it) also
+deletes the entries buffered before it for the same commit. When a commit fails,
 its writes fail with ``DatabaseUnavailable`` (a ``NotRecorded``) and ``on_lost`` is told which
 sessions lost writes (their store then writes a whole snapshot at their next change). A backend
 says only its SQL: the statement inserting an entry and its own snapshot and delete operations.
@@ -87,13 +89,14 @@ class GroupJournal:
         return rows
 
     async def snapshot(self, session_id: str, seq: int, created_at: float, data: bytes, *,
-                       final: bool = False) -> asyncio.Future[None]:
+                       final: bool = False, purge: bool = False) -> asyncio.Future[None]:
         return await self._submit(session_id, self._snapshot_op(session_id, seq, created_at,
-                                                                data, final))
+                                                                data, final, purge))
 
     def _snapshot_op(self, session_id: str, seq: int, created_at: float, data: bytes,
-                     final: bool) -> writer.Op:
-        # The backend's snapshot deletes the session's entries up to ``seq`` in any case.
+                     final: bool, purge: bool) -> writer.Op:
+        # The backend's snapshot deletes the session's entries up to ``seq`` in any case: all
+        # it made before this snapshot, and so those ``final`` and ``purge`` are to delete.
         op: writer.Op = self.snapshot_op(self.database.new_future(), session_id, seq,
                                          created_at, data)
         return op

@@ -10,9 +10,11 @@ at start stays within about three times the session's size, and a busy session's
 less per command than its entries do (SQLite forgets them once no other session holds the
 journal back, and asks for a snapshot of one that does: ``on_lagging``, ``_catch_up``). A
 session that has ended is kept without its chat history: chat text lives on disk only for the
-life of the session (the attendance ledger keeps it when the session keeps chat). On start, each
-session is rebuilt from its snapshot and the entries after it. Without a journal (tests of the
-domain's adapters) nothing is kept.
+life of the session (the attendance ledger keeps it when the session keeps chat). A command that
+is not journaled (an erasure: its entry would name the person) writes no entry: the session is
+written a snapshot that deletes all its earlier entries (``purge``), and every later snapshot of
+it does so too until one is on disk. On start, each session is rebuilt from its snapshot and the
+entries after it. Without a journal (tests of the domain's adapters) nothing is kept.
 """
 
 from __future__ import annotations
@@ -52,12 +54,14 @@ class StoredSession:
 class _Kept:
     """Where a session's journal stands: its last entry, the weight of its last snapshot and of
     the entries after it, and whether the journal lost track of it (a write that failed, or an
-    entry that no longer applied when the session was rebuilt)."""
+    entry that no longer applied when the session was rebuilt); and the number of the last
+    command that was not journaled, until a snapshot that purges is on disk (None: none due)."""
 
     seq: int
     snapshot_bytes: int
     since_snapshot: int = 0
     lost: bool = False
+    purge: int | None = None
 
     def snapshot_due(self, min_bytes: int) -> bool:
         return self.lost or self.since_snapshot >= max(SNAPSHOT_FACTOR * self.snapshot_bytes,
@@ -80,9 +84,11 @@ class Journal(Protocol):
         ...
 
     async def snapshot(self, session_id: str, seq: int, created_at: float, data: bytes, *,
-                       final: bool = False) -> asyncio.Future[None]:
+                       final: bool = False, purge: bool = False) -> asyncio.Future[None]:
         """Keep the whole session as of entry ``seq``; ``final`` once it has ended (its
-        entries, which hold its chat, are then deleted at once)."""
+        entries, which hold its chat, are then deleted at once), ``purge`` when something was
+        erased from it (every entry of it the journal knows, including those buffered for the
+        same commit, is deleted in the snapshot's transaction)."""
         ...
 
     async def delete(self, session_ids: list[str]) -> asyncio.Future[None]: ...
@@ -180,20 +186,37 @@ class MemoryStore:
             return done()
         kept = self._kept[session.id]
         kept.seq += 1
-        if session.state is SessionState.ENDED or kept.snapshot_due(self._snapshot_min_bytes):
+        if not command.journaled:
+            kept.purge = kept.seq
+        if (kept.purge is not None or session.state is SessionState.ENDED
+                or kept.snapshot_due(self._snapshot_min_bytes)):
             return None
         data = encode_command(command.for_journal())
         kept.since_snapshot += len(data)
         return journal.append(session.id, kept.seq, data)
 
     async def _snapshot(self, session: Session) -> asyncio.Future[None]:
-        """The whole session, as of its latest entry (without its chat once it has ended)."""
+        """The whole session, as of its latest entry (without its chat once it has ended);
+        one that purges while a purge is pending."""
         assert self._journal is not None
         kept = self._kept[session.id]
         data = encode_session(session, with_chat=session.state is not SessionState.ENDED)
         kept.snapshot_bytes, kept.since_snapshot, kept.lost = len(data), 0, False
-        return await self._journal.snapshot(session.id, kept.seq, session.created_at, data,
-                                            final=session.state is SessionState.ENDED)
+        seq, purge = kept.seq, kept.purge is not None
+        future = await self._journal.snapshot(session.id, seq, session.created_at, data,
+                                              final=session.state is SessionState.ENDED,
+                                              purge=purge)
+        if purge:
+            future.add_done_callback(lambda f: self._purged(kept, seq, f))
+        return future
+
+    @staticmethod
+    def _purged(kept: _Kept, seq: int, future: asyncio.Future[None]) -> None:
+        """A purging snapshot as of entry ``seq`` is on disk (or failed, and the purge stays
+        pending): an erasure at or before it is kept; one made since is still pending."""
+        if (not future.cancelled() and future.exception() is None and kept.purge is not None
+                and kept.purge <= seq):
+            kept.purge = None
 
     def _catch_up(self, session_ids: set[str]) -> None:
         """Write a snapshot of each of these sessions now (idle ones whose old entries the
@@ -229,5 +252,11 @@ class MemoryStore:
         if self._journal is not None and session_ids:
             await (await self._journal.delete(session_ids))
 
-    async def created_before(self, when: float) -> list[str]:
-        return [s.id for s in self._sessions.values() if s.created_at < when]
+    async def unused_since(self, when: float) -> list[str]:
+        return [s.id for s in self._sessions.values() if s.last_used() < when]
+
+    async def sessions_where(self, test: Callable[[Session], bool]) -> list[str]:
+        """Those in memory that pass ``test``, and those whose erasure (applied here) is not
+        on disk yet: made again, the request writes the purging snapshot again."""
+        return [sid for sid, s in self._sessions.items()
+                if self._kept[sid].purge is not None or test(s)]

@@ -4,7 +4,10 @@ writer (``server.postgres``), which the attendance ledger shares, so that a chat
 and its attendance record commit together.
 
 A command entry is a row of ``session_commands``; a snapshot replaces the session's row of
-``session_snapshots`` and deletes its entries up to its number in the same transaction. When a
+``session_snapshots`` and deletes its entries up to its number in the same transaction: every
+entry made before it (those buffered for the same commit are inserted first), which is what a
+snapshot that purges the session (``purge``: something was erased from it) asks for too. The
+rows deleted stay in the table's pages as dead tuples until PostgreSQL vacuums them. When a
 commit fails (the database unreachable included), the writes of that batch fail with
 ``DatabaseUnavailable`` (a ``NotRecorded``) and ``on_lost`` is told which sessions lost writes:
 their store writes a whole snapshot at their next change, which heals the journal once the

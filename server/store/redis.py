@@ -1,33 +1,20 @@
 """Sessions in Redis, shared by every Tandem process: the store of ``tandem serve --redis``.
 
 What Redis holds for a session: its snapshot (``rooms.snapshot``) and the numbered log of the
-commands applied since, in one hash and one list, with an index of every session by creation
-time. Every process that serves someone of a session holds a replica of it in memory, and reads
-are answered from the replica.
+commands applied since, in one hash and one list, with an index of every session (scored by its
+creation, or its last use found by the retention rule). Every process that serves someone of a
+session holds a replica of it in memory, and reads are answered from the replica.
 
-Why one writer at a time through a lease, and replicas that apply every command (the choice,
-written down in docs/ARCHITECTURE.md): a command is applied to the session in place, so a
-process that lost a race after applying one could not take it back. Before applying, a process
-takes the session's lease in Redis (one script: the lease, and the log entries its replica has
-yet to apply, or the whole session when the log no longer reaches back far enough); it applies
-the command to its replica, then appends the entry, gives the lease back and publishes the
-command to the session's channel in a second script. The lease lasts ``lease_ms``: a process that
-stalls or dies holding it delays the session's next command by that long at most, and an append
-after its lease ran out is refused (its replica is then read again from Redis).
-
-The append script keeps the lease for the process that appended (``KEEP_MS``, renewed by each
-change) unless another process marked it wanted: a process that changes a session again and
-again takes the lease once, and each change is then one round trip. A process that finds the
-lease taken marks it wanted and says so on the session's channel: the holder gives it back at
-once (or at its next append, if one is under way). An idle holder gives it back ``KEEP_IDLE``
-after its last change. For ``SHARED_FOR`` after another process changed the session or asked
-for the lease, a process gives it back after every change, as before.
-
-Every other process that holds a replica receives the command on the session's channel, applies
-it to its own replica and delivers the events to its own connections: the domain is
-deterministic (time is passed in), so each replica computes the same events; the required
-recorders (the ledger) run only where the command was given. A command that changes nothing (a
-caption line) is published without a log entry and without the lease.
+One writer at a time, through a lease in Redis; replicas that apply every command (the choice,
+and the kept leases, are written down in docs/ARCHITECTURE.md, "The store"). A process takes the
+lease (one script, which also returns the entries its replica lacks), applies the command to its
+replica, then appends the entry and publishes the command to the session's channel in a second
+script, which keeps the lease for it a while (``KEEP_MS``) unless another process asked for it.
+Every other process holding a replica applies the published command and delivers its events to
+its own connections (the domain is deterministic); the ledger's recorder runs only where the
+command was given. A command that changes nothing (a caption line) is published without a log
+entry and without the lease; one that is not journaled (an erasure) is kept as a snapshot, which
+replaces the log (its entries name what was erased) in the same script, and published.
 
 Acknowledged means appended: ``update`` returns once Redis holds the entry (Redis itself should
 keep an append-only file; docs/ARCHITECTURE.md). A process killed at any point loses nothing
@@ -50,14 +37,14 @@ from redis.exceptions import RedisError
 from rooms.commands import Command
 from rooms.errors import NotRecorded, SessionNotFound, TandemError
 from rooms.events import Event
-from rooms.lifecycles import SessionState
 from rooms.session import Session
 from server.redis_calls import ScriptCalls
 from server.store import Applied, done
 from server.store.codec import decode_command, decode_session, encode_command, encode_session
 from server.store.memory import SNAPSHOT_MIN_BYTES
 from server.store.redis_scripts import ADD, APPEND, LOAD, RELEASE, RESERVE
-from server.store.replica import Replica
+from server.store.replica import Replica, session_as_kept, sessions_where
+from server.store.replica import text_of as text_of  # (imported from here elsewhere)
 from server.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
@@ -111,6 +98,9 @@ class RedisStore:
         self._replicas: dict[str, Replica] = {}
         self._tasks = TaskSet()  # kept leases being given back
         self._loading: dict[str, asyncio.Future[Replica]] = {}
+        # What the session's channel said while it was being loaded here (its replica did not
+        # exist yet): applied once it does, those after the entry it was loaded at.
+        self._early: dict[str, list[list[Any]]] = {}
         # Appends go together when they come together (server.redis_calls). The lease's own
         # scripts go on a connection of their own, never behind an append: another process may
         # be waiting for the lease (they go together only with each other).
@@ -165,10 +155,20 @@ class RedisStore:
             added = await self._add(keys=[self._keys(session.id)[0], self._index],
                                     args=[data, repr(session.created_at), session.id])
         except RedisError as exc:
+            await self._unfollow(session.id)
             raise StoreUnavailable("The session could not be kept; try again.") from exc
         if not added:
+            await self._unfollow(session.id)
             raise ValueError(f"session {session.id} already exists")
         self._replicas[session.id] = Replica(session, 0, len(data))
+
+    async def _unfollow(self, session_id: str) -> None:
+        """Leave the channel of a session this process did not add or load after all (unless
+        it holds or is loading a replica of it)."""
+        if (self.unsubscribe is not None and session_id not in self._replicas
+                and session_id not in self._loading):
+            with contextlib.suppress(RedisError, OSError):
+                await self.unsubscribe(session_id)
 
     async def read(self, session_id: str, query: Callable[[Session], T]) -> T:
         rep = await self._replica(session_id)
@@ -216,9 +216,31 @@ class RedisStore:
             raise StoreUnavailable("The sessions could not be listed; try again.") from exc
         return [text_of(i) for i in ids]
 
-    async def created_before(self, when: float) -> list[str]:
-        ids = await self.redis.zrangebyscore(self._index, "-inf", f"({when!r}")
-        return [text_of(i) for i in ids]
+    async def unused_since(self, when: float) -> list[str]:
+        """The index's score of a session is when it was created, or last found used by this
+        rule: each session scored before ``when`` is read, and either is past it or has its
+        score moved to when it was last used (so a session in use is read again only once
+        that is past)."""
+        try:
+            ids = [text_of(i) for i in
+                   await self.redis.zrangebyscore(self._index, "-inf", f"({when!r}")]
+            unused = []
+            for sid in ids:
+                answer = await self._fetch(sid)
+                if answer is None:
+                    continue
+                used = session_as_kept(answer[1], answer[3]).last_used()
+                if used < when:
+                    unused.append(sid)
+                else:
+                    await self.redis.zadd(self._index, {sid: min(used, time.time())}, xx=True)
+            return unused
+        except RedisError as exc:
+            raise StoreUnavailable("The sessions could not be listed; try again.") from exc
+
+    async def sessions_where(self, test: Callable[[Session], bool]) -> list[str]:
+        """Every session in the index, read as Redis holds it, without a replica."""
+        return await sessions_where(await self.session_ids(), self._fetch, test)
 
     async def delete(self, session_ids: list[str]) -> None:
         for sid in session_ids:
@@ -302,12 +324,8 @@ class RedisStore:
             return
 
     async def _keep(self, sid: str, rep: Replica, command: Command[object]) -> None:
-        session = rep.session
-        entry = encode_command(command.for_journal())
-        snapshot = b""
-        ended = session.state is SessionState.ENDED
-        if ended or rep.snapshot_due(self.snapshot_min_bytes):
-            snapshot = encode_session(session, with_chat=not ended)
+        # (an erasure is a snapshot, its command only published: ``Replica.to_keep``)
+        entry, snapshot = rep.to_keep(command, self.snapshot_min_bytes)
         message = _pack([COMMAND, self.node, rep.seq + 1, encode_command(command)])
         base, log, lease = self._keys(sid)
         loop = asyncio.get_running_loop()
@@ -392,16 +410,24 @@ class RedisStore:
             return await asyncio.shield(loading)
         future: asyncio.Future[Replica] = asyncio.get_running_loop().create_future()
         self._loading[sid] = future
+        self._early[sid] = []
         try:
             rep = await self._load(sid)
-            future.set_result(rep)
-            return rep
         except BaseException as exc:
+            del self._loading[sid]
+            self._early.pop(sid, None)
             future.set_exception(exc)
             future.exception()
+            await self._unfollow(sid)
             raise
-        finally:
-            del self._loading[sid]
+        del self._loading[sid]
+        future.set_result(rep)
+        # What the channel said during the load, in order: a change kept after the load read
+        # the session is applied and delivered here (one kept before it is skipped by its
+        # number; a gap is caught up from Redis).
+        for message in self._early.pop(sid, ()):
+            await self.received(sid, message)
+        return rep
 
     async def _load(self, sid: str) -> Replica:
         if self.subscribe is not None:  # first, so that nothing published after the load is lost
@@ -412,8 +438,6 @@ class RedisStore:
                                        "moment.") from exc
         answer = await self._fetch(sid)
         if answer is None:
-            if self.unsubscribe is not None:
-                await self.unsubscribe(sid)
             raise SessionNotFound("There is no session with this id.")
         seq, snap, first, entries = answer
         session = decode_session(snap)
@@ -513,6 +537,11 @@ class RedisStore:
     async def received(self, sid: str, message: list[Any]) -> None:
         """A message on a session's channel (decoded)."""
         kind = message[0]
+        early = self._early.get(sid)
+        if early is not None:  # being loaded here: handled once its replica is
+            if kind == DELETED or (kind in (COMMAND, TRANSIENT) and message[1] != self.node):
+                early.append(message)
+            return
         if kind == DELETED:
             await self.forget(sid)
             return
@@ -574,28 +603,3 @@ class RedisStore:
         for sid, rep in list(self._replicas.items()):
             async with rep.lock:
                 await self._catch_up_from_redis(sid, rep)
-
-
-def text_of(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-async def persistence_warning(redis: Redis) -> str | None:
-    """What Redis's own settings put at risk of what Tandem acknowledges (an acknowledgement
-    means Redis holds the change): None when Redis keeps an append-only file synced on every
-    write, else a sentence for the log. A Redis that refuses CONFIG (as managed services do) is
-    not checked."""
-    try:
-        raw = await redis.config_get("append*")
-    except RedisError:
-        return None
-    config = {text_of(k): text_of(v) for k, v in raw.items()}
-    if config.get("appendonly") != "yes":
-        return ("Redis keeps no append-only file: if Redis restarts, the changes to sessions "
-                "since its last save are lost, acknowledged or not (run it with --appendonly yes "
-                "--appendfsync always).")
-    if config.get("appendfsync") != "always":
-        return (f"Redis syncs its append-only file {config.get('appendfsync', '?')!r}, not on "
-                "every write: if Redis itself crashes, up to about a second of acknowledged "
-                "changes to sessions is lost (--appendfsync always keeps them).")
-    return None

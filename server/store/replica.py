@@ -1,16 +1,28 @@
 """This process's copy of one session held in Redis (``server.store.redis``): the session as of a
-log entry, and what this process knows of its lease and of the events waiting for delivery."""
+log entry, and what this process knows of its lease and of the events waiting for delivery; and
+the session as Redis holds it, read without a replica."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from rooms.command import Command
+from rooms.errors import TandemError
 from rooms.events import Event
+from rooms.lifecycles import SessionState
 from rooms.session import Session
+from server.store.codec import decode_command, decode_session, encode_command, encode_session
 from server.store.memory import SNAPSHOT_FACTOR
+
+# The session as Redis holds it (``RedisStore._fetch``): its last entry's number, its snapshot,
+# the number the snapshot was taken at and the entries since; None when there is no such session.
+Fetch = Callable[[str], Awaitable[tuple[int, bytes, int, list[bytes]] | None]]
 
 
 @dataclass(slots=True)
@@ -42,3 +54,40 @@ class Replica:
 
     def snapshot_due(self, min_bytes: int) -> bool:
         return self.since_snapshot >= max(SNAPSHOT_FACTOR * self.snapshot_bytes, min_bytes)
+
+    def to_keep(self, command: Command[object], min_bytes: int) -> tuple[bytes, bytes]:
+        """What the append keeps of a command just applied to the replica: its log entry, or
+        a snapshot that replaces the log (b"" for the other). A snapshot when one is due, when
+        the session has ended (kept without its chat), and for a command that is not journaled
+        (an erasure: its entry would name what it erased, and the log's earlier entries, which
+        do too, are deleted with it at once)."""
+        ended = self.session.state is SessionState.ENDED
+        if ended or not command.journaled or self.snapshot_due(min_bytes):
+            return b"", encode_session(self.session, with_chat=not ended)
+        return encode_command(command.for_journal()), b""
+
+
+async def sessions_where(ids: list[str], fetch: Fetch,
+                         test: Callable[[Session], bool]) -> list[str]:
+    """Those of ``ids`` whose session as Redis holds it passes ``test`` (one at a time: a
+    replica of each would keep every session in this process's memory)."""
+    found = []
+    for sid in ids:
+        answer = await fetch(sid)
+        if answer is not None and test(session_as_kept(answer[1], answer[3])):
+            found.append(sid)
+    return found
+
+
+def session_as_kept(snapshot: bytes, entries: list[bytes]) -> Session:
+    """A session as Redis holds it, read without a replica: its snapshot with the log's
+    entries applied (one that does not apply is skipped: it was kept only where it applied)."""
+    session = decode_session(snapshot)
+    for data in entries:
+        with contextlib.suppress(TandemError):
+            decode_command(data).apply(session)
+    return session
+
+
+def text_of(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

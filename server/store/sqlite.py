@@ -14,8 +14,12 @@ written. A session that holds the watermark back by more than ``LAG`` entries (o
 ``LAG_PER_SESSION`` for each session that needs entries, whichever is more) is told to its store
 (``on_lagging``), which writes it a snapshot: the table holds about that many entries, and such
 snapshots come at most about one for every ``LAG_PER_SESSION`` entries made. A session's last
-snapshot (it has ended) and its deletion delete its entries, which hold its chat, at once: the
-journal keeps the numbers of each session's entries that may still be in the table.
+snapshot (it has ended), a snapshot that purges it (something was erased from it: its entries
+name what was erased) and its deletion delete its entries, which hold its chat, at once: the
+journal keeps the numbers of each session's entries that may still be in the table (those
+buffered for the same commit included: they are inserted before the snapshot runs). What is
+deleted, and the snapshot row replaced, is overwritten in the file (``secure_delete``); the
+write-ahead log keeps the pages as they were until ``Database.scrub``.
 
 Every write is an operation of the database's writer, so it commits with whatever else is
 waiting: a chat message's entry and its attendance record share one transaction and one flush.
@@ -29,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,8 +86,8 @@ class _Snapshot(Op):
     data: bytes = b""
     # Entries numbered below this are needed by no session once this snapshot is kept.
     forget_below: int = 0
-    # The session has ended: its own entries (its chat) go now, wherever they are (their
-    # numbers; empty otherwise).
+    # The session has ended, or something was erased from it: its own entries (its chat, what
+    # was erased) go now, wherever they are (their numbers, in order; empty otherwise).
     final: tuple[int, ...] = ()
 
     def run(self, db: sqlite3.Connection) -> None:
@@ -185,7 +189,7 @@ class SqliteJournal(GroupJournal):
         return (n, session_id, seq, command)
 
     def _snapshot_op(self, session_id: str, seq: int, created_at: float, data: bytes,
-                     final: bool) -> writer.Op:
+                     final: bool, purge: bool) -> writer.Op:
         # What this snapshot holds, and what every other session's snapshot on disk holds, can
         # go: the watermark is the first entry another session still needs.
         below = self._next_n
@@ -197,7 +201,7 @@ class SqliteJournal(GroupJournal):
         if rows is not None:  # those below the watermark are gone
             del rows[:bisect_left(rows, self._forgotten)]
         op = _Snapshot(self.database.new_future(), session_id, seq, created_at, data, below,
-                       tuple(rows) if final and rows else ())
+                       tuple(rows) if (final or purge) and rows else ())
         needs = self._needs.setdefault(session_id, _Needs(None))
         taken = needs.taking()
         op.future.add_done_callback(lambda f: self._kept(f, op, taken))
@@ -211,8 +215,11 @@ class SqliteJournal(GroupJournal):
         kept = not future.cancelled() and future.exception() is None
         if kept:
             self._forgotten = max(self._forgotten, op.forget_below)
-            if op.final:
-                self._rows.pop(session_id, None)
+            rows = self._rows.get(session_id)
+            if op.final and rows is not None:  # (those made since are the session's still)
+                del rows[:bisect_right(rows, op.final[-1])]
+                if not rows:
+                    del self._rows[session_id]
         needs = self._needs.get(session_id)
         if needs is None:
             return  # deleted meanwhile

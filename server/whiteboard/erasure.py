@@ -2,7 +2,8 @@
 
 A board is deleted whole (``rooms.whiteboard``): a deletion request for a person or for one
 participant deletes every board marked as changed by them, copies carried into a pair's next
-session included; the retention rule deletes the boards of sessions created before the period.
+session included; the retention rule deletes the boards of sessions created before the period
+that the session store no longer holds (those it deleted as unused for the period).
 Deleted boards leave memory too (every process's, with several), and the pairs' lists forget
 their sessions, so nothing of them is listed, exported or copied into a later session again.
 """
@@ -35,8 +36,11 @@ class BoardErasure:
         return {"boards": await self._erase(participant_mark(session_id, participant_id))}
 
     async def expired(self, before: float) -> Erased:
+        # The boards of sessions created before the period that the session store no longer
+        # holds (the retention rule deleted them first: a board goes with its session).
         store = self.events.boards.store
-        old = await store.created_before(before)
+        live = set(await self.events.ctx.store.session_ids())
+        old = [sid for sid in await store.created_before(before) if sid not in live]
         for session_id in old:
             self.events.forget_here(session_id)
             await store.delete_session(session_id)

@@ -25,7 +25,9 @@ from rooms.events import (
 )
 from rooms.events import SessionEnded as SessionEndedEvent
 from rooms.lifecycles import Presence, SessionState
+from rooms.participant import Waiter
 from rooms.roles import Role
+from rooms.roster import Schedule, SessionPlan
 from rooms.session import SEAT_HOLD_SECONDS, Session
 
 
@@ -298,3 +300,29 @@ def test_view_lists_everyone_including_those_who_left() -> None:
         ("a", Presence.CONNECTED), ("b", Presence.LEFT)
     ]
     assert s.present_count(now=121) == 1
+
+
+def test_last_used_counts_from_its_latest_use_or_its_schedule() -> None:
+    s = make_session()  # created at 100
+    assert s.last_used() == 100.0
+    join(s, "a", "ca", now=110.0)
+    assert s.last_used() == float("inf")  # someone is connected: in use now
+    s.post_chat("a", "ca", "hello", 120.0)
+    s.disconnect("a", "ca", 130.0)  # dropped: not connected any more
+    assert s.last_used() == 130.0
+    join(s, "b", "cb", now=140.0)
+    s.post_chat("b", "cb", "later", 150.0)
+    s.leave("b", "cb", 145.0)  # (a leave stamped before the message it follows)
+    assert s.last_used() == 150.0  # the last message
+    ahead = Session.create(session_id="s2", title="Ahead", max_participants=4, now=100.0,
+                           plan=SessionPlan(schedule=Schedule(10_000.0, 13_600.0)))
+    assert ahead.last_used() == 13_600.0  # meant to end then
+
+
+def test_someone_in_the_waiting_room_keeps_a_session_in_use() -> None:
+    s = make_session()
+    join(s, "m", "cm", role=Role.MENTOR, now=110.0)
+    s.leave("m", "cm", 120.0)
+    assert s.last_used() == 120.0
+    s.waiting["w"] = Waiter(id="w", name="Wai", role=Role.MENTEE, connection_id="cw", since=130.0)
+    assert s.last_used() == float("inf")

@@ -83,6 +83,7 @@ export const SERVER_EVENTS = Object.freeze({
   ADMITTED: "admitted",
   DECLINED: "declined",
   REMOVED: "removed",
+  PARTICIPANT_ERASED: "participant_erased",
   WAITING: "waiting",
   MODERATED: "moderated",
   SESSION_LOCKED: "session_locked",

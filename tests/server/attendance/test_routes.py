@@ -181,7 +181,9 @@ async def test_deleting_one_unrostered_participant(
     await guest.join("Guest")
     path = f"/api/attendance/sessions/{s['session_id']}/participants/{guest.id}"
     async with api.http.delete(path, headers=ADMIN) as resp:
-        assert resp.status == 200 and (await resp.json())["deleted"]["records"] == 1
+        # their joining, and their leaving as they were sent away (the session erased them)
+        assert resp.status == 200 and (await resp.json())["deleted"]["records"] == 2
+    assert (await guest.next("removed"))["code"] == "removed"
     assert (await report(api, s["session_id"]))["people"] == []
 
 
@@ -202,6 +204,41 @@ async def test_retention_deletes_old_sessions_at_start(
                 return bool((await resp.json())["sessions"] == [])
 
         await eventually(purged, timeout=10, what="the purge of the old session")
+
+
+async def test_retention_counts_from_last_use_not_creation(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], tmp_path: Path, clock: Clock
+) -> None:
+    """A session scheduled further ahead than the period, and one its people used lately, stay
+    (the journal's and the ledger's alike); an unused one of the same age goes."""
+    settings = Settings(data_dir=tmp_path, secret=b"s" * 32, admin_key=ADMIN_KEY,
+                        retention_days=30, waiting_room="off")
+    server = await aiohttp_server(create_app(settings, clock=clock))
+    async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as http:
+        api = Api(http, server)
+        ahead = await api.create_session(title="Ahead", scheduled_start=clock.now + 60 * 86400,
+                                         scheduled_end=clock.now + 60 * 86400 + 3600)
+        used = await api.create_session(title="Used", link_ttl_seconds=40 * 86400)
+        unused = await api.create_session(title="Unused")
+    await server.close()
+    clock.now += 25 * 86400
+    server = await aiohttp_server(create_app(settings, clock=clock))
+    peer = Peer(str(server.make_url("/")))
+    await peer.connect(Api.token(used["join_urls"]["mentee"]))
+    await peer.join("Ana")
+    await peer.close()
+    await server.close()
+    clock.now += 10 * 86400  # all three were created 35 days ago; "used" was used 10 days ago
+    server = await aiohttp_server(create_app(settings, clock=clock))
+    async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as http:
+        # The first pass is over before the server serves.
+        async with http.get("/api/attendance/sessions", headers=ADMIN) as resp:
+            listed = {s["session_id"] for s in (await resp.json())["sessions"]}
+        assert listed == {ahead["session_id"], used["session_id"]}
+        for s, status in ((ahead, 200), (used, 200), (unused, 404)):
+            async with http.get(f"/api/sessions/{s['session_id']}", headers=ADMIN) as resp:
+                assert resp.status == status, s["title"]
+    await server.close()
 
 
 # -- bad requests ----------------------------------------------------------------------------------

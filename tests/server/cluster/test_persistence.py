@@ -11,7 +11,8 @@ from redis.asyncio import Redis
 from clients.server import RedisProcess
 from server.app import CONTEXT, create_app
 from server.settings import Settings
-from server.store.redis import RedisStore, persistence_warning
+from server.store.redis import RedisStore
+from server.store.redis_durability import persistence_warning
 from tests.server.cluster.conftest import tandem
 
 

@@ -193,18 +193,44 @@ async def test_anonymous_ratings_are_kept_apart_with_no_order_of_their_own(
     # Keyed by a random id, with nothing of the order they came in.
     assert {row[0] for row in await backend.raw("SELECT day FROM anonymous_ratings")} == {day}
     assert [r.rating for r in await ledger.anonymous_ratings("s1")] == [1, 3, 5]
-    assert await ledger.purge(T0 + 1) == 1
+    assert await ledger.purge(T0 + 3601) == 1  # past its scheduled end and its records
     assert await ledger.anonymous_ratings("s1") == []
 
 
 async def test_purge_removes_sessions_past_retention(ledger: AnyLedger) -> None:
-    await ledger.put_session(session("old", created=T0 - 400 * 86400))
+    old = T0 - 400 * 86400
+    await ledger.put_session(session("old", created=old))
     await ledger.put_session(session("new", created=T0))
-    await ledger.append([rec(K.JOINED, session_id="old"), rec(K.JOINED, session_id="new")])
+    await ledger.append([rec(K.JOINED, session_id="old", at=old),
+                         rec(K.JOINED, session_id="new")])
     assert await ledger.purge(T0 - 365 * 86400) == 1
     assert [s.info.session_id for s in await ledger.sessions(SessionQuery())] == ["new"]
     assert await ledger.session_records("old") == []
     assert len(await ledger.session_records("new")) == 1
+
+
+async def test_purge_counts_from_when_a_session_was_last_used_not_created(
+        ledger: AnyLedger) -> None:
+    old, before = T0 - 400 * 86400, T0 - 365 * 86400
+    ahead = SessionInfo("ahead", "Scheduled long ahead", old, goal="", max_participants=8,
+                        plan=SessionPlan(schedule=Schedule(T0, T0 + 3600)))
+    await ledger.put_session(ahead)  # created long ago, meant to take place now
+    await ledger.put_session(session("used", created=old))  # created long ago, used lately
+    await ledger.append([rec(K.JOINED, session_id="used", at=old),
+                         rec(K.LEFT, session_id="used", at=T0 - 10 * 86400)])
+    await ledger.put_session(session("ended", created=old))  # ended lately
+    await ledger.append([rec(K.SESSION_ENDED, "", session_id="ended", at=T0 - 86400,
+                             text="ended")])
+    await ledger.put_session(session("kept", created=old))  # the session store still uses it
+    await ledger.put_session(session("gone", created=old))
+    await ledger.append([rec(K.JOINED, session_id="gone", at=old)])
+    assert await ledger.purge(before, keep={"kept"}) == 1
+    assert {s.info.session_id for s in await ledger.sessions(SessionQuery())} == {
+        "ahead", "used", "ended", "kept"}
+    assert await ledger.session_records("gone") == []
+    assert len(await ledger.session_records("used")) == 2
+    # and each goes once its last use is past the period too
+    assert await ledger.purge(T0 + 3601) == 4
 
 
 async def test_listing_and_streaming_filter_by_time_and_programme(ledger: AnyLedger) -> None:

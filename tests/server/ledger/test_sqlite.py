@@ -119,7 +119,8 @@ async def test_record_people_holds_a_row_per_participant_and_nothing_once_delete
                              rec(K.CHAT, "b1", person_id="ben"),
                              rec(K.JOINED, "c1", person_id="cy"),
                              rec(K.JOINED, "g1"),  # a guest: no person
-                             rec(K.JOINED, "d1", session_id="old", person_id="dee")])
+                             rec(K.JOINED, "d1", session_id="old", person_id="dee",
+                                 at=T0 - 400 * 86400)])
         await ledger.append([rec(K.CHAT, "b1", person_id="ben")])
         people = "SELECT session_id, participant_id, person_id FROM record_people ORDER BY 1, 2"
         assert raw(path, people) == [
@@ -287,7 +288,8 @@ async def test_reads_by_session_match_the_records_whatever_the_batches_and_delet
                 for _ in range(rng.randint(1, 6)):
                     s, pid = rng.choice(sessions), f"p{rng.randrange(4)}"
                     batch.append((s, pid, f"person-{pid}" if pid != "p3" else None))
-                await ledger.append([rec(K.CHAT, pid, session_id=s, person_id=person)
+                await ledger.append([rec(K.CHAT, pid, session_id=s, person_id=person,
+                                         at=T0 - 400 * 86400 if s == "old" else T0)
                                      for s, pid, person in batch])
                 top = max((seq for seq, *_ in model), default=0)
                 model += [(top + 1 + i, *row) for i, row in enumerate(batch)]

@@ -254,18 +254,21 @@ async def test_a_sessions_history_goes_when_it_ends_and_on_deletion(
     one, two = await api.create_session(), await api.create_session()
     ana = await member(api, peers, one, "mentor", "Ana")
     ben = await member(api, peers, two, "mentee", "Ben")
+    cleo = await member(api, peers, two, "mentee", "Cleo")
     await chat(ana, "private words")
     await chat(ben, "more private words")
-    position = (await ben.next("chat"))["position"]
+    position = (await cleo.next("chat"))["position"]
     assert set(await history.sessions()) == {one["session_id"], two["session_id"]}
-    # Deleting a participant drops their session's history: the page resynchronises.
+    # Deleting a participant drops their session's history (they are sent away): the others'
+    # pages resynchronise.
     async with api.http.delete(
         f"/api/attendance/sessions/{two['session_id']}/participants/{ben.id}",
         headers={"Authorization": f"Bearer {ADMIN_KEY}"},
     ) as resp:
         assert resp.status == 200, await resp.text()
+    assert (await ben.next("removed"))["code"] == "removed"
     assert two["session_id"] not in await history.sessions()
-    assert (await replay(ben, position))["error"]["code"] == "history_gone"
+    assert (await replay(cleo, position))["error"]["code"] == "history_gone"
     # An ended session's history goes at once.
     async with api.http.post(f"/api/sessions/{one['session_id']}/end",
                              headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as resp:

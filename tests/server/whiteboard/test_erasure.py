@@ -122,27 +122,33 @@ async def test_retention_deletes_boards_older_than_the_period(
         await server.close()
         return result
 
-    async def old_pair_session(api: Api, peers: Callable[[], Peer]) -> str:
+    async def old_sessions(api: Api, peers: Callable[[], Peer]) -> tuple[str, dict[str, Any]]:
         s = await api.create_session(title="Old", participants=[ANA, BEN])
         await draw(api, peers, s["personal_links"][1]["url"])
-        return str(s["session_id"])
+        again = await api.create_session(title="Used again", link_ttl_seconds=40 * 86400)
+        await draw(api, peers, again["join_urls"]["mentee"])
+        return str(s["session_id"]), again
 
-    old = await run(old_pair_session)
+    old, used_again = await run(old_sessions)
     clock.now += 20 * 86400
 
     async def recent_session(api: Api, peers: Callable[[], Peer]) -> str:
         s = await api.create_session(title="Recent")
         await draw(api, peers, s["join_urls"]["mentee"])
+        # and someone comes back to a session as old as the old one
+        await draw(api, peers, used_again["join_urls"]["mentee"])
         return str(s["session_id"])
 
     recent = await run(recent_session)
     assert board_files(tmp_path, old) and board_files(tmp_path, recent)
-    clock.now += 11 * 86400  # the old session is 31 days old, the recent one 11
+    clock.now += 11 * 86400  # the old sessions are 31 days old, the recent one 11
 
     async def after(api: Api, peers: Callable[[], Peer]) -> None:
         # The first pass is over before the server serves.
         assert await board_status(api, old) == 404
         assert await board_status(api, recent) == 200
+        # used 11 days ago: its board goes with it, later
+        assert await board_status(api, used_again["session_id"]) == 200
         # The pair's next session does not start from the expired board.
         nxt = await api.create_session(participants=[ANA, BEN])
         peer = peers()
