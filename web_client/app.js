@@ -206,10 +206,14 @@ function toggles() {
   renderToggles(media, page.name, { audio: !!(me && me.audio_locked), video: !!(me && me.video_locked) });
 }
 
-/** A notice in the chat log and a toast; read out when the chat log (a live region) is not on screen. @param {string} text */
-function notice(text) {
+/**
+ * A notice in the chat log and a toast; read out when the chat log (a live region) is not on screen.
+ * @param {string} text
+ * @param {string[]} [about]  the participants it names (it leaves the log if one of them is erased)
+ */
+function notice(text, about = []) {
   const readByLog = sidebar.chatVisible();
-  chat.addNotice(text);
+  chat.addNotice(text, undefined, about);
   toast(text);
   if (!readByLog) announce(text);
 }

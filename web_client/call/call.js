@@ -17,7 +17,8 @@ import { t } from "../ui/i18n.js";
  * @param {import("../core/store.js").Store} ctx.store
  * @param {import("../core/dispatcher.js").Dispatcher} ctx.dispatcher
  * @param {import("../core/transport.js").Transport} ctx.transport
- * @param {(text: string) => void} ctx.notice  a visible and spoken notice
+ * @param {(text: string, about?: string[]) => void} ctx.notice  a visible and spoken notice (about:
+ *   the participants it names, whose erasure takes it out of the chat log)
  * @param {() => void} [ctx.onScreens]  someone's shared screen came, went or changed copy
  */
 export function installCall({ store, dispatcher, transport, notice, onScreens = () => {} }) {
@@ -54,7 +55,7 @@ export function installCall({ store, dispatcher, transport, notice, onScreens = 
   dispatcher.on(E.PARTICIPANT_JOINED, ({ participant: p }) => {
     if (!p || isMe(p.id) || !store.inMyRoom(p)) return;
     routes.arrived(p.id); // the newcomer offers
-    notice(t("call.notice.joined", { name: p.name }));
+    notice(t("call.notice.joined", { name: p.name }), [p.id]);
   });
   dispatcher.on(E.PARTICIPANT_REJOINED, ({ participant: p }) => {
     if (!p || isMe(p.id)) return;
@@ -63,22 +64,22 @@ export function installCall({ store, dispatcher, transport, notice, onScreens = 
       return;
     }
     routes.arrived(p.id);
-    notice(t("call.notice.back", { name: p.name }));
+    notice(t("call.notice.back", { name: p.name }), [p.id]);
   });
   dispatcher.on(E.PARTICIPANT_LEFT, ({ participant_id: id, reason }) => {
     if (isMe(id)) return;
     const wasHere = store.inMyRoom(store.participants.get(id));
     peers.close(id);
-    if (wasHere) notice(reason === "disconnected" ? t("call.notice.lost_connection", { name: store.name(id) }) : t("call.notice.left", { name: store.name(id) }));
+    if (wasHere) notice(reason === "disconnected" ? t("call.notice.lost_connection", { name: store.name(id) }) : t("call.notice.left", { name: store.name(id) }), [id]);
   });
   dispatcher.on(E.PARTICIPANT_MOVED, ({ participant: p, from_room: from }) => {
     if (!p || isMe(p.id)) return; // room_changed follows for me
     if (store.inMyRoom(p)) {
       routes.arrived(p.id); // the newcomer offers
-      notice(t("call.notice.joined_room", { name: p.name, room: store.roomName(store.room) }));
+      notice(t("call.notice.joined_room", { name: p.name, room: store.roomName(store.room) }), [p.id]);
     } else if ((from || MAIN) === store.room) {
       peers.close(p.id);
-      notice(t("call.notice.went_to", { name: p.name, room: store.roomName(roomOf(p)) }));
+      notice(t("call.notice.went_to", { name: p.name, room: store.roomName(roomOf(p)) }), [p.id]);
     }
   });
   dispatcher.on(E.ROOM_CHANGED, ({ room, media_route: route }) => {

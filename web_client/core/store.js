@@ -1,8 +1,9 @@
 // The page's one copy of the session as the server describes it: who is here and in which room,
 // the room names, the breakout round, my own id, role and room, the server's clock, who speaks and
-// whose hand is up. Plain data and functions (no DOM): events go in through the methods below,
-// subscribers are told which part changed. Rules of this module: every fact is held once, here;
-// a method changes state only from what the server said (or, for media, what this page does).
+// whose hand is up, who was erased. Plain data and functions (no DOM): events go in through the
+// methods below, subscribers are told which part changed. Rules of this module: every fact is held
+// once, here; a method changes state only from what the server said (or, for media, what this page
+// does).
 
 /**
  * @typedef {import("./types.js").Participant} Participant
@@ -11,8 +12,8 @@
  * @typedef {import("./types.js").Role} Role
  * @typedef {import("./types.js").CheckIn} CheckIn
  * @typedef {import("./types.js").Position} Position
- * @typedef {"me" | "participants" | "room" | "round" | "speaking" | "quality"} Topic
- * @typedef {{before?: unknown}} Change
+ * @typedef {"me" | "participants" | "room" | "round" | "speaking" | "quality" | "erased"} Topic
+ * @typedef {{before?: unknown, ids?: string[]}} Change  ids: "erased": who was erased just now
  * @typedef {(change: Change) => void} Listener
  * @typedef {{speaking: boolean, weak: boolean}} Quality
  */
@@ -60,6 +61,12 @@ export class Store {
     this.checkIn = null;
     /** Whether I have rated this session, when the server told it. */
     this.rated = false;
+    /**
+     * Participants a deletion request erased (`participant_erased`): nothing of them is shown
+     * again, whatever arrives late (a held chat message, a caption).
+     * @type {Set<string>}
+     */
+    this.erased = new Set();
     /** @type {Map<string, {epoch: string, offset: number}>} room -> the last position seen in its history */
     this.positions = new Map();
     /** @type {Map<Topic, Set<Listener>>} */
@@ -176,8 +183,13 @@ export class Store {
     if (typeof ack.server_time === "number") this.clockOffset = ack.server_time - this.now();
     this.room = (ack.room && ack.room.id) || roomOf(me);
     if (ack.room && ack.room.name) this.roomNames.set(ack.room.id, ack.room.name);
+    const known = [...this.participants.keys()];
     this.participants.clear();
     for (const p of ack.participants || []) this.participants.set(p.id, withHand(p, null));
+    // The session's list keeps those who left; someone known before and missing now was erased
+    // while this page was away (the `participant_erased` it missed).
+    const gone = ack.participants ? known.filter((id) => id !== me.id && !this.participants.has(id)) : [];
+    for (const id of gone) this.erased.add(id);
     this.participants.set(me.id, { ...withHand(me, null), ...this.participants.get(me.id), ...this.ownMedia, room: this.room });
     this.remoteSpeaking = new Set(Array.isArray(ack.speaking) ? ack.speaking.filter((id) => id !== me.id) : []);
     this.quality.clear();
@@ -193,6 +205,7 @@ export class Store {
     this.notify("round", { before });
     this.notify("speaking");
     this.notify("quality");
+    if (gone.length) this.notify("erased", { ids: gone });
   }
 
   /**
@@ -223,6 +236,27 @@ export class Store {
     this.participants.set(id, { ...p, state: reason === "disconnected" ? "disconnected" : "left", hand_raised_at: null });
     this.notify("participants");
     this.notify("speaking");
+  }
+
+  /**
+   * A deletion request erased someone (`participant_erased`): they are gone from the session
+   * entirely, from the people, who speaks, the breakout round's rooms and help requests. Their
+   * chat messages are the chat's to drop. Told as "erased" (with their id) after the rest.
+   * @param {string} id
+   */
+  participantErased(id) {
+    if (!id || id === this.me.id) return; // my own page was sent `removed` and stops
+    this.erased.add(id);
+    this.participants.delete(id);
+    this.remoteSpeaking.delete(id);
+    this.quality.delete(id);
+    const before = this.round;
+    this.round = withoutPerson(this.round, id);
+    this.notify("participants");
+    this.notify("speaking");
+    this.notify("quality");
+    if (this.round !== before) this.notify("round", { before });
+    this.notify("erased", { ids: [id] });
   }
 
   /** Someone's microphone or camera changed. @param {Participant} p */
@@ -363,6 +397,24 @@ function withHand(p, fallback) {
 }
 
 /**
+ * The round without this person in its rooms or help requests (the same round when it had none).
+ * @param {Breakouts | null} round
+ * @param {string} id
+ * @returns {Breakouts | null}
+ */
+function withoutPerson(round, id) {
+  if (!round) return round;
+  const inRoom = (/** @type {import("./types.js").BreakoutRoom} */ r) => (r.members || []).includes(id) || (r.assigned || []).includes(id);
+  const asked = (round.help || []).some((h) => h.participant_id === id);
+  if (!asked && !(round.rooms || []).some(inRoom)) return round;
+  return {
+    ...round,
+    rooms: (round.rooms || []).map((r) => (inRoom(r) ? { ...r, members: (r.members || []).filter((x) => x !== id), assigned: (r.assigned || []).filter((x) => x !== id) } : r)),
+    ...(round.help ? { help: round.help.filter((h) => h.participant_id !== id) } : {}),
+  };
+}
+
+/**
  * Keep the store up to date from the server's events. Subscribe this before any feature, so that
  * their handlers of the same events see the store as it is after the event.
  * @param {Store} store
@@ -373,6 +425,7 @@ export function followServer(store, dispatcher) {
   dispatcher.on(E.PARTICIPANT_JOINED, ({ participant }) => store.participantJoined(participant));
   dispatcher.on(E.PARTICIPANT_REJOINED, ({ participant }) => store.participantJoined(participant, { rejoined: true }));
   dispatcher.on(E.PARTICIPANT_LEFT, ({ participant_id: id, reason }) => id && store.participantLeft(id, reason));
+  dispatcher.on(E.PARTICIPANT_ERASED, ({ participant_id: id }) => typeof id === "string" && store.participantErased(id));
   dispatcher.on(E.PARTICIPANT_UPDATED, ({ participant }) => store.participantUpdated(participant));
   dispatcher.on(E.PARTICIPANT_MOVED, ({ participant }) => store.participantMoved(participant));
   dispatcher.on(E.ROOM_CHANGED, ({ room }) => store.roomChanged(room));

@@ -77,6 +77,55 @@ test("participant_left keeps the person's room but not their hand or speaking", 
   assert.equal(store.remoteSpeaking.has("ben"), false);
 });
 
+test("participant_erased takes the person out of everything the store holds; the others stay", () => {
+  const round = {
+    round: 1, state: "open",
+    rooms: [
+      { id: "1:b1", name: "Pair A", members: ["ben", "cal"], assigned: ["ben", "cal"] },
+      { id: "1:b2", name: "Pair B", members: ["dan"], assigned: ["dan"] },
+    ],
+    help: [{ participant_id: "ben", room: "1:b1", asked_at: 1010 }, { participant_id: "dan", room: "1:b2", asked_at: 1011 }],
+  };
+  const { store, dispatcher } = joinedStore({ ack: { breakouts: round, speaking: ["ben", "dan"] } });
+  dispatcher.dispatch(E.HAND, { participant_id: "ben", raised: true, at: 1020 });
+  store.setQuality("ben", { speaking: true, weak: false });
+  store.setQuality("cal", { speaking: true, weak: true });
+  const told = [];
+  for (const topic of ["participants", "speaking", "quality", "round", "erased"]) store.subscribe(topic, (c) => told.push(topic === "erased" ? c.ids : topic));
+
+  dispatcher.dispatch(E.PARTICIPANT_ERASED, { participant_id: "ben", message_ids: [3, 8] });
+
+  assert.deepEqual([...store.participants.keys()], ["me", "cal", "dan"]);
+  assert.equal(store.handRaised("ben"), false);
+  assert.equal(store.isSpeaking("ben"), false);
+  assert.deepEqual([...store.remoteSpeaking], ["dan"]);
+  assert.deepEqual([...store.quality.keys()], ["cal"]);
+  assert.deepEqual(store.round.rooms.map((r) => [r.id, r.members, r.assigned]), [["1:b1", ["cal"], ["cal"]], ["1:b2", ["dan"], ["dan"]]]);
+  assert.deepEqual(store.round.help.map((h) => h.participant_id), ["dan"]);
+  assert.equal(round.rooms[0].members.length, 2, "the server's copy is not changed in place");
+  assert.equal(store.name("ben"), "Someone");
+  assert.deepEqual([...store.erased], ["ben"]);
+  assert.deepEqual(told, ["participants", "speaking", "quality", "round", ["ben"]]);
+});
+
+test("participant_erased about me, or without an id, changes nothing", () => {
+  const { store, dispatcher } = joinedStore();
+  dispatcher.dispatch(E.PARTICIPANT_ERASED, { participant_id: "me", message_ids: [] });
+  dispatcher.dispatch(E.PARTICIPANT_ERASED, { message_ids: [1] });
+  assert.equal(store.participants.size, 4);
+  assert.equal(store.erased.size, 0);
+});
+
+test("a rejoin whose participants lack someone known before: they were erased meanwhile", () => {
+  const { store } = joinedStore();
+  const told = [];
+  store.subscribe("erased", ({ ids }) => told.push(ids));
+  store.joined({ ok: true, participant: person("me", { role: "mentor" }), participants: [person("me", { role: "mentor" }), person("ben"), person("dan", { state: "left" })] }, { audio: true, video: false });
+  assert.deepEqual([...store.participants.keys()], ["me", "ben", "dan"]);
+  assert.deepEqual([...store.erased], ["cal"]);
+  assert.deepEqual(told, [["cal"]]);
+});
+
 test("a raised hand comes from the participant object when the server sends it, and survives a reconnect then", () => {
   const { store } = joinedStore({ ack: { participants: [person("me", { role: "mentor", hand_raised_at: 990 }), person("ben")] } });
   assert.equal(store.handRaised("me"), true);

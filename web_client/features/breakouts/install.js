@@ -20,7 +20,7 @@ const TICK_MS = 1000;
  * @param {import("../../core/dispatcher.js").Dispatcher} ctx.dispatcher
  * @param {import("../../core/transport.js").Transport} ctx.transport
  * @param {(text: string) => void} ctx.announce
- * @param {(text: string) => void} ctx.notice
+ * @param {(text: string, about?: string[]) => void} ctx.notice  about: the participants it names
  * @param {(text: string) => void} ctx.alert
  * @param {(text: string) => void} [ctx.urgent]  shown and read out at once (default: a toast and
  *   this feature's assertive live region)

@@ -53,7 +53,7 @@ function button(text, attrs = {}) {
  * @param {object} ctx
  * @param {import("../../core/store.js").Store} ctx.store
  * @param {import("./commands.js").BreakoutCommands} ctx.commands
- * @param {(text: string) => void} ctx.notice
+ * @param {(text: string, about?: string[]) => void} ctx.notice  about: the participants it names
  */
 export function createPanel({ store, commands, notice }) {
   const ui = {
@@ -356,7 +356,7 @@ export function createPanel({ store, commands, notice }) {
     if (!quiet && text && ui.pending === 0) say(text);
     const { fresh, seen } = newHelp(store.round, ui.helpSeen);
     ui.helpSeen = seen;
-    if (!quiet) for (const h of fresh) notice(t("breakouts.help.asks", { name: store.name(h.participant_id), room: roomName(h.room) }));
+    if (!quiet) for (const h of fresh) notice(t("breakouts.help.asks", { name: store.name(h.participant_id), room: roomName(h.room) }), [h.participant_id]);
   }
 
   // -- drawing -------------------------------------------------------------------------------------

@@ -263,6 +263,7 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
   dispatcher.on(SERVER_EVENTS.CAPTION, (/** @type {Caption} */ c) => {
     if (!viewing() || !c || (c.room && c.room !== store.room)) return;
     const id = c.speaker_id || "";
+    if (store.erased.has(id)) return; // held back until after their erasure
     const name = id ? c.speaker_name || store.name(id) : t("captions.unknown_speaker");
     const line = log.add(c, name, Date.now());
     if (!line) return;
@@ -299,6 +300,12 @@ export function installCaptions({ store, dispatcher, transport, sessionId, resum
   store.subscribe("speaking", renderLines);
   store.subscribe("quality", renderLines);
   store.subscribe("me", render);
+  // Someone erased: their lines go, and the finals read out lately, which may hold theirs.
+  store.subscribe("erased", ({ ids }) => {
+    log.dropSpeakers(ids || []);
+    region.clearLive();
+    renderLines();
+  });
 
   return {
     /** The join page shows the session's captions setting (and the notice when one is kept). @param {unknown} value */

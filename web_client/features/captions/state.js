@@ -180,6 +180,19 @@ export class CaptionLog {
     return line.final && now - line.changedAt >= FADE_MS;
   }
 
+  /** Drop the lines of these speakers (erased by a deletion request). @param {Iterable<string>} speakerIds */
+  dropSpeakers(speakerIds) {
+    const gone = new Set(speakerIds);
+    let changed = false;
+    for (const line of [...this.lines.values()]) {
+      if (line.speakerId && gone.has(line.speakerId)) {
+        this.lines.delete(line.key);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
   clear() {
     this.lines.clear();
   }

@@ -1,6 +1,7 @@
 // The chat panel: history from the join acknowledgement and room changes, live `chat` events,
 // notices (joins, leaves) as system lines, and the message box (Enter sends, Shift+Enter adds a
-// line).
+// line). Someone erased by a deletion request (`participant_erased`) leaves nothing here: their
+// messages and the notices about them go, and never come back.
 
 import { byId, byIdAs, el } from "../../ui/dom.js";
 import { SERVER_EVENTS } from "../../core/events.js";
@@ -12,6 +13,7 @@ import { loadOutgoing, saveOutgoing } from "./outgoing.js";
 import { sendFailure, textProblem, unseen } from "./state.js";
 
 /** @typedef {import("../../core/types.js").ChatMessage} ChatMessage */
+/** @typedef {{li: HTMLElement, id: number | null, about: string[]}} Line  a message (its number and author) or a notice about people */
 
 export class ChatPanel {
   /**
@@ -32,7 +34,12 @@ export class ChatPanel {
     this.isVisible = isVisible;
     /** @type {Set<number>} message ids already shown (history and live events may overlap) */
     this.seen = new Set();
-    this.unreadCount = 0;
+    /** @type {Line[]} the messages shown, and the notices that name someone */
+    this.lines = [];
+    /** @type {Set<number>} messages of erased people: never shown again */
+    this.erasedIds = new Set();
+    /** @type {Set<number>} messages that arrived while the chat was not in view */
+    this.unreadIds = new Set();
     this.ids = new SentOnce();
     /**
      * Messages whose answer a lost connection took: sent again, with the same id, once back.
@@ -62,6 +69,10 @@ export class ChatPanel {
     dispatcher.on(SERVER_EVENTS.CHAT, ({ message }) => this.addMessage(message));
     // Subscribed before the call's own room_changed handler, whose notice comes after the history.
     dispatcher.on(SERVER_EVENTS.ROOM_CHANGED, ({ room, chat }) => room && room.id && this.setHistory(chat));
+    // The store tells who was erased (also those a rejoin found gone); the event numbers their
+    // messages, broadcasts included.
+    store.subscribe("erased", ({ ids }) => this.erase(ids || [], []));
+    dispatcher.on(SERVER_EVENTS.PARTICIPANT_ERASED, ({ message_ids: numbers }) => Array.isArray(numbers) && this.erase([], numbers));
   }
 
   /** Replace the log with a room's history (oldest first). @param {ChatMessage[] | undefined} messages */
@@ -69,7 +80,8 @@ export class ChatPanel {
     this.log.setAttribute("aria-live", "off"); // do not read the whole history aloud
     this.log.replaceChildren();
     this.seen.clear();
-    const list = Array.isArray(messages) ? messages : [];
+    this.lines = [];
+    const list = (Array.isArray(messages) ? messages : []).filter((m) => m && this.shows(m));
     if (list.length === 0) this.log.append(el("li", { class: "chat-empty" }, t("chat.empty")));
     for (const m of list) this.append(m);
     this.scrollToEnd(true);
@@ -79,16 +91,42 @@ export class ChatPanel {
 
   /** @param {ChatMessage | undefined} message */
   addMessage(message) {
-    if (!message || this.seen.has(message.id)) return;
+    if (!message || this.seen.has(message.id) || !this.shows(message)) return;
     const atEnd = this.nearEnd();
     this.clearEmpty();
     this.append(message);
     const own = message.from === this.store.me.id;
     this.scrollToEnd(atEnd || own);
     if (!own && !this.isVisible()) {
-      this.unreadCount += 1;
+      this.unreadIds.add(message.id);
       this.renderUnread();
     }
+  }
+
+  /** Whether a message may be shown: not one of an erased person. @param {ChatMessage} m */
+  shows(m) {
+    return !this.erasedIds.has(m.id) && !this.store.erased.has(m.from);
+  }
+
+  /**
+   * Drop what the log shows of erased people: the messages with these numbers, and the messages
+   * by and notices about these participants.
+   * @param {string[]} people
+   * @param {number[]} numbers
+   */
+  erase(people, numbers) {
+    for (const n of numbers) this.erasedIds.add(n);
+    const gone = new Set(people);
+    this.lines = this.lines.filter((line) => {
+      const keep = !(line.id !== null && this.erasedIds.has(line.id)) && !line.about.some((id) => gone.has(id));
+      if (!keep) {
+        line.li.remove();
+        if (line.id !== null) this.unreadIds.delete(line.id);
+      }
+      return keep;
+    });
+    this.renderUnread();
+    if (this.log.children.length === 0) this.log.append(el("li", { class: "chat-empty" }, t("chat.empty")));
   }
 
   /** Messages of a history that may overlap what is shown (a rejoin): only the new ones. @param {ChatMessage[] | undefined} messages */
@@ -96,18 +134,23 @@ export class ChatPanel {
     for (const m of unseen(this.seen, messages)) this.addMessage(m);
   }
 
-  /** @param {string} text @param {number} [at] */
-  addNotice(text, at = Date.now() / 1000) {
+  /**
+   * @param {string} text
+   * @param {number} [at]
+   * @param {string[]} [about]  the participants it names: it goes if one of them is erased
+   */
+  addNotice(text, at = Date.now() / 1000, about = []) {
     const atEnd = this.nearEnd();
     const li = el("li", { class: "chat-notice" });
     li.append(el("span", {}, text), " ", timeElement(at));
     this.clearEmpty();
     this.log.append(li);
+    if (about.length) this.lines.push({ li, id: null, about: [...about] });
     this.scrollToEnd(atEnd);
   }
 
   markRead() {
-    this.unreadCount = 0;
+    this.unreadIds.clear();
     this.renderUnread();
   }
 
@@ -228,6 +271,7 @@ export class ChatPanel {
     const li = messageLine("chat-message" + (own ? " chat-own" : ""), own ? t("chat.author_you", { name: m.name }) : m.name, after, m.text);
     li.dataset.id = String(m.id);
     this.log.append(li);
+    this.lines.push({ li, id: m.id, about: [m.from] });
   }
 
   /** The line saying there are no messages yet goes once there is one. */
@@ -246,9 +290,10 @@ export class ChatPanel {
   }
 
   renderUnread() {
-    this.unread.textContent = String(this.unreadCount);
-    this.unread.hidden = this.unreadCount === 0;
-    this.unread.setAttribute("aria-label", t("chat.unread", { count: this.unreadCount }));
+    const count = this.unreadIds.size;
+    this.unread.textContent = String(count);
+    this.unread.hidden = count === 0;
+    this.unread.setAttribute("aria-label", t("chat.unread", { count }));
   }
 }
 

@@ -57,6 +57,8 @@ export function installEngagement({ store, dispatcher, transport, announce, show
   let mounted = false;
 
   store.subscribe("participants", () => controls.showHand(!!store.me.id && store.handRaised(store.me.id)));
+  // Someone erased: the open overview asks again, and no longer lists them.
+  store.subscribe("erased", () => participation.refreshIfOpen());
   dispatcher.on(SERVER_EVENTS.REACTION, ({ participant_id: id, reaction }) => {
     const found = reactionOf(reaction);
     if (!found || !id) return;

@@ -19,7 +19,8 @@ import { refusedWords } from "../../ui/wording.js";
  * @param {import("../../core/dispatcher.js").Dispatcher} ctx.dispatcher
  * @param {import("../../core/transport.js").Transport} ctx.transport
  * @param {{setScreen: (track: MediaStreamTrack | null) => Promise<void>, screenOf: (id: string) => MediaStream | null}} ctx.call
- * @param {(text: string) => void} ctx.notice  visible and spoken
+ * @param {(text: string, about?: string[]) => void} ctx.notice  visible and spoken (about: the
+ *   participants it names)
  * @param {(text: string) => void} ctx.announce
  * @param {(text: string) => void} ctx.alert
  */
@@ -138,8 +139,10 @@ export function installScreenShare({ store, dispatcher, transport, call, notice,
       captured.stop();
       busy = false;
       renderControls();
-      if (ack.error.code === "screen_busy") notice(busyNotice(sharersHere(store.participants.values(), (p) => store.inMyRoom(p)), store.me.id));
-      else alert(refusedWords(ack.error, "screen.share_failed"));
+      if (ack.error.code === "screen_busy") {
+        const sharers = sharersHere(store.participants.values(), (p) => store.inMyRoom(p));
+        notice(busyNotice(sharers, store.me.id), sharers.map((p) => p.id));
+      } else alert(refusedWords(ack.error, "screen.share_failed"));
       return;
     }
     track = captured;

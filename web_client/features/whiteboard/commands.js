@@ -78,6 +78,10 @@ export class BoardSync {
       }
       this.listener.changed();
     });
+    // Someone erased by a deletion request: their pointer goes at once.
+    dispatcher.on(E.PARTICIPANT_ERASED, ({ participant_id: id }) => {
+      if (typeof id === "string" && this.cursors.delete(id)) this.listener.changed();
+    });
     dispatcher.on(E.ROOM_CHANGED, ({ room }) => room && room.id && this.enterRoom(room.id));
     dispatcher.on(E.BOARD_SHOWN, ({ shown }) => this.listener.shown(shown || null));
   }

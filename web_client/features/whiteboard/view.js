@@ -63,6 +63,12 @@ export function installWhiteboard({ container, transport, dispatcher, participan
       if (participant && typeof participant.id === "string" && typeof participant.name === "string") names.set(participant.id, participant.name);
     });
   }
+  // Someone erased by a deletion request: their name leaves the list of items (and the board's
+  // pointers, ./commands.js).
+  dispatcher.on(SERVER_EVENTS.PARTICIPANT_ERASED, ({ participant_id: id }) => {
+    names.delete(id);
+    schedule();
+  });
   // The board was (re)loaded since the list last looked: its items are not news.
   let loaded = true;
 

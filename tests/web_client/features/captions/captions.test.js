@@ -27,6 +27,17 @@ test("a partial is replaced by the next partial and by the final of the same utt
   assert.deepEqual(texts(log), ["Ana|Hello there.|final", "Ben|good|partial"]);
 });
 
+test("an erased speaker's lines go, partial or final, from any source; the others' stay", () => {
+  const log = new CaptionLog();
+  log.add(cap("ben", "1", "Ben said this", true), "Ben", 0);
+  log.add(cap("ana", "1", "Ana too"), "Ana", 1);
+  log.add(cap("ben", "2", "and typed", false, { source: "captioner" }), "Ben", 2);
+  log.add(cap("", "3", "someone unknown", true, { source: "captioner" }), "Unknown speaker", 3);
+  assert.equal(log.dropSpeakers(["ben"]), true);
+  assert.deepEqual(texts(log), ["Ana|Ana too|partial", "Unknown speaker|someone unknown|final"]);
+  assert.equal(log.dropSpeakers(["ben"]), false);
+});
+
 test("lines keep the order their utterance first arrived; sources and rooms do not mix utterances", () => {
   const log = new CaptionLog();
   log.add(cap("a", "u1", "one"), "Ana", 0);

@@ -54,6 +54,22 @@ test("joining a room syncs its board; a local item is sent as board_update for t
   assert.ok(changes.length > 0);
 });
 
+test("an erased person's pointer leaves the board; the others' stay", async () => {
+  const server = serverBoard();
+  const transport = new FakeTransport((e, p) => server.answer(e, p));
+  const dispatcher = new Dispatcher();
+  const changes = [];
+  const board = new BoardSync({ transport, dispatcher, participantId: () => "ana" }, { changed: () => changes.push(1), status: () => {}, shown: () => {} });
+  await board.enterRoom("main");
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_CURSORS, { room: "main", cursors: [{ from: "ben", name: "Ben", x: 10, y: 20 }, { from: "cal", name: "Cal", x: 30, y: 40 }] });
+  assert.deepEqual([...board.cursors.keys()], ["ben", "cal"]);
+  const before = changes.length;
+  dispatcher.dispatch(SERVER_EVENTS.PARTICIPANT_ERASED, { participant_id: "ben", message_ids: [] });
+  assert.deepEqual([...board.cursors.keys()], ["cal"]);
+  assert.equal(changes.length, before + 1, "the board is drawn again");
+  board.destroy();
+});
+
 test("a relayed update of my room applies; another room's is ignored; room_changed syncs the new board", async () => {
   const server = serverBoard();
   const transport = new FakeTransport((e, p) => server.answer(e, p));
