@@ -139,6 +139,13 @@ class Context:
         await self.settle(applied, actor_sid)
         return applied.value
 
+    async def scrub(self) -> None:
+        """After a deletion: the files of the database and of Redis rewritten without what was
+        deleted (their write-ahead log and append-only file keep every write until then). Each
+        as well as it can: one that cannot now says so in the log, and does it later itself."""
+        await self.ledger.scrub()
+        await self.store.scrub()
+
     async def settle(self, applied: Applied[object], actor_sid: str | None = None) -> None:
         """Deliver what an applied command caused and wait until it is durable (for a handler
         that must act between applying a command and delivering its events)."""

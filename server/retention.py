@@ -45,11 +45,13 @@ async def purge(ctx: Context) -> None:
     days = ctx.settings.retention_days
     before = ctx.clock() - days * DAY
     in_use: set[str] | None = None
+    deleted = False
     try:
         old = await ctx.store.unused_since(before)
         in_use = set(await ctx.store.session_ids()) - set(old)
         if old:
             await ctx.store.delete(old)
+            deleted = True
             logger.info("retention: deleted %d sessions unused for %d days from the journal",
                         len(old), days)
     except TandemError:
@@ -57,6 +59,7 @@ async def purge(ctx: Context) -> None:
     if in_use is not None:  # (else which sessions are still in use is not known: next pass)
         try:
             removed = await ctx.ledger.purge(before, keep=in_use)
+            deleted = deleted or removed > 0
             if removed:
                 logger.info("retention: deleted %d sessions unused for %d days from the "
                             "ledger", removed, days)
@@ -66,6 +69,13 @@ async def purge(ctx: Context) -> None:
         erased = await ctx.erasure.expire(before)
         for kind, count in sorted(erased.items()):
             if count:
+                deleted = True
                 logger.info("retention: deleted %d %s older than %d days", count, kind, days)
     except (TandemError, OSError):
         logger.exception("retention: deleting features' old data failed; trying again later")
+    if deleted:  # the files rewritten without it, as after a deletion request
+        try:
+            await ctx.scrub()
+        except TandemError:
+            logger.exception("retention: clearing the database's log failed; it is cleared "
+                             "as it fills")

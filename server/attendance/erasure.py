@@ -5,7 +5,8 @@ The sessions first: erasing them closes the person's connections and their perso
 working (``rooms.erasure``), so nothing new of them can be said or recorded behind the later
 steps; and a session's erasure is kept as a snapshot that deletes the journal's earlier entries
 of it (``Command.journaled``). The ledger last: its records say who was whom. Then the database's
-write-ahead log is cleared of the pages that held what was deleted (``Ledger.scrub``). Every step
+write-ahead log is cleared of the pages that held what was deleted (``Ledger.scrub``), and Redis's
+files rewritten (``SessionStore.scrub``). Every step
 does nothing the second time, so a request that failed half way is made again whole.
 """
 
@@ -40,7 +41,7 @@ async def delete_person(ctx: Context, person_id: str) -> Deleted:
             pass  # deleted meanwhile (the retention rule): nothing of it is left
     erased = await ctx.erasure.erase_person(person_id)
     report = await ctx.ledger.delete_person(person_id)
-    await ctx.ledger.scrub()
+    await ctx.scrub()
     return Deleted(report, {**erased, "sessions": len(sessions)})
 
 
@@ -51,7 +52,7 @@ async def delete_participant(ctx: Context, session_id: str, participant_id: str)
         pass  # the ledger may hold a session the store no longer does
     erased = await ctx.erasure.erase_participant(session_id, participant_id)
     report = await ctx.ledger.delete_participant(session_id, participant_id)
-    await ctx.ledger.scrub()
+    await ctx.scrub()
     return Deleted(report, erased)
 
 

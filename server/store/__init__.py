@@ -67,6 +67,11 @@ class SessionStore(Protocol):
         finds them again when it is made again."""
         ...
 
+    async def scrub(self) -> bool:
+        """After a deletion: what the store keeps on disk of its own is rewritten without what
+        was deleted (Redis's files); False when that could not be done now."""
+        ...
+
 
 
 def done() -> asyncio.Future[None]:

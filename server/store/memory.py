@@ -255,6 +255,10 @@ class MemoryStore:
     async def unused_since(self, when: float) -> list[str]:
         return [s.id for s in self._sessions.values() if s.last_used() < when]
 
+    async def scrub(self) -> bool:
+        """Nothing of its own: the journal is on the ledger's database (``Ledger.scrub``)."""
+        return True
+
     async def sessions_where(self, test: Callable[[Session], bool]) -> list[str]:
         """Those in memory that pass ``test``, and those whose erasure (applied here) is not
         on disk yet: made again, the request writes the purging snapshot again."""

@@ -42,6 +42,7 @@ from server.redis_calls import ScriptCalls
 from server.store import Applied, done
 from server.store.codec import decode_command, decode_session, encode_command, encode_session
 from server.store.memory import SNAPSHOT_MIN_BYTES
+from server.store.redis_durability import rewrite_files
 from server.store.redis_scripts import ADD, APPEND, LOAD, RELEASE, RESERVE
 from server.store.replica import Replica, session_as_kept, sessions_where
 from server.store.replica import text_of as text_of  # (imported from here elsewhere)
@@ -237,6 +238,10 @@ class RedisStore:
             return unused
         except RedisError as exc:
             raise StoreUnavailable("The sessions could not be listed; try again.") from exc
+
+    async def scrub(self) -> bool:
+        """After a deletion: Redis's own files rewritten without what was deleted."""
+        return await rewrite_files(self.redis)
 
     async def sessions_where(self, test: Callable[[Session], bool]) -> list[str]:
         """Every session in the index, read as Redis holds it, without a replica."""

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from clients.server import RedisProcess
 from rooms.commands import CheckIn, Join, PostChat
+from rooms.erasure import EraseParticipant
 from rooms.roles import Role
 from rooms.session import Session
 from server.store.codec import decode_session, encode_session
@@ -97,3 +98,31 @@ async def test_sessions_where_says_when_redis_is_out_of_reach() -> None:
     finally:
         await store.close()
         await client.aclose()
+
+
+def held_on_disk(redis: RedisProcess, text: str) -> list[str]:
+    """The files of Redis's data directory (its append-only file's parts, its snapshot) that
+    hold ``text``."""
+    return sorted(p.name for p in redis.data_dir.rglob("*")
+                  if p.is_file() and text.encode() in p.read_bytes())
+
+
+async def test_after_an_erasure_redis_files_are_rewritten_without_it(
+        redis: RedisProcess, raw: Redis) -> None:
+    store = RedisStore(Redis.from_url(redis.url), "x")
+    try:
+        await store.add(Session.create(session_id=SID, title="Erased", max_participants=10,
+                                       now=100.0))
+        await store.update(SID, join("ana", 110.0))
+        await store.update(SID, PostChat("ana", "c-ana", SAID, 111.0))
+        await store.update(SID, EraseParticipant("ana", 112.0))
+        assert not await store.read(SID, says(SAID))
+        # Redis's append-only file still holds the write that kept the message.
+        assert held_on_disk(redis, SAID)
+        assert await store.scrub()
+        assert held_on_disk(redis, SAID) == []
+        # and Redis still holds the session, as it was after the erasure
+        assert (await raw.hget(f"tandem:s:{SID}", "seq")) == b"3"
+    finally:
+        await store.close()
+        await store.redis.aclose()
