@@ -156,6 +156,10 @@ class AttendanceRoutes:
                 chunks = _record_rows(chunks)
             return await self._xlsx(request, filename, columns, chunks)
         csv = query.format == "csv"
+        # The first rows before the answer starts: a database that refuses (too many exports at
+        # once, out of reach) is an error answer, not a download cut short.
+        rest = aiter(chunks)
+        first = await anext(rest, None)
         resp = web.StreamResponse(headers={
             "Content-Type": "text/csv; charset=utf-8" if csv else "application/json",
             "Content-Disposition": f'attachment; filename="{filename}.{query.format}"',
@@ -164,7 +168,14 @@ class AttendanceRoutes:
         })
         await resp.prepare(request)
         encoder = CsvEncoder(columns) if csv else JsonEncoder(columns)
-        async for rows in chunks:
+
+        async def all_chunks() -> AsyncIterator[Iterable[Any]]:
+            if first is not None:
+                yield first
+            async for rows in rest:
+                yield rows
+
+        async for rows in all_chunks():
             data = encoder.encode_records(rows) if raw_records else encoder.encode(rows)
             if data:
                 await resp.write(data)

@@ -6,14 +6,19 @@ rest."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 
+from server.app import CONTEXT, create_app
 from server.postgres import Connection, DatabaseBusy, PgDatabase, usable
+from server.settings import Settings
 from server.writer import Alive, DatabaseUnavailable
-from tests.support import eventually
+from tests.support import ADMIN_KEY, eventually
 
 # A guard against hanging for ever (what these bounds prevent), not a measure of time.
 HANG = 30.0
@@ -115,3 +120,40 @@ async def test_the_writer_connects_again_at_once_when_postgresql_ended_its_conne
         assert db._conn is not None and db._conn.get_server_pid() != pid
     finally:
         await db.close()
+
+
+async def test_an_export_refused_for_too_many_at_once_is_an_error_answer_not_a_cut_download(
+    postgres_url: str, tmp_path: Path,
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+) -> None:
+    settings = Settings(data_dir=tmp_path, secret=b"s" * 32, admin_key=ADMIN_KEY,
+                        database_url=postgres_url)
+    app = create_app(settings)
+    server = await aiohttp_server(app)
+    db = app[CONTEXT].ledger.database
+    assert isinstance(db, PgDatabase)
+    stalled = []
+    try:
+        for _ in range(db.streams_max):  # exports to clients that stopped reading
+            stream = db.stream(ROWS, [], 1)
+            assert await stream.__anext__() == [(1,)]
+            stalled.append(stream)
+        async with aiohttp.ClientSession(base_url=str(server.make_url("/"))) as http:
+            for _ in range(2):  # (and refused again: the refusal held nothing)
+                path = "/api/attendance/export"
+                async with http.get(path, params={"view": "records", "format": "csv"},
+                                    headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as resp:
+                    assert resp.status == 503, await resp.text()
+                    body = await resp.json()
+                    assert "at most" in body["error"]["message"]
+            for stream in stalled:
+                await stream.aclose()
+            stalled.clear()
+            async with http.get("/api/attendance/export", params={"view": "records",
+                                                                  "format": "csv"},
+                                headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as resp:
+                assert resp.status == 200 and (await resp.text()).startswith("seq,session_id,")
+    finally:
+        for stream in stalled:
+            await stream.aclose()
+        await server.close()
