@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rooms.breakout import Group, member_key, name_key
+from rooms.breakout import BreakoutRoom, Group, member_key, name_key
 from rooms.command import Command, Outcome, done
 from rooms.events import (
     Declined,
@@ -43,7 +43,7 @@ def names_person(s: Session, person_id: str) -> bool:
             or any(p.person_id == person_id for p in s.participants.values())
             or any(w.person_id == person_id for w in s.waiting.values())
             or key in s.removed or key in s.link_generations
-            or any(key in g.members for g in s.groups)
+            or any(key in g.members or person_id in g.members for g in s.groups)
             or (s.breakouts is not None and key in s.breakouts.pending_names))
 
 
@@ -60,8 +60,12 @@ def erase_person(s: Session, person_id: str, now: float) -> list[Event]:
             s.plan, roster=tuple(e for e in s.plan.roster if e.person_id != person_id))
     s.removed.discard(key)
     s.link_generations.pop(key, None)
-    # what an admin's groups held of them: their person id, or the name the roster gave them
-    _forget_members(s, {key} | ({name_key(entry.name)} if entry is not None else set()))
+    # What groups held of them: their person id (bare, as a programme's group sessions name
+    # their members, or as ``person:<id>``), or the name the roster gave them; and a group or
+    # breakout room named after them (a programme's "Ana's group") is named by its number.
+    _forget_members(s, {key, person_id} | ({name_key(entry.name)} if entry else set()))
+    if entry is not None:
+        _unname(s, entry.name)
     return events + s.breakouts_refreshed(now) if events or entry else events
 
 
@@ -109,6 +113,17 @@ def _forget_members(s: Session, keys: set[str]) -> None:
     if s.breakouts is not None:
         for k in keys:
             s.breakouts.pending_names.pop(k, None)
+
+
+def _unname(s: Session, name: str) -> None:
+    """Groups and breakout rooms whose name holds this person's are named by their number."""
+    needle = name.casefold()
+    s.groups = tuple(Group(f"Group {n}", g.members) if needle in g.name.casefold() else g
+                     for n, g in enumerate(s.groups, 1))
+    if s.breakouts is not None:
+        for n, (room_id, room) in enumerate(list(s.breakouts.rooms.items()), 1):
+            if needle in room.name.casefold():
+                s.breakouts.rooms[room_id] = BreakoutRoom(room.id, f"Room {n}")
 
 
 def _decline(s: Session, whom: Callable[[Waiter], bool], now: float) -> list[Event]:

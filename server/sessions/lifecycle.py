@@ -44,7 +44,10 @@ async def after_restart(ctx: Context) -> None:
 
 
 def _has_connections(s: Session) -> bool:
-    return s.state is not SessionState.ENDED and any(p.connected for p in s.participants.values())
+    """Someone connected or waiting (a waiter's connection is gone too, and one left there would
+    keep the session in use for ever: ``Session.last_used``)."""
+    return s.state is not SessionState.ENDED and (
+        bool(s.waiting) or any(p.connected for p in s.participants.values()))
 
 
 async def restore_from_ledger(ctx: Context) -> int:

@@ -183,15 +183,19 @@ class SessionRoutes:
         admin = await require_admin(request)
         session_id = request.match_info["session_id"]
         body = parse_json(CreateLinkRequest, await json_body(request))
-        state, generation = await self.ctx.store.read(session_id, lambda s: (
-            s.state, s.link_generations.get(link_key(s, body.role, body.name), 0)))
+        state, generation, entry = await self.ctx.store.read(session_id, lambda s: (
+            s.state, s.link_generations.get(link_key(s, body.role, body.name), 0),
+            s.plan.person_for_link(body.role, body.name)))
         if state is SessionState.ENDED:
             raise SessionEnded("This session has ended; it takes no new links.")
         expires = self.ctx.clock() + self._link_ttl(body.link_ttl_seconds)
         out = LinkOut(
             role=body.role,
             name=body.name,
-            url=self._join_url(request, session_id, body.role, body.name, expires, generation),
+            # a roster person's link names them by their id (a deletion request erasing them
+            # then refuses it; a name alone would let them in as a guest of that name)
+            url=self._join_url(request, session_id, body.role, body.name, expires, generation,
+                               person_id=entry.person_id if entry is not None else None),
             expires_at=expires,
         )
         await self.ctx.audit.record(admin, "link.created", f"sessions/{session_id}/links", {

@@ -429,10 +429,16 @@ class RedisStore:
         future.set_result(rep)
         # What the channel said during the load, in order: a change kept after the load read
         # the session is applied and delivered here (one kept before it is skipped by its
-        # number; a gap is caught up from Redis).
-        for message in self._early.pop(sid, ()):
-            await self.received(sid, message)
+        # number; a gap is caught up from Redis). Shielded: the caller cancelled meanwhile (a
+        # joiner who went) must not leave the rest unapplied.
+        early = self._early.pop(sid, [])
+        if early:
+            await asyncio.shield(self._apply_early(sid, early))
         return rep
+
+    async def _apply_early(self, sid: str, messages: list[list[Any]]) -> None:
+        for message in messages:
+            await self.received(sid, message)
 
     async def _load(self, sid: str) -> Replica:
         if self.subscribe is not None:  # first, so that nothing published after the load is lost

@@ -18,6 +18,7 @@ from typing import Any
 from rooms.events import (
     ConnectionReplaced,
     Event,
+    ParticipantErased,
     ParticipantJoined,
     ParticipantLeft,
     ParticipantRejoined,
@@ -61,6 +62,7 @@ def _people(p: ParticipantView) -> tuple[str, ...]:
 def announcements_for(events: Sequence[Event]) -> list[Announced]:
     """What one batch of domain events (one command's) announces."""
     replaced = {e.participant_id for e in events if isinstance(e, ConnectionReplaced)}
+    erased = {e.participant_id for e in events if isinstance(e, ParticipantErased)}
     out: list[Announced] = []
     for e in events:
         if isinstance(e, ParticipantJoined):
@@ -76,6 +78,8 @@ def announcements_for(events: Sequence[Event]) -> list[Announced]:
                                  returned=hold_key(e.session_id, e.participant.id),
                                  person_ids=_people(e.participant)))
         elif isinstance(e, ParticipantLeft):
+            if e.participant.id in erased:
+                continue  # sent away by a deletion request: nothing of them is announced
             dropped = e.reason in ("disconnected", "server_restart")
             out.append(Announced("participant.left", e.at,
                                  {**_participant(e.session_id, e.participant),

@@ -167,3 +167,41 @@ def test_an_ended_session_is_erased_too() -> None:
 def test_the_erasure_commands_are_never_journal_entries() -> None:
     assert not ErasePerson.journaled and not EraseParticipant.journaled
     assert PostChat.journaled
+
+
+# -- a programme's group sessions -----------------------------------------------------------------
+
+ORTIZ = RosterEntry("ana@example.org", "Ana Ortiz", Role.MENTOR)
+QUILL = RosterEntry("ben@example.org", "Benedikt Quill", Role.MENTEE)
+
+
+def group_session() -> Session:
+    """As a programme schedules a group session: its group names its members by bare person id
+    (which may be an email address), and is named after its mentor."""
+    s = Session.create(session_id="s1", title="Cohort", max_participants=8, now=0.0,
+                       plan=SessionPlan(roster=(ORTIZ, QUILL)))
+    s.set_groups((Group("Ana Ortiz's group", (ORTIZ.person_id, QUILL.person_id)),))
+    return s
+
+
+def test_a_group_sessions_bare_ids_and_names_after_a_person_go_too() -> None:
+    s = group_session()
+    run(s, ErasePerson(QUILL.person_id, 1.0))
+    assert QUILL.person_id not in text_of(s)
+    assert s.groups == (Group("Ana Ortiz's group", (ORTIZ.person_id,)),)
+    # The mentor: the group named after her, and the breakout room made from it, are named by
+    # their number.
+    run(s, Join(connection_id="c-a", role=Role.MENTOR, name="Ana Ortiz", new_participant_id="a",
+                audio=False, video=False, at=2.0, link_name=person_link(ORTIZ.person_id)))
+    run(s, BreakoutCreate("a", "c-a", None, (), False, True, 3.0))
+    assert s.breakouts is not None and [r.name for r in s.breakouts.rooms.values()] == [
+        "Ana Ortiz's group"]
+    run(s, ErasePerson(ORTIZ.person_id, 4.0))
+    assert "Ortiz" not in text_of(s) and ORTIZ.person_id not in text_of(s)
+    assert [r.name for r in s.breakouts.rooms.values()] == ["Room 1"]
+
+
+def test_a_bare_id_in_a_group_is_found_by_a_request_made_again() -> None:
+    s = group_session()
+    s.plan = SessionPlan()  # (as if a first request had gone half way)
+    assert names_person(s, QUILL.person_id)

@@ -142,6 +142,11 @@ async def test_a_person_deleted_while_in_the_call_is_sent_away_and_dropped_by_ev
     said = await ben.call("chat", {"text": CHAT})
     assert (await ana.next("chat"))["message"]["text"] == CHAT
 
+    # an admin also made him a link by his name (a roster person's: it names him by his id)
+    async with api.http.post(f"/api/sessions/{s['session_id']}/links", headers=ADMIN,
+                             json={"role": "mentee", "name": NAME}) as resp:
+        assert resp.status == 201, await resp.text()
+        by_name = api.token((await resp.json())["url"])
     body = await delete_ben(api)
     assert body["deleted"]["sessions"] == 1
     # His page is told and his connection closed; Ana's page drops him and his message.
@@ -156,6 +161,10 @@ async def test_a_person_deleted_while_in_the_call_is_sent_away_and_dropped_by_ev
     with pytest.raises(socketio.exceptions.ConnectionError):
         await again.connect(api.token(links[PERSON]))
     assert again.connect_error["code"] == "link_revoked"
+    named = peers()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await named.connect(by_name)
+    assert named.connect_error["code"] == "link_revoked"
     # A second request finds nothing more to erase, and says so.
     assert (await delete_ben_again(api))["sessions"] == 0
     await ana.nothing("participant_erased")

@@ -11,7 +11,12 @@ import pytest
 import socketio
 from aiohttp.test_utils import TestServer
 
+from rooms.commands import Join, ServerRestarted
+from rooms.roles import Role
+from rooms.roster import SessionPlan, WaitingRoom
+from rooms.session import Session
 from server.app import create_app
+from server.sessions.lifecycle import _has_connections
 from server.settings import Settings
 from tests.server.whiteboard.replica import Replica, send, synced
 from tests.support import ADMIN_KEY, Clock, Peer
@@ -162,3 +167,17 @@ async def test_a_chat_sent_again_after_a_restart_is_posted_once(
     assert (await back.call("chat", {"text": "Hello?", "client_id": "p4-2"}))["message"]["id"] == 2
     await back.close()
     await second.close()
+
+
+def test_someone_left_waiting_by_a_crash_does_not_keep_the_session_in_use() -> None:
+    """A start applies ``ServerRestarted`` to a session whose only person was waiting (their
+    connection went with the process): left there, the waiter kept the session in use for ever,
+    out of the retention rule's reach."""
+    s = Session.create(session_id="s1", title="T", max_participants=8, now=0.0,
+                       plan=SessionPlan(waiting_room=WaitingRoom.EVERYONE))
+    Join(connection_id="c-g", role=Role.MENTEE, name="Guest", new_participant_id="g",
+         audio=False, video=False, at=1.0).apply(s)
+    assert s.waiting and s.last_used() == float("inf")
+    assert _has_connections(s)  # so the start applies it
+    ServerRestarted(5.0).apply(s)
+    assert not s.waiting and s.last_used() == 0.0  # its creation: nobody came in

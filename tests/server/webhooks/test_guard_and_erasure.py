@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
+from rooms.commands import Join, Leave
+from rooms.erasure import ErasePerson
+from rooms.events import ParticipantLeft
+from rooms.roles import Role
+from rooms.roster import RosterEntry, SessionPlan, person_link
+from rooms.session import Session
 from server.app import CONTEXT
+from server.webhooks.events import announcements_for
 from server.webhooks.guard import is_public
 from server.webhooks.outbox import DELIVERY
 from tests.server.webhooks.conftest import Admin, Receiver
@@ -53,3 +60,24 @@ async def test_deletion_requests_and_retention_remove_deliveries(
     assert left.body["person_ids"] == ["cleo-3", "dan-4"]
     assert (await ctx.erasure.expire(now - 365 * 86400))["webhook deliveries"] == 1
     assert await ctx.documents.find(DELIVERY, hook["id"]) == []
+
+
+def test_someone_sent_away_by_a_deletion_request_is_not_announced() -> None:
+    """The erasure of someone in the call makes them leave (their page and the others' are
+    told), but a webhook is not: its announcement would carry the person's id to a receiver
+    while the request deletes it everywhere else."""
+    ben = RosterEntry("ben@example.org", "Ben", Role.MENTEE)
+    s = Session.create(session_id="s1", title="T", max_participants=8, now=0.0,
+                       plan=SessionPlan(roster=(ben,)))
+    Join(connection_id="c-b", role=Role.MENTEE, name="Ben", new_participant_id="b",
+         audio=False, video=False, at=1.0, link_name=person_link(ben.person_id)).apply(s)
+    events = ErasePerson(ben.person_id, 2.0).apply(s).events
+    assert any(isinstance(e, ParticipantLeft) for e in events)
+    assert announcements_for(events) == []
+    # (a leave of someone not erased is announced, with their person)
+    other = Session.create(session_id="s2", title="T", max_participants=8, now=0.0,
+                           plan=SessionPlan(roster=(ben,)))
+    Join(connection_id="c-b", role=Role.MENTEE, name="Ben", new_participant_id="b",
+         audio=False, video=False, at=1.0, link_name=person_link(ben.person_id)).apply(other)
+    left = announcements_for(Leave("b", "c-b", 2.0).apply(other).events)
+    assert [(a.type, a.person_ids) for a in left] == [("participant.left", (ben.person_id,))]
