@@ -65,9 +65,13 @@ export function installShortcuts({ inCall, actions, announce }) {
   });
   close.addEventListener("click", () => dialog.close());
   // Escape closes a modal dialog by itself; either way the focus goes back where it came from.
+  // The "close" event comes a moment after the dialog closed: a shortcut pressed at once (the
+  // reactions' menu opened) keeps the focus it took.
   dialog.addEventListener("close", () => {
     const back = opener && opener.isConnected ? opener : button;
     opener = null;
+    const now = document.activeElement;
+    if (now instanceof HTMLElement && now !== document.body && now !== back && !dialog.contains(now)) return;
     back.focus();
   });
 
