@@ -90,8 +90,9 @@ def _erase_participant(s: Session, participant_id: str, now: float) -> list[Even
         p.off_air()
         events.append(ParticipantLeft(s.id, now, p.view(), "removed"))
         events.append(ParticipantRemoved(s.id, now, p.id, connection))
-    keys = {participant_id, member_key(p)}
     del s.participants[participant_id]
+    # their place in groups by name too, unless someone else here goes by the same name
+    keys = {participant_id} | ({member_key(p)} - {member_key(q) for q in s.participants.values()})
     if s.breakouts is not None:
         s.breakouts.assignments.pop(participant_id, None)
         s.breakouts.help.pop(participant_id, None)

@@ -205,3 +205,16 @@ def test_a_bare_id_in_a_group_is_found_by_a_request_made_again() -> None:
     s = group_session()
     s.plan = SessionPlan()  # (as if a first request had gone half way)
     assert names_person(s, QUILL.person_id)
+
+
+def test_a_guest_erased_leaves_another_of_the_same_name_in_their_group() -> None:
+    s = make()
+    s.plan = dataclasses.replace(s.plan, waiting_room=WaitingRoom.OFF)
+    join(s, "g1", None, at=1.0)
+    Join(connection_id="c-g2", role=Role.MENTEE, name="Guest g1", new_participant_id="g2",
+         audio=True, video=True, at=1.0).apply(s)  # another guest who goes by the same name
+    run(s, SetGroups((Group("Pair", ("guest g1", "person:p-ana")),)))
+    run(s, EraseParticipant("g1", 2.0))
+    assert s.groups[0].members == ("guest g1", "person:p-ana")  # the other guest's place
+    run(s, EraseParticipant("g2", 3.0))
+    assert s.groups[0].members == ("person:p-ana",)

@@ -5,6 +5,7 @@ or an add that fails leaves no subscription behind."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -97,3 +98,48 @@ async def test_a_failed_load_or_add_leaves_no_subscription(
                                              now=102.0))
         assert channel in y._channels
         assert await y.store.redis.exists(f"tandem:s:{SID}")
+
+
+async def test_what_came_during_a_load_is_applied_though_the_loading_caller_went(
+        redis: RedisProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caller whose read made the load is cancelled (a joiner who went) while the messages
+    that came during the load are being applied: they are applied all the same."""
+    async with node(redis.url, "x") as x, node(redis.url, "y") as y:
+        await x.store.add(Session.create(session_id=SID, title="Loaded", max_participants=10,
+                                         now=100.0))
+        await join(x.store, "ana", 110.0)
+        heard: list[list[Any]] = []
+        applying, release = asyncio.Event(), asyncio.Event()
+        real_received = y.store.received
+
+        async def received(sid: str, message: list[Any]) -> None:
+            if sid in y.store._replicas and message[0] == COMMAND:
+                applying.set()  # applying what came during the load: held here
+                await release.wait()
+            else:
+                heard.append(message)
+            await real_received(sid, message)
+
+        monkeypatch.setattr(y.store, "received", received)
+        real_fetch = y.store._fetch
+
+        async def fetch_then_change(sid: str) -> Any:
+            answer = await real_fetch(sid)
+            await chat(x.store, "ana", "said during the load", 111.0)
+            await eventually(lambda: any(m[0] == COMMAND for m in heard), 10,
+                             what="y hearing x's change")
+            return answer
+
+        monkeypatch.setattr(y.store, "_fetch", fetch_then_change)
+        reader = asyncio.create_task(y.store.read(SID, texts))
+        await asyncio.wait_for(applying.wait(), 10)
+        reader.cancel()  # the caller goes while the change is being applied
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+        release.set()
+        monkeypatch.setattr(y.store, "_fetch", real_fetch)
+
+        async def applied() -> bool:
+            return await y.store.read(SID, texts) == ["said during the load"]
+
+        await eventually(applied, 10, what="the change applied at y")
