@@ -14,7 +14,9 @@ import pytest
 from clients.server import RedisProcess
 from rooms.events import ChatPosted, Event
 from rooms.session import Session
+from server.cluster import Cluster
 from server.store.redis import COMMAND, StoreUnavailable
+from server.store.replica import Fetch
 from tests.server.cluster.test_lease import SID, chat, join
 from tests.server.cluster.test_liveness import node
 from tests.support import eventually
@@ -22,6 +24,24 @@ from tests.support import eventually
 
 def texts(session: Session) -> list[str]:
     return [m.text for m in session.chat]
+
+
+def change_during_load(x: Cluster, y: Cluster, heard: list[list[Any]],
+                       monkeypatch: pytest.MonkeyPatch) -> Fetch:
+    """y's next load: once it has read the session and before it has made its replica of it,
+    x keeps a change and y's channel brings it (the barrier: ``heard``, what y's store was
+    given, holds the message). Returns y's own fetch, to put back."""
+    real_fetch = y.store._fetch
+
+    async def fetch_then_change(sid: str) -> Any:
+        answer = await real_fetch(sid)
+        await chat(x.store, "ana", "said during the load", 111.0)
+        await eventually(lambda: any(m[0] == COMMAND for m in heard), 10,
+                         what="y hearing x's change")
+        return answer
+
+    monkeypatch.setattr(y.store, "_fetch", fetch_then_change)
+    return real_fetch
 
 
 async def test_a_change_kept_elsewhere_during_a_load_is_applied_and_delivered_here(
@@ -44,18 +64,7 @@ async def test_a_change_kept_elsewhere_during_a_load_is_applied_and_delivered_he
             await real_received(sid, message)
 
         monkeypatch.setattr(y.store, "received", received)
-        real_fetch = y.store._fetch
-
-        async def fetch_then_change(sid: str) -> Any:
-            # y has read the session; before it has made its replica of it, x keeps a change
-            # and y's channel brings it (the barrier: y's store was given the message).
-            answer = await real_fetch(sid)
-            await chat(x.store, "ana", "said during the load", 111.0)
-            await eventually(lambda: any(m[0] == COMMAND for m in heard), 10,
-                             what="y hearing x's change")
-            return answer
-
-        monkeypatch.setattr(y.store, "_fetch", fetch_then_change)
+        real_fetch = change_during_load(x, y, heard, monkeypatch)
         # The first read is answered with the change: it was applied once the replica was made.
         assert await y.store.read(SID, texts) == ["said during the load"]
         monkeypatch.setattr(y.store, "_fetch", real_fetch)
@@ -121,16 +130,7 @@ async def test_what_came_during_a_load_is_applied_though_the_loading_caller_went
             await real_received(sid, message)
 
         monkeypatch.setattr(y.store, "received", received)
-        real_fetch = y.store._fetch
-
-        async def fetch_then_change(sid: str) -> Any:
-            answer = await real_fetch(sid)
-            await chat(x.store, "ana", "said during the load", 111.0)
-            await eventually(lambda: any(m[0] == COMMAND for m in heard), 10,
-                             what="y hearing x's change")
-            return answer
-
-        monkeypatch.setattr(y.store, "_fetch", fetch_then_change)
+        real_fetch = change_during_load(x, y, heard, monkeypatch)
         reader = asyncio.create_task(y.store.read(SID, texts))
         await asyncio.wait_for(applying.wait(), 10)
         reader.cancel()  # the caller goes while the change is being applied
