@@ -44,7 +44,7 @@ from server.store.codec import decode_command, decode_session, encode_command, e
 from server.store.memory import SNAPSHOT_MIN_BYTES
 from server.store.redis_durability import rewrite_files
 from server.store.redis_scripts import ADD, APPEND, LOAD, RELEASE, RESERVE
-from server.store.replica import Replica, session_as_kept, sessions_where
+from server.store.replica import Replica, sessions_where
 from server.store.replica import text_of as text_of  # (imported from here elsewhere)
 from server.tasks import TaskSet
 
@@ -222,20 +222,20 @@ class RedisStore:
         rule: each session scored before ``when`` is read, and either is past it or has its
         score moved to when it was last used (so a session in use is read again only once
         that is past)."""
+        used: dict[str, float] = {}
+
+        def unused(session: Session) -> bool:
+            used[session.id] = session.last_used()
+            return used[session.id] < when
+
         try:
             ids = [text_of(i) for i in
                    await self.redis.zrangebyscore(self._index, "-inf", f"({when!r}")]
-            unused = []
-            for sid in ids:
-                answer = await self._fetch(sid)
-                if answer is None:
-                    continue
-                used = session_as_kept(answer[1], answer[3]).last_used()
-                if used < when:
-                    unused.append(sid)
-                else:
-                    await self.redis.zadd(self._index, {sid: min(used, time.time())}, xx=True)
-            return unused
+            found = await sessions_where(ids, self._fetch, unused)
+            in_use = {sid: min(last, time.time()) for sid, last in used.items() if last >= when}
+            if in_use:
+                await self.redis.zadd(self._index, in_use, xx=True)
+            return found
         except RedisError as exc:
             raise StoreUnavailable("The sessions could not be listed; try again.") from exc
 
