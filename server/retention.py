@@ -47,10 +47,9 @@ async def purge(ctx: Context) -> None:
     in_use: set[str] | None = None
     deleted = False
     try:
-        old = await ctx.store.unused_since(before)
+        old = await ctx.store.expire(before)
         in_use = set(await ctx.store.session_ids()) - set(old)
         if old:
-            await ctx.store.delete(old)
             deleted = True
             logger.info("retention: deleted %d sessions unused for %d days from the journal",
                         len(old), days)

@@ -56,9 +56,10 @@ class SessionStore(Protocol):
         """Forget these sessions, in memory and wherever they are kept."""
         ...
 
-    async def unused_since(self, when: float) -> list[str]:
-        """Sessions last used before ``when`` (``Session.last_used``: for the retention rule,
-        which must not take a session scheduled ahead, or still in use, for an old one)."""
+    async def expire(self, when: float) -> list[str]:
+        """Delete the sessions last used before ``when``, and return them (``Session.last_used``:
+        the retention rule must not take a session scheduled ahead, or still in use, for an old
+        one). A session changed while this runs (someone joins it) is in use: it is kept."""
         ...
 
     async def sessions_where(self, test: Callable[[Session], bool]) -> list[str]:

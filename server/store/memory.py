@@ -252,8 +252,11 @@ class MemoryStore:
         if self._journal is not None and session_ids:
             await (await self._journal.delete(session_ids))
 
-    async def unused_since(self, when: float) -> list[str]:
-        return [s.id for s in self._sessions.values() if s.last_used() < when]
+    async def expire(self, when: float) -> list[str]:
+        # (judged and taken out of memory in one step: nothing changes a session between)
+        unused = [s.id for s in self._sessions.values() if s.last_used() < when]
+        await self.delete(unused)
+        return unused
 
     async def scrub(self) -> bool:
         """Nothing of its own: the journal is on the ledger's database (``Ledger.scrub``)."""

@@ -43,8 +43,8 @@ from server.store import Applied, done
 from server.store.codec import decode_command, decode_session, encode_command, encode_session
 from server.store.memory import SNAPSHOT_MIN_BYTES
 from server.store.redis_durability import rewrite_files
-from server.store.redis_scripts import ADD, APPEND, LOAD, RELEASE, RESERVE
-from server.store.replica import Replica, sessions_where
+from server.store.redis_scripts import ADD, APPEND, DELETE, LOAD, RELEASE, RESERVE
+from server.store.replica import Replica, judged_unused, sessions_where
 from server.store.replica import text_of as text_of  # (imported from here elsewhere)
 from server.tasks import TaskSet
 
@@ -112,6 +112,7 @@ class RedisStore:
         self._release = self.lease_scripts.script(RELEASE)
         self._load_script = redis.register_script(LOAD)
         self._add = redis.register_script(ADD)
+        self._delete = redis.register_script(DELETE)
 
     # -- keys -------------------------------------------------------------------------------------
 
@@ -217,25 +218,20 @@ class RedisStore:
             raise StoreUnavailable("The sessions could not be listed; try again.") from exc
         return [text_of(i) for i in ids]
 
-    async def unused_since(self, when: float) -> list[str]:
+    async def expire(self, when: float) -> list[str]:
         """The index's score of a session is when it was created, or last found used by this
-        rule: each session scored before ``when`` is read, and either is past it or has its
-        score moved to when it was last used (so a session in use is read again only once
-        that is past)."""
-        used: dict[str, float] = {}
-
-        def unused(session: Session) -> bool:
-            used[session.id] = session.last_used()
-            return used[session.id] < when
-
+        rule: each session scored before ``when`` is read, and either is past it (deleted,
+        unless it changed since it was read) or has its score moved to when it was last used
+        (so a session in use is read again only once that is past)."""
         try:
             ids = [text_of(i) for i in
                    await self.redis.zrangebyscore(self._index, "-inf", f"({when!r}")]
-            found = await sessions_where(ids, self._fetch, unused)
-            in_use = {sid: min(last, time.time()) for sid, last in used.items() if last >= when}
+            unused, in_use = await judged_unused(ids, self._fetch, when)
             if in_use:
-                await self.redis.zadd(self._index, in_use, xx=True)
-            return found
+                now = time.time()
+                await self.redis.zadd(self._index, {sid: min(last, now)
+                                                    for sid, last in in_use.items()}, xx=True)
+            return [sid for sid, seq in unused.items() if await self._delete_one(sid, seq)]
         except RedisError as exc:
             raise StoreUnavailable("The sessions could not be listed; try again.") from exc
 
@@ -249,12 +245,18 @@ class RedisStore:
 
     async def delete(self, session_ids: list[str]) -> None:
         for sid in session_ids:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.delete(*self._keys(sid))
-            pipe.zrem(self._index, sid)
-            pipe.publish(self.channel(sid), _pack([DELETED, self.node]))
-            await pipe.execute()
+            await self._delete_one(sid)
+
+    async def _delete_one(self, sid: str, unused_at: int | None = None) -> bool:
+        """Delete a session; with ``unused_at``, only if it is still at that entry and no
+        change of it is under way (a join since it was found unused keeps it)."""
+        base, log, lease = self._keys(sid)
+        deleted = await self._delete(
+            keys=[base, log, lease, self._index, self.channel(sid)],
+            args=["" if unused_at is None else unused_at, sid, _pack([DELETED, self.node])])
+        if deleted:
             await self.forget(sid)
+        return bool(deleted)
 
     async def forget(self, session_id: str) -> None:
         """Drop this process's replica (the session was deleted, here or elsewhere)."""

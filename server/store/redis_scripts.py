@@ -9,6 +9,9 @@ the keys and arguments are passed). Each runs atomically in Redis.
 - ``RELEASE``: give the lease back if the caller holds it.
 - ``LOAD``: the session as Redis holds it.
 - ``ADD``: a new session, and its place in the index by creation time.
+- ``DELETE``: a session, its place in the index, and the news of it on its channel; given the
+  number of the last entry it was judged unused at, only if it is still at that entry and nobody
+  holds its lease (a change under way): 0 when kept.
 """
 
 RESERVE = """
@@ -63,5 +66,17 @@ ADD = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'snap', ARGV[1], 'base', 0, 'seq', 0, 'created', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+DELETE = """
+if ARGV[1] ~= '' then
+  local seq = redis.call('HGET', KEYS[1], 'seq')
+  if not seq or tonumber(seq) ~= tonumber(ARGV[1]) or redis.call('EXISTS', KEYS[3]) == 1 then
+    return 0
+  end
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('ZREM', KEYS[4], ARGV[2])
+redis.call('PUBLISH', KEYS[5], ARGV[3])
 return 1
 """

@@ -79,6 +79,24 @@ async def sessions_where(ids: list[str], fetch: Fetch,
     return found
 
 
+async def judged_unused(ids: list[str], fetch: Fetch,
+                        when: float) -> tuple[dict[str, int], dict[str, float]]:
+    """Which of ``ids`` Redis holds as last used before ``when``, each with the number of the
+    last entry it was read at; and when each of the others was last used."""
+    unused: dict[str, int] = {}
+    in_use: dict[str, float] = {}
+    for sid in ids:
+        answer = await fetch(sid)
+        if answer is None:
+            continue
+        last = session_as_kept(answer[1], answer[3]).last_used()
+        if last < when:
+            unused[sid] = answer[0]
+        else:
+            in_use[sid] = last
+    return unused, in_use
+
+
 def session_as_kept(snapshot: bytes, entries: list[bytes]) -> Session:
     """A session as Redis holds it, read without a replica: its snapshot with the log's
     entries applied (one that does not apply is skipped: it was kept only where it applied)."""

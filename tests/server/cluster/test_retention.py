@@ -1,10 +1,12 @@
-"""The retention rule's question to the Redis store (``RedisStore.unused_since``), on a real
-``redis-server``: which sessions were last used before a time, counted from their last use or
-their scheduled end (entries of the log included), not from their creation."""
+"""The retention rule's deletion from the Redis store (``RedisStore.expire``), on a real
+``redis-server``: the sessions last used before a time, counted from their last use or their
+scheduled end (entries of the log included), not from their creation; and not one that
+someone joined while the rule was reading it."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -33,27 +35,67 @@ def created(session_id: str, plan: SessionPlan | None = None) -> Session:
 
 
 async def test_sessions_are_unused_from_their_last_use_not_their_creation(
-        store: RedisStore) -> None:
-    await store.add(created("idle"))
-    await store.add(created("ahead", SessionPlan(schedule=Schedule(10_000.0, 13_600.0))))
-    await store.add(created("left"))
-    await store.update("left", Join(connection_id="c1", role=Role.MENTEE, name="Ana",
+        redis: RedisProcess, store: RedisStore) -> None:
+    # Made through another process, which has given back the leases of its changes since: a
+    # session whose lease is held (a change under way) is never deleted.
+    other = RedisStore(Redis.from_url(redis.url), "b")
+    await other.add(created("idle"))
+    await other.add(created("ahead", SessionPlan(schedule=Schedule(10_000.0, 13_600.0))))
+    await other.add(created("left"))
+    await other.update("left", Join(connection_id="c1", role=Role.MENTEE, name="Ana",
                                     new_participant_id="ana", audio=True, video=True, at=200.0))
-    await store.add(created("inside"))
-    await store.update("inside", Join(connection_id="c2", role=Role.MENTEE, name="Ben",
+    await other.add(created("inside"))
+    await other.update("inside", Join(connection_id="c2", role=Role.MENTEE, name="Ben",
                                       new_participant_id="ben", audio=True, video=True,
                                       at=200.0))
-    await store.update("left", Leave(participant_id="ana", connection_id="c1", at=500.0))
+    await other.update("left", Leave(participant_id="ana", connection_id="c1", at=500.0))
+    await other.close()
+    await other.redis.aclose()
+    assert not await store.redis.keys("tandem:s:*:lease")
     # (the log's entries are read with the snapshot: both joins and the leave are entries)
     assert await store.redis.llen("tandem:s:left:log") == 2
 
-    assert await store.unused_since(400.0) == ["idle"]
+    assert await store.expire(400.0) == ["idle"]
+    assert sorted(await store.session_ids()) == ["ahead", "inside", "left"]
+    assert not await store.redis.exists("tandem:s:idle", "tandem:s:idle:log")
     # Each session found in use is scored by its last use, and read again only once that is
     # before the time asked about.
     scores = dict(await store.redis.zrange(INDEX, 0, -1, withscores=True))
-    assert scores[b"idle"] == 100.0
     assert scores[b"ahead"] == 13_600.0
     assert scores[b"left"] == 500.0
     assert scores[b"inside"] > 1e9  # someone is connected: in use now (this clock's time)
-    assert sorted(await store.unused_since(600.0)) == ["idle", "left"]
-    assert sorted(await store.unused_since(20_000.0)) == ["ahead", "idle", "left"]
+    assert await store.expire(600.0) == ["left"]
+    assert await store.expire(20_000.0) == ["ahead"]
+    assert await store.session_ids() == ["inside"]
+
+
+async def test_a_session_joined_while_the_rule_reads_it_is_kept(
+        redis: RedisProcess, store: RedisStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = RedisStore(Redis.from_url(redis.url), "b")  # another process
+    try:
+        await store.add(created("old"))
+        await store.add(created("older"))
+        real_fetch = store._fetch
+
+        async def fetch_then_join(sid: str) -> Any:
+            answer = await real_fetch(sid)  # read as unused since 100.0 ...
+            if sid == "old":  # ... and joined, through the other process, before the deletion
+                await other.update(sid, Join(connection_id="c1", role=Role.MENTEE, name="Ana",
+                                             new_participant_id="ana", audio=True, video=True,
+                                             at=900.0))
+                await other.close()  # its lease given back: the join is done, the entry kept
+                assert not await store.redis.exists("tandem:s:old:lease")
+            return answer
+
+        monkeypatch.setattr(store, "_fetch", fetch_then_join)
+        assert await store.expire(400.0) == ["older"]
+        monkeypatch.setattr(store, "_fetch", real_fetch)
+        assert await store.session_ids() == ["old"]
+        # (as Redis holds it: this store's replica has not heard of the join)
+        assert await store.sessions_where(
+            lambda s: [p.name for p in s.participants.values()] == ["Ana"]) == ["old"]
+        # the next pass reads it again, as in use
+        assert await store.expire(400.0) == []
+    finally:
+        await other.close()
+        await other.redis.aclose()
