@@ -1,24 +1,15 @@
 """Sessions in Redis, shared by every Tandem process: the store of ``tandem serve --redis``.
+docs/ARCHITECTURE.md ("Several processes") says how and why; in short:
 
-What Redis holds for a session: its snapshot (``rooms.snapshot``) and the numbered log of the
-commands applied since, in one hash and one list, with an index of every session (scored by its
-creation, or its last use found by the retention rule). Every process that serves someone of a
-session holds a replica of it in memory, and reads are answered from the replica.
-
-One writer at a time, through a lease in Redis; replicas that apply every command (the choice,
-and the kept leases, are written down in docs/ARCHITECTURE.md, "The store"). A process takes the
-lease (one script, which also returns the entries its replica lacks), applies the command to its
-replica, then appends the entry and publishes the command to the session's channel in a second
-script, which keeps the lease for it a while (``KEEP_MS``) unless another process asked for it.
-Every other process holding a replica applies the published command and delivers its events to
-its own connections (the domain is deterministic); the ledger's recorder runs only where the
-command was given. A command that changes nothing (a caption line) is published without a log
-entry and without the lease; one that is not journaled (an erasure) is kept as a snapshot, which
-replaces the log (its entries name what was erased) in the same script, and published.
-
-Acknowledged means appended: ``update`` returns once Redis holds the entry (Redis itself should
-keep an append-only file; docs/ARCHITECTURE.md). A process killed at any point loses nothing
-acknowledged; another process loads the session from Redis.
+- Redis holds each session's snapshot and the numbered log of commands since, and an index of
+  every session; each process serving someone of a session holds a replica and reads from it.
+- One writer at a time: a process takes the session's lease (``RESERVE``, which returns the
+  entries its replica lacks), applies the command, then appends the entry (or a snapshot that
+  replaces the log: an erasure, an ended session) and publishes it (``APPEND``), keeping the
+  lease a while (``KEEP_MS``) unless another process asked for it. The others apply what is
+  published and deliver its events to their own connections; the ledger's recorder runs only
+  where the command was given. A command that changes nothing is published without an entry.
+- Acknowledged means appended: a process killed at any point loses nothing acknowledged.
 """
 
 from __future__ import annotations
