@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from rooms.errors import HistoryGone
 from rooms.events import Event, SessionEnded
+from rooms.session import Session
 from server.context import Context, Erased, Erasure
 from server.gateway import Connection
 from server.history import Gone, Position, position_wire
@@ -36,9 +37,18 @@ class ReplayEvents:
 
     async def on_replay(self, conn: Connection, p: w.ReplayPayload) -> w.ReplayAck:
         pid, session_id = conn.joined_id(), conn.session_id
-        # Only a member of the room reads its history (not_same_room otherwise).
-        await self.ctx.store.read(session_id, lambda s: s.member(pid, conn.sid, room=p.room))
+
+        def member(s: Session) -> None:
+            s.member(pid, conn.sid, room=p.room)
+
+        # Only a member of the room reads its history (not_same_room otherwise): asked first of
+        # this process's copy of the session (a cheap refusal), then again once the history is
+        # read, of the session with every change kept so far. With several processes this
+        # process's copy may lag behind the history, which is shared: someone moved out of the
+        # room elsewhere must not be handed what the room said after.
+        await self.ctx.store.read(session_id, member)
         found = await self.ctx.history.since(session_id, p.room, p.epoch, p.offset, REPLAY_BYTES)
+        await self.ctx.store.read_latest(session_id, member)
         if isinstance(found, Gone):
             raise HistoryGone(
                 "The events you missed in this room are no longer kept "

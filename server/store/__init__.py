@@ -46,6 +46,13 @@ class SessionStore(Protocol):
         """Run a read-only ``query`` on the session; ``SessionNotFound`` if there is none."""
         ...
 
+    async def read_latest(self, session_id: str, query: Callable[[Session], T]) -> T:
+        """As ``read``, with every change kept so far, wherever it was made: with several
+        processes, this process's copy is first brought up to date (for a read that must not
+        lag behind what is already served from elsewhere, such as who may read a room's
+        history)."""
+        ...
+
     async def update(self, session_id: str, command: Command[V]) -> Applied[V]:
         """Apply ``command`` to the session atomically and keep the result."""
         ...

@@ -171,6 +171,8 @@ class MemoryStore:
     async def read(self, session_id: str, query: Callable[[Session], T]) -> T:
         return query(self._get(session_id))
 
+    read_latest = read  # (one process: memory holds every change)
+
     async def update(self, session_id: str, command: Command[V]) -> Applied[V]:
         session = self._get(session_id)
         outcome = command.apply(session)

@@ -26,16 +26,17 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from rooms.commands import Command
-from rooms.errors import NotRecorded, SessionNotFound, TandemError
+from rooms.errors import SessionNotFound, TandemError
 from rooms.events import Event
 from rooms.session import Session
 from server.redis_calls import ScriptCalls
 from server.store import Applied, done
 from server.store.codec import decode_command, decode_session, encode_command, encode_session
 from server.store.memory import SNAPSHOT_MIN_BYTES
-from server.store.redis_durability import rewrite_files
-from server.store.redis_scripts import ADD, APPEND, DELETE, LOAD, RELEASE, RESERVE
-from server.store.replica import Replica, judged_unused, sessions_where
+from server.store.redis_index import DELETED, SessionIndex
+from server.store.redis_index import StoreUnavailable as StoreUnavailable  # (imported from here)
+from server.store.redis_scripts import ADD, APPEND, LATEST, LOAD, RELEASE, RESERVE
+from server.store.replica import Replica
 from server.store.replica import text_of as text_of  # (imported from here elsewhere)
 from server.tasks import TaskSet
 
@@ -63,11 +64,7 @@ SHARED_FOR = 2.0
 _pack = msgpack.Packer(use_bin_type=True).pack
 # the kinds of message on a session channel this store sends ("h" and "w" are the history's
 # and the whiteboard's)
-COMMAND, TRANSIENT, DELETED, WANTED = "c", "t", "d", "l"
-
-
-class StoreUnavailable(NotRecorded):
-    """Redis could not be reached: the command was not kept (and not applied)."""
+COMMAND, TRANSIENT, WANTED = "c", "t", "l"  # (and ``redis_index.DELETED``)
 
 
 class RedisStore:
@@ -102,8 +99,10 @@ class RedisStore:
         self._reserve = self.lease_scripts.script(RESERVE)
         self._release = self.lease_scripts.script(RELEASE)
         self._load_script = redis.register_script(LOAD)
+        self._latest = redis.register_script(LATEST)
         self._add = redis.register_script(ADD)
-        self._delete = redis.register_script(DELETE)
+        self.index = SessionIndex(redis, prefix, node, lambda sid: [*self._keys(sid),
+                                  self.channel(sid)], self._fetch, self.forget)
 
     # -- keys -------------------------------------------------------------------------------------
 
@@ -117,10 +116,6 @@ class RedisStore:
 
     def channel(self, sid: str) -> str:
         return f"{self.prefix}c:{sid}"
-
-    @property
-    def _index(self) -> str:
-        return f"{self.prefix}sessions"
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -145,7 +140,7 @@ class RedisStore:
         try:
             if self.subscribe is not None:
                 await self.subscribe(session.id)
-            added = await self._add(keys=[self._keys(session.id)[0], self._index],
+            added = await self._add(keys=[self._keys(session.id)[0], self.index.key],
                                     args=[data, repr(session.created_at), session.id])
         except RedisError as exc:
             await self._unfollow(session.id)
@@ -167,6 +162,26 @@ class RedisStore:
         rep = await self._replica(session_id)
         if rep.stale:
             await self._refresh(session_id, rep)
+        rep.used = time.monotonic()
+        return query(rep.session)
+
+    async def read_latest(self, session_id: str, query: Callable[[Session], T]) -> T:
+        """As ``read``, once the replica holds every entry Redis holds (one round trip, which
+        brings the entries it lacks, delivered here as if from the channel)."""
+        rep = await self._replica(session_id)
+        async with rep.lock:
+            if rep.stale:
+                await self._reload(session_id, rep)
+            base, log, _ = self._keys(session_id)
+            try:
+                answer = await self._latest(keys=[base, log], args=[rep.seq])
+            except RedisError as exc:
+                raise StoreUnavailable("The session store is out of reach; try again in a "
+                                       "moment.") from exc
+            if answer[0] == -1:
+                await self.forget(session_id)
+                raise SessionNotFound("There is no session with this id.")
+            self._bring_up(session_id, rep, answer)
         rep.used = time.monotonic()
         return query(rep.session)
 
@@ -203,51 +218,20 @@ class RedisStore:
         return Applied(outcome.value, outcome.events, done())
 
     async def session_ids(self) -> list[str]:
-        try:
-            ids = await self.redis.zrange(self._index, 0, -1)
-        except RedisError as exc:
-            raise StoreUnavailable("The sessions could not be listed; try again.") from exc
-        return [text_of(i) for i in ids]
+        return await self.index.session_ids()
 
     async def expire(self, when: float) -> list[str]:
-        """The index's score of a session is when it was created, or last found used by this
-        rule: each session scored before ``when`` is read, and either is past it (deleted,
-        unless it changed since it was read) or has its score moved to when it was last used
-        (so a session in use is read again only once that is past)."""
-        try:
-            ids = [text_of(i) for i in
-                   await self.redis.zrangebyscore(self._index, "-inf", f"({when!r}")]
-            unused, in_use = await judged_unused(ids, self._fetch, when)
-            if in_use:
-                now = time.time()
-                await self.redis.zadd(self._index, {sid: min(last, now)
-                                                    for sid, last in in_use.items()}, xx=True)
-            return [sid for sid, seq in unused.items() if await self._delete_one(sid, seq)]
-        except RedisError as exc:
-            raise StoreUnavailable("The sessions could not be listed; try again.") from exc
-
-    async def scrub(self) -> bool:
-        """After a deletion: Redis's own files rewritten without what was deleted."""
-        return await rewrite_files(self.redis)
+        return await self.index.expire(when)
 
     async def sessions_where(self, test: Callable[[Session], bool]) -> list[str]:
-        """Every session in the index, read as Redis holds it, without a replica."""
-        return await sessions_where(await self.session_ids(), self._fetch, test)
+        return await self.index.sessions_where(test)
 
     async def delete(self, session_ids: list[str]) -> None:
         for sid in session_ids:
-            await self._delete_one(sid)
+            await self.index.delete(sid)
 
-    async def _delete_one(self, sid: str, unused_at: int | None = None) -> bool:
-        """Delete a session; with ``unused_at``, only if it is still at that entry and no
-        change of it is under way (a join since it was found unused keeps it)."""
-        base, log, lease = self._keys(sid)
-        deleted = await self._delete(
-            keys=[base, log, lease, self._index, self.channel(sid)],
-            args=["" if unused_at is None else unused_at, sid, _pack([DELETED, self.node])])
-        if deleted:
-            await self.forget(sid)
-        return bool(deleted)
+    async def scrub(self) -> bool:
+        return await self.index.scrub()
 
     async def forget(self, session_id: str) -> None:
         """Drop this process's replica (the session was deleted, here or elsewhere)."""
@@ -314,12 +298,17 @@ class RedisStore:
                 await asyncio.sleep(min(max(int(answer[1]), 1) / 1000, pause))
                 pause = min(pause * 2, 0.02)
                 continue
-            if status == 2:  # the log no longer reaches back to this replica
-                self._replace(rep, answer[2], int(answer[3]), answer[4])
-            elif status == 3:  # changes made elsewhere since: another process writes here too
+            if status == 3:  # changes made elsewhere since: another process writes here too
                 rep.shared_until = loop.time() + SHARED_FOR
-                self._catch_up(sid, rep, answer[2])
+            self._bring_up(sid, rep, answer)
             return
+
+    def _bring_up(self, sid: str, rep: Replica, answer: list[Any]) -> None:
+        """Apply what Redis said the replica lacks (``redis_scripts._SINCE_ENTRY``)."""
+        if answer[0] == 2:  # the log no longer reaches back to this replica
+            rep.replace(answer[2], int(answer[3]), answer[4])
+        elif answer[0] == 3:  # the entries since
+            self._catch_up(rep, answer[2])
 
     async def _keep(self, sid: str, rep: Replica, command: Command[object]) -> None:
         # (an erasure is a snapshot, its command only published: ``Replica.to_keep``)
@@ -444,9 +433,8 @@ class RedisStore:
         if answer is None:
             raise SessionNotFound("There is no session with this id.")
         seq, snap, first, entries = answer
-        session = decode_session(snap)
-        rep = Replica(session, first, len(snap))
-        self._apply_entries(sid, rep, entries, deliver=False)
+        rep = Replica(decode_session(snap), first, len(snap))
+        rep.apply_entries(entries)  # (what they caused was delivered before this load)
         if rep.seq != seq:
             logger.error("session %s: loaded to entry %d of %d", sid, rep.seq, seq)
         self._replicas[sid] = rep
@@ -484,30 +472,11 @@ class RedisStore:
             await self.forget(sid)
             raise SessionNotFound("There is no session with this id.")
         _, snap, first, entries = answer
-        self._replace(rep, snap, first, entries)
+        rep.replace(snap, first, entries)
 
-    def _replace(self, rep: Replica, snap: bytes, first: int, entries: list[bytes]) -> None:
-        """Read the replica again from Redis (the events between are not delivered here)."""
-        rep.session, rep.seq, rep.snapshot_bytes = decode_session(snap), first, len(snap)
-        rep.since_snapshot, rep.stale = 0, False
-        self._apply_entries(rep.session.id, rep, entries, deliver=False)
-
-    def _catch_up(self, sid: str, rep: Replica, entries: list[bytes]) -> None:
-        self._apply_entries(sid, rep, entries, deliver=True)
-
-    def _apply_entries(self, sid: str, rep: Replica, entries: list[bytes], *,
-                       deliver: bool) -> None:
-        for data in entries:
-            rep.seq += 1
-            rep.since_snapshot += len(data)
-            try:
-                outcome = decode_command(data).apply(rep.session)
-            except TandemError as exc:  # kept only if it applied where it was given
-                logger.error("session %s: entry %d does not apply here (%s)", sid, rep.seq,
-                             exc.code)
-                continue
-            if deliver and outcome.events:
-                self._queue(rep, outcome.events)
+    def _catch_up(self, rep: Replica, entries: list[bytes]) -> None:
+        for events in rep.apply_entries(entries):
+            self._queue(rep, events)
 
     def _queue(self, rep: Replica, events: tuple[Event, ...]) -> None:
         if self.applied is not None:
@@ -596,9 +565,9 @@ class RedisStore:
             return
         seq, snap, first, entries = answer
         if rep.stale or rep.seq < first:
-            self._replace(rep, snap, first, entries)
+            rep.replace(snap, first, entries)
             return
-        self._apply_entries(sid, rep, entries[rep.seq - first:], deliver=True)
+        self._catch_up(rep, entries[rep.seq - first:])
         if rep.seq != seq:
             rep.stale = True
 

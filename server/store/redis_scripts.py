@@ -7,13 +7,23 @@ the keys and arguments are passed). Each runs atomically in Redis.
   replica is at the last entry, publish the command, and keep the lease for the caller (2) unless
   it is wanted, else give it back (1); 0 when refused.
 - ``RELEASE``: give the lease back if the caller holds it.
-- ``LOAD``: the session as Redis holds it.
+- ``LOAD``: the session as Redis holds it; ``LATEST``: what a replica at an entry lacks.
 - ``ADD``: a new session, and its place in the index by creation time.
 - ``DELETE``: a session, its place in the index, and the news of it on its channel; given the
   number of the last entry it was judged unused at, only if it is still at that entry and nobody
   holds its lease (a change under way): 0 when kept.
 """
 
+_SINCE_ENTRY = """
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+local have = tonumber(ARGV[0])
+if have == seq then return {1, seq} end
+local base = tonumber(redis.call('HGET', KEYS[1], 'base'))
+if have < base or have > seq then
+  return {2, seq, redis.call('HGET', KEYS[1], 'snap'), base, redis.call('LRANGE', KEYS[2], 0, -1)}
+end
+return {3, seq, redis.call('LRANGE', KEYS[2], have - base, -1)}
+"""
 RESERVE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
 local holder = redis.call('GET', KEYS[3])
@@ -24,15 +34,13 @@ if holder and holder ~= ARGV[1] then
 end
 redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
 if redis.call('GET', KEYS[4]) == ARGV[1] then redis.call('DEL', KEYS[4]) end
-local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
-local have = tonumber(ARGV[3])
-if have == seq then return {1, seq} end
-local base = tonumber(redis.call('HGET', KEYS[1], 'base'))
-if have < base or have > seq then
-  return {2, seq, redis.call('HGET', KEYS[1], 'snap'), base, redis.call('LRANGE', KEYS[2], 0, -1)}
-end
-return {3, seq, redis.call('LRANGE', KEYS[2], have - base, -1)}
-"""
+""" + _SINCE_ENTRY.replace("ARGV[0]", "ARGV[3]")
+# What a replica at entry ARGV[1] lacks: the session's last entry's number alone when it has
+# them all (1), the snapshot and the whole log when the log no longer reaches back to it (2),
+# else the entries since (3); {-1} when there is no such session.
+LATEST = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+""" + _SINCE_ENTRY.replace("ARGV[0]", "ARGV[1]")
 APPEND = """
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))

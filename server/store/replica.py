@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,8 @@ from rooms.lifecycles import SessionState
 from rooms.session import Session
 from server.store.codec import decode_command, decode_session, encode_command, encode_session
 from server.store.memory import SNAPSHOT_FACTOR
+
+logger = logging.getLogger("server.store.redis")  # (the store's log: a replica is its part)
 
 # The session as Redis holds it (``RedisStore._fetch``): its last entry's number, its snapshot,
 # the number the snapshot was taken at and the entries since; None when there is no such session.
@@ -47,6 +50,29 @@ class Replica:
     changed_at: float = 0.0
     let_go: asyncio.TimerHandle | None = None
     shared_until: float = 0.0
+
+    def replace(self, snapshot: bytes, first: int, entries: list[bytes]) -> None:
+        """Read again from Redis: its snapshot, taken at entry ``first``, and the entries since
+        (the events between are not delivered here)."""
+        self.session, self.seq = decode_session(snapshot), first
+        self.snapshot_bytes, self.since_snapshot, self.stale = len(snapshot), 0, False
+        self.apply_entries(entries)
+
+    def apply_entries(self, entries: list[bytes]) -> list[tuple[Event, ...]]:
+        """Apply the log's entries after ``seq``; the events each caused (to deliver here)."""
+        caused = []
+        for data in entries:
+            self.seq += 1
+            self.since_snapshot += len(data)
+            try:
+                outcome = decode_command(data).apply(self.session)
+            except TandemError as exc:  # kept only if it applied where it was given
+                logger.error("session %s: entry %d does not apply here (%s)", self.session.id,
+                             self.seq, exc.code)
+                continue
+            if outcome.events:
+                caused.append(outcome.events)
+        return caused
 
     def busy(self) -> bool:
         return (self.lock.locked() or bool(self.backlog)

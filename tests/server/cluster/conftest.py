@@ -1,18 +1,23 @@
 """Two real Tandem processes sharing one real ``redis-server`` that the tests start themselves
-(inside the test namespace the host's own Redis, if any, cannot be reached)."""
+(inside the test namespace the host's own Redis, if any, cannot be reached); or two Tandem apps
+in the test's own process (``nodes``, ``tests.server.cluster.apps``)."""
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 
 from clients.server import RedisProcess, ServerProcess, redis_binary
+from server.app import CONTEXT, create_app
+from tests.server.cluster.apps import Node, node_settings
 
 ADMIN_KEY = "cluster-admin-key-0123456789"
 SECRET = "c" * 64
@@ -68,6 +73,28 @@ async def pair(tmp_path: Path, redis: RedisProcess,
             b.stop()
     finally:
         a.stop()
+
+
+@pytest.fixture
+def node_extra() -> dict[str, Any]:
+    """More settings for the ``nodes`` (a test parametrizes it)."""
+    return {}
+
+
+@pytest.fixture
+async def nodes(tmp_path: Path, redis: RedisProcess, node_extra: dict[str, Any],
+                aiohttp_server: Callable[..., Awaitable[TestServer]]
+                ) -> AsyncIterator[tuple[Node, Node]]:
+    """Two Tandem apps in this process, ``a`` and ``b``, sharing ``redis``."""
+    made = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        app = create_app(node_settings(tmp_path, name, redis, **node_extra))
+        made.append(Node(await aiohttp_server(app), app[CONTEXT], []))
+    yield made[0], made[1]
+    for n in made:
+        for p in n.peers:
+            await p.close()
 
 
 async def metric(server: ServerProcess, name: str) -> float:

@@ -75,7 +75,7 @@ async def test_a_session_joined_while_the_rule_reads_it_is_kept(
     try:
         await store.add(created("old"))
         await store.add(created("older"))
-        real_fetch = store._fetch
+        real_fetch = store.index._fetch
 
         async def fetch_then_join(sid: str) -> Any:
             answer = await real_fetch(sid)  # read as unused since 100.0 ...
@@ -87,9 +87,9 @@ async def test_a_session_joined_while_the_rule_reads_it_is_kept(
                 assert not await store.redis.exists("tandem:s:old:lease")
             return answer
 
-        monkeypatch.setattr(store, "_fetch", fetch_then_join)
+        monkeypatch.setattr(store.index, "_fetch", fetch_then_join)
         assert await store.expire(400.0) == ["older"]
-        monkeypatch.setattr(store, "_fetch", real_fetch)
+        monkeypatch.setattr(store.index, "_fetch", real_fetch)
         assert await store.session_ids() == ["old"]
         # (as Redis holds it: this store's replica has not heard of the join)
         assert await store.sessions_where(
