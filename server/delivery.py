@@ -4,7 +4,10 @@ Every kind of event in the domain's union has exactly one deliverer, registered 
 that owns it (``check_complete`` says which are missing). A recorder sees every batch of events
 once everything has been sent; a required recorder is a durable one (the attendance ledger): when
 it fails, ``NotRecorded`` is raised once everything has been delivered, so the command that caused
-the events is acknowledged with ``not_recorded`` rather than ``ok``.
+the events is acknowledged with ``not_recorded`` rather than ``ok``. A deliverer that fails (a
+room's history out of reach) stops nothing: the batch's other events are delivered and the
+recorders keep it all (the command is applied and kept either way), and then its error is
+raised.
 
 With several processes (``server.cluster``), every process that holds a session applies each of
 its commands and delivers the events to its own connections: deliverers and the recorders that
@@ -105,9 +108,20 @@ class Delivery:
             raise unrecorded
 
     async def _deliver(self, events: Sequence[Event], actor_sid: str | None,
-                       origin: bool) -> TandemError | None:
+                       origin: bool) -> Exception | None:
+        # A deliverer that fails (a room's history out of reach) leaves the others to deliver
+        # their events and the recorders to keep the batch (the command is applied and kept
+        # either way); its error is the answer, once they have.
+        failed: Exception | None = None
         for event in events:
-            await self.deliverers[type(event)](event, actor_sid)
+            try:
+                await self.deliverers[type(event)](event, actor_sid)
+            except Exception as exc:
+                if failed is None:
+                    failed = exc  # (logged where it is answered)
+                elif not isinstance(exc, TandemError):
+                    logger.exception("delivering %s of session %s failed too",
+                                     type(event).__name__, event.session_id)
         unrecorded: TandemError | None = None
         for recorder, required in self.recorders:
             if required and not origin:
@@ -123,4 +137,4 @@ class Delivery:
                 if required and unrecorded is None:
                     unrecorded = exc if isinstance(exc, NotRecorded) else NotRecorded(
                         "This was done but could not be recorded; please tell the organiser.")
-        return unrecorded
+        return failed if failed is not None else unrecorded
