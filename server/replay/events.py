@@ -86,10 +86,13 @@ class ReplayEvents:
             return _count(await history.drop(session_id))
 
         async def expired(before: float) -> Erased:
-            # After the store forgot the sessions past the period: their history goes too.
+            # After the store forgot the sessions past the period: their history goes too. (The
+            # history's sessions are listed first: one made meanwhile, which the store's list
+            # may lack, has no history in it.)
+            kept = await history.sessions()
             live = set(await self.ctx.store.session_ids())
             dropped = 0
-            for session_id in await history.sessions():
+            for session_id in kept:
                 if session_id not in live:
                     dropped += await history.drop(session_id)
             return _count(dropped)
