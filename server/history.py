@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast, runtime_checkable
 
 import msgpack
+from typing_extensions import TypedDict
 
 from rooms.errors import InvalidPayload
 from server.delivery import origin_here
 from server.gateway import SocketGateway, room_key
-from server.protocol import Message, PositionWire
+from server.protocol import Message, Outbound, PositionWire
 from server.settings import HistoryBounds
 
 # What the memory history counts, besides its payload, for each entry and each room it keeps.
@@ -276,6 +277,16 @@ class MemoryHistory:
 
 def position_wire(room: str, position: Position) -> PositionWire:
     return {"room": room, "epoch": position.epoch, "offset": position.offset}
+
+
+class HistoryGoneOut(TypedDict):
+    """What a room said after ``position`` is not kept, and was not sent: load the room again
+    (a cluster's process whose channels were down, ``RedisHistory.resync``)."""
+
+    position: PositionWire
+
+
+HISTORY_GONE: Outbound[HistoryGoneOut] = Outbound("history_gone")
 
 
 @runtime_checkable

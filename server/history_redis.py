@@ -1,11 +1,18 @@
 """Each room's history of replayable events in Redis, shared by every process of a cluster
 (``server.cluster``), with the same protocol and bounds as ``server.history.MemoryHistory``.
 
-Per room: a hash with the epoch and the last offset, and a list of entries
-``[offset, time, event, payload]`` (msgpack) holding the offsets up to the last, one after
-another; each session's rooms are listed in a set, so that a session's history is dropped
-whole. The keys expire once the room has been quiet for longer than entries are kept (a later
-event starts the room afresh, with a new epoch).
+Per room: a hash with the epoch, the last offset and the last entry's time, and a list of
+entries ``[offset, time, event, payload]`` (msgpack) holding the offsets up to the last, one
+after another; each session's rooms are listed in a set, so that a session's history is
+dropped whole. The keys expire once the room has been quiet for longer than entries are kept
+(a later event starts the room afresh, with a new epoch).
+
+An entry's time is never below the one before it (a process whose clock is behind takes its
+predecessor's). Entries past their age go from the front only (one kept before them keeps
+them), so the first entry a replay asks for tells whether all it asks for are kept: a replay
+reads only the entries it answers with, however many expired before them, and a quiet room's
+next append drops its expired entries at once. An entry's time is read from its first bytes,
+without unpacking its payload.
 
 The bounds are kept by the append script, so they hold for every process together. A room's
 entries go from its front: past ``bounds.events``, past their age, and while the room alone
@@ -41,7 +48,16 @@ from redis.exceptions import RedisError
 from rooms.errors import InvalidPayload, NotRecorded
 from server.cluster import LocalEmit
 from server.gateway import room_key
-from server.history import ENTRY_OVERHEAD, ROOM_OVERHEAD, Entry, Gone, Position, Replay
+from server.history import (
+    ENTRY_OVERHEAD,
+    HISTORY_GONE,
+    ROOM_OVERHEAD,
+    Entry,
+    Gone,
+    Position,
+    Replay,
+    position_wire,
+)
 from server.protocol import Message
 from server.redis_calls import ScriptCalls
 from server.settings import HistoryBounds
@@ -53,6 +69,14 @@ EXPIRE_MARGIN_MS = 60_000
 # Entries a replay reads from Redis at a time, until its byte budget is spent.
 READ_CHUNK = 16
 
+# An entry's time: its second field, read without unpacking the payload after it.
+_AT = """
+local function at_of(entry)
+  local after = cmsgpack.unpack_one(entry, 1)
+  local _, at = cmsgpack.unpack_one(entry, after)
+  return at
+end
+"""
 # Forgets a room ("session:room") in the count, and with ``whole`` its keys too; the bytes
 # counted in all after it.
 _FORGET = f"""
@@ -70,7 +94,7 @@ local function forget(prefix, totals, sizes, recent, name, whole)
   return redis.call('HINCRBY', totals, 'bytes', -size)
 end
 """
-_APPEND = _FORGET + """
+_APPEND = _AT + _FORGET + """
 local meta, list, rooms = KEYS[1], KEYS[2], KEYS[3]
 local totals, sizes, recent = KEYS[4], KEYS[5], KEYS[6]
 local now, cutoff, maxlen, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
@@ -84,9 +108,11 @@ end
 local counted = tonumber(redis.call('HGET', sizes, member) or 0)
 local size = ROOM
 if counted > 0 and redis.call('EXISTS', list) == 1 then size = counted end
-local epoch = redis.call('HGET', meta, 'epoch')
+local epoch, before = unpack(redis.call('HMGET', meta, 'epoch', 'at'))
 local offset = redis.call('HINCRBY', meta, 'last', 1)
-local entry = cmsgpack.pack({offset, now, ARGV[6], ARGV[7]})
+local at = math.max(now, tonumber(before) or now)
+redis.call('HSET', meta, 'at', at)
+local entry = cmsgpack.pack({offset, at, ARGV[6], ARGV[7]})
 local n = redis.call('RPUSH', list, entry)
 size = size + #entry + ENTRY
 -- From the front: past the room's count, past the bytes of all, then past their age.
@@ -94,10 +120,16 @@ while n > 0 and (n > maxlen or size > maxbytes) do
   size = size - #redis.call('LPOP', list) - ENTRY
   n = n - 1
 end
+-- Times never go down along the list: when the entry before this one (at ``before``) is past
+-- its age, so are all before it (a quiet room's next event), and they go at once, unread.
+if n > 1 and before and tonumber(before) < cutoff then
+  redis.call('LTRIM', list, -1, -1)
+  size, n = ROOM + #entry + ENTRY, 1
+end
 while n > 0 do
   local head = redis.call('LINDEX', list, 0)
-  if cmsgpack.unpack(head)[2] >= cutoff then break end
-  redis.call('LPOP', list)
+  if at_of(head) >= cutoff then break end
+  redis.call('LTRIM', list, 1, -1)
   size = size - #head - ENTRY
   n = n - 1
 end
@@ -135,7 +167,7 @@ redis.call('DEL', set)
 return dropped
 """
 # What comes after an offset: {epoch, last, verdict, more, entries...}; {} without a history.
-_SINCE = """
+_SINCE = _AT + """
 local meta, list = KEYS[1], KEYS[2]
 local offset, cutoff, budget = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local chunk = tonumber(ARGV[5])
@@ -147,13 +179,11 @@ if offset > last then return {epoch, last, 'ahead', 0} end
 local n = redis.call('LLEN', list)
 local ask = offset - last + n  -- the index of the entry after the offset
 if ask < 0 then return {epoch, last, 'trimmed', 0} end
--- Entries past their age count as gone from the front only: one kept before them keeps them.
-local i = 0
-while i <= ask and i < n do
-  if cmsgpack.unpack(redis.call('LINDEX', list, i))[2] >= cutoff then break end
-  i = i + 1
+-- Times never go down along the list: the entry asked for first is past its age when those
+-- before it are too, and so gone from the front (O(1) whatever expired before it).
+if ask < n and at_of(redis.call('LINDEX', list, ask)) < cutoff then
+  return {epoch, last, 'trimmed', 0}
 end
-if i > ask and ask < n then return {epoch, last, 'trimmed', 0} end
 local out = {epoch, last, 'ok', 0}
 while ask < n do
   for _, raw in ipairs(redis.call('LRANGE', list, ask, ask + chunk - 1)) do
@@ -274,17 +304,32 @@ class RedisHistory:
 
     async def resync(self) -> None:
         """After this process's channels were down: send its connections what was kept
-        meanwhile, in order, from where each room was."""
+        meanwhile, in order, from where each room was; where that is no longer kept, tell
+        them (``history_gone``), so that their pages load the room again."""
         # from the last event sent here, else from where someone entered the room here
         for (session_id, room), sent in {**self.entered, **self.delivered}.items():
             found = await self.since(session_id, room, sent.epoch, sent.offset, 1 << 30)
             if isinstance(found, Gone):
-                # Its history went meanwhile (past its bounds, or expired): its pages here
-                # learn of the gap only when they next join (rare within an outage).
+                self._gone(session_id, room, sent, found.latest)
                 continue
             for entry in found.entries:
                 self._send(session_id, room, Position(sent.epoch, entry.offset), entry.event,
                            dict(entry.payload), None)
+
+    def _gone(self, session_id: str, room: str, sent: Position, latest: Position) -> None:
+        """What the room said after ``sent`` went meanwhile (past its bounds, or a new epoch):
+        its pages here cannot see the gap (offsets may skip) nor ask for it (their sockets did
+        not drop), so they are told; the room goes on here from ``latest``."""
+        key = (session_id, room)
+        now = self.delivered.get(key)  # events after ``latest`` may have come meanwhile
+        if now is None or now.epoch != latest.epoch or now.offset < latest.offset:
+            self.delivered[key] = latest
+        self.entered.pop(key, None)
+        if self.encode is None or self.local_emit is None:
+            return
+        told = HISTORY_GONE({"position": position_wire(room, sent)})
+        self.local_emit(told.event, self.encode(told.event, told.payload),
+                        room_key(session_id, room), None, None)
 
     # -- reading ---------------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ ServerEvent = Literal[
     "media_route", "media_offer", "media_slots", "screen_policy_changed",
     "caption", "captions_status",
     "admitted", "declined", "removed", "participant_erased", "waiting", "moderated",
-    "session_locked",
+    "session_locked", "history_gone",
 ]
 CLIENT_EVENTS: tuple[str, ...] = typing.get_args(ClientEvent)
 # A WebRTC session description, peer to peer (``signal``) or to the server (``media_*``).

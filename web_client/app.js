@@ -82,6 +82,7 @@ const replay = new Replay({
     if (how === "join") chat.addMessages(joinChat);
     captions.mayBeIncomplete();
   },
+  reconnect: () => transport.reconnectNow(),
 });
 
 const sidebar = createSidebar({ callShown: () => page.state === "call", chatRead: () => chat.markRead() });

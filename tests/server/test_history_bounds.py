@@ -1,7 +1,8 @@
 """The history's bounds in memory and in a real ``redis-server`` (started here): bytes per room
 and in all, the number of rooms, age without holes, and what a replay reads; in Redis the same
 bounds hold across processes (two histories on one Redis), by one byte count that matches
-what Redis holds; and a room entered here caught up after the channel was down."""
+what Redis holds, a replay costs Redis little however much the room holds; and after the
+channel was down a room entered here is caught up, or its connections told it cannot be."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import msgpack
 import pytest
 from redis.asyncio import Redis
 
@@ -225,6 +227,8 @@ async def test_entries_past_their_age_go_from_the_front_only(
     clock_b.now = 995.5 + 600  # entry 2 is past its age, entry 1 before it is not
     got = await b.since("s", "main", one.epoch, 0, 1 << 20)
     assert isinstance(got, Replay) and [e.offset for e in got.entries] == [1, 2, 3]
+    after_one = await b.since("s", "main", one.epoch, 1, 1 << 20)  # asked from entry 2 itself
+    assert isinstance(after_one, Replay) and [e.offset for e in after_one.entries] == [2, 3]
     clock_b.now = 1000.5 + 600  # entries 1 and 2, at the front, are past their age
     for offset in (0, 1):
         gone = await b.since("s", "main", one.epoch, offset, 1 << 20)
@@ -257,6 +261,46 @@ async def test_a_replay_reads_only_what_comes_after_its_offset(
     assert [e.payload["n"] for e in every.entries] == list(range(100))
 
 
+async def test_a_replay_of_a_quiet_room_costs_redis_the_same_however_much_it_holds(
+        redis: Redis, scripts: list[ScriptCalls]) -> None:
+    """A room's 1,000 large entries all passed their age, with no later append to trim them:
+    a replay from a recent offset is ``Gone`` by the one entry it would start at, without
+    reading the expired ones before it. Redis is single-threaded and shared by every
+    process's leases, appends and heartbeats, and any member may ask 20 times a second."""
+    clock = Clock()
+    h = in_redis(redis, scripts, HistoryBounds(), clock)
+    big = b"x" * 30_000
+    for _ in range(1000):
+        last = await h.append("s", "main", "board_update", {"update": big})
+    clock.now += 700  # quiet past the age bound
+    await h.since("s", "main", last.epoch, last.offset, 1)  # the script loaded, read nothing
+    await redis.config_resetstat()
+    await redis.config_set("slowlog-log-slower-than", 0)
+    await redis.slowlog_reset()
+    try:
+        found = [await h.since("s", "main", last.epoch, last.offset - back, 512 * 1024)
+                 for back in (1, 500)]
+        spent = [e["duration"] for e in await redis.slowlog_get(20)
+                 if e["command"].startswith(b"EVALSHA")]
+    finally:
+        await redis.config_set("slowlog-log-slower-than", 10_000)
+    assert all(isinstance(f, Gone) and f.reason == "trimmed" for f in found), found
+    stats = await redis.info("commandstats")
+    reads = {c: stats.get(f"cmdstat_{c}", {}).get("calls", 0) for c in ("lindex", "lrange")}
+    assert reads == {"lindex": 2, "lrange": 0}, reads  # one entry read by each replay
+    # It was about 100 ms (a thousand entries read and unpacked); one entry is microseconds.
+    assert len(spent) == 2 and max(spent) < 10_000, (
+        f"one replay held Redis for {max(spent) / 1000:.1f} ms")
+    # The room's next event takes the expired entries away at once, each counted out.
+    await redis.config_resetstat()
+    await h.append("s", "main", "chat", {"n": 1})
+    stats = await redis.info("commandstats")
+    reads = {c: stats.get(f"cmdstat_{c}", {}).get("calls", 0) for c in ("lindex", "lpop")}
+    assert reads == {"lindex": 1, "lpop": 1}, reads  # 1 past the count, 999 at once
+    assert (await h.stats())["entries"] == 1
+    assert (await h.stats())["bytes"] == await held(redis)
+
+
 async def test_after_the_channel_was_down_a_room_entered_here_gets_what_it_missed(
         redis: Redis, scripts: list[ScriptCalls]) -> None:
     """The first event of a room someone here is in, published while this process's channel
@@ -277,3 +321,33 @@ async def test_after_the_channel_was_down_a_room_entered_here_gets_what_it_misse
     await here.resync()
     assert len(sent) == 1
     assert (await here.position("s", "1:r1")).offset == entered.offset + 1
+
+
+async def test_after_the_channel_was_down_a_gap_no_longer_kept_is_told_to_the_room_here(
+        redis: Redis, scripts: list[ScriptCalls]) -> None:
+    """A room said more than its history keeps while this process's channel was down (and
+    another's history went whole): its connections here cannot be sent what they missed, so
+    they are told (``history_gone``, from where they were), once, and load the room again.
+    Offsets may skip by design: without it their pages could not see the gap."""
+    bounds = HistoryBounds(events=3)
+    here = in_redis(redis, scripts, bounds, Clock())
+    there = in_redis(redis, scripts, bounds, Clock())
+    sent: list[tuple[str, object, str | None]] = []
+    here.encode = lambda event, payload: [msgpack.packb(payload)]
+    here.local_emit = lambda event, parts, room, to, skip: sent.append(
+        (event, msgpack.unpackb(parts[0]), room))
+    entered = {s: await here.position(s, "main") for s in ("s", "t")}  # people join here
+    # Said through other processes while this one's channel was down: never received here.
+    for n in range(5):
+        await there.broadcast("s", "main", Message("chat", {"n": n}), None)
+    await there.broadcast("t", "main", Message("chat", {"n": 0}), None)
+    await there.drop("t")  # that session's history went: another epoch from now on
+    await here.resync()
+    assert sorted(sent, key=lambda s: str(s[2])) == [
+        ("history_gone", {"position": {"room": "main", "epoch": entered[s].epoch, "offset": 0}},
+         room_key(s, "main")) for s in ("s", "t")]
+    # Told once; the room goes on from where its history is now.
+    await there.broadcast("s", "main", Message("chat", {"n": 5}), None)
+    await here.resync()
+    assert [(event, payload["position"]["offset"])  # type: ignore[index]
+            for event, payload, _ in sent[2:]] == [("chat", 6)]

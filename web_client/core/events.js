@@ -87,6 +87,7 @@ export const SERVER_EVENTS = Object.freeze({
   WAITING: "waiting",
   MODERATED: "moderated",
   SESSION_LOCKED: "session_locked",
+  HISTORY_GONE: "history_gone",
 });
 
 /** The socket.io client's own connection events (not part of the protocol). */

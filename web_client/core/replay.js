@@ -5,6 +5,10 @@
 // asks `replay` for what the room said after the position kept, hands the answer's events to the
 // subscribers as if they had come live, then what it held, each once (duplicates dropped by
 // position). When the server answers `history_gone` the page resynchronises instead (`gone`).
+// The server may also tell it, unasked, that what its room said after a position is not kept
+// (the `history_gone` event: a server process missed it while the page's connection stayed up);
+// the page then connects again from that position, and the join's `replay` answers
+// `history_gone`: one way to load the room again, the one it takes after any lost connection.
 
 import { CLIENT_EVENTS, SERVER_EVENTS } from "./events.js";
 
@@ -42,12 +46,14 @@ export class Replay {
    * @param {import("./dispatcher.js").Dispatcher} ctx.dispatcher
    * @param {ReplayTransport} ctx.transport
    * @param {(room: string, how: "join" | "move") => void} ctx.gone  resynchronise a room whose missed events are not kept
+   * @param {() => void} ctx.reconnect  connect again (and join: the catch-up follows)
    */
-  constructor({ store, dispatcher, transport, gone }) {
+  constructor({ store, dispatcher, transport, gone, reconnect }) {
     this.store = store;
     this.dispatcher = dispatcher;
     this.transport = transport;
     this.gone = gone;
+    this.reconnect = reconnect;
     /** Between connecting and the catch-up after `join`: every positioned event waits. */
     this.holding = false;
     /** @type {string | null} the room being caught up */
@@ -66,6 +72,17 @@ export class Replay {
       if (p) this.store.setPosition(p);
       this.catchUp(room.id, p, "move");
     });
+    dispatcher.on(SERVER_EVENTS.HISTORY_GONE, (data) => this.told(positionOf(data)));
+  }
+
+  /**
+   * The server says what my room said after `p` is not kept, and was not sent to me.
+   * @param {Position | null} p
+   */
+  told(p) {
+    if (!p || p.room !== this.store.room) return; // moved since: that room's catch-up covers it
+    this.store.setPosition(p);
+    this.reconnect();
   }
 
   /**

@@ -17,14 +17,19 @@ function page(answer) {
   followServer(store, dispatcher);
   const transport = new FakeTransport(answer);
   const gone = [];
-  const replay = new Replay({ store, dispatcher, transport, gone: (room, how) => gone.push([room, how]) });
+  const reconnected = [];
+  const replay = new Replay({
+    store, dispatcher, transport,
+    gone: (room, how) => gone.push([room, how]),
+    reconnect: () => reconnected.push(store.position(store.room)),
+  });
   const seen = [];
   dispatcher.on(E.CHAT, ({ message }) => seen.push(message.text));
   const join = (position, room = "main") => {
     store.joined({ ok: true, participant: { ...me, room }, participants: [], room: { id: room, name: room }, position }, { audio: false, video: false });
     return replay.joined({ position });
   };
-  return { store, dispatcher, transport, replay, seen, gone, join };
+  return { store, dispatcher, transport, replay, seen, gone, reconnected, join };
 }
 
 test("after a reconnect the missed events come first, then those held, each once, in order", async () => {
@@ -63,6 +68,29 @@ test("history_gone: the room is loaded again and the page goes on from where it 
   assert.deepEqual(p.transport.sent.map((s) => s.payload.epoch), ["old", "new"]);
   assert.deepEqual(p.seen, ["m8", "m9"]);
   assert.deepEqual(p.store.position("main"), at(9, "main", "new"));
+});
+
+test("told history_gone while connected: it connects again, and loads the room as after a history_gone answer", async () => {
+  // What the room said after offset 2 went while a server process's channels were down.
+  const p = page((event, payload) =>
+    payload.offset === 2
+      ? { ok: false, error: { code: "history_gone", message: "gone" } }
+      : { ok: true, position: at(9), events: [], more: false });
+  await p.join(at(1));
+  p.dispatcher.dispatch(E.CHAT, chat(2, 2));
+  p.dispatcher.dispatch(E.CHAT, chat(8, 8)); // live after the gap: offsets may skip
+  p.dispatcher.dispatch(E.HISTORY_GONE, { position: at(5, "1:b1") }); // not my room: nothing
+  assert.deepEqual(p.reconnected, []);
+  p.dispatcher.dispatch(E.HISTORY_GONE, { position: at(2) });
+  assert.deepEqual(p.reconnected, [at(2)]); // from where the room's events were lost
+  // Connected again: the join's replay from there is answered history_gone.
+  p.replay.connecting();
+  await p.join(at(9));
+  assert.deepEqual(p.transport.sent.map((s) => s.payload.offset), [1, 2, 9]);
+  assert.deepEqual(p.gone, [["main", "join"]]);
+  assert.deepEqual(p.replay.last, { room: "main", replayed: 0, gone: true });
+  assert.deepEqual(p.store.position("main"), at(9));
+  assert.deepEqual(p.seen, ["m2", "m8"]);
 });
 
 test("events of a room not entered yet wait for room_changed; an answer in pages is asked again", async () => {
