@@ -29,9 +29,13 @@ failed update again on its next sync, yet the page may be gone, and the other pr
 still wait for it. The failed updates kept for a second try hold at most a board's worth of
 bytes; past it they are replaced by the whole document, which holds them all.
 
-A board is read again from the store (``read_again``: after this process's channels dropped, or
-when too many updates of others wait) only once its writes in flight are stored: read before,
-it would lack them, and this process ignores the updates it published itself.
+A board is read again from the store (``read_again``: when too many updates of others wait)
+only once its writes in flight are stored: read before, it would lack them, and this process
+ignores the updates it published itself. After this process missed other processes' messages
+(its channel was down), each board is brought in line with the store instead (``catch_up``): it
+gets what it lacks, and keeps the updates of its own people that are not stored yet; a board
+that lacks changes this process read from the store or saw stored (``Board.known``) was deleted
+meanwhile (and perhaps drawn on again), and is dropped as a deletion drops it.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from pycrdt import Doc, Map, TransactionEvent, merge_updates
 
 from rooms.errors import InvalidPayload
 from rooms.whiteboard import BOARD_ROOTS, HELD_SECONDS, BoardKey, BoardLimits
-from server.whiteboard.store import BoardStorage
+from server.whiteboard.store import BoardStorage, StoredBoard
 from server.whiteboard.yjs import Needs, read_needs, read_state
 
 logger = logging.getLogger(__name__)
@@ -101,8 +105,16 @@ class Board:
         self.writes = 0
         self.unsaved: list[tuple[int, bytes]] = []
         self.retrying: list[tuple[int, asyncio.Future[list[None]]]] = []
+        # Updates on their way to the store, by number (until it answers).
+        self.sending: dict[int, bytes] = {}
+        # How far each client's changes reach that this process read from the store or saw
+        # stored (loaded, merged, or its own writes the store took): the store holds them all
+        # unless the board was deleted.
+        self.known: dict[int, int] = {}
         # To be read again from the store once its writes in flight are stored.
         self.stale = False
+        # Dropped from memory because the store deleted it: nothing of it is written again.
+        self.deleted = False
 
     @property
     def held_bytes(self) -> int:
@@ -173,11 +185,12 @@ class Board:
         self.stored_bytes += len(update)
         self.updates_since_snapshot += 1
 
-    def merge(self, update: bytes) -> None:
+    def merge(self, update: bytes, needs: Needs) -> None:
         """Apply an update another process kept."""
         self.doc.apply_update(update)
         self.stored_bytes += len(update)
         self.merged_bytes += len(update)
+        _reach(self.known, needs)
 
     def clear(self) -> bytes:
         """Delete every item; return the update that does it (empty if there was nothing)."""
@@ -255,6 +268,14 @@ def _replay(board: Board, updates: tuple[bytes, ...]) -> int:
     return len(waiting)
 
 
+def _reach(known: dict[int, int], needs: Needs) -> None:
+    """Extend ``known`` to the changes an update (read as ``needs``) carries."""
+    for client, runs in needs.runs.items():
+        ends = [clock + length for clock, length, skip in runs if not skip]
+        if ends and max(ends) > known.get(client, 0):
+            known[client] = max(ends)
+
+
 def _done() -> asyncio.Future[None]:
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     done.set_result(None)
@@ -308,6 +329,7 @@ class Boards:
         board.snapshot_bytes = len(stored.snapshot or b"")
         board.stored_bytes = stored.size
         board.updates_since_snapshot = len(stored.updates)
+        board.known = read_state(board.state_vector())
         if dropped:
             # Kept by an earlier version, which let a document hold updates it could not
             # integrate: they never showed, and a new snapshot leaves them out.
@@ -318,7 +340,12 @@ class Boards:
             initial = await seed()
             if initial:
                 board.doc.apply_update(initial)
-                await self._compact(board)
+                # Appended rather than compacted: a compaction adds nothing the store does not
+                # hold already (``RedisBoardStore.compact``), and this is a new board's start.
+                await self.store.append(key, initial)
+                board.stored_bytes += len(initial)
+                board.updates_since_snapshot += 1
+                board.known = read_state(board.state_vector())
                 if self.on_kept is not None:
                     self.on_kept(key, initial)
                 logger.info("board %s/%s starts from an earlier board of the pair",
@@ -351,7 +378,7 @@ class Boards:
             board.held.append(_Held(change, needs, now))
             return Landed((), _done())
         board.apply(update)
-        return self._release(board, [change], [self._keep(board, update)])
+        return self._release(board, [change], [self._keep(board, update, needs)])
 
     def merge(self, board: Board, update: bytes, now: float) -> Landed:
         """Apply an update another process kept (once what it builds on is here), with the
@@ -373,11 +400,11 @@ class Boards:
                                board.key.room, len(board.arriving))
                 self.read_again(board)
             return Landed((), _done())
-        board.merge(update)
+        board.merge(update, needs)
         while (ready := next((a for a in board.arriving if board.builds_on_known(a[1])),
                              None)) is not None:
             board.arriving.remove(ready)
-            board.merge(ready[0])
+            board.merge(*ready)
         return self._release(board, [], [])
 
     def _release(self, board: Board, landed: list[Change],
@@ -388,7 +415,7 @@ class Boards:
             board.held.remove(ready)
             board.apply(ready.change.update)
             landed.append(ready.change)
-            writes.append(self._keep(board, ready.change.update))
+            writes.append(self._keep(board, ready.change.update, ready.needs))
         if not writes:
             return Landed((), _done())
         written = writes[0] if len(writes) == 1 else asyncio.ensure_future(
@@ -401,32 +428,42 @@ class Boards:
             return Cleared(b"", _done())
         return Cleared(update, self._keep(board, update))
 
-    def _keep(self, board: Board, update: bytes) -> asyncio.Future[None]:
+    def _keep(self, board: Board, update: bytes, needs: Needs | None = None
+              ) -> asyncio.Future[None]:
         """Queue ``update`` (applied to the board) for the store; the future resolves once the
         store holds it and everything it builds on."""
         key, number = board.key, board.writes
         board.writes += 1
-        writes: list[asyncio.Future[None]] = [self._append(board, number, update)]
-        if board.needs_compaction(self.compact_bytes):
+        writes: list[asyncio.Future[None]] = [self._append(board, number, update, needs)]
+        if board.needs_compaction(self.compact_bytes) and not board.deleted:
             writes.append(self._compact(board))
         self.busy[key] = self.busy.get(key, 0) + 1
         written = asyncio.ensure_future(self._written(board, number, asyncio.gather(*writes)))
         written.add_done_callback(lambda _: self._settled(key))
         return written
 
-    def _append(self, board: Board, number: int, update: bytes) -> asyncio.Future[None]:
+    def _append(self, board: Board, number: int, update: bytes,
+                needs: Needs | None = None) -> asyncio.Future[None]:
         """Queue one write of ``update``: told to the other processes once stored, kept for a
         second try if the store did not take it."""
         key = board.key
         appended = self.store.append(key, update)
+        board.sending[number] = update
         tell = self.on_kept
 
         def stored(f: asyncio.Future[None]) -> None:
+            board.sending.pop(number, None)
             if f.cancelled() or f.exception() is not None:
                 board.unsaved.append((number, update))
                 if sum(len(u) for _, u in board.unsaved) > board.limits.board_bytes:
                     board.unsaved = [(min(n for n, _ in board.unsaved), board.encoded())]
-            elif tell is not None:
+                return
+            try:
+                _reach(board.known, needs or read_needs(update))
+            except InvalidPayload:  # made by pycrdt or read already: not expected
+                logger.error("board %s/%s: a stored update does not read", key.session_id,
+                             key.room)
+            if tell is not None:
                 tell(key, update)
 
         appended.add_done_callback(stored)
@@ -437,6 +474,8 @@ class Boards:
         board that the store did not take (every write before it is done by then: the store
         keeps the order), and wait for those writes."""
         await kept
+        if board.deleted:
+            return  # what the store did not take of a deleted board is not written again
         if any(n < number for n, _ in board.unsaved):
             entries, board.unsaved = board.unsaved, []
             retry = asyncio.gather(*(self._append(board, n, u) for n, u in entries))
@@ -478,13 +517,42 @@ class Boards:
         else:
             del self.loaded[board.key]
 
-    def read_all_again(self) -> None:
-        """Have every loaded board read from the store on its next use (``read_again``)."""
-        for board in list(self.loaded.values()):
-            self.read_again(board)
+    def catch_up(self, board: Board, stored: StoredBoard, now: float) -> Landed | None:
+        """Bring ``board`` in line with ``stored`` (what the store holds now) after this process
+        missed other processes' messages: what it lacks is merged as their updates are (held
+        updates it completes land too, to be relayed); its updates not stored yet stay. None
+        when the store lacks changes the board read from it or saw stored: the board was
+        deleted meanwhile (perhaps drawn on again since), and the caller drops it."""
+        there = Board(board.key, board.limits)
+        if stored.snapshot is not None:
+            there.doc.apply_update(stored.snapshot)
+        # This process's updates not stored yet go in too, as some stored ones may build on
+        # them (relayed before they were stored); only what the store holds is counted.
+        own = tuple(board.sending.values()) + tuple(u for _, u in board.unsaved)
+        holds = read_state(there.state_vector())
+        _replay(there, stored.updates + own)
+        state = read_state(there.state_vector())
+        for update in stored.updates:
+            try:
+                needs = read_needs(update)
+            except InvalidPayload:  # kept before updates were read: count everything
+                holds = state
+                break
+            if needs.builds_on_known(state):
+                _reach(holds, needs)
+        if any(clock > holds.get(client, 0) for client, clock in board.known.items()):
+            return None
+        missing = there.doc.get_update(board.state_vector())
+        if missing == EMPTY_UPDATE:
+            return Landed((), _done())
+        return self.merge(board, missing, now)
 
-    def forget(self, session_id: str, rooms: list[str] | None = None) -> None:
-        """Drop boards of a session (of ``rooms`` only, when given) from memory."""
+    def forget(self, session_id: str, rooms: list[str] | None = None, *,
+               deleted: bool = False) -> None:
+        """Drop boards of a session (of ``rooms`` only, when given) from memory; ``deleted``:
+        the store deleted them, so what they hold is never written again (an update still
+        applied to one that was fetched just before is stored alone, nothing more)."""
         for key in [k for k in self.loaded if k.session_id == session_id
                     and (rooms is None or k.room in rooms)]:
-            del self.loaded[key]
+            board = self.loaded.pop(key)
+            board.deleted = board.deleted or deleted

@@ -60,16 +60,18 @@ class WhiteboardEvents:
         d.deliver_with(BoardShown, self._shown)
         d.add_recorder(self._presence)
 
-    def forget_here(self, session_id: str, rooms: list[str] | None = None) -> None:
-        """Drop boards of a session (of ``rooms``; all when None) from this process's memory."""
-        self.boards.forget(session_id, rooms)
+    def forget_here(self, session_id: str, rooms: list[str] | None = None, *,
+                    deleted: bool = False) -> None:
+        """Drop boards of a session (of ``rooms``; all when None) from this process's memory;
+        ``deleted``: they are deleted from the store, and nothing of them is written again."""
+        self.boards.forget(session_id, rooms, deleted=deleted)
         self.relay.forget(session_id, rooms)
         self.metas.pop(session_id, None)
 
     async def deleted(self, session_id: str, rooms: list[str] | None = None) -> None:
-        """Boards were deleted from the store: drop them from memory, here and in the other
-        processes."""
-        self.forget_here(session_id, rooms)
+        """Boards were deleted from the store (or may have been: the store's answer was lost):
+        drop them from memory, here and in the other processes."""
+        self.forget_here(session_id, rooms, deleted=True)
         if self.sync is not None:
             await self.sync.forget(session_id, rooms)
 

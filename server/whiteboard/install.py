@@ -42,17 +42,20 @@ def install(app: web.Application, ctx: Context) -> None:
         sync.register()
     events = WhiteboardEvents(ctx, boards, relay, sync=sync)
     if sync is not None and cluster is not None:
-        sync.on_forget = events.forget_here
+        board_sync = sync
+        sync.on_forget = lambda session_id, rooms: events.forget_here(session_id, rooms,
+                                                                      deleted=True)
 
-        async def reload_boards() -> None:
-            """After this process's channels dropped, its loaded boards may lack updates kept
-            meanwhile: they are read again from the store when next used (a board with writes
-            in flight, once they are stored)."""
-            for session_id in {key.session_id for key in boards.loaded}:
-                events.metas.pop(session_id, None)
-            boards.read_all_again()
+        async def catch_up() -> None:
+            """After this process's channels dropped, deletions and updates made meanwhile never
+            reached it: the sessions' metas are read again (a deletion may have taken room
+            names and marks), and every loaded board is brought in line with the store."""
+            events.metas.clear()
+            await board_sync.resync()
 
-        cluster.after_reconnect.append(reload_boards)
+        # Before the rooms' histories catch up: a page told there of a gap syncs its board
+        # again, and must find it in line by then.
+        cluster.after_reconnect.insert(0, catch_up)
         # A session dropped from this process's memory takes its boards along, once every write
         # of them is stored.
         ctx.holds.append(lambda session_id: any(k.session_id == session_id for k in boards.busy))

@@ -27,6 +27,12 @@ stored (it cannot be folded in) stays too, with every one after it. A version th
 another compaction came first: read again. A board deleted meanwhile stays deleted; so does one
 deleted a while before (``gone``), until someone appends to it again.
 
+A compaction of a board Redis holds adds nothing to it: a snapshot holding changes the stored
+board lacks is not written. Those are this process's updates that Redis did not take (they are
+written again as updates), or the content of a board deleted since this process read it, which
+a process not yet told of the deletion (its channel was down) must not bring back, even when
+someone has drawn on the board again since (a new board, whose log the process appended to).
+
 The meta is written by merging (room names and marks are added, never removed but by a
 deletion), since several processes write it from what they each hold. The keys are computed
 inside the deletion scripts, so this needs one Redis, not a Redis Cluster.
@@ -41,7 +47,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pycrdt import Doc
+from pycrdt import Doc, get_state
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -207,6 +213,17 @@ def fold(snapshots: list[bytes], entries: list[bytes]) -> tuple[bytes, int]:
     return doc.get_update(), covered
 
 
+def beyond(snapshot: bytes, stored: bytes, entries: list[bytes]) -> bool:
+    """Whether ``snapshot`` holds changes (items; deletions aside) that the stored board, its
+    snapshot ``stored`` and the log's ``entries``, lacks."""
+    if not snapshot:
+        return False
+    state, _ = fold([stored], entries)
+    holds = read_state(get_state(state))
+    return any(clock > holds.get(client, 0)
+               for client, clock in read_state(get_state(snapshot)).items())
+
+
 class RedisBoardStore:
     """Boards in Redis. ``start`` before use and ``close`` at shutdown (queued writes finish)."""
 
@@ -362,6 +379,11 @@ class RedisBoardStore:
             board, log, gone = self._board(key)
             for _ in range(COMPACT_TRIES):
                 version, stored, entries = await self._snapshot_and_log(key)
+                if version >= 0 and beyond(snapshot, stored, entries):
+                    logger.info("board %s/%s: not compacted: this process's copy holds changes "
+                                "Redis does not (its writes not taken yet, or the board was "
+                                "deleted)", key.session_id, key.room)
+                    return
                 state, covered = fold([stored, snapshot], entries)
                 done = await self._compact(
                     keys=[board, log, self._rooms(key.session_id), self._index, gone],

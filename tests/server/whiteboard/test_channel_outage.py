@@ -1,0 +1,216 @@
+"""Boards after a process's channel was down (``tests/server/whiteboard/nodes.py``: two apps
+sharing a real ``redis-server``, node b's channel connection cut and kept down while node a
+deletes a board or keeps updates, b's commands to Redis working all along). Whatever b missed,
+its boards end as Redis holds them: a deleted board leaves b's memory and nothing of it is
+written back; a kept update reaches b's board; nothing b's own people drew is lost on the
+way."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from clients.server import RedisProcess
+from rooms.errors import NotRecorded
+from rooms.whiteboard import BoardKey
+from server.whiteboard.boards import Boards, Change
+from server.whiteboard.redis_store import RedisBoardStore
+from tests.server.cluster.conftest import need_redis
+from tests.server.whiteboard.nodes import (
+    PREFIX,
+    Nodes,
+    big_stroke,
+    delete_boards,
+    fresh_sync,
+    pair_in_session,
+)
+from tests.server.whiteboard.replica import Replica, send, synced
+from tests.support import eventually
+
+
+async def test_a_board_deleted_while_the_channel_was_down_is_not_written_back_after_it(
+        nodes: Nodes) -> None:
+    session_id, ana, drawn, urls = await pair_in_session(nodes, "Deleted while away")
+    secret = next(iter(drawn.view()))
+    # Cleo, on b, has a stroke on its way to Redis when the channel comes back (b is busy
+    # writing that board).
+    cleo = await nodes.b.person(urls["mentee"], "Cleo")
+    rc = Replica()
+    await synced(cleo, rc)
+    rc.stroke([1.0, 2.0], author="cleo")
+    (cleos,) = rc.take()
+    store = nodes.b.store
+    append = store.append
+    release = asyncio.Event()
+
+    def held_append(key: BoardKey, update: bytes) -> asyncio.Future[None]:
+        if update != cleos:
+            return append(key, update)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def later() -> None:
+            await release.wait()
+            try:
+                future.set_result(await append(key, update))
+            except NotRecorded as exc:
+                future.set_exception(exc)
+
+        nodes.b.ctx.gateway.spawn(later())
+        return future
+
+    store.append = held_append  # type: ignore[method-assign]
+    await nodes.outage.begin()
+    sending = asyncio.ensure_future(cleo.call("board_update", {"room": "main", "update": cleos}))
+    await eventually(lambda: nodes.b.events.boards.busy.get(BoardKey(session_id, "main")),
+                     what="Cleo's stroke on its way")
+    await delete_boards(nodes.a, session_id)  # b misses the message saying so
+    assert await nodes.stored(session_id) == {}
+    await nodes.channel_back()
+
+    # Dee, on b, draws after that: a stroke big enough to compact the board.
+    dee = await nodes.b.person(urls["mentee"], "Dee")
+    rd = Replica()
+    await synced(dee, rd)
+    handed_out = rd.view()
+    deed = big_stroke(rd, "dee")
+    assert all(ack["ok"] for ack in await send(dee, rd))
+    release.set()
+    assert (await sending)["ok"]
+    held = await nodes.stored(session_id)
+    assert deed in held
+    assert secret not in held, "the deleted board was written back"
+    assert secret not in handed_out, "b still handed out the deleted board"
+    assert secret not in await fresh_sync(nodes.b, urls["mentee"], "Eve")
+    assert secret not in await fresh_sync(nodes.a, urls["mentee"], "Fay")
+    for peer in (ana, cleo, dee):
+        await peer.close()
+
+
+async def test_an_update_on_a_deleted_board_before_the_channel_is_back_writes_nothing_back(
+        nodes: Nodes) -> None:
+    session_id, ana, drawn, urls = await pair_in_session(nodes, "Drawn on while away")
+    secret = next(iter(drawn.view()))
+    await nodes.outage.begin()
+    await delete_boards(nodes.a, session_id)
+    # Cleo, on b, draws before b has heard: her stroke compacts the board b still holds.
+    cleo = await nodes.b.person(urls["mentee"], "Cleo")
+    rc = Replica()
+    await synced(cleo, rc)
+    cleos = big_stroke(rc, "cleo")
+    assert all(ack["ok"] for ack in await send(cleo, rc))
+    held = await nodes.stored(session_id)
+    assert cleos in held
+    assert secret not in held, "the deleted board was written back"
+    await nodes.channel_back()
+    # b has dropped it now: what it hands out is what Redis holds
+    assert secret not in await fresh_sync(nodes.b, urls["mentee"], "Dee")
+    board = nodes.b.board(session_id)
+    assert board is None or secret not in board.to_json()
+    for peer in (ana, cleo):
+        await peer.close()
+
+
+async def test_updates_kept_while_the_channel_was_down_reach_the_board_and_none_is_lost(
+        nodes: Nodes) -> None:
+    session_id, ana, drawn, urls = await pair_in_session(nodes, "Missed")
+    ben = await nodes.b.person(urls["mentee"], "Ben")
+    rb = Replica()
+    await synced(ben, rb)
+    store = nodes.b.store
+    append = store.append
+    failed: list[bytes] = []
+
+    def failing_once(key: BoardKey, update: bytes) -> asyncio.Future[None]:
+        if failed:
+            return append(key, update)
+        failed.append(update)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.set_exception(NotRecorded("Redis took too long"))
+        return future
+
+    await nodes.outage.begin()
+    # a keeps Ana's next stroke; b misses its message
+    later = drawn.stroke([5.0, 5.0], author="ana")
+    assert all(ack["ok"] for ack in await send(ana, drawn))
+    assert later in await nodes.stored(session_id)
+    # Ben's stroke, on b, is not stored (not_recorded); it stays in b's board
+    store.append = failing_once  # type: ignore[method-assign]
+    bens = rb.stroke([7.0, 7.0], author="ben")
+    (ack,) = await send(ben, rb)
+    assert ack["error"]["code"] == "not_recorded"
+    board = nodes.b.board(session_id)
+    assert board is not None and later not in board.to_json()
+    await nodes.channel_back()
+    board = nodes.b.board(session_id)
+    assert board is not None
+    assert set(board.to_json()) == set(drawn.view()) | {bens}
+    # Ben's next stroke is kept, and the one before it with it
+    again = rb.stroke([8.0, 8.0], author="ben")
+    assert all(ack["ok"] for ack in await send(ben, rb))
+    assert set(await nodes.stored(session_id)) == set(drawn.view()) | {bens, again}
+    for peer in (ana, ben):
+        await peer.close()
+
+
+async def test_a_board_deleted_and_drawn_on_again_while_the_channel_was_down_is_the_new_one(
+        nodes: Nodes) -> None:
+    session_id, ana, drawn, urls = await pair_in_session(nodes, "Started again while away")
+    secret = next(iter(drawn.view()))
+    await nodes.outage.begin()
+    await delete_boards(nodes.a, session_id)
+    again = Replica()  # Ana's page, after the deletion
+    await synced(ana, again)
+    assert again.view() == {}
+    again.stroke([3.0, 4.0], author="ana")
+    assert all(ack["ok"] for ack in await send(ana, again))
+    await nodes.channel_back()
+    # Redis holds a board again, but not the one b held: b dropped its copy
+    assert nodes.b.board(session_id) is None
+    assert await fresh_sync(nodes.b, urls["mentee"], "Dee") == again.view()
+    assert secret not in await nodes.stored(session_id)
+    await ana.close()
+
+
+async def test_a_copy_of_a_deleted_board_is_not_compacted_into_the_board_drawn_after(
+        tmp_path: Path) -> None:
+    """Two board stores on one Redis, as two processes have: b holds a board a deletes, and
+    someone draws on it again through a; b, not told yet, keeps a stroke of its own and
+    compacts."""
+    need_redis()
+    key = BoardKey("s1", "main")
+    with RedisProcess(tmp_path / "redis") as redis:
+        client = Redis.from_url(redis.url)
+        a = RedisBoardStore(client, prefix=PREFIX, clock=lambda: 100.0)
+        b = RedisBoardStore(client, prefix=PREFIX, clock=lambda: 100.0)
+        await a.start()
+        await b.start()
+        try:
+            first = Replica()
+            secret = first.stroke([1.0, 2.0])
+            (u,) = first.take()
+            await a.append(key, u)
+            boards = Boards(b, compact_bytes=1024)
+            held = await boards.get(key)
+            assert secret in held.to_json()
+            assert await a.delete_boards("s1", ["main"]) == 1
+            later = Replica()
+            new = later.stroke([5.0, 6.0])
+            (v,) = later.take()
+            await a.append(key, v)
+            mine = Replica()
+            bs = big_stroke(mine, "b")
+            (w,) = mine.take()
+            landed = boards.apply(held, Change(w, "p", None), 1.0)
+            await landed.written  # its append, and a compaction (past 1 KiB)
+            stored = await a.load(key)
+        finally:
+            await a.close()
+            await b.close()
+            await client.aclose()
+    doc = Replica()
+    for update in [stored.snapshot or b"", *stored.updates]:
+        if update:
+            doc.receive(update)
+    assert set(doc.view()) == {new, bs}, "the deleted board was written back"
