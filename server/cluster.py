@@ -16,13 +16,16 @@ Each process is a node with a random id; the ids of its socket connections start
   is gone), after ``timeout`` when it does not answer.
 - **Liveness**: each node renews ``alive`` every ``HEARTBEAT`` seconds, and lists the sessions
   it holds people of (``nodesessions``; a session leaves the list once this node lets it go).
-  When a node's key runs out, one other node (whichever takes the node's reaping lock first)
-  disconnects the people who were connected to it, in every session on its list, as if their
-  connections had dropped; their pages reconnect to any other node and rejoin. A reap runs
-  beside the heartbeat, never in its way: disconnecting many people takes longer than a key
-  lives. A node reaps only once it has itself been in touch with Redis for two key lifetimes,
-  so that after Redis was away nobody reaps a node that simply has not renewed its key yet; a
-  node that others took for gone all the same lists its sessions again.
+  When a node's key runs out, one other node takes its reap (a lock and a mark, taken only
+  while the key is gone) and disconnects the people who were connected to it, in every session
+  on its list, as if their connections had dropped; their pages rejoin through another node.
+  A session where someone could not be disconnected stays listed for another try. A reap runs
+  beside the heartbeat (it may take longer than a key lives), and only on a node in touch with
+  Redis for two key lifetimes (after Redis was away, the others have renewed their keys then).
+- **Taken for gone while alive** (a long pause, Redis cut off from this node alone): the beat
+  that finds it reaped closes every connection here at once (their pages rejoin, into what the
+  sessions now say); no new one is taken until its reap is over. Once its key may have run
+  out, nothing from another node reaches its connections before a beat has answered.
 
 A message that fails where it is handled is logged and dropped alone; the replica of its
 session is then read again from Redis before it is next used.
@@ -40,7 +43,7 @@ import os
 import secrets
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgpack
@@ -49,6 +52,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from rooms.errors import TandemError
+from rooms.events import Event
 from server.store.redis import RedisStore, StoreUnavailable, text_of
 from server.tasks import TaskSet
 
@@ -59,6 +63,8 @@ EMIT, REQUEST, REPLY = "e", "q", "r"
 HEARTBEAT = 1.0
 ALIVE_FOR = 5.0
 REAP_LOCK_MS = 60_000
+# Seconds before a reap that could not disconnect everyone is tried again.
+REAP_AGAIN = 5.0
 RECONNECT_WAIT = 0.5
 
 _pack = msgpack.Packer(use_bin_type=True).pack
@@ -78,6 +84,50 @@ class NodeUnreachable(Exception):
 
 class RemoteFailure(RuntimeError):
     """The node asked failed to answer a request (an error of its own, logged there)."""
+
+
+class ReapIncomplete(Exception):
+    """Raised by ``on_node_lost``: someone in these sessions could not be disconnected yet."""
+
+    def __init__(self, sessions: list[str]) -> None:
+        super().__init__(f"{len(sessions)} sessions left to reap")
+        self.sessions = sessions
+
+
+# A beat (KEYS: key, nodes, reap mark, list; ARGV: node, key lifetime in ms, mode), refused
+# ({-1}) in mode "beat" once the key ran out and the node was reaped, in mode "join" (at start,
+# or taken for gone) until its reap is over; else {joined the cluster just now, has a list}.
+_BEAT = """
+local member = redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1
+local marked = redis.call('EXISTS', KEYS[3]) == 1
+if (ARGV[3] == 'beat' and redis.call('EXISTS', KEYS[1]) == 0 and (marked or not member))
+    or (ARGV[3] == 'join' and (marked or member)) then
+  return {-1, 0}
+end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
+return {redis.call('SADD', KEYS[2], ARGV[1]), redis.call('EXISTS', KEYS[4])}
+"""
+# Take a node's reap (KEYS: key, nodes, reap lock, reap mark; ARGV: node, this node, lock ms)
+# only while its key is gone: its beat sees either the key renewed first or the reap marked.
+_CLAIM = """
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0
+    or not redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then return 0 end
+redis.call('SET', KEYS[4], ARGV[2])
+return 1
+"""
+# A reap ends (KEYS: list, nodes, reap lock, reap mark; ARGV: node, this node, ms before another
+# try, "1" when nobody is left, the sessions reaped...): the node leaves the cluster, or the
+# sessions reaped leave its list and the lock lasts until the next try.
+_FINISH = """
+if ARGV[4] == '1' then
+  redis.call('DEL', KEYS[1], KEYS[4])
+  redis.call('SREM', KEYS[2], ARGV[1])
+  if redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
+  return
+end
+for i = 5, #ARGV do redis.call('SREM', KEYS[1], ARGV[i]) end
+if redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('PEXPIRE', KEYS[3], ARGV[3]) end
+"""
 
 
 def new_node() -> str:
@@ -106,7 +156,9 @@ class Cluster:
         self.node = node
         self.prefix = prefix
         # Set by the app: sends an emit that came from another node to this node's connections;
-        # and disconnects, in these sessions, whoever was connected to a node that is gone.
+        # and disconnects, in these sessions, whoever was connected to a node that is gone
+        # (``ReapIncomplete`` for what is left); for this node itself, it first closes every
+        # connection here, before it awaits anything (with no sessions, it only does that).
         self.local_emit: LocalEmit | None = None
         self.on_node_lost: NodeLost | None = None
         self.on_round_trip: Callable[[float], None] | None = None
@@ -128,6 +180,14 @@ class Cluster:
         self._unlister: asyncio.Task[None] | None = None
         self._reaper: asyncio.Task[None] | None = None
         self._tasks = TaskSet()
+        self._beat_script = redis.register_script(_BEAT)
+        self._claim = redis.register_script(_CLAIM)
+        self._finish = redis.register_script(_FINISH)
+        # One beat at a time; until when the key lives for sure (by this node's clock, which
+        # starts before Redis's); taken for gone and not back yet.
+        self._beating = asyncio.Lock()
+        self._renewed_until: float | None = None
+        self._reaped = False
         self._in_touch_since: float | None = None
         self.last_contact: float | None = None
         store.subscribe = self.subscribe_session
@@ -144,6 +204,10 @@ class Cluster:
     def _sessions_of(self, node: str) -> str:
         return f"{self.prefix}nodesessions:{node}"
 
+    def _reap_keys(self, node: str) -> list[str]:
+        """The node's reap lock (who reaps it now) and mark (reaped, the reap not over yet)."""
+        return [f"{self.prefix}reap:{node}", f"{self.prefix}reaped:{node}"]
+
     @property
     def _nodes(self) -> str:
         return f"{self.prefix}nodes"
@@ -155,6 +219,17 @@ class Cluster:
         self._channels.add(self._node_channel(self.node))
         await self._pubsub.subscribe(*self._channels)
         await self._beat()
+        deliver = self.store.deliver_remote
+        if deliver is not None:  # what other nodes did reaches this node's connections fenced
+            async def fenced(events: Sequence[Event]) -> None:
+                while True:  # until Redis answers: a delivery cannot be refused
+                    with contextlib.suppress(RedisError, OSError):
+                        await self._fence()
+                        break
+                    await asyncio.sleep(HEARTBEAT)
+                await deliver(events)
+
+            self.store.deliver_remote = fenced
         logger.info("this process (pid %d) is node %s of the cluster", os.getpid(), self.node)
         self._tasks.spawn(self._listen())
         self._tasks.spawn(self._heartbeat())
@@ -225,6 +300,7 @@ class Cluster:
                     await old.aclose()  # type: ignore[no-untyped-call]
             try:
                 await self._pubsub.subscribe(*self._channels)
+                await self._fence()
                 await self.store.resync()
                 for catch_up in self.after_reconnect:
                     await catch_up()
@@ -262,6 +338,7 @@ class Cluster:
             _log_failure(session_id, kind, message, exc)
 
     async def _handle(self, channel: str, kind: str, message: list[Any]) -> None:
+        await self._fence()
         if kind == EMIT:
             if message[1] != self.node and self.local_emit is not None:
                 _, _, event, room, to, skip, parts = message
@@ -368,7 +445,12 @@ class Cluster:
     # -- liveness ---------------------------------------------------------------------------------
 
     async def note_session(self, session_id: str) -> None:
-        """Someone of this session is connected here (whoever reaps this node looks there)."""
+        """Someone of this session is connected here (whoever reaps this node looks there).
+        Refused while this node's reap is under way: they would be reaped with it."""
+        busy = StoreUnavailable("The server cannot take new people right now; try again in a "
+                                "moment.")
+        if self._reaped:
+            raise busy
         if session_id in self._noted:
             return
         while self._unlisting is not None and session_id in self._unlisting[0]:
@@ -377,8 +459,9 @@ class Cluster:
         try:
             await self.redis.sadd(self._sessions_of(self.node), session_id)
         except RedisError as exc:
-            raise StoreUnavailable("The server cannot take new people right now; try again "
-                                   "in a moment.") from exc
+            raise busy from exc
+        if self._reaped:
+            raise busy
         self._noted.add(session_id)
 
     async def _unlist_gone(self) -> None:
@@ -404,31 +487,56 @@ class Cluster:
             done.set()
 
     async def _beat(self) -> None:
-        started = time.perf_counter()
+        started = time.monotonic()
         listed = self._sessions_of(self.node)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.set(self._alive(self.node), "1", px=int(ALIVE_FOR * 1000))
-        pipe.sadd(self._nodes, self.node)
-        pipe.exists(listed)
-        _, joined, has_list = await pipe.execute()
-        if self.on_round_trip is not None:
-            self.on_round_trip(time.perf_counter() - started)
+        mode = "join" if self._renewed_until is None or self._reaped else "beat"
+        joined, has_list = await self._beat_script(
+            keys=[self._alive(self.node), self._nodes, self._reap_keys(self.node)[1], listed],
+            args=[self.node, int(ALIVE_FOR * 1000), mode])
         now = time.monotonic()
+        if self.on_round_trip is not None:
+            self.on_round_trip(now - started)
         self.last_contact = now
         if self._in_touch_since is None:
             self._in_touch_since = now
-        elif joined:
+        if joined < 0:
+            if not self._reaped:
+                self._reaped = True
+                logger.warning("process %s was taken for gone (its key ran out): its connections "
+                               "are closed, none taken until its reap is over", self.node)
+                if self.on_node_lost is not None:
+                    await self.on_node_lost(self.node, [])
+            return
+        if self._reaped:
+            self._reaped = False
+            logger.info("process %s takes people again (its reap is over)", self.node)
+        elif joined and mode == "beat":
             logger.warning("another process took this one (%s) for gone", self.node)
+        self._renewed_until = started + ALIVE_FOR
         if self._noted and (joined or not has_list):
-            # Reaped by another node while alive (it deleted the list), or Redis lost the
-            # list: listed again, so that whoever reaps this node once it is gone finds them.
+            # Back from its reap, or Redis lost the list: listed again, so that whoever
+            # reaps this node once it is gone finds them.
             await self.redis.sadd(listed, *self._noted)
+
+    async def _fence(self) -> None:
+        """Before anything from another node reaches this node's connections: once its key may
+        have run out by its own clock, a beat first (which closes them if the node was taken
+        for gone). Raises ``RedisError`` when Redis does not answer."""
+        if self._lapsed():
+            async with self._beating:
+                if self._lapsed():
+                    await self._beat()
+
+    def _lapsed(self) -> bool:
+        until = self._renewed_until
+        return not self._reaped and until is not None and time.monotonic() >= until - HEARTBEAT
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT)
             try:
-                await self._beat()
+                async with self._beating:
+                    await self._beat()
             except (RedisError, OSError):
                 self._in_touch_since = None
                 continue
@@ -446,20 +554,27 @@ class Cluster:
     async def _reap(self) -> None:
         for raw in await self.redis.smembers(self._nodes):
             node = text_of(raw)
-            if node == self.node or await self.redis.exists(self._alive(node)):
-                continue
-            lock = f"{self.prefix}reap:{node}"
-            if not await self.redis.set(lock, self.node, nx=True, px=REAP_LOCK_MS):
-                continue
-            sessions = [text_of(s) for s in await self.redis.smembers(self._sessions_of(node))]
-            logger.warning("process %s is gone; its connections in %d sessions are closed",
-                           node, len(sessions))
-            if self.on_node_lost is not None:
+            if node == self.node and not self._reaped:
+                continue  # (taken for gone, it finishes its own reap if nobody else does)
+            if await self._claim(keys=[self._alive(node), self._nodes, *self._reap_keys(node)],
+                                 args=[node, self.node, REAP_LOCK_MS]):
+                await self._reap_one(node)
+
+    async def _reap_one(self, node: str) -> None:
+        sessions = [text_of(s) for s in await self.redis.smembers(self._sessions_of(node))]
+        logger.warning("process %s is %s; its connections in %d sessions are closed", node,
+                       "taken for gone" if node == self.node else "gone", len(sessions))
+        left: list[str] = []
+        if self.on_node_lost is not None:
+            try:
                 await self.on_node_lost(node, sessions)
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.delete(self._sessions_of(node))
-            pipe.srem(self._nodes, node)
-            await pipe.execute()
+            except ReapIncomplete as exc:
+                left = exc.sessions
+                logger.warning("process %s: its connections in %d sessions are not all closed; "
+                               "tried again in %g s", node, len(left), REAP_AGAIN)
+        await self._finish(keys=[self._sessions_of(node), self._nodes, *self._reap_keys(node)],
+                           args=[node, self.node, int(REAP_AGAIN * 1000), 0 if left else 1,
+                                 *(s for s in sessions if s not in left)])
 
     def nodes_alive(self) -> Awaitable[Any]:
         return self.redis.smembers(self._nodes)

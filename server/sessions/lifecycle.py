@@ -18,6 +18,7 @@ from rooms.errors import SessionNotFound, TandemError
 from rooms.lifecycles import SessionState
 from rooms.moderation import StopWaiting
 from rooms.session import MIN_PARTICIPANTS, Session
+from server.cluster import ReapIncomplete
 from server.context import Context
 from server.ledger import SessionQuery
 
@@ -87,23 +88,41 @@ async def reap_node(ctx: Context, node: str, session_ids: list[str]) -> int:
     """Another process is gone (``server.cluster``): whoever was connected to it, in these
     sessions, is disconnected as if their connection had dropped (their pages rejoin through
     another process with their resume credential), and whoever waited there stops waiting.
-    Returns how many connections were closed."""
+    Or this process itself was taken for gone while it was alive: every connection it holds is
+    first taken out of its rooms and closed, before anything is awaited (each page joins again,
+    into what the session now says). Returns how many connections were closed in the sessions;
+    raises ``ReapIncomplete`` with the sessions where someone could not be disconnected (a busy
+    session, Redis out of reach), after trying them all: they are tried again later."""
+    if ctx.cluster is not None and node == ctx.cluster.node:
+        gateway = ctx.gateway
+        for sid in list(gateway.connections):
+            gateway.leave_rooms(sid)
+            gateway.spawn(gateway.sio.disconnect(sid))
     prefix = f"{node}."
     now = ctx.clock()
     closed = 0
+    left: list[str] = []
     for session_id in session_ids:
+        failure: str | None = None
         try:
             gone = await ctx.store.read(session_id, lambda s: _connected_to(s, prefix, now))
         except SessionNotFound:
             continue
+        except TandemError as exc:
+            gone, failure = [], exc.code
         for command in gone:
             try:
                 await ctx.execute(session_id, command)
-            except TandemError as exc:  # rejoined elsewhere meanwhile, or the session ended
-                logger.info("session %s: a connection of a process that is gone: %s",
-                            session_id, exc.code)
+            except TandemError as exc:  # read again at the next try (rejoined, ended meanwhile)
+                failure = exc.code
                 continue
             closed += 1
+        if failure is not None:
+            logger.info("session %s: a connection of process %s is not closed yet (%s)",
+                        session_id, node, failure)
+            left.append(session_id)
+    if left:
+        raise ReapIncomplete(left)
     return closed
 
 
