@@ -343,7 +343,7 @@ async def test_a_node_taken_for_gone_takes_nobody_until_its_reap_is_over(
             await x.note_session("s2")
         if reap == "under way elsewhere":
             assert not await raw.exists("tandem:alive:x")
-            # y ends its reap (``_FINISH`` with nobody left)
+            # y ends its reap (``FINISH`` with nobody left)
             await raw.delete("tandem:nodesessions:x", "tandem:reaped:x", "tandem:reap:x")
             await raw.srem("tandem:nodes", "x")
         await eventually(renewed, 8, what="x taking people again")
