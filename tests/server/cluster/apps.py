@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from clients.server import RedisProcess
+from server.cluster import Cluster
 from server.context import Context
 from server.settings import Settings
 from tests.support import ADMIN_KEY, Api, Peer
@@ -27,6 +28,11 @@ class Node:
     @property
     def url(self) -> str:
         return str(self.server.make_url("/"))
+
+    @property
+    def cluster(self) -> Cluster:
+        assert self.ctx.cluster is not None
+        return self.ctx.cluster
 
     def peer(self) -> Peer:
         p = Peer(self.url)
@@ -65,9 +71,7 @@ class Held:
     behind the others, as under load), until released; what arrives meanwhile waits, in order."""
 
     def __init__(self, node: Node) -> None:
-        cluster = node.ctx.cluster
-        assert cluster is not None
-        self.cluster = cluster
+        self.cluster = cluster = node.cluster
         self.gate = asyncio.Event()
         self.gate.set()
         self.waiting = 0

@@ -8,50 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from clients.server import RedisProcess
 from server import cluster as cluster_mod
-from server.app import CONTEXT, create_app
-from server.cluster import Cluster
-from server.context import Context
-from server.settings import Settings
 from server.store import redis as store_mod
 from server.store.redis import StoreUnavailable
+from tests.server.cluster.apps import Node, member, new_session, ok
 from tests.server.cluster.test_liveness import held_here, listed, node
-from tests.support import ADMIN_KEY, Api, Peer, eventually
+from tests.support import Api, Peer, eventually
 
 CONFIDENTIAL = "CONFIDENTIAL: said in the room after Ben was moved out"
-
-
-@dataclass
-class Node:
-    server: TestServer
-    ctx: Context
-    peers: list[Peer]
-
-    @property
-    def url(self) -> str:
-        return str(self.server.make_url("/"))
-
-    @property
-    def cluster(self) -> Cluster:
-        assert self.ctx.cluster is not None
-        return self.ctx.cluster
-
-    def peer(self) -> Peer:
-        p = Peer(self.url)
-        self.peers.append(p)
-        return p
 
 
 @pytest.fixture
@@ -64,21 +36,9 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def nodes(quick: None, tmp_path: Path, redis: RedisProcess,
-                aiohttp_server: Callable[..., Awaitable[TestServer]]
-                ) -> AsyncIterator[tuple[Node, Node]]:
-    made = []
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        app = create_app(Settings(data_dir=tmp_path / name, secret=b"r" * 32,
-                                  admin_key=ADMIN_KEY, ping_interval=1.0, ping_timeout=1.0,
-                                  waiting_room="off", redis_url=redis.url))
-        server = await aiohttp_server(app)
-        made.append(Node(server, app[CONTEXT], []))
-    yield made[0], made[1]
-    for n in made:
-        for p in n.peers:
-            await p.close()
+async def nodes(quick: None, nodes: tuple[Node, Node]) -> tuple[Node, Node]:
+    """The folder's two apps, with ``quick`` heartbeats from their start."""
+    return nodes
 
 
 @pytest.fixture
@@ -86,24 +46,6 @@ async def raw(redis: RedisProcess) -> AsyncIterator[Redis]:
     client = Redis.from_url(redis.url)
     yield client
     await client.aclose()
-
-
-async def new_session(node: Node) -> dict[str, Any]:
-    async with aiohttp.ClientSession(base_url=node.url) as http:
-        return await Api(http, node.server).create_session(title="Reaped")
-
-
-async def member(node: Node, s: dict[str, Any], role: str, name: str) -> Peer:
-    p = node.peer()
-    await p.connect(Api.token(s["join_urls"][role]))
-    await p.join(name)
-    return p
-
-
-async def ok(peer: Peer, event: str, data: object = None) -> dict[str, Any]:
-    ack = await peer.call(event, data or {})
-    assert ack["ok"], (event, ack)
-    return ack
 
 
 async def left(peer: Peer, participant_id: str, timeout: float = 10) -> None:
