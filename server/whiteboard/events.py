@@ -59,6 +59,10 @@ class WhiteboardEvents:
         d.deliver_with(BoardEdited, nothing_to_send)  # the update itself is relayed coalesced
         d.deliver_with(BoardShown, self._shown)
         d.add_recorder(self._presence)
+        # What waits to be relayed of a board is bounded as the board is; past it the relay
+        # sends the board's whole document instead.
+        self.relay.max_bytes = self.boards.limits.board_bytes
+        self.relay.whole = self._whole
 
     def forget_here(self, session_id: str, rooms: list[str] | None = None, *,
                     deleted: bool = False) -> None:
@@ -76,6 +80,10 @@ class WhiteboardEvents:
             await self.sync.forget(session_id, rooms)
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _whole(self, key: BoardKey) -> bytes | None:
+        board = self.boards.loaded.get(key)
+        return None if board is None else board.encoded()
 
     async def _member(self, conn: Connection, action: Action,
                       room: str | None = None) -> MemberView:

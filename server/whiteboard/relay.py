@@ -7,23 +7,43 @@ receives them in batches every ``cursor_interval``. Both are keyed by board, and
 room of one round (room ids name their round), so nothing queued for a room reaches the next
 round's room of the same name. A session that ends or leaves this process's memory is let go of
 (``forget``): an update still waiting goes to the room first, then its board is let go of too.
+
+One send of a board is under way at a time, so its messages reach the room (and its history) in
+the order its updates came. A send that fails (the room's history out of reach a moment) keeps
+its updates, ahead of those that came meanwhile, and is tried again every ``retry_interval``
+until it goes: the updates are acknowledged already (the store holds them), and the next ones
+build on them, so a room that lacked one would hold every later one pending. The caller is not
+told (its acknowledgement says what the store holds). What waits of a board is bounded by
+``max_bytes``; past it the board's whole document (``whole``), which holds it all, replaces it.
+A board let go of while its send fails sends nothing again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pycrdt import merge_updates
 
+from rooms.errors import NotRecorded
 from rooms.whiteboard import BoardKey
 from server.gateway import SocketGateway, room_key
 from server.history import History, send_replayable
 from server.whiteboard.wire import BOARD_CURSORS, BOARD_UPDATE
 
+logger = logging.getLogger(__name__)
+
 RELAY_INTERVAL = 0.03
 CURSOR_INTERVAL = 0.1
+# A send that failed is tried again this often, until it goes.
+RETRY_SECONDS = 1.0
+# What may wait of one board (a board's default bound, ``BoardLimits.board_bytes``).
+MAX_BYTES = 2 * 1024 * 1024
+# The whole document of a board loaded here (None: it is not).
+Whole = Callable[[BoardKey], bytes | None]
 
 
 @dataclass(slots=True)
@@ -33,9 +53,25 @@ class _Outbox:
     updates: list[bytes] = field(default_factory=list)
     senders: list[str] = field(default_factory=list)  # participant ids
     sids: set[str | None] = field(default_factory=set)
+    size: int = 0  # of the updates waiting
     last_sent: float = float("-inf")
+    # A send of it is under way or waiting (at once, after the interval, or again after a
+    # failure): updates that come meanwhile wait for it.
     scheduled: bool = False
+    failing: bool = False  # its last send failed: it is tried again every retry_interval
     forgotten: bool = False  # its session left: dropped once the send waiting has gone
+
+    def take(self) -> tuple[list[bytes], list[str], set[str | None]]:
+        taken = self.updates, self.senders, self.sids
+        self.updates, self.senders, self.sids, self.size = [], [], set(), 0
+        return taken
+
+    def give_back(self, updates: list[bytes], senders: list[str], sids: set[str | None]) -> None:
+        """Put back what a send took, ahead of what came meanwhile."""
+        self.updates = updates + self.updates
+        self.senders = senders + self.senders
+        self.sids |= sids
+        self.size = sum(len(u) for u in self.updates)
 
 
 @dataclass(slots=True)
@@ -52,12 +88,16 @@ class Relay:
     history: History
     relay_interval: float = RELAY_INTERVAL
     cursor_interval: float = CURSOR_INTERVAL
+    retry_interval: float = RETRY_SECONDS
+    max_bytes: int = MAX_BYTES
+    whole: Whole | None = None  # set by the feature
     outboxes: dict[BoardKey, _Outbox] = field(default_factory=dict)
     cursors: dict[BoardKey, _Cursors] = field(default_factory=dict)
 
     async def update(self, key: BoardKey, update: bytes, pid: str, sid: str | None) -> None:
         """Send ``update`` (by participant ``pid`` over connection ``sid``; None: by the server,
-        for everyone) to the board's room."""
+        for everyone) to the board's room. A send that fails is not the caller's: it is tried
+        again later."""
         box = self.outboxes.get(key)
         if box is None:
             box = self.outboxes[key] = _Outbox()
@@ -65,40 +105,90 @@ class Relay:
         box.updates.append(update)
         box.senders.append(pid)
         box.sids.add(sid)
+        box.size += len(update)
+        if box.size > self.max_bytes and len(box.updates) > 1:
+            self._shrink(key, box)
         if box.scheduled:
             return
-        wait = box.last_sent + self.relay_interval - _now()
-        if wait <= 0:
-            await self._flush(key)
-        else:
-            box.scheduled = True
-            self.gateway.spawn(self._flush_later(key, wait))
+        box.scheduled = True
+        later = box.last_sent + self.relay_interval - _now()
+        wait = await self._flush(key, box) if later <= 0 else later
+        if wait is not None:
+            self.gateway.spawn(self._flush_later(key, box, wait))
 
-    async def _flush_later(self, key: BoardKey, wait: float) -> None:
-        await asyncio.sleep(wait)
-        try:
-            await self._flush(key)
-        finally:
-            box = self.outboxes.get(key)
-            if box is not None and box.forgotten and not box.scheduled and not box.updates:
-                del self.outboxes[key]
+    async def _flush_later(self, key: BoardKey, box: _Outbox, wait: float) -> None:
+        next_wait: float | None = wait
+        while next_wait is not None:
+            await asyncio.sleep(next_wait)
+            next_wait = await self._flush(key, box)
 
-    async def _flush(self, key: BoardKey) -> None:
-        box = self.outboxes.get(key)
-        if box is None or not box.updates:
-            return
-        updates, senders, sids = box.updates, box.senders, box.sids
-        box.updates, box.senders, box.sids = [], [], set()
-        box.scheduled = False
+    async def _flush(self, key: BoardKey, box: _Outbox) -> float | None:
+        """Send what waits in ``box`` as one message; in how long to send again (None: nothing
+        waits, and the box is no longer scheduled)."""
+        if self.outboxes.get(key) is not box or not box.updates:
+            self._done(key, box)
+            return None
+        updates, senders, sids = box.take()
         box.last_sent = _now()
-        update = updates[0] if len(updates) == 1 else merge_updates(*updates)
         # Skip the sender when it is the only one (it has the change); a merged batch from
         # several goes to all (a replica ignores what it already has).
         skip = next(iter(sids)) if len(sids) == 1 else None
-        # Each message relayed is one entry of the room's history (replayable), appended first.
-        await send_replayable(self.history, self.gateway, key.session_id, key.room, BOARD_UPDATE(
-            {"room": key.room, "update": update, "from": list(dict.fromkeys(senders))}),
-            skip_sid=skip)
+        try:
+            update = updates[0] if len(updates) == 1 else merge_updates(*updates)
+            # Each message relayed is one entry of the room's history (replayable), appended
+            # first.
+            await send_replayable(self.history, self.gateway, key.session_id, key.room,
+                                  BOARD_UPDATE({"room": key.room, "update": update,
+                                                "from": list(dict.fromkeys(senders))}),
+                                  skip_sid=skip)
+        except Exception as exc:
+            return self._failed(key, box, (updates, senders, sids), exc)
+        except BaseException:  # cancelled: what it took waits for the next update's send
+            box.give_back(updates, senders, sids)
+            box.scheduled = False
+            raise
+        if box.failing:
+            box.failing = False
+            logger.info("board %s/%s: its updates are relayed again", key.session_id, key.room)
+        if box.updates and self.outboxes.get(key) is box:
+            return max(0.0, box.last_sent + self.relay_interval - _now())
+        self._done(key, box)
+        return None
+
+    def _failed(self, key: BoardKey, box: _Outbox,
+                taken: tuple[list[bytes], list[str], set[str | None]],
+                exc: Exception) -> float | None:
+        """A send failed: what it took is sent again later, ahead of what came meanwhile; or
+        dropped, if the board was let go of meanwhile."""
+        if self.outboxes.get(key) is not box or box.forgotten:
+            # Nothing came meanwhile: it would have gone to a new box, or kept this one.
+            logger.warning("board %s/%s: %d updates could not be relayed (%s) and are dropped: "
+                           "the board was let go of", key.session_id, key.room, len(taken[0]),
+                           type(exc).__name__)
+            self._done(key, box)
+            return None
+        box.give_back(*taken)
+        if box.size > self.max_bytes:
+            self._shrink(key, box)
+        if not box.failing:
+            box.failing = True
+            logger.warning("board %s/%s: its updates could not be relayed (%s); tried again "
+                           "every %g s", key.session_id, key.room, type(exc).__name__,
+                           self.retry_interval, exc_info=not isinstance(exc, NotRecorded))
+        return self.retry_interval
+
+    def _done(self, key: BoardKey, box: _Outbox) -> None:
+        box.scheduled = False
+        if box.forgotten and self.outboxes.get(key) is box:
+            del self.outboxes[key]
+
+    def _shrink(self, key: BoardKey, box: _Outbox) -> None:
+        """What waits of the board passed ``max_bytes``: the board's whole document replaces it
+        (it holds every update applied), or, when the board is not loaded here, their merge."""
+        whole = self.whole(key) if self.whole is not None else None
+        updates, senders, sids = box.take()
+        box.updates = [whole if whole is not None else merge_updates(*updates)]
+        box.senders, box.sids, box.size = senders, sids, len(box.updates[0])
 
     def cursor(self, key: BoardKey, pid: str, cursor: dict[str, Any]) -> None:
         batch = self.cursors.get(key)
@@ -125,14 +215,19 @@ class Relay:
 
     def forget(self, session_id: str, rooms: list[str] | None = None) -> None:
         """Let go of a session's boards (of ``rooms``; all when None): an update waiting to be
-        sent still goes to the room, and its board is let go of then."""
+        sent still goes to the room, and its board is let go of then; what waits to be sent
+        again after a failure is dropped."""
         for key in [k for k in self.outboxes if k.session_id == session_id
                     and (rooms is None or k.room in rooms)]:
             box = self.outboxes[key]
-            if box.scheduled:
+            if box.scheduled and not box.failing:
                 box.forgotten = True
-            else:
-                del self.outboxes[key]
+                continue
+            del self.outboxes[key]
+            if box.updates:
+                logger.warning("board %s/%s: %d updates not relayed yet are dropped: the board "
+                               "was let go of", key.session_id, key.room, len(box.updates))
+                box.take()
 
 
 def _now() -> float:
