@@ -88,6 +88,15 @@ class RemoteFailure(RuntimeError):
     """The node asked failed to answer a request (an error of its own, logged there)."""
 
 
+def _boot_clock() -> float:
+    """Seconds on a clock that counts a suspended machine's sleep (Linux's boot time clock; the
+    monotonic one elsewhere): a key that ran out meanwhile is seen as such on waking."""
+    return time.clock_gettime(_BOOT) if _BOOT is not None else time.monotonic()
+
+
+_BOOT: int | None = getattr(time, "CLOCK_BOOTTIME", None)
+
+
 def new_node() -> str:
     return secrets.token_hex(4)
 
@@ -261,7 +270,13 @@ class Cluster:
                 await self._fence()
                 await self.store.resync()
                 for catch_up in self.after_reconnect:
-                    await catch_up()
+                    try:
+                        await catch_up()
+                    except (RedisError, OSError):
+                        raise
+                    except Exception:  # one part's trouble leaves the others and the channels
+                        logger.exception("catching up after the channels were down failed "
+                                         "in part")
             except (RedisError, OSError):
                 continue
             logger.info("the channels to other processes are back")
@@ -445,15 +460,15 @@ class Cluster:
             done.set()
 
     async def _beat(self) -> None:
-        started = time.monotonic()
+        started = _boot_clock()
         listed = self._sessions_of(self.node)
         mode = "join" if self._renewed_until is None or self._reaped else "beat"
         joined, has_list = await self._beat_script(
             keys=[self._alive(self.node), self._nodes, self._reap_keys(self.node)[1], listed],
             args=[self.node, int(ALIVE_FOR * 1000), mode])
-        now = time.monotonic()
         if self.on_round_trip is not None:
-            self.on_round_trip(now - started)
+            self.on_round_trip(_boot_clock() - started)
+        now = time.monotonic()
         self.last_contact = now
         if self._in_touch_since is None:
             self._in_touch_since = now
@@ -487,7 +502,7 @@ class Cluster:
 
     def _lapsed(self) -> bool:
         until = self._renewed_until
-        return not self._reaped and until is not None and time.monotonic() >= until - HEARTBEAT
+        return not self._reaped and until is not None and _boot_clock() >= until - HEARTBEAT
 
     async def _heartbeat(self) -> None:
         while True:

@@ -4,6 +4,7 @@ names, the retention rule's deletion, and Redis's files rewritten after it."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -17,6 +18,7 @@ from server.store.redis_durability import rewrite_files
 from server.store.redis_scripts import DELETE
 from server.store.replica import Fetch, judged_unused, sessions_where, text_of
 
+logger = logging.getLogger(__name__)
 _pack = msgpack.Packer(use_bin_type=True).pack
 DELETED = "d"  # on a session's channel: the session was deleted (``RedisStore.received``)
 
@@ -55,9 +57,18 @@ class SessionIndex:
                 now = time.time()
                 await self.redis.zadd(self.key, {sid: min(last, now)
                                                  for sid, last in in_use.items()}, xx=True)
-            return [sid for sid, seq in unused.items() if await self.delete(sid, seq)]
         except RedisError as exc:
             raise StoreUnavailable("The sessions could not be listed; try again.") from exc
+        deleted: list[str] = []
+        for sid, seq in unused.items():
+            try:
+                if await self.delete(sid, seq):
+                    deleted.append(sid)
+            except RedisError:  # those deleted are said; the others wait for the next pass
+                logger.warning("retention: %d sessions are left for the next pass (Redis is "
+                               "out of reach)", len(unused) - len(deleted))
+                break
+        return deleted
 
     async def sessions_where(self, test: Callable[[Session], bool]) -> list[str]:
         """Every session in the index, read as Redis holds it, without a replica."""

@@ -517,12 +517,14 @@ class Boards:
         else:
             del self.loaded[board.key]
 
-    def catch_up(self, board: Board, stored: StoredBoard, now: float) -> Landed | None:
+    def catch_up(self, board: Board, stored: StoredBoard, now: float,
+                 known: dict[int, int] | None = None) -> Landed | None:
         """Bring ``board`` in line with ``stored`` (what the store holds now) after this process
         missed other processes' messages: what it lacks is merged as their updates are (held
         updates it completes land too, to be relayed); its updates not stored yet stay. None
         when the store lacks changes the board read from it or saw stored: the board was
-        deleted meanwhile (perhaps drawn on again since), and the caller drops it."""
+        deleted meanwhile (perhaps drawn on again since), and the caller drops it. ``known``:
+        ``Board.known`` when the store was read (later writes may be missing from the read)."""
         there = Board(board.key, board.limits)
         if stored.snapshot is not None:
             there.doc.apply_update(stored.snapshot)
@@ -540,7 +542,8 @@ class Boards:
                 break
             if needs.builds_on_known(state):
                 _reach(holds, needs)
-        if any(clock > holds.get(client, 0) for client, clock in board.known.items()):
+        known = board.known if known is None else known  # (as of the read of ``stored``)
+        if any(clock > holds.get(client, 0) for client, clock in known.items()):
             return None
         missing = there.doc.get_update(board.state_vector())
         if missing == EMPTY_UPDATE:

@@ -69,7 +69,7 @@ class WhiteboardEvents:
         """Drop boards of a session (of ``rooms``; all when None) from this process's memory;
         ``deleted``: they are deleted from the store, and nothing of them is written again."""
         self.boards.forget(session_id, rooms, deleted=deleted)
-        self.relay.forget(session_id, rooms)
+        self.relay.forget(session_id, rooms, deleted=deleted)
         self.metas.pop(session_id, None)
 
     async def deleted(self, session_id: str, rooms: list[str] | None = None) -> None:

@@ -213,14 +213,16 @@ class Relay:
             room=room_key(key.session_id, key.room),
         )
 
-    def forget(self, session_id: str, rooms: list[str] | None = None) -> None:
+    def forget(self, session_id: str, rooms: list[str] | None = None, *,
+               deleted: bool = False) -> None:
         """Let go of a session's boards (of ``rooms``; all when None): an update waiting to be
         sent still goes to the room, and its board is let go of then; what waits to be sent
-        again after a failure is dropped."""
+        again after a failure is dropped, and so is everything waiting of a board ``deleted``
+        (a deletion request: nothing of it goes to the room or its history any more)."""
         for key in [k for k in self.outboxes if k.session_id == session_id
                     and (rooms is None or k.room in rooms)]:
             box = self.outboxes[key]
-            if box.scheduled and not box.failing:
+            if box.scheduled and not box.failing and not deleted:
                 box.forgotten = True
                 continue
             del self.outboxes[key]

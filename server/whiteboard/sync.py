@@ -161,10 +161,13 @@ class BoardSync:
             await asyncio.gather(*(asyncio.shield(f) for f in loading), return_exceptions=True)
         for key, board in list(self.boards.loaded.items()):
             try:
+                # What it knew stored before the read (its writes stored while the read is
+                # under way may be missing from what it reads, and are no sign of a deletion).
+                known = dict(board.known)
                 stored = await self.boards.store.load(key)
                 if self.boards.loaded.get(key) is not board:
                     continue  # dropped, or read again, meanwhile
-                landed = self.boards.catch_up(board, stored, self.clock())
+                landed = self.boards.catch_up(board, stored, self.clock(), known)
             except NotRecorded as exc:
                 raise RedisError("the boards could not be read again") from exc
             except Exception:  # one board's trouble leaves the others (and the channel) be

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from clients.server import RedisProcess
 from rooms.commands import Join, Leave
@@ -99,3 +100,25 @@ async def test_a_session_joined_while_the_rule_reads_it_is_kept(
     finally:
         await other.close()
         await other.redis.aclose()
+
+
+async def test_a_pass_cut_short_says_what_it_deleted(
+        store: RedisStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redis goes out of reach half way through the deletions: those made are said (the rule
+    then scrubs Redis's files and purges the ledger of them), the others wait for the next pass."""
+    for sid in ("one", "two", "three"):
+        await store.add(created(sid))
+    delete = store.index.delete
+    calls: list[str] = []
+
+    async def cut_after_the_first(sid: str, unused_at: int | None = None) -> bool:
+        calls.append(sid)
+        if len(calls) > 1:
+            raise RedisConnectionError("Redis went away")
+        return await delete(sid, unused_at)
+
+    monkeypatch.setattr(store.index, "delete", cut_after_the_first)
+    deleted = await store.expire(400.0)
+    assert deleted == calls[:1] and len(calls) == 2
+    monkeypatch.setattr(store.index, "delete", delete)
+    assert sorted(await store.expire(400.0) + deleted) == ["one", "three", "two"]

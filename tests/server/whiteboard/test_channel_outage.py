@@ -154,6 +154,39 @@ async def test_updates_kept_while_the_channel_was_down_reach_the_board_and_none_
         await peer.close()
 
 
+async def test_a_stroke_stored_while_the_board_is_read_again_is_no_sign_of_a_deletion(
+        nodes: Nodes) -> None:
+    """Once b's channel is back it reads its board again; a stroke of Ben's that b stores while
+    that read is under way is missing from what it read, yet the board was not deleted: it stays,
+    with the stroke."""
+    session_id, ana, drawn, urls = await pair_in_session(nodes, "Drawn while read")
+    ben = await nodes.b.person(urls["mentee"], "Ben")
+    rb = Replica()
+    await synced(ben, rb)
+    store = nodes.b.store
+    load = store.load
+    drawn_meanwhile: list[str] = []
+
+    async def load_then_draw(key: BoardKey) -> object:
+        stored = await load(key)
+        if not drawn_meanwhile:  # Ben's stroke kept by b after the read, before it is used
+            drawn_meanwhile.append(rb.stroke([9.0, 9.0], author="ben"))
+            assert all(ack["ok"] for ack in await send(ben, rb))
+        return stored
+
+    await nodes.outage.begin()
+    store.load = load_then_draw  # type: ignore[method-assign]
+    await nodes.channel_back()
+    store.load = load  # type: ignore[method-assign]
+    assert drawn_meanwhile, "the board was not read again"
+    board = nodes.b.board(session_id)
+    assert board is not None and not board.deleted, "the board was taken for deleted"
+    assert set(board.to_json()) == set(drawn.view()) | set(drawn_meanwhile)
+    assert set(await nodes.stored(session_id)) == set(drawn.view()) | set(drawn_meanwhile)
+    for peer in (ana, ben):
+        await peer.close()
+
+
 async def test_a_board_deleted_and_drawn_on_again_while_the_channel_was_down_is_the_new_one(
         nodes: Nodes) -> None:
     session_id, ana, drawn, urls = await pair_in_session(nodes, "Started again while away")

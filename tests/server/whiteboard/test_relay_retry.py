@@ -246,3 +246,30 @@ async def test_past_its_bound_what_waits_of_a_failing_board_is_replaced_by_the_w
         assert gateway.sent.empty()
     finally:
         await gateway.tasks.close()
+
+
+async def test_what_waits_of_a_deleted_board_is_dropped_not_sent() -> None:
+    """A deletion (a deletion request, or its message from another process) drops what waits to
+    be relayed of the board at once, even a send only waiting for the interval: it would put the
+    deleted strokes, and who drew them, back in the room's history."""
+    board = Replica()
+    gateway, history = Gateway(), FailingHistory()
+    key = BoardKey("s", "main")
+    relay = Relay(gateway, history, relay_interval=0.2)  # type: ignore[arg-type]
+    try:
+        board.stroke([0.0], author="ana")
+        (first,) = board.take()
+        await relay.update(key, first, "ana", "sid-a")  # sent at once
+        await asyncio.wait_for(gateway.sent.get(), WAIT)
+        board.stroke([1.0], author="ana")
+        (second,) = board.take()
+        await relay.update(key, second, "ana", "sid-a")  # waits for the interval
+        assert relay.outboxes[key].scheduled
+        relay.forget("s", ["main"], deleted=True)
+        assert key not in relay.outboxes
+        await asyncio.wait_for(asyncio.gather(*retries()), WAIT)  # its send has ended
+        assert gateway.sent.empty()
+        assert [e.offset for e in (await history.since("s", "main", (await history.position(
+            "s", "main")).epoch, 0, 1 << 20)).entries] == [1]  # type: ignore[union-attr]
+    finally:
+        await gateway.tasks.close()
