@@ -7,6 +7,8 @@ Keys (``P`` is the prefix, ``s`` a session id, ``r`` a room id)::
     P wb:s/r        hash: ``snap`` (the board's state as of its last compaction), ``base`` (how
                     many updates compactions have folded into it), ``v`` (the compaction's
                     version; it moves on every compaction and is gone with the board)
+    P wversions     counter: every board's versions are drawn from it, so that a board deleted
+                    and made again never has a version a compaction read before
     P wb:s/r/log    list: the updates appended since, oldest first
     P wb:s/r/gone   set for ``GONE_MS`` when the board is deleted (a process that has not heard
                     of the deletion yet does not bring it back with a compaction)
@@ -70,7 +72,9 @@ _APPEND = """
 redis.call('DEL', KEYS[5])
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('HSETNX', KEYS[1], 'base', 0)
-redis.call('HSETNX', KEYS[1], 'v', 0)
+if redis.call('HEXISTS', KEYS[1], 'v') == 0 then
+  redis.call('HSET', KEYS[1], 'v', redis.call('INCR', KEYS[6]))
+end
 redis.call('SADD', KEYS[3], ARGV[2])
 redis.call('ZADD', KEYS[4], 'NX', ARGV[3], ARGV[4])
 return 1
@@ -86,7 +90,8 @@ v = tonumber(v)
 if v ~= expected then return 0 end
 local base = tonumber(redis.call('HGET', KEYS[1], 'base') or '0')
 local covered = tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], 'snap', ARGV[3], 'base', base + covered, 'v', v + 1)
+redis.call('HSET', KEYS[1], 'snap', ARGV[3], 'base', base + covered, 'v',
+           redis.call('INCR', KEYS[6]))
 if covered > 0 then redis.call('LTRIM', KEYS[2], covered, -1) end
 redis.call('SADD', KEYS[3], ARGV[4])
 redis.call('ZADD', KEYS[4], 'NX', ARGV[5], ARGV[6])
@@ -257,6 +262,10 @@ class RedisBoardStore:
     def _index(self) -> str:
         return f"{self.prefix}wsessions"
 
+    @property
+    def _versions(self) -> str:
+        return f"{self.prefix}wversions"
+
     # -- lifecycle and the writer -----------------------------------------------------------------
 
     async def start(self) -> None:
@@ -305,7 +314,8 @@ class RedisBoardStore:
                     key, update = op.append
                     board, log, gone = self._board(key)
                     await self._append(
-                        keys=[board, log, self._rooms(key.session_id), self._index, gone],
+                        keys=[board, log, self._rooms(key.session_id), self._index, gone,
+                              self._versions],
                         args=[update, key.room, now, key.session_id], client=pipe)
                 await pipe.execute()
         except (RedisError, OSError) as exc:
@@ -386,7 +396,8 @@ class RedisBoardStore:
                     return
                 state, covered = fold([stored, snapshot], entries)
                 done = await self._compact(
-                    keys=[board, log, self._rooms(key.session_id), self._index, gone],
+                    keys=[board, log, self._rooms(key.session_id), self._index, gone,
+                          self._versions],
                     args=[version, covered, state, key.room, repr(self.clock()),
                           key.session_id])
                 if done != 0:  # kept, or the board was deleted meanwhile (it stays deleted)
