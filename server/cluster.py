@@ -65,8 +65,10 @@ EMIT, REQUEST, REPLY = "e", "q", "r"
 HEARTBEAT = 1.0
 ALIVE_FOR = 5.0
 REAP_LOCK_MS = 60_000
-# Seconds before a reap that could not disconnect everyone is tried again.
+# Seconds before a reap that could not disconnect everyone is tried again, and how many tries
+# (by this process) before it is over all the same.
 REAP_AGAIN = 5.0
+REAP_TRIES = 12
 RECONNECT_WAIT = 0.5
 
 _pack = msgpack.Packer(use_bin_type=True).pack
@@ -146,6 +148,7 @@ class Cluster:
         # What the heartbeat starts beside itself, one of each at a time.
         self._unlister: asyncio.Task[None] | None = None
         self._reaper: asyncio.Task[None] | None = None
+        self._reap_tries: dict[str, int] = {}  # nodes whose reap this process left unfinished
         self._tasks = TaskSet()
         self._beat_script = redis.register_script(BEAT)
         self._claim = redis.register_script(CLAIM)
@@ -543,8 +546,20 @@ class Cluster:
                 await self.on_node_lost(node, sessions)
             except ReapIncomplete as exc:
                 left = exc.sessions
-                logger.warning("process %s: its connections in %d sessions are not all closed; "
-                               "tried again in %g s", node, len(left), REAP_AGAIN)
+            except Exception:
+                logger.exception("process %s: reaping it failed", node)
+                left = sessions
+        tries = self._reap_tries[node] = self._reap_tries.get(node, 0) + 1
+        if left and tries < REAP_TRIES:
+            logger.warning("process %s: its connections in %d sessions are not all closed; "
+                           "tried again in %g s", node, len(left), REAP_AGAIN)
+        elif left:  # given up on (alive, its node would refuse people for ever): those left
+            # stay shown as connected until they join again or the session ends
+            logger.error("process %s: its connections in %d sessions could not all be closed "
+                         "in %d tries; its reap is over all the same", node, len(left), tries)
+            left = []
+        if not left:
+            del self._reap_tries[node]
         await self._finish(keys=[self._sessions_of(node), self._nodes, *self._reap_keys(node)],
                            args=[node, self.node, int(REAP_AGAIN * 1000), 0 if left else 1,
                                  *(s for s in sessions if s not in left)])

@@ -188,7 +188,8 @@ class Relay:
         whole = self.whole(key) if self.whole is not None else None
         updates, senders, sids = box.take()
         box.updates = [whole if whole is not None else merge_updates(*updates)]
-        box.senders, box.sids, box.size = senders, sids, len(box.updates[0])
+        box.senders, box.sids = list(dict.fromkeys(senders)), sids
+        box.size = len(box.updates[0])
 
     def cursor(self, key: BoardKey, pid: str, cursor: dict[str, Any]) -> None:
         batch = self.cursors.get(key)

@@ -233,6 +233,33 @@ async def test_a_reap_that_failed_for_someone_is_tried_again_until_they_are_gone
         stalled.release()  # b comes back, finds itself reaped and closes Ben's connection
 
 
+async def test_a_reap_that_keeps_failing_is_over_after_its_tries(
+        nodes: tuple[Node, Node], raw: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ben's session stays busy for good: after ``REAP_TRIES`` tries the reap of b is over all
+    the same (b, were it alive, would otherwise refuse people for ever)."""
+    monkeypatch.setattr(cluster_mod, "REAP_TRIES", 2)
+    a, b = nodes
+    s = await new_session(a)
+    sid = s["session_id"]
+    await member(a, s, "mentor", "Mia")
+    ben = await member(b, s, "mentee", "Ben")
+    dead = b.cluster.node
+    await raw.set(f"tandem:s:{sid}:lease", "elsewhere", px=60_000)
+    stalled = Stall(b)
+    stalled.hold()
+    try:
+        async def reaped() -> bool:
+            return not await raw.sismember("tandem:nodes", dead)
+
+        await eventually(reaped, 10, what=f"process {dead} leaving the cluster")
+        assert not await raw.exists(f"tandem:nodesessions:{dead}")
+        assert dead not in a.cluster._reap_tries
+        # (Ben, whose disconnection never went through, is still shown connected)
+        assert await _connected(a, sid, ben.id)
+    finally:
+        stalled.release()
+
+
 async def _connected(node: Node, session_id: str, participant_id: str) -> bool:
     return bool(await node.ctx.store.read_latest(
         session_id, lambda s: s.participants[participant_id].connected))
