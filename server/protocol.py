@@ -44,7 +44,7 @@ ServerEvent = Literal[
     "participant_joined", "participant_rejoined", "participant_left", "participant_updated",
     "participant_moved", "room_changed", "chat", "signal", "replaced", "session_ended",
     "breakouts", "breakout_warning",
-    "board_update", "board_cursors", "board_shown",
+    "board_update", "board_cursors", "board_shown", "board_deleted",
     "participant_speaking", "reaction", "hand",
     "media_route", "media_offer", "media_slots", "screen_policy_changed",
     "caption", "captions_status",

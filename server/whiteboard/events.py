@@ -13,6 +13,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from redis.exceptions import RedisError
+
 from rooms.commands import EditBoard, ShowBoard
 from rooms.errors import InvalidPayload
 from rooms.events import (
@@ -29,7 +31,7 @@ from rooms.views import MemberView
 from rooms.whiteboard import BoardKey, drawer_marks
 from server.context import Context
 from server.delivery import nothing_to_send
-from server.gateway import Connection, room_key
+from server.gateway import Connection, room_key, session_key
 from server.protocol import OK, EmptyPayload, OkAck
 from server.whiteboard import wire as w
 from server.whiteboard.boards import Board, Boards, Change
@@ -78,6 +80,15 @@ class WhiteboardEvents:
         self.forget_here(session_id, rooms, deleted=True)
         if self.sync is not None:
             await self.sync.forget(session_id, rooms)
+        # The pages that show them drop their copies too: a page syncing again later would
+        # otherwise send its copy back, as a new board (a deletion request's strokes with it).
+        try:
+            for room in rooms if rooms is not None else [None]:
+                await self.ctx.gateway.emit(w.BOARD_DELETED({"room": room}),
+                                            room=session_key(session_id))
+        except (RedisError, OSError):
+            logger.warning("session %s: the pages showing its deleted boards could not be told "
+                           "(Redis is out of reach)", session_id)
 
     # -- helpers ----------------------------------------------------------------------------------
 

@@ -118,6 +118,10 @@ class ShownOut(TypedDict):
     shown: ShownWire | None
 
 
+class DeletedOut(TypedDict):
+    room: str | None  # None: every board of the session
+
+
 SYNC: Inbound[BoardSyncPayload, SyncAck] = Inbound("board_sync", BoardSyncPayload)
 UPDATE: Inbound[BoardUpdatePayload, UpdateAck] = Inbound("board_update", BoardUpdatePayload)
 CURSOR: Inbound[BoardCursorPayload, OkAck] = Inbound("board_cursor", BoardCursorPayload)
@@ -128,3 +132,4 @@ SHOW: Inbound[BoardShowPayload, ShowAck] = Inbound("board_show", BoardShowPayloa
 BOARD_UPDATE: Outbound[BoardUpdateOut] = Outbound("board_update")
 BOARD_CURSORS: Outbound[CursorsOut] = Outbound("board_cursors")
 BOARD_SHOWN: Outbound[ShownOut] = Outbound("board_shown")
+BOARD_DELETED: Outbound[DeletedOut] = Outbound("board_deleted")

@@ -72,6 +72,7 @@ export const SERVER_EVENTS = Object.freeze({
   BOARD_UPDATE: "board_update",
   BOARD_CURSORS: "board_cursors",
   BOARD_SHOWN: "board_shown",
+  BOARD_DELETED: "board_deleted",
   REACTION: "reaction",
   HAND: "hand",
   MEDIA_ROUTE: "media_route",

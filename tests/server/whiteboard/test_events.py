@@ -316,3 +316,23 @@ async def test_a_board_outlives_its_session(api: Api, peers: Callable[[], Peer])
         body = await resp.json()
     assert body["items"] == a.view() and body["name"] == "Main room"
     assert resp.headers["Content-Disposition"].startswith("attachment")
+
+
+async def test_the_pages_showing_a_deleted_board_are_told_to_drop_it(
+        api: Api, peers: Callable[[], Peer]) -> None:
+    """An admin deletes a session's boards while its people have them open: each page is told
+    (``board_deleted``), so that its copy is not sent back when it syncs again; a page that
+    syncs afresh then finds an empty board."""
+    s = await api.create_session()
+    ana, a = await member(api, peers, s, "mentor", "Ana")
+    ben, b = await member(api, peers, s, "mentee", "Ben")
+    a.shape("arrow", 10, 10, 100, 40)
+    assert (await send(ana, a))[0]["ok"]
+    b.receive((await ben.next("board_update"))["update"])
+    assert b.view() == a.view()
+    async with api.http.delete(f"/api/sessions/{s['session_id']}/boards",
+                               headers=AUTH) as resp:
+        assert (await resp.json())["deleted"] is True
+    assert await ana.next("board_deleted") == {"room": None}
+    assert await ben.next("board_deleted") == {"room": None}
+    assert (await synced(ben, Replica()))["update"] == Replica().doc.get_update()

@@ -84,6 +84,11 @@ export class BoardSync {
     });
     dispatcher.on(E.ROOM_CHANGED, ({ room }) => room && room.id && this.enterRoom(room.id));
     dispatcher.on(E.BOARD_SHOWN, ({ shown }) => this.listener.shown(shown || null));
+    // The room's board was deleted on the server: this page's copy goes too (synced again, it
+    // would be sent back as a new board).
+    dispatcher.on(E.BOARD_DELETED, ({ room }) => {
+      if (room === null || room === undefined || room === this.room) this.resync(true);
+    });
   }
 
   newDoc() {

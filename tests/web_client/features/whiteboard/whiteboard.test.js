@@ -108,3 +108,29 @@ test("after a refusal the page says why and syncs again, dropping its copy when 
   const slice = new Uint8Array([1, 2, 3, 4]).subarray(1, 3);
   assert.deepEqual([...new Uint8Array(toBuffer(slice))], [2, 3]);
 });
+
+test("board_deleted for my room drops my copy and syncs the empty board; another room's is ignored", async () => {
+  let server = serverBoard();
+  server.doc.getMap("items").set("old", new Y.Map([["type", "rect"]]));
+  const transport = new FakeTransport((e, p) => server.answer(e, p));
+  const dispatcher = new Dispatcher();
+  const board = new BoardSync({ transport, dispatcher, participantId: () => "ana" }, { changed: () => {}, status: () => {}, shown: () => {} });
+  await board.enterRoom("main");
+  assert.deepEqual([...board.items.keys()], ["old"]);
+  const syncs = () => transport.sent.filter((s) => s.event === "board_sync").length;
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_DELETED, { room: "1:b1" });
+  assert.deepEqual([...board.items.keys()], ["old"], "another room's deletion leaves my board");
+  assert.equal(syncs(), 1);
+  // The server deleted the board (it holds none now): my copy goes, and nothing of it is sent.
+  server = serverBoard();
+  const before = transport.sent.length;
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_DELETED, { room: "main" });
+  assert.equal(board.items.size, 0);
+  await eventually(() => syncs() === 2 && board.synced);
+  assert.equal(board.items.size, 0);
+  assert.deepEqual(transport.sent.slice(before).map((s) => s.event), ["board_sync"]);
+  assert.equal(server.doc.getMap("items").size, 0);
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_DELETED, { room: null }); // every board of the session
+  await eventually(() => syncs() === 3 && board.synced);
+  board.destroy();
+});
