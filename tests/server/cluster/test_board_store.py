@@ -17,6 +17,7 @@ from rooms.whiteboard import BoardKey
 from server.whiteboard.boards import Boards, Change
 from server.whiteboard.redis_store import RedisBoardStore, fold
 from server.whiteboard.store import BoardMeta, StoredBoard
+from tests.server.whiteboard.nodes import big_stroke
 from tests.server.whiteboard.replica import Replica
 
 KEY = BoardKey("s1", "main")
@@ -154,6 +155,65 @@ async def test_a_board_deleted_during_a_compaction_stays_deleted(
     assert sorted(await client.keys(f"{PREFIX}*")) == [f"{PREFIX}wb:s1/main/gone".encode(),
                                                       f"{PREFIX}wversions".encode()]
     assert await client.get(f"{PREFIX}wb:s1/main/gone") == b"1"
+
+
+async def test_a_copy_of_a_deleted_board_is_not_compacted_into_the_board_drawn_after(
+    stores: tuple[RedisBoardStore, RedisBoardStore]
+) -> None:
+    """b holds a board a deletes, and someone draws on it again through a; b, not told yet,
+    keeps a stroke of its own and compacts."""
+    a, b = stores
+    first = Replica()
+    secret = first.stroke([1.0, 2.0])
+    (u,) = first.take()
+    await a.append(KEY, u)
+    boards = Boards(b, compact_bytes=1024)
+    held = await boards.get(KEY)
+    assert secret in held.to_json()
+    assert await a.delete_boards("s1", ["main"]) == 1
+    later = Replica()
+    new = later.stroke([5.0, 6.0])
+    (v,) = later.take()
+    await a.append(KEY, v)
+    mine = Replica()
+    bs = big_stroke(mine, "b")
+    (w,) = mine.take()
+    landed = boards.apply(held, Change(w, "p", None), 1.0)
+    await landed.written  # its append, and a compaction (past 1 KiB)
+    stored = await a.load(KEY)
+    assert set(items(stored.snapshot, stored.updates)) == {new, bs}, (
+        "the deleted board was written back")
+
+
+async def test_a_compaction_of_a_board_deleted_and_drawn_on_again_as_it_ran_writes_nothing(
+    stores: tuple[RedisBoardStore, RedisBoardStore]
+) -> None:
+    """b's compaction reads the board's version, snapshot and log; before it writes, a deletes
+    the board and someone draws on it again. The new board's version is not the one b read (a
+    version is never drawn twice), so b's compaction neither writes the deleted board back nor
+    trims the new board's acknowledged entries."""
+    a, b = stores
+    old = Replica()
+    secret = old.stroke([1.0, 2.0])
+    (u,) = old.take()
+    await a.append(KEY, u)
+    later = Replica()
+    new = later.stroke([5.0, 6.0])
+    (v,) = later.take()
+    read = b._snapshot_and_log
+
+    async def read_then_deleted_and_drawn(key: BoardKey) -> tuple[int, bytes, list[bytes]]:
+        found = await read(key)
+        assert await a.delete_boards("s1", ["main"]) == 1
+        await a.append(KEY, v)
+        return found
+
+    b._snapshot_and_log = read_then_deleted_and_drawn  # type: ignore[method-assign]
+    await b.compact(KEY, u)  # b's copy: the board as it read it
+    stored = await a.load(KEY)
+    left = items(stored.snapshot, stored.updates)
+    assert secret not in left, "the deleted board was written back"
+    assert set(left) == {new}, "the new board's entries were trimmed"
 
 
 async def test_a_process_not_yet_told_of_a_deletion_does_not_bring_the_board_back(

@@ -8,18 +8,10 @@ way."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
-from redis.asyncio import Redis
-
-from clients.server import RedisProcess
 from rooms.errors import NotRecorded
 from rooms.whiteboard import BoardKey
-from server.whiteboard.boards import Boards, Change
-from server.whiteboard.redis_store import RedisBoardStore
-from tests.server.cluster.conftest import need_redis
 from tests.server.whiteboard.nodes import (
-    PREFIX,
     Nodes,
     big_stroke,
     delete_boards,
@@ -204,91 +196,3 @@ async def test_a_board_deleted_and_drawn_on_again_while_the_channel_was_down_is_
     assert await fresh_sync(nodes.b, urls["mentee"], "Dee") == again.view()
     assert secret not in await nodes.stored(session_id)
     await ana.close()
-
-
-async def test_a_copy_of_a_deleted_board_is_not_compacted_into_the_board_drawn_after(
-        tmp_path: Path) -> None:
-    """Two board stores on one Redis, as two processes have: b holds a board a deletes, and
-    someone draws on it again through a; b, not told yet, keeps a stroke of its own and
-    compacts."""
-    need_redis()
-    key = BoardKey("s1", "main")
-    with RedisProcess(tmp_path / "redis") as redis:
-        client = Redis.from_url(redis.url)
-        a = RedisBoardStore(client, prefix=PREFIX, clock=lambda: 100.0)
-        b = RedisBoardStore(client, prefix=PREFIX, clock=lambda: 100.0)
-        await a.start()
-        await b.start()
-        try:
-            first = Replica()
-            secret = first.stroke([1.0, 2.0])
-            (u,) = first.take()
-            await a.append(key, u)
-            boards = Boards(b, compact_bytes=1024)
-            held = await boards.get(key)
-            assert secret in held.to_json()
-            assert await a.delete_boards("s1", ["main"]) == 1
-            later = Replica()
-            new = later.stroke([5.0, 6.0])
-            (v,) = later.take()
-            await a.append(key, v)
-            mine = Replica()
-            bs = big_stroke(mine, "b")
-            (w,) = mine.take()
-            landed = boards.apply(held, Change(w, "p", None), 1.0)
-            await landed.written  # its append, and a compaction (past 1 KiB)
-            stored = await a.load(key)
-        finally:
-            await a.close()
-            await b.close()
-            await client.aclose()
-    doc = Replica()
-    for update in [stored.snapshot or b"", *stored.updates]:
-        if update:
-            doc.receive(update)
-    assert set(doc.view()) == {new, bs}, "the deleted board was written back"
-
-
-async def test_a_compaction_of_a_board_deleted_and_drawn_on_again_as_it_ran_writes_nothing(
-        tmp_path: Path) -> None:
-    """b's compaction reads the board's version, snapshot and log; before it writes, a deletes
-    the board and someone draws on it again. The new board's version is not the one b read (a
-    version is never drawn twice), so b's compaction neither writes the deleted board back nor
-    trims the new board's acknowledged entries."""
-    need_redis()
-    key = BoardKey("s1", "main")
-    with RedisProcess(tmp_path / "redis") as redis:
-        client = Redis.from_url(redis.url)
-        a = RedisBoardStore(client, prefix=PREFIX, clock=lambda: 100.0)
-        b = RedisBoardStore(client, prefix=PREFIX, clock=lambda: 100.0)
-        await a.start()
-        await b.start()
-        try:
-            old = Replica()
-            secret = old.stroke([1.0, 2.0])
-            (u,) = old.take()
-            await a.append(key, u)
-            later = Replica()
-            new = later.stroke([5.0, 6.0])
-            (v,) = later.take()
-            read = b._snapshot_and_log
-
-            async def read_then_deleted_and_drawn(k: BoardKey) -> tuple[int, bytes, list[bytes]]:
-                found = await read(k)
-                assert await a.delete_boards("s1", ["main"]) == 1
-                await a.append(key, v)
-                return found
-
-            b._snapshot_and_log = read_then_deleted_and_drawn  # type: ignore[method-assign]
-            await b.compact(key, u)  # b's copy: the board as it read it
-            stored = await a.load(key)
-        finally:
-            await a.close()
-            await b.close()
-            await client.aclose()
-    doc = Replica()
-    for update in [stored.snapshot or b"", *stored.updates]:
-        if update:
-            doc.receive(update)
-    assert secret not in doc.view(), "the deleted board was written back"
-    assert set(doc.view()) == {new}, "the new board's entries were trimmed"
