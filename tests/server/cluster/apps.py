@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
 
 from clients.server import RedisProcess
 from server.cluster import Cluster
@@ -58,6 +59,15 @@ async def member(node: Node, s: dict[str, Any], role: str, name: str, **extra: A
     await p.connect(Api.token(s["join_urls"][role]))
     await p.join(name, **extra)
     return p
+
+
+async def cut_channels(redis: RedisProcess) -> None:
+    """Redis closes every process's channel connection (each sets its channels up again)."""
+    admin = Redis.from_url(redis.url)
+    try:
+        await admin.client_kill_filter(_type="pubsub")
+    finally:
+        await admin.aclose()
 
 
 async def ok(peer: Peer, event: str, data: object = None) -> dict[str, Any]:

@@ -9,11 +9,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from clients.server import RedisProcess
 from server.settings import HistoryBounds
-from tests.server.cluster.apps import Node, member, new_session, ok
+from tests.server.cluster.apps import Node, cut_channels, member, new_session, ok
 
 
 @pytest.mark.parametrize("node_extra", [{"history": HistoryBounds(events=3)}])
@@ -43,11 +42,7 @@ async def test_after_the_channels_were_down_a_gap_past_the_history_is_told(
         back.set()
 
     cluster._reconnect = reconnect  # type: ignore[method-assign]
-    admin = Redis.from_url(redis.url)
-    try:
-        await admin.client_kill_filter(_type="pubsub")
-    finally:
-        await admin.aclose()
+    await cut_channels(redis)
     await asyncio.wait_for(dropped.wait(), 10)
     for n in range(5):
         await ok(mia, "chat", {"text": f"missed {n}"})

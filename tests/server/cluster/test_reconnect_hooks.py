@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from redis.asyncio import Redis
 
 from clients.server import RedisProcess
-from tests.server.cluster.apps import Node, member, new_session, ok
+from tests.server.cluster.apps import Node, cut_channels, member, new_session, ok
 
 
 async def test_a_failing_catch_up_leaves_the_channels_working(
@@ -29,11 +28,7 @@ async def test_a_failing_catch_up_leaves_the_channels_working(
 
     b.cluster.after_reconnect.insert(0, broken)
     b.cluster.after_reconnect.append(last)
-    admin = Redis.from_url(redis.url)
-    try:
-        await admin.client_kill_filter(_type="pubsub")
-    finally:
-        await admin.aclose()
+    await cut_channels(redis)
     await asyncio.wait_for(caught_up.wait(), 10)
     assert "catching up after the channels were down failed in part" in caplog.text
     await ok(mia, "chat", {"text": "still heard"})
