@@ -181,7 +181,7 @@ class RedisStore:
             if answer[0] == -1:
                 await self.forget(session_id)
                 raise SessionNotFound("There is no session with this id.")
-            self._bring_up(session_id, rep, answer)
+            self._bring_up(rep, answer)
         rep.used = time.monotonic()
         return query(rep.session)
 
@@ -300,10 +300,10 @@ class RedisStore:
                 continue
             if status == 3:  # changes made elsewhere since: another process writes here too
                 rep.shared_until = loop.time() + SHARED_FOR
-            self._bring_up(sid, rep, answer)
+            self._bring_up(rep, answer)
             return
 
-    def _bring_up(self, sid: str, rep: Replica, answer: list[Any]) -> None:
+    def _bring_up(self, rep: Replica, answer: list[Any]) -> None:
         """Apply what Redis said the replica lacks (``redis_scripts._SINCE_ENTRY``)."""
         if answer[0] == 2:  # the log no longer reaches back to this replica
             rep.replace(answer[2], int(answer[3]), answer[4])
