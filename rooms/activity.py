@@ -13,6 +13,7 @@ from rooms.attendance import RATING_MAX, RATING_MIN
 from rooms.errors import IllegalTransition, InvalidPayload, NotAllowed, RatingClosed
 from rooms.events import (
     BoardEdited,
+    BoardsDeleted,
     BoardShown,
     CheckedIn,
     Event,
@@ -25,7 +26,7 @@ from rooms.events import (
 from rooms.roles import Action
 from rooms.session import Session
 from rooms.views import CheckInView
-from rooms.whiteboard import BOARD_EDIT_GAP
+from rooms.whiteboard import ALL_BOARDS, BOARD_EDIT_GAP
 
 GOAL_TEXT_MAX = 500
 COMMENT_MAX = 1000
@@ -127,3 +128,13 @@ def show_board(s: Session, participant_id: str, connection_id: str, room: str | 
     p = s.connected(participant_id, connection_id, action=Action.SHOW_BOARDS)
     s.board_shown = room
     return [BoardShown(s.id, now, p.id, room)]
+
+
+def delete_boards(s: Session, rooms: tuple[str, ...] | None, final: bool,
+                  now: float) -> list[Event]:
+    """Boards of the session (of ``rooms``; every one when None) are being deleted, or
+    (``final``) were: each becomes of a new generation. The server issues this before it
+    deletes them and again after, so a copy read while they were being deleted is of neither."""
+    for key in (ALL_BOARDS,) if rooms is None else rooms:
+        s.board_deletions[key] = s.board_deletions.get(key, 0) + 1
+    return [BoardsDeleted(s.id, now, rooms, final)]

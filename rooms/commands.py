@@ -285,6 +285,18 @@ class ShowBoard(Command[None]):
                                          self.at))
 
 
+@dataclass(frozen=True, slots=True)
+class DeleteBoards(Command[None]):
+    """The server deletes boards of the session (``activity.delete_boards``)."""
+
+    rooms: tuple[str, ...] | None
+    final: bool
+    at: float
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        return done(activity.delete_boards(s, self.rooms, self.final, self.at))
+
+
 # -- media ----------------------------------------------------------------------------------------
 
 
@@ -433,8 +445,8 @@ COMMAND_TYPES: tuple[type[Command[object]], ...] = (
     BreakoutCreate, BreakoutAssign, BreakoutAutoAssign, BreakoutOpen, BreakoutAdjust,
     BreakoutClose, BreakoutDiscard, BreakoutBroadcast, BreakoutVisit, BreakoutChoose,
     HelpRequest, HelpWithdraw, Tick, RaiseHand, SetSpeaking, React, CheckIn, Rate, EditBoard,
-    ShowBoard, ShareScreen, StopScreen, SetScreenPolicy, ReportFallback, MeasuredSpeaking,
-    ServerMediaStopped, ViewCaptions, SetTranscribed, SetRecognition, PostCaption,
+    ShowBoard, DeleteBoards, ShareScreen, StopScreen, SetScreenPolicy, ReportFallback,
+    MeasuredSpeaking, ServerMediaStopped, ViewCaptions, SetTranscribed, SetRecognition, PostCaption,
     StopWaiting, Admit, Decline, Moderate, SetLocked, EndForEveryone, RevokeLink, ForgetSent,
     ErasePerson, EraseParticipant,
 )

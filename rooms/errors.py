@@ -98,6 +98,12 @@ class BoardOutOfOrder(TandemError):
     code = "board_out_of_order"
 
 
+class BoardDeleted(TandemError):
+    """A board change was made on a copy of a board that has been deleted since."""
+
+    code = "board_deleted"
+
+
 class NotRecorded(TandemError):
     """The action took effect but its record could not be made durable; it was not confirmed."""
 

@@ -295,6 +295,18 @@ class BoardShown:
     room: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class BoardsDeleted:
+    """Boards of the session (of ``rooms``; every one when None) are being deleted from the
+    store, or (``final``) were: each is of a new generation from now on
+    (``Session.board_generation``), so that a copy of it read before is known as deleted."""
+
+    session_id: str
+    at: float
+    rooms: tuple[str, ...] | None
+    final: bool
+
+
 # -- moderation -----------------------------------------------------------------------------------
 
 # What a mentor (or admin) did: to a participant (mute, stop_camera, stop_screen, allow: lift a
@@ -405,6 +417,7 @@ Event = (
     | Rated
     | BoardEdited
     | BoardShown
+    | BoardsDeleted
     | Moderated
     | ParticipantRemoved
     | ParticipantErased

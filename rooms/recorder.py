@@ -23,6 +23,7 @@ from rooms.attendance import (
 from rooms.events import (
     Admitted,
     BoardEdited,
+    BoardsDeleted,
     BoardShown,
     BreakoutsChanged,
     BreakoutWarning,
@@ -164,8 +165,8 @@ def writes_for(event: Event) -> Writes:
                                event.target_person_id, value=int(event.locked),
                                text=f"{event.action} by {event.actor_id}"))
         case (ConnectionReplaced() | BreakoutsChanged() | BreakoutWarning() | BoardShown()
-              | MediaRouteChanged() | ParticipantRemoved() | WaitingChanged() | Admitted()
-              | Declined() | SessionLockChanged() | ScreenPolicyChanged()
+              | BoardsDeleted() | MediaRouteChanged() | ParticipantRemoved() | WaitingChanged()
+              | Admitted() | Declined() | SessionLockChanged() | ScreenPolicyChanged()
               | ParticipantErased()):  # (the ledger's records are erased apart)
             return NOTHING
         case _:

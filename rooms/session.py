@@ -63,7 +63,7 @@ from rooms.views import (
     SessionView,
     SignalRoute,
 )
-from rooms.whiteboard import pair_key
+from rooms.whiteboard import ALL_BOARDS, pair_key
 
 TITLE_MAX = 200
 GOAL_MAX = 2000
@@ -103,6 +103,10 @@ class Session:
     waiting: dict[str, Waiter] = field(default_factory=dict)
     removed: set[str] = field(default_factory=set)
     link_generations: dict[str, int] = field(default_factory=dict)
+    # How many times each room's board was deleted (``ALL_BOARDS``: every board of the session
+    # at once): a page's copy of a board of an earlier generation is of a deleted board
+    # (``board_generation``), and nothing of it may be sent back.
+    board_deletions: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -470,7 +474,12 @@ class Session:
         """A connected participant, with their room and session, checked as ``connected`` does
         (a feature's checks before it does anything)."""
         p = self.connected(participant_id, connection_id, action=action, room=room)
-        return MemberView(p.view(), self.room_ref(p.room), self.title, pair_key(self.plan))
+        return MemberView(p.view(), self.room_ref(p.room), self.title, pair_key(self.plan),
+                          self.board_generation(p.room))
+
+    def board_generation(self, room: str) -> int:
+        """Which generation the board of ``room`` is of: it changes whenever it is deleted."""
+        return self.board_deletions.get(ALL_BOARDS, 0) + self.board_deletions.get(room, 0)
 
     def breakout_view(self) -> BreakoutView | None:
         if self.breakouts is None:

@@ -30,7 +30,7 @@ from rooms.roster import CaptionConsent, RosterEntry, Schedule, SessionPlan, Wai
 from rooms.session import Session
 from rooms.views import CheckInView, HelpView
 
-SNAPSHOT_VERSION = 6
+SNAPSHOT_VERSION = 7
 # Versions this one reads: 1 had no screen shares, server-measured speaking or media fallbacks
 # (all absent then, so they read as off); 2 had no captions (a session then reads as "live", its
 # people as not viewing captions, transcribed, recognised by the server and not told). A stored
@@ -38,8 +38,8 @@ SNAPSHOT_VERSION = 6
 # 3 had no moderation (a session then reads as unlocked, nobody waiting, removed or revoked, its
 # waiting room off (as sessions were then), nobody's microphone or camera locked). 4 kept no ids
 # of the requests people's pages sent (``sent``; absent when there are none); 5 only those of
-# chat messages, under ``sent_chats``.
-READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
+# chat messages, under ``sent_chats``. 6 counted no board deletions (none then).
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7)
 Data = dict[str, Any]
 
 
@@ -76,6 +76,7 @@ def snapshot(s: Session, *, with_chat: bool = True) -> Data:
         "waiting": [_waiter(w) for w in s.waiting.values()],
         "removed": sorted(s.removed),
         "link_generations": dict(sorted(s.link_generations.items())),
+        "board_deletions": dict(sorted(s.board_deletions.items())),
     }
 
 
@@ -107,6 +108,7 @@ def restore(data: Data) -> Session:
             waiting={w.id: w for w in map(_waiter_from, data.get("waiting", ()))},
             removed=set(data.get("removed", ())),
             link_generations=dict(data.get("link_generations", {})),
+            board_deletions=dict(data.get("board_deletions", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"A session snapshot is damaged: {exc!r}") from None

@@ -135,6 +135,7 @@ class MemberView:
     room: RoomRef
     session_title: str
     pair_key: str | None
+    board_generation: int = 0  # of the board of their room (``Session.board_generation``)
 
 
 @dataclass(frozen=True, slots=True)

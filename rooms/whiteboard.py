@@ -37,6 +37,8 @@ BOARD_EDIT_GAP = 2.0
 # board holds this many such updates at most (and no more than one update's bytes in all).
 HELD_SECONDS = 5.0
 HELD_UPDATES = 8
+# Where a session counts the deletions of all its boards at once (no room id has this form).
+ALL_BOARDS = "*"
 
 
 @dataclass(frozen=True, slots=True)

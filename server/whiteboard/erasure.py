@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from rooms.whiteboard import participant_mark, person_mark
 from server.context import Erased, Erasure
@@ -42,21 +43,14 @@ class BoardErasure:
         live = set(await self.events.ctx.store.session_ids())
         old = [sid for sid in await store.created_before(before) if sid not in live]
         for session_id in old:
-            self.events.forget_here(session_id, deleted=True)
-            try:
-                await store.delete_session(session_id)
-            finally:  # the deletion may have been made though its answer was lost
-                await self.events.deleted(session_id)
+            await self.events.delete(session_id, None, partial(store.delete_session, session_id))
         return {"sessions' boards": len(old)} if old else {}
 
     async def _erase(self, mark: str) -> int:
         store = self.events.boards.store
         deleted = 0
         for session_id, rooms in (await store.marked(mark)).items():
-            self.events.forget_here(session_id, rooms, deleted=True)
-            try:
-                deleted += await store.delete_boards(session_id, rooms)
-            finally:  # the deletion may have been made though its answer was lost
-                await self.events.deleted(session_id, rooms)
+            deleted += await self.events.delete(
+                session_id, rooms, partial(store.delete_boards, session_id, rooms))
             logger.info("boards of session %s deleted on request: %s", session_id, rooms)
         return deleted

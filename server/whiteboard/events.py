@@ -10,15 +10,17 @@ back after a restart); the boards themselves are pycrdt documents kept by ``Boar
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from redis.exceptions import RedisError
 
-from rooms.commands import EditBoard, ShowBoard
-from rooms.errors import InvalidPayload
+from rooms.commands import DeleteBoards, EditBoard, ShowBoard
+from rooms.errors import BoardDeleted, InvalidPayload, SessionNotFound
 from rooms.events import (
     BoardEdited,
+    BoardsDeleted,
     BoardShown,
     Event,
     ParticipantLeft,
@@ -40,6 +42,7 @@ from server.whiteboard.store import BoardMeta
 from server.whiteboard.sync import BoardSync
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -60,6 +63,7 @@ class WhiteboardEvents:
         gw.on(w.SHOW, self.on_show, lim.other_rate, lim.other_burst)
         d.deliver_with(BoardEdited, nothing_to_send)  # the update itself is relayed coalesced
         d.deliver_with(BoardShown, self._shown)
+        d.deliver_with(BoardsDeleted, self._boards_deleted)
         d.add_recorder(self._presence)
         # What waits to be relayed of a board is bounded as the board is; past it the relay
         # sends the board's whole document instead.
@@ -74,21 +78,48 @@ class WhiteboardEvents:
         self.relay.forget(session_id, rooms, deleted=deleted)
         self.metas.pop(session_id, None)
 
+    async def delete(self, session_id: str, rooms: list[str] | None,
+                     deletion: Callable[[], Awaitable[T]]) -> T:
+        """Delete boards of a session (of ``rooms``; all when None): from the store, as
+        ``deletion`` does, and from everywhere else (``deleted``). Each board is of a new
+        generation (the session keeps it) as this starts and again once it is done: a page's
+        copy read before or meanwhile is of neither, so nothing of it is taken back."""
+        await self._new_generation(session_id, rooms, final=False)
+        self.forget_here(session_id, rooms, deleted=True)
+        try:
+            return await deletion()
+        finally:  # the deletion may have been made though its answer was lost
+            await self.deleted(session_id, rooms)
+
     async def deleted(self, session_id: str, rooms: list[str] | None = None) -> None:
         """Boards were deleted from the store (or may have been: the store's answer was lost):
-        drop them from memory, here and in the other processes."""
+        drop them from memory, here and in the other processes, and tell the pages showing
+        them, each board now of a new generation."""
         self.forget_here(session_id, rooms, deleted=True)
         if self.sync is not None:
             await self.sync.forget(session_id, rooms)
-        # The pages that show them drop their copies too: a page syncing again later would
-        # otherwise send its copy back, as a new board (a deletion request's strokes with it).
+        await self._new_generation(session_id, rooms, final=True)
+
+    async def _new_generation(self, session_id: str, rooms: list[str] | None, *,
+                              final: bool) -> None:
+        command = DeleteBoards(None if rooms is None else tuple(rooms), final, self.ctx.clock())
         try:
-            for room in rooms if rooms is not None else [None]:
+            await self.ctx.execute(session_id, command)
+        except SessionNotFound:
+            pass  # a session no longer held has nobody to show its boards to
+
+    async def _boards_deleted(self, e: BoardsDeleted, actor_sid: str | None) -> None:
+        """The pages showing deleted boards drop their copies (``board_deleted``): a page
+        syncing again later would otherwise send its copy back, as a new board."""
+        if not e.final:
+            return
+        try:
+            for room in e.rooms if e.rooms is not None else [None]:
                 await self.ctx.gateway.emit(w.BOARD_DELETED({"room": room}),
-                                            room=session_key(session_id))
+                                            room=session_key(e.session_id))
         except (RedisError, OSError):
             logger.warning("session %s: the pages showing its deleted boards could not be told "
-                           "(Redis is out of reach)", session_id)
+                           "(Redis is out of reach)", e.session_id)
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -170,6 +201,10 @@ class WhiteboardEvents:
         session_id = conn.session_id
         board = await self._board(session_id, member)
         role = member.participant.role
+        generation = member.board_generation
+        # A copy of a board deleted since is answered with the whole board: the page drops it
+        # (what it lacks, reckoned from what the copy holds, would miss what the copy had).
+        state = p.state if p.generation in (None, generation) else b""
         shown = None
         if p.room == MAIN_ROOM:
             room = await self.ctx.store.read(session_id, lambda s: s.board_shown)
@@ -177,7 +212,7 @@ class WhiteboardEvents:
         return {
             "ok": True,
             "room": {"id": p.room, "name": member.room.name},
-            "update": board.missing(p.state),
+            "update": board.missing(state),
             "state": board.state_vector(),
             "can_draw": can(role, Action.DRAW_ON_BOARD),
             "can_clear": can(role, Action.CLEAR_BOARD),
@@ -187,10 +222,14 @@ class WhiteboardEvents:
                 "board_bytes": board.limits.board_bytes,
             },
             "shown": shown,
+            "generation": generation,
         }
 
     async def on_update(self, conn: Connection, p: w.BoardUpdatePayload) -> w.UpdateAck:
         member = await self._member(conn, Action.DRAW_ON_BOARD, p.room)
+        if p.generation is not None and p.generation != member.board_generation:
+            raise BoardDeleted("This board was deleted since the change was made on it; "
+                               "sync the board again, without the copy it was made on.")
         board = await self._board(conn.session_id, member)
         who = member.participant
         pid = who.id

@@ -79,11 +79,8 @@ class WhiteboardRoutes:
         admin = await require_admin(request)
         session_id = request.match_info["session_id"]
         BoardKey(session_id, MAIN_ROOM)
-        self.events.forget_here(session_id, deleted=True)
-        try:
-            deleted = await self.events.boards.store.delete_session(session_id)
-        finally:  # the deletion may have been made though its answer was lost
-            await self.events.deleted(session_id)
+        deleted = await self.events.delete(
+            session_id, None, lambda: self.events.boards.store.delete_session(session_id))
         await self.ctx.audit.record(admin, "boards.deleted", f"sessions/{session_id}/boards",
                                     {"deleted": deleted})
         return web.json_response({"session_id": session_id, "deleted": deleted})

@@ -22,6 +22,7 @@ from server.protocol import (
 
 BOARD_STATE_MAX = 64 * 1024  # a state vector: a few bytes per client that ever edited
 CURSOR_RANGE = 1_000_000.0
+GENERATION_MAX = 2**53  # a board's generation: how many times it was deleted (JSON-safe)
 # Boards of rooms from before room ids named their round ("b1") can still be listed and shown.
 BOARD_ROOM_MAX = 64
 
@@ -35,11 +36,17 @@ class BoardRoomPayload(InboundModel):
 class BoardSyncPayload(InboundModel):
     room: Text = Field(min_length=1, max_length=ROOM_ID_MAX)
     state: bytes = Field(default=b"", max_length=BOARD_STATE_MAX)
+    # The generation of the board the page's copy came from (its last sync's), if it has one:
+    # a copy of a deleted board is answered with the whole board, not told what it lacks.
+    generation: int | None = Field(default=None, ge=0, le=GENERATION_MAX)
 
 
 class BoardUpdatePayload(InboundModel):
     room: Text = Field(min_length=1, max_length=ROOM_ID_MAX)
     update: bytes  # its size limit is a setting, checked by the board (payload_too_large)
+    # Of the board the change was made on (the page's last sync): refused, ``board_deleted``,
+    # when the board was deleted since.
+    generation: int | None = Field(default=None, ge=0, le=GENERATION_MAX)
 
 
 class BoardCursorPayload(InboundModel):
@@ -86,6 +93,7 @@ class SyncAck(TypedDict):
     can_show: bool
     limits: BoardLimitsWire
     shown: ShownWire | None
+    generation: int
 
 
 class UpdateAck(TypedDict):

@@ -202,6 +202,11 @@ def board(x: Script, s: Session) -> c.Command[object]:
     return c.EditBoard(*x.who(s), x.room(s), x.data.draw(st.booleans()), x.now)
 
 
+def delete_boards(x: Script, s: Session) -> c.Command[object]:
+    rooms = None if x.data.draw(st.booleans()) else (x.room(s),)
+    return c.DeleteBoards(rooms, x.data.draw(st.booleans()), x.now)
+
+
 def show(x: Script, s: Session) -> c.Command[object]:
     room = None if x.data.draw(st.booleans()) else x.room(s)
     return c.ShowBoard(*x.who(s), room, x.now)
@@ -265,6 +270,7 @@ def moderate(x: Script, s: Session) -> c.Command[object]:
 KINDS = [join] * 6 + [leave, drop, chat, chat, media, create, create, assign, assign, shuffle,
                       open_, open_, adjust, close, discard, broadcast, visit, choose, help_,
                       tick, tick, hand, hand, speaking, react, check_in, rate, board, show,
+                      delete_boards,
                       groups, restart, end, screen, server_media, moderate, moderate]
 
 

@@ -95,6 +95,8 @@ export class BoardSync {
     this.doc.destroy();
     const doc = new Y.Doc();
     this.doc = doc;
+    /** @type {number | null} the generation of the board this copy is of (its last sync's) */
+    this.generation = null;
     this.items = doc.getMap("items");
     this.undo = new Y.UndoManager(this.items, { trackedOrigins: new Set([LOCAL]), captureTimeout: 60000 });
     this.pending = [];
@@ -119,7 +121,8 @@ export class BoardSync {
     const update = this.pending.length === 1 ? this.pending[0] : Y.mergeUpdates(this.pending);
     this.pending = [];
     const doc = this.doc;
-    this.transport.request(CLIENT_EVENTS.BOARD_UPDATE, { room: this.room, update: toBuffer(update) }).then((ack) => {
+    const sent = { room: this.room, update: toBuffer(update), ...this.ofGeneration() };
+    this.transport.request(CLIENT_EVENTS.BOARD_UPDATE, sent).then((ack) => {
       if (ack.ok || doc !== this.doc) return;
       const next = afterRefusal(ack.error);
       if (!next.resync) return;
@@ -137,14 +140,24 @@ export class BoardSync {
   async sync() {
     if (!this.room) return;
     const room = this.room;
-    const doc = this.doc;
+    let doc = this.doc;
     this.synced = false;
-    const ack = await this.transport.request(CLIENT_EVENTS.BOARD_SYNC, { room, state: toBuffer(Y.encodeStateVector(doc)) });
+    const asked = { room, state: toBuffer(Y.encodeStateVector(doc)), ...this.ofGeneration() };
+    const ack = await this.transport.request(CLIENT_EVENTS.BOARD_SYNC, asked);
     if (doc !== this.doc || room !== this.room) return;
     if (!ack.ok) {
       this.listener.status(refusedWords(ack.error, "whiteboard.load_failed"));
       return;
     }
+    const generation = typeof ack.generation === "number" ? ack.generation : null;
+    if (this.generation !== null && generation !== null && generation !== this.generation) {
+      // The board was deleted since this copy was synced (the page missed `board_deleted`): the
+      // server sent the whole board; the copy, and what was drawn on it meanwhile, go.
+      this.newDoc();
+      doc = this.doc;
+      this.listener.status(refusedWords({ code: "board_deleted" }, "whiteboard.refusal.board_deleted"));
+    }
+    this.generation = generation;
     Y.applyUpdate(doc, new Uint8Array(ack.update), REMOTE);
     this.permissions = { canDraw: !!ack.can_draw, canClear: !!ack.can_clear, canShow: !!ack.can_show };
     // What this page has that the server lacks (changes made while disconnected).
@@ -154,6 +167,11 @@ export class BoardSync {
     this.listener.shown(ack.shown || null);
     if (this.pending.length) this.flush();
     this.listener.changed();
+  }
+
+  /** What names this copy's generation in a request (nothing before its first sync). */
+  ofGeneration() {
+    return this.generation === null ? {} : { generation: this.generation };
   }
 
   /** Follow the board of this room. @param {string} room */

@@ -45,9 +45,11 @@ export function words(ref, values) {
 export const TEXT_MAX = 2000;
 
 // Refusals that mean the server did not keep this page's last change: start again from its copy.
-const DISCARD = new Set(["board_full", "payload_too_large", "invalid_payload", "not_allowed"]);
+// (`board_deleted`: the copy the change was made on is of a board deleted since.)
+const DISCARD = new Set(["board_full", "payload_too_large", "invalid_payload", "not_allowed", "board_deleted"]);
 const MESSAGES = /** @type {Record<string, string>} */ ({
   board_full: "i18n:whiteboard.refusal.board_full",
+  board_deleted: "i18n:whiteboard.refusal.board_deleted",
   payload_too_large: "i18n:whiteboard.refusal.payload_too_large",
   not_allowed: "i18n:whiteboard.refusal.not_allowed",
   rate_limited: "i18n:whiteboard.refusal.rate_limited",

@@ -134,3 +134,75 @@ test("board_deleted for my room drops my copy and syncs the empty board; another
   await eventually(() => syncs() === 3 && board.synced);
   board.destroy();
 });
+
+/** A server board with a generation, as the real one: a sync naming an older one gets the whole board. */
+function generationalBoard() {
+  const board = { doc: new Y.Doc(), generation: 0, updates: /** @type {any[]} */ ([]) };
+  board.answer = (event, payload) => {
+    if (event === "board_sync") {
+      const stale = payload.generation !== undefined && payload.generation !== board.generation;
+      return {
+        ok: true,
+        update: toBuffer(Y.encodeStateAsUpdate(board.doc, stale ? undefined : new Uint8Array(payload.state))),
+        state: toBuffer(Y.encodeStateVector(board.doc)),
+        can_draw: true, can_clear: false, can_show: false, shown: null, generation: board.generation,
+      };
+    }
+    if (event === "board_update") {
+      board.updates.push(payload);
+      if (payload.generation !== board.generation) return { ok: false, error: { code: "board_deleted", message: "" } };
+      Y.applyUpdate(board.doc, new Uint8Array(payload.update));
+    }
+    return { ok: true };
+  };
+  return board;
+}
+
+test("a page that missed its board's deletion drops its copy on syncing again, what it drew while away with it", async () => {
+  const server = generationalBoard();
+  server.doc.getMap("items").set("old", new Y.Map([["type", "rect"]]));
+  const transport = new FakeTransport((e, p) => server.answer(e, p));
+  const dispatcher = new Dispatcher();
+  const said = [];
+  const board = new BoardSync({ transport, dispatcher, participantId: () => "ana" }, { changed: () => {}, status: (s) => said.push(s), shown: () => {} });
+  await board.enterRoom("main");
+  assert.equal(transport.sent[0].payload.generation, undefined, "a new copy names no generation");
+  assert.equal(board.generation, 0);
+  // A change sent names the copy's generation.
+  board.createItem({ type: "rect", x: 1, y: 1, w: 2, h: 2 });
+  await eventually(() => server.updates.length === 1);
+  assert.equal(server.updates[0].generation, 0);
+  // Away: a drawing, then the board is deleted on the server (the page is not told) and drawn on afresh.
+  transport.connected = false;
+  board.createItem({ type: "ellipse", x: 5, y: 5, w: 2, h: 2 });
+  server.doc = new Y.Doc();
+  server.generation = 2;
+  server.doc.getMap("items").set("new", new Y.Map([["type", "line"]]));
+  transport.connected = true;
+  await board.sync();
+  assert.equal(transport.sent.at(-1).payload.generation, 0);
+  assert.deepEqual([...board.items.keys()], ["new"], "the copy went; the board is as the server holds it");
+  assert.equal(board.generation, 2);
+  assert.equal(said.length, 1, "the page says why its drawing went");
+  board.flush(); // (a request is recorded as it is made)
+  assert.equal(transport.sent.filter((s) => s.event === "board_update").length, 1, "nothing of the copy was sent back");
+  assert.deepEqual([...server.doc.getMap("items").keys()], ["new"]);
+  board.destroy();
+});
+
+test("a change refused as made on a deleted board drops the copy and syncs afresh", async () => {
+  const server = generationalBoard();
+  const transport = new FakeTransport((e, p) => server.answer(e, p));
+  const dispatcher = new Dispatcher();
+  const board = new BoardSync({ transport, dispatcher, participantId: () => "ana" }, { changed: () => {}, status: () => {}, shown: () => {} });
+  await board.enterRoom("main");
+  server.doc = new Y.Doc();
+  server.generation = 1;
+  board.createItem({ type: "rect", x: 1, y: 1, w: 2, h: 2 });
+  await eventually(() => server.updates.length === 1 && board.synced && board.generation === 1);
+  assert.equal(board.items.size, 0);
+  assert.equal(server.doc.getMap("items").size, 0);
+  assert.equal(transport.sent.at(-1).event, "board_sync");
+  assert.equal(transport.sent.at(-1).payload.generation, undefined);
+  board.destroy();
+});
