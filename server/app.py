@@ -228,6 +228,22 @@ def _join_cluster(ctx: Context, cluster: Cluster, sio: TandemSocketServer) -> No
     store.loaded = lambda session_id: [hook(session_id) for hook in ctx.on_load]
     cluster.local_emit = sio.emit_parts
 
+    def skipped(session_id: str) -> None:
+        """Changes of a session made elsewhere were never delivered here (``RedisStore.
+        _replace``): its connections here are taken out of its rooms at once and closed; each
+        page joins again (into what the session now says) and replays what it missed."""
+        gateway = ctx.gateway
+        closing = [sid for sid, conn in gateway.connections.items()
+                   if conn.session_id == session_id]
+        for sid in closing:
+            gateway.leave_rooms(sid)
+            gateway.spawn(gateway.sio.disconnect(sid))
+        if closing:
+            logger.warning("session %s: changes made elsewhere were not delivered here; its %d "
+                           "connections here are closed to join again", session_id, len(closing))
+
+    store.skipped = skipped
+
 
 async def _storage(database: Database | PgDatabase, store: MemoryStore | RedisStore,
                    ledger: SqliteLedger | PostgresLedger, cluster: Cluster | None,

@@ -81,6 +81,9 @@ class RedisStore:
         self.subscribe: Callable[[str], Awaitable[None]] | None = None
         self.unsubscribe: Callable[[str], Awaitable[None]] | None = None
         self.loaded: Callable[[str], object] | None = None  # told of each session loaded here
+        # Told of a session whose replica here was read again past changes made elsewhere
+        # whose events were never delivered here (``_replace``).
+        self.skipped: Callable[[str], object] | None = None
         # Told at once of the events of each command applied here and kept, before they wait
         # for their delivery (``Delivery.applied``).
         self.applied: Callable[[Sequence[Event]], None] | None = None
@@ -306,7 +309,7 @@ class RedisStore:
     def _bring_up(self, rep: Replica, answer: list[Any]) -> None:
         """Apply what Redis said the replica lacks (``redis_scripts._SINCE_ENTRY``)."""
         if answer[0] == 2:  # the log no longer reaches back to this replica
-            rep.replace(answer[2], int(answer[3]), answer[4])
+            self._replace(rep, answer[2], int(answer[3]), answer[4])
         elif answer[0] == 3:  # the entries since
             self._catch_up(rep, answer[2])
 
@@ -472,7 +475,20 @@ class RedisStore:
             await self.forget(sid)
             raise SessionNotFound("There is no session with this id.")
         _, snap, first, entries = answer
-        rep.replace(snap, first, entries)
+        self._replace(rep, snap, first, entries)
+
+    def _replace(self, rep: Replica, snap: bytes, first: int, entries: list[bytes]) -> None:
+        """Read the replica again from Redis's snapshot and the entries since; the events of
+        the entries after the one it was at are delivered here. When the snapshot was taken
+        past that entry (an erasure or the session's end, whose snapshot empties the log, or a
+        replica far behind), what the entries between caused was never delivered here, and
+        ``skipped`` is told: the connections here are sent away, to join again into what the
+        session now says (someone erased meanwhile is not to hear the room any more)."""
+        behind = rep.seq < first
+        for events in rep.replace(snap, first, entries):
+            self._queue(rep, events)
+        if behind and self.skipped is not None:
+            self.skipped(rep.session.id)
 
     def _catch_up(self, rep: Replica, entries: list[bytes]) -> None:
         for events in rep.apply_entries(entries):
@@ -565,7 +581,7 @@ class RedisStore:
             return
         seq, snap, first, entries = answer
         if rep.stale or rep.seq < first:
-            rep.replace(snap, first, entries)
+            self._replace(rep, snap, first, entries)
             return
         self._catch_up(rep, entries[rep.seq - first:])
         if rep.seq != seq:

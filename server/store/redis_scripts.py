@@ -5,7 +5,10 @@ the keys and arguments are passed). Each runs atomically in Redis.
   and return the log entries the caller's replica lacks, or the whole session.
 - ``APPEND``: append a command's entry (or a new snapshot) if the caller holds the lease and its
   replica is at the last entry, publish the command, and keep the lease for the caller (2) unless
-  it is wanted, else give it back (1); 0 when refused.
+  it is wanted, else give it back (1); 0 when refused. The log keeps the entries since the
+  snapshot before the last (``logfrom``: the entry the log's first follows), so that a replica
+  a little behind when a snapshot is taken still gets the entries it lacks, and delivers their
+  events; a snapshot given without its entry (an erasure, an ended session) empties the log.
 - ``RELEASE``: give the lease back if the caller holds it.
 - ``LOAD``: the session as Redis holds it; ``LATEST``: what a replica at an entry lacks.
 - ``ADD``: a new session, and its place in the index by creation time.
@@ -18,11 +21,14 @@ _SINCE_ENTRY = """
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 local have = tonumber(ARGV[0])
 if have == seq then return {1, seq} end
-local base = tonumber(redis.call('HGET', KEYS[1], 'base'))
-if have < base or have > seq then
-  return {2, seq, redis.call('HGET', KEYS[1], 'snap'), base, redis.call('LRANGE', KEYS[2], 0, -1)}
+local h = redis.call('HMGET', KEYS[1], 'base', 'logfrom')
+local base = tonumber(h[1])
+local from = tonumber(h[2] or h[1])
+if have < from or have > seq then
+  return {2, seq, redis.call('HGET', KEYS[1], 'snap'), base,
+          redis.call('LRANGE', KEYS[2], base - from, -1)}
 end
-return {3, seq, redis.call('LRANGE', KEYS[2], have - base, -1)}
+return {3, seq, redis.call('LRANGE', KEYS[2], have - from, -1)}
 """
 RESERVE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
@@ -46,8 +52,14 @@ if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 if seq ~= tonumber(ARGV[2]) then return 0 end
 seq = seq + 1
-if ARGV[5] ~= '' then
-  redis.call('HSET', KEYS[1], 'snap', ARGV[5], 'base', seq, 'seq', seq)
+if ARGV[5] ~= '' and ARGV[3] ~= '' then
+  local h = redis.call('HMGET', KEYS[1], 'base', 'logfrom')
+  local base = tonumber(h[1])
+  redis.call('RPUSH', KEYS[2], ARGV[3])
+  redis.call('LTRIM', KEYS[2], base - tonumber(h[2] or h[1]), -1)
+  redis.call('HSET', KEYS[1], 'snap', ARGV[5], 'base', seq, 'seq', seq, 'logfrom', base)
+elseif ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[1], 'snap', ARGV[5], 'base', seq, 'seq', seq, 'logfrom', seq)
   redis.call('DEL', KEYS[2])
 else
   redis.call('RPUSH', KEYS[2], ARGV[3])
@@ -67,8 +79,10 @@ return 1
 """
 LOAD = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
-local h = redis.call('HMGET', KEYS[1], 'seq', 'snap', 'base')
-return {tonumber(h[1]), h[2], tonumber(h[3]), redis.call('LRANGE', KEYS[2], 0, -1)}
+local h = redis.call('HMGET', KEYS[1], 'seq', 'snap', 'base', 'logfrom')
+local base = tonumber(h[3])
+local from = tonumber(h[4] or h[3])
+return {tonumber(h[1]), h[2], base, redis.call('LRANGE', KEYS[2], base - from, -1)}
 """
 ADD = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end

@@ -51,12 +51,18 @@ class Replica:
     let_go: asyncio.TimerHandle | None = None
     shared_until: float = 0.0
 
-    def replace(self, snapshot: bytes, first: int, entries: list[bytes]) -> None:
-        """Read again from Redis: its snapshot, taken at entry ``first``, and the entries since
-        (the events between are not delivered here)."""
+    def replace(self, snapshot: bytes, first: int,
+                entries: list[bytes]) -> list[tuple[Event, ...]]:
+        """Read again from Redis: its snapshot, taken at entry ``first``, and the entries since.
+        The events of the entries after the one the replica was at are returned (to deliver
+        here); those of the entries it had not reached when the snapshot was taken are lost
+        (``RedisStore._replace``)."""
+        had = self.seq
         self.session, self.seq = decode_session(snapshot), first
         self.snapshot_bytes, self.since_snapshot, self.stale = len(snapshot), 0, False
-        self.apply_entries(entries)
+        known = min(max(had - first, 0), len(entries))
+        self.apply_entries(entries[:known])
+        return self.apply_entries(entries[known:])
 
     def apply_entries(self, entries: list[bytes]) -> list[tuple[Event, ...]]:
         """Apply the log's entries after ``seq``; the events each caused (to deliver here)."""
@@ -82,15 +88,18 @@ class Replica:
         return self.since_snapshot >= max(SNAPSHOT_FACTOR * self.snapshot_bytes, min_bytes)
 
     def to_keep(self, command: Command[object], min_bytes: int) -> tuple[bytes, bytes]:
-        """What the append keeps of a command just applied to the replica: its log entry, or
-        a snapshot that replaces the log (b"" for the other). A snapshot when one is due, when
-        the session has ended (kept without its chat), and for a command that is not journaled
-        (an erasure: its entry would name what it erased, and the log's earlier entries, which
-        do too, are deleted with it at once)."""
+        """What the append keeps of a command just applied to the replica: its log entry, a
+        snapshot (b"" for none), or both. A snapshot alone, which empties the log, when the
+        session has ended (kept without its chat) and for a command that is not journaled (an
+        erasure: its entry would name what it erased, and the log's earlier entries, which do
+        too, are deleted with it at once); both when a snapshot is due (the log keeps the entries
+        since the snapshot before, for the replicas a little behind: ``APPEND``)."""
         ended = self.session.state is SessionState.ENDED
-        if ended or not command.journaled or self.snapshot_due(min_bytes):
+        if ended or not command.journaled:
             return b"", encode_session(self.session, with_chat=not ended)
-        return encode_command(command.for_journal()), b""
+        entry = encode_command(command.for_journal())
+        due = self.snapshot_due(min_bytes)
+        return entry, encode_session(self.session) if due else b""
 
 
 async def sessions_where(ids: list[str], fetch: Fetch,
