@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from media.peers import PeerKey
-from rooms.captions import CAPTION_TEXT_MAX, attribute, wanted_speakers
+from rooms.captions import CAPTION_TEXT_MAX, CaptionSpeaker, attribute, wanted_speakers
 from rooms.commands import PostCaption, SetRecognition, SetTranscribed, ViewCaptions
 from rooms.errors import TandemError
 from rooms.events import (
@@ -129,6 +129,8 @@ class CaptionEvents:
             start = now
         if payload.final:
             opened.pop(key, None)
+            await self._attributed(conn.session_id, pid, conn.sid, payload.speaker_id, source,
+                                   payload.room)
             await self.ctx.execute(
                 conn.session_id,
                 PostCaption(pid, conn.sid, payload.speaker_id, payload.utterance, payload.text,
@@ -136,9 +138,8 @@ class CaptionEvents:
                 conn.sid,
             )
             return OK
-        who = await self.ctx.store.read(
-            conn.session_id,
-            lambda s: attribute(s, pid, conn.sid, payload.speaker_id, source, payload.room))
+        who = await self._attributed(conn.session_id, pid, conn.sid, payload.speaker_id, source,
+                                     payload.room)
         if key not in opened:
             while len(opened) >= TYPED_OPEN_MAX:
                 del opened[next(iter(opened))]
@@ -152,6 +153,19 @@ class CaptionEvents:
 
     async def _forget_connection(self, conn: Connection, reason: object) -> None:
         self.typed.pop(conn.sid, None)
+
+    async def _attributed(self, session_id: str, actor_id: str | None, sid: str | None,
+                          speaker_id: str, source: CaptionSource,
+                          heard_in: str | None) -> CaptionSpeaker:
+        """``rooms.captions.attribute``, asked of the session with every change kept so far.
+        A caption changes nothing in the session, so the store applies ``PostCaption`` to this
+        process's copy as it is; with several processes that copy may lag behind a change made
+        elsewhere and already acknowledged (the speaker turned captions of their speech off,
+        was moved, or was erased by a deletion request, whose history and records are gone by
+        then): their words must not be shown, kept in the room's history or recorded after it.
+        Brought up to date here first, the copy the command then meets is at least as recent."""
+        return await self.ctx.store.read_latest(
+            session_id, lambda s: attribute(s, actor_id, sid, speaker_id, source, heard_in))
 
     # -- delivery ---------------------------------------------------------------------------------
 
@@ -256,13 +270,12 @@ class CaptionEvents:
         may have been moved since: what was said in a breakout room stays there)."""
         session_id, pid = stream
         try:
+            who = await self._attributed(session_id, None, None, pid, "server", room)
             if final:
                 await self.ctx.execute(session_id, PostCaption(
                     None, None, pid, utterance, text[:CAPTION_TEXT_MAX], "server", start,
                     self.ctx.clock(), heard_in=room))
                 return
-            who = await self.ctx.store.read(
-                session_id, lambda s: attribute(s, None, None, pid, "server", heard_in=room))
         except TandemError as exc:  # they left, turned it off, or their page recognises now
             logger.info("a caption in session %s not shown: %s", session_id, exc.code)
             return

@@ -74,6 +74,11 @@ class TranscriptRoutes:
         admin = None
         if resume is None:
             admin = await require_admin(request)
+        else:
+            # The credential first: refused alike whether the session exists or not (an answer
+            # that told them apart would tell anyone which session ids exist), and its ledger
+            # read only for someone of the session.
+            self._holder(session_id, resume, None)
         ledger = self.ctx.ledger
         info = await ledger.session(session_id)
         records = await ledger.session_records(session_id)
@@ -83,13 +88,18 @@ class TranscriptRoutes:
             raise NoTranscript("This session keeps no transcript.")
         return admin, info.title, records
 
-    def _require_manager(self, session_id: str, resume: str, records: list[Record],
-                         ended_at: float | None) -> None:
+    def _holder(self, session_id: str, resume: str, ended_at: float | None) -> str:
+        """The participant a resume credential of this session names, or ``unauthorized``."""
         pid = (verify_resume_token(self.ctx.settings.secret, resume, session_id,
                                    self.ctx.clock(), session_ended_at=ended_at)
                if len(resume) <= TOKEN_MAX else None)
         if pid is None:
             raise Unauthorized("This credential is not valid for that session.")
+        return pid
+
+    def _require_manager(self, session_id: str, resume: str, records: list[Record],
+                         ended_at: float | None) -> None:
+        pid = self._holder(session_id, resume, ended_at)
         roles = {r.role for r in records if r.participant_id == pid and r.role is not None
                  and r.kind in (RecordKind.JOINED, RecordKind.REJOINED)}
         if not any(can(role, Action.MANAGE_BREAKOUTS) for role in roles):

@@ -42,14 +42,17 @@ from server.ledger import rows as ledger_rows
 from server.ledger.rows import (
     INSERTED_FIELDS,
     RECORD_COLUMNS,
+    ROOM_NAMED,
     ROSTER_COLUMNS,
     SESSION_COLUMNS,
     AliveMarks,
     info_from_row,
     record_from_row,
     record_row,
+    renamed_copy,
     roster_rows,
     session_row,
+    unnamed,
 )
 from server.postgres import Connection, PgDatabase, PgOp
 from server.writer import DatabaseUnavailable
@@ -205,6 +208,16 @@ class _DeletePerson(PgOp):
     person_id: str = ""
 
     async def run(self, conn: Connection) -> DeletionReport:
+        # as the SQLite ledger's: the rooms named after them are named by their number
+        for row in await conn.fetch("SELECT session_id, name FROM roster WHERE person_id = $1",
+                                    self.person_id):
+            rows = await conn.fetch("SELECT seq, room, text FROM records WHERE session_id = $1 "
+                                    "AND kind = $2", row[0], ROOM_NAMED)
+            renamed = unnamed([(r[0], r[1], r[2]) for r in rows], row[1])
+            if renamed:
+                await conn.executemany(renamed_copy("$1::text", "$2"), renamed)
+                await conn.execute("DELETE FROM records WHERE seq = ANY($1::bigint[])",
+                                   [seq for _, seq in renamed])
         records = _count(await conn.execute(
             "DELETE FROM records WHERE (session_id, participant_id) IN "
             "(SELECT DISTINCT session_id, participant_id FROM records WHERE person_id = $1)",

@@ -9,6 +9,7 @@ from typing import Any
 
 from rooms.attendance import Record, RecordKind, SessionInfo
 from rooms.roles import Role
+from rooms.room import breakout_parts
 from rooms.roster import CaptionConsent, RosterEntry, Schedule, SessionPlan
 from server.ledger import RECORD_FIELDS, SessionQuery
 
@@ -20,6 +21,31 @@ SESSION_COLUMNS = (
     "keep_chat, ended_at, captions"
 )
 ROSTER_COLUMNS = "person_id, name, role, email"
+
+# The room names recorded as a session's breakout rooms were made (``RoomsCreated``).
+ROOM_NAMED = RecordKind.ROOM_NAMED.value
+
+
+def unnamed(rows: Iterable[tuple[int, str, str | None]], name: str) -> list[tuple[str, int]]:
+    """Of a session's room names recorded (seq, room, name), those that hold the name of a
+    person being deleted, each with the name it takes instead: "Room n", n the room's number in
+    its round, as the session renames its rooms (``rooms.erasure``)."""
+    needle = name.casefold()
+    out = []
+    for seq, room, text in rows:
+        if text and needle and needle in text.casefold():
+            parts = breakout_parts(room)
+            out.append((f"Room {parts[1]}" if parts else "Room", seq))
+    return out
+
+
+def renamed_copy(text: str, seq: str) -> str:
+    """SQL that copies the record numbered by parameter ``seq`` with the text of parameter
+    ``text``: records are append-only, so a record renamed is copied, then deleted."""
+    picked = ", ".join(text if f == "text" else f for f in INSERTED_FIELDS)
+    return (f"INSERT INTO records ({', '.join(INSERTED_FIELDS)}) SELECT {picked} FROM records "
+            f"WHERE seq = {seq}")
+
 
 # A busy ledger rewrites its last sign of life (``last_alive``, where a restart closes the
 # presence a crash left open) at most this often, not with every commit: one row less per commit.

@@ -33,13 +33,16 @@ from server.ledger import (
 from server.ledger import rows as ledger_rows
 from server.ledger.rows import (
     RECORD_COLUMNS,
+    ROOM_NAMED,
     SESSION_COLUMNS,
     AliveMarks,
     info_from_row,
     record_from_row,
     record_row,
+    renamed_copy,
     roster_rows,
     session_row,
+    unnamed,
 )
 
 logger = logging.getLogger(__name__)
@@ -250,6 +253,15 @@ class _DeletePerson(Op):
     person_id: str = ""
 
     def run(self, db: sqlite3.Connection) -> DeletionReport:
+        # The rooms named after them (a pair's breakout room) are named by their number.
+        for session_id, name in db.execute(
+                "SELECT session_id, name FROM roster WHERE person_id = ?",
+                (self.person_id,)).fetchall():
+            rows = db.execute(f"SELECT seq, room, text FROM records WHERE seq IN ({SESSION_SEQS})"
+                              " AND kind = ?2", (session_id, ROOM_NAMED)).fetchall()
+            renamed = unnamed(rows, name)
+            db.executemany(renamed_copy("?1", "?2"), renamed)
+            db.executemany("DELETE FROM records WHERE seq = ?", [(seq,) for _, seq in renamed])
         records = 0
         for session_id, participant_id in db.execute(
                 "SELECT session_id, participant_id FROM record_people WHERE person_id = ?",

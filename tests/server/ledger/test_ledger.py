@@ -175,6 +175,26 @@ async def test_delete_a_person_everywhere_but_keep_anonymous_feedback(
         AnonymousRating("s1", day_of(T0), 2, "anonymous")]
 
 
+async def test_a_room_named_after_a_person_deleted_is_named_by_its_number(
+    ledger: AnyLedger,
+) -> None:
+    """The session renames a breakout room named after someone a deletion request erases
+    (``rooms.erasure``); the ledger's record of the room's name does too (transcripts and
+    exports head the room's lines with it). Other rooms, and other sessions', keep theirs."""
+    await ledger.put_session(session("s1"))
+    await ledger.put_session(session("s2", roster=()))
+    await ledger.append([
+        rec(K.ROOM_NAMED, "", room="1:b1", text="ben's pair", value=1),
+        rec(K.ROOM_NAMED, "", room="1:b2", text="Garden", value=1),
+        rec(K.ROOM_NAMED, "", room="2:b3", text="Ben and Ana", value=2),
+        rec(K.ROOM_NAMED, "", room="1:b1", session_id="s2", text="Ben's pair", value=1),
+    ])
+    await ledger.delete_person("ben")
+    named = [(r.room, r.text, r.value) for r in await ledger.session_records("s1")]
+    assert sorted(named) == [("1:b1", "Room 1", 1), ("1:b2", "Garden", 1), ("2:b3", "Room 3", 2)]
+    assert [r.text for r in await ledger.session_records("s2")] == ["Ben's pair"]
+
+
 async def test_anonymous_ratings_are_kept_apart_with_no_order_of_their_own(
     ledger: AnyLedger, backend: Backend
 ) -> None:
