@@ -23,7 +23,9 @@ COHORT_MAX = 5_000  # people in one cohort
 TERMS_MAX = 20  # goals, interests, skills, languages: at most this many each
 TERM_MAX = 60  # characters in one such term
 FREE_TEXT_MAX = 2_000
-SLOTS_MAX = 28  # weekly availability slots
+SLOTS_MAX = 28  # weekly availability slots, as people give them
+# ... as kept, each within one day: a slot past midnight is kept as two
+DAY_SLOTS_MAX = 2 * SLOTS_MAX
 CAPACITY_MAX = 10  # mentees one mentor may take (a small group at most)
 NEVER_PAIR_MAX = 50
 DEPARTMENT_MAX = 100
@@ -100,8 +102,9 @@ class Profile:
         if not is_time_zone(self.time_zone):
             raise InvalidPayload(f"time_zone: {self.time_zone[:40]!r} is not an IANA time zone "
                                  "(for example Europe/Madrid).")
-        if len(self.availability) > SLOTS_MAX:
-            raise InvalidPayload(f"availability: at most {SLOTS_MAX} weekly slots.")
+        if len(self.availability) > DAY_SLOTS_MAX:
+            raise InvalidPayload(f"availability: at most {SLOTS_MAX} weekly slots (each within "
+                                 f"a day, {DAY_SLOTS_MAX}).")
         object.__setattr__(self, "availability", tuple(sorted(set(self.availability))))
         if len(self.department) > DEPARTMENT_MAX:
             raise InvalidPayload(f"department: at most {DEPARTMENT_MAX} characters.")

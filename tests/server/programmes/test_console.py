@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from rooms.cohort import SLOTS_MAX
 from server.app import CONTEXT
 from server.documents import Put
 from server.programmes.store import COHORT_KINDS, PROPOSAL
@@ -324,3 +325,18 @@ async def test_deleting_a_cohort_deletes_everything_it_kept(
     for kind in COHORT_KINDS:
         assert await documents.find(kind, cohort) == [], kind
     assert len((await call(http, "GET", f"/api/cohorts/{other}/people"))["people"]) == 5
+
+
+async def test_as_many_weekly_times_as_allowed_are_kept_when_they_run_past_midnight(
+        http: aiohttp.ClientSession) -> None:
+    """Each of the 28 slots allowed may run past midnight (kept as two, each within a day): the
+    whole profile is taken, and one more slot is refused."""
+    cohort = await call(http, "POST", "/api/cohorts", 201,
+                        json={"programme": "Peer mentoring 2026", "name": "Night owls"})
+    nights = [{"weekday": i % 7, "start": 22 * 60 + i, "end": 30 + i} for i in range(SLOTS_MAX)]
+    person = {"name": "Noor", "role": "mentor", "profile": {"availability": nights}}
+    made = await call(http, "POST", f"/api/cohorts/{cohort['id']}/people", 201, json=person)
+    assert len(made["profile"]["availability"]) == 2 * SLOTS_MAX
+    person["profile"]["availability"] = [*nights, nights[0]]  # type: ignore[index]
+    refused = await call(http, "POST", f"/api/cohorts/{cohort['id']}/people", 400, json=person)
+    assert refused["error"]["code"] == "payload_too_large"
