@@ -100,9 +100,16 @@ class TranscriptRoutes:
     def _require_manager(self, session_id: str, resume: str, records: list[Record],
                          ended_at: float | None) -> None:
         pid = self._holder(session_id, resume, ended_at)
-        roles = {r.role for r in records if r.participant_id == pid and r.role is not None
-                 and r.kind in (RecordKind.JOINED, RecordKind.REJOINED)}
-        if not any(can(role, Action.MANAGE_BREAKOUTS) for role in roles):
+        roles, removed = set(), False
+        for r in records:
+            if r.participant_id != pid:
+                continue
+            if r.kind in (RecordKind.JOINED, RecordKind.REJOINED) and r.role is not None:
+                roles.add(r.role)
+                removed = False  # (let in again)
+            elif r.kind is RecordKind.MODERATION and (r.text or "").startswith("remove "):
+                removed = True  # an admin removed this mentor from the session
+        if removed or not any(can(role, Action.MANAGE_BREAKOUTS) for role in roles):
             raise NotAllowed("Only the session's mentors and admins can download its transcript.")
 
     async def transcript(self, request: web.Request) -> web.Response:

@@ -67,3 +67,24 @@ async def test_a_transcript_request_without_a_valid_credential_learns_nothing(
                 status, text = await get(api, f"/api/sessions/{session_id}/{path}",
                                          {"X-Tandem-Resume": header})
                 assert status == 401 and "unauthorized" in text, (session_id, path, text)
+
+
+async def test_a_mentor_an_admin_removed_cannot_download_the_transcript(
+    api: Api, peers: Callable[[], Peer]
+) -> None:
+    """A mentor's resume credential downloads the session's transcript; once an admin removed
+    that mentor from the session, it no longer does (until they are let in again)."""
+    s = await api.create_session(captions="keep")
+    sid = s["session_id"]
+    ana, ana_ack = await joined(api, peers, s, "mentor", "Ana", transcript_notice=True)
+    adam, _ = await joined(api, peers, s, "admin", "Adam", transcript_notice=True)
+    cleo, _ = await joined(api, peers, s, "captioner", "Cleo")
+    await say(cleo, ana.id, "a1", "Ana opens the session")
+    mine = {"X-Tandem-Resume": ana_ack["resume"]}
+    status, text = await get(api, f"/api/sessions/{sid}/transcript", mine, format="txt")
+    assert status == 200 and "Ana opens the session" in text, text
+    await ok(adam, "moderate", {"participant_id": ana.id, "action": "remove"})
+    await ana.next("removed")
+    for path, query in (("transcript", {"format": "txt"}), ("transcript/rooms", {})):
+        status, text = await get(api, f"/api/sessions/{sid}/{path}", mine, **query)
+        assert status == 403 and "not_allowed" in text, (path, text)
