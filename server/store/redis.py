@@ -28,11 +28,12 @@ from redis.exceptions import RedisError
 from rooms.commands import Command
 from rooms.errors import SessionNotFound, TandemError
 from rooms.events import Event
+from rooms.lifecycles import SessionState
 from rooms.session import Session
 from server.redis_calls import ScriptCalls
 from server.store import Applied, done
 from server.store.codec import decode_command, decode_session, encode_command, encode_session
-from server.store.memory import SNAPSHOT_MIN_BYTES
+from server.store.memory import SNAPSHOT_FACTOR, SNAPSHOT_MIN_BYTES
 from server.store.redis_index import DELETED, SessionIndex
 from server.store.redis_index import StoreUnavailable as StoreUnavailable  # (imported from here)
 from server.store.redis_scripts import ADD, APPEND, LATEST, LOAD, RELEASE, RESERVE
@@ -201,6 +202,7 @@ class RedisStore:
             if not kept or rep.stale:
                 kept, rep.held_until = False, 0.0
                 await self._take_lease(session_id, rep)
+            ended_before = rep.session.state is SessionState.ENDED
             try:
                 outcome = command.apply(rep.session)
             except TandemError:
@@ -212,7 +214,7 @@ class RedisStore:
                 rep.held_until = 0.0
                 await self._give_back(session_id)
                 raise
-            await self._keep(session_id, rep, command)
+            await self._keep(session_id, rep, command, ended_before)
             if self.applied is not None and outcome.events:
                 self.applied(outcome.events)
         # What other processes did before it is delivered here first (outside the lock: a
@@ -313,9 +315,10 @@ class RedisStore:
         elif answer[0] == 3:  # the entries since
             self._catch_up(rep, answer[2])
 
-    async def _keep(self, sid: str, rep: Replica, command: Command[object]) -> None:
+    async def _keep(self, sid: str, rep: Replica, command: Command[object],
+                    ended_before: bool) -> None:
         # (an erasure is a snapshot, its command only published: ``Replica.to_keep``)
-        entry, snapshot = rep.to_keep(command, self.snapshot_min_bytes)
+        entry, snapshot = rep.to_keep(command, self.snapshot_min_bytes, ended_before)
         message = _pack([COMMAND, self.node, rep.seq + 1, encode_command(command)])
         base, log, lease = self._keys(sid)
         loop = asyncio.get_running_loop()
@@ -323,12 +326,15 @@ class RedisStore:
         keep = 0 if sent < rep.shared_until else KEEP_MS
         rep.held_until = 0.0
         try:
-            kept = await self._append(keys=[base, log, lease, self.channel(sid), self._wanted(sid)],
-                                      args=[self.node, rep.seq, entry, message, snapshot, keep])
+            answer = await self._append(
+                keys=[base, log, lease, self.channel(sid), self._wanted(sid)],
+                args=[self.node, rep.seq, entry, message, snapshot, keep,
+                      self.snapshot_min_bytes, SNAPSHOT_FACTOR])
         except RedisError as exc:
             rep.stale = True  # kept or not: Redis says which when it is back
             raise StoreUnavailable("This may not have been kept: the session store is out of "
                                    "reach. Try again in a moment.") from exc
+        kept = int(answer[0])
         if not kept:
             rep.stale = True
             raise StoreUnavailable("This was not kept (the server was too slow); try again.")
@@ -340,10 +346,9 @@ class RedisStore:
         elif keep:  # another process asked for the lease: give it back after each change a while
             rep.shared_until = loop.time() + SHARED_FOR
         rep.seq += 1
-        if snapshot:
-            rep.snapshot_bytes, rep.since_snapshot = len(snapshot), 0
-        else:
-            rep.since_snapshot += len(entry)
+        # Redis decides when a snapshot is due (every process writing the session agrees): it
+        # says how much the log holds since its snapshot, and how big that is.
+        rep.since_snapshot, rep.snapshot_bytes = int(answer[1]), int(answer[2])
 
     def _let_go(self, sid: str, rep: Replica, wanted: bool = False) -> None:
         """``KEEP_IDLE`` after a change here, or when another process asked for it on the
@@ -570,22 +575,23 @@ class RedisStore:
                 self._queue(rep, outcome.events)
 
     async def _catch_up_from_redis(self, sid: str, rep: Replica) -> None:
-        """Some messages were missed (the channel was down): apply what the log holds since."""
+        """Some messages were missed (the channel was down): apply what the log holds since
+        (``LATEST``), or, for a replica whose last append's outcome is unknown, read it again."""
+        base, log, _ = self._keys(sid)
         try:
-            answer = await self._fetch(sid)
-        except StoreUnavailable:
+            if rep.stale:
+                await self._reload(sid, rep)
+                return
+            answer = await self._latest(keys=[base, log], args=[rep.seq])
+        except SessionNotFound:
+            return  # (forgotten)
+        except (StoreUnavailable, RedisError):
             rep.stale = True
             return
-        if answer is None:
+        if answer[0] == -1:
             await self.forget(sid)
             return
-        seq, snap, first, entries = answer
-        if rep.stale or rep.seq < first:
-            self._replace(rep, snap, first, entries)
-            return
-        self._catch_up(rep, entries[rep.seq - first:])
-        if rep.seq != seq:
-            rep.stale = True
+        self._bring_up(rep, answer)
 
     async def resync(self) -> None:
         """After the channel was down: bring every replica up to date with Redis."""

@@ -5,10 +5,13 @@ the keys and arguments are passed). Each runs atomically in Redis.
   and return the log entries the caller's replica lacks, or the whole session.
 - ``APPEND``: append a command's entry (or a new snapshot) if the caller holds the lease and its
   replica is at the last entry, publish the command, and keep the lease for the caller (2) unless
-  it is wanted, else give it back (1); 0 when refused. The log keeps the entries since the
-  snapshot before the last (``logfrom``: the entry the log's first follows), so that a replica
-  a little behind when a snapshot is taken still gets the entries it lacks, and delivers their
-  events; a snapshot given without its entry (an erasure, an ended session) empties the log.
+  it is wanted, else give it back (1); 0 when refused; with how many bytes of entries the log
+  holds since its snapshot (``since``) and the snapshot's size. A snapshot given with its entry
+  is taken only when due by ``since`` (every process writing the session agrees). The log
+  keeps the entries since the snapshot before the last (``logfrom``: the entry the log's first
+  follows), so that a replica a little behind when a snapshot is taken still gets the entries
+  it lacks, and delivers their events; a snapshot given without its entry (an erasure, the
+  end of the session) empties the log.
 - ``RELEASE``: give the lease back if the caller holds it.
 - ``LOAD``: the session as Redis holds it; ``LATEST``: what a replica at an entry lacks.
 - ``ADD``: a new session, and its place in the index by creation time.
@@ -48,30 +51,41 @@ LATEST = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
 """ + _SINCE_ENTRY.replace("ARGV[0]", "ARGV[1]")
 APPEND = """
-if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return {0} end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
-if seq ~= tonumber(ARGV[2]) then return 0 end
+if seq ~= tonumber(ARGV[2]) then return {0} end
 seq = seq + 1
-if ARGV[5] ~= '' and ARGV[3] ~= '' then
+local since = tonumber(redis.call('HGET', KEYS[1], 'since') or '0')
+local snap = ARGV[5]
+if snap ~= '' and ARGV[3] ~= '' then
+  local size = redis.call('HSTRLEN', KEYS[1], 'snap')
+  if since < math.max(tonumber(ARGV[8]) * size, tonumber(ARGV[7])) then
+    snap = ''  -- not due by what the log holds (another process took one meanwhile)
+  end
+end
+if snap ~= '' and ARGV[3] ~= '' then
   local h = redis.call('HMGET', KEYS[1], 'base', 'logfrom')
   local base = tonumber(h[1])
   redis.call('RPUSH', KEYS[2], ARGV[3])
   redis.call('LTRIM', KEYS[2], base - tonumber(h[2] or h[1]), -1)
-  redis.call('HSET', KEYS[1], 'snap', ARGV[5], 'base', seq, 'seq', seq, 'logfrom', base)
-elseif ARGV[5] ~= '' then
-  redis.call('HSET', KEYS[1], 'snap', ARGV[5], 'base', seq, 'seq', seq, 'logfrom', seq)
+  redis.call('HSET', KEYS[1], 'snap', snap, 'base', seq, 'seq', seq, 'logfrom', base, 'since', 0)
+elseif snap ~= '' then
+  redis.call('HSET', KEYS[1], 'snap', snap, 'base', seq, 'seq', seq, 'logfrom', seq, 'since', 0)
   redis.call('DEL', KEYS[2])
 else
   redis.call('RPUSH', KEYS[2], ARGV[3])
-  redis.call('HSET', KEYS[1], 'seq', seq)
+  redis.call('HSET', KEYS[1], 'seq', seq, 'since', since + #ARGV[3])
 end
+local kept = {1, tonumber(redis.call('HGET', KEYS[1], 'since')),
+              redis.call('HSTRLEN', KEYS[1], 'snap')}
 redis.call('PUBLISH', KEYS[4], ARGV[4])
 if ARGV[6] ~= '0' and redis.call('EXISTS', KEYS[5]) == 0 then
   redis.call('PEXPIRE', KEYS[3], ARGV[6])
-  return 2
+  kept[1] = 2
+  return kept
 end
 redis.call('DEL', KEYS[3])
-return 1
+return kept
 """
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end

@@ -87,19 +87,21 @@ class Replica:
     def snapshot_due(self, min_bytes: int) -> bool:
         return self.since_snapshot >= max(SNAPSHOT_FACTOR * self.snapshot_bytes, min_bytes)
 
-    def to_keep(self, command: Command[object], min_bytes: int) -> tuple[bytes, bytes]:
+    def to_keep(self, command: Command[object], min_bytes: int,
+                ended_before: bool = False) -> tuple[bytes, bytes]:
         """What the append keeps of a command just applied to the replica: its log entry, a
         snapshot (b"" for none), or both. A snapshot alone, which empties the log, when the
-        session has ended (kept without its chat) and for a command that is not journaled (an
-        erasure: its entry would name what it erased, and the log's earlier entries, which do
-        too, are deleted with it at once); both when a snapshot is due (the log keeps the entries
-        since the snapshot before, for the replicas a little behind: ``APPEND``)."""
+        command ended the session (kept without its chat) and for a command that is not
+        journaled (an erasure: its entry would name what it erased, and the log's earlier
+        entries, which do too, are deleted with it at once); both when a snapshot is due (the log
+        keeps the entries since the snapshot before, for the replicas a little behind; Redis
+        takes it only if it agrees that one is due: ``APPEND``)."""
         ended = self.session.state is SessionState.ENDED
-        if ended or not command.journaled:
+        if (ended and not ended_before) or not command.journaled:
             return b"", encode_session(self.session, with_chat=not ended)
         entry = encode_command(command.for_journal())
         due = self.snapshot_due(min_bytes)
-        return entry, encode_session(self.session) if due else b""
+        return entry, encode_session(self.session, with_chat=not ended) if due else b""
 
 
 async def sessions_where(ids: list[str], fetch: Fetch,
