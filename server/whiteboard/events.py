@@ -228,8 +228,7 @@ class WhiteboardEvents:
     async def on_update(self, conn: Connection, p: w.BoardUpdatePayload) -> w.UpdateAck:
         member = await self._member(conn, Action.DRAW_ON_BOARD, p.room)
         if p.generation is not None and p.generation != member.board_generation:
-            raise BoardDeleted("This board was deleted since the change was made on it; "
-                               "sync the board again, without the copy it was made on.")
+            raise _deleted()
         board = await self._board(conn.session_id, member)
         who = member.participant
         pid = who.id
@@ -237,6 +236,8 @@ class WhiteboardEvents:
         # a board that a deletion request for them would not find (a refused one may mark it).
         await self._mark(conn.session_id, p.room,
                          drawer_marks(conn.session_id, pid, who.person_id))
+        if board.deleted:  # while this was awaited (nothing is awaited from here to the apply)
+            raise _deleted()
         landed = self.boards.apply(board, Change(p.update, pid, conn.sid), self.ctx.clock())
         if landed.held:
             # Acknowledged now: this connection's next events (the change it builds on, or its
@@ -264,6 +265,8 @@ class WhiteboardEvents:
         member = await self._member(conn, Action.CLEAR_BOARD, p.room)
         session_id = conn.session_id
         board = await self._board(session_id, member)
+        if board.deleted:
+            raise _deleted()
         cleared = self.boards.clear(board)
         pid = member.participant.id
         if cleared.update:
@@ -344,6 +347,11 @@ class WhiteboardEvents:
             elif isinstance(event, SessionEnded):
                 # The boards stay on disk (REST reads them there); memory is freed at once.
                 self.forget_here(event.session_id)
+
+
+def _deleted() -> BoardDeleted:
+    return BoardDeleted("This board was deleted since the change was made on it; sync the "
+                        "board again, without the copy it was made on.")
 
 
 def _room_order(room: str) -> tuple[bool, int, int, str]:

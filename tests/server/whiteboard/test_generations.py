@@ -5,8 +5,12 @@ change made on such a copy is refused (``board_deleted``)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
+import pytest
+
+from server.whiteboard.events import WhiteboardEvents
 from tests.server.breakouts.test_privacy import joined
 from tests.server.whiteboard.replica import Replica, synced
 from tests.server.whiteboard.test_events import AUTH, member
@@ -114,3 +118,53 @@ async def test_a_person_deleted_takes_only_the_boards_they_changed_to_a_new_gene
     ack = await cy.call("board_sync", {"room": "main", "state": b.doc.get_state(),
                                        "generation": generation})
     assert ack["generation"] != generation and ack["update"] == Replica().doc.get_update()
+
+
+async def test_an_update_in_flight_while_the_board_is_deleted_is_not_stored(
+        api: Api, peers: Callable[[], Peer], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update whose generation was checked just before its board was deleted, and applied
+    after (the handler awaits the store between the two), is refused: nothing of the page's
+    copy comes back."""
+    s = await api.create_session()
+    ana, a = await member(api, peers, s, "mentor", "Ana")
+    ben, b = await member(api, peers, s, "mentee", "Ben")
+    generation = (await synced(ben, b))["generation"]
+    a.shape("arrow", 10, 10, 100, 40)
+    for update in a.take():
+        assert (await ana.call("board_update", {"room": "main", "update": update,
+                                                "generation": generation})) == {"ok": True}
+    b.receive((await ben.next("board_update"))["update"])
+    b.stroke([1, 2, 3, 4], author="ben")
+
+    # Ben's update is held inside the handler, after its generation was checked (a barrier,
+    # where the handler awaits the store anyway: the marks of who drew).
+    entered, release = asyncio.Event(), asyncio.Event()
+    original = WhiteboardEvents._mark
+
+    async def held_mark(self: WhiteboardEvents, session_id: str, room: str,
+                        marks: tuple[str, ...]) -> None:
+        if not entered.is_set():
+            entered.set()
+            await release.wait()
+        await original(self, session_id, room, marks)
+
+    monkeypatch.setattr(WhiteboardEvents, "_mark", held_mark)
+    sending = asyncio.ensure_future(ben.call("board_update", {
+        "room": "main", "update": b.doc.get_update(), "generation": generation}))
+    await asyncio.wait_for(entered.wait(), 10)
+
+    async with api.http.delete(f"/api/sessions/{s['session_id']}/boards",
+                               headers=AUTH) as resp:
+        assert (await resp.json())["deleted"] is True
+    release.set()
+    ack = await sending
+
+    async with api.http.get(f"/api/sessions/{s['session_id']}/boards/main",
+                            headers=AUTH) as resp:
+        body = await resp.json()
+    # (no board at all: 404)
+    items = body["items"] if resp.status == 200 else ({} if resp.status == 404 else body)
+    fresh = Replica()
+    await synced(ana, fresh)
+    # refused (board_deleted), and nothing of the deleted board in the store or on the board
+    assert (ack["ok"], items, fresh.view()) == (False, {}, {}), ack
