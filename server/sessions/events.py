@@ -13,6 +13,7 @@ from rooms.commands import Disconnect, ForgetSent, Join, Leave, PostChat, SetMed
 from rooms.errors import (
     AlreadyJoined,
     InvalidPayload,
+    NotJoined,
     NotRecorded,
     SessionNotFound,
     TandemError,
@@ -70,6 +71,7 @@ from server.sessions.wire import (
     join_ack,
     waiting_ack,
 )
+from server.store import Applied
 from server.tokens import issue_resume_token, verify_resume_token
 
 logger = logging.getLogger(__name__)
@@ -144,6 +146,17 @@ class SessionEvents:
             ),
         )
         view = applied.value
+        if conn.sid not in ctx.gateway.connections:
+            # The connection closed while the join was applied: its disconnect found it not
+            # joined yet, so it is disconnected from what it joined as now (else that person
+            # stayed connected, through a connection that is gone, or waiting for good).
+            # (In a task of the gateway's: this handler's may be cancelled with its socket.)
+            if isinstance(view, WaitingView):
+                conn.waiting_id = view.waiter.id
+            else:
+                conn.participant_id = view.participant.id
+            ctx.gateway.spawn(self._closed_while_joining(conn, applied))
+            raise NotJoined("This connection closed while it joined.")
         if isinstance(view, WaitingView):
             conn.waiting_id = view.waiter.id
             logger.info("someone (%s) waits to be let in to session %s", view.waiter.role.value,
@@ -153,6 +166,12 @@ class SessionEvents:
         ack = await self._enter(conn, view, now, before)
         await ctx.settle(applied, conn.sid)
         return ack
+
+    async def _closed_while_joining(self, conn: Connection, applied: Applied[object]) -> None:
+        try:
+            await self.ctx.settle(applied, conn.sid)
+        finally:
+            await self.on_disconnect(conn, "closed while joining")
 
     async def _enter(self, conn: Connection, view: JoinView, now: float,
                      known: tuple[str, Position] | None = None) -> JoinAck:
