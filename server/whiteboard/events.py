@@ -127,12 +127,14 @@ class WhiteboardEvents:
         board = self.boards.loaded.get(key)
         return None if board is None else board.encoded()
 
-    async def _member(self, conn: Connection, action: Action,
-                      room: str | None = None) -> MemberView:
+    async def _member(self, conn: Connection, action: Action, room: str | None = None, *,
+                      latest: bool = False) -> MemberView:
         """Who is asking, checked by the session: connected, may do ``action``, and is in
-        ``room`` (when it is given) now."""
+        ``room`` (when it is given) now. ``latest``: by the session with every change kept so
+        far (with several processes, this process's copy may lag behind a deletion's)."""
         pid = conn.joined_id()
-        return await self.ctx.store.read(
+        read = self.ctx.store.read_latest if latest else self.ctx.store.read
+        return await read(
             conn.session_id, lambda s: s.member(pid, conn.sid, action=action, room=room))
 
     async def _board(self, session_id: str, member: MemberView) -> Board:
@@ -226,7 +228,9 @@ class WhiteboardEvents:
         }
 
     async def on_update(self, conn: Connection, p: w.BoardUpdatePayload) -> w.UpdateAck:
-        member = await self._member(conn, Action.DRAW_ON_BOARD, p.room)
+        # A change naming its copy's generation is checked against the latest one.
+        member = await self._member(conn, Action.DRAW_ON_BOARD, p.room,
+                                    latest=p.generation is not None)
         if p.generation is not None and p.generation != member.board_generation:
             raise _deleted()
         board = await self._board(conn.session_id, member)
