@@ -4,7 +4,9 @@ mentor watches the live participation overview; the admin's CSV export (download
 admin page) shows the right minutes in each room.
 
 Ben's browser has a speech-like microphone (a generated WAV: voiced bursts of 2.5 s, pauses of
-2.5 s), so his page's voice activity detection reports speaking; Ana's fake microphone only beeps.
+2.5 s), so his page's voice activity detection reports speaking; Ana's plays silence. (Chromium's
+default fake microphone beeps every 500 ms at about the detector's threshold: once the detector
+turned on, as it did in a loaded CI run, each next beep kept it on.)
 
 Tolerance: each room's minutes may differ from the times this test measured around the moves by
 at most 0.05 min (3 s): the page's join and leave travel over the socket, and the CSV rounds
@@ -36,16 +38,17 @@ async ([event, payload]) =>
 """
 
 
-def speech_like_wav(path: Path, seconds: float = 30.0, rate: int = 48000) -> None:
+def speech_like_wav(path: Path, seconds: float = 30.0, rate: int = 48000, *,
+                    silent: bool = False) -> None:
     """Voiced, syllable-shaped bursts (a harmonic buzz around 130 Hz, four syllables a second)
     for 2.5 s, then 2.5 s of silence, over and over: enough like speech that the browser's
-    noise suppression lets it through."""
+    noise suppression lets it through. ``silent``: silence throughout."""
     t = np.arange(int(seconds * rate)) / rate
     f0 = 130 + 25 * np.sin(2 * np.pi * 0.7 * t) + 10 * np.sin(2 * np.pi * 2.3 * t)
     phase = 2 * np.pi * np.cumsum(f0) / rate
     voice = sum(np.sin(n * phase) / n for n in range(1, 25))
     syllables = 0.5 * (1 + np.sin(2 * np.pi * 4.0 * t - np.pi / 2))
-    talking = (t % 5.0) < 2.5
+    talking = ((t % 5.0) < 2.5) & (not silent)
     pcm = (np.clip(0.25 * voice * (0.3 + 0.7 * syllables) * talking, -1, 1) * 32767)
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -54,13 +57,30 @@ def speech_like_wav(path: Path, seconds: float = 30.0, rate: int = 48000) -> Non
         w.writeframes(pcm.astype("<i2").tobytes())
 
 
+async def browser_hearing(playwright_instance: Any, wav: Path) -> Any:
+    """Chromium whose microphone plays ``wav``."""
+    return await playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, args=[*GRANT_ARGS, f"--use-file-for-fake-audio-capture={wav}"])
+
+
 @pytest.fixture
 async def speaking_browser(playwright_instance: Any, tmp_path: Path) -> AsyncIterator[Any]:
     """Chromium whose microphone plays a speech-like recording."""
     wav = tmp_path / "speech.wav"
     speech_like_wav(wav)
-    b = await playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, args=[*GRANT_ARGS, f"--use-file-for-fake-audio-capture={wav}"])
+    b = await browser_hearing(playwright_instance, wav)
+    try:
+        yield b
+    finally:
+        await b.close()
+
+
+@pytest.fixture
+async def silent_browser(playwright_instance: Any, tmp_path: Path) -> AsyncIterator[Any]:
+    """Chromium whose microphone plays silence."""
+    wav = tmp_path / "silence.wav"
+    speech_like_wav(wav, silent=True)
+    b = await browser_hearing(playwright_instance, wav)
     try:
         yield b
     finally:
@@ -82,7 +102,7 @@ async def timed_command(page: Any, event: str, payload: dict[str, Any]) -> float
 
 
 async def test_attendance_minutes_per_room_in_the_admins_csv(
-    tandem_server: Any, browser: Any, speaking_browser: Any
+    tandem_server: Any, browser: Any, speaking_browser: Any, silent_browser: Any
 ) -> None:
     s = tandem_server.create_session(
         title="Attendance check", programme="e2e",
@@ -90,7 +110,7 @@ async def test_attendance_minutes_per_room_in_the_admins_csv(
                       {"name": "Ben Mentee", "role": "mentee", "id": "ben"}])
     sid = s["session_id"]
     links = {p["person_id"]: p["url"] for p in s["personal_links"]}
-    ana_page = await join(browser, links["ana"])
+    ana_page = await join(silent_browser, links["ana"])
     ben_joining = time.time()
     ben_page = await join(speaking_browser, links["ben"])
     ben_joined = time.time()
