@@ -16,6 +16,7 @@ deletes the session's earlier entries, which name the person as well.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -116,14 +117,28 @@ def _forget_members(s: Session, keys: set[str]) -> None:
             s.breakouts.pending_names.pop(k, None)
 
 
+def holds_name(name: str) -> Callable[[str], bool]:
+    """Whether a text (a group's or a room's name) holds a person's name: any word of it of two
+    letters or more (any word, for a name of none), as a word of its own, in any case. For
+    "Benedikt Quill": "Benedikt's pair", "Quill & Ana"; not "Bench" for "Ben". A first name
+    shared with someone else names them too: such a room is named by its number, which tells
+    nothing."""
+    every = set(re.findall(r"\w+", name.casefold()))
+    words = sorted({w for w in every if len(w) >= 2} or every, key=len, reverse=True)
+    if not words:
+        return lambda text: False
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
+    return lambda text: pattern.search(text.casefold()) is not None
+
+
 def _unname(s: Session, name: str) -> None:
     """Groups and breakout rooms whose name holds this person's are named by their number."""
-    needle = name.casefold()
-    s.groups = tuple(Group(f"Group {n}", g.members) if needle in g.name.casefold() else g
+    named = holds_name(name)
+    s.groups = tuple(Group(f"Group {n}", g.members) if named(g.name) else g
                      for n, g in enumerate(s.groups, 1))
     if s.breakouts is not None:
         for n, (room_id, room) in enumerate(list(s.breakouts.rooms.items()), 1):
-            if needle in room.name.casefold():
+            if named(room.name):
                 s.breakouts.rooms[room_id] = BreakoutRoom(room.id, f"Room {n}")
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from rooms.attendance import Record, RecordKind, SessionInfo
+from rooms.erasure import holds_name
 from rooms.roles import Role
 from rooms.room import breakout_parts
 from rooms.roster import CaptionConsent, RosterEntry, Schedule, SessionPlan
@@ -30,10 +31,10 @@ def unnamed(rows: Iterable[tuple[int, str, str | None]], name: str) -> list[tupl
     """Of a session's room names recorded (seq, room, name), those that hold the name of a
     person being deleted, each with the name it takes instead: "Room n", n the room's number in
     its round, as the session renames its rooms (``rooms.erasure``)."""
-    needle = name.casefold()
+    named = holds_name(name)
     out = []
     for seq, room, text in rows:
-        if text and needle and needle in text.casefold():
+        if text and named(text):
             parts = breakout_parts(room)
             out.append((f"Room {parts[1]}" if parts else "Room", seq))
     return out

@@ -17,7 +17,7 @@ from rooms.breakout_commands import (
     SetGroups,
 )
 from rooms.commands import CheckIn, End, Join, Leave, PostChat
-from rooms.erasure import EraseParticipant, ErasePerson, names_person
+from rooms.erasure import EraseParticipant, ErasePerson, holds_name, names_person
 from rooms.errors import LinkRevoked
 from rooms.events import (
     Declined,
@@ -173,6 +173,7 @@ def test_the_erasure_commands_are_never_journal_entries() -> None:
 
 ORTIZ = RosterEntry("ana@example.org", "Ana Ortiz", Role.MENTOR)
 QUILL = RosterEntry("ben@example.org", "Benedikt Quill", Role.MENTEE)
+BENCH_FAN = RosterEntry("ben2@example.org", "Ben", Role.MENTEE)
 
 
 def group_session() -> Session:
@@ -199,6 +200,27 @@ def test_a_group_sessions_bare_ids_and_names_after_a_person_go_too() -> None:
     run(s, ErasePerson(ORTIZ.person_id, 4.0))
     assert "Ortiz" not in text_of(s) and ORTIZ.person_id not in text_of(s)
     assert [r.name for r in s.breakouts.rooms.values()] == ["Room 1"]
+
+
+def test_a_room_named_by_one_word_of_a_persons_name_goes_and_a_word_holding_it_stays() -> None:
+    """A room named by a first name alone is named by its number; one whose name merely holds
+    the letters of a name ("Bench" for "Ben") keeps its name."""
+    s = Session.create(session_id="s1", title="Cohort", max_participants=8, now=0.0,
+                       plan=SessionPlan(roster=(ORTIZ, QUILL, BENCH_FAN)))
+    s.set_groups((Group("ana's pair", (QUILL.person_id,)), Group("Bench", (ORTIZ.person_id,))))
+    run(s, ErasePerson(BENCH_FAN.person_id, 1.0))  # "Ben"
+    assert [g.name for g in s.groups] == ["ana's pair", "Bench"]
+    run(s, ErasePerson(ORTIZ.person_id, 2.0))  # "Ana Ortiz": her group, left empty, goes
+    assert [g.name for g in s.groups] == ["Group 1"]
+
+
+def test_holds_name_matches_whole_words_of_the_name() -> None:
+    quill = holds_name("Benedikt Quill")
+    assert [quill(t) for t in ("Benedikt's pair", "QUILL & Ana", "Quillan", "Bench")] == [
+        True, True, False, False]
+    assert holds_name("Ben")("Ana-Ben") and not holds_name("Ben")("Benben")
+    assert holds_name("J")("J's room") and not holds_name("J")("Jo's room")
+    assert not holds_name("  ")("anything")
 
 
 def test_a_bare_id_in_a_group_is_found_by_a_request_made_again() -> None:

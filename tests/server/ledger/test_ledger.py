@@ -186,12 +186,14 @@ async def test_a_room_named_after_a_person_deleted_is_named_by_its_number(
     await ledger.append([
         rec(K.ROOM_NAMED, "", room="1:b1", text="ben's pair", value=1),
         rec(K.ROOM_NAMED, "", room="1:b2", text="Garden", value=1),
+        rec(K.ROOM_NAMED, "", room="1:b4", text="Bench", value=1),  # not a word of his name
         rec(K.ROOM_NAMED, "", room="2:b3", text="Ben and Ana", value=2),
         rec(K.ROOM_NAMED, "", room="1:b1", session_id="s2", text="Ben's pair", value=1),
     ])
     await ledger.delete_person("ben")
     named = [(r.room, r.text, r.value) for r in await ledger.session_records("s1")]
-    assert sorted(named) == [("1:b1", "Room 1", 1), ("1:b2", "Garden", 1), ("2:b3", "Room 3", 2)]
+    assert sorted(named) == [("1:b1", "Room 1", 1), ("1:b2", "Garden", 1), ("1:b4", "Bench", 1),
+                             ("2:b3", "Room 3", 2)]
     assert [r.text for r in await ledger.session_records("s2")] == ["Ben's pair"]
 
 
