@@ -281,9 +281,12 @@ def position_wire(room: str, position: Position) -> PositionWire:
 
 class HistoryGoneOut(TypedDict):
     """What a room said after ``position`` is not kept, and was not sent: load the room again
-    (a cluster's process whose channels were down, ``RedisHistory.resync``)."""
+    (a cluster's process whose channels were down, ``RedisHistory.resync``). ``latest``: where
+    the room was then, the gap's end: a page that has seen it (it joined since) missed
+    nothing."""
 
     position: PositionWire
+    latest: PositionWire
 
 
 HISTORY_GONE: Outbound[HistoryGoneOut] = Outbound("history_gone")

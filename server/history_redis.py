@@ -327,7 +327,8 @@ class RedisHistory:
         self.entered.pop(key, None)
         if self.encode is None or self.local_emit is None:
             return
-        told = HISTORY_GONE({"position": position_wire(room, sent)})
+        told = HISTORY_GONE({"position": position_wire(room, sent),
+                              "latest": position_wire(room, latest)})
         self.local_emit(told.event, self.encode(told.event, told.payload),
                         room_key(session_id, room), None, None)
 

@@ -342,10 +342,14 @@ async def test_after_the_channel_was_down_a_gap_no_longer_kept_is_told_to_the_ro
         await there.broadcast("s", "main", Message("chat", {"n": n}), None)
     await there.broadcast("t", "main", Message("chat", {"n": 0}), None)
     await there.drop("t")  # that session's history went: another epoch from now on
+    latest = {s: await there.position(s, "main") for s in ("s", "t")}  # the gaps' ends
     await here.resync()
     assert sorted(sent, key=lambda s: str(s[2])) == [
-        ("history_gone", {"position": {"room": "main", "epoch": entered[s].epoch, "offset": 0}},
+        ("history_gone", {"position": {"room": "main", "epoch": entered[s].epoch, "offset": 0},
+                          "latest": {"room": "main", "epoch": latest[s].epoch,
+                                     "offset": latest[s].offset}},
          room_key(s, "main")) for s in ("s", "t")]
+    assert latest["s"].offset == 5 and latest["t"].epoch != entered["t"].epoch
     # Told once; the room goes on from where its history is now.
     await there.broadcast("s", "main", Message("chat", {"n": 5}), None)
     await here.resync()

@@ -72,15 +72,20 @@ export class Replay {
       if (p) this.store.setPosition(p);
       this.catchUp(room.id, p, "move");
     });
-    dispatcher.on(SERVER_EVENTS.HISTORY_GONE, (data) => this.told(positionOf(data)));
+    dispatcher.on(SERVER_EVENTS.HISTORY_GONE, (data) => this.told(positionOf(data), positionOf({ position: data.latest })));
   }
 
   /**
-   * The server says what my room said after `p` is not kept, and was not sent to me.
+   * The server says what my room said after `p`, up to `latest`, is not kept, and was not sent
+   * to me.
    * @param {Position | null} p
+   * @param {Position | null} [latest]  the gap's end
    */
-  told(p) {
+  told(p, latest = null) {
     if (!p || p.room !== this.store.room) return; // moved since: that room's catch-up covers it
+    const kept = this.store.position(p.room);
+    // Past the gap already (I joined after it): nothing of it was mine to miss.
+    if (latest && kept && latest.room === p.room && kept.epoch === latest.epoch && kept.offset >= latest.offset) return;
     this.store.setPosition(p);
     this.reconnect();
   }

@@ -49,11 +49,15 @@ async def test_after_the_channels_were_down_a_gap_past_the_history_is_told(
     gate.set()
     await asyncio.wait_for(back.wait(), 10)  # b's channels back, its catch-up done
     await ok(mia, "chat", {"text": "after"})
-    assert (await ben.next("chat"))["message"]["text"] == "after"
+    after = await ben.next("chat")
+    assert after["message"]["text"] == "after"
     await ben.barrier()  # anything sent him before "after", or because of it, is in
     notices = ben.inbox["history_gone"]
     told = [notices.get_nowait() for _ in range(notices.qsize())]
-    assert told == [{"position": before["position"]}], (
+    # From the last position b sent him, to where the room was as b caught up: the gap's end,
+    # the position just before "after"'s.
+    gap_end = {**after["position"], "offset": after["position"]["offset"] - 1}
+    assert told == [{"position": before["position"], "latest": gap_end}], (
         f"Ben, connected throughout, missed what the room said while b's channels were down "
         f"and was told {told}")
     assert ben.inbox["chat"].empty()

@@ -93,6 +93,17 @@ test("told history_gone while connected: it connects again, and loads the room a
   assert.deepEqual(p.seen, ["m2", "m8"]);
 });
 
+test("told history_gone after joining past the gap: nothing was missed, and it stays connected", async () => {
+  const p = page(() => ({ ok: true, position: at(9), events: [], more: false }));
+  await p.join(at(9)); // joined as the room was at offset 9, after what went
+  p.dispatcher.dispatch(E.HISTORY_GONE, { position: at(2), latest: at(9) });
+  assert.deepEqual(p.reconnected, []);
+  assert.deepEqual(p.store.position("main"), at(9));
+  // Joined before the gap's end: what came between is missed, so it connects again.
+  p.dispatcher.dispatch(E.HISTORY_GONE, { position: at(2), latest: at(12) });
+  assert.deepEqual(p.reconnected, [at(2)]);
+});
+
 test("events of a room not entered yet wait for room_changed; an answer in pages is asked again", async () => {
   const p = page((event, payload) => ({
     ok: true, position: at(3, "1:b1"),
