@@ -35,7 +35,10 @@ ignores the updates it published itself. After this process missed other process
 (its channel was down), each board is brought in line with the store instead (``catch_up``): it
 gets what it lacks, and keeps the updates of its own people that are not stored yet; a board
 that lacks changes this process read from the store or saw stored (``Board.known``) was deleted
-meanwhile (and perhaps drawn on again), and is dropped as a deletion drops it.
+meanwhile (and perhaps drawn on again), and is dropped as a deletion drops it. A write of a
+board that reaches the store after another process deleted the board is refused there (each
+write carries the ``Fence`` its board was read at): the change fails (``board_deleted``) and the
+board is dropped as a deletion drops it.
 """
 
 from __future__ import annotations
@@ -48,9 +51,9 @@ from typing import Any
 
 from pycrdt import Doc, Map, TransactionEvent, merge_updates
 
-from rooms.errors import InvalidPayload
+from rooms.errors import BoardDeleted, InvalidPayload
 from rooms.whiteboard import BOARD_ROOTS, HELD_SECONDS, BoardKey, BoardLimits
-from server.whiteboard.store import BoardStorage, StoredBoard
+from server.whiteboard.store import BoardStorage, Fence, StoredBoard
 from server.whiteboard.yjs import Needs, read_needs, read_state
 
 logger = logging.getLogger(__name__)
@@ -115,6 +118,9 @@ class Board:
         self.stale = False
         # Dropped from memory because the store deleted it: nothing of it is written again.
         self.deleted = False
+        # What it was read at, carried by its writes (the store refuses them once the board
+        # was deleted since).
+        self.fence = Fence()
 
     @property
     def held_bytes(self) -> int:
@@ -294,6 +300,9 @@ class Boards:
     busy: dict[BoardKey, int] = field(default_factory=dict)  # writes not yet on disk
     # Told of each update this process keeps, once it is stored (the other processes apply it).
     on_kept: Callable[[BoardKey, bytes], None] | None = None
+    # Told when the store refused a write of a loaded board, deleted since it was read (the
+    # board is dropped from memory already; the feature lets go of the rest).
+    on_deleted: Callable[[BoardKey], None] | None = None
 
     async def get(self, key: BoardKey, seed: Seed | None = None) -> Board:
         """The board of ``key``, loaded from disk on first use. ``seed`` gives the starting
@@ -330,6 +339,7 @@ class Boards:
         board.stored_bytes = stored.size
         board.updates_since_snapshot = len(stored.updates)
         board.known = read_state(board.state_vector())
+        board.fence = stored.fence
         if dropped:
             # Kept by an earlier version, which let a document hold updates it could not
             # integrate: they never showed, and a new snapshot leaves them out.
@@ -342,7 +352,7 @@ class Boards:
                 board.doc.apply_update(initial)
                 # Appended rather than compacted: a compaction adds nothing the store does not
                 # hold already (``RedisBoardStore.compact``), and this is a new board's start.
-                await self.store.append(key, initial)
+                await self.store.append(key, initial, board.fence)
                 board.stored_bytes += len(initial)
                 board.updates_since_snapshot += 1
                 board.known = read_state(board.state_vector())
@@ -447,12 +457,15 @@ class Boards:
         """Queue one write of ``update``: told to the other processes once stored, kept for a
         second try if the store did not take it."""
         key = board.key
-        appended = self.store.append(key, update)
+        appended = self.store.append(key, update, board.fence)
         board.sending[number] = update
         tell = self.on_kept
 
         def stored(f: asyncio.Future[None]) -> None:
             board.sending.pop(number, None)
+            if not f.cancelled() and isinstance(f.exception(), BoardDeleted):
+                self._refused(board)
+                return
             if f.cancelled() or f.exception() is not None:
                 board.unsaved.append((number, update))
                 if sum(len(u) for _, u in board.unsaved) > board.limits.board_bytes:
@@ -498,7 +511,27 @@ class Boards:
     def _compact(self, board: Board) -> asyncio.Future[None]:
         snapshot = board.encoded()
         board.snapshot_taken(snapshot)
-        return self.store.compact(board.key, snapshot)
+        compacted = self.store.compact(board.key, snapshot, board.fence)
+
+        def done(f: asyncio.Future[None]) -> None:
+            if not f.cancelled() and isinstance(f.exception(), BoardDeleted):
+                self._refused(board)
+
+        compacted.add_done_callback(done)
+        return compacted
+
+    def _refused(self, board: Board) -> None:
+        """The store refused a write of ``board``: the board was deleted since it was read
+        (another process deleted it, and this one was not told yet, or its write was on its
+        way). Nothing of it is written again, and it is read afresh on its next use."""
+        board.deleted = True
+        if self.loaded.get(board.key) is not board:
+            return  # dropped already (perhaps read afresh since)
+        del self.loaded[board.key]
+        logger.info("board %s/%s was deleted since this process read it; dropped from memory",
+                    board.key.session_id, board.key.room)
+        if self.on_deleted is not None:
+            self.on_deleted(board.key)
 
     async def stored(self, key: BoardKey) -> Board:
         """A board read for export: the loaded one, or a fresh read from disk."""
@@ -553,8 +586,9 @@ class Boards:
     def forget(self, session_id: str, rooms: list[str] | None = None, *,
                deleted: bool = False) -> None:
         """Drop boards of a session (of ``rooms`` only, when given) from memory; ``deleted``:
-        the store deleted them, so what they hold is never written again (an update still
-        applied to one that was fetched just before is stored alone, nothing more)."""
+        the store deleted them, so what they hold is never written again (a write of one on its
+        way already is refused by the store, whose fence moved with the deletion, or, with the
+        files, was queued before the deletion)."""
         for key in [k for k in self.loaded if k.session_id == session_id
                     and (rooms is None or k.room in rooms)]:
             board = self.loaded.pop(key)

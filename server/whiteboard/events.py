@@ -38,7 +38,7 @@ from server.protocol import OK, EmptyPayload, OkAck
 from server.whiteboard import wire as w
 from server.whiteboard.boards import Board, Boards, Change
 from server.whiteboard.relay import Relay
-from server.whiteboard.store import BoardMeta
+from server.whiteboard.store import BoardMeta, board_deleted
 from server.whiteboard.sync import BoardSync
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,10 @@ class WhiteboardEvents:
         # sends the board's whole document instead.
         self.relay.max_bytes = self.boards.limits.board_bytes
         self.relay.whole = self._whole
+        # A board the store refused a write of (deleted since it was read, through another
+        # process) is let go of here as a deletion's message would.
+        self.boards.on_deleted = lambda key: self.forget_here(key.session_id, [key.room],
+                                                              deleted=True)
 
     def forget_here(self, session_id: str, rooms: list[str] | None = None, *,
                     deleted: bool = False) -> None:
@@ -354,8 +358,7 @@ class WhiteboardEvents:
 
 
 def _deleted() -> BoardDeleted:
-    return BoardDeleted("This board was deleted since the change was made on it; sync the "
-                        "board again, without the copy it was made on.")
+    return board_deleted()
 
 
 def _room_order(room: str) -> tuple[bool, int, int, str]:

@@ -6,12 +6,16 @@ Keys (``P`` is the prefix, ``s`` a session id, ``r`` a room id)::
 
     P wb:s/r        hash: ``snap`` (the board's state as of its last compaction), ``base`` (how
                     many updates compactions have folded into it), ``v`` (the compaction's
-                    version; it moves on every compaction and is gone with the board)
-    P wversions     counter: every board's versions are drawn from it, so that a board deleted
-                    and made again never has a version a compaction read before
+                    version; it moves on every compaction and is gone with the board), ``b``
+                    (its birth: drawn as it is made, kept until it is deleted)
+    P wversions     counter: every board's versions and births are drawn from it, so that a
+                    board deleted and made again never has a version a compaction read before,
+                    nor the birth of a copy read before
     P wb:s/r/log    list: the updates appended since, oldest first
-    P wb:s/r/gone   set for ``GONE_MS`` when the board is deleted (a process that has not heard
-                    of the deletion yet does not bring it back with a compaction)
+    P wb:s/r/gone   counter: the board's deletions, kept ``GONE_MS`` after the last one (a
+                    process that has not heard of a deletion yet does not bring the board
+                    back); a whole session's deletion counts those of its rooms that have a
+                    name but no board stored yet too
     P wr:s          set: the session's rooms that have a board
     P wm:s          hash: the session's ``title``, ``pair_key``, ``created_at``
     P wm:s/names    hash: room id -> name
@@ -28,6 +32,14 @@ entries it folded in. Entries appended meanwhile stay; an entry that builds on a
 stored (it cannot be folded in) stays too, with every one after it. A version that moved means
 another compaction came first: read again. A board deleted meanwhile stays deleted; so does one
 deleted a while before (``gone``), until someone appends to it again.
+
+A process writes from its copy of a board, and its write can reach Redis after another process
+deleted the board (the write was queued just before, or the process was not told yet). So every
+write of a copy carries its ``Fence``, read with the board: its birth (``b``), or, when it had
+none stored, its deletions (``gone``). A script refuses the write (nothing of it is stored, the
+write fails with ``BoardDeleted``) when the board's birth is another (deleted, perhaps made
+again since) or, for a copy read with no board stored, when it was deleted since. A copy's
+first write that is taken gives it the board's birth, which unlike the tombstone never expires.
 
 A compaction of a board Redis holds adds nothing to it: a snapshot holding changes the stored
 board lacks is not written. Those are this process's updates that Redis did not take (they are
@@ -55,7 +67,8 @@ from redis.exceptions import RedisError
 
 from rooms.errors import InvalidPayload, NotRecorded
 from rooms.whiteboard import BoardKey
-from server.whiteboard.store import QUEUE_MAX, BoardMeta, StoredBoard
+from server.whiteboard.redis_scripts import APPEND, COMPACT, DELETE, WRITE_META
+from server.whiteboard.store import QUEUE_MAX, BoardMeta, Fence, StoredBoard, board_deleted
 from server.whiteboard.yjs import Needs, read_needs, read_state
 
 logger = logging.getLogger(__name__)
@@ -65,117 +78,9 @@ T = TypeVar("T")
 # the log is simply longer until the next one).
 COMPACT_TRIES = 3
 # How long a deleted board's tombstone lasts: far longer than the deletion takes to reach the
-# other processes (they drop the board from memory when told).
+# other processes (they drop the board from memory when told). Until then it also refuses the
+# writes of copies read while no board was stored (those read with one never write to it again).
 GONE_MS = 600_000
-
-_APPEND = """
-redis.call('DEL', KEYS[5])
-redis.call('RPUSH', KEYS[2], ARGV[1])
-redis.call('HSETNX', KEYS[1], 'base', 0)
-if redis.call('HEXISTS', KEYS[1], 'v') == 0 then
-  redis.call('HSET', KEYS[1], 'v', redis.call('INCR', KEYS[6]))
-end
-redis.call('SADD', KEYS[3], ARGV[2])
-redis.call('ZADD', KEYS[4], 'NX', ARGV[3], ARGV[4])
-return 1
-"""
-_COMPACT = """
-local v = redis.call('HGET', KEYS[1], 'v')
-local expected = tonumber(ARGV[1])
-if not v then
-  if expected >= 0 or redis.call('EXISTS', KEYS[5]) == 1 then return -1 end
-  v = -1
-end
-v = tonumber(v)
-if v ~= expected then return 0 end
-local base = tonumber(redis.call('HGET', KEYS[1], 'base') or '0')
-local covered = tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], 'snap', ARGV[3], 'base', base + covered, 'v',
-           redis.call('INCR', KEYS[6]))
-if covered > 0 then redis.call('LTRIM', KEYS[2], covered, -1) end
-redis.call('SADD', KEYS[3], ARGV[4])
-redis.call('ZADD', KEYS[4], 'NX', ARGV[5], ARGV[6])
-return 1
-"""
-_HAS = r"""
-local function has(list, mark)
-  for m in string.gmatch(list, '[^\n]+') do
-    if m == mark then return true end
-  end
-  return false
-end
-"""
-_WRITE_META = _HAS + r"""
-local P, sid, pair = ARGV[1], ARGV[2], ARGV[5]
-local first = redis.call('EXISTS', KEYS[1]) == 0
-redis.call('HSET', KEYS[1], 'title', ARGV[3], 'created_at', ARGV[4])
-if pair ~= '' then redis.call('HSET', KEYS[1], 'pair_key', pair) end
-local i = 7
-for _ = 1, tonumber(ARGV[6]) do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-while i <= #ARGV do
-  local room = ARGV[i]
-  local cur = redis.call('HGET', KEYS[3], room) or ''
-  for mark in string.gmatch(ARGV[i + 1], '[^\n]+') do
-    if not has(cur, mark) then
-      if cur == '' then cur = mark else cur = cur .. '\n' .. mark end
-    end
-    redis.call('SADD', P .. 'wk:' .. mark, sid)
-  end
-  redis.call('HSET', KEYS[3], room, cur)
-  i = i + 2
-end
-redis.call('ZADD', KEYS[4], ARGV[4], sid)
-if first and pair ~= '' then redis.call('RPUSH', P .. 'wp:' .. pair, sid) end
-return 1
-"""
-# Deletes boards of a session (ARGV[3] == '1': all of it) and, once none is left, the session:
-# its meta, its place in the index, in the mark sets and in its pair's list.
-_DELETE = _HAS + r"""
-local P, sid = ARGV[1], ARGV[2]
-local meta, rooms = P .. 'wm:' .. sid, P .. 'wr:' .. sid
-local names, drawn = meta .. '/names', meta .. '/drawn'
-local function board(room) return P .. 'wb:' .. sid .. '/' .. room end
-local gone_ms = ARGV[4]
-local found = 0
-local dropped = {}
-local targets = {}
-if ARGV[3] == '1' then
-  targets = redis.call('SMEMBERS', rooms)
-  found = (redis.call('EXISTS', meta) + #targets > 0) and 1 or 0
-else
-  for i = 5, #ARGV do targets[#targets + 1] = ARGV[i] end
-end
-for _, room in ipairs(targets) do
-  if ARGV[3] ~= '1' and redis.call('EXISTS', board(room)) == 1 then found = found + 1 end
-  redis.call('DEL', board(room), board(room) .. '/log')
-  redis.call('SET', board(room) .. '/gone', '1', 'PX', gone_ms)
-  redis.call('SREM', rooms, room)
-  local marks = redis.call('HGET', drawn, room)
-  if marks then dropped[#dropped + 1] = marks end
-  redis.call('HDEL', drawn, room)
-end
-local whole = redis.call('SCARD', rooms) == 0
-local kept = whole and '' or table.concat(redis.call('HVALS', drawn), '\n')
-for _, marks in ipairs(dropped) do
-  for mark in string.gmatch(marks, '[^\n]+') do
-    if not has(kept, mark) then redis.call('SREM', P .. 'wk:' .. mark, sid) end
-  end
-end
-if whole then
-  for _, marks in ipairs(redis.call('HVALS', drawn)) do
-    for mark in string.gmatch(marks, '[^\n]+') do redis.call('SREM', P .. 'wk:' .. mark, sid) end
-  end
-  local pair = redis.call('HGET', meta, 'pair_key')
-  if pair then redis.call('LREM', P .. 'wp:' .. pair, 0, sid) end
-  redis.call('DEL', meta, names, drawn, rooms)
-  redis.call('ZREM', KEYS[1], sid)
-end
-return found
-"""
-
 
 @dataclass(slots=True)
 class _Op:
@@ -183,7 +88,7 @@ class _Op:
     else (``run``)."""
 
     future: asyncio.Future[Any]
-    append: tuple[BoardKey, bytes] | None = None
+    append: tuple[BoardKey, bytes, Fence | None] | None = None
     run: Callable[[], Awaitable[Any]] | None = None
 
 
@@ -237,10 +142,10 @@ class RedisBoardStore:
         self.redis = redis
         self.prefix = prefix
         self.clock = clock
-        self._append = redis.register_script(_APPEND)
-        self._compact = redis.register_script(_COMPACT)
-        self._write_meta = redis.register_script(_WRITE_META)
-        self._delete = redis.register_script(_DELETE)
+        self._append = redis.register_script(APPEND)
+        self._compact = redis.register_script(COMPACT)
+        self._write_meta = redis.register_script(WRITE_META)
+        self._delete = redis.register_script(DELETE)
         self._queue: asyncio.Queue[_Op] | None = None
         self._worker: asyncio.Task[None] | None = None
 
@@ -311,13 +216,14 @@ class RedisBoardStore:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for op in ops:
                     assert op.append is not None
-                    key, update = op.append
+                    key, update, fence = op.append
                     board, log, gone = self._board(key)
                     await self._append(
                         keys=[board, log, self._rooms(key.session_id), self._index, gone,
                               self._versions],
-                        args=[update, key.room, now, key.session_id], client=pipe)
-                await pipe.execute()
+                        args=[update, key.room, now, key.session_id, *_fence_args(fence)],
+                        client=pipe)
+                births = await pipe.execute()
         except (RedisError, OSError) as exc:
             error = NotRecorded("This may not have been kept: the board store is out of reach. "
                                 "Try again in a moment.")
@@ -325,7 +231,16 @@ class RedisBoardStore:
             for op in ops:
                 _settle(op.future, error=error)
             return
-        for op in ops:
+        for op, born in zip(ops, births, strict=True):
+            assert op.append is not None
+            key, _, fence = op.append
+            if not born:
+                logger.info("board %s/%s: a write of a copy read before the board was deleted "
+                            "was refused", key.session_id, key.room)
+                _settle(op.future, error=board_deleted())
+                continue
+            if fence is not None and not fence.born:
+                fence.born = int(born)  # the board this copy writes to from now on
             _settle(op.future, None)
 
     async def _run_one(self, op: _Op) -> None:
@@ -361,8 +276,19 @@ class RedisBoardStore:
     # -- boards -----------------------------------------------------------------------------------
 
     async def load(self, key: BoardKey) -> StoredBoard:
-        _, snap, entries = await self._read(lambda: self._snapshot_and_log(key))
-        return StoredBoard(snap or None, tuple(entries))
+        """The board, with the fence its copy writes with (read together)."""
+        board, log, gone = self._board(key)
+
+        async def read() -> StoredBoard:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.hmget(board, "snap", "b")
+            pipe.lrange(log, 0, -1)
+            pipe.get(gone)
+            (snap, born), entries, deletions = await pipe.execute()
+            return StoredBoard(snap or None, tuple(entries),
+                               Fence(int(born or 0), int(deletions or 0)))
+
+        return await self._read(read)
 
     async def _snapshot_and_log(self, key: BoardKey) -> tuple[int, bytes, list[bytes]]:
         """The compaction's version (-1: no board), the snapshot (b"": none) and the log, read
@@ -374,22 +300,28 @@ class RedisBoardStore:
         (v, snap), entries = await pipe.execute()
         return (-1 if v is None else int(v)), snap or b"", list(entries)
 
-    def append(self, key: BoardKey, update: bytes) -> asyncio.Future[None]:
+    def append(self, key: BoardKey, update: bytes,
+               fence: Fence | None = None) -> asyncio.Future[None]:
         """Queue ``update`` at the end of the board's log; the future resolves once Redis
-        holds it."""
+        holds it, or fails with ``BoardDeleted`` (nothing stored) when the board was deleted
+        since its copy (``fence``; None: not checked) was read."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._submit(_Op(future, append=(key, update)))
+        self._submit(_Op(future, append=(key, update, fence)))
         return future
 
-    def compact(self, key: BoardKey, snapshot: bytes) -> asyncio.Future[None]:
+    def compact(self, key: BoardKey, snapshot: bytes,
+                fence: Fence | None = None) -> asyncio.Future[None]:
         """Queue folding ``snapshot`` (which holds every update this process queued before)
-        into the board's stored state, and dropping the log entries the new state holds."""
+        into the board's stored state, and dropping the log entries the new state holds; or
+        nothing, failing with ``BoardDeleted``, as ``append`` does."""
 
         async def compact() -> None:
             board, log, gone = self._board(key)
             for _ in range(COMPACT_TRIES):
                 version, stored, entries = await self._snapshot_and_log(key)
                 if version >= 0 and beyond(snapshot, stored, entries):
+                    if fence is not None and await self._fenced(key, fence):
+                        raise board_deleted()
                     logger.info("board %s/%s: not compacted: this process's copy holds changes "
                                 "Redis does not (its writes not taken yet, or the board was "
                                 "deleted)", key.session_id, key.room)
@@ -399,13 +331,23 @@ class RedisBoardStore:
                     keys=[board, log, self._rooms(key.session_id), self._index, gone,
                           self._versions],
                     args=[version, covered, state, key.room, repr(self.clock()),
-                          key.session_id])
+                          key.session_id, *_fence_args(fence)])
+                if done == -2:
+                    raise board_deleted()
                 if done != 0:  # kept, or the board was deleted meanwhile (it stays deleted)
                     return
             logger.info("board %s/%s: compaction gave way to others %d times; the log stays",
                         key.session_id, key.room, COMPACT_TRIES)
 
         return self._later(compact)
+
+    async def _fenced(self, key: BoardKey, fence: Fence) -> bool:
+        """Whether the board was deleted since its copy with ``fence`` was read (as the
+        scripts' ``fenced``)."""
+        board, _, gone = self._board(key)
+        if fence.born:
+            return int(await self.redis.hget(board, "b") or 0) != fence.born
+        return int(await self.redis.get(gone) or 0) > fence.gone
 
     async def rooms(self, session_id: str) -> list[str]:
         """Rooms of a session that have a board."""
@@ -513,6 +455,11 @@ def _settle(future: asyncio.Future[Any], value: object = None, *,
         future.set_exception(error)
     else:
         future.set_result(value)
+
+
+def _fence_args(fence: Fence | None) -> list[str]:
+    """A write's fence for the scripts, as it is when the write is made."""
+    return ["", ""] if fence is None else [str(fence.born), str(fence.gone)]
 
 
 def _text(value: Any) -> str:

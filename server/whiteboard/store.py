@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from rooms.errors import BoardDeleted
 from rooms.whiteboard import BoardKey
 
 logger = logging.getLogger(__name__)
@@ -42,12 +43,26 @@ QUEUE_MAX = 10_000
 PAIRS = "pairs"
 
 
+@dataclass(slots=True)
+class Fence:
+    """What a copy of a board was read at, carried by each of its writes, so that a store shared
+    by several processes refuses them once the board was deleted since (``RedisBoardStore``:
+    ``born``, the stored board's birth, never drawn twice, or 0 when there was none; then
+    ``gone``, how many deletions of it the store remembered). The copy's first write that the
+    store takes gives it the board's birth. The files, of one process, keep none."""
+
+    born: int = 0
+    gone: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class StoredBoard:
-    """What the disk holds for one board: its snapshot (or None) and the updates since."""
+    """What the disk holds for one board: its snapshot (or None) and the updates since, and the
+    fence its copies write with."""
 
     snapshot: bytes | None
     updates: tuple[bytes, ...]
+    fence: Fence = field(default_factory=Fence, compare=False)
 
     @property
     def size(self) -> int:
@@ -90,15 +105,25 @@ class BoardMeta:
         return sorted(room for room, marks in self.drawn_by.items() if mark in marks)
 
 
+def board_deleted() -> BoardDeleted:
+    """The refusal of a change made on a copy of a board that was deleted since."""
+    return BoardDeleted("This board was deleted since the change was made on it; sync the "
+                        "board again, without the copy it was made on.")
+
+
 class BoardStorage(Protocol):
     """What keeps boards: ``BoardStore`` (files, one process) or ``RedisBoardStore`` (shared by
-    the processes of ``tandem serve --redis``). A write's future resolves once it is durable."""
+    the processes of ``tandem serve --redis``). A write's future resolves once it is durable;
+    one given the ``fence`` of a copy read before its board was deleted fails with
+    ``BoardDeleted`` and writes nothing (None: the write is not checked)."""
 
     async def start(self) -> None: ...
     async def close(self) -> None: ...
     async def load(self, key: BoardKey) -> StoredBoard: ...
-    def append(self, key: BoardKey, update: bytes) -> asyncio.Future[None]: ...
-    def compact(self, key: BoardKey, snapshot: bytes) -> asyncio.Future[None]: ...
+    def append(self, key: BoardKey, update: bytes,
+               fence: Fence | None = None) -> asyncio.Future[None]: ...
+    def compact(self, key: BoardKey, snapshot: bytes,
+                fence: Fence | None = None) -> asyncio.Future[None]: ...
     async def rooms(self, session_id: str) -> list[str]: ...
     async def delete_session(self, session_id: str) -> bool: ...
     async def delete_boards(self, session_id: str, rooms: list[str]) -> int: ...
@@ -249,9 +274,12 @@ class BoardStore:
 
         return await self._do(load)
 
-    def append(self, key: BoardKey, update: bytes) -> asyncio.Future[None]:
+    def append(self, key: BoardKey, update: bytes,
+               fence: Fence | None = None) -> asyncio.Future[None]:
         """Queue ``update`` at the end of the board's log; the future resolves once it is on
-        disk (fsynced). Queued at once, so appends keep the order of the calls."""
+        disk (fsynced). Queued at once, so appends keep the order of the calls. ``fence`` is
+        not needed here: one process queues every write and deletion of a board in order, and
+        writes nothing of a copy it dropped as deleted (``Board.deleted``)."""
         _, log_path = self._paths(key)
         record = _HEADER.pack(len(update), zlib.crc32(update)) + update
 
@@ -267,9 +295,10 @@ class BoardStore:
 
         return self._submit(append)
 
-    def compact(self, key: BoardKey, snapshot: bytes) -> asyncio.Future[None]:
+    def compact(self, key: BoardKey, snapshot: bytes,
+                fence: Fence | None = None) -> asyncio.Future[None]:
         """Queue replacing the board's snapshot with ``snapshot`` (which holds every update
-        queued before this call) and emptying its log."""
+        queued before this call) and emptying its log (``fence``: as for ``append``)."""
         snap_path, log_path = self._paths(key)
 
         def compact(batch: _Batch) -> None:

@@ -13,6 +13,7 @@ from pycrdt import Doc, Map
 from redis.asyncio import Redis
 
 from clients.server import RedisProcess
+from rooms.errors import BoardDeleted
 from rooms.whiteboard import BoardKey
 from server.whiteboard.boards import Boards, Change
 from server.whiteboard.redis_store import RedisBoardStore, fold
@@ -161,7 +162,8 @@ async def test_a_copy_of_a_deleted_board_is_not_compacted_into_the_board_drawn_a
     stores: tuple[RedisBoardStore, RedisBoardStore]
 ) -> None:
     """b holds a board a deletes, and someone draws on it again through a; b, not told yet,
-    keeps a stroke of its own and compacts."""
+    keeps a stroke of its own and compacts: both are refused (b's copy was read before the
+    deletion), and the new board holds only what was drawn on it."""
     a, b = stores
     first = Replica()
     secret = first.stroke([1.0, 2.0])
@@ -176,13 +178,14 @@ async def test_a_copy_of_a_deleted_board_is_not_compacted_into_the_board_drawn_a
     (v,) = later.take()
     await a.append(KEY, v)
     mine = Replica()
-    bs = big_stroke(mine, "b")
+    big_stroke(mine, "b")  # past the compaction's size
     (w,) = mine.take()
     landed = boards.apply(held, Change(w, "p", None), 1.0)
-    await landed.written  # its append, and a compaction (past 1 KiB)
+    with pytest.raises(BoardDeleted):
+        await landed.written  # its append, and a compaction (past 1 KiB): both refused
     stored = await a.load(KEY)
-    assert set(items(stored.snapshot, stored.updates)) == {new, bs}, (
-        "the deleted board was written back")
+    assert set(items(stored.snapshot, stored.updates)) == {new}, (
+        "the deleted board, or a change made on it, was written back")
 
 
 async def test_a_compaction_of_a_board_deleted_and_drawn_on_again_as_it_ran_writes_nothing(

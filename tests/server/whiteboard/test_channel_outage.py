@@ -2,15 +2,16 @@
 sharing a real ``redis-server``, node b's channel connection cut and kept down while node a
 deletes a board or keeps updates, b's commands to Redis working all along). Whatever b missed,
 its boards end as Redis holds them: a deleted board leaves b's memory and nothing of it is
-written back; a kept update reaches b's board; nothing b's own people drew is lost on the
-way."""
+written back (a change made on b's copy of it is refused, ``board_deleted``); a kept update
+reaches b's board; nothing b's own people drew is lost on the way."""
 
 from __future__ import annotations
 
 import asyncio
 
-from rooms.errors import NotRecorded
+from rooms.errors import BoardDeleted, NotRecorded
 from rooms.whiteboard import BoardKey
+from server.whiteboard.store import Fence
 from tests.server.whiteboard.nodes import (
     Nodes,
     big_stroke,
@@ -31,22 +32,23 @@ async def test_a_board_deleted_while_the_channel_was_down_is_not_written_back_af
     cleo = await nodes.b.person(urls["mentee"], "Cleo")
     rc = Replica()
     await synced(cleo, rc)
-    rc.stroke([1.0, 2.0], author="cleo")
+    cleo_drew = rc.stroke([1.0, 2.0], author="cleo")
     (cleos,) = rc.take()
     store = nodes.b.store
     append = store.append
     release = asyncio.Event()
 
-    def held_append(key: BoardKey, update: bytes) -> asyncio.Future[None]:
+    def held_append(key: BoardKey, update: bytes,
+                    fence: Fence | None = None) -> asyncio.Future[None]:
         if update != cleos:
-            return append(key, update)
+            return append(key, update, fence)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         async def later() -> None:
             await release.wait()
             try:
-                future.set_result(await append(key, update))
-            except NotRecorded as exc:
+                future.set_result(await append(key, update, fence))
+            except (NotRecorded, BoardDeleted) as exc:
                 future.set_exception(exc)
 
         nodes.b.ctx.gateway.spawn(later())
@@ -69,10 +71,15 @@ async def test_a_board_deleted_while_the_channel_was_down_is_not_written_back_af
     deed = big_stroke(rd, "dee")
     assert all(ack["ok"] for ack in await send(dee, rd))
     release.set()
-    assert (await sending)["ok"]
+    # Cleo's stroke, made on b's copy of the deleted board, reaches Redis after the deletion:
+    # refused, and nothing of it is stored (Dee's board is another)
+    refused = await sending
+    assert refused["ok"] is False and refused["error"]["code"] == "board_deleted", refused
     held = await nodes.stored(session_id)
     assert deed in held
     assert secret not in held, "the deleted board was written back"
+    assert cleo_drew not in held, "a change made on the deleted board was stored"
+    assert nodes.b.board(session_id) is not None, "b dropped the new board"
     assert secret not in handed_out, "b still handed out the deleted board"
     assert secret not in await fresh_sync(nodes.b, urls["mentee"], "Eve")
     assert secret not in await fresh_sync(nodes.a, urls["mentee"], "Fay")
@@ -86,15 +93,27 @@ async def test_an_update_on_a_deleted_board_before_the_channel_is_back_writes_no
     secret = next(iter(drawn.view()))
     await nodes.outage.begin()
     await delete_boards(nodes.a, session_id)
-    # Cleo, on b, draws before b has heard: her stroke compacts the board b still holds.
+    # Cleo, on b, draws before b has heard: her stroke, past the compaction size, is made on
+    # the copy b read before the deletion. Redis refuses its write (and its compaction), and b
+    # drops that copy.
     cleo = await nodes.b.person(urls["mentee"], "Cleo")
     rc = Replica()
     await synced(cleo, rc)
     cleos = big_stroke(rc, "cleo")
-    assert all(ack["ok"] for ack in await send(cleo, rc))
+    (ack,) = await send(cleo, rc)
+    assert ack["ok"] is False and ack["error"]["code"] == "board_deleted", ack
+    assert nodes.b.board(session_id) is None, "b kept its copy of the deleted board"
+    assert await nodes.stored(session_id) == {}, "the deleted board was written back"
+    # her page drops its copy and syncs again (as the reference client does): what she draws
+    # then is kept
+    again = Replica()
+    await synced(cleo, again)
+    assert again.view() == {}
+    agains = big_stroke(again, "cleo")
+    assert all(ack["ok"] for ack in await send(cleo, again))
     held = await nodes.stored(session_id)
-    assert cleos in held
-    assert secret not in held, "the deleted board was written back"
+    assert set(held) == {agains}
+    assert secret not in held and cleos not in held
     await nodes.channel_back()
     # b has dropped it now: what it hands out is what Redis holds
     assert secret not in await fresh_sync(nodes.b, urls["mentee"], "Dee")
@@ -114,9 +133,10 @@ async def test_updates_kept_while_the_channel_was_down_reach_the_board_and_none_
     append = store.append
     failed: list[bytes] = []
 
-    def failing_once(key: BoardKey, update: bytes) -> asyncio.Future[None]:
+    def failing_once(key: BoardKey, update: bytes,
+                     fence: Fence | None = None) -> asyncio.Future[None]:
         if failed:
-            return append(key, update)
+            return append(key, update, fence)
         failed.append(update)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         future.set_exception(NotRecorded("Redis took too long"))

@@ -17,7 +17,7 @@ from rooms.errors import NotRecorded
 from rooms.whiteboard import BoardKey
 from server.whiteboard.boards import Boards, Change
 from server.whiteboard.redis_store import RedisBoardStore
-from server.whiteboard.store import BoardStore
+from server.whiteboard.store import BoardStore, Fence
 from tests.server.cluster.conftest import need_redis
 from tests.server.whiteboard.replica import Replica
 
@@ -32,9 +32,10 @@ class FailingStore(BoardStore):
         super().__init__(root, fsync=False)
         self.fail: dict[bytes, int] = {}
 
-    def append(self, key: BoardKey, update: bytes) -> asyncio.Future[None]:
+    def append(self, key: BoardKey, update: bytes,
+               fence: Fence | None = None) -> asyncio.Future[None]:
         if not self.fail.get(update):
-            return super().append(key, update)
+            return super().append(key, update, fence)
         self.fail[update] -= 1
 
         def fail(batch: object) -> None:

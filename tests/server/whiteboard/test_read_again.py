@@ -13,7 +13,7 @@ import pytest
 from rooms.whiteboard import BoardKey
 from server.whiteboard import boards as boards_module
 from server.whiteboard.boards import Boards, Change
-from server.whiteboard.store import BoardStore
+from server.whiteboard.store import BoardStore, Fence
 from tests.server.whiteboard.replica import Replica
 
 KEY = BoardKey("s1", "main")
@@ -27,7 +27,8 @@ class HeldStore(BoardStore):
         super().__init__(root, fsync=False)
         self.held: list[tuple[BoardKey, bytes, asyncio.Future[None]]] = []
 
-    def append(self, key: BoardKey, update: bytes) -> asyncio.Future[None]:
+    def append(self, key: BoardKey, update: bytes,
+               fence: Fence | None = None) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.held.append((key, update, future))
         return future
