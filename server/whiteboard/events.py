@@ -158,7 +158,10 @@ class WhiteboardEvents:
                 await self._mark(session_id, MAIN_ROOM, meta.drawn_by[MAIN_ROOM])
             return update
 
-        return await self.boards.get(key, seed if room == MAIN_ROOM else None)
+        board = await self.boards.get(key, seed if room == MAIN_ROOM else None)
+        if board.generation is None:
+            board.generation = member.board_generation
+        return board
 
     async def _meta(self, session_id: str) -> BoardMeta | None:
         return self.metas.get(session_id) or await self.boards.store.read_meta(session_id)
@@ -252,7 +255,8 @@ class WhiteboardEvents:
             # sync) are read only after this handler returns.
             return {"ok": True, "held": True}
         for change in landed.changes:
-            await self.relay.update(board.key, change.update, change.pid, change.sid)
+            await self.relay.update(board.key, change.update, change.pid, change.sid,
+                                    board.generation)
         await self.ctx.execute(
             conn.session_id, EditBoard(pid, conn.sid, p.room, False, self.ctx.clock()), conn.sid
         )
@@ -279,7 +283,7 @@ class WhiteboardEvents:
         pid = member.participant.id
         if cleared.update:
             # The mentor's own replica learns of the clear from the relay too: it did not make it.
-            await self.relay.update(board.key, cleared.update, pid, None)
+            await self.relay.update(board.key, cleared.update, pid, None, board.generation)
             await self.ctx.execute(
                 session_id, EditBoard(pid, conn.sid, p.room, True, self.ctx.clock()), conn.sid
             )

@@ -32,7 +32,7 @@ from rooms.errors import NotRecorded
 from rooms.whiteboard import BoardKey
 from server.gateway import SocketGateway, room_key
 from server.history import History, send_replayable
-from server.whiteboard.wire import BOARD_CURSORS, BOARD_UPDATE
+from server.whiteboard.wire import BOARD_CURSORS, BOARD_UPDATE, BoardUpdateOut
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ class _Outbox:
     scheduled: bool = False
     failing: bool = False  # its last send failed: it is tried again every retry_interval
     forgotten: bool = False  # its session left: dropped once the send waiting has gone
+    # The generation of the board its updates were made on (a deletion drops the box first).
+    generation: int | None = None
 
     def take(self) -> tuple[list[bytes], list[str], set[str | None]]:
         taken = self.updates, self.senders, self.sids
@@ -94,14 +96,17 @@ class Relay:
     outboxes: dict[BoardKey, _Outbox] = field(default_factory=dict)
     cursors: dict[BoardKey, _Cursors] = field(default_factory=dict)
 
-    async def update(self, key: BoardKey, update: bytes, pid: str, sid: str | None) -> None:
+    async def update(self, key: BoardKey, update: bytes, pid: str, sid: str | None,
+                     generation: int | None = None) -> None:
         """Send ``update`` (by participant ``pid`` over connection ``sid``; None: by the server,
-        for everyone) to the board's room. A send that fails is not the caller's: it is tried
-        again later."""
+        for everyone), made on the board of ``generation``, to the board's room. A send that
+        fails is not the caller's: it is tried again later."""
         box = self.outboxes.get(key)
         if box is None:
             box = self.outboxes[key] = _Outbox()
         box.forgotten = False
+        if generation is not None:
+            box.generation = generation
         box.updates.append(update)
         box.senders.append(pid)
         box.sids.add(sid)
@@ -137,10 +142,14 @@ class Relay:
             update = updates[0] if len(updates) == 1 else merge_updates(*updates)
             # Each message relayed is one entry of the room's history (replayable), appended
             # first.
+            out: BoardUpdateOut = {"room": key.room, "update": update,
+                                   "from": list(dict.fromkeys(senders))}
+            if box.generation is not None:
+                # A page whose copy is of a later generation drops it: made on a copy of a
+                # board deleted since (this process not told yet), it may hold what was deleted.
+                out["generation"] = box.generation
             await send_replayable(self.history, self.gateway, key.session_id, key.room,
-                                  BOARD_UPDATE({"room": key.room, "update": update,
-                                                "from": list(dict.fromkeys(senders))}),
-                                  skip_sid=skip)
+                                  BOARD_UPDATE(out), skip_sid=skip)
         except Exception as exc:
             return self._failed(key, box, (updates, senders, sids), exc)
         except BaseException:  # cancelled: what it took waits for the next update's send

@@ -232,7 +232,8 @@ class BoardSync:
             return
         landed.written.add_done_callback(_log_failure(board.key))
         for change in landed.changes:
-            await self.relay.update(board.key, change.update, change.pid, change.sid)
+            await self.relay.update(board.key, change.update, change.pid, change.sid,
+                                    board.generation)
 
 
 def _log_failure(key: BoardKey) -> Callable[[asyncio.Future[None]], None]:

@@ -112,8 +112,10 @@ class ShowAck(TypedDict):
     shown: str | None
 
 
-# ``position``: the message's place in the room's history (added as it is appended).
+# ``position``: the message's place in the room's history (added as it is appended);
+# ``generation``: of the board the updates were made on.
 BoardUpdateOut = TypedDict("BoardUpdateOut", {"room": str, "update": bytes, "from": list[str],
+                                              "generation": NotRequired[int],
                                               "position": NotRequired[PositionWire]})
 
 

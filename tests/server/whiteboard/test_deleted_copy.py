@@ -182,6 +182,11 @@ async def test_a_page_change_reaching_redis_after_its_board_was_deleted_is_refus
     release.set()
     refused = await sending
     assert refused["ok"] is False and refused["error"]["code"] == "board_deleted", refused
+    # It was relayed as it was applied, before Redis refused it: it names the generation of
+    # the deleted board, which Ana's page, synced again since, drops.
+    relayed = await ana.next("board_update")
+    assert relayed["generation"] == ack["generation"], relayed
+    assert (await synced(ana, Replica()))["generation"] > ack["generation"]
     held = await nodes.stored(session_id)
     assert secret not in held and held == {}, "the deleted board was written back"
     assert await store.rooms(session_id) == []

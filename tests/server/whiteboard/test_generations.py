@@ -28,7 +28,9 @@ async def test_a_copy_of_a_deleted_board_is_neither_merged_nor_taken_back(
         ack = await ana.call("board_update", {"room": "main", "update": update,
                                               "generation": before})
         assert ack == {"ok": True}, ack
-    b.receive((await ben.next("board_update"))["update"])
+    relayed = await ben.next("board_update")
+    assert relayed["generation"] == before  # the generation of the board it was made on
+    b.receive(relayed["update"])
     b.stroke([1, 2, 3, 4], author="ben")  # drawn while away: never sent
     offline = b.take()
     await ben.close()

@@ -53,14 +53,29 @@ export class BoardSync {
     /** @type {{x: number, y: number} | null} */
     this.nextCursor = null;
     this.counter = 0;
+    /** The latest generation of this room's board known deleted (-1: none). */
+    this.gone = -1;
+    /** @type {number | null} the generation of the board this copy is of (its last sync's) */
+    this.generation = null;
     this.doc = new Y.Doc();
     this.items = this.doc.getMap("items");
     this.undo = new Y.UndoManager(this.items, { trackedOrigins: new Set([LOCAL]), captureTimeout: 60000 });
     this.newDoc();
 
     const E = SERVER_EVENTS;
-    dispatcher.on(E.BOARD_UPDATE, ({ room, update }) => {
+    dispatcher.on(E.BOARD_UPDATE, ({ room, update, generation }) => {
       if (room !== this.room || !update) return;
+      if (typeof generation === "number" && Number.isSafeInteger(generation)) {
+        // Made on a copy of a board deleted since (a server process not told yet): it may hold
+        // what was deleted, so it never reaches this copy, nor goes back from it.
+        if (generation <= this.gone || (this.generation !== null && generation < this.generation)) return;
+        if (this.generation !== null && generation > this.generation) {
+          // This copy is of a board deleted since (this page missed `board_deleted`).
+          this.dropped();
+          this.resync(true);
+          return;
+        }
+      }
       try {
         Y.applyUpdate(this.doc, new Uint8Array(update), REMOTE);
       } catch (err) {
@@ -87,15 +102,21 @@ export class BoardSync {
     // The room's board was deleted on the server: this page's copy goes too (synced again, it
     // would be sent back as a new board).
     dispatcher.on(E.BOARD_DELETED, ({ room }) => {
-      if (room === null || room === undefined || room === this.room) this.resync(true);
+      if (room !== null && room !== undefined && room !== this.room) return;
+      this.dropped();
+      this.resync(true);
     });
+  }
+
+  /** This copy's board was deleted: nothing made on a copy of its generation is taken again. */
+  dropped() {
+    if (this.generation !== null) this.gone = Math.max(this.gone, this.generation);
   }
 
   newDoc() {
     this.doc.destroy();
     const doc = new Y.Doc();
     this.doc = doc;
-    /** @type {number | null} the generation of the board this copy is of (its last sync's) */
     this.generation = null;
     this.items = doc.getMap("items");
     this.undo = new Y.UndoManager(this.items, { trackedOrigins: new Set([LOCAL]), captureTimeout: 60000 });
@@ -153,6 +174,7 @@ export class BoardSync {
     if (this.generation !== null && generation !== null && generation !== this.generation) {
       // The board was deleted since this copy was synced (the page missed `board_deleted`): the
       // server sent the whole board; the copy, and what was drawn on it meanwhile, go.
+      this.dropped();
       this.newDoc();
       doc = this.doc;
       this.listener.status(refusedWords({ code: "board_deleted" }, "whiteboard.refusal.board_deleted"));
@@ -180,6 +202,7 @@ export class BoardSync {
     this.room = room;
     this.cursors.clear();
     this.synced = false;
+    this.gone = -1;
     this.newDoc();
     this.listener.changed();
     return this.sync();

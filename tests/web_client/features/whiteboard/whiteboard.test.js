@@ -206,3 +206,61 @@ test("a change refused as made on a deleted board drops the copy and syncs afres
   assert.equal(transport.sent.at(-1).payload.generation, undefined);
   board.destroy();
 });
+
+/** An update as another page's change relays it: `key` set on a doc of its own. */
+function relayed(key, generation) {
+  const doc = new Y.Doc();
+  doc.getMap("items").set(key, new Y.Map([["type", "rect"]]));
+  const payload = { room: "main", update: toBuffer(Y.encodeStateAsUpdate(doc)), from: ["ben"] };
+  return generation === undefined ? payload : { ...payload, generation };
+}
+
+test("a relayed change made on a copy of a board deleted since is dropped, before and after the page's sync", async () => {
+  const server = generationalBoard();
+  const transport = new FakeTransport((e, p) => server.answer(e, p));
+  const dispatcher = new Dispatcher();
+  const board = new BoardSync({ transport, dispatcher, participantId: () => "ana" }, { changed: () => {}, status: () => {}, shown: () => {} });
+  await board.enterRoom("main");
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_UPDATE, relayed("live", 0));
+  assert.deepEqual([...board.items.keys()], ["live"], "a change of my copy's generation is taken");
+  // The board is deleted: told, the page drops its copy and syncs. A change made on a copy of
+  // the deleted board (a server process not told yet) comes while its sync is on its way...
+  server.doc = new Y.Doc();
+  server.generation = 2;
+  transport.connected = false; // (its sync waits)
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_DELETED, { room: "main" });
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_UPDATE, relayed("stale-before", 0));
+  assert.equal(board.items.size, 0, "a change of the deleted board reached the fresh copy");
+  transport.connected = true;
+  await board.sync();
+  assert.equal(board.generation, 2);
+  // ... and after it.
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_UPDATE, relayed("stale-after", 0));
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_UPDATE, relayed("between", 1)); // made during the deletion
+  assert.equal(board.items.size, 0);
+  board.flush();
+  assert.equal(transport.sent.filter((s) => s.event === "board_update").length, 0, "nothing of it was sent back");
+  // Changes of the new board, and of servers that name no generation, are taken.
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_UPDATE, relayed("new", 2));
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_UPDATE, relayed("unnamed"));
+  assert.deepEqual([...board.items.keys()].sort(), ["new", "unnamed"]);
+  board.destroy();
+});
+
+test("a relayed change of a later generation tells a page that missed the deletion: it drops its copy and syncs", async () => {
+  const server = generationalBoard();
+  server.doc.getMap("items").set("old", new Y.Map([["type", "rect"]]));
+  const transport = new FakeTransport((e, p) => server.answer(e, p));
+  const dispatcher = new Dispatcher();
+  const board = new BoardSync({ transport, dispatcher, participantId: () => "ana" }, { changed: () => {}, status: () => {}, shown: () => {} });
+  await board.enterRoom("main");
+  server.doc = new Y.Doc();
+  server.generation = 2;
+  server.doc.getMap("items").set("new", new Y.Map([["type", "line"]]));
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_UPDATE, relayed("newer", 2));
+  await eventually(() => board.synced && board.generation === 2);
+  assert.deepEqual([...board.items.keys()], ["new"], "the old copy went, and the page synced the board as it is");
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_UPDATE, relayed("stale", 0));
+  assert.deepEqual([...board.items.keys()], ["new"]);
+  board.destroy();
+});
