@@ -11,6 +11,10 @@ from rooms.roles import Role
 
 TEXT_MAX = 2000
 HISTORY_MAX = 2000
+# The text a session keeps in all (UTF-8), whatever the count: a joiner receives the log of
+# their room in one acknowledgement, which must stay well within a connection's send buffer
+# (4 MiB; 2,000 messages of 2,000 four-byte characters would be 16 MB).
+HISTORY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,22 +37,35 @@ class ChatMessage:
 
 @dataclass(slots=True)
 class ChatLog:
-    """The last ``HISTORY_MAX`` messages of a session, oldest first; ids keep increasing."""
+    """The last ``HISTORY_MAX`` messages of a session, and no more than ``HISTORY_BYTES`` of
+    text in all, oldest first (the oldest go first); ids keep increasing."""
 
     limit: int = HISTORY_MAX
+    limit_bytes: int = HISTORY_BYTES
     _messages: deque[ChatMessage] = field(init=False)
     _next_id: int = field(init=False, default=1)
+    _bytes: int = field(init=False, default=0)  # of the texts kept (UTF-8)
 
     def __post_init__(self) -> None:
-        self._messages = deque(maxlen=self.limit)
+        self._messages = deque()
 
     @classmethod
     def restore(cls, messages: Iterable[ChatMessage], next_id: int,
                 limit: int = HISTORY_MAX) -> ChatLog:
         log = cls(limit)
-        log._messages.extend(messages)
+        for message in messages:
+            log._keep(message)
         log._next_id = next_id
         return log
+
+    def _keep(self, message: ChatMessage) -> None:
+        """Add ``message`` last, letting the oldest go past either bound."""
+        messages = self._messages
+        messages.append(message)
+        self._bytes += len(message.text.encode())
+        while len(messages) > self.limit or (self._bytes > self.limit_bytes
+                                             and len(messages) > 1):
+            self._bytes -= len(messages.popleft().text.encode())
 
     @property
     def next_id(self) -> int:
@@ -75,7 +92,7 @@ class ChatLog:
             sent_at=now,
             broadcast=broadcast,
         )
-        self._messages.append(message)
+        self._keep(message)
         self._next_id += 1
         return message
 
@@ -94,8 +111,9 @@ class ChatLog:
         gone = tuple(m.id for m in self._messages if m.sender_id == sender_id)
         if gone:
             kept = [m for m in self._messages if m.sender_id != sender_id]
-            self._messages.clear()
-            self._messages.extend(kept)
+            self.clear()
+            for message in kept:
+                self._keep(message)
         return gone
 
     def in_room(self, room: str) -> tuple[ChatMessage, ...]:
@@ -103,6 +121,7 @@ class ChatLog:
 
     def clear(self) -> None:
         self._messages.clear()
+        self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._messages)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rooms.chat import ChatLog
+from rooms.chat import HISTORY_BYTES, TEXT_MAX, ChatLog
 from rooms.errors import (
     AlreadyJoined,
     IllegalTransition,
@@ -29,6 +29,7 @@ from rooms.participant import Waiter
 from rooms.roles import Role
 from rooms.roster import Schedule, SessionPlan
 from rooms.session import SEAT_HOLD_SECONDS, Session
+from rooms.snapshot import restore, snapshot
 
 
 def make_session(max_participants: int = 4) -> Session:
@@ -245,6 +246,29 @@ def test_chat_history_drops_oldest_beyond_limit() -> None:
         s.post_chat("a", "c1", f"m{i}", now=120 + i)
     assert [m.text for m in s.room_entered("a").chat] == ["m2", "m3", "m4"]
     assert [m.id for m in s.chat] == [3, 4, 5]
+
+
+def test_chat_history_keeps_a_bounded_amount_of_text_the_oldest_going_first() -> None:
+    """2,000 messages of 2,000 four-byte characters would be 16 MB in a joiner's
+    acknowledgement: the log keeps at most HISTORY_BYTES of text, however few the messages."""
+    s = make_session()
+    join(s, "a", "c1")
+    long = "\U0001f600" * TEXT_MAX  # 8,000 bytes of UTF-8
+    for i in range(300):
+        s.post_chat("a", "c1", f"{i}{long}"[:TEXT_MAX], now=120 + i)
+    kept = s.room_entered("a").chat
+    assert sum(len(m.text.encode()) for m in kept) <= HISTORY_BYTES
+    assert len(kept) == HISTORY_BYTES // len(kept[-1].text.encode()) < 300
+    assert kept[-1].text.startswith("299") and kept[0].id == 300 - len(kept) + 1
+    # kept as they were after a snapshot
+    assert [m.id for m in restore(snapshot(s)).chat] == [m.id for m in kept]
+    s.post_chat("a", "c1", "short", now=500)  # fits in what is left
+    after = s.room_entered("a").chat
+    assert after[-1].text == "short" and after[:-1] == kept
+    s.post_chat("a", "c1", long, now=501)  # does not: the oldest makes room for it
+    after = s.room_entered("a").chat
+    assert after[-1].text == long and after[0] == kept[1]
+    assert sum(len(m.text.encode()) for m in after) <= HISTORY_BYTES
 
 
 def test_media_state_change_is_announced_once() -> None:
