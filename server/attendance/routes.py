@@ -248,7 +248,10 @@ class AttendanceRoutes:
     async def list_sessions(self, request: web.Request) -> web.Response:
         await require_admin(request)
         query = self._query(request)
-        listings = await self.ctx.ledger.sessions(_session_query(query, LIST_LIMIT))
+        # ``limit`` has a default of its own (the exports'): the list's is LIST_LIMIT.
+        if "limit" not in query.model_fields_set:
+            query = query.model_copy(update={"limit": LIST_LIMIT})
+        listings = await self.ctx.ledger.sessions(_session_query(query))
         return web.json_response({"sessions": [
             {**session_fields(s.info), "goal": s.info.goal, "created_at": s.info.created_at,
              "roster": len(s.info.plan.roster), "participants": s.participants,

@@ -20,6 +20,7 @@ from rooms.cohort_import import guard
 from rooms.errors import NotAllowed, TandemError
 from rooms.match_health import Fit, PairSessions, pair_health
 from rooms.mentoring import Match
+from rooms.moderation import check_link
 from rooms.roles import Role
 from rooms.session import Session
 from rooms.timeline import summarize
@@ -164,6 +165,11 @@ class HealthRoutes:
     # -- the fit question and a mentor's view ---------------------------------------------------
 
     async def _scheduled(self, claims: JoinClaims) -> tuple[str, str | None]:
+        # A link an admin revoked (or of a person a deletion request erased) is no credential
+        # here either: ``link_revoked``, as for the preview and connecting.
+        await self.ctx.store.read(
+            claims.session_id,
+            lambda s: check_link(s, claims.role, claims.link, claims.generation))
         doc = await self.ctx.documents.get(SCHEDULED, claims.session_id)
         if doc is None:
             raise NotFound("This session is not part of a programme's schedule.")

@@ -71,7 +71,7 @@ class ScheduleRoutes:
                 ("invites.ics", "text/calendar", "Sessions as calendar invitations (?person= "
                  "for one person's, with their link)")):
             doc.described(f"{c}/{{schedule}}/{path}", "get", summary, 200, summary,
-                          {kind: {"schema": {"type": "string"}}}, (401, 404),
+                          {kind: {"schema": {"type": "string"}}}, (400, 401, 404),
                           path_params("cohort", "schedule"))
 
     def _base_url(self, request: web.Request) -> str:
@@ -182,19 +182,22 @@ class ScheduleRoutes:
                            title=record["title"], time_zone=record["time_zone"],
                            repeat=record["repeat"], minutes=record["minutes"], sessions=sessions)
 
-    async def _record(self, request: web.Request, action: str
+    async def _record(self, request: web.Request, action: str, person_id: str | None = None
                       ) -> tuple[dict[str, Any], dict[str, Person]]:
-        """The schedule asked for, once the export is in the audit log."""
+        """The schedule asked for, once the export is in the audit log (``person_id``: the
+        one person it is for, already checked)."""
         admin = await require_admin(request)
         cohort, _ = await self.store.cohort(request.match_info["cohort"])
         doc = await self.store.schedule(cohort.id, request.match_info["schedule"])
         await self.ctx.audit.record(admin, action,
                                     f"cohorts/{cohort.id}/schedules/{doc.body['id']}",
-                                    {"person_id": request.query.get("person")})
+                                    {"person_id": person_id})
         people = {p.id: p for p, _ in (await self.store.people(cohort.id)).values()}
         return doc.body, people
 
     async def links_csv(self, request: web.Request) -> web.Response:
+        if request.query:
+            raise InvalidPayload("This endpoint takes no query parameters.")
         record, people = await self._record(request, "links.exported")
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
@@ -212,10 +215,12 @@ class ScheduleRoutes:
                             headers=download(f"links-{record['id']}.csv"))
 
     async def invites(self, request: web.Request) -> web.Response:
+        if set(request.query) - {"person"} or len(request.query.getall("person", [])) > 1:
+            raise InvalidPayload("This endpoint takes one query parameter at most: person.")
         person_id = request.query.get("person")
         if person_id is not None and not is_person_id(person_id):
             raise InvalidPayload("person: someone of this cohort, by id.")
-        record, people = await self._record(request, "invites.exported")
+        record, people = await self._record(request, "invites.exported", person_id)
         if person_id is not None and person_id not in people:
             raise InvalidPayload("person: someone of this cohort, by id.")
         events = []

@@ -310,7 +310,9 @@ class PersonalLinkRequest(InboundModel):
 class GroupRequest(InboundModel):
     name: Text = Field(min_length=1, max_length=ROOM_NAME_MAX,
                        json_schema_extra=TEXT_NOT_BLANK)
-    members: list[Text] = Field(min_length=1, max_length=GROUP_SIZE_MAX)
+    # A participant id, a roster person id or a display name: none is longer than a person id.
+    members: list[Annotated[Text, Field(min_length=1, max_length=PERSON_ID_MAX)]] = Field(
+        min_length=1, max_length=GROUP_SIZE_MAX)
 
 
 class GroupsRequest(InboundModel):
