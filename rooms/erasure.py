@@ -71,8 +71,9 @@ def erase_person(s: Session, person_id: str, now: float) -> list[Event]:
 
 
 def erase_participant(s: Session, participant_id: str, now: float) -> list[Event]:
-    """Erase one participant of the session (a guest, or one of a person's participants)."""
-    events = _decline(s, lambda w: w.resume_id == participant_id, now)
+    """Erase one participant of the session (a guest, or one of a person's participants); a
+    waiter is known by the id they get once admitted, or returns as the participant."""
+    events = _decline(s, lambda w: participant_id in (w.id, w.resume_id), now)
     events += _erase_participant(s, participant_id, now)
     return events + s.breakouts_refreshed(now) if events else events
 

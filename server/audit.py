@@ -8,7 +8,9 @@ participant names, emails, chat or captions) and never a secret: that is the cal
 ``detail``'s shape (flat, short scalar values) keeps it easy to follow. An entry's key starts with
 its time in microseconds, zero-padded (one process's entries never share one), then a random
 part (two processes' entries may), so entries list in the order they were made; its scope is
-its action, so listing one action reads the index alone. An action that writes documents puts
+its action, so listing one action reads the index alone. A person id may be an email address:
+a deletion request has the entries that named a person by it name them by a keyed hash instead
+(``erase_person``, ``person_ref``). An action that writes documents puts
 its entry in the same write (``put``); any other awaits ``record`` before it answers, so an
 acknowledged action has its entry on disk. Entries older than the retention period are deleted
 with the rest (``expire``, on ``ctx.erasure``).
@@ -16,6 +18,8 @@ with the rest (``expire``, on ``ctx.erasure``).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -118,6 +122,42 @@ class Audit:
                 gone += len(old)
             if len(old) < _EXPIRE_BATCH:
                 return {"audit entries": gone}
+
+    async def erase_person(self, person_id: str, secret: bytes) -> dict[str, int]:
+        """A deletion request: the entries that name the person by their id (in their target
+        or a detail) name them by ``ref:`` and their keyed hash (``person_ref``) instead."""
+        ref = f"ref:{person_ref(secret, person_id)}"
+        renamed, after = 0, ""
+        while True:
+            docs = await self.documents.find(AUDIT, after=after, limit=_EXPIRE_BATCH)
+            puts = [Put(AUDIT, d.key, body, scope=d.scope, expect=d.version) for d in docs
+                    if (body := _renamed(d.body, person_id, ref)) is not None]
+            if puts:
+                await self.documents.write(puts, self.clock())
+                renamed += len(puts)
+            if len(docs) < _EXPIRE_BATCH:
+                return {"audit entries renamed": renamed}
+            after = docs[-1].key
+
+
+def person_ref(secret: bytes, person_id: str) -> str:
+    """What the log and the audit say for a person: a person id may be an email address, and a
+    line that named the person a deletion removed would keep them. A keyed hash (the server's
+    secret), so that nobody without the secret can test guessed addresses against it; an
+    operator who has it can still find a given person's lines."""
+    key = hmac.new(secret, b"tandem-log:person", hashlib.sha256).digest()
+    return hmac.new(key, person_id.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def _renamed(body: dict[str, Any], person_id: str, ref: str) -> dict[str, Any] | None:
+    """The entry with ``person_id`` (a segment of its target, or a detail's value) replaced by
+    ``ref``; None if it does not name them."""
+    target = str(body["target"])
+    parts = [ref if part == person_id else part for part in target.split("/")]
+    detail = {k: ref if v == person_id else v for k, v in (body.get("detail") or {}).items()}
+    if "/".join(parts) == target and detail == (body.get("detail") or {}):
+        return None
+    return {**body, "target": "/".join(parts), "detail": detail}
 
 
 def _entry(key: str, body: dict[str, Any]) -> AuditEntry:

@@ -25,7 +25,6 @@ from rooms.programme import programme_summary
 from rooms.roster import PROGRAMME_MAX, is_person_id
 from rooms.timeline import summarize
 from server.attendance import erasure
-from server.attendance.erasure import person_ref
 from server.attendance.exports import CsvEncoder, JsonEncoder, XlsxWriter
 from server.attendance.reports import (
     PEOPLE_COLUMNS,
@@ -41,6 +40,7 @@ from server.attendance.reports import (
     session_fields,
 )
 from server.attendance.wire import AttendanceQuery, CheckOutRequest
+from server.audit import person_ref
 from server.context import Context
 from server.http import JSON_BODY_TYPES, Admin, json_body, page, require_admin
 from server.ledger import SessionQuery

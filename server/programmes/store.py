@@ -9,7 +9,7 @@ profile is written whole; every body carries only what the domain value holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -193,7 +193,8 @@ class ProgrammeStore:
     async def erase_person(self, person_id: str, only_cohort: str | None = None
                            ) -> tuple[list[Change], int]:
         """The changes that delete a person from every cohort (or one): their profile, their
-        fit answers, and every match they are in (a small group's match loses only them)."""
+        fit answers, every match they are in (a small group's match loses only them) and
+        their id in others' ``never_pair``."""
         changes: list[Change] = []
         count = 0
         for c in await self.cohorts():
@@ -202,6 +203,12 @@ class ProgrammeStore:
             if await self.documents.get(PERSON, f"{c.key}/{person_id}") is not None:
                 changes.append(Delete(PERSON, key=f"{c.key}/{person_id}"))
                 count += 1
+            # Others' profiles that name them (``never_pair``) name them no more.
+            for other, version in (await self.people(c.key)).values():
+                if other.id != person_id and person_id in other.never_pair:
+                    changes.append(self.put_person(c.key, replace(
+                        other, never_pair=tuple(p for p in other.never_pair if p != person_id)),
+                        expect=version))
             for d in await self.documents.find(FIT, c.key):
                 if d.body["person_id"] == person_id:
                     changes.append(Delete(FIT, key=d.key))

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rooms.errors import HistoryGone
-from rooms.events import Event, SessionEnded
+from rooms.events import Event, ParticipantErased, SessionEnded
 from rooms.session import Session
 from server.context import Context, Erased, Erasure
+from server.delivery import origin_here
 from server.gateway import Connection
 from server.history import Gone, Position, position_wire
 from server.replay import wire as w
@@ -66,10 +67,16 @@ class ReplayEvents:
         }
 
     async def _ended(self, events: Sequence[Event]) -> None:
-        """An ended session's rooms have nobody to replay to: their history goes at once."""
+        """An ended session's rooms have nobody to replay to: their history goes at once. So
+        does the history of a session someone was erased from (a deletion request), as soon
+        as the erasure is applied where it was given: a request for a person erases every
+        session of theirs before the features' deletions run, and meanwhile a ``replay`` of
+        a session already erased would hand out what it no longer holds."""
         for event in events:
-            if isinstance(event, SessionEnded):
+            if isinstance(event, SessionEnded) or (isinstance(event, ParticipantErased)
+                                                   and origin_here.get()):
                 await self.ctx.history.drop(event.session_id)
+                return
 
     # -- deletion and retention -------------------------------------------------------------------
 

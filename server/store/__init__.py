@@ -69,10 +69,13 @@ class SessionStore(Protocol):
         one). A session changed while this runs (someone joins it) is in use: it is kept."""
         ...
 
-    async def sessions_where(self, test: Callable[[Session], bool]) -> list[str]:
+    async def sessions_where(self, test: Callable[[Session], bool],
+                             holding: str | None = None) -> list[str]:
         """Sessions whose state passes ``test`` (a deletion request finding those that name a
         person), and those whose erasure is applied but not yet kept: a request that failed
-        finds them again when it is made again."""
+        finds them again when it is made again. ``holding``: also those whose kept journal
+        (their last snapshot, the entries since) may hold that text, though their state does
+        not (a person named by a change that a later one undid)."""
         ...
 
     async def scrub(self) -> bool:

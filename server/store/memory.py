@@ -264,8 +264,13 @@ class MemoryStore:
         """Nothing of its own: the journal is on the ledger's database (``Ledger.scrub``)."""
         return True
 
-    async def sessions_where(self, test: Callable[[Session], bool]) -> list[str]:
+    async def sessions_where(self, test: Callable[[Session], bool],
+                             holding: str | None = None) -> list[str]:
         """Those in memory that pass ``test``, and those whose erasure (applied here) is not
-        on disk yet: made again, the request writes the purging snapshot again."""
+        on disk yet: made again, the request writes the purging snapshot again. ``holding``:
+        also every session with entries since its snapshot (either may hold it; the journal
+        is not read)."""
+        journal = holding is not None and self._journal is not None
         return [sid for sid, s in self._sessions.items()
-                if self._kept[sid].purge is not None or test(s)]
+                if self._kept[sid].purge is not None or test(s)
+                or (journal and self._kept[sid].since_snapshot > 0)]

@@ -228,8 +228,9 @@ class RedisStore:
     async def expire(self, when: float) -> list[str]:
         return await self.index.expire(when)
 
-    async def sessions_where(self, test: Callable[[Session], bool]) -> list[str]:
-        return await self.index.sessions_where(test)
+    async def sessions_where(self, test: Callable[[Session], bool],
+                             holding: str | None = None) -> list[str]:
+        return await self.index.sessions_where(test, holding)
 
     async def delete(self, session_ids: list[str]) -> None:
         for sid in session_ids:

@@ -70,9 +70,29 @@ class SessionIndex:
                 break
         return deleted
 
-    async def sessions_where(self, test: Callable[[Session], bool]) -> list[str]:
-        """Every session in the index, read as Redis holds it, without a replica."""
-        return await sessions_where(await self.session_ids(), self._fetch, test)
+    async def sessions_where(self, test: Callable[[Session], bool],
+                             holding: str | None = None) -> list[str]:
+        """Every session in the index, read as Redis holds it, without a replica; with
+        ``holding``, and those whose snapshot or log holds that text."""
+        ids = await self.session_ids()
+        found = await sessions_where(ids, self._fetch, test)
+        if holding is None:
+            return found
+        needle, named = holding.encode(), set(found)
+        for sid in ids:
+            if sid in named:
+                continue
+            base, log, _, _ = self._keys(sid)
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.hget(base, "snap")
+                    pipe.lrange(log, 0, -1)
+                    snapshot, entries = await pipe.execute()
+            except RedisError as exc:
+                raise StoreUnavailable("The sessions could not be read; try again.") from exc
+            if needle in (snapshot or b"") or any(needle in entry for entry in entries):
+                found.append(sid)
+        return found
 
     async def delete(self, sid: str, unused_at: int | None = None) -> bool:
         """Delete a session; with ``unused_at``, only if it is still at that entry and no

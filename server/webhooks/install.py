@@ -81,11 +81,15 @@ def install(app: web.Application, ctx: Context) -> None:
     ctx.delivery.add_recorder(hooks.record)
     ctx.announcements.sink = hooks.announce
     WebhookRoutes(ctx, outbox, sender).add_to(app)
-    ctx.erasure.person.append(lambda person: outbox.erase_person(person, ctx.clock()))
-    ctx.erasure.participant.append(
-        lambda session, participant: outbox.erase_participant(session, participant,
-                                                               ctx.clock()))
-    ctx.erasure.expired.append(lambda before: outbox.expire(before, ctx.clock()))
+    # (through the intake: what waits there is dropped too, and no batch lands after it)
+    ctx.erasure.person.append(lambda person: intake.erase(
+        lambda a: person in a.person_ids, lambda: outbox.erase_person(person, ctx.clock())))
+    ctx.erasure.participant.append(lambda session, participant: intake.erase(
+        lambda a: (a.data.get("session_id"), a.data.get("participant_id")) == (session,
+                                                                               participant),
+        lambda: outbox.erase_participant(session, participant, ctx.clock())))
+    ctx.erasure.expired.append(lambda before: intake.erase(
+        lambda a: a.at < before, lambda: outbox.expire(before, ctx.clock())))
     if ctx.metrics.enabled:
         ctx.metrics.gauge("tandem_webhook_dropped", "Webhook announcements or deliveries "
                           "dropped (a full queue or outbox, or the database away)",

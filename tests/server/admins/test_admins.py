@@ -16,8 +16,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from server.app import CONTEXT, create_app
-from server.attendance.erasure import person_ref
-from server.audit import AUDIT
+from server.audit import AUDIT, person_ref
 from server.database import DATABASE_FILE
 from server.retention import DAY, purge
 from server.settings import Settings

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from server.attendance.erasure import person_ref
+from server.audit import person_ref
 from server.settings import Settings
 from tests.server.attendance.test_events import ADMIN
 from tests.support import Api
