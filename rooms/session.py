@@ -71,6 +71,10 @@ MIN_PARTICIPANTS = 2
 # A participant who dropped keeps their seat this long, so that their reconnect is never refused
 # because someone else took the last place meanwhile.
 SEAT_HOLD_SECONDS = 60.0
+# Everyone a session keeps (present or not: a participant who left may come back as themselves).
+# Each is in every join's acknowledgement and in the session's snapshots: a link's holder who
+# joined and left over and over as someone new would grow them without end.
+PARTICIPANTS_KEPT_MAX = 500
 
 
 @dataclass(slots=True)
@@ -229,6 +233,9 @@ class Session:
                video: bool, now: float, resume_id: str | None, link_name: str | None,
                transcript_notice: bool) -> tuple[JoinView, list[Event]]:
         self._require_seat(now, exclude=None)
+        if len(self.participants) >= PARTICIPANTS_KEPT_MAX:
+            raise SessionFull(f"This session has had {PARTICIPANTS_KEPT_MAX} people in it, as "
+                              "many as it keeps; only those who were in it can join again.")
         pid = new_id
         if resume_id is not None and resume_id not in self.participants:
             pid = resume_id

@@ -28,7 +28,7 @@ from rooms.lifecycles import Presence, SessionState
 from rooms.participant import Waiter
 from rooms.roles import Role
 from rooms.roster import Schedule, SessionPlan
-from rooms.session import SEAT_HOLD_SECONDS, Session
+from rooms.session import PARTICIPANTS_KEPT_MAX, SEAT_HOLD_SECONDS, Session
 from rooms.snapshot import restore, snapshot
 
 
@@ -269,6 +269,21 @@ def test_chat_history_keeps_a_bounded_amount_of_text_the_oldest_going_first() ->
     after = s.room_entered("a").chat
     assert after[-1].text == long and after[0] == kept[1]
     assert sum(len(m.text.encode()) for m in after) <= HISTORY_BYTES
+
+
+def test_a_session_keeps_a_bounded_number_of_people_those_kept_may_come_back() -> None:
+    """Someone holding a link who joins and leaves over and over as someone new (no resume
+    credential) grew the participants kept, which every join's acknowledgement lists."""
+    s = make_session()
+    for n in range(PARTICIPANTS_KEPT_MAX):
+        pid = f"p{n}"
+        join(s, pid, f"c{n}", now=110.0 + n)
+        s.leave(pid, f"c{n}", now=110.5 + n)
+    with pytest.raises(SessionFull):
+        join(s, "one-more", "c-new", now=2000.0)
+    assert len(s.participants) == PARTICIPANTS_KEPT_MAX
+    participant, _ = join(s, "unused", "c-back", now=2001.0, resume="p7")  # one kept: back in
+    assert participant.id == "p7"
 
 
 def test_media_state_change_is_announced_once() -> None:
