@@ -298,7 +298,7 @@ class Broadcast(Protocol):
     in the order kept (``server.history_redis``)."""
 
     async def broadcast(self, session_id: str, room: str, message: Message,
-                        skip_sid: str | None) -> None: ...
+                        skip_sid: str | None, at: float | None = None) -> None: ...
 
 
 _BROADCASTS: dict[type, bool] = {}
@@ -315,14 +315,17 @@ def _broadcasts(history: History) -> bool:
 
 
 async def send_replayable(history: History, gateway: SocketGateway, session_id: str, room: str,
-                          message: Message, *, skip_sid: str | None = None) -> None:
+                          message: Message, *, skip_sid: str | None = None,
+                          at: float | None = None) -> None:
     """Append a replayable message to its room's history and send it to the room, carrying its
     position. With several processes the history does both, once for the cluster, where the
-    event happened (a process delivering another's command sends nothing of it)."""
+    event happened (a process delivering another's command sends nothing of it); an event from
+    before the session's history was dropped (``at``: when it happened) is not (a process a
+    moment behind would bring back what a deletion took)."""
     if not origin_here.get():
         return
     if _broadcasts(history):
-        await cast(Broadcast, history).broadcast(session_id, room, message, skip_sid)
+        await cast(Broadcast, history).broadcast(session_id, room, message, skip_sid, at)
         return
     out = await stamped(history, session_id, room, message)
     await gateway.emit(out, room=room_key(session_id, room), skip_sid=skip_sid)

@@ -5,7 +5,10 @@ Per room: a hash with the epoch, the last offset and the last entry's time, and 
 entries ``[offset, time, event, payload]`` (msgpack) holding the offsets up to the last, one
 after another; each session's rooms are listed in a set, so that a session's history is
 dropped whole. The keys expire once the room has been quiet for longer than entries are kept
-(a later event starts the room afresh, with a new epoch).
+(a later event starts the room afresh, with a new epoch). A drop leaves when it was made beside
+the session's set (``DROPPED_SUFFIX``), as long as entries are kept: an event from before it is
+neither kept nor sent (``HistoryDropped``), so that a process a moment behind delivering it does
+not bring back what a deletion took.
 
 An entry's time is never below the one before it (a process whose clock is behind takes its
 predecessor's). Entries past their age go from the front only (one kept before them keeps
@@ -64,6 +67,8 @@ from server.settings import HistoryBounds
 from server.store.redis import text_of
 
 HISTORY = "h"
+# Beside a session's rooms: when its history was last dropped (no room id holds a second ":").
+DROPPED_SUFFIX = ":dropped"
 # Kept this long past the last entry's age, so a quiet room's epoch outlives its entries a little.
 EXPIRE_MARGIN_MS = 60_000
 # Entries a replay reads from Redis at a time, until its byte budget is spent.
@@ -100,6 +105,12 @@ local totals, sizes, recent = KEYS[4], KEYS[5], KEYS[6]
 local now, cutoff, maxlen, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local maxbytes, maxrooms, prefix = tonumber(ARGV[11]), tonumber(ARGV[12]), ARGV[13]
 local member = ARGV[14] .. ':' .. ARGV[9]
+-- An event from before the session's history was dropped (a deletion) is not kept: a process
+-- a moment behind delivering it would bring back what the drop took.
+local dropped = redis.call('GET', KEYS[7])
+if ARGV[15] ~= '' and dropped and tonumber(ARGV[15]) <= tonumber(dropped) then
+  return {}
+end
 if redis.call('EXISTS', meta) == 0 then
   redis.call('HSET', meta, 'epoch', ARGV[5], 'last', 0)
   redis.call('DEL', list)
@@ -155,7 +166,9 @@ if ARGV[8] ~= '' then
 end
 return {epoch, offset}
 """
-_DROP = _FORGET + """
+_DROP = _FORGET + f"""
+local DROPPED = '{DROPPED_SUFFIX}'
+""" + """
 local set, totals, sizes, recent = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local prefix, sid = ARGV[1], ARGV[2]
 local dropped = 0
@@ -164,6 +177,8 @@ for _, room in ipairs(redis.call('SMEMBERS', set)) do
   forget(prefix, totals, sizes, recent, sid .. ':' .. room, true)
 end
 redis.call('DEL', set)
+-- When: an event of the session from before then is not appended any more (``_APPEND``).
+redis.call('SET', prefix .. 'h:' .. sid .. DROPPED, ARGV[3], 'PX', ARGV[4])
 return dropped
 """
 # What comes after an offset: {epoch, last, verdict, more, entries...}; {} without a history.
@@ -214,6 +229,11 @@ class HistoryUnavailable(NotRecorded):
     """Redis could not be reached: the event was neither kept nor sent."""
 
 
+class HistoryDropped(NotRecorded):
+    """The event happened before its session's history was dropped (a deletion): neither
+    kept nor sent."""
+
+
 class RedisHistory:
     def __init__(self, redis: Redis, bounds: HistoryBounds, clock: Callable[[], float], *,
                  prefix: str, channel: Callable[[str], str], scripts: ScriptCalls) -> None:
@@ -255,19 +275,26 @@ class RedisHistory:
 
     async def _run_append(self, session_id: str, room: str, event: str,
                           payload: Mapping[str, Any], channel: str,
-                          skip_sid: str | None) -> Position:
+                          skip_sid: str | None, at: float | None = None) -> Position:
+        """``at``: when the event happened (None: not known); one from before the session's
+        history was last dropped is neither kept nor sent (``HistoryDropped``)."""
         now = self.clock()
         data = msgpack.packb(dict(payload), use_bin_type=True)
         try:
-            epoch, offset = await self._append(
-                keys=self._keys(session_id, room) + self._counts,
+            answer = await self._append(
+                keys=[*self._keys(session_id, room), *self._counts,
+                      self._rooms(session_id) + DROPPED_SUFFIX],
                 args=[repr(now), repr(now - self.bounds.seconds), self.bounds.events,
                       self._ttl_ms, secrets.token_hex(8), event, data, channel, room,
                       skip_sid or "", self.bounds.bytes, self.bounds.rooms, self.prefix,
-                      session_id])
+                      session_id, "" if at is None else repr(at)])
         except RedisError as exc:
             raise HistoryUnavailable("This could not be sent: the server's store is out of "
                                      "reach. Try again in a moment.") from exc
+        if not answer:
+            raise HistoryDropped("This was said before the room's history was deleted, and is "
+                                 "neither kept nor sent.")
+        epoch, offset = answer
         return Position(text_of(epoch), int(offset))
 
     async def append(self, session_id: str, room: str, event: str,
@@ -275,11 +302,11 @@ class RedisHistory:
         return await self._run_append(session_id, room, event, payload, "", None)
 
     async def broadcast(self, session_id: str, room: str, message: Message,
-                        skip_sid: str | None) -> None:
+                        skip_sid: str | None, at: float | None = None) -> None:
         payload = message.payload
         assert isinstance(payload, dict)
         await self._run_append(session_id, room, message.event, payload,
-                               self.channel(session_id), skip_sid)
+                               self.channel(session_id), skip_sid, at)
 
     async def received(self, session_id: str, message: list[Any]) -> None:
         """A stamped event on the session's channel: sent to this process's members."""
@@ -373,7 +400,8 @@ class RedisHistory:
         dropped = 0
         for sid in sessions:
             dropped += int(await self._drop(keys=[self._rooms(sid), *self._counts],
-                                            args=[self.prefix, sid]))
+                                            args=[self.prefix, sid, repr(self.clock()),
+                                                  self._ttl_ms]))
             self.forget_session(sid)
         return dropped
 

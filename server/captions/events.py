@@ -176,7 +176,7 @@ class CaptionEvents:
             "room": e.room, "speaker_id": e.speaker_id, "speaker_name": e.speaker_name,
             "utterance": e.utterance, "text": e.text, "final": True, "source": e.source,
             "start": e.start, "end": e.at,
-        }))
+        }), at=e.at)
 
     async def _show(self, session_id: str, caption: w.CaptionOut) -> None:
         await self.ctx.gateway.emit(w.CAPTION(caption), room=room_key(session_id,

@@ -337,7 +337,7 @@ class SessionEvents:
     async def _chat(self, e: ChatPosted, actor_sid: str | None) -> None:
         """Appends the message to its room's history (replayable), then sends it."""
         await send_replayable(self.ctx.history, self.ctx.gateway, e.session_id, e.message.room,
-                              CHAT_MESSAGE({"message": message_wire(e.message)}))
+                              CHAT_MESSAGE({"message": message_wire(e.message)}), at=e.at)
 
     async def _replaced(self, e: ConnectionReplaced, actor_sid: str | None) -> None:
         gw = self.ctx.gateway
