@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -123,13 +124,25 @@ def holds_name(name: str) -> Callable[[str], bool]:
     letters or more (any word, for a name of none), as a word of its own, in any case. For
     "Benedikt Quill": "Benedikt's pair", "Quill & Ana"; not "Bench" for "Ben". A first name
     shared with someone else names them too: such a room is named by its number, which tells
-    nothing."""
+    nothing. A word in a script written without spaces between words (Chinese, Japanese,
+    Thai...) counts anywhere: "山田太郎のグループ" holds "山田太郎"."""
     every = set(re.findall(r"\w+", name.casefold()))
     words = sorted({w for w in every if len(w) >= 2} or every, key=len, reverse=True)
     if not words:
         return lambda text: False
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
+    pattern = re.compile("|".join(
+        re.escape(w) if _unspaced(w) else r"(?<!\w)" + re.escape(w) + r"(?!\w)"
+        for w in words))
     return lambda text: pattern.search(text.casefold()) is not None
+
+
+# Scripts written without spaces between words: no word boundary follows a name there.
+_UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "HALFWIDTH KATAKANA", "THAI", "LAO", "KHMER",
+             "MYANMAR", "TIBETAN", "YI ", "BALINESE", "JAVANESE")
+
+
+def _unspaced(word: str) -> bool:
+    return any(unicodedata.name(c, "").startswith(_UNSPACED) for c in word)
 
 
 def _unname(s: Session, name: str) -> None:

@@ -26,6 +26,7 @@ export const LOCAL = "local"; // origin of this page's own changes (the undo man
 const REMOTE = "remote";
 const SEND_MS = 50;
 const CURSOR_MS = 100;
+const EARLY_MAX = 1000; // relayed changes kept while a fresh copy's sync is on its way
 
 export class BoardSync {
   /**
@@ -57,6 +58,8 @@ export class BoardSync {
     this.gone = -1;
     /** @type {number | null} the generation of the board this copy is of (its last sync's) */
     this.generation = null;
+    /** @type {{update: ArrayBuffer | Uint8Array, generation: number}[]} changes relayed after a deletion, before this copy's sync answered */
+    this.early = [];
     this.doc = new Y.Doc();
     this.items = this.doc.getMap("items");
     this.undo = new Y.UndoManager(this.items, { trackedOrigins: new Set([LOCAL]), captureTimeout: 60000 });
@@ -65,23 +68,7 @@ export class BoardSync {
     const E = SERVER_EVENTS;
     dispatcher.on(E.BOARD_UPDATE, ({ room, update, generation }) => {
       if (room !== this.room || !update) return;
-      if (typeof generation === "number" && Number.isSafeInteger(generation)) {
-        // Made on a copy of a board deleted since (a server process not told yet): it may hold
-        // what was deleted, so it never reaches this copy, nor goes back from it.
-        if (generation <= this.gone || (this.generation !== null && generation < this.generation)) return;
-        if (this.generation !== null && generation > this.generation) {
-          // This copy is of a board deleted since (this page missed `board_deleted`).
-          this.dropped();
-          this.resync(true);
-          return;
-        }
-      }
-      try {
-        Y.applyUpdate(this.doc, new Uint8Array(update), REMOTE);
-      } catch (err) {
-        console.warn("whiteboard: an update did not apply; syncing again", err);
-        this.resync(false);
-      }
+      this.received(update, generation);
     });
     dispatcher.on(E.BOARD_CURSORS, ({ room, cursors }) => {
       if (room !== this.room || !Array.isArray(cursors)) return;
@@ -108,6 +95,38 @@ export class BoardSync {
     });
   }
 
+  /**
+   * A relayed change of this room's board, made on the board of `generation` (when named).
+   * @param {ArrayBuffer | Uint8Array} update
+   * @param {unknown} generation
+   */
+  received(update, generation) {
+    if (typeof generation === "number" && Number.isSafeInteger(generation)) {
+      if (this.generation === null && this.gone >= 0) {
+        // Its board was deleted and this fresh copy's sync has not answered yet: which
+        // generations were deleted is known only then (a deletion passes through one of its
+        // own), so the change waits for it.
+        if (this.early.length < EARLY_MAX) this.early.push({ update, generation });
+        return;
+      }
+      // Made on a copy of a board deleted since (a server process not told yet): it may hold
+      // what was deleted, so it never reaches this copy, nor goes back from it.
+      if (generation <= this.gone || (this.generation !== null && generation < this.generation)) return;
+      if (this.generation !== null && generation > this.generation) {
+        // This copy is of a board deleted since (this page missed `board_deleted`).
+        this.dropped();
+        this.resync(true);
+        return;
+      }
+    }
+    try {
+      Y.applyUpdate(this.doc, new Uint8Array(update), REMOTE);
+    } catch (err) {
+      console.warn("whiteboard: an update did not apply; syncing again", err);
+      this.resync(false);
+    }
+  }
+
   /** This copy's board was deleted: nothing made on a copy of its generation is taken again. */
   dropped() {
     if (this.generation !== null) this.gone = Math.max(this.gone, this.generation);
@@ -118,6 +137,7 @@ export class BoardSync {
     const doc = new Y.Doc();
     this.doc = doc;
     this.generation = null;
+    this.early = [];
     this.items = doc.getMap("items");
     this.undo = new Y.UndoManager(this.items, { trackedOrigins: new Set([LOCAL]), captureTimeout: 60000 });
     this.pending = [];
@@ -181,6 +201,12 @@ export class BoardSync {
     }
     this.generation = generation;
     Y.applyUpdate(doc, new Uint8Array(ack.update), REMOTE);
+    // What was relayed while this sync was on its way, now that the copy's generation is known.
+    const early = this.early;
+    this.early = [];
+    if (this.generation === null) this.gone = -1; // (a server that names no generation)
+    for (const e of early) this.received(e.update, e.generation);
+    if (doc !== this.doc) return; // (one of a later generation: this copy went, and syncs again)
     this.permissions = { canDraw: !!ack.can_draw, canClear: !!ack.can_clear, canShow: !!ack.can_show };
     // What this page has that the server lacks (changes made while disconnected).
     const missing = Y.encodeStateAsUpdate(doc, new Uint8Array(ack.state));

@@ -264,3 +264,31 @@ test("a relayed change of a later generation tells a page that missed the deleti
   assert.deepEqual([...board.items.keys()], ["new"]);
   board.destroy();
 });
+
+test("a change of the deletion's in-between generation, relayed before the page's sync answers, is neither taken nor sent back", async () => {
+  const server = generationalBoard();
+  const transport = new FakeTransport((e, p) => server.answer(e, p));
+  const dispatcher = new Dispatcher();
+  const board = new BoardSync({ transport, dispatcher, participantId: () => "ana" }, { changed: () => {}, status: () => {}, shown: () => {} });
+  await board.enterRoom("main");
+  assert.equal(board.generation, 0);
+  // The board is deleted (generation 0 -> 1 as it starts, 2 once done); the page is told.
+  server.doc = new Y.Doc();
+  server.generation = 2;
+  transport.connected = false; // (its sync waits)
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_DELETED, { room: "main" });
+  // A change made on a copy read while the deletion ran (generation 1) is relayed meanwhile,
+  // and one of the new board: the first waits for the sync's answer and goes, the second stays.
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_UPDATE, relayed("between", 1));
+  const fresh = relayed("new", 2);
+  Y.applyUpdate(server.doc, new Uint8Array(fresh.update)); // (the new board holds it)
+  dispatcher.dispatch(SERVER_EVENTS.BOARD_UPDATE, fresh);
+  transport.connected = true;
+  await board.sync();
+  assert.equal(board.generation, 2);
+  board.flush();
+  const sentBack = transport.sent.filter((s) => s.event === "board_update");
+  assert.equal(sentBack.length, 0, "the page sent a change of a deleted generation to the new board");
+  assert.deepEqual([...board.items.keys()], ["new"], "a change of a deleted generation is in the fresh copy");
+  board.destroy();
+});
