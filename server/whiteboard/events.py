@@ -103,6 +103,20 @@ class WhiteboardEvents:
         if self.sync is not None:
             await self.sync.forget(session_id, rooms)
         await self._new_generation(session_id, rooms, final=True)
+        # A board loaded meanwhile (its load may have read the store as the deletion ran) is
+        # of a generation before the final one: it goes too.
+        keys = [k for k, b in self.boards.loaded.items() if k.session_id == session_id
+                and (rooms is None or k.room in rooms) and b.generation is not None]
+        if keys:
+            try:
+                now = await self.ctx.store.read(
+                    session_id, lambda s: {k.room: s.board_generation(k.room) for k in keys})
+            except SessionNotFound:
+                return
+            stale = [k.room for k in keys if (board := self.boards.loaded.get(k)) is not None
+                     and board.generation is not None and board.generation < now[k.room]]
+            if stale:
+                self.forget_here(session_id, stale, deleted=True)
 
     async def _new_generation(self, session_id: str, rooms: list[str] | None, *,
                               final: bool) -> None:
@@ -160,7 +174,10 @@ class WhiteboardEvents:
 
         board = await self.boards.get(key, seed if room == MAIN_ROOM else None)
         if board.generation is None:
-            board.generation = member.board_generation
+            # As of now, not of ``member`` (read before the load): a deletion may have run
+            # meanwhile (one still running drops this board once it is done: ``deleted``).
+            board.generation = await self.ctx.store.read(
+                session_id, lambda s: s.board_generation(room))
         return board
 
     async def _meta(self, session_id: str) -> BoardMeta | None:
