@@ -71,9 +71,10 @@ MIN_PARTICIPANTS = 2
 # A participant who dropped keeps their seat this long, so that their reconnect is never refused
 # because someone else took the last place meanwhile.
 SEAT_HOLD_SECONDS = 60.0
-# Everyone a session keeps (present or not: a participant who left may come back as themselves).
-# Each is in every join's acknowledgement and in the session's snapshots: a link's holder who
-# joined and left over and over as someone new would grow them without end.
+# Everyone a session keeps (present or not: a participant who left may come back as themselves),
+# or twice its seats if that is more. Each is in every join's acknowledgement and in the
+# session's snapshots: a link's holder who joined and left over and over as someone new would
+# grow them without end.
 PARTICIPANTS_KEPT_MAX = 500
 
 
@@ -233,9 +234,10 @@ class Session:
                video: bool, now: float, resume_id: str | None, link_name: str | None,
                transcript_notice: bool) -> tuple[JoinView, list[Event]]:
         self._require_seat(now, exclude=None)
-        if len(self.participants) >= PARTICIPANTS_KEPT_MAX:
-            raise SessionFull(f"This session has had {PARTICIPANTS_KEPT_MAX} people in it, as "
-                              "many as it keeps; only those who were in it can join again.")
+        kept_max = max(PARTICIPANTS_KEPT_MAX, 2 * self.max_participants)
+        if len(self.participants) >= kept_max:
+            raise SessionFull(f"This session has had {kept_max} people in it, as many as it "
+                              "keeps; only those who were in it can join again.")
         pid = new_id
         if resume_id is not None and resume_id not in self.participants:
             pid = resume_id

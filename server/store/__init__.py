@@ -74,8 +74,8 @@ class SessionStore(Protocol):
         """Sessions whose state passes ``test`` (a deletion request finding those that name a
         person), and those whose erasure is applied but not yet kept: a request that failed
         finds them again when it is made again. ``holding``: also those whose kept journal
-        (their last snapshot, the entries since) may hold that text, though their state does
-        not (a person named by a change that a later one undid)."""
+        (their last snapshot, the entries since) holds that text, though their state does not
+        (a person named by a change that a later one undid)."""
         ...
 
     async def scrub(self) -> bool:

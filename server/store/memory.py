@@ -93,6 +93,11 @@ class Journal(Protocol):
 
     async def delete(self, session_ids: list[str]) -> asyncio.Future[None]: ...
 
+    async def holding(self, session_ids: list[str], text: str) -> list[str]:
+        """The sessions whose entries on disk hold ``text`` (any session's), or whose snapshot
+        does (of ``session_ids`` only: each is read whole)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -268,9 +273,14 @@ class MemoryStore:
                              holding: str | None = None) -> list[str]:
         """Those in memory that pass ``test``, and those whose erasure (applied here) is not
         on disk yet: made again, the request writes the purging snapshot again. ``holding``:
-        also every session with entries since its snapshot (either may hold it; the journal
-        is not read)."""
-        journal = holding is not None and self._journal is not None
-        return [sid for sid, s in self._sessions.items()
-                if self._kept[sid].purge is not None or test(s)
-                or (journal and self._kept[sid].since_snapshot > 0)]
+        also those whose entries on the journal hold that text, or whose snapshot does while
+        entries since it change what it says (with none, the session is as its snapshot)."""
+        found = [sid for sid, s in self._sessions.items()
+                 if self._kept[sid].purge is not None or test(s)]
+        if holding is None or self._journal is None:
+            return found
+        named = set(found)
+        changed = [sid for sid in self._sessions
+                   if sid not in named and self._kept[sid].since_snapshot > 0]
+        return found + [sid for sid in await self._journal.holding(changed, holding)
+                        if sid in self._sessions and sid not in named]

@@ -96,6 +96,21 @@ class PostgresJournal(GroupJournal):
         await self.database.start()
         return stored
 
+    async def holding(self, session_ids: list[str], text: str) -> list[str]:
+        needle = text.encode()
+
+        async def find(conn: Connection) -> list[str]:
+            rows = await conn.fetch(
+                "SELECT DISTINCT session_id FROM session_commands "
+                "WHERE position($1::bytea in command) > 0 "
+                "UNION SELECT session_id FROM session_snapshots "
+                "WHERE session_id = ANY($2::text[]) AND position($1::bytea in snapshot) > 0",
+                needle, session_ids)
+            return sorted(row[0] for row in rows)
+
+        found: list[str] = await self.database.read(find)
+        return found
+
     async def _load(self, conn: Connection) -> list[StoredSession]:
         await self.database.ensure_schema(conn, "journal", SCHEMA_VERSION, SCHEMA)
         async with conn.transaction(isolation="repeatable_read", readonly=True):

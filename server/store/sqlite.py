@@ -188,6 +188,23 @@ class SqliteJournal(GroupJournal):
             self._look_for_laggards()
         return (n, session_id, seq, command)
 
+    async def holding(self, session_ids: list[str], text: str) -> list[str]:
+        needle = text.encode()
+
+        def find(db: sqlite3.Connection) -> list[str]:
+            found = {row[0] for row in db.execute(
+                "SELECT DISTINCT session_id FROM session_commands WHERE instr(command, ?) > 0",
+                (needle,))}
+            for sid in session_ids:
+                if sid not in found and db.execute(
+                        "SELECT 1 FROM session_snapshots WHERE session_id = ? "
+                        "AND instr(snapshot, ?) > 0", (sid, needle)).fetchone():
+                    found.add(sid)
+            return sorted(found)
+
+        found: list[str] = await asyncio.to_thread(self.database.read, find)
+        return found
+
     def _snapshot_op(self, session_id: str, seq: int, created_at: float, data: bytes,
                      final: bool, purge: bool) -> writer.Op:
         # What this snapshot holds, and what every other session's snapshot on disk holds, can

@@ -286,6 +286,16 @@ def test_a_session_keeps_a_bounded_number_of_people_those_kept_may_come_back() -
     assert participant.id == "p7"
 
 
+def test_a_session_of_more_seats_than_people_kept_fills_its_seats() -> None:
+    """The server may make sessions of more than 500 seats (``--max-session-size``): each keeps
+    twice its seats, so every seat can be taken by someone new."""
+    seats = PARTICIPANTS_KEPT_MAX + 100
+    s = make_session(max_participants=seats)
+    for n in range(seats):
+        join(s, f"p{n}", f"c{n}", now=110.0 + n)
+    assert sum(1 for p in s.participants.values() if p.connected) == seats
+
+
 def test_media_state_change_is_announced_once() -> None:
     s = make_session()
     join(s, "a", "c1")

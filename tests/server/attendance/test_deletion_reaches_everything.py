@@ -18,6 +18,7 @@ from rooms.erasure import ErasePerson
 from server.app import CONTEXT
 from server.database import DATABASE_FILE
 from server.settings import Settings
+from server.store.memory import MemoryStore
 from tests.support import ADMIN_KEY, Api, Peer
 
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -190,3 +191,28 @@ async def test_deleting_a_participant_who_waits_to_be_let_in_erases_them(
     on_disk = [row for row in _journal_rows(settings) if GUEST.encode() in row]
     assert (waiting, on_disk) == ([], []), (
         f"the erased participant still waits as {waiting}; on disk: {on_disk}")
+
+
+async def test_a_deletion_request_leaves_sessions_that_never_named_the_person_alone(
+        api: Api, peers: Callable[[], Peer], server: TestServer) -> None:
+    """A deletion request for someone who was never in a session (nor named in its journal)
+    rewrites none of the live sessions (it gives each session it finds a purging snapshot of
+    the whole session, written and fsynced): the journal is searched, not every session with
+    entries since its snapshot taken."""
+    store = server.app[CONTEXT].store
+    assert isinstance(store, MemoryStore)
+    s = await api.create_session(title="Unrelated")
+    sid = s["session_id"]
+    ana = peers()
+    await ana.connect(api.token(s["join_urls"]["mentee"]))
+    await ana.join("Ana")
+    assert (await ana.call("chat", {"text": "hello"}))["ok"]
+    before = store._kept[sid].seq, store._kept[sid].since_snapshot
+    assert before[1] > 0
+    async with api.http.delete("/api/attendance/people/nobody-at-all", headers=AUTH) as resp:
+        assert resp.status == 200, await resp.text()
+        assert (await resp.json())["deleted"].get("sessions") == 0
+    after = store._kept[sid].seq, store._kept[sid].since_snapshot
+    assert after == before, (
+        f"a session that never named the person was given the erasure (entry, bytes since its "
+        f"snapshot: {before} -> {after}: a purging snapshot of it was written)")

@@ -168,3 +168,31 @@ async def test_after_scrub_the_erased_text_is_in_neither_file(tmp_path: Path) ->
     assert ELSEWHERE.encode() in kept  # s2's entry, still wanted
     assert await entries(backend, "s1") == []
     await store.close()
+
+
+async def test_sessions_holding_a_text_are_those_whose_journal_holds_it(backend: Backend) -> None:
+    """``sessions_where(holding=)``: besides those whose state passes the test, those whose
+    entries on disk hold the text though their state no longer does (a chat erased since is
+    gone from the state, not from the entries), and those whose snapshot does while entries
+    since it change what it says; a session that never held it is left alone (a deletion
+    request gives those it finds a purging snapshot)."""
+    store = await opened(backend)
+    await two_sessions(store)
+    await apply(store, "s1", c.PostChat("b", "cb", LATE, T0 + 4))
+    store._sessions["s1"].chat.clear()  # the state no longer says it; the entries do
+    assert await store.sessions_where(says(LATE)) == []
+    assert await store.sessions_where(says(LATE), holding=LATE) == ["s1"]
+    assert await store.sessions_where(lambda s: False, holding=ELSEWHERE) == ["s2"]
+    assert await store.sessions_where(lambda s: False, holding="never said 8080") == []
+    # Said by snapshots alone: s3's, with an entry since (read), s4's, with none (its state is
+    # its snapshot, which the test reads).
+    titled = "Title only in its snapshot 4242"
+    for sid in ("s3", "s4"):
+        await store.add(Session.create(session_id=sid, title=titled, max_participants=8,
+                                       now=T0))
+    await apply(store, "s3", c.Join("cm", Role.MENTOR, "Ana", "m", True, True, T0))
+    assert all(titled.encode() not in bytes(data) for _, data in await entries(backend, "s3"))
+    assert await store.sessions_where(lambda s: False, holding=titled) == ["s3"]
+    assert await store.sessions_where(lambda s: s.title == titled, holding=titled) == [
+        "s3", "s4"]
+    await store.close()
