@@ -100,6 +100,11 @@ def join(s: Session, *, connection_id: str, role: Role, name: str, new_participa
     if returning is not None and returning.role is not role:
         returning = None
     entry = s.plan.person_for_link(role, link_name)
+    if returning is not None and entry is not None and returning.person_id != entry.person_id:
+        # As ``Session.join`` decides: through a personal link, another person's credential
+        # does not make its holder someone coming back (nor get them past the lock or the
+        # waiting room); the link's person joins as themselves.
+        returning = None
     removed = ((returning is not None and returning.id in s.removed)
                or (entry is not None and person_key(entry.person_id) in s.removed))
     if not removed and _goes_in(s, role, returning, entry.person_id if entry else None):
@@ -156,8 +161,10 @@ def admit(s: Session, actor_id: str, connection_id: str, waiter_id: str,
     del s.waiting[w.id]
     me = view.participant
     s.removed.discard(me.id)
-    if me.person_id is not None:
+    if me.person_id is not None:  # the person is let in again, on each of their devices
         s.removed.discard(person_key(me.person_id))
+        s.removed.difference_update(
+            [p.id for p in s.participants.values() if p.person_id == me.person_id])
     return [*events, Admitted(s.id, now, w.id, w.connection_id, view), _waiting(s, now),
             _record(s, now, "admit", actor, me.id, me.person_id, None)]
 
@@ -215,19 +222,29 @@ def moderate(s: Session, actor_id: str, connection_id: str, target_id: str,
 
 
 def _remove(s: Session, actor: Participant, target: Participant, now: float) -> list[Event]:
-    s.removed.add(target.id)
+    """Take the person out: a roster person's every participant (their other tab or device,
+    through their personal link) goes with the one the mentor acted on."""
     if target.person_id is not None:
         s.removed.add(person_key(target.person_id))
+    going = [target] + [p for p in s.participants.values()
+                        if target.person_id is not None and p.person_id == target.person_id
+                        and p.id not in (target.id, actor.id)]
     events: list[Event] = []
-    connection = target.connection_id
-    if target.presence is not Presence.LEFT:
-        target.move_to(Presence.LEFT, now)
-        target.connection_id = None
-        target.hand_raised_at = None
-        target.off_air()
-        events.append(ParticipantLeft(s.id, now, target.view(), "removed"))
+    left = False
+    for p in going:
+        s.removed.add(p.id)
+        connection = p.connection_id
+        if p.presence is not Presence.LEFT:
+            p.move_to(Presence.LEFT, now)
+            p.connection_id = None
+            p.hand_raised_at = None
+            p.off_air()
+            events.append(ParticipantLeft(s.id, now, p.view(), "removed"))
+            left = True
+        if p is target or connection is not None:
+            events.append(ParticipantRemoved(s.id, now, p.id, connection))
+    if left:
         events.extend(s.breakouts_refreshed(now))
-    events.append(ParticipantRemoved(s.id, now, target.id, connection))
     events.append(_record(s, now, "remove", actor, target.id, target.person_id, None))
     return events
 

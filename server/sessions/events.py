@@ -375,11 +375,31 @@ class SessionEvents:
     async def _admitted(self, e: Admitted, actor_sid: str | None) -> None:
         """Someone waiting was let in: their connection becomes the participant's, and their
         page gets what joining gives."""
-        conn = self.ctx.gateway.connections.get(e.connection_id)
-        if conn is None or conn.waiting_id != e.waiter_id:
+        gw = self.ctx.gateway
+        conn = gw.connections.get(e.connection_id)
+        if conn is None:
+            if gw.cluster is None or gw.cluster.is_local(e.connection_id):
+                # Gone as they were let in: its disconnect found them no longer waiting (and
+                # not joined on it), so they are disconnected from what they were let in as,
+                # else shown connected for good. (In a task: a delivery cannot wait for
+                # another command's.)
+                gw.spawn(self._gone_when_admitted(e))
+            return
+        if conn.waiting_id != e.waiter_id:
             return  # gone meanwhile: their disconnect is on its way
         ack = await self._enter(conn, e.view, e.at)
-        await self.ctx.gateway.emit(ADMITTED(ack), to=conn.sid)
+        await gw.emit(ADMITTED(ack), to=conn.sid)
+
+    async def _gone_when_admitted(self, e: Admitted) -> None:
+        pid = e.view.participant.id
+        try:
+            await self.ctx.execute(e.session_id,
+                                   Disconnect(pid, e.connection_id, self.ctx.clock()))
+        except NotRecorded:
+            logger.error("the disconnect of %s from session %s was not recorded", pid,
+                         e.session_id)
+        except TandemError:
+            return  # the session went, or they came back on another connection meanwhile
 
     async def _declined(self, e: Declined, actor_sid: str | None) -> None:
         gw = self.ctx.gateway
