@@ -139,6 +139,9 @@ class MediaPlane:
         self._on_offer, self._on_slots = on_offer, on_slots
         self._on_speaking, self._on_closed = on_speaking, on_closed
         self._members: dict[PeerKey, Member] = {}
+        # What of each participant's publication reaches others, as their session says
+        # (``allow``): a page that goes on sending what it was told to stop is not forwarded.
+        self._allowed: dict[PeerKey, frozenset[str]] = {}
         self._tap = (AudioTap(functools.partial(self._call, on_audio))
                      if on_audio is not None else None)
         self._peers: set[ServerPeer] = set()
@@ -223,8 +226,19 @@ class MediaPlane:
     def listening(self, key: PeerKey) -> bool:
         return self._tap is not None and self._tap.listening(key)
 
+    def allow(self, key: PeerKey, sends: frozenset[str]) -> None:
+        """Forward of ``key``'s publication only these sources ("audio", "camera", "screen"),
+        from now on (until it is said again; all of them before it is said)."""
+        if self._allowed.get(key) == sends:
+            return
+        self._allowed[key] = sends
+        member = self._members.get(key)
+        if member is not None and not self._closed:
+            self._reassign_room(member.room_key)
+
     async def stop(self, key: PeerKey) -> None:
         """Close both of the participant's connections; stop listening to them."""
+        self._allowed.pop(key, None)
         if self._tap is not None:
             self._tap.forget(key)
         member = self._members.get(key)
@@ -389,13 +403,22 @@ class MediaPlane:
     def _wanted(self, member: Member) -> dict[Kind, list[Source]]:
         others = [m for m in self._members.values()
                   if m.room_key == member.room_key and m is not member and m.publication]
-        audio = [m.publication.audio for m in others if m.publication and m.publication.audio]
+        allowed = self._allowed
+
+        def sends(m: Member, what: str) -> bool:
+            said = allowed.get(m.key)
+            return said is None or what in said
+
+        audio = [m.publication.audio for m in others
+                 if m.publication and m.publication.audio and sends(m, "audio")]
         if not member.video:
             return {"audio": audio, "video": []}
-        screens = [m.publication.screen for m in others if m.publication and m.publication.screen]
+        screens = [m.publication.screen for m in others
+                   if m.publication and m.publication.screen and sends(m, "screen")]
         ordered = sorted(others, key=lambda m: (m.last_spoke is None, -(m.last_spoke or 0.0),
                                                 m.order))
-        cameras = [m.publication.camera for m in ordered if m.publication and m.publication.camera]
+        cameras = [m.publication.camera for m in ordered
+                   if m.publication and m.publication.camera and sends(m, "camera")]
         return {"audio": audio, "video": screens + cameras[: self.limits.last_n]}
 
     def _assign(self, member: Member, report: bool = True) -> None:

@@ -33,10 +33,12 @@ from rooms.events import (
     ParticipantLeft,
     ParticipantMoved,
     ParticipantRejoined,
+    ParticipantUpdated,
     ScreenPolicyChanged,
     SessionEnded,
 )
 from rooms.roles import Action
+from rooms.views import ParticipantView
 from server.context import Context
 from server.delivery import delivering_here
 from server.gateway import Connection, room_key
@@ -142,8 +144,9 @@ class MediaEvents:
         key = (caller.session_id, caller.participant_id)
         if op == PUBLISH:
             sdp, screen_mid = args
-            room = await self._room(caller, Action.PUBLISH_MEDIA)
+            room, sends = await self._publisher(caller)
             self.sockets[key] = caller.sid
+            self.plane.allow(key, sends)
             return await self.plane.publish(key, room, sdp, screen_mid)
         if op == SUBSCRIBE:
             (video,) = args
@@ -225,7 +228,14 @@ class MediaEvents:
                 case ParticipantMoved():
                     key = (e.session_id, e.participant.id)
                     if key in self.sockets:
+                        self.plane.allow(key, _sends(e.participant))  # (a share ends)
                         self.plane.move(key, e.participant.room)
+                case ParticipantUpdated():
+                    # Muted, camera or screen stopped (by themselves or a mentor): what their
+                    # page may go on sending is not forwarded.
+                    key = (e.session_id, e.participant.id)
+                    if key in self.sockets:
+                        self.plane.allow(key, _sends(e.participant))
                 case ParticipantLeft() | ParticipantRejoined():
                     await self._stop((e.session_id, e.participant.id))
                 case ConnectionReplaced():
@@ -235,6 +245,13 @@ class MediaEvents:
                         await self._stop(key)
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    async def _publisher(self, caller: Caller) -> tuple[str, frozenset[str]]:
+        """The room of someone who may publish, and what of it reaches others now."""
+        pid, sid = caller.participant_id, caller.sid
+        view = await self.ctx.store.read(
+            caller.session_id, lambda s: s.member(pid, sid, action=Action.PUBLISH_MEDIA))
+        return view.room.id, _sends(view.participant)
 
     async def _room(self, caller: Caller, action: Action | None) -> str:
         pid, sid = caller.participant_id, caller.sid
@@ -269,3 +286,10 @@ class MediaEvents:
     async def close(self) -> None:
         await self.tasks.close()
         await self.plane.close()
+
+
+def _sends(p: ParticipantView) -> frozenset[str]:
+    """What of a participant's publication the session lets reach others: their microphone and
+    camera while on, their screen while they share it."""
+    return frozenset(what for what, on in (("audio", p.audio), ("camera", p.video),
+                                           ("screen", p.screen)) if on)
