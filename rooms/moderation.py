@@ -209,8 +209,12 @@ def moderate(s: Session, actor_id: str, connection_id: str, target_id: str,
         target.video_locked = lock
     elif action == "stop_screen":
         target.screen = False
-    else:  # allow
+    else:  # allow (on each of a roster person's participants: a new one takes their locks)
         target.audio_locked = target.video_locked = False
+        if target.person_id is not None:
+            for p in s.participants.values():
+                if p.person_id == target.person_id and not p.connected:
+                    p.audio_locked = p.video_locked = False
     if before != (target.audio, target.video, target.screen, target.audio_locked,
                   target.video_locked):
         target.changed_at = now

@@ -244,6 +244,12 @@ class Session:
         if pid in self.participants:
             raise InvalidPayload("Participant id already in use.")
         entry = self.plan.person_for_link(role, link_name)
+        # A roster person coming in on another device (or after clearing their browser) keeps
+        # the locks a mentor put on them.
+        kin = [p for p in self.participants.values()
+               if entry is not None and p.person_id == entry.person_id]
+        audio_locked = any(p.audio_locked for p in kin)
+        video_locked = any(p.video_locked for p in kin)
         participant = Participant(
             id=pid,
             name=name,
@@ -251,10 +257,12 @@ class Session:
             joined_at=now,
             connection_id=connection_id,
             person_id=entry.person_id if entry is not None else None,
-            audio=audio,
-            video=video,
+            audio=audio and not audio_locked,
+            video=video and not video_locked,
             changed_at=now,
             told_transcript=transcript_notice,
+            audio_locked=audio_locked,
+            video_locked=video_locked,
         )
         self.participants[participant.id] = participant
         self._go_live()

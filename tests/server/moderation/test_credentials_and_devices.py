@@ -1,6 +1,7 @@
 """Moderation over real sockets, where a newcomer or a removed person found a way through:
-another person's resume credential through a personal link, a removed person's other device,
-someone let in as their page closed. Each test states what docs/PROTOCOL.md promises."""
+another person's resume credential through a personal link, a removed person's other device, a
+locked mute on another device, someone let in as their page closed. Each test states what
+docs/PROTOCOL.md promises."""
 
 from __future__ import annotations
 
@@ -213,3 +214,26 @@ async def test_someone_admitted_as_their_page_closes_is_not_left_connected(
             (p.name, p.presence.value, p.connection_id) for p in s.participants.values()])
         raise AssertionError(f"Ben stays connected through a closed connection: {people}"
                              ) from None
+
+
+async def test_a_locked_mute_holds_for_the_person_on_another_device(
+    api: Api, peers: Callable[[], Peer]
+) -> None:
+    """PROTOCOL: with lock "the person cannot turn it back on: media_locked, across reconnects,
+    until allow". A roster person opening their personal link on another device (or after
+    clearing the browser's data) is the same person."""
+    s, mentor = await mentor_in(api, peers, waiting_room="off", participants=ROSTER)
+    phone = peers()
+    await phone.connect(personal(api, s, "Dana"))
+    await phone.join(audio=True, video=True)
+    await mentor.next("participant_joined")
+    assert (await mentor.call("moderate", {"participant_id": phone.id, "action": "mute",
+                                           "lock": True}))["ok"]
+    laptop = peers()
+    await laptop.connect(personal(api, s, "Dana"))
+    ack = await laptop.join(audio=True, video=True)
+    me = ack["participant"]
+    assert (me["audio"], me["audio_locked"]) == (False, True), (
+        f"Dana's microphone on her laptop: audio={me['audio']}, locked={me['audio_locked']}")
+    again = await laptop.call("media_state", {"audio": True, "video": True})
+    assert not again["ok"] and again["error"]["code"] == "media_locked", again
