@@ -213,8 +213,13 @@ def moderate(s: Session, actor_id: str, connection_id: str, target_id: str,
         target.audio_locked = target.video_locked = False
         if target.person_id is not None:
             for p in s.participants.values():
-                if p.person_id == target.person_id and not p.connected:
-                    p.audio_locked = p.video_locked = False
+                if (p is target or p.person_id != target.person_id
+                        or not (p.audio_locked or p.video_locked)):
+                    continue
+                p.audio_locked = p.video_locked = False
+                if p.connected:  # another device of theirs, locked as it joined: told too
+                    p.changed_at = now
+                    events.append(ParticipantUpdated(s.id, now, p.view()))
     if before != (target.audio, target.video, target.screen, target.audio_locked,
                   target.video_locked):
         target.changed_at = now
