@@ -4,47 +4,24 @@ breakout room after a move)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
-
+from tests.server.media.test_forwarded_as_the_session_says import ben_shares
 from tests.server.media.test_through_server import (  # noqa: F401  (fixtures)
     WAIT,
-    Person,
     ToneTrack,
+    people,
     settings,
 )
-from tests.support import Api, Peer, eventually
-
-
-@pytest.fixture
-async def someone(api: Api, peers: Callable[[], Peer]) -> AsyncIterator[Callable[..., Any]]:
-    made: list[Person] = []
-    session: dict[str, Any] = {}
-
-    async def make(name: str, role: str = "mentee", audio: bool = True,
-                   video: bool = True) -> Person:
-        if not session:
-            session.update(await api.create_session())
-        peer = peers()
-        await peer.connect(api.token(session["join_urls"][role]))
-        await peer.join(name, audio=audio, video=video)
-        person = Person(peer, session["session_id"])
-        made.append(person)
-        return person
-
-    yield make
-    for person in made:
-        await person.media.stop()
+from tests.support import eventually
 
 
 async def test_someone_who_joined_muted_is_heard_once_they_turn_their_microphone_on(
-    someone: Callable[..., Any]
+    people: Callable[..., Any]  # noqa: F811
 ) -> None:
-    ana, ben = await someone("Ana", "mentor"), await someone("Ben", audio=False)
-    cleo = await someone("Cleo")
+    ana, ben = await people("Ana", "mentor"), await people("Ben", audio=False)
+    cleo = await people("Cleo")
     await ben.connect(audio=ToneTrack())
     for person in (ana, cleo):
         await person.connect()
@@ -55,9 +32,9 @@ async def test_someone_who_joined_muted_is_heard_once_they_turn_their_microphone
 
 
 async def test_a_camera_turned_off_and_on_again_is_seen_again(
-    someone: Callable[..., Any]
+    people: Callable[..., Any]  # noqa: F811
 ) -> None:
-    ana, ben, cleo = await someone("Ana", "mentor"), await someone("Ben"), await someone("Cleo")
+    ana, ben, cleo = await people("Ana", "mentor"), await people("Ben"), await people("Cleo")
     for person in (ana, ben, cleo):
         await person.connect()
     await eventually(lambda: cleo.got_video_from(ben, frames=5), WAIT, what="Cleo sees Ben")
@@ -69,16 +46,9 @@ async def test_a_camera_turned_off_and_on_again_is_seen_again(
 
 
 async def test_a_share_started_in_a_breakout_after_a_move_is_seen_there(
-    someone: Callable[..., Any]
+    people: Callable[..., Any]  # noqa: F811
 ) -> None:
-    ana, ben, cleo = await someone("Ana", "mentor"), await someone("Ben"), await someone("Cleo")
-    for person in (ana, cleo):
-        await person.connect()
-    assert (await ben.peer.call("screen_share", {"on": True}))["ok"]
-    await ben.media.publish(AudioStreamTrack(), VideoStreamTrack(), screen=VideoStreamTrack())
-    await ben.media.subscribe()
-    await eventually(lambda: cleo.media.frames[(ben.peer.id, "screen")] >= 5, WAIT,
-                     what="Cleo sees Ben's screen")
+    ana, ben, cleo = await ben_shares(people)
     for ack in [await ana.peer.call("breakout_create", {"names": ["Pair"]}),
                 *[await ana.peer.call("breakout_assign", {"participant_id": p.peer.id,
                                                           "room": "1:b1"}) for p in (ben, cleo)],

@@ -25,6 +25,21 @@ IN_FLIGHT = 50
 SCREEN_IN_FLIGHT = 30
 
 
+async def ben_shares(people: Callable[..., Any]) -> tuple[Any, Any, Any]:  # noqa: F811
+    """Ana (mentor), Ben and Cleo through the server; Ben shares his screen, which Cleo sees
+    (and hears Ana)."""
+    ana, ben, cleo = await people("Ana", "mentor"), await people("Ben"), await people("Cleo")
+    for person in (ana, cleo):
+        await person.connect()
+    assert (await ben.peer.call("screen_share", {"on": True}))["ok"]
+    await ben.media.publish(AudioStreamTrack(), VideoStreamTrack(), screen=VideoStreamTrack())
+    await ben.media.subscribe()
+    await eventually(lambda: cleo.media.frames[(ben.peer.id, "screen")] >= 5
+                     and cleo.got_audio_from(ana, frames=10), WAIT,
+                     what="Cleo sees Ben's screen")
+    return ana, ben, cleo
+
+
 async def test_the_server_stops_forwarding_the_audio_of_someone_a_mentor_muted(
     people: Callable[..., Any]  # noqa: F811
 ) -> None:
@@ -61,15 +76,7 @@ async def test_the_server_stops_forwarding_a_screen_share_a_mentor_stopped(
 ) -> None:
     """PROTOCOL: ``stop_screen`` "ends their screen share"; through the server the room keeps
     seeing it while the sharer's page goes on sending it."""
-    ana, ben, cleo = await people("Ana", "mentor"), await people("Ben"), await people("Cleo")
-    for person in (ana, cleo):
-        await person.connect()
-    assert (await ben.peer.call("screen_share", {"on": True}))["ok"]
-    await ben.media.publish(AudioStreamTrack(), VideoStreamTrack(), screen=VideoStreamTrack())
-    await ben.media.subscribe()
-    await eventually(lambda: cleo.media.frames[(ben.peer.id, "screen")] >= 5
-                     and cleo.got_audio_from(ana, frames=10), WAIT,
-                     what="Cleo sees Ben's screen")
+    ana, ben, cleo = await ben_shares(people)
     ack = await ana.peer.call("moderate", {"participant_id": ben.peer.id,
                                            "action": "stop_screen"})
     assert ack["ok"], ack

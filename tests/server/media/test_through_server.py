@@ -76,12 +76,13 @@ async def people(api: Api, peers: Callable[[], Peer]) -> AsyncIterator[Callable[
     made: list[Person] = []
     session: dict[str, Any] = {}
 
-    async def make(name: str, role: str = "mentee") -> Person:
+    async def make(name: str, role: str = "mentee", audio: bool = True,
+                   video: bool = True) -> Person:
         if not session:
             session.update(await api.create_session())
         peer = peers()
         await peer.connect(api.token(session["join_urls"][role]))
-        await peer.join(name, audio=True, video=True)
+        await peer.join(name, audio=audio, video=video)
         person = Person(peer, session["session_id"])
         made.append(person)
         return person

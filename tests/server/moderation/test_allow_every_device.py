@@ -9,8 +9,7 @@ import pytest
 
 from server.settings import Limits
 from tests.server.moderation.test_credentials_and_devices import (  # noqa: F401  (fixture)
-    ROSTER,
-    mentor_in,
+    locked_then_on_her_laptop,
     personal,
     settings,
 )
@@ -30,16 +29,7 @@ async def test_allow_lifts_the_lock_a_persons_other_device_inherited(
     device does not take a lock lifted". Dana is locked on her phone, opens her laptop (locked
     too, as she should be); the mentor lets her (allow, on the phone they locked): she can
     turn her microphone on on the laptop, and a third device of hers is not locked."""
-    s, mentor = await mentor_in(api, peers, waiting_room="off", participants=ROSTER)
-    phone = peers()
-    await phone.connect(personal(api, s, "Dana"))
-    await phone.join(audio=True, video=True)
-    await mentor.next("participant_joined")
-    assert (await mentor.call("moderate", {"participant_id": phone.id, "action": "mute",
-                                           "lock": True}))["ok"]
-    laptop = peers()
-    await laptop.connect(personal(api, s, "Dana"))
-    ack = await laptop.join(audio=True, video=True)
+    s, mentor, phone, laptop, ack = await locked_then_on_her_laptop(api, peers)
     assert ack["participant"]["audio_locked"] is True
     assert (await mentor.call("moderate", {"participant_id": phone.id, "action": "allow"}))["ok"]
     tablet = peers()

@@ -46,6 +46,36 @@ def personal(api: Api, s: dict[str, Any], name: str) -> str:
     return api.token(next(link["url"] for link in s["personal_links"] if link["name"] == name))
 
 
+async def locked_then_on_her_laptop(
+        api: Api, peers: Callable[[], Peer]
+) -> tuple[dict[str, Any], Peer, Peer, Peer, dict[str, Any]]:
+    """Dana, muted with a lock on her phone, opens her laptop: the session, the mentor, the
+    phone, the laptop and its join's acknowledgement."""
+    s, mentor = await mentor_in(api, peers, waiting_room="off", participants=ROSTER)
+    phone = peers()
+    await phone.connect(personal(api, s, "Dana"))
+    await phone.join(audio=True, video=True)
+    await mentor.next("participant_joined")
+    assert (await mentor.call("moderate", {"participant_id": phone.id, "action": "mute",
+                                           "lock": True}))["ok"]
+    laptop = peers()
+    await laptop.connect(personal(api, s, "Dana"))
+    return s, mentor, phone, laptop, await laptop.join(audio=True, video=True)
+
+
+async def on_two_devices(api: Api, peers: Callable[[], Peer]
+                         ) -> tuple[dict[str, Any], Peer, Peer, Peer]:
+    """Dana in on her phone and her laptop (two participants of one roster person): the
+    session, the mentor, the phone and the laptop."""
+    s, mentor = await mentor_in(api, peers, waiting_room="off", participants=ROSTER)
+    phone, laptop = peers(), peers()
+    for device in (phone, laptop):
+        await device.connect(personal(api, s, "Dana"))
+        await device.join()
+        await mentor.next("participant_joined")
+    return s, mentor, phone, laptop
+
+
 async def eli_was_here(api: Api, peers: Callable[[], Peer], s: dict[str, Any],
                        mentor: Peer) -> str:
     """Eli joins with his personal link and leaves; his resume credential is what is left
@@ -113,12 +143,7 @@ async def test_removing_a_roster_person_takes_out_their_other_device_too(
     come (their resume credential, their personal link on another device)". A personal link
     is open on two devices at once (the cap is two): removing the person must not leave them
     in the call on the other one, hearing the room and chatting."""
-    s, mentor = await mentor_in(api, peers, waiting_room="off", participants=ROSTER)
-    phone, laptop = peers(), peers()
-    for device in (phone, laptop):
-        await device.connect(personal(api, s, "Dana"))
-        await device.join()
-        await mentor.next("participant_joined")
+    s, mentor, phone, laptop = await on_two_devices(api, peers)
     assert phone.id != laptop.id  # two participants of one roster person
     assert (await mentor.call("moderate", {"participant_id": phone.id, "action": "remove"}))["ok"]
     assert (await phone.next("removed"))["code"] == "removed"
@@ -140,12 +165,7 @@ async def test_letting_a_removed_person_in_again_lets_in_each_of_their_devices(
 ) -> None:
     """Removing a person removes each of their devices; letting them in again lifts it for
     each (their other device comes back as before, straight in)."""
-    s, mentor = await mentor_in(api, peers, waiting_room="off", participants=ROSTER)
-    phone, laptop = peers(), peers()
-    for device in (phone, laptop):
-        await device.connect(personal(api, s, "Dana"))
-        await device.join()
-        await mentor.next("participant_joined")
+    s, mentor, phone, laptop = await on_two_devices(api, peers)
     await mentor.call("moderate", {"participant_id": phone.id, "action": "remove"})
     for device in (phone, laptop):
         await asyncio.wait_for(device.disconnected.wait(), WAIT)
@@ -222,16 +242,7 @@ async def test_a_locked_mute_holds_for_the_person_on_another_device(
     """PROTOCOL: with lock "the person cannot turn it back on: media_locked, across reconnects,
     until allow". A roster person opening their personal link on another device (or after
     clearing the browser's data) is the same person."""
-    s, mentor = await mentor_in(api, peers, waiting_room="off", participants=ROSTER)
-    phone = peers()
-    await phone.connect(personal(api, s, "Dana"))
-    await phone.join(audio=True, video=True)
-    await mentor.next("participant_joined")
-    assert (await mentor.call("moderate", {"participant_id": phone.id, "action": "mute",
-                                           "lock": True}))["ok"]
-    laptop = peers()
-    await laptop.connect(personal(api, s, "Dana"))
-    ack = await laptop.join(audio=True, video=True)
+    _, _, _, laptop, ack = await locked_then_on_her_laptop(api, peers)
     me = ack["participant"]
     assert (me["audio"], me["audio_locked"]) == (False, True), (
         f"Dana's microphone on her laptop: audio={me['audio']}, locked={me['audio_locked']}")

@@ -23,15 +23,37 @@ from tests.server.whiteboard.test_events import AUTH
 from tests.support import WAIT, Api, Peer
 
 
-async def test_changes_on_a_board_loaded_across_a_deletion_name_the_current_generation(
-        api: Api, peers: Callable[[], Peer], server: TestServer) -> None:
+async def pair(api: Api, peers: Callable[[], Peer]) -> tuple[str, Peer, Peer]:
+    """A session with Ana (mentor) and Ben (mentee) in it: its id and their peers."""
     s = await api.create_session()
-    sid = s["session_id"]
     ana, ben = peers(), peers()
     await ana.connect(api.token(s["join_urls"]["mentor"]))
     await ana.join("Ana")
     await ben.connect(api.token(s["join_urls"]["mentee"]))
     await ben.join("Ben")
+    return s["session_id"], ana, ben
+
+
+async def bens_change_reaches_ana(ana: Peer, ben: Peer) -> None:
+    """After the deletion both pages sync (Ana's again, as told), and Ben draws: his change
+    reaches Ana named with the generation after the deletion, which her copy is of."""
+    ra, rb = Replica(), Replica()
+    now = (await synced(ana, ra))["generation"]
+    assert (await synced(ben, rb))["generation"] == now
+    rb.shape("rect", 5, 5, 20, 20)
+    for update in rb.take():
+        ack = await ben.call("board_update", {"room": "main", "update": update,
+                                              "generation": now})
+        assert ack == {"ok": True}, ack
+    relayed: dict[str, Any] = await ana.next("board_update")
+    assert relayed["generation"] == now, (
+        f"Ben's change on the board of generation {now} was relayed as made on generation "
+        f"{relayed.get('generation')}: Ana's page (its copy of generation {now}) drops it")
+
+
+async def test_changes_on_a_board_loaded_across_a_deletion_name_the_current_generation(
+        api: Api, peers: Callable[[], Peer], server: TestServer) -> None:
+    sid, ana, ben = await pair(api, peers)
 
     store = server.app[WHITEBOARD].boards.store
     load = store.load
@@ -52,19 +74,7 @@ async def test_changes_on_a_board_loaded_across_a_deletion_name_the_current_gene
     assert (await first)["ok"]
     assert await ana.next("board_deleted") == {"room": None}
 
-    # Both pages sync (Ana's again, as told): the board is of the generation after the deletion.
-    ra, rb = Replica(), Replica()
-    now = (await synced(ana, ra))["generation"]
-    assert (await synced(ben, rb))["generation"] == now
-    rb.shape("rect", 5, 5, 20, 20)
-    for update in rb.take():
-        ack = await ben.call("board_update", {"room": "main", "update": update,
-                                              "generation": now})
-        assert ack == {"ok": True}, ack
-    relayed: dict[str, Any] = await ana.next("board_update")
-    assert relayed.get("generation", now) == now, (
-        f"Ben's change on the board of generation {now} was relayed as made on generation "
-        f"{relayed.get('generation')}: Ana's page (its copy of generation {now}) drops it")
+    await bens_change_reaches_ana(ana, ben)
 
 
 async def test_a_board_loaded_before_a_deletion_is_done_goes_once_it_is(
@@ -74,13 +84,7 @@ async def test_a_board_loaded_before_a_deletion_is_done_goes_once_it_is(
     applied: the board she loads is labelled with the deletion's in-between generation. Once
     the deletion is done that board goes from memory, so that what is drawn next is relayed
     under the new generation (labelled with the in-between one, Ana's page dropped it)."""
-    s = await api.create_session()
-    sid = s["session_id"]
-    ana, ben = peers(), peers()
-    await ana.connect(api.token(s["join_urls"]["mentor"]))
-    await ana.join("Ana")
-    await ben.connect(api.token(s["join_urls"]["mentee"]))
-    await ben.join("Ben")
+    sid, ana, ben = await pair(api, peers)
     new_generation = WhiteboardEvents._new_generation
     finishing, release = asyncio.Event(), asyncio.Event()
 
@@ -100,12 +104,4 @@ async def test_a_board_loaded_before_a_deletion_is_done_goes_once_it_is(
     async with await request as resp:
         assert resp.status == 200, await resp.text()
     assert await ana.next("board_deleted") == {"room": None}
-    ra, rb = Replica(), Replica()
-    now = (await synced(ana, ra))["generation"]
-    assert (await synced(ben, rb))["generation"] == now
-    rb.shape("rect", 5, 5, 20, 20)
-    for update in rb.take():
-        assert (await ben.call("board_update", {"room": "main", "update": update,
-                                                "generation": now})) == {"ok": True}
-    relayed: dict[str, Any] = await ana.next("board_update")
-    assert relayed["generation"] == now, relayed
+    await bens_change_reaches_ana(ana, ben)
