@@ -38,7 +38,7 @@ from rooms.events import (
     SessionEnded,
 )
 from rooms.roles import Action
-from rooms.views import ParticipantView
+from rooms.views import MemberView, ParticipantView
 from server.context import Context
 from server.delivery import delivering_here
 from server.gateway import Connection, room_key
@@ -144,13 +144,13 @@ class MediaEvents:
         key = (caller.session_id, caller.participant_id)
         if op == PUBLISH:
             sdp, screen_mid = args
-            room, sends = await self._publisher(caller)
+            view = await self._member(caller, Action.PUBLISH_MEDIA)
             self.sockets[key] = caller.sid
-            self.plane.allow(key, sends)
-            return await self.plane.publish(key, room, sdp, screen_mid)
+            self.plane.allow(key, _sends(view.participant))
+            return await self.plane.publish(key, view.room.id, sdp, screen_mid)
         if op == SUBSCRIBE:
             (video,) = args
-            room = await self._room(caller, None)
+            room = (await self._member(caller, None)).room.id
             self.sockets[key] = caller.sid
             offer, slots = await self.plane.subscribe(key, room, video)
             return [offer, [slot_wire(s) for s in slots]]
@@ -246,18 +246,11 @@ class MediaEvents:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    async def _publisher(self, caller: Caller) -> tuple[str, frozenset[str]]:
-        """The room of someone who may publish, and what of it reaches others now."""
+    async def _member(self, caller: Caller, action: Action | None) -> MemberView:
+        """The caller as the session has them: connected, may do ``action`` (if given)."""
         pid, sid = caller.participant_id, caller.sid
-        view = await self.ctx.store.read(
-            caller.session_id, lambda s: s.member(pid, sid, action=Action.PUBLISH_MEDIA))
-        return view.room.id, _sends(view.participant)
-
-    async def _room(self, caller: Caller, action: Action | None) -> str:
-        pid, sid = caller.participant_id, caller.sid
-        view = await self.ctx.store.read(caller.session_id,
+        return await self.ctx.store.read(caller.session_id,
                                          lambda s: s.member(pid, sid, action=action))
-        return view.room.id
 
     async def _stop(self, key: PeerKey) -> None:
         self.sockets.pop(key, None)

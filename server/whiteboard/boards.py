@@ -118,7 +118,7 @@ class Board:
         self.stale = False
         # Dropped from memory because the store deleted it: nothing of it is written again.
         self.deleted = False
-        # The generation it is of (``Session.board_generation``, as its first user saw it).
+        # The generation it is of (``Session.board_generation`` as of after its load).
         self.generation: int | None = None
         # What it was read at, carried by its writes (the store refuses them once the board
         # was deleted since).

@@ -17,7 +17,7 @@ from typing import TypeVar
 from redis.exceptions import RedisError
 
 from rooms.commands import DeleteBoards, EditBoard, ShowBoard
-from rooms.errors import BoardDeleted, InvalidPayload, SessionNotFound
+from rooms.errors import InvalidPayload, SessionNotFound
 from rooms.events import (
     BoardEdited,
     BoardsDeleted,
@@ -256,7 +256,7 @@ class WhiteboardEvents:
         member = await self._member(conn, Action.DRAW_ON_BOARD, p.room,
                                     latest=p.generation is not None)
         if p.generation is not None and p.generation != member.board_generation:
-            raise _deleted()
+            raise board_deleted()
         board = await self._board(conn.session_id, member)
         who = member.participant
         pid = who.id
@@ -265,7 +265,7 @@ class WhiteboardEvents:
         await self._mark(conn.session_id, p.room,
                          drawer_marks(conn.session_id, pid, who.person_id))
         if board.deleted:  # while this was awaited (nothing is awaited from here to the apply)
-            raise _deleted()
+            raise board_deleted()
         landed = self.boards.apply(board, Change(p.update, pid, conn.sid), self.ctx.clock())
         if landed.held:
             # Acknowledged now: this connection's next events (the change it builds on, or its
@@ -295,7 +295,7 @@ class WhiteboardEvents:
         session_id = conn.session_id
         board = await self._board(session_id, member)
         if board.deleted:
-            raise _deleted()
+            raise board_deleted()
         cleared = self.boards.clear(board)
         pid = member.participant.id
         if cleared.update:
@@ -376,10 +376,6 @@ class WhiteboardEvents:
             elif isinstance(event, SessionEnded):
                 # The boards stay on disk (REST reads them there); memory is freed at once.
                 self.forget_here(event.session_id)
-
-
-def _deleted() -> BoardDeleted:
-    return board_deleted()
 
 
 def _room_order(room: str) -> tuple[bool, int, int, str]:
