@@ -10,9 +10,12 @@ without renegotiating, and when more are needed the plane offers again (``on_off
 comes back through ``answer``).
 
 Encoded frames are forwarded as they are, never decoded or re-encoded (see ``forwarding``).
-What a subscriber receives: everyone else's audio in their room, every screen share in it, and
-the cameras of the ``last_n`` people of the room who spoke last (those who never spoke by the
-order in which they first reached the plane); audio only after ``set_video(key, False)``.
+What a subscriber receives (``selection``): everyone else's audio in their room, every screen
+share in it, and the cameras of the ``last_n`` people of the room who spoke last (those who
+never spoke by the order in which they first reached the plane); audio only after
+``set_video(key, False)``.
+Speaking is measured only from audio that is forwarded (``allow``): a muted person whose page
+goes on sending is neither reported speaking nor put ahead in the cameras' order.
 Keyframe requests of subscribers reach the publisher; a slot given a new source asks for one.
 
 API (all of it)::
@@ -26,6 +29,7 @@ API (all of it)::
     plane.move(key, room)
     plane.listen(key, on)                    # decode key's audio to PCM for on_audio (audio_tap)
     plane.listening(key) -> bool
+    plane.allow(key, sends); plane.cut(key)  # what of key is forwarded; nothing to or of key
     await plane.stop(key)
     await plane.close()
     plane.stats() -> PlaneStats
@@ -62,6 +66,7 @@ from aiortc import RTCSessionDescription
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 
 from media import aiortc_internals as internals
+from media import selection
 from media.audio_tap import AudioTap, OnAudio
 from media.forwarding import Kind, PassThroughPacker, SlotTrack, Source
 from media.members import Member, Publication, Subscription
@@ -80,7 +85,6 @@ from rooms.errors import IllegalTransition, InvalidPayload, MediaUnavailable, No
 logger = logging.getLogger(__name__)
 
 AIORTC_ERRORS = (ValueError, InternalError, InvalidAccessError, InvalidStateError, OperationError)
-KINDS: tuple[Kind, ...] = ("audio", "video")
 PACKER = PassThroughPacker()
 TICK = 0.25
 
@@ -142,6 +146,8 @@ class MediaPlane:
         # What of each participant's publication reaches others, as their session says
         # (``allow``): a page that goes on sending what it was told to stop is not forwarded.
         self._allowed: dict[PeerKey, frozenset[str]] = {}
+        # Who gets nothing and whose publication reaches nobody (``cut``), until ``stop``.
+        self._cut: set[PeerKey] = set()
         self._tap = (AudioTap(functools.partial(self._call, on_audio))
                      if on_audio is not None else None)
         self._peers: set[ServerPeer] = set()
@@ -233,7 +239,26 @@ class MediaPlane:
             return
         self._allowed[key] = sends
         member = self._members.get(key)
-        if member is not None and not self._closed:
+        if member is None or self._closed:
+            return
+        if "audio" not in sends:
+            # Their levels are no longer measured (``_audio_level``): speaking they were
+            # measured at ends now, and starts afresh once their audio is allowed again.
+            speaking = member.detector.speaking
+            member.detector = SpeakingDetector(self.limits.speaking)
+            if speaking:
+                self._call(self._on_speaking, key, False)
+        self._reassign_room(member.room_key)
+
+    def cut(self, key: PeerKey) -> None:
+        """Forward nothing to ``key`` nor of their publication from now on, at once (a call of
+        theirs in progress need not end first); ``stop`` then closes their connections."""
+        if self._closed:
+            return
+        self._cut.add(key)
+        self.allow(key, frozenset())
+        member = self._members.get(key)
+        if member is not None:
             self._reassign_room(member.room_key)
 
     async def stop(self, key: PeerKey) -> None:
@@ -243,10 +268,12 @@ class MediaPlane:
             self._tap.forget(key)
         member = self._members.get(key)
         if member is None:
+            self._cut.discard(key)
             return
         async with self._locked(member):
             await self._close_publication(member)
             await self._close_subscription(member)
+        self._cut.discard(key)
 
     async def close(self) -> None:
         """Close every connection and task; the plane takes no more calls."""
@@ -350,6 +377,9 @@ class MediaPlane:
         self._spawn(internals.request_keyframe(receiver, source.ssrc))
 
     def _audio_level(self, member: Member, level: int) -> None:
+        said = self._allowed.get(member.key)
+        if member.key in self._cut or (said is not None and "audio" not in said):
+            return  # muted: what their page still sends neither speaks nor orders the cameras
         now = asyncio.get_running_loop().time()
         self._speaking_changed(member, member.detector.level(level, now), now)
 
@@ -376,21 +406,6 @@ class MediaPlane:
 
     # ---- subscribe
 
-    def _growth(self, sub: Subscription, wanted: dict[Kind, list[Source]]) -> dict[Kind, int]:
-        # Slots to add so that what is wanted fits: whole batches when the bound allows, else
-        # just what is missing (audio first); a new pool has at least one slot of each kind.
-        room = self.limits.max_slots - len(sub.slots)
-        batch = self.limits.slot_batch
-        missing: dict[Kind, int] = {}
-        for kind in KINDS:
-            have = sum(1 for s in sub.slots if s.kind == kind)
-            missing[kind] = max(len(wanted[kind]) - have, 0 if have else 1)
-        rounded = {k: -(-m // batch) * batch for k, m in missing.items()}
-        if sum(rounded.values()) <= room:
-            return rounded
-        audio = min(missing["audio"], room)
-        return {"audio": audio, "video": min(missing["video"], room - audio)}
-
     def _add_slots(self, sub: Subscription, kind: Kind, count: int) -> None:
         queue = self.limits.video_queue if kind == "video" else self.limits.audio_queue
         for _ in range(count):
@@ -401,25 +416,11 @@ class MediaPlane:
             sub.slots.append(track)
 
     def _wanted(self, member: Member) -> dict[Kind, list[Source]]:
-        others = [m for m in self._members.values()
-                  if m.room_key == member.room_key and m is not member and m.publication]
-        allowed = self._allowed
+        return selection.wanted(member, self._members.values(), self._allowed, self._cut,
+                                self.limits.last_n)
 
-        def sends(m: Member, what: str) -> bool:
-            said = allowed.get(m.key)
-            return said is None or what in said
-
-        audio = [m.publication.audio for m in others
-                 if m.publication and m.publication.audio and sends(m, "audio")]
-        if not member.video:
-            return {"audio": audio, "video": []}
-        screens = [m.publication.screen for m in others
-                   if m.publication and m.publication.screen and sends(m, "screen")]
-        ordered = sorted(others, key=lambda m: (m.last_spoke is None, -(m.last_spoke or 0.0),
-                                                m.order))
-        cameras = [m.publication.camera for m in ordered
-                   if m.publication and m.publication.camera and sends(m, "camera")]
-        return {"audio": audio, "video": screens + cameras[: self.limits.last_n]}
+    def _growth(self, sub: Subscription, wanted: dict[Kind, list[Source]]) -> dict[Kind, int]:
+        return selection.growth(sub, wanted, self.limits.max_slots, self.limits.slot_batch)
 
     def _assign(self, member: Member, report: bool = True) -> None:
         sub = member.subscription
@@ -427,7 +428,7 @@ class MediaPlane:
             return
         wanted = self._wanted(member)
         short = False
-        for kind in KINDS:
+        for kind in selection.KINDS:
             slots = [s for s in sub.slots if s.kind == kind]
             want = set(wanted[kind])
             kept = {s.source for s in slots if s.source in want}

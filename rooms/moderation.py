@@ -6,8 +6,9 @@ person joins (``join``): mentors and admins never wait; someone a mentor removed
 however they come back; someone coming back to the participant they were (or a roster person
 already let in) goes straight in; otherwise a locked session refuses them, and the session's
 ``WaitingRoom`` setting says who waits. A mute or stopped camera may be locked: the person cannot
-turn it back on until a mentor allows it, across reconnects too. Every action is a ``Moderated``
-event, which the ledger keeps.
+turn it back on until a mentor allows it, across reconnects too. A mute, a stopped camera, a
+removal and an allow act on every participant of a roster person (each of their devices).
+Every action is a ``Moderated`` event, which the ledger keeps.
 """
 
 from __future__ import annotations
@@ -194,20 +195,12 @@ def moderate(s: Session, actor_id: str, connection_id: str, target_id: str,
         raise UnknownParticipant(f"{target.name} is not in the call right now.")
     if not can(target.role, Action.PUBLISH_MEDIA):
         raise InvalidPayload(f"{target.name} sends no camera, microphone or screen.")
+    if action in ("mute", "stop_camera"):
+        return _turn_off(s, actor, target, action, lock, now)
     events: list[Event] = []
     before = (target.audio, target.video, target.screen, target.audio_locked,
               target.video_locked)
-    if action == "mute":
-        if target.speaking:
-            target.speaking = False
-            events.append(SpeakingChanged(s.id, now, target.id, target.person_id, target.room,
-                                          False, "server"))
-        target.audio = False
-        target.audio_locked = lock
-    elif action == "stop_camera":
-        target.video = False
-        target.video_locked = lock
-    elif action == "stop_screen":
+    if action == "stop_screen":
         target.screen = False
     else:  # allow (on each of a roster person's participants: a new one takes their locks)
         target.audio_locked = target.video_locked = False
@@ -224,9 +217,43 @@ def moderate(s: Session, actor_id: str, connection_id: str, target_id: str,
                   target.video_locked):
         target.changed_at = now
         events.insert(0, ParticipantUpdated(s.id, now, target.view()))
-    locked = lock and action in ("mute", "stop_camera")
     events.append(_record(s, now, action, actor, target.id, target.person_id,
-                          target.connection_id, locked=locked))
+                          target.connection_id))
+    return events
+
+
+def _turn_off(s: Session, actor: Participant, target: Participant,
+              action: Literal["mute", "stop_camera"], lock: bool, now: float) -> list[Event]:
+    """Mute, or stop the camera: a roster person's every participant in the call (their other
+    tab or device) is acted on and told as the one the mentor chose; one not in the call takes
+    the lock (or its lifting) for when it comes back."""
+    kin = [p for p in s.participants.values()
+           if target.person_id is not None and p.person_id == target.person_id
+           and p.id not in (target.id, actor.id) and can(p.role, Action.PUBLISH_MEDIA)]
+    events: list[Event] = []
+    for p in [target, *kin]:
+        before = (p.audio, p.video, p.audio_locked, p.video_locked)
+        if action == "mute":
+            p.audio_locked = lock
+        else:
+            p.video_locked = lock
+        if not p.connected:
+            continue
+        changed: list[Event] = []
+        if action == "mute":
+            if p.speaking:
+                p.speaking = False
+                changed.append(SpeakingChanged(s.id, now, p.id, p.person_id, p.room, False,
+                                               "server"))
+            p.audio = False
+        else:
+            p.video = False
+        if before != (p.audio, p.video, p.audio_locked, p.video_locked):
+            p.changed_at = now
+            changed.insert(0, ParticipantUpdated(s.id, now, p.view()))
+        events.extend(changed)
+        events.append(_record(s, now, action, actor, p.id, p.person_id, p.connection_id,
+                              locked=lock))
     return events
 
 

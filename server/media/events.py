@@ -33,6 +33,7 @@ from rooms.events import (
     ParticipantLeft,
     ParticipantMoved,
     ParticipantRejoined,
+    ParticipantRemoved,
     ParticipantUpdated,
     ScreenPolicyChanged,
     SessionEnded,
@@ -81,6 +82,7 @@ class MediaEvents:
         self.ctx.delivery.deliver_with(MediaRouteChanged, self._route_changed)
         self.ctx.delivery.deliver_with(ScreenPolicyChanged, self._screen_policy_changed)
         self.ctx.delivery.add_recorder(self.follow)
+        self.ctx.delivery.on_applied(ParticipantRemoved, self._removed)
 
     # -- the plane's callbacks (synchronous: each send is a task of this adapter) -----------------
 
@@ -243,6 +245,14 @@ class MediaEvents:
                 case SessionEnded():
                     for key in [k for k in self.sockets if k[0] == e.session_id]:
                         await self._stop(key)
+
+    def _removed(self, e: ParticipantRemoved) -> None:
+        """A removal, as soon as it is applied here (several processes; whichever process gave
+        it): nothing more of the room reaches them from this process's plane, nor of them the
+        room, at once rather than once the events before it are delivered here too."""
+        key = (e.session_id, e.participant_id)
+        self.plane.cut(key)
+        self.tasks.spawn(self._stop(key))
 
     # -- helpers ----------------------------------------------------------------------------------
 
