@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from rooms.erasure import EraseParticipant, ErasePerson, names_person
 from rooms.errors import SessionNotFound
+from rooms.moderation import person_key
+from rooms.roster import person_link
 from server.context import Context, Erased
 from server.ledger import DeletionReport
 
@@ -30,12 +32,21 @@ class Deleted:
                 **self.erased}
 
 
+def person_values(person_id: str) -> tuple[str, ...]:
+    """How a session keeps a person's id: bare (their roster entry, their participants, a
+    group's member), as a member key (``person:<id>``: the removed list, the links'
+    generations, groups and breakout places) and as the name of their personal link (a join's
+    entry, ``rooms.roster.person_link``)."""
+    return (person_id, person_key(person_id), person_link(person_id))
+
+
 async def delete_person(ctx: Context, person_id: str) -> Deleted:
-    sessions = await ctx.store.sessions_where(lambda s: names_person(s, person_id))
-    # And those whose journal may still name them though their state does not (a change that
-    # a later one undid): the erasure's purging snapshot deletes its entries there too.
-    held = await ctx.store.sessions_where(lambda s: False, holding=person_id)
-    for session_id in dict.fromkeys([*sessions, *held]):
+    # The sessions that name them, and those whose journal may still name them though their
+    # state does not (a change that a later one undid): the erasure's purging snapshot deletes
+    # its entries there too. One search, reading each session once.
+    sessions = await ctx.store.sessions_where(lambda s: names_person(s, person_id),
+                                              holding=person_values(person_id))
+    for session_id in sessions:
         try:
             await ctx.execute(session_id, ErasePerson(person_id, ctx.clock()))
         except SessionNotFound:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from rooms.breakout import GROUP_SIZE_MAX, GROUPS_MAX
@@ -66,8 +67,22 @@ LinkTtl = Annotated[int, Field(ge=60, le=LINK_TTL_MAX), WHOLE_NUMBER]
 # -- socket: inbound ------------------------------------------------------------------------------
 
 
+# A join's display name as sent, before its spaces are trimmed (``clean_name``: 1 to 60
+# characters after): one longer is refused as a name too long (``invalid_payload``, as the
+# domain refuses one of 61 characters), not as an over-long payload, before any other check.
+JOIN_NAME_SENT_MAX = 200
+
+
+def _join_name(value: object) -> object:
+    if isinstance(value, str) and len(value) > JOIN_NAME_SENT_MAX:
+        raise PydanticCustomError(
+            "display_name", "A display name can be at most {max} characters long.",
+            {"max": NAME_MAX})
+    return value
+
+
 class JoinPayload(InboundModel):
-    name: Text | None = Field(default=None, max_length=200)
+    name: Annotated[Text, BeforeValidator(_join_name)] | None = None
     resume: Text | None = Field(default=None, max_length=TOKEN_MAX)
     audio: bool = False
     video: bool = False

@@ -18,7 +18,7 @@ The contract every implementation keeps:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from rooms.commands import Command
@@ -70,12 +70,13 @@ class SessionStore(Protocol):
         ...
 
     async def sessions_where(self, test: Callable[[Session], bool],
-                             holding: str | None = None) -> list[str]:
+                             holding: str | Collection[str] | None = None) -> list[str]:
         """Sessions whose state passes ``test`` (a deletion request finding those that name a
         person), and those whose erasure is applied but not yet kept: a request that failed
         finds them again when it is made again. ``holding``: also those whose kept journal
-        (their last snapshot, the entries since) holds that text, though their state does not
-        (a person named by a change that a later one undid)."""
+        (their last snapshot, the entries since) holds one of those texts as a whole value
+        (``server.store.holding``: "ana" is not found in "banana"), though their state does
+        not (a person named by a change that a later one undid). Each session is read once."""
         ...
 
     async def scrub(self) -> bool:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -31,6 +31,7 @@ from rooms.lifecycles import SessionState
 from rooms.session import Session
 from server.store import Applied, done
 from server.store.codec import decode_command, decode_session, encode_command, encode_session
+from server.store.holding import Holding
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +94,9 @@ class Journal(Protocol):
 
     async def delete(self, session_ids: list[str]) -> asyncio.Future[None]: ...
 
-    async def holding(self, session_ids: list[str], text: str) -> list[str]:
-        """The sessions whose entries on disk hold ``text`` (any session's), or whose snapshot
-        does (of ``session_ids`` only: each is read whole)."""
+    async def holding(self, session_ids: list[str], holding: Holding) -> list[str]:
+        """The sessions whose entries on disk hold one of ``holding``'s texts as a whole value
+        (any session's), or whose snapshot does (of ``session_ids`` only)."""
         ...
 
     async def close(self) -> None: ...
@@ -270,11 +271,13 @@ class MemoryStore:
         return True
 
     async def sessions_where(self, test: Callable[[Session], bool],
-                             holding: str | None = None) -> list[str]:
+                             holding: str | Collection[str] | None = None) -> list[str]:
         """Those in memory that pass ``test``, and those whose erasure (applied here) is not
         on disk yet: made again, the request writes the purging snapshot again. ``holding``:
-        also those whose entries on the journal hold that text, or whose snapshot does while
-        entries since it change what it says (with none, the session is as its snapshot)."""
+        also those whose entries on the journal hold one of those texts as a whole value, or
+        whose snapshot does while entries since it change what it says (with none, the
+        session is as its snapshot). Memory is read once, and the journal's entries in one
+        query (``server.store.holding``)."""
         found = [sid for sid, s in self._sessions.items()
                  if self._kept[sid].purge is not None or test(s)]
         if holding is None or self._journal is None:
@@ -282,5 +285,5 @@ class MemoryStore:
         named = set(found)
         changed = [sid for sid in self._sessions
                    if sid not in named and self._kept[sid].since_snapshot > 0]
-        return found + [sid for sid in await self._journal.holding(changed, holding)
+        return found + [sid for sid in await self._journal.holding(changed, Holding.of(holding))
                         if sid in self._sessions and sid not in named]

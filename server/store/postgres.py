@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server.postgres import Connection, PgDatabase, PgOp
+from server.store.holding import Holding
 from server.store.journal import GroupJournal
 from server.store.memory import StoredSession
 
@@ -96,17 +97,21 @@ class PostgresJournal(GroupJournal):
         await self.database.start()
         return stored
 
-    async def holding(self, session_ids: list[str], text: str) -> list[str]:
-        needle = text.encode()
-
+    async def holding(self, session_ids: list[str], holding: Holding) -> list[str]:
+        # (the rows whose bytes hold an encoding of a value, each then decoded to be sure)
         async def find(conn: Connection) -> list[str]:
             rows = await conn.fetch(
-                "SELECT DISTINCT session_id FROM session_commands "
-                "WHERE position($1::bytea in command) > 0 "
-                "UNION SELECT session_id FROM session_snapshots "
-                "WHERE session_id = ANY($2::text[]) AND position($1::bytea in snapshot) > 0",
-                needle, session_ids)
-            return sorted(row[0] for row in rows)
+                "SELECT session_id, command FROM session_commands WHERE EXISTS (SELECT 1 FROM "
+                "unnest($1::bytea[]) n WHERE position(n in command) > 0) "
+                "UNION ALL SELECT session_id, snapshot FROM session_snapshots "
+                "WHERE session_id = ANY($2::text[]) AND EXISTS (SELECT 1 FROM "
+                "unnest($1::bytea[]) n WHERE position(n in snapshot) > 0)",
+                list(holding.needles), session_ids)
+            found: set[str] = set()
+            for sid, data in rows:
+                if sid not in found and holding.in_decoded(bytes(data)):
+                    found.add(sid)
+            return sorted(found)
 
         found: list[str] = await self.database.read(find)
         return found

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 import msgpack
@@ -229,7 +229,7 @@ class RedisStore:
         return await self.index.expire(when)
 
     async def sessions_where(self, test: Callable[[Session], bool],
-                             holding: str | None = None) -> list[str]:
+                             holding: str | Collection[str] | None = None) -> list[str]:
         return await self.index.sessions_where(test, holding)
 
     async def delete(self, session_ids: list[str]) -> None:
@@ -252,8 +252,7 @@ class RedisStore:
     def distrust(self, session_id: str) -> None:
         """Something of this session failed here half way (an entry from another process):
         its replica is read again from Redis before it is next read or changed."""
-        rep = self._replicas.get(session_id)
-        if rep is not None:
+        if (rep := self._replicas.get(session_id)) is not None:
             rep.stale = True
 
     def replicas(self) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 import msgpack
 from redis.asyncio import Redis
@@ -14,13 +14,16 @@ from redis.exceptions import RedisError
 
 from rooms.errors import NotRecorded
 from rooms.session import Session
+from server.store.holding import Holding
 from server.store.redis_durability import rewrite_files
 from server.store.redis_scripts import DELETE
-from server.store.replica import Fetch, judged_unused, sessions_where, text_of
+from server.store.replica import Fetch, judged_unused, session_as_kept, text_of
 
 logger = logging.getLogger(__name__)
 _pack = msgpack.Packer(use_bin_type=True).pack
 DELETED = "d"  # on a session's channel: the session was deleted (``RedisStore.received``)
+# How many sessions a search reads in one round trip (their bytes are held together meanwhile).
+READ_BATCH = 32
 
 
 class StoreUnavailable(NotRecorded):
@@ -71,28 +74,43 @@ class SessionIndex:
         return deleted
 
     async def sessions_where(self, test: Callable[[Session], bool],
-                             holding: str | None = None) -> list[str]:
-        """Every session in the index, read as Redis holds it, without a replica; with
-        ``holding``, and those whose snapshot or log holds that text."""
+                             holding: str | Collection[str] | None = None) -> list[str]:
+        """Every session in the index, read as Redis holds it, without a replica, and once:
+        those that pass ``test``, and with ``holding``, those whose snapshot or log (the whole
+        log: it may keep entries from before the snapshot) holds one of those texts as a
+        whole value (``server.store.holding``; looked for first, as it is cheaper than
+        rebuilding the session). The sessions are read ``READ_BATCH`` at a time, each batch in
+        one round trip."""
         ids = await self.session_ids()
-        found = await sessions_where(ids, self._fetch, test)
-        if holding is None:
-            return found
-        needle, named = holding.encode(), set(found)
-        for sid in ids:
-            if sid in named:
-                continue
-            base, log, _, _ = self._keys(sid)
-            try:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    pipe.hget(base, "snap")
-                    pipe.lrange(log, 0, -1)
-                    snapshot, entries = await pipe.execute()
-            except RedisError as exc:
-                raise StoreUnavailable("The sessions could not be read; try again.") from exc
-            if needle in (snapshot or b"") or any(needle in entry for entry in entries):
-                found.append(sid)
+        sought = None if holding is None else Holding.of(holding)
+        found = []
+        for start in range(0, len(ids), READ_BATCH):
+            for sid, snapshot, log, since in await self._read(ids[start:start + READ_BATCH]):
+                if ((sought is not None and (sought.in_bytes(snapshot)
+                                             or any(sought.in_bytes(e) for e in log)))
+                        or test(session_as_kept(snapshot, log[since:]))):
+                    found.append(sid)
         return found
+
+    async def _read(self, ids: list[str]) -> list[tuple[str, bytes, list[bytes], int]]:
+        """These sessions as Redis holds them (in one transaction: each snapshot and log agree):
+        each one's snapshot, its whole log and where in the log the entries since the snapshot
+        begin; a session deleted meanwhile is left out."""
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                for sid in ids:
+                    base, log, _, _ = self._keys(sid)
+                    pipe.hmget(base, "snap", "base", "logfrom")
+                    pipe.lrange(log, 0, -1)
+                replies = await pipe.execute()
+        except RedisError as exc:
+            raise StoreUnavailable("The sessions could not be read; try again.") from exc
+        read = []
+        for sid, (snapshot, base, logfrom), log in zip(ids, replies[::2], replies[1::2],
+                                                       strict=True):
+            if snapshot is not None:
+                read.append((sid, snapshot, log, int(base) - int(logfrom or base)))
+        return read
 
     async def delete(self, sid: str, unused_at: int | None = None) -> bool:
         """Delete a session; with ``unused_at``, only if it is still at that entry and no

@@ -104,18 +104,6 @@ class Replica:
         return entry, encode_session(self.session, with_chat=not ended) if due else b""
 
 
-async def sessions_where(ids: list[str], fetch: Fetch,
-                         test: Callable[[Session], bool]) -> list[str]:
-    """Those of ``ids`` whose session as Redis holds it passes ``test`` (one at a time: a
-    replica of each would keep every session in this process's memory)."""
-    found = []
-    for sid in ids:
-        answer = await fetch(sid)
-        if answer is not None and test(session_as_kept(answer[1], answer[3])):
-            found.append(sid)
-    return found
-
-
 async def judged_unused(ids: list[str], fetch: Fetch,
                         when: float) -> tuple[dict[str, int], dict[str, float]]:
     """Which of ``ids`` Redis holds as last used before ``when``, each with the number of the

@@ -40,6 +40,7 @@ from typing import Any
 
 from server import writer
 from server.database import DATABASE_FILE, Database, Op
+from server.store.holding import Holding
 from server.store.journal import GroupJournal
 from server.store.memory import StoredSession
 
@@ -188,17 +189,21 @@ class SqliteJournal(GroupJournal):
             self._look_for_laggards()
         return (n, session_id, seq, command)
 
-    async def holding(self, session_ids: list[str], text: str) -> list[str]:
-        needle = text.encode()
+    async def holding(self, session_ids: list[str], holding: Holding) -> list[str]:
+        # (the rows whose bytes hold an encoding of a value, each then decoded to be sure)
+        where = " OR ".join(["instr({0}, ?) > 0"] * len(holding.needles))
 
         def find(db: sqlite3.Connection) -> list[str]:
-            found = {row[0] for row in db.execute(
-                "SELECT DISTINCT session_id FROM session_commands WHERE instr(command, ?) > 0",
-                (needle,))}
+            found: set[str] = set()
+            for sid, data in db.execute("SELECT session_id, command FROM session_commands "
+                                        "WHERE " + where.format("command"), holding.needles):
+                if sid not in found and holding.in_decoded(data):
+                    found.add(sid)
             for sid in session_ids:
-                if sid not in found and db.execute(
-                        "SELECT 1 FROM session_snapshots WHERE session_id = ? "
-                        "AND instr(snapshot, ?) > 0", (sid, needle)).fetchone():
+                row = None if sid in found else db.execute(
+                    "SELECT snapshot FROM session_snapshots WHERE session_id = ? AND ("
+                    + where.format("snapshot") + ")", (sid, *holding.needles)).fetchone()
+                if row is not None and holding.in_decoded(row[0]):
                     found.add(sid)
             return sorted(found)
 
