@@ -58,18 +58,24 @@ STATUS: dict[str, int] = {
     "not_recorded": 503,
 }
 
-# The page reads its token from the URL fragment; no referrer leaves it, no frame embeds it.
+# The page reads its token from the URL fragment; no referrer leaves it, no frame embeds it, and
+# it connects to its own origin only ('self' covers the socket's ws:/wss: to the same host; a
+# bare scheme would let an injected script send the token anywhere).
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(self), microphone=(self), display-capture=(self)",
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
         "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
-        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'"
+        "connect-src 'self'; object-src 'none'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
     ),
 }
+# Every API answer may hold a join link, a name, an e-mail address or a goal: no cache keeps it.
+API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 class ErrorDetail(BaseModel):
@@ -285,10 +291,17 @@ async def json_body(request: web.Request,
 
 async def protect_pages(request: web.Request, response: web.StreamResponse) -> None:
     """Every HTML page gets the page headers, however it is reached (``/s/…``, ``/admin`` or
-    the client's files under ``/client/``)."""
+    the client's files under ``/client/``); every API answer, refusals included, and every
+    answer of the socket's long-polling the API headers; nothing is sniffed into another
+    type."""
     if response.content_type == "text/html":
-        for name, value in PAGE_HEADERS.items():
-            response.headers.setdefault(name, value)
+        headers = PAGE_HEADERS
+    elif request.path.startswith(("/api/", "/socket.io/")):  # long-polling answers too
+        headers = API_HEADERS
+    else:
+        headers = {"X-Content-Type-Options": "nosniff"}
+    for name, value in headers.items():
+        response.headers.setdefault(name, value)
 
 
 def page(name: str) -> web.FileResponse:

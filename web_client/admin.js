@@ -20,6 +20,8 @@ const input = (id) => byIdAs(id, HTMLInputElement);
 /** @param {string} id */
 const buttonEl = (id) => byIdAs(id, HTMLButtonElement);
 const KEY_STORAGE = "tandem:admin-key";
+// Why the page was started afresh (`signOut`), said once it is back.
+const NOTICE_STORAGE = "tandem:admin-notice";
 const REFRESH_MS = 5000; // a live session's table and picture refresh at least this often
 
 const state = {
@@ -34,10 +36,7 @@ const state = {
 // Cohorts, matching, sessions, health, webhooks, admins: the programme console (admin/).
 const programmeConsole = installConsole({
   key: () => state.key,
-  onUnauthorized: () => {
-    signOut();
-    setStatus(t("admin.sign_in.refused"), true);
-  },
+  onUnauthorized: () => signOut("refused"),
 });
 
 // For tests and support: what the page shows (read-only; the page never reads it).
@@ -92,8 +91,7 @@ async function getJson(path, params) {
 
 function failed(err) {
   if (err instanceof ApiError && err.status === 401) {
-    signOut();
-    setStatus(t("admin.sign_in.refused"), true);
+    signOut("refused");
     return;
   }
   setStatus(err instanceof ApiError ? errorText(err) : t("admin.status.unreachable"), true);
@@ -119,20 +117,23 @@ function signIn(key) {
   });
 }
 
-function signOut() {
+/**
+ * Forget the key and start the page afresh: nothing it showed (names, e-mail addresses, goals)
+ * stays in it, hidden or not, for whoever uses this computer next. `notice` is said once the
+ * page is back.
+ * @param {"refused" | "forgotten"} notice
+ */
+function signOut(notice) {
   state.key = null;
   clearInterval(state.refreshTimer);
+  programmeConsole.stop();
   try {
     sessionStorage.removeItem(KEY_STORAGE);
+    sessionStorage.setItem(NOTICE_STORAGE, notice);
   } catch (e) {
-    /* ignore */
+    /* storage refused: the key lived in memory only, which the new page does not have */
   }
-  for (const id of ["sessions-panel", "session-panel", "programme-panel"]) $(id).hidden = true;
-  $("key-panel").hidden = false;
-  $("sign-out").hidden = true;
-  programmeConsole.stop();
-  input("key-input").value = "";
-  $("key-input").focus();
+  location.replace(location.pathname + location.search);
 }
 
 $("key-form").addEventListener("submit", (e) => {
@@ -140,10 +141,7 @@ $("key-form").addEventListener("submit", (e) => {
   const key = input("key-input").value.trim();
   if (key) signIn(key);
 });
-$("sign-out").addEventListener("click", () => {
-  signOut();
-  setStatus(t("admin.sign_in.forgotten"));
-});
+$("sign-out").addEventListener("click", () => signOut("forgotten"));
 
 // --------------------------------------------------------------------------------------------
 // Sessions
@@ -507,10 +505,15 @@ $("programme-csv").addEventListener("click", () => {
 // --------------------------------------------------------------------------------------------
 
 let saved = null;
+let notice = null;
 try {
   saved = sessionStorage.getItem(KEY_STORAGE);
+  notice = sessionStorage.getItem(NOTICE_STORAGE);
+  sessionStorage.removeItem(NOTICE_STORAGE);
 } catch (e) {
   saved = null;
 }
+if (notice === "refused") setStatus(t("admin.sign_in.refused"), true);
+if (notice === "forgotten") setStatus(t("admin.sign_in.forgotten"));
 if (saved) signIn(saved);
 else $("key-input").focus();
