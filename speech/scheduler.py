@@ -8,7 +8,11 @@ Rules of this module:
   most one partial waiting: a newer one replaces it, and a final of the stream removes it.
 - A stream has at most one decode running, so its captions come out in order.
 - A stream keeps at most ``max_finals`` finals waiting; past that the oldest is dropped (its
-  audio is what bounds memory when decoding cannot keep up).
+  audio is what bounds memory when decoding cannot keep up). A group keeps at most
+  ``max_group_finals`` whatever its streams (a new stream per stretch of listening must not
+  escape the bound), and all groups together at most ``max_waiting``: past either, the oldest
+  final of that group (of the group with most waiting, for the second) is dropped. A group that
+  lost a final so is reported behind at once.
 - A group is behind when its oldest final has waited longer than ``behind_after`` seconds; it
   is caught up when it has no final waiting. Every change is reported once, through ``report``,
   called under the lock so that reports from several threads keep their order.
@@ -41,8 +45,12 @@ def _ignore(group: Hashable, behind: bool) -> None:
 class Scheduler:
     def __init__(self, max_finals: int = 3, behind_after: float = 2.0,
                  report: Callable[[Hashable, bool], None] = _ignore,
-                 partial_slots: int = 1) -> None:
+                 partial_slots: int = 1, max_group_finals: int = 12,
+                 max_waiting: int = 64) -> None:
         self.max_finals = max_finals
+        # Neither below the bound of one stream: a room of one speaker keeps what they may.
+        self.max_group_finals = max(max_group_finals, max_finals)
+        self.max_waiting = max(max_waiting, self.max_group_finals)
         self.partial_slots = partial_slots
         self.behind_after = behind_after
         self._report = report
@@ -51,6 +59,7 @@ class Scheduler:
         self._partials: OrderedDict[Hashable, Job] = OrderedDict()
         self._running: dict[Hashable, Job] = {}
         self._behind: set[Hashable] = set()
+        self._final_count = 0
         self._stopping = False
 
     def put(self, job: Job) -> list[Job]:
@@ -66,7 +75,17 @@ class Scheduler:
                 if len(mine) >= self.max_finals:
                     queue.remove(mine[0])
                     dropped.append(mine[0])
-                queue.append(job)
+                elif len(queue) >= self.max_group_finals:
+                    dropped.append(queue.popleft())
+                elif self._final_count >= self.max_waiting:
+                    dropped.append(self._drop_from_fullest())
+                else:
+                    self._final_count += 1
+                self._finals.setdefault(job.group, queue).append(job)
+                for lost in dropped:
+                    if lost.segment.final and lost.group not in self._behind:
+                        self._behind.add(lost.group)
+                        self._report(lost.group, True)
             else:
                 old = self._partials.pop(job.stream, None)
                 if old is not None:
@@ -74,6 +93,16 @@ class Scheduler:
                 self._partials[job.stream] = job
             self._cond.notify()
         return dropped
+
+    def _drop_from_fullest(self) -> Job:
+        # The group with most finals waiting (the oldest head among equals) loses its oldest.
+        group = max((g for g, q in self._finals.items() if q),
+                    key=lambda g: (len(self._finals[g]), -self._finals[g][0].queued))
+        queue = self._finals[group]
+        lost = queue.popleft()
+        if not queue:
+            del self._finals[group]
+        return lost
 
     def take(self, now: float, timeout: float) -> Job | None:
         """Block until a job is runnable (or ``timeout``); the job's stream is then running."""
@@ -110,6 +139,7 @@ class Scheduler:
             self._stopping = True
             left = [j for q in self._finals.values() for j in q] + list(self._partials.values())
             self._finals.clear()
+            self._final_count = 0
             self._partials.clear()
             self._cond.notify_all()
             return left
@@ -126,6 +156,7 @@ class Scheduler:
             for job in queue:
                 if job.stream not in self._running:
                     queue.remove(job)
+                    self._final_count -= 1
                     if not queue:
                         del self._finals[group]
                     else:

@@ -12,7 +12,11 @@ Rules of this module:
   dropped. Each utterance has exactly one final, unless its text is empty (nothing is sent).
 - Memory per stream is bounded: the open utterance (``max_utterance`` plus preroll at 16 kHz,
   int16), at most ``max_finals`` finals waiting (the oldest is dropped past that), one partial
-  waiting and one decode running: ``memory_bound`` bytes in all.
+  waiting and one decode running: ``memory_bound`` bytes in all. Finals waiting are bounded per
+  room too (``max_room_finals``, whatever its streams: a stream is one stretch of listening, and
+  a room's people can end one and open another at will) and in all (``max_finals_waiting``),
+  neither below ``max_finals``; past either the oldest is dropped and its room reported behind
+  at once.
 - Overload: partials wait while any final waits, and are replaced by newer ones; a room whose
   oldest final has waited ``behind_after`` seconds is reported behind (``on_behind(group,
   True)``), and caught up once none waits. Rooms take turns at the workers.
@@ -60,6 +64,8 @@ class SpeechConfig:
     padding: float = 1.0
     full_window: bool = False
     max_finals: int = 3
+    max_room_finals: int = 12
+    max_finals_waiting: int = 64
     behind_after: float = 2.0
     filters: Filters = field(default_factory=Filters)
 
@@ -70,6 +76,9 @@ class SpeechConfig:
             raise ValueError(f"vad_mode must be 0 to 3, got {self.vad_mode}")
         if self.max_finals < 1:
             raise ValueError(f"max_finals must be at least 1, got {self.max_finals}")
+        if self.max_room_finals < 1 or self.max_finals_waiting < 1:
+            raise ValueError("max_room_finals and max_finals_waiting must be at least 1, got "
+                             f"{self.max_room_finals} and {self.max_finals_waiting}")
         self.rules()
 
     def rules(self) -> EndpointRules:
@@ -136,7 +145,9 @@ class SpeechService:
         self._on_behind = on_behind
         self._recogniser = recogniser
         self._scheduler = Scheduler(cfg.max_finals, cfg.behind_after, self._report_behind,
-                                    partial_slots=max(1, cfg.workers - 1))
+                                    partial_slots=max(1, cfg.workers - 1),
+                                    max_group_finals=cfg.max_room_finals,
+                                    max_waiting=cfg.max_finals_waiting)
         self._watch: asyncio.Task[None] | None = None
         self._streams: dict[Hashable, _Stream] = {}
         self._threads: list[threading.Thread] = []
@@ -203,6 +214,11 @@ class SpeechService:
     async def drained(self) -> None:
         """Return once every queued decode has run and its caption has been delivered."""
         await self._idle.wait()
+
+    def waiting(self) -> int:
+        """Decodes waiting for a worker, every stream together (finals at most
+        ``SpeechConfig.max_finals_waiting``, partials one per open stream)."""
+        return self._scheduler.waiting()
 
     def buffered_bytes(self, stream: Hashable) -> int:
         """Audio bytes the stream holds: open utterance, waiting and running decodes (at most
@@ -336,7 +352,10 @@ class SpeechService:
         try:
             callback(*args)
         except Exception:
-            logger.exception("speech callback %r failed", callback)
+            # Named, not printed: a bound method prints its owner, and the server's owner holds
+            # client addresses, credentials and ids.
+            logger.exception("speech callback %s failed",
+                             getattr(callback, "__qualname__", type(callback).__qualname__))
 
 
 def _common_prefix(a: list[str], b: list[str]) -> list[str]:

@@ -4,14 +4,16 @@ admin (the admin key) and its mentors (their own resume credential of that sessi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from rooms.attendance import Record, RecordKind
-from rooms.errors import InvalidPayload, NotAllowed, TandemError
+from rooms.errors import InvalidPayload, NotAllowed, RateLimited, TandemError
+from rooms.ratelimit import TokenBucket
 from rooms.roles import Action, can
 from rooms.room import MAIN_ROOM, ROOM_ID_MAX
 from rooms.roster import CaptionConsent
@@ -28,6 +30,11 @@ _TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip", "txt": "text/plain"}
 TRANSCRIPT_FILES = {"text/vtt": {"schema": {"type": "string"}},
                     "application/x-subrip": {"schema": {"type": "string"}},
                     "text/plain": {"schema": {"type": "string"}}}
+# Downloads with one mentor's credential: each reads the session's whole ledger, so one page (or
+# one script) in a loop is held to this; the credentials remembered at most (the oldest go).
+DOWNLOAD_RATE = 1.0
+DOWNLOAD_BURST = 10.0
+DOWNLOADERS_MAX = 10_000
 
 
 class NoTranscript(TandemError):
@@ -48,6 +55,7 @@ class TranscriptQuery(BaseModel):
 @dataclass(slots=True)
 class TranscriptRoutes:
     ctx: Context
+    downloads: OrderedDict[tuple[str, str], TokenBucket] = field(default_factory=OrderedDict)
 
     def add_to(self, app: web.Application) -> None:
         r = app.router
@@ -57,12 +65,12 @@ class TranscriptRoutes:
         doc.described("/api/sessions/{session_id}/transcript", "get",
                       "A session's transcript, one room, as WebVTT, SRT or text (the admin key, "
                       f"or a mentor's resume credential in {RESUME_HEADER})", 200,
-                      "the transcript file", TRANSCRIPT_FILES, (400, 401, 403, 404),
+                      "the transcript file", TRANSCRIPT_FILES, (400, 401, 403, 404, 429),
                       path_params("session_id") + query_params(TranscriptQuery))
         doc.described("/api/sessions/{session_id}/transcript/rooms", "get",
                       "The rooms of a session that have transcript lines", 200,
                       "rooms with their names, rounds and line counts", ANY_JSON,
-                      (400, 401, 403, 404), path_params("session_id"))
+                      (400, 401, 403, 404, 429), path_params("session_id"))
 
     async def _records(self, request: web.Request) -> tuple[Admin | None, str, list[Record]]:
         """The admin asking (None for a mentor), the session's title and ledger, once the asker
@@ -77,8 +85,8 @@ class TranscriptRoutes:
         else:
             # The credential first: refused alike whether the session exists or not (an answer
             # that told them apart would tell anyone which session ids exist), and its ledger
-            # read only for someone of the session.
-            self._holder(session_id, resume, None)
+            # read only for someone of the session, at a bounded rate.
+            self._throttle(session_id, self._holder(session_id, resume, None))
         ledger = self.ctx.ledger
         info = await ledger.session(session_id)
         records = await ledger.session_records(session_id)
@@ -96,6 +104,16 @@ class TranscriptRoutes:
         if pid is None:
             raise Unauthorized("This credential is not valid for that session.")
         return pid
+
+    def _throttle(self, session_id: str, pid: str) -> None:
+        key = (session_id, pid)
+        bucket = self.downloads.pop(key, None) or TokenBucket(DOWNLOAD_RATE, DOWNLOAD_BURST)
+        self.downloads[key] = bucket  # the most recent last
+        while len(self.downloads) > DOWNLOADERS_MAX:
+            del self.downloads[next(iter(self.downloads))]
+        if not bucket.take(self.ctx.clock()):
+            raise RateLimited("Too many transcript downloads with this credential; wait a "
+                              "little.")
 
     def _require_manager(self, session_id: str, resume: str, records: list[Record],
                          ended_at: float | None) -> None:
