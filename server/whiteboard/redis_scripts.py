@@ -1,14 +1,13 @@
 """The Lua scripts of the Redis board store (``server.whiteboard.redis_store``, whose docstring
 describes the keys): each runs in Redis at once, nothing else in between."""
 
-# Whether a write with the fence ``born``, ``count`` ('': none) of a copy of the board ``board``
-# (its tombstone ``gone``) is refused; and the board's birth, drawn when it has none.
+# Whether a write of a copy of the board ``board`` read at the birth ``born`` ('' or '0': not
+# checked) is refused: the board's birth is another (the one it was read at was deleted); and
+# the board's birth, drawn when it has none.
 _FENCE = """
-local function fenced(board, gone, born, count)
-  if born == '' then return false end
-  born = tonumber(born)
-  if born > 0 then return tonumber(redis.call('HGET', board, 'b') or '0') ~= born end
-  return tonumber(redis.call('GET', gone) or '0') > tonumber(count)
+local function fenced(board, born)
+  if born == '' or born == '0' then return false end
+  return tonumber(redis.call('HGET', board, 'b') or '0') ~= tonumber(born)
 end
 local function birth(board, versions)
   local born = redis.call('HGET', board, 'b')
@@ -19,11 +18,29 @@ local function birth(board, versions)
   return tonumber(born)
 end
 """
+# Reads a board for a copy: its snapshot ('' : none), its birth and its log. A board with none
+# stored is given a birth now (the copy's fence: a deletion takes it, and it is never drawn
+# again), its room listed among the session's copies and the session in the index, so that a
+# deletion of the board or of the session, or the retention rule, finds it. KEYS: the board, its
+# log, the session's copies, the sessions' index, the versions' counter; ARGV: the room, now,
+# the session.
+LOAD = """
+local got = redis.call('HMGET', KEYS[1], 'snap', 'b')
+local born = got[2]
+if not born then
+  born = redis.call('INCR', KEYS[5])
+  redis.call('HSET', KEYS[1], 'b', born)
+  redis.call('SADD', KEYS[3], ARGV[1])
+  redis.call('ZADD', KEYS[4], 'NX', ARGV[2], ARGV[3])
+end
+return {got[1] or '', tonumber(born), redis.call('LRANGE', KEYS[2], 0, -1)}
+"""
 # Appends an update. KEYS: the board, its log, the session's rooms, the sessions' index, the
 # board's tombstone, the versions' counter; ARGV: the update, the room, now, the session, the
-# fence (born, count). Returns the board's birth, or 0: refused (``fenced``), nothing written.
+# fence (the birth the copy was read at). Returns the board's birth, or 0: refused
+# (``fenced``), nothing written.
 APPEND = _FENCE + """
-if fenced(KEYS[1], KEYS[5], ARGV[5], ARGV[6]) then return 0 end
+if fenced(KEYS[1], ARGV[5]) then return 0 end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('HSETNX', KEYS[1], 'base', 0)
 if redis.call('HEXISTS', KEYS[1], 'v') == 0 then
@@ -39,7 +56,7 @@ return born
 # the room, now, the session, the fence. Returns 1: kept; 0: the version moved; -1: the board
 # is deleted (nothing written); -2: refused (``fenced``), nothing written.
 COMPACT = _FENCE + """
-if fenced(KEYS[1], KEYS[5], ARGV[7], ARGV[8]) then return -2 end
+if fenced(KEYS[1], ARGV[7]) then return -2 end
 local v = redis.call('HGET', KEYS[1], 'v')
 local expected = tonumber(ARGV[1])
 if not v then
@@ -93,12 +110,13 @@ if first and pair ~= '' then redis.call('RPUSH', P .. 'wp:' .. pair, sid) end
 return 1
 """
 # Deletes boards of a session (ARGV[3] == '1': all of it) and, once none is left, the session:
-# its meta, its place in the index, in the mark sets and in its pair's list. Each board's
-# deletions are counted (``gone``), and those of the session's named rooms with no board stored
-# yet when it is deleted whole (a process may have its first write on the way).
+# its meta, its place in the index (once no copy's birth is left either), in the mark sets and
+# in its pair's list. A board's birth goes with it, stored or drawn for a copy read while none
+# was (``copies``): every copy read before is refused from then on. Each board's deletions are
+# counted (``gone``), for a while.
 DELETE = _HAS + r"""
 local P, sid = ARGV[1], ARGV[2]
-local meta, rooms = P .. 'wm:' .. sid, P .. 'wr:' .. sid
+local meta, rooms, copies = P .. 'wm:' .. sid, P .. 'wr:' .. sid, P .. 'wc:' .. sid
 local names, drawn = meta .. '/names', meta .. '/drawn'
 local function board(room) return P .. 'wb:' .. sid .. '/' .. room end
 local gone_ms = ARGV[4]
@@ -110,19 +128,17 @@ local found = 0
 local dropped = {}
 local targets = {}
 if ARGV[3] == '1' then
-  targets = redis.call('SMEMBERS', rooms)
-  found = (redis.call('EXISTS', meta) + #targets > 0) and 1 or 0
-  for _, room in ipairs(redis.call('HKEYS', names)) do
-    if redis.call('SISMEMBER', rooms, room) == 0 then gone(room) end
-  end
+  targets = redis.call('SUNION', rooms, copies)
+  found = (redis.call('EXISTS', meta) + redis.call('SCARD', rooms) > 0) and 1 or 0
 else
   for i = 5, #ARGV do targets[#targets + 1] = ARGV[i] end
 end
 for _, room in ipairs(targets) do
-  if ARGV[3] ~= '1' and redis.call('EXISTS', board(room)) == 1 then found = found + 1 end
+  if ARGV[3] ~= '1' and redis.call('SISMEMBER', rooms, room) == 1 then found = found + 1 end
   redis.call('DEL', board(room), board(room) .. '/log')
   gone(room)
   redis.call('SREM', rooms, room)
+  redis.call('SREM', copies, room)
   local marks = redis.call('HGET', drawn, room)
   if marks then dropped[#dropped + 1] = marks end
   redis.call('HDEL', drawn, room)
@@ -141,7 +157,9 @@ if whole then
   local pair = redis.call('HGET', meta, 'pair_key')
   if pair then redis.call('LREM', P .. 'wp:' .. pair, 0, sid) end
   redis.call('DEL', meta, names, drawn, rooms)
-  redis.call('ZREM', KEYS[1], sid)
+  -- the births of copies of its other boards, read while none was stored, keep it listed:
+  -- the retention rule deletes them with it
+  if redis.call('SCARD', copies) == 0 then redis.call('ZREM', KEYS[1], sid) end
 end
 return found
 """

@@ -7,16 +7,18 @@ Keys (``P`` is the prefix, ``s`` a session id, ``r`` a room id)::
     P wb:s/r        hash: ``snap`` (the board's state as of its last compaction), ``base`` (how
                     many updates compactions have folded into it), ``v`` (the compaction's
                     version; it moves on every compaction and is gone with the board), ``b``
-                    (its birth: drawn as it is made, kept until it is deleted)
+                    (its birth: drawn as it is made, or as a copy of it is read while nothing
+                    of it is stored, then the hash holds ``b`` alone; kept until it is deleted)
     P wversions     counter: every board's versions and births are drawn from it, so that a
                     board deleted and made again never has a version a compaction read before,
                     nor the birth of a copy read before
     P wb:s/r/log    list: the updates appended since, oldest first
-    P wb:s/r/gone   counter: the board's deletions, kept ``GONE_MS`` after the last one (a
-                    process that has not heard of a deletion yet does not bring the board
-                    back); a whole session's deletion counts those of its rooms that have a
-                    name but no board stored yet too
+    P wb:s/r/gone   counter: the board's deletions, kept ``GONE_MS`` after the last one: a
+                    compaction carrying no fence does not bring a board deleted a moment ago
+                    back (it is no copy's fence: a fence must not expire)
     P wr:s          set: the session's rooms that have a board
+    P wc:s          set: the session's rooms whose birth was drawn by a read (a copy read while
+                    nothing of the board was stored), so that deleting the session finds it
     P wm:s          hash: the session's ``title``, ``pair_key``, ``created_at``
     P wm:s/names    hash: room id -> name
     P wm:s/drawn    hash: room id -> the marks of who changed its board, one a line
@@ -35,11 +37,24 @@ deleted a while before (``gone``), until someone appends to it again.
 
 A process writes from its copy of a board, and its write can reach Redis after another process
 deleted the board (the write was queued just before, or the process was not told yet). So every
-write of a copy carries its ``Fence``, read with the board: its birth (``b``), or, when it had
-none stored, its deletions (``gone``). A script refuses the write (nothing of it is stored, the
-write fails with ``BoardDeleted``) when the board's birth is another (deleted, perhaps made
-again since) or, for a copy read with no board stored, when it was deleted since. A copy's
-first write that is taken gives it the board's birth, which unlike the tombstone never expires.
+write of a copy carries its ``Fence``, read with the board: its birth (``b``). A script refuses
+the write (nothing of it is stored, the write fails with ``BoardDeleted``) when the board's birth
+is another: deleted, perhaps made again since (with a new birth: births are never drawn twice).
+A copy read while nothing of the board was stored gets a birth too, drawn by the read, which the
+board's first write keeps. A copy lives in a process's memory for as long as the process uses
+its session (there is no bound in time), so its fence must last as long: a birth lasts until its
+board is deleted, and its absence (or another birth) refuses the copy for ever after, with
+nothing left behind to expire. A tombstone counting deletions could not do this: once it
+expired, a copy read before the deletion with nothing stored would append to a fresh board,
+bringing a change of the deleted drawing back.
+
+The keys' lifetimes: everything of a board (``wb:s/r``, its log, its place in ``wr:s`` and
+``wc:s``) goes with the board's deletion, whole or by room. A birth drawn by a read costs a hash
+of one field and a set member per room read, bounded by the session's rooms. It keeps the
+session in ``wsessions`` after its last board is deleted (its meta goes then), so that the
+retention rule, which deletes the session whole once its session store no longer holds it (no
+process holds a copy then), finds and deletes it. Deleting a session deletes every birth of
+its rooms; ``wversions`` is one counter for all (never deleted), and ``gone`` expires.
 
 A compaction of a board Redis holds adds nothing to it: a snapshot holding changes the stored
 board lacks is not written. Those are this process's updates that Redis did not take (they are
@@ -67,7 +82,7 @@ from redis.exceptions import RedisError
 
 from rooms.errors import InvalidPayload, NotRecorded
 from rooms.whiteboard import BoardKey
-from server.whiteboard.redis_scripts import APPEND, COMPACT, DELETE, WRITE_META
+from server.whiteboard.redis_scripts import APPEND, COMPACT, DELETE, LOAD, WRITE_META
 from server.whiteboard.store import QUEUE_MAX, BoardMeta, Fence, StoredBoard, board_deleted
 from server.whiteboard.yjs import Needs, read_needs, read_state
 
@@ -78,8 +93,8 @@ T = TypeVar("T")
 # the log is simply longer until the next one).
 COMPACT_TRIES = 3
 # How long a deleted board's tombstone lasts: far longer than the deletion takes to reach the
-# other processes (they drop the board from memory when told). Until then it also refuses the
-# writes of copies read while no board was stored (those read with one never write to it again).
+# other processes (they drop the board from memory when told). It is no copy's fence (a copy
+# carries its board's birth, which does not expire).
 GONE_MS = 600_000
 
 @dataclass(slots=True)
@@ -146,6 +161,7 @@ class RedisBoardStore:
         self._compact = redis.register_script(COMPACT)
         self._write_meta = redis.register_script(WRITE_META)
         self._delete = redis.register_script(DELETE)
+        self._load = redis.register_script(LOAD)
         self._queue: asyncio.Queue[_Op] | None = None
         self._worker: asyncio.Task[None] | None = None
 
@@ -162,6 +178,9 @@ class RedisBoardStore:
 
     def _rooms(self, session_id: str) -> str:
         return f"{self.prefix}wr:{session_id}"
+
+    def _copies(self, session_id: str) -> str:
+        return f"{self.prefix}wc:{session_id}"
 
     @property
     def _index(self) -> str:
@@ -276,17 +295,15 @@ class RedisBoardStore:
     # -- boards -----------------------------------------------------------------------------------
 
     async def load(self, key: BoardKey) -> StoredBoard:
-        """The board, with the fence its copy writes with (read together)."""
-        board, log, gone = self._board(key)
+        """The board, with the fence its copy writes with (read together; a board with none
+        stored is given its birth now)."""
+        board, log, _ = self._board(key)
 
         async def read() -> StoredBoard:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.hmget(board, "snap", "b")
-            pipe.lrange(log, 0, -1)
-            pipe.get(gone)
-            (snap, born), entries, deletions = await pipe.execute()
-            return StoredBoard(snap or None, tuple(entries),
-                               Fence(int(born or 0), int(deletions or 0)))
+            snap, born, entries = await self._load(
+                keys=[board, log, self._copies(key.session_id), self._index, self._versions],
+                args=[key.room, repr(self.clock()), key.session_id])
+            return StoredBoard(snap or None, tuple(entries), Fence(int(born)))
 
         return await self._read(read)
 
@@ -344,10 +361,8 @@ class RedisBoardStore:
     async def _fenced(self, key: BoardKey, fence: Fence) -> bool:
         """Whether the board was deleted since its copy with ``fence`` was read (as the
         scripts' ``fenced``)."""
-        board, _, gone = self._board(key)
-        if fence.born:
-            return int(await self.redis.hget(board, "b") or 0) != fence.born
-        return int(await self.redis.get(gone) or 0) > fence.gone
+        board, _, _ = self._board(key)
+        return bool(fence.born) and int(await self.redis.hget(board, "b") or 0) != fence.born
 
     async def rooms(self, session_id: str) -> list[str]:
         """Rooms of a session that have a board."""
@@ -459,7 +474,7 @@ def _settle(future: asyncio.Future[Any], value: object = None, *,
 
 def _fence_args(fence: Fence | None) -> list[str]:
     """A write's fence for the scripts, as it is when the write is made."""
-    return ["", ""] if fence is None else [str(fence.born), str(fence.gone)]
+    return [""] if fence is None else [str(fence.born)]
 
 
 def _text(value: Any) -> str:

@@ -47,12 +47,11 @@ PAIRS = "pairs"
 class Fence:
     """What a copy of a board was read at, carried by each of its writes, so that a store shared
     by several processes refuses them once the board was deleted since (``RedisBoardStore``:
-    ``born``, the stored board's birth, never drawn twice, or 0 when there was none; then
-    ``gone``, how many deletions of it the store remembered). The copy's first write that the
-    store takes gives it the board's birth. The files, of one process, keep none."""
+    ``born``, the board's birth, never drawn twice, drawn as the copy is read when nothing of
+    the board is stored; 0: not checked, and the copy's first write that the store takes gives
+    it the board's birth). The files, of one process, keep none."""
 
     born: int = 0
-    gone: int = 0
 
 
 @dataclass(frozen=True, slots=True)
