@@ -391,6 +391,7 @@ def relocate(session_id: str, p: Participant, room: str, now: float) -> list[Eve
         events.append(HandChanged(session_id, now, p.id, p.person_id, before, False))
     p.screen = False  # a share was for the room being left
     p.room = room
+    p.entered = None  # (a stay in the new room: its history position follows, ``entered_at``)
     p.changed_at = now
     events.append(ParticipantMoved(session_id, now, p.view(), before, p.connection_id))
     return events

@@ -5,10 +5,13 @@ Rules of this module: the session's consent (``CaptionConsent``, chosen when it 
 checked first: with captions off every caption command is refused. A person's speech is captioned
 only while they allow it (``transcribed``); nobody, not even a captioner, can caption a person
 who turned it off. A caption's speaker is always a participant of the captioning person's room,
-checked here, never taken from the page. A final line is kept for the transcript only when the
-session keeps one and the speaker's page showed them that it does; a line of an unknown speaker
-(a captioner's "Unknown speaker") is never kept. Partial captions are not commands: they change
-nothing and are checked with ``attribute`` alone.
+checked here, never taken from the page. A page captions its own person's speech only while
+their microphone is on (someone whose role sends none has no speech to caption), and nothing of a
+person's speech is captioned while a mentor keeps their microphone off: checked here, in the same
+step as the line is applied, so that a mute landing meanwhile lets nothing through. A final line
+is kept for the transcript only when the session keeps one and the speaker's page showed them
+that it does; a line of an unknown speaker (a captioner's "Unknown speaker") is never kept.
+Partial captions are not commands: they change nothing and are checked with ``attribute`` alone.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from rooms.errors import CaptionsOff, InvalidPayload, NotAllowed, NotSameRoom, NotTranscribed
+from rooms.errors import (
+    CaptionsOff,
+    InvalidPayload,
+    MediaLocked,
+    NotAllowed,
+    NotSameRoom,
+    NotTranscribed,
+)
 from rooms.events import CaptionPosted, CaptionSource, Event, ParticipantUpdated
 from rooms.participant import Participant
 from rooms.roles import Action, can
@@ -102,6 +112,15 @@ def attribute(s: Session, actor_id: str | None, connection_id: str | None, speak
     room it was in when the words were said or typed): a caption of them is shown there only,
     never in a room the speaker or captioner was moved to since (what is said in a breakout room
     stays there).
+
+    A page's captions of its own person (``browser``) are refused from someone whose role sends
+    no microphone (an observer, a captioner: they have no speech in the call, and their lines
+    would be kept as spoken words), and while that person's microphone is off: what it hears
+    then is not for the room (the reference page sends nothing then; an old or altered one must
+    not show, or keep, an aside). While a mentor keeps someone's microphone off (a locked mute)
+    nothing of their speech is captioned, by their page (``media_locked``: the mute is not to
+    be talked around in captions) nor by the server: the words the mute cut short, recognised a
+    second or two after it, are not put back in front of the room nor kept.
     """
     _require_on(s)
     if source == "server":
@@ -113,6 +132,7 @@ def attribute(s: Session, actor_id: str | None, connection_id: str | None, speak
         room = speaker.room
         if heard_in is not None and heard_in != room:
             raise NotSameRoom("That was said in a room the speaker has left.")
+        _require_unmuted(speaker)
     else:
         if actor_id is None or connection_id is None:
             raise NotAllowed("A typed or browser caption needs its sender.")
@@ -124,6 +144,13 @@ def attribute(s: Session, actor_id: str | None, connection_id: str | None, speak
             if speaker_id != actor.id:
                 raise NotAllowed("A page sends captions of its own person's speech only.")
             speaker = actor
+            if not can(speaker.role, Action.PUBLISH_MEDIA):
+                raise NotAllowed("You send no microphone here, so there is no speech of yours "
+                                 "to caption.")
+            _require_unmuted(speaker)
+            if not speaker.audio:
+                raise NotAllowed("Your microphone is off: captions of your speech are taken "
+                                 "while it is on.")
         else:
             if not can(actor.role, Action.CAPTION_OTHERS):
                 raise NotAllowed("Only captioners, mentors and admins can type captions.")
@@ -135,6 +162,12 @@ def attribute(s: Session, actor_id: str | None, connection_id: str | None, speak
     if not speaker.transcribed:
         raise NotTranscribed(f"{speaker.name} turned captions of their speech off.")
     return CaptionSpeaker(room, speaker.id, speaker.name, speaker.person_id)
+
+
+def _require_unmuted(speaker: Participant) -> None:
+    if speaker.audio_locked:
+        raise MediaLocked(f"A mentor muted {speaker.name}: captions of their speech are not "
+                          "taken until they are allowed again.")
 
 
 def wanted_speakers(s: Session) -> dict[str, str]:

@@ -35,6 +35,18 @@ class ChatMessage:
             raise PayloadTooLarge(f"A chat message can be at most {TEXT_MAX} characters long.")
 
 
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """What the sender of a chat message is answered: the message (None: sent again, and the
+    session's chat no longer holds it). ``again``: it was posted before, but its room's history
+    was out of reach as it was kept there (``Session.unsent_chat``: whether the room received
+    it is not known); the caller sends it to its room once more, under an id that keeps it from
+    being kept or sent twice (``server.history.Once``)."""
+
+    message: ChatMessage | None
+    again: bool = False
+
+
 @dataclass(slots=True)
 class ChatLog:
     """The last ``HISTORY_MAX`` messages of a session, and no more than ``HISTORY_BYTES`` of

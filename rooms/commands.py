@@ -32,7 +32,7 @@ from rooms.breakout_commands import (
     SetGroups,
     Tick,
 )
-from rooms.chat import ChatMessage
+from rooms.chat import Posted
 
 # Command and Outcome are this module's too: every caller imports them from here.
 from rooms.command import Command as Command
@@ -49,7 +49,7 @@ from rooms.moderation import (
     SetLocked,
     StopWaiting,
 )
-from rooms.roles import Role
+from rooms.roles import Action, Role
 from rooms.session import Session
 from rooms.views import (
     CheckInView,
@@ -147,7 +147,27 @@ class ForgetSent(Command[None]):
 
 
 @dataclass(frozen=True, slots=True)
-class PostChat(Command[ChatMessage | None]):
+class UnsentChat(Command[None]):
+    """A participant's chat message (by its page's id) was posted and recorded, but its room's
+    history was out of reach as it was kept there: whether the room received it is not known
+    (with several processes the reply can be lost after Redis kept and sent it). Sent again
+    with the id, it is not posted again but handed back to be sent to its room once more
+    (``PostChat``; ``server.history.Once`` keeps it from being kept or sent twice). Marked as
+    the negative of the message's number among their page's ids (``Participant.sent``)."""
+
+    participant_id: str
+    client_id: str
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        p = s.participants.get(self.participant_id)
+        posted = None if p is None else p.sent_before(self.client_id)
+        if p is not None and posted:  # (0: the id posted no message)
+            p.remember_sent(self.client_id, -abs(posted))
+        return Outcome(None, ())
+
+
+@dataclass(frozen=True, slots=True)
+class PostChat(Command[Posted]):
     can_move_media: ClassVar[bool] = False
     participant_id: str
     connection_id: str
@@ -155,10 +175,16 @@ class PostChat(Command[ChatMessage | None]):
     at: float
     client_id: str | None = None  # the page's id for the message (``Session.post_chat``)
 
-    def outcome(self, s: Session) -> Outcome[ChatMessage | None]:
+    def outcome(self, s: Session) -> Outcome[Posted]:
+        p = s.connected(self.participant_id, self.connection_id, action=Action.CHAT)
+        posted = p.sent_before(self.client_id)
+        if posted is not None and posted < 0:  # its room may not have received it (UnsentChat)
+            p.remember_sent(self.client_id, -posted)  # sent now (marked again if that fails)
+            message = s.chat.find(-posted)
+            return Outcome(Posted(message, again=message is not None), ())
         message, events = s.post_chat(self.participant_id, self.connection_id, self.text, self.at,
                                       self.client_id)
-        return Outcome(message, tuple(events))
+        return Outcome(Posted(message), tuple(events))
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,6 +466,32 @@ class PostCaption(Command[None]):
                                            self.source, self.start, self.at, self.heard_in))
 
 
+@dataclass(frozen=True, slots=True)
+class EnterRoom(Command[None]):
+    """Where ``room``'s history was as the participant entered it: the position their page was
+    handed with the room (on joining, or moved there). ``replay`` hands them nothing of the room
+    from before it (``Participant.entered_at``: a page back after a dropped connection keeps the
+    first one of its stay)."""
+
+    participant_id: str
+    room: str
+    epoch: str
+    offset: int
+
+    def changes(self, s: Session) -> bool:
+        """Whether applying it would change ``s`` (asked first of a copy that may lag, so as not
+        to write the session for nothing: a page back after a dropped connection)."""
+        p = s.participants.get(self.participant_id)
+        return p is not None and p.room == self.room and (
+            p.entered is None or p.entered[0] != self.room)
+
+    def outcome(self, s: Session) -> Outcome[None]:
+        p = s.participants.get(self.participant_id)
+        if p is not None:
+            p.entered_at(self.room, self.epoch, self.offset)
+        return done([])
+
+
 COMMAND_TYPES: tuple[type[Command[object]], ...] = (
     Join, Leave, Disconnect, ServerRestarted, End, PostChat, SetMedia, SetGroups,
     BreakoutCreate, BreakoutAssign, BreakoutAutoAssign, BreakoutOpen, BreakoutAdjust,
@@ -448,5 +500,5 @@ COMMAND_TYPES: tuple[type[Command[object]], ...] = (
     ShowBoard, DeleteBoards, ShareScreen, StopScreen, SetScreenPolicy, ReportFallback,
     MeasuredSpeaking, ServerMediaStopped, ViewCaptions, SetTranscribed, SetRecognition, PostCaption,
     StopWaiting, Admit, Decline, Moderate, SetLocked, EndForEveryone, RevokeLink, ForgetSent,
-    ErasePerson, EraseParticipant,
+    UnsentChat, ErasePerson, EraseParticipant, EnterRoom,
 )

@@ -66,8 +66,13 @@ class Participant:
     # A mentor muted them (or stopped their camera): they cannot turn it back on until allowed.
     audio_locked: bool = False
     video_locked: bool = False
+    # Where their room's history was as they entered the room (room, epoch, offset: the
+    # position their page was handed with it): what ``replay`` hands them starts there. Kept
+    # through a dropped connection; gone when they leave or are moved (``entered_at``).
+    entered: tuple[str, str, int] | None = None
     # Their page's ids of their latest requests applied (``SENT_MAX``), oldest first: id -> the
-    # number of the chat message it posted (a broadcast's first), 0 when it posted none.
+    # number of the chat message it posted (a broadcast's first), 0 when it posted none; the
+    # number's negative while that message must be sent to its room again (``UnsentChat``).
     sent: dict[str, int] = field(default_factory=dict)
 
     def sent_before(self, client_id: str | None) -> int | None:
@@ -94,6 +99,17 @@ class Participant:
             PRESENCE_TRANSITIONS, f"Participant {self.id}", self.presence, presence
         )
         self.changed_at = now
+        if presence is Presence.LEFT:
+            self.entered = None  # joining again is entering anew
+
+    def entered_at(self, room: str, epoch: str, offset: int) -> None:
+        """They entered ``room`` when its history was at ``offset`` of ``epoch``: the first
+        position known of this stay in the room is kept (a page back after a dropped connection
+        is handed a later one, and asks for what it missed before it); one of a room they are
+        no longer in changes nothing."""
+        if self.room == room and self.presence is not Presence.LEFT and (
+                self.entered is None or self.entered[0] != room):
+            self.entered = (room, epoch, offset)
 
     def off_air(self) -> None:
         """Gone from the call (left, dropped, back on a new connection): not speaking, not

@@ -343,7 +343,7 @@ class Session:
         without posting it again."""
         p = self.connected(participant_id, connection_id, action=Action.CHAT)
         if (earlier := p.sent_before(client_id)) is not None:
-            return self.chat.find(earlier), []
+            return self.chat.find(abs(earlier)), []  # (negative: ``UnsentChat``)
         message = self.chat.append(
             sender_id=p.id, sender_name=p.name, sender_role=p.role, room=p.room, text=text, now=now
         )

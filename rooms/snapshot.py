@@ -171,6 +171,8 @@ def _participant(p: Participant) -> Data:
                                                         p.check_in.shared]
     if p.sent:
         out["sent"] = list(p.sent.items())
+    if p.entered is not None:  # (absent before: none known)
+        out["entered"] = list(p.entered)
     return out
 
 
@@ -183,6 +185,10 @@ def _participant_from(data: Data) -> Participant:
                     sent={str(cid): int(mid) for cid, mid in _sent(data)})
     if data["check_in"] is not None:
         p.check_in = CheckInView(*data["check_in"])
+    entered = data.get("entered")
+    if entered is not None:
+        room, epoch, offset = entered
+        p.entered = (str(room), str(epoch), int(offset))
     return p
 
 

@@ -17,6 +17,18 @@ the front of their room only, so what is kept of a room has no gaps. It holds pe
 (chat is personal data), so a session's history goes when the session ends, on a deletion
 request and at retention passes.
 
+A drop also says what it took (``Taken``), so that an event of it still on its way (applied
+before the drop, delivered after it by a process a moment behind) is neither kept nor sent
+(``HistoryDropped``): every event of a session that ended or was deleted; of a deletion, the
+erased participant's words alone (``Said``): their chat messages by number (given in the
+session's order, never twice: one posted after the erasure has a higher one) and their caption
+lines until they join again (``returned``: an erased participant's page may come back under the
+same id). Nothing is ordered by a clock: with several processes their clocks differ.
+
+A message may carry an id (``Once``) for a sender that sends it again after a send failed: with
+several processes a send whose answer was lost (kept and sent, the reply never came) is then
+recognised, and neither kept nor sent twice. One process's memory loses no answer.
+
 ``MemoryHistory`` is the embedded default: one process's memory, so a restart starts every room
 afresh (a new epoch). A history shared by several processes implements the same protocol
 (``server.history_redis``: one Redis list per room, the same bounds, counted in Redis).
@@ -33,7 +45,7 @@ from typing import Any, Protocol, cast, runtime_checkable
 import msgpack
 from typing_extensions import TypedDict
 
-from rooms.errors import InvalidPayload
+from rooms.errors import InvalidPayload, NotRecorded
 from server.delivery import origin_here
 from server.gateway import SocketGateway, room_key
 from server.protocol import Message, Outbound, PositionWire
@@ -44,6 +56,9 @@ ENTRY_OVERHEAD = 120
 ROOM_OVERHEAD = 400
 # The order of entries is compacted once it holds more than twice the entries kept and this many.
 ORDER_SLACK = 64
+# What a drop took (``Taken``) is kept this long past the age of entries (as the Redis history
+# keeps it): an event on its way comes a moment late, never that late.
+TAKEN_MARGIN = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +98,68 @@ class Gone:
     reason: str  # "epoch" or "trimmed"
 
 
+@dataclass(frozen=True, slots=True)
+class Said:
+    """Whose words a replayable event carries: ``by``, the participant (a chat message's
+    sender, a caption's speaker; "" when not known), and for a chat message its number in the
+    session (``ChatMessage.id``: given in the session's order, never twice)."""
+
+    by: str
+    chat_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Once:
+    """An id for a replayable message that its sender may send again when the answer to a send
+    was lost (with several processes: Redis ran the append, then the connection dropped before
+    its reply): sent again under the same id, it is neither kept nor sent a second time, and
+    its position is the one it was given. ``sender`` names who sends (a relay of this process,
+    a chat message's sender; with one such message of theirs under way per room at a time: only
+    the last id of each sender is remembered), ``id`` the message (no spaces). One process's
+    memory history loses no answer and ignores it."""
+
+    sender: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """What a drop of a session's history took besides the entries it held, so that an event
+    of it still on its way is refused too: the whole session (``whole``: it ended, or was
+    deleted), or the words of erased participants, each with the highest number of their chat
+    messages the erasure removed (0: none)."""
+
+    whole: bool = False
+    erased: Mapping[str, int] = field(default_factory=dict)
+
+
+def refuses(whole: bool, chat_up_to: int | None, silenced: bool, said: Said) -> bool:
+    """Whether a drop refuses what ``said`` carries: everything of a whole session; of an erased
+    participant their chat messages up to ``chat_up_to`` (the highest number the erasure
+    removed; None: not erased) and, while ``silenced`` (until they join again), their caption
+    lines."""
+    if whole:
+        return True
+    if said.chat_id is None:
+        return silenced
+    return chat_up_to is not None and said.chat_id <= chat_up_to
+
+
+class HistoryDropped(NotRecorded):
+    """The event is of what its session's history drop took (``Taken``): neither kept nor
+    sent."""
+
+
+class HistoryUnavailable(NotRecorded):
+    """The history could not be reached (with several processes: Redis): the event may have
+    been kept and sent or not (the connection may have dropped after Redis did both, before its
+    reply). Sent again under the same ``Once``, it is kept and sent once either way."""
+
+
+DROPPED_MESSAGE = ("This is neither kept nor sent: the session ended, or a deletion request took "
+                   "it, as it was being sent.")
+
+
 class History(Protocol):
     """The per-room history of replayable events (see the module's doc)."""
 
@@ -102,14 +179,30 @@ class History(Protocol):
         """Where the room's history is now (a room without one starts one)."""
         ...
 
-    async def drop(self, session_id: str | None = None) -> int:
+    async def drop(self, session_id: str | None = None, *, taken: Taken | None = None) -> int:
         """Forget the history of one session's rooms (``None``: of every session); the entries
-        dropped."""
+        dropped. ``taken``: what of the session is refused from now on (an event of it still on
+        its way), for about as long as entries are kept."""
+        ...
+
+    async def returned(self, session_id: str, participant_id: str) -> None:
+        """The participant joined the session (again, if erased under this id before): their
+        caption lines are kept again."""
         ...
 
     async def sessions(self) -> list[str]:
         """The sessions with a history."""
         ...
+
+
+@dataclass(slots=True)
+class _Marks:
+    """What drops of one session took (``Taken``), until when it is kept."""
+
+    until: float
+    whole: bool = False
+    erased: dict[str, int] = field(default_factory=dict)
+    silenced: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -149,6 +242,8 @@ class MemoryHistory:
         self.order: deque[tuple[Key, _Room, int]] = deque()
         self.bytes = 0
         self.kept = 0  # entries kept in all
+        # What drops took, per session, the oldest first (at most ``bounds.rooms`` sessions).
+        self.taken: OrderedDict[str, _Marks] = OrderedDict()
 
     # -- the protocol ------------------------------------------------------------------------------
 
@@ -203,13 +298,43 @@ class MemoryHistory:
         kept = self._room((session_id, room))
         return Position(kept.epoch, kept.last)
 
-    async def drop(self, session_id: str | None = None) -> int:
+    async def drop(self, session_id: str | None = None, *, taken: Taken | None = None) -> int:
         keys = [k for k in self.rooms if session_id is None or k[0] == session_id]
         dropped = 0
         for key in keys:
             dropped += self._forget(key)
         self._compact()
+        if taken is not None:
+            for sid in [session_id] if session_id is not None else {k[0] for k in keys}:
+                self._mark(sid, taken)
         return dropped
+
+    def check(self, session_id: str, said: Said) -> None:
+        """Raise ``HistoryDropped`` if a drop took what ``said`` carries."""
+        marks = self.taken.get(session_id)
+        if marks is None or marks.until < self.clock():
+            return
+        if refuses(marks.whole, marks.erased.get(said.by), said.by in marks.silenced, said):
+            raise HistoryDropped(DROPPED_MESSAGE)
+
+    async def returned(self, session_id: str, participant_id: str) -> None:
+        marks = self.taken.get(session_id)
+        if marks is not None:
+            marks.silenced.discard(participant_id)
+
+    def _mark(self, session_id: str, taken: Taken) -> None:
+        now = self.clock()
+        while self.taken and next(iter(self.taken.values())).until < now:
+            self.taken.popitem(last=False)
+        marks = self.taken.pop(session_id, None) or _Marks(0.0)
+        marks.until = now + self.bounds.seconds + TAKEN_MARGIN
+        marks.whole = marks.whole or taken.whole
+        for pid, up_to in taken.erased.items():
+            marks.erased[pid] = max(up_to, marks.erased.get(pid, 0))
+            marks.silenced.add(pid)
+        self.taken[session_id] = marks
+        while len(self.taken) > self.bounds.rooms:
+            self.taken.popitem(last=False)
 
     async def sessions(self) -> list[str]:
         return list(dict.fromkeys(k[0] for k in self.rooms))
@@ -298,7 +423,8 @@ class Broadcast(Protocol):
     in the order kept (``server.history_redis``)."""
 
     async def broadcast(self, session_id: str, room: str, message: Message,
-                        skip_sid: str | None, at: float | None = None) -> None: ...
+                        skip_sid: str | None, said: Said | None = None,
+                        once: Once | None = None) -> None: ...
 
 
 _BROADCASTS: dict[type, bool] = {}
@@ -316,17 +442,22 @@ def _broadcasts(history: History) -> bool:
 
 async def send_replayable(history: History, gateway: SocketGateway, session_id: str, room: str,
                           message: Message, *, skip_sid: str | None = None,
-                          at: float | None = None) -> None:
+                          said: Said | None = None, once: Once | None = None) -> None:
     """Append a replayable message to its room's history and send it to the room, carrying its
     position. With several processes the history does both, once for the cluster, where the
-    event happened (a process delivering another's command sends nothing of it); an event from
-    before the session's history was dropped (``at``: when it happened) is not (a process a
-    moment behind would bring back what a deletion took)."""
+    event happened (a process delivering another's command sends nothing of it). ``said``:
+    whose words it carries; if a drop of the session's history took them, it is neither kept
+    nor sent (``HistoryDropped``: a process a moment behind would bring back what a deletion
+    took). ``once``: its id, for a sender that sends it again when a send failed (``Once``):
+    kept and sent once, however many times its answer was lost."""
     if not origin_here.get():
         return
     if _broadcasts(history):
-        await cast(Broadcast, history).broadcast(session_id, room, message, skip_sid, at)
+        await cast(Broadcast, history).broadcast(session_id, room, message, skip_sid, said,
+                                                 once)
         return
+    if said is not None and isinstance(history, MemoryHistory):
+        history.check(session_id, said)  # (nothing awaited before the append)
     out = await stamped(history, session_id, room, message)
     await gateway.emit(out, room=room_key(session_id, room), skip_sid=skip_sid)
 

@@ -5,10 +5,14 @@ Per room: a hash with the epoch, the last offset and the last entry's time, and 
 entries ``[offset, time, event, payload]`` (msgpack) holding the offsets up to the last, one
 after another; each session's rooms are listed in a set, so that a session's history is
 dropped whole. The keys expire once the room has been quiet for longer than entries are kept
-(a later event starts the room afresh, with a new epoch). A drop leaves when it was made beside
-the session's set (``DROPPED_SUFFIX``), as long as entries are kept: an event from before it is
-neither kept nor sent (``HistoryDropped``), so that a process a moment behind delivering it does
-not bring back what a deletion took.
+(a later event starts the room afresh, with a new epoch). A drop leaves what it took
+(``server.history.Taken``) in a hash beside the session's set (``TAKEN_SUFFIX``), a while longer
+than entries are kept: ``*`` for a whole session (ended, deleted); of each erased participant
+``c:<id>``, the highest number of their chat messages the erasure removed, and ``v:<id>`` until
+they join again (their caption lines). The append script refuses an event that carries what it
+took (``Said``, ``server.history.refuses``; ``HistoryDropped``), so that a process a moment
+behind delivering it does not bring back what a deletion took. Nothing there compares the
+clocks of two processes.
 
 An entry's time is never below the one before it (a process whose clock is behind takes its
 predecessor's). Entries past their age go from the front only (one kept before them keeps
@@ -30,6 +34,14 @@ appended to again. Each append costs O(1) commands and O(log rooms) for the sort
 the entries and rooms it removes, each removed once (O(1) amortised). The scripts reach other
 rooms' keys by name, which a single Redis allows (not a Redis Cluster).
 
+A message sent with an id (``server.history.Once``) leaves it in a hash beside its room
+(``:once``): each sender's last id and the offset it was kept at, at most ``ONCE_SENDERS``
+senders (a whiteboard relay's, one a process, and each chat sender's; past them the hash
+starts afresh, and a message sent again just then may be kept twice), expiring and dropped with
+the room's keys. Not counted in the bytes: a few dozen bytes a sender, as the room's hash of its
+epoch is not. Sent again under that id (the answer to the first send was lost), a message is
+answered with its first position, neither kept nor published a second time.
+
 Sending is part of keeping (``broadcast``): one Lua script appends the entry, takes its offset
 and publishes the stamped event on the session's channel (a msgpack header, then the payload's
 own msgpack bytes as they are: Lua's msgpack would mark them as text); every process, the sender's
@@ -48,17 +60,23 @@ import msgpack
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from rooms.errors import InvalidPayload, NotRecorded
+from rooms.errors import InvalidPayload
 from server.cluster import LocalEmit
 from server.gateway import room_key
 from server.history import (
+    DROPPED_MESSAGE,
     ENTRY_OVERHEAD,
     HISTORY_GONE,
     ROOM_OVERHEAD,
     Entry,
     Gone,
+    HistoryDropped,
+    HistoryUnavailable,
+    Once,
     Position,
     Replay,
+    Said,
+    Taken,
     position_wire,
 )
 from server.protocol import Message
@@ -67,12 +85,15 @@ from server.settings import HistoryBounds
 from server.store.redis import text_of
 
 HISTORY = "h"
-# Beside a session's rooms: when its history was last dropped (no room id holds a second ":").
-DROPPED_SUFFIX = ":dropped"
+# Beside a session's rooms: what drops of its history took (no room id holds a second ":").
+TAKEN_SUFFIX = ":taken"
 # Kept this long past the last entry's age, so a quiet room's epoch outlives its entries a little.
 EXPIRE_MARGIN_MS = 60_000
 # Entries a replay reads from Redis at a time, until its byte budget is spent.
 READ_CHUNK = 16
+# Senders whose last id (``server.history.Once``) a room remembers; past it they start afresh.
+# More than a session's people (25 by default) and its processes together.
+ONCE_SENDERS = 64
 
 # An entry's time: its second field, read without unpacking the payload after it.
 _AT = """
@@ -93,27 +114,42 @@ local function forget(prefix, totals, sizes, recent, name, whole)
   if whole then
     local base = prefix .. 'h:' .. name
     local at = string.find(name, ':', 1, true)
-    redis.call('UNLINK', base, base .. ':log')
+    redis.call('UNLINK', base, base .. ':log', base .. ':once')
     redis.call('SREM', prefix .. 'h:' .. string.sub(name, 1, at - 1), string.sub(name, at + 1))
   end
   return redis.call('HINCRBY', totals, 'bytes', -size)
 end
 """
-_APPEND = _AT + _FORGET + """
+_APPEND = _AT + _FORGET + f"local ONCE_SENDERS = {ONCE_SENDERS}\n" + """
 local meta, list, rooms = KEYS[1], KEYS[2], KEYS[3]
 local totals, sizes, recent = KEYS[4], KEYS[5], KEYS[6]
 local now, cutoff, maxlen, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local maxbytes, maxrooms, prefix = tonumber(ARGV[11]), tonumber(ARGV[12]), ARGV[13]
 local member = ARGV[14] .. ':' .. ARGV[9]
--- An event from before the session's history was dropped (a deletion) is not kept: a process
--- a moment behind delivering it would bring back what the drop took.
-local dropped = redis.call('GET', KEYS[7])
-if ARGV[15] ~= '' and dropped and tonumber(ARGV[15]) <= tonumber(dropped) then
-  return {}
+local once, sender = KEYS[8], ARGV[18]
+-- An event that carries what a drop of the session's history took (``server.history.refuses``)
+-- is not kept: a process a moment behind delivering it would bring it back.
+if ARGV[15] ~= '' then
+  if ARGV[17] == '' then  -- a caption line: refused while its speaker is erased
+    local taken = redis.call('HMGET', KEYS[7], '*', 'v:' .. ARGV[16])
+    if taken[1] or taken[2] then return {} end
+  else  -- a chat message: refused up to the highest number its sender's erasure removed
+    local taken = redis.call('HMGET', KEYS[7], '*', 'c:' .. ARGV[16])
+    if taken[1] or (taken[2] and tonumber(ARGV[17]) <= tonumber(taken[2])) then return {} end
+  end
 end
 if redis.call('EXISTS', meta) == 0 then
   redis.call('HSET', meta, 'epoch', ARGV[5], 'last', 0)
-  redis.call('DEL', list)
+  redis.call('DEL', list, once)
+end
+-- Sent again under the id its sender's last was kept with (the answer to it was lost): its
+-- position, neither kept nor published a second time.
+if sender ~= '' then
+  local seen = redis.call('HGET', once, sender)
+  if seen then
+    local id, kept = string.match(seen, '^(%S+) (%d+)$')
+    if id == ARGV[19] then return {redis.call('HGET', meta, 'epoch'), tonumber(kept)} end
+  end
 end
 -- A room whose entries expired or went is counted afresh.
 local counted = tonumber(redis.call('HGET', sizes, member) or 0)
@@ -158,6 +194,15 @@ while true do
 end
 redis.call('PEXPIRE', meta, ttl)
 redis.call('PEXPIRE', list, ttl)
+if sender ~= '' then
+  -- Each sender's last id (a relay of each process, each chat sender); past ONCE_SENDERS the
+  -- hash starts afresh.
+  if redis.call('HEXISTS', once, sender) == 0 and redis.call('HLEN', once) >= ONCE_SENDERS then
+    redis.call('DEL', once)
+  end
+  redis.call('HSET', once, sender, ARGV[19] .. ' ' .. offset)
+  redis.call('PEXPIRE', once, ttl)
+end
 redis.call('SADD', rooms, ARGV[9])
 redis.call('PEXPIRE', rooms, ttl)
 if ARGV[8] ~= '' then
@@ -166,10 +211,8 @@ if ARGV[8] ~= '' then
 end
 return {epoch, offset}
 """
-_DROP = _FORGET + f"""
-local DROPPED = '{DROPPED_SUFFIX}'
-""" + """
-local set, totals, sizes, recent = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+_DROP = _FORGET + """
+local set, totals, sizes, recent, taken = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prefix, sid = ARGV[1], ARGV[2]
 local dropped = 0
 for _, room in ipairs(redis.call('SMEMBERS', set)) do
@@ -177,8 +220,17 @@ for _, room in ipairs(redis.call('SMEMBERS', set)) do
   forget(prefix, totals, sizes, recent, sid .. ':' .. room, true)
 end
 redis.call('DEL', set)
--- When: an event of the session from before then is not appended any more (``_APPEND``).
-redis.call('SET', prefix .. 'h:' .. sid .. DROPPED, ARGV[3], 'PX', ARGV[4])
+-- What it took: what of the session is not appended any more (``_APPEND``). '*': all of it;
+-- then each erased participant and the highest number of their chat messages removed.
+if #ARGV >= 4 then
+  if ARGV[4] ~= '' then redis.call('HSET', taken, '*', 1) end
+  for i = 5, #ARGV, 2 do
+    local was = tonumber(redis.call('HGET', taken, 'c:' .. ARGV[i]) or 0)
+    redis.call('HSET', taken, 'c:' .. ARGV[i], math.max(was, tonumber(ARGV[i + 1])),
+               'v:' .. ARGV[i], 1)
+  end
+  if redis.call('EXISTS', taken) == 1 then redis.call('PEXPIRE', taken, ARGV[3]) end
+end
 return dropped
 """
 # What comes after an offset: {epoch, last, verdict, more, entries...}; {} without a history.
@@ -225,15 +277,6 @@ return redis.call('HMGET', KEYS[1], 'epoch', 'last')
 Encode = Callable[[str, Any], list[bytes]]
 
 
-class HistoryUnavailable(NotRecorded):
-    """Redis could not be reached: the event was neither kept nor sent."""
-
-
-class HistoryDropped(NotRecorded):
-    """The event happened before its session's history was dropped (a deletion): neither
-    kept nor sent."""
-
-
 class RedisHistory:
     def __init__(self, redis: Redis, bounds: HistoryBounds, clock: Callable[[], float], *,
                  prefix: str, channel: Callable[[str], str], scripts: ScriptCalls) -> None:
@@ -275,25 +318,30 @@ class RedisHistory:
 
     async def _run_append(self, session_id: str, room: str, event: str,
                           payload: Mapping[str, Any], channel: str,
-                          skip_sid: str | None, at: float | None = None) -> Position:
-        """``at``: when the event happened (None: not known); one from before the session's
-        history was last dropped is neither kept nor sent (``HistoryDropped``)."""
+                          skip_sid: str | None, said: Said | None = None,
+                          once: Once | None = None) -> Position:
+        """``said``: whose words the event carries; if a drop of the session's history took
+        them, it is neither kept nor sent (``HistoryDropped``). ``once``: its id; the sender's
+        last kept under it again is its position, neither kept nor sent again."""
         now = self.clock()
         data = msgpack.packb(dict(payload), use_bin_type=True)
+        meta = self._keys(session_id, room)[0]
         try:
             answer = await self._append(
                 keys=[*self._keys(session_id, room), *self._counts,
-                      self._rooms(session_id) + DROPPED_SUFFIX],
+                      self._rooms(session_id) + TAKEN_SUFFIX, meta + ":once"],
                 args=[repr(now), repr(now - self.bounds.seconds), self.bounds.events,
                       self._ttl_ms, secrets.token_hex(8), event, data, channel, room,
                       skip_sid or "", self.bounds.bytes, self.bounds.rooms, self.prefix,
-                      session_id, "" if at is None else repr(at)])
+                      session_id, "" if said is None else "1",
+                      "" if said is None else said.by,
+                      "" if said is None or said.chat_id is None else said.chat_id,
+                      "" if once is None else once.sender, "" if once is None else once.id])
         except RedisError as exc:
             raise HistoryUnavailable("This could not be sent: the server's store is out of "
                                      "reach. Try again in a moment.") from exc
         if not answer:
-            raise HistoryDropped("This was said before the room's history was deleted, and is "
-                                 "neither kept nor sent.")
+            raise HistoryDropped(DROPPED_MESSAGE)
         epoch, offset = answer
         return Position(text_of(epoch), int(offset))
 
@@ -302,11 +350,12 @@ class RedisHistory:
         return await self._run_append(session_id, room, event, payload, "", None)
 
     async def broadcast(self, session_id: str, room: str, message: Message,
-                        skip_sid: str | None, at: float | None = None) -> None:
+                        skip_sid: str | None, said: Said | None = None,
+                        once: Once | None = None) -> None:
         payload = message.payload
         assert isinstance(payload, dict)
         await self._run_append(session_id, room, message.event, payload,
-                               self.channel(session_id), skip_sid, at)
+                               self.channel(session_id), skip_sid, said, once)
 
     async def received(self, session_id: str, message: list[Any]) -> None:
         """A stamped event on the session's channel: sent to this process's members."""
@@ -395,15 +444,23 @@ class RedisHistory:
                 self.entered[key] = position
         return position
 
-    async def drop(self, session_id: str | None = None) -> int:
+    async def drop(self, session_id: str | None = None, *, taken: Taken | None = None) -> int:
         sessions = [session_id] if session_id is not None else await self.sessions()
+        marks: list[str | int] = []
+        if taken is not None:
+            marks = ["1" if taken.whole else ""]
+            for pid, up_to in taken.erased.items():
+                marks += [pid, up_to]
         dropped = 0
         for sid in sessions:
-            dropped += int(await self._drop(keys=[self._rooms(sid), *self._counts],
-                                            args=[self.prefix, sid, repr(self.clock()),
-                                                  self._ttl_ms]))
+            rooms = self._rooms(sid)
+            dropped += int(await self._drop(keys=[rooms, *self._counts, rooms + TAKEN_SUFFIX],
+                                            args=[self.prefix, sid, self._ttl_ms, *marks]))
             self.forget_session(sid)
         return dropped
+
+    async def returned(self, session_id: str, participant_id: str) -> None:
+        await self.redis.hdel(self._rooms(session_id) + TAKEN_SUFFIX, "v:" + participant_id)
 
     def forget_session(self, session_id: str) -> None:
         """The session left this process's memory: forget what was delivered of it here."""

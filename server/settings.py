@@ -89,6 +89,12 @@ class Limits:
     # about twice a second.
     caption_rate: float = 5.0
     caption_burst: float = 20.0
+    # The caption switches (captions_view, captions_transcribe, captions_source), per
+    # connection: a person's clicks, not a stream. Each may move the room's media between peer
+    # to peer and the server (for everyone in it) and end and open the recognition of its
+    # speakers.
+    caption_switch_rate: float = 0.5
+    caption_switch_burst: float = 6.0
     board_update_bytes: int = 64 * 1024  # one update; more is payload_too_large
     board_bytes: int = 2 * 1024 * 1024  # one board's encoded size; more is board_full
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rooms import breakout_commands as c
-from rooms.commands import Command
+from rooms.commands import Command, EnterRoom
 from rooms.events import (
     BreakoutsChanged,
     BreakoutWarning,
@@ -156,6 +156,10 @@ class BreakoutEvents:
         if sid is None or position is None:
             return
         pid = e.participant.id
+        # Where they entered the room, for ``replay`` (before their page can ask it).
+        entry = EnterRoom(pid, to_room, position.epoch, position.offset)
+        if await self.ctx.store.read(e.session_id, entry.changes):
+            await self.ctx.store.update(e.session_id, entry)
         entered = await self.ctx.store.read(e.session_id, lambda s: s.room_entered(pid))
         await gw.emit(
             w.ROOM_CHANGED(

@@ -35,7 +35,7 @@ from rooms.events import (
 from server.captions import wire as w
 from server.context import AudioTap, Context
 from server.gateway import Connection, room_key
-from server.history import send_replayable
+from server.history import Said, send_replayable
 from server.protocol import OK, OkAck
 from server.tasks import TaskSet
 
@@ -90,9 +90,10 @@ class CaptionEvents:
 
     def register(self) -> None:
         gw, lim = self.ctx.gateway, self.ctx.settings.limits
-        gw.on(w.VIEW, self.on_view, lim.other_rate, lim.other_burst)
-        gw.on(w.TRANSCRIBE, self.on_transcribe, lim.other_rate, lim.other_burst)
-        gw.on(w.SOURCE, self.on_source, lim.other_rate, lim.other_burst)
+        switches = lim.caption_switch_rate, lim.caption_switch_burst
+        gw.on(w.VIEW, self.on_view, *switches)
+        gw.on(w.TRANSCRIBE, self.on_transcribe, *switches)
+        gw.on(w.SOURCE, self.on_source, *switches)
         gw.on(w.TEXT, self.on_text, lim.caption_rate, lim.caption_burst)
         gw.on_disconnect(self._forget_connection)
         self.ctx.delivery.deliver_with(CaptionPosted, self._posted)
@@ -163,7 +164,9 @@ class CaptionEvents:
         elsewhere and already acknowledged (the speaker turned captions of their speech off,
         was moved, or was erased by a deletion request, whose history and records are gone by
         then): their words must not be shown, kept in the room's history or recorded after it.
-        Brought up to date here first, the copy the command then meets is at least as recent."""
+        Brought up to date here first, the copy the command then meets is at least as recent.
+        (The rules of who may be captioned when, a mute among them, are ``attribute``'s, which
+        ``PostCaption`` applies again in the same step as the line.)"""
         return await self.ctx.store.read_latest(
             session_id, lambda s: attribute(s, actor_id, sid, speaker_id, source, heard_in))
 
@@ -176,7 +179,7 @@ class CaptionEvents:
             "room": e.room, "speaker_id": e.speaker_id, "speaker_name": e.speaker_name,
             "utterance": e.utterance, "text": e.text, "final": True, "source": e.source,
             "start": e.start, "end": e.at,
-        }), at=e.at)
+        }), said=Said(e.speaker_id))
 
     async def _show(self, session_id: str, caption: w.CaptionOut) -> None:
         await self.ctx.gateway.emit(w.CAPTION(caption), room=room_key(session_id,

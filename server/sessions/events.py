@@ -9,7 +9,17 @@ import secrets
 from dataclasses import dataclass
 
 from media.ice import ice_servers_for
-from rooms.commands import Disconnect, ForgetSent, Join, Leave, PostChat, SetMedia
+from rooms.chat import ChatMessage
+from rooms.commands import (
+    Disconnect,
+    EnterRoom,
+    ForgetSent,
+    Join,
+    Leave,
+    PostChat,
+    SetMedia,
+    UnsentChat,
+)
 from rooms.errors import (
     AlreadyJoined,
     InvalidPayload,
@@ -38,7 +48,14 @@ from rooms.session import Session
 from rooms.views import JoinView, WaitingView
 from server.context import Context
 from server.gateway import Connection, managers_key, room_key, session_key
-from server.history import Position, position_wire, send_replayable
+from server.history import (
+    HistoryUnavailable,
+    Once,
+    Position,
+    Said,
+    position_wire,
+    send_replayable,
+)
 from server.protocol import OK, EmptyPayload, OkAck, message_wire, participant_wire
 from server.sessions.addresses import relay_only
 from server.sessions.wire import (
@@ -202,6 +219,10 @@ class SessionEvents:
         me = view.participant
         if me.room != room or position is None:  # moved again and again: as before, at least
             room, position = me.room, await ctx.history.position(session_id, me.room)
+        # Where they entered the room, for ``replay`` (before their page can ask it).
+        entry = EnterRoom(pid, room, position.epoch, position.offset)
+        if await ctx.store.read(session_id, entry.changes):
+            await ctx.store.update(session_id, entry)
         await gw.enter_room(conn.sid, session_key(session_id))
         await gw.enter_room(conn.sid, room_key(session_id, me.room))
         if can(me.role, Action.MANAGE_BREAKOUTS):
@@ -221,23 +242,35 @@ class SessionEvents:
     async def on_chat(self, conn: Connection, payload: ChatPayload) -> ChatAck:
         pid = conn.joined_id()
         try:
-            message = await self.ctx.execute(
+            posted = await self.ctx.execute(
                 conn.session_id,
                 PostChat(pid, conn.sid, payload.text, self.ctx.clock(), payload.client_id),
                 conn.sid,
             )
-        except NotRecorded:
+            if posted.again and posted.message is not None:
+                # Sent again after its room's history was out of reach: the room may not have
+                # received it. Under its id it is kept and sent once, whether it did or not.
+                await self._send_chat(conn.session_id, posted.message)
+        except NotRecorded as exc:
             if payload.client_id is not None:
-                # Posted, but its record was not kept: sent again with its id, it is posted
-                # and recorded again rather than answered as posted (a message missing from
-                # the record matters more than one shown twice).
-                with contextlib.suppress(TandemError):
-                    await self.ctx.store.update(conn.session_id,
-                                                ForgetSent(pid, payload.client_id))
+                await self._not_recorded(conn.session_id, pid, payload.client_id, exc)
             raise
-        if message is None:  # sent again, and the first posting is no longer in the history
+        if posted.message is None:  # sent again, and the first posting is no longer held
             return {"ok": True}
-        return {"ok": True, "message": message_wire(message)}
+        return {"ok": True, "message": message_wire(posted.message)}
+
+    async def _not_recorded(self, session_id: str, pid: str, client_id: str,
+                            exc: NotRecorded) -> None:
+        """What a message sent again with its page's id does after ``exc``. Its room's history
+        out of reach, it is sent to its room again (``UnsentChat``: the session holds it, and
+        whether the room received it is not known). Its records not kept, it is posted and
+        recorded again rather than answered as posted (a message missing from the record
+        matters more than one shown twice)."""
+        command: UnsentChat | ForgetSent = (UnsentChat(pid, client_id)
+                                            if isinstance(exc, HistoryUnavailable)
+                                            else ForgetSent(pid, client_id))
+        with contextlib.suppress(TandemError):
+            await self.ctx.store.update(session_id, command)
 
     async def on_media_state(self, conn: Connection, payload: MediaStatePayload) -> MediaStateAck:
         view = await self.ctx.execute(
@@ -335,9 +368,16 @@ class SessionEvents:
         )
 
     async def _chat(self, e: ChatPosted, actor_sid: str | None) -> None:
-        """Appends the message to its room's history (replayable), then sends it."""
-        await send_replayable(self.ctx.history, self.ctx.gateway, e.session_id, e.message.room,
-                              CHAT_MESSAGE({"message": message_wire(e.message)}), at=e.at)
+        await self._send_chat(e.session_id, e.message)
+
+    async def _send_chat(self, session_id: str, message: ChatMessage) -> None:
+        """Appends the message to its room's history (replayable), then sends it; under its
+        number for its sender (``Once``), so that sending it again after the history was out
+        of reach neither keeps nor sends it twice."""
+        await send_replayable(self.ctx.history, self.ctx.gateway, session_id, message.room,
+                              CHAT_MESSAGE({"message": message_wire(message)}),
+                              said=Said(message.sender_id, message.id),
+                              once=Once(f"chat:{message.sender_id}", str(message.id)))
 
     async def _replaced(self, e: ConnectionReplaced, actor_sid: str | None) -> None:
         gw = self.ctx.gateway

@@ -9,41 +9,84 @@ round's room of the same name. A session that ends or leaves this process's memo
 (``forget``): an update still waiting goes to the room first, then its board is let go of too.
 
 One send of a board is under way at a time, so its messages reach the room (and its history) in
-the order its updates came. A send that fails (the room's history out of reach a moment) keeps
-its updates, ahead of those that came meanwhile, and is tried again every ``retry_interval``
-until it goes: the updates are acknowledged already (the store holds them), and the next ones
-build on them, so a room that lacked one would hold every later one pending. The caller is not
-told (its acknowledgement says what the store holds). What waits of a board is bounded by
-``max_bytes``; past it the board's whole document (``whole``), which holds it all, replaces it.
-A board let go of while its send fails sends nothing again.
+the order its updates came. A send that fails for a while (``transient``: Redis out of reach,
+too slow, loading its data, busy running a script, out of memory, failing over) keeps its
+updates, ahead of those that came meanwhile, and is tried again after ``retry_interval``, then
+after longer and longer waits (``RETRY_GROWTH``, up to ``retry_max``) until it goes: the
+updates are acknowledged already (the store holds them), and the next ones build on them, so a
+room that lacked one would hold every later one pending. The caller is not told (its
+acknowledgement says what the store holds). What waits of a board is bounded by ``max_bytes``;
+past it the board's whole document (``whole``), which holds it all, replaces it. A send that
+fails for good (any other error: the room's history was deleted, Redis refuses the message or
+the script's arguments, the updates do not merge) would fail the same way every time: what
+waits of the board is dropped, logged once (ids and the error's type, nothing of the content),
+and the board's next update is sent as its whole document (``whole``, when it is loaded here),
+to everyone, so that the room gets what was dropped, without which it would hold the next
+updates pending. A board let go of while its send fails sends nothing again.
+
+Each message carries an id (``Once``: this relay's, and a number). A send that failed for a
+while is sent again alone, the same message under the same id, before what came meanwhile
+(which goes next, at once): when Redis had run it and only its answer was lost, the room's
+history recognises the id and neither keeps nor sends it a second time. Merged with what came
+meanwhile it would be another message, kept besides the first. So what waits of a board is
+``max_bytes`` and the message sent again; when the board's whole document replaces what waits,
+it replaces that message too (it holds it; sent under a new id, it may then be kept besides it,
+once, past the bound).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Callable
+import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pycrdt import merge_updates
+from redis.exceptions import (
+    ClusterDownError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    ResponseError,
+    TryAgainError,
+)
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from rooms.errors import NotRecorded
 from rooms.whiteboard import BoardKey
 from server.gateway import SocketGateway, room_key
-from server.history import History, send_replayable
+from server.history import History, Once, send_replayable
 from server.whiteboard.wire import BOARD_CURSORS, BOARD_UPDATE, BoardUpdateOut
 
 logger = logging.getLogger(__name__)
 
 RELAY_INTERVAL = 0.03
 CURSOR_INTERVAL = 0.1
-# A send that failed is tried again this often, until it goes.
+# A send that failed for a while is tried again after this long, then after each wait times
+# RETRY_GROWTH, at most RETRY_MAX_SECONDS, until it goes.
 RETRY_SECONDS = 1.0
+RETRY_GROWTH = 1.5
+RETRY_MAX_SECONDS = 10.0
+# Errors Redis answers while it cannot serve for a moment (the rest are answered every time).
+_PASSING_REPLIES = ("BUSY", "LOADING", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", "READONLY", "OOM")
 # What may wait of one board (a board's default bound, ``BoardLimits.board_bytes``).
 MAX_BYTES = 2 * 1024 * 1024
 # The whole document of a board loaded here (None: it is not).
 Whole = Callable[[BoardKey], bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """The updates one message carries, and its id: after a failure it is sent again as it
+    was, alone and under the same id."""
+
+    updates: list[bytes]
+    senders: list[str]  # participant ids
+    sids: set[str | None]
+    generation: int | None
+    once: Once
 
 
 @dataclass(slots=True)
@@ -58,22 +101,22 @@ class _Outbox:
     # A send of it is under way or waiting (at once, after the interval, or again after a
     # failure): updates that come meanwhile wait for it.
     scheduled: bool = False
-    failing: bool = False  # its last send failed: it is tried again every retry_interval
+    failing: bool = False  # its last send failed for a while: it is tried again
+    retries: int = 0  # sends that failed in a row (the next wait grows with them)
+    lost: bool = False  # a send failed for good: the next one carries the whole board
     forgotten: bool = False  # its session left: dropped once the send waiting has gone
     # The generation of the board its updates were made on (a deletion drops the box first).
     generation: int | None = None
+    again: _Batch | None = None  # a message whose send failed for a while: sent again first
 
     def take(self) -> tuple[list[bytes], list[str], set[str | None]]:
         taken = self.updates, self.senders, self.sids
         self.updates, self.senders, self.sids, self.size = [], [], set(), 0
         return taken
 
-    def give_back(self, updates: list[bytes], senders: list[str], sids: set[str | None]) -> None:
-        """Put back what a send took, ahead of what came meanwhile."""
-        self.updates = updates + self.updates
-        self.senders = senders + self.senders
-        self.sids |= sids
-        self.size = sum(len(u) for u in self.updates)
+    def waiting(self) -> int:
+        """The updates waiting, the message to send again's included."""
+        return len(self.updates) + (len(self.again.updates) if self.again is not None else 0)
 
 
 @dataclass(slots=True)
@@ -91,10 +134,16 @@ class Relay:
     relay_interval: float = RELAY_INTERVAL
     cursor_interval: float = CURSOR_INTERVAL
     retry_interval: float = RETRY_SECONDS
+    retry_max: float = RETRY_MAX_SECONDS
     max_bytes: int = MAX_BYTES
+    # How a send waits for its time (the interval, or a retry): tests put their own clock here.
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     whole: Whole | None = None  # set by the feature
     outboxes: dict[BoardKey, _Outbox] = field(default_factory=dict)
     cursors: dict[BoardKey, _Cursors] = field(default_factory=dict)
+    # The ids of its messages (``Once``): this relay's token, and a number.
+    sender: str = field(default_factory=lambda: "relay-" + secrets.token_hex(8))
+    numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def update(self, key: BoardKey, update: bytes, pid: str, sid: str | None,
                      generation: int | None = None) -> None:
@@ -111,7 +160,13 @@ class Relay:
         box.senders.append(pid)
         box.sids.add(sid)
         box.size += len(update)
-        if box.size > self.max_bytes and len(box.updates) > 1:
+        if box.lost:
+            # A send failed for good before: the room lacks what it dropped, which the whole
+            # board holds, and so may the sender (the dropped changes may be others').
+            box.lost = False
+            self._shrink(key, box)
+            box.sids.add(None)
+        elif box.size > self.max_bytes and len(box.updates) > 1:
             self._shrink(key, box)
         if box.scheduled:
             return
@@ -124,67 +179,88 @@ class Relay:
     async def _flush_later(self, key: BoardKey, box: _Outbox, wait: float) -> None:
         next_wait: float | None = wait
         while next_wait is not None:
-            await asyncio.sleep(next_wait)
+            await self.sleep(next_wait)
             next_wait = await self._flush(key, box)
 
     async def _flush(self, key: BoardKey, box: _Outbox) -> float | None:
-        """Send what waits in ``box`` as one message; in how long to send again (None: nothing
-        waits, and the box is no longer scheduled)."""
-        if self.outboxes.get(key) is not box or not box.updates:
+        """Send what waits in ``box`` as one message (the message to send again alone, first);
+        in how long to send again (None: nothing waits, and the box is no longer scheduled)."""
+        if self.outboxes.get(key) is not box or not (box.updates or box.again):
             self._done(key, box)
             return None
-        updates, senders, sids = box.take()
+        batch, box.again = box.again, None
+        again = batch is not None
+        if batch is None:
+            updates, senders, sids = box.take()
+            batch = _Batch(updates, senders, sids, box.generation,
+                           Once(self.sender, str(next(self.numbers))))
         box.last_sent = _now()
         # Skip the sender when it is the only one (it has the change); a merged batch from
         # several goes to all (a replica ignores what it already has).
-        skip = next(iter(sids)) if len(sids) == 1 else None
+        skip = next(iter(batch.sids)) if len(batch.sids) == 1 else None
         try:
+            updates = batch.updates
             update = updates[0] if len(updates) == 1 else merge_updates(*updates)
             # Each message relayed is one entry of the room's history (replayable), appended
             # first.
             out: BoardUpdateOut = {"room": key.room, "update": update,
-                                   "from": list(dict.fromkeys(senders))}
-            if box.generation is not None:
+                                   "from": list(dict.fromkeys(batch.senders))}
+            if batch.generation is not None:
                 # A page whose copy is of a later generation drops it: made on a copy of a
                 # board deleted since (this process not told yet), it may hold what was deleted.
-                out["generation"] = box.generation
+                out["generation"] = batch.generation
             await send_replayable(self.history, self.gateway, key.session_id, key.room,
-                                  BOARD_UPDATE(out), skip_sid=skip)
+                                  BOARD_UPDATE(out), skip_sid=skip, once=batch.once)
         except Exception as exc:
-            return self._failed(key, box, (updates, senders, sids), exc)
-        except BaseException:  # cancelled: what it took waits for the next update's send
-            box.give_back(updates, senders, sids)
+            return self._failed(key, box, batch, exc)
+        except BaseException:  # cancelled: sent again, as it was, with the next update's send
+            box.again = batch
             box.scheduled = False
             raise
+        box.retries = 0
         if box.failing:
             box.failing = False
             logger.info("board %s/%s: its updates are relayed again", key.session_id, key.room)
         if box.updates and self.outboxes.get(key) is box:
+            if again:  # what came meanwhile has waited long enough
+                return await self._flush(key, box)
             return max(0.0, box.last_sent + self.relay_interval - _now())
         self._done(key, box)
         return None
 
-    def _failed(self, key: BoardKey, box: _Outbox,
-                taken: tuple[list[bytes], list[str], set[str | None]],
+    def _failed(self, key: BoardKey, box: _Outbox, batch: _Batch,
                 exc: Exception) -> float | None:
-        """A send failed: what it took is sent again later, ahead of what came meanwhile; or
-        dropped, if the board was let go of meanwhile."""
+        """A send failed: its message is sent again later, as it was and under the same id,
+        ahead of what came meanwhile, if the error passes (``transient``); otherwise it is
+        dropped with what came meanwhile, as it is if the board was let go of meanwhile."""
         if self.outboxes.get(key) is not box or box.forgotten:
             # Nothing came meanwhile: it would have gone to a new box, or kept this one.
             logger.warning("board %s/%s: %d updates could not be relayed (%s) and are dropped: "
-                           "the board was let go of", key.session_id, key.room, len(taken[0]),
+                           "the board was let go of", key.session_id, key.room, len(batch.updates),
                            type(exc).__name__)
             self._done(key, box)
             return None
-        box.give_back(*taken)
-        if box.size > self.max_bytes:
-            self._shrink(key, box)
+        if not transient(exc):
+            dropped = len(batch.updates) + box.waiting()
+            box.take()
+            box.again = None
+            box.failing, box.retries, box.lost = False, 0, True
+            # The error's type and where it came from; its text and the updates stay out.
+            logger.warning("board %s/%s: %d updates could not be relayed (%s%s) and are "
+                           "dropped: sending them again would fail the same way",
+                           key.session_id, key.room, dropped, type(exc).__name__,
+                           _cause(exc))
+            self._done(key, box)
+            return None
+        box.again = batch
+        wait = min(self.retry_max, self.retry_interval * RETRY_GROWTH ** box.retries)
+        box.retries += 1
         if not box.failing:
             box.failing = True
-            logger.warning("board %s/%s: its updates could not be relayed (%s); tried again "
-                           "every %g s", key.session_id, key.room, type(exc).__name__,
-                           self.retry_interval, exc_info=not isinstance(exc, NotRecorded))
-        return self.retry_interval
+            logger.warning("board %s/%s: its updates could not be relayed (%s%s); tried again "
+                           "in %g s, then less and less often until they go", key.session_id,
+                           key.room, type(exc).__name__, _cause(exc), wait)
+        return wait
 
     def _done(self, key: BoardKey, box: _Outbox) -> None:
         box.scheduled = False
@@ -193,9 +269,14 @@ class Relay:
 
     def _shrink(self, key: BoardKey, box: _Outbox) -> None:
         """What waits of the board passed ``max_bytes``: the board's whole document replaces it
-        (it holds every update applied), or, when the board is not loaded here, their merge."""
+        (it holds every update applied), the message to send again included; or, when the board
+        is not loaded here, their merge (the message to send again stays apart: merged, it
+        would be another message)."""
         whole = self.whole(key) if self.whole is not None else None
         updates, senders, sids = box.take()
+        if whole is not None and box.again is not None:
+            senders, sids = box.again.senders + senders, box.again.sids | sids
+            box.again = None
         box.updates = [whole if whole is not None else merge_updates(*updates)]
         box.senders, box.sids = list(dict.fromkeys(senders)), sids
         box.size = len(box.updates[0])
@@ -236,10 +317,32 @@ class Relay:
                 box.forgotten = True
                 continue
             del self.outboxes[key]
-            if box.updates:
+            if box.waiting():
                 logger.warning("board %s/%s: %d updates not relayed yet are dropped: the board "
-                               "was let go of", key.session_id, key.room, len(box.updates))
+                               "was let go of", key.session_id, key.room, box.waiting())
                 box.take()
+                box.again = None
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a send that failed with ``exc`` may go if tried again later: Redis out of reach
+    or too slow, or answering that it cannot serve for a moment; judged by the error or what
+    caused it (the history's ``NotRecorded`` wraps Redis's error)."""
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        if isinstance(seen, (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError,
+                             OutOfMemoryError, ReadOnlyError, TryAgainError, ClusterDownError)):
+            return True
+        if isinstance(seen, ResponseError):
+            return str(seen).startswith(_PASSING_REPLIES)
+        seen = seen.__cause__
+    return False
+
+
+def _cause(exc: BaseException) -> str:
+    return "" if exc.__cause__ is None else f" from {type(exc.__cause__).__name__}"
 
 
 def _now() -> float:

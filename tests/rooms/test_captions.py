@@ -8,8 +8,9 @@ import pytest
 from rooms import commands as c
 from rooms.attendance import RecordKind
 from rooms.captions import wanted_speakers
-from rooms.errors import CaptionsOff, NotAllowed, NotSameRoom, NotTranscribed
+from rooms.errors import CaptionsOff, MediaLocked, NotAllowed, NotSameRoom, NotTranscribed
 from rooms.events import CaptionPosted, MediaRouteChanged
+from rooms.moderation import Moderate
 from rooms.recorder import writes_for
 from rooms.roles import Role
 from rooms.room import MAIN_ROOM, MediaRoute
@@ -113,3 +114,30 @@ def test_captions_survive_a_snapshot_and_older_stored_joins_still_read() -> None
     data = command_data(c.Join("cx", Role.MENTEE, "Xi", "x", True, True, T0))
     old = command_from(list(data[:-1]))
     assert isinstance(old, c.Join) and old.transcript_notice is False
+
+
+
+def test_a_page_captions_its_person_only_while_their_microphone_is_on_and_not_locked() -> None:
+    """The mute is checked in the step that applies the line: a mute applied before it, however
+    close, refuses it (a page's line; a server-recognised line after a locked mute)."""
+    s = session()
+    run(s, c.SetRecognition("b", "cb", "browser", T0))
+    own = c.PostCaption("b", "cb", "b", "u1", "my own words", "browser", T0, T0 + 1)
+    assert posted(run(s, own)).text == "my own words"
+    run(s, c.SetMedia("b", "cb", False, True, T0 + 2))
+    with pytest.raises(NotAllowed):
+        own.apply(s)
+    run(s, c.SetMedia("b", "cb", True, True, T0 + 3))
+    run(s, Moderate("m", "cm", "b", "mute", True, T0 + 4))
+    with pytest.raises(MediaLocked):
+        own.apply(s)
+    run(s, Moderate("m", "cm", "b", "allow", False, T0 + 5))
+    run(s, c.SetRecognition("b", "cb", "server", T0 + 5))
+    heard = c.PostCaption(None, None, "b", "u2", "heard by the server", "server", T0, T0 + 6)
+    assert posted(run(s, heard)).text == "heard by the server"
+    run(s, Moderate("m", "cm", "b", "mute", True, T0 + 7))
+    with pytest.raises(MediaLocked):
+        heard.apply(s)
+    # Someone whose role sends no microphone has no speech of their own to caption.
+    with pytest.raises(NotAllowed):
+        c.PostCaption("k", "ck", "k", "u3", "never said", "browser", T0, T0 + 8).apply(s)

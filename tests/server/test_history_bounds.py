@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import msgpack
 import pytest
@@ -18,12 +20,20 @@ from redis.asyncio import Redis
 from clients.server import RedisProcess, redis_binary
 from server import history_redis
 from server.gateway import room_key
-from server.history import ENTRY_OVERHEAD, ROOM_OVERHEAD, Gone, History, MemoryHistory, Replay
+from server.history import (
+    ENTRY_OVERHEAD,
+    ROOM_OVERHEAD,
+    Gone,
+    History,
+    MemoryHistory,
+    Once,
+    Replay,
+)
 from server.history_redis import RedisHistory
 from server.protocol import Message
 from server.redis_calls import ScriptCalls
 from server.settings import HistoryBounds
-from tests.support import Clock
+from tests.support import WAIT, Clock
 
 PREFIX = "t:"
 BIG = b"x" * 10_000  # a large whiteboard update
@@ -355,3 +365,46 @@ async def test_after_the_channel_was_down_a_gap_no_longer_kept_is_told_to_the_ro
     await here.resync()
     assert [(event, payload["position"]["offset"])  # type: ignore[index]
             for event, payload, _ in sent[2:]] == [("chat", 6)]
+
+
+async def test_a_message_sent_again_under_its_senders_last_id_is_kept_and_published_once(
+        redis: Redis, scripts: list[ScriptCalls]) -> None:
+    """A send whose answer was lost (Redis ran the append) is sent again under the same id
+    (``Once``): its position is the first's, and nothing more is kept or published. Only each
+    sender's last id is remembered, per room, and it goes with the room's history."""
+    h = in_redis(redis, scripts, HistoryBounds(), Clock())
+    channel = f"{PREFIX}c:s"
+    listener = redis.pubsub()
+    await listener.subscribe(channel)
+    try:
+        assert (await listener.get_message(timeout=WAIT) or {}).get("type") == "subscribe"
+        stroke = Message("board_update", {"update": b"1"})
+        for _ in range(2):  # the answer to the first was lost: sent again
+            await h.broadcast("s", "main", stroke, None, once=Once("relay-a", "1"))
+        await h.broadcast("s", "main", Message("board_update", {"update": b"2"}), None,
+                          once=Once("relay-a", "2"))
+        # Another sender's id is its own.
+        await h.broadcast("s", "main", Message("board_update", {"update": b"3"}), None,
+                          once=Once("relay-b", "1"))
+        published: list[tuple[int, Any]] = []
+        while len(published) < 3:  # a second copy would come before the last
+            got = await listener.get_message(timeout=WAIT)
+            assert got is not None, published
+            header, payload = msgpack.Unpacker(BytesIO(got["data"]), raw=False)
+            published.append((header[5], payload["update"]))
+        assert published == [(1, b"1"), (2, b"2"), (3, b"3")]
+        epoch = (await h.position("s", "main")).epoch
+        kept = await h.since("s", "main", epoch, 0, 1 << 20)
+        assert isinstance(kept, Replay)
+        assert [(e.offset, e.payload["update"]) for e in kept.entries] == published
+        assert (await h.stats())["bytes"] == await held(redis)
+        # The sender's last id is the one remembered: an older one is kept again.
+        await h.broadcast("s", "main", stroke, None, once=Once("relay-a", "1"))
+        assert (await h.position("s", "main")).offset == 4
+        await h.drop("s")
+        assert await redis.exists(f"{PREFIX}h:s:main:once") == 0
+        await h.broadcast("s", "main", stroke, None, once=Once("relay-a", "1"))
+        fresh = await h.position("s", "main")
+        assert fresh.offset == 1 and fresh.epoch != epoch
+    finally:
+        await listener.aclose()

@@ -33,7 +33,12 @@ async def joined(api: Api, peers: Callable[[], Peer], s: dict[str, Any], role: s
 
 
 async def say(captioner: Peer, speaker_id: str, utterance: str, *parts: str) -> None:
-    """A captioner types ``parts`` as partials, the last one as the final line."""
+    """A captioner types ``parts`` as partials, the last one as the final line. A page
+    captioning its own person turns their microphone on first, as a real page does (its
+    captions are taken only while it is on)."""
+    if speaker_id == captioner.id:
+        ack = await captioner.call("media_state", {"audio": True, "video": False})
+        assert ack["ok"], ack
     for text in parts[:-1]:
         ack = await captioner.call("caption_text", {"speaker_id": speaker_id, "text": text,
                                                     "utterance": utterance, "final": False})

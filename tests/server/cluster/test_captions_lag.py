@@ -156,7 +156,8 @@ async def test_a_person_erased_while_their_process_lags_is_sent_away_there(
     a, b = nodes
     s = await new_session(b, captions="keep")
     sid = s["session_id"]
-    mia = await member(b, s, "mentor", "Mia", transcript_notice=True)
+    # (Mia's page captions her own speech: her microphone is on)
+    mia = await member(b, s, "mentor", "Mia", transcript_notice=True, audio=True)
     ben = await member(a, s, "mentee", "Ben", transcript_notice=True)
     carl = await member(a, s, "captioner", "Carl")  # on a with Ben: what a sends, he gets
     await ok(mia, "caption_text", {"speaker_id": mia.id, "utterance": "m0", "text": "hello",

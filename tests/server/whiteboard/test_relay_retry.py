@@ -1,7 +1,8 @@
 """A relayed board update whose send fails (the room's history out of reach a moment) is not lost:
 it is acknowledged already and the next updates build on it, so it is kept, ahead of what comes
-meanwhile, and sent again until it goes, once; what waits stays within a board's bound; a board
-let go of meanwhile sends nothing again."""
+meanwhile, and sent again (alone, under its id: ``test_relay_resend.py``) until it goes, once;
+what came meanwhile goes right after it; what waits stays within a board's bound; a board let
+go of meanwhile sends nothing again."""
 
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def retries() -> list[asyncio.Task[Any]]:
 async def test_a_coalesced_update_whose_send_fails_reaches_the_room_once_the_history_is_back(
         nodes: Nodes, people: Callable[[Node, str, str], Awaitable[Peer]]) -> None:
     """Ana's second stroke point lands within the coalescing interval: acknowledged (stored),
-    queued, and its send fails. It is kept and sent again, with her next point, which builds
+    queued, and its send fails. It is kept and sent again, then her next point, which builds
     on it: Ben's board gets both (without the first, he would hold the second pending)."""
     outage = Outage(nodes.a)
     relay_of(nodes.a).relay_interval = 0.5  # the coalescing window, widened for the test
@@ -110,10 +111,8 @@ async def test_a_coalesced_update_whose_send_fails_reaches_the_room_once_the_his
     outage.end()
     mine.extend(stroke, [4, 4])
     assert [ack["ok"] for ack in await send(ana, mine)] == [True]
-    his.receive((await ben.next("board_update"))["update"])
-    await ben.barrier()
-    while not ben.inbox["board_update"].empty():
-        his.receive(ben.inbox["board_update"].get_nowait()["update"])
+    for _ in range(2):  # the point sent again, then the next
+        his.receive((await ben.next("board_update"))["update"])
     assert his.view() == mine.view(), (
         f"Ben's board {his.view()[stroke]['points']} lacks Ana's acknowledged change (hers: "
         f"{mine.view()[stroke]['points']})")
@@ -133,7 +132,9 @@ async def test_a_send_failing_several_times_is_relayed_once_and_in_order_when_th
         assert await send(ana, mine) == [{"ok": True}]  # stored, acknowledged, queued
         await outage.tried(n)  # each waits for the next try, after the failed ones
     outage.end()
-    message = await ben.next("board_update")
+    # The first point sent again alone (under its id), then the two that waited behind it.
+    again, message = [await ben.next("board_update") for _ in range(2)]
+    his.receive(again["update"])
     his.receive(message["update"])
     assert his.view() == mine.view()  # nothing pending: everything it builds on came first
     mine.extend(stroke, [6, 6])  # after the history is back: relayed after those
@@ -141,11 +142,12 @@ async def test_a_send_failing_several_times_is_relayed_once_and_in_order_when_th
     after = await ben.next("board_update")
     his.receive(after["update"])
     assert his.view() == mine.view()
-    # Once each: one history entry for what waited, the next for what came after; nothing more
-    # for Ben, nothing for Ana (the only sender has her changes).
-    assert [message["position"]["offset"], after["position"]["offset"]] == [
-        first["offset"] + 1, first["offset"] + 2]
-    assert message["position"]["epoch"] == after["position"]["epoch"] == first["epoch"]
+    # Once each: one history entry for the point sent again, one for what waited behind it, the
+    # next for what came after; nothing more for Ben, nothing for Ana (the only sender has her
+    # changes).
+    assert [m["position"]["offset"] for m in (again, message, after)] == [
+        first["offset"] + 1, first["offset"] + 2, first["offset"] + 3]
+    assert {m["position"]["epoch"] for m in (again, message, after)} == {first["epoch"]}
     await ben.nothing("board_update")
     await ana.nothing("board_update")
     said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == RELAY]
