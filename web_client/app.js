@@ -1,5 +1,6 @@
-// Tandem's call page. The flow: the token from `#token=…` -> POST /api/join/preview to greet the
-// person -> camera preview and name -> socket.io connect with the token -> `join` -> the call;
+// Tandem's call page. The flow: the token from `#token=…` (then out of the address bar and kept
+// for the tab: screens/link.js) -> POST /api/join/preview to greet the person -> camera preview
+// and name -> socket.io connect with the token -> `join` (features/session/joining.js) -> the call;
 // reconnects, `replaced`, `session_ended`, leave. The wire protocol is docs/PROTOCOL.md.
 //
 // The core (core/) holds the connection, the event routing and the store; each feature
@@ -23,6 +24,8 @@ import { installCaptions } from "./features/captions/install.js";
 import { installModeration } from "./features/moderation/install.js";
 import { installProgramme } from "./features/programme/install.js";
 import { installShortcuts } from "./features/shortcuts/view.js";
+import { installSessionEnding } from "./features/session/ending.js";
+import { installJoining } from "./features/session/joining.js";
 import { WORDS as MODERATION_WORDS } from "./features/moderation/state.js";
 import { announce, showBanner, toast } from "./ui/announce.js";
 import { byId, el } from "./ui/dom.js";
@@ -31,11 +34,14 @@ import { focusHeading, showMessage, showScreen } from "./screens/message.js";
 import { createJoinScreen } from "./screens/join.js";
 import { createCallControls, createSidebar, showCallAlert } from "./screens/call_screen.js";
 import { renderToggles } from "./screens/toggles.js";
-import { dropStale, forget, linkOwner, loadSaved, resumePlan, save } from "./screens/saved.js";
+import { dropStale, forget, linkIsDead, linkOwner, loadSaved, resumePlan, save } from "./screens/saved.js";
+import { forgetPageLink, takePageLink } from "./screens/link.js";
 import { exposeTestHooks } from "./test_hooks.js";
 import { applyDisplay, displayOptions, installDisplayDialog } from "./features/display/view.js";
 import { loadLanguage, t } from "./ui/i18n.js";
 
+// The link's token leaves the address bar at once; this tab keeps it for a reload (screens/link.js).
+const link = takePageLink();
 // The catalogue of the person's language first: everything below speaks through it (ui/i18n.js).
 await loadLanguage();
 applyDisplay();
@@ -43,7 +49,6 @@ byId("join-display-slot").append(displayOptions("join-display"));
 
 /** @typedef {import("./core/types.js").JoinAck} JoinAck */
 
-const JOIN_TIMEOUT_MS = 10000;
 const HEARTBEAT_MS = 15000;
 // Refusals that trying again cannot fix.
 const REFUSALS_FINAL = new Set(["token_missing", "token_invalid", "token_expired", "session_not_found", "session_ended", "not_allowed"]);
@@ -157,7 +162,7 @@ const joinScreen = createJoinScreen({
   submit(name) {
     page.name = name;
     page.state = "joining";
-    connect();
+    joining.connect();
   },
 });
 const callControls = createCallControls({
@@ -242,9 +247,7 @@ window.addEventListener("pagehide", () => {
 // -- start: token -> preview -------------------------------------------------------------------
 
 async function start() {
-  const match = /^\/s\/([^/]+)\/?$/.exec(location.pathname);
-  page.sessionId = match ? decodeURIComponent(match[1]) : null;
-  page.token = new URLSearchParams(location.hash.replace(/^#/, "")).get("token");
+  ({ sessionId: page.sessionId, token: page.token } = link);
   if (!page.token) {
     message({ ...refusal("token_missing"), state: "refused" });
     return;
@@ -314,13 +317,17 @@ async function autoRejoin() {
     }
     toggles();
   }
-  connect();
+  joining.connect();
 }
 
 /** @param {string} code */
 function showRefusal(code) {
+  if (ending.refused(code)) return; // the end of the session this page was in
   stopEverything();
-  if (code === "session_ended" || code === "token_invalid" || code === "session_not_found") forget(page.sessionId);
+  if (linkIsDead(code)) {
+    forget(page.sessionId);
+    forgetPageLink();
+  }
   const retryable = code === "session_full" || code === "rate_limited" || !REFUSALS_FINAL.has(code);
   message({
     ...refusal(code),
@@ -331,86 +338,13 @@ function showRefusal(code) {
 
 // -- the connection ----------------------------------------------------------------------------
 
-function connect() {
-  page.stopReason = null;
-  transport.connect(/** @type {string} */ (page.token), {
-    connected: () => {
-      replay.connecting();
-      sendJoin();
-    },
-    refusedOrUnreachable: (err) => {
-      if (err.data && err.data.code) {
-        showRefusal(err.data.code);
-        return;
-      }
-      const unreachable = t("app.unreachable");
-      if (page.state === "call" || page.state === "reconnecting") {
-        page.state = "reconnecting";
-        showBanner(t("app.reconnecting"));
-      } else if (page.state === "joining") {
-        if (joinScreen.visible) joinScreen.waiting(unreachable);
-        else message({ title: t("message.connecting"), body: unreachable, state: "joining" });
-      }
-    },
-    disconnected: (reason) => onDisconnect(reason),
-  });
-}
-
-function sendJoin(retryWithoutResume = true) {
-  const generation = transport.generation;
-  /** @type {{audio: boolean, video: boolean, name?: string, resume?: string, transcript_notice?: boolean}} */
-  const payload = { ...media.sending(), ...captions.joinPayload() };
-  if (page.name) payload.name = page.name;
-  if (page.resume) payload.resume = page.resume;
-  transport.request(CLIENT_EVENTS.JOIN, payload, JOIN_TIMEOUT_MS).then((ack) => {
-    if (generation !== transport.generation) return; // an older connection
-    if (ack.ok && ack.waiting) {
-      onWaiting();
-      return;
-    }
-    if (ack.ok) {
-      onJoined(/** @type {JoinAck} */ (ack));
-      return;
-    }
-    if (ack.error.code === "timeout") {
-      // No answer in time: the connection is probably broken. Start a fresh one.
-      showBanner(page.joinedOnce ? t("app.reconnecting") : "");
-      transport.reconnectSoon(1000);
-      return;
-    }
-    onJoinRefused(ack.error, payload, retryWithoutResume);
-  });
-}
-
-/**
- * @param {import("./core/types.js").ErrorBody} error
- * @param {{resume?: string}} payload
- * @param {boolean} retryWithoutResume
- */
-function onJoinRefused(error, payload, retryWithoutResume) {
-  const code = error.code;
-  if ((code === "invalid_payload" || code === "resume_expired") && payload.resume && retryWithoutResume) {
-    // The saved resume token is no longer accepted (or past its time): join without it.
-    page.resume = null;
-    forget(page.sessionId);
-    sendJoin(false);
-    return;
-  }
-  if (code === "rate_limited") {
-    setTimeout(() => transport.connected && sendJoin(retryWithoutResume), 2000);
-    return;
-  }
-  if (code === "already_joined") {
-    transport.reconnectNow();
-    return;
-  }
-  transport.disconnect();
-  if (code === "invalid_payload" && !page.joinedOnce && (joinScreen.visible || page.state === "joining")) {
-    showJoin().then(() => joinScreen.failed(t("join.name.refused")));
-    return;
-  }
-  showRefusal(code);
-}
+const joining = installJoining({
+  page, transport, replay, media, captions, joinScreen, showJoin, message,
+  refused: showRefusal,
+  waiting: () => onWaiting(),
+  joined: (ack) => onJoined(ack),
+  disconnected: (reason) => onDisconnect(reason),
+});
 
 /** A mentor lets people in: wait on the message screen, ready to go in. */
 function onWaiting() {
@@ -521,15 +455,25 @@ dispatcher.on(SERVER_EVENTS.REPLACED, () => {
     actions: [{ label: t("message.replaced.use_here"), onClick: () => location.reload() }],
   });
 });
-dispatcher.on(SERVER_EVENTS.SESSION_ENDED, () => {
-  page.stopReason = "ended";
-  chat.stop();
-  stopEverything();
-  forget(page.sessionId);
-  message({ title: t("message.ended.title"), body: t("message.ended.body"), state: "ended" });
-  engagement.left();
-  board.left();
-  programme.left();
+// The event, or the refusal of a reconnect or rejoin when the connection was down as it ended.
+const ending = installSessionEnding({
+  dispatcher,
+  page: () => page,
+  show(view) {
+    page.stopReason = "ended";
+    chat.stop();
+    stopEverything();
+    forget(page.sessionId);
+    forgetPageLink();
+    if (view === "ended_while_waiting") {
+      message({ ...MODERATION_WORDS.endedWhileWaiting, state: "ended" });
+      return;
+    }
+    message({ title: t("message.ended.title"), body: t("message.ended.body"), state: "ended" });
+    engagement.left();
+    board.left();
+    programme.left();
+  },
 });
 
 dispatcher.on(SERVER_EVENTS.ADMITTED, (/** @type {JoinAck} */ ack) => {

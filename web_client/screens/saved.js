@@ -117,6 +117,16 @@ export function save(sessionId, data) {
   }
 }
 
+/**
+ * Whether a refusal with this code means the link (or its session) will never work again: what
+ * was saved through it is then dropped at once (a revoked link is also how a deletion request
+ * ends a personal link), not kept for the rest of a credential's life.
+ * @param {string} code
+ */
+export function linkIsDead(code) {
+  return ["session_ended", "session_not_found", "token_invalid", "token_expired", "link_revoked"].includes(code);
+}
+
 /** @param {string | null} sessionId */
 export function forget(sessionId) {
   const store = localStore();
