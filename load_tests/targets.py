@@ -65,12 +65,13 @@ def tandem_process(
     env: Mapping[str, str] | None = None,
     log_path: Path | None = None,
     port: int | None = None,
+    python: str | None = None,
 ) -> ServerProcess:
     """Tandem as the load tests run it: the checkout under test (``TANDEM_DIR``, else this one)
     with this repository's interpreter, and the load tests' admin key."""
     return ServerProcess(
         data_dir, log_path=log_path, admin_key=ADMIN_KEY, flags=flags, env=env, port=port,
-        checkout=checkout_dir(), python=python_exe(), startup_timeout=STARTUP_TIMEOUT,
+        checkout=checkout_dir(), python=python or python_exe(), startup_timeout=STARTUP_TIMEOUT,
     )
 
 
@@ -221,7 +222,15 @@ class TandemTarget(Target):
             "TANDEM_MAX_SESSION_SIZE": os.environ.get("TANDEM_MAX_SESSION_SIZE", "1000"),
             **self.settings,
         }
-        return tandem_process(workdir / "data", env=env)
+        return tandem_process(workdir / "data", env=env, python=self.interpreter())
+
+    def interpreter(self) -> str | None:
+        """The interpreter that runs the server (None: this repository's, ``python_exe``)."""
+        return None
+
+    @property
+    def notes(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (interpreter_note(self.interpreter() or python_exe()),)
 
     async def provision(self, rooms: dict[str, int]) -> Credentials:
         out: Credentials = {}
@@ -301,11 +310,49 @@ def _variant(name: str, what: str, settings: dict[str, str]) -> type[TandemTarge
                 {"__doc__": f"Tandem with {what}.", "name": name, "settings": settings})
 
 
+# Another interpreter for Tandem (``tandem-debian-python``): a venv of Debian's own python3.11,
+# whose executable has libpython linked in (pyenv's builds load it as a shared library).
+OTHER_PYTHON = REPO / ".venv-debian" / "bin" / "python"
+
+
+class TandemOtherPython(TandemTarget):
+    """Tandem run by another interpreter: ``TANDEM_OTHER_PYTHON``, else ``.venv-debian``'s
+    (made by ``bash load_tests/debian_python.sh``)."""
+
+    name = "tandem-debian-python"
+
+    def interpreter(self) -> str | None:
+        python = os.environ.get("TANDEM_OTHER_PYTHON") or str(OTHER_PYTHON)
+        if not Path(python).exists():
+            raise RuntimeError(f"{python} is missing: run `bash load_tests/debian_python.sh`")
+        return python
+
+
+def interpreter_note(python: str) -> str:
+    """What runs a target's server: the interpreter's version and how it holds libpython."""
+    out = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                         capture_output=True, text=True, check=False)
+    version = out.stdout.strip()
+    linked = "shared" if _links_libpython(python) else "linked into the executable"
+    return f"server interpreter: {python} (Python {version}, libpython {linked})"
+
+
+def _links_libpython(python: str) -> bool:
+    """Whether the executable loads libpython as a shared library (``ldd``)."""
+    real = os.path.realpath(python)
+    ldd = shutil.which("ldd")
+    if ldd is None:
+        return False
+    out = subprocess.run([ldd, real], capture_output=True, text=True, check=False)
+    return "libpython" in out.stdout
+
+
 TARGETS: dict[str, type[Target]] = {
     "tandem": TandemTarget,
     "reference": ReferenceTarget,
     "bare": BareTarget,
     "tandem-redis": TandemRedisTarget,
     "tandem-redis-2": TandemRedis2Target,
+    "tandem-debian-python": TandemOtherPython,
     **{name: _variant(name, what, settings) for name, (what, settings) in VARIANTS.items()},
 }
