@@ -146,7 +146,8 @@ class MediaPlane:
         # What of each participant's publication reaches others, as their session says
         # (``allow``): a page that goes on sending what it was told to stop is not forwarded.
         self._allowed: dict[PeerKey, frozenset[str]] = {}
-        # Who gets nothing and whose publication reaches nobody (``cut``), until ``stop``.
+        # Who gets nothing and whose publication reaches nobody (``cut``), until a ``stop`` with
+        # no call of theirs waiting behind it.
         self._cut: set[PeerKey] = set()
         self._tap = (AudioTap(functools.partial(self._call, on_audio))
                      if on_audio is not None else None)
@@ -273,7 +274,10 @@ class MediaPlane:
         async with self._locked(member):
             await self._close_publication(member)
             await self._close_subscription(member)
-        self._cut.discard(key)
+        if not member.busy:
+            # (a call of theirs queued behind this stop stays cut: it was on its way before;
+            # the stop that follows it, their leaving or rejoining, lifts the cut)
+            self._cut.discard(key)
 
     async def close(self) -> None:
         """Close every connection and task; the plane takes no more calls."""

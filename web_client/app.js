@@ -480,6 +480,9 @@ dispatcher.on(SERVER_EVENTS.ADMITTED, (/** @type {JoinAck} */ ack) => {
   if (page.state === "waiting") onJoined(ack);
 });
 dispatcher.on(SERVER_EVENTS.DECLINED, (/** @type {{reason: string}} */ { reason }) => {
+  // The session ended while they waited: its end, shown as every other way it comes (the tab's
+  // token goes with what was saved).
+  if (reason === "session_ended" && ending.refused(reason)) return;
   page.stopReason = "declined";
   chat.stop();
   stopEverything();

@@ -17,7 +17,12 @@ const PREFIX = "tandem:link:";
  */
 export function sessionIdFrom(pathname) {
   const match = /^\/s\/([^/]+)\/?$/.exec(pathname);
-  return match ? decodeURIComponent(match[1]) : null;
+  if (!match) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch (e) {
+    return null; // a broken escape (a link cut short): no session, said in words by the page
+  }
 }
 
 /**
