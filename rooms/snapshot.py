@@ -171,8 +171,8 @@ def _participant(p: Participant) -> Data:
                                                         p.check_in.shared]
     if p.sent:
         out["sent"] = list(p.sent.items())
-    if p.entered is not None:  # (absent before: none known)
-        out["entered"] = list(p.entered)
+    # (None: not known yet; absent, written by older code: the stay began before entries were kept)
+    out["entered"] = None if p.entered is None else list(p.entered)
     return out
 
 
@@ -185,8 +185,12 @@ def _participant_from(data: Data) -> Participant:
                     sent={str(cid): int(mid) for cid, mid in _sent(data)})
     if data["check_in"] is not None:
         p.check_in = CheckInView(*data["check_in"])
-    entered = data.get("entered")
-    if entered is not None:
+    if "entered" not in data:
+        # Older code kept no entry: its stay is replayed as then (no epoch matches "", so a
+        # page back is answered from where it asks, not from where its new connection joined).
+        if p.presence is not Presence.LEFT:
+            p.entered = (p.room, "", 0)
+    elif (entered := data["entered"]) is not None:
         room, epoch, offset = entered
         p.entered = (str(room), str(epoch), int(offset))
     return p

@@ -322,10 +322,15 @@ class MemoryHistory:
         if marks is not None:
             marks.silenced.discard(participant_id)
 
-    def _mark(self, session_id: str, taken: Taken) -> None:
+    def _forget_marks(self) -> None:
+        """Marks past their use go (they name erased participants)."""
         now = self.clock()
         while self.taken and next(iter(self.taken.values())).until < now:
             self.taken.popitem(last=False)
+
+    def _mark(self, session_id: str, taken: Taken) -> None:
+        now = self.clock()
+        self._forget_marks()
         marks = self.taken.pop(session_id, None) or _Marks(0.0)
         marks.until = now + self.bounds.seconds + TAKEN_MARGIN
         marks.whole = marks.whole or taken.whole
@@ -337,6 +342,7 @@ class MemoryHistory:
             self.taken.popitem(last=False)
 
     async def sessions(self) -> list[str]:
+        self._forget_marks()  # (each retention pass lists them: marks past their use go)
         return list(dict.fromkeys(k[0] for k in self.rooms))
 
     # -- bounds -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rooms import breakout_commands as c
 from rooms.commands import Command, EnterRoom
+from rooms.errors import NotRecorded
 from rooms.events import (
     BreakoutsChanged,
     BreakoutWarning,
@@ -156,10 +157,15 @@ class BreakoutEvents:
         if sid is None or position is None:
             return
         pid = e.participant.id
-        # Where they entered the room, for ``replay`` (before their page can ask it).
+        # Where they entered the room, for ``replay`` (before their page can ask it). The
+        # store out of reach just then, they are moved all the same: their entry is not known,
+        # and ``replay`` answers ``history_gone`` (the page loads the room again).
         entry = EnterRoom(pid, to_room, position.epoch, position.offset)
-        if await self.ctx.store.read(e.session_id, entry.changes):
-            await self.ctx.store.update(e.session_id, entry)
+        try:
+            if await self.ctx.store.read(e.session_id, entry.changes):
+                await self.ctx.store.update(e.session_id, entry)
+        except NotRecorded:
+            logger.warning("entry of participant %s in session %s not kept", pid, e.session_id)
         entered = await self.ctx.store.read(e.session_id, lambda s: s.room_entered(pid))
         await gw.emit(
             w.ROOM_CHANGED(

@@ -219,10 +219,15 @@ class SessionEvents:
         me = view.participant
         if me.room != room or position is None:  # moved again and again: as before, at least
             room, position = me.room, await ctx.history.position(session_id, me.room)
-        # Where they entered the room, for ``replay`` (before their page can ask it).
+        # Where they entered the room, for ``replay`` (before their page can ask it). The
+        # store out of reach just then, they join all the same: their entry is not known, and
+        # ``replay`` answers ``history_gone`` (the page loads the room again).
         entry = EnterRoom(pid, room, position.epoch, position.offset)
-        if await ctx.store.read(session_id, entry.changes):
-            await ctx.store.update(session_id, entry)
+        try:
+            if await ctx.store.read(session_id, entry.changes):
+                await ctx.store.update(session_id, entry)
+        except NotRecorded:
+            logger.warning("entry of participant %s in session %s not kept", pid, session_id)
         await gw.enter_room(conn.sid, session_key(session_id))
         await gw.enter_room(conn.sid, room_key(session_id, me.room))
         if can(me.role, Action.MANAGE_BREAKOUTS):
